@@ -1,0 +1,189 @@
+package connectors
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Env is what the engine lends to connectors.
+type Env struct {
+	// Stdout receives the print sink's output.
+	Stdout io.Writer
+	// Stderr receives warnings (e.g. samples of skipped bad rows).
+	Stderr io.Writer
+	// Memory holds the in-memory tables' logs.
+	Memory MemoryStore
+	// Now returns the wall clock in milliseconds (PROCTIME, rate limits).
+	Now func() int64
+}
+
+// MemoryStore is the engine's store of in-memory table logs.
+type MemoryStore interface {
+	// Snapshot returns the rows appended to the table so far (the caller
+	// must not modify them).
+	Snapshot(table string) [][]types.Value
+	// Append adds rows to the table's log.
+	Append(table string, rows [][]types.Value)
+}
+
+// Split is one independently readable part of a source (a file, a
+// partition, a generator slice). Splits of one source have distinct IDs that
+// are stable across runs of the same query (checkpoints key positions by ID).
+type Split interface {
+	ID() string
+}
+
+// Source reads a table.
+type Source interface {
+	// Splits lists the source's splits. parallelism is the number of source
+	// tasks the planner will run; a source may return more or fewer splits.
+	Splits(parallelism int) ([]Split, error)
+	// Bounded reports whether every split ends.
+	Bounded() bool
+	// OpenSplit opens a reader at the start of split, or, when position is
+	// not nil, just after the row that Position() returned it for.
+	OpenSplit(ctx context.Context, split Split, position []byte) (SplitReader, error)
+}
+
+// SplitReader reads one split. Methods are called from one goroutine.
+type SplitReader interface {
+	// Next appends rows to b (whose Width is the number of physical columns
+	// of the table, see catalog.Table.PhysicalColumns) and returns. It
+	// returns io.EOF once the split is exhausted and no row was appended.
+	// An unbounded reader with no data must return (with no rows and a nil
+	// error) within about 100 ms, so that the task can handle barriers and
+	// idleness; it must return promptly when ctx is cancelled.
+	// Rows must be Insert rows of the table's physical columns. Bad input
+	// is reported as an error created by BadRow (unless the table's parse
+	// error policy says to skip it).
+	Next(ctx context.Context, b *types.Batch) error
+	// Position encodes the read position after the last row appended by
+	// Next, so that OpenSplit(split, pos) continues with the following row.
+	Position() []byte
+	Close() error
+}
+
+// Sink writes a table.
+type Sink interface {
+	// Open starts the writer of one parallel sink instance.
+	Open(ctx context.Context, instance, parallelism int) (SinkWriter, error)
+}
+
+// SinkWriter writes rows (with their changelog ops) for one sink instance.
+type SinkWriter interface {
+	// Write consumes a batch of rows of the table's physical columns. The
+	// writer does not own b after returning.
+	Write(b *types.Batch) error
+	// Flush makes everything written so far visible/durable (called at
+	// checkpoints and before Close at end of input).
+	Flush() error
+	Close() error
+}
+
+// Factory builds sources and sinks for one connector name.
+type Factory struct {
+	Name string
+	// Options lists the option keys the connector accepts, for validation
+	// and shell completion ("connector" itself is implied).
+	Options []OptionSpec
+	// NewSource builds a source for t; nil if the connector cannot read.
+	NewSource func(t *catalog.Table, env *Env) (Source, error)
+	// NewSink builds a sink for t; nil if the connector cannot write.
+	NewSink func(t *catalog.Table, env *Env) (Sink, error)
+}
+
+// OptionSpec documents one WITH option.
+type OptionSpec struct {
+	Key      string
+	Default  string
+	Required bool
+	Help     string
+}
+
+var (
+	mu        sync.RWMutex
+	factories = map[string]*Factory{}
+)
+
+// Register adds a connector; it panics on a duplicate name (programming error at init).
+func Register(f *Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	name := strings.ToLower(f.Name)
+	if factories[name] != nil {
+		panic("connector registered twice: " + name)
+	}
+	factories[name] = f
+}
+
+// Lookup returns the factory for a connector name, or nil.
+func Lookup(name string) *Factory {
+	mu.RLock()
+	defer mu.RUnlock()
+	return factories[strings.ToLower(name)]
+}
+
+// Names lists registered connectors, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	var out []string
+	for n := range factories {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ValidateOptions checks t's WITH options against spec: unknown keys and
+// missing required keys are errors naming the table and the key.
+func ValidateOptions(t *catalog.Table, f *Factory) error {
+	known := map[string]bool{"connector": true}
+	for _, o := range f.Options {
+		known[strings.ToLower(o.Key)] = true
+	}
+	for _, o := range t.Options {
+		if !known[strings.ToLower(o.Key)] {
+			return fmt.Errorf("table %s: connector '%s' has no option '%s' (known: %s)", t.Name, f.Name, o.Key, strings.Join(f.optionKeys(), ", "))
+		}
+	}
+	for _, o := range f.Options {
+		if o.Required && !t.HasOption(o.Key) {
+			return fmt.Errorf("table %s: connector '%s' needs option '%s'", t.Name, f.Name, o.Key)
+		}
+	}
+	return nil
+}
+
+func (f *Factory) optionKeys() []string {
+	var out []string
+	for _, o := range f.Options {
+		out = append(out, o.Key)
+	}
+	return out
+}
+
+// BadRowError reports an input row that could not be parsed.
+type BadRowError struct {
+	Table  string
+	Source string // file name, host:port, ...
+	Offset int64  // byte offset or row number in the source (see Unit)
+	Unit   string // "byte offset" or "row"
+	Row    string // the raw row text (truncated)
+	Reason string
+}
+
+func (e *BadRowError) Error() string {
+	row := e.Row
+	if len(row) > 200 {
+		row = row[:200] + "..."
+	}
+	return fmt.Sprintf("table %s: bad row in %s at %s %d: %s: %q", e.Table, e.Source, e.Unit, e.Offset, e.Reason, row)
+}

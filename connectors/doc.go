@@ -1,0 +1,16 @@
+// Package connectors defines the Source and Sink interfaces that every
+// connector implements, and the registry that maps a table's 'connector'
+// option to its implementation. Each connector lives in its own
+// subpackage and registers itself from init (the engine imports them all
+// through connectors/all).
+//
+// Who calls what, in order:
+//   - the planner calls Factory.NewSource / NewSink once per query with the
+//     table definition, validating options (errors name the table and option);
+//   - at job start the runtime calls Source.Splits once, then OpenSplit for each
+//     split assigned to a source task (from that task's goroutine);
+//   - a source task calls SplitReader.Next repeatedly from one goroutine, and
+//     Position between calls; Close once at the end;
+//   - each sink task calls Sink.Open once and uses the returned SinkWriter from
+//     its own goroutine only.
+package connectors

@@ -1,0 +1,16 @@
+// Package exec runs a job graph: one goroutine per parallel instance of
+// every vertex (a task), connected by bounded channels that carry a closed
+// set of messages (data batch, watermark, barrier, end of input).
+//
+// Shape of a running job:
+//   - source tasks read connector splits, stamp processing time, compute
+//     per-split watermarks (largest event time seen minus the declared
+//     delay, advancing after every row) and cut batches so that no row is
+//     ever judged late against a watermark it would not see row by row;
+//   - operator tasks call their Operator's hooks from one goroutine; the
+//     watermark an operator sees is the minimum over all its input channels;
+//   - edges are Forward (one to one), Hash (by key group of key columns),
+//     Rebalance (round robin) or Global (everything to instance 0);
+//   - a full channel blocks its producer (backpressure); nothing is dropped;
+//   - the first task error cancels the whole job and is returned by Run.
+package exec

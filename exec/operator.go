@@ -1,0 +1,105 @@
+package exec
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Operator is the logic of one parallel instance of a vertex.
+//
+// The task calls the methods from one goroutine, never concurrently, in
+// this order: Open once; then any sequence of ProcessBatch,
+// ProcessWatermark, OnTick and SnapshotState; then, once every input has
+// ended, ProcessWatermark(MaxWatermark) (if the watermark was not already
+// there) followed by Finish; Close is called last on every path, also
+// after a failure or cancellation (then possibly without Finish).
+//
+// Output goes through ctx.Out (saved in Open). Rows emitted during a call
+// are sent downstream before the watermark that caused them is forwarded:
+// after ProcessWatermark(w) returns, the task forwards w downstream.
+//
+// Embed Base to get no-op defaults for hooks an operator does not need.
+type Operator interface {
+	Open(ctx *Context) error
+	// ProcessBatch handles rows that arrived on input (the index of the
+	// vertex's input edge). The operator does not own b after returning.
+	ProcessBatch(input int, b *types.Batch) error
+	// ProcessWatermark is called when the minimum watermark over all input
+	// channels advances to wm.
+	ProcessWatermark(wm int64) error
+	// OnTick is called about every 100 ms of wall-clock time with the
+	// current time in ms (processing-time windows, idle flushes).
+	OnTick(nowMs int64) error
+	// SnapshotState is called at a checkpoint barrier, after all inputs
+	// delivered it: the operator moves anything it buffers into its state
+	// backend.
+	SnapshotState(checkpointID int64) error
+	// Finish is called once when all inputs have ended.
+	Finish() error
+	Close() error
+}
+
+// Base provides no-op hooks.
+type Base struct{}
+
+func (Base) Open(*Context) error          { return nil }
+func (Base) ProcessWatermark(int64) error { return nil }
+func (Base) OnTick(int64) error           { return nil }
+func (Base) SnapshotState(int64) error    { return nil }
+func (Base) Finish() error                { return nil }
+func (Base) Close() error                 { return nil }
+
+// Output receives an operator's rows.
+type Output interface {
+	// Emit appends a copy of row with operation op to the output. The
+	// caller keeps ownership of row.
+	Emit(op types.Op, row []types.Value)
+}
+
+// Context is what a task gives its operator in Open.
+type Context struct {
+	// Ctx is cancelled when the job stops or fails.
+	Ctx            context.Context
+	JobID          string
+	OperatorID     string // stable id of the vertex, from the planner
+	Name           string
+	Instance       int
+	Parallelism    int
+	MaxParallelism int
+	// KeyGroups is the range of key groups this instance owns; rows routed
+	// to it by a Hash edge always fall in it.
+	KeyGroups state.KeyGroupRange
+	// State is this instance's state backend.
+	State state.Backend
+	Out   Output
+	// Metrics counts what the operator reports (late rows, ...).
+	Metrics *Metrics
+	// Now returns wall-clock milliseconds.
+	Now func() int64
+}
+
+// KeyGroupOfHash returns the key group of a key hash (see state.KeyGroupOf).
+func (c *Context) KeyGroupOfHash(h uint64) int { return state.KeyGroupOf(h, c.MaxParallelism) }
+
+// Metrics are counters of one vertex, shared by its instances (atomic).
+type Metrics struct {
+	RowsIn          atomic.Int64
+	RowsOut         atomic.Int64
+	LateRowsDropped atomic.Int64
+	BadRowsSkipped  atomic.Int64
+	// Watermark is the latest watermark forwarded by instance 0 (for display).
+	Watermark atomic.Int64
+}
+
+// HashKey hashes the values at cols of row (the hash that Hash edges and
+// keyed state use to pick key groups).
+func HashKey(row []types.Value, cols []int) uint64 {
+	h := types.HashSeed
+	for _, c := range cols {
+		h = types.HashValue(h, row[c])
+	}
+	return h
+}

@@ -1,0 +1,135 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// outEdge is one downstream edge of a task instance.
+type outEdge struct {
+	part       Partitioning
+	keyCols    []int
+	targets    []chan Message // by downstream instance (Forward/Global: the one target)
+	pending    []*types.Batch // one per target
+	maxPar     int
+	downstream int // downstream parallelism
+	rr         int // Rebalance cursor
+}
+
+// collector is a task's Output: it partitions emitted rows into per-target
+// batches and sends them when full or when the task flushes.
+//
+// Contract: used from the task goroutine only. After the job context is
+// cancelled, sends are abandoned and err is set; the task notices it at
+// its next check.
+type collector struct {
+	ctx       context.Context
+	width     int
+	batchSize int
+	edges     []*outEdge
+	rowsOut   *Metrics
+	err       error
+}
+
+func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collector {
+	return &collector{ctx: ctx, width: width, batchSize: batchSize, rowsOut: m}
+}
+
+func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Message, maxPar int) {
+	c.edges = append(c.edges, &outEdge{part: part, keyCols: keyCols, targets: targets,
+		pending: make([]*types.Batch, len(targets)), maxPar: maxPar, downstream: len(targets)})
+}
+
+// Emit implements Output.
+func (c *collector) Emit(op types.Op, row []types.Value) {
+	for _, e := range c.edges {
+		t := 0
+		switch e.part {
+		case Hash:
+			kg := state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)
+			t = state.InstanceFor(kg, e.maxPar, e.downstream)
+		case Rebalance:
+			t = e.rr
+		}
+		b := e.pending[t]
+		if b == nil {
+			b = types.NewBatch(c.width, c.batchSize)
+			e.pending[t] = b
+		}
+		b.Append(op, row)
+		if b.Len() >= c.batchSize {
+			c.sendBatch(e, t)
+			if e.part == Rebalance {
+				e.rr = (e.rr + 1) % len(e.targets)
+			}
+		}
+	}
+	if c.rowsOut != nil {
+		c.rowsOut.RowsOut.Add(1)
+	}
+}
+
+// EmitBatch sends a whole batch on every edge, transferring ownership of b
+// when there is a single non-hash edge (the common pass-through case).
+func (c *collector) EmitBatch(b *types.Batch) {
+	if b.Len() == 0 {
+		return
+	}
+	if len(c.edges) == 1 && c.edges[0].part != Hash && c.edges[0].pending[c.edges[0].rr] == nil {
+		e := c.edges[0]
+		if c.rowsOut != nil {
+			c.rowsOut.RowsOut.Add(int64(b.Len()))
+		}
+		c.send(e.targets[e.rr], Message{Kind: MsgBatch, Batch: b})
+		if e.part == Rebalance {
+			e.rr = (e.rr + 1) % len(e.targets)
+		}
+		return
+	}
+	for i := 0; i < b.Len(); i++ {
+		c.Emit(b.Ops[i], b.Row(i))
+	}
+}
+
+func (c *collector) sendBatch(e *outEdge, t int) {
+	b := e.pending[t]
+	e.pending[t] = nil
+	c.send(e.targets[t], Message{Kind: MsgBatch, Batch: b})
+}
+
+func (c *collector) send(ch chan Message, m Message) {
+	if c.err != nil {
+		return
+	}
+	select {
+	case ch <- m:
+	case <-c.ctx.Done():
+		c.err = c.ctx.Err()
+	}
+}
+
+// flush sends every non-empty pending batch.
+func (c *collector) flush() {
+	for _, e := range c.edges {
+		for t, b := range e.pending {
+			if b != nil && b.Len() > 0 {
+				c.sendBatch(e, t)
+			}
+		}
+		if e.part == Rebalance {
+			e.rr = (e.rr + 1) % len(e.targets)
+		}
+	}
+}
+
+// broadcast flushes, then sends m to every target of every edge.
+func (c *collector) broadcast(m Message) {
+	c.flush()
+	for _, e := range c.edges {
+		for _, ch := range e.targets {
+			c.send(ch, m)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/types"
+)
+
+// skipCounter is implemented by readers that skip bad rows.
+type skipCounter interface{ SkippedRows() int64 }
+
+// splitState is one split being read by a source task.
+type splitState struct {
+	split   connectors.Split
+	reader  connectors.SplitReader
+	wm      int64 // largest event time seen minus delay
+	ended   bool
+	lastRow int64 // wall-clock ms of the last row (idle detection)
+	idle    bool
+	skipped int64
+}
+
+// sourceTask runs one instance of a source vertex: it reads its splits in
+// turn, stamps processing time, tracks per-split watermarks and emits rows
+// and watermarks in an order equivalent to advancing the watermark after
+// every row (see package doc).
+type sourceTask struct {
+	job      *Job
+	v        *Vertex
+	metrics  *Metrics
+	instance int
+	splits   []connectors.Split
+	out      *collector
+
+	states  []*splitState
+	emitted int64 // last watermark sent downstream
+	idleOut bool  // idle status sent downstream
+}
+
+func (t *sourceTask) run() error {
+	spec := t.v.Source
+	ctx := t.job.ctx
+	for _, sp := range t.splits {
+		r, err := spec.Source.OpenSplit(ctx, sp, nil)
+		if err != nil {
+			return fmt.Errorf("source %s: split %s: %w", spec.Table.Name, sp.ID(), err)
+		}
+		t.states = append(t.states, &splitState{split: sp, reader: r, wm: MinWatermark, lastRow: t.job.opts.Now()})
+	}
+	defer func() {
+		for _, s := range t.states {
+			s.reader.Close()
+		}
+	}()
+	t.emitted = MinWatermark
+	physWidth := len(spec.Table.PhysicalColumns())
+	width := len(t.v.Schema)
+	rb := types.NewBatch(physWidth, t.job.graph.BatchSize)
+	live := len(t.states)
+	for live > 0 {
+		progressed := false
+		for _, s := range t.states {
+			if s.ended {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			rb.Reset()
+			err := s.reader.Next(ctx, rb)
+			if sc, ok := s.reader.(skipCounter); ok {
+				n := sc.SkippedRows()
+				t.metrics.BadRowsSkipped.Add(n - s.skipped)
+				s.skipped = n
+			}
+			if err != nil && !errors.Is(err, io.EOF) {
+				if ctx.Err() != nil {
+					return nil
+				}
+				var bad *connectors.BadRowError
+				if errors.As(err, &bad) {
+					return err
+				}
+				return fmt.Errorf("source %s: %w", spec.Table.Name, err)
+			}
+			if rb.Len() > 0 {
+				progressed = true
+				s.lastRow = t.job.opts.Now()
+				s.idle = false
+				t.metrics.RowsIn.Add(int64(rb.Len()))
+				rb = t.emitRows(s, rb, physWidth, width)
+			}
+			if errors.Is(err, io.EOF) {
+				s.ended = true
+				live--
+				// An ended split no longer holds the watermark back.
+				s.wm = MaxWatermark
+			}
+		}
+		t.checkIdle()
+		t.out.flush()
+		t.emitWatermark()
+		if t.out.err != nil {
+			return nil
+		}
+		_ = progressed
+	}
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
+	if t.instance == 0 {
+		t.metrics.Watermark.Store(MaxWatermark)
+	}
+	t.out.broadcast(Message{Kind: MsgEnd})
+	return nil
+}
+
+// currentWatermark is the minimum over live, non-idle splits (MaxWatermark
+// when all ended, MinWatermark-holding when all are idle is handled by checkIdle).
+func (t *sourceTask) currentWatermark() (int64, bool) {
+	min := MaxWatermark
+	any := false
+	for _, s := range t.states {
+		if s.idle && !s.ended {
+			continue
+		}
+		any = true
+		if s.wm < min {
+			min = s.wm
+		}
+	}
+	return min, any
+}
+
+// emitRows forwards the rows of rb read from split s. It returns the batch
+// the caller should read into next.
+func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width int) *types.Batch {
+	spec := t.v.Source
+	wmSpec := spec.Watermark
+	procCol := spec.ProctimeCol
+	if wmSpec == nil && procCol < 0 {
+		t.out.EmitBatch(rb)
+		return types.NewBatch(physWidth, t.job.graph.BatchSize)
+	}
+	now := t.job.opts.Now()
+	row := make([]types.Value, width)
+	for i := 0; i < rb.Len(); i++ {
+		in := rb.Row(i)
+		if procCol < 0 {
+			copy(row, in)
+		} else {
+			copy(row[:procCol], in[:procCol])
+			row[procCol] = types.TimestampValue(now)
+			copy(row[procCol+1:], in[procCol:])
+		}
+		if wmSpec != nil {
+			tv := row[wmSpec.Column]
+			if !tv.IsNull() {
+				ts := tv.Millis()
+				// A row at or behind the watermark that rows before it
+				// established must see that watermark first.
+				if w, _ := t.currentWatermark(); w > t.emitted && ts <= w {
+					t.out.flush()
+					t.emitWatermark()
+				}
+				if c := ts - wmSpec.DelayMs; c > s.wm {
+					s.wm = c
+				}
+			}
+		}
+		t.out.Emit(rb.Ops[i], row)
+	}
+	return rb
+}
+
+// emitWatermark sends the current watermark if it advanced.
+func (t *sourceTask) emitWatermark() {
+	if t.v.Source.Watermark == nil {
+		return
+	}
+	w, any := t.currentWatermark()
+	if !any {
+		return
+	}
+	if t.idleOut {
+		t.idleOut = false
+	}
+	if w > t.emitted && w != MaxWatermark {
+		t.emitted = w
+		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: w})
+		if t.instance == 0 {
+			t.metrics.Watermark.Store(w)
+		}
+	}
+}
+
+// checkIdle marks splits idle after the idle timeout and tells downstream
+// when the whole task is idle.
+func (t *sourceTask) checkIdle() {
+	timeout := t.v.Source.IdleTimeoutMs
+	if timeout <= 0 {
+		return
+	}
+	now := t.job.opts.Now()
+	allIdle := true
+	for _, s := range t.states {
+		if s.ended {
+			continue
+		}
+		if now-s.lastRow >= timeout {
+			s.idle = true
+		}
+		if !s.idle {
+			allIdle = false
+		}
+	}
+	if allIdle && !t.idleOut && len(t.states) > 0 {
+		t.idleOut = true
+		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
+	}
+	if len(t.states) == 0 && !t.idleOut {
+		t.idleOut = true
+		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
+	}
+}

@@ -1,0 +1,136 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/types"
+)
+
+// AggFunc is an aggregate function.
+type AggFunc uint8
+
+const (
+	AggCount AggFunc = iota // COUNT(x): non-NULL x; COUNT(*) has Arg == nil
+	AggSum
+	AggMin
+	AggMax
+	AggAvg
+)
+
+var aggNames = [...]string{"COUNT", "SUM", "MIN", "MAX", "AVG"}
+
+func (f AggFunc) String() string { return aggNames[f] }
+
+// AggCall is one aggregate in a GROUP BY.
+type AggCall struct {
+	Func     AggFunc
+	Distinct bool
+	Arg      expr.Expr // bound against the Aggregate's input; nil for COUNT(*)
+	Type     types.Type
+	Name     string
+}
+
+func (a AggCall) String() string {
+	arg := "*"
+	if a.Arg != nil {
+		arg = a.Arg.String()
+	}
+	if a.Distinct {
+		arg = "DISTINCT " + arg
+	}
+	return fmt.Sprintf("%s(%s)", a.Func, arg)
+}
+
+// WindowKind is a group window type.
+type WindowKind uint8
+
+const (
+	Tumble WindowKind = iota
+	Hop
+	Session
+	Cumulate
+)
+
+var windowNames = [...]string{"TUMBLE", "HOP", "SESSION", "CUMULATE"}
+
+func (k WindowKind) String() string { return windowNames[k] }
+
+// Window is a group window in GROUP BY. Durations are milliseconds.
+// Windows are half-open [start, end) and aligned to the Unix epoch.
+//   - Tumble: Size.
+//   - Hop: Slide, Size (HOP(t, slide, size)).
+//   - Session: Gap; a session ends at its last event + Gap.
+//   - Cumulate: Step, Size (CUMULATE(t, step, size)): windows
+//     [k*Size, k*Size + n*Step) for n = 1 .. Size/Step.
+type Window struct {
+	Kind    WindowKind
+	TimeCol int // index of the time attribute in the Aggregate's input
+	Size    int64
+	Slide   int64
+	Gap     int64
+	Step    int64
+	// Proctime is true when TimeCol is a PROCTIME() attribute.
+	Proctime bool
+}
+
+func (w *Window) String() string {
+	switch w.Kind {
+	case Tumble:
+		return fmt.Sprintf("TUMBLE(#%d, %dms)", w.TimeCol, w.Size)
+	case Hop:
+		return fmt.Sprintf("HOP(#%d, slide=%dms, size=%dms)", w.TimeCol, w.Slide, w.Size)
+	case Session:
+		return fmt.Sprintf("SESSION(#%d, gap=%dms)", w.TimeCol, w.Gap)
+	default:
+		return fmt.Sprintf("CUMULATE(#%d, step=%dms, size=%dms)", w.TimeCol, w.Step, w.Size)
+	}
+}
+
+// Aggregate is GROUP BY. Output schema: the group keys in order, then (if
+// Window != nil) window_start and window_end as TIMESTAMP(3), then one
+// column per aggregate.
+//
+// With a Window the output is append-only: each (key, window) row is emitted
+// once, when the watermark reaches window end - 1 ms. Without one the output
+// is a changelog keyed by the group keys (+I, then -U/+U per change, -D when
+// a group becomes empty after retractions).
+type Aggregate struct {
+	Input     Node
+	GroupKeys []expr.Expr // bound against Input
+	KeyNames  []string
+	Window    *Window
+	Aggs      []AggCall
+}
+
+func (a *Aggregate) Schema() types.Schema {
+	var s types.Schema
+	for i, k := range a.GroupKeys {
+		s = append(s, types.Column{Name: a.KeyNames[i], Type: k.Type()})
+	}
+	if a.Window != nil {
+		s = append(s, types.Column{Name: "window_start", Type: types.Timestamp},
+			types.Column{Name: "window_end", Type: types.Timestamp})
+	}
+	for _, c := range a.Aggs {
+		s = append(s, types.Column{Name: c.Name, Type: c.Type})
+	}
+	return s
+}
+func (a *Aggregate) Children() []Node { return []Node{a.Input} }
+func (a *Aggregate) Describe() string {
+	var parts []string
+	for _, k := range a.GroupKeys {
+		parts = append(parts, k.String())
+	}
+	var aggs []string
+	for _, c := range a.Aggs {
+		aggs = append(aggs, c.String())
+	}
+	s := "Aggregate"
+	if a.Window != nil {
+		s = "WindowAggregate " + a.Window.String()
+	}
+	return fmt.Sprintf("%s keys=[%s] aggs=[%s]", s, strings.Join(parts, ", "), strings.Join(aggs, ", "))
+}

@@ -1,0 +1,14 @@
+// Package state holds the keyed state of operators, split into key groups
+// so that it can be snapshotted by checkpoints and redistributed when a job
+// restores at another parallelism.
+//
+// Contract: operators never keep state that matters for results in their
+// own fields; they read and write it through a Backend's typed maps. A
+// value obtained by Get may be mutated in place, but the operator must call
+// Put afterwards (the memory backend makes that cheap; a serialising
+// backend depends on it). A Backend and its maps belong to one operator
+// instance and are used from that instance's goroutine only.
+//
+// Key groups follow Flink: group = hash(key) mod maxParallelism; instance i
+// of p owns the contiguous range [ceil(i*max/p), ceil((i+1)*max/p)).
+package state
