@@ -87,6 +87,21 @@ type SinkWriter interface {
 	Close() error
 }
 
+// ChangelogSink is implemented by sinks that say whether they can apply a
+// changelog (-U, +U, -D rows). The planner rejects a query whose result is
+// a changelog when its sink does not accept one; a sink that does not
+// implement ChangelogSink is treated as accepting inserts only.
+type ChangelogSink interface {
+	AcceptsChangelog() bool
+}
+
+// SkippedRowCounter is implemented by split readers of text sources: it
+// returns how many bad input rows the reader skipped under the table's
+// 'format.ignore-parse-errors' policy. It may be called from any goroutine.
+type SkippedRowCounter interface {
+	SkippedRows() int64
+}
+
 // Factory builds sources and sinks for one connector name.
 type Factory struct {
 	Name string
@@ -97,9 +112,16 @@ type Factory struct {
 	NewSource func(t *catalog.Table, env *Env) (Source, error)
 	// NewSink builds a sink for t; nil if the connector cannot write.
 	NewSink func(t *catalog.Table, env *Env) (Sink, error)
+	// Validate, optional, checks t's option values and dynamic keys (such
+	// as datagen's 'fields.<col>.kind') without connecting to anything;
+	// ValidateOptions calls it after checking the keys, so that CREATE
+	// TABLE reports what NewSource/NewSink would.
+	Validate func(t *catalog.Table) error
 }
 
-// OptionSpec documents one WITH option.
+// OptionSpec documents one WITH option. A Key may contain one '#' standing
+// for any non-empty text, as in Flink's 'fields.#.kind' (the connector then
+// checks what '#' names itself).
 type OptionSpec struct {
 	Key      string
 	Default  string
@@ -146,11 +168,28 @@ func Names() []string {
 // missing required keys are errors naming the table and the key.
 func ValidateOptions(t *catalog.Table, f *Factory) error {
 	known := map[string]bool{"connector": true}
+	var patterns [][2]string // prefix, suffix around '#'
 	for _, o := range f.Options {
-		known[strings.ToLower(o.Key)] = true
+		k := strings.ToLower(o.Key)
+		if pre, suf, ok := strings.Cut(k, "#"); ok {
+			patterns = append(patterns, [2]string{pre, suf})
+			continue
+		}
+		known[k] = true
+	}
+	matches := func(k string) bool {
+		if known[k] {
+			return true
+		}
+		for _, p := range patterns {
+			if len(k) > len(p[0])+len(p[1]) && strings.HasPrefix(k, p[0]) && strings.HasSuffix(k, p[1]) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, o := range t.Options {
-		if !known[strings.ToLower(o.Key)] {
+		if !matches(strings.ToLower(o.Key)) {
 			return fmt.Errorf("table %s: connector '%s' has no option '%s' (known: %s)", t.Name, f.Name, o.Key, strings.Join(f.optionKeys(), ", "))
 		}
 	}
@@ -158,6 +197,9 @@ func ValidateOptions(t *catalog.Table, f *Factory) error {
 		if o.Required && !t.HasOption(o.Key) {
 			return fmt.Errorf("table %s: connector '%s' needs option '%s'", t.Name, f.Name, o.Key)
 		}
+	}
+	if f.Validate != nil {
+		return f.Validate(t)
 	}
 	return nil
 }

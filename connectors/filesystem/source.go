@@ -1,0 +1,235 @@
+package filesystem
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/connectors/internal/textsrc"
+	"github.com/streamsql/streamsql/format"
+	"github.com/streamsql/streamsql/types"
+)
+
+func options() []connectors.OptionSpec {
+	return append([]connectors.OptionSpec{
+		{Key: "path", Required: true, Help: "a file or a directory (directory sinks write part files into it)"},
+		{Key: "format", Required: true, Help: "csv, json or text"},
+	}, textsrc.FormatOptions()...)
+}
+
+func init() {
+	connectors.Register(&connectors.Factory{
+		Name:      "filesystem",
+		Options:   options(),
+		NewSource: newSource,
+		NewSink:   newSink,
+		Validate: func(t *catalog.Table) error {
+			_, err := newSource(t, nil) // touches no file
+			return err
+		},
+	})
+}
+
+func validate(t *catalog.Table) (*format.Format, error) {
+	if err := connectors.ValidateOptions(t, &connectors.Factory{Name: "filesystem", Options: options()}); err != nil {
+		return nil, err
+	}
+	return textsrc.NewFormat(t, "")
+}
+
+func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error) {
+	f, err := validate(t)
+	if err != nil {
+		return nil, err
+	}
+	p, err := textsrc.NewPolicy(t, env)
+	if err != nil {
+		return nil, err
+	}
+	return &source{t: t, format: f, policy: p, path: t.Option("path")}, nil
+}
+
+type source struct {
+	t      *catalog.Table
+	format *format.Format
+	policy *textsrc.Policy
+	path   string
+}
+
+type fileSplit struct {
+	id   string
+	path string
+}
+
+func (s *fileSplit) ID() string { return s.id }
+
+func (s *source) Bounded() bool { return true }
+
+// Splits lists the files to read (the same for any parallelism).
+func (s *source) Splits(int) ([]connectors.Split, error) {
+	st, err := os.Stat(s.path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("table %s: path '%s' does not exist", s.t.Name, s.path)
+		}
+		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+	}
+	if !st.IsDir() {
+		return []connectors.Split{&fileSplit{id: filepath.Base(s.path), path: s.path}}, nil
+	}
+	entries, err := os.ReadDir(s.path) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+	}
+	var out []connectors.Split
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || strings.HasSuffix(name, ".inprogress") {
+			continue
+		}
+		full := filepath.Join(s.path, name)
+		if !e.Type().IsRegular() {
+			// follow symbolic links to regular files
+			if fi, err := os.Stat(full); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+		}
+		out = append(out, &fileSplit{id: name, path: full})
+	}
+	return out, nil
+}
+
+func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (connectors.SplitReader, error) {
+	fs, ok := sp.(*fileSplit)
+	if !ok {
+		return nil, fmt.Errorf("table %s: split %s is not a file split", s.t.Name, sp.ID())
+	}
+	r := &reader{src: s, path: fs.path, skipHeader: s.format.Options.IgnoreFirstLine, width: len(s.format.Schema)}
+	st, err := os.Stat(fs.path)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+	}
+	if pos != nil {
+		if len(pos) != 8 {
+			return nil, fmt.Errorf("table %s: invalid position of split %s", s.t.Name, fs.id)
+		}
+		r.start = int64(binary.BigEndian.Uint64(pos))
+		if r.start > st.Size() {
+			return nil, fmt.Errorf("table %s: file %s is shorter (%d bytes) than the position to resume from (%d)", s.t.Name, fs.path, st.Size(), r.start)
+		}
+		r.skipHeader = r.skipHeader && r.start == 0
+	}
+	return r, nil
+}
+
+type reader struct {
+	src        *source
+	path       string
+	start      int64 // offset to start reading from
+	skipHeader bool
+	width      int
+	f          *os.File
+	dec        *textsrc.Decoder
+	done       bool
+	skipped    atomic.Int64
+}
+
+func (r *reader) open() error {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return fmt.Errorf("table %s: %v", r.src.t.Name, err)
+	}
+	if r.start > 0 {
+		if _, err := f.Seek(r.start, io.SeekStart); err != nil {
+			f.Close()
+			return fmt.Errorf("table %s: %v", r.src.t.Name, err)
+		}
+	}
+	r.f = f
+	lines := textsrc.NewLineReader(f, r.start, 0, '\n')
+	r.dec = textsrc.NewDecoder(lines, r.src.format, r.src.policy, r.path, &r.skipped)
+	if r.skipHeader {
+		r.skipHeader = false
+		if _, _, err := lines.Next(); err != nil && err != io.EOF {
+			return r.readErr(err)
+		}
+	}
+	return nil
+}
+
+func (r *reader) readErr(err error) error {
+	return fmt.Errorf("table %s: reading %s: %v", r.src.t.Name, r.path, err)
+}
+
+func (r *reader) Next(ctx context.Context, b *types.Batch) error {
+	if r.done {
+		return io.EOF
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := textsrc.CheckWidth(r.src.t, b, r.width); err != nil {
+		return err
+	}
+	if r.f == nil {
+		if err := r.open(); err != nil {
+			return err
+		}
+	}
+	n := b.Len()
+	err := r.dec.Fill(b, textsrc.Limit(b))
+	switch {
+	case err == nil:
+		return nil
+	case err == io.EOF:
+		r.finish()
+		if b.Len() > n {
+			return nil
+		}
+		return io.EOF
+	default:
+		var bad *connectors.BadRowError
+		if errors.As(err, &bad) {
+			return err
+		}
+		return r.readErr(err)
+	}
+}
+
+func (r *reader) finish() {
+	r.done = true
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+	r.dec.Lines.Release()
+}
+
+// Position returns the byte offset after the last row returned.
+func (r *reader) Position() []byte {
+	off := r.start
+	if r.dec != nil {
+		off = r.dec.Lines.Offset()
+	}
+	return binary.BigEndian.AppendUint64(nil, uint64(off))
+}
+
+// SkippedRows returns the number of bad rows skipped.
+func (r *reader) SkippedRows() int64 { return r.skipped.Load() }
+
+func (r *reader) Close() error {
+	if r.f != nil {
+		err := r.f.Close()
+		r.f = nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+// Package textsrc holds what the text sources (filesystem, socket, and any
+// other connector reading csv/json/text records) share: the record
+// splitter (LineReader), the table's format and its options, and the
+// parse-error policy.
+//
+// Parse-error policy: by default a record that does not decode fails the
+// job with a *connectors.BadRowError naming the table, the source (file
+// path, host:port), the byte offset of the record's start and the record
+// text. With 'format.ignore-parse-errors'='true' (or Flink's
+// 'csv.ignore-parse-errors' / 'json.ignore-parse-errors') such records are
+// skipped and counted (the readers implement
+// connectors.SkippedRowCounter), and the first few of each table are
+// written to Env.Stderr with the same location.
+package textsrc

@@ -1,0 +1,176 @@
+package textsrc
+
+import (
+	"bytes"
+	"io"
+)
+
+// LineReader splits a byte stream into records ended by a delimiter byte
+// (a line break by default), keeping track of stream offsets. In CSV mode a
+// delimiter inside a quoted field does not end the record. It reads in
+// large chunks into a buffer of its own, so a read error (such as a read
+// deadline) loses nothing: the next call continues where it stopped.
+//
+// Not safe for concurrent use.
+type LineReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int   // unconsumed bytes are buf[start:end]
+	off        int64 // stream offset of buf[start]
+	scan       int   // bytes of the current record scanned so far (from start)
+	delim      byte
+	stripCR    bool
+	csv        bool
+	fieldDelim byte
+	quote      byte
+	inQuote    bool
+	fieldStart bool
+	eof        bool
+}
+
+// DefaultBufferSize is the initial buffer size of a LineReader; it grows
+// to hold the longest record.
+const DefaultBufferSize = 256 << 10
+
+// NewLineReader reads records from r, whose first byte is at stream offset
+// offset. delim ends a record; with '\n' a preceding '\r' is dropped too.
+func NewLineReader(r io.Reader, offset int64, bufSize int, delim byte) *LineReader {
+	if bufSize <= 0 {
+		bufSize = DefaultBufferSize
+	}
+	return &LineReader{r: r, buf: make([]byte, bufSize), off: offset, delim: delim,
+		stripCR: delim == '\n', fieldStart: true}
+}
+
+// SetCSV makes delimiters inside quoted fields part of the record (quote 0
+// disables quoting).
+func (l *LineReader) SetCSV(fieldDelim, quote byte) {
+	l.csv = quote != 0
+	l.fieldDelim, l.quote = fieldDelim, quote
+}
+
+// Offset returns the stream offset just after the last record returned.
+func (l *LineReader) Offset() int64 { return l.off }
+
+// Release drops the buffer (after the end of the stream).
+func (l *LineReader) Release() { l.buf, l.start, l.end, l.scan = nil, 0, 0, 0 }
+
+// Next returns the next record (without its delimiter; valid until the
+// next call) and the stream offset of its first byte. When no complete
+// record is available it returns the read error: io.EOF at the end of the
+// stream (a last record without a delimiter is returned first), or any
+// other error of the underlying reader, after which Next may be called
+// again.
+func (l *LineReader) Next() ([]byte, int64, error) {
+	for {
+		if rec, off, ok := l.scanRecord(); ok {
+			return rec, off, nil
+		}
+		if l.eof {
+			if l.start < l.end {
+				rec, off := l.take(l.end-l.start, l.end-l.start)
+				return rec, off, nil
+			}
+			return nil, l.off, io.EOF
+		}
+		if err := l.fill(); err != nil {
+			if err == io.EOF {
+				l.eof = true
+				continue
+			}
+			return nil, l.off, err
+		}
+	}
+}
+
+// take returns the record of length n from start and consumes n+skip bytes.
+func (l *LineReader) take(n, consumed int) ([]byte, int64) {
+	rec := l.buf[l.start : l.start+n]
+	off := l.off
+	l.start += consumed
+	l.off += int64(consumed)
+	l.scan = 0
+	l.inQuote, l.fieldStart = false, true
+	if l.stripCR && len(rec) > 0 && rec[len(rec)-1] == '\r' {
+		rec = rec[:len(rec)-1]
+	}
+	return rec, off
+}
+
+func (l *LineReader) scanRecord() ([]byte, int64, bool) {
+	for {
+		from := l.start + l.scan
+		p := bytes.IndexByte(l.buf[from:l.end], l.delim)
+		if p < 0 {
+			return nil, 0, false
+		}
+		if l.csv {
+			seg := l.buf[from : from+p]
+			if l.inQuote || bytes.IndexByte(seg, l.quote) >= 0 {
+				l.quoteState(seg, from)
+				if l.inQuote {
+					// the delimiter is quoted content
+					l.fieldStart = false
+					l.scan += p + 1
+					continue
+				}
+			}
+		}
+		rec, off := l.take(l.scan+p, l.scan+p+1)
+		return rec, off, true
+	}
+}
+
+// quoteState advances the CSV quoting state over seg = buf[from:from+len(seg)]
+// (the byte after seg is a record delimiter, so peeking one byte past a
+// quote at the end of seg is safe and never sees a quote).
+func (l *LineReader) quoteState(seg []byte, from int) {
+	q, d := l.quote, l.fieldDelim
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		switch {
+		case l.inQuote:
+			if c == q {
+				if l.buf[from+i+1] == q {
+					i++
+				} else {
+					l.inQuote = false
+				}
+			}
+		case c == d:
+			l.fieldStart = true
+		case c == q && l.fieldStart:
+			l.inQuote, l.fieldStart = true, false
+		default:
+			l.fieldStart = false
+		}
+	}
+}
+
+func (l *LineReader) fill() error {
+	if l.buf == nil {
+		l.buf = make([]byte, DefaultBufferSize)
+	}
+	if l.start > 0 {
+		n := copy(l.buf, l.buf[l.start:l.end])
+		l.start, l.end = 0, n
+	}
+	if l.end == len(l.buf) {
+		nb := make([]byte, 2*len(l.buf))
+		copy(nb, l.buf[:l.end])
+		l.buf = nb
+	}
+	for tries := 0; ; tries++ {
+		n, err := l.r.Read(l.buf[l.end:])
+		l.end += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if tries > 100 {
+			return io.ErrNoProgress
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package socket
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/connectors/internal/textsrc"
+	"github.com/streamsql/streamsql/format"
+	"github.com/streamsql/streamsql/types"
+)
+
+func options() []connectors.OptionSpec {
+	return append([]connectors.OptionSpec{
+		{Key: "hostname", Help: "server host name or address"},
+		{Key: "host", Help: "alias of 'hostname'"},
+		{Key: "port", Required: true, Help: "server port"},
+		{Key: "format", Default: "text", Help: "text (the line is the single column), csv or json"},
+		{Key: "byte-delimiter", Default: "10", Help: "record delimiter byte: a number 0..255, a character, or \\n, \\t, \\0"},
+		{Key: "scan.bounded", Default: "false", Help: "end the source when the peer closes the connection"},
+	}, textsrc.FormatOptions()...)
+}
+
+func init() {
+	connectors.Register(&connectors.Factory{
+		Name:      "socket",
+		Options:   options(),
+		NewSource: newSource,
+		Validate: func(t *catalog.Table) error {
+			_, err := newSource(t, nil) // does not connect
+			return err
+		},
+	})
+}
+
+// DialTimeout bounds how long OpenSplit waits for the connection.
+const DialTimeout = 5 * time.Second
+
+// pollInterval is how long Next waits for data before returning empty.
+const pollInterval = 100 * time.Millisecond
+
+type source struct {
+	t       *catalog.Table
+	addr    string
+	format  *format.Format
+	policy  *textsrc.Policy
+	delim   byte
+	bounded bool
+}
+
+func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error) {
+	if err := connectors.ValidateOptions(t, &connectors.Factory{Name: "socket", Options: options()}); err != nil {
+		return nil, err
+	}
+	host := t.Option("hostname")
+	if host == "" {
+		host = t.Option("host")
+	}
+	if host == "" {
+		return nil, fmt.Errorf("table %s: connector 'socket' needs option 'hostname'", t.Name)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(t.Option("port")))
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("table %s: option 'port': expected a port number, got '%s'", t.Name, t.Option("port"))
+	}
+	s := &source{t: t, addr: net.JoinHostPort(host, strconv.Itoa(port)), delim: '\n'}
+	if t.HasOption("byte-delimiter") {
+		if s.delim, err = parseDelimiter(t.Option("byte-delimiter")); err != nil {
+			return nil, fmt.Errorf("table %s: option 'byte-delimiter': %v", t.Name, err)
+		}
+	}
+	if t.HasOption("scan.bounded") {
+		if s.bounded, err = format.ParseBoolOption(t.Option("scan.bounded")); err != nil {
+			return nil, fmt.Errorf("table %s: option 'scan.bounded': %v", t.Name, err)
+		}
+	}
+	if s.format, err = textsrc.NewFormat(t, "text"); err != nil {
+		return nil, err
+	}
+	if s.policy, err = textsrc.NewPolicy(t, env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func parseDelimiter(v string) (byte, error) {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if n < 0 || n > 255 {
+			return 0, fmt.Errorf("expected a byte value 0..255, got %d", n)
+		}
+		return byte(n), nil
+	}
+	switch v {
+	case `\n`:
+		return '\n', nil
+	case `\t`:
+		return '\t', nil
+	case `\r`:
+		return '\r', nil
+	case `\0`:
+		return 0, nil
+	}
+	if len(v) == 1 {
+		return v[0], nil
+	}
+	return 0, fmt.Errorf("expected a byte value, a character or an escape such as \\n, got '%s'", v)
+}
+
+type split struct{}
+
+func (split) ID() string { return "socket" }
+
+func (s *source) Bounded() bool                          { return s.bounded }
+func (s *source) Splits(int) ([]connectors.Split, error) { return []connectors.Split{split{}}, nil }
+
+func (s *source) OpenSplit(ctx context.Context, _ connectors.Split, pos []byte) (connectors.SplitReader, error) {
+	var start int64
+	if pos != nil {
+		if len(pos) != 8 {
+			return nil, fmt.Errorf("table %s: invalid position of the socket split", s.t.Name)
+		}
+		start = int64(binary.BigEndian.Uint64(pos))
+	}
+	d := net.Dialer{Timeout: DialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: cannot connect to %s: %v", s.t.Name, s.addr, err)
+	}
+	r := &reader{src: s, conn: conn, width: len(s.format.Schema)}
+	lines := textsrc.NewLineReader(conn, start, 64<<10, s.delim)
+	r.dec = textsrc.NewDecoder(lines, s.format, s.policy, s.addr, &r.skipped)
+	return r, nil
+}
+
+type reader struct {
+	src     *source
+	conn    net.Conn
+	dec     *textsrc.Decoder
+	width   int
+	pending error // error to return on the next call (after rows were returned)
+	skipped atomic.Int64
+}
+
+func (r *reader) Next(ctx context.Context, b *types.Batch) error {
+	if r.pending != nil {
+		return r.pending
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := textsrc.CheckWidth(r.src.t, b, r.width); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(pollInterval)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := r.conn.SetReadDeadline(deadline); err != nil {
+		return r.fail(fmt.Errorf("table %s: %s: %v", r.src.t.Name, r.src.addr, err))
+	}
+	// a cancellation interrupts a blocked read at once
+	stop := context.AfterFunc(ctx, func() { r.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	n := b.Len()
+	err := r.dec.Fill(b, textsrc.Limit(b))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if cerr := ctx.Err(); cerr != nil && b.Len() == n {
+			return cerr
+		}
+		return nil
+	case err == io.EOF:
+		if r.src.bounded {
+			err = io.EOF
+		} else {
+			err = fmt.Errorf("table %s: the connection to %s was closed by the peer", r.src.t.Name, r.src.addr)
+		}
+	default:
+		var bad *connectors.BadRowError
+		if !errors.As(err, &bad) {
+			err = fmt.Errorf("table %s: reading from %s: %v", r.src.t.Name, r.src.addr, err)
+		}
+	}
+	r.pending = err
+	if b.Len() > n {
+		return nil
+	}
+	return err
+}
+
+func (r *reader) fail(err error) error {
+	r.pending = err
+	return err
+}
+
+// Position returns the stream offset after the last record returned.
+func (r *reader) Position() []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(r.dec.Lines.Offset()))
+}
+
+// SkippedRows returns the number of bad rows skipped.
+func (r *reader) SkippedRows() int64 { return r.skipped.Load() }
+
+func (r *reader) Close() error {
+	if r.conn == nil {
+		return nil
+	}
+	err := r.conn.Close()
+	r.conn = nil
+	return err
+}

@@ -1,0 +1,212 @@
+package format
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/streamsql/streamsql/types"
+)
+
+type csvDecoder struct {
+	schema   types.Schema
+	delim    byte
+	quote    byte // 0: quoting disabled
+	null     string
+	hasNull  bool
+	comments bool
+	scratch  []byte
+}
+
+func newCSVDecoder(f *Format) *csvDecoder {
+	o := f.Options
+	return &csvDecoder{schema: f.Schema, delim: o.FieldDelimiter, quote: o.QuoteChar,
+		null: o.NullLiteral, hasNull: o.HasNullLiteral, comments: o.AllowComments}
+}
+
+func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
+	n := len(d.schema)
+	if len(rec) == 0 {
+		if n == 1 {
+			row[0] = types.Value{}
+			return nil
+		}
+		return ErrSkipRecord
+	}
+	if d.comments && rec[0] == '#' {
+		return ErrSkipRecord
+	}
+	var line string // rec as a string, made on the first string field
+	haveLine := false
+	col, i := 0, 0
+	for {
+		if col == n {
+			return &DecodeError{Reason: fmt.Sprintf("expected %d fields, found %d", n, col+1+bytes.Count(rec[i:], []byte{d.delim}))}
+		}
+		var field []byte
+		quoted, escaped := false, false
+		start := i
+		if d.quote != 0 && i < len(rec) && rec[i] == d.quote {
+			quoted = true
+			start = i + 1
+			j := start
+			for {
+				k := bytes.IndexByte(rec[j:], d.quote)
+				if k < 0 {
+					return &DecodeError{Column: d.schema[col].Name, Reason: "unterminated quoted field"}
+				}
+				j += k
+				if j+1 < len(rec) && rec[j+1] == d.quote {
+					escaped = true
+					j += 2
+					continue
+				}
+				break
+			}
+			field = rec[start:j]
+			i = j + 1
+			if i < len(rec) && rec[i] != d.delim {
+				return &DecodeError{Column: d.schema[col].Name, Reason: fmt.Sprintf("unexpected %q after a closing quote", rec[i])}
+			}
+		} else {
+			k := bytes.IndexByte(rec[i:], d.delim)
+			if k < 0 {
+				field = rec[i:]
+				i = len(rec)
+			} else {
+				field = rec[i : i+k]
+				i += k
+			}
+		}
+		c := &d.schema[col]
+		switch {
+		case !quoted && (len(field) == 0 || d.hasNull && string(field) == d.null):
+			row[col] = types.Value{}
+		case c.Type.Kind == types.KindString:
+			if escaped {
+				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
+				row[col] = types.StringValue(string(d.scratch))
+			} else {
+				if !haveLine {
+					line, haveLine = string(rec), true
+				}
+				row[col] = types.StringValue(line[start : start+len(field)])
+			}
+		default:
+			if escaped {
+				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
+				field = d.scratch
+			}
+			v, err := parseScalar(field, c.Type)
+			if err != nil {
+				return &DecodeError{Column: c.Name, Reason: err.Error()}
+			}
+			row[col] = v
+		}
+		col++
+		if i >= len(rec) {
+			break
+		}
+		i++ // the delimiter
+	}
+	if col != n {
+		return &DecodeError{Reason: fmt.Sprintf("expected %d fields, found %d", n, col)}
+	}
+	return nil
+}
+
+// unescapeQuotes appends field with doubled quote characters made single.
+func unescapeQuotes(dst, field []byte, q byte) []byte {
+	for i := 0; i < len(field); i++ {
+		dst = append(dst, field[i])
+		if field[i] == q && i+1 < len(field) && field[i+1] == q {
+			i++
+		}
+	}
+	return dst
+}
+
+type csvEncoder struct {
+	schema   types.Schema
+	delim    byte
+	quote    byte
+	null     string
+	hasNull  bool
+	comments bool
+	scratch  []byte
+}
+
+func newCSVEncoder(f *Format) *csvEncoder {
+	o := f.Options
+	return &csvEncoder{schema: f.Schema, delim: o.FieldDelimiter, quote: o.QuoteChar,
+		null: o.NullLiteral, hasNull: o.HasNullLiteral, comments: o.AllowComments}
+}
+
+func (e *csvEncoder) AppendRow(buf []byte, row []types.Value) []byte {
+	for i, v := range row {
+		if i > 0 {
+			buf = append(buf, e.delim)
+		}
+		if v.IsNull() {
+			buf = append(buf, e.null...)
+			continue
+		}
+		start := len(buf)
+		if v.Kind() == types.KindString {
+			buf = append(buf, v.Str()...)
+		} else {
+			buf = types.AppendRender(buf, v, e.schema[i].Type)
+		}
+		if e.quote == 0 || !e.needsQuote(buf[start:], i) {
+			continue
+		}
+		e.scratch = append(e.scratch[:0], buf[start:]...)
+		buf = append(buf[:start], e.quote)
+		for _, c := range e.scratch {
+			if c == e.quote {
+				buf = append(buf, c)
+			}
+			buf = append(buf, c)
+		}
+		buf = append(buf, e.quote)
+	}
+	return buf
+}
+
+func (e *csvEncoder) needsQuote(f []byte, col int) bool {
+	if len(f) == 0 || e.hasNull && string(f) == e.null || col == 0 && e.comments && f[0] == '#' {
+		return true
+	}
+	for _, c := range f {
+		if c == e.delim || c == e.quote || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+type textDecoder struct {
+	typ types.Type
+	col string
+}
+
+func (d *textDecoder) Decode(rec []byte, row []types.Value) error {
+	if d.typ.Kind == types.KindString {
+		row[0] = types.StringValue(string(rec))
+		return nil
+	}
+	v, err := parseScalar(rec, d.typ)
+	if err != nil {
+		return &DecodeError{Column: d.col, Reason: err.Error()}
+	}
+	row[0] = v
+	return nil
+}
+
+type textEncoder struct{ typ types.Type }
+
+func (e *textEncoder) AppendRow(buf []byte, row []types.Value) []byte {
+	if row[0].IsNull() {
+		return buf
+	}
+	return types.AppendRender(buf, row[0], e.typ)
+}
