@@ -38,6 +38,9 @@ type Edge struct {
 type SourceSpec struct {
 	Table  *catalog.Table
 	Source connectors.Source
+	// Splits, when not nil, are the splits listed at planning time; split
+	// k goes to instance k mod parallelism. When nil, the runtime lists them.
+	Splits []connectors.Split
 	// Schema is the output schema: the table's columns (physical columns
 	// as read, plus the PROCTIME column filled by the task).
 	Watermark   *catalog.Watermark // nil: no event-time progress until the end

@@ -122,6 +122,10 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		if v.Source == nil {
 			continue
 		}
+		if v.Source.Splits != nil {
+			splits[vi] = v.Source.Splits
+			continue
+		}
 		sp, err := v.Source.Source.Splits(v.Parallelism)
 		if err != nil {
 			cancel(err)

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/shell"
+)
+
+const usage = `streamsql: continuous SQL queries with Flink SQL's dialect of windows and connectors.
+
+Usage:
+  streamsql [flags]                   interactive shell on a terminal; statements from standard input otherwise
+  streamsql [flags] -f FILE.sql       run the file's statements in order
+  streamsql [flags] -e 'STATEMENTS'   run the given statements
+  streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
+
+Jobs started by INSERT run until their sources end (bounded inputs) or the process is
+stopped (Ctrl-C / SIGTERM stop them cleanly). A SELECT over bounded inputs prints its final
+rows as a table; over an unbounded source it prints changelog rows as they arrive.
+The exit code is non-zero when any statement or job fails.
+
+Flags:
+`
+
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "test" {
+		return runTests(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("streamsql", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "run the statements of this SQL file")
+	stmts := fs.String("e", "", "run these statements")
+	par := fs.Int("parallelism", 0, "parallelism of every operator (SET 'parallelism.default')")
+	maxPar := fs.Int("max-parallelism", 0, "number of key groups (SET 'pipeline.max-parallelism')")
+	idle := fs.String("idle-timeout", "", "source idle timeout, e.g. 5s (SET 'table.exec.source.idle-timeout')")
+	var sets setFlags
+	fs.Var(&sets, "D", "set a configuration key, as key=value (repeatable), e.g. -D parallelism.default=4")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nConfiguration keys (SET 'key' = 'value' or -D key=value):\n")
+		for _, k := range engine.ConfigKeys {
+			note := ""
+			if !k.Effective {
+				note = " (not available yet)"
+			}
+			fmt.Fprintf(stderr, "  %-58s %s%s\n", k.Key, k.Help, note)
+		}
+		fmt.Fprint(stderr, "\n"+engine.HelpText)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	eng := engine.New(engine.Options{Stdout: stdout, Stderr: stderr})
+	conf := eng.Config()
+	apply := func(k, v string) bool {
+		if err := conf.Set(k, v); err != nil {
+			fmt.Fprintf(stderr, "streamsql: %v\n", err)
+			return false
+		}
+		return true
+	}
+	if *par > 0 && !apply("parallelism.default", fmt.Sprint(*par)) {
+		return 2
+	}
+	if *maxPar > 0 && !apply("pipeline.max-parallelism", fmt.Sprint(*maxPar)) {
+		return 2
+	}
+	if *idle != "" && !apply("table.exec.source.idle-timeout", *idle) {
+		return 2
+	}
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			fmt.Fprintf(stderr, "streamsql: -D wants key=value, got %q\n", kv)
+			return 2
+		}
+		if !apply(strings.TrimSpace(k), v) {
+			return 2
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var script string
+	switch {
+	case *file != "":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql: %v\n", err)
+			return 1
+		}
+		script = string(b)
+	case *stmts != "":
+		script = *stmts
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "streamsql: unexpected argument %q (use -f FILE.sql or -e 'SQL')\n", fs.Arg(0))
+		return 2
+	default:
+		if isTerminal(os.Stdin) && stdin == os.Stdin {
+			fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. HELP; lists them, QUIT; leaves.")
+			s := shell.NewSession(eng, stdout)
+			err := shell.RunPlain(ctx, s, stdin, true)
+			eng.StopAll()
+			if err != nil {
+				fmt.Fprintf(stderr, "streamsql: %v\n", err)
+				return 1
+			}
+			return 0
+		}
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql: %v\n", err)
+			return 1
+		}
+		script = string(b)
+	}
+	if err := eng.RunScript(ctx, script, stdout); err != nil {
+		fmt.Fprintf(stderr, "ERROR: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}

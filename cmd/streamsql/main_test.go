@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata/")
+
+// runCLI runs the command in-process with the given stdin.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *rewrite {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -rewrite to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s:\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+func TestExampleBidsCSV(t *testing.T) {
+	// The example's paths are relative to the repository root, as the README runs it.
+	wd, _ := os.Getwd()
+	t.Chdir(filepath.Join(wd, "..", ".."))
+	var outputs []string
+	for _, p := range []string{"1", "2", "4"} {
+		code, out, errOut := runCLI(t, "", "-parallelism", p, "-f", "examples/bids_csv.sql")
+		if code != 0 {
+			t.Fatalf("parallelism %s: exit %d: %s", p, code, errOut)
+		}
+		outputs = append(outputs, sortedPrintLines(out))
+	}
+	for i := 1; i < len(outputs); i++ {
+		if outputs[i] != outputs[0] {
+			t.Errorf("output at parallelism index %d differs:\n%s\nvs\n%s", i, outputs[i], outputs[0])
+		}
+	}
+	t.Chdir(wd)
+	golden(t, "bids_csv.out", outputs[0])
+}
+
+// sortedPrintLines sorts the rows of the result table in place and the
+// print sink's lines (without their instance prefix), whose order between
+// keys depends on parallelism.
+func sortedPrintLines(out string) string {
+	var table, prints, rows []string
+	header := false
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "|") && !header:
+			header = true
+			table = append(table, l)
+		case strings.HasPrefix(l, "|"):
+			rows = append(rows, l)
+		case strings.Contains(l, "+I[") || strings.Contains(l, "-U[") || strings.Contains(l, "+U[") || strings.Contains(l, "-D["):
+			if i := strings.Index(l, "> "); i >= 0 {
+				l = l[i+2:]
+			}
+			prints = append(prints, l)
+		default:
+			if strings.HasPrefix(l, "Job submitted: ") {
+				l = "Job submitted: <id>"
+			}
+			if len(rows) > 0 {
+				sortStrings(rows)
+				table = append(table, rows...)
+				rows = nil
+			}
+			table = append(table, l)
+		}
+	}
+	sortStrings(prints)
+	return strings.Join(table, "\n") + "\n" + strings.Join(prints, "\n") + "\n"
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestInlineStatementsAndTable(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "-e", `
+CREATE TABLE t (a BIGINT, b STRING, d DECIMAL(10, 2), ts TIMESTAMP(3));
+INSERT INTO t VALUES (1, 'x', 1.5, CAST('2020-10-10 00:00:05' AS TIMESTAMP(3))), (2, NULL, 2.25, CAST('2020-10-10 00:00:06.250' AS TIMESTAMP(3)));
+SELECT a, b, d, ts FROM t WHERE a >= 1;`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"| 1 | x    | 1.50 | 2020-10-10 00:00:05.000 |", "| 2 | NULL | 2.25 | 2020-10-10 00:00:06.250 |", "2 rows in set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+func TestStdinStatements(t *testing.T) {
+	code, out, errOut := runCLI(t, "CREATE TABLE t (a BIGINT);\nINSERT INTO t VALUES (3), (4);\nSELECT SUM(a) AS s FROM t;\n")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "| 7 |") {
+		t.Errorf("want the sum 7 in:\n%s", out)
+	}
+}
+
+func TestSQLErrorNamesPlace(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "-e", "CREATE TABLE t (a BIGINT);\nSELECT a,\n  nope FROM t;")
+	if code == 0 {
+		t.Fatal("want a non-zero exit code")
+	}
+	line := strings.TrimSpace(errOut)
+	if strings.Count(line, "\n") != 0 {
+		t.Errorf("want a one-line error, got:\n%s", errOut)
+	}
+	for _, want := range []string{"statement 2", "line 3", "column 3", "nope"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("error %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+		t.Errorf("stack trace in output: %s", errOut)
+	}
+}
+
+func TestBadRowNamesPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(path, []byte("1,10\n2,20\n3,abc\n4,40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ddl := "CREATE TABLE s (k BIGINT, v BIGINT) WITH ('connector'='filesystem', 'path'='" + path + "', 'format'='csv'%s);\n"
+	code, _, errOut := runCLI(t, "", "-e", strings.Replace(ddl, "%s", "", 1)+"SELECT SUM(v) FROM s;")
+	if code == 0 {
+		t.Fatal("want a non-zero exit code for a bad row")
+	}
+	line := strings.TrimSpace(errOut)
+	if strings.Count(line, "\n") != 0 {
+		t.Errorf("want a one-line error, got:\n%s", errOut)
+	}
+	for _, want := range []string{path, "10", "3,abc"} { // byte offset 10 starts the third row
+		if !strings.Contains(line, want) {
+			t.Errorf("error %q lacks %q", line, want)
+		}
+	}
+	// Skip mode: the bad row is skipped and the rest summed.
+	code, out, errOut := runCLI(t, "", "-e", strings.Replace(ddl, "%s", ", 'format.ignore-parse-errors'='true'", 1)+"SELECT SUM(v) AS s FROM s;")
+	if code != 0 {
+		t.Fatalf("skip mode: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "| 70 |") {
+		t.Errorf("want 70 after skipping the bad row:\n%s", out)
+	}
+}
+
+func TestHelpListsFlagsAndStatements(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"-f", "-e", "-parallelism", "parallelism.default", "CREATE TABLE", "SHOW JOBS", "streamsql test"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+// TestSignalStopsCleanly runs the real binary on an unbounded job and
+// checks that SIGINT ends it with exit code 0 and a flushed sink.
+func TestSignalStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "streamsql")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-e", `
+CREATE TABLE g (k BIGINT) WITH ('connector'='datagen', 'rows-per-second'='100', 'fields.k.min'='1', 'fields.k.max'='3');
+CREATE TABLE p (k BIGINT, c BIGINT) WITH ('connector'='print');
+INSERT INTO p SELECT k, COUNT(*) FROM g GROUP BY k;`)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("did not stop within 10s of SIGINT")
+	}
+	if !strings.Contains(out.String(), "+I[") {
+		t.Errorf("want changelog rows before the stop, got:\n%s", out.String())
+	}
+}

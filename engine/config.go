@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ConfigKey documents one SET key.
+type ConfigKey struct {
+	Key     string
+	Default string
+	Help    string
+	// Check validates a value; nil accepts anything.
+	Check func(v string) error
+	// Effective is false for keys that are accepted and stored but whose
+	// feature is not available yet (SET says so).
+	Effective bool
+}
+
+func checkInt(min int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < min {
+			return fmt.Errorf("expected an integer >= %d, got '%s'", min, v)
+		}
+		return nil
+	}
+}
+
+func checkDuration(v string) error {
+	_, err := ParseDuration(v)
+	return err
+}
+
+func checkEnum(vals ...string) func(string) error {
+	return func(v string) error {
+		for _, x := range vals {
+			if strings.EqualFold(x, strings.TrimSpace(v)) {
+				return nil
+			}
+		}
+		return fmt.Errorf("expected one of %s, got '%s'", strings.Join(vals, ", "), v)
+	}
+}
+
+var checkBool = checkEnum("true", "false")
+
+// ConfigKeys lists every key SET accepts (Flink's names).
+var ConfigKeys = []ConfigKey{
+	{Key: "parallelism.default", Default: "1", Help: "parallelism of every operator", Check: checkInt(1), Effective: true},
+	{Key: "pipeline.max-parallelism", Default: "128", Help: "number of key groups (upper bound for parallelism)", Check: checkInt(1), Effective: true},
+	{Key: "table.exec.source.idle-timeout", Default: "0", Help: "a source split with no rows for this long stops holding back the watermark (0 = never)", Check: checkDuration, Effective: true},
+	{Key: "table.dml-sync", Default: "false", Help: "INSERT waits until its job finishes", Check: checkBool, Effective: true},
+	{Key: "sql-client.execution.result-mode", Default: "table", Help: "how the shell shows a SELECT: table | changelog | tableau", Check: checkEnum("table", "changelog", "tableau"), Effective: true},
+	{Key: "execution.checkpointing.interval", Default: "0", Help: "checkpoint interval (0 = off)", Check: checkDuration},
+	{Key: "execution.checkpointing.mode", Default: "EXACTLY_ONCE", Help: "EXACTLY_ONCE | AT_LEAST_ONCE", Check: checkEnum("EXACTLY_ONCE", "AT_LEAST_ONCE")},
+	{Key: "execution.checkpointing.timeout", Default: "10min", Help: "a checkpoint not complete by then is aborted", Check: checkDuration},
+	{Key: "execution.checkpointing.min-pause", Default: "0", Help: "minimum time between checkpoints", Check: checkDuration},
+	{Key: "execution.checkpointing.max-concurrent-checkpoints", Default: "1", Help: "checkpoints in flight at once", Check: checkInt(1)},
+	{Key: "execution.checkpointing.tolerable-failed-checkpoints", Default: "0", Help: "failed checkpoints tolerated before the job fails", Check: checkInt(0)},
+	{Key: "execution.checkpointing.unaligned", Default: "false", Help: "barriers overtake in-flight data", Check: checkBool},
+	{Key: "execution.checkpointing.externalized-checkpoint-retention", Default: "RETAIN_ON_CANCELLATION", Help: "RETAIN_ON_CANCELLATION | DELETE_ON_CANCELLATION", Check: checkEnum("RETAIN_ON_CANCELLATION", "DELETE_ON_CANCELLATION", "NO_EXTERNALIZED_CHECKPOINTS")},
+	{Key: "state.backend", Default: "hashmap", Help: "hashmap | pebble", Check: checkEnum("hashmap", "pebble")},
+	{Key: "state.backend.incremental", Default: "false", Help: "incremental checkpoints (pebble)", Check: checkBool},
+	{Key: "state.backend.changelog.enabled", Default: "false", Help: "log state changes continuously", Check: checkBool},
+	{Key: "state.checkpoints.dir", Default: "", Help: "where checkpoints are written"},
+	{Key: "state.checkpoints.num-retained", Default: "1", Help: "completed checkpoints kept", Check: checkInt(1)},
+	{Key: "state.savepoints.dir", Default: "", Help: "where savepoints are written"},
+	{Key: "execution.savepoint.path", Default: "", Help: "restore the next job from this savepoint or checkpoint"},
+	{Key: "restart-strategy", Default: "none", Help: "none | fixed-delay | failure-rate | exponential-delay", Check: checkEnum("none", "fixed-delay", "failure-rate", "exponential-delay")},
+	{Key: "restart-strategy.fixed-delay.attempts", Default: "1", Help: "restarts before giving up", Check: checkInt(0)},
+	{Key: "restart-strategy.fixed-delay.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration},
+	{Key: "restart-strategy.failure-rate.max-failures-per-interval", Default: "1", Help: "failures tolerated per interval", Check: checkInt(1)},
+	{Key: "restart-strategy.failure-rate.failure-rate-interval", Default: "1min", Help: "interval for the failure rate", Check: checkDuration},
+	{Key: "restart-strategy.failure-rate.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration},
+	{Key: "restart-strategy.exponential-delay.initial-backoff", Default: "1s", Help: "first pause", Check: checkDuration},
+	{Key: "restart-strategy.exponential-delay.max-backoff", Default: "5min", Help: "largest pause", Check: checkDuration},
+	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause"},
+	{Key: "table.exec.state.ttl", Default: "0", Help: "idle state is dropped after this long (0 = never)", Check: checkDuration},
+}
+
+func lookupKey(k string) *ConfigKey {
+	for i := range ConfigKeys {
+		if strings.EqualFold(ConfigKeys[i].Key, k) {
+			return &ConfigKeys[i]
+		}
+	}
+	return nil
+}
+
+// Config is a session's SET values.
+type Config struct {
+	vals map[string]string
+}
+
+// NewConfig returns a config with every key at its default.
+func NewConfig() *Config { return &Config{vals: map[string]string{}} }
+
+// Set validates and stores a value.
+func (c *Config) Set(key, val string) error {
+	k := lookupKey(key)
+	if k == nil {
+		return fmt.Errorf("unknown configuration key '%s'%s", key, suggest(key))
+	}
+	if k.Check != nil {
+		if err := k.Check(val); err != nil {
+			return fmt.Errorf("'%s': %v", k.Key, err)
+		}
+	}
+	c.vals[k.Key] = strings.TrimSpace(val)
+	return nil
+}
+
+// Reset restores one key (or all when key is "") to its default.
+func (c *Config) Reset(key string) error {
+	if key == "" {
+		c.vals = map[string]string{}
+		return nil
+	}
+	k := lookupKey(key)
+	if k == nil {
+		return fmt.Errorf("unknown configuration key '%s'%s", key, suggest(key))
+	}
+	delete(c.vals, k.Key)
+	return nil
+}
+
+// Get returns the value of key (its default when not set).
+func (c *Config) Get(key string) string {
+	if v, ok := c.vals[key]; ok {
+		return v
+	}
+	if k := lookupKey(key); k != nil {
+		return k.Default
+	}
+	return ""
+}
+
+// Int returns an integer key.
+func (c *Config) Int(key string) int {
+	n, _ := strconv.Atoi(c.Get(key))
+	return n
+}
+
+// Bool returns a boolean key.
+func (c *Config) Bool(key string) bool { return strings.EqualFold(c.Get(key), "true") }
+
+// DurationMs returns a duration key in milliseconds.
+func (c *Config) DurationMs(key string) int64 {
+	d, _ := ParseDuration(c.Get(key))
+	return d.Milliseconds()
+}
+
+// Explicit returns the keys set in this session, sorted, with values.
+func (c *Config) Explicit() [][2]string {
+	var out [][2]string
+	for k, v := range c.vals {
+		out = append(out, [2]string{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+func suggest(key string) string {
+	best, bestD := "", 1<<30
+	for _, k := range ConfigKeys {
+		if d := editDistance(strings.ToLower(key), k.Key); d < bestD {
+			best, bestD = k.Key, d
+		}
+	}
+	if bestD <= len(key)/3+1 {
+		return fmt.Sprintf(" (did you mean '%s'?)", best)
+	}
+	return " (see HELP for the list of keys)"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// ParseDuration reads Flink-style durations: "500 ms", "1s", "2 min", "1h",
+// "10 s", plain numbers are milliseconds.
+func ParseDuration(v string) (time.Duration, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	if s == "" {
+		return 0, nil
+	}
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], strings.TrimSpace(s[i:])
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("expected a duration like '1s', '500 ms' or '2 min', got '%s'", v)
+	}
+	var mult time.Duration
+	switch unit {
+	case "", "ms", "milli", "millis", "millisecond", "milliseconds":
+		mult = time.Millisecond
+	case "s", "sec", "secs", "second", "seconds":
+		mult = time.Second
+	case "m", "min", "mins", "minute", "minutes":
+		mult = time.Minute
+	case "h", "hour", "hours":
+		mult = time.Hour
+	case "d", "day", "days":
+		mult = 24 * time.Hour
+	default:
+		return 0, fmt.Errorf("unknown duration unit '%s' in '%s' (use ms, s, min, h, d)", unit, v)
+	}
+	return time.Duration(f * float64(mult)), nil
+}

@@ -1,0 +1,502 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors"
+	_ "github.com/streamsql/streamsql/connectors/all" // register connectors
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sql"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Stdout receives print-sink output; Stderr warnings. Default: os.Stdout/os.Stderr.
+	Stdout, Stderr io.Writer
+	// Now overrides the wall clock (tests).
+	Now func() int64
+}
+
+// Engine executes statements of one session.
+type Engine struct {
+	mu   sync.Mutex
+	cat  *catalog.Catalog
+	conf *Config
+	mem  *memoryStore
+	env  *connectors.Env
+	jobs *registry
+}
+
+// New returns an engine with an empty catalog.
+func New(opts Options) *Engine {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Now == nil {
+		opts.Now = func() int64 { return time.Now().UnixMilli() }
+	}
+	mem := newMemoryStore()
+	return &Engine{
+		cat:  catalog.New(),
+		conf: NewConfig(),
+		mem:  mem,
+		env:  &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Memory: mem, Now: opts.Now},
+		jobs: newRegistry(),
+	}
+}
+
+// Config returns the session configuration (SET values).
+func (e *Engine) Config() *Config { return e.conf }
+
+// Catalog returns the session catalog (read it only between statements).
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// Jobs lists the jobs started in this session.
+func (e *Engine) Jobs() []*Job { return e.jobs.list() }
+
+// Job returns a job by id, or nil.
+func (e *Engine) Job(id string) *Job { return e.jobs.get(id) }
+
+func (e *Engine) plannerConfig() planner.Config {
+	return planner.Config{
+		Parallelism:    e.conf.Int("parallelism.default"),
+		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
+		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
+	}
+}
+
+// Result is what one statement produced.
+type Result struct {
+	// Message is a one-line acknowledgement ("Table created.").
+	Message string
+	// Schema and Rows are a result set (SHOW, DESCRIBE, a bounded SELECT).
+	Schema types.Schema
+	Rows   [][]types.Value
+	// Text is preformatted output (EXPLAIN, SHOW CREATE TABLE, HELP).
+	Text string
+	// Job is set for a job started by INSERT.
+	Job *Job
+	// Quit asks the caller to end the session.
+	Quit bool
+}
+
+// Prepare compiles one statement against the current catalog.
+func (e *Engine) Prepare(p sql.Piece) (sql.Stmt, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return sql.Compile(p, e.cat)
+}
+
+// Exec runs every statement of text; INSERT jobs run to completion (the
+// sqllogic contract). It implements the sqllogic DB interface together
+// with Query.
+func (e *Engine) Exec(text string) error {
+	for _, p := range sql.Split(text) {
+		st, err := e.Prepare(p)
+		if err != nil {
+			return err
+		}
+		res, err := e.Execute(context.Background(), st, ExecOptions{Sync: true})
+		if err != nil {
+			return err
+		}
+		if res.Job != nil {
+			if err := res.Job.Wait(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Query runs a bounded SELECT to completion and returns its final rows (a
+// changelog result is materialised).
+func (e *Engine) Query(text string) (types.Schema, [][]types.Value, error) {
+	pieces := sql.Split(text)
+	if len(pieces) != 1 {
+		return nil, nil, fmt.Errorf("expected one query, got %d statements", len(pieces))
+	}
+	st, err := e.Prepare(pieces[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	q, ok := st.(*sql.Query)
+	if !ok {
+		return nil, nil, fmt.Errorf("statement %d is not a query", pieces[0].Index)
+	}
+	return e.RunQuery(context.Background(), q, nil)
+}
+
+// RunQuery runs a SELECT. With onRow == nil the query must be bounded and
+// the final rows are returned; otherwise every changelog row is passed to
+// onRow as it is produced (from one goroutine) until the query ends or
+// ctx is cancelled, and nil rows are returned.
+func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types.Op, row []types.Value) error) (types.Schema, [][]types.Value, error) {
+	mat := newMaterializer()
+	collect := func(b *types.Batch) error {
+		for i := 0; i < b.Len(); i++ {
+			if onRow != nil {
+				if err := onRow(b.Ops[i], b.Row(i)); err != nil {
+					return err
+				}
+				continue
+			}
+			mat.apply(b.Ops[i], b.Row(i))
+		}
+		return nil
+	}
+	e.mu.Lock()
+	p, err := planner.PlanQuery(q.Plan, e.plannerConfig(), e.env, collect)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if onRow == nil && !p.Bounded {
+		return nil, nil, fmt.Errorf("the query reads an unbounded source; its result never ends (run it in the shell or with -f to see rows as they come)")
+	}
+	run, err := exec.Start(ctx, p.Graph, exec.Options{Now: e.env.Now})
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, run.Cancel)
+	defer stop()
+	err = run.Wait()
+	if errors.Is(err, exec.ErrCancelled) && ctx.Err() != nil {
+		err = nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if onRow != nil {
+		return p.Schema, nil, nil
+	}
+	rows := mat.rows()
+	if len(q.OrderBy) > 0 {
+		sortRows(rows, q.OrderBy)
+	}
+	if q.Limit >= 0 && int64(len(rows)) > q.Limit {
+		rows = rows[:q.Limit]
+	}
+	return p.Schema, rows, nil
+}
+
+// sortRows orders rows by the ORDER BY keys (NULLs first ascending, as MySQL).
+func sortRows(rows [][]types.Value, keys []sql.OrderKey) {
+	sort.SliceStable(rows, func(a, b int) bool {
+		for _, k := range keys {
+			c := types.Compare(rows[a][k.Col], rows[b][k.Col])
+			if c == 0 {
+				continue
+			}
+			if k.Desc {
+				return c > 0
+			}
+			return c < 0
+		}
+		return false
+	})
+}
+
+// showConfig lists every configuration key with its current value.
+func (e *Engine) showConfig() *Result {
+	schema := types.Schema{{Name: "key", Type: types.String}, {Name: "value", Type: types.String}}
+	var rows [][]types.Value
+	for _, k := range ConfigKeys {
+		rows = append(rows, []types.Value{types.StringValue(k.Key), types.StringValue(e.conf.Get(k.Key))})
+	}
+	return &Result{Schema: schema, Rows: rows}
+}
+
+// ExecOptions tune Execute.
+type ExecOptions struct {
+	// Sync makes INSERT wait for its job (also when table.dml-sync is false).
+	Sync bool
+}
+
+// Execute runs a compiled statement other than a SELECT (use RunQuery).
+func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Result, error) {
+	switch s := st.(type) {
+	case *sql.CreateTable:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.cat.Table(s.Table.Name) != nil && s.IfNotExists {
+			return &Result{Message: "Table already exists."}, nil
+		}
+		if !s.Table.IsMemory() {
+			f := connectors.Lookup(s.Table.Connector())
+			if f == nil {
+				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", s.Table.Name, s.Table.Connector(), strings.Join(connectors.Names(), ", "))
+			}
+			if err := connectors.ValidateOptions(s.Table, f); err != nil {
+				return nil, err
+			}
+		}
+		if err := e.cat.AddTable(s.Table); err != nil {
+			return nil, err
+		}
+		return &Result{Message: "Table created."}, nil
+	case *sql.CreateView:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.cat.View(s.View.Name) != nil && s.IfNotExists {
+			return &Result{Message: "View already exists."}, nil
+		}
+		if err := e.cat.AddView(s.View); err != nil {
+			return nil, err
+		}
+		return &Result{Message: "View created."}, nil
+	case *sql.DropTable:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.cat.DropTable(s.Name) {
+			if s.IfExists {
+				return &Result{Message: "Table does not exist."}, nil
+			}
+			return nil, fmt.Errorf("table '%s' does not exist", s.Name)
+		}
+		e.mem.drop(s.Name)
+		return &Result{Message: "Table dropped."}, nil
+	case *sql.DropView:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.cat.DropView(s.Name) {
+			if s.IfExists {
+				return &Result{Message: "View does not exist."}, nil
+			}
+			return nil, fmt.Errorf("view '%s' does not exist", s.Name)
+		}
+		return &Result{Message: "View dropped."}, nil
+	case *sql.Insert:
+		return e.insert(ctx, s, o)
+	case *sql.Set:
+		if s.Key == "" {
+			return e.showConfig(), nil
+		}
+		if err := e.conf.Set(s.Key, s.Value); err != nil {
+			return nil, err
+		}
+		msg := "Configuration set."
+		if k := lookupKey(s.Key); k != nil && !k.Effective {
+			msg += fmt.Sprintf(" Note: '%s' is stored but has no effect yet: checkpointing, state backends other than hashmap, savepoints and restart strategies are not available in this version.", k.Key)
+		}
+		return &Result{Message: msg}, nil
+	case *sql.Reset:
+		if err := e.conf.Reset(s.Key); err != nil {
+			return nil, err
+		}
+		return &Result{Message: "Configuration reset."}, nil
+	case *sql.ShowTables:
+		var rows [][]types.Value
+		for _, n := range e.cat.TableNames() {
+			rows = append(rows, []types.Value{types.StringValue(n)})
+		}
+		return &Result{Schema: types.Schema{{Name: "table name", Type: types.String}}, Rows: rows}, nil
+	case *sql.ShowCreateTable:
+		if t := e.cat.Table(s.Name); t != nil {
+			return &Result{Text: ShowCreate(t)}, nil
+		}
+		if v := e.cat.View(s.Name); v != nil {
+			return &Result{Text: strings.TrimSpace(v.DDL) + ";\n"}, nil
+		}
+		return nil, fmt.Errorf("table '%s' does not exist", s.Name)
+	case *sql.Describe:
+		return e.describe(s.Name)
+	case *sql.ShowJobs:
+		return e.showJobs(), nil
+	case *sql.StopJob:
+		j := e.jobs.get(s.JobID)
+		if j == nil {
+			return nil, fmt.Errorf("no job with id '%s' (SHOW JOBS lists them)", s.JobID)
+		}
+		if s.Savepoint {
+			return nil, fmt.Errorf("STOP JOB ... WITH SAVEPOINT: savepoints are not available in this version; use STOP JOB '%s' to stop without one", s.JobID)
+		}
+		j.Stop()
+		return &Result{Message: fmt.Sprintf("Job %s stopped.", j.ID)}, nil
+	case *sql.TriggerSavepoint:
+		return nil, fmt.Errorf("TRIGGER SAVEPOINT: savepoints are not available in this version")
+	case *sql.Explain:
+		return e.explain(s)
+	case *sql.Help:
+		return &Result{Text: HelpText}, nil
+	case *sql.Quit:
+		return &Result{Quit: true}, nil
+	case *sql.Query:
+		return nil, fmt.Errorf("internal: SELECT must go through RunQuery")
+	}
+	return nil, fmt.Errorf("unsupported statement %T", st)
+}
+
+func (e *Engine) insert(ctx context.Context, s *sql.Insert, o ExecOptions) (*Result, error) {
+	e.mu.Lock()
+	p, err := planner.PlanInsert(s.Table, s.Query, e.plannerConfig(), e.env)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	sync := o.Sync || e.conf.Bool("table.dml-sync") || s.Table.IsMemory()
+	if sync && !p.Bounded {
+		if s.Table.IsMemory() {
+			return nil, fmt.Errorf("INSERT INTO %s: an in-memory table can only be filled from bounded inputs", s.Table.Name)
+		}
+	}
+	// Jobs outlive the statement: they stop with the engine, not with ctx.
+	run, err := exec.Start(context.Background(), p.Graph, exec.Options{Now: e.env.Now})
+	if err != nil {
+		return nil, err
+	}
+	name := "INSERT INTO " + s.Table.Name
+	j := e.jobs.add(name, p, run)
+	j.Name = oneLine(s.Piece().Text, 60)
+	if sync {
+		if err := j.Wait(); err != nil {
+			return nil, err
+		}
+		return &Result{Message: "Insert done.", Job: j}, nil
+	}
+	return &Result{Message: fmt.Sprintf("Job submitted: %s", j.ID), Job: j}, nil
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n-3] + "..."
+	}
+	return s
+}
+
+// StopAll cancels every running job and waits for them.
+func (e *Engine) StopAll() {
+	for _, j := range e.jobs.list() {
+		if st, _ := j.Status(); st == JobRunning {
+			j.Stop()
+		}
+	}
+}
+
+// WaitAll waits for every job and returns the first error.
+func (e *Engine) WaitAll(ctx context.Context) error {
+	var first error
+	for _, j := range e.jobs.list() {
+		select {
+		case <-j.Done():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if _, err := j.Status(); err != nil && first == nil {
+			first = fmt.Errorf("job %s (%s) failed: %w", j.ID, j.Name, err)
+		}
+	}
+	return first
+}
+
+func (e *Engine) describe(name string) (*Result, error) {
+	var cols types.Schema
+	var t *catalog.Table
+	if t = e.cat.Table(name); t != nil {
+		cols = t.Columns
+	} else if v := e.cat.View(name); v != nil {
+		cols = v.Columns
+	} else {
+		return nil, fmt.Errorf("table '%s' does not exist", name)
+	}
+	schema := types.Schema{{Name: "name", Type: types.String}, {Name: "type", Type: types.String},
+		{Name: "null", Type: types.Bool}, {Name: "key", Type: types.String}, {Name: "extras", Type: types.String},
+		{Name: "watermark", Type: types.String}}
+	var rows [][]types.Value
+	for i, c := range cols {
+		key, extras, wm := types.NullValue(), types.NullValue(), types.NullValue()
+		typ := c.Type.String()
+		if t != nil {
+			for _, k := range t.PrimaryKey {
+				if k == i {
+					key = types.StringValue("PRI")
+				}
+			}
+			if t.ProctimeColumn == i {
+				extras = types.StringValue("AS PROCTIME()")
+				typ = "TIMESTAMP_LTZ(3) *PROCTIME*"
+			}
+			if t.Watermark != nil && t.Watermark.Column == i {
+				wm = types.StringValue(t.Watermark.Text)
+				typ += " *ROWTIME*"
+			}
+		}
+		rows = append(rows, []types.Value{types.StringValue(c.Name), types.StringValue(typ),
+			types.BoolValue(!c.Type.NotNull), key, extras, wm})
+	}
+	return &Result{Schema: schema, Rows: rows}, nil
+}
+
+func (e *Engine) showJobs() *Result {
+	schema := types.Schema{{Name: "job id", Type: types.String}, {Name: "job name", Type: types.String},
+		{Name: "status", Type: types.String}, {Name: "uptime", Type: types.String},
+		{Name: "rows in", Type: types.BigInt}, {Name: "rows out", Type: types.BigInt},
+		{Name: "watermark", Type: types.String}, {Name: "late rows", Type: types.BigInt},
+		{Name: "error", Type: types.String}}
+	var rows [][]types.Value
+	for _, j := range e.jobs.list() {
+		st, err := j.Status()
+		in, out, wm := j.Counts()
+		wmv := types.NullValue()
+		switch {
+		case wm == exec.MaxWatermark:
+			wmv = types.StringValue("+inf (end)")
+		case wm != exec.MinWatermark:
+			wmv = types.StringValue(types.Render(types.TimestampValue(wm), types.Timestamp))
+		}
+		ev := types.NullValue()
+		if err != nil {
+			ev = types.StringValue(oneLine(err.Error(), 80))
+		}
+		rows = append(rows, []types.Value{types.StringValue(j.ID), types.StringValue(j.Name),
+			types.StringValue(string(st)), types.StringValue(j.Uptime().Truncate(time.Second).String()),
+			types.IntValue(in), types.IntValue(out), wmv, types.IntValue(j.LateRows()), ev})
+	}
+	return &Result{Schema: schema, Rows: rows}
+}
+
+func (e *Engine) explain(s *sql.Explain) (*Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch inner := s.Stmt.(type) {
+	case *sql.Query:
+		p, err := planner.PlanQuery(inner.Plan, e.plannerConfig(), e.env, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Text: "== Logical plan ==\n" + planExplain(inner.Plan) + p.Explain()}, nil
+	case *sql.Insert:
+		p, err := planner.PlanInsert(inner.Table, inner.Query, e.plannerConfig(), e.env)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Text: "== Logical plan ==\n" + planExplain(inner.Query) + p.Explain()}, nil
+	}
+	return nil, fmt.Errorf("EXPLAIN works on SELECT and INSERT statements")
+}
+
+// IsBounded reports whether a query reads only bounded inputs.
+func (e *Engine) IsBounded(q *sql.Query) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, err := planner.PlanQuery(q.Plan, e.plannerConfig(), e.env, nil)
+	if err != nil {
+		return false, err
+	}
+	return p.Bounded, nil
+}

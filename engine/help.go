@@ -1,0 +1,27 @@
+package engine
+
+// HelpText lists the statements the engine understands.
+const HelpText = `Statements (end each with ';'):
+  CREATE TABLE t (col TYPE, ..., [pt AS PROCTIME(),] [WATERMARK FOR ts AS ts - INTERVAL '2' SECOND,]
+                  [PRIMARY KEY (col, ...) NOT ENFORCED]) [WITH ('connector' = '...', ...)]
+                                      define a table; without WITH it is an in-memory table
+  CREATE VIEW v AS SELECT ...         name a query
+  DROP TABLE [IF EXISTS] t            forget a table
+  DROP VIEW [IF EXISTS] v             forget a view
+  INSERT INTO t VALUES (...), ...     append rows to an in-memory table
+  INSERT INTO t SELECT ...            start a job writing the query's result into t
+  SELECT ...                          run a query and show its rows
+  EXPLAIN SELECT ... | INSERT ...     show the logical plan and the operator graph
+  SHOW TABLES                         list tables and views
+  SHOW CREATE TABLE t                 show a table's definition
+  DESCRIBE t                          list a table's columns
+  SHOW JOBS                           list jobs with status, rows, watermark
+  STOP JOB 'id'                       stop a running job
+  SET 'key' = 'value'                 change a setting (e.g. 'parallelism.default')
+  RESET ['key']                       restore one or all settings
+  HELP                                this list
+  QUIT / EXIT                         leave the shell
+Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
+  CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start, window_end.
+Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
+`

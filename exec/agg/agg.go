@@ -1,0 +1,387 @@
+package agg
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
+)
+
+// ErrRetractMinMax is returned when a row is retracted from a MIN/MAX
+// accumulator compiled without retraction support.
+var ErrRetractMinMax = errors.New("MIN/MAX cannot retract a row: aggregate compiled for insert-only input")
+
+// Acc is the accumulator state of one group: the net number of rows folded
+// in and one Slot per aggregate call.
+type Acc struct {
+	Rows  int64
+	Slots []Slot
+}
+
+// Slot is the accumulator of one aggregate call. Which fields are used
+// depends on the function:
+//   - N: rows (COUNT(*)) or non-NULL values (distinct values for DISTINCT);
+//   - Sum: exact sum of integer/decimal values, unscaled at the call's scale;
+//   - FSum: sum of DOUBLE values;
+//   - Ext: the current MIN/MAX (NULL when none);
+//   - Set: value multiset for DISTINCT and retractable MIN/MAX (else nil).
+type Slot struct {
+	N    int64
+	Sum  int64
+	FSum float64
+	Ext  types.Value
+	Set  *ValueSet
+}
+
+type call struct {
+	fn       plan.AggFunc
+	distinct bool
+	star     bool
+	col      int // argument column, or -1 when the argument is another expression
+	arg      expr.Expr
+	out      types.Type
+	scale    uint8 // scale of Sum
+	useSet   bool
+}
+
+// Funcs is a compiled list of aggregate calls.
+type Funcs struct {
+	calls   []call
+	retract bool
+	kbuf    []byte
+}
+
+// Compile prepares calls for evaluation. With retract, MIN and MAX keep
+// multisets so that rows can be retracted.
+func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
+	f := &Funcs{calls: make([]call, len(calls)), retract: retract}
+	for i, a := range calls {
+		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1}
+		if a.Func > plan.AggAvg {
+			return nil, fmt.Errorf("aggregate %d: unknown function %d", i, a.Func)
+		}
+		if a.Arg == nil {
+			if a.Func != plan.AggCount {
+				return nil, fmt.Errorf("aggregate %s needs an argument", a.Func)
+			}
+			c.star = true
+			c.distinct = false
+		} else {
+			c.arg = a.Arg
+			if col, ok := expr.AsCol(a.Arg); ok {
+				c.col = col.Index
+			}
+			at := a.Arg.Type()
+			if at.Kind == types.KindDecimal {
+				c.scale = at.Scale
+			}
+		}
+		if c.out.Kind == types.KindNull {
+			c.out = defaultType(a)
+		}
+		c.useSet = c.distinct || (retract && (a.Func == plan.AggMin || a.Func == plan.AggMax))
+		f.calls[i] = c
+	}
+	return f, nil
+}
+
+func defaultType(a plan.AggCall) types.Type {
+	switch {
+	case a.Func == plan.AggCount:
+		return types.BigInt
+	case a.Arg == nil:
+		return types.BigInt
+	case a.Func == plan.AggAvg && a.Arg.Type().Kind != types.KindDecimal:
+		return types.Double
+	case a.Func == plan.AggSum && a.Arg.Type().Kind == types.KindInt:
+		return types.BigInt
+	}
+	return a.Arg.Type()
+}
+
+// Len is the number of aggregate calls.
+func (f *Funcs) Len() int { return len(f.calls) }
+
+// Init makes a an empty accumulator for these calls, reusing its memory.
+func (f *Funcs) Init(a *Acc) {
+	a.Rows = 0
+	if cap(a.Slots) >= len(f.calls) {
+		a.Slots = a.Slots[:len(f.calls)]
+		clear(a.Slots)
+	} else {
+		a.Slots = make([]Slot, len(f.calls))
+	}
+}
+
+// Add folds one input row into a.
+func (f *Funcs) Add(a *Acc, row []types.Value) error {
+	a.Rows++
+	for i := range f.calls {
+		c := &f.calls[i]
+		s := &a.Slots[i]
+		if c.star {
+			s.N++
+			continue
+		}
+		var v types.Value
+		if c.col >= 0 {
+			v = row[c.col]
+		} else {
+			var err error
+			if v, err = c.arg.Eval(row); err != nil {
+				return err
+			}
+		}
+		if v.IsNull() {
+			continue
+		}
+		if c.useSet {
+			if s.Set == nil {
+				s.Set = NewValueSet()
+			}
+			if fresh := s.Set.add(&f.kbuf, v, 1); !fresh && c.distinct {
+				continue
+			}
+		}
+		c.add(s, v)
+	}
+	return nil
+}
+
+// Retract folds one input row out of a.
+func (f *Funcs) Retract(a *Acc, row []types.Value) error {
+	a.Rows--
+	for i := range f.calls {
+		c := &f.calls[i]
+		s := &a.Slots[i]
+		if c.star {
+			s.N--
+			continue
+		}
+		var v types.Value
+		if c.col >= 0 {
+			v = row[c.col]
+		} else {
+			var err error
+			if v, err = c.arg.Eval(row); err != nil {
+				return err
+			}
+		}
+		if v.IsNull() {
+			continue
+		}
+		if c.useSet {
+			if s.Set == nil {
+				continue
+			}
+			found, gone := s.Set.remove(&f.kbuf, v)
+			if !found || (c.distinct && !gone) {
+				continue
+			}
+		} else if c.fn == plan.AggMin || c.fn == plan.AggMax {
+			return ErrRetractMinMax
+		}
+		c.sub(s, v)
+	}
+	return nil
+}
+
+// add folds a non-NULL value into s.
+func (c *call) add(s *Slot, v types.Value) {
+	s.N++
+	switch c.fn {
+	case plan.AggSum, plan.AggAvg:
+		switch v.Kind() {
+		case types.KindInt:
+			if c.scale == 0 {
+				s.Sum += v.Int()
+			} else {
+				s.Sum += types.Rescale(v.Int(), 0, c.scale)
+			}
+		case types.KindDecimal:
+			s.Sum += types.Rescale(v.Unscaled(), v.Scale(), c.scale)
+		default:
+			s.FSum += v.AsFloat()
+		}
+	case plan.AggMin:
+		if s.Ext.IsNull() || types.Compare(v, s.Ext) < 0 {
+			s.Ext = v
+		}
+	case plan.AggMax:
+		if s.Ext.IsNull() || types.Compare(v, s.Ext) > 0 {
+			s.Ext = v
+		}
+	}
+}
+
+// sub folds a non-NULL value out of s (after the multiset, if any, was updated).
+func (c *call) sub(s *Slot, v types.Value) {
+	s.N--
+	switch c.fn {
+	case plan.AggSum, plan.AggAvg:
+		switch v.Kind() {
+		case types.KindInt:
+			s.Sum -= types.Rescale(v.Int(), 0, c.scale)
+		case types.KindDecimal:
+			s.Sum -= types.Rescale(v.Unscaled(), v.Scale(), c.scale)
+		default:
+			s.FSum -= v.AsFloat()
+		}
+		if s.N == 0 {
+			s.Sum, s.FSum = 0, 0 // forget rounding residue of doubles
+		}
+	case plan.AggMin, plan.AggMax:
+		if !s.Ext.IsNull() && types.Equal(v, s.Ext) && (s.Set == nil || !s.Set.has(v)) {
+			s.Ext = s.Set.extreme(c.fn == plan.AggMax)
+		}
+	}
+}
+
+// Merge folds src into dst (both for these calls). src is not modified.
+func (f *Funcs) Merge(dst, src *Acc) {
+	dst.Rows += src.Rows
+	for i := range f.calls {
+		c := &f.calls[i]
+		d, s := &dst.Slots[i], &src.Slots[i]
+		if !c.useSet {
+			d.N += s.N
+			d.Sum += s.Sum
+			d.FSum += s.FSum
+			switch c.fn {
+			case plan.AggMin:
+				if !s.Ext.IsNull() && (d.Ext.IsNull() || types.Compare(s.Ext, d.Ext) < 0) {
+					d.Ext = s.Ext
+				}
+			case plan.AggMax:
+				if !s.Ext.IsNull() && (d.Ext.IsNull() || types.Compare(s.Ext, d.Ext) > 0) {
+					d.Ext = s.Ext
+				}
+			}
+			continue
+		}
+		if s.Set == nil || s.Set.Len() == 0 {
+			continue
+		}
+		if d.Set == nil {
+			d.Set = NewValueSet()
+		}
+		for _, e := range s.Set.m {
+			fresh := d.Set.add(&f.kbuf, e.V, e.N)
+			if c.distinct {
+				if fresh {
+					c.add(d, e.V)
+				}
+			} else {
+				// retractable MIN/MAX: N counts values with multiplicity
+				d.N += e.N - 1
+				c.add(d, e.V)
+			}
+		}
+	}
+}
+
+// Results writes one value per call into dst (len(dst) >= Len()).
+func (f *Funcs) Results(dst []types.Value, a *Acc) {
+	for i := range f.calls {
+		dst[i] = f.calls[i].result(&a.Slots[i])
+	}
+}
+
+func (c *call) result(s *Slot) types.Value {
+	switch c.fn {
+	case plan.AggCount:
+		return numeric(c.out, s.N, 0, 0)
+	case plan.AggSum:
+		if s.N <= 0 {
+			return types.NullValue()
+		}
+		return numeric(c.out, s.Sum, c.scale, s.FSum)
+	case plan.AggAvg:
+		if s.N <= 0 {
+			return types.NullValue()
+		}
+		return average(c.out, s.Sum, c.scale, s.FSum, s.N)
+	default:
+		if s.Ext.IsNull() {
+			return types.NullValue()
+		}
+		return coerce(s.Ext, c.out)
+	}
+}
+
+// numeric converts an exact sum (unscaled at scale) plus a float part into
+// a value of type t.
+func numeric(t types.Type, sum int64, scale uint8, fsum float64) types.Value {
+	switch t.Kind {
+	case types.KindDouble:
+		f := float64(sum)
+		if scale > 0 {
+			f /= float64(types.Pow10(scale))
+		}
+		return types.DoubleValue(f + fsum)
+	case types.KindDecimal:
+		u := types.Rescale(sum, scale, t.Scale)
+		if fsum != 0 {
+			u += roundHalfAway(fsum * float64(types.Pow10(t.Scale)))
+		}
+		return types.DecimalValue(u, t.Scale)
+	default:
+		return types.IntValue(types.Rescale(sum, scale, 0) + int64(fsum))
+	}
+}
+
+// average returns (sum at scale + fsum) / n as a value of type t.
+func average(t types.Type, sum int64, scale uint8, fsum float64, n int64) types.Value {
+	switch t.Kind {
+	case types.KindDouble:
+		f := float64(sum)
+		if scale > 0 {
+			f /= float64(types.Pow10(scale))
+		}
+		return types.DoubleValue((f + fsum) / float64(n))
+	case types.KindDecimal:
+		if fsum != 0 {
+			sum += roundHalfAway(fsum * float64(types.Pow10(scale)))
+		}
+		return types.DecimalValue(DivRound(sum, scale, t.Scale, n), t.Scale)
+	default:
+		if fsum != 0 {
+			sum += roundHalfAway(fsum * float64(types.Pow10(scale)))
+		}
+		return types.IntValue(types.Rescale(sum, scale, 0) / n)
+	}
+}
+
+func roundHalfAway(f float64) int64 {
+	if f < 0 {
+		return int64(f - 0.5)
+	}
+	return int64(f + 0.5)
+}
+
+// coerce converts a MIN/MAX value to the result type's kind where the
+// kinds differ numerically (e.g. a decimal with another scale).
+func coerce(v types.Value, t types.Type) types.Value {
+	switch t.Kind {
+	case types.KindDecimal:
+		switch v.Kind() {
+		case types.KindDecimal:
+			if v.Scale() != t.Scale {
+				return types.DecimalValue(types.Rescale(v.Unscaled(), v.Scale(), t.Scale), t.Scale)
+			}
+		case types.KindInt:
+			return types.DecimalValue(types.Rescale(v.Int(), 0, t.Scale), t.Scale)
+		}
+	case types.KindDouble:
+		if v.Kind() == types.KindInt || v.Kind() == types.KindDecimal {
+			return types.DoubleValue(v.AsFloat())
+		}
+	case types.KindInt:
+		if v.Kind() == types.KindDecimal {
+			return types.IntValue(types.Rescale(v.Unscaled(), v.Scale(), 0))
+		}
+	}
+	return v
+}

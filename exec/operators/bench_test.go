@@ -1,0 +1,204 @@
+package operators
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/window"
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// The window benchmarks feed rows (key BIGINT, ts TIMESTAMP) in batches of
+// 1024 over benchKeys keys, in time order, with a watermark (largest ts - 1)
+// after every batch, and report rows/s. One benchmark op is one row.
+// Each runs twice: through the operator, and through a hand-written Go
+// loop doing the same work (a map[int64]int64 per open window, emitted
+// when the window closes).
+
+const (
+	benchKeys  = 10000
+	benchBatch = 1024
+)
+
+// countSink counts emitted rows without keeping them.
+type countSink struct{ n int }
+
+func (c *countSink) Emit(types.Op, []types.Value) { c.n++ }
+
+// benchInput is one period of input batches whose timestamps are rewritten
+// for each pass.
+type benchInput struct {
+	batches  []*types.Batch
+	perMs    int64 // rows per millisecond of event time
+	next     int
+	rowsDone int64
+}
+
+func newBenchInput(rows int, perMs int64) *benchInput {
+	r := rand.New(rand.NewSource(1))
+	in := &benchInput{perMs: perMs}
+	for len(in.batches)*benchBatch < rows {
+		b := types.NewBatch(2, benchBatch)
+		for i := 0; i < benchBatch; i++ {
+			b.Append(types.Insert, []types.Value{types.IntValue(int64(r.Intn(benchKeys))), {}})
+		}
+		in.batches = append(in.batches, b)
+	}
+	return in
+}
+
+// nextBatch returns the next batch (restamped) and its watermark.
+func (in *benchInput) nextBatch(b *testing.B) (*types.Batch, int64) {
+	if in.next == len(in.batches) {
+		in.next = 0
+	}
+	bt := in.batches[in.next]
+	in.next++
+	for i := 0; i < bt.Len(); i++ {
+		bt.Vals[i*2+1] = types.TimestampValue(in.rowsDone / in.perMs)
+		in.rowsDone++
+	}
+	return bt, (in.rowsDone-1)/in.perMs - 1
+}
+
+func benchOperator(b *testing.B, spec WindowAggSpec, perMs int64) {
+	in := newBenchInput(1<<20, perMs)
+	out := &countSink{}
+	ctx := newTestContext(state.NewHashMapBackend(state.RangeFor(128, 1, 0)), out)
+	op := NewWindowAgg(spec)
+	if err := op.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		bt, wm := in.nextBatch(b)
+		if rest := b.N - done; rest < bt.Len() {
+			bt.Ops, bt.Vals = bt.Ops[:rest], bt.Vals[:rest*2]
+		}
+		done += bt.Len()
+		if err := op.ProcessBatch(0, bt); err != nil {
+			b.Fatal(err)
+		}
+		if err := op.ProcessWatermark(wm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := op.ProcessWatermark(exec.MaxWatermark); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(out.n), "results")
+}
+
+// loopWindows is the hand-written baseline: one map per open window.
+type loopWindows struct {
+	open map[int64]map[int64]int64 // window end -> key -> count
+	ends []int64                   // open window ends, ascending
+	free []map[int64]int64
+	out  countSink
+	row  [4]types.Value
+}
+
+func (l *loopWindows) window(end int64) map[int64]int64 {
+	if m, ok := l.open[end]; ok {
+		return m
+	}
+	var m map[int64]int64
+	if n := len(l.free); n > 0 {
+		m, l.free = l.free[n-1], l.free[:n-1]
+	} else {
+		m = make(map[int64]int64, benchKeys)
+	}
+	l.open[end] = m
+	i := len(l.ends)
+	for i > 0 && l.ends[i-1] > end {
+		i--
+	}
+	l.ends = append(l.ends, 0)
+	copy(l.ends[i+1:], l.ends[i:])
+	l.ends[i] = end
+	return m
+}
+
+func (l *loopWindows) fire(wm, size int64) {
+	for len(l.ends) > 0 && l.ends[0]-1 <= wm {
+		end := l.ends[0]
+		l.ends = l.ends[1:]
+		m := l.open[end]
+		for k, c := range m {
+			l.row[0], l.row[1], l.row[2], l.row[3] = types.IntValue(k), types.TimestampValue(end-size), types.TimestampValue(end), types.IntValue(c)
+			l.out.Emit(types.Insert, l.row[:])
+		}
+		delete(l.open, end)
+		clear(m)
+		l.free = append(l.free, m)
+	}
+}
+
+func benchLoop(b *testing.B, slide, size, perMs int64) {
+	in := newBenchInput(1<<20, perMs)
+	l := &loopWindows{open: map[int64]map[int64]int64{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		bt, wm := in.nextBatch(b)
+		if rest := b.N - done; rest < bt.Len() {
+			bt.Ops, bt.Vals = bt.Ops[:rest], bt.Vals[:rest*2]
+		}
+		done += bt.Len()
+		for i := 0; i < bt.Len(); i++ {
+			row := bt.Row(i)
+			k, ts := row[0].Int(), row[1].Millis()
+			if ts <= wm { // late
+				continue
+			}
+			for s := window.Align(ts, slide); s > ts-size; s -= slide {
+				l.window(s + size)[k]++
+			}
+		}
+		l.fire(wm, size)
+	}
+	l.fire(exec.MaxWatermark, size)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(l.out.n), "results")
+}
+
+func countStar() []plan.AggCall {
+	return []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt, Name: "cnt"}}
+}
+
+// Dense: 1M rows per second of event time (100 rows per key per window).
+// Sparse: 20k rows per second (2 rows per key per window): every row is
+// close to a new (key, window) entry.
+
+func BenchmarkTumbleCount(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000}, Aggs: countStar()}
+	b.Run("dense/operator", func(b *testing.B) { benchOperator(b, spec, 1000) })
+	b.Run("dense/loop", func(b *testing.B) { benchLoop(b, 1000, 1000, 1000) })
+	b.Run("sparse/operator", func(b *testing.B) { benchOperator(b, spec, 20) })
+	b.Run("sparse/loop", func(b *testing.B) { benchLoop(b, 1000, 1000, 20) })
+}
+
+func BenchmarkHopCount(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Hop, TimeCol: 1, Slide: 1000, Size: 4000}, Aggs: countStar()}
+	b.Run("dense/operator", func(b *testing.B) { benchOperator(b, spec, 1000) })
+	b.Run("dense/loop", func(b *testing.B) { benchLoop(b, 1000, 4000, 1000) })
+}
+
+func BenchmarkTumbleSum(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000},
+		Aggs: []plan.AggCall{
+			{Func: plan.AggCount, Type: types.BigInt},
+			{Func: plan.AggSum, Arg: benchCol(0), Type: types.BigInt},
+		}}
+	b.Run("dense/operator", func(b *testing.B) { benchOperator(b, spec, 1000) })
+}
+
+func benchCol(i int) *expr.Col { return &expr.Col{Index: i, Name: "k", T: types.BigInt} }

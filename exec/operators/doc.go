@@ -1,0 +1,28 @@
+// Package operators holds the SQL operators that run inside exec tasks:
+// Calc (filter/project, also UNION ALL), WindowAgg (TUMBLE, HOP, CUMULATE,
+// SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
+// output) and Join (regular and window inner equi-joins).
+//
+// Contracts shared by every operator:
+//   - The task calls the exec.Operator hooks from one goroutine. Rows are
+//     processed in arrival order, a whole batch per call; output goes to
+//     ctx.Out, and rows emitted while handling a watermark precede that
+//     watermark downstream.
+//   - Keyed operators expect their input hash-partitioned on their key
+//     columns: a row's key group is
+//     ctx.KeyGroupOfHash(exec.HashKey(row, keyCols)), the group the Hash
+//     edge routed it by. Keyless aggregates run as a single group.
+//   - Everything that decides results lives in ctx.State, in keyed maps
+//     with real codecs (each operator documents its maps). The Put that
+//     follows an in-place mutation is amortised: it is issued at the next
+//     checkpoint barrier (SnapshotState), at Finish, or when many entries
+//     are pending — never later than the barrier. Operator-local indexes
+//     (timers: window end -> keys) are rebuilt from state in Open.
+//   - Event-time operators store their watermark per key group at
+//     barriers, so that after a restore a row is late exactly when it would
+//     have been late without the failure.
+//   - A window fires when the watermark reaches end - 1 and emits once;
+//     ProcessWatermark(exec.MaxWatermark) at end of input fires everything.
+//   - Hot paths allocate nothing per row once warm: keys are encoded with
+//     types.AppendKey into reused buffers and looked up as []byte.
+package operators

@@ -1,0 +1,351 @@
+package operators
+
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/agg"
+	"github.com/streamsql/streamsql/exec/window"
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// JoinSpec configures an inner equi-join.
+type JoinSpec struct {
+	LeftKeyCols, RightKeyCols []int // equi-join keys: left row cols = right row cols (input 0 = left, 1 = right)
+	LeftWidth, RightWidth     int
+	Residual                  expr.Expr // nil or bound against left++right
+	// WindowEnd, when not nil, marks a window join: WindowEnd[0] / WindowEnd[1] are the window_end
+	// columns of the left / right rows (also part of the keys). Output is append-only and
+	// a window's state is dropped once the watermark reaches window_end - 1.
+	WindowEnd *[2]int
+}
+
+// NewJoin returns an inner equi-join of input 0 (left) and input 1 (right),
+// each hash-partitioned on its key columns. Output row = left row ++ right
+// row, kept when Residual (if any) is TRUE.
+//
+// Regular join: both sides are kept in keyed state as multisets of rows
+// ("left", "right": join key -> rows with counts). A row with a NULL key
+// matches nothing and is not stored. An added row (+I/+U) is stored and
+// joined with every match on the other side; a retraction (-U/-D) removes
+// one occurrence and retracts its joined rows. Each output row carries its
+// input row's op (Flink's inner join): +I/+U for additions, -U/-D for
+// retractions; a retraction of a row that is not stored is ignored.
+//
+// Window join: every output row is +I; the state of window end e (rows of
+// both sides) is dropped at watermark >= e - 1, and a row arriving for a
+// window whose end has passed is dropped and counted in LateRowsDropped.
+func NewJoin(spec JoinSpec) exec.Operator { return &join{spec: spec} }
+
+type join struct {
+	exec.Base
+	spec    JoinSpec
+	ctx     *exec.Context
+	metrics *exec.Metrics
+	keys    [2]keying
+	sides   [2]*store[*bag]
+	clock   clock
+	timers  *timers
+	keyBuf  []byte
+	tagBuf  []byte
+	out     []types.Value
+	late    int64
+}
+
+// bag is a multiset of rows.
+type bag struct {
+	marks
+	rows []bagRow
+	idx  map[string]int // row encoding -> index, built once the bag is large
+}
+
+type bagRow struct {
+	vals []types.Value
+	n    int64
+}
+
+const bagIndexAt = 16
+
+func sameRow(a, b []types.Value) bool {
+	for i := range a {
+		if a[i].Kind() != b[i].Kind() || !types.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func rowKey(buf []byte, row []types.Value) []byte {
+	for _, v := range row {
+		buf = types.AppendKey(buf, v)
+	}
+	return buf
+}
+
+func (b *bag) find(row []types.Value, buf *[]byte) int {
+	if b.idx == nil && len(b.rows) >= bagIndexAt {
+		b.idx = make(map[string]int, len(b.rows))
+		for i, r := range b.rows {
+			b.idx[string(rowKey(nil, r.vals))] = i
+		}
+	}
+	if b.idx != nil {
+		*buf = rowKey((*buf)[:0], row)
+		if i, ok := b.idx[string(*buf)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range b.rows {
+		if sameRow(b.rows[i].vals, row) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *bag) add(row []types.Value, buf *[]byte) {
+	if i := b.find(row, buf); i >= 0 {
+		b.rows[i].n++
+		return
+	}
+	b.rows = append(b.rows, bagRow{vals: slices.Clone(row), n: 1})
+	if b.idx != nil {
+		b.idx[string(rowKey(nil, row))] = len(b.rows) - 1
+	}
+}
+
+// remove removes one occurrence of row and reports whether it was there.
+func (b *bag) remove(row []types.Value, buf *[]byte) bool {
+	i := b.find(row, buf)
+	if i < 0 {
+		return false
+	}
+	if b.rows[i].n--; b.rows[i].n > 0 {
+		return true
+	}
+	last := len(b.rows) - 1
+	if b.idx != nil {
+		delete(b.idx, string(rowKey(nil, b.rows[i].vals)))
+		if i != last {
+			b.idx[string(rowKey(nil, b.rows[last].vals))] = i
+		}
+	}
+	b.rows[i] = b.rows[last]
+	b.rows[last] = bagRow{}
+	b.rows = b.rows[:last]
+	return true
+}
+
+type bagCodec struct{}
+
+func (bagCodec) Append(buf []byte, b *bag) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
+	for _, r := range b.rows {
+		buf = binary.AppendVarint(buf, r.n)
+		buf = agg.AppendValues(buf, r.vals)
+	}
+	return buf
+}
+
+func (bagCodec) Decode(buf []byte) (*bag, error) {
+	n, k := binary.Uvarint(buf)
+	if k <= 0 || n > uint64(len(buf)) {
+		return nil, errCorrupt
+	}
+	buf = buf[k:]
+	b := &bag{rows: make([]bagRow, n)}
+	for i := range b.rows {
+		var err error
+		if b.rows[i].n, k = binary.Varint(buf); k <= 0 {
+			return nil, errCorrupt
+		}
+		if b.rows[i].vals, buf, err = agg.DecodeValues(buf[k:]); err != nil {
+			return nil, err
+		}
+	}
+	if len(buf) != 0 {
+		return nil, errCorrupt
+	}
+	return b, nil
+}
+
+var sideStates = [2]string{"left", "right"}
+
+func (o *join) Open(ctx *exec.Context) error {
+	o.ctx = ctx
+	o.metrics = metricsOf(ctx)
+	if len(o.spec.LeftKeyCols) != len(o.spec.RightKeyCols) {
+		return errorf("join has %d left and %d right key columns", len(o.spec.LeftKeyCols), len(o.spec.RightKeyCols))
+	}
+	o.keys[0] = newKeying(ctx, o.spec.LeftKeyCols)
+	o.keys[1] = newKeying(ctx, o.spec.RightKeyCols)
+	for s := range o.sides {
+		st, err := newStore(ctx.State, sideStates[s], state.Codec[*bag](bagCodec{}))
+		if err != nil {
+			return err
+		}
+		o.sides[s] = st
+	}
+	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
+	o.timers = newTimers()
+	if o.spec.WindowEnd == nil {
+		return nil
+	}
+	if err := o.clock.open(ctx); err != nil {
+		return err
+	}
+	for s := range o.sides {
+		col := o.spec.WindowEnd[s]
+		o.sides[s].rangeAll(func(kg int, key string, b *bag) bool {
+			if len(b.rows) > 0 {
+				o.tagBuf = append(append(o.tagBuf[:0], byte(s)), key...)
+				o.timers.add(b.rows[0].vals[col].Millis(), kg, o.tagBuf)
+			}
+			return true
+		})
+	}
+	o.timers.sortAll()
+	return nil
+}
+
+func (o *join) ProcessBatch(input int, b *types.Batch) error {
+	if input != 0 && input != 1 {
+		return errorf("join has two inputs, got a batch on input %d", input)
+	}
+	s := input
+	w := o.spec.LeftWidth
+	if s == 1 {
+		w = o.spec.RightWidth
+	}
+	if w != b.Width {
+		return errorf("join %s input has rows of width %d, expected %d", sideStates[s], b.Width, w)
+	}
+	defer o.countLate()
+	k := &o.keys[s]
+	mine, other := o.sides[s], o.sides[1-s]
+rows:
+	for i, n := 0, b.Len(); i < n; i++ {
+		row := b.Row(i)
+		for _, c := range k.cols {
+			if row[c].IsNull() {
+				continue rows
+			}
+		}
+		kg, err := k.group(row)
+		if err != nil {
+			return err
+		}
+		op := b.Ops[i]
+		windowed := o.spec.WindowEnd != nil
+		var end int64
+		if windowed {
+			end = row[o.spec.WindowEnd[s]].Millis()
+			if window.Fired(end, o.clock.at(kg)) {
+				o.late++
+				continue
+			}
+		}
+		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
+		bg, ok := mine.get(kg, o.keyBuf)
+		if op.IsRetraction() {
+			if !ok || !bg.remove(row, &o.tagBuf) {
+				continue
+			}
+			if len(bg.rows) == 0 {
+				mine.remove(kg, o.keyBuf, bg)
+			}
+		} else if ok {
+			bg.add(row, &o.tagBuf)
+		} else {
+			mine.insert(kg, o.keyBuf, &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1}}})
+			if windowed {
+				o.tagBuf = append(append(o.tagBuf[:0], byte(s)), o.keyBuf...)
+				o.timers.add(end, kg, o.tagBuf)
+			}
+		}
+		ob, ok := other.peek(kg, o.keyBuf)
+		if !ok {
+			continue
+		}
+		if windowed {
+			op = types.Insert
+		}
+		if err := o.emitMatches(s, row, op, ob); err != nil {
+			return err
+		}
+	}
+	o.sides[0].maybeFlush()
+	o.sides[1].maybeFlush()
+	return nil
+}
+
+func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) error {
+	lw := o.spec.LeftWidth
+	if s == 0 {
+		copy(o.out[:lw], row)
+	} else {
+		copy(o.out[lw:], row)
+	}
+	for _, r := range ob.rows {
+		if s == 0 {
+			copy(o.out[lw:], r.vals)
+		} else {
+			copy(o.out[:lw], r.vals)
+		}
+		if o.spec.Residual != nil {
+			v, err := o.spec.Residual.Eval(o.out)
+			if err != nil {
+				return err
+			}
+			if !isTrue(v) {
+				continue
+			}
+		}
+		for j := int64(0); j < r.n; j++ {
+			o.ctx.Out.Emit(op, o.out)
+		}
+	}
+	return nil
+}
+
+func (o *join) countLate() {
+	if o.late > 0 {
+		o.metrics.LateRowsDropped.Add(o.late)
+		o.late = 0
+	}
+}
+
+func (o *join) ProcessWatermark(wm int64) error {
+	if o.spec.WindowEnd == nil || !o.clock.advance(wm) {
+		return nil
+	}
+	for {
+		_, b, ok := o.timers.pop(wm, false)
+		if !ok {
+			return nil
+		}
+		for i := 0; i < b.len(); i++ {
+			tk := b.key(i)
+			st, key := o.sides[tk[0]], tk[1:]
+			if bg, ok := st.peek(b.kg(i), key); ok {
+				st.remove(b.kg(i), key, bg)
+			}
+		}
+		o.timers.release(b)
+	}
+}
+
+func (o *join) SnapshotState(int64) error {
+	o.sides[0].flush()
+	o.sides[1].flush()
+	if o.spec.WindowEnd != nil {
+		o.clock.snapshot()
+	}
+	return nil
+}
+
+func (o *join) Finish() error { return o.SnapshotState(0) }

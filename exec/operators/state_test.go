@@ -1,0 +1,45 @@
+package operators
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/state"
+)
+
+// copyState and stateSizes serve the test harness: copying state through
+// the codecs into another backend (restore) and summarising it.
+
+func (o *sliceAgg) copyState(dst state.Backend) error {
+	if err := o.slices.copyTo(dst); err != nil {
+		return err
+	}
+	return o.clock.copyTo(dst)
+}
+
+func (o *sessionAgg) copyState(dst state.Backend) error {
+	if err := o.sessions.copyTo(dst); err != nil {
+		return err
+	}
+	return o.clock.copyTo(dst)
+}
+
+func (o *groupAgg) copyState(dst state.Backend) error { return o.groups.copyTo(dst) }
+
+func (o *join) copyState(dst state.Backend) error {
+	for _, st := range o.sides {
+		if err := st.copyTo(dst); err != nil {
+			return err
+		}
+	}
+	if o.spec.WindowEnd != nil {
+		return o.clock.copyTo(dst)
+	}
+	return nil
+}
+
+func (o *sliceAgg) stateSizes() string   { return fmt.Sprintf("slices=%d", o.slices.m.Len()) }
+func (o *sessionAgg) stateSizes() string { return fmt.Sprintf("sessions=%d", o.sessions.m.Len()) }
+func (o *groupAgg) stateSizes() string   { return fmt.Sprintf("groups=%d", o.groups.m.Len()) }
+func (o *join) stateSizes() string {
+	return fmt.Sprintf("left=%d right=%d", o.sides[0].m.Len(), o.sides[1].m.Len())
+}

@@ -1,0 +1,136 @@
+package operators
+
+import (
+	"bytes"
+	"container/heap"
+	"errors"
+	"slices"
+
+	"github.com/streamsql/streamsql/exec/window"
+)
+
+var errCorrupt = errors.New("operators: corrupt encoded state")
+
+// timers is an operator-local index from window ends to the keys that have
+// something to fire (or clean up) at that end. It is not state: operators
+// rebuild it from their keyed state in Open.
+//
+// Keys are kept in per-end arenas, so registering a key costs no
+// allocation once the arenas have grown. A key may be registered more than
+// once for an end; the operators' fire functions are idempotent or avoid it.
+type timers struct {
+	buckets map[int64]*bucket
+	ends    endHeap
+	free    []*bucket
+	idx     []int
+	tmp     bucket
+}
+
+// bucket holds the keys registered for one end, in registration order.
+type bucket struct {
+	kgs   []int32
+	offs  []int32 // key i is arena[offs[i]:offs[i+1]]; offs has len(kgs)+1 entries
+	arena []byte
+}
+
+func (b *bucket) len() int         { return len(b.kgs) }
+func (b *bucket) key(i int) []byte { return b.arena[b.offs[i]:b.offs[i+1]] }
+func (b *bucket) kg(i int) int     { return int(b.kgs[i]) }
+func (b *bucket) add(kg int, k []byte) {
+	b.kgs = append(b.kgs, int32(kg))
+	b.arena = append(b.arena, k...)
+	b.offs = append(b.offs, int32(len(b.arena)))
+}
+
+func (b *bucket) reset() {
+	b.kgs = b.kgs[:0]
+	b.arena = b.arena[:0]
+	b.offs = append(b.offs[:0], 0)
+}
+
+// sortUnique orders the keys by (key, key group) and drops duplicates,
+// using tmp as scratch (its content is swapped with b's).
+func (b *bucket) sortUnique(idx *[]int, tmp *bucket) {
+	*idx = (*idx)[:0]
+	for i := 0; i < b.len(); i++ {
+		*idx = append(*idx, i)
+	}
+	slices.SortFunc(*idx, func(x, y int) int {
+		if c := bytes.Compare(b.key(x), b.key(y)); c != 0 {
+			return c
+		}
+		return int(b.kgs[x]) - int(b.kgs[y])
+	})
+	tmp.reset()
+	for j, i := range *idx {
+		if j > 0 {
+			p := (*idx)[j-1]
+			if b.kgs[p] == b.kgs[i] && bytes.Equal(b.key(p), b.key(i)) {
+				continue
+			}
+		}
+		tmp.add(b.kg(i), b.key(i))
+	}
+	*b, *tmp = *tmp, *b
+}
+
+func newTimers() *timers { return &timers{buckets: make(map[int64]*bucket)} }
+
+// add registers key (in key group kg) for end.
+func (t *timers) add(end int64, kg int, key []byte) {
+	b := t.buckets[end]
+	if b == nil {
+		if n := len(t.free); n > 0 {
+			b = t.free[n-1]
+			t.free = t.free[:n-1]
+		} else {
+			b = &bucket{}
+		}
+		b.reset()
+		t.buckets[end] = b
+		heap.Push(&t.ends, end)
+	}
+	b.add(kg, key)
+}
+
+// pop removes and returns the bucket of the smallest end that has fired at
+// watermark wm (end - 1 <= wm); with unique, its keys are sorted and
+// deduplicated. The caller hands it back with release.
+func (t *timers) pop(wm int64, unique bool) (int64, *bucket, bool) {
+	if len(t.ends) == 0 || !window.Fired(t.ends[0], wm) {
+		return 0, nil, false
+	}
+	end := heap.Pop(&t.ends).(int64)
+	b := t.buckets[end]
+	delete(t.buckets, end)
+	if unique {
+		b.sortUnique(&t.idx, &t.tmp)
+	}
+	return end, b, true
+}
+
+func (t *timers) release(b *bucket) { t.free = append(t.free, b) }
+
+// len is the number of pending ends.
+func (t *timers) len() int { return len(t.ends) }
+
+// sortAll orders and dedupes every bucket (after a rebuild, whose input
+// order is that of a map).
+func (t *timers) sortAll() {
+	for _, b := range t.buckets {
+		b.sortUnique(&t.idx, &t.tmp)
+	}
+}
+
+type endHeap []int64
+
+func (h endHeap) Len() int           { return len(h) }
+func (h endHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *endHeap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *endHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,528 @@
+package operators
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/agg"
+	"github.com/streamsql/streamsql/exec/window"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// WindowAggSpec configures a group-window aggregate.
+type WindowAggSpec struct {
+	KeyCols []int          // group key columns of the input row (plain columns)
+	Window  plan.Window    // TimeCol indexes the input row; Proctime => processing-time windows
+	Aggs    []plan.AggCall // Arg exprs bound against the input row
+}
+
+// NewWindowAgg returns the operator of a TUMBLE, HOP, CUMULATE or SESSION
+// group window. Its input must be hash-partitioned on KeyCols (or be a
+// single instance when KeyCols is empty).
+//
+// Output row: key values..., window_start, window_end (TimestampValue),
+// agg results...; all +I, each (key, window) once, when the window fires
+// (watermark >= window_end - 1, or at end of input). Windows with no rows
+// (every row retracted) emit nothing.
+//
+// Rows are taken in arrival order. A row whose window has fired is late: it
+// is dropped from that window but still counted in later windows that are
+// open (HOP, CUMULATE), and LateRowsDropped grows by one per row dropped
+// from at least one window. SESSION checks lateness after merging. Rows
+// with a NULL time attribute are ignored.
+//
+// Processing-time windows (Window.Proctime) ignore watermarks other than the
+// final one; they fire from OnTick(now) when now >= end - 1. A row whose
+// processing-time window has already fired joins the window that holds the
+// time at which windows last fired instead of being dropped.
+func NewWindowAgg(spec WindowAggSpec) exec.Operator {
+	if spec.Window.Kind == plan.Session {
+		return &sessionAgg{windowBase: windowBase{spec: spec}}
+	}
+	return &sliceAgg{windowBase: windowBase{spec: spec}}
+}
+
+// windowBase is what the sliced and the session window operators share.
+type windowBase struct {
+	exec.Base
+	// unique makes timer buckets deduplicate keys before firing.
+	unique  bool
+	spec    WindowAggSpec
+	ctx     *exec.Context
+	metrics *exec.Metrics
+	key     keying
+	funcs   *agg.Funcs
+	// clock is the watermark, or for processing-time windows the time up
+	// to which windows fired.
+	clock  clock
+	timers *timers
+	keyBuf []byte
+	out    []types.Value
+	late   int64
+}
+
+func (w *windowBase) open(ctx *exec.Context) error {
+	w.ctx = ctx
+	w.metrics = metricsOf(ctx)
+	w.key = newKeying(ctx, w.spec.KeyCols)
+	f, err := agg.Compile(w.spec.Aggs, false)
+	if err != nil {
+		return err
+	}
+	w.funcs = f
+	w.timers = newTimers()
+	w.out = make([]types.Value, len(w.spec.KeyCols)+2+len(w.spec.Aggs))
+	if tc := w.spec.Window.TimeCol; tc < 0 {
+		return errorf("window time column %d out of range", tc)
+	}
+	return w.clock.open(ctx)
+}
+
+// rowTime returns the time attribute of row and the watermark against
+// which it is judged in key group kg; ok is false when the time is NULL.
+// A processing-time row stamped at or before the time windows last fired
+// moves just past it (into the open window).
+func (w *windowBase) rowTime(row []types.Value, kg int) (ts, wm int64, ok bool) {
+	v := row[w.spec.Window.TimeCol]
+	if v.IsNull() {
+		return 0, 0, false
+	}
+	ts, wm = v.Millis(), w.clock.at(kg)
+	if w.spec.Window.Proctime && ts <= wm && wm != exec.MaxWatermark {
+		ts = wm + 1
+	}
+	return ts, wm, true
+}
+
+// emit sends one window result.
+func (w *windowBase) emit(key []types.Value, start, end int64, a *agg.Acc) {
+	if a.Rows <= 0 {
+		return
+	}
+	n := copy(w.out, key)
+	w.out[n] = types.TimestampValue(start)
+	w.out[n+1] = types.TimestampValue(end)
+	w.funcs.Results(w.out[n+2:], a)
+	w.ctx.Out.Emit(types.Insert, w.out)
+}
+
+func (w *windowBase) countLate() {
+	if w.late > 0 {
+		w.metrics.LateRowsDropped.Add(w.late)
+		w.late = 0
+	}
+}
+
+// fireFunc fires what is registered for (kg, key) at end.
+type fireFunc func(kg int, key []byte, end int64) error
+
+// advance handles a new watermark and fires due windows. Processing-time
+// windows only take the final watermark (end of input).
+func (w *windowBase) advance(wm int64, fire fireFunc) error {
+	if w.spec.Window.Proctime && wm != exec.MaxWatermark {
+		return nil
+	}
+	if !w.clock.advance(wm) {
+		return nil
+	}
+	return w.fireUpTo(wm, fire)
+}
+
+// tick fires processing-time windows up to now.
+func (w *windowBase) tick(now int64, fire fireFunc) error {
+	if !w.spec.Window.Proctime || !w.clock.advance(now) {
+		return nil
+	}
+	return w.fireUpTo(now, fire)
+}
+
+func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
+	for {
+		end, b, ok := w.timers.pop(wm, w.unique)
+		if !ok {
+			return nil
+		}
+		for i := 0; i < b.len(); i++ {
+			if err := fire(b.kg(i), b.key(i), end); err != nil {
+				return err
+			}
+		}
+		w.timers.release(b)
+	}
+}
+
+// winEntry is the state of one (key, slice): the key values and the
+// accumulators.
+type winEntry struct {
+	marks
+	key []types.Value
+	acc agg.Acc
+	// inline room for the common one-key, one-aggregate case (one allocation)
+	kbuf [1]types.Value
+	sbuf [1]agg.Slot
+}
+
+// newWinEntry returns an entry with room for nk key values and ns slots.
+func newWinEntry(nk, ns int) *winEntry {
+	e := &winEntry{}
+	if nk <= len(e.kbuf) {
+		e.key = e.kbuf[:nk:nk]
+	} else {
+		e.key = make([]types.Value, nk)
+	}
+	if ns <= len(e.sbuf) {
+		e.acc.Slots = e.sbuf[:0:ns]
+	}
+	return e
+}
+
+type winEntryCodec struct{}
+
+func (winEntryCodec) Append(buf []byte, e *winEntry) []byte {
+	buf = agg.AppendValues(buf, e.key)
+	return agg.AppendAcc(buf, &e.acc)
+}
+
+func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
+	e := &winEntry{}
+	var err error
+	if e.key, buf, err = agg.DecodeValues(buf); err != nil {
+		return nil, err
+	}
+	if buf, err = agg.DecodeAcc(buf, &e.acc); err != nil {
+		return nil, err
+	}
+	if len(buf) != 0 {
+		return nil, errCorrupt
+	}
+	return e, nil
+}
+
+// sliceAgg runs TUMBLE, HOP and CUMULATE windows over shared slices.
+//
+// State "slices": (group key ++ slice end) -> winEntry; each row is folded
+// once into the slice holding it. Tumble slices are the windows. Hop slices
+// are panes of gcd(size, slide): a window is the merge of its panes, and a
+// pane is deleted once the last window covering it fired. Cumulate slices
+// are steps: when window [b, e) fires, its slice (which by then holds all
+// of [b, e)) is folded into the slice ending at e+step.
+//
+// Timers (local, rebuilt from the slices in Open): tumble and cumulate
+// register each slice's end when the slice is created. Hop registers, per
+// key, the next window end to fire: a new pane registers the first open
+// window covering it; firing window e registers e+slide when panes of the
+// key remain. A key registered twice for one end fires once (pop
+// deduplicates hop buckets).
+type sliceAgg struct {
+	windowBase
+	slicer window.Slicer
+	slices *store[*winEntry]
+	// hot indexes the live slice entries of each recent slice end by key
+	// hash (exec.HashKey), so that the common row skips encoding its state
+	// key and the string-keyed lookup. It is a cache over the store, empty
+	// after Open; a slice end's map is dropped once its slices are gone.
+	hot     []hotSlices
+	hotLast int
+	hotFree []map[uint64]*winEntry
+	scrat   agg.Acc
+}
+
+type hotSlices struct {
+	end int64
+	m   map[uint64]*winEntry
+}
+
+// hotMap returns the hot index of slice end.
+func (o *sliceAgg) hotMap(end int64) map[uint64]*winEntry {
+	if o.hotLast < len(o.hot) && o.hot[o.hotLast].end == end {
+		return o.hot[o.hotLast].m
+	}
+	for i := range o.hot {
+		if o.hot[i].end == end {
+			o.hotLast = i
+			return o.hot[i].m
+		}
+	}
+	var m map[uint64]*winEntry
+	if n := len(o.hotFree); n > 0 {
+		m, o.hotFree = o.hotFree[n-1], o.hotFree[:n-1]
+	} else {
+		m = make(map[uint64]*winEntry)
+	}
+	o.hot = append(o.hot, hotSlices{end: end, m: m})
+	o.hotLast = len(o.hot) - 1
+	return m
+}
+
+// dropHot forgets the hot index of slice ends whose slices are all gone
+// at watermark wm (or every one, with all).
+func (o *sliceAgg) dropHot(wm int64, all bool) {
+	j := 0
+	for _, h := range o.hot {
+		if all || window.Fired(o.slicer.LastWindowEnd(h.end), wm) {
+			clear(h.m)
+			o.hotFree = append(o.hotFree, h.m)
+			continue
+		}
+		o.hot[j] = h
+		j++
+	}
+	clear(o.hot[j:])
+	o.hot = o.hot[:j]
+	o.hotLast = 0
+}
+
+const slicesState = "slices"
+
+func (o *sliceAgg) Open(ctx *exec.Context) error {
+	if err := o.open(ctx); err != nil {
+		return err
+	}
+	w := o.spec.Window
+	var err error
+	switch w.Kind {
+	case plan.Tumble:
+		o.slicer, err = window.NewTumbleSlicer(w.Size)
+	case plan.Hop:
+		o.slicer, err = window.NewHopSlicer(w.Slide, w.Size)
+	case plan.Cumulate:
+		o.slicer, err = window.NewCumulateSlicer(w.Step, w.Size)
+	default:
+		err = fmt.Errorf("unknown window kind %d", w.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	o.unique = o.slicer.Kind == window.HopSlices
+	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
+		return err
+	}
+	o.rebuild()
+	return nil
+}
+
+// rebuild registers the timers of every stored slice.
+func (o *sliceAgg) rebuild() {
+	o.slices.rangeAll(func(kg int, key string, _ *winEntry) bool {
+		k := []byte(key)
+		sliceEnd := readTime(k)
+		gk := k[:len(k)-8]
+		if o.slicer.Kind == window.HopSlices {
+			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
+				o.timers.add(e, kg, gk)
+			}
+		} else {
+			o.timers.add(sliceEnd, kg, gk)
+		}
+		return true
+	})
+	o.timers.sortAll()
+}
+
+func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
+	defer o.countLate()
+	hop := o.slicer.Kind == window.HopSlices
+	cols := o.key.cols
+	for i, n := 0, b.Len(); i < n; i++ {
+		row := b.Row(i)
+		h := exec.HashKey(row, cols)
+		kg, err := o.key.groupOf(h)
+		if err != nil {
+			return err
+		}
+		ts, wm, ok := o.rowTime(row, kg)
+		if !ok {
+			continue
+		}
+		se := o.slicer.SliceEnd(ts)
+		target, timer := se, se
+		if hop {
+			first, ok := o.slicer.FirstWindowEnd(se)
+			if !ok {
+				continue // in no window (slide > size)
+			}
+			timer = first
+			if window.Fired(first, wm) {
+				next, ok := o.slicer.NextWindowEnd(se, wm)
+				o.late++
+				if !ok {
+					continue
+				}
+				timer = next
+			}
+		} else if window.Fired(se, wm) {
+			o.late++
+			if o.slicer.Kind == window.TumbleSlices {
+				continue
+			}
+			next, ok := o.slicer.NextWindowEnd(se, wm)
+			if !ok {
+				continue
+			}
+			target, timer = next, next
+		}
+		retract := b.Ops[i].IsRetraction()
+		hot := o.hotMap(target)
+		e := hot[h]
+		if e != nil && o.key.sameKey(e.key, row) {
+			if !e.dirty {
+				o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), target)
+				o.slices.touch(kg, o.keyBuf, e)
+			}
+		} else {
+			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
+			gkLen := len(o.keyBuf)
+			o.keyBuf = appendTime(o.keyBuf, target)
+			if e, ok = o.slices.get(kg, o.keyBuf); !ok {
+				if retract {
+					continue // nothing to retract from
+				}
+				e = newWinEntry(len(cols), o.funcs.Len())
+				for j, c := range cols {
+					e.key[j] = row[c]
+				}
+				o.funcs.Init(&e.acc)
+				if err := o.funcs.Add(&e.acc, row); err != nil {
+					return err
+				}
+				o.slices.insert(kg, o.keyBuf, e)
+				o.timers.add(timer, kg, o.keyBuf[:gkLen])
+				hot[h] = e
+				continue
+			}
+			hot[h] = e
+		}
+		if retract {
+			err = o.funcs.Retract(&e.acc, row)
+		} else {
+			err = o.funcs.Add(&e.acc, row)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	o.maybeFlush()
+	return nil
+}
+
+// remove deletes a slice entry. Its hot index entry goes when the whole
+// slice end is dropped (no row reaches a fired slice).
+func (o *sliceAgg) remove(kg int, key []byte, e *winEntry) {
+	o.slices.remove(kg, key, e)
+}
+
+// flush writes pending entries back; the hot index holds the store's live
+// copies, which a serialising store drops at a flush.
+func (o *sliceAgg) flush() {
+	o.slices.flush()
+	if !o.slices.shared {
+		o.dropHot(0, true)
+	}
+}
+
+func (o *sliceAgg) maybeFlush() {
+	if len(o.slices.dirty) >= flushLimit || len(o.slices.arena) >= 64*flushLimit {
+		o.flush()
+	}
+}
+
+func (o *sliceAgg) ProcessWatermark(wm int64) error {
+	if err := o.advance(wm, o.fire); err != nil {
+		return err
+	}
+	o.dropHot(o.clock.wm, false)
+	return nil
+}
+
+func (o *sliceAgg) OnTick(now int64) error {
+	if err := o.tick(now, o.fire); err != nil {
+		return err
+	}
+	o.dropHot(o.clock.wm, false)
+	return nil
+}
+
+func (o *sliceAgg) SnapshotState(int64) error {
+	o.flush()
+	o.clock.snapshot()
+	return nil
+}
+
+func (o *sliceAgg) Finish() error { return o.SnapshotState(0) }
+
+func (o *sliceAgg) fire(kg int, gk []byte, end int64) error {
+	switch o.slicer.Kind {
+	case window.TumbleSlices:
+		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), end)
+		e, ok := o.slices.peek(kg, o.keyBuf)
+		if !ok {
+			return nil
+		}
+		o.emit(e.key, end-o.slicer.Size, end, &e.acc)
+		o.remove(kg, o.keyBuf, e)
+	case window.CumulateSlices:
+		o.fireCumulate(kg, gk, end)
+	default:
+		o.fireHop(kg, gk, end)
+	}
+	return nil
+}
+
+func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
+	o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), end)
+	e, ok := o.slices.peek(kg, o.keyBuf)
+	if !ok {
+		return
+	}
+	o.emit(e.key, o.slicer.WindowStart(end), end, &e.acc)
+	o.remove(kg, o.keyBuf, e)
+	next, ok := o.slicer.NextWindowEndAfter(end)
+	if !ok {
+		return
+	}
+	o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), next)
+	if n, ok := o.slices.get(kg, o.keyBuf); ok {
+		o.funcs.Merge(&n.acc, &e.acc)
+		return
+	}
+	// The removed entry moves to the next slice (a fresh entry: the old
+	// one is dead to the store).
+	o.slices.insert(kg, o.keyBuf, &winEntry{key: e.key, acc: e.acc.Clone()})
+	o.timers.add(next, kg, gk)
+}
+
+func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
+	s := &o.slicer
+	start := end - s.Size
+	o.funcs.Init(&o.scrat)
+	var key []types.Value
+	found, remaining := false, false
+	for p := start; p < end; p += s.Slice {
+		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), p+s.Slice)
+		pane, ok := o.slices.peek(kg, o.keyBuf)
+		if !ok {
+			continue
+		}
+		if !found {
+			key, found = pane.key, true
+		}
+		o.funcs.Merge(&o.scrat, &pane.acc)
+		if s.LastWindowEnd(p+s.Slice) <= end {
+			o.remove(kg, o.keyBuf, pane)
+		} else {
+			remaining = true
+		}
+	}
+	if !found {
+		return
+	}
+	o.emit(key, start, end, &o.scrat)
+	if !remaining {
+		return
+	}
+	// Panes of the next window created later register it again; pop
+	// deduplicates.
+	o.timers.add(end+s.Slide, kg, gk)
+}

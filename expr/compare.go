@@ -1,0 +1,115 @@
+package expr
+
+import (
+	"github.com/streamsql/streamsql/types"
+)
+
+// CmpOp is a comparison operator.
+type CmpOp uint8
+
+const (
+	CmpEQ     CmpOp = iota // =
+	CmpNE                  // <> and !=
+	CmpLT                  // <
+	CmpLE                  // <=
+	CmpGT                  // >
+	CmpGE                  // >=
+	CmpNullEQ              // <=> (NULL-safe equality: never NULL)
+)
+
+var cmpNames = [...]string{"=", "<>", "<", "<=", ">", ">=", "<=>"}
+
+func (o CmpOp) String() string { return cmpNames[o] }
+
+// Compare is L op R. Numbers compare by value across INT, DECIMAL and
+// DOUBLE; strings compare bytewise (case-sensitive); TIMESTAMP and DATE
+// compare in time. A NULL operand gives NULL (except for <=>).
+type Compare struct {
+	Op   CmpOp
+	L, R Expr
+}
+
+// coercePair makes two operands comparable: a string meeting a TIMESTAMP or
+// DATE is cast to it, a string meeting a number is cast to DOUBLE, DATE
+// meeting TIMESTAMP widens, BOOLEAN meeting a number becomes an integer.
+func coercePair(l, r Expr) (Expr, Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	lk, rk := lt.Kind, rt.Kind
+	if lk == types.KindNull || rk == types.KindNull || lk == rk || (lt.IsNumeric() && rt.IsNumeric()) {
+		return l, r, nil
+	}
+	conv := func(e Expr, t types.Type) Expr {
+		c, err := NewCast(e, t)
+		if err != nil {
+			return e
+		}
+		return c
+	}
+	switch {
+	case lk == types.KindString && (rk == types.KindTimestamp || rk == types.KindDate):
+		return conv(l, rt.Nullable()), r, nil
+	case rk == types.KindString && (lk == types.KindTimestamp || lk == types.KindDate):
+		return l, conv(r, lt.Nullable()), nil
+	case lk == types.KindDate && rk == types.KindTimestamp:
+		return conv(l, types.Timestamp), r, nil
+	case rk == types.KindDate && lk == types.KindTimestamp:
+		return l, conv(r, types.Timestamp), nil
+	case lk == types.KindString && rt.IsNumeric():
+		return conv(l, types.Double), r, nil
+	case rk == types.KindString && lt.IsNumeric():
+		return l, conv(r, types.Double), nil
+	case lk == types.KindBool && rt.IsNumeric():
+		return conv(l, types.BigInt), r, nil
+	case rk == types.KindBool && lt.IsNumeric():
+		return l, conv(r, types.BigInt), nil
+	}
+	return nil, nil, typeErr(1, "cannot compare "+lt.Nullable().String()+" with "+rt.Nullable().String())
+}
+
+// NewCompare type-checks and builds L op R.
+func NewCompare(op CmpOp, l, r Expr) (Expr, error) {
+	l, r, err := coercePair(l, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Compare{Op: op, L: l, R: r}, nil
+}
+
+func (c *Compare) Type() types.Type {
+	return types.Type{Kind: types.KindBool, NotNull: c.Op == CmpNullEQ || (c.L.Type().NotNull && c.R.Type().NotNull)}
+}
+func (c *Compare) String() string { return operand(c.L) + " " + c.Op.String() + " " + operand(c.R) }
+
+func (c *Compare) Eval(row []types.Value) (types.Value, error) {
+	l, err := c.L.Eval(row)
+	if err != nil {
+		return l, err
+	}
+	r, err := c.R.Eval(row)
+	if err != nil {
+		return r, err
+	}
+	if l.IsNull() || r.IsNull() {
+		if c.Op == CmpNullEQ {
+			return types.BoolValue(l.IsNull() && r.IsNull()), nil
+		}
+		return types.NullValue(), nil
+	}
+	return types.BoolValue(cmpResult(c.Op, types.Compare(l, r))), nil
+}
+
+func cmpResult(op CmpOp, x int) bool {
+	switch op {
+	case CmpEQ, CmpNullEQ:
+		return x == 0
+	case CmpNE:
+		return x != 0
+	case CmpLT:
+		return x < 0
+	case CmpLE:
+		return x <= 0
+	case CmpGT:
+		return x > 0
+	}
+	return x >= 0
+}

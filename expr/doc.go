@@ -1,0 +1,40 @@
+// Package expr holds bound scalar expressions: trees that the sql binder
+// builds (columns resolved to row positions, types checked) and that
+// operators evaluate against rows.
+//
+// Contract: an Expr is immutable after binding and safe for concurrent
+// Eval calls from several tasks. Eval must not retain the row slice.
+// SQL NULL semantics apply (three-valued logic for AND/OR/NOT, NULL in
+// arithmetic gives NULL). An error from Eval fails the running job
+// (e.g. RAISE_ERROR, a failing CAST); it is never turned into a row. Such
+// errors are *EvalError values (Raised is set for RAISE_ERROR).
+//
+// Building: the constructors (NewArith, NewCompare, NewAnd, NewIn,
+// NewBetween, NewLike, NewCase, NewCoalesce, NewCast, NewCall, ...) type-check
+// their operands, insert the implicit conversions, and return a *TypeError
+// naming the offending operand. Fold turns constant sub-trees into Literals
+// at bind time (volatile functions such as NOW and RAISE_ERROR are never
+// folded).
+//
+// Semantics, MySQL-flavoured:
+//   - Numbers: INT is int64, DECIMAL an unscaled int64 with a scale (at most
+//     18 digits), DOUBLE float64. + - * on integers give BIGINT; with a
+//     DECIMAL operand DECIMAL (scale max(s1,s2) for + -, s1+s2 for *); '/'
+//     on integers/decimals gives DECIMAL with the dividend's scale + 4 (7/3 =
+//     2.3333); any DOUBLE operand gives DOUBLE; DIV gives BIGINT; % keeps the
+//     kind. Division or modulo by zero gives NULL; integer and decimal
+//     overflow is an evaluation error.
+//   - Comparisons: numbers compare by value across kinds; strings bytewise
+//     (case-sensitive); a string compared with a TIMESTAMP/DATE is cast to it,
+//     with a number to DOUBLE. TIMESTAMP ± INTERVAL gives TIMESTAMP.
+//   - Conditions: numbers used as conditions mean x <> 0.
+//   - CAST converts between all kinds where it makes sense; string to
+//     TIMESTAMP parses 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' (UTC); a value that
+//     does not convert is an error naming it.
+//   - Time is UTC; TIMESTAMP values are milliseconds since the epoch.
+//
+// Functions live in a registry (Register, Lookup, FunctionNames for
+// completion). Each is bound once per call site (Func.Bind) to an Impl with
+// fixed-arity evaluators, so calls of up to three arguments evaluate without
+// allocating an argument slice.
+package expr

@@ -1,0 +1,196 @@
+package expr
+
+import (
+	"github.com/streamsql/streamsql/types"
+)
+
+// Children returns the direct sub-expressions of e (for walking a tree).
+func Children(e Expr) []Expr {
+	switch n := e.(type) {
+	case *Arith:
+		return []Expr{n.L, n.R}
+	case *Neg:
+		return []Expr{n.X}
+	case *Compare:
+		return []Expr{n.L, n.R}
+	case *And:
+		return []Expr{n.L, n.R}
+	case *Or:
+		return []Expr{n.L, n.R}
+	case *Not:
+		return []Expr{n.X}
+	case *IsNull:
+		return []Expr{n.X}
+	case *IsBool:
+		return []Expr{n.X}
+	case *In:
+		out := []Expr{n.X}
+		for _, c := range n.cmps {
+			if c.L != n.X {
+				out = append(out, c.L)
+			}
+			out = append(out, c.R)
+		}
+		return out
+	case *Between:
+		return []Expr{n.ge.L, n.ge.R, n.le.L, n.le.R}
+	case *Like:
+		return []Expr{n.X, n.Pattern}
+	case *Case:
+		out := append([]Expr{}, n.Whens...)
+		out = append(out, n.Thens...)
+		if n.Else != nil {
+			out = append(out, n.Else)
+		}
+		return out
+	case *Coalesce:
+		return n.Args
+	case *Cast:
+		return []Expr{n.X}
+	case *Call:
+		return n.Args
+	}
+	return nil
+}
+
+// Walk calls fn for e and every sub-expression, depth first.
+func Walk(e Expr, fn func(Expr)) {
+	fn(e)
+	for _, c := range Children(e) {
+		Walk(c, fn)
+	}
+}
+
+// Columns returns the input column indexes e reads, in first-use order.
+func Columns(e Expr) []int {
+	var out []int
+	seen := map[int]bool{}
+	Walk(e, func(x Expr) {
+		if c, ok := x.(*Col); ok && !seen[c.Index] {
+			seen[c.Index] = true
+			out = append(out, c.Index)
+		}
+	})
+	return out
+}
+
+// IsConstant reports whether e reads no column and calls no volatile function.
+func IsConstant(e Expr) bool {
+	ok := true
+	Walk(e, func(x Expr) {
+		switch n := x.(type) {
+		case *Col:
+			ok = false
+		case *Call:
+			if n.Volatile {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+// Fold evaluates a constant expression to a Literal (errors such as a
+// failing CAST surface here, at bind time). Non-constant expressions are
+// returned unchanged.
+func Fold(e Expr) (Expr, error) {
+	if _, ok := e.(*Literal); ok || !IsConstant(e) {
+		return e, nil
+	}
+	v, err := e.Eval(nil)
+	if err != nil {
+		return nil, err
+	}
+	t := e.Type()
+	if !v.IsNull() {
+		t.NotNull = true
+	}
+	return &Literal{V: v, T: t}, nil
+}
+
+// MapColumns returns a copy of e in which each column reference is replaced
+// by fn(col); nodes without columns are shared. It is used to re-base
+// expressions onto another input (join keys, pushed-down filters).
+func MapColumns(e Expr, fn func(*Col) Expr) Expr {
+	switch n := e.(type) {
+	case *Col:
+		return fn(n)
+	case *Literal:
+		return n
+	case *Arith:
+		c := *n
+		c.L, c.R = MapColumns(n.L, fn), MapColumns(n.R, fn)
+		return &c
+	case *Neg:
+		return &Neg{X: MapColumns(n.X, fn), T: n.T}
+	case *Compare:
+		return &Compare{Op: n.Op, L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+	case *And:
+		return &And{L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+	case *Or:
+		return &Or{L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+	case *Not:
+		return &Not{X: MapColumns(n.X, fn)}
+	case *IsNull:
+		return &IsNull{X: MapColumns(n.X, fn), Not: n.Not}
+	case *IsBool:
+		return &IsBool{X: MapColumns(n.X, fn), Want: n.Want, Not: n.Not}
+	case *In:
+		c := &In{X: MapColumns(n.X, fn), Not: n.Not}
+		for i, it := range n.List {
+			c.List = append(c.List, MapColumns(it, fn))
+			cm := Compare{Op: CmpEQ, L: c.X, R: MapColumns(n.cmps[i].R, fn)}
+			if n.cmps[i].L != n.X {
+				cm.L = MapColumns(n.cmps[i].L, fn)
+			}
+			c.cmps = append(c.cmps, cm)
+		}
+		return c
+	case *Between:
+		c := &Between{X: MapColumns(n.X, fn), Lo: MapColumns(n.Lo, fn), Hi: MapColumns(n.Hi, fn), Not: n.Not}
+		c.ge = Compare{Op: CmpGE, L: MapColumns(n.ge.L, fn), R: MapColumns(n.ge.R, fn)}
+		c.le = Compare{Op: CmpLE, L: MapColumns(n.le.L, fn), R: MapColumns(n.le.R, fn)}
+		return c
+	case *Like:
+		c := *n
+		c.X, c.Pattern = MapColumns(n.X, fn), MapColumns(n.Pattern, fn)
+		return &c
+	case *Case:
+		c := &Case{T: n.T, Display: n.Display}
+		for i := range n.Whens {
+			c.Whens = append(c.Whens, MapColumns(n.Whens[i], fn))
+			c.Thens = append(c.Thens, MapColumns(n.Thens[i], fn))
+		}
+		if n.Else != nil {
+			c.Else = MapColumns(n.Else, fn)
+		}
+		return c
+	case *Coalesce:
+		c := &Coalesce{T: n.T, Name: n.Name}
+		for _, a := range n.Args {
+			c.Args = append(c.Args, MapColumns(a, fn))
+		}
+		return c
+	case *Cast:
+		return &Cast{X: MapColumns(n.X, fn), T: n.T}
+	case *Call:
+		c := *n
+		c.Args = make([]Expr, len(n.Args))
+		for i, a := range n.Args {
+			c.Args[i] = MapColumns(a, fn)
+		}
+		return &c
+	}
+	return e
+}
+
+// NullLiteral returns a NULL of type t.
+func NullLiteral(t types.Type) *Literal {
+	t.NotNull = false
+	return &Literal{V: types.NullValue(), T: t}
+}
+
+// IntervalLiteral returns an INTERVAL constant of ms milliseconds.
+func IntervalLiteral(ms int64) *Literal {
+	return &Literal{V: types.IntervalValue(ms), T: types.Type{Kind: types.KindInterval, NotNull: true}}
+}

@@ -1,0 +1,300 @@
+package expr
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/streamsql/streamsql/types"
+)
+
+// In is X [NOT] IN (List...): TRUE if X equals an item; otherwise NULL if X
+// or an item is NULL; otherwise FALSE (negated for NOT IN).
+type In struct {
+	X    Expr
+	List []Expr
+	Not  bool
+	cmps []Compare // X = item, with coercions; L of each is X or a cast of it
+}
+
+// NewIn type-checks X [NOT] IN (list).
+func NewIn(x Expr, list []Expr, not bool) (Expr, error) {
+	n := &In{X: x, List: list, Not: not, cmps: make([]Compare, len(list))}
+	for i, it := range list {
+		l, r, err := coercePair(x, it)
+		if err != nil {
+			return nil, typeErr(i+1, err.Error())
+		}
+		n.cmps[i] = Compare{Op: CmpEQ, L: l, R: r}
+	}
+	return n, nil
+}
+
+func (n *In) Type() types.Type {
+	nn := n.X.Type().NotNull
+	for _, e := range n.List {
+		nn = nn && e.Type().NotNull
+	}
+	return boolT(nn)
+}
+
+func (n *In) String() string {
+	var b strings.Builder
+	b.WriteString(operand(n.X))
+	if n.Not {
+		b.WriteString(" NOT")
+	}
+	b.WriteString(" IN (")
+	for i, e := range n.List {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.String())
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func (n *In) Eval(row []types.Value) (types.Value, error) {
+	x, err := n.X.Eval(row)
+	if err != nil {
+		return x, err
+	}
+	if x.IsNull() {
+		return types.NullValue(), nil
+	}
+	sawNull := false
+	for i := range n.cmps {
+		c := &n.cmps[i]
+		xv := x
+		if c.L != n.X {
+			if xv, err = c.L.Eval(row); err != nil {
+				return xv, err
+			}
+		}
+		v, err := c.R.Eval(row)
+		if err != nil {
+			return v, err
+		}
+		if v.IsNull() {
+			sawNull = true
+			continue
+		}
+		if types.Compare(xv, v) == 0 {
+			return types.BoolValue(!n.Not), nil
+		}
+	}
+	if sawNull {
+		return types.NullValue(), nil
+	}
+	return types.BoolValue(n.Not), nil
+}
+
+// Between is X [NOT] BETWEEN Lo AND Hi, i.e. X >= Lo AND X <= Hi.
+type Between struct {
+	X, Lo, Hi Expr
+	Not       bool
+	ge, le    Compare
+}
+
+// NewBetween type-checks X [NOT] BETWEEN lo AND hi.
+func NewBetween(x, lo, hi Expr, not bool) (Expr, error) {
+	a, b, err := coercePair(x, lo)
+	if err != nil {
+		return nil, typeErr(1, err.Error())
+	}
+	c, d, err := coercePair(x, hi)
+	if err != nil {
+		return nil, typeErr(2, err.Error())
+	}
+	return &Between{X: x, Lo: lo, Hi: hi, Not: not,
+		ge: Compare{Op: CmpGE, L: a, R: b}, le: Compare{Op: CmpLE, L: c, R: d}}, nil
+}
+
+func (n *Between) Type() types.Type {
+	return boolT(n.X.Type().NotNull && n.Lo.Type().NotNull && n.Hi.Type().NotNull)
+}
+func (n *Between) String() string {
+	s := operand(n.X)
+	if n.Not {
+		s += " NOT"
+	}
+	return s + " BETWEEN " + operand(n.Lo) + " AND " + operand(n.Hi)
+}
+func (n *Between) Eval(row []types.Value) (types.Value, error) {
+	a, err := n.ge.Eval(row)
+	if err != nil {
+		return a, err
+	}
+	if truth(a) == 0 {
+		return types.BoolValue(n.Not), nil
+	}
+	b, err := n.le.Eval(row)
+	if err != nil {
+		return b, err
+	}
+	switch {
+	case truth(b) == 0:
+		return types.BoolValue(n.Not), nil
+	case truth(a) == 1 && truth(b) == 1:
+		return types.BoolValue(!n.Not), nil
+	}
+	return types.NullValue(), nil
+}
+
+// Like is X [NOT] LIKE Pattern [ESCAPE e]: '%' matches any run of
+// characters, '_' one character; the match is case-sensitive.
+type Like struct {
+	X, Pattern Expr
+	Escape     rune
+	Not        bool
+	fixed      *likePattern // compiled when Pattern is a literal
+}
+
+// NewLike type-checks X [NOT] LIKE pattern; non-string operands are cast to VARCHAR.
+func NewLike(x, pattern Expr, escape rune, not bool) (Expr, error) {
+	var err error
+	if x, err = toString(x); err != nil {
+		return nil, typeErr(0, err.Error())
+	}
+	if pattern, err = toString(pattern); err != nil {
+		return nil, typeErr(1, err.Error())
+	}
+	n := &Like{X: x, Pattern: pattern, Escape: escape, Not: not}
+	if lit, ok := pattern.(*Literal); ok && !lit.V.IsNull() {
+		n.fixed = compileLike(lit.V.Str(), escape)
+	}
+	return n, nil
+}
+
+func toString(e Expr) (Expr, error) {
+	switch e.Type().Kind {
+	case types.KindString, types.KindNull:
+		return e, nil
+	}
+	return NewCast(e, types.String)
+}
+
+func (n *Like) Type() types.Type { return boolT(n.X.Type().NotNull && n.Pattern.Type().NotNull) }
+func (n *Like) String() string {
+	s := operand(n.X)
+	if n.Not {
+		s += " NOT"
+	}
+	s += " LIKE " + operand(n.Pattern)
+	if n.Escape != '\\' {
+		s += " ESCAPE '" + string(n.Escape) + "'"
+	}
+	return s
+}
+func (n *Like) Eval(row []types.Value) (types.Value, error) {
+	x, err := n.X.Eval(row)
+	if err != nil || x.IsNull() {
+		return types.NullValue(), err
+	}
+	p := n.fixed
+	if p == nil {
+		pv, err := n.Pattern.Eval(row)
+		if err != nil || pv.IsNull() {
+			return types.NullValue(), err
+		}
+		p = compileLike(pv.Str(), n.Escape)
+	}
+	return types.BoolValue(p.match(x.Str()) != n.Not), nil
+}
+
+// likePattern is a LIKE pattern split into segments: kinds are literal
+// text, '_' (one char) and '%' (any run).
+type likePattern struct {
+	parts []likePart
+}
+
+type likePart struct {
+	kind byte // 'l' literal, '_' one, '%' any
+	lit  string
+}
+
+func compileLike(p string, esc rune) *likePattern {
+	lp := &likePattern{}
+	var lit []byte
+	flush := func() {
+		if len(lit) > 0 {
+			lp.parts = append(lp.parts, likePart{kind: 'l', lit: string(lit)})
+			lit = lit[:0]
+		}
+	}
+	for i := 0; i < len(p); {
+		r, w := utf8.DecodeRuneInString(p[i:])
+		switch {
+		case r == esc && i+w < len(p):
+			r2, w2 := utf8.DecodeRuneInString(p[i+w:])
+			lit = utf8.AppendRune(lit, r2)
+			i += w + w2
+			continue
+		case r == '%':
+			flush()
+			if n := len(lp.parts); n == 0 || lp.parts[n-1].kind != '%' {
+				lp.parts = append(lp.parts, likePart{kind: '%'})
+			}
+		case r == '_':
+			flush()
+			lp.parts = append(lp.parts, likePart{kind: '_'})
+		default:
+			lit = append(lit, p[i:i+w]...)
+		}
+		i += w
+	}
+	flush()
+	return lp
+}
+
+func (lp *likePattern) match(s string) bool { return matchParts(lp.parts, s) }
+
+func matchParts(parts []likePart, s string) bool {
+	for len(parts) > 0 {
+		p := parts[0]
+		switch p.kind {
+		case 'l':
+			if !strings.HasPrefix(s, p.lit) {
+				return false
+			}
+			s = s[len(p.lit):]
+		case '_':
+			if s == "" {
+				return false
+			}
+			_, w := utf8.DecodeRuneInString(s)
+			s = s[w:]
+		case '%':
+			rest := parts[1:]
+			if len(rest) == 0 {
+				return true
+			}
+			if rest[0].kind == 'l' {
+				lit := rest[0].lit
+				for {
+					i := strings.Index(s, lit)
+					if i < 0 {
+						return false
+					}
+					if matchParts(rest[1:], s[i+len(lit):]) {
+						return true
+					}
+					_, w := utf8.DecodeRuneInString(s[i:])
+					s = s[i+w:]
+				}
+			}
+			for {
+				if matchParts(rest, s) {
+					return true
+				}
+				if s == "" {
+					return false
+				}
+				_, w := utf8.DecodeRuneInString(s)
+				s = s[w:]
+			}
+		}
+		parts = parts[1:]
+	}
+	return s == ""
+}

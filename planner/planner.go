@@ -1,0 +1,570 @@
+package planner
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/operators"
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Config holds the job settings that shape a graph.
+type Config struct {
+	Parallelism    int   // parallelism.default
+	MaxParallelism int   // pipeline.max-parallelism (key groups)
+	IdleTimeoutMs  int64 // table.exec.source.idle-timeout
+	BatchSize      int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Parallelism <= 0 {
+		c.Parallelism = 1
+	}
+	if c.MaxParallelism <= 0 {
+		c.MaxParallelism = state.DefaultMaxParallelism
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1024
+	}
+	return c
+}
+
+// Plan is a planned job.
+type Plan struct {
+	Graph *exec.JobGraph
+	// Schema of the rows the job produces (the query's, or the sink table's).
+	Schema types.Schema
+	// AppendOnly is false when the result is a changelog.
+	AppendOnly bool
+	// Bounded is true when every source ends.
+	Bounded bool
+	// Edges, for EXPLAIN.
+	explain []string
+}
+
+// Error is a planning error.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// stream describes the output of a translated subtree.
+type stream struct {
+	vertex      int
+	parallelism int
+	schema      types.Schema
+	appendOnly  bool
+	bounded     bool
+	eventTime   bool // every source below declares a watermark
+	windowStart int  // column holding window_start (-1)
+	windowEnd   int  // column holding window_end (-1)
+}
+
+type builder struct {
+	cfg Config
+	env *connectors.Env
+	g   *exec.JobGraph
+	ids map[string]int
+}
+
+// PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
+// time, never concurrently).
+func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error) (*Plan, error) {
+	b := newBuilder(cfg, env)
+	s, err := b.build(root)
+	if err != nil {
+		return nil, err
+	}
+	fn := collect
+	if fn == nil {
+		fn = func(*types.Batch) error { return nil }
+	}
+	edge := exec.Edge{From: s.vertex, Partitioning: exec.Global}
+	b.add(&exec.Vertex{Name: "Collect", Parallelism: 1, Schema: s.schema, Sink: true,
+		NewOperator: func() exec.Operator { return &exec.CollectOperator{Fn: fn} }}, "Collect", edge)
+	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil
+}
+
+// PlanInsert plans INSERT INTO table <root>. root's schema matches the
+// table's physical columns.
+func PlanInsert(table *catalog.Table, root plan.Node, cfg Config, env *connectors.Env) (*Plan, error) {
+	b := newBuilder(cfg, env)
+	s, err := b.build(root)
+	if err != nil {
+		return nil, err
+	}
+	sink, accepts, err := b.newSink(table)
+	if err != nil {
+		return nil, err
+	}
+	if !s.appendOnly && !accepts {
+		return nil, errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate or a join over updates); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
+	}
+	par := b.cfg.Parallelism
+	edge := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
+	if s.parallelism != par {
+		edge.Partitioning = exec.Rebalance
+	}
+	if !s.appendOnly && len(table.PrimaryKey) > 0 {
+		// Updates of one key must reach the same sink instance in order.
+		edge = exec.Edge{From: s.vertex, Partitioning: exec.Hash, KeyCols: physicalKeyCols(table)}
+	} else if !s.appendOnly && s.parallelism != par {
+		par = s.parallelism
+		edge.Partitioning = exec.Forward
+	}
+	if table.IsMemory() {
+		// An in-memory table is one log whose order is the arrival order:
+		// a single writer keeps it.
+		par = 1
+		edge = exec.Edge{From: s.vertex, Partitioning: exec.Global}
+	}
+	name := "Sink " + table.Name
+	b.add(&exec.Vertex{Name: name, Parallelism: par, Schema: s.schema, Sink: true,
+		NewOperator: func() exec.Operator { return exec.NewSinkOperator(table.Name, sink) },
+		KeyDesc:     keyDesc(table.PhysicalColumns(), edge.KeyCols)}, name+" "+connectorName(table), edge)
+	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil
+}
+
+func physicalKeyCols(t *catalog.Table) []int {
+	var out []int
+	for _, k := range t.PrimaryKey {
+		i := k
+		if t.ProctimeColumn >= 0 && k > t.ProctimeColumn {
+			i--
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+func connectorName(t *catalog.Table) string {
+	if t.IsMemory() {
+		return "memory"
+	}
+	return t.Connector()
+}
+
+func newBuilder(cfg Config, env *connectors.Env) *builder {
+	cfg = cfg.withDefaults()
+	return &builder{cfg: cfg, env: env, ids: map[string]int{},
+		g: &exec.JobGraph{MaxParallelism: cfg.MaxParallelism, BatchSize: cfg.BatchSize}}
+}
+
+// add appends a vertex with a stable id derived from kind, the description
+// and the input ids, and returns its index.
+func (b *builder) add(v *exec.Vertex, desc string, inputs ...exec.Edge) int {
+	h := fnv.New64a()
+	h.Write([]byte(desc))
+	for _, e := range inputs {
+		h.Write([]byte{0})
+		h.Write([]byte(b.g.Vertices[e.From].ID))
+		fmt.Fprintf(h, "/%d%v", e.Partitioning, e.KeyCols)
+	}
+	kind := strings.ToLower(strings.Fields(v.Name)[0])
+	id := fmt.Sprintf("%s-%012x", kind, h.Sum64()&0xffffffffffff)
+	if n := b.ids[id]; n > 0 {
+		b.ids[id] = n + 1
+		id = fmt.Sprintf("%s-%d", id, n)
+	} else {
+		b.ids[id] = 1
+	}
+	v.ID = id
+	v.Inputs = inputs
+	b.g.Vertices = append(b.g.Vertices, v)
+	return len(b.g.Vertices) - 1
+}
+
+func (b *builder) build(n plan.Node) (stream, error) {
+	switch n := n.(type) {
+	case *plan.Scan:
+		return b.buildScan(n)
+	case *plan.Values:
+		return b.buildValues(n)
+	case *plan.Filter:
+		if p, ok := n.Input.(*plan.Project); ok {
+			_ = p // a Filter over a Project stays two steps; see buildCalc
+		}
+		return b.buildCalc(n.Input, n.Cond, nil, nil, n.Schema())
+	case *plan.Project:
+		if f, ok := n.Input.(*plan.Filter); ok {
+			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
+		}
+		return b.buildCalc(n.Input, nil, n.Exprs, n.Names, n.Schema())
+	case *plan.Aggregate:
+		return b.buildAggregate(n)
+	case *plan.Join:
+		return b.buildJoin(n)
+	case *plan.Union:
+		return b.buildUnion(n)
+	}
+	return stream{}, errorf("cannot plan %T", n)
+}
+
+func (b *builder) buildScan(n *plan.Scan) (stream, error) {
+	t := n.Table
+	src, err := b.newSource(t)
+	if err != nil {
+		return stream{}, err
+	}
+	par := b.cfg.Parallelism
+	splits, err := src.Splits(par)
+	if err != nil {
+		return stream{}, errorf("table %s: %v", t.Name, err)
+	}
+	// No more source instances than splits: an instance without a split
+	// would only hold back the watermark of the operators it feeds.
+	if len(splits) < par {
+		par = max(1, len(splits))
+	}
+	spec := &exec.SourceSpec{Table: t, Source: src, Splits: splits, Watermark: t.Watermark,
+		ProctimeCol: t.ProctimeColumn, IdleTimeoutMs: b.cfg.IdleTimeoutMs}
+	name := "Source " + t.Name
+	desc := name + " " + connectorName(t)
+	if t.Watermark != nil {
+		desc += fmt.Sprintf(" watermark=%s", t.Watermark.Text)
+	}
+	vi := b.add(&exec.Vertex{Name: name, Parallelism: par, Schema: t.Columns, Source: spec}, desc)
+	return stream{vertex: vi, parallelism: par, schema: t.Columns, appendOnly: true,
+		bounded: src.Bounded(), eventTime: t.Watermark != nil, windowStart: -1, windowEnd: -1}, nil
+}
+
+func (b *builder) buildValues(n *plan.Values) (stream, error) {
+	rows := make([][]types.Value, len(n.Rows))
+	for i, r := range n.Rows {
+		rows[i] = make([]types.Value, len(r))
+		for j, e := range r {
+			v, err := e.Eval(nil)
+			if err != nil {
+				return stream{}, err
+			}
+			rows[i][j] = v
+		}
+	}
+	t := &catalog.Table{Name: "VALUES", Columns: n.Columns, ProctimeColumn: -1}
+	spec := &exec.SourceSpec{Table: t, Source: &valuesSource{rows: rows}, ProctimeCol: -1}
+	vi := b.add(&exec.Vertex{Name: "Values", Parallelism: 1, Schema: n.Columns, Source: spec},
+		fmt.Sprintf("Values %d", len(rows)))
+	return stream{vertex: vi, parallelism: 1, schema: n.Columns, appendOnly: true, bounded: true,
+		windowStart: -1, windowEnd: -1}, nil
+}
+
+// buildCalc plans Filter and/or Project over input as one Calc vertex.
+func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, names []string, schema types.Schema) (stream, error) {
+	in, err := b.build(input)
+	if err != nil {
+		return stream{}, err
+	}
+	var parts []string
+	if cond != nil {
+		parts = append(parts, "where "+cond.String())
+	}
+	out := in
+	out.schema = schema
+	if projs != nil {
+		var ps []string
+		out.windowStart, out.windowEnd = -1, -1
+		for i, e := range projs {
+			ps = append(ps, e.String())
+			if c, ok := expr.AsCol(e); ok {
+				if c.Index == in.windowStart {
+					out.windowStart = i
+				}
+				if c.Index == in.windowEnd {
+					out.windowEnd = i
+				}
+			}
+		}
+		parts = append(parts, "select "+strings.Join(ps, ", "))
+	}
+	desc := "Calc " + strings.Join(parts, " ")
+	vi := b.add(&exec.Vertex{Name: "Calc", Parallelism: in.parallelism, Schema: schema,
+		NewOperator: func() exec.Operator { return operators.NewCalc(cond, projs) }},
+		desc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})
+	out.vertex = vi
+	b.g.Vertices[vi].Name = "Calc"
+	b.setExplain(vi, desc)
+	return out, nil
+}
+
+func (b *builder) setExplain(vi int, desc string) {
+	v := b.g.Vertices[vi]
+	if v.StateDesc == "" {
+		v.StateDesc = ""
+	}
+	v.Name = desc
+}
+
+// keyColumns makes sure every key expression is a plain column of the
+// stream: if one is not, it adds a Calc that appends the computed keys.
+// It returns the stream and the key column indexes.
+func (b *builder) keyColumns(in stream, keys []expr.Expr) (stream, []int, error) {
+	cols := make([]int, len(keys))
+	var extra []expr.Expr
+	for i, k := range keys {
+		if c, ok := expr.AsCol(k); ok {
+			cols[i] = c.Index
+			continue
+		}
+		cols[i] = len(in.schema) + len(extra)
+		extra = append(extra, k)
+	}
+	if len(extra) == 0 {
+		return in, cols, nil
+	}
+	projs := make([]expr.Expr, 0, len(in.schema)+len(extra))
+	schema := append(types.Schema{}, in.schema...)
+	for i, c := range in.schema {
+		projs = append(projs, &expr.Col{Index: i, Name: c.Name, T: c.Type})
+	}
+	var ps []string
+	for i, e := range extra {
+		projs = append(projs, e)
+		schema = append(schema, types.Column{Name: fmt.Sprintf("$key%d", i), Type: e.Type()})
+		ps = append(ps, e.String())
+	}
+	desc := "Calc keys " + strings.Join(ps, ", ")
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: in.parallelism, Schema: schema,
+		NewOperator: func() exec.Operator { return operators.NewCalc(nil, projs) }},
+		desc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})
+	out := in
+	out.vertex = vi
+	out.schema = schema
+	return out, cols, nil
+}
+
+// exchange returns the edge that brings in to a keyed operator, and the
+// operator's parallelism.
+func (b *builder) exchange(in stream, keyCols []int) (exec.Edge, int) {
+	if len(keyCols) == 0 {
+		return exec.Edge{From: in.vertex, Partitioning: exec.Global}, 1
+	}
+	return exec.Edge{From: in.vertex, Partitioning: exec.Hash, KeyCols: keyCols}, b.cfg.Parallelism
+}
+
+func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
+	in, err := b.build(n.Input)
+	if err != nil {
+		return stream{}, err
+	}
+	in, keyCols, err := b.keyColumns(in, n.GroupKeys)
+	if err != nil {
+		return stream{}, err
+	}
+	edge, par := b.exchange(in, keyCols)
+	schema := n.Schema()
+	var aggs []string
+	for _, a := range n.Aggs {
+		aggs = append(aggs, a.String())
+	}
+	kd := keyDesc(in.schema, keyCols)
+	out := stream{parallelism: par, schema: schema, bounded: in.bounded, eventTime: in.eventTime,
+		windowStart: -1, windowEnd: -1}
+	if w := n.Window; w != nil {
+		if !w.Proctime && !in.bounded && !in.eventTime {
+			return stream{}, errorf("%s over column '%s' needs event-time progress, but the input is unbounded and declares no WATERMARK: add `WATERMARK FOR %s AS %s - INTERVAL '1' SECOND` to the table, or group by a PROCTIME() column",
+				w.Kind, in.schema[w.TimeCol].Name, in.schema[w.TimeCol].Name, in.schema[w.TimeCol].Name)
+		}
+		if in.schema[w.TimeCol].Type.Kind != types.KindTimestamp {
+			return stream{}, errorf("%s needs a TIMESTAMP column, got '%s' of type %s", w.Kind, in.schema[w.TimeCol].Name, in.schema[w.TimeCol].Type)
+		}
+		if !in.appendOnly {
+			return stream{}, errorf("%s over an updating input (a changelog) is not supported; window the source rows first", w.Kind)
+		}
+		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
+		desc := fmt.Sprintf("WindowAggregate %s keys=[%s] aggs=[%s]", windowDesc(w, in.schema), kd, strings.Join(aggs, ", "))
+		vi := b.add(&exec.Vertex{Name: "WindowAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
+			StateDesc:   "per key and window: accumulators",
+			NewOperator: func() exec.Operator { return operators.NewWindowAgg(spec) }}, desc, edge)
+		b.g.Vertices[vi].Name = desc
+		out.vertex = vi
+		out.appendOnly = true
+		out.windowStart = len(n.GroupKeys)
+		out.windowEnd = len(n.GroupKeys) + 1
+		return out, nil
+	}
+	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs}
+	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
+	vi := b.add(&exec.Vertex{Name: "GroupAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
+		StateDesc:   "per key: accumulators",
+		NewOperator: func() exec.Operator { return operators.NewGroupAgg(spec) }}, desc, edge)
+	b.g.Vertices[vi].Name = desc
+	out.vertex = vi
+	out.appendOnly = false
+	return out, nil
+}
+
+func windowDesc(w *plan.Window, s types.Schema) string {
+	col := s[w.TimeCol].Name
+	ms := func(v int64) string { return fmtDuration(v) }
+	switch w.Kind {
+	case plan.Tumble:
+		return fmt.Sprintf("TUMBLE(%s, %s)", col, ms(w.Size))
+	case plan.Hop:
+		return fmt.Sprintf("HOP(%s, %s, %s)", col, ms(w.Slide), ms(w.Size))
+	case plan.Session:
+		return fmt.Sprintf("SESSION(%s, %s)", col, ms(w.Gap))
+	default:
+		return fmt.Sprintf("CUMULATE(%s, %s, %s)", col, ms(w.Step), ms(w.Size))
+	}
+}
+
+func fmtDuration(ms int64) string {
+	switch {
+	case ms%3600000 == 0:
+		return fmt.Sprintf("%dh", ms/3600000)
+	case ms%60000 == 0:
+		return fmt.Sprintf("%dmin", ms/60000)
+	case ms%1000 == 0:
+		return fmt.Sprintf("%ds", ms/1000)
+	}
+	return fmt.Sprintf("%dms", ms)
+}
+
+func keyDesc(s types.Schema, cols []int) string {
+	var parts []string
+	for _, c := range cols {
+		parts = append(parts, s[c].Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (b *builder) buildJoin(n *plan.Join) (stream, error) {
+	l, err := b.build(n.Left)
+	if err != nil {
+		return stream{}, err
+	}
+	r, err := b.build(n.Right)
+	if err != nil {
+		return stream{}, err
+	}
+	lw, rw := len(l.schema), len(r.schema)
+	l, lk, err := b.keyColumns(l, n.LeftKeys)
+	if err != nil {
+		return stream{}, err
+	}
+	r, rk, err := b.keyColumns(r, n.RightKeys)
+	if err != nil {
+		return stream{}, err
+	}
+	if len(lk) == 0 {
+		return stream{}, errorf("a join needs at least one equality between the two inputs (inner equi-join)")
+	}
+	// Computed key columns were appended to the inputs; the join output
+	// keeps only the original columns, so project them away afterwards if needed.
+	le, par := b.exchange(l, lk)
+	re, _ := b.exchange(r, rk)
+	spec := operators.JoinSpec{LeftKeyCols: lk, RightKeyCols: rk, LeftWidth: len(l.schema), RightWidth: len(r.schema)}
+	residual := n.Residual
+	if len(l.schema) != lw || len(r.schema) != rw {
+		residual = shiftResidual(residual, lw, len(l.schema)-lw)
+	}
+	spec.Residual = residual
+	kind := "Join"
+	stateDesc := "per key: rows of both sides"
+	appendOnly := l.appendOnly && r.appendOnly
+	if l.windowEnd >= 0 && r.windowEnd >= 0 && l.appendOnly && r.appendOnly {
+		for i := range lk {
+			if (lk[i] == l.windowEnd && rk[i] == r.windowEnd) || (lk[i] == l.windowStart && rk[i] == r.windowStart) {
+				spec.WindowEnd = &[2]int{l.windowEnd, r.windowEnd}
+				kind = "WindowJoin"
+				stateDesc = "per key and window: rows of both sides until the window closes"
+				break
+			}
+		}
+	}
+	var conds []string
+	for i := range lk {
+		conds = append(conds, fmt.Sprintf("%s = %s", l.schema[lk[i]].Name, r.schema[rk[i]].Name))
+	}
+	desc := fmt.Sprintf("%s on %s", kind, strings.Join(conds, " AND "))
+	if residual != nil {
+		desc += " where " + residual.String()
+	}
+	schema := append(append(types.Schema{}, l.schema...), r.schema...)
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: keyDesc(l.schema, lk),
+		StateDesc:   stateDesc,
+		NewOperator: func() exec.Operator { return operators.NewJoin(spec) }}, desc, le, re)
+	out := stream{vertex: vi, parallelism: par, schema: schema, appendOnly: appendOnly,
+		bounded: l.bounded && r.bounded, eventTime: l.eventTime && r.eventTime, windowStart: -1, windowEnd: -1}
+	if spec.WindowEnd != nil {
+		out.windowEnd = l.windowEnd
+		out.windowStart = l.windowStart
+	}
+	if len(l.schema) != lw || len(r.schema) != rw {
+		// Drop the computed key columns so the output matches n.Schema().
+		var projs []expr.Expr
+		for i := 0; i < lw; i++ {
+			projs = append(projs, &expr.Col{Index: i, Name: l.schema[i].Name, T: l.schema[i].Type})
+		}
+		for i := 0; i < rw; i++ {
+			j := len(l.schema) + i
+			projs = append(projs, &expr.Col{Index: j, Name: r.schema[i].Name, T: r.schema[i].Type})
+		}
+		ns := n.Schema()
+		d := "Calc drop join keys"
+		pv := b.add(&exec.Vertex{Name: d, Parallelism: par, Schema: ns,
+			NewOperator: func() exec.Operator { return operators.NewCalc(nil, projs) }}, d, exec.Edge{From: vi, Partitioning: exec.Forward})
+		out.vertex = pv
+		out.schema = ns
+	}
+	return out, nil
+}
+
+// shiftResidual rebinds a residual written against left++right when extra
+// key columns were appended to the left input.
+func shiftResidual(e expr.Expr, leftWidth, shift int) expr.Expr {
+	if e == nil || shift == 0 {
+		return e
+	}
+	return &shiftedExpr{inner: e, leftWidth: leftWidth, shift: shift}
+}
+
+// shiftedExpr evaluates inner over a row whose right part starts shift
+// columns later than inner expects.
+type shiftedExpr struct {
+	inner     expr.Expr
+	leftWidth int
+	shift     int
+}
+
+func (s *shiftedExpr) Type() types.Type { return s.inner.Type() }
+func (s *shiftedExpr) String() string   { return s.inner.String() }
+func (s *shiftedExpr) Eval(row []types.Value) (types.Value, error) {
+	buf := make([]types.Value, 0, len(row)-s.shift)
+	buf = append(buf, row[:s.leftWidth]...)
+	buf = append(buf, row[s.leftWidth+s.shift:]...)
+	return s.inner.Eval(buf)
+}
+
+func (b *builder) buildUnion(n *plan.Union) (stream, error) {
+	var edges []exec.Edge
+	out := stream{parallelism: b.cfg.Parallelism, schema: n.Schema(), appendOnly: true, bounded: true, eventTime: true,
+		windowStart: -1, windowEnd: -1}
+	for _, c := range n.Inputs {
+		s, err := b.build(c)
+		if err != nil {
+			return stream{}, err
+		}
+		p := exec.Forward
+		if s.parallelism != out.parallelism {
+			p = exec.Rebalance
+		}
+		edges = append(edges, exec.Edge{From: s.vertex, Partitioning: p})
+		out.appendOnly = out.appendOnly && s.appendOnly
+		out.bounded = out.bounded && s.bounded
+		out.eventTime = out.eventTime && s.eventTime
+	}
+	desc := fmt.Sprintf("UnionAll %d inputs", len(edges))
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: out.parallelism, Schema: out.schema,
+		NewOperator: func() exec.Operator { return operators.NewCalc(nil, nil) }}, desc, edges...)
+	out.vertex = vi
+	return out, nil
+}

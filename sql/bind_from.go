@@ -1,0 +1,298 @@
+package sql
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
+)
+
+// cte is a WITH query of the statement, bound once.
+type cte struct {
+	node plan.Node
+	cols []column
+}
+
+const maxViewDepth = 16
+
+// bindWith binds WITH name AS (query), ... for the rest of the statement.
+func (cx *compiler) bindWith(w *ast.WithClause) error {
+	if w.IsRecursive {
+		return cx.p.errAt(ErrUnsupported, cx.findWord("RECURSIVE", 0), "recursive WITH is not supported", "")
+	}
+	for _, c := range w.CTEs {
+		node, cols, err := cx.bindResultSet(c.Query.Query)
+		if err != nil {
+			return err
+		}
+		if len(c.ColNameList) > 0 {
+			if len(c.ColNameList) != len(cols) {
+				return cx.p.errAt(ErrInvalid, cx.findWord(c.Name.O, 0), "WITH "+c.Name.O+" names "+itoa(len(c.ColNameList))+" columns but its query returns "+itoa(len(cols)), "")
+			}
+			for i := range cols {
+				cols[i].name = c.ColNameList[i].O
+			}
+			node = renamed(node, cols)
+		}
+		if cx.ctes == nil {
+			cx.ctes = map[string]cte{}
+		}
+		cx.ctes[strings.ToLower(c.Name.O)] = cte{node: node, cols: cols}
+	}
+	return nil
+}
+
+// renamed projects node's columns under the names of cols when they differ.
+func renamed(node plan.Node, cols []column) plan.Node {
+	s := node.Schema()
+	same := true
+	for i := range s {
+		same = same && s[i].Name == cols[i].name
+	}
+	if same {
+		return node
+	}
+	p := &plan.Project{Input: node}
+	for i, c := range s {
+		p.Exprs = append(p.Exprs, &expr.Col{Index: i, Name: c.Name, T: c.Type})
+		p.Names = append(p.Names, cols[i].name)
+	}
+	return p
+}
+
+// tableRefOffset finds a table name in the FROM clause (after FROM, JOIN or ',').
+func (cx *compiler) tableRefOffset(name string) int {
+	for i, t := range cx.toks {
+		if i > 0 && t.isName() && strings.EqualFold(t.name(), name) {
+			p := cx.toks[i-1]
+			if p.is("FROM") || p.is("JOIN") || p.is(",") || p.is("INTO") || p.is(".") {
+				return t.start
+			}
+		}
+	}
+	return cx.findWord(name, 0)
+}
+
+// bindFrom binds a FROM item. where holds the WHERE conjuncts: a comma or
+// CROSS join takes its equi-join keys from them (and removes those).
+func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.Node, *scope, error) {
+	switch v := n.(type) {
+	case *ast.Join:
+		if v.Right == nil {
+			return cx.bindFrom(v.Left, where)
+		}
+		switch {
+		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
+			kw := "LEFT"
+			if v.Tp == ast.RightJoin {
+				kw = "RIGHT"
+			}
+			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord(kw, 0), "outer joins are not supported", "use an inner JOIN")
+		case v.NaturalJoin:
+			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("NATURAL", 0), "NATURAL JOIN is not supported", "write JOIN ... ON a.x = b.x")
+		case len(v.Using) > 0:
+			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("USING", 0), "JOIN ... USING is not supported", "write JOIN ... ON a.x = b.x")
+		}
+		l, ls, err := cx.bindFrom(v.Left, where)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, rs, err := cx.bindFrom(v.Right, where)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc := &scope{cols: append(append([]column{}, ls.cols...), rs.cols...), quals: append(append([]string{}, ls.quals...), rs.quals...)}
+		for _, q := range rs.quals {
+			if q != "" && ls.hasQual(q) {
+				return nil, nil, cx.p.errAt(ErrDuplicate, cx.tableRefOffset(q), "table name '"+q+"' is used twice in FROM", "give one of them an alias")
+			}
+		}
+		var on []ast.ExprNode
+		if v.On != nil {
+			on = splitAnd(v.On.Expr)
+		}
+		return cx.buildJoin(l, r, len(ls.cols), sc, on, v.On != nil, where, rs)
+	case *ast.TableSource:
+		alias := v.AsName.O
+		switch src := v.Source.(type) {
+		case *ast.TableName:
+			return cx.bindTableName(src, alias)
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			node, cols, err := cx.bindResultSet(src)
+			if err != nil {
+				return nil, nil, err
+			}
+			sc := &scope{quals: []string{alias}}
+			for _, c := range cols {
+				c.qual = alias
+				sc.cols = append(sc.cols, c)
+			}
+			return node, sc, nil
+		}
+	}
+	return nil, nil, cx.p.errAt(ErrUnsupported, 0, "unsupported FROM item", "")
+}
+
+func (cx *compiler) bindTableName(tn *ast.TableName, alias string) (plan.Node, *scope, error) {
+	name := tn.Name.O
+	qual := alias
+	if qual == "" {
+		qual = name
+	}
+	at := cx.tableRefOffset(name)
+	if c, ok := cx.ctes[strings.ToLower(name)]; ok && tn.Schema.O == "" {
+		sc := &scope{quals: []string{qual}}
+		for _, col := range c.cols {
+			col.qual = qual
+			sc.cols = append(sc.cols, col)
+		}
+		return c.node, sc, nil
+	}
+	if t := cx.cat.Table(name); t != nil {
+		sc := &scope{quals: []string{qual}}
+		for i, c := range t.Columns {
+			sc.cols = append(sc.cols, column{qual: qual, name: c.Name, typ: c.Type,
+				proctime: i == t.ProctimeColumn, rowtime: t.Watermark != nil && t.Watermark.Column == i})
+		}
+		return &plan.Scan{Table: t, Alias: alias}, sc, nil
+	}
+	if v := cx.cat.View(name); v != nil {
+		return cx.bindView(v, qual, at)
+	}
+	return nil, nil, cx.p.errAt(ErrUnknownTable, at, "unknown table '"+name+"'", cx.tableHint(name))
+}
+
+// bindView re-binds a view's stored query and uses its plan inline.
+func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *scope, error) {
+	if cx.depth >= maxViewDepth {
+		return nil, nil, cx.p.errAt(ErrInvalid, at, "views nest too deeply (does view '"+v.Name+"' refer to itself?)", "")
+	}
+	line, col := cx.p.position(at)
+	sub := Piece{Text: v.Query, Index: cx.p.Index, Line: line, Col: col, Offset: cx.p.Offset + at}
+	q := &compiler{p: sub, cat: cx.cat, toks: lex(v.Query), depth: cx.depth + 1}
+	node, cols, _, err := q.bindQueryText(false)
+	if err != nil {
+		msg := err.Error()
+		if e, ok := err.(*Error); ok {
+			msg = e.Msg
+		}
+		return nil, nil, cx.p.errAt(ErrInvalid, at, "view '"+v.Name+"' no longer binds: "+msg, "recreate the view")
+	}
+	if len(v.Columns) == len(cols) {
+		for i := range cols {
+			cols[i].name = v.Columns[i].Name
+		}
+		node = renamed(node, cols)
+	}
+	sc := &scope{quals: []string{qual}}
+	for _, c := range cols {
+		c.qual = qual
+		sc.cols = append(sc.cols, c)
+	}
+	return node, sc, nil
+}
+
+// sideOf classifies the columns of an expression: 0 none, 1 left only, 2 right only, 3 both.
+func sideOf(e expr.Expr, nl int) int {
+	s := 0
+	for _, c := range expr.Columns(e) {
+		if c < nl {
+			s |= 1
+		} else {
+			s |= 2
+		}
+	}
+	return s
+}
+
+// buildJoin makes an inner equi-join: equalities between one side's and
+// the other side's columns become keys; the other ON conditions the residual.
+func (cx *compiler) buildJoin(l, r plan.Node, nl int, sc *scope, on []ast.ExprNode, hasOn bool, where *[]ast.ExprNode, rs *scope) (plan.Node, *scope, error) {
+	j := &plan.Join{Left: l, Right: r}
+	shift := func(e expr.Expr) expr.Expr {
+		return expr.MapColumns(e, func(c *expr.Col) expr.Expr {
+			return &expr.Col{Index: c.Index - nl, Name: c.Name, T: c.T}
+		})
+	}
+	tryKey := func(n ast.ExprNode, quiet bool) (bool, error) {
+		b, ok := n.(*ast.BinaryOperationExpr)
+		if !ok || b.Op != opcode.EQ {
+			return false, nil
+		}
+		x := &ectx{sc: sc, clause: "ON", quiet: quiet}
+		le, err := cx.bindExpr(b.L, x)
+		if err != nil {
+			return false, err
+		}
+		re, err := cx.bindExpr(b.R, x)
+		if err != nil {
+			return false, err
+		}
+		ls, rsd := sideOf(le, nl), sideOf(re, nl)
+		switch {
+		case ls == 1 && rsd == 2:
+		case ls == 2 && rsd == 1:
+			le, re = re, le
+		default:
+			return false, nil
+		}
+		if le.Type().Nullable() != re.Type().Nullable() {
+			t, ok := expr.CommonType(le.Type(), re.Type())
+			if !ok {
+				return false, cx.p.errAt(ErrType, off(b), "cannot join "+le.Type().Nullable().String()+" with "+re.Type().Nullable().String(), "CAST one side")
+			}
+			if le, err = expr.Coerce(le, t.Nullable()); err != nil {
+				return false, cx.p.errAt(ErrType, off(b), err.Error(), "")
+			}
+			if re, err = expr.Coerce(re, t.Nullable()); err != nil {
+				return false, cx.p.errAt(ErrType, off(b), err.Error(), "")
+			}
+		}
+		j.LeftKeys = append(j.LeftKeys, le)
+		j.RightKeys = append(j.RightKeys, shift(re))
+		return true, nil
+	}
+	var residual []ast.ExprNode
+	for _, c := range on {
+		ok, err := tryKey(c, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			residual = append(residual, c)
+		}
+	}
+	if !hasOn && where != nil {
+		rest := (*where)[:0:0]
+		for _, c := range *where {
+			ok, err := tryKey(c, true)
+			if err != nil || !ok {
+				rest = append(rest, c)
+			}
+		}
+		*where = rest
+	}
+	if len(j.LeftKeys) == 0 {
+		at := 0
+		if len(rs.quals) > 0 {
+			at = cx.tableRefOffset(rs.quals[0])
+		}
+		return nil, nil, cx.p.errAt(ErrUnsupported, at, "a join needs an equality between columns of its two sides",
+			"add ON a.key = b.key (only inner equi-joins are supported)")
+	}
+	if len(residual) > 0 {
+		cond, err := cx.bindCond(residual, &ectx{sc: sc, clause: "ON"})
+		if err != nil {
+			return nil, nil, err
+		}
+		j.Residual = cond
+	}
+	return j, sc, nil
+}
+
+var _ = types.Null

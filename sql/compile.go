@@ -1,0 +1,238 @@
+package sql
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
+
+	"github.com/streamsql/streamsql/catalog"
+)
+
+// compiler holds the state of compiling one statement (or one view's query
+// inside it).
+type compiler struct {
+	p     Piece
+	cat   *catalog.Catalog
+	toks  []token // tokens of p.Text (the original text)
+	notes *notes  // what the pre-parse layer rewrote
+	depth int     // view nesting depth
+	ctes  map[string]cte
+	text  string // the pre-parsed text given to TiDB
+}
+
+// Compile parses and binds one statement against the catalog, which it
+// does not modify. Errors are *Error values located in the script.
+func Compile(p Piece, cat *catalog.Catalog) (st Stmt, err error) {
+	p = p.normalize()
+	if cat == nil {
+		cat = catalog.New()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			st = nil
+			err = p.errAt(ErrInvalid, 0, fmt.Sprintf("internal error while compiling the statement: %v", r),
+				"please report this statement")
+		}
+	}()
+	cx := &compiler{p: p, cat: cat, toks: lex(p.Text)}
+	return cx.compile()
+}
+
+func (cx *compiler) compile() (Stmt, error) {
+	p, toks := cx.p, cx.toks
+	if len(toks) == 0 {
+		return nil, p.errAt(ErrSyntax, 0, "empty statement", "")
+	}
+	first := toks[0]
+	switch {
+	case first.is("EXPLAIN"):
+		k := 1
+		if len(toks) > 3 && toks[1].is("PLAN") && toks[2].is("FOR") {
+			k = 3
+		}
+		if k >= len(toks) {
+			return nil, p.errAt(ErrSyntax, len(p.Text), "EXPLAIN needs a statement", "usage: EXPLAIN SELECT ... | EXPLAIN INSERT ...")
+		}
+		sub := cx.subPiece(toks[k].start, len(p.Text))
+		inner, err := Compile(sub, cx.cat)
+		if err != nil {
+			return nil, err
+		}
+		return &Explain{At: At{P: p}, Stmt: inner}, nil
+	case first.is("CREATE"):
+		c := &cursor{p: p, toks: toks, i: 1}
+		c.accept("TEMPORARY")
+		switch {
+		case c.peek().is("TABLE"):
+			return cx.createTable()
+		case c.peek().is("VIEW"), c.peek().is("OR"):
+			return cx.createView()
+		}
+		return nil, c.errHere("expected TABLE or VIEW after CREATE", "")
+	case first.is("SELECT"), first.is("WITH"), first.is("("), first.is("VALUES"):
+		return cx.compileQueryStmt()
+	case first.is("INSERT"):
+		return cx.compileInsert()
+	}
+	if st, ok, err := compileCommand(p, toks, cx); ok {
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	return nil, p.errAt(ErrSyntax, first.start, "unknown statement '"+first.text+"'",
+		"streamsql runs CREATE TABLE/VIEW, DROP, INSERT, SELECT, EXPLAIN, SET, RESET, SHOW, DESCRIBE, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT")
+}
+
+// subPiece returns the part [start:end) of the statement as a Piece located in the script.
+func (cx *compiler) subPiece(start, end int) Piece {
+	l, c := cx.p.position(start)
+	return Piece{Text: cx.p.Text[start:end], Index: cx.p.Index, Line: l, Col: c, Offset: cx.p.Offset + start}
+}
+
+// parsers reuse TiDB parsers; || is string concatenation (Flink, PIPES_AS_CONCAT).
+var parsers = sync.Pool{New: func() any {
+	ps := parser.New()
+	ps.SetSQLMode(mysql.ModePipesAsConcat)
+	return ps
+}}
+
+// parse runs the TiDB parser over text (the pre-parsed form of cx.p.Text,
+// same length and positions) and translates syntax errors.
+func (cx *compiler) parse(text string) (ast.StmtNode, error) {
+	ps := parsers.Get().(*parser.Parser)
+	defer parsers.Put(ps)
+	cx.text = text
+	stmts, _, err := ps.Parse(text, "", "")
+	if err != nil {
+		return nil, cx.syntaxError(text, err)
+	}
+	if len(stmts) != 1 {
+		return nil, cx.p.errAt(ErrSyntax, 0, "expected exactly one statement", "separate statements with ';'")
+	}
+	return stmts[0], nil
+}
+
+// syntaxError turns TiDB's `line L column C near "rest..."` into an Error
+// at the start of the offending token in the original text.
+func (cx *compiler) syntaxError(text string, err error) error {
+	msg := err.Error()
+	off := -1
+	if i := strings.Index(msg, `near "`); i >= 0 {
+		rest := msg[i+len(`near "`):]
+		for k := len(rest) - 1; k >= 0; k-- {
+			if rest[k] == '"' && strings.HasSuffix(text, rest[:k]) {
+				off = len(text) - k
+				break
+			}
+		}
+	}
+	if off < 0 {
+		var line, col int
+		if _, e := fmt.Sscanf(msg, "line %d column %d", &line, &col); e == nil {
+			off = offsetOf(text, line, col)
+			// the column is just past the token; back up to its start
+			for _, t := range cx.toks {
+				if t.start < off && off <= t.end {
+					off = t.start
+					break
+				}
+			}
+		} else {
+			off = 0
+		}
+	}
+	for off < len(cx.p.Text) && (cx.p.Text[off] == ' ' || cx.p.Text[off] == '\n' || cx.p.Text[off] == '\t' || cx.p.Text[off] == '\r') {
+		off++
+	}
+	if off >= len(strings.TrimRight(cx.p.Text, " \t\r\n")) {
+		return cx.p.errAt(ErrSyntax, off, "syntax error: unexpected end of statement", "the statement is incomplete")
+	}
+	near := ""
+	for _, t := range cx.toks {
+		if t.start >= off {
+			near = t.text
+			break
+		}
+	}
+	return cx.p.errAt(ErrSyntax, off, "syntax error near '"+near+"'", syntaxHint(near))
+}
+
+func syntaxHint(near string) string {
+	switch strings.ToUpper(near) {
+	case "ORDER", "LIMIT", "GROUP", "HAVING", "WHERE", "FROM":
+		return "check the clause order: SELECT ... FROM ... WHERE ... GROUP BY ... HAVING ..."
+	case ")", ",":
+		return "check the parentheses and commas"
+	}
+	return "check the statement syntax; HELP lists the statements"
+}
+
+func offsetOf(text string, line, col int) int {
+	l := 1
+	for i := 0; i < len(text); i++ {
+		if l == line {
+			if i+col > len(text) {
+				return len(text)
+			}
+			return i + col
+		}
+		if text[i] == '\n' {
+			l++
+		}
+	}
+	return len(text)
+}
+
+// tableHint suggests a close table name, or how to list tables.
+func (cx *compiler) tableHint(name string) string {
+	if s := closest(name, cx.cat.TableNames()); s != "" {
+		return "did you mean '" + s + "'?"
+	}
+	return "SHOW TABLES lists the tables; create it with CREATE TABLE"
+}
+
+// closest returns the candidate nearest to name by edit distance (case-insensitive), if close enough.
+func closest(name string, cands []string) string {
+	best, bestD := "", 1<<30
+	ln := strings.ToLower(name)
+	for _, c := range cands {
+		d := editDistance(ln, strings.ToLower(c))
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(name) <= 3 {
+		limit = 1
+	}
+	if bestD <= limit && bestD < len(name) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

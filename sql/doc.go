@@ -1,0 +1,96 @@
+// Package sql is the SQL front end: it cuts a script into statements
+// (Split), parses each one and binds it against the catalog into a closed
+// set of statement values (Compile) whose queries are bound logical plans
+// (package plan) over bound expressions (package expr).
+//
+// # Contract
+//
+// The engine calls Split once per script and Compile once per statement,
+// in order, applying each statement's effect to the catalog before compiling
+// the next one. Compile never modifies the catalog and never panics: every
+// failure is an *Error carrying an ErrorKind, the statement number, and the
+// line and column in the original script, plus a hint saying what to do.
+//
+// # Parsing
+//
+// Queries and INSERT are parsed by the TiDB parser (MySQL grammar, with
+// PIPES_AS_CONCAT so that || concatenates as in Flink). A thin pre-parse
+// layer (preparse.go) rewrites the Flink forms TiDB lacks without moving
+// any byte: INTERVAL literals in function arguments, CAST(x AS <any type>),
+// SESSION(...), FLOOR/CEIL(ts TO unit). CREATE TABLE is pre-parsed the same
+// way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, WITH (...) and Flink
+// type names are read and blanked; TiDB checks the rest, including
+// ENGINE=x CONNECTION='...', which become 'connector' and 'url' (jdbc/mysql)
+// or 'connection' options). Session and job statements (SET, RESET, SHOW,
+// DESCRIBE, DROP, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT/EXIT, CREATE VIEW's
+// header, EXPLAIN's prefix) are read by a small hand-written recognizer.
+//
+// # Supported SQL
+//
+//   - CREATE TABLE [IF NOT EXISTS] t (col TYPE [NOT NULL] [PRIMARY KEY [NOT ENFORCED]], ...,
+//     pt AS PROCTIME(), WATERMARK FOR ts AS ts [- INTERVAL 'n' UNIT],
+//     PRIMARY KEY (cols) [NOT ENFORCED]) [WITH ('k' = 'v', ...)] [ENGINE=x CONNECTION='url'].
+//     Types: BIGINT, INT/INTEGER, SMALLINT, TINYINT, DOUBLE/FLOAT/REAL, DECIMAL(p, s)
+//     (default (10, 0), p <= 18), VARCHAR(n)/CHAR/STRING/TEXT, BOOLEAN/BOOL,
+//     TIMESTAMP(p)/DATETIME(p) (default precision 3), DATE.
+//   - CREATE VIEW [IF NOT EXISTS] v [(cols)] AS query; DROP TABLE/VIEW [IF EXISTS].
+//   - INSERT INTO t [(cols)] VALUES (...), ... | INSERT INTO t [(cols)] query.
+//     Values are cast implicitly to the column types; unlisted columns are NULL.
+//   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
+//     (subquery) alias, inner joins (JOIN ... ON with at least one equality
+//     between the two sides, or comma joins with equalities in WHERE)
+//     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//   - ORDER BY (output columns by name, alias or position) and LIMIT n are
+//     accepted only on a top-level SELECT; they are returned in Query.OrderBy
+//     and Query.Limit for whoever prints the result (the plan has no order).
+//   - Group windows in GROUP BY: TUMBLE(t, size), HOP(t, slide, size),
+//     SESSION(t, gap), CUMULATE(t, step, size) with INTERVAL sizes; at most
+//     one per GROUP BY; HOP size and CUMULATE size must be multiples of the
+//     slide / step. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
+//     CUMULATE_ forms, and the plain names window_start / window_end, refer
+//     to the window bounds (TIMESTAMP(3)); *_ROWTIME is window_end - 1 ms.
+//   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
+//     allowed on all). GROUP BY accepts select aliases and positions; HAVING
+//     accepts select aliases.
+//   - Session and job statements: SET ['k' = 'v'], RESET ['k'], SHOW TABLES
+//     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
+//     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
+//     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
+//
+// Not supported (each gives ErrUnsupported with a hint): outer, NATURAL and
+// USING joins, joins without an equality, subqueries in expressions,
+// OVER windows, ORDER BY / LIMIT below the top level, LIMIT offsets,
+// EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
+// defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE, CREATE OR REPLACE.
+//
+// # Types of results
+//
+// Expressions follow package expr (MySQL-flavoured: integer / gives DECIMAL
+// with scale + 4, comparisons coerce strings to TIMESTAMP/DATE/DOUBLE).
+// Aggregates:
+//
+//	COUNT(*), COUNT(x)     BIGINT NOT NULL
+//	SUM(integer)           BIGINT
+//	SUM(DECIMAL(p, s))     DECIMAL(18, s)   (18 digits: decimals are int64)
+//	SUM(DOUBLE)            DOUBLE
+//	MIN(x), MAX(x)         the type of x
+//	AVG(integer)           DECIMAL(18, 4)
+//	AVG(DECIMAL(p, s))     DECIMAL(18, s + 4)
+//	AVG(DOUBLE)            DOUBLE
+//
+// SUM and AVG of a VARCHAR cast it to DOUBLE.
+//
+// # Time attributes
+//
+// A table's WATERMARK column is its event-time attribute, its PROCTIME()
+// column its processing-time attribute; both survive plain column
+// projections and subqueries. A group window may use any TIMESTAMP column;
+// plan.Window.Proctime is set when it is a PROCTIME() attribute. Whether a
+// window over a column without watermark can run is the planner's decision.
+//
+// # Names
+//
+// Output columns are named by their alias, their column name, or the
+// expression's text as written (MySQL). A group key that is not a plain
+// column is named by its select alias or EXPR$n inside the Aggregate.
+package sql

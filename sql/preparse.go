@@ -1,0 +1,222 @@
+package sql
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/expr"
+)
+
+// The pre-parse layer rewrites Flink forms that the TiDB grammar lacks into
+// text it accepts, keeping every byte offset: a construct is replaced by a
+// token of the same or shorter length padded with spaces, and what was
+// replaced is recorded in notes for the binder.
+//
+//   - INTERVAL 'n' UNIT (fixed units) becomes a placeholder column name
+//     _iXX, bound as an INTERVAL constant (TiDB only accepts INTERVAL in a
+//     few positions, not as a function argument).
+//   - CAST(x AS type) becomes _cXX(x) with the type text recorded (TiDB only
+//     knows MySQL's cast targets: SIGNED, CHAR, ...).
+//   - SESSION( becomes SESSWIN( (SESSION is a keyword).
+//   - FLOOR(ts TO unit) / CEIL(ts TO unit) becomes FLOOR(ts,'unit').
+//
+// CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
+
+type intervalNote struct {
+	ms   int64
+	off  int
+	text string
+}
+
+type castNote struct {
+	typeText string
+	typeOff  int
+	off      int
+}
+
+type notes struct {
+	intervals map[string]intervalNote // placeholder (lower case) -> interval
+	casts     map[string]castNote     // placeholder (lower case) -> target type
+	n         int
+}
+
+func newNotes() *notes {
+	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}}
+}
+
+const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+func (n *notes) next(prefix string) string {
+	i := n.n
+	n.n++
+	return prefix + string(base36[i/36%36]) + string(base36[i%36])
+}
+
+// blank overwrites buf[a:b] with spaces (keeping newlines).
+func blank(buf []byte, a, b int) {
+	for i := a; i < b && i < len(buf); i++ {
+		if buf[i] != '\n' {
+			buf[i] = ' '
+		}
+	}
+}
+
+// put writes s at buf[a:b] and pads the rest of the span with spaces.
+func put(buf []byte, a, b int, s string) {
+	blank(buf, a, b)
+	copy(buf[a:], s)
+}
+
+// matchParen returns the index of the token closing the '(' at toks[i], or -1.
+func matchParen(toks []token, i int) int {
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		switch {
+		case toks[j].is("("):
+			depth++
+		case toks[j].is(")"):
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// parseIntervalAt reads INTERVAL <number|'number'> <unit> at toks[i]. It
+// returns the interval in ms, the index after it, and whether it matched a
+// fixed-length unit. errMsg is set for a malformed value.
+func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg string) {
+	if i+2 >= len(toks) || !toks[i].is("INTERVAL") {
+		return 0, i, false, ""
+	}
+	v, u := toks[i+1], toks[i+2]
+	neg := false
+	j := i + 1
+	if v.is("-") && i+3 < len(toks) {
+		neg = true
+		v, u = toks[i+2], toks[i+3]
+		j++
+	}
+	if v.kind != tNumber && v.kind != tString || u.kind != tIdent {
+		return 0, i, false, ""
+	}
+	unitMs, fixed := expr.UnitMillis(u.text)
+	if !fixed {
+		return 0, i, false, ""
+	}
+	if j+2 < len(toks) && toks[j+2].is("TO") {
+		return 0, i, false, ""
+	}
+	num := strings.TrimSpace(v.val0())
+	if strings.HasPrefix(num, "-") {
+		neg = !neg
+		num = strings.TrimSpace(num[1:])
+	}
+	unscaled, scale, good := expr.ParseDecimal(num)
+	if !good {
+		return 0, i, false, "invalid interval value '" + v.val0() + "'"
+	}
+	f := float64(unscaled) * float64(unitMs)
+	for k := uint8(0); k < scale; k++ {
+		f /= 10
+	}
+	ms = int64(f + 0.5)
+	if neg {
+		ms = -ms
+	}
+	return ms, j + 2, true, ""
+}
+
+var dateAddFuncs = map[string]bool{"DATE_ADD": true, "DATE_SUB": true, "ADDDATE": true, "SUBDATE": true}
+
+// rewriteQuery pre-parses the tokens of a query (SELECT / INSERT / view
+// body) within text. It returns the rewritten text or a syntax error offset.
+func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
+	buf := []byte(text)
+	var fnStack []string
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.is("("):
+			fn := ""
+			if i > 0 && toks[i-1].kind == tIdent {
+				fn = strings.ToUpper(toks[i-1].text)
+			}
+			fnStack = append(fnStack, fn)
+		case t.is(")"):
+			if len(fnStack) > 0 {
+				fnStack = fnStack[:len(fnStack)-1]
+			}
+		case t.is("INTERVAL"):
+			inDateAdd := len(fnStack) > 0 && dateAddFuncs[fnStack[len(fnStack)-1]] && i > 0 && toks[i-1].is(",")
+			if inDateAdd {
+				continue
+			}
+			ms, next, ok, msg := parseIntervalAt(toks, i)
+			if msg != "" {
+				return "", &preErr{off: toks[i+1].start, msg: msg}
+			}
+			if !ok {
+				continue
+			}
+			name := nt.next("_i")
+			end := toks[next-1].end
+			nt.intervals[name] = intervalNote{ms: ms, off: t.start, text: text[t.start:end]}
+			put(buf, t.start, end, name)
+			i = next - 1
+		case t.is("CAST") && i+1 < len(toks) && toks[i+1].is("("):
+			close := matchParen(toks, i+1)
+			if close < 0 {
+				continue
+			}
+			depth := 0
+			as := -1
+			for j := i + 2; j < close; j++ {
+				switch {
+				case toks[j].is("("):
+					depth++
+				case toks[j].is(")"):
+					depth--
+				case depth == 0 && toks[j].is("AS"):
+					as = j
+				}
+			}
+			if as < 0 || as+1 >= close {
+				continue
+			}
+			name := nt.next("_c")
+			nt.casts[name] = castNote{typeText: text[toks[as+1].start:toks[close-1].end], typeOff: toks[as+1].start, off: t.start}
+			put(buf, t.start, t.end, name)
+			blank(buf, toks[as].start, toks[close-1].end)
+		case t.is("SESSION") && i+1 < len(toks) && toks[i+1].is("("):
+			put(buf, t.start, t.end, "SESSWIN")
+		case (t.is("FLOOR") || t.is("CEIL") || t.is("CEILING")) && i+1 < len(toks) && toks[i+1].is("("):
+			close := matchParen(toks, i+1)
+			if close >= 4 && toks[close-2].is("TO") && toks[close-1].kind == tIdent {
+				u := toks[close-1]
+				put(buf, toks[close-2].start, u.end, ",'"+strings.ToUpper(u.text)+"'")
+			}
+		}
+	}
+	return string(buf), nil
+}
+
+// preErr is a pre-parse problem at an offset of the statement.
+type preErr struct {
+	off  int
+	msg  string
+	hint string
+	kind ErrorKind
+}
+
+func (cx *compiler) preErr(e *preErr) error {
+	k := e.kind
+	if k == 0 {
+		k = ErrSyntax
+	}
+	return cx.p.errAt(k, e.off, e.msg, e.hint)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

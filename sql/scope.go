@@ -1,0 +1,98 @@
+package sql
+
+import (
+	"strings"
+
+	"github.com/streamsql/streamsql/types"
+)
+
+// column is a column visible to name resolution.
+type column struct {
+	qual     string // the relation's name or alias in the query
+	name     string
+	typ      types.Type
+	proctime bool // a PROCTIME() time attribute
+	rowtime  bool // an event-time attribute (watermarked column, *_ROWTIME)
+}
+
+// scope is the set of columns an expression can see: the FROM clause's
+// relations, in order. Column i of the scope is column i of the input row.
+type scope struct {
+	cols  []column
+	quals []string // relation names in FROM order
+}
+
+func (s *scope) schema() types.Schema {
+	out := make(types.Schema, len(s.cols))
+	for i, c := range s.cols {
+		out[i] = types.Column{Name: c.name, Type: c.typ}
+	}
+	return out
+}
+
+func (s *scope) hasQual(q string) bool {
+	for _, x := range s.quals {
+		if strings.EqualFold(x, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup returns the indexes of the columns named qual.name (qual may be "").
+func (s *scope) lookup(qual, name string) []int {
+	var out []int
+	for i, c := range s.cols {
+		if strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// resolve finds one column or explains why it cannot.
+func (cx *compiler) resolve(s *scope, qual, name string, off int) (int, error) {
+	m := s.lookup(qual, name)
+	switch len(m) {
+	case 1:
+		return m[0], nil
+	case 0:
+		full := name
+		if qual != "" {
+			full = qual + "." + name
+		}
+		if qual != "" && !s.hasQual(qual) {
+			hint := "the FROM clause names no table '" + qual + "'"
+			if len(s.quals) > 0 {
+				hint = "tables in scope: " + strings.Join(s.quals, ", ")
+			}
+			return 0, cx.p.errAt(ErrUnknownColumn, off, "unknown table '"+qual+"' in column reference '"+full+"'", hint)
+		}
+		var cands []string
+		for _, c := range s.cols {
+			if qual == "" || strings.EqualFold(c.qual, qual) {
+				cands = append(cands, c.name)
+			}
+		}
+		where := ""
+		switch {
+		case qual != "":
+			where = " in table '" + qual + "'"
+		case len(s.quals) == 1 && s.quals[0] != "":
+			where = " in table '" + s.quals[0] + "'"
+		case len(s.quals) == 0:
+			where = " (the query has no FROM clause)"
+		}
+		hint := columnHint(name, cands)
+		if hint == "" && len(cands) > 0 && len(cands) <= 12 {
+			hint = "columns: " + strings.Join(cands, ", ")
+		}
+		return 0, cx.p.errAt(ErrUnknownColumn, off, "unknown column '"+full+"'"+where, hint)
+	}
+	var tabs []string
+	for _, i := range m {
+		tabs = append(tabs, s.cols[i].qual)
+	}
+	return 0, cx.p.errAt(ErrAmbiguousColumn, off, "column '"+name+"' is ambiguous (it is in "+strings.Join(tabs, ", ")+")",
+		"qualify it, e.g. "+tabs[0]+"."+name)
+}

@@ -1,0 +1,134 @@
+package sql
+
+import (
+	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/plan"
+)
+
+// Stmt is a compiled statement. The set of statement types is closed: the
+// engine switches over the types below.
+type Stmt interface {
+	// Piece returns the statement's text and position in the script.
+	Piece() Piece
+	stmt()
+}
+
+// At records where a statement came from; every statement type embeds it.
+type At struct{ P Piece }
+
+// Piece implements Stmt.
+func (a At) Piece() Piece { return a.P }
+func (At) stmt()          {}
+
+// CreateTable is CREATE TABLE. Table is fully built (columns, watermark,
+// PROCTIME column, primary key, WITH options in written order, DDL text).
+type CreateTable struct {
+	At
+	Table       *catalog.Table
+	IfNotExists bool
+}
+
+// CreateView is CREATE VIEW; View.Columns is the bound query's output.
+type CreateView struct {
+	At
+	View        *catalog.View
+	IfNotExists bool
+}
+
+// DropTable is DROP TABLE [IF EXISTS] name.
+type DropTable struct {
+	At
+	Name     string
+	IfExists bool
+}
+
+// DropView is DROP VIEW [IF EXISTS] name.
+type DropView struct {
+	At
+	Name     string
+	IfExists bool
+}
+
+// Insert is INSERT INTO Table <query>. Query's output has exactly the
+// table's physical columns (catalog.Table.PhysicalColumns), in order and
+// with their types: implicit casts are applied, and columns missing from an
+// INSERT column list are NULL. INSERT ... VALUES gives a plan.Values.
+type Insert struct {
+	At
+	Table *catalog.Table
+	Query plan.Node
+}
+
+// OrderKey is one ORDER BY key of a top-level query: an output column.
+type OrderKey struct {
+	Col  int
+	Desc bool
+}
+
+// Query is a SELECT (possibly a UNION ALL). OrderBy and Limit are only set
+// for a top-level SELECT: the plan itself has no order; whoever prints the
+// result sorts the collected rows (bounded queries) and stops after Limit
+// rows. Limit is -1 when absent.
+type Query struct {
+	At
+	Plan    plan.Node
+	OrderBy []OrderKey
+	Limit   int64
+}
+
+// Set is SET 'key' = 'value'. SET alone (list the settings) has Key "".
+type Set struct {
+	At
+	Key, Value string
+}
+
+// Reset is RESET 'key'; RESET alone (reset every key) has Key "".
+type Reset struct {
+	At
+	Key string
+}
+
+// ShowTables is SHOW TABLES (tables and views).
+type ShowTables struct{ At }
+
+// ShowCreateTable is SHOW CREATE TABLE name (or SHOW CREATE VIEW name).
+type ShowCreateTable struct {
+	At
+	Name string
+}
+
+// Describe is DESCRIBE name / DESC name (a table or a view).
+type Describe struct {
+	At
+	Name string
+}
+
+// ShowJobs is SHOW JOBS.
+type ShowJobs struct{ At }
+
+// StopJob is STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN].
+type StopJob struct {
+	At
+	JobID     string
+	Savepoint bool
+	Drain     bool
+}
+
+// TriggerSavepoint is TRIGGER SAVEPOINT 'id': take a savepoint of a running
+// job without stopping it.
+type TriggerSavepoint struct {
+	At
+	JobID string
+}
+
+// Explain is EXPLAIN <statement> (EXPLAIN PLAN FOR is accepted too).
+type Explain struct {
+	At
+	Stmt Stmt
+}
+
+// Help is HELP.
+type Help struct{ At }
+
+// Quit is QUIT or EXIT.
+type Quit struct{ At }

@@ -1,0 +1,239 @@
+package sqllogic
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/types"
+)
+
+// RenderValue renders one result value for a column of type t under a
+// sqllogictest type letter:
+//
+//   - NULL renders as "NULL" under every letter.
+//   - 'I' prints an integer: integers as they are, booleans as 1 or 0,
+//     DECIMAL and DOUBLE truncated toward zero, strings that hold a number
+//     as that number truncated. Other values render as under 'T', so that a
+//     mismatch shows what came back.
+//   - 'R' prints exactly three decimals: DECIMAL rounded half away from
+//     zero, DOUBLE as by %.3f, integers and booleans with ".000", numeric
+//     strings likewise. A result that rounds to zero prints "0.000" (never
+//     "-0.000"). Other values render as under 'T'.
+//   - 'T' and any other letter: strings as they are, except that the empty
+//     string prints "(empty)" and control characters print '@'; other kinds
+//     render MySQL-style with types.Render (TIMESTAMP(3) as
+//     "2020-10-10 00:00:05.000", DECIMAL with its scale, booleans as TRUE or
+//     FALSE).
+func RenderValue(v types.Value, t types.Type, letter byte) string {
+	if v.IsNull() {
+		return "NULL"
+	}
+	switch letter {
+	case 'I':
+		if s, ok := renderInt(v); ok {
+			return s
+		}
+	case 'R':
+		if s, ok := renderReal(v); ok {
+			return s
+		}
+	}
+	return renderText(v, t)
+}
+
+func renderInt(v types.Value) (string, bool) {
+	switch v.Kind() {
+	case types.KindInt:
+		return strconv.FormatInt(v.Int(), 10), true
+	case types.KindBool:
+		if v.Bool() {
+			return "1", true
+		}
+		return "0", true
+	case types.KindDecimal:
+		return strconv.FormatInt(v.Unscaled()/types.Pow10(v.Scale()), 10), true
+	case types.KindDouble:
+		return truncFloat(v.Double()), true
+	case types.KindString:
+		s := strings.TrimSpace(v.Str())
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return strconv.FormatInt(i, 10), true
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return truncFloat(f), true
+		}
+	}
+	return "", false
+}
+
+func truncFloat(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	t := math.Trunc(f)
+	if t >= -9.2e18 && t <= 9.2e18 {
+		return strconv.FormatInt(int64(t), 10)
+	}
+	return strconv.FormatFloat(t, 'f', 0, 64)
+}
+
+func renderReal(v types.Value) (string, bool) {
+	var s string
+	switch v.Kind() {
+	case types.KindInt:
+		s = strconv.FormatInt(v.Int(), 10) + ".000"
+	case types.KindBool:
+		if v.Bool() {
+			return "1.000", true
+		}
+		return "0.000", true
+	case types.KindDecimal:
+		s = string(types.AppendDecimal(nil, types.Rescale(v.Unscaled(), v.Scale(), 3), 3))
+	case types.KindDouble:
+		s = formatReal(v.Double())
+	case types.KindString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str()), 64)
+		if err != nil {
+			return "", false
+		}
+		s = formatReal(f)
+	default:
+		return "", false
+	}
+	if s == "-0.000" {
+		s = "0.000"
+	}
+	return s, true
+}
+
+func formatReal(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', 3, 64)
+}
+
+func renderText(v types.Value, t types.Type) string {
+	if v.Kind() != types.KindString {
+		return types.Render(v, t)
+	}
+	s := v.Str()
+	if s == "" {
+		return "(empty)"
+	}
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return '@'
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+
+// RenderRows renders a result by the type letters: one string per value.
+// The caller has checked that every row has len(letters) values.
+func RenderRows(schema types.Schema, rows [][]types.Value, letters string) [][]string {
+	out := make([][]string, len(rows))
+	for i, row := range rows {
+		r := make([]string, len(row))
+		for j, v := range row {
+			var t types.Type
+			if j < len(schema) {
+				t = schema[j].Type
+			}
+			r[j] = RenderValue(v, t, letters[j])
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// SortRows orders rendered rows as sqllogictest's rowsort does: column by
+// column, by byte-wise comparison of the rendered text.
+func SortRows(rows [][]string) {
+	slices.SortStableFunc(rows, func(a, b []string) int {
+		for i := 0; i < len(a) && i < len(b); i++ {
+			if c := strings.Compare(a[i], b[i]); c != 0 {
+				return c
+			}
+		}
+		return len(a) - len(b)
+	})
+}
+
+// Flatten returns the values of rendered rows in row order.
+func Flatten(rows [][]string) []string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// HashValues returns the sqllogictest hash of a result: the lower-case hex
+// MD5 of every value followed by a newline, in order.
+func HashValues(values []string) string {
+	h := md5.New()
+	for _, v := range values {
+		h.Write([]byte(v))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// HashLine returns the line that stands for a hashed result:
+// "N values hashing to <md5>".
+func HashLine(values []string) string {
+	return strconv.Itoa(len(values)) + " values hashing to " + HashValues(values)
+}
+
+var hashLineRE = regexp.MustCompile(`^\s*(\d+) values hashing to ([0-9a-fA-F]{32})\s*$`)
+
+// parseHashLine recognises an expected result given as a hash line.
+func parseHashLine(expected []string) (n int, hash string, ok bool) {
+	if len(expected) != 1 {
+		return 0, "", false
+	}
+	m := hashLineRE.FindStringSubmatch(expected[0])
+	if m == nil {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0, "", false
+	}
+	return n, strings.ToLower(m[2]), true
+}
+
+// RowLines joins each rendered row's values with single spaces: the
+// row-per-line layout.
+func RowLines(rows [][]string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = strings.Join(r, " ")
+	}
+	return out
+}
+
+// chunk splits values into rows of width n (the last row may be shorter).
+func chunk(values []string, n int) [][]string {
+	if n <= 0 {
+		n = 1
+	}
+	var out [][]string
+	for len(values) > 0 {
+		k := min(n, len(values))
+		out = append(out, values[:k:k])
+		values = values[k:]
+	}
+	return out
+}
