@@ -11,8 +11,8 @@ import (
 )
 
 const (
-	benchKeys  = 10000
-	windowMs   = 1000
+	benchKeys  = 1000
+	windowMs   = 10000
 	eventsPerS = 1 // event time advances 1 ms per event: 1000 events per window
 )
 
@@ -25,8 +25,8 @@ CREATE TABLE ev (k BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (
   'fields.k.kind' = 'random', 'fields.k.min' = '0', 'fields.k.max' = '%d',
   'fields.ts.kind' = 'sequence', 'fields.ts.start' = '0', 'fields.ts.end' = '%d');
 CREATE TABLE sink (k BIGINT, w TIMESTAMP(3), c BIGINT) WITH ('connector' = 'blackhole');
-INSERT INTO sink SELECT k, TUMBLE_END(ts, INTERVAL '1' SECOND), COUNT(*) FROM ev
-GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k;`, n, benchKeys-1, n-1)
+INSERT INTO sink SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*) FROM ev
+GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;`, n, benchKeys-1, n-1)
 }
 
 // BenchmarkTumbleCountEngine runs the tumbling count through the whole

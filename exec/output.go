@@ -48,6 +48,9 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 		t := 0
 		switch e.part {
 		case Hash:
+			if len(e.targets) == 1 {
+				break
+			}
 			kg := state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)
 			t = state.InstanceFor(kg, e.maxPar, e.downstream)
 		case Rebalance:
@@ -77,7 +80,7 @@ func (c *collector) EmitBatch(b *types.Batch) {
 	if b.Len() == 0 {
 		return
 	}
-	if len(c.edges) == 1 && c.edges[0].part != Hash && c.edges[0].pending[c.edges[0].rr] == nil {
+	if len(c.edges) == 1 && (c.edges[0].part != Hash || len(c.edges[0].targets) == 1) && c.edges[0].pending[c.edges[0].rr] == nil {
 		e := c.edges[0]
 		if c.rowsOut != nil {
 			c.rowsOut.RowsOut.Add(int64(b.Len()))

@@ -143,6 +143,21 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 		t.out.EmitBatch(rb)
 		return types.NewBatch(physWidth, t.job.graph.BatchSize)
 	}
+	if procCol < 0 && !t.needsCut(s, rb) {
+		// Fast path: no row in the batch is at or behind a watermark that
+		// rows before it established, so the batch can go as a whole and
+		// the watermark after it.
+		col, delay := wmSpec.Column, wmSpec.DelayMs
+		for i := 0; i < rb.Len(); i++ {
+			if tv := rb.Vals[i*rb.Width+col]; !tv.IsNull() {
+				if c := tv.Millis() - delay; c > s.wm {
+					s.wm = c
+				}
+			}
+		}
+		t.out.EmitBatch(rb)
+		return types.NewBatch(physWidth, t.job.graph.BatchSize)
+	}
 	now := t.job.opts.Now()
 	row := make([]types.Value, width)
 	for i := 0; i < rb.Len(); i++ {
@@ -172,6 +187,29 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 		t.out.Emit(rb.Ops[i], row)
 	}
 	return rb
+}
+
+// needsCut reports whether some row of rb would be at or behind the
+// watermark established by the rows before it (so the watermark must be
+// sent before that row).
+func (t *sourceTask) needsCut(s *splitState, rb *types.Batch) bool {
+	col, delay := t.v.Source.Watermark.Column, t.v.Source.Watermark.DelayMs
+	saved := s.wm
+	defer func() { s.wm = saved }()
+	for i := 0; i < rb.Len(); i++ {
+		tv := rb.Vals[i*rb.Width+col]
+		if tv.IsNull() {
+			continue
+		}
+		ts := tv.Millis()
+		if w, _ := t.currentWatermark(); w > t.emitted && ts <= w {
+			return true
+		}
+		if c := ts - delay; c > s.wm {
+			s.wm = c
+		}
+	}
+	return false
 }
 
 // emitWatermark sends the current watermark if it advanced.

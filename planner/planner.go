@@ -194,6 +194,9 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		}
 		return b.buildCalc(n.Input, n.Cond, nil, nil, n.Schema())
 	case *plan.Project:
+		if m, ok := mergeProjects(n); ok {
+			return b.build(m)
+		}
 		if f, ok := n.Input.(*plan.Filter); ok {
 			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
 		}
@@ -268,6 +271,10 @@ func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, 
 	}
 	out := in
 	out.schema = schema
+	if cond == nil && isIdentity(projs, len(in.schema)) {
+		// A projection that keeps every column in order only renames.
+		return out, nil
+	}
 	if projs != nil {
 		var ps []string
 		out.windowStart, out.windowEnd = -1, -1
@@ -325,9 +332,9 @@ func (b *builder) keyColumns(in stream, keys []expr.Expr) (stream, []int, error)
 		projs = append(projs, &expr.Col{Index: i, Name: c.Name, T: c.Type})
 	}
 	var ps []string
-	for i, e := range extra {
+	for _, e := range extra {
 		projs = append(projs, e)
-		schema = append(schema, types.Column{Name: fmt.Sprintf("$key%d", i), Type: e.Type()})
+		schema = append(schema, types.Column{Name: e.String(), Type: e.Type()})
 		ps = append(ps, e.String())
 	}
 	desc := "Calc keys " + strings.Join(ps, ", ")
@@ -567,4 +574,51 @@ func (b *builder) buildUnion(n *plan.Union) (stream, error) {
 		NewOperator: func() exec.Operator { return operators.NewCalc(nil, nil) }}, desc, edges...)
 	out.vertex = vi
 	return out, nil
+}
+
+// mergeProjects folds a Project over a Project into one, substituting the
+// inner expressions, when every non-trivial inner expression is used at
+// most once (so nothing is evaluated twice).
+func mergeProjects(outer *plan.Project) (*plan.Project, bool) {
+	inner, ok := outer.Input.(*plan.Project)
+	if !ok {
+		return nil, false
+	}
+	uses := make([]int, len(inner.Exprs))
+	for _, e := range outer.Exprs {
+		for _, c := range expr.Columns(e) {
+			uses[c]++
+		}
+	}
+	for i, e := range inner.Exprs {
+		switch e.(type) {
+		case *expr.Col, *expr.Literal:
+		default:
+			if uses[i] > 1 {
+				return nil, false
+			}
+		}
+	}
+	exprs := make([]expr.Expr, len(outer.Exprs))
+	for i, e := range outer.Exprs {
+		exprs[i] = expr.MapColumns(e, func(c *expr.Col) expr.Expr { return inner.Exprs[c.Index] })
+	}
+	return &plan.Project{Input: inner.Input, Exprs: exprs, Names: outer.Names}, true
+}
+
+// isIdentity reports whether projs selects columns 0..width-1 in order.
+func isIdentity(projs []expr.Expr, width int) bool {
+	if projs == nil {
+		return true
+	}
+	if len(projs) != width {
+		return false
+	}
+	for i, e := range projs {
+		c, ok := expr.AsCol(e)
+		if !ok || c.Index != i {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package operators
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
@@ -44,6 +45,15 @@ func (k *keying) groupOf(h uint64) (int, error) {
 	return 0, fmt.Errorf("row of key group %d reached the instance owning key groups [%d, %d): the input edge must hash on the key columns", kg, k.kgs.Start, k.kgs.End)
 }
 
+// groupOrStart is group for a row whose key group was checked before.
+func (k *keying) groupOrStart(row []types.Value) int {
+	kg, err := k.group(row)
+	if err != nil {
+		return k.kgs.Start
+	}
+	return kg
+}
+
 // appendKey appends the grouping encoding of row's key columns.
 func (k *keying) appendKey(buf []byte, row []types.Value) []byte {
 	for _, c := range k.cols {
@@ -73,15 +83,41 @@ func (k *keying) sameKey(key, row []types.Value) bool {
 		if a.Kind() != b.Kind() {
 			return false
 		}
-		if a.Kind() == types.KindDouble {
+		switch a.Kind() {
+		case types.KindString:
+			if a.Str() != b.Str() {
+				return false
+			}
+		case types.KindDecimal:
+			if !types.Equal(a, b) {
+				return false
+			}
+		default: // the payload is the value (NULL: 0; doubles: bits)
 			if a.Int() != b.Int() {
 				return false
 			}
-		} else if !types.Equal(a, b) {
-			return false
 		}
 	}
 	return true
+}
+
+var hotSeed = maphash.MakeSeed()
+
+// hotHash is a fast hash of row's key columns for operator-local indexes
+// (not the key-group hash). Equal keys of one representation hash alike;
+// two decimals of different scales may not, which costs a cache miss only.
+func (k *keying) hotHash(row []types.Value) uint64 {
+	h := uint64(0x9E3779B97F4A7C15)
+	for _, c := range k.cols {
+		v := row[c]
+		x := uint64(v.Int())
+		if v.Kind() == types.KindString {
+			x = maphash.String(hotSeed, v.Str())
+		}
+		h = (h ^ x ^ uint64(v.Kind())<<58) * 0xbf58476d1ce4e5b9
+		h ^= h >> 31
+	}
+	return h
 }
 
 // appendTime appends an order-preserving 8-byte encoding of t.

@@ -157,11 +157,14 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 // accumulators.
 type winEntry struct {
 	marks
-	key []types.Value
 	acc agg.Acc
+	key []types.Value
 	// inline room for the common one-key, one-aggregate case (one allocation)
 	kbuf [1]types.Value
 	sbuf [1]agg.Slot
+	// pad to 192 bytes, a size class that keeps entries cache-line aligned:
+	// the fields a row touches then span two lines
+	_ [32]byte
 }
 
 // newWinEntry returns an entry with room for nk key values and ns slots.
@@ -226,7 +229,9 @@ type sliceAgg struct {
 	hot     []hotSlices
 	hotLast int
 	hotFree []map[uint64]*winEntry
-	scrat   agg.Acc
+	// [sliceLo, sliceHi) is the slice of the previous row.
+	sliceLo, sliceHi int64
+	scrat            agg.Acc
 }
 
 type hotSlices struct {
@@ -296,6 +301,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.unique = o.slicer.Kind == window.HopSlices
+	o.sliceLo, o.sliceHi = 1, 0
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
 		return err
 	}
@@ -324,19 +330,34 @@ func (o *sliceAgg) rebuild() {
 func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 	defer o.countLate()
 	hop := o.slicer.Kind == window.HopSlices
+	proctime := o.spec.Window.Proctime
+	timeCol := o.spec.Window.TimeCol
 	cols := o.key.cols
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
-		h := exec.HashKey(row, cols)
-		kg, err := o.key.groupOf(h)
-		if err != nil {
-			return err
-		}
-		ts, wm, ok := o.rowTime(row, kg)
-		if !ok {
+		tv := row[timeCol]
+		if tv.IsNull() {
 			continue
 		}
-		se := o.slicer.SliceEnd(ts)
+		ts := tv.Millis()
+		// The key group is needed only off the hot path.
+		kg := -1
+		wm := o.clock.wm
+		if o.clock.restored != nil {
+			var err error
+			if kg, err = o.key.group(row); err != nil {
+				return err
+			}
+			wm = o.clock.at(kg)
+		}
+		if proctime && ts <= wm && wm != exec.MaxWatermark {
+			ts = wm + 1
+		}
+		if ts < o.sliceLo || ts >= o.sliceHi {
+			o.sliceHi = o.slicer.SliceEnd(ts)
+			o.sliceLo = o.sliceHi - o.slicer.Slice
+		}
+		se := o.sliceHi
 		target, timer := se, se
 		if hop {
 			first, ok := o.slicer.FirstWindowEnd(se)
@@ -364,17 +385,28 @@ func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 			target, timer = next, next
 		}
 		retract := b.Ops[i].IsRetraction()
+		h := o.key.hotHash(row)
 		hot := o.hotMap(target)
 		e := hot[h]
 		if e != nil && o.key.sameKey(e.key, row) {
 			if !e.dirty {
+				if kg < 0 {
+					kg = o.key.groupOrStart(row)
+				}
 				o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), target)
 				o.slices.touch(kg, o.keyBuf, e)
 			}
 		} else {
+			if kg < 0 {
+				var err error
+				if kg, err = o.key.group(row); err != nil {
+					return err
+				}
+			}
 			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
 			gkLen := len(o.keyBuf)
 			o.keyBuf = appendTime(o.keyBuf, target)
+			var ok bool
 			if e, ok = o.slices.get(kg, o.keyBuf); !ok {
 				if retract {
 					continue // nothing to retract from
@@ -394,6 +426,7 @@ func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			hot[h] = e
 		}
+		var err error
 		if retract {
 			err = o.funcs.Retract(&e.acc, row)
 		} else {

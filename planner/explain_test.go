@@ -1,0 +1,70 @@
+package planner_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/streamsql/streamsql/engine"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.txt expected output")
+
+// TestExplain is data-driven: each testdata file holds cases separated by
+// lines "----" (input SQL above, expected output below) and "====" (end of
+// case). The input runs as a script on a fresh engine; its output (the
+// EXPLAIN text, or the error) is compared with the expected block.
+func TestExplain(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			for _, c := range strings.Split(string(raw), "\n====\n") {
+				if strings.TrimSpace(c) == "" {
+					continue
+				}
+				in, want, ok := strings.Cut(c+"\n", "\n----\n")
+				if !ok {
+					t.Fatalf("case without ----: %q", c)
+				}
+				got := runScript(in)
+				if !*rewrite && strings.TrimSpace(got) != strings.TrimSpace(want) {
+					t.Errorf("%s\n--- want\n%s\n--- got\n%s", in, want, got)
+				}
+				out.WriteString(strings.TrimRight(in, "\n") + "\n----\n" + strings.TrimRight(got, "\n") + "\n====\n")
+			}
+			if *rewrite {
+				os.WriteFile(f, []byte(out.String()), 0o644)
+			}
+		})
+	}
+}
+
+func runScript(script string) string {
+	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
+	var buf bytes.Buffer
+	if err := eng.RunScript(context.Background(), script, &buf); err != nil {
+		return "ERROR: " + err.Error()
+	}
+	// Keep only the EXPLAIN output (drop "Table created." lines).
+	var keep []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasSuffix(l, "created.") || strings.HasPrefix(l, "Configuration") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
