@@ -156,15 +156,16 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 // winEntry is the state of one (key, slice): the key values and the
 // accumulators.
 type winEntry struct {
+	// Layout: what a row reads first (marks, key) fills the first cache
+	// line, the accumulators follow; the inline arrays give the common
+	// one-key, one-aggregate case a single allocation of 192 bytes, a size
+	// class whose objects are cache-line aligned.
 	marks
-	acc agg.Acc
-	key []types.Value
-	// inline room for the common one-key, one-aggregate case (one allocation)
+	key  []types.Value
 	kbuf [1]types.Value
+	acc  agg.Acc
 	sbuf [1]agg.Slot
-	// pad to 192 bytes, a size class that keeps entries cache-line aligned:
-	// the fields a row touches then span two lines
-	_ [32]byte
+	_    [32]byte
 }
 
 // newWinEntry returns an entry with room for nk key values and ns slots.
