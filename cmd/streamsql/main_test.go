@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +22,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata/")
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(stdin), &out, &errb)
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -227,4 +231,104 @@ INSERT INTO p SELECT k, COUNT(*) FROM g GROUP BY k;`)
 	if !strings.Contains(out.String(), "+I[") {
 		t.Errorf("want changelog rows before the stop, got:\n%s", out.String())
 	}
+}
+
+func TestSqllogicSubcommand(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "test", "-parallelism", "2", "../../tests/sqllogic/testdata/tumble.slt", "../../tests/sqllogic/testdata/hop.slt")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	last := strings.TrimSpace(out)
+	last = last[strings.LastIndex(last, "\n")+1:]
+	if !strings.HasSuffix(last, " passed, 0 failed") || strings.HasPrefix(last, "0 passed") {
+		t.Errorf("summary line %q", last)
+	}
+	// A failing record makes the exit code non-zero and shows a diff.
+	bad := filepath.Join(t.TempDir(), "bad.slt")
+	os.WriteFile(bad, []byte("statement ok\nCREATE TABLE t (a BIGINT)\n\nstatement ok\nINSERT INTO t VALUES (1)\n\nquery I\nSELECT a FROM t\n----\n2\n"), 0o644)
+	code, out, _ = runCLI(t, "", "test", bad)
+	if code == 0 || !strings.Contains(out, "2 passed, 1 failed") || !strings.Contains(out, "bad.slt:7") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
+
+// TestWordCountExample runs examples/wordcount.sql against a real socket
+// server (as `nc -lk 9100` would be) on a free port.
+func TestWordCountExample(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprint(c, "hello\nworld\nHello\n\n  hello \n")
+		time.Sleep(5 * time.Second) // keep the connection open while the job runs
+	}()
+	raw, err := os.ReadFile("../../examples/wordcount.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := strings.Replace(string(raw), "'9100'", fmt.Sprintf("'%d'", port), 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"-e", script}, strings.NewReader(""), &out, &out) }()
+	want := []string{"+I[hello, 1]", "+I[world, 1]", "-U[hello, 1]", "+U[hello, 2]", "-U[hello, 2]", "+U[hello, 3]"}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !containsAll(out.String(), want) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !containsAll(out.String(), want) {
+		t.Fatalf("want %v in output:\n%s", want, out.String())
+	}
+	// The job keeps running until the process is stopped (the socket is unbounded).
+	select {
+	case code := <-done:
+		t.Fatalf("the job ended on its own with exit %d:\n%s", code, out.String())
+	default:
+	}
+	// Stopping (as Ctrl-C does) ends it cleanly with exit code 0.
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after stop:\n%s", code, out.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the job did not stop")
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -233,6 +233,10 @@ type sliceAgg struct {
 	// [sliceLo, sliceHi) is the slice of the previous row.
 	sliceLo, sliceHi int64
 	scrat            agg.Acc
+	// per-batch scratch
+	plan []rowPlan
+	ents []*winEntry
+	sink bool
 }
 
 type hotSlices struct {
@@ -330,25 +334,121 @@ func (o *sliceAgg) rebuild() {
 
 func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 	defer o.countLate()
+	n := b.Len()
+	if cap(o.plan) < n {
+		o.plan = make([]rowPlan, n)
+		o.ents = make([]*winEntry, n)
+	}
+	plan, ents := o.plan[:n], o.ents[:n]
+	// Three passes over the batch so that the cache misses of different
+	// rows overlap: assign slices, look the entries up, fold the rows in.
+	if err := o.assign(b, plan); err != nil {
+		return err
+	}
+	for i := range plan {
+		p := &plan[i]
+		ents[i] = nil
+		if p.skip {
+			continue
+		}
+		if e := o.hotMap(p.target)[p.hash]; e != nil {
+			ents[i] = e
+			o.sink = o.sink || e.dirty // start loading the entry
+		}
+	}
+	cols := o.key.cols
+	for i := range plan {
+		p := &plan[i]
+		if p.skip {
+			continue
+		}
+		row := b.Row(i)
+		retract := b.Ops[i].IsRetraction()
+		e := ents[i]
+		kg := int(p.kg)
+		if e != nil && o.key.sameKey(e.key, row) {
+			if !e.dirty {
+				if kg < 0 {
+					kg = o.key.groupOrStart(row)
+				}
+				o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), p.target)
+				o.slices.touch(kg, o.keyBuf, e)
+			}
+		} else {
+			if kg < 0 {
+				var err error
+				if kg, err = o.key.group(row); err != nil {
+					return err
+				}
+			}
+			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
+			gkLen := len(o.keyBuf)
+			o.keyBuf = appendTime(o.keyBuf, p.target)
+			hot := o.hotMap(p.target)
+			var ok bool
+			if e, ok = o.slices.get(kg, o.keyBuf); !ok {
+				if retract {
+					continue // nothing to retract from
+				}
+				e = newWinEntry(len(cols), o.funcs.Len())
+				for j, c := range cols {
+					e.key[j] = row[c]
+				}
+				o.funcs.Init(&e.acc)
+				if err := o.funcs.Add(&e.acc, row); err != nil {
+					return err
+				}
+				o.slices.insert(kg, o.keyBuf, e)
+				o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
+				hot[p.hash] = e
+				continue
+			}
+			hot[p.hash] = e
+		}
+		var err error
+		if retract {
+			err = o.funcs.Retract(&e.acc, row)
+		} else {
+			err = o.funcs.Add(&e.acc, row)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	clear(ents)
+	o.maybeFlush()
+	return nil
+}
+
+// rowPlan is what the first pass over a batch decides for a row.
+type rowPlan struct {
+	hash          uint64 // hotHash of the key
+	target, timer int64  // slice end to fold into; window end to register for a new slice
+	kg            int32  // key group, or -1 when not computed yet
+	skip          bool   // no time, late for every window, or in no window
+}
+
+// assign decides each row's slice, judging lateness against the watermark.
+func (o *sliceAgg) assign(b *types.Batch, plan []rowPlan) error {
 	hop := o.slicer.Kind == window.HopSlices
 	proctime := o.spec.Window.Proctime
 	timeCol := o.spec.Window.TimeCol
-	cols := o.key.cols
-	for i, n := 0, b.Len(); i < n; i++ {
+	for i := range plan {
+		p := &plan[i]
 		row := b.Row(i)
+		*p = rowPlan{kg: -1, skip: true}
 		tv := row[timeCol]
 		if tv.IsNull() {
 			continue
 		}
 		ts := tv.Millis()
-		// The key group is needed only off the hot path.
-		kg := -1
 		wm := o.clock.wm
 		if o.clock.restored != nil {
-			var err error
-			if kg, err = o.key.group(row); err != nil {
+			kg, err := o.key.group(row)
+			if err != nil {
 				return err
 			}
+			p.kg = int32(kg)
 			wm = o.clock.at(kg)
 		}
 		if proctime && ts <= wm && wm != exec.MaxWatermark {
@@ -385,59 +485,9 @@ func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			target, timer = next, next
 		}
-		retract := b.Ops[i].IsRetraction()
-		h := o.key.hotHash(row)
-		hot := o.hotMap(target)
-		e := hot[h]
-		if e != nil && o.key.sameKey(e.key, row) {
-			if !e.dirty {
-				if kg < 0 {
-					kg = o.key.groupOrStart(row)
-				}
-				o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), target)
-				o.slices.touch(kg, o.keyBuf, e)
-			}
-		} else {
-			if kg < 0 {
-				var err error
-				if kg, err = o.key.group(row); err != nil {
-					return err
-				}
-			}
-			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
-			gkLen := len(o.keyBuf)
-			o.keyBuf = appendTime(o.keyBuf, target)
-			var ok bool
-			if e, ok = o.slices.get(kg, o.keyBuf); !ok {
-				if retract {
-					continue // nothing to retract from
-				}
-				e = newWinEntry(len(cols), o.funcs.Len())
-				for j, c := range cols {
-					e.key[j] = row[c]
-				}
-				o.funcs.Init(&e.acc)
-				if err := o.funcs.Add(&e.acc, row); err != nil {
-					return err
-				}
-				o.slices.insert(kg, o.keyBuf, e)
-				o.timers.add(timer, kg, o.keyBuf[:gkLen])
-				hot[h] = e
-				continue
-			}
-			hot[h] = e
-		}
-		var err error
-		if retract {
-			err = o.funcs.Retract(&e.acc, row)
-		} else {
-			err = o.funcs.Add(&e.acc, row)
-		}
-		if err != nil {
-			return err
-		}
+		p.target, p.timer, p.skip = target, timer, false
+		p.hash = o.key.hotHash(row)
 	}
-	o.maybeFlush()
 	return nil
 }
 
