@@ -146,8 +146,9 @@ func benchLoop(b *testing.B, slide, size, perMs int64) {
 	l := &loopWindows{open: map[int64]map[int64]int64{}}
 	b.ReportAllocs()
 	b.ResetTimer()
+	wm := exec.MinWatermark
 	for done := 0; done < b.N; {
-		bt, wm := in.nextBatch(b)
+		bt, next := in.nextBatch(b)
 		if rest := b.N - done; rest < bt.Len() {
 			bt.Ops, bt.Vals = bt.Ops[:rest], bt.Vals[:rest*2]
 		}
@@ -155,13 +156,16 @@ func benchLoop(b *testing.B, slide, size, perMs int64) {
 		for i := 0; i < bt.Len(); i++ {
 			row := bt.Row(i)
 			k, ts := row[0].Int(), row[1].Millis()
-			if ts <= wm { // late
+			if ts+size-1 <= wm { // late for every window
 				continue
 			}
 			for s := window.Align(ts, slide); s > ts-size; s -= slide {
-				l.window(s + size)[k]++
+				if s+size-1 > wm {
+					l.window(s + size)[k]++
+				}
 			}
 		}
+		wm = next
 		l.fire(wm, size)
 	}
 	l.fire(exec.MaxWatermark, size)

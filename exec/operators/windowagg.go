@@ -233,10 +233,9 @@ type sliceAgg struct {
 	// [sliceLo, sliceHi) is the slice of the previous row.
 	sliceLo, sliceHi int64
 	scrat            agg.Acc
-	// per-batch scratch
+	// per-chunk scratch
 	plan []rowPlan
 	ents []*winEntry
-	sink bool
 }
 
 type hotSlices struct {
@@ -307,6 +306,8 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	}
 	o.unique = o.slicer.Kind == window.HopSlices
 	o.sliceLo, o.sliceHi = 1, 0
+	o.plan = make([]rowPlan, chunkRows)
+	o.ents = make([]*winEntry, chunkRows)
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
 		return err
 	}
@@ -332,29 +333,40 @@ func (o *sliceAgg) rebuild() {
 	o.timers.sortAll()
 }
 
+// chunkRows is the number of rows a batch pass handles at a time (keeps the
+// per-row scratch in the first-level cache).
+const chunkRows = 256
+
 func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 	defer o.countLate()
-	n := b.Len()
-	if cap(o.plan) < n {
-		o.plan = make([]rowPlan, n)
-		o.ents = make([]*winEntry, n)
+	for lo, n := 0, b.Len(); lo < n; lo += chunkRows {
+		if err := o.processChunk(b, lo, min(lo+chunkRows, n)); err != nil {
+			return err
+		}
 	}
-	plan, ents := o.plan[:n], o.ents[:n]
-	// Three passes over the batch so that the cache misses of different
-	// rows overlap: assign slices, look the entries up, fold the rows in.
-	if err := o.assign(b, plan); err != nil {
+	o.maybeFlush()
+	return nil
+}
+
+// processChunk folds rows [lo, hi) of b in three passes, so that the cache
+// misses of different rows overlap: assign slices, look the entries up in
+// the hot index, fold the rows in (in arrival order).
+func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
+	plan, ents := o.plan[:hi-lo], o.ents[:hi-lo]
+	if err := o.assign(b, lo, plan); err != nil {
 		return err
 	}
+	curEnd, cur := int64(0), map[uint64]*winEntry(nil)
 	for i := range plan {
 		p := &plan[i]
 		ents[i] = nil
 		if p.skip {
 			continue
 		}
-		if e := o.hotMap(p.target)[p.hash]; e != nil {
-			ents[i] = e
-			o.sink = o.sink || e.dirty // start loading the entry
+		if cur == nil || p.target != curEnd {
+			curEnd, cur = p.target, o.hotMap(p.target)
 		}
+		ents[i] = cur[p.hash]
 	}
 	cols := o.key.cols
 	for i := range plan {
@@ -362,8 +374,8 @@ func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 		if p.skip {
 			continue
 		}
-		row := b.Row(i)
-		retract := b.Ops[i].IsRetraction()
+		row := b.Row(lo + i)
+		retract := b.Ops[lo+i].IsRetraction()
 		e := ents[i]
 		kg := int(p.kg)
 		if e != nil && o.key.sameKey(e.key, row) {
@@ -416,7 +428,6 @@ func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 		}
 	}
 	clear(ents)
-	o.maybeFlush()
 	return nil
 }
 
@@ -428,14 +439,15 @@ type rowPlan struct {
 	skip          bool   // no time, late for every window, or in no window
 }
 
-// assign decides each row's slice, judging lateness against the watermark.
-func (o *sliceAgg) assign(b *types.Batch, plan []rowPlan) error {
+// assign decides the slice of rows lo.. of b (one per plan entry), judging
+// lateness against the watermark.
+func (o *sliceAgg) assign(b *types.Batch, lo int, plan []rowPlan) error {
 	hop := o.slicer.Kind == window.HopSlices
 	proctime := o.spec.Window.Proctime
 	timeCol := o.spec.Window.TimeCol
 	for i := range plan {
 		p := &plan[i]
-		row := b.Row(i)
+		row := b.Row(lo + i)
 		*p = rowPlan{kg: -1, skip: true}
 		tv := row[timeCol]
 		if tv.IsNull() {
