@@ -397,7 +397,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		out.windowEnd = len(n.GroupKeys) + 1
 		return out, nil
 	}
-	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs}
+	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
 	vi := b.add(&exec.Vertex{Name: "GroupAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
 		StateDesc:   "per key: accumulators",

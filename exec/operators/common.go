@@ -109,16 +109,33 @@ var hotSeed = maphash.MakeSeed()
 func (k *keying) hotHash(row []types.Value) uint64 {
 	h := uint64(0x9E3779B97F4A7C15)
 	for _, c := range k.cols {
-		v := row[c]
-		x := uint64(v.Int())
-		if v.Kind() == types.KindString {
-			x = maphash.String(hotSeed, v.Str())
-		}
-		h = (h ^ x ^ uint64(v.Kind())<<58) * 0xbf58476d1ce4e5b9
-		h ^= h >> 31
+		h = hotMix(h, row[c])
 	}
-	return h
+	return h & hotHashMask
 }
+
+// hotHashKey is hotHash over stored key values.
+func hotHashKey(key []types.Value) uint64 {
+	h := uint64(0x9E3779B97F4A7C15)
+	for _, v := range key {
+		h = hotMix(h, v)
+	}
+	return h & hotHashMask
+}
+
+// hotHashMask lets tests force hash collisions.
+var hotHashMask = ^uint64(0)
+
+func hotMix(h uint64, v types.Value) uint64 {
+	x := uint64(v.Int())
+	if v.Kind() == types.KindString {
+		x = hotString(v.Str())
+	}
+	h = (h ^ x ^ uint64(v.Kind())<<58) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
+}
+
+func hotString(s string) uint64 { return maphash.String(hotSeed, s) }
 
 // appendTime appends an order-preserving 8-byte encoding of t.
 func appendTime(buf []byte, t int64) []byte {

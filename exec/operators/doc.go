@@ -17,7 +17,8 @@
 //     follows an in-place mutation is amortised: it is issued at the next
 //     checkpoint barrier (SnapshotState), at Finish, or when many entries
 //     are pending — never later than the barrier. Operator-local indexes
-//     (timers: window end -> keys) are rebuilt from state in Open.
+//     (timers: window end -> keys; the window aggregate's hot index of
+//     pointers to live slices) are caches rebuilt from state in Open.
 //   - Event-time operators store their watermark per key group at
 //     barriers, so that after a restore a row is late exactly when it would
 //     have been late without the failure.

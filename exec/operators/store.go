@@ -133,12 +133,6 @@ func (s *store[P]) peek(kg int, key []byte) (P, bool) {
 	return s.m.Get(kg, key)
 }
 
-// has reports whether key exists.
-func (s *store[P]) has(kg int, key []byte) bool {
-	_, ok := s.peek(kg, key)
-	return ok
-}
-
 // insert stores a new, fully built entry. To mutate p later the caller
 // calls touch (or get) first.
 func (s *store[P]) insert(kg int, key []byte, p P) {

@@ -111,9 +111,6 @@ func (t *timers) pop(wm int64, unique bool) (int64, *bucket, bool) {
 
 func (t *timers) release(b *bucket) { t.free = append(t.free, b) }
 
-// len is the number of pending ends.
-func (t *timers) len() int { return len(t.ends) }
-
 // sortAll orders and dedupes every bucket (after a rebuild, whose input
 // order is that of a map).
 func (t *timers) sortAll() {

@@ -34,9 +34,9 @@ type WindowAggSpec struct {
 // with a NULL time attribute are ignored.
 //
 // Processing-time windows (Window.Proctime) ignore watermarks other than the
-// final one; they fire from OnTick(now) when now >= end - 1. A row whose
-// processing-time window has already fired joins the window that holds the
-// time at which windows last fired instead of being dropped.
+// final one; they fire from OnTick(now) when now >= end - 1. A row stamped
+// at or before the time windows last fired counts as stamped just after it
+// (it joins the open window) instead of being dropped.
 func NewWindowAgg(spec WindowAggSpec) exec.Operator {
 	if spec.Window.Kind == plan.Session {
 		return &sessionAgg{windowBase: windowBase{spec: spec}}
@@ -156,16 +156,11 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 // winEntry is the state of one (key, slice): the key values and the
 // accumulators.
 type winEntry struct {
-	// Layout: what a row reads first (marks, key) fills the first cache
-	// line, the accumulators follow; the inline arrays give the common
-	// one-key, one-aggregate case a single allocation of 192 bytes, a size
-	// class whose objects are cache-line aligned.
 	marks
 	key  []types.Value
-	kbuf [1]types.Value
+	kbuf [1]types.Value // inline room: one allocation for one key and up to
 	acc  agg.Acc
-	sbuf [1]agg.Slot
-	_    [32]byte
+	sbuf [2]agg.Slot // two aggregates, the common case
 }
 
 // newWinEntry returns an entry with room for nk key values and ns slots.
@@ -223,13 +218,18 @@ type sliceAgg struct {
 	windowBase
 	slicer window.Slicer
 	slices *store[*winEntry]
-	// hot indexes the live slice entries of each recent slice end by key
-	// hash (exec.HashKey), so that the common row skips encoding its state
-	// key and the string-keyed lookup. It is a cache over the store, empty
-	// after Open; a slice end's map is dropped once its slices are gone.
+	// hot indexes the live slice entries of each open slice end by
+	// keying.hotHash, so that the common row skips computing its key group,
+	// encoding its state key and the string-keyed lookup. It is a cache over
+	// the store (pointers to the store's entries), empty after Open; a slice
+	// end's map is dropped once its slices are gone. Invariant: a stored
+	// slice whose end has a complete map has a non-nil map entry at its hash.
 	hot     []hotSlices
 	hotLast int
 	hotFree []map[uint64]*winEntry
+	// partial holds the slice ends that had slices when the operator
+	// opened: their hot indexes are not complete.
+	partial map[int64]bool
 	// [sliceLo, sliceHi) is the slice of the previous row.
 	sliceLo, sliceHi int64
 	scrat            agg.Acc
@@ -239,19 +239,25 @@ type sliceAgg struct {
 }
 
 type hotSlices struct {
-	end int64
-	m   map[uint64]*winEntry
+	end      int64
+	m        map[uint64]*winEntry
+	complete bool
 }
 
-// hotMap returns the hot index of slice end.
-func (o *sliceAgg) hotMap(end int64) map[uint64]*winEntry {
+// hotMap returns the hot index of slice end, and whether it is complete:
+// then every stored slice of that end is in it (at its hash, unless two
+// keys share a hash), so a key whose hash is absent has no slice yet.
+// Indexes are complete on the memory backend for ends that had no slices
+// when the operator opened.
+func (o *sliceAgg) hotMap(end int64) (map[uint64]*winEntry, bool) {
 	if o.hotLast < len(o.hot) && o.hot[o.hotLast].end == end {
-		return o.hot[o.hotLast].m
+		h := &o.hot[o.hotLast]
+		return h.m, h.complete
 	}
 	for i := range o.hot {
 		if o.hot[i].end == end {
 			o.hotLast = i
-			return o.hot[i].m
+			return o.hot[i].m, o.hot[i].complete
 		}
 	}
 	var m map[uint64]*winEntry
@@ -260,9 +266,20 @@ func (o *sliceAgg) hotMap(end int64) map[uint64]*winEntry {
 	} else {
 		m = make(map[uint64]*winEntry)
 	}
-	o.hot = append(o.hot, hotSlices{end: end, m: m})
+	complete := o.slices.shared && !o.partial[end]
+	o.hot = append(o.hot, hotSlices{end: end, m: m, complete: complete})
 	o.hotLast = len(o.hot) - 1
-	return m
+	return m, complete
+}
+
+// sliceGone returns the watermark-end after which no slice ending at end
+// exists: tumble and cumulate slices go when their own window fires, hop
+// panes when the last window covering them does.
+func (o *sliceAgg) sliceGone(end int64) int64 {
+	if o.slicer.Kind == window.HopSlices {
+		return o.slicer.LastWindowEnd(end)
+	}
+	return end
 }
 
 // dropHot forgets the hot index of slice ends whose slices are all gone
@@ -270,7 +287,7 @@ func (o *sliceAgg) hotMap(end int64) map[uint64]*winEntry {
 func (o *sliceAgg) dropHot(wm int64, all bool) {
 	j := 0
 	for _, h := range o.hot {
-		if all || window.Fired(o.slicer.LastWindowEnd(h.end), wm) {
+		if all || window.Fired(o.sliceGone(h.end), wm) {
 			clear(h.m)
 			o.hotFree = append(o.hotFree, h.m)
 			continue
@@ -281,6 +298,11 @@ func (o *sliceAgg) dropHot(wm int64, all bool) {
 	clear(o.hot[j:])
 	o.hot = o.hot[:j]
 	o.hotLast = 0
+	for end := range o.partial {
+		if window.Fired(o.sliceGone(end), wm) {
+			delete(o.partial, end)
+		}
+	}
 }
 
 const slicesState = "slices"
@@ -306,6 +328,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	}
 	o.unique = o.slicer.Kind == window.HopSlices
 	o.sliceLo, o.sliceHi = 1, 0
+	o.partial = make(map[int64]bool)
 	o.plan = make([]rowPlan, chunkRows)
 	o.ents = make([]*winEntry, chunkRows)
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
@@ -321,6 +344,7 @@ func (o *sliceAgg) rebuild() {
 		k := []byte(key)
 		sliceEnd := readTime(k)
 		gk := k[:len(k)-8]
+		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
 				o.timers.add(e, kg, gk)
@@ -364,7 +388,8 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 			continue
 		}
 		if cur == nil || p.target != curEnd {
-			curEnd, cur = p.target, o.hotMap(p.target)
+			curEnd = p.target
+			cur, _ = o.hotMap(p.target)
 		}
 		ents[i] = cur[p.hash]
 	}
@@ -396,9 +421,19 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
 			gkLen := len(o.keyBuf)
 			o.keyBuf = appendTime(o.keyBuf, p.target)
-			hot := o.hotMap(p.target)
-			var ok bool
-			if e, ok = o.slices.get(kg, o.keyBuf); !ok {
+			hot, complete := o.hotMap(p.target)
+			// The first pass ran before this chunk's new entries existed.
+			e = hot[p.hash]
+			ok := false
+			if e != nil && o.key.sameKey(e.key, row) {
+				ok = true
+				if !e.dirty {
+					o.slices.touch(kg, o.keyBuf, e)
+				}
+			} else if e != nil || !complete {
+				e, ok = o.slices.get(kg, o.keyBuf)
+			}
+			if !ok {
 				if retract {
 					continue // nothing to retract from
 				}
@@ -431,7 +466,7 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 	return nil
 }
 
-// rowPlan is what the first pass over a batch decides for a row.
+// rowPlan is what the first pass over a chunk decides for a row.
 type rowPlan struct {
 	hash          uint64 // hotHash of the key
 	target, timer int64  // slice end to fold into; window end to register for a new slice
@@ -584,8 +619,11 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 		return
 	}
 	// The removed entry moves to the next slice (a fresh entry: the old
-	// one is dead to the store).
-	o.slices.insert(kg, o.keyBuf, &winEntry{key: e.key, acc: e.acc.Clone()})
+	// one is dead to the store), and into that slice end's hot index.
+	ne := &winEntry{key: e.key, acc: e.acc.Clone()}
+	o.slices.insert(kg, o.keyBuf, ne)
+	hot, _ := o.hotMap(next)
+	hot[hotHashKey(ne.key)] = ne
 	o.timers.add(next, kg, gk)
 }
 
