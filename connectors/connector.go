@@ -22,6 +22,10 @@ type Env struct {
 	Memory MemoryStore
 	// Now returns the wall clock in milliseconds (PROCTIME, rate limits).
 	Now func() int64
+	// StateDir is a durable local directory a connector may use for data
+	// that must survive a crash of the process (e.g. a source's
+	// write-ahead log); "" when checkpointing is off.
+	StateDir string
 }
 
 // MemoryStore is the engine's store of in-memory table logs.
@@ -100,6 +104,43 @@ type ChangelogSink interface {
 // 'format.ignore-parse-errors' policy. It may be called from any goroutine.
 type SkippedRowCounter interface {
 	SkippedRows() int64
+}
+
+// TwoPhaseCommitWriter is a SinkWriter that takes part in checkpoints so
+// that every row is committed exactly once.
+//
+// Order of calls on one instance: Open (which must discard whatever an
+// earlier, failed attempt of this sink instance left uncommitted and not
+// pre-committed), then Recover with the committables of the checkpoint
+// being restored (if any), then Write ... PreCommit(n) ... Write ...
+// PreCommit(n+1) ..., with Commit called (from the same goroutine, between
+// other calls) once checkpoint n completes, for the committables
+// PreCommit(n) returned. On a bounded end of input the runtime calls
+// PreCommit and then Commit for the final rows. Flush is not used.
+type TwoPhaseCommitWriter interface {
+	SinkWriter
+	// PreCommit makes everything written since the last PreCommit durable
+	// but not yet visible, and describes it as committables (stored in the
+	// checkpoint; nil when nothing was written).
+	PreCommit(checkpointID int64) ([][]byte, error)
+	// Commit makes pre-committed transactions visible. It must be
+	// idempotent: committing one that is already committed is not an error.
+	Commit(committables [][]byte) error
+	// Recover commits the committables of a restored checkpoint (some may
+	// already be committed) and aborts anything else left pending.
+	Recover(committables [][]byte) error
+}
+
+// CheckpointedReader is a SplitReader whose checkpointed position needs
+// more than Position (e.g. a socket source that logs what it received).
+// SnapshotPosition is called by the source task at a barrier instead of
+// Position, in the same step as the barrier is emitted.
+type CheckpointedReader interface {
+	SplitReader
+	SnapshotPosition(checkpointID int64) ([]byte, error)
+	// CheckpointComplete lets the reader drop log data older than the
+	// completed checkpoint.
+	CheckpointComplete(checkpointID int64)
 }
 
 // Factory builds sources and sinks for one connector name.

@@ -55,30 +55,31 @@ var ConfigKeys = []ConfigKey{
 	{Key: "table.exec.source.idle-timeout", Default: "0", Help: "a source split with no rows for this long stops holding back the watermark (0 = never)", Check: checkDuration, Effective: true},
 	{Key: "table.dml-sync", Default: "false", Help: "INSERT waits until its job finishes", Check: checkBool, Effective: true},
 	{Key: "sql-client.execution.result-mode", Default: "table", Help: "how the shell shows a SELECT: table | changelog | tableau", Check: checkEnum("table", "changelog", "tableau"), Effective: true},
-	{Key: "execution.checkpointing.interval", Default: "0", Help: "checkpoint interval (0 = off)", Check: checkDuration},
-	{Key: "execution.checkpointing.mode", Default: "EXACTLY_ONCE", Help: "EXACTLY_ONCE | AT_LEAST_ONCE", Check: checkEnum("EXACTLY_ONCE", "AT_LEAST_ONCE")},
-	{Key: "execution.checkpointing.timeout", Default: "10min", Help: "a checkpoint not complete by then is aborted", Check: checkDuration},
-	{Key: "execution.checkpointing.min-pause", Default: "0", Help: "minimum time between checkpoints", Check: checkDuration},
-	{Key: "execution.checkpointing.max-concurrent-checkpoints", Default: "1", Help: "checkpoints in flight at once", Check: checkInt(1)},
-	{Key: "execution.checkpointing.tolerable-failed-checkpoints", Default: "0", Help: "failed checkpoints tolerated before the job fails", Check: checkInt(0)},
-	{Key: "execution.checkpointing.unaligned", Default: "false", Help: "barriers overtake in-flight data", Check: checkBool},
-	{Key: "execution.checkpointing.externalized-checkpoint-retention", Default: "RETAIN_ON_CANCELLATION", Help: "RETAIN_ON_CANCELLATION | DELETE_ON_CANCELLATION", Check: checkEnum("RETAIN_ON_CANCELLATION", "DELETE_ON_CANCELLATION", "NO_EXTERNALIZED_CHECKPOINTS")},
-	{Key: "state.backend", Default: "hashmap", Help: "hashmap | pebble", Check: checkEnum("hashmap", "pebble")},
-	{Key: "state.backend.incremental", Default: "false", Help: "incremental checkpoints (pebble)", Check: checkBool},
-	{Key: "state.backend.changelog.enabled", Default: "false", Help: "log state changes continuously", Check: checkBool},
-	{Key: "state.checkpoints.dir", Default: "", Help: "where checkpoints are written"},
-	{Key: "state.checkpoints.num-retained", Default: "1", Help: "completed checkpoints kept", Check: checkInt(1)},
-	{Key: "state.savepoints.dir", Default: "", Help: "where savepoints are written"},
-	{Key: "execution.savepoint.path", Default: "", Help: "restore the next job from this savepoint or checkpoint"},
-	{Key: "restart-strategy", Default: "none", Help: "none | fixed-delay | failure-rate | exponential-delay", Check: checkEnum("none", "fixed-delay", "failure-rate", "exponential-delay")},
-	{Key: "restart-strategy.fixed-delay.attempts", Default: "1", Help: "restarts before giving up", Check: checkInt(0)},
-	{Key: "restart-strategy.fixed-delay.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration},
-	{Key: "restart-strategy.failure-rate.max-failures-per-interval", Default: "1", Help: "failures tolerated per interval", Check: checkInt(1)},
-	{Key: "restart-strategy.failure-rate.failure-rate-interval", Default: "1min", Help: "interval for the failure rate", Check: checkDuration},
-	{Key: "restart-strategy.failure-rate.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration},
-	{Key: "restart-strategy.exponential-delay.initial-backoff", Default: "1s", Help: "first pause", Check: checkDuration},
-	{Key: "restart-strategy.exponential-delay.max-backoff", Default: "5min", Help: "largest pause", Check: checkDuration},
-	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause"},
+	{Key: "execution.checkpointing.interval", Default: "0", Help: "checkpoint interval (0 = off)", Check: checkDuration, Effective: true},
+	{Key: "execution.checkpointing.mode", Default: "EXACTLY_ONCE", Help: "EXACTLY_ONCE | AT_LEAST_ONCE", Check: checkEnum("EXACTLY_ONCE", "AT_LEAST_ONCE"), Effective: true},
+	{Key: "execution.checkpointing.timeout", Default: "10min", Help: "a checkpoint not complete by then is aborted", Check: checkDuration, Effective: true},
+	{Key: "execution.checkpointing.min-pause", Default: "0", Help: "minimum time between checkpoints", Check: checkDuration, Effective: true},
+	{Key: "execution.checkpointing.max-concurrent-checkpoints", Default: "1", Help: "checkpoints in flight at once", Check: checkInt(1), Effective: true},
+	{Key: "execution.checkpointing.tolerable-failed-checkpoints", Default: "0", Help: "failed checkpoints tolerated before the job fails", Check: checkInt(0), Effective: true},
+	{Key: "execution.checkpointing.unaligned", Default: "false", Help: "barriers overtake in-flight data", Check: checkBool, Effective: true},
+	{Key: "execution.checkpointing.externalized-checkpoint-retention", Default: "RETAIN_ON_CANCELLATION", Help: "RETAIN_ON_CANCELLATION | DELETE_ON_CANCELLATION", Check: checkEnum("RETAIN_ON_CANCELLATION", "DELETE_ON_CANCELLATION", "NO_EXTERNALIZED_CHECKPOINTS"), Effective: true},
+	{Key: "state.backend", Default: "hashmap", Help: "hashmap | pebble", Check: checkEnum("hashmap", "pebble"), Effective: true},
+	{Key: "state.backend.incremental", Default: "false", Help: "incremental checkpoints (pebble)", Check: checkBool, Effective: true},
+	{Key: "state.backend.changelog.enabled", Default: "false", Help: "log state changes continuously", Check: checkBool, Effective: true},
+	{Key: "state.checkpoints.dir", Default: "", Help: "where checkpoints are written", Effective: true},
+	{Key: "state.checkpoints.num-retained", Default: "1", Help: "completed checkpoints kept", Check: checkInt(1), Effective: true},
+	{Key: "state.savepoints.dir", Default: "", Help: "where savepoints are written", Effective: true},
+	{Key: "execution.savepoint.path", Default: "", Help: "restore the next job from this savepoint or checkpoint", Effective: true},
+	{Key: "restart-strategy", Default: "none", Help: "none | fixed-delay | failure-rate | exponential-delay", Check: checkEnum("none", "fixed-delay", "failure-rate", "exponential-delay"), Effective: true},
+	{Key: "restart-strategy.fixed-delay.attempts", Default: "1", Help: "restarts before giving up", Check: checkInt(0), Effective: true},
+	{Key: "restart-strategy.fixed-delay.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration, Effective: true},
+	{Key: "restart-strategy.failure-rate.max-failures-per-interval", Default: "1", Help: "failures tolerated per interval", Check: checkInt(1), Effective: true},
+	{Key: "restart-strategy.failure-rate.failure-rate-interval", Default: "1min", Help: "interval for the failure rate", Check: checkDuration, Effective: true},
+	{Key: "restart-strategy.failure-rate.delay", Default: "1s", Help: "pause before a restart", Check: checkDuration, Effective: true},
+	{Key: "restart-strategy.exponential-delay.initial-backoff", Default: "1s", Help: "first pause", Check: checkDuration, Effective: true},
+	{Key: "restart-strategy.exponential-delay.max-backoff", Default: "5min", Help: "largest pause", Check: checkDuration, Effective: true},
+	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause", Effective: true},
+	{Key: "pipeline.name", Default: "", Help: "name of the next job; also its directory under state.checkpoints.dir (default: derived from the query)", Effective: true},
 	{Key: "table.exec.state.ttl", Default: "0", Help: "idle state is dropped after this long (0 = never)", Check: checkDuration},
 }
 
@@ -229,4 +230,13 @@ func ParseDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("unknown duration unit '%s' in '%s' (use ms, s, min, h, d)", unit, v)
 	}
 	return time.Duration(f * float64(mult)), nil
+}
+
+// clone copies the configuration (a job keeps the settings it was submitted with).
+func (c *Config) clone() *Config {
+	n := NewConfig()
+	for k, v := range c.vals {
+		n.vals[k] = v
+	}
+	return n
 }

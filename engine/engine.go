@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +14,7 @@ import (
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
 	_ "github.com/streamsql/streamsql/connectors/all" // register connectors
+	"github.com/streamsql/streamsql/connectors/memory"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sql"
@@ -26,14 +27,35 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Now overrides the wall clock (tests).
 	Now func() int64
+	// Testing injects faults and slows sources down (recovery tests).
+	Testing *Testing
+	// RestorePath, when set, restores every INSERT job from this
+	// checkpoint or savepoint path, or from its own latest complete
+	// checkpoint when it is "latest" (the CLI's --restore).
+	RestorePath string
+}
+
+// Testing holds fault-injection settings for recovery tests.
+type Testing struct {
+	// FailAfterRows fails the first attempt of every job once its sink has
+	// received that many rows.
+	FailAfterRows int64
+	// SourceBatchDelay pauses sources after every batch.
+	SourceBatchDelay time.Duration
+	// BatchSize overrides the rows per batch.
+	BatchSize int
+	// RestartParallelism, when > 0, re-plans a restarted job at this
+	// parallelism (restore at another parallelism).
+	RestartParallelism int
 }
 
 // Engine executes statements of one session.
 type Engine struct {
+	opts Options
 	mu   sync.Mutex
 	cat  *catalog.Catalog
 	conf *Config
-	mem  *memoryStore
+	mem  *memory.Store
 	env  *connectors.Env
 	jobs *registry
 }
@@ -49,8 +71,9 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = func() int64 { return time.Now().UnixMilli() }
 	}
-	mem := newMemoryStore()
+	mem := memory.NewStore()
 	return &Engine{
+		opts: opts,
 		cat:  catalog.New(),
 		conf: NewConfig(),
 		mem:  mem,
@@ -72,11 +95,15 @@ func (e *Engine) Jobs() []*Job { return e.jobs.list() }
 func (e *Engine) Job(id string) *Job { return e.jobs.get(id) }
 
 func (e *Engine) plannerConfig() planner.Config {
-	return planner.Config{
+	c := planner.Config{
 		Parallelism:    e.conf.Int("parallelism.default"),
 		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
 		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
 	}
+	if e.opts.Testing != nil && e.opts.Testing.BatchSize > 0 {
+		c.BatchSize = e.opts.Testing.BatchSize
+	}
+	return c
 }
 
 // Result is what one statement produced.
@@ -159,8 +186,15 @@ func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types
 		}
 		return nil
 	}
+	env := *e.env
+	cfg := e.plannerConfig()
+	replan := func(par int) (*planner.Plan, error) {
+		c := cfg
+		c.Parallelism = par
+		return planner.PlanQuery(q.Plan, c, &env, collect)
+	}
 	e.mu.Lock()
-	p, err := planner.PlanQuery(q.Plan, e.plannerConfig(), e.env, collect)
+	p, err := replan(cfg.Parallelism)
 	e.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
@@ -168,14 +202,14 @@ func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types
 	if onRow == nil && !p.Bounded {
 		return nil, nil, fmt.Errorf("the query reads an unbounded source; its result never ends (run it in the shell or with -f to see rows as they come)")
 	}
-	run, err := exec.Start(ctx, p.Graph, exec.Options{Now: e.env.Now})
+	j, err := e.launch(p, replan, oneLine(q.Piece().Text, 60), false, &env)
 	if err != nil {
 		return nil, nil, err
 	}
-	stop := context.AfterFunc(ctx, run.Cancel)
+	stop := context.AfterFunc(ctx, j.Stop)
 	defer stop()
-	err = run.Wait()
-	if errors.Is(err, exec.ErrCancelled) && ctx.Err() != nil {
+	err = j.Wait()
+	if st, _ := j.Status(); st == JobStopped && ctx.Err() != nil {
 		err = nil
 	}
 	if err != nil {
@@ -268,7 +302,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 			}
 			return nil, fmt.Errorf("table '%s' does not exist", s.Name)
 		}
-		e.mem.drop(s.Name)
+		e.mem.Drop(s.Name)
 		return &Result{Message: "Table dropped."}, nil
 	case *sql.DropView:
 		e.mu.Lock()
@@ -291,7 +325,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		}
 		msg := "Configuration set."
 		if k := lookupKey(s.Key); k != nil && !k.Effective {
-			msg += fmt.Sprintf(" Note: '%s' is stored but has no effect yet: checkpointing, state backends other than hashmap, savepoints and restart strategies are not available in this version.", k.Key)
+			msg += fmt.Sprintf(" Note: '%s' is stored but has no effect in this version.", k.Key)
 		}
 		return &Result{Message: msg}, nil
 	case *sql.Reset:
@@ -323,12 +357,25 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 			return nil, fmt.Errorf("no job with id '%s' (SHOW JOBS lists them)", s.JobID)
 		}
 		if s.Savepoint {
-			return nil, fmt.Errorf("STOP JOB ... WITH SAVEPOINT: savepoints are not available in this version; use STOP JOB '%s' to stop without one", s.JobID)
+			path, err := j.Savepoint(true, s.Drain)
+			if err != nil {
+				return nil, fmt.Errorf("STOP JOB '%s' WITH SAVEPOINT: %w", s.JobID, err)
+			}
+			return &Result{Message: fmt.Sprintf("Job %s stopped with savepoint %s", j.ID, path),
+				Schema: types.Schema{{Name: "savepoint path", Type: types.String}}, Rows: [][]types.Value{{types.StringValue(path)}}}, nil
 		}
 		j.Stop()
 		return &Result{Message: fmt.Sprintf("Job %s stopped.", j.ID)}, nil
 	case *sql.TriggerSavepoint:
-		return nil, fmt.Errorf("TRIGGER SAVEPOINT: savepoints are not available in this version")
+		j := e.jobs.get(s.JobID)
+		if j == nil {
+			return nil, fmt.Errorf("no job with id '%s' (SHOW JOBS lists them)", s.JobID)
+		}
+		path, err := j.Savepoint(false, false)
+		if err != nil {
+			return nil, fmt.Errorf("TRIGGER SAVEPOINT '%s': %w", s.JobID, err)
+		}
+		return &Result{Schema: types.Schema{{Name: "savepoint path", Type: types.String}}, Rows: [][]types.Value{{types.StringValue(path)}}}, nil
 	case *sql.Explain:
 		return e.explain(s)
 	case *sql.Help:
@@ -342,26 +389,31 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 }
 
 func (e *Engine) insert(ctx context.Context, s *sql.Insert, o ExecOptions) (*Result, error) {
+	// Each job plans with its own connector environment, so that the
+	// directory for connector state can be set once the job's storage id
+	// (derived from the plan) is known.
+	env := *e.env
 	e.mu.Lock()
-	p, err := planner.PlanInsert(s.Table, s.Query, e.plannerConfig(), e.env)
+	p, err := planner.PlanInsert(s.Table, s.Query, e.plannerConfig(), &env)
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	sync := o.Sync || e.conf.Bool("table.dml-sync") || s.Table.IsMemory()
-	if sync && !p.Bounded {
-		if s.Table.IsMemory() {
-			return nil, fmt.Errorf("INSERT INTO %s: an in-memory table can only be filled from bounded inputs", s.Table.Name)
-		}
+	if sync && !p.Bounded && s.Table.IsMemory() {
+		return nil, fmt.Errorf("INSERT INTO %s: an in-memory table can only be filled from bounded inputs", s.Table.Name)
 	}
-	// Jobs outlive the statement: they stop with the engine, not with ctx.
-	run, err := exec.Start(context.Background(), p.Graph, exec.Options{Now: e.env.Now})
+	cfg := e.plannerConfig()
+	replan := func(par int) (*planner.Plan, error) {
+		c := cfg
+		c.Parallelism = par
+		return planner.PlanInsert(s.Table, s.Query, c, &env)
+	}
+	j, err := e.launch(p, replan, oneLine(s.Piece().Text, 60), true, &env)
 	if err != nil {
 		return nil, err
 	}
-	name := "INSERT INTO " + s.Table.Name
-	j := e.jobs.add(name, p, run)
-	j.Name = oneLine(s.Piece().Text, 60)
+	e.jobs.put(j)
 	if sync {
 		if err := j.Wait(); err != nil {
 			return nil, err
@@ -370,6 +422,36 @@ func (e *Engine) insert(ctx context.Context, s *sql.Insert, o ExecOptions) (*Res
 	}
 	return &Result{Message: fmt.Sprintf("Job submitted: %s", j.ID), Job: j}, nil
 }
+
+// launch starts a planned job under supervision (restarts per the
+// restart strategy). INSERT jobs honour --restore / execution.savepoint.path.
+func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error), name string, restore bool, env *connectors.Env) (*Job, error) {
+	sid := storageID(e.conf, p)
+	setup, err := e.newJobSetup(p, sid, restore)
+	if err != nil {
+		return nil, err
+	}
+	setup.replan = replan
+	if setup.cp != nil {
+		env.StateDir = filepath.Join(setup.cp.Storage.Root(), sid, "connectors")
+	}
+	j := &Job{ID: e.jobs.newID(), Name: name, Started: time.Now(), Plan: p, StorageID: sid,
+		status: JobRunning, done: make(chan struct{}), wake: make(chan struct{}, 1), setup: setup}
+	run, err := setup.start(j, false)
+	if err != nil {
+		return nil, err
+	}
+	j.run = run
+	go j.supervise(e)
+	return j, nil
+}
+
+// warn prints a warning line to the engine's error stream.
+func (e *Engine) warn(msg string) {
+	fmt.Fprintf(e.env.Stderr, "WARNING: %s\n", msg)
+}
+
+func contextBackground() context.Context { return context.Background() }
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

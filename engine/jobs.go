@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 )
@@ -14,25 +16,36 @@ import (
 type JobStatus string
 
 const (
-	JobRunning  JobStatus = "RUNNING"
-	JobFinished JobStatus = "FINISHED"
-	JobFailed   JobStatus = "FAILED"
-	JobStopped  JobStatus = "STOPPED"
+	JobRunning    JobStatus = "RUNNING"
+	JobRestarting JobStatus = "RESTARTING"
+	JobFinished   JobStatus = "FINISHED"
+	JobFailed     JobStatus = "FAILED"
+	JobStopped    JobStatus = "STOPPED"
 )
 
-// Job is a job started by INSERT (or a SELECT shown live).
+// Job is a job started by INSERT. It survives task failures: each failure
+// cancels the running attempt and, as the restart strategy allows, starts
+// a new attempt from the latest complete checkpoint.
 type Job struct {
 	ID      string
 	Name    string
 	Started time.Time
 	Plan    *planner.Plan
-	run     *exec.Job
+	// StorageID names the job's directory under state.checkpoints.dir
+	// (stable for the same query, so a later process can restore it).
+	StorageID string
 
-	mu     sync.Mutex
-	status JobStatus
-	err    error
-	ended  time.Time
-	done   chan struct{}
+	mu       sync.Mutex
+	run      *exec.Job
+	status   JobStatus
+	err      error
+	ended    time.Time
+	restarts int
+	lastCP   *checkpoint.Metadata
+	stopping bool
+	done     chan struct{}
+	wake     chan struct{}
+	setup    *jobSetup
 }
 
 // Status returns the job's status and, for a failed job, its error.
@@ -40,6 +53,28 @@ func (j *Job) Status() (JobStatus, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.status, j.err
+}
+
+// Restarts is the number of restarts so far.
+func (j *Job) Restarts() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.restarts
+}
+
+// LastCheckpoint returns the latest completed checkpoint or savepoint (nil if none).
+func (j *Job) LastCheckpoint() *checkpoint.Metadata {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.lastCP
+}
+
+func (j *Job) setLastCheckpoint(md *checkpoint.Metadata) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.lastCP == nil || md.CheckpointID >= j.lastCP.CheckpointID {
+		j.lastCP = md
+	}
 }
 
 // Wait blocks until the job ends and returns its error.
@@ -52,10 +87,44 @@ func (j *Job) Wait() error {
 // Done is closed when the job ends.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
-// Stop cancels the job and waits for it to end.
+// Stop cancels the job (no restart) and waits for it to end.
 func (j *Job) Stop() {
-	j.run.Cancel()
+	j.mu.Lock()
+	j.stopping = true
+	run := j.run
+	j.mu.Unlock()
+	if run != nil {
+		run.Cancel()
+	}
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
 	<-j.done
+}
+
+// Savepoint takes a savepoint of the running job; with stop the job ends
+// after it (with drain, after firing every window first).
+func (j *Job) Savepoint(stop, drain bool) (string, error) {
+	j.mu.Lock()
+	run, st := j.run, j.status
+	if stop {
+		j.stopping = true
+	}
+	j.mu.Unlock()
+	if st != JobRunning || run == nil {
+		return "", fmt.Errorf("job %s is %s; a savepoint needs a running job", j.ID, st)
+	}
+	path, err := run.TriggerSavepoint(stop, drain)
+	if err != nil && stop {
+		j.mu.Lock()
+		j.stopping = false
+		j.mu.Unlock()
+	}
+	if err == nil && stop {
+		<-j.done
+	}
+	return path, err
 }
 
 // Uptime is how long the job has run (until it ended).
@@ -68,13 +137,23 @@ func (j *Job) Uptime() time.Duration {
 	return time.Since(j.Started)
 }
 
-// Counts returns the rows read by sources and written by sinks, and the
-// watermark of the last vertex.
+func (j *Job) current() *exec.Job {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.run
+}
+
+// Counts returns the rows read by sources and written by sinks in the
+// current attempt, and the watermark at the sink.
 func (j *Job) Counts() (in, out int64, wm int64) {
-	g := j.run.Graph()
 	wm = exec.MinWatermark
+	run := j.current()
+	if run == nil {
+		return
+	}
+	g := run.Graph()
 	for i, v := range g.Vertices {
-		m := j.run.Metrics(i)
+		m := run.Metrics(i)
 		if v.Source != nil {
 			in += m.RowsIn.Load()
 		}
@@ -86,13 +165,76 @@ func (j *Job) Counts() (in, out int64, wm int64) {
 	return
 }
 
-// LateRows returns rows dropped as late, over all operators.
+// LateRows returns rows dropped as late in the current attempt.
 func (j *Job) LateRows() int64 {
+	run := j.current()
+	if run == nil {
+		return 0
+	}
 	var n int64
-	for i := range j.run.Graph().Vertices {
-		n += j.run.Metrics(i).LateRowsDropped.Load()
+	for i := range run.Graph().Vertices {
+		n += run.Metrics(i).LateRowsDropped.Load()
 	}
 	return n
+}
+
+// supervise runs attempts until the job finishes, is stopped, or the
+// restart strategy gives up.
+func (j *Job) supervise(e *Engine) {
+	strategy := newRestartStrategy(j.setup.conf)
+	for {
+		run := j.current()
+		err := run.Wait()
+		j.mu.Lock()
+		stopping := j.stopping
+		j.mu.Unlock()
+		switch {
+		case err == nil:
+			j.end(JobFinished, nil)
+			return
+		case errors.Is(err, exec.ErrCancelled) || stopping:
+			j.setup.onCancel()
+			j.end(JobStopped, nil)
+			return
+		}
+		delay, ok := strategy.next(time.Now())
+		if !ok {
+			j.end(JobFailed, err)
+			return
+		}
+		j.mu.Lock()
+		j.status = JobRestarting
+		j.restarts++
+		j.mu.Unlock()
+		e.warn(fmt.Sprintf("job %s failed: %v; restarting in %s (%s, restart %d)", j.ID, err, delay, strategy.describe(), j.Restarts()))
+		select {
+		case <-time.After(delay):
+		case <-j.wake:
+		}
+		j.mu.Lock()
+		stopping = j.stopping
+		j.mu.Unlock()
+		if stopping {
+			j.end(JobStopped, nil)
+			return
+		}
+		next, serr := j.setup.start(j, true)
+		if serr != nil {
+			j.end(JobFailed, fmt.Errorf("restart failed: %v (after: %w)", serr, err))
+			return
+		}
+		j.mu.Lock()
+		j.run = next
+		j.status = JobRunning
+		j.mu.Unlock()
+	}
+}
+
+func (j *Job) end(st JobStatus, err error) {
+	j.mu.Lock()
+	j.status, j.err, j.ended = st, err, time.Now()
+	j.mu.Unlock()
+	close(j.done)
 }
 
 // registry tracks the jobs of an engine.
@@ -104,29 +246,17 @@ type registry struct {
 
 func newRegistry() *registry { return &registry{jobs: map[string]*Job{}} }
 
-func (r *registry) add(name string, p *planner.Plan, run *exec.Job) *Job {
+func (r *registry) newID() string {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.seq++
-	id := fmt.Sprintf("%08x%08x", uint32(time.Now().UnixNano()), uint32(r.seq))
-	j := &Job{ID: id, Name: name, Started: time.Now(), Plan: p, run: run, status: JobRunning, done: make(chan struct{})}
-	r.jobs[id] = j
-	r.mu.Unlock()
-	go func() {
-		err := run.Wait()
-		j.mu.Lock()
-		j.ended = time.Now()
-		switch {
-		case err == exec.ErrCancelled:
-			j.status = JobStopped
-		case err != nil:
-			j.status, j.err = JobFailed, err
-		default:
-			j.status = JobFinished
-		}
-		j.mu.Unlock()
-		close(j.done)
-	}()
-	return j
+	return fmt.Sprintf("%08x%08x", uint32(time.Now().UnixNano()), uint32(r.seq))
+}
+
+func (r *registry) put(j *Job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.jobs[j.ID] = j
 }
 
 func (r *registry) get(id string) *Job {
@@ -146,3 +276,4 @@ func (r *registry) list() []*Job {
 	sort.Slice(out, func(a, b int) bool { return out[a].Started.Before(out[b].Started) })
 	return out
 }
+

@@ -79,6 +79,8 @@ type Context struct {
 	Metrics *Metrics
 	// Now returns wall-clock milliseconds.
 	Now func() int64
+	// Checkpointing is true when the job takes checkpoints.
+	Checkpointing bool
 }
 
 // KeyGroupOfHash returns the key group of a key hash (see state.KeyGroupOf).

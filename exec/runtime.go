@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
 	"time"
 
+	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/checkpoint/storage"
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/state"
 )
@@ -24,6 +25,14 @@ type Options struct {
 	ChannelCapacity int
 	// TickInterval is how often operators get OnTick (default 100 ms).
 	TickInterval time.Duration
+	// Checkpoint turns on checkpointing (nil: off).
+	Checkpoint *CheckpointConfig
+	// FailAfterRows > 0 injects a task failure once a sink vertex has
+	// received that many rows (fault-injection tests of recovery).
+	FailAfterRows int64
+	// SourceBatchDelay pauses source tasks after every batch (tests that
+	// need checkpoints to fall between batches of a small input).
+	SourceBatchDelay time.Duration
 }
 
 // Job is a running job graph.
@@ -37,7 +46,14 @@ type Job struct {
 	done    chan struct{}
 	errOnce sync.Once
 	err     error
+
+	cp       *CheckpointConfig // nil without checkpointing
+	cpr      *checkpointer
+	restore  *restorePlan
+	barriers sync.Map // checkpoint id -> barrierInfo
 }
+
+var errJobEnded = errors.New("job ended")
 
 // ErrCancelled is the error of a job stopped by Cancel.
 var ErrCancelled = errors.New("job cancelled")
@@ -51,8 +67,8 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		opts.Now = func() int64 { return time.Now().UnixMilli() }
 	}
 	if opts.NewBackend == nil {
-		opts.NewBackend = func(_ string, _ int, kgs state.KeyGroupRange) (state.Backend, error) {
-			return state.NewHashMapBackend(kgs), nil
+		opts.NewBackend = func(id string, inst int, kgs state.KeyGroupRange) (state.Backend, error) {
+			return state.NewHashMapBackendFor(id, inst, kgs), nil
 		}
 	}
 	if opts.ChannelCapacity <= 0 {
@@ -68,7 +84,15 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		g.MaxParallelism = state.DefaultMaxParallelism
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	j := &Job{graph: g, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	j := &Job{graph: g, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), cp: opts.Checkpoint}
+	if j.cp != nil {
+		rp, err := newRestorePlan(g, j.cp.Restore)
+		if err != nil {
+			cancel(err)
+			return nil, err
+		}
+		j.restore = rp
+	}
 	for range g.Vertices {
 		m := &Metrics{}
 		m.Watermark.Store(MinWatermark)
@@ -134,6 +158,46 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		splits[vi] = sp
 	}
 
+	var tasks []checkpoint.TaskID
+	ctrls := make([][]chan control, len(g.Vertices))
+	if j.cp != nil {
+		j.cpr = &checkpointer{job: j, cfg: j.cp, events: make(chan taskEvent, 1024),
+			requests: make(chan savepointReq), waiting: map[int64]savepointReq{}, dirs: map[int64]barrierInfo{}}
+		for vi, v := range g.Vertices {
+			for inst := 0; inst < v.Parallelism; inst++ {
+				ch := make(chan control, 1024)
+				ctrls[vi] = append(ctrls[vi], ch)
+				j.cpr.tasks = append(j.cpr.tasks, ch)
+				if v.Source != nil {
+					j.cpr.sources = append(j.cpr.sources, ch)
+					j.cpr.nSources++
+				}
+				tasks = append(tasks, checkpoint.TaskID{OperatorID: v.ID, Instance: inst})
+			}
+		}
+		var last int64
+		if j.cp.Restore != nil {
+			last = j.cp.Restore.CheckpointID
+		}
+		if l, err := j.cp.Store.LastID(); err == nil && l > last {
+			last = l
+		}
+		cc := j.cp.Coordinator
+		cc.JobName = g.Name
+		cc.MaxParallelism = g.MaxParallelism
+		cc.OperatorNames = map[string]string{}
+		for _, v := range g.Vertices {
+			cc.OperatorNames[v.ID] = v.Name
+		}
+		j.cpr.coord = checkpoint.NewCoordinator(cc, tasks, last, time.UnixMilli(opts.Now()))
+	}
+	ctrlOf := func(vi, inst int) chan control {
+		if ctrls[vi] == nil {
+			return nil
+		}
+		return ctrls[vi][inst]
+	}
+
 	for vi, v := range g.Vertices {
 		for inst := 0; inst < v.Parallelism; inst++ {
 			j.wg.Add(1)
@@ -144,7 +208,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 						mine = append(mine, s)
 					}
 				}
-				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi], instance: inst, splits: mine, out: outs[vi][inst]}
+				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
 				go j.run(v, inst, t.run)
 				continue
 			}
@@ -154,12 +218,17 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				chans = append(chans, ic.ch)
 				inputIdx = append(inputIdx, ic.input)
 			}
-			t := &operatorTask{job: j, v: v, vi: vi, instance: inst, chans: chans, inputOf: inputIdx, out: outs[vi][inst]}
+			t := &operatorTask{job: j, v: v, vi: vi, instance: inst, chans: chans, inputOf: inputIdx, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
 			go j.run(v, inst, t.run)
 		}
 	}
+	if j.cpr != nil {
+		go j.cpr.run()
+	}
 	go func() {
 		j.wg.Wait()
+		// Stop the checkpointer of a job that ended on its own.
+		j.cancel(errJobEnded)
 		close(j.done)
 	}()
 	return j, nil
@@ -219,175 +288,36 @@ func (j *Job) newContext(v *Vertex, inst int, out Output, m *Metrics) (*Context,
 	}
 	return &Context{Ctx: j.ctx, JobID: j.opts.JobID, OperatorID: v.ID, Name: v.Name, Instance: inst,
 		Parallelism: v.Parallelism, MaxParallelism: j.graph.MaxParallelism, KeyGroups: kgs,
-		State: be, Out: out, Metrics: m, Now: j.opts.Now}, nil
+		State: be, Out: out, Metrics: m, Now: j.opts.Now, Checkpointing: j.cp != nil}, nil
 }
 
-// operatorTask runs one instance of an operator vertex.
-type operatorTask struct {
-	job      *Job
-	v        *Vertex
-	vi       int
-	instance int
-	chans    []chan Message
-	inputOf  []int // edge index of each channel
-	out      *collector
+// cpEvent sends a task's acknowledgement or notice to the checkpointer.
+func (j *Job) cpEvent(ev taskEvent) {
+	if j.cpr == nil {
+		return
+	}
+	select {
+	case j.cpr.events <- ev:
+	case <-j.ctx.Done():
+	}
 }
 
-func (t *operatorTask) run() error {
-	m := t.job.metrics[t.vi]
-	op := t.v.NewOperator()
-	ctx, err := t.job.newContext(t.v, t.instance, t.out, m)
-	if err != nil {
-		return err
-	}
-	defer op.Close()
-	if err := op.Open(ctx); err != nil {
-		return fmt.Errorf("%s: %w", t.v.Name, err)
-	}
-	n := len(t.chans)
-	wms := make([]int64, n)
-	idle := make([]bool, n)
-	ended := make([]bool, n)
-	for i := range wms {
-		wms[i] = MinWatermark
-	}
-	cur := MinWatermark
-	active := n
-	ticker := time.NewTicker(t.job.opts.TickInterval)
-	defer ticker.Stop()
-	done := t.job.ctx.Done()
+// registerBarrier remembers where the tasks of checkpoint c write.
+func (j *Job) registerBarrier(c control) {
+	j.barriers.LoadOrStore(c.id, barrierInfo{target: c.target, savepoint: c.savepoint, final: c.final})
+}
 
-	// Cases for reflect.Select when there are several inputs: 0 = done,
-	// 1 = ticker, 2.. = channels.
-	cases := make([]reflect.SelectCase, 2+n)
-	cases[0] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(done)}
-	cases[1] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ticker.C)}
-	for i, ch := range t.chans {
-		cases[2+i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)}
+func (j *Job) barrierInfo(b Barrier) barrierInfo {
+	if v, ok := j.barriers.Load(b.CheckpointID); ok {
+		return v.(barrierInfo)
 	}
+	return barrierInfo{savepoint: b.Savepoint}
+}
 
-	advance := func() error {
-		min := MaxWatermark
-		anyActive := false
-		for i := range wms {
-			if ended[i] || idle[i] {
-				continue
-			}
-			anyActive = true
-			if wms[i] < min {
-				min = wms[i]
-			}
-		}
-		if !anyActive {
-			// Every live input is idle: hold the watermark.
-			allEnded := true
-			for i := range ended {
-				if !ended[i] {
-					allEnded = false
-				}
-			}
-			if !allEnded {
-				return nil
-			}
-			min = MaxWatermark
-		}
-		if min > cur {
-			cur = min
-			if err := op.ProcessWatermark(cur); err != nil {
-				return fmt.Errorf("%s: %w", t.v.Name, err)
-			}
-			if t.instance == 0 {
-				m.Watermark.Store(cur)
-			}
-			t.out.broadcast(Message{Kind: MsgWatermark, Watermark: cur})
-		}
-		return t.out.err
+// restoreStorage is where the restored checkpoint's files are read from.
+func (j *Job) restoreStorage() storage.Storage {
+	if j.cp != nil && j.cp.Restore != nil && j.cp.Restore.Storage != nil {
+		return j.cp.Restore.Storage
 	}
-
-	for active > 0 {
-		var msg Message
-		var ci int
-		if n == 1 {
-			select {
-			case <-done:
-				return nil
-			case now := <-ticker.C:
-				if err := op.OnTick(now.UnixMilli()); err != nil {
-					return fmt.Errorf("%s: %w", t.v.Name, err)
-				}
-				t.out.flush()
-				continue
-			case msg = <-t.chans[0]:
-			}
-		} else {
-			chosen, rv, _ := reflect.Select(cases)
-			switch chosen {
-			case 0:
-				return nil
-			case 1:
-				if err := op.OnTick(t.job.opts.Now()); err != nil {
-					return fmt.Errorf("%s: %w", t.v.Name, err)
-				}
-				t.out.flush()
-				continue
-			}
-			ci = chosen - 2
-			msg = rv.Interface().(Message)
-		}
-		switch msg.Kind {
-		case MsgBatch:
-			idle[ci] = false
-			m.RowsIn.Add(int64(msg.Batch.Len()))
-			if err := op.ProcessBatch(t.inputOf[ci], msg.Batch); err != nil {
-				return fmt.Errorf("%s: %w", t.v.Name, err)
-			}
-			t.out.flush()
-		case MsgWatermark:
-			if msg.Idle {
-				idle[ci] = true
-			} else {
-				idle[ci] = false
-				if msg.Watermark > wms[ci] {
-					wms[ci] = msg.Watermark
-				}
-			}
-			if err := advance(); err != nil {
-				return err
-			}
-		case MsgBarrier:
-			// Checkpoint alignment arrives with the checkpoint coordinator;
-			// until then barriers are forwarded as they come.
-			if err := op.SnapshotState(msg.Barrier.CheckpointID); err != nil {
-				return fmt.Errorf("%s: %w", t.v.Name, err)
-			}
-			t.out.broadcast(msg)
-		case MsgEnd:
-			ended[ci] = true
-			active--
-			if n > 1 {
-				cases[2+ci].Chan = reflect.Value{} // a nil channel is never ready
-			}
-			if err := advance(); err != nil {
-				return err
-			}
-		}
-		if t.out.err != nil {
-			return nil // cancelled
-		}
-	}
-	if cur < MaxWatermark {
-		cur = MaxWatermark
-		if err := op.ProcessWatermark(cur); err != nil {
-			return fmt.Errorf("%s: %w", t.v.Name, err)
-		}
-	}
-	if err := op.Finish(); err != nil {
-		return fmt.Errorf("%s: %w", t.v.Name, err)
-	}
-	if t.instance == 0 {
-		m.Watermark.Store(MaxWatermark)
-	}
-	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
-	t.out.broadcast(Message{Kind: MsgEnd})
-	return nil
+	return j.cp.Storage
 }

@@ -15,11 +15,17 @@ type BatchOutput interface {
 }
 
 // SinkOperator writes its input to a connector sink.
+//
+// Without checkpointing it flushes at the end of input. With
+// checkpointing it is a Committer: a TwoPhaseCommitWriter pre-commits at
+// every barrier and commits when the checkpoint completes (exactly once);
+// any other writer flushes at every barrier (at least once).
 type SinkOperator struct {
 	Base
-	Table  string
-	Sink   connectors.Sink
-	writer connectors.SinkWriter
+	Table         string
+	Sink          connectors.Sink
+	writer        connectors.SinkWriter
+	checkpointing bool
 }
 
 // NewSinkOperator returns an operator writing to sink (table names the
@@ -34,6 +40,7 @@ func (s *SinkOperator) Open(ctx *Context) error {
 		return fmt.Errorf("sink %s: %w", s.Table, err)
 	}
 	s.writer = w
+	s.checkpointing = ctx.Checkpointing
 	return nil
 }
 
@@ -44,14 +51,46 @@ func (s *SinkOperator) ProcessBatch(_ int, b *types.Batch) error {
 	return nil
 }
 
-func (s *SinkOperator) SnapshotState(int64) error {
+// PreCommit implements Committer.
+func (s *SinkOperator) PreCommit(id int64) ([][]byte, error) {
+	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok {
+		c, err := tp.PreCommit(id)
+		if err != nil {
+			return nil, fmt.Errorf("sink %s: %w", s.Table, err)
+		}
+		return c, nil
+	}
 	if err := s.writer.Flush(); err != nil {
-		return fmt.Errorf("sink %s: %w", s.Table, err)
+		return nil, fmt.Errorf("sink %s: %w", s.Table, err)
+	}
+	return nil, nil
+}
+
+// Commit implements Committer.
+func (s *SinkOperator) Commit(c [][]byte) error {
+	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok && len(c) > 0 {
+		if err := tp.Commit(c); err != nil {
+			return fmt.Errorf("sink %s: %w", s.Table, err)
+		}
+	}
+	return nil
+}
+
+// Recover implements Committer.
+func (s *SinkOperator) Recover(c [][]byte) error {
+	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok {
+		if err := tp.Recover(c); err != nil {
+			return fmt.Errorf("sink %s: %w", s.Table, err)
+		}
 	}
 	return nil
 }
 
 func (s *SinkOperator) Finish() error {
+	if s.checkpointing {
+		// The final checkpoint pre-commits and commits the last rows.
+		return nil
+	}
 	if err := s.writer.Flush(); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Table, err)
 	}
@@ -65,12 +104,116 @@ func (s *SinkOperator) Close() error {
 	return s.writer.Close()
 }
 
-// CollectOperator hands every batch to a callback (query results shown to
+// CollectOperator hands result rows to a callback (query results shown to
 // a user or a test). It runs with parallelism 1 behind a Global edge, so
 // the callback is never called concurrently.
+//
+// With checkpointing it is a Committer: rows are held back and handed over
+// only when the checkpoint that covers them completes, so that a restart
+// from a checkpoint never delivers a row twice. Committables carry the
+// rows themselves with a sequence number, so that recovering them in a
+// later attempt of the same query delivers each once.
 type CollectOperator struct {
 	Base
-	Fn func(b *types.Batch) error
+	Fn            func(b *types.Batch) error
+	checkpointing bool
+	width         int
+	pending       *types.Batch
+	seq           int64
+	// delivered tracks the committables already handed over; it outlives
+	// attempts because the planner builds one CollectOperator factory per
+	// query and the engine keeps it (see Delivered).
+	Delivered *DeliveredSet
 }
 
-func (c *CollectOperator) ProcessBatch(_ int, b *types.Batch) error { return c.Fn(b) }
+// DeliveredSet remembers which committables a collect operator delivered,
+// across restarts of one query.
+type DeliveredSet struct {
+	ids map[string]bool
+}
+
+// NewDeliveredSet returns an empty set.
+func NewDeliveredSet() *DeliveredSet { return &DeliveredSet{ids: map[string]bool{}} }
+
+func (c *CollectOperator) Open(ctx *Context) error {
+	c.checkpointing = ctx.Checkpointing
+	if c.Delivered == nil {
+		c.Delivered = NewDeliveredSet()
+	}
+	return nil
+}
+
+func (c *CollectOperator) ProcessBatch(_ int, b *types.Batch) error {
+	if !c.checkpointing {
+		return c.Fn(b)
+	}
+	if c.pending == nil {
+		c.pending = types.NewBatch(b.Width, b.Len())
+	}
+	for i := 0; i < b.Len(); i++ {
+		c.pending.Append(b.Ops[i], b.Row(i))
+	}
+	return nil
+}
+
+// PreCommit implements Committer: the rows since the last barrier become
+// one committable.
+func (c *CollectOperator) PreCommit(id int64) ([][]byte, error) {
+	if c.pending == nil || c.pending.Len() == 0 {
+		return nil, nil
+	}
+	buf := binaryAppendString(nil, fmt.Sprintf("%d", id))
+	for i := 0; i < c.pending.Len(); i++ {
+		buf = append(buf, byte(c.pending.Ops[i]))
+		buf = appendValues(buf, c.pending.Row(i))
+	}
+	c.pending = nil
+	return [][]byte{buf}, nil
+}
+
+// Commit implements Committer.
+func (c *CollectOperator) Commit(cs [][]byte) error {
+	for _, raw := range cs {
+		key, rest, err := binaryReadString(raw)
+		if err != nil {
+			return err
+		}
+		if c.Delivered.ids[key] {
+			continue
+		}
+		b := types.NewBatch(0, 16)
+		for len(rest) > 0 {
+			op := types.Op(rest[0])
+			row, r, err := decodeValues(rest[1:])
+			if err != nil {
+				return fmt.Errorf("collect: damaged committable: %w", err)
+			}
+			rest = r
+			if b.Width == 0 {
+				b.Width = len(row)
+			}
+			b.Append(op, row)
+		}
+		if err := c.Fn(b); err != nil {
+			return err
+		}
+		c.Delivered.ids[key] = true
+	}
+	return nil
+}
+
+// Recover implements Committer.
+func (c *CollectOperator) Recover(cs [][]byte) error { return c.Commit(cs) }
+
+func binaryAppendString(buf []byte, s string) []byte {
+	buf = append(buf, byte(len(s)))
+	return append(buf, s...)
+}
+
+func binaryReadString(buf []byte) (string, []byte, error) {
+	if len(buf) == 0 || int(buf[0]) > len(buf)-1 {
+		return "", nil, fmt.Errorf("collect: damaged committable")
+	}
+	n := int(buf[0])
+	return string(buf[1 : 1+n]), buf[1+n:], nil
+}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/types"
 )
@@ -38,17 +40,27 @@ type sourceTask struct {
 	states  []*splitState
 	emitted int64 // last watermark sent downstream
 	idleOut bool  // idle status sent downstream
+
+	ctrl     chan control // nil without checkpointing
+	stopping bool         // stop-with-savepoint: no more reading
+	drain    bool
 }
 
 func (t *sourceTask) run() error {
 	spec := t.v.Source
 	ctx := t.job.ctx
+	restored := t.restoredSplits()
 	for _, sp := range t.splits {
-		r, err := spec.Source.OpenSplit(ctx, sp, nil)
+		var pos []byte
+		wm := MinWatermark
+		if r, ok := restored[sp.ID()]; ok {
+			pos, wm = r.Position, r.Watermark
+		}
+		r, err := spec.Source.OpenSplit(ctx, sp, pos)
 		if err != nil {
 			return fmt.Errorf("source %s: split %s: %w", spec.Table.Name, sp.ID(), err)
 		}
-		t.states = append(t.states, &splitState{split: sp, reader: r, wm: MinWatermark, lastRow: t.job.opts.Now()})
+		t.states = append(t.states, &splitState{split: sp, reader: r, wm: wm, lastRow: t.job.opts.Now()})
 	}
 	defer func() {
 		for _, s := range t.states {
@@ -56,18 +68,28 @@ func (t *sourceTask) run() error {
 		}
 	}()
 	t.emitted = MinWatermark
+	// A restored source first re-establishes the watermark it had, so that
+	// rows replayed after the checkpoint are judged as they were before.
+	t.emitWatermark()
 	physWidth := len(spec.Table.PhysicalColumns())
 	width := len(t.v.Schema)
 	rb := types.NewBatch(physWidth, t.job.graph.BatchSize)
-	live := len(t.states)
-	for live > 0 {
-		progressed := false
+	live := 0
+	for _, s := range t.states {
+		if !s.ended {
+			live++
+		}
+	}
+	for live > 0 && !t.stopping {
 		for _, s := range t.states {
-			if s.ended {
+			if s.ended || t.stopping {
 				continue
 			}
 			if ctx.Err() != nil {
 				return nil
+			}
+			if done, err := t.pollControl(); err != nil || done {
+				return err
 			}
 			rb.Reset()
 			err := s.reader.Next(ctx, rb)
@@ -87,7 +109,9 @@ func (t *sourceTask) run() error {
 				return fmt.Errorf("source %s: %w", spec.Table.Name, err)
 			}
 			if rb.Len() > 0 {
-				progressed = true
+				if d := t.job.opts.SourceBatchDelay; d > 0 {
+					time.Sleep(d)
+				}
 				s.lastRow = t.job.opts.Now()
 				s.idle = false
 				t.metrics.RowsIn.Add(int64(rb.Len()))
@@ -106,14 +130,127 @@ func (t *sourceTask) run() error {
 		if t.out.err != nil {
 			return nil
 		}
-		_ = progressed
 	}
 	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
 	if t.instance == 0 {
 		t.metrics.Watermark.Store(MaxWatermark)
 	}
+	if t.ctrl != nil {
+		// With checkpointing a source ends only after the barrier of the
+		// final checkpoint (or, when stopped with drain, of the savepoint),
+		// so that everything it emitted is covered by a checkpoint.
+		if !t.stopping {
+			t.job.cpEvent(taskEvent{ended: true, task: t.taskID()})
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case c := <-t.ctrl:
+				done, err := t.handleControl(c)
+				if err != nil || done {
+					return err
+				}
+			}
+		}
+	}
 	t.out.broadcast(Message{Kind: MsgEnd})
 	return nil
+}
+
+func (t *sourceTask) taskID() checkpoint.TaskID {
+	return checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}
+}
+
+// restoredSplits returns the checkpointed positions of all splits of this
+// source (taken at any parallelism), by split id.
+func (t *sourceTask) restoredSplits() map[string]checkpoint.SplitState {
+	op := t.job.restore.op(t.v.ID)
+	if op == nil {
+		return nil
+	}
+	out := map[string]checkpoint.SplitState{}
+	for _, ts := range op.Tasks {
+		for _, sp := range ts.Splits {
+			out[sp.SplitID] = sp
+		}
+	}
+	return out
+}
+
+// pollControl handles pending checkpointer messages without blocking. It
+// reports whether the task is done (it emitted its final barrier).
+func (t *sourceTask) pollControl() (bool, error) {
+	if t.ctrl == nil {
+		return false, nil
+	}
+	for {
+		select {
+		case c := <-t.ctrl:
+			done, err := t.handleControl(c)
+			if err != nil || done {
+				return done, err
+			}
+		default:
+			return false, nil
+		}
+	}
+}
+
+func (t *sourceTask) handleControl(c control) (bool, error) {
+	switch c.kind {
+	case ctlStop:
+		if !t.stopping {
+			t.stopping = true
+			t.drain = c.drain
+			t.out.flush()
+			if c.drain {
+				t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
+			}
+		}
+	case ctlNotify:
+		for _, s := range t.states {
+			if cr, ok := s.reader.(connectors.CheckpointedReader); ok {
+				cr.CheckpointComplete(c.id)
+			}
+		}
+	case ctlTrigger:
+		if err := t.emitBarrier(c); err != nil {
+			return false, err
+		}
+		if c.final || (t.stopping && c.savepoint) {
+			t.out.broadcast(Message{Kind: MsgEnd})
+			return true, nil
+		}
+	}
+	return false, t.out.err
+}
+
+// emitBarrier records every split's position and watermark and emits the
+// barrier in one step: the rows before the barrier are exactly the rows
+// up to these positions.
+func (t *sourceTask) emitBarrier(c control) error {
+	t.out.flush()
+	st := checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.emitted}
+	for _, s := range t.states {
+		var pos []byte
+		if cr, ok := s.reader.(connectors.CheckpointedReader); ok {
+			p, err := cr.SnapshotPosition(c.id)
+			if err != nil {
+				t.job.cpEvent(taskEvent{id: c.id, decline: fmt.Errorf("source %s: split %s: %w", t.v.Source.Table.Name, s.split.ID(), err), task: t.taskID()})
+				t.out.broadcast(Message{Kind: MsgBarrier, Barrier: Barrier{CheckpointID: c.id, Savepoint: c.savepoint}})
+				return nil
+			}
+			pos = p
+		} else {
+			pos = s.reader.Position()
+		}
+		st.Splits = append(st.Splits, checkpoint.SplitState{SplitID: s.split.ID(), Position: append([]byte(nil), pos...), Watermark: s.wm})
+	}
+	t.job.registerBarrier(c)
+	t.out.broadcast(Message{Kind: MsgBarrier, Barrier: Barrier{CheckpointID: c.id, Savepoint: c.savepoint}})
+	t.job.cpEvent(taskEvent{id: c.id, state: &st, task: t.taskID()})
+	return t.out.err
 }
 
 // currentWatermark is the minimum over live, non-idle splits (MaxWatermark

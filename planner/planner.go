@@ -88,8 +88,9 @@ func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*ty
 		fn = func(*types.Batch) error { return nil }
 	}
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Global}
+	delivered := exec.NewDeliveredSet() // shared by every attempt of this query
 	b.add(&exec.Vertex{Name: "Collect", Parallelism: 1, Schema: s.schema, Sink: true,
-		NewOperator: func() exec.Operator { return &exec.CollectOperator{Fn: fn} }}, "Collect", edge)
+		NewOperator: func() exec.Operator { return &exec.CollectOperator{Fn: fn, Delivered: delivered} }}, "Collect", edge)
 	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil
 }
 
@@ -166,7 +167,9 @@ func (b *builder) add(v *exec.Vertex, desc string, inputs ...exec.Edge) int {
 	for _, e := range inputs {
 		h.Write([]byte{0})
 		h.Write([]byte(b.g.Vertices[e.From].ID))
-		fmt.Fprintf(h, "/%d%v", e.Partitioning, e.KeyCols)
+		// The partitioning kind is left out on purpose: it can change with
+		// parallelism, and ids must not (a checkpoint restores at another).
+		fmt.Fprintf(h, "/%v", e.KeyCols)
 	}
 	kind := strings.ToLower(strings.Fields(v.Name)[0])
 	id := fmt.Sprintf("%s-%012x", kind, h.Sum64()&0xffffffffffff)

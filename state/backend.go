@@ -4,13 +4,20 @@ import (
 	"fmt"
 )
 
-// Codec serialises state values (used by snapshots and by serialising backends).
+// Codec serialises state values (used by snapshots and by serialising
+// backends). Decode must not retain buf: a backend may reuse or release it
+// once Decode returns.
 type Codec[V any] interface {
 	Append(buf []byte, v V) []byte
 	Decode(buf []byte) (V, error)
 }
 
 // KeyedMap is a map from (key group, key) to V owned by one operator instance.
+//
+// Every implementation has the same semantics: the memory backend keeps V
+// values as they are, the pebble backend encodes them with the Codec on Put
+// and decodes a fresh copy on Get, so a caller that mutates a value in place
+// must Put it again (see the package doc).
 type KeyedMap[V any] interface {
 	// Get returns the value for key in key group kg.
 	Get(kg int, key []byte) (V, bool)
@@ -25,24 +32,64 @@ type KeyedMap[V any] interface {
 	Range(fn func(kg int, key string, v V) bool)
 }
 
-// Backend creates the state of one operator instance.
+// Backend creates the state of one operator instance and snapshots it.
+//
+// Lifecycle (all calls from the instance's goroutine unless said
+// otherwise): a constructor (NewHashMapBackend, NewPebbleBackend,
+// NewChangelogBackend, or Config.NewBackend); Restore when the job resumes
+// from a checkpoint or savepoint; NewKeyedMap for each state the operator
+// uses (before or after Restore's data is needed: restored entries wait,
+// undecoded, until their state is registered); Snapshot at each barrier;
+// CheckpointComplete when a checkpoint completes; Close once.
+//
+// A KeyedMap's methods have no error results. A serialising backend that
+// meets an error there (an I/O error, a value its Codec cannot decode)
+// records it and returns it from the next Snapshot (and from Err), so that
+// the checkpoint fails and the job restarts from the last good one.
 type Backend interface {
-	// Kind is the backend's name ("hashmap", "pebble").
+	// Kind is the backend's name ("hashmap", "pebble"). A changelog
+	// wrapper reports the kind of the backend it wraps.
 	Kind() string
 	// KeyGroups is the range of key groups this instance owns.
 	KeyGroups() KeyGroupRange
-	// registered reports the states created so far (for snapshots).
+	// Err is the first error met by a KeyedMap method, if any.
+	Err() error
+	Snapshotter
+
+	// states reports the states registered so far.
 	states() map[string]namedState
 	add(name string, s namedState) error
+	// ident names the instance (for file names).
+	ident() instanceID
+	// applyRaw applies one restored change read from file (the value as
+	// its Codec encoded it, or a deletion) to state name; Restore uses it
+	// for changelog segments. val stays valid after the call.
+	applyRaw(file, name string, kg int, key, val []byte, del bool) error
 }
 
-// namedState is what every state kind implements for snapshots.
+// instanceID names one operator instance.
+type instanceID struct {
+	operatorID string
+	instance   int
+}
+
+// fileStem is the prefix of the files an instance writes: "<op>-<inst>".
+func (id instanceID) fileStem() string {
+	if id.operatorID == "" {
+		return fmt.Sprintf("state-%d", id.instance)
+	}
+	return fmt.Sprintf("%s-%d", id.operatorID, id.instance)
+}
+
+// namedState is what every registered state implements.
 type namedState interface {
 	stateKind() string
 }
 
 // NewKeyedMap creates (or returns the already created) keyed map called
-// name in backend b. Names are unique per operator instance.
+// name in backend b. Names are unique per operator instance. When b holds
+// restored entries for name, they are decoded with codec now; a value that
+// does not decode is an error naming the state and the files it came from.
 func NewKeyedMap[V any](b Backend, name string, codec Codec[V]) (KeyedMap[V], error) {
 	if s, ok := b.states()[name]; ok {
 		m, ok := s.(KeyedMap[V])
@@ -51,13 +98,34 @@ func NewKeyedMap[V any](b Backend, name string, codec Codec[V]) (KeyedMap[V], er
 		}
 		return m, nil
 	}
-	switch hb := b.(type) {
+	if codec == nil {
+		return nil, fmt.Errorf("state %q: no codec", name)
+	}
+	var m KeyedMap[V]
+	switch tb := b.(type) {
 	case *HashMapBackend:
-		m := newHeapMap[V](hb.kgs, codec)
-		if err := b.add(name, m); err != nil {
+		hm, err := newHeapMapRestored(tb, name, codec)
+		if err != nil {
 			return nil, err
 		}
-		return m, nil
+		m = hm
+	case *PebbleBackend:
+		pm, err := newPebbleMap(tb, name, codec)
+		if err != nil {
+			return nil, err
+		}
+		m = pm
+	case *ChangelogBackend:
+		inner, err := NewKeyedMap(tb.inner, name, codec)
+		if err != nil {
+			return nil, err
+		}
+		m = newLogMap(tb, name, inner, codec)
+	default:
+		return nil, fmt.Errorf("state backend %q does not support keyed maps", b.Kind())
 	}
-	return nil, fmt.Errorf("state backend %q does not support keyed maps", b.Kind())
+	if err := b.add(name, m.(namedState)); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

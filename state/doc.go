@@ -11,4 +11,21 @@
 //
 // Key groups follow Flink: group = hash(key) mod maxParallelism; instance i
 // of p owns the contiguous range [ceil(i*max/p), ceil((i+1)*max/p)).
+//
+// Backends (Config.NewBackend builds one from the state.backend.* settings):
+//
+//   - HashMapBackend: Go values in memory; every snapshot is one FormatFull
+//     file.
+//   - PebbleBackend: one Pebble database per instance on local disk; a
+//     snapshot is a FormatFull file, or with incremental checkpoints a
+//     Pebble checkpoint whose SST files are uploaded once and shared by
+//     later checkpoints (FormatPebbleSST).
+//   - ChangelogBackend: changelog mode over either; a checkpoint writes the
+//     keys changed since the last completed one, and the full state is
+//     materialised every few checkpoints.
+//
+// Every backend restores every format, at any parallelism, and savepoints
+// are always FormatFull, so a savepoint moves between backends. File
+// layouts are documented in statefile.go (FormatFull and changelog
+// segments) and pebbleindex.go (FormatPebbleSST).
 package state

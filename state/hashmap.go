@@ -1,22 +1,44 @@
 package state
 
-import "fmt"
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
 
 // HashMapBackend keeps state as Go values in memory (Flink's hashmap
-// backend). Snapshots serialise it with each state's Codec.
+// backend). Snapshot serialises every state with its Codec into one
+// FormatFull file, <Dir>/<operatorID>-<instance>.state.
 type HashMapBackend struct {
-	kgs     KeyGroupRange
-	states_ map[string]namedState
+	id       instanceID
+	kgs      KeyGroupRange
+	states_  map[string]namedState
+	raw      rawStates // restored, not yet registered
+	restored bool
+	lastSize int
 }
 
-// NewHashMapBackend returns an empty memory backend owning key groups kgs.
+// NewHashMapBackendFor returns an empty memory backend for instance
+// instance of operator operatorID, owning key groups kgs. The identity
+// names its snapshot files.
+func NewHashMapBackendFor(operatorID string, instance int, kgs KeyGroupRange) *HashMapBackend {
+	return &HashMapBackend{id: instanceID{operatorID, instance}, kgs: kgs, states_: map[string]namedState{}}
+}
+
+// NewHashMapBackend returns an empty memory backend owning key groups kgs
+// with no operator identity (tests and tools); its snapshot file is
+// <Dir>/state-0.state.
 func NewHashMapBackend(kgs KeyGroupRange) *HashMapBackend {
-	return &HashMapBackend{kgs: kgs, states_: map[string]namedState{}}
+	return NewHashMapBackendFor("", 0, kgs)
 }
 
 func (b *HashMapBackend) Kind() string                  { return "hashmap" }
 func (b *HashMapBackend) KeyGroups() KeyGroupRange      { return b.kgs }
+func (b *HashMapBackend) Err() error                    { return nil }
 func (b *HashMapBackend) states() map[string]namedState { return b.states_ }
+func (b *HashMapBackend) ident() instanceID             { return b.id }
 func (b *HashMapBackend) add(name string, s namedState) error {
 	if _, ok := b.states_[name]; ok {
 		return fmt.Errorf("state %q registered twice", name)
@@ -25,62 +47,126 @@ func (b *HashMapBackend) add(name string, s namedState) error {
 	return nil
 }
 
-// heapMap is a KeyedMap with one Go map per owned key group.
-type heapMap[V any] struct {
-	kgs   KeyGroupRange
-	maps  []map[string]V
-	n     int
-	codec Codec[V]
-}
-
-func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
-	return &heapMap[V]{kgs: kgs, maps: make([]map[string]V, kgs.Len()), codec: codec}
-}
-
-func (m *heapMap[V]) stateKind() string { return "keyed-map" }
-
-func (m *heapMap[V]) slot(kg int) map[string]V {
-	i := kg - m.kgs.Start
-	if i < 0 || i >= len(m.maps) {
-		panic(fmt.Sprintf("state: key group %d outside owned range [%d,%d)", kg, m.kgs.Start, m.kgs.End))
+// newHeapMapRestored creates state name of hb, filled with the entries
+// Restore holds for it.
+func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) (*heapMap[V], error) {
+	m := newHeapMap(hb.kgs, codec)
+	rs := hb.raw.take(name)
+	if rs == nil {
+		return m, nil
 	}
-	mm := m.maps[i]
-	if mm == nil {
-		mm = make(map[string]V)
-		m.maps[i] = mm
-	}
-	return mm
-}
-
-func (m *heapMap[V]) Get(kg int, key []byte) (V, bool) {
-	v, ok := m.slot(kg)[string(key)]
-	return v, ok
-}
-
-func (m *heapMap[V]) Put(kg int, key []byte, v V) {
-	mm := m.slot(kg)
-	if _, ok := mm[string(key)]; !ok {
-		m.n++
-	}
-	mm[string(key)] = v
-}
-
-func (m *heapMap[V]) Delete(kg int, key []byte) {
-	mm := m.slot(kg)
-	if _, ok := mm[string(key)]; ok {
-		m.n--
-		delete(mm, string(key))
-	}
-}
-
-func (m *heapMap[V]) Len() int { return m.n }
-
-func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
-	for i, mm := range m.maps {
-		for k, v := range mm {
-			if !fn(m.kgs.Start+i, k, v) {
-				return
+	for kg, g := range rs.groups {
+		for k, enc := range g {
+			v, err := codec.Decode(enc)
+			if err != nil {
+				hb.raw.m[name] = rs // keep it for a later attempt or snapshot
+				return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kg, err)
 			}
+			m.putString(kg, k, v)
 		}
 	}
+	return m, nil
+}
+
+// Snapshot writes every state (registered or only restored) into
+// <Dir>/<operatorID>-<instance>.state in FormatFull. It reads the maps
+// synchronously: it returns once the file is durable.
+func (b *HashMapBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
+	if t.Storage == nil || t.Dir == "" {
+		return nil, fmt.Errorf("snapshot of %s: no storage or directory", b.id.fileStem())
+	}
+	p := path.Join(t.Dir, b.id.fileStem()+".state")
+	payload := b.fullPayload()
+	b.lastSize = len(payload)
+	data := storage.Seal(storage.KindState, stateFileVersion, payload)
+	if err := t.Storage.Put(p, data); err != nil {
+		return nil, fmt.Errorf("snapshot of %s: writing %s: %w", b.id.fileStem(), p, err)
+	}
+	size := int64(len(data))
+	return &Handle{
+		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
+		Backend: b.Kind(), Format: FormatFull,
+		Files: []FileRef{{Path: p, Size: size}},
+		Size:  size, IncrementalSize: size,
+	}, nil
+}
+
+// fullPayload encodes all states as a FormatFull payload.
+func (b *HashMapBackend) fullPayload() []byte {
+	w := newStateFileWriter(tagFull, b.kgs, b.lastSize)
+	names := make([]string, 0, len(b.states_))
+	for n := range b.states_ {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if hs, ok := b.states_[n].(heapSnapshotter); ok {
+			hs.snapshotInto(w, n)
+		}
+	}
+	for _, n := range b.raw.names() {
+		b.raw.m[n].snapshotInto(w, n)
+	}
+	return w.finish()
+}
+
+// Restore reads the entries of the owned key groups from handles
+// (FormatFull, or FormatPebbleSST read through a temporary Pebble
+// database), then applies their changelog segments. It must be called
+// once, before any NewKeyedMap.
+func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
+	if b.restored || len(b.states_) > 0 {
+		return fmt.Errorf("restore of %s: Restore must come first and only once", b.id.fileStem())
+	}
+	b.restored = true
+	if err := checkHandles(handles, b.kgs); err != nil {
+		return err
+	}
+	for _, h := range handles {
+		if !overlaps(h, b.kgs) {
+			continue
+		}
+		var err error
+		switch h.Format {
+		case FormatFull:
+			err = readFullHandle(st, h, b.kgs, func(file, state string, kg int, key, val []byte) error {
+				b.raw.apply(state, kg, key, val, false, file)
+				return nil
+			})
+		case FormatPebbleSST:
+			err = readPebbleHandle(st, h, b.kgs, "", func(file, state string, kg int, key, val []byte) error {
+				b.raw.apply(state, kg, key, append([]byte(nil), val...), false, file)
+				return nil
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("restore of %s: %w", b.id.fileStem(), err)
+		}
+	}
+	if err := applyChangelog(st, b, handles); err != nil {
+		return fmt.Errorf("restore of %s: %w", b.id.fileStem(), err)
+	}
+	return nil
+}
+
+func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
+	if s, ok := b.states_[name]; ok {
+		hs, ok := s.(heapSnapshotter)
+		if !ok {
+			return fmt.Errorf("state %q cannot take restored entries", name)
+		}
+		return hs.applyEncoded(kg, key, val, del)
+	}
+	b.raw.apply(name, kg, key, val, del, file)
+	return nil
+}
+
+// CheckpointComplete does nothing: every snapshot is self-contained.
+func (b *HashMapBackend) CheckpointComplete(id int64) {}
+
+// Close drops the state.
+func (b *HashMapBackend) Close() error {
+	b.states_ = map[string]namedState{}
+	b.raw = rawStates{}
+	return nil
 }

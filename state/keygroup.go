@@ -35,3 +35,12 @@ func KeyGroupOf(hash uint64, maxParallelism int) int {
 func InstanceFor(kg, maxParallelism, parallelism int) int {
 	return kg * parallelism / maxParallelism
 }
+
+// Intersect returns the key groups in both r and o (empty when disjoint).
+func (r KeyGroupRange) Intersect(o KeyGroupRange) KeyGroupRange {
+	s, e := max(r.Start, o.Start), min(r.End, o.End)
+	if s > e {
+		e = s
+	}
+	return KeyGroupRange{Start: s, End: e}
+}

@@ -22,6 +22,7 @@ var options = []connectors.OptionSpec{
 	{Key: "rows-per-second", Default: "10000", Help: "rows per second of the whole source; 0 = unlimited"},
 	{Key: "number-of-rows", Help: "total number of rows (the source is bounded when set)"},
 	{Key: "seed", Default: "0", Help: "seed of the random values"},
+	{Key: "splits", Default: strconv.Itoa(DefaultSplits), Help: "number of splits (fixed, so that positions restore at any parallelism; at most this many source tasks run)"},
 	{Key: "fields.#.kind", Default: "random", Help: "random or sequence"},
 	{Key: "fields.#.min", Help: "minimum of random values"},
 	{Key: "fields.#.max", Help: "maximum of random values"},
@@ -69,6 +70,15 @@ type field struct {
 	base     uint64 // per-field random stream base
 }
 
+// DefaultSplits is the number of splits when 'splits' is not set. It is
+// fixed, not derived from the parallelism, so that a checkpoint taken at
+// one parallelism restores at another; 8 spreads evenly over 1, 2, 4 or 8
+// source tasks.
+const DefaultSplits = 8
+
+// maxSplits bounds the 'splits' option.
+const maxSplits = 1 << 16
+
 type source struct {
 	t      *catalog.Table
 	env    *connectors.Env
@@ -77,6 +87,7 @@ type source struct {
 	rps    float64
 	total  uint64 // rows of the whole source; MaxUint64 when unbounded
 	bound  bool
+	splits int
 }
 
 func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error) {
@@ -84,7 +95,7 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 		return nil, err
 	}
 	cols := t.PhysicalColumns()
-	s := &source{t: t, env: env, width: len(cols), rps: 10000, total: math.MaxUint64}
+	s := &source{t: t, env: env, width: len(cols), rps: 10000, total: math.MaxUint64, splits: DefaultSplits}
 	errf := func(key, format string, a ...any) error {
 		return fmt.Errorf("table %s: option '%s': %s", t.Name, key, fmt.Sprintf(format, a...))
 	}
@@ -102,6 +113,13 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 			return nil, errf("number-of-rows", "expected a number >= 0, got '%s'", v)
 		}
 		s.total, s.bound = n, true
+	}
+	if v, ok := m["splits"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > maxSplits {
+			return nil, errf("splits", "expected a number of splits from 1 to %d, got '%s'", maxSplits, v)
+		}
+		s.splits = n
 	}
 	var seed uint64
 	if v, ok := m["seed"]; ok {
@@ -491,11 +509,11 @@ func (s split) ID() string { return fmt.Sprintf("datagen-%d-of-%d", s.k, s.n) }
 
 func (s *source) Bounded() bool { return s.bound }
 
-func (s *source) Splits(parallelism int) ([]connectors.Split, error) {
-	n := max(parallelism, 1)
-	out := make([]connectors.Split, n)
+// Splits returns the 'splits' splits, whatever the parallelism.
+func (s *source) Splits(int) ([]connectors.Split, error) {
+	out := make([]connectors.Split, s.splits)
 	for k := range out {
-		out[k] = split{k, n}
+		out[k] = split{k, s.splits}
 	}
 	return out, nil
 }
@@ -505,7 +523,11 @@ func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (
 	if !ok || ds.n < 1 || ds.k < 0 || ds.k >= ds.n {
 		return nil, fmt.Errorf("table %s: split %s is not a datagen split", s.t.Name, sp.ID())
 	}
-	r := &reader{src: s, k: uint64(ds.k), n: uint64(ds.n), now: nowFunc(s.env)}
+	if ds.n != s.splits {
+		return nil, fmt.Errorf("table %s: split %s does not belong to a source of %d splits (was option 'splits' changed?)", s.t.Name, sp.ID(), s.splits)
+	}
+	r := &reader{src: s, k: uint64(ds.k), n: uint64(ds.n), now: nowFunc(s.env),
+		maxWait: max(maxWait/time.Duration(ds.n), time.Millisecond)}
 	r.count = math.MaxUint64
 	if s.total != math.MaxUint64 {
 		r.count = 0
@@ -546,10 +568,14 @@ type reader struct {
 	t0      int64
 	started bool
 	now     func() int64
+	maxWait time.Duration
 	scratch []byte
 }
 
-// maxWait bounds how long Next sleeps for the next row.
+// maxWait bounds how long the splits of a source together sleep in Next
+// for their next rows: one split sleeps at most maxWait / splits per call,
+// so that a task reading all splits in turn gets back to barriers and
+// other splits within about maxWait.
 const maxWait = 100 * time.Millisecond
 
 func (r *reader) due(now int64) uint64 {
@@ -582,7 +608,7 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 		done := r.j - r.j0
 		if done >= r.due(now) {
 			next := r.t0 + int64(math.Ceil(float64(done)*1000/r.rate))
-			wait := min(max(time.Duration(next-now)*time.Millisecond, time.Millisecond), maxWait)
+			wait := min(max(time.Duration(next-now)*time.Millisecond, time.Millisecond), r.maxWait)
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():

@@ -97,15 +97,15 @@ func readAll(t *testing.T, src connectors.Source, parallelism int) [][]string {
 }
 
 func TestDeterministicAndPartitioned(t *testing.T) {
-	src := newSrc(t, fixedClock, baseOpts...)
+	src := newSrc(t, fixedClock, append(baseOpts, "splits", "1")...)
 	if !src.Bounded() {
 		t.Fatal("a sequence makes the source bounded")
 	}
-	one := readAll(t, src, 1)[0]
+	one := readAll(t, src, 4)[0]
 	if len(one) != 1000 {
 		t.Fatalf("%d rows", len(one))
 	}
-	again := readAll(t, newSrc(t, fixedClock, baseOpts...), 1)[0]
+	again := readAll(t, newSrc(t, fixedClock, append(baseOpts, "splits", "1")...), 1)[0]
 	if strings.Join(one, "\n") != strings.Join(again, "\n") {
 		t.Fatal("two runs differ")
 	}
@@ -134,7 +134,7 @@ func TestDeterministicAndPartitioned(t *testing.T) {
 		t.Fatal("rows repeat")
 	}
 	// three splits: ascending ids within each, union equal to the single split
-	parts := readAll(t, src, 3)
+	parts := readAll(t, newSrc(t, fixedClock, append(baseOpts, "splits", "3")...), 1)
 	var union []string
 	for _, p := range parts {
 		union = append(union, p...)
@@ -152,7 +152,7 @@ func TestDeterministicAndPartitioned(t *testing.T) {
 		t.Fatal("splits differ from the single split")
 	}
 	// another seed gives other random values
-	other := readAll(t, newSrc(t, fixedClock, append(baseOpts, "seed", "7")...), 1)[0]
+	other := readAll(t, newSrc(t, fixedClock, append(baseOpts, "seed", "7", "splits", "1")...), 1)[0]
 	if other[0] == one[0] {
 		t.Fatal("seed has no effect")
 	}
@@ -172,8 +172,8 @@ func atoi(s string) int {
 }
 
 func TestResume(t *testing.T) {
-	src := newSrc(t, fixedClock, append(baseOpts, "number-of-rows", "100")...)
-	splits, _ := src.Splits(2)
+	src := newSrc(t, fixedClock, append(baseOpts, "number-of-rows", "100", "splits", "2")...)
+	splits, _ := src.Splits(7)
 	full := drain(t, mustOpen(t, src, splits[1], nil), 7)
 	if len(full) != 50 {
 		t.Fatalf("%d rows", len(full))
@@ -202,11 +202,11 @@ func TestWallClockAndRate(t *testing.T) {
 	var now atomic.Int64
 	now.Store(1000000)
 	env := &connectors.Env{Now: now.Load}
-	src := newSrc(t, env, "rows-per-second", "100")
+	src := newSrc(t, env, "rows-per-second", "100", "splits", "2")
 	if src.Bounded() {
 		t.Fatal("unbounded expected")
 	}
-	splits, _ := src.Splits(2) // 50 rows per second per split
+	splits, _ := src.Splits(1) // 50 rows per second per split
 	r := mustOpen(t, src, splits[0], nil)
 	b := types.NewBatch(7, 1000)
 	if err := r.Next(ctx, b); err != nil || b.Len() != 1 {
@@ -231,7 +231,7 @@ func TestWallClockAndRate(t *testing.T) {
 		t.Fatalf("after a second: %d rows", b.Len())
 	}
 	// cancellation ends the wait at once (the next row is seconds away)
-	slow := mustOpen(t, newSrc(t, env, "rows-per-second", "1"), splits[0], nil)
+	slow := mustOpen(t, newSrc(t, env, "rows-per-second", "1", "splits", "2"), splits[0], nil)
 	b.Reset()
 	slow.Next(ctx, b)
 	cctx, cancel := context.WithCancel(ctx)
@@ -270,6 +270,7 @@ func TestOptionErrors(t *testing.T) {
 		{[]string{"fields.r.min", "5", "fields.r.max", "1"}, "table gen: column r: min 5 is greater than max 1"},
 		{[]string{"fields.r.null-rate", "2"}, "table gen: column r: option 'fields.r.null-rate' expects a number between 0 and 1"},
 		{[]string{"rows-per-second", "fast"}, "table gen: option 'rows-per-second': expected a number >= 0, got 'fast'"},
+		{[]string{"splits", "0"}, "table gen: option 'splits': expected a number of splits from 1 to 65536, got '0'"},
 		{[]string{"fields.ts.kind", "sequence", "fields.ts.start", "2020-01-02", "fields.ts.end", "2020-01-01"}, "table gen: column ts: sequence end 2020-01-01 is before its start 2020-01-02"},
 	} {
 		_, err := f.NewSource(table(c.opts...), fixedClock)
@@ -286,5 +287,92 @@ func TestValidateAtCreateTable(t *testing.T) {
 	}
 	if err := connectors.ValidateOptions(table(baseOpts...), connectors.Lookup("datagen")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The split set does not depend on the parallelism, so positions taken
+// with the splits spread over p tasks restore with them spread over q.
+func TestRescaleRestore(t *testing.T) {
+	opts := append(baseOpts, "number-of-rows", "997")
+	src := newSrc(t, fixedClock, opts...)
+	var ids []string
+	for _, p := range []int{1, 3, 16} {
+		splits, _ := src.Splits(p)
+		var got []string
+		for _, sp := range splits {
+			got = append(got, sp.ID())
+		}
+		if p == 1 {
+			ids = got
+		} else if strings.Join(got, ",") != strings.Join(ids, ",") {
+			t.Fatalf("parallelism %d: splits %v, at 1: %v", p, got, ids)
+		}
+	}
+	if len(ids) != DefaultSplits || ids[0] != "datagen-0-of-8" || ids[7] != "datagen-7-of-8" {
+		t.Fatalf("splits %v", ids)
+	}
+	full := readAll(t, newSrc(t, fixedClock, append(opts, "splits", "1")...), 1)[0]
+	for _, pq := range [][2]int{{3, 2}, {1, 4}, {8, 1}, {2, 5}} {
+		p, q := pq[0], pq[1]
+		splits, _ := src.Splits(p)
+		// p tasks each read a batch of a few rows from each of their splits,
+		// then the checkpoint records every split's position by ID
+		positions := map[string][]byte{}
+		var out []string
+		for task := 0; task < p; task++ {
+			for k := task; k < len(splits); k += p {
+				r := mustOpen(t, src, splits[k], nil)
+				b := types.NewBatch(7, 5+k)
+				if err := r.Next(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < b.Len(); i++ {
+					out = append(out, render(b.Row(i)))
+				}
+				positions[splits[k].ID()] = r.Position()
+			}
+		}
+		// restore at q
+		splits, _ = src.Splits(q)
+		for task := 0; task < q; task++ {
+			for k := task; k < len(splits); k += q {
+				out = append(out, drain(t, mustOpen(t, src, splits[k], positions[splits[k].ID()]), 64)...)
+			}
+		}
+		sort.Strings(out)
+		want := append([]string(nil), full...)
+		sort.Strings(want)
+		if strings.Join(out, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%d -> %d: %d rows, want %d exactly once", p, q, len(out), len(want))
+		}
+	}
+	// a split of a source with another 'splits' is refused
+	other := newSrc(t, fixedClock, append(opts, "splits", "4")...)
+	if _, err := other.OpenSplit(ctx, split{1, 8}, nil); err == nil || !strings.Contains(err.Error(), "'splits'") {
+		t.Fatalf("foreign split: %v", err)
+	}
+}
+
+// A task reading all the splits in turn gets back within about 100 ms
+// when no row is due.
+func TestIdleRoundIsShort(t *testing.T) {
+	env := &connectors.Env{Now: func() int64 { return 1000000 }}
+	src := newSrc(t, env, "rows-per-second", "1")
+	splits, _ := src.Splits(1)
+	var readers []connectors.SplitReader
+	for _, sp := range splits {
+		r := mustOpen(t, src, sp, nil)
+		r.Next(ctx, types.NewBatch(7, 10)) // the first row is due at once
+		readers = append(readers, r)
+	}
+	start := time.Now()
+	for _, r := range readers {
+		b := types.NewBatch(7, 10)
+		if err := r.Next(ctx, b); err != nil || b.Len() != 0 {
+			t.Fatalf("%d rows, %v", b.Len(), err)
+		}
+	}
+	if d := time.Since(start); d > 250*time.Millisecond {
+		t.Fatalf("a round over %d idle splits took %v", len(readers), d)
 	}
 }

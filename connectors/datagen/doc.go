@@ -4,6 +4,8 @@
 // Options:
 //   - 'rows-per-second' (default 10000): the rate of the whole source,
 //     shared evenly by its splits; 0 means as fast as possible.
+//   - 'splits' (default 8): the number of splits, fixed whatever the
+//     parallelism (the planner runs at most this many source tasks).
 //   - 'number-of-rows': the total number of rows; the source is bounded
 //     when it is set (or when a field is a sequence).
 //   - 'seed' (default 0): the seed of the random values.
@@ -30,15 +32,23 @@
 //
 // Determinism: row i of the source (counting from 0 over the whole source)
 // is a pure function of the options, the seed and i, except for wall-clock
-// timestamps. Splits(n) returns n splits; split k of n generates the rows
-// i = k, k+n, k+2n, ... so the union of the splits is the single-split
-// output at any parallelism, and each split's sequence values ascend. The
-// split ID is 'datagen-<k>-of-<n>'.
+// timestamps. Splits returns S splits ('splits'), whatever the parallelism
+// it is given; split k generates the rows i = k, k+S, k+2S, ... so the union
+// of the splits is the whole sequence, the same rows at every parallelism,
+// and each split's sequence values ascend. The split ID is
+// 'datagen-<k>-of-<S>'. The default 8 spreads evenly over 1, 2, 4 or 8
+// source tasks; a job that should read with more tasks sets 'splits'.
 //
 // Position: the number of rows the split has generated, 8 bytes
 // big-endian; reopening at a position continues exactly with the next row.
+// As the split set does not depend on the parallelism, a checkpoint taken
+// at one parallelism restores at any other. Changing 'splits' changes the
+// split IDs: positions of the old splits do not apply (opening a split of
+// another split count is an error).
 //
-// Rate limiting uses Env.Now: a reader generates the rows due since it
-// started reading, sleeping (at most 100 ms per call, returning early on
-// context cancellation) when none is due.
+// Rate limiting uses Env.Now: each split generates its share of the rate
+// (rows-per-second / S), the rows due since it started reading, sleeping
+// when none is due (at most 100 ms / S per call, at least 1 ms, so that a
+// task reading all its splits in turn comes back within about 100 ms;
+// returning early on context cancellation).
 package datagen

@@ -373,3 +373,76 @@ func TestSinkFile(t *testing.T) {
 		t.Fatalf("left-over files: %d", len(entries))
 	}
 }
+
+// TestResumeAtBatchBoundaries reads a file larger than the read buffer,
+// with quoted multi-line CSV records, in batches whose ends fall anywhere
+// in the file (also inside a buffer refill), and reopens at every batch
+// end: the next rows follow exactly.
+func TestResumeAtBatchBoundaries(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.csv")
+	var data strings.Builder
+	var want []string
+	for i := 0; data.Len() < 700<<10; i++ {
+		name, rendered := fmt.Sprintf("n%d", i), fmt.Sprintf("n%d", i)
+		switch i % 5 {
+		case 1:
+			name, rendered = fmt.Sprintf("\"line\n%d, \"\"q\"\"\"", i), fmt.Sprintf("line\n%d, \"q\"", i)
+		case 3:
+			name, rendered = fmt.Sprintf("\"a\r\nb%d\"", i), fmt.Sprintf("a\r\nb%d", i)
+		}
+		eol := "\n"
+		if i%7 == 0 {
+			eol = "\r\n"
+		}
+		fmt.Fprintf(&data, "%d,%s,%d.25,2020-10-10 00:00:00%s", i, name, i%1000, eol)
+		want = append(want, fmt.Sprintf("%d|%s|%d.25|2020-10-10 00:00:00.000", i, rendered, i%1000))
+	}
+	write(t, path, data.String())
+	src := newSrc(t, nil, "path", path, "format", "csv")
+	splits, _ := src.Splits(1)
+	r, _ := src.OpenSplit(ctx, splits[0], nil)
+	defer r.Close()
+	read := 0
+	for _, size := range []int{997, 1, 2048, 333} {
+		for k := 0; k < 4 && read < len(want); k++ {
+			b := types.NewBatch(len(schema), size)
+			if err := r.Next(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < b.Len(); i++ {
+				if got := render(b, i); got != want[read+i] {
+					t.Fatalf("row %d: %q, want %q", read+i, got, want[read+i])
+				}
+			}
+			read += b.Len()
+			r2, err := src.OpenSplit(ctx, splits[0], r.Position())
+			if err != nil {
+				t.Fatal(err)
+			}
+			b2 := types.NewBatch(len(schema), 3)
+			err = r2.Next(ctx, b2)
+			r2.Close()
+			if err != nil && (err != io.EOF || read != len(want)) {
+				t.Fatal(err)
+			}
+			for i := 0; i < b2.Len(); i++ {
+				if got := render(b2, i); got != want[read+i] {
+					t.Fatalf("resumed after %d rows: row %d is %q, want %q", read, i, got, want[read+i])
+				}
+			}
+		}
+	}
+	if read < 9000 {
+		t.Fatalf("only %d rows read", read)
+	}
+	rest, err := drain(t, r, 500)
+	if err != nil || read+len(rest) != len(want) {
+		t.Fatalf("rest: %d rows of %d, %v", len(rest), len(want)-read, err)
+	}
+	// the position at the end resumes at the end
+	r3, _ := src.OpenSplit(ctx, splits[0], r.Position())
+	if got, err := drain(t, r3, 10); err != nil || len(got) != 0 {
+		t.Fatalf("after the end: %d rows, %v", len(got), err)
+	}
+}

@@ -14,12 +14,34 @@
 //
 // Sink: appends rows to the log. Only Insert rows are accepted (the sink
 // does not implement a changelog: AcceptsChangelog is false); any other op
-// is an error naming the table. Rows become visible in the log when the
-// writer is flushed (Flush is the commit point, called at checkpoints and
-// at the end of input); rows written but not flushed when the writer is
-// closed are discarded, so a job that fails and restarts from a checkpoint
-// never appends them twice. Writers of several parallel instances append
-// independently (the store orders whole flushes).
+// is an error naming the table. Rows written but neither flushed nor
+// pre-committed when the writer is closed are discarded. Writers of
+// several parallel instances append independently (the store orders whole
+// commits). The writer commits in one of two ways, chosen by the runtime:
+//
+//   - With checkpointing it is a connectors.TwoPhaseCommitWriter, exactly
+//     once. PreCommit(n) turns the rows written since the previous
+//     PreCommit into a transaction kept by the writer; its committable
+//     carries the rows themselves, encoded (in-memory tables are small),
+//     with the writer's id (random per Open, and the instance) and the
+//     transaction's number. PreCommit also repeats the committables of
+//     earlier transactions not committed yet (a checkpoint that did not
+//     complete), so committing checkpoint n commits everything written
+//     before barrier n. Commit appends each transaction's rows at most
+//     once: the store records, per table, the last transaction appended
+//     for each writer (writers commit their transactions in order).
+//     Recover commits the restored committables the same way, in this
+//     process or another one (where the rows come from the committable);
+//     there is nothing to abort, since rows not pre-committed lived only
+//     in the failed writer. At the end of a bounded input the runtime calls
+//     PreCommit and Commit; Flush is not used.
+//   - Without checkpointing Flush appends the rows written since the
+//     previous Flush (the runtime calls it at the end of input).
+//
+// The store's record of appended transactions: Store implements
+// OnceAppender; with any other MemoryStore the sink keeps the record in a
+// hidden log of that store (named "\x00memory-sink-commits/<table>"), one
+// small row per commit.
 //
 // Store is a ready MemoryStore for engines and tests.
 package memory

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -56,6 +55,9 @@ func check(t *catalog.Table, env *connectors.Env) error {
 type Store struct {
 	mu     sync.RWMutex
 	tables map[string][][]types.Value
+	// per table: the last transaction of each sink writer appended (see
+	// OnceAppender)
+	commits map[string]map[string]int64
 }
 
 // NewStore returns an empty store.
@@ -82,6 +84,7 @@ func (s *Store) Drop(table string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tables, strings.ToLower(table))
+	delete(s.commits, strings.ToLower(table))
 }
 
 type split struct{}
@@ -140,55 +143,3 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 
 func (r *reader) Position() []byte { return binary.BigEndian.AppendUint64(nil, uint64(r.next)) }
 func (r *reader) Close() error     { r.rows = nil; return nil }
-
-type sink struct {
-	t   *catalog.Table
-	env *connectors.Env
-}
-
-// AcceptsChangelog is false: an in-memory table is append-only.
-func (s *sink) AcceptsChangelog() bool { return false }
-
-func (s *sink) Open(context.Context, int, int) (connectors.SinkWriter, error) {
-	return &writer{s: s}, nil
-}
-
-type writer struct {
-	s       *sink
-	pending [][]types.Value
-	closed  bool
-}
-
-func (w *writer) Write(b *types.Batch) error {
-	if w.closed {
-		return errors.New("write after close")
-	}
-	for _, op := range b.Ops {
-		if op != types.Insert {
-			return fmt.Errorf("table %s: an in-memory table is append-only and cannot apply %s rows; write updating results to a sink with a primary key", w.s.t.Name, op)
-		}
-	}
-	n := b.Len()
-	if n == 0 {
-		return nil
-	}
-	vals := make([]types.Value, len(b.Vals))
-	copy(vals, b.Vals)
-	for i := 0; i < n; i++ {
-		w.pending = append(w.pending, vals[i*b.Width:(i+1)*b.Width:(i+1)*b.Width])
-	}
-	return nil
-}
-
-func (w *writer) Flush() error {
-	if len(w.pending) > 0 {
-		w.s.env.Memory.Append(w.s.t.Name, w.pending)
-		w.pending = nil
-	}
-	return nil
-}
-
-func (w *writer) Close() error {
-	w.pending, w.closed = nil, true
-	return nil
-}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,7 @@ func options() []connectors.OptionSpec {
 		{Key: "format", Default: "text", Help: "text (the line is the single column), csv or json"},
 		{Key: "byte-delimiter", Default: "10", Help: "record delimiter byte: a number 0..255, a character, or \\n, \\t, \\0"},
 		{Key: "scan.bounded", Default: "false", Help: "end the source when the peer closes the connection"},
+		{Key: "scan.wal", Default: "true", Help: "with checkpointing, log what is received so that a restore replays it exactly once"},
 	}, textsrc.FormatOptions()...)
 }
 
@@ -56,6 +58,7 @@ type source struct {
 	policy  *textsrc.Policy
 	delim   byte
 	bounded bool
+	walDir  string // where the write-ahead logs live; "" without a log
 }
 
 func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error) {
@@ -83,6 +86,15 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 		if s.bounded, err = format.ParseBoolOption(t.Option("scan.bounded")); err != nil {
 			return nil, fmt.Errorf("table %s: option 'scan.bounded': %v", t.Name, err)
 		}
+	}
+	useWAL := true
+	if t.HasOption("scan.wal") {
+		if useWAL, err = format.ParseBoolOption(t.Option("scan.wal")); err != nil {
+			return nil, fmt.Errorf("table %s: option 'scan.wal': %v", t.Name, err)
+		}
+	}
+	if useWAL && env != nil && env.StateDir != "" {
+		s.walDir = filepath.Join(env.StateDir, "socket")
 	}
 	if s.format, err = textsrc.NewFormat(t, "text"); err != nil {
 		return nil, err
@@ -123,10 +135,10 @@ func (split) ID() string { return "socket" }
 func (s *source) Bounded() bool                          { return s.bounded }
 func (s *source) Splits(int) ([]connectors.Split, error) { return []connectors.Split{split{}}, nil }
 
-func (s *source) OpenSplit(ctx context.Context, _ connectors.Split, pos []byte) (connectors.SplitReader, error) {
+func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte) (connectors.SplitReader, error) {
 	var start int64
 	if pos != nil {
-		if len(pos) != 8 {
+		if len(pos) != 8 || int64(binary.BigEndian.Uint64(pos)) < 0 {
 			return nil, fmt.Errorf("table %s: invalid position of the socket split", s.t.Name)
 		}
 		start = int64(binary.BigEndian.Uint64(pos))
@@ -137,15 +149,63 @@ func (s *source) OpenSplit(ctx context.Context, _ connectors.Split, pos []byte) 
 		return nil, fmt.Errorf("table %s: cannot connect to %s: %v", s.t.Name, s.addr, err)
 	}
 	r := &reader{src: s, conn: conn, width: len(s.format.Schema)}
-	lines := textsrc.NewLineReader(conn, start, 64<<10, s.delim)
+	var in io.Reader = conn
+	if s.walDir != "" {
+		id := split{}.ID()
+		if sp != nil {
+			id = sp.ID()
+		}
+		if in, err = r.openLog(walBase(s.t.Name, id), pos != nil, start); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	lines := textsrc.NewLineReader(in, start, 64<<10, s.delim)
 	r.dec = textsrc.NewDecoder(lines, s.format, s.policy, s.addr, &r.skipped)
 	return r, nil
 }
+
+// openLog opens the split's write-ahead log and returns the stream to read
+// records from: the log from start (when restoring) and then the socket.
+// A record cut off at the end of the log (the connection it came from is
+// gone) is dropped from the log: it was never returned, and the new
+// connection cannot complete it.
+func (r *reader) openLog(base string, restore bool, start int64) (io.Reader, error) {
+	s := r.src
+	l, err := openWAL(s.walDir, base, restore, start)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+	}
+	if l.end > start {
+		scan := &walReader{l: l, off: start, end: l.end}
+		lines := textsrc.NewLineReader(endless{scan}, start, 64<<10, s.delim)
+		textsrc.SetRecordSyntax(lines, s.format)
+		for err == nil {
+			_, _, err = lines.Next()
+		}
+		scan.close()
+		if err != errLogEnd {
+			l.close()
+			return nil, fmt.Errorf("table %s: %v", s.t.Name, l.fail(err))
+		}
+		if err := l.truncate(lines.Offset()); err != nil {
+			l.close()
+			return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+		}
+	}
+	r.log = l
+	r.stream = &walStream{replay: &walReader{l: l, off: start, end: l.end}, conn: r.conn, log: l}
+	return r.stream, nil
+}
+
+var _ connectors.CheckpointedReader = (*reader)(nil)
 
 type reader struct {
 	src     *source
 	conn    net.Conn
 	dec     *textsrc.Decoder
+	log     *walLog    // nil without a write-ahead log
+	stream  *walStream // with a write-ahead log
 	width   int
 	pending error // error to return on the next call (after rows were returned)
 	skipped atomic.Int64
@@ -189,7 +249,12 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 		}
 	default:
 		var bad *connectors.BadRowError
-		if !errors.As(err, &bad) {
+		var we *walError
+		switch {
+		case errors.As(err, &bad):
+		case errors.As(err, &we):
+			err = fmt.Errorf("table %s: %v", r.src.t.Name, err)
+		default:
 			err = fmt.Errorf("table %s: reading from %s: %v", r.src.t.Name, r.src.addr, err)
 		}
 	}
@@ -205,19 +270,61 @@ func (r *reader) fail(err error) error {
 	return err
 }
 
-// Position returns the stream offset after the last record returned.
+// Position returns the stream offset (the log offset, with a write-ahead
+// log) after the last record returned.
 func (r *reader) Position() []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(r.dec.Lines.Offset()))
+}
+
+// SnapshotPosition makes the write-ahead log durable and returns the
+// position; without a log it is Position.
+func (r *reader) SnapshotPosition(checkpointID int64) ([]byte, error) {
+	off := r.dec.Lines.Offset()
+	if r.log != nil {
+		if err := r.log.sync(); err != nil {
+			return nil, r.fail(fmt.Errorf("table %s: %v", r.src.t.Name, err))
+		}
+		r.log.snaps[checkpointID] = off
+	}
+	return binary.BigEndian.AppendUint64(nil, uint64(off)), nil
+}
+
+// CheckpointComplete deletes log segments that no restore can need any
+// more: those before the position of the checkpoint that completed before
+// this one.
+func (r *reader) CheckpointComplete(checkpointID int64) {
+	if r.log == nil {
+		return
+	}
+	off, ok := r.log.snaps[checkpointID]
+	if !ok {
+		return
+	}
+	for id := range r.log.snaps {
+		if id <= checkpointID {
+			delete(r.log.snaps, id)
+		}
+	}
+	r.log.completed(off)
 }
 
 // SkippedRows returns the number of bad rows skipped.
 func (r *reader) SkippedRows() int64 { return r.skipped.Load() }
 
 func (r *reader) Close() error {
-	if r.conn == nil {
-		return nil
+	var err error
+	if r.conn != nil {
+		err = r.conn.Close()
+		r.conn = nil
 	}
-	err := r.conn.Close()
-	r.conn = nil
+	if r.log != nil {
+		if r.stream.replay != nil {
+			r.stream.replay.close()
+		}
+		if lerr := r.log.close(); err == nil {
+			err = lerr
+		}
+		r.log = nil
+	}
 	return err
 }

@@ -116,12 +116,18 @@ type Decoder struct {
 	Skipped *atomic.Int64 // counts skipped bad rows
 }
 
-// NewDecoder combines a line reader (set to CSV mode when f is CSV), f's
-// decoder and a policy; skipped bad rows are counted in skipped.
-func NewDecoder(lines *LineReader, f *format.Format, p *Policy, source string, skipped *atomic.Int64) *Decoder {
+// SetRecordSyntax makes lines split records as format f needs (CSV: a
+// delimiter inside a quoted field does not end a record).
+func SetRecordSyntax(lines *LineReader, f *format.Format) {
 	if f.Name == "csv" {
 		lines.SetCSV(f.Options.FieldDelimiter, f.Options.QuoteChar)
 	}
+}
+
+// NewDecoder combines a line reader (set to CSV mode when f is CSV), f's
+// decoder and a policy; skipped bad rows are counted in skipped.
+func NewDecoder(lines *LineReader, f *format.Format, p *Policy, source string, skipped *atomic.Int64) *Decoder {
+	SetRecordSyntax(lines, f)
 	return &Decoder{Lines: lines, Dec: f.NewDecoder(), Policy: p, Source: source, Skipped: skipped}
 }
 

@@ -1,0 +1,107 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
+
+// Latest returns the newest complete, intact checkpoint of the job (for
+// --restore latest and for restarts after a failure), with paths relative
+// to the checkpoint storage (its Metadata.Storage). Newer checkpoints that are partial (no
+// _metadata) or damaged (unreadable _metadata, a referenced file missing
+// or of another size) are skipped, each with a warning that names it and
+// says which checkpoint is used instead.
+//
+// With no complete checkpoint at all it returns nil and no error (a fresh
+// start). When checkpoints exist but every one is damaged it returns an
+// error that lists them: restoring nothing would silently lose state.
+func (s *Store) Latest() (*Metadata, []string, error) {
+	dirs, err := s.listCheckpoints()
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, 0, len(dirs))
+	for id := range dirs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	var skipped []string
+	damaged := 0
+	for _, id := range ids {
+		dir := s.CheckpointDir(id)
+		where := fmt.Sprintf("checkpoint %d (%s)", id, Location(s.st, dir))
+		if !dirs[id] {
+			skipped = append(skipped, where+" is incomplete: it has no "+MetadataFile)
+			continue
+		}
+		md, err := loadDir(s.st, dir)
+		var de *DamagedError
+		switch {
+		case errors.As(err, &de):
+			skipped = append(skipped, where+" is damaged: "+de.Reason)
+			damaged++
+			continue
+		case err != nil:
+			return nil, nil, err
+		}
+		warnings := make([]string, len(skipped))
+		for i, w := range skipped {
+			warnings[i] = fmt.Sprintf("%s; using checkpoint %d instead", w, id)
+		}
+		return md, warnings, nil
+	}
+	if damaged > 0 {
+		return nil, skipped, fmt.Errorf("no intact checkpoint of job %s in %s: %s",
+			s.job, Location(s.st, s.job), strings.Join(skipped, "; "))
+	}
+	return nil, skipped, nil
+}
+
+// Load reads the checkpoint or savepoint at p (its directory or its
+// _metadata file), for --restore PATH and execution.savepoint.path. p is
+// a local filesystem path: inside the checkpoint or savepoints storage's
+// directory it is read from that storage, elsewhere as LoadLocal does.
+// A p that does not exist on the filesystem is taken as relative to the
+// checkpoint storage's root (which is how other storages are addressed).
+// Metadata.Storage in the result is the storage to read its files from.
+func (s *Store) Load(p string) (*Metadata, error) {
+	for _, st := range []storage.Storage{s.st, s.opts.Savepoints} {
+		if rel, ok := within(st, p); ok {
+			return Load(st, rel)
+		}
+	}
+	if _, err := os.Stat(p); err == nil {
+		_, md, err := LoadLocal(p)
+		return md, err
+	}
+	return Load(s.st, p)
+}
+
+// within returns local path p relative to st's root when st is a local
+// storage whose directory holds p.
+func within(st storage.Storage, p string) (string, bool) {
+	l, ok := st.(*storage.Local)
+	if !ok || l == nil {
+		return "", false
+	}
+	root, err1 := filepath.Abs(l.Root())
+	abs, err2 := filepath.Abs(p)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}

@@ -1,0 +1,35 @@
+package engine
+
+import (
+	"github.com/streamsql/streamsql/state"
+)
+
+// backendOptions are the state.backend settings of a job.
+type backendOptions struct {
+	kind        string // hashmap | pebble
+	incremental bool
+	changelog   bool
+	localDir    string // pebble's working directories
+}
+
+// newBackend creates the state backend of one operator instance.
+func newBackend(o backendOptions, operatorID string, instance int, kgs state.KeyGroupRange) (state.Backend, error) {
+	var b state.Backend
+	if o.kind == "pebble" {
+		pb, err := state.NewPebbleBackend(o.localDir, operatorID, instance, kgs, state.PebbleOptions{Incremental: o.incremental})
+		if err != nil {
+			return nil, err
+		}
+		b = pb
+	} else {
+		b = state.NewHashMapBackendFor(operatorID, instance, kgs)
+	}
+	if o.changelog {
+		cb, err := state.NewChangelogBackend(b, state.ChangelogOptions{})
+		if err != nil {
+			return nil, err
+		}
+		b = cb
+	}
+	return b, nil
+}

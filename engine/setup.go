@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/state"
+)
+
+// jobSetup is everything needed to start (and restart) one job's attempts.
+type jobSetup struct {
+	e    *Engine
+	conf *Config // a copy taken when the job was submitted
+	plan *planner.Plan
+	// cp is nil when checkpointing is off.
+	cp *exec.CheckpointConfig
+	// initial is the checkpoint or savepoint the first attempt restores.
+	initial    *checkpoint.Metadata
+	backendDir string
+	// replan builds the job again at another parallelism (testing).
+	replan func(par int) (*planner.Plan, error)
+}
+
+// storageID derives the job's directory name: 'pipeline.name' when set,
+// else a hash of the operator ids (stable for the same query).
+func storageID(conf *Config, p *planner.Plan) string {
+	if n := strings.TrimSpace(conf.Get("pipeline.name")); n != "" {
+		return sanitize(n)
+	}
+	h := fnv.New64a()
+	for _, v := range p.Graph.Vertices {
+		h.Write([]byte(v.ID))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("job-%012x", h.Sum64()&0xffffffffffff)
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// newJobSetup prepares checkpointing, restore and state backends for a
+// planned job from the session configuration.
+func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool) (*jobSetup, error) {
+	conf := e.conf.clone()
+	s := &jobSetup{e: e, conf: conf, plan: p}
+	interval := conf.DurationMs("execution.checkpointing.interval")
+	restorePath := ""
+	if restore {
+		restorePath = strings.TrimSpace(conf.Get("execution.savepoint.path"))
+		if e.opts.RestorePath != "" {
+			restorePath = e.opts.RestorePath
+		}
+	}
+	if interval <= 0 {
+		if restorePath != "" {
+			return nil, fmt.Errorf("restoring from '%s' needs checkpointing: set 'execution.checkpointing.interval' (e.g. '1s') and 'state.checkpoints.dir'", restorePath)
+		}
+		if conf.Get("state.backend") == "pebble" {
+			s.backendDir = e.backendDir(jobStorageID)
+		}
+		return s, nil
+	}
+	dir := conf.Get("state.checkpoints.dir")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "streamsql-checkpoints")
+		e.warn(fmt.Sprintf("'state.checkpoints.dir' is not set: checkpoints go to %s", dir))
+	}
+	st, err := storage.NewLocal(dir)
+	if err != nil {
+		return nil, err
+	}
+	spDir := conf.Get("state.savepoints.dir")
+	if spDir == "" {
+		spDir = filepath.Join(dir, "savepoints")
+	}
+	spStore, err := storage.NewLocal(spDir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := checkpoint.NewStore(st, jobStorageID, checkpoint.StoreOptions{
+		NumRetained: conf.Int("state.checkpoints.num-retained"), Savepoints: spStore, Warn: e.warn})
+	if err != nil {
+		return nil, err
+	}
+	dur := func(k string) time.Duration { d, _ := ParseDuration(conf.Get(k)); return d }
+	s.cp = &exec.CheckpointConfig{
+		Coordinator: checkpoint.Config{
+			Interval:          time.Duration(interval) * time.Millisecond,
+			Timeout:           dur("execution.checkpointing.timeout"),
+			MinPause:          dur("execution.checkpointing.min-pause"),
+			MaxConcurrent:     conf.Int("execution.checkpointing.max-concurrent-checkpoints"),
+			TolerableFailures: conf.Int("execution.checkpointing.tolerable-failed-checkpoints"),
+		},
+		Store:       store,
+		Storage:     st,
+		AtLeastOnce: strings.EqualFold(conf.Get("execution.checkpointing.mode"), "AT_LEAST_ONCE"),
+		Unaligned:   conf.Bool("execution.checkpointing.unaligned"),
+		Warn:        e.warn,
+	}
+	switch {
+	case restorePath == "latest":
+		md, warnings, err := store.Latest()
+		for _, w := range warnings {
+			e.warn(w)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if md == nil {
+			e.warn(fmt.Sprintf("no complete checkpoint of %s under %s: starting from the beginning", jobStorageID, dir))
+		}
+		s.initial = md
+	case restorePath != "":
+		md, err := store.Load(restorePath)
+		if err != nil {
+			return nil, fmt.Errorf("cannot restore from '%s': %w", restorePath, err)
+		}
+		s.initial = md
+	}
+	s.backendDir = e.backendDir(jobStorageID)
+	return s, nil
+}
+
+func (e *Engine) backendDir(id string) string {
+	return filepath.Join(os.TempDir(), "streamsql-state", fmt.Sprintf("%s-%d-%d", id, os.Getpid(), time.Now().UnixNano()))
+}
+
+// start launches one attempt. A restart restores the latest complete
+// checkpoint (or the initial one when none completed yet).
+func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
+	opts := exec.Options{Now: s.e.env.Now, JobID: j.ID}
+	if t := s.e.opts.Testing; t != nil {
+		opts.SourceBatchDelay = t.SourceBatchDelay
+		if !restart {
+			opts.FailAfterRows = t.FailAfterRows
+		}
+		if restart && t.RestartParallelism > 0 && s.replan != nil {
+			p, err := s.replan(t.RestartParallelism)
+			if err != nil {
+				return nil, err
+			}
+			s.plan = p
+		}
+	}
+	bo := backendOptions{kind: s.conf.Get("state.backend"), incremental: s.conf.Bool("state.backend.incremental"),
+		changelog: s.cp != nil && s.conf.Bool("state.backend.changelog.enabled"), localDir: s.backendDir}
+	opts.NewBackend = func(opID string, inst int, kgs state.KeyGroupRange) (state.Backend, error) {
+		return newBackend(bo, opID, inst, kgs)
+	}
+	if s.cp != nil {
+		cp := *s.cp
+		cp.Restore = s.initial
+		if restart {
+			md, warnings, err := cp.Store.Latest()
+			for _, w := range warnings {
+				s.e.warn(w)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if md != nil {
+				cp.Restore = md
+			}
+		}
+		cp.OnComplete = j.setLastCheckpoint
+		opts.Checkpoint = &cp
+	}
+	run, err := exec.Start(contextBackground(), s.plan.Graph, opts)
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// onCancel applies externalized-checkpoint-retention when a job is stopped.
+func (s *jobSetup) onCancel() {
+	if s.cp == nil {
+		return
+	}
+	if strings.EqualFold(s.conf.Get("execution.checkpointing.externalized-checkpoint-retention"), "DELETE_ON_CANCELLATION") {
+		if err := s.cp.Store.DeleteAll(); err != nil {
+			s.e.warn(fmt.Sprintf("deleting checkpoints: %v", err))
+		}
+	}
+}
+

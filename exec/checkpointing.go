@@ -1,0 +1,332 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/state"
+)
+
+// CheckpointConfig turns on checkpointing for a job.
+//
+// The runtime drives the protocol: a checkpointer goroutine runs the
+// coordinator (a pure state machine) with the wall clock, sends trigger n
+// to every source task, collects the acknowledgements, persists the
+// metadata through Store and notifies every task when checkpoint n is
+// complete (sinks commit then). Tasks write their state files into the
+// checkpoint's directory before acknowledging.
+type CheckpointConfig struct {
+	Coordinator checkpoint.Config
+	Store       *checkpoint.Store
+	Storage     storage.Storage
+	// AtLeastOnce skips barrier alignment (execution.checkpointing.mode).
+	AtLeastOnce bool
+	// Unaligned lets barriers overtake in-flight data, which is recorded
+	// with the checkpoint (execution.checkpointing.unaligned).
+	Unaligned bool
+	// Restore is the checkpoint or savepoint to start from (nil: fresh).
+	Restore *checkpoint.Metadata
+	// OnComplete is called (from the checkpointer goroutine) after each
+	// checkpoint or savepoint is complete.
+	OnComplete func(md *checkpoint.Metadata)
+	// Warn receives non-fatal messages (aborted checkpoints).
+	Warn func(msg string)
+}
+
+// controlKind is a message from the checkpointer to a task.
+type controlKind uint8
+
+const (
+	ctlTrigger controlKind = iota // sources: emit barrier id now
+	ctlNotify                     // checkpoint id is complete
+	ctlStop                       // sources: stop reading (stop-with-savepoint)
+)
+
+type control struct {
+	kind      controlKind
+	id        int64
+	target    state.SnapshotTarget
+	savepoint bool
+	final     bool // the last checkpoint: sources end after its barrier
+	drain     bool // ctlStop: emit the final watermark first
+}
+
+// taskEvent is a message from a task to the checkpointer.
+type taskEvent struct {
+	id      int64
+	state   *checkpoint.TaskState
+	task    checkpoint.TaskID
+	decline error
+	ended   bool // a source task read all its splits
+}
+
+type savepointReq struct {
+	stop  bool // stop the sources after the savepoint barrier
+	drain bool
+	resp  chan savepointResp
+}
+
+type savepointResp struct {
+	path string
+	err  error
+}
+
+// barrierInfo travels with a barrier: where tasks write their files.
+type barrierInfo struct {
+	target    state.SnapshotTarget
+	savepoint bool
+	final     bool
+}
+
+// checkpointer runs the coordinator for one job attempt.
+type checkpointer struct {
+	job      *Job
+	cfg      *CheckpointConfig
+	coord    *checkpoint.Coordinator
+	events   chan taskEvent
+	requests chan savepointReq
+	sources  []chan control // control channels of source tasks
+	tasks    []chan control // control channels of every task
+	nSources int
+
+	ended      int
+	finalID    int64
+	waiting    map[int64]savepointReq
+	dirs       map[int64]barrierInfo
+	lastTicked time.Time
+}
+
+func (c *checkpointer) now() time.Time { return time.UnixMilli(c.job.opts.Now()) }
+
+func (c *checkpointer) run() {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.job.ctx.Done():
+			for _, r := range c.waiting {
+				r.resp <- savepointResp{err: errors.New("the job stopped before the savepoint completed")}
+			}
+			c.waiting = map[int64]savepointReq{}
+			// Abort what is in flight (not counted as failures) and remove its files.
+			for _, a := range c.coord.Stop(c.job.ctx.Err()) {
+				if ab, ok := a.(checkpoint.Abort); ok {
+					c.cfg.Store.Discard(ab.ID, ab.Acked...)
+				}
+			}
+			return
+		case <-tick.C:
+			c.handle(c.coord.Tick(c.now()))
+			c.maybeFinal()
+		case ev := <-c.events:
+			c.event(ev)
+		case req := <-c.requests:
+			if req.drain {
+				for _, ch := range c.sources {
+					select {
+					case ch <- control{kind: ctlStop, drain: true}:
+					case <-c.job.ctx.Done():
+						return
+					}
+				}
+			}
+			trigger := c.coord.TriggerSavepoint
+			if req.stop {
+				trigger = c.coord.TriggerStopSavepoint
+			}
+			id, acts, err := trigger(c.now())
+			if err != nil {
+				req.resp <- savepointResp{err: err}
+				continue
+			}
+			c.waiting[id] = req
+			c.handle(acts)
+		}
+	}
+}
+
+func (c *checkpointer) event(ev taskEvent) {
+	now := c.now()
+	switch {
+	case ev.ended:
+		c.ended++
+		c.maybeFinal()
+	case ev.decline != nil:
+		c.handle(c.coord.Decline(ev.id, ev.task, ev.decline, now))
+	default:
+		c.handle(c.coord.Ack(ev.id, *ev.state, now))
+	}
+}
+
+// maybeFinal triggers the final checkpoint once every source has ended.
+func (c *checkpointer) maybeFinal() {
+	if c.finalID != 0 || c.ended < c.nSources {
+		return
+	}
+	id, acts, err := c.coord.TriggerCheckpoint(c.now())
+	if err != nil {
+		return // one is in flight; try again at the next tick
+	}
+	c.finalID = id
+	c.handle(acts)
+}
+
+func (c *checkpointer) handle(acts []checkpoint.Action) {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case checkpoint.Trigger:
+			target, err := c.cfg.Store.SnapshotTarget(a.ID, a.Savepoint)
+			if err != nil {
+				c.handle(c.coord.Abort(a.ID, err, c.now()))
+				continue
+			}
+			info := barrierInfo{target: target, savepoint: a.Savepoint, final: a.ID == c.finalID}
+			c.dirs[a.ID] = info
+			for _, ch := range c.sources {
+				select {
+				case ch <- control{kind: ctlTrigger, id: a.ID, target: target, savepoint: a.Savepoint, final: info.final}:
+				case <-c.job.ctx.Done():
+					return
+				}
+			}
+		case checkpoint.Persist:
+			md := a.Metadata
+			loc, err := c.cfg.Store.Commit(md)
+			if err == nil {
+				if r, ok := c.waiting[md.CheckpointID]; ok {
+					delete(c.waiting, md.CheckpointID)
+					r.resp <- savepointResp{path: loc}
+				}
+				if c.cfg.OnComplete != nil {
+					c.cfg.OnComplete(md)
+				}
+			}
+			c.handle(c.coord.Stored(md.CheckpointID, err, c.now()))
+		case checkpoint.NotifyComplete:
+			for _, ch := range c.tasks {
+				select {
+				case ch <- control{kind: ctlNotify, id: a.ID}:
+				default:
+					// A task that stopped reading its control channel has
+					// ended; nothing to notify.
+				}
+			}
+			delete(c.dirs, a.ID)
+		case checkpoint.SavepointComplete:
+			delete(c.dirs, a.ID)
+		case checkpoint.Abort:
+			if r, ok := c.waiting[a.ID]; ok {
+				delete(c.waiting, a.ID)
+				r.resp <- savepointResp{err: fmt.Errorf("savepoint %d failed: %v", a.ID, a.Reason)}
+			}
+			if a.ID == c.finalID {
+				// The sources have ended after emitting its barrier: without
+				// it the job cannot commit its last output. Fail, so that the
+				// restart strategy restores the latest complete checkpoint.
+				c.job.fail(fmt.Errorf("the final checkpoint %d failed: %v", a.ID, a.Reason))
+			}
+			if c.cfg.Warn != nil && !errors.Is(a.Reason, checkpoint.ErrSubsumed) {
+				c.cfg.Warn(fmt.Sprintf("checkpoint %d aborted: %v", a.ID, a.Reason))
+			}
+			c.cfg.Store.Discard(a.ID, a.Acked...)
+			delete(c.dirs, a.ID)
+		case checkpoint.Fail:
+			c.job.fail(a.Err)
+		}
+	}
+}
+
+// TriggerSavepoint takes a savepoint of the running job and returns its
+// path. With stop, the sources stop reading after the savepoint barrier
+// (with drain, after emitting the final watermark, which fires every
+// window) and the job ends once the savepoint is complete.
+func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
+	if j.cpr == nil {
+		return "", errors.New("checkpointing is not configured for this job (set 'state.savepoints.dir' or 'state.checkpoints.dir')")
+	}
+	req := savepointReq{stop: stop, drain: drain, resp: make(chan savepointResp, 1)}
+	select {
+	case j.cpr.requests <- req:
+	case <-j.done:
+		return "", errors.New("the job has already ended")
+	}
+	var r savepointResp
+	select {
+	case r = <-req.resp:
+	case <-j.done:
+		select {
+		case r = <-req.resp:
+		default:
+			return "", errors.New("the job ended before the savepoint completed")
+		}
+	}
+	if r.err == nil && stop && !drain {
+		// Stop without drain: the savepoint holds everything; nothing may
+		// fire or commit after it.
+		j.Cancel()
+	}
+	return r.path, r.err
+}
+
+func (j *Job) vertexIndex(id string) int {
+	for i, v := range j.graph.Vertices {
+		if v.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// restorePlan is what each task receives from the restored checkpoint.
+type restorePlan struct {
+	md *checkpoint.Metadata
+	// byOp maps operator id to its state.
+	byOp map[string]*checkpoint.OperatorState
+}
+
+func newRestorePlan(g *JobGraph, md *checkpoint.Metadata) (*restorePlan, error) {
+	if md == nil {
+		return nil, nil
+	}
+	p := &restorePlan{md: md, byOp: map[string]*checkpoint.OperatorState{}}
+	ids := map[string]bool{}
+	for _, v := range g.Vertices {
+		ids[v.ID] = true
+	}
+	var unknown []string
+	for i := range md.Operators {
+		op := &md.Operators[i]
+		p.byOp[op.ID] = op
+		if !ids[op.ID] && hasState(op) {
+			unknown = append(unknown, fmt.Sprintf("%s (%s)", op.ID, op.Name))
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("cannot restore checkpoint %d: the query changed; the checkpoint holds state for operators this query no longer has: %v (operator ids are derived from the query: restore into the same query)", md.CheckpointID, unknown)
+	}
+	if md.MaxParallelism != 0 && md.MaxParallelism != g.MaxParallelism {
+		return nil, fmt.Errorf("cannot restore checkpoint %d: it was taken with pipeline.max-parallelism %d, the job has %d (key groups must match)", md.CheckpointID, md.MaxParallelism, g.MaxParallelism)
+	}
+	return p, nil
+}
+
+func hasState(op *checkpoint.OperatorState) bool {
+	for _, t := range op.Tasks {
+		if t.Keyed != nil || len(t.Splits) > 0 || len(t.Committables) > 0 || len(t.Channels) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *restorePlan) op(id string) *checkpoint.OperatorState {
+	if p == nil {
+		return nil
+	}
+	return p.byOp[id]
+}

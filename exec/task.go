@@ -1,0 +1,630 @@
+package exec
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"time"
+
+	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/exec/agg"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Committer is implemented by operators that commit output exactly once
+// with checkpoints (sinks). The task calls PreCommit at the barrier, Commit
+// when the checkpoint completes, and Recover (after Open) on restore.
+type Committer interface {
+	PreCommit(checkpointID int64) ([][]byte, error)
+	Commit(committables [][]byte) error
+	Recover(committables [][]byte) error
+}
+
+// operatorTask runs one instance of an operator vertex.
+type operatorTask struct {
+	job      *Job
+	v        *Vertex
+	vi       int
+	instance int
+	chans    []chan Message
+	inputOf  []int // edge index of each channel
+	out      *collector
+	ctrl     chan control // nil without checkpointing
+
+	op      Operator
+	ctx     *Context
+	m       *Metrics
+	wms     []int64
+	idle    []bool
+	ended   []bool
+	blocked []bool
+	active  int
+	cur     int64
+	cases   []reflect.SelectCase
+
+	// checkpoint alignment
+	aligning  int64 // barrier id being aligned (0: none)
+	seen      []bool
+	info      barrierInfo
+	snapshot  *checkpoint.TaskState // unaligned/at-least-once: taken at the first barrier
+	recording [][]byte              // unaligned: encoded in-flight rows per channel
+	recRows   []int64
+	lastDone  int64 // highest barrier id handled
+
+	committer   Committer
+	pendingComm map[int64][][]byte
+	committed   int64
+}
+
+const (
+	caseDone = iota
+	caseTick
+	caseCtrl
+	caseChans
+)
+
+func (t *operatorTask) run() error {
+	t.m = t.job.metrics[t.vi]
+	t.op = t.v.NewOperator()
+	ctx, err := t.job.newContext(t.v, t.instance, t.out, t.m)
+	if err != nil {
+		return err
+	}
+	t.ctx = ctx
+	defer func() {
+		t.op.Close()
+		if sn, ok := ctx.State.(state.Snapshotter); ok {
+			sn.Close()
+		}
+	}()
+	restored := t.job.restore.op(t.v.ID)
+	if restored != nil {
+		if err := t.restoreKeyed(restored); err != nil {
+			return err
+		}
+	}
+	if err := t.op.Open(ctx); err != nil {
+		return fmt.Errorf("%s: %w", t.v.Name, err)
+	}
+	if c, ok := t.op.(Committer); ok && t.job.cp != nil {
+		t.committer = c
+		t.pendingComm = map[int64][][]byte{}
+		if err := c.Recover(t.restoredCommittables(restored)); err != nil {
+			return fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+	}
+	if restored != nil {
+		if err := t.replayChannels(restored); err != nil {
+			return err
+		}
+	}
+
+	n := len(t.chans)
+	t.wms = make([]int64, n)
+	t.idle = make([]bool, n)
+	t.ended = make([]bool, n)
+	t.blocked = make([]bool, n)
+	t.seen = make([]bool, n)
+	t.recording = make([][]byte, n)
+	t.recRows = make([]int64, n)
+	for i := range t.wms {
+		t.wms[i] = MinWatermark
+	}
+	t.cur = MinWatermark
+	t.active = n
+	ticker := time.NewTicker(t.job.opts.TickInterval)
+	defer ticker.Stop()
+	t.cases = make([]reflect.SelectCase, caseChans+n)
+	t.cases[caseDone] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.job.ctx.Done())}
+	t.cases[caseTick] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ticker.C)}
+	if t.ctrl != nil {
+		t.cases[caseCtrl] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.ctrl)}
+	} else {
+		t.cases[caseCtrl] = reflect.SelectCase{Dir: reflect.SelectRecv}
+	}
+	for i, ch := range t.chans {
+		t.cases[caseChans+i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)}
+	}
+
+	for t.active > 0 {
+		var msg Message
+		ci := 0
+		if n == 1 && t.ctrl == nil && !t.blocked[0] {
+			select {
+			case <-t.job.ctx.Done():
+				return nil
+			case now := <-ticker.C:
+				if err := t.tick(now.UnixMilli()); err != nil {
+					return err
+				}
+				continue
+			case msg = <-t.chans[0]:
+			}
+		} else {
+			chosen, rv, _ := reflect.Select(t.cases)
+			switch chosen {
+			case caseDone:
+				return nil
+			case caseTick:
+				if err := t.tick(t.job.opts.Now()); err != nil {
+					return err
+				}
+				continue
+			case caseCtrl:
+				if err := t.control(rv.Interface().(control)); err != nil {
+					return err
+				}
+				continue
+			}
+			ci = chosen - caseChans
+			msg = rv.Interface().(Message)
+		}
+		if err := t.message(ci, msg); err != nil {
+			return err
+		}
+		if t.out.err != nil {
+			return nil // cancelled
+		}
+	}
+	return t.finish()
+}
+
+func (t *operatorTask) tick(now int64) error {
+	if err := t.op.OnTick(now); err != nil {
+		return fmt.Errorf("%s: %w", t.v.Name, err)
+	}
+	t.out.flush()
+	return nil
+}
+
+func (t *operatorTask) message(ci int, msg Message) error {
+	switch msg.Kind {
+	case MsgBatch:
+		t.idle[ci] = false
+		n := t.m.RowsIn.Add(int64(msg.Batch.Len()))
+		if f := t.job.opts.FailAfterRows; f > 0 && t.v.Sink && n >= f && n-int64(msg.Batch.Len()) < f {
+			return fmt.Errorf("%s: injected failure after %d rows", t.v.Name, f)
+		}
+		if t.aligning != 0 && !t.seen[ci] && t.mode() == modeUnaligned {
+			t.record(ci, msg.Batch)
+		}
+		if err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch); err != nil {
+			return fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+		t.out.flush()
+	case MsgWatermark:
+		if msg.Idle {
+			t.idle[ci] = true
+		} else {
+			t.idle[ci] = false
+			if msg.Watermark > t.wms[ci] {
+				t.wms[ci] = msg.Watermark
+			}
+		}
+		return t.advance()
+	case MsgBarrier:
+		return t.barrier(ci, msg.Barrier)
+	case MsgEnd:
+		t.ended[ci] = true
+		t.active--
+		t.cases[caseChans+ci].Chan = reflect.Value{} // a nil channel is never ready
+		if t.aligning != 0 {
+			if err := t.maybeAligned(); err != nil {
+				return err
+			}
+		}
+		return t.advance()
+	}
+	return nil
+}
+
+// advance forwards the minimum watermark over live, non-idle inputs.
+func (t *operatorTask) advance() error {
+	min := MaxWatermark
+	anyActive, allEnded := false, true
+	for i := range t.wms {
+		if !t.ended[i] {
+			allEnded = false
+		}
+		if t.ended[i] || t.idle[i] {
+			continue
+		}
+		anyActive = true
+		if t.wms[i] < min {
+			min = t.wms[i]
+		}
+	}
+	if !anyActive && !allEnded {
+		return nil // every live input is idle: hold the watermark
+	}
+	if min > t.cur {
+		t.cur = min
+		if err := t.op.ProcessWatermark(t.cur); err != nil {
+			return fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+		if t.instance == 0 {
+			t.m.Watermark.Store(t.cur)
+		}
+		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
+	}
+	return t.out.err
+}
+
+// barrier handles barrier b arriving on channel ci.
+func (t *operatorTask) barrier(ci int, b Barrier) error {
+	cp := t.job.cp
+	if cp == nil || b.CheckpointID <= t.lastDone {
+		return nil // a barrier of a checkpoint already handled (at-least-once duplicates)
+	}
+	if t.aligning != 0 && b.CheckpointID > t.aligning {
+		// Only without alignment can a newer barrier overtake an older one.
+		old := t.aligning
+		if cp.Unaligned {
+			// The older checkpoint's in-flight recording can no longer be
+			// completed: decline it.
+			t.snapshot = nil
+			for i := range t.recording {
+				t.recording[i], t.recRows[i] = nil, 0
+			}
+			t.job.cpEvent(taskEvent{id: old, decline: fmt.Errorf("barrier %d overtook it", b.CheckpointID), task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
+		}
+		t.aligning = 0
+		t.lastDone = old
+	}
+	first := t.aligning == 0
+	if first {
+		t.aligning = b.CheckpointID
+		t.info = t.job.barrierInfo(b)
+		for i := range t.seen {
+			t.seen[i] = false
+		}
+	}
+	t.seen[ci] = true
+	switch t.mode() {
+	case modeAtLeastOnce:
+		if first {
+			st, err := t.snapshotState(b.CheckpointID)
+			if err != nil {
+				return t.decline(b.CheckpointID, err)
+			}
+			t.forwardBarrier(b)
+			t.ack(b.CheckpointID, st)
+		}
+		// Later barriers of the same id only count towards completion.
+		return t.maybeAligned()
+	case modeUnaligned:
+		if first {
+			st, err := t.snapshotState(b.CheckpointID)
+			if err != nil {
+				return t.decline(b.CheckpointID, err)
+			}
+			t.snapshot = st
+			t.forwardBarrier(b)
+		}
+		return t.maybeAligned()
+	default:
+		// Aligned: stop reading this input until every input delivered b.
+		t.blocked[ci] = true
+		t.cases[caseChans+ci].Chan = reflect.Value{}
+		return t.maybeAligned()
+	}
+}
+
+type barrierMode uint8
+
+const (
+	modeAligned barrierMode = iota
+	modeUnaligned
+	modeAtLeastOnce
+)
+
+// mode is how the barrier being handled is processed. Savepoints and the
+// final checkpoint are always aligned (as in Flink): a savepoint must be
+// self-contained, and after the final barrier no later checkpoint would
+// commit rows that arrive after the first barrier.
+func (t *operatorTask) mode() barrierMode {
+	cp := t.job.cp
+	switch {
+	case t.info.savepoint || t.info.final:
+		return modeAligned
+	case cp.AtLeastOnce:
+		return modeAtLeastOnce
+	case cp.Unaligned:
+		return modeUnaligned
+	}
+	return modeAligned
+}
+
+// maybeAligned completes the current barrier once every live input has delivered it.
+func (t *operatorTask) maybeAligned() error {
+	for i := range t.seen {
+		if !t.seen[i] && !t.ended[i] {
+			return nil
+		}
+	}
+	id := t.aligning
+	b := Barrier{CheckpointID: id, Savepoint: t.info.savepoint}
+	switch t.mode() {
+	case modeAtLeastOnce:
+		// already acknowledged at the first barrier
+	case modeUnaligned:
+		st := t.snapshot
+		t.snapshot = nil
+		chans, err := t.writeRecording(id)
+		if err != nil {
+			return t.decline(id, err)
+		}
+		st.Channels = chans
+		t.ack(id, st)
+	default:
+		st, err := t.snapshotState(id)
+		if err != nil {
+			return t.decline(id, err)
+		}
+		t.forwardBarrier(b)
+		t.ack(id, st)
+		for i := range t.blocked {
+			if t.blocked[i] {
+				t.blocked[i] = false
+				if !t.ended[i] {
+					t.cases[caseChans+i].Chan = reflect.ValueOf(t.chans[i])
+				}
+			}
+		}
+	}
+	t.aligning = 0
+	t.lastDone = id
+	return t.out.err
+}
+
+func (t *operatorTask) forwardBarrier(b Barrier) {
+	t.out.broadcast(Message{Kind: MsgBarrier, Barrier: b})
+}
+
+// snapshotState takes the operator's and the sink's share of checkpoint id.
+func (t *operatorTask) snapshotState(id int64) (*checkpoint.TaskState, error) {
+	if err := t.op.SnapshotState(id); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.v.Name, err)
+	}
+	st := &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
+	if sn, ok := t.ctx.State.(state.Snapshotter); ok {
+		target := t.info.target
+		target.CheckpointID = id
+		h, err := sn.Snapshot(target)
+		if err != nil {
+			return nil, fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
+		}
+		if h != nil && (len(h.Files) > 0 || len(h.Changelog) > 0) {
+			st.Keyed = h
+		}
+	}
+	if t.committer != nil {
+		c, err := t.committer.PreCommit(id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+		// Pre-committed but not yet committed transactions of earlier
+		// checkpoints stay in this checkpoint too, so a restore commits them.
+		var all [][]byte
+		for _, k := range sortedKeys(t.pendingComm) {
+			all = append(all, t.pendingComm[k]...)
+		}
+		t.pendingComm[id] = c
+		st.Committables = append(all, c...)
+	}
+	return st, nil
+}
+
+func sortedKeys(m map[int64][][]byte) []int64 {
+	var ks []int64
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(a, b int) bool { return ks[a] < ks[b] })
+	return ks
+}
+
+func (t *operatorTask) ack(id int64, st *checkpoint.TaskState) {
+	t.job.cpEvent(taskEvent{id: id, state: st, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
+}
+
+func (t *operatorTask) decline(id int64, err error) error {
+	t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
+	// A failed snapshot is a failed checkpoint, not a failed job; keep
+	// the data flowing (forward the barrier so downstream does not wait).
+	t.forwardBarrier(Barrier{CheckpointID: id})
+	for i := range t.blocked {
+		if t.blocked[i] {
+			t.blocked[i] = false
+			if !t.ended[i] {
+				t.cases[caseChans+i].Chan = reflect.ValueOf(t.chans[i])
+			}
+		}
+	}
+	t.aligning = 0
+	t.lastDone = id
+	return nil
+}
+
+// control handles a message from the checkpointer.
+func (t *operatorTask) control(c control) error {
+	if c.kind != ctlNotify {
+		return nil
+	}
+	if sn, ok := t.ctx.State.(state.Snapshotter); ok {
+		sn.CheckpointComplete(c.id)
+	}
+	return t.commitUpTo(c.id)
+}
+
+func (t *operatorTask) commitUpTo(id int64) error {
+	if t.committer == nil {
+		return nil
+	}
+	for _, k := range sortedKeys(t.pendingComm) {
+		if k > id {
+			break
+		}
+		if err := t.committer.Commit(t.pendingComm[k]); err != nil {
+			return fmt.Errorf("%s: commit of checkpoint %d: %w", t.v.Name, k, err)
+		}
+		delete(t.pendingComm, k)
+	}
+	if id > t.committed {
+		t.committed = id
+	}
+	return nil
+}
+
+// finish runs once every input ended: the final watermark, Finish, and
+// with checkpointing, waiting until the final checkpoint (whose barrier
+// arrived before the inputs ended) is complete so that its output is
+// committed before the task ends.
+func (t *operatorTask) finish() error {
+	if t.cur < MaxWatermark {
+		t.cur = MaxWatermark
+		if err := t.op.ProcessWatermark(t.cur); err != nil {
+			return fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+	}
+	if err := t.op.Finish(); err != nil {
+		return fmt.Errorf("%s: %w", t.v.Name, err)
+	}
+	if t.instance == 0 {
+		t.m.Watermark.Store(MaxWatermark)
+	}
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
+	if t.committer != nil && t.lastDone > t.committed {
+		for t.committed < t.lastDone {
+			select {
+			case <-t.job.ctx.Done():
+				return nil
+			case c := <-t.ctrl:
+				if err := t.control(c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	t.out.broadcast(Message{Kind: MsgEnd})
+	return nil
+}
+
+// record appends a batch to the in-flight recording of channel ci.
+func (t *operatorTask) record(ci int, b *types.Batch) {
+	buf := t.recording[ci]
+	for i := 0; i < b.Len(); i++ {
+		buf = append(buf, byte(b.Ops[i]))
+		buf = appendValues(buf, b.Row(i))
+	}
+	t.recording[ci] = buf
+	t.recRows[ci] += int64(b.Len())
+}
+
+func (t *operatorTask) writeRecording(id int64) ([]checkpoint.ChannelState, error) {
+	var out []checkpoint.ChannelState
+	for ci, buf := range t.recording {
+		if t.recRows[ci] == 0 {
+			continue
+		}
+		p := fmt.Sprintf("%s/%s-%d-ch%d.channel", t.info.target.Dir, t.v.ID, t.instance, ci)
+		data := storage.Seal(storage.KindChannel, 1, buf)
+		if err := t.info.target.Storage.Put(p, data); err != nil {
+			return nil, err
+		}
+		edge := t.v.Inputs[t.inputOf[ci]]
+		cs := checkpoint.ChannelState{Input: t.inputOf[ci], Path: p, Rows: t.recRows[ci], Size: int64(len(data))}
+		if edge.Partitioning == Hash {
+			cs.KeyCols = edge.KeyCols
+		}
+		out = append(out, cs)
+		t.recording[ci] = nil
+		t.recRows[ci] = 0
+	}
+	return out, nil
+}
+
+// restoreKeyed loads this instance's key groups from the checkpoint.
+func (t *operatorTask) restoreKeyed(op *checkpoint.OperatorState) error {
+	var handles []*state.Handle
+	for _, ts := range op.Tasks {
+		if ts.Keyed != nil && ts.Keyed.KeyGroups.End > t.ctx.KeyGroups.Start && ts.Keyed.KeyGroups.Start < t.ctx.KeyGroups.End {
+			handles = append(handles, ts.Keyed)
+		}
+	}
+	if len(handles) == 0 {
+		return nil
+	}
+	sn, ok := t.ctx.State.(state.Snapshotter)
+	if !ok {
+		return fmt.Errorf("%s: state backend %s cannot restore", t.v.Name, t.ctx.State.Kind())
+	}
+	if err := sn.Restore(t.job.restoreStorage(), handles); err != nil {
+		return fmt.Errorf("%s: restoring state: %w", t.v.Name, err)
+	}
+	return nil
+}
+
+// restoredCommittables returns the committables this instance recovers:
+// those of old instance i go to new instance i mod parallelism.
+func (t *operatorTask) restoredCommittables(op *checkpoint.OperatorState) [][]byte {
+	if op == nil {
+		return nil
+	}
+	var out [][]byte
+	for _, ts := range op.Tasks {
+		if ts.Instance%t.v.Parallelism == t.instance {
+			out = append(out, ts.Committables...)
+		}
+	}
+	return out
+}
+
+// replayChannels feeds the in-flight rows recorded by an unaligned
+// checkpoint into the operator before anything else. Rows recorded on a
+// hash-partitioned input go to the instance owning their key group now;
+// others go to new instance (old instance mod parallelism).
+func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
+	width := 0
+	for _, ts := range op.Tasks {
+		for _, cs := range ts.Channels {
+			payload, err := storage.Read(t.job.restoreStorage(), cs.Path, storage.KindChannel, 1)
+			if err != nil {
+				return fmt.Errorf("%s: in-flight data: %w", t.v.Name, err)
+			}
+			up := t.job.graph.Vertices[t.v.Inputs[cs.Input].From]
+			width = len(up.Schema)
+			b := types.NewBatch(width, 256)
+			for len(payload) > 0 {
+				opb := types.Op(payload[0])
+				row, rest, err := decodeValues(payload[1:])
+				if err != nil {
+					return fmt.Errorf("%s: in-flight data %s: %w", t.v.Name, cs.Path, err)
+				}
+				payload = rest
+				mine := false
+				if len(cs.KeyCols) > 0 {
+					mine = t.ctx.KeyGroups.Contains(state.KeyGroupOf(HashKey(row, cs.KeyCols), t.ctx.MaxParallelism))
+				} else {
+					mine = ts.Instance%t.v.Parallelism == t.instance
+				}
+				if mine {
+					b.Append(opb, row)
+				}
+			}
+			if b.Len() > 0 {
+				if err := t.op.ProcessBatch(cs.Input, b); err != nil {
+					return fmt.Errorf("%s: %w", t.v.Name, err)
+				}
+				t.out.flush()
+			}
+		}
+	}
+	return nil
+}
+
+func appendValues(buf []byte, row []types.Value) []byte { return agg.AppendValues(buf, row) }
+
+func decodeValues(buf []byte) ([]types.Value, []byte, error) { return agg.DecodeValues(buf) }

@@ -1,0 +1,149 @@
+package state
+
+import "fmt"
+
+// heapMap is the memory backend's KeyedMap: per owned key group, a Go map
+// from key to a slot in dense key and value slices. Put on an existing key
+// assigns the slot and allocates nothing; Range walks the slices.
+type heapMap[V any] struct {
+	kgs    KeyGroupRange
+	groups []heapGroup[V]
+	n      int
+	codec  Codec[V]
+}
+
+type heapGroup[V any] struct {
+	index map[string]int32
+	keys  []string
+	vals  []V
+}
+
+func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
+	return &heapMap[V]{kgs: kgs, groups: make([]heapGroup[V], kgs.Len()), codec: codec}
+}
+
+func (m *heapMap[V]) stateKind() string { return "keyed-map" }
+
+// group returns key group kg's map. A key group outside the owned range is
+// a routing bug of the caller, not bad input: it panics.
+func (m *heapMap[V]) group(kg int) *heapGroup[V] {
+	i := kg - m.kgs.Start
+	if i < 0 || i >= len(m.groups) {
+		panic(fmt.Sprintf("state: key group %d outside owned range [%d,%d)", kg, m.kgs.Start, m.kgs.End))
+	}
+	g := &m.groups[i]
+	if g.index == nil {
+		g.index = make(map[string]int32)
+	}
+	return g
+}
+
+func (m *heapMap[V]) Get(kg int, key []byte) (V, bool) {
+	g := m.group(kg)
+	if i, ok := g.index[string(key)]; ok {
+		return g.vals[i], true
+	}
+	var zero V
+	return zero, false
+}
+
+func (m *heapMap[V]) Put(kg int, key []byte, v V) {
+	g := m.group(kg)
+	if i, ok := g.index[string(key)]; ok {
+		g.vals[i] = v
+		return
+	}
+	m.insert(g, string(key), v)
+}
+
+// putString is Put for a key that is already a string (restores).
+func (m *heapMap[V]) putString(kg int, key string, v V) {
+	g := m.group(kg)
+	if i, ok := g.index[key]; ok {
+		g.vals[i] = v
+		return
+	}
+	m.insert(g, key, v)
+}
+
+func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
+	g.index[key] = int32(len(g.keys))
+	g.keys = append(g.keys, key)
+	g.vals = append(g.vals, v)
+	m.n++
+}
+
+func (m *heapMap[V]) Delete(kg int, key []byte) {
+	g := m.group(kg)
+	i, ok := g.index[string(key)]
+	if !ok {
+		return
+	}
+	delete(g.index, string(key))
+	last := int32(len(g.keys) - 1)
+	if i != last {
+		g.keys[i], g.vals[i] = g.keys[last], g.vals[last]
+		g.index[g.keys[i]] = i
+	}
+	var zero V
+	g.keys[last], g.vals[last] = "", zero
+	g.keys, g.vals = g.keys[:last], g.vals[:last]
+	m.n--
+}
+
+func (m *heapMap[V]) Len() int { return m.n }
+
+// Range walks each group's slots from the last to the first, so that a
+// Delete of the current entry (which moves the last slot into its place)
+// neither skips nor repeats an entry.
+func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
+	for gi := range m.groups {
+		g := &m.groups[gi]
+		for i := len(g.keys) - 1; i >= 0; i-- {
+			if i >= len(g.keys) {
+				continue
+			}
+			if !fn(m.kgs.Start+gi, g.keys[i], g.vals[i]) {
+				return
+			}
+		}
+	}
+}
+
+// snapshotInto writes the map's entries, encoded with its Codec, as state
+// name into w.
+func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
+	w.beginState(name)
+	var scratch []byte
+	for gi := range m.groups {
+		g := &m.groups[gi]
+		if len(g.keys) == 0 {
+			continue
+		}
+		w.beginGroup(m.kgs.Start + gi)
+		for i, k := range g.keys {
+			scratch = m.codec.Append(scratch[:0], g.vals[i])
+			w.putStr(k, scratch)
+		}
+	}
+}
+
+// heapSnapshotter is what HashMapBackend.Snapshot needs of a registered state.
+type heapSnapshotter interface {
+	snapshotInto(w *stateFileWriter, name string)
+	applyEncoded(kg int, key, val []byte, del bool) error
+}
+
+// applyEncoded applies a change whose value is encoded with the map's Codec.
+func (m *heapMap[V]) applyEncoded(kg int, key, val []byte, del bool) error {
+	if del {
+		m.Delete(kg, key)
+		return nil
+	}
+	v, err := m.codec.Decode(val)
+	if err != nil {
+		return err
+	}
+	m.Put(kg, key, v)
+	return nil
+}

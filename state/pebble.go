@@ -1,0 +1,291 @@
+package state
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// PebbleOptions configures a PebbleBackend.
+type PebbleOptions struct {
+	// Incremental makes checkpoints (not savepoints) upload only the SST
+	// files the last completed checkpoint of this instance did not
+	// upload (state.backend.incremental). Otherwise every snapshot is a
+	// FormatFull file.
+	Incremental bool
+	// MemTableSize is Pebble's memtable size in bytes (0: Pebble's
+	// default, 4 MiB).
+	MemTableSize uint64
+	// CacheSize is the block cache of the instance's database in bytes
+	// (0: 32 MiB).
+	CacheSize int64
+
+	// noCompactions turns automatic compactions off (tests that need
+	// stable file sets).
+	noCompactions bool
+}
+
+// PebbleBackend keeps state in one Pebble database per operator instance,
+// in a private working directory on local disk.
+//
+// Keys are [state id, 2 bytes][key group, 2 bytes big-endian][user key];
+// state ids are given to state names as they are registered or restored
+// (the name-to-id catalog travels in snapshots, not in the database).
+// Values are encoded with the state's Codec. The write-ahead log is off:
+// checkpoints, not the WAL, make state durable.
+//
+// Ownership: the backend creates its working directory (a fresh
+// subdirectory of the directory given to NewPebbleBackend) and removes it
+// on Close. A process that crashes leaves it behind; the parent directory
+// may be cleaned at start by whoever owns it.
+type PebbleBackend struct {
+	id      instanceID
+	kgs     KeyGroupRange
+	opts    PebbleOptions
+	workDir string
+	dbDir   string
+	db      *pebble.DB
+
+	catalog  map[string]*pebbleState
+	nextID   int
+	states_  map[string]namedState
+	restored bool
+	err      error // first error met by a KeyedMap method
+	lastSize int
+
+	// session makes the names of the shared files this backend uploads
+	// unique across restarts of the same instance.
+	session string
+	uploads uploadTracker
+	closed  bool
+}
+
+// pebbleState is the catalog entry of one state name.
+type pebbleState struct {
+	name  string
+	id    uint16
+	count int64
+}
+
+// maxStateID bounds state ids (id+1 must fit the 2-byte prefix).
+const maxStateID = 0xfffe
+
+// NewPebbleBackend opens an empty Pebble database for instance instance of
+// operator operatorID owning key groups kgs, in a new working directory
+// under dir (created if missing).
+func NewPebbleBackend(dir, operatorID string, instance int, kgs KeyGroupRange, opts PebbleOptions) (*PebbleBackend, error) {
+	if kgs.Start < 0 || kgs.End > maxKeyGroups || kgs.Start > kgs.End {
+		return nil, fmt.Errorf("pebble backend: key groups [%d,%d) out of range", kgs.Start, kgs.End)
+	}
+	id := instanceID{operatorID, instance}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pebble backend %s: %w", id.fileStem(), err)
+	}
+	work, err := os.MkdirTemp(dir, sanitize(id.fileStem())+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("pebble backend %s: %w", id.fileStem(), err)
+	}
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		os.RemoveAll(work)
+		return nil, err
+	}
+	b := &PebbleBackend{
+		id: id, kgs: kgs, opts: opts,
+		workDir: work, dbDir: filepath.Join(work, "db"),
+		catalog: map[string]*pebbleState{}, nextID: 1,
+		states_: map[string]namedState{},
+		session: hex.EncodeToString(rnd[:]),
+	}
+	if b.db, err = b.openDB(b.dbDir, false); err != nil {
+		os.RemoveAll(work)
+		return nil, fmt.Errorf("pebble backend %s: opening %s: %w", id.fileStem(), b.dbDir, err)
+	}
+	return b, nil
+}
+
+// openDB opens the Pebble database in dir with the backend's options (b
+// may be nil for a read-only database read by a restore).
+func (b *PebbleBackend) openDB(dir string, readOnly bool) (*pebble.DB, error) {
+	o := &pebble.Options{
+		DisableWAL:          true,
+		ReadOnly:            readOnly,
+		FormatMajorVersion:  pebble.FormatNewest,
+		Logger:              quietLogger{},
+		MaxManifestFileSize: 8 << 20,
+	}
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	cacheSize := int64(32 << 20)
+	if b != nil {
+		if b.opts.MemTableSize > 0 {
+			o.MemTableSize = b.opts.MemTableSize
+		}
+		if b.opts.CacheSize > 0 {
+			cacheSize = b.opts.CacheSize
+		}
+		o.DisableAutomaticCompactions = b.opts.noCompactions
+	}
+	cache := pebble.NewCache(cacheSize)
+	defer cache.Unref() // the database holds its own reference
+	o.Cache = cache
+	return pebble.Open(dir, o)
+}
+
+// quietLogger drops Pebble's informational messages; errors surface
+// through return values.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	pebble.DefaultLogger.Fatalf(format, args...)
+}
+
+func (b *PebbleBackend) Kind() string                  { return "pebble" }
+func (b *PebbleBackend) KeyGroups() KeyGroupRange      { return b.kgs }
+func (b *PebbleBackend) states() map[string]namedState { return b.states_ }
+func (b *PebbleBackend) ident() instanceID             { return b.id }
+
+// Err is the first error a KeyedMap method met (I/O, or a stored value
+// that does not decode); Snapshot fails with it.
+func (b *PebbleBackend) Err() error { return b.err }
+
+func (b *PebbleBackend) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func (b *PebbleBackend) add(name string, s namedState) error {
+	if _, ok := b.states_[name]; ok {
+		return fmt.Errorf("state %q registered twice", name)
+	}
+	b.states_[name] = s
+	return nil
+}
+
+// stateFor returns the catalog entry of name, giving it an id if new.
+func (b *PebbleBackend) stateFor(name string) (*pebbleState, error) {
+	if ps, ok := b.catalog[name]; ok {
+		return ps, nil
+	}
+	if b.nextID > maxStateID {
+		return nil, fmt.Errorf("pebble backend %s: too many states (%d)", b.id.fileStem(), len(b.catalog))
+	}
+	ps := &pebbleState{name: name, id: uint16(b.nextID)}
+	b.nextID++
+	b.catalog[name] = ps
+	return ps, nil
+}
+
+// sortedCatalog lists the catalog by name.
+func (b *PebbleBackend) sortedCatalog() []*pebbleState {
+	out := make([]*pebbleState, 0, len(b.catalog))
+	for _, ps := range b.catalog {
+		out = append(out, ps)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// appendKey appends the database key of (state id, kg, key).
+func appendKey(buf []byte, id uint16, kg int, key []byte) []byte {
+	buf = binary.BigEndian.AppendUint16(buf, id)
+	buf = binary.BigEndian.AppendUint16(buf, uint16(kg))
+	return append(buf, key...)
+}
+
+// groupBounds returns the database key range of key groups kgs of state id.
+func groupBounds(id uint16, kgs KeyGroupRange) (lo, hi []byte) {
+	lo = appendKey(nil, id, kgs.Start, nil)
+	if kgs.End >= 1<<16 {
+		return lo, appendKey(nil, id+1, 0, nil)
+	}
+	return lo, appendKey(nil, id, kgs.End, nil)
+}
+
+// compactAll flushes and compacts the whole database into its last level
+// (tests and benchmarks use it to start from a settled LSM tree).
+func (b *PebbleBackend) compactAll() error {
+	if err := b.db.Flush(); err != nil {
+		return err
+	}
+	return b.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff}, true)
+}
+
+// exists reports whether the database holds k.
+func (b *PebbleBackend) exists(k []byte) (bool, error) {
+	_, closer, err := b.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
+}
+
+// applyRaw writes one restored change directly into the database.
+func (b *PebbleBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
+	ps, err := b.stateFor(name)
+	if err != nil {
+		return err
+	}
+	k := appendKey(nil, ps.id, kg, key)
+	had, err := b.exists(k)
+	if err != nil {
+		return err
+	}
+	if del {
+		if had {
+			ps.count--
+			return b.db.Delete(k, pebble.NoSync)
+		}
+		return nil
+	}
+	if !had {
+		ps.count++
+	}
+	return b.db.Set(k, val, pebble.NoSync)
+}
+
+// Close closes the database and removes the working directory. It may be
+// called more than once.
+func (b *PebbleBackend) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	var err error
+	if b.db != nil {
+		err = b.db.Close()
+		b.db = nil
+	}
+	if rerr := os.RemoveAll(b.workDir); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// sanitize makes s usable as a file name.
+func sanitize(s string) string {
+	out := []byte(s)
+	for i, c := range out {
+		if c == '/' || c == '\\' || c == 0 {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,133 @@
+package state
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
+
+// snapshotFull writes every state of the catalog (registered or only
+// restored) as one FormatFull file, <Dir>/<operatorID>-<instance>.state,
+// the same file the memory backend writes.
+func (b *PebbleBackend) snapshotFull(t SnapshotTarget) (*Handle, error) {
+	payload, err := b.fullPayload()
+	if err != nil {
+		return nil, err
+	}
+	b.lastSize = len(payload)
+	p := path.Join(t.Dir, b.id.fileStem()+".state")
+	data := storage.Seal(storage.KindState, stateFileVersion, payload)
+	if err := t.Storage.Put(p, data); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", p, err)
+	}
+	size := int64(len(data))
+	return &Handle{
+		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
+		Backend: b.Kind(), Format: FormatFull,
+		Files: []FileRef{{Path: p, Size: size}},
+		Size:  size, IncrementalSize: size,
+	}, nil
+}
+
+// fullPayload encodes the database's states as a FormatFull payload, read
+// from one consistent view.
+func (b *PebbleBackend) fullPayload() ([]byte, error) {
+	snap := b.db.NewSnapshot()
+	defer snap.Close()
+	w := newStateFileWriter(tagFull, b.kgs, b.lastSize)
+	for _, ps := range b.sortedCatalog() {
+		w.beginState(ps.name)
+		err := eachEntry(snap, ps.id, b.kgs, func(kg int, key, val []byte) error {
+			if kg != w.lastGroup() {
+				w.beginGroup(kg)
+			}
+			w.put(key, val)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("state %q: %w", ps.name, err)
+		}
+	}
+	return w.finish(), nil
+}
+
+// iterSource is what eachEntry reads from (a DB or a snapshot).
+type iterSource interface {
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// eachEntry calls fn for every entry of state id in key groups kgs, in key
+// order. key and val are valid only during the call.
+func eachEntry(src iterSource, id uint16, kgs KeyGroupRange, fn func(kg int, key, val []byte) error) error {
+	lo, hi := groupBounds(id, kgs)
+	it, err := src.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		val, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if err := fn(int(binary.BigEndian.Uint16(k[2:4])), k[4:], val); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return err
+	}
+	return it.Close()
+}
+
+// loader writes restored entries into the database in large batches.
+type loader struct {
+	b     *PebbleBackend
+	batch *pebble.Batch
+	kbuf  []byte
+}
+
+const loadBatchBytes = 4 << 20
+
+func (b *PebbleBackend) newLoader() *loader { return &loader{b: b, batch: b.db.NewBatch()} }
+
+// put adds one entry of state name (keys are unique across a restore's
+// handles, so every put is a new entry).
+func (l *loader) put(name string, kg int, key, val []byte) error {
+	ps, err := l.b.stateFor(name)
+	if err != nil {
+		return err
+	}
+	l.kbuf = appendKey(l.kbuf[:0], ps.id, kg, key)
+	if err := l.batch.Set(l.kbuf, val, nil); err != nil {
+		return err
+	}
+	ps.count++
+	if l.batch.Len() >= loadBatchBytes {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *loader) flush() error {
+	if l.batch.Count() == 0 {
+		return nil
+	}
+	if err := l.batch.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	l.batch.Reset()
+	return nil
+}
+
+func (l *loader) close() error {
+	err := l.flush()
+	l.batch.Close()
+	return err
+}

@@ -1,0 +1,218 @@
+package state
+
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
+
+// Snapshot writes the state as of now. Savepoints, and every snapshot
+// when incremental checkpoints are off (or the target has no SharedDir),
+// are one FormatFull file. Incremental checkpoints are FormatPebbleSST:
+// see snapshotIncremental.
+func (b *PebbleBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
+	stem := b.id.fileStem()
+	if b.closed {
+		return nil, fmt.Errorf("snapshot of %s: the backend is closed", stem)
+	}
+	if b.err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", stem, b.err)
+	}
+	if t.Storage == nil || t.Dir == "" {
+		return nil, fmt.Errorf("snapshot of %s: no storage or directory", stem)
+	}
+	var h *Handle
+	var err error
+	if b.opts.Incremental && !t.Savepoint && t.SharedDir != "" {
+		h, err = b.snapshotIncremental(t)
+	} else {
+		h, err = b.snapshotFull(t)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
+	}
+	return h, nil
+}
+
+// CheckpointComplete makes the SST files of snapshot id the base that
+// later incremental snapshots reuse. It may be called from any goroutine.
+func (b *PebbleBackend) CheckpointComplete(id int64) { b.uploads.complete(id) }
+
+// snapshotIncremental flushes the memtable, takes a Pebble checkpoint in
+// the working directory and uploads it:
+//
+//   - every SST (or blob) file that the base does not hold goes to
+//     <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>-<file>
+//     (Shared); the base is the set of files referenced by the latest
+//     snapshot whose CheckpointComplete arrived, or by the handle this
+//     backend was restored from directly;
+//   - the other files (MANIFEST, OPTIONS, markers) and the index go to
+//     <Dir>/<operatorID>-<instance>.pebble/.
+//
+// Contract relied upon: the checkpoint store never deletes a shared file
+// that a retained completed checkpoint references. Files uploaded for a
+// checkpoint that never completed are not reused (the store may delete
+// them); a file is uploaded again, under a new name, instead. Because SST
+// files are immutable and never come back once compacted away, every file
+// of the base that is still live is referenced by the latest completed
+// checkpoint, which the store retains.
+func (b *PebbleBackend) snapshotIncremental(t SnapshotTarget) (*Handle, error) {
+	if err := b.db.Flush(); err != nil {
+		return nil, fmt.Errorf("flushing: %w", err)
+	}
+	ck := filepath.Join(b.workDir, fmt.Sprintf("chk-%d", t.CheckpointID))
+	if err := os.RemoveAll(ck); err != nil {
+		return nil, err
+	}
+	if err := b.db.Checkpoint(ck); err != nil {
+		return nil, fmt.Errorf("pebble checkpoint: %w", err)
+	}
+	defer os.RemoveAll(ck)
+	entries, err := os.ReadDir(ck)
+	if err != nil {
+		return nil, err
+	}
+	stem := b.id.fileStem()
+	privDir := path.Join(t.Dir, stem+".pebble")
+	x := &pebbleIndex{kgs: b.kgs}
+	for _, ps := range b.sortedCatalog() {
+		x.states = append(x.states, indexState{name: ps.name, id: ps.id, count: ps.count})
+	}
+	base := b.uploads.base()
+	shared := map[string]indexFile{}
+	var size, written int64
+	for _, e := range entries {
+		name := e.Name()
+		local := filepath.Join(ck, name)
+		info, err := os.Stat(local)
+		if err != nil {
+			return nil, err
+		}
+		isShared := isSharedFile(name)
+		if f, ok := base[name]; ok && isShared && f.ref.Size == info.Size() {
+			x.files = append(x.files, f)
+			shared[name] = f
+			size += f.ref.Size
+			continue
+		}
+		crc, err := fileCRC(local)
+		if err != nil {
+			return nil, err
+		}
+		f := indexFile{local: name, crc: crc, ref: FileRef{Size: info.Size(), Shared: isShared}}
+		if isShared {
+			f.ref.Path = path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d-%s", stem, b.session, t.CheckpointID, name))
+			shared[name] = f
+		} else {
+			f.ref.Path = path.Join(privDir, name)
+		}
+		if err := t.Storage.PutFile(f.ref.Path, local); err != nil {
+			return nil, fmt.Errorf("uploading %s: %w", f.ref.Path, err)
+		}
+		x.files = append(x.files, f)
+		size += f.ref.Size
+		written += f.ref.Size
+	}
+	indexPath := path.Join(privDir, pebbleIndexName)
+	data := storage.Seal(storage.KindState, stateFileVersion, x.encode())
+	if err := t.Storage.Put(indexPath, data); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", indexPath, err)
+	}
+	size += int64(len(data))
+	written += int64(len(data))
+	h := &Handle{
+		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
+		Backend: b.Kind(), Format: FormatPebbleSST,
+		Files: []FileRef{{Path: indexPath, Size: int64(len(data))}},
+		Size:  size, IncrementalSize: written,
+	}
+	for _, f := range x.files {
+		h.Files = append(h.Files, f.ref)
+	}
+	b.uploads.record(t.CheckpointID, shared)
+	return h, nil
+}
+
+// isSharedFile reports whether a Pebble checkpoint file is immutable data
+// (uploaded once and shared by later checkpoints).
+func isSharedFile(name string) bool {
+	return strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".blob")
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func fileCRC(p string) (uint32, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	if _, err := io.Copy(h, f); err != nil {
+		return 0, err
+	}
+	return h.Sum32(), nil
+}
+
+// uploadTracker remembers which local SST files are in storage and may be
+// referenced without uploading them again. Safe for concurrent use:
+// CheckpointComplete may come from another goroutine than Snapshot.
+type uploadTracker struct {
+	mu          sync.Mutex
+	confirmedID int64
+	confirmed   map[string]indexFile // local name -> stored copy
+	pending     map[int64]map[string]indexFile
+}
+
+// base returns the confirmed files.
+func (u *uploadTracker) base() map[string]indexFile {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.confirmed
+}
+
+// record remembers the shared files of snapshot id until it completes.
+func (u *uploadTracker) record(id int64, files map[string]indexFile) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.pending == nil {
+		u.pending = map[int64]map[string]indexFile{}
+	}
+	u.pending[id] = files
+}
+
+// complete makes snapshot id's files the base (if id is the newest
+// completed snapshot) and forgets older pending snapshots.
+func (u *uploadTracker) complete(id int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	files, ok := u.pending[id]
+	if !ok || id <= u.confirmedID {
+		return
+	}
+	u.confirmed, u.confirmedID = files, id
+	for p := range u.pending {
+		if p <= id {
+			delete(u.pending, p)
+		}
+	}
+}
+
+// seed makes the shared files of a directly restored handle the base.
+func (u *uploadTracker) seed(files []indexFile) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.confirmed = map[string]indexFile{}
+	for _, f := range files {
+		if f.ref.Shared {
+			u.confirmed[f.local] = f
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
+
+// checkHandles validates the handles given to a Restore into key groups
+// kgs: known formats, and no key group of kgs held by two handles (the
+// handles of one checkpoint never overlap; overlapping ones would be
+// counted twice).
+func checkHandles(handles []*Handle, kgs KeyGroupRange) error {
+	for i, h := range handles {
+		if h == nil {
+			return fmt.Errorf("restore: handle %d is nil", i)
+		}
+		switch h.Format {
+		case FormatFull, FormatPebbleSST:
+		default:
+			return fmt.Errorf("restore: state of %s-%d has unknown format %q", h.OperatorID, h.Instance, h.Format)
+		}
+		if h.KeyGroups.Start < 0 || h.KeyGroups.Start > h.KeyGroups.End || h.KeyGroups.End > maxKeyGroups {
+			return fmt.Errorf("restore: state of %s-%d has a bad key-group range [%d,%d)", h.OperatorID, h.Instance, h.KeyGroups.Start, h.KeyGroups.End)
+		}
+		for _, o := range handles[:i] {
+			lo, hi := max(h.KeyGroups.Start, o.KeyGroups.Start, kgs.Start), min(h.KeyGroups.End, o.KeyGroups.End, kgs.End)
+			if lo < hi {
+				return fmt.Errorf("restore: states of %s-%d and %s-%d both hold key group %d", o.OperatorID, o.Instance, h.OperatorID, h.Instance, lo)
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether h holds any key group of kgs.
+func overlaps(h *Handle, kgs KeyGroupRange) bool {
+	return max(h.KeyGroups.Start, kgs.Start) < min(h.KeyGroups.End, kgs.End)
+}
+
+// readStateFile reads and parses one state file of a handle.
+func readStateFile(st storage.Storage, ref FileRef, kind byte, tag string) (*stateFile, error) {
+	data, err := st.Get(ref.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading state file %s: %w", ref.Path, err)
+	}
+	if ref.Size > 0 && int64(len(data)) != ref.Size {
+		return nil, &storage.CorruptError{Path: ref.Path, Reason: fmt.Sprintf("size %d, the checkpoint recorded %d", len(data), ref.Size)}
+	}
+	payload, _, err := storage.Open(ref.Path, data, kind, stateFileVersion)
+	if err != nil {
+		return nil, err
+	}
+	return parseStateFile(ref.Path, payload, tag)
+}
+
+// readFullHandle calls fn for every entry of a FormatFull handle in key
+// groups kgs. key and val stay valid after fn returns.
+func readFullHandle(st storage.Storage, h *Handle, kgs KeyGroupRange, fn func(file, state string, kg int, key, val []byte) error) error {
+	for _, ref := range h.Files {
+		f, err := readStateFile(st, ref, storage.KindState, tagFull)
+		if err != nil {
+			return err
+		}
+		err = f.each(kgs, func(state string, kg int, key, val []byte, _ bool) error {
+			return fn(ref.Path, state, kg, key, val)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyChangelog applies, after the materialised state has been loaded,
+// each handle's changelog segments in order to b, for the key groups b
+// owns.
+func applyChangelog(st storage.Storage, b Backend, handles []*Handle) error {
+	kgs := b.KeyGroups()
+	for _, h := range handles {
+		if !overlaps(h, kgs) {
+			continue
+		}
+		for _, ref := range h.Changelog {
+			f, err := readStateFile(st, ref, storage.KindChangelog, tagChangelog)
+			if err != nil {
+				return err
+			}
+			err = f.each(kgs, func(state string, kg int, key, val []byte, del bool) error {
+				if err := b.applyRaw(ref.Path, state, kg, key, val, del); err != nil {
+					return fmt.Errorf("applying changelog %s to state %q: %w", ref.Path, state, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
