@@ -276,4 +276,3 @@ func (r *registry) list() []*Job {
 	sort.Slice(out, func(a, b int) bool { return out[a].Started.Before(out[b].Started) })
 	return out
 }
-

@@ -201,4 +201,3 @@ func (s *jobSetup) onCancel() {
 		}
 	}
 }
-

@@ -222,13 +222,22 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			go j.run(v, inst, t.run)
 		}
 	}
+	cpDone := make(chan struct{})
 	if j.cpr != nil {
-		go j.cpr.run()
+		go func() {
+			defer close(cpDone)
+			j.cpr.run()
+		}()
+	} else {
+		close(cpDone)
 	}
 	go func() {
 		j.wg.Wait()
-		// Stop the checkpointer of a job that ended on its own.
+		// Stop the checkpointer of a job that ended on its own, and wait
+		// for it: a restart must not overlap an old attempt's checkpoint
+		// writes or deletions.
 		j.cancel(errJobEnded)
+		<-cpDone
 		close(j.done)
 	}()
 	return j, nil

@@ -19,6 +19,10 @@ type ChangelogOptions struct {
 	// MaxLogBytes materialises as soon as the changelog segments since
 	// the last materialisation exceed it (default 64 MiB).
 	MaxLogBytes int64
+
+	// waitMaterialization makes a background materialisation finish
+	// before the Snapshot that started it returns (deterministic tests).
+	waitMaterialization bool
 }
 
 func (o ChangelogOptions) withDefaults() ChangelogOptions {
@@ -40,11 +44,19 @@ func (o ChangelogOptions) withDefaults() ChangelogOptions {
 // (encoded with the state's Codec) or a deletion, to
 // <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>.changelog
 // (envelope KindChangelog, the state file layout with tag "changelog-v1").
+//
 // Every MaterializeEvery checkpoints, or once the segments exceed
-// MaxLogBytes, the checkpoint instead materialises the full state with the
-// inner backend's own Snapshot, into
+// MaxLogBytes, a checkpoint also starts a materialisation of the full
+// state with the inner backend's own snapshot format, into
 // <SharedDir>/<operatorID>-<instance>-<session>-m<checkpoint id>/ (its
-// files are marked Shared since later checkpoints reference them).
+// files are marked Shared since later checkpoints reference them). The
+// checkpoint captures the state in its own goroutine (the memory backend
+// encodes it; the pebble backend takes a Pebble snapshot, or a flushed
+// Pebble checkpoint) and the files are written in the background. The
+// first checkpoint after the materialisation finished references it, with
+// one segment holding every change since its view; the changes it covers
+// are kept until then. The very first checkpoint (or the first after a
+// restore whose handle cannot be built on) materialises synchronously.
 //
 // A handle is the materialisation (Format and Files, as the inner backend
 // wrote them) plus the ordered segments written since (Changelog). Restore
@@ -58,10 +70,9 @@ func (o ChangelogOptions) withDefaults() ChangelogOptions {
 // store never deletes a shared file that a retained completed checkpoint
 // references. A checkpoint builds only on the materialisation and
 // segments of the latest completed one: after an aborted checkpoint, the
-// next segment covers every change since the last completed checkpoint.
-//
-// Materialisation is synchronous (it runs inside the Snapshot that
-// decides on it).
+// next segment covers every change since the last completed checkpoint,
+// and a materialisation first offered to an aborted checkpoint is
+// dropped (the store may have deleted it) and started again later.
 type ChangelogBackend struct {
 	inner   Backend
 	opts    ChangelogOptions
@@ -72,6 +83,10 @@ type ChangelogBackend struct {
 	seq     int    // snapshots taken
 	swept   uint64 // dirty entries up to this epoch have been dropped
 	lastLog int
+
+	job         *matJob // background materialisation, until offered
+	matFailures int
+	wg          sync.WaitGroup
 
 	mu        sync.Mutex // guards the fields below
 	confirmed clBase
@@ -87,6 +102,7 @@ type clBase struct {
 	logBytes int64
 	epoch    uint64 // changes of epochs up to this are covered
 	matSeq   int    // snapshot sequence number of the materialisation
+	innerID  int64  // the inner backend's snapshot id of mat
 }
 
 // NewChangelogBackend wraps inner (a fresh HashMapBackend or
@@ -146,14 +162,25 @@ func (b *ChangelogBackend) Restore(st storage.Storage, handles []*Handle) error 
 		return nil
 	}
 	h := rel[0]
-	mat := *h
+	mat := cloneHandle(h)
 	mat.Changelog = nil
 	mat.Size = sumSizes(h.Files)
-	base := clBase{mat: &mat, segments: append([]FileRef(nil), h.Changelog...), logBytes: sumSizes(h.Changelog)}
+	base := clBase{mat: mat, segments: append([]FileRef(nil), h.Changelog...), logBytes: sumSizes(h.Changelog)}
 	b.mu.Lock()
 	b.confirmed = base
 	b.mu.Unlock()
 	return nil
+}
+
+// cloneHandle copies h and its file lists.
+func cloneHandle(h *Handle) *Handle {
+	c := *h
+	c.Files = append([]FileRef(nil), h.Files...)
+	c.Changelog = append([]FileRef(nil), h.Changelog...)
+	if len(c.Changelog) == 0 {
+		c.Changelog = nil
+	}
+	return &c
 }
 
 func allShared(refs []FileRef) bool {
@@ -183,48 +210,90 @@ func (b *ChangelogBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
 	if err := b.inner.Err(); err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 	}
-	if t.Storage == nil || t.Dir == "" {
-		return nil, fmt.Errorf("snapshot of %s: no storage or directory", stem)
+	if err := checkTarget(b.ident(), t); err != nil {
+		return nil, err
 	}
 	b.mu.Lock()
 	base := b.confirmed
 	b.mu.Unlock()
-	b.sweep(base.epoch)
+
+	// A finished background materialisation is offered to one checkpoint.
+	var ready *matJob
+	if j := b.job; j != nil && j.finished() {
+		b.job = nil
+		if j.err != nil {
+			b.matFailures++
+			if b.matFailures >= maxMatFailures {
+				return nil, fmt.Errorf("snapshot of %s: materialisation failed %d times in a row: %w", stem, b.matFailures, j.err)
+			}
+		} else {
+			b.matFailures = 0
+			ready = j
+		}
+	}
+	bound := base.epoch
+	if b.job != nil {
+		bound = min(bound, b.job.epoch)
+	}
+	if ready != nil {
+		bound = min(bound, ready.epoch)
+	}
+	b.sweep(bound)
 	e := b.epoch
 	b.epoch++
 	b.seq++
 
 	var next clBase
 	var h *Handle
-	if base.mat == nil || b.seq-base.matSeq >= b.opts.MaterializeEvery || base.logBytes >= b.opts.MaxLogBytes {
-		matDir := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-m%d", stem, b.session, t.CheckpointID))
-		mh, err := b.inner.Snapshot(SnapshotTarget{Storage: t.Storage, Dir: matDir, SharedDir: t.SharedDir, CheckpointID: t.CheckpointID})
+	switch {
+	case base.mat == nil:
+		// Nothing to build on: materialise now.
+		mh, err := b.inner.Snapshot(b.matTarget(t))
 		if err != nil {
 			return nil, err
 		}
-		for i := range mh.Files {
-			mh.Files[i].Shared = true
+		markShared(mh)
+		next = clBase{mat: mh, epoch: e, matSeq: b.seq, innerID: t.CheckpointID}
+		h = cloneHandle(mh)
+	case ready != nil:
+		// The first checkpoint on a new materialisation: one segment with
+		// every change since the materialisation's view.
+		seg, err := b.writeSegment(t, ready.epoch)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 		}
-		next = clBase{mat: mh, epoch: e, matSeq: b.seq}
-		cp := *mh
-		h = &cp
-	} else {
+		next = clBase{mat: ready.h, epoch: e, matSeq: ready.seq, innerID: ready.id}
+		h = cloneHandle(ready.h)
+		if seg != nil {
+			next.segments = []FileRef{*seg}
+			next.logBytes = seg.Size
+			h.IncrementalSize += seg.Size
+		}
+		h.Changelog = append([]FileRef(nil), next.segments...)
+		h.Size = ready.h.Size + next.logBytes
+	default:
 		seg, err := b.writeSegment(t, base.epoch)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 		}
-		next = clBase{mat: base.mat, segments: base.segments, logBytes: base.logBytes, epoch: e, matSeq: base.matSeq}
-		cp := *base.mat
-		h = &cp
+		next = clBase{mat: base.mat, segments: base.segments, logBytes: base.logBytes, epoch: e, matSeq: base.matSeq, innerID: base.innerID}
+		h = cloneHandle(base.mat)
 		h.IncrementalSize = 0
 		if seg != nil {
 			next.segments = append(append([]FileRef(nil), base.segments...), *seg)
 			next.logBytes += seg.Size
 			h.IncrementalSize = seg.Size
 		}
-		h.Changelog = next.segments
+		h.Changelog = append([]FileRef(nil), next.segments...)
 		h.Size = base.mat.Size + next.logBytes
+		if b.job == nil && (b.seq-base.matSeq >= b.opts.MaterializeEvery || next.logBytes >= b.opts.MaxLogBytes) {
+			if err := b.startMaterialization(t, e); err != nil {
+				return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
+			}
+		}
 	}
+	id := b.ident()
+	h.OperatorID, h.Instance = id.operatorID, id.instance
 	b.mu.Lock()
 	if b.pending == nil {
 		b.pending = map[int64]clBase{}
@@ -232,6 +301,72 @@ func (b *ChangelogBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
 	b.pending[t.CheckpointID] = next
 	b.mu.Unlock()
 	return h, nil
+}
+
+// maxMatFailures is how many background materialisations may fail in a
+// row before checkpoints fail.
+const maxMatFailures = 3
+
+// matJob is a materialisation running, or finished, in the background.
+type matJob struct {
+	id    int64  // checkpoint id it started at: names its files, and the inner backend's snapshot
+	epoch uint64 // it holds every change of epochs up to this
+	seq   int
+	done  chan struct{}
+	h     *Handle
+	err   error
+}
+
+func (j *matJob) finished() bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// matTarget is where the materialisation started at checkpoint t goes.
+func (b *ChangelogBackend) matTarget(t SnapshotTarget) SnapshotTarget {
+	dir := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-m%d", b.ident().fileStem(), b.session, t.CheckpointID))
+	return SnapshotTarget{Storage: t.Storage, Dir: dir, SharedDir: t.SharedDir, CheckpointID: t.CheckpointID}
+}
+
+// startMaterialization captures the full state as of epoch e (in this
+// goroutine) and writes it in the background. Close waits for it.
+func (b *ChangelogBackend) startMaterialization(t SnapshotTarget, e uint64) error {
+	as, ok := b.inner.(asyncSnapshotter)
+	if !ok {
+		return fmt.Errorf("backend %s cannot materialise in the background", b.inner.Kind())
+	}
+	finish, err := as.snapshotAsync(b.matTarget(t))
+	if err != nil {
+		return err
+	}
+	j := &matJob{id: t.CheckpointID, epoch: e, seq: b.seq, done: make(chan struct{})}
+	b.job = j
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer close(j.done)
+		h, err := finish()
+		if err == nil {
+			markShared(h)
+		}
+		j.h, j.err = h, err
+	}()
+	if b.opts.waitMaterialization {
+		<-j.done
+	}
+	return nil
+}
+
+// markShared marks a materialisation's files shared: later checkpoints
+// reference them.
+func markShared(h *Handle) {
+	for i := range h.Files {
+		h.Files[i].Shared = true
+	}
 }
 
 // writeSegment writes the changes of epochs after `after` as one segment;
@@ -276,10 +411,13 @@ func (b *ChangelogBackend) sweep(upTo uint64) {
 }
 
 // CheckpointComplete makes snapshot id the base of later checkpoints and
-// tells the inner backend. It may be called from any goroutine.
+// tells the inner backend that the snapshot of the materialisation it
+// references completed. It may be called from any goroutine.
 func (b *ChangelogBackend) CheckpointComplete(id int64) {
 	b.mu.Lock()
-	if p, ok := b.pending[id]; ok && id > b.confirmID {
+	p, ok := b.pending[id]
+	ok = ok && id > b.confirmID
+	if ok {
 		b.confirmed, b.confirmID = p, id
 		for k := range b.pending {
 			if k <= id {
@@ -288,8 +426,14 @@ func (b *ChangelogBackend) CheckpointComplete(id int64) {
 		}
 	}
 	b.mu.Unlock()
-	b.inner.CheckpointComplete(id)
+	if ok && p.mat != nil {
+		b.inner.CheckpointComplete(p.innerID)
+	}
 }
 
-// Close closes the inner backend.
-func (b *ChangelogBackend) Close() error { return b.inner.Close() }
+// Close waits for a background materialisation and closes the inner
+// backend.
+func (b *ChangelogBackend) Close() error {
+	b.wg.Wait()
+	return b.inner.Close()
+}

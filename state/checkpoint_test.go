@@ -253,3 +253,42 @@ func TestHashMapPutOfExistingKeyDoesNotAllocate(t *testing.T) {
 		t.Fatalf("got %d len %d", got, m.Len())
 	}
 }
+
+// TestChangelogBackgroundMaterialization lets materialisations run
+// concurrently with the operator's writes and with later checkpoints,
+// some of which abort, and restores every checkpoint.
+func TestChangelogBackgroundMaterialization(t *testing.T) {
+	for _, c := range allConfigs() {
+		if !c.cfg.Changelog {
+			continue
+		}
+		c.cfg.ChangelogOptions = ChangelogOptions{MaterializeEvery: 2}
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(12))
+			st := newStorage(t)
+			b := newBackend(t, c, 0, all)
+			ms := register(t, b)
+			m := model{}
+			mats := 0
+			var last *Handle
+			for id := int64(1); id <= 24; id++ {
+				mutate(t, rng, ms, m, all, 2000, 400)
+				h := snapshot(t, b, st, id, false)
+				if last != nil && h.Files[0].Path != last.Files[0].Path {
+					mats++
+				}
+				last = h
+				if rng.Intn(4) != 0 {
+					b.CheckpointComplete(id)
+				}
+				if id%4 == 0 {
+					_, rs := restoreInto(t, c, st, 0, all, []*Handle{h})
+					check(t, rs, m)
+				}
+			}
+			if mats < 2 {
+				t.Fatalf("only %d materialisations were taken", mats)
+			}
+		})
+	}
+}

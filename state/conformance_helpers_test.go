@@ -34,7 +34,7 @@ func allConfigs() []backendConfig {
 		cl := c
 		cl.name += "+changelog"
 		cl.cfg.Changelog = true
-		cl.cfg.ChangelogOptions = ChangelogOptions{MaterializeEvery: 3}
+		cl.cfg.ChangelogOptions = ChangelogOptions{MaterializeEvery: 3, waitMaterialization: true}
 		out = append(out, cl)
 	}
 	return out

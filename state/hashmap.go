@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"path"
 	"sort"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
@@ -69,25 +68,29 @@ func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) 
 }
 
 // Snapshot writes every state (registered or only restored) into
-// <Dir>/<operatorID>-<instance>.state in FormatFull. It reads the maps
-// synchronously: it returns once the file is durable.
+// <Dir>/<operatorID>-<instance>.state in FormatFull. It encodes the maps
+// in the caller's goroutine and returns once the file is durable.
 func (b *HashMapBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
-	if t.Storage == nil || t.Dir == "" {
-		return nil, fmt.Errorf("snapshot of %s: no storage or directory", b.id.fileStem())
+	finish, err := b.snapshotAsync(t)
+	if err != nil {
+		return nil, err
 	}
-	p := path.Join(t.Dir, b.id.fileStem()+".state")
+	return finish()
+}
+
+// snapshotAsync encodes the state now; finish writes it.
+func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error), error) {
+	if err := checkTarget(b.id, t); err != nil {
+		return nil, err
+	}
 	payload := b.fullPayload()
 	b.lastSize = len(payload)
-	data := storage.Seal(storage.KindState, stateFileVersion, payload)
-	if err := t.Storage.Put(p, data); err != nil {
-		return nil, fmt.Errorf("snapshot of %s: writing %s: %w", b.id.fileStem(), p, err)
-	}
-	size := int64(len(data))
-	return &Handle{
-		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
-		Backend: b.Kind(), Format: FormatFull,
-		Files: []FileRef{{Path: p, Size: size}},
-		Size:  size, IncrementalSize: size,
+	return func() (*Handle, error) {
+		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", payload)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
+		}
+		return h, nil
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -60,7 +61,7 @@ type PebbleBackend struct {
 	states_  map[string]namedState
 	restored bool
 	err      error // first error met by a KeyedMap method
-	lastSize int
+	lastSize atomic.Int64
 
 	// session makes the names of the shared files this backend uploads
 	// unique across restarts of the same instance.
@@ -189,11 +190,11 @@ func (b *PebbleBackend) stateFor(name string) (*pebbleState, error) {
 	return ps, nil
 }
 
-// sortedCatalog lists the catalog by name.
-func (b *PebbleBackend) sortedCatalog() []*pebbleState {
-	out := make([]*pebbleState, 0, len(b.catalog))
+// catalogCopy lists the catalog by name, as of now.
+func (b *PebbleBackend) catalogCopy() []pebbleState {
+	out := make([]pebbleState, 0, len(b.catalog))
 	for _, ps := range b.catalog {
-		out = append(out, ps)
+		out = append(out, *ps)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out

@@ -3,42 +3,33 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
-	"path"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
-// snapshotFull writes every state of the catalog (registered or only
-// restored) as one FormatFull file, <Dir>/<operatorID>-<instance>.state,
-// the same file the memory backend writes.
-func (b *PebbleBackend) snapshotFull(t SnapshotTarget) (*Handle, error) {
-	payload, err := b.fullPayload()
-	if err != nil {
-		return nil, err
-	}
-	b.lastSize = len(payload)
-	p := path.Join(t.Dir, b.id.fileStem()+".state")
-	data := storage.Seal(storage.KindState, stateFileVersion, payload)
-	if err := t.Storage.Put(p, data); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", p, err)
-	}
-	size := int64(len(data))
-	return &Handle{
-		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
-		Backend: b.Kind(), Format: FormatFull,
-		Files: []FileRef{{Path: p, Size: size}},
-		Size:  size, IncrementalSize: size,
+// snapshotFullAsync captures a Pebble snapshot and the catalog; finish
+// writes every state of the catalog (registered or only restored) as one
+// FormatFull file, <Dir>/<operatorID>-<instance>.state, the same file the
+// memory backend writes.
+func (b *PebbleBackend) snapshotFullAsync(t SnapshotTarget) (func() (*Handle, error), error) {
+	snap := b.db.NewSnapshot()
+	catalog := b.catalogCopy()
+	return func() (*Handle, error) {
+		payload, err := b.fullPayload(snap, catalog)
+		snap.Close()
+		if err != nil {
+			return nil, err
+		}
+		b.lastSize.Store(int64(len(payload)))
+		return writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "pebble", payload)
 	}, nil
 }
 
-// fullPayload encodes the database's states as a FormatFull payload, read
-// from one consistent view.
-func (b *PebbleBackend) fullPayload() ([]byte, error) {
-	snap := b.db.NewSnapshot()
-	defer snap.Close()
-	w := newStateFileWriter(tagFull, b.kgs, b.lastSize)
-	for _, ps := range b.sortedCatalog() {
+// fullPayload encodes the states of catalog, read from snap, as a
+// FormatFull payload.
+func (b *PebbleBackend) fullPayload(snap iterSource, catalog []pebbleState) ([]byte, error) {
+	w := newStateFileWriter(tagFull, b.kgs, int(b.lastSize.Load()))
+	for _, ps := range catalog {
 		w.beginState(ps.name)
 		err := eachEntry(snap, ps.id, b.kgs, func(kg int, key, val []byte) error {
 			if kg != w.lastGroup() {

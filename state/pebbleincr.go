@@ -16,8 +16,18 @@ import (
 // Snapshot writes the state as of now. Savepoints, and every snapshot
 // when incremental checkpoints are off (or the target has no SharedDir),
 // are one FormatFull file. Incremental checkpoints are FormatPebbleSST:
-// see snapshotIncremental.
+// see snapshotIncrementalAsync.
 func (b *PebbleBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
+	finish, err := b.snapshotAsync(t)
+	if err != nil {
+		return nil, err
+	}
+	return finish()
+}
+
+// snapshotAsync captures the state (a Pebble snapshot, or a flushed Pebble
+// checkpoint in the working directory); finish writes or uploads it.
+func (b *PebbleBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error), error) {
 	stem := b.id.fileStem()
 	if b.closed {
 		return nil, fmt.Errorf("snapshot of %s: the backend is closed", stem)
@@ -25,28 +35,34 @@ func (b *PebbleBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
 	if b.err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, b.err)
 	}
-	if t.Storage == nil || t.Dir == "" {
-		return nil, fmt.Errorf("snapshot of %s: no storage or directory", stem)
+	if err := checkTarget(b.id, t); err != nil {
+		return nil, err
 	}
-	var h *Handle
+	var finish func() (*Handle, error)
 	var err error
 	if b.opts.Incremental && !t.Savepoint && t.SharedDir != "" {
-		h, err = b.snapshotIncremental(t)
+		finish, err = b.snapshotIncrementalAsync(t)
 	} else {
-		h, err = b.snapshotFull(t)
+		finish, err = b.snapshotFullAsync(t)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 	}
-	return h, nil
+	return func() (*Handle, error) {
+		h, err := finish()
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
+		}
+		return h, nil
+	}, nil
 }
 
 // CheckpointComplete makes the SST files of snapshot id the base that
 // later incremental snapshots reuse. It may be called from any goroutine.
 func (b *PebbleBackend) CheckpointComplete(id int64) { b.uploads.complete(id) }
 
-// snapshotIncremental flushes the memtable, takes a Pebble checkpoint in
-// the working directory and uploads it:
+// snapshotIncrementalAsync flushes the memtable and takes a Pebble
+// checkpoint in the working directory; finish uploads it:
 //
 //   - every SST (or blob) file that the base does not hold goes to
 //     <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>-<file>
@@ -63,7 +79,7 @@ func (b *PebbleBackend) CheckpointComplete(id int64) { b.uploads.complete(id) }
 // files are immutable and never come back once compacted away, every file
 // of the base that is still live is referenced by the latest completed
 // checkpoint, which the store retains.
-func (b *PebbleBackend) snapshotIncremental(t SnapshotTarget) (*Handle, error) {
+func (b *PebbleBackend) snapshotIncrementalAsync(t SnapshotTarget) (func() (*Handle, error), error) {
 	if err := b.db.Flush(); err != nil {
 		return nil, fmt.Errorf("flushing: %w", err)
 	}
@@ -74,17 +90,25 @@ func (b *PebbleBackend) snapshotIncremental(t SnapshotTarget) (*Handle, error) {
 	if err := b.db.Checkpoint(ck); err != nil {
 		return nil, fmt.Errorf("pebble checkpoint: %w", err)
 	}
-	defer os.RemoveAll(ck)
+	x := &pebbleIndex{kgs: b.kgs}
+	for _, ps := range b.catalogCopy() {
+		x.states = append(x.states, indexState{name: ps.name, id: ps.id, count: ps.count})
+	}
+	return func() (*Handle, error) {
+		defer os.RemoveAll(ck)
+		return b.upload(t, ck, x)
+	}, nil
+}
+
+// upload stores the Pebble checkpoint in directory ck (see
+// snapshotIncrementalAsync) and records its shared files as pending.
+func (b *PebbleBackend) upload(t SnapshotTarget, ck string, x *pebbleIndex) (*Handle, error) {
 	entries, err := os.ReadDir(ck)
 	if err != nil {
 		return nil, err
 	}
 	stem := b.id.fileStem()
 	privDir := path.Join(t.Dir, stem+".pebble")
-	x := &pebbleIndex{kgs: b.kgs}
-	for _, ps := range b.sortedCatalog() {
-		x.states = append(x.states, indexState{name: ps.name, id: ps.id, count: ps.count})
-	}
 	base := b.uploads.base()
 	shared := map[string]indexFile{}
 	var size, written int64

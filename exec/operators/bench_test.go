@@ -206,3 +206,79 @@ func BenchmarkTumbleSum(b *testing.B) {
 }
 
 func benchCol(i int) *expr.Col { return &expr.Col{Index: i, Name: "k", T: types.BigInt} }
+
+// The changelog benchmarks feed batches of benchBatch rows over benchKeys
+// keys and report rows/s. One benchmark op is one row.
+
+// benchRows makes batches of (key BIGINT, v BIGINT) rows with random keys
+// and values in [0, vals).
+func benchRows(n int, vals int64) []*types.Batch {
+	r := rand.New(rand.NewSource(2))
+	var out []*types.Batch
+	for len(out)*benchBatch < n {
+		b := types.NewBatch(2, benchBatch)
+		for i := 0; i < benchBatch; i++ {
+			b.Append(types.Insert, []types.Value{types.IntValue(int64(r.Intn(benchKeys))), types.IntValue(r.Int63n(vals))})
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// benchFeed runs b.N rows of batches through op on input in.
+func benchFeed(b *testing.B, op exec.Operator, in int, batches []*types.Batch) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done, next := 0, 0; done < b.N; next++ {
+		bt := batches[next%len(batches)]
+		if rest := b.N - done; rest < bt.Len() {
+			cut := *bt
+			cut.Ops, cut.Vals = bt.Ops[:rest], bt.Vals[:rest*2]
+			bt = &cut
+		}
+		done += bt.Len()
+		if err := op.ProcessBatch(in, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func benchOpen(b *testing.B, op exec.Operator) *countSink {
+	out := &countSink{}
+	ctx := newTestContext(state.NewHashMapBackend(state.RangeFor(128, 1, 0)), out)
+	if err := op.Open(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkGroupAgg: COUNT(*), SUM(v) per key; every row updates its group
+// (-U/+U).
+func BenchmarkGroupAgg(b *testing.B) {
+	spec := GroupAggSpec{KeyCols: []int{0}, InsertOnlyInput: true, Aggs: []plan.AggCall{
+		{Func: plan.AggCount, Type: types.BigInt},
+		{Func: plan.AggSum, Arg: &expr.Col{Index: 1, T: types.BigInt}, Type: types.BigInt},
+	}}
+	batches := benchRows(1<<20, 1000)
+	op := NewGroupAgg(spec)
+	benchOpen(b, op)
+	benchFeed(b, op, 0, batches)
+}
+
+// BenchmarkJoin: one left row per key, then right rows (8 distinct values
+// per key) that each match it.
+func BenchmarkJoin(b *testing.B) {
+	spec := JoinSpec{LeftKeyCols: []int{0}, RightKeyCols: []int{0}, LeftWidth: 2, RightWidth: 2}
+	op := NewJoin(spec)
+	benchOpen(b, op)
+	left := types.NewBatch(2, benchKeys)
+	for k := 0; k < benchKeys; k++ {
+		left.Append(types.Insert, []types.Value{types.IntValue(int64(k)), types.IntValue(0)})
+	}
+	if err := op.ProcessBatch(0, left); err != nil {
+		b.Fatal(err)
+	}
+	benchFeed(b, op, 1, benchRows(1<<20, 8))
+}

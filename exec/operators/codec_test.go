@@ -59,11 +59,14 @@ func TestCodecs(t *testing.T) {
 	key := []types.Value{types.StringValue("k"), types.NullValue(), types.DecimalValue(150, 2)}
 	roundTrip[*winEntry](t, winEntryCodec{}, &winEntry{key: key, acc: a})
 	roundTrip[*groupEntry](t, groupCodec{}, &groupEntry{key: key, acc: a})
+	roundTrip[*groupEntry](t, groupCodec{}, &groupEntry{ttlStamp: ttlStamp{access: 1700000000123, due: 1700000003700}, key: key, acc: a})
 	roundTrip[*sessionEntry](t, sessionCodec{}, &sessionEntry{key: key, sessions: []session{
 		{start: -5, end: 10, acc: a}, {start: 20, end: 31, acc: a.Clone()}}})
 	roundTrip[*bag](t, bagCodec{}, &bag{rows: []bagRow{
 		{vals: []types.Value{types.IntValue(1), types.TimestampValue(-3)}, n: 2},
 		{vals: []types.Value{types.NullValue(), types.BoolValue(true)}, n: 1}}})
+	roundTrip[*bag](t, bagCodec{}, &bag{ttlStamp: ttlStamp{access: -7, due: 93}, rows: []bagRow{
+		{vals: []types.Value{types.StringValue("v")}, n: 3}}})
 	roundTrip[int64](t, int64Codec{}, -1234567)
 }
 

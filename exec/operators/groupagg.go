@@ -1,6 +1,8 @@
 package operators
 
 import (
+	"time"
+
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
 	"github.com/streamsql/streamsql/plan"
@@ -16,6 +18,10 @@ type GroupAggSpec struct {
 	// rows: MIN/MAX then keep just the current extreme instead of a value
 	// multiset. A retraction then fails the job.
 	InsertOnlyInput bool
+	// StateTTL (table.exec.state.ttl) is how long a group's state is kept
+	// without being read or written, in processing time; 0 keeps it
+	// forever.
+	StateTTL time.Duration
 }
 
 // NewGroupAgg returns a non-windowed GROUP BY. Its input must be
@@ -28,7 +34,14 @@ type GroupAggSpec struct {
 // result emits nothing. Input may be a changelog: +I/+U add, -U/-D retract;
 // a retraction for a group that does not exist is ignored.
 //
-// State "groups": group key -> key values and accumulators.
+// With a StateTTL, a group idle (neither read nor written) for the TTL in
+// processing time expires: its state is removed, and a later row for its
+// key starts a new group (+I; no retraction of the old result, as in
+// Flink). Every row for a group refreshes its stamp; OnTick removes expired
+// groups incrementally (see ttl.go).
+//
+// State "groups": group key -> key values, accumulators and the TTL stamp
+// (last access, expiry slot).
 func NewGroupAgg(spec GroupAggSpec) exec.Operator { return &groupAgg{spec: spec} }
 
 type groupAgg struct {
@@ -38,6 +51,7 @@ type groupAgg struct {
 	key    keying
 	funcs  *agg.Funcs
 	groups *store[*groupEntry]
+	ttl    stateTTL
 	keyBuf []byte
 	old    []types.Value
 	out    []types.Value
@@ -45,22 +59,29 @@ type groupAgg struct {
 
 type groupEntry struct {
 	marks
+	ttlStamp
 	key []types.Value
 	acc agg.Acc
 }
 
 type groupCodec struct{}
 
+// groupCodec encodes the TTL stamp, then the key values and accumulators.
 func (groupCodec) Append(buf []byte, e *groupEntry) []byte {
+	buf = appendStamp(buf, &e.ttlStamp)
 	return winEntryCodec{}.Append(buf, &winEntry{key: e.key, acc: e.acc})
 }
 
 func (groupCodec) Decode(buf []byte) (*groupEntry, error) {
+	st, buf, err := decodeStamp(buf)
+	if err != nil {
+		return nil, err
+	}
 	w, err := winEntryCodec{}.Decode(buf)
 	if err != nil {
 		return nil, err
 	}
-	return &groupEntry{key: w.key, acc: w.acc}, nil
+	return &groupEntry{ttlStamp: st, key: w.key, acc: w.acc}, nil
 }
 
 const groupsState = "groups"
@@ -79,11 +100,36 @@ func (o *groupAgg) Open(ctx *exec.Context) error {
 	nk := len(o.spec.KeyCols)
 	o.old = make([]types.Value, nk+len(o.spec.Aggs))
 	o.out = make([]types.Value, nk+len(o.spec.Aggs))
+	o.ttl.open(o.spec.StateTTL, ctx.Now)
+	if o.ttl.on() {
+		o.rebuildTTL()
+	}
 	return nil
+}
+
+// rebuildTTL registers every stored group in the expiry index.
+func (o *groupAgg) rebuildTTL() {
+	var unstamped []keyRef
+	o.groups.rangeAll(func(kg int, key string, e *groupEntry) bool {
+		if !o.ttl.restore(kg, []byte(key), &e.ttlStamp) {
+			unstamped = append(unstamped, keyRef{kg, key})
+		}
+		return true
+	})
+	for _, u := range unstamped {
+		key := []byte(u.key)
+		if e, ok := o.groups.get(u.kg, key); ok {
+			o.ttl.create(u.kg, key, &e.ttlStamp)
+		}
+	}
 }
 
 func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 	nk := len(o.spec.KeyCols)
+	ttl := o.ttl.on()
+	if ttl {
+		o.ttl.sync()
+	}
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
 		kg, err := o.key.group(row)
@@ -93,6 +139,9 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 		retract := b.Ops[i].IsRetraction()
 		o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
 		e, ok := o.groups.get(kg, o.keyBuf)
+		if ttl {
+			e, ok = refresh(&o.ttl, o.groups, kg, o.keyBuf, e, ok)
+		}
 		if !ok {
 			if retract {
 				continue
@@ -101,6 +150,9 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 			o.funcs.Init(&e.acc)
 			if err := o.funcs.Add(&e.acc, row); err != nil {
 				return err
+			}
+			if ttl {
+				o.ttl.create(kg, o.keyBuf, &e.ttlStamp)
 			}
 			o.groups.insert(kg, o.keyBuf, e)
 			copy(o.out, e.key)
@@ -144,6 +196,23 @@ func sameValues(a, b []types.Value) bool {
 		}
 	}
 	return true
+}
+
+// OnTick removes groups whose TTL expired (a bounded number per tick).
+func (o *groupAgg) OnTick(int64) error {
+	if !o.ttl.on() {
+		return nil
+	}
+	o.ttl.startSweep()
+	for {
+		kg, key, due, ok := o.ttl.next()
+		if !ok {
+			break
+		}
+		sweepEntry(&o.ttl, o.groups, kg, key, key, due)
+	}
+	o.groups.maybeFlush()
+	return nil
 }
 
 func (o *groupAgg) SnapshotState(int64) error { o.groups.flush(); return nil }

@@ -40,6 +40,7 @@ type harness struct {
 	out     *sink
 	backend *state.HashMapBackend
 	widths  []int
+	clock   int64 // what ctx.Now returns (processing time, ms)
 }
 
 func newTestContext(b state.Backend, out exec.Output) *exec.Context {
@@ -54,6 +55,7 @@ func newHarness(tb testing.TB, newOp func() exec.Operator, widths ...int) *harne
 	h := &harness{tb: tb, newOp: newOp, out: &sink{}, widths: widths,
 		backend: state.NewHashMapBackend(state.RangeFor(128, 1, 0))}
 	h.ctx = newTestContext(h.backend, h.out)
+	h.ctx.Now = h.now
 	h.op = newOp()
 	if err := h.op.Open(h.ctx); err != nil {
 		tb.Fatalf("open: %v", err)
@@ -79,7 +81,11 @@ func (h *harness) watermark(wm int64) []emitted {
 	return h.out.take()
 }
 
+func (h *harness) now() int64 { return h.clock }
+
+// tick sets the clock to now and calls OnTick(now).
 func (h *harness) tick(now int64) []emitted {
+	h.clock = now
 	if err := h.op.OnTick(now); err != nil {
 		h.tb.Fatalf("OnTick: %v", err)
 	}
@@ -123,6 +129,7 @@ func (h *harness) restore() {
 	h.backend = nb
 	h.ctx = newTestContext(nb, h.out)
 	h.ctx.Metrics = m
+	h.ctx.Now = h.now
 	h.op = h.newOp()
 	if err := h.op.Open(h.ctx); err != nil {
 		h.tb.Fatalf("reopen: %v", err)

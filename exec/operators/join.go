@@ -3,6 +3,7 @@ package operators
 import (
 	"encoding/binary"
 	"slices"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
@@ -21,6 +22,11 @@ type JoinSpec struct {
 	// columns of the left / right rows (also part of the keys). Output is append-only and
 	// a window's state is dropped once the watermark reaches window_end - 1.
 	WindowEnd *[2]int
+	// StateTTL (table.exec.state.ttl) is how long a join key's rows on one
+	// side are kept without being read or written, in processing time; 0
+	// keeps them forever. A window join ignores it (its state goes when
+	// its window ends).
+	StateTTL time.Duration
 }
 
 // NewJoin returns an inner equi-join of input 0 (left) and input 1 (right),
@@ -34,6 +40,14 @@ type JoinSpec struct {
 // one occurrence and retracts its joined rows. Each output row carries its
 // input row's op (Flink's inner join): +I/+U for additions, -U/-D for
 // retractions; a retraction of a row that is not stored is ignored.
+//
+// With a StateTTL, each side's state of a join key (its bag of rows) that
+// has been idle for the TTL in processing time expires on its own: it is
+// removed, so rows of the other side no longer match it and retractions
+// of its rows are ignored. A row reads and writes its own side's bag and
+// reads the other side's bag of its key: both count as accesses and
+// refresh their stamps. OnTick removes expired bags incrementally (see
+// ttl.go).
 //
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
@@ -49,6 +63,7 @@ type join struct {
 	sides   [2]*store[*bag]
 	clock   clock
 	timers  *timers
+	ttl     stateTTL
 	keyBuf  []byte
 	tagBuf  []byte
 	out     []types.Value
@@ -58,6 +73,7 @@ type join struct {
 // bag is a multiset of rows.
 type bag struct {
 	marks
+	ttlStamp
 	rows []bagRow
 	idx  map[string]int // row encoding -> index, built once the bag is large
 }
@@ -142,7 +158,9 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 
 type bagCodec struct{}
 
+// bagCodec encodes the TTL stamp, then the rows with their counts.
 func (bagCodec) Append(buf []byte, b *bag) []byte {
+	buf = appendStamp(buf, &b.ttlStamp)
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
 	for _, r := range b.rows {
 		buf = binary.AppendVarint(buf, r.n)
@@ -152,12 +170,16 @@ func (bagCodec) Append(buf []byte, b *bag) []byte {
 }
 
 func (bagCodec) Decode(buf []byte) (*bag, error) {
+	st, buf, err := decodeStamp(buf)
+	if err != nil {
+		return nil, err
+	}
 	n, k := binary.Uvarint(buf)
 	if k <= 0 || n > uint64(len(buf)) {
 		return nil, errCorrupt
 	}
 	buf = buf[k:]
-	b := &bag{rows: make([]bagRow, n)}
+	b := &bag{ttlStamp: st, rows: make([]bagRow, n)}
 	for i := range b.rows {
 		var err error
 		if b.rows[i].n, k = binary.Varint(buf); k <= 0 {
@@ -193,6 +215,10 @@ func (o *join) Open(ctx *exec.Context) error {
 	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.timers = newTimers()
 	if o.spec.WindowEnd == nil {
+		o.ttl.open(o.spec.StateTTL, ctx.Now)
+		if o.ttl.on() {
+			o.rebuildTTL()
+		}
 		return nil
 	}
 	if err := o.clock.open(ctx); err != nil {
@@ -212,6 +238,50 @@ func (o *join) Open(ctx *exec.Context) error {
 	return nil
 }
 
+// sideTag is the key of side s's entry key in the join's indexes: the
+// side, then the key.
+func (o *join) sideTag(s int, key []byte) []byte {
+	o.tagBuf = append(append(o.tagBuf[:0], byte(s)), key...)
+	return o.tagBuf
+}
+
+// rebuildTTL registers every stored bag in the expiry index.
+func (o *join) rebuildTTL() {
+	for s, st := range o.sides {
+		var unstamped []keyRef
+		st.rangeAll(func(kg int, key string, b *bag) bool {
+			if !o.ttl.restore(kg, o.sideTag(s, []byte(key)), &b.ttlStamp) {
+				unstamped = append(unstamped, keyRef{kg, key})
+			}
+			return true
+		})
+		for _, u := range unstamped {
+			key := []byte(u.key)
+			if b, ok := st.get(u.kg, key); ok {
+				o.ttl.create(u.kg, o.sideTag(s, key), &b.ttlStamp)
+			}
+		}
+	}
+}
+
+// OnTick removes bags whose TTL expired (a bounded number per tick).
+func (o *join) OnTick(int64) error {
+	if !o.ttl.on() {
+		return nil
+	}
+	o.ttl.startSweep()
+	for {
+		kg, tag, due, ok := o.ttl.next()
+		if !ok {
+			break
+		}
+		sweepEntry(&o.ttl, o.sides[tag[0]], kg, tag[1:], tag, due)
+	}
+	o.sides[0].maybeFlush()
+	o.sides[1].maybeFlush()
+	return nil
+}
+
 func (o *join) ProcessBatch(input int, b *types.Batch) error {
 	if input != 0 && input != 1 {
 		return errorf("join has two inputs, got a batch on input %d", input)
@@ -227,6 +297,10 @@ func (o *join) ProcessBatch(input int, b *types.Batch) error {
 	defer o.countLate()
 	k := &o.keys[s]
 	mine, other := o.sides[s], o.sides[1-s]
+	ttl := o.ttl.on()
+	if ttl {
+		o.ttl.sync()
+	}
 rows:
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
@@ -251,6 +325,9 @@ rows:
 		}
 		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
 		bg, ok := mine.get(kg, o.keyBuf)
+		if ttl {
+			bg, ok = refresh(&o.ttl, mine, kg, o.keyBuf, bg, ok)
+		}
 		if op.IsRetraction() {
 			if !ok || !bg.remove(row, &o.tagBuf) {
 				continue
@@ -261,13 +338,22 @@ rows:
 		} else if ok {
 			bg.add(row, &o.tagBuf)
 		} else {
-			mine.insert(kg, o.keyBuf, &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1}}})
+			nb := &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1}}}
+			if ttl {
+				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
+			}
+			mine.insert(kg, o.keyBuf, nb)
 			if windowed {
-				o.tagBuf = append(append(o.tagBuf[:0], byte(s)), o.keyBuf...)
-				o.timers.add(end, kg, o.tagBuf)
+				o.timers.add(end, kg, o.sideTag(s, o.keyBuf))
 			}
 		}
-		ob, ok := other.peek(kg, o.keyBuf)
+		var ob *bag
+		if ttl {
+			ob, ok = other.get(kg, o.keyBuf)
+			ob, ok = refresh(&o.ttl, other, kg, o.keyBuf, ob, ok)
+		} else {
+			ob, ok = other.peek(kg, o.keyBuf)
+		}
 		if !ok {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/expr"
@@ -34,7 +35,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	batch [in=N]                           rows "+I v1 v2 ..." into input N;
 //	                                       output: rows emitted
 //	watermark N|max                        output: rows emitted
-//	tick N                                 OnTick(N); output: rows emitted
+//	clock N                                set the processing-time clock
+//	                                       (ctx.Now) to N ms
+//	tick N                                 clock N, then OnTick(N); output:
+//	                                       rows emitted
 //	finish                                 final watermark and Finish
 //	late                                   output: late=<LateRowsDropped>
 //	state                                  output: entries per state map
@@ -203,6 +207,8 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 				wm, _ = strconv.ParseInt(bl.args[0], 10, 64)
 			}
 			out = h.watermark(wm)
+		case "clock":
+			h.clock, _ = strconv.ParseInt(bl.args[0], 10, 64)
 		case "tick":
 			now, _ := strconv.ParseInt(bl.args[0], 10, 64)
 			out = h.tick(now)
@@ -504,6 +510,14 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		}
 		return ""
 	}
+	var ttl time.Duration // "ttl: N" (ms)
+	if v := one("ttl"); v != "" {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bad ttl %q", v)
+		}
+		ttl = time.Duration(ms) * time.Millisecond
+	}
 	switch kind {
 	case "window-agg", "group-agg", "calc":
 		cols, err := parseSchema(one("schema"))
@@ -548,7 +562,7 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 			aggs = append(aggs, c)
 		}
 		if kind == "group-agg" {
-			spec := GroupAggSpec{KeyCols: keys, Aggs: aggs, InsertOnlyInput: one("insert-only") == "true"}
+			spec := GroupAggSpec{KeyCols: keys, Aggs: aggs, InsertOnlyInput: one("insert-only") == "true", StateTTL: ttl}
 			return func() exec.Operator { return NewGroupAgg(spec) }, sch, nil
 		}
 		w, err := parseWindow(cols, one("window"))
@@ -566,7 +580,7 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		spec := JoinSpec{LeftWidth: len(left), RightWidth: len(right)}
+		spec := JoinSpec{LeftWidth: len(left), RightWidth: len(right), StateTTL: ttl}
 		for _, eq := range splitTop(one("on")) {
 			l, r, _ := strings.Cut(eq, "=")
 			li, err := lookup(left, strings.TrimSpace(l))

@@ -94,7 +94,7 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 	root := t.TempDir()
 	in := filepath.Join(root, "in")
 	os.MkdirAll(in, 0o755)
-	writeInput(t, in, 4, 150000)
+	writeInput(t, in, 4, 400000)
 
 	run := func(name string, par int, restore bool) (string, string, *exec.Cmd) {
 		base := filepath.Join(root, name)
@@ -112,9 +112,12 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 
 	// The reference: one uninterrupted run.
 	ref1, ref2, cmd := run("reference", 2, false)
+	began := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
+	refTime := time.Since(began)
+	t.Logf("uninterrupted run: %s", refTime)
 	want1, want2 := readOutput(t, ref1), readOutput(t, ref2)
 	if len(want1) < 100000 || len(want2) == 0 {
 		t.Fatalf("reference output too small: %d and %d lines", len(want1), len(want2))
@@ -135,7 +138,8 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		killAfter := time.Duration(150+rng.IntN(700)) * time.Millisecond
+		// Kill somewhere between 10% and 40% of an uninterrupted run.
+		killAfter := refTime/10 + time.Duration(rng.Int64N(int64(refTime*3/10)))
 		if kills >= 4 {
 			killAfter = time.Hour // enough crashes: let it finish
 		}
@@ -157,8 +161,8 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 			break
 		}
 	}
-	if kills == 0 {
-		t.Fatal("the job finished before any kill: make the input larger")
+	if kills < 3 {
+		t.Fatalf("the job was killed only %d times before it finished: make the input larger", kills)
 	}
 	t.Logf("killed %d times", kills)
 	for _, c := range []struct {
