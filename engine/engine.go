@@ -529,6 +529,7 @@ func (e *Engine) showJobs() *Result {
 		{Name: "status", Type: types.String}, {Name: "uptime", Type: types.String},
 		{Name: "rows in", Type: types.BigInt}, {Name: "rows out", Type: types.BigInt},
 		{Name: "watermark", Type: types.String}, {Name: "late rows", Type: types.BigInt},
+		{Name: "last checkpoint", Type: types.String}, {Name: "restarts", Type: types.BigInt},
 		{Name: "error", Type: types.String}}
 	var rows [][]types.Value
 	for _, j := range e.jobs.list() {
@@ -547,7 +548,8 @@ func (e *Engine) showJobs() *Result {
 		}
 		rows = append(rows, []types.Value{types.StringValue(j.ID), types.StringValue(j.Name),
 			types.StringValue(string(st)), types.StringValue(j.Uptime().Truncate(time.Second).String()),
-			types.IntValue(in), types.IntValue(out), wmv, types.IntValue(j.LateRows()), ev})
+			types.IntValue(in), types.IntValue(out), wmv, types.IntValue(j.LateRows()),
+			checkpointSummary(j), types.IntValue(int64(j.Restarts())), ev})
 	}
 	return &Result{Schema: schema, Rows: rows}
 }

@@ -332,3 +332,35 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestCheckpointsSubcommand runs a checkpointed job through the CLI, lists
+// its checkpoints, and restores it with --restore latest (nothing left to
+// do: the output must not change).
+func TestCheckpointsSubcommand(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cp := filepath.Join(dir, "cp")
+	wd, _ := os.Getwd()
+	script := strings.Join([]string{
+		"CREATE TABLE bids (auction BIGINT, bidder BIGINT, price BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)",
+		"  WITH ('connector' = 'filesystem', 'path' = '" + filepath.Join(wd, "../../examples/data/bids.csv") + "', 'format' = 'csv');",
+		"CREATE TABLE o (auction BIGINT, n BIGINT) WITH ('connector' = 'filesystem', 'path' = '" + out + "/', 'format' = 'csv');",
+		"INSERT INTO o SELECT auction, COUNT(*) FROM bids GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), auction;",
+	}, "\n")
+	args := []string{"--checkpoint-interval", "20ms", "--checkpoint-dir", cp, "-e", script}
+	if code, _, errOut := runCLI(t, "", args...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	first, _ := os.ReadDir(out)
+	code, list, errOut := runCLI(t, "", "checkpoints", cp)
+	if code != 0 || !strings.Contains(list, "complete (latest)") || !strings.Contains(list, "chk-") {
+		t.Fatalf("exit %d, listing:\n%s%s", code, list, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", append([]string{"--restore", "latest"}, args...)...); code != 0 {
+		t.Fatalf("restore: exit %d: %s", code, errOut)
+	}
+	second, _ := os.ReadDir(out)
+	if len(first) == 0 || len(second) != len(first) {
+		t.Fatalf("restoring a finished job changed its output: %d files, then %d", len(first), len(second))
+	}
+}
