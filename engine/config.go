@@ -80,7 +80,7 @@ var ConfigKeys = []ConfigKey{
 	{Key: "restart-strategy.exponential-delay.max-backoff", Default: "5min", Help: "largest pause", Check: checkDuration, Effective: true},
 	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause", Effective: true},
 	{Key: "pipeline.name", Default: "", Help: "name of the next job; also its directory under state.checkpoints.dir (default: derived from the query)", Effective: true},
-	{Key: "table.exec.state.ttl", Default: "0", Help: "idle state is dropped after this long (0 = never)", Check: checkDuration},
+	{Key: "table.exec.state.ttl", Default: "0", Help: "state of non-windowed aggregates and joins idle this long is dropped (0 = never)", Check: checkDuration, Effective: true},
 }
 
 func lookupKey(k string) *ConfigKey {

@@ -99,6 +99,7 @@ func (e *Engine) plannerConfig() planner.Config {
 		Parallelism:    e.conf.Int("parallelism.default"),
 		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
 		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
+		StateTTL:       time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
 	}
 	if e.opts.Testing != nil && e.opts.Testing.BatchSize > 0 {
 		c.BatchSize = e.opts.Testing.BatchSize

@@ -135,8 +135,8 @@ func (t *operatorTask) run() error {
 			select {
 			case <-t.job.ctx.Done():
 				return nil
-			case now := <-ticker.C:
-				if err := t.tick(now.UnixMilli()); err != nil {
+			case <-ticker.C:
+				if err := t.tick(t.job.opts.Now()); err != nil {
 					return err
 				}
 				continue

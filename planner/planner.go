@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"time"
 	"hash/fnv"
 	"strings"
 
@@ -21,6 +22,9 @@ type Config struct {
 	MaxParallelism int   // pipeline.max-parallelism (key groups)
 	IdleTimeoutMs  int64 // table.exec.source.idle-timeout
 	BatchSize      int
+	// StateTTL drops idle state of non-windowed aggregates and regular
+	// joins (table.exec.state.ttl; 0 keeps it forever).
+	StateTTL time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -400,7 +404,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		out.windowEnd = len(n.GroupKeys) + 1
 		return out, nil
 	}
-	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly}
+	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
 	vi := b.add(&exec.Vertex{Name: "GroupAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
 		StateDesc:   "per key: accumulators",
@@ -471,14 +475,14 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	// keeps only the original columns, so project them away afterwards if needed.
 	le, par := b.exchange(l, lk)
 	re, _ := b.exchange(r, rk)
-	spec := operators.JoinSpec{LeftKeyCols: lk, RightKeyCols: rk, LeftWidth: len(l.schema), RightWidth: len(r.schema)}
+	spec := operators.JoinSpec{LeftKeyCols: lk, RightKeyCols: rk, LeftWidth: len(l.schema), RightWidth: len(r.schema), StateTTL: b.cfg.StateTTL}
 	residual := n.Residual
 	if len(l.schema) != lw || len(r.schema) != rw {
 		residual = shiftResidual(residual, lw, len(l.schema)-lw)
 	}
 	spec.Residual = residual
 	kind := "Join"
-	stateDesc := "per key: rows of both sides"
+	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
 	if l.windowEnd >= 0 && r.windowEnd >= 0 && l.appendOnly && r.appendOnly {
 		for i := range lk {
@@ -624,4 +628,12 @@ func isIdentity(projs []expr.Expr, width int) bool {
 		}
 	}
 	return true
+}
+
+// ttlDesc describes the state TTL for EXPLAIN.
+func (b *builder) ttlDesc() string {
+	if b.cfg.StateTTL <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", idle state expires after %s (table.exec.state.ttl)", fmtDuration(b.cfg.StateTTL.Milliseconds()))
 }

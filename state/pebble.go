@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,6 +54,8 @@ type PebbleBackend struct {
 	workDir string
 	dbDir   string
 	db      *pebble.DB
+	wb      *pebble.Batch // buffered writes of the maps (pebblebuffer.go)
+	ranging int           // Range calls in progress (the buffer must stay)
 
 	catalog  map[string]*pebbleState
 	nextID   int
@@ -219,23 +220,13 @@ func groupBounds(id uint16, kgs KeyGroupRange) (lo, hi []byte) {
 // compactAll flushes and compacts the whole database into its last level
 // (tests and benchmarks use it to start from a settled LSM tree).
 func (b *PebbleBackend) compactAll() error {
+	if err := b.commitWrites(); err != nil {
+		return err
+	}
 	if err := b.db.Flush(); err != nil {
 		return err
 	}
 	return b.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff}, true)
-}
-
-// exists reports whether the database holds k.
-func (b *PebbleBackend) exists(k []byte) (bool, error) {
-	_, closer, err := b.db.Get(k)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	closer.Close()
-	return true, nil
 }
 
 // applyRaw writes one restored change directly into the database.
@@ -252,14 +243,14 @@ func (b *PebbleBackend) applyRaw(file, name string, kg int, key, val []byte, del
 	if del {
 		if had {
 			ps.count--
-			return b.db.Delete(k, pebble.NoSync)
+			return b.writer().Delete(k, nil)
 		}
 		return nil
 	}
 	if !had {
 		ps.count++
 	}
-	return b.db.Set(k, val, pebble.NoSync)
+	return b.writer().Set(k, val, nil)
 }
 
 // Close closes the database and removes the working directory. It may be
@@ -270,6 +261,10 @@ func (b *PebbleBackend) Close() error {
 	}
 	b.closed = true
 	var err error
+	if b.wb != nil {
+		b.wb.Close() // the state is discarded
+		b.wb = nil
+	}
 	if b.db != nil {
 		err = b.db.Close()
 		b.db = nil

@@ -12,6 +12,9 @@ import (
 // FormatFull file, <Dir>/<operatorID>-<instance>.state, the same file the
 // memory backend writes.
 func (b *PebbleBackend) snapshotFullAsync(t SnapshotTarget) (func() (*Handle, error), error) {
+	if err := b.commitWrites(); err != nil {
+		return nil, err
+	}
 	snap := b.db.NewSnapshot()
 	catalog := b.catalogCopy()
 	return func() (*Handle, error) {

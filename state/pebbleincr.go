@@ -80,6 +80,9 @@ func (b *PebbleBackend) CheckpointComplete(id int64) { b.uploads.complete(id) }
 // of the base that is still live is referenced by the latest completed
 // checkpoint, which the store retains.
 func (b *PebbleBackend) snapshotIncrementalAsync(t SnapshotTarget) (func() (*Handle, error), error) {
+	if err := b.commitWrites(); err != nil {
+		return nil, err
+	}
 	if err := b.db.Flush(); err != nil {
 		return nil, fmt.Errorf("flushing: %w", err)
 	}

@@ -9,32 +9,25 @@ import (
 )
 
 // pebbleMap is the pebble backend's KeyedMap. Get decodes a fresh value;
-// Put encodes it. Len is a counter kept exact by checking, on Put and
-// Delete, whether the key is present. Errors are recorded in the backend
-// (see Backend.Err).
+// Put encodes it. Writes go to the backend's write buffer. Len is a
+// counter kept exact by knowing, on Put and Delete, whether the key is
+// present. Errors are recorded in the backend (see Backend.Err).
 //
-// present caches keys known to be in the database (found by Get, or
-// written by Put), so that the usual Get-mutate-Put sequence checks
-// presence once. It stays exact because every write to this state goes
-// through this map once it is registered; it is cleared when it grows
-// past presentMax.
+// known caches whether keys are present (learnt by Get, Put and Delete),
+// so that the usual sequences (Get then Put, Get miss then Put of a new
+// entry, Put then Delete) look a key up once. It stays exact because every
+// write to this state goes through this map once it is registered; it is
+// cleared when it grows past knownMax.
 type pebbleMap[V any] struct {
-	b       *PebbleBackend
-	ps      *pebbleState
-	codec   Codec[V]
-	kbuf    []byte
-	vbuf    []byte
-	present map[string]struct{}
+	b     *PebbleBackend
+	ps    *pebbleState
+	codec Codec[V]
+	kbuf  []byte
+	vbuf  []byte
+	known map[string]bool
 }
 
-const presentMax = 1 << 16
-
-func (m *pebbleMap[V]) remember(k []byte) {
-	if len(m.present) >= presentMax {
-		clear(m.present)
-	}
-	m.present[string(k)] = struct{}{}
-}
+const knownMax = 1 << 16
 
 func newPebbleMap[V any](b *PebbleBackend, name string, codec Codec[V]) (*pebbleMap[V], error) {
 	if b.closed {
@@ -44,7 +37,7 @@ func newPebbleMap[V any](b *PebbleBackend, name string, codec Codec[V]) (*pebble
 	if err != nil {
 		return nil, err
 	}
-	return &pebbleMap[V]{b: b, ps: ps, codec: codec, present: map[string]struct{}{}}, nil
+	return &pebbleMap[V]{b: b, ps: ps, codec: codec, known: map[string]bool{}}, nil
 }
 
 func (m *pebbleMap[V]) stateKind() string { return "keyed-map" }
@@ -59,11 +52,41 @@ func (m *pebbleMap[V]) key(kg int, key []byte) []byte {
 	return m.kbuf
 }
 
+// learn records whether k is present.
+func (m *pebbleMap[V]) learn(k []byte, present bool) {
+	if v, ok := m.known[string(k)]; ok {
+		if v != present {
+			m.known[string(k)] = present
+		}
+		return
+	}
+	if len(m.known) >= knownMax {
+		clear(m.known)
+	}
+	m.known[string(k)] = present
+}
+
+// has reports whether k is present, from the cache or the database.
+func (m *pebbleMap[V]) has(k []byte, kg int) (bool, error) {
+	if v, ok := m.known[string(k)]; ok {
+		return v, nil
+	}
+	had, err := m.b.exists(k)
+	if err != nil {
+		return false, fmt.Errorf("state %q: reading key group %d: %w", m.ps.name, kg, err)
+	}
+	return had, nil
+}
+
 func (m *pebbleMap[V]) Get(kg int, key []byte) (V, bool) {
 	var zero V
 	k := m.key(kg, key)
-	val, closer, err := m.b.db.Get(k)
+	if v, ok := m.known[string(k)]; ok && !v {
+		return zero, false
+	}
+	val, closer, err := m.b.reader().Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
+		m.learn(k, false)
 		return zero, false
 	}
 	if err != nil {
@@ -76,51 +99,46 @@ func (m *pebbleMap[V]) Get(kg int, key []byte) (V, bool) {
 		m.b.fail(fmt.Errorf("state %q: key group %d: a stored value does not decode: %w", m.ps.name, kg, err))
 		return zero, false
 	}
-	m.remember(k)
+	m.learn(k, true)
 	return v, true
 }
 
 func (m *pebbleMap[V]) Put(kg int, key []byte, v V) {
 	k := m.key(kg, key)
-	_, had := m.present[string(k)]
-	if !had {
-		var err error
-		if had, err = m.b.exists(k); err != nil {
-			m.b.fail(fmt.Errorf("state %q: reading key group %d: %w", m.ps.name, kg, err))
-			return
-		}
+	had, err := m.has(k, kg)
+	if err != nil {
+		m.b.fail(err)
+		return
 	}
 	m.vbuf = m.codec.Append(m.vbuf[:0], v)
-	if err := m.b.db.Set(k, m.vbuf, pebble.NoSync); err != nil {
+	if err := m.b.writer().Set(k, m.vbuf, nil); err != nil {
 		m.b.fail(fmt.Errorf("state %q: writing key group %d: %w", m.ps.name, kg, err))
 		return
 	}
 	if !had {
 		m.ps.count++
-		m.remember(k)
+		m.learn(k, true)
 	}
+	m.b.wrote()
 }
 
 func (m *pebbleMap[V]) Delete(kg int, key []byte) {
 	k := m.key(kg, key)
-	_, had := m.present[string(k)]
-	if had {
-		delete(m.present, string(k))
-	} else {
-		var err error
-		if had, err = m.b.exists(k); err != nil {
-			m.b.fail(fmt.Errorf("state %q: reading key group %d: %w", m.ps.name, kg, err))
-			return
-		}
+	had, err := m.has(k, kg)
+	if err != nil {
+		m.b.fail(err)
+		return
 	}
 	if !had {
 		return
 	}
-	if err := m.b.db.Delete(k, pebble.NoSync); err != nil {
+	if err := m.b.writer().Delete(k, nil); err != nil {
 		m.b.fail(fmt.Errorf("state %q: deleting in key group %d: %w", m.ps.name, kg, err))
 		return
 	}
 	m.ps.count--
+	m.learn(k, false)
+	m.b.wrote()
 }
 
 func (m *pebbleMap[V]) Len() int { return int(m.ps.count) }
@@ -129,7 +147,9 @@ func (m *pebbleMap[V]) Len() int { return int(m.ps.count) }
 // point-in-time view, so fn may Delete the entry it is given.
 func (m *pebbleMap[V]) Range(fn func(kg int, key string, v V) bool) {
 	lo, hi := groupBounds(m.ps.id, m.b.kgs)
-	it, err := m.b.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	m.b.ranging++
+	defer func() { m.b.ranging-- }()
+	it, err := m.b.reader().NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
 		return

@@ -3,6 +3,7 @@ package operators
 import (
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/window"
@@ -255,9 +256,12 @@ func benchOpen(b *testing.B, op exec.Operator) *countSink {
 }
 
 // BenchmarkGroupAgg: COUNT(*), SUM(v) per key; every row updates its group
-// (-U/+U).
-func BenchmarkGroupAgg(b *testing.B) {
-	spec := GroupAggSpec{KeyCols: []int{0}, InsertOnlyInput: true, Aggs: []plan.AggCall{
+// (-U/+U). The TTL variants keep every group alive (a TTL of an hour).
+func BenchmarkGroupAgg(b *testing.B)    { benchGroupAgg(b, 0) }
+func BenchmarkGroupAggTTL(b *testing.B) { benchGroupAgg(b, time.Hour) }
+
+func benchGroupAgg(b *testing.B, ttl time.Duration) {
+	spec := GroupAggSpec{KeyCols: []int{0}, InsertOnlyInput: true, StateTTL: ttl, Aggs: []plan.AggCall{
 		{Func: plan.AggCount, Type: types.BigInt},
 		{Func: plan.AggSum, Arg: &expr.Col{Index: 1, T: types.BigInt}, Type: types.BigInt},
 	}}
@@ -269,8 +273,11 @@ func BenchmarkGroupAgg(b *testing.B) {
 
 // BenchmarkJoin: one left row per key, then right rows (8 distinct values
 // per key) that each match it.
-func BenchmarkJoin(b *testing.B) {
-	spec := JoinSpec{LeftKeyCols: []int{0}, RightKeyCols: []int{0}, LeftWidth: 2, RightWidth: 2}
+func BenchmarkJoin(b *testing.B)    { benchJoin(b, 0) }
+func BenchmarkJoinTTL(b *testing.B) { benchJoin(b, time.Hour) }
+
+func benchJoin(b *testing.B, ttl time.Duration) {
+	spec := JoinSpec{LeftKeyCols: []int{0}, RightKeyCols: []int{0}, LeftWidth: 2, RightWidth: 2, StateTTL: ttl}
 	op := NewJoin(spec)
 	benchOpen(b, op)
 	left := types.NewBatch(2, benchKeys)

@@ -18,7 +18,12 @@
 //     checkpoint barrier (SnapshotState), at Finish, or when many entries
 //     are pending — never later than the barrier. Operator-local indexes
 //     (timers: window end -> keys; the window aggregate's hot index of
-//     pointers to live slices) are caches rebuilt from state in Open.
+//     pointers to live slices; the state TTL's expiry index) are caches
+//     rebuilt from state in Open.
+//   - GroupAgg and the regular Join honour a state TTL
+//     (table.exec.state.ttl): a key's state idle for the TTL in processing
+//     time (ctx.Now) is never used again and is removed by OnTick; the
+//     last-access time is part of the state (see ttl.go).
 //   - Event-time operators store their watermark per key group at
 //     barriers, so that after a restore a row is late exactly when it would
 //     have been late without the failure.

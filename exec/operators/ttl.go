@@ -28,7 +28,12 @@ import (
 //
 // The operator reads the clock once per batch (every row of a batch is
 // processed at that instant) and once per tick, and never lets it run
-// backwards.
+// backwards. OnTick uses ctx.Now, not its argument, so that stamps and
+// sweeps share one clock.
+//
+// With the TTL off (0) the stamps are encoded but stay zero and are never
+// read or written, and the clock is not read. State written while the TTL
+// was off (due 0) counts as accessed when an operator with a TTL opens it.
 
 // ttlStamp is the TTL bookkeeping of a state entry (part of its encoding).
 type ttlStamp struct {

@@ -251,7 +251,7 @@ func TestJoinTTLAgainstReference(t *testing.T) {
 // most its budget of registrations, the budget grows while expired state
 // is left behind, and access stays exact meanwhile.
 func TestTTLSweepBudget(t *testing.T) {
-	const keys = 3*ttlSweepBudget + 5
+	const keys = 2*ttlSweepBudget + 5
 	h := newHarness(t, func() exec.Operator { return NewGroupAgg(ttlGroupSpec(testTTL * time.Millisecond)) }, 2)
 	var rows []emitted
 	for k := int64(0); k < keys; k++ {
@@ -322,5 +322,39 @@ func TestWindowJoinIgnoresTTL(t *testing.T) {
 	got := formatAll(h.process(1, []emitted{{op: types.Insert, vals: []types.Value{types.IntValue(1), types.TimestampValue(10)}}}))
 	if !slices.Equal(got, []string{"+I 1 10 1 10"}) {
 		t.Fatalf("window join with a TTL: %v", got)
+	}
+}
+
+// registrations counts the expiry index's pending registrations.
+func (t *stateTTL) registrations() int {
+	n := 0
+	for _, b := range t.index.buckets {
+		n += b.len()
+	}
+	if t.cur != nil {
+		n += t.cur.len() - t.pos
+	}
+	return n
+}
+
+// TestTTLStaleRegistrations: a key removed and created again leaves the
+// older registration behind; it must be dropped when due rather than kept
+// alive by the newer entry, so the index holds one registration per key.
+func TestTTLStaleRegistrations(t *testing.T) {
+	for _, m := range []mode{modeMemory, modeSerialised} {
+		serialiseState = m == modeSerialised
+		h := newHarness(t, func() exec.Operator { return NewGroupAgg(ttlGroupSpec(testTTL * time.Millisecond)) }, 2)
+		for ; h.clock < 50; h.clock++ {
+			h.process(0, []emitted{{op: types.Insert, vals: intRow(1, 1)}, {op: types.Delete, vals: intRow(1, 1)},
+				{op: types.Insert, vals: intRow(1, 1)}})
+		}
+		for ; h.clock < 400; h.clock++ {
+			h.process(0, []emitted{{op: types.Insert, vals: intRow(1, 1)}})
+			h.tick(h.clock)
+		}
+		if n := h.op.(*groupAgg).ttl.registrations(); n != 1 {
+			t.Fatalf("%s: %d registrations for one key, want 1", m, n)
+		}
+		serialiseState = false
 	}
 }
