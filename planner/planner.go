@@ -2,9 +2,9 @@ package planner
 
 import (
 	"fmt"
-	"time"
 	"hash/fnv"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
@@ -407,7 +407,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
 	vi := b.add(&exec.Vertex{Name: "GroupAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
-		StateDesc:   "per key: accumulators",
+		StateDesc:   "per key: accumulators" + b.ttlDesc(),
 		NewOperator: func() exec.Operator { return operators.NewGroupAgg(spec) }}, desc, edge)
 	b.g.Vertices[vi].Name = desc
 	out.vertex = vi
