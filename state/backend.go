@@ -37,10 +37,12 @@ type KeyedMap[V any] interface {
 // Lifecycle (all calls from the instance's goroutine unless said
 // otherwise): a constructor (NewHashMapBackend, NewPebbleBackend,
 // NewChangelogBackend, or Config.NewBackend); Restore when the job resumes
-// from a checkpoint or savepoint; NewKeyedMap for each state the operator
-// uses (before or after Restore's data is needed: restored entries wait,
-// undecoded, until their state is registered); Snapshot at each barrier;
-// CheckpointComplete when a checkpoint completes; Close once.
+// from a checkpoint or savepoint, before any NewKeyedMap; NewKeyedMap for
+// each state the operator uses, at any time (restored entries wait,
+// encoded, until their state is registered, and are written unchanged by
+// snapshots until then); Snapshot at each barrier; CheckpointComplete
+// when a checkpoint completes (from any goroutine); Close once, which
+// also waits for background work (changelog materialisation).
 //
 // A KeyedMap's methods have no error results. A serialising backend that
 // meets an error there (an I/O error, a value its Codec cannot decode)

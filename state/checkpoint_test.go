@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 	"testing"
 
@@ -290,5 +291,85 @@ func TestChangelogBackgroundMaterialization(t *testing.T) {
 				t.Fatalf("only %d materialisations were taken", mats)
 			}
 		})
+	}
+}
+
+// TestRestoredCheckpointsAreBuiltOnOnlyWithinTheSameJob restores a
+// checkpoint of job A twice: as job A again (the next checkpoint may
+// reuse A's shared files) and as job B (the next checkpoint must not
+// reference anything of A, which is then deleted).
+func TestRestoredCheckpointsAreBuiltOnOnlyWithinTheSameJob(t *testing.T) {
+	for _, c := range allConfigs() {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(13))
+			st := newStorage(t)
+			b := newBackend(t, c, 0, all)
+			ms := register(t, b)
+			m := model{}
+			mutate(t, rng, ms, m, all, 3000, 6000)
+			var h *Handle
+			for id := int64(1); id <= 2; id++ {
+				h = snapshotIn(t, b, st, "jobA", id)
+				b.CheckpointComplete(id)
+			}
+
+			same, sms := restoreInto(t, c, st, 0, all, []*Handle{h})
+			mutate(t, rng, sms, m.clone(), all, 3000, 10)
+			hs := snapshotIn(t, same, st, "jobA", 3)
+			if (c.cfg.Incremental || c.cfg.Changelog) && hs.IncrementalSize*2 > hs.Size {
+				t.Errorf("restarted job A rewrote %d of %d bytes", hs.IncrementalSize, hs.Size)
+			}
+
+			other, oms := restoreInto(t, c, st, 0, all, []*Handle{h})
+			mutate(t, rng, oms, m, all, 3000, 10)
+			hb := snapshotIn(t, other, st, "jobB", 3)
+			for p := range refs(hb) {
+				if strings.HasPrefix(p, "jobA/") {
+					t.Fatalf("job B's checkpoint references %s", p)
+				}
+			}
+			b.Close()
+			same.Close()
+			if err := st.DeletePrefix("jobA"); err != nil {
+				t.Fatal(err)
+			}
+			_, rs := restoreInto(t, c, st, 0, all, []*Handle{hb})
+			check(t, rs, m)
+		})
+	}
+}
+
+// snapshotIn takes checkpoint id of b as job job.
+func snapshotIn(t testing.TB, b Backend, st storage.Storage, job string, id int64) *Handle {
+	t.Helper()
+	h, err := b.Snapshot(SnapshotTarget{Storage: st, Dir: fmt.Sprintf("%s/chk-%d", job, id), SharedDir: job + "/shared", CheckpointID: id})
+	if err != nil {
+		t.Fatalf("snapshot %d: %v", id, err)
+	}
+	return h
+}
+
+func TestPebbleCloseRemovesItsWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	b, err := NewPebbleBackend(dir, "op/with/slashes", 3, all, PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewKeyedMap[string](b, "s", strCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Put(1, []byte("k"), "v")
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("working directories: %v", entries)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("left behind: %v", entries)
 	}
 }

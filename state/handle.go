@@ -45,7 +45,9 @@ const (
 // files when it discards the checkpoint, and a shared file once no
 // retained checkpoint references it. Backends rely on exactly that: they
 // reuse only shared files referenced by the latest checkpoint they were
-// told completed (or restored from).
+// told completed (or restored from), and only those under the current
+// target's SharedDir (a job restored from another job's checkpoint
+// uploads its own copies first).
 type FileRef struct {
 	Path   string
 	Size   int64

@@ -72,6 +72,11 @@ func (b *PebbleBackend) CheckpointComplete(id int64) { b.uploads.complete(id) }
 //   - the other files (MANIFEST, OPTIONS, markers) and the index go to
 //     <Dir>/<operatorID>-<instance>.pebble/.
 //
+// Only files under this checkpoint's SharedDir are reused: after a restore
+// from another job's checkpoint, the first checkpoint uploads everything
+// into this job's SharedDir, so that the new job never depends on (nor
+// lets its checkpoint store delete) another job's files.
+//
 // Contract relied upon: the checkpoint store never deletes a shared file
 // that a retained completed checkpoint references. Files uploaded for a
 // checkpoint that never completed are not reused (the store may delete
@@ -123,7 +128,7 @@ func (b *PebbleBackend) upload(t SnapshotTarget, ck string, x *pebbleIndex) (*Ha
 			return nil, err
 		}
 		isShared := isSharedFile(name)
-		if f, ok := base[name]; ok && isShared && f.ref.Size == info.Size() {
+		if f, ok := base[name]; ok && isShared && f.ref.Size == info.Size() && under(f.ref.Path, t.SharedDir) {
 			x.files = append(x.files, f)
 			shared[name] = f
 			size += f.ref.Size
@@ -165,6 +170,11 @@ func (b *PebbleBackend) upload(t SnapshotTarget, ck string, x *pebbleIndex) (*Ha
 	}
 	b.uploads.record(t.CheckpointID, shared)
 	return h, nil
+}
+
+// under reports whether path p is inside directory dir.
+func under(p, dir string) bool {
+	return dir != "" && strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // isSharedFile reports whether a Pebble checkpoint file is immutable data
