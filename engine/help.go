@@ -17,6 +17,9 @@ const HelpText = `Statements (end each with ';'):
   DESCRIBE t                          list a table's columns
   SHOW JOBS                           list jobs with status, rows, watermark
   STOP JOB 'id'                       stop a running job
+  STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
+                                      take a savepoint, then stop (WITH DRAIN fires every window first)
+  TRIGGER SAVEPOINT 'id'              take a savepoint of a running job; it keeps running
   SET 'key' = 'value'                 change a setting (e.g. 'parallelism.default')
   RESET ['key']                       restore one or all settings
   HELP                                this list
@@ -24,4 +27,6 @@ const HelpText = `Statements (end each with ';'):
 Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
   CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start, window_end.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
+Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
+  process continues with --restore latest; `streamsql checkpoints DIR` lists what is stored.
 `
