@@ -22,6 +22,10 @@ type Env struct {
 	Memory MemoryStore
 	// Now returns the wall clock in milliseconds (PROCTIME, rate limits).
 	Now func() int64
+	// JobName identifies the job across restarts and processes (stable
+	// for the same query; 'pipeline.name' when set). Sinks use it to
+	// record their progress (e.g. a JDBC sink's progress rows).
+	JobName string
 	// StateDir is a durable local directory a connector may use for data
 	// that must survive a crash of the process (e.g. a source's
 	// write-ahead log); "" when checkpointing is off.

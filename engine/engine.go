@@ -433,6 +433,7 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 		return nil, err
 	}
 	setup.replan = replan
+	env.JobName = sid
 	if setup.cp != nil {
 		env.StateDir = filepath.Join(setup.cp.Storage.Root(), sid, "connectors")
 	}

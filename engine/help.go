@@ -28,5 +28,5 @@ Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
   CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start, window_end.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
-  process continues with --restore latest; `streamsql checkpoints DIR` lists what is stored.
+  process continues with --restore latest; streamsql checkpoints DIR lists what is stored.
 `
