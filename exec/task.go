@@ -365,14 +365,7 @@ func (t *operatorTask) maybeAligned() error {
 		}
 		t.forwardBarrier(b)
 		t.ack(id, st)
-		for i := range t.blocked {
-			if t.blocked[i] {
-				t.blocked[i] = false
-				if !t.ended[i] {
-					t.cases[caseChans+i].Chan = reflect.ValueOf(t.chans[i])
-				}
-			}
-		}
+		t.unblockAll()
 	}
 	t.aligning = 0
 	t.lastDone = id
@@ -430,11 +423,8 @@ func (t *operatorTask) ack(id int64, st *checkpoint.TaskState) {
 	t.job.cpEvent(taskEvent{id: id, state: st, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
 }
 
-func (t *operatorTask) decline(id int64, err error) error {
-	t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
-	// A failed snapshot is a failed checkpoint, not a failed job; keep
-	// the data flowing (forward the barrier so downstream does not wait).
-	t.forwardBarrier(Barrier{CheckpointID: id})
+// unblockAll resumes reading every input that alignment blocked.
+func (t *operatorTask) unblockAll() {
 	for i := range t.blocked {
 		if t.blocked[i] {
 			t.blocked[i] = false
@@ -443,6 +433,14 @@ func (t *operatorTask) decline(id int64, err error) error {
 			}
 		}
 	}
+}
+
+func (t *operatorTask) decline(id int64, err error) error {
+	t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
+	// A failed snapshot is a failed checkpoint, not a failed job; keep
+	// the data flowing (forward the barrier so downstream does not wait).
+	t.forwardBarrier(Barrier{CheckpointID: id})
+	t.unblockAll()
 	t.aligning = 0
 	t.lastDone = id
 	return nil
