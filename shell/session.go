@@ -3,10 +3,11 @@ package shell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/sql"
@@ -17,7 +18,15 @@ import (
 type Session struct {
 	Engine *engine.Engine
 	Out    io.Writer
-	buf    strings.Builder
+	// Terminal enables the live views that redraw in place (the result
+	// table of a changelog SELECT) and carets under the echoed input line.
+	Terminal bool
+	// PromptWidth is the width of the prompt before an echoed input line,
+	// so that an error caret can point into the line the user just typed.
+	PromptWidth int
+	// RefreshEvery is how often a live result table is redrawn (default 200ms).
+	RefreshEvery time.Duration
+	buf          strings.Builder
 }
 
 // NewSession returns a session over e writing results to out.
@@ -27,8 +36,17 @@ func NewSession(e *engine.Engine, out io.Writer) *Session { return &Session{Engi
 // should show a continuation marker).
 func (s *Session) Pending() bool { return strings.TrimSpace(s.buf.String()) != "" }
 
+// Buffered returns the lines of the statement typed so far (each ending
+// with a newline), for completion.
+func (s *Session) Buffered() string { return s.buf.String() }
+
+// Discard forgets a partially typed statement.
+func (s *Session) Discard() { s.buf.Reset() }
+
 // Feed adds one input line. Complete statements run in order; errors are
 // printed to Out. It reports whether a QUIT/EXIT statement was run.
+// Cancelling ctx stops a running SELECT (its rows so far stay printed)
+// and skips the statements after it on the same input.
 func (s *Session) Feed(ctx context.Context, line string) (quit bool) {
 	s.buf.WriteString(line)
 	s.buf.WriteByte('\n')
@@ -37,15 +55,24 @@ func (s *Session) Feed(ctx context.Context, line string) (quit bool) {
 		return false
 	}
 	s.buf.Reset()
-	for _, p := range sql.Split(text) {
+	for i, p := range sql.Split(text) {
+		if ctx.Err() != nil {
+			return false
+		}
 		st, err := s.Engine.Prepare(p)
 		if err != nil {
-			fmt.Fprintf(s.Out, "ERROR: %v\n", err)
+			s.printError(text, err, i == 0)
+			continue
+		}
+		if q, ok := st.(*sql.Query); ok && s.Terminal {
+			if err := s.runQuery(ctx, q); err != nil {
+				s.printError(text, err, false)
+			}
 			continue
 		}
 		q, err := s.Engine.RunStatement(ctx, st, s.Out)
 		if err != nil {
-			fmt.Fprintf(s.Out, "ERROR: %v\n", err)
+			s.printError(text, err, false)
 			continue
 		}
 		if q {
@@ -53,6 +80,58 @@ func (s *Session) Feed(ctx context.Context, line string) (quit bool) {
 		}
 	}
 	return false
+}
+
+// printError prints err in one or two lines. A compile error gets a caret
+// under its position: right under the echoed input when the error is on
+// the line just typed (and nothing was printed since), else under a copy
+// of the statement's line.
+func (s *Session) printError(text string, err error, firstOutput bool) {
+	var se *sql.Error
+	if !errors.As(err, &se) || se.Line < 1 {
+		fmt.Fprintf(s.Out, "ERROR: %v\n", err)
+		return
+	}
+	msg := se.Msg
+	if se.Hint != "" {
+		msg += " (" + se.Hint + ")"
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if se.Line > len(lines) {
+		fmt.Fprintf(s.Out, "ERROR: %v\n", err)
+		return
+	}
+	src := lines[se.Line-1]
+	pad := caretPad(src, se.Col)
+	if s.Terminal && firstOutput && se.Line == len(lines) {
+		fmt.Fprintf(s.Out, "%s%s^\n", strings.Repeat(" ", s.PromptWidth), pad)
+		fmt.Fprintf(s.Out, "ERROR at line %d, column %d: %s\n", se.Line, se.Col, msg)
+		return
+	}
+	fmt.Fprintf(s.Out, "ERROR at line %d, column %d: %s\n", se.Line, se.Col, msg)
+	fmt.Fprintf(s.Out, "  %s\n  %s^\n", src, pad)
+}
+
+// caretPad returns the blanks that put a caret under 1-based character
+// column col of src (tabs are kept so that the caret lines up).
+func caretPad(src string, col int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range src {
+		if n >= col-1 {
+			break
+		}
+		if r == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+		n++
+	}
+	for ; n < col-1; n++ {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // endsStatement reports whether text ends (outside quotes and comments)
@@ -89,42 +168,6 @@ func inCode(t string) bool {
 		}
 	}
 	return q == 0
-}
-
-// Keywords are statement starts and SQL words offered by Complete.
-var Keywords = []string{"SELECT", "FROM", "WHERE", "GROUP BY", "HAVING", "INSERT INTO", "VALUES",
-	"CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "SHOW TABLES", "SHOW JOBS",
-	"SHOW CREATE TABLE", "DESCRIBE", "EXPLAIN", "SET", "RESET", "STOP JOB", "HELP", "QUIT",
-	"TUMBLE", "HOP", "SESSION", "CUMULATE", "INTERVAL", "WATERMARK FOR", "PROCTIME()", "WITH",
-	"JOIN", "ON", "UNION ALL", "AS", "AND", "OR", "NOT", "COUNT", "SUM", "MIN", "MAX", "AVG"}
-
-// Complete returns completions for the last word of text: keywords,
-// table names and column names.
-func (s *Session) Complete(text string) []string {
-	i := strings.LastIndexAny(text, " \t\n(,")
-	word := text[i+1:]
-	if word == "" {
-		return nil
-	}
-	var cands []string
-	cands = append(cands, Keywords...)
-	cat := s.Engine.Catalog()
-	for _, n := range cat.TableNames() {
-		cands = append(cands, n)
-		if t := cat.Table(n); t != nil {
-			cands = append(cands, t.Columns.Names()...)
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, c := range cands {
-		if len(c) >= len(word) && strings.EqualFold(c[:len(word)], word) && !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // RunPlain reads statements from r (no line editing) until EOF or QUIT.

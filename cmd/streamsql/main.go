@@ -142,9 +142,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	default:
 		if isTerminal(os.Stdin) && stdin == os.Stdin {
-			fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. HELP; lists them, QUIT; leaves.")
+			fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. Tab completes, HELP; lists statements,")
+			fmt.Fprintln(stdout, "Ctrl-C stops a running query, QUIT; or Ctrl-D leaves.")
 			s := shell.NewSession(eng, stdout)
-			err := shell.RunPlain(ctx, s, stdin, true)
+			err := shell.RunPrompt(ctx, s)
 			eng.StopAll()
 			if err != nil {
 				fmt.Fprintf(stderr, "streamsql: %v\n", err)
