@@ -246,7 +246,7 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 // window) and the job ends once the savepoint is complete.
 func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 	if j.cpr == nil {
-		return "", errors.New("checkpointing is not configured for this job (set 'state.savepoints.dir' or 'state.checkpoints.dir')")
+		return "", errors.New("the job runs without checkpointing: a savepoint needs 'execution.checkpointing.interval' (and 'state.checkpoints.dir', 'state.savepoints.dir') set before the job starts")
 	}
 	req := savepointReq{stop: stop, drain: drain, resp: make(chan savepointResp, 1)}
 	select {
