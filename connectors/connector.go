@@ -116,7 +116,9 @@ type SkippedRowCounter interface {
 // Order of calls on one instance: Open (which must discard whatever an
 // earlier, failed attempt of this sink instance left uncommitted and not
 // pre-committed), then Recover with the committables of the checkpoint
-// being restored (if any), then Write ... PreCommit(n) ... Write ...
+// being restored (if any; Recover is called, with nil when there is
+// nothing to restore, exactly when the job checkpoints — a writer may take
+// it as the sign that it runs under checkpoints), then Write ... PreCommit(n) ... Write ...
 // PreCommit(n+1) ..., with Commit called (from the same goroutine, between
 // other calls) once checkpoint n completes, for the committables
 // PreCommit(n) returned. On a bounded end of input the runtime calls
@@ -125,7 +127,12 @@ type TwoPhaseCommitWriter interface {
 	SinkWriter
 	// PreCommit makes everything written since the last PreCommit durable
 	// but not yet visible, and describes it as committables (stored in the
-	// checkpoint; nil when nothing was written).
+	// checkpoint; nil when nothing was written). A checkpoint may be
+	// aborted after PreCommit: its transactions are then committed with a
+	// later checkpoint (the runtime keeps them and passes them to Commit
+	// again, and repeats them in later checkpoints until committed).
+	// After a restore at another parallelism, the committables of former
+	// instance i go to new instance i mod parallelism.
 	PreCommit(checkpointID int64) ([][]byte, error)
 	// Commit makes pre-committed transactions visible. It must be
 	// idempotent: committing one that is already committed is not an error.

@@ -148,8 +148,10 @@ func secretOption(key string) bool {
 	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl.jaas")
 }
 
-// MaskURL hides the password of a URL-like value (scheme://user:pw@host).
+// MaskURL hides the password of a URL-like value: scheme://user:pw@host
+// and password=... query parameters.
 func MaskURL(v string) string {
+	v = maskPasswordParams(v)
 	at := strings.LastIndex(v, "@")
 	sch := strings.Index(v, "://")
 	if at < 0 || sch < 0 || at < sch {
@@ -204,3 +206,25 @@ func ShowCreate(t *catalog.Table) string {
 }
 
 func planExplain(n plan.Node) string { return plan.Explain(n) }
+
+// maskPasswordParams replaces the value of every password=... parameter.
+func maskPasswordParams(v string) string {
+	lower := strings.ToLower(v)
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(lower[i:], "password=")
+		if j < 0 {
+			b.WriteString(v[i:])
+			return b.String()
+		}
+		j += i + len("password=")
+		b.WriteString(v[i:j])
+		b.WriteString("****")
+		k := j
+		for k < len(v) && v[k] != '&' && v[k] != ';' {
+			k++
+		}
+		i = k
+	}
+}

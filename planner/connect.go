@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"strings"
 	"io"
 
 	"github.com/streamsql/streamsql/catalog"
@@ -33,7 +34,7 @@ func (b *builder) newSource(t *catalog.Table) (connectors.Source, error) {
 	}
 	src, err := f.NewSource(t, b.env)
 	if err != nil {
-		return nil, errorf("table %s: %v", t.Name, err)
+		return nil, tableError(t, err)
 	}
 	return src, nil
 }
@@ -49,7 +50,7 @@ func (b *builder) newSink(t *catalog.Table) (connectors.Sink, bool, error) {
 	}
 	s, err := f.NewSink(t, b.env)
 	if err != nil {
-		return nil, false, errorf("table %s: %v", t.Name, err)
+		return nil, false, tableError(t, err)
 	}
 	accepts := false
 	if c, ok := s.(connectors.ChangelogSink); ok {
@@ -103,3 +104,12 @@ func (r *valuesReader) Position() []byte {
 }
 
 func (r *valuesReader) Close() error { return nil }
+
+// tableError names the table in a connector error unless the connector
+// already did.
+func tableError(t *catalog.Table, err error) error {
+	if strings.HasPrefix(err.Error(), "table "+t.Name+":") {
+		return &Error{Msg: err.Error()}
+	}
+	return errorf("table %s: %v", t.Name, err)
+}

@@ -227,7 +227,7 @@ func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 	par := b.cfg.Parallelism
 	splits, err := src.Splits(par)
 	if err != nil {
-		return stream{}, errorf("table %s: %v", t.Name, err)
+		return stream{}, tableError(t, err)
 	}
 	// No more source instances than splits: an instance without a split
 	// would only hold back the watermark of the operators it feeds.

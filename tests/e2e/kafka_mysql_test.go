@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const mysqlDSN = "root@tcp(127.0.0.1:3306)/"
+
+// openMySQL connects to the local server; in CI an unreachable server
+// fails the test, elsewhere it skips with how to start one.
+func openMySQL(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", mysqlDSN+"?multiStatements=true")
+	if err == nil {
+		err = db.Ping()
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MariaDB on 127.0.0.1:3306 is unreachable: %v", err)
+		}
+		t.Skipf("MariaDB on 127.0.0.1:3306 is unreachable (%v): start it with `bash scripts/ensure-mariadb.sh`", err)
+	}
+	db.SetMaxOpenConns(1) // one session, so SET time_zone applies to every query
+	return db
+}
+
+func buildBinary(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "streamsql")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/streamsql")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type event struct {
+	k, v int64
+	ts   int64 // ms
+}
+
+func TestKafkaToMySQLExactlyOnceThroughKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes for several seconds")
+	}
+	db := openMySQL(t)
+	defer db.Close()
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano()%1e9)
+	if _, err := db.Exec("CREATE DATABASE " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("DROP DATABASE " + schema)
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	brokers := strings.Join(cluster.ListenAddrs(), ",")
+
+	// N events with event times that advance with some disorder.
+	const n = 150000
+	rng := rand.New(rand.NewPCG(3, 4))
+	events := make([]event, n)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic("events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	recs := make([]*kgo.Record, 0, n)
+	for i := range events {
+		e := event{k: rng.Int64N(20), v: rng.Int64N(100), ts: 1600000000000 + int64(i)*2 + rng.Int64N(300)}
+		events[i] = e
+		ts := time.UnixMilli(e.ts).UTC().Format("2006-01-02 15:04:05.000")
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprint(e.k)), Value: []byte(fmt.Sprintf(`{"k":%d,"v":%d,"ts":"%s"}`, e.k, e.v, ts))})
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	cp := t.TempDir()
+	script := fmt.Sprintf(`
+SET 'parallelism.default' = '2';
+SET 'execution.checkpointing.interval' = '100ms';
+SET 'state.checkpoints.dir' = '%[1]s';
+CREATE TABLE events (k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (
+  'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '%[2]s',
+  'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');
+CREATE TABLE windowed (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT, PRIMARY KEY (k, w_end) NOT ENFORCED) WITH (
+  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[3]s', 'table-name' = 'windowed', 'sink.create-table' = 'true');
+CREATE TABLE running (k BIGINT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH (
+  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[3]s', 'table-name' = 'running', 'sink.create-table' = 'true');
+INSERT INTO windowed SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
+INSERT INTO running SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k;
+`, cp, brokers, schema)
+
+	bin := buildBinary(t)
+	kills := 0
+	finished := false
+	for attempt := 0; attempt < 40 && !finished; attempt++ {
+		args := []string{"-e", script}
+		if attempt > 0 {
+			args = append([]string{"--restore", "latest"}, args...)
+		}
+		cmd := exec.Command(bin, args...)
+		var log strings.Builder
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		killAfter := time.Duration(200+rng.IntN(300)) * time.Millisecond
+		if kills >= 4 {
+			killAfter = time.Hour
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("attempt %d failed: %v\n%s", attempt, err, log.String())
+			}
+			finished = true
+		case <-time.After(killAfter):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		case <-time.After(3 * time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("attempt %d hung:\n%s", attempt, log.String())
+		}
+	}
+	if !finished {
+		t.Fatal("the job never finished")
+	}
+	t.Logf("killed %d times", kills)
+	if kills == 0 {
+		t.Fatal("the job finished before any kill: make the input larger")
+	}
+
+	// The expected results, computed independently by MariaDB over the same events.
+	if _, err := db.Exec(fmt.Sprintf("CREATE TABLE %s.raw (k BIGINT, v BIGINT, ts BIGINT)", schema)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(events); i += 5000 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "INSERT INTO %s.raw VALUES ", schema)
+		for j := i; j < i+5000 && j < len(events); j++ {
+			if j > i {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "(%d,%d,%d)", events[j].k, events[j].v, events[j].ts)
+		}
+		if _, err := db.Exec(sb.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compare := func(name, want, got string) {
+		t.Helper()
+		w, g := queryRows(t, db, want), queryRows(t, db, got)
+		if w != g {
+			t.Errorf("%s differs from the independently computed result:\n--- want\n%.2000s\n--- got\n%.2000s", name, w, g)
+		}
+	}
+	// Late rows: a row is dropped from its window when the watermark (max
+	// ts so far - 1 s, per partition, min over partitions) passed its end;
+	// with at most 300 ms of disorder per partition nothing is late, so
+	// the windows equal a plain GROUP BY.
+	compare("running",
+		fmt.Sprintf("SELECT k, COUNT(*), SUM(v) FROM %s.raw GROUP BY k ORDER BY k", schema),
+		fmt.Sprintf("SELECT k, c, s FROM %s.running ORDER BY k", schema))
+	compare("windowed",
+		fmt.Sprintf("SELECT k, DATE_FORMAT(FROM_UNIXTIME((FLOOR(ts/10000)*10000+10000)/1000), '%%Y-%%m-%%d %%H:%%i:%%s'), COUNT(*), SUM(v) FROM %s.raw GROUP BY k, FLOOR(ts/10000) ORDER BY 1, 2", schema),
+		fmt.Sprintf("SELECT k, DATE_FORMAT(w_end, '%%Y-%%m-%%d %%H:%%i:%%s'), c, s FROM %s.windowed ORDER BY 1, 2", schema))
+}
+
+func queryRows(t *testing.T, db *sql.DB, q string) string {
+	t.Helper()
+	if _, err := db.Exec("SET time_zone = '+00:00'"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out strings.Builder
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if i > 0 {
+				out.WriteByte(' ')
+			}
+			out.WriteString(v.String)
+		}
+		out.WriteByte('\n')
+	}
+	return out.String()
+}
