@@ -72,7 +72,7 @@ func TestKafkaToMySQLExactlyOnceThroughKills(t *testing.T) {
 	brokers := strings.Join(cluster.ListenAddrs(), ",")
 
 	// N events with event times that advance with some disorder.
-	const n = 150000
+	const n = 400000
 	rng := rand.New(rand.NewPCG(3, 4))
 	events := make([]event, n)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic("events"))
@@ -124,7 +124,7 @@ INSERT INTO running SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k;
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		killAfter := time.Duration(200+rng.IntN(300)) * time.Millisecond
+		killAfter := time.Duration(120+rng.IntN(150)) * time.Millisecond
 		if kills >= 4 {
 			killAfter = time.Hour
 		}
