@@ -1,0 +1,205 @@
+package e2e
+
+import (
+	"bufio"
+	"database/sql"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lineServer plays `nc -lk`: it accepts connections one after another
+// and lets the test write lines to the newest one.
+type lineServer struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conn  net.Conn
+	conns int
+}
+
+func newLineServer(t *testing.T) *lineServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &lineServer{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conn = c
+			s.conns++
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *lineServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// waitConn waits until at least n connections were accepted.
+func (s *lineServer) waitConn(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		ok := s.conns >= n
+		s.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no connection number %d from the job", n)
+}
+
+func (s *lineServer) send(t *testing.T, lines ...string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := bufio.NewWriter(s.conn)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitCounts polls the MySQL table until it holds exactly want.
+func waitCounts(t *testing.T, db *sql.DB, table string, want map[string]int64, log func() string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var got map[string]int64
+	for time.Now().Before(deadline) {
+		got = map[string]int64{}
+		rows, err := db.Query("SELECT word, cnt FROM " + table)
+		if err == nil {
+			for rows.Next() {
+				var w string
+				var c int64
+				rows.Scan(&w, &c)
+				got[w] = c
+			}
+			rows.Close()
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("word counts %v, want %v\n%s", got, want, log())
+}
+
+// syncLog collects a process's output.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestWordCountSeedScenario is the README walkthrough as a test: lines
+// typed into a socket (nc -lk), a word count upserted into MySQL at every
+// checkpoint, a line ERROR failing the job (RAISE_ERROR) which restarts
+// from its last checkpoint per fixed-delay, then the process killed with
+// SIGKILL and restarted with --restore latest: the counts continue.
+func TestWordCountSeedScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a process")
+	}
+	db := openMySQL(t)
+	defer db.Close()
+	schema := fmt.Sprintf("wc_%d", time.Now().UnixNano()%1e9)
+	if _, err := db.Exec("CREATE DATABASE " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Exec("DROP DATABASE " + schema)
+	srv := newLineServer(t)
+	defer srv.ln.Close()
+	cp := t.TempDir()
+	script := fmt.Sprintf(`
+SET 'execution.checkpointing.interval' = '200ms';
+SET 'state.checkpoints.dir' = '%s';
+SET 'restart-strategy' = 'fixed-delay';
+SET 'restart-strategy.fixed-delay.attempts' = '3';
+SET 'restart-strategy.fixed-delay.delay' = '300ms';
+CREATE TABLE words (word STRING) WITH (
+  'connector' = 'socket', 'hostname' = '127.0.0.1', 'port' = '%d', 'format' = 'text', 'scan.wal' = 'false');
+CREATE TABLE word_counts (word STRING, cnt BIGINT, PRIMARY KEY (word) NOT ENFORCED) WITH (
+  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%s', 'table-name' = 'word_counts', 'sink.create-table' = 'true');
+INSERT INTO word_counts
+SELECT word, COUNT(*) FROM words
+WHERE CASE WHEN word = 'ERROR' THEN RAISE_ERROR('the input said ERROR') ELSE TRUE END
+GROUP BY word;
+`, cp, srv.port(), schema)
+	bin := buildBinary(t)
+	start := func(restore bool) (*exec.Cmd, *syncLog) {
+		args := []string{"-e", script}
+		if restore {
+			args = append([]string{"--restore", "latest"}, args...)
+		}
+		cmd := exec.Command(bin, args...)
+		log := &syncLog{}
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, log
+	}
+	table := schema + ".word_counts"
+
+	cmd, log := start(false)
+	defer func() { cmd.Process.Kill() }()
+	srv.waitConn(t, 1)
+	srv.send(t, "hello", "world", "hello")
+	waitCounts(t, db, table, map[string]int64{"hello": 2, "world": 1}, log.String)
+
+	// ERROR fails the job; it restarts from its last checkpoint and reconnects.
+	srv.send(t, "ERROR")
+	srv.waitConn(t, 2)
+	srv.send(t, "hello")
+	waitCounts(t, db, table, map[string]int64{"hello": 3, "world": 1}, log.String)
+	if !strings.Contains(log.String(), "the input said ERROR") || !strings.Contains(log.String(), "restarting") {
+		t.Errorf("the restart was not reported:\n%s", log.String())
+	}
+
+	// Killed and restarted: the counts continue from where they were.
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	cmd, log = start(true)
+	srv.waitConn(t, 3)
+	srv.send(t, "hello", "world")
+	waitCounts(t, db, table, map[string]int64{"hello": 4, "world": 2}, log.String)
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop: %v\n%s", err, log.String())
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("did not stop on SIGTERM:\n%s", log.String())
+	}
+}
