@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -136,21 +137,24 @@ func TestWordCountSeedScenario(t *testing.T) {
 	srv := newLineServer(t)
 	defer srv.ln.Close()
 	cp := t.TempDir()
-	script := fmt.Sprintf(`
-SET 'execution.checkpointing.interval' = '200ms';
-SET 'state.checkpoints.dir' = '%s';
-SET 'restart-strategy' = 'fixed-delay';
-SET 'restart-strategy.fixed-delay.attempts' = '3';
-SET 'restart-strategy.fixed-delay.delay' = '300ms';
-CREATE TABLE words (word STRING) WITH (
-  'connector' = 'socket', 'hostname' = '127.0.0.1', 'port' = '%d', 'format' = 'text', 'scan.wal' = 'false');
-CREATE TABLE word_counts (word STRING, cnt BIGINT, PRIMARY KEY (word) NOT ENFORCED) WITH (
-  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%s', 'table-name' = 'word_counts', 'sink.create-table' = 'true');
-INSERT INTO word_counts
-SELECT word, COUNT(*) FROM words
-WHERE CASE WHEN word = 'ERROR' THEN RAISE_ERROR('the input said ERROR') ELSE TRUE END
-GROUP BY word;
-`, cp, srv.port(), schema)
+	// The README's example, pointed at this test's server, database and
+	// directory, with a shorter restart delay.
+	raw, err := os.ReadFile("../../examples/wordcount_mysql.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := strings.NewReplacer(
+		"'9100'", fmt.Sprintf("'%d'", srv.port()),
+		"/tmp/streamsql-wordcount", cp,
+		"127.0.0.1:3306/test'", "127.0.0.1:3306/"+schema+"'",
+		"'restart-strategy.fixed-delay.delay' = '10s'", "'restart-strategy.fixed-delay.delay' = '300ms'",
+		"'execution.checkpointing.interval' = '2s'", "'execution.checkpointing.interval' = '200ms'",
+	).Replace(string(raw))
+	for _, want := range []string{schema, cp, "300ms", "200ms"} {
+		if !strings.Contains(script, want) {
+			t.Fatalf("the example changed: %q not substituted", want)
+		}
+	}
 	bin := buildBinary(t)
 	start := func(restore bool) (*exec.Cmd, *syncLog) {
 		args := []string{"-e", script}
