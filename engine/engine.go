@@ -174,6 +174,12 @@ func (e *Engine) Query(text string) (types.Schema, [][]types.Value, error) {
 // onRow as it is produced (from one goroutine) until the query ends or
 // ctx is cancelled, and nil rows are returned.
 func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types.Op, row []types.Value) error) (types.Schema, [][]types.Value, error) {
+	return e.RunQueryWatch(ctx, q, onRow, nil)
+}
+
+// RunQueryWatch is RunQuery that also hands the query's job to onStart
+// once it runs (for a status line: rows read, watermark, checkpoints).
+func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op types.Op, row []types.Value) error, onStart func(*Job)) (types.Schema, [][]types.Value, error) {
 	mat := newMaterializer()
 	collect := func(b *types.Batch) error {
 		for i := 0; i < b.Len(); i++ {
@@ -206,6 +212,9 @@ func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types
 	j, err := e.launch(p, replan, oneLine(q.Piece().Text, 60), false, &env)
 	if err != nil {
 		return nil, nil, err
+	}
+	if onStart != nil {
+		onStart(j)
 	}
 	stop := context.AfterFunc(ctx, j.Stop)
 	defer stop()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
 )
@@ -93,14 +94,14 @@ func (s *Session) runQuery(ctx context.Context, q *sql.Query) error {
 		}
 	}()
 	n := 0
-	_, _, err = s.Engine.RunQuery(qctx, q, func(op types.Op, row []types.Value) error {
+	_, _, err = s.Engine.RunQueryWatch(qctx, q, func(op types.Op, row []types.Value) error {
 		if limit(n) {
 			return nil
 		}
 		v.apply(op, row)
 		n++
 		return nil
-	})
+	}, v.watch)
 	close(done)
 	wg.Wait()
 	v.draw(true)
@@ -121,6 +122,37 @@ type liveTable struct {
 	dirty   bool
 	drawn   int // lines printed by the last draw (to move back over)
 	inPlace bool
+	job     *engine.Job // the running query, for the status line
+}
+
+// watch remembers the query's job (called once it starts).
+func (t *liveTable) watch(j *engine.Job) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.job = j
+}
+
+// jobStatus renders events read per second, the watermark and the last
+// checkpoint of the running query.
+func (t *liveTable) jobStatus(el time.Duration) string {
+	if t.job == nil {
+		return ""
+	}
+	in, _, wm := t.job.Counts()
+	s := ""
+	if el > 0 {
+		s = fmt.Sprintf(", %.0f events/s", float64(in)/el.Seconds())
+	}
+	switch {
+	case wm == exec.MaxWatermark:
+		s += ", watermark +inf"
+	case wm != exec.MinWatermark:
+		s += ", watermark " + types.Render(types.TimestampValue(wm), types.Timestamp)
+	}
+	if md := t.job.LastCheckpoint(); md != nil {
+		s += fmt.Sprintf(", checkpoint %d", md.CheckpointID)
+	}
+	return s
 }
 
 func newLiveTable(w io.Writer, schema types.Schema, inPlace bool) *liveTable {
@@ -183,7 +215,7 @@ func (t *liveTable) draw(final bool) {
 	if el > 0 {
 		rate = float64(t.changes) / el.Seconds()
 	}
-	status := fmt.Sprintf("%d rows, %d changes (%.0f/s), %s", len(t.rows), t.changes, rate, el.Truncate(100*time.Millisecond))
+	status := fmt.Sprintf("%d rows, %d changes (%.0f/s)%s, %s", len(t.rows), t.changes, rate, t.jobStatus(el), el.Truncate(100*time.Millisecond))
 	if hidden > 0 {
 		status += fmt.Sprintf(", %d older rows not shown", hidden)
 	}
