@@ -7,6 +7,7 @@ import (
 	_ "github.com/streamsql/streamsql/connectors/jdbc"
 	_ "github.com/streamsql/streamsql/connectors/kafka"
 	_ "github.com/streamsql/streamsql/connectors/memory"
+	_ "github.com/streamsql/streamsql/connectors/nexmark"
 	_ "github.com/streamsql/streamsql/connectors/print"
 	_ "github.com/streamsql/streamsql/connectors/socket"
 )
