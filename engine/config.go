@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/streamsql/streamsql/sql"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,7 +169,7 @@ func (c *Config) Explicit() [][2]string {
 func suggest(key string) string {
 	best, bestD := "", 1<<30
 	for _, k := range ConfigKeys {
-		if d := editDistance(strings.ToLower(key), k.Key); d < bestD {
+		if d := sql.EditDistance(strings.ToLower(key), k.Key); d < bestD {
 			best, bestD = k.Key, d
 		}
 	}
@@ -176,26 +177,6 @@ func suggest(key string) string {
 		return fmt.Sprintf(" (did you mean '%s'?)", best)
 	}
 	return " (see HELP for the list of keys)"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // ParseDuration reads Flink-style durations: "500 ms", "1s", "2 min", "1h",

@@ -202,7 +202,7 @@ func closest(name string, cands []string) string {
 	best, bestD := "", 1<<30
 	ln := strings.ToLower(name)
 	for _, c := range cands {
-		d := editDistance(ln, strings.ToLower(c))
+		d := EditDistance(ln, strings.ToLower(c))
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -217,7 +217,9 @@ func closest(name string, cands []string) string {
 	return ""
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b (used for
+// "did you mean" suggestions).
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
