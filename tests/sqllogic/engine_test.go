@@ -72,6 +72,11 @@ func TestSuitesModes(t *testing.T) {
 		{name: "checkpoint-failure-changelog", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend.changelog.enabled": "true"}},
 		{name: "restore-at-parallelism-3", checkpoint: true, testing: failMidway(3)},
+		// At-least-once skips alignment: without a failure nothing is
+		// replayed, so the results must still be exact.
+		{name: "at-least-once-no-failure", checkpoint: true,
+			testing: &engine.Testing{BatchSize: 2, SourceBatchDelay: 2 * time.Millisecond},
+			set:     map[string]string{"execution.checkpointing.mode": "AT_LEAST_ONCE"}},
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
