@@ -472,11 +472,15 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// StopAll cancels every running job and waits for them.
+// StopAll stops every running job and waits for them. A job that
+// checkpoints takes a last checkpoint first, so that --restore latest
+// continues exactly where it stopped.
 func (e *Engine) StopAll() {
 	for _, j := range e.jobs.list() {
-		if st, _ := j.Status(); st == JobRunning {
-			j.Stop()
+		if st, _ := j.Status(); st == JobRunning || st == JobRestarting {
+			if err := j.StopWithCheckpoint(10 * time.Second); err != nil {
+				e.warn(fmt.Sprintf("job %s: %v", j.ID, err))
+			}
 		}
 	}
 }

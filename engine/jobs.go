@@ -103,6 +103,21 @@ func (j *Job) Stop() {
 	<-j.done
 }
 
+// StopWithCheckpoint takes a last checkpoint (when the job checkpoints),
+// then stops the job; used when the process is asked to stop by a signal.
+func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
+	j.mu.Lock()
+	j.stopping = true
+	run, st := j.run, j.status
+	j.mu.Unlock()
+	var err error
+	if run != nil && st == JobRunning {
+		err = run.StopWithCheckpoint(timeout)
+	}
+	j.Stop()
+	return err
+}
+
 // Savepoint takes a savepoint of the running job; with stop the job ends
 // after it (with drain, after firing every window first).
 func (j *Job) Savepoint(stop, drain bool) (string, error) {

@@ -65,8 +65,9 @@ type taskEvent struct {
 }
 
 type savepointReq struct {
-	stop  bool // stop the sources after the savepoint barrier
-	drain bool
+	stop       bool // stop the sources after the savepoint barrier
+	drain      bool
+	checkpoint bool // a regular checkpoint instead of a savepoint
 	resp  chan savepointResp
 }
 
@@ -135,7 +136,10 @@ func (c *checkpointer) run() {
 				}
 			}
 			trigger := c.coord.TriggerSavepoint
-			if req.stop {
+			switch {
+			case req.checkpoint:
+				trigger = c.coord.TriggerCheckpoint
+			case req.stop:
 				trigger = c.coord.TriggerStopSavepoint
 			}
 			id, acts, err := trigger(c.now())
@@ -270,6 +274,33 @@ func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 		j.Cancel()
 	}
 	return r.path, r.err
+}
+
+// StopWithCheckpoint takes a checkpoint now, waits for it (at most
+// timeout) and cancels the job: a process stopped by a signal leaves a
+// checkpoint to continue from with --restore latest. Without
+// checkpointing it only cancels.
+func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
+	defer j.Cancel()
+	if j.cpr == nil {
+		return nil
+	}
+	req := savepointReq{checkpoint: true, resp: make(chan savepointResp, 1)}
+	select {
+	case j.cpr.requests <- req:
+	case <-j.done:
+		return nil
+	case <-time.After(timeout):
+		return errors.New("no checkpoint taken: the job did not answer in time")
+	}
+	select {
+	case r := <-req.resp:
+		return r.err
+	case <-j.done:
+		return nil
+	case <-time.After(timeout):
+		return errors.New("the final checkpoint did not complete in time")
+	}
 }
 
 func (j *Job) vertexIndex(id string) int {

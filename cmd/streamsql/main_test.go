@@ -203,7 +203,10 @@ func TestSignalStopsCleanly(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-e", `
+	// Checkpoints on, but the interval is long: the only checkpoint is the
+	// one the stop takes.
+	cpDir := t.TempDir()
+	cmd := exec.Command(bin, "--checkpoint-interval", "1h", "--checkpoint-dir", cpDir, "-e", `
 CREATE TABLE g (k BIGINT) WITH ('connector'='datagen', 'rows-per-second'='100', 'fields.k.min'='1', 'fields.k.max'='3');
 CREATE TABLE p (k BIGINT, c BIGINT) WITH ('connector'='print');
 INSERT INTO p SELECT k, COUNT(*) FROM g GROUP BY k;`)
@@ -230,6 +233,10 @@ INSERT INTO p SELECT k, COUNT(*) FROM g GROUP BY k;`)
 	}
 	if !strings.Contains(out.String(), "+I[") {
 		t.Errorf("want changelog rows before the stop, got:\n%s", out.String())
+	}
+	code, list, _ := runCLI(t, "", "checkpoints", cpDir)
+	if code != 0 || !strings.Contains(list, "complete (latest)") {
+		t.Errorf("want the checkpoint taken at the stop, got:\n%s", list)
 	}
 }
 
