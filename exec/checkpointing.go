@@ -68,7 +68,7 @@ type savepointReq struct {
 	stop       bool // stop the sources after the savepoint barrier
 	drain      bool
 	checkpoint bool // a regular checkpoint instead of a savepoint
-	resp  chan savepointResp
+	resp       chan savepointResp
 }
 
 type savepointResp struct {

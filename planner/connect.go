@@ -2,8 +2,8 @@ package planner
 
 import (
 	"context"
-	"strings"
 	"io"
+	"strings"
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
