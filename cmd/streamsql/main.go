@@ -25,8 +25,9 @@ Usage:
   streamsql checkpoints DIR           list the checkpoints and savepoints under DIR
 
 Jobs started by INSERT run until their sources end (bounded inputs) or the process is
-stopped (Ctrl-C / SIGTERM stop them cleanly). A SELECT over bounded inputs prints its final
-rows as a table; over an unbounded source it prints changelog rows as they arrive.
+stopped (Ctrl-C / SIGTERM stop them cleanly, after a last checkpoint when checkpointing is
+on). A SELECT over bounded inputs prints its final rows as a table; over an unbounded
+source it prints changelog rows as they arrive.
 The exit code is non-zero when any statement or job fails.
 
 With checkpointing on (--checkpoint-interval, --checkpoint-dir), a job killed at any point
