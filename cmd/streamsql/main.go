@@ -59,6 +59,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && args[0] == "checkpoints" {
 		return runCheckpoints(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "bench" {
+		return runBench(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("streamsql", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "run the statements of this SQL file")
