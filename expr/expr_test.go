@@ -2,6 +2,7 @@ package expr_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/streamsql/streamsql/expr"
@@ -69,6 +70,19 @@ func TestEval(t *testing.T) {
 		{"LOCATE('l', s, 4)", "4"}, {"LOCATE('z', s)", "0"}, {"INSTR(s, 'lo')", "4"}, {"LPAD('7', 3, '0')", "007"}, {"RPAD(s, 7, '*')", "hello**"},
 		{"LPAD(s, 2, '*')", "he"}, {"REVERSE(s)", "olleh"}, {"SPLIT_INDEX('a,b,c', ',', 1)", "b"}, {"SPLIT_INDEX('a,b,c', ',', 5)", "NULL"},
 		{"REPEAT('ab', 3)", "ababab"}, {"INITCAP('hello world')", "Hello World"},
+		// regular expressions
+		{"REGEXP(s, 'l+o$')", "TRUE"}, {"REGEXP(s, '^l')", "FALSE"}, {"REGEXP(ns, 'x')", "NULL"}, {"REGEXP(s, ns)", "NULL"},
+		{"REGEXP(s, CONCAT(s, '?'))", "TRUE"},
+		{"REGEXP_EXTRACT('foothebar', 'foo(.*?)(bar)', 2)", "bar"}, {"REGEXP_EXTRACT('foothebar', 'foo(.*?)(bar)', 1)", "the"},
+		{"REGEXP_EXTRACT('foothebar', 'foo(.*?)(bar)')", "foothebar"}, {"REGEXP_EXTRACT('foothebar', 'foo(.*?)(bar)', 0)", "foothebar"},
+		{"REGEXP_EXTRACT(s, 'x(.)')", "NULL"}, {"REGEXP_EXTRACT(s, 'h(.)', 3)", "NULL"}, {"REGEXP_EXTRACT(s, 'h(.)', -1)", "NULL"},
+		{"REGEXP_EXTRACT(s, 'h(x)?e', 1)", "NULL"}, {"REGEXP_EXTRACT(ns, 'h')", "NULL"}, {"REGEXP_EXTRACT(s, ns, 1)", "NULL"},
+		{"REGEXP_EXTRACT(s, 'h(.)', n)", "NULL"}, {"REGEXP_EXTRACT(s, CONCAT('(l+)', 'o'), 1)", "ll"},
+		{"REGEXP_EXTRACT('a=1&channel_id=42&b=2', '(&|^)channel_id=([^&]*)', 2)", "42"},
+		{"REGEXP_REPLACE(s, 'l+', 'L')", "heLo"}, {"REGEXP_REPLACE(s, '(h)(e)', '$2$1')", "ehllo"}, {"REGEXP_REPLACE(s, 'l', '$1')", "NULL"},
+		{"REGEXP_REPLACE(s, '(?P<x>e)', '[${x}]')", "h[e]llo"}, {"REGEXP_REPLACE(s, 'e', '\\\\$')", "h$llo"}, {"REGEXP_REPLACE(s, '(e)', '$10')", "he0llo"},
+		{"REGEXP_REPLACE(ns, 'l', 'L')", "NULL"}, {"REGEXP_REPLACE(s, ns, 'L')", "NULL"}, {"REGEXP_REPLACE(s, 'l', ns)", "NULL"},
+		{"REGEXP_REPLACE(s, s, CONCAT('x', '$0'))", "xhello"},
 		// numbers
 		{"ABS(-3)", "3"}, {"ABS(d - 10)", "6.75"}, {"MOD(10, 3)", "1"}, {"ROUND(d, 1)", "3.3"}, {"ROUND(2.5)", "3"}, {"ROUND(-2.5)", "-3"},
 		{"ROUND(f)", "2"}, {"ROUND(1234, -2)", "1200"}, {"FLOOR(d)", "3"}, {"CEIL(d)", "4"}, {"CEILING(-1.5)", "-1"}, {"FLOOR(-1.5)", "-2"},
@@ -112,6 +126,7 @@ func TestEvalErrors(t *testing.T) {
 		{"IF(a > 1, RAISE_ERROR(CONCAT('bad ', s)), 1)", "bad hello"},
 		{"CAST(s AS BIGINT)", "cannot cast 'hello' to BIGINT"},
 		{"a * 9223372036854775807", "numeric value out of range"},
+		{"REGEXP(s, CONCAT('(', s))", "REGEXP: invalid regular expression '(hello': missing closing ): `(hello`"},
 	} {
 		e, err := sql.ParseExpr(c.in, schema)
 		if err != nil {
@@ -121,6 +136,19 @@ func TestEvalErrors(t *testing.T) {
 		_, err = e.Eval(r)
 		var ee *expr.EvalError
 		if !errors.As(err, &ee) || ee.Msg != c.want {
+			t.Errorf("%s: err = %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+func TestBindErrors(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"REGEXP(s, 'a(')", "REGEXP: invalid regular expression 'a(': missing closing ): `a(`"},
+		{"REGEXP_EXTRACT(s, '[z-a]', 1)", "REGEXP_EXTRACT: invalid regular expression '[z-a]': invalid character class range: `z-a`"},
+		{"REGEXP_REPLACE(s, '*', 'x')", "REGEXP_REPLACE: invalid regular expression '*': missing argument to repetition operator: `*`"},
+	} {
+		_, err := sql.ParseExpr(c.in, schema)
+		if err == nil || !strings.HasSuffix(err.Error(), ": "+c.want) {
 			t.Errorf("%s: err = %v, want %q", c.in, err, c.want)
 		}
 	}

@@ -190,6 +190,10 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			nt.casts[name] = castNote{typeText: text[toks[as+1].start:toks[close-1].end], typeOff: toks[as+1].start, off: t.start}
 			put(buf, t.start, t.end, name)
 			blank(buf, toks[as].start, toks[close-1].end)
+		case t.is("REGEXP") && i+1 < len(toks) && toks[i+1].is("("):
+			// REGEXP is an operator keyword of the parser; the function form
+			// is bound through its internal alias.
+			put(buf, t.start, t.end, "_RX")
 		case t.is("SESSION") && i+1 < len(toks) && toks[i+1].is("("):
 			put(buf, t.start, t.end, "SESSWIN")
 		case (t.is("FLOOR") || t.is("CEIL") || t.is("CEILING")) && i+1 < len(toks) && toks[i+1].is("("):
