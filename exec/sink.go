@@ -165,7 +165,7 @@ func (c *CollectOperator) PreCommit(id int64) ([][]byte, error) {
 	buf := binaryAppendString(nil, fmt.Sprintf("%d", id))
 	for i := 0; i < c.pending.Len(); i++ {
 		buf = append(buf, byte(c.pending.Ops[i]))
-		buf = appendValues(buf, c.pending.Row(i))
+		buf = types.AppendValues(buf, c.pending.Row(i))
 	}
 	c.pending = nil
 	return [][]byte{buf}, nil
@@ -184,7 +184,7 @@ func (c *CollectOperator) Commit(cs [][]byte) error {
 		b := types.NewBatch(0, 16)
 		for len(rest) > 0 {
 			op := types.Op(rest[0])
-			row, r, err := decodeValues(rest[1:])
+			row, r, err := types.DecodeValues(rest[1:])
 			if err != nil {
 				return fmt.Errorf("collect: damaged committable: %w", err)
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
-	"github.com/streamsql/streamsql/exec/agg"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
@@ -515,7 +514,7 @@ func (t *operatorTask) record(ci int, b *types.Batch) {
 	buf := t.recording[ci]
 	for i := 0; i < b.Len(); i++ {
 		buf = append(buf, byte(b.Ops[i]))
-		buf = appendValues(buf, b.Row(i))
+		buf = types.AppendValues(buf, b.Row(i))
 	}
 	t.recording[ci] = buf
 	t.recRows[ci] += int64(b.Len())
@@ -597,7 +596,7 @@ func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
 			b := types.NewBatch(width, 256)
 			for len(payload) > 0 {
 				opb := types.Op(payload[0])
-				row, rest, err := decodeValues(payload[1:])
+				row, rest, err := types.DecodeValues(payload[1:])
 				if err != nil {
 					return fmt.Errorf("%s: in-flight data %s: %w", t.v.Name, cs.Path, err)
 				}
@@ -622,7 +621,3 @@ func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
 	}
 	return nil
 }
-
-func appendValues(buf []byte, row []types.Value) []byte { return agg.AppendValues(buf, row) }
-
-func decodeValues(buf []byte) ([]types.Value, []byte, error) { return agg.DecodeValues(buf) }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -120,37 +119,13 @@ func encodeCommittable(job, sink, token string, id int64, b *buffer) []byte {
 		row := b.row(i)
 		if op == types.Delete && b.key != nil {
 			for _, c := range b.key {
-				out = appendValue(out, row[c])
+				out = types.AppendValue(out, row[c])
 			}
 			continue
 		}
 		for _, v := range row {
-			out = appendValue(out, v)
+			out = types.AppendValue(out, v)
 		}
-	}
-	return out
-}
-
-func appendValue(out []byte, v types.Value) []byte {
-	out = append(out, byte(v.Kind()))
-	switch v.Kind() {
-	case types.KindNull:
-	case types.KindBool:
-		if v.Bool() {
-			out = append(out, 1)
-		} else {
-			out = append(out, 0)
-		}
-	case types.KindDouble:
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v.Double()))
-	case types.KindDecimal:
-		out = append(out, v.Scale())
-		out = binary.AppendVarint(out, v.Unscaled())
-	case types.KindString:
-		out = binary.AppendUvarint(out, uint64(len(v.Str())))
-		out = append(out, v.Str()...)
-	default: // int, timestamp, date, interval
-		out = binary.AppendVarint(out, v.Int())
 	}
 	return out
 }
@@ -210,39 +185,16 @@ func (r *reader) string() string {
 }
 
 func (r *reader) value() types.Value {
-	switch k := types.Kind(r.byte()); k {
-	case types.KindNull:
-		return types.NullValue()
-	case types.KindBool:
-		return types.BoolValue(r.byte() != 0)
-	case types.KindInt:
-		return types.IntValue(r.varint())
-	case types.KindDouble:
-		if r.err != nil || len(r.b) < 8 {
-			r.err = errDamaged
-			return types.Value{}
-		}
-		f := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-		r.b = r.b[8:]
-		return types.DoubleValue(f)
-	case types.KindDecimal:
-		s := r.byte()
-		if s > 18 {
-			r.err = errDamaged
-		}
-		return types.DecimalValue(r.varint(), s)
-	case types.KindString:
-		return types.StringValue(r.string())
-	case types.KindTimestamp:
-		return types.TimestampValue(r.varint())
-	case types.KindDate:
-		return types.DateValue(r.varint())
-	case types.KindInterval:
-		return types.IntervalValue(r.varint())
-	default:
+	if r.err != nil {
+		return types.Value{}
+	}
+	v, rest, err := types.DecodeValue(r.b)
+	if err != nil {
 		r.err = errDamaged
 		return types.Value{}
 	}
+	r.b = rest
+	return v
 }
 
 // decodeCommittable reads a committable for a table of width columns and

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 
@@ -233,7 +232,7 @@ func encodeTxn(table string, t txn) []byte {
 	buf = binary.AppendUvarint(buf, uint64(width))
 	for _, row := range t.rows {
 		for _, v := range row {
-			buf = appendValue(buf, v)
+			buf = types.AppendValue(buf, v)
 		}
 	}
 	return buf
@@ -242,23 +241,6 @@ func encodeTxn(table string, t txn) []byte {
 func appendString(buf []byte, s string) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(s)))
 	return append(buf, s...)
-}
-
-func appendValue(buf []byte, v types.Value) []byte {
-	buf = append(buf, byte(v.Kind()))
-	switch v.Kind() {
-	case types.KindNull:
-	case types.KindString:
-		buf = appendString(buf, v.Str())
-	case types.KindDouble:
-		buf = binary.BigEndian.AppendUint64(buf, math.Float64bits(v.Double()))
-	case types.KindDecimal:
-		buf = append(buf, v.Scale())
-		buf = binary.AppendVarint(buf, v.Unscaled())
-	default: // bool, int, timestamp, date, interval
-		buf = binary.AppendVarint(buf, v.Int())
-	}
-	return buf
 }
 
 var errCorrupt = errors.New("corrupt encoding")
@@ -310,41 +292,16 @@ func (d *decoder) bytes(n uint64) []byte {
 func (d *decoder) string() string { return string(d.bytes(d.uvarint())) }
 
 func (d *decoder) value() types.Value {
-	k := d.bytes(1)
 	if d.err != nil {
 		return types.Value{}
 	}
-	switch types.Kind(k[0]) {
-	case types.KindNull:
+	v, rest, err := types.DecodeValue(d.buf)
+	if err != nil {
+		d.err = fmt.Errorf("%w: %v", errCorrupt, err)
 		return types.Value{}
-	case types.KindString:
-		return types.StringValue(d.string())
-	case types.KindDouble:
-		b := d.bytes(8)
-		if d.err != nil {
-			return types.Value{}
-		}
-		return types.DoubleValue(math.Float64frombits(binary.BigEndian.Uint64(b)))
-	case types.KindDecimal:
-		s := d.bytes(1)
-		u := d.varint()
-		if d.err != nil {
-			return types.Value{}
-		}
-		return types.DecimalValue(u, s[0])
-	case types.KindBool:
-		return types.BoolValue(d.varint() != 0)
-	case types.KindInt:
-		return types.IntValue(d.varint())
-	case types.KindTimestamp:
-		return types.TimestampValue(d.varint())
-	case types.KindDate:
-		return types.DateValue(d.varint())
-	case types.KindInterval:
-		return types.IntervalValue(d.varint())
 	}
-	d.err = fmt.Errorf("%w: value kind %d", errCorrupt, k[0])
-	return types.Value{}
+	d.buf = rest
+	return v
 }
 
 func decodeTxn(c []byte) (string, txn, error) {

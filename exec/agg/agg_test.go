@@ -261,8 +261,8 @@ func TestValueCodec(t *testing.T) {
 		types.DoubleValue(-0.125), types.DecimalValue(-12345, 3), types.StringValue("héllo"),
 		types.StringValue(""), types.TimestampValue(-1), types.DateValue(19000), types.IntervalValue(5000),
 	}
-	enc := AppendValues(nil, vals)
-	got, rest, err := DecodeValues(enc)
+	enc := types.AppendValues(nil, vals)
+	got, rest, err := types.DecodeValues(enc)
 	if err != nil || len(rest) != 0 {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestValueCodec(t *testing.T) {
 		}
 	}
 	for i := 0; i < len(enc); i++ {
-		if _, _, err := DecodeValues(enc[:i]); err == nil {
+		if _, _, err := types.DecodeValues(enc[:i]); err == nil {
 			t.Fatalf("truncated at %d decoded without error", i)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec"
-	"github.com/streamsql/streamsql/exec/agg"
 	"github.com/streamsql/streamsql/exec/window"
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/state"
@@ -164,7 +163,7 @@ func (bagCodec) Append(buf []byte, b *bag) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
 	for _, r := range b.rows {
 		buf = binary.AppendVarint(buf, r.n)
-		buf = agg.AppendValues(buf, r.vals)
+		buf = types.AppendValues(buf, r.vals)
 	}
 	return buf
 }
@@ -185,7 +184,7 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 		if b.rows[i].n, k = binary.Varint(buf); k <= 0 {
 			return nil, errCorrupt
 		}
-		if b.rows[i].vals, buf, err = agg.DecodeValues(buf[k:]); err != nil {
+		if b.rows[i].vals, buf, err = types.DecodeValues(buf[k:]); err != nil {
 			return nil, err
 		}
 	}

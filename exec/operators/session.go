@@ -39,7 +39,7 @@ type sessionEntry struct {
 type sessionCodec struct{}
 
 func (sessionCodec) Append(buf []byte, e *sessionEntry) []byte {
-	buf = agg.AppendValues(buf, e.key)
+	buf = types.AppendValues(buf, e.key)
 	buf = binary.AppendUvarint(buf, uint64(len(e.sessions)))
 	for i := range e.sessions {
 		s := &e.sessions[i]
@@ -53,7 +53,7 @@ func (sessionCodec) Append(buf []byte, e *sessionEntry) []byte {
 func (sessionCodec) Decode(buf []byte) (*sessionEntry, error) {
 	e := &sessionEntry{}
 	var err error
-	if e.key, buf, err = agg.DecodeValues(buf); err != nil {
+	if e.key, buf, err = types.DecodeValues(buf); err != nil {
 		return nil, err
 	}
 	n, k := binary.Uvarint(buf)

@@ -180,14 +180,14 @@ func newWinEntry(nk, ns int) *winEntry {
 type winEntryCodec struct{}
 
 func (winEntryCodec) Append(buf []byte, e *winEntry) []byte {
-	buf = agg.AppendValues(buf, e.key)
+	buf = types.AppendValues(buf, e.key)
 	return agg.AppendAcc(buf, &e.acc)
 }
 
 func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 	e := &winEntry{}
 	var err error
-	if e.key, buf, err = agg.DecodeValues(buf); err != nil {
+	if e.key, buf, err = types.DecodeValues(buf); err != nil {
 		return nil, err
 	}
 	if buf, err = agg.DecodeAcc(buf, &e.acc); err != nil {
