@@ -196,9 +196,6 @@ func (b *builder) build(n plan.Node) (stream, error) {
 	case *plan.Values:
 		return b.buildValues(n)
 	case *plan.Filter:
-		if p, ok := n.Input.(*plan.Project); ok {
-			_ = p // a Filter over a Project stays two steps; see buildCalc
-		}
 		return b.buildCalc(n.Input, n.Cond, nil, nil, n.Schema())
 	case *plan.Project:
 		if m, ok := mergeProjects(n); ok {
@@ -299,21 +296,11 @@ func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, 
 		parts = append(parts, "select "+strings.Join(ps, ", "))
 	}
 	desc := "Calc " + strings.Join(parts, " ")
-	vi := b.add(&exec.Vertex{Name: "Calc", Parallelism: in.parallelism, Schema: schema,
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: in.parallelism, Schema: schema,
 		NewOperator: func() exec.Operator { return operators.NewCalc(cond, projs) }},
 		desc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})
 	out.vertex = vi
-	b.g.Vertices[vi].Name = "Calc"
-	b.setExplain(vi, desc)
 	return out, nil
-}
-
-func (b *builder) setExplain(vi int, desc string) {
-	v := b.g.Vertices[vi]
-	if v.StateDesc == "" {
-		v.StateDesc = ""
-	}
-	v.Name = desc
 }
 
 // keyColumns makes sure every key expression is a plain column of the
@@ -394,10 +381,9 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		}
 		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
 		desc := fmt.Sprintf("WindowAggregate %s keys=[%s] aggs=[%s]", windowDesc(w, in.schema), kd, strings.Join(aggs, ", "))
-		vi := b.add(&exec.Vertex{Name: "WindowAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
+		vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 			StateDesc:   "per key and window: accumulators",
 			NewOperator: func() exec.Operator { return operators.NewWindowAgg(spec) }}, desc, edge)
-		b.g.Vertices[vi].Name = desc
 		out.vertex = vi
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)
@@ -406,10 +392,9 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 	}
 	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
-	vi := b.add(&exec.Vertex{Name: "GroupAggregate", Parallelism: par, Schema: schema, KeyDesc: kd,
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 		StateDesc:   "per key: accumulators" + b.ttlDesc(),
 		NewOperator: func() exec.Operator { return operators.NewGroupAgg(spec) }}, desc, edge)
-	b.g.Vertices[vi].Name = desc
 	out.vertex = vi
 	out.appendOnly = false
 	return out, nil
