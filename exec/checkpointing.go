@@ -49,7 +49,6 @@ const (
 type control struct {
 	kind      controlKind
 	id        int64
-	target    state.SnapshotTarget
 	savepoint bool
 	final     bool // the last checkpoint: sources end after its barrier
 	drain     bool // ctlStop: emit the final watermark first
@@ -94,11 +93,9 @@ type checkpointer struct {
 	tasks    []chan control // control channels of every task
 	nSources int
 
-	ended      int
-	finalID    int64
-	waiting    map[int64]savepointReq
-	dirs       map[int64]barrierInfo
-	lastTicked time.Time
+	ended   int
+	finalID int64
+	waiting map[int64]savepointReq
 }
 
 func (c *checkpointer) now() time.Time { return time.UnixMilli(c.job.opts.Now()) }
@@ -189,10 +186,10 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 				continue
 			}
 			info := barrierInfo{target: target, savepoint: a.Savepoint, final: a.ID == c.finalID}
-			c.dirs[a.ID] = info
+			c.job.barriers.Store(a.ID, info)
 			for _, ch := range c.sources {
 				select {
-				case ch <- control{kind: ctlTrigger, id: a.ID, target: target, savepoint: a.Savepoint, final: info.final}:
+				case ch <- control{kind: ctlTrigger, id: a.ID, savepoint: a.Savepoint, final: info.final}:
 				case <-c.job.ctx.Done():
 					return
 				}
@@ -219,9 +216,9 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 					// ended; nothing to notify.
 				}
 			}
-			delete(c.dirs, a.ID)
+			c.forgetBarriers(a.ID)
 		case checkpoint.SavepointComplete:
-			delete(c.dirs, a.ID)
+			c.forgetBarriers(a.ID)
 		case checkpoint.Abort:
 			if r, ok := c.waiting[a.ID]; ok {
 				delete(c.waiting, a.ID)
@@ -237,11 +234,22 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 				c.cfg.Warn(fmt.Sprintf("checkpoint %d aborted: %v", a.ID, a.Reason))
 			}
 			c.cfg.Store.Discard(a.ID, a.Acked...)
-			delete(c.dirs, a.ID)
 		case checkpoint.Fail:
 			c.job.fail(a.Err)
 		}
 	}
+}
+
+// forgetBarriers drops the barrier information of checkpoints up to id:
+// once id is complete every task has handled all barriers up to it
+// (barriers of one source are emitted in id order).
+func (c *checkpointer) forgetBarriers(id int64) {
+	c.job.barriers.Range(func(k, _ any) bool {
+		if k.(int64) <= id {
+			c.job.barriers.Delete(k)
+		}
+		return true
+	})
 }
 
 // TriggerSavepoint takes a savepoint of the running job and returns its

@@ -162,7 +162,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	ctrls := make([][]chan control, len(g.Vertices))
 	if j.cp != nil {
 		j.cpr = &checkpointer{job: j, cfg: j.cp, events: make(chan taskEvent, 1024),
-			requests: make(chan savepointReq), waiting: map[int64]savepointReq{}, dirs: map[int64]barrierInfo{}}
+			requests: make(chan savepointReq), waiting: map[int64]savepointReq{}}
 		for vi, v := range g.Vertices {
 			for inst := 0; inst < v.Parallelism; inst++ {
 				ch := make(chan control, 1024)
@@ -309,11 +309,6 @@ func (j *Job) cpEvent(ev taskEvent) {
 	case j.cpr.events <- ev:
 	case <-j.ctx.Done():
 	}
-}
-
-// registerBarrier remembers where the tasks of checkpoint c write.
-func (j *Job) registerBarrier(c control) {
-	j.barriers.LoadOrStore(c.id, barrierInfo{target: c.target, savepoint: c.savepoint, final: c.final})
 }
 
 func (j *Job) barrierInfo(b Barrier) barrierInfo {

@@ -247,7 +247,6 @@ func (t *sourceTask) emitBarrier(c control) error {
 		}
 		st.Splits = append(st.Splits, checkpoint.SplitState{SplitID: s.split.ID(), Position: append([]byte(nil), pos...), Watermark: s.wm})
 	}
-	t.job.registerBarrier(c)
 	t.out.broadcast(Message{Kind: MsgBarrier, Barrier: Barrier{CheckpointID: c.id, Savepoint: c.savepoint}})
 	t.job.cpEvent(taskEvent{id: c.id, state: &st, task: t.taskID()})
 	return t.out.err
