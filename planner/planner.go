@@ -70,6 +70,11 @@ type stream struct {
 	eventTime   bool // every source below declares a watermark
 	windowStart int  // column holding window_start (-1)
 	windowEnd   int  // column holding window_end (-1)
+	// rowtimes are the columns that follow the stream's watermark: a row
+	// that arrives after watermark W holds a value above W in each of them
+	// (the declared watermark column of a source, a window's end and
+	// window_end - 1 ms). Interval joins bound their state with them.
+	rowtimes []int
 }
 
 type builder struct {
@@ -196,12 +201,18 @@ func (b *builder) build(n plan.Node) (stream, error) {
 	case *plan.Values:
 		return b.buildValues(n)
 	case *plan.Filter:
+		if pushed, ok := pushFilter(n); ok {
+			return b.build(pushed)
+		}
 		return b.buildCalc(n.Input, n.Cond, nil, nil, n.Schema())
 	case *plan.Project:
 		if m, ok := mergeProjects(n); ok {
 			return b.build(m)
 		}
 		if f, ok := n.Input.(*plan.Filter); ok {
+			if pushed, ok := pushFilter(f); ok {
+				return b.build(&plan.Project{Input: pushed, Exprs: n.Exprs, Names: n.Names})
+			}
 			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
 		}
 		return b.buildCalc(n.Input, nil, n.Exprs, n.Names, n.Schema())
@@ -239,8 +250,12 @@ func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 		desc += fmt.Sprintf(" watermark=%s", t.Watermark.Text)
 	}
 	vi := b.add(&exec.Vertex{Name: name, Parallelism: par, Schema: t.Columns, Source: spec}, desc)
-	return stream{vertex: vi, parallelism: par, schema: t.Columns, appendOnly: true,
-		bounded: src.Bounded(), eventTime: t.Watermark != nil, windowStart: -1, windowEnd: -1}, nil
+	out := stream{vertex: vi, parallelism: par, schema: t.Columns, appendOnly: true,
+		bounded: src.Bounded(), eventTime: t.Watermark != nil, windowStart: -1, windowEnd: -1}
+	if t.Watermark != nil {
+		out.rowtimes = []int{t.Watermark.Column}
+	}
+	return out, nil
 }
 
 func (b *builder) buildValues(n *plan.Values) (stream, error) {
@@ -282,8 +297,12 @@ func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, 
 	if projs != nil {
 		var ps []string
 		out.windowStart, out.windowEnd = -1, -1
+		out.rowtimes = nil
 		for i, e := range projs {
 			ps = append(ps, e.String())
+			if in.isRowtime(e) {
+				out.rowtimes = append(out.rowtimes, i)
+			}
 			if c, ok := expr.AsCol(e); ok {
 				if c.Index == in.windowStart {
 					out.windowStart = i
@@ -388,6 +407,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)
 		out.windowEnd = len(n.GroupKeys) + 1
+		out.rowtimes = []int{out.windowEnd}
 		return out, nil
 	}
 	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}
@@ -436,6 +456,7 @@ func keyDesc(s types.Schema, cols []int) string {
 }
 
 func (b *builder) buildJoin(n *plan.Join) (stream, error) {
+	n = splitJoinCondition(n)
 	l, err := b.build(n.Left)
 	if err != nil {
 		return stream{}, err
@@ -466,13 +487,22 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		residual = shiftResidual(residual, lw, len(l.schema)-lw)
 	}
 	spec.Residual = residual
+	spec.AppendOnly = [2]bool{l.appendOnly, r.appendOnly}
 	kind := "Join"
 	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
+	if appendOnly {
+		if bounds := intervalBounds(residual, l, r); len(bounds[0])+len(bounds[1]) > 0 {
+			spec.Expire = bounds
+			kind = "IntervalJoin"
+			stateDesc = "per key: rows of both sides; " + expiryDesc(bounds)
+		}
+	}
 	if l.windowEnd >= 0 && r.windowEnd >= 0 && l.appendOnly && r.appendOnly {
 		for i := range lk {
 			if (lk[i] == l.windowEnd && rk[i] == r.windowEnd) || (lk[i] == l.windowStart && rk[i] == r.windowStart) {
 				spec.WindowEnd = &[2]int{l.windowEnd, r.windowEnd}
+				spec.Expire = [2][]operators.JoinExpiry{}
 				kind = "WindowJoin"
 				stateDesc = "per key and window: rows of both sides until the window closes"
 				break
@@ -496,6 +526,7 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	if spec.WindowEnd != nil {
 		out.windowEnd = l.windowEnd
 		out.windowStart = l.windowStart
+		out.rowtimes = []int{l.windowEnd}
 	}
 	if len(l.schema) != lw || len(r.schema) != rw {
 		// Drop the computed key columns so the output matches n.Schema().
@@ -517,30 +548,19 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	return out, nil
 }
 
-// shiftResidual rebinds a residual written against left++right when extra
-// key columns were appended to the left input.
+// shiftResidual rebinds a residual written against left++right when shift
+// extra columns were appended to the left input (its right part starts
+// shift columns later).
 func shiftResidual(e expr.Expr, leftWidth, shift int) expr.Expr {
 	if e == nil || shift == 0 {
 		return e
 	}
-	return &shiftedExpr{inner: e, leftWidth: leftWidth, shift: shift}
-}
-
-// shiftedExpr evaluates inner over a row whose right part starts shift
-// columns later than inner expects.
-type shiftedExpr struct {
-	inner     expr.Expr
-	leftWidth int
-	shift     int
-}
-
-func (s *shiftedExpr) Type() types.Type { return s.inner.Type() }
-func (s *shiftedExpr) String() string   { return s.inner.String() }
-func (s *shiftedExpr) Eval(row []types.Value) (types.Value, error) {
-	buf := make([]types.Value, 0, len(row)-s.shift)
-	buf = append(buf, row[:s.leftWidth]...)
-	buf = append(buf, row[s.leftWidth+s.shift:]...)
-	return s.inner.Eval(buf)
+	return expr.MapColumns(e, func(c *expr.Col) expr.Expr {
+		if c.Index < leftWidth {
+			return c
+		}
+		return &expr.Col{Index: c.Index + shift, Name: c.Name, T: c.T}
+	})
 }
 
 func (b *builder) buildUnion(n *plan.Union) (stream, error) {

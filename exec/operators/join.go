@@ -2,6 +2,7 @@ package operators
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 	"time"
 
@@ -21,11 +22,29 @@ type JoinSpec struct {
 	// columns of the left / right rows (also part of the keys). Output is append-only and
 	// a window's state is dropped once the watermark reaches window_end - 1.
 	WindowEnd *[2]int
+	// AppendOnly[s] is true when input s never retracts: its rows are
+	// appended to their bag without looking for an equal row.
+	AppendOnly [2]bool
+	// Expire, when not empty for a side, makes an interval join: a row of
+	// side s can match nothing once the watermark reaches the smallest of
+	// its bounds (JoinExpiry), and is then dropped from state. A row whose
+	// bound is NULL matches nothing (its condition term is NULL) and is
+	// neither stored nor joined. Both inputs must be append-only.
+	Expire [2][]JoinExpiry
 	// StateTTL (table.exec.state.ttl) is how long a join key's rows on one
 	// side are kept without being read or written, in processing time; 0
 	// keeps them forever. A window join ignores it (its state goes when
 	// its window ends).
 	StateTTL time.Duration
+}
+
+// JoinExpiry is one time bound of an interval join's side: a row r of the
+// side can no longer match once the watermark is >= At(r) - Minus (At is a
+// TIMESTAMP expression bound against that side's row alone; Minus is in
+// milliseconds).
+type JoinExpiry struct {
+	At    expr.Expr
+	Minus int64
 }
 
 // NewJoin returns an inner equi-join of input 0 (left) and input 1 (right),
@@ -47,6 +66,12 @@ type JoinSpec struct {
 // reads the other side's bag of its key: both count as accesses and
 // refresh their stamps. OnTick removes expired bags incrementally (see
 // ttl.go).
+//
+// Interval join (Expire set): output rows are +I. A row is stored with
+// the time its side's bounds give it and removed once the watermark
+// reaches that time (an event-time timer per bag at its earliest row's
+// expiry). A row that arrives already expired is joined with what is
+// stored but not stored itself. The state TTL does not apply.
 //
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
@@ -75,11 +100,17 @@ type bag struct {
 	ttlStamp
 	rows []bagRow
 	idx  map[string]int // row encoding -> index, built once the bag is large
+	// timer is the earliest expiry an interval join's timer is pending
+	// for (0: unknown, e.g. after decoding; never serialised).
+	timer int64
 }
 
 type bagRow struct {
 	vals []types.Value
 	n    int64
+	// exp caches the row's expiry in an interval join (0: not computed;
+	// never serialised).
+	exp int64
 }
 
 const bagIndexAt = 16
@@ -213,7 +244,7 @@ func (o *join) Open(ctx *exec.Context) error {
 	}
 	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.timers = newTimers()
-	if o.spec.WindowEnd == nil {
+	if !o.timed() {
 		o.ttl.open(o.spec.StateTTL, ctx.Now)
 		if o.ttl.on() {
 			o.rebuildTTL()
@@ -224,17 +255,52 @@ func (o *join) Open(ctx *exec.Context) error {
 		return err
 	}
 	for s := range o.sides {
-		col := o.spec.WindowEnd[s]
 		o.sides[s].rangeAll(func(kg int, key string, b *bag) bool {
-			if len(b.rows) > 0 {
-				o.tagBuf = append(append(o.tagBuf[:0], byte(s)), key...)
-				o.timers.add(b.rows[0].vals[col].Millis(), kg, o.tagBuf)
+			if len(b.rows) == 0 {
+				return true
+			}
+			o.tagBuf = append(append(o.tagBuf[:0], byte(s)), key...)
+			if o.spec.WindowEnd != nil {
+				o.timers.add(b.rows[0].vals[o.spec.WindowEnd[s]].Millis(), kg, o.tagBuf)
+			} else if len(o.spec.Expire[s]) > 0 {
+				// Stored rows have a non-NULL expiry (see ProcessBatch).
+				first := int64(math.MaxInt64)
+				for i := range b.rows {
+					e, _, _ := o.expiry(s, b.rows[i].vals)
+					first = min(first, e)
+				}
+				o.timers.add(first+1, kg, o.tagBuf)
 			}
 			return true
 		})
 	}
 	o.timers.sortAll()
 	return nil
+}
+
+// timed reports whether state is cleaned up by event time (window and
+// interval joins) rather than kept (regular joins, with an optional TTL).
+func (o *join) timed() bool {
+	return o.spec.WindowEnd != nil || len(o.spec.Expire[0])+len(o.spec.Expire[1]) > 0
+}
+
+// expiry is the watermark at which a row of side s stops matching; null
+// when a bound is NULL (the row matches nothing). Sides without bounds
+// never expire (ok false).
+func (o *join) expiry(s int, row []types.Value) (at int64, null, ok bool) {
+	bounds := o.spec.Expire[s]
+	if len(bounds) == 0 {
+		return 0, false, false
+	}
+	at = math.MaxInt64
+	for _, b := range bounds {
+		v, err := b.At.Eval(row)
+		if err != nil || v.IsNull() {
+			return 0, true, true
+		}
+		at = min(at, v.Millis()-b.Minus)
+	}
+	return at, false, true
 }
 
 // sideTag is the key of side s's entry key in the join's indexes: the
@@ -322,28 +388,49 @@ rows:
 				continue
 			}
 		}
+		exp, null, bounded := o.expiry(s, row)
+		if null {
+			continue
+		}
+		// In an interval join a row that has already expired is joined with
+		// what is stored but not kept.
+		store := !bounded || exp > o.clock.at(kg)
 		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
 		bg, ok := mine.get(kg, o.keyBuf)
 		if ttl {
 			bg, ok = refresh(&o.ttl, mine, kg, o.keyBuf, bg, ok)
 		}
-		if op.IsRetraction() {
+		switch {
+		case op.IsRetraction():
 			if !ok || !bg.remove(row, &o.tagBuf) {
 				continue
 			}
 			if len(bg.rows) == 0 {
 				mine.remove(kg, o.keyBuf, bg)
 			}
-		} else if ok {
-			bg.add(row, &o.tagBuf)
-		} else {
-			nb := &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1}}}
+		case !store:
+		case ok:
+			if o.spec.AppendOnly[s] {
+				bg.rows = append(bg.rows, bagRow{vals: slices.Clone(row), n: 1, exp: exp})
+			} else {
+				bg.add(row, &o.tagBuf)
+			}
+			if bounded && (bg.timer == 0 || exp < bg.timer) {
+				bg.timer = exp
+				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
+			}
+		default:
+			nb := &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1, exp: exp}}}
 			if ttl {
 				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
 			}
 			mine.insert(kg, o.keyBuf, nb)
 			if windowed {
 				o.timers.add(end, kg, o.sideTag(s, o.keyBuf))
+			}
+			if bounded {
+				nb.timer = exp
+				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
 			}
 		}
 		var ob *bag
@@ -356,7 +443,7 @@ rows:
 		if !ok {
 			continue
 		}
-		if windowed {
+		if windowed || bounded {
 			op = types.Insert
 		}
 		if err := o.emitMatches(s, row, op, ob); err != nil {
@@ -405,29 +492,84 @@ func (o *join) countLate() {
 }
 
 func (o *join) ProcessWatermark(wm int64) error {
-	if o.spec.WindowEnd == nil || !o.clock.advance(wm) {
+	if !o.timed() || !o.clock.advance(wm) {
 		return nil
 	}
 	for {
-		_, b, ok := o.timers.pop(wm, false)
+		_, b, ok := o.timers.pop(wm, o.spec.WindowEnd == nil)
 		if !ok {
-			return nil
+			break
 		}
 		for i := 0; i < b.len(); i++ {
 			tk := b.key(i)
-			st, key := o.sides[tk[0]], tk[1:]
-			if bg, ok := st.peek(b.kg(i), key); ok {
-				st.remove(b.kg(i), key, bg)
+			s, key := int(tk[0]), tk[1:]
+			if o.spec.WindowEnd != nil {
+				if bg, ok := o.sides[s].peek(b.kg(i), key); ok {
+					o.sides[s].remove(b.kg(i), key, bg)
+				}
+				continue
 			}
+			o.expireRows(s, b.kg(i), key, tk, wm)
 		}
 		o.timers.release(b)
 	}
+	o.sides[0].maybeFlush()
+	o.sides[1].maybeFlush()
+	return nil
+}
+
+// expireRows drops the rows of one interval-join bag whose expiry the
+// watermark has reached, and registers a timer for the earliest of the
+// others. tag is the bag's side and key (the timers' key).
+func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
+	st := o.sides[s]
+	bg, ok := st.peek(kg, key)
+	if !ok {
+		return
+	}
+	expired, next := 0, int64(math.MaxInt64)
+	for i := range bg.rows {
+		r := &bg.rows[i]
+		if r.exp == 0 {
+			r.exp, _, _ = o.expiry(s, r.vals)
+		}
+		if r.exp <= wm {
+			expired++
+		} else {
+			next = min(next, r.exp)
+		}
+	}
+	switch {
+	case expired == len(bg.rows):
+		st.remove(kg, key, bg)
+		return
+	case expired > 0:
+		bg, _ = st.get(kg, key) // for mutation: schedules the write-back
+		kept := 0
+		for i := range bg.rows {
+			r := bg.rows[i]
+			if r.exp == 0 {
+				r.exp, _, _ = o.expiry(s, r.vals)
+			}
+			if r.exp > wm {
+				bg.rows[kept] = r
+				kept++
+			}
+		}
+		clear(bg.rows[kept:])
+		bg.rows = bg.rows[:kept]
+		bg.idx = nil
+	case bg.timer > wm:
+		return // a timer is pending
+	}
+	bg.timer = next
+	o.timers.add(next+1, kg, tag)
 }
 
 func (o *join) SnapshotState(int64) error {
 	o.sides[0].flush()
 	o.sides[1].flush()
-	if o.spec.WindowEnd != nil {
+	if o.timed() {
 		o.clock.snapshot()
 	}
 	return nil

@@ -336,6 +336,17 @@ func lookupAll(cols []col, list string) ([]int, error) {
 // one of < <= > >= = <>.
 func parseExpr(cols []col, s string) (expr.Expr, error) {
 	s = strings.TrimSpace(s)
+	if l, r, ok := strings.Cut(s, " AND "); ok {
+		le, err := parseExpr(cols, l)
+		if err != nil {
+			return nil, err
+		}
+		re, err := parseExpr(cols, r)
+		if err != nil {
+			return nil, err
+		}
+		return expr.NewAnd(le, re)
+	}
 	f := strings.Fields(s)
 	if len(f) == 3 {
 		l, err := parseExpr(cols, f[0])
@@ -605,6 +616,20 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 				return nil, nil, err
 			}
 			spec.WindowEnd = &[2]int{li, ri}
+		}
+		for side, sch := range [][]col{left, right} {
+			bounds := one([]string{"expire-left", "expire-right"}[side])
+			if bounds == "" {
+				continue
+			}
+			for _, term := range splitTop(bounds) {
+				at, err := parseExpr(sch, term)
+				if err != nil {
+					return nil, nil, err
+				}
+				spec.Expire[side] = append(spec.Expire[side], JoinExpiry{At: at})
+			}
+			spec.AppendOnly = [2]bool{true, true}
 		}
 		if r := one("residual"); r != "" {
 			both := append(slices.Clone(left), right...)

@@ -31,7 +31,7 @@ func (o *join) copyState(dst state.Backend) error {
 			return err
 		}
 	}
-	if o.spec.WindowEnd != nil {
+	if o.timed() {
 		return o.clock.copyTo(dst)
 	}
 	return nil
@@ -41,5 +41,19 @@ func (o *sliceAgg) stateSizes() string   { return fmt.Sprintf("slices=%d", o.sli
 func (o *sessionAgg) stateSizes() string { return fmt.Sprintf("sessions=%d", o.sessions.m.Len()) }
 func (o *groupAgg) stateSizes() string   { return fmt.Sprintf("groups=%d", o.groups.m.Len()) }
 func (o *join) stateSizes() string {
-	return fmt.Sprintf("left=%d right=%d", o.sides[0].m.Len(), o.sides[1].m.Len())
+	if len(o.spec.Expire[0])+len(o.spec.Expire[1]) == 0 {
+		return fmt.Sprintf("left=%d right=%d", o.sides[0].m.Len(), o.sides[1].m.Len())
+	}
+	// Interval joins: keys and rows per side.
+	var rows [2]int64
+	for s := range o.sides {
+		o.sides[s].flush()
+		o.sides[s].rangeAll(func(_ int, _ string, b *bag) bool {
+			for _, r := range b.rows {
+				rows[s] += r.n
+			}
+			return true
+		})
+	}
+	return fmt.Sprintf("left=%d (%d rows) right=%d (%d rows)", o.sides[0].m.Len(), rows[0], o.sides[1].m.Len(), rows[1])
 }

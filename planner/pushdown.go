@@ -1,0 +1,70 @@
+package planner
+
+import (
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+)
+
+// pushFilter moves a filter closer to the sources, returning the rewritten
+// subtree and whether anything moved:
+//
+//   - over a Project whose columns the condition reads are plain columns
+//     (or constants) of the projection's input, the filter goes below it;
+//   - over a Join (inner), the condition joins the join's condition, where
+//     splitJoinCondition sends one-sided terms below the join.
+//
+// Both rewrites keep the result: a filter commutes with a projection of
+// columns, and an inner join's WHERE terms are its ON terms. Plan nodes are
+// not modified; changed nodes are copies.
+func pushFilter(f *plan.Filter) (plan.Node, bool) {
+	switch in := f.Input.(type) {
+	case *plan.Project:
+		for _, c := range expr.Columns(f.Cond) {
+			switch in.Exprs[c].(type) {
+			case *expr.Col, *expr.Literal:
+			default:
+				return f, false
+			}
+		}
+		cond := expr.MapColumns(f.Cond, func(c *expr.Col) expr.Expr { return in.Exprs[c.Index] })
+		return &plan.Project{Input: &plan.Filter{Input: in.Input, Cond: cond}, Exprs: in.Exprs, Names: in.Names}, true
+	case *plan.Join:
+		j := *in
+		j.Residual = andAll(append(conjuncts(in.Residual), conjuncts(f.Cond)...))
+		return &j, true
+	}
+	return f, false
+}
+
+// splitJoinCondition moves the terms of a join's residual condition that
+// read only one side below the join, as filters of that side (fewer rows
+// in the join's state), and returns the join that is left. Terms that read
+// no column stay in the residual.
+func splitJoinCondition(j *plan.Join) *plan.Join {
+	lw := len(j.Left.Schema())
+	var left, right, both []expr.Expr
+	for _, t := range conjuncts(j.Residual) {
+		switch sideOf(t, lw) {
+		case 1:
+			left = append(left, t)
+		case 2:
+			right = append(right, expr.MapColumns(t, func(c *expr.Col) expr.Expr {
+				return &expr.Col{Index: c.Index - lw, Name: c.Name, T: c.T}
+			}))
+		default:
+			both = append(both, t)
+		}
+	}
+	if len(left) == 0 && len(right) == 0 {
+		return j
+	}
+	out := *j
+	if len(left) > 0 {
+		out.Left = &plan.Filter{Input: j.Left, Cond: andAll(left)}
+	}
+	if len(right) > 0 {
+		out.Right = &plan.Filter{Input: j.Right, Cond: andAll(right)}
+	}
+	out.Residual = andAll(both)
+	return &out
+}
