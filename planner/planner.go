@@ -222,6 +222,8 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildJoin(n)
 	case *plan.Union:
 		return b.buildUnion(n)
+	case *plan.Rank:
+		return stream{}, errRankWithoutLimit
 	}
 	return stream{}, errorf("cannot plan %T", n)
 }
@@ -280,10 +282,19 @@ func (b *builder) buildValues(n *plan.Values) (stream, error) {
 
 // buildCalc plans Filter and/or Project over input as one Calc vertex.
 func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, names []string, schema types.Schema) (stream, error) {
+	if r, ok := input.(*plan.Rank); ok {
+		return b.buildTopN(r, cond, projs, names, schema)
+	}
 	in, err := b.build(input)
 	if err != nil {
 		return stream{}, err
 	}
+	return b.buildCalcOver(in, cond, projs, schema)
+}
+
+// buildCalcOver adds a Calc vertex (filter cond, then projection projs;
+// either may be nil) over the built stream in.
+func (b *builder) buildCalcOver(in stream, cond expr.Expr, projs []expr.Expr, schema types.Schema) (stream, error) {
 	var parts []string
 	if cond != nil {
 		parts = append(parts, "where "+cond.String())

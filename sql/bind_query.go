@@ -459,7 +459,24 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 func (cx *compiler) bindProjection(sel *ast.SelectStmt, in plan.Node, sc *scope) (plan.Node, []column, error) {
 	p := &plan.Project{Input: in}
 	var cols []column
+	var rank *plan.Rank
 	for _, f := range sel.Fields.Fields {
+		if wf, ok := f.Expr.(*ast.WindowFuncExpr); ok {
+			if rank != nil {
+				return nil, nil, cx.p.errAt(ErrUnsupported, off(wf), "only one ROW_NUMBER() per SELECT is supported", "")
+			}
+			r, err := cx.bindRowNumber(wf, in, sc, cx.fieldName(f))
+			if err != nil {
+				return nil, nil, err
+			}
+			rank = r
+			p.Input = r
+			e := &expr.Col{Index: len(sc.cols), Name: r.Name, T: r.Schema()[len(sc.cols)].Type}
+			p.Exprs = append(p.Exprs, e)
+			p.Names = append(p.Names, r.Name)
+			cols = append(cols, column{name: r.Name, typ: e.T})
+			continue
+		}
 		if f.WildCard != nil {
 			idx, err := cx.expandWildcard(f, sc)
 			if err != nil {
@@ -487,6 +504,45 @@ func (cx *compiler) bindProjection(sel *ast.SelectStmt, in plan.Node, sc *scope)
 		cols = append(cols, col)
 	}
 	return p, cols, nil
+}
+
+// bindRowNumber binds ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)
+// over in (scope sc) as a Rank node named name.
+func (cx *compiler) bindRowNumber(wf *ast.WindowFuncExpr, in plan.Node, sc *scope, name string) (*plan.Rank, error) {
+	fn := strings.ToUpper(wf.Name)
+	if fn != "ROW_NUMBER" {
+		return nil, cx.p.errAt(ErrUnsupported, off(wf), fn+"() OVER is not supported",
+			"only ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) is supported, filtered by an outer query (Top-N)")
+	}
+	spec := wf.Spec
+	if spec.Name.O != "" || spec.Ref.O != "" {
+		return nil, cx.p.errAt(ErrUnsupported, off(wf), "named windows (OVER w) are not supported", "write the window inline: OVER (PARTITION BY ... ORDER BY ...)")
+	}
+	if spec.Frame != nil {
+		return nil, cx.p.errAt(ErrUnsupported, off(wf), "ROW_NUMBER() takes no frame (ROWS/RANGE)", "remove the frame clause")
+	}
+	if spec.OrderBy == nil || len(spec.OrderBy.Items) == 0 {
+		return nil, cx.p.errAt(ErrInvalid, off(wf), "ROW_NUMBER() OVER needs an ORDER BY", "e.g. ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC)")
+	}
+	r := &plan.Rank{Input: in, Name: name}
+	x := &ectx{sc: sc, clause: "OVER"}
+	if spec.PartitionBy != nil {
+		for _, it := range spec.PartitionBy.Items {
+			e, err := cx.bindExpr(it.Expr, x)
+			if err != nil {
+				return nil, err
+			}
+			r.Partition = append(r.Partition, e)
+		}
+	}
+	for _, it := range spec.OrderBy.Items {
+		e, err := cx.bindExpr(it.Expr, x)
+		if err != nil {
+			return nil, err
+		}
+		r.Order = append(r.Order, plan.SortKey{Expr: e, Desc: it.Desc})
+	}
+	return r, nil
 }
 
 func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, having ast.ExprNode) (plan.Node, []column, error) {

@@ -178,7 +178,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 		var out []emitted
 		var lines []string
 		switch bl.cmd {
-		case "window-agg", "group-agg", "join", "calc":
+		case "window-agg", "group-agg", "join", "calc", "topn":
 			newOp, sch, err := setup(bl.cmd, bl.input)
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
@@ -530,6 +530,35 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		ttl = time.Duration(ms) * time.Millisecond
 	}
 	switch kind {
+	case "topn":
+		// schema, partition: cols, order: col [desc], ..., limit: N,
+		// emit-rank: true, insert-only: true
+		cols, err := parseSchema(one("schema"))
+		if err != nil {
+			return nil, nil, err
+		}
+		spec := TopNSpec{OutWidth: len(cols), EmitRank: one("emit-rank") == "true", InsertOnly: one("insert-only") == "true"}
+		if p := one("partition"); p != "" {
+			for _, c := range splitTop(p) {
+				i, err := lookup(cols, c)
+				if err != nil {
+					return nil, nil, err
+				}
+				spec.PartitionCols = append(spec.PartitionCols, i)
+			}
+		}
+		for _, term := range splitTop(one("order")) {
+			f := strings.Fields(term)
+			i, err := lookup(cols, f[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			spec.Order = append(spec.Order, RankSortKey{Expr: &expr.Col{Index: i, Name: f[0], T: cols[i].t}, Desc: len(f) > 1 && f[1] == "desc"})
+		}
+		if spec.Limit, err = strconv.ParseInt(one("limit"), 10, 64); err != nil {
+			return nil, nil, fmt.Errorf("bad limit: %v", err)
+		}
+		return func() exec.Operator { return NewTopN(spec) }, [][]col{cols}, nil
 	case "window-agg", "group-agg", "calc":
 		cols, err := parseSchema(one("schema"))
 		if err != nil {

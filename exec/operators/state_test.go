@@ -57,3 +57,15 @@ func (o *join) stateSizes() string {
 	}
 	return fmt.Sprintf("left=%d (%d rows) right=%d (%d rows)", o.sides[0].m.Len(), rows[0], o.sides[1].m.Len(), rows[1])
 }
+
+func (o *topN) copyState(dst state.Backend) error { return o.parts.copyTo(dst) }
+
+func (o *topN) stateSizes() string {
+	o.parts.flush()
+	rows := 0
+	o.parts.rangeAll(func(_ int, _ string, p *ranked) bool {
+		rows += len(p.rows)
+		return true
+	})
+	return fmt.Sprintf("partitions=%d rows=%d", o.parts.m.Len(), rows)
+}
