@@ -267,18 +267,18 @@ func (f *Funcs) Merge(dst, src *Acc) {
 		if d.Set == nil {
 			d.Set = NewValueSet()
 		}
-		for _, e := range s.Set.m {
-			fresh := d.Set.add(&f.kbuf, e.V, e.N)
+		s.Set.each(func(v types.Value, n int64) {
+			fresh := d.Set.add(&f.kbuf, v, n)
 			if c.distinct {
 				if fresh {
-					c.add(d, e.V)
+					c.add(d, v)
 				}
 			} else {
 				// retractable MIN/MAX: N counts values with multiplicity
-				d.N += e.N - 1
-				c.add(d, e.V)
+				d.N += n - 1
+				c.add(d, v)
 			}
-		}
+		})
 	}
 }
 

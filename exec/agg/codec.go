@@ -38,12 +38,11 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 		}
 		buf = types.AppendValue(buf, s.Ext)
 		if s.Set != nil {
-			buf = binary.AppendUvarint(buf, uint64(len(s.Set.m)))
-			for _, k := range s.Set.sortedKeys() {
-				e := s.Set.m[k]
-				buf = types.AppendValue(buf, e.V)
-				buf = binary.AppendVarint(buf, e.N)
-			}
+			buf = binary.AppendUvarint(buf, uint64(s.Set.Len()))
+			s.Set.Each(func(v types.Value, n int64) {
+				buf = types.AppendValue(buf, v)
+				buf = binary.AppendVarint(buf, n)
+			})
 		}
 	}
 	return buf

@@ -8,8 +8,14 @@ import (
 
 // ValueSet is a multiset of non-NULL values (value -> count), keyed by the
 // values' grouping encoding (types.AppendKey), so 1.5 and 1.50 are one value.
+//
+// Integers (the common case: COUNT(DISTINCT id)) live in a map without
+// pointers, which the garbage collector does not scan; other kinds are
+// keyed by their encoding. A set holds the values of one expression, so
+// one kind (the two maps never hold the same value).
 type ValueSet struct {
-	m map[string]*setEntry
+	ints map[int64]int64
+	m    map[string]setEntry
 }
 
 type setEntry struct {
@@ -18,30 +24,54 @@ type setEntry struct {
 }
 
 // NewValueSet returns an empty multiset.
-func NewValueSet() *ValueSet { return &ValueSet{m: make(map[string]*setEntry)} }
+func NewValueSet() *ValueSet { return &ValueSet{} }
 
 // Len is the number of distinct values.
 func (s *ValueSet) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.m)
+	return len(s.ints) + len(s.m)
 }
 
 // add adds n occurrences of v and reports whether v was absent before.
 func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
+	if v.Kind() == types.KindInt {
+		if s.ints == nil {
+			s.ints = make(map[int64]int64)
+		}
+		c, ok := s.ints[v.Int()]
+		s.ints[v.Int()] = c + n
+		return !ok
+	}
+	if s.m == nil {
+		s.m = make(map[string]setEntry)
+	}
 	*buf = types.AppendKey((*buf)[:0], v)
 	if e, ok := s.m[string(*buf)]; ok {
 		e.N += n
+		s.m[string(*buf)] = e
 		return false
 	}
-	s.m[string(*buf)] = &setEntry{V: v, N: n}
+	s.m[string(*buf)] = setEntry{V: v, N: n}
 	return true
 }
 
 // remove removes one occurrence of v: found is false when v was absent,
 // gone is true when its last occurrence was removed.
 func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
+	if v.Kind() == types.KindInt {
+		c, ok := s.ints[v.Int()]
+		if !ok {
+			return false, false
+		}
+		if c <= 1 {
+			delete(s.ints, v.Int())
+			return true, true
+		}
+		s.ints[v.Int()] = c - 1
+		return true, false
+	}
 	*buf = types.AppendKey((*buf)[:0], v)
 	e, ok := s.m[string(*buf)]
 	if !ok {
@@ -52,6 +82,7 @@ func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 		delete(s.m, string(*buf))
 		return true, true
 	}
+	s.m[string(*buf)] = e
 	return true, false
 }
 
@@ -59,48 +90,66 @@ func (s *ValueSet) has(v types.Value) bool {
 	if s == nil {
 		return false
 	}
+	if v.Kind() == types.KindInt {
+		_, ok := s.ints[v.Int()]
+		return ok
+	}
 	var tmp [24]byte
 	_, ok := s.m[string(types.AppendKey(tmp[:0], v))]
 	return ok
 }
 
-// extreme returns the largest (max) or smallest value, or NULL when empty.
-func (s *ValueSet) extreme(max bool) types.Value {
-	var best types.Value
-	if s == nil {
-		return best
-	}
-	for _, e := range s.m {
-		if best.IsNull() {
-			best = e.V
-			continue
-		}
-		c := types.Compare(e.V, best)
-		if (max && c > 0) || (!max && c < 0) {
-			best = e.V
-		}
-	}
-	return best
-}
-
-// Each calls fn for each distinct value and its count, in key order.
-func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
+// each calls fn for each distinct value and its count, in no set order.
+func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 	if s == nil {
 		return
 	}
-	for _, k := range s.sortedKeys() {
-		e := s.m[k]
+	for i, n := range s.ints {
+		fn(types.IntValue(i), n)
+	}
+	for _, e := range s.m {
 		fn(e.V, e.N)
 	}
 }
 
-func (s *ValueSet) sortedKeys() []string {
-	keys := make([]string, 0, len(s.m))
-	for k := range s.m {
-		keys = append(keys, k)
+// extreme returns the largest (max) or smallest value, or NULL when empty.
+func (s *ValueSet) extreme(max bool) types.Value {
+	var best types.Value
+	s.each(func(v types.Value, _ int64) {
+		if best.IsNull() {
+			best = v
+			return
+		}
+		c := types.Compare(v, best)
+		if (max && c > 0) || (!max && c < 0) {
+			best = v
+		}
+	})
+	return best
+}
+
+// Each calls fn for each distinct value and its count, in the order of
+// their grouping encodings (a canonical order: snapshots are
+// deterministic).
+func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
+	if s == nil {
+		return
 	}
-	sort.Strings(keys)
-	return keys
+	type keyed struct {
+		key string
+		v   types.Value
+		n   int64
+	}
+	all := make([]keyed, 0, s.Len())
+	var buf []byte
+	s.each(func(v types.Value, n int64) {
+		buf = types.AppendKey(buf[:0], v)
+		all = append(all, keyed{string(buf), v, n})
+	})
+	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
+	for _, e := range all {
+		fn(e.v, e.n)
+	}
 }
 
 // Clone returns a deep copy.
@@ -108,10 +157,18 @@ func (s *ValueSet) Clone() *ValueSet {
 	if s == nil {
 		return nil
 	}
-	c := &ValueSet{m: make(map[string]*setEntry, len(s.m))}
-	for k, e := range s.m {
-		ce := *e
-		c.m[k] = &ce
+	c := &ValueSet{}
+	if s.ints != nil {
+		c.ints = make(map[int64]int64, len(s.ints))
+		for k, n := range s.ints {
+			c.ints[k] = n
+		}
+	}
+	if s.m != nil {
+		c.m = make(map[string]setEntry, len(s.m))
+		for k, e := range s.m {
+			c.m[k] = e
+		}
 	}
 	return c
 }
