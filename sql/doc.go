@@ -40,6 +40,9 @@
 //     (subquery) alias, inner joins (JOIN ... ON with at least one equality
 //     between the two sides, or comma joins with equalities in WHERE)
 //     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//   - ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ... [DESC]) as a select
+//     item (plan.Rank), one per SELECT; the planner requires an outer
+//     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
 //   - ORDER BY (output columns by name, alias or position) and LIMIT n are
 //     accepted only on a top-level SELECT; they are returned in Query.OrderBy
 //     and Query.Limit for whoever prints the result (the plan has no order).
@@ -59,7 +62,8 @@
 //
 // Not supported (each gives ErrUnsupported with a hint): outer, NATURAL and
 // USING joins, joins without an equality, subqueries in expressions,
-// OVER windows, ORDER BY / LIMIT below the top level, LIMIT offsets,
+// OVER windows other than ROW_NUMBER() (aggregates OVER, RANK, frames,
+// named windows), ORDER BY / LIMIT below the top level, LIMIT offsets,
 // EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE, CREATE OR REPLACE.
 //
