@@ -215,6 +215,15 @@ func (b *builder) build(n plan.Node) (stream, error) {
 			}
 			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
 		}
+		if j, ok := n.Input.(*plan.Join); ok {
+			if nj, m, ok := pruneJoin(j, columnsOf(n.Exprs...)); ok {
+				exprs := make([]expr.Expr, len(n.Exprs))
+				for i, e := range n.Exprs {
+					exprs[i] = remapColumns(e, func(c int) int { return m[c] })
+				}
+				return b.build(&plan.Project{Input: nj, Exprs: exprs, Names: n.Names})
+			}
+		}
 		return b.buildCalc(n.Input, nil, n.Exprs, n.Names, n.Schema())
 	case *plan.Aggregate:
 		return b.buildAggregate(n)
@@ -381,6 +390,9 @@ func (b *builder) exchange(in stream, keyCols []int) (exec.Edge, int) {
 }
 
 func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
+	if pruned, ok := pruneAggregateInput(n); ok {
+		return b.buildAggregate(pruned)
+	}
 	in, err := b.build(n.Input)
 	if err != nil {
 		return stream{}, err
