@@ -82,6 +82,12 @@ type builder struct {
 	env *connectors.Env
 	g   *exec.JobGraph
 	ids map[string]int
+	// scans holds the source of each table read so far: a table read
+	// twice in one query (a self-join, two views over one table) is read
+	// once and its rows go to every reader, so that the readers see the
+	// same rows at the same pace (one watermark) and a source with side
+	// effects (a socket, a Kafka consumer group) is opened once.
+	scans map[*catalog.Table]stream
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
@@ -164,7 +170,7 @@ func connectorName(t *catalog.Table) string {
 
 func newBuilder(cfg Config, env *connectors.Env) *builder {
 	cfg = cfg.withDefaults()
-	return &builder{cfg: cfg, env: env, ids: map[string]int{},
+	return &builder{cfg: cfg, env: env, ids: map[string]int{}, scans: map[*catalog.Table]stream{},
 		g: &exec.JobGraph{MaxParallelism: cfg.MaxParallelism, BatchSize: cfg.BatchSize}}
 }
 
@@ -239,6 +245,9 @@ func (b *builder) build(n plan.Node) (stream, error) {
 
 func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 	t := n.Table
+	if s, ok := b.scans[t]; ok {
+		return s, nil
+	}
 	src, err := b.newSource(t)
 	if err != nil {
 		return stream{}, err
@@ -266,6 +275,7 @@ func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 	if t.Watermark != nil {
 		out.rowtimes = []int{t.Watermark.Column}
 	}
+	b.scans[t] = out
 	return out, nil
 }
 
