@@ -16,6 +16,12 @@ type heapGroup[V any] struct {
 	index map[string]int32
 	keys  []string
 	vals  []V
+	// encs caches each value's encoding for snapshots: nil until a
+	// snapshot encodes it, reset by every Put of the key. Values are
+	// mutated in place by their owners, who Put them after mutating (the
+	// KeyedMap contract), so a cached encoding is current until then. A
+	// checkpoint thus re-encodes only what changed since the previous one.
+	encs [][]byte
 }
 
 func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
@@ -51,6 +57,7 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 	g := m.group(kg)
 	if i, ok := g.index[string(key)]; ok {
 		g.vals[i] = v
+		g.encs[i] = nil
 		return
 	}
 	m.insert(g, string(key), v)
@@ -61,6 +68,7 @@ func (m *heapMap[V]) putString(kg int, key string, v V) {
 	g := m.group(kg)
 	if i, ok := g.index[key]; ok {
 		g.vals[i] = v
+		g.encs[i] = nil
 		return
 	}
 	m.insert(g, key, v)
@@ -70,6 +78,7 @@ func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
 	g.index[key] = int32(len(g.keys))
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
+	g.encs = append(g.encs, nil)
 	m.n++
 }
 
@@ -82,12 +91,12 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	delete(g.index, string(key))
 	last := int32(len(g.keys) - 1)
 	if i != last {
-		g.keys[i], g.vals[i] = g.keys[last], g.vals[last]
+		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
 		g.index[g.keys[i]] = i
 	}
 	var zero V
-	g.keys[last], g.vals[last] = "", zero
-	g.keys, g.vals = g.keys[:last], g.vals[:last]
+	g.keys[last], g.vals[last], g.encs[last] = "", zero, nil
+	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
 	m.n--
 }
 
@@ -111,10 +120,10 @@ func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 }
 
 // snapshotInto writes the map's entries, encoded with its Codec, as state
-// name into w.
+// name into w. Only entries Put since the previous snapshot are encoded;
+// the others reuse their cached encoding (see heapGroup.encs).
 func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 	w.beginState(name)
-	var scratch []byte
 	for gi := range m.groups {
 		g := &m.groups[gi]
 		if len(g.keys) == 0 {
@@ -122,8 +131,10 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 		}
 		w.beginGroup(m.kgs.Start + gi)
 		for i, k := range g.keys {
-			scratch = m.codec.Append(scratch[:0], g.vals[i])
-			w.putStr(k, scratch)
+			if g.encs[i] == nil {
+				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+			}
+			w.putStr(k, g.encs[i])
 		}
 	}
 }
