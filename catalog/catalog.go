@@ -33,7 +33,13 @@ type Table struct {
 	ProctimeColumn int
 	Watermark      *Watermark // nil when the table declares none
 	PrimaryKey     []int      // column indexes; nil when none
-	Options        []Option   // WITH clause; empty for an in-memory table
+	// PartitionKeys are the columns of PARTITIONED BY (col, ...) as indexes
+	// into Columns, in declared order; nil when the table is not
+	// partitioned. They are regular physical columns: queries read and
+	// write them like any other; the filesystem connector (the only one
+	// that accepts them) maps their values to Hive-style directories.
+	PartitionKeys []int
+	Options       []Option // WITH clause; empty for an in-memory table
 	// DDL is the statement text that created the table.
 	DDL string
 }
@@ -80,6 +86,32 @@ func (t *Table) PhysicalColumns() types.Schema {
 	for i, c := range t.Columns {
 		if i != t.ProctimeColumn {
 			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Partitioned reports whether the table declares PARTITIONED BY.
+func (t *Table) Partitioned() bool { return len(t.PartitionKeys) > 0 }
+
+// PartitionColumnNames returns the names of the partition columns, in
+// PARTITIONED BY order.
+func (t *Table) PartitionColumnNames() []string {
+	out := make([]string, len(t.PartitionKeys))
+	for i, k := range t.PartitionKeys {
+		out[i] = t.Columns[k].Name
+	}
+	return out
+}
+
+// PhysicalPartitionKeys returns the partition columns as indexes into
+// PhysicalColumns (the rows a connector reads and writes).
+func (t *Table) PhysicalPartitionKeys() []int {
+	out := make([]int, len(t.PartitionKeys))
+	for i, k := range t.PartitionKeys {
+		out[i] = k
+		if t.ProctimeColumn >= 0 && k > t.ProctimeColumn {
+			out[i]--
 		}
 	}
 	return out

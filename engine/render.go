@@ -188,6 +188,9 @@ func ShowCreate(t *catalog.Table) string {
 	}
 	b.WriteString(strings.Join(parts, ",\n"))
 	b.WriteString("\n)")
+	if t.Partitioned() {
+		b.WriteString("\nPARTITIONED BY (`" + strings.Join(t.PartitionColumnNames(), "`, `") + "`)")
+	}
 	if len(t.Options) > 0 {
 		b.WriteString(" WITH (\n")
 		var os []string

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -25,8 +27,8 @@ type ddlColumn struct {
 }
 
 // createTable compiles CREATE TABLE. The pre-parse pass reads what TiDB
-// lacks (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, WITH (...), Flink
-// type names) and blanks it out; TiDB then checks the remaining structure
+// lacks (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, PARTITIONED BY (...),
+// WITH (...), Flink type names) and blanks it out; TiDB then checks the remaining structure
 // (column list, constraints, ENGINE/CONNECTION options).
 func (cx *compiler) createTable() (Stmt, error) {
 	p, toks := cx.p, cx.toks
@@ -181,9 +183,49 @@ func (cx *compiler) createTable() (Stmt, error) {
 			cols = append(cols, col)
 		}
 	}
-	// WITH ('k' = 'v', ...) after the column list.
+	// WITH ('k' = 'v', ...) and PARTITIONED BY (col, ...) after the column list.
 	var opts []catalog.Option
+	valueOff := map[string]int{} // lower-case option key -> offset of its value
+	var part []token             // the PARTITIONED BY columns
+	partOff := -1                // offset of PARTITIONED
 	for j := close + 1; j < len(toks); j++ {
+		if toks[j].is("PARTITION") && j+1 < len(toks) && toks[j+1].is("BY") {
+			return nil, p.errAt(ErrUnsupported, toks[j].start, "MySQL table partitioning (PARTITION BY) is not supported",
+				"Flink's PARTITIONED BY (col, ...) partitions a filesystem table into directories")
+		}
+		if toks[j].is("PARTITIONED") {
+			if partOff >= 0 {
+				return nil, p.errAt(ErrDuplicate, toks[j].start, "PARTITIONED BY is given twice", "")
+			}
+			partOff = toks[j].start
+			usage := "usage: PARTITIONED BY (col, ...) after the column list"
+			if j+2 >= len(toks) || !toks[j+1].is("BY") || !toks[j+2].is("(") {
+				return nil, p.errAt(ErrSyntax, toks[j].start, "expected BY and '(' after PARTITIONED", usage)
+			}
+			pc := matchParen(toks, j+2)
+			if pc < 0 {
+				return nil, p.errAt(ErrSyntax, toks[j+2].start, "missing ')' to close the PARTITIONED BY columns", usage)
+			}
+			for k := j + 3; k < pc; k++ {
+				if !toks[k].isName() {
+					return nil, p.errAt(ErrSyntax, toks[k].start, "expected a column name in PARTITIONED BY, got '"+toks[k].text+"'", usage)
+				}
+				part = append(part, toks[k])
+				if k+1 < pc && !toks[k+1].is(",") {
+					return nil, p.errAt(ErrSyntax, toks[k+1].start, "expected ',' between the PARTITIONED BY columns, got '"+toks[k+1].text+"'", usage)
+				}
+				if k+2 == pc {
+					return nil, p.errAt(ErrSyntax, toks[k+1].start, "expected a column name after ',' in PARTITIONED BY", usage)
+				}
+				k++
+			}
+			if len(part) == 0 {
+				return nil, p.errAt(ErrSyntax, toks[j+2].start, "PARTITIONED BY needs at least one column", usage)
+			}
+			blank(buf, toks[j].start, toks[pc].end)
+			j = pc
+			continue
+		}
 		if !toks[j].is("WITH") {
 			continue
 		}
@@ -203,6 +245,9 @@ func (cx *compiler) createTable() (Stmt, error) {
 			}
 			before := oc2.i
 			val := oc2.rawUntil(",")
+			if oc2.i > before {
+				valueOff[strings.ToLower(key)] = toks[before].start
+			}
 			if oc2.i == before {
 				return nil, oc2.errHere("expected a value for option '"+key+"'", "")
 			}
@@ -305,12 +350,80 @@ func (cx *compiler) createTable() (Stmt, error) {
 		_ = wmTok
 		tbl.Watermark = &catalog.Watermark{Column: idx, DelayMs: wmDelay, Text: wmText}
 	}
+	if partOff >= 0 {
+		if err := partitionKeys(p, tbl, part, partOff, valueOff); err != nil {
+			return nil, err
+		}
+	}
 	if !ifNotExists {
 		if cx.cat.Table(name) != nil || cx.cat.View(name) != nil {
 			return nil, p.errAt(ErrDuplicate, nameOff, "table '"+name+"' already exists", "use CREATE TABLE IF NOT EXISTS, or DROP TABLE first")
 		}
 	}
 	return &CreateTable{At: At{P: p}, Table: tbl, IfNotExists: ifNotExists}, nil
+}
+
+// partitionKeys resolves the PARTITIONED BY columns of tbl (its options
+// complete) and checks what partitioning needs: the filesystem connector,
+// known and distinct physical columns, at least one column left for the
+// data files, and a 'path' that is a directory.
+func partitionKeys(p Piece, tbl *catalog.Table, part []token, partOff int, valueOff map[string]int) error {
+	var names []string
+	for _, c := range part {
+		names = append(names, c.name())
+	}
+	list := "PARTITIONED BY (" + strings.Join(names, ", ") + ")"
+	for _, c := range part {
+		idx := tbl.Columns.Index(c.name())
+		if idx < 0 {
+			return p.errAt(ErrUnknownColumn, c.start, "unknown column '"+c.name()+"' in PARTITIONED BY of table '"+tbl.Name+"'",
+				columnHint(c.name(), tbl.Columns.Names()))
+		}
+		if idx == tbl.ProctimeColumn {
+			return p.errAt(ErrInvalid, c.start, "the PROCTIME column '"+c.name()+"' of table '"+tbl.Name+"' cannot be a partition column",
+				"partition by a column the rows carry")
+		}
+		for _, k := range tbl.PartitionKeys {
+			if k == idx {
+				return p.errAt(ErrDuplicate, c.start, "column '"+c.name()+"' is listed twice in PARTITIONED BY of table '"+tbl.Name+"'", "")
+			}
+		}
+		tbl.PartitionKeys = append(tbl.PartitionKeys, idx)
+	}
+	if len(tbl.PartitionKeys) == len(tbl.PhysicalColumns()) {
+		return p.errAt(ErrInvalid, partOff, "table '"+tbl.Name+"' is "+list+" on all its columns: the data files would hold no column",
+			"keep at least one column out of PARTITIONED BY")
+	}
+	conn := strings.ToLower(tbl.Connector())
+	switch {
+	case tbl.IsMemory():
+		return p.errAt(ErrInvalid, partOff, "table '"+tbl.Name+"' is "+list+" but has no connector: only a filesystem table can be partitioned",
+			"add WITH ('connector' = 'filesystem', 'path' = '/dir/', 'format' = 'csv'), or remove PARTITIONED BY")
+	case conn != "filesystem":
+		return p.errAt(ErrUnsupported, partOff, "table '"+tbl.Name+"' is "+list+", but connector '"+tbl.Connector()+"' cannot partition: only 'filesystem' can",
+			"remove PARTITIONED BY, or use 'connector' = 'filesystem'")
+	}
+	if tbl.HasOption("path") {
+		if path := tbl.Option("path"); !isDirPath(path) {
+			off, ok := valueOff["path"]
+			if !ok {
+				off = partOff
+			}
+			return p.errAt(ErrInvalid, off, "table '"+tbl.Name+"' is "+list+", so its 'path' must be a directory; '"+path+"' is not",
+				"give a directory path ending with '/': the rows go to '<path>/"+names[0]+"=<value>/...'")
+		}
+	}
+	return nil
+}
+
+// isDirPath reports whether a filesystem 'path' names a directory: it
+// ends with a separator, or it is an existing directory.
+func isDirPath(path string) bool {
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)) {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // findWord returns the offset of the first token equal to w (a name,

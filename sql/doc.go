@@ -18,8 +18,8 @@
 // layer (preparse.go) rewrites the Flink forms TiDB lacks without moving
 // any byte: INTERVAL literals in function arguments, CAST(x AS <any type>),
 // SESSION(...), FLOOR/CEIL(ts TO unit). CREATE TABLE is pre-parsed the same
-// way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, WITH (...) and Flink
-// type names are read and blanked; TiDB checks the rest, including
+// way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, PARTITIONED BY (...),
+// WITH (...) and Flink type names are read and blanked; TiDB checks the rest, including
 // ENGINE=x CONNECTION='...', which become 'connector' and 'url' (jdbc/mysql)
 // or 'connection' options). Session and job statements (SET, RESET, SHOW,
 // DESCRIBE, DROP, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT/EXIT, CREATE VIEW's
@@ -29,7 +29,14 @@
 //
 //   - CREATE TABLE [IF NOT EXISTS] t (col TYPE [NOT NULL] [PRIMARY KEY [NOT ENFORCED]], ...,
 //     pt AS PROCTIME(), WATERMARK FOR ts AS ts [- INTERVAL 'n' UNIT],
-//     PRIMARY KEY (cols) [NOT ENFORCED]) [WITH ('k' = 'v', ...)] [ENGINE=x CONNECTION='url'].
+//     PRIMARY KEY (cols) [NOT ENFORCED]) [PARTITIONED BY (col, ...)] [WITH ('k' = 'v', ...)]
+//     [ENGINE=x CONNECTION='url'].
+//     PARTITIONED BY (Flink's; catalog.Table.PartitionKeys) names regular,
+//     distinct, non-PROCTIME columns, not all of them; the table's
+//     connector must be 'filesystem' and its 'path' a directory (ending
+//     with '/', or an existing directory). Each mistake is an *Error at the
+//     offending column, keyword or path (MySQL's PARTITION BY is
+//     ErrUnsupported).
 //     Types: BIGINT, INT/INTEGER, SMALLINT, TINYINT, DOUBLE/FLOAT/REAL, DECIMAL(p, s)
 //     (default (10, 0), p <= 18), VARCHAR(n)/CHAR/STRING/TEXT, BOOLEAN/BOOL,
 //     TIMESTAMP(p)/DATETIME(p) (default precision 3), DATE.

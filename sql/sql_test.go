@@ -129,6 +129,9 @@ func describe(cat *catalog.Catalog, st Stmt) []string {
 		if t.PrimaryKey != nil {
 			out = append(out, fmt.Sprintf("  primary key %v", t.PrimaryKey))
 		}
+		if t.PartitionKeys != nil {
+			out = append(out, fmt.Sprintf("  partitioned by %v %v", t.PartitionKeys, t.PartitionColumnNames()))
+		}
 		for _, o := range t.Options {
 			out = append(out, fmt.Sprintf("  option %q = %q", o.Key, o.Value))
 		}

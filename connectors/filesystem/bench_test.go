@@ -53,3 +53,44 @@ func BenchmarkReadCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkWrite writes q10-like rows (a few partitions, rows of one
+// partition in runs) through the sink, partitioned by (dt, hr) and not.
+func BenchmarkWrite(b *testing.B) {
+	const rows = 100000
+	batches := make([]*types.Batch, 0, rows/1024+1)
+	for i := 0; i < rows; i += 1024 {
+		bt := types.NewBatch(len(pschema), 1024)
+		for j := i; j < min(i+1024, rows); j++ {
+			bt.Append(types.Insert, []types.Value{types.IntValue(int64(j)), types.StringValue(fmt.Sprintf("2015-07-%02d", 15+j/40000)),
+				types.StringValue("some extra text of a bid"), types.IntValue(int64(j / 10000))})
+		}
+		batches = append(batches, bt)
+	}
+	for _, partitioned := range []bool{false, true} {
+		b.Run(fmt.Sprintf("partitioned=%v", partitioned), func(b *testing.B) {
+			tb := ptable("path", b.TempDir()+"/", "format", "csv")
+			if !partitioned {
+				tb.PartitionKeys = nil
+			}
+			sk, err := connectors.Lookup("filesystem").NewSink(tb, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w, _ := sk.Open(ctx, 0, 1)
+				for _, bt := range batches {
+					if err := w.Write(bt); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				w.Close()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

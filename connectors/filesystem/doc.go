@@ -14,22 +14,30 @@
 //   - 'format.ignore-parse-errors' (also 'csv.ignore-parse-errors',
 //     'json.ignore-parse-errors'): skip and count bad rows instead of
 //     failing (see package textsrc for the policy).
+//   - 'partition.default-name' (tables PARTITIONED BY only; default
+//     '__DEFAULT_PARTITION__'): see Partitioned tables.
+//
+// A 'path' holding '${' is an error: it is a script template's
+// placeholder (such as the Nexmark runner's ${TMPDIR}) left unsubstituted.
 //
 // Source: bounded. A file is one split; a directory gives one split per
-// regular file directly inside it, sorted by name, skipping hidden files
-// (names starting with '.' or '_', which includes the sink's in-progress
-// and pending files). The split ID is the file name. Position: the byte
-// offset just after the last row returned (after its line break), 8 bytes
-// big-endian; reopening at a position continues exactly with the next row,
-// whatever the batch sizes and wherever the read buffer was cut (a quoted
-// CSV field spanning lines is part of one record); a header is skipped
-// only when reading from offset 0, and a file shorter than the position is
-// an error. Bad rows are reported with the file path and the
-// byte offset of the row start. Files are read in large chunks; a reader
-// holds its file open and its buffer only while reading it.
+// regular file directly inside it (for a table PARTITIONED BY: inside its
+// partition directories, see Partitioned tables), sorted by name, skipping
+// hidden files (names starting with '.' or '_', which includes the sink's
+// in-progress and pending files). The split ID is the file name. Position:
+// the byte offset just after the last row returned (after its line
+// break), 8 bytes big-endian; reopening at a position continues exactly
+// with the next row, whatever the batch sizes and wherever the read buffer
+// was cut (a quoted CSV field spanning lines is part of one record); a
+// header is skipped only when reading from offset 0, and a file shorter
+// than the position is an error. Bad rows are reported with the file path
+// and the byte offset of the row start. Files are read in large chunks; a
+// reader holds its file open and its buffer only while reading it.
 //
-// Sink: writes Insert rows as lines; any other op is an error naming the
-// table (the sink does not accept a changelog: AcceptsChangelog is false).
+// Sink: writes Insert rows as lines (for a table PARTITIONED BY: into its
+// partition directories, without the partition columns); any other op is
+// an error naming the table (the sink does not accept a changelog:
+// AcceptsChangelog is false).
 // Rows go to a hidden in-progress file; nothing becomes visible before it
 // is committed, and Close discards what is not pre-committed or flushed.
 // The writer commits in one of two ways, chosen by the runtime:
@@ -88,4 +96,59 @@
 //
 // A PreCommit or Flush with nothing written since the previous one
 // commits nothing.
+//
+// # Partitioned tables
+//
+// A table declared PARTITIONED BY (c1, ..., cN) (Flink's DDL; the sql
+// package checks that the columns exist, that at least one column is left
+// over, that the connector is 'filesystem' and that 'path' is a directory)
+// is a directory tree. The partition columns are regular columns of the
+// table: the sink receives them like any other and a query reads them, but
+// the data files do not hold them: a row is written, without its partition
+// columns, under '<path>/<c1>=<v1>/.../<cN>=<vN>/'. Each value is rendered
+// as the engine renders the column's type (e.g. TIMESTAMP(3)
+// '2020-10-10 00:00:05.000', DECIMAL with its scale, booleans TRUE/FALSE)
+// and escaped as Flink's PartitionPathUtils (and Hive) do: each byte
+// 0x00-0x1F and 0x7F and each of  " # % ' * / : = ? \ { [ ] ^  becomes '%'
+// and two upper-case hex digits ('10:05' is '10%3A05'); other bytes,
+// UTF-8 included, stay. Column names are escaped the same way. A NULL
+// value, and, as in Flink, an empty or blank one, goes to the directory
+// '<c>=__DEFAULT_PARTITION__' ('partition.default-name' changes the name,
+// which must need no escaping); reading it back gives NULL.
+//
+// The sink is always in directory mode ('path' need not end with '/'; an
+// existing regular file there is an error naming the table, from the
+// sink's Open and the source's Splits). The two-phase commit holds per
+// partition directory: an instance keeps one in-progress file per
+// partition it wrote since its last PreCommit or Flush (at most 32 open at
+// once, the others reopened to append; at most 4 MiB buffered over all of
+// them), each named as above inside its partition directory. PreCommit(n)
+// turns every one into a pending file in its own directory, in the order
+// of the partitions' relative paths, and returns one committable per file,
+// carrying the partition directory ('partition': relative, '/'-separated);
+// Flush commits them in that order. The sequence numbers 'seq' count per
+// instance over all partitions (part-<i>-<seq> is unique in the whole
+// tree), continue after the highest one committed anywhere in the tree
+// (Open walks the partition directories), and after a restore follow the
+// restored committables, so the replay numbers its files as before. Open
+// deletes the instance's in-progress files, Recover commits the restored
+// committables and deletes the instance's other pending files, and the
+// first Commit the leftovers of former instances k >= q, in every
+// partition directory of the tree. A committable whose partition does not
+// have the table's levels ('<escaped ci>=...' at level i) is rejected.
+// Partition directories are created when a row first goes to them and are
+// never deleted (an attempt that failed may leave empty ones).
+//
+// The source of a partitioned table reads the regular files at depth N
+// below 'path': at each level it descends into the directories named
+// '<ci>=<value>' (the name compared case-insensitively), skips hidden
+// entries (names starting with '.' or '_'), files above depth N and
+// directories below it, and fails on any other directory (naming it and
+// the expected column). There is one split per file, its ID the file's
+// relative path ('dt=2020-10-10/hm=10%3A05/part-0-0.csv'), sorted. The
+// partition columns are filled from the directory names, unescaped and
+// parsed as the column's type (as the 'text' format parses a value);
+// '__DEFAULT_PARTITION__' (or 'partition.default-name') is NULL. A value
+// that does not parse is an error naming the first file below its
+// directory (a directory without files is not read).
 package filesystem

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -22,25 +23,26 @@ import (
 )
 
 func newSink(t *catalog.Table, env *connectors.Env) (connectors.Sink, error) {
-	f, err := validate(t)
+	f, l, err := validate(t)
 	if err != nil {
 		return nil, err
 	}
 	path := t.Option("path")
-	dir := strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator))
+	dir := l != nil || strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator))
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		dir = true
 	}
-	return &sink{t: t, format: f, path: filepath.Clean(path), dir: dir}, nil
+	return &sink{t: t, format: f, layout: l, path: filepath.Clean(path), dir: dir}, nil
 }
 
 var _ connectors.TwoPhaseCommitWriter = (*writer)(nil)
 
 type sink struct {
 	t      *catalog.Table
-	format *format.Format
+	format *format.Format // codec of the data files (without the partition columns)
+	layout *layout        // nil when the table is not partitioned
 	path   string
-	dir    bool
+	dir    bool // directory mode (always when partitioned)
 }
 
 // AcceptsChangelog is false: files are append-only.
@@ -49,27 +51,40 @@ func (s *sink) AcceptsChangelog() bool { return false }
 // Open starts the writer of one instance and deletes the in-progress files
 // that earlier attempts of this instance left (never pre-committed, so
 // never needed). Pending files are kept: Recover decides about them.
+//
+// In directory mode it looks at every partition directory (the table's
+// directory when it is not partitioned): the numbering of this instance's
+// part files continues after the highest one committed there.
 func (s *sink) Open(_ context.Context, instance, parallelism int) (connectors.SinkWriter, error) {
-	w := &writer{s: s, enc: s.format.NewEncoder(), instance: instance, parallelism: max(parallelism, 1), token: newToken()}
+	w := &writer{s: s, enc: s.format.NewEncoder(), instance: instance, parallelism: max(parallelism, 1), token: newToken(),
+		files: map[string]*partFile{}}
+	if s.layout != nil {
+		w.scratch = make([]types.Value, len(s.layout.data))
+	}
 	if s.dir {
+		if st, err := os.Stat(s.path); err == nil && !st.IsDir() {
+			return nil, fmt.Errorf("table %s: 'path' '%s' is a file, but a table PARTITIONED BY (%s) writes a directory tree", s.t.Name, s.path, strings.Join(s.layout.names, ", "))
+		}
 		if err := os.MkdirAll(s.path, 0o755); err != nil {
 			return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
 		}
 		w.dir = s.path
-		entries, err := os.ReadDir(s.path)
+		err := w.eachDir(func(rel, dir string, entries []os.DirEntry) error {
+			for _, e := range entries {
+				name := e.Name()
+				if k, kind, ok := w.parseHidden(name); ok && kind == hiddenInProgress && w.cleans(k) {
+					// left over by a writer that did not pre-commit: never visible, drop it
+					os.Remove(filepath.Join(dir, name))
+					continue
+				}
+				if seq, ok := w.committedSeq(name); ok && seq >= w.next {
+					w.next = seq + 1
+				}
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
-		}
-		for _, e := range entries {
-			name := e.Name()
-			if k, kind, ok := w.parseHidden(name); ok && kind == hiddenInProgress && w.cleans(k) {
-				// left over by a writer that did not pre-commit: never visible, drop it
-				os.Remove(filepath.Join(s.path, name))
-				continue
-			}
-			if seq, ok := w.committedSeq(name); ok && seq >= w.next {
-				w.next = seq + 1
-			}
+			return nil, err
 		}
 		return w, nil
 	}
@@ -105,22 +120,51 @@ type writer struct {
 	parallelism int
 	token       string
 	dir         string
-	next        int   // sequence number of the next part file (directory mode)
+	next        int   // sequence number of the next part file (directory mode, all partitions)
 	nextOffset  int64 // single-file mode: offset in the file of the next pre-committed part
 	parts       int   // single-file mode: parts pre-committed by this writer
-	f           *os.File
-	size        int64 // bytes written to f
-	buf         []byte
+	// files are the in-progress files written since the last PreCommit or
+	// Flush, by partition directory ("" when the table is not partitioned).
+	files    map[string]*partFile
+	handles  int   // files with an open handle
+	buffered int64 // bytes in the files' buffers
+	// the partition of the previous row (partitioned tables), to skip
+	// rendering its directory again
+	lastKey     []types.Value
+	last        *partFile
+	scratch     []types.Value // data columns of a row
+	rel         []byte        // partition directory being built
+	render      []byte        // partition value being rendered
+	spare       [][]byte      // buffers of closed files, for reuse
 	uncommitted []committable // pre-committed, not yet committed, in order
 	swept       bool          // leftovers of other attempts were deleted
 	failed      error
 }
 
+// partFile is the in-progress file of one partition directory.
+type partFile struct {
+	rel  string   // partition directory relative to the sink's directory, '/'-separated
+	path string   // the in-progress file
+	f    *os.File // nil while closed (too many partitions open at once)
+	size int64    // bytes written to the file
+	buf  []byte   // rows not yet written
+}
+
+// maxHandles bounds the in-progress files a writer keeps open; beyond it a
+// partition's file is opened for each write of its buffer. maxBuffered
+// bounds the bytes buffered over all partitions of a writer.
+const (
+	maxHandles  = 32
+	maxBuffered = 4 << 20
+)
+
 // committable describes one pre-committed file: the hidden pending file
-// and where its content goes. Names are relative to the sink's directory
-// (the directory of 'path' in single-file mode).
+// and where its content goes. Names are relative to the partition
+// directory Partition, itself relative to the sink's directory (the
+// directory of 'path' in single-file mode).
 type committable struct {
 	V          int    `json:"v"`
+	Partition  string `json:"partition,omitempty"` // '/'-separated; "" when not partitioned
 	Pending    string `json:"pending"`
 	Final      string `json:"final"`
 	Instance   int    `json:"instance"`
@@ -142,11 +186,15 @@ const (
 	hiddenPending
 )
 
-// File names (directory mode, instance i, extension ext):
+// File names (directory mode, instance i, extension ext), in the sink's
+// directory or, for a partitioned table, in each partition directory
+// '<col1>=<v1>/.../<colN>=<vN>/' below it:
 //
 //	part-<i>-<seq>.<ext>                              committed
 //	.part-<i>-<token>.<ext>.inprogress                being written
 //	.part-<i>-<seq>.<ext>.chk-<n>.<token>.pending     pre-committed at checkpoint n
+//
+// seq counts over all the partitions an instance writes.
 //
 // Single-file mode ('path' names file F):
 //
@@ -156,11 +204,54 @@ const (
 
 func (w *writer) ext() string { return w.s.format.Extension() }
 
-func (w *writer) inProgress() string {
+// inProgress returns the path of the in-progress file of partition rel.
+func (w *writer) inProgress(rel string) string {
 	if w.s.dir {
-		return filepath.Join(w.dir, fmt.Sprintf(".part-%d-%s.%s.inprogress", w.instance, w.token, w.ext()))
+		return filepath.Join(w.partDir(rel), fmt.Sprintf(".part-%d-%s.%s.inprogress", w.instance, w.token, w.ext()))
 	}
 	return filepath.Join(w.dir, fmt.Sprintf(".%s.%s.inprogress", filepath.Base(w.s.path), w.token))
+}
+
+// partDir returns the directory of partition rel.
+func (w *writer) partDir(rel string) string {
+	if rel == "" {
+		return w.dir
+	}
+	return filepath.Join(w.dir, filepath.FromSlash(rel))
+}
+
+// eachDir calls fn with the entries of every partition directory under
+// the sink's directory (the directory itself when the table is not
+// partitioned), in no particular order. Directories that vanish meanwhile
+// are skipped.
+func (w *writer) eachDir(fn func(rel, dir string, entries []os.DirEntry) error) error {
+	depth := 0
+	if w.s.layout != nil {
+		depth = w.s.layout.depth()
+	}
+	var walk func(rel string, level int) error
+	walk = func(rel string, level int) error {
+		dir := w.partDir(rel)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return fmt.Errorf("table %s: %v", w.s.t.Name, err)
+		}
+		if level == depth {
+			return fn(rel, dir, entries)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				if err := walk(path.Join(rel, e.Name()), level+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk("", 0)
 }
 
 // parseHidden recognises the in-progress and pending files of this sink
@@ -230,63 +321,161 @@ func (w *writer) Write(b *types.Batch) error {
 			return fmt.Errorf("table %s: the filesystem sink writes only inserted rows, the query produces %s rows: use a sink with a primary key", w.s.t.Name, op)
 		}
 	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if w.f == nil {
-		if err := os.MkdirAll(w.dir, 0o755); err != nil {
-			return w.fail(err)
-		}
-		f, err := os.OpenFile(w.inProgress(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-		if err != nil {
-			return w.fail(err)
-		}
-		w.f, w.size = f, 0
-	}
+	l := w.s.layout
 	for i := 0; i < b.Len(); i++ {
-		w.buf = w.enc.AppendRow(w.buf, b.Row(i))
-		w.buf = append(w.buf, '\n')
-		if len(w.buf) >= flushBytes {
-			if err := w.writeBuf(); err != nil {
+		row := b.Row(i)
+		pf := w.last
+		if l != nil && (pf == nil || !l.sameKeys(w.lastKey, row)) {
+			w.rel, w.render = l.appendRel(w.rel[:0], w.render, row)
+			pf = w.files[string(w.rel)]
+			w.lastKey = w.lastKey[:0]
+			for _, k := range l.keys {
+				w.lastKey = append(w.lastKey, row[k])
+			}
+		}
+		if pf == nil {
+			var err error
+			if pf, err = w.create(string(w.rel)); err != nil {
 				return w.fail(err)
+			}
+		}
+		w.last = pf
+		n := len(pf.buf)
+		if l != nil {
+			row = l.project(row, w.scratch)
+		}
+		pf.buf = w.enc.AppendRow(pf.buf, row)
+		pf.buf = append(pf.buf, '\n')
+		w.buffered += int64(len(pf.buf) - n)
+		if len(pf.buf) >= flushBytes {
+			if err := w.writeBuf(pf); err != nil {
+				return w.fail(err)
+			}
+		}
+		if w.buffered >= maxBuffered {
+			for _, f := range w.files {
+				if err := w.writeBuf(f); err != nil {
+					return w.fail(err)
+				}
 			}
 		}
 	}
 	return nil
 }
 
-func (w *writer) writeBuf() error {
-	n, err := w.f.Write(w.buf)
-	w.size += int64(n)
-	w.buf = w.buf[:0]
+// create starts the in-progress file of partition rel ("" when the table
+// is not partitioned).
+func (w *writer) create(rel string) (*partFile, error) {
+	pf := &partFile{rel: rel, path: w.inProgress(rel)}
+	if n := len(w.spare); n > 0 {
+		pf.buf, w.spare = w.spare[n-1], w.spare[:n-1]
+	}
+	if err := os.MkdirAll(filepath.Dir(pf.path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(pf.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if w.handles < maxHandles {
+		pf.f = f
+		w.handles++
+	} else if err := f.Close(); err != nil {
+		return nil, err
+	}
+	w.files[rel] = pf
+	return pf, nil
+}
+
+// writeBuf writes the buffer of pf to its file.
+func (w *writer) writeBuf(pf *partFile) error {
+	if len(pf.buf) == 0 {
+		return nil
+	}
+	f := pf.f
+	if f == nil {
+		var err error
+		if f, err = os.OpenFile(pf.path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			return err
+		}
+	}
+	n, err := f.Write(pf.buf)
+	pf.size += int64(n)
+	w.buffered -= int64(len(pf.buf))
+	pf.buf = pf.buf[:0]
+	if pf.f == nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
 	return err
 }
 
-// closeInProgress writes the buffer, syncs and closes the in-progress
-// file; it returns its path, or "" when nothing was written.
-func (w *writer) closeInProgress() (string, error) {
-	if w.f == nil {
-		return "", nil
-	}
-	f := w.f
-	w.f = nil
-	if len(w.buf) > 0 {
-		n, err := f.Write(w.buf)
-		w.size += int64(n)
-		w.buf = w.buf[:0]
-		if err != nil {
-			f.Close()
-			return "", err
+// closeInProgress writes the buffer of pf, syncs and closes its file, and
+// forgets it.
+func (w *writer) closeInProgress(pf *partFile) error {
+	delete(w.files, pf.rel)
+	w.last, w.lastKey = nil, w.lastKey[:0]
+	w.buffered -= int64(len(pf.buf))
+	f := pf.f
+	if f != nil {
+		pf.f = nil
+		w.handles--
+	} else {
+		var err error
+		if f, err = os.OpenFile(pf.path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			return err
 		}
 	}
+	if len(pf.buf) > 0 {
+		n, err := f.Write(pf.buf)
+		pf.size += int64(n)
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if cap(pf.buf) > 0 && cap(pf.buf) <= 2*flushBytes && len(w.spare) < maxHandles {
+		w.spare = append(w.spare, pf.buf[:0])
+	}
+	pf.buf = nil
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return "", err
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return "", err
+	return f.Close()
+}
+
+// pendingFiles returns the in-progress files in the order of their
+// partition directories, which fixes the order of their numbers.
+func (w *writer) pendingFiles() []*partFile {
+	out := make([]*partFile, 0, len(w.files))
+	for _, pf := range w.files {
+		out = append(out, pf)
 	}
-	return f.Name(), nil
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
+	return out
+}
+
+// syncDirs syncs the partition directories of rels and their parents up
+// to the sink's directory, so that new directories are durable too.
+func (w *writer) syncDirs(rels []string) {
+	done := map[string]bool{}
+	for _, rel := range rels {
+		for {
+			if !done[rel] {
+				done[rel] = true
+				syncDir(w.partDir(rel))
+			}
+			if rel == "" {
+				break
+			}
+			rel = path.Dir(rel)
+			if rel == "." {
+				rel = ""
+			}
+		}
+	}
 }
 
 // Flush commits the rows written since the previous Flush at once (jobs
@@ -295,26 +484,26 @@ func (w *writer) Flush() error {
 	if w.failed != nil {
 		return w.failed
 	}
-	tmp, err := w.closeInProgress()
-	if err != nil {
-		return w.fail(err)
-	}
-	if tmp == "" {
-		return nil
-	}
-	if w.s.dir {
-		final := filepath.Join(w.dir, fmt.Sprintf("part-%d-%d.%s", w.instance, w.next, w.ext()))
-		if err := os.Rename(tmp, final); err != nil {
+	var rels []string
+	for _, pf := range w.pendingFiles() {
+		if err := w.closeInProgress(pf); err != nil {
 			return w.fail(err)
 		}
-		w.next++
-	} else {
-		if err := appendFile(tmp, w.s.path); err != nil {
-			return w.fail(err)
+		rels = append(rels, pf.rel)
+		if w.s.dir {
+			final := filepath.Join(w.partDir(pf.rel), fmt.Sprintf("part-%d-%d.%s", w.instance, w.next, w.ext()))
+			if err := os.Rename(pf.path, final); err != nil {
+				return w.fail(err)
+			}
+			w.next++
+		} else {
+			if err := appendFile(pf.path, w.s.path); err != nil {
+				return w.fail(err)
+			}
+			w.nextOffset += pf.size
 		}
-		w.nextOffset += w.size
 	}
-	syncDir(w.dir)
+	w.syncDirs(rels)
 	return nil
 }
 
@@ -327,12 +516,12 @@ func (w *writer) PreCommit(checkpointID int64) ([][]byte, error) {
 	if w.failed != nil {
 		return nil, w.failed
 	}
-	tmp, err := w.closeInProgress()
-	if err != nil {
-		return nil, w.fail(err)
-	}
-	if tmp != "" {
-		c := committable{V: committableVersion, Instance: w.instance, Checkpoint: checkpointID, Size: w.size}
+	var rels []string
+	for _, pf := range w.pendingFiles() {
+		if err := w.closeInProgress(pf); err != nil {
+			return nil, w.fail(err)
+		}
+		c := committable{V: committableVersion, Partition: pf.rel, Instance: w.instance, Checkpoint: checkpointID, Size: pf.size}
 		if w.s.dir {
 			c.Seq = w.next
 			c.Final = fmt.Sprintf("part-%d-%d.%s", w.instance, w.next, w.ext())
@@ -343,10 +532,10 @@ func (w *writer) PreCommit(checkpointID int64) ([][]byte, error) {
 			c.Pending = fmt.Sprintf(".%s.%d.chk-%d.%s.pending", c.Final, w.parts, checkpointID, w.token)
 			c.Append, c.Offset = true, w.nextOffset
 		}
-		if err := os.Rename(tmp, filepath.Join(w.dir, c.Pending)); err != nil {
+		if err := os.Rename(pf.path, filepath.Join(w.partDir(pf.rel), c.Pending)); err != nil {
 			return nil, w.fail(err)
 		}
-		syncDir(w.dir)
+		rels = append(rels, pf.rel)
 		if w.s.dir {
 			w.next++
 		} else {
@@ -355,6 +544,7 @@ func (w *writer) PreCommit(checkpointID int64) ([][]byte, error) {
 		}
 		w.uncommitted = append(w.uncommitted, c)
 	}
+	w.syncDirs(rels)
 	if len(w.uncommitted) == 0 {
 		return nil, nil
 	}
@@ -370,7 +560,7 @@ func (w *writer) decode(raw [][]byte) ([]committable, error) {
 	for _, r := range raw {
 		var c committable
 		if err := json.Unmarshal(r, &c); err != nil || c.V != committableVersion || c.Pending == "" || c.Final == "" ||
-			strings.ContainsAny(c.Pending+c.Final, `/\`) {
+			strings.ContainsAny(c.Pending+c.Final, `/\`) || !w.s.layout.validRel(c.Partition) {
 			return nil, fmt.Errorf("table %s: invalid filesystem sink committable %q", w.s.t.Name, r)
 		}
 		out = append(out, c)
@@ -409,25 +599,26 @@ func (w *writer) commit(raw [][]byte) error {
 	if err != nil {
 		return err
 	}
+	var rels []string
 	for _, c := range cs {
 		if err := w.commitOne(c); err != nil {
-			return fmt.Errorf("table %s: committing %s: %v", w.s.t.Name, c.Final, err)
+			return fmt.Errorf("table %s: committing %s: %v", w.s.t.Name, path.Join(c.Partition, c.Final), err)
 		}
+		rels = append(rels, c.Partition)
 		for i, u := range w.uncommitted {
-			if u.Pending == c.Pending {
+			if u.Pending == c.Pending && u.Partition == c.Partition {
 				w.uncommitted = append(w.uncommitted[:i], w.uncommitted[i+1:]...)
 				break
 			}
 		}
 	}
-	if len(cs) > 0 {
-		syncDir(w.dir)
-	}
+	w.syncDirs(rels)
 	return nil
 }
 
 func (w *writer) commitOne(c committable) error {
-	pending, final := filepath.Join(w.dir, c.Pending), filepath.Join(w.dir, c.Final)
+	dir := w.partDir(c.Partition)
+	pending, final := filepath.Join(dir, c.Pending), filepath.Join(dir, c.Final)
 	if !c.Append {
 		err := os.Rename(pending, final)
 		if errors.Is(err, os.ErrNotExist) {
@@ -554,7 +745,7 @@ func (w *writer) Recover(raw [][]byte) error {
 	var maxSeq int
 	var end int64
 	for _, c := range cs {
-		keep[c.Pending] = true
+		keep[path.Join(c.Partition, c.Pending)] = true
 		if c.Append {
 			end = max(end, c.Offset+c.Size)
 		} else if c.Instance == w.instance {
@@ -587,25 +778,22 @@ func (w *writer) sweep(keep map[string]bool) error {
 	return w.sweepIf(keep, w.cleans)
 }
 
+// keep holds the names to spare, prefixed by their partition directory
+// ('<rel>/<name>').
 func (w *writer) sweepIf(keep map[string]bool, which func(int) bool) error {
-	entries, err := os.ReadDir(w.dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
+	return w.eachDir(func(rel, dir string, entries []os.DirEntry) error {
+		for _, e := range entries {
+			name := e.Name()
+			k, _, ok := w.parseHidden(name)
+			if !ok || !which(k) || keep[path.Join(rel, name)] || strings.Contains(name, w.token) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("table %s: %v", w.s.t.Name, err)
+			}
 		}
-		return fmt.Errorf("table %s: %v", w.s.t.Name, err)
-	}
-	for _, e := range entries {
-		name := e.Name()
-		k, _, ok := w.parseHidden(name)
-		if !ok || !which(k) || keep[name] || strings.Contains(name, w.token) {
-			continue
-		}
-		if err := os.Remove(filepath.Join(w.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("table %s: %v", w.s.t.Name, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // appendFile renames tmp to final, or appends tmp to final when it exists.
@@ -646,11 +834,14 @@ func syncDir(dir string) {
 // Close discards whatever was written after the last Flush or PreCommit;
 // pending files stay for Commit or Recover.
 func (w *writer) Close() error {
-	if w.f != nil {
-		w.f.Close()
-		w.f = nil
-		os.Remove(w.inProgress())
+	for rel, pf := range w.files {
+		if pf.f != nil {
+			pf.f.Close()
+			pf.f = nil
+		}
+		os.Remove(pf.path)
+		delete(w.files, rel)
 	}
-	w.buf = nil
+	w.handles, w.buffered, w.last = 0, 0, nil
 	return nil
 }

@@ -22,6 +22,8 @@ func options() []connectors.OptionSpec {
 	return append([]connectors.OptionSpec{
 		{Key: "path", Required: true, Help: "a file or a directory (directory sinks write part files into it)"},
 		{Key: "format", Required: true, Help: "csv, json or text"},
+		{Key: optDefaultName, Default: DefaultPartitionName,
+			Help: "directory value of a NULL, empty or blank partition column (tables PARTITIONED BY); read back as NULL"},
 	}, textsrc.FormatOptions()...)
 }
 
@@ -38,15 +40,47 @@ func init() {
 	})
 }
 
-func validate(t *catalog.Table) (*format.Format, error) {
+// optDefaultName is Flink's option naming the directory of NULL partition values.
+const optDefaultName = "partition.default-name"
+
+// validate checks t's options and returns the codec of its data files
+// (for a partitioned table: of the columns that are not partition
+// columns) and its partition layout (nil when it is not partitioned).
+func validate(t *catalog.Table) (*format.Format, *layout, error) {
 	if err := connectors.ValidateOptions(t, &connectors.Factory{Name: "filesystem", Options: options()}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return textsrc.NewFormat(t, "")
+	if p := t.Option("path"); strings.Contains(p, "${") {
+		// a script template (such as a benchmark's ${TMPDIR}) that was
+		// run without substituting it: never write to such a path
+		return nil, nil, fmt.Errorf("table %s: 'path' '%s' holds a placeholder '${...}' that was not substituted", t.Name, p)
+	}
+	l, err := newLayout(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l == nil {
+		if t.HasOption(optDefaultName) {
+			return nil, nil, fmt.Errorf("table %s: option '%s' applies only to a table PARTITIONED BY (col, ...)", t.Name, optDefaultName)
+		}
+		f, err := textsrc.NewFormat(t, "")
+		return f, nil, err
+	}
+	if t.Option("path") == "" {
+		return nil, nil, fmt.Errorf("table %s: 'path' must name the directory of the partitions", t.Name)
+	}
+	data := *t
+	data.Columns, data.ProctimeColumn, data.PartitionKeys, data.Watermark, data.PrimaryKey = l.dataSchema, -1, nil, nil, nil
+	if name := strings.ToLower(t.Option("format")); (name == "text" || name == "raw") && len(l.dataSchema) != 1 {
+		return nil, nil, fmt.Errorf("table %s: format '%s' needs exactly one column besides the partition columns (%s), the table has %d",
+			t.Name, name, strings.Join(l.names, ", "), len(l.dataSchema))
+	}
+	f, err := textsrc.NewFormat(&data, "")
+	return f, l, err
 }
 
 func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error) {
-	f, err := validate(t)
+	f, l, err := validate(t)
 	if err != nil {
 		return nil, err
 	}
@@ -54,19 +88,21 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 	if err != nil {
 		return nil, err
 	}
-	return &source{t: t, format: f, policy: p, path: t.Option("path")}, nil
+	return &source{t: t, format: f, layout: l, policy: p, path: t.Option("path")}, nil
 }
 
 type source struct {
 	t      *catalog.Table
-	format *format.Format
+	format *format.Format // codec of the data files
+	layout *layout        // nil when the table is not partitioned
 	policy *textsrc.Policy
 	path   string
 }
 
 type fileSplit struct {
-	id   string
-	path string
+	id        string
+	path      string
+	partition []types.Value // values of the partition columns (partitioned tables)
 }
 
 func (s *fileSplit) ID() string { return s.id }
@@ -81,6 +117,20 @@ func (s *source) Splits(int) ([]connectors.Split, error) {
 			return nil, fmt.Errorf("table %s: path '%s' does not exist", s.t.Name, s.path)
 		}
 		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+	}
+	if s.layout != nil {
+		if !st.IsDir() {
+			return nil, fmt.Errorf("table %s: path '%s' is a file, but a table PARTITIONED BY (%s) is a directory tree", s.t.Name, s.path, strings.Join(s.layout.names, ", "))
+		}
+		files, err := s.partitionedSplits()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]connectors.Split, len(files))
+		for i, f := range files {
+			out[i] = f
+		}
+		return out, nil
 	}
 	if !st.IsDir() {
 		return []connectors.Split{&fileSplit{id: filepath.Base(s.path), path: s.path}}, nil
@@ -113,6 +163,13 @@ func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (
 		return nil, fmt.Errorf("table %s: split %s is not a file split", s.t.Name, sp.ID())
 	}
 	r := &reader{src: s, path: fs.path, skipHeader: s.format.Options.IgnoreFirstLine, width: len(s.format.Schema)}
+	if s.layout != nil {
+		if len(fs.partition) != s.layout.depth() {
+			return nil, fmt.Errorf("table %s: split %s is not a file of the partition directories", s.t.Name, fs.id)
+		}
+		r.partition = fs.partition
+		r.width = len(s.layout.keys) + len(s.layout.data)
+	}
 	st, err := os.Stat(fs.path)
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
@@ -135,7 +192,8 @@ type reader struct {
 	path       string
 	start      int64 // offset to start reading from
 	skipHeader bool
-	width      int
+	width      int           // physical columns of the table
+	partition  []types.Value // partitioned tables: the file's partition values
 	f          *os.File
 	dec        *textsrc.Decoder
 	done       bool
@@ -156,6 +214,9 @@ func (r *reader) open() error {
 	r.f = f
 	lines := textsrc.NewLineReader(f, r.start, 0, '\n')
 	r.dec = textsrc.NewDecoder(lines, r.src.format, r.src.policy, r.path, &r.skipped)
+	if l := r.src.layout; l != nil {
+		r.dec.Dec = &partDecoder{inner: r.dec.Dec, l: l, vals: r.partition, scratch: make([]types.Value, len(l.data))}
+	}
 	if r.skipHeader {
 		r.skipHeader = false
 		if _, _, err := lines.Next(); err != nil && err != io.EOF {
