@@ -195,10 +195,11 @@ func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op 
 	}
 	env := *e.env
 	cfg := e.plannerConfig()
+	delivered := exec.NewDeliveredSet() // shared by every plan of this query
 	replan := func(par int) (*planner.Plan, error) {
 		c := cfg
 		c.Parallelism = par
-		return planner.PlanQuery(q.Plan, c, &env, collect)
+		return planner.PlanQuery(q.Plan, c, &env, collect, delivered)
 	}
 	e.mu.Lock()
 	p, err := replan(cfg.Parallelism)
@@ -574,7 +575,7 @@ func (e *Engine) explain(s *sql.Explain) (*Result, error) {
 	defer e.mu.Unlock()
 	switch inner := s.Stmt.(type) {
 	case *sql.Query:
-		p, err := planner.PlanQuery(inner.Plan, e.plannerConfig(), e.env, nil)
+		p, err := planner.PlanQuery(inner.Plan, e.plannerConfig(), e.env, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -593,7 +594,7 @@ func (e *Engine) explain(s *sql.Explain) (*Result, error) {
 func (e *Engine) IsBounded(q *sql.Query) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p, err := planner.PlanQuery(q.Plan, e.plannerConfig(), e.env, nil)
+	p, err := planner.PlanQuery(q.Plan, e.plannerConfig(), e.env, nil, nil)
 	if err != nil {
 		return false, err
 	}

@@ -91,8 +91,11 @@ type builder struct {
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
-// time, never concurrently).
-func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error) (*Plan, error) {
+// time, never concurrently). delivered remembers which checkpointed results
+// were handed over; a query planned again (a restart at another
+// parallelism) must pass the same set so that nothing is handed over twice
+// (nil: a new set).
+func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error, delivered *exec.DeliveredSet) (*Plan, error) {
 	b := newBuilder(cfg, env)
 	s, err := b.build(root)
 	if err != nil {
@@ -103,7 +106,9 @@ func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*ty
 		fn = func(*types.Batch) error { return nil }
 	}
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Global}
-	delivered := exec.NewDeliveredSet() // shared by every attempt of this query
+	if delivered == nil {
+		delivered = exec.NewDeliveredSet()
+	}
 	b.add(&exec.Vertex{Name: "Collect", Parallelism: 1, Schema: s.schema, Sink: true,
 		NewOperator: func() exec.Operator { return &exec.CollectOperator{Fn: fn, Delivered: delivered} }}, "Collect", edge)
 	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil

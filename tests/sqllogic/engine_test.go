@@ -3,6 +3,7 @@ package sqllogic_test
 import (
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,17 @@ type mode struct {
 }
 
 func newEngine(t testing.TB, parallelism int, m mode) *engine.Engine {
-	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard, Testing: m.testing})
+	tc := m.testing
+	if tc != nil && tc.BatchSize > 0 && strings.Contains(t.Name(), "/nexmark") {
+		// The Nexmark suites (testdata/nexmark*.slt) read thousands of
+		// generated rows per query: batches of 64 rows, each followed by
+		// the pause, still let checkpoints complete and the failure strike
+		// in the middle of the input, in seconds rather than many minutes.
+		c := *tc
+		c.BatchSize = 64
+		tc = &c
+	}
+	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard, Testing: tc})
 	set := func(k, v string) {
 		if err := eng.Config().Set(k, v); err != nil {
 			t.Fatal(err)
