@@ -164,6 +164,11 @@ type Factory struct {
 	NewSource func(t *catalog.Table, env *Env) (Source, error)
 	// NewSink builds a sink for t; nil if the connector cannot write.
 	NewSink func(t *catalog.Table, env *Env) (Sink, error)
+	// NewLookup, optional, builds the lookup side of a lookup join for t
+	// (see LookupSource) when the connector looks rows up by key (jdbc).
+	// Without it, a connector whose source is bounded serves lookups from
+	// its rows loaded into memory (see NewLookupSource).
+	NewLookup func(t *catalog.Table, env *Env) (LookupSource, error)
 	// Validate, optional, checks t's option values and dynamic keys (such
 	// as datagen's 'fields.<col>.kind') without connecting to anything;
 	// ValidateOptions calls it after checking the keys, so that CREATE

@@ -12,5 +12,9 @@
 //   - a source task calls SplitReader.Next repeatedly from one goroutine, and
 //     Position between calls; Close once at the end;
 //   - each sink task calls Sink.Open once and uses the returned SinkWriter from
-//     its own goroutine only.
+//     its own goroutine only;
+//   - for a lookup join (FOR SYSTEM_TIME AS OF), the planner calls
+//     NewLookupSource once per query, and each instance of the lookup-join
+//     operator calls LookupSource.Open when it opens and uses the returned
+//     LookupReader from its own goroutine only (see LookupSource).
 package connectors

@@ -226,6 +226,9 @@ func (b *builder) build(n plan.Node) (stream, error) {
 			}
 			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
 		}
+		if lj, ok := n.Input.(*plan.LookupJoin); ok {
+			return b.buildLookupProject(n, lj) // lookup.go
+		}
 		if j, ok := n.Input.(*plan.Join); ok {
 			if nj, m, ok := pruneJoin(j, columnsOf(n.Exprs...)); ok {
 				exprs := make([]expr.Expr, len(n.Exprs))
@@ -240,6 +243,8 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildAggregate(n)
 	case *plan.Join:
 		return b.buildJoin(n)
+	case *plan.LookupJoin:
+		return b.buildLookupJoin(n, nil, nil) // lookup.go
 	case *plan.Union:
 		return b.buildUnion(n)
 	case *plan.Rank:

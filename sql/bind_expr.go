@@ -426,7 +426,7 @@ func (cx *compiler) bindFunc(v *ast.FuncCallExpr, x *ectx) (expr.Expr, error) {
 	}
 	switch lname {
 	case "proctime":
-		return nil, cx.p.errAt(ErrUnsupported, off(v), "PROCTIME() can only declare a table column", "declare pt AS PROCTIME() in CREATE TABLE")
+		return cx.bindProctime(v) // bind_lookup.go
 	case "extract":
 		name = "_EXTRACT"
 	case "trim":

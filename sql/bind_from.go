@@ -86,6 +86,9 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if v.Right == nil {
 			return cx.bindFrom(v.Left, where)
 		}
+		if tn := lookupRight(v); tn != nil {
+			return cx.bindLookupJoin(v, tn, where) // FOR SYSTEM_TIME AS OF (bind_lookup.go)
+		}
 		switch {
 		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
 			kw := "LEFT"
@@ -139,6 +142,9 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 }
 
 func (cx *compiler) bindTableName(tn *ast.TableName, alias string) (plan.Node, *scope, error) {
+	if tn.AsOf != nil {
+		return nil, nil, cx.misplacedAsOf(tn)
+	}
 	name := tn.Name.O
 	qual := alias
 	if qual == "" {

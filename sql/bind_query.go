@@ -499,6 +499,7 @@ func (cx *compiler) bindProjection(sel *ast.SelectStmt, in plan.Node, sc *scope)
 		if c, ok := e.(*expr.Col); ok {
 			col.proctime, col.rowtime = sc.cols[c.Index].proctime, sc.cols[c.Index].rowtime
 		}
+		col.proctime = col.proctime || isProctimeCall(f.Expr) // SELECT ..., PROCTIME() AS pt
 		p.Exprs = append(p.Exprs, e)
 		p.Names = append(p.Names, name)
 		cols = append(cols, col)

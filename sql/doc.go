@@ -17,8 +17,10 @@
 // PIPES_AS_CONCAT so that || concatenates as in Flink). A thin pre-parse
 // layer (preparse.go) rewrites the Flink forms TiDB lacks without moving
 // any byte: INTERVAL literals in function arguments, CAST(x AS <any type>),
-// SESSION(...), FLOOR/CEIL(ts TO unit). CREATE TABLE is pre-parsed the same
-// way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, PARTITIONED BY (...),
+// SESSION(...), FLOOR/CEIL(ts TO unit), FOR SYSTEM_TIME AS OF
+// (preparse_temporal.go: it becomes TiDB's AS OF TIMESTAMP <ordinal>, and
+// the binder reads the clause again from the original text). CREATE TABLE
+// is pre-parsed the same way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, PARTITIONED BY (...),
 // WITH (...) and Flink type names are read and blanked; TiDB checks the rest, including
 // ENGINE=x CONNECTION='...', which become 'connector' and 'url' (jdbc/mysql)
 // or 'connection' options). Session and job statements (SET, RESET, SHOW,
@@ -47,6 +49,22 @@
 //     (subquery) alias, inner joins (JOIN ... ON with at least one equality
 //     between the two sides, or comma joins with equalities in WHERE)
 //     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
+//     OF probe.pt [[AS] alias] ON ... (the clause may also follow the alias),
+//     where pt is a processing-time attribute of the probe side and t a
+//     catalog table whose connector can be looked up (connectors.CanLookup:
+//     a bounded table, or jdbc/mysql). ON needs an equality between a plain
+//     column of t and an expression over the probe side only (the lookup
+//     key; the probe side is cast to the column's type when the kinds
+//     differ and a cast fits); other ON terms filter the looked-up rows.
+//     Errors: an event-time attribute (event-time temporal joins are not
+//     supported), a column that is no time attribute, an expression, a
+//     table that cannot be looked up, a view or WITH query, no key
+//     equality, RIGHT JOIN, comma joins, the clause anywhere but on the
+//     right of a JOIN, TiDB's own AS OF TIMESTAMP.
+//   - PROCTIME() in an expression is the wall-clock time the row is
+//     processed (TIMESTAMP(3) NOT NULL); a select item that is PROCTIME()
+//     is a processing-time attribute (SELECT *, PROCTIME() AS pt FROM t).
 //   - ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ... [DESC]) as a select
 //     item (plan.Rank), one per SELECT; the planner requires an outer
 //     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
@@ -67,8 +85,9 @@
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
 //     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
 //
-// Not supported (each gives ErrUnsupported with a hint): outer, NATURAL and
-// USING joins, joins without an equality, subqueries in expressions,
+// Not supported (each gives ErrUnsupported with a hint): outer joins (LEFT
+// lookup joins are), NATURAL and USING joins, joins without an equality,
+// subqueries in expressions,
 // OVER windows other than ROW_NUMBER() (aggregates OVER, RANK, frames,
 // named windows), ORDER BY / LIMIT below the top level, LIMIT offsets,
 // EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
@@ -94,8 +113,9 @@
 // # Time attributes
 //
 // A table's WATERMARK column is its event-time attribute, its PROCTIME()
-// column its processing-time attribute; both survive plain column
-// projections and subqueries. A group window may use any TIMESTAMP column;
+// column (or a select item PROCTIME()) its processing-time attribute; both
+// survive plain column projections, subqueries and lookup joins. A group
+// window may use any TIMESTAMP column;
 // plan.Window.Proctime is set when it is a PROCTIME() attribute. Whether a
 // window over a column without watermark can run is the planner's decision.
 //

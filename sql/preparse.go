@@ -204,6 +204,7 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			}
 		}
 	}
+	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
 	return string(buf), nil
 }
 

@@ -1,7 +1,9 @@
 // Package jdbc is the 'jdbc' sink connector (also registered as 'mysql'):
 // it writes a table's rows into a MySQL or MariaDB table with
 // github.com/go-sql-driver/mysql, applying a changelog by primary key,
-// and commits exactly once with checkpoints.
+// and commits exactly once with checkpoints. It also serves a table as the
+// lookup side of a lookup join (JOIN t FOR SYSTEM_TIME AS OF ...): a
+// prepared SELECT per key with an optional cache, see lookup.go.
 //
 //	CREATE TABLE hot (auction BIGINT, cnt BIGINT, PRIMARY KEY (auction) NOT ENFORCED)
 //	  WITH ('connector' = 'jdbc', 'url' = 'mysql://app:pw@127.0.0.1:3306/db', 'table-name' = 'hot');

@@ -28,11 +28,15 @@ import (
 func init() {
 	for _, name := range []string{"jdbc", "mysql"} {
 		connectors.Register(&connectors.Factory{
-			Name:    name,
-			Options: options(),
-			NewSink: newSink,
+			Name:      name,
+			Options:   append(options(), lookupOptions()...),
+			NewSink:   newSink,
+			NewLookup: newLookup, // lookup.go
 			Validate: func(t *catalog.Table) error {
 				if _, err := parseConfig(t); err != nil {
+					return fmt.Errorf("table %s: %v", t.Name, err)
+				}
+				if _, err := parseLookupConfig(t); err != nil {
 					return fmt.Errorf("table %s: %v", t.Name, err)
 				}
 				return nil
