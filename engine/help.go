@@ -3,7 +3,8 @@ package engine
 // HelpText lists the statements the engine understands.
 const HelpText = `Statements (end each with ';'):
   CREATE TABLE t (col TYPE, ..., [pt AS PROCTIME(),] [WATERMARK FOR ts AS ts - INTERVAL '2' SECOND,]
-                  [PRIMARY KEY (col, ...) NOT ENFORCED]) [WITH ('connector' = '...', ...)]
+                  [PRIMARY KEY (col, ...) NOT ENFORCED]) [PARTITIONED BY (col, ...)]
+                  [WITH ('connector' = '...', ...)]
                                       define a table; without WITH it is an in-memory table
   CREATE VIEW v AS SELECT ...         name a query
   DROP TABLE [IF EXISTS] t            forget a table
