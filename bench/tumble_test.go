@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/streamsql/streamsql/engine"
 )
@@ -33,6 +34,7 @@ GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;`, n, benchKeys-1, n-1)
 // engine: datagen source, hash exchange, window operator, blackhole sink.
 func BenchmarkTumbleCountEngine(b *testing.B) {
 	const n = 2_000_000
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 		if err := eng.RunScript(context.Background(), tumbleSQL(n), io.Discard); err != nil {
@@ -40,6 +42,16 @@ func BenchmarkTumbleCountEngine(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportCPU(b, n, cpu)
+}
+
+// reportCPU reports events per second of process CPU time since cpu0
+// (user + system, all threads): with GOMAXPROCS=1 it is close to
+// events/s on an idle machine and less disturbed by other load.
+func reportCPU(b *testing.B, n int, cpu0 time.Duration) {
+	if d := cpuTime() - cpu0; d > 0 && cpu0 > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/d.Seconds(), "events/cpu-s")
+	}
 }
 
 // BenchmarkTumbleCountLoop is the hand-written baseline: generate the same
@@ -48,6 +60,7 @@ func BenchmarkTumbleCountEngine(b *testing.B) {
 func BenchmarkTumbleCountLoop(b *testing.B) {
 	const n = 2_000_000
 	var emitted int64
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		rng := rand.New(rand.NewPCG(1, 2))
 		counts := make(map[int64]int64, benchKeys)
@@ -70,6 +83,7 @@ func BenchmarkTumbleCountLoop(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportCPU(b, n, cpu)
 	if emitted == 42 {
 		b.Log(emitted)
 	}

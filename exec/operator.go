@@ -42,6 +42,15 @@ type Operator interface {
 	Close() error
 }
 
+// InputReleaser is implemented by operators that keep nothing of an input
+// batch after ProcessBatch returns: neither the batch nor a row slice of it
+// (values copied out are fine). The task then recycles the batch
+// (types.PutBatch) for the upstream tasks to fill again, instead of leaving
+// it to the garbage collector.
+type InputReleaser interface {
+	ReleasesInput() bool
+}
+
 // Base provides no-op hooks.
 type Base struct{}
 

@@ -30,6 +30,7 @@ type collector struct {
 	batchSize int
 	edges     []*outEdge
 	rowsOut   *Metrics
+	unpub     int64 // rows emitted and not yet added to rowsOut (added at flush)
 	err       error
 }
 
@@ -58,7 +59,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 		}
 		b := e.pending[t]
 		if b == nil {
-			b = types.NewBatch(c.width, c.batchSize)
+			b = types.GetBatch(c.width, c.batchSize)
 			e.pending[t] = b
 		}
 		b.Append(op, row)
@@ -69,9 +70,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 			}
 		}
 	}
-	if c.rowsOut != nil {
-		c.rowsOut.RowsOut.Add(1)
-	}
+	c.unpub++
 }
 
 // EmitBatch sends a whole batch on every edge, transferring ownership of b
@@ -115,6 +114,12 @@ func (c *collector) send(ch chan Message, m Message) {
 
 // flush sends every non-empty pending batch.
 func (c *collector) flush() {
+	if c.unpub != 0 {
+		if c.rowsOut != nil {
+			c.rowsOut.RowsOut.Add(c.unpub)
+		}
+		c.unpub = 0
+	}
 	for _, e := range c.edges {
 		for t, b := range e.pending {
 			if b != nil && b.Len() > 0 {

@@ -51,6 +51,10 @@ func (s *SinkOperator) ProcessBatch(_ int, b *types.Batch) error {
 	return nil
 }
 
+// ReleasesInput implements InputReleaser: a SinkWriter does not own the
+// batch after Write returns.
+func (s *SinkOperator) ReleasesInput() bool { return true }
+
 // PreCommit implements Committer.
 func (s *SinkOperator) PreCommit(id int64) ([][]byte, error) {
 	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok {

@@ -73,7 +73,7 @@ func (t *sourceTask) run() error {
 	t.emitWatermark()
 	physWidth := len(spec.Table.PhysicalColumns())
 	width := len(t.v.Schema)
-	rb := types.NewBatch(physWidth, t.job.graph.BatchSize)
+	rb := types.GetBatch(physWidth, t.job.graph.BatchSize)
 	live := 0
 	for _, s := range t.states {
 		if !s.ended {
@@ -277,22 +277,17 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 	procCol := spec.ProctimeCol
 	if wmSpec == nil && procCol < 0 {
 		t.out.EmitBatch(rb)
-		return types.NewBatch(physWidth, t.job.graph.BatchSize)
+		return types.GetBatch(physWidth, t.job.graph.BatchSize)
 	}
-	if procCol < 0 && !t.needsCut(s, rb) {
-		// Fast path: no row in the batch is at or behind a watermark that
-		// rows before it established, so the batch can go as a whole and
-		// the watermark after it.
-		col, delay := wmSpec.Column, wmSpec.DelayMs
-		for i := 0; i < rb.Len(); i++ {
-			if tv := rb.Vals[i*rb.Width+col]; !tv.IsNull() {
-				if c := tv.Millis() - delay; c > s.wm {
-					s.wm = c
-				}
-			}
+	if procCol < 0 {
+		if wm, cut := t.scanWatermark(s, rb); !cut {
+			// Fast path: no row in the batch is at or behind a watermark
+			// that rows before it established, so the batch can go as a
+			// whole and the watermark after it.
+			s.wm = wm
+			t.out.EmitBatch(rb)
+			return types.GetBatch(physWidth, t.job.graph.BatchSize)
 		}
-		t.out.EmitBatch(rb)
-		return types.NewBatch(physWidth, t.job.graph.BatchSize)
 	}
 	now := t.job.opts.Now()
 	row := make([]types.Value, width)
@@ -325,27 +320,39 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 	return rb
 }
 
-// needsCut reports whether some row of rb would be at or behind the
+// scanWatermark reports whether some row of rb would be at or behind the
 // watermark established by the rows before it (so the watermark must be
-// sent before that row).
-func (t *sourceTask) needsCut(s *splitState, rb *types.Batch) bool {
+// sent before that row), and otherwise split s's watermark after rb. It
+// leaves s.wm as it is.
+func (t *sourceTask) scanWatermark(s *splitState, rb *types.Batch) (wm int64, cut bool) {
 	col, delay := t.v.Source.Watermark.Column, t.v.Source.Watermark.DelayMs
-	saved := s.wm
-	defer func() { s.wm = saved }()
-	for i := 0; i < rb.Len(); i++ {
-		tv := rb.Vals[i*rb.Width+col]
+	// The task's watermark while rows of s go by is min(others, wm):
+	// currentWatermark with s's watermark as it evolves (s is not idle).
+	others := MaxWatermark
+	for _, o := range t.states {
+		if o == s || o.idle && !o.ended {
+			continue
+		}
+		others = min(others, o.wm)
+	}
+	wm = s.wm
+	emitted := t.emitted
+	w := min(others, wm)
+	for i, n := col, len(rb.Vals); i < n; i += rb.Width {
+		tv := &rb.Vals[i]
 		if tv.IsNull() {
 			continue
 		}
 		ts := tv.Millis()
-		if w, _ := t.currentWatermark(); w > t.emitted && ts <= w {
-			return true
+		if w > emitted && ts <= w {
+			return 0, true
 		}
-		if c := ts - delay; c > s.wm {
-			s.wm = c
+		if c := ts - delay; c > wm {
+			wm = c
+			w = min(others, wm)
 		}
 	}
-	return false
+	return wm, false
 }
 
 // emitWatermark sends the current watermark if it advanced.

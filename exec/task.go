@@ -32,16 +32,17 @@ type operatorTask struct {
 	out      *collector
 	ctrl     chan control // nil without checkpointing
 
-	op      Operator
-	ctx     *Context
-	m       *Metrics
-	wms     []int64
-	idle    []bool
-	ended   []bool
-	blocked []bool
-	active  int
-	cur     int64
-	cases   []reflect.SelectCase
+	op       Operator
+	releases bool // op implements InputReleaser: recycle input batches
+	ctx      *Context
+	m        *Metrics
+	wms      []int64
+	idle     []bool
+	ended    []bool
+	blocked  []bool
+	active   int
+	cur      int64
+	cases    []reflect.SelectCase
 
 	// checkpoint alignment
 	aligning  int64 // barrier id being aligned (0: none)
@@ -67,6 +68,9 @@ const (
 func (t *operatorTask) run() error {
 	t.m = t.job.metrics[t.vi]
 	t.op = t.v.NewOperator()
+	if r, ok := t.op.(InputReleaser); ok {
+		t.releases = r.ReleasesInput()
+	}
 	ctx, err := t.job.newContext(t.v, t.instance, t.out, t.m)
 	if err != nil {
 		return err
@@ -191,6 +195,9 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		}
 		if err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch); err != nil {
 			return fmt.Errorf("%s: %w", t.v.Name, err)
+		}
+		if t.releases {
+			types.PutBatch(msg.Batch)
 		}
 		t.out.flush()
 	case MsgWatermark:

@@ -39,6 +39,10 @@ type calc struct {
 
 func (c *calc) Open(ctx *exec.Context) error { c.ctx = ctx; return nil }
 
+// ReleasesInput implements exec.InputReleaser: rows go out through Emit,
+// which copies them.
+func (c *calc) ReleasesInput() bool { return true }
+
 func (c *calc) ProcessBatch(_ int, b *types.Batch) error {
 	out := c.ctx.Out
 	for i, n := 0, b.Len(); i < n; i++ {

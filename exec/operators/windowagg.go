@@ -61,6 +61,19 @@ type windowBase struct {
 	keyBuf []byte
 	out    []types.Value
 	late   int64
+	// locals, when set, has windows that fire outside the timers.
+	locals localWindows
+}
+
+// localWindows is implemented by an operator that keeps some windows out
+// of the timers (sliceAgg's local slices): fireUpTo fires them in end
+// order with the timers' windows.
+type localWindows interface {
+	// nextLocal returns the smallest end of a local window that has fired
+	// at wm.
+	nextLocal(wm int64) (int64, bool)
+	// fireLocal fires the local windows ending at end.
+	fireLocal(end int64)
 }
 
 func (w *windowBase) open(ctx *exec.Context) error {
@@ -108,6 +121,10 @@ func (w *windowBase) emit(key []types.Value, start, end int64, a *agg.Acc) {
 	w.ctx.Out.Emit(types.Insert, w.out)
 }
 
+// ReleasesInput implements exec.InputReleaser: window operators copy the
+// key values and fold the rows into accumulators, keeping no row slice.
+func (w *windowBase) ReleasesInput() bool { return true }
+
 func (w *windowBase) countLate() {
 	if w.late > 0 {
 		w.metrics.LateRowsDropped.Add(w.late)
@@ -140,6 +157,14 @@ func (w *windowBase) tick(now int64, fire fireFunc) error {
 
 func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 	for {
+		if w.locals != nil {
+			if le, ok := w.locals.nextLocal(wm); ok {
+				if len(w.timers.ends) == 0 || w.timers.ends[0] > le {
+					w.locals.fireLocal(le)
+					continue
+				}
+			}
+		}
 		end, b, ok := w.timers.pop(wm, w.unique)
 		if !ok {
 			return nil
@@ -155,12 +180,20 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 
 // winEntry is the state of one (key, slice): the key values and the
 // accumulators.
+//
+// The fields a row of countRun touches (pend, the key value, acc.Rows) come
+// first, in one cache line.
 type winEntry struct {
 	marks
-	key  []types.Value
-	kbuf [1]types.Value // inline room: one allocation for one key and up to
-	acc  agg.Acc
-	sbuf [2]agg.Slot // two aggregates, the common case
+	// local slices only (see localSlices): pend: changed since the last
+	// flush; stored: put in the backend; kg: the entry's key group.
+	pend   bool
+	stored bool
+	kg     int32
+	kbuf   [1]types.Value // inline room: one allocation for one key and up to
+	acc    agg.Acc
+	key    []types.Value
+	sbuf   [2]agg.Slot // two aggregates, the common case
 }
 
 // newWinEntry returns an entry with room for nk key values and ns slots.
@@ -214,6 +247,13 @@ func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 // window covering it; firing window e registers e+slide when panes of the
 // key remain. A key registered twice for one end fires once (pop
 // deduplicates hop buckets).
+//
+// Local slices: on the memory backend, the tumble slices of an end that
+// had no slices when the operator opened live in a localSlices table
+// instead (no timer, no state key); they are put into the backend at
+// flushes (checkpoint barriers, Finish), which is all a checkpoint needs,
+// and fire from the table in creation order, the order the timers would
+// have fired them in.
 type sliceAgg struct {
 	windowBase
 	slicer window.Slicer
@@ -224,15 +264,22 @@ type sliceAgg struct {
 	// the store (pointers to the store's entries), empty after Open; a slice
 	// end's map is dropped once its slices are gone. Invariant: a stored
 	// slice whose end has a complete map has a non-nil map entry at its hash.
+	// An end with local slices has loc instead of a map.
 	hot     []hotSlices
 	hotLast int
 	hotFree []map[uint64]*winEntry
 	// partial holds the slice ends that had slices when the operator
 	// opened: their hot indexes are not complete.
 	partial map[int64]bool
-	// [sliceLo, sliceHi) is the slice of the previous row.
-	sliceLo, sliceHi int64
-	scrat            agg.Acc
+	// local: new tumble ends get local slices (memory backend).
+	local   bool
+	locFree []*localSlices
+	entFree []*winEntry
+	allStar bool // every aggregate is COUNT(*)
+	keyCol  int  // the key column when there is exactly one, else -1
+	sliceLo int64
+	sliceHi int64 // [sliceLo, sliceHi) is the slice of the previous row
+	scrat   agg.Acc
 	// per-chunk scratch
 	plan []rowPlan
 	ents []*winEntry
@@ -242,34 +289,159 @@ type hotSlices struct {
 	end      int64
 	m        map[uint64]*winEntry
 	complete bool
+	loc      *localSlices // non-nil: the end's slices are local (m is nil)
+}
+
+// localSlices holds the local slices of one tumble end: every slice of the
+// end, indexed by key hash (open addressing), in creation order.
+type localSlices struct {
+	tab  []locSlot // len a power of two, at most half full
+	n    int
+	ents []*winEntry
+}
+
+type locSlot struct {
+	h uint64
+	e *winEntry // nil: empty
+}
+
+// maxFreeEntries bounds the recycled entries kept for new local slices.
+const maxFreeEntries = 1 << 16
+
+func (l *localSlices) reset() {
+	clear(l.tab)
+	l.n = 0
+	clear(l.ents)
+	l.ents = l.ents[:0]
+}
+
+// findLocal returns the local slice of row's key, whose hash is h.
+func (o *sliceAgg) findLocal(l *localSlices, h uint64, row []types.Value) *winEntry {
+	if len(l.tab) == 0 {
+		return nil
+	}
+	mask := uint64(len(l.tab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		sl := &l.tab[i]
+		if sl.e == nil {
+			return nil
+		}
+		if sl.h == h && o.sameKey(sl.e.key, row) {
+			return sl.e
+		}
+	}
+}
+
+// sameKey is keying.sameKey, inline for one key column of a fixed-size kind.
+func (o *sliceAgg) sameKey(key, row []types.Value) bool {
+	if c := o.keyCol; c >= 0 {
+		a, b := key[0], row[c]
+		if k := a.Kind(); k == b.Kind() && k != types.KindString && k != types.KindDecimal {
+			return a.Int() == b.Int()
+		}
+	}
+	return o.key.sameKey(key, row)
+}
+
+// rowHash is keying.hotHash, inline for one key column of a fixed-size kind.
+func (o *sliceAgg) rowHash(row []types.Value) uint64 {
+	if c := o.keyCol; c >= 0 {
+		if v := row[c]; v.Kind() != types.KindString {
+			h := (uint64(0x9E3779B97F4A7C15) ^ uint64(v.Int()) ^ uint64(v.Kind())<<58) * 0xbf58476d1ce4e5b9
+			return (h ^ h>>31) & hotHashMask
+		}
+	}
+	return o.key.hotHash(row)
+}
+
+// add inserts a new entry at hash h.
+func (l *localSlices) add(h uint64, e *winEntry) {
+	if 2*(l.n+1) > len(l.tab) {
+		old := l.tab
+		l.tab = make([]locSlot, max(64, 2*len(old)))
+		mask := uint64(len(l.tab) - 1)
+		for _, sl := range old {
+			if sl.e == nil {
+				continue
+			}
+			i := sl.h & mask
+			for l.tab[i].e != nil {
+				i = (i + 1) & mask
+			}
+			l.tab[i] = sl
+		}
+	}
+	mask := uint64(len(l.tab) - 1)
+	i := h & mask
+	for l.tab[i].e != nil {
+		i = (i + 1) & mask
+	}
+	l.tab[i] = locSlot{h: h, e: e}
+	l.n++
+	l.ents = append(l.ents, e)
+}
+
+// newLocal returns a new local slice entry for row's key in key group kg,
+// its accumulators empty.
+func (o *sliceAgg) newLocal(row []types.Value, kg int) *winEntry {
+	var e *winEntry
+	if n := len(o.entFree); n > 0 {
+		e = o.entFree[n-1]
+		o.entFree[n-1] = nil
+		o.entFree = o.entFree[:n-1]
+		e.marks = marks{}
+		e.stored = false
+	} else {
+		e = newWinEntry(len(o.key.cols), o.funcs.Len())
+	}
+	for j, c := range o.key.cols {
+		e.key[j] = row[c]
+	}
+	e.kg = int32(kg)
+	e.pend = true
+	o.funcs.Init(&e.acc)
+	return e
+}
+
+// hotEnd returns the index of slice end in o.hot, adding it when missing:
+// then its slices are local when the operator keeps local slices and the
+// end had none when the operator opened; otherwise it gets a hot map,
+// complete on the memory backend for ends that had no slices at Open.
+func (o *sliceAgg) hotEnd(end int64) int {
+	if o.hotLast < len(o.hot) && o.hot[o.hotLast].end == end {
+		return o.hotLast
+	}
+	for i := range o.hot {
+		if o.hot[i].end == end {
+			o.hotLast = i
+			return i
+		}
+	}
+	h := hotSlices{end: end, complete: o.slices.shared && !o.partial[end]}
+	if h.complete && o.local {
+		if n := len(o.locFree); n > 0 {
+			h.loc, o.locFree = o.locFree[n-1], o.locFree[:n-1]
+		} else {
+			h.loc = &localSlices{}
+		}
+	} else if n := len(o.hotFree); n > 0 {
+		h.m, o.hotFree = o.hotFree[n-1], o.hotFree[:n-1]
+	} else {
+		h.m = make(map[uint64]*winEntry)
+	}
+	o.hot = append(o.hot, h)
+	o.hotLast = len(o.hot) - 1
+	return o.hotLast
 }
 
 // hotMap returns the hot index of slice end, and whether it is complete:
 // then every stored slice of that end is in it (at its hash, unless two
 // keys share a hash), so a key whose hash is absent has no slice yet.
 // Indexes are complete on the memory backend for ends that had no slices
-// when the operator opened.
+// when the operator opened. The end must not have local slices.
 func (o *sliceAgg) hotMap(end int64) (map[uint64]*winEntry, bool) {
-	if o.hotLast < len(o.hot) && o.hot[o.hotLast].end == end {
-		h := &o.hot[o.hotLast]
-		return h.m, h.complete
-	}
-	for i := range o.hot {
-		if o.hot[i].end == end {
-			o.hotLast = i
-			return o.hot[i].m, o.hot[i].complete
-		}
-	}
-	var m map[uint64]*winEntry
-	if n := len(o.hotFree); n > 0 {
-		m, o.hotFree = o.hotFree[n-1], o.hotFree[:n-1]
-	} else {
-		m = make(map[uint64]*winEntry)
-	}
-	complete := o.slices.shared && !o.partial[end]
-	o.hot = append(o.hot, hotSlices{end: end, m: m, complete: complete})
-	o.hotLast = len(o.hot) - 1
-	return m, complete
+	h := &o.hot[o.hotEnd(end)]
+	return h.m, h.complete
 }
 
 // sliceGone returns the watermark-end after which no slice ending at end
@@ -283,11 +455,11 @@ func (o *sliceAgg) sliceGone(end int64) int64 {
 }
 
 // dropHot forgets the hot index of slice ends whose slices are all gone
-// at watermark wm (or every one, with all).
+// at watermark wm (or every one, with all). Local slices go when they fire.
 func (o *sliceAgg) dropHot(wm int64, all bool) {
 	j := 0
 	for _, h := range o.hot {
-		if all || window.Fired(o.sliceGone(h.end), wm) {
+		if h.loc == nil && (all || window.Fired(o.sliceGone(h.end), wm)) {
 			clear(h.m)
 			o.hotFree = append(o.hotFree, h.m)
 			continue
@@ -303,6 +475,72 @@ func (o *sliceAgg) dropHot(wm int64, all bool) {
 			delete(o.partial, end)
 		}
 	}
+}
+
+// nextLocal implements localWindows.
+func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
+	end, ok := int64(0), false
+	for i := range o.hot {
+		if h := &o.hot[i]; h.loc != nil && window.Fired(h.end, wm) && (!ok || h.end < end) {
+			end, ok = h.end, true
+		}
+	}
+	return end, ok
+}
+
+// fireLocal implements localWindows: it emits the local slices of end in
+// creation order, deletes those put in the backend, and recycles them.
+func (o *sliceAgg) fireLocal(end int64) {
+	i := o.hotEnd(end)
+	l := o.hot[i].loc
+	start := end - o.slicer.Size
+	for _, e := range l.ents {
+		o.syncCounts(e)
+		o.emit(e.key, start, end, &e.acc)
+		if e.stored {
+			o.keyBuf = appendTime(appendKeyValues(o.keyBuf[:0], e.key), end)
+			o.remove(int(e.kg), o.keyBuf, e)
+		}
+		e.dead = true
+		if len(o.entFree) < maxFreeEntries {
+			o.entFree = append(o.entFree, e)
+		}
+	}
+	l.reset()
+	o.locFree = append(o.locFree, l)
+	copy(o.hot[i:], o.hot[i+1:])
+	o.hot[len(o.hot)-1] = hotSlices{}
+	o.hot = o.hot[:len(o.hot)-1]
+	o.hotLast = 0
+}
+
+// flushLocal puts every local slice changed since the last flush into the
+// backend.
+func (o *sliceAgg) flushLocal() {
+	for _, h := range o.hot {
+		if h.loc == nil {
+			continue
+		}
+		for _, e := range h.loc.ents {
+			if !e.pend {
+				continue
+			}
+			e.pend = false
+			o.syncCounts(e)
+			o.keyBuf = appendTime(appendKeyValues(o.keyBuf[:0], e.key), h.end)
+			o.slices.insert(int(e.kg), o.keyBuf, e)
+			e.stored = true
+		}
+	}
+}
+
+// appendKeyValues appends the grouping encoding of key values (what
+// keying.appendKey gives for the row they came from).
+func appendKeyValues(buf []byte, key []types.Value) []byte {
+	for _, v := range key {
+		buf = types.AppendKey(buf, v)
+	}
+	return buf
 }
 
 const slicesState = "slices"
@@ -331,8 +569,22 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	o.partial = make(map[int64]bool)
 	o.plan = make([]rowPlan, chunkRows)
 	o.ents = make([]*winEntry, chunkRows)
+	o.keyCol = -1
+	if len(o.spec.KeyCols) == 1 {
+		o.keyCol = o.spec.KeyCols[0]
+	}
+	o.allStar = true
+	for _, a := range o.spec.Aggs {
+		if a.Arg != nil || a.Func != plan.AggCount {
+			o.allStar = false
+		}
+	}
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
 		return err
+	}
+	o.local = o.slices.shared && o.slicer.Kind == window.TumbleSlices
+	if o.local {
+		o.locals = o
 	}
 	o.rebuild()
 	return nil
@@ -363,13 +615,163 @@ const chunkRows = 256
 
 func (o *sliceAgg) ProcessBatch(_ int, b *types.Batch) error {
 	defer o.countLate()
-	for lo, n := 0, b.Len(); lo < n; lo += chunkRows {
-		if err := o.processChunk(b, lo, min(lo+chunkRows, n)); err != nil {
+	if o.local && !o.spec.Window.Proctime && o.clock.restored == nil && len(o.partial) == 0 && o.keyCol >= 0 {
+		if err := o.processLocal(b); err != nil {
 			return err
+		}
+	} else {
+		for lo, n := 0, b.Len(); lo < n; lo += chunkRows {
+			if err := o.processChunk(b, lo, min(lo+chunkRows, n)); err != nil {
+				return err
+			}
 		}
 	}
 	o.maybeFlush()
 	return nil
+}
+
+// processLocal folds the rows of b in arrival order, each in one step in
+// the common case of local tumble slices keyed by one column: an inserted
+// row with a time in an open local slice and a key of a fixed-size kind.
+// Any other row goes through processChunk on its own.
+func (o *sliceAgg) processLocal(b *types.Batch) error {
+	w, vals, ops := b.Width, b.Vals, b.Ops
+	timeCol, keyCol := o.spec.Window.TimeCol, o.keyCol
+	// loc holds the slices of [lo, hi) when that slice is open and local.
+	var loc *localSlices
+	lo, hi := int64(1), int64(0)
+	for i := 0; i < len(ops); i++ {
+		if loc != nil && o.allStar {
+			// the common rows up to the next new slice, without calls
+			if i = countRun(vals, ops, w, timeCol, keyCol, lo, hi, loc, i); i == len(ops) {
+				break
+			}
+		}
+		row := vals[i*w : i*w+w : i*w+w]
+		tv, kv := &row[timeCol], &row[keyCol]
+		kind := kv.Kind()
+		if loc == nil || tv.IsNull() || ops[i].IsRetraction() || kind == types.KindString || kind == types.KindDecimal ||
+			tv.Millis() < lo || tv.Millis() >= hi {
+			if err := o.processChunk(b, i, i+1); err != nil {
+				return err
+			}
+			// processChunk assigned row i (when it has a time) to
+			// [o.sliceLo, o.sliceHi) and made that end hot unless late.
+			lo, hi, loc = o.sliceLo, o.sliceHi, nil
+			if !window.Fired(hi, o.clock.wm) {
+				if j := o.findHot(hi); j >= 0 {
+					loc = o.hot[j].loc
+				}
+			}
+			continue
+		}
+		// rowHash and sameKey for one key column of a fixed-size kind
+		x := uint64(kv.Int())
+		h := (uint64(0x9E3779B97F4A7C15) ^ x ^ uint64(kind)<<58) * 0xbf58476d1ce4e5b9
+		h = (h ^ h>>31) & hotHashMask
+		var e *winEntry
+		if len(loc.tab) > 0 {
+			mask := uint64(len(loc.tab) - 1)
+			for j := h & mask; ; j = (j + 1) & mask {
+				sl := &loc.tab[j]
+				if sl.e == nil {
+					break
+				}
+				if sl.h == h {
+					if k := &sl.e.key[0]; k.Kind() == kind && uint64(k.Int()) == x {
+						e = sl.e
+						break
+					}
+				}
+			}
+		}
+		if e == nil {
+			kg, err := o.key.group(row)
+			if err != nil {
+				return err
+			}
+			e = o.newLocal(row, kg)
+			loc.add(h, e)
+		}
+		e.pend = true
+		if o.allStar {
+			e.acc.Rows++
+			for j := range e.acc.Slots {
+				e.acc.Slots[j].N++
+			}
+		} else if err := o.funcs.Add(&e.acc, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countRun is processLocal's fold of rows i.. while they are the common
+// case, all aggregates being COUNT(*), and their slices exist: it returns
+// the first row it did not fold.
+func countRun(vals []types.Value, ops []types.Op, w, timeCol, keyCol int, lo, hi int64, loc *localSlices, i int) int {
+	if len(loc.tab) == 0 {
+		return i
+	}
+	tab := loc.tab
+	mask := uint64(len(tab) - 1)
+	hmask := hotHashMask
+	for ; i < len(ops); i++ {
+		off := i * w
+		if off+w > len(vals) || ops[i].IsRetraction() {
+			return i
+		}
+		tv, kv := &vals[off+timeCol], &vals[off+keyCol]
+		kind := kv.Kind()
+		if tv.IsNull() || kind == types.KindString || kind == types.KindDecimal || tv.Millis() < lo || tv.Millis() >= hi {
+			return i
+		}
+		x := uint64(kv.Int())
+		h := (uint64(0x9E3779B97F4A7C15) ^ x ^ uint64(kind)<<58) * 0xbf58476d1ce4e5b9
+		h = (h ^ h>>31) & hmask
+		var e *winEntry
+		for j := h & mask; ; j = (j + 1) & mask {
+			sl := &tab[j]
+			if sl.e == nil {
+				return i
+			}
+			if sl.h == h {
+				// a local entry's one key value is kbuf[0]
+				if k := &sl.e.kbuf[0]; k.Kind() == kind && uint64(k.Int()) == x {
+					e = sl.e
+					break
+				}
+			}
+		}
+		e.pend = true
+		e.acc.Rows++ // the slots' N follow in syncCounts
+	}
+	return i
+}
+
+// syncCounts brings the COUNT(*) slots of a local entry up to date before
+// it is read: countRun only counts acc.Rows, which every COUNT(*) slot
+// equals (both start at 0 and move together in Add and Retract).
+func (o *sliceAgg) syncCounts(e *winEntry) {
+	if o.allStar {
+		for j := range e.acc.Slots {
+			e.acc.Slots[j].N = e.acc.Rows
+		}
+	}
+}
+
+// findHot returns the index of slice end in o.hot, or -1.
+func (o *sliceAgg) findHot(end int64) int {
+	if o.hotLast < len(o.hot) && o.hot[o.hotLast].end == end {
+		return o.hotLast
+	}
+	for i := range o.hot {
+		if o.hot[i].end == end {
+			o.hotLast = i
+			return i
+		}
+	}
+	return -1
 }
 
 // processChunk folds rows [lo, hi) of b in three passes, so that the cache
@@ -380,77 +782,118 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 	if err := o.assign(b, lo, plan); err != nil {
 		return err
 	}
-	curEnd, cur := int64(0), map[uint64]*winEntry(nil)
+	w := b.Width
+	vals := b.Vals[lo*w : hi*w]
+	curOK, curEnd, cur, loc := false, int64(0), map[uint64]*winEntry(nil), (*localSlices)(nil)
 	for i := range plan {
 		p := &plan[i]
 		ents[i] = nil
 		if p.skip {
 			continue
 		}
-		if cur == nil || p.target != curEnd {
-			curEnd = p.target
-			cur, _ = o.hotMap(p.target)
+		if !curOK || p.target != curEnd {
+			curOK, curEnd = true, p.target
+			h := &o.hot[o.hotEnd(p.target)]
+			cur, loc = h.m, h.loc
 		}
-		ents[i] = cur[p.hash]
+		if loc != nil {
+			ents[i] = o.findLocal(loc, p.hash, vals[i*w:i*w+w:i*w+w])
+		} else {
+			ents[i] = cur[p.hash]
+		}
 	}
 	cols := o.key.cols
+	curOK = false
 	for i := range plan {
 		p := &plan[i]
 		if p.skip {
 			continue
 		}
-		row := b.Row(lo + i)
+		row := vals[i*w : i*w+w : i*w+w]
 		retract := b.Ops[lo+i].IsRetraction()
 		e := ents[i]
-		kg := int(p.kg)
-		if e != nil && o.key.sameKey(e.key, row) {
-			if !e.dirty {
-				if kg < 0 {
-					kg = o.key.groupOrStart(row)
-				}
-				o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), p.target)
-				o.slices.touch(kg, o.keyBuf, e)
+		if !curOK || p.target != curEnd {
+			curOK, curEnd = true, p.target
+			loc = o.hot[o.hotEnd(p.target)].loc
+		}
+		if loc != nil {
+			if e == nil {
+				// a slice created by an earlier row of the chunk
+				e = o.findLocal(loc, p.hash, row)
 			}
-		} else {
-			if kg < 0 {
-				var err error
-				if kg, err = o.key.group(row); err != nil {
-					return err
-				}
-			}
-			o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
-			gkLen := len(o.keyBuf)
-			o.keyBuf = appendTime(o.keyBuf, p.target)
-			hot, complete := o.hotMap(p.target)
-			// The first pass ran before this chunk's new entries existed.
-			e = hot[p.hash]
-			ok := false
-			if e != nil && o.key.sameKey(e.key, row) {
-				ok = true
-				if !e.dirty {
-					o.slices.touch(kg, o.keyBuf, e)
-				}
-			} else if e != nil || !complete {
-				e, ok = o.slices.get(kg, o.keyBuf)
-			}
-			if !ok {
+			if e == nil {
 				if retract {
 					continue // nothing to retract from
 				}
-				e = newWinEntry(len(cols), o.funcs.Len())
-				for j, c := range cols {
-					e.key[j] = row[c]
+				kg := int(p.kg)
+				if kg < 0 {
+					var err error
+					if kg, err = o.key.group(row); err != nil {
+						return err
+					}
 				}
-				o.funcs.Init(&e.acc)
-				if err := o.funcs.Add(&e.acc, row); err != nil {
-					return err
+				e = o.newLocal(row, kg)
+				loc.add(p.hash, e)
+			}
+			e.pend = true
+			if !retract && o.allStar {
+				e.acc.Rows++
+				for j := range e.acc.Slots {
+					e.acc.Slots[j].N++
 				}
-				o.slices.insert(kg, o.keyBuf, e)
-				o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
-				hot[p.hash] = e
 				continue
 			}
-			hot[p.hash] = e
+		} else {
+			kg := int(p.kg)
+			if e != nil && o.key.sameKey(e.key, row) {
+				if !e.dirty {
+					if kg < 0 {
+						kg = o.key.groupOrStart(row)
+					}
+					o.keyBuf = appendTime(o.key.appendKey(o.keyBuf[:0], row), p.target)
+					o.slices.touch(kg, o.keyBuf, e)
+				}
+			} else {
+				if kg < 0 {
+					var err error
+					if kg, err = o.key.group(row); err != nil {
+						return err
+					}
+				}
+				o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
+				gkLen := len(o.keyBuf)
+				o.keyBuf = appendTime(o.keyBuf, p.target)
+				hot, complete := o.hotMap(p.target)
+				// The first pass ran before this chunk's new entries existed.
+				e = hot[p.hash]
+				ok := false
+				if e != nil && o.key.sameKey(e.key, row) {
+					ok = true
+					if !e.dirty {
+						o.slices.touch(kg, o.keyBuf, e)
+					}
+				} else if e != nil || !complete {
+					e, ok = o.slices.get(kg, o.keyBuf)
+				}
+				if !ok {
+					if retract {
+						continue // nothing to retract from
+					}
+					e = newWinEntry(len(cols), o.funcs.Len())
+					for j, c := range cols {
+						e.key[j] = row[c]
+					}
+					o.funcs.Init(&e.acc)
+					if err := o.funcs.Add(&e.acc, row); err != nil {
+						return err
+					}
+					o.slices.insert(kg, o.keyBuf, e)
+					o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
+					hot[p.hash] = e
+					continue
+				}
+				hot[p.hash] = e
+			}
 		}
 		var err error
 		if retract {
@@ -480,11 +923,13 @@ func (o *sliceAgg) assign(b *types.Batch, lo int, plan []rowPlan) error {
 	hop := o.slicer.Kind == window.HopSlices
 	proctime := o.spec.Window.Proctime
 	timeCol := o.spec.Window.TimeCol
+	w := b.Width
+	vals := b.Vals[lo*w : (lo+len(plan))*w]
 	for i := range plan {
 		p := &plan[i]
-		row := b.Row(lo + i)
-		*p = rowPlan{kg: -1, skip: true}
-		tv := row[timeCol]
+		row := vals[i*w : i*w+w : i*w+w]
+		p.kg, p.skip = -1, true
+		tv := &row[timeCol]
 		if tv.IsNull() {
 			continue
 		}
@@ -533,7 +978,7 @@ func (o *sliceAgg) assign(b *types.Batch, lo int, plan []rowPlan) error {
 			target, timer = next, next
 		}
 		p.target, p.timer, p.skip = target, timer, false
-		p.hash = o.key.hotHash(row)
+		p.hash = o.rowHash(row)
 	}
 	return nil
 }
@@ -547,6 +992,7 @@ func (o *sliceAgg) remove(kg int, key []byte, e *winEntry) {
 // flush writes pending entries back; the hot index holds the store's live
 // copies, which a serialising store drops at a flush.
 func (o *sliceAgg) flush() {
+	o.flushLocal()
 	o.slices.flush()
 	if !o.slices.shared {
 		o.dropHot(0, true)
