@@ -291,18 +291,18 @@ func (t *operatorTask) barrier(ci int, b Barrier) error {
 	switch t.mode() {
 	case modeAtLeastOnce:
 		if first {
-			st, err := t.snapshotState(b.CheckpointID)
+			st, pending, err := t.snapshotState(b.CheckpointID, true)
 			if err != nil {
 				return t.decline(b.CheckpointID, err)
 			}
 			t.forwardBarrier(b)
-			t.ack(b.CheckpointID, st)
+			t.ackWhenWritten(b.CheckpointID, st, pending)
 		}
 		// Later barriers of the same id only count towards completion.
 		return t.maybeAligned()
 	case modeUnaligned:
 		if first {
-			st, err := t.snapshotState(b.CheckpointID)
+			st, _, err := t.snapshotState(b.CheckpointID, false)
 			if err != nil {
 				return t.decline(b.CheckpointID, err)
 			}
@@ -365,12 +365,12 @@ func (t *operatorTask) maybeAligned() error {
 		st.Channels = chans
 		t.ack(id, st)
 	default:
-		st, err := t.snapshotState(id)
+		st, pending, err := t.snapshotState(id, true)
 		if err != nil {
 			return t.decline(id, err)
 		}
 		t.forwardBarrier(b)
-		t.ack(id, st)
+		t.ackWhenWritten(id, st, pending)
 		t.unblockAll()
 	}
 	t.aligning = 0
@@ -383,17 +383,40 @@ func (t *operatorTask) forwardBarrier(b Barrier) {
 }
 
 // snapshotState takes the operator's and the sink's share of checkpoint id.
-func (t *operatorTask) snapshotState(id int64) (*checkpoint.TaskState, error) {
+//
+// With async, a backend that has an asynchronous phase
+// (state.AsyncSnapshotter) only captures its state here, and pending is
+// not nil: it writes the capture and fills st.Keyed, and the caller must
+// not send st before it returned (ackWhenWritten). Only periodic aligned
+// and at-least-once checkpoints go asynchronously: savepoints, the final
+// checkpoint and unaligned checkpoints (which add to st later) are
+// written before snapshotState returns.
+func (t *operatorTask) snapshotState(id int64, async bool) (st *checkpoint.TaskState, pending func() error, err error) {
 	if err := t.op.SnapshotState(id); err != nil {
-		return nil, fmt.Errorf("%s: %w", t.v.Name, err)
+		return nil, nil, fmt.Errorf("%s: %w", t.v.Name, err)
 	}
-	st := &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
-	if sn, ok := t.ctx.State.(state.Snapshotter); ok {
-		target := t.info.target
-		target.CheckpointID = id
+	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
+	target := t.info.target
+	target.CheckpointID = id
+	if as, ok := t.ctx.State.(state.AsyncSnapshotter); ok && async && !t.info.savepoint && !t.info.final {
+		finish, err := as.SnapshotAsync(target)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
+		}
+		pending = func() error {
+			h, err := finish()
+			if err != nil {
+				return fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
+			}
+			if h != nil && (len(h.Files) > 0 || len(h.Changelog) > 0) {
+				st.Keyed = h
+			}
+			return nil
+		}
+	} else if sn, ok := t.ctx.State.(state.Snapshotter); ok {
 		h, err := sn.Snapshot(target)
 		if err != nil {
-			return nil, fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
+			return nil, nil, fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
 		}
 		if h != nil && (len(h.Files) > 0 || len(h.Changelog) > 0) {
 			st.Keyed = h
@@ -402,7 +425,7 @@ func (t *operatorTask) snapshotState(id int64) (*checkpoint.TaskState, error) {
 	if t.committer != nil {
 		c, err := t.committer.PreCommit(id)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.v.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", t.v.Name, err)
 		}
 		// Pre-committed but not yet committed transactions of earlier
 		// checkpoints stay in this checkpoint too, so a restore commits them.
@@ -413,7 +436,24 @@ func (t *operatorTask) snapshotState(id int64) (*checkpoint.TaskState, error) {
 		t.pendingComm[id] = c
 		st.Committables = append(all, c...)
 	}
-	return st, nil
+	return st, pending, nil
+}
+
+// ackWhenWritten acknowledges checkpoint id with st, after pending (if
+// any) has written the state, on another goroutine: the task goes on
+// processing meanwhile. A failed write declines the checkpoint.
+func (t *operatorTask) ackWhenWritten(id int64, st *checkpoint.TaskState, pending func() error) {
+	if pending == nil {
+		t.ack(id, st)
+		return
+	}
+	go func() {
+		if err := pending(); err != nil {
+			t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
+			return
+		}
+		t.ack(id, st)
+	}()
 }
 
 func sortedKeys(m map[int64][][]byte) []int64 {

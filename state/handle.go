@@ -79,6 +79,16 @@ type SnapshotTarget struct {
 // calls, each followed eventually by CheckpointComplete or by nothing (an
 // aborted checkpoint), then Close. CheckpointComplete may also come from
 // another goroutine.
+// AsyncSnapshotter is a Snapshotter whose snapshot has a synchronous and
+// an asynchronous phase (as Flink's): SnapshotAsync captures the state as
+// of now and returns; the returned finish writes what was captured and
+// returns the handle once it is durable. finish may run on another
+// goroutine while the owner keeps changing the state, and snapshots may
+// overlap (each finish writes only its own capture).
+type AsyncSnapshotter interface {
+	SnapshotAsync(t SnapshotTarget) (finish func() (*Handle, error), err error)
+}
+
 type Snapshotter interface {
 	// Snapshot writes the state as of now and returns its handle once
 	// every file it lists is durable. States restored but not registered

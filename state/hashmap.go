@@ -78,6 +78,12 @@ func (b *HashMapBackend) Snapshot(t SnapshotTarget) (*Handle, error) {
 	return finish()
 }
 
+// SnapshotAsync encodes the state now (only entries changed since the
+// previous snapshot are encoded again); finish writes the encoding.
+func (b *HashMapBackend) SnapshotAsync(t SnapshotTarget) (func() (*Handle, error), error) {
+	return b.snapshotAsync(t)
+}
+
 // snapshotAsync encodes the state now; finish writes it.
 func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error), error) {
 	if err := checkTarget(b.id, t); err != nil {
