@@ -194,3 +194,18 @@ func NullLiteral(t types.Type) *Literal {
 func IntervalLiteral(ms int64) *Literal {
 	return &Literal{V: types.IntervalValue(ms), T: types.Type{Kind: types.KindInterval, NotNull: true}}
 }
+
+// Sides tells which parts of a row joined from a left part (the columns
+// below leftWidth) and a right part e reads: 0 no column, 1 the left part
+// only, 2 the right part only, 3 both.
+func Sides(e Expr, leftWidth int) int {
+	s := 0
+	for _, c := range Columns(e) {
+		if c < leftWidth {
+			s |= 1
+		} else {
+			s |= 2
+		}
+	}
+	return s
+}

@@ -97,7 +97,7 @@ func intervalBounds(residual expr.Expr, l, r stream) [2][]operators.JoinExpiry {
 				continue
 			}
 			y := 1 - x
-			if sideOf(p[1], lw) != 1<<y {
+			if expr.Sides(p[1], lw) != 1<<y {
 				continue
 			}
 			if p[1].Type().Kind != types.KindTimestamp {
@@ -161,19 +161,6 @@ func rowtimePlus(e expr.Expr, lw int, sides [2]stream) (side int, plus int64, ok
 	return 1, 0, sides[1].hasRowtime(c.Index - lw)
 }
 
-// sideOf classifies the columns of e: 0 none, 1 left only, 2 right only,
-// 3 both.
-func sideOf(e expr.Expr, lw int) int {
-	s := 0
-	for _, c := range expr.Columns(e) {
-		if c < lw {
-			s |= 1
-		} else {
-			s |= 2
-		}
-	}
-	return s
-}
 
 // expiryDesc describes an interval join's state bounds for EXPLAIN.
 func expiryDesc(bounds [2][]operators.JoinExpiry) string {

@@ -44,7 +44,7 @@ func splitJoinCondition(j *plan.Join) *plan.Join {
 	lw := len(j.Left.Schema())
 	var left, right, both []expr.Expr
 	for _, t := range conjuncts(j.Residual) {
-		switch sideOf(t, lw) {
+		switch expr.Sides(t, lw) {
 		case 1:
 			left = append(left, t)
 		case 2:

@@ -203,18 +203,6 @@ func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *
 	return node, sc, nil
 }
 
-// sideOf classifies the columns of an expression: 0 none, 1 left only, 2 right only, 3 both.
-func sideOf(e expr.Expr, nl int) int {
-	s := 0
-	for _, c := range expr.Columns(e) {
-		if c < nl {
-			s |= 1
-		} else {
-			s |= 2
-		}
-	}
-	return s
-}
 
 // buildJoin makes an inner equi-join: equalities between one side's and
 // the other side's columns become keys; the other ON conditions the residual.
@@ -239,7 +227,7 @@ func (cx *compiler) buildJoin(l, r plan.Node, nl int, sc *scope, on []ast.ExprNo
 		if err != nil {
 			return false, err
 		}
-		ls, rsd := sideOf(le, nl), sideOf(re, nl)
+		ls, rsd := expr.Sides(le, nl), expr.Sides(re, nl)
 		switch {
 		case ls == 1 && rsd == 2:
 		case ls == 2 && rsd == 1:

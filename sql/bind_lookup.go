@@ -177,10 +177,10 @@ func (cx *compiler) bindLookupJoin(v *ast.Join, tn *ast.TableName, where *[]ast.
 			return nil, nil, err
 		}
 		probe, k := le, lookupColumn(re, nl)
-		if k < 0 || sideOf(probe, nl) != 1 {
+		if k < 0 || expr.Sides(probe, nl) != 1 {
 			probe, k = re, lookupColumn(le, nl)
 		}
-		if k < 0 || sideOf(probe, nl) != 1 {
+		if k < 0 || expr.Sides(probe, nl) != 1 {
 			residual = append(residual, n)
 			continue
 		}

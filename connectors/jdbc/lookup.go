@@ -148,21 +148,7 @@ func (s *lookupSource) errorf(cause error, format string, args ...any) error {
 }
 
 func (s *lookupSource) warn(format string, args ...any) {
-	if s.env == nil || s.env.Stderr == nil {
-		return
-	}
-	for i, a := range args {
-		if e, ok := a.(error); ok {
-			args[i] = describe(e)
-		}
-	}
-	fmt.Fprintf(s.env.Stderr, "WARNING: %s\n", s.cfg.clean(fmt.Sprintf("table %s: ", s.t.Name)+fmt.Sprintf(format, args...)))
-}
-
-type lookupLogger struct{ s *lookupSource }
-
-func (l lookupLogger) Print(v ...any) {
-	l.s.warn("database driver: %s", strings.TrimSpace(fmt.Sprint(v...)))
+	warn(s.env, s.cfg, s.t.Name, format, args...)
 }
 
 // lookupSQL is the query of keyCols: SELECT every physical column WHERE
@@ -190,7 +176,7 @@ func (s *lookupSource) Open(ctx context.Context, keyCols []int) (connectors.Look
 		}
 	}
 	dc := s.cfg.driver.Clone()
-	dc.Logger = lookupLogger{s}
+	dc.Logger = driverLogger{s.warn}
 	conn, err := mysql.NewConnector(dc)
 	if err != nil {
 		return nil, s.errorf(err, "connection settings: %v", err)

@@ -142,7 +142,7 @@ func TestErrorsHideCredentials(t *testing.T) {
 	} {
 		err := s.errorf(leak, "connecting: %v", leak)
 		s.warn("retrying: %v", leak)
-		driverLogger{s}.Print("packets.go: ", leak)
+		driverLogger{s.warn}.Print("packets.go: ", leak)
 		for _, text := range []string{err.Error(), out.String()} {
 			for _, secret := range []string{pw, "pa%3Ass%2Fw%40rd%261", "pa:ss"} {
 				if strings.Contains(text, secret) {

@@ -252,8 +252,12 @@ func describe(err error) string {
 }
 
 // warn prints a warning (credentials removed) to the engine's error stream.
-func (s *sink) warn(format string, args ...any) {
-	if s.env == nil || s.env.Stderr == nil {
+func (s *sink) warn(format string, args ...any) { warn(s.env, s.cfg, s.t.Name, format, args...) }
+
+// warn prints a warning about table to env's error stream, with the
+// credentials of cfg removed and errors described (see describe).
+func warn(env *connectors.Env, cfg *config, table string, format string, args ...any) {
+	if env == nil || env.Stderr == nil {
 		return
 	}
 	for i, a := range args {
@@ -261,16 +265,18 @@ func (s *sink) warn(format string, args ...any) {
 			args[i] = describe(e)
 		}
 	}
-	fmt.Fprintf(s.env.Stderr, "WARNING: %s\n", s.cfg.clean(fmt.Sprintf("table %s: ", s.t.Name)+fmt.Sprintf(format, args...)))
+	fmt.Fprintf(env.Stderr, "WARNING: %s\n", cfg.clean(fmt.Sprintf("table %s: ", table)+fmt.Sprintf(format, args...)))
 }
 
 // driverLogger receives the driver's own log lines and passes them on
 // as warnings without credentials (the driver's default logger writes to
 // the process's standard error directly).
-type driverLogger struct{ s *sink }
+type driverLogger struct {
+	warn func(format string, args ...any)
+}
 
 func (l driverLogger) Print(v ...any) {
-	l.s.warn("database driver: %s", strings.TrimSpace(fmt.Sprint(v...)))
+	l.warn("database driver: %s", strings.TrimSpace(fmt.Sprint(v...)))
 }
 
 // retryable reports whether err is a lost or refused connection, or a
@@ -322,7 +328,7 @@ func isMySQLError(err error, numbers ...uint16) bool {
 // PRIMARY KEY or UNIQUE index on exactly those columns.
 func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.SinkWriter, error) {
 	cfg := s.cfg.driver.Clone()
-	cfg.Logger = driverLogger{s}
+	cfg.Logger = driverLogger{s.warn}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, s.errorf(err, "connection settings: %v", err)
