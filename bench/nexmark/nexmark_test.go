@@ -159,3 +159,5 @@ func TestQ2Rows(t *testing.T) {
 	}
 	compare(t, runIntoMemory(t, "q2", checkEvents), want)
 }
+
+func tsValue(ms int64) types.Value { return types.TimestampValue(ms) }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/engine"
 )
 
@@ -54,6 +55,10 @@ func SQL(q string, events int64) (string, error) {
 type Options struct {
 	Query  string
 	Events int64
+	// EventRate, when > 0, sets the generator's event-time rate (the
+	// nexmark option 'events-per-second', default 10000) for every run;
+	// tests lower it to get many windows out of few events.
+	EventRate float64
 	// Parallelism of every operator (0: the engine's default).
 	Parallelism int
 	// GOMAXPROCS for the run (0: leave as is).
@@ -66,56 +71,40 @@ type Options struct {
 	StateBackend string
 	// Baseline also runs the hand-written loop of the query, if it has one.
 	Baseline bool
+	// Latency also runs the query with its sources paced at Rate events
+	// (of all types) per second of wall clock (0: half the throughput the
+	// run just measured) over LatencyEvents events (0: Events) and
+	// measures the latency of its window results (queries with
+	// HasLatency only).
+	Latency       bool
+	Rate          float64
+	LatencyEvents int64
 	// Set holds further configuration keys.
 	Set map[string]string
 }
 
-// Result is what a run measured.
-type Result struct {
-	Query        string
-	Events       int64
-	Seconds      float64
-	GOMAXPROCS   int
-	EventsPerSec float64
-	// PerCore is EventsPerSec divided by GOMAXPROCS.
-	PerCore float64
-	// PeakSys and PeakHeapInuse are the highest runtime.MemStats Sys and
-	// HeapInuse sampled during the run, in bytes.
-	PeakSys, PeakHeapInuse uint64
-	// StateSize is the size in bytes of the last completed checkpoint (-1
-	// when none completed).
-	StateSize   int64
-	Checkpoints int64
-	// Baseline is the hand-written loop's run (nil when not asked for or
-	// the query has none).
-	Baseline *BaselineResult
-}
-
-// BaselineResult is the hand-written loop's run.
-type BaselineResult struct {
-	Seconds      float64
-	EventsPerSec float64
-	// Rows is the number of result rows the loop produced.
-	Rows int64
-}
-
-// Ratio is the engine's throughput divided by the baseline's (0 without one).
-func (r *Result) Ratio() float64 {
-	if r.Baseline == nil || r.Baseline.EventsPerSec == 0 {
-		return 0
+// sql returns the query's statements for events events, with the
+// options' event-time rate.
+func (o Options) sql(events int64) (string, error) {
+	script, err := SQL(o.Query, events)
+	if err != nil || o.EventRate <= 0 {
+		return script, err
 	}
-	return r.EventsPerSec / r.Baseline.EventsPerSec
+	return setSourceOptions(script, []catalog.Option{eventRateOption(o.EventRate)}), nil
 }
 
-// memSampler records the peak of Sys and HeapInuse.
-type memSampler struct {
+// sampler records the peak of Sys and HeapInuse and, when eng is set,
+// of the size of its jobs' latest checkpoints (summed over jobs).
+type sampler struct {
+	eng       *engine.Engine
 	stop      chan struct{}
 	done      sync.WaitGroup
 	sys, heap uint64
+	state     int64 // -1 until a checkpoint completed
 }
 
-func startSampler(every time.Duration) *memSampler {
-	m := &memSampler{stop: make(chan struct{})}
+func startSampler(every time.Duration, eng *engine.Engine) *sampler {
+	m := &sampler{eng: eng, stop: make(chan struct{}), state: -1}
 	m.sample()
 	m.done.Add(1)
 	go func() {
@@ -134,34 +123,35 @@ func startSampler(every time.Duration) *memSampler {
 	return m
 }
 
-func (m *memSampler) sample() {
+func (m *sampler) sample() {
 	var s runtime.MemStats
 	runtime.ReadMemStats(&s)
 	m.sys = max(m.sys, s.Sys)
 	m.heap = max(m.heap, s.HeapInuse)
+	if m.eng == nil {
+		return
+	}
+	state, any := int64(0), false
+	for _, j := range m.eng.Jobs() {
+		if md := j.LastCheckpoint(); md != nil {
+			state, any = state+md.Size, true
+		}
+	}
+	if any {
+		m.state = max(m.state, state)
+	}
 }
 
-func (m *memSampler) finish() {
+func (m *sampler) finish() {
 	close(m.stop)
 	m.done.Wait()
 	m.sample()
 }
 
-// Run runs the query into its blackhole sink and measures it.
-func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Events <= 0 {
-		return nil, fmt.Errorf("the number of events must be positive, got %d", o.Events)
-	}
-	script, err := SQL(o.Query, o.Events)
-	if err != nil {
-		return nil, err
-	}
-	if o.GOMAXPROCS > 0 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.GOMAXPROCS))
-	}
-	procs := runtime.GOMAXPROCS(0)
-	res := &Result{Query: o.Query, Events: o.Events, GOMAXPROCS: procs, StateSize: -1}
-
+// newEngine returns an engine configured by o, and a function that
+// removes its temporary checkpoint directory.
+func newEngine(o Options) (*engine.Engine, func(), error) {
+	cleanup := func() {}
 	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 	conf := eng.Config()
 	set := func(k, v string) error {
@@ -172,12 +162,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Parallelism > 0 {
 		if err := set("parallelism.default", strconv.Itoa(o.Parallelism)); err != nil {
-			return nil, err
+			return nil, cleanup, err
 		}
 	}
 	if o.StateBackend != "" {
 		if err := set("state.backend", o.StateBackend); err != nil {
-			return nil, err
+			return nil, cleanup, err
 		}
 	}
 	if o.CheckpointInterval != "" {
@@ -185,46 +175,90 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if dir == "" {
 			d, err := os.MkdirTemp("", "nexmark-checkpoints-")
 			if err != nil {
-				return nil, err
+				return nil, cleanup, err
 			}
-			defer os.RemoveAll(d)
+			cleanup = func() { os.RemoveAll(d) }
 			dir = d
 		}
 		if err := set("state.checkpoints.dir", dir); err != nil {
-			return nil, err
+			return nil, cleanup, err
 		}
 		if err := set("execution.checkpointing.interval", o.CheckpointInterval); err != nil {
-			return nil, err
+			return nil, cleanup, err
 		}
 	}
 	for k, v := range o.Set {
 		if err := set(k, v); err != nil {
-			return nil, err
+			return nil, cleanup, err
 		}
 	}
+	return eng, cleanup, nil
+}
 
-	runtime.GC()
-	mem := startSampler(100 * time.Millisecond)
-	start := time.Now()
-	err = eng.RunScript(ctx, script, io.Discard)
-	res.Seconds = time.Since(start).Seconds()
-	mem.finish()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", o.Query, err)
+// runScript runs script on eng to the end and returns the first job
+// error.
+func runScript(ctx context.Context, q string, eng *engine.Engine, script string) error {
+	if err := eng.RunScript(ctx, script, io.Discard); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
 	}
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	for _, j := range eng.Jobs() {
 		if st, jerr := j.Status(); jerr != nil {
-			return nil, fmt.Errorf("%s: job %s %s: %w", o.Query, j.ID, st, jerr)
+			return fmt.Errorf("%s: job %s %s: %w", q, j.ID, st, jerr)
 		}
+	}
+	return nil
+}
+
+// Run runs the query into its blackhole sink and measures it; then, as
+// asked, the hand-written loop and the latency run.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Events <= 0 {
+		return nil, fmt.Errorf("the number of events must be positive, got %d", o.Events)
+	}
+	script, err := o.sql(o.Events)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(script, "${TMPDIR}") {
+		// Queries writing files (q10) write into a directory of their own.
+		dir, err := os.MkdirTemp("", "nexmark-"+o.Query+"-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		script = strings.ReplaceAll(script, "${TMPDIR}", dir)
+	}
+	if o.GOMAXPROCS > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.GOMAXPROCS))
+	}
+	procs := runtime.GOMAXPROCS(0)
+	res := &Result{Query: o.Query, Events: o.Events, GOMAXPROCS: procs, Parallelism: o.Parallelism, StateSize: -1, PeakStateSize: -1,
+		CheckpointInterval: o.CheckpointInterval, StateBackend: o.StateBackend}
+
+	eng, cleanup, err := newEngine(o)
+	defer cleanup()
+	if err != nil {
+		return nil, err
+	}
+	runtime.GC()
+	mem := startSampler(100*time.Millisecond, eng)
+	start := time.Now()
+	err = runScript(ctx, o.Query, eng, script)
+	res.Seconds = time.Since(start).Seconds()
+	mem.finish()
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range eng.Jobs() {
 		if md := j.LastCheckpoint(); md != nil {
 			res.StateSize = max(res.StateSize, 0) + md.Size
 			res.Checkpoints = max(res.Checkpoints, md.CheckpointID)
 		}
 	}
-	res.PeakSys, res.PeakHeapInuse = mem.sys, mem.heap
+	res.PeakSys, res.PeakHeapInuse, res.PeakStateSize = mem.sys, mem.heap, mem.state
 	res.EventsPerSec = float64(o.Events) / res.Seconds
 	res.PerCore = res.EventsPerSec / float64(procs)
 
@@ -232,7 +266,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if loop := baselines[o.Query]; loop != nil {
 			runtime.GC()
 			start := time.Now()
-			rows, err := loop(ctx, o.Events)
+			rows, err := loop(ctx, Input{Events: o.Events, EventsPerSecond: o.EventRate})
 			if err != nil {
 				return nil, fmt.Errorf("%s baseline: %w", o.Query, err)
 			}
@@ -240,47 +274,57 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			res.Baseline = &BaselineResult{Seconds: s, EventsPerSec: float64(o.Events) / s, Rows: rows}
 		}
 	}
+	if o.Latency && HasLatency(o.Query) {
+		rate := o.Rate
+		if rate <= 0 {
+			rate = res.EventsPerSec / 2
+		}
+		if res.Latency, err = runLatency(ctx, o, rate); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// runLatency runs the query with paced, logging sources and a sink that
+// notes when window rows arrive (see latency.go).
+func runLatency(ctx context.Context, o Options, rate float64) (*LatencyResult, error) {
+	spec := latencySpecs[o.Query]
+	events := o.LatencyEvents
+	if events <= 0 {
+		events = o.Events
+	}
+	script, err := o.sql(events)
+	if err != nil {
+		return nil, err
+	}
+	if spec.rewrite != nil {
+		if script, err = spec.rewrite(script); err != nil {
+			return nil, err
+		}
+	}
+	run := newLatencyRun(spec)
+	id, done := addRun(run)
+	defer done()
+	script = paceSources(script, rate)
+	script = replaceConnector(script, "nexmark", timedSourceConnector, catalog.Option{Key: runOption, Value: id})
+	script = replaceConnector(script, "blackhole", latencySinkConnector, catalog.Option{Key: runOption, Value: id})
+	eng, cleanup, err := newEngine(o)
+	defer cleanup()
+	if err != nil {
+		return nil, err
+	}
+	runtime.GC()
+	start := time.Now()
+	if err := runScript(ctx, o.Query+" latency run", eng, script); err != nil {
+		return nil, err
+	}
+	res := run.result()
+	res.Rate, res.Events = rate, events
+	res.Seconds = time.Since(start).Seconds()
+	res.EventsPerSec = float64(events) / res.Seconds
 	return res, nil
 }
 
 // HasBaseline reports whether query q has a hand-written loop.
 func HasBaseline(q string) bool { return baselines[q] != nil }
-
-// Header and Row format results as a markdown table.
-const Header = "| query | events | seconds | events/s | events/s per core | GOMAXPROCS | peak sys MiB | peak heap MiB | state bytes | baseline events/s | engine/baseline |\n" +
-	"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-
-// Row is the result as one row of the table under Header.
-func (r *Result) Row() string {
-	state, base, ratio := "-", "-", "-"
-	if r.StateSize >= 0 {
-		state = strconv.FormatInt(r.StateSize, 10)
-	}
-	if r.Baseline != nil {
-		base = fmt.Sprintf("%.0f", r.Baseline.EventsPerSec)
-		ratio = fmt.Sprintf("%.2f", r.Ratio())
-	}
-	return fmt.Sprintf("| %s | %d | %.2f | %.0f | %.0f | %d | %.1f | %.1f | %s | %s | %s |", r.Query, r.Events, r.Seconds,
-		r.EventsPerSec, r.PerCore, r.GOMAXPROCS, mib(r.PeakSys), mib(r.PeakHeapInuse), state, base, ratio)
-}
-
-func mib(b uint64) float64 { return float64(b) / (1 << 20) }
-
-// Report writes the result as labelled lines.
-func (r *Result) Report(w io.Writer) {
-	fmt.Fprintf(w, "query:              %s\n", r.Query)
-	fmt.Fprintf(w, "events:             %d\n", r.Events)
-	fmt.Fprintf(w, "seconds:            %.3f\n", r.Seconds)
-	fmt.Fprintf(w, "events/s:           %.0f\n", r.EventsPerSec)
-	fmt.Fprintf(w, "events/s per core:  %.0f (GOMAXPROCS %d)\n", r.PerCore, r.GOMAXPROCS)
-	fmt.Fprintf(w, "peak memory:        sys %.1f MiB, heap in use %.1f MiB\n", mib(r.PeakSys), mib(r.PeakHeapInuse))
-	if r.StateSize >= 0 {
-		fmt.Fprintf(w, "state size:         %d bytes (last checkpoint, %d checkpoints)\n", r.StateSize, r.Checkpoints)
-	} else {
-		fmt.Fprintf(w, "state size:         n/a (no checkpoint completed)\n")
-	}
-	if r.Baseline != nil {
-		fmt.Fprintf(w, "baseline events/s:  %.0f (hand-written loop, %.3f s, %d rows)\n", r.Baseline.EventsPerSec, r.Baseline.Seconds, r.Baseline.Rows)
-		fmt.Fprintf(w, "engine/baseline:    %.2f\n", r.Ratio())
-	}
-}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/streamsql/streamsql/bench/nexmark"
@@ -13,19 +16,32 @@ import (
 
 const benchUsage = `Usage:
   streamsql bench nexmark --query q1 --events 10000000 [--parallelism N] [--gomaxprocs N]
-      [--checkpoint-interval 1s] [--state-backend hashmap|pebble] [--baseline] [--table]
+      [--checkpoint-interval 1s] [--state-backend hashmap|pebble] [--baseline]
+      [--latency [--rate EVENTS_PER_S] [--latency-events N]] [--table | --json]
+  streamsql bench nexmark-report [FILE...]
 
-Runs a Nexmark query (bench/nexmark/<query>.sql) over the built-in nexmark source into a
+nexmark runs a Nexmark query (bench/nexmark/<query>.sql) over the built-in nexmark source into a
 blackhole sink and prints events, seconds, events/s, events/s per core (events/s divided by
 GOMAXPROCS), peak memory and, with checkpointing, the state size. --baseline also runs the
-hand-written Go loop of the query (q0, q1, q2) over the same generator and prints the ratio.
---query all runs every supported query.
+hand-written Go loop of the query (q0, q1, q2, q5, q7) over the same generator and prints the
+ratio. --latency then runs the query again with its sources paced at --rate events/s (default:
+half the throughput just measured) and prints the p50 and p99 latency of its window results
+(q5, q7, q8, q11; see bench/nexmark/README.md). --query all runs every supported query. --json
+prints one JSON object per query (an "error" member when it failed).
+
+nexmark-report reads such JSON lines (from the files, or standard input) and prints the tables
+of BENCHMARKS.md: throughput against ten times Flink, the baseline ratio, memory, state and
+latency per query, then the checkpoint overhead (runs with --checkpoint-interval, by backend,
+against the run without).
 
 Flags:
 `
 
 // runBench is `streamsql bench`.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "nexmark-report" {
+		return runBenchReport(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "nexmark" {
 		fmt.Fprint(stderr, benchUsage)
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
@@ -43,7 +59,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cpDir := fs.String("checkpoint-dir", "", "checkpoint directory (a temporary one when empty)")
 	backend := fs.String("state-backend", "", "hashmap | pebble")
 	baseline := fs.Bool("baseline", false, "also run the hand-written Go loop of the query and print the ratio")
+	latency := fs.Bool("latency", false, "also measure the latency of window results at a paced rate (windowed queries)")
+	rate := fs.Float64("rate", 0, "events/s (all types) of the latency run (0: half the measured throughput)")
+	latEvents := fs.Int64("latency-events", 0, "events of the latency run (0: --events)")
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
+	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -59,6 +79,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "streamsql bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if *table && *asJSON {
+		fmt.Fprintln(stderr, "streamsql bench: --table and --json exclude each other")
+		return 2
+	}
 	queries := []string{*query}
 	if *query == "all" {
 		queries = nexmark.Queries()
@@ -66,21 +90,71 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *table {
 		fmt.Fprintln(stdout, nexmark.Header)
 	}
+	code := 0
 	for i, q := range queries {
-		res, err := nexmark.Run(ctx, nexmark.Options{Query: q, Events: *events, Parallelism: *par, GOMAXPROCS: *procs,
-			CheckpointInterval: *cpInterval, CheckpointDir: *cpDir, StateBackend: *backend, Baseline: *baseline})
+		o := nexmark.Options{Query: q, Events: *events, Parallelism: *par, GOMAXPROCS: *procs,
+			CheckpointInterval: *cpInterval, CheckpointDir: *cpDir, StateBackend: *backend, Baseline: *baseline,
+			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents}
+		res, err := nexmark.Run(ctx, o)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
+			if !*asJSON {
+				return 1
+			}
+			res, code = &nexmark.Result{Query: q, Events: *events, CheckpointInterval: *cpInterval, StateBackend: *backend, Error: err.Error()}, 1
+		}
+		switch {
+		case *asJSON:
+			b, _ := json.Marshal(res)
+			fmt.Fprintf(stdout, "%s\n", b)
+		case *table:
+			fmt.Fprintln(stdout, res.Row())
+		default:
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			res.Report(stdout)
+		}
+	}
+	return code
+}
+
+// runBenchReport is `streamsql bench nexmark-report [FILE...]`.
+func runBenchReport(files []string, stdout, stderr io.Writer) int {
+	var results []*nexmark.Result
+	read := func(name string, r io.Reader) error {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			text := strings.TrimSpace(sc.Text())
+			if text == "" {
+				continue
+			}
+			var res nexmark.Result
+			if err := json.Unmarshal([]byte(text), &res); err != nil || res.Query == "" {
+				return fmt.Errorf("%s:%d: not a result of streamsql bench nexmark --json", name, line)
+			}
+			results = append(results, &res)
+		}
+		return sc.Err()
+	}
+	if len(files) == 0 {
+		if err := read("stdin", os.Stdin); err != nil {
+			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
+			return 1
+		}
+	}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err == nil {
+			err = read(f, fh)
+			fh.Close()
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
 			return 1
 		}
-		if *table {
-			fmt.Fprintln(stdout, res.Row())
-			continue
-		}
-		if i > 0 {
-			fmt.Fprintln(stdout)
-		}
-		res.Report(stdout)
 	}
+	nexmark.WriteTables(stdout, results)
 	return 0
 }
