@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/streamsql/streamsql/types"
@@ -128,27 +129,33 @@ func (s *ValueSet) extreme(max bool) types.Value {
 	return best
 }
 
-// Each calls fn for each distinct value and its count, in the order of
-// their grouping encodings (a canonical order: snapshots are
-// deterministic).
+// Each calls fn for each distinct value and its count in a canonical order
+// (snapshots are deterministic): integers in numeric order, then the other
+// values in the order of their grouping encodings.
 func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 	if s == nil {
 		return
 	}
-	type keyed struct {
-		key string
-		v   types.Value
-		n   int64
+	if len(s.ints) > 0 {
+		ints := make([]int64, 0, len(s.ints))
+		for i := range s.ints {
+			ints = append(ints, i)
+		}
+		slices.Sort(ints)
+		for _, i := range ints {
+			fn(types.IntValue(i), s.ints[i])
+		}
 	}
-	all := make([]keyed, 0, s.Len())
-	var buf []byte
-	s.each(func(v types.Value, n int64) {
-		buf = types.AppendKey(buf[:0], v)
-		all = append(all, keyed{string(buf), v, n})
-	})
-	sort.Slice(all, func(i, j int) bool { return all[i].key < all[j].key })
-	for _, e := range all {
-		fn(e.v, e.n)
+	if len(s.m) > 0 {
+		keys := make([]string, 0, len(s.m))
+		for k := range s.m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			e := s.m[k]
+			fn(e.V, e.N)
+		}
 	}
 }
 
