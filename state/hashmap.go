@@ -102,12 +102,16 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 
 // fullPayload encodes all states as a FormatFull payload.
 func (b *HashMapBackend) fullPayload() []byte {
-	w := newStateFileWriter(tagFull, b.kgs, b.lastSize)
 	names := make([]string, 0, len(b.states_))
-	for n := range b.states_ {
+	hint := 0
+	for n, st := range b.states_ {
 		names = append(names, n)
+		if hs, ok := st.(heapSnapshotter); ok {
+			hint += len(n) + hs.encodeChanged()
+		}
 	}
 	sort.Strings(names)
+	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize))
 	for _, n := range names {
 		if hs, ok := b.states_[n].(heapSnapshotter); ok {
 			hs.snapshotInto(w, n)

@@ -1,6 +1,9 @@
 package state
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // heapMap is the memory backend's KeyedMap: per owned key group, a Go map
 // from key to a slot in dense key and value slices. Put on an existing key
@@ -139,8 +142,29 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 	}
 }
 
+// encodeChanged encodes the entries Put since the previous snapshot and
+// returns the number of bytes snapshotInto will write (an upper bound),
+// so that the snapshot buffer is allocated once.
+func (m *heapMap[V]) encodeChanged() int {
+	size := 0
+	for gi := range m.groups {
+		g := &m.groups[gi]
+		if len(g.keys) > 0 {
+			size += 16
+		}
+		for i, k := range g.keys {
+			if g.encs[i] == nil {
+				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+			}
+			size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
+		}
+	}
+	return size
+}
+
 // heapSnapshotter is what HashMapBackend.Snapshot needs of a registered state.
 type heapSnapshotter interface {
+	encodeChanged() int
 	snapshotInto(w *stateFileWriter, name string)
 	applyEncoded(kg int, key, val []byte, del bool) error
 }

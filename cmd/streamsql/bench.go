@@ -64,6 +64,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	latEvents := fs.Int64("latency-events", 0, "events of the latency run (0: --events)")
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
+	set := map[string]string{}
+	fs.Func("D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("expected -D key=value, got %q", kv)
+		}
+		set[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		return nil
+	})
 	fs.Usage = func() {
 		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
@@ -94,7 +103,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for i, q := range queries {
 		o := nexmark.Options{Query: q, Events: *events, Parallelism: *par, GOMAXPROCS: *procs,
 			CheckpointInterval: *cpInterval, CheckpointDir: *cpDir, StateBackend: *backend, Baseline: *baseline,
-			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents}
+			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents, Set: set}
 		res, err := nexmark.Run(ctx, o)
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
