@@ -23,7 +23,12 @@ type jobSetup struct {
 	// cp is nil when checkpointing is off.
 	cp *exec.CheckpointConfig
 	// initial is the checkpoint or savepoint the first attempt restores.
-	initial    *checkpoint.Metadata
+	initial *checkpoint.Metadata
+	// ownAfter is the highest checkpoint id in the job's directory when
+	// the job was submitted: the job's own checkpoints have higher ids.
+	// An earlier job with the same operators shares the directory; a
+	// restart must not resume from its checkpoints.
+	ownAfter   int64
 	backendDir string
 	// replan builds the job again at another parallelism (testing).
 	replan func(par int) (*planner.Plan, error)
@@ -115,6 +120,9 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		Unaligned:   conf.Bool("execution.checkpointing.unaligned"),
 		Warn:        e.warn,
 	}
+	if last, err := store.LastID(); err == nil {
+		s.ownAfter = last
+	}
 	switch {
 	case restorePath == "latest":
 		md, warnings, err := store.Latest()
@@ -144,7 +152,7 @@ func (e *Engine) backendDir(id string) string {
 }
 
 // start launches one attempt. A restart restores the latest complete
-// checkpoint (or the initial one when none completed yet).
+// checkpoint of this job (or the initial one when none completed yet).
 func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	opts := exec.Options{Now: s.e.env.Now, JobID: j.ID}
 	if t := s.e.opts.Testing; t != nil {
@@ -176,9 +184,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			if err != nil {
 				return nil, err
 			}
-			if md != nil {
-				cp.Restore = md
-			}
+			cp.Restore = restartPoint(md, s.ownAfter, s.initial)
 		}
 		cp.OnComplete = j.setLastCheckpoint
 		opts.Checkpoint = &cp
@@ -188,6 +194,20 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 		return nil, err
 	}
 	return run, nil
+}
+
+// restartPoint is what a restarted attempt restores: the latest complete
+// checkpoint in the job's directory when this job took it (its id is above
+// ownAfter, the highest id in the directory when the job was submitted),
+// else the checkpoint or savepoint the job started from (nil: from the
+// beginning). A checkpoint of an earlier job with the same operators
+// shares the directory but not the job's output: resuming from it would
+// skip results that job already delivered to its own reader.
+func restartPoint(latest *checkpoint.Metadata, ownAfter int64, initial *checkpoint.Metadata) *checkpoint.Metadata {
+	if latest != nil && latest.CheckpointID > ownAfter {
+		return latest
+	}
+	return initial
 }
 
 // onCancel applies externalized-checkpoint-retention when a job is stopped.
