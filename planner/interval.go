@@ -161,7 +161,6 @@ func rowtimePlus(e expr.Expr, lw int, sides [2]stream) (side int, plus int64, ok
 	return 1, 0, sides[1].hasRowtime(c.Index - lw)
 }
 
-
 // expiryDesc describes an interval join's state bounds for EXPLAIN.
 func expiryDesc(bounds [2][]operators.JoinExpiry) string {
 	var parts []string

@@ -203,7 +203,6 @@ func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *
 	return node, sc, nil
 }
 
-
 // buildJoin makes an inner equi-join: equalities between one side's and
 // the other side's columns become keys; the other ON conditions the residual.
 func (cx *compiler) buildJoin(l, r plan.Node, nl int, sc *scope, on []ast.ExprNode, hasOn bool, where *[]ast.ExprNode, rs *scope) (plan.Node, *scope, error) {
