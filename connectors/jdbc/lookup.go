@@ -139,12 +139,7 @@ func (s *lookupSource) Describe() string {
 }
 
 func (s *lookupSource) errorf(cause error, format string, args ...any) error {
-	for i, a := range args {
-		if e, ok := a.(error); ok {
-			args[i] = describe(e)
-		}
-	}
-	return &safeError{msg: s.cfg.clean(fmt.Sprintf("table %s: ", s.t.Name) + fmt.Sprintf(format, args...)), cause: cause}
+	return tableErrorf(s.cfg, s.t.Name, cause, format, args...)
 }
 
 func (s *lookupSource) warn(format string, args ...any) {
@@ -224,37 +219,11 @@ type cached struct {
 	at   time.Time
 }
 
-// retry runs fn until it succeeds, fails with an error a retry cannot fix
-// or failed 1 + 'lookup.max-retries' times.
+// retry runs fn as the reader's retrier does (1 + 'lookup.max-retries'
+// attempts).
 func (r *lookupReader) retry(what string, fn func() error) error {
-	delay := backoffBase
-	attempts := r.s.lc.retries + 1
-	for attempt := 1; ; attempt++ {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		var pe permanentLookup
-		if errors.As(err, &pe) {
-			return pe.err
-		}
-		if !retryable(err) {
-			return r.s.errorf(err, "%s: %v", what, err)
-		}
-		if attempt >= attempts {
-			return r.s.errorf(err, "%s: gave up after %d attempts on the database at %s ('%s' = %d): %v",
-				what, attempt, r.s.cfg.addr, optLookupRetries, r.s.lc.retries, err)
-		}
-		r.s.warn("%s: attempt %d of %d failed, retrying in %v: %v", what, attempt, attempts, delay, err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.ctx.Done():
-			t.Stop()
-			return r.s.errorf(r.ctx.Err(), "%s: cancelled while retrying after: %v", what, err)
-		}
-		delay = min(delay*2, backoffMax)
-	}
+	return retrier{ctx: r.ctx, retries: r.s.lc.retries, option: optLookupRetries, addr: r.s.cfg.addr,
+		errorf: r.s.errorf, warn: r.s.warn}.run(what, func(context.Context) error { return fn() })
 }
 
 func (r *lookupReader) Lookup(key []types.Value) ([][]types.Value, error) {
@@ -324,7 +293,7 @@ func (r *lookupReader) query() ([][]types.Value, error) {
 		for i, c := range cols {
 			v, err := fromDB(dest[i], c.Type)
 			if err != nil {
-				return nil, permanentLookup{r.s.errorf(nil, "column %s: %v", c.Name, err)}
+				return nil, permanent(r.s.errorf(nil, "column %s: %v", c.Name, err))
 			}
 			row[i] = v
 		}
@@ -332,11 +301,6 @@ func (r *lookupReader) query() ([][]types.Value, error) {
 	}
 	return out, res.Err()
 }
-
-// permanentLookup is a conversion error: not retried, reported as is.
-type permanentLookup struct{ err error }
-
-func (e permanentLookup) Error() string { return e.err.Error() }
 
 func (r *lookupReader) Close() error {
 	var err error

@@ -234,12 +234,7 @@ func (e *safeError) Is(target error) bool {
 }
 
 func (s *sink) errorf(cause error, format string, args ...any) error {
-	for i, a := range args {
-		if e, ok := a.(error); ok {
-			args[i] = describe(e)
-		}
-	}
-	return &safeError{msg: s.cfg.clean(fmt.Sprintf("table %s: ", s.t.Name) + fmt.Sprintf(format, args...)), cause: cause}
+	return tableErrorf(s.cfg, s.t.Name, cause, format, args...)
 }
 
 // describe renders a driver error for a message.
@@ -501,41 +496,11 @@ type writer struct {
 	closed    bool
 }
 
-// retry runs fn until it succeeds, fails with an error a retry cannot
-// fix, or failed 1 + 'sink.max-retries' times, waiting 100 ms, 200 ms,
-// 400 ms ... between attempts.
+// retry runs fn as the writer's retrier does (1 + 'sink.max-retries'
+// attempts); closing the writer stops the waiting.
 func (w *writer) retry(what string, fn func(ctx context.Context) error) error {
-	delay := backoffBase
-	attempts := w.s.cfg.maxRetries + 1
-	for attempt := 1; ; attempt++ {
-		err := fn(w.ctx)
-		if err == nil {
-			return nil
-		}
-		var pe permanentError
-		if errors.As(err, &pe) {
-			return pe.err
-		}
-		if !retryable(err) {
-			return w.s.errorf(err, "%s: %v", what, err)
-		}
-		if attempt >= attempts {
-			return w.s.errorf(err, "%s: gave up after %d attempts on the database at %s ('sink.max-retries' = %d): %v",
-				what, attempt, w.s.cfg.addr, w.s.cfg.maxRetries, err)
-		}
-		w.s.warn("%s: attempt %d of %d failed, retrying in %v: %v", what, attempt, attempts, delay, err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-w.ctx.Done():
-			t.Stop()
-			return w.s.errorf(w.ctx.Err(), "%s: cancelled while retrying after: %v", what, err)
-		case <-w.stop:
-			t.Stop()
-			return w.s.errorf(err, "%s: the writer was closed while retrying after: %v", what, err)
-		}
-		delay = min(delay*2, backoffMax)
-	}
+	return retrier{ctx: w.ctx, stop: w.stop, retries: w.s.cfg.maxRetries, option: optMaxRetries,
+		addr: w.s.cfg.addr, errorf: w.s.errorf, warn: w.s.warn}.run(what, fn)
 }
 
 // Write buffers the rows of b. Without a primary key only inserted rows
