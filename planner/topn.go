@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/streamsql/streamsql/exec"
@@ -42,7 +43,7 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, nam
 		return stream{}, errRankWithoutLimit
 	}
 	emitRank := projs == nil
-	for _, e := range append(slicesOf(projs), rest...) {
+	for _, e := range slices.Concat(projs, rest) {
 		for _, c := range expr.Columns(e) {
 			if c == rankCol {
 				emitRank = true
@@ -97,8 +98,6 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, nam
 	}
 	return b.buildCalcOver(out, andAll(rest), projs, schema)
 }
-
-func slicesOf(es []expr.Expr) []expr.Expr { return append([]expr.Expr(nil), es...) }
 
 // rankLimit recognises an upper bound of the row number (column rankCol)
 // and returns the number of rows it keeps.

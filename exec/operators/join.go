@@ -396,9 +396,13 @@ rows:
 		// what is stored but not kept.
 		store := !bounded || exp > o.clock.at(kg)
 		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
-		bg, ok := mine.get(kg, o.keyBuf)
-		if ttl {
-			bg, ok = refresh(&o.ttl, mine, kg, o.keyBuf, bg, ok)
+		var bg *bag
+		var ok bool
+		if store || op.IsRetraction() { // an expired addition leaves its side as it is
+			bg, ok = mine.get(kg, o.keyBuf)
+			if ttl {
+				bg, ok = refresh(&o.ttl, mine, kg, o.keyBuf, bg, ok)
+			}
 		}
 		switch {
 		case op.IsRetraction():
