@@ -21,7 +21,7 @@ const benchUsage = `Usage:
   streamsql bench nexmark-report [FILE...]
 
 nexmark runs a Nexmark query (bench/nexmark/<query>.sql) over the built-in nexmark source into a
-blackhole sink and prints events, seconds, events/s, events/s per core (events/s divided by
+blackhole sink (q10: a partitioned filesystem table in a temporary directory) and prints events, seconds, events/s, events/s per core (events/s divided by
 GOMAXPROCS), peak memory and, with checkpointing, the state size. --baseline also runs the
 hand-written Go loop of the query (q0, q1, q2, q5, q7) over the same generator and prints the
 ratio. --latency then runs the query again with its sources paced at --rate events/s (default:
