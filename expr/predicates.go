@@ -2,7 +2,6 @@ package expr
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -200,101 +199,4 @@ func (n *Like) Eval(row []types.Value) (types.Value, error) {
 		p = compileLike(pv.Str(), n.Escape)
 	}
 	return types.BoolValue(p.match(x.Str()) != n.Not), nil
-}
-
-// likePattern is a LIKE pattern split into segments: kinds are literal
-// text, '_' (one char) and '%' (any run).
-type likePattern struct {
-	parts []likePart
-}
-
-type likePart struct {
-	kind byte // 'l' literal, '_' one, '%' any
-	lit  string
-}
-
-func compileLike(p string, esc rune) *likePattern {
-	lp := &likePattern{}
-	var lit []byte
-	flush := func() {
-		if len(lit) > 0 {
-			lp.parts = append(lp.parts, likePart{kind: 'l', lit: string(lit)})
-			lit = lit[:0]
-		}
-	}
-	for i := 0; i < len(p); {
-		r, w := utf8.DecodeRuneInString(p[i:])
-		switch {
-		case r == esc && i+w < len(p):
-			r2, w2 := utf8.DecodeRuneInString(p[i+w:])
-			lit = utf8.AppendRune(lit, r2)
-			i += w + w2
-			continue
-		case r == '%':
-			flush()
-			if n := len(lp.parts); n == 0 || lp.parts[n-1].kind != '%' {
-				lp.parts = append(lp.parts, likePart{kind: '%'})
-			}
-		case r == '_':
-			flush()
-			lp.parts = append(lp.parts, likePart{kind: '_'})
-		default:
-			lit = append(lit, p[i:i+w]...)
-		}
-		i += w
-	}
-	flush()
-	return lp
-}
-
-func (lp *likePattern) match(s string) bool { return matchParts(lp.parts, s) }
-
-func matchParts(parts []likePart, s string) bool {
-	for len(parts) > 0 {
-		p := parts[0]
-		switch p.kind {
-		case 'l':
-			if !strings.HasPrefix(s, p.lit) {
-				return false
-			}
-			s = s[len(p.lit):]
-		case '_':
-			if s == "" {
-				return false
-			}
-			_, w := utf8.DecodeRuneInString(s)
-			s = s[w:]
-		case '%':
-			rest := parts[1:]
-			if len(rest) == 0 {
-				return true
-			}
-			if rest[0].kind == 'l' {
-				lit := rest[0].lit
-				for {
-					i := strings.Index(s, lit)
-					if i < 0 {
-						return false
-					}
-					if matchParts(rest[1:], s[i+len(lit):]) {
-						return true
-					}
-					_, w := utf8.DecodeRuneInString(s[i:])
-					s = s[i+w:]
-				}
-			}
-			for {
-				if matchParts(rest, s) {
-					return true
-				}
-				if s == "" {
-					return false
-				}
-				_, w := utf8.DecodeRuneInString(s)
-				s = s[w:]
-			}
-		}
-		parts = parts[1:]
-	}
-	return s == ""
 }
