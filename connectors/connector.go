@@ -110,6 +110,14 @@ type SkippedRowCounter interface {
 	SkippedRows() int64
 }
 
+// SkippedRowSampler is implemented by sources of text tables: it returns
+// the first bad row skipped by any of the source's split readers (nil when
+// none was), so that a summary can say where to look. It may be called
+// from any goroutine.
+type SkippedRowSampler interface {
+	FirstSkippedRow() *BadRowError
+}
+
 // TwoPhaseCommitWriter is a SinkWriter that takes part in checkpoints so
 // that every row is committed exactly once.
 //
@@ -272,11 +280,26 @@ func (f *Factory) optionKeys() []string {
 // BadRowError reports an input row that could not be parsed.
 type BadRowError struct {
 	Table  string
-	Source string // file name, host:port, ...
-	Offset int64  // byte offset or row number in the source (see Unit)
-	Unit   string // "byte offset" or "row"
+	Kind   string // what Source names: "file", "socket", or "" when Source says it
+	Source string // file path, host:port, ...
+	Line   int64  // 1-based line of the row's first byte; 0 when unknown or not applicable
+	Offset int64  // byte offset or record offset in the source (see Unit)
+	Unit   string // "byte offset" or "offset"
 	Row    string // the raw row text (truncated)
 	Reason string
+}
+
+// Where renders the row's place: "file bids.csv, line 17 (byte offset
+// 512)", or "kafka topic 't' partition 0 at offset 12" without a line.
+func (e *BadRowError) Where() string {
+	src := e.Source
+	if e.Kind != "" {
+		src = e.Kind + " " + src
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("%s, line %d (%s %d)", src, e.Line, e.Unit, e.Offset)
+	}
+	return fmt.Sprintf("%s at %s %d", src, e.Unit, e.Offset)
 }
 
 func (e *BadRowError) Error() string {
@@ -284,5 +307,5 @@ func (e *BadRowError) Error() string {
 	if len(row) > 200 {
 		row = row[:200] + "..."
 	}
-	return fmt.Sprintf("table %s: bad row in %s at %s %d: %s: %q", e.Table, e.Source, e.Unit, e.Offset, e.Reason, row)
+	return fmt.Sprintf("table %s: bad row in %s: %s: %q", e.Table, e.Where(), e.Reason, row)
 }

@@ -26,12 +26,17 @@
 // hidden files (names starting with '.' or '_', which includes the sink's
 // in-progress and pending files). The split ID is the file name. Position:
 // the byte offset just after the last row returned (after its line
-// break), 8 bytes big-endian; reopening at a position continues exactly
+// break) and the number of line breaks before it, 8 bytes big-endian each
+// (a position of the offset alone, written by earlier versions, is read
+// by counting the line breaks before it); reopening at a position continues exactly
 // with the next row, whatever the batch sizes and wherever the read buffer
 // was cut (a quoted CSV field spanning lines is part of one record); a
 // header is skipped only when reading from offset 0, and a file shorter
-// than the position is an error. Bad rows are reported with the file path
-// and the byte offset of the row start. Files are read in large chunks; a
+// than the position is an error. Bad rows are reported with the file path,
+// the 1-based line at which the row starts (as an editor numbers it: a
+// quoted line break counts, the header line too) and its byte offset:
+// "file bids.csv, line 17 (byte offset 512)". A STRING field that is not
+// valid UTF-8 is a bad row. Files are read in large chunks; a
 // reader holds its file open and its buffer only while reading it.
 //
 // Sink: writes Insert rows as lines (for a table PARTITIONED BY: into its

@@ -446,3 +446,53 @@ func TestResumeAtBatchBoundaries(t *testing.T) {
 		t.Fatalf("after the end: %d rows, %v", len(got), err)
 	}
 }
+
+// TestBadRowLineNumbers checks that a bad row is located by line (and
+// byte offset), in a header file with a quoted line break before it, when
+// read from the start, restored from a position, and restored from a
+// position written before positions held a line count.
+func TestBadRowLineNumbers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bids.csv")
+	data := "id,name,price,ts\n1,\"two\nlines\",1,2020-01-01\n2,b,2,2020-01-01\n3,c,bad,2020-01-01\n"
+	write(t, path, data)
+	src := newSrc(t, nil, "path", path, "format", "csv", "csv.ignore-first-line", "true")
+	splits, _ := src.Splits(1)
+	badOff := int64(strings.Index(data, "3,c"))
+	check := func(what string, r connectors.SplitReader, wantRows int) {
+		t.Helper()
+		got, err := drain(t, r, 1)
+		var bad *connectors.BadRowError
+		if !errors.As(err, &bad) || len(got) != wantRows {
+			t.Fatalf("%s: rows %v, error %v", what, got, err)
+		}
+		want := fmt.Sprintf("file %s, line 5 (byte offset %d)", path, badOff)
+		if bad.Line != 5 || bad.Offset != badOff || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v lacks %q", what, err, want)
+		}
+	}
+	r, _ := src.OpenSplit(ctx, splits[0], nil)
+	check("from the start", r, 2)
+
+	// read the first row, take the position, restore from it
+	r, _ = src.OpenSplit(ctx, splits[0], nil)
+	b := types.NewBatch(len(schema), 1)
+	if err := r.Next(ctx, b); err != nil || b.Len() != 1 {
+		t.Fatalf("first row: %d, %v", b.Len(), err)
+	}
+	pos := r.Position()
+	r.Close()
+	if len(pos) != 16 {
+		t.Fatalf("position %v", pos)
+	}
+	r, err := src.OpenSplit(ctx, splits[0], pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("restored", r, 1)
+	r, err = src.OpenSplit(ctx, splits[0], pos[:8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("restored from an offset-only position", r, 1)
+}

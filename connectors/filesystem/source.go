@@ -1,6 +1,7 @@
 package filesystem
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -109,6 +110,9 @@ func (s *fileSplit) ID() string { return s.id }
 
 func (s *source) Bounded() bool { return true }
 
+// FirstSkippedRow returns the first bad row skipped (connectors.SkippedRowSampler).
+func (s *source) FirstSkippedRow() *connectors.BadRowError { return s.policy.FirstSkipped() }
+
 // Splits lists the files to read (the same for any parallelism).
 func (s *source) Splits(int) ([]connectors.Split, error) {
 	st, err := os.Stat(s.path)
@@ -175,22 +179,60 @@ func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (
 		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
 	}
 	if pos != nil {
-		if len(pos) != 8 {
+		var lines int64 = -1
+		switch len(pos) {
+		case 16:
+			lines = int64(binary.BigEndian.Uint64(pos[8:]))
+		case 8: // written before positions held a line count
+		default:
 			return nil, fmt.Errorf("table %s: invalid position of split %s", s.t.Name, fs.id)
 		}
 		r.start = int64(binary.BigEndian.Uint64(pos))
-		if r.start > st.Size() {
+		if r.start < 0 || r.start > st.Size() {
 			return nil, fmt.Errorf("table %s: file %s is shorter (%d bytes) than the position to resume from (%d)", s.t.Name, fs.path, st.Size(), r.start)
 		}
+		if lines < 0 {
+			if lines, err = countLines(fs.path, r.start); err != nil {
+				return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
+			}
+		}
+		r.lines = lines
 		r.skipHeader = r.skipHeader && r.start == 0
 	}
 	return r, nil
+}
+
+// countLines returns the number of line breaks in the first n bytes of
+// the file at path: the line count of a position saved without one.
+func countLines(path string, n int64) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	var lines int64
+	for n > 0 {
+		k, err := f.Read(buf[:min(int64(len(buf)), n)])
+		lines += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		n -= int64(k)
+		if err != nil {
+			if err == io.EOF && n > 0 {
+				return 0, fmt.Errorf("file %s ended before the position to resume from", path)
+			}
+			if err != io.EOF {
+				return 0, err
+			}
+		}
+	}
+	return lines, nil
 }
 
 type reader struct {
 	src        *source
 	path       string
 	start      int64 // offset to start reading from
+	lines      int64 // line breaks before start
 	skipHeader bool
 	width      int           // physical columns of the table
 	partition  []types.Value // partitioned tables: the file's partition values
@@ -213,7 +255,8 @@ func (r *reader) open() error {
 	}
 	r.f = f
 	lines := textsrc.NewLineReader(f, r.start, 0, '\n')
-	r.dec = textsrc.NewDecoder(lines, r.src.format, r.src.policy, r.path, &r.skipped)
+	lines.SetLines(r.lines)
+	r.dec = textsrc.NewDecoder(lines, r.src.format, r.src.policy, "file", r.path, &r.skipped)
 	if l := r.src.layout; l != nil {
 		r.dec.Dec = &partDecoder{inner: r.dec.Dec, l: l, vals: r.partition, scratch: make([]types.Value, len(l.data))}
 	}
@@ -274,13 +317,17 @@ func (r *reader) finish() {
 	r.dec.Lines.Release()
 }
 
-// Position returns the byte offset after the last row returned.
+// Position returns the byte offset after the last row returned and the
+// number of line breaks before it (8 bytes each, big-endian), so that a
+// restored reader numbers lines as this one did. A position of only the
+// offset (written by earlier versions) is accepted by OpenSplit, which
+// then counts the lines before the offset.
 func (r *reader) Position() []byte {
-	off := r.start
+	off, lines := r.start, r.lines
 	if r.dec != nil {
-		off = r.dec.Lines.Offset()
+		off, lines = r.dec.Lines.Offset(), r.dec.Lines.Lines()
 	}
-	return binary.BigEndian.AppendUint64(nil, uint64(off))
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(off)), uint64(lines))
 }
 
 // SkippedRows returns the number of bad rows skipped.

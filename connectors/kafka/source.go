@@ -70,6 +70,9 @@ func (s *split) ID() string { return s.topic + "-" + strconv.Itoa(int(s.partitio
 
 func (s *source) Bounded() bool { return s.cfg.bounded.mode != modeUnbounded }
 
+// FirstSkippedRow returns the first bad row skipped (connectors.SkippedRowSampler).
+func (s *source) FirstSkippedRow() *connectors.BadRowError { return s.policy.FirstSkipped() }
+
 // Splits lists every partition of the topics (the same for any parallelism).
 func (s *source) Splits(int) ([]connectors.Split, error) {
 	cl, err := s.cfg.newClient()
@@ -496,7 +499,7 @@ func (r *reader) decode(b *types.Batch, rec *kgo.Record) error {
 	if errors.Is(err, format.ErrSkipRecord) {
 		return nil
 	}
-	return r.src.policy.BadRow(r.source, rec.Offset, "offset", v, err, &r.skipped)
+	return r.src.policy.BadRow(connectors.BadRowError{Source: r.source, Offset: rec.Offset, Unit: "offset"}, v, err, &r.skipped)
 }
 
 // fetchLoop fetches the partition from off on into r.results until the

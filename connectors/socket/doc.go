@@ -17,7 +17,12 @@
 //     strategy takes over.
 //   - 'format.ignore-parse-errors' (also 'csv.ignore-parse-errors',
 //     'json.ignore-parse-errors'): skip and count bad rows (see package
-//     textsrc); a bad row is reported with host:port and its stream offset.
+//     textsrc); a bad row is reported with host:port, its line number
+//     and its stream offset: "socket 127.0.0.1:9000, line 17 (byte
+//     offset 512)". Lines are records ended by the delimiter byte,
+//     counted from the start of the write-ahead log (or, without one,
+//     of the first connection); a position of an earlier version
+//     (the offset alone) gives offsets only.
 //   - 'scan.wal' (default true): keep a write-ahead log when checkpointing
 //     is on (Env.StateDir is set); 'false' turns it off.
 //
@@ -25,7 +30,8 @@
 // connects (an unreachable server is an error). Next returns within about
 // 100 ms when no record is complete (read deadlines) and promptly when its
 // context is cancelled. Position: the number of bytes consumed up to the
-// end of the last record returned, 8 bytes big-endian.
+// end of the last record returned and the number of lines before it,
+// 8 bytes big-endian each.
 //
 // Without a write-ahead log a socket cannot be rewound: reopening at a
 // position reconnects and continues counting from it with whatever the

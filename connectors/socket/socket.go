@@ -132,16 +132,16 @@ type split struct{}
 
 func (split) ID() string { return "socket" }
 
-func (s *source) Bounded() bool                          { return s.bounded }
-func (s *source) Splits(int) ([]connectors.Split, error) { return []connectors.Split{split{}}, nil }
+func (s *source) Bounded() bool { return s.bounded }
+
+// FirstSkippedRow returns the first bad row skipped (connectors.SkippedRowSampler).
+func (s *source) FirstSkippedRow() *connectors.BadRowError { return s.policy.FirstSkipped() }
+func (s *source) Splits(int) ([]connectors.Split, error)   { return []connectors.Split{split{}}, nil }
 
 func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte) (connectors.SplitReader, error) {
-	var start int64
-	if pos != nil {
-		if len(pos) != 8 || int64(binary.BigEndian.Uint64(pos)) < 0 {
-			return nil, fmt.Errorf("table %s: invalid position of the socket split", s.t.Name)
-		}
-		start = int64(binary.BigEndian.Uint64(pos))
+	start, lines, err := decodePosition(pos)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %v", s.t.Name, err)
 	}
 	d := net.Dialer{Timeout: DialTimeout}
 	conn, err := d.DialContext(ctx, "tcp", s.addr)
@@ -160,9 +160,39 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 			return nil, err
 		}
 	}
-	lines := textsrc.NewLineReader(in, start, 64<<10, s.delim)
-	r.dec = textsrc.NewDecoder(lines, s.format, s.policy, s.addr, &r.skipped)
+	lr := textsrc.NewLineReader(in, start, 64<<10, s.delim)
+	lr.SetLines(lines)
+	r.dec = textsrc.NewDecoder(lr, s.format, s.policy, "socket", s.addr, &r.skipped)
 	return r, nil
+}
+
+// A position is the stream offset after the last record returned (the
+// log offset, with a write-ahead log) and the number of lines (records
+// ended by the delimiter byte) before it, 8 bytes each, big-endian. Line
+// numbers count from the start of the log, or of the first connection
+// without one.
+func encodePosition(off, lines int64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(off)), uint64(lines))
+}
+
+// decodePosition reads a position; nil is the start of the stream. A
+// position of only the offset (written by earlier versions) has an
+// unknown line count (-1): bad rows are then located by offset alone.
+func decodePosition(pos []byte) (off, lines int64, err error) {
+	switch {
+	case pos == nil:
+		return 0, 0, nil
+	case len(pos) == 8:
+		off, lines = int64(binary.BigEndian.Uint64(pos)), -1
+	case len(pos) == 16:
+		off, lines = int64(binary.BigEndian.Uint64(pos)), int64(binary.BigEndian.Uint64(pos[8:]))
+	default:
+		return 0, 0, fmt.Errorf("invalid position of the socket split")
+	}
+	if off < 0 || lines < -1 {
+		return 0, 0, fmt.Errorf("invalid position of the socket split")
+	}
+	return off, lines, nil
 }
 
 // openLog opens the split's write-ahead log and returns the stream to read
@@ -273,7 +303,7 @@ func (r *reader) fail(err error) error {
 // Position returns the stream offset (the log offset, with a write-ahead
 // log) after the last record returned.
 func (r *reader) Position() []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(r.dec.Lines.Offset()))
+	return encodePosition(r.dec.Lines.Offset(), r.dec.Lines.Lines())
 }
 
 // SnapshotPosition makes the write-ahead log durable and returns the
@@ -286,7 +316,7 @@ func (r *reader) SnapshotPosition(checkpointID int64) ([]byte, error) {
 		}
 		r.log.snaps[checkpointID] = off
 	}
-	return binary.BigEndian.AppendUint64(nil, uint64(off)), nil
+	return encodePosition(off, r.dec.Lines.Lines()), nil
 }
 
 // CheckpointComplete deletes log segments that no restore can need any

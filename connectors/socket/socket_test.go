@@ -111,7 +111,7 @@ func TestTextLines(t *testing.T) {
 	if vals[0].Str() != "second line" || vals[1].Str() != "third" {
 		t.Fatalf("%v", vals)
 	}
-	if pos := r.Position(); len(pos) != 8 || pos[7] != byte(len("hello world\r\nsecond line\nthird\n")) {
+	if pos := r.Position(); len(pos) != 16 || pos[7] != byte(len("hello world\r\nsecond line\nthird\n")) || pos[15] != 3 {
 		t.Fatalf("position %v", pos)
 	}
 	// cancellation: Next returns promptly
@@ -175,7 +175,7 @@ func TestCSVBoundedAndBadRows(t *testing.T) {
 	if len(ids) != 3 || ids[2] != 3 || names[1] != "semi;colon" {
 		t.Fatalf("%v %v", ids, names)
 	}
-	if r.(connectors.SkippedRowCounter).SkippedRows() != 1 || !strings.Contains(stderr.String(), "127.0.0.1:"+port+" at byte offset 4") {
+	if r.(connectors.SkippedRowCounter).SkippedRows() != 1 || !strings.Contains(stderr.String(), "socket 127.0.0.1:"+port+", line 2 (byte offset 4)") {
 		t.Fatalf("skipped %d, log %q", r.(connectors.SkippedRowCounter).SkippedRows(), stderr.String())
 	}
 }

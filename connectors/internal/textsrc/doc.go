@@ -5,10 +5,13 @@
 //
 // Parse-error policy: by default a record that does not decode fails the
 // job with a *connectors.BadRowError naming the table, the source (file
-// path, host:port), the byte offset of the record's start and the record
-// text. With 'format.ignore-parse-errors'='true' (or Flink's
+// path, host:port), the line (LineReader counts them; positions carry the
+// count so that a restored reader goes on numbering) and byte offset of
+// the record's start, and the record text. With 'format.ignore-parse-errors'='true' (or Flink's
 // 'csv.ignore-parse-errors' / 'json.ignore-parse-errors') such records are
 // skipped and counted (the readers implement
 // connectors.SkippedRowCounter), and the first few of each table are
-// written to Env.Stderr with the same location.
+// written to Env.Stderr with the same location. The first skipped row of
+// a table is kept (Policy.FirstSkipped; sources return it as
+// connectors.SkippedRowSampler) for end-of-job summaries.
 package textsrc

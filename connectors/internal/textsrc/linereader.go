@@ -6,7 +6,9 @@ import (
 )
 
 // LineReader splits a byte stream into records ended by a delimiter byte
-// (a line break by default), keeping track of stream offsets. In CSV mode a
+// (a line break by default), keeping track of stream offsets and line
+// numbers (a line is ended by the delimiter byte, so a CSV record with a
+// quoted line break spans two lines). In CSV mode a
 // delimiter inside a quoted field does not end the record. It reads in
 // large chunks into a buffer of its own, so a read error (such as a read
 // deadline) loses nothing: the next call continues where it stopped.
@@ -18,6 +20,9 @@ type LineReader struct {
 	start, end int   // unconsumed bytes are buf[start:end]
 	off        int64 // stream offset of buf[start]
 	scan       int   // bytes of the current record scanned so far (from start)
+	scanDelims int64 // delimiters inside the scanned part of the current record
+	lines      int64 // delimiters consumed before buf[start]; -1: unknown
+	recLine    int64 // 1-based line of the last record returned; 0: unknown
 	delim      byte
 	stripCR    bool
 	csv        bool
@@ -51,6 +56,20 @@ func (l *LineReader) SetCSV(fieldDelim, quote byte) {
 
 // Offset returns the stream offset just after the last record returned.
 func (l *LineReader) Offset() int64 { return l.off }
+
+// SetLines sets how many lines the stream had before its first byte (the
+// count a checkpointed position recorded; see Lines); -1 when unknown,
+// then Line returns 0. Call it before the first Next.
+func (l *LineReader) SetLines(n int64) { l.lines = n }
+
+// Lines returns how many lines were consumed up to Offset (counting the
+// lines before the stream start given to SetLines), or -1 when unknown.
+// With Offset it is the reader's position.
+func (l *LineReader) Lines() int64 { return l.lines }
+
+// Line returns the 1-based line number at which the last record returned
+// by Next starts, or 0 when unknown.
+func (l *LineReader) Line() int64 { return l.recLine }
 
 // Release drops the buffer (after the end of the stream).
 func (l *LineReader) Release() { l.buf, l.start, l.end, l.scan = nil, 0, 0, 0 }
@@ -89,7 +108,14 @@ func (l *LineReader) take(n, consumed int) ([]byte, int64) {
 	off := l.off
 	l.start += consumed
 	l.off += int64(consumed)
-	l.scan = 0
+	if l.lines >= 0 {
+		l.recLine = l.lines + 1
+		l.lines += l.scanDelims
+		if consumed > n {
+			l.lines++ // the delimiter ending the record
+		}
+	}
+	l.scan, l.scanDelims = 0, 0
 	l.inQuote, l.fieldStart = false, true
 	if l.stripCR && len(rec) > 0 && rec[len(rec)-1] == '\r' {
 		rec = rec[:len(rec)-1]
@@ -112,6 +138,7 @@ func (l *LineReader) scanRecord() ([]byte, int64, bool) {
 					// the delimiter is quoted content
 					l.fieldStart = false
 					l.scan += p + 1
+					l.scanDelims++
 					continue
 				}
 			}

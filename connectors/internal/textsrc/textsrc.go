@@ -59,6 +59,7 @@ type Policy struct {
 	stderr io.Writer
 	mu     sync.Mutex
 	logged int
+	first  *connectors.BadRowError // the first row skipped
 }
 
 // NewPolicy reads t's parse-error options.
@@ -80,22 +81,28 @@ func NewPolicy(t *catalog.Table, env *connectors.Env) (*Policy, error) {
 	return p, nil
 }
 
-// BadRow applies the policy to a record that failed to decode. It returns
-// the *connectors.BadRowError that fails the job or, when bad rows are
-// skipped, nil after counting the row in skipped (and writing it to Stderr
-// if it is one of the table's first SampleSize).
-func (p *Policy) BadRow(source string, offset int64, unit string, rec []byte, reason error, skipped *atomic.Int64) error {
+// BadRow applies the policy to a record that failed to decode; at says
+// where the record is (Kind, Source, Line, Offset, Unit; the rest is
+// filled in here). It returns the *connectors.BadRowError that fails the
+// job or, when bad rows are skipped, nil after counting the row in skipped
+// (and writing it to Stderr if it is one of the table's first SampleSize).
+// Split readers call it from their own goroutines.
+func (p *Policy) BadRow(at connectors.BadRowError, rec []byte, reason error, skipped *atomic.Int64) error {
 	row := rec
 	if len(row) > 1024 {
 		row = row[:1024]
 	}
-	e := &connectors.BadRowError{Table: p.Table, Source: source, Offset: offset, Unit: unit, Row: string(row), Reason: reason.Error()}
+	e := &at
+	e.Table, e.Row, e.Reason = p.Table, string(row), reason.Error()
 	if !p.Ignore {
 		return e
 	}
 	skipped.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.first == nil {
+		p.first = e
+	}
 	if p.stderr != nil && p.logged <= SampleSize {
 		if p.logged < SampleSize {
 			fmt.Fprintf(p.stderr, "skipped %v\n", e)
@@ -107,11 +114,20 @@ func (p *Policy) BadRow(source string, offset int64, unit string, rec []byte, re
 	return nil
 }
 
+// FirstSkipped returns the first row skipped under the policy (nil when
+// none was); sources return it as connectors.SkippedRowSampler.
+func (p *Policy) FirstSkipped() *connectors.BadRowError {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.first
+}
+
 // Decoder turns the records of a LineReader into rows under a policy.
 type Decoder struct {
 	Lines   *LineReader
 	Dec     format.Decoder
 	Policy  *Policy
+	Kind    string        // what Source names in messages: "file", "socket"
 	Source  string        // file path, host:port
 	Skipped *atomic.Int64 // counts skipped bad rows
 }
@@ -125,10 +141,11 @@ func SetRecordSyntax(lines *LineReader, f *format.Format) {
 }
 
 // NewDecoder combines a line reader (set to CSV mode when f is CSV), f's
-// decoder and a policy; skipped bad rows are counted in skipped.
-func NewDecoder(lines *LineReader, f *format.Format, p *Policy, source string, skipped *atomic.Int64) *Decoder {
+// decoder and a policy; kind and source name the input in bad-row
+// messages ("file", path); skipped bad rows are counted in skipped.
+func NewDecoder(lines *LineReader, f *format.Format, p *Policy, kind, source string, skipped *atomic.Int64) *Decoder {
 	SetRecordSyntax(lines, f)
-	return &Decoder{Lines: lines, Dec: f.NewDecoder(), Policy: p, Source: source, Skipped: skipped}
+	return &Decoder{Lines: lines, Dec: f.NewDecoder(), Policy: p, Kind: kind, Source: source, Skipped: skipped}
 }
 
 // Fill decodes records into b (as Insert rows) until b holds limit rows,
@@ -150,7 +167,8 @@ func (d *Decoder) Fill(b *types.Batch, limit int) error {
 			if errors.Is(err, format.ErrSkipRecord) {
 				continue
 			}
-			if err := d.Policy.BadRow(d.Source, off, "byte offset", rec, err, d.Skipped); err != nil {
+			at := connectors.BadRowError{Kind: d.Kind, Source: d.Source, Line: d.Lines.Line(), Offset: off, Unit: "byte offset"}
+			if err := d.Policy.BadRow(at, rec, err, d.Skipped); err != nil {
 				return err
 			}
 		}

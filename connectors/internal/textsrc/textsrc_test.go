@@ -2,6 +2,7 @@ package textsrc
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -81,5 +82,45 @@ func TestLineReader(t *testing.T) {
 	l.SetCSV(',', '"')
 	if recs, _ := readAll(t, l); strings.Join(recs, "|") != "a\"b,c|d" {
 		t.Fatalf("literal quote: %q", recs)
+	}
+}
+
+// TestLineNumbers checks the 1-based line of each record (a quoted line
+// break in CSV makes a record span two lines), the line count kept for
+// positions, and numbering that continues from a restored count.
+func TestLineNumbers(t *testing.T) {
+	data := "a,b\r\n\"x\ny\",\"q\"\n\nz\nlast"
+	for _, chunk := range []int{1, 2, 5, 100} {
+		l := NewLineReader(&chunky{data: data, n: chunk, flaky: true}, 0, 4, '\n')
+		l.SetCSV(',', '"')
+		var lines []int64
+		for {
+			_, _, err := l.Next()
+			if err == errAgain {
+				continue
+			}
+			if err == io.EOF {
+				break
+			}
+			lines = append(lines, l.Line())
+		}
+		if fmt.Sprint(lines) != "[1 2 4 5 6]" || l.Lines() != 5 {
+			t.Fatalf("chunk %d: lines %v, count %d", chunk, lines, l.Lines())
+		}
+	}
+	// restored: the stream starts after 10 lines
+	l := NewLineReader(strings.NewReader("p\nq\n"), 100, 0, '\n')
+	l.SetLines(10)
+	l.Next()
+	l.Next()
+	if l.Line() != 12 || l.Lines() != 12 {
+		t.Fatalf("restored: line %d, count %d", l.Line(), l.Lines())
+	}
+	// unknown: no line numbers
+	l = NewLineReader(strings.NewReader("p\n"), 100, 0, '\n')
+	l.SetLines(-1)
+	l.Next()
+	if l.Line() != 0 || l.Lines() != -1 {
+		t.Fatalf("unknown: line %d, count %d", l.Line(), l.Lines())
 	}
 }
