@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamsql/streamsql/catalog"
 )
 
 func newTestEngine() (*Engine, *bytes.Buffer) {
@@ -69,7 +71,7 @@ func TestSecretsAreMasked(t *testing.T) {
 	if !strings.Contains(text, "mysql://app:****@127.0.0.1:3306/db") {
 		t.Errorf("url not masked as expected:\n%s", text)
 	}
-	if got := MaskURL("jdbc:mysql://h/d?user=u&password=s3cret&x=1"); got != "jdbc:mysql://h/d?user=u&password=****&x=1" {
+	if got := catalog.MaskOption("url", "jdbc:mysql://h/d?user=u&password=s3cret&x=1"); got != "jdbc:mysql://h/d?user=u&password=****&x=1" {
 		t.Errorf("password parameter not masked: %s", got)
 	}
 }

@@ -142,28 +142,6 @@ func padLeft(s string, w int) string {
 	return strings.Repeat(" ", w-n) + s
 }
 
-// secretOption reports whether an option's value must never be shown.
-func secretOption(key string) bool {
-	k := strings.ToLower(key)
-	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "sasl.jaas")
-}
-
-// MaskURL hides the password of a URL-like value: scheme://user:pw@host
-// and password=... query parameters.
-func MaskURL(v string) string {
-	v = maskPasswordParams(v)
-	at := strings.LastIndex(v, "@")
-	sch := strings.Index(v, "://")
-	if at < 0 || sch < 0 || at < sch {
-		return v
-	}
-	cred := v[sch+3 : at]
-	if c := strings.Index(cred, ":"); c >= 0 {
-		return v[:sch+3] + cred[:c] + ":****" + v[at:]
-	}
-	return v
-}
-
 // ShowCreate renders a CREATE TABLE statement for t with secrets masked.
 func ShowCreate(t *catalog.Table) string {
 	var b strings.Builder
@@ -195,10 +173,7 @@ func ShowCreate(t *catalog.Table) string {
 		b.WriteString(" WITH (\n")
 		var os []string
 		for _, o := range t.Options {
-			v := MaskURL(o.Value)
-			if secretOption(o.Key) {
-				v = "****"
-			}
+			v := catalog.MaskOption(o.Key, o.Value)
 			os = append(os, fmt.Sprintf("  '%s' = '%s'", o.Key, strings.ReplaceAll(v, "'", "''")))
 		}
 		b.WriteString(strings.Join(os, ",\n"))
@@ -209,25 +184,3 @@ func ShowCreate(t *catalog.Table) string {
 }
 
 func planExplain(n plan.Node) string { return plan.Explain(n) }
-
-// maskPasswordParams replaces the value of every password=... parameter.
-func maskPasswordParams(v string) string {
-	lower := strings.ToLower(v)
-	var b strings.Builder
-	i := 0
-	for {
-		j := strings.Index(lower[i:], "password=")
-		if j < 0 {
-			b.WriteString(v[i:])
-			return b.String()
-		}
-		j += i + len("password=")
-		b.WriteString(v[i:j])
-		b.WriteString("****")
-		k := j
-		for k < len(v) && v[k] != '&' && v[k] != ';' {
-			k++
-		}
-		i = k
-	}
-}

@@ -82,7 +82,7 @@ func parseConfig(t *catalog.Table) (*config, error) {
 	c := &config{maxRows: defaultFlushMaxRows, interval: defaultFlushInterval, maxRetries: defaultMaxRetries,
 		exactlyOnce: true, progress: defaultProgressTable}
 	raw := t.Option(optURL)
-	c.addSecret(raw, maskURL(raw))
+	c.addSecret(raw, catalog.MaskOption(optURL, raw))
 	u, err := parseURL(raw)
 	if err != nil {
 		return nil, err
@@ -233,63 +233,8 @@ func (c *config) clean(msg string) string {
 	for _, i := range order {
 		msg = strings.ReplaceAll(msg, c.secrets[i], c.masked[i])
 	}
-	return maskCredentials(msg)
+	return catalog.MaskCredentials(msg)
 }
-
-// maskCredentials hides the password of anything that looks like
-// scheme://user:password@host, or password=... in a text.
-func maskCredentials(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "://")
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i+3])
-		s = s[i+3:]
-		end := strings.IndexAny(s, " \t\n\"'`?#")
-		if end < 0 {
-			end = len(s)
-		}
-		auth := s[:end]
-		if at := strings.LastIndex(auth, "@"); at >= 0 {
-			if c := strings.Index(auth[:at], ":"); c >= 0 {
-				b.WriteString(auth[:c+1])
-				b.WriteString("****")
-				b.WriteString(auth[at:])
-				s = s[end:]
-				continue
-			}
-		}
-		b.WriteString(auth)
-		s = s[end:]
-	}
-	out := b.String()
-	b.Reset()
-	for {
-		i := strings.Index(strings.ToLower(out), "password=")
-		if i < 0 {
-			b.WriteString(out)
-			break
-		}
-		i += len("password=")
-		b.WriteString(out[:i])
-		out = out[i:]
-		end := strings.IndexAny(out, "&; \t\n\"'`")
-		if end < 0 {
-			end = len(out)
-		}
-		if end > 0 {
-			b.WriteString("****")
-		}
-		out = out[end:]
-	}
-	return b.String()
-}
-
-// maskURL returns the url with its password hidden.
-func maskURL(raw string) string { return maskCredentials(raw) }
 
 type parsedURL struct {
 	user, password string
@@ -300,10 +245,11 @@ type parsedURL struct {
 
 // parseURL reads mysql://user:pw@host:port/db[/table][?params] and
 // jdbc:mysql://host:port/db?user=..&password=..&... (also mariadb).
-// Errors show the url with its password masked.
+// Errors show the url masked by catalog.MaskOption, also when it is too
+// malformed to tell its parts.
 func parseURL(raw string) (*parsedURL, error) {
 	s := strings.TrimSpace(raw)
-	masked := maskURL(s)
+	masked := catalog.MaskOption(optURL, s)
 	bad := func(why string) error {
 		return fmt.Errorf("'url' '%s' %s (expected mysql://user:password@host:port/db or jdbc:mysql://host:port/db?user=...)", masked, why)
 	}
