@@ -82,6 +82,9 @@ func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
 		case !quoted && (len(field) == 0 || d.hasNull && string(field) == d.null):
 			row[col] = types.Value{}
 		case c.Type.Kind == types.KindString:
+			if err := checkUTF8(field, c.Name); err != nil {
+				return err
+			}
 			if escaped {
 				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
 				row[col] = types.StringValue(string(d.scratch))
@@ -191,6 +194,9 @@ type textDecoder struct {
 
 func (d *textDecoder) Decode(rec []byte, row []types.Value) error {
 	if d.typ.Kind == types.KindString {
+		if err := checkUTF8(rec, d.col); err != nil {
+			return err
+		}
 		row[0] = types.StringValue(string(rec))
 		return nil
 	}

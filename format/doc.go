@@ -20,7 +20,10 @@
 //     epoch milliseconds. Digits beyond milliseconds are truncated.
 //   - DATE: 'YYYY-MM-DD' or an integer of days since the epoch.
 //   - INTERVAL: an integer of milliseconds or '[+-]D HH:MM:SS[.fff]'.
-//   - STRING: the text as is.
+//   - STRING: the text as is; it must be valid UTF-8 (checked with
+//     utf8.Valid on STRING values only), else the record is an error
+//     naming the column and the first bad byte, so that text a sink would
+//     refuse never enters a job.
 //
 // Surrounding spaces are ignored for every type except STRING.
 //

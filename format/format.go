@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -29,6 +30,25 @@ type Encoder interface {
 
 // ErrSkipRecord is returned by Decode for a record that is not a row.
 var ErrSkipRecord = errors.New("not a row")
+
+// checkUTF8 returns a *DecodeError naming column col when the text of a
+// STRING value is not valid UTF-8 (such text would be stored and fail
+// later, in a sink that checks it). Decoders call it on STRING values
+// only: other types are parsed, which rejects any non-ASCII byte.
+func checkUTF8(text []byte, col string) error {
+	if utf8.Valid(text) {
+		return nil
+	}
+	i := 0
+	for i < len(text) {
+		r, n := utf8.DecodeRune(text[i:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		i += n
+	}
+	return &DecodeError{Column: col, Reason: fmt.Sprintf("invalid UTF-8: byte 0x%02x at position %d of the value", text[i], i+1)}
+}
 
 // DecodeError says why a record could not be decoded.
 type DecodeError struct {

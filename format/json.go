@@ -179,6 +179,9 @@ func (d *jsonDecoder) value(st *jsonState, i, col int, row []types.Value) (int, 
 			content = d.scratch
 		}
 		if t.Kind == types.KindString {
+			if err := checkUTF8(content, c.Name); err != nil {
+				return i, err
+			}
 			if esc {
 				row[col] = types.StringValue(string(content))
 			} else {
@@ -263,6 +266,9 @@ func (d *jsonDecoder) value(st *jsonState, i, col int, row []types.Value) (int, 
 				what = "an array"
 			}
 			return i, colErr(fmt.Errorf("expected a %s, got %s", t.Nullable(), what))
+		}
+		if err := checkUTF8(rec[i:j], c.Name); err != nil {
+			return i, err
 		}
 		row[col] = types.StringValue(st.sub(i, j))
 		return j, nil
