@@ -496,3 +496,30 @@ func TestBadRowLineNumbers(t *testing.T) {
 	}
 	check("restored from an offset-only position", r, 1)
 }
+
+// TestInvalidUTF8Row checks that a STRING field that is not valid UTF-8
+// fails the read naming the file and line, or is skipped and counted
+// under 'format.ignore-parse-errors'.
+func TestInvalidUTF8Row(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "names.csv")
+	write(t, path, "1,ok,1,2020-01-01\n2,bad\xff\xfe,2,2020-01-01\n3,fine,3,2020-01-01\n")
+	src := newSrc(t, nil, "path", path, "format", "csv")
+	splits, _ := src.Splits(1)
+	r, _ := src.OpenSplit(ctx, splits[0], nil)
+	_, err := drain(t, r, 10)
+	want := "file " + path + ", line 2 (byte offset 18): column name: invalid UTF-8: byte 0xff"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	src = newSrc(t, &connectors.Env{Stderr: io.Discard}, "path", path, "format", "csv", "format.ignore-parse-errors", "true")
+	r, _ = src.OpenSplit(ctx, splits[0], nil)
+	got, err := drain(t, r, 10)
+	if err != nil || len(got) != 2 || r.(connectors.SkippedRowCounter).SkippedRows() != 1 {
+		t.Fatalf("skip: rows %v, error %v", got, err)
+	}
+	first := src.(connectors.SkippedRowSampler).FirstSkippedRow()
+	if first == nil || first.Line != 2 || first.Source != path {
+		t.Fatalf("first skipped row: %+v", first)
+	}
+}
