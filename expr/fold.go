@@ -75,26 +75,27 @@ func Columns(e Expr) []int {
 }
 
 // IsConstant reports whether e reads no column and calls no volatile function.
-func IsConstant(e Expr) bool {
-	ok := true
-	Walk(e, func(x Expr) {
-		switch n := x.(type) {
-		case *Col:
-			ok = false
-		case *Call:
-			if n.Volatile {
-				ok = false
-			}
-		}
-	})
-	return ok
-}
+func IsConstant(e Expr) bool { return new(Folder).isConstant(e) }
 
 // Fold evaluates a constant expression to a Literal (errors such as a
 // failing CAST surface here, at bind time). Non-constant expressions are
 // returned unchanged.
-func Fold(e Expr) (Expr, error) {
-	if _, ok := e.(*Literal); ok || !IsConstant(e) {
+func Fold(e Expr) (Expr, error) { return new(Folder).Fold(e) }
+
+// Folder folds the expressions of one statement. It remembers, for every
+// sub-expression it has examined, whether that sub-expression is constant,
+// so that a binder folding bottom-up (each node after its operands, as
+// sql's binder does) examines every node once: folding a chain of n
+// operators costs O(n), not O(n²). The zero value is ready to use; a
+// Folder is not safe for concurrent use, and it must not outlive the
+// expressions it has seen (it keeps them alive).
+type Folder struct {
+	constant map[Expr]bool
+}
+
+// Fold is the package-level Fold, remembering what it learns.
+func (f *Folder) Fold(e Expr) (Expr, error) {
+	if _, ok := e.(*Literal); ok || !f.isConstant(e) {
 		return e, nil
 	}
 	v, err := e.Eval(nil)
@@ -106,6 +107,34 @@ func Fold(e Expr) (Expr, error) {
 		t.NotNull = true
 	}
 	return &Literal{V: v, T: t}, nil
+}
+
+func (f *Folder) isConstant(e Expr) bool {
+	switch n := e.(type) {
+	case *Literal:
+		return true
+	case *Col:
+		return false
+	case *Call:
+		if n.Volatile {
+			return false
+		}
+	}
+	if c, ok := f.constant[e]; ok {
+		return c
+	}
+	c := true
+	for _, x := range Children(e) {
+		if !f.isConstant(x) {
+			c = false
+			break
+		}
+	}
+	if f.constant == nil {
+		f.constant = make(map[Expr]bool)
+	}
+	f.constant[e] = c
+	return c
 }
 
 // MapColumns returns a copy of e in which each column reference is replaced

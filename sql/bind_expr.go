@@ -36,7 +36,7 @@ func (cx *compiler) bindExpr(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := expr.Fold(e)
+	f, err := cx.fold.Fold(e)
 	if err != nil {
 		return nil, cx.p.errAt(ErrType, off(n), err.Error(), "")
 	}

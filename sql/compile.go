@@ -11,6 +11,7 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
 
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/expr"
 )
 
 // compiler holds the state of compiling one statement (or one view's query
@@ -22,7 +23,8 @@ type compiler struct {
 	notes *notes  // what the pre-parse layer rewrote
 	depth int     // view nesting depth
 	ctes  map[string]cte
-	text  string // the pre-parsed text given to TiDB
+	text  string      // the pre-parsed text given to TiDB
+	fold  expr.Folder // folds every bound expression of the statement, bottom-up
 }
 
 // Compile parses and binds one statement against the catalog, which it
