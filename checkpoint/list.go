@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/state"
 )
 
 // Status of a listed checkpoint or savepoint.
@@ -16,12 +17,14 @@ type Status int
 
 const (
 	// Complete: _metadata is intact and every file it references exists
-	// with its recorded size.
+	// with its recorded size (and, when listed with ListOptions.Verify,
+	// is intact: Info.Verified).
 	Complete Status = iota
 	// Incomplete: no _metadata (in progress, aborted, or cut short).
 	Incomplete
-	// Damaged: unreadable _metadata, or a referenced file missing or of
-	// another size; Info.Detail says which.
+	// Damaged: unreadable _metadata, or a referenced file missing,
+	// unreadable, of another size or (ListOptions.Verify) failing its
+	// checksum; Info.Detail names it.
 	Damaged
 )
 
@@ -41,10 +44,16 @@ type Info struct {
 	ID        int64
 	Savepoint bool
 	// Completed is when every task had acknowledged (zero when unknown).
-	Completed       time.Time
-	Size            int64 // bytes needed, shared files included
-	IncrementalSize int64 // bytes written anew
+	Completed time.Time
+	// Size is the bytes the checkpoint needs: its _metadata and every
+	// file it references, shared files included. IncrementalSize is the
+	// bytes written for it: its _metadata, its own files, and the shared
+	// files its tasks uploaded anew.
+	Size            int64
+	IncrementalSize int64
 	Status          Status
+	// Verified: every file was read and found intact (ListOptions.Verify).
+	Verified bool
 	// Latest marks the newest complete checkpoint of its job: the one
 	// --restore latest uses.
 	Latest bool
@@ -58,16 +67,28 @@ type Info struct {
 // Kind is "checkpoint" or "savepoint".
 func (i Info) Kind() string { return kind(i.Savepoint) }
 
+// ListOptions select and check what List reports.
+type ListOptions struct {
+	// Job, if not empty, keeps one job's checkpoints and savepoints.
+	Job string
+	// Verify reads every file each checkpoint references and checks its
+	// checksum, as a restore does before choosing a checkpoint (shared
+	// files are read once). Without it only existence and sizes are
+	// checked, which reads no file but _metadata.
+	Verify bool
+}
+
 // List finds the checkpoints and savepoints in st, whatever st is rooted
 // at: a checkpoints root (state.checkpoints.dir, all jobs), one job's
 // directory, a savepoints root, or a single checkpoint or savepoint
 // directory. Every directory holding a _metadata file counts, as do
 // chk-<n> and savepoint-<job>-<n>-<suffix> directories without one
-// (incomplete). Each is checked as Latest checks (files exist with their
-// recorded sizes); files outside st cannot be checked and are noted.
-// jobFilter, if not empty, keeps one job's. The result is sorted by job,
-// then id.
-func List(st storage.Storage, jobFilter string) ([]Info, error) {
+// (incomplete). Each is checked: files exist with their recorded sizes,
+// and with opts.Verify their contents are intact (what Latest checks);
+// files outside st cannot be checked and are noted. The result is sorted
+// by job, then id.
+func List(st storage.Storage, opts ListOptions) ([]Info, error) {
+	jobFilter := opts.Job
 	objs, err := st.List("")
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", st.Root(), err)
@@ -90,8 +111,12 @@ func List(st storage.Storage, jobFilter string) ([]Info, error) {
 	}
 	var all []Info
 	jobOf := map[string]string{} // parent dir -> job of a checkpoint in it
+	var verified map[string]bool // shared files found intact
+	if opts.Verify {
+		verified = map[string]bool{}
+	}
 	for dir, hasMeta := range dirs {
-		info := describe(st, dir, hasMeta)
+		info := describe(st, dir, hasMeta, verified)
 		if info.Job != "" && !info.Savepoint {
 			jobOf[parent(dir)] = info.Job
 		}
@@ -139,7 +164,9 @@ func parent(d string) string {
 }
 
 // describe builds the Info of one directory ("" is the root itself).
-func describe(st storage.Storage, dir string, hasMeta bool) Info {
+// With verified not nil it reads every file (see verifyContents), skipping
+// those verified holds and adding those found intact.
+func describe(st storage.Storage, dir string, hasMeta bool, verified map[string]bool) Info {
 	base := path.Base(dir)
 	info := Info{Dir: dir, Path: Location(st, dir), Status: Incomplete}
 	if id, ok := checkpointDirID(base); ok {
@@ -165,16 +192,17 @@ func describe(st storage.Storage, dir string, hasMeta bool) Info {
 			info.Job = md.JobID
 		}
 		info.ID, info.Savepoint = md.CheckpointID, md.Savepoint
-		info.Size, info.IncrementalSize = md.Size, md.IncrementalSize
+		info.Size, info.IncrementalSize = sizes(st, d, md)
 		if md.CompletedAt != 0 {
 			info.Completed = time.UnixMilli(md.CompletedAt)
 		}
 	}
+	outside := false
 	switch {
 	case errors.As(err, &de) && md != nil:
 		// Readable, but it references files outside st: check the rest.
 		info.Detail = "files outside " + st.Root() + " not checked"
-		md = inside(md)
+		md, outside = inside(md), true
 	case errors.As(err, &de):
 		info.Status, info.Detail = Damaged, de.Reason
 		return info
@@ -182,7 +210,14 @@ func describe(st storage.Storage, dir string, hasMeta bool) Info {
 		info.Status, info.Detail = Damaged, err.Error()
 		return info
 	}
-	if err := verifyFiles(st, d, md); err != nil {
+	err = verifyFiles(st, d, md)
+	if err == nil && verified != nil && !outside {
+		// Contents are checked only when every file resolves inside st:
+		// a Pebble index names its files relative to the original root.
+		err = verifyContents(st, d, md, verified)
+		info.Verified = err == nil
+	}
+	if err != nil {
 		info.Status = Damaged
 		if errors.As(err, &de) {
 			info.Detail = de.Reason
@@ -193,6 +228,48 @@ func describe(st storage.Storage, dir string, hasMeta bool) Info {
 	}
 	info.Status = Complete
 	return info
+}
+
+// sizes returns what md in dir needs in all and what was written for it
+// (Info.Size and Info.IncrementalSize): the _metadata file (which holds
+// the sinks' committables, possibly large) plus the recorded sizes of the
+// files md references, each counted once. Files in the checkpoint's
+// directory (not shared) were written for it; of the shared files, the
+// bytes each task recorded as uploaded anew (Handle.IncrementalSize less
+// its own files).
+func sizes(st storage.Storage, dir string, md *Metadata) (size, incremental int64) {
+	if n, err := st.Size(path.Join(dir, MetadataFile)); err == nil {
+		size, incremental = n, n
+	}
+	seen := map[string]bool{}
+	eachFile(md, func(p string, n int64, shared bool) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		size += n
+		if !shared {
+			incremental += n
+		}
+	})
+	for _, op := range md.Operators {
+		for _, t := range op.Tasks {
+			if h := t.Keyed; h != nil {
+				var own, shared int64
+				for _, refs := range [][]state.FileRef{h.Files, h.Changelog} {
+					for _, r := range refs {
+						if r.Shared {
+							shared += r.Size
+						} else {
+							own += r.Size
+						}
+					}
+				}
+				incremental += min(max(h.IncrementalSize-own, 0), shared)
+			}
+		}
+	}
+	return size, incremental
 }
 
 // inside drops the file references that point outside the storage root.
@@ -268,6 +345,12 @@ func FormatList(infos []Info) string {
 			first = false
 		}
 		fmt.Fprintf(&b, "%s %d (%s): %s: %s\n", in.Kind(), in.ID, in.Path, in.Status, in.Detail)
+	}
+	for _, in := range infos {
+		if in.Status == Complete && !in.Verified {
+			b.WriteString("\nComplete means every file exists with its recorded size; --verify reads every file and checks its checksum, as a restore does.\n")
+			break
+		}
 	}
 	return b.String()
 }

@@ -76,14 +76,14 @@ func TestListAndFormat(t *testing.T) {
 		{"checkpoints root, job other", ck, "other"},
 		{"savepoints root", sp, ""},
 	} {
-		infos, err := List(c.st, c.job)
+		infos, err := List(c.st, ListOptions{Job: c.job})
 		if err != nil {
 			t.Fatal(err)
 		}
 		out.WriteString("# " + c.title + "\n" + FormatList(infos) + "\n")
 	}
 	empty, _ := storage.NewLocal(t.TempDir())
-	infos, _ := List(empty, "")
+	infos, _ := List(empty, ListOptions{})
 	out.WriteString("# empty\n" + FormatList(infos))
 	got := strings.NewReplacer(ckRoot, "CHECKPOINTS", spRoot, "SAVEPOINTS").Replace(out.String())
 	got = randomSuffix.ReplaceAllString(got, "${1}RANDOM")
@@ -108,7 +108,7 @@ func TestListInsideOneJobOrCheckpoint(t *testing.T) {
 	ckRoot, _ := listFixture(t)
 	// Rooted at a job directory: shared files resolve.
 	job, _ := storage.NewLocal(filepath.Join(ckRoot, "wc"))
-	infos, err := List(job, "")
+	infos, err := List(job, ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestListInsideOneJobOrCheckpoint(t *testing.T) {
 	}
 	// Rooted at one checkpoint: its shared files cannot be checked.
 	one, _ := storage.NewLocal(filepath.Join(ckRoot, "wc", "chk-1"))
-	infos, err = List(one, "")
+	infos, err = List(one, ListOptions{})
 	if err != nil || len(infos) != 1 {
 		t.Fatalf("List(chk dir) = %+v, %v", infos, err)
 	}

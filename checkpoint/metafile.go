@@ -8,8 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/state"
 )
 
 // DamagedError says a checkpoint or savepoint directory cannot be
@@ -98,7 +100,9 @@ func readMetadata(st storage.Storage, dir string) (*Metadata, error) {
 }
 
 // verifyFiles checks that every file md references exists in st with the
-// recorded size; dir (md's directory) shortens the paths in messages.
+// recorded size (cheap: no file is read); dir (md's directory) shortens the
+// paths in messages. A file missing, unreadable or of another size gives
+// *DamagedError naming it.
 func verifyFiles(st storage.Storage, dir string, md *Metadata) error {
 	var bad error
 	eachFile(md, func(p string, size int64, _ bool) {
@@ -106,15 +110,12 @@ func verifyFiles(st storage.Storage, dir string, md *Metadata) error {
 			return
 		}
 		got, err := st.Size(p)
-		name := relTo(dir, p)
-		if len(name) >= 3 && name[:3] == "../" {
-			name = p
-		}
+		name := fileName(dir, p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			bad = &DamagedError{Dir: dir, Reason: name + " is missing", Err: err}
 		case err != nil:
-			bad = fmt.Errorf("checking %s: %w", Location(st, p), err)
+			bad = &DamagedError{Dir: dir, Reason: name + " is unreadable: " + err.Error(), Err: err}
 		case got != size:
 			bad = &DamagedError{Dir: dir, Reason: fmt.Sprintf("%s has %d bytes, %d recorded", name, got, size)}
 		}
@@ -122,7 +123,78 @@ func verifyFiles(st storage.Storage, dir string, md *Metadata) error {
 	return bad
 }
 
-// loadDir reads and verifies the checkpoint or savepoint in dir.
+// verifyContents reads every file md references and checks it is intact:
+// state files and recorded channels by their envelope (size, CRC-32C,
+// kind, version), a Pebble checkpoint's files against the sizes and
+// CRC-32C recorded in its index (see state.VerifyHandle). It costs one
+// read of the checkpoint; call it after verifyFiles, which finds missing
+// files without reading anything. done is as for state.VerifyHandle (nil:
+// read every file). Damage gives *DamagedError naming the file.
+func verifyContents(st storage.Storage, dir string, md *Metadata, done map[string]bool) error {
+	for _, op := range md.Operators {
+		for _, t := range op.Tasks {
+			if err := state.VerifyHandle(st, t.Keyed, done); err != nil {
+				return damagedFile(st, dir, err)
+			}
+			for _, ch := range t.Channels {
+				if done[ch.Path] {
+					continue
+				}
+				if err := storage.Check(st, ch.Path, ch.Size, storage.KindChannel, channelFileVersion); err != nil {
+					return damagedFile(st, dir, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// channelFileVersion is the envelope version of recorded channel files
+// (written by the runtime's unaligned checkpoints).
+const channelFileVersion = 1
+
+// damagedFile turns an error met while checking a file of the checkpoint
+// in dir into a *DamagedError whose reason names the file.
+func damagedFile(st storage.Storage, dir string, err error) error {
+	var ce *storage.CorruptError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &ce):
+		return &DamagedError{Dir: dir, Reason: fileName(dir, ce.Path) + ": " + ce.Reason, Err: err}
+	case errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist):
+		return &DamagedError{Dir: dir, Reason: fileName(dir, storagePath(st, pe.Path)) + " is missing", Err: err}
+	case errors.As(err, &pe):
+		return &DamagedError{Dir: dir, Reason: fileName(dir, storagePath(st, pe.Path)) + " is unreadable: " + pe.Err.Error(), Err: err}
+	}
+	return &DamagedError{Dir: dir, Reason: err.Error(), Err: err}
+}
+
+// storagePath turns a local filesystem path of a Local storage back into
+// a path relative to its root (for messages); other paths are returned
+// as they are.
+func storagePath(st storage.Storage, p string) string {
+	if l, ok := st.(*storage.Local); ok && filepath.IsAbs(p) {
+		if rel, err := filepath.Rel(l.Root(), p); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return p
+}
+
+// fileName renders file p (relative to the storage root) for a message
+// about the checkpoint in dir: relative to dir when it lies below it
+// ("agg-0.state"), else p itself ("job/shared/x.sst").
+func fileName(dir, p string) string {
+	name := relTo(dir, p)
+	if strings.HasPrefix(name, "../") {
+		return p
+	}
+	return name
+}
+
+// loadDir reads and verifies the checkpoint or savepoint in dir: its
+// _metadata, then that every file it references exists with its recorded
+// size, then every file's contents (verifyContents).
 func loadDir(st storage.Storage, dir string) (*Metadata, error) {
 	md, err := readMetadata(st, dir)
 	if err != nil {
@@ -131,14 +203,17 @@ func loadDir(st storage.Storage, dir string) (*Metadata, error) {
 	if err := verifyFiles(st, dir, md); err != nil {
 		return nil, err
 	}
+	if err := verifyContents(st, dir, md, nil); err != nil {
+		return nil, err
+	}
 	md.Storage, md.Dir = st, dir
 	return md, nil
 }
 
 // Load reads the checkpoint or savepoint at p in st: its directory or its
 // _metadata file, relative to st's root ("" or "." for the root itself).
-// Every file it references must exist with its recorded size; a damaged
-// one gives *DamagedError, a directory without _metadata
+// Every file it references must exist with its recorded size and be
+// intact (it is read, see verifyContents); a damaged one gives *DamagedError, a directory without _metadata
 // *IncompleteError. Paths in the result are relative to st's root
 // (Metadata.Storage is st).
 func Load(st storage.Storage, p string) (*Metadata, error) {

@@ -13,10 +13,13 @@ import (
 
 // Latest returns the newest complete, intact checkpoint of the job (for
 // --restore latest and for restarts after a failure), with paths relative
-// to the checkpoint storage (its Metadata.Storage). Newer checkpoints that are partial (no
-// _metadata) or damaged (unreadable _metadata, a referenced file missing
-// or of another size) are skipped, each with a warning that names it and
-// says which checkpoint is used instead.
+// to the checkpoint storage (its Metadata.Storage). Before a checkpoint is
+// chosen every file it references is read and checked (see loadDir), so
+// newer checkpoints that are partial (no _metadata) or damaged
+// (unreadable _metadata; a referenced file missing, unreadable, of
+// another size or failing its checksum) are skipped, each with a warning
+// that names it and the damaged file and says which checkpoint is used
+// instead.
 //
 // With no complete checkpoint at all it returns nil and no error (a fresh
 // start). When checkpoints exist but every one is damaged it returns an

@@ -39,10 +39,16 @@ func newFixture(t *testing.T, opts StoreOptions) *fixture {
 	return f
 }
 
-// put writes a file of n bytes at p in st and returns its reference.
+// put writes a file of n bytes at p in st and returns its reference: an
+// intact state file (a KindState envelope) when n leaves room for one,
+// else n bytes of nothing in particular.
 func put(t *testing.T, st storage.Storage, p string, n int, shared bool) state.FileRef {
 	t.Helper()
-	if err := st.Put(p, bytes.Repeat([]byte{'x'}, n)); err != nil {
+	data := bytes.Repeat([]byte{'x'}, n)
+	if empty := len(storage.Seal(storage.KindState, 1, nil)); n >= empty {
+		data = storage.Seal(storage.KindState, 1, data[:n-empty])
+	}
+	if err := st.Put(p, data); err != nil {
 		t.Fatal(err)
 	}
 	return state.FileRef{Path: p, Size: int64(n), Shared: shared}
@@ -56,17 +62,19 @@ func (f *fixture) taskFiles(id int64, op string, shared ...string) TaskState {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	h := &state.Handle{OperatorID: op, Backend: "pebble", Format: state.FormatPebbleSST}
-	h.Files = append(h.Files, put(f.t, tgt.Storage, path.Join(tgt.Dir, op+"-0.manifest"), 10, false))
+	h := &state.Handle{OperatorID: op, Backend: "hashmap", Format: state.FormatFull}
+	h.Files = append(h.Files, put(f.t, tgt.Storage, path.Join(tgt.Dir, op+"-0.manifest"), 30, false))
 	for _, s := range shared {
 		p := path.Join(tgt.SharedDir, s)
 		if _, err := tgt.Storage.Size(p); err != nil {
 			put(f.t, tgt.Storage, p, 100, true)
+			h.IncrementalSize += 100
 		}
 		h.Files = append(h.Files, state.FileRef{Path: p, Size: 100, Shared: true})
 		h.Size += 100
 	}
-	h.Size += 10
+	h.Size += 30
+	h.IncrementalSize += 30
 	return TaskState{OperatorID: op, Keyed: h, Splits: []SplitState{{SplitID: "p0", Position: []byte(fmt.Sprint(id))}}}
 }
 
@@ -275,7 +283,7 @@ func TestLatestSkipsDamagedCheckpoints(t *testing.T) {
 	if err := os.Truncate(filepath.Join(loc(4), "agg-0.manifest"), 3); err != nil {
 		t.Fatal(err)
 	}
-	damaged4 := "checkpoint 4 (" + loc(4) + ") is damaged: agg-0.manifest has 3 bytes, 10 recorded"
+	damaged4 := "checkpoint 4 (" + loc(4) + ") is damaged: agg-0.manifest has 3 bytes, 30 recorded"
 	latest(3, incomplete5+"; using checkpoint 3 instead", damaged4+"; using checkpoint 3 instead")
 
 	// Corrupt bytes in _metadata.
@@ -453,7 +461,7 @@ func TestCoordinatorAndStore(t *testing.T) {
 		t.Fatalf("Latest = %+v, %v\nwant %+v", got, err, md)
 	}
 	if got.JobName != "wc" || got.Operators[0].Name != "WindowAggregate" || got.Operators[0].Parallelism != 2 ||
-		got.Size != 3*110 || got.TriggeredAt != epoch.Add(time.Second).UnixMilli() {
+		got.Size != 3*130 || got.TriggeredAt != epoch.Add(time.Second).UnixMilli() {
 		t.Fatalf("metadata %+v", got)
 	}
 }

@@ -2,8 +2,6 @@ package state
 
 import (
 	"fmt"
-	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -178,19 +176,9 @@ func downloadFile(st storage.Storage, f indexFile, dst string) error {
 	if err != nil {
 		return err
 	}
-	h := crc32.New(castagnoli)
-	n, err := io.Copy(io.MultiWriter(out, h), rc)
+	err = storage.CopyChecked(f.ref.Path, out, rc, f.ref.Size, f.crc)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("reading state file %s: %w", f.ref.Path, err)
-	}
-	if n != f.ref.Size {
-		return &storage.CorruptError{Path: f.ref.Path, Reason: fmt.Sprintf("size %d, the checkpoint recorded %d", n, f.ref.Size)}
-	}
-	if h.Sum32() != f.crc {
-		return &storage.CorruptError{Path: f.ref.Path, Reason: "checksum mismatch"}
-	}
-	return nil
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 )
 
 // Envelope layout (all integers big-endian):
@@ -87,4 +88,104 @@ func Read(s Storage, p string, kind byte, maxVersion uint16) ([]byte, error) {
 	}
 	payload, _, err := Open(p, data, kind, maxVersion)
 	return payload, err
+}
+
+// Check streams object p of s and verifies its envelope as Open does
+// (magic, length against the header and against wantSize when it is not
+// negative, CRC-32C, kind, version) without holding the file in memory.
+// A damaged or unreadable object gives *CorruptError naming p; a missing
+// one an error wrapping fs.ErrNotExist.
+func Check(s Storage, p string, wantSize int64, kind byte, maxVersion uint16) error {
+	rc, err := s.Open(p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := crc32.New(castagnoli)
+	head := make([]byte, headerSize)
+	if n, err := io.ReadFull(rc, head); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return &CorruptError{p, fmt.Sprintf("truncated (%d bytes)", n)}
+		}
+		return &CorruptError{p, "unreadable: " + err.Error()}
+	}
+	if string(head[:4]) != magic {
+		return &CorruptError{p, "not a streamsql checkpoint file"}
+	}
+	n := binary.BigEndian.Uint64(head[7:15])
+	if wantSize >= 0 && (n > uint64(wantSize) || uint64(wantSize) != headerSize+n+trailer) {
+		return &CorruptError{p, fmt.Sprintf("the header says %d bytes, %d recorded", headerSize+n+trailer, wantSize)}
+	}
+	h.Write(head)
+	copied, err := io.CopyN(h, rc, int64(n))
+	if err != nil && err != io.EOF {
+		return &CorruptError{p, "unreadable: " + err.Error()}
+	}
+	var tail [trailer + 1]byte
+	got, err := io.ReadFull(rc, tail[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return &CorruptError{p, "unreadable: " + err.Error()}
+	}
+	if copied != int64(n) || got != trailer {
+		return &CorruptError{p, fmt.Sprintf("length %d does not match the header (%d)", headerSize+copied+int64(got), headerSize+n+trailer)}
+	}
+	if h.Sum32() != binary.BigEndian.Uint32(tail[:trailer]) {
+		return &CorruptError{p, "checksum mismatch"}
+	}
+	if head[4] != kind {
+		return &CorruptError{p, fmt.Sprintf("holds kind %d, expected %d", head[4], kind)}
+	}
+	if v := binary.BigEndian.Uint16(head[5:7]); v == 0 || v > maxVersion {
+		return &CorruptError{p, fmt.Sprintf("format version %d is not supported (this build reads up to %d)", v, maxVersion)}
+	}
+	return nil
+}
+
+// CheckRaw streams object p of s and verifies its size and CRC-32C
+// (Castagnoli) against the recorded ones, for files without an envelope
+// (a Pebble checkpoint's files). Errors as Check's.
+func CheckRaw(s Storage, p string, size int64, crc uint32) error {
+	rc, err := s.Open(p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return CopyChecked(p, io.Discard, rc, size, crc)
+}
+
+// CopyChecked copies r (object p) to w and verifies that it had size bytes
+// with CRC-32C crc. Damage is *CorruptError naming p; a failure to write
+// w is returned as is.
+func CopyChecked(p string, w io.Writer, r io.Reader, size int64, crc uint32) error {
+	h := crc32.New(castagnoli)
+	src := &readErrReader{r: r}
+	n, err := io.Copy(io.MultiWriter(w, h), src)
+	if src.err != nil {
+		return &CorruptError{p, "unreadable: " + src.err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return &CorruptError{p, fmt.Sprintf("size %d, the checkpoint recorded %d", n, size)}
+	}
+	if h.Sum32() != crc {
+		return &CorruptError{p, "checksum mismatch"}
+	}
+	return nil
+}
+
+// readErrReader remembers the error of its reader (other than io.EOF), so
+// that a failure to read can be told from a failure to write.
+type readErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErrReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }

@@ -27,6 +27,9 @@ type Storage interface {
 	// List returns the object paths under prefix (recursively), sorted.
 	List(prefix string) ([]string, error)
 	// Delete removes an object; deleting a missing object is not an error.
+	// Once Delete returns nil the removal is durable (for Local, the
+	// directory is fsynced), so that a later deletion cannot become
+	// visible before it.
 	Delete(p string) error
 	// DeletePrefix removes every object under prefix.
 	DeletePrefix(prefix string) error
@@ -195,10 +198,13 @@ func (l *Local) Delete(p string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(f); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
-	return nil
+	return syncDir(filepath.Dir(f))
 }
 
 func (l *Local) DeletePrefix(prefix string) error {
