@@ -14,7 +14,9 @@
 //	lines (the prompt turns into `->` until the `;`). Tab completes
 //	statement starts, table and column names, functions, connector names
 //	and their WITH options, SET keys and job ids. Up/Down recall earlier
-//	statements, also from earlier runs (~/.streamsql_history). Ctrl-C
+//	statements, also from earlier runs (~/.streamsql_history, which stores
+//	them with passwords and other secrets masked as SHOW CREATE TABLE
+//	shows them; Up within one run recalls a statement as typed). Ctrl-C
 //	stops a running SELECT; QUIT;, EXIT; or Ctrl-D leaves. A SELECT over
 //	an unbounded source shows its result live as a table redrawn in place
 //	(windowed counts grow by one row per closed window); with

@@ -1,11 +1,9 @@
 package shell
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +21,6 @@ const (
 	Prompt             = "streamsql> "
 	ContinuationPrompt = "        -> "
 )
-
-// HistoryFile is the name of the history file in the home directory.
-const HistoryFile = ".streamsql_history"
 
 // RunPrompt runs the interactive shell on the controlling terminal with
 // line editing, completion and history, until QUIT;/EXIT;, Ctrl-D on an
@@ -118,12 +113,14 @@ func RunPrompt(ctx context.Context, s *Session) (err error) {
 		stop()
 		cancel()
 		if !s.Pending() {
-			entry := strings.TrimSpace(strings.Join(lines, " "))
-			lines = nil
-			if entry != "" {
+			// Up/Down in this session recall the statement as typed
+			// (secrets included, so that it can be run again); the file
+			// gets it masked (see history.go).
+			if entry := strings.TrimSpace(strings.Join(lines, " ")); entry != "" {
 				hist = append(hist, entry)
-				appendHistory(entry)
+				appendHistory(strings.Join(lines, "\n"))
 			}
+			lines = nil
 		}
 		if q {
 			break
@@ -131,54 +128,6 @@ func RunPrompt(ctx context.Context, s *Session) (err error) {
 	}
 	tty.restore()
 	return nil
-}
-
-// historyPath is ~/.streamsql_history ("" when there is no home).
-func historyPath() string {
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return ""
-	}
-	return filepath.Join(home, HistoryFile)
-}
-
-// loadHistory reads the saved statements, oldest first (at most 1000).
-func loadHistory() []string {
-	path := historyPath()
-	if path == "" {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			out = append(out, l)
-		}
-	}
-	if len(out) > 1000 {
-		out = out[len(out)-1000:]
-	}
-	return out
-}
-
-// appendHistory adds one statement (on one line) to the history file.
-func appendHistory(entry string) {
-	path := historyPath()
-	if path == "" {
-		return
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	fmt.Fprintln(f, strings.ReplaceAll(entry, "\n", " "))
 }
 
 // tty is the line editor's input: the controlling terminal, opened on its
