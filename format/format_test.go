@@ -21,7 +21,7 @@ var allTypes = types.Schema{
 	{Name: "iv", Type: types.Interval},
 }
 
-func ts(t *testing.T, s string) int64 {
+func ts(t testing.TB, s string) int64 {
 	t.Helper()
 	v, err := ParseTimestamp([]byte(s))
 	if err != nil {
@@ -30,7 +30,7 @@ func ts(t *testing.T, s string) int64 {
 	return v
 }
 
-func sampleRows(t *testing.T) [][]types.Value {
+func sampleRows(t testing.TB) [][]types.Value {
 	return [][]types.Value{
 		{types.BoolValue(true), types.IntValue(-128), types.IntValue(math.MaxInt64), types.DoubleValue(1.5),
 			types.DecimalValue(-12345, 2), types.StringValue("hello, \"world\"\nline2"),
