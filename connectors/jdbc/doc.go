@@ -36,17 +36,28 @@
 //     'at-least-once' ('none' is read as at-least-once). Exactly once needs
 //     checkpointing: a job without checkpoints writes at least once
 //     whatever this says (see below).
-//   - 'sink.buffer-flush.max-rows' (default 100) and
-//     'sink.buffer-flush.interval' (default '1s'; '500ms', '2 min', or
-//     milliseconds): when the writer is not driven by checkpoints, buffered
-//     rows are written once this many rows (keys, with a primary key) are
-//     buffered, and by a background timer at this interval; '0' disables
-//     either. They do not apply to exactly-once writes.
+//   - 'sink.buffer-flush.max-rows' (default 100; 100000 for exactly-once
+//     writes), 'sink.buffer-flush.max-bytes' (default '64mb'; '512kb',
+//     '1gb', or bytes; at least 1kb) and 'sink.buffer-flush.interval'
+//     (default '1s'; '500ms', '2 min', or milliseconds): buffered rows
+//     leave memory once this many rows (keys, with a primary key) or about
+//     this much memory are buffered: at least once they are written to the
+//     database, exactly once to the checkpoint period's spill file (see
+//     below). At least once, a background timer also writes them at the
+//     interval (not used exactly once). '0' disables the row bound or the
+//     interval; the byte bound always holds.
 //   - 'sink.max-retries' (default 3): how often a database operation that
 //     failed on a lost or refused connection (or a deadlock, lock wait
 //     timeout, server shutdown) is retried, after 100 ms, 200 ms, 400 ms
 //     ... (at most 10 s). Then the task fails with the error, and the
 //     job's restart strategy takes over.
+//   - 'connection.max-retry-timeout' (default '60s'): retries also stop
+//     once this long has passed since the operation's first failure.
+//   - 'sink.write-wait-warning' (default '5s'; '0' disables): when an
+//     operation on the database (a statement of a write or commit, a
+//     connect) has waited this long for an answer, a warning naming the
+//     table says so on the engine's warning stream, and another one says
+//     how long it waited once the answer came.
 //   - 'sink.create-table': 'true' creates the database table when it is
 //     missing (CREATE TABLE IF NOT EXISTS) from the declared physical
 //     columns and primary key (types below). Default 'false': a missing
@@ -92,25 +103,54 @@
 // # Exactly once (the job checkpoints)
 //
 // The writer is a connectors.TwoPhaseCommitWriter. Rows written between two
-// barriers are buffered in memory (compacted per key with a primary key).
-// PreCommit(n) turns them into one committable, a compact binary encoding
-// (see committable) that the checkpoint stores in its metadata, carrying
-// the job (Env.JobName), the sink ('db.table/<instance>'), the checkpoint
-// id n, a token random per writer, and the rows. Nothing is written to the
-// database before the checkpoint completes. Commit applies each committable
-// (in checkpoint order) in one database transaction that first claims the
+// barriers are buffered in memory (compacted per key with a primary key)
+// up to 'sink.buffer-flush.max-rows' rows (default 100000 in this mode) or
+// 'sink.buffer-flush.max-bytes' (default 64 MiB, estimated); beyond that
+// the buffer is appended, as one segment, to the period's spill file and
+// emptied. Spill files live in the job's durable connector directory
+// (Env.StateDir, under the checkpoint storage root:
+// <root>/<job>/connectors/jdbc/<job>/<db.table>/; the system's temporary
+// directory when the writer runs without one), one per checkpoint per
+// instance; each segment carries a CRC-32C (format in spill.go).
+// PreCommit(n) appends what is still buffered, fsyncs the file and its
+// directory, and returns one committable (see committable) that the
+// checkpoint stores in its metadata: the job (Env.JobName), the sink
+// ('db.table/<instance>'), the checkpoint id n, a token random per writer,
+// the row count, and the file's name, size and checksum: about a hundred
+// bytes, whatever the number of rows. Nothing is written to the database
+// before the checkpoint completes. Commit applies each committable (in
+// checkpoint order) in one database transaction that first claims the
 // progress row (job, sink, checkpoint_id) (the progress table's primary
-// key), then applies the rows: when the row exists with the committable's
+// key), then streams the rows from the file, a segment at a time,
+// checking sizes and checksums: when the row exists with the committable's
 // token the committable was applied before and the transaction is rolled
 // back (skipped); when it exists with another token it belongs to an
 // earlier run of the same job that used the same checkpoint id without
 // restoring (e.g. started over with an empty checkpoint directory), and is
 // taken over. The rows and the progress row commit together or not at all.
+// The file is deleted once its rows are committed (or found committed);
+// a missing or damaged file whose rows are not committed fails the commit
+// with an error naming it, and nothing of the checkpoint is applied.
 // Recover(committables of the restored checkpoint) commits them the same
 // way (and creates the progress table when missing); nothing else is ever
-// pending in the database, so there is nothing to abort. Progress rows
-// more than 1000 checkpoint ids behind the writer's latest commit are
-// deleted (every 32 commits).
+// pending in the database, so there is nothing to abort. It then deletes
+// the spill files that earlier runs left for this instance (and for the
+// former instances it recovers for) that the restored checkpoint does not
+// name: periods never pre-committed, and periods pre-committed for
+// checkpoints that never completed. A checkpoint that is aborted after
+// PreCommit keeps its file: the runtime commits its committable with the
+// next checkpoint that completes. Progress rows more than 1000 checkpoint
+// ids behind the writer's latest commit are deleted (every 32 commits).
+//
+// Memory: a writer holds at most one buffer (the bounds above) while
+// writing and one segment while committing, so a sink instance needs
+// about twice 'sink.buffer-flush.max-bytes' (with Go's garbage collector)
+// whatever the rate and the checkpoint interval; a checkpoint period's
+// rows are on disk, once, in its spill file. When the disk or the database
+// is slower than the input, the sink slows the job down: Write returns
+// once the buffer is spilled, and Commit (which the runtime calls between
+// batches) returns once the database committed. Measured with
+// BenchmarkJDBCExactlyOnceMemory (bench/): see BENCHMARKS.md.
 //
 // Guarantee: each row of a completed checkpoint is applied exactly once,
 // whatever fails when: committing twice, a retry after a connection lost
@@ -121,10 +161,12 @@
 // reach the database; the restored job produces them again. The database
 // sees a checkpoint's rows when that checkpoint completes, so visibility
 // lags by up to a checkpoint interval, and a checkpoint period's rows
-// (compacted) are held in memory and in the checkpoint's metadata.
-// Restoring a savepoint more than 1000 checkpoint ids old may apply its
-// last period again (its progress row was pruned). The database tables
-// must be transactional (InnoDB).
+// (compacted per segment) are held in its spill file until then.
+// Restoring a savepoint more than 1000 checkpoint ids old whose rows were
+// committed finds its spill file gone and fails naming it (its progress
+// row was pruned); restoring one whose rows were never committed after a
+// newer run of the job started over without restoring finds the same.
+// The database tables must be transactional (InnoDB).
 //
 // The writer learns that the job checkpoints from the runtime's call of
 // Recover right after Open (or a PreCommit): a Write before either means
@@ -144,11 +186,22 @@
 // # Connections and errors
 //
 // Each writer has one connection (sink instances write in parallel). Open
-// connects, retrying as above, and checks the table. A failed flush or
+// connects, retrying as above, and checks the table. Connections time out
+// (the url's driver parameters, or Connector/J's connectTimeout and
+// socketTimeout in milliseconds, set them): connecting after 10 s
+// ('timeout'), reading or writing a packet after 60 s ('readTimeout',
+// 'writeTimeout'), so a connection that hangs (no reset, no data) fails
+// the operation, which is then retried; 'sink.write-wait-warning' reports
+// the wait long before. A failed flush or
 // commit fails the writer: later calls return the same error. Errors name
 // the SQL table and the database table. Credentials never appear in
 // errors, warnings or the driver's log lines (which go, cleaned, to the
 // engine's warning stream instead of the process's standard error): the
 // password (plain and percent-encoded), the url as written, and anything
-// of the form scheme://user:password@ or password=... are masked.
+// of the form scheme://user:password@ or password=... are masked, also in
+// a url too malformed to parse ('mysql:/user:password@host/db' is shown
+// as 'mysql:****@host/db'). SHOW CREATE TABLE and the shell's history
+// file show the 'url', 'password' and CONNECTION='...' values masked the
+// same way (catalog.MaskOption): credentials are never printed nor
+// stored in the history.
 package jdbc

@@ -28,6 +28,9 @@ const (
 	optDeliveryGuaranty = "sink.delivery-guarantee"
 	optCreateTable      = "sink.create-table"
 	optProgressTable    = "sink.progress-table"
+	optFlushMaxBytes    = "sink.buffer-flush.max-bytes"
+	optMaxRetryTimeout  = "connection.max-retry-timeout"
+	optWaitWarning      = "sink.write-wait-warning"
 )
 
 const (
@@ -37,7 +40,16 @@ const (
 	defaultProgressTable = "streamsql_sink_progress"
 	defaultPort          = "3306"
 	defaultDialTimeout   = 10 * time.Second
-	defaultIOTimeout     = 2 * time.Minute
+	defaultIOTimeout     = time.Minute
+	// Exactly-once writes: rows held in memory before they are spilled
+	// to the checkpoint's spill file (see spill.go).
+	defaultSpillMaxRows  = 100000
+	defaultSpillMaxBytes = 64 << 20
+	// defaultRetryTimeout bounds the time spent retrying one operation.
+	defaultRetryTimeout = time.Minute
+	// defaultWaitWarning is how long a database operation may wait for an
+	// answer before a warning names the table.
+	defaultWaitWarning = 5 * time.Second
 )
 
 func options() []connectors.OptionSpec {
@@ -47,12 +59,15 @@ func options() []connectors.OptionSpec {
 		{Key: optUsername, Help: "the user (overrides the url's)"},
 		{Key: optPassword, Help: "the password (overrides the url's; never shown)"},
 		{Key: optDriver, Help: "accepted for compatibility (a MySQL or MariaDB driver class name); ignored"},
-		{Key: optFlushMaxRows, Default: strconv.Itoa(defaultFlushMaxRows), Help: "at-least-once: write once this many rows (keys, with a primary key) are buffered; 0 disables"},
+		{Key: optFlushMaxRows, Default: strconv.Itoa(defaultFlushMaxRows), Help: "write (at-least-once) or spill to the checkpoint's spill file (exactly-once, default there 100000) once this many rows (keys, with a primary key) are buffered; 0 disables"},
 		{Key: optFlushInterval, Default: "1s", Help: "at-least-once: write buffered rows at this interval; 0 disables"},
 		{Key: optMaxRetries, Default: strconv.Itoa(defaultMaxRetries), Help: "retries (exponential backoff) of a failed database operation before the task fails"},
 		{Key: optDeliveryGuaranty, Default: "exactly-once", Help: "exactly-once (when the job checkpoints) or at-least-once"},
 		{Key: optCreateTable, Default: "false", Help: "'true' creates the database table from the declared columns and primary key when it is missing"},
 		{Key: optProgressTable, Default: defaultProgressTable, Help: "exactly-once: the table of committed checkpoints (job, sink, checkpoint id)"},
+		{Key: optFlushMaxBytes, Default: "64mb", Help: "memory of buffered rows (about) before they are written (at-least-once) or spilled to the checkpoint's spill file (exactly-once): '64mb', '512kb', or bytes"},
+		{Key: optMaxRetryTimeout, Default: "60s", Help: "retries of a failed database operation stop once this long has passed since its first failure"},
+		{Key: optWaitWarning, Default: "5s", Help: "warn (naming the table) when a database operation has waited this long for an answer; 0 disables"},
 	}
 }
 
@@ -73,6 +88,13 @@ type config struct {
 	secrets []string
 	// masked replaces each secret.
 	masked []string
+	// spillRows and spillBytes bound the rows an exactly-once writer holds
+	// in memory ('sink.buffer-flush.max-rows', default 100000 in that
+	// mode, and 'sink.buffer-flush.max-bytes'); 0 rows: no row bound.
+	spillRows    int
+	spillBytes   int64
+	retryTimeout time.Duration // 'connection.max-retry-timeout'
+	waitWarning  time.Duration // 'sink.write-wait-warning'; 0: never
 }
 
 // parseConfig reads t's options; it touches nothing outside the process.
@@ -80,7 +102,9 @@ type config struct {
 // credentials.
 func parseConfig(t *catalog.Table) (*config, error) {
 	c := &config{maxRows: defaultFlushMaxRows, interval: defaultFlushInterval, maxRetries: defaultMaxRetries,
-		exactlyOnce: true, progress: defaultProgressTable}
+		exactlyOnce: true, progress: defaultProgressTable,
+		spillRows: defaultSpillMaxRows, spillBytes: defaultSpillMaxBytes,
+		retryTimeout: defaultRetryTimeout, waitWarning: defaultWaitWarning}
 	raw := t.Option(optURL)
 	c.addSecret(raw, catalog.MaskOption(optURL, raw))
 	u, err := parseURL(raw)
@@ -148,6 +172,28 @@ func parseConfig(t *catalog.Table) (*config, error) {
 			return nil, fmt.Errorf("'%s' = '%s' is not a number of rows (>= 0)", optFlushMaxRows, t.Option(optFlushMaxRows))
 		}
 		c.maxRows = n
+		c.spillRows = n
+	}
+	if t.HasOption(optFlushMaxBytes) {
+		n, err := parseSize(t.Option(optFlushMaxBytes))
+		if err != nil || n < 1024 {
+			return nil, fmt.Errorf("'%s' = '%s' is not a size of at least 1kb (e.g. '64mb', '512kb', or a number of bytes)", optFlushMaxBytes, t.Option(optFlushMaxBytes))
+		}
+		c.spillBytes = n
+	}
+	if t.HasOption(optMaxRetryTimeout) {
+		d, err := parseDuration(t.Option(optMaxRetryTimeout))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("'%s' = '%s' is not a positive duration (e.g. '60s', '2 min')", optMaxRetryTimeout, t.Option(optMaxRetryTimeout))
+		}
+		c.retryTimeout = d
+	}
+	if t.HasOption(optWaitWarning) {
+		d, err := parseDuration(t.Option(optWaitWarning))
+		if err != nil {
+			return nil, fmt.Errorf("'%s' = '%s' is not a duration (e.g. '5s', '0' to disable)", optWaitWarning, t.Option(optWaitWarning))
+		}
+		c.waitWarning = d
 	}
 	if t.HasOption(optFlushInterval) {
 		d, err := parseDuration(t.Option(optFlushInterval))
@@ -499,6 +545,37 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("bad duration unit %q", unit)
 	}
 	return time.Duration(f * float64(u)), nil
+}
+
+// parseSize reads '64mb', '512 KB', '1gb', '64MiB' or a plain number of
+// bytes.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	var unit int64
+	switch strings.TrimSpace(s[i:]) {
+	case "", "b", "bytes":
+		unit = 1
+	case "k", "kb", "kib":
+		unit = 1 << 10
+	case "m", "mb", "mib":
+		unit = 1 << 20
+	case "g", "gb", "gib":
+		unit = 1 << 30
+	default:
+		return 0, fmt.Errorf("bad size unit in %q", s)
+	}
+	if n > (1<<62)/unit {
+		return 0, fmt.Errorf("size %q too large", s)
+	}
+	return n * unit, nil
 }
 
 // columnType returns the MySQL column type for a declared type (for

@@ -142,47 +142,6 @@ func TestErrorsHideCredentials(t *testing.T) {
 	}
 }
 
-func TestCommittableRoundTrip(t *testing.T) {
-	key := []int{0, 2}
-	b := newBuffer(7, key)
-	rows := [][]types.Value{
-		{i64(1), f64(1.5), str("a"), dec(-1250), ts(1602288005123), boolean(true), null()},
-		{i64(2), f64(-0.25), str("héllo"), dec(0), ts(-1000), boolean(false), types.DateValue(18000)},
-		{i64(3), null(), str(""), null(), null(), null(), types.IntervalValue(-5)},
-	}
-	b.add(types.Insert, rows[0])
-	b.add(types.Insert, rows[1])
-	b.add(types.Insert, rows[2])
-	b.add(types.UpdateBefore, rows[0]) // ignored
-	b.add(types.Delete, rows[2])       // replaces the insert of key (3, "")
-	raw := encodeCommittable("job-1", "d.t/0", "tok", 42, b)
-	c, err := decodeCommittable(raw, 7, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.job != "job-1" || c.sink != "d.t/0" || c.token != "tok" || c.id != 42 || c.rows.len() != 3 {
-		t.Fatalf("decoded %+v", c)
-	}
-	for i := 0; i < 2; i++ {
-		for j, v := range c.rows.row(i) {
-			if !types.Equal(v, rows[i][j]) || v.Kind() != rows[i][j].Kind() || v.Scale() != rows[i][j].Scale() {
-				t.Fatalf("row %d col %d: %v, want %v", i, j, v, rows[i][j])
-			}
-		}
-	}
-	if c.rows.ops[2] != types.Delete || c.rows.row(2)[0].Int() != 3 || c.rows.row(2)[2].Str() != "" || !c.rows.row(2)[1].IsNull() {
-		t.Fatalf("delete row %v %v", c.rows.ops[2], c.rows.row(2))
-	}
-	if _, err := decodeCommittable(raw, 6, key); err == nil || !strings.Contains(err.Error(), "definition changed") {
-		t.Fatalf("width mismatch: %v", err)
-	}
-	for cut := 0; cut < len(raw); cut++ {
-		if _, err := decodeCommittable(raw[:cut], 7, key); err == nil {
-			t.Fatalf("a committable cut at %d decoded", cut)
-		}
-	}
-}
-
 func TestBufferCompaction(t *testing.T) {
 	b := newBuffer(2, []int{0})
 	b.add(types.Insert, []types.Value{i64(1), str("a")})

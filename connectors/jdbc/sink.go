@@ -11,6 +11,8 @@ import (
 	"hash/fnv"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,14 +341,25 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 	if job == "" {
 		job = "table:" + s.t.Name
 	}
+	base := ""
+	if s.env != nil {
+		base = s.env.StateDir
+	}
+	if base == "" {
+		// outside the engine (which sets StateDir whenever the job
+		// checkpoints): the system's temporary directory
+		base = filepath.Join(os.TempDir(), "streamsql-jdbc")
+	}
 	w := &writer{
-		s: s, ctx: ctx, db: db, instance: instance,
-		job:    fitKey(job),
-		sinkID: fitKey(s.cfg.db + "." + s.cfg.table + "/" + strconv.Itoa(instance)),
-		token:  newToken(),
-		buf:    newBuffer(len(s.cols), s.key),
-		stmts:  map[string]*sql.Stmt{},
-		stop:   make(chan struct{}),
+		s: s, ctx: ctx, db: db, instance: instance, parallelism: max(1, parallelism),
+		job:      fitKey(job),
+		sinkID:   fitKey(s.cfg.db + "." + s.cfg.table + "/" + strconv.Itoa(instance)),
+		token:    newToken(),
+		buf:      newBuffer(len(s.cols), s.key),
+		stmts:    map[string]*sql.Stmt{},
+		stop:     make(chan struct{}),
+		spillDir: spillDir(base, job, s.cfg.db+"."+s.cfg.table),
+		watch:    newWaitWatch(s.cfg.waitWarning, s.cfg.addr, s.warn),
 	}
 	if err := w.retry("connecting", w.checkTable); err != nil {
 		db.Close()
@@ -473,13 +486,22 @@ const (
 // goroutine; mu guards against the interval flusher goroutine (direct
 // mode only).
 type writer struct {
-	s        *sink
-	ctx      context.Context
-	db       *sql.DB
-	instance int
-	job      string
-	sinkID   string
-	token    string // tells this writer's committables from those of other runs
+	s           *sink
+	ctx         context.Context
+	db          *sql.DB
+	instance    int
+	parallelism int
+	job         string
+	sinkID      string
+	token       string // tells this writer's committables from those of other runs
+	watch       *waitWatch
+
+	// Exactly-once: rows beyond the memory bounds go to spill, the file of
+	// the current checkpoint period (nil until the first spill); seq
+	// numbers the files of this writer.
+	spillDir string
+	spill    *spillWriter
+	seq      int64
 
 	mu        sync.Mutex
 	mode      int
@@ -500,12 +522,17 @@ type writer struct {
 // attempts); closing the writer stops the waiting.
 func (w *writer) retry(what string, fn func(ctx context.Context) error) error {
 	return retrier{ctx: w.ctx, stop: w.stop, retries: w.s.cfg.maxRetries, option: optMaxRetries,
-		addr: w.s.cfg.addr, errorf: w.s.errorf, warn: w.s.warn}.run(what, fn)
+		budget: w.s.cfg.retryTimeout, addr: w.s.cfg.addr, errorf: w.s.errorf, warn: w.s.warn,
+		watch: w.watch}.run(what, fn)
 }
 
 // Write buffers the rows of b. Without a primary key only inserted rows
-// are accepted. In direct mode (no checkpointing) it writes the buffer
-// once it holds 'sink.buffer-flush.max-rows' rows.
+// are accepted. Once the buffer holds 'sink.buffer-flush.max-rows' rows or
+// 'sink.buffer-flush.max-bytes' of memory it is written: to the database
+// in direct mode (no checkpointing), to the period's spill file in
+// two-phase mode. Either way Write returns only once the buffer is below
+// its bounds again: a slow database or disk slows the job down
+// (backpressure) instead of growing memory.
 func (w *writer) Write(b *types.Batch) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -526,8 +553,13 @@ func (w *writer) Write(b *types.Batch) error {
 			return w.s.errorf(nil, "the table has no PRIMARY KEY and the query produces %s rows (updates or deletes): declare a PRIMARY KEY to apply updates", op)
 		}
 		w.buf.add(op, b.Row(i))
-		if w.mode == modeDirect && w.s.cfg.maxRows > 0 && w.buf.len() >= w.s.cfg.maxRows {
+		switch {
+		case w.mode == modeDirect && (w.s.cfg.maxRows > 0 && w.buf.len() >= w.s.cfg.maxRows || w.buf.bytes >= w.s.cfg.spillBytes):
 			if err := w.flushLocked(); err != nil {
+				return err
+			}
+		case w.mode == modeTwoPhase && (w.s.cfg.spillRows > 0 && w.buf.len() >= w.s.cfg.spillRows || w.buf.bytes >= w.s.cfg.spillBytes):
+			if err := w.spillLocked(); err != nil {
 				return err
 			}
 		}
@@ -597,9 +629,10 @@ func (w *writer) startFlusher() {
 	}()
 }
 
-// Close discards the rows not yet written (or pre-committed) and closes
-// the connection. It stops the interval flusher first (interrupting its
-// retries).
+// Close discards the rows not yet written (or pre-committed), with the
+// spill file of the current period, and closes the connection. It stops
+// the interval flusher first (interrupting its retries). Spill files of
+// pre-committed periods stay: a checkpoint may name them.
 func (w *writer) Close() error {
 	w.stopOnce.Do(func() { close(w.stop) })
 	if w.flushDone != nil {
@@ -616,6 +649,10 @@ func (w *writer) Close() error {
 	}
 	w.stmts = nil
 	w.buf.reset()
+	if w.spill != nil {
+		w.spill.discard()
+		w.spill = nil
+	}
 	return w.db.Close()
 }
 
@@ -635,7 +672,6 @@ func (w *writer) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // prepared (before the transaction starts: the writer has one
 // connection, which the transaction holds).
 func (w *writer) prepare(ctx context.Context, b *buffer) error {
-	s := w.s
 	ins, del := 0, 0
 	for _, op := range b.ops {
 		if op == types.Delete {
@@ -644,11 +680,18 @@ func (w *writer) prepare(ctx context.Context, b *buffer) error {
 			ins++
 		}
 	}
+	return w.prepareStatements(ctx, ins >= w.s.rowsPerStmt, del >= w.s.keysPerStmt)
+}
+
+// prepareStatements prepares the full-size insert and (with a key)
+// delete statements, as asked.
+func (w *writer) prepareStatements(ctx context.Context, inserts, deletes bool) error {
+	s := w.s
 	var need []string
-	if ins >= s.rowsPerStmt {
+	if inserts {
 		need = append(need, s.insertSQL(s.rowsPerStmt))
 	}
-	if del >= s.keysPerStmt && s.keysPerStmt > 0 {
+	if deletes && s.keysPerStmt > 0 {
 		need = append(need, s.deleteSQL(s.keysPerStmt))
 	}
 	for _, q := range need {
@@ -685,6 +728,7 @@ func (w *writer) exec(ctx context.Context, tx *sql.Tx, query string, args []any)
 	if err != nil {
 		return w.statementError(err)
 	}
+	w.watch.progress()
 	return nil
 }
 
@@ -795,8 +839,12 @@ type twoPhaseWriter struct{ *writer }
 // Recover commits the committables of the restored checkpoint (those
 // already applied are skipped). It also switches the writer to
 // checkpointed mode: the runtime calls it right after Open whenever the
-// job checkpoints. Nothing else is pending: rows that were not
-// pre-committed were never written.
+// job checkpoints. Nothing else is pending in the database: rows that were
+// not pre-committed were never written. It then deletes the spill files
+// that earlier runs of this instance (and of the former instances whose
+// committables it receives, i mod parallelism) left behind and no restored
+// committable names: periods never pre-committed, or pre-committed for a
+// checkpoint that did not complete.
 func (w *twoPhaseWriter) Recover(committables [][]byte) error {
 	w.mu.Lock()
 	w.mode = modeTwoPhase
@@ -804,11 +852,58 @@ func (w *twoPhaseWriter) Recover(committables [][]byte) error {
 	if err := w.ensureProgress(); err != nil {
 		return err
 	}
-	return w.Commit(committables)
+	if err := w.Commit(committables); err != nil {
+		return err
+	}
+	w.removeOrphans()
+	return nil
 }
 
-// PreCommit hands the rows buffered since the previous PreCommit to the
-// checkpoint as one committable; nothing is written to the database yet.
+// removeOrphans deletes the spill files of other runs that map to this
+// instance (see Recover).
+func (w *twoPhaseWriter) removeOrphans() {
+	entries, err := os.ReadDir(w.spillDir)
+	if err != nil {
+		return // no directory yet
+	}
+	for _, e := range entries {
+		inst, token, ok := parseSpillName(e.Name())
+		if ok && token != w.token && inst%w.parallelism == w.instance {
+			os.Remove(filepath.Join(w.spillDir, e.Name()))
+		}
+	}
+}
+
+// spillLocked appends the buffered rows to the period's spill file
+// (creating it) and empties the buffer. Exactly-once mode only.
+func (w *writer) spillLocked() error {
+	if w.failed != nil {
+		return w.failed
+	}
+	if w.buf.len() == 0 {
+		return nil
+	}
+	if w.spill == nil {
+		w.seq++
+		sp, err := createSpill(w.spillDir, spillName(w.instance, w.token, w.seq))
+		if err != nil {
+			w.failed = w.s.errorf(err, "cannot create a spill file in %s: %v", w.spillDir, err)
+			return w.failed
+		}
+		w.spill = sp
+	}
+	if err := w.spill.writeSegment(w.buf); err != nil {
+		w.failed = w.s.errorf(err, "writing the spill file %s: %v", filepath.Join(w.spillDir, w.spill.name), err)
+		return w.failed
+	}
+	w.buf.reset()
+	return nil
+}
+
+// PreCommit writes the rows buffered since the previous PreCommit to the
+// period's spill file, makes it durable, and returns one committable that
+// names it (nil when nothing was written); nothing is written to the
+// database yet.
 func (w *twoPhaseWriter) PreCommit(checkpointID int64) ([][]byte, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -816,12 +911,21 @@ func (w *twoPhaseWriter) PreCommit(checkpointID int64) ([][]byte, error) {
 	if w.failed != nil {
 		return nil, w.failed
 	}
-	if w.buf.len() == 0 {
+	if w.buf.len() == 0 && w.spill == nil {
 		return nil, nil
 	}
-	c := encodeCommittable(w.job, w.sinkID, w.token, checkpointID, w.buf)
-	w.buf.reset()
-	return [][]byte{c}, nil
+	if err := w.spillLocked(); err != nil {
+		return nil, err
+	}
+	sp := w.spill
+	w.spill = nil
+	if err := sp.finish(); err != nil {
+		path := filepath.Join(sp.dir, sp.name)
+		os.Remove(path)
+		w.failed = w.s.errorf(err, "writing the spill file %s: %v", path, err)
+		return nil, w.failed
+	}
+	return [][]byte{encodeCommittable(w.job, w.sinkID, w.token, checkpointID, len(w.s.cols), len(w.s.key), sp)}, nil
 }
 
 // Commit applies each committable in one transaction together with its
@@ -859,6 +963,11 @@ func (w *twoPhaseWriter) Commit(committables [][]byte) error {
 
 var errApplied = errors.New("applied before")
 
+// commitOne applies one committable: it claims the progress row, then
+// streams the rows from the spill file (segment by segment, so memory
+// stays bounded) into the same transaction. The file is deleted once the
+// rows are committed (or found applied before); a file that is missing or
+// damaged while the rows were not applied fails the commit, naming it.
 func (w *twoPhaseWriter) commitOne(c *committable) error {
 	s := w.s
 	// The progress row is claimed first: inserting it takes no gap lock,
@@ -867,9 +976,19 @@ func (w *twoPhaseWriter) commitOne(c *committable) error {
 	ins := "INSERT INTO " + s.progressName + " (job, sink, checkpoint_id, token, row_count) VALUES (?, ?, ?, ?, ?)"
 	sel := "SELECT token FROM " + s.progressName + " WHERE job = ? AND sink = ? AND checkpoint_id = ? FOR UPDATE"
 	upd := "UPDATE " + s.progressName + " SET token = ?, row_count = ?, committed_at = CURRENT_TIMESTAMP(3) WHERE job = ? AND sink = ? AND checkpoint_id = ?"
-	n := int64(c.rows.len())
+	n := c.rowCount
+	path := ""
+	if c.file != "" {
+		path = filepath.Join(w.spillDir, c.file)
+	}
 	err := w.retry(fmt.Sprintf("committing checkpoint %d", c.id), func(ctx context.Context) error {
-		if err := w.prepare(ctx, c.rows); err != nil {
+		var err error
+		if c.rows != nil {
+			err = w.prepare(ctx, c.rows)
+		} else {
+			err = w.prepareStatements(ctx, true, true)
+		}
+		if err != nil {
 			return err
 		}
 		return w.inTx(ctx, func(tx *sql.Tx) error {
@@ -891,15 +1010,22 @@ func (w *twoPhaseWriter) commitOne(c *committable) error {
 			if err != nil {
 				return w.progressError(err)
 			}
-			return w.apply(ctx, tx, c.rows)
+			w.watch.progress()
+			if c.rows != nil {
+				return w.apply(ctx, tx, c.rows)
+			}
+			return w.applyFile(ctx, tx, c, path)
 		})
 	})
 	if errors.Is(err, errApplied) {
-		return nil
+		err = nil
 	}
 	if err != nil {
 		w.failed = err
 		return err
+	}
+	if path != "" {
+		os.Remove(path) // committed: no checkpoint needs its rows any more
 	}
 	if c.sink == w.sinkID && c.job == w.job {
 		w.commits++
@@ -909,6 +1035,41 @@ func (w *twoPhaseWriter) commitOne(c *committable) error {
 			w.db.ExecContext(w.ctx, "DELETE FROM "+s.progressName+" WHERE job = ? AND sink = ? AND checkpoint_id < ?",
 				w.job, w.sinkID, c.id-progressRetained)
 		}
+	}
+	return nil
+}
+
+// applyFile writes the rows of c's spill file in tx, one segment at a
+// time, checking the file's size, checksums and row count.
+func (w *twoPhaseWriter) applyFile(ctx context.Context, tx *sql.Tx, c *committable, path string) error {
+	bad := func(err error) error {
+		if errors.Is(err, os.ErrNotExist) {
+			return permanent(w.s.errorf(err, "checkpoint %d: its spill file %s is missing: the checkpoint's rows cannot be committed", c.id, path))
+		}
+		return permanent(w.s.errorf(err, "checkpoint %d: its spill file %s is damaged: %v", c.id, path, err))
+	}
+	r, err := openSpill(path, c.size, c.sum)
+	if err != nil {
+		return bad(err)
+	}
+	defer r.close()
+	seg := newBuffer(len(w.s.cols), w.s.key)
+	var rows int64
+	for {
+		more, err := r.next(seg)
+		if err != nil {
+			return bad(err)
+		}
+		if !more {
+			break
+		}
+		rows += int64(seg.len())
+		if err := w.apply(ctx, tx, seg); err != nil {
+			return err
+		}
+	}
+	if rows != c.rowCount {
+		return bad(fmt.Errorf("%w: %d rows, the checkpoint recorded %d", errDamaged, rows, c.rowCount))
 	}
 	return nil
 }
