@@ -89,7 +89,13 @@
 // zstd), 'security.protocol' (PLAINTEXT only; TLS and SASL are not
 // supported). 'enable.idempotence', 'acks', 'transactional.id',
 // 'enable.auto.commit' and the (de)serializers are set by the connector
-// and refused.
+// and refused. 'bootstrap.servers' lists host:port addresses (user info
+// such as user:password@host is refused).
+//
+// Credentials are never printed nor stored in the shell's history: the
+// value of a property whose key contains password, secret, token,
+// credential or jaas ('sasl.jaas.config') is shown as '****' by SHOW
+// CREATE TABLE, in errors and in the history file (catalog.MaskOption).
 //
 // # Source: splits and positions
 //

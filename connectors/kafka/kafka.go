@@ -115,11 +115,12 @@ type config struct {
 }
 
 // property validates the 'properties.*' keys the connector uses; any
-// other 'properties.*' key is ignored.
+// other 'properties.*' key is ignored. Its errors show the value masked
+// (catalog.MaskOption): never a secret.
 func (c *config) property(key, v string) error {
 	t := c.t
 	bad := func(what string) error {
-		return fmt.Errorf("table %s: option 'properties.%s': expected %s, got '%s'", t.Name, key, what, v)
+		return fmt.Errorf("table %s: option 'properties.%s': expected %s, got '%s'", t.Name, key, what, catalog.MaskOption("properties."+key, v))
 	}
 	posInt := func(max int64) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -134,7 +135,7 @@ func (c *config) property(key, v string) error {
 	case "bootstrap.servers":
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				if !strings.Contains(s, ":") {
+				if !strings.Contains(s, ":") || strings.Contains(s, "@") {
 					return bad("host:port addresses separated by ','")
 				}
 				c.servers = append(c.servers, s)
