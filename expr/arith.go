@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"strings"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -122,17 +123,57 @@ func NewArith(op ArithOp, l, r Expr) (Expr, error) {
 }
 
 func (a *Arith) Type() types.Type { return a.T }
-func (a *Arith) String() string {
-	return operand(a.L) + " " + a.Op.String() + " " + operand(a.R)
+func (a *Arith) String() string   { return render(a) }
+
+// render is String for the binary operators (Arith, Compare, And, Or):
+// they write their operands into one builder, so that rendering a chain
+// of n operators (EXPLAIN, operator ids) is linear in its length rather
+// than copying every prefix of the text once per level.
+func render(e Expr) string {
+	var b strings.Builder
+	writeExpr(&b, e)
+	return b.String()
+}
+
+func writeExpr(b *strings.Builder, e Expr) {
+	var l, r Expr
+	var op string
+	switch n := e.(type) {
+	case *Arith:
+		l, op, r = n.L, n.Op.String(), n.R
+	case *Compare:
+		l, op, r = n.L, n.Op.String(), n.R
+	case *And:
+		l, op, r = n.L, "AND", n.R
+	case *Or:
+		l, op, r = n.L, "OR", n.R
+	default:
+		b.WriteString(e.String())
+		return
+	}
+	writeOperand(b, l)
+	b.WriteString(" " + op + " ")
+	writeOperand(b, r)
+}
+
+// writeOperand writes a child of a binary operator, parenthesised when it
+// is an operator itself.
+func writeOperand(b *strings.Builder, e Expr) {
+	switch e.(type) {
+	case *Arith, *Compare, *And, *Or, *Between, *In, *Like, *IsNull, *IsBool:
+		b.WriteByte('(')
+		writeExpr(b, e)
+		b.WriteByte(')')
+		return
+	}
+	writeExpr(b, e)
 }
 
 // operand renders a child of a binary operator, parenthesised when it is an operator itself.
 func operand(e Expr) string {
-	switch e.(type) {
-	case *Arith, *Compare, *And, *Or, *Between, *In, *Like, *IsNull, *IsBool:
-		return "(" + e.String() + ")"
-	}
-	return e.String()
+	var b strings.Builder
+	writeOperand(&b, e)
+	return b.String()
 }
 
 func (a *Arith) Eval(row []types.Value) (types.Value, error) {

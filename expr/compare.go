@@ -78,7 +78,7 @@ func NewCompare(op CmpOp, l, r Expr) (Expr, error) {
 func (c *Compare) Type() types.Type {
 	return types.Type{Kind: types.KindBool, NotNull: c.Op == CmpNullEQ || (c.L.Type().NotNull && c.R.Type().NotNull)}
 }
-func (c *Compare) String() string { return operand(c.L) + " " + c.Op.String() + " " + operand(c.R) }
+func (c *Compare) String() string { return render(c) }
 
 func (c *Compare) Eval(row []types.Value) (types.Value, error) {
 	l, err := c.L.Eval(row)

@@ -155,9 +155,9 @@ func MapColumns(e Expr, fn func(*Col) Expr) Expr {
 	case *Compare:
 		return &Compare{Op: n.Op, L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
 	case *And:
-		return &And{L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+		return newAnd(MapColumns(n.L, fn), MapColumns(n.R, fn))
 	case *Or:
-		return &Or{L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+		return newOr(MapColumns(n.L, fn), MapColumns(n.R, fn))
 	case *Not:
 		return &Not{X: MapColumns(n.X, fn)}
 	case *IsNull:

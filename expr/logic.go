@@ -43,11 +43,23 @@ func truth(v types.Value) int {
 // IsTrue reports whether a condition value is TRUE (not FALSE, not NULL).
 func IsTrue(v types.Value) bool { return v.Kind() == types.KindBool && v.Bool() }
 
-// And is three-valued L AND R (FALSE wins over NULL); R is not evaluated when L is FALSE.
-type And struct{ L, R Expr }
+// And is three-valued L AND R (FALSE wins over NULL); R is not evaluated
+// when L is FALSE. Build it with NewAnd (or MapColumns): notNull caches
+// the type so that Type is O(1) on a chain of thousands of ANDs.
+type And struct {
+	L, R    Expr
+	notNull bool
+}
 
-// Or is three-valued L OR R (TRUE wins over NULL); R is not evaluated when L is TRUE.
-type Or struct{ L, R Expr }
+// Or is three-valued L OR R (TRUE wins over NULL); R is not evaluated when
+// L is TRUE. Build it with NewOr (or MapColumns); notNull as for And.
+type Or struct {
+	L, R    Expr
+	notNull bool
+}
+
+func newAnd(l, r Expr) *And { return &And{L: l, R: r, notNull: l.Type().NotNull && r.Type().NotNull} }
+func newOr(l, r Expr) *Or   { return &Or{L: l, R: r, notNull: l.Type().NotNull && r.Type().NotNull} }
 
 // Not is three-valued NOT X.
 type Not struct{ X Expr }
@@ -58,7 +70,7 @@ func NewAnd(l, r Expr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &And{L: l, R: r}, nil
+	return newAnd(l, r), nil
 }
 
 // NewOr builds L OR R.
@@ -67,7 +79,7 @@ func NewOr(l, r Expr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Or{L: l, R: r}, nil
+	return newOr(l, r), nil
 }
 
 // NewNot builds NOT X.
@@ -81,8 +93,8 @@ func NewNot(x Expr) (Expr, error) {
 
 func boolT(notNull bool) types.Type { return types.Type{Kind: types.KindBool, NotNull: notNull} }
 
-func (a *And) Type() types.Type { return boolT(a.L.Type().NotNull && a.R.Type().NotNull) }
-func (a *And) String() string   { return operand(a.L) + " AND " + operand(a.R) }
+func (a *And) Type() types.Type { return boolT(a.notNull) }
+func (a *And) String() string   { return render(a) }
 func (a *And) Eval(row []types.Value) (types.Value, error) {
 	l, err := a.L.Eval(row)
 	if err != nil {
@@ -106,8 +118,8 @@ func (a *And) Eval(row []types.Value) (types.Value, error) {
 	return types.NullValue(), nil
 }
 
-func (o *Or) Type() types.Type { return boolT(o.L.Type().NotNull && o.R.Type().NotNull) }
-func (o *Or) String() string   { return operand(o.L) + " OR " + operand(o.R) }
+func (o *Or) Type() types.Type { return boolT(o.notNull) }
+func (o *Or) String() string   { return render(o) }
 func (o *Or) Eval(row []types.Value) (types.Value, error) {
 	l, err := o.L.Eval(row)
 	if err != nil {
