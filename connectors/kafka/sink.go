@@ -104,9 +104,21 @@ func txnID(prefix string, instance, k int) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, instance, k)
 }
 
+// Bounds of the records a producer holds in memory (see producerOpts).
+const (
+	maxBufferedRecords = 50000
+	maxBufferedBytes   = 64 << 20
+)
+
 func (s *sink) producerOpts() []kgo.Opt {
 	c := s.cfg
-	opts := []kgo.Opt{kgo.DefaultProduceTopic(s.topic()), kgo.RecordDeliveryTimeout(c.deliveryTimeout)}
+	// The producer buffers records until the broker acknowledges them (in
+	// exactly-once mode the records of a checkpoint period are in the
+	// broker's open transaction, not in memory): at most
+	// maxBufferedRecords records and maxBufferedBytes bytes, beyond which
+	// Produce (and so Write) blocks: a slow broker slows the job down.
+	opts := []kgo.Opt{kgo.DefaultProduceTopic(s.topic()), kgo.RecordDeliveryTimeout(c.deliveryTimeout),
+		kgo.MaxBufferedRecords(maxBufferedRecords), kgo.MaxBufferedBytes(maxBufferedBytes)}
 	switch c.partitioner {
 	case "fixed":
 		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))

@@ -392,3 +392,25 @@ func TestExactlyOnceDetails(t *testing.T) {
 		t.Fatalf("stderr %q", stderr.String())
 	}
 }
+
+// TestProducerBufferBounded: the producer's buffer of unacknowledged
+// records is bounded in records and in bytes (franz-go bounds only the
+// records by default), so that Write blocks instead of growing memory
+// when the broker is slow.
+func TestProducerBufferBounded(t *testing.T) {
+	sk, err := factory.NewSink(sinkTable("127.0.0.1:1", "t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(sk.(*sink).producerOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if got := cl.OptValue(kgo.MaxBufferedBytes); got != int64(maxBufferedBytes) && got != maxBufferedBytes {
+		t.Fatalf("MaxBufferedBytes = %v (%T), want %d", got, got, maxBufferedBytes)
+	}
+	if got := cl.OptValue(kgo.MaxBufferedRecords); got != int64(maxBufferedRecords) && got != maxBufferedRecords {
+		t.Fatalf("MaxBufferedRecords = %v, want %d", got, maxBufferedRecords)
+	}
+}
