@@ -28,7 +28,8 @@ Jobs started by INSERT run until their sources end (bounded inputs) or the proce
 stopped (Ctrl-C / SIGTERM stop them cleanly, after a last checkpoint when checkpointing is
 on). A SELECT over bounded inputs prints its final rows as a table; over an unbounded
 source it prints changelog rows as they arrive.
-The exit code is non-zero when any statement or job fails.
+The exit code is non-zero when any statement or job fails; every failure is printed
+(one ERROR line per failed job, naming it, and the statement that stopped the script).
 
 With checkpointing on (--checkpoint-interval, --checkpoint-dir), a job killed at any point
 continues exactly where its last complete checkpoint left off when the same statements run
@@ -165,10 +166,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		script = string(b)
 	}
 	if err := eng.RunScript(ctx, script, stdout); err != nil {
-		fmt.Fprintf(stderr, "ERROR: %v\n", err)
+		printErrors(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// printErrors prints one "ERROR:" line per failure of a script (every job
+// that failed, then the statement that stopped it).
+func printErrors(w io.Writer, err error) {
+	var many engine.Failures
+	if errors.As(err, &many) {
+		for _, e := range many {
+			printErrors(w, e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "ERROR: %v\n", err)
 }
 
 func isTerminal(f *os.File) bool {
