@@ -547,3 +547,36 @@ func TestPartitionedOptionErrors(t *testing.T) {
 		t.Fatalf("layout %+v, %v", l, err)
 	}
 }
+
+// TestPartitionBuffersBounded: between two checkpoints, the buffers a
+// writer keeps for its partitions' in-progress files stay bounded however
+// many partitions receive rows (each filling its buffer in turn).
+func TestPartitionBuffersBounded(t *testing.T) {
+	tb := ptable("path", t.TempDir(), "format", "csv")
+	sk, _ := connectors.Lookup("filesystem").NewSink(tb, nil)
+	w := open2PC(t, sk, 0, 1)
+	defer w.Close()
+	const parts, rowsPerPart = 8 * maxHandles, 300
+	long := strings.Repeat("x", 1000)
+	bound := 2*maxHandles*2*flushBytes + 2*maxBuffered // open files and spares, and the bytes buffered
+	for p := 0; p < parts; p++ {
+		b := types.NewBatch(len(pschema), rowsPerPart)
+		for j := 0; j < rowsPerPart; j++ {
+			b.Append(types.Insert, []types.Value{types.IntValue(int64(p*rowsPerPart + j)), types.StringValue(fmt.Sprintf("d%03d", p)), types.StringValue(long), types.IntValue(0)})
+		}
+		if err := w.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for _, pf := range w.(*writer).files {
+			held += cap(pf.buf)
+		}
+		for _, s := range w.(*writer).spare {
+			held += cap(s)
+		}
+		if held > bound {
+			t.Fatalf("after %d partitions the writer holds %d bytes of buffers (bound %d)", p+1, held, bound)
+		}
+	}
+	w.Commit(preCommit(t, w, 1))
+}

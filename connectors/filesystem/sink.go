@@ -407,8 +407,22 @@ func (w *writer) writeBuf(pf *partFile) error {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
+		// A file without a handle (beyond maxHandles partitions) gives
+		// its buffer back: the writer keeps buffers for at most
+		// maxHandles files plus maxHandles spares, whatever the number
+		// of partitions between two checkpoints.
+		w.release(pf)
 	}
 	return err
+}
+
+// release takes pf's buffer away from it, keeping it as a spare when it
+// is not too large and spares are missing.
+func (w *writer) release(pf *partFile) {
+	if cap(pf.buf) > 0 && cap(pf.buf) <= 2*flushBytes && len(w.spare) < maxHandles {
+		w.spare = append(w.spare, pf.buf[:0])
+	}
+	pf.buf = nil
 }
 
 // closeInProgress writes the buffer of pf, syncs and closes its file, and
@@ -435,10 +449,7 @@ func (w *writer) closeInProgress(pf *partFile) error {
 			return err
 		}
 	}
-	if cap(pf.buf) > 0 && cap(pf.buf) <= 2*flushBytes && len(w.spare) < maxHandles {
-		w.spare = append(w.spare, pf.buf[:0])
-	}
-	pf.buf = nil
+	w.release(pf)
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
