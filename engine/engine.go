@@ -486,17 +486,20 @@ func (e *Engine) StopAll() {
 	}
 }
 
-// WaitAll waits for every job and returns the error of each that failed:
-// nil, one error, or Failures when several failed.
+// WaitAll waits for every job and returns the first error.
 func (e *Engine) WaitAll(ctx context.Context) error {
+	var first error
 	for _, j := range e.jobs.list() {
 		select {
 		case <-j.Done():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if _, err := j.Status(); err != nil && first == nil {
+			first = fmt.Errorf("job %s (%s) failed: %w", j.ID, j.Name, err)
+		}
 	}
-	return joinFailures(e.jobFailures())
+	return first
 }
 
 func (e *Engine) describe(name string) (*Result, error) {
@@ -542,6 +545,7 @@ func (e *Engine) showJobs() *Result {
 		{Name: "status", Type: types.String}, {Name: "uptime", Type: types.String},
 		{Name: "rows in", Type: types.BigInt}, {Name: "rows out", Type: types.BigInt},
 		{Name: "watermark", Type: types.String}, {Name: "late rows", Type: types.BigInt},
+		{Name: "skipped", Type: types.BigInt},
 		{Name: "last checkpoint", Type: types.String}, {Name: "restarts", Type: types.BigInt},
 		{Name: "error", Type: types.String}}
 	var rows [][]types.Value
@@ -562,7 +566,7 @@ func (e *Engine) showJobs() *Result {
 		rows = append(rows, []types.Value{types.StringValue(j.ID), types.StringValue(j.Name),
 			types.StringValue(string(st)), types.StringValue(j.Uptime().Truncate(time.Second).String()),
 			types.IntValue(in), types.IntValue(out), wmv, types.IntValue(j.LateRows()),
-			checkpointSummary(j), types.IntValue(int64(j.Restarts())), ev})
+			types.IntValue(j.SkippedRows()), checkpointSummary(j), types.IntValue(int64(j.Restarts())), ev})
 	}
 	return &Result{Schema: schema, Rows: rows}
 }

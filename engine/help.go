@@ -16,7 +16,8 @@ const HelpText = `Statements (end each with ';'):
   SHOW TABLES                         list tables and views
   SHOW CREATE TABLE t                 show a table's definition
   DESCRIBE t                          list a table's columns
-  SHOW JOBS                           list jobs with status, rows, watermark
+  SHOW JOBS                           list jobs: status, rows in/out, watermark, late rows,
+                                      bad rows skipped, last checkpoint, restarts, error
   STOP JOB 'id'                       stop a running job
   STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
                                       take a savepoint, then stop (WITH DRAIN fires every window first)

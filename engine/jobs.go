@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/planner"
 )
@@ -46,6 +47,8 @@ type Job struct {
 	done     chan struct{}
 	wake     chan struct{}
 	setup    *jobSetup
+	// skipsReported is set once the job's skipped rows were summarized.
+	skipsReported bool
 }
 
 // Status returns the job's status and, for a failed job, its error.
@@ -191,6 +194,51 @@ func (j *Job) LateRows() int64 {
 		n += run.Metrics(i).LateRowsDropped.Load()
 	}
 	return n
+}
+
+// SkippedRows returns the bad input rows skipped (under a table's
+// 'format.ignore-parse-errors') in the current attempt, like Counts.
+func (j *Job) SkippedRows() int64 {
+	var n int64
+	for _, t := range j.SkippedByTable() {
+		n += t.Rows
+	}
+	return n
+}
+
+// TableSkips is what one source table of a job skipped.
+type TableSkips struct {
+	Table string
+	Rows  int64 // bad rows skipped in the current attempt
+	// First is the first row the table's source skipped (nil when the
+	// source does not say).
+	First *connectors.BadRowError
+}
+
+// SkippedByTable returns, per source table that skipped bad rows in the
+// current attempt, how many and the first one, in the order of the job's
+// sources. It may be called at any time, also after the job ended.
+func (j *Job) SkippedByTable() []TableSkips {
+	run := j.current()
+	if run == nil {
+		return nil
+	}
+	var out []TableSkips
+	for i, v := range run.Graph().Vertices {
+		if v.Source == nil {
+			continue
+		}
+		n := run.Metrics(i).BadRowsSkipped.Load()
+		if n == 0 {
+			continue
+		}
+		ts := TableSkips{Table: v.Source.Table.Name, Rows: n}
+		if s, ok := v.Source.Source.(connectors.SkippedRowSampler); ok {
+			ts.First = s.FirstSkippedRow()
+		}
+		out = append(out, ts)
+	}
+	return out
 }
 
 // supervise runs attempts until the job finishes, is stopped, or the

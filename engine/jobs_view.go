@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -34,4 +35,60 @@ func checkpointSummary(j *Job) types.Value {
 	}
 	age := time.Since(time.UnixMilli(md.CompletedAt)).Truncate(100 * time.Millisecond)
 	return types.StringValue(fmt.Sprintf("%s %d, %s ago, %s", kind, md.CheckpointID, age, formatBytes(md.Size)))
+}
+
+// skipSummaries renders what the job's tables skipped, one line each:
+// "table t: 50000 bad rows skipped (first at bids.csv:17: column v:
+// invalid BIGINT "x")". RunScript writes them when a job ends.
+func skipSummaries(j *Job) []string {
+	var out []string
+	for _, ts := range j.SkippedByTable() {
+		what := "bad rows"
+		if ts.Rows == 1 {
+			what = "bad row"
+		}
+		line := fmt.Sprintf("table %s: %d %s skipped", ts.Table, ts.Rows, what)
+		if f := ts.First; f != nil {
+			line += fmt.Sprintf(" (first at %s: %s)", firstPlace(f), oneLine(f.Reason, 120))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// firstPlace renders where a bad row is, as an editor takes it: "path:line"
+// for a row with a line number, else the full location.
+func firstPlace(e *connectors.BadRowError) string {
+	if e.Line > 0 && e.Kind == "file" {
+		return fmt.Sprintf("%s:%d", e.Source, e.Line)
+	}
+	return e.Where()
+}
+
+// reportSkippedRows writes the skip summaries of every ended job not
+// reported yet to the engine's Stderr. RunScript calls it when it returns,
+// after its jobs ended, so a script run by -f ends with them.
+func (e *Engine) reportSkippedRows() {
+	for _, j := range e.jobs.list() {
+		select {
+		case <-j.Done():
+			e.reportJobSkips(j)
+		default: // still running (a session goes on)
+		}
+	}
+}
+
+// reportJobSkips writes the skip summaries of an ended job to the engine's
+// Stderr, once per job (the SELECTs of a script call it when they end).
+func (e *Engine) reportJobSkips(j *Job) {
+	j.mu.Lock()
+	done := j.skipsReported
+	j.skipsReported = true
+	j.mu.Unlock()
+	if done {
+		return
+	}
+	for _, line := range skipSummaries(j) {
+		fmt.Fprintln(e.env.Stderr, line)
+	}
 }

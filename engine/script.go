@@ -14,11 +14,11 @@ import (
 // over an unbounded input it prints changelog rows as they arrive until
 // ctx is cancelled. INSERT jobs run in the background; RunScript waits for
 // all of them before returning (they end when their sources end, or when
-// ctx is cancelled). The first statement error stops the script (and the
-// running jobs). It returns every failure: each job that failed (naming
-// the job, in start order) and then the statement error, as one error or
-// as Failures when there are several; jobs stopped by ctx did not fail.
+// ctx is cancelled). The first error stops the script and is returned.
+// On return, every job that ended and skipped bad rows gets a line per
+// table on the engine's Stderr (see reportSkippedRows).
 func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) error {
+	defer e.reportSkippedRows()
 	for _, p := range sql.Split(script) {
 		if ctx.Err() != nil {
 			break
@@ -26,12 +26,12 @@ func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) er
 		st, err := e.Prepare(p)
 		if err != nil {
 			e.StopAll()
-			return joinFailures(append(e.jobFailures(), err))
+			return err
 		}
 		quit, err := e.RunStatement(ctx, st, out)
 		if err != nil {
 			e.StopAll()
-			return joinFailures(append(e.jobFailures(), err))
+			return err
 		}
 		if quit {
 			break
@@ -44,7 +44,8 @@ func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) er
 		return err
 	case <-ctx.Done():
 		e.StopAll()
-		return <-done
+		<-done
+		return nil
 	}
 }
 
@@ -79,8 +80,15 @@ func (e *Engine) printQuery(ctx context.Context, q *sql.Query, out io.Writer) er
 	if err != nil {
 		return err
 	}
+	var job *Job
+	watch := func(j *Job) { job = j }
+	defer func() {
+		if job != nil {
+			e.reportJobSkips(job)
+		}
+	}()
 	if bounded {
-		schema, rows, err := e.RunQuery(ctx, q, nil)
+		schema, rows, err := e.RunQueryWatch(ctx, q, nil, watch)
 		if err != nil {
 			return err
 		}
@@ -93,7 +101,7 @@ func (e *Engine) printQuery(ctx context.Context, q *sql.Query, out io.Writer) er
 	p = NewChangelogPrinter(out, schema)
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, _, err = e.RunQuery(qctx, q, func(op types.Op, row []types.Value) error {
+	_, _, err = e.RunQueryWatch(qctx, q, func(op types.Op, row []types.Value) error {
 		if q.Limit >= 0 && int64(n) >= q.Limit {
 			cancel()
 			return nil
@@ -101,7 +109,7 @@ func (e *Engine) printQuery(ctx context.Context, q *sql.Query, out io.Writer) er
 		p.Row(op, row)
 		n++
 		return nil
-	})
+	}, watch)
 	p.Close(n)
 	return err
 }

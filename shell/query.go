@@ -132,8 +132,8 @@ func (t *liveTable) watch(j *engine.Job) {
 	t.job = j
 }
 
-// jobStatus renders events read per second, the watermark and the last
-// checkpoint of the running query.
+// jobStatus renders events read per second, the watermark, the last
+// checkpoint and the bad input rows skipped (when any) of the running query.
 func (t *liveTable) jobStatus(el time.Duration) string {
 	if t.job == nil {
 		return ""
@@ -151,6 +151,9 @@ func (t *liveTable) jobStatus(el time.Duration) string {
 	}
 	if md := t.job.LastCheckpoint(); md != nil {
 		s += fmt.Sprintf(", checkpoint %d", md.CheckpointID)
+	}
+	if n := t.job.SkippedRows(); n > 0 {
+		s += fmt.Sprintf(", %d bad rows skipped", n)
 	}
 	return s
 }

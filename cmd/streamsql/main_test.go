@@ -371,3 +371,43 @@ func TestCheckpointsSubcommand(t *testing.T) {
 		t.Fatalf("restoring a finished job changed its output: %d files, then %d", len(first), len(second))
 	}
 }
+
+// TestSkippedRowsSummary checks that a -f run whose tables skip bad rows
+// ends with one line per table giving the count and the first bad row as
+// file:line, for an INSERT job and for a SELECT.
+func TestSkippedRowsSummary(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "bids.csv")
+	var data strings.Builder
+	data.WriteString("k,v\n")
+	for i := 0; i < 100; i++ {
+		if i%4 == 1 {
+			fmt.Fprintf(&data, "%d,x%d\n", i, i)
+		} else {
+			fmt.Fprintf(&data, "%d,%d\n", i, i)
+		}
+	}
+	if err := os.WriteFile(in, []byte(data.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "job.sql")
+	sqlText := "CREATE TABLE s (k BIGINT, v BIGINT) WITH ('connector'='filesystem', 'path'='" + in + "', 'format'='csv', " +
+		"'csv.ignore-first-line'='true', 'format.ignore-parse-errors'='true');\n" +
+		"CREATE TABLE o (k BIGINT, v BIGINT) WITH ('connector'='blackhole');\n" +
+		"INSERT INTO o SELECT k, v FROM s;\n" +
+		"SELECT COUNT(*) AS n FROM s;\n"
+	if err := os.WriteFile(script, []byte(sqlText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "-f", script)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "| 75 |") {
+		t.Errorf("want 75 rows counted:\n%s", out)
+	}
+	want := "table s: 25 bad rows skipped (first at " + in + ":3: column v: invalid BIGINT \"x1\")"
+	if n := strings.Count(errOut, want); n != 2 { // the INSERT job and the SELECT
+		t.Errorf("want %q twice in:\n%s", want, errOut)
+	}
+}
