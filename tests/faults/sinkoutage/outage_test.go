@@ -2,26 +2,17 @@ package sinkoutage
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/streamsql/streamsql/engine"
 	ssql "github.com/streamsql/streamsql/sql"
 )
-
-// serverAddr is the MariaDB (or MySQL) server of the test setup: root
-// without a password.
-const serverAddr = "127.0.0.1:3306"
 
 // rows is the number of rows each job writes, groups the number of keys
 // of the upserted aggregate; rate keeps the job running ~5 s so that the
@@ -33,52 +24,6 @@ const (
 	faultAfter = 1500 * time.Millisecond
 	caseLimit  = 50 * time.Second
 )
-
-func openRoot(dbName string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", serverAddr, dbName
-	cfg.Timeout = 3 * time.Second
-	cfg.Logger = &mysql.NopLogger{}
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
-}
-
-// ownDatabase creates a database for the test (dropped at its end), or
-// stops the test when the server is not reachable: it fails when CI is
-// set and skips otherwise (as the tests of connectors/jdbc do).
-func ownDatabase(t *testing.T) (string, *sql.DB) {
-	t.Helper()
-	root, err := openRoot("")
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = root.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		msg := fmt.Sprintf("MariaDB is not reachable on %s as root (%v); start it with `bash scripts/ensure-mariadb.sh`", serverAddr, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set: tests that need the server fail instead of skipping)")
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { root.Close() })
-	var b [6]byte
-	rand.Read(b[:])
-	name := "streamsql_outage_" + hex.EncodeToString(b[:])
-	if _, err := root.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Exec("DROP DATABASE IF EXISTS " + name) })
-	db, err := openRoot(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return name, db
-}
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -114,8 +59,8 @@ func TestSinkOutage(t *testing.T) {
 		{"freeze", func(p *Proxy) { p.Freeze(3 * time.Second) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dbName, db := ownDatabase(t)
-			proxy, err := Start(serverAddr)
+			dbName, db := OwnDatabase(t)
+			proxy, err := Start(ServerAddr)
 			if err != nil {
 				t.Fatal(err)
 			}
