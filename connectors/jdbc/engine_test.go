@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +53,7 @@ func TestEngineExactlyOnce(t *testing.T) {
 				w := want[k]
 				want[k] = [2]int64{w[0] + 1, w[1] + i}
 			}
+			cpDir := t.TempDir()
 			url := "mysql://root:@" + jdbc.ServerAddr + "/" + dbName
 			script := fmt.Sprintf(`
 SET 'execution.checkpointing.interval' = '10ms';
@@ -64,7 +67,7 @@ INSERT INTO src VALUES %s;
 CREATE TABLE counts (k BIGINT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED)
   WITH ('connector' = 'jdbc', 'url' = '%s', 'table-name' = 'counts', 'sink.create-table' = 'true');
 CREATE TABLE events (k BIGINT, v BIGINT) ENGINE=mysql CONNECTION='%s/events';
-INSERT INTO counts SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;`, t.TempDir(), par, strings.Join(values, ", "), url, url)
+INSERT INTO counts SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;`, cpDir, par, strings.Join(values, ", "), url, url)
 			if _, err := db.Exec("CREATE TABLE events (k BIGINT, v BIGINT)"); err != nil {
 				t.Fatal(err)
 			}
@@ -108,6 +111,21 @@ INSERT INTO counts SELECT k, COUNT(*), SUM(v) FROM src GROUP BY k;`, t.TempDir()
 			}
 			if progress == 0 {
 				t.Fatal("no progress rows: the jobs did not commit through checkpoints")
+			}
+			// every spill file was committed and deleted, also those of
+			// the failed attempts
+			spillDirs := 0
+			filepath.WalkDir(cpDir, func(path string, d os.DirEntry, err error) error {
+				if err == nil && strings.HasSuffix(path, ".rows") {
+					t.Errorf("spill file left behind: %s", path)
+				}
+				if err == nil && d.IsDir() && filepath.Base(filepath.Dir(path)) == "connectors" && d.Name() == "jdbc" {
+					spillDirs++
+				}
+				return nil
+			})
+			if spillDirs != 2 {
+				t.Errorf("%d spill directories under the checkpoint directory, want one per job", spillDirs)
 			}
 			if strings.Contains(stderr.String(), "panic") {
 				t.Fatalf("stderr:\n%s", stderr.String())
