@@ -486,20 +486,17 @@ func (e *Engine) StopAll() {
 	}
 }
 
-// WaitAll waits for every job and returns the first error.
+// WaitAll waits for every job and returns the error of each that failed:
+// nil, one error, or Failures when several failed.
 func (e *Engine) WaitAll(ctx context.Context) error {
-	var first error
 	for _, j := range e.jobs.list() {
 		select {
 		case <-j.Done():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if _, err := j.Status(); err != nil && first == nil {
-			first = fmt.Errorf("job %s (%s) failed: %w", j.ID, j.Name, err)
-		}
 	}
-	return first
+	return joinFailures(e.jobFailures())
 }
 
 func (e *Engine) describe(name string) (*Result, error) {

@@ -14,7 +14,10 @@ import (
 // over an unbounded input it prints changelog rows as they arrive until
 // ctx is cancelled. INSERT jobs run in the background; RunScript waits for
 // all of them before returning (they end when their sources end, or when
-// ctx is cancelled). The first error stops the script and is returned.
+// ctx is cancelled). The first statement error stops the script (and the
+// running jobs). It returns every failure: each job that failed (naming
+// the job, in start order) and then the statement error, as one error or
+// as Failures when there are several; jobs stopped by ctx did not fail.
 // On return, every job that ended and skipped bad rows gets a line per
 // table on the engine's Stderr (see reportSkippedRows).
 func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) error {
@@ -26,12 +29,12 @@ func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) er
 		st, err := e.Prepare(p)
 		if err != nil {
 			e.StopAll()
-			return err
+			return joinFailures(append(e.jobFailures(), err))
 		}
 		quit, err := e.RunStatement(ctx, st, out)
 		if err != nil {
 			e.StopAll()
-			return err
+			return joinFailures(append(e.jobFailures(), err))
 		}
 		if quit {
 			break
@@ -44,8 +47,7 @@ func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) er
 		return err
 	case <-ctx.Done():
 		e.StopAll()
-		<-done
-		return nil
+		return <-done
 	}
 }
 
