@@ -6,9 +6,9 @@
 # every fuzz target for a short bounded time (scripts/fuzz.sh; FUZZTIME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-external="./tests/e2e ./tests/nexmarkoracle ./connectors/jdbc ./connectors/kafka"
+external="./tests/e2e ./tests/nexmarkoracle ./tests/faults/sinkoutage ./connectors/jdbc ./connectors/kafka"
 status=0
-go test -count=1 $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /connectors/jdbc -e /connectors/kafka) || status=$?
+go test -count=1 $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /connectors/jdbc -e /connectors/kafka) || status=$?
 go test -count=1 -v $external 2>&1 | grep -E '^(=== RUN|\s*--- |ok|FAIL|panic:)|^\s+\S+_test\.go:[0-9]+: ' || status=1
 bash scripts/fuzz.sh || status=1
 exit $status
