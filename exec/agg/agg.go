@@ -23,16 +23,43 @@ type Acc struct {
 // Slot is the accumulator of one aggregate call. Which fields are used
 // depends on the function:
 //   - N: rows (COUNT(*)) or non-NULL values (distinct values for DISTINCT);
-//   - Sum: exact sum of integer/decimal values, unscaled at the call's scale;
+//   - Sum, Carry: exact sum of integer/decimal values, unscaled at the
+//     call's scale, as the 128-bit integer Carry·2⁶⁴ + Sum: Sum is a plain
+//     int64 add, and each time it wraps Carry counts the wrap, so no
+//     overflow is lost, a later retraction can bring the sum back, and the
+//     result can tell an exact value from one out of its type's range;
 //   - FSum: sum of DOUBLE values;
 //   - Ext: the current MIN/MAX (NULL when none);
 //   - Set: value multiset for DISTINCT and retractable MIN/MAX (else nil).
 type Slot struct {
-	N    int64
-	Sum  int64
-	FSum float64
-	Ext  types.Value
-	Set  *ValueSet
+	N     int64
+	Sum   int64
+	Carry int64
+	FSum  float64
+	Ext   types.Value
+	Set   *ValueSet
+}
+
+// addSum adds x to the 128-bit sum (Carry, Sum).
+func (s *Slot) addSum(x int64) {
+	r := s.Sum + x
+	if x > 0 && r < s.Sum {
+		s.Carry++
+	} else if x < 0 && r > s.Sum {
+		s.Carry--
+	}
+	s.Sum = r
+}
+
+// subSum subtracts x from the 128-bit sum (Carry, Sum).
+func (s *Slot) subSum(x int64) {
+	r := s.Sum - x
+	if x > 0 && r > s.Sum {
+		s.Carry--
+	} else if x < 0 && r < s.Sum {
+		s.Carry++
+	}
+	s.Sum = r
 }
 
 type call struct {
@@ -44,6 +71,7 @@ type call struct {
 	out      types.Type
 	scale    uint8 // scale of Sum
 	useSet   bool
+	name     string // the call as written, e.g. SUM(price), for errors
 }
 
 // Funcs is a compiled list of aggregate calls.
@@ -58,7 +86,7 @@ type Funcs struct {
 func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 	f := &Funcs{calls: make([]call, len(calls)), retract: retract}
 	for i, a := range calls {
-		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1}
+		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1, name: a.String()}
 		if a.Func > plan.AggAvg {
 			return nil, fmt.Errorf("aggregate %d: unknown function %d", i, a.Func)
 		}
@@ -196,12 +224,12 @@ func (c *call) add(s *Slot, v types.Value) {
 		switch v.Kind() {
 		case types.KindInt:
 			if c.scale == 0 {
-				s.Sum += v.Int()
+				s.addSum(v.Int())
 			} else {
-				s.Sum += types.Rescale(v.Int(), 0, c.scale)
+				s.addSum(types.Rescale(v.Int(), 0, c.scale))
 			}
 		case types.KindDecimal:
-			s.Sum += types.Rescale(v.Unscaled(), v.Scale(), c.scale)
+			s.addSum(types.Rescale(v.Unscaled(), v.Scale(), c.scale))
 		default:
 			s.FSum += v.AsFloat()
 		}
@@ -223,14 +251,14 @@ func (c *call) sub(s *Slot, v types.Value) {
 	case plan.AggSum, plan.AggAvg:
 		switch v.Kind() {
 		case types.KindInt:
-			s.Sum -= types.Rescale(v.Int(), 0, c.scale)
+			s.subSum(types.Rescale(v.Int(), 0, c.scale))
 		case types.KindDecimal:
-			s.Sum -= types.Rescale(v.Unscaled(), v.Scale(), c.scale)
+			s.subSum(types.Rescale(v.Unscaled(), v.Scale(), c.scale))
 		default:
 			s.FSum -= v.AsFloat()
 		}
 		if s.N == 0 {
-			s.Sum, s.FSum = 0, 0 // forget rounding residue of doubles
+			s.Sum, s.Carry, s.FSum = 0, 0, 0 // forget rounding residue of doubles
 		}
 	case plan.AggMin, plan.AggMax:
 		if !s.Ext.IsNull() && types.Equal(v, s.Ext) && (s.Set == nil || !s.Set.has(v)) {
@@ -247,7 +275,8 @@ func (f *Funcs) Merge(dst, src *Acc) {
 		d, s := &dst.Slots[i], &src.Slots[i]
 		if !c.useSet {
 			d.N += s.N
-			d.Sum += s.Sum
+			d.addSum(s.Sum)
+			d.Carry += s.Carry
 			d.FSum += s.FSum
 			switch c.fn {
 			case plan.AggMin:
@@ -282,75 +311,110 @@ func (f *Funcs) Merge(dst, src *Acc) {
 	}
 }
 
-// Results writes one value per call into dst (len(dst) >= Len()).
-func (f *Funcs) Results(dst []types.Value, a *Acc) {
+// Results writes one value per call into dst (len(dst) >= Len()). It
+// fails, naming the call, when an exact SUM or AVG does not fit the
+// call's result type (BIGINT, or DECIMAL of at most expr.MaxDecimalDigits
+// digits): a value is never wrapped or rounded to fit.
+func (f *Funcs) Results(dst []types.Value, a *Acc) error {
 	for i := range f.calls {
-		dst[i] = f.calls[i].result(&a.Slots[i])
+		v, err := f.calls[i].result(&a.Slots[i])
+		if err != nil {
+			return err
+		}
+		dst[i] = v
 	}
+	return nil
 }
 
-func (c *call) result(s *Slot) types.Value {
+func (c *call) result(s *Slot) (types.Value, error) {
 	switch c.fn {
 	case plan.AggCount:
-		return numeric(c.out, s.N, 0, 0)
+		return c.numeric(s.N, 0, 0, 0)
 	case plan.AggSum:
 		if s.N <= 0 {
-			return types.NullValue()
+			return types.NullValue(), nil
 		}
-		return numeric(c.out, s.Sum, c.scale, s.FSum)
+		return c.numeric(s.Sum, s.Carry, c.scale, s.FSum)
 	case plan.AggAvg:
 		if s.N <= 0 {
-			return types.NullValue()
+			return types.NullValue(), nil
 		}
-		return average(c.out, s.Sum, c.scale, s.FSum, s.N)
+		return c.average(s, s.N)
 	default:
 		if s.Ext.IsNull() {
-			return types.NullValue()
+			return types.NullValue(), nil
 		}
-		return coerce(s.Ext, c.out)
+		return coerce(s.Ext, c.out), nil
 	}
 }
 
-// numeric converts an exact sum (unscaled at scale) plus a float part into
-// a value of type t.
-func numeric(t types.Type, sum int64, scale uint8, fsum float64) types.Value {
+// outOfRange is the error of a result that does not fit the call's type;
+// exact is the result as text.
+func (c *call) outOfRange(exact string) error {
+	t := c.out.Nullable()
+	return fmt.Errorf("%s = %s is out of the range of its result type %s (at most %d digits); "+
+		"cast the argument to DOUBLE for an approximate result", c.name, exact, t, expr.MaxDecimalDigits)
+}
+
+// numeric converts an exact sum (Carry·2⁶⁴ + sum, unscaled at scale) plus
+// a float part into a value of the call's type.
+func (c *call) numeric(sum, carry int64, scale uint8, fsum float64) (types.Value, error) {
+	t := c.out
 	switch t.Kind {
 	case types.KindDouble:
-		f := float64(sum)
+		f := wideFloat(sum, carry)
 		if scale > 0 {
 			f /= float64(types.Pow10(scale))
 		}
-		return types.DoubleValue(f + fsum)
+		return types.DoubleValue(f + fsum), nil
 	case types.KindDecimal:
-		u := types.Rescale(sum, scale, t.Scale)
+		if carry != 0 {
+			return types.Value{}, c.outOfRange(wideText(sum, carry, scale))
+		}
+		u, ok := rescaleChecked(sum, scale, t.Scale)
 		if fsum != 0 {
 			u += roundHalfAway(fsum * float64(types.Pow10(t.Scale)))
 		}
-		return types.DecimalValue(u, t.Scale)
+		if !ok || !fitsDigits(u) {
+			return types.Value{}, c.outOfRange(wideText(sum, carry, scale))
+		}
+		return types.DecimalValue(u, t.Scale), nil
 	default:
-		return types.IntValue(types.Rescale(sum, scale, 0) + int64(fsum))
+		if carry != 0 {
+			return types.Value{}, c.outOfRange(wideText(sum, carry, scale))
+		}
+		return types.IntValue(types.Rescale(sum, scale, 0) + int64(fsum)), nil
 	}
 }
 
-// average returns (sum at scale + fsum) / n as a value of type t.
-func average(t types.Type, sum int64, scale uint8, fsum float64, n int64) types.Value {
+// average returns (Carry·2⁶⁴ + Sum at the call's scale + FSum) / n as a
+// value of the call's type.
+func (c *call) average(s *Slot, n int64) (types.Value, error) {
+	t, sum, scale := c.out, s.Sum, c.scale
 	switch t.Kind {
 	case types.KindDouble:
-		f := float64(sum)
+		f := wideFloat(sum, s.Carry)
 		if scale > 0 {
 			f /= float64(types.Pow10(scale))
 		}
-		return types.DoubleValue((f + fsum) / float64(n))
+		return types.DoubleValue((f + s.FSum) / float64(n)), nil
 	case types.KindDecimal:
-		if fsum != 0 {
-			sum += roundHalfAway(fsum * float64(types.Pow10(scale)))
+		if s.FSum != 0 {
+			sum += roundHalfAway(s.FSum * float64(types.Pow10(scale)))
 		}
-		return types.DecimalValue(DivRound(sum, scale, t.Scale, n), t.Scale)
+		q, ok := divRoundWide(sum, s.Carry, scale, t.Scale, n)
+		if !ok || !fitsDigits(q) {
+			return types.Value{}, c.outOfRange(wideQuotient(sum, s.Carry, scale, n))
+		}
+		return types.DecimalValue(q, t.Scale), nil
 	default:
-		if fsum != 0 {
-			sum += roundHalfAway(fsum * float64(types.Pow10(scale)))
+		if s.FSum != 0 {
+			sum += roundHalfAway(s.FSum * float64(types.Pow10(scale)))
 		}
-		return types.IntValue(types.Rescale(sum, scale, 0) / n)
+		if s.Carry != 0 {
+			return types.Value{}, c.outOfRange(wideQuotient(sum, s.Carry, scale, n))
+		}
+		return types.IntValue(types.Rescale(sum, scale, 0) / n), nil
 	}
 }
 

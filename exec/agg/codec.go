@@ -11,10 +11,13 @@ import (
 // sentinel of types' value codec, which encodes the values inside states.
 var ErrCorrupt = types.ErrCorrupt
 
-// Slot flags.
+// Slot flags. A flag adds an optional field, so states written before a
+// flag existed decode unchanged: flagCarry (the high word of a SUM beyond
+// int64, see Slot) is absent from every state whose sums fit an int64.
 const (
 	flagFSum = 1 << iota
 	flagSet
+	flagCarry
 )
 
 // AppendAcc appends the encoding of a.
@@ -30,9 +33,15 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 		if s.Set != nil {
 			fl |= flagSet
 		}
+		if s.Carry != 0 {
+			fl |= flagCarry
+		}
 		buf = append(buf, fl)
 		buf = binary.AppendVarint(buf, s.N)
 		buf = binary.AppendVarint(buf, s.Sum)
+		if fl&flagCarry != 0 {
+			buf = binary.AppendVarint(buf, s.Carry)
+		}
 		if fl&flagFSum != 0 {
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSum))
 		}
@@ -77,6 +86,12 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 			return nil, ErrCorrupt
 		}
 		buf = buf[n:]
+		if fl&flagCarry != 0 {
+			if s.Carry, n = binary.Varint(buf); n <= 0 {
+				return nil, ErrCorrupt
+			}
+			buf = buf[n:]
+		}
 		if fl&flagFSum != 0 {
 			if len(buf) < 8 {
 				return nil, ErrCorrupt

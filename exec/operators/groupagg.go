@@ -156,12 +156,16 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			o.groups.insert(kg, o.keyBuf, e)
 			copy(o.out, e.key)
-			o.funcs.Results(o.out[nk:], &e.acc)
+			if err := o.funcs.Results(o.out[nk:], &e.acc); err != nil {
+				return err
+			}
 			o.ctx.Out.Emit(types.Insert, o.out)
 			continue
 		}
 		copy(o.old, e.key)
-		o.funcs.Results(o.old[nk:], &e.acc)
+		if err := o.funcs.Results(o.old[nk:], &e.acc); err != nil {
+			return err
+		}
 		if retract {
 			err = o.funcs.Retract(&e.acc, row)
 		} else {
@@ -176,7 +180,9 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 			continue
 		}
 		copy(o.out, e.key)
-		o.funcs.Results(o.out[nk:], &e.acc)
+		if err := o.funcs.Results(o.out[nk:], &e.acc); err != nil {
+			return err
+		}
 		if sameValues(o.old[nk:], o.out[nk:]) {
 			continue
 		}
