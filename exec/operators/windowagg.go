@@ -47,6 +47,9 @@ func NewWindowAgg(spec WindowAggSpec) exec.Operator {
 // windowBase is what the sliced and the session window operators share.
 type windowBase struct {
 	exec.Base
+	// resultErr is the first window result that could not be computed
+	// (see emit).
+	resultErr error
 	// unique makes timer buckets deduplicate keys before firing.
 	unique  bool
 	spec    WindowAggSpec
@@ -109,15 +112,20 @@ func (w *windowBase) rowTime(row []types.Value, kg int) (ts, wm int64, ok bool) 
 	return ts, wm, true
 }
 
-// emit sends one window result.
+// emit sends one window result. A result that cannot be computed (a SUM
+// beyond its type) is not sent: the first such error is kept in
+// resultErr, and fireUpTo fails the operator with it after the fire.
 func (w *windowBase) emit(key []types.Value, start, end int64, a *agg.Acc) {
-	if a.Rows <= 0 {
+	if a.Rows <= 0 || w.resultErr != nil {
 		return
 	}
 	n := copy(w.out, key)
 	w.out[n] = types.TimestampValue(start)
 	w.out[n+1] = types.TimestampValue(end)
-	w.funcs.Results(w.out[n+2:], a)
+	if err := w.funcs.Results(w.out[n+2:], a); err != nil {
+		w.resultErr = err
+		return
+	}
 	w.ctx.Out.Emit(types.Insert, w.out)
 }
 
@@ -161,6 +169,9 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 			if le, ok := w.locals.nextLocal(wm); ok {
 				if len(w.timers.ends) == 0 || w.timers.ends[0] > le {
 					w.locals.fireLocal(le)
+					if w.resultErr != nil {
+						return w.resultErr
+					}
 					continue
 				}
 			}
@@ -172,6 +183,9 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 		for i := 0; i < b.len(); i++ {
 			if err := fire(b.kg(i), b.key(i), end); err != nil {
 				return err
+			}
+			if w.resultErr != nil {
+				return w.resultErr
 			}
 		}
 		w.timers.release(b)
