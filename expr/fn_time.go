@@ -1,10 +1,40 @@
 package expr
 
 import (
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/streamsql/streamsql/types"
 )
+
+// MaxIntervalMillis bounds every interval (literal, DATE_ADD amount,
+// window size): |interval| <= MaxIntervalMillis ms, the span from the first
+// to the last TIMESTAMP (0001-01-01 00:00:00.000 to 9999-12-31
+// 23:59:59.999), about 3 652 058 days. Within it, a timestamp plus an
+// interval never overflows int64 milliseconds.
+const MaxIntervalMillis = 315537897599999
+
+// IntervalMillis converts an interval of unscaled·10^-scale units of unitMs
+// milliseconds each to milliseconds, rounded half away from zero. ok is
+// false when the result is beyond ±MaxIntervalMillis.
+func IntervalMillis(unscaled int64, scale uint8, unitMs int64) (ms int64, ok bool) {
+	f := float64(unscaled) * float64(unitMs)
+	for k := uint8(0); k < scale; k++ {
+		f /= 10
+	}
+	if f > MaxIntervalMillis+0.5 || f < -MaxIntervalMillis-0.5 {
+		return 0, false
+	}
+	return int64(math.Round(f)), true
+}
+
+// IntervalRangeError is the message for an interval beyond MaxIntervalMillis.
+func IntervalRangeError(text string) string {
+	return "interval " + text + " is out of range: an interval is at most " +
+		strconv.FormatInt(MaxIntervalMillis/msPerDay, 10) + " days (" + strconv.FormatInt(MaxIntervalMillis, 10) +
+		" ms, the span of TIMESTAMP from year 1 to 9999)"
+}
 
 // UnitMillis returns the length of a fixed time unit (MILLISECOND, SECOND,
 // MINUTE, HOUR, DAY, WEEK; plural forms accepted); ok is false for calendar

@@ -567,7 +567,11 @@ func (cx *compiler) bindDateAdd(v *ast.FuncCallExpr, sub bool, x *ectx) (expr.Ex
 			if cerr != nil {
 				return nil, cx.p.errAt(ErrType, off(v.Args[1]), "invalid interval value "+l.String(), "")
 			}
-			iv := expr.IntervalLiteral(int64(math.Round(float64(num.Unscaled()) * float64(ms) / 1000)))
+			ivMs, inRange := expr.IntervalMillis(num.Unscaled(), 3, ms)
+			if !inRange {
+				return nil, cx.p.errAt(ErrInvalid, off(v.Args[1]), expr.IntervalRangeError(l.String()+" "+strings.ToUpper(unit)), "")
+			}
+			iv := expr.IntervalLiteral(ivMs)
 			op := expr.OpAdd
 			if sub {
 				op = expr.OpSub

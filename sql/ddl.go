@@ -111,9 +111,9 @@ func (cx *compiler) createTable() (Stmt, error) {
 			switch {
 			case len(x) == 1 && x[0].isName() && strings.EqualFold(x[0].name(), wmCol.name()):
 			case len(x) >= 4 && x[0].isName() && strings.EqualFold(x[0].name(), wmCol.name()) && x[1].is("-"):
-				ms, next, ok, msg := parseIntervalAt(x, 2)
+				ms, next, ok, msg, kind := parseIntervalAt(x, 2)
 				if msg != "" {
-					return nil, p.errAt(ErrSyntax, x[3].start, msg, "")
+					return nil, p.errAt(kind, x[3].start, msg, "")
 				}
 				if !ok || next != len(x) {
 					return nil, p.errAt(ErrUnsupported, x[2].start, "unsupported watermark delay '"+p.Text[x[2].start:x[len(x)-1].end]+"'",

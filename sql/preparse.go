@@ -86,10 +86,11 @@ func matchParen(toks []token, i int) int {
 
 // parseIntervalAt reads INTERVAL <number|'number'> <unit> at toks[i]. It
 // returns the interval in ms, the index after it, and whether it matched a
-// fixed-length unit. errMsg is set for a malformed value.
-func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg string) {
+// fixed-length unit. errMsg is set for a malformed value (errKind
+// ErrSyntax) or one out of range (ErrInvalid, see expr.MaxIntervalMillis).
+func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg string, errKind ErrorKind) {
 	if i+2 >= len(toks) || !toks[i].is("INTERVAL") {
-		return 0, i, false, ""
+		return 0, i, false, "", 0
 	}
 	v, u := toks[i+1], toks[i+2]
 	neg := false
@@ -100,14 +101,14 @@ func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg s
 		j++
 	}
 	if v.kind != tNumber && v.kind != tString || u.kind != tIdent {
-		return 0, i, false, ""
+		return 0, i, false, "", 0
 	}
 	unitMs, fixed := expr.UnitMillis(u.text)
 	if !fixed {
-		return 0, i, false, ""
+		return 0, i, false, "", 0
 	}
 	if j+2 < len(toks) && toks[j+2].is("TO") {
-		return 0, i, false, ""
+		return 0, i, false, "", 0
 	}
 	num := strings.TrimSpace(v.val0())
 	if strings.HasPrefix(num, "-") {
@@ -116,17 +117,16 @@ func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg s
 	}
 	unscaled, scale, good := expr.ParseDecimal(num)
 	if !good {
-		return 0, i, false, "invalid interval value '" + v.val0() + "'"
+		return 0, i, false, "invalid interval value '" + v.val0() + "'", ErrSyntax
 	}
-	f := float64(unscaled) * float64(unitMs)
-	for k := uint8(0); k < scale; k++ {
-		f /= 10
+	ms, inRange := expr.IntervalMillis(unscaled, scale, unitMs)
+	if !inRange {
+		return 0, i, false, expr.IntervalRangeError("'" + v.val0() + "' " + strings.ToUpper(u.text)), ErrInvalid
 	}
-	ms = int64(f + 0.5)
 	if neg {
 		ms = -ms
 	}
-	return ms, j + 2, true, ""
+	return ms, j + 2, true, "", 0
 }
 
 var dateAddFuncs = map[string]bool{"DATE_ADD": true, "DATE_SUB": true, "ADDDATE": true, "SUBDATE": true}
@@ -154,9 +154,9 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			if inDateAdd {
 				continue
 			}
-			ms, next, ok, msg := parseIntervalAt(toks, i)
+			ms, next, ok, msg, kind := parseIntervalAt(toks, i)
 			if msg != "" {
-				return "", &preErr{off: toks[i+1].start, msg: msg}
+				return "", &preErr{off: toks[i+1].start, msg: msg, kind: kind}
 			}
 			if !ok {
 				continue

@@ -351,15 +351,16 @@ func AppendTimestamp(buf []byte, ms int64, p int) []byte {
 // AppendInterval renders an interval in milliseconds as "+1 00:00:02.000"-like
 // text: [-]D HH:MM:SS.mmm.
 func AppendInterval(buf []byte, ms int64) []byte {
+	u := uint64(ms)
 	if ms < 0 {
 		buf = append(buf, '-')
-		ms = -ms
+		u = uint64(-ms) // also right for MinInt64
 	} else {
 		buf = append(buf, '+')
 	}
-	days := ms / 86400000
-	rest := ms % 86400000
-	buf = strconv.AppendInt(buf, days, 10)
+	days := u / 86400000
+	rest := int64(u % 86400000)
+	buf = strconv.AppendUint(buf, days, 10)
 	buf = append(buf, ' ')
 	t := time.UnixMilli(rest).UTC()
 	buf = t.AppendFormat(buf, "15:04:05")
