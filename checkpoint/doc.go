@@ -22,8 +22,24 @@
 // damaged or partial ones with a warning), and loads a checkpoint or
 // savepoint by path.
 //
+// Integrity: before a checkpoint is restored (Latest, Load, LoadLocal)
+// every file it references is checked, first for existence and recorded
+// size, then by reading it: state files, changelog segments and recorded
+// channels carry a checksummed envelope; a Pebble checkpoint's files are
+// checked against the sizes and CRC-32C recorded in its index
+// (state.VerifyHandle). Any damage makes Latest fall back to the newest
+// intact checkpoint, with a warning naming the damaged file. The
+// _metadata format is unchanged by this (version 1).
+//
+// Retention (retention.go) deletes an old checkpoint crash-safely: it
+// records the shared files to delete in _discard, deletes _metadata, then
+// the files and the directory; a directory without _metadata is
+// incomplete (never damaged) and the next pass finishes it.
+//
 // List and FormatList (list.go) describe the checkpoints and savepoints
-// under a directory, as `streamsql checkpoints DIR` shows them.
+// under a directory, as `streamsql checkpoints DIR` shows them: the size
+// counts _metadata and every referenced file; ListOptions.Verify (-verify)
+// reads every file as a restore does.
 //
 // Metadata (metadata.go) is what a _metadata file holds: every task's
 // state handles, source split positions, sink committables and channel

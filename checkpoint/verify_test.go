@@ -86,3 +86,33 @@ func TestLatestSkipsCheckpointWhoseFileFailsItsChecksum(t *testing.T) {
 		})
 	}
 }
+
+// TestListSizeCountsMetadataAndEveryFile: a checkpoint whose _metadata is
+// large (sink committables) is reported with that size, and the files it
+// references count once each; the incremental size counts its own files
+// and the shared files uploaded for it, not those it reuses.
+func TestListSizeCountsMetadataAndEveryFile(t *testing.T) {
+	f := newFixture(t, StoreOptions{NumRetained: 5})
+	f.commit(1, "a.sst")
+	md := metadataOf(2, false, f.taskFiles(2, "agg", "a.sst", "b.sst"),
+		TaskState{OperatorID: "sink", Committables: [][]byte{make([]byte, 200_000)}})
+	if _, err := f.store.Commit(md); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := f.st.Size("job/chk-2/_metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta < 200_000 {
+		t.Fatalf("_metadata has %d bytes", meta)
+	}
+	infos, err := List(f.st, ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := infos[1]
+	// own file 30 B, shared a.sst (reused) and b.sst (new) 100 B each
+	if in.ID != 2 || in.Size != meta+30+200 || in.IncrementalSize != meta+30+100 {
+		t.Fatalf("checkpoint 2: size %d, incremental %d; want %d and %d", in.Size, in.IncrementalSize, meta+230, meta+130)
+	}
+}

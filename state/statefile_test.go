@@ -2,8 +2,11 @@ package state
 
 import (
 	"bytes"
+	"errors"
 	"math/rand"
 	"testing"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
 func TestStateFileRoundTripAndKeyGroupSelection(t *testing.T) {
@@ -87,5 +90,141 @@ func TestStateFileDamageNeverPanics(t *testing.T) {
 			bad = bad[:rng.Intn(len(bad))]
 		}
 		decodePebbleIndex("x", bad)
+	}
+}
+
+// stateFileSeed is a stored state file a backend wrote, for the fuzz
+// target: which reader reads it (see stateFileReaders) and its bytes.
+type stateFileSeed struct {
+	which uint8
+	data  []byte
+}
+
+// Readers FuzzStateFile drives, by its `which` argument.
+const (
+	readFullFile uint8 = iota
+	readChangelogSegment
+	readPebbleIndexFile
+	numStateFileReaders
+)
+
+// stateFileSeeds takes real checkpoints with the hashmap backend (a full
+// snapshot), the hashmap backend in changelog mode (a changelog segment)
+// and the incremental Pebble backend (an index), and returns the files.
+func stateFileSeeds(t testing.TB) []stateFileSeed {
+	var seeds []stateFileSeed
+	for _, c := range []struct {
+		cfg   backendConfig
+		which uint8
+	}{
+		{backendConfig{"hashmap", Config{Backend: "hashmap"}}, readFullFile},
+		{backendConfig{"hashmap+changelog", Config{Backend: "hashmap", Changelog: true}}, readChangelogSegment},
+		{backendConfig{"pebble-incremental", Config{Backend: "pebble", Incremental: true}}, readPebbleIndexFile},
+	} {
+		rng := rand.New(rand.NewSource(5))
+		st := storage.NewMemory()
+		cfg := c.cfg.cfg
+		cfg.LocalDir = t.TempDir()
+		b, err := cfg.NewBackend("op", 0, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := register(t, b)
+		m := model{}
+		mutate(t, rng, ms, m, all, 200, 300)
+		h := snapshot(t, b, st, 1, false)
+		b.CheckpointComplete(1)
+		mutate(t, rng, ms, m, all, 200, 50)
+		h2 := snapshot(t, b, st, 2, false)
+		ref := h.Files[0]
+		if c.which == readChangelogSegment {
+			if len(h2.Changelog) == 0 {
+				t.Fatalf("%s: the second checkpoint has no changelog segment", c.cfg.name)
+			}
+			ref = h2.Changelog[len(h2.Changelog)-1]
+		}
+		data, err := st.Get(ref.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Closed now, not at the end of the test: a fuzzing worker runs
+		// for the whole fuzzing time, and a live database's background
+		// work would compete with it.
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, stateFileSeed{c.which, data})
+	}
+	return seeds
+}
+
+// FuzzStateFile feeds damaged bytes to the readers of stored state files
+// (a full snapshot, a changelog segment, a Pebble checkpoint index): as
+// the whole stored file, and as the payload of an intact envelope (what a
+// writer bug would produce). Seeds are files the backends wrote. No input
+// may panic; a file whose envelope is damaged must be refused, with a
+// *storage.CorruptError naming it, by the reader that restores it and by
+// VerifyHandle; the streamed check (storage.Check) must agree with the
+// in-memory one (storage.Open).
+func FuzzStateFile(f *testing.F) {
+	for _, s := range stateFileSeeds(f) {
+		f.Add(s.data, s.which, false)
+		f.Add(s.data[:len(s.data)-1], s.which, false)
+		payload, _, err := storage.Open("seed", s.data, s.data[4], stateFileVersion)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(payload, s.which, true)
+	}
+	f.Fuzz(checkStateFileInput)
+}
+
+// checkStateFileInput is FuzzStateFile's body.
+func checkStateFileInput(t *testing.T, data []byte, which uint8, sealPayload bool) {
+	{
+		which %= numStateFileReaders
+		kind, tag := storage.KindState, tagFull
+		if which == readChangelogSegment {
+			kind, tag = storage.KindChangelog, tagChangelog
+		}
+		if sealPayload {
+			data = storage.Seal(kind, stateFileVersion, data)
+		}
+		st := storage.NewMemory()
+		const p = "job/chk-1/op-0.state"
+		if err := st.Put(p, data); err != nil {
+			t.Fatal(err)
+		}
+		ref := FileRef{Path: p, Size: int64(len(data))}
+		_, _, openErr := storage.Open(p, data, kind, stateFileVersion)
+		checkErr := storage.Check(st, p, ref.Size, kind, stateFileVersion)
+		if (openErr == nil) != (checkErr == nil) {
+			t.Fatalf("storage.Open says %v, storage.Check says %v", openErr, checkErr)
+		}
+		refused := func(what string, err error) {
+			t.Helper()
+			var ce *storage.CorruptError
+			if openErr != nil && (!errors.As(err, &ce) || ce.Path != p) {
+				t.Fatalf("%s of a damaged file (%v) gave %v, want a *storage.CorruptError naming %s", what, openErr, err, p)
+			}
+		}
+		var h *Handle
+		switch which {
+		case readFullFile, readChangelogSegment:
+			sf, err := readStateFile(st, ref, kind, tag)
+			refused("readStateFile", err)
+			if err == nil {
+				_ = sf.each(all, func(string, int, []byte, []byte, bool) error { return nil })
+			}
+			h = &Handle{Format: FormatFull, KeyGroups: all, Files: []FileRef{ref}}
+			if which == readChangelogSegment {
+				h.Files, h.Changelog = nil, []FileRef{ref}
+			}
+		case readPebbleIndexFile:
+			h = &Handle{Format: FormatPebbleSST, KeyGroups: all, Files: []FileRef{ref}}
+			_, err := readPebbleIndex(st, h)
+			refused("readPebbleIndex", err)
+		}
+		refused("VerifyHandle", VerifyHandle(st, h, nil))
 	}
 }

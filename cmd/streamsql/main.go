@@ -22,7 +22,8 @@ Usage:
   streamsql [flags] -f FILE.sql       run the file's statements in order
   streamsql [flags] -e 'STATEMENTS'   run the given statements
   streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
-  streamsql checkpoints DIR           list the checkpoints and savepoints under DIR
+  streamsql checkpoints [-verify] DIR list the checkpoints and savepoints under DIR (-verify reads
+                                      every file and checks its checksum)
 
 Jobs started by INSERT run until their sources end (bounded inputs) or the process is
 stopped (Ctrl-C / SIGTERM stop them cleanly, after a last checkpoint when checkpointing is
