@@ -473,17 +473,22 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// StopAll stops every running job and waits for them. A job that
-// checkpoints takes a last checkpoint first, so that --restore latest
-// continues exactly where it stopped.
+// StopAll stops every running job, all at once, and waits for them. A job
+// that checkpoints takes a last checkpoint first, so that --restore latest
+// continues exactly where it stopped, unless an operator is busy in a long
+// computation: then it stops at once without one (exec.BusyError).
 func (e *Engine) StopAll() {
+	var wg sync.WaitGroup
 	for _, j := range e.jobs.list() {
 		if st, _ := j.Status(); st == JobRunning || st == JobRestarting {
-			if err := j.StopWithCheckpoint(10 * time.Second); err != nil {
-				e.warn(fmt.Sprintf("job %s: %v", j.ID, err))
-			}
+			wg.Go(func() {
+				if err := j.StopWithCheckpoint(10 * time.Second); err != nil {
+					e.warn(fmt.Sprintf("job %s: %v", j.ID, err))
+				}
+			})
 		}
 	}
+	wg.Wait()
 }
 
 // WaitAll waits for every job and returns the error of each that failed:

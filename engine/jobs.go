@@ -134,6 +134,11 @@ func (j *Job) Savepoint(stop, drain bool) (string, error) {
 		return "", fmt.Errorf("job %s is %s; a savepoint needs a running job", j.ID, st)
 	}
 	path, err := run.TriggerSavepoint(stop, drain)
+	var busy *exec.BusyError
+	if errors.As(err, &busy) {
+		<-j.done // the stop was honoured without a savepoint
+		return "", err
+	}
 	if err != nil && stop {
 		j.mu.Lock()
 		j.stopping = false

@@ -255,7 +255,10 @@ func (c *checkpointer) forgetBarriers(id int64) {
 // TriggerSavepoint takes a savepoint of the running job and returns its
 // path. With stop, the sources stop reading after the savepoint barrier
 // (with drain, after emitting the final watermark, which fires every
-// window) and the job ends once the savepoint is complete.
+// window) and the job ends once the savepoint is complete; a stop is
+// honoured even when the savepoint cannot complete soon: once an operator
+// has been busy in one call for BusyLimit, the job is cancelled without a
+// savepoint and the error is a *BusyError.
 func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 	if j.cpr == nil {
 		return "", errors.New("the job runs without checkpointing: a savepoint needs 'execution.checkpointing.interval' (and 'state.checkpoints.dir', 'state.savepoints.dir') set before the job starts")
@@ -267,13 +270,27 @@ func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 		return "", errors.New("the job has already ended")
 	}
 	var r savepointResp
-	select {
-	case r = <-req.resp:
-	case <-j.done:
+	if stop {
+		// A stop is honoured even when the savepoint cannot complete
+		// soon (see awaitStop): then the job is cancelled without it.
+		var ended bool
+		r, ended = j.awaitStop(req.resp, "savepoint", stopSavepointTimeout)
+		if ended {
+			return "", errors.New("the job ended before the savepoint completed")
+		}
+		var busy *BusyError
+		if errors.As(r.err, &busy) {
+			j.Cancel()
+		}
+	} else {
 		select {
 		case r = <-req.resp:
-		default:
-			return "", errors.New("the job ended before the savepoint completed")
+		case <-j.done:
+			select {
+			case r = <-req.resp:
+			default:
+				return "", errors.New("the job ended before the savepoint completed")
+			}
 		}
 	}
 	if r.err == nil && stop && !drain {
@@ -284,10 +301,15 @@ func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 	return r.path, r.err
 }
 
+// stopSavepointTimeout bounds how long a stop-with-savepoint waits for a
+// savepoint that keeps progressing.
+const stopSavepointTimeout = 10 * time.Minute
+
 // StopWithCheckpoint takes a checkpoint now, waits for it (at most
-// timeout) and cancels the job: a process stopped by a signal leaves a
-// checkpoint to continue from with --restore latest. Without
-// checkpointing it only cancels.
+// timeout, and not at all once an operator has been busy in one call for
+// BusyLimit: see awaitStop) and cancels the job: a process stopped by a
+// signal leaves a checkpoint to continue from with --restore latest.
+// Without checkpointing it only cancels.
 func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
 	defer j.Cancel()
 	if j.cpr == nil {
@@ -301,14 +323,8 @@ func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
 	case <-time.After(timeout):
 		return errors.New("no checkpoint taken: the job did not answer in time")
 	}
-	select {
-	case r := <-req.resp:
-		return r.err
-	case <-j.done:
-		return nil
-	case <-time.After(timeout):
-		return errors.New("the final checkpoint did not complete in time")
-	}
+	r, _ := j.awaitStop(req.resp, "checkpoint", timeout)
+	return r.err
 }
 
 func (j *Job) vertexIndex(id string) int {

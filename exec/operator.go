@@ -90,6 +90,8 @@ type Context struct {
 	Now func() int64
 	// Checkpointing is true when the job takes checkpoints.
 	Checkpointing bool
+	// stop is the job's stopping flag (see Stopped); nil outside a job.
+	stop *atomic.Bool
 }
 
 // KeyGroupOfHash returns the key group of a key hash (see state.KeyGroupOf).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
@@ -51,6 +52,11 @@ type Job struct {
 	cpr      *checkpointer
 	restore  *restorePlan
 	barriers sync.Map // checkpoint id -> barrierInfo
+
+	// stopping is set once ctx is done (see Context.Stopped).
+	stopping atomic.Bool
+	// opTasks are the operator tasks, for busiest (set before they start).
+	opTasks []*operatorTask
 }
 
 var errJobEnded = errors.New("job ended")
@@ -85,6 +91,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	j := &Job{graph: g, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), cp: opts.Checkpoint}
+	context.AfterFunc(ctx, func() { j.stopping.Store(true) }) // also when parent is cancelled
 	if j.cp != nil {
 		rp, err := newRestorePlan(g, j.cp.Restore)
 		if err != nil {
@@ -219,6 +226,8 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				inputIdx = append(inputIdx, ic.input)
 			}
 			t := &operatorTask{job: j, v: v, vi: vi, instance: inst, chans: chans, inputOf: inputIdx, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+			t.out.busy = &t.busy
+			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
 			go j.run(v, inst, t.run)
 		}
 	}
@@ -262,6 +271,7 @@ func (j *Job) fail(err error) {
 	}
 	j.errOnce.Do(func() {
 		j.err = err
+		j.stopping.Store(true)
 		j.cancel(err)
 	})
 }
@@ -270,6 +280,7 @@ func (j *Job) fail(err error) {
 // already failed or finished).
 func (j *Job) Cancel() {
 	j.errOnce.Do(func() { j.err = ErrCancelled })
+	j.stopping.Store(true)
 	j.cancel(ErrCancelled)
 }
 
@@ -297,7 +308,7 @@ func (j *Job) newContext(v *Vertex, inst int, out Output, m *Metrics) (*Context,
 	}
 	return &Context{Ctx: j.ctx, JobID: j.opts.JobID, OperatorID: v.ID, Name: v.Name, Instance: inst,
 		Parallelism: v.Parallelism, MaxParallelism: j.graph.MaxParallelism, KeyGroups: kgs,
-		State: be, Out: out, Metrics: m, Now: j.opts.Now, Checkpointing: j.cp != nil}, nil
+		State: be, Out: out, Metrics: m, Now: j.opts.Now, Checkpointing: j.cp != nil, stop: &j.stopping}, nil
 }
 
 // cpEvent sends a task's acknowledgement or notice to the checkpointer.

@@ -56,6 +56,10 @@ type operatorTask struct {
 	committer   Committer
 	pendingComm map[int64][][]byte
 	committed   int64
+
+	// busy runs while the task is inside ProcessBatch, ProcessWatermark,
+	// OnTick or Finish (see Job.busiest).
+	busy busyClock
 }
 
 const (
@@ -175,7 +179,10 @@ func (t *operatorTask) run() error {
 }
 
 func (t *operatorTask) tick(now int64) error {
-	if err := t.op.OnTick(now); err != nil {
+	t.busy.enter()
+	err := t.op.OnTick(now)
+	t.busy.leave()
+	if err != nil {
 		return fmt.Errorf("%s: %w", t.v.Name, err)
 	}
 	t.out.flush()
@@ -193,7 +200,10 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		if t.aligning != 0 && !t.seen[ci] && t.mode() == modeUnaligned {
 			t.record(ci, msg.Batch)
 		}
-		if err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch); err != nil {
+		t.busy.enter()
+		err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch)
+		t.busy.leave()
+		if err != nil {
 			return fmt.Errorf("%s: %w", t.v.Name, err)
 		}
 		if t.releases {
@@ -247,7 +257,10 @@ func (t *operatorTask) advance() error {
 	}
 	if min > t.cur {
 		t.cur = min
-		if err := t.op.ProcessWatermark(t.cur); err != nil {
+		t.busy.enter()
+		err := t.op.ProcessWatermark(t.cur)
+		t.busy.leave()
+		if err != nil {
 			return fmt.Errorf("%s: %w", t.v.Name, err)
 		}
 		if t.instance == 0 {
@@ -529,11 +542,17 @@ func (t *operatorTask) commitUpTo(id int64) error {
 func (t *operatorTask) finish() error {
 	if t.cur < MaxWatermark {
 		t.cur = MaxWatermark
-		if err := t.op.ProcessWatermark(t.cur); err != nil {
+		t.busy.enter()
+		err := t.op.ProcessWatermark(t.cur)
+		t.busy.leave()
+		if err != nil {
 			return fmt.Errorf("%s: %w", t.v.Name, err)
 		}
 	}
-	if err := t.op.Finish(); err != nil {
+	t.busy.enter()
+	err := t.op.Finish()
+	t.busy.leave()
+	if err != nil {
 		return fmt.Errorf("%s: %w", t.v.Name, err)
 	}
 	if t.instance == 0 {

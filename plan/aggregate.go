@@ -75,6 +75,24 @@ type Window struct {
 	Proctime bool
 }
 
+// MaxWindowsPerRow bounds the windows one row falls into: size/slide for
+// HOP, size/step for CUMULATE. A row is folded once, but it is emitted in
+// every window that holds it, so a larger ratio means that many output
+// rows (and that much work) per row and key; the planner refuses it.
+const MaxWindowsPerRow = 100000
+
+// WindowsPerRow is how many windows one row falls into (1 for TUMBLE and
+// SESSION).
+func (w *Window) WindowsPerRow() int64 {
+	switch {
+	case w.Kind == Hop && w.Slide > 0:
+		return w.Size / w.Slide
+	case w.Kind == Cumulate && w.Step > 0:
+		return w.Size / w.Step
+	}
+	return 1
+}
+
 func (w *Window) String() string {
 	switch w.Kind {
 	case Tumble:

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -239,6 +240,12 @@ func (ab *aggBinder) setWindow(v *ast.FuncCallExpr, kind string) error {
 		if w.Size%w.Step != 0 {
 			return cx.p.errAt(ErrWindow, off(v.Args[2]), "CUMULATE size must be a multiple of its step", "")
 		}
+	}
+	if n := w.WindowsPerRow(); n > plan.MaxWindowsPerRow {
+		unit := map[string]string{"HOP": "slide", "CUMULATE": "step"}[kind]
+		return cx.p.errAt(ErrWindow, off(v), kind+" puts every row into "+strconv.FormatInt(n, 10)+" windows (size / "+unit+
+			"); at most "+strconv.Itoa(plan.MaxWindowsPerRow)+" are allowed, because each row is emitted in every window that holds it",
+			"use a "+unit+" of at least "+strconv.FormatInt((w.Size+plan.MaxWindowsPerRow-1)/plan.MaxWindowsPerRow, 10)+" ms, or a TUMBLE window")
 	}
 	ab.win, ab.winKind, ab.winArgs = w, kind, durs
 	ab.winText = cx.p.Text[off(v):min(len(cx.p.Text), cx.exprEnd(v))]

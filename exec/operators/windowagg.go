@@ -2,6 +2,7 @@ package operators
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
@@ -75,8 +76,9 @@ type localWindows interface {
 	// nextLocal returns the smallest end of a local window that has fired
 	// at wm.
 	nextLocal(wm int64) (int64, bool)
-	// fireLocal fires the local windows ending at end.
-	fireLocal(end int64)
+	// fireLocal fires the local windows ending at end; it returns
+	// exec.ErrStopped when it abandoned them because the job is stopping.
+	fireLocal(end int64) error
 }
 
 func (w *windowBase) open(ctx *exec.Context) error {
@@ -163,12 +165,18 @@ func (w *windowBase) tick(now int64, fire fireFunc) error {
 	return w.fireUpTo(now, fire)
 }
 
+// fireUpTo fires, in end order, every window that has fired at wm. A
+// watermark that jumps far fires many windows: the loop checks before each
+// window whether the job is stopping, and then returns exec.ErrStopped
+// with the rest unfired (the job ends; its state is not used again).
 func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 	for {
 		if w.locals != nil {
 			if le, ok := w.locals.nextLocal(wm); ok {
 				if len(w.timers.ends) == 0 || w.timers.ends[0] > le {
-					w.locals.fireLocal(le)
+					if err := w.locals.fireLocal(le); err != nil {
+						return err
+					}
 					if w.resultErr != nil {
 						return w.resultErr
 					}
@@ -181,6 +189,9 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 			return nil
 		}
 		for i := 0; i < b.len(); i++ {
+			if w.ctx.Stopped() {
+				return exec.ErrStopped
+			}
 			if err := fire(b.kg(i), b.key(i), end); err != nil {
 				return err
 			}
@@ -258,9 +269,12 @@ func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 // Timers (local, rebuilt from the slices in Open): tumble and cumulate
 // register each slice's end when the slice is created. Hop registers, per
 // key, the next window end to fire: a new pane registers the first open
-// window covering it; firing window e registers e+slide when panes of the
-// key remain. A key registered twice for one end fires once (pop
-// deduplicates hop buckets).
+// window covering it; firing window e registers e+slide when a pane of
+// that window remains (so it is in window e+slide too). A key registered
+// twice for one end fires once (pop deduplicates hop buckets). Only
+// windows holding rows fire, and firing one visits only its panes that
+// hold rows (the panes index), so HOP costs are proportional to the
+// windows that hold data, however large size/slide is.
 //
 // Local slices: on the memory backend, the tumble slices of an end that
 // had no slices when the operator opened live in a localSlices table
@@ -285,6 +299,8 @@ type sliceAgg struct {
 	// partial holds the slice ends that had slices when the operator
 	// opened: their hot indexes are not complete.
 	partial map[int64]bool
+	// panes (hop only) lists the stored pane ends of each group key.
+	panes paneIndex
 	// local: new tumble ends get local slices (memory backend).
 	local   bool
 	locFree []*localSlices
@@ -504,11 +520,14 @@ func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
 
 // fireLocal implements localWindows: it emits the local slices of end in
 // creation order, deletes those put in the backend, and recycles them.
-func (o *sliceAgg) fireLocal(end int64) {
+func (o *sliceAgg) fireLocal(end int64) error {
 	i := o.hotEnd(end)
 	l := o.hot[i].loc
 	start := end - o.slicer.Size
 	for _, e := range l.ents {
+		if o.ctx.Stopped() {
+			return exec.ErrStopped
+		}
 		o.syncCounts(e)
 		o.emit(e.key, start, end, &e.acc)
 		if e.stored {
@@ -526,6 +545,7 @@ func (o *sliceAgg) fireLocal(end int64) {
 	o.hot[len(o.hot)-1] = hotSlices{}
 	o.hot = o.hot[:len(o.hot)-1]
 	o.hotLast = 0
+	return nil
 }
 
 // flushLocal puts every local slice changed since the last flush into the
@@ -579,6 +599,9 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.unique = o.slicer.Kind == window.HopSlices
+	if o.unique {
+		o.panes = paneIndex{}
+	}
 	o.sliceLo, o.sliceHi = 1, 0
 	o.partial = make(map[int64]bool)
 	o.plan = make([]rowPlan, chunkRows)
@@ -612,6 +635,7 @@ func (o *sliceAgg) rebuild() {
 		gk := k[:len(k)-8]
 		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
+			o.panes.add(gk, sliceEnd)
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
 				o.timers.add(e, kg, gk)
 			}
@@ -903,6 +927,9 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 					}
 					o.slices.insert(kg, o.keyBuf, e)
 					o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
+					if o.panes != nil {
+						o.panes.add(o.keyBuf[:gkLen], p.target)
+					}
 					hot[p.hash] = e
 					continue
 				}
@@ -1087,14 +1114,27 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	o.timers.add(next, kg, gk)
 }
 
+// fireHop emits window [end-size, end) of the key: the merge of the
+// key's panes it covers, found in the panes index (the panes ending in
+// (end-size, end]). Panes whose last window this is are deleted: they
+// are the first ones (a later pane's last window ends later).
 func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
 	s := &o.slicer
 	start := end - s.Size
+	ends := o.panes.of(gk)
+	first, _ := slices.BinarySearch(ends, start+1)
 	o.funcs.Init(&o.scrat)
 	var key []types.Value
-	found, remaining := false, false
-	for p := start; p < end; p += s.Slice {
-		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), p+s.Slice)
+	found, remaining, gone := false, false, 0
+	for _, pe := range ends[first:] {
+		if pe > end {
+			break
+		}
+		last := s.LastWindowEnd(pe) <= end
+		if last {
+			gone++
+		}
+		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), pe)
 		pane, ok := o.slices.peek(kg, o.keyBuf)
 		if !ok {
 			continue
@@ -1103,12 +1143,13 @@ func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
 			key, found = pane.key, true
 		}
 		o.funcs.Merge(&o.scrat, &pane.acc)
-		if s.LastWindowEnd(p+s.Slice) <= end {
+		if last {
 			o.remove(kg, o.keyBuf, pane)
 		} else {
 			remaining = true
 		}
 	}
+	o.panes.drop(gk, first, gone)
 	if !found {
 		return
 	}
@@ -1119,4 +1160,54 @@ func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
 	// Panes of the next window created later register it again; pop
 	// deduplicates.
 	o.timers.add(end+s.Slide, kg, gk)
+}
+
+// paneIndex lists, for each group key of a HOP aggregate, the ends of its
+// stored panes in ascending order: firing a window visits only panes that
+// exist instead of probing all size/slide pane positions. It is local to
+// the operator instance (rebuilt from the slices in Open), like timers.
+type paneIndex map[string]*paneList
+
+type paneList struct{ ends []int64 }
+
+// add records a new pane of gk ending at end (panes mostly arrive in
+// time order: appending is the common case).
+func (x paneIndex) add(gk []byte, end int64) {
+	l := x[string(gk)]
+	if l == nil {
+		l = &paneList{}
+		x[string(gk)] = l
+	}
+	if n := len(l.ends); n == 0 || l.ends[n-1] < end {
+		l.ends = append(l.ends, end)
+		return
+	}
+	if i, found := slices.BinarySearch(l.ends, end); !found {
+		l.ends = slices.Insert(l.ends, i, end)
+	}
+}
+
+// of returns the pane ends of gk (the caller must not keep the slice
+// across add or drop).
+func (x paneIndex) of(gk []byte) []int64 {
+	if l := x[string(gk)]; l != nil {
+		return l.ends
+	}
+	return nil
+}
+
+// drop forgets n pane ends of gk from index i on (deleted panes).
+func (x paneIndex) drop(gk []byte, i, n int) {
+	if n == 0 {
+		return
+	}
+	l := x[string(gk)]
+	if i == 0 {
+		l.ends = l.ends[n:] // the common case: no copy
+	} else {
+		l.ends = slices.Delete(l.ends, i, i+n)
+	}
+	if len(l.ends) == 0 {
+		delete(x, string(gk))
+	}
 }
