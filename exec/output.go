@@ -32,9 +32,6 @@ type collector struct {
 	rowsOut   *Metrics
 	unpub     int64 // rows emitted and not yet added to rowsOut (added at flush)
 	err       error
-	// busy is the owning operator task's clock (nil for sources): a send
-	// blocked by a full channel does not count as the task being busy.
-	busy *busyClock
 }
 
 func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collector {
@@ -110,16 +107,9 @@ func (c *collector) send(ch chan Message, m Message) {
 	}
 	select {
 	case ch <- m:
-		return
-	default:
-	}
-	c.busy.pause()
-	select {
-	case ch <- m:
 	case <-c.ctx.Done():
 		c.err = c.ctx.Err()
 	}
-	c.busy.resume()
 }
 
 // flush sends every non-empty pending batch.

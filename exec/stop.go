@@ -20,8 +20,7 @@ import (
 //
 // A stop that takes a last checkpoint first (StopWithCheckpoint, STOP JOB
 // WITH SAVEPOINT) waits for that checkpoint only while it can complete: as
-// soon as an operator task has been computing inside one call for
-// BusyLimit (time blocked on a full output channel does not count), the
+// soon as an operator task has been inside one call for BusyLimit, the
 // barrier cannot reach it in time, so the checkpoint is abandoned and the
 // job is cancelled at once.
 
@@ -30,7 +29,7 @@ import (
 // failure: the task ends quietly. It wraps context.Canceled.
 var ErrStopped = fmt.Errorf("job stopping: %w", context.Canceled)
 
-// BusyLimit is how long an operator task may compute inside one call
+// BusyLimit is how long an operator task may stay inside one call
 // before a stop stops waiting for a last checkpoint or savepoint.
 const BusyLimit = 750 * time.Millisecond
 
@@ -41,40 +40,18 @@ const BusyLimit = 750 * time.Millisecond
 // a job (unit tests) is never stopped.
 func (c *Context) Stopped() bool { return c.stop != nil && c.stop.Load() }
 
-// busyClock tells how long a task has been computing inside one operator
-// call. The task goroutine calls enter and leave around each call, its
-// collector pause and resume around a blocking send; other goroutines
-// read busyFor.
+// busyClock tells how long a task has been inside one operator call. The
+// task goroutine calls enter and leave around each call; other goroutines
+// read busyFor. Time blocked on a full output channel counts: a checkpoint
+// barrier cannot reach the task until the call returns either way.
 type busyClock struct {
-	inCall bool         // task goroutine only
-	since  atomic.Int64 // unix ns the current stretch of computing began; 0: not computing
+	since atomic.Int64 // unix ns the current call began; 0: not in a call
 }
 
-func (b *busyClock) enter() {
-	b.inCall = true
-	b.since.Store(time.Now().UnixNano())
-}
+func (b *busyClock) enter() { b.since.Store(time.Now().UnixNano()) }
+func (b *busyClock) leave() { b.since.Store(0) }
 
-func (b *busyClock) leave() {
-	b.inCall = false
-	b.since.Store(0)
-}
-
-// pause stops the clock while the task waits for downstream (backpressure
-// is not the task's own work).
-func (b *busyClock) pause() {
-	if b != nil && b.inCall {
-		b.since.Store(0)
-	}
-}
-
-func (b *busyClock) resume() {
-	if b != nil && b.inCall {
-		b.since.Store(time.Now().UnixNano())
-	}
-}
-
-// busyFor returns how long the task has been computing at now (unix ns).
+// busyFor returns how long the task has been in its current call at now (unix ns).
 func (b *busyClock) busyFor(now int64) time.Duration {
 	s := b.since.Load()
 	if s == 0 {
@@ -83,8 +60,8 @@ func (b *busyClock) busyFor(now int64) time.Duration {
 	return time.Duration(now - s)
 }
 
-// busiest returns the name of the operator task that has been computing
-// inside one call the longest, and for how long (0 when none is).
+// busiest returns the name of the operator task that has been inside one
+// call the longest, and for how long (0 when none is).
 func (j *Job) busiest() (string, time.Duration) {
 	now := time.Now().UnixNano()
 	name, longest := "", time.Duration(0)
@@ -106,13 +83,13 @@ type BusyError struct {
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("no final %s: operator %s was busy in one computation for %s; the job was stopped without waiting, "+
+	return fmt.Sprintf("no final %s: operator %s was busy in one call for %s; the job was stopped without waiting, "+
 		"and a restore starts from its last complete checkpoint", e.what, e.operator, e.busy.Round(time.Millisecond))
 }
 
 // awaitStop waits for the answer to a checkpoint or savepoint request made
 // by a stop. It gives up with *BusyError when an operator task has been
-// computing for BusyLimit, and with an error after timeout. done reports
+// in one call for BusyLimit, and with an error after timeout. done reports
 // that the job ended first.
 func (j *Job) awaitStop(resp chan savepointResp, what string, timeout time.Duration) (r savepointResp, done bool) {
 	poll := time.NewTicker(50 * time.Millisecond)
