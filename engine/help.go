@@ -31,4 +31,7 @@ Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.
+State: SET 'state.backend' = 'pebble' keeps state on disk, in 'state.backend.pebble.localdir'
+  (default $TMPDIR/streamsql-state), removed when the job ends; killed processes' leftovers are
+  removed by the next process.
 `

@@ -298,7 +298,10 @@ func (j *Job) supervise(e *Engine) {
 	}
 }
 
+// end records the job's final status once its last attempt ended, and
+// removes the job's pebble working directory before waiters are released.
 func (j *Job) end(st JobStatus, err error) {
+	j.setup.removeBackendDir()
 	j.mu.Lock()
 	j.status, j.err, j.ended = st, err, time.Now()
 	j.mu.Unlock()

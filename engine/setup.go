@@ -79,7 +79,7 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 			return nil, fmt.Errorf("restoring from '%s' needs checkpointing: set 'execution.checkpointing.interval' (e.g. '1s') and 'state.checkpoints.dir'", restorePath)
 		}
 		if conf.Get("state.backend") == "pebble" {
-			s.backendDir = e.backendDir(jobStorageID)
+			s.backendDir = e.backendDir(stateBase(conf), jobStorageID)
 		}
 		return s, nil
 	}
@@ -143,12 +143,10 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		}
 		s.initial = md
 	}
-	s.backendDir = e.backendDir(jobStorageID)
+	if conf.Get("state.backend") == "pebble" {
+		s.backendDir = e.backendDir(stateBase(conf), jobStorageID)
+	}
 	return s, nil
-}
-
-func (e *Engine) backendDir(id string) string {
-	return filepath.Join(os.TempDir(), "streamsql-state", fmt.Sprintf("%s-%d-%d", id, os.Getpid(), time.Now().UnixNano()))
 }
 
 // start launches one attempt. A restart restores the latest complete
@@ -191,6 +189,9 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	}
 	run, err := exec.Start(contextBackground(), s.plan.Graph, opts)
 	if err != nil {
+		if !restart {
+			s.removeBackendDir() // no job will end to remove it
+		}
 		return nil, err
 	}
 	return run, nil

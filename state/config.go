@@ -12,8 +12,10 @@ import (
 type Config struct {
 	// Backend is "hashmap" (the default) or "pebble" (state.backend.type).
 	Backend string
-	// LocalDir is where pebble working directories go
-	// (state.backend.pebble.localdir); default <os.TempDir>/streamsql-pebble.
+	// LocalDir is where pebble working directories go; default
+	// <os.TempDir>/streamsql-pebble. The engine does not use Config: it
+	// sets the place from 'state.backend.pebble.localdir' (default
+	// <os.TempDir>/streamsql-state) and owns the cleanup (engine/statedir.go).
 	LocalDir string
 	// Incremental enables incremental checkpoints for pebble
 	// (state.backend.incremental).

@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cpInterval := fs.String("checkpoint-interval", "", "checkpoint interval, e.g. 1s (SET 'execution.checkpointing.interval')")
 	backend := fs.String("state-backend", "", "hashmap | pebble (SET 'state.backend')")
 	spDir := fs.String("savepoint-dir", "", "savepoint directory (SET 'state.savepoints.dir')")
+	localDir := fs.String("state-local-dir", "", "where the pebble backend keeps its working files, default $TMPDIR/streamsql-state (SET '"+engine.LocalDirKey+"')")
 	var sets setFlags
 	fs.Var(&sets, "D", "set a configuration key, as key=value (repeatable), e.g. -D parallelism.default=4")
 	fs.Usage = func() {
@@ -116,7 +117,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	for _, kv := range [][2]string{{"state.checkpoints.dir", *cpDir}, {"execution.checkpointing.interval", *cpInterval},
-		{"state.backend", *backend}, {"state.savepoints.dir", *spDir}} {
+		{"state.backend", *backend}, {"state.savepoints.dir", *spDir}, {engine.LocalDirKey, *localDir}} {
 		if kv[1] != "" && !apply(kv[0], kv[1]) {
 			return 2
 		}

@@ -411,3 +411,26 @@ func TestSkippedRowsSummary(t *testing.T) {
 		t.Errorf("want %q twice in:\n%s", want, errOut)
 	}
 }
+
+// TestStateLocalDirFlag checks that --state-local-dir places the pebble
+// backend's working files, and that nothing is left there after the run.
+func TestStateLocalDirFlag(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "pebble-work")
+	script := "CREATE TABLE g (k BIGINT) WITH ('connector'='datagen', 'number-of-rows'='200', 'fields.k.min'='1', 'fields.k.max'='9');\n" +
+		"CREATE TABLE b (k BIGINT, c BIGINT) WITH ('connector'='blackhole');\n" +
+		"INSERT INTO b SELECT k, COUNT(*) FROM g GROUP BY k;\n"
+	code, _, errOut := runCLI(t, "", "--state-backend", "pebble", "--state-local-dir", base, "-e", script)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ents, err := os.ReadDir(base)
+	if err != nil {
+		t.Fatalf("the working files did not go to %s: %v", base, err)
+	}
+	if len(ents) != 0 {
+		t.Fatalf("left behind in %s: %v", base, ents)
+	}
+	if code, _, errOut = runCLI(t, "", "--help"); !strings.Contains(errOut, "-state-local-dir") || !strings.Contains(errOut, "state.backend.pebble.localdir") {
+		t.Errorf("--help lacks the flag or the key:\n%s", errOut)
+	}
+}
