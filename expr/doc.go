@@ -28,6 +28,15 @@
 //     (case-sensitive); a string compared with a TIMESTAMP/DATE is cast to it,
 //     with a number to DOUBLE. TIMESTAMP ± INTERVAL gives TIMESTAMP.
 //   - Conditions: numbers used as conditions mean x <> 0.
+//   - LIKE: '%' matches any run of characters, '_' exactly one (a UTF-8
+//     character; an invalid byte counts as one), ESCAPE 'c' (default '\')
+//     makes the next character literal; case-sensitive, bytewise. Matching
+//     is linear in the row (segments between '%' matched anchored at the
+//     ends and leftmost in between, no backtracking); a literal pattern is
+//     compiled once per expression.
+//   - INTERVAL: at most MaxIntervalMillis (3 652 058 days, the span of
+//     TIMESTAMP) either way; a larger literal, DATE_ADD amount or window
+//     size is a bind-time error that says so.
 //   - CAST converts between all kinds where it makes sense; string to
 //     TIMESTAMP parses 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' (UTC); a value that
 //     does not convert is an error naming it.

@@ -12,8 +12,17 @@
 //     cumulative windows); Results computes the output values.
 //   - Semantics: COUNT(x) counts non-NULL x, COUNT(*) counts rows; SUM, MIN,
 //     MAX and AVG over no non-NULL value are NULL; DISTINCT folds each
-//     distinct non-NULL value once. SUM is exact for integers and decimals
-//     (unscaled int64 at the argument's scale); AVG into DECIMAL rounds
+//     distinct non-NULL value once. SUM is exact for integers and decimals:
+//     the accumulator is 128-bit (an int64 add with an overflow check that
+//     counts wraps in Slot.Carry), so a sum may pass the int64 range on the
+//     way and come back (retraction, negative values). Results fails with
+//     an error naming the call (e.g. "SUM(v) = 9223372036854775808 is out
+//     of the range of its result type BIGINT") when the exact SUM or AVG
+//     does not fit the result type: SUM(BIGINT) is BIGINT, SUM(DECIMAL(p,
+//     s)) DECIMAL(18, s), AVG(BIGINT) DECIMAL(18, 4) (MySQL's DECIMAL(65)
+//     does not exist here: DECIMAL holds at most 18 digits). A value is
+//     never wrapped; a group aggregate emits every intermediate result, so
+//     each must fit, a window only its final one. AVG into DECIMAL rounds
 //     half away from zero to the result scale, AVG into an integer type
 //     truncates, AVG into DOUBLE divides in floating point. Each result has
 //     the kind of its AggCall.Type.
@@ -26,4 +35,6 @@
 //     per new distinct value.
 //   - Encoding (AppendAcc/DecodeAcc, AppendValue/DecodeValue) is
 //     self-describing and deterministic (multisets are written in key order).
+//     Optional fields are flagged per slot (the carry word only when
+//     non-zero), so states written before a field existed still decode.
 package agg
