@@ -93,12 +93,16 @@ func List(st storage.Storage, opts ListOptions) ([]Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", st.Root(), err)
 	}
-	dirs := map[string]bool{} // dir -> has _metadata
+	dirs := map[string]bool{}     // dir -> has _metadata
+	deleting := map[string]bool{} // dirs retention is deleting
 	for _, o := range objs {
 		dir, file := path.Split(o)
 		dir = strings.TrimSuffix(dir, "/")
 		if file == MetadataFile {
 			dirs[dir] = true
+		}
+		if file == DiscardFile {
+			deleting[dir] = true
 		}
 		for d := dir; d != ""; d = parent(d) {
 			base := path.Base(d)
@@ -117,6 +121,9 @@ func List(st storage.Storage, opts ListOptions) ([]Info, error) {
 	}
 	for dir, hasMeta := range dirs {
 		info := describe(st, dir, hasMeta, verified)
+		if !hasMeta && deleting[dir] {
+			info.Detail = "no " + MetadataFile + ": being deleted by retention (finished by the next checkpoint)"
+		}
 		if info.Job != "" && !info.Savepoint {
 			jobOf[parent(dir)] = info.Job
 		}

@@ -101,6 +101,9 @@ func TestRetentionCutShortNeverLeavesADamagedCheckpoint(t *testing.T) {
 				if in.Status == Damaged {
 					t.Fatalf("after a kill in retention, checkpoint %d is listed damaged: %s", in.ID, in.Detail)
 				}
+				if in.Status == Incomplete && in.ID == 1 && f.exists("job/chk-1/"+DiscardFile) && !strings.Contains(in.Detail, "being deleted") {
+					t.Errorf("checkpoint 1, half deleted, is listed as %s: %s", in.Status, in.Detail)
+				}
 			}
 			restart, err := NewStore(f.st, "job", StoreOptions{NumRetained: 1, Warn: f.store.opts.Warn})
 			if err != nil {
