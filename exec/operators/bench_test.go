@@ -289,3 +289,38 @@ func benchJoin(b *testing.B, ttl time.Duration) {
 	}
 	benchFeed(b, op, 1, benchRows(1<<20, 8))
 }
+
+// BenchmarkHopHugeRatio fires HOP(1 s, 100000 s) COUNT(*) over 4 rows of 2
+// keys (the ratio at plan.MaxWindowsPerRow): 200006 windows hold data.
+// Firing visits only the panes that hold rows, so one op (one whole run)
+// costs about the windows emitted; probing every pane of every window
+// would be 200006 x 100000 lookups. Reports ns per emitted window.
+func BenchmarkHopHugeRatio(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0},
+		Window: plan.Window{Kind: plan.Hop, TimeCol: 1, Slide: 1000, Size: 100000 * 1000},
+		Aggs:   []plan.AggCall{{Func: plan.AggCount}}}
+	rows := types.NewBatch(2, 4)
+	for _, r := range [][2]int64{{1, 1000}, {1, 5000}, {2, 7000}, {2, 9000}} {
+		rows.Append(types.Insert, []types.Value{types.IntValue(r[0]), types.TimestampValue(r[1])})
+	}
+	b.ReportAllocs()
+	emitted := 0
+	for b.Loop() {
+		out := &countSink{}
+		op := NewWindowAgg(spec)
+		if err := op.Open(newTestContext(state.NewHashMapBackend(state.RangeFor(128, 1, 0)), out)); err != nil {
+			b.Fatal(err)
+		}
+		if err := op.ProcessBatch(0, rows); err != nil {
+			b.Fatal(err)
+		}
+		if err := op.ProcessWatermark(exec.MaxWatermark); err != nil {
+			b.Fatal(err)
+		}
+		emitted = out.n
+	}
+	if want := 200006; emitted != want {
+		b.Fatalf("emitted %d windows, want %d", emitted, want)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(emitted), "ns/window")
+}

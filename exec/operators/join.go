@@ -467,6 +467,11 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) error
 		copy(o.out[lw:], row)
 	}
 	for _, r := range ob.rows {
+		// A key with many rows on the other side makes one input row
+		// emit that many: give up when the job is stopping.
+		if o.ctx.Stopped() {
+			return exec.ErrStopped
+		}
 		if s == 0 {
 			copy(o.out[lw:], r.vals)
 		} else {

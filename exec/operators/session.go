@@ -150,11 +150,15 @@ func (o *sessionAgg) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			continue
 		}
-		// Sessions [lo, hi) intersect w; the list is sorted and separated.
-		lo := 0
-		for lo < len(e.sessions) && e.sessions[lo].end < w.Start {
-			lo++
-		}
+		// Sessions [lo, hi) intersect w; the list is sorted and separated,
+		// so ends ascend too: a key with many open sessions costs a
+		// binary search, not a scan.
+		lo, _ := slices.BinarySearchFunc(e.sessions, w.Start, func(s session, t int64) int {
+			if s.end < t {
+				return -1
+			}
+			return 1
+		})
 		hi := lo
 		for hi < len(e.sessions) && e.sessions[hi].start <= w.End {
 			hi++
