@@ -213,8 +213,8 @@ func loadDir(st storage.Storage, dir string) (*Metadata, error) {
 // Load reads the checkpoint or savepoint at p in st: its directory or its
 // _metadata file, relative to st's root ("" or "." for the root itself).
 // Every file it references must exist with its recorded size and be
-// intact (it is read, see verifyContents); a damaged one gives *DamagedError, a directory without _metadata
-// *IncompleteError. Paths in the result are relative to st's root
+// intact (it is read, see verifyContents); a damaged one gives
+// *DamagedError, a directory without _metadata *IncompleteError. Paths in the result are relative to st's root
 // (Metadata.Storage is st).
 func Load(st storage.Storage, p string) (*Metadata, error) {
 	dir := path.Clean(p)
