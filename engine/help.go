@@ -18,7 +18,7 @@ const HelpText = `Statements (end each with ';'):
   DESCRIBE t                          list a table's columns
   SHOW JOBS                           list jobs: status, rows in/out, watermark, late rows,
                                       bad rows skipped, last checkpoint, restarts, error
-  STOP JOB 'id'                       stop a running job
+  STOP JOB 'id'                       stop a running job (within about a second, even mid-computation)
   STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
                                       take a savepoint, then stop (WITH DRAIN fires every window first)
   TRIGGER SAVEPOINT 'id'              take a savepoint of a running job; it keeps running
@@ -28,6 +28,7 @@ const HelpText = `Statements (end each with ';'):
   QUIT / EXIT                         leave the shell
 Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
   CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start, window_end.
+  A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.

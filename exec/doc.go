@@ -12,5 +12,11 @@
 //   - edges are Forward (one to one), Hash (by key group of key columns),
 //     Rebalance (round robin) or Global (everything to instance 0);
 //   - a full channel blocks its producer (backpressure); nothing is dropped;
-//   - the first task error cancels the whole job and is returned by Run.
+//   - the first task error cancels the whole job and is returned by Run;
+//   - a stop is honoured within about a second: operators check
+//     Context.Stopped in loops their input does not bound and return
+//     ErrStopped, abandoning that work; a stop that takes a last
+//     checkpoint or savepoint gives it up once an operator has been inside
+//     one call for BusyLimit (see stop.go), so the job then ends at its
+//     last complete checkpoint.
 package exec
