@@ -74,7 +74,7 @@
 //   - Group windows in GROUP BY: TUMBLE(t, size), HOP(t, slide, size),
 //     SESSION(t, gap), CUMULATE(t, step, size) with INTERVAL sizes; at most
 //     one per GROUP BY; HOP size and CUMULATE size must be multiples of the
-//     slide / step. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
+//     slide / step, at most plan.MaxWindowsPerRow times it. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
 //     CUMULATE_ forms, and the plain names window_start / window_end, refer
 //     to the window bounds (TIMESTAMP(3)); *_ROWTIME is window_end - 1 ms.
 //   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
