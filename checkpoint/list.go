@@ -355,7 +355,7 @@ func FormatList(infos []Info) string {
 	}
 	for _, in := range infos {
 		if in.Status == Complete && !in.Verified {
-			b.WriteString("\nComplete means every file exists with its recorded size; --verify reads every file and checks its checksum, as a restore does.\n")
+			b.WriteString("\nComplete means every file exists with its recorded size; -verify reads every file and checks its checksum, as a restore does.\n")
 			break
 		}
 	}
