@@ -76,6 +76,12 @@
 //     does; records without one in sticky batches), 'fixed' (instance i
 //     writes partition i mod n), 'round-robin'.
 //
+// Memory of a sink instance is bounded: the producer holds at most 50,000
+// records and 64 MiB of records the broker has not acknowledged; beyond
+// that Write blocks (backpressure). An exactly-once checkpoint's records
+// wait in the broker's open transaction, and its committable is a few bytes
+// (transactional id, producer id and epoch).
+//
 // Client properties: any 'properties.*' key is accepted; the connector uses
 // these and ignores the others: 'client.id', 'auto.offset.reset',
 // 'isolation.level' (source; default 'read_committed', or
