@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,17 +58,31 @@ func FuzzPlanRun(f *testing.F) {
 		}
 		st, err := eng.Prepare(pieces[0])
 		if err != nil {
+			failOnInternal(t, text, err)
 			return
 		}
 		q, ok := st.(*sql.Query)
 		if !ok {
 			return // only queries: DDL and INSERT would change the tables
 		}
-		if bounded, err := eng.IsBounded(q); err != nil || !bounded {
+		bounded, err := eng.IsBounded(q)
+		if err != nil || !bounded {
+			failOnInternal(t, text, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		eng.RunQuery(ctx, q, nil)
+		_, _, err = eng.RunQuery(ctx, q, nil)
+		failOnInternal(t, text, err)
 	})
+}
+
+// failOnInternal fails the fuzz run when err is a panic that the compiler
+// or the runtime turned into an error ("internal error ..."): such errors
+// are bugs, unlike the errors bad input is expected to produce.
+func failOnInternal(t *testing.T, text string, err error) {
+	t.Helper()
+	if err != nil && strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("%q: %v", text, err)
+	}
 }

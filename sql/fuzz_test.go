@@ -72,6 +72,11 @@ func FuzzCompile(f *testing.F) {
 			if err == nil && st == nil {
 				t.Fatalf("Compile(%q) returned neither a statement nor an error", p.Text)
 			}
+			// Compile turns a panic into an "internal error" *Error: a bug,
+			// unlike the errors bad input is expected to produce.
+			if err != nil && strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("Compile(%q): %v", p.Text, err)
+			}
 		}
 	})
 }
