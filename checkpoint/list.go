@@ -243,7 +243,9 @@ func describe(st storage.Storage, dir string, hasMeta bool, verified map[string]
 // files md references, each counted once. Files in the checkpoint's
 // directory (not shared) were written for it; of the shared files, the
 // bytes each task recorded as uploaded anew (Handle.IncrementalSize less
-// its own files).
+// its own files); and the files sinks' committables reference outside the
+// checkpoint's directory (TaskState.CommittableBytes, e.g. JDBC spill
+// files), which are new for each checkpoint.
 func sizes(st storage.Storage, dir string, md *Metadata) (size, incremental int64) {
 	if n, err := st.Size(path.Join(dir, MetadataFile)); err == nil {
 		size, incremental = n, n
@@ -261,6 +263,8 @@ func sizes(st storage.Storage, dir string, md *Metadata) (size, incremental int6
 	})
 	for _, op := range md.Operators {
 		for _, t := range op.Tasks {
+			size += t.CommittableBytes
+			incremental += t.CommittableBytes
 			if h := t.Keyed; h != nil {
 				var own, shared int64
 				for _, refs := range [][]state.FileRef{h.Files, h.Changelog} {

@@ -30,6 +30,11 @@ type TaskState struct {
 	// pre-committed at this barrier (to be committed once the checkpoint
 	// completes, or on restore).
 	Committables [][]byte `json:",omitempty"`
+	// CommittableBytes is the size of the files the committables
+	// reference outside the checkpoint's directory (e.g. a JDBC sink's
+	// spill files), counted in the checkpoint's size; 0 when they carry
+	// their data inline (then it is inside _metadata).
+	CommittableBytes int64 `json:",omitempty"`
 	// Channels holds in-flight rows recorded by an unaligned checkpoint.
 	Channels []ChannelState `json:",omitempty"`
 	// Watermark is the instance's current watermark at the barrier.

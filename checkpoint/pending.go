@@ -153,6 +153,10 @@ func (c *Coordinator) metadata(p *pending) *Metadata {
 			md.Size += ch.Size
 			md.IncrementalSize += ch.Size
 		}
+		// A sink's files are written for the checkpoint that pre-committed
+		// them (carried-over committables of an aborted one are rare).
+		md.Size += st.CommittableBytes
+		md.IncrementalSize += st.CommittableBytes
 	}
 	return md
 }

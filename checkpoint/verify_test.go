@@ -116,3 +116,27 @@ func TestListSizeCountsMetadataAndEveryFile(t *testing.T) {
 		t.Fatalf("checkpoint 2: size %d, incremental %d; want %d and %d", in.Size, in.IncrementalSize, meta+230, meta+130)
 	}
 }
+
+// TestSizeCountsSinkFiles: files a sink's committables reference outside
+// the checkpoint (CommittableBytes, e.g. JDBC spill files) count in the
+// listed size and incremental size.
+func TestSizeCountsSinkFiles(t *testing.T) {
+	f := newFixture(t, StoreOptions{NumRetained: 5})
+	md := metadataOf(1, false, f.taskFiles(1, "agg", "a.sst"),
+		TaskState{OperatorID: "sink", Committables: [][]byte{[]byte("ref")}, CommittableBytes: 5_000_000})
+	if _, err := f.store.Commit(md); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := f.st.Size("job/chk-1/_metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := List(f.st, ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// own file 30 B, new shared a.sst 100 B, the sink's files 5 MB
+	if in := infos[0]; in.Size != meta+130+5_000_000 || in.IncrementalSize != meta+130+5_000_000 {
+		t.Fatalf("checkpoint 1: size %d, incremental %d; want %d for both", in.Size, in.IncrementalSize, meta+130+5_000_000)
+	}
+}

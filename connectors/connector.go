@@ -150,6 +150,17 @@ type TwoPhaseCommitWriter interface {
 	Recover(committables [][]byte) error
 }
 
+// CommittableSizer is implemented by a TwoPhaseCommitWriter whose
+// committables reference files it wrote (e.g. the JDBC sink's spill files)
+// instead of carrying the rows. The runtime calls CommittableBytes after
+// PreCommit, from the writer's goroutine, with every committable the
+// checkpoint holds for the instance; the result (the bytes of the files
+// those committables reference, as recorded when they were written) is
+// counted in the checkpoint's size.
+type CommittableSizer interface {
+	CommittableBytes(committables [][]byte) int64
+}
+
 // CheckpointedReader is a SplitReader whose checkpointed position needs
 // more than Position (e.g. a socket source that logs what it received).
 // SnapshotPosition is called by the source task at a barrier instead of

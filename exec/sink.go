@@ -70,6 +70,16 @@ func (s *SinkOperator) PreCommit(id int64) ([][]byte, error) {
 	return nil, nil
 }
 
+// CommittableBytes reports the bytes of the files c references, when the
+// sink's writer keeps its pre-committed rows in files (see
+// connectors.CommittableSizer); 0 otherwise.
+func (s *SinkOperator) CommittableBytes(c [][]byte) int64 {
+	if sz, ok := s.writer.(connectors.CommittableSizer); ok && len(c) > 0 {
+		return sz.CommittableBytes(c)
+	}
+	return 0
+}
+
 // Commit implements Committer.
 func (s *SinkOperator) Commit(c [][]byte) error {
 	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok && len(c) > 0 {

@@ -448,6 +448,9 @@ func (t *operatorTask) snapshotState(id int64, async bool) (st *checkpoint.TaskS
 		}
 		t.pendingComm[id] = c
 		st.Committables = append(all, c...)
+		if sz, ok := t.committer.(interface{ CommittableBytes([][]byte) int64 }); ok {
+			st.CommittableBytes = sz.CommittableBytes(st.Committables)
+		}
 	}
 	return st, pending, nil
 }

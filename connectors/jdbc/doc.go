@@ -117,7 +117,9 @@
 // checkpoint stores in its metadata: the job (Env.JobName), the sink
 // ('db.table/<instance>'), the checkpoint id n, a token random per writer,
 // the row count, and the file's name, size and checksum: about a hundred
-// bytes, whatever the number of rows. Nothing is written to the database
+// bytes, whatever the number of rows. The file's size is reported to the
+// runtime (connectors.CommittableSizer) and counted in the checkpoint's size
+// that `streamsql checkpoints` and SHOW JOBS show. Nothing is written to the database
 // before the checkpoint completes. Commit applies each committable (in
 // checkpoint order) in one database transaction that first claims the
 // progress row (job, sink, checkpoint_id) (the progress table's primary

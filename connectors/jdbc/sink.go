@@ -928,6 +928,19 @@ func (w *twoPhaseWriter) PreCommit(checkpointID int64) ([][]byte, error) {
 	return [][]byte{encodeCommittable(w.job, w.sinkID, w.token, checkpointID, len(w.s.cols), len(w.s.key), sp)}, nil
 }
 
+// CommittableBytes implements connectors.CommittableSizer: the sizes of
+// the spill files the committables name (a version 1 committable, which
+// carries its rows inline, counts as 0: its rows are inside _metadata).
+func (w *twoPhaseWriter) CommittableBytes(committables [][]byte) int64 {
+	var n int64
+	for _, raw := range committables {
+		if c, err := decodeCommittable(raw, len(w.s.cols), w.s.key); err == nil {
+			n += c.size
+		}
+	}
+	return n
+}
+
 // Commit applies each committable in one transaction together with its
 // progress row (job, sink, checkpoint id). A committable whose progress
 // row exists (with its token) was applied before and is skipped.

@@ -197,8 +197,20 @@ func TestExactlyOnceMemoryBounded(t *testing.T) {
 			if len(c[0]) > 200 {
 				t.Fatalf("the committable of %d rows has %d bytes: it holds the rows", n, len(c[0]))
 			}
-			if files := spillFiles(t, dir); len(files) != 1 {
+			files := spillFiles(t, dir)
+			if len(files) != 1 {
 				t.Fatalf("spill files before the commit: %v", files)
+			}
+			// The checkpoint's size counts the spill file.
+			var spillSize int64
+			filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if fi, ierr := d.Info(); err == nil && ierr == nil && d.Name() == files[0] {
+					spillSize = fi.Size()
+				}
+				return nil
+			})
+			if got := inner.CommittableBytes(c); got != spillSize || got == 0 {
+				t.Fatalf("CommittableBytes = %d, the spill file has %d bytes", got, spillSize)
 			}
 			if got := count(t, db, "SELECT COUNT(*) FROM t"); got != 0 {
 				t.Fatalf("%d rows visible before the commit", got)
