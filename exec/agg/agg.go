@@ -352,8 +352,12 @@ func (c *call) result(s *Slot) (types.Value, error) {
 // exact is the result as text.
 func (c *call) outOfRange(exact string) error {
 	t := c.out.Nullable()
-	return fmt.Errorf("%s = %s is out of the range of its result type %s (at most %d digits); "+
-		"cast the argument to DOUBLE for an approximate result", c.name, exact, t, expr.MaxDecimalDigits)
+	limit := "-9223372036854775808 to 9223372036854775807"
+	if t.Kind == types.KindDecimal {
+		limit = fmt.Sprintf("at most %d digits", expr.MaxDecimalDigits)
+	}
+	return fmt.Errorf("%s = %s is out of the range of its result type %s (%s); "+
+		"cast the argument to DOUBLE for an approximate result", c.name, exact, t, limit)
 }
 
 // numeric converts an exact sum (Carry·2⁶⁴ + sum, unscaled at scale) plus

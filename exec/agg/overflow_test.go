@@ -42,7 +42,7 @@ func TestSumBeyondInt64(t *testing.T) {
 		}
 	}
 	err := f.Results(out, &a)
-	if err == nil || !strings.Contains(err.Error(), "SUM(c) = 9223372036854775808 is out of the range") {
+	if err == nil || !strings.Contains(err.Error(), "SUM(c) = 9223372036854775808 is out of the range of its result type BIGINT (-9223372036854775808 to 9223372036854775807)") {
 		t.Fatalf("SUM(MAX, 1): err = %v, want an out-of-range error naming SUM(c)", err)
 	}
 	// The state survives a checkpoint exactly.
