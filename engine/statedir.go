@@ -12,9 +12,15 @@ import (
 
 // LocalDirKey names where the pebble state backend keeps its working
 // files (Flink's 'state.backend.rocksdb.localdir'). Each job attempt's
-// backends live in <dir>/<job storage id>-<pid>-<unix nanos>/, removed
-// when the job ends.
+// backends live in <dir>/streamsql-<job storage id>-<pid>-<unix nanos>/,
+// removed when the job ends.
 const LocalDirKey = "state.backend.pebble.localdir"
+
+// workDirPrefix starts the name of every working directory (see
+// backendDir): the configured place may be shared with other files (e.g.
+// /tmp or a home directory), and only directories named with it, a
+// process id and a nanosecond time are ever removed as stale.
+const workDirPrefix = "streamsql-"
 
 // stateBase returns the directory holding the pebble working directories
 // of jobs: LocalDirKey, or <os.TempDir>/streamsql-state.
@@ -36,14 +42,20 @@ func (e *Engine) backendDir(base, id string) string {
 	if _, seen := cleanedStateBases.LoadOrStore(base, true); !seen {
 		removeStaleStateDirs(base, os.Getpid(), processAlive, e.warn)
 	}
-	return filepath.Join(base, fmt.Sprintf("%s-%d-%d", id, os.Getpid(), time.Now().UnixNano()))
+	return filepath.Join(base, fmt.Sprintf("%s%s-%d-%d", workDirPrefix, id, os.Getpid(), time.Now().UnixNano()))
 }
 
 // ownerPID returns the process id in a working directory's name
-// "<id>-<pid>-<nanos>" (ids may hold '-' themselves).
+// "streamsql-<id>-<pid>-<nanos>" (ids may hold '-' themselves; nanos has
+// the 19 digits of a time.Now().UnixNano() of this era); false for any
+// other name.
 func ownerPID(name string) (int, bool) {
+	name, ok := strings.CutPrefix(name, workDirPrefix)
+	if !ok {
+		return 0, false
+	}
 	i := strings.LastIndexByte(name, '-')
-	if i < 0 || !allDigits(name[i+1:]) {
+	if i < 0 || len(name)-i-1 != 19 || !allDigits(name[i+1:]) {
 		return 0, false
 	}
 	j := strings.LastIndexByte(name[:i], '-')

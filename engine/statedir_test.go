@@ -86,12 +86,17 @@ func deadPID(t *testing.T) int {
 // live ones (this process, pid 1) and anything not named like one.
 func TestStaleStateDirsRemoved(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "state")
-	dead := fmt.Sprintf("job-0123456789ab-%d-1700000000000000000", deadPID(t))
+	pid := deadPID(t)
+	dead := fmt.Sprintf("streamsql-job-0123456789ab-%d-1700000000000000000", pid)
 	keep := []string{
-		fmt.Sprintf("job-0123456789ab-%d-1700000000000000001", os.Getpid()),
-		"job-0123456789ab-1-1700000000000000002",
+		fmt.Sprintf("streamsql-job-0123456789ab-%d-1700000000000000001", os.Getpid()),
+		"streamsql-job-0123456789ab-1-1700000000000000002",
 		"my-data",
-		"job-x-notapid-5",
+		"streamsql-job-x-notapid-5",
+		// a user's files in a shared place (e.g. $HOME), named like a
+		// working directory but without its prefix or its time
+		fmt.Sprintf("photos-%d-1700000000000000003", pid),
+		fmt.Sprintf("streamsql-backup-%d-12", pid),
 	}
 	for _, d := range append([]string{dead}, keep...) {
 		if err := os.MkdirAll(filepath.Join(base, d, "op-1"), 0o755); err != nil {
@@ -111,7 +116,9 @@ func TestStaleStateDirsRemoved(t *testing.T) {
 
 func TestOwnerPID(t *testing.T) {
 	for name, want := range map[string]int{
-		"job-0123-42-1700": 42, "my-pipe-line-7-9": 7, "x-0-1": 0, "x-12-": 0, "x--3": 0, "12-3": 0, "job": 0,
+		"streamsql-job-0123-42-1700000000000000000": 42, "streamsql-my-pipe-line-7-1700000000000000000": 7,
+		"job-0123-42-1700000000000000000": 0, "streamsql-job-42-1700": 0, "streamsql-x-0-1700000000000000000": 0,
+		"streamsql-x-12-": 0, "streamsql-x--1700000000000000000": 0, "streamsql-12-1700000000000000000": 0, "streamsql-job": 0,
 	} {
 		if got, ok := ownerPID(name); got != want || ok != (want > 0) {
 			t.Errorf("%s: got %d %v, want %d", name, got, ok, want)
