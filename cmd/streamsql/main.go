@@ -28,8 +28,9 @@ Usage:
 Jobs started by INSERT run until their sources end (bounded inputs) or the process is
 stopped (Ctrl-C / SIGTERM stop them cleanly within about a second, after a last checkpoint
 when checkpointing is on, unless an operator is busy in a long computation: then they stop
-at once and --restore latest continues from the last complete checkpoint). A SELECT over bounded inputs prints its final rows as a table; over an unbounded
-source it prints changelog rows as they arrive.
+at once and --restore latest continues from the last complete checkpoint). A SELECT over
+bounded inputs prints its final rows as a table; over an unbounded source it prints
+changelog rows as they arrive.
 The exit code is non-zero when any statement or job fails; every failure is printed
 (one ERROR line per failed job, naming it, and the statement that stopped the script).
 
