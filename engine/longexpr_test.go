@@ -7,25 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/sql"
 )
-
-// longOr is "k = 0 OR k = 1 OR … OR k = n-1".
-func longOr(n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		fmt.Fprintf(&b, "k = %d", i)
-	}
-	return b.String()
-}
-
-// longSum is "k + k + … + k" with n terms.
-func longSum(n int) string {
-	return strings.TrimSuffix(strings.Repeat("k + ", n), " + ")
-}
 
 func newLongExprEngine(t testing.TB) *Engine {
 	e := New(Options{Stdout: discard{}, Stderr: discard{}})
@@ -55,7 +39,7 @@ func BenchmarkPlanLongOr(b *testing.B) {
 	for _, n := range []int{1000, 4000, 8000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			e := newLongExprEngine(b)
-			q := "SELECT k FROM nums WHERE " + longOr(n)
+			q := "SELECT k FROM nums WHERE " + testkit.LongOr(n)
 			for b.Loop() {
 				planOnly(b, e, q)
 			}
@@ -68,7 +52,7 @@ func BenchmarkPlanLongSum(b *testing.B) {
 	for _, n := range []int{1000, 4000, 16000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			e := newLongExprEngine(b)
-			q := "SELECT " + longSum(n) + " FROM nums"
+			q := "SELECT " + testkit.LongSum(n) + " FROM nums"
 			for b.Loop() {
 				planOnly(b, e, q)
 			}
@@ -84,8 +68,8 @@ func BenchmarkPlanLongSum(b *testing.B) {
 func TestLongChainsRun(t *testing.T) {
 	e := newLongExprEngine(t)
 	cases := []struct{ q, want string }{
-		{"SELECT k FROM nums WHERE " + longOr(8000), "[1] [5] [7999]"},
-		{"SELECT k, " + longSum(16000) + " FROM nums WHERE k < 10", "[1 16000] [5 80000]"},
+		{"SELECT k FROM nums WHERE " + testkit.LongOr(8000), "[1] [5] [7999]"},
+		{"SELECT k, " + testkit.LongSum(16000) + " FROM nums WHERE k < 10", "[1 16000] [5 80000]"},
 	}
 	for _, c := range cases {
 		planOnly(t, e, c.q)

@@ -7,27 +7,16 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
-
-// longOr is "k = 0 OR k = 1 OR … OR k = n-1".
-func longOr(n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		fmt.Fprintf(&b, "k = %d", i)
-	}
-	return b.String()
-}
 
 // TestLongChainsBind binds an 8000-term OR and a 16000-term sum (constant
 // folding used to walk every operand's whole subtree again: quadratic)
 // and checks what they compute.
 func TestLongChainsBind(t *testing.T) {
 	schema := types.Schema{{Name: "k", Type: types.BigInt}}
-	or, err := ParseExpr(longOr(8000), schema)
+	or, err := ParseExpr(testkit.LongOr(8000), schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +26,7 @@ func TestLongChainsBind(t *testing.T) {
 			t.Errorf("k = %d: OR chain = %s (%v), want %s", k, types.Render(v, or.Type()), err, want)
 		}
 	}
-	sum, err := ParseExpr(strings.TrimSuffix(strings.Repeat("k + ", 16000), " + ")+" + 2 * 3", schema)
+	sum, err := ParseExpr(testkit.LongSum(16000)+" + 2 * 3", schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +39,7 @@ func TestLongChainsBind(t *testing.T) {
 func BenchmarkBindLongOr(b *testing.B) {
 	schema := types.Schema{{Name: "k", Type: types.BigInt}}
 	for _, n := range []int{1000, 4000, 8000} {
-		text := longOr(n)
+		text := testkit.LongOr(n)
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := ParseExpr(text, schema); err != nil {

@@ -10,10 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata/")
@@ -199,10 +200,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testkit.BuildBinary(t)
 	// Checkpoints on, but the interval is long: the only checkpoint is the
 	// one the stop takes.
 	cpDir := t.TempDir()
@@ -284,7 +282,7 @@ func TestWordCountExample(t *testing.T) {
 	script := strings.Replace(string(raw), "'9100'", fmt.Sprintf("'%d'", port), 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"-e", script}, strings.NewReader(""), &out, &out) }()
 	want := []string{"+I[hello, 1]", "+I[world, 1]", "-U[hello, 1]", "+U[hello, 2]", "-U[hello, 2]", "+U[hello, 3]"}
@@ -320,24 +318,6 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestCheckpointsSubcommand runs a checkpointed job through the CLI, lists

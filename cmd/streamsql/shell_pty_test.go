@@ -1,20 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/pkg/term/termios"
 	"golang.org/x/sys/unix"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // The interactive shell is tested through a pseudo-terminal: the built
@@ -35,108 +33,37 @@ func shellBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "streamsql")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
+		binPath, buildErr = testkit.BuildStreamsql(dir)
 	})
 	if buildErr != nil {
-		t.Fatalf("building streamsql: %v\n%s", buildErr, binPath)
+		t.Fatalf("building streamsql: %v", buildErr)
 	}
 	return binPath
 }
 
 // ptyShell is one running shell on a pseudo-terminal.
 type ptyShell struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	master *os.File
-	slave  *os.File
-	mu     sync.Mutex
-	out    bytes.Buffer
-	mark   int // screen offset from which waitFor searches
-	done   chan struct{}
-	err    error
+	*testkit.PTY
+	t    *testing.T
+	mark int // screen offset from which waitFor searches
 }
 
 func startShell(t *testing.T, home string) *ptyShell {
 	t.Helper()
-	bin := shellBinary(t)
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatalf("pty: %v", err)
-	}
-	if err := pty.Setsize(master, &pty.Winsize{Rows: 50, Cols: 220}); err != nil {
-		t.Fatalf("pty size: %v", err)
-	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(shellBinary(t))
 	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	sh := &ptyShell{t: t, cmd: cmd, master: master, slave: slave, done: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			if n > 0 {
-				sh.mu.Lock()
-				sh.out.Write(buf[:n])
-				sh.mu.Unlock()
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	go func() {
-		sh.err = cmd.Wait()
-		close(sh.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-sh.done:
-		default:
-			cmd.Process.Kill()
-			<-sh.done
-		}
-		master.Close()
-		slave.Close()
-	})
-	return sh
-}
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\r`)
-
-// screen returns the output so far without escape sequences.
-func (sh *ptyShell) screen() string {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return ansi.ReplaceAllString(sh.out.String(), "")
+	return &ptyShell{PTY: testkit.StartPTY(t, cmd, 50, 220), t: t}
 }
 
 // waitFor waits until want appears in the output after the mark, then
 // moves the mark past it.
 func (sh *ptyShell) waitFor(want string, d time.Duration) {
 	sh.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		s := sh.screen()
-		if sh.mark <= len(s) {
-			if i := strings.Index(s[sh.mark:], want); i >= 0 {
-				sh.mark += i + len(want)
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			sh.t.Fatalf("waiting for %q: not on screen after %v; screen since mark:\n%s", want, d, tail(s, sh.mark))
-		}
-		time.Sleep(20 * time.Millisecond)
+	end, seen, ok := sh.WaitFor(sh.mark, d, want)
+	if !ok {
+		sh.t.Fatalf("waiting for %q: not on screen after %v; screen since mark:\n%s", want, d, tail(seen, 0))
 	}
+	sh.mark = end
 }
 
 func tail(s string, from int) string {
@@ -154,7 +81,7 @@ func tail(s string, from int) string {
 func (sh *ptyShell) typeText(s string) {
 	sh.t.Helper()
 	for _, r := range s {
-		if _, err := sh.master.Write([]byte(string(r))); err != nil {
+		if _, err := sh.Master.Write([]byte(string(r))); err != nil {
 			sh.t.Fatalf("typing: %v", err)
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -166,7 +93,7 @@ func (sh *ptyShell) typeText(s string) {
 func (sh *ptyShell) key(b string) {
 	sh.t.Helper()
 	time.Sleep(50 * time.Millisecond)
-	if _, err := sh.master.Write([]byte(b)); err != nil {
+	if _, err := sh.Master.Write([]byte(b)); err != nil {
 		sh.t.Fatalf("key: %v", err)
 	}
 	time.Sleep(50 * time.Millisecond)
@@ -180,26 +107,26 @@ func (sh *ptyShell) enter(line string) {
 func (sh *ptyShell) waitExit(d time.Duration) {
 	sh.t.Helper()
 	select {
-	case <-sh.done:
-		if sh.err != nil {
-			sh.t.Fatalf("shell exited with %v; screen:\n%s", sh.err, tail(sh.screen(), 0))
+	case <-sh.Done():
+		if err := sh.Err(); err != nil {
+			sh.t.Fatalf("shell exited with %v; screen:\n%s", err, tail(sh.Screen(), 0))
 		}
 	case <-time.After(d):
-		sh.t.Fatalf("shell did not exit within %v; screen:\n%s", d, tail(sh.screen(), sh.mark))
+		sh.t.Fatalf("shell did not exit within %v; screen:\n%s", d, tail(sh.Screen(), sh.mark))
 	}
 }
 
 // checkRestored asserts the terminal is back in cooked mode with echo.
 func (sh *ptyShell) checkRestored() {
 	sh.t.Helper()
-	tio, err := termios.Tcgetattr(sh.slave.Fd())
+	tio, err := termios.Tcgetattr(sh.Slave.Fd())
 	if err != nil {
 		sh.t.Fatalf("termios: %v", err)
 	}
 	if tio.Lflag&unix.ECHO == 0 || tio.Lflag&unix.ICANON == 0 || tio.Lflag&unix.ISIG == 0 || tio.Iflag&unix.ICRNL == 0 {
 		sh.t.Fatalf("terminal not restored: lflag=%#x iflag=%#x (want ECHO, ICANON, ISIG, ICRNL)", tio.Lflag, tio.Iflag)
 	}
-	if fl, err := unix.FcntlInt(sh.slave.Fd(), unix.F_GETFL, 0); err == nil && fl&unix.O_NONBLOCK != 0 {
+	if fl, err := unix.FcntlInt(sh.Slave.Fd(), unix.F_GETFL, 0); err == nil && fl&unix.O_NONBLOCK != 0 {
 		sh.t.Fatalf("terminal left non-blocking")
 	}
 }

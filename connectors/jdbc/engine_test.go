@@ -1,36 +1,18 @@
 package jdbc_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamsql/streamsql/connectors/jdbc"
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestEngineExactlyOnce runs two jobs from an in-memory table into jdbc
 // tables with checkpointing, each failing once midway and restoring from
@@ -41,7 +23,7 @@ func TestEngineExactlyOnce(t *testing.T) {
 	for _, par := range []int{1, 2} {
 		t.Run(fmt.Sprintf("parallelism-%d", par), func(t *testing.T) {
 			dbName, db := jdbc.OwnDatabase(t)
-			var stderr syncBuffer
+			var stderr testkit.SyncBuffer
 			e := engine.New(engine.Options{Stdout: io.Discard, Stderr: &stderr,
 				Testing: &engine.Testing{FailAfterRows: 40, BatchSize: 4, SourceBatchDelay: time.Millisecond}})
 			const n, keys = 300, 7

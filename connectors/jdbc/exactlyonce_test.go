@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // appendSink returns the exactly-once sink of an append-only table
 // `log` (id BIGINT, tag VARCHAR(8)) in a database of the test's own.
-func appendSink(t *testing.T, job string) (func(*connectors.Env) *sink, *sql.DB, *syncBuffer) {
+func appendSink(t *testing.T, job string) (func(*connectors.Env) *sink, *sql.DB, *testkit.SyncBuffer) {
 	dbName, db := testDatabase(t)
 	mustExec(t, db, "CREATE TABLE log (id BIGINT, tag VARCHAR(8))")
 	env, out := testEnv(job)

@@ -1,55 +1,29 @@
 package jdbc
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/testkit"
 	ssql "github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
 )
 
-// The tests use the MariaDB (or MySQL) server on 127.0.0.1:3306, user
-// root without a password, as the project's test setup provides it.
-const serverAddr = "127.0.0.1:3306"
-
-var (
-	serverOnce sync.Once
-	serverErr  error
-)
+// The tests use the MariaDB (or MySQL) server of the test setup
+// (testkit.MariaDBAddr).
+const serverAddr = testkit.MariaDBAddr
 
 // server returns a connection to the test server as root, or stops the
 // test: it fails in CI (CI set) and skips elsewhere.
 func server(t testing.TB) *sql.DB {
 	t.Helper()
-	serverOnce.Do(func() {
-		db, err := openRoot("")
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err = db.PingContext(ctx)
-			cancel()
-			db.Close()
-		}
-		serverErr = err
-	})
-	if serverErr != nil {
-		msg := fmt.Sprintf("MariaDB is not reachable on %s as root (%v); start it with `bash scripts/ensure-mariadb.sh`", serverAddr, serverErr)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set: tests that need the server fail instead of skipping)")
-		}
-		t.Skip(msg)
-	}
+	testkit.RequireMariaDB(t)
 	db, err := openRoot("")
 	if err != nil {
 		t.Fatal(err)
@@ -58,36 +32,20 @@ func server(t testing.TB) *sql.DB {
 	return db
 }
 
+// openRoot opens a pool to database dbName as root whose session time
+// zone is UTC.
 func openRoot(dbName string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", serverAddr, dbName
+	cfg := testkit.MariaDBConfig(dbName)
 	cfg.Loc = time.UTC // times are read as text: what the server stores
-	cfg.Timeout = 3 * time.Second
 	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
-	cfg.Logger = &mysql.NopLogger{}
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(conn), nil
+	return testkit.OpenMariaDB(cfg)
 }
 
 // testDatabase creates a database of its own for the test (dropped at the
 // end) and returns its name and a connection to it.
 func testDatabase(t testing.TB) (string, *sql.DB) {
 	t.Helper()
-	root := server(t)
-	name := fmt.Sprintf("streamsql_jdbc_%s", newToken())
-	if _, err := root.Exec("CREATE DATABASE " + quote(name)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { root.Exec("DROP DATABASE IF EXISTS " + quote(name)) })
-	db, err := openRoot(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return name, db
+	return testkit.OwnDatabase(t, "streamsql_jdbc_", openRoot)
 }
 
 func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
@@ -130,26 +88,9 @@ func newTestSink(t testing.TB, tbl *catalog.Table, env *connectors.Env) *sink {
 }
 
 // testEnv returns an environment whose warnings go to a buffer.
-func testEnv(job string) (*connectors.Env, *syncBuffer) {
-	var b syncBuffer
+func testEnv(job string) (*connectors.Env, *testkit.SyncBuffer) {
+	var b testkit.SyncBuffer
 	return &connectors.Env{Stdout: &b, Stderr: &b, JobName: job, Now: func() int64 { return time.Now().UnixMilli() }}, &b
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func openWriter(t testing.TB, s *sink, instance int) connectors.SinkWriter {

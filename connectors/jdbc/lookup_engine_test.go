@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamsql/streamsql/connectors/jdbc"
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -29,7 +30,7 @@ func TestEngineLookupJoin(t *testing.T) {
 		}
 	}
 	url := "mysql://root:@" + jdbc.ServerAddr + "/" + dbName
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	e := engine.New(engine.Options{Stdout: io.Discard, Stderr: &stderr})
 	const n = 200
 	var values []string

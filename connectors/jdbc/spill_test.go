@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -143,7 +144,7 @@ func TestCommittableVersion1(t *testing.T) {
 
 // spillSink returns an exactly-once sink whose spill files go to a
 // directory of the test's own (returned), with extra options.
-func spillSink(t *testing.T, job, columns, create, extra string) (*sink, *sql.DB, string, *syncBuffer) {
+func spillSink(t *testing.T, job, columns, create, extra string) (*sink, *sql.DB, string, *testkit.SyncBuffer) {
 	t.Helper()
 	dbName, db := testDatabase(t)
 	mustExec(t, db, create)

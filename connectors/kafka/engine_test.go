@@ -1,12 +1,10 @@
 package kafka_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +12,8 @@ import (
 
 	_ "github.com/streamsql/streamsql/connectors/kafka"
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestEngineExactlyOnce runs two jobs with checkpointing, each failing once
 // midway and restoring from its latest checkpoint: an in-memory table into
@@ -45,7 +27,7 @@ func TestEngineExactlyOnce(t *testing.T) {
 	}
 	defer c.Close()
 	servers := strings.Join(c.ListenAddrs(), ",")
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	e := engine.New(engine.Options{Stdout: io.Discard, Stderr: &stderr,
 		Testing: &engine.Testing{FailAfterRows: 60, BatchSize: 4, SourceBatchDelay: time.Millisecond}})
 	const n = 400

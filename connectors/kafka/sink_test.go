@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -347,7 +348,7 @@ func TestRecoverAtLowerParallelism(t *testing.T) {
 func TestExactlyOnceDetails(t *testing.T) {
 	_, servers := cluster(t, 1, 1, "t")
 	// without checkpointing Flush commits
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	env := &connectors.Env{JobName: "job1", Stderr: &stderr}
 	w := open2PC(t, sinkTable(servers, "t", "sink.delivery-guarantee", "exactly-once"), env, 0, 1)
 	write(t, w, 1, 2)

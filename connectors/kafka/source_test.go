@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -312,7 +313,7 @@ func TestBadRows(t *testing.T) {
 		t.Fatalf("the error does not stay: %v", err2)
 	}
 
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	s = newSrc(t, srcTable(servers, "t", "json.ignore-parse-errors", "true"), &connectors.Env{Stderr: &stderr})
 	r = openSplit(t, s, "t", 0, nil)
 	got, _ := readN(t, r, 3, 2, 10)

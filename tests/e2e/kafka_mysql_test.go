@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,9 +14,11 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
-const mysqlDSN = "root@tcp(127.0.0.1:3306)/"
+const mysqlDSN = "root@tcp(" + testkit.MariaDBAddr + ")/"
 
 // openMySQL connects to the local server; in CI an unreachable server
 // fails the test, elsewhere it skips with how to start one.
@@ -29,22 +29,10 @@ func openMySQL(t *testing.T) *sql.DB {
 		err = db.Ping()
 	}
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("MariaDB on 127.0.0.1:3306 is unreachable: %v", err)
-		}
-		t.Skipf("MariaDB on 127.0.0.1:3306 is unreachable (%v): start it with `bash scripts/ensure-mariadb.sh`", err)
+		testkit.MariaDBUnreachable(t, err)
 	}
 	db.SetMaxOpenConns(1) // one session, so SET time_zone applies to every query
 	return db
-}
-
-func buildBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/streamsql")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 type event struct {
@@ -108,7 +96,7 @@ INSERT INTO windowed SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), S
 INSERT INTO running SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k;
 `, cp, brokers, schema)
 
-	bin := buildBinary(t)
+	bin := testkit.BuildBinary(t)
 	kills := 0
 	finished := false
 	for attempt := 0; attempt < 40 && !finished; attempt++ {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // lineServer plays `nc -lk`: it accepts connections one after another
@@ -100,24 +102,6 @@ func waitCounts(t *testing.T, db *sql.DB, table string, want map[string]int64, l
 	t.Fatalf("word counts %v, want %v\n%s", got, want, log())
 }
 
-// syncLog collects a process's output.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestWordCountSeedScenario is the README walkthrough as a test: lines
 // typed into a socket (nc -lk), a word count upserted into MySQL at every
 // checkpoint, a line ERROR failing the job (RAISE_ERROR) which restarts
@@ -155,14 +139,14 @@ func TestWordCountSeedScenario(t *testing.T) {
 			t.Fatalf("the example changed: %q not substituted", want)
 		}
 	}
-	bin := buildBinary(t)
-	start := func(restore bool) (*exec.Cmd, *syncLog) {
+	bin := testkit.BuildBinary(t)
+	start := func(restore bool) (*exec.Cmd, *testkit.SyncBuffer) {
 		args := []string{"-e", script}
 		if restore {
 			args = append([]string{"--restore", "latest"}, args...)
 		}
 		cmd := exec.Command(bin, args...)
-		log := &syncLog{}
+		log := &testkit.SyncBuffer{}
 		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -9,14 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
-
-// ServerAddr is the MariaDB (or MySQL) server the oracle computes with:
-// root without a password, as scripts/ensure-mariadb.sh provides it.
-const ServerAddr = "127.0.0.1:3306"
 
 // Oracle is a private database on the server holding one dataset's
 // events at a time.
@@ -26,28 +21,11 @@ type Oracle struct {
 	name string
 }
 
+// connect opens a pool to database dbName on the server as root.
 func connect(dbName string) (*sql.DB, error) {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", ServerAddr, dbName
+	cfg := testkit.MariaDBConfig(dbName)
 	cfg.Timeout = 5 * time.Second
-	cfg.Logger = &mysql.NopLogger{}
-	c, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(c), nil
-}
-
-// Ping reports whether the server answers.
-func Ping() error {
-	db, err := connect("test")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return db.PingContext(ctx)
+	return testkit.OpenMariaDB(cfg)
 }
 
 // Open creates a database of its own (streamsql_nexmark_oracle_<random>)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/tests/sqllogic"
 )
 
@@ -25,14 +26,7 @@ const (
 // test: it fails in CI (CI set) and skips elsewhere.
 func oracle(t *testing.T) *Oracle {
 	t.Helper()
-	if err := Ping(); err != nil {
-		msg := "MariaDB is not reachable on " + ServerAddr + " as root (" + err.Error() +
-			"); start it with `bash scripts/ensure-mariadb.sh`"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI: the oracle must run)")
-		}
-		t.Skip(msg)
-	}
+	testkit.RequireMariaDB(t)
 	o, err := Open()
 	if err != nil {
 		t.Fatal(err)

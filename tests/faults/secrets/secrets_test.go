@@ -10,11 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // secretMark is part of every secret used here.
@@ -22,21 +21,9 @@ const secretMark = "S3CR"
 
 var binPath string
 
+// TestMain builds the streamsql binary the tests run (binPath) once.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "streamsql-secrets-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "streamsql")
-	if out, err := exec.Command("go", "build", "-o", binPath, "../../../cmd/streamsql").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building streamsql: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testkit.MainWithBinary(m, &binPath)
 }
 
 // run runs the binary with args (and HOME in a temporary directory) and
@@ -65,106 +52,41 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 
 // ptyShell is the shell running on a pseudo-terminal.
 type ptyShell struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	master *os.File
-	out    chan []byte
-	screen bytes.Buffer
-	mark   int
-	done   chan error
+	*testkit.PTY
+	t    *testing.T
+	mark int
 }
 
 func startShell(t *testing.T, home string) *ptyShell {
 	t.Helper()
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatalf("pty: %v", err)
-	}
-	if err := pty.Setsize(master, &pty.Winsize{Rows: 50, Cols: 400}); err != nil {
-		t.Fatalf("pty size: %v", err)
-	}
 	cmd := exec.Command(binPath)
 	cmd.Env = append(os.Environ(), "HOME="+home, "TERM=xterm")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	sh := &ptyShell{t: t, cmd: cmd, master: master, out: make(chan []byte, 1024), done: make(chan error, 1)}
-	go func() {
-		for {
-			buf := make([]byte, 4096)
-			n, err := master.Read(buf)
-			if n > 0 {
-				sh.out <- buf[:n]
-			}
-			if err != nil {
-				close(sh.out)
-				return
-			}
-		}
-	}()
-	go func() { sh.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		master.Close()
-		slave.Close()
-	})
-	return sh
-}
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\r`)
-
-// text returns the screen so far, escape sequences removed.
-func (sh *ptyShell) text() string {
-	for {
-		select {
-		case b, ok := <-sh.out:
-			if !ok {
-				return ansi.ReplaceAllString(sh.screen.String(), "")
-			}
-			sh.screen.Write(b)
-			continue
-		default:
-		}
-		return ansi.ReplaceAllString(sh.screen.String(), "")
-	}
+	return &ptyShell{PTY: testkit.StartPTY(t, cmd, 50, 400), t: t}
 }
 
 // waitFor waits until one of wants appears after the mark, moves the mark
 // past it and returns the screen between the old mark and the match end.
 func (sh *ptyShell) waitFor(wants ...string) string {
 	sh.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s := sh.text()
-		if sh.mark <= len(s) {
-			for _, w := range wants {
-				if i := strings.Index(s[sh.mark:], w); i >= 0 {
-					seen := s[sh.mark : sh.mark+i+len(w)]
-					sh.mark += i + len(w)
-					return seen
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			sh.t.Fatalf("waiting for %q: screen since the mark:\n%s", wants, s[min(sh.mark, len(s)):])
-		}
-		time.Sleep(20 * time.Millisecond)
+	end, seen, ok := sh.WaitFor(sh.mark, 30*time.Second, wants...)
+	if !ok {
+		sh.t.Fatalf("waiting for %q: screen since the mark:\n%s", wants, seen)
 	}
+	sh.mark = end
+	return seen
 }
 
 // enter types a line as a person does and presses Enter.
 func (sh *ptyShell) enter(line string) {
 	sh.t.Helper()
 	for _, r := range line {
-		if _, err := sh.master.Write([]byte(string(r))); err != nil {
+		if _, err := sh.Master.Write([]byte(string(r))); err != nil {
 			sh.t.Fatalf("typing: %v", err)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(30 * time.Millisecond)
-	if _, err := sh.master.Write([]byte("\r")); err != nil {
+	if _, err := sh.Master.Write([]byte("\r")); err != nil {
 		sh.t.Fatalf("typing: %v", err)
 	}
 }
@@ -243,8 +165,8 @@ func TestShellHistoryHoldsNoSecrets(t *testing.T) {
 	}
 	sh.enter("QUIT;")
 	select {
-	case err := <-sh.done:
-		if err != nil {
+	case <-sh.Done():
+		if err := sh.Err(); err != nil {
 			t.Fatalf("shell: %v", err)
 		}
 	case <-time.After(30 * time.Second):

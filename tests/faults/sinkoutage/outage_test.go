@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 	ssql "github.com/streamsql/streamsql/sql"
 )
 
@@ -24,23 +24,6 @@ const (
 	faultAfter = 1500 * time.Millisecond
 	caseLimit  = 50 * time.Second
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSinkOutage runs two checkpointed jobs writing exactly once through
 // the proxy into MariaDB, an append into a table without a primary key and
@@ -65,7 +48,7 @@ func TestSinkOutage(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer proxy.Close()
-			var stderr syncBuffer
+			var stderr testkit.SyncBuffer
 			e := engine.New(engine.Options{Stdout: io.Discard, Stderr: &stderr})
 			url := "mysql://root@" + proxy.Addr() + "/" + dbName
 			script := fmt.Sprintf(`

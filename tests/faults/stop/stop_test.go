@@ -1,19 +1,18 @@
 package stop
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -23,21 +22,9 @@ const stopBound = 2 * time.Second
 
 var binPath string
 
+// TestMain builds the streamsql binary the tests run (binPath) once.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "streamsql-stop-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "streamsql")
-	if out, err := exec.Command("go", "build", "-o", binPath, "../../../cmd/streamsql").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building streamsql: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testkit.MainWithBinary(m, &binPath)
 }
 
 // busyHopScript is a job whose window operator is busy for minutes in one
@@ -54,28 +41,10 @@ INSERT INTO sink1 SELECT k, COUNT(*) FROM t GROUP BY HOP(ts, INTERVAL '1' SECOND
 `
 }
 
-// syncBuffer is an output buffer the test reads while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // process is a running streamsql -f.
 type process struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr testkit.SyncBuffer
 	done           chan error
 }
 
@@ -190,7 +159,7 @@ func TestStopJobDuringBusyWindowFiring(t *testing.T) {
 	}
 	for _, withSavepoint := range []bool{false, true} {
 		t.Run(fmt.Sprintf("savepoint=%v", withSavepoint), func(t *testing.T) {
-			var out, errs syncBuffer
+			var out, errs testkit.SyncBuffer
 			e := engine.New(engine.Options{Stdout: &out, Stderr: &errs})
 			ctx := context.Background()
 			cp := fmt.Sprintf("SET 'execution.checkpointing.interval' = '100ms';\nSET 'state.checkpoints.dir' = '%s';\nSET 'state.savepoints.dir' = '%s';\n",
