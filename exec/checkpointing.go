@@ -274,7 +274,7 @@ func (j *Job) TriggerSavepoint(stop, drain bool) (string, error) {
 		// A stop is honoured even when the savepoint cannot complete
 		// soon (see awaitStop): then the job is cancelled without it.
 		var ended bool
-		r, ended = j.awaitStop(req.resp, "savepoint", stopSavepointTimeout)
+		r, ended = j.awaitStop(req.resp, "savepoint", stopSavepointTimeout, true)
 		if ended {
 			return "", errors.New("the job ended before the savepoint completed")
 		}
@@ -323,7 +323,7 @@ func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
 	case <-time.After(timeout):
 		return errors.New("no checkpoint taken: the job did not answer in time")
 	}
-	r, _ := j.awaitStop(req.resp, "checkpoint", timeout)
+	r, _ := j.awaitStop(req.resp, "checkpoint", timeout, false)
 	return r.err
 }
 

@@ -32,6 +32,9 @@ type collector struct {
 	rowsOut   *Metrics
 	unpub     int64 // rows emitted and not yet added to rowsOut (added at flush)
 	err       error
+	// busy, when set (operator tasks), hears when a send waits on a full
+	// channel (see busyClock).
+	busy *busyClock
 }
 
 func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collector {
@@ -104,6 +107,15 @@ func (c *collector) sendBatch(e *outEdge, t int) {
 func (c *collector) send(ch chan Message, m Message) {
 	if c.err != nil {
 		return
+	}
+	select {
+	case ch <- m:
+		return
+	default:
+	}
+	if c.busy != nil {
+		c.busy.blocked()
+		defer c.busy.unblocked()
 	}
 	select {
 	case ch <- m:

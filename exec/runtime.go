@@ -226,6 +226,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				inputIdx = append(inputIdx, ic.input)
 			}
 			t := &operatorTask{job: j, v: v, vi: vi, instance: inst, chans: chans, inputOf: inputIdx, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+			t.out.busy = &t.busy
 			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
 			go j.run(v, inst, t.run)
 		}

@@ -18,11 +18,19 @@ import (
 // back to the last complete checkpoint, which the abandoned work never
 // reached (nothing is lost or counted twice).
 //
-// A stop that takes a last checkpoint first (StopWithCheckpoint, STOP JOB
-// WITH SAVEPOINT) waits for that checkpoint only while it can complete: as
-// soon as an operator task has been inside one call for BusyLimit, the
-// barrier cannot reach it in time, so the checkpoint is abandoned and the
-// job is cancelled at once.
+// A stop that takes a last checkpoint first (StopWithCheckpoint, on
+// SIGTERM/SIGINT) waits for that checkpoint only while it can complete
+// soon: as soon as an operator task has been inside one call for
+// BusyLimit (time blocked on a full output channel included), the
+// checkpoint is abandoned and the job is cancelled at once.
+//
+// STOP JOB ... WITH SAVEPOINT, where the user asked for the savepoint,
+// waits longer: backpressure (a task blocked on a full output channel, or
+// waiting for input) is progress at the pace of the slowest operator, and
+// the savepoint barrier gets through behind the queued data, so it waits up
+// to stopSavepointTimeout. It gives up only when an operator has computed
+// inside one call for BusyLimit without sending anything (a long loop that
+// the barrier cannot overtake), and then cancels without a savepoint.
 
 // ErrStopped is what an operator returns from a hook when it abandoned
 // its work because the job is stopping (Context.Stopped). It is not a
@@ -41,15 +49,42 @@ const BusyLimit = 750 * time.Millisecond
 func (c *Context) Stopped() bool { return c.stop != nil && c.stop.Load() }
 
 // busyClock tells how long a task has been inside one operator call. The
-// task goroutine calls enter and leave around each call; other goroutines
-// read busyFor. Time blocked on a full output channel counts: a checkpoint
-// barrier cannot reach the task until the call returns either way.
+// task goroutine calls enter and leave around each call, and its collector
+// calls blocked and unblocked around a send that waits on a full output
+// channel; other goroutines read busyFor and computingFor. busyFor counts
+// time blocked on output (a checkpoint barrier cannot reach the task until
+// the call returns either way); computingFor does not: it is the time
+// since the call began or last got an output send through, zero while a
+// send waits.
 type busyClock struct {
-	since atomic.Int64 // unix ns the current call began; 0: not in a call
+	since    atomic.Int64 // unix ns the current call began; 0: not in a call
+	progress atomic.Int64 // unix ns the call began or a blocked send went through
+	waiting  atomic.Bool  // a send of the current call waits on a full channel
 }
 
-func (b *busyClock) enter() { b.since.Store(time.Now().UnixNano()) }
+func (b *busyClock) enter() {
+	now := time.Now().UnixNano()
+	b.progress.Store(now)
+	b.since.Store(now)
+}
 func (b *busyClock) leave() { b.since.Store(0) }
+
+// blocked and unblocked bracket a send that waits on a full channel.
+func (b *busyClock) blocked() { b.waiting.Store(true) }
+func (b *busyClock) unblocked() {
+	b.progress.Store(time.Now().UnixNano())
+	b.waiting.Store(false)
+}
+
+// computingFor returns how long the task has computed in its current call
+// without getting output through, at now (unix ns); 0 while it waits on a
+// full output channel or is not in a call.
+func (b *busyClock) computingFor(now int64) time.Duration {
+	if b.since.Load() == 0 || b.waiting.Load() {
+		return 0
+	}
+	return time.Duration(now - b.progress.Load())
+}
 
 // busyFor returns how long the task has been in its current call at now (unix ns).
 func (b *busyClock) busyFor(now int64) time.Duration {
@@ -62,11 +97,16 @@ func (b *busyClock) busyFor(now int64) time.Duration {
 
 // busiest returns the name of the operator task that has been inside one
 // call the longest, and for how long (0 when none is).
-func (j *Job) busiest() (string, time.Duration) {
+// With computing, time blocked on output does not count (see busyClock).
+func (j *Job) busiest(computing bool) (string, time.Duration) {
 	now := time.Now().UnixNano()
 	name, longest := "", time.Duration(0)
 	for _, t := range j.opTasks {
-		if d := t.busy.busyFor(now); d > longest {
+		d := t.busy.busyFor(now)
+		if computing {
+			d = t.busy.computingFor(now)
+		}
+		if d > longest {
 			name, longest = fmt.Sprintf("%s (instance %d)", t.v.Name, t.instance), d
 		}
 	}
@@ -89,9 +129,10 @@ func (e *BusyError) Error() string {
 
 // awaitStop waits for the answer to a checkpoint or savepoint request made
 // by a stop. It gives up with *BusyError when an operator task has been
-// in one call for BusyLimit, and with an error after timeout. done reports
-// that the job ended first.
-func (j *Job) awaitStop(resp chan savepointResp, what string, timeout time.Duration) (r savepointResp, done bool) {
+// in one call for BusyLimit (with computing, only time spent computing
+// counts, not time blocked on a full output channel), and with an error
+// after timeout. done reports that the job ended first.
+func (j *Job) awaitStop(resp chan savepointResp, what string, timeout time.Duration, computing bool) (r savepointResp, done bool) {
 	poll := time.NewTicker(50 * time.Millisecond)
 	defer poll.Stop()
 	deadline := time.NewTimer(timeout)
@@ -110,7 +151,7 @@ func (j *Job) awaitStop(resp chan savepointResp, what string, timeout time.Durat
 		case <-deadline.C:
 			return savepointResp{err: fmt.Errorf("the final %s did not complete in %s", what, timeout)}, false
 		case <-poll.C:
-			if name, d := j.busiest(); d >= BusyLimit {
+			if name, d := j.busiest(computing); d >= BusyLimit {
 				return savepointResp{err: &BusyError{what: what, operator: name, busy: d}}, false
 			}
 		}

@@ -78,7 +78,10 @@ func TestBusiestNamesTheOperatorInALongCall(t *testing.T) {
 	defer j.Cancel()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		name, d := j.busiest()
+		name, d := j.busiest(false)
+		if _, c := j.busiest(true); c < d/2 {
+			t.Fatalf("a spinning operator computes: busy %s but computing %s", d, c)
+		}
 		if d >= 100*time.Millisecond {
 			if name != "Spinner (instance 0)" {
 				t.Fatalf("busiest = %q, want the spinning operator", name)
@@ -92,8 +95,36 @@ func TestBusiestNamesTheOperatorInALongCall(t *testing.T) {
 	}
 	j.Cancel()
 	<-j.Done()
-	if _, d := j.busiest(); d != 0 {
+	if _, d := j.busiest(false); d != 0 {
 		t.Errorf("busiest after the job ended = %s, want 0", d)
+	}
+}
+
+// Time blocked on a full output channel counts as busy (a barrier cannot
+// reach the task) but not as computing (the task moves at its consumer's
+// pace, so a savepoint barrier gets through behind the queued data); a
+// send that goes through restarts the computing time.
+func TestBusyClockSeparatesBlockedFromComputing(t *testing.T) {
+	var b busyClock
+	b.enter()
+	b.blocked()
+	time.Sleep(60 * time.Millisecond)
+	now := time.Now().UnixNano()
+	if d := b.busyFor(now); d < 60*time.Millisecond {
+		t.Fatalf("busyFor while blocked = %s, want at least 60ms", d)
+	}
+	if d := b.computingFor(now); d != 0 {
+		t.Fatalf("computingFor while blocked = %s, want 0", d)
+	}
+	b.unblocked()
+	time.Sleep(30 * time.Millisecond)
+	now = time.Now().UnixNano()
+	if c, d := b.computingFor(now), b.busyFor(now); c < 30*time.Millisecond || c >= d {
+		t.Fatalf("after the send went through: computing %s, busy %s; want computing from the send on", c, d)
+	}
+	b.leave()
+	if d := b.computingFor(time.Now().UnixNano()); d != 0 {
+		t.Fatalf("computingFor outside a call = %s", d)
 	}
 }
 
