@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/streamsql/streamsql/catalog"
@@ -102,12 +103,54 @@ func MaskSecrets(text string) string {
 		}
 		stmtStart = false
 	}
+	// A safety net for DDL and SET text the scan above does not recognise
+	// (a typo such as a missing '=', a statement the grammar lacks): in a
+	// statement that starts with CREATE, ALTER or SET, a string literal
+	// right after one that names a secret key (with an optional '=' or ':'
+	// between) is masked whole, and any other string literal holding url
+	// user info or a secret parameter is masked as an option value is.
+	// Queries and INSERTs keep their literals (they are data).
+	structured := edits
+	inEdit := func(pos int) bool {
+		for _, e := range structured {
+			if pos >= e.start && pos < e.end {
+				return true
+			}
+		}
+		return false
+	}
+	ddl, first := false, true
+	for i, t := range toks {
+		if t.is(";") {
+			first = true
+			continue
+		}
+		if first {
+			ddl, first = t.is("CREATE") || t.is("ALTER") || t.is("SET"), false
+		}
+		if !ddl || t.kind != tString || inEdit(t.start) {
+			continue
+		}
+		masked := catalog.MaskOption("", t.val)
+		if j := i - 1; j >= 0 && (toks[j].is("=") || toks[j].is(":")) {
+			j--
+			if j >= 0 && (toks[j].kind == tString || toks[j].kind == tQuoted) && catalog.IsSecretKey(toks[j].val) {
+				masked = catalog.Mask
+			}
+		} else if j >= 0 && toks[j].kind == tString && catalog.IsSecretKey(toks[j].val) {
+			masked = catalog.Mask
+		}
+		if masked != t.val {
+			edits = append(edits, edit{t.start, t.end, "'" + strings.ReplaceAll(masked, "'", "''") + "'"})
+		}
+	}
 	if len(edits) == 0 {
 		return text
 	}
+	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
 	var b strings.Builder
 	last := 0
-	for _, e := range edits { // in text order: the scan only moves forward
+	for _, e := range edits { // in text order, and no two overlap (one per token at most)
 		b.WriteString(text[last:e.start])
 		b.WriteString(e.with)
 		last = e.end

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,8 +25,17 @@ var secretStatements = []string{
 	"CREATE TABLE i (x INT) WITH (\n  'connector' = 'jdbc', -- production\n  'url' = 'mysql://app:S3CR\\'16@db/shop'\n)",
 }
 
+// malformedSecretStatements do not parse (a missing '=' or ',', a
+// statement the grammar lacks) but still reach the history file.
+var malformedSecretStatements = []string{
+	`CREATE TABLE j (x INT) WITH ('connector' = 'jdbc', 'password' 'S3CR-17', 'url' 'mysql://app:S3CR-18@db/shop')`,
+	`ALTER TABLE k SET ('password' = 'S3CR-19')`,
+	`CREATE TABLE l (x INT) WITH ('connector' = 'jdbc' 'url' = 'mysql://app:S3CR-20@db/shop')`,
+	`create table m (x int) with 'password' = 'S3CR-21'`,
+}
+
 func TestMaskSecretsHidesEverySecret(t *testing.T) {
-	for _, stmt := range secretStatements {
+	for _, stmt := range slices.Concat(secretStatements, malformedSecretStatements) {
 		got := MaskSecrets(stmt)
 		if strings.Contains(got, "S3CR") {
 			t.Errorf("a secret survives:\n in: %s\nout: %s", stmt, got)
