@@ -208,29 +208,22 @@ func TestSignalStopsCleanly(t *testing.T) {
 CREATE TABLE g (k BIGINT) WITH ('connector'='datagen', 'rows-per-second'='100', 'fields.k.min'='1', 'fields.k.max'='3');
 CREATE TABLE p (k BIGINT, c BIGINT) WITH ('connector'='print');
 INSERT INTO p SELECT k, COUNT(*) FROM g GROUP BY k;`)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := testkit.StartProcess(t, cmd)
 	time.Sleep(1500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, out.String())
+	case <-p.Done():
+		if err := p.Err(); err != nil {
+			t.Fatalf("exit: %v\n%s", err, p.Output())
 		}
 	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
+		p.Kill()
 		t.Fatal("did not stop within 10s of SIGINT")
 	}
-	if !strings.Contains(out.String(), "+I[") {
-		t.Errorf("want changelog rows before the stop, got:\n%s", out.String())
+	if !strings.Contains(p.Output(), "+I[") {
+		t.Errorf("want changelog rows before the stop, got:\n%s", p.Output())
 	}
 	code, list, _ := runCLI(t, "", "checkpoints", cpDir)
 	if code != 0 || !strings.Contains(list, "complete (latest)") {

@@ -80,13 +80,9 @@ func tail(s string, from int) string {
 // typeText sends keystrokes one small chunk at a time, as a person does.
 func (sh *ptyShell) typeText(s string) {
 	sh.t.Helper()
-	for _, r := range s {
-		if _, err := sh.Master.Write([]byte(string(r))); err != nil {
-			sh.t.Fatalf("typing: %v", err)
-		}
-		time.Sleep(2 * time.Millisecond)
+	if err := sh.Type(s, 2*time.Millisecond); err != nil {
+		sh.t.Fatalf("typing: %v", err)
 	}
-	time.Sleep(30 * time.Millisecond)
 }
 
 // key sends one key press (a control character or escape sequence).

@@ -20,7 +20,10 @@
 //   - CommittedLines reads back what a filesystem sink committed.
 //   - LongOr and LongSum build the long expression chains that the
 //     planning and binding tests of sql and engine use.
-//   - PTY runs a process on a pseudo-terminal as its controlling terminal
-//     and collects what it writes to the screen, for tests of the
-//     interactive shell.
+//   - StartProcess runs a command (usually the built binary) and collects
+//     its output; the Process it returns tells when it has ended and
+//     kills it (SIGKILL) on request or at the end of the test.
+//   - StartPTY runs a process on a pseudo-terminal as its controlling
+//     terminal and collects what it writes to the screen, for tests of
+//     the interactive shell.
 package testkit

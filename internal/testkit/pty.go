@@ -19,15 +19,14 @@ import (
 // terminal window. The test types into Master and reads the screen with
 // Screen or WaitFor.
 type PTY struct {
+	*Process
 	// Master is the terminal's side the test writes keystrokes to.
 	Master *os.File
 	// Slave is the process's terminal (for inspecting its modes).
 	Slave *os.File
 
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-	err  error
+	mu  sync.Mutex
+	out bytes.Buffer
 }
 
 // StartPTY starts cmd with a new rows×cols pseudo-terminal as its
@@ -42,15 +41,18 @@ func StartPTY(tb testing.TB, cmd *exec.Cmd, rows, cols uint16) *PTY {
 	if err != nil {
 		tb.Fatalf("pty: %v", err)
 	}
+	// Registered first, so it runs after the process is gone.
+	tb.Cleanup(func() {
+		master.Close()
+		slave.Close()
+	})
 	if err := pty.Setsize(master, &pty.Winsize{Rows: rows, Cols: cols}); err != nil {
 		tb.Fatalf("pty size: %v", err)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start: %v", err)
-	}
-	p := &PTY{Master: master, Slave: slave, done: make(chan struct{})}
+	p := &PTY{Process: &Process{Cmd: cmd}, Master: master, Slave: slave}
+	p.start(tb)
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -65,20 +67,6 @@ func StartPTY(tb testing.TB, cmd *exec.Cmd, rows, cols uint16) *PTY {
 			}
 		}
 	}()
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	tb.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			cmd.Process.Kill()
-			<-p.done
-		}
-		master.Close()
-		slave.Close()
-	})
 	return p
 }
 
@@ -118,9 +106,16 @@ func (p *PTY) WaitFor(from int, d time.Duration, wants ...string) (end int, seen
 	}
 }
 
-// Done is closed when the process has exited; Err then returns what
-// waiting for it returned.
-func (p *PTY) Done() <-chan struct{} { return p.done }
-
-// Err returns the process's exit error once Done is closed.
-func (p *PTY) Err() error { return p.err }
+// Type writes s to the terminal one character at a time as a person
+// types, pausing perKey after each character and 30 ms at the end (so
+// that the shell has read it all before what the caller sends next).
+func (p *PTY) Type(s string, perKey time.Duration) error {
+	for _, r := range s {
+		if _, err := p.Master.Write([]byte(string(r))); err != nil {
+			return err
+		}
+		time.Sleep(perKey)
+	}
+	time.Sleep(30 * time.Millisecond)
+	return nil
+}

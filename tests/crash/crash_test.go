@@ -1,18 +1,17 @@
 package crash
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // script reads a CSV file and runs two jobs into filesystem sinks that
@@ -52,45 +51,11 @@ func writeInput(t *testing.T, dir string, files, rowsPerFile int) {
 	}
 }
 
-// readOutput returns the sorted lines of every committed file in dir.
-func readOutput(t *testing.T, dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-		}
-		f.Close()
-	}
-	sort.Strings(lines)
-	return lines
-}
-
-func buildBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/streamsql")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes for several seconds")
 	}
-	bin := buildBinary(t)
+	bin := testkit.BuildBinary(t)
 	root := t.TempDir()
 	in := filepath.Join(root, "in")
 	os.MkdirAll(in, 0o755)
@@ -118,7 +83,7 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 	}
 	refTime := time.Since(began)
 	t.Logf("uninterrupted run: %s", refTime)
-	want1, want2 := readOutput(t, ref1), readOutput(t, ref2)
+	want1, want2 := testkit.CommittedLines(t, ref1), testkit.CommittedLines(t, ref2)
 	if len(want1) < 100000 || len(want2) == 0 {
 		t.Fatalf("reference output too small: %d and %d lines", len(want1), len(want2))
 	}
@@ -131,13 +96,7 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 		par := 1 + attempt%3 // restore at other parallelisms too
 		o1, o2, cmd := run("crashed", par, attempt > 0)
 		got1, got2 = o1, o2
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		p := testkit.StartProcess(t, cmd)
 		// Kill somewhere between 10% and 20% of an uninterrupted run into
 		// each attempt, so that several kills happen before the end.
 		killAfter := refTime/10 + time.Duration(rng.Int64N(int64(refTime/10)))
@@ -145,18 +104,17 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 			killAfter = time.Hour // enough crashes: let it finish
 		}
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("attempt %d failed: %v\n%s", attempt, err, log.String())
+		case <-p.Done():
+			if err := p.Err(); err != nil {
+				t.Fatalf("attempt %d failed: %v\n%s", attempt, err, p.Output())
 			}
 			attempt = 1 << 30 // finished
 		case <-time.After(killAfter):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+			p.Kill()
 			kills++
 		case <-time.After(2 * time.Minute):
-			cmd.Process.Kill()
-			t.Fatalf("attempt %d hung:\n%s", attempt, log.String())
+			p.Kill()
+			t.Fatalf("attempt %d hung:\n%s", attempt, p.Output())
 		}
 		if attempt >= 1<<30 {
 			break
@@ -169,7 +127,7 @@ func TestKillAndRestoreGivesIdenticalOutput(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		want, got []string
-	}{{"rows", want1, readOutput(t, got1)}, {"counts", want2, readOutput(t, got2)}} {
+	}{{"rows", want1, testkit.CommittedLines(t, got1)}, {"counts", want2, testkit.CommittedLines(t, got2)}} {
 		if strings.Join(c.want, "\n") != strings.Join(c.got, "\n") {
 			t.Errorf("%s: output differs from the uninterrupted run: %d lines vs %d lines (first difference: %s)",
 				c.name, len(c.got), len(c.want), firstDiff(c.want, c.got))

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -104,31 +103,23 @@ INSERT INTO running SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k;
 		if attempt > 0 {
 			args = append([]string{"--restore", "latest"}, args...)
 		}
-		cmd := exec.Command(bin, args...)
-		var log strings.Builder
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		p := testkit.StartProcess(t, exec.Command(bin, args...))
 		killAfter := time.Duration(120+rng.IntN(150)) * time.Millisecond
 		if kills >= 4 {
 			killAfter = time.Hour
 		}
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("attempt %d failed: %v\n%s", attempt, err, log.String())
+		case <-p.Done():
+			if err := p.Err(); err != nil {
+				t.Fatalf("attempt %d failed: %v\n%s", attempt, err, p.Output())
 			}
 			finished = true
 		case <-time.After(killAfter):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
+			p.Kill()
 			kills++
 		case <-time.After(3 * time.Minute):
-			cmd.Process.Kill()
-			t.Fatalf("attempt %d hung:\n%s", attempt, log.String())
+			p.Kill()
+			t.Fatalf("attempt %d hung:\n%s", attempt, p.Output())
 		}
 	}
 	if !finished {

@@ -140,54 +140,45 @@ func TestWordCountSeedScenario(t *testing.T) {
 		}
 	}
 	bin := testkit.BuildBinary(t)
-	start := func(restore bool) (*exec.Cmd, *testkit.SyncBuffer) {
+	start := func(restore bool) *testkit.Process {
 		args := []string{"-e", script}
 		if restore {
 			args = append([]string{"--restore", "latest"}, args...)
 		}
-		cmd := exec.Command(bin, args...)
-		log := &testkit.SyncBuffer{}
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, log
+		return testkit.StartProcess(t, exec.Command(bin, args...))
 	}
 	table := schema + ".word_counts"
 
-	cmd, log := start(false)
-	defer func() { cmd.Process.Kill() }()
+	p := start(false)
+	defer func() { p.Kill() }()
 	srv.waitConn(t, 1)
 	srv.send(t, "hello", "world", "hello")
-	waitCounts(t, db, table, map[string]int64{"hello": 2, "world": 1}, log.String)
+	waitCounts(t, db, table, map[string]int64{"hello": 2, "world": 1}, p.Output)
 
 	// ERROR fails the job; it restarts from its last checkpoint and reconnects.
 	srv.send(t, "ERROR")
 	srv.waitConn(t, 2)
 	srv.send(t, "hello")
-	waitCounts(t, db, table, map[string]int64{"hello": 3, "world": 1}, log.String)
-	if !strings.Contains(log.String(), "the input said ERROR") || !strings.Contains(log.String(), "restarting") {
-		t.Errorf("the restart was not reported:\n%s", log.String())
+	waitCounts(t, db, table, map[string]int64{"hello": 3, "world": 1}, p.Output)
+	if !strings.Contains(p.Output(), "the input said ERROR") || !strings.Contains(p.Output(), "restarting") {
+		t.Errorf("the restart was not reported:\n%s", p.Output())
 	}
 
 	// Killed and restarted: the counts continue from where they were.
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	cmd, log = start(true)
+	p.Kill()
+	p = start(true)
 	srv.waitConn(t, 3)
 	srv.send(t, "hello", "world")
-	waitCounts(t, db, table, map[string]int64{"hello": 4, "world": 2}, log.String)
+	waitCounts(t, db, table, map[string]int64{"hello": 4, "world": 2}, p.Output)
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stop: %v\n%s", err, log.String())
+	case <-p.Done():
+		if err := p.Err(); err != nil {
+			t.Fatalf("stop: %v\n%s", err, p.Output())
 		}
 	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("did not stop on SIGTERM:\n%s", log.String())
+		p.Kill()
+		t.Fatalf("did not stop on SIGTERM:\n%s", p.Output())
 	}
 }

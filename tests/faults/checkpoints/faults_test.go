@@ -1,22 +1,19 @@
 package checkpoints
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/state"
 )
 
@@ -44,62 +41,20 @@ FROM gen GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k;
 `, cp, backend, out)
 }
 
-func buildBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	cmd := exec.Command("go", "build", "-o", bin, "../../../cmd/streamsql")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// readOutput returns the sorted lines of every committed file in dir.
-func readOutput(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, e := range entries {
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			lines = append(lines, sc.Text())
-		}
-	}
-	sort.Strings(lines)
-	return lines
-}
-
 // runToEnd runs the job to its end and returns its combined output.
 func runToEnd(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p := testkit.StartProcess(t, exec.Command(bin, args...))
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("streamsql %s: %v\n%s", strings.Join(args[:len(args)-1], " "), err, log.String())
+	case <-p.Done():
+		if err := p.Err(); err != nil {
+			t.Fatalf("streamsql %s: %v\n%s", strings.Join(args[:len(args)-1], " "), err, p.Output())
 		}
 	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("streamsql did not end within 2 minutes:\n%s", log.String())
+		p.Kill()
+		t.Fatalf("streamsql did not end within 2 minutes:\n%s", p.Output())
 	}
-	return log.String()
+	return p.Output()
 }
 
 // killPoint is the state a killed run left: its latest complete
@@ -190,31 +145,22 @@ func killMidway(t *testing.T, bin, backend, out, cp string) killPoint {
 		os.RemoveAll(cp)
 		os.MkdirAll(out, 0o755)
 		os.MkdirAll(cp, 0o755)
-		cmd := exec.Command(bin, "-e", script(backend, out, cp))
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		p := testkit.StartProcess(t, exec.Command(bin, "-e", script(backend, out, cp)))
 		deadline := time.After(time.Minute)
 		killed := false
 		for !killed {
 			select {
-			case err := <-done:
-				t.Logf("attempt %d: the job ended (%v) before a kill point was seen", attempt, err)
+			case <-p.Done():
+				t.Logf("attempt %d: the job ended (%v) before a kill point was seen", attempt, p.Err())
 				killed = true
 				continue
 			case <-deadline:
-				cmd.Process.Kill()
-				<-done
-				t.Fatalf("no kill point within a minute:\n%s", log.String())
+				p.Kill()
+				t.Fatalf("no kill point within a minute:\n%s", p.Output())
 			case <-time.After(5 * time.Millisecond):
 			}
 			if _, ok := inspect(cp, backend); ok {
-				cmd.Process.Signal(syscall.SIGKILL)
-				<-done
+				p.Kill()
 				killed = true
 				// A checkpoint may have completed between the look and the kill.
 				if kp, ok := inspect(cp, backend); ok {
@@ -304,13 +250,13 @@ func TestDamagedLatestCheckpointFallsBackToPreviousOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs streamsql processes for about a minute")
 	}
-	bin := buildBinary(t)
+	bin := testkit.BuildBinary(t)
 	for _, backend := range []string{"hashmap", "pebble"} {
 		t.Run(backend, func(t *testing.T) {
 			root := t.TempDir()
 			refOut, refCp := filepath.Join(root, "ref-out"), filepath.Join(root, "ref-cp")
 			runToEnd(t, bin, "-e", script(backend, refOut, refCp))
-			want := readOutput(t, refOut)
+			want := testkit.CommittedLines(t, refOut)
 			if len(want) < 100 {
 				t.Fatalf("the uninterrupted run wrote %d rows", len(want))
 			}
@@ -355,7 +301,7 @@ func TestDamagedLatestCheckpointFallsBackToPreviousOne(t *testing.T) {
 						if !strings.Contains(log, fmt.Sprintf("checkpoint %d (", kp.latest.CheckpointID)) || !strings.Contains(log, path.Base(rel)) {
 							t.Fatalf("the warning does not name checkpoint %d and its damaged file %s:\n%s", kp.latest.CheckpointID, path.Base(rel), log)
 						}
-						if got := readOutput(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+						if got := testkit.CommittedLines(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
 							t.Fatalf("output differs from the uninterrupted run: %d rows, want %d (first difference: %s)",
 								len(got), len(want), firstDiff(want, got))
 						}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,13 +78,9 @@ func (sh *ptyShell) waitFor(wants ...string) string {
 // enter types a line as a person does and presses Enter.
 func (sh *ptyShell) enter(line string) {
 	sh.t.Helper()
-	for _, r := range line {
-		if _, err := sh.Master.Write([]byte(string(r))); err != nil {
-			sh.t.Fatalf("typing: %v", err)
-		}
-		time.Sleep(time.Millisecond)
+	if err := sh.Type(line, time.Millisecond); err != nil {
+		sh.t.Fatalf("typing: %v", err)
 	}
-	time.Sleep(30 * time.Millisecond)
 	if _, err := sh.Master.Write([]byte("\r")); err != nil {
 		sh.t.Fatalf("typing: %v", err)
 	}
@@ -249,25 +244,12 @@ func TestOptionErrorsHideSecrets(t *testing.T) {
 
 // ---- connect-time errors and what statements show ----
 
-func needServer(t *testing.T) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:3306", 3*time.Second)
-	if err != nil {
-		msg := fmt.Sprintf("no MariaDB server on 127.0.0.1:3306: %v", err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set: tests that need the server fail instead of skipping)")
-		}
-		t.Skip(msg)
-	}
-	c.Close()
-}
-
 // TestConnectErrorsHideSecrets: a job whose database refuses the password
 // or cannot be reached fails with an error naming the table and no
 // secret; EXPLAIN, SHOW JOBS and SHOW CREATE TABLE show none either.
 // (root has no password on the test server: giving one is refused.)
 func TestConnectErrorsHideSecrets(t *testing.T) {
-	needServer(t)
+	testkit.RequireMariaDB(t)
 	for _, tc := range []struct{ opts, want string }{
 		{`'url'='mysql://root:S3CR-1@127.0.0.1:3306/test'`, "Access denied"},
 		{`'url'='mysql://root:S3CR%2F2%40x@127.0.0.1:3306/test'`, "Access denied"},

@@ -1,0 +1,39 @@
+package testkit
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// CommittedLines returns the lines of every file a filesystem sink has
+// committed in dir, sorted. Files whose names begin with a dot (the
+// sink's in-progress files) and subdirectories are passed over. It fails
+// tb when dir or a file cannot be read.
+func CommittedLines(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var lines []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
