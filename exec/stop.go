@@ -28,9 +28,11 @@ import (
 // waits longer: backpressure (a task blocked on a full output channel, or
 // waiting for input) is progress at the pace of the slowest operator, and
 // the savepoint barrier gets through behind the queued data, so it waits up
-// to stopSavepointTimeout. It gives up only when an operator has computed
-// inside one call for BusyLimit without sending anything (a long loop that
-// the barrier cannot overtake), and then cancels without a savepoint.
+// to stopSavepointTimeout. It gives up when an operator has computed
+// inside one call for BusyLimit without getting output through (a long
+// loop that the barrier cannot overtake), or has been inside one call for
+// SavepointBusyLimit however much it sent, and then cancels without a
+// savepoint: such a stop is honoured within about five seconds.
 
 // ErrStopped is what an operator returns from a hook when it abandoned
 // its work because the job is stopping (Context.Stopped). It is not a
@@ -38,8 +40,16 @@ import (
 var ErrStopped = fmt.Errorf("job stopping: %w", context.Canceled)
 
 // BusyLimit is how long an operator task may stay inside one call
-// before a stop stops waiting for a last checkpoint or savepoint.
+// before a stop stops waiting for a last checkpoint, or compute inside
+// one call without getting output through before a stop stops waiting for
+// its savepoint.
 const BusyLimit = 750 * time.Millisecond
+
+// SavepointBusyLimit is how long an operator task may stay inside one
+// call, blocked on its output or not, before a stop stops waiting for its
+// savepoint: a call that floods a slow consumer (a watermark firing
+// millions of windows) progresses, but its end may be hours away.
+const SavepointBusyLimit = 5 * time.Second
 
 // Stopped reports whether the job is stopping (cancelled, failed, or
 // ended). It is one atomic load: operators call it in every loop whose
@@ -153,6 +163,11 @@ func (j *Job) awaitStop(resp chan savepointResp, what string, timeout time.Durat
 		case <-poll.C:
 			if name, d := j.busiest(computing); d >= BusyLimit {
 				return savepointResp{err: &BusyError{what: what, operator: name, busy: d}}, false
+			}
+			if computing {
+				if name, d := j.busiest(false); d >= SavepointBusyLimit {
+					return savepointResp{err: &BusyError{what: what, operator: name, busy: d}}, false
+				}
 			}
 		}
 	}
