@@ -463,6 +463,12 @@ func (e *Engine) warn(msg string) {
 	fmt.Fprintf(e.env.Stderr, "WARNING: %s\n", msg)
 }
 
+// info writes an informational line (a restart's restore point) to
+// standard error.
+func (e *Engine) info(msg string) {
+	fmt.Fprintf(e.env.Stderr, "INFO: %s\n", msg)
+}
+
 func contextBackground() context.Context { return context.Background() }
 
 func oneLine(s string, n int) string {

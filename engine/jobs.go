@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -42,6 +44,7 @@ type Job struct {
 	err      error
 	ended    time.Time
 	restarts int
+	attempts []Attempt
 	lastCP   *checkpoint.Metadata
 	stopping bool
 	done     chan struct{}
@@ -63,6 +66,58 @@ func (j *Job) Restarts() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.restarts
+}
+
+// Attempt is one run of a job: the first, or a restart after a failure.
+type Attempt struct {
+	// Restart is false for the job's first attempt.
+	Restart bool
+	// RestoredID is the id of the checkpoint or savepoint the attempt
+	// restored, 0 when it started from the beginning.
+	RestoredID int64
+	// RestoredSavepoint tells that RestoredID is a savepoint.
+	RestoredSavepoint bool
+	// RestoredPath is the restored checkpoint's or savepoint's directory
+	// ("" when it started from the beginning).
+	RestoredPath string
+}
+
+// Attempts returns the job's attempts so far, oldest first: what each
+// restored. Tests use it to assert that a restart really restored.
+func (j *Job) Attempts() []Attempt {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.attempts)
+}
+
+// recordAttempt notes an attempt about to start from restore (nil: from
+// the beginning). A restart's restore point is also printed to standard
+// error, as Flink logs it, so that a log shows what each restart resumed.
+func (j *Job) recordAttempt(restart bool, restore *checkpoint.Metadata, info func(string)) {
+	a := Attempt{Restart: restart}
+	if restore != nil {
+		a.RestoredID, a.RestoredSavepoint = restore.CheckpointID, restore.Savepoint
+		a.RestoredPath = restore.Dir
+		if restore.Storage != nil {
+			a.RestoredPath = path.Join(restore.Storage.Root(), restore.Dir)
+		}
+	}
+	j.mu.Lock()
+	j.attempts = append(j.attempts, a)
+	n := len(j.attempts)
+	j.mu.Unlock()
+	if !restart || info == nil {
+		return
+	}
+	if restore == nil {
+		info(fmt.Sprintf("job %s: attempt %d starts from the beginning (no checkpoint of this job completed)", j.ID, n))
+		return
+	}
+	kind := "checkpoint"
+	if a.RestoredSavepoint {
+		kind = "savepoint"
+	}
+	info(fmt.Sprintf("job %s: attempt %d restores %s %d (%s)", j.ID, n, kind, a.RestoredID, a.RestoredPath))
 }
 
 // LastCheckpoint returns the latest completed checkpoint or savepoint (nil if none).

@@ -184,6 +184,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			}
 			cp.Restore = restartPoint(md, s.ownAfter, s.initial)
 		}
+		j.recordAttempt(restart, cp.Restore, s.e.info)
 		cp.OnComplete = j.setLastCheckpoint
 		opts.Checkpoint = &cp
 	}
