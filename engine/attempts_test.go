@@ -20,6 +20,8 @@ func TestRecordAttempt(t *testing.T) {
 	info := func(s string) { lines = append(lines, s) }
 	j.recordAttempt(false, nil, info)
 	j.recordAttempt(true, nil, info)
+	first := &Job{ID: "j0"}
+	first.recordAttempt(false, &checkpoint.Metadata{CheckpointID: 3, Dir: "/ck/chk-3"}, info)
 	j.recordAttempt(true, &checkpoint.Metadata{CheckpointID: 7, Storage: st, Dir: "job/chk-7"}, info)
 	j.recordAttempt(true, &checkpoint.Metadata{CheckpointID: 9, Savepoint: true, Dir: "/sp/savepoint-9"}, info)
 	got := j.Attempts()
@@ -39,6 +41,7 @@ func TestRecordAttempt(t *testing.T) {
 	}
 	wantLines := []string{
 		"job j1: attempt 2 starts from the beginning",
+		"job j0: attempt 1 restores checkpoint 3 (/ck/chk-3)",
 		"job j1: attempt 3 restores checkpoint 7 (" + st.Root() + "/job/chk-7)",
 		"job j1: attempt 4 restores savepoint 9 (/sp/savepoint-9)",
 	}

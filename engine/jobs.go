@@ -91,8 +91,10 @@ func (j *Job) Attempts() []Attempt {
 }
 
 // recordAttempt notes an attempt about to start from restore (nil: from
-// the beginning). A restart's restore point is also printed to standard
-// error, as Flink logs it, so that a log shows what each restart resumed.
+// the beginning). The restore point of a restart, and of a first attempt
+// that restores (--restore, execution.savepoint.path), is also printed
+// through info, as Flink logs it, so that a log shows what each attempt
+// resumed from.
 func (j *Job) recordAttempt(restart bool, restore *checkpoint.Metadata, info func(string)) {
 	a := Attempt{Restart: restart}
 	if restore != nil {
@@ -106,7 +108,7 @@ func (j *Job) recordAttempt(restart bool, restore *checkpoint.Metadata, info fun
 	j.attempts = append(j.attempts, a)
 	n := len(j.attempts)
 	j.mu.Unlock()
-	if !restart || info == nil {
+	if info == nil || !restart && restore == nil {
 		return
 	}
 	if restore == nil {
