@@ -44,14 +44,10 @@ type operatorTask struct {
 	cur      int64
 	cases    []reflect.SelectCase
 
-	// checkpoint alignment
-	aligning  int64 // barrier id being aligned (0: none)
-	seen      []bool
-	info      barrierInfo
-	snapshot  *checkpoint.TaskState // unaligned/at-least-once: taken at the first barrier
-	recording [][]byte              // unaligned: encoded in-flight rows per channel
-	recRows   []int64
-	lastDone  int64 // highest barrier id handled
+	// checkpoint alignment (see alignment.go)
+	aligning []*alignment // checkpoints whose barrier arrived on some live inputs, oldest first
+	started  int64        // highest checkpoint id whose first barrier arrived
+	lastDone int64        // highest checkpoint id this task acknowledged or declined
 
 	committer   Committer
 	pendingComm map[int64][][]byte
@@ -113,9 +109,6 @@ func (t *operatorTask) run() error {
 	t.idle = make([]bool, n)
 	t.ended = make([]bool, n)
 	t.blocked = make([]bool, n)
-	t.seen = make([]bool, n)
-	t.recording = make([][]byte, n)
-	t.recRows = make([]int64, n)
 	for i := range t.wms {
 		t.wms[i] = MinWatermark
 	}
@@ -197,9 +190,7 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		if f := t.job.opts.FailAfterRows; f > 0 && t.v.Sink && n >= f && n-int64(msg.Batch.Len()) < f {
 			return fmt.Errorf("%s: injected failure after %d rows", t.v.Name, f)
 		}
-		if t.aligning != 0 && !t.seen[ci] && t.mode() == modeUnaligned {
-			t.record(ci, msg.Batch)
-		}
+		t.recordInFlight(ci, msg.Batch)
 		t.busy.enter()
 		err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch)
 		t.busy.leave()
@@ -226,10 +217,8 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		t.ended[ci] = true
 		t.active--
 		t.cases[caseChans+ci].Chan = reflect.Value{} // a nil channel is never ready
-		if t.aligning != 0 {
-			if err := t.maybeAligned(); err != nil {
-				return err
-			}
+		if err := t.completeAligned(); err != nil {
+			return err
 		}
 		return t.advance()
 	}
@@ -271,130 +260,6 @@ func (t *operatorTask) advance() error {
 	return t.out.err
 }
 
-// barrier handles barrier b arriving on channel ci.
-func (t *operatorTask) barrier(ci int, b Barrier) error {
-	cp := t.job.cp
-	if cp == nil || b.CheckpointID <= t.lastDone {
-		return nil // a barrier of a checkpoint already handled (at-least-once duplicates)
-	}
-	if t.aligning != 0 && b.CheckpointID > t.aligning {
-		// Only without alignment can a newer barrier overtake an older one.
-		old := t.aligning
-		if cp.Unaligned {
-			// The older checkpoint's in-flight recording can no longer be
-			// completed: decline it.
-			t.snapshot = nil
-			for i := range t.recording {
-				t.recording[i], t.recRows[i] = nil, 0
-			}
-			t.job.cpEvent(taskEvent{id: old, decline: fmt.Errorf("barrier %d overtook it", b.CheckpointID), task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
-		}
-		t.aligning = 0
-		t.lastDone = old
-	}
-	first := t.aligning == 0
-	if first {
-		t.aligning = b.CheckpointID
-		t.info = t.job.barrierInfo(b)
-		for i := range t.seen {
-			t.seen[i] = false
-		}
-	}
-	t.seen[ci] = true
-	switch t.mode() {
-	case modeAtLeastOnce:
-		if first {
-			st, pending, err := t.snapshotState(b.CheckpointID, true)
-			if err != nil {
-				return t.decline(b.CheckpointID, err)
-			}
-			t.forwardBarrier(b)
-			t.ackWhenWritten(b.CheckpointID, st, pending)
-		}
-		// Later barriers of the same id only count towards completion.
-		return t.maybeAligned()
-	case modeUnaligned:
-		if first {
-			st, _, err := t.snapshotState(b.CheckpointID, false)
-			if err != nil {
-				return t.decline(b.CheckpointID, err)
-			}
-			t.snapshot = st
-			t.forwardBarrier(b)
-		}
-		return t.maybeAligned()
-	default:
-		// Aligned: stop reading this input until every input delivered b.
-		t.blocked[ci] = true
-		t.cases[caseChans+ci].Chan = reflect.Value{}
-		return t.maybeAligned()
-	}
-}
-
-type barrierMode uint8
-
-const (
-	modeAligned barrierMode = iota
-	modeUnaligned
-	modeAtLeastOnce
-)
-
-// mode is how the barrier being handled is processed. Savepoints and the
-// final checkpoint are always aligned (as in Flink): a savepoint must be
-// self-contained, and after the final barrier no later checkpoint would
-// commit rows that arrive after the first barrier.
-func (t *operatorTask) mode() barrierMode {
-	cp := t.job.cp
-	switch {
-	case t.info.savepoint || t.info.final:
-		return modeAligned
-	case cp.AtLeastOnce:
-		return modeAtLeastOnce
-	case cp.Unaligned:
-		return modeUnaligned
-	}
-	return modeAligned
-}
-
-// maybeAligned completes the current barrier once every live input has delivered it.
-func (t *operatorTask) maybeAligned() error {
-	for i := range t.seen {
-		if !t.seen[i] && !t.ended[i] {
-			return nil
-		}
-	}
-	id := t.aligning
-	b := Barrier{CheckpointID: id, Savepoint: t.info.savepoint}
-	switch t.mode() {
-	case modeAtLeastOnce:
-		// already acknowledged at the first barrier
-	case modeUnaligned:
-		st := t.snapshot
-		t.snapshot = nil
-		chans, err := t.writeRecording(id)
-		if err != nil {
-			return t.decline(id, err)
-		}
-		st.Channels = chans
-		t.ack(id, st)
-	default:
-		st, pending, err := t.snapshotState(id, true)
-		if err != nil {
-			return t.decline(id, err)
-		}
-		t.forwardBarrier(b)
-		t.ackWhenWritten(id, st, pending)
-		t.unblockAll()
-	}
-	t.aligning = 0
-	t.lastDone = id
-	return t.out.err
-}
-
-func (t *operatorTask) forwardBarrier(b Barrier) {
-	t.out.broadcast(Message{Kind: MsgBarrier, Barrier: b})
-}
-
 // snapshotState takes the operator's and the sink's share of checkpoint id.
 //
 // With async, a backend that has an asynchronous phase
@@ -404,14 +269,14 @@ func (t *operatorTask) forwardBarrier(b Barrier) {
 // and at-least-once checkpoints go asynchronously: savepoints, the final
 // checkpoint and unaligned checkpoints (which add to st later) are
 // written before snapshotState returns.
-func (t *operatorTask) snapshotState(id int64, async bool) (st *checkpoint.TaskState, pending func() error, err error) {
+func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st *checkpoint.TaskState, pending func() error, err error) {
 	if err := t.op.SnapshotState(id); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", t.v.Name, err)
 	}
 	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
-	target := t.info.target
+	target := info.target
 	target.CheckpointID = id
-	if as, ok := t.ctx.State.(state.AsyncSnapshotter); ok && async && !t.info.savepoint && !t.info.final {
+	if as, ok := t.ctx.State.(state.AsyncSnapshotter); ok && async && !info.savepoint && !info.final {
 		finish, err := as.SnapshotAsync(target)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: state snapshot: %w", t.v.Name, err)
@@ -497,17 +362,6 @@ func (t *operatorTask) unblockAll() {
 	}
 }
 
-func (t *operatorTask) decline(id int64, err error) error {
-	t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
-	// A failed snapshot is a failed checkpoint, not a failed job; keep
-	// the data flowing (forward the barrier so downstream does not wait).
-	t.forwardBarrier(Barrier{CheckpointID: id})
-	t.unblockAll()
-	t.aligning = 0
-	t.lastDone = id
-	return nil
-}
-
 // control handles a message from the checkpointer.
 func (t *operatorTask) control(c control) error {
 	if c.kind != ctlNotify {
@@ -576,40 +430,6 @@ func (t *operatorTask) finish() error {
 	}
 	t.out.broadcast(Message{Kind: MsgEnd})
 	return nil
-}
-
-// record appends a batch to the in-flight recording of channel ci.
-func (t *operatorTask) record(ci int, b *types.Batch) {
-	buf := t.recording[ci]
-	for i := 0; i < b.Len(); i++ {
-		buf = append(buf, byte(b.Ops[i]))
-		buf = types.AppendValues(buf, b.Row(i))
-	}
-	t.recording[ci] = buf
-	t.recRows[ci] += int64(b.Len())
-}
-
-func (t *operatorTask) writeRecording(id int64) ([]checkpoint.ChannelState, error) {
-	var out []checkpoint.ChannelState
-	for ci, buf := range t.recording {
-		if t.recRows[ci] == 0 {
-			continue
-		}
-		p := fmt.Sprintf("%s/%s-%d-ch%d.channel", t.info.target.Dir, t.v.ID, t.instance, ci)
-		data := storage.Seal(storage.KindChannel, 1, buf)
-		if err := t.info.target.Storage.Put(p, data); err != nil {
-			return nil, err
-		}
-		edge := t.v.Inputs[t.inputOf[ci]]
-		cs := checkpoint.ChannelState{Input: t.inputOf[ci], Path: p, Rows: t.recRows[ci], Size: int64(len(data))}
-		if edge.Partitioning == Hash {
-			cs.KeyCols = edge.KeyCols
-		}
-		out = append(out, cs)
-		t.recording[ci] = nil
-		t.recRows[ci] = 0
-	}
-	return out, nil
 }
 
 // restoreKeyed loads this instance's key groups from the checkpoint.
