@@ -77,6 +77,23 @@ func (s *lineServer) send(t *testing.T, lines ...string) {
 	}
 }
 
+// requireRestore fails t unless output shows the job's attempt number
+// attempt restoring a checkpoint ("INFO: job <id>: attempt <n> restores
+// checkpoint <id> (<dir>)") and no attempt starting from the beginning.
+func requireRestore(t *testing.T, output string, attempt int) {
+	t.Helper()
+	if m := startOverRE.FindString(output); m != "" {
+		t.Fatalf("an attempt started over instead of restoring: %q\n%s", m, output)
+	}
+	for _, m := range restoreLineRE.FindAllStringSubmatch(output, -1) {
+		if m[2] == fmt.Sprint(attempt) {
+			t.Logf("attempt %d restored checkpoint %s (%s)", attempt, m[3], m[4])
+			return
+		}
+	}
+	t.Fatalf("attempt %d of the job did not restore a checkpoint:\n%s", attempt, output)
+}
+
 // waitCounts polls the MySQL table until it holds exactly want.
 func waitCounts(t *testing.T, db *sql.DB, table string, want map[string]int64, log func() string) {
 	t.Helper()
@@ -107,6 +124,10 @@ func waitCounts(t *testing.T, db *sql.DB, table string, want map[string]int64, l
 // checkpoint, a line ERROR failing the job (RAISE_ERROR) which restarts
 // from its last checkpoint per fixed-delay, then the process killed with
 // SIGKILL and restarted with --restore latest: the counts continue.
+//
+// Both the restart and the new process must restore a checkpoint
+// (requireRestore): the counts alone could also come from input replayed
+// from the beginning.
 func TestWordCountSeedScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a process")
@@ -163,6 +184,7 @@ func TestWordCountSeedScenario(t *testing.T) {
 	if !strings.Contains(p.Output(), "the input said ERROR") || !strings.Contains(p.Output(), "restarting") {
 		t.Errorf("the restart was not reported:\n%s", p.Output())
 	}
+	requireRestore(t, p.Output(), 2)
 
 	// Killed and restarted: the counts continue from where they were.
 	p.Kill()
@@ -170,6 +192,7 @@ func TestWordCountSeedScenario(t *testing.T) {
 	srv.waitConn(t, 3)
 	srv.send(t, "hello", "world")
 	waitCounts(t, db, table, map[string]int64{"hello": 4, "world": 2}, p.Output)
+	requireRestore(t, p.Output(), 1)
 
 	p.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
