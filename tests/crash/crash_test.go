@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,7 +252,7 @@ func checkRestores(t *testing.T, output string, attempt int, before checkpointID
 		return
 	}
 	for _, bad := range []string{"starts from the beginning", "starting from the beginning"} {
-		if bytes.Contains([]byte(output), []byte(bad)) {
+		if strings.Contains(output, bad) {
 			t.Fatalf("process %d (after a kill) started a job from the beginning instead of restoring a checkpoint:\n%s", attempt, output)
 		}
 	}
