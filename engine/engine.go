@@ -40,6 +40,15 @@ type Testing struct {
 	// FailAfterRows fails the first attempt of every job once its sink has
 	// received that many rows.
 	FailAfterRows int64
+	// FailAfterCheckpoint fails the first attempt of every checkpointing
+	// job once, after its first checkpoint completed, as soon as its
+	// sources read more input (exec.Job.FailAfterCheckpoint): the restart
+	// must restore that checkpoint. The first attempt's sources hold after
+	// their first rows until that checkpoint completed (exec
+	// Options.HoldInput), so that even a small input has rows left to
+	// read. A job whose sources read everything in their first rows is
+	// not failed.
+	FailAfterCheckpoint bool
 	// SourceBatchDelay pauses sources after every batch.
 	SourceBatchDelay time.Duration
 	// BatchSize overrides the rows per batch.
@@ -47,6 +56,10 @@ type Testing struct {
 	// RestartParallelism, when > 0, re-plans a restarted job at this
 	// parallelism (restore at another parallelism).
 	RestartParallelism int
+	// OnJobStart, when set, is called with every job (INSERT or query)
+	// once its first attempt started, from the goroutine that submitted
+	// it: a test can then check each job's attempts after it ended.
+	OnJobStart func(*Job)
 }
 
 // Engine executes statements of one session.
@@ -454,6 +467,9 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 		return nil, err
 	}
 	j.run = run
+	if t := e.opts.Testing; t != nil && t.OnJobStart != nil {
+		t.OnJobStart(j)
+	}
 	go j.supervise(e)
 	return j, nil
 }

@@ -80,6 +80,9 @@ type Attempt struct {
 	// RestoredPath is the restored checkpoint's or savepoint's directory
 	// ("" when it started from the beginning).
 	RestoredPath string
+	// Parallelism is the highest parallelism of the attempt's operators
+	// (a restart may run at another parallelism than the first attempt).
+	Parallelism int
 }
 
 // Attempts returns the job's attempts so far, oldest first: what each

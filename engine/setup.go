@@ -153,6 +153,9 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 // checkpoint of this job (or the initial one when none completed yet).
 func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	opts := exec.Options{Now: s.e.env.Now, JobID: j.ID}
+	// The first attempt's failure trigger and its sources' hold (testing).
+	var completed chan int64
+	var hold chan struct{}
 	if t := s.e.opts.Testing; t != nil {
 		opts.SourceBatchDelay = t.SourceBatchDelay
 		if !restart {
@@ -185,7 +188,25 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			cp.Restore = restartPoint(md, s.ownAfter, s.initial)
 		}
 		j.recordAttempt(restart, cp.Restore, s.e.info)
+		j.mu.Lock()
+		j.attempts[len(j.attempts)-1].Parallelism = maxParallelism(s.plan.Graph)
+		j.mu.Unlock()
 		cp.OnComplete = j.setLastCheckpoint
+		if t := s.e.opts.Testing; t != nil && t.FailAfterCheckpoint && !restart {
+			// Sources hold after their first rows until a checkpoint
+			// completed, then the job fails once they read more.
+			completed, hold = make(chan int64, 1), make(chan struct{})
+			opts.HoldInput = hold
+			cp.OnComplete = func(md *checkpoint.Metadata) {
+				j.setLastCheckpoint(md)
+				if !md.Savepoint {
+					select {
+					case completed <- md.CheckpointID:
+					default: // the first is noted; later ones do not matter
+					}
+				}
+			}
+		}
 		opts.Checkpoint = &cp
 	}
 	run, err := exec.Start(contextBackground(), s.plan.Graph, opts)
@@ -195,7 +216,19 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 		}
 		return nil, err
 	}
+	if completed != nil {
+		run.FailAfterCheckpoint(completed, hold)
+	}
 	return run, nil
+}
+
+// maxParallelism is the highest parallelism of g's vertices.
+func maxParallelism(g *exec.JobGraph) int {
+	n := 0
+	for _, v := range g.Vertices {
+		n = max(n, v.Parallelism)
+	}
+	return n
 }
 
 // restartPoint is what a restarted attempt restores: the latest complete

@@ -34,6 +34,9 @@ type Options struct {
 	// SourceBatchDelay pauses source tasks after every batch (tests that
 	// need checkpoints to fall between batches of a small input).
 	SourceBatchDelay time.Duration
+	// HoldInput, when set, holds every source task after its first
+	// non-empty batch until the channel is closed (see holdInput).
+	HoldInput <-chan struct{}
 }
 
 // Job is a running job graph.

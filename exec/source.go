@@ -91,6 +91,9 @@ func (t *sourceTask) run() error {
 			if done, err := t.pollControl(); err != nil || done {
 				return err
 			}
+			if done, err := t.holdInput(); err != nil || done {
+				return err
+			}
 			rb.Reset()
 			err := s.reader.Next(ctx, rb)
 			if sc, ok := s.reader.(skipCounter); ok {

@@ -1,0 +1,104 @@
+package exec
+
+import (
+	"fmt"
+	"time"
+)
+
+// holdLimit bounds how long holdInput holds a source: input resumes
+// then even when no checkpoint completed, and the job is not failed.
+const holdLimit = 5 * time.Second
+
+// holdInput holds the source task, once its vertex has read rows, until
+// Options.HoldInput is closed (FailAfterCheckpoint closes it when the
+// job's first checkpoint completed), at most holdLimit. Recovery tests use it so that
+// a checkpoint completes while input remains, however small the input:
+// FailAfterCheckpoint then fails the job mid-input. While it holds, the
+// task handles its checkpointer messages, so barriers pass; it is called
+// before the task reads its next batch, so a barrier covers every row
+// read. It reports, like pollControl, whether the task is done.
+func (t *sourceTask) holdInput() (bool, error) {
+	hold := t.job.opts.HoldInput
+	if hold == nil || t.metrics.RowsIn.Load() == 0 {
+		return false, nil
+	}
+	limit := time.NewTimer(holdLimit)
+	defer limit.Stop()
+	for {
+		select {
+		case <-hold:
+			return false, nil
+		case <-limit.C:
+			return false, nil
+		case <-t.job.ctx.Done():
+			return false, nil
+		case c := <-t.ctrl: // nil without checkpointing: never ready
+			if done, err := t.handleControl(c); err != nil || done {
+				return done, err
+			}
+			if t.stopping {
+				return false, nil
+			}
+		}
+	}
+}
+
+// injectPoll is how often FailAfterCheckpoint looks at the sources' row
+// counters once a checkpoint completed.
+const injectPoll = time.Millisecond
+
+// FailAfterCheckpoint injects one failure into the job for recovery tests:
+// it waits for the first checkpoint id on completed (the caller sends the
+// ids its CheckpointConfig.OnComplete sees), notes how many rows the
+// sources have read, closes hold (the job's Options.HoldInput: the
+// sources held after their first rows resume), and fails the job as soon
+// as the sources have read more, so that the failure falls after a
+// completed checkpoint and while input remains: a restart must restore
+// that checkpoint and replay what followed it.
+//
+// The caller starts it once per attempt it wants to fail, right after
+// Start, and closes neither channel itself. It returns at once; its
+// goroutine ends with the job. When the sources read nothing more after
+// the first completed checkpoint (the input ended before it), the job is
+// not failed.
+func (j *Job) FailAfterCheckpoint(completed <-chan int64, hold chan struct{}) {
+	go func() {
+		var id int64
+		select {
+		case id = <-completed:
+		case <-j.ctx.Done():
+			return
+		case <-j.done:
+			return
+		}
+		armed := j.sourceRowsIn()
+		close(hold)
+		t := time.NewTicker(injectPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-j.ctx.Done():
+				return
+			case <-j.done:
+				return
+			case <-t.C:
+			}
+			if n := j.sourceRowsIn(); n > armed {
+				j.fail(fmt.Errorf("injected failure after checkpoint %d (sources read %d rows, %d after it)", id, n, n-armed))
+				return
+			}
+		}
+	}()
+}
+
+// sourceRowsIn is the number of rows every source task of the job has
+// read so far.
+func (j *Job) sourceRowsIn() int64 {
+	var n int64
+	for vi, v := range j.graph.Vertices {
+		if v.Source != nil {
+			n += j.metrics[vi].RowsIn.Load()
+		}
+	}
+	return n
+}
