@@ -23,6 +23,12 @@
 //   - StartProcess runs a command (usually the built binary) and collects
 //     its output; the Process it returns tells when it has ended and
 //     kills it (SIGKILL) on request or at the end of the test.
+//   - CompletedCheckpoints, WaitForNewCheckpoints and Restores serve the
+//     kill tests: which checkpoints are complete under a checkpoint root,
+//     waiting until each job completed a newer one before a kill, and
+//     which checkpoint each attempt of a restarted process restored (the
+//     engine's "INFO: job ...: attempt N restores checkpoint ..." lines),
+//     or whether one started from the beginning.
 //   - StartPTY runs a process on a pseudo-terminal as its controlling
 //     terminal and collects what it writes to the screen, for tests of
 //     the interactive shell.

@@ -64,3 +64,40 @@ func TestLongChains(t *testing.T) {
 		t.Errorf("LongSum(3) = %q", got)
 	}
 }
+
+// Restores reads the engine's restore lines and notices a start over.
+func TestRestores(t *testing.T) {
+	out := "Job submitted\nINFO: job j1: attempt 1 restores checkpoint 7 (/ck/job-a/chk-7)\n" +
+		"WARNING: no complete checkpoint of job-b under /ck: starting from the beginning\n"
+	rs, over := Restores(out)
+	if len(rs) != 1 || rs[0].JobID != "j1" || rs[0].Attempt != 1 || rs[0].ID != 7 || rs[0].Dir != "/ck/job-a/chk-7" || rs[0].Job != "job-a" {
+		t.Fatalf("Restores = %+v", rs)
+	}
+	if !strings.Contains(over, "no complete checkpoint of job-b") {
+		t.Fatalf("start over not noticed: %q", over)
+	}
+	if _, over := Restores("INFO: job j1: attempt 2 starts from the beginning (no checkpoint of this job completed)"); over == "" {
+		t.Fatal("an attempt starting from the beginning is not noticed")
+	}
+}
+
+// CompletedCheckpoints sees a checkpoint only once its _metadata exists.
+func TestCompletedCheckpoints(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"job-a/chk-1/_metadata", "job-a/chk-3/_metadata", "job-a/chk-4/x.state", "job-b/chk-2/_metadata"} {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := CompletedCheckpoints(t, root)
+	if got := fmt.Sprint(c.LatestByJob()); got != "map[job-a:3 job-b:2]" {
+		t.Fatalf("latest = %s", got)
+	}
+	if !c["job-a"][1] || c["job-a"][4] {
+		t.Fatalf("checkpoints = %v", c)
+	}
+}

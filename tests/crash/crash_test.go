@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -79,8 +77,6 @@ func crashSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
-var restoreLine = regexp.MustCompile(`(?m)^INFO: job (\S+): attempt (\d+) restores checkpoint (\d+) \((.*)\)$`)
-
 // TestKillAfterCheckpointsRestoresExactlyOnce runs the two jobs of script
 // as a separate process, kills it with SIGKILL a random fraction of a
 // checkpoint interval after each of its jobs completed a checkpoint, and
@@ -123,7 +119,7 @@ func TestKillAfterCheckpointsRestoresExactlyOnce(t *testing.T) {
 		if attempt > 0 {
 			args = append([]string{"--restore", "latest"}, args...)
 		}
-		before := completedCheckpoints(t, cpDir)
+		before := testkit.CompletedCheckpoints(t, cpDir)
 		p := testkit.StartProcess(t, exec.Command(bin, args...))
 		if kills >= maxKills {
 			waitForEnd(t, p, attempt)
@@ -131,7 +127,7 @@ func TestKillAfterCheckpointsRestoresExactlyOnce(t *testing.T) {
 			restored = append(restored, restoreSummary(p.Output()))
 			break
 		}
-		if !waitForNewCheckpoints(t, p, cpDir, before, jobs) {
+		if !testkit.WaitForNewCheckpoints(t, p, cpDir, before, jobs) {
 			// The process ended before each job completed a checkpoint.
 			waitForEnd(t, p, attempt)
 			checkRestores(t, p.Output(), attempt, before, jobs)
@@ -155,73 +151,6 @@ func TestKillAfterCheckpointsRestoresExactlyOnce(t *testing.T) {
 	compareLines(t, "counts", wantCounts, testkit.CommittedLines(t, outCounts))
 }
 
-// checkpointIDs maps a job's checkpoint directory (cpDir/job-…) to the
-// ids of its complete checkpoints (those with a _metadata).
-type checkpointIDs map[string]map[int64]bool
-
-// latest returns the largest id of dir (0 when none).
-func (c checkpointIDs) latest(dir string) int64 {
-	var max int64
-	for id := range c[dir] {
-		if id > max {
-			max = id
-		}
-	}
-	return max
-}
-
-// completedCheckpoints lists the complete checkpoints under cpDir.
-func completedCheckpoints(t *testing.T, cpDir string) checkpointIDs {
-	t.Helper()
-	found, err := filepath.Glob(filepath.Join(cpDir, "*", "chk-*", "_metadata"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := checkpointIDs{}
-	for _, m := range found {
-		chk := filepath.Dir(m)
-		id, err := strconv.ParseInt(filepath.Base(chk)[len("chk-"):], 10, 64)
-		if err != nil {
-			continue
-		}
-		job := filepath.Dir(chk)
-		if c[job] == nil {
-			c[job] = map[int64]bool{}
-		}
-		c[job][id] = true
-	}
-	return c
-}
-
-// waitForNewCheckpoints waits until each of the process's jobs has
-// completed a checkpoint newer than those in before: it returns true
-// then, and false when the process ended first. It fails t after a
-// minute.
-func waitForNewCheckpoints(t *testing.T, p *testkit.Process, cpDir string, before checkpointIDs, jobs int) bool {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		now := completedCheckpoints(t, cpDir)
-		fresh := 0
-		for dir := range now {
-			if now.latest(dir) > before.latest(dir) {
-				fresh++
-			}
-		}
-		if fresh >= jobs {
-			return true
-		}
-		select {
-		case <-p.Done():
-			return false
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	p.Kill()
-	t.Fatalf("no checkpoint of each job completed within a minute:\n%s", p.Output())
-	return false
-}
-
 // waitForEnd waits until the process ends by itself and fails t unless
 // it exits with 0 within two minutes.
 func waitForEnd(t *testing.T, p *testkit.Process, attempt int) {
@@ -242,46 +171,43 @@ func waitForEnd(t *testing.T, p *testkit.Process, attempt int) {
 // restores, for each of the jobs, exactly one checkpoint that was
 // complete before the process started (listed in before), with an id
 // above 0, and never starts from the beginning.
-func checkRestores(t *testing.T, output string, attempt int, before checkpointIDs, jobs int) {
+func checkRestores(t *testing.T, output string, attempt int, before testkit.Checkpoints, jobs int) {
 	t.Helper()
-	lines := restoreLine.FindAllStringSubmatch(output, -1)
+	restores, startedOver := testkit.Restores(output)
 	if attempt == 0 {
-		if len(lines) > 0 {
-			t.Fatalf("the first process restored %q though no checkpoint existed:\n%s", lines[0][0], output)
+		if len(restores) > 0 {
+			t.Fatalf("the first process restored %q though no checkpoint existed:\n%s", restores[0].Line, output)
 		}
 		return
 	}
-	for _, bad := range []string{"starts from the beginning", "starting from the beginning"} {
-		if strings.Contains(output, bad) {
-			t.Fatalf("process %d (after a kill) started a job from the beginning instead of restoring a checkpoint:\n%s", attempt, output)
-		}
+	if startedOver != "" {
+		t.Fatalf("process %d (after a kill) started a job from the beginning instead of restoring a checkpoint (%q):\n%s", attempt, startedOver, output)
 	}
-	if len(lines) != jobs {
-		t.Fatalf("process %d (after a kill) printed %d restore lines, want one for each of its %d jobs:\n%s", attempt, len(lines), jobs, output)
+	if len(restores) != jobs {
+		t.Fatalf("process %d (after a kill) printed %d restore lines, want one for each of its %d jobs:\n%s", attempt, len(restores), jobs, output)
 	}
 	seen := map[string]bool{}
-	for _, l := range lines {
-		id, _ := strconv.ParseInt(l[3], 10, 64)
-		chk, dir := l[4], filepath.Dir(l[4])
-		if id <= 0 || filepath.Base(chk) != "chk-"+l[3] || !before[dir][id] {
+	for _, r := range restores {
+		if r.ID <= 0 || filepath.Base(r.Dir) != fmt.Sprintf("chk-%d", r.ID) || !before[r.Job][r.ID] {
 			t.Fatalf("process %d restored checkpoint %d (%s), which is not one that was complete before the kill (%v):\n%s",
-				attempt, id, chk, before, output)
+				attempt, r.ID, r.Dir, before, output)
 		}
-		if l[2] != "1" {
-			t.Fatalf("process %d: job %s restored in attempt %s, want 1 (an unplanned failure and restart):\n%s", attempt, l[1], l[2], output)
+		if r.Attempt != 1 {
+			t.Fatalf("process %d: job %s restored in attempt %d, want 1 (an unplanned failure and restart):\n%s", attempt, r.JobID, r.Attempt, output)
 		}
-		if seen[dir] {
-			t.Fatalf("process %d: two jobs restored from %s:\n%s", attempt, dir, output)
+		if seen[r.Job] {
+			t.Fatalf("process %d: two jobs restored from %s:\n%s", attempt, r.Job, output)
 		}
-		seen[dir] = true
+		seen[r.Job] = true
 	}
 }
 
 // restoreSummary lists the checkpoint ids a process restored, for the log.
 func restoreSummary(output string) string {
 	var ids []string
-	for _, l := range restoreLine.FindAllStringSubmatch(output, -1) {
-		ids = append(ids, filepath.Base(filepath.Dir(l[4]))+"/chk-"+l[3])
+	restores, _ := testkit.Restores(output)
+	for _, r := range restores {
+		ids = append(ids, fmt.Sprintf("%s/chk-%d", r.Job, r.ID))
 	}
 	return fmt.Sprint(ids)
 }

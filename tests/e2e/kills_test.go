@@ -6,9 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,65 +38,6 @@ func killRNG(t *testing.T) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 
-// completedCheckpoints returns, for each job directory under the
-// checkpoint directory root, the highest n of its chk-<n> directories
-// that hold a _metadata file (the store writes it atomically, last, so
-// its presence means the checkpoint completed). Jobs without a complete
-// checkpoint are absent.
-func completedCheckpoints(t *testing.T, root string) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	metas, err := filepath.Glob(filepath.Join(root, "*", "chk-*", "_metadata"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range metas {
-		chk := filepath.Dir(m)
-		id, err := strconv.ParseInt(strings.TrimPrefix(filepath.Base(chk), "chk-"), 10, 64)
-		if err != nil {
-			continue
-		}
-		job := filepath.Base(filepath.Dir(chk))
-		if id > out[job] {
-			out[job] = id
-		}
-	}
-	return out
-}
-
-// waitNewCheckpoints polls root until each of jobs jobs has completed a
-// checkpoint newer than its entry in before, and returns true, or returns
-// false as soon as p ended. It fails t when that takes a minute.
-func waitNewCheckpoints(t *testing.T, p *testkit.Process, root string, jobs int, before map[string]int64) bool {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		now := completedCheckpoints(t, root)
-		newer := 0
-		for job, id := range now {
-			if id > before[job] {
-				newer++
-			}
-		}
-		if newer >= jobs {
-			return true
-		}
-		select {
-		case <-p.Done():
-			return false
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	p.Kill()
-	t.Fatalf("no new checkpoint of each of %d jobs within a minute (had %v):\n%s", jobs, before, p.Output())
-	return false
-}
-
-var (
-	restoreLineRE = regexp.MustCompile(`INFO: job (\S+): attempt (\d+) restores checkpoint (\d+) \(([^)]*)\)`)
-	startOverRE   = regexp.MustCompile(`.*(starts from the beginning|no complete checkpoint).*`)
-)
-
 // checkRestored fails t unless output, of a process started with
 // --restore latest while the checkpoint directory held the complete
 // checkpoints latest, shows each of the jobs restoring the newest of them:
@@ -107,21 +46,19 @@ var (
 // beginning.
 func checkRestored(t *testing.T, proc int, output string, jobs int, latest map[string]int64) {
 	t.Helper()
-	if m := startOverRE.FindString(output); m != "" {
-		t.Fatalf("process %d started over instead of restoring: %q\n%s", proc, m, output)
+	restores, startedOver := testkit.Restores(output)
+	if startedOver != "" {
+		t.Fatalf("process %d started over instead of restoring: %q\n%s", proc, startedOver, output)
 	}
 	restored := map[string]int64{}
-	for _, m := range restoreLineRE.FindAllStringSubmatch(output, -1) {
-		id, _ := strconv.ParseInt(m[3], 10, 64)
-		dir := filepath.Clean(m[4])
-		job := filepath.Base(filepath.Dir(dir))
-		if m[2] != "1" || filepath.Base(dir) != fmt.Sprintf("chk-%d", id) {
-			t.Errorf("process %d: unexpected restore line %q", proc, m[0])
+	for _, r := range restores {
+		if r.Attempt != 1 || filepath.Base(r.Dir) != fmt.Sprintf("chk-%d", r.ID) {
+			t.Errorf("process %d: unexpected restore line %q", proc, r.Line)
 		}
-		if _, dup := restored[job]; dup {
-			t.Errorf("process %d: job directory %s restored twice", proc, job)
+		if _, dup := restored[r.Job]; dup {
+			t.Errorf("process %d: job directory %s restored twice", proc, r.Job)
 		}
-		restored[job] = id
+		restored[r.Job] = r.ID
 	}
 	if len(restored) != jobs || fmt.Sprint(restored) != fmt.Sprint(latest) {
 		t.Fatalf("process %d restored %v (job directory: checkpoint id), want the latest complete checkpoints %v of %d jobs:\n%s",
@@ -145,15 +82,15 @@ func killProcesses(t *testing.T, bin, script, root string, jobs int, interval ti
 		if proc > 0 {
 			args = append([]string{"--restore", "latest"}, args...)
 		}
-		before := completedCheckpoints(t, root)
+		before := testkit.CompletedCheckpoints(t, root)
 		p := testkit.StartProcess(t, exec.Command(bin, args...))
 		if proc < plannedKills {
-			if !waitNewCheckpoints(t, p, root, jobs, before) {
+			if !testkit.WaitForNewCheckpoints(t, p, root, before, jobs) {
 				t.Fatalf("the job finished after %d of %d planned kills: make the input larger\n%s", proc, plannedKills, p.Output())
 			}
 			time.Sleep(time.Duration(rng.Int64N(int64(interval))))
 			p.Kill()
-			t.Logf("process %d killed after checkpoints %v", proc, completedCheckpoints(t, root))
+			t.Logf("process %d killed after checkpoints %v", proc, testkit.CompletedCheckpoints(t, root).LatestByJob())
 			if p.Err() == nil {
 				t.Fatalf("the job finished before kill %d of %d: make the input larger\n%s", proc+1, plannedKills, p.Output())
 			}
@@ -169,7 +106,7 @@ func killProcesses(t *testing.T, bin, script, root string, jobs int, interval ti
 			}
 		}
 		if proc > 0 {
-			checkRestored(t, proc, p.Output(), jobs, before)
+			checkRestored(t, proc, p.Output(), jobs, before.LatestByJob())
 		}
 		if proc == plannedKills {
 			return proc

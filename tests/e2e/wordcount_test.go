@@ -82,12 +82,13 @@ func (s *lineServer) send(t *testing.T, lines ...string) {
 // checkpoint <id> (<dir>)") and no attempt starting from the beginning.
 func requireRestore(t *testing.T, output string, attempt int) {
 	t.Helper()
-	if m := startOverRE.FindString(output); m != "" {
-		t.Fatalf("an attempt started over instead of restoring: %q\n%s", m, output)
+	restores, startedOver := testkit.Restores(output)
+	if startedOver != "" {
+		t.Fatalf("an attempt started over instead of restoring: %q\n%s", startedOver, output)
 	}
-	for _, m := range restoreLineRE.FindAllStringSubmatch(output, -1) {
-		if m[2] == fmt.Sprint(attempt) {
-			t.Logf("attempt %d restored checkpoint %s (%s)", attempt, m[3], m[4])
+	for _, r := range restores {
+		if r.Attempt == attempt {
+			t.Logf("attempt %d restored checkpoint %d (%s)", attempt, r.ID, r.Dir)
 			return
 		}
 	}
