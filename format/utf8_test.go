@@ -30,7 +30,7 @@ func TestInvalidUTF8(t *testing.T) {
 		{json, `{"id": 1, "name": "a\n` + "\xc0\xaf" + `"}`, "column name: invalid UTF-8"},
 		{json, `{"id": 1, "name": {"k": "` + "\xfe" + `"}}`, "column name: invalid UTF-8"},
 		{json, `{"id": 1, "other": "` + "\xff" + `", "name": "ok"}`, ""}, // not a column
-		{text, "\xed\xa0\x80", "column line: invalid UTF-8"},          // an encoded surrogate
+		{text, "\xed\xa0\x80", "column line: invalid UTF-8"},             // an encoded surrogate
 		{text, "plain", ""},
 	} {
 		row := make([]types.Value, len(c.f.Schema))
