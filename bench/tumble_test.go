@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"math/bits"
 	"testing"
 	"time"
 
@@ -55,36 +55,72 @@ func reportCPU(b *testing.B, n int, cpu0 time.Duration) {
 }
 
 // BenchmarkTumbleCountLoop is the hand-written baseline: generate the same
-// shape of events (random key, 1 ms event-time sequence) and count per key
-// in a map per window, emitting each window's counts when it closes.
+// events (datagenKeys: the datagen source's keys, value for value; event
+// time a 1 ms sequence) and count per key in a map per window, emitting
+// each window's counts when it closes.
 func BenchmarkTumbleCountLoop(b *testing.B) {
 	const n = 2_000_000
 	var emitted int64
 	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
-		rng := rand.New(rand.NewPCG(1, 2))
-		counts := make(map[int64]int64, benchKeys)
-		window := int64(0)
-		for e := 0; e < n; e++ {
-			k := rng.Int64N(benchKeys)
-			ts := int64(e) * eventsPerS
-			w := ts / windowMs
-			if w != window {
-				for key, c := range counts {
-					emitted += key ^ c
-				}
-				clear(counts)
-				window = w
-			}
-			counts[k]++
-		}
-		for key, c := range counts {
-			emitted += key ^ c
-		}
+		tumbleLoop(n, func(_, key, count int64) { emitted += key ^ count })
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	reportCPU(b, n, cpu)
 	if emitted == 42 {
 		b.Log(emitted)
 	}
+}
+
+// tumbleLoop counts n events per key in 10 s tumbling windows and calls
+// emit(window end, key, count) for each key of each window as it closes.
+func tumbleLoop(n int, emit func(end, key, count int64)) {
+	keys := newDatagenKeys(benchKeys)
+	counts := make(map[int64]int64, benchKeys)
+	window := int64(0)
+	for e := 0; e < n; e++ {
+		k := keys.next()
+		ts := int64(e) * eventsPerS
+		if w := ts / windowMs; w != window {
+			for key, c := range counts {
+				emit((window+1)*windowMs, key, c)
+			}
+			clear(counts)
+			window = w
+		}
+		counts[k]++
+	}
+	for key, c := range counts {
+		emit((window+1)*windowMs, key, c)
+	}
+}
+
+// datagenKeys generates the values of the datagen connector's first
+// column declared 'random' with min 0 and max span-1 and seed 0, in row
+// order: a splitmix64 hash of the row number reduced to the range by a
+// multiply-shift, as connectors/datagen does (TestTumbleLoopMatchesEngine
+// checks that the values are the same).
+type datagenKeys struct {
+	a, span uint64
+}
+
+const splitmixGamma = 0x9E3779B97F4A7C15
+
+func splitmix64(x uint64) uint64 {
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EB
+	return x ^ (x >> 31)
+}
+
+func newDatagenKeys(span int) *datagenKeys {
+	const seed, field = 0, 0
+	base := splitmix64(splitmix64(seed+splitmixGamma) ^ uint64(field+1)*0xD1B54A32D192ED03)
+	return &datagenKeys{a: base + splitmixGamma, span: uint64(span)}
+}
+
+func (g *datagenKeys) next() int64 {
+	h := splitmix64(g.a)
+	g.a += splitmixGamma
+	hi, _ := bits.Mul64(h, g.span)
+	return int64(hi)
 }

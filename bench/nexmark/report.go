@@ -23,12 +23,15 @@ const (
 	pebbleFloor  = 0.85
 )
 
-// runKind classifies a result by its checkpoint settings: "off" (no
-// checkpoints, heap state), "pebble-off" (no checkpoints, pebble state),
-// "hashmap" or "pebble" (checkpoints with that backend).
+// runKind classifies a result by its settings: "all-events" (sources
+// generating every event type, Options.AllEvents), "off" (no checkpoints,
+// heap state), "pebble-off" (no checkpoints, pebble state), "hashmap" or
+// "pebble" (checkpoints with that backend).
 func runKind(r *Result) string {
 	pebble := strings.EqualFold(r.StateBackend, "pebble")
 	switch {
+	case r.AllEvents:
+		return "all-events"
 	case r.CheckpointInterval == "" && pebble:
 		return "pebble-off"
 	case r.CheckpointInterval == "":
@@ -42,7 +45,8 @@ func runKind(r *Result) string {
 // WriteTables writes the results of a suite (any mix of runs without
 // checkpoints, with hashmap and with pebble checkpoints, and optionally
 // with pebble state but no checkpoints, per query) as two markdown
-// tables: throughput, baseline, memory, state and latency per query, then
+// tables: throughput (also with every event type generated, when such a
+// run exists), baseline, memory, state and latency per query, then
 // the checkpoint overhead. When a query has several runs of
 // one kind (repetitions, on a noisy machine) the fastest counts, with its
 // own baseline ratio; the latency is the last measured for the query.
@@ -71,19 +75,27 @@ func WriteTables(w io.Writer, results []*Result) {
 	}
 	sort.SliceStable(queries, func(i, j int) bool { return queryNum(queries[i]) < queryNum(queries[j]) })
 
-	fmt.Fprintln(w, "| query | events/s per core | 10× Flink per core | hand-written loop per core | engine ÷ loop | peak heap MiB | largest checkpoint (1 s hashmap) | latency p50 / p99 ms | after watermark p50 / p99 ms |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| query | events/s per core | every event type generated, per core | 10× Flink per core | hand-written loop per core | engine ÷ loop | peak heap MiB | largest checkpoint (1 s hashmap) | latency p50 / p99 ms | after watermark p50 / p99 ms |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, q := range queries {
-		off, hm := byQuery[q]["off"], byQuery[q]["hashmap"]
+		off, hm, all := byQuery[q]["off"], byQuery[q]["hashmap"], byQuery[q]["all-events"]
 		if off == nil {
-			fmt.Fprintf(w, "| %s | failed | | | | | | | |\n", q)
+			fmt.Fprintf(w, "| %s | failed | | | | | | | | |\n", q)
 			continue
 		}
-		target, loop, ratio, state, lat, wm := "", "", "", "", "", ""
+		allEv, target, loop, ratio, state, lat, wm := "", "", "", "", "", "", ""
+		if all != nil {
+			allEv = rate(all.PerCore)
+		} else if hasFailed(failed[q], "all-events") {
+			allEv = "failed"
+		}
 		if f := FlinkPerCore[q]; f > 0 {
 			target = rate(10 * f)
 			if off.PerCore < 10*f {
 				target += " (not met)"
+			}
+			if all != nil && all.PerCore < 10*f {
+				allEv += " (under target)"
 			}
 		}
 		if off.Baseline != nil {
@@ -97,7 +109,7 @@ func WriteTables(w io.Writer, results []*Result) {
 			lat = fmt.Sprintf("%.0f / %.0f", ms(l.P50), ms(l.P99))
 			wm = fmt.Sprintf("%.0f / %.0f", ms(l.WmP50), ms(l.WmP99))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.0f | %s | %s | %s |\n", q, rate(off.PerCore), target, loop, ratio,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.0f | %s | %s | %s |\n", q, rate(off.PerCore), allEv, target, loop, ratio,
 			mib(off.PeakHeapInuse), state, lat, wm)
 	}
 
@@ -105,10 +117,8 @@ func WriteTables(w io.Writer, results []*Result) {
 	for _, q := range queries {
 		off, hm, pb := byQuery[q]["off"], byQuery[q]["hashmap"], byQuery[q]["pebble"]
 		status := func(kind string) string {
-			for _, f := range failed[q] {
-				if strings.HasPrefix(f, kind+":") {
-					return "failed"
-				}
+			if hasFailed(failed[q], kind) {
+				return "failed"
 			}
 			return "-"
 		}
@@ -159,6 +169,16 @@ func WriteTables(w io.Writer, results []*Result) {
 			}
 		}
 	}
+}
+
+// hasFailed reports whether failures (as "kind: error") hold one of kind.
+func hasFailed(failures []string, kind string) bool {
+	for _, f := range failures {
+		if strings.HasPrefix(f, kind+":") {
+			return true
+		}
+	}
+	return false
 }
 
 func count(r *Result, f func(*Result) string) string {

@@ -18,7 +18,10 @@ func TestWriteTables(t *testing.T) {
 		{Query: "q5", CheckpointInterval: "1s", StateBackend: "hashmap", EventsPerSec: 600_000, PeakStateSize: 1 << 20, Checkpoints: 2},
 		{Query: "q5", CheckpointInterval: "1s", StateBackend: "pebble", EventsPerSec: 800_000, PeakStateSize: 2 << 20, Checkpoints: 2},
 		{Query: "q5", StateBackend: "pebble", EventsPerSec: 890_000, StateSize: -1, PeakStateSize: -1},
+		{Query: "q5", GOMAXPROCS: 1, AllEvents: true, EventsPerSec: 400_000, PerCore: 400_000, StateSize: -1, PeakStateSize: -1},
+		{Query: "q5", GOMAXPROCS: 1, AllEvents: true, EventsPerSec: 150_000, PerCore: 150_000, StateSize: -1, PeakStateSize: -1},
 		{Query: "q4", GOMAXPROCS: 1, EventsPerSec: 200_000, PerCore: 200_000, StateSize: -1, PeakStateSize: -1},
+		{Query: "q4", GOMAXPROCS: 1, AllEvents: true, Error: "bang"},
 		{Query: "q4", CheckpointInterval: "1s", StateBackend: "pebble", Error: "boom"},
 		{Query: "q4", CheckpointInterval: "1s", StateBackend: "pebble", Error: "boom"},
 	}
@@ -27,11 +30,12 @@ func TestWriteTables(t *testing.T) {
 	out := sb.String()
 	for _, want := range []string{
 		// q4 sorts first; 200 K per core is under 10 × 34 K
-		"| q4 | 200 K | 340 K (not met) |",
-		"| q5 | 1.00 M | 220 K | 4.00 M | 0.25 | 300 | 3 MiB | 150 / 180 | 12 / 30 |",
+		"| q4 | 200 K | failed | 340 K (not met) |",
+		"| q5 | 1.00 M | 400 K | 220 K | 4.00 M | 0.25 | 300 | 3 MiB | 150 / 180 | 12 / 30 |",
 		"| q5 | 1.00 M | 970 K | 0.97 | 800 K | 0.80 (over budget) | 0.90 | 2 / 2 | 3 MiB / 2 MiB |",
 		"| q4 | 200 K | - |  | failed |  | - | - / - | - / - |",
 		"- q4 failed (pebble: boom)",
+		"- q4 failed (all-events: bang)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("no %q in\n%s", want, out)

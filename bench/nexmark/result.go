@@ -16,9 +16,11 @@ type Result struct {
 	Parallelism int     `json:"parallelism,omitempty"`
 	// CheckpointInterval and StateBackend are the run's settings ("" when
 	// not set).
-	CheckpointInterval string  `json:"checkpoint_interval,omitempty"`
-	StateBackend       string  `json:"state_backend,omitempty"`
-	EventsPerSec       float64 `json:"events_per_sec"`
+	CheckpointInterval string `json:"checkpoint_interval,omitempty"`
+	StateBackend       string `json:"state_backend,omitempty"`
+	// AllEvents: the sources generated every event type (Options.AllEvents).
+	AllEvents    bool    `json:"all_events,omitempty"`
+	EventsPerSec float64 `json:"events_per_sec"`
 	// PerCore is EventsPerSec divided by GOMAXPROCS.
 	PerCore float64 `json:"per_core"`
 	// PeakSys and PeakHeapInuse are the highest runtime.MemStats Sys and

@@ -29,7 +29,13 @@ func engineResult(t *testing.T, q string, in Input) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script = setSourceOptions(script, []catalog.Option{eventRateOption(in.EventsPerSecond)})
+	return scriptResult(t, setSourceOptions(script, []catalog.Option{eventRateOption(in.EventsPerSecond)}))
+}
+
+// scriptResult runs the SELECT of a query script's INSERT (its blackhole
+// sink left out) and returns its final rows, formatted and sorted.
+func scriptResult(t *testing.T, script string) []string {
+	t.Helper()
 	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 	if err := eng.Config().Set("parallelism.default", "2"); err != nil {
 		t.Fatal(err)

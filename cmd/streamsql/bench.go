@@ -62,6 +62,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	latency := fs.Bool("latency", false, "also measure the latency of window results at a paced rate (windowed queries)")
 	rate := fs.Float64("rate", 0, "events/s (all types) of the latency run (0: half the measured throughput)")
 	latEvents := fs.Int64("latency-events", 0, "events of the latency run (0: --events)")
+	allEvents := fs.Bool("all-events", false, "generate every event type with all its columns and filter them in the query, as Flink's Nexmark source does (default: a table of bids generates bids only)")
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
 	set := map[string]string{}
@@ -103,14 +104,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for i, q := range queries {
 		o := nexmark.Options{Query: q, Events: *events, Parallelism: *par, GOMAXPROCS: *procs,
 			CheckpointInterval: *cpInterval, CheckpointDir: *cpDir, StateBackend: *backend, Baseline: *baseline,
-			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents, Set: set}
+			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents, AllEvents: *allEvents, Set: set}
 		res, err := nexmark.Run(ctx, o)
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
 			if !*asJSON {
 				return 1
 			}
-			res, code = &nexmark.Result{Query: q, Events: *events, CheckpointInterval: *cpInterval, StateBackend: *backend, Error: err.Error()}, 1
+			res, code = &nexmark.Result{Query: q, Events: *events, CheckpointInterval: *cpInterval, StateBackend: *backend, AllEvents: *allEvents, Error: err.Error()}, 1
 		}
 		switch {
 		case *asJSON:

@@ -137,6 +137,26 @@ var tables = map[string]struct {
 
 var kindNames = map[types.Kind]string{types.KindInt: "BIGINT", types.KindString: "VARCHAR", types.KindTimestamp: "TIMESTAMP(3)"}
 
+// Column is a column of a nexmark table: its name and SQL type as a
+// CREATE TABLE declares it.
+type Column struct{ Name, Type string }
+
+// TableColumns returns every column of the nexmark table that the 'table'
+// option value names ('bid', 'auction', 'person' or 'event'; case does not
+// matter), in the table's order; nil for any other name. Benchmarks use it
+// to declare the whole 'event' table, as Flink's Nexmark setup does.
+func TableColumns(table string) []Column {
+	t, ok := tables[strings.ToLower(strings.TrimSpace(table))]
+	if !ok {
+		return nil
+	}
+	out := make([]Column, len(t.cols))
+	for i, c := range t.cols {
+		out[i] = Column{c.name, kindNames[c.kind]}
+	}
+	return out
+}
+
 type source struct {
 	t      *catalog.Table
 	env    *connectors.Env

@@ -2,6 +2,7 @@ package operators
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,18 +98,26 @@ func benchOperator(b *testing.B, spec WindowAggSpec, perMs int64) {
 	b.ReportMetric(float64(out.n), "results")
 }
 
-// loopWindows is the hand-written baseline: one map per open window.
+// loopWindows is the hand-written baseline: one map (key -> count) per
+// open window. The open windows are few (1 for TUMBLE, size/slide for HOP)
+// and kept in slices sorted by end, so finding a row's window is a short
+// scan from the newest, and a row costs one map access per window it
+// falls in, as a keyed entry does in the operator.
 type loopWindows struct {
-	open map[int64]map[int64]int64 // window end -> key -> count
-	ends []int64                   // open window ends, ascending
+	ends []int64            // open window ends, ascending
+	maps []map[int64]int64 // maps[i] counts the window ending at ends[i]
 	free []map[int64]int64
 	out  countSink
 	row  [4]types.Value
 }
 
 func (l *loopWindows) window(end int64) map[int64]int64 {
-	if m, ok := l.open[end]; ok {
-		return m
+	i := len(l.ends)
+	for i > 0 && l.ends[i-1] >= end {
+		if l.ends[i-1] == end {
+			return l.maps[i-1]
+		}
+		i--
 	}
 	var m map[int64]int64
 	if n := len(l.free); n > 0 {
@@ -116,27 +125,19 @@ func (l *loopWindows) window(end int64) map[int64]int64 {
 	} else {
 		m = make(map[int64]int64, benchKeys)
 	}
-	l.open[end] = m
-	i := len(l.ends)
-	for i > 0 && l.ends[i-1] > end {
-		i--
-	}
-	l.ends = append(l.ends, 0)
-	copy(l.ends[i+1:], l.ends[i:])
-	l.ends[i] = end
+	l.ends = slices.Insert(l.ends, i, end)
+	l.maps = slices.Insert(l.maps, i, m)
 	return m
 }
 
 func (l *loopWindows) fire(wm, size int64) {
 	for len(l.ends) > 0 && l.ends[0]-1 <= wm {
-		end := l.ends[0]
-		l.ends = l.ends[1:]
-		m := l.open[end]
+		end, m := l.ends[0], l.maps[0]
+		l.ends, l.maps = l.ends[1:], l.maps[1:]
 		for k, c := range m {
 			l.row[0], l.row[1], l.row[2], l.row[3] = types.IntValue(k), types.TimestampValue(end-size), types.TimestampValue(end), types.IntValue(c)
 			l.out.Emit(types.Insert, l.row[:])
 		}
-		delete(l.open, end)
 		clear(m)
 		l.free = append(l.free, m)
 	}
@@ -144,7 +145,7 @@ func (l *loopWindows) fire(wm, size int64) {
 
 func benchLoop(b *testing.B, slide, size, perMs int64) {
 	in := newBenchInput(1<<20, perMs)
-	l := &loopWindows{open: map[int64]map[int64]int64{}}
+	l := &loopWindows{}
 	b.ReportAllocs()
 	b.ResetTimer()
 	wm := exec.MinWatermark
