@@ -104,7 +104,7 @@ func benchOperator(b *testing.B, spec WindowAggSpec, perMs int64) {
 // scan from the newest, and a row costs one map access per window it
 // falls in, as a keyed entry does in the operator.
 type loopWindows struct {
-	ends []int64            // open window ends, ascending
+	ends []int64           // open window ends, ascending
 	maps []map[int64]int64 // maps[i] counts the window ending at ends[i]
 	free []map[int64]int64
 	out  countSink
