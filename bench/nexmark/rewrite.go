@@ -165,17 +165,32 @@ func allEvents(script string) (string, error) {
 		if table == "" {
 			table = "bid"
 		}
-		var cols []string // declared column names, in order
+		var cols []string     // declared column names, in order
+		var computed []string // computed columns (`p_time AS PROCTIME()`), kept as written
 		var watermark string
 		for _, item := range splitTopLevel(body) {
-			if f := strings.Fields(item); len(f) > 0 && strings.EqualFold(f[0], "WATERMARK") {
+			f := strings.Fields(item)
+			switch {
+			case len(f) == 0:
+			case strings.EqualFold(f[0], "WATERMARK"):
 				watermark = item
-			} else if len(f) > 0 {
+			case len(f) > 1 && strings.EqualFold(f[1], "AS"):
+				computed = append(computed, item)
+				cols = append(cols, f[0])
+			default:
 				cols = append(cols, f[0])
 			}
 		}
+		isComputed := func(c string) bool {
+			for _, item := range computed {
+				if strings.EqualFold(strings.Fields(item)[0], c) {
+					return true
+				}
+			}
+			return false
+		}
 		if table == "event" {
-			declared := map[string]bool{}
+			declared := map[string]bool{} // declared and computed columns
 			for _, c := range cols {
 				declared[strings.ToLower(c)] = true
 			}
@@ -206,6 +221,9 @@ func allEvents(script string) (string, error) {
 			}
 			fmt.Fprintf(&sb, "%s %s", c.Name, c.Type)
 		}
+		for _, item := range computed {
+			sb.WriteString(", " + item)
+		}
 		if watermark != "" {
 			if f := strings.Fields(watermark); len(f) < 3 || !strings.EqualFold(f[2], "dateTime") {
 				errOut = fmt.Errorf("table %s: the watermark must be on dateTime to generate every event type (%s)", name, watermark)
@@ -218,8 +236,8 @@ func allEvents(script string) (string, error) {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			if strings.EqualFold(c, "dateTime") {
-				sb.WriteString("dateTime") // the event's time: the time attribute
+			if strings.EqualFold(c, "dateTime") || isComputed(c) {
+				sb.WriteString(c) // the event's time (the time attribute), or a computed column
 				continue
 			}
 			fmt.Fprintf(&sb, "%s_%s AS %s", table, c, c)

@@ -34,6 +34,17 @@ func TestAllEventsSameResults(t *testing.T) {
 	}
 }
 
+// TestAllEventsEveryQueryRuns: every query runs with every event type
+// generated (q12's processing-time windows make its rows depend on the
+// wall clock, so it is only run).
+func TestAllEventsEveryQueryRuns(t *testing.T) {
+	for _, q := range Queries() {
+		if _, err := Run(t.Context(), Options{Query: q, Events: 5000, AllEvents: true}); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
+
 func TestAllEventsRefusesBaseline(t *testing.T) {
 	_, err := Run(t.Context(), Options{Query: "q1", Events: 1000, AllEvents: true, Baseline: true})
 	if err == nil || !strings.Contains(err.Error(), "bids only") {

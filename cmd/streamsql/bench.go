@@ -17,7 +17,7 @@ import (
 const benchUsage = `Usage:
   streamsql bench nexmark --query q1 --events 10000000 [--parallelism N] [--gomaxprocs N]
       [--checkpoint-interval 1s] [--state-backend hashmap|pebble] [--baseline]
-      [--latency [--rate EVENTS_PER_S] [--latency-events N]] [--table | --json]
+      [--latency [--rate EVENTS_PER_S] [--latency-events N]] [--all-events] [--table | --json]
   streamsql bench nexmark-report [FILE...]
 
 nexmark runs a Nexmark query (bench/nexmark/<query>.sql) over the built-in nexmark source into a
@@ -26,11 +26,13 @@ GOMAXPROCS), peak memory and, with checkpointing, the state size. --baseline als
 hand-written Go loop of the query (q0, q1, q2, q5, q7) over the same generator and prints the
 ratio. --latency then runs the query again with its sources paced at --rate events/s (default:
 half the throughput just measured) and prints the p50 and p99 latency of its window results
-(q5, q7, q8, q11; see bench/nexmark/README.md). --query all runs every supported query. --json
+(q5, q7, q8, q11; see bench/nexmark/README.md). A table of bids generates only bids; with
+--all-events every event type is generated with all its fields and the query filters them, as
+Flink's Nexmark source does. --query all runs every supported query. --json
 prints one JSON object per query (an "error" member when it failed).
 
 nexmark-report reads such JSON lines (from the files, or standard input) and prints the tables
-of BENCHMARKS.md: throughput against ten times Flink, the baseline ratio, memory, state and
+of BENCHMARKS.md: throughput against ten times Flink (and with --all-events), the baseline ratio, memory, state and
 latency per query, then the checkpoint overhead (runs with --checkpoint-interval, by backend,
 against the run without).
 
