@@ -241,6 +241,8 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildCalc(n.Input, nil, n.Exprs, n.Names, n.Schema())
 	case *plan.Aggregate:
 		return b.buildAggregate(n)
+	case *plan.WindowTVF:
+		return b.buildWindowTVF(n)
 	case *plan.Join:
 		return b.buildJoin(n)
 	case *plan.LookupJoin:
@@ -460,6 +462,48 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		NewOperator: func() exec.Operator { return operators.NewGroupAgg(spec) }}, desc, edge)
 	out.vertex = vi
 	out.appendOnly = false
+	return out, nil
+}
+
+// buildWindowTVF plans a window table function that no window aggregate
+// absorbed: an operator that appends each row's windows (one output row
+// per window), forward-connected to its input.
+func (b *builder) buildWindowTVF(n *plan.WindowTVF) (stream, error) {
+	in, err := b.build(n.Input)
+	if err != nil {
+		return stream{}, err
+	}
+	w := n.Window
+	col := in.schema[w.TimeCol].Name
+	if w.Kind == plan.Session {
+		return stream{}, errorf("a SESSION window table function is only supported under a window aggregation (GROUP BY window_start, window_end, and the PARTITION BY columns)")
+	}
+	if !w.Proctime && !in.bounded && !in.eventTime {
+		return stream{}, errorf("%s over column '%s' needs event-time progress, but the input is unbounded and declares no WATERMARK: add `WATERMARK FOR %s AS %s - INTERVAL '1' SECOND` to the table, or use a PROCTIME() column",
+			w.Kind, col, col, col)
+	}
+	if !in.appendOnly {
+		return stream{}, errorf("%s over an updating input (a changelog) is not supported; apply the window to the source rows", w.Kind)
+	}
+	schema := n.Schema()
+	desc := "WindowTableFunction " + windowDesc(&w, in.schema)
+	if n.Offset != 0 {
+		desc += " offset " + fmtDuration(n.Offset)
+	}
+	spec := operators.WindowTVFSpec{Window: w, Offset: n.Offset}
+	vi := b.add(&exec.Vertex{Name: desc, Parallelism: in.parallelism, Schema: schema,
+		NewOperator: func() exec.Operator { return operators.NewWindowTVF(spec) }},
+		desc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})
+	k := len(in.schema)
+	out := in
+	out.vertex, out.schema = vi, schema
+	out.windowStart, out.windowEnd = k, k+1
+	// window_end and window_time follow the watermark: a row that arrives
+	// after watermark W is in windows that end after W + 1.
+	out.rowtimes = []int{k + 1, k + 2}
+	if w.Proctime {
+		out.rowtimes = nil
+	}
 	return out, nil
 }
 

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"slices"
+
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
 )
@@ -11,7 +13,8 @@ import (
 //   - over a Project whose columns the condition reads are plain columns
 //     (or constants) of the projection's input, the filter goes below it;
 //   - over a Join (inner), the condition joins the join's condition, where
-//     splitJoinCondition sends one-sided terms below the join.
+//     splitJoinCondition sends one-sided terms below the join;
+//   - over a window TVF, the terms that read no window column go below it.
 //
 // Both rewrites keep the result: a filter commutes with a projection of
 // columns, and an inner join's WHERE terms are its ON terms. Plan nodes are
@@ -32,6 +35,27 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 		j := *in
 		j.Residual = andAll(append(conjuncts(in.Residual), conjuncts(f.Cond)...))
 		return &j, true
+	case *plan.WindowTVF:
+		// Terms over the input's columns (not the window columns) filter
+		// the input: a row is kept or dropped in all its windows alike.
+		n := len(in.Input.Schema())
+		var below, above []expr.Expr
+		for _, t := range conjuncts(f.Cond) {
+			if cols := expr.Columns(t); len(cols) > 0 && slices.Max(cols) >= n {
+				above = append(above, t)
+			} else {
+				below = append(below, t)
+			}
+		}
+		if len(below) == 0 {
+			return f, false
+		}
+		tvf := *in
+		tvf.Input = &plan.Filter{Input: in.Input, Cond: andAll(below)}
+		if len(above) == 0 {
+			return &tvf, true
+		}
+		return &plan.Filter{Input: &tvf, Cond: andAll(above)}, true
 	}
 	return f, false
 }

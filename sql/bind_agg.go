@@ -27,6 +27,13 @@ type aggBinder struct {
 	winKind string  // TUMBLE, HOP, SESSION, CUMULATE
 	winArgs []int64 // durations as written, in argument order
 	winText string
+	// tvf is set when the window comes from a window TVF's window_start
+	// and window_end in GROUP BY (bind_tvf.go); keys and aggregate
+	// arguments are bound against in and mapped through colMap onto the
+	// TVF's input.
+	tvf       *tvfBinding
+	colMap    []int
+	partition []int // SESSION's PARTITION BY, as indexes of the TVF's input
 
 	aggs   []plan.AggCall
 	aggIDs []string
@@ -64,6 +71,18 @@ func (ab *aggBinder) match(n ast.ExprNode, x *ectx) (expr.Expr, bool, error) {
 			return e, true, err
 		}
 	case *ast.ColumnNameExpr:
+		if c, ok := tvfColumn(ab.in, v); ok && ab.tvf != nil && c.tvf == ab.tvf {
+			nk := len(ab.keys)
+			switch c.tvfRole {
+			case tvfStart:
+				return ab.outCol(nk, "window_start", types.Timestamp), true, nil
+			case tvfEnd:
+				return ab.outCol(nk+1, "window_end", types.Timestamp), true, nil
+			default: // window_time
+				e, _ := expr.NewArith(expr.OpSub, ab.outCol(nk+1, "window_end", types.Timestamp), expr.IntervalLiteral(1))
+				return e, true, nil
+			}
+		}
 		name := v.Name.Name.O
 		if ab.win != nil && v.Name.Table.O == "" && len(ab.in.lookup("", name)) == 0 {
 			nk := len(ab.keys)
@@ -272,6 +291,9 @@ func (ab *aggBinder) bindProperty(v *ast.FuncCallExpr, kind, prop string) (expr.
 	name := strings.ToUpper(v.FnName.O)
 	if ab.win == nil {
 		return nil, cx.p.errAt(ErrWindow, off(v), name+" needs GROUP BY "+kind+"(...)", "")
+	}
+	if ab.tvf != nil {
+		return nil, cx.p.errAt(ErrWindow, off(v), name+" belongs to the group-window form; over a window table function select window_start, window_end or window_time", "")
 	}
 	if kind != ab.winKind {
 		return nil, cx.p.errAt(ErrWindow, off(v), name+" does not match the GROUP BY window "+ab.winText,

@@ -126,6 +126,11 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		case *ast.TableName:
 			return cx.bindTableName(src, alias)
 		case *ast.SelectStmt, *ast.SetOprStmt:
+			if sel, ok := src.(*ast.SelectStmt); ok {
+				if note, data, ok := cx.tvfOf(sel); ok {
+					return cx.bindTVF(note, data, alias) // bind_tvf.go
+				}
+			}
 			node, cols, err := cx.bindResultSet(src)
 			if err != nil {
 				return nil, nil, err

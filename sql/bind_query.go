@@ -411,7 +411,7 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	if sel.Distinct {
 		node = distinctOf(node)
 		for i := range cols {
-			cols[i].proctime, cols[i].rowtime = false, false
+			cols[i].proctime, cols[i].rowtime, cols[i].tvf, cols[i].tvfRole = false, false, nil, tvfNone
 		}
 	}
 	return node, cols, nil
@@ -486,7 +486,7 @@ func (cx *compiler) bindProjection(sel *ast.SelectStmt, in plan.Node, sc *scope)
 				c := sc.cols[i]
 				p.Exprs = append(p.Exprs, &expr.Col{Index: i, Name: c.name, T: c.typ})
 				p.Names = append(p.Names, c.name)
-				cols = append(cols, column{name: c.name, typ: c.typ, proctime: c.proctime, rowtime: c.rowtime})
+				cols = append(cols, column{name: c.name, typ: c.typ, proctime: c.proctime, rowtime: c.rowtime, tvf: c.tvf, tvfRole: c.tvfRole})
 			}
 			continue
 		}
@@ -498,6 +498,7 @@ func (cx *compiler) bindProjection(sel *ast.SelectStmt, in plan.Node, sc *scope)
 		col := column{name: name, typ: e.Type()}
 		if c, ok := e.(*expr.Col); ok {
 			col.proctime, col.rowtime = sc.cols[c.Index].proctime, sc.cols[c.Index].rowtime
+			col.tvf, col.tvfRole = sc.cols[c.Index].tvf, sc.cols[c.Index].tvfRole
 		}
 		col.proctime = col.proctime || isProctimeCall(f.Expr) // SELECT ..., PROCTIME() AS pt
 		p.Exprs = append(p.Exprs, e)
@@ -548,10 +549,18 @@ func (cx *compiler) bindRowNumber(wf *ast.WindowFuncExpr, in plan.Node, sc *scop
 
 func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, having ast.ExprNode) (plan.Node, []column, error) {
 	ab := &aggBinder{cx: cx, in: sc}
+	var tvfIn plan.Node
+	if tb, newIn, w, colMap, partition := windowGroup(sel, in, sc); tb != nil { // bind_tvf.go
+		ab.tvf, ab.colMap, ab.partition, tvfIn = tb, colMap, partition, newIn
+		ab.win, ab.winKind, ab.winText = &w, tb.kind, tb.text
+	}
 	fields := sel.Fields.Fields
 	if sel.GroupBy != nil {
 		for _, it := range sel.GroupBy.Items {
 			n := it.Expr
+			if c, ok := tvfColumn(sc, n); ok && ab.tvf != nil && c.tvf == ab.tvf {
+				continue // the window itself
+			}
 			alias := ""
 			if fc, ok := n.(*ast.FuncCallExpr); ok && windowFuncs[strings.ToUpper(fc.FnName.O)] {
 				kind := strings.ToUpper(fc.FnName.O)
@@ -650,6 +659,9 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 				col.rowtime = true
 			}
 		}
+		if c, ok := tvfColumn(sc, f.Expr); ok && ab.tvf != nil && c.tvf == ab.tvf && c.tvfRole == tvfTime {
+			col.rowtime, col.proctime = !ab.win.Proctime, ab.win.Proctime // window_time: the output's time attribute
+		}
 		cols = append(cols, col)
 	}
 	var cond expr.Expr
@@ -661,6 +673,12 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 		if cond, err = cx.bindCond([]ast.ExprNode{having}, hx); err != nil {
 			return nil, nil, err
 		}
+	}
+	if ab.tvf != nil {
+		if err := ab.detachWindow(); err != nil {
+			return nil, nil, err
+		}
+		in = tvfIn
 	}
 	var node plan.Node = &plan.Aggregate{Input: in, GroupKeys: ab.keys, KeyNames: ab.keyNames, Window: ab.win, Aggs: ab.aggs}
 	if cond != nil {

@@ -19,6 +19,8 @@ import (
 //     knows MySQL's cast targets: SIGNED, CHAR, ...).
 //   - SESSION( becomes SESSWIN( (SESSION is a keyword).
 //   - FLOOR(ts TO unit) / CEIL(ts TO unit) becomes FLOOR(ts,'unit').
+//   - TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), ...)) and the other window
+//     table functions become a derived table (preparse_tvf.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -37,11 +39,12 @@ type castNote struct {
 type notes struct {
 	intervals map[string]intervalNote // placeholder (lower case) -> interval
 	casts     map[string]castNote     // placeholder (lower case) -> target type
+	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
 	n         int
 }
 
 func newNotes() *notes {
-	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}}
+	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{}}
 }
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -108,7 +111,7 @@ func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg s
 		return 0, i, false, "", 0
 	}
 	if j+2 < len(toks) && toks[j+2].is("TO") {
-		return 0, i, false, "", 0
+		return parseIntervalRange(toks, i, j, neg)
 	}
 	num := strings.TrimSpace(v.val0())
 	if strings.HasPrefix(num, "-") {
@@ -129,15 +132,101 @@ func parseIntervalAt(toks []token, i int) (ms int64, next int, ok bool, errMsg s
 	return ms, j + 2, true, "", 0
 }
 
+// intervalFields are the fields of a day-time interval range, largest first.
+var intervalFields = []string{"DAY", "HOUR", "MINUTE", "SECOND"}
+
+// parseIntervalRange reads INTERVAL 'value' FROM TO UNTIL (a day-time
+// range, as Flink writes INTERVAL '1:30' HOUR TO MINUTE): toks[i] is
+// INTERVAL, toks[j] the value and toks[j+1] TO toks[j+3] the fields. The
+// value holds one number per field from FROM to UNTIL: days separated by
+// a space, then hours, minutes and seconds by colons, seconds with an
+// optional fraction ('1 12:30:00.500' DAY TO SECOND); a leading '-'
+// negates it.
+func parseIntervalRange(toks []token, i, j int, neg bool) (int64, int, bool, string, ErrorKind) {
+	if j+3 >= len(toks) || toks[j].kind != tString {
+		return 0, i, false, "", 0
+	}
+	from, to := normIntervalField(toks[j+1].text), normIntervalField(toks[j+3].text)
+	fi, ti := indexOf(intervalFields, from), indexOf(intervalFields, to)
+	if fi < 0 || ti <= fi {
+		return 0, i, false, "unsupported interval range " + strings.ToUpper(toks[j+1].text) + " TO " + strings.ToUpper(toks[j+3].text) +
+			" (supported: DAY TO HOUR|MINUTE|SECOND, HOUR TO MINUTE|SECOND, MINUTE TO SECOND)", ErrSyntax
+	}
+	v := strings.TrimSpace(toks[j].val0())
+	bad := "invalid interval value '" + toks[j].val0() + "' for " + from + " TO " + to
+	if strings.HasPrefix(v, "-") {
+		neg = !neg
+		v = strings.TrimSpace(v[1:])
+	}
+	var parts []string
+	rest := v
+	if from == "DAY" {
+		d, r, ok := strings.Cut(rest, " ")
+		if !ok {
+			return 0, i, false, bad, ErrSyntax
+		}
+		parts, rest = append(parts, d), strings.TrimSpace(r)
+	}
+	parts = append(parts, strings.Split(rest, ":")...)
+	if len(parts) != ti-fi+1 {
+		return 0, i, false, bad, ErrSyntax
+	}
+	unit := map[string]int64{"DAY": 86400000, "HOUR": 3600000, "MINUTE": 60000, "SECOND": 1000}
+	var ms int64
+	for k, p := range parts {
+		f := intervalFields[fi+k]
+		if f != "SECOND" && strings.Contains(p, ".") || p == "" {
+			return 0, i, false, bad, ErrSyntax
+		}
+		unscaled, scale, ok := expr.ParseDecimal(p)
+		if !ok || unscaled < 0 {
+			return 0, i, false, bad, ErrSyntax
+		}
+		part, inRange := expr.IntervalMillis(unscaled, scale, unit[f])
+		if !inRange || ms > expr.MaxIntervalMillis-part {
+			return 0, i, false, expr.IntervalRangeError("'" + toks[j].val0() + "' " + from + " TO " + to), ErrInvalid
+		}
+		ms += part
+	}
+	if neg {
+		ms = -ms
+	}
+	return ms, j + 4, true, "", 0
+}
+
+func normIntervalField(s string) string {
+	s = strings.ToUpper(s)
+	if strings.HasSuffix(s, "S") {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
 var dateAddFuncs = map[string]bool{"DATE_ADD": true, "DATE_SUB": true, "ADDDATE": true, "SUBDATE": true}
 
 // rewriteQuery pre-parses the tokens of a query (SELECT / INSERT / view
 // body) within text. It returns the rewritten text or a syntax error offset.
 func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 	buf := []byte(text)
+	skip := make([]bool, len(toks))
+	if perr := rewriteTVFs(buf, toks, nt, skip); perr != nil { // preparse_tvf.go
+		return "", perr
+	}
 	var fnStack []string
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if skip[i] {
+			continue
+		}
 		switch {
 		case t.is("("):
 			fn := ""

@@ -13,6 +13,10 @@ type column struct {
 	typ      types.Type
 	proctime bool // a PROCTIME() time attribute
 	rowtime  bool // an event-time attribute (watermarked column, *_ROWTIME)
+	// tvf and tvfRole mark the columns of a window TVF's output that the
+	// window aggregate binding needs (bind_tvf.go).
+	tvf     *tvfBinding
+	tvfRole tvfRole
 }
 
 // scope is the set of columns an expression can see: the FROM clause's
