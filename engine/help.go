@@ -26,9 +26,16 @@ const HelpText = `Statements (end each with ';'):
   RESET ['key']                       restore one or all settings
   HELP                                this list
   QUIT / EXIT                         leave the shell
-Windows (in GROUP BY): TUMBLE(ts, size), HOP(ts, slide, size), SESSION(ts, gap),
-  CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start, window_end.
-  A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
+Windows, as table functions in FROM (then GROUP BY window_start, window_end, ...):
+  TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' MINUTES [, offset]))
+  TABLE(HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset]))
+  TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), step, size [, offset]))
+  TABLE(SESSION(TABLE t [PARTITION BY k], DESCRIPTOR(ts), gap))
+  (named: DATA => TABLE t, TIMECOL => DESCRIPTOR(ts), SIZE => ...); they add window_start,
+  window_end and window_time (a time attribute, for a second window).
+Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
+  SESSION(ts, gap), CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start,
+  window_end. A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.

@@ -77,6 +77,30 @@
 //     slide / step, at most plan.MaxWindowsPerRow times it. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
 //     CUMULATE_ forms, and the plain names window_start / window_end, refer
 //     to the window bounds (TIMESTAMP(3)); *_ROWTIME is window_end - 1 ms.
+//   - Window table-valued functions in FROM (preparse_tvf.go, bind_tvf.go):
+//     TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])),
+//     TABLE(HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset])),
+//     TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), step, size [, offset])),
+//     TABLE(SESSION(TABLE t [PARTITION BY k | (k1, ...)], DESCRIPTOR(ts), gap)),
+//     positional or named (DATA =>, TIMECOL =>, SIZE =>, SLIDE =>, STEP =>,
+//     OFFSET =>, GAP =>, in any order); the data is a table, a view, a WITH
+//     query or TABLE (subquery). They append window_start, window_end and
+//     window_time (window_end - 1 ms, the output's time attribute; the
+//     DESCRIPTOR column becomes a plain TIMESTAMP) to every row, once per
+//     window holding it (plan.WindowTVF). GROUP BY window_start,
+//     window_end [, window_time], keys over a TVF (through WHERE, SELECT *,
+//     a view's projection) binds as the group-window form's Aggregate over
+//     the TVF's input, so both forms plan alike. When that cannot be done
+//     (an offset, a filter on a window column, the window columns computed
+//     into others) the window columns are ordinary keys of a changelog
+//     aggregate over the TVF's rows: the same final rows. A SESSION TVF
+//     only binds under such a window aggregate, grouped by exactly its
+//     PARTITION BY columns. HOP size must be a multiple of the slide,
+//     CUMULATE size of the step (Flink's messages).
+//   - Intervals: INTERVAL 'n' UNIT with SECOND(S), MINUTE(S), HOUR(S),
+//     DAY(S), ... and day-time ranges INTERVAL '1:30' HOUR TO MINUTE,
+//     '1 02:03:04.5' DAY TO SECOND (DAY TO HOUR|MINUTE|SECOND, HOUR TO
+//     MINUTE|SECOND, MINUTE TO SECOND).
 //   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
 //     allowed on all). GROUP BY accepts select aliases and positions; HAVING
 //     accepts select aliases.
