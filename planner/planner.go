@@ -452,7 +452,9 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)
 		out.windowEnd = len(n.GroupKeys) + 1
-		out.rowtimes = []int{out.windowEnd}
+		if !w.Proctime {
+			out.rowtimes = []int{out.windowEnd}
+		}
 		return out, nil
 	}
 	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}

@@ -54,6 +54,9 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, nam
 	if err != nil {
 		return stream{}, err
 	}
+	if isWindowPartition(in, keyCols) {
+		return b.buildWindowTopN(r, in, keyCols, width, limit, emitRank, rest, projs, names, schema) // windowtopn.go
+	}
 	var order []operators.RankSortKey
 	var os []string
 	for _, k := range r.Order {
