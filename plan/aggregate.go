@@ -120,6 +120,14 @@ type Aggregate struct {
 	KeyNames  []string
 	Window    *Window
 	Aggs      []AggCall
+	// WindowKeys, when not nil, marks a window aggregate over rows that
+	// carry their window already (a window aggregate's or window table
+	// function's output): GroupKeys[WindowKeys[0]] and [1] are that
+	// window's start and end, and Window is TUMBLE(1 ms) over end - 1 ms
+	// (the input's last column), so that each window's groups are emitted
+	// once, when the watermark passes its end - 1 ms, as the window they
+	// came from closes. The output is that window's: append-only.
+	WindowKeys *[2]int
 }
 
 func (a *Aggregate) Schema() types.Schema {
@@ -147,7 +155,10 @@ func (a *Aggregate) Describe() string {
 		aggs = append(aggs, c.String())
 	}
 	s := "Aggregate"
-	if a.Window != nil {
+	switch {
+	case a.WindowKeys != nil:
+		s = fmt.Sprintf("WindowAggregate window=[%s, %s]", a.GroupKeys[a.WindowKeys[0]], a.GroupKeys[a.WindowKeys[1]])
+	case a.Window != nil:
 		s = "WindowAggregate " + a.Window.String()
 	}
 	return fmt.Sprintf("%s keys=[%s] aggs=[%s]", s, strings.Join(parts, ", "), strings.Join(aggs, ", "))

@@ -444,7 +444,11 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 			return stream{}, errorf("%s over an updating input (a changelog) is not supported; window the source rows first", w.Kind)
 		}
 		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
-		desc := fmt.Sprintf("WindowAggregate %s keys=[%s] aggs=[%s]", windowDesc(w, in.schema), kd, strings.Join(aggs, ", "))
+		wd := windowDesc(w, in.schema)
+		if wk := n.WindowKeys; wk != nil {
+			wd = fmt.Sprintf("window=[%s, %s]", in.schema[keyCols[wk[0]]].Name, in.schema[keyCols[wk[1]]].Name)
+		}
+		desc := fmt.Sprintf("WindowAggregate %s keys=[%s] aggs=[%s]", wd, kd, strings.Join(aggs, ", "))
 		vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 			StateDesc:   "per key and window: accumulators",
 			NewOperator: func() exec.Operator { return operators.NewWindowAgg(spec) }}, desc, edge)
@@ -452,6 +456,10 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)
 		out.windowEnd = len(n.GroupKeys) + 1
+		if wk := n.WindowKeys; wk != nil {
+			// The window the input's rows carried, held in two keys.
+			out.windowStart, out.windowEnd = wk[0], wk[1]
+		}
 		if !w.Proctime {
 			out.rowtimes = []int{out.windowEnd}
 		}

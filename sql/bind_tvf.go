@@ -29,7 +29,8 @@ const (
 	tvfTime            // window_time
 )
 
-// tvfBinding is one bound window TVF.
+// tvfBinding is one bound window TVF, or (node nil) the window of one
+// window aggregate's output (see markWindowColumn).
 type tvfBinding struct {
 	node *plan.WindowTVF
 	kind string // TUMBLE, HOP, CUMULATE, SESSION
@@ -209,7 +210,7 @@ func windowGroup(sel *ast.SelectStmt, in plan.Node, sc *scope) (b *tvfBinding, n
 	var start, end bool
 	for _, it := range sel.GroupBy.Items {
 		c, ok := tvfColumn(sc, it.Expr)
-		if !ok {
+		if !ok || c.tvf.node == nil {
 			continue
 		}
 		if b != nil && c.tvf != b {
@@ -352,4 +353,123 @@ func (ab *aggBinder) detachWindow() error {
 		}
 	}
 	return nil
+}
+
+// Window property propagation. The window_start and window_end a window
+// aggregate outputs keep their role (markWindowColumn), so that a GROUP BY
+// on both further up (Nexmark q5's maximum count per window) is itself a
+// window aggregate, emitted once when the window closes, instead of a
+// changelog aggregate updated on every input row: an attachedWindow.
+
+// attachedWindow is a GROUP BY on the start and end of the window that the
+// input's rows carry (columns start and end of the scope).
+type attachedWindow struct {
+	b          *tvfBinding
+	start, end int
+	// window is TUMBLE(1 ms) over end - 1 ms, a column appended to the
+	// input (input): the window [end - 1 ms, end) of each row fires when
+	// the watermark reaches end - 1 ms, as the window the row came from.
+	window plan.Window
+}
+
+// attachedGroup finds window_start and window_end of one upstream window
+// aggregate among the GROUP BY items.
+func attachedGroup(sel *ast.SelectStmt, sc *scope) *attachedWindow {
+	if sel.GroupBy == nil {
+		return nil
+	}
+	var b *tvfBinding
+	start, end := -1, -1
+	for _, it := range sel.GroupBy.Items {
+		cn, ok := it.Expr.(*ast.ColumnNameExpr)
+		if !ok {
+			continue
+		}
+		m := sc.lookup(cn.Name.Table.O, cn.Name.Name.O)
+		if len(m) != 1 {
+			continue
+		}
+		c := sc.cols[m[0]]
+		if c.tvf == nil || c.tvf.node != nil || (c.tvfRole != tvfStart && c.tvfRole != tvfEnd) {
+			continue
+		}
+		if b != nil && c.tvf != b {
+			return nil
+		}
+		b = c.tvf
+		if c.tvfRole == tvfStart {
+			start = m[0]
+		} else {
+			end = m[0]
+		}
+	}
+	if b == nil || start < 0 || end < 0 {
+		return nil
+	}
+	return &attachedWindow{b: b, start: start, end: end, window: plan.Window{Kind: plan.Tumble, Size: 1, TimeCol: len(sc.cols)}}
+}
+
+// input appends end - 1 ms to the aggregate's input (the columns of sc).
+func (a *attachedWindow) input(in plan.Node, sc *scope) plan.Node {
+	p := &plan.Project{Input: in}
+	for i, c := range sc.cols {
+		p.Exprs = append(p.Exprs, &expr.Col{Index: i, Name: c.name, T: c.typ})
+		p.Names = append(p.Names, c.name)
+	}
+	end := sc.cols[a.end]
+	t, _ := expr.NewArith(expr.OpSub, &expr.Col{Index: a.end, Name: end.name, T: end.typ}, expr.IntervalLiteral(1))
+	p.Exprs = append(p.Exprs, t)
+	p.Names = append(p.Names, "window_rowtime")
+	return p
+}
+
+// attachedKeys returns the positions of the carried window's start and end
+// among the group keys.
+func (ab *aggBinder) attachedKeys() (*[2]int, error) {
+	k := [2]int{-1, -1}
+	for i, key := range ab.keys {
+		if c, ok := key.(*expr.Col); ok {
+			switch c.Index {
+			case ab.attached.start:
+				k[0] = i
+			case ab.attached.end:
+				k[1] = i
+			}
+		}
+	}
+	if k[0] < 0 || k[1] < 0 {
+		return nil, ab.cx.p.errAt(ErrInvalid, ab.cx.findWord("GROUP", 0), "internal error: the window columns are not group keys", "")
+	}
+	return &k, nil
+}
+
+// markWindowColumn gives a select item of a window aggregate that is the
+// window's start or end (a plain reference to it) that role, so that a
+// GROUP BY on both further up is a window aggregate. Processing-time
+// windows are not propagated (their end does not follow the watermark).
+func (ab *aggBinder) markWindowColumn(col *column, e expr.Expr) {
+	if ab.win == nil || ab.win.Proctime {
+		return
+	}
+	c, ok := e.(*expr.Col)
+	if !ok {
+		return
+	}
+	start, end := len(ab.keys), len(ab.keys)+1 // the Aggregate's window columns
+	if ab.attached != nil {
+		wk, err := ab.attachedKeys()
+		if err != nil {
+			return
+		}
+		start, end = wk[0], wk[1] // the carried window's, which are keys
+	}
+	if ab.outWin == nil {
+		ab.outWin = &tvfBinding{kind: "window aggregate", text: "a window aggregate"}
+	}
+	switch c.Index {
+	case start:
+		col.tvf, col.tvfRole = ab.outWin, tvfStart
+	case end:
+		col.tvf, col.tvfRole = ab.outWin, tvfEnd
+	}
 }
