@@ -86,7 +86,7 @@ const MaxWindowsPerRow = 100000
 func (w *Window) WindowsPerRow() int64 {
 	switch {
 	case w.Kind == Hop && w.Slide > 0:
-		return w.Size / w.Slide
+		return (w.Size + w.Slide - 1) / w.Slide // at most; size need not be a multiple of slide
 	case w.Kind == Cumulate && w.Step > 0:
 		return w.Size / w.Step
 	}

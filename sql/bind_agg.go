@@ -250,10 +250,9 @@ func (ab *aggBinder) setWindow(v *ast.FuncCallExpr, kind string) error {
 	case "TUMBLE":
 		w.Kind, w.Size = plan.Tumble, durs[0]
 	case "HOP":
+		// Any slide and size, as Flink's group-window HOP: windows start
+		// at multiples of the slide; panes are gcd(slide, size) long.
 		w.Kind, w.Slide, w.Size = plan.Hop, durs[0], durs[1]
-		if w.Size%w.Slide != 0 {
-			return cx.p.errAt(ErrWindow, off(v.Args[2]), "HOP size must be a multiple of its slide", "e.g. HOP(ts, INTERVAL '1' SECOND, INTERVAL '4' SECOND)")
-		}
 	case "SESSION":
 		w.Kind, w.Gap = plan.Session, durs[0]
 	case "CUMULATE":

@@ -73,8 +73,10 @@
 //     and Query.Limit for whoever prints the result (the plan has no order).
 //   - Group windows in GROUP BY: TUMBLE(t, size), HOP(t, slide, size),
 //     SESSION(t, gap), CUMULATE(t, step, size) with INTERVAL sizes; at most
-//     one per GROUP BY; HOP size and CUMULATE size must be multiples of the
-//     slide / step, at most plan.MaxWindowsPerRow times it. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
+//     one per GROUP BY; HOP takes any slide and size (a row is in up to
+//     ceil(size / slide) windows, windows start at multiples of the slide),
+//     CUMULATE size must be a multiple of the step; at most
+//     plan.MaxWindowsPerRow windows per row. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
 //     CUMULATE_ forms, and the plain names window_start / window_end, refer
 //     to the window bounds (TIMESTAMP(3)); *_ROWTIME is window_end - 1 ms.
 //   - Window table-valued functions in FROM (preparse_tvf.go, bind_tvf.go):
