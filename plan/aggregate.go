@@ -73,6 +73,10 @@ type Window struct {
 	Step    int64
 	// Proctime is true when TimeCol is a PROCTIME() attribute.
 	Proctime bool
+	// Offset shifts the alignment of TUMBLE, HOP and CUMULATE windows from
+	// the Unix epoch by this many ms (the window TVFs' offset argument):
+	// TUMBLE windows are [Offset + k*Size, Offset + (k+1)*Size).
+	Offset int64
 }
 
 // MaxWindowsPerRow bounds the windows one row falls into: size/slide for
@@ -94,6 +98,11 @@ func (w *Window) WindowsPerRow() int64 {
 }
 
 func (w *Window) String() string {
+	if w.Offset != 0 {
+		u := *w
+		u.Offset = 0
+		return fmt.Sprintf("%s offset=%dms", u.String(), w.Offset)
+	}
 	switch w.Kind {
 	case Tumble:
 		return fmt.Sprintf("TUMBLE(#%d, %dms)", w.TimeCol, w.Size)

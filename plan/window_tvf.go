@@ -14,8 +14,8 @@ import (
 // holds it (once for TUMBLE, size/slide times for HOP, once per step up
 // to the end of its base window for CUMULATE).
 //
-// Window.TimeCol indexes Input. Windows are aligned to Offset (ms) from
-// the Unix epoch: [Offset + k*Size, Offset + (k+1)*Size) for TUMBLE.
+// Window.TimeCol indexes Input; Window.Offset shifts the windows'
+// alignment from the Unix epoch.
 // Partition holds SESSION's PARTITION BY columns (indexes of Input).
 //
 // A GROUP BY window_start, window_end over a WindowTVF is bound as an
@@ -25,7 +25,6 @@ import (
 type WindowTVF struct {
 	Input     Node
 	Window    Window
-	Offset    int64
 	Partition []int
 }
 
@@ -46,9 +45,6 @@ func (w *WindowTVF) Schema() types.Schema {
 func (w *WindowTVF) Children() []Node { return []Node{w.Input} }
 func (w *WindowTVF) Describe() string {
 	s := "WindowTVF " + w.Window.String()
-	if w.Offset != 0 {
-		s += fmt.Sprintf(" offset=%dms", w.Offset)
-	}
 	if len(w.Partition) > 0 {
 		s += fmt.Sprintf(" partition=%v", w.Partition)
 	}

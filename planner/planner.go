@@ -497,10 +497,7 @@ func (b *builder) buildWindowTVF(n *plan.WindowTVF) (stream, error) {
 	}
 	schema := n.Schema()
 	desc := "WindowTableFunction " + windowDesc(&w, in.schema)
-	if n.Offset != 0 {
-		desc += " offset " + fmtDuration(n.Offset)
-	}
-	spec := operators.WindowTVFSpec{Window: w, Offset: n.Offset}
+	spec := operators.WindowTVFSpec{Window: w}
 	vi := b.add(&exec.Vertex{Name: desc, Parallelism: in.parallelism, Schema: schema,
 		NewOperator: func() exec.Operator { return operators.NewWindowTVF(spec) }},
 		desc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})
@@ -518,6 +515,11 @@ func (b *builder) buildWindowTVF(n *plan.WindowTVF) (stream, error) {
 }
 
 func windowDesc(w *plan.Window, s types.Schema) string {
+	if w.Offset != 0 {
+		u := *w
+		u.Offset = 0
+		return windowDesc(&u, s) + " offset " + fmtDuration(w.Offset)
+	}
 	col := s[w.TimeCol].Name
 	ms := func(v int64) string { return fmtDuration(v) }
 	switch w.Kind {

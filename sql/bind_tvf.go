@@ -141,7 +141,8 @@ func (cx *compiler) bindTVF(note tvfNote, data *ast.TableSource, alias string) (
 			return nil, nil, cx.p.errAt(ErrWindow, at("OFFSET"), "the offset of "+kind+" must be smaller than its size", usage)
 		}
 	}
-	node := &plan.WindowTVF{Input: in, Window: w, Offset: offset}
+	w.Offset = offset
+	node := &plan.WindowTVF{Input: in, Window: w}
 	for k, p := range note.partition {
 		i, err := cx.resolve(sc, "", p, note.partitionOff[k])
 		if err != nil {
@@ -244,7 +245,7 @@ func windowGroup(sel *ast.SelectStmt, in plan.Node, sc *scope) (b *tvfBinding, n
 func detachTVF(n plan.Node, t *plan.WindowTVF) (out plan.Node, colMap, base []int, ok bool) {
 	switch v := n.(type) {
 	case *plan.WindowTVF:
-		if v != t || t.Offset != 0 {
+		if v != t {
 			return nil, nil, nil, false
 		}
 		k := len(v.Input.Schema())

@@ -92,10 +92,15 @@
 //     window holding it (plan.WindowTVF). GROUP BY window_start,
 //     window_end [, window_time], keys over a TVF (through WHERE, SELECT *,
 //     a view's projection) binds as the group-window form's Aggregate over
-//     the TVF's input, so both forms plan alike. When that cannot be done
-//     (an offset, a filter on a window column, the window columns computed
-//     into others) the window columns are ordinary keys of a changelog
-//     aggregate over the TVF's rows: the same final rows. A SESSION TVF
+//     the TVF's input, so both forms plan alike (an offset shifts the
+//     window operator's alignment, plan.Window.Offset). When that cannot be
+//     done (a filter on a window column, the window columns computed into
+//     others) the window columns are ordinary keys of a changelog aggregate
+//     over the TVF's rows: the same final rows.
+//   - Window properties propagate: a window aggregate's window_start and
+//     window_end (selected as plain columns) keep their role, and a GROUP
+//     BY on both further up is a window aggregate over the window the rows
+//     carry (plan.Aggregate.WindowKeys), emitted once when it closes. A SESSION TVF
 //     only binds under such a window aggregate, grouped by exactly its
 //     PARTITION BY columns. HOP size must be a multiple of the slide,
 //     CUMULATE size of the step (Flink's messages).

@@ -598,6 +598,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	if err != nil {
 		return err
 	}
+	o.slicer.Offset = w.Offset
 	o.unique = o.slicer.Kind == window.HopSlices
 	if o.unique {
 		o.panes = paneIndex{}

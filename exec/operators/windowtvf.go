@@ -10,10 +10,9 @@ import (
 // WindowTVFSpec configures a window table function operator (a
 // plan.WindowTVF that no window aggregate absorbed).
 type WindowTVFSpec struct {
-	// Window is TUMBLE, HOP or CUMULATE; TimeCol indexes the input.
-	Window plan.Window
+	// Window is TUMBLE, HOP or CUMULATE; TimeCol indexes the input;
 	// Offset shifts the windows' alignment from the Unix epoch (ms).
-	Offset int64
+	Window plan.Window
 }
 
 // NewWindowTVF assigns windows to rows: each input row is emitted once per
@@ -62,7 +61,7 @@ func (o *windowTVF) ProcessWatermark(wm int64) error {
 
 // assign appends the windows holding ts to o.bounds[:0].
 func (o *windowTVF) assign(ts int64) []window.Bounds {
-	w, off := &o.spec.Window, o.spec.Offset
+	w, off := &o.spec.Window, o.spec.Window.Offset
 	t := ts - off
 	b := o.bounds[:0]
 	switch w.Kind {

@@ -30,7 +30,13 @@ type Slicer struct {
 	Step  int64 // cumulate only
 	// Slice is the slice length.
 	Slice int64
+	// Offset shifts every slice and window from the epoch alignment by
+	// this many ms (set after construction; 0 aligns to the epoch).
+	Offset int64
 }
+
+// align returns the largest multiple of n plus Offset that is <= ts.
+func (s *Slicer) align(ts, n int64) int64 { return Align(ts-s.Offset, n) + s.Offset }
 
 // NewTumbleSlicer returns the slicer of TUMBLE(size).
 func NewTumbleSlicer(size int64) (Slicer, error) {
@@ -60,12 +66,12 @@ func NewCumulateSlicer(step, size int64) (Slicer, error) {
 }
 
 // SliceEnd returns the end of the slice holding ts.
-func (s *Slicer) SliceEnd(ts int64) int64 { return Align(ts, s.Slice) + s.Slice }
+func (s *Slicer) SliceEnd(ts int64) int64 { return s.align(ts, s.Slice) + s.Slice }
 
 // WindowStart returns the start of the window ending at end.
 func (s *Slicer) WindowStart(end int64) int64 {
 	if s.Kind == CumulateSlices {
-		return Align(end-1, s.Size)
+		return s.align(end-1, s.Size)
 	}
 	return end - s.Size
 }
@@ -76,7 +82,7 @@ func (s *Slicer) WindowStart(end int64) int64 {
 func (s *Slicer) FirstWindowEnd(sliceEnd int64) (end int64, ok bool) {
 	switch s.Kind {
 	case HopSlices:
-		e := sliceEnd + FloorMod(s.Size-sliceEnd, s.Slide)
+		e := sliceEnd + FloorMod(s.Size-(sliceEnd-s.Offset), s.Slide)
 		return e, e <= s.LastWindowEnd(sliceEnd)
 	default:
 		return sliceEnd, true
@@ -90,9 +96,9 @@ func (s *Slicer) LastWindowEnd(sliceEnd int64) int64 {
 	switch s.Kind {
 	case HopSlices:
 		p := sliceEnd - s.Slice
-		return p + s.Size - FloorMod(p, s.Slide)
+		return p + s.Size - FloorMod(p-s.Offset, s.Slide)
 	case CumulateSlices:
-		return Align(sliceEnd-1, s.Size) + s.Size
+		return s.align(sliceEnd-1, s.Size) + s.Size
 	default:
 		return sliceEnd
 	}
@@ -131,7 +137,7 @@ func (s *Slicer) NextWindowEndAfter(end int64) (int64, bool) {
 	case HopSlices:
 		return end + s.Slide, true
 	case CumulateSlices:
-		if end-Align(end-1, s.Size) >= s.Size {
+		if end-s.align(end-1, s.Size) >= s.Size {
 			return 0, false
 		}
 		return end + s.Step, true

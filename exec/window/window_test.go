@@ -195,3 +195,52 @@ func TestSlicerErrors(t *testing.T) {
 		t.Error("negative size")
 	}
 }
+
+// TestSlicerOffset: with an offset, the slicer's windows are the epoch
+// windows of ts - offset, shifted by offset.
+func TestSlicerOffset(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	shift := func(bs []Bounds, off int64) []Bounds {
+		out := make([]Bounds, len(bs))
+		for i, b := range bs {
+			out[i] = Bounds{Start: b.Start + off, End: b.End + off}
+		}
+		return out
+	}
+	for i := 0; i < 20000; i++ {
+		ts := r.Int63n(200000) - 100000
+		var s Slicer
+		var want []Bounds
+		var err error
+		switch i % 3 {
+		case 0:
+			slide, size := 1+r.Int63n(50), 1+r.Int63n(200)
+			s, err = NewHopSlicer(slide, size)
+			s.Offset = r.Int63n(2*size) - size
+			want = shift(AppendHop(nil, ts-s.Offset, slide, size), s.Offset)
+		case 1:
+			step := 1 + r.Int63n(30)
+			size := step * (1 + r.Int63n(8))
+			s, err = NewCumulateSlicer(step, size)
+			s.Offset = r.Int63n(2*size) - size
+			want = shift(AppendCumulate(nil, ts-s.Offset, step, size), s.Offset)
+		case 2:
+			size := 1 + r.Int63n(100)
+			s, err = NewTumbleSlicer(size)
+			s.Offset = r.Int63n(2*size) - size
+			want = shift([]Bounds{Tumble(ts-s.Offset, size)}, s.Offset)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !w.Contains(ts) {
+				t.Fatalf("%v does not hold %d", w, ts)
+			}
+		}
+		if got := windowsOfSlices(&s, ts); !slices.Equal(got, want) {
+			t.Fatalf("slices(%d) of %+v = %v want %v", ts, s, got, want)
+		}
+		checkNext(t, &s, ts, want, r)
+	}
+}
