@@ -8,16 +8,44 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// Join is an inner equi-join. Output schema: the left columns followed by
-// the right columns. LeftKeys[i] (bound against Left) equals RightKeys[i]
-// (bound against Right). Residual, if not nil, is bound against the output
-// schema and filters joined rows.
+// JoinKind is the kind of a Join.
+type JoinKind uint8
+
+const (
+	InnerJoin JoinKind = iota
+	LeftJoin           // every left row; unmatched ones padded with NULLs
+	RightJoin          // every right row; unmatched ones padded with NULLs
+	FullJoin           // both
+)
+
+var joinKindNames = [...]string{"InnerJoin", "LeftOuterJoin", "RightOuterJoin", "FullOuterJoin"}
+
+func (k JoinKind) String() string { return joinKindNames[k] }
+
+// SQL is the join as written: JOIN, LEFT JOIN, RIGHT JOIN, FULL JOIN.
+func (k JoinKind) SQL() string {
+	return [...]string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"}[k]
+}
+
+// Preserves reports whether the join keeps the unmatched rows of side s
+// (0 left, 1 right).
+func (k JoinKind) Preserves(s int) bool {
+	return k == FullJoin || (s == 0 && k == LeftJoin) || (s == 1 && k == RightJoin)
+}
+
+// Join is an equi-join. Output schema: the left columns followed by the
+// right columns (those of a side padded with NULLs by an outer join are
+// nullable). LeftKeys[i] (bound against Left) equals RightKeys[i] (bound
+// against Right). Residual, if not nil, is bound against the output schema
+// and is part of the join condition (ON): for an outer join a preserved
+// row whose matches all fail it is padded, not dropped.
 //
 // A regular join keeps both sides in state and emits a changelog. When both
 // inputs are windowed aggregates joined on their window bounds, the planner
 // runs it as a window join: append-only output, state cleared when the
 // window closes.
 type Join struct {
+	Kind                JoinKind
 	Left, Right         Node
 	LeftKeys, RightKeys []expr.Expr
 	Residual            expr.Expr
@@ -26,7 +54,19 @@ type Join struct {
 func (j *Join) Schema() types.Schema {
 	l, r := j.Left.Schema(), j.Right.Schema()
 	s := make(types.Schema, 0, len(l)+len(r))
-	return append(append(s, l...), r...)
+	for _, c := range l {
+		if j.Kind.Preserves(1) {
+			c.Type = c.Type.Nullable()
+		}
+		s = append(s, c)
+	}
+	for _, c := range r {
+		if j.Kind.Preserves(0) {
+			c.Type = c.Type.Nullable()
+		}
+		s = append(s, c)
+	}
+	return s
 }
 func (j *Join) Children() []Node { return []Node{j.Left, j.Right} }
 func (j *Join) Describe() string {
@@ -34,7 +74,7 @@ func (j *Join) Describe() string {
 	for i := range j.LeftKeys {
 		conds = append(conds, fmt.Sprintf("%s = %s", j.LeftKeys[i], j.RightKeys[i]))
 	}
-	s := "InnerJoin on " + strings.Join(conds, " AND ")
+	s := j.Kind.String() + " on " + strings.Join(conds, " AND ")
 	if j.Residual != nil {
 		s += " where " + j.Residual.String()
 	}

@@ -608,6 +608,14 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 			}
 		}
 	}
+	if n.Kind != plan.InnerJoin {
+		if spec.WindowEnd == nil {
+			return stream{}, errorf("%s is supported as a window join only: both inputs windowed (window table functions or window aggregates) and joined on window_start and window_end; regular streaming outer joins are not supported yet", n.Kind.SQL())
+		}
+		spec.Outer = [2]bool{n.Kind.Preserves(0), n.Kind.Preserves(1)}
+		kind = strings.TrimSuffix(n.Kind.String(), "Join") + "WindowJoin"
+		stateDesc = "per key and window: rows of both sides until the window closes, then the unmatched rows of the outer side(s), padded"
+	}
 	var conds []string
 	for i := range lk {
 		conds = append(conds, fmt.Sprintf("%s = %s", l.schema[lk[i]].Name, r.schema[rk[i]].Name))
@@ -617,6 +625,11 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		desc += " where " + residual.String()
 	}
 	schema := append(append(types.Schema{}, l.schema...), r.schema...)
+	for i := range schema {
+		if (i < len(l.schema) && n.Kind.Preserves(1)) || (i >= len(l.schema) && n.Kind.Preserves(0)) {
+			schema[i].Type = schema[i].Type.Nullable()
+		}
+	}
 	vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: keyDesc(l.schema, lk),
 		StateDesc:   stateDesc,
 		NewOperator: func() exec.Operator { return operators.NewJoin(spec) }}, desc, le, re)

@@ -66,7 +66,7 @@ func pruneJoin(j *plan.Join, needed []int) (*plan.Join, []int, bool) {
 		}
 		return p
 	}
-	out := &plan.Join{Left: side(j.Left, 0, lw), Right: side(j.Right, lw, rw)}
+	out := &plan.Join{Kind: j.Kind, Left: side(j.Left, 0, lw), Right: side(j.Right, lw, rw)}
 	for _, k := range j.LeftKeys {
 		out.LeftKeys = append(out.LeftKeys, remapColumns(k, func(c int) int { return mapping[c] }))
 	}

@@ -32,6 +32,11 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 		cond := expr.MapColumns(f.Cond, func(c *expr.Col) expr.Expr { return in.Exprs[c.Index] })
 		return &plan.Project{Input: &plan.Filter{Input: in.Input, Cond: cond}, Exprs: in.Exprs, Names: in.Names}, true
 	case *plan.Join:
+		if in.Kind != plan.InnerJoin {
+			// WHERE over an outer join filters its padded rows too: it is
+			// not part of the ON condition.
+			return f, false
+		}
 		j := *in
 		j.Residual = andAll(append(conjuncts(in.Residual), conjuncts(f.Cond)...))
 		return &j, true
@@ -63,15 +68,24 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 // splitJoinCondition moves the terms of a join's residual condition that
 // read only one side below the join, as filters of that side (fewer rows
 // in the join's state), and returns the join that is left. Terms that read
-// no column stay in the residual.
+// no column stay in the residual, and so do the terms over a side an outer
+// join preserves (its rows that fail them are padded, not dropped).
 func splitJoinCondition(j *plan.Join) *plan.Join {
 	lw := len(j.Left.Schema())
 	var left, right, both []expr.Expr
 	for _, t := range conjuncts(j.Residual) {
 		switch expr.Sides(t, lw) {
 		case 1:
+			if j.Kind.Preserves(0) {
+				both = append(both, t)
+				continue
+			}
 			left = append(left, t)
 		case 2:
+			if j.Kind.Preserves(1) {
+				both = append(both, t)
+				continue
+			}
 			right = append(right, expr.MapColumns(t, func(c *expr.Col) expr.Expr {
 				return &expr.Col{Index: c.Index - lw, Name: c.Name, T: c.T}
 			}))

@@ -89,17 +89,23 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if tn := lookupRight(v); tn != nil {
 			return cx.bindLookupJoin(v, tn, where) // FOR SYSTEM_TIME AS OF (bind_lookup.go)
 		}
+		kind := plan.InnerJoin
 		switch {
-		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
-			kw := "LEFT"
-			if v.Tp == ast.RightJoin {
-				kw = "RIGHT"
-			}
-			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord(kw, 0), "outer joins are not supported", "use an inner JOIN")
 		case v.NaturalJoin:
 			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("NATURAL", 0), "NATURAL JOIN is not supported", "write JOIN ... ON a.x = b.x")
 		case len(v.Using) > 0:
 			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("USING", 0), "JOIN ... USING is not supported", "write JOIN ... ON a.x = b.x")
+		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
+			kind = plan.LeftJoin
+			if v.Tp == ast.RightJoin {
+				kind = plan.RightJoin
+			}
+			if v.On == nil {
+				return nil, nil, cx.p.errAt(ErrSyntax, cx.findWord("JOIN", 0), "an outer join needs an ON condition", "")
+			}
+			if kind == plan.LeftJoin && cx.writtenFull(v.On.Expr) {
+				kind = plan.FullJoin
+			}
 		}
 		l, ls, err := cx.bindFrom(v.Left, where)
 		if err != nil {
@@ -119,7 +125,7 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if v.On != nil {
 			on = splitAnd(v.On.Expr)
 		}
-		return cx.buildJoin(l, r, len(ls.cols), sc, on, v.On != nil, where, rs)
+		return cx.buildJoin(kind, l, r, len(ls.cols), sc, on, v.On != nil, where, rs)
 	case *ast.TableSource:
 		alias := v.AsName.O
 		switch src := v.Source.(type) {
@@ -210,8 +216,8 @@ func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *
 
 // buildJoin makes an inner equi-join: equalities between one side's and
 // the other side's columns become keys; the other ON conditions the residual.
-func (cx *compiler) buildJoin(l, r plan.Node, nl int, sc *scope, on []ast.ExprNode, hasOn bool, where *[]ast.ExprNode, rs *scope) (plan.Node, *scope, error) {
-	j := &plan.Join{Left: l, Right: r}
+func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *scope, on []ast.ExprNode, hasOn bool, where *[]ast.ExprNode, rs *scope) (plan.Node, *scope, error) {
+	j := &plan.Join{Kind: kind, Left: l, Right: r}
 	shift := func(e expr.Expr) expr.Expr {
 		return expr.MapColumns(e, func(c *expr.Col) expr.Expr {
 			return &expr.Col{Index: c.Index - nl, Name: c.Name, T: c.T}
@@ -290,7 +296,41 @@ func (cx *compiler) buildJoin(l, r plan.Node, nl int, sc *scope, on []ast.ExprNo
 		}
 		j.Residual = cond
 	}
+	// The columns of a side an outer join pads are nullable.
+	for i := range sc.cols {
+		if (i < nl && kind.Preserves(1)) || (i >= nl && kind.Preserves(0)) {
+			sc.cols[i].typ = sc.cols[i].typ.Nullable()
+		}
+	}
 	return j, sc, nil
+}
+
+// writtenFull reports whether the LEFT join whose ON condition is on was
+// written FULL [OUTER] JOIN in the original text (the pre-parse layer
+// rewrites FULL to LEFT, which the grammar knows): the nearest JOIN before
+// the ON, skipping parenthesised groups, is preceded by FULL [OUTER].
+func (cx *compiler) writtenFull(on ast.ExprNode) bool {
+	at := off(on)
+	i := len(cx.toks) - 1
+	for i >= 0 && cx.toks[i].start >= at {
+		i--
+	}
+	for depth := 0; i >= 0; i-- {
+		t := cx.toks[i]
+		switch {
+		case t.is(")"):
+			depth++
+		case t.is("("):
+			depth--
+		case depth == 0 && t.is("JOIN"):
+			j := i - 1
+			if j >= 0 && cx.toks[j].is("OUTER") {
+				j--
+			}
+			return j >= 0 && cx.toks[j].is("FULL")
+		}
+	}
+	return false
 }
 
 var _ = types.Null

@@ -116,8 +116,16 @@
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
 //     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
 //
-// Not supported (each gives ErrUnsupported with a hint): outer joins (LEFT
-// lookup joins are), NATURAL and USING joins, joins without an equality,
+//   - Outer joins: LEFT, RIGHT and FULL [OUTER] JOIN ... ON (FULL is
+//     rewritten to LEFT by the pre-parse layer and read back from the
+//     original text, writtenFull) bind to plan.Join with a Kind; the
+//     padded side's columns are nullable; WHERE is not merged into an
+//     outer join's ON. The planner runs them as window joins only (both
+//     inputs windowed, joined on window_start and window_end).
+//
+// Not supported (each gives ErrUnsupported with a hint): regular (not
+// window) outer joins (a planning error), semi and anti joins (IN / EXISTS
+// subqueries), NATURAL and USING joins, joins without an equality,
 // subqueries in expressions,
 // OVER windows other than ROW_NUMBER() (aggregates OVER, RANK, frames,
 // named windows), ORDER BY / LIMIT below the top level, LIMIT offsets,

@@ -283,6 +283,10 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			// REGEXP is an operator keyword of the parser; the function form
 			// is bound through its internal alias.
 			put(buf, t.start, t.end, "_RX")
+		case t.is("FULL") && i+1 < len(toks) && (toks[i+1].is("JOIN") || toks[i+1].is("OUTER") && i+2 < len(toks) && toks[i+2].is("JOIN")):
+			// FULL [OUTER] JOIN: the grammar has no FULL; the binder reads
+			// it back from the original text (writtenFull).
+			put(buf, t.start, t.end, "LEFT")
 		case t.is("SESSION") && i+1 < len(toks) && toks[i+1].is("("):
 			put(buf, t.start, t.end, "SESSWIN")
 		case (t.is("FLOOR") || t.is("CEIL") || t.is("CEILING")) && i+1 < len(toks) && toks[i+1].is("("):

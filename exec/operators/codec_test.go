@@ -67,6 +67,14 @@ func TestCodecs(t *testing.T) {
 		{vals: []types.Value{types.NullValue(), types.BoolValue(true)}, n: 1}}})
 	roundTrip[*bag](t, bagCodec{}, &bag{ttlStamp: ttlStamp{access: -7, due: 93}, rows: []bagRow{
 		{vals: []types.Value{types.StringValue("v")}, n: 3}}})
+	// Outer window joins mark matched rows; the mark survives a round trip.
+	matched := &bag{rows: []bagRow{
+		{vals: []types.Value{types.IntValue(1)}, n: 2, matched: true},
+		{vals: []types.Value{types.IntValue(2)}, n: 1}}}
+	roundTrip[*bag](t, bagCodec{}, matched)
+	if d, err := (bagCodec{}).Decode((bagCodec{}).Append(nil, matched)); err != nil || !d.rows[0].matched || d.rows[0].n != 2 || d.rows[1].matched {
+		t.Fatalf("matched marks not kept: %+v %v", d, err)
+	}
 	roundTrip[int64](t, int64Codec{}, -1234567)
 }
 

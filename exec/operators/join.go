@@ -22,6 +22,11 @@ type JoinSpec struct {
 	// columns of the left / right rows (also part of the keys). Output is append-only and
 	// a window's state is dropped once the watermark reaches window_end - 1.
 	WindowEnd *[2]int
+	// Outer[s], in a window join only, keeps the rows of side s that
+	// matched nothing in their window: when the window closes each is
+	// emitted once (per occurrence) padded with NULLs for the other side
+	// (LEFT: Outer[0], RIGHT: Outer[1], FULL: both).
+	Outer [2]bool
 	// AppendOnly[s] is true when input s never retracts: its rows are
 	// appended to their bag without looking for an equal row.
 	AppendOnly [2]bool
@@ -76,6 +81,11 @@ type JoinExpiry struct {
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
 // window whose end has passed is dropped and counted in LateRowsDropped.
+// An outer window join marks the stored rows that matched (a row matches
+// when the residual holds for at least one row of the other side) and,
+// when the window closes, emits the unmatched rows of each preserved side
+// padded with NULLs, before dropping them; a preserved row with a NULL key
+// matches nothing and is emitted padded at once.
 func NewJoin(spec JoinSpec) exec.Operator { return &join{spec: spec} }
 
 type join struct {
@@ -108,6 +118,10 @@ type bag struct {
 type bagRow struct {
 	vals []types.Value
 	n    int64
+	// matched is set on the rows of a side an outer window join preserves
+	// once a row of the other side joined them (serialised as the count's
+	// sign).
+	matched bool
 	// exp caches the row's expiry in an interval join (0: not computed;
 	// never serialised).
 	exp int64
@@ -188,12 +202,19 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 
 type bagCodec struct{}
 
-// bagCodec encodes the TTL stamp, then the rows with their counts.
+// bagCodec encodes the TTL stamp, then the rows with their counts. A
+// stored count is always positive; the count of a row marked matched
+// (outer window joins) is written negated, so bags written before the
+// mark existed decode with no row matched.
 func (bagCodec) Append(buf []byte, b *bag) []byte {
 	buf = appendStamp(buf, &b.ttlStamp)
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
 	for _, r := range b.rows {
-		buf = binary.AppendVarint(buf, r.n)
+		n := r.n
+		if r.matched {
+			n = -n
+		}
+		buf = binary.AppendVarint(buf, n)
 		buf = types.AppendValues(buf, r.vals)
 	}
 	return buf
@@ -212,8 +233,11 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 	b := &bag{ttlStamp: st, rows: make([]bagRow, n)}
 	for i := range b.rows {
 		var err error
-		if b.rows[i].n, k = binary.Varint(buf); k <= 0 {
+		if b.rows[i].n, k = binary.Varint(buf); k <= 0 || b.rows[i].n == 0 {
 			return nil, errCorrupt
+		}
+		if b.rows[i].n < 0 {
+			b.rows[i].n, b.rows[i].matched = -b.rows[i].n, true
 		}
 		if b.rows[i].vals, buf, err = types.DecodeValues(buf[k:]); err != nil {
 			return nil, err
@@ -366,11 +390,15 @@ func (o *join) ProcessBatch(input int, b *types.Batch) error {
 	if ttl {
 		o.ttl.sync()
 	}
+	outer := o.spec.WindowEnd != nil && o.spec.Outer[s]
 rows:
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
 		for _, c := range k.cols {
 			if row[c].IsNull() {
+				if outer {
+					o.emitPaddedNow(s, row)
+				}
 				continue rows
 			}
 		}
@@ -398,6 +426,7 @@ rows:
 		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
 		var bg *bag
 		var ok bool
+		var stored *bag // the bag the row went into (outer window joins mark it)
 		if store || op.IsRetraction() { // an expired addition leaves its side as it is
 			bg, ok = mine.get(kg, o.keyBuf)
 			if ttl {
@@ -419,6 +448,7 @@ rows:
 			} else {
 				bg.add(row, &o.tagBuf)
 			}
+			stored = bg
 			if bounded && (bg.timer == 0 || exp < bg.timer) {
 				bg.timer = exp
 				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
@@ -429,6 +459,7 @@ rows:
 				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
 			}
 			mine.insert(kg, o.keyBuf, nb)
+			stored = nb
 			if windowed {
 				o.timers.add(end, kg, o.sideTag(s, o.keyBuf))
 			}
@@ -438,10 +469,13 @@ rows:
 			}
 		}
 		var ob *bag
-		if ttl {
+		switch {
+		case ttl:
 			ob, ok = other.get(kg, o.keyBuf)
 			ob, ok = refresh(&o.ttl, other, kg, o.keyBuf, ob, ok)
-		} else {
+		case windowed && o.spec.Outer[1-s]:
+			ob, ok = other.get(kg, o.keyBuf) // its rows get marked matched
+		default:
 			ob, ok = other.peek(kg, o.keyBuf)
 		}
 		if !ok {
@@ -450,8 +484,13 @@ rows:
 		if windowed || bounded {
 			op = types.Insert
 		}
-		if err := o.emitMatches(s, row, op, ob); err != nil {
+		matched, err := o.emitMatches(s, row, op, ob)
+		if err != nil {
 			return err
+		}
+		if outer && matched && stored != nil && o.spec.AppendOnly[s] {
+			stored.rows[len(stored.rows)-1].matched = true
+			mine.touch(kg, o.keyBuf, stored)
 		}
 	}
 	o.sides[0].maybeFlush()
@@ -459,18 +498,24 @@ rows:
 	return nil
 }
 
-func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) error {
+// emitMatches joins row (of side s) with the rows of the other side's bag
+// ob and reports whether any joined row passed the residual. In an outer
+// window join preserving the other side, the rows of ob that joined are
+// marked matched (ob must then come from get).
+func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool, error) {
+	mark := o.spec.WindowEnd != nil && o.spec.Outer[1-s]
+	any := false
 	lw := o.spec.LeftWidth
 	if s == 0 {
 		copy(o.out[:lw], row)
 	} else {
 		copy(o.out[lw:], row)
 	}
-	for _, r := range ob.rows {
+	for ri, r := range ob.rows {
 		// A key with many rows on the other side makes one input row
 		// emit that many: give up when the job is stopping.
 		if o.ctx.Stopped() {
-			return exec.ErrStopped
+			return any, exec.ErrStopped
 		}
 		if s == 0 {
 			copy(o.out[lw:], r.vals)
@@ -480,17 +525,46 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) error
 		if o.spec.Residual != nil {
 			v, err := o.spec.Residual.Eval(o.out)
 			if err != nil {
-				return err
+				return any, err
 			}
 			if !isTrue(v) {
 				continue
 			}
 		}
+		any = true
+		if mark {
+			ob.rows[ri].matched = true
+		}
 		for j := int64(0); j < r.n; j++ {
 			o.ctx.Out.Emit(op, o.out)
 		}
 	}
-	return nil
+	return any, nil
+}
+
+// emitPadded emits row (of side s) n times joined with NULLs for the
+// other side.
+func (o *join) emitPadded(s int, row []types.Value, n int64) {
+	lw := o.spec.LeftWidth
+	clear(o.out)
+	if s == 0 {
+		copy(o.out[:lw], row)
+	} else {
+		copy(o.out[lw:], row)
+	}
+	for j := int64(0); j < n; j++ {
+		o.ctx.Out.Emit(types.Insert, o.out)
+	}
+}
+
+// emitPaddedNow emits a preserved row with a NULL key (it can match
+// nothing) unless its window has closed (then it is late).
+func (o *join) emitPaddedNow(s int, row []types.Value) {
+	if window.Fired(row[o.spec.WindowEnd[s]].Millis(), o.clock.wm) {
+		o.late++
+		return
+	}
+	o.emitPadded(s, row, 1)
 }
 
 func (o *join) countLate() {
@@ -514,6 +588,13 @@ func (o *join) ProcessWatermark(wm int64) error {
 			s, key := int(tk[0]), tk[1:]
 			if o.spec.WindowEnd != nil {
 				if bg, ok := o.sides[s].peek(b.kg(i), key); ok {
+					if o.spec.Outer[s] {
+						for _, r := range bg.rows {
+							if !r.matched {
+								o.emitPadded(s, r.vals, r.n)
+							}
+						}
+					}
 					o.sides[s].remove(b.kg(i), key, bg)
 				}
 				continue
