@@ -42,13 +42,17 @@
 //     Types: BIGINT, INT/INTEGER, SMALLINT, TINYINT, DOUBLE/FLOAT/REAL, DECIMAL(p, s)
 //     (default (10, 0), p <= 18), VARCHAR(n)/CHAR/STRING/TEXT, BOOLEAN/BOOL,
 //     TIMESTAMP(p)/DATETIME(p) (default precision 3), DATE.
+//
 //   - CREATE VIEW [IF NOT EXISTS] v [(cols)] AS query; DROP TABLE/VIEW [IF EXISTS].
+//
 //   - INSERT INTO t [(cols)] VALUES (...), ... | INSERT INTO t [(cols)] query.
 //     Values are cast implicitly to the column types; unlisted columns are NULL.
+//
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
 //     (subquery) alias, inner joins (JOIN ... ON with at least one equality
 //     between the two sides, or comma joins with equalities in WHERE)
 //     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//
 //   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
 //     OF probe.pt [[AS] alias] ON ... (the clause may also follow the alias),
 //     where pt is a processing-time attribute of the probe side and t a
@@ -62,15 +66,19 @@
 //     table that cannot be looked up, a view or WITH query, no key
 //     equality, RIGHT JOIN, comma joins, the clause anywhere but on the
 //     right of a JOIN, TiDB's own AS OF TIMESTAMP.
+//
 //   - PROCTIME() in an expression is the wall-clock time the row is
 //     processed (TIMESTAMP(3) NOT NULL); a select item that is PROCTIME()
 //     is a processing-time attribute (SELECT *, PROCTIME() AS pt FROM t).
+//
 //   - ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ... [DESC]) as a select
 //     item (plan.Rank), one per SELECT; the planner requires an outer
 //     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
+//
 //   - ORDER BY (output columns by name, alias or position) and LIMIT n are
 //     accepted only on a top-level SELECT; they are returned in Query.OrderBy
 //     and Query.Limit for whoever prints the result (the plan has no order).
+//
 //   - Group windows in GROUP BY: TUMBLE(t, size), HOP(t, slide, size),
 //     SESSION(t, gap), CUMULATE(t, step, size) with INTERVAL sizes; at most
 //     one per GROUP BY; HOP takes any slide and size (a row is in up to
@@ -79,6 +87,7 @@
 //     plan.MaxWindowsPerRow windows per row. TUMBLE_START/_END/_ROWTIME and the HOP_, SESSION_ and
 //     CUMULATE_ forms, and the plain names window_start / window_end, refer
 //     to the window bounds (TIMESTAMP(3)); *_ROWTIME is window_end - 1 ms.
+//
 //   - Window table-valued functions in FROM (preparse_tvf.go, bind_tvf.go):
 //     TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])),
 //     TABLE(HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset])),
@@ -97,6 +106,7 @@
 //     done (a filter on a window column, the window columns computed into
 //     others) the window columns are ordinary keys of a changelog aggregate
 //     over the TVF's rows: the same final rows.
+//
 //   - Window properties propagate: a window aggregate's window_start and
 //     window_end (selected as plain columns) keep their role, and a GROUP
 //     BY on both further up is a window aggregate over the window the rows
@@ -104,13 +114,16 @@
 //     only binds under such a window aggregate, grouped by exactly its
 //     PARTITION BY columns. HOP size must be a multiple of the slide,
 //     CUMULATE size of the step (Flink's messages).
+//
 //   - Intervals: INTERVAL 'n' UNIT with SECOND(S), MINUTE(S), HOUR(S),
 //     DAY(S), ... and day-time ranges INTERVAL '1:30' HOUR TO MINUTE,
 //     '1 02:03:04.5' DAY TO SECOND (DAY TO HOUR|MINUTE|SECOND, HOUR TO
 //     MINUTE|SECOND, MINUTE TO SECOND).
+//
 //   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
 //     allowed on all). GROUP BY accepts select aliases and positions; HAVING
 //     accepts select aliases.
+//
 //   - Session and job statements: SET ['k' = 'v'], RESET ['k'], SHOW TABLES
 //     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',

@@ -426,7 +426,7 @@ rows:
 		o.keyBuf = k.appendKey(o.keyBuf[:0], row)
 		var bg *bag
 		var ok bool
-		var stored *bag // the bag the row went into (outer window joins mark it)
+		var stored *bag                 // the bag the row went into (outer window joins mark it)
 		if store || op.IsRetraction() { // an expired addition leaves its side as it is
 			bg, ok = mine.get(kg, o.keyBuf)
 			if ttl {
