@@ -16,15 +16,17 @@ const (
 	LeftJoin           // every left row; unmatched ones padded with NULLs
 	RightJoin          // every right row; unmatched ones padded with NULLs
 	FullJoin           // both
+	SemiJoin           // the left rows that have a match, once each; left columns only
+	AntiJoin           // the left rows that have no match; left columns only
 )
 
-var joinKindNames = [...]string{"InnerJoin", "LeftOuterJoin", "RightOuterJoin", "FullOuterJoin"}
+var joinKindNames = [...]string{"InnerJoin", "LeftOuterJoin", "RightOuterJoin", "FullOuterJoin", "SemiJoin", "AntiJoin"}
 
 func (k JoinKind) String() string { return joinKindNames[k] }
 
 // SQL is the join as written: JOIN, LEFT JOIN, RIGHT JOIN, FULL JOIN.
 func (k JoinKind) SQL() string {
-	return [...]string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"}[k]
+	return [...]string{"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "IN / EXISTS (a semi join)", "NOT IN / NOT EXISTS (an anti join)"}[k]
 }
 
 // Preserves reports whether the join keeps the unmatched rows of side s
@@ -51,8 +53,15 @@ type Join struct {
 	Residual            expr.Expr
 }
 
+// Filters reports whether the join only filters its left input (semi and
+// anti joins): its output is the left columns.
+func (k JoinKind) Filters() bool { return k == SemiJoin || k == AntiJoin }
+
 func (j *Join) Schema() types.Schema {
 	l, r := j.Left.Schema(), j.Right.Schema()
+	if j.Kind.Filters() {
+		return l
+	}
 	s := make(types.Schema, 0, len(l)+len(r))
 	for _, c := range l {
 		if j.Kind.Preserves(1) {

@@ -613,8 +613,12 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 			return stream{}, errorf("%s is supported as a window join only: both inputs windowed (window table functions or window aggregates) and joined on window_start and window_end; regular streaming outer joins are not supported yet", n.Kind.SQL())
 		}
 		spec.Outer = [2]bool{n.Kind.Preserves(0), n.Kind.Preserves(1)}
+		spec.Semi, spec.Anti = n.Kind == plan.SemiJoin, n.Kind == plan.AntiJoin
 		kind = strings.TrimSuffix(n.Kind.String(), "Join") + "WindowJoin"
 		stateDesc = "per key and window: rows of both sides until the window closes, then the unmatched rows of the outer side(s), padded"
+		if n.Kind.Filters() {
+			stateDesc = "per key and window: rows of both sides until the window closes, then the left rows that matched (semi) or did not (anti)"
+		}
 	}
 	var conds []string
 	for i := range lk {
@@ -625,6 +629,9 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		desc += " where " + residual.String()
 	}
 	schema := append(append(types.Schema{}, l.schema...), r.schema...)
+	if n.Kind.Filters() {
+		schema = append(types.Schema{}, l.schema...)
+	}
 	for i := range schema {
 		if (i < len(l.schema) && n.Kind.Preserves(1)) || (i >= len(l.schema) && n.Kind.Preserves(0)) {
 			schema[i].Type = schema[i].Type.Nullable()
@@ -635,7 +642,13 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		NewOperator: func() exec.Operator { return operators.NewJoin(spec) }}, desc, le, re)
 	out := stream{vertex: vi, parallelism: par, schema: schema, appendOnly: appendOnly,
 		bounded: l.bounded && r.bounded, eventTime: l.eventTime && r.eventTime, windowStart: -1, windowEnd: -1}
-	if spec.WindowEnd != nil {
+	switch {
+	case spec.WindowEnd == nil || n.Kind == plan.FullJoin:
+		// A full join pads either side: no column always holds the window.
+	case n.Kind == plan.RightJoin:
+		out.windowEnd, out.windowStart = len(l.schema)+r.windowEnd, len(l.schema)+r.windowStart
+		out.rowtimes = []int{out.windowEnd}
+	default:
 		out.windowEnd = l.windowEnd
 		out.windowStart = l.windowStart
 		out.rowtimes = []int{l.windowEnd}
@@ -646,7 +659,7 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		for i := 0; i < lw; i++ {
 			projs = append(projs, &expr.Col{Index: i, Name: l.schema[i].Name, T: l.schema[i].Type})
 		}
-		for i := 0; i < rw; i++ {
+		for i := 0; i < rw && !n.Kind.Filters(); i++ {
 			j := len(l.schema) + i
 			projs = append(projs, &expr.Col{Index: j, Name: r.schema[i].Name, T: r.schema[i].Type})
 		}

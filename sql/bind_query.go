@@ -377,6 +377,9 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 		if in, sc, err = cx.bindFrom(sel.From.TableRefs, &where); err != nil {
 			return nil, nil, err
 		}
+		if in, where, err = cx.bindSemiJoins(in, sc, where); err != nil { // bind_subquery.go
+			return nil, nil, err
+		}
 	}
 	if len(where) > 0 {
 		cond, err := cx.bindCond(where, &ectx{sc: sc, clause: "WHERE"})

@@ -136,9 +136,16 @@
 //     outer join's ON. The planner runs them as window joins only (both
 //     inputs windowed, joined on window_start and window_end).
 //
+//   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
+//     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) is a semi (anti)
+//     join on x = y and the subquery's correlated equalities; its other
+//     conditions filter its rows. NOT IN needs NOT NULL columns. The
+//     planner runs them as window joins only.
+//
 // Not supported (each gives ErrUnsupported with a hint): regular (not
-// window) outer joins (a planning error), semi and anti joins (IN / EXISTS
-// subqueries), NATURAL and USING joins, joins without an equality,
+// window) outer, semi and anti joins (a planning error), subqueries with
+// GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT, or correlated other
+// than by equalities, NATURAL and USING joins, joins without an equality,
 // subqueries in expressions,
 // OVER windows other than ROW_NUMBER() (aggregates OVER, RANK, frames,
 // named windows), ORDER BY / LIMIT below the top level, LIMIT offsets,

@@ -27,6 +27,11 @@ type JoinSpec struct {
 	// emitted once (per occurrence) padded with NULLs for the other side
 	// (LEFT: Outer[0], RIGHT: Outer[1], FULL: both).
 	Outer [2]bool
+	// Semi and Anti, in a window join only, make it filter its left input:
+	// when a window closes its left rows that matched (Semi) or did not
+	// match (Anti) a right row are emitted, left columns only; nothing is
+	// emitted on a match.
+	Semi, Anti bool
 	// AppendOnly[s] is true when input s never retracts: its rows are
 	// appended to their bag without looking for an equal row.
 	AppendOnly [2]bool
@@ -390,13 +395,20 @@ func (o *join) ProcessBatch(input int, b *types.Batch) error {
 	if ttl {
 		o.ttl.sync()
 	}
-	outer := o.spec.WindowEnd != nil && o.spec.Outer[s]
+	filter := o.spec.WindowEnd != nil && (o.spec.Semi || o.spec.Anti)
+	// outer: the stored rows of this side get marked when they match.
+	outer := o.spec.WindowEnd != nil && (o.spec.Outer[s] || filter && s == 0)
+	// markOther: the other side's rows get marked when this row matches them.
+	markOther := o.spec.WindowEnd != nil && (o.spec.Outer[1-s] || filter && s == 1)
 rows:
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
 		for _, c := range k.cols {
 			if row[c].IsNull() {
-				if outer {
+				switch {
+				case filter && s == 0 && o.spec.Anti:
+					o.emitLeftNow(row) // NOT EXISTS: nothing matches it
+				case outer && !filter:
 					o.emitPaddedNow(s, row)
 				}
 				continue rows
@@ -473,7 +485,7 @@ rows:
 		case ttl:
 			ob, ok = other.get(kg, o.keyBuf)
 			ob, ok = refresh(&o.ttl, other, kg, o.keyBuf, ob, ok)
-		case windowed && o.spec.Outer[1-s]:
+		case markOther:
 			ob, ok = other.get(kg, o.keyBuf) // its rows get marked matched
 		default:
 			ob, ok = other.peek(kg, o.keyBuf)
@@ -503,7 +515,8 @@ rows:
 // window join preserving the other side, the rows of ob that joined are
 // marked matched (ob must then come from get).
 func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool, error) {
-	mark := o.spec.WindowEnd != nil && o.spec.Outer[1-s]
+	mark := o.spec.WindowEnd != nil && (o.spec.Outer[1-s] || (o.spec.Semi || o.spec.Anti) && s == 1)
+	silent := o.spec.Semi || o.spec.Anti // a filtering join emits at window close only
 	any := false
 	lw := o.spec.LeftWidth
 	if s == 0 {
@@ -535,6 +548,12 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 		if mark {
 			ob.rows[ri].matched = true
 		}
+		if silent {
+			if !mark {
+				return true, nil // the left row matched: nothing more to learn
+			}
+			continue
+		}
 		for j := int64(0); j < r.n; j++ {
 			o.ctx.Out.Emit(op, o.out)
 		}
@@ -555,6 +574,16 @@ func (o *join) emitPadded(s int, row []types.Value, n int64) {
 	for j := int64(0); j < n; j++ {
 		o.ctx.Out.Emit(types.Insert, o.out)
 	}
+}
+
+// emitLeftNow emits a left row of an anti window join whose key is NULL
+// (it matches nothing) unless its window has closed (then it is late).
+func (o *join) emitLeftNow(row []types.Value) {
+	if window.Fired(row[o.spec.WindowEnd[0]].Millis(), o.clock.wm) {
+		o.late++
+		return
+	}
+	o.ctx.Out.Emit(types.Insert, row[:o.spec.LeftWidth])
 }
 
 // emitPaddedNow emits a preserved row with a NULL key (it can match
@@ -588,7 +617,16 @@ func (o *join) ProcessWatermark(wm int64) error {
 			s, key := int(tk[0]), tk[1:]
 			if o.spec.WindowEnd != nil {
 				if bg, ok := o.sides[s].peek(b.kg(i), key); ok {
-					if o.spec.Outer[s] {
+					switch {
+					case s == 0 && (o.spec.Semi || o.spec.Anti):
+						for _, r := range bg.rows {
+							if r.matched == o.spec.Semi {
+								for j := int64(0); j < r.n; j++ {
+									o.ctx.Out.Emit(types.Insert, r.vals[:o.spec.LeftWidth])
+								}
+							}
+						}
+					case o.spec.Outer[s]:
 						for _, r := range bg.rows {
 							if !r.matched {
 								o.emitPadded(s, r.vals, r.n)

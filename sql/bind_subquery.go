@@ -1,0 +1,201 @@
+package sql
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+)
+
+// Subqueries in WHERE: a conjunct `x [NOT] IN (SELECT y FROM ... WHERE
+// ...)` or `[NOT] EXISTS (SELECT ... FROM ... WHERE ...)` becomes a semi
+// (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join of the query's FROM with
+// the subquery's FROM: x = y, and the subquery's correlated equalities
+// (inner column = outer column), are the join keys; its other conditions,
+// which read only its own columns, filter its input. The join's output is
+// the outer rows, so the scope does not change. The planner runs these
+// joins as window joins only (keys holding both inputs' window_start and
+// window_end).
+
+// subqueryPred recognises a WHERE conjunct with a subquery.
+type subqueryPred struct {
+	sel  *ast.SelectStmt
+	in   ast.ExprNode // the tested expression of IN; nil for EXISTS
+	anti bool
+	at   int
+}
+
+func asSubqueryPred(n ast.ExprNode) (subqueryPred, bool) {
+	not := false
+	if u, ok := n.(*ast.UnaryOperationExpr); ok && u.Op == opcode.Not {
+		not, n = true, u.V
+	}
+	for {
+		p, ok := n.(*ast.ParenthesesExpr)
+		if !ok {
+			break
+		}
+		n = p.Expr
+	}
+	switch v := n.(type) {
+	case *ast.PatternInExpr:
+		sq, ok := v.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			return subqueryPred{}, false
+		}
+		sel, ok := sq.Query.(*ast.SelectStmt)
+		return subqueryPred{sel: sel, in: v.Expr, anti: v.Not != not, at: off(v)}, ok
+	case *ast.ExistsSubqueryExpr:
+		sq, ok := v.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			return subqueryPred{}, false
+		}
+		sel, ok := sq.Query.(*ast.SelectStmt)
+		return subqueryPred{sel: sel, anti: v.Not != not, at: off(v)}, ok
+	}
+	return subqueryPred{}, false
+}
+
+// bindSemiJoins joins in (with scope sc) with the subquery of every WHERE
+// conjunct that has one, and returns the other conjuncts.
+func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode) (plan.Node, []ast.ExprNode, error) {
+	var rest []ast.ExprNode
+	for _, c := range where {
+		p, ok := asSubqueryPred(c)
+		if !ok {
+			rest = append(rest, c)
+			continue
+		}
+		j, err := cx.bindSemiJoin(in, sc, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		in = j
+	}
+	return in, rest, nil
+}
+
+func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.Node, error) {
+	sel := p.sel
+	what := "EXISTS"
+	if p.in != nil {
+		what = "IN"
+	}
+	if sel.From == nil || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || sel.OrderBy != nil || sel.Distinct ||
+		hasAggregate(fieldExprs(sel)...) {
+		return nil, cx.p.errAt(ErrUnsupported, p.at, "this "+what+" subquery is not supported: only SELECT ... FROM ... [WHERE ...] without GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT",
+			"")
+	}
+	var inner []ast.ExprNode
+	if sel.Where != nil {
+		inner = splitAnd(sel.Where)
+	}
+	rin, rsc, err := cx.bindFrom(sel.From.TableRefs, &inner)
+	if err != nil {
+		return nil, err
+	}
+	j := &plan.Join{Kind: plan.SemiJoin, Left: in, Right: rin}
+	if p.anti {
+		j.Kind = plan.AntiJoin
+	}
+	addKey := func(outer, innerE expr.Expr, at int) error {
+		if outer.Type().Nullable() != innerE.Type().Nullable() {
+			t, ok := expr.CommonType(outer.Type(), innerE.Type())
+			if !ok {
+				return cx.p.errAt(ErrType, at, "cannot compare "+outer.Type().Nullable().String()+" with "+innerE.Type().Nullable().String(), "CAST one side")
+			}
+			var err error
+			if outer, err = expr.Coerce(outer, t.Nullable()); err != nil {
+				return cx.p.errAt(ErrType, at, err.Error(), "")
+			}
+			if innerE, err = expr.Coerce(innerE, t.Nullable()); err != nil {
+				return cx.p.errAt(ErrType, at, err.Error(), "")
+			}
+		}
+		j.LeftKeys = append(j.LeftKeys, outer)
+		j.RightKeys = append(j.RightKeys, innerE)
+		return nil
+	}
+	if p.in != nil {
+		if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil {
+			return nil, cx.p.errAt(ErrInvalid, p.at, "the subquery of IN must select one column", "")
+		}
+		ie, err := cx.bindExpr(sel.Fields.Fields[0].Expr, &ectx{sc: rsc, clause: "the select list"})
+		if err != nil {
+			return nil, err
+		}
+		oe, err := cx.bindExpr(p.in, &ectx{sc: sc, clause: "WHERE"})
+		if err != nil {
+			return nil, err
+		}
+		if p.anti && (!oe.Type().NotNull || !ie.Type().NotNull) {
+			return nil, cx.p.errAt(ErrUnsupported, p.at, "NOT IN over a nullable column is not supported (a NULL makes NOT IN unknown for every row)",
+				"write NOT EXISTS (SELECT ... WHERE inner = outer), or make both columns NOT NULL")
+		}
+		if err := addKey(oe, ie, p.at); err != nil {
+			return nil, err
+		}
+	}
+	var filters []ast.ExprNode
+	for _, c := range inner {
+		if _, err := cx.bindExpr(c, &ectx{sc: rsc, clause: "WHERE", quiet: true}); err == nil {
+			filters = append(filters, c)
+			continue
+		}
+		b, ok := c.(*ast.BinaryOperationExpr)
+		if ok && b.Op == opcode.EQ {
+			li, lerr := cx.bindExpr(b.L, &ectx{sc: rsc, clause: "WHERE", quiet: true})
+			ro, rerr := cx.bindExpr(b.R, &ectx{sc: sc, clause: "WHERE", quiet: true})
+			if lerr != nil || rerr != nil {
+				ri, rierr := cx.bindExpr(b.R, &ectx{sc: rsc, clause: "WHERE", quiet: true})
+				lo, loerr := cx.bindExpr(b.L, &ectx{sc: sc, clause: "WHERE", quiet: true})
+				li, ro, lerr, rerr = ri, lo, rierr, loerr
+			}
+			if lerr == nil && rerr == nil {
+				if err := addKey(ro, li, off(b)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		// Neither the subquery's own condition nor a correlated equality:
+		// report it against the subquery's columns, which names what is wrong.
+		if _, err := cx.bindExpr(c, &ectx{sc: rsc, clause: "the subquery's WHERE"}); err != nil {
+			return nil, cx.p.errAt(ErrUnsupported, off(c), "a condition of the "+what+" subquery refers to the outer query in a form that is not supported: "+
+				errMsg(err), "correlate with equalities only (inner.col = outer.col)")
+		}
+	}
+	if len(filters) > 0 {
+		cond, err := cx.bindCond(filters, &ectx{sc: rsc, clause: "WHERE"})
+		if err != nil {
+			return nil, err
+		}
+		j.Right = &plan.Filter{Input: rin, Cond: cond}
+	}
+	if len(j.LeftKeys) == 0 {
+		return nil, cx.p.errAt(ErrUnsupported, p.at, "an uncorrelated "+what+" subquery without keys is not supported",
+			"correlate the subquery with the outer query by equalities (inner.col = outer.col)")
+	}
+	return j, nil
+}
+
+func fieldExprs(sel *ast.SelectStmt) []ast.Node {
+	var out []ast.Node
+	if sel.Fields != nil {
+		for _, f := range sel.Fields.Fields {
+			if f.Expr != nil {
+				out = append(out, f.Expr)
+			}
+		}
+	}
+	return out
+}
+
+// errMsg is an error's message without its location.
+func errMsg(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Msg
+	}
+	return err.Error()
+}
