@@ -45,7 +45,11 @@ func (cx *compiler) parseQuery() (ast.StmtNode, error) {
 	if perr != nil {
 		return nil, cx.preErr(perr)
 	}
-	return cx.parse(text)
+	st, err := cx.parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return liftAggregates(st), nil // bind_agg_more.go
 }
 
 // bindTop binds a query with its ORDER BY / LIMIT (allowed only when top).

@@ -612,7 +612,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	}
 	o.allStar = true
 	for _, a := range o.spec.Aggs {
-		if a.Arg != nil || a.Func != plan.AggCount {
+		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
 			o.allStar = false
 		}
 	}
@@ -1102,7 +1102,12 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	}
 	o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), next)
 	if n, ok := o.slices.get(kg, o.keyBuf); ok {
-		o.funcs.Merge(&n.acc, &e.acc)
+		// The next slice's rows came after this window's: merge them
+		// into a copy of the window's accumulator (order matters to
+		// LISTAGG, FIRST_VALUE, LAST_VALUE), which becomes the slice's.
+		merged := e.acc.Clone()
+		o.funcs.Merge(&merged, &n.acc)
+		n.acc = merged
 		return
 	}
 	// The removed entry moves to the next slice (a fresh entry: the old
