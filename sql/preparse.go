@@ -297,7 +297,7 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			}
 		}
 	}
-	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
+	rewriteTemporal(buf, toks)                                           // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
 	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil { // preparse_filter.go
 		return "", perr
 	}
