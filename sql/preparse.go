@@ -297,8 +297,9 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			}
 		}
 	}
-	rewriteTemporal(buf, toks)                                           // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
-	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil { // preparse_filter.go
+	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
+	// FILTER (WHERE ...), FIRST_VALUE / LAST_VALUE (preparse_filter.go)
+	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil {
 		return "", perr
 	}
 	return string(buf), nil
