@@ -1,5 +1,7 @@
 package sql
 
+import "strings"
+
 // Aggregate forms the TiDB grammar lacks, rewritten at the end of
 // rewriteQuery (after the other rewrites, so a condition's text is already
 // in the parser's form), keeping every byte offset:
@@ -12,6 +14,13 @@ package sql
 //   - FIRST_VALUE( and LAST_VALUE( not followed by OVER (TiDB only knows
 //     them as window functions) become _FIRSTVALUE( and _LASTVALUE(, which
 //     liftAggregates turns into aggregate calls.
+
+// filterableAggs are the aggregate names FILTER may follow (with the
+// MySQL aliases the parser maps to them).
+var filterableAggs = map[string]bool{"COUNT": true, "SUM": true, "MIN": true, "MAX": true, "AVG": true,
+	"LISTAGG": true, "GROUP_CONCAT": true, "FIRST_VALUE": true, "LAST_VALUE": true,
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
+	"STDDEV": true, "STD": true, "VARIANCE": true, "BOOL_AND": true, "BOOL_OR": true}
 
 // filterNote is one FILTER (WHERE cond) clause: cond's pre-parsed text and
 // its offset in the statement.
@@ -42,7 +51,7 @@ func rewriteAggregateForms(buf []byte, toks []token, nt *notes, skip []bool) *pr
 			}
 		case t.is("FILTER") && i > 0 && toks[i-1].is(")") && i+1 < len(toks) && toks[i+1].is("("):
 			open := openParen(toks, i-1)
-			if open < 1 || toks[open-1].kind != tIdent {
+			if open < 1 || toks[open-1].kind != tIdent || !filterableAggs[strings.ToUpper(toks[open-1].text)] {
 				return &preErr{off: t.start, msg: "FILTER must follow an aggregate call", hint: "e.g. COUNT(*) FILTER (WHERE price > 10)"}
 			}
 			close := matchParen(toks, i+1)
