@@ -103,9 +103,34 @@
 //     MINUTE|SECOND, MINUTE TO SECOND).
 //   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
 //     allowed on all). GROUP BY accepts select aliases and positions; HAVING
-//     accepts select aliases.
+//     accepts select aliases. Also (bind_agg_more.go), in GROUP BY, in
+//     group windows and window TVFs, and over changelog inputs:
+//     LISTAGG(x [, sep]) (Flink; default separator ','), GROUP_CONCAT(
+//     [DISTINCT] x [, ...] [ORDER BY k [ASC|DESC], ...] [SEPARATOR s])
+//     (MySQL; several arguments are concatenated, a row with a NULL one is
+//     skipped; ORDER BY sorts NULLs first ascending, ties keep arrival
+//     order), FIRST_VALUE(x) / LAST_VALUE(x) (the first / last non-NULL x
+//     in arrival order), STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP (and
+//     MySQL's STDDEV, STD, VARIANCE for the _POP forms), BOOL_AND,
+//     BOOL_OR, and COUNT(DISTINCT a, b, ...) (rows whose arguments are all
+//     non-NULL, once per distinct tuple). NULL arguments are skipped by
+//     every function; over no value each is NULL (COUNT 0). A LISTAGG or
+//     GROUP_CONCAT argument that is not a string is cast to STRING; the
+//     separator must be a string literal.
+//   - agg(...) FILTER (WHERE cond) on any aggregate: the pre-parse
+//     (preparse_filter.go) removes the clause and records cond; it binds
+//     to plan.AggCall.Filter, so the call folds a row in (and, over a
+//     changelog, out) only when cond is TRUE. The row still belongs to
+//     its group (a group exists when any row reached it).
+//   - Retraction (changelog inputs): every aggregate retracts. LISTAGG,
+//     GROUP_CONCAT, FIRST_VALUE and LAST_VALUE keep the list of their
+//     values in arrival order; a retraction removes the earliest equal
+//     entry, so FIRST_VALUE / LAST_VALUE become the first / last value
+//     still present. Within a window, values are ordered by arrival within
+//     a pane (HOP), step (CUMULATE) or session, and those by time.
 //   - Session and job statements: SET ['k' = 'v'], RESET ['k'], SHOW TABLES
 //     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
+//     SHOW FUNCTIONS (every function with its signature, expr.Signatures),
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
 //     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
 //
@@ -131,8 +156,12 @@
 //	AVG(integer)           DECIMAL(18, 4)
 //	AVG(DECIMAL(p, s))     DECIMAL(18, s + 4)
 //	AVG(DOUBLE)            DOUBLE
+//	LISTAGG, GROUP_CONCAT  STRING
+//	FIRST_VALUE(x), LAST_VALUE(x)  the type of x
+//	STDDEV_*, VAR_*        DOUBLE (of a number; exact sums of integers and decimals)
+//	BOOL_AND, BOOL_OR      BOOLEAN (of a BOOLEAN)
 //
-// SUM and AVG of a VARCHAR cast it to DOUBLE.
+// SUM, AVG and the variance functions of a VARCHAR cast it to DOUBLE.
 //
 // # Time attributes
 //
