@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/streamsql/streamsql/expr"
@@ -24,7 +23,7 @@ func aggCallText(a AggCall) string {
 	}
 	switch a.Func {
 	case AggListAgg:
-		arg += ", " + strconv.Quote(a.Sep)
+		arg += ", " + sqlQuote(a.Sep)
 	case AggGroupConcat:
 		if len(a.OrderBy) > 0 {
 			var keys []string
@@ -37,10 +36,13 @@ func aggCallText(a AggCall) string {
 			}
 			arg += " ORDER BY " + strings.Join(keys, ", ")
 		}
-		arg += " SEPARATOR " + strconv.Quote(a.Sep)
+		arg += " SEPARATOR " + sqlQuote(a.Sep)
 	}
 	return fmt.Sprintf("%s(%s)", a.Func, arg)
 }
+
+// sqlQuote writes s as a SQL string literal.
+func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // Exprs lists every expression of the call (argument, further
 // arguments, ORDER BY keys, filter), skipping nil ones.

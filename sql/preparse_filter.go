@@ -70,6 +70,10 @@ func rewriteAggregateForms(buf []byte, toks []token, nt *notes, skip []bool) *pr
 	return nil
 }
 
+// isBlank reports whether c is white space (the pre-parse pads with
+// spaces and keeps newlines).
+func isBlank(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
+
 // openParen returns the index of the '(' that the ')' at toks[j] closes, or -1.
 func openParen(toks []token, j int) int {
 	depth := 0
