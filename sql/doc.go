@@ -116,7 +116,8 @@
 //     non-NULL, once per distinct tuple). NULL arguments are skipped by
 //     every function; over no value each is NULL (COUNT 0). A LISTAGG or
 //     GROUP_CONCAT argument that is not a string is cast to STRING; the
-//     separator must be a string literal.
+//     separator must be a string literal. GROUP_CONCAT has no length limit
+//     (MySQL's group_concat_max_len does not apply).
 //   - agg(...) FILTER (WHERE cond) on any aggregate: the pre-parse
 //     (preparse_filter.go) removes the clause and records cond; it binds
 //     to plan.AggCall.Filter, so the call folds a row in (and, over a
