@@ -74,6 +74,9 @@ func (s *Slot) subSum(x int64) {
 }
 
 type call struct {
+	// plain: a column argument without FILTER, tuple, list or multiset,
+	// folded by Add's fast path.
+	plain    bool
 	fn       plan.AggFunc
 	distinct bool
 	star     bool
@@ -134,6 +137,7 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 			c.distinct = c.distinct && isListFunc(a.Func) // applied when the result is built
 		}
 		c.useSet = (c.distinct && !c.useList) || (retract && (a.Func == plan.AggMin || a.Func == plan.AggMax))
+		c.plain = !c.star && c.col >= 0 && c.filter == nil && len(c.more) == 0 && !c.useList && !c.useSet
 		f.calls[i] = c
 	}
 	return f, nil
@@ -179,6 +183,12 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 	for i := range f.calls {
 		c := &f.calls[i]
 		s := &a.Slots[i]
+		if c.plain {
+			if v := row[c.col]; !v.IsNull() {
+				c.add(s, v)
+			}
+			continue
+		}
 		if c.filter != nil {
 			if pass, err := c.passes(row); err != nil {
 				return err
@@ -190,9 +200,14 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 			s.N++
 			continue
 		}
-		v, err := f.argValue(c, row)
-		if err != nil {
-			return err
+		var v types.Value
+		if c.col >= 0 && c.more == nil {
+			v = row[c.col]
+		} else {
+			var err error
+			if v, err = f.argValue(c, row); err != nil {
+				return err
+			}
 		}
 		if v.IsNull() {
 			continue
@@ -236,9 +251,14 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 			s.N--
 			continue
 		}
-		v, err := f.argValue(c, row)
-		if err != nil {
-			return err
+		var v types.Value
+		if c.col >= 0 && c.more == nil {
+			v = row[c.col]
+		} else {
+			var err error
+			if v, err = f.argValue(c, row); err != nil {
+				return err
+			}
 		}
 		if v.IsNull() {
 			continue
