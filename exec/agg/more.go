@@ -18,6 +18,19 @@ func isListFunc(f plan.AggFunc) bool { return f == plan.AggListAgg || f == plan.
 
 func isVarianceFunc(f plan.AggFunc) bool { return f >= plan.AggStddevPop && f <= plan.AggVarSamp }
 
+// OrderSensitive reports whether a result depends on the order in which
+// rows were folded in (LISTAGG, GROUP_CONCAT, FIRST_VALUE, LAST_VALUE), so
+// that Merge's order matters.
+func (f *Funcs) OrderSensitive() bool {
+	for i := range f.calls {
+		switch f.calls[i].fn {
+		case plan.AggListAgg, plan.AggGroupConcat, plan.AggFirstValue, plan.AggLastValue:
+			return true
+		}
+	}
+	return false
+}
+
 // passes evaluates the call's FILTER condition: only TRUE folds the row.
 func (c *call) passes(row []types.Value) (bool, error) {
 	v, err := c.filter.Eval(row)

@@ -1102,9 +1102,13 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	}
 	o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), next)
 	if n, ok := o.slices.get(kg, o.keyBuf); ok {
+		if !o.funcs.OrderSensitive() {
+			o.funcs.Merge(&n.acc, &e.acc)
+			return
+		}
 		// The next slice's rows came after this window's: merge them
-		// into a copy of the window's accumulator (order matters to
-		// LISTAGG, FIRST_VALUE, LAST_VALUE), which becomes the slice's.
+		// into a copy of the window's accumulator (LISTAGG, FIRST_VALUE
+		// and LAST_VALUE depend on the order), which becomes the slice's.
 		merged := e.acc.Clone()
 		o.funcs.Merge(&merged, &n.acc)
 		n.acc = merged
