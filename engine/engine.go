@@ -375,6 +375,8 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		return e.describe(s.Name)
 	case *sql.ShowJobs:
 		return e.showJobs(), nil
+	case *sql.ShowFunctions:
+		return showFunctions(), nil
 	case *sql.StopJob:
 		j := e.jobs.get(s.JobID)
 		if j == nil {

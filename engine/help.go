@@ -16,6 +16,7 @@ const HelpText = `Statements (end each with ';'):
   SHOW TABLES                         list tables and views
   SHOW CREATE TABLE t                 show a table's definition
   DESCRIBE t                          list a table's columns
+  SHOW FUNCTIONS                      list every function and aggregate with its signature
   SHOW JOBS                           list jobs: status, rows in/out, watermark, late rows,
                                       bad rows skipped, last checkpoint, restarts, error
   STOP JOB 'id'                       stop a running job (within about a second, even mid-computation)
@@ -36,6 +37,9 @@ Windows, as table functions in FROM (then GROUP BY window_start, window_end, ...
 Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
   SESSION(ts, gap), CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start,
   window_end. A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
+Aggregates: COUNT, SUM, MIN, MAX, AVG, LISTAGG(x [, sep]), GROUP_CONCAT(x [ORDER BY ...] [SEPARATOR s]),
+  FIRST_VALUE, LAST_VALUE, STDDEV_POP/SAMP, VAR_POP/SAMP, BOOL_AND, BOOL_OR, COUNT(DISTINCT a, b);
+  any of them with FILTER (WHERE cond), in GROUP BY, windows and over changelogs.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.

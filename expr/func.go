@@ -71,6 +71,12 @@ func FunctionNames() []string {
 			out = append(out, n)
 		}
 	}
+	for _, f := range specialForms {
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f.Name)
+		}
+	}
 	sort.Strings(out)
 	return out
 }

@@ -17,30 +17,50 @@ const (
 	AggMin
 	AggMax
 	AggAvg
+	AggListAgg     // LISTAGG(x [, sep]): non-NULL x joined by Sep in arrival order
+	AggGroupConcat // GROUP_CONCAT(x [ORDER BY ...] [SEPARATOR s]): LISTAGG, optionally ordered
+	AggFirstValue  // FIRST_VALUE(x): first non-NULL x by arrival
+	AggLastValue   // LAST_VALUE(x): last non-NULL x by arrival
+	AggStddevPop
+	AggStddevSamp
+	AggVarPop
+	AggVarSamp
+	AggBoolAnd
+	AggBoolOr
 )
 
-var aggNames = [...]string{"COUNT", "SUM", "MIN", "MAX", "AVG"}
+var aggNames = [...]string{"COUNT", "SUM", "MIN", "MAX", "AVG", "LISTAGG", "GROUP_CONCAT",
+	"FIRST_VALUE", "LAST_VALUE", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP", "BOOL_AND", "BOOL_OR"}
 
 func (f AggFunc) String() string { return aggNames[f] }
 
-// AggCall is one aggregate in a GROUP BY.
+// AggCall is one aggregate in a GROUP BY. Every expression is bound
+// against the Aggregate's input (Exprs lists them; MapExprs rewrites them).
 type AggCall struct {
 	Func     AggFunc
 	Distinct bool
-	Arg      expr.Expr // bound against the Aggregate's input; nil for COUNT(*)
+	Arg      expr.Expr // nil for COUNT(*)
 	Type     types.Type
 	Name     string
+	// More holds COUNT(DISTINCT a, b, ...)'s arguments after the first:
+	// a row counts when all are non-NULL, once per distinct tuple.
+	More []expr.Expr
+	// Sep is the separator of LISTAGG and GROUP_CONCAT.
+	Sep string
+	// OrderBy and Desc order GROUP_CONCAT's values (ties in arrival order).
+	OrderBy []expr.Expr
+	Desc    []bool
+	// Filter is FILTER (WHERE cond): a row is folded into (or out of) this
+	// call only when Filter is TRUE; nil folds every row.
+	Filter expr.Expr
 }
 
 func (a AggCall) String() string {
-	arg := "*"
-	if a.Arg != nil {
-		arg = a.Arg.String()
+	s := aggCallText(a)
+	if a.Filter != nil {
+		s += " FILTER (WHERE " + a.Filter.String() + ")"
 	}
-	if a.Distinct {
-		arg = "DISTINCT " + arg
-	}
-	return fmt.Sprintf("%s(%s)", a.Func, arg)
+	return s
 }
 
 // WindowKind is a group window type.

@@ -115,7 +115,7 @@ func pruneAggregateInput(a *plan.Aggregate) (*plan.Aggregate, bool) {
 	}
 	needed := columnsOf(a.GroupKeys...)
 	for _, c := range a.Aggs {
-		needed = append(needed, columnsOf(c.Arg)...)
+		needed = append(needed, columnsOf(c.Exprs()...)...)
 	}
 	if a.Window != nil {
 		needed = append(needed, a.Window.TimeCol)
@@ -133,7 +133,7 @@ func pruneAggregateInput(a *plan.Aggregate) (*plan.Aggregate, bool) {
 	}
 	out.Aggs = slices.Clone(a.Aggs)
 	for i := range out.Aggs {
-		out.Aggs[i].Arg = remapColumns(out.Aggs[i].Arg, to)
+		out.Aggs[i], _ = out.Aggs[i].MapExprs(func(e expr.Expr) (expr.Expr, bool) { return remapColumns(e, to), true })
 	}
 	if a.Window != nil {
 		w := *a.Window

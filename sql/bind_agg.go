@@ -147,11 +147,14 @@ func aggType(f plan.AggFunc, t types.Type) (types.Type, bool) {
 var aggFuncs = map[string]plan.AggFunc{"count": plan.AggCount, "sum": plan.AggSum, "min": plan.AggMin, "max": plan.AggMax, "avg": plan.AggAvg}
 
 func (ab *aggBinder) bindAgg(v *ast.AggregateFuncExpr) (expr.Expr, error) {
+	if e, handled, err := ab.bindAggExt(v); handled { // bind_agg_more.go
+		return e, err
+	}
 	cx := ab.cx
 	fname := strings.ToUpper(v.F)
 	f, ok := aggFuncs[strings.ToLower(v.F)]
 	if !ok {
-		return nil, cx.p.errAt(ErrUnsupported, off(v), "aggregate function "+fname+" is not supported", "supported: COUNT, SUM, MIN, MAX, AVG")
+		return nil, cx.p.errAt(ErrUnsupported, off(v), "aggregate function "+fname+" is not supported", supportedAggs)
 	}
 	if len(v.Args) != 1 {
 		return nil, cx.p.errAt(ErrUnsupported, off(v), fname+" takes one argument", "")

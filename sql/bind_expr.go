@@ -65,7 +65,7 @@ func funcHint(name string) string {
 	if s := closest(name, expr.FunctionNames()); s != "" {
 		return "did you mean " + s + "?"
 	}
-	return "HELP lists the functions"
+	return "SHOW FUNCTIONS lists the functions"
 }
 
 func (cx *compiler) bindExprs(ns []ast.ExprNode, x *ectx) ([]expr.Expr, error) {

@@ -45,7 +45,11 @@ func (cx *compiler) parseQuery() (ast.StmtNode, error) {
 	if perr != nil {
 		return nil, cx.preErr(perr)
 	}
-	return cx.parse(text)
+	st, err := cx.parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return liftAggregates(st), nil // bind_agg_more.go
 }
 
 // bindTop binds a query with its ORDER BY / LIMIT (allowed only when top).
@@ -343,10 +347,10 @@ func (cx *compiler) fieldName(f *ast.SelectField) string {
 	if st > 0 && st+len(t) <= len(cx.p.Text) && len(t) > 0 && len(cx.text) == len(cx.p.Text) {
 		// extend over the padding the pre-parse layer left in place of longer text
 		end := st + len(t)
-		for end < len(cx.text) && cx.text[end] == ' ' {
+		for end < len(cx.text) && isBlank(cx.text[end]) {
 			end++
 		}
-		for end > st+len(t) && cx.p.Text[end-1] == ' ' {
+		for end > st+len(t) && isBlank(cx.p.Text[end-1]) {
 			end--
 		}
 		return strings.TrimSpace(cx.p.Text[st:end])

@@ -326,14 +326,11 @@ func (ab *aggBinder) detachWindow() error {
 		ab.keys[i] = nk
 	}
 	for i := range ab.aggs {
-		if ab.aggs[i].Arg == nil {
-			continue
-		}
-		na, ok := remapCols(ab.aggs[i].Arg, ab.colMap)
+		na, ok := ab.aggs[i].MapExprs(func(e expr.Expr) (expr.Expr, bool) { return remapCols(e, ab.colMap) })
 		if !ok {
 			return cx.p.errAt(ErrWindow, at, "the argument of "+ab.aggs[i].Name+" uses the window columns of the "+b.kind+" window it aggregates", "")
 		}
-		ab.aggs[i].Arg = na
+		ab.aggs[i] = na
 	}
 	if b.kind == "SESSION" {
 		// The window operator keeps a session per group key: that is

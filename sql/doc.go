@@ -105,15 +105,15 @@
 //     window operator's alignment, plan.Window.Offset). When that cannot be
 //     done (a filter on a window column, the window columns computed into
 //     others) the window columns are ordinary keys of a changelog aggregate
-//     over the TVF's rows: the same final rows.
+//     over the TVF's rows: the same final rows. A SESSION TVF only binds
+//     under such a window aggregate, grouped by exactly its PARTITION BY
+//     columns. HOP size must be a multiple of the slide, CUMULATE size of
+//     the step (Flink's messages).
 //
 //   - Window properties propagate: a window aggregate's window_start and
 //     window_end (selected as plain columns) keep their role, and a GROUP
 //     BY on both further up is a window aggregate over the window the rows
-//     carry (plan.Aggregate.WindowKeys), emitted once when it closes. A SESSION TVF
-//     only binds under such a window aggregate, grouped by exactly its
-//     PARTITION BY columns. HOP size must be a multiple of the slide,
-//     CUMULATE size of the step (Flink's messages).
+//     carry (plan.Aggregate.WindowKeys), emitted once when it closes.
 //
 //   - Intervals: INTERVAL 'n' UNIT with SECOND(S), MINUTE(S), HOUR(S),
 //     DAY(S), ... and day-time ranges INTERVAL '1:30' HOUR TO MINUTE,
@@ -122,10 +122,36 @@
 //
 //   - Aggregates COUNT(*), COUNT([DISTINCT] x), SUM, MIN, MAX, AVG (DISTINCT
 //     allowed on all). GROUP BY accepts select aliases and positions; HAVING
-//     accepts select aliases.
+//     accepts select aliases. Also (bind_agg_more.go), in GROUP BY, in
+//     group windows and window TVFs, and over changelog inputs:
+//     LISTAGG(x [, sep]) (Flink; default separator ','), GROUP_CONCAT(
+//     [DISTINCT] x [, ...] [ORDER BY k [ASC|DESC], ...] [SEPARATOR s])
+//     (MySQL; several arguments are concatenated, a row with a NULL one is
+//     skipped; ORDER BY sorts NULLs first ascending, ties keep arrival
+//     order), FIRST_VALUE(x) / LAST_VALUE(x) (the first / last non-NULL x
+//     in arrival order), STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP (and
+//     MySQL's STDDEV, STD, VARIANCE for the _POP forms), BOOL_AND,
+//     BOOL_OR, and COUNT(DISTINCT a, b, ...) (rows whose arguments are all
+//     non-NULL, once per distinct tuple). NULL arguments are skipped by
+//     every function; over no value each is NULL (COUNT 0). A LISTAGG or
+//     GROUP_CONCAT argument that is not a string is cast to STRING; the
+//     separator must be a string literal. GROUP_CONCAT has no length limit
+//     (MySQL's group_concat_max_len does not apply).
+//   - agg(...) FILTER (WHERE cond) on any aggregate: the pre-parse
+//     (preparse_filter.go) removes the clause and records cond; it binds
+//     to plan.AggCall.Filter, so the call folds a row in (and, over a
+//     changelog, out) only when cond is TRUE. The row still belongs to
+//     its group (a group exists when any row reached it).
+//   - Retraction (changelog inputs): every aggregate retracts. LISTAGG,
+//     GROUP_CONCAT, FIRST_VALUE and LAST_VALUE keep the list of their
+//     values in arrival order; a retraction removes the earliest equal
+//     entry, so FIRST_VALUE / LAST_VALUE become the first / last value
+//     still present. Within a window, values are ordered by arrival within
+//     a pane (HOP), step (CUMULATE) or session, and those by time.
 //
 //   - Session and job statements: SET ['k' = 'v'], RESET ['k'], SHOW TABLES
 //     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
+//     SHOW FUNCTIONS (every function with its signature, expr.Signatures),
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
 //     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
 //
@@ -166,8 +192,12 @@
 //	AVG(integer)           DECIMAL(18, 4)
 //	AVG(DECIMAL(p, s))     DECIMAL(18, s + 4)
 //	AVG(DOUBLE)            DOUBLE
+//	LISTAGG, GROUP_CONCAT  STRING
+//	FIRST_VALUE(x), LAST_VALUE(x)  the type of x
+//	STDDEV_*, VAR_*        DOUBLE (of a number; exact sums of integers and decimals)
+//	BOOL_AND, BOOL_OR      BOOLEAN (of a BOOLEAN)
 //
-// SUM and AVG of a VARCHAR cast it to DOUBLE.
+// SUM, AVG and the variance functions of a VARCHAR cast it to DOUBLE.
 //
 // # Time attributes
 //

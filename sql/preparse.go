@@ -21,6 +21,9 @@ import (
 //   - FLOOR(ts TO unit) / CEIL(ts TO unit) becomes FLOOR(ts,'unit').
 //   - TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), ...)) and the other window
 //     table functions become a derived table (preparse_tvf.go).
+//   - agg(x) FILTER (WHERE cond) loses its clause, recorded for the
+//     binder; FIRST_VALUE / LAST_VALUE outside OVER become aggregate
+//     placeholders (preparse_filter.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -40,11 +43,12 @@ type notes struct {
 	intervals map[string]intervalNote // placeholder (lower case) -> interval
 	casts     map[string]castNote     // placeholder (lower case) -> target type
 	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
+	filters   map[int]filterNote      // aggregate name offset -> FILTER (WHERE cond) (preparse_filter.go)
 	n         int
 }
 
 func newNotes() *notes {
-	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{}}
+	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{}, filters: map[int]filterNote{}}
 }
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -298,6 +302,10 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 		}
 	}
 	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
+	// FILTER (WHERE ...), FIRST_VALUE / LAST_VALUE (preparse_filter.go)
+	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil {
+		return "", perr
+	}
 	return string(buf), nil
 }
 

@@ -106,6 +106,9 @@ type Describe struct {
 // ShowJobs is SHOW JOBS.
 type ShowJobs struct{ At }
 
+// ShowFunctions is SHOW FUNCTIONS: every function with its signature.
+type ShowFunctions struct{ At }
+
 // StopJob is STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN].
 type StopJob struct {
 	At

@@ -3,6 +3,7 @@ package agg
 import (
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
@@ -30,7 +31,14 @@ type Acc struct {
 //     result can tell an exact value from one out of its type's range;
 //   - FSum: sum of DOUBLE values;
 //   - Ext: the current MIN/MAX (NULL when none);
-//   - Set: value multiset for DISTINCT and retractable MIN/MAX (else nil).
+//   - Set: value multiset for DISTINCT and retractable MIN/MAX (else nil);
+//   - List: the values of LISTAGG / GROUP_CONCAT and retractable
+//     FIRST_VALUE / LAST_VALUE, in arrival order (else nil);
+//   - Sq, FSq: the sum of squares of the variance functions: exact
+//     (unscaled at twice the argument's scale) for integers and decimals,
+//     floating point for DOUBLE. Sum/Carry and FSum hold the plain sum.
+//
+// BOOL_AND / BOOL_OR count non-NULL values in N and TRUE values in Sum.
 type Slot struct {
 	N     int64
 	Sum   int64
@@ -38,6 +46,9 @@ type Slot struct {
 	FSum  float64
 	Ext   types.Value
 	Set   *ValueSet
+	List  *ValueList
+	Sq    *big.Int
+	FSq   float64
 }
 
 // addSum adds x to the 128-bit sum (Carry, Sum).
@@ -63,6 +74,9 @@ func (s *Slot) subSum(x int64) {
 }
 
 type call struct {
+	// plain: a column argument without FILTER, tuple, list or multiset,
+	// folded by Add's fast path.
+	plain    bool
 	fn       plan.AggFunc
 	distinct bool
 	star     bool
@@ -71,7 +85,14 @@ type call struct {
 	out      types.Type
 	scale    uint8 // scale of Sum
 	useSet   bool
+	useList  bool
 	name     string // the call as written, e.g. SUM(price), for errors
+
+	more    []expr.Expr // COUNT(DISTINCT a, b, ...): the arguments after the first
+	filter  expr.Expr   // FILTER (WHERE ...), or nil
+	sep     string      // LISTAGG / GROUP_CONCAT separator
+	orderBy []expr.Expr // GROUP_CONCAT ORDER BY keys
+	desc    []bool
 }
 
 // Funcs is a compiled list of aggregate calls.
@@ -79,6 +100,7 @@ type Funcs struct {
 	calls   []call
 	retract bool
 	kbuf    []byte
+	keys    []types.Value // scratch: one row's ORDER BY keys
 }
 
 // Compile prepares calls for evaluation. With retract, MIN and MAX keep
@@ -87,7 +109,8 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 	f := &Funcs{calls: make([]call, len(calls)), retract: retract}
 	for i, a := range calls {
 		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1, name: a.String()}
-		if a.Func > plan.AggAvg {
+		c.more, c.filter, c.sep, c.orderBy, c.desc = a.More, a.Filter, a.Sep, a.OrderBy, a.Desc
+		if a.Func > plan.AggBoolOr {
 			return nil, fmt.Errorf("aggregate %d: unknown function %d", i, a.Func)
 		}
 		if a.Arg == nil {
@@ -109,7 +132,12 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 		if c.out.Kind == types.KindNull {
 			c.out = defaultType(a)
 		}
-		c.useSet = c.distinct || (retract && (a.Func == plan.AggMin || a.Func == plan.AggMax))
+		c.useList = isListFunc(a.Func) || (retract && (a.Func == plan.AggFirstValue || a.Func == plan.AggLastValue))
+		if c.useList || a.Func == plan.AggFirstValue || a.Func == plan.AggLastValue {
+			c.distinct = c.distinct && isListFunc(a.Func) // applied when the result is built
+		}
+		c.useSet = (c.distinct && !c.useList) || (retract && (a.Func == plan.AggMin || a.Func == plan.AggMax))
+		c.plain = !c.star && c.col >= 0 && c.filter == nil && len(c.more) == 0 && !c.useList && !c.useSet
 		f.calls[i] = c
 	}
 	return f, nil
@@ -119,6 +147,12 @@ func defaultType(a plan.AggCall) types.Type {
 	switch {
 	case a.Func == plan.AggCount:
 		return types.BigInt
+	case isListFunc(a.Func):
+		return types.String
+	case a.Func >= plan.AggStddevPop && a.Func <= plan.AggVarSamp:
+		return types.Double
+	case a.Func == plan.AggBoolAnd || a.Func == plan.AggBoolOr:
+		return types.Bool
 	case a.Arg == nil:
 		return types.BigInt
 	case a.Func == plan.AggAvg && a.Arg.Type().Kind != types.KindDecimal:
@@ -149,21 +183,43 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 	for i := range f.calls {
 		c := &f.calls[i]
 		s := &a.Slots[i]
+		if c.plain {
+			if v := row[c.col]; !v.IsNull() {
+				c.add(s, v)
+			}
+			continue
+		}
+		if c.filter != nil {
+			if pass, err := c.passes(row); err != nil {
+				return err
+			} else if !pass {
+				continue
+			}
+		}
 		if c.star {
 			s.N++
 			continue
 		}
 		var v types.Value
-		if c.col >= 0 {
+		if c.col >= 0 && c.more == nil {
 			v = row[c.col]
 		} else {
 			var err error
-			if v, err = c.arg.Eval(row); err != nil {
+			if v, err = f.argValue(c, row); err != nil {
 				return err
 			}
 		}
 		if v.IsNull() {
 			continue
+		}
+		if c.useList {
+			if err := f.orderKeys(c, row); err != nil {
+				return err
+			}
+			if s.List == nil {
+				s.List = &ValueList{}
+			}
+			s.List.append(v, f.keys)
 		}
 		if c.useSet {
 			if s.Set == nil {
@@ -184,21 +240,38 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 	for i := range f.calls {
 		c := &f.calls[i]
 		s := &a.Slots[i]
+		if c.filter != nil {
+			if pass, err := c.passes(row); err != nil {
+				return err
+			} else if !pass {
+				continue
+			}
+		}
 		if c.star {
 			s.N--
 			continue
 		}
 		var v types.Value
-		if c.col >= 0 {
+		if c.col >= 0 && c.more == nil {
 			v = row[c.col]
 		} else {
 			var err error
-			if v, err = c.arg.Eval(row); err != nil {
+			if v, err = f.argValue(c, row); err != nil {
 				return err
 			}
 		}
 		if v.IsNull() {
 			continue
+		}
+		if c.useList {
+			if err := f.orderKeys(c, row); err != nil {
+				return err
+			}
+			if s.List == nil || !s.List.remove(&f.kbuf, v, f.keys) {
+				continue
+			}
+		} else if c.fn == plan.AggFirstValue || c.fn == plan.AggLastValue {
+			return fmt.Errorf("%s cannot retract a row: aggregate compiled for insert-only input", c.name)
 		}
 		if c.useSet {
 			if s.Set == nil {
@@ -233,6 +306,18 @@ func (c *call) add(s *Slot, v types.Value) {
 		default:
 			s.FSum += v.AsFloat()
 		}
+	case plan.AggStddevPop, plan.AggStddevSamp, plan.AggVarPop, plan.AggVarSamp:
+		c.addSquare(s, v, 1)
+	case plan.AggBoolAnd, plan.AggBoolOr:
+		if v.Bool() {
+			s.Sum++
+		}
+	case plan.AggFirstValue:
+		if s.Ext.IsNull() {
+			s.Ext = v
+		}
+	case plan.AggLastValue:
+		s.Ext = v
 	case plan.AggMin:
 		if s.Ext.IsNull() || types.Compare(v, s.Ext) < 0 {
 			s.Ext = v
@@ -248,6 +333,15 @@ func (c *call) add(s *Slot, v types.Value) {
 func (c *call) sub(s *Slot, v types.Value) {
 	s.N--
 	switch c.fn {
+	case plan.AggStddevPop, plan.AggStddevSamp, plan.AggVarPop, plan.AggVarSamp:
+		c.addSquare(s, v, -1)
+		if s.N == 0 {
+			s.Sum, s.Carry, s.FSum, s.FSq, s.Sq = 0, 0, 0, 0, nil
+		}
+	case plan.AggBoolAnd, plan.AggBoolOr:
+		if v.Bool() {
+			s.Sum--
+		}
 	case plan.AggSum, plan.AggAvg:
 		switch v.Kind() {
 		case types.KindInt:
@@ -273,12 +367,25 @@ func (f *Funcs) Merge(dst, src *Acc) {
 	for i := range f.calls {
 		c := &f.calls[i]
 		d, s := &dst.Slots[i], &src.Slots[i]
+		if c.useList {
+			mergeList(d, s)
+			continue
+		}
 		if !c.useSet {
 			d.N += s.N
 			d.addSum(s.Sum)
 			d.Carry += s.Carry
 			d.FSum += s.FSum
+			mergeSquares(d, s)
 			switch c.fn {
+			case plan.AggFirstValue:
+				if d.Ext.IsNull() {
+					d.Ext = s.Ext
+				}
+			case plan.AggLastValue:
+				if !s.Ext.IsNull() {
+					d.Ext = s.Ext
+				}
 			case plan.AggMin:
 				if !s.Ext.IsNull() && (d.Ext.IsNull() || types.Compare(s.Ext, d.Ext) < 0) {
 					d.Ext = s.Ext
@@ -340,6 +447,32 @@ func (c *call) result(s *Slot) (types.Value, error) {
 			return types.NullValue(), nil
 		}
 		return c.average(s, s.N)
+	case plan.AggListAgg, plan.AggGroupConcat:
+		return c.joined(s), nil
+	case plan.AggStddevPop, plan.AggStddevSamp, plan.AggVarPop, plan.AggVarSamp:
+		return c.variance(s), nil
+	case plan.AggBoolAnd:
+		if s.N <= 0 {
+			return types.NullValue(), nil
+		}
+		return types.BoolValue(s.Sum == s.N), nil
+	case plan.AggBoolOr:
+		if s.N <= 0 {
+			return types.NullValue(), nil
+		}
+		return types.BoolValue(s.Sum > 0), nil
+	case plan.AggFirstValue, plan.AggLastValue:
+		if c.useList {
+			if s.List.Len() == 0 {
+				return types.NullValue(), nil
+			}
+			e := s.List.Entries[0]
+			if c.fn == plan.AggLastValue {
+				e = s.List.Entries[len(s.List.Entries)-1]
+			}
+			return coerce(e.V, c.out), nil
+		}
+		fallthrough
 	default:
 		if s.Ext.IsNull() {
 			return types.NullValue(), nil

@@ -3,6 +3,7 @@ package agg
 import (
 	"encoding/binary"
 	"math"
+	"math/big"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -18,6 +19,9 @@ const (
 	flagFSum = 1 << iota
 	flagSet
 	flagCarry
+	flagList // LISTAGG / GROUP_CONCAT / retractable FIRST_VALUE, LAST_VALUE values
+	flagSq   // exact sum of squares (variance over integers and decimals)
+	flagFSq  // floating sum of squares (variance over DOUBLE)
 )
 
 // AppendAcc appends the encoding of a.
@@ -36,6 +40,15 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 		if s.Carry != 0 {
 			fl |= flagCarry
 		}
+		if s.List != nil {
+			fl |= flagList
+		}
+		if s.Sq != nil {
+			fl |= flagSq
+		}
+		if s.FSq != 0 {
+			fl |= flagFSq
+		}
 		buf = append(buf, fl)
 		buf = binary.AppendVarint(buf, s.N)
 		buf = binary.AppendVarint(buf, s.Sum)
@@ -52,6 +65,15 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 				buf = types.AppendValue(buf, v)
 				buf = binary.AppendVarint(buf, n)
 			})
+		}
+		if fl&flagList != 0 {
+			buf = appendList(buf, s.List)
+		}
+		if fl&flagSq != 0 {
+			buf = appendBig(buf, s.Sq)
+		}
+		if fl&flagFSq != 0 {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSq))
 		}
 	}
 	return buf
@@ -123,6 +145,23 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 				s.Set.add(&kbuf, v, c)
 			}
 		}
+		if fl&flagList != 0 {
+			if s.List, buf, err = decodeList(buf); err != nil {
+				return nil, err
+			}
+		}
+		if fl&flagSq != 0 {
+			if s.Sq, buf, err = decodeBig(buf); err != nil {
+				return nil, err
+			}
+		}
+		if fl&flagFSq != 0 {
+			if len(buf) < 8 {
+				return nil, ErrCorrupt
+			}
+			s.FSq = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+			buf = buf[8:]
+		}
 	}
 	return buf, nil
 }
@@ -133,6 +172,87 @@ func (a *Acc) Clone() Acc {
 	copy(c.Slots, a.Slots)
 	for i := range c.Slots {
 		c.Slots[i].Set = c.Slots[i].Set.Clone()
+		c.Slots[i].List = c.Slots[i].List.Clone()
+		if sq := c.Slots[i].Sq; sq != nil {
+			c.Slots[i].Sq = new(big.Int).Set(sq)
+		}
 	}
 	return c
+}
+
+// appendList writes a list: its length, then per entry the value, the
+// number of ORDER BY keys and the keys.
+func appendList(buf []byte, l *ValueList) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(l.Entries)))
+	for _, e := range l.Entries {
+		buf = types.AppendValue(buf, e.V)
+		buf = binary.AppendUvarint(buf, uint64(len(e.Keys)))
+		for _, k := range e.Keys {
+			buf = types.AppendValue(buf, k)
+		}
+	}
+	return buf
+}
+
+func decodeList(buf []byte) (*ValueList, []byte, error) {
+	cnt, n := binary.Uvarint(buf)
+	if n <= 0 || cnt > uint64(len(buf)) {
+		return nil, nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	l := &ValueList{Entries: make([]ListEntry, 0, cnt)}
+	for j := uint64(0); j < cnt; j++ {
+		var e ListEntry
+		var err error
+		if e.V, buf, err = types.DecodeValue(buf); err != nil {
+			return nil, nil, err
+		}
+		nk, n := binary.Uvarint(buf)
+		if n <= 0 || nk > uint64(len(buf)) {
+			return nil, nil, ErrCorrupt
+		}
+		buf = buf[n:]
+		for k := uint64(0); k < nk; k++ {
+			var v types.Value
+			if v, buf, err = types.DecodeValue(buf); err != nil {
+				return nil, nil, err
+			}
+			e.Keys = append(e.Keys, v)
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	return l, buf, nil
+}
+
+// appendBig writes a big integer: a sign byte (0, 1 positive, 2
+// negative), the magnitude's length and its big-endian bytes.
+func appendBig(buf []byte, b *big.Int) []byte {
+	sign := byte(0)
+	switch b.Sign() {
+	case 1:
+		sign = 1
+	case -1:
+		sign = 2
+	}
+	mag := b.Bytes()
+	buf = append(buf, sign)
+	buf = binary.AppendUvarint(buf, uint64(len(mag)))
+	return append(buf, mag...)
+}
+
+func decodeBig(buf []byte) (*big.Int, []byte, error) {
+	if len(buf) < 1 || buf[0] > 2 {
+		return nil, nil, ErrCorrupt
+	}
+	sign := buf[0]
+	ln, n := binary.Uvarint(buf[1:])
+	if n <= 0 || ln > uint64(len(buf)-1-n) {
+		return nil, nil, ErrCorrupt
+	}
+	buf = buf[1+n:]
+	b := new(big.Int).SetBytes(buf[:ln])
+	if sign == 2 {
+		b.Neg(b)
+	}
+	return b, buf[ln:], nil
 }

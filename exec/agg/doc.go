@@ -1,7 +1,9 @@
 // Package agg holds the accumulators of SQL aggregate functions (COUNT,
-// COUNT(*), SUM, MIN, MAX, AVG, each optionally DISTINCT) used by the
-// window and group aggregate operators, and the binary encoding that keyed
-// state stores them with.
+// COUNT(*), SUM, MIN, MAX, AVG, each optionally DISTINCT; LISTAGG,
+// GROUP_CONCAT, FIRST_VALUE, LAST_VALUE, STDDEV_POP/SAMP, VAR_POP/SAMP,
+// BOOL_AND, BOOL_OR, COUNT(DISTINCT a, b, ...); any of them with a FILTER)
+// used by the window and group aggregate operators, and the binary
+// encoding that keyed state stores them with.
 //
 // Contract:
 //   - Compile turns the plan's AggCalls into a Funcs, owned by one operator
@@ -26,15 +28,40 @@
 //     half away from zero to the result scale, AVG into an integer type
 //     truncates, AVG into DOUBLE divides in floating point. Each result has
 //     the kind of its AggCall.Type.
+//   - The other functions (more.go): LISTAGG / GROUP_CONCAT join the
+//     non-NULL values with AggCall.Sep in arrival order (GROUP_CONCAT
+//     sorts by its ORDER BY keys at result time, a stable sort, NULL keys
+//     first ascending; DISTINCT keeps each value's first place).
+//     FIRST_VALUE / LAST_VALUE are the first / last non-NULL value folded
+//     in. The variance functions keep the count, the sum and the sum of
+//     squares, exactly (a big integer) for integers and decimals, in
+//     floating point for DOUBLE; the result is a DOUBLE, NULL over no
+//     value (and over one value for the _SAMP forms). BOOL_AND / BOOL_OR
+//     count the non-NULL and the TRUE values. COUNT(DISTINCT a, b, ...)
+//     keeps the distinct tuples' encodings in the DISTINCT multiset and
+//     skips a row with a NULL argument. A call with a FILTER folds a row
+//     in (Add) or out (Retract) only when the condition is TRUE; Acc.Rows
+//     counts every row regardless.
+//   - Order: Merge(dst, src) treats src's rows as arriving after dst's
+//     (the operators merge HOP panes, CUMULATE steps and sessions in time
+//     order), which is what LISTAGG, GROUP_CONCAT without ORDER BY,
+//     FIRST_VALUE and LAST_VALUE depend on.
 //   - Retraction: with retract set at Compile, MIN and MAX keep a multiset
 //     of values (value -> count) so that removing the current extreme
-//     recomputes it; DISTINCT always keeps one. Without it, retracting a row
-//     from a MIN/MAX accumulator is an error.
+//     recomputes it; DISTINCT always keeps one. FIRST_VALUE and LAST_VALUE
+//     keep the list of values in arrival order (LISTAGG and GROUP_CONCAT
+//     always do); a retraction removes the earliest entry equal to the
+//     retracted value (and ORDER BY keys), so the result is the first /
+//     last value still present. The other functions retract by
+//     subtraction. Without retract, retracting a row from a MIN, MAX,
+//     FIRST_VALUE or LAST_VALUE accumulator is an error.
 //   - Hot path: Add and Retract do not allocate for COUNT/SUM/AVG/MIN/MAX
 //     over plain columns; DISTINCT and retractable MIN/MAX allocate once
 //     per new distinct value.
 //   - Encoding (AppendAcc/DecodeAcc, AppendValue/DecodeValue) is
 //     self-describing and deterministic (multisets are written in key order).
 //     Optional fields are flagged per slot (the carry word only when
-//     non-zero), so states written before a field existed still decode.
+//     non-zero; the value list, the exact and the floating sum of squares
+//     when present, after the fields that existed before them), so states
+//     written before a field existed still decode.
 package agg

@@ -613,7 +613,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	}
 	o.allStar = true
 	for _, a := range o.spec.Aggs {
-		if a.Arg != nil || a.Func != plan.AggCount {
+		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
 			o.allStar = false
 		}
 	}
@@ -1103,7 +1103,16 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	}
 	o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), next)
 	if n, ok := o.slices.get(kg, o.keyBuf); ok {
-		o.funcs.Merge(&n.acc, &e.acc)
+		if !o.funcs.OrderSensitive() {
+			o.funcs.Merge(&n.acc, &e.acc)
+			return
+		}
+		// The next slice's rows came after this window's: merge them
+		// into a copy of the window's accumulator (LISTAGG, FIRST_VALUE
+		// and LAST_VALUE depend on the order), which becomes the slice's.
+		merged := e.acc.Clone()
+		o.funcs.Merge(&merged, &n.acc)
+		n.acc = merged
 		return
 	}
 	// The removed entry moves to the next slice (a fresh entry: the old
