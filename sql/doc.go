@@ -137,11 +137,13 @@
 //     GROUP_CONCAT argument that is not a string is cast to STRING; the
 //     separator must be a string literal. GROUP_CONCAT has no length limit
 //     (MySQL's group_concat_max_len does not apply).
+//
 //   - agg(...) FILTER (WHERE cond) on any aggregate: the pre-parse
 //     (preparse_filter.go) removes the clause and records cond; it binds
 //     to plan.AggCall.Filter, so the call folds a row in (and, over a
 //     changelog, out) only when cond is TRUE. The row still belongs to
 //     its group (a group exists when any row reached it).
+//
 //   - Retraction (changelog inputs): every aggregate retracts. LISTAGG,
 //     GROUP_CONCAT, FIRST_VALUE and LAST_VALUE keep the list of their
 //     values in arrival order; a retraction removes the earliest equal
