@@ -558,6 +558,9 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 	if sel.GroupBy != nil {
 		for _, it := range sel.GroupBy.Items {
 			n := it.Expr
+			if ab.deferGrouping(n) { // GROUPING SETS, ROLLUP, CUBE: bind_grouping.go
+				continue
+			}
 			if c, ok := tvfColumn(sc, n); ok && ab.tvf != nil && c.tvf == ab.tvf {
 				continue // the window itself
 			}
@@ -617,6 +620,9 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 			ab.keyNames = append(ab.keyNames, name)
 			ab.keyProc = append(ab.keyProc, proc)
 		}
+	}
+	if err := ab.bindGroupingSets(sel.GroupBy, fields); err != nil {
+		return nil, nil, err
 	}
 	x := &ectx{sc: sc, agg: ab, clause: "the select list"}
 	p := &plan.Project{}
@@ -679,6 +685,10 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 			return nil, nil, err
 		}
 		in = tvfIn
+	}
+	in, err := ab.expandGroupingSets(in)
+	if err != nil {
+		return nil, nil, err
 	}
 	var node plan.Node = &plan.Aggregate{Input: in, GroupKeys: ab.keys, KeyNames: ab.keyNames, Window: ab.win, Aggs: ab.aggs}
 	if cond != nil {

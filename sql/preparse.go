@@ -21,6 +21,8 @@ import (
 //   - FLOOR(ts TO unit) / CEIL(ts TO unit) becomes FLOOR(ts,'unit').
 //   - TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), ...)) and the other window
 //     table functions become a derived table (preparse_tvf.go).
+//   - GROUPING SETS (...), ROLLUP (...) and CUBE (...) in GROUP BY become
+//     placeholder calls (preparse_grouping.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -40,6 +42,7 @@ type notes struct {
 	intervals map[string]intervalNote // placeholder (lower case) -> interval
 	casts     map[string]castNote     // placeholder (lower case) -> target type
 	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
+	grouping  groupingNotes           // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
 	n         int
 }
 
@@ -293,7 +296,8 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			}
 		}
 	}
-	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
+	rewriteGrouping(buf, toks, nt) // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
+	rewriteTemporal(buf, toks)     // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
 	return string(buf), nil
 }
 
