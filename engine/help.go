@@ -36,6 +36,9 @@ Windows, as table functions in FROM (then GROUP BY window_start, window_end, ...
 Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
   SESSION(ts, gap), CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start,
   window_end. A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
+Grouping sets: GROUP BY GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b),
+  a, b WITH ROLLUP, also beside windows (GROUP BY window_start, window_end, ROLLUP (a));
+  GROUPING(a, ...) / GROUPING_ID(...) tell which columns a row's grouping set left out.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.
