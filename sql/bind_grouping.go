@@ -85,6 +85,14 @@ func (ab *aggBinder) bindGroupingSets(gb *ast.GroupByClause, fields []*ast.Selec
 		ab.grouping = &groupingSpec{}
 	}
 	g := ab.grouping
+	if ab.tvf != nil && ab.tvf.kind == "SESSION" {
+		at := cx.findWord("GROUP", 0)
+		if len(g.elems) > 0 {
+			at = off(g.elems[0])
+		}
+		return cx.p.errAt(ErrUnsupported, at, "grouping sets over a SESSION window table function are not supported",
+			"use the group-window form: GROUP BY SESSION(ts, gap), ROLLUP (...)")
+	}
 	plain := make([]int, len(ab.keys))
 	for i := range plain {
 		plain[i] = i
@@ -149,7 +157,10 @@ func (ab *aggBinder) elementSets(fc *ast.FuncCallExpr, fields []*ast.SelectField
 	cx := ab.cx
 	note := cx.notes.grouping.elems[fc.FnName.L]
 	if len(fc.Args) == 0 {
-		return nil, cx.p.errAt(ErrInvalid, note.off, note.kind+" needs at least one grouping set", "e.g. "+note.kind+" ((a, b), (a), ())")
+		if note.kind == "GROUPING SETS" {
+			return nil, cx.p.errAt(ErrInvalid, note.off, "GROUPING SETS needs at least one grouping set", "e.g. GROUPING SETS ((a, b), (a), ())")
+		}
+		return nil, cx.p.errAt(ErrInvalid, note.off, note.kind+" needs at least one column", "e.g. "+note.kind+" (a, b)")
 	}
 	var out [][]int
 	if note.kind == "GROUPING SETS" {
