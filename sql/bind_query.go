@@ -686,10 +686,11 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 		}
 		in = tvfIn
 	}
-	in, err := ab.expandGroupingSets(in)
+	expanded, err := ab.expandGroupingSets(in) // bind_grouping.go
 	if err != nil {
 		return nil, nil, err
 	}
+	in = expanded
 	var node plan.Node = &plan.Aggregate{Input: in, GroupKeys: ab.keys, KeyNames: ab.keyNames, Window: ab.win, Aggs: ab.aggs}
 	if cond != nil {
 		node = &plan.Filter{Input: node, Cond: cond}
