@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -30,7 +31,7 @@ import (
 //     window TVF was detached): it builds the Expand and points the keys at
 //     its columns.
 //
-// GROUPING(a, ...) and GROUPING_ID(a, ...) (match, bind_agg.go) read the
+// GROUPING(a, ...), GROUPING_ID(a, ...) and GROUP_ID() (match, bind_agg.go) read the
 // grouping set index: bit i (counted from the last argument) is 1 when the
 // row's grouping set does not hold argument i, as in Flink.
 
@@ -46,7 +47,7 @@ type groupingSpec struct {
 	gidKey int                 // index of the grouping set index among ab.keys
 }
 
-var groupingFuncs = map[string]bool{"GROUPING": true, "GROUPING_ID": true}
+var groupingFuncs = map[string]bool{"GROUPING": true, "GROUPING_ID": true, "GROUP_ID": true}
 
 // groupingElement returns the note of n when n is a grouping element
 // placeholder call.
@@ -345,6 +346,9 @@ func (ab *aggBinder) expandGroupingSets(in plan.Node) (plan.Node, error) {
 func (ab *aggBinder) bindGroupingCall(v *ast.FuncCallExpr) (expr.Expr, error) {
 	cx := ab.cx
 	name := strings.ToUpper(v.FnName.O)
+	if name == "GROUP_ID" {
+		return ab.bindGroupID(v)
+	}
 	if len(v.Args) == 0 {
 		return nil, cx.p.errAt(ErrInvalid, off(v), name+" needs at least one argument", "e.g. "+name+"(supplier_id)")
 	}
@@ -383,6 +387,34 @@ func (ab *aggBinder) bindGroupingCall(v *ast.FuncCallExpr) (expr.Expr, error) {
 			}
 		}
 	}
+	return ab.perSet(values, display)
+}
+
+// bindGroupID binds GROUP_ID(): 0 for the first occurrence of a grouping
+// set, 1, 2, ... for its repetitions (Calcite's and Flink's semantics).
+func (ab *aggBinder) bindGroupID(v *ast.FuncCallExpr) (expr.Expr, error) {
+	if len(v.Args) != 0 {
+		return nil, ab.cx.p.errAt(ErrInvalid, off(v), "GROUP_ID takes no arguments", "")
+	}
+	g := ab.grouping
+	if g == nil {
+		return &expr.Literal{V: types.IntValue(0), T: groupingIDType}, nil
+	}
+	values := make([]int64, len(g.sets))
+	for s := range g.sets {
+		for e := 0; e < s; e++ {
+			if slices.Equal(g.sets[e], g.sets[s]) {
+				values[s]++
+			}
+		}
+	}
+	return ab.perSet(values, "GROUP_ID()")
+}
+
+// perSet returns the expression that gives values[s] in the rows of
+// grouping set s (a CASE on the grouping set index, shown as display).
+func (ab *aggBinder) perSet(values []int64, display string) (expr.Expr, error) {
+	g := ab.grouping
 	gid := ab.outCol(g.gidKey, plan.GroupingIDName, groupingIDType)
 	var whens, thens []expr.Expr
 	for s, v := range values {
@@ -402,7 +434,7 @@ func (ab *aggBinder) bindGroupingCall(v *ast.FuncCallExpr) (expr.Expr, error) {
 	}
 	c, err := expr.NewCase(whens, thens, zero)
 	if err != nil {
-		return nil, cx.p.errAt(ErrType, off(v), err.Error(), "")
+		return nil, err
 	}
 	c.Display = display
 	return c, nil

@@ -115,7 +115,9 @@
 //     have one bit per argument, the first argument in the highest bit, set
 //     when the argument is not in the row's grouping set (Flink's
 //     semantics); in a plain GROUP BY they are 0. Their arguments must be
-//     grouped expressions. At most 4096 grouping sets per GROUP BY.
+//     grouped expressions. GROUP_ID() numbers the repetitions of a grouping
+//     set listed more than once (0 for the first). At most 4096 grouping
+//     sets per GROUP BY.
 //   - Intervals: INTERVAL 'n' UNIT with SECOND(S), MINUTE(S), HOUR(S),
 //     DAY(S), ... and day-time ranges INTERVAL '1:30' HOUR TO MINUTE,
 //     '1 02:03:04.5' DAY TO SECOND (DAY TO HOUR|MINUTE|SECOND, HOUR TO
