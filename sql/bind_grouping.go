@@ -31,9 +31,10 @@ import (
 //     window TVF was detached): it builds the Expand and points the keys at
 //     its columns.
 //
-// GROUPING(a, ...), GROUPING_ID(a, ...) and GROUP_ID() (match, bind_agg.go) read the
-// grouping set index: bit i (counted from the last argument) is 1 when the
-// row's grouping set does not hold argument i, as in Flink.
+// GROUPING(a, ...), GROUPING_ID(a, ...) and GROUP_ID() (match, bind_agg.go)
+// read the grouping set index. In GROUPING and GROUPING_ID bit i (counted
+// from the last argument) is 1 when the row's grouping set does not hold
+// argument i, as in Flink; GROUP_ID numbers repeated sets.
 
 // maxGroupingSets bounds the grouping sets of one GROUP BY (each input row
 // is emitted once per set).
