@@ -11,16 +11,18 @@ import (
 // Expand feeds an Aggregate with GROUPING SETS, ROLLUP or CUBE: it emits
 // each input row once per grouping set, with the same op.
 //
-// Output schema: the input columns unchanged (aggregate arguments and a
-// window's time column keep their positions), then one column per group
-// key (Keys, bound against Input; NULL in the rows of a grouping set that
-// does not hold the key, so the column is nullable unless every set holds
-// it), then the grouping set's index in Sets (BIGINT NOT NULL, named
-// GroupingIDName). The Aggregate above groups by the key columns and the
-// index, so a NULL of the data stays apart from a key nulled out by a set;
-// GROUPING() and GROUPING_ID() are computed from the index.
+// Output schema: the input columns listed in Pass, in that order (what
+// the Aggregate above reads besides its keys: aggregate arguments, a
+// window's time column), then one column per group key (Keys, bound
+// against Input; NULL in the rows of a grouping set that does not hold the
+// key, so the column is nullable unless every set holds it), then the
+// grouping set's index in Sets (BIGINT NOT NULL, named GroupingIDName).
+// The Aggregate above groups by the key columns and the index, so a NULL
+// of the data stays apart from a key nulled out by a set; GROUPING(),
+// GROUPING_ID() and GROUP_ID() are computed from the index.
 type Expand struct {
 	Input    Node
+	Pass     []int // input columns passed through
 	Keys     []expr.Expr
 	KeyNames []string
 	// Sets lists the grouping sets in order; Sets[s][k] is true when set
@@ -44,8 +46,10 @@ func (e *Expand) KeyType(k int) types.Type {
 
 func (e *Expand) Schema() types.Schema {
 	in := e.Input.Schema()
-	s := make(types.Schema, 0, len(in)+len(e.Keys)+1)
-	s = append(s, in...)
+	s := make(types.Schema, 0, len(e.Pass)+len(e.Keys)+1)
+	for _, c := range e.Pass {
+		s = append(s, in[c])
+	}
 	for k := range e.Keys {
 		s = append(s, types.Column{Name: e.KeyNames[k], Type: e.KeyType(k)})
 	}
@@ -68,9 +72,13 @@ func (e *Expand) SetsString() string {
 		}
 		sets = append(sets, "("+strings.Join(names, ", ")+")")
 	}
-	var keys []string
+	var keys, pass []string
 	for _, k := range e.Keys {
 		keys = append(keys, k.String())
 	}
-	return fmt.Sprintf("keys=[%s] sets=[%s]", strings.Join(keys, ", "), strings.Join(sets, ", "))
+	in := e.Input.Schema()
+	for _, c := range e.Pass {
+		pass = append(pass, in[c].Name)
+	}
+	return fmt.Sprintf("keys=[%s] sets=[%s] pass=[%s]", strings.Join(keys, ", "), strings.Join(sets, ", "), strings.Join(pass, ", "))
 }

@@ -6,9 +6,10 @@ import (
 )
 
 // TestGroupingSetsExplain: a GROUP BY with grouping sets plans an Expand
-// step forward-connected to the source, under the aggregate keyed by the
-// keys and the grouping set index; the window TVF and group-window forms
-// give the same graph.
+// step forward-connected to the source, passing through only what the
+// aggregate reads (its arguments, the window's time column), under the
+// aggregate keyed by the keys and the grouping set index; the window TVF
+// and group-window forms give the same graph.
 func TestGroupingSetsExplain(t *testing.T) {
 	const ddl = `CREATE TABLE bid (supplier_id STRING, item STRING, price BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
 WITH ('connector' = 'datagen', 'number-of-rows' = '10');
@@ -27,7 +28,7 @@ WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 		t.Errorf("graphs differ\n--- window TVF\n%s\n--- group window\n%s", tvf, group)
 	}
 	for _, want := range []string{
-		"2. Expand keys=[supplier_id, item] sets=[(supplier_id, item), (supplier_id), (item), ()]",
+		"2. Expand keys=[supplier_id, item] sets=[(supplier_id, item), (supplier_id), (item), ()] pass=[price, ts]",
 		"     <- 1. FORWARD",
 		"3. WindowAggregate TUMBLE(ts, 10s) keys=[supplier_id, item, $grouping_set] aggs=[SUM(price)]",
 		"     <- 2. HASH(supplier_id, item, $grouping_set)",
@@ -39,7 +40,7 @@ WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 	}
 	changelog := graph(`SELECT supplier_id, COUNT(*), GROUPING(supplier_id) FROM bid GROUP BY ROLLUP (supplier_id)`)
 	for _, want := range []string{
-		"2. Expand keys=[supplier_id] sets=[(supplier_id), ()]",
+		"2. Expand keys=[supplier_id] sets=[(supplier_id), ()] pass=[]",
 		"3. GroupAggregate keys=[supplier_id, $grouping_set] aggs=[COUNT(*)] changelog",
 		"4. Calc select supplier_id, COUNT(*), GROUPING(supplier_id)",
 		"== Result: changelog",

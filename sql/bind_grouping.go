@@ -313,8 +313,10 @@ func (ab *aggBinder) groupingKey(n ast.ExprNode, fields []*ast.SelectField) (int
 }
 
 // expandGroupingSets puts the Expand of the grouping sets over in (the
-// Aggregate's final input) and points the keys at its columns; in is
-// returned unchanged without grouping sets.
+// Aggregate's final input), passing through the columns the aggregate
+// arguments and the window read, and points the keys, the arguments and
+// the window's time column at its columns; in is returned unchanged
+// without grouping sets.
 func (ab *aggBinder) expandGroupingSets(in plan.Node) (plan.Node, error) {
 	g := ab.grouping
 	if g == nil {
@@ -333,7 +335,35 @@ func (ab *aggBinder) expandGroupingSets(in plan.Node) (plan.Node, error) {
 		}
 	}
 	x := &plan.Expand{Input: in, Keys: keys, KeyNames: ab.keyNames[:len(keys)], Sets: g.sets}
-	width := len(in.Schema())
+	// Pass through what the Aggregate reads besides its keys.
+	read := make([]bool, len(in.Schema()))
+	for _, a := range ab.aggs {
+		if a.Arg != nil {
+			for _, c := range expr.Columns(a.Arg) {
+				read[c] = true
+			}
+		}
+	}
+	if ab.win != nil {
+		read[ab.win.TimeCol] = true
+	}
+	pos := make([]int, len(read)) // input column -> Expand column, -1 when not passed
+	for c, r := range read {
+		pos[c] = -1
+		if r {
+			pos[c] = len(x.Pass)
+			x.Pass = append(x.Pass, c)
+		}
+	}
+	for i := range ab.aggs {
+		if ab.aggs[i].Arg != nil {
+			ab.aggs[i].Arg, _ = remapCols(ab.aggs[i].Arg, pos)
+		}
+	}
+	if ab.win != nil {
+		ab.win.TimeCol = pos[ab.win.TimeCol]
+	}
+	width := len(x.Pass)
 	for k := range keys {
 		ab.keys[k] = &expr.Col{Index: width + k, Name: ab.keyNames[k], T: x.KeyType(k)}
 	}

@@ -8,6 +8,8 @@ import (
 
 // ExpandSpec configures the operator of a plan.Expand.
 type ExpandSpec struct {
+	// Pass are the input columns copied to each output row, in order.
+	Pass []int
 	// Keys are the group key expressions, bound against the input.
 	Keys []expr.Expr
 	// Sets[s][k] is true when grouping set s holds key k.
@@ -15,7 +17,7 @@ type ExpandSpec struct {
 }
 
 // NewExpand emits each input row once per grouping set, in the order of
-// Sets, with the op of the input row: the input columns, then each key's
+// Sets, with the op of the input row: the Pass columns, then each key's
 // value (NULL when the set does not hold the key), then the set's index
 // as a BIGINT. Keys are evaluated once per row; an evaluation error fails
 // the job. Expand is stateless and keeps the input's order, so it runs
@@ -38,7 +40,7 @@ func (o *expand) Open(ctx *exec.Context) error { o.ctx = ctx; return nil }
 func (o *expand) ReleasesInput() bool { return true }
 
 func (o *expand) ProcessBatch(_ int, b *types.Batch) error {
-	width, nk := b.Width, len(o.spec.Keys)
+	width, nk := len(o.spec.Pass), len(o.spec.Keys)
 	if cap(o.out) < width+nk+1 {
 		o.out = make([]types.Value, width+nk+1)
 	}
@@ -52,7 +54,9 @@ func (o *expand) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			o.keys[k] = v
 		}
-		copy(out, row)
+		for j, c := range o.spec.Pass {
+			out[j] = row[c]
+		}
 		for s, set := range o.spec.Sets {
 			for k, in := range set {
 				if in {
