@@ -64,6 +64,9 @@ func (cx *compiler) groupingElement(n ast.ExprNode) (groupingNote, *ast.FuncCall
 // deferGrouping keeps a grouping element of GROUP BY for bindGroupingSets
 // and reports whether n was one.
 func (ab *aggBinder) deferGrouping(n ast.ExprNode) bool {
+	if ab.cx.isEmptySet(n) {
+		return true // GROUP BY (): crossed with the other items, the empty set adds nothing
+	}
 	_, fc, ok := ab.cx.groupingElement(n)
 	if !ok {
 		return false
@@ -222,7 +225,8 @@ func (ab *aggBinder) elementSets(fc *ast.FuncCallExpr, fields []*ast.SelectField
 	return out, nil
 }
 
-// isEmptySet reports whether n is the 0 the pre-parse layer wrote for ().
+// isEmptySet reports whether n is the 0 or the empty string that the
+// pre-parse layer wrote for ().
 func (cx *compiler) isEmptySet(n ast.ExprNode) bool {
 	v, ok := n.(*driver.ValueExpr)
 	return ok && cx.notes.grouping.empty[off(v)]

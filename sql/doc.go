@@ -102,7 +102,8 @@
 //     GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b), composite
 //     columns ROLLUP ((a, b), c), ROLLUP and CUBE nested in GROUPING SETS,
 //     plain keys beside them (GROUP BY a, ROLLUP (b): a is in every set;
-//     several elements multiply), and MySQL's GROUP BY a, b WITH ROLLUP.
+//     several elements multiply), GROUP BY () (one group of all rows) and
+//     MySQL's GROUP BY a, b WITH ROLLUP.
 //     They work for changelog aggregates and for window aggregates in both
 //     forms: GROUP BY TUMBLE(ts, ...), GROUPING SETS (...) and, over a
 //     window TVF, GROUP BY window_start, window_end, GROUPING SETS (...)

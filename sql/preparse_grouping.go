@@ -19,7 +19,9 @@ import "strings"
 //
 // The arguments then parse as rows `(a, b)`, parenthesized expressions
 // `(a)` and plain expressions; nested ROLLUP and CUBE inside GROUPING SETS
-// become placeholder calls too. The notes record each placeholder's kind
+// become placeholder calls too. An empty set that is a GROUP BY item of its
+// own, GROUP BY (), becomes the empty string '' (GROUP BY 0 would be a
+// position). The notes record each placeholder's kind
 // and the offsets of the empty sets, and the binder (bind_grouping.go)
 // reads the grouping sets back from the parsed call.
 
@@ -64,6 +66,13 @@ func rewriteGrouping(buf []byte, toks []token, nt *notes) {
 			if done[j] {
 				continue
 			}
+			if depth == 1 && t.is("(") && j+1 < len(toks) && toks[j+1].is(")") && (toks[j-1].is("BY") || toks[j-1].is(",")) {
+				// GROUP BY (), an item of its own: the empty grouping set
+				// as an empty string (an integer would be a position).
+				nt.grouping.addEmpty(buf, t.start, toks[j+1].end, "''")
+				done[j], done[j+1] = true, true
+				continue
+			}
 			kind, open := groupingElementAt(toks, j)
 			if kind == "" {
 				continue
@@ -73,9 +82,7 @@ func rewriteGrouping(buf []byte, toks []token, nt *notes) {
 				continue // TiDB reports the unbalanced parenthesis
 			}
 			name := nt.next("_g")
-			if nt.grouping.elems == nil {
-				nt.grouping.elems, nt.grouping.empty = map[string]groupingNote{}, map[int]bool{}
-			}
+			nt.grouping.init()
 			nt.grouping.elems[name] = groupingNote{kind: kind, off: t.start}
 			put(buf, t.start, toks[open-1].end, name)
 			for k := j; k < open; k++ {
@@ -83,14 +90,26 @@ func rewriteGrouping(buf []byte, toks []token, nt *notes) {
 			}
 			for k := open + 1; k < close; k++ {
 				if toks[k].is("(") && toks[k+1].is(")") && !toks[k-1].isName() && !done[k] {
-					buf[toks[k].start] = '0'
-					blank(buf, toks[k].start+1, toks[k+1].end)
-					nt.grouping.empty[toks[k].start] = true
+					nt.grouping.addEmpty(buf, toks[k].start, toks[k+1].end, "0")
 					done[k], done[k+1] = true, true
 				}
 			}
 		}
 	}
+}
+
+func (g *groupingNotes) init() {
+	if g.elems == nil {
+		g.elems, g.empty = map[string]groupingNote{}, map[int]bool{}
+	}
+}
+
+// addEmpty writes lit over the empty grouping set buf[from:to] and
+// records its offset.
+func (g *groupingNotes) addEmpty(buf []byte, from, to int, lit string) {
+	g.init()
+	put(buf, from, to, lit)
+	g.empty[from] = true
 }
 
 // groupingElementAt reports whether toks[j] starts GROUPING SETS (,

@@ -15,6 +15,9 @@ func TestRewriteGrouping(t *testing.T) {
 		// WITH ROLLUP is TiDB's; ROLLUP outside GROUP BY and in strings is not touched.
 		{"SELECT 'ROLLUP(a)', cube(1) FROM t GROUP BY a WITH ROLLUP HAVING CUBE(a) > 0",
 			"SELECT 'ROLLUP(a)', cube(1) FROM t GROUP BY a WITH ROLLUP HAVING CUBE(a) > 0"},
+		// GROUP BY () and () as an item of its own.
+		{"SELECT COUNT(*) FROM t GROUP BY ()", "SELECT COUNT(*) FROM t GROUP BY ''"},
+		{"SELECT a FROM t GROUP BY a, ( ), (b)", "SELECT a FROM t GROUP BY a, '' , (b)"},
 		{"SELECT * FROM (SELECT a FROM t GROUP BY CUBE (a)) AS s GROUP BY ROLLUP (a)",
 			"SELECT * FROM (SELECT a FROM t GROUP BY _g00 (a)) AS s GROUP BY _g01   (a)"},
 	} {
