@@ -40,6 +40,10 @@ Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
 Aggregates: COUNT, SUM, MIN, MAX, AVG, LISTAGG(x [, sep]), GROUP_CONCAT(x [ORDER BY ...] [SEPARATOR s]),
   FIRST_VALUE, LAST_VALUE, STDDEV_POP/SAMP, VAR_POP/SAMP, BOOL_AND, BOOL_OR, COUNT(DISTINCT a, b);
   any of them with FILTER (WHERE cond), in GROUP BY, windows and over changelogs.
+Grouping sets: GROUP BY GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b),
+  a, b WITH ROLLUP, also beside windows (GROUP BY window_start, window_end, ROLLUP (a));
+  GROUPING(a, ...) / GROUPING_ID(...) tell which columns a row's grouping set left out,
+  GROUP_ID() which repetition of a set listed twice a row belongs to.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.

@@ -243,6 +243,8 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildAggregate(n)
 	case *plan.WindowTVF:
 		return b.buildWindowTVF(n)
+	case *plan.Expand:
+		return b.buildExpand(n) // expand.go
 	case *plan.Join:
 		return b.buildJoin(n)
 	case *plan.LookupJoin:

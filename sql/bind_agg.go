@@ -39,6 +39,8 @@ type aggBinder struct {
 
 	aggs   []plan.AggCall
 	aggIDs []string
+
+	grouping *groupingSpec // GROUPING SETS, ROLLUP, CUBE (bind_grouping.go)
 }
 
 // exprID is a structural identity of a bound expression (columns by index).
@@ -70,6 +72,10 @@ func (ab *aggBinder) match(n ast.ExprNode, x *ectx) (expr.Expr, bool, error) {
 	case *ast.FuncCallExpr:
 		if kind, prop, ok := windowProperty(v.FnName.O); ok {
 			e, err := ab.bindProperty(v, kind, prop)
+			return e, true, err
+		}
+		if groupingFuncs[strings.ToUpper(v.FnName.O)] {
+			e, err := ab.bindGroupingCall(v) // bind_grouping.go
 			return e, true, err
 		}
 	case *ast.ColumnNameExpr:

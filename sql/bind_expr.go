@@ -404,6 +404,9 @@ func (cx *compiler) bindFunc(v *ast.FuncCallExpr, x *ectx) (expr.Expr, error) {
 	if kind, _, ok := windowProperty(name); ok {
 		return nil, cx.p.errAt(ErrWindow, off(v), name+" needs a GROUP BY "+kind+"(...) window in the same query", "")
 	}
+	if groupingFuncs[name] {
+		return nil, cx.p.errAt(ErrInvalid, off(v), name+" can only be used in the select list or HAVING of a query with GROUP BY", "")
+	}
 	args := v.Args
 	if strings.Contains(lname, "timestampliteral") || strings.Contains(lname, "dateliteral") {
 		// TIMESTAMP '...' and DATE '...' literals

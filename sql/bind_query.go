@@ -568,6 +568,9 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 	if sel.GroupBy != nil {
 		for _, it := range sel.GroupBy.Items {
 			n := it.Expr
+			if ab.deferGrouping(n) { // GROUPING SETS, ROLLUP, CUBE: bind_grouping.go
+				continue
+			}
 			if c, ok := tvfColumn(sc, n); ok && ab.tvf != nil && c.tvf == ab.tvf {
 				continue // the window itself
 			}
@@ -627,6 +630,9 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 			ab.keyNames = append(ab.keyNames, name)
 			ab.keyProc = append(ab.keyProc, proc)
 		}
+	}
+	if err := ab.bindGroupingSets(sel.GroupBy, fields); err != nil {
+		return nil, nil, err
 	}
 	x := &ectx{sc: sc, agg: ab, clause: "the select list"}
 	p := &plan.Project{}
@@ -691,6 +697,11 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 		}
 		in = tvfIn
 	}
+	expanded, err := ab.expandGroupingSets(in) // bind_grouping.go
+	if err != nil {
+		return nil, nil, err
+	}
+	in = expanded
 	agg := &plan.Aggregate{Input: in, GroupKeys: ab.keys, KeyNames: ab.keyNames, Window: ab.win, Aggs: ab.aggs}
 	if ab.attached != nil {
 		wk, err := ab.attachedKeys()

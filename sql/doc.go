@@ -17,7 +17,8 @@
 // PIPES_AS_CONCAT so that || concatenates as in Flink). A thin pre-parse
 // layer (preparse.go) rewrites the Flink forms TiDB lacks without moving
 // any byte: INTERVAL literals in function arguments, CAST(x AS <any type>),
-// SESSION(...), FLOOR/CEIL(ts TO unit), FOR SYSTEM_TIME AS OF
+// SESSION(...), FLOOR/CEIL(ts TO unit), GROUPING SETS/ROLLUP/CUBE in GROUP
+// BY (preparse_grouping.go), FOR SYSTEM_TIME AS OF
 // (preparse_temporal.go: it becomes TiDB's AS OF TIMESTAMP <ordinal>, and
 // the binder reads the clause again from the original text). CREATE TABLE
 // is pre-parsed the same way (WATERMARK, `pt AS PROCTIME()`, NOT ENFORCED, PARTITIONED BY (...),
@@ -114,6 +115,28 @@
 //     window_end (selected as plain columns) keep their role, and a GROUP
 //     BY on both further up is a window aggregate over the window the rows
 //     carry (plan.Aggregate.WindowKeys), emitted once when it closes.
+//
+//   - Grouping sets (preparse_grouping.go, bind_grouping.go): GROUP BY
+//     GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b), composite
+//     columns ROLLUP ((a, b), c), ROLLUP and CUBE nested in GROUPING SETS,
+//     plain keys beside them (GROUP BY a, ROLLUP (b): a is in every set;
+//     several elements multiply), GROUP BY () (one group of all rows) and
+//     MySQL's GROUP BY a, b WITH ROLLUP.
+//     They work for changelog aggregates and for window aggregates in both
+//     forms: GROUP BY TUMBLE(ts, ...), GROUPING SETS (...) and, over a
+//     window TVF, GROUP BY window_start, window_end, GROUPING SETS (...)
+//     (the window columns must be GROUP BY items of their own, not inside a
+//     set). A column outside a row's grouping set is NULL; a set listed
+//     twice gives its rows twice. The plan is Aggregate(keys + grouping set
+//     index) over plan.Expand, which emits each input row once per set, so
+//     a NULL of the data stays apart from a NULL of a set. GROUPING(a [, b
+//     ...]) and GROUPING_ID(...) (BIGINT NOT NULL, select list and HAVING)
+//     have one bit per argument, the first argument in the highest bit, set
+//     when the argument is not in the row's grouping set (Flink's
+//     semantics); in a plain GROUP BY they are 0. Their arguments must be
+//     grouped expressions. GROUP_ID() numbers the repetitions of a grouping
+//     set listed more than once (0 for the first). At most 4096 grouping
+//     sets per GROUP BY.
 //
 //   - Intervals: INTERVAL 'n' UNIT with SECOND(S), MINUTE(S), HOUR(S),
 //     DAY(S), ... and day-time ranges INTERVAL '1:30' HOUR TO MINUTE,

@@ -24,6 +24,8 @@ import (
 //   - agg(x) FILTER (WHERE cond) loses its clause, recorded for the
 //     binder; FIRST_VALUE / LAST_VALUE outside OVER become aggregate
 //     placeholders (preparse_filter.go).
+//   - GROUPING SETS (...), ROLLUP (...) and CUBE (...) in GROUP BY become
+//     placeholder calls (preparse_grouping.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -44,6 +46,7 @@ type notes struct {
 	casts     map[string]castNote     // placeholder (lower case) -> target type
 	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
 	filters   map[int]filterNote      // aggregate name offset -> FILTER (WHERE cond) (preparse_filter.go)
+	grouping  groupingNotes           // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
 	n         int
 }
 
@@ -301,7 +304,8 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 			}
 		}
 	}
-	rewriteTemporal(buf, toks) // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
+	rewriteGrouping(buf, toks, nt) // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
+	rewriteTemporal(buf, toks)     // FOR SYSTEM_TIME AS OF (preparse_temporal.go)
 	// FILTER (WHERE ...), FIRST_VALUE / LAST_VALUE (preparse_filter.go)
 	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil {
 		return "", perr

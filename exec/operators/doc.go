@@ -1,5 +1,6 @@
 // Package operators holds the SQL operators that run inside exec tasks:
-// Calc (filter/project, also UNION ALL), WindowAgg (TUMBLE, HOP, CUMULATE,
+// Calc (filter/project, also UNION ALL), Expand (one row per grouping set,
+// stateless, under an aggregate with GROUPING SETS), WindowAgg (TUMBLE, HOP, CUMULATE,
 // SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
 // output) and Join (regular and window inner equi-joins).
 //
