@@ -56,7 +56,9 @@ func overCalls(sel *ast.SelectStmt) []*ast.WindowFuncExpr {
 func hasOverAggregate(sel *ast.SelectStmt) bool { return len(overCalls(sel)) > 0 }
 
 // overRefs replaces each OVER call by a reference to its column.
-type overRefs struct{ cols map[*ast.WindowFuncExpr]string }
+type overRefs struct {
+	cols map[*ast.WindowFuncExpr]string
+}
 
 func (r *overRefs) Enter(n ast.Node) (ast.Node, bool) {
 	switch n.(type) {
