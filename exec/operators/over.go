@@ -66,6 +66,10 @@ type overOp struct {
 	hasRow  bool        // some frame is ROWS
 	hasRng  bool        // some frame is RANGE
 	parts   *store[*overEntry]
+	// hot indexes the partitions by keying.hotHash (memory backend only,
+	// whose entries are the stored ones and are never removed), so that a
+	// row skips encoding its key and the string-keyed lookup.
+	hot map[uint64]*overEntry
 	clock   clock
 	timers  *timers
 	now     int64 // processing time of the last row
@@ -100,6 +104,7 @@ type overEntry struct {
 	pendTs []int64
 	armed  bool
 	timer  int64
+	enc    []byte // the state key (not serialised)
 }
 
 const overState = "over"
@@ -146,6 +151,9 @@ func (o *overOp) Open(ctx *exec.Context) error {
 	if o.parts, err = newStore(ctx.State, overState, overCodec{}); err != nil {
 		return err
 	}
+	if o.parts.shared {
+		o.hot = make(map[uint64]*overEntry)
+	}
 	if err := o.clock.open(ctx); err != nil {
 		return err
 	}
@@ -162,17 +170,34 @@ func (o *overOp) Open(ctx *exec.Context) error {
 // ReleasesInput implements exec.InputReleaser: rows are copied into state.
 func (o *overOp) ReleasesInput() bool { return true }
 
-// entry returns the partition of row for mutation, creating it.
+// entry returns the partition of row for mutation, creating it. Its
+// state key is e.enc.
 func (o *overOp) entry(kg int, row []types.Value) *overEntry {
+	var h uint64
+	if o.hot != nil {
+		h = o.key.hotHash(row)
+		if e := o.hot[h]; e != nil && o.key.sameKey(e.key, row) {
+			if !e.dirty {
+				o.parts.touch(kg, e.enc, e)
+			}
+			return e
+		}
+	}
 	o.keyBuf = o.key.appendKey(o.keyBuf[:0], row)
-	if e, ok := o.parts.get(kg, o.keyBuf); ok {
-		return e
+	e, ok := o.parts.get(kg, o.keyBuf)
+	if !ok {
+		e = &overEntry{key: o.key.keyValues(row), accs: make([]agg.Acc, len(o.frames)), starts: make([]int64, len(o.frames))}
+		for i := range o.frames {
+			o.frames[i].funcs.Init(&e.accs[i])
+		}
+		o.parts.insert(kg, o.keyBuf, e)
 	}
-	e := &overEntry{key: o.key.keyValues(row), accs: make([]agg.Acc, len(o.frames)), starts: make([]int64, len(o.frames))}
-	for i := range o.frames {
-		o.frames[i].funcs.Init(&e.accs[i])
+	if e.enc == nil {
+		e.enc = append([]byte(nil), o.keyBuf...)
 	}
-	o.parts.insert(kg, o.keyBuf, e)
+	if o.hot != nil {
+		o.hot[h] = e
+	}
 	return e
 }
 
@@ -211,7 +236,7 @@ func (o *overOp) ProcessBatch(_ int, b *types.Batch) error {
 		e.pendTs = append(e.pendTs, ts)
 		if !e.armed || ts+1 < e.timer {
 			e.armed, e.timer = true, ts+1
-			o.timers.add(ts+1, kg, o.keyBuf)
+			o.timers.add(ts+1, kg, e.enc)
 		}
 	}
 	o.countLate()
