@@ -30,7 +30,7 @@ func TestSellerAveragesMatchEngine(t *testing.T) {
 			for _, r := range rows {
 				bySeller[r.Seller] = append(bySeller[r.Seller], r)
 			}
-			exact := map[string]int{}    // seller|avg -> count, unambiguous rows
+			exact := map[string]int{}     // seller|avg -> count, unambiguous rows
 			ambiguous := map[string]int{} // seller -> count
 			full, amb := 0, 0
 			for seller, rs := range bySeller {
