@@ -36,6 +36,9 @@ Windows, as table functions in FROM (then GROUP BY window_start, window_end, ...
 Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
   SESSION(ts, gap), CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start,
   window_end. A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
+OVER aggregates: COUNT/SUM/MIN/MAX/AVG(x) OVER (PARTITION BY k ORDER BY time_attr
+  [ROWS BETWEEN n PRECEDING | RANGE BETWEEN INTERVAL '1' HOUR PRECEDING | ... UNBOUNDED PRECEDING]
+  AND CURRENT ROW), or OVER w with WINDOW w AS (...); each row once, with its aggregates.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.
