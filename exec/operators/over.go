@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
+	"github.com/streamsql/streamsql/exec/window"
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/state"
@@ -69,9 +70,12 @@ type overOp struct {
 	// hot indexes the partitions by keying.hotHash (memory backend only,
 	// whose entries are the stored ones and are never removed), so that a
 	// row skips encoding its key and the string-keyed lookup.
-	hot map[uint64]*overEntry
-	clock   clock
-	timers  *timers
+	hot    map[uint64]*overEntry
+	clock  clock
+	timers *timers
+	// ptimers replaces timers on the memory backend: buckets of entry
+	// pointers, so that firing skips the state lookup.
+	ptimers *entryTimers
 	now     int64 // processing time of the last row
 	late    int64
 
@@ -105,6 +109,7 @@ type overEntry struct {
 	armed  bool
 	timer  int64
 	enc    []byte // the state key (not serialised)
+	kg     int32  // the key group (not serialised)
 }
 
 const overState = "over"
@@ -157,9 +162,13 @@ func (o *overOp) Open(ctx *exec.Context) error {
 	if err := o.clock.open(ctx); err != nil {
 		return err
 	}
+	if o.parts.shared {
+		o.ptimers = &entryTimers{buckets: map[int64][]*overEntry{}}
+	}
 	o.parts.rangeAll(func(kg int, key string, e *overEntry) bool {
 		if e.armed {
-			o.timers.add(e.timer, kg, []byte(key))
+			e.kg, e.enc = int32(kg), []byte(key)
+			o.arm(kg, e.enc, e, e.timer)
 		}
 		return true
 	})
@@ -194,6 +203,7 @@ func (o *overOp) entry(kg int, row []types.Value) *overEntry {
 	}
 	if e.enc == nil {
 		e.enc = append([]byte(nil), o.keyBuf...)
+		e.kg = int32(kg)
 	}
 	if o.hot != nil {
 		o.hot[h] = e
@@ -235,8 +245,7 @@ func (o *overOp) ProcessBatch(_ int, b *types.Batch) error {
 		e.pend = append(e.pend, row[:w]...)
 		e.pendTs = append(e.pendTs, ts)
 		if !e.armed || ts+1 < e.timer {
-			e.armed, e.timer = true, ts+1
-			o.timers.add(ts+1, kg, e.enc)
+			o.arm(kg, e.enc, e, ts+1)
 		}
 	}
 	o.countLate()
@@ -254,6 +263,27 @@ func (o *overOp) countLate() {
 func (o *overOp) ProcessWatermark(wm int64) error {
 	if o.spec.Proctime || !o.clock.advance(wm) {
 		return nil
+	}
+	for o.ptimers != nil {
+		end, es, ok := o.ptimers.pop(wm)
+		if !ok {
+			break
+		}
+		for _, e := range es {
+			if o.ctx.Stopped() {
+				return exec.ErrStopped
+			}
+			if !e.armed || e.timer != end {
+				continue
+			}
+			if !e.dirty {
+				o.parts.touch(int(e.kg), e.enc, e)
+			}
+			if err := o.fireEntry(int(e.kg), e.enc, e, wm); err != nil {
+				return err
+			}
+		}
+		o.ptimers.release(es)
 	}
 	for {
 		end, bk, ok := o.timers.pop(wm, false)
@@ -281,6 +311,23 @@ func (o *overOp) fire(kg int, key []byte, end, wm int64) error {
 	if !ok || !e.armed || e.timer != end {
 		return nil
 	}
+	return o.fireEntry(kg, key, e, wm)
+}
+
+// arm registers e (state key key) to fire when the watermark reaches
+// end - 1.
+func (o *overOp) arm(kg int, key []byte, e *overEntry, end int64) {
+	e.armed, e.timer = true, end
+	if o.ptimers != nil {
+		o.ptimers.add(end, e)
+		return
+	}
+	o.timers.add(end, kg, key)
+}
+
+// fireEntry takes partition e's rows up to wm (e is armed and its timer
+// due; e was obtained for mutation).
+func (o *overOp) fireEntry(kg int, key []byte, e *overEntry, wm int64) error {
 	e.armed = false
 	w := o.spec.OutWidth
 	o.due = o.due[:0]
@@ -356,8 +403,7 @@ func (o *overOp) fire(kg int, key []byte, end, wm int64) error {
 	clear(e.pend[keep*w:])
 	e.pend, e.pendTs = e.pend[:keep*w], e.pendTs[:keep]
 	if keep > 0 {
-		e.armed, e.timer = true, minTs+1
-		o.timers.add(minTs+1, kg, key)
+		o.arm(kg, key, e, minTs+1)
 	}
 	return nil
 }
@@ -640,4 +686,80 @@ func (overCodec) Decode(buf []byte) (*overEntry, error) {
 		return nil, errCorrupt
 	}
 	return e, nil
+}
+
+// entryTimers is timers for the memory backend, whose entries are the
+// stored ones: buckets of entry pointers by end. Like timers, it is not
+// state: Open rebuilds it from the entries' armed timers.
+type entryTimers struct {
+	buckets map[int64][]*overEntry
+	ends    endHeap
+	free    [][]*overEntry
+}
+
+func (t *entryTimers) add(end int64, e *overEntry) {
+	b, ok := t.buckets[end]
+	if !ok {
+		t.pushEnd(end)
+		if n := len(t.free); n > 0 {
+			b, t.free = t.free[n-1], t.free[:n-1]
+		}
+	}
+	t.buckets[end] = append(b, e)
+}
+
+// pop removes and returns the entries of the smallest end that has fired
+// at wm; the caller hands the slice back with release.
+func (t *entryTimers) pop(wm int64) (int64, []*overEntry, bool) {
+	if len(t.ends) == 0 || !window.Fired(t.ends[0], wm) {
+		return 0, nil, false
+	}
+	end := t.popEnd()
+	b := t.buckets[end]
+	delete(t.buckets, end)
+	return end, b, true
+}
+
+func (t *entryTimers) release(b []*overEntry) {
+	clear(b)
+	t.free = append(t.free, b[:0])
+}
+
+// pushEnd and popEnd keep ends a min-heap (container/heap without the
+// boxing of its interface).
+func (t *entryTimers) pushEnd(end int64) {
+	h := append(t.ends, end)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p] <= h[i] {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+	t.ends = h
+}
+
+func (t *entryTimers) popEnd() int64 {
+	h := t.ends
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && h[l] < h[m] {
+			m = l
+		}
+		if r := l + 1; r < n && h[r] < h[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	t.ends = h
+	return top
 }
