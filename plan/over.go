@@ -80,5 +80,9 @@ func (o *Over) Describe() string {
 	for _, c := range o.Calls {
 		cs = append(cs, c.AggCall.String()+" "+o.Frames[c.Frame].String())
 	}
-	return fmt.Sprintf("OverAggregate partition=[%s] order=[#%d] aggs=[%s]", strings.Join(ps, ", "), o.TimeCol, strings.Join(cs, ", "))
+	order := fmt.Sprintf("#%d", o.TimeCol)
+	if in := o.Input.Schema(); o.TimeCol >= 0 && o.TimeCol < len(in) {
+		order = in[o.TimeCol].Name
+	}
+	return fmt.Sprintf("OverAggregate partition=[%s] order=[%s] aggs=[%s]", strings.Join(ps, ", "), order, strings.Join(cs, ", "))
 }

@@ -41,7 +41,7 @@ func (b *builder) buildOver(n *plan.Over) (stream, error) {
 		Frames: n.Frames, Calls: n.Calls, OutWidth: width}
 	var calls []string
 	for _, c := range n.Calls {
-		calls = append(calls, c.AggCall.String()+" "+n.Frames[c.Frame].String())
+		calls = append(calls, c.AggCall.String()+" "+frameDesc(n.Frames[c.Frame]))
 	}
 	kd := keyDesc(in.schema, keyCols)
 	timeKind := "rowtime"
@@ -67,4 +67,13 @@ func (b *builder) buildOver(n *plan.Over) (stream, error) {
 		out.windowStart, out.windowEnd = in.windowStart, in.windowEnd
 	}
 	return out, nil
+}
+
+// frameDesc renders a frame for EXPLAIN, intervals as durations.
+func frameDesc(f plan.OverFrame) string {
+	switch {
+	case f.Unbounded || f.Rows:
+		return f.String()
+	}
+	return "RANGE " + fmtDuration(f.Preceding) + " PRECEDING"
 }
