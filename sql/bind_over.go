@@ -161,7 +161,22 @@ func (cx *compiler) bindOverSelect(sel *ast.SelectStmt, in plan.Node, sc *scope)
 		cols[wf] = name
 		ext.cols = append(ext.cols, column{qual: "$over", name: name, typ: call.Type})
 	}
-	// Name the columns before their calls become column references.
+	// Name the columns before their calls become column references. The
+	// select list is restored afterwards, so that the AST binds again the
+	// same way.
+	type saved struct {
+		expr ast.ExprNode
+		as   ast.CIStr
+	}
+	orig := make([]saved, len(sel.Fields.Fields))
+	for i, fld := range sel.Fields.Fields {
+		orig[i] = saved{fld.Expr, fld.AsName}
+	}
+	defer func() {
+		for i, fld := range sel.Fields.Fields {
+			fld.Expr, fld.AsName = orig[i].expr, orig[i].as
+		}
+	}()
 	for _, fld := range sel.Fields.Fields {
 		if fld.Expr != nil && fld.AsName.O == "" {
 			if _, isCol := fld.Expr.(*ast.ColumnNameExpr); !isCol {

@@ -34,7 +34,11 @@ type OverSpec struct {
 // time; then the partition's waiting rows up to the watermark are taken in
 // time order (rows with equal times in arrival order). A row whose time is
 // at or behind the watermark when it arrives is late: dropped and counted
-// in LateRowsDropped. Rows with a NULL time are dropped too.
+// in LateRowsDropped. Rows with a NULL time are dropped too. (Flink's
+// bounded OVER functions judge a row against the last time their
+// partition processed instead, which depends on when watermarks arrive;
+// the watermark rule gives the same rows at every parallelism and across
+// restores, with the watermark restored per key group, see clock.)
 //
 // Processing time: a row is aggregated when it arrives, at the operator's
 // clock (ctx.Now, never going backwards), in arrival order.
