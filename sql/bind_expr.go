@@ -213,7 +213,7 @@ func (cx *compiler) bindExpr0(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return nil, cx.p.errAt(ErrUnsupported, off(n), "subqueries in expressions are not supported", "use a JOIN or a subquery in FROM")
 	case *ast.WindowFuncExpr:
-		return nil, cx.p.errAt(ErrUnsupported, off(n), "OVER windows are only supported as ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) in a select list (Top-N)",
+		return nil, cx.p.errAt(ErrUnsupported, off(n), "OVER windows are only supported as ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) in a select list (Top-N), or as aggregates OVER a time-ordered window in the select list of a SELECT without GROUP BY",
 			"filter the row number in an outer query: SELECT * FROM (SELECT *, ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= 10")
 	case *ast.DefaultExpr:
 		return nil, cx.p.errAt(ErrUnsupported, off(n), "DEFAULT is not supported", "")

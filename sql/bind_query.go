@@ -368,8 +368,9 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	if sel.Kind == ast.SelectStmtKindValues || sel.Kind == ast.SelectStmtKindTable {
 		return nil, nil, cx.p.errAt(ErrUnsupported, 0, "this query form is not supported", "use SELECT")
 	}
-	if sel.WindowSpecs != nil {
-		return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("WINDOW", 0), "named windows are not supported", "")
+	overAgg := hasOverAggregate(sel) // bind_over.go
+	if sel.WindowSpecs != nil && !overAgg {
+		return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("WINDOW", 0), "named windows are only supported for OVER aggregates", "")
 	}
 	where := splitAnd(sel.Where)
 	var in plan.Node
@@ -404,7 +405,9 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	}
 	var node plan.Node
 	var cols []column
-	if sel.GroupBy != nil || hasAggregate(append(fieldNodes, having)...) {
+	if overAgg {
+		node, cols, err = cx.bindOverSelect(sel, in, sc)
+	} else if sel.GroupBy != nil || hasAggregate(append(fieldNodes, having)...) {
 		node, cols, err = cx.bindAggregate(sel, in, sc, having)
 	} else {
 		if having != nil {

@@ -76,6 +76,22 @@
 //     item (plan.Rank), one per SELECT; the planner requires an outer
 //     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
 //
+//   - OVER aggregates (bind_over.go, plan.Over): COUNT(*), COUNT(x), SUM,
+//     MIN, MAX, AVG OVER (PARTITION BY ... ORDER BY t [frame]) anywhere in
+//     the select list of a SELECT without GROUP BY, inline or OVER w with
+//     WINDOW w AS (...) (OVER (w frame) adds a frame to w). t is one
+//     ascending TIMESTAMP column: a time attribute (the planner checks that
+//     an unbounded input's column follows the watermark, or is PROCTIME()).
+//     Frames end at CURRENT ROW: ROWS BETWEEN n PRECEDING, RANGE BETWEEN
+//     INTERVAL '...' PRECEDING (the pre-parse layer writes the interval
+//     as its ms with three decimals, which frameInterval recognises),
+//     ROWS|RANGE BETWEEN UNBOUNDED PRECEDING, the short forms (ROWS n
+//     PRECEDING); no frame is RANGE UNBOUNDED PRECEDING. Calls over
+//     several windows must share PARTITION BY and ORDER BY (frames may
+//     differ), otherwise Flink's "All aggregates must be computed on the
+//     same window". Errors use Flink's messages (ordering on a time
+//     attribute, ASCENDING mode, FOLLOWING).
+//
 //   - ORDER BY (output columns by name, alias or position) and LIMIT n are
 //     accepted only on a top-level SELECT; they are returned in Query.OrderBy
 //     and Query.Limit for whoever prints the result (the plan has no order).
@@ -198,8 +214,8 @@
 // GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT, or correlated other
 // than by equalities, NATURAL and USING joins, joins without an equality,
 // subqueries in expressions,
-// OVER windows other than ROW_NUMBER() (aggregates OVER, RANK, frames,
-// named windows), ORDER BY / LIMIT below the top level, LIMIT offsets,
+// RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
+// BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,
 // EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE, CREATE OR REPLACE.
 //

@@ -47,11 +47,15 @@ type notes struct {
 	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
 	filters   map[int]filterNote      // aggregate name offset -> FILTER (WHERE cond) (preparse_filter.go)
 	grouping  groupingNotes           // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
-	n         int
+	// frameIntervals holds the intervals of OVER frame bounds (INTERVAL
+	// '1' HOUR PRECEDING), written as their length in ms, by offset.
+	frameIntervals map[int]intervalNote
+	n              int
 }
 
 func newNotes() *notes {
-	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{}, filters: map[int]filterNote{}}
+	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{},
+		filters: map[int]filterNote{}, frameIntervals: map[int]intervalNote{}}
 }
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -255,6 +259,16 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 				return "", &preErr{off: toks[i+1].start, msg: msg, kind: kind}
 			}
 			if !ok {
+				continue
+			}
+			if next < len(toks) && (toks[next].is("PRECEDING") || toks[next].is("FOLLOWING")) {
+				// An OVER frame bound: the parser takes a number there. The
+				// length in ms is written with three decimals (".000"), which
+				// tells it from a plain row count (bind_over.go).
+				end := toks[next-1].end
+				nt.frameIntervals[t.start] = intervalNote{ms: ms, off: t.start, text: text[t.start:end]}
+				put(buf, t.start, end, strconv.FormatInt(max(ms, 0), 10)+".000")
+				i = next - 1
 				continue
 			}
 			name := nt.next("_i")

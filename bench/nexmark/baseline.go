@@ -232,6 +232,11 @@ var baselines = map[string]func(ctx context.Context, in Input) (int64, error){
 		rows, err := HotItems(ctx, in)
 		return int64(len(rows)), err
 	},
+	// q6: per seller, the average final price of its last 11 closed auctions (q6.go).
+	"q6": func(ctx context.Context, in Input) (int64, error) {
+		rows, _, err := SellerAverages(ctx, in)
+		return int64(len(rows)), err
+	},
 	// q7: the highest bids of each 10 s tumbling window.
 	"q7": func(ctx context.Context, in Input) (int64, error) {
 		rows, err := HighestBids(ctx, in)

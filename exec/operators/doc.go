@@ -2,7 +2,9 @@
 // Calc (filter/project, also UNION ALL), Expand (one row per grouping set,
 // stateless, under an aggregate with GROUPING SETS), WindowAgg (TUMBLE, HOP, CUMULATE,
 // SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
-// output) and Join (regular and window inner equi-joins).
+// output), Join (regular and window inner equi-joins) and Over (OVER
+// aggregates: state "over", one entry per partition with its waiting rows,
+// the rows its bounded frames cover and the frames' accumulators).
 //
 // Contracts shared by every operator:
 //   - The task calls the exec.Operator hooks from one goroutine. Rows are
