@@ -29,7 +29,7 @@ type overCallFinder struct{ calls []*ast.WindowFuncExpr }
 func (f *overCallFinder) Enter(n ast.Node) (ast.Node, bool) {
 	switch v := n.(type) {
 	case *ast.WindowFuncExpr:
-		if _, ok := aggFuncs[strings.ToLower(v.Name)]; ok {
+		if isOverAggName(v.Name) {
 			f.calls = append(f.calls, v)
 		}
 		return n, true
@@ -116,7 +116,7 @@ func (cx *compiler) bindOverSelect(sel *ast.SelectStmt, in plan.Node, sc *scope)
 	calls := overCalls(sel)
 	for _, fld := range sel.Fields.Fields {
 		if wf, ok := fld.Expr.(*ast.WindowFuncExpr); ok {
-			if _, isAgg := aggFuncs[strings.ToLower(wf.Name)]; !isAgg {
+			if !isOverAggName(wf.Name) {
 				return nil, nil, cx.p.errAt(ErrUnsupported, off(wf), strings.ToUpper(wf.Name)+"() OVER cannot be combined with OVER aggregates in one SELECT",
 					"compute the aggregates in a subquery and the row number in an outer query")
 			}
@@ -398,10 +398,35 @@ func (cx *compiler) frameInterval(v *driver.ValueExpr) (int64, bool) {
 	return 0, false
 }
 
+// isOverAggName reports whether an OVER call names an aggregate (the
+// others, ROW_NUMBER, are Top-N). The grammar parses OVER after COUNT,
+// SUM, MIN, MAX, AVG, the STDDEV and VAR functions and FIRST_VALUE /
+// LAST_VALUE; LISTAGG, GROUP_CONCAT and BOOL_AND/OR cannot take OVER.
+func isOverAggName(name string) bool {
+	n := strings.ToLower(name)
+	_, basic := aggFuncs[n]
+	_, more := moreAggFuncs[n]
+	return basic || more
+}
+
 // bindOverCall binds the aggregate of an OVER call against the input
 // scope.
 func (cx *compiler) bindOverCall(wf *ast.WindowFuncExpr, sc *scope) (plan.AggCall, error) {
 	fname := strings.ToUpper(wf.Name)
+	if _, more := moreAggFuncs[strings.ToLower(wf.Name)]; more {
+		// The functions of bind_agg_more.go bind through the aggregate
+		// binder, as in GROUP BY; the call it records is the OVER call.
+		ab := &aggBinder{cx: cx, in: sc}
+		av := &ast.AggregateFuncExpr{F: wf.Name, Args: wf.Args, Distinct: wf.Distinct}
+		av.SetOriginTextPosition(off(wf))
+		if _, _, err := ab.bindAggExt(av); err != nil {
+			return plan.AggCall{}, err
+		}
+		if len(ab.aggs) != 1 {
+			return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+"() OVER is not supported", "")
+		}
+		return ab.aggs[0], nil
+	}
 	f := aggFuncs[strings.ToLower(wf.Name)]
 	if wf.Distinct {
 		return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+"(DISTINCT ...) OVER is not supported", "")

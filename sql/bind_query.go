@@ -524,7 +524,7 @@ func (cx *compiler) bindRowNumber(wf *ast.WindowFuncExpr, in plan.Node, sc *scop
 	fn := strings.ToUpper(wf.Name)
 	if fn != "ROW_NUMBER" {
 		return nil, cx.p.errAt(ErrUnsupported, off(wf), fn+"() OVER is not supported",
-			"OVER takes ROW_NUMBER() (filtered by an outer query: Top-N) and the aggregates COUNT, SUM, MIN, MAX and AVG over a time-ordered window")
+			"OVER takes ROW_NUMBER() (filtered by an outer query: Top-N) and the aggregates COUNT, SUM, MIN, MAX, AVG, STDDEV_POP/SAMP, VAR_POP/SAMP, FIRST_VALUE and LAST_VALUE over a time-ordered window")
 	}
 	spec := wf.Spec
 	if spec.Name.O != "" || spec.Ref.O != "" {

@@ -77,7 +77,8 @@
 //     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
 //
 //   - OVER aggregates (bind_over.go, plan.Over): COUNT(*), COUNT(x), SUM,
-//     MIN, MAX, AVG OVER (PARTITION BY ... ORDER BY t [frame]) anywhere in
+//     MIN, MAX, AVG, STDDEV_POP/SAMP, VAR_POP/SAMP, FIRST_VALUE and
+//     LAST_VALUE (the others cannot take OVER in the grammar) OVER (PARTITION BY ... ORDER BY t [frame]) anywhere in
 //     the select list of a SELECT without GROUP BY, inline or OVER w with
 //     WINDOW w AS (...) (OVER (w frame) adds a frame to w). t is one
 //     ascending TIMESTAMP column: a time attribute (the planner checks that
