@@ -52,6 +52,18 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// operatorGraph runs script (ending with an EXPLAIN) and returns the
+// operator graph part of its output.
+func operatorGraph(t *testing.T, script string) string {
+	t.Helper()
+	out := runScript(script)
+	_, g, ok := strings.Cut(out, "== Operator graph")
+	if !ok {
+		t.Fatalf("no operator graph for %s:\n%s", script, out)
+	}
+	return g
+}
+
 func runScript(script string) string {
 	eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 	var buf bytes.Buffer

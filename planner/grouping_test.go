@@ -14,14 +14,7 @@ func TestGroupingSetsExplain(t *testing.T) {
 	const ddl = `CREATE TABLE bid (supplier_id STRING, item STRING, price BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
 WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 `
-	graph := func(q string) string {
-		out := runScript(ddl + "EXPLAIN " + q + ";")
-		_, g, ok := strings.Cut(out, "== Operator graph")
-		if !ok {
-			t.Fatalf("no operator graph for %s:\n%s", q, out)
-		}
-		return g
-	}
+	graph := func(q string) string { return operatorGraph(t, ddl+"EXPLAIN "+q+";") }
 	tvf := graph(`SELECT window_start, window_end, supplier_id, item, SUM(price) FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '10' SECONDS)) GROUP BY window_start, window_end, CUBE (supplier_id, item)`)
 	group := graph(`SELECT TUMBLE_START(ts, INTERVAL '10' SECOND), TUMBLE_END(ts, INTERVAL '10' SECOND), supplier_id, item, SUM(price) FROM bid GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), CUBE (supplier_id, item)`)
 	if tvf != group {

@@ -318,7 +318,7 @@ func (b *builder) buildValues(n *plan.Values) (stream, error) {
 // buildCalc plans Filter and/or Project over input as one Calc vertex.
 func (b *builder) buildCalc(input plan.Node, cond expr.Expr, projs []expr.Expr, names []string, schema types.Schema) (stream, error) {
 	if r, ok := input.(*plan.Rank); ok {
-		return b.buildTopN(r, cond, projs, names, schema)
+		return b.buildTopN(r, cond, projs, schema)
 	}
 	in, err := b.build(input)
 	if err != nil {

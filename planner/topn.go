@@ -21,7 +21,7 @@ var errRankWithoutLimit = errorf("ROW_NUMBER() OVER needs a filter on the row nu
 // give the limit, the other terms and the projection run after it. When
 // neither reads the row number, the Top-N does not compute it and emits
 // only rows entering and leaving the first N.
-func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, names []string, schema types.Schema) (stream, error) {
+func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, schema types.Schema) (stream, error) {
 	in, err := b.build(r.Input)
 	if err != nil {
 		return stream{}, err
@@ -55,7 +55,7 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, nam
 		return stream{}, err
 	}
 	if isWindowPartition(in, keyCols) {
-		return b.buildWindowTopN(r, in, keyCols, width, limit, emitRank, rest, projs, names, schema) // windowtopn.go
+		return b.buildWindowTopN(r, in, keyCols, width, limit, emitRank, rest, projs, schema) // windowtopn.go
 	}
 	var order []operators.RankSortKey
 	var os []string
@@ -88,16 +88,21 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, nam
 		NewOperator: func() exec.Operator { return operators.NewTopN(spec) }}, desc, edge)
 	out := stream{vertex: vi, parallelism: par, schema: outSchema, appendOnly: false, bounded: in.bounded,
 		eventTime: in.eventTime, windowStart: -1, windowEnd: -1}
+	return b.calcAfterTopN(out, rest, projs, schema)
+}
+
+// calcAfterTopN adds, over a Top-N's output out, the filter terms rest and
+// the projection projs (nil keeps the Top-N's columns) that came with it.
+func (b *builder) calcAfterTopN(out stream, rest, projs []expr.Expr, schema types.Schema) (stream, error) {
 	if len(rest) == 0 && projs == nil {
 		return out, nil
 	}
 	if projs == nil {
 		// A filter alone keeps the Rank's columns.
-		for i, c := range outSchema {
+		for i, c := range out.schema {
 			projs = append(projs, &expr.Col{Index: i, Name: c.Name, T: c.Type})
-			names = append(names, c.Name)
 		}
-		schema = outSchema
+		schema = out.schema
 	}
 	return b.buildCalcOver(out, andAll(rest), projs, schema)
 }

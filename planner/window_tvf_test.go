@@ -22,14 +22,7 @@ WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 		{`SELECT auction, window_start, window_end, COUNT(*) FROM TABLE(SESSION(TABLE bid PARTITION BY auction, DESCRIPTOR(ts), INTERVAL '5' SECONDS)) GROUP BY auction, window_start, window_end`,
 			`SELECT auction, SESSION_START(ts, INTERVAL '5' SECOND), SESSION_END(ts, INTERVAL '5' SECOND), COUNT(*) FROM bid GROUP BY SESSION(ts, INTERVAL '5' SECOND), auction`},
 	} {
-		graph := func(q string) string {
-			out := runScript(ddl + "EXPLAIN " + q + ";")
-			_, g, ok := strings.Cut(out, "== Operator graph")
-			if !ok {
-				t.Fatalf("no operator graph for %s:\n%s", q, out)
-			}
-			return g
-		}
+		graph := func(q string) string { return operatorGraph(t, ddl+"EXPLAIN "+q+";") }
 		if a, b := graph(c.tvf), graph(c.group); a != b {
 			t.Errorf("graphs differ\n%s\n%s\n--- group window\n%s\n%s", c.tvf, a, c.group, b)
 		}

@@ -30,7 +30,7 @@ func isWindowPartition(in stream, keyCols []int) bool {
 // deduplication: DESC keeps the last row (the latest of equal times), ASC
 // the first.
 func (b *builder) buildWindowTopN(r *plan.Rank, in stream, keyCols []int, width int, limit int64, emitRank bool,
-	rest, projs []expr.Expr, names []string, schema types.Schema) (stream, error) {
+	rest, projs []expr.Expr, schema types.Schema) (stream, error) {
 	var order []operators.RankSortKey
 	var os []string
 	for _, k := range r.Order {
@@ -78,15 +78,5 @@ func (b *builder) buildWindowTopN(r *plan.Rank, in stream, keyCols []int, width 
 			out.rowtimes = append(out.rowtimes, c)
 		}
 	}
-	if len(rest) == 0 && projs == nil {
-		return out, nil
-	}
-	if projs == nil {
-		for i, c := range outSchema {
-			projs = append(projs, &expr.Col{Index: i, Name: c.Name, T: c.Type})
-			names = append(names, c.Name)
-		}
-		schema = outSchema
-	}
-	return b.buildCalcOver(out, andAll(rest), projs, schema)
+	return b.calcAfterTopN(out, rest, projs, schema)
 }
