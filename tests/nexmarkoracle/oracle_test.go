@@ -149,7 +149,7 @@ var Excluded = map[string]string{
 	"q10": "its point is the partitioned filesystem sink; its SELECT (bid with DATE_FORMAT day and minute) is not in a suite yet",
 	"q12": "it groups by a processing-time window (PROCTIME()): its result depends on the wall clock",
 	"q13": "a lookup join against a 'datagen' side table (random values, processing time): not in a suite yet",
-	"q6": "auctions of one seller closing in the same millisecond make the order of its ROWS frame depend on arrival; bench/nexmark/q6_test.go checks the engine against a hand-written loop instead (exactly for the rows that do not depend on that order)",
+	"q6":  "auctions of one seller closing in the same millisecond make the order of its ROWS frame depend on arrival; bench/nexmark/q6_test.go checks the engine against a hand-written loop instead (exactly for the rows that do not depend on that order)",
 }
 
 // TestCoverage: every query of bench/nexmark is in a suite or excluded
