@@ -56,6 +56,9 @@ var clauseKeywords = []string{"FROM", "WHERE", "GROUP BY", "HAVING", "ORDER BY",
 	"ELSE", "END", "JOIN", "ON", "UNION ALL", "DISTINCT", "INTERVAL", "SECOND", "MINUTE", "HOUR",
 	"DAY", "WITH", "WATERMARK FOR", "PRIMARY KEY", "NOT ENFORCED", "SAVEPOINT", "DRAIN", "VALUES",
 	"SELECT", "TABLE", "VIEW", "IF EXISTS", "IF NOT EXISTS",
+	"DESCRIPTOR", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "EXISTS", "OVER", "PARTITION BY",
+	"ROWS BETWEEN", "RANGE BETWEEN", "PRECEDING", "CURRENT ROW", "UNBOUNDED PRECEDING",
+	"GROUPING SETS", "ROLLUP", "CUBE", "FILTER", "window_start", "window_end", "window_time",
 	"BIGINT", "INT", "DOUBLE", "DECIMAL", "VARCHAR", "STRING", "BOOLEAN", "TIMESTAMP(3)"}
 
 // token is a lexed piece of the text before the cursor.
