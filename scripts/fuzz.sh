@@ -5,6 +5,8 @@
 # CI. `go test ./...` already runs each target's seed corpus; this adds
 # coverage-guided exploration on top. A failing input is written under the
 # package's testdata/fuzz/ directory, where `go test` replays it from then on.
+# A run that fails with only Go's own end-of-fuzztime deadline race (see
+# below) is reported as FLAKE, not FAIL.
 #   bash scripts/fuzz.sh              # every target, 20 s each
 #   FUZZTIME=5m bash scripts/fuzz.sh FuzzCompile   # one target, longer
 set -euo pipefail
@@ -19,10 +21,28 @@ while read -r file target; do
 	found=$((found + 1))
 	dir="./$(dirname "$file")"
 	echo "=== FUZZ $target ($dir, $fuzztime)"
-	if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir"; then
+	corpus="$dir/testdata/fuzz/$target"
+	before=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+	out=$(mktemp)
+	if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$dir" 2>&1 | tee "$out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+		rm -f "$out"
+		continue
+	fi
+	after=$( (ls "$corpus" 2>/dev/null || true) | wc -l)
+	# Go 1.26's fuzz coordinator can report its own -fuzztime deadline as
+	# a failure ("context deadline exceeded", no failing input written:
+	# go.dev/issue/75804, fixed in Go 1.27). Only that exact case is
+	# tolerated, and only when replaying the corpus passes; anything else,
+	# or a written input, fails.
+	if [ "$after" -eq "$before" ] && grep -q '^    context deadline exceeded$' "$out" &&
+		! grep -qE 'panic|Failing input written|--- FAIL: .*\(|unexpected' <(grep -v '^--- FAIL: '"$target"' ' "$out") &&
+		go test -run "^${target}\$" -count=1 "$dir" >/dev/null; then
+		echo "--- FLAKE: $target: the fuzz coordinator's own deadline race (go.dev/issue/75804), no failing input; the corpus replays cleanly"
+	else
 		echo "--- FAIL: $target"
 		status=1
 	fi
+	rm -f "$out"
 done < <(grep -rEo --include='*_test.go' '^func (Fuzz[A-Za-z0-9_]+)\(' . |
 	sed -E 's#^\./([^:]+):func (Fuzz[A-Za-z0-9_]+)\($#\1 \2#' | sort -k2)
 if [ "$found" -eq 0 ]; then
