@@ -165,34 +165,10 @@ func (ab *aggBinder) bindAgg(v *ast.AggregateFuncExpr) (expr.Expr, error) {
 	if len(v.Args) != 1 {
 		return nil, cx.p.errAt(ErrUnsupported, off(v), fname+" takes one argument", "")
 	}
-	call := plan.AggCall{Func: f, Distinct: v.Distinct}
-	isStar := false
-	if f == plan.AggCount && !v.Distinct {
-		if lit, ok := v.Args[0].(*driver.ValueExpr); ok && lit.Kind() != driver.KindNull {
-			isStar = true
-		}
+	call, err := cx.basicAggCall(f, fname, v.Args[0], v.Distinct, ab.in)
+	if err != nil {
+		return nil, err
 	}
-	if !isStar {
-		arg, err := cx.bindExpr(v.Args[0], &ectx{sc: ab.in, clause: "an aggregate argument"})
-		if err != nil {
-			return nil, err
-		}
-		call.Arg = arg
-	}
-	argT := types.BigInt
-	if call.Arg != nil {
-		argT = call.Arg.Type()
-		if (f == plan.AggSum || f == plan.AggAvg) && argT.Kind == types.KindString {
-			c, _ := expr.NewCast(call.Arg, types.Double)
-			call.Arg, argT = c, types.Double
-		}
-	}
-	t, ok := aggType(f, argT)
-	if !ok {
-		return nil, cx.p.errAt(ErrType, off(v.Args[0]), fname+" cannot be applied to "+argT.Nullable().String(), "")
-	}
-	call.Type = t
-	call.Name = call.String()
 	id := call.Name
 	if call.Arg != nil {
 		id = fname + "|" + map[bool]string{true: "D", false: ""}[call.Distinct] + "|" + exprID(call.Arg)
@@ -205,6 +181,42 @@ func (ab *aggBinder) bindAgg(v *ast.AggregateFuncExpr) (expr.Expr, error) {
 	ab.aggs = append(ab.aggs, call)
 	ab.aggIDs = append(ab.aggIDs, id)
 	return ab.outCol(len(ab.keys)+ab.winCols()+len(ab.aggs)-1, call.Name, call.Type), nil
+}
+
+// basicAggCall binds COUNT, SUM, MIN, MAX or AVG (f, named fname) of one
+// argument against sc: COUNT of a non-NULL constant without DISTINCT is
+// COUNT(*), SUM and AVG of a string cast it to DOUBLE. GROUP BY
+// aggregates (bindAgg) and OVER aggregates (bindOverCall) share it.
+func (cx *compiler) basicAggCall(f plan.AggFunc, fname string, arg ast.ExprNode, distinct bool, sc *scope) (plan.AggCall, error) {
+	call := plan.AggCall{Func: f, Distinct: distinct}
+	isStar := false
+	if f == plan.AggCount && !distinct {
+		if lit, ok := arg.(*driver.ValueExpr); ok && lit.Kind() != driver.KindNull {
+			isStar = true
+		}
+	}
+	if !isStar {
+		a, err := cx.bindExpr(arg, &ectx{sc: sc, clause: "an aggregate argument"})
+		if err != nil {
+			return call, err
+		}
+		call.Arg = a
+	}
+	argT := types.BigInt
+	if call.Arg != nil {
+		argT = call.Arg.Type()
+		if (f == plan.AggSum || f == plan.AggAvg) && argT.Kind == types.KindString {
+			c, _ := expr.NewCast(call.Arg, types.Double)
+			call.Arg, argT = c, types.Double
+		}
+	}
+	t, ok := aggType(f, argT)
+	if !ok {
+		return call, cx.p.errAt(ErrType, off(arg), fname+" cannot be applied to "+argT.Nullable().String(), "")
+	}
+	call.Type = t
+	call.Name = call.String()
+	return call, nil
 }
 
 // windowArgs binds a group window's arguments: the time column and constant intervals.

@@ -434,29 +434,7 @@ func (cx *compiler) bindOverCall(wf *ast.WindowFuncExpr, sc *scope) (plan.AggCal
 	if len(wf.Args) != 1 {
 		return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+" takes one argument", "")
 	}
-	call := plan.AggCall{Func: f}
-	if lit, ok := wf.Args[0].(*driver.ValueExpr); !(ok && f == plan.AggCount && lit.Kind() != driver.KindNull) {
-		arg, err := cx.bindExpr(wf.Args[0], &ectx{sc: sc, clause: "an aggregate argument"})
-		if err != nil {
-			return call, err
-		}
-		call.Arg = arg
-	}
-	argT := types.BigInt
-	if call.Arg != nil {
-		argT = call.Arg.Type()
-		if (f == plan.AggSum || f == plan.AggAvg) && argT.Kind == types.KindString {
-			c, _ := expr.NewCast(call.Arg, types.Double)
-			call.Arg, argT = c, types.Double
-		}
-	}
-	t, ok := aggType(f, argT)
-	if !ok {
-		return call, cx.p.errAt(ErrType, off(wf.Args[0]), fname+" cannot be applied to "+argT.Nullable().String(), "")
-	}
-	call.Type = t
-	call.Name = call.String()
-	return call, nil
+	return cx.basicAggCall(f, fname, wf.Args[0], false, sc)
 }
 
 func sameStrings(a, b []string) bool {
