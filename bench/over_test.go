@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 // overSQL is SUM(v), COUNT(*) OVER (PARTITION BY k ORDER BY ts ROWS
@@ -29,7 +30,7 @@ WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 10 PRECEDING AND CURRENT RO
 // engine: datagen source, hash exchange, OverAggregate, Calc, blackhole.
 func BenchmarkOverRowsEngine(b *testing.B) {
 	const n = 2_000_000
-	cpu := cpuTime()
+	cpu := testkit.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 		if err := eng.RunScript(context.Background(), overSQL(n), io.Discard); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 const (
@@ -35,7 +36,7 @@ GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;`, n, benchKeys-1, n-1)
 // engine: datagen source, hash exchange, window operator, blackhole sink.
 func BenchmarkTumbleCountEngine(b *testing.B) {
 	const n = 2_000_000
-	cpu := cpuTime()
+	cpu := testkit.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 		if err := eng.RunScript(context.Background(), tumbleSQL(n), io.Discard); err != nil {
@@ -61,7 +62,7 @@ func BenchmarkTumbleCountEngineTVF(b *testing.B) {
 	if script == tumbleSQL(n) {
 		b.Fatal("the TVF form was not substituted")
 	}
-	cpu := cpuTime()
+	cpu := testkit.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
 		if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
@@ -76,7 +77,7 @@ func BenchmarkTumbleCountEngineTVF(b *testing.B) {
 // (user + system, all threads): with GOMAXPROCS=1 it is close to
 // events/s on an idle machine and less disturbed by other load.
 func reportCPU(b *testing.B, n int, cpu0 time.Duration) {
-	if d := cpuTime() - cpu0; d > 0 && cpu0 > 0 {
+	if d := testkit.ProcessCPU() - cpu0; d > 0 && cpu0 > 0 {
 		b.ReportMetric(float64(n)*float64(b.N)/d.Seconds(), "events/cpu-s")
 	}
 }
@@ -88,7 +89,7 @@ func reportCPU(b *testing.B, n int, cpu0 time.Duration) {
 func BenchmarkTumbleCountLoop(b *testing.B) {
 	const n = 2_000_000
 	var emitted int64
-	cpu := cpuTime()
+	cpu := testkit.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		tumbleLoop(n, func(_, key, count int64) { emitted += key ^ count })
 	}

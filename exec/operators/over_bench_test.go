@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
@@ -39,7 +40,7 @@ func BenchmarkOverRows10(b *testing.B) {
 	var rows int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := testkit.ProcessCPU()
 	for done, next := 0, 0; done < b.N; next++ {
 		bt := batches[next%len(batches)]
 		for i := 0; i < bt.Len(); i++ {
@@ -62,7 +63,7 @@ func BenchmarkOverRows10(b *testing.B) {
 	if err := op.ProcessWatermark(exec.MaxWatermark); err != nil {
 		b.Fatal(err)
 	}
-	cpu := processCPU() - cpu0
+	cpu := testkit.ProcessCPU() - cpu0
 	b.StopTimer()
 	if out.n != b.N {
 		b.Fatalf("emitted %d rows for %d", out.n, b.N)
