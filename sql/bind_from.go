@@ -194,11 +194,7 @@ func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *
 	q := &compiler{p: sub, cat: cx.cat, toks: lex(v.Query), depth: cx.depth + 1}
 	node, cols, _, err := q.bindQueryText(false)
 	if err != nil {
-		msg := err.Error()
-		if e, ok := err.(*Error); ok {
-			msg = e.Msg
-		}
-		return nil, nil, cx.p.errAt(ErrInvalid, at, "view '"+v.Name+"' no longer binds: "+msg, "recreate the view")
+		return nil, nil, cx.p.errAt(ErrInvalid, at, "view '"+v.Name+"' no longer binds: "+errMsg(err), "recreate the view")
 	}
 	if len(v.Columns) == len(cols) {
 		for i := range cols {
