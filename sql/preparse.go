@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -158,7 +159,7 @@ func parseIntervalRange(toks []token, i, j int, neg bool) (int64, int, bool, str
 		return 0, i, false, "", 0
 	}
 	from, to := normIntervalField(toks[j+1].text), normIntervalField(toks[j+3].text)
-	fi, ti := indexOf(intervalFields, from), indexOf(intervalFields, to)
+	fi, ti := slices.Index(intervalFields, from), slices.Index(intervalFields, to)
 	if fi < 0 || ti <= fi {
 		return 0, i, false, "unsupported interval range " + strings.ToUpper(toks[j+1].text) + " TO " + strings.ToUpper(toks[j+3].text) +
 			" (supported: DAY TO HOUR|MINUTE|SECOND, HOUR TO MINUTE|SECOND, MINUTE TO SECOND)", ErrSyntax
@@ -211,15 +212,6 @@ func normIntervalField(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }
 
 var dateAddFuncs = map[string]bool{"DATE_ADD": true, "DATE_SUB": true, "ADDDATE": true, "SUBDATE": true}

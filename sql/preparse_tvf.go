@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -163,7 +164,7 @@ func readTVF(toks []token, kind string, start, open, close int) (tvfNote, tvfArg
 		switch {
 		case a.name != "":
 			named = true
-			if !contains(params, a.name) {
+			if !slices.Contains(params, a.name) {
 				return note, tvfArg{}, &preErr{off: toks[a.from-3].start, msg: kind + " has no parameter " + a.name + " (its parameters: " + strings.Join(params, ", ") + ")", hint: usage}
 			}
 		case named:
@@ -278,13 +279,4 @@ func readTVFData(toks []token, a tvfArg, kind string, note *tvfNote) (tvfArg, *p
 		return tvfArg{}, &preErr{off: toks[j].start, msg: "unexpected '" + toks[j].text + "' in the data of " + kind, hint: usage}
 	}
 	return data, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
