@@ -102,6 +102,16 @@ func TestParseErrorBlock(t *testing.T) {
 	}
 }
 
+// A comment may follow the engine name of skipif/onlyif, as in the SQLite
+// corpus ("onlyif mssql  # this is allowed").
+func TestParseConditionComment(t *testing.T) {
+	s := mustParse(t, "skipif mssql # empty RHS\nonlyif sqlite  #this is allowed\nstatement ok\nSELECT 1\n")
+	want := []Condition{{Skip: true, Engine: "mssql"}, {Engine: "sqlite"}}
+	if !reflect.DeepEqual(s.Records[0].Conditions, want) {
+		t.Errorf("conditions %+v, want %+v", s.Records[0].Conditions, want)
+	}
+}
+
 func TestParseCRLFAndTrailingBlanks(t *testing.T) {
 	s := mustParse(t, "query II rowsort\r\nSELECT a, b FROM t\r\n----\r\n1 2  \r\n3 4\r\n")
 	if !reflect.DeepEqual(s.Records[0].Expected, []string{"1 2", "3 4"}) || s.Records[0].SQL != "SELECT a, b FROM t" {
@@ -119,6 +129,7 @@ func TestParseErrors(t *testing.T) {
 		{"skipif mysql\n\nstatement ok\nSELECT 1\n", "test.slt:1: skipif/onlyif is not followed by a record"},
 		{"onlyif mysql\n", "test.slt:1: skipif/onlyif is not followed by a record"},
 		{"skipif\nstatement ok\nSELECT 1\n", "skipif takes one engine name"},
+		{"onlyif mysql sqlite\nstatement ok\nSELECT 1\n", "test.slt:1: onlyif takes one engine name"},
 		{"statement ok\n\n", "test.slt:1: statement record has no SQL"},
 		{"statement error\n----\nmsg\n", "statement record has no SQL"},
 		{"statement ok\nSELECT 1\n----\n1\n", "statement ok has no ---- block"},
@@ -172,6 +183,10 @@ func TestConditionApplies(t *testing.T) {
 		{Condition{Skip: false, Engine: "streamsql"}, "streamsql", true},
 		{Condition{Skip: false, Engine: "StreamSQL"}, "streamsql", true},
 		{Condition{Skip: false, Engine: "mysql"}, "streamsql", false},
+	}
+	// Any of several names (the engine and its dialects) matches.
+	if !(Condition{Engine: "MySQL"}).Applies("streamsql", "mysql") || (Condition{Skip: true, Engine: "mysql"}).Applies("streamsql", "mysql") {
+		t.Error("a dialect name does not count as the engine")
 	}
 	for _, c := range cases {
 		if got := c.c.Applies(c.engine); got != c.want {

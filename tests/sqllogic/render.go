@@ -17,9 +17,12 @@ import (
 //
 //   - NULL renders as "NULL" under every letter.
 //   - 'I' prints an integer: integers as they are, booleans as 1 or 0,
-//     DECIMAL and DOUBLE truncated toward zero, strings that hold a number
-//     as that number truncated. Other values render as under 'T', so that a
-//     mismatch shows what came back.
+//     DECIMAL and DOUBLE truncated toward zero, and text as the original
+//     runner prints it (sqlite3_column_int of a TEXT value, see TextToInt):
+//     the integer its leading digits spell, 0 when there are none ("abc"
+//     and "" print 0, "12abc" 12, " 17.9" 17). Other values render as
+//     under 'T', so that a mismatch shows what came back. Unlike the
+//     original runner, which prints a C int, results keep 64 bits.
 //   - 'R' prints exactly three decimals: DECIMAL rounded half away from
 //     zero, DOUBLE as by %.3f, integers and booleans with ".000", numeric
 //     strings likewise. A result that rounds to zero prints "0.000" (never
@@ -60,15 +63,46 @@ func renderInt(v types.Value) (string, bool) {
 	case types.KindDouble:
 		return truncFloat(v.Double()), true
 	case types.KindString:
-		s := strings.TrimSpace(v.Str())
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return strconv.FormatInt(i, 10), true
-		}
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return truncFloat(f), true
-		}
+		return strconv.FormatInt(TextToInt(v.Str()), 10), true
 	}
 	return "", false
+}
+
+// TextToInt converts text to an integer as SQLite does for
+// sqlite3_column_int, which the original sqllogictest runner uses for 'I'
+// columns: leading white space is skipped, then an optional sign and the
+// longest run of decimal digits give the value; anything after them (a
+// decimal point, an exponent, letters) is ignored, and text without
+// leading digits is 0. Values beyond the int64 range saturate.
+func TextToInt(s string) int64 {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || '\t' <= s[i] && s[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		neg = s[i] == '-'
+		i++
+	}
+	var u uint64
+	over := false
+	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		d := uint64(s[i] - '0')
+		if u > (math.MaxUint64-d)/10 {
+			over = true
+			continue
+		}
+		u = u*10 + d
+	}
+	switch {
+	case neg && (over || u > 1<<63):
+		return math.MinInt64
+	case neg:
+		return -int64(u)
+	case over || u > math.MaxInt64:
+		return math.MaxInt64
+	}
+	return int64(u)
 }
 
 func truncFloat(f float64) string {

@@ -36,7 +36,13 @@ func TestRenderValue(t *testing.T) {
 		{dbl(1e19), types.Double, 'I', "10000000000000000000"},
 		{S("17"), types.String, 'I', "17"},
 		{S(" 17.9 "), types.String, 'I', "17"},
-		{S("abc"), types.String, 'I', "abc"},
+		// Text as sqlite3_column_int converts it: the leading integer, else 0.
+		{S("abc"), types.String, 'I', "0"},
+		{S(""), types.String, 'I', "0"},
+		{S("12abc"), types.String, 'I', "12"},
+		{S("-3.7"), types.String, 'I', "-3"},
+		{S("1e3"), types.String, 'I', "1"},
+		{S("+8"), types.String, 'I', "8"},
 		{TS("2020-10-10 00:00:05.000"), types.Timestamp, 'I', "2020-10-10 00:00:05.000"},
 
 		// R
@@ -116,5 +122,25 @@ func TestDiffTruncates(t *testing.T) {
 	d := Diff(a, b, "expected", "actual")
 	if len(d) > 2000 || !reflect.DeepEqual(d[len(d)-21:], "... (diff truncated)\n") {
 		t.Errorf("diff not truncated: %d bytes, ends %q", len(d), d[len(d)-30:])
+	}
+}
+
+// TextToInt follows sqlite3_column_int of a TEXT value: the leading integer
+// (after white space and an optional sign), 0 without digits, saturating.
+func TestTextToInt(t *testing.T) {
+	cases := []struct {
+		s    string
+		want int64
+	}{
+		{"42", 42}, {"  -17", -17}, {"\t+5x", 5}, {"3.99", 3}, {"-0.5", 0}, {"2e5", 2},
+		{"abc", 0}, {"", 0}, {"-", 0}, {" - 4", 0},
+		{"9223372036854775807", math.MaxInt64}, {"9223372036854775808", math.MaxInt64},
+		{"-9223372036854775808", math.MinInt64}, {"-99999999999999999999999", math.MinInt64},
+		{"123456789012345678901234567890", math.MaxInt64},
+	}
+	for _, c := range cases {
+		if got := TextToInt(c.s); got != c.want {
+			t.Errorf("TextToInt(%q) = %d, want %d", c.s, got, c.want)
+		}
 	}
 }

@@ -27,10 +27,20 @@ type DB interface {
 // unless Options.Engine says otherwise.
 const DefaultEngine = "streamsql"
 
+// DefaultDialects are the further engine names that skipif/onlyif treat as
+// this engine unless Options.Dialects says otherwise: streamsql speaks
+// MySQL's dialect, so the corpus's "onlyif mysql" records run and its
+// "skipif mysql" records are skipped. Every other name (sqlite,
+// postgresql, mssql, oracle) is a foreign engine.
+var DefaultDialects = []string{"mysql"}
+
 // Options tune a run.
 type Options struct {
 	// Engine is the name matched by skipif/onlyif ("" means DefaultEngine).
 	Engine string
+	// Dialects are further names that skipif/onlyif treat as this engine
+	// (nil means DefaultDialects; an empty non-nil slice means none).
+	Dialects []string
 	// HashThreshold is the threshold in force at the start of the script
 	// (0: never hash); a hash-threshold record changes it for the rest of
 	// the script.
@@ -156,9 +166,13 @@ func Run(db DB, s *Script, opts Options) Result {
 	if r.opts.Engine == "" {
 		r.opts.Engine = DefaultEngine
 	}
+	if r.opts.Dialects == nil {
+		r.opts.Dialects = DefaultDialects
+	}
+	names := append([]string{r.opts.Engine}, r.opts.Dialects...)
 	for i := range s.Records {
 		rec := &s.Records[i]
-		if !applies(rec.Conditions, r.opts.Engine) {
+		if !applies(rec.Conditions, names) {
 			if rec.Kind == Statement || rec.Kind == Query {
 				r.res.Skipped++
 				r.res.Records = append(r.res.Records, RecordResult{Pos: rec.Pos, Kind: rec.Kind, Status: Skipped})
@@ -197,9 +211,9 @@ func RunFile(db DB, path string, opts Options) Result {
 	return Run(db, s, opts)
 }
 
-func applies(conds []Condition, engine string) bool {
+func applies(conds []Condition, names []string) bool {
 	for _, c := range conds {
-		if !c.Applies(engine) {
+		if !c.Applies(names...) {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -449,7 +450,7 @@ SELECT 2
 ----
 2
 
-onlyif mysql
+onlyif postgresql
 statement ok
 DROP EVERYTHING
 
@@ -459,13 +460,13 @@ SELECT 1
 ----
 1
 
-skipif mysql
+skipif postgresql
 query I
 SELECT 1
 ----
 1
 
-onlyif mysql
+onlyif postgresql
 hash-threshold 1
 
 query I
@@ -485,9 +486,63 @@ SELECT 1
 	}
 	// Under another engine name the guards flip.
 	r = run(t, &fakeDB{queries: map[string]canned{"SELECT 2": {schema: schema(types.BigInt), rows: [][]types.Value{{I(2)}}}}},
-		src, Options{Engine: "mysql"})
+		src, Options{Engine: "postgresql"})
 	if r.Passed != 2 || r.Skipped != 2 {
-		t.Errorf("engine mysql: %s, %d skipped", r.Summary(), r.Skipped)
+		t.Errorf("engine postgresql: %s, %d skipped", r.Summary(), r.Skipped)
+	}
+}
+
+// streamsql speaks MySQL's dialect: by default "mysql" names this engine,
+// every other name (sqlite, postgresql, mssql, oracle) a foreign one, and a
+// comment may follow the engine name.
+func TestSkipIfOnlyIfDialects(t *testing.T) {
+	src := `onlyif mysql # runs: mysql is this engine's dialect
+statement ok
+CREATE TABLE a (x BIGINT)
+
+skipif mysql
+statement ok
+CREATE TABLE b (x BIGINT)
+
+onlyif sqlite  # a foreign engine
+statement ok
+CREATE TABLE c (x BIGINT)
+
+skipif MSSQL
+statement ok
+CREATE TABLE d (x BIGINT)
+
+onlyif oracle
+halt
+
+onlyif postgresql
+halt
+
+skipif sqlite
+onlyif streamsql
+statement ok
+CREATE TABLE e (x BIGINT)
+`
+	db := &fakeDB{}
+	r := run(t, db, src, Options{})
+	expectCounts(t, r, 3, 0, 2)
+	want := []string{"exec CREATE TABLE a (x BIGINT)", "exec CREATE TABLE d (x BIGINT)", "exec CREATE TABLE e (x BIGINT)"}
+	if !reflect.DeepEqual(db.log, want) {
+		t.Errorf("ran %q, want %q", db.log, want)
+	}
+	// Without the dialect alias, mysql is foreign.
+	db = &fakeDB{}
+	r = run(t, db, src, Options{Dialects: []string{}})
+	expectCounts(t, r, 3, 0, 2)
+	if len(db.log) != 3 || db.log[0] != "exec CREATE TABLE b (x BIGINT)" {
+		t.Errorf("no dialects: ran %q", db.log)
+	}
+	// onlyif mysql / halt, as the corpus writes it, stops the file here.
+	db = &fakeDB{}
+	r = run(t, db, "statement ok\nCREATE TABLE a (x BIGINT)\n\nonlyif mysql\nhalt\n\nstatement ok\nCREATE TABLE b (x BIGINT)\n", Options{})
+	expectCounts(t, r, 1, 0, 0)
+	if !r.Halted {
+		t.Error("onlyif mysql / halt did not halt")
 	}
 }
 
@@ -496,7 +551,7 @@ func TestHalt(t *testing.T) {
 	src := `statement ok
 CREATE TABLE a (x BIGINT)
 
-onlyif mysql
+onlyif postgresql
 halt
 
 statement ok
