@@ -71,6 +71,9 @@ type Engine struct {
 	mem  *memory.Store
 	env  *connectors.Env
 	jobs *registry
+	// indexes maps the lower-case name of each CREATE INDEX to its table
+	// (indexes have no other effect).
+	indexes map[string]string
 }
 
 // New returns an engine with an empty catalog.
@@ -86,12 +89,13 @@ func New(opts Options) *Engine {
 	}
 	mem := memory.NewStore()
 	return &Engine{
-		opts: opts,
-		cat:  catalog.New(),
-		conf: NewConfig(),
-		mem:  mem,
-		env:  &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Memory: mem, Now: opts.Now},
-		jobs: newRegistry(),
+		opts:    opts,
+		cat:     catalog.New(),
+		conf:    NewConfig(),
+		mem:     mem,
+		env:     &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Memory: mem, Now: opts.Now},
+		jobs:    newRegistry(),
+		indexes: map[string]string{},
 	}
 }
 
@@ -327,7 +331,41 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 			return nil, fmt.Errorf("table '%s' does not exist", s.Name)
 		}
 		e.mem.Drop(s.Name)
+		for k, t := range e.indexes {
+			if strings.EqualFold(t, s.Name) {
+				delete(e.indexes, k)
+			}
+		}
 		return &Result{Message: "Table dropped."}, nil
+	case *sql.CreateIndex:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.cat.Table(s.Table) == nil {
+			return nil, fmt.Errorf("table '%s' does not exist", s.Table)
+		}
+		if _, ok := e.indexes[indexKey(s.Name)]; ok {
+			if s.IfNotExists {
+				return &Result{Message: "Index already exists."}, nil
+			}
+			return nil, s.Duplicate()
+		}
+		e.indexes[indexKey(s.Name)] = s.Table
+		return &Result{Message: "Index created."}, nil
+	case *sql.DropIndex:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if _, ok := e.indexes[indexKey(s.Name)]; !ok {
+			if s.IfExists {
+				return &Result{Message: "Index does not exist."}, nil
+			}
+			return nil, s.Unknown()
+		}
+		delete(e.indexes, indexKey(s.Name))
+		return &Result{Message: "Index dropped."}, nil
+	case *sql.Delete:
+		return e.deleteRows(s)
+	case *sql.Update:
+		return e.updateRows(s)
 	case *sql.DropView:
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -339,6 +377,9 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		}
 		return &Result{Message: "View dropped."}, nil
 	case *sql.Insert:
+		if s.Replace {
+			return e.replaceRows(ctx, s)
+		}
 		return e.insert(ctx, s, o)
 	case *sql.Set:
 		if s.Key == "" {

@@ -35,8 +35,6 @@ func (cx *compiler) compileInsert() (Stmt, error) {
 		return nil, cx.p.errAt(ErrSyntax, 0, "malformed INSERT", "")
 	}
 	switch {
-	case ins.IsReplace:
-		return nil, cx.p.errAt(ErrUnsupported, 0, "REPLACE is not supported", "use INSERT INTO; a table with a PRIMARY KEY applies upserts")
 	case ins.Setlist:
 		return nil, cx.p.errAt(ErrUnsupported, cx.findWord("SET", 0), "INSERT ... SET is not supported", "use INSERT INTO t (cols) VALUES (...)")
 	case len(ins.OnDuplicate) > 0:
@@ -59,6 +57,10 @@ func (cx *compiler) compileInsert() (Stmt, error) {
 			return nil, cx.p.errAt(ErrInvalid, at, "cannot INSERT into view '"+name+"'", "insert into a table")
 		}
 		return nil, cx.p.errAt(ErrUnknownTable, at, "unknown table '"+name+"'", cx.tableHint(name))
+	}
+	if ins.IsReplace && !tbl.IsMemory() {
+		return nil, cx.p.errAt(ErrUnsupported, at, "REPLACE works only on in-memory tables; '"+tbl.Name+"' has a connector",
+			"use INSERT INTO; a table with a PRIMARY KEY applies upserts")
 	}
 	phys := tbl.PhysicalColumns()
 	// target[i] is the physical column that the i-th value fills
@@ -149,7 +151,7 @@ func (cx *compiler) compileInsert() (Stmt, error) {
 			query = q
 		}
 	}
-	return &Insert{At: At{P: cx.p}, Table: tbl, Query: query}, nil
+	return &Insert{At: At{P: cx.p}, Table: tbl, Query: query, Replace: ins.IsReplace}, nil
 }
 
 func targetNames(s types.Schema, idx []int) []string {

@@ -74,12 +74,26 @@ func (cx *compiler) compile() (Stmt, error) {
 			return cx.createTable()
 		case c.peek().is("VIEW"), c.peek().is("OR"):
 			return cx.createView()
+		case c.peek().is("INDEX"), c.peek().is("UNIQUE"):
+			return cx.createIndex(c)
+		case c.peek().is("TRIGGER"):
+			return nil, cx.triggerUnsupported("CREATE", c.peek().start)
 		}
-		return nil, c.errHere("expected TABLE or VIEW after CREATE", "")
+		return nil, c.errHere("expected TABLE, VIEW or INDEX after CREATE", "")
 	case first.is("SELECT"), first.is("WITH"), first.is("("), first.is("VALUES"):
 		return cx.compileQueryStmt()
-	case first.is("INSERT"):
+	case first.is("INSERT") && len(toks) > 2 && toks[1].is("OR") && toks[2].is("REPLACE"):
+		return cx.insertOrReplace()
+	case first.is("INSERT"), first.is("REPLACE"):
 		return cx.compileInsert()
+	case first.is("DELETE"):
+		return cx.compileDelete()
+	case first.is("UPDATE"):
+		return cx.compileUpdate()
+	case first.is("DROP") && len(toks) > 1 && toks[1].is("INDEX"):
+		return cx.dropIndex(&cursor{p: p, toks: toks, i: 2})
+	case first.is("DROP") && len(toks) > 1 && toks[1].is("TRIGGER"):
+		return nil, cx.triggerUnsupported("DROP", toks[1].start)
 	}
 	if st, ok, err := compileCommand(p, toks, cx); ok {
 		if err != nil {
@@ -88,7 +102,26 @@ func (cx *compiler) compile() (Stmt, error) {
 		return st, nil
 	}
 	return nil, p.errAt(ErrSyntax, first.start, "unknown statement '"+first.text+"'",
-		"streamsql runs CREATE TABLE/VIEW, DROP, INSERT, SELECT, EXPLAIN, SET, RESET, SHOW, DESCRIBE, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT")
+		"streamsql runs CREATE TABLE/VIEW/INDEX, DROP, INSERT, REPLACE, UPDATE, DELETE, SELECT, EXPLAIN, SET, RESET, SHOW, DESCRIBE, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT")
+}
+
+// insertOrReplace compiles SQLite's INSERT OR REPLACE INTO as REPLACE INTO
+// (the words are replaced by REPLACE padded with spaces, so that positions
+// stay those of the statement).
+func (cx *compiler) insertOrReplace() (Stmt, error) {
+	toks := cx.toks
+	start, end := toks[0].start, toks[2].end
+	text := cx.p.Text[:start] + "REPLACE" + strings.Repeat(" ", end-start-len("REPLACE")) + cx.p.Text[end:]
+	p := cx.p
+	p.Text = text
+	sub := &compiler{p: p, cat: cx.cat, toks: lex(text), depth: cx.depth}
+	st, err := sub.compileInsert()
+	if err != nil {
+		return nil, err
+	}
+	ins := st.(*Insert)
+	ins.At = At{P: cx.p}
+	return ins, nil
 }
 
 // subPiece returns the part [start:end) of the statement as a Piece located in the script.

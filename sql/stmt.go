@@ -2,6 +2,7 @@ package sql
 
 import (
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
 )
 
@@ -53,10 +54,74 @@ type DropView struct {
 // table's physical columns (catalog.Table.PhysicalColumns), in order and
 // with their types: implicit casts are applied, and columns missing from an
 // INSERT column list are NULL. INSERT ... VALUES gives a plan.Values.
+//
+// Replace is set by REPLACE INTO and INSERT OR REPLACE INTO (in-memory
+// tables only): each new row first removes the table's rows with the same
+// primary key, as MySQL's REPLACE does; without a primary key it appends
+// like INSERT.
 type Insert struct {
 	At
+	Table   *catalog.Table
+	Query   plan.Node
+	Replace bool
+}
+
+// Delete is DELETE FROM Table [WHERE Where] on an in-memory table: the
+// rows for which Where is TRUE are removed (every row when Where is nil).
+// Where is bound over Table.PhysicalColumns.
+type Delete struct {
+	At
 	Table *catalog.Table
-	Query plan.Node
+	Where expr.Expr
+}
+
+// Assignment is one `column = expr` of UPDATE: Expr, bound over the
+// table's physical columns and cast to the column's type, gives the new
+// value of physical column Col.
+type Assignment struct {
+	Col  int
+	Expr expr.Expr
+}
+
+// Update is UPDATE Table SET col = expr, ... [WHERE Where] on an in-memory
+// table. Every assignment reads the row as it was before the update; when
+// a column is assigned more than once the last assignment wins.
+type Update struct {
+	At
+	Table *catalog.Table
+	Set   []Assignment
+	Where expr.Expr
+}
+
+// CreateIndex is CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table
+// (col, ...). Indexes have no effect on how streamsql runs queries: the
+// engine records the name (so that DROP INDEX can check it) and nothing
+// else; UNIQUE is not enforced.
+type CreateIndex struct {
+	At
+	Name, Table string
+	IfNotExists bool
+	nameAt      int
+}
+
+// Duplicate is the error for an index name that exists already, located
+// at the name.
+func (s *CreateIndex) Duplicate() error {
+	return s.P.errAt(ErrDuplicate, s.nameAt, "index '"+s.Name+"' already exists", "use CREATE INDEX IF NOT EXISTS to ignore it")
+}
+
+// DropIndex is DROP INDEX [IF EXISTS] name [ON table].
+type DropIndex struct {
+	At
+	Name     string
+	IfExists bool
+	nameAt   int
+}
+
+// Unknown is the error for an index name that does not exist, located at
+// the name.
+func (s *DropIndex) Unknown() error {
+	return s.P.errAt(ErrUnknownTable, s.nameAt, "unknown index '"+s.Name+"'", "use DROP INDEX IF EXISTS to ignore a missing index")
 }
 
 // OrderKey is one ORDER BY key of a top-level query: an output column.

@@ -79,6 +79,26 @@ func (s *Store) Append(table string, rows [][]types.Value) {
 	s.tables[k] = append(s.tables[k], rows...)
 }
 
+// Rewrite replaces a table's rows with what f returns for the current
+// rows, atomically with respect to Append (f runs under the store's lock
+// and must not call the store). f must not modify the rows it is given;
+// it returns a new slice (or an error, which leaves the table unchanged).
+// Snapshots taken before keep the rows they had: readers that are already
+// running (jobs reading the table) do not see the change. DELETE, UPDATE
+// and REPLACE of in-memory tables use it.
+func (s *Store) Rewrite(table string, f func(rows [][]types.Value) ([][]types.Value, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := strings.ToLower(table)
+	rows := s.tables[k]
+	out, err := f(rows[:len(rows):len(rows)])
+	if err != nil {
+		return err
+	}
+	s.tables[k] = out
+	return nil
+}
+
 // Drop forgets a table's rows.
 func (s *Store) Drop(table string) {
 	s.mu.Lock()
