@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/tests/conformance"
 	"github.com/streamsql/streamsql/tests/sqllogic"
 )
 
 // runTests implements `streamsql test FILE.slt...`: each file runs on a
-// fresh engine; failures are printed with their position and a diff, then
+// fresh engine (conformance.RunFile, the code path the corpus tests use); failures are printed with their position and a diff, then
 // the summary line "N passed, N failed".
 func runTests(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("streamsql test", flag.ContinueOnError)
@@ -28,24 +28,22 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if *par < 1 {
+		fmt.Fprintf(stderr, "streamsql test: -parallelism must be at least 1\n")
+		return 2
+	}
 	var total sqllogic.Result
 	for _, path := range fs.Args() {
-		script, err := sqllogic.ParseFile(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return 1
-		}
-		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: stderr})
-		if err := eng.Config().Set("parallelism.default", fmt.Sprint(*par)); err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
-			return 2
-		}
 		opts := sqllogic.Options{}
 		if *verbose {
 			opts.Trace = stdout
 		}
-		total.Add(sqllogic.Run(eng, script, opts))
-		eng.StopAll()
+		r, err := conformance.RunFile(path, *par, opts, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		total.Add(r)
 	}
 	fmt.Fprint(stdout, total.Report())
 	if total.Failed > 0 {
