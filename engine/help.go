@@ -11,6 +11,12 @@ const HelpText = `Statements (end each with ';'):
   DROP VIEW [IF EXISTS] v             forget a view
   INSERT INTO t VALUES (...), ...     append rows to an in-memory table
   INSERT INTO t SELECT ...            start a job writing the query's result into t
+  DELETE FROM t [WHERE cond]          remove rows of an in-memory table
+  UPDATE t SET c = expr, ... [WHERE cond]
+                                      change rows of an in-memory table
+  REPLACE INTO t VALUES (...), ...    insert into an in-memory table, replacing rows with the
+                                      same primary key (also INSERT OR REPLACE INTO)
+  CREATE INDEX i ON t (col, ...)      accepted, no effect (DROP INDEX [IF EXISTS] i [ON t])
   SELECT ...                          run a query and show its rows
   EXPLAIN SELECT ... | INSERT ...     show the logical plan and the operator graph
   SHOW TABLES                         list tables and views

@@ -25,7 +25,7 @@
 // WITH (...) and Flink type names are read and blanked; TiDB checks the rest, including
 // ENGINE=x CONNECTION='...', which become 'connector' and 'url' (jdbc/mysql)
 // or 'connection' options). Session and job statements (SET, RESET, SHOW,
-// DESCRIBE, DROP, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT/EXIT, CREATE VIEW's
+// DESCRIBE, DROP, DELETE, UPDATE, CREATE/DROP INDEX, STOP JOB, TRIGGER SAVEPOINT, HELP, QUIT/EXIT, CREATE VIEW's
 // header, EXPLAIN's prefix) are read by a small hand-written recognizer.
 //
 // # Supported SQL
@@ -48,6 +48,29 @@
 //
 //   - INSERT INTO t [(cols)] VALUES (...), ... | INSERT INTO t [(cols)] query.
 //     Values are cast implicitly to the column types; unlisted columns are NULL.
+//
+//   - In-memory tables only (dml.go; tables created without a connector):
+//     DELETE FROM t [WHERE cond], UPDATE t SET col = expr, ... [WHERE cond],
+//     REPLACE INTO t ... and SQLite's INSERT OR REPLACE INTO t ... (the forms
+//     of INSERT). They are bounded operations on the rows the table holds
+//     when the statement runs (the engine rewrites the table's log at once);
+//     jobs already reading the table are unaffected, later queries see the
+//     new rows. WHERE and SET expressions are row expressions over the
+//     table's columns: no aggregates, no subqueries. UPDATE computes every
+//     assignment from the row as it was before the statement (a column
+//     assigned twice takes the last value); values are cast to the column
+//     types as INSERT casts them. REPLACE removes, for each new row, the
+//     rows with the same primary key before appending it (MySQL's REPLACE;
+//     without a primary key it appends). Tables with a connector give
+//     ErrUnsupported.
+//
+//   - CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON t (col [ASC|DESC], ...)
+//     and DROP INDEX [IF EXISTS] name [ON t] (ddl_index.go) are accepted for
+//     scripts written for other databases and change nothing: the engine
+//     keeps the index names only, so that a duplicate CREATE INDEX or a DROP
+//     INDEX of an unknown index is an error (DROP TABLE forgets the table's
+//     indexes); UNIQUE is not enforced. CREATE TRIGGER and DROP TRIGGER give
+//     ErrUnsupported: streamsql has no triggers.
 //
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
 //     (subquery) alias, inner joins (JOIN ... ON with at least one equality
@@ -218,7 +241,8 @@
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,
 // EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
-// defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE, CREATE OR REPLACE.
+// defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE into a table with a
+// connector, CREATE OR REPLACE, triggers.
 //
 // # Types of results
 //

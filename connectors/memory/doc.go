@@ -43,5 +43,9 @@
 // hidden log of that store (named "\x00memory-sink-commits/<table>"), one
 // small row per commit.
 //
+// DELETE, UPDATE and REPLACE of in-memory tables replace a table's log at
+// once (Store.Rewrite): readers already open keep their snapshot, so jobs
+// already reading the table are unaffected.
+//
 // Store is a ready MemoryStore for engines and tests.
 package memory

@@ -53,7 +53,9 @@
 // Type letters render each value (NULL is always "NULL"):
 //
 //	I  an integer: DECIMAL and DOUBLE values truncated toward zero,
-//	   booleans as 1 and 0
+//	   booleans as 1 and 0, text as the original runner's
+//	   sqlite3_column_int converts it (its leading integer, 0 without
+//	   one: "12abc" is 12, "abc" 0; see TextToInt)
 //	R  exactly three decimals (2.500): DECIMAL rounded half away from zero,
 //	   DOUBLE as by printf %.3f, integers with .000
 //	T  text: the empty string as "(empty)", control characters as '@';
@@ -89,9 +91,21 @@
 // return identical results.
 //
 // skipif ENGINE / onlyif ENGINE lines before a record skip it unless the
-// condition holds for the engine name ("streamsql" by default). halt stops
-// the script (usually guarded by onlyif). Skipped records count as skipped,
-// neither passed nor failed.
+// condition holds for the engine's names (compared case-insensitively):
+// "streamsql" (Options.Engine) and "mysql", the dialect streamsql speaks
+// (Options.Dialects, DefaultDialects). So the SQLite corpus's "onlyif
+// mysql" records run and its "skipif mysql" records are skipped; sqlite,
+// postgresql, mssql, oracle and any other name are foreign engines. A
+// comment may follow the engine name ("onlyif mssql # comment"). halt
+// stops the script (usually guarded by onlyif). Skipped records count as
+// skipped, neither passed nor failed.
+//
+// The SQLite corpus (../shared/conformance/sqlite from the repository
+// root) runs as published through these rules; tests/conformance records
+// its pass counts (see TESTING.md). Two rules of the original runner are
+// not followed: 'I' values keep 64 bits (the original prints a C int),
+// and 'T' turns only control characters into '@' (the original also
+// turns every byte above '~', so each byte of a non-ASCII character).
 //
 // # Suites
 //
