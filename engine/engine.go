@@ -337,6 +337,32 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 			}
 		}
 		return &Result{Message: "Table dropped."}, nil
+	case *sql.AlterTableSet:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		t := s.Table
+		old := e.cat.Table(t.Name)
+		if old == nil {
+			return nil, fmt.Errorf("table '%s' does not exist", t.Name)
+		}
+		if !t.IsMemory() {
+			f := connectors.Lookup(t.Connector())
+			if f == nil {
+				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", t.Name, t.Connector(), strings.Join(connectors.Names(), ", "))
+			}
+			if err := connectors.ValidateOptions(t, f); err != nil {
+				return nil, err
+			}
+		}
+		e.cat.DropTable(t.Name)
+		if err := e.cat.AddTable(t); err != nil {
+			_ = e.cat.AddTable(old)
+			return nil, err
+		}
+		if old.IsMemory() && !t.IsMemory() {
+			e.mem.Drop(t.Name)
+		}
+		return &Result{Message: "Table altered."}, nil
 	case *sql.CreateIndex:
 		e.mu.Lock()
 		defer e.mu.Unlock()

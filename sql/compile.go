@@ -86,6 +86,8 @@ func (cx *compiler) compile() (Stmt, error) {
 		return cx.insertOrReplace()
 	case first.is("INSERT"), first.is("REPLACE"):
 		return cx.compileInsert()
+	case first.is("ALTER") && len(toks) > 1 && toks[1].is("TABLE"):
+		return cx.compileAlterTable()
 	case first.is("DELETE"):
 		return cx.compileDelete()
 	case first.is("UPDATE"):

@@ -123,6 +123,9 @@ func compileCommand(p Piece, toks []token, cx *compiler) (Stmt, bool, error) {
 		return &Set{At: at, Key: key, Value: val}, true, nil
 	case c.accept("RESET"):
 		return &Reset{At: at, Key: c.rawUntil("")}, true, nil
+	case c.accept("SHOW", "CONFIGURATION"):
+		// Every setting with its value, like SET alone.
+		return &Set{At: at}, true, c.done("SHOW CONFIGURATION")
 	case c.accept("SHOW", "TABLES"), c.accept("SHOW", "VIEWS"):
 		return &ShowTables{At: at}, true, c.done("SHOW TABLES")
 	case c.accept("SHOW", "JOBS"):
