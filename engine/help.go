@@ -6,6 +6,9 @@ const HelpText = `Statements (end each with ';'):
                   [PRIMARY KEY (col, ...) NOT ENFORCED]) [PARTITIONED BY (col, ...)]
                   [WITH ('connector' = '...', ...)]
                                       define a table; without WITH it is an in-memory table
+  CREATE TABLE t [(col TYPE, ...)] [WITH (...)] LIKE src [(INCLUDING ALL | EXCLUDING OPTIONS | ...)]
+                                      define a table from another one's definition
+  ALTER TABLE t SET ('k' = 'v', ...)  change a table's WITH options
   CREATE VIEW v AS SELECT ...         name a query
   DROP TABLE [IF EXISTS] t            forget a table
   DROP VIEW [IF EXISTS] v             forget a view
@@ -30,6 +33,7 @@ const HelpText = `Statements (end each with ';'):
                                       take a savepoint, then stop (WITH DRAIN fires every window first)
   TRIGGER SAVEPOINT 'id'              take a savepoint of a running job; it keeps running
   SET 'key' = 'value'                 change a setting (e.g. 'parallelism.default')
+  SET / SHOW CONFIGURATION            list every setting with its value
   RESET ['key']                       restore one or all settings
   HELP                                this list
   QUIT / EXIT                         leave the shell

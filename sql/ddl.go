@@ -43,13 +43,25 @@ func (cx *compiler) createTable() (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.peek().is("(") {
+	like, likeAt, err := cx.findLike(buf, c.i) // ddl_like.go
+	if err != nil {
+		return nil, err
+	}
+	end := len(toks) // the tokens before LIKE
+	if like != nil {
+		end = likeAt
+	}
+	hasColumnList := c.peek().is("(")
+	if !hasColumnList && like == nil {
 		return nil, c.errHere("expected '(' and the column list", "usage: CREATE TABLE name (col TYPE, ...) WITH ('connector' = '...')")
 	}
-	open := c.i
-	close := matchParen(toks, open)
-	if close < 0 {
-		return nil, p.errAt(ErrSyntax, toks[open].start, "missing ')' to close the column list", "")
+	open, close := c.i-1, c.i-1 // no column list (CREATE TABLE t WITH (...) LIKE src)
+	if hasColumnList {
+		open = c.i
+		close = matchParen(toks, open)
+		if close < 0 || close >= end {
+			return nil, p.errAt(ErrSyntax, toks[open].start, "missing ')' to close the column list", "")
+		}
 	}
 	// Split the elements at top-level commas.
 	type span struct{ a, b int }
@@ -87,6 +99,10 @@ func (cx *compiler) createTable() (Stmt, error) {
 		}
 	}
 	var cols []ddlColumn
+	plainCols := 0 // columns declared with a type in the list
+	if like != nil {
+		cols = like.columns()
+	}
 	var wmTok, wmCol token
 	var wmText string
 	var wmDelay int64
@@ -181,6 +197,28 @@ func (cx *compiler) createTable() (Stmt, error) {
 			blankNotEnforced(te, e.b)
 			put(buf, ts, tEnd, "INT")
 			cols = append(cols, col)
+			plainCols++
+		}
+	}
+	if like != nil && hasColumnList && plainCols == 0 {
+		// Only a WATERMARK, a PROCTIME column or constraints beside LIKE:
+		// give TiDB a column in the place of a blanked element.
+		for _, e := range elems {
+			if f := toks[e.a]; !f.is("WATERMARK") && !(e.b-e.a >= 2 && toks[e.a+1].is("AS")) {
+				continue
+			}
+			from, to := toks[e.a].start, toks[e.b-1].end
+			col := "__l INT"
+			switch {
+			case e.a-1 > open:
+				from, col = toks[e.a-1].start, ",__l INT"
+			case e.b < close:
+				to, col = toks[e.b].end, "__l INT,"
+			}
+			if to-from >= len(col) {
+				put(buf, from, to, col)
+				break
+			}
 		}
 	}
 	// WITH ('k' = 'v', ...) and PARTITIONED BY (col, ...) after the column list.
@@ -188,8 +226,8 @@ func (cx *compiler) createTable() (Stmt, error) {
 	valueOff := map[string]int{} // lower-case option key -> offset of its value
 	var part []token             // the PARTITIONED BY columns
 	partOff := -1                // offset of PARTITIONED
-	for j := close + 1; j < len(toks); j++ {
-		if toks[j].is("PARTITION") && j+1 < len(toks) && toks[j+1].is("BY") {
+	for j := close + 1; j < end; j++ {
+		if toks[j].is("PARTITION") && j+1 < end && toks[j+1].is("BY") {
 			return nil, p.errAt(ErrUnsupported, toks[j].start, "MySQL table partitioning (PARTITION BY) is not supported",
 				"Flink's PARTITIONED BY (col, ...) partitions a filesystem table into directories")
 		}
@@ -264,16 +302,27 @@ func (cx *compiler) createTable() (Stmt, error) {
 		blank(buf, toks[j].start, toks[oc].end)
 		j = oc
 	}
-	node, err := cx.parse(string(buf))
-	if err != nil {
-		return nil, err
-	}
-	ct, ok := node.(*ast.CreateTableStmt)
-	if !ok {
-		return nil, p.errAt(ErrSyntax, 0, "malformed CREATE TABLE", "")
+	ct := &ast.CreateTableStmt{}
+	if hasColumnList {
+		node, err := cx.parse(string(buf))
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if ct, ok = node.(*ast.CreateTableStmt); !ok {
+			return nil, p.errAt(ErrSyntax, 0, "malformed CREATE TABLE", "")
+		}
+	} else if rest := strings.TrimSpace(string(buf[toks[close].end:])); rest != "" {
+		off := toks[close].end + strings.Index(string(buf[toks[close].end:]), rest[:1])
+		return nil, p.errAt(ErrSyntax, off, "unexpected text before LIKE", "usage: CREATE TABLE t [(columns)] [WITH (...)] LIKE src")
 	}
 	if ct.ReferTable != nil || ct.Select != nil {
 		return nil, p.errAt(ErrUnsupported, 0, "CREATE TABLE ... LIKE / AS SELECT is not supported", "declare the columns")
+	}
+	if like != nil {
+		if opts, err = like.options(p, opts); err != nil {
+			return nil, err
+		}
 	}
 	tbl := &catalog.Table{Name: name, ProctimeColumn: -1, DDL: p.Text, Options: opts}
 	seen := map[string]bool{}
@@ -352,6 +401,11 @@ func (cx *compiler) createTable() (Stmt, error) {
 	}
 	if partOff >= 0 {
 		if err := partitionKeys(p, tbl, part, partOff, valueOff); err != nil {
+			return nil, err
+		}
+	}
+	if like != nil {
+		if err := like.inherit(p, tbl, tbl.PrimaryKey != nil, hasWM, partOff >= 0); err != nil {
 			return nil, err
 		}
 	}

@@ -44,6 +44,25 @@
 //     (default (10, 0), p <= 18), VARCHAR(n)/CHAR/STRING/TEXT, BOOLEAN/BOOL,
 //     TIMESTAMP(p)/DATETIME(p) (default precision 3), DATE.
 //
+//   - CREATE TABLE t [(cols ...)] [WITH (...)] LIKE src [(like options)]
+//     (ddl_like.go; Flink's form, and MySQL's CREATE TABLE t LIKE src): src's
+//     columns first, then the new ones; like options { INCLUDING | EXCLUDING }
+//     { ALL | CONSTRAINTS | PARTITIONS } and { INCLUDING | EXCLUDING |
+//     OVERWRITING } { GENERATED | OPTIONS | WATERMARKS }, default INCLUDING ALL
+//     OVERWRITING OPTIONS. The rows of an in-memory src are not copied.
+//     OVERWRITING GENERATED does not replace src's PROCTIME column (a second
+//     one is an error).
+//
+//   - ALTER TABLE t SET ('k' = 'v', ...) (alter.go, Flink): changes the
+//     table's WITH options (a key given replaces the option of that key);
+//     the result is checked as CREATE TABLE checks it. Other ALTER TABLE
+//     forms are not supported. Running jobs keep the definition they were
+//     planned with.
+//
+//   - CREATE TEMPORARY TABLE / CREATE TEMPORARY VIEW are CREATE TABLE / VIEW
+//     (every table lives as long as the session). SHOW CONFIGURATION lists
+//     every setting with its value, as SET alone does.
+//
 //   - CREATE VIEW [IF NOT EXISTS] v [(cols)] AS query; DROP TABLE/VIEW [IF EXISTS].
 //
 //   - INSERT INTO t [(cols)] VALUES (...), ... | INSERT INTO t [(cols)] query.
