@@ -807,3 +807,68 @@ func TestRunFile(t *testing.T) {
 		t.Errorf("%s", f)
 	}
 }
+
+// A corpus file as SQLite's sqllogictest writes it: hash-threshold, results
+// over the threshold given as "N values hashing to MD5", where the MD5 is
+// taken over the rendered values after sorting, each followed by a newline.
+// The hashes here were computed with md5sum (e.g. printf '1\na\n10\nb\n2\nc\n'
+// | md5sum for the rowsort result).
+func TestCorpusHashes(t *testing.T) {
+	db := &fakeDB{queries: map[string]canned{
+		"SELECT a, b FROM t": {
+			schema: schema(types.BigInt, types.String),
+			rows:   [][]types.Value{{I(10), S("b")}, {I(1), S("a")}, {I(2), S("c")}},
+		},
+	}}
+	src := `hash-threshold 4
+
+query IT rowsort
+SELECT a, b FROM t
+----
+6 values hashing to ec077c18903f5de81a26cc5ee7e8871a
+
+query IT valuesort
+SELECT a, b FROM t
+----
+6 values hashing to 321c77739c373bf4a20dc0fcea0e035f
+
+query IT nosort
+SELECT a, b FROM t
+----
+6 values hashing to 2f3894997c9ac48cdbd13b70980b87c0
+
+# the wrong order's hash fails
+query IT nosort
+SELECT a, b FROM t
+----
+6 values hashing to ec077c18903f5de81a26cc5ee7e8871a
+
+# over the threshold, a value list is a failure
+query IT rowsort
+SELECT a, b FROM t
+----
+1
+a
+10
+b
+2
+c
+
+hash-threshold 0
+
+query IT rowsort
+SELECT a, b FROM t
+----
+1
+a
+10
+b
+2
+c
+`
+	r := run(t, db, src, Options{})
+	expectCounts(t, r, 4, 2, 0)
+	if r.Records[3].Status != Failed || r.Records[4].Status != Failed {
+		t.Errorf("records: %+v", r.Records)
+	}
+}
