@@ -136,3 +136,35 @@ func TestOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Rewrite replaces a table's rows at once; snapshots taken before keep
+// their rows, and an error leaves the table unchanged.
+func TestStoreRewrite(t *testing.T) {
+	s := NewStore()
+	s.Append("T", [][]types.Value{{types.IntValue(1)}, {types.IntValue(2)}, {types.IntValue(3)}})
+	before := s.Snapshot("t")
+	err := s.Rewrite("t", func(rows [][]types.Value) ([][]types.Value, error) {
+		var out [][]types.Value
+		for _, r := range rows {
+			if r[0].Int() != 2 {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Snapshot("t"); len(got) != 2 || got[0][0].Int() != 1 || got[1][0].Int() != 3 {
+		t.Errorf("after rewrite: %v", got)
+	}
+	if len(before) != 3 || before[1][0].Int() != 2 {
+		t.Errorf("earlier snapshot changed: %v", before)
+	}
+	if err := s.Rewrite("t", func([][]types.Value) ([][]types.Value, error) { return nil, io.ErrUnexpectedEOF }); err != io.ErrUnexpectedEOF {
+		t.Errorf("error: %v", err)
+	}
+	if got := s.Snapshot("t"); len(got) != 2 {
+		t.Errorf("a failed rewrite changed the table: %v", got)
+	}
+}
