@@ -28,7 +28,7 @@ func (e *Engine) deleteRows(s *sql.Delete) (*Result, error) {
 		for _, row := range rows {
 			hit, err := isTrue(s.Where, row)
 			if err != nil {
-				return nil, fmt.Errorf("DELETE FROM %s: %w", s.Table.Name, err)
+				return nil, dmlError(s.P, "DELETE FROM "+s.Table.Name, err)
 			}
 			if hit {
 				n++
@@ -53,7 +53,7 @@ func (e *Engine) updateRows(s *sql.Update) (*Result, error) {
 		for i, row := range rows {
 			hit, err := isTrue(s.Where, row)
 			if err != nil {
-				return nil, fmt.Errorf("UPDATE %s: %w", s.Table.Name, err)
+				return nil, dmlError(s.P, "UPDATE "+s.Table.Name, err)
 			}
 			if !hit {
 				out[i] = row
@@ -63,7 +63,7 @@ func (e *Engine) updateRows(s *sql.Update) (*Result, error) {
 			for _, a := range s.Set {
 				v, err := a.Expr.Eval(row)
 				if err != nil {
-					return nil, fmt.Errorf("UPDATE %s: %w", s.Table.Name, err)
+					return nil, dmlError(s.P, "UPDATE "+s.Table.Name, err)
 				}
 				nr[a.Col] = v
 			}
@@ -143,6 +143,12 @@ func isTrue(cond expr.Expr, row []types.Value) (bool, error) {
 		return false, err
 	}
 	return !v.IsNull() && v.Kind() == types.KindBool && v.Bool(), nil
+}
+
+// dmlError locates an error met while evaluating a row at the statement
+// (its number and first line and column), as compile errors are located.
+func dmlError(p sql.Piece, what string, err error) error {
+	return fmt.Errorf("statement %d, line %d, column %d: %s: %w", p.Index, p.Line, p.Col, what, err)
 }
 
 func plural(n int, w string) string {
