@@ -57,7 +57,8 @@
 //	   sqlite3_column_int converts it (its leading integer, 0 without
 //	   one: "12abc" is 12, "abc" 0; see TextToInt)
 //	R  exactly three decimals (2.500): DECIMAL rounded half away from zero,
-//	   DOUBLE as by printf %.3f, integers with .000
+//	   DOUBLE as by printf %.3f, integers with .000, text as the original
+//	   runner's sqlite3_column_double converts it (see TextToFloat)
 //	T  text: the empty string as "(empty)", control characters as '@';
 //	   other kinds MySQL-style (TIMESTAMP(3) as 2020-10-10 00:00:05.000,
 //	   DECIMAL with its scale, booleans as TRUE/FALSE)

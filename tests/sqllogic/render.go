@@ -3,6 +3,7 @@ package sqllogic
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"math"
 	"regexp"
 	"slices"
@@ -24,8 +25,9 @@ import (
 //     under 'T', so that a mismatch shows what came back. Unlike the
 //     original runner, which prints a C int, results keep 64 bits.
 //   - 'R' prints exactly three decimals: DECIMAL rounded half away from
-//     zero, DOUBLE as by %.3f, integers and booleans with ".000", numeric
-//     strings likewise. A result that rounds to zero prints "0.000" (never
+//     zero, DOUBLE as by %.3f, integers and booleans with ".000", text as
+//     the original runner's sqlite3_column_double converts it (the number
+//     its leading characters spell, 0 without one; see TextToFloat). A result that rounds to zero prints "0.000" (never
 //     "-0.000"). Other values render as under 'T'.
 //   - 'T' and any other letter: strings as they are, except that the empty
 //     string prints "(empty)" and control characters print '@'; other kinds
@@ -105,6 +107,53 @@ func TextToInt(s string) int64 {
 	return int64(u)
 }
 
+// TextToFloat converts text to a number as SQLite does for
+// sqlite3_column_double, which the original runner uses for 'R' columns:
+// after leading white space, the longest prefix of the form
+// [+-]digits[.digits][e[+-]digits] (digits on at least one side of the
+// point) is the value; text without such a prefix is 0.
+func TextToFloat(s string) float64 {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || '\t' <= s[i] && s[i] <= '\r') {
+		i++
+	}
+	start := i
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return 0
+	}
+	end := i
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		if digits() > 0 {
+			end = i
+		}
+	}
+	f, err := strconv.ParseFloat(s[start:end], 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0
+	}
+	return f
+}
+
 func truncFloat(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return strconv.FormatFloat(f, 'g', -1, 64)
@@ -131,11 +180,7 @@ func renderReal(v types.Value) (string, bool) {
 	case types.KindDouble:
 		s = formatReal(v.Double())
 	case types.KindString:
-		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str()), 64)
-		if err != nil {
-			return "", false
-		}
-		s = formatReal(f)
+		s = formatReal(TextToFloat(v.Str()))
 	default:
 		return "", false
 	}

@@ -61,7 +61,12 @@ func TestRenderValue(t *testing.T) {
 		{dbl(math.Inf(1)), types.Double, 'R', "+Inf"},
 		{types.BoolValue(true), types.Bool, 'R', "1.000"},
 		{S("2.5"), types.String, 'R', "2.500"},
-		{S("x"), types.String, 'R', "x"},
+		// Text as sqlite3_column_double converts it: the leading number, else 0.
+		{S("x"), types.String, 'R', "0.000"},
+		{S(" 1.25abc"), types.String, 'R', "1.250"},
+		{S("-3e2x"), types.String, 'R', "-300.000"},
+		{S("7e"), types.String, 'R', "7.000"},
+		{S(".5"), types.String, 'R', "0.500"},
 
 		// T
 		{S("hello world"), types.String, 'T', "hello world"},
@@ -141,6 +146,21 @@ func TestTextToInt(t *testing.T) {
 	for _, c := range cases {
 		if got := TextToInt(c.s); got != c.want {
 			t.Errorf("TextToInt(%q) = %d, want %d", c.s, got, c.want)
+		}
+	}
+}
+
+func TestTextToFloat(t *testing.T) {
+	cases := []struct {
+		s    string
+		want float64
+	}{
+		{"2.5", 2.5}, {"  -1e3", -1000}, {"+.25x", 0.25}, {"4.", 4}, {"1e+2", 100}, {"1e-", 1},
+		{"abc", 0}, {"", 0}, {".", 0}, {"-", 0}, {"e5", 0}, {"1e400", math.Inf(1)},
+	}
+	for _, c := range cases {
+		if got := TextToFloat(c.s); got != c.want {
+			t.Errorf("TextToFloat(%q) = %v, want %v", c.s, got, c.want)
 		}
 	}
 }
