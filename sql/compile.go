@@ -25,6 +25,11 @@ type compiler struct {
 	ctes  map[string]cte
 	text  string      // the pre-parsed text given to TiDB
 	fold  expr.Folder // folds every bound expression of the statement, bottom-up
+	// subqs holds what each subquery expression joined into a SELECT's
+	// input stands for (bind_expr_subquery.go); nsubq numbers the
+	// relations those rewrites add.
+	subqs map[ast.ExprNode]subqueryValue
+	nsubq int
 }
 
 // Compile parses and binds one statement against the catalog, which it
