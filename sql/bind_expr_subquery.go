@@ -160,7 +160,10 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
 	}
 	if !plainAggregate(sel) {
@@ -227,7 +230,10 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), "the subquery of IN must select one column", "")
 	}
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
@@ -289,6 +295,48 @@ func inValue(x, m, n, nn expr.Expr, not bool) (expr.Expr, error) {
 	t, f := boolLit(!not), boolLit(not)
 	null := &expr.Literal{V: types.NullValue(), T: types.Bool.Nullable()}
 	return expr.NewCase([]expr.Expr{hit, empty, unknown}, []expr.Expr{t, f, null}, f)
+}
+
+// expandStar returns sel with `*` and `t.*` in its select list replaced by
+// references to the columns they stand for (qualified, so they bind the
+// same inside the rewrites).
+func (cx *compiler) expandStar(sel *ast.SelectStmt) (*ast.SelectStmt, error) {
+	star := false
+	for _, f := range sel.Fields.Fields {
+		star = star || f.WildCard != nil
+	}
+	if !star {
+		return sel, nil
+	}
+	rsc := &scope{}
+	if sel.From != nil {
+		var scratch []ast.ExprNode
+		if sel.Where != nil {
+			scratch = splitAnd(sel.Where)
+		}
+		var err error
+		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
+			return nil, err
+		}
+	}
+	out := &ast.FieldList{}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard == nil {
+			out.Fields = append(out.Fields, f)
+			continue
+		}
+		idx, err := cx.expandWildcard(f, rsc)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			c := rsc.cols[i]
+			out.Fields = append(out.Fields, &ast.SelectField{Expr: colRef(c.qual, c.name, f.Offset)})
+		}
+	}
+	c := *sel
+	c.Fields = out
+	return &c, nil
 }
 
 // subquerySelect returns the SELECT of a subquery expression; a set
