@@ -85,6 +85,8 @@ func (cx *compiler) compile() (Stmt, error) {
 		return cx.compileQueryStmt()
 	case first.is("INSERT"):
 		return cx.compileInsert()
+	case opensStatementSet(toks) && !first.is("EXPLAIN"):
+		return cx.compileStatementSet() // statement_set.go
 	}
 	if st, ok, err := compileCommand(p, toks, cx); ok {
 		if err != nil {
