@@ -11,6 +11,9 @@ const HelpText = `Statements (end each with ';'):
   DROP VIEW [IF EXISTS] v             forget a view
   INSERT INTO t VALUES (...), ...     append rows to an in-memory table
   INSERT INTO t SELECT ...            start a job writing the query's result into t
+  EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END
+                                      run several INSERTs as one job (sources read once,
+                                      one checkpoint for all); also BEGIN STATEMENT SET; ... END;
   SELECT ...                          run a query and show its rows
   EXPLAIN SELECT ... | INSERT ...     show the logical plan and the operator graph
   SHOW TABLES                         list tables and views
