@@ -407,6 +407,8 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 			return e.replaceRows(ctx, s)
 		}
 		return e.insert(ctx, s, o)
+	case *sql.StatementSet:
+		return e.insertSet(ctx, s, o) // statement_set.go
 	case *sql.Set:
 		if s.Key == "" {
 			return e.showConfig(), nil
@@ -680,8 +682,10 @@ func (e *Engine) explain(s *sql.Explain) (*Result, error) {
 			return nil, err
 		}
 		return &Result{Text: "== Logical plan ==\n" + planExplain(inner.Query) + p.Explain()}, nil
+	case *sql.StatementSet:
+		return e.explainSet(inner) // statement_set.go
 	}
-	return nil, fmt.Errorf("EXPLAIN works on SELECT and INSERT statements")
+	return nil, fmt.Errorf("EXPLAIN works on SELECT and INSERT statements and statement sets")
 }
 
 // IsBounded reports whether a query reads only bounded inputs.

@@ -20,6 +20,9 @@ const HelpText = `Statements (end each with ';'):
   REPLACE INTO t VALUES (...), ...    insert into an in-memory table, replacing rows with the
                                       same primary key (also INSERT OR REPLACE INTO)
   CREATE INDEX i ON t (col, ...)      accepted, no effect (DROP INDEX [IF EXISTS] i [ON t])
+  EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END
+                                      run several INSERTs as one job (sources read once,
+                                      one checkpoint for all); also BEGIN STATEMENT SET; ... END;
   SELECT ...                          run a query and show its rows
   EXPLAIN SELECT ... | INSERT ...     show the logical plan and the operator graph
   SHOW TABLES                         list tables and views

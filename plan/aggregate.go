@@ -27,10 +27,14 @@ const (
 	AggVarSamp
 	AggBoolAnd
 	AggBoolOr
+	// AggSingleValue is the value of a scalar subquery's only row: NULL
+	// over no rows, an error over more than one (MySQL's "Subquery returns
+	// more than 1 row"). The SQL binder adds it; it has no SQL name.
+	AggSingleValue
 )
 
 var aggNames = [...]string{"COUNT", "SUM", "MIN", "MAX", "AVG", "LISTAGG", "GROUP_CONCAT",
-	"FIRST_VALUE", "LAST_VALUE", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP", "BOOL_AND", "BOOL_OR"}
+	"FIRST_VALUE", "LAST_VALUE", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP", "BOOL_AND", "BOOL_OR", "SINGLE_VALUE"}
 
 func (f AggFunc) String() string { return aggNames[f] }
 

@@ -117,17 +117,54 @@ func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*ty
 // PlanInsert plans INSERT INTO table <root>. root's schema matches the
 // table's physical columns.
 func PlanInsert(table *catalog.Table, root plan.Node, cfg Config, env *connectors.Env) (*Plan, error) {
+	return PlanInserts([]Target{{Table: table, Query: root}}, cfg, env)
+}
+
+// Target is one INSERT of a job: its table and its query (whose schema
+// matches the table's physical columns).
+type Target struct {
+	Table *catalog.Table
+	Query plan.Node
+}
+
+// PlanInserts plans several INSERTs as one job (a statement set): one
+// graph with a sink per target. A table several queries read is read by
+// one source whose rows go to each (the builder shares scans), and one
+// checkpoint covers every sink. The Plan's Schema, AppendOnly and Bounded
+// describe the whole job: the first target's schema, append-only and
+// bounded when every query is.
+func PlanInserts(targets []Target, cfg Config, env *connectors.Env) (*Plan, error) {
 	b := newBuilder(cfg, env)
-	s, err := b.build(root)
-	if err != nil {
-		return nil, err
+	out := &Plan{AppendOnly: true, Bounded: true}
+	for i, t := range targets {
+		s, err := b.build(t.Query)
+		if err != nil {
+			if len(targets) > 1 {
+				return nil, errorf("INSERT INTO %s (statement %d of the set): %s", t.Table.Name, i+1, err.Error())
+			}
+			return nil, err
+		}
+		if err := b.addSink(t.Table, s); err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			out.Schema = s.schema
+		}
+		out.AppendOnly = out.AppendOnly && s.appendOnly
+		out.Bounded = out.Bounded && s.bounded
 	}
+	out.Graph = b.g
+	return out, nil
+}
+
+// addSink adds the sink vertex of table fed by s.
+func (b *builder) addSink(table *catalog.Table, s stream) error {
 	sink, accepts, err := b.newSink(table)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !s.appendOnly && !accepts {
-		return nil, errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate or a join over updates); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
+		return errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate or a join over updates); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
 	}
 	par := b.cfg.Parallelism
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
@@ -151,7 +188,7 @@ func PlanInsert(table *catalog.Table, root plan.Node, cfg Config, env *connector
 	b.add(&exec.Vertex{Name: name, Parallelism: par, Schema: s.schema, Sink: true,
 		NewOperator: func() exec.Operator { return exec.NewSinkOperator(table.Name, sink) },
 		KeyDesc:     keyDesc(table.PhysicalColumns(), edge.KeyCols)}, name+" "+connectorName(table), edge)
-	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil
+	return nil
 }
 
 func physicalKeyCols(t *catalog.Table) []int {

@@ -3,6 +3,7 @@ package shell
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +147,28 @@ func TestLiveTableAppliesChangelog(t *testing.T) {
 	s.Feed(context.Background(), "SELECT k, COUNT(*) AS n FROM w GROUP BY k;")
 	if !strings.Contains(out.String(), "rows in set") {
 		t.Fatalf("no result:\n%s", out)
+	}
+}
+
+// A statement set typed line by line runs when its END; arrives, not at
+// the ';' of its first INSERT.
+func TestStatementSetWaitsForEnd(t *testing.T) {
+	s, out := newTestSession(t, "CREATE TABLE src (k BIGINT);\nINSERT INTO src VALUES (1), (2);\nCREATE TABLE a (k BIGINT);\nCREATE TABLE b (k BIGINT);")
+	ctx := context.Background()
+	out.Reset()
+	for _, line := range []string{"BEGIN STATEMENT SET;", "INSERT INTO a SELECT k FROM src;", "INSERT INTO b SELECT k * 10 FROM src;"} {
+		s.Feed(ctx, line)
+		if !s.Pending() || out.Len() != 0 {
+			t.Fatalf("after %q: pending=%v output %q; want the set still being typed", line, s.Pending(), out.String())
+		}
+	}
+	s.Feed(ctx, "END;")
+	if s.Pending() || !strings.Contains(out.String(), "Insert done.") {
+		t.Fatalf("after END;: pending=%v output %q", s.Pending(), out.String())
+	}
+	out.Reset()
+	s.Feed(ctx, "SELECT COUNT(*) FROM b WHERE k >= 10;")
+	if !regexp.MustCompile(`\|\s*2\s*\|`).MatchString(out.String()) {
+		t.Fatalf("b after the set: %q", out.String())
 	}
 }

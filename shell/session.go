@@ -142,7 +142,7 @@ func endsStatement(text string) bool {
 		return false
 	}
 	t := strings.TrimSpace(text)
-	return strings.HasSuffix(t, ";") && inCode(t)
+	return strings.HasSuffix(t, ";") && inCode(t) && !sql.InStatementSet(t)
 }
 
 // inCode reports whether the final ';' of t is outside a string literal

@@ -32,7 +32,12 @@ var moreAggFuncs = map[string]plan.AggFunc{
 	"stddev_pop": plan.AggStddevPop, "stddev_samp": plan.AggStddevSamp,
 	"var_pop": plan.AggVarPop, "var_samp": plan.AggVarSamp,
 	"bool_and": plan.AggBoolAnd, "bool_or": plan.AggBoolOr,
+	singleValueAgg: plan.AggSingleValue,
 }
+
+// singleValueAgg names the aggregate the subquery binder wraps a scalar
+// subquery's value in (bind_scalar_subquery.go); no SQL text reaches it.
+const singleValueAgg = "$single_value"
 
 // liftedAggs are the scalar-call names the parser produces for aggregates
 // its grammar does not know (FIRST_VALUE / LAST_VALUE after the pre-parse
@@ -205,6 +210,8 @@ func aggTypeExt(f plan.AggFunc, t types.Type) (types.Type, bool) {
 		return types.Type{}, false
 	case plan.AggBoolAnd, plan.AggBoolOr:
 		return types.Bool, t.Kind == types.KindBool || t.Kind == types.KindNull
+	case plan.AggSingleValue:
+		return t.Nullable(), true
 	}
 	return aggType(f, t)
 }

@@ -131,7 +131,7 @@ func (cx *compiler) bindExpr0(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 		return e, nil
 	case *ast.PatternInExpr:
 		if v.Sel != nil {
-			return nil, cx.p.errAt(ErrUnsupported, off(v), "IN (subquery) is not supported", "use a JOIN")
+			return cx.lookupSubquery(v, x) // bind_expr_subquery.go
 		}
 		a, err := cx.bindExpr(v.Expr, x)
 		if err != nil {
@@ -211,7 +211,7 @@ func (cx *compiler) bindExpr0(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 	case *ast.FuncCastExpr:
 		return nil, cx.p.errAt(ErrUnsupported, off(v), "this conversion is not supported", "use CAST(x AS type)")
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
-		return nil, cx.p.errAt(ErrUnsupported, off(n), "subqueries in expressions are not supported", "use a JOIN or a subquery in FROM")
+		return cx.lookupSubquery(n, x) // bind_expr_subquery.go
 	case *ast.WindowFuncExpr:
 		return nil, cx.p.errAt(ErrUnsupported, off(n), "OVER windows are only supported as ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) in a select list (Top-N), or as aggregates OVER a time-ordered window in the select list of a SELECT without GROUP BY",
 			"filter the row number in an outer query: SELECT * FROM (SELECT *, ROW_NUMBER() OVER (...) AS rn FROM t) WHERE rn <= 10")

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -16,6 +17,10 @@ import (
 type cte struct {
 	node plan.Node
 	cols []column
+	// keepQuals: the columns keep their own qualifiers instead of taking
+	// the relation's name (the outer values a correlated subquery reads,
+	// bind_expr_subquery.go).
+	keepQuals bool
 }
 
 const maxViewDepth = 16
@@ -164,8 +169,15 @@ func (cx *compiler) bindTableName(tn *ast.TableName, alias string) (plan.Node, *
 	at := cx.tableRefOffset(name)
 	if c, ok := cx.ctes[strings.ToLower(name)]; ok && tn.Schema.O == "" {
 		sc := &scope{quals: []string{qual}}
+		if c.keepQuals {
+			sc.quals = nil
+		}
 		for _, col := range c.cols {
-			col.qual = qual
+			if !c.keepQuals {
+				col.qual = qual
+			} else if !slices.Contains(sc.quals, col.qual) {
+				sc.quals = append(sc.quals, col.qual)
+			}
 			sc.cols = append(sc.cols, col)
 		}
 		return c.node, sc, nil

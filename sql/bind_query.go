@@ -386,13 +386,6 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 			return nil, nil, err
 		}
 	}
-	if len(where) > 0 {
-		cond, err := cx.bindCond(where, &ectx{sc: sc, clause: "WHERE"})
-		if err != nil {
-			return nil, nil, err
-		}
-		in = &plan.Filter{Input: in, Cond: cond}
-	}
 	var having ast.ExprNode
 	if sel.Having != nil {
 		having = sel.Having.Expr
@@ -403,11 +396,46 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 			fieldNodes = append(fieldNodes, f.Expr)
 		}
 	}
+	// Subqueries in expressions are joined into the input after the
+	// plain WHERE conditions, before their own (bind_expr_subquery.go).
+	var plainWhere, subqWhere []ast.ExprNode
+	for _, c := range where {
+		if len(findSubqueries(c)) > 0 {
+			subqWhere = append(subqWhere, c)
+		} else {
+			plainWhere = append(plainWhere, c)
+		}
+	}
+	aggregating := overAgg || sel.GroupBy != nil || hasAggregate(append(fieldNodes, having)...)
+	if len(plainWhere) > 0 {
+		cond, err := cx.bindCond(plainWhere, &ectx{sc: sc, clause: "WHERE"})
+		if err != nil {
+			return nil, nil, err
+		}
+		in = &plan.Filter{Input: in, Cond: cond}
+	}
+	nodes := []ast.Node{}
+	for _, c := range subqWhere {
+		nodes = append(nodes, c)
+	}
+	if !aggregating {
+		nodes = append(nodes, fieldNodes...)
+	}
+	if in, sc, err = cx.bindExprSubqueries(in, sc, nodes); err != nil {
+		return nil, nil, err
+	}
+	if len(subqWhere) > 0 {
+		cond, err := cx.bindCond(subqWhere, &ectx{sc: sc, clause: "WHERE"})
+		if err != nil {
+			return nil, nil, err
+		}
+		in = &plan.Filter{Input: in, Cond: cond}
+	}
 	var node plan.Node
 	var cols []column
 	if overAgg {
 		node, cols, err = cx.bindOverSelect(sel, in, sc)
-	} else if sel.GroupBy != nil || hasAggregate(append(fieldNodes, having)...) {
+	} else if aggregating {
 		node, cols, err = cx.bindAggregate(sel, in, sc, having)
 	} else {
 		if having != nil {
@@ -453,7 +481,7 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 	q := f.WildCard.Table.O
 	var idx []int
 	for i, c := range sc.cols {
-		if q == "" || strings.EqualFold(c.qual, q) {
+		if !c.hidden && (q == "" || strings.EqualFold(c.qual, q)) {
 			idx = append(idx, i)
 		}
 	}

@@ -14,9 +14,10 @@ import (
 // the subquery's FROM: x = y, and the subquery's correlated equalities
 // (inner column = outer column), are the join keys; its other conditions,
 // which read only its own columns, filter its input. The join's output is
-// the outer rows, so the scope does not change. The planner runs these
-// joins as window joins only (keys holding both inputs' window_start and
-// window_end).
+// the outer rows, so the scope does not change. A subquery this cannot
+// express (other correlations, aggregates, NOT IN over nullable columns,
+// no keys) is left in WHERE for bind_expr_subquery.go, which binds it as
+// a value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
 type subqueryPred struct {
@@ -68,6 +69,12 @@ func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode)
 			continue
 		}
 		j, err := cx.bindSemiJoin(in, sc, p)
+		if e, ok := err.(*Error); ok && e.Kind == ErrUnsupported {
+			// A form a semi join cannot express: bound as a value
+			// (bind_expr_subquery.go).
+			rest = append(rest, c)
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -25,6 +25,11 @@ type compiler struct {
 	ctes  map[string]cte
 	text  string      // the pre-parsed text given to TiDB
 	fold  expr.Folder // folds every bound expression of the statement, bottom-up
+	// subqs holds what each subquery expression joined into a SELECT's
+	// input stands for (bind_expr_subquery.go); nsubq numbers the
+	// relations those rewrites add.
+	subqs map[ast.ExprNode]subqueryValue
+	nsubq int
 }
 
 // Compile parses and binds one statement against the catalog, which it
@@ -96,6 +101,8 @@ func (cx *compiler) compile() (Stmt, error) {
 		return cx.dropIndex(&cursor{p: p, toks: toks, i: 2})
 	case first.is("DROP") && len(toks) > 1 && toks[1].is("TRIGGER"):
 		return nil, cx.triggerUnsupported("DROP", toks[1].start)
+	case opensStatementSet(toks) && !first.is("EXPLAIN"):
+		return cx.compileStatementSet() // statement_set.go
 	}
 	if st, ok, err := compileCommand(p, toks, cx); ok {
 		if err != nil {

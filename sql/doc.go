@@ -249,14 +249,41 @@
 //   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
 //     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) is a semi (anti)
 //     join on x = y and the subquery's correlated equalities; its other
-//     conditions filter its rows. NOT IN needs NOT NULL columns. The
-//     planner runs them as window joins only.
+//     conditions filter its rows (NOT IN only over NOT NULL columns).
+//
+//   - Subqueries in expressions (bind_expr_subquery.go), in WHERE and in
+//     the select list of a query without GROUP BY, inside CASE and other
+//     expressions, and any IN / EXISTS the semi-join form cannot take:
+//     scalar subqueries (SELECT ...), [NOT] EXISTS and x [NOT] IN (SELECT
+//     y ...), uncorrelated or correlated (by equalities, or by any other
+//     condition on outer columns), over GROUP BY, DISTINCT, UNION or ORDER
+//     BY ... LIMIT subqueries when uncorrelated. Each becomes a LEFT join
+//     of the query's input with an aggregate of the subquery: grouped by
+//     its correlation keys (equalities), or by the distinct values of the
+//     outer columns it reads, cross-joined into its FROM (other
+//     correlations). MySQL's value rules: COUNT over no rows is 0 (the
+//     select list of the subquery is evaluated over no rows for an outer
+//     row nothing matches), IN is three-valued (NULL when x is NULL or the
+//     subquery holds a NULL and nothing equals x; NOT IN over an empty
+//     subquery is TRUE), a scalar subquery with more than one row for an
+//     outer row fails the query with "Subquery returns more than 1 row"
+//     (the SINGLE_VALUE aggregate). Streaming: the joins and aggregates
+//     are Flink's regular changelog operators, so a row's value is updated
+//     as the subquery's input changes.
+//
+//   - Statement sets (statement_set.go): EXECUTE STATEMENT SET BEGIN
+//     INSERT ...; INSERT ...; END (or BEGIN STATEMENT SET; ...; END;, the
+//     SQL client's form; Split keeps either together) compile to
+//     StatementSet, which the engine runs as one job: one graph with a sink
+//     per INSERT, a table several INSERTs read read once, one checkpoint
+//     for every sink.
 //
 // Not supported (each gives ErrUnsupported with a hint): regular (not
-// window) outer, semi and anti joins (a planning error), subqueries with
-// GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT, or correlated other
-// than by equalities, NATURAL and USING joins, joins without an equality,
-// subqueries in expressions,
+// window) outer, semi and anti joins (a planning error), NATURAL and
+// USING joins, joins without an equality, subqueries in the select list or
+// HAVING of an aggregate query, in ORDER BY or in ON, comparisons with ANY /
+// SOME / ALL (subquery), correlated subqueries with GROUP BY, HAVING,
+// DISTINCT, ORDER BY or LIMIT, references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,
 // EXCEPT / INTERSECT, computed columns other than PROCTIME(), column

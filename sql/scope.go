@@ -17,6 +17,9 @@ type column struct {
 	// window aggregate binding needs (bind_tvf.go).
 	tvf     *tvfBinding
 	tvfRole tvfRole
+	// hidden marks a column a rewrite added (a subquery's value): it is
+	// not in `*` and no name reaches it.
+	hidden bool
 }
 
 // scope is the set of columns an expression can see: the FROM clause's
@@ -47,7 +50,7 @@ func (s *scope) hasQual(q string) bool {
 func (s *scope) lookup(qual, name string) []int {
 	var out []int
 	for i, c := range s.cols {
-		if strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
+		if !c.hidden && strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
 			out = append(out, i)
 		}
 	}

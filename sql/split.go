@@ -15,12 +15,16 @@ type Piece struct {
 }
 
 // Split cuts a script into statements at top-level ';' (aware of quotes,
-// backticks, -- / # and /* */ comments). Empty statements are dropped.
+// backticks, -- / # and /* */ comments). Empty statements are dropped. A
+// statement set (`EXECUTE STATEMENT SET BEGIN ...; ...; END` or `BEGIN
+// STATEMENT SET; ...; END`) is one statement: its inner ';' do not cut,
+// the ';' after its END does.
 func Split(script string) []Piece {
 	toks := lex(script)
 	var out []Piece
 	start := -1
 	end := 0
+	inSet, setStmtStart := false, false
 	flush := func() {
 		if start < 0 {
 			return
@@ -30,18 +34,67 @@ func Split(script string) []Piece {
 		out = append(out, p)
 		start = -1
 	}
-	for _, t := range toks {
+	for i, t := range toks {
 		if t.kind == tOp && t.text == ";" {
+			if inSet {
+				setStmtStart = true
+				end = t.end
+				continue
+			}
 			flush()
 			continue
 		}
 		if start < 0 {
 			start = t.start
+			inSet = opensStatementSet(toks[i:])
+			setStmtStart = false
+		} else if inSet && setStmtStart {
+			setStmtStart = false
+			if t.is("END") {
+				inSet = false
+			}
 		}
 		end = t.end
 	}
 	flush()
 	return out
+}
+
+// InStatementSet reports whether a script ends inside a statement set
+// (opened, its END not typed yet): an interactive reader keeps reading.
+func InStatementSet(script string) bool {
+	toks := lex(script)
+	inSet, stmtStart := false, true
+	for i, t := range toks {
+		if t.kind == tOp && t.text == ";" {
+			stmtStart = true
+			continue
+		}
+		if stmtStart {
+			stmtStart = false
+			switch {
+			case !inSet:
+				inSet = opensStatementSet(toks[i:])
+			case t.is("END"):
+				inSet = false
+			}
+		}
+	}
+	return inSet
+}
+
+// opensStatementSet reports whether a statement starting at toks[0] is a
+// statement set (or EXPLAIN of one).
+func opensStatementSet(toks []token) bool {
+	at := func(i int, w string) bool { return i < len(toks) && toks[i].is(w) }
+	if at(0, "EXPLAIN") { // EXPLAIN [PLAN FOR] <statement set>
+		toks = toks[1:]
+		if at(0, "PLAN") && at(1, "FOR") {
+			toks = toks[2:]
+		}
+	}
+	return (at(0, "EXECUTE") && at(1, "STATEMENT") && at(2, "SET") && at(3, "BEGIN")) ||
+		(at(0, "BEGIN") && at(1, "STATEMENT") && at(2, "SET"))
 }
 
 // lineCol returns the 1-based line and character column of byte offset off.

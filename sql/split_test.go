@@ -2,6 +2,7 @@ package sql
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/streamsql/streamsql/catalog"
@@ -67,6 +68,39 @@ func TestNeverPanics(t *testing.T) {
 		}
 		if e != nil && e.Kind == ErrInvalid && len(e.Msg) > 14 && e.Msg[:14] == "internal error" {
 			t.Errorf("%q: %v", s, err)
+		}
+	}
+}
+
+func TestSplitStatementSet(t *testing.T) {
+	script := "CREATE TABLE a (x INT);\nEXECUTE STATEMENT SET BEGIN\n  INSERT INTO a SELECT CASE WHEN x > 1 THEN 1 END FROM s;\n  INSERT INTO b VALUES (';');\nEND;\nSELECT 1;\n" +
+		"BEGIN STATEMENT SET;\nINSERT INTO a VALUES (1);\nEND;\nEXPLAIN EXECUTE STATEMENT SET BEGIN INSERT INTO a VALUES (2); END"
+	var got []string
+	for _, p := range Split(script) {
+		got = append(got, p.Text)
+	}
+	want := []string{
+		"CREATE TABLE a (x INT)",
+		"EXECUTE STATEMENT SET BEGIN\n  INSERT INTO a SELECT CASE WHEN x > 1 THEN 1 END FROM s;\n  INSERT INTO b VALUES (';');\nEND",
+		"SELECT 1",
+		"BEGIN STATEMENT SET;\nINSERT INTO a VALUES (1);\nEND",
+		"EXPLAIN EXECUTE STATEMENT SET BEGIN INSERT INTO a VALUES (2); END",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Split = %q\nwant %q", got, want)
+	}
+	for _, c := range []struct {
+		script string
+		open   bool
+	}{
+		{"BEGIN STATEMENT SET;", true},
+		{"BEGIN STATEMENT SET;\nINSERT INTO a SELECT CASE WHEN x THEN 1 END FROM s;", true},
+		{"BEGIN STATEMENT SET;\nINSERT INTO a VALUES (1);\nEND;", false},
+		{"EXECUTE STATEMENT SET BEGIN INSERT INTO a VALUES (1);", true},
+		{"SELECT 1; SELECT 2;", false},
+	} {
+		if got := InStatementSet(c.script); got != c.open {
+			t.Errorf("InStatementSet(%q) = %v, want %v", c.script, got, c.open)
 		}
 	}
 }

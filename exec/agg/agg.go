@@ -10,6 +10,10 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
+// ErrSubqueryRows is the error of a scalar subquery that has more than one
+// row for an outer row (MySQL's error 1242).
+var ErrSubqueryRows = errors.New("Subquery returns more than 1 row")
+
 // ErrRetractMinMax is returned when a row is retracted from a MIN/MAX
 // accumulator compiled without retraction support.
 var ErrRetractMinMax = errors.New("MIN/MAX cannot retract a row: aggregate compiled for insert-only input")
@@ -110,7 +114,7 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 	for i, a := range calls {
 		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1, name: a.String()}
 		c.more, c.filter, c.sep, c.orderBy, c.desc = a.More, a.Filter, a.Sep, a.OrderBy, a.Desc
-		if a.Func > plan.AggBoolOr {
+		if a.Func > plan.AggSingleValue {
 			return nil, fmt.Errorf("aggregate %d: unknown function %d", i, a.Func)
 		}
 		if a.Arg == nil {
@@ -132,7 +136,7 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 		if c.out.Kind == types.KindNull {
 			c.out = defaultType(a)
 		}
-		c.useList = isListFunc(a.Func) || (retract && (a.Func == plan.AggFirstValue || a.Func == plan.AggLastValue))
+		c.useList = isListFunc(a.Func) || a.Func == plan.AggSingleValue || (retract && (a.Func == plan.AggFirstValue || a.Func == plan.AggLastValue))
 		if c.useList || a.Func == plan.AggFirstValue || a.Func == plan.AggLastValue {
 			c.distinct = c.distinct && isListFunc(a.Func) // applied when the result is built
 		}
@@ -209,6 +213,13 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 				return err
 			}
 		}
+		if c.fn == plan.AggSingleValue { // every row counts, NULL too
+			if s.List == nil {
+				s.List = &ValueList{}
+			}
+			s.List.append(v, nil)
+			continue
+		}
 		if v.IsNull() {
 			continue
 		}
@@ -259,6 +270,12 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 			if v, err = f.argValue(c, row); err != nil {
 				return err
 			}
+		}
+		if c.fn == plan.AggSingleValue {
+			if s.List != nil {
+				s.List.remove(&f.kbuf, v, nil)
+			}
+			continue
 		}
 		if v.IsNull() {
 			continue
@@ -461,6 +478,14 @@ func (c *call) result(s *Slot) (types.Value, error) {
 			return types.NullValue(), nil
 		}
 		return types.BoolValue(s.Sum > 0), nil
+	case plan.AggSingleValue:
+		switch s.List.Len() {
+		case 0:
+			return types.NullValue(), nil
+		case 1:
+			return coerce(s.List.Entries[0].V, c.out), nil
+		}
+		return types.NullValue(), ErrSubqueryRows
 	case plan.AggFirstValue, plan.AggLastValue:
 		if c.useList {
 			if s.List.Len() == 0 {

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// insertSet runs a statement set: its INSERTs as one job (one graph, a
+// sink per INSERT, sources shared, one checkpoint for all). Like a single
+// INSERT it is submitted and left running, or run to its end when
+// table.dml-sync is on or it writes an in-memory table.
+func (e *Engine) insertSet(ctx context.Context, s *sql.StatementSet, o ExecOptions) (*Result, error) {
+	targets := setTargets(s)
+	env := *e.env
+	e.mu.Lock()
+	p, err := planner.PlanInserts(targets, e.plannerConfig(), &env)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	memory := false
+	var names []string
+	for _, t := range targets {
+		memory = memory || t.Table.IsMemory()
+		names = append(names, t.Table.Name)
+	}
+	sync := o.Sync || e.conf.Bool("table.dml-sync") || memory
+	if sync && !p.Bounded && memory {
+		return nil, fmt.Errorf("statement set: an in-memory table can only be filled from bounded inputs")
+	}
+	cfg := e.plannerConfig()
+	replan := func(par int) (*planner.Plan, error) {
+		c := cfg
+		c.Parallelism = par
+		return planner.PlanInserts(targets, c, &env)
+	}
+	name := oneLine("STATEMENT SET INTO "+strings.Join(names, ", "), 60)
+	j, err := e.launch(p, replan, name, true, &env)
+	if err != nil {
+		return nil, err
+	}
+	e.jobs.put(j)
+	if sync {
+		if err := j.Wait(); err != nil {
+			return nil, err
+		}
+		return &Result{Message: "Insert done.", Job: j}, nil
+	}
+	return &Result{Message: fmt.Sprintf("Job submitted: %s", j.ID), Job: j}, nil
+}
+
+func setTargets(s *sql.StatementSet) []planner.Target {
+	var out []planner.Target
+	for _, ins := range s.Inserts {
+		out = append(out, planner.Target{Table: ins.Table, Query: ins.Query})
+	}
+	return out
+}
+
+// explainSet explains a statement set: each INSERT's logical plan, then
+// the one job graph.
+func (e *Engine) explainSet(s *sql.StatementSet) (*Result, error) {
+	p, err := planner.PlanInserts(setTargets(s), e.plannerConfig(), e.env)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("== Logical plan ==\n")
+	for i, ins := range s.Inserts {
+		fmt.Fprintf(&b, "-- INSERT INTO %s (%d of %d)\n", ins.Table.Name, i+1, len(s.Inserts))
+		b.WriteString(planExplain(ins.Query))
+	}
+	return &Result{Text: b.String() + p.Explain()}, nil
+}

@@ -1,0 +1,849 @@
+package sql
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Subqueries in expressions: scalar subqueries `(SELECT ...)`, `[NOT]
+// EXISTS (SELECT ...)` and `x [NOT] IN (SELECT ...)` anywhere in the WHERE
+// clause or the select list of a SELECT without aggregation (a WHERE
+// conjunct that bind_subquery.go can run as a semi or anti join is bound
+// there first).
+//
+// Every such subquery is rewritten into a one-row-per-outer-value
+// aggregate S and LEFT-joined to the SELECT's input before its WHERE and
+// select list are bound; the subquery expression then stands for
+// columns of S, which the scope carries as hidden columns (not in `*`,
+// not nameable). Decorrelation (the rules Calcite and Neumann's "unnesting"
+// use, in their simplest form):
+//
+//   - uncorrelated: S is the subquery itself (a global aggregate: one
+//     row), joined without keys (a nested-loop join with one row on the
+//     right);
+//   - correlated by equalities only (`inner = outer` conjuncts of its
+//     WHERE, the outer side reading only outer columns): those conjuncts
+//     leave the WHERE, S groups by their inner sides and is joined on
+//     inner = outer;
+//   - any other correlation (`x.b < t1.b`, outer columns in the select
+//     list): the distinct values D of the outer columns the subquery
+//     reads are cross-joined into its FROM (D's columns carry the outer
+//     columns' names and qualifiers, so the subquery's text binds
+//     unchanged), S groups by them and is joined back on them, NULL
+//     equal to NULL.
+//
+// A scalar subquery without aggregates is wrapped in SINGLE_VALUE: NULL
+// over no rows, a runtime error ("Subquery returns more than 1 row",
+// MySQL's) over more than one. An outer row that has no row of S (its
+// correlation values select nothing) gets the subquery's value over no
+// rows: the select list evaluated with COUNT = 0 and every other
+// aggregate NULL (so `(SELECT COUNT(*) ...)` is 0, not NULL). EXISTS is
+// COUNT(*) > 0. `x IN (SELECT y ...)` follows SQL's three-valued rule:
+// TRUE when a y equals x; else FALSE when the subquery is empty; else
+// NULL when x or some y is NULL; else FALSE (NOT IN is its negation).
+// It reads two aggregates: the number of y equal to x (correlated on x
+// by equality), and COUNT(*), COUNT(y).
+//
+// Streaming semantics are Flink's: the joins and aggregates are regular
+// (changelog) operators, so an outer row's result is updated (-U/+U) as
+// the subquery's input changes.
+//
+// Not supported: subqueries in the select list or HAVING of an
+// aggregate query, in ORDER BY, in ON; comparisons with ANY/SOME/ALL; a
+// correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or
+// LIMIT; a reference to a query two levels out.
+
+// subqueryValue is what a subquery expression of the AST binds to.
+type subqueryValue struct {
+	sc *scope    // the scope it was joined into
+	e  expr.Expr // bound against sc
+}
+
+// subqueryFinder collects the subquery expressions of an AST, outermost
+// only (a subquery's own subqueries are bound with it), in text order.
+type subqueryFinder struct{ found []ast.ExprNode }
+
+func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch v := n.(type) {
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
+		f.found = append(f.found, n.(ast.ExprNode))
+		return n, true
+	case *ast.PatternInExpr:
+		if v.Sel != nil {
+			v.Expr.Accept(f)
+			f.found = append(f.found, v)
+			return n, true
+		}
+	}
+	return n, false
+}
+func (f *subqueryFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func findSubqueries(ns ...ast.Node) []ast.ExprNode {
+	f := &subqueryFinder{}
+	for _, n := range ns {
+		if n != nil {
+			n.Accept(f)
+		}
+	}
+	return f.found
+}
+
+// bindExprSubqueries joins the subqueries of exprs into in (scope sc) and
+// records what each stands for; bindExpr returns that when it meets one
+// (lookupSubquery). It returns the extended input and scope.
+func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node) (plan.Node, *scope, error) {
+	found := findSubqueries(exprs...)
+	if len(found) == 0 {
+		return in, sc, nil
+	}
+	var vals []ast.ExprNode
+	var es []expr.Expr
+	for _, n := range found {
+		var e expr.Expr
+		var err error
+		switch v := n.(type) {
+		case *ast.SubqueryExpr:
+			in, sc, e, err = cx.bindScalarSubquery(in, sc, v)
+		case *ast.ExistsSubqueryExpr:
+			in, sc, e, err = cx.bindExistsValue(in, sc, v)
+		case *ast.PatternInExpr:
+			in, sc, e, err = cx.bindInValue(in, sc, v)
+		case *ast.CompareSubqueryExpr:
+			what := "ANY"
+			if v.All {
+				what = "ALL"
+			}
+			err = cx.p.errAt(ErrUnsupported, off(v), "comparisons with "+what+" (subquery) are not supported",
+				"use IN / NOT IN, EXISTS, or compare with (SELECT MIN(...)) / (SELECT MAX(...))")
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		vals, es = append(vals, n), append(es, e)
+	}
+	if cx.subqs == nil {
+		cx.subqs = map[ast.ExprNode]subqueryValue{}
+	}
+	for i, n := range vals {
+		cx.subqs[n] = subqueryValue{sc: sc, e: es[i]}
+	}
+	return in, sc, nil
+}
+
+// lookupSubquery returns what a subquery expression was bound to in scope
+// sc, or an error saying where subqueries are supported.
+func (cx *compiler) lookupSubquery(n ast.ExprNode, x *ectx) (expr.Expr, error) {
+	if v, ok := cx.subqs[n]; ok && v.sc == x.sc && x.agg == nil {
+		return v.e, nil
+	}
+	where := "here"
+	if x.agg != nil {
+		where = "in the select list or HAVING of an aggregate query"
+	} else if x.clause != "" {
+		where = "in " + x.clause
+	}
+	return nil, cx.p.errAt(ErrUnsupported, off(n), "subqueries are not supported "+where,
+		"subqueries work in WHERE and in the select list of a query without GROUP BY; join a subquery in FROM instead")
+}
+
+// bindScalarSubquery binds `(SELECT ...)` as a value.
+func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.SubqueryExpr) (plan.Node, *scope, expr.Expr, error) {
+	sel, err := cx.subquerySelect(sc, sq, "a scalar")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
+	}
+	if !plainAggregate(sel) {
+		if shaped(sel) {
+			if sel, err = cx.derivedSelect(sel, off(sq)); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		// SINGLE_VALUE: NULL over no rows, an error over several.
+		f := *sel.Fields.Fields[0]
+		a := &ast.AggregateFuncExpr{F: singleValueAgg, Args: []ast.ExprNode{f.Expr}}
+		a.SetOriginTextPosition(off(f.Expr))
+		f.Expr = a
+		c := *sel
+		c.Fields = &ast.FieldList{Fields: []*ast.SelectField{&f}}
+		sel = &c
+	}
+	in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return in, sc, vals[0], nil
+}
+
+// bindExistsValue binds `[NOT] EXISTS (SELECT ...)`: COUNT(*) > 0.
+func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubqueryExpr) (plan.Node, *scope, expr.Expr, error) {
+	sq, ok := v.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "this EXISTS form is not supported", "")
+	}
+	sel, err := cx.subquerySelect(sc, sq, "an EXISTS")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	c := *sel
+	c.Fields = &ast.FieldList{Fields: []*ast.SelectField{{Expr: countStar(off(v))}}}
+	in, sc, vals, err := cx.joinSubquery(in, sc, &c, off(v))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	op := expr.CmpGT
+	if v.Not {
+		op = expr.CmpEQ
+	}
+	e, err := expr.NewCompare(op, vals[0], intLit(0))
+	if err != nil {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
+	}
+	return in, sc, e, nil
+}
+
+// bindInValue binds `x [NOT] IN (SELECT y ...)` as a three-valued value.
+func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (plan.Node, *scope, expr.Expr, error) {
+	sq, ok := v.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "this IN form is not supported", "")
+	}
+	sel, err := cx.subquerySelect(sc, sq, "an IN")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), "the subquery of IN must select one column", "")
+	}
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+		// IN over an aggregate's or a DISTINCT's rows: read them as a derived table.
+		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	y := sel.Fields.Fields[0].Expr
+	// m: how many y equal x (correlated on x by that equality).
+	eq := &ast.BinaryOperationExpr{Op: opcode.EQ, L: y, R: v.Expr}
+	eq.SetOriginTextPosition(off(v))
+	mSel := *sel
+	mSel.Fields = &ast.FieldList{Fields: []*ast.SelectField{{Expr: countStar(off(v))}}}
+	mSel.Where = andExprs(sel.Where, eq)
+	in, sc, m, err := cx.joinSubquery(in, sc, &mSel, off(v))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// n, nn: the subquery's rows and its non-NULL y.
+	nSel := *sel
+	cy := &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{y}}
+	cy.SetOriginTextPosition(off(y))
+	nSel.Fields = &ast.FieldList{Fields: []*ast.SelectField{{Expr: countStar(off(v))}, {Expr: cy}}}
+	in, sc, n, err := cx.joinSubquery(in, sc, &nSel, off(v))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, err := cx.bindExpr(v.Expr, &ectx{sc: sc, clause: "IN"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := inValue(x, m[0], n[0], n[1], v.Not)
+	if err != nil {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
+	}
+	return in, sc, e, nil
+}
+
+// inValue is CASE WHEN m > 0 THEN TRUE WHEN n = 0 THEN FALSE WHEN x IS
+// NULL OR nn < n THEN NULL ELSE FALSE END (negated for NOT IN).
+func inValue(x, m, n, nn expr.Expr, not bool) (expr.Expr, error) {
+	hit, err := expr.NewCompare(expr.CmpGT, m, intLit(0))
+	if err != nil {
+		return nil, err
+	}
+	empty, err := expr.NewCompare(expr.CmpEQ, n, intLit(0))
+	if err != nil {
+		return nil, err
+	}
+	someNull, err := expr.NewCompare(expr.CmpLT, nn, n)
+	if err != nil {
+		return nil, err
+	}
+	unknown, err := expr.NewOr(&expr.IsNull{X: x}, someNull)
+	if err != nil {
+		return nil, err
+	}
+	t, f := boolLit(!not), boolLit(not)
+	null := &expr.Literal{V: types.NullValue(), T: types.Bool.Nullable()}
+	return expr.NewCase([]expr.Expr{hit, empty, unknown}, []expr.Expr{t, f, null}, f)
+}
+
+// expandStar returns sel with `*` and `t.*` in its select list replaced by
+// references to the columns they stand for (qualified, so they bind the
+// same inside the rewrites).
+func (cx *compiler) expandStar(sel *ast.SelectStmt) (*ast.SelectStmt, error) {
+	star := false
+	for _, f := range sel.Fields.Fields {
+		star = star || f.WildCard != nil
+	}
+	if !star {
+		return sel, nil
+	}
+	rsc := &scope{}
+	if sel.From != nil {
+		var scratch []ast.ExprNode
+		if sel.Where != nil {
+			scratch = splitAnd(sel.Where)
+		}
+		var err error
+		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
+			return nil, err
+		}
+	}
+	out := &ast.FieldList{}
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard == nil {
+			out.Fields = append(out.Fields, f)
+			continue
+		}
+		idx, err := cx.expandWildcard(f, rsc)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			c := rsc.cols[i]
+			out.Fields = append(out.Fields, &ast.SelectField{Expr: colRef(c.qual, c.name, f.Offset)})
+		}
+	}
+	c := *sel
+	c.Fields = out
+	return &c, nil
+}
+
+// subquerySelect returns the SELECT of a subquery expression; a set
+// operation (UNION ...) is read as a derived table.
+func (cx *compiler) subquerySelect(sc *scope, sq *ast.SubqueryExpr, what string) (*ast.SelectStmt, error) {
+	switch q := sq.Query.(type) {
+	case *ast.SelectStmt:
+		if q.Kind != ast.SelectStmtKindSelect {
+			return nil, cx.p.errAt(ErrUnsupported, off(sq), "this form of "+what+" subquery is not supported", "use SELECT")
+		}
+		return q, nil
+	case *ast.SetOprStmt:
+		sel := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}}}
+		sel.From = &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: q}}}
+		return cx.derivedSelect(sel, off(sq))
+	}
+	return nil, cx.p.errAt(ErrUnsupported, off(sq), "this form of "+what+" subquery is not supported", "")
+}
+
+// derivedSelect binds an uncorrelated SELECT and returns `SELECT c0, c1,
+// ... FROM <its rows>`: the rows become a relation the subquery rewrites
+// can add conditions and aggregates to.
+func (cx *compiler) derivedSelect(sel *ast.SelectStmt, at int) (*ast.SelectStmt, error) {
+	node, cols, err := cx.bindSelectAsRelation(sel, at)
+	if err != nil {
+		return nil, err
+	}
+	name := cx.freshRelation()
+	var outCols []column
+	var fields []*ast.SelectField
+	for i, c := range cols {
+		cn := "c" + strconv.Itoa(i)
+		outCols = append(outCols, column{name: cn, typ: c.typ})
+		fields = append(fields, &ast.SelectField{Expr: colRef(name, cn, at)})
+	}
+	cx.addRelation(name, cte{node: node, cols: outCols})
+	d := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: fields}}
+	d.From = &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: &ast.TableName{Name: ast.NewCIStr(name)}}}}
+	return d, nil
+}
+
+// bindSelectAsRelation binds a SELECT (with its ORDER BY / LIMIT) that
+// must not refer to the outer query.
+func (cx *compiler) bindSelectAsRelation(sel *ast.SelectStmt, at int) (plan.Node, []column, error) {
+	node, cols, err := cx.bindResultSet(sel)
+	if err != nil {
+		return nil, nil, cx.p.errAt(ErrUnsupported, at, "this subquery is not supported: "+errMsg(err),
+			"a subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT must not refer to the outer query")
+	}
+	return node, cols, nil
+}
+
+// freshRelation names a relation the rewrites add (no SQL text can name it).
+func (cx *compiler) freshRelation() string {
+	cx.nsubq++
+	return "$subquery" + strconv.Itoa(cx.nsubq)
+}
+
+func (cx *compiler) addRelation(name string, c cte) {
+	if cx.ctes == nil {
+		cx.ctes = map[string]cte{}
+	}
+	cx.ctes[strings.ToLower(name)] = c
+}
+
+// outerRefs classifies the column references of a subquery: refs[i] is
+// the outer scope column a reference reads, for each reference that does
+// not resolve in the subquery's own FROM but does in the outer scope.
+type outerRefs struct {
+	inner, outer *scope
+	cols         []int                       // outer scope columns read, in first-use order
+	of           map[*ast.ColumnNameExpr]int // reference -> outer scope column
+	nested       bool                        // a reference inside a nested subquery
+}
+
+func (o *outerRefs) Enter(n ast.Node) (ast.Node, bool) {
+	switch v := n.(type) {
+	case *ast.SubqueryExpr:
+		return n, true // its own references are bound with it
+	case *ast.ColumnNameExpr:
+		q, name := v.Name.Table.O, v.Name.Name.O
+		if len(o.inner.lookup(q, name)) > 0 {
+			return n, true
+		}
+		if m := o.outer.lookup(q, name); len(m) == 1 {
+			o.of[v] = m[0]
+			if !containsInt(o.cols, m[0]) {
+				o.cols = append(o.cols, m[0])
+			}
+		}
+		return n, true
+	}
+	return n, false
+}
+func (o *outerRefs) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func containsInt(s []int, x int) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// refsOf lists the outer columns the nodes read.
+func (o *outerRefs) refsOf(ns ...ast.Node) []int {
+	sub := &outerRefs{inner: o.inner, outer: o.outer, of: map[*ast.ColumnNameExpr]int{}}
+	for _, n := range ns {
+		if n != nil {
+			n.Accept(sub)
+		}
+	}
+	return sub.cols
+}
+
+// innerRefs reports whether an expression reads a column of the subquery's FROM.
+func (o *outerRefs) innerRefs(n ast.Node) bool {
+	f := &innerFinder{inner: o.inner}
+	n.Accept(f)
+	return f.found
+}
+
+type innerFinder struct {
+	inner *scope
+	found bool
+}
+
+func (f *innerFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch v := n.(type) {
+	case *ast.SubqueryExpr:
+		return n, true
+	case *ast.ColumnNameExpr:
+		f.found = f.found || len(f.inner.lookup(v.Name.Table.O, v.Name.Name.O)) > 0
+		return n, true
+	}
+	return n, false
+}
+func (f *innerFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// joinSubquery LEFT-joins the aggregate query sel (an aggregate select
+// list without GROUP BY, possibly correlated with sc) to in, one row of
+// sel per outer row, and returns its values bound against the new scope.
+func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, at int) (plan.Node, *scope, []expr.Expr, error) {
+	rsc := &scope{}
+	if sel.From != nil {
+		var scratch []ast.ExprNode
+		if sel.Where != nil {
+			scratch = splitAnd(sel.Where)
+		}
+		var err error
+		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
+	var having ast.ExprNode
+	if sel.Having != nil {
+		having = sel.Having.Expr
+	}
+	all := refs.refsOf(append(fieldExprs(sel), sel.Where, having)...)
+	if len(all) == 0 {
+		return cx.joinGrouped(in, sc, sel, nil, false, at)
+	}
+	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "a correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT is not supported", "")
+	}
+	// Correlated by equalities only?
+	var local, innerKeys []ast.ExprNode
+	var outerKeys []ast.ExprNode
+	byEq := len(refs.refsOf(fieldExprs(sel)...)) == 0
+	for _, c := range splitAnd(sel.Where) {
+		if len(refs.refsOf(c)) == 0 {
+			local = append(local, c)
+			continue
+		}
+		b, ok := unparen(c).(*ast.BinaryOperationExpr)
+		if ok && b.Op == opcode.EQ {
+			l, r := b.L, b.R
+			if len(refs.refsOf(l)) > 0 {
+				l, r = r, l
+			}
+			if len(refs.refsOf(l)) == 0 && refs.innerRefs(l) && !refs.innerRefs(r) {
+				innerKeys, outerKeys = append(innerKeys, l), append(outerKeys, r)
+				continue
+			}
+		}
+		byEq = false
+	}
+	if byEq {
+		c := *sel
+		c.Where = andExprs(nil, local...)
+		var outer []expr.Expr
+		for _, k := range outerKeys {
+			e, err := cx.bindExpr(k, &ectx{sc: sc, clause: "a subquery's correlation"})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			outer = append(outer, e)
+		}
+		c.Fields, c.GroupBy = keyedFields(innerKeys, sel.Fields.Fields)
+		return cx.joinGrouped(in, sc, &c, outer, false, at)
+	}
+	// General correlation: cross-join the distinct outer values into the
+	// subquery's FROM under the outer columns' names.
+	var keys []ast.ExprNode
+	var outer []expr.Expr
+	p := &plan.Project{Input: in}
+	var dcols []column
+	for _, i := range all {
+		c := sc.cols[i]
+		if c.qual == "" && len(rsc.lookup("", c.name)) > 0 {
+			return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "the subquery's reference to the outer column '"+c.name+"' is ambiguous here", "qualify it with its table name")
+		}
+		col := &expr.Col{Index: i, Name: c.name, T: c.typ}
+		p.Exprs, p.Names = append(p.Exprs, col), append(p.Names, c.name)
+		dcols = append(dcols, column{qual: c.qual, name: c.name, typ: c.typ})
+		keys = append(keys, colRef(c.qual, c.name, at))
+		outer = append(outer, col)
+	}
+	name := cx.freshRelation()
+	cx.addRelation(name, cte{node: distinctOf(p), cols: dcols, keepQuals: true})
+	dref := &ast.TableSource{Source: &ast.TableName{Name: ast.NewCIStr(name)}}
+	c := *sel
+	if sel.From == nil {
+		c.From = &ast.TableRefsClause{TableRefs: &ast.Join{Left: dref}}
+	} else {
+		c.From = &ast.TableRefsClause{TableRefs: &ast.Join{Left: sel.From.TableRefs, Right: dref, Tp: ast.CrossJoin}}
+	}
+	c.Fields, c.GroupBy = keyedFields(keys, sel.Fields.Fields)
+	return cx.joinGrouped(in, sc, &c, outer, true, at)
+}
+
+// shaped reports whether a SELECT has a clause that shapes its rows
+// (GROUP BY, HAVING, DISTINCT, ORDER BY, LIMIT): the subquery rewrites
+// read such a subquery as a derived table.
+func shaped(sel *ast.SelectStmt) bool {
+	return sel.GroupBy != nil || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil
+}
+
+// plainAggregate reports whether a SELECT is an aggregate without GROUP
+// BY: one row, which the rewrites can group by correlation values.
+func plainAggregate(sel *ast.SelectStmt) bool {
+	return hasAggregate(fieldExprs(sel)...) && sel.GroupBy == nil && !sel.Distinct && sel.Limit == nil && sel.OrderBy == nil
+}
+
+// keyedFields prepends the keys to a select list and groups by them.
+func keyedFields(keys []ast.ExprNode, fields []*ast.SelectField) (*ast.FieldList, *ast.GroupByClause) {
+	out := &ast.FieldList{}
+	var g *ast.GroupByClause
+	for i, k := range keys {
+		out.Fields = append(out.Fields, &ast.SelectField{Expr: k, AsName: ast.NewCIStr("$k" + strconv.Itoa(i))})
+		if g == nil {
+			g = &ast.GroupByClause{}
+		}
+		g.Items = append(g.Items, &ast.ByItem{Expr: k})
+	}
+	out.Fields = append(out.Fields, fields...)
+	return out, g
+}
+
+// joinGrouped binds sel (its first len(outer) fields the grouping keys
+// matching outer, the rest the values), LEFT-joins it to in on the keys
+// (NULL-safe when nullSafe), and returns the values over the new scope,
+// each replaced by its value over no rows where the outer row has no
+// row of sel.
+func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, outer []expr.Expr, nullSafe bool, at int) (plan.Node, *scope, []expr.Expr, error) {
+	named := *sel // values named $v0, $v1, ... (the keys are $k0, ...)
+	named.Fields = &ast.FieldList{}
+	for i, f := range sel.Fields.Fields {
+		c := *f
+		if i >= len(outer) {
+			c.AsName = ast.NewCIStr("$v" + strconv.Itoa(i-len(outer)))
+		}
+		named.Fields.Fields = append(named.Fields.Fields, &c)
+	}
+	node, _, err := cx.bindSelect(&named)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if node, err = havingAsValue(node, len(outer)); err != nil {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, at, err.Error(), "")
+	}
+	s := node.Schema()
+	nk := len(outer)
+	// The marker is TRUE on every row of S: NULL after the join means the
+	// outer row has none.
+	mp := &plan.Project{Input: node}
+	for i, c := range s {
+		mp.Exprs, mp.Names = append(mp.Exprs, &expr.Col{Index: i, Name: c.Name, T: c.Type}), append(mp.Names, c.Name)
+	}
+	mp.Exprs, mp.Names = append(mp.Exprs, boolLit(true)), append(mp.Names, "$present")
+	j := &plan.Join{Kind: plan.LeftJoin, Left: in, Right: mp}
+	for i := 0; i < nk; i++ {
+		l, r := outer[i], expr.Expr(&expr.Col{Index: i, Name: s[i].Name, T: s[i].Type})
+		if l.Type().Nullable() != r.Type().Nullable() {
+			t, ok := expr.CommonType(l.Type(), r.Type())
+			if !ok {
+				return nil, nil, nil, cx.p.errAt(ErrType, at, "cannot compare "+l.Type().Nullable().String()+" with "+r.Type().Nullable().String()+" in a subquery's correlation", "CAST one side")
+			}
+			if l, err = expr.Coerce(l, t.Nullable()); err != nil {
+				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
+			}
+			if r, err = expr.Coerce(r, t.Nullable()); err != nil {
+				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
+			}
+		}
+		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
+			ls, rs, ok := nullSafeKey(l), nullSafeKey(r), true
+			if ls == nil || rs == nil {
+				ok = false
+			}
+			if ok {
+				j.LeftKeys = append(j.LeftKeys, &expr.IsNull{X: l}, ls)
+				j.RightKeys = append(j.RightKeys, &expr.IsNull{X: r}, rs)
+				continue
+			}
+		}
+		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, r)
+	}
+	base := len(sc.cols)
+	nsc := &scope{cols: append([]column{}, sc.cols...), quals: sc.quals}
+	for _, c := range mp.Schema() {
+		nsc.cols = append(nsc.cols, column{name: c.Name, typ: c.Type.Nullable(), hidden: true})
+	}
+	empties := emptyValues(node, nk, outer)
+	present := &expr.Col{Index: base + len(s), Name: "$present", T: types.Bool.Nullable()}
+	var vals []expr.Expr
+	for i := nk; i < len(s); i++ {
+		v := expr.Expr(&expr.Col{Index: base + i, Name: s[i].Name, T: s[i].Type.Nullable()})
+		if e := empties[i-nk]; e != nil {
+			c, err := expr.NewCase([]expr.Expr{&expr.IsNull{X: present}}, []expr.Expr{e}, v)
+			if err != nil {
+				return nil, nil, nil, cx.p.errAt(ErrInvalid, at, err.Error(), "")
+			}
+			v = c
+		}
+		f, err := cx.fold.Fold(v)
+		if err != nil {
+			return nil, nil, nil, cx.p.errAt(ErrInvalid, at, err.Error(), "")
+		}
+		vals = append(vals, f)
+	}
+	return j, nsc, vals, nil
+}
+
+// havingAsValue turns Project(e) over Filter(HAVING c) over Aggregate into
+// Project(CASE WHEN c THEN e END) over the Aggregate (the first nk
+// expressions, grouping keys, unchanged): a group HAVING
+// rejects still has its row, valued NULL, so that "no row" means "no
+// group" to the join that reads it.
+func havingAsValue(node plan.Node, nk int) (plan.Node, error) {
+	p, ok := node.(*plan.Project)
+	if !ok {
+		return node, nil
+	}
+	f, ok := p.Input.(*plan.Filter)
+	if !ok {
+		return node, nil
+	}
+	if _, ok := f.Input.(*plan.Aggregate); !ok {
+		return node, nil
+	}
+	out := &plan.Project{Input: f.Input, Names: p.Names}
+	for i, e := range p.Exprs {
+		if i < nk { // grouping keys
+			out.Exprs = append(out.Exprs, e)
+			continue
+		}
+		c, err := expr.NewCase([]expr.Expr{f.Cond}, []expr.Expr{e}, nil)
+		if err != nil {
+			return nil, err
+		}
+		out.Exprs = append(out.Exprs, c)
+	}
+	return out, nil
+}
+
+// emptyValues are the values of an aggregate query's select list over no
+// rows (nil where that is NULL), for an outer row whose correlation
+// values are outer: node is Project(exprs) over [Filter(HAVING) over]
+// Aggregate, whose first nk output columns are the grouping keys.
+func emptyValues(node plan.Node, nk int, outer []expr.Expr) []expr.Expr {
+	p, ok := node.(*plan.Project)
+	out := make([]expr.Expr, len(node.Schema())-nk)
+	if !ok {
+		return out
+	}
+	var cond expr.Expr
+	inner := p.Input
+	if f, ok := inner.(*plan.Filter); ok {
+		cond, inner = f.Cond, f.Input
+	}
+	a, ok := inner.(*plan.Aggregate)
+	if !ok || a.Window != nil {
+		return out
+	}
+	keyOuter := make([]expr.Expr, len(a.GroupKeys))
+	for i := 0; i < nk && i < len(p.Exprs); i++ {
+		if c, ok := p.Exprs[i].(*expr.Col); ok && c.Index < len(keyOuter) {
+			keyOuter[c.Index] = outer[i]
+		}
+	}
+	subst := func(c *expr.Col) expr.Expr {
+		if c.Index < len(a.GroupKeys) {
+			if e := keyOuter[c.Index]; e != nil {
+				return e
+			}
+			return &expr.Literal{V: types.NullValue(), T: c.T.Nullable()}
+		}
+		if k := c.Index - len(a.GroupKeys); k < len(a.Aggs) && a.Aggs[k].Func == plan.AggCount {
+			return &expr.Literal{V: types.IntValue(0), T: a.Aggs[k].Type}
+		}
+		return &expr.Literal{V: types.NullValue(), T: c.T.Nullable()}
+	}
+	for i := nk; i < len(p.Exprs); i++ {
+		e := expr.MapColumns(p.Exprs[i], subst)
+		if cond != nil {
+			c, err := expr.NewCase([]expr.Expr{expr.MapColumns(cond, subst)}, []expr.Expr{e}, nil)
+			if err != nil {
+				continue
+			}
+			e = c
+		}
+		if l, ok := e.(*expr.Literal); ok && l.V.IsNull() {
+			continue
+		}
+		out[i-nk] = e
+	}
+	return out
+}
+
+// nullSafeKey is a NOT NULL stand-in for a nullable key (its value, or a
+// fixed value of its type when NULL; the IS NULL key beside it tells the
+// two apart), or nil for a type without one.
+func nullSafeKey(e expr.Expr) expr.Expr {
+	t := e.Type()
+	var zero types.Value
+	switch t.Kind {
+	case types.KindInt:
+		zero = types.IntValue(0)
+	case types.KindDouble:
+		zero = types.DoubleValue(0)
+	case types.KindString:
+		zero = types.StringValue("")
+	case types.KindBool:
+		zero = types.BoolValue(false)
+	case types.KindTimestamp:
+		zero = types.TimestampValue(0)
+	case types.KindDate:
+		zero = types.DateValue(0)
+	case types.KindDecimal:
+		zero = types.DecimalValue(0, t.Scale)
+	default:
+		return nil
+	}
+	c, err := expr.NewCoalesce("COALESCE", []expr.Expr{e, &expr.Literal{V: zero, T: types.Type{Kind: t.Kind, Precision: t.Precision, Scale: t.Scale, NotNull: true}}})
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func countStar(at int) ast.ExprNode {
+	a := &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{ast.NewValueExpr(1, "", "")}}
+	a.SetOriginTextPosition(at)
+	return a
+}
+
+func colRef(qual, name string, at int) ast.ExprNode {
+	c := &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(qual), Name: ast.NewCIStr(name)}}
+	c.SetOriginTextPosition(at)
+	return c
+}
+
+// andExprs ANDs conditions (nil entries skipped); nil when there are none.
+func andExprs(first ast.ExprNode, more ...ast.ExprNode) ast.ExprNode {
+	out := first
+	for _, m := range more {
+		if m == nil {
+			continue
+		}
+		if out == nil {
+			out = m
+			continue
+		}
+		b := &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: out, R: m}
+		b.SetOriginTextPosition(off(m))
+		out = b
+	}
+	return out
+}
+
+func unparen(n ast.ExprNode) ast.ExprNode {
+	for {
+		p, ok := n.(*ast.ParenthesesExpr)
+		if !ok {
+			return n
+		}
+		n = p.Expr
+	}
+}
+
+func intLit(i int64) expr.Expr {
+	return &expr.Literal{V: types.IntValue(i), T: types.Type{Kind: types.KindInt, NotNull: true}}
+}
+
+func boolLit(b bool) expr.Expr {
+	return &expr.Literal{V: types.BoolValue(b), T: types.Type{Kind: types.KindBool, NotNull: true}}
+}
