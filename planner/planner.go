@@ -594,8 +594,11 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	kind := "Join"
 	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
-	if appendOnly {
-		if bounds := intervalBounds(residual, l, r); len(bounds[0])+len(bounds[1]) > 0 {
+	if appendOnly && !n.Kind.Filters() {
+		// An outer interval join pads a preserved row when it expires: each
+		// preserved side needs bounds (else it is a regular outer join).
+		bounds := intervalBounds(residual, l, r)
+		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0)) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
 			spec.Expire = bounds
 			kind = "IntervalJoin"
 			stateDesc = "per key: rows of both sides; " + expiryDesc(bounds)
@@ -613,16 +616,9 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		}
 	}
 	if n.Kind != plan.InnerJoin {
-		if spec.WindowEnd == nil {
-			return stream{}, errorf("%s is supported as a window join only: both inputs windowed (window table functions or window aggregates) and joined on window_start and window_end; regular streaming outer joins are not supported yet", n.Kind.SQL())
-		}
 		spec.Outer = [2]bool{n.Kind.Preserves(0), n.Kind.Preserves(1)}
 		spec.Semi, spec.Anti = n.Kind == plan.SemiJoin, n.Kind == plan.AntiJoin
-		kind = strings.TrimSuffix(n.Kind.String(), "Join") + "WindowJoin"
-		stateDesc = "per key and window: rows of both sides until the window closes, then the unmatched rows of the outer side(s), padded"
-		if n.Kind.Filters() {
-			stateDesc = "per key and window: rows of both sides until the window closes, then the left rows that matched (semi) or did not (anti)"
-		}
+		kind, stateDesc, appendOnly = b.nonInnerJoin(n.Kind, kind, stateDesc, appendOnly)
 	}
 	var conds []string
 	for i := range lk {
