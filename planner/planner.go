@@ -127,7 +127,7 @@ func PlanInsert(table *catalog.Table, root plan.Node, cfg Config, env *connector
 		return nil, err
 	}
 	if !s.appendOnly && !accepts {
-		return nil, errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate or a join over updates); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
+		return nil, errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate, a join over updates, or a regular outer or anti join); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
 	}
 	par := b.cfg.Parallelism
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
