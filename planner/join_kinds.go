@@ -6,10 +6,11 @@ import (
 	"github.com/streamsql/streamsql/plan"
 )
 
-// nonInnerJoin describes an outer, semi or anti join for EXPLAIN given
-// what buildJoin chose for its inputs (kind: "WindowJoin", "IntervalJoin"
-// or "Join"), and says whether its output is append-only (appendOnly:
-// whether both inputs are):
+// nonInnerJoin names an outer, semi or anti join for EXPLAIN (a regular
+// join whose output is a changelog says so after its kind), describes its
+// state, and says whether its output is append-only, given what buildJoin
+// chose for its inputs (kind: "WindowJoin", "IntervalJoin" or "Join") and
+// whether both inputs are append-only:
 //
 //   - a window join emits the unmatched (outer) or matched / unmatched
 //     (semi / anti) rows when the window closes: append-only;
@@ -36,5 +37,11 @@ func (b *builder) nonInnerJoin(k plan.JoinKind, kind, stateDesc string, appendOn
 		counted = "left"
 	}
 	stateDesc = "per key: rows of both sides, with the number of matches of each " + counted + " row" + b.ttlDesc()
-	return name + "Join", stateDesc, appendOnly && k == plan.SemiJoin
+	appendOnly = appendOnly && k == plan.SemiJoin
+	if !appendOnly {
+		name += "Join changelog" // the join itself retracts rows
+	} else {
+		name += "Join"
+	}
+	return name, stateDesc, appendOnly
 }
