@@ -164,7 +164,7 @@ func (b *builder) addSink(table *catalog.Table, s stream) error {
 		return err
 	}
 	if !s.appendOnly && !accepts {
-		return errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate or a join over updates); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
+		return errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate, a join over updates, or a regular outer or anti join); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
 	}
 	par := b.cfg.Parallelism
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
@@ -631,8 +631,11 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	kind := "Join"
 	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
-	if appendOnly {
-		if bounds := intervalBounds(residual, l, r); len(bounds[0])+len(bounds[1]) > 0 {
+	if appendOnly && !n.Kind.Filters() {
+		// An outer interval join pads a preserved row when it expires: each
+		// preserved side needs bounds (else it is a regular outer join).
+		bounds := intervalBounds(residual, l, r)
+		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0)) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
 			spec.Expire = bounds
 			kind = "IntervalJoin"
 			stateDesc = "per key: rows of both sides; " + expiryDesc(bounds)
@@ -650,16 +653,9 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		}
 	}
 	if n.Kind != plan.InnerJoin {
-		if spec.WindowEnd == nil {
-			return stream{}, errorf("%s is supported as a window join only: both inputs windowed (window table functions or window aggregates) and joined on window_start and window_end; regular streaming outer joins are not supported yet", n.Kind.SQL())
-		}
 		spec.Outer = [2]bool{n.Kind.Preserves(0), n.Kind.Preserves(1)}
 		spec.Semi, spec.Anti = n.Kind == plan.SemiJoin, n.Kind == plan.AntiJoin
-		kind = strings.TrimSuffix(n.Kind.String(), "Join") + "WindowJoin"
-		stateDesc = "per key and window: rows of both sides until the window closes, then the unmatched rows of the outer side(s), padded"
-		if n.Kind.Filters() {
-			stateDesc = "per key and window: rows of both sides until the window closes, then the left rows that matched (semi) or did not (anti)"
-		}
+		kind, stateDesc, appendOnly = b.nonInnerJoin(n.Kind, kind, stateDesc, appendOnly)
 	}
 	var conds []string
 	for i := range lk {

@@ -13,7 +13,9 @@ import (
 //   - over a Project whose columns the condition reads are plain columns
 //     (or constants) of the projection's input, the filter goes below it;
 //   - over a Join (inner), the condition joins the join's condition, where
-//     splitJoinCondition sends one-sided terms below the join;
+//     splitJoinCondition sends one-sided terms below the join; over an
+//     outer, semi or anti join, the terms over a side that is never padded
+//     go below it (pushBelowOuter);
 //   - over a window TVF, the terms that read no window column go below it.
 //
 // Both rewrites keep the result: a filter commutes with a projection of
@@ -33,9 +35,7 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 		return &plan.Project{Input: &plan.Filter{Input: in.Input, Cond: cond}, Exprs: in.Exprs, Names: in.Names}, true
 	case *plan.Join:
 		if in.Kind != plan.InnerJoin {
-			// WHERE over an outer join filters its padded rows too: it is
-			// not part of the ON condition.
-			return f, false
+			return pushBelowOuter(f, in)
 		}
 		j := *in
 		j.Residual = andAll(append(conjuncts(in.Residual), conjuncts(f.Cond)...))
@@ -63,6 +63,48 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 		return &plan.Filter{Input: &tvf, Cond: andAll(above)}, true
 	}
 	return f, false
+}
+
+// pushBelowOuter moves the terms of a WHERE over an outer, semi or anti
+// join that read only a side whose columns are never padded (the left
+// side of a LEFT, semi or anti join, the right side of a RIGHT join) below
+// the join, as a filter of that side: a row of that side that fails them
+// drops all its output rows, padded or joined. The other terms filter the
+// padded rows too, so they stay above (they are not part of ON).
+func pushBelowOuter(f *plan.Filter, j *plan.Join) (plan.Node, bool) {
+	lw := len(j.Left.Schema())
+	side := 0 // the side never padded: bit 1 left, 2 right
+	switch {
+	case j.Kind == plan.LeftJoin || j.Kind.Filters():
+		side = 1
+	case j.Kind == plan.RightJoin:
+		side = 2
+	default:
+		return f, false
+	}
+	var below, above []expr.Expr
+	for _, t := range conjuncts(f.Cond) {
+		if expr.Sides(t, lw) == side {
+			below = append(below, t)
+		} else {
+			above = append(above, t)
+		}
+	}
+	if len(below) == 0 {
+		return f, false
+	}
+	out := *j
+	if side == 1 {
+		out.Left = &plan.Filter{Input: j.Left, Cond: andAll(below)}
+	} else {
+		out.Right = &plan.Filter{Input: j.Right, Cond: expr.MapColumns(andAll(below), func(c *expr.Col) expr.Expr {
+			return &expr.Col{Index: c.Index - lw, Name: c.Name, T: c.T}
+		})}
+	}
+	if len(above) == 0 {
+		return &out, true
+	}
+	return &plan.Filter{Input: &out, Cond: andAll(above)}, true
 }
 
 // splitJoinCondition moves the terms of a join's residual condition that

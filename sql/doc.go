@@ -92,8 +92,9 @@
 //     ErrUnsupported: streamsql has no triggers.
 //
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
-//     (subquery) alias, inner joins (JOIN ... ON with at least one equality
-//     between the two sides, or comma joins with equalities in WHERE)
+//     (subquery) alias, joins ([INNER] JOIN, LEFT / RIGHT / FULL [OUTER]
+//     JOIN ... ON with at least one equality between the two sides, or
+//     comma joins with equalities in WHERE)
 //     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
 //
 //   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
@@ -243,13 +244,27 @@
 //     rewritten to LEFT by the pre-parse layer and read back from the
 //     original text, writtenFull) bind to plan.Join with a Kind; the
 //     padded side's columns are nullable; WHERE is not merged into an
-//     outer join's ON. The planner runs them as window joins only (both
-//     inputs windowed, joined on window_start and window_end).
+//     outer join's ON. The planner runs them as Flink does: a window join
+//     when both inputs are windowed and joined on window_start and
+//     window_end (append-only, unmatched rows padded when the window
+//     closes); an interval join when both inputs are append-only and ON
+//     bounds the event times of the preserved side(s) (append-only,
+//     unmatched rows padded when the watermark passes their bound);
+//     otherwise a regular join over inputs that may be changelogs: an
+//     unmatched row is emitted padded (+I), that row is retracted (-D)
+//     when its first match arrives and emitted again when its last match
+//     is retracted, so the result is a changelog.
 //
 //   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
 //     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) is a semi (anti)
 //     join on x = y and the subquery's correlated equalities; its other
-//     conditions filter its rows (NOT IN only over NOT NULL columns).
+//     conditions filter its rows (NOT IN only over NOT NULL columns). The
+//     planner runs them as window joins (both inputs windowed and joined
+//     on the window) or as regular semi / anti joins over inputs that may
+//     be changelogs: a left row is emitted when it gets its first match
+//     (semi) or while it has none (anti) and retracted when that ends; an
+//     anti join's result is a changelog, a semi join's too unless both
+//     inputs are append-only.
 //
 //   - Subqueries in expressions (bind_expr_subquery.go), in WHERE and in
 //     the select list of a query without GROUP BY, inside CASE and other
@@ -278,8 +293,7 @@
 //     per INSERT, a table several INSERTs read read once, one checkpoint
 //     for every sink.
 //
-// Not supported (each gives ErrUnsupported with a hint): regular (not
-// window) outer, semi and anti joins (a planning error), NATURAL and
+// Not supported (each gives ErrUnsupported with a hint): NATURAL and
 // USING joins, joins without an equality, subqueries in the select list or
 // HAVING of an aggregate query, in ORDER BY or in ON, comparisons with ANY /
 // SOME / ALL (subquery), correlated subqueries with GROUP BY, HAVING,

@@ -2,7 +2,8 @@
 // Calc (filter/project, also UNION ALL), Expand (one row per grouping set,
 // stateless, under an aggregate with GROUPING SETS), WindowAgg (TUMBLE, HOP, CUMULATE,
 // SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
-// output), Join (regular and window inner equi-joins) and Over (OVER
+// output), Join (regular, interval and window equi-joins: inner, LEFT /
+// RIGHT / FULL outer, semi and anti; see NewJoin) and Over (OVER
 // aggregates: state "over", one entry per partition with its waiting rows,
 // the rows its bounded frames cover and the frames' accumulators).
 //

@@ -13,7 +13,8 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// JoinSpec configures an inner equi-join.
+// JoinSpec configures an equi-join: inner by default, outer with Outer,
+// filtering the left input with Semi or Anti.
 type JoinSpec struct {
 	LeftKeyCols, RightKeyCols []int // equi-join keys: left row cols = right row cols (input 0 = left, 1 = right)
 	LeftWidth, RightWidth     int
@@ -22,15 +23,13 @@ type JoinSpec struct {
 	// columns of the left / right rows (also part of the keys). Output is append-only and
 	// a window's state is dropped once the watermark reaches window_end - 1.
 	WindowEnd *[2]int
-	// Outer[s], in a window join only, keeps the rows of side s that
-	// matched nothing in their window: when the window closes each is
-	// emitted once (per occurrence) padded with NULLs for the other side
-	// (LEFT: Outer[0], RIGHT: Outer[1], FULL: both).
+	// Outer[s] keeps the rows of side s that match nothing, padded with
+	// NULLs for the other side (LEFT: Outer[0], RIGHT: Outer[1], FULL:
+	// both). See NewJoin for when a padded row is emitted.
 	Outer [2]bool
-	// Semi and Anti, in a window join only, make it filter its left input:
-	// when a window closes its left rows that matched (Semi) or did not
-	// match (Anti) a right row are emitted, left columns only; nothing is
-	// emitted on a match.
+	// Semi and Anti make the join filter its left input: its output is
+	// the left rows that have a match (Semi) or none (Anti), left columns
+	// only. Not with Expire (an interval join is inner or outer).
 	Semi, Anti bool
 	// AppendOnly[s] is true when input s never retracts: its rows are
 	// appended to their bag without looking for an equal row.
@@ -57,9 +56,10 @@ type JoinExpiry struct {
 	Minus int64
 }
 
-// NewJoin returns an inner equi-join of input 0 (left) and input 1 (right),
+// NewJoin returns an equi-join of input 0 (left) and input 1 (right),
 // each hash-partitioned on its key columns. Output row = left row ++ right
-// row, kept when Residual (if any) is TRUE.
+// row, kept when Residual (if any) is TRUE. A row matches a row of the
+// other side when their keys are equal and the residual is TRUE.
 //
 // Regular join: both sides are kept in keyed state as multisets of rows
 // ("left", "right": join key -> rows with counts). A row with a NULL key
@@ -72,16 +72,38 @@ type JoinExpiry struct {
 // With a StateTTL, each side's state of a join key (its bag of rows) that
 // has been idle for the TTL in processing time expires on its own: it is
 // removed, so rows of the other side no longer match it and retractions
-// of its rows are ignored. A row reads and writes its own side's bag and
+// of its rows are ignored (and an outer, semi or anti join's match counts
+// are no longer updated by them). A row reads and writes its own side's bag and
 // reads the other side's bag of its key: both count as accesses and
 // refresh their stamps. OnTick removes expired bags incrementally (see
 // ttl.go).
+//
+// Regular outer join (Outer set, as Flink's streaming join): each stored
+// row of a preserved side keeps its number of matches (occurrences of
+// matching rows of the other side). Output rows are +I (additions) and -D
+// (retractions). A preserved row with no match is emitted padded,
+// +I(row, NULLs); when its first match arrives, -D(row, NULLs) then
+// +I(row, match); when its last match is retracted, -D(row, match) then
+// +I(row, NULLs); when it is retracted unmatched, -D(row, NULLs). A
+// preserved row with a NULL key is emitted padded at once and retracted
+// when it is retracted (it is not stored).
+//
+// Regular semi / anti join (Semi / Anti): the left rows keep their number
+// of matches; a left row is emitted (+I, left columns) when the count goes
+// 0 -> 1 (semi) or is 0 (anti, on arrival or when it falls back to 0), and
+// retracted (-D) when that no longer holds or the row is retracted. A left
+// row with a NULL key has no match: anti emits it (and retracts it) at
+// once, semi never.
 //
 // Interval join (Expire set): output rows are +I. A row is stored with
 // the time its side's bounds give it and removed once the watermark
 // reaches that time (an event-time timer per bag at its earliest row's
 // expiry). A row that arrives already expired is joined with what is
-// stored but not stored itself. The state TTL does not apply.
+// stored but not stored itself. The state TTL does not apply. An outer
+// interval join marks the stored rows of a preserved side that matched
+// and emits the unmatched ones padded when they expire (a row that
+// arrives expired, or whose key or bound is NULL, at once if unmatched):
+// its output stays append-only.
 //
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
@@ -106,7 +128,11 @@ type join struct {
 	keyBuf  []byte
 	tagBuf  []byte
 	out     []types.Value
+	pad     []types.Value // padded rows (out holds the joined row meanwhile)
 	late    int64
+	// counts[s]: a regular join keeps the match counts of side s's rows
+	// (a preserved side, or the left side of a semi or anti join).
+	counts [2]bool
 }
 
 // bag is a multiset of rows.
@@ -123,10 +149,14 @@ type bag struct {
 type bagRow struct {
 	vals []types.Value
 	n    int64
-	// matched is set on the rows of a side an outer window join preserves
-	// once a row of the other side joined them (serialised as the count's
-	// sign).
+	// matched is set on the rows of a side an outer window or interval
+	// join preserves once a row of the other side joined them (serialised
+	// as the count's sign).
 	matched bool
+	// matches is, in a regular outer, semi or anti join, the number of
+	// rows of the other side (with their counts) this row matches, on the
+	// sides that keep counts (join.counts).
+	matches int64
 	// exp caches the row's expiry in an interval join (0: not computed;
 	// never serialised).
 	exp int64
@@ -172,15 +202,17 @@ func (b *bag) find(row []types.Value, buf *[]byte) int {
 	return -1
 }
 
-func (b *bag) add(row []types.Value, buf *[]byte) {
+// add adds one occurrence of row and returns its index in b.rows.
+func (b *bag) add(row []types.Value, buf *[]byte) int {
 	if i := b.find(row, buf); i >= 0 {
 		b.rows[i].n++
-		return
+		return i
 	}
 	b.rows = append(b.rows, bagRow{vals: slices.Clone(row), n: 1})
 	if b.idx != nil {
 		b.idx[string(rowKey(nil, row))] = len(b.rows) - 1
 	}
+	return len(b.rows) - 1
 }
 
 // remove removes one occurrence of row and reports whether it was there.
@@ -189,8 +221,15 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 	if i < 0 {
 		return false
 	}
+	b.removeAt(i)
+	return true
+}
+
+// removeAt removes one occurrence of the row at index i (the last one
+// moves to i when it goes).
+func (b *bag) removeAt(i int) {
 	if b.rows[i].n--; b.rows[i].n > 0 {
-		return true
+		return
 	}
 	last := len(b.rows) - 1
 	if b.idx != nil {
@@ -202,15 +241,19 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 	b.rows[i] = b.rows[last]
 	b.rows[last] = bagRow{}
 	b.rows = b.rows[:last]
-	return true
 }
 
 type bagCodec struct{}
 
 // bagCodec encodes the TTL stamp, then the rows with their counts. A
 // stored count is always positive; the count of a row marked matched
-// (outer window joins) is written negated, so bags written before the
-// mark existed decode with no row matched.
+// (outer window and interval joins) is written negated, so bags written
+// before the mark existed decode with no row matched. When rows have
+// match counts (regular outer, semi and anti joins), a trailer follows:
+// the number of such rows, then for each its index and its count; a bag
+// without one (every bag written before counts existed) decodes with
+// every count 0. (A bag cut right before its trailer therefore decodes,
+// without counts; a trailer cut short does not.)
 func (bagCodec) Append(buf []byte, b *bag) []byte {
 	buf = appendStamp(buf, &b.ttlStamp)
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
@@ -221,6 +264,22 @@ func (bagCodec) Append(buf []byte, b *bag) []byte {
 		}
 		buf = binary.AppendVarint(buf, n)
 		buf = types.AppendValues(buf, r.vals)
+	}
+	counted := 0
+	for _, r := range b.rows {
+		if r.matches != 0 {
+			counted++
+		}
+	}
+	if counted == 0 {
+		return buf
+	}
+	buf = binary.AppendUvarint(buf, uint64(counted))
+	for i, r := range b.rows {
+		if r.matches != 0 {
+			buf = binary.AppendUvarint(buf, uint64(i))
+			buf = binary.AppendUvarint(buf, uint64(r.matches))
+		}
 	}
 	return buf
 }
@@ -248,6 +307,27 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 			return nil, err
 		}
 	}
+	if len(buf) == 0 {
+		return b, nil
+	}
+	counted, k := binary.Uvarint(buf)
+	if k <= 0 || counted == 0 || counted > n {
+		return nil, errCorrupt
+	}
+	buf = buf[k:]
+	for ; counted > 0; counted-- {
+		i, k := binary.Uvarint(buf)
+		if k <= 0 || i >= n {
+			return nil, errCorrupt
+		}
+		buf = buf[k:]
+		m, k := binary.Uvarint(buf)
+		if k <= 0 || m == 0 || m > math.MaxInt64 {
+			return nil, errCorrupt
+		}
+		buf = buf[k:]
+		b.rows[i].matches = int64(m)
+	}
 	if len(buf) != 0 {
 		return nil, errCorrupt
 	}
@@ -272,8 +352,13 @@ func (o *join) Open(ctx *exec.Context) error {
 		o.sides[s] = st
 	}
 	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
+	o.pad = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.timers = newTimers()
+	if (o.spec.Semi || o.spec.Anti) && o.spec.WindowEnd == nil && len(o.spec.Expire[0])+len(o.spec.Expire[1]) > 0 {
+		return errorf("a semi or anti join cannot be an interval join")
+	}
 	if !o.timed() {
+		o.counts = [2]bool{o.spec.Outer[0] || o.spec.Semi || o.spec.Anti, o.spec.Outer[1]}
 		o.ttl.open(o.spec.StateTTL, ctx.Now)
 		if o.ttl.on() {
 			o.rebuildTTL()
@@ -395,22 +480,20 @@ func (o *join) ProcessBatch(input int, b *types.Batch) error {
 	if ttl {
 		o.ttl.sync()
 	}
+	timed := o.timed()
 	filter := o.spec.WindowEnd != nil && (o.spec.Semi || o.spec.Anti)
 	// outer: the stored rows of this side get marked when they match.
-	outer := o.spec.WindowEnd != nil && (o.spec.Outer[s] || filter && s == 0)
+	outer := timed && (o.spec.Outer[s] || filter && s == 0)
 	// markOther: the other side's rows get marked when this row matches them.
-	markOther := o.spec.WindowEnd != nil && (o.spec.Outer[1-s] || filter && s == 1)
+	markOther := timed && (o.spec.Outer[1-s] || filter && s == 1)
+	counted := o.counts[0] || o.counts[1]
 rows:
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)
+		op := b.Ops[i]
 		for _, c := range k.cols {
 			if row[c].IsNull() {
-				switch {
-				case filter && s == 0 && o.spec.Anti:
-					o.emitLeftNow(row) // NOT EXISTS: nothing matches it
-				case outer && !filter:
-					o.emitPaddedNow(s, row)
-				}
+				o.unmatchable(s, row, op)
 				continue rows
 			}
 		}
@@ -418,7 +501,13 @@ rows:
 		if err != nil {
 			return err
 		}
-		op := b.Ops[i]
+		if counted {
+			o.keyBuf = k.appendKey(o.keyBuf[:0], row)
+			if err := o.countedRow(s, kg, row, op); err != nil {
+				return err
+			}
+			continue
+		}
 		windowed := o.spec.WindowEnd != nil
 		var end int64
 		if windowed {
@@ -430,6 +519,7 @@ rows:
 		}
 		exp, null, bounded := o.expiry(s, row)
 		if null {
+			o.unmatchable(s, row, op)
 			continue
 		}
 		// In an interval join a row that has already expired is joined with
@@ -490,19 +580,21 @@ rows:
 		default:
 			ob, ok = other.peek(kg, o.keyBuf)
 		}
-		if !ok {
-			continue
-		}
-		if windowed || bounded {
-			op = types.Insert
-		}
-		matched, err := o.emitMatches(s, row, op, ob)
-		if err != nil {
-			return err
+		matched := false
+		if ok {
+			if windowed || bounded {
+				op = types.Insert
+			}
+			if matched, err = o.emitMatches(s, row, op, ob); err != nil {
+				return err
+			}
 		}
 		if outer && matched && stored != nil && o.spec.AppendOnly[s] {
 			stored.rows[len(stored.rows)-1].matched = true
 			mine.touch(kg, o.keyBuf, stored)
+		}
+		if bounded && !store && !matched && o.spec.Outer[s] {
+			o.emitPadded(s, row, 1, types.Insert) // expired on arrival, unmatched
 		}
 	}
 	o.sides[0].maybeFlush()
@@ -515,7 +607,7 @@ rows:
 // window join preserving the other side, the rows of ob that joined are
 // marked matched (ob must then come from get).
 func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool, error) {
-	mark := o.spec.WindowEnd != nil && (o.spec.Outer[1-s] || (o.spec.Semi || o.spec.Anti) && s == 1)
+	mark := o.timed() && (o.spec.Outer[1-s] || (o.spec.Semi || o.spec.Anti) && s == 1)
 	silent := o.spec.Semi || o.spec.Anti // a filtering join emits at window close only
 	any := false
 	lw := o.spec.LeftWidth
@@ -562,17 +654,43 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 }
 
 // emitPadded emits row (of side s) n times joined with NULLs for the
-// other side.
-func (o *join) emitPadded(s int, row []types.Value, n int64) {
+// other side, with op.
+func (o *join) emitPadded(s int, row []types.Value, n int64, op types.Op) {
 	lw := o.spec.LeftWidth
-	clear(o.out)
+	clear(o.pad)
 	if s == 0 {
-		copy(o.out[:lw], row)
+		copy(o.pad[:lw], row)
 	} else {
-		copy(o.out[lw:], row)
+		copy(o.pad[lw:], row)
 	}
 	for j := int64(0); j < n; j++ {
-		o.ctx.Out.Emit(types.Insert, o.out)
+		o.ctx.Out.Emit(op, o.pad)
+	}
+}
+
+// unmatchable handles a row that can match nothing (a NULL key, or a NULL
+// interval bound): a row of a preserved side is emitted padded at once,
+// and a left row of an anti join as it is; their retractions retract
+// them. Window joins emit them unless their window has closed.
+func (o *join) unmatchable(s int, row []types.Value, op types.Op) {
+	if o.spec.WindowEnd != nil {
+		switch {
+		case s == 0 && o.spec.Anti:
+			o.emitLeftNow(row) // NOT EXISTS: nothing matches it
+		case o.spec.Outer[s]:
+			o.emitPaddedNow(s, row)
+		}
+		return
+	}
+	out := types.Insert
+	if op.IsRetraction() {
+		out = types.Delete
+	}
+	switch {
+	case s == 0 && o.spec.Anti:
+		o.ctx.Out.Emit(out, row[:o.spec.LeftWidth])
+	case o.spec.Outer[s]:
+		o.emitPadded(s, row, 1, out)
 	}
 }
 
@@ -593,7 +711,7 @@ func (o *join) emitPaddedNow(s int, row []types.Value) {
 		o.late++
 		return
 	}
-	o.emitPadded(s, row, 1)
+	o.emitPadded(s, row, 1, types.Insert)
 }
 
 func (o *join) countLate() {
@@ -629,7 +747,7 @@ func (o *join) ProcessWatermark(wm int64) error {
 					case o.spec.Outer[s]:
 						for _, r := range bg.rows {
 							if !r.matched {
-								o.emitPadded(s, r.vals, r.n)
+								o.emitPadded(s, r.vals, r.n, types.Insert)
 							}
 						}
 					}
@@ -665,6 +783,14 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 			expired++
 		} else {
 			next = min(next, r.exp)
+		}
+	}
+	if expired > 0 && o.spec.Outer[s] {
+		// An outer interval join's unmatched rows are padded as they go.
+		for i := range bg.rows {
+			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
+				o.emitPadded(s, r.vals, r.n, types.Insert)
+			}
 		}
 	}
 	switch {

@@ -660,6 +660,20 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 			}
 			spec.AppendOnly = [2]bool{true, true}
 		}
+		switch k := one("kind"); k {
+		case "", "inner":
+		case "left", "right", "full":
+			spec.Outer = [2]bool{k != "right", k != "left"}
+		case "semi":
+			spec.Semi = true
+		case "anti":
+			spec.Anti = true
+		default:
+			return nil, nil, fmt.Errorf("unknown join kind %q", k)
+		}
+		if one("append-only") == "true" {
+			spec.AppendOnly = [2]bool{true, true}
+		}
 		if r := one("residual"); r != "" {
 			both := append(slices.Clone(left), right...)
 			if spec.Residual, err = parseExpr(both, r); err != nil {
