@@ -186,6 +186,11 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 				return nil, err
 			}
 			cp.Restore = restartPoint(md, s.ownAfter, s.initial)
+			j.mu.Lock()
+			if j.run != nil {
+				cp.AfterID = j.run.LastTriggeredID()
+			}
+			j.mu.Unlock()
 		}
 		j.recordAttempt(restart, cp.Restore, s.e.info)
 		j.mu.Lock()

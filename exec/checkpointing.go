@@ -30,6 +30,11 @@ type CheckpointConfig struct {
 	Unaligned bool
 	// Restore is the checkpoint or savepoint to start from (nil: fresh).
 	Restore *checkpoint.Metadata
+	// AfterID: new checkpoint ids are above it. A restart passes the id
+	// its previous attempt triggered last (Job.LastTriggeredID), so that
+	// the new attempt never writes into a checkpoint directory an earlier
+	// attempt used, even one that attempt's teardown discarded.
+	AfterID int64
 	// OnComplete is called (from the checkpointer goroutine) after each
 	// checkpoint or savepoint is complete.
 	OnComplete func(md *checkpoint.Metadata)
@@ -163,6 +168,10 @@ func (c *checkpointer) event(ev taskEvent) {
 	}
 }
 
+// LastTriggeredID is the id of the last checkpoint or savepoint this
+// attempt triggered (0: none).
+func (j *Job) LastTriggeredID() int64 { return j.lastTriggered.Load() }
+
 // maybeFinal triggers the final checkpoint once every source has ended.
 func (c *checkpointer) maybeFinal() {
 	if c.finalID != 0 || c.ended < c.nSources {
@@ -185,6 +194,7 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 				c.handle(c.coord.Abort(a.ID, err, c.now()))
 				continue
 			}
+			c.job.lastTriggered.Store(a.ID)
 			info := barrierInfo{target: target, savepoint: a.Savepoint, final: a.ID == c.finalID}
 			c.job.barriers.Store(a.ID, info)
 			for _, ch := range c.sources {

@@ -51,10 +51,12 @@ type Job struct {
 	errOnce sync.Once
 	err     error
 
-	cp       *CheckpointConfig // nil without checkpointing
-	cpr      *checkpointer
-	restore  *restorePlan
-	barriers sync.Map // checkpoint id -> barrierInfo
+	cp  *CheckpointConfig // nil without checkpointing
+	cpr *checkpointer
+	// lastTriggered is the id of the checkpoint triggered last.
+	lastTriggered atomic.Int64
+	restore       *restorePlan
+	barriers      sync.Map // checkpoint id -> barrierInfo
 
 	// stopping is set once ctx is done (see Context.Stopped).
 	stopping atomic.Bool
@@ -192,6 +194,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		if l, err := j.cp.Store.LastID(); err == nil && l > last {
 			last = l
 		}
+		last = max(last, j.cp.AfterID)
 		cc := j.cp.Coordinator
 		cc.JobName = g.Name
 		cc.MaxParallelism = g.MaxParallelism
