@@ -117,12 +117,7 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 		case *ast.PatternInExpr:
 			in, sc, e, err = cx.bindInValue(in, sc, v)
 		case *ast.CompareSubqueryExpr:
-			what := "ANY"
-			if v.All {
-				what = "ALL"
-			}
-			err = cx.p.errAt(ErrUnsupported, off(v), "comparisons with "+what+" (subquery) are not supported",
-				"use IN / NOT IN, EXISTS, or compare with (SELECT MIN(...)) / (SELECT MAX(...))")
+			in, sc, e, err = cx.bindQuantified(in, sc, v)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -271,6 +266,123 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
 	}
 	return in, sc, e, nil
+}
+
+// bindQuantified binds `x op ANY|SOME|ALL (SELECT y ...)`: = ANY is IN,
+// <> ALL is NOT IN; the others compare x with MIN(y) / MAX(y), three-valued
+// as SQL defines them: ANY is FALSE over no rows, TRUE when some y
+// satisfies it, else NULL when x or some y is NULL, else FALSE; ALL is
+// TRUE over no rows, FALSE when some y fails it, else NULL when x or some
+// y is NULL, else TRUE.
+func (cx *compiler) bindQuantified(in plan.Node, sc *scope, v *ast.CompareSubqueryExpr) (plan.Node, *scope, expr.Expr, error) {
+	if (v.Op == opcode.EQ && !v.All) || (v.Op == opcode.NE && v.All) {
+		p := &ast.PatternInExpr{Expr: v.L, Sel: v.R, Not: v.All}
+		p.SetOriginTextPosition(off(v))
+		return cx.bindInValue(in, sc, p)
+	}
+	op, ok := cmpOps[v.Op]
+	if !ok {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "operator "+v.Op.String()+" with ANY / ALL is not supported", "")
+	}
+	sq, ok := v.R.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "this ANY / ALL form is not supported", "")
+	}
+	sel, err := cx.subquerySelect(sc, sq, "an ANY / ALL")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), "the subquery of ANY / ALL must select one column", "")
+	}
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	y := sel.Fields.Fields[0].Expr
+	agg := func(f string) ast.ExprNode {
+		a := &ast.AggregateFuncExpr{F: f, Args: []ast.ExprNode{y}}
+		a.SetOriginTextPosition(off(y))
+		return a
+	}
+	c := *sel
+	c.Fields = &ast.FieldList{Fields: []*ast.SelectField{{Expr: countStar(off(v))}, {Expr: agg("count")}, {Expr: agg("min")}, {Expr: agg("max")}}}
+	in, sc, vals, err := cx.joinSubquery(in, sc, &c, off(v))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, err := cx.bindExpr(v.L, &ectx{sc: sc, clause: "ANY / ALL"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e, err := quantifiedValue(x, op, v.All, vals[0], vals[1], vals[2], vals[3])
+	if err != nil {
+		return nil, nil, nil, cx.p.errAt(ErrType, off(v), err.Error(), "")
+	}
+	return in, sc, e, nil
+}
+
+// quantifiedValue builds the CASE of bindQuantified from the subquery's
+// COUNT(*) n, COUNT(y) nn, MIN(y) mn and MAX(y) mx.
+func quantifiedValue(x expr.Expr, op expr.CmpOp, all bool, n, nn, mn, mx expr.Expr) (expr.Expr, error) {
+	cmp := func(o expr.CmpOp, r expr.Expr) (expr.Expr, error) { return expr.NewCompare(o, x, r) }
+	var holds expr.Expr // ANY: some y satisfies; ALL: every y does (when nn > 0)
+	var err error
+	switch {
+	case op == expr.CmpNE && !all: // some y <> x: not all equal to x
+		var a, b expr.Expr
+		if a, err = cmp(expr.CmpNE, mn); err == nil {
+			if b, err = cmp(expr.CmpNE, mx); err == nil {
+				holds, err = expr.NewOr(a, b)
+			}
+		}
+	case op == expr.CmpEQ && all:
+		var a, b expr.Expr
+		if a, err = cmp(expr.CmpEQ, mn); err == nil {
+			if b, err = cmp(expr.CmpEQ, mx); err == nil {
+				holds, err = expr.NewAnd(a, b)
+			}
+		}
+	case (op == expr.CmpLT || op == expr.CmpLE) != all: // ANY <: x < MAX; ALL >: x > MAX
+		holds, err = cmp(op, mx)
+	default: // ANY >: x > MIN; ALL <: x < MIN
+		holds, err = cmp(op, mn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	empty, err := expr.NewCompare(expr.CmpEQ, n, intLit(0))
+	if err != nil {
+		return nil, err
+	}
+	some, err := expr.NewCompare(expr.CmpGT, nn, intLit(0))
+	if err != nil {
+		return nil, err
+	}
+	decided := holds // ANY: decided TRUE when some y satisfies
+	if all {
+		if decided, err = expr.NewNot(holds); err != nil { // ALL: decided FALSE when some y fails
+			return nil, err
+		}
+	}
+	if decided, err = expr.NewAnd(some, decided); err != nil {
+		return nil, err
+	}
+	someNull, err := expr.NewCompare(expr.CmpLT, nn, n)
+	if err != nil {
+		return nil, err
+	}
+	null := &expr.Literal{V: types.NullValue(), T: types.Bool.Nullable()}
+	onEmpty, onDecided, otherwise := boolLit(false), boolLit(true), boolLit(false)
+	if all {
+		onEmpty, onDecided, otherwise = boolLit(true), boolLit(false), boolLit(true)
+	}
+	return expr.NewCase([]expr.Expr{empty, &expr.IsNull{X: x}, decided, someNull},
+		[]expr.Expr{onEmpty, null, onDecided, null}, otherwise)
 }
 
 // inValue is CASE WHEN m > 0 THEN TRUE WHEN n = 0 THEN FALSE WHEN x IS
