@@ -322,13 +322,18 @@ func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st
 
 // ackWhenWritten acknowledges checkpoint id with st, after pending (if
 // any) has written the state, on another goroutine: the task goes on
-// processing meanwhile. A failed write declines the checkpoint.
+// processing meanwhile. A failed write declines the checkpoint. The
+// write counts as part of the task for Job.Wait: an attempt has ended
+// only when its state writes have, so that a restart never runs beside
+// one.
 func (t *operatorTask) ackWhenWritten(id int64, st *checkpoint.TaskState, pending func() error) {
 	if pending == nil {
 		t.ack(id, st)
 		return
 	}
+	t.job.wg.Add(1) // the task itself holds a count: Wait cannot have returned
 	go func() {
+		defer t.job.wg.Done()
 		if err := pending(); err != nil {
 			t.job.cpEvent(taskEvent{id: id, decline: err, task: checkpoint.TaskID{OperatorID: t.v.ID, Instance: t.instance}})
 			return
