@@ -368,6 +368,9 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	if sel.Kind == ast.SelectStmtKindValues || sel.Kind == ast.SelectStmtKindTable {
 		return nil, nil, cx.p.errAt(ErrUnsupported, 0, "this query form is not supported", "use SELECT")
 	}
+	if needsAggSplit(sel) {
+		return cx.bindAggSplit(sel) // bind_agg_subquery.go
+	}
 	overAgg := hasOverAggregate(sel) // bind_over.go
 	if sel.WindowSpecs != nil && !overAgg {
 		return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("WINDOW", 0), "named windows are only supported for OVER aggregates", "")
