@@ -84,6 +84,9 @@ func (j *Join) Describe() string {
 		conds = append(conds, fmt.Sprintf("%s = %s", j.LeftKeys[i], j.RightKeys[i]))
 	}
 	s := j.Kind.String() + " on " + strings.Join(conds, " AND ")
+	if len(conds) == 0 {
+		s = j.Kind.String() + " (no equi keys)"
+	}
 	if j.Residual != nil {
 		s += " where " + j.Residual.String()
 	}
