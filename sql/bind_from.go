@@ -96,10 +96,8 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		}
 		kind := plan.InnerJoin
 		switch {
-		case v.NaturalJoin:
-			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("NATURAL", 0), "NATURAL JOIN is not supported", "write JOIN ... ON a.x = b.x")
-		case len(v.Using) > 0:
-			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("USING", 0), "JOIN ... USING is not supported", "write JOIN ... ON a.x = b.x")
+		case v.NaturalJoin || len(v.Using) > 0:
+			return cx.bindUsingJoin(v, where) // bind_using.go
 		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
 			kind = plan.LeftJoin
 			if v.Tp == ast.RightJoin {
@@ -120,7 +118,7 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if err != nil {
 			return nil, nil, err
 		}
-		sc := &scope{cols: append(append([]column{}, ls.cols...), rs.cols...), quals: append(append([]string{}, ls.quals...), rs.quals...)}
+		sc := concatScopes(ls, rs)
 		for _, q := range rs.quals {
 			if q != "" && ls.hasQual(q) {
 				return nil, nil, cx.p.errAt(ErrDuplicate, cx.tableRefOffset(q), "table name '"+q+"' is used twice in FROM", "give one of them an alias")

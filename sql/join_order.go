@@ -133,8 +133,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			}
 		}
 		nodes[i], scopes[i] = node, sc
-		full.cols = append(full.cols, sc.cols...)
-		full.quals = append(full.quals, sc.quals...)
+		full = concatScopes(full, sc)
 		start[i+1] = len(full.cols)
 	}
 	// The relations an expression reads.
@@ -207,7 +206,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 				keys = append(keys, c.n)
 			}
 		}
-		js := &scope{cols: append(append([]column{}, sc.cols...), scopes[i].cols...), quals: append(append([]string{}, sc.quals...), scopes[i].quals...)}
+		js := concatScopes(sc, scopes[i])
 		rest := keys
 		var err error
 		node, sc, err = cx.buildJoin(plan.InnerJoin, node, nodes[i], len(sc.cols), js, on, false, &rest, scopes[i])
@@ -254,14 +253,12 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	}
 	s := node.Schema()
 	p := &plan.Project{Input: node}
-	out := &scope{quals: full.quals}
 	for i := range items {
 		for j := range scopes[i].cols {
 			c := at[i] + j
 			p.Exprs = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type})
 			p.Names = append(p.Names, s[c].Name)
-			out.cols = append(out.cols, sc.cols[c])
 		}
 	}
-	return p, out, nil
+	return p, full, nil // an inner join keeps its inputs' column types
 }
