@@ -179,7 +179,8 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	for i := range order {
 		order[i] = i
 	}
-	if len(items) <= maxChain {
+	big := len(items) > maxChain // relSet cannot hold it: written order
+	if !big {
 		order = joinOrder(len(items), conds)
 	}
 	// Join left-deep in that order.
@@ -188,22 +189,20 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	for k := 1; k < len(order); k++ {
 		i := order[k]
 		last := k == len(order)-1
-		if len(items) <= maxChain {
-			set |= 1 << i
-		}
+		set |= 1 << i
 		var on, keys []ast.ExprNode
 		for ci := range conds {
 			c := &conds[ci]
 			if c.done {
 				continue
 			}
-			ready := c.known && c.rels&^set == 0
+			ready := c.known && c.rels&^set == 0 && !big
 			switch {
 			case c.on && (ready || last):
 				on = append(on, c.n)
 				c.done = true
-			case !c.on && ready:
-				keys = append(keys, c.n)
+			case !c.on && (ready || big):
+				keys = append(keys, c.n) // big: tried at every join
 			}
 		}
 		js := concatScopes(sc, scopes[i])
@@ -224,7 +223,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 		// A WHERE equality tried here and not a key reads only joined
 		// relations from now on: it stays in WHERE.
 		for ci := range conds {
-			if !conds[ci].on && conds[ci].known && conds[ci].rels&^set == 0 {
+			if !conds[ci].on && conds[ci].known && conds[ci].rels&^set == 0 && !big {
 				conds[ci].done = true
 			}
 		}
