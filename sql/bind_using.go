@@ -143,11 +143,20 @@ func (cx *compiler) bindUsingJoin(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 		}
 	}
 	for k := range names {
-		pos[li[k]], pos[nl+ri[k]] = k, k
+		keep, drop := li[k], nl+ri[k]
+		if kind == plan.RightJoin {
+			keep, drop = drop, keep
+		}
+		pos[keep], pos[drop] = k, k
+		if kind != plan.InnerJoin {
+			pos[drop] = -1 // the padded side's value is gone
+		}
 	}
 	for _, m := range js.merged {
 		if m.col >= 0 {
-			m.col = pos[m.col]
+			if m.col = pos[m.col]; m.col < 0 {
+				m.join = written
+			}
 		}
 		out.merged = append(out.merged, m)
 	}
