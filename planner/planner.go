@@ -614,9 +614,6 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	if err != nil {
 		return stream{}, err
 	}
-	if len(lk) == 0 {
-		return stream{}, errorf("a join needs at least one equality between the two inputs (inner equi-join)")
-	}
 	// Computed key columns were appended to the inputs; the join output
 	// keeps only the original columns, so project them away afterwards if needed.
 	le, par := b.exchange(l, lk)
@@ -662,6 +659,13 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		conds = append(conds, fmt.Sprintf("%s = %s", l.schema[lk[i]].Name, r.schema[rk[i]].Name))
 	}
 	desc := fmt.Sprintf("%s on %s", kind, strings.Join(conds, " AND "))
+	if len(lk) == 0 {
+		// No equi keys: one key group holds every row, so the exchanges are
+		// GLOBAL into one subtask and each row meets every row of the other side.
+		kind = strings.Replace(kind, "Join", "NestedLoopJoin", 1)
+		desc = kind + " (no equi keys: all rows of both inputs kept in one subtask's state)"
+		stateDesc = "all rows of both sides (one subtask)" + strings.TrimPrefix(stateDesc, "per key: rows of both sides")
+	}
 	if residual != nil {
 		desc += " where " + residual.String()
 	}

@@ -34,6 +34,15 @@ func pruneJoin(j *plan.Join, needed []int) (*plan.Join, []int, bool) {
 			use[lw+c] = true
 		}
 	}
+	// A side of a join without keys may need no column (COUNT(*) of a
+	// cross join): it keeps its first, as rows of no columns are not a
+	// projection the operators know.
+	if lw > 0 && !slices.Contains(use[:lw], true) {
+		use[0] = true
+	}
+	if rw > 0 && !slices.Contains(use[lw:], true) {
+		use[lw] = true
+	}
 	if !slices.Contains(use, false) {
 		return nil, nil, false
 	}

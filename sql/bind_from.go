@@ -83,8 +83,10 @@ func (cx *compiler) tableRefOffset(name string) int {
 	return cx.findWord(name, 0)
 }
 
-// bindFrom binds a FROM item. where holds the WHERE conjuncts: a comma or
-// CROSS join takes its equi-join keys from them (and removes those).
+// bindFrom binds a FROM item. where holds the WHERE conjuncts: a chain of
+// inner joins takes its equi-join keys from them (and removes those) and
+// is joined in an order where each join has keys when it can
+// (join_order.go).
 func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.Node, *scope, error) {
 	switch v := n.(type) {
 	case *ast.Join:
@@ -94,12 +96,13 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if tn := lookupRight(v); tn != nil {
 			return cx.bindLookupJoin(v, tn, where) // FOR SYSTEM_TIME AS OF (bind_lookup.go)
 		}
+		if chainJoin(v) {
+			return cx.bindJoinChain(v, where) // join_order.go
+		}
 		kind := plan.InnerJoin
 		switch {
-		case v.NaturalJoin:
-			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("NATURAL", 0), "NATURAL JOIN is not supported", "write JOIN ... ON a.x = b.x")
-		case len(v.Using) > 0:
-			return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("USING", 0), "JOIN ... USING is not supported", "write JOIN ... ON a.x = b.x")
+		case v.NaturalJoin || len(v.Using) > 0:
+			return cx.bindUsingJoin(v, where) // bind_using.go
 		case v.Tp == ast.LeftJoin || v.Tp == ast.RightJoin:
 			kind = plan.LeftJoin
 			if v.Tp == ast.RightJoin {
@@ -120,7 +123,7 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if err != nil {
 			return nil, nil, err
 		}
-		sc := &scope{cols: append(append([]column{}, ls.cols...), rs.cols...), quals: append(append([]string{}, ls.quals...), rs.quals...)}
+		sc := concatScopes(ls, rs)
 		for _, q := range rs.quals {
 			if q != "" && ls.hasQual(q) {
 				return nil, nil, cx.p.errAt(ErrDuplicate, cx.tableRefOffset(q), "table name '"+q+"' is used twice in FROM", "give one of them an alias")
@@ -222,8 +225,10 @@ func (cx *compiler) bindView(v *catalog.View, qual string, at int) (plan.Node, *
 	return node, sc, nil
 }
 
-// buildJoin makes an inner equi-join: equalities between one side's and
-// the other side's columns become keys; the other ON conditions the residual.
+// buildJoin makes a join: equalities between one side's and the other
+// side's columns become keys; the other ON conditions the residual. An
+// inner join without keys is a nested-loop join (the planner keeps all
+// rows of both sides in one subtask); an outer one needs a key.
 func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *scope, on []ast.ExprNode, hasOn bool, where *[]ast.ExprNode, rs *scope) (plan.Node, *scope, error) {
 	j := &plan.Join{Kind: kind, Left: l, Right: r}
 	shift := func(e expr.Expr) expr.Expr {
@@ -289,13 +294,13 @@ func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *sc
 		}
 		*where = rest
 	}
-	if len(j.LeftKeys) == 0 {
+	if len(j.LeftKeys) == 0 && kind != plan.InnerJoin {
 		at := 0
 		if len(rs.quals) > 0 {
 			at = cx.tableRefOffset(rs.quals[0])
 		}
-		return nil, nil, cx.p.errAt(ErrUnsupported, at, "a join needs an equality between columns of its two sides",
-			"add ON a.key = b.key (only inner equi-joins are supported)")
+		return nil, nil, cx.p.errAt(ErrUnsupported, at, "an outer join needs an equality between columns of its two sides",
+			"add ON a.key = b.key (inner joins without one run as nested-loop joins; outer ones are not supported)")
 	}
 	if len(residual) > 0 {
 		cond, err := cx.bindCond(residual, &ectx{sc: sc, clause: "ON"})

@@ -92,10 +92,48 @@
 //     ErrUnsupported: streamsql has no triggers.
 //
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
-//     (subquery) alias, joins ([INNER] JOIN, LEFT / RIGHT / FULL [OUTER]
-//     JOIN ... ON with at least one equality between the two sides, or
-//     comma joins with equalities in WHERE)
+//     (subquery) alias, inner joins (comma joins, CROSS JOIN, [INNER] JOIN
+//     ... ON, JOIN ... USING, NATURAL JOIN), LEFT / RIGHT / FULL [OUTER]
+//     JOIN ... ON (with at least one equality between the two sides)
 //     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//
+//   - Inner joins (join_order.go): the equalities between the two sides of
+//     a join, in its ON or (for the joins of a chain) in WHERE, are its
+//     keys; its other ON conditions are its residual. A chain of inner
+//     joins (comma joins, CROSS JOIN, [INNER] JOIN ... ON; an outer,
+//     USING / NATURAL or lookup join inside it is one relation, nothing is
+//     moved across it) is joined in a greedy order: the first relation,
+//     then repeatedly the first relation in written order that an
+//     equality connects to those joined so far, and when none is
+//     connected the next one in written order. So every join has keys
+//     whenever the equalities connect all the relations (FROM a, b, c
+//     WHERE a.x = c.x AND b.y = c.y joins a with c, then b). The columns
+//     stay in written order (a projection restores it); the order depends
+//     only on the query text. An ON conjunct may name any relation of the
+//     chain (MySQL only allows those joined before it). A join without
+//     keys (CROSS JOIN, comma joins with no equality, ON with comparisons
+//     only, an equality of expressions reading both sides) is a nested-
+//     loop join: the planner sends all rows of both inputs to one subtask
+//     (no key columns: GLOBAL exchanges, parallelism 1), which keeps them
+//     all in state and matches every pair; EXPLAIN names it NestedLoopJoin
+//     and says so. Fine for bounded and small changelog inputs; its state
+//     grows with both inputs. An outer join without an equality is an
+//     error.
+//
+//   - JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT] JOIN (bind_using.go;
+//     NATURAL uses every column name both sides have, and is a cross join
+//     when there is none, an error for an outer join) follow MySQL's
+//     column rules: SELECT * gives the USING columns once, first (the left
+//     side's value, the right side's for RIGHT JOIN), then the other
+//     columns of the left and of the right side. c and a qualified t.c of
+//     either side read the USING column, except the side an outer join
+//     pads: its t.c is an error (MySQL reads it as that side's own, NULL
+//     when padded); write the join with ON to read it. Partial: t.* of
+//     the side whose USING columns were merged lists its other columns
+//     only, and t.* of the other side lists the USING columns first
+//     (MySQL: each side's columns in table order). A USING column must be
+//     a column of each side exactly once. FULL JOIN with USING or NATURAL
+//     is an error.
 //
 //   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
 //     OF probe.pt [[AS] alias] ON ... (the clause may also follow the alias),
@@ -293,10 +331,9 @@
 //     per INSERT, a table several INSERTs read read once, one checkpoint
 //     for every sink.
 //
-// Not supported (each gives ErrUnsupported with a hint): NATURAL and
-// USING joins, joins without an equality, subqueries in the select list or
-// HAVING of an aggregate query, in ORDER BY or in ON, comparisons with ANY /
-// SOME / ALL (subquery), correlated subqueries with GROUP BY, HAVING,
+// Not supported (each gives ErrUnsupported with a hint): outer joins
+// without an equality, FULL JOIN with USING or NATURAL, subqueries in
+// ORDER BY or in ON, correlated subqueries with GROUP BY, HAVING,
 // DISTINCT, ORDER BY or LIMIT, references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,

@@ -27,6 +27,31 @@ type column struct {
 type scope struct {
 	cols  []column
 	quals []string // relation names in FROM order
+	// merged are the columns a USING / NATURAL join shows once: each
+	// qualified name still resolves (bind_using.go).
+	merged []mergedRef
+}
+
+// mergedRef is a column qual.name that a USING / NATURAL join merged into
+// its coalesced column col, or that it dropped (col < 0: the side an outer
+// join pads, whose value differs from the coalesced one).
+type mergedRef struct {
+	qual, name string
+	col        int
+	join       string // the join as written, for the error on a dropped column
+}
+
+// concatScopes is the scope of a's columns followed by b's.
+func concatScopes(a, b *scope) *scope {
+	s := &scope{cols: append(append([]column{}, a.cols...), b.cols...), quals: append(append([]string{}, a.quals...), b.quals...)}
+	s.merged = append(s.merged, a.merged...)
+	for _, m := range b.merged {
+		if m.col >= 0 {
+			m.col += len(a.cols)
+		}
+		s.merged = append(s.merged, m)
+	}
+	return s
 }
 
 func (s *scope) schema() types.Schema {
@@ -54,6 +79,14 @@ func (s *scope) lookup(qual, name string) []int {
 			out = append(out, i)
 		}
 	}
+	if qual != "" && len(out) == 0 {
+		for _, m := range s.merged {
+			if m.col >= 0 && strings.EqualFold(m.qual, qual) && strings.EqualFold(m.name, name) {
+				out = append(out, m.col)
+				break
+			}
+		}
+	}
 	return out
 }
 
@@ -67,6 +100,12 @@ func (cx *compiler) resolve(s *scope, qual, name string, off int) (int, error) {
 		full := name
 		if qual != "" {
 			full = qual + "." + name
+		}
+		for _, m := range s.merged {
+			if qual != "" && m.col < 0 && strings.EqualFold(m.qual, qual) && strings.EqualFold(m.name, name) {
+				return 0, cx.p.errAt(ErrUnsupported, off, "column '"+full+"' is merged into the "+m.join+" column '"+m.name+"', which holds the other side's value",
+					"read '"+m.name+"', or write the join with ON to read both sides' columns")
+			}
 		}
 		if qual != "" && !s.hasQual(qual) {
 			hint := "the FROM clause names no table '" + qual + "'"

@@ -1,0 +1,263 @@
+package sql
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+)
+
+// A chain of inner joins (comma joins, CROSS JOIN, [INNER] JOIN ... ON) is
+// bound as a set of relations and conditions, then joined in an order
+// where every join has an equality whenever the join graph is connected:
+//
+//   - the relations are the chain's FROM items in written order; an outer
+//     join, a USING / NATURAL join or a lookup join in the chain is one
+//     relation (a barrier: nothing is reordered across it);
+//   - the conditions are the chain's ON conjuncts and the WHERE conjuncts
+//     (equalities of WHERE become join keys and leave WHERE, as before);
+//   - greedy order: start with the first relation, then repeatedly add the
+//     first relation (in written order) that an equality connects to
+//     those joined so far (one side reads only joined relations, the other
+//     only the new one); when none is connected, cross join the next
+//     relation in written order (a nested-loop join).
+//
+// Each ON conjunct that is not a key is the residual of the first join
+// where all the relations it reads are joined. The result's columns are
+// in written order (a projection puts them back when the order changed),
+// so SELECT * and column positions do not depend on the join order. The
+// order depends only on the query text: the same query gets the same plan.
+
+// chainJoin reports whether j is an inner join of a chain: written with a
+// comma, CROSS JOIN or [INNER] JOIN, neither USING nor NATURAL nor a
+// lookup join (FOR SYSTEM_TIME AS OF).
+func chainJoin(j *ast.Join) bool {
+	return j.Right != nil && j.Tp == ast.CrossJoin && !j.NaturalJoin && len(j.Using) == 0 && lookupRight(j) == nil
+}
+
+// flattenChain lists the relations of the inner-join chain rooted at n in
+// written order and collects its ON conjuncts.
+func flattenChain(n ast.ResultSetNode, items *[]ast.ResultSetNode, ons *[]ast.ExprNode) {
+	if j, ok := n.(*ast.Join); ok {
+		if j.Right == nil {
+			flattenChain(j.Left, items, ons)
+			return
+		}
+		if chainJoin(j) {
+			flattenChain(j.Left, items, ons)
+			flattenChain(j.Right, items, ons)
+			if j.On != nil {
+				*ons = append(*ons, splitAnd(j.On.Expr)...)
+			}
+			return
+		}
+	}
+	*items = append(*items, n)
+}
+
+// relSet is a set of a chain's relations (bit i: relation i).
+type relSet uint64
+
+// maxChain is the most relations a chain reorders; a longer chain is
+// joined in written order.
+const maxChain = 64
+
+// chainCond is a condition of a chain and the relations it reads.
+type chainCond struct {
+	n      ast.ExprNode
+	on     bool   // an ON conjunct (must be applied in the chain)
+	known  bool   // it binds against the chain's columns: rels is exact
+	rels   relSet // relations it reads
+	eq     bool   // an equality whose sides read disjoint non-empty sets
+	lr, rr relSet // relations its left / right side reads
+	done   bool
+}
+
+// connects reports whether the equality c joins the relations of set to
+// relation i.
+func (c *chainCond) connects(set relSet, i int) bool {
+	bit := relSet(1) << i
+	return c.eq && ((c.lr&^set == 0 && c.rr == bit) || (c.rr&^set == 0 && c.lr == bit))
+}
+
+// joinOrder is the greedy order of n relations joined by conds.
+func joinOrder(n int, conds []chainCond) []int {
+	order := []int{0}
+	set := relSet(1)
+	for len(order) < n {
+		next := -1
+		for i := 1; i < n && next < 0; i++ {
+			if set&(1<<i) != 0 {
+				continue
+			}
+			for k := range conds {
+				if conds[k].connects(set, i) {
+					next = i
+					break
+				}
+			}
+		}
+		if next < 0 {
+			for i := 1; i < n; i++ {
+				if set&(1<<i) == 0 {
+					next = i
+					break
+				}
+			}
+		}
+		order = append(order, next)
+		set |= 1 << next
+	}
+	return order
+}
+
+// bindJoinChain binds the inner-join chain rooted at v (see above). where
+// holds the WHERE conjuncts; the equalities used as join keys are removed.
+func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node, *scope, error) {
+	var items []ast.ResultSetNode
+	var ons []ast.ExprNode
+	flattenChain(v, &items, &ons)
+	nodes := make([]plan.Node, len(items))
+	scopes := make([]*scope, len(items))
+	full := &scope{}
+	start := make([]int, len(items)+1) // first column of each relation in full
+	for i, it := range items {
+		node, sc, err := cx.bindFrom(it, where)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, q := range sc.quals {
+			if q != "" && full.hasQual(q) {
+				return nil, nil, cx.p.errAt(ErrDuplicate, cx.tableRefOffset(q), "table name '"+q+"' is used twice in FROM", "give one of them an alias")
+			}
+		}
+		nodes[i], scopes[i] = node, sc
+		full = concatScopes(full, sc)
+		start[i+1] = len(full.cols)
+	}
+	// The relations an expression reads.
+	relsOf := func(e expr.Expr) relSet {
+		var s relSet
+		for _, c := range expr.Columns(e) {
+			for i := range items {
+				if c >= start[i] && c < start[i+1] {
+					s |= 1 << i
+				}
+			}
+		}
+		return s
+	}
+	var conds []chainCond
+	classify := func(n ast.ExprNode, on bool) {
+		c := chainCond{n: n, on: on}
+		x := &ectx{sc: full, clause: "ON", quiet: true}
+		if e, err := cx.bindExpr(n, x); err == nil {
+			c.known, c.rels = true, relsOf(e)
+		}
+		if b, ok := n.(*ast.BinaryOperationExpr); ok && b.Op == opcode.EQ && c.known {
+			le, lerr := cx.bindExpr(b.L, x)
+			re, rerr := cx.bindExpr(b.R, x)
+			if lerr == nil && rerr == nil {
+				c.lr, c.rr = relsOf(le), relsOf(re)
+				c.eq = c.lr != 0 && c.rr != 0 && c.lr&c.rr == 0
+			}
+		}
+		if on || c.eq {
+			conds = append(conds, c)
+		}
+	}
+	for _, n := range ons {
+		classify(n, true)
+	}
+	if where != nil {
+		for _, n := range *where {
+			classify(n, false)
+		}
+	}
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	big := len(items) > maxChain // relSet cannot hold it: written order
+	if !big {
+		order = joinOrder(len(items), conds)
+	}
+	// Join left-deep in that order.
+	node, sc := nodes[order[0]], scopes[order[0]]
+	set := relSet(1) << order[0]
+	for k := 1; k < len(order); k++ {
+		i := order[k]
+		last := k == len(order)-1
+		set |= 1 << i
+		var on, keys []ast.ExprNode
+		for ci := range conds {
+			c := &conds[ci]
+			if c.done {
+				continue
+			}
+			ready := c.known && c.rels&^set == 0 && !big
+			switch {
+			case c.on && (ready || last):
+				on = append(on, c.n)
+				c.done = true
+			case !c.on && (ready || big):
+				keys = append(keys, c.n) // big: tried at every join
+			}
+		}
+		js := concatScopes(sc, scopes[i])
+		rest := keys
+		var err error
+		node, sc, err = cx.buildJoin(plan.InnerJoin, node, nodes[i], len(sc.cols), js, on, false, &rest, scopes[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		// The WHERE equalities that became keys leave WHERE.
+		used := map[ast.ExprNode]bool{}
+		for _, n := range keys {
+			used[n] = true
+		}
+		for _, n := range rest {
+			delete(used, n)
+		}
+		// A WHERE equality tried here and not a key reads only joined
+		// relations from now on: it stays in WHERE.
+		for ci := range conds {
+			if !conds[ci].on && conds[ci].known && conds[ci].rels&^set == 0 && !big {
+				conds[ci].done = true
+			}
+		}
+		if len(used) > 0 {
+			kept := (*where)[:0:0]
+			for _, n := range *where {
+				if !used[n] {
+					kept = append(kept, n)
+				}
+			}
+			*where = kept
+		}
+	}
+	// Back to written order.
+	reordered := false
+	for i := range order {
+		reordered = reordered || order[i] != i
+	}
+	if !reordered {
+		return node, sc, nil
+	}
+	at := make([]int, len(items)) // first column of relation i in node
+	for k, n := 0, 0; k < len(order); k++ {
+		at[order[k]] = n
+		n += len(scopes[order[k]].cols)
+	}
+	s := node.Schema()
+	p := &plan.Project{Input: node}
+	for i := range items {
+		for j := range scopes[i].cols {
+			c := at[i] + j
+			p.Exprs = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type})
+			p.Names = append(p.Names, s[c].Name)
+		}
+	}
+	return p, full, nil // an inner join keeps its inputs' column types
+}
