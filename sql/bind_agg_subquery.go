@@ -2,6 +2,7 @@ package sql
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -20,16 +21,18 @@ import (
 // a grouped column (`(SELECT COUNT(*) FROM u WHERE u.k = t.k) ... GROUP BY
 // t.k`) binds unchanged.
 
-// aggLeaves collects what the outer query needs from the aggregation:
-// aggregate calls and column references, outside subqueries.
+// aggLeaves collects what the outer query needs from the aggregation,
+// outside subqueries: aggregate calls and grouped expressions (in aggs)
+// and column references (in cols).
 type aggLeaves struct {
-	aggs []*ast.AggregateFuncExpr
-	cols []*ast.ColumnNameExpr
+	aggs    []ast.ExprNode
+	cols    []*ast.ColumnNameExpr
+	grouped func(ast.ExprNode) bool // an expression GROUP BY lists
 }
 
 func (l *aggLeaves) Enter(n ast.Node) (ast.Node, bool) {
 	switch v := n.(type) {
-	case *ast.SubqueryExpr:
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return n, true
 	case *ast.AggregateFuncExpr:
 		l.aggs = append(l.aggs, v)
@@ -37,31 +40,37 @@ func (l *aggLeaves) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.ColumnNameExpr:
 		l.cols = append(l.cols, v)
 		return n, true
+	case ast.ExprNode:
+		if l.grouped(v) {
+			l.aggs = append(l.aggs, v)
+			return n, true
+		}
 	}
 	return n, false
 }
 func (l *aggLeaves) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-// aggRefs replaces aggregate calls by references to the inner query's
-// columns.
+// aggRefs replaces aggregate calls and grouped expressions by references
+// to the inner query's columns.
 type aggRefs struct {
 	rel  string
-	name map[*ast.AggregateFuncExpr]string
+	name map[ast.Node]string
 }
 
 func (r *aggRefs) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := r.name[n]; ok {
+		return n, true
+	}
 	switch n.(type) {
-	case *ast.SubqueryExpr, *ast.AggregateFuncExpr:
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return n, true
 	}
 	return n, false
 }
 
 func (r *aggRefs) Leave(n ast.Node) (ast.Node, bool) {
-	if a, ok := n.(*ast.AggregateFuncExpr); ok {
-		if name, ok := r.name[a]; ok {
-			return colRef(r.rel, name, off(a)), true
-		}
+	if name, ok := r.name[n]; ok {
+		return colRef(r.rel, name, off(n.(ast.ExprNode))), true
 	}
 	return n, true
 }
@@ -78,6 +87,13 @@ func needsAggSplit(sel *ast.SelectStmt) bool {
 	}
 	if sel.GroupBy == nil && !hasAggregate(ns...) {
 		return false
+	}
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			if fc, ok := it.Expr.(*ast.FuncCallExpr); ok && windowFuncs[strings.ToUpper(fc.FnName.O)] {
+				return false // group windows: not split
+			}
+		}
 	}
 	return len(findSubqueries(ns...)) > 0
 }
@@ -100,7 +116,21 @@ func (cx *compiler) bindAggSplit(sel *ast.SelectStmt) (plan.Node, []column, erro
 	if sel.Having != nil {
 		having = cx.substituteAliases(sel.Having.Expr, sel.Fields.Fields, sc)
 	}
-	leaves := &aggLeaves{}
+	groupIDs := map[string]bool{}
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			if e, err := cx.bindExpr(it.Expr, &ectx{sc: sc, clause: "GROUP BY", quiet: true}); err == nil {
+				groupIDs[exprID(e)] = true
+			}
+		}
+	}
+	leaves := &aggLeaves{grouped: func(n ast.ExprNode) bool {
+		if len(groupIDs) == 0 || len(findSubqueries(n)) > 0 {
+			return false
+		}
+		e, err := cx.bindExpr(n, &ectx{sc: sc, clause: "GROUP BY", quiet: true})
+		return err == nil && groupIDs[exprID(e)]
+	}}
 	for _, n := range fieldExprs(sel) {
 		n.Accept(leaves)
 	}
@@ -122,7 +152,7 @@ func (cx *compiler) bindAggSplit(sel *ast.SelectStmt) (plan.Node, []column, erro
 		inner.Fields.Fields = append(inner.Fields.Fields, &ast.SelectField{Expr: colRef(sc.qual, sc.name, off(c))})
 		cols = append(cols, column{qual: sc.qual, name: sc.name})
 	}
-	refs := &aggRefs{rel: rel, name: map[*ast.AggregateFuncExpr]string{}}
+	refs := &aggRefs{rel: rel, name: map[ast.Node]string{}}
 	for i, a := range leaves.aggs {
 		name := "$a" + strconv.Itoa(i)
 		refs.name[a] = name
