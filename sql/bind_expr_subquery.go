@@ -13,8 +13,9 @@ import (
 )
 
 // Subqueries in expressions: scalar subqueries `(SELECT ...)`, `[NOT]
-// EXISTS (SELECT ...)` and `x [NOT] IN (SELECT ...)` anywhere in the WHERE
-// clause or the select list of a SELECT without aggregation (a WHERE
+// EXISTS (SELECT ...)`, `x [NOT] IN (SELECT ...)` and quantified
+// comparisons anywhere in the WHERE clause or the select list of a
+// SELECT without aggregation (a WHERE
 // conjunct that bind_subquery.go can run as a semi or anti join is bound
 // there first).
 //
@@ -55,10 +56,14 @@ import (
 // (changelog) operators, so an outer row's result is updated (-U/+U) as
 // the subquery's input changes.
 //
-// Not supported: subqueries in the select list or HAVING of an
-// aggregate query, in ORDER BY, in ON; comparisons with ANY/SOME/ALL; a
-// correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or
-// LIMIT; a reference to a query two levels out.
+// Comparisons `x op ANY|SOME|ALL (SELECT y ...)` read COUNT(*), COUNT(y),
+// MIN(y) and MAX(y) (bindQuantified). Subqueries in the select list or
+// HAVING of an aggregate query are bound over the aggregation as a
+// derived relation (bind_agg_subquery.go).
+//
+// Not supported: subqueries in ORDER BY or in ON; a correlated subquery
+// with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT; a reference to a
+// query two levels out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {

@@ -304,11 +304,13 @@
 //     anti join's result is a changelog, a semi join's too unless both
 //     inputs are append-only.
 //
-//   - Subqueries in expressions (bind_expr_subquery.go), in WHERE and in
-//     the select list of a query without GROUP BY, inside CASE and other
-//     expressions, and any IN / EXISTS the semi-join form cannot take:
-//     scalar subqueries (SELECT ...), [NOT] EXISTS and x [NOT] IN (SELECT
-//     y ...), uncorrelated or correlated (by equalities, or by any other
+//   - Subqueries in expressions (bind_expr_subquery.go), in WHERE, in the
+//     select list and HAVING (of an aggregate query too:
+//     bind_agg_subquery.go), inside CASE and other expressions, and any
+//     IN / EXISTS the semi-join form cannot take: scalar subqueries
+//     (SELECT ...), [NOT] EXISTS, x [NOT] IN (SELECT y ...) and x op
+//     ANY | SOME | ALL (SELECT y ...) (through COUNT, MIN and MAX of y,
+//     three-valued as SQL defines them), uncorrelated or correlated (by equalities, or by any other
 //     condition on outer columns), over GROUP BY, DISTINCT, UNION or ORDER
 //     BY ... LIMIT subqueries when uncorrelated. Each becomes a LEFT join
 //     of the query's input with an aggregate of the subquery: grouped by
