@@ -59,7 +59,6 @@ type emitAgg struct {
 	wins    *store[*emitEntry]
 	cleanup *timers // end + lateness -> state keys of fired windows
 	due     dueQueue
-	queued  map[string]bool // kg ++ state key of the windows in due
 	bounds  []window.Bounds
 	prev    []types.Value
 }
@@ -70,8 +69,13 @@ type emitEntry struct {
 	start, end int64
 	fired      bool // the watermark passed end - 1: the on-time result went out
 	pending    bool // changed since the last emission
-	acc        agg.Acc
-	last       []types.Value // results last emitted; nil: nothing out
+	// due is the processing time of the window's next early or late
+	// emission (0: none waiting). It is state, like Flink's
+	// processing-time timers: a restored window waiting for one is
+	// emitted at that time (at once when it has passed).
+	due  int64
+	acc  agg.Acc
+	last []types.Value // results last emitted; nil: nothing out
 }
 
 type emitEntryCodec struct{}
@@ -80,6 +84,7 @@ func (emitEntryCodec) Append(buf []byte, e *emitEntry) []byte {
 	buf = types.AppendValues(buf, e.key)
 	buf = binary.AppendVarint(buf, e.start)
 	buf = binary.AppendVarint(buf, e.end)
+	buf = binary.AppendVarint(buf, e.due)
 	var flags byte
 	if e.fired {
 		flags |= 1
@@ -110,6 +115,10 @@ func (emitEntryCodec) Decode(buf []byte) (*emitEntry, error) {
 	}
 	buf = buf[k:]
 	if e.end, k = binary.Varint(buf); k <= 0 {
+		return nil, errCorrupt
+	}
+	buf = buf[k:]
+	if e.due, k = binary.Varint(buf); k <= 0 {
 		return nil, errCorrupt
 	}
 	buf = buf[k:]
@@ -157,9 +166,7 @@ func (o *emitAgg) Open(ctx *exec.Context) error {
 	}
 	o.cleanup = newTimers()
 	o.due = nil
-	o.queued = make(map[string]bool)
 	o.prev = make([]types.Value, len(o.out))
-	now := o.now()
 	o.wins.rangeAll(func(kg int, key string, e *emitEntry) bool {
 		k := []byte(key)
 		if e.fired {
@@ -167,9 +174,8 @@ func (o *emitAgg) Open(ctx *exec.Context) error {
 		} else {
 			o.timers.add(e.end, kg, k)
 		}
-		if e.pending {
-			// a waiting early or late emission: due after one delay
-			o.schedule(kg, k, now+o.delay(e))
+		if e.due != 0 {
+			heap.Push(&o.due, dueItem{at: e.due, kg: kg, key: key})
 		}
 		return true
 	})
@@ -183,14 +189,6 @@ func (o *emitAgg) now() int64 {
 		return 0
 	}
 	return o.ctx.Now()
-}
-
-// delay returns the processing-time delay of e's next emission.
-func (o *emitAgg) delay(e *emitEntry) int64 {
-	if e.fired {
-		return o.emit.LateDelay
-	}
-	return o.emit.EarlyDelay
 }
 
 // assign returns the windows holding ts.
@@ -265,11 +263,11 @@ func (o *emitAgg) ProcessBatch(_ int, b *types.Batch) error {
 			e.pending = true
 			switch {
 			case e.fired && o.emit.LateFire && o.emit.LateDelay > 0:
-				o.schedule(kg, o.keyBuf, o.now()+o.emit.LateDelay)
+				o.schedule(e, kg, o.keyBuf, o.now()+o.emit.LateDelay)
 			case e.fired:
 				o.emitEntry(e)
 			case o.emit.EarlyFire && o.emit.EarlyDelay > 0:
-				o.schedule(kg, o.keyBuf, o.now()+o.emit.EarlyDelay)
+				o.schedule(e, kg, o.keyBuf, o.now()+o.emit.EarlyDelay)
 			case o.emit.EarlyFire:
 				o.emitEntry(e)
 			}
@@ -324,15 +322,14 @@ func (o *emitAgg) emitEntry(e *emitEntry) {
 	copy(e.last, res)
 }
 
-// schedule queues the window under key (key group kg) for an emission at
-// processing time at, unless it waits already.
-func (o *emitAgg) schedule(kg int, key []byte, at int64) {
-	qk := string(o.wins.cacheKey(kg, key))
-	if o.queued[qk] {
+// schedule queues window e, under key (key group kg), for an emission at
+// processing time at, unless it waits for one already.
+func (o *emitAgg) schedule(e *emitEntry, kg int, key []byte, at int64) {
+	if e.due != 0 {
 		return
 	}
-	o.queued[qk] = true
-	heap.Push(&o.due, dueItem{at: at, kg: kg, key: qk[2:]})
+	e.due = max(at, 1)
+	heap.Push(&o.due, dueItem{at: e.due, kg: kg, key: string(key)})
 }
 
 func (o *emitAgg) ProcessWatermark(wm int64) error {
@@ -397,9 +394,11 @@ func (o *emitAgg) OnTick(now int64) error {
 	}
 	for len(o.due) > 0 && o.due[0].at <= now {
 		it := heap.Pop(&o.due).(dueItem)
-		delete(o.queued, string(o.wins.cacheKey(it.kg, []byte(it.key))))
-		if e, ok := o.wins.get(it.kg, []byte(it.key)); ok && e.pending {
-			o.emitEntry(e)
+		if e, ok := o.wins.get(it.kg, []byte(it.key)); ok && e.due == it.at {
+			e.due = 0
+			if e.pending {
+				o.emitEntry(e)
+			}
 		}
 		if o.resultErr != nil {
 			return o.resultErr
@@ -426,10 +425,19 @@ type dueItem struct {
 
 type dueQueue []dueItem
 
-func (q dueQueue) Len() int           { return len(q) }
-func (q dueQueue) Less(i, j int) bool { return q[i].at < q[j].at }
-func (q dueQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *dueQueue) Push(x any)        { *q = append(*q, x.(dueItem)) }
+func (q dueQueue) Len() int { return len(q) }
+func (q dueQueue) Less(i, j int) bool {
+	// ties in key order: the same order however the queue was built
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	if q[i].key != q[j].key {
+		return q[i].key < q[j].key
+	}
+	return q[i].kg < q[j].kg
+}
+func (q dueQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *dueQueue) Push(x any)   { *q = append(*q, x.(dueItem)) }
 func (q *dueQueue) Pop() any {
 	old := *q
 	x := old[len(old)-1]
