@@ -192,6 +192,20 @@ func BenchmarkTumbleCount(b *testing.B) {
 	b.Run("sparse/loop", func(b *testing.B) { benchLoop(b, 1000, 1000, 20) })
 }
 
+// BenchmarkTumbleCountEmit is BenchmarkTumbleCount/dense/operator under
+// an emit strategy (emitAgg: a window per entry, its last result kept).
+func BenchmarkTumbleCountEmit(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000}, Aggs: countStar()}
+	b.Run("lateness", func(b *testing.B) {
+		spec.Emit = EmitStrategy{AllowLateness: 60000}
+		benchOperator(b, spec, 1000)
+	})
+	b.Run("early", func(b *testing.B) {
+		spec.Emit = EmitStrategy{EarlyFire: true, EarlyDelay: 5000}
+		benchOperator(b, spec, 1000)
+	})
+}
+
 func BenchmarkHopCount(b *testing.B) {
 	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Hop, TimeCol: 1, Slide: 1000, Size: 4000}, Aggs: countStar()}
 	b.Run("dense/operator", func(b *testing.B) { benchOperator(b, spec, 1000) })
