@@ -460,7 +460,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		if err != nil {
 			return stream{}, err
 		}
-		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs, Emit: emit}
+		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
 		wd := windowDesc(w, in.schema)
 		if wk := n.WindowKeys; wk != nil {
 			wd = fmt.Sprintf("window=[%s, %s]", in.schema[keyCols[wk[0]]].Name, in.schema[keyCols[wk[1]]].Name)
@@ -473,7 +473,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		}
 		vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 			StateDesc:   stateDesc,
-			NewOperator: func() exec.Operator { return operators.NewWindowAgg(spec) }}, desc, edge)
+			NewOperator: func() exec.Operator { return operators.NewWindowAggEmit(spec, emit) }}, desc, edge)
 		out.vertex = vi
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)

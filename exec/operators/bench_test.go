@@ -68,10 +68,13 @@ func (in *benchInput) nextBatch(b *testing.B) (*types.Batch, int64) {
 }
 
 func benchOperator(b *testing.B, spec WindowAggSpec, perMs int64) {
+	benchOperatorOf(b, NewWindowAgg(spec), perMs)
+}
+
+func benchOperatorOf(b *testing.B, op exec.Operator, perMs int64) {
 	in := newBenchInput(1<<20, perMs)
 	out := &countSink{}
 	ctx := newTestContext(state.NewHashMapBackend(state.RangeFor(128, 1, 0)), out)
-	op := NewWindowAgg(spec)
 	if err := op.Open(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -197,12 +200,10 @@ func BenchmarkTumbleCount(b *testing.B) {
 func BenchmarkTumbleCountEmit(b *testing.B) {
 	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000}, Aggs: countStar()}
 	b.Run("lateness", func(b *testing.B) {
-		spec.Emit = EmitStrategy{AllowLateness: 60000}
-		benchOperator(b, spec, 1000)
+		benchOperatorOf(b, NewWindowAggEmit(spec, EmitStrategy{AllowLateness: 60000}), 1000)
 	})
 	b.Run("early", func(b *testing.B) {
-		spec.Emit = EmitStrategy{EarlyFire: true, EarlyDelay: 5000}
-		benchOperator(b, spec, 1000)
+		benchOperatorOf(b, NewWindowAggEmit(spec, EmitStrategy{EarlyFire: true, EarlyDelay: 5000}), 1000)
 	})
 }
 

@@ -635,9 +635,11 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		}
 		spec := WindowAggSpec{KeyCols: keys, Window: w, Aggs: aggs}
 		if e := one("emit"); e != "" {
-			if spec.Emit, err = parseEmit(e); err != nil {
+			emit, err := parseEmit(e)
+			if err != nil {
 				return nil, nil, err
 			}
+			return func() exec.Operator { return NewWindowAggEmit(spec, emit) }, sch, nil
 		}
 		return func() exec.Operator { return NewWindowAgg(spec) }, sch, nil
 	case "join":

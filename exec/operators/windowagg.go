@@ -17,9 +17,6 @@ type WindowAggSpec struct {
 	KeyCols []int          // group key columns of the input row (plain columns)
 	Window  plan.Window    // TimeCol indexes the input row; Proctime => processing-time windows
 	Aggs    []plan.AggCall // Arg exprs bound against the input row
-	// Emit is the emit strategy; the zero value fires each window once.
-	// SESSION windows ignore it.
-	Emit EmitStrategy
 }
 
 // NewWindowAgg returns the operator of a TUMBLE, HOP, CUMULATE or SESSION
@@ -42,14 +39,10 @@ type WindowAggSpec struct {
 // at or before the time windows last fired counts as stamped just after it
 // (it joins the open window) instead of being dropped.
 //
-// With an active spec.Emit (TUMBLE, HOP, CUMULATE) the output is a
-// changelog instead: see EmitStrategy and emitAgg.
+// NewWindowAggEmit runs the window under an emit strategy.
 func NewWindowAgg(spec WindowAggSpec) exec.Operator {
 	if spec.Window.Kind == plan.Session {
 		return &sessionAgg{windowBase: windowBase{spec: spec}}
-	}
-	if spec.Emit.Active() {
-		return &emitAgg{windowBase: windowBase{spec: spec}, emit: spec.Emit}
 	}
 	return &sliceAgg{windowBase: windowBase{spec: spec}}
 }

@@ -36,6 +36,19 @@ type EmitStrategy struct {
 // window aggregate then produces a changelog.
 func (s EmitStrategy) Active() bool { return s.AllowLateness > 0 || s.EarlyFire }
 
+// NewWindowAggEmit returns the operator of a TUMBLE, HOP or CUMULATE
+// window aggregate (see NewWindowAgg) under emit strategy emit. An active
+// strategy makes the output a changelog (see emitAgg); an inactive one,
+// and any strategy on a SESSION window, gives NewWindowAgg's operator.
+// The strategy is kept out of WindowAggSpec so that the default
+// operators' layout does not depend on it.
+func NewWindowAggEmit(spec WindowAggSpec, emit EmitStrategy) exec.Operator {
+	if !emit.Active() || spec.Window.Kind == plan.Session {
+		return NewWindowAgg(spec)
+	}
+	return &emitAgg{windowBase: windowBase{spec: spec}, emit: emit}
+}
+
 // emitAgg runs TUMBLE, HOP and CUMULATE windows under an active
 // EmitStrategy. The default strategy runs in sliceAgg, whose hot path
 // knows nothing of it.
