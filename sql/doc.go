@@ -158,8 +158,9 @@
 //     only with late firing; alone it acts as late firing with delay 0),
 //     and the window TVF form takes the keys too (Flink refuses early and
 //     late firing there). Under an emit strategy every row is folded into
-//     each window holding it (no shared slices), and a window keeps the
-//     result it last sent.
+//     each window holding it (no shared slices; a keyed state lookup per
+//     row and window, several times the default path's per-row cost), and
+//     a window keeps the result it last sent.
 //
 //   - Grouping sets (preparse_grouping.go, bind_grouping.go): GROUP BY
 //     GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b), composite
