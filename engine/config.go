@@ -83,6 +83,11 @@ var ConfigKeys = []ConfigKey{
 	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause", Effective: true},
 	{Key: "pipeline.name", Default: "", Help: "name of the next job; also its directory under state.checkpoints.dir (default: derived from the query)", Effective: true},
 	{Key: "table.exec.state.ttl", Default: "0", Help: "state of non-windowed aggregates and joins idle this long is dropped (0 = never)", Check: checkDuration, Effective: true},
+	{Key: "table.exec.emit.allow-lateness", Default: "0", Help: "event-time TUMBLE/HOP/CUMULATE aggregates keep a fired window this long after its end; its late rows update it (-U/+U) (0 = drop late rows)", Check: checkDuration, Effective: true},
+	{Key: "table.exec.emit.early-fire.enabled", Default: "false", Help: "window aggregates emit their result before the window closes, every early-fire.delay, and update it (-U/+U)", Check: checkBool, Effective: true},
+	{Key: "table.exec.emit.early-fire.delay", Default: "", Help: "processing time between early firings of a window (0 = on every row; required with early-fire)", Check: checkDuration, Effective: true},
+	{Key: "table.exec.emit.late-fire.enabled", Default: "false", Help: "with allow-lateness, late rows' updates are emitted every late-fire.delay instead of at once", Check: checkBool, Effective: true},
+	{Key: "table.exec.emit.late-fire.delay", Default: "", Help: "processing time between late firings of a window (0 = on every late row; required with late-fire, at most allow-lateness)", Check: checkDuration, Effective: true},
 }
 
 func lookupKey(k string) *ConfigKey {
@@ -155,6 +160,15 @@ func (c *Config) Bool(key string) bool { return strings.EqualFold(c.Get(key), "t
 func (c *Config) DurationMs(key string) int64 {
 	d, _ := ParseDuration(c.Get(key))
 	return d.Milliseconds()
+}
+
+// optionalMs returns a duration key without a default in milliseconds,
+// or -1 when it is not set.
+func (c *Config) optionalMs(key string) int64 {
+	if strings.TrimSpace(c.Get(key)) == "" {
+		return -1
+	}
+	return c.DurationMs(key)
 }
 
 // Explicit returns the keys set in this session, sorted, with values.

@@ -117,6 +117,13 @@ func (e *Engine) plannerConfig() planner.Config {
 		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
 		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
 		StateTTL:       time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
+		Emit: planner.EmitConfig{
+			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
+			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),
+			EarlyDelay:    e.conf.optionalMs("table.exec.emit.early-fire.delay"),
+			LateFire:      e.conf.Bool("table.exec.emit.late-fire.enabled"),
+			LateDelay:     e.conf.optionalMs("table.exec.emit.late-fire.delay"),
+		},
 	}
 	if e.opts.Testing != nil && e.opts.Testing.BatchSize > 0 {
 		c.BatchSize = e.opts.Testing.BatchSize

@@ -50,6 +50,10 @@ Windows, as table functions in FROM (then GROUP BY window_start, window_end, ...
 Windows in GROUP BY (group-window form): TUMBLE(ts, size), HOP(ts, slide, size),
   SESSION(ts, gap), CUMULATE(ts, step, size); bounds: TUMBLE_START/_END(...), window_start,
   window_end. A row is in size/slide HOP (size/step CUMULATE) windows: at most 100000.
+Emit strategies of TUMBLE/HOP/CUMULATE aggregates (the result becomes a changelog):
+  SET 'table.exec.emit.allow-lateness' = '1 min' (late rows update fired windows: -U/+U),
+  'table.exec.emit.early-fire.enabled' = 'true' + 'table.exec.emit.early-fire.delay' = '5 s'
+  (results before the window closes), 'table.exec.emit.late-fire.enabled' + '...late-fire.delay'.
 Aggregates: COUNT, SUM, MIN, MAX, AVG, LISTAGG(x [, sep]), GROUP_CONCAT(x [ORDER BY ...] [SEPARATOR s]),
   FIRST_VALUE, LAST_VALUE, STDDEV_POP/SAMP, VAR_POP/SAMP, BOOL_AND, BOOL_OR, COUNT(DISTINCT a, b);
   any of them with FILTER (WHERE cond), in GROUP BY, windows and over changelogs.

@@ -25,6 +25,8 @@ type Config struct {
 	// StateTTL drops idle state of non-windowed aggregates and regular
 	// joins (table.exec.state.ttl; 0 keeps it forever).
 	StateTTL time.Duration
+	// Emit is the window emit strategy (table.exec.emit.*).
+	Emit EmitConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -75,6 +77,9 @@ type stream struct {
 	// (the declared watermark column of a source, a window's end and
 	// window_end - 1 ms). Interval joins bound their state with them.
 	rowtimes []int
+	// updates names what makes the stream a changelog when that is not a
+	// non-windowed aggregate or a join (for the sink's error); "" otherwise.
+	updates string
 }
 
 type builder struct {
@@ -164,7 +169,11 @@ func (b *builder) addSink(table *catalog.Table, s stream) error {
 		return err
 	}
 	if !s.appendOnly && !accepts {
-		return errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (a non-windowed aggregate, a join over updates, or a regular outer or anti join); write to a sink that accepts a changelog, e.g. 'print', or use a window", table.Name, connectorName(table))
+		what, fix := "a non-windowed aggregate, a join over updates, or a regular outer or anti join", "or use a window"
+		if s.updates != "" {
+			what, fix = s.updates, "or reset the table.exec.emit.* keys"
+		}
+		return errorf("table %s (connector '%s') only accepts inserts, but the query produces updates (%s); write to a sink that accepts a changelog, e.g. 'print', %s", table.Name, connectorName(table), what, fix)
 	}
 	par := b.cfg.Parallelism
 	edge := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
@@ -484,15 +493,24 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		if !in.appendOnly {
 			return stream{}, errorf("%s over an updating input (a changelog) is not supported; window the source rows first", w.Kind)
 		}
+		emit, err := b.emitStrategy(w)
+		if err != nil {
+			return stream{}, err
+		}
 		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
 		wd := windowDesc(w, in.schema)
 		if wk := n.WindowKeys; wk != nil {
 			wd = fmt.Sprintf("window=[%s, %s]", in.schema[keyCols[wk[0]]].Name, in.schema[keyCols[wk[1]]].Name)
 		}
 		desc := fmt.Sprintf("WindowAggregate %s keys=[%s] aggs=[%s]", wd, kd, strings.Join(aggs, ", "))
+		stateDesc := "per key and window: accumulators"
+		if emit.Active() {
+			desc += emitDesc(emit)
+			stateDesc += " and the last result emitted"
+		}
 		vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
-			StateDesc:   "per key and window: accumulators",
-			NewOperator: func() exec.Operator { return operators.NewWindowAgg(spec) }}, desc, edge)
+			StateDesc:   stateDesc,
+			NewOperator: func() exec.Operator { return operators.NewWindowAggEmit(spec, emit) }}, desc, edge)
 		out.vertex = vi
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)
@@ -503,6 +521,13 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		}
 		if !w.Proctime {
 			out.rowtimes = []int{out.windowEnd}
+		}
+		if emit.Active() {
+			// Updates of windows the watermark passed: window_end no
+			// longer follows the watermark, and the rows are a changelog.
+			out.appendOnly = false
+			out.windowStart, out.windowEnd, out.rowtimes = -1, -1, nil
+			out.updates = "a window aggregate with an emit strategy, table.exec.emit.*"
 		}
 		return out, nil
 	}

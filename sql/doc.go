@@ -214,6 +214,35 @@
 //     BY on both further up is a window aggregate over the window the rows
 //     carry (plan.Aggregate.WindowKeys), emitted once when it closes.
 //
+//   - Emit strategies of window aggregates (Flink's experimental
+//     table.exec.emit.* keys, SET before the query; both the group-window
+//     and the TVF form, TUMBLE, HOP and CUMULATE):
+//     table.exec.emit.allow-lateness = d keeps an event-time window's state
+//     until the watermark reaches window_end - 1 ms + d; a late row in that
+//     time updates the window (-U old row, +U new row) and rows later than
+//     that are dropped and counted as late as before.
+//     table.exec.emit.early-fire.enabled = 'true' with
+//     table.exec.emit.early-fire.delay = d: before the window closes, a
+//     window whose result changed emits it d after the change (processing
+//     time; 0: on every row): +I first, then -U/+U; at the watermark the
+//     final result is sent only if it changed. table.exec.emit.late-fire.enabled
+//     with table.exec.emit.late-fire.delay = d sends late rows' updates d
+//     after the change instead of at once (a window whose lateness passes
+//     sends its waiting update first). With any of these the aggregate's
+//     output is a changelog: an append-only sink refuses it, and a window
+//     aggregate cannot be applied to it. The planner applies Flink's checks
+//     (WindowEmitStrategy) with Flink's messages: early and late firing
+//     need a delay, late firing needs allow-lateness > 0 of at least its
+//     delay, SESSION windows refuse early and late firing and ignore the
+//     lateness. Processing-time windows take early firing only. Two
+//     differences from Flink: allow-lateness applies alone (Flink uses it
+//     only with late firing; alone it acts as late firing with delay 0),
+//     and the window TVF form takes the keys too (Flink refuses early and
+//     late firing there). Under an emit strategy every row is folded into
+//     each window holding it (no shared slices; a keyed state lookup per
+//     row and window, several times the default path's per-row cost), and
+//     a window keeps the result it last sent.
+//
 //   - Grouping sets (preparse_grouping.go, bind_grouping.go): GROUP BY
 //     GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a, b), composite
 //     columns ROLLUP ((a, b), c), ROLLUP and CUBE nested in GROUPING SETS,

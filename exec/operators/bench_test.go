@@ -68,10 +68,13 @@ func (in *benchInput) nextBatch(b *testing.B) (*types.Batch, int64) {
 }
 
 func benchOperator(b *testing.B, spec WindowAggSpec, perMs int64) {
+	benchOperatorOf(b, NewWindowAgg(spec), perMs)
+}
+
+func benchOperatorOf(b *testing.B, op exec.Operator, perMs int64) {
 	in := newBenchInput(1<<20, perMs)
 	out := &countSink{}
 	ctx := newTestContext(state.NewHashMapBackend(state.RangeFor(128, 1, 0)), out)
-	op := NewWindowAgg(spec)
 	if err := op.Open(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -190,6 +193,18 @@ func BenchmarkTumbleCount(b *testing.B) {
 	b.Run("dense/loop", func(b *testing.B) { benchLoop(b, 1000, 1000, 1000) })
 	b.Run("sparse/operator", func(b *testing.B) { benchOperator(b, spec, 20) })
 	b.Run("sparse/loop", func(b *testing.B) { benchLoop(b, 1000, 1000, 20) })
+}
+
+// BenchmarkTumbleCountEmit is BenchmarkTumbleCount/dense/operator under
+// an emit strategy (emitAgg: a window per entry, its last result kept).
+func BenchmarkTumbleCountEmit(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000}, Aggs: countStar()}
+	b.Run("lateness", func(b *testing.B) {
+		benchOperatorOf(b, NewWindowAggEmit(spec, EmitStrategy{AllowLateness: 60000}), 1000)
+	})
+	b.Run("early", func(b *testing.B) {
+		benchOperatorOf(b, NewWindowAggEmit(spec, EmitStrategy{EarlyFire: true, EarlyDelay: 5000}), 1000)
+	})
 }
 
 func BenchmarkHopCount(b *testing.B) {

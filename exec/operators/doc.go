@@ -33,6 +33,10 @@
 //     have been late without the failure.
 //   - A window fires when the watermark reaches end - 1 and emits once;
 //     ProcessWatermark(exec.MaxWatermark) at end of input fires everything.
+//     Under an emit strategy (NewWindowAggEmit: allowed lateness, early
+//     and late firing) TUMBLE, HOP and CUMULATE run in emitAgg instead,
+//     whose output is a changelog (windowemit.go); the default path does
+//     not look at the strategy.
 //   - Hot paths allocate nothing per row once warm: keys are encoded with
 //     types.AppendKey into reused buffers and looked up as []byte.
 package operators

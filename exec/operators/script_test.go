@@ -244,6 +244,30 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 	}
 }
 
+// parseEmit parses an emit strategy: "lateness=N early=D late=D" (ms, any
+// subset; early and late enable early and late firing with delay D).
+func parseEmit(s string) (EmitStrategy, error) {
+	var e EmitStrategy
+	for _, f := range strings.Fields(s) {
+		k, v, _ := strings.Cut(f, "=")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return e, fmt.Errorf("emit: bad value in %q", f)
+		}
+		switch k {
+		case "lateness":
+			e.AllowLateness = n
+		case "early":
+			e.EarlyFire, e.EarlyDelay = true, n
+		case "late":
+			e.LateFire, e.LateDelay = true, n
+		default:
+			return e, fmt.Errorf("emit: unknown %q", k)
+		}
+	}
+	return e, nil
+}
+
 type col struct {
 	name string
 	t    types.Type
@@ -610,6 +634,13 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 			return nil, nil, err
 		}
 		spec := WindowAggSpec{KeyCols: keys, Window: w, Aggs: aggs}
+		if e := one("emit"); e != "" {
+			emit, err := parseEmit(e)
+			if err != nil {
+				return nil, nil, err
+			}
+			return func() exec.Operator { return NewWindowAggEmit(spec, emit) }, sch, nil
+		}
 		return func() exec.Operator { return NewWindowAgg(spec) }, sch, nil
 	case "join":
 		left, err := parseSchema(one("left"))

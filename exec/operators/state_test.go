@@ -23,6 +23,13 @@ func (o *sessionAgg) copyState(dst state.Backend) error {
 	return o.clock.copyTo(dst)
 }
 
+func (o *emitAgg) copyState(dst state.Backend) error {
+	if err := o.wins.copyTo(dst); err != nil {
+		return err
+	}
+	return o.clock.copyTo(dst)
+}
+
 func (o *groupAgg) copyState(dst state.Backend) error { return o.groups.copyTo(dst) }
 
 func (o *join) copyState(dst state.Backend) error {
@@ -37,6 +44,7 @@ func (o *join) copyState(dst state.Backend) error {
 	return nil
 }
 
+func (o *emitAgg) stateSizes() string    { return fmt.Sprintf("emitwins=%d", o.wins.m.Len()) }
 func (o *sliceAgg) stateSizes() string   { return fmt.Sprintf("slices=%d", o.slices.m.Len()) }
 func (o *sessionAgg) stateSizes() string { return fmt.Sprintf("sessions=%d", o.sessions.m.Len()) }
 func (o *groupAgg) stateSizes() string   { return fmt.Sprintf("groups=%d", o.groups.m.Len()) }

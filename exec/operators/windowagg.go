@@ -38,6 +38,8 @@ type WindowAggSpec struct {
 // final one; they fire from OnTick(now) when now >= end - 1. A row stamped
 // at or before the time windows last fired counts as stamped just after it
 // (it joins the open window) instead of being dropped.
+//
+// NewWindowAggEmit runs the window under an emit strategy.
 func NewWindowAgg(spec WindowAggSpec) exec.Operator {
 	if spec.Window.Kind == plan.Session {
 		return &sessionAgg{windowBase: windowBase{spec: spec}}
