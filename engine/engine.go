@@ -491,38 +491,8 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 }
 
 func (e *Engine) insert(ctx context.Context, s *sql.Insert, o ExecOptions) (*Result, error) {
-	// Each job plans with its own connector environment, so that the
-	// directory for connector state can be set once the job's storage id
-	// (derived from the plan) is known.
-	env := *e.env
-	e.mu.Lock()
-	p, err := planner.PlanInsert(s.Table, s.Query, e.plannerConfig(), &env)
-	e.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	sync := o.Sync || e.conf.Bool("table.dml-sync") || s.Table.IsMemory()
-	if sync && !p.Bounded && s.Table.IsMemory() {
-		return nil, fmt.Errorf("INSERT INTO %s: an in-memory table can only be filled from bounded inputs", s.Table.Name)
-	}
-	cfg := e.plannerConfig()
-	replan := func(par int) (*planner.Plan, error) {
-		c := cfg
-		c.Parallelism = par
-		return planner.PlanInsert(s.Table, s.Query, c, &env)
-	}
-	j, err := e.launch(p, replan, oneLine(s.Piece().Text, 60), true, &env)
-	if err != nil {
-		return nil, err
-	}
-	e.jobs.put(j)
-	if sync {
-		if err := j.Wait(); err != nil {
-			return nil, err
-		}
-		return &Result{Message: "Insert done.", Job: j}, nil
-	}
-	return &Result{Message: fmt.Sprintf("Job submitted: %s", j.ID), Job: j}, nil
+	targets := []planner.Target{{Table: s.Table, Query: s.Query}}
+	return e.submitInserts(targets, oneLine(s.Piece().Text, 60), "INSERT INTO "+s.Table.Name, o) // statement_set.go
 }
 
 // launch starts a planned job under supervision (restarts per the

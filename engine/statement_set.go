@@ -10,11 +10,23 @@ import (
 )
 
 // insertSet runs a statement set: its INSERTs as one job (one graph, a
-// sink per INSERT, sources shared, one checkpoint for all). Like a single
-// INSERT it is submitted and left running, or run to its end when
-// table.dml-sync is on or it writes an in-memory table.
+// sink per INSERT, sources shared, one checkpoint for all).
 func (e *Engine) insertSet(ctx context.Context, s *sql.StatementSet, o ExecOptions) (*Result, error) {
 	targets := setTargets(s)
+	var names []string
+	for _, t := range targets {
+		names = append(names, t.Table.Name)
+	}
+	return e.submitInserts(targets, oneLine("STATEMENT SET INTO "+strings.Join(names, ", "), 60), "statement set", o)
+}
+
+// submitInserts plans INSERTs as one job and starts it: submitted and
+// left running, or run to its end when table.dml-sync is on or it writes
+// an in-memory table. label names the statement in errors.
+func (e *Engine) submitInserts(targets []planner.Target, name, label string, o ExecOptions) (*Result, error) {
+	// Each job plans with its own connector environment, so that the
+	// directory for connector state can be set once the job's storage id
+	// (derived from the plan) is known.
 	env := *e.env
 	e.mu.Lock()
 	p, err := planner.PlanInserts(targets, e.plannerConfig(), &env)
@@ -23,14 +35,12 @@ func (e *Engine) insertSet(ctx context.Context, s *sql.StatementSet, o ExecOptio
 		return nil, err
 	}
 	memory := false
-	var names []string
 	for _, t := range targets {
 		memory = memory || t.Table.IsMemory()
-		names = append(names, t.Table.Name)
 	}
 	sync := o.Sync || e.conf.Bool("table.dml-sync") || memory
 	if sync && !p.Bounded && memory {
-		return nil, fmt.Errorf("statement set: an in-memory table can only be filled from bounded inputs")
+		return nil, fmt.Errorf("%s: an in-memory table can only be filled from bounded inputs", label)
 	}
 	cfg := e.plannerConfig()
 	replan := func(par int) (*planner.Plan, error) {
@@ -38,7 +48,6 @@ func (e *Engine) insertSet(ctx context.Context, s *sql.StatementSet, o ExecOptio
 		c.Parallelism = par
 		return planner.PlanInserts(targets, c, &env)
 	}
-	name := oneLine("STATEMENT SET INTO "+strings.Join(names, ", "), 60)
 	j, err := e.launch(p, replan, name, true, &env)
 	if err != nil {
 		return nil, err

@@ -222,25 +222,9 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 
 // bindInValue binds `x [NOT] IN (SELECT y ...)` as a three-valued value.
 func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (plan.Node, *scope, expr.Expr, error) {
-	sq, ok := v.Sel.(*ast.SubqueryExpr)
-	if !ok {
-		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "this IN form is not supported", "")
-	}
-	sel, err := cx.subquerySelect(sc, sq, "an IN")
+	sel, err := cx.columnSubquery(sc, v.Sel, "IN", off(v))
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if sel, err = cx.expandStar(sel); err != nil {
-		return nil, nil, nil, err
-	}
-	if len(sel.Fields.Fields) != 1 {
-		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), "the subquery of IN must select one column", "")
-	}
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		// IN over an aggregate's or a DISTINCT's rows: read them as a derived table.
-		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	y := sel.Fields.Fields[0].Expr
 	// m: how many y equal x (correlated on x by that equality).
@@ -289,24 +273,9 @@ func (cx *compiler) bindQuantified(in plan.Node, sc *scope, v *ast.CompareSubque
 	if !ok {
 		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "operator "+v.Op.String()+" with ANY / ALL is not supported", "")
 	}
-	sq, ok := v.R.(*ast.SubqueryExpr)
-	if !ok {
-		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "this ANY / ALL form is not supported", "")
-	}
-	sel, err := cx.subquerySelect(sc, sq, "an ANY / ALL")
+	sel, err := cx.columnSubquery(sc, v.R, "ANY / ALL", off(v))
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if sel, err = cx.expandStar(sel); err != nil {
-		return nil, nil, nil, err
-	}
-	if len(sel.Fields.Fields) != 1 {
-		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), "the subquery of ANY / ALL must select one column", "")
-	}
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	y := sel.Fields.Fields[0].Expr
 	agg := func(f string) ast.ExprNode {
@@ -388,6 +357,31 @@ func quantifiedValue(x expr.Expr, op expr.CmpOp, all bool, n, nn, mn, mx expr.Ex
 	}
 	return expr.NewCase([]expr.Expr{empty, &expr.IsNull{X: x}, decided, someNull},
 		[]expr.Expr{onEmpty, null, onDecided, null}, otherwise)
+}
+
+// columnSubquery returns the one-column SELECT of the subquery of IN or
+// ANY / ALL (what), `*` expanded; one whose rows an aggregate, GROUP BY,
+// DISTINCT, ORDER BY or LIMIT shapes is read as a derived table, so that
+// the rewrites can add their conditions and aggregates to it.
+func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at int) (*ast.SelectStmt, error) {
+	sq, ok := n.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, cx.p.errAt(ErrUnsupported, at, "this "+what+" form is not supported", "")
+	}
+	sel, err := cx.subquerySelect(sc, sq, "an "+what)
+	if err != nil {
+		return nil, err
+	}
+	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, err
+	}
+	if len(sel.Fields.Fields) != 1 {
+		return nil, cx.p.errAt(ErrInvalid, at, "the subquery of "+what+" must select one column", "")
+	}
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+		return cx.derivedSelect(sel, at)
+	}
+	return sel, nil
 }
 
 // inValue is CASE WHEN m > 0 THEN TRUE WHEN n = 0 THEN FALSE WHEN x IS
