@@ -31,7 +31,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 // Directives:
 //
 //	window-agg | group-agg | join | calc   start a new operator; input lines
-//	                                       are "field: value" (see setup)
+//	                                       are "field: value" (see setup);
+//	                                       output: rows emitted in Open
 //	batch [in=N]                           rows "+I v1 v2 ..." into input N;
 //	                                       output: rows emitted
 //	watermark N|max                        output: rows emitted
@@ -189,6 +190,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 				widths[j] = len(s)
 			}
 			h = newHarness(t, newOp, widths...)
+			out = h.out.take() // rows emitted in Open
 		case "batch":
 			in := 0
 			for _, a := range bl.args {
