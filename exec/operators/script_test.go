@@ -30,7 +30,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //
 // Directives:
 //
-//	window-agg | group-agg | join | calc   start a new operator; input lines
+//	window-agg | group-agg | join | calc | topn | setop
+//	                                       start a new operator; input lines
 //	                                       are "field: value" (see setup);
 //	                                       output: rows emitted in Open
 //	batch [in=N]                           rows "+I v1 v2 ..." into input N;
@@ -179,7 +180,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 		var out []emitted
 		var lines []string
 		switch bl.cmd {
-		case "window-agg", "group-agg", "join", "calc", "topn":
+		case "window-agg", "group-agg", "join", "calc", "topn", "setop":
 			newOp, sch, err := setup(bl.cmd, bl.input)
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
@@ -532,6 +533,14 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		ttl = time.Duration(ms) * time.Millisecond
 	}
 	switch kind {
+	case "setop":
+		// schema, op: intersect|except, all: true
+		cols, err := parseSchema(one("schema"))
+		if err != nil {
+			return nil, nil, err
+		}
+		spec := SetOpSpec{Except: one("op") == "except", All: one("all") == "true", Width: len(cols)}
+		return func() exec.Operator { return NewSetOp(spec) }, [][]col{cols, cols}, nil
 	case "topn":
 		// schema, partition: cols, order: col [desc], ..., limit: N,
 		// emit-rank: true, insert-only: true

@@ -69,3 +69,6 @@ func (o *topN) stateSizes() string {
 	})
 	return fmt.Sprintf("partitions=%d rows=%d", o.parts.m.Len(), rows)
 }
+
+func (o *setOp) copyState(dst state.Backend) error { return o.rows.copyTo(dst) }
+func (o *setOp) stateSizes() string                { return fmt.Sprintf("rows=%d", o.rows.m.Len()) }
