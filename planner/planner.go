@@ -253,6 +253,8 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildUnion(n)
 	case *plan.SetOp:
 		return b.buildSetOp(n) // setop.go
+	case *plan.Sort:
+		return b.buildSort(n) // sort.go
 	case *plan.Over:
 		return b.buildOver(n) // over.go
 	case *plan.Rank:

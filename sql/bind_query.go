@@ -21,6 +21,17 @@ func (cx *compiler) compileQueryStmt() (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(ord.keys) > 0 {
+		// On a bounded input the engine sorts the collected rows (OrderBy);
+		// the plan node lets an unbounded one sort as a stream (planner).
+		s := &plan.Sort{Input: node, Limit: ord.limit}
+		sch := node.Schema()
+		for _, k := range ord.keys {
+			c := sch[k.Col]
+			s.Keys = append(s.Keys, plan.SortKey{Expr: &expr.Col{Index: k.Col, Name: c.Name, T: c.Type}, Desc: k.Desc})
+		}
+		node = s
+	}
 	return &Query{At: At{P: cx.p}, Plan: node, OrderBy: ord.keys, Limit: ord.limit}, nil
 }
 

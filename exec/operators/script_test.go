@@ -30,7 +30,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //
 // Directives:
 //
-//	window-agg | group-agg | join | calc | topn | setop
+//	window-agg | group-agg | join | calc | topn | setop | timesort
 //	                                       start a new operator; input lines
 //	                                       are "field: value" (see setup);
 //	                                       output: rows emitted in Open
@@ -180,7 +180,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 		var out []emitted
 		var lines []string
 		switch bl.cmd {
-		case "window-agg", "group-agg", "join", "calc", "topn", "setop":
+		case "window-agg", "group-agg", "join", "calc", "topn", "setop", "timesort":
 			newOp, sch, err := setup(bl.cmd, bl.input)
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
@@ -541,6 +541,27 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		}
 		spec := SetOpSpec{Except: one("op") == "except", All: one("all") == "true", Width: len(cols)}
 		return func() exec.Operator { return NewSetOp(spec) }, [][]col{cols, cols}, nil
+	case "timesort":
+		// schema, time: col, then: col [desc], ...
+		cols, err := parseSchema(one("schema"))
+		if err != nil {
+			return nil, nil, err
+		}
+		var spec TimeSortSpec
+		if spec.TimeCol, err = lookup(cols, one("time")); err != nil {
+			return nil, nil, err
+		}
+		if th := one("then"); th != "" {
+			for _, term := range splitTop(th) {
+				f := strings.Fields(term)
+				i, err := lookup(cols, f[0])
+				if err != nil {
+					return nil, nil, err
+				}
+				spec.Then = append(spec.Then, SortKey{Col: i, Desc: len(f) > 1 && f[1] == "desc"})
+			}
+		}
+		return func() exec.Operator { return NewTimeSort(spec) }, [][]col{cols}, nil
 	case "topn":
 		// schema, partition: cols, order: col [desc], ..., limit: N,
 		// emit-rank: true, insert-only: true
