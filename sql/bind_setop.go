@@ -18,6 +18,9 @@ import (
 // rows are all kept. The result columns take the inputs' common types and
 // the first input's names.
 func (cx *compiler) bindSetOpr(sels []ast.Node) (plan.Node, []column, error) {
+	if len(sels) == 1 { // (SELECT ...) in parentheses
+		return cx.bindResultSet(sels[0])
+	}
 	var nodes []plan.Node
 	var colsets [][]column
 	ops := make([]ast.SetOprType, len(sels)) // ops[i]: the operator before input i (i > 0)
