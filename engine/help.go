@@ -64,6 +64,9 @@ Grouping sets: GROUP BY GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a,
 OVER aggregates: COUNT/SUM/MIN/MAX/AVG/STDDEV_*/VAR_*/FIRST_VALUE/LAST_VALUE(x) OVER (PARTITION BY k ORDER BY time_attr
   [ROWS BETWEEN n PRECEDING | RANGE BETWEEN INTERVAL '1' HOUR PRECEDING | ... UNBOUNDED PRECEDING]
   AND CURRENT ROW), or OVER w with WINDOW w AS (...); each row once, with its aggregates.
+Set operations: q1 UNION [ALL] q2, INTERSECT [ALL], EXCEPT [ALL] (INTERSECT binds tighter).
+ORDER BY on a stream: ORDER BY ... LIMIT n (a Top-N changelog), or ORDER BY time_attr [, ...]
+  (rows released in time order by the watermark); a bounded result is sorted at the end.
 Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.

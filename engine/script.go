@@ -104,7 +104,7 @@ func (e *Engine) printQuery(ctx context.Context, q *sql.Query, out io.Writer) er
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	_, _, err = e.RunQueryWatch(qctx, q, func(op types.Op, row []types.Value) error {
-		if q.Limit >= 0 && int64(n) >= q.Limit {
+		if l := q.StreamLimit(); l >= 0 && int64(n) >= l {
 			cancel()
 			return nil
 		}

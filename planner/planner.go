@@ -297,6 +297,10 @@ func (b *builder) build(n plan.Node) (stream, error) {
 		return b.buildLookupJoin(n, nil, nil) // lookup.go
 	case *plan.Union:
 		return b.buildUnion(n)
+	case *plan.SetOp:
+		return b.buildSetOp(n) // setop.go
+	case *plan.Sort:
+		return b.buildSort(n) // sort.go
 	case *plan.Over:
 		return b.buildOver(n) // over.go
 	case *plan.Rank:

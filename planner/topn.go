@@ -50,6 +50,14 @@ func (b *builder) buildTopN(r *plan.Rank, cond expr.Expr, projs []expr.Expr, sch
 			}
 		}
 	}
+	return b.topN(r, in, limit, emitRank, rest, projs, schema)
+}
+
+// topN plans the Top-N of r (first limit rows per partition) over its
+// built input in (r.Input), then rest and projs as buildTopN describes.
+func (b *builder) topN(r *plan.Rank, in stream, limit int64, emitRank bool, rest, projs []expr.Expr, schema types.Schema) (stream, error) {
+	width := len(in.schema)
+	rankCol := width
 	in, keyCols, err := b.keyColumns(in, r.Partition)
 	if err != nil {
 		return stream{}, err

@@ -47,7 +47,7 @@ func (s *Session) runQuery(ctx context.Context, q *sql.Query) error {
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	limit := func(n int) bool {
-		if q.Limit >= 0 && int64(n) >= q.Limit {
+		if l := q.StreamLimit(); l >= 0 && int64(n) >= l {
 			cancel()
 			return true
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
-	"github.com/streamsql/streamsql/types"
 )
 
 type orderInfo struct {
@@ -21,6 +20,17 @@ func (cx *compiler) compileQueryStmt() (Stmt, error) {
 	node, _, ord, err := cx.bindQueryText(true)
 	if err != nil {
 		return nil, err
+	}
+	if len(ord.keys) > 0 {
+		// On a bounded input the engine sorts the collected rows (OrderBy);
+		// the plan node lets an unbounded one sort as a stream (planner).
+		s := &plan.Sort{Input: node, Limit: ord.limit}
+		sch := node.Schema()
+		for _, k := range ord.keys {
+			c := sch[k.Col]
+			s.Keys = append(s.Keys, plan.SortKey{Expr: &expr.Col{Index: k.Col, Name: c.Name, T: c.Type}, Desc: k.Desc})
+		}
+		node = s
 	}
 	return &Query{At: At{P: cx.p}, Plan: node, OrderBy: ord.keys, Limit: ord.limit}, nil
 }
@@ -177,91 +187,6 @@ func (cx *compiler) nestedOrder(o *ast.OrderByClause, l *ast.Limit) (plan.Node, 
 		return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("ORDER", 0), "ORDER BY is only supported on a top-level SELECT", "")
 	}
 	return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("LIMIT", 0), "LIMIT is only supported on a top-level SELECT", "")
-}
-
-// bindSetOpr binds UNION ALL (UNION without ALL also removes duplicates).
-func (cx *compiler) bindSetOpr(sels []ast.Node) (plan.Node, []column, error) {
-	var nodes []plan.Node
-	var colsets [][]column
-	distinct := false
-	for i, s := range sels {
-		if sel, ok := s.(*ast.SelectStmt); ok && i > 0 && sel.AfterSetOperator != nil {
-			switch *sel.AfterSetOperator {
-			case ast.UnionAll:
-			case ast.Union:
-				distinct = true
-			default:
-				return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord(strings.Fields(sel.AfterSetOperator.String())[0], 0),
-					sel.AfterSetOperator.String()+" is not supported", "UNION ALL is")
-			}
-		}
-		if sl, ok := s.(*ast.SetOprSelectList); ok && i > 0 && sl.AfterSetOperator != nil && *sl.AfterSetOperator == ast.Union {
-			distinct = true
-		}
-		n, cols, err := cx.bindResultSet(s)
-		if err != nil {
-			return nil, nil, err
-		}
-		if i > 0 && len(cols) != len(colsets[0]) {
-			return nil, nil, cx.p.errAt(ErrType, cx.selectOffset(i), "UNION ALL inputs have different numbers of columns ("+
-				itoa(len(colsets[0]))+" and "+itoa(len(cols))+")", "")
-		}
-		nodes = append(nodes, n)
-		colsets = append(colsets, cols)
-	}
-	out := make([]column, len(colsets[0]))
-	for c := range out {
-		ts := make([]types.Type, len(nodes))
-		for i := range nodes {
-			ts[i] = colsets[i][c].typ
-		}
-		t, ok := expr.CommonType(ts...)
-		if !ok {
-			var names []string
-			for _, x := range ts {
-				names = append(names, x.Nullable().String())
-			}
-			return nil, nil, cx.p.errAt(ErrType, cx.selectOffset(1), "UNION ALL column "+itoa(c+1)+" ('"+colsets[0][c].name+
-				"') has incompatible types "+strings.Join(names, " and "), "CAST the columns to one type")
-		}
-		if t.Kind == types.KindNull {
-			t = types.String
-		}
-		out[c] = column{name: colsets[0][c].name, typ: t}
-	}
-	for i, n := range nodes {
-		need := false
-		for c := range out {
-			if colsets[i][c].typ != out[c].typ || colsets[i][c].name != out[c].name {
-				need = true
-			}
-		}
-		if !need {
-			continue
-		}
-		p := &plan.Project{Input: n}
-		for c, col := range colsets[i] {
-			var e expr.Expr = &expr.Col{Index: c, Name: col.name, T: col.typ}
-			if col.typ != out[c].typ {
-				ce, err := expr.Coerce(e, out[c].typ)
-				if err == nil {
-					ce, err = expr.Fold(ce)
-				}
-				if err != nil {
-					return nil, nil, cx.p.errAt(ErrType, cx.selectOffset(i), err.Error(), "")
-				}
-				e = ce
-			}
-			p.Exprs = append(p.Exprs, e)
-			p.Names = append(p.Names, out[c].name)
-		}
-		nodes[i] = p
-	}
-	var node plan.Node = &plan.Union{Inputs: nodes}
-	if distinct {
-		node = distinctOf(node)
-	}
-	return node, out, nil
 }
 
 // selectOffset returns the offset of the i-th SELECT keyword of the statement.

@@ -95,7 +95,23 @@
 //     (subquery) alias, inner joins (comma joins, CROSS JOIN, [INNER] JOIN
 //     ... ON, JOIN ... USING, NATURAL JOIN), LEFT / RIGHT / FULL [OUTER]
 //     JOIN ... ON (with at least one equality between the two sides)
-//     WHERE ... GROUP BY ... HAVING ...; UNION ALL (and UNION).
+//     WHERE ... GROUP BY ... HAVING ...
+//
+//   - Set operations (bind_setop.go): q1 UNION [ALL] q2, INTERSECT [ALL],
+//     EXCEPT [ALL], in any mix and with parentheses. INTERSECT binds
+//     tighter than UNION and EXCEPT (SQL standard, MariaDB 10.4+); the rest
+//     is evaluated left to right, so `a UNION b UNION ALL c` removes the
+//     duplicates of a and b and keeps every row of c. Rows compare as whole
+//     rows with NULL equal to NULL; columns take the inputs' common type
+//     and the first input's names. Multiplicities as in MySQL/MariaDB: a
+//     row l times in the left input and r times in the right one is in
+//     INTERSECT ALL min(l, r) times, in EXCEPT ALL max(l - r, 0) times, in
+//     the distinct forms at most once. UNION ALL is plan.Union (append-only
+//     when its inputs are); UNION is plan.Union under an Aggregate keyed by
+//     every column; INTERSECT/EXCEPT [ALL] are plan.SetOp, a keyed operator
+//     (key: the whole row) whose state holds each row's count per input and
+//     whose output is a changelog (+I/-D as a row's result multiplicity
+//     changes). MINUS is not accepted (the grammar has no such keyword).
 //
 //   - Inner joins (join_order.go): the equalities between the two sides of
 //     a join, in its ON or (for the joins of a chain) in WHERE, are its
@@ -176,7 +192,32 @@
 //
 //   - ORDER BY (output columns by name, alias or position) and LIMIT n are
 //     accepted only on a top-level SELECT; they are returned in Query.OrderBy
-//     and Query.Limit for whoever prints the result (the plan has no order).
+//     and Query.Limit, and ORDER BY also wraps the plan in a plan.Sort.
+//     Over a bounded input the result is sorted (NULLs first ascending, as
+//     MySQL) and cut to LIMIT rows when it is complete. Over an unbounded
+//     input, as in Flink: ORDER BY ... LIMIT n is a streaming Top-N (a
+//     changelog of the first n rows in that order, updated as rows
+//     arrive); ORDER BY whose first key is an ascending time attribute (a
+//     column that follows a WATERMARK) is a temporal sort: rows are held
+//     until the watermark passes their time and then emitted in time
+//     order, rows of one time ordered by the other keys (ties in arrival
+//     order); the output is append-only and rows that arrive late (at or
+//     below the watermark) are dropped and counted. Any other ORDER BY on
+//     an unbounded input is a planning error ("Sort on a non-time-attribute
+//     field is not supported", with what to write instead), as is a
+//     temporal sort over an updating input. LIMIT n without ORDER BY on an
+//     unbounded input prints the first n rows to arrive.
+//
+//   - An aggregate without GROUP BY (a global aggregate) has one result
+//     row also over zero rows, as in SQL: COUNT is 0, SUM, MIN, MAX, AVG
+//     and the other aggregates NULL. On a stream (as in RisingWave) that
+//     row is emitted when the job starts, before any input, and updated
+//     (-U/+U) as rows arrive; retracting every row returns it to the
+//     zero-row result (never -D). It is emitted once per job: the global
+//     aggregate's state holds the group from the start, so a restore from
+//     a checkpoint finds it and emits nothing; only the instance owning
+//     the empty key's key group emits it. HAVING may still filter it away;
+//     with GROUP BY, zero rows make zero groups.
 //
 //   - Group windows in GROUP BY: TUMBLE(t, size), HOP(t, slide, size),
 //     SESSION(t, gap), CUMULATE(t, step, size) with INTERVAL sizes; at most
@@ -368,7 +409,7 @@
 // DISTINCT, ORDER BY or LIMIT, references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,
-// EXCEPT / INTERSECT, computed columns other than PROCTIME(), column
+// MINUS, computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE into a table with a
 // connector, CREATE OR REPLACE, triggers.
 //

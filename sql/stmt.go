@@ -130,15 +130,29 @@ type OrderKey struct {
 	Desc bool
 }
 
-// Query is a SELECT (possibly a UNION ALL). OrderBy and Limit are only set
-// for a top-level SELECT: the plan itself has no order; whoever prints the
-// result sorts the collected rows (bounded queries) and stops after Limit
-// rows. Limit is -1 when absent.
+// Query is a SELECT (possibly a set operation). OrderBy and Limit are only
+// set for a top-level SELECT. With OrderBy, Plan's root is a plan.Sort:
+// over a bounded input it plans to nothing and whoever prints the result
+// sorts the collected rows and keeps the first Limit; over an unbounded
+// input the planner makes it a Top-N (with Limit) or a temporal sort.
+// Without OrderBy, a printer of an unbounded result stops after Limit rows
+// (StreamLimit). Limit is -1 when absent.
 type Query struct {
 	At
 	Plan    plan.Node
 	OrderBy []OrderKey
 	Limit   int64
+}
+
+// StreamLimit is the number of rows after which a printer of the query's
+// unbounded (streamed) result stops, -1 for none: Limit without ORDER BY.
+// With ORDER BY the plan's Top-N itself keeps the first Limit rows, as a
+// changelog.
+func (q *Query) StreamLimit() int64 {
+	if len(q.OrderBy) > 0 {
+		return -1
+	}
+	return q.Limit
 }
 
 // Set is SET 'key' = 'value'. SET alone (list the settings) has Key "".

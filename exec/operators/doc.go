@@ -5,7 +5,10 @@
 // output), Join (regular, interval and window equi-joins: inner, LEFT /
 // RIGHT / FULL outer, semi and anti; see NewJoin) and Over (OVER
 // aggregates: state "over", one entry per partition with its waiting rows,
-// the rows its bounded frames cover and the frames' accumulators).
+// the rows its bounded frames cover and the frames' accumulators), SetOp
+// (INTERSECT/EXCEPT [ALL]: state "rows", per distinct row its count in
+// each input) and TimeSort (ORDER BY an ascending time attribute on a
+// stream: state "sort", per time the rows waiting for the watermark).
 //
 // Contracts shared by every operator:
 //   - The task calls the exec.Operator hooks from one goroutine. Rows are

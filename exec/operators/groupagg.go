@@ -40,6 +40,15 @@ type GroupAggSpec struct {
 // Flink). Every row for a group refreshes its stamp; OnTick removes expired
 // groups incrementally (see ttl.go).
 //
+// A global aggregate (no KeyCols) has a result over zero rows too, as in
+// SQL (COUNT 0; SUM, MIN, MAX, AVG NULL): the instance owning the key group
+// of the empty key emits it as +I in Open when its state holds no entry for
+// the empty key, and stores the (empty) entry, so that the fact that the
+// initial row was emitted lives in the checkpointed state: a restore finds
+// the entry and emits nothing. Rows then update the result (-U/+U), and a
+// retraction of the last row returns it to the empty result (-U/+U), never
+// -D.
+//
 // State "groups": group key -> key values, accumulators and the TTL stamp
 // (last access, expiry slot).
 func NewGroupAgg(spec GroupAggSpec) exec.Operator { return &groupAgg{spec: spec} }
@@ -104,6 +113,34 @@ func (o *groupAgg) Open(ctx *exec.Context) error {
 	if o.ttl.on() {
 		o.rebuildTTL()
 	}
+	if len(o.spec.KeyCols) == 0 {
+		return o.openGlobal()
+	}
+	return nil
+}
+
+// openGlobal emits the result over zero rows of a global aggregate once
+// per job (see NewGroupAgg): only on the instance owning the empty key's
+// key group, and only when no entry (emitted before a checkpoint this
+// state was restored from) exists.
+func (o *groupAgg) openGlobal() error {
+	kg := o.ctx.KeyGroupOfHash(exec.HashKey(nil, nil))
+	if !o.key.kgs.Contains(kg) {
+		return nil
+	}
+	if _, ok := o.groups.peek(kg, nil); ok {
+		return nil
+	}
+	e := &groupEntry{}
+	o.funcs.Init(&e.acc)
+	if o.ttl.on() {
+		o.ttl.create(kg, nil, &e.ttlStamp)
+	}
+	o.groups.insert(kg, nil, e)
+	if err := o.funcs.Results(o.out, &e.acc); err != nil {
+		return err
+	}
+	o.ctx.Out.Emit(types.Insert, o.out)
 	return nil
 }
 
@@ -174,7 +211,9 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 		if err != nil {
 			return err
 		}
-		if e.acc.Rows <= 0 {
+		if e.acc.Rows <= 0 && nk == 0 {
+			o.funcs.Init(&e.acc) // a global aggregate returns to its result over zero rows
+		} else if e.acc.Rows <= 0 {
 			o.groups.remove(kg, o.keyBuf, e)
 			o.ctx.Out.Emit(types.Delete, o.old)
 			continue

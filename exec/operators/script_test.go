@@ -30,8 +30,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //
 // Directives:
 //
-//	window-agg | group-agg | join | calc   start a new operator; input lines
-//	                                       are "field: value" (see setup)
+//	window-agg | group-agg | join | calc | topn | setop | timesort
+//	                                       start a new operator; input lines
+//	                                       are "field: value" (see setup);
+//	                                       output: rows emitted in Open
 //	batch [in=N]                           rows "+I v1 v2 ..." into input N;
 //	                                       output: rows emitted
 //	watermark N|max                        output: rows emitted
@@ -178,7 +180,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 		var out []emitted
 		var lines []string
 		switch bl.cmd {
-		case "window-agg", "group-agg", "join", "calc", "topn":
+		case "window-agg", "group-agg", "join", "calc", "topn", "setop", "timesort":
 			newOp, sch, err := setup(bl.cmd, bl.input)
 			if err != nil {
 				t.Fatalf("%s: %v", where, err)
@@ -189,6 +191,7 @@ func runScript(t *testing.T, path string, blocks []block, m mode, record bool) {
 				widths[j] = len(s)
 			}
 			h = newHarness(t, newOp, widths...)
+			out = h.out.take() // rows emitted in Open
 		case "batch":
 			in := 0
 			for _, a := range bl.args {
@@ -554,6 +557,35 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		ttl = time.Duration(ms) * time.Millisecond
 	}
 	switch kind {
+	case "setop":
+		// schema, op: intersect|except, all: true
+		cols, err := parseSchema(one("schema"))
+		if err != nil {
+			return nil, nil, err
+		}
+		spec := SetOpSpec{Except: one("op") == "except", All: one("all") == "true", Width: len(cols)}
+		return func() exec.Operator { return NewSetOp(spec) }, [][]col{cols, cols}, nil
+	case "timesort":
+		// schema, time: col, then: col [desc], ...
+		cols, err := parseSchema(one("schema"))
+		if err != nil {
+			return nil, nil, err
+		}
+		var spec TimeSortSpec
+		if spec.TimeCol, err = lookup(cols, one("time")); err != nil {
+			return nil, nil, err
+		}
+		if th := one("then"); th != "" {
+			for _, term := range splitTop(th) {
+				f := strings.Fields(term)
+				i, err := lookup(cols, f[0])
+				if err != nil {
+					return nil, nil, err
+				}
+				spec.Then = append(spec.Then, SortKey{Col: i, Desc: len(f) > 1 && f[1] == "desc"})
+			}
+		}
+		return func() exec.Operator { return NewTimeSort(spec) }, [][]col{cols}, nil
 	case "topn":
 		// schema, partition: cols, order: col [desc], ..., limit: N,
 		// emit-rank: true, insert-only: true

@@ -77,3 +77,14 @@ func (o *topN) stateSizes() string {
 	})
 	return fmt.Sprintf("partitions=%d rows=%d", o.parts.m.Len(), rows)
 }
+
+func (o *setOp) copyState(dst state.Backend) error { return o.rows.copyTo(dst) }
+func (o *setOp) stateSizes() string                { return fmt.Sprintf("rows=%d", o.rows.m.Len()) }
+
+func (o *timeSort) copyState(dst state.Backend) error {
+	if err := o.rows.copyTo(dst); err != nil {
+		return err
+	}
+	return o.clock.copyTo(dst)
+}
+func (o *timeSort) stateSizes() string { return fmt.Sprintf("sort=%d", o.rows.m.Len()) }
