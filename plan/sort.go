@@ -16,10 +16,14 @@ import (
 // Limit rows), a temporal sort (without Limit, when the first key is an
 // ascending time attribute: rows released in time order by the
 // watermark), or rejects it.
+//
+// Nested marks an ORDER BY ... LIMIT below the top (a subquery or a
+// derived table): it always runs, as a Top-N, bounded input or not.
 type Sort struct {
-	Input Node
-	Keys  []SortKey
-	Limit int64
+	Input  Node
+	Keys   []SortKey
+	Limit  int64
+	Nested bool
 }
 
 func (s *Sort) Schema() types.Schema { return s.Input.Schema() }

@@ -13,7 +13,8 @@ import (
 
 // buildSort plans a top-level ORDER BY [LIMIT] (plan.Sort, whose keys are
 // input columns). A bounded input needs no operator: the engine sorts the
-// collected result. On an unbounded input, as in Flink:
+// collected result (a Nested one, ORDER BY ... LIMIT in a subquery, is a
+// Top-N whatever its input). On an unbounded input, as in Flink:
 //   - with LIMIT n: a Top-N without partition (a changelog of the first n
 //     rows in sort order);
 //   - without LIMIT, the first key an ascending time attribute (a column
@@ -25,7 +26,7 @@ func (b *builder) buildSort(n *plan.Sort) (stream, error) {
 	if err != nil {
 		return stream{}, err
 	}
-	if in.bounded {
+	if in.bounded && !n.Nested {
 		return in, nil
 	}
 	if n.Limit >= 0 {

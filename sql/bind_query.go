@@ -160,12 +160,12 @@ func (cx *compiler) bindResultSet(n ast.Node) (plan.Node, []column, error) {
 	switch v := n.(type) {
 	case *ast.SelectStmt:
 		if v.OrderBy != nil || v.Limit != nil {
-			return cx.nestedOrder(v.OrderBy, v.Limit)
+			return cx.nestedSort(v)
 		}
 		return cx.bindSelect(v)
 	case *ast.SetOprStmt:
 		if v.OrderBy != nil || v.Limit != nil {
-			return cx.nestedOrder(v.OrderBy, v.Limit)
+			return cx.nestedSort(v)
 		}
 		if v.With != nil {
 			if err := cx.bindWith(v.With); err != nil {
@@ -180,6 +180,87 @@ func (cx *compiler) bindResultSet(n ast.Node) (plan.Node, []column, error) {
 		return cx.bindSetOpr(v.Selects)
 	}
 	return nil, nil, cx.p.errAt(ErrUnsupported, off(n), "unsupported query form", "")
+}
+
+// nestedSort binds a subquery or derived table with ORDER BY / LIMIT:
+// ORDER BY ... LIMIT n keeps the first n rows in that order (a Top-N,
+// plan.Sort with Nested; over a changelog or an unbounded input its
+// result is a changelog); ORDER BY alone orders nothing a query above can
+// see, and is ignored (as MySQL ignores it); LIMIT alone is refused (which
+// rows it keeps is not defined).
+func (cx *compiler) nestedSort(rs ast.Node) (plan.Node, []column, error) {
+	rs, width, err := cx.sortByHidden(rs)
+	if err != nil {
+		return nil, nil, err
+	}
+	node, cols, ord, err := cx.bindTop(rs, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if width < 0 {
+		width = len(cols)
+	}
+	if ord.limit >= 0 && len(ord.keys) == 0 {
+		return nil, nil, cx.p.errAt(ErrUnsupported, cx.findWord("LIMIT", 0), "LIMIT without ORDER BY is only supported on a top-level SELECT",
+			"add ORDER BY: which rows a subquery's LIMIT keeps must be defined")
+	}
+	sch := node.Schema()
+	if ord.limit >= 0 {
+		s := &plan.Sort{Input: node, Limit: ord.limit, Nested: true}
+		for _, k := range ord.keys {
+			c := sch[k.Col]
+			s.Keys = append(s.Keys, plan.SortKey{Expr: &expr.Col{Index: k.Col, Name: c.Name, T: c.Type}, Desc: k.Desc})
+		}
+		for i := range cols {
+			cols[i].proctime, cols[i].rowtime, cols[i].tvf, cols[i].tvfRole = false, false, nil, tvfNone
+		}
+		node = s
+	}
+	if width == len(cols) {
+		return node, cols, nil
+	}
+	p := &plan.Project{Input: node}
+	for i := 0; i < width; i++ {
+		p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: i, Name: sch[i].Name, T: sch[i].Type}), append(p.Names, sch[i].Name)
+	}
+	return p, cols[:width], nil
+}
+
+// sortByHidden lets a subquery's ORDER BY name what its select list does
+// not (`SELECT y FROM t ORDER BY x LIMIT 2`): each such key is selected
+// too, after the select list, and ordered by position; width is the
+// select list's own column count (the caller projects the extra columns
+// away after sorting; -1 when nothing was added). A SELECT DISTINCT or a
+// set operation is returned unchanged.
+func (cx *compiler) sortByHidden(rs ast.Node) (ast.Node, int, error) {
+	sel, ok := rs.(*ast.SelectStmt)
+	if !ok || sel.Distinct || sel.OrderBy == nil {
+		return rs, -1, nil
+	}
+	plain := *sel
+	plain.OrderBy, plain.Limit = nil, nil
+	_, cols, err := cx.bindSelect(&plain)
+	if err != nil {
+		return nil, 0, err
+	}
+	c := *sel
+	c.Fields = &ast.FieldList{Fields: append([]*ast.SelectField{}, sel.Fields.Fields...)}
+	c.OrderBy = &ast.OrderByClause{}
+	for _, it := range sel.OrderBy.Items {
+		if _, err := cx.orderKey(it, cols); err == nil {
+			c.OrderBy.Items = append(c.OrderBy.Items, it)
+			continue
+		}
+		n := len(c.Fields.Fields)
+		c.Fields.Fields = append(c.Fields.Fields, &ast.SelectField{Expr: it.Expr, AsName: ast.NewCIStr("$order" + itoa(n))})
+		k := *it
+		k.Expr = &ast.PositionExpr{N: len(cols) + (n - len(sel.Fields.Fields)) + 1}
+		c.OrderBy.Items = append(c.OrderBy.Items, &k)
+	}
+	if len(c.Fields.Fields) == len(sel.Fields.Fields) {
+		return rs, -1, nil
+	}
+	return &c, len(cols), nil
 }
 
 func (cx *compiler) nestedOrder(o *ast.OrderByClause, l *ast.Limit) (plan.Node, []column, error) {

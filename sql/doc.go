@@ -97,6 +97,14 @@
 //     JOIN ... ON (with at least one equality between the two sides)
 //     WHERE ... GROUP BY ... HAVING ...
 //
+//   - ORDER BY ... LIMIT n in a subquery or derived table (nestedSort) is
+//     a Top-N: plan.Sort with Nested, run whatever the input (a changelog
+//     over a changelog or unbounded input); its keys may name columns the
+//     select list does not (they are selected too, then projected away).
+//     ORDER BY without LIMIT below the top orders nothing a query above
+//     sees and is ignored, as in MySQL; LIMIT without ORDER BY below the
+//     top is refused.
+//
 //   - Set operations (bind_setop.go): q1 UNION [ALL] q2, INTERSECT [ALL],
 //     EXCEPT [ALL], in any mix and with parentheses. INTERSECT binds
 //     tighter than UNION and EXCEPT (SQL standard, MariaDB 10.4+); the rest
@@ -408,7 +416,7 @@
 // ORDER BY or in ON, correlated subqueries with GROUP BY, HAVING,
 // DISTINCT, ORDER BY or LIMIT, references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
-// BY or FOLLOWING frames, ORDER BY / LIMIT below the top level, LIMIT offsets,
+// BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE into a table with a
 // connector, CREATE OR REPLACE, triggers.
