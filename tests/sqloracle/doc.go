@@ -9,6 +9,9 @@
 // its rows, rendered by the type letters as the runner renders streamsql's
 // values, become the record's result) and `statement error <regexp>`
 // records (streamsql's own errors: kept as written, not run on MariaDB).
+// A record whose form MariaDB lacks (FULL JOIN) gives MariaDB an
+// equivalent statement after a line `-- mariadb:`; the suite keeps only
+// the lines before it.
 // TestOracle regenerates tests/sqllogic/testdata/<suite>.slt from each
 // spec and fails when the committed file differs; `go test
 // ./tests/sqloracle -rewrite` writes them. MariaDB runs with strings

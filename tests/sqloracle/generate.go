@@ -160,11 +160,11 @@ func (o *Oracle) Generate(specName, text string) (string, error) {
 		b.WriteString(r.Header + "\n" + r.SQL + "\n")
 		switch r.Kind() {
 		case "statement":
-			if _, err := o.conn.ExecContext(context.Background(), r.SQL); err != nil {
+			if _, err := o.conn.ExecContext(context.Background(), r.OracleSQL()); err != nil {
 				return "", fmt.Errorf("%s:%d: MariaDB: %w", specName, r.Line, err)
 			}
 		case "query":
-			rows, err := o.query(r.SQL, r.Types())
+			rows, err := o.query(r.OracleSQL(), r.Types())
 			if err != nil {
 				return "", fmt.Errorf("%s:%d: MariaDB: %w", specName, r.Line, err)
 			}

@@ -73,6 +73,10 @@ func TestParseSpec(t *testing.T) {
 		recs[3].Kind() != "error" {
 		t.Fatalf("ParseSpec = %+v", recs)
 	}
+	alt, err := ParseSpec("query I rowsort\nSELECT a FROM t FULL JOIN u ON t.a = u.a\n-- mariadb:\nSELECT a FROM t\n")
+	if err != nil || len(alt) != 1 || alt[0].SQL != "SELECT a FROM t FULL JOIN u ON t.a = u.a" || alt[0].OracleSQL() != "SELECT a FROM t" {
+		t.Fatalf("ParseSpec with -- mariadb: = %+v, %v", alt, err)
+	}
 	if _, err := ParseSpec("qurey I\nSELECT 1\n"); err == nil || !strings.Contains(err.Error(), "unknown record") {
 		t.Fatalf("a misspelt header parsed: %v", err)
 	}

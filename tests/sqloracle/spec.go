@@ -9,8 +9,20 @@ import (
 type Record struct {
 	Comments []string // the # lines before the header
 	Header   string   // "statement ok", "query II rowsort", "statement error ..."
-	SQL      string
-	Line     int // 1-based line of the header in the spec
+	SQL      string   // what the suite runs
+	// Oracle is what MariaDB runs instead of SQL, for a form MariaDB lacks
+	// (FULL JOIN): the lines after a line "-- mariadb:" in the record;
+	// empty when MariaDB runs SQL itself.
+	Oracle string
+	Line   int // 1-based line of the header in the spec
+}
+
+// OracleSQL is the statement MariaDB runs for the record.
+func (r Record) OracleSQL() string {
+	if r.Oracle != "" {
+		return r.Oracle
+	}
+	return r.SQL
 }
 
 // Kind tells what the oracle does with the record.
@@ -54,6 +66,13 @@ func ParseSpec(text string) ([]Record, error) {
 			for i < len(lines) && strings.TrimSpace(lines[i]) != "" {
 				sql = append(sql, lines[i])
 				i++
+			}
+			for k, l := range sql {
+				if strings.TrimSpace(l) == "-- mariadb:" {
+					r.Oracle = strings.Join(sql[k+1:], "\n")
+					sql = sql[:k]
+					break
+				}
 			}
 			r.SQL = strings.Join(sql, "\n")
 			if r.Kind() == "" {
