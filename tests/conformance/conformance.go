@@ -68,6 +68,46 @@ func RepoRoot() (string, error) {
 // repository root.
 const SQLiteCorpusDir = "../shared/conformance/sqlite"
 
+// SQLiteCorpusEnv names a directory holding the corpus, for a checkout
+// that has no ../shared beside it.
+const SQLiteCorpusEnv = "STREAMSQL_SQLITE_CORPUS"
+
+// FindSQLiteCorpus returns the corpus directory: $STREAMSQL_SQLITE_CORPUS
+// when set; else ../shared/conformance/sqlite from the repository root;
+// else shared/conformance/sqlite in a directory above the root (a clone
+// placed deeper, e.g. by CI); else /work/shared/conformance/sqlite, where
+// the development machines keep it. It returns every place it looked
+// when none exists.
+func FindSQLiteCorpus(root string) (string, []string) {
+	var tried []string
+	try := func(dir string) bool {
+		tried = append(tried, dir)
+		st, err := os.Stat(dir)
+		return err == nil && st.IsDir()
+	}
+	if env := os.Getenv(SQLiteCorpusEnv); env != "" {
+		if try(env) {
+			return env, nil
+		}
+		return "", tried
+	}
+	if d := filepath.Join(root, SQLiteCorpusDir); try(d) {
+		return d, nil
+	}
+	for dir := filepath.Dir(filepath.Dir(root)); ; dir = filepath.Dir(dir) {
+		if d := filepath.Join(dir, "shared", "conformance", "sqlite"); try(d) {
+			return d, nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if d := "/work/shared/conformance/sqlite"; try(d) {
+		return d, nil
+	}
+	return "", tried
+}
+
 // CorpusFiles lists the .test files directly in dir and in its
 // subdirectories, sorted, as paths relative to dir with '/' separators.
 func CorpusFiles(dir string) ([]string, error) {

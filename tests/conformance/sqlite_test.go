@@ -34,9 +34,9 @@ func TestSQLiteCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, SQLiteCorpusDir)
-	if _, err := os.Stat(dir); err != nil {
-		msg := fmt.Sprintf("the SQLite sqllogictest corpus is not at %s (%s from the repository root): %v", dir, SQLiteCorpusDir, err)
+	dir, tried := FindSQLiteCorpus(root)
+	if dir == "" {
+		msg := fmt.Sprintf("the SQLite sqllogictest corpus is in none of %s (set %s to its directory)", strings.Join(tried, ", "), SQLiteCorpusEnv)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + " (CI is set: the corpus must be present)")
 		}
