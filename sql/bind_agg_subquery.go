@@ -88,6 +88,13 @@ func needsAggSplit(sel *ast.SelectStmt) bool {
 	if sel.GroupBy == nil && !hasAggregate(ns...) {
 		return false
 	}
+	outside := &outsideAggs{}
+	for _, n := range ns {
+		n.Accept(outside)
+	}
+	if !outside.found {
+		return false // only inside aggregate arguments: joined per input row (bindSelect)
+	}
 	if sel.GroupBy != nil {
 		for _, it := range sel.GroupBy.Items {
 			if fc, ok := it.Expr.(*ast.FuncCallExpr); ok && windowFuncs[strings.ToUpper(fc.FnName.O)] {
@@ -95,7 +102,48 @@ func needsAggSplit(sel *ast.SelectStmt) bool {
 			}
 		}
 	}
-	return len(findSubqueries(ns...)) > 0
+	return true
+}
+
+// outsideAggs reports whether an AST has a subquery outside aggregate
+// calls.
+type outsideAggs struct{ found bool }
+
+func (o *outsideAggs) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.AggregateFuncExpr:
+		return n, true
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
+		o.found = true
+		return n, true
+	case *ast.PatternInExpr:
+		if n.(*ast.PatternInExpr).Sel != nil {
+			o.found = true
+			return n, true
+		}
+	}
+	return n, false
+}
+func (o *outsideAggs) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// aggArgs returns the arguments of the aggregate calls of an AST
+// (outside subqueries): a subquery in one is evaluated per input row.
+func aggArgs(ns ...ast.Node) []ast.Node {
+	l := &aggLeaves{grouped: func(ast.ExprNode) bool { return false }}
+	for _, n := range ns {
+		if n != nil {
+			n.Accept(l)
+		}
+	}
+	var out []ast.Node
+	for _, a := range l.aggs {
+		if f, ok := a.(*ast.AggregateFuncExpr); ok {
+			for _, x := range f.Args {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // bindAggSplit binds an aggregate query with subqueries in its select

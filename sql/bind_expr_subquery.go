@@ -67,7 +67,7 @@ import (
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
-	sc *scope    // the scope it was joined into
+	sc *scope    // the scope it was joined into (or one it extends)
 	e  expr.Expr // bound against sc
 }
 
@@ -109,8 +109,6 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 	if len(found) == 0 {
 		return in, sc, nil
 	}
-	var vals []ast.ExprNode
-	var es []expr.Expr
 	for _, n := range found {
 		var e expr.Expr
 		var err error
@@ -127,13 +125,10 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 		if err != nil {
 			return nil, nil, err
 		}
-		vals, es = append(vals, n), append(es, e)
-	}
-	if cx.subqs == nil {
-		cx.subqs = map[ast.ExprNode]subqueryValue{}
-	}
-	for i, n := range vals {
-		cx.subqs[n] = subqueryValue{sc: sc, e: es[i]}
+		if cx.subqs == nil {
+			cx.subqs = map[ast.ExprNode]subqueryValue{}
+		}
+		cx.subqs[n] = subqueryValue{sc: sc, e: e}
 	}
 	return in, sc, nil
 }
@@ -141,7 +136,7 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 // lookupSubquery returns what a subquery expression was bound to in scope
 // sc, or an error saying where subqueries are supported.
 func (cx *compiler) lookupSubquery(n ast.ExprNode, x *ectx) (expr.Expr, error) {
-	if v, ok := cx.subqs[n]; ok && v.sc == x.sc && x.agg == nil {
+	if v, ok := cx.subqs[n]; ok && x.agg == nil && x.sc.extends(v.sc) {
 		return v.e, nil
 	}
 	where := "here"
@@ -227,8 +222,17 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 		return nil, nil, nil, err
 	}
 	y := sel.Fields.Fields[0].Expr
+	// x is bound in the outer scope and carried as a column of the input
+	// that only a generated name reaches, so that the subquery's own
+	// columns cannot capture its names.
+	x, err := cx.bindExpr(v.Expr, &ectx{sc: sc, clause: "IN"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var xRef ast.ExprNode
+	in, sc, xRef = cx.carryValue(in, sc, x, off(v))
 	// m: how many y equal x (correlated on x by that equality).
-	eq := &ast.BinaryOperationExpr{Op: opcode.EQ, L: y, R: v.Expr}
+	eq := &ast.BinaryOperationExpr{Op: opcode.EQ, L: y, R: xRef}
 	eq.SetOriginTextPosition(off(v))
 	mSel := *sel
 	mSel.Fields = &ast.FieldList{Fields: []*ast.SelectField{{Expr: countStar(off(v))}}}
@@ -246,15 +250,26 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	x, err := cx.bindExpr(v.Expr, &ectx{sc: sc, clause: "IN"})
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	e, err := inValue(x, m[0], n[0], n[1], v.Not)
 	if err != nil {
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
 	}
 	return in, sc, e, nil
+}
+
+// carryValue appends x (bound against sc) to the input as a column named
+// by a fresh relation, visible to no `*`, and returns a reference to it.
+func (cx *compiler) carryValue(in plan.Node, sc *scope, x expr.Expr, at int) (plan.Node, *scope, ast.ExprNode) {
+	rel := cx.freshRelation()
+	s := in.Schema()
+	p := &plan.Project{Input: in}
+	for i, c := range s {
+		p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: i, Name: c.Name, T: c.Type}), append(p.Names, c.Name)
+	}
+	p.Exprs, p.Names = append(p.Exprs, x), append(p.Names, "$x")
+	nsc := sc.extended()
+	nsc.cols = append(nsc.cols, column{qual: rel, name: "$x", typ: x.Type(), system: true})
+	return p, nsc, colRef(rel, "$x", at)
 }
 
 // bindQuantified binds `x op ANY|SOME|ALL (SELECT y ...)`: = ANY is IN,
@@ -458,6 +473,9 @@ func (cx *compiler) subquerySelect(sc *scope, sq *ast.SubqueryExpr, what string)
 		if q.Kind != ast.SelectStmtKindSelect {
 			return nil, cx.p.errAt(ErrUnsupported, off(sq), "this form of "+what+" subquery is not supported", "use SELECT")
 		}
+		if err := cx.refuseOuterAggregates(sc, q); err != nil {
+			return nil, err
+		}
 		return q, nil
 	case *ast.SetOprStmt:
 		sel := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}}}
@@ -465,6 +483,44 @@ func (cx *compiler) subquerySelect(sc *scope, sq *ast.SubqueryExpr, what string)
 		return cx.derivedSelect(sel, off(sq))
 	}
 	return nil, cx.p.errAt(ErrUnsupported, off(sq), "this form of "+what+" subquery is not supported", "")
+}
+
+// refuseOuterAggregates refuses an aggregate in a subquery's select list
+// whose arguments read only outer columns: SQL evaluates it in the outer
+// query (one value over the outer rows), which the rewrites do not do.
+func (cx *compiler) refuseOuterAggregates(sc *scope, sel *ast.SelectStmt) error {
+	leaves := &aggLeaves{grouped: func(ast.ExprNode) bool { return false }}
+	for _, f := range fieldExprs(sel) {
+		f.Accept(leaves)
+	}
+	if len(leaves.aggs) == 0 {
+		return nil
+	}
+	rsc := &scope{}
+	if sel.From != nil {
+		var scratch []ast.ExprNode
+		if sel.Where != nil {
+			scratch = splitAnd(sel.Where)
+		}
+		var err error
+		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
+			return err
+		}
+	}
+	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
+	for _, a := range leaves.aggs {
+		f, ok := a.(*ast.AggregateFuncExpr)
+		if !ok {
+			continue
+		}
+		for _, x := range f.Args {
+			if len(refs.refsOf(x)) > 0 && !refs.innerRefs(x) {
+				return cx.p.errAt(ErrUnsupported, off(f), "an aggregate of outer columns inside a subquery (an aggregate of the outer query) is not supported",
+					"aggregate in the outer query and compare there")
+			}
+		}
+	}
+	return nil
 }
 
 // derivedSelect binds an uncorrelated SELECT and returns `SELECT c0, c1,
@@ -769,7 +825,7 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, r)
 	}
 	base := len(sc.cols)
-	nsc := &scope{cols: append([]column{}, sc.cols...), quals: sc.quals}
+	nsc := sc.extended()
 	for _, c := range mp.Schema() {
 		nsc.cols = append(nsc.cols, column{name: c.Name, typ: c.Type.Nullable(), hidden: true})
 	}

@@ -429,6 +429,10 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	}
 	if !aggregating {
 		nodes = append(nodes, fieldNodes...)
+	} else {
+		// A subquery inside an aggregate's argument is a value per input
+		// row (bind_agg_subquery.go).
+		nodes = append(nodes, aggArgs(append(fieldNodes, having)...)...)
 	}
 	if in, sc, err = cx.bindExprSubqueries(in, sc, nodes); err != nil {
 		return nil, nil, err
@@ -490,7 +494,7 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 	q := f.WildCard.Table.O
 	var idx []int
 	for i, c := range sc.cols {
-		if !c.hidden && (q == "" || strings.EqualFold(c.qual, q)) {
+		if !c.hidden && !c.system && (q == "" || strings.EqualFold(c.qual, q)) {
 			idx = append(idx, i)
 		}
 	}

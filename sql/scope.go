@@ -18,8 +18,9 @@ type column struct {
 	tvf     *tvfBinding
 	tvfRole tvfRole
 	// hidden marks a column a rewrite added (a subquery's value): it is
-	// not in `*` and no name reaches it.
-	hidden bool
+	// not in `*` and no name reaches it. system marks one a rewrite reads
+	// by a generated qualified name: not in `*`, not found unqualified.
+	hidden, system bool
 }
 
 // scope is the set of columns an expression can see: the FROM clause's
@@ -30,6 +31,34 @@ type scope struct {
 	// merged are the columns a USING / NATURAL join shows once: each
 	// qualified name still resolves (bind_using.go).
 	merged []mergedRef
+	// origin is the scope this one extends by appending columns (the
+	// subquery rewrites' joins): nil for a scope of its own.
+	origin *scope
+}
+
+// extended returns a copy of s to append columns to; it extends s.
+func (s *scope) extended() *scope {
+	o := s.origin
+	if o == nil {
+		o = s
+	}
+	return &scope{cols: append([]column{}, s.cols...), quals: s.quals, merged: s.merged, origin: o}
+}
+
+// extends reports whether s is t or was made from t (or from the scope t
+// was made from) by appending columns, so that an expression bound
+// against t reads the same columns in s.
+func (s *scope) extends(t *scope) bool {
+	if s == t {
+		return true
+	}
+	root := func(x *scope) *scope {
+		if x.origin != nil {
+			return x.origin
+		}
+		return x
+	}
+	return root(s) == root(t) && len(s.cols) >= len(t.cols)
 }
 
 // mergedRef is a column qual.name that a USING / NATURAL join merged into
@@ -75,7 +104,7 @@ func (s *scope) hasQual(q string) bool {
 func (s *scope) lookup(qual, name string) []int {
 	var out []int
 	for i, c := range s.cols {
-		if !c.hidden && strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
+		if !c.hidden && !(c.system && qual == "") && strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
 			out = append(out, i)
 		}
 	}
