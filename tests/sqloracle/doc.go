@@ -13,7 +13,10 @@
 // equivalent statement after a line `-- mariadb:`; the suite keeps only
 // the lines before it.
 // TestOracle regenerates tests/sqllogic/testdata/<suite>.slt from each
-// spec and fails when the committed file differs; `go test
+// spec (and testdata/local/<suite>.slt from each spec of testdata/local:
+// long value suites that TestLocalSuites runs at parallelism 1, 2 and 4,
+// outside the sqllogic matrix of checkpoint modes) and fails when the
+// committed file differs; `go test
 // ./tests/sqloracle -rewrite` writes them. MariaDB runs with strings
 // compared byte-wise without padding and div_precision_increment = 4, as
 // streamsql evaluates expressions (MySQL rules).

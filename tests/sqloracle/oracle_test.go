@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/internal/testkit"
+	"github.com/streamsql/streamsql/tests/conformance"
 	"github.com/streamsql/streamsql/tests/sqllogic"
 )
 
@@ -32,7 +33,11 @@ func TestOracle(t *testing.T) {
 	if err != nil || len(specs) == 0 {
 		t.Fatalf("no specs in testdata (%v)", err)
 	}
-	for _, spec := range specs {
+	local, err := filepath.Glob("testdata/local/*.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range append(specs, local...) {
 		text, err := os.ReadFile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +49,9 @@ func TestOracle(t *testing.T) {
 			continue
 		}
 		path := filepath.Join(suitesDir, strings.TrimSuffix(name, ".spec")+".slt")
+		if filepath.Dir(spec) != "testdata" {
+			path = strings.TrimSuffix(spec, ".spec") + ".slt" // a local suite (TestLocalSuites)
+		}
 		if *rewrite {
 			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 				t.Fatal(err)
@@ -59,6 +67,30 @@ func TestOracle(t *testing.T) {
 		if string(want) != got {
 			t.Errorf("%s differs from what MariaDB computes (run go test ./tests/sqloracle -rewrite after checking why):\n%s",
 				path, sqllogic.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n"), "committed", "computed"))
+		}
+	}
+}
+
+// TestLocalSuites runs the suites of testdata/local (long value suites
+// kept out of the sqllogic matrix of checkpoint modes) at parallelism 1, 2
+// and 4.
+func TestLocalSuites(t *testing.T) {
+	files, err := filepath.Glob("testdata/local/*.slt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no suites in testdata/local (%v)", err)
+	}
+	for _, f := range files {
+		for _, p := range []int{1, 2, 4} {
+			r, err := conformance.RunFile(f, p, sqllogic.Options{}, nil)
+			if err != nil {
+				t.Fatalf("%s at parallelism %d: %v", f, p, err)
+			}
+			for _, fl := range r.Failures {
+				t.Errorf("%s at parallelism %d: %v: %s\n    %s\n%s", f, p, fl.Pos, fl.Message, fl.SQL, fl.Diff)
+			}
+			if r.Passed == 0 {
+				t.Errorf("%s at parallelism %d: no record passed", f, p)
+			}
 		}
 	}
 }
