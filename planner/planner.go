@@ -767,11 +767,20 @@ func (b *builder) buildUnion(n *plan.Union) (stream, error) {
 		if err != nil {
 			return stream{}, err
 		}
-		p := exec.Forward
-		if s.parallelism != out.parallelism {
-			p = exec.Rebalance
+		e := exec.Edge{From: s.vertex, Partitioning: exec.Forward}
+		switch {
+		case s.parallelism == out.parallelism:
+		case s.appendOnly:
+			e.Partitioning = exec.Rebalance
+		default:
+			// A changelog must keep the order of each row's changes (+I
+			// before its -D): hash by the whole row, never round-robin.
+			e.Partitioning = exec.Hash
+			for i := range s.schema {
+				e.KeyCols = append(e.KeyCols, i)
+			}
 		}
-		edges = append(edges, exec.Edge{From: s.vertex, Partitioning: p})
+		edges = append(edges, e)
 		out.appendOnly = out.appendOnly && s.appendOnly
 		out.bounded = out.bounded && s.bounded
 		out.eventTime = out.eventTime && s.eventTime
