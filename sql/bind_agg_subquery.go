@@ -152,11 +152,7 @@ func (cx *compiler) bindAggSplit(sel *ast.SelectStmt) (plan.Node, []column, erro
 	if sel.From == nil {
 		return nil, nil, cx.p.errAt(ErrUnsupported, 0, "an aggregate without FROM with a subquery in its select list is not supported", "")
 	}
-	var scratch []ast.ExprNode
-	if sel.Where != nil {
-		scratch = splitAnd(sel.Where)
-	}
-	_, sc, err := cx.bindFrom(sel.From.TableRefs, &scratch)
+	sc, err := cx.fromScope(sel) // bind_expr_subquery.go
 	if err != nil {
 		return nil, nil, err
 	}

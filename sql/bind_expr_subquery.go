@@ -434,16 +434,9 @@ func (cx *compiler) expandStar(sel *ast.SelectStmt) (*ast.SelectStmt, error) {
 	if !star {
 		return sel, nil
 	}
-	rsc := &scope{}
-	if sel.From != nil {
-		var scratch []ast.ExprNode
-		if sel.Where != nil {
-			scratch = splitAnd(sel.Where)
-		}
-		var err error
-		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
-			return nil, err
-		}
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return nil, err
 	}
 	out := &ast.FieldList{}
 	for _, f := range sel.Fields.Fields {
@@ -496,16 +489,9 @@ func (cx *compiler) refuseOuterAggregates(sc *scope, sel *ast.SelectStmt) error 
 	if len(leaves.aggs) == 0 {
 		return nil
 	}
-	rsc := &scope{}
-	if sel.From != nil {
-		var scratch []ast.ExprNode
-		if sel.Where != nil {
-			scratch = splitAnd(sel.Where)
-		}
-		var err error
-		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
-			return err
-		}
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return err
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
 	for _, a := range leaves.aggs {
@@ -648,16 +634,9 @@ func (f *innerFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // list without GROUP BY, possibly correlated with sc) to in, one row of
 // sel per outer row, and returns its values bound against the new scope.
 func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, at int) (plan.Node, *scope, []expr.Expr, error) {
-	rsc := &scope{}
-	if sel.From != nil {
-		var scratch []ast.ExprNode
-		if sel.Where != nil {
-			scratch = splitAnd(sel.Where)
-		}
-		var err error
-		if _, rsc, err = cx.bindFrom(sel.From.TableRefs, &scratch); err != nil {
-			return nil, nil, nil, err
-		}
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
 	var having ast.ExprNode
@@ -735,6 +714,20 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 	}
 	c.Fields, c.GroupBy = keyedFields(keys, sel.Fields.Fields)
 	return cx.joinGrouped(in, sc, &c, outer, true, at)
+}
+
+// fromScope is the scope of a SELECT's FROM clause (empty without one),
+// for looking names up; the plan bound on the way is dropped.
+func (cx *compiler) fromScope(sel *ast.SelectStmt) (*scope, error) {
+	if sel.From == nil {
+		return &scope{}, nil
+	}
+	var scratch []ast.ExprNode
+	if sel.Where != nil {
+		scratch = splitAnd(sel.Where)
+	}
+	_, sc, err := cx.bindFrom(sel.From.TableRefs, &scratch)
+	return sc, err
 }
 
 // shaped reports whether a SELECT has a clause that shapes its rows

@@ -171,7 +171,13 @@ func (o *Oracle) Load(d Dataset, fromEvents bool) error {
 // Query runs a MariaDB query and renders its rows by the sqllogictest
 // type letters (see Render).
 func (o *Oracle) Query(q, letters string) ([][]string, error) {
-	rows, err := o.conn.QueryContext(context.Background(), q)
+	return QueryRows(o.conn, q, letters)
+}
+
+// QueryRows runs q on conn and renders its rows by the sqllogictest type
+// letters (one per column; see Render).
+func QueryRows(conn *sql.Conn, q, letters string) ([][]string, error) {
+	rows, err := conn.QueryContext(context.Background(), q)
 	if err != nil {
 		return nil, err
 	}

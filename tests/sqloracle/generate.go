@@ -103,37 +103,7 @@ func (o *Oracle) reset() error {
 }
 
 func (o *Oracle) query(q, letters string) ([][]string, error) {
-	rows, err := o.conn.QueryContext(context.Background(), q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	if len(cols) != len(letters) {
-		return nil, fmt.Errorf("the query returns %d columns, the type string %q has %d letters", len(cols), letters, len(letters))
-	}
-	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		r := make([]string, len(cols))
-		for i, v := range vals {
-			if r[i], err = nexmarkoracle.Render(v, letters[i]); err != nil {
-				return nil, fmt.Errorf("column %s: %w", cols[i], err)
-			}
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return nexmarkoracle.QueryRows(o.conn, q, letters)
 }
 
 // Generate runs a spec on MariaDB and returns the sqllogic suite: the
