@@ -229,8 +229,10 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var xRef ast.ExprNode
-	in, sc, xRef = cx.carryValue(in, sc, x, off(v))
+	xRef := v.Expr // a constant has no names to capture: compared as written (MySQL's rules)
+	if readsColumns(x) {
+		in, sc, xRef = cx.carryValue(in, sc, x, off(v))
+	}
 	// m: how many y equal x (correlated on x by that equality).
 	eq := &ast.BinaryOperationExpr{Op: opcode.EQ, L: y, R: xRef}
 	eq.SetOriginTextPosition(off(v))
@@ -255,6 +257,17 @@ func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
 	}
 	return in, sc, e, nil
+}
+
+// readsColumns reports whether a bound expression reads a column.
+func readsColumns(e expr.Expr) bool {
+	found := false
+	expr.Walk(e, func(x expr.Expr) {
+		if _, ok := x.(*expr.Col); ok {
+			found = true
+		}
+	})
+	return found
 }
 
 // carryValue appends x (bound against sc) to the input as a column named
