@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 external="./tests/e2e ./tests/nexmarkoracle ./tests/faults/sinkoutage ./tests/faults/secrets ./connectors/jdbc ./connectors/kafka"
 status=0
-go test -count=1 -timeout 25m $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /tests/faults/secrets -e /connectors/jdbc -e /connectors/kafka) || status=$?
+go test -count=1 -timeout 50m $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /tests/faults/secrets -e /connectors/jdbc -e /connectors/kafka) || status=$?
 externalLog=$(mktemp)
 trap 'rm -f "$externalLog"' EXIT
 go test -count=1 -v $external 2>&1 | tee "$externalLog" | grep -E '^(=== RUN|\s*--- |ok|FAIL|panic:)|^\s+\S+\.go:[0-9]+: ' || status=1
