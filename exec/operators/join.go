@@ -602,6 +602,26 @@ rows:
 	return nil
 }
 
+// pair writes vals, a row of the side opposite s, into o.out beside the
+// row of side s already there, and reports whether the pair passes the
+// residual (true without one).
+func (o *join) pair(s int, vals []types.Value) (bool, error) {
+	lw := o.spec.LeftWidth
+	if s == 0 {
+		copy(o.out[lw:], vals)
+	} else {
+		copy(o.out[:lw], vals)
+	}
+	if o.spec.Residual == nil {
+		return true, nil
+	}
+	v, err := o.spec.Residual.Eval(o.out)
+	if err != nil {
+		return false, err
+	}
+	return isTrue(v), nil
+}
+
 // emitMatches joins row (of side s) with the rows of the other side's bag
 // ob and reports whether any joined row passed the residual. In an outer
 // window join preserving the other side, the rows of ob that joined are
@@ -622,19 +642,10 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 		if o.ctx.Stopped() {
 			return any, exec.ErrStopped
 		}
-		if s == 0 {
-			copy(o.out[lw:], r.vals)
-		} else {
-			copy(o.out[:lw], r.vals)
-		}
-		if o.spec.Residual != nil {
-			v, err := o.spec.Residual.Eval(o.out)
-			if err != nil {
-				return any, err
-			}
-			if !isTrue(v) {
-				continue
-			}
+		if ok, err := o.pair(s, r.vals); err != nil {
+			return any, err
+		} else if !ok {
+			continue
 		}
 		any = true
 		if mark {

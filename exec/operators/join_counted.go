@@ -131,19 +131,10 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			return found, exec.ErrStopped
 		}
 		r := &ob.rows[ri]
-		if s == 0 {
-			copy(o.out[lw:], r.vals)
-		} else {
-			copy(o.out[:lw], r.vals)
-		}
-		if o.spec.Residual != nil {
-			v, err := o.spec.Residual.Eval(o.out)
-			if err != nil {
-				return found, err
-			}
-			if !isTrue(v) {
-				continue
-			}
+		if ok, err := o.pair(s, r.vals); err != nil {
+			return found, err
+		} else if !ok {
+			continue
 		}
 		found += r.n
 		flips := false
