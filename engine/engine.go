@@ -652,15 +652,15 @@ func (e *Engine) explain(s *sql.Explain) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Text: "== Logical plan ==\n" + planExplain(inner.Plan) + p.Explain()}, nil
+		return &Result{Text: logicalPlanText(inner.Plan, p.Optimized[0], s.Rules) + p.Explain()}, nil
 	case *sql.Insert:
 		p, err := planner.PlanInsert(inner.Table, inner.Query, e.plannerConfig(), e.env)
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Text: "== Logical plan ==\n" + planExplain(inner.Query) + p.Explain()}, nil
+		return &Result{Text: logicalPlanText(inner.Query, p.Optimized[0], s.Rules) + p.Explain()}, nil
 	case *sql.StatementSet:
-		return e.explainSet(inner) // statement_set.go
+		return e.explainSet(inner, s.Rules) // statement_set.go
 	}
 	return nil, fmt.Errorf("EXPLAIN works on SELECT and INSERT statements and statement sets")
 }

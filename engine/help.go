@@ -24,7 +24,11 @@ const HelpText = `Statements (end each with ';'):
                                       run several INSERTs as one job (sources read once,
                                       one checkpoint for all); also BEGIN STATEMENT SET; ... END;
   SELECT ...                          run a query and show its rows
-  EXPLAIN SELECT ... | INSERT ...     show the logical plan and the operator graph
+  EXPLAIN SELECT ... | INSERT ...     show the logical plan, the optimized plan and the
+                                      operator graph (also EXPLAIN PLAN FOR ...)
+  EXPLAIN RULES SELECT ... | INSERT ...
+                                      show the plan after each optimizer rule that changed
+                                      it (also EXPLAIN PLAN WITH RULES FOR ...)
   SHOW TABLES                         list tables and views
   SHOW CREATE TABLE t                 show a table's definition
   DESCRIBE t                          list a table's columns

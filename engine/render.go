@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/catalog"
-	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -183,4 +182,3 @@ func ShowCreate(t *catalog.Table) string {
 	return b.String()
 }
 
-func planExplain(n plan.Node) string { return plan.Explain(n) }

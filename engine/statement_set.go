@@ -72,16 +72,15 @@ func setTargets(s *sql.StatementSet) []planner.Target {
 
 // explainSet explains a statement set: each INSERT's logical plan, then
 // the one job graph.
-func (e *Engine) explainSet(s *sql.StatementSet) (*Result, error) {
+func (e *Engine) explainSet(s *sql.StatementSet, rules bool) (*Result, error) {
 	p, err := planner.PlanInserts(setTargets(s), e.plannerConfig(), e.env)
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
-	b.WriteString("== Logical plan ==\n")
 	for i, ins := range s.Inserts {
 		fmt.Fprintf(&b, "-- INSERT INTO %s (%d of %d)\n", ins.Table.Name, i+1, len(s.Inserts))
-		b.WriteString(planExplain(ins.Query))
+		b.WriteString(logicalPlanText(ins.Query, p.Optimized[i], rules))
 	}
 	return &Result{Text: b.String() + p.Explain()}, nil
 }

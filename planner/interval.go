@@ -48,32 +48,10 @@ func intervalConst(e expr.Expr) (int64, bool) {
 }
 
 // conjuncts splits an AND tree into its terms (nil gives none).
-func conjuncts(e expr.Expr) []expr.Expr {
-	if e == nil {
-		return nil
-	}
-	if a, ok := e.(*expr.And); ok {
-		return append(conjuncts(a.L), conjuncts(a.R)...)
-	}
-	return []expr.Expr{e}
-}
+func conjuncts(e expr.Expr) []expr.Expr { return expr.Conjuncts(e) }
 
 // andAll joins terms with AND (nil for none).
-func andAll(terms []expr.Expr) expr.Expr {
-	var out expr.Expr
-	for _, t := range terms {
-		if out == nil {
-			out = t
-			continue
-		}
-		a, err := expr.NewAnd(out, t)
-		if err != nil {
-			return nil
-		}
-		out = a
-	}
-	return out
-}
+func andAll(terms []expr.Expr) expr.Expr { return expr.AndAll(terms) }
 
 // intervalBounds finds the time bounds of a join condition (the residual,
 // bound against left ++ right, left width lw) that let the join forget

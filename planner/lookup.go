@@ -85,23 +85,11 @@ func (b *builder) buildLookupJoin(n *plan.LookupJoin, output []int, outSchema ty
 	return out, nil
 }
 
-// buildLookupProject plans a projection over a lookup join. When the
-// probe side is itself a projection, the join reads below it: directly
-// (bypassProbeProject) when the columns the join and the projection read
-// are plain columns or constants there, otherwise after dropping the
-// columns nobody reads (pruneLookupJoin; e.g. a PROCTIME() attribute that
-// only names the time of the lookup is then not computed). A projection
-// of plain columns is then fused into the join's vertex (it emits only
-// those); any other projection is a Calc after it. A probe side that is
-// not a projection is never narrowed: the join keeps no state, and the
-// fused projection emits only what is read.
+// buildLookupProject plans a projection over a lookup join (the optimizer's
+// lookup-probe-pruning rule has already narrowed the probe side): a
+// projection of plain columns is fused into the join's vertex (it emits
+// only those); any other projection is a Calc after it.
 func (b *builder) buildLookupProject(p *plan.Project, j *plan.LookupJoin) (stream, error) {
-	if np, ok := bypassProbeProject(p, j); ok {
-		return b.build(np)
-	}
-	if np, ok := pruneLookupJoin(p, j); ok {
-		return b.build(np)
-	}
 	output := make([]int, len(p.Exprs))
 	for i, e := range p.Exprs {
 		c, ok := expr.AsCol(e)
@@ -111,111 +99,4 @@ func (b *builder) buildLookupProject(p *plan.Project, j *plan.LookupJoin) (strea
 		output[i] = c.Index
 	}
 	return b.buildLookupJoin(j, output, p.Schema())
-}
-
-// probeUses marks the probe columns (of nl) that the projection p, the
-// lookup keys and the join's condition read.
-func probeUses(p *plan.Project, j *plan.LookupJoin, nl int) []bool {
-	use := make([]bool, nl)
-	for _, c := range append(append(columnsOf(p.Exprs...), columnsOf(j.ProbeKeys...)...), columnsOf(j.Residual)...) {
-		if c < nl {
-			use[c] = true
-		}
-	}
-	return use
-}
-
-// bypassProbeProject rewrites Project(LookupJoin(Project(x))) into
-// Project(LookupJoin(x)) when every column of the inner projection that
-// is read is a plain column of x or a constant (substituted).
-func bypassProbeProject(p *plan.Project, j *plan.LookupJoin) (*plan.Project, bool) {
-	ip, ok := j.Input.(*plan.Project)
-	if !ok {
-		return nil, false
-	}
-	nl := len(ip.Exprs)
-	for c, u := range probeUses(p, j, nl) {
-		if !u {
-			continue
-		}
-		switch ip.Exprs[c].(type) {
-		case *expr.Col, *expr.Literal:
-		default:
-			return nil, false
-		}
-	}
-	nx := len(ip.Input.Schema())
-	subst := func(e expr.Expr) expr.Expr {
-		if e == nil {
-			return nil
-		}
-		return expr.MapColumns(e, func(c *expr.Col) expr.Expr {
-			if c.Index < nl {
-				return ip.Exprs[c.Index]
-			}
-			return &expr.Col{Index: c.Index - nl + nx, Name: c.Name, T: c.T}
-		})
-	}
-	nj := *j
-	nj.Input = ip.Input
-	nj.ProbeKeys = nil
-	for _, k := range j.ProbeKeys {
-		nj.ProbeKeys = append(nj.ProbeKeys, subst(k))
-	}
-	nj.Residual = subst(j.Residual)
-	out := &plan.Project{Input: &nj, Names: p.Names}
-	for _, e := range p.Exprs {
-		out.Exprs = append(out.Exprs, subst(e))
-	}
-	return out, true
-}
-
-// pruneLookupJoin narrows a probe side that is a projection to the
-// columns the projection p, the lookup keys and the condition read (the
-// narrowing merges into the probe's projection, so that what nobody reads
-// is not computed). It returns p over the narrowed join; ok is false when
-// every probe column is read or the probe is not a projection.
-func pruneLookupJoin(p *plan.Project, j *plan.LookupJoin) (*plan.Project, bool) {
-	ip, ok := j.Input.(*plan.Project)
-	if !ok {
-		return nil, false
-	}
-	nl := len(ip.Exprs)
-	use := probeUses(p, j, nl)
-	mapping := make([]int, nl)
-	kept := 0
-	// The probe's projection without the columns nobody reads (a
-	// narrower copy of it, not a projection over it: the next round of
-	// buildLookupProject must not find anything to narrow again).
-	narrow := &plan.Project{Input: ip.Input}
-	for i, u := range use {
-		mapping[i] = -1
-		if u {
-			mapping[i] = kept
-			kept++
-			narrow.Exprs = append(narrow.Exprs, ip.Exprs[i])
-			narrow.Names = append(narrow.Names, ip.Names[i])
-		}
-	}
-	if kept == nl {
-		return nil, false
-	}
-	to := func(c int) int {
-		if c < nl {
-			return mapping[c]
-		}
-		return c - nl + kept
-	}
-	nj := *j
-	nj.Input = narrow
-	nj.ProbeKeys = nil
-	for _, k := range j.ProbeKeys {
-		nj.ProbeKeys = append(nj.ProbeKeys, remapColumns(k, func(c int) int { return mapping[c] }))
-	}
-	nj.Residual = remapColumns(j.Residual, to)
-	out := &plan.Project{Input: &nj, Names: p.Names}
-	for _, e := range p.Exprs {
-		out.Exprs = append(out.Exprs, remapColumns(e, to))
-	}
-	return out, true
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/operators"
 	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/optimizer"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
@@ -51,6 +52,10 @@ type Plan struct {
 	AppendOnly bool
 	// Bounded is true when every source ends.
 	Bounded bool
+	// Optimized holds the logical plan of each query after the optimizer's
+	// rules (package optimizer), in the order of the targets (one for a
+	// SELECT): what the operator graph was built from.
+	Optimized []plan.Node
 	// Edges, for EXPLAIN.
 	explain []string
 }
@@ -102,6 +107,7 @@ type builder struct {
 // (nil: a new set).
 func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error, delivered *exec.DeliveredSet) (*Plan, error) {
 	b := newBuilder(cfg, env)
+	root = optimizer.Optimize(root)
 	s, err := b.build(root)
 	if err != nil {
 		return nil, err
@@ -116,7 +122,7 @@ func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*ty
 	}
 	b.add(&exec.Vertex{Name: "Collect", Parallelism: 1, Schema: s.schema, Sink: true,
 		NewOperator: func() exec.Operator { return &exec.CollectOperator{Fn: fn, Delivered: delivered} }}, "Collect", edge)
-	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded}, nil
+	return &Plan{Graph: b.g, Schema: s.schema, AppendOnly: s.appendOnly, Bounded: s.bounded, Optimized: []plan.Node{root}}, nil
 }
 
 // PlanInsert plans INSERT INTO table <root>. root's schema matches the
@@ -142,7 +148,9 @@ func PlanInserts(targets []Target, cfg Config, env *connectors.Env) (*Plan, erro
 	b := newBuilder(cfg, env)
 	out := &Plan{AppendOnly: true, Bounded: true}
 	for i, t := range targets {
-		s, err := b.build(t.Query)
+		query := optimizer.Optimize(t.Query)
+		out.Optimized = append(out.Optimized, query)
+		s, err := b.build(query)
 		if err != nil {
 			if len(targets) > 1 {
 				return nil, errorf("INSERT INTO %s (statement %d of the set): %s", t.Table.Name, i+1, err.Error())
@@ -258,31 +266,14 @@ func (b *builder) build(n plan.Node) (stream, error) {
 	case *plan.Values:
 		return b.buildValues(n)
 	case *plan.Filter:
-		if pushed, ok := pushFilter(n); ok {
-			return b.build(pushed)
-		}
 		return b.buildCalc(n.Input, n.Cond, nil, nil, n.Schema())
 	case *plan.Project:
-		if m, ok := mergeProjects(n); ok {
-			return b.build(m)
-		}
+		// A projection of a filter's rows is one Calc vertex.
 		if f, ok := n.Input.(*plan.Filter); ok {
-			if pushed, ok := pushFilter(f); ok {
-				return b.build(&plan.Project{Input: pushed, Exprs: n.Exprs, Names: n.Names})
-			}
 			return b.buildCalc(f.Input, f.Cond, n.Exprs, n.Names, n.Schema())
 		}
 		if lj, ok := n.Input.(*plan.LookupJoin); ok {
 			return b.buildLookupProject(n, lj) // lookup.go
-		}
-		if j, ok := n.Input.(*plan.Join); ok {
-			if nj, m, ok := pruneJoin(j, columnsOf(n.Exprs...)); ok {
-				exprs := make([]expr.Expr, len(n.Exprs))
-				for i, e := range n.Exprs {
-					exprs[i] = remapColumns(e, func(c int) int { return m[c] })
-				}
-				return b.build(&plan.Project{Input: nj, Exprs: exprs, Names: n.Names})
-			}
 		}
 		return b.buildCalc(n.Input, nil, n.Exprs, n.Names, n.Schema())
 	case *plan.Aggregate:
@@ -466,9 +457,6 @@ func (b *builder) exchange(in stream, keyCols []int) (exec.Edge, int) {
 }
 
 func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
-	if pruned, ok := pruneAggregateInput(n); ok {
-		return b.buildAggregate(pruned)
-	}
 	in, err := b.build(n.Input)
 	if err != nil {
 		return stream{}, err
@@ -625,7 +613,6 @@ func keyDesc(s types.Schema, cols []int) string {
 }
 
 func (b *builder) buildJoin(n *plan.Join) (stream, error) {
-	n = splitJoinCondition(n)
 	l, err := b.build(n.Left)
 	if err != nil {
 		return stream{}, err
@@ -790,36 +777,6 @@ func (b *builder) buildUnion(n *plan.Union) (stream, error) {
 		NewOperator: func() exec.Operator { return operators.NewCalc(nil, nil) }}, desc, edges...)
 	out.vertex = vi
 	return out, nil
-}
-
-// mergeProjects folds a Project over a Project into one, substituting the
-// inner expressions, when every non-trivial inner expression is used at
-// most once (so nothing is evaluated twice).
-func mergeProjects(outer *plan.Project) (*plan.Project, bool) {
-	inner, ok := outer.Input.(*plan.Project)
-	if !ok {
-		return nil, false
-	}
-	uses := make([]int, len(inner.Exprs))
-	for _, e := range outer.Exprs {
-		for _, c := range expr.Columns(e) {
-			uses[c]++
-		}
-	}
-	for i, e := range inner.Exprs {
-		switch e.(type) {
-		case *expr.Col, *expr.Literal:
-		default:
-			if uses[i] > 1 {
-				return nil, false
-			}
-		}
-	}
-	exprs := make([]expr.Expr, len(outer.Exprs))
-	for i, e := range outer.Exprs {
-		exprs[i] = expr.MapColumns(e, func(c *expr.Col) expr.Expr { return inner.Exprs[c.Index] })
-	}
-	return &plan.Project{Input: inner.Input, Exprs: exprs, Names: outer.Names}, true
 }
 
 // isIdentity reports whether projs selects columns 0..width-1 in order.

@@ -58,19 +58,16 @@ func (cx *compiler) compile() (Stmt, error) {
 	first := toks[0]
 	switch {
 	case first.is("EXPLAIN"):
-		k := 1
-		if len(toks) > 3 && toks[1].is("PLAN") && toks[2].is("FOR") {
-			k = 3
-		}
+		k, rules := explainPrefix(toks)
 		if k >= len(toks) {
-			return nil, p.errAt(ErrSyntax, len(p.Text), "EXPLAIN needs a statement", "usage: EXPLAIN SELECT ... | EXPLAIN INSERT ...")
+			return nil, p.errAt(ErrSyntax, len(p.Text), "EXPLAIN needs a statement", "usage: EXPLAIN [RULES] SELECT ... | EXPLAIN [RULES] INSERT ... | EXPLAIN PLAN [WITH RULES] FOR ...")
 		}
 		sub := cx.subPiece(toks[k].start, len(p.Text))
 		inner, err := Compile(sub, cx.cat)
 		if err != nil {
 			return nil, err
 		}
-		return &Explain{At: At{P: p}, Stmt: inner}, nil
+		return &Explain{At: At{P: p}, Stmt: inner, Rules: rules}, nil
 	case first.is("CREATE"):
 		c := &cursor{p: p, toks: toks, i: 1}
 		c.accept("TEMPORARY")

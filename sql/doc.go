@@ -354,7 +354,8 @@
 //     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
 //     SHOW FUNCTIONS (every function with its signature, expr.Signatures),
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
-//     EXPLAIN [PLAN FOR] stmt, HELP, QUIT, EXIT.
+//     EXPLAIN [PLAN FOR] stmt, EXPLAIN RULES stmt (or EXPLAIN PLAN WITH
+//     RULES FOR stmt: the plan after each optimizer rule), HELP, QUIT, EXIT.
 //
 //   - Outer joins: LEFT, RIGHT and FULL [OUTER] JOIN ... ON (FULL is
 //     rewritten to LEFT by the pre-parse layer and read back from the

@@ -87,14 +87,30 @@ func InStatementSet(script string) bool {
 // statement set (or EXPLAIN of one).
 func opensStatementSet(toks []token) bool {
 	at := func(i int, w string) bool { return i < len(toks) && toks[i].is(w) }
-	if at(0, "EXPLAIN") { // EXPLAIN [PLAN FOR] <statement set>
-		toks = toks[1:]
-		if at(0, "PLAN") && at(1, "FOR") {
-			toks = toks[2:]
-		}
+	if n, _ := explainPrefix(toks); n > 0 { // EXPLAIN ... <statement set>
+		toks = toks[n:]
 	}
 	return (at(0, "EXECUTE") && at(1, "STATEMENT") && at(2, "SET") && at(3, "BEGIN")) ||
 		(at(0, "BEGIN") && at(1, "STATEMENT") && at(2, "SET"))
+}
+
+// explainPrefix reads the words of EXPLAIN before its statement:
+// EXPLAIN, EXPLAIN PLAN FOR, EXPLAIN RULES and EXPLAIN PLAN WITH RULES FOR.
+// It returns how many tokens they take (0: not an EXPLAIN) and whether
+// the plan after each optimizer rule was asked for.
+func explainPrefix(toks []token) (n int, rules bool) {
+	at := func(i int, w string) bool { return i < len(toks) && toks[i].is(w) }
+	switch {
+	case !at(0, "EXPLAIN"):
+		return 0, false
+	case at(1, "PLAN") && at(2, "FOR"):
+		return 3, false
+	case at(1, "PLAN") && at(2, "WITH") && at(3, "RULES") && at(4, "FOR"):
+		return 5, true
+	case at(1, "RULES"):
+		return 2, true
+	}
+	return 1, false
 }
 
 // lineCol returns the 1-based line and character column of byte offset off.

@@ -204,9 +204,12 @@ type TriggerSavepoint struct {
 }
 
 // Explain is EXPLAIN <statement> (EXPLAIN PLAN FOR is accepted too).
+// With Rules (EXPLAIN RULES, EXPLAIN PLAN WITH RULES FOR) the output shows
+// the logical plan after each optimizer rule that changed it.
 type Explain struct {
 	At
-	Stmt Stmt
+	Stmt  Stmt
+	Rules bool
 }
 
 // Help is HELP.

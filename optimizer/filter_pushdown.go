@@ -1,4 +1,4 @@
-package planner
+package optimizer
 
 import (
 	"slices"
@@ -38,14 +38,14 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 			return pushBelowOuter(f, in)
 		}
 		j := *in
-		j.Residual = andAll(append(conjuncts(in.Residual), conjuncts(f.Cond)...))
+		j.Residual = expr.AndAll(append(expr.Conjuncts(in.Residual), expr.Conjuncts(f.Cond)...))
 		return &j, true
 	case *plan.WindowTVF:
 		// Terms over the input's columns (not the window columns) filter
 		// the input: a row is kept or dropped in all its windows alike.
 		n := len(in.Input.Schema())
 		var below, above []expr.Expr
-		for _, t := range conjuncts(f.Cond) {
+		for _, t := range expr.Conjuncts(f.Cond) {
 			if cols := expr.Columns(t); len(cols) > 0 && slices.Max(cols) >= n {
 				above = append(above, t)
 			} else {
@@ -56,11 +56,11 @@ func pushFilter(f *plan.Filter) (plan.Node, bool) {
 			return f, false
 		}
 		tvf := *in
-		tvf.Input = &plan.Filter{Input: in.Input, Cond: andAll(below)}
+		tvf.Input = &plan.Filter{Input: in.Input, Cond: expr.AndAll(below)}
 		if len(above) == 0 {
 			return &tvf, true
 		}
-		return &plan.Filter{Input: &tvf, Cond: andAll(above)}, true
+		return &plan.Filter{Input: &tvf, Cond: expr.AndAll(above)}, true
 	}
 	return f, false
 }
@@ -83,7 +83,7 @@ func pushBelowOuter(f *plan.Filter, j *plan.Join) (plan.Node, bool) {
 		return f, false
 	}
 	var below, above []expr.Expr
-	for _, t := range conjuncts(f.Cond) {
+	for _, t := range expr.Conjuncts(f.Cond) {
 		if expr.Sides(t, lw) == side {
 			below = append(below, t)
 		} else {
@@ -95,16 +95,16 @@ func pushBelowOuter(f *plan.Filter, j *plan.Join) (plan.Node, bool) {
 	}
 	out := *j
 	if side == 1 {
-		out.Left = &plan.Filter{Input: j.Left, Cond: andAll(below)}
+		out.Left = &plan.Filter{Input: j.Left, Cond: expr.AndAll(below)}
 	} else {
-		out.Right = &plan.Filter{Input: j.Right, Cond: expr.MapColumns(andAll(below), func(c *expr.Col) expr.Expr {
+		out.Right = &plan.Filter{Input: j.Right, Cond: expr.MapColumns(expr.AndAll(below), func(c *expr.Col) expr.Expr {
 			return &expr.Col{Index: c.Index - lw, Name: c.Name, T: c.T}
 		})}
 	}
 	if len(above) == 0 {
 		return &out, true
 	}
-	return &plan.Filter{Input: &out, Cond: andAll(above)}, true
+	return &plan.Filter{Input: &out, Cond: expr.AndAll(above)}, true
 }
 
 // splitJoinCondition moves the terms of a join's residual condition that
@@ -115,7 +115,7 @@ func pushBelowOuter(f *plan.Filter, j *plan.Join) (plan.Node, bool) {
 func splitJoinCondition(j *plan.Join) *plan.Join {
 	lw := len(j.Left.Schema())
 	var left, right, both []expr.Expr
-	for _, t := range conjuncts(j.Residual) {
+	for _, t := range expr.Conjuncts(j.Residual) {
 		switch expr.Sides(t, lw) {
 		case 1:
 			if j.Kind.Preserves(0) {
@@ -140,11 +140,28 @@ func splitJoinCondition(j *plan.Join) *plan.Join {
 	}
 	out := *j
 	if len(left) > 0 {
-		out.Left = &plan.Filter{Input: j.Left, Cond: andAll(left)}
+		out.Left = &plan.Filter{Input: j.Left, Cond: expr.AndAll(left)}
 	}
 	if len(right) > 0 {
-		out.Right = &plan.Filter{Input: j.Right, Cond: andAll(right)}
+		out.Right = &plan.Filter{Input: j.Right, Cond: expr.AndAll(right)}
 	}
-	out.Residual = andAll(both)
+	out.Residual = expr.AndAll(both)
 	return &out
+}
+
+// pushDownFilters is the filter-pushdown rule: top-down, every filter is
+// pushed as far as pushFilter moves it, and every join's one-sided terms
+// go below it (splitJoinCondition); the filters those moves create are
+// pushed further as the walk reaches them.
+func pushDownFilters(n plan.Node) plan.Node {
+	return plan.TransformDown(n, func(n plan.Node) (plan.Node, bool) {
+		switch n := n.(type) {
+		case *plan.Filter:
+			return pushFilter(n)
+		case *plan.Join:
+			j := splitJoinCondition(n)
+			return j, j != n
+		}
+		return n, false
+	})
 }

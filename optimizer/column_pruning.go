@@ -1,4 +1,4 @@
-package planner
+package optimizer
 
 import (
 	"slices"
@@ -150,4 +150,33 @@ func pruneAggregateInput(a *plan.Aggregate) (*plan.Aggregate, bool) {
 		out.Window = &w
 	}
 	return &out, true
+}
+
+// pruneColumns is the column-pruning rule: a join directly under a
+// projection or an aggregate (or under a filter under an aggregate) keeps
+// only the columns read above it.
+func pruneColumns(n plan.Node) plan.Node {
+	return plan.TransformDown(n, func(n plan.Node) (plan.Node, bool) {
+		switch n := n.(type) {
+		case *plan.Project:
+			j, ok := n.Input.(*plan.Join)
+			if !ok {
+				return n, false
+			}
+			nj, m, ok := pruneJoin(j, columnsOf(n.Exprs...))
+			if !ok {
+				return n, false
+			}
+			exprs := make([]expr.Expr, len(n.Exprs))
+			for i, e := range n.Exprs {
+				exprs[i] = remapColumns(e, func(c int) int { return m[c] })
+			}
+			return &plan.Project{Input: nj, Exprs: exprs, Names: n.Names}, true
+		case *plan.Aggregate:
+			if a, ok := pruneAggregateInput(n); ok {
+				return a, true
+			}
+		}
+		return n, false
+	})
 }

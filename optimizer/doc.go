@@ -1,0 +1,50 @@
+// Package optimizer rewrites a bound logical plan (package plan) into an
+// equivalent one that is cheaper to run, with named rules applied in a
+// fixed order.
+//
+// Who calls: the planner, once per query, before it translates the plan
+// into an operator graph (planner.PlanQuery / PlanInserts), and the engine
+// for EXPLAIN RULES, which shows the plan after every rule that changed it
+// (Trace).
+//
+// Contract of a rule: it takes an immutable plan tree and returns an
+// equivalent tree (same rows, same output schema: column names and types
+// in order), sharing every subtree it did not change, and returns its
+// argument itself when it changes nothing; that identity is how Optimize
+// knows it is done. Rules never fail: a plan a rule cannot improve is
+// returned as it is, and plans that cannot run are rejected by the planner.
+//
+// Order: Optimize runs the rules of Rules() in order, as one pass, and
+// repeats the pass until no rule changes the plan (a rule may open a move
+// for an earlier one: pruning a join puts projections over its inputs,
+// which merge-projects then folds into the projections below them). The
+// order, and so the plan, depends only on the input plan: the same query
+// always gets the same plan, and so the same operator ids.
+//
+// The rules:
+//
+//   - fold-constants: terms of a WHERE or join condition that read no
+//     column are evaluated (after other rewrites put literals into them);
+//     TRUE terms are dropped, and a filter left without terms disappears.
+//   - merge-projects: a projection over a projection becomes one, when
+//     no computed expression would be evaluated twice.
+//   - filter-pushdown: filters move towards the sources: below a
+//     projection of plain columns, into an inner join's condition, below
+//     the never-padded side of an outer, semi or anti join, below a window
+//     table function (terms over the input's columns); a join's terms over
+//     one side filter that side before the join (except over the side an
+//     outer join preserves).
+//   - column-pruning: a join under a projection or an aggregate gets
+//     projections over its inputs that keep only the columns read above it
+//     (and its keys and condition): smaller join state, less copying.
+//   - lookup-probe-pruning: a lookup join's probe side that is a projection
+//     is bypassed (its plain columns read directly) or narrowed to the
+//     columns read, so nothing unread is computed per probe row.
+//
+// Rewrites that still happen while binding (package sql), because they
+// work on the SQL syntax tree rather than on plan nodes: subquery
+// decorrelation, join ordering of inner-join chains, window-property
+// propagation (a GROUP BY on window_start, window_end of a windowed
+// input is a window aggregate), and the folding of constant expressions
+// as they are typed.
+package optimizer
