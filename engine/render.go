@@ -181,4 +181,3 @@ func ShowCreate(t *catalog.Table) string {
 	b.WriteString(";\n")
 	return b.String()
 }
-
