@@ -23,6 +23,12 @@
 //
 // The rules:
 //
+//   - window-propagation: an event-time window aggregate's window_start
+//     and window_end keep their role up the plan (through filters,
+//     projections of plain columns and joins' never-padded sides); a
+//     GROUP BY on both further up becomes a window aggregate over the
+//     window the rows carry, emitted once when it closes, instead of a
+//     changelog aggregate (Nexmark q5's MaxBids).
 //   - fold-constants: terms of a WHERE or join condition that read no
 //     column are evaluated (after other rewrites put literals into them);
 //     TRUE terms are dropped, and a filter left without terms disappears.
@@ -43,8 +49,6 @@
 //
 // Rewrites that still happen while binding (package sql), because they
 // work on the SQL syntax tree rather than on plan nodes: subquery
-// decorrelation, join ordering of inner-join chains, window-property
-// propagation (a GROUP BY on window_start, window_end of a windowed
-// input is a window aggregate), and the folding of constant expressions
-// as they are typed.
+// decorrelation, join ordering of inner-join chains, and the folding of
+// constant expressions as they are typed.
 package optimizer

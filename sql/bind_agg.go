@@ -32,8 +32,6 @@ type aggBinder struct {
 	// arguments are bound against in and mapped through colMap onto the
 	// TVF's input.
 	tvf       *tvfBinding
-	attached  *attachedWindow // the window the input's rows carry (bind_tvf.go)
-	outWin    *tvfBinding     // marks this aggregate's window_start/window_end outputs
 	colMap    []int
 	partition []int // SESSION's PARTITION BY, as indexes of the TVF's input
 

@@ -604,9 +604,6 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 	if tb, newIn, w, colMap, partition := windowGroup(sel, in, sc); tb != nil { // bind_tvf.go
 		ab.tvf, ab.colMap, ab.partition, tvfIn = tb, colMap, partition, newIn
 		ab.win, ab.winKind, ab.winText = &w, tb.kind, tb.text
-	} else if aw := attachedGroup(sel, sc); aw != nil {
-		in, ab.attached = aw.input(in, sc), aw
-		ab.win, ab.winKind, ab.winText = &aw.window, "window", "the window of the input"
 	}
 	fields := sel.Fields.Fields
 	if sel.GroupBy != nil {
@@ -722,7 +719,6 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 		if c, ok := tvfColumn(sc, f.Expr); ok && ab.tvf != nil && c.tvf == ab.tvf && c.tvfRole == tvfTime {
 			col.rowtime, col.proctime = !ab.win.Proctime, ab.win.Proctime // window_time: the output's time attribute
 		}
-		ab.markWindowColumn(&col, e) // bind_tvf.go
 		cols = append(cols, col)
 	}
 	var cond expr.Expr
@@ -747,13 +743,6 @@ func (cx *compiler) bindAggregate(sel *ast.SelectStmt, in plan.Node, sc *scope, 
 	}
 	in = expanded
 	agg := &plan.Aggregate{Input: in, GroupKeys: ab.keys, KeyNames: ab.keyNames, Window: ab.win, Aggs: ab.aggs}
-	if ab.attached != nil {
-		wk, err := ab.attachedKeys()
-		if err != nil {
-			return nil, nil, err
-		}
-		agg.WindowKeys = wk
-	}
 	var node plan.Node = agg
 	if cond != nil {
 		node = &plan.Filter{Input: node, Cond: cond}

@@ -261,7 +261,9 @@
 //   - Window properties propagate: a window aggregate's window_start and
 //     window_end (selected as plain columns) keep their role, and a GROUP
 //     BY on both further up is a window aggregate over the window the rows
-//     carry (plan.Aggregate.WindowKeys), emitted once when it closes.
+//     carry (plan.Aggregate.WindowKeys), emitted once when it closes. The
+//     binder binds such a GROUP BY as an ordinary aggregate; the
+//     optimizer's window-propagation rule makes it a window aggregate.
 //
 //   - Emit strategies of window aggregates (Flink's experimental
 //     table.exec.emit.* keys, SET before the query; both the group-window
