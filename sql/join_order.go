@@ -9,25 +9,22 @@ import (
 )
 
 // A chain of inner joins (comma joins, CROSS JOIN, [INNER] JOIN ... ON) is
-// bound as a set of relations and conditions, then joined in an order
-// where every join has an equality whenever the join graph is connected:
+// bound as a set of relations and conditions, joined left-deep in
+// written order:
 //
 //   - the relations are the chain's FROM items in written order; an outer
 //     join, a USING / NATURAL join or a lookup join in the chain is one
 //     relation (a barrier: nothing is reordered across it);
-//   - the conditions are the chain's ON conjuncts and the WHERE conjuncts
-//     (equalities of WHERE become join keys and leave WHERE, as before);
-//   - greedy order: start with the first relation, then repeatedly add the
-//     first relation (in written order) that an equality connects to
-//     those joined so far (one side reads only joined relations, the other
-//     only the new one); when none is connected, cross join the next
-//     relation in written order (a nested-loop join).
+//   - the conditions are the chain's ON conjuncts and the WHERE conjuncts:
+//     each ON conjunct belongs to the first join where all the relations
+//     it reads are joined (a key when it is an equality between the two
+//     sides, a residual term otherwise); a WHERE equality between the two
+//     sides of a join is a key of it and leaves WHERE.
 //
-// Each ON conjunct that is not a key is the residual of the first join
-// where all the relations it reads are joined. The result's columns are
-// in written order (a projection puts them back when the order changed),
-// so SELECT * and column positions do not depend on the join order. The
-// order depends only on the query text: the same query gets the same plan.
+// The optimizer's join-reorder rule then joins the chain again in an order
+// where every join has an equality whenever the join graph is connected
+// (today `FROM a, b, c WHERE a.x = c.x AND b.y = c.y` joins a with c
+// first), keeping the columns in written order.
 
 // chainJoin reports whether j is an inner join of a chain: written with a
 // comma, CROSS JOIN or [INNER] JOIN, neither USING nor NATURAL nor a
@@ -72,44 +69,6 @@ type chainCond struct {
 	eq     bool   // an equality whose sides read disjoint non-empty sets
 	lr, rr relSet // relations its left / right side reads
 	done   bool
-}
-
-// connects reports whether the equality c joins the relations of set to
-// relation i.
-func (c *chainCond) connects(set relSet, i int) bool {
-	bit := relSet(1) << i
-	return c.eq && ((c.lr&^set == 0 && c.rr == bit) || (c.rr&^set == 0 && c.lr == bit))
-}
-
-// joinOrder is the greedy order of n relations joined by conds.
-func joinOrder(n int, conds []chainCond) []int {
-	order := []int{0}
-	set := relSet(1)
-	for len(order) < n {
-		next := -1
-		for i := 1; i < n && next < 0; i++ {
-			if set&(1<<i) != 0 {
-				continue
-			}
-			for k := range conds {
-				if conds[k].connects(set, i) {
-					next = i
-					break
-				}
-			}
-		}
-		if next < 0 {
-			for i := 1; i < n; i++ {
-				if set&(1<<i) == 0 {
-					next = i
-					break
-				}
-			}
-		}
-		order = append(order, next)
-		set |= 1 << next
-	}
-	return order
 }
 
 // bindJoinChain binds the inner-join chain rooted at v (see above). where
@@ -179,11 +138,9 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	for i := range order {
 		order[i] = i
 	}
-	big := len(items) > maxChain // relSet cannot hold it: written order
-	if !big {
-		order = joinOrder(len(items), conds)
-	}
-	// Join left-deep in that order.
+	big := len(items) > maxChain // relSet cannot hold it
+	// Join left-deep in written order (the optimizer's join-reorder rule
+	// reorders the chain).
 	node, sc := nodes[order[0]], scopes[order[0]]
 	set := relSet(1) << order[0]
 	for k := 1; k < len(order); k++ {
@@ -237,27 +194,5 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			*where = kept
 		}
 	}
-	// Back to written order.
-	reordered := false
-	for i := range order {
-		reordered = reordered || order[i] != i
-	}
-	if !reordered {
-		return node, sc, nil
-	}
-	at := make([]int, len(items)) // first column of relation i in node
-	for k, n := 0, 0; k < len(order); k++ {
-		at[order[k]] = n
-		n += len(scopes[order[k]].cols)
-	}
-	s := node.Schema()
-	p := &plan.Project{Input: node}
-	for i := range items {
-		for j := range scopes[i].cols {
-			c := at[i] + j
-			p.Exprs = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type})
-			p.Names = append(p.Names, s[c].Name)
-		}
-	}
-	return p, full, nil // an inner join keeps its inputs' column types
+	return node, sc, nil
 }
