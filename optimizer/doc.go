@@ -23,6 +23,11 @@
 //
 // The rules:
 //
+//   - join-reorder: a chain of inner joins (and the WHERE above it) is
+//     joined again, greedily in written order, so that every join has an
+//     equality whenever the join graph is connected (FROM a, b, c WHERE
+//     a.x = c.x AND b.y = c.y joins a with c first); the columns stay in
+//     written order.
 //   - window-propagation: an event-time window aggregate's window_start
 //     and window_end keep their role up the plan (through filters,
 //     projections of plain columns and joins' never-padded sides); a
@@ -49,6 +54,7 @@
 //
 // Rewrites that still happen while binding (package sql), because they
 // work on the SQL syntax tree rather than on plan nodes: subquery
-// decorrelation, join ordering of inner-join chains, and the folding of
+// decorrelation (a subquery becomes a join with an aggregate as it is
+// bound; it never reaches the plan as an expression), and the folding of
 // constant expressions as they are typed.
 package optimizer
