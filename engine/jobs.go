@@ -52,6 +52,10 @@ type Job struct {
 	setup    *jobSetup
 	// skipsReported is set once the job's skipped rows were summarized.
 	skipsReported bool
+	// history holds the latest completed checkpoints and savepoints
+	// (at most maxHistory, oldest first); completed counts them all.
+	history   []CheckpointStats
+	completed int64
 }
 
 // Status returns the job's status and, for a failed job, its error.
@@ -137,6 +141,11 @@ func (j *Job) setLastCheckpoint(md *checkpoint.Metadata) {
 	defer j.mu.Unlock()
 	if j.lastCP == nil || md.CheckpointID >= j.lastCP.CheckpointID {
 		j.lastCP = md
+	}
+	j.completed++
+	j.history = append(j.history, checkpointStats(md))
+	if len(j.history) > maxHistory {
+		j.history = slices.Delete(j.history, 0, len(j.history)-maxHistory)
 	}
 }
 

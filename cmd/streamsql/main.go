@@ -24,6 +24,8 @@ Usage:
   streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
   streamsql checkpoints [-verify] DIR list the checkpoints and savepoints under DIR (-verify reads
                                       every file and checks its checksum)
+  streamsql server [flags]            run as a service: REST API, /metrics, jobs that outlive their
+                                      clients and resume after a restart (streamsql server --help)
 
 Jobs started by INSERT run until their sources end (bounded inputs) or the process is
 stopped (Ctrl-C / SIGTERM stop them cleanly within about a second, after a last checkpoint
@@ -65,6 +67,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if len(args) > 0 && args[0] == "bench" {
 		return runBench(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "server" {
+		return runServer(ctx, args[1:], stdout, stderr) // server.go
 	}
 	fs := flag.NewFlagSet("streamsql", flag.ContinueOnError)
 	fs.SetOutput(stderr)

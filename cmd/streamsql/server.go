@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/streamsql/streamsql/server"
+)
+
+const serverUsage = `Usage: streamsql server [--listen ADDR] [--data-dir DIR] [--auth-token TOKEN]
+
+Runs streamsql as a service: jobs submitted over its REST API (REST.md) run in the
+server and outlive their clients; GET /metrics serves Prometheus metrics. The job
+registry and the checkpoints live under --data-dir: after the server stops or is
+killed, its next start resumes every job that was running from its newest complete
+checkpoint. SIGINT/SIGTERM stop the jobs after a last checkpoint (they resume at the
+next start).
+
+Flags:
+`
+
+// runServer is `streamsql server`: it serves until ctx is cancelled.
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("streamsql server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8081", "address to serve the REST API and /metrics on (any address but loopback needs a token)")
+	dataDir := fs.String("data-dir", "streamsql-data", "directory of the job registry and the checkpoints")
+	token := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "bearer token every request must present (default $STREAMSQL_AUTH_TOKEN)")
+	interval := fs.Duration("checkpoint-interval", 10*time.Second, "checkpoint interval of jobs whose statements set none")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serverUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "streamsql server: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	s, err := server.New(server.Config{Listen: *listen, DataDir: *dataDir, AuthToken: *token,
+		Stdout: stdout, Log: stderr, CheckpointInterval: *interval})
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql %v\n", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql server: %v\n", err)
+		return 1
+	}
+	if err := s.Start(); err != nil {
+		fmt.Fprintf(stderr, "streamsql server: a job could not be resumed (listed as FAILED): %v\n", err)
+	}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stderr, "streamsql server listening on http://%s (data in %s)\n", ln.Addr(), *dataDir)
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		fmt.Fprintf(stderr, "streamsql server: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdownCtx)
+	s.Shutdown(10 * time.Second)
+	fmt.Fprintln(stderr, "streamsql server stopped; running jobs resume at the next start")
+	return 0
+}

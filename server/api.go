@@ -1,0 +1,399 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/sql"
+	"github.com/streamsql/streamsql/types"
+)
+
+// The REST API. Every response is JSON; an error is {"error": "..."} with
+// a 4xx or 5xx status. REST.md documents each endpoint with examples.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/jobs", s.listJobs)
+	mux.HandleFunc("GET /v1/jobs/{id}", s.getJob)
+	mux.HandleFunc("GET /v1/jobs/{id}/checkpoints", s.getCheckpoints)
+	mux.HandleFunc("GET /v1/jobs/{id}/exceptions", s.getExceptions)
+	mux.HandleFunc("POST /v1/jobs/{id}/stop", s.stopJob)
+	mux.HandleFunc("POST /v1/jobs/{id}/savepoints", s.triggerSavepoint)
+	mux.HandleFunc("POST /v1/statements", s.submit)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see REST.md)", r.Method, r.URL.Path))
+	})
+}
+
+// JobSummary is a job in the job list.
+type JobSummary struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Status   string     `json:"status"`
+	Error    string     `json:"error,omitempty"`
+	Started  time.Time  `json:"submitted"`
+	Ended    *time.Time `json:"ended,omitempty"`
+	RowsIn   int64      `json:"rows_in"`
+	RowsOut  int64      `json:"rows_out"`
+	Restarts int        `json:"restarts"`
+	Resumes  int        `json:"resumes"`
+	// LastCheckpoint is the id of the newest completed checkpoint of
+	// this process's run (0: none).
+	LastCheckpoint int64 `json:"last_checkpoint"`
+}
+
+// JobDetail is one job with its operator graph.
+type JobDetail struct {
+	JobSummary
+	Statements []string     `json:"statements"` // secrets masked
+	Savepoint  string       `json:"savepoint,omitempty"`
+	Watermark  *string      `json:"watermark"` // at the sink
+	LateRows   int64        `json:"late_rows"`
+	Skipped    int64        `json:"skipped_rows"`
+	Vertices   []VertexView `json:"vertices"`
+}
+
+// VertexView is one operator of a job.
+type VertexView struct {
+	ID          string      `json:"id"`
+	Name        string      `json:"name"`
+	Parallelism int         `json:"parallelism"`
+	Inputs      []InputView `json:"inputs"`
+	RowsIn      int64       `json:"rows_in"`
+	RowsOut     int64       `json:"rows_out"`
+	LateRows    int64       `json:"late_rows"`
+	Skipped     int64       `json:"skipped_rows"`
+	Watermark   *string     `json:"watermark"`
+}
+
+// InputView is an edge into a vertex.
+type InputView struct {
+	From         string `json:"from"`
+	Partitioning string `json:"partitioning"`
+	Key          string `json:"key,omitempty"`
+}
+
+func (s *Server) summary(rec JobRecord) JobSummary {
+	js := JobSummary{ID: rec.ID, Name: rec.Name, Status: rec.Status, Error: rec.Error,
+		Started: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes}
+	if l := s.liveJob(rec.ID); l != nil {
+		js.RowsIn, js.RowsOut, _ = l.job.Counts()
+		js.Restarts = l.job.Restarts()
+		if md := l.job.LastCheckpoint(); md != nil {
+			js.LastCheckpoint = md.CheckpointID
+		}
+		if st, _ := l.job.Status(); st == engine.JobRestarting && rec.Status == string(engine.JobRunning) {
+			js.Status = string(st)
+		}
+	}
+	return js
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
+	out := []JobSummary{}
+	for _, rec := range s.reg.list() {
+		out = append(out, s.summary(rec))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": out})
+}
+
+// record finds the record of the request's {id}, or answers 404.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) (JobRecord, bool) {
+	id := r.PathValue("id")
+	rec, ok := s.reg.get(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no job %s", id))
+	}
+	return rec, ok
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	d := JobDetail{JobSummary: s.summary(rec), Savepoint: rec.Savepoint, Vertices: []VertexView{}}
+	for _, st := range rec.Statements {
+		d.Statements = append(d.Statements, sql.MaskSecrets(st))
+	}
+	if l := s.liveJob(rec.ID); l != nil {
+		_, _, wm := l.job.Counts()
+		d.Watermark = watermarkText(wm)
+		d.LateRows, d.Skipped = l.job.LateRows(), l.job.SkippedRows()
+		for _, v := range l.job.Vertices() {
+			vv := VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []InputView{},
+				RowsIn: v.RowsIn, RowsOut: v.RowsOut, LateRows: v.LateRows, Skipped: v.SkippedRows,
+				Watermark: watermarkText(v.Watermark)}
+			for _, in := range v.Inputs {
+				vv.Inputs = append(vv.Inputs, InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
+			}
+			d.Vertices = append(d.Vertices, vv)
+		}
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// watermarkText renders a watermark as a timestamp (nil: none yet).
+func watermarkText(wm int64) *string {
+	var s string
+	switch wm {
+	case exec.MinWatermark:
+		return nil
+	case exec.MaxWatermark:
+		s = "+inf (end of input)"
+	default:
+		s = types.Render(types.TimestampValue(wm), types.Timestamp)
+	}
+	return &s
+}
+
+// CheckpointView is one completed checkpoint or savepoint.
+type CheckpointView struct {
+	ID              int64     `json:"id"`
+	Savepoint       bool      `json:"savepoint"`
+	TriggeredAt     time.Time `json:"triggered_at"`
+	CompletedAt     time.Time `json:"completed_at"`
+	DurationMs      int64     `json:"duration_ms"`
+	Size            int64     `json:"size_bytes"`
+	IncrementalSize int64     `json:"incremental_size_bytes"`
+}
+
+func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	out := []CheckpointView{}
+	var completed int64
+	if l := s.liveJob(rec.ID); l != nil {
+		var hist []engine.CheckpointStats
+		hist, completed = l.job.Checkpoints()
+		for _, c := range hist {
+			out = append(out, CheckpointView{ID: c.ID, Savepoint: c.Savepoint, TriggeredAt: c.TriggeredAt,
+				CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "history": out})
+}
+
+// AttemptView is one run of a job in this process.
+type AttemptView struct {
+	Restart           bool   `json:"restart"`
+	RestoredID        int64  `json:"restored_checkpoint,omitempty"`
+	RestoredSavepoint bool   `json:"restored_savepoint,omitempty"`
+	RestoredPath      string `json:"restored_path,omitempty"`
+	Parallelism       int    `json:"parallelism"`
+}
+
+func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	attempts := []AttemptView{}
+	restarts := 0
+	if l := s.liveJob(rec.ID); l != nil {
+		restarts = l.job.Restarts()
+		for _, a := range l.job.Attempts() {
+			attempts = append(attempts, AttemptView{Restart: a.Restart, RestoredID: a.RestoredID,
+				RestoredSavepoint: a.RestoredSavepoint, RestoredPath: a.RestoredPath, Parallelism: a.Parallelism})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"error": rec.Error, "restarts": restarts, "attempts": attempts})
+}
+
+// stopRequest is the body of POST /v1/jobs/{id}/stop (optional).
+type stopRequest struct {
+	Savepoint bool `json:"savepoint"`
+	Drain     bool `json:"drain"`
+}
+
+func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	var req stopRequest
+	if err := decodeOptional(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	l := s.liveJob(rec.ID)
+	if l == nil || isDone(l.job) {
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
+		return
+	}
+	path := ""
+	if req.Savepoint {
+		p, err := l.job.Savepoint(true, req.Drain)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "savepoint failed, the job goes on: "+err.Error())
+			return
+		}
+		path = p
+	} else {
+		l.job.Stop()
+	}
+	<-l.job.Done()
+	s.reg.update(rec.ID, func(r *JobRecord) {
+		r.Status = string(engine.JobStopped)
+		r.Savepoint = path
+		if r.Ended == nil {
+			now := time.Now()
+			r.Ended = &now
+		}
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": string(engine.JobStopped), "savepoint": path})
+}
+
+func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	l := s.liveJob(rec.ID)
+	if l == nil || isDone(l.job) {
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
+		return
+	}
+	p, err := l.job.Savepoint(false, false)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "savepoint failed: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "savepoint": p})
+}
+
+func isDone(j *engine.Job) bool {
+	select {
+	case <-j.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// submitRequest is the body of POST /v1/statements.
+type submitRequest struct {
+	Statements string `json:"statements"`
+}
+
+// StatementResult is what one submitted statement did.
+type StatementResult struct {
+	Statement int        `json:"statement"` // 1-based, in the request
+	Message   string     `json:"message,omitempty"`
+	JobID     string     `json:"job_id,omitempty"`
+	Text      string     `json:"text,omitempty"`
+	Columns   []string   `json:"columns,omitempty"`
+	Rows      [][]string `json:"rows,omitempty"`
+}
+
+// submit runs a script in a new session: setup statements (CREATE, SET,
+// ...) shape the session; each INSERT or statement set becomes a job the
+// server owns; SHOW, DESCRIBE, EXPLAIN and HELP answer with their text or
+// rows. It stops at the first failing statement (400, with the results
+// so far; jobs already started keep running).
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	var req submitRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "the body must be JSON: {\"statements\": \"CREATE TABLE ...; INSERT INTO ...;\"}: "+err.Error())
+		return
+	}
+	pieces := sql.Split(req.Statements)
+	if len(pieces) == 0 {
+		writeError(w, http.StatusBadRequest, "no statement to run")
+		return
+	}
+	eng := s.newSession()
+	var setup []string
+	results := []StatementResult{}
+	fail := func(i int, err error) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "statement": i + 1, "results": results})
+	}
+	for i, p := range pieces {
+		st, err := eng.Prepare(p)
+		if err != nil {
+			fail(i, err)
+			return
+		}
+		switch st.(type) {
+		case *sql.Query:
+			fail(i, errors.New("a SELECT's rows are not served over the REST API yet: INSERT INTO a sink table (e.g. connector 'print' or 'filesystem') instead"))
+			return
+		case *sql.StopJob, *sql.TriggerSavepoint, *sql.ShowJobs:
+			fail(i, errors.New("jobs of the server are managed with GET /v1/jobs, POST /v1/jobs/{id}/stop and POST /v1/jobs/{id}/savepoints"))
+			return
+		case *sql.Quit:
+			continue
+		}
+		res, err := eng.Execute(context.Background(), st, engine.ExecOptions{Sync: isSetup(st)})
+		if err != nil {
+			fail(i, err)
+			return
+		}
+		out := StatementResult{Statement: i + 1, Message: res.Message, Text: res.Text}
+		for _, c := range res.Schema {
+			out.Columns = append(out.Columns, c.Name)
+		}
+		for _, row := range res.Rows {
+			var cells []string
+			for k, v := range row {
+				cells = append(cells, types.Render(v, res.Schema[k].Type))
+			}
+			out.Rows = append(out.Rows, cells)
+		}
+		switch {
+		case isSetup(st):
+			setup = append(setup, p.Text)
+		case res.Job != nil:
+			j := res.Job
+			out.JobID = j.ID
+			stmts := append(append([]string(nil), setup...), p.Text)
+			if err := s.reg.update(j.ID, func(r *JobRecord) {
+				r.Name, r.Statements, r.Status, r.Submitted = j.Name, stmts, string(engine.JobRunning), j.Started
+			}); err != nil {
+				j.Stop()
+				writeError(w, http.StatusInternalServerError, "the job could not be registered, so it was stopped: "+err.Error())
+				return
+			}
+			s.track(j.ID, eng, j)
+			s.logf("job %s: submitted (%s)", j.ID, j.Name)
+		}
+		results = append(results, out)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// decodeOptional decodes a JSON body when there is one.
+func decodeOptional(r *http.Request, v any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(v); err != nil {
+		return fmt.Errorf("the body must be JSON: %v", err)
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": strings.TrimSpace(msg)})
+}
+
+func constantTimeEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

@@ -1,0 +1,33 @@
+// Package server runs streamsql as a long-lived service: it owns jobs so
+// that they outlive the clients that submitted them, keeps a durable
+// registry of them, and serves a REST API (JSON, modelled on Flink's) and
+// Prometheus metrics over HTTP. `streamsql server` is its command.
+//
+// Who calls: cmd/streamsql creates one Server (New), calls Start once
+// (which resumes the jobs the registry lists as running), serves
+// Handler() on its listener, and calls Shutdown once when the process is
+// told to stop. Handler may serve requests concurrently.
+//
+// Jobs and sessions: every POST /v1/statements request is a session of
+// its own (a fresh engine): its CREATE/SET statements set up the tables
+// and configuration its INSERTs see. Each INSERT (or statement set) is a
+// job; its record holds the statements that set it up and the INSERT, so
+// the job can be started again exactly as submitted.
+//
+// Durability: the registry (registry.go) is one JSON file under the data
+// directory, replaced atomically on every change. Checkpoints go under
+// <data-dir>/checkpoints unless the statements set state.checkpoints.dir,
+// and every job checkpoints (every 10 s unless the statements set
+// execution.checkpointing.interval). When the server starts, each job
+// whose record says RUNNING (the server stopped or was killed while it
+// ran) is started again from its newest complete checkpoint (or from the
+// beginning when it has none); finished, failed and stopped jobs stay
+// listed with their final status and error. Shutdown stops the running
+// jobs after a last checkpoint and leaves them RUNNING in the registry,
+// so the next start resumes them.
+//
+// Security: the server listens on the loopback interface by default; any
+// other address requires a token, which every request must present as
+// `Authorization: Bearer <token>` (no cookies). Statements are shown with
+// their secrets masked, as SHOW CREATE TABLE does.
+package server

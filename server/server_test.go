@@ -1,0 +1,356 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// A job that keeps running: datagen at 2,000 rows/s into a blackhole.
+const endlessJob = `
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.k.max' = '9');
+CREATE TABLE sink (k BIGINT, v BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink SELECT k, v FROM src WHERE v > 0;
+`
+
+func startServer(t *testing.T, dir string, token string) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(Config{DataDir: dir, AuthToken: token, CheckpointInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// call sends a request and decodes the JSON answer into out (when not nil).
+func call(t *testing.T, method, url, token, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: not JSON (%v): %s", method, url, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+func submit(t *testing.T, base, token, script string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"statements": script})
+	var res struct {
+		Error   string            `json:"error"`
+		Results []StatementResult `json:"results"`
+	}
+	if code := call(t, "POST", base+"/v1/statements", token, string(body), &res); code != http.StatusOK {
+		t.Fatalf("submit: %d %s", code, res.Error)
+	}
+	for _, r := range res.Results {
+		if r.JobID != "" {
+			return r.JobID
+		}
+	}
+	t.Fatalf("no job started: %+v", res.Results)
+	return ""
+}
+
+// waitFor polls cond every 50 ms for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
+	_, ts := startServer(t, t.TempDir(), "")
+	id := submit(t, ts.URL, "", endlessJob)
+
+	var d JobDetail
+	waitFor(t, "rows and a checkpoint", func() bool {
+		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
+		return d.RowsOut > 0 && d.LastCheckpoint > 0
+	})
+	if d.Status != "RUNNING" {
+		t.Fatalf("status %s, want RUNNING", d.Status)
+	}
+	// Source, Calc (filter), Sink.
+	if len(d.Vertices) != 3 {
+		t.Fatalf("%d vertices, want 3: %+v", len(d.Vertices), d.Vertices)
+	}
+	if !strings.HasPrefix(d.Vertices[0].Name, "Source src") || len(d.Vertices[1].Inputs) != 1 || d.Vertices[1].Inputs[0].From != d.Vertices[0].ID {
+		t.Fatalf("graph: %+v", d.Vertices)
+	}
+	if len(d.Statements) != 3 || !strings.HasPrefix(d.Statements[2], "INSERT INTO sink") {
+		t.Fatalf("statements: %q", d.Statements)
+	}
+
+	var list struct{ Jobs []JobSummary }
+	call(t, "GET", ts.URL+"/v1/jobs", "", "", &list)
+	if len(list.Jobs) != 1 || list.Jobs[0].ID != id {
+		t.Fatalf("job list: %+v", list.Jobs)
+	}
+
+	var cps struct {
+		Completed int64
+		History   []CheckpointView
+	}
+	call(t, "GET", ts.URL+"/v1/jobs/"+id+"/checkpoints", "", "", &cps)
+	if cps.Completed == 0 || len(cps.History) == 0 || cps.History[len(cps.History)-1].Size <= 0 {
+		t.Fatalf("checkpoints: %+v", cps)
+	}
+
+	var stopped struct {
+		Status, Savepoint, Error string
+	}
+	if code := call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", `{"savepoint": true}`, &stopped); code != http.StatusOK {
+		t.Fatalf("stop: %d %s", code, stopped.Error)
+	}
+	if stopped.Status != "STOPPED" || stopped.Savepoint == "" {
+		t.Fatalf("stop answered %+v", stopped)
+	}
+	if _, err := os.Stat(filepath.Join(stopped.Savepoint, "_metadata")); err != nil {
+		t.Fatalf("savepoint %s: %v", stopped.Savepoint, err)
+	}
+	call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
+	if d.Status != "STOPPED" || d.Savepoint != stopped.Savepoint {
+		t.Fatalf("after stop: %s %q", d.Status, d.Savepoint)
+	}
+	// Stopping again is a conflict, not a crash.
+	if code := call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil); code != http.StatusConflict {
+		t.Fatalf("second stop: %d, want 409", code)
+	}
+}
+
+// A server that goes away while a job runs (here: the job is cut off
+// without the registry hearing of it, as when the process is killed)
+// resumes it at its next start from the newest complete checkpoint; a
+// job that finished stays listed as FINISHED.
+func TestRestartResumesRunningJobs(t *testing.T) {
+	dir := t.TempDir()
+	s1, ts1 := startServer(t, dir, "")
+	running := submit(t, ts1.URL, "", endlessJob)
+	finished := submit(t, ts1.URL, "", `
+CREATE TABLE few (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE drain (v BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO drain SELECT v FROM few;`)
+	var d JobDetail
+	waitFor(t, "a checkpoint of the running job", func() bool {
+		call(t, "GET", ts1.URL+"/v1/jobs/"+running, "", "", &d)
+		return d.LastCheckpoint >= 2
+	})
+	waitFor(t, "the bounded job to finish", func() bool {
+		call(t, "GET", ts1.URL+"/v1/jobs/"+finished, "", "", &d)
+		return d.Status == "FINISHED"
+	})
+	// The crash: the registry is not told (closing), the job just ends.
+	s1.mu.Lock()
+	s1.closing = true
+	l := s1.live[running]
+	s1.mu.Unlock()
+	l.job.Stop()
+	ts1.Close()
+
+	_, ts2 := startServer(t, dir, "")
+	call(t, "GET", ts2.URL+"/v1/jobs/"+running, "", "", &d)
+	if d.Status != "RUNNING" || d.Resumes != 1 {
+		t.Fatalf("after restart: status %s, resumes %d", d.Status, d.Resumes)
+	}
+	var ex struct {
+		Attempts []AttemptView
+	}
+	call(t, "GET", ts2.URL+"/v1/jobs/"+running+"/exceptions", "", "", &ex)
+	if len(ex.Attempts) != 1 || ex.Attempts[0].RestoredID < 2 {
+		t.Fatalf("the resumed job did not restore a checkpoint: %+v", ex.Attempts)
+	}
+	waitFor(t, "rows after the restart", func() bool {
+		call(t, "GET", ts2.URL+"/v1/jobs/"+running, "", "", &d)
+		return d.RowsOut > 0
+	})
+	call(t, "GET", ts2.URL+"/v1/jobs/"+finished, "", "", &d)
+	if d.Status != "FINISHED" || d.Resumes != 0 {
+		t.Fatalf("finished job after restart: %s, resumes %d", d.Status, d.Resumes)
+	}
+	call(t, "POST", ts2.URL+"/v1/jobs/"+running+"/stop", "", "", nil)
+}
+
+func TestSubmitErrorsNameTheStatement(t *testing.T) {
+	_, ts := startServer(t, t.TempDir(), "")
+	var res struct {
+		Error     string
+		Statement int
+	}
+	body, _ := json.Marshal(map[string]string{"statements": "CREATE TABLE t (a BIGINT);\nSELEC a FROM t;"})
+	if code := call(t, "POST", ts.URL+"/v1/statements", "", string(body), &res); code != http.StatusBadRequest {
+		t.Fatalf("status %d", code)
+	}
+	if res.Statement != 2 || !strings.Contains(res.Error, "line 2") {
+		t.Fatalf("error %+v does not name statement 2, line 2", res)
+	}
+	if code := call(t, "GET", ts.URL+"/v1/jobs/nope", "", "", &res); code != http.StatusNotFound || !strings.Contains(res.Error, "no job nope") {
+		t.Fatalf("unknown job: %d %+v", code, res)
+	}
+	body, _ = json.Marshal(map[string]string{"statements": "CREATE TABLE t (a BIGINT); SELECT a FROM t;"})
+	if code := call(t, "POST", ts.URL+"/v1/statements", "", string(body), &res); code != http.StatusBadRequest || !strings.Contains(res.Error, "SELECT") {
+		t.Fatalf("SELECT: %d %+v", code, res)
+	}
+}
+
+func TestTokenAndSecrets(t *testing.T) {
+	if _, err := New(Config{DataDir: t.TempDir(), Listen: "0.0.0.0:8081"}); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("a non-loopback listener without a token was accepted: %v", err)
+	}
+	_, ts := startServer(t, t.TempDir(), "s3cret-token")
+	for _, path := range []string{"/v1/jobs", "/metrics"} {
+		if code := call(t, "GET", ts.URL+path, "", "", nil); code != http.StatusUnauthorized {
+			t.Fatalf("GET %s without the token: %d, want 401", path, code)
+		}
+		if code := call(t, "GET", ts.URL+path, "wrong", "", nil); code != http.StatusUnauthorized {
+			t.Fatalf("GET %s with a wrong token: %d, want 401", path, code)
+		}
+	}
+	id := submit(t, ts.URL, "s3cret-token", `
+CREATE TABLE src (v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100');
+CREATE TABLE db (v BIGINT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:mysql://127.0.0.1:3306/test',
+  'table-name' = 'never_written', 'username' = 'root', 'password' = 'hunter2');
+CREATE TABLE sink (v BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink SELECT v FROM src;`)
+	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "s3cret-token", "", nil)
+	var d JobDetail
+	call(t, "GET", ts.URL+"/v1/jobs/"+id, "s3cret-token", "", &d)
+	if len(d.Statements) != 4 || !strings.Contains(d.Statements[1], "'password' = '") {
+		t.Fatalf("the job's statements do not show the masked option: %q", d.Statements)
+	}
+	for _, path := range []string{"/v1/jobs", "/v1/jobs/" + id, "/v1/jobs/" + id + "/checkpoints", "/metrics"} {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer s3cret-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		if bytes.Contains(data, []byte("hunter2")) {
+			t.Fatalf("GET %s shows the secret:\n%s", path, data)
+		}
+	}
+}
+
+// /metrics is parsed with Prometheus' own text parser.
+func TestMetrics(t *testing.T) {
+	_, ts := startServer(t, t.TempDir(), "")
+	id := submit(t, ts.URL, "", endlessJob)
+	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil)
+	var families map[string]*dto
+	waitFor(t, "metrics with rows and a checkpoint", func() bool {
+		families = scrape(t, ts.URL)
+		in := families["streamsql_operator_numRecordsIn"]
+		cp := families["streamsql_job_numberOfCompletedCheckpoints"]
+		return in != nil && in.sum(id) > 0 && cp != nil && cp.sum(id) > 0
+	})
+	for _, name := range []string{"streamsql_operator_numRecordsOut", "streamsql_operator_numLateRecordsDropped",
+		"streamsql_job_numRestarts", "streamsql_job_lastCheckpointDuration", "streamsql_job_lastCheckpointSize", "go_goroutines"} {
+		if families[name] == nil {
+			t.Errorf("no metric %s", name)
+		}
+	}
+	if n := families["streamsql_operator_numRecordsIn"].series(id); n != 3 {
+		t.Errorf("numRecordsIn has %d series for the job, want one per vertex (3)", n)
+	}
+}
+
+// dto is the part of a parsed metric family the test reads.
+type dto struct{ samples []sample }
+
+type sample struct {
+	job   string
+	value float64
+}
+
+func (d *dto) sum(job string) float64 {
+	var s float64
+	for _, x := range d.samples {
+		if x.job == job {
+			s += x.value
+		}
+	}
+	return s
+}
+
+func (d *dto) series(job string) int {
+	n := 0
+	for _, x := range d.samples {
+		if x.job == job {
+			n++
+		}
+	}
+	return n
+}
+
+func scrape(t *testing.T, base string) map[string]*dto {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("the metrics do not parse: %v", err)
+	}
+	out := map[string]*dto{}
+	for name, f := range fams {
+		d := &dto{}
+		for _, m := range f.GetMetric() {
+			s := sample{}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "job" {
+					s.job = l.GetValue()
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				s.value = m.Counter.GetValue()
+			case m.Gauge != nil:
+				s.value = m.Gauge.GetValue()
+			}
+			d.samples = append(d.samples, s)
+		}
+		out[name] = d
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/internal/testkit"
+)
+
+// TestServerKilledResumesJob submits an exactly-once job to `streamsql
+// server`, kills the server with SIGKILL after a checkpoint, starts it
+// again on the same data directory, and checks that the job resumed by
+// itself from that checkpoint and that its output holds every input row
+// exactly once.
+func TestServerKilledResumesJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := testkit.BuildBinary(t)
+	data, out := t.TempDir(), t.TempDir()
+	const rows = 6000
+	script := fmt.Sprintf(`
+CREATE TABLE seq (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '%d', 'rows-per-second' = '1500',
+  'fields.v.kind' = 'sequence', 'fields.v.start' = '1', 'fields.v.end' = '%d');
+CREATE TABLE files (v BIGINT) WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv');
+INSERT INTO files SELECT v FROM seq;`, rows, rows, out)
+
+	start := func() (*testkit.Process, string) {
+		p := testkit.StartProcess(t, exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", data, "--checkpoint-interval", "200ms"))
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if m := re.FindStringSubmatch(p.Output()); m != nil {
+				return p, m[1]
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("the server did not start:\n%s", p.Output())
+		return nil, ""
+	}
+	type job struct {
+		ID             string
+		Status         string
+		Error          string
+		Resumes        int
+		LastCheckpoint int64 `json:"last_checkpoint"`
+		RowsOut        int64 `json:"rows_out"`
+	}
+	get := func(base, id string) job {
+		resp, err := http.Get(base + "/v1/jobs/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var j job
+		if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+
+	p1, base := start()
+	body, _ := json.Marshal(map[string]string{"statements": script})
+	resp, err := http.Post(base+"/v1/statements", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub struct {
+		Error   string
+		Results []struct {
+			JobID string `json:"job_id"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&sub)
+	resp.Body.Close()
+	if sub.Error != "" || len(sub.Results) != 3 || sub.Results[2].JobID == "" {
+		t.Fatalf("submit: %+v", sub)
+	}
+	id := sub.Results[2].JobID
+	deadline := time.Now().Add(30 * time.Second)
+	for j := get(base, id); j.LastCheckpoint < 2; j = get(base, id) {
+		if j.Status != "RUNNING" || time.Now().After(deadline) {
+			t.Fatalf("no checkpoint before the kill: %+v\n%s", j, p1.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p1.Kill()
+	before := len(testkit.CommittedLines(t, out))
+	if before >= rows {
+		t.Fatalf("the job wrote everything (%d rows) before the kill: make the input larger", before)
+	}
+	t.Logf("server killed with %d of %d rows committed", before, rows)
+
+	p2, base := start()
+	var j job
+	deadline = time.Now().Add(2 * time.Minute)
+	for j = get(base, id); j.Status == "RUNNING"; j = get(base, id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed job did not finish: %+v\n%s", j, p2.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if j.Status != "FINISHED" || j.Resumes != 1 {
+		t.Fatalf("after the restart: %+v\n%s", j, p2.Output())
+	}
+	if !strings.Contains(p2.Output(), "restores checkpoint") {
+		t.Fatalf("the resumed job did not restore a checkpoint:\n%s", p2.Output())
+	}
+	lines := testkit.CommittedLines(t, out)
+	seen := map[int]int{}
+	for _, l := range lines {
+		v, err := strconv.Atoi(strings.TrimSpace(l))
+		if err != nil {
+			t.Fatalf("bad output line %q", l)
+		}
+		seen[v]++
+	}
+	lost, dup := 0, 0
+	for v := 1; v <= rows; v++ {
+		switch seen[v] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			dup += seen[v] - 1
+		}
+	}
+	if lost != 0 || dup != 0 || len(lines) != rows {
+		t.Fatalf("%d lines: %d rows lost, %d duplicated", len(lines), lost, dup)
+	}
+}
