@@ -237,7 +237,7 @@ func (s *Server) Shutdown(timeout time.Duration) {
 // Handler serves the REST API (/v1/...) and the metrics (/metrics).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.routes(mux) // api.go
+	s.routes(mux)                                  // api.go
 	mux.Handle("GET /metrics", s.metricsHandler()) // metrics.go
 	return s.authorize(mux)
 }
