@@ -10,6 +10,9 @@ import (
 )
 
 // ConfigKey documents one SET key.
+// MetricsPortKey is Flink's key of its Prometheus reporter's port.
+const MetricsPortKey = "metrics.reporter.prom.port"
+
 type ConfigKey struct {
 	Key     string
 	Default string
@@ -54,6 +57,7 @@ var ConfigKeys = []ConfigKey{
 	{Key: "parallelism.default", Default: "1", Help: "parallelism of every operator", Check: checkInt(1), Effective: true},
 	{Key: "pipeline.max-parallelism", Default: "128", Help: "number of key groups (upper bound for parallelism)", Check: checkInt(1), Effective: true},
 	{Key: "table.exec.source.idle-timeout", Default: "0", Help: "a source split with no rows for this long stops holding back the watermark (0 = never)", Check: checkDuration, Effective: true},
+	{Key: MetricsPortKey, Help: "serve Prometheus metrics of this process's jobs on 127.0.0.1:PORT/metrics (0: any free port); read when streamsql starts (-D), as Flink reads its reporters at start", Check: checkInt(0), Effective: true},
 	{Key: "table.dml-sync", Default: "false", Help: "INSERT waits until its job finishes", Check: checkBool, Effective: true},
 	{Key: "sql-client.execution.result-mode", Default: "table", Help: "how the shell shows a SELECT: table | changelog | tableau", Check: checkEnum("table", "changelog", "tableau"), Effective: true},
 	{Key: "execution.checkpointing.interval", Default: "0", Help: "checkpoint interval (0 = off)", Check: checkDuration, Effective: true},

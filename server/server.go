@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/metrics"
 	"github.com/streamsql/streamsql/sql"
 )
 
@@ -196,6 +197,18 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 	}()
 }
 
+// metricsJobs lists the jobs running in this process for /metrics,
+// under their record ids.
+func (s *Server) metricsJobs() []metrics.Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]metrics.Job, 0, len(s.live))
+	for _, l := range s.live {
+		out = append(out, metrics.Job{ID: l.id, Job: l.job})
+	}
+	return out
+}
+
 // liveJob returns the running job of a record (nil when it does not run
 // in this process).
 func (s *Server) liveJob(id string) *liveJob {
@@ -237,8 +250,8 @@ func (s *Server) Shutdown(timeout time.Duration) {
 // Handler serves the REST API (/v1/...) and the metrics (/metrics).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.routes(mux)                                  // api.go
-	mux.Handle("GET /metrics", s.metricsHandler()) // metrics.go
+	s.routes(mux) // api.go
+	mux.Handle("GET /metrics", metrics.Handler(s.metricsJobs))
 	return s.authorize(mux)
 }
 

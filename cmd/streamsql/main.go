@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/metrics"
 	"github.com/streamsql/streamsql/shell"
 )
 
@@ -138,6 +139,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if !apply(strings.TrimSpace(k), v) {
 			return 2
 		}
+	}
+
+	if port := conf.Get(engine.MetricsPortKey); port != "" {
+		addr, stopMetrics, err := metrics.Serve(ctx, "127.0.0.1:"+port, metrics.EngineJobs(eng))
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql: %v\n", err)
+			return 1
+		}
+		defer stopMetrics()
+		fmt.Fprintf(stderr, "Prometheus metrics on http://%s/metrics\n", addr)
 	}
 
 	var script string

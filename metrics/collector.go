@@ -1,7 +1,12 @@
-package server
+package metrics
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,8 +37,18 @@ var (
 	descCPIncrement = prometheus.NewDesc("streamsql_job_lastCheckpointIncrementalSize", "Bytes the last completed checkpoint wrote anew.", jobLabels, nil)
 )
 
-// collector is a prometheus.Collector over the server's running jobs.
-type collector struct{ s *Server }
+// Job is a job to report and the id to report it under.
+type Job struct {
+	ID  string
+	Job *engine.Job
+}
+
+// JobSource lists the jobs to report; the collector calls it on every
+// scrape, from the scraping goroutine.
+type JobSource func() []Job
+
+// collector is a prometheus.Collector over the jobs of a JobSource.
+type collector struct{ jobs JobSource }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descLate, descSkipped, descWatermark,
@@ -43,18 +58,14 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	c.s.mu.Lock()
-	jobs := make([]*liveJob, 0, len(c.s.live))
-	for _, l := range c.s.live {
-		jobs = append(jobs, l)
-	}
-	c.s.mu.Unlock()
-	for _, l := range jobs {
-		if isDone(l.job) {
-			continue
+	for _, l := range c.jobs() {
+		select {
+		case <-l.Job.Done():
+			continue // ended: nothing current to report
+		default:
 		}
-		j := l.job
-		jl := []string{l.id, j.Name}
+		j := l.Job
+		jl := []string{l.ID, j.Name}
 		st, _ := j.Status()
 		up := 0.0
 		if st == engine.JobRunning {
@@ -71,7 +82,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descCPIncrement, prometheus.GaugeValue, float64(last.IncrementalSize), jl...)
 		}
 		for _, v := range j.Vertices() {
-			ol := []string{l.id, j.Name, v.ID, v.Name}
+			ol := []string{l.ID, j.Name, v.ID, v.Name}
 			ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(v.RowsIn), ol...)
 			ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(v.RowsOut), ol...)
 			ch <- prometheus.MustNewConstMetric(descLate, prometheus.CounterValue, float64(v.LateRows), ol...)
@@ -83,10 +94,52 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// metricsHandler serves /metrics in Prometheus' text format: the jobs'
-// metrics and the Go runtime's.
-func (s *Server) metricsHandler() http.Handler {
+// Handler serves the jobs' metrics and the Go runtime's and process's in
+// Prometheus' text format.
+func Handler(jobs JobSource) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{s: s}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(collector{jobs: jobs}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// EngineJobs reports every job of a session (embedded runs), under the
+// engine's job ids.
+func EngineJobs(eng *engine.Engine) JobSource {
+	return func() []Job {
+		var out []Job
+		for _, j := range eng.Jobs() {
+			out = append(out, Job{ID: j.ID, Job: j})
+		}
+		return out
+	}
+}
+
+// Serve serves Handler(jobs) at /metrics on addr until ctx ends or stop
+// is called. It returns once the listener is open (an error when it
+// cannot be) and the address it listens on.
+func Serve(ctx context.Context, addr string, jobs JobSource) (bound string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", Handler(jobs))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	done := make(chan struct{})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(done)
+			hs.Close()
+		})
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop()
+		case <-done:
+		}
+	}()
+	return ln.Addr().String(), stop, nil
 }
