@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,15 @@ type Options struct {
 	Now func() int64
 	// Testing injects faults and slows sources down (recovery tests).
 	Testing *Testing
+	// Logger, when set, receives the engine's warnings and informational
+	// messages (restarts, restore points, failed checkpoints) as
+	// structured records with the job's id in a "job" attribute; without
+	// it they are "WARNING: ..." and "INFO: ..." lines on Stderr.
+	Logger *slog.Logger
+	// JobID, when set, is asked for the id of each job the session
+	// starts; "" (or no JobID) gives a fresh id. A server that starts a
+	// job again keeps its id this way.
+	JobID func() string
 	// RestorePath, when set, restores every INSERT job from this
 	// checkpoint or savepoint path, or from its own latest complete
 	// checkpoint when it is "latest" (the CLI's --restore).
@@ -508,8 +518,16 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 	if setup.cp != nil {
 		env.StateDir = filepath.Join(setup.cp.Storage.Root(), sid, "connectors")
 	}
-	j := &Job{ID: e.jobs.newID(), Name: name, Started: time.Now(), Plan: p, StorageID: sid,
+	id := ""
+	if e.opts.JobID != nil {
+		id = e.opts.JobID()
+	}
+	if id == "" {
+		id = e.jobs.newID()
+	}
+	j := &Job{ID: id, Name: name, Started: time.Now(), Plan: p, StorageID: sid,
 		status: JobRunning, done: make(chan struct{}), wake: make(chan struct{}, 1), setup: setup}
+	setup.jobID = j.ID
 	run, err := setup.start(j, false)
 	if err != nil {
 		return nil, err
@@ -523,14 +541,28 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 }
 
 // warn prints a warning line to the engine's error stream.
-func (e *Engine) warn(msg string) {
-	fmt.Fprintf(e.env.Stderr, "WARNING: %s\n", msg)
-}
+func (e *Engine) warn(msg string) { e.logJob(slog.LevelWarn, "", msg) }
 
 // info writes an informational line (a restart's restore point) to
 // standard error.
-func (e *Engine) info(msg string) {
-	fmt.Fprintf(e.env.Stderr, "INFO: %s\n", msg)
+func (e *Engine) info(msg string) { e.logJob(slog.LevelInfo, "", msg) }
+
+// logJob writes a warning or informational message about job (""
+// when it concerns no job) to the Logger, or as a line on Stderr.
+func (e *Engine) logJob(level slog.Level, job, msg string) {
+	if l := e.opts.Logger; l != nil {
+		if job != "" {
+			l.Log(context.Background(), level, msg, "job", job)
+		} else {
+			l.Log(context.Background(), level, msg)
+		}
+		return
+	}
+	prefix := "INFO"
+	if level >= slog.LevelWarn {
+		prefix = "WARNING"
+	}
+	fmt.Fprintf(e.env.Stderr, "%s: %s\n", prefix, msg)
 }
 
 func contextBackground() context.Context { return context.Background() }
@@ -553,7 +585,7 @@ func (e *Engine) StopAll() {
 		if st, _ := j.Status(); st == JobRunning || st == JobRestarting {
 			wg.Go(func() {
 				if err := j.StopWithCheckpoint(10 * time.Second); err != nil {
-					e.warn(fmt.Sprintf("job %s: %v", j.ID, err))
+					e.logJob(slog.LevelWarn, j.ID, fmt.Sprintf("job %s: %v", j.ID, err))
 				}
 			})
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path"
 	"slices"
 	"sort"
@@ -343,7 +344,7 @@ func (j *Job) supervise(e *Engine) {
 		j.status = JobRestarting
 		j.restarts++
 		j.mu.Unlock()
-		e.warn(fmt.Sprintf("job %s failed: %v; restarting in %s (%s, restart %d)", j.ID, err, delay, strategy.describe(), j.Restarts()))
+		e.logJob(slog.LevelWarn, j.ID, fmt.Sprintf("job %s failed: %v; restarting in %s (%s, restart %d)", j.ID, err, delay, strategy.describe(), j.Restarts()))
 		select {
 		case <-time.After(delay):
 		case <-j.wake:

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,9 +18,12 @@ import (
 
 // jobSetup is everything needed to start (and restart) one job's attempts.
 type jobSetup struct {
-	e    *Engine
-	conf *Config // a copy taken when the job was submitted
-	plan *planner.Plan
+	e *Engine
+	// jobID is the job's id, set by launch once the job exists (messages
+	// of the setup itself, before that, name no job).
+	jobID string
+	conf  *Config // a copy taken when the job was submitted
+	plan  *planner.Plan
 	// cp is nil when checkpointing is off.
 	cp *exec.CheckpointConfig
 	// initial is the checkpoint or savepoint the first attempt restores.
@@ -101,7 +105,7 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		return nil, err
 	}
 	store, err := checkpoint.NewStore(st, jobStorageID, checkpoint.StoreOptions{
-		NumRetained: conf.Int("state.checkpoints.num-retained"), Savepoints: spStore, Warn: e.warn})
+		NumRetained: conf.Int("state.checkpoints.num-retained"), Savepoints: spStore, Warn: s.warn})
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		Storage:     st,
 		AtLeastOnce: strings.EqualFold(conf.Get("execution.checkpointing.mode"), "AT_LEAST_ONCE"),
 		Unaligned:   conf.Bool("execution.checkpointing.unaligned"),
-		Warn:        e.warn,
+		Warn:        s.warn,
 	}
 	if last, err := store.LastID(); err == nil {
 		s.ownAfter = last
@@ -180,7 +184,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 		if restart {
 			md, warnings, err := cp.Store.Latest()
 			for _, w := range warnings {
-				s.e.warn(w)
+				s.warn(w)
 			}
 			if err != nil {
 				return nil, err
@@ -192,7 +196,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			}
 			j.mu.Unlock()
 		}
-		j.recordAttempt(restart, cp.Restore, s.e.info)
+		j.recordAttempt(restart, cp.Restore, s.info)
 		j.mu.Lock()
 		j.attempts[len(j.attempts)-1].Parallelism = maxParallelism(s.plan.Graph)
 		j.mu.Unlock()
@@ -257,7 +261,11 @@ func (s *jobSetup) onCancel() {
 	}
 	if strings.EqualFold(s.conf.Get("execution.checkpointing.externalized-checkpoint-retention"), "DELETE_ON_CANCELLATION") {
 		if err := s.cp.Store.DeleteAll(); err != nil {
-			s.e.warn(fmt.Sprintf("deleting checkpoints: %v", err))
+			s.warn(fmt.Sprintf("deleting checkpoints: %v", err))
 		}
 	}
 }
+
+// warn and info log a message about the setup's job (Engine.logJob).
+func (s *jobSetup) warn(msg string) { s.e.logJob(slog.LevelWarn, s.jobID, msg) }
+func (s *jobSetup) info(msg string) { s.e.logJob(slog.LevelInfo, s.jobID, msg) }

@@ -310,7 +310,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "no statement to run")
 		return
 	}
-	eng := s.newSession()
+	eng := s.newSession(nil)
 	var setup []string
 	results := []StatementResult{}
 	fail := func(i int, err error) {
@@ -363,7 +363,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.track(j.ID, eng, j)
-			s.logf("job %s: submitted (%s)", j.ID, j.Name)
+			s.cfg.Logger.Info("job submitted", "job", j.ID, "name", j.Name)
 		}
 		results = append(results, out)
 	}

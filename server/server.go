@@ -1,13 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,9 +28,12 @@ type Config struct {
 	DataDir string
 	// AuthToken, when set, is required as a bearer token on every request.
 	AuthToken string
-	// Stdout receives print-sink rows; Log the server's and the jobs'
-	// messages. Default: io.Discard for both.
-	Stdout, Log io.Writer
+	// Stdout receives print-sink rows (default: discarded).
+	Stdout io.Writer
+	// Logger receives the server's and the jobs' messages as structured
+	// records, each about a job with its id in a "job" attribute
+	// (default: discarded).
+	Logger *slog.Logger
 	// CheckpointInterval is the interval of jobs whose statements set
 	// none (default 10 s).
 	CheckpointInterval time.Duration
@@ -64,8 +70,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
 	}
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = 10 * time.Second
@@ -100,7 +106,7 @@ func (s *Server) Start() error {
 			continue
 		}
 		if err := s.resume(rec); err != nil {
-			s.logf("job %s: cannot resume: %v", rec.ID, err)
+			s.cfg.Logger.Error("cannot resume the job", "job", rec.ID, "error", err.Error())
 			s.reg.update(rec.ID, func(r *JobRecord) {
 				r.Status, r.Error = string(engine.JobFailed), "cannot resume: "+err.Error()
 				now := time.Now()
@@ -117,7 +123,13 @@ func (s *Server) Start() error {
 // resume runs a record's statements in a new session that restores the
 // job's latest checkpoint.
 func (s *Server) resume(rec JobRecord) error {
-	eng := s.newSession()
+	keepID := false // set for the job's own statement: it keeps its id
+	eng := s.newSession(func() string {
+		if keepID {
+			return rec.ID
+		}
+		return ""
+	})
 	if len(rec.Statements) == 0 {
 		return errors.New("the record holds no statements")
 	}
@@ -129,6 +141,7 @@ func (s *Server) resume(rec JobRecord) error {
 			if err := eng.Config().Set("execution.savepoint.path", "latest"); err != nil {
 				return err
 			}
+			keepID = true
 		}
 		res, err := s.execText(eng, text)
 		if err != nil {
@@ -140,7 +153,7 @@ func (s *Server) resume(rec JobRecord) error {
 			}
 			s.reg.update(rec.ID, func(r *JobRecord) { r.Resumes++ })
 			s.track(rec.ID, eng, res.Job)
-			s.logf("job %s: resumed (%s)", rec.ID, rec.Name)
+			s.cfg.Logger.Info("job resumed from its latest checkpoint", "job", rec.ID, "name", rec.Name)
 		}
 	}
 	return nil
@@ -160,9 +173,11 @@ func (s *Server) execText(eng *engine.Engine, text string) (*engine.Result, erro
 }
 
 // newSession is a fresh engine with the server's defaults: checkpoints
-// under the data directory, every job checkpointing.
-func (s *Server) newSession() *engine.Engine {
-	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Stderr: s.cfg.Log})
+// under the data directory, every job checkpointing. jobID (nil: fresh
+// ids) names the jobs it starts.
+func (s *Server) newSession(jobID func() string) *engine.Engine {
+	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Logger: s.cfg.Logger,
+		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID})
 	conf := eng.Config()
 	conf.Set("state.checkpoints.dir", filepath.Join(s.cfg.DataDir, "checkpoints"))
 	conf.Set("execution.checkpointing.interval", s.cfg.CheckpointInterval.String())
@@ -193,7 +208,11 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 			now := time.Now()
 			r.Ended = &now
 		})
-		s.logf("job %s: %s", id, st)
+		if err != nil {
+			s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
+		} else {
+			s.cfg.Logger.Info("job ended", "job", id, "status", string(st))
+		}
 	}()
 }
 
@@ -239,7 +258,7 @@ func (s *Server) Shutdown(timeout time.Duration) {
 			default:
 			}
 			if err := l.job.StopWithCheckpoint(timeout); err != nil {
-				s.logf("job %s: stopped without a last checkpoint: %v", l.id, err)
+				s.cfg.Logger.Warn("job stopped without a last checkpoint", "job", l.id, "error", err.Error())
 			}
 		}()
 	}
@@ -271,8 +290,29 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) logf(format string, args ...any) {
-	fmt.Fprintf(s.cfg.Log, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
+// lineLogger logs each line a session writes to its standard error (the
+// engine's summaries, such as skipped rows) as one record.
+type lineLogger struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
+			l.log.Info(line)
+		}
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
 }
 
 // isSetup reports whether a statement sets up a session (recorded with

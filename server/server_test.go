@@ -181,10 +181,14 @@ INSERT INTO drain SELECT v FROM few;`)
 	l.job.Stop()
 	ts1.Close()
 
-	_, ts2 := startServer(t, dir, "")
+	s2, ts2 := startServer(t, dir, "")
 	call(t, "GET", ts2.URL+"/v1/jobs/"+running, "", "", &d)
 	if d.Status != "RUNNING" || d.Resumes != 1 {
 		t.Fatalf("after restart: status %s, resumes %d", d.Status, d.Resumes)
+	}
+	// The resumed job keeps its id in the engine too (its log records).
+	if l := s2.liveJob(running); l == nil || l.job.ID != running {
+		t.Fatalf("the resumed job runs under another id: %+v", l)
 	}
 	var ex struct {
 		Attempts []AttemptView

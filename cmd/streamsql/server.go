@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
+
+	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/streamsql/streamsql/server"
 )
@@ -21,7 +25,8 @@ server and outlive their clients; GET /metrics serves Prometheus metrics. The jo
 registry and the checkpoints live under --data-dir: after the server stops or is
 killed, its next start resumes every job that was running from its newest complete
 checkpoint. SIGINT/SIGTERM stop the jobs after a last checkpoint (they resume at the
-next start).
+next start). Log records go to standard error and, as JSON lines, to
+DATA-DIR/logs/streamsql.log (rotated at 100 MB, 5 old files kept).
 
 Flags:
 `
@@ -48,8 +53,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "streamsql server: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	// Records go to standard error as text and to a rotated JSON file
+	// under the data directory.
+	logFile := &lumberjack.Logger{Filename: filepath.Join(*dataDir, "logs", "streamsql.log"), MaxSize: 100, MaxBackups: 5}
+	defer logFile.Close()
+	logger := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)))
 	s, err := server.New(server.Config{Listen: *listen, DataDir: *dataDir, AuthToken: *token,
-		Stdout: stdout, Log: stderr, CheckpointInterval: *interval})
+		Stdout: stdout, Logger: logger, CheckpointInterval: *interval})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql %v\n", err)
 		return 2

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -112,6 +114,27 @@ INSERT INTO files SELECT v FROM seq;`, rows, rows, out)
 	}
 	if !strings.Contains(p2.Output(), "restores checkpoint") {
 		t.Fatalf("the resumed job did not restore a checkpoint:\n%s", p2.Output())
+	}
+	// The server's log file holds structured records naming the job.
+	logData, err := os.ReadFile(filepath.Join(data, "logs", "streamsql.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resumed, restored bool
+	for _, l := range strings.Split(strings.TrimSpace(string(logData)), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if rec["job"] != id {
+			continue
+		}
+		msg, _ := rec["msg"].(string)
+		resumed = resumed || strings.Contains(msg, "resumed")
+		restored = restored || strings.Contains(msg, "restores checkpoint")
+	}
+	if !resumed || !restored {
+		t.Fatalf("the log does not record the resume and the restore of job %s:\n%s", id, logData)
 	}
 	lines := testkit.CommittedLines(t, out)
 	seen := map[int]int{}
