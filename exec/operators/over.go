@@ -42,8 +42,11 @@ type OverSpec struct {
 // Frames (plan.OverFrame): a ROWS frame gives each row its own value; a
 // RANGE frame gives the rows of one time (peers) the same value, computed
 // with all of them. Bounded frames slide by retracting the rows that left
-// them; the partition keeps the argument values of the rows its bounded
-// frames still cover (at most n+1 rows for ROWS n PRECEDING).
+// them; the partition keeps the argument slots (over_args.go: arguments,
+// FILTER conditions, ORDER BY keys, further COUNT(DISTINCT) arguments) of
+// the rows its bounded frames still cover (at most n+1 rows for ROWS n
+// PRECEDING), so that a row is retracted with the values it was added
+// with.
 func NewOver(spec OverSpec) exec.Operator { return &overOp{spec: spec} }
 
 // overFrame is the compiled state of one frame: its calls' accumulators
