@@ -65,7 +65,8 @@ Grouping sets: GROUP BY GROUPING SETS ((a, b), (a), ()), ROLLUP (a, b), CUBE (a,
   a, b WITH ROLLUP, also beside windows (GROUP BY window_start, window_end, ROLLUP (a));
   GROUPING(a, ...) / GROUPING_ID(...) tell which columns a row's grouping set left out,
   GROUP_ID() which repetition of a set listed twice a row belongs to.
-OVER aggregates: COUNT/SUM/MIN/MAX/AVG/STDDEV_*/VAR_*/FIRST_VALUE/LAST_VALUE(x) OVER (PARTITION BY k ORDER BY time_attr
+OVER aggregates: any aggregate above, also DISTINCT and with FILTER (WHERE ...), e.g.
+  LISTAGG(x) FILTER (WHERE c) OVER (PARTITION BY k ORDER BY time_attr
   [ROWS BETWEEN n PRECEDING | RANGE BETWEEN INTERVAL '1' HOUR PRECEDING | ... UNBOUNDED PRECEDING]
   AND CURRENT ROW), or OVER w with WINDOW w AS (...); each row once, with its aggregates.
 Set operations: q1 UNION [ALL] q2, INTERSECT [ALL], EXCEPT [ALL] (INTERSECT binds tighter).

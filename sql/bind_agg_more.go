@@ -246,25 +246,17 @@ func (ab *aggBinder) separator(n ast.ExprNode, at int) (string, error) {
 }
 
 // bindFilter parses a FILTER condition recorded by the pre-parse at its
-// original offsets (the text before it is blanked) and binds it over the
-// aggregate's input; it must be BOOLEAN.
+// original offsets and binds it over the aggregate's input; it must be
+// BOOLEAN.
 func (ab *aggBinder) bindFilter(fn filterNote) (expr.Expr, error) {
 	cx := ab.cx
-	buf := []byte(cx.p.Text[:fn.off])
-	blank(buf, 0, len(buf))
-	copy(buf, "SELECT")
-	text := string(buf) + fn.text
-	ps := parsers.Get().(*parser.Parser)
-	stmts, _, err := ps.Parse(text, "", "")
-	parsers.Put(ps)
+	n, err := cx.parseExprAt(fn.off, fn.text)
 	if err != nil {
-		return nil, cx.syntaxError(text, err)
+		return nil, err
 	}
-	sel, ok := stmts[0].(*ast.SelectStmt)
-	if len(stmts) != 1 || !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.From != nil {
+	if n == nil {
 		return nil, cx.p.errAt(ErrSyntax, fn.off, "FILTER needs one condition", "FILTER (WHERE condition)")
 	}
-	n := liftAggregates(sel).(*ast.SelectStmt).Fields.Fields[0].Expr
 	e, err := cx.bindExpr(n, &ectx{sc: ab.in, clause: "FILTER"})
 	if err != nil {
 		return nil, err
@@ -273,6 +265,29 @@ func (ab *aggBinder) bindFilter(fn filterNote) (expr.Expr, error) {
 		return nil, cx.p.errAt(ErrType, fn.off, "the FILTER condition must be BOOLEAN, not "+e.Type().Nullable().String(), "")
 	}
 	return e, nil
+}
+
+// parseExprAt parses text, a piece of the pre-parsed statement that was
+// recorded and blanked (a FILTER condition, an OVER call), as one
+// expression at its original offset at, so that its nodes and errors
+// carry the statement's offsets (the text before it is blanked). The
+// result is nil when text is not exactly one expression.
+func (cx *compiler) parseExprAt(at int, text string) (ast.ExprNode, error) {
+	buf := []byte(cx.p.Text[:at])
+	blank(buf, 0, len(buf))
+	copy(buf, "SELECT")
+	full := string(buf) + text
+	ps := parsers.Get().(*parser.Parser)
+	stmts, _, err := ps.Parse(full, "", "")
+	parsers.Put(ps)
+	if err != nil {
+		return nil, cx.syntaxError(full, err)
+	}
+	sel, ok := stmts[0].(*ast.SelectStmt)
+	if len(stmts) != 1 || !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.From != nil {
+		return nil, nil
+	}
+	return liftAggregates(sel).(*ast.SelectStmt).Fields.Fields[0].Expr, nil
 }
 
 // aggCallID identifies a call structurally (columns by index), so that

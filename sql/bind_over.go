@@ -401,7 +401,9 @@ func (cx *compiler) frameInterval(v *driver.ValueExpr) (int64, bool) {
 // isOverAggName reports whether an OVER call names an aggregate (the
 // others, ROW_NUMBER, are Top-N). The grammar parses OVER after COUNT,
 // SUM, MIN, MAX, AVG, the STDDEV and VAR functions and FIRST_VALUE /
-// LAST_VALUE; LISTAGG, GROUP_CONCAT and BOOL_AND/OR cannot take OVER.
+// LAST_VALUE; LISTAGG, BOOL_AND / BOOL_OR, GROUP_CONCAT and DISTINCT
+// calls reach the parser as COUNT(*) OVER, their text recorded by the
+// pre-parse (preparse_over.go).
 func isOverAggName(name string) bool {
 	n := strings.ToLower(name)
 	_, basic := aggFuncs[n]
@@ -410,31 +412,32 @@ func isOverAggName(name string) bool {
 }
 
 // bindOverCall binds the aggregate of an OVER call against the input
-// scope.
+// scope, through the aggregate binder as in GROUP BY: every aggregate,
+// DISTINCT, and FILTER (WHERE ...) (whose note the pre-parse left under
+// the offset of the call's name). A call the pre-parse recorded is parsed
+// from its recorded text.
 func (cx *compiler) bindOverCall(wf *ast.WindowFuncExpr, sc *scope) (plan.AggCall, error) {
-	fname := strings.ToUpper(wf.Name)
-	if _, more := moreAggFuncs[strings.ToLower(wf.Name)]; more {
-		// The functions of bind_agg_more.go bind through the aggregate
-		// binder, as in GROUP BY; the call it records is the OVER call.
-		ab := &aggBinder{cx: cx, in: sc}
-		av := &ast.AggregateFuncExpr{F: wf.Name, Args: wf.Args, Distinct: wf.Distinct}
-		av.SetOriginTextPosition(off(wf))
-		if _, _, err := ab.bindAggExt(av); err != nil {
+	var av *ast.AggregateFuncExpr
+	if note, ok := cx.notes.overCalls[off(wf)]; ok {
+		n, err := cx.parseExprAt(note.off, note.text)
+		if err != nil {
 			return plan.AggCall{}, err
 		}
-		if len(ab.aggs) != 1 {
-			return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+"() OVER is not supported", "")
+		if av, ok = n.(*ast.AggregateFuncExpr); !ok {
+			return plan.AggCall{}, cx.p.errAt(ErrSyntax, note.off, "OVER must follow an aggregate call", "e.g. LISTAGG(name) OVER w")
 		}
-		return ab.aggs[0], nil
+	} else {
+		av = &ast.AggregateFuncExpr{F: wf.Name, Args: wf.Args, Distinct: wf.Distinct}
+		av.SetOriginTextPosition(off(wf))
 	}
-	f := aggFuncs[strings.ToLower(wf.Name)]
-	if wf.Distinct {
-		return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+"(DISTINCT ...) OVER is not supported", "")
+	ab := &aggBinder{cx: cx, in: sc}
+	if _, err := ab.bindAgg(av); err != nil {
+		return plan.AggCall{}, err
 	}
-	if len(wf.Args) != 1 {
-		return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), fname+" takes one argument", "")
+	if len(ab.aggs) != 1 {
+		return plan.AggCall{}, cx.p.errAt(ErrUnsupported, off(wf), strings.ToUpper(av.F)+"() OVER is not supported", "")
 	}
-	return cx.basicAggCall(f, fname, wf.Args[0], false, sc)
+	return ab.aggs[0], nil
 }
 
 func sameStrings(a, b []string) bool {

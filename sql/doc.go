@@ -181,10 +181,14 @@
 //     item (plan.Rank), one per SELECT; the planner requires an outer
 //     filter on the number (rn <= N, rn < N, rn = 1: Top-N).
 //
-//   - OVER aggregates (bind_over.go, plan.Over): COUNT(*), COUNT(x), SUM,
-//     MIN, MAX, AVG, STDDEV_POP/SAMP, VAR_POP/SAMP, FIRST_VALUE and
-//     LAST_VALUE (the others cannot take OVER in the grammar) OVER (PARTITION BY ... ORDER BY t [frame]) anywhere in
-//     the select list of a SELECT without GROUP BY, inline or OVER w with
+//   - OVER aggregates (bind_over.go, plan.Over): every aggregate (COUNT,
+//     SUM, MIN, MAX, AVG, LISTAGG, GROUP_CONCAT, FIRST_VALUE, LAST_VALUE,
+//     the STDDEV/VAR family, BOOL_AND, BOOL_OR), DISTINCT and FILTER (WHERE
+//     ...) included, bound by the aggregate binder as in GROUP BY (the
+//     calls the grammar cannot take with OVER reach it as COUNT(*) OVER,
+//     their text recorded by preparse_over.go) OVER (PARTITION BY ...
+//     ORDER BY t [frame]) anywhere in the select list of a SELECT without
+//     GROUP BY, inline or OVER w with
 //     WINDOW w AS (...) (OVER (w frame) adds a frame to w). t is one
 //     ascending TIMESTAMP column: a time attribute (the planner checks that
 //     an unbounded input's column follows the watermark, or is PROCTIME()).

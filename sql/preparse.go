@@ -27,6 +27,9 @@ import (
 //     placeholders (preparse_filter.go).
 //   - GROUPING SETS (...), ROLLUP (...) and CUBE (...) in GROUP BY become
 //     placeholder calls (preparse_grouping.go).
+//   - LISTAGG, BOOL_AND / BOOL_OR, GROUP_CONCAT and DISTINCT aggregates
+//     followed by OVER become COUNT(*) OVER, the call's text recorded for
+//     the binder (preparse_over.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -48,6 +51,7 @@ type notes struct {
 	tvfs      map[string]tvfNote      // placeholder alias (lower case) -> window TVF call
 	filters   map[int]filterNote      // aggregate name offset -> FILTER (WHERE cond) (preparse_filter.go)
 	grouping  groupingNotes           // GROUPING SETS, ROLLUP, CUBE (preparse_grouping.go)
+	overCalls map[int]overCallNote    // aggregate name offset -> OVER call text (preparse_over.go)
 	// frameIntervals holds the intervals of OVER frame bounds (INTERVAL
 	// '1' HOUR PRECEDING), written as their length in ms, by offset.
 	frameIntervals map[int]intervalNote
@@ -56,7 +60,7 @@ type notes struct {
 
 func newNotes() *notes {
 	return &notes{intervals: map[string]intervalNote{}, casts: map[string]castNote{}, tvfs: map[string]tvfNote{},
-		filters: map[int]filterNote{}, frameIntervals: map[int]intervalNote{}}
+		filters: map[int]filterNote{}, frameIntervals: map[int]intervalNote{}, overCalls: map[int]overCallNote{}}
 }
 
 const base36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -316,6 +320,7 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 	if perr := rewriteAggregateForms(buf, toks, nt, skip); perr != nil {
 		return "", perr
 	}
+	rewriteOverCalls(buf, toks, nt, skip) // LISTAGG(...) OVER, ... (preparse_over.go)
 	return string(buf), nil
 }
 

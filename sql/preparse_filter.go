@@ -11,7 +11,7 @@ import "strings"
 //     aggregate's name, where the binder (bind_agg_more.go) finds it, parses
 //     it at its original offsets and binds it as the call's plan.AggCall
 //     Filter.
-//   - FIRST_VALUE( and LAST_VALUE( not followed by OVER (TiDB only knows
+//   - FIRST_VALUE( and LAST_VALUE( not followed by [FILTER (...)] OVER (TiDB only knows
 //     them as window functions) become _FIRSTVALUE( and _LASTVALUE(, which
 //     liftAggregates turns into aggregate calls.
 
@@ -41,7 +41,7 @@ func rewriteAggregateForms(buf []byte, toks []token, nt *notes, skip []bool) *pr
 		switch {
 		case (t.is("FIRST_VALUE") || t.is("LAST_VALUE")) && i+1 < len(toks) && toks[i+1].is("("):
 			close := matchParen(toks, i+1)
-			if close < 0 || (close+1 < len(toks) && toks[close+1].is("OVER")) {
+			if close < 0 || overFollows(toks, close+1) {
 				continue
 			}
 			if t.is("FIRST_VALUE") {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
-	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
@@ -43,8 +42,11 @@ type OverSpec struct {
 // Frames (plan.OverFrame): a ROWS frame gives each row its own value; a
 // RANGE frame gives the rows of one time (peers) the same value, computed
 // with all of them. Bounded frames slide by retracting the rows that left
-// them; the partition keeps the argument values of the rows its bounded
-// frames still cover (at most n+1 rows for ROWS n PRECEDING).
+// them; the partition keeps the argument slots (over_args.go: arguments,
+// FILTER conditions, ORDER BY keys, further COUNT(DISTINCT) arguments) of
+// the rows its bounded frames still cover (at most n+1 rows for ROWS n
+// PRECEDING), so that a row is retracted with the values it was added
+// with.
 func NewOver(spec OverSpec) exec.Operator { return &overOp{spec: spec} }
 
 // overFrame is the compiled state of one frame: its calls' accumulators
@@ -62,11 +64,10 @@ type overOp struct {
 	metrics *exec.Metrics
 	key     keying
 	frames  []overFrame
-	args    []expr.Expr // the calls' arguments (nil for COUNT(*))
-	argCols []int       // args[i]'s input column, or -1
-	hasHist bool        // some frame is bounded
-	hasRow  bool        // some frame is ROWS
-	hasRng  bool        // some frame is RANGE
+	args    *overArgs // the argument row's layout (over_args.go)
+	hasHist bool      // some frame is bounded
+	hasRow  bool      // some frame is ROWS
+	hasRng  bool      // some frame is RANGE
 	parts   *store[*overEntry]
 	// hot indexes the partitions by keying.hotHash (memory backend only,
 	// whose entries are the stored ones and are never removed), so that a
@@ -92,7 +93,8 @@ type overOp struct {
 // overEntry is the state of one partition.
 //
 // Rows get sequence numbers in processing order: hist holds the argument
-// rows [base, next) (stride 1+len(args): the time, then the arguments),
+// rows [base, next) (stride 1+args.width(): the time, then the argument
+// slots),
 // starts[f] is the first row still in bounded frame f's accumulators.
 // pend holds the rows waiting for the watermark (stride OutWidth) in
 // arrival order, with their times in pendTs; timer is the end registered
@@ -122,21 +124,14 @@ func (o *overOp) Open(ctx *exec.Context) error {
 	if o.spec.TimeCol < 0 || o.spec.TimeCol >= o.spec.OutWidth {
 		return errorf("over: time column %d out of range", o.spec.TimeCol)
 	}
-	o.args = make([]expr.Expr, len(o.spec.Calls))
-	o.argCols = make([]int, len(o.spec.Calls))
+	o.args = newOverArgs(o.spec.Calls)
 	o.frames = make([]overFrame, len(o.spec.Frames))
 	byFrame := make([][]plan.AggCall, len(o.spec.Frames))
 	for i, c := range o.spec.Calls {
-		o.args[i] = c.Arg
-		o.argCols[i] = -1
-		if col, ok := expr.AsCol(c.Arg); ok && c.Arg != nil {
-			o.argCols[i] = col.Index
+		if c.Frame < 0 || c.Frame >= len(o.frames) {
+			return errorf("over: call %d's frame %d out of range", i, c.Frame)
 		}
-		call := c.AggCall
-		if c.Arg != nil {
-			call.Arg = &expr.Col{Index: i, Name: c.Arg.String(), T: c.Arg.Type()}
-		}
-		byFrame[c.Frame] = append(byFrame[c.Frame], call)
+		byFrame[c.Frame] = append(byFrame[c.Frame], o.args.calls[i])
 		o.frames[c.Frame].outAt = append(o.frames[c.Frame].outAt, o.spec.OutWidth+i)
 	}
 	for i, f := range o.spec.Frames {
@@ -149,7 +144,7 @@ func (o *overOp) Open(ctx *exec.Context) error {
 		o.hasRow = o.hasRow || f.Rows
 		o.hasRng = o.hasRng || !f.Rows
 	}
-	o.argRow = make([]types.Value, len(o.args))
+	o.argRow = make([]types.Value, o.args.width())
 	o.res = make([]types.Value, len(o.spec.Calls))
 	o.out = make([]types.Value, o.spec.OutWidth+len(o.spec.Calls))
 	o.timers = newTimers()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/state"
@@ -20,8 +21,30 @@ import (
 // Every row is held until the watermark passes it, then aggregated and
 // emitted. One benchmark op is one row.
 func BenchmarkOverRows10(b *testing.B) {
+	benchOver(b, overSpec(false, []plan.OverFrame{{Rows: true, Preceding: 10}}, sumCall(0), countCall(0)))
+}
+
+// BenchmarkOverRows10MoreAggs is BenchmarkOverRows10 with the aggregates
+// that keep per-row state or read further expressions:
+// LISTAGG(v) FILTER (WHERE v > 500), COUNT(DISTINCT v), FIRST_VALUE(v)
+// over the same frame (each row's filter verdict and values kept for its
+// retraction; the list and the multiset updated per row).
+func BenchmarkOverRows10MoreAggs(b *testing.B) {
+	v := &expr.Col{Index: 1, Name: "v", T: types.BigInt}
+	gt, err := expr.NewCompare(expr.CmpGT, v, &expr.Literal{V: types.IntValue(500), T: types.BigInt})
+	if err != nil {
+		b.Fatal(err)
+	}
+	calls := []plan.OverCall{
+		{AggCall: plan.AggCall{Func: plan.AggListAgg, Arg: v, Sep: ",", Filter: gt, Type: types.String, Name: "LISTAGG(v) FILTER (WHERE v > 500)"}},
+		{AggCall: plan.AggCall{Func: plan.AggCount, Distinct: true, Arg: v, Type: types.BigInt, Name: "COUNT(DISTINCT v)"}},
+		{AggCall: plan.AggCall{Func: plan.AggFirstValue, Arg: v, Type: types.BigInt, Name: "FIRST_VALUE(v)"}},
+	}
+	benchOver(b, overSpec(false, []plan.OverFrame{{Rows: true, Preceding: 10}}, calls...))
+}
+
+func benchOver(b *testing.B, spec OverSpec) {
 	const keys, perMs = 1000, 4
-	spec := overSpec(false, []plan.OverFrame{{Rows: true, Preceding: 10}}, sumCall(0), countCall(0))
 	r := rand.New(rand.NewSource(1))
 	batches := make([]*types.Batch, 64)
 	for i := range batches {

@@ -16,7 +16,7 @@ import (
 // gets the value after all of them.
 func (o *overOp) processGroup(e *overEntry, rows []types.Value, n int, ts int64) error {
 	w := o.spec.OutWidth
-	stride := 1 + len(o.args)
+	stride := 1 + o.args.width()
 	buffer := o.hasRng && n > 1
 	if buffer {
 		o.group = slices.Grow(o.group[:0], len(rows)+n*len(o.spec.Calls))[:0]
@@ -104,7 +104,7 @@ func (o *overOp) processGroup(e *overEntry, rows []types.Value, n int, ts int64)
 // rangeResults slides the bounded RANGE frames to [ts - preceding, ts]
 // and writes the RANGE frames' values into o.out.
 func (o *overOp) rangeResults(e *overEntry, ts int64) error {
-	stride := 1 + len(o.args)
+	stride := 1 + o.args.width()
 	for fi := range o.frames {
 		f := &o.frames[fi]
 		if f.Rows {
@@ -130,7 +130,7 @@ func (o *overOp) rangeResults(e *overEntry, ts int64) error {
 
 // retract takes the oldest row of bounded frame fi out of it.
 func (o *overOp) retract(e *overEntry, fi int) error {
-	stride := 1 + len(o.args)
+	stride := 1 + o.args.width()
 	at := int(e.starts[fi]-e.base) * stride
 	e.starts[fi]++
 	return o.frames[fi].funcs.Retract(&e.accs[fi], e.hist[at+1:at+stride])
@@ -170,21 +170,5 @@ func (o *overOp) trim(e *overEntry, stride int) {
 	}
 }
 
-// evalArgs computes the calls' arguments of row into o.argRow.
-func (o *overOp) evalArgs(row []types.Value) error {
-	for i, a := range o.args {
-		switch {
-		case a == nil:
-			o.argRow[i] = types.Value{}
-		case o.argCols[i] >= 0:
-			o.argRow[i] = row[o.argCols[i]]
-		default:
-			v, err := a.Eval(row)
-			if err != nil {
-				return err
-			}
-			o.argRow[i] = v
-		}
-	}
-	return nil
-}
+// evalArgs computes the argument slots of row into o.argRow.
+func (o *overOp) evalArgs(row []types.Value) error { return o.args.eval(o.argRow, row) }
