@@ -26,6 +26,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/jobs/{id}/stop", s.stopJob)
 	mux.HandleFunc("POST /v1/jobs/{id}/savepoints", s.triggerSavepoint)
 	mux.HandleFunc("POST /v1/statements", s.submit)
+	mux.HandleFunc("POST /v1/sessions", s.openSession)                    // sessions.go
+	mux.HandleFunc("POST /v1/sessions/{sid}/statements", s.sessionSubmit) // sessions.go
+	mux.HandleFunc("DELETE /v1/sessions/{sid}", s.closeSession)           // sessions.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see REST.md)", r.Method, r.URL.Path))
 	})
@@ -294,12 +297,20 @@ type StatementResult struct {
 	Rows      [][]string `json:"rows,omitempty"`
 }
 
-// submit runs a script in a new session: setup statements (CREATE, SET,
-// ...) shape the session; each INSERT or statement set becomes a job the
-// server owns; SHOW, DESCRIBE, EXPLAIN and HELP answer with their text or
-// rows. It stops at the first failing statement (400, with the results
-// so far; jobs already started keep running).
+// submit runs a script in a new session of its own (see run).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	s.run(w, r, &session{eng: s.newSession(nil)})
+}
+
+// run runs the script of a POST .../statements request in sess: setup
+// statements (CREATE, SET, ...) shape the session; each INSERT or
+// statement set becomes a job the server owns; SHOW, DESCRIBE, EXPLAIN
+// and HELP answer with their text or rows; a SELECT over bounded inputs
+// answers with its final rows. A SELECT over an unbounded input must be
+// the script's last statement: the response then streams its changelog
+// (streamQuery). It stops at the first failing statement (400, with the
+// results so far; jobs already started keep running).
+func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 	var req submitRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "the body must be JSON: {\"statements\": \"CREATE TABLE ...; INSERT INTO ...;\"}: "+err.Error())
@@ -310,8 +321,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "no statement to run")
 		return
 	}
-	eng := s.newSession(nil)
-	var setup []string
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	eng := sess.eng
 	results := []StatementResult{}
 	fail := func(i int, err error) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "statement": i + 1, "results": results})
@@ -322,10 +334,28 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			fail(i, err)
 			return
 		}
-		switch st.(type) {
+		switch st := st.(type) {
 		case *sql.Query:
-			fail(i, errors.New("a SELECT's rows are not served over the REST API yet: INSERT INTO a sink table (e.g. connector 'print' or 'filesystem') instead"))
-			return
+			bounded, err := eng.IsBounded(st)
+			if err != nil {
+				fail(i, err)
+				return
+			}
+			if !bounded {
+				if i != len(pieces)-1 {
+					fail(i, errors.New("a SELECT over an unbounded input streams its rows until the client goes away: it must be the last statement of a request"))
+					return
+				}
+				s.streamQuery(w, r, eng, st, i+1, results) // sessions.go
+				return
+			}
+			schema, rows, err := eng.RunQuery(r.Context(), st, nil)
+			if err != nil {
+				fail(i, err)
+				return
+			}
+			results = append(results, rowsResult(i+1, schema, rows))
+			continue
 		case *sql.StopJob, *sql.TriggerSavepoint, *sql.ShowJobs:
 			fail(i, errors.New("jobs of the server are managed with GET /v1/jobs, POST /v1/jobs/{id}/stop and POST /v1/jobs/{id}/savepoints"))
 			return
@@ -337,24 +367,15 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			fail(i, err)
 			return
 		}
-		out := StatementResult{Statement: i + 1, Message: res.Message, Text: res.Text}
-		for _, c := range res.Schema {
-			out.Columns = append(out.Columns, c.Name)
-		}
-		for _, row := range res.Rows {
-			var cells []string
-			for k, v := range row {
-				cells = append(cells, types.Render(v, res.Schema[k].Type))
-			}
-			out.Rows = append(out.Rows, cells)
-		}
+		out := rowsResult(i+1, res.Schema, res.Rows)
+		out.Message, out.Text = res.Message, res.Text
 		switch {
 		case isSetup(st):
-			setup = append(setup, p.Text)
+			sess.setup = append(sess.setup, p.Text)
 		case res.Job != nil:
 			j := res.Job
 			out.JobID = j.ID
-			stmts := append(append([]string(nil), setup...), p.Text)
+			stmts := append(append([]string(nil), sess.setup...), p.Text)
 			if err := s.reg.update(j.ID, func(r *JobRecord) {
 				r.Name, r.Statements, r.Status, r.Submitted = j.Name, stmts, string(engine.JobRunning), j.Started
 			}); err != nil {
@@ -368,6 +389,30 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		results = append(results, out)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// rowsResult renders a statement's rows (none: only its number).
+func rowsResult(n int, schema types.Schema, rows [][]types.Value) StatementResult {
+	out := StatementResult{Statement: n}
+	for _, c := range schema {
+		out.Columns = append(out.Columns, c.Name)
+	}
+	for _, row := range rows {
+		out.Rows = append(out.Rows, renderRow(schema, row))
+	}
+	return out
+}
+
+func renderRow(schema types.Schema, row []types.Value) []string {
+	cells := make([]string, len(row))
+	for k, v := range row {
+		if v.IsNull() {
+			cells[k] = "NULL"
+			continue
+		}
+		cells[k] = types.Render(v, schema[k].Type)
+	}
+	return cells
 }
 
 // decodeOptional decodes a JSON body when there is one.

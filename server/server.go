@@ -44,10 +44,11 @@ type Server struct {
 	cfg Config
 	reg *registry
 
-	mu      sync.Mutex
-	live    map[string]*liveJob // by record id
-	closing bool
-	wg      sync.WaitGroup // watchers
+	mu       sync.Mutex
+	live     map[string]*liveJob // by record id
+	sessions map[string]*session // by session id (sessions.go)
+	closing  bool
+	wg       sync.WaitGroup // watchers
 }
 
 // liveJob is a job running in this process: its record's id, the session

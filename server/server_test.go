@@ -224,9 +224,13 @@ func TestSubmitErrorsNameTheStatement(t *testing.T) {
 	if code := call(t, "GET", ts.URL+"/v1/jobs/nope", "", "", &res); code != http.StatusNotFound || !strings.Contains(res.Error, "no job nope") {
 		t.Fatalf("unknown job: %d %+v", code, res)
 	}
-	body, _ = json.Marshal(map[string]string{"statements": "CREATE TABLE t (a BIGINT); SELECT a FROM t;"})
-	if code := call(t, "POST", ts.URL+"/v1/statements", "", string(body), &res); code != http.StatusBadRequest || !strings.Contains(res.Error, "SELECT") {
-		t.Fatalf("SELECT: %d %+v", code, res)
+	body, _ = json.Marshal(map[string]string{"statements": "CREATE TABLE g (a BIGINT) WITH ('connector' = 'datagen'); SELECT a FROM g; CREATE TABLE t2 (a BIGINT);"})
+	var res2 struct {
+		Error     string
+		Statement int
+	}
+	if code := call(t, "POST", ts.URL+"/v1/statements", "", string(body), &res2); code != http.StatusBadRequest || res2.Statement != 2 || !strings.Contains(res2.Error, "last statement") {
+		t.Fatalf("unbounded SELECT before another statement: %d %+v", code, res2)
 	}
 }
 
