@@ -9,8 +9,9 @@
 // told to stop. Handler may serve requests concurrently.
 //
 // Jobs and sessions: every POST /v1/statements request is a session of
-// its own (a fresh engine): its CREATE/SET statements set up the tables
-// and configuration its INSERTs see. Each INSERT (or statement set) is a
+// its own (a fresh engine), and POST /v1/sessions opens one that lasts
+// (sessions.go): its CREATE/SET statements set up the tables and
+// configuration its INSERTs and SELECTs see. Each INSERT (or statement set) is a
 // job; its record holds the statements that set it up and the INSERT, so
 // the job can be started again exactly as submitted.
 //
