@@ -22,6 +22,8 @@ Usage:
   streamsql [flags]                   interactive shell on a terminal; statements from standard input otherwise
   streamsql [flags] -f FILE.sql       run the file's statements in order
   streamsql [flags] -e 'STATEMENTS'   run the given statements
+  streamsql --server URL -f FILE.sql  run the statements on a streamsql server (also -e, standard
+                                      input): its jobs keep running there after this command ends
   streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
   streamsql checkpoints [-verify] DIR list the checkpoints and savepoints under DIR (-verify reads
                                       every file and checks its checksum)
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	backend := fs.String("state-backend", "", "hashmap | pebble (SET 'state.backend')")
 	spDir := fs.String("savepoint-dir", "", "savepoint directory (SET 'state.savepoints.dir')")
 	localDir := fs.String("state-local-dir", "", "where the pebble backend keeps its working files, default $TMPDIR/streamsql-state (SET '"+engine.LocalDirKey+"')")
+	serverURL := fs.String("server", "", "run the statements on the streamsql server at this URL (e.g. http://127.0.0.1:8081) instead of in this process")
+	authToken := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "with --server: the server's bearer token (default $STREAMSQL_AUTH_TOKEN)")
 	var sets setFlags
 	fs.Var(&sets, "D", "set a configuration key, as key=value (repeatable), e.g. -D parallelism.default=4")
 	fs.Usage = func() {
@@ -166,6 +170,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "streamsql: unexpected argument %q (use -f FILE.sql or -e 'SQL')\n", fs.Arg(0))
 		return 2
 	default:
+		if isTerminal(os.Stdin) && stdin == os.Stdin && *serverURL != "" {
+			fmt.Fprintln(stderr, "streamsql: the interactive shell does not run against a server yet: use --server with -f FILE.sql, -e 'SQL' or statements on standard input")
+			return 2
+		}
 		if isTerminal(os.Stdin) && stdin == os.Stdin {
 			fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. Tab completes, HELP; lists statements,")
 			fmt.Fprintln(stdout, "Ctrl-C stops a running query, QUIT; or Ctrl-D leaves.")
@@ -184,6 +192,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 1
 		}
 		script = string(b)
+	}
+	if *serverURL != "" {
+		return runRemote(ctx, *serverURL, *authToken, script, stdout, stderr) // remote.go
 	}
 	if err := eng.RunScript(ctx, script, stdout); err != nil {
 		printErrors(stderr, err)

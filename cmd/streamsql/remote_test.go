@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/server"
+)
+
+// -e with --server runs every statement on the server: tables live in
+// the server-side session, the INSERT job keeps running there after the
+// command ends, SHOW JOBS and STOP JOB act on the server's jobs.
+func TestScriptOnServer(t *testing.T) {
+	s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	defer s.Shutdown(5 * time.Second)
+	runOn := func(script string) (int, string, string) {
+		var out, errOut strings.Builder
+		code := run(context.Background(), []string{"--server", ts.URL, "-e", script}, strings.NewReader(""), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+
+	code, out, errOut := runOn(`
+CREATE TABLE t (k BIGINT, v VARCHAR);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (1, 'c');
+SELECT k, COUNT(*) AS c FROM t GROUP BY k ORDER BY k;
+CREATE TABLE g (x BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200');
+CREATE TABLE sink (x BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink SELECT x FROM g;
+SELECT x FROM g LIMIT 3;`)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"| k | c |", "| 1 | 2 |", "| 2 | 1 |", "Job submitted: ", "| op |", "Received a total of 3 rows"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	id := regexp.MustCompile(`Job submitted: (\S+)`).FindStringSubmatch(out)[1]
+
+	// A later command sees the job on the server and stops it.
+	code, out, errOut = runOn(`SHOW JOBS; STOP JOB '` + id + `' WITH SAVEPOINT;`)
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "RUNNING") || !strings.Contains(out, "stopped with savepoint") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+
+	code, _, errOut = runOn("CREATE TABLE a (x BIGINT);\nSELECT y FROM a;")
+	if code != 1 || !strings.Contains(errOut, "ERROR: statement 2, line 2") || !strings.Contains(errOut, "'y'") {
+		t.Fatalf("bad statement: exit %d, %s", code, errOut)
+	}
+}
