@@ -2,9 +2,16 @@ module github.com/streamsql/streamsql
 
 go 1.26.8
 
-require github.com/pingcap/tidb/pkg/parser v0.0.0-20260418072757-ce92298d1124
+require (
+	github.com/chromedp/chromedp v0.23.1
+	github.com/pingcap/tidb/pkg/parser v0.0.0-20260418072757-ce92298d1124
+)
 
-require github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+)
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect

@@ -2,19 +2,19 @@
 # The whole test suite: unit tests, the sqllogic matrix (parallelism 1, 2
 # and 4; backends; checkpoints with failures and restores), the crash test,
 # the shell through a pseudo-terminal, and the tests of external services
-# (Kafka, MariaDB), which run verbosely so that the log shows each of them
-# ran, and every fuzz target for a short bounded time (scripts/fuzz.sh;
+# (Kafka, MariaDB, a headless Chromium for the dashboard), which run
+# verbosely so that the log shows each of them ran, and every fuzz target for a short bounded time (scripts/fuzz.sh;
 # FUZZTIME).
 #
-# The tests that need MariaDB fail when the environment variable CI is set
-# and the server is not reachable; elsewhere they skip, saying to run
-# `bash scripts/ensure-mariadb.sh`. The last line of the output counts the
+# The tests that need MariaDB (Chromium) fail when the environment variable
+# CI is set and it is not there; elsewhere they skip, saying to run
+# `bash scripts/ensure-mariadb.sh` (`bash scripts/ensure-chromium.sh`). The last line of the output counts the
 # tests of external services that skipped and names them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-external="./tests/e2e ./tests/nexmarkoracle ./tests/faults/sinkoutage ./tests/faults/secrets ./connectors/jdbc ./connectors/kafka"
+external="./tests/e2e ./tests/nexmarkoracle ./tests/faults/sinkoutage ./tests/faults/secrets ./connectors/jdbc ./connectors/kafka ./dashboard"
 status=0
-go test -count=1 -timeout 50m $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /tests/faults/secrets -e /connectors/jdbc -e /connectors/kafka) || status=$?
+go test -count=1 -timeout 50m $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /tests/faults/secrets -e /connectors/jdbc -e /connectors/kafka -e /dashboard) || status=$?
 externalLog=$(mktemp)
 trap 'rm -f "$externalLog"' EXIT
 go test -count=1 -v $external 2>&1 | tee "$externalLog" | grep -E '^(=== RUN|\s*--- |ok|FAIL|panic:)|^\s+\S+\.go:[0-9]+: ' || status=1

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamsql/streamsql/dashboard"
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/metrics"
 	"github.com/streamsql/streamsql/sql"
@@ -267,12 +268,19 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	s.wg.Wait()
 }
 
-// Handler serves the REST API (/v1/...) and the metrics (/metrics).
+// Handler serves the REST API (/v1/...), the metrics (/metrics) and the
+// web dashboard (/ and /assets/: static files, served without the token;
+// the API calls they make carry it).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux) // api.go
 	mux.Handle("GET /metrics", metrics.Handler(s.metricsJobs))
-	return s.authorize(mux)
+	top := http.NewServeMux()
+	web := dashboard.Handler()
+	top.Handle("GET /{$}", web)
+	top.Handle("GET /assets/", web)
+	top.Handle("/", s.authorize(mux))
+	return top
 }
 
 // authorize checks the bearer token on every request when one is set.

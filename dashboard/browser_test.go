@@ -1,0 +1,153 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/streamsql/streamsql/server"
+)
+
+// browser starts a headless Chromium (Debian's package `chromium`). It
+// fails when CI is set and Chromium is missing (.ci/run installs it),
+// and skips elsewhere.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no Chromium: install it with `apt-get install -y chromium` (.ci/run does)")
+		}
+		t.Skip("no Chromium on this machine (apt-get install -y chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(1400, 900), chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// artifacts is where the screenshots go: $STREAMSQL_ARTIFACTS, or a
+// directory under the system's temporary directory.
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("STREAMSQL_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "streamsql-dashboard-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// poll waits until the JavaScript expression is true.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(45*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))(ctx, t)
+		return err
+	})
+}
+
+// js runs a JavaScript statement.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](expr)(ctx, t)
+		return err
+	})
+}
+
+// TestDashboard drives the dashboard in a real browser: submit a job in
+// the SQL editor, see it RUNNING with rows/s above zero in the jobs
+// overview, see its operator graph with the right number of vertices,
+// see checkpoints appear, stream a SELECT's rows, and stop the job with
+// a savepoint from the page. Each page's screenshot is saved.
+func TestDashboard(t *testing.T) {
+	ctx := browser(t)
+	s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	defer s.Shutdown(5 * time.Second)
+	dir := artifacts(t)
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			png, err := chromedp.FullScreenshot(100)(ctx, t)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+		})
+	}
+	text := func(id string, out *string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			v, err := chromedp.Text(chromedp.ID(id))(ctx, t)
+			*out = v
+			return err
+		})
+	}
+	script := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.auction.max' = '9');
+CREATE TABLE hot (auction BIGINT, n BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auction;`
+	var stopped, streamed string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/#/sql"),
+		chromedp.WaitVisible(chromedp.ID("sql")),
+		chromedp.SetValue(chromedp.ID("sql"), script),
+		chromedp.Click(chromedp.ID("run")),
+		chromedp.WaitVisible(chromedp.CSS(".job-link")),
+		shot("sql-editor.png"),
+		js(`location.hash = "#/"`),
+		poll(`(() => { const r = document.querySelector("tr.job-row"); return !!r && r.dataset.status === "RUNNING" && parseFloat(r.dataset.rate) > 0; })()`),
+		shot("jobs.png"),
+		chromedp.Click(chromedp.CSS("tr.job-row")),
+		// Source, Calc (filter and projection), GroupAggregate, Sink.
+		poll(`document.querySelectorAll("#graph g.vertex").length === 4`),
+		shot("job-graph.png"),
+		chromedp.Click(chromedp.ID("tab-checkpoints")),
+		poll(`document.querySelectorAll("#checkpoints-table tr").length >= 3 && document.querySelectorAll("#checkpoint-chart rect").length >= 2`),
+		shot("job-checkpoints.png"),
+		chromedp.Click(chromedp.ID("tab-exceptions")),
+		poll(`document.getElementById("tab").textContent.includes("Restarts: 0")`),
+		shot("job-exceptions.png"),
+		chromedp.Click(chromedp.ID("stop-savepoint")),
+		poll(`(() => { const s = document.getElementById("job-status"); return !!s && s.textContent === "STOPPED"; })()`),
+		poll(`document.getElementById("action-result").textContent.startsWith("stopped with savepoint")`),
+		text("action-result", &stopped),
+		// A SELECT over the unbounded table streams its rows into the page.
+		js(`location.hash = "#/sql"`),
+		chromedp.WaitVisible(chromedp.ID("sql")),
+		chromedp.SetValue(chromedp.ID("sql"), "SELECT auction, price FROM bids LIMIT 7;"),
+		chromedp.Click(chromedp.ID("run")),
+		poll(`document.querySelectorAll("#stream-table tr.stream-row").length === 7`),
+		text("stream-count", &streamed),
+		shot("sql-select.png"),
+	)
+	if err != nil {
+		t.Fatalf("dashboard: %v (screenshots so far in %s)", err, dir)
+	}
+	path := strings.TrimPrefix(stopped, "stopped with savepoint ")
+	if _, err := os.Stat(filepath.Join(path, "_metadata")); err != nil {
+		t.Fatalf("the page's savepoint %q: %v", path, err)
+	}
+	if streamed != "7 rows received" {
+		t.Fatalf("stream count %q", streamed)
+	}
+	t.Logf("screenshots in %s", dir)
+}
