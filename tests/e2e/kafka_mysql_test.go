@@ -54,30 +54,57 @@ func TestKafkaToMySQLExactlyOnceThroughKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes for several seconds")
 	}
+	f := newKafkaMySQLFixture(t, 400000)
+	cp := t.TempDir()
+	script := fmt.Sprintf(`
+SET 'execution.checkpointing.interval' = '%s';
+SET 'state.checkpoints.dir' = '%s';
+`, checkpointInterval, cp) + f.script
+
+	bin := testkit.BuildBinary(t)
+	kills := killProcesses(t, bin, script, cp, 2, checkpointInterval, killRNG(t))
+	t.Logf("killed %d times, every restarted process restored a checkpoint of each job", kills)
+
+	f.compare(t)
+}
+
+// kafkaMySQLFixture is a Kafka topic of events (an in-process broker), a
+// MariaDB schema, and the script of two jobs from the topic into tables
+// of the schema: a windowed count and a running count per key.
+type kafkaMySQLFixture struct {
+	db      *sql.DB
+	schema  string
+	events  []event
+	brokers string
+	script  string
+}
+
+// newKafkaMySQLFixture produces n events into a new topic and creates the
+// schema; both go away at the end of the test.
+func newKafkaMySQLFixture(t *testing.T, n int) *kafkaMySQLFixture {
+	t.Helper()
 	db := openMySQL(t)
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano()%1e9)
 	if _, err := db.Exec("CREATE DATABASE " + schema); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Exec("DROP DATABASE " + schema)
+	t.Cleanup(func() { db.Exec("DROP DATABASE " + schema) })
 
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cluster.Close()
+	t.Cleanup(cluster.Close)
 	brokers := strings.Join(cluster.ListenAddrs(), ",")
 
 	// N events with event times that advance with some disorder.
-	const n = 400000
 	rng := rand.New(rand.NewPCG(3, 4))
 	events := make([]event, n)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic("events"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
 	recs := make([]*kgo.Record, 0, n)
 	for i := range events {
 		e := event{k: rng.Int64N(20), v: rng.Int64N(100), ts: 1600000000000 + int64(i)*2 + rng.Int64N(300)}
@@ -85,32 +112,31 @@ func TestKafkaToMySQLExactlyOnceThroughKills(t *testing.T) {
 		ts := time.UnixMilli(e.ts).UTC().Format("2006-01-02 15:04:05.000")
 		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprint(e.k)), Value: []byte(fmt.Sprintf(`{"k":%d,"v":%d,"ts":"%s"}`, e.k, e.v, ts))})
 	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	cl.Close()
 
-	cp := t.TempDir()
 	script := fmt.Sprintf(`
 SET 'parallelism.default' = '2';
-SET 'execution.checkpointing.interval' = '%[4]s';
-SET 'state.checkpoints.dir' = '%[1]s';
 CREATE TABLE events (k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (
-  'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '%[2]s',
+  'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '%[1]s',
   'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');
 CREATE TABLE windowed (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT, PRIMARY KEY (k, w_end) NOT ENFORCED) WITH (
-  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[3]s', 'table-name' = 'windowed', 'sink.create-table' = 'true');
+  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[2]s', 'table-name' = 'windowed', 'sink.create-table' = 'true');
 CREATE TABLE running (k BIGINT, c BIGINT, s BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH (
-  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[3]s', 'table-name' = 'running', 'sink.create-table' = 'true');
+  'connector' = 'jdbc', 'url' = 'mysql://root@127.0.0.1:3306/%[2]s', 'table-name' = 'running', 'sink.create-table' = 'true');
 INSERT INTO windowed SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
 INSERT INTO running SELECT k, COUNT(*), SUM(v) FROM events GROUP BY k;
-`, cp, brokers, schema, checkpointInterval)
+`, brokers, schema)
+	return &kafkaMySQLFixture{db: db, schema: schema, events: events, brokers: brokers, script: script}
+}
 
-	bin := testkit.BuildBinary(t)
-	kills := killProcesses(t, bin, script, cp, 2, checkpointInterval, killRNG(t))
-	t.Logf("killed %d times, every restarted process restored a checkpoint of each job", kills)
-
-	// The expected results, computed independently by MariaDB over the same events.
+// compare checks the two tables against MariaDB's own grouping of the
+// same events, computed independently.
+func (f *kafkaMySQLFixture) compare(t *testing.T) {
+	t.Helper()
+	db, schema, events := f.db, f.schema, f.events
 	if _, err := db.Exec(fmt.Sprintf("CREATE TABLE %s.raw (k BIGINT, v BIGINT, ts BIGINT)", schema)); err != nil {
 		t.Fatal(err)
 	}

@@ -34,58 +34,16 @@ CREATE TABLE seq (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '%
 CREATE TABLE files (v BIGINT) WITH ('connector' = 'filesystem', 'path' = '%s', 'format' = 'csv');
 INSERT INTO files SELECT v FROM seq;`, rows, rows, out)
 
-	start := func() (*testkit.Process, string) {
-		p := testkit.StartProcess(t, exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", data, "--checkpoint-interval", "200ms"))
-		re := regexp.MustCompile(`listening on (http://\S+)`)
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			if m := re.FindStringSubmatch(p.Output()); m != nil {
-				return p, m[1]
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatalf("the server did not start:\n%s", p.Output())
-		return nil, ""
-	}
-	type job struct {
-		ID             string
-		Status         string
-		Error          string
-		Resumes        int
-		LastCheckpoint int64 `json:"last_checkpoint"`
-		RowsOut        int64 `json:"rows_out"`
-	}
-	get := func(base, id string) job {
-		resp, err := http.Get(base + "/v1/jobs/" + id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var j job
-		if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
-			t.Fatal(err)
-		}
-		return j
-	}
+	start := func() (*testkit.Process, string) { return startServerProcess(t, bin, data) }
+	get := func(base, id string) serverJob { return getServerJob(t, base, id) }
+	type job = serverJob
 
 	p1, base := start()
-	body, _ := json.Marshal(map[string]string{"statements": script})
-	resp, err := http.Post(base+"/v1/statements", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
+	ids := submitToServer(t, base, script)
+	if len(ids) != 1 {
+		t.Fatalf("submit started %d jobs", len(ids))
 	}
-	var sub struct {
-		Error   string
-		Results []struct {
-			JobID string `json:"job_id"`
-		}
-	}
-	json.NewDecoder(resp.Body).Decode(&sub)
-	resp.Body.Close()
-	if sub.Error != "" || len(sub.Results) != 3 || sub.Results[2].JobID == "" {
-		t.Fatalf("submit: %+v", sub)
-	}
-	id := sub.Results[2].JobID
+	id := ids[0]
 	deadline := time.Now().Add(30 * time.Second)
 	for j := get(base, id); j.LastCheckpoint < 2; j = get(base, id) {
 		if j.Status != "RUNNING" || time.Now().After(deadline) {
@@ -158,4 +116,124 @@ INSERT INTO files SELECT v FROM seq;`, rows, rows, out)
 	if lost != 0 || dup != 0 || len(lines) != rows {
 		t.Fatalf("%d lines: %d rows lost, %d duplicated", len(lines), lost, dup)
 	}
+}
+
+// startServerProcess starts `streamsql server` on a free loopback port
+// with data under data and a 200 ms checkpoint interval, and returns it
+// with its base URL.
+func startServerProcess(t *testing.T, bin, data string) (*testkit.Process, string) {
+	t.Helper()
+	p := testkit.StartProcess(t, exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", data, "--checkpoint-interval", "200ms"))
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(p.Output()); m != nil {
+			return p, m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the server did not start:\n%s", p.Output())
+	return nil, ""
+}
+
+// serverJob is what the tests read of GET /v1/jobs/{id}.
+type serverJob struct {
+	ID             string
+	Status         string
+	Error          string
+	Resumes        int
+	LastCheckpoint int64 `json:"last_checkpoint"`
+	RowsOut        int64 `json:"rows_out"`
+}
+
+func getServerJob(t *testing.T, base, id string) serverJob {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/jobs/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var j serverJob
+	if err := json.NewDecoder(resp.Body).Decode(&j); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// submitToServer posts a script and returns the ids of the jobs it started.
+func submitToServer(t *testing.T, base, script string) []string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"statements": script})
+	resp, err := http.Post(base+"/v1/statements", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sub struct {
+		Error   string
+		Results []struct {
+			JobID string `json:"job_id"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&sub)
+	if sub.Error != "" {
+		t.Fatalf("submit: %s", sub.Error)
+	}
+	var ids []string
+	for _, r := range sub.Results {
+		if r.JobID != "" {
+			ids = append(ids, r.JobID)
+		}
+	}
+	return ids
+}
+
+// TestServerKilledKafkaToMySQL is the server's kill test with Kafka and
+// MySQL: two checkpointed jobs from a Kafka topic into MariaDB tables are
+// submitted to a server, the server is killed with SIGKILL after a
+// checkpoint of both, and started again on the same data directory; the
+// jobs resume by themselves and finish, and the tables match MariaDB's
+// own grouping of the events (nothing lost, nothing counted twice).
+func TestServerKilledKafkaToMySQL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	f := newKafkaMySQLFixture(t, 300000)
+	bin := testkit.BuildBinary(t)
+	data := t.TempDir()
+	p1, base := startServerProcess(t, bin, data)
+	ids := submitToServer(t, base, "SET 'execution.checkpointing.interval' = '100ms';\n"+f.script)
+	if len(ids) != 2 {
+		t.Fatalf("submit started %d jobs, want 2", len(ids))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, id := range ids {
+		for j := getServerJob(t, base, id); j.LastCheckpoint < 1; j = getServerJob(t, base, id) {
+			if j.Status != "RUNNING" || time.Now().After(deadline) {
+				t.Fatalf("job %s: no checkpoint before the kill: %+v\n%s", id, j, p1.Output())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	p1.Kill()
+	t.Log("server killed after a checkpoint of both jobs")
+
+	p2, base := startServerProcess(t, bin, data)
+	deadline = time.Now().Add(3 * time.Minute)
+	for _, id := range ids {
+		j := getServerJob(t, base, id)
+		for ; j.Status == "RUNNING"; j = getServerJob(t, base, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s did not finish after the restart: %+v\n%s", id, j, p2.Output())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if j.Status != "FINISHED" || j.Resumes != 1 {
+			t.Fatalf("job %s after the restart: %+v\n%s", id, j, p2.Output())
+		}
+	}
+	if strings.Count(p2.Output(), "restores checkpoint") < 2 {
+		t.Fatalf("the resumed jobs did not both restore a checkpoint:\n%s", p2.Output())
+	}
+	f.compare(t)
 }
