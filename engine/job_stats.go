@@ -91,3 +91,18 @@ func (j *Job) Checkpoints() ([]CheckpointStats, int64) {
 	defer j.mu.Unlock()
 	return append([]CheckpointStats(nil), j.history...), j.completed
 }
+
+func (j *Job) countFailedCheckpoint() {
+	j.mu.Lock()
+	j.failed++
+	j.mu.Unlock()
+}
+
+// FailedCheckpoints is how many checkpoints and savepoints of the job
+// failed (timed out, a task could not write its state, ...), over every
+// attempt.
+func (j *Job) FailedCheckpoints() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.failed
+}

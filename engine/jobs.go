@@ -57,6 +57,7 @@ type Job struct {
 	// (at most maxHistory, oldest first); completed counts them all.
 	history   []CheckpointStats
 	completed int64
+	failed    int64 // checkpoints and savepoints that failed
 }
 
 // Status returns the job's status and, for a failed job, its error.

@@ -40,6 +40,10 @@ type CheckpointConfig struct {
 	OnComplete func(md *checkpoint.Metadata)
 	// Warn receives non-fatal messages (aborted checkpoints).
 	Warn func(msg string)
+	// OnAbort is called (from the checkpointer goroutine) for each
+	// checkpoint or savepoint that failed, except those a newer
+	// completed checkpoint subsumed.
+	OnAbort func(id int64, reason error)
 }
 
 // controlKind is a message from the checkpointer to a task.
@@ -240,8 +244,13 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 				// restart strategy restores the latest complete checkpoint.
 				c.job.fail(fmt.Errorf("the final checkpoint %d failed: %v", a.ID, a.Reason))
 			}
-			if c.cfg.Warn != nil && !errors.Is(a.Reason, checkpoint.ErrSubsumed) {
-				c.cfg.Warn(fmt.Sprintf("checkpoint %d aborted: %v", a.ID, a.Reason))
+			if !errors.Is(a.Reason, checkpoint.ErrSubsumed) {
+				if c.cfg.Warn != nil {
+					c.cfg.Warn(fmt.Sprintf("checkpoint %d aborted: %v", a.ID, a.Reason))
+				}
+				if c.cfg.OnAbort != nil {
+					c.cfg.OnAbort(a.ID, a.Reason)
+				}
 			}
 			c.cfg.Store.Discard(a.ID, a.Acked...)
 		case checkpoint.Fail:

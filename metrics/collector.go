@@ -32,6 +32,7 @@ var (
 	descUp          = prometheus.NewDesc("streamsql_job_running", "1 while the job runs in this server, 0 when it is restarting.", jobLabels, nil)
 	descRestarts    = prometheus.NewDesc("streamsql_job_numRestarts", "Restarts after failures since the job started in this server.", jobLabels, nil)
 	descCompleted   = prometheus.NewDesc("streamsql_job_numberOfCompletedCheckpoints", "Completed checkpoints and savepoints since the job started in this server.", jobLabels, nil)
+	descFailed      = prometheus.NewDesc("streamsql_job_numberOfFailedCheckpoints", "Checkpoints and savepoints that failed since the job started in this process.", jobLabels, nil)
 	descCPDuration  = prometheus.NewDesc("streamsql_job_lastCheckpointDuration", "Duration of the last completed checkpoint, ms.", jobLabels, nil)
 	descCPSize      = prometheus.NewDesc("streamsql_job_lastCheckpointSize", "Bytes the last completed checkpoint needs.", jobLabels, nil)
 	descCPIncrement = prometheus.NewDesc("streamsql_job_lastCheckpointIncrementalSize", "Bytes the last completed checkpoint wrote anew.", jobLabels, nil)
@@ -52,7 +53,7 @@ type collector struct{ jobs JobSource }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descLate, descSkipped, descWatermark,
-		descUp, descRestarts, descCompleted, descCPDuration, descCPSize, descCPIncrement} {
+		descUp, descRestarts, descCompleted, descFailed, descCPDuration, descCPSize, descCPIncrement} {
 		ch <- d
 	}
 }
@@ -75,6 +76,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(j.Restarts()), jl...)
 		hist, completed := j.Checkpoints()
 		ch <- prometheus.MustNewConstMetric(descCompleted, prometheus.CounterValue, float64(completed), jl...)
+		ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(j.FailedCheckpoints()), jl...)
 		if n := len(hist); n > 0 {
 			last := hist[n-1]
 			ch <- prometheus.MustNewConstMetric(descCPDuration, prometheus.GaugeValue, float64(last.Duration().Milliseconds()), jl...)

@@ -182,7 +182,11 @@ func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
 				CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "history": out})
+	var failed int64
+	if l := s.liveJob(rec.ID); l != nil {
+		failed = l.job.FailedCheckpoints()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "failed": failed, "history": out})
 }
 
 // AttemptView is one run of a job in this process.

@@ -362,3 +362,24 @@ func scrape(t *testing.T, base string) map[string]*dto {
 	}
 	return out
 }
+
+// Checkpoints that time out are counted as failed, in the REST API and
+// in the metrics.
+func TestFailedCheckpointsAreCounted(t *testing.T) {
+	_, ts := startServer(t, t.TempDir(), "")
+	id := submit(t, ts.URL, "", `
+SET 'execution.checkpointing.timeout' = '1 ms';
+SET 'execution.checkpointing.tolerable-failed-checkpoints' = '1000000';
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '20000', 'fields.k.max' = '100000');
+CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink SELECT k, COUNT(*) FROM src GROUP BY k;`)
+	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil)
+	var cps struct{ Failed int64 }
+	waitFor(t, "a failed checkpoint", func() bool {
+		call(t, "GET", ts.URL+"/v1/jobs/"+id+"/checkpoints", "", "", &cps)
+		return cps.Failed > 0
+	})
+	if f := scrape(t, ts.URL)["streamsql_job_numberOfFailedCheckpoints"]; f == nil || f.sum(id) < 1 {
+		t.Fatalf("the metrics do not count the failed checkpoints")
+	}
+}
