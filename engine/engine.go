@@ -308,7 +308,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		if !s.Table.IsMemory() {
 			f := connectors.Lookup(s.Table.Connector())
 			if f == nil {
-				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", s.Table.Name, s.Table.Connector(), strings.Join(connectors.Names(), ", "))
+				return nil, connectors.UnknownConnectorError(s.Table.Name, s.Table.Connector())
 			}
 			if err := connectors.ValidateOptions(s.Table, f); err != nil {
 				return nil, err
@@ -355,7 +355,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		if !t.IsMemory() {
 			f := connectors.Lookup(t.Connector())
 			if f == nil {
-				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", t.Name, t.Connector(), strings.Join(connectors.Names(), ", "))
+				return nil, connectors.UnknownConnectorError(t.Name, t.Connector())
 			}
 			if err := connectors.ValidateOptions(t, f); err != nil {
 				return nil, err
@@ -481,7 +481,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 	case *sql.Explain:
 		return e.explain(s)
 	case *sql.Help:
-		return &Result{Text: HelpText}, nil
+		return &Result{Text: Help()}, nil
 	case *sql.Quit:
 		return &Result{Quit: true}, nil
 	case *sql.Query:
