@@ -44,8 +44,10 @@ const helpText = `Statements (end each with ';'):
   SHOW CREATE TABLE t                 show a table's definition
   DESCRIBE t                          list a table's columns
   SHOW FUNCTIONS                      list every function and aggregate with its signature
-  SHOW JOBS                           list jobs: status, rows in/out, watermark, late rows,
-                                      bad rows skipped, last checkpoint, restarts, error
+  SHOW JOBS                           list jobs in 120 columns: id, name, status, uptime,
+                                      rows in/out, error (shortened)
+  SHOW FULL JOBS                      also the watermark, late rows, bad rows skipped, last
+                                      checkpoint, restarts, the whole name and error
   STOP JOB 'id'                       stop a running job (within about a second, even mid-computation)
   STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
                                       take a savepoint, then stop (WITH DRAIN fires every window first)

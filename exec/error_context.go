@@ -19,13 +19,16 @@ func (t *operatorTask) inOperator(err error) error {
 	if s, ok := t.op.(*SinkOperator); ok && namesTable(err, s.Table) {
 		return err
 	}
-	return &operatorError{op: t.v.Name, err: err}
+	return &OperatorError{Operator: t.v.Name, Err: err}
 }
 
-type operatorError struct {
-	op  string
-	err error
+// OperatorError is an error of one operator of a job: its text is the
+// operator's name, ": " and Err's text. A short view (SHOW JOBS) may show
+// Err alone.
+type OperatorError struct {
+	Operator string
+	Err      error
 }
 
-func (e *operatorError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *operatorError) Unwrap() error { return e.err }
+func (e *OperatorError) Error() string { return e.Operator + ": " + e.Err.Error() }
+func (e *OperatorError) Unwrap() error { return e.Err }
