@@ -31,3 +31,21 @@ func TestCheckpointsMissingDir(t *testing.T) {
 		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// TestSubcommandHelpOnStdout: every subcommand's -h prints its usage to
+// standard output and exits 0; a bad flag prints it to standard error and
+// exits 2.
+func TestSubcommandHelpOnStdout(t *testing.T) {
+	for _, args := range [][]string{{"test", "-h"}, {"bench", "--help"}, {"bench"}, {"bench", "nexmark", "-h"}, {"checkpoints", "-h"}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 || errOut != "" || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	for _, args := range [][]string{{"test", "-bogus"}, {"bench", "nexmark", "-bogus"}, {"checkpoints", "-bogus"}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "Usage:") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}
