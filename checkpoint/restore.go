@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,9 +72,12 @@ func (s *Store) Latest() (*Metadata, []string, error) {
 // _metadata file), for --restore PATH and execution.savepoint.path. p is
 // a local filesystem path: inside the checkpoint or savepoints storage's
 // directory it is read from that storage, elsewhere as LoadLocal does.
-// A p that does not exist on the filesystem is taken as relative to the
-// checkpoint storage's root (which is how other storages are addressed).
-// Metadata.Storage in the result is the storage to read its files from.
+// A relative p that does not exist on the filesystem is taken as relative
+// to the checkpoint storage's root (which is how other storages are
+// addressed); an absolute one that does not exist is an error for which
+// errors.Is(err, fs.ErrNotExist) holds. Metadata.Storage in the result is
+// the storage to read its files from. A directory without _metadata
+// gives *IncompleteError. The caller names p in its message.
 func (s *Store) Load(p string) (*Metadata, error) {
 	for _, st := range []storage.Storage{s.st, s.opts.Savepoints} {
 		if rel, ok := within(st, p); ok {
@@ -84,8 +88,17 @@ func (s *Store) Load(p string) (*Metadata, error) {
 		_, md, err := LoadLocal(p)
 		return md, err
 	}
+	if filepath.IsAbs(p) {
+		return nil, errNoSuchPath{}
+	}
 	return Load(s.st, p)
 }
+
+// errNoSuchPath says a checkpoint or savepoint path does not exist.
+type errNoSuchPath struct{}
+
+func (errNoSuchPath) Error() string        { return "no such file or directory" }
+func (errNoSuchPath) Is(target error) bool { return target == fs.ErrNotExist }
 
 // within returns local path p relative to st's root when st is a local
 // storage whose directory holds p.

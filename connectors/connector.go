@@ -228,13 +228,17 @@ func Lookup(name string) *Factory {
 	return factories[strings.ToLower(name)]
 }
 
-// Names lists registered connectors, sorted.
+// Names lists the names of the registered connectors, sorted, as a
+// 'connector' option spells them (the in-memory connector's unnamed
+// registration, a table without 'connector', is listed as "memory" only).
 func Names() []string {
 	mu.RLock()
 	defer mu.RUnlock()
 	var out []string
 	for n := range factories {
-		out = append(out, n)
+		if n != "" {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -122,7 +122,7 @@ func NewLookupSource(t *catalog.Table, env *Env) (LookupSource, error) {
 	name := lookupConnector(t)
 	f := Lookup(name)
 	if f == nil {
-		return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %v)", t.Name, name, Names())
+		return nil, UnknownConnectorError(t.Name, name)
 	}
 	if !t.IsMemory() {
 		if err := ValidateOptions(t, f); err != nil {

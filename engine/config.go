@@ -195,7 +195,7 @@ func suggest(key string) string {
 	if bestD <= len(key)/3+1 {
 		return fmt.Sprintf(" (did you mean '%s'?)", best)
 	}
-	return " (see HELP for the list of keys)"
+	return " (SHOW CONFIGURATION lists the keys)"
 }
 
 // ParseDuration reads Flink-style durations: "500 ms", "1s", "2 min", "1h",

@@ -8,7 +8,7 @@
 // tracked in the job registry until they finish, fail or are stopped.
 //
 // Bad input rows skipped under 'format.ignore-parse-errors' are counted
-// per source vertex (exec.Metrics.BadRowsSkipped) and shown in SHOW JOBS
+// per source vertex (exec.Metrics.BadRowsSkipped) and shown in SHOW FULL JOBS
 // ('skipped'), by Job.SkippedRows (the shell's status line), and, when
 // RunScript returns or one of its SELECTs ends, as one line per table on
 // the engine's Stderr: "table t: N bad rows skipped (first at file:line:

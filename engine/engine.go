@@ -318,7 +318,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		if !s.Table.IsMemory() {
 			f := connectors.Lookup(s.Table.Connector())
 			if f == nil {
-				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", s.Table.Name, s.Table.Connector(), strings.Join(connectors.Names(), ", "))
+				return nil, connectors.UnknownConnectorError(s.Table.Name, s.Table.Connector())
 			}
 			if err := connectors.ValidateOptions(s.Table, f); err != nil {
 				return nil, err
@@ -365,7 +365,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		if !t.IsMemory() {
 			f := connectors.Lookup(t.Connector())
 			if f == nil {
-				return nil, fmt.Errorf("table %s: unknown connector '%s' (available: %s)", t.Name, t.Connector(), strings.Join(connectors.Names(), ", "))
+				return nil, connectors.UnknownConnectorError(t.Name, t.Connector())
 			}
 			if err := connectors.ValidateOptions(t, f); err != nil {
 				return nil, err
@@ -460,6 +460,9 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 	case *sql.Describe:
 		return e.describe(s.Name)
 	case *sql.ShowJobs:
+		if s.Full {
+			return e.showFullJobs(), nil
+		}
 		return e.showJobs(), nil
 	case *sql.ShowFunctions:
 		return showFunctions(), nil
@@ -491,7 +494,7 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 	case *sql.Explain:
 		return e.explain(s)
 	case *sql.Help:
-		return &Result{Text: HelpText}, nil
+		return &Result{Text: Help()}, nil
 	case *sql.Quit:
 		return &Result{Quit: true}, nil
 	case *sql.Query:
@@ -642,37 +645,6 @@ func (e *Engine) describe(name string) (*Result, error) {
 			types.BoolValue(!c.Type.NotNull), key, extras, wm})
 	}
 	return &Result{Schema: schema, Rows: rows}, nil
-}
-
-func (e *Engine) showJobs() *Result {
-	schema := types.Schema{{Name: "job id", Type: types.String}, {Name: "job name", Type: types.String},
-		{Name: "status", Type: types.String}, {Name: "uptime", Type: types.String},
-		{Name: "rows in", Type: types.BigInt}, {Name: "rows out", Type: types.BigInt},
-		{Name: "watermark", Type: types.String}, {Name: "late rows", Type: types.BigInt},
-		{Name: "skipped", Type: types.BigInt},
-		{Name: "last checkpoint", Type: types.String}, {Name: "restarts", Type: types.BigInt},
-		{Name: "error", Type: types.String}}
-	var rows [][]types.Value
-	for _, j := range e.jobs.list() {
-		st, err := j.Status()
-		in, out, wm := j.Counts()
-		wmv := types.NullValue()
-		switch {
-		case wm == exec.MaxWatermark:
-			wmv = types.StringValue("+inf (end)")
-		case wm != exec.MinWatermark:
-			wmv = types.StringValue(types.Render(types.TimestampValue(wm), types.Timestamp))
-		}
-		ev := types.NullValue()
-		if err != nil {
-			ev = types.StringValue(oneLine(err.Error(), 80))
-		}
-		rows = append(rows, []types.Value{types.StringValue(j.ID), types.StringValue(j.Name),
-			types.StringValue(string(st)), types.StringValue(j.Uptime().Truncate(time.Second).String()),
-			types.IntValue(in), types.IntValue(out), wmv, types.IntValue(j.LateRows()),
-			types.IntValue(j.SkippedRows()), checkpointSummary(j), types.IntValue(int64(j.Restarts())), ev})
-	}
-	return &Result{Schema: schema, Rows: rows}
 }
 
 func (e *Engine) explain(s *sql.Explain) (*Result, error) {

@@ -58,7 +58,7 @@ func TestShowFunctions(t *testing.T) {
 			t.Errorf("%s: signature %q lacks %q", n, sig[n], part)
 		}
 	}
-	if !strings.Contains(HelpText, "SHOW FUNCTIONS") {
+	if !strings.Contains(Help(), "SHOW FUNCTIONS") {
 		t.Error("HELP does not mention SHOW FUNCTIONS")
 	}
 }

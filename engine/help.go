@@ -1,7 +1,18 @@
 package engine
 
-// HelpText lists the statements the engine understands.
-const HelpText = `Statements (end each with ';'):
+import (
+	"strings"
+
+	"github.com/streamsql/streamsql/connectors"
+)
+
+// Help lists the statements the engine understands (the HELP statement's
+// text and the end of `streamsql --help`), with the registered connectors.
+func Help() string {
+	return strings.Replace(helpText, "%CONNECTORS%", strings.Join(connectors.Names(), ", "), 1)
+}
+
+const helpText = `Statements (end each with ';'):
   CREATE TABLE t (col TYPE, ..., [pt AS PROCTIME(),] [WATERMARK FOR ts AS ts - INTERVAL '2' SECOND,]
                   [PRIMARY KEY (col, ...) NOT ENFORCED]) [PARTITIONED BY (col, ...)]
                   [WITH ('connector' = '...', ...)]
@@ -33,14 +44,16 @@ const HelpText = `Statements (end each with ';'):
   SHOW CREATE TABLE t                 show a table's definition
   DESCRIBE t                          list a table's columns
   SHOW FUNCTIONS                      list every function and aggregate with its signature
-  SHOW JOBS                           list jobs: status, rows in/out, watermark, late rows,
-                                      bad rows skipped, last checkpoint, restarts, error
+  SHOW JOBS                           list jobs in 120 columns: id, name, status, uptime,
+                                      rows in/out, error (shortened)
+  SHOW FULL JOBS                      also the watermark, late rows, bad rows skipped, last
+                                      checkpoint, restarts, the whole name and error
   STOP JOB 'id'                       stop a running job (within about a second, even mid-computation)
   STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
                                       take a savepoint, then stop (WITH DRAIN fires every window first)
   TRIGGER SAVEPOINT 'id'              take a savepoint of a running job; it keeps running
   SET 'key' = 'value'                 change a setting (e.g. 'parallelism.default')
-  SET / SHOW CONFIGURATION            list every setting with its value
+  SET / SHOW CONFIGURATION            list every configuration key with its value
   RESET ['key']                       restore one or all settings
   HELP                                this list
   QUIT / EXIT                         leave the shell
@@ -72,7 +85,8 @@ OVER aggregates: any aggregate above, also DISTINCT and with FILTER (WHERE ...),
 Set operations: q1 UNION [ALL] q2, INTERSECT [ALL], EXCEPT [ALL] (INTERSECT binds tighter).
 ORDER BY on a stream: ORDER BY ... LIMIT n (a Top-N changelog), or ORDER BY time_attr [, ...]
   (rows released in time order by the watermark); a bounded result is sorted at the end.
-Connectors: memory (no WITH), filesystem, datagen, socket, print, blackhole.
+Connectors ('connector' = '...' in WITH; a table without WITH is a memory table):
+  %CONNECTORS%.
 Checkpoints: SET 'execution.checkpointing.interval' = '1s' and 'state.checkpoints.dir'; a killed
   process continues with --restore latest; streamsql checkpoints DIR lists what is stored.
 State: SET 'state.backend' = 'pebble' keeps state on disk, in 'state.backend.pebble.localdir'

@@ -34,7 +34,7 @@ func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) er
 		quit, err := e.RunStatement(ctx, st, out)
 		if err != nil {
 			e.StopAll()
-			return joinFailures(append(e.jobFailures(), err))
+			return joinFailures(append(e.jobFailures(), atStatement(p, err)))
 		}
 		if quit {
 			break

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -34,6 +35,10 @@ type jobSetup struct {
 	// restart must not resume from its checkpoints.
 	ownAfter   int64
 	backendDir string
+	// restoreFrom is the path the first attempt restores ("" for none,
+	// "latest" for the job's own newest checkpoint) and restoreBy what
+	// asked for it: "--restore" or "execution.savepoint.path".
+	restoreFrom, restoreBy string
 	// replan builds the job again at another parallelism (testing).
 	replan func(par int) (*planner.Plan, error)
 }
@@ -74,10 +79,13 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	restorePath := ""
 	if restore {
 		restorePath = strings.TrimSpace(conf.Get("execution.savepoint.path"))
+		s.restoreBy = "execution.savepoint.path"
 		if e.opts.RestorePath != "" {
 			restorePath = e.opts.RestorePath
+			s.restoreBy = "--restore"
 		}
 	}
+	s.restoreFrom = restorePath
 	if interval <= 0 {
 		if restorePath != "" {
 			return nil, fmt.Errorf("restoring from '%s' needs checkpointing: set 'execution.checkpointing.interval' (e.g. '1s') and 'state.checkpoints.dir'", restorePath)
@@ -142,7 +150,11 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		s.initial = md
 	case restorePath != "":
 		md, err := store.Load(restorePath)
-		if err != nil {
+		var incomplete *checkpoint.IncompleteError
+		switch {
+		case errors.As(err, &incomplete):
+			return nil, fmt.Errorf("cannot restore from '%s': it has no %s: it is not a complete checkpoint or savepoint", restorePath, checkpoint.MetadataFile)
+		case err != nil:
 			return nil, fmt.Errorf("cannot restore from '%s': %w", restorePath, err)
 		}
 		s.initial = md
@@ -223,6 +235,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	if err != nil {
 		if !restart {
 			s.removeBackendDir() // no job will end to remove it
+			err = s.explainRestoreError(err)
 		}
 		return nil, err
 	}
@@ -270,3 +283,31 @@ func (s *jobSetup) onCancel() {
 // warn and info log a message about the setup's job (Engine.logJob).
 func (s *jobSetup) warn(msg string) { s.e.logJob(slog.LevelWarn, s.jobID, msg) }
 func (s *jobSetup) info(msg string) { s.e.logJob(slog.LevelInfo, s.jobID, msg) }
+
+// explainRestoreError adds to the error of a first attempt that could not
+// restore the state it was asked to (the query changed) where that state
+// came from and how to start the query without it: a savepoint path stays
+// set after the job that restored it, so the next, different INSERT of
+// the session is asked to restore it too.
+func (s *jobSetup) explainRestoreError(err error) error {
+	var qc *exec.QueryChangedError
+	if !errors.As(err, &qc) || s.restoreFrom == "" {
+		return err
+	}
+	what := fmt.Sprintf("cannot restore %s %d from '%s' (%s)", kindOf(qc.Savepoint), qc.CheckpointID, s.restoreFrom, s.restoreBy)
+	if s.restoreFrom == "latest" {
+		what = fmt.Sprintf("cannot restore the latest checkpoint (%d) of this job's directory (--restore latest)", qc.CheckpointID)
+	}
+	fix := "run RESET 'execution.savepoint.path' to run this query without it (the path stays set after the job that restored it)"
+	if s.restoreBy == "--restore" {
+		fix = "run this query without --restore, or give it its own 'pipeline.name'"
+	}
+	return fmt.Errorf("%s: the query changed: %s; %s", what, qc.Detail(), fix)
+}
+
+func kindOf(savepoint bool) string {
+	if savepoint {
+		return "savepoint"
+	}
+	return "checkpoint"
+}

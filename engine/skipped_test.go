@@ -10,7 +10,7 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// TestShowJobsSkipped checks that SHOW JOBS has a 'skipped' column with
+// TestShowJobsSkipped checks that SHOW FULL JOBS has a 'skipped' column with
 // the bad rows a job's sources skipped under 'format.ignore-parse-errors'.
 func TestShowJobsSkipped(t *testing.T) {
 	e, out := newTestEngine()
@@ -25,7 +25,7 @@ INSERT INTO o SELECT k, v FROM s;`
 	if err := e.RunScript(context.Background(), script, out); err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.Prepare(splitForTest("SHOW JOBS")[0])
+	st, err := e.Prepare(splitForTest("SHOW FULL JOBS")[0])
 	if err != nil {
 		t.Fatal(err)
 	}

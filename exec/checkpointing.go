@@ -381,7 +381,7 @@ func newRestorePlan(g *JobGraph, md *checkpoint.Metadata) (*restorePlan, error) 
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("cannot restore checkpoint %d: the query changed; the checkpoint holds state for operators this query no longer has: %v (operator ids are derived from the query: restore into the same query)", md.CheckpointID, unknown)
+		return nil, &QueryChangedError{CheckpointID: md.CheckpointID, Savepoint: md.Savepoint, Operators: unknown}
 	}
 	if md.MaxParallelism != 0 && md.MaxParallelism != g.MaxParallelism {
 		return nil, fmt.Errorf("cannot restore checkpoint %d: it was taken with pipeline.max-parallelism %d, the job has %d (key groups must match)", md.CheckpointID, md.MaxParallelism, g.MaxParallelism)

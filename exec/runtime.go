@@ -164,8 +164,11 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		}
 		sp, err := v.Source.Source.Splits(v.Parallelism)
 		if err != nil {
+			if !namesTable(err, v.Source.Table.Name) {
+				err = fmt.Errorf("source %s: %w", v.Source.Table.Name, err)
+			}
 			cancel(err)
-			return nil, fmt.Errorf("source %s: %w", v.Source.Table.Name, err)
+			return nil, err
 		}
 		splits[vi] = sp
 	}

@@ -28,8 +28,9 @@ type SinkOperator struct {
 	checkpointing bool
 }
 
-// NewSinkOperator returns an operator writing to sink (table names the
-// target for error messages).
+// NewSinkOperator returns an operator writing to sink. Its errors are the
+// connector's, which name the table; the task adds the operator's name
+// only to those that do not.
 func NewSinkOperator(table string, sink connectors.Sink) *SinkOperator {
 	return &SinkOperator{Table: table, Sink: sink}
 }
@@ -37,7 +38,7 @@ func NewSinkOperator(table string, sink connectors.Sink) *SinkOperator {
 func (s *SinkOperator) Open(ctx *Context) error {
 	w, err := s.Sink.Open(ctx.Ctx, ctx.Instance, ctx.Parallelism)
 	if err != nil {
-		return fmt.Errorf("sink %s: %w", s.Table, err)
+		return err
 	}
 	s.writer = w
 	s.checkpointing = ctx.Checkpointing
@@ -46,7 +47,7 @@ func (s *SinkOperator) Open(ctx *Context) error {
 
 func (s *SinkOperator) ProcessBatch(_ int, b *types.Batch) error {
 	if err := s.writer.Write(b); err != nil {
-		return fmt.Errorf("sink %s: %w", s.Table, err)
+		return err
 	}
 	return nil
 }
@@ -60,12 +61,12 @@ func (s *SinkOperator) PreCommit(id int64) ([][]byte, error) {
 	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok {
 		c, err := tp.PreCommit(id)
 		if err != nil {
-			return nil, fmt.Errorf("sink %s: %w", s.Table, err)
+			return nil, err
 		}
 		return c, nil
 	}
 	if err := s.writer.Flush(); err != nil {
-		return nil, fmt.Errorf("sink %s: %w", s.Table, err)
+		return nil, err
 	}
 	return nil, nil
 }
@@ -84,7 +85,7 @@ func (s *SinkOperator) CommittableBytes(c [][]byte) int64 {
 func (s *SinkOperator) Commit(c [][]byte) error {
 	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok && len(c) > 0 {
 		if err := tp.Commit(c); err != nil {
-			return fmt.Errorf("sink %s: %w", s.Table, err)
+			return err
 		}
 	}
 	return nil
@@ -94,7 +95,7 @@ func (s *SinkOperator) Commit(c [][]byte) error {
 func (s *SinkOperator) Recover(c [][]byte) error {
 	if tp, ok := s.writer.(connectors.TwoPhaseCommitWriter); ok {
 		if err := tp.Recover(c); err != nil {
-			return fmt.Errorf("sink %s: %w", s.Table, err)
+			return err
 		}
 	}
 	return nil
@@ -106,7 +107,7 @@ func (s *SinkOperator) Finish() error {
 		return nil
 	}
 	if err := s.writer.Flush(); err != nil {
-		return fmt.Errorf("sink %s: %w", s.Table, err)
+		return err
 	}
 	return nil
 }

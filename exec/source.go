@@ -58,6 +58,9 @@ func (t *sourceTask) run() error {
 		}
 		r, err := spec.Source.OpenSplit(ctx, sp, pos)
 		if err != nil {
+			if namesTable(err, spec.Table.Name) {
+				return err
+			}
 			return fmt.Errorf("source %s: split %s: %w", spec.Table.Name, sp.ID(), err)
 		}
 		t.states = append(t.states, &splitState{split: sp, reader: r, wm: wm, lastRow: t.job.opts.Now()})
@@ -106,7 +109,7 @@ func (t *sourceTask) run() error {
 					return nil
 				}
 				var bad *connectors.BadRowError
-				if errors.As(err, &bad) {
+				if errors.As(err, &bad) || namesTable(err, spec.Table.Name) {
 					return err
 				}
 				return fmt.Errorf("source %s: %w", spec.Table.Name, err)

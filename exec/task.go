@@ -89,13 +89,13 @@ func (t *operatorTask) run() error {
 		}
 	}
 	if err := t.op.Open(ctx); err != nil {
-		return fmt.Errorf("%s: %w", t.v.Name, err)
+		return t.inOperator(err)
 	}
 	if c, ok := t.op.(Committer); ok && t.job.cp != nil {
 		t.committer = c
 		t.pendingComm = map[int64][][]byte{}
 		if err := c.Recover(t.restoredCommittables(restored)); err != nil {
-			return fmt.Errorf("%s: %w", t.v.Name, err)
+			return t.inOperator(err)
 		}
 	}
 	if restored != nil {
@@ -176,7 +176,7 @@ func (t *operatorTask) tick(now int64) error {
 	err := t.op.OnTick(now)
 	t.busy.leave()
 	if err != nil {
-		return fmt.Errorf("%s: %w", t.v.Name, err)
+		return t.inOperator(err)
 	}
 	t.out.flush()
 	return nil
@@ -195,7 +195,7 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		err := t.op.ProcessBatch(t.inputOf[ci], msg.Batch)
 		t.busy.leave()
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.v.Name, err)
+			return t.inOperator(err)
 		}
 		if t.releases {
 			types.PutBatch(msg.Batch)
@@ -250,7 +250,7 @@ func (t *operatorTask) advance() error {
 		err := t.op.ProcessWatermark(t.cur)
 		t.busy.leave()
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.v.Name, err)
+			return t.inOperator(err)
 		}
 		if t.instance == 0 {
 			t.m.Watermark.Store(t.cur)
@@ -271,7 +271,7 @@ func (t *operatorTask) advance() error {
 // written before snapshotState returns.
 func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st *checkpoint.TaskState, pending func() error, err error) {
 	if err := t.op.SnapshotState(id); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", t.v.Name, err)
+		return nil, nil, t.inOperator(err)
 	}
 	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
 	target := info.target
@@ -303,7 +303,7 @@ func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st
 	if t.committer != nil {
 		c, err := t.committer.PreCommit(id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", t.v.Name, err)
+			return nil, nil, t.inOperator(err)
 		}
 		// Pre-committed but not yet committed transactions of earlier
 		// checkpoints stay in this checkpoint too, so a restore commits them.
@@ -408,14 +408,14 @@ func (t *operatorTask) finish() error {
 		err := t.op.ProcessWatermark(t.cur)
 		t.busy.leave()
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.v.Name, err)
+			return t.inOperator(err)
 		}
 	}
 	t.busy.enter()
 	err := t.op.Finish()
 	t.busy.leave()
 	if err != nil {
-		return fmt.Errorf("%s: %w", t.v.Name, err)
+		return t.inOperator(err)
 	}
 	if t.instance == 0 {
 		t.m.Watermark.Store(MaxWatermark)
@@ -507,7 +507,7 @@ func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
 			}
 			if b.Len() > 0 {
 				if err := t.op.ProcessBatch(cs.Input, b); err != nil {
-					return fmt.Errorf("%s: %w", t.v.Name, err)
+					return t.inOperator(err)
 				}
 				t.out.flush()
 			}

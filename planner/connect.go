@@ -14,7 +14,7 @@ func (b *builder) factory(t *catalog.Table) (*connectors.Factory, error) {
 	name := connectorName(t)
 	f := connectors.Lookup(name)
 	if f == nil {
-		return nil, errorf("table %s: unknown connector '%s' (available: %v)", t.Name, name, connectors.Names())
+		return nil, connectors.UnknownConnectorError(t.Name, name)
 	}
 	if !t.IsMemory() {
 		if err := connectors.ValidateOptions(t, f); err != nil {

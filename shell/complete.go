@@ -22,7 +22,7 @@ type Suggestion struct {
 
 // Keywords are statement starts and SQL words offered by Complete.
 var Keywords = []string{"SELECT", "FROM", "WHERE", "GROUP BY", "HAVING", "INSERT INTO", "VALUES",
-	"CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "SHOW TABLES", "SHOW JOBS", "SHOW FUNCTIONS",
+	"CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "SHOW TABLES", "SHOW JOBS", "SHOW FULL JOBS", "SHOW FUNCTIONS",
 	"SHOW CREATE TABLE", "DESCRIBE", "EXPLAIN", "SET", "RESET", "STOP JOB", "HELP", "QUIT",
 	"TUMBLE", "HOP", "SESSION", "CUMULATE", "INTERVAL", "WATERMARK FOR", "PROCTIME()", "WITH",
 	"JOIN", "ON", "UNION ALL", "AS", "AND", "OR", "NOT", "COUNT", "SUM", "MIN", "MAX", "AVG"}
@@ -37,6 +37,7 @@ var statementStarts = []Suggestion{
 	{"DROP VIEW", "forget a view"},
 	{"SHOW TABLES", "list tables and views"},
 	{"SHOW JOBS", "list jobs"},
+	{"SHOW FULL JOBS", "list jobs with every column (watermark, checkpoint, restarts, ...)"},
 	{"SHOW FUNCTIONS", "list functions and aggregates with their signatures"},
 	{"SHOW CREATE TABLE", "show a table's definition"},
 	{"DESCRIBE", "list a table's columns"},

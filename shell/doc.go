@@ -56,11 +56,11 @@
 //	            ->   FROM bids GROUP BY auction, TUMBLE(ts, INTERVAL '2' SECOND);
 //	    Job submitted: f95e321600000001
 //	    streamsql> SHOW JOBS;
-//	    +------------------+-------------------------------------+---------+--------+---------+----------+-----------+-----------+---------+---------------------------+----------+-------+
-//	    | job id           | job name                            | status  | uptime | rows in | rows out | watermark | late rows | skipped | last checkpoint           | restarts | error |
-//	    +------------------+-------------------------------------+---------+--------+---------+----------+-----------+-----------+---------+---------------------------+----------+-------+
-//	    | f95e321600000001 | INSERT INTO out_file SELECT auct... | RUNNING | 3s     |     304 |        3 | NULL      |         0 |       0 | chk 2, 900ms ago, 1.9 KiB |        0 | NULL  |
-//	    +------------------+-------------------------------------+---------+--------+---------+----------+-----------+-----------+---------+---------------------------+----------+-------+
+//	    +------------------+------------------------------+---------+--------+---------+----------+-------+
+//	    | job id           | name                         | status  | uptime | rows in | rows out | error |
+//	    +------------------+------------------------------+---------+--------+---------+----------+-------+
+//	    | f95e321600000001 | INSERT INTO out_file SELE... | RUNNING | 3s     |     304 |        3 | NULL  |
+//	    +------------------+------------------------------+---------+--------+---------+----------+-------+
 //	    1 row in set
 //	    streamsql> STOP JOB 'f95e321600000001' WITH SAVEPOINT;
 //	    +--------------------------------------------------------+
@@ -74,7 +74,7 @@
 //	    streamsql> INSERT INTO out_file SELECT auction, COUNT(*), TUMBLE_END(ts, INTERVAL '2' SECOND)
 //	            ->   FROM bids GROUP BY auction, TUMBLE(ts, INTERVAL '2' SECOND);
 //	    Job submitted: c119ec9f00000002
-//	    streamsql> SHOW JOBS;
+//	    streamsql> SHOW FULL JOBS;
 //	    ... f95e321600000001 ... STOPPED ... savepoint 4, 7s ago, 1.9 KiB ...
 //	    ... c119ec9f00000002 ... RUNNING ... chk 6, 900ms ago, 1.9 KiB ...
 //	    streamsql> QUIT;

@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/internal/suggest"
 )
 
 // compiler holds the state of compiling one statement (or one view's query
@@ -239,43 +240,8 @@ func (cx *compiler) tableHint(name string) string {
 }
 
 // closest returns the candidate nearest to name by edit distance (case-insensitive), if close enough.
-func closest(name string, cands []string) string {
-	best, bestD := "", 1<<30
-	ln := strings.ToLower(name)
-	for _, c := range cands {
-		d := EditDistance(ln, strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := 2
-	if len(name) <= 3 {
-		limit = 1
-	}
-	if bestD <= limit && bestD < len(name) {
-		return best
-	}
-	return ""
-}
+func closest(name string, cands []string) string { return suggest.Closest(name, cands) }
 
 // EditDistance is the Levenshtein distance between a and b (used for
 // "did you mean" suggestions).
-func EditDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func EditDistance(a, b string) int { return suggest.Distance(a, b) }

@@ -130,6 +130,8 @@ func compileCommand(p Piece, toks []token, cx *compiler) (Stmt, bool, error) {
 		return &ShowTables{At: at}, true, c.done("SHOW TABLES")
 	case c.accept("SHOW", "JOBS"):
 		return &ShowJobs{At: at}, true, c.done("SHOW JOBS")
+	case c.accept("SHOW", "FULL", "JOBS"):
+		return &ShowJobs{At: at, Full: true}, true, c.done("SHOW FULL JOBS")
 	case c.accept("SHOW", "FUNCTIONS"):
 		return &ShowFunctions{At: at}, true, c.done("SHOW FUNCTIONS")
 	case c.accept("SHOW", "CREATE", "TABLE"), c.accept("SHOW", "CREATE", "VIEW"):

@@ -357,7 +357,7 @@
 //     a pane (HOP), step (CUMULATE) or session, and those by time.
 //
 //   - Session and job statements: SET ['k' = 'v'], RESET ['k'], SHOW TABLES
-//     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW JOBS,
+//     (and SHOW VIEWS), SHOW CREATE TABLE|VIEW t, DESCRIBE|DESC t, SHOW [FULL] JOBS,
 //     SHOW FUNCTIONS (every function with its signature, expr.Signatures),
 //     STOP JOB 'id' [WITH SAVEPOINT] [WITH DRAIN], TRIGGER SAVEPOINT 'id',
 //     EXPLAIN [PLAN FOR] stmt, EXPLAIN RULES stmt (or EXPLAIN PLAN WITH

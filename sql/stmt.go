@@ -182,8 +182,11 @@ type Describe struct {
 	Name string
 }
 
-// ShowJobs is SHOW JOBS.
-type ShowJobs struct{ At }
+// ShowJobs is SHOW JOBS, or with Full SHOW FULL JOBS (every column).
+type ShowJobs struct {
+	At
+	Full bool
+}
 
 // ShowFunctions is SHOW FUNCTIONS: every function with its signature.
 type ShowFunctions struct{ At }

@@ -45,10 +45,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return runBenchReport(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "nexmark" {
-		fmt.Fprint(stderr, benchUsage)
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			fmt.Fprint(stdout, benchUsage)
 			return 0
 		}
+		fmt.Fprint(stderr, benchUsage)
 		return 2
 	}
 	fs := flag.NewFlagSet("streamsql bench nexmark", flag.ContinueOnError)
@@ -76,15 +77,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		set[strings.TrimSpace(k)] = strings.TrimSpace(v)
 		return nil
 	})
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage)
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprint(w, benchUsage)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nQueries: %s\n", strings.Join(nexmark.Queries(), ", "))
+		fmt.Fprintf(w, "\nQueries: %s\n", strings.Join(nexmark.Queries(), ", "))
 	}
+	fs.Usage = func() {} // -h prints to standard output, errors to standard error
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
 			return 0
 		}
+		printUsage(stderr)
 		return 2
 	}
 	if fs.NArg() > 0 {

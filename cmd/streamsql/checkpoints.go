@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
@@ -19,18 +21,35 @@ func runCheckpoints(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	job := fs.String("job", "", "only this job's checkpoints")
 	verify := fs.Bool("verify", false, "read every file each checkpoint references and check its checksum, as a restore does\n(without it, files are checked for existence and size only)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql checkpoints [-job ID] [-verify] DIR")
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintln(w, "Usage: streamsql checkpoints [-job ID] [-verify] DIR")
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {} // -h prints to standard output, errors to standard error
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return 0
+		}
+		printUsage(stderr)
 		return 2
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
+		printUsage(stderr)
 		return 2
 	}
-	st, err := storage.NewLocal(fs.Arg(0))
+	// Listing must not create DIR (the storage would): a mistyped
+	// directory is an error, not an empty list.
+	dir := fs.Arg(0)
+	if fi, err := os.Stat(dir); err != nil {
+		fmt.Fprintf(stderr, "streamsql checkpoints: cannot read %s: %v\n", dir, errors.Unwrap(err))
+		return 1
+	} else if !fi.IsDir() {
+		fmt.Fprintf(stderr, "streamsql checkpoints: %s is not a directory\n", dir)
+		return 1
+	}
+	st, err := storage.NewLocal(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql: %v\n", err)
 		return 1

@@ -25,8 +25,11 @@ Usage:
   streamsql --server URL -f FILE.sql  run the statements on a streamsql server (also -e, standard
                                       input): its jobs keep running there after this command ends
   streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
-  streamsql checkpoints [-verify] DIR list the checkpoints and savepoints under DIR (-verify reads
+  streamsql checkpoints [-job ID] [-verify] DIR
+                                      list the checkpoints and savepoints under DIR (-verify reads
                                       every file and checks its checksum)
+  streamsql bench nexmark --query qN  run a Nexmark benchmark query and print its throughput
+                                      (streamsql bench --help lists its flags)
   streamsql server [flags]            run as a service: REST API, /metrics, jobs that outlive their
                                       clients and resume after a restart (streamsql server --help)
 
@@ -91,23 +94,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	authToken := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "with --server: the server's bearer token (default $STREAMSQL_AUTH_TOKEN)")
 	var sets setFlags
 	fs.Var(&sets, "D", "set a configuration key, as key=value (repeatable), e.g. -D parallelism.default=4")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, "\nConfiguration keys (SET 'key' = 'value' or -D key=value):\n")
-		for _, k := range engine.ConfigKeys {
-			note := ""
-			if !k.Effective {
-				note = " (not available yet)"
-			}
-			fmt.Fprintf(stderr, "  %-58s %s%s\n", k.Key, k.Help, note)
-		}
-		fmt.Fprint(stderr, "\n"+engine.HelpText)
-	}
+	// --help prints the whole help to standard output (so that it can be
+	// paged); a bad flag gets the flag package's message and a pointer to
+	// --help on standard error.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout, fs)
 			return 0
 		}
+		fmt.Fprintln(stderr, "Run 'streamsql --help' for the flags, subcommands and statements.")
 		return 2
 	}
 	eng := engine.New(engine.Options{Stdout: stdout, Stderr: stderr, RestorePath: *restore})
@@ -156,6 +152,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	var script string
+	report := func(err error) { printErrors(stderr, err, nil) }
 	switch {
 	case *file != "":
 		b, err := os.ReadFile(*file)
@@ -164,6 +161,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 1
 		}
 		script = string(b)
+		report = func(err error) {
+			printErrors(stderr, err, func(e error) bool { return shell.WriteScriptError(stderr, *file, script, e) })
+		}
 	case *stmts != "":
 		script = *stmts
 	case fs.NArg() > 0:
@@ -197,20 +197,42 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRemote(ctx, *serverURL, *authToken, script, stdout, stderr) // remote.go
 	}
 	if err := eng.RunScript(ctx, script, stdout); err != nil {
-		printErrors(stderr, err)
+		report(err)
 		return 1
 	}
 	return 0
 }
 
+// printHelp writes the usage, the flags, the configuration keys and the
+// statements (HELP's text, with the registered connectors) to w.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, usage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nConfiguration keys (SET 'key' = 'value' or -D key=value):\n")
+	for _, k := range engine.ConfigKeys {
+		note := ""
+		if !k.Effective {
+			note = " (not available yet)"
+		}
+		fmt.Fprintf(w, "  %-58s %s%s\n", k.Key, k.Help, note)
+	}
+	fmt.Fprint(w, "\n"+engine.Help())
+}
+
 // printErrors prints one "ERROR:" line per failure of a script (every job
-// that failed, then the statement that stopped it).
-func printErrors(w io.Writer, err error) {
+// that failed, then the statement that stopped it). located, when not
+// nil, prints a failure with its place in the script file and reports
+// whether it did.
+func printErrors(w io.Writer, err error, located func(error) bool) {
 	var many engine.Failures
 	if errors.As(err, &many) {
 		for _, e := range many {
-			printErrors(w, e)
+			printErrors(w, e, located)
 		}
+		return
+	}
+	if located != nil && located(err) {
 		return
 	}
 	fmt.Fprintf(w, "ERROR: %v\n", err)

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/internal/testkit"
 )
 
@@ -182,15 +184,36 @@ func TestBadRowNamesPlace(t *testing.T) {
 	}
 }
 
+// TestHelpListsFlagsAndStatements: --help (and -h) prints to standard
+// output, so that it can be paged, exits 0, and lists every flag,
+// subcommand and registered connector.
 func TestHelpListsFlagsAndStatements(t *testing.T) {
-	code, _, errOut := runCLI(t, "", "--help")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
-	}
-	for _, want := range []string{"-f", "-e", "-parallelism", "parallelism.default", "CREATE TABLE", "SHOW JOBS", "streamsql test"} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("--help lacks %q", want)
+	for _, flag := range []string{"--help", "-h"} {
+		code, out, errOut := runCLI(t, "", flag)
+		if code != 0 {
+			t.Fatalf("%s: exit %d", flag, code)
 		}
+		if errOut != "" {
+			t.Errorf("%s wrote to standard error: %q", flag, errOut)
+		}
+		want := []string{"-f", "-e", "-parallelism", "parallelism.default", "CREATE TABLE", "SHOW JOBS",
+			"streamsql test", "streamsql checkpoints", "streamsql bench"}
+		want = append(want, connectors.Names()...)
+		for _, w := range []string{"kafka", "jdbc", "nexmark"} {
+			if !slices.Contains(connectors.Names(), w) {
+				t.Errorf("connector %s is not registered", w)
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q", flag, w)
+			}
+		}
+	}
+	// A bad flag is an error on standard error, pointing to --help.
+	code, out, errOut := runCLI(t, "", "-bogus")
+	if code != 2 || out != "" || !strings.Contains(errOut, "-bogus") || !strings.Contains(errOut, "--help") {
+		t.Errorf("bad flag: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
@@ -403,7 +426,45 @@ func TestStateLocalDirFlag(t *testing.T) {
 	if len(ents) != 0 {
 		t.Fatalf("left behind in %s: %v", base, ents)
 	}
-	if code, _, errOut = runCLI(t, "", "--help"); !strings.Contains(errOut, "-state-local-dir") || !strings.Contains(errOut, "state.backend.pebble.localdir") {
-		t.Errorf("--help lacks the flag or the key:\n%s", errOut)
+	if code, out, _ := runCLI(t, "", "--help"); code != 0 || !strings.Contains(out, "-state-local-dir") || !strings.Contains(out, "state.backend.pebble.localdir") {
+		t.Errorf("--help lacks the flag or the key:\n%s", out)
+	}
+}
+
+// TestFileErrorsNameFileLineColumn: with -f, a compile error is printed as
+// file:line:column with the source line and a caret under the column (tabs
+// kept so that the caret lines up), and a statement that fails when it
+// runs names file:line:column of the statement.
+func TestFileErrorsNameFileLineColumn(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		script string
+		want   []string
+	}{
+		{"CREATE TABLE t (a INT);\nSELECT a FROM t WHERE;\n", []string{
+			"ERROR: %s:2:22: syntax error: unexpected end of statement",
+			"\n  SELECT a FROM t WHERE;\n                       ^\n"}},
+		{"CREATE TABLE t (a INT);\n\tSELECT a,\n\t  nosuch(a) FROM t;\n", []string{
+			"ERROR: %s:3:4: unknown function 'nosuch'",
+			"\n  \t  nosuch(a) FROM t;\n  \t  ^\n"}},
+		{"CREATE TABLE t (a INT);\n\n  CREATE TABLE k (a INT) WITH ('connector'='kafak');\n", []string{
+			"ERROR: %s:3:3: table k: unknown connector 'kafak'"}},
+	} {
+		file := filepath.Join(dir, "script.sql")
+		if err := os.WriteFile(file, []byte(c.script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := runCLI(t, "", "-f", file)
+		if code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		for _, w := range c.want {
+			if strings.Contains(w, "%s") {
+				w = fmt.Sprintf(w, file)
+			}
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%q: standard error lacks %q:\n%s", c.script, w, errOut)
+			}
+		}
 	}
 }

@@ -39,14 +39,19 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dataDir := fs.String("data-dir", "streamsql-data", "directory of the job registry and the checkpoints")
 	token := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "bearer token every request must present (default $STREAMSQL_AUTH_TOKEN)")
 	interval := fs.Duration("checkpoint-interval", 10*time.Second, "checkpoint interval of jobs whose statements set none")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serverUsage)
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, serverUsage)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
+		fs.SetOutput(stderr)
 	}
+	fs.Usage = func() {} // -h prints to standard output, errors to standard error
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
 			return 0
 		}
+		printUsage(stderr)
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,15 +18,22 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	par := fs.Int("parallelism", 1, "parallelism of every operator")
 	verbose := fs.Bool("v", false, "print one line per record")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: streamsql test [-parallelism N] [-v] FILE.slt...")
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintln(w, "Usage: streamsql test [-parallelism N] [-v] FILE.slt...")
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {} // -h prints to standard output, errors to standard error
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return 0
+		}
+		printUsage(stderr)
 		return 2
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
+		printUsage(stderr)
 		return 2
 	}
 	if *par < 1 {

@@ -12,7 +12,7 @@
 //   - `streamsql -e` with malformed urls and other bad options: standard
 //     error names the option and what is wrong, and no secret;
 //   - errors at connect time (wrong password, unreachable server) and the
-//     output of EXPLAIN, SHOW JOBS and SHOW CREATE TABLE hold no secret
+//     output of EXPLAIN, SHOW JOBS, SHOW FULL JOBS and SHOW CREATE TABLE hold no secret
 //     (these need the MariaDB server on 127.0.0.1:3306; they fail when it
 //     is not reachable and the environment variable CI is set, and skip
 //     otherwise);
