@@ -2,7 +2,6 @@ package operators
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
@@ -632,13 +631,13 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 
 // rebuild registers the timers of every stored slice.
 func (o *sliceAgg) rebuild() {
-	o.slices.rangeAll(func(kg int, key string, _ *winEntry) bool {
+	o.slices.rangeAll(func(kg int, key string, p *winEntry) bool {
 		k := []byte(key)
 		sliceEnd := readTime(k)
 		gk := k[:len(k)-8]
 		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
-			o.panes.add(gk, sliceEnd)
+			o.panes.add(gk, sliceEnd, o.livePane(p))
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
 				o.timers.add(e, kg, gk)
 			}
@@ -931,7 +930,7 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 					o.slices.insert(kg, o.keyBuf, e)
 					o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
 					if o.panes != nil {
-						o.panes.add(o.keyBuf[:gkLen], p.target)
+						o.panes.add(o.keyBuf[:gkLen], p.target, o.livePane(e))
 					}
 					hot[p.hash] = e
 					continue
@@ -1124,102 +1123,4 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	hot, _ := o.hotMap(next)
 	hot[hotHashKey(ne.key)] = ne
 	o.timers.add(next, kg, gk)
-}
-
-// fireHop emits window [end-size, end) of the key: the merge of the
-// key's panes it covers, found in the panes index (the panes ending in
-// (end-size, end]). Panes whose last window this is are deleted: they
-// are the first ones (a later pane's last window ends later).
-func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
-	s := &o.slicer
-	start := end - s.Size
-	ends := o.panes.of(gk)
-	first, _ := slices.BinarySearch(ends, start+1)
-	o.funcs.Init(&o.scrat)
-	var key []types.Value
-	found, remaining, gone := false, false, 0
-	for _, pe := range ends[first:] {
-		if pe > end {
-			break
-		}
-		last := s.LastWindowEnd(pe) <= end
-		if last {
-			gone++
-		}
-		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), pe)
-		pane, ok := o.slices.peek(kg, o.keyBuf)
-		if !ok {
-			continue
-		}
-		if !found {
-			key, found = pane.key, true
-		}
-		o.funcs.Merge(&o.scrat, &pane.acc)
-		if last {
-			o.remove(kg, o.keyBuf, pane)
-		} else {
-			remaining = true
-		}
-	}
-	o.panes.drop(gk, first, gone)
-	if !found {
-		return
-	}
-	o.emit(key, start, end, &o.scrat)
-	if !remaining {
-		return
-	}
-	// Panes of the next window created later register it again; pop
-	// deduplicates.
-	o.timers.add(end+s.Slide, kg, gk)
-}
-
-// paneIndex lists, for each group key of a HOP aggregate, the ends of its
-// stored panes in ascending order: firing a window visits only panes that
-// exist instead of probing all size/slide pane positions. It is local to
-// the operator instance (rebuilt from the slices in Open), like timers.
-type paneIndex map[string]*paneList
-
-type paneList struct{ ends []int64 }
-
-// add records a new pane of gk ending at end (panes mostly arrive in
-// time order: appending is the common case).
-func (x paneIndex) add(gk []byte, end int64) {
-	l := x[string(gk)]
-	if l == nil {
-		l = &paneList{}
-		x[string(gk)] = l
-	}
-	if n := len(l.ends); n == 0 || l.ends[n-1] < end {
-		l.ends = append(l.ends, end)
-		return
-	}
-	if i, found := slices.BinarySearch(l.ends, end); !found {
-		l.ends = slices.Insert(l.ends, i, end)
-	}
-}
-
-// of returns the pane ends of gk (the caller must not keep the slice
-// across add or drop).
-func (x paneIndex) of(gk []byte) []int64 {
-	if l := x[string(gk)]; l != nil {
-		return l.ends
-	}
-	return nil
-}
-
-// drop forgets n pane ends of gk from index i on (deleted panes).
-func (x paneIndex) drop(gk []byte, i, n int) {
-	if n == 0 {
-		return
-	}
-	l := x[string(gk)]
-	if i == 0 {
-		l.ends = l.ends[n:] // the common case: no copy
-	} else {
-		l.ends = slices.Delete(l.ends, i, i+n)
-	}
-	if len(l.ends) == 0 {
-		delete(x, string(gk))
-	}
 }
