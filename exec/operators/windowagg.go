@@ -71,8 +71,8 @@ type windowBase struct {
 }
 
 // localWindows is implemented by an operator that keeps some windows out
-// of the timers (sliceAgg's local slices): fireUpTo fires them in end
-// order with the timers' windows.
+// of the timers (sliceAgg's local slices and HOP windows): fireUpTo fires
+// them in end order with the timers' windows.
 type localWindows interface {
 	// nextLocal returns the smallest end of a local window that has fired
 	// at wm.
@@ -268,14 +268,13 @@ func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 // of [b, e)) is folded into the slice ending at e+step.
 //
 // Timers (local, rebuilt from the slices in Open): tumble and cumulate
-// register each slice's end when the slice is created. Hop registers, per
-// key, the next window end to fire: a new pane registers the first open
-// window covering it; firing window e registers e+slide when a pane of
-// that window remains (so it is in window e+slide too). A key registered
-// twice for one end fires once (pop deduplicates hop buckets). Only
-// windows holding rows fire, and firing one visits only its panes that
-// hold rows (the panes index), so HOP costs are proportional to the
-// windows that hold data, however large size/slide is.
+// register each slice's end when the slice is created. Hop keeps, instead
+// of timers, one due window end per key's pane list (see hopQueues): the
+// first open window covering one of its panes. Firing window e schedules
+// the key's next window that covers a remaining pane. Only windows holding
+// rows fire, and firing one visits only its panes that hold rows (the
+// panes index), so HOP costs are proportional to the windows that hold
+// data, however large size/slide is.
 //
 // Local slices: on the memory backend, the tumble slices of an end that
 // had no slices when the operator opened live in a localSlices table
@@ -300,8 +299,10 @@ type sliceAgg struct {
 	// partial holds the slice ends that had slices when the operator
 	// opened: their hot indexes are not complete.
 	partial map[int64]bool
-	// panes (hop only) lists the stored pane ends of each group key.
+	// panes (hop only) lists the stored panes of each group key, and due
+	// the pane lists to fire at each window end (see windowhop.go).
 	panes paneIndex
+	due   hopQueues
 	// local: new tumble ends get local slices (memory backend).
 	local   bool
 	locFree []*localSlices
@@ -510,6 +511,9 @@ func (o *sliceAgg) dropHot(wm int64, all bool) {
 
 // nextLocal implements localWindows.
 func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
+	if o.panes != nil {
+		return o.due.next(wm)
+	}
 	end, ok := int64(0), false
 	for i := range o.hot {
 		if h := &o.hot[i]; h.loc != nil && window.Fired(h.end, wm) && (!ok || h.end < end) {
@@ -519,9 +523,13 @@ func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
 	return end, ok
 }
 
-// fireLocal implements localWindows: it emits the local slices of end in
-// creation order, deletes those put in the backend, and recycles them.
+// fireLocal implements localWindows: it fires the HOP windows ending at
+// end (fireHopEnd), or emits the local slices of end in creation order,
+// deletes those put in the backend, and recycles them.
 func (o *sliceAgg) fireLocal(end int64) error {
+	if o.panes != nil {
+		return o.fireHopEnd(end)
+	}
 	i := o.hotEnd(end)
 	l := o.hot[i].loc
 	start := end - o.slicer.Size
@@ -600,9 +608,10 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.slicer.Offset = w.Offset
-	o.unique = o.slicer.Kind == window.HopSlices
-	if o.unique {
+	if o.slicer.Kind == window.HopSlices {
 		o.panes = paneIndex{}
+		o.due = hopQueues{lists: map[int64][]dueList{}}
+		o.locals = o
 	}
 	o.sliceLo, o.sliceHi = 1, 0
 	o.partial = make(map[int64]bool)
@@ -637,9 +646,9 @@ func (o *sliceAgg) rebuild() {
 		gk := k[:len(k)-8]
 		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
-			o.panes.add(gk, sliceEnd, o.livePane(p))
+			l := o.panes.add(gk, kg, sliceEnd, o.livePane(p))
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
-				o.timers.add(e, kg, gk)
+				o.due.add(e, l)
 			}
 		} else {
 			o.timers.add(sliceEnd, kg, gk)
@@ -928,9 +937,11 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 						return err
 					}
 					o.slices.insert(kg, o.keyBuf, e)
-					o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
 					if o.panes != nil {
-						o.panes.add(o.keyBuf[:gkLen], p.target, o.livePane(e))
+						l := o.panes.add(o.keyBuf[:gkLen], kg, p.target, o.livePane(e))
+						o.due.add(p.timer, l)
+					} else {
+						o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
 					}
 					hot[p.hash] = e
 					continue
@@ -1084,8 +1095,6 @@ func (o *sliceAgg) fire(kg int, gk []byte, end int64) error {
 		o.remove(kg, o.keyBuf, e)
 	case window.CumulateSlices:
 		o.fireCumulate(kg, gk, end)
-	default:
-		o.fireHop(kg, gk, end)
 	}
 	return nil
 }
