@@ -52,13 +52,11 @@ type windowBase struct {
 	// resultErr is the first window result that could not be computed
 	// (see emit).
 	resultErr error
-	// unique makes timer buckets deduplicate keys before firing.
-	unique  bool
-	spec    WindowAggSpec
-	ctx     *exec.Context
-	metrics *exec.Metrics
-	key     keying
-	funcs   *agg.Funcs
+	spec      WindowAggSpec
+	ctx       *exec.Context
+	metrics   *exec.Metrics
+	key       keying
+	funcs     *agg.Funcs
 	// clock is the watermark, or for processing-time windows the time up
 	// to which windows fired.
 	clock  clock
@@ -185,7 +183,7 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 				}
 			}
 		}
-		end, b, ok := w.timers.pop(wm, w.unique)
+		end, b, ok := w.timers.pop(wm, false)
 		if !ok {
 			return nil
 		}
