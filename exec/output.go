@@ -76,26 +76,47 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 	c.unpub++
 }
 
-// EmitBatch sends a whole batch on every edge, transferring ownership of b
-// when there is a single non-hash edge (the common pass-through case).
+// EmitBatch sends a whole batch on every edge. When every edge passes the
+// batch through as a whole (it is not hash-partitioned over several
+// targets and has no rows pending for its target), the last edge gets b
+// itself (ownership of b is transferred) and the others a copy each, made
+// in one bulk copy; otherwise the rows go one by one through Emit.
 func (c *collector) EmitBatch(b *types.Batch) {
 	if b.Len() == 0 {
 		return
 	}
-	if len(c.edges) == 1 && (c.edges[0].part != Hash || len(c.edges[0].targets) == 1) && c.edges[0].pending[c.edges[0].rr] == nil {
-		e := c.edges[0]
-		if c.rowsOut != nil {
-			c.rowsOut.RowsOut.Add(int64(b.Len()))
-		}
-		c.send(e.targets[e.rr], Message{Kind: MsgBatch, Batch: b})
-		if e.part == Rebalance {
-			e.rr = (e.rr + 1) % len(e.targets)
+	if !c.passesWhole() {
+		for i := 0; i < b.Len(); i++ {
+			c.Emit(b.Ops[i], b.Row(i))
 		}
 		return
 	}
-	for i := 0; i < b.Len(); i++ {
-		c.Emit(b.Ops[i], b.Row(i))
+	if c.rowsOut != nil {
+		c.rowsOut.RowsOut.Add(int64(b.Len()))
 	}
+	for i, e := range c.edges {
+		out := b
+		if i < len(c.edges)-1 {
+			out = types.GetBatch(b.Width, b.Len())
+			out.Ops = append(out.Ops[:0], b.Ops...)
+			out.Vals = append(out.Vals[:0], b.Vals...)
+		}
+		c.send(e.targets[e.rr], Message{Kind: MsgBatch, Batch: out})
+		if e.part == Rebalance {
+			e.rr = (e.rr + 1) % len(e.targets)
+		}
+	}
+}
+
+// passesWhole reports whether every edge can take a batch as a whole: it
+// goes to one target (not hashed over several) with no rows pending.
+func (c *collector) passesWhole() bool {
+	for _, e := range c.edges {
+		if e.part == Hash && len(e.targets) > 1 || e.pending[e.rr] != nil {
+			return false
+		}
+	}
+	return len(c.edges) > 0
 }
 
 func (c *collector) sendBatch(e *outEdge, t int) {

@@ -133,6 +133,60 @@ type join struct {
 	// counts[s]: a regular join keeps the match counts of side s's rows
 	// (a preserved side, or the left side of a semi or anti join).
 	counts [2]bool
+	// rowArena is where a window join copies the rows it keeps (see
+	// keepRow).
+	rowArena []types.Value
+	// rowsFree holds emptied row lists of closed window-join bags, for new
+	// bags to start with room (a window's bag grows as its rows arrive).
+	rowsFree [][]bagRow
+}
+
+// maxFreeRowLists bounds join.rowsFree.
+const maxFreeRowLists = 8
+
+// newBagRows returns an empty row list for a new bag: a recycled one in a
+// window join.
+func (o *join) newBagRows() []bagRow {
+	if n := len(o.rowsFree); n > 0 {
+		r := o.rowsFree[n-1]
+		o.rowsFree[n-1] = nil
+		o.rowsFree = o.rowsFree[:n-1]
+		return r
+	}
+	return nil
+}
+
+// closeWindowBag removes the bag of a window that closed from side s and
+// keeps its row list for a new bag (nothing reads a removed bag's rows).
+func (o *join) closeWindowBag(s, kg int, key []byte, bg *bag) {
+	o.sides[s].remove(kg, key, bg)
+	if len(o.rowsFree) < maxFreeRowLists && cap(bg.rows) > 1 {
+		clear(bg.rows)
+		o.rowsFree = append(o.rowsFree, bg.rows[:0])
+	}
+	bg.rows = nil
+}
+
+// rowArenaValues is the number of values of one rowArena chunk.
+const rowArenaValues = 1024
+
+// keepRow returns a copy of row for a bag to keep. A window join's rows
+// all go when their window closes, so it copies them into shared chunks
+// (one allocation per chunk, not per row; a chunk is freed once every row
+// in it is gone); other joins keep rows for unrelated lengths of time and
+// copy each on its own.
+func (o *join) keepRow(row []types.Value) []types.Value {
+	w := len(row)
+	if o.spec.WindowEnd == nil || w == 0 || w > rowArenaValues/8 {
+		return slices.Clone(row)
+	}
+	if len(o.rowArena) < w {
+		o.rowArena = make([]types.Value, rowArenaValues)
+	}
+	kept := o.rowArena[:w:w]
+	copy(kept, row)
+	o.rowArena = o.rowArena[w:]
+	return kept
 }
 
 // bag is a multiset of rows.
@@ -546,7 +600,7 @@ rows:
 		case !store:
 		case ok:
 			if o.spec.AppendOnly[s] {
-				bg.rows = append(bg.rows, bagRow{vals: slices.Clone(row), n: 1, exp: exp})
+				bg.rows = append(bg.rows, bagRow{vals: o.keepRow(row), n: 1, exp: exp})
 			} else {
 				bg.add(row, &o.tagBuf)
 			}
@@ -556,7 +610,7 @@ rows:
 				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
 			}
 		default:
-			nb := &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1, exp: exp}}}
+			nb := &bag{rows: append(o.newBagRows(), bagRow{vals: o.keepRow(row), n: 1, exp: exp})}
 			if ttl {
 				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
 			}
@@ -762,7 +816,7 @@ func (o *join) ProcessWatermark(wm int64) error {
 							}
 						}
 					}
-					o.sides[s].remove(b.kg(i), key, bg)
+					o.closeWindowBag(s, b.kg(i), key, bg)
 				}
 				continue
 			}

@@ -2,7 +2,6 @@ package operators
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
@@ -53,13 +52,11 @@ type windowBase struct {
 	// resultErr is the first window result that could not be computed
 	// (see emit).
 	resultErr error
-	// unique makes timer buckets deduplicate keys before firing.
-	unique  bool
-	spec    WindowAggSpec
-	ctx     *exec.Context
-	metrics *exec.Metrics
-	key     keying
-	funcs   *agg.Funcs
+	spec      WindowAggSpec
+	ctx       *exec.Context
+	metrics   *exec.Metrics
+	key       keying
+	funcs     *agg.Funcs
 	// clock is the watermark, or for processing-time windows the time up
 	// to which windows fired.
 	clock  clock
@@ -72,8 +69,8 @@ type windowBase struct {
 }
 
 // localWindows is implemented by an operator that keeps some windows out
-// of the timers (sliceAgg's local slices): fireUpTo fires them in end
-// order with the timers' windows.
+// of the timers (sliceAgg's local slices and HOP windows): fireUpTo fires
+// them in end order with the timers' windows.
 type localWindows interface {
 	// nextLocal returns the smallest end of a local window that has fired
 	// at wm.
@@ -186,7 +183,7 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 				}
 			}
 		}
-		end, b, ok := w.timers.pop(wm, w.unique)
+		end, b, ok := w.timers.pop(wm, false)
 		if !ok {
 			return nil
 		}
@@ -269,14 +266,13 @@ func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 // of [b, e)) is folded into the slice ending at e+step.
 //
 // Timers (local, rebuilt from the slices in Open): tumble and cumulate
-// register each slice's end when the slice is created. Hop registers, per
-// key, the next window end to fire: a new pane registers the first open
-// window covering it; firing window e registers e+slide when a pane of
-// that window remains (so it is in window e+slide too). A key registered
-// twice for one end fires once (pop deduplicates hop buckets). Only
-// windows holding rows fire, and firing one visits only its panes that
-// hold rows (the panes index), so HOP costs are proportional to the
-// windows that hold data, however large size/slide is.
+// register each slice's end when the slice is created. Hop keeps, instead
+// of timers, one due window end per key's pane list (see hopQueues): the
+// first open window covering one of its panes. Firing window e schedules
+// the key's next window that covers a remaining pane. Only windows holding
+// rows fire, and firing one visits only its panes that hold rows (the
+// panes index), so HOP costs are proportional to the windows that hold
+// data, however large size/slide is.
 //
 // Local slices: on the memory backend, the tumble slices of an end that
 // had no slices when the operator opened live in a localSlices table
@@ -301,8 +297,10 @@ type sliceAgg struct {
 	// partial holds the slice ends that had slices when the operator
 	// opened: their hot indexes are not complete.
 	partial map[int64]bool
-	// panes (hop only) lists the stored pane ends of each group key.
+	// panes (hop only) lists the stored panes of each group key, and due
+	// the pane lists to fire at each window end (see windowhop.go).
 	panes paneIndex
+	due   hopQueues
 	// local: new tumble ends get local slices (memory backend).
 	local   bool
 	locFree []*localSlices
@@ -511,6 +509,9 @@ func (o *sliceAgg) dropHot(wm int64, all bool) {
 
 // nextLocal implements localWindows.
 func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
+	if o.panes != nil {
+		return o.due.next(wm)
+	}
 	end, ok := int64(0), false
 	for i := range o.hot {
 		if h := &o.hot[i]; h.loc != nil && window.Fired(h.end, wm) && (!ok || h.end < end) {
@@ -520,9 +521,13 @@ func (o *sliceAgg) nextLocal(wm int64) (int64, bool) {
 	return end, ok
 }
 
-// fireLocal implements localWindows: it emits the local slices of end in
-// creation order, deletes those put in the backend, and recycles them.
+// fireLocal implements localWindows: it fires the HOP windows ending at
+// end (fireHopEnd), or emits the local slices of end in creation order,
+// deletes those put in the backend, and recycles them.
 func (o *sliceAgg) fireLocal(end int64) error {
+	if o.panes != nil {
+		return o.fireHopEnd(end)
+	}
 	i := o.hotEnd(end)
 	l := o.hot[i].loc
 	start := end - o.slicer.Size
@@ -601,9 +606,10 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.slicer.Offset = w.Offset
-	o.unique = o.slicer.Kind == window.HopSlices
-	if o.unique {
+	if o.slicer.Kind == window.HopSlices {
 		o.panes = paneIndex{}
+		o.due = hopQueues{lists: map[int64][]dueList{}}
+		o.locals = o
 	}
 	o.sliceLo, o.sliceHi = 1, 0
 	o.partial = make(map[int64]bool)
@@ -632,15 +638,15 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 
 // rebuild registers the timers of every stored slice.
 func (o *sliceAgg) rebuild() {
-	o.slices.rangeAll(func(kg int, key string, _ *winEntry) bool {
+	o.slices.rangeAll(func(kg int, key string, p *winEntry) bool {
 		k := []byte(key)
 		sliceEnd := readTime(k)
 		gk := k[:len(k)-8]
 		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
-			o.panes.add(gk, sliceEnd)
+			l := o.panes.add(gk, kg, sliceEnd, o.livePane(p))
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
-				o.timers.add(e, kg, gk)
+				o.due.add(e, l)
 			}
 		} else {
 			o.timers.add(sliceEnd, kg, gk)
@@ -929,9 +935,11 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 						return err
 					}
 					o.slices.insert(kg, o.keyBuf, e)
-					o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
 					if o.panes != nil {
-						o.panes.add(o.keyBuf[:gkLen], p.target)
+						l := o.panes.add(o.keyBuf[:gkLen], kg, p.target, o.livePane(e))
+						o.due.add(p.timer, l)
+					} else {
+						o.timers.add(p.timer, kg, o.keyBuf[:gkLen])
 					}
 					hot[p.hash] = e
 					continue
@@ -1085,8 +1093,6 @@ func (o *sliceAgg) fire(kg int, gk []byte, end int64) error {
 		o.remove(kg, o.keyBuf, e)
 	case window.CumulateSlices:
 		o.fireCumulate(kg, gk, end)
-	default:
-		o.fireHop(kg, gk, end)
 	}
 	return nil
 }
@@ -1124,102 +1130,4 @@ func (o *sliceAgg) fireCumulate(kg int, gk []byte, end int64) {
 	hot, _ := o.hotMap(next)
 	hot[hotHashKey(ne.key)] = ne
 	o.timers.add(next, kg, gk)
-}
-
-// fireHop emits window [end-size, end) of the key: the merge of the
-// key's panes it covers, found in the panes index (the panes ending in
-// (end-size, end]). Panes whose last window this is are deleted: they
-// are the first ones (a later pane's last window ends later).
-func (o *sliceAgg) fireHop(kg int, gk []byte, end int64) {
-	s := &o.slicer
-	start := end - s.Size
-	ends := o.panes.of(gk)
-	first, _ := slices.BinarySearch(ends, start+1)
-	o.funcs.Init(&o.scrat)
-	var key []types.Value
-	found, remaining, gone := false, false, 0
-	for _, pe := range ends[first:] {
-		if pe > end {
-			break
-		}
-		last := s.LastWindowEnd(pe) <= end
-		if last {
-			gone++
-		}
-		o.keyBuf = appendTime(append(o.keyBuf[:0], gk...), pe)
-		pane, ok := o.slices.peek(kg, o.keyBuf)
-		if !ok {
-			continue
-		}
-		if !found {
-			key, found = pane.key, true
-		}
-		o.funcs.Merge(&o.scrat, &pane.acc)
-		if last {
-			o.remove(kg, o.keyBuf, pane)
-		} else {
-			remaining = true
-		}
-	}
-	o.panes.drop(gk, first, gone)
-	if !found {
-		return
-	}
-	o.emit(key, start, end, &o.scrat)
-	if !remaining {
-		return
-	}
-	// Panes of the next window created later register it again; pop
-	// deduplicates.
-	o.timers.add(end+s.Slide, kg, gk)
-}
-
-// paneIndex lists, for each group key of a HOP aggregate, the ends of its
-// stored panes in ascending order: firing a window visits only panes that
-// exist instead of probing all size/slide pane positions. It is local to
-// the operator instance (rebuilt from the slices in Open), like timers.
-type paneIndex map[string]*paneList
-
-type paneList struct{ ends []int64 }
-
-// add records a new pane of gk ending at end (panes mostly arrive in
-// time order: appending is the common case).
-func (x paneIndex) add(gk []byte, end int64) {
-	l := x[string(gk)]
-	if l == nil {
-		l = &paneList{}
-		x[string(gk)] = l
-	}
-	if n := len(l.ends); n == 0 || l.ends[n-1] < end {
-		l.ends = append(l.ends, end)
-		return
-	}
-	if i, found := slices.BinarySearch(l.ends, end); !found {
-		l.ends = slices.Insert(l.ends, i, end)
-	}
-}
-
-// of returns the pane ends of gk (the caller must not keep the slice
-// across add or drop).
-func (x paneIndex) of(gk []byte) []int64 {
-	if l := x[string(gk)]; l != nil {
-		return l.ends
-	}
-	return nil
-}
-
-// drop forgets n pane ends of gk from index i on (deleted panes).
-func (x paneIndex) drop(gk []byte, i, n int) {
-	if n == 0 {
-		return
-	}
-	l := x[string(gk)]
-	if i == 0 {
-		l.ends = l.ends[n:] // the common case: no copy
-	} else {
-		l.ends = slices.Delete(l.ends, i, i+n)
-	}
-	if len(l.ends) == 0 {
-		delete(x, string(gk))
-	}
 }
