@@ -28,6 +28,7 @@ type collector struct {
 	ctx       context.Context
 	width     int
 	batchSize int
+	rows      batchRows // room of the next batch (grows by append up to batchSize)
 	edges     []*outEdge
 	rowsOut   *Metrics
 	unpub     int64 // rows emitted and not yet added to rowsOut (added at flush)
@@ -38,7 +39,7 @@ type collector struct {
 }
 
 func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collector {
-	return &collector{ctx: ctx, width: width, batchSize: batchSize, rowsOut: m}
+	return &collector{ctx: ctx, width: width, batchSize: batchSize, rows: newBatchRows(batchSize), rowsOut: m}
 }
 
 func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Message, maxPar int) {
@@ -62,7 +63,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 		}
 		b := e.pending[t]
 		if b == nil {
-			b = types.GetBatch(c.width, c.batchSize)
+			b = types.GetBatch(c.width, c.rows.next)
 			e.pending[t] = b
 		}
 		b.Append(op, row)
@@ -122,6 +123,7 @@ func (c *collector) passesWhole() bool {
 func (c *collector) sendBatch(e *outEdge, t int) {
 	b := e.pending[t]
 	e.pending[t] = nil
+	c.rows.filled(b.Len())
 	c.send(e.targets[t], Message{Kind: MsgBatch, Batch: b})
 }
 

@@ -297,3 +297,37 @@ func TestOperatorErrorAndPanicFailTheJob(t *testing.T) {
 		})
 	}
 }
+
+// A task with two inputs reads both to their end, whichever ends first,
+// and then finishes (the job ends on its own).
+func TestTwoInputsReadToTheirEnds(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	var long [][2]int64
+	for i := int64(0); i < 3000; i++ {
+		long = append(long, [2]int64{i, i})
+	}
+	short := &fakeSource{splits: [][][2]int64{{{-1, 5}}}}
+	g := &JobGraph{Vertices: []*Vertex{sourceVertex("short", short, 0, 0), sourceVertex("long", &fakeSource{splits: [][][2]int64{long}}, 0, 0),
+		newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward}, Edge{From: 1, Partitioning: Forward})}}
+	j, err := Start(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[int]int{}
+	for _, l := range log {
+		var inst, in, k, ts int
+		if _, err := fmt.Sscanf(l, "i%d in%d row %d@%d", &inst, &in, &k, &ts); err == nil {
+			rows[in]++
+		}
+	}
+	if rows[0] != 1 || rows[1] != len(long) {
+		t.Fatalf("rows read per input: %v, want 1 on input 0 and %d on input 1", rows, len(long))
+	}
+	if last := log[len(log)-1]; last != fmt.Sprintf("i0 wm %d", MaxWatermark) {
+		t.Fatalf("last entry %q, want the final watermark", last)
+	}
+}

@@ -44,6 +44,10 @@ type sourceTask struct {
 	ctrl     chan control // nil without checkpointing
 	stopping bool         // stop-with-savepoint: no more reading
 	drain    bool
+
+	// rows is the room of the next batch the readers fill (a reader
+	// appends up to the batch's capacity).
+	rows batchRows
 }
 
 func (t *sourceTask) run() error {
@@ -76,7 +80,8 @@ func (t *sourceTask) run() error {
 	t.emitWatermark()
 	physWidth := len(spec.Table.PhysicalColumns())
 	width := len(t.v.Schema)
-	rb := types.GetBatch(physWidth, t.job.graph.BatchSize)
+	t.rows = newBatchRows(t.job.graph.BatchSize)
+	rb := types.GetBatch(physWidth, t.rows.next)
 	live := 0
 	for _, s := range t.states {
 		if !s.ended {
@@ -97,8 +102,13 @@ func (t *sourceTask) run() error {
 			if done, err := t.holdInput(); err != nil || done {
 				return err
 			}
+			if cap(rb.Ops) < t.rows.next {
+				types.PutBatch(rb)
+				rb = types.GetBatch(physWidth, t.rows.next)
+			}
 			rb.Reset()
 			err := s.reader.Next(ctx, rb)
+			t.rows.filled(rb.Len())
 			if sc, ok := s.reader.(skipCounter); ok {
 				n := sc.SkippedRows()
 				t.metrics.BadRowsSkipped.Add(n - s.skipped)
@@ -283,7 +293,7 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 	procCol := spec.ProctimeCol
 	if wmSpec == nil && procCol < 0 {
 		t.out.EmitBatch(rb)
-		return types.GetBatch(physWidth, t.job.graph.BatchSize)
+		return types.GetBatch(physWidth, t.rows.next)
 	}
 	if procCol < 0 {
 		if wm, cut := t.scanWatermark(s, rb); !cut {
@@ -292,7 +302,7 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 			// whole and the watermark after it.
 			s.wm = wm
 			t.out.EmitBatch(rb)
-			return types.GetBatch(physWidth, t.job.graph.BatchSize)
+			return types.GetBatch(physWidth, t.rows.next)
 		}
 	}
 	now := t.job.opts.Now()

@@ -142,6 +142,22 @@ func (t *operatorTask) run() error {
 				continue
 			case msg = <-t.chans[0]:
 			}
+		} else if n == 2 && t.ctrl == nil {
+			// Two inputs (joins, set operations) without checkpointing:
+			// a plain select, much cheaper than reflect.Select.
+			select {
+			case <-t.job.ctx.Done():
+				return nil
+			case <-ticker.C:
+				if err := t.tick(t.job.opts.Now()); err != nil {
+					return err
+				}
+				continue
+			case msg = <-t.readable(0):
+				ci = 0
+			case msg = <-t.readable(1):
+				ci = 1
+			}
 		} else {
 			chosen, rv, _ := reflect.Select(t.cases)
 			switch chosen {
@@ -169,6 +185,16 @@ func (t *operatorTask) run() error {
 		}
 	}
 	return t.finish()
+}
+
+// readable returns input channel ci, or nil (never ready) once that
+// input ended or while alignment blocks it: the channel the select cases
+// hold for it.
+func (t *operatorTask) readable(ci int) chan Message {
+	if t.ended[ci] || t.blocked[ci] {
+		return nil
+	}
+	return t.chans[ci]
 }
 
 func (t *operatorTask) tick(now int64) error {

@@ -59,26 +59,46 @@ type Join struct {
 // anti joins): its output is the left columns.
 func (k JoinKind) Filters() bool { return k == SemiJoin || k == AntiJoin }
 
-func (j *Join) Schema() types.Schema {
-	l, r := j.Left.Schema(), j.Right.Schema()
+func (j *Join) Schema() types.Schema { return j.appendSchema(nil) }
+
+// appendSchema appends the join's output columns to s. The columns of
+// joins and filters below it are appended in place rather than built
+// and copied at each level, so that the schema of a chain of n joins
+// costs its width, not n times it.
+func (j *Join) appendSchema(s types.Schema) types.Schema {
 	if j.Kind.Filters() {
-		return l
+		return appendSchemaOf(s, j.Left)
 	}
-	s := make(types.Schema, 0, len(l)+len(r))
-	for _, c := range l {
-		if j.Kind.Preserves(1) {
-			c.Type = c.Type.Nullable()
-		}
-		s = append(s, c)
+	from := len(s)
+	s = appendSchemaOf(s, j.Left)
+	if j.Kind.Preserves(1) {
+		nullable(s[from:])
 	}
-	for _, c := range r {
-		if j.Kind.Preserves(0) {
-			c.Type = c.Type.Nullable()
-		}
-		s = append(s, c)
+	from = len(s)
+	s = appendSchemaOf(s, j.Right)
+	if j.Kind.Preserves(0) {
+		nullable(s[from:])
 	}
 	return s
 }
+
+// appendSchemaOf appends n's output columns to s.
+func appendSchemaOf(s types.Schema, n Node) types.Schema {
+	switch n := n.(type) {
+	case *Join:
+		return n.appendSchema(s)
+	case *Filter:
+		return appendSchemaOf(s, n.Input)
+	}
+	return append(s, n.Schema()...)
+}
+
+func nullable(s types.Schema) {
+	for i := range s {
+		s[i].Type = s[i].Type.Nullable()
+	}
+}
+
 func (j *Join) Children() []Node { return []Node{j.Left, j.Right} }
 func (j *Join) Describe() string {
 	var conds []string

@@ -79,7 +79,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	flattenChain(v, &items, &ons)
 	nodes := make([]plan.Node, len(items))
 	scopes := make([]*scope, len(items))
-	full := &scope{}
+	full := &scope{}                   // grows in place: a copy per relation would cost n² columns
 	start := make([]int, len(items)+1) // first column of each relation in full
 	for i, it := range items {
 		node, sc, err := cx.bindFrom(it, where)
@@ -92,7 +92,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			}
 		}
 		nodes[i], scopes[i] = node, sc
-		full = concatScopes(full, sc)
+		full.appendScope(sc)
 		start[i+1] = len(full.cols)
 	}
 	// The relations an expression reads.

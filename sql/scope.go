@@ -72,15 +72,25 @@ type mergedRef struct {
 
 // concatScopes is the scope of a's columns followed by b's.
 func concatScopes(a, b *scope) *scope {
-	s := &scope{cols: append(append([]column{}, a.cols...), b.cols...), quals: append(append([]string{}, a.quals...), b.quals...)}
+	s := &scope{cols: append([]column{}, a.cols...), quals: append([]string{}, a.quals...)}
 	s.merged = append(s.merged, a.merged...)
+	s.appendScope(b)
+	return s
+}
+
+// appendScope appends b's columns, relation names and merged columns to
+// s, which must be a scope of its own (made by the caller, sharing no
+// slice with another scope).
+func (s *scope) appendScope(b *scope) {
+	at := len(s.cols)
+	s.cols = append(s.cols, b.cols...)
+	s.quals = append(s.quals, b.quals...)
 	for _, m := range b.merged {
 		if m.col >= 0 {
-			m.col += len(a.cols)
+			m.col += at
 		}
 		s.merged = append(s.merged, m)
 	}
-	return s
 }
 
 func (s *scope) schema() types.Schema {

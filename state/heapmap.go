@@ -10,7 +10,7 @@ import (
 // assigns the slot and allocates nothing; Range walks the slices.
 type heapMap[V any] struct {
 	kgs    KeyGroupRange
-	groups []heapGroup[V]
+	groups []*heapGroup[V] // by key group - kgs.Start; nil until used
 	n      int
 	codec  Codec[V]
 }
@@ -27,30 +27,55 @@ type heapGroup[V any] struct {
 	encs [][]byte
 }
 
+// newHeapMap returns an empty map over the key groups kgs. The group
+// array is allocated at the first access of a group, and each group at
+// its own first access: a map holding a few keys (an operator's state in
+// a short bounded query) costs those keys' groups, not every group.
 func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
-	return &heapMap[V]{kgs: kgs, groups: make([]heapGroup[V], kgs.Len()), codec: codec}
+	return &heapMap[V]{kgs: kgs, codec: codec}
 }
 
 func (m *heapMap[V]) stateKind() string { return "keyed-map" }
 
-// group returns key group kg's map. A key group outside the owned range is
-// a routing bug of the caller, not bad input: it panics.
+// group returns key group kg's map, creating it if it does not exist. A
+// key group outside the owned range is a routing bug of the caller, not
+// bad input: it panics.
 func (m *heapMap[V]) group(kg int) *heapGroup[V] {
-	i := kg - m.kgs.Start
-	if i < 0 || i >= len(m.groups) {
-		panic(fmt.Sprintf("state: key group %d outside owned range [%d,%d)", kg, m.kgs.Start, m.kgs.End))
+	i := m.groupIndex(kg)
+	if m.groups == nil {
+		m.groups = make([]*heapGroup[V], m.kgs.Len())
 	}
-	g := &m.groups[i]
-	if g.index == nil {
-		g.index = make(map[string]int32)
+	g := m.groups[i]
+	if g == nil {
+		g = &heapGroup[V]{index: make(map[string]int32)}
+		m.groups[i] = g
 	}
 	return g
 }
 
+// existingGroup returns key group kg's map, or nil when it has none yet
+// (reads do not create one). It panics as group does.
+func (m *heapMap[V]) existingGroup(kg int) *heapGroup[V] {
+	i := m.groupIndex(kg)
+	if m.groups == nil {
+		return nil
+	}
+	return m.groups[i]
+}
+
+func (m *heapMap[V]) groupIndex(kg int) int {
+	i := kg - m.kgs.Start
+	if i < 0 || i >= m.kgs.Len() {
+		panic(fmt.Sprintf("state: key group %d outside owned range [%d,%d)", kg, m.kgs.Start, m.kgs.End))
+	}
+	return i
+}
+
 func (m *heapMap[V]) Get(kg int, key []byte) (V, bool) {
-	g := m.group(kg)
-	if i, ok := g.index[string(key)]; ok {
-		return g.vals[i], true
+	if g := m.existingGroup(kg); g != nil {
+		if i, ok := g.index[string(key)]; ok {
+			return g.vals[i], true
+		}
 	}
 	var zero V
 	return zero, false
@@ -86,7 +111,10 @@ func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
 }
 
 func (m *heapMap[V]) Delete(kg int, key []byte) {
-	g := m.group(kg)
+	g := m.existingGroup(kg)
+	if g == nil {
+		return
+	}
 	i, ok := g.index[string(key)]
 	if !ok {
 		return
@@ -110,7 +138,10 @@ func (m *heapMap[V]) Len() int { return m.n }
 // neither skips nor repeats an entry.
 func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 	for gi := range m.groups {
-		g := &m.groups[gi]
+		g := m.groups[gi]
+		if g == nil {
+			continue
+		}
 		for i := len(g.keys) - 1; i >= 0; i-- {
 			if i >= len(g.keys) {
 				continue
@@ -128,7 +159,10 @@ func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 	w.beginState(name)
 	for gi := range m.groups {
-		g := &m.groups[gi]
+		g := m.groups[gi]
+		if g == nil {
+			continue
+		}
 		if len(g.keys) == 0 {
 			continue
 		}
@@ -148,7 +182,10 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 func (m *heapMap[V]) encodeChanged() int {
 	size := 0
 	for gi := range m.groups {
-		g := &m.groups[gi]
+		g := m.groups[gi]
+		if g == nil {
+			continue
+		}
 		if len(g.keys) > 0 {
 			size += 16
 		}

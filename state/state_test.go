@@ -86,3 +86,71 @@ func TestHashMapKeyedMap(t *testing.T) {
 		t.Fatalf("range saw %v, len after delete %d", seen, m.Len())
 	}
 }
+
+// A map's key groups exist only once written: reading or deleting in an
+// untouched group finds nothing and creates nothing, entries of sparse
+// groups range and snapshot, and a key group outside the range still
+// panics.
+func TestHashMapKeyedMapSparseGroups(t *testing.T) {
+	b := NewHashMapBackend(KeyGroupRange{Start: 0, End: 128})
+	m, err := NewKeyedMap[int](b, "counts", intCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hm := m.(*heapMap[int])
+	if _, ok := m.Get(5, []byte("x")); ok {
+		t.Fatal("an empty map found a key")
+	}
+	m.Delete(6, []byte("x"))
+	if hm.groups != nil {
+		t.Fatalf("reads and deletes of an empty map allocated %d groups", len(hm.groups))
+	}
+	m.Put(3, []byte("a"), 1)
+	m.Put(127, []byte("b"), 2)
+	if _, ok := m.Get(64, []byte("a")); ok {
+		t.Fatal("found key a in an untouched group")
+	}
+	used := 0
+	for _, g := range hm.groups {
+		if g != nil {
+			used++
+		}
+	}
+	if used != 2 {
+		t.Fatalf("%d groups allocated after writes to 2", used)
+	}
+	seen := map[string]int{}
+	m.Range(func(kg int, k string, v int) bool {
+		seen[fmt.Sprintf("%d/%s", kg, k)] = v
+		return true
+	})
+	if len(seen) != 2 || seen["3/a"] != 1 || seen["127/b"] != 2 {
+		t.Fatalf("range saw %v", seen)
+	}
+
+	// A snapshot restored into a fresh backend holds the same entries.
+	st := newStorage(t)
+	h := snapshotIn(t, b, st, "job", 1)
+	rb := NewHashMapBackend(KeyGroupRange{Start: 0, End: 128})
+	if err := rb.Restore(st, []*Handle{h}); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := NewKeyedMap[int](rb, "counts", intCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := rm.Get(3, []byte("a")); !ok || v != 1 || rm.Len() != 2 {
+		t.Fatalf("restored a = %d (%v), %d entries", v, ok, rm.Len())
+	}
+	if v, ok := rm.Get(127, []byte("b")); !ok || v != 2 {
+		t.Fatalf("restored b = %d (%v)", v, ok)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("a key group outside the owned range did not panic")
+			}
+		}()
+		m.Get(128, []byte("a"))
+	}()
+}

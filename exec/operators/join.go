@@ -446,6 +446,11 @@ func (o *join) Open(ctx *exec.Context) error {
 	return nil
 }
 
+// ReleasesInput implements exec.InputReleaser: the rows a join stores
+// are copies (slices.Clone), and what it emits goes out through Emit,
+// which copies it.
+func (o *join) ReleasesInput() bool { return true }
+
 // timed reports whether state is cleaned up by event time (window and
 // interval joins) rather than kept (regular joins, with an optional TTL).
 func (o *join) timed() bool {
