@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/metrics"
+	"github.com/streamsql/streamsql/sql"
 )
 
 // BenchmarkScrape10Jobs scrapes /metrics of 10 running jobs of 8
@@ -26,11 +27,17 @@ func BenchmarkScrape10Jobs(b *testing.B) {
 CREATE TABLE a%[1]d (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.max' = '50');
 CREATE TABLE b%[1]d (k BIGINT, w BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.max' = '50');
 CREATE TABLE s%[1]d (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
-INSERT INTO s%[1]d SELECT a.k, COUNT(*) FROM (SELECT k, v FROM a%[1]d WHERE v > 0) AS a JOIN (SELECT k, w FROM b%[1]d WHERE w > 0) AS b ON a.k = b.k GROUP BY a.k;
+INSERT INTO s%[1]d SELECT a.k, COUNT(*) * 2 FROM (SELECT k, v FROM a%[1]d WHERE v > 0) AS a JOIN (SELECT k, w FROM b%[1]d WHERE w > 0) AS b ON a.k = b.k GROUP BY a.k;
 `, i)
 	}
-	if err := eng.RunScript(context.Background(), script.String(), io.Discard); err != nil {
-		b.Fatal(err)
+	for _, p := range sql.Split(script.String()) {
+		st, err := eng.Prepare(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := eng.Execute(context.Background(), st, engine.ExecOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	defer eng.StopAll()
 	jobs := eng.Jobs()
