@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/optimizer"
 	"github.com/streamsql/streamsql/plan"
 	"github.com/streamsql/streamsql/sql"
@@ -38,30 +38,7 @@ func TestRules(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".txt")
 		seen[name] = true
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out strings.Builder
-			for _, c := range strings.Split(string(raw), "\n====\n") {
-				if strings.TrimSpace(c) == "" {
-					continue
-				}
-				in, want, ok := strings.Cut(c+"\n", "\n----\n")
-				if !ok {
-					t.Fatalf("case without ----: %q", c)
-				}
-				got := runCase(t, name, in)
-				if !*rewrite && strings.TrimSpace(got) != strings.TrimSpace(want) {
-					t.Errorf("%s\n--- want\n%s\n--- got\n%s", in, want, got)
-				}
-				out.WriteString(strings.TrimRight(in, "\n") + "\n----\n" + strings.TrimRight(got, "\n") + "\n====\n")
-			}
-			if *rewrite {
-				if err := os.WriteFile(f, []byte(out.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			testkit.RunDataFile(t, f, *rewrite, func(t *testing.T, in string) string { return runCase(t, name, in) })
 		})
 	}
 	// Every rule has its own cases.

@@ -5,12 +5,12 @@ import (
 	"context"
 	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.txt expected output")
@@ -26,28 +26,7 @@ func TestExplain(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out strings.Builder
-			for _, c := range strings.Split(string(raw), "\n====\n") {
-				if strings.TrimSpace(c) == "" {
-					continue
-				}
-				in, want, ok := strings.Cut(c+"\n", "\n----\n")
-				if !ok {
-					t.Fatalf("case without ----: %q", c)
-				}
-				got := runScript(in)
-				if !*rewrite && strings.TrimSpace(got) != strings.TrimSpace(want) {
-					t.Errorf("%s\n--- want\n%s\n--- got\n%s", in, want, got)
-				}
-				out.WriteString(strings.TrimRight(in, "\n") + "\n----\n" + strings.TrimRight(got, "\n") + "\n====\n")
-			}
-			if *rewrite {
-				os.WriteFile(f, []byte(out.String()), 0o644)
-			}
+			testkit.RunDataFile(t, f, *rewrite, func(t *testing.T, in string) string { return runScript(in) })
 		})
 	}
 }

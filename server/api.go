@@ -173,18 +173,15 @@ func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []CheckpointView{}
-	var completed int64
+	var completed, failed int64
 	if l := s.liveJob(rec.ID); l != nil {
 		var hist []engine.CheckpointStats
 		hist, completed = l.job.Checkpoints()
+		failed = l.job.FailedCheckpoints()
 		for _, c := range hist {
 			out = append(out, CheckpointView{ID: c.ID, Savepoint: c.Savepoint, TriggeredAt: c.TriggeredAt,
 				CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize})
 		}
-	}
-	var failed int64
-	if l := s.liveJob(rec.ID); l != nil {
-		failed = l.job.FailedCheckpoints()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "failed": failed, "history": out})
 }

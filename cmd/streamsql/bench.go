@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,14 +82,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.PrintDefaults()
 		fmt.Fprintf(w, "\nQueries: %s\n", strings.Join(nexmark.Queries(), ", "))
 	}
-	fs.Usage = func() {} // -h prints to standard output, errors to standard error
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return 0
-		}
-		printUsage(stderr)
-		return 2
+	if code, ok := parseSubcommand(fs, args[1:], printUsage, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "streamsql bench: unexpected argument %q\n", fs.Arg(0))

@@ -26,14 +26,8 @@ func runCheckpoints(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "Usage: streamsql checkpoints [-job ID] [-verify] DIR")
 		fs.PrintDefaults()
 	}
-	fs.Usage = func() {} // -h prints to standard output, errors to standard error
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return 0
-		}
-		printUsage(stderr)
-		return 2
+	if code, ok := parseSubcommand(fs, args, printUsage, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		printUsage(stderr)

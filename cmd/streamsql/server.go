@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,14 +44,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.PrintDefaults()
 		fs.SetOutput(stderr)
 	}
-	fs.Usage = func() {} // -h prints to standard output, errors to standard error
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return 0
-		}
-		printUsage(stderr)
-		return 2
+	if code, ok := parseSubcommand(fs, args, printUsage, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "streamsql server: unexpected argument %q\n", fs.Arg(0))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,14 +22,8 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "Usage: streamsql test [-parallelism N] [-v] FILE.slt...")
 		fs.PrintDefaults()
 	}
-	fs.Usage = func() {} // -h prints to standard output, errors to standard error
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return 0
-		}
-		printUsage(stderr)
-		return 2
+	if code, ok := parseSubcommand(fs, args, printUsage, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		printUsage(stderr)
