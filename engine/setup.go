@@ -136,6 +136,13 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		s.ownAfter = last
 	}
 	switch {
+	case restore && restorePath == "" && s.ownAfter > 0:
+		// A job whose directory holds checkpoints of an earlier run
+		// starts over unless asked to continue: say so, and how.
+		if md, _, err := store.Latest(); err == nil && md != nil {
+			e.warn(fmt.Sprintf("checkpoint %d of an earlier run of this job is under %s; this run starts from the beginning (run with --restore latest, or SET 'execution.savepoint.path' = 'latest', to continue from it)",
+				md.CheckpointID, filepath.Join(dir, jobStorageID)))
+		}
 	case restorePath == "latest":
 		md, warnings, err := store.Latest()
 		for _, w := range warnings {
