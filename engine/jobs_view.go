@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -91,4 +92,38 @@ func (e *Engine) reportJobSkips(j *Job) {
 	for _, line := range skipSummaries(j) {
 		fmt.Fprintln(e.env.Stderr, line)
 	}
+}
+
+// ProgressLine renders a running job's progress for a status line: rows
+// read and written, the rate of rows read since the previous call (prev
+// holds what that call saw; the zero value for the first), the watermark
+// at the sink, and the last checkpoint. It updates prev.
+func ProgressLine(j *Job, prev *Progress) string {
+	in, out, wm := j.Counts()
+	now := time.Now()
+	s := fmt.Sprintf("job %s: %d rows in", j.ID, in)
+	if !prev.at.IsZero() && now.After(prev.at) && in >= prev.in {
+		s += fmt.Sprintf(" (%.0f/s)", float64(in-prev.in)/now.Sub(prev.at).Seconds())
+	}
+	s += fmt.Sprintf(", %d rows out", out)
+	switch {
+	case wm == exec.MaxWatermark:
+		s += ", watermark +inf"
+	case wm != exec.MinWatermark:
+		s += ", watermark " + types.Render(types.TimestampValue(wm), types.Timestamp)
+	}
+	if md := j.LastCheckpoint(); md != nil {
+		s += fmt.Sprintf(", checkpoint %d", md.CheckpointID)
+	}
+	if n := j.SkippedRows(); n > 0 {
+		s += fmt.Sprintf(", %d bad rows skipped", n)
+	}
+	prev.in, prev.at = in, now
+	return s
+}
+
+// Progress is what ProgressLine saw of a job last time.
+type Progress struct {
+	in int64
+	at time.Time
 }

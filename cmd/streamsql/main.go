@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/metrics"
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	backend := fs.String("state-backend", "", "hashmap | pebble (SET 'state.backend')")
 	spDir := fs.String("savepoint-dir", "", "savepoint directory (SET 'state.savepoints.dir')")
 	localDir := fs.String("state-local-dir", "", "where the pebble backend keeps its working files, default $TMPDIR/streamsql-state (SET '"+engine.LocalDirKey+"')")
+	progressEvery := fs.Duration("progress", 0, "report the running jobs' rows in/out, rows/s, watermark and last checkpoint on standard error this often (default: 1s on a terminal, rewriting one line; 10s otherwise; -1s: never)")
 	serverURL := fs.String("server", "", "run the statements on the streamsql server at this URL (e.g. http://127.0.0.1:8081) instead of in this process")
 	authToken := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "with --server: the server's bearer token (default $STREAMSQL_AUTH_TOKEN)")
 	var sets setFlags
@@ -196,7 +198,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *serverURL != "" {
 		return runRemote(ctx, *serverURL, *authToken, script, stdout, stderr) // remote.go
 	}
-	if err := eng.RunScript(ctx, script, stdout); err != nil {
+	terminal := false
+	if f, ok := stderr.(*os.File); ok {
+		terminal = isTerminal(f)
+	}
+	every := *progressEvery
+	if every == 0 {
+		every = 10 * time.Second
+		if terminal {
+			every = time.Second
+		}
+	}
+	var prog *progress
+	if every > 0 {
+		prog = startProgress(eng, stderr, every, terminal) // progress.go
+	}
+	err := eng.RunScript(ctx, script, stdout)
+	if prog != nil {
+		prog.stop()
+	}
+	if err != nil {
 		report(err)
 		return 1
 	}
