@@ -102,7 +102,7 @@ func TestDashboard(t *testing.T) {
 			return err
 		})
 	}
-	script := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.auction.max' = '9');
+	script := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.auction.min' = '0', 'fields.auction.max' = '9');
 CREATE TABLE hot (auction BIGINT, n BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auction;`
 	var stopped, streamed string

@@ -17,7 +17,7 @@ func TestRerunWithoutRestoreWarns(t *testing.T) {
 	script := fmt.Sprintf(`
 SET 'execution.checkpointing.interval' = '50ms';
 SET 'state.checkpoints.dir' = '%s';
-CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3000', 'rows-per-second' = '10000', 'fields.k.max' = '9');
+CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3000', 'rows-per-second' = '10000', 'fields.k.min' = '0', 'fields.k.max' = '9');
 CREATE TABLE b (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO b SELECT k, COUNT(*) FROM g GROUP BY k;`, dir)
 	run := func(restore string) string {

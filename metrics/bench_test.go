@@ -24,8 +24,8 @@ func BenchmarkScrape10Jobs(b *testing.B) {
 	script.WriteString("SET 'parallelism.default' = '4';\n")
 	for i := range 10 {
 		fmt.Fprintf(&script, `
-CREATE TABLE a%[1]d (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.max' = '50');
-CREATE TABLE b%[1]d (k BIGINT, w BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.max' = '50');
+CREATE TABLE a%[1]d (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.min' = '0', 'fields.k.max' = '50');
+CREATE TABLE b%[1]d (k BIGINT, w BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100', 'fields.k.min' = '0', 'fields.k.max' = '50');
 CREATE TABLE s%[1]d (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO s%[1]d SELECT a.k, COUNT(*) * 2 FROM (SELECT k, v FROM a%[1]d WHERE v > 0) AS a JOIN (SELECT k, w FROM b%[1]d WHERE w > 0) AS b ON a.k = b.k GROUP BY a.k;
 `, i)

@@ -20,7 +20,7 @@ import (
 // both checkpointing every 10 s into a fresh directory. The server adds
 // nothing on the data path: its target is to stay within 5% of embedded.
 const benchJob = `
-CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '2000000', 'rows-per-second' = '0', 'fields.k.max' = '999');
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '2000000', 'rows-per-second' = '0', 'fields.k.min' = '0', 'fields.k.max' = '999');
 CREATE TABLE sink (k BIGINT, v BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO sink SELECT k, v FROM src WHERE v % 3 <> 0;
 `

@@ -18,7 +18,7 @@ import (
 
 // A job that keeps running: datagen at 2,000 rows/s into a blackhole.
 const endlessJob = `
-CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.k.max' = '9');
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.k.min' = '0', 'fields.k.max' = '9');
 CREATE TABLE sink (k BIGINT, v BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO sink SELECT k, v FROM src WHERE v > 0;
 `
@@ -370,7 +370,7 @@ func TestFailedCheckpointsAreCounted(t *testing.T) {
 	id := submit(t, ts.URL, "", `
 SET 'execution.checkpointing.timeout' = '1 ms';
 SET 'execution.checkpointing.tolerable-failed-checkpoints' = '1000000';
-CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '20000', 'fields.k.max' = '100000');
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '20000', 'fields.k.min' = '0', 'fields.k.max' = '100000');
 CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO sink SELECT k, COUNT(*) FROM src GROUP BY k;`)
 	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil)

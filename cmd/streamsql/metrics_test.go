@@ -23,7 +23,7 @@ func TestEmbeddedRunServesMetrics(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-D", "metrics.reporter.prom.port=0", "-e", `
-CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1000', 'fields.k.max' = '5');
+CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1000', 'fields.k.min' = '0', 'fields.k.max' = '5');
 CREATE TABLE b (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO b SELECT k, COUNT(*) FROM g GROUP BY k;`}, strings.NewReader(""), &stdout, &stderr)
 	}()

@@ -12,7 +12,7 @@ import (
 func TestProgressLines(t *testing.T) {
 	var out, errOut strings.Builder
 	code := run(context.Background(), []string{"--progress", "100ms", "--checkpoint-interval", "50ms", "--checkpoint-dir", t.TempDir(), "-e", `
-CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '2000', 'rows-per-second' = '2000', 'fields.k.max' = '9');
+CREATE TABLE g (k BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '2000', 'rows-per-second' = '2000', 'fields.k.min' = '0', 'fields.k.max' = '9');
 CREATE TABLE b (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO b SELECT k, COUNT(*) FROM g GROUP BY k;`}, strings.NewReader(""), &out, &errOut)
 	if code != 0 {
