@@ -119,6 +119,8 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 		chromedp.Click(chromedp.CSS("tr.job-row")),
 		// Source, Calc (filter and projection), GroupAggregate, Sink.
 		poll(`document.querySelectorAll("#graph g.vertex").length === 4`),
+		// The source's rate shows once two refreshes saw its counter grow.
+		poll(`[...document.querySelectorAll("#graph g.vertex text")].some(t => /· [1-9][0-9,]* rows\/s in/.test(t.textContent))`),
 		shot("job-graph.png"),
 		chromedp.Click(chromedp.ID("tab-checkpoints")),
 		poll(`document.querySelectorAll("#checkpoints-table tr").length >= 3 && document.querySelectorAll("#checkpoint-chart rect").length >= 2`),

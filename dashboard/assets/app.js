@@ -48,9 +48,10 @@ function bytes(n) {
 // rate returns rows per second of a counter since the previous refresh.
 function rate(key, rows) {
   const now = performance.now(), prev = lastCounts[key];
-  lastCounts[key] = { rows, at: now, r: prev ? prev.r : 0 };
+  lastCounts[key] = { rows, at: now, r: prev ? prev.r : 0, known: prev ? prev.known : false };
   if (prev && now > prev.at && rows >= prev.rows) {
     lastCounts[key].r = (rows - prev.rows) * 1000 / (now - prev.at);
+    lastCounts[key].known = true;
   }
   return lastCounts[key].r;
 }
@@ -193,10 +194,11 @@ function graph(j) {
     const p = pos[v.id], g = add("g", { class: "vertex", "data-id": v.id, transform: `translate(${p.x},${p.y})` });
     const rps = rate("v:" + j.id + ":" + v.id, v.rows_in);
     g.append(add("rect", { width: W, height: H }));
-    const name = v.name.length > 34 ? v.name.slice(0, 33) + "…" : v.name;
+    const name = v.name.length > 30 ? v.name.slice(0, 29) + "…" : v.name;
     g.append(add("text", { class: "title", x: 8, y: 17 }, name));
     g.append(add("title", {}, v.name));
-    g.append(add("text", { x: 8, y: 35 }, "parallelism " + v.parallelism + " · " + fmt(Math.round(rps)) + " rows/s in"));
+    const known = lastCounts["v:" + j.id + ":" + v.id].known;
+    g.append(add("text", { x: 8, y: 35 }, "parallelism " + v.parallelism + " · " + (known ? fmt(Math.round(rps)) : "…") + " rows/s in"));
     g.append(add("text", { x: 8, y: 51 }, "in " + fmt(v.rows_in) + " · out " + fmt(v.rows_out)));
     g.append(add("text", { x: 8, y: 67 }, "watermark " + (v.watermark || "—")));
     svg.append(g);
