@@ -161,6 +161,16 @@ func (j *Job) Wait() error {
 // Done is closed when the job ends.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
+// Ended reports whether the job has ended (Done is closed).
+func (j *Job) Ended() bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Stop cancels the job (no restart) and waits for it to end.
 func (j *Job) Stop() {
 	j.mu.Lock()

@@ -131,20 +131,14 @@ func (t *operatorTask) run() error {
 	for t.active > 0 {
 		var msg Message
 		ci := 0
-		if n == 1 && t.ctrl == nil && !t.blocked[0] {
-			select {
-			case <-t.job.ctx.Done():
-				return nil
-			case <-ticker.C:
-				if err := t.tick(t.job.opts.Now()); err != nil {
-					return err
-				}
-				continue
-			case msg = <-t.chans[0]:
+		if (n == 1 || n == 2) && t.ctrl == nil {
+			// One or two inputs (a chain, a join, a set operation)
+			// without checkpointing: a plain select, much cheaper than
+			// reflect.Select. A nil channel is never ready.
+			var second chan Message
+			if n == 2 {
+				second = t.readable(1)
 			}
-		} else if n == 2 && t.ctrl == nil {
-			// Two inputs (joins, set operations) without checkpointing:
-			// a plain select, much cheaper than reflect.Select.
 			select {
 			case <-t.job.ctx.Done():
 				return nil
@@ -155,7 +149,7 @@ func (t *operatorTask) run() error {
 				continue
 			case msg = <-t.readable(0):
 				ci = 0
-			case msg = <-t.readable(1):
+			case msg = <-second:
 				ci = 1
 			}
 		} else {

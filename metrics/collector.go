@@ -60,10 +60,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.jobs() {
-		select {
-		case <-l.Job.Done():
-			continue // ended: nothing current to report
-		default:
+		if l.Job.Ended() {
+			continue // nothing current to report
 		}
 		j := l.Job
 		jl := []string{l.ID, j.Name}

@@ -218,19 +218,29 @@ type stopRequest struct {
 	Drain     bool `json:"drain"`
 }
 
-func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
+// runningJob finds the record of the request's {id} and its running
+// job, or answers 404 (no such job) or 409 (it does not run).
+func (s *Server) runningJob(w http.ResponseWriter, r *http.Request) (JobRecord, *liveJob, bool) {
 	rec, ok := s.record(w, r)
+	if !ok {
+		return rec, nil, false
+	}
+	l := s.liveJob(rec.ID)
+	if l == nil || l.job.Ended() {
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
+		return rec, nil, false
+	}
+	return rec, l, true
+}
+
+func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
+	rec, l, ok := s.runningJob(w, r)
 	if !ok {
 		return
 	}
 	var req stopRequest
 	if err := decodeOptional(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	l := s.liveJob(rec.ID)
-	if l == nil || isDone(l.job) {
-		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
 		return
 	}
 	path := ""
@@ -246,24 +256,15 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 	}
 	<-l.job.Done()
 	s.reg.update(rec.ID, func(r *JobRecord) {
-		r.Status = string(engine.JobStopped)
+		r.end(string(engine.JobStopped), nil)
 		r.Savepoint = path
-		if r.Ended == nil {
-			now := time.Now()
-			r.Ended = &now
-		}
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": string(engine.JobStopped), "savepoint": path})
 }
 
 func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.record(w, r)
+	rec, l, ok := s.runningJob(w, r)
 	if !ok {
-		return
-	}
-	l := s.liveJob(rec.ID)
-	if l == nil || isDone(l.job) {
-		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
 		return
 	}
 	p, err := l.job.Savepoint(false, false)
@@ -272,15 +273,6 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "savepoint": p})
-}
-
-func isDone(j *engine.Job) bool {
-	select {
-	case <-j.Done():
-		return true
-	default:
-		return false
-	}
 }
 
 // submitRequest is the body of POST /v1/statements.

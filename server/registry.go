@@ -26,6 +26,19 @@ type JobRecord struct {
 	Resumes int `json:"resumes"`
 }
 
+// end records that the job ended with status (and err, when not nil),
+// and when, unless an earlier end was recorded.
+func (r *JobRecord) end(status string, err error) {
+	r.Status = status
+	if err != nil {
+		r.Error = err.Error()
+	}
+	if r.Ended == nil {
+		now := time.Now()
+		r.Ended = &now
+	}
+}
+
 // registry is the durable list of jobs: <dir>/jobs.json, rewritten whole
 // (to a temporary file, synced, renamed over the old one) on every change,
 // so that a crash leaves either the old or the new list. Methods are safe

@@ -110,9 +110,7 @@ func (s *Server) Start() error {
 		if err := s.resume(rec); err != nil {
 			s.cfg.Logger.Error("cannot resume the job", "job", rec.ID, "error", err.Error())
 			s.reg.update(rec.ID, func(r *JobRecord) {
-				r.Status, r.Error = string(engine.JobFailed), "cannot resume: "+err.Error()
-				now := time.Now()
-				r.Ended = &now
+				r.end(string(engine.JobFailed), fmt.Errorf("cannot resume: %w", err))
 			})
 			if first == nil {
 				first = err
@@ -202,14 +200,7 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 			return // stays RUNNING: the next start resumes it
 		}
 		st, err := j.Status()
-		s.reg.update(id, func(r *JobRecord) {
-			r.Status = string(st)
-			if err != nil {
-				r.Error = err.Error()
-			}
-			now := time.Now()
-			r.Ended = &now
-		})
+		s.reg.update(id, func(r *JobRecord) { r.end(string(st), err) })
 		if err != nil {
 			s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
 		} else {
@@ -254,10 +245,8 @@ func (s *Server) Shutdown(timeout time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case <-l.job.Done():
+			if l.job.Ended() {
 				return
-			default:
 			}
 			if err := l.job.StopWithCheckpoint(timeout); err != nil {
 				s.cfg.Logger.Warn("job stopped without a last checkpoint", "job", l.id, "error", err.Error())
