@@ -8,7 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/streamsql/streamsql/api"
 )
 
 // Client is a connection to one server.
@@ -102,15 +103,6 @@ func (s *Session) Close(ctx context.Context) error {
 	return s.c.getJSON(ctx, "DELETE", "/v1/sessions/"+s.ID, nil, &out)
 }
 
-// Result is what one statement did (REST.md: POST /v1/statements).
-type Result struct {
-	Message string     `json:"message"`
-	JobID   string     `json:"job_id"`
-	Text    string     `json:"text"`
-	Columns []string   `json:"columns"`
-	Rows    [][]string `json:"rows"`
-}
-
 // Stream receives the rows of a SELECT over an unbounded input: Columns
 // once, then Row for each changelog row as it arrives.
 type Stream interface {
@@ -121,21 +113,21 @@ type Stream interface {
 // Run runs one statement. A SELECT over an unbounded input streams its
 // rows to stream until it ends, the LIMIT is reached or ctx is cancelled
 // (the server then stops it); its Result is empty.
-func (s *Session) Run(ctx context.Context, statement string, stream Stream) (Result, error) {
-	resp, err := s.c.do(ctx, "POST", "/v1/sessions/"+s.ID+"/statements", map[string]string{"statements": statement})
+func (s *Session) Run(ctx context.Context, statement string, stream Stream) (api.StatementResult, error) {
+	resp, err := s.c.do(ctx, "POST", "/v1/sessions/"+s.ID+"/statements", api.SubmitRequest{Statements: statement})
 	if err != nil {
-		return Result{}, err
+		return api.StatementResult{}, err
 	}
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Type") != "application/x-ndjson" {
 		var out struct {
-			Results []Result `json:"results"`
+			Results []api.StatementResult `json:"results"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			return Result{}, fmt.Errorf("server %s: %w", s.c.base, err)
+			return api.StatementResult{}, fmt.Errorf("server %s: %w", s.c.base, err)
 		}
 		if len(out.Results) == 0 {
-			return Result{}, nil
+			return api.StatementResult{}, nil
 		}
 		return out.Results[len(out.Results)-1], nil
 	}
@@ -149,11 +141,11 @@ func (s *Session) Run(ctx context.Context, statement string, stream Stream) (Res
 			Error   string   `json:"error"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			return Result{}, fmt.Errorf("server %s: %w", s.c.base, err)
+			return api.StatementResult{}, fmt.Errorf("server %s: %w", s.c.base, err)
 		}
 		switch {
 		case line.Error != "":
-			return Result{}, &Error{Status: http.StatusOK, Msg: line.Error}
+			return api.StatementResult{}, &Error{Status: http.StatusOK, Msg: line.Error}
 		case line.Columns != nil:
 			stream.Columns(line.Columns)
 		case line.Op != "":
@@ -161,30 +153,15 @@ func (s *Session) Run(ctx context.Context, statement string, stream Stream) (Res
 		}
 	}
 	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return Result{}, fmt.Errorf("server %s: %w", s.c.base, err)
+		return api.StatementResult{}, fmt.Errorf("server %s: %w", s.c.base, err)
 	}
-	return Result{}, nil
-}
-
-// Job is a job of the server (REST.md: GET /v1/jobs).
-type Job struct {
-	ID             string     `json:"id"`
-	Name           string     `json:"name"`
-	Status         string     `json:"status"`
-	Error          string     `json:"error"`
-	Submitted      time.Time  `json:"submitted"`
-	Ended          *time.Time `json:"ended"`
-	RowsIn         int64      `json:"rows_in"`
-	RowsOut        int64      `json:"rows_out"`
-	Restarts       int        `json:"restarts"`
-	Resumes        int        `json:"resumes"`
-	LastCheckpoint int64      `json:"last_checkpoint"`
+	return api.StatementResult{}, nil
 }
 
 // Jobs lists the server's jobs.
-func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
+func (c *Client) Jobs(ctx context.Context) ([]api.JobSummary, error) {
 	var out struct {
-		Jobs []Job `json:"jobs"`
+		Jobs []api.JobSummary `json:"jobs"`
 	}
 	err := c.getJSON(ctx, "GET", "/v1/jobs", nil, &out)
 	return out.Jobs, err
@@ -196,7 +173,7 @@ func (c *Client) StopJob(ctx context.Context, id string, savepoint, drain bool) 
 	var out struct {
 		Savepoint string `json:"savepoint"`
 	}
-	err := c.getJSON(ctx, "POST", "/v1/jobs/"+id+"/stop", map[string]bool{"savepoint": savepoint, "drain": drain}, &out)
+	err := c.getJSON(ctx, "POST", "/v1/jobs/"+id+"/stop", api.StopRequest{Savepoint: savepoint, Drain: drain}, &out)
 	return out.Savepoint, err
 }
 

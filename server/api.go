@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
@@ -34,57 +34,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	})
 }
 
-// JobSummary is a job in the job list.
-type JobSummary struct {
-	ID       string     `json:"id"`
-	Name     string     `json:"name"`
-	Status   string     `json:"status"`
-	Error    string     `json:"error,omitempty"`
-	Started  time.Time  `json:"submitted"`
-	Ended    *time.Time `json:"ended,omitempty"`
-	RowsIn   int64      `json:"rows_in"`
-	RowsOut  int64      `json:"rows_out"`
-	Restarts int        `json:"restarts"`
-	Resumes  int        `json:"resumes"`
-	// LastCheckpoint is the id of the newest completed checkpoint of
-	// this process's run (0: none).
-	LastCheckpoint int64 `json:"last_checkpoint"`
-}
-
-// JobDetail is one job with its operator graph.
-type JobDetail struct {
-	JobSummary
-	Statements []string     `json:"statements"` // secrets masked
-	Savepoint  string       `json:"savepoint,omitempty"`
-	Watermark  *string      `json:"watermark"` // at the sink
-	LateRows   int64        `json:"late_rows"`
-	Skipped    int64        `json:"skipped_rows"`
-	Vertices   []VertexView `json:"vertices"`
-}
-
-// VertexView is one operator of a job.
-type VertexView struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Parallelism int         `json:"parallelism"`
-	Inputs      []InputView `json:"inputs"`
-	RowsIn      int64       `json:"rows_in"`
-	RowsOut     int64       `json:"rows_out"`
-	LateRows    int64       `json:"late_rows"`
-	Skipped     int64       `json:"skipped_rows"`
-	Watermark   *string     `json:"watermark"`
-}
-
-// InputView is an edge into a vertex.
-type InputView struct {
-	From         string `json:"from"`
-	Partitioning string `json:"partitioning"`
-	Key          string `json:"key,omitempty"`
-}
-
-func (s *Server) summary(rec JobRecord) JobSummary {
-	js := JobSummary{ID: rec.ID, Name: rec.Name, Status: rec.Status, Error: rec.Error,
-		Started: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes}
+func (s *Server) summary(rec JobRecord) api.JobSummary {
+	js := api.JobSummary{ID: rec.ID, Name: rec.Name, Status: rec.Status, Error: rec.Error,
+		Submitted: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes}
 	if l := s.liveJob(rec.ID); l != nil {
 		js.RowsIn, js.RowsOut, _ = l.job.Counts()
 		js.Restarts = l.job.Restarts()
@@ -99,7 +51,7 @@ func (s *Server) summary(rec JobRecord) JobSummary {
 }
 
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
-	out := []JobSummary{}
+	out := []api.JobSummary{}
 	for _, rec := range s.reg.list() {
 		out = append(out, s.summary(rec))
 	}
@@ -121,7 +73,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := JobDetail{JobSummary: s.summary(rec), Savepoint: rec.Savepoint, Vertices: []VertexView{}}
+	d := api.JobDetail{JobSummary: s.summary(rec), Savepoint: rec.Savepoint, Vertices: []api.VertexView{}}
 	for _, st := range rec.Statements {
 		d.Statements = append(d.Statements, sql.MaskSecrets(st))
 	}
@@ -130,11 +82,11 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		d.Watermark = watermarkText(wm)
 		d.LateRows, d.Skipped = l.job.LateRows(), l.job.SkippedRows()
 		for _, v := range l.job.Vertices() {
-			vv := VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []InputView{},
+			vv := api.VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []api.InputView{},
 				RowsIn: v.RowsIn, RowsOut: v.RowsOut, LateRows: v.LateRows, Skipped: v.SkippedRows,
 				Watermark: watermarkText(v.Watermark)}
 			for _, in := range v.Inputs {
-				vv.Inputs = append(vv.Inputs, InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
+				vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
 			}
 			d.Vertices = append(d.Vertices, vv)
 		}
@@ -156,43 +108,23 @@ func watermarkText(wm int64) *string {
 	return &s
 }
 
-// CheckpointView is one completed checkpoint or savepoint.
-type CheckpointView struct {
-	ID              int64     `json:"id"`
-	Savepoint       bool      `json:"savepoint"`
-	TriggeredAt     time.Time `json:"triggered_at"`
-	CompletedAt     time.Time `json:"completed_at"`
-	DurationMs      int64     `json:"duration_ms"`
-	Size            int64     `json:"size_bytes"`
-	IncrementalSize int64     `json:"incremental_size_bytes"`
-}
-
 func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
 	rec, ok := s.record(w, r)
 	if !ok {
 		return
 	}
-	out := []CheckpointView{}
+	out := []api.CheckpointView{}
 	var completed, failed int64
 	if l := s.liveJob(rec.ID); l != nil {
 		var hist []engine.CheckpointStats
 		hist, completed = l.job.Checkpoints()
 		failed = l.job.FailedCheckpoints()
 		for _, c := range hist {
-			out = append(out, CheckpointView{ID: c.ID, Savepoint: c.Savepoint, TriggeredAt: c.TriggeredAt,
+			out = append(out, api.CheckpointView{ID: c.ID, Savepoint: c.Savepoint, TriggeredAt: c.TriggeredAt,
 				CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "failed": failed, "history": out})
-}
-
-// AttemptView is one run of a job in this process.
-type AttemptView struct {
-	Restart           bool   `json:"restart"`
-	RestoredID        int64  `json:"restored_checkpoint,omitempty"`
-	RestoredSavepoint bool   `json:"restored_savepoint,omitempty"`
-	RestoredPath      string `json:"restored_path,omitempty"`
-	Parallelism       int    `json:"parallelism"`
 }
 
 func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {
@@ -200,22 +132,16 @@ func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	attempts := []AttemptView{}
+	attempts := []api.AttemptView{}
 	restarts := 0
 	if l := s.liveJob(rec.ID); l != nil {
 		restarts = l.job.Restarts()
 		for _, a := range l.job.Attempts() {
-			attempts = append(attempts, AttemptView{Restart: a.Restart, RestoredID: a.RestoredID,
+			attempts = append(attempts, api.AttemptView{Restart: a.Restart, RestoredID: a.RestoredID,
 				RestoredSavepoint: a.RestoredSavepoint, RestoredPath: a.RestoredPath, Parallelism: a.Parallelism})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"error": rec.Error, "restarts": restarts, "attempts": attempts})
-}
-
-// stopRequest is the body of POST /v1/jobs/{id}/stop (optional).
-type stopRequest struct {
-	Savepoint bool `json:"savepoint"`
-	Drain     bool `json:"drain"`
 }
 
 // runningJob finds the record of the request's {id} and its running
@@ -238,7 +164,7 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req stopRequest
+	var req api.StopRequest
 	if err := decodeOptional(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -275,21 +201,6 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "savepoint": p})
 }
 
-// submitRequest is the body of POST /v1/statements.
-type submitRequest struct {
-	Statements string `json:"statements"`
-}
-
-// StatementResult is what one submitted statement did.
-type StatementResult struct {
-	Statement int        `json:"statement"` // 1-based, in the request
-	Message   string     `json:"message,omitempty"`
-	JobID     string     `json:"job_id,omitempty"`
-	Text      string     `json:"text,omitempty"`
-	Columns   []string   `json:"columns,omitempty"`
-	Rows      [][]string `json:"rows,omitempty"`
-}
-
 // submit runs a script in a new session of its own (see run).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	s.run(w, r, &session{eng: s.newSession(nil)})
@@ -304,7 +215,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 // (streamQuery). It stops at the first failing statement (400, with the
 // results so far; jobs already started keep running).
 func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
-	var req submitRequest
+	var req api.SubmitRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "the body must be JSON: {\"statements\": \"CREATE TABLE ...; INSERT INTO ...;\"}: "+err.Error())
 		return
@@ -317,7 +228,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	eng := sess.eng
-	results := []StatementResult{}
+	results := []api.StatementResult{}
 	fail := func(i int, err error) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "statement": i + 1, "results": results})
 	}
@@ -385,8 +296,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 }
 
 // rowsResult renders a statement's rows (none: only its number).
-func rowsResult(n int, schema types.Schema, rows [][]types.Value) StatementResult {
-	out := StatementResult{Statement: n}
+func rowsResult(n int, schema types.Schema, rows [][]types.Value) api.StatementResult {
+	out := api.StatementResult{Statement: n}
 	for _, c := range schema {
 		out.Columns = append(out.Columns, c.Name)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/engine"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkJobThroughServer(b *testing.B) {
 			b.Fatal(err)
 		}
 		var sub struct {
-			Results []StatementResult
+			Results []api.StatementResult
 		}
 		json.NewDecoder(resp.Body).Decode(&sub)
 		resp.Body.Close()
@@ -59,7 +60,7 @@ func BenchmarkJobThroughServer(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var j JobSummary
+			var j api.JobSummary
 			json.NewDecoder(resp.Body).Decode(&j)
 			resp.Body.Close()
 			if j.Status == "FINISHED" {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/streamsql/streamsql/api"
 )
 
 // A job that keeps running: datagen at 2,000 rows/s into a blackhole.
@@ -65,8 +67,8 @@ func submit(t *testing.T, base, token, script string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"statements": script})
 	var res struct {
-		Error   string            `json:"error"`
-		Results []StatementResult `json:"results"`
+		Error   string                `json:"error"`
+		Results []api.StatementResult `json:"results"`
 	}
 	if code := call(t, "POST", base+"/v1/statements", token, string(body), &res); code != http.StatusOK {
 		t.Fatalf("submit: %d %s", code, res.Error)
@@ -96,7 +98,7 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 	_, ts := startServer(t, t.TempDir(), "")
 	id := submit(t, ts.URL, "", endlessJob)
 
-	var d JobDetail
+	var d api.JobDetail
 	waitFor(t, "rows and a checkpoint", func() bool {
 		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
 		return d.RowsOut > 0 && d.LastCheckpoint > 0
@@ -115,7 +117,7 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 		t.Fatalf("statements: %q", d.Statements)
 	}
 
-	var list struct{ Jobs []JobSummary }
+	var list struct{ Jobs []api.JobSummary }
 	call(t, "GET", ts.URL+"/v1/jobs", "", "", &list)
 	if len(list.Jobs) != 1 || list.Jobs[0].ID != id {
 		t.Fatalf("job list: %+v", list.Jobs)
@@ -123,7 +125,7 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 
 	var cps struct {
 		Completed int64
-		History   []CheckpointView
+		History   []api.CheckpointView
 	}
 	call(t, "GET", ts.URL+"/v1/jobs/"+id+"/checkpoints", "", "", &cps)
 	if cps.Completed == 0 || len(cps.History) == 0 || cps.History[len(cps.History)-1].Size <= 0 {
@@ -164,7 +166,7 @@ func TestRestartResumesRunningJobs(t *testing.T) {
 CREATE TABLE few (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 CREATE TABLE drain (v BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO drain SELECT v FROM few;`)
-	var d JobDetail
+	var d api.JobDetail
 	waitFor(t, "a checkpoint of the running job", func() bool {
 		call(t, "GET", ts1.URL+"/v1/jobs/"+running, "", "", &d)
 		return d.LastCheckpoint >= 2
@@ -191,7 +193,7 @@ INSERT INTO drain SELECT v FROM few;`)
 		t.Fatalf("the resumed job runs under another id: %+v", l)
 	}
 	var ex struct {
-		Attempts []AttemptView
+		Attempts []api.AttemptView
 	}
 	call(t, "GET", ts2.URL+"/v1/jobs/"+running+"/exceptions", "", "", &ex)
 	if len(ex.Attempts) != 1 || ex.Attempts[0].RestoredID < 2 {
@@ -254,7 +256,7 @@ CREATE TABLE db (v BIGINT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:mysql://127
 CREATE TABLE sink (v BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO sink SELECT v FROM src;`)
 	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "s3cret-token", "", nil)
-	var d JobDetail
+	var d api.JobDetail
 	call(t, "GET", ts.URL+"/v1/jobs/"+id, "s3cret-token", "", &d)
 	if len(d.Statements) != 4 || !strings.Contains(d.Statements[1], "'password' = '") {
 		t.Fatalf("the job's statements do not show the masked option: %q", d.Statements)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
@@ -81,7 +82,7 @@ func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
 // cancelled), a LIMIT without ORDER BY is reached, or it fails. Results
 // of the statements before it come first, as one line:
 // {"results": [...]}.
-func (s *Server) streamQuery(w http.ResponseWriter, r *http.Request, eng *engine.Engine, q *sql.Query, n int, before []StatementResult) {
+func (s *Server) streamQuery(w http.ResponseWriter, r *http.Request, eng *engine.Engine, q *sql.Query, n int, before []api.StatementResult) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)

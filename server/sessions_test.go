@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/api"
 )
 
 func sessionPost(t *testing.T, base, sid, script string) (*http.Response, error) {
@@ -40,7 +42,7 @@ func TestSessionsAndStreamedSelect(t *testing.T) {
 	}
 	var res struct {
 		Error   string
-		Results []StatementResult
+		Results []api.StatementResult
 	}
 	json.NewDecoder(resp.Body).Decode(&res)
 	resp.Body.Close()
