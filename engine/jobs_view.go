@@ -105,7 +105,17 @@ func ProgressLine(j *Job, prev *Progress) string {
 	if !prev.at.IsZero() && now.After(prev.at) && in >= prev.in {
 		s += fmt.Sprintf(" (%.0f/s)", float64(in-prev.in)/now.Sub(prev.at).Seconds())
 	}
-	s += fmt.Sprintf(", %d rows out", out)
+	s += fmt.Sprintf(", %d rows out", out) + StatusDetails(j, wm)
+	prev.in, prev.at = in, now
+	return s
+}
+
+// StatusDetails renders the parts of a status line after the row counts:
+// the watermark wm (at the sink; nothing before the first), the last
+// checkpoint and the bad input rows skipped, each ", ..." when there is
+// one.
+func StatusDetails(j *Job, wm int64) string {
+	s := ""
 	switch {
 	case wm == exec.MaxWatermark:
 		s += ", watermark +inf"
@@ -118,7 +128,6 @@ func ProgressLine(j *Job, prev *Progress) string {
 	if n := j.SkippedRows(); n > 0 {
 		s += fmt.Sprintf(", %d bad rows skipped", n)
 	}
-	prev.in, prev.at = in, now
 	return s
 }
 

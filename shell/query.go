@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
-	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
 )
@@ -143,19 +142,7 @@ func (t *liveTable) jobStatus(el time.Duration) string {
 	if el > 0 {
 		s = fmt.Sprintf(", %.0f events/s", float64(in)/el.Seconds())
 	}
-	switch {
-	case wm == exec.MaxWatermark:
-		s += ", watermark +inf"
-	case wm != exec.MinWatermark:
-		s += ", watermark " + types.Render(types.TimestampValue(wm), types.Timestamp)
-	}
-	if md := t.job.LastCheckpoint(); md != nil {
-		s += fmt.Sprintf(", checkpoint %d", md.CheckpointID)
-	}
-	if n := t.job.SkippedRows(); n > 0 {
-		s += fmt.Sprintf(", %d bad rows skipped", n)
-	}
-	return s
+	return s + engine.StatusDetails(t.job, wm)
 }
 
 func newLiveTable(w io.Writer, schema types.Schema, inPlace bool) *liveTable {
