@@ -56,19 +56,18 @@ func flattenChain(n ast.ResultSetNode, items *[]ast.ResultSetNode, ons *[]ast.Ex
 // relSet is a set of a chain's relations (bit i: relation i).
 type relSet uint64
 
-// maxChain is the most relations a chain reorders; a longer chain is
-// joined in written order.
+// maxChain is the most relations a relSet holds; in a longer chain every
+// WHERE equality is tried as a key of every join.
 const maxChain = 64
 
 // chainCond is a condition of a chain and the relations it reads.
 type chainCond struct {
-	n      ast.ExprNode
-	on     bool   // an ON conjunct (must be applied in the chain)
-	known  bool   // it binds against the chain's columns: rels is exact
-	rels   relSet // relations it reads
-	eq     bool   // an equality whose sides read disjoint non-empty sets
-	lr, rr relSet // relations its left / right side reads
-	done   bool
+	n     ast.ExprNode
+	on    bool   // an ON conjunct (must be applied in the chain)
+	known bool   // it binds against the chain's columns: rels is exact
+	rels  relSet // relations it reads
+	eq    bool   // an equality whose sides read disjoint non-empty sets
+	done  bool
 }
 
 // bindJoinChain binds the inner-join chain rooted at v (see above). where
@@ -118,8 +117,8 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			le, lerr := cx.bindExpr(b.L, x)
 			re, rerr := cx.bindExpr(b.R, x)
 			if lerr == nil && rerr == nil {
-				c.lr, c.rr = relsOf(le), relsOf(re)
-				c.eq = c.lr != 0 && c.rr != 0 && c.lr&c.rr == 0
+				lr, rr := relsOf(le), relsOf(re)
+				c.eq = lr != 0 && rr != 0 && lr&rr == 0
 			}
 		}
 		if on || c.eq {
@@ -134,18 +133,13 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			classify(n, false)
 		}
 	}
-	order := make([]int, len(items))
-	for i := range order {
-		order[i] = i
-	}
 	big := len(items) > maxChain // relSet cannot hold it
 	// Join left-deep in written order (the optimizer's join-reorder rule
 	// reorders the chain).
-	node, sc := nodes[order[0]], scopes[order[0]]
-	set := relSet(1) << order[0]
-	for k := 1; k < len(order); k++ {
-		i := order[k]
-		last := k == len(order)-1
+	node, sc := nodes[0], scopes[0]
+	set := relSet(1)
+	for i := 1; i < len(items); i++ {
+		last := i == len(items)-1
 		set |= 1 << i
 		var on, keys []ast.ExprNode
 		for ci := range conds {
