@@ -30,17 +30,55 @@ type JobDetail struct {
 	Vertices   []VertexView `json:"vertices"`
 }
 
-// VertexView is one operator of a job.
+// VertexView is one operator of a job. Rates and ratios are over the
+// last second or more (the first request after a start: since the
+// start); a vertex's busy and backpressure ratios are its busiest
+// subtask's, its rates the sum of its subtasks'.
 type VertexView struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Parallelism int         `json:"parallelism"`
-	Inputs      []InputView `json:"inputs"`
-	RowsIn      int64       `json:"rows_in"`
-	RowsOut     int64       `json:"rows_out"`
-	LateRows    int64       `json:"late_rows"`
-	Skipped     int64       `json:"skipped_rows"`
-	Watermark   *string     `json:"watermark"`
+	ID                string      `json:"id"`
+	Name              string      `json:"name"`
+	Parallelism       int         `json:"parallelism"`
+	Inputs            []InputView `json:"inputs"`
+	RowsIn            int64       `json:"rows_in"`
+	RowsOut           int64       `json:"rows_out"`
+	RowsInPerSec      float64     `json:"rows_in_per_second"`
+	RowsOutPerSec     float64     `json:"rows_out_per_second"`
+	BusyRatio         float64     `json:"busy_ratio"`
+	BackpressureRatio float64     `json:"backpressure_ratio"`
+	// Backpressure is Flink's level of BackpressureRatio: "ok" (up to
+	// 0.1), "low" (up to 0.5) or "high".
+	Backpressure string  `json:"backpressure"`
+	LateRows     int64   `json:"late_rows"`
+	Skipped      int64   `json:"skipped_rows"`
+	Watermark    *string `json:"watermark"`
+	// StateBytes is the operator's state in the latest completed
+	// checkpoint.
+	StateBytes int64 `json:"state_bytes"`
+	// PendingRecords is, for a Kafka source, the records behind the end
+	// of the partitions it reads (omitted when unknown).
+	PendingRecords *int64        `json:"pending_records,omitempty"`
+	Subtasks       []SubtaskView `json:"subtasks"`
+}
+
+// SubtaskView is one parallel instance of an operator.
+type SubtaskView struct {
+	Subtask           int     `json:"subtask"`
+	RowsIn            int64   `json:"rows_in"`
+	RowsOut           int64   `json:"rows_out"`
+	RowsInPerSec      float64 `json:"rows_in_per_second"`
+	RowsOutPerSec     float64 `json:"rows_out_per_second"`
+	BusyRatio         float64 `json:"busy_ratio"`
+	BackpressureRatio float64 `json:"backpressure_ratio"`
+	IdleRatio         float64 `json:"idle_ratio"`
+	LateRows          int64   `json:"late_rows"`
+	Skipped           int64   `json:"skipped_rows"`
+	Watermark         *string `json:"watermark"`
+	StateBytes        int64   `json:"state_bytes"`
+	PendingRecords    *int64  `json:"pending_records,omitempty"`
+	// Commits and LastCommitMs are a sink subtask's transaction commits
+	// and the last one's duration (omitted for other operators).
+	Commits      int64    `json:"commits,omitempty"`
+	LastCommitMs *float64 `json:"last_commit_ms,omitempty"`
 }
 
 // InputView is an edge into a vertex.
@@ -50,15 +88,33 @@ type InputView struct {
 	Key          string `json:"key,omitempty"`
 }
 
-// CheckpointView is one completed checkpoint or savepoint.
+// CheckpointView is one checkpoint or savepoint that completed or failed.
 type CheckpointView struct {
-	ID              int64     `json:"id"`
-	Savepoint       bool      `json:"savepoint"`
+	ID        int64  `json:"id"`
+	Savepoint bool   `json:"savepoint"`
+	Status    string `json:"status"` // COMPLETED or FAILED
+	Failure   string `json:"failure,omitempty"`
+	// TriggeredAt is when it was triggered; CompletedAt when it completed
+	// or failed.
 	TriggeredAt     time.Time `json:"triggered_at"`
 	CompletedAt     time.Time `json:"completed_at"`
 	DurationMs      int64     `json:"duration_ms"`
 	Size            int64     `json:"size_bytes"`
 	IncrementalSize int64     `json:"incremental_size_bytes"`
+	// AlignmentMs is the longest barrier alignment of any subtask.
+	AlignmentMs float64 `json:"alignment_ms"`
+	// Slowest is the subtask that acknowledged last.
+	Slowest *SubtaskAckView `json:"slowest_subtask,omitempty"`
+}
+
+// SubtaskAckView is one subtask's part of a checkpoint.
+type SubtaskAckView struct {
+	VertexID    string  `json:"vertex_id"`
+	Vertex      string  `json:"vertex"`
+	Subtask     int     `json:"subtask"`
+	AckMs       int64   `json:"ack_ms"` // from the trigger to its acknowledgement
+	AlignmentMs float64 `json:"alignment_ms"`
+	StateBytes  int64   `json:"state_bytes"`
 }
 
 // AttemptView is one run of a job in the server.

@@ -68,6 +68,8 @@ type SavepointComplete struct {
 type Abort struct {
 	ID        int64
 	Savepoint bool
+	// Triggered is when the checkpoint was triggered.
+	Triggered time.Time
 	// Reason says why: wraps ErrExpired, ErrSubsumed, ErrStopped, a
 	// *DeclinedError, or the error the runtime reported.
 	Reason error

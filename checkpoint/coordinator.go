@@ -282,6 +282,7 @@ func (c *Coordinator) Ack(id int64, st TaskState, now time.Time) []Action {
 		return c.advance(out)
 	}
 	s := st
+	s.AckedAt = now.UnixMilli()
 	p.acks[i] = &s
 	p.nacks++
 	p.ackedAt = now

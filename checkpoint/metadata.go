@@ -39,6 +39,12 @@ type TaskState struct {
 	Channels []ChannelState `json:",omitempty"`
 	// Watermark is the instance's current watermark at the barrier.
 	Watermark int64
+	// AlignmentNs is how long the instance waited, from the checkpoint's
+	// first barrier on any input to its last (0 for sources); AckedAt is
+	// when the coordinator received its acknowledgement, Unix ms. Both are
+	// for monitoring only (restore ignores them).
+	AlignmentNs int64 `json:",omitempty"`
+	AckedAt     int64 `json:",omitempty"`
 }
 
 // SplitState is the checkpointed position of one source split.

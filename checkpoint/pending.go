@@ -80,7 +80,7 @@ func (c *Coordinator) abort(p *pending, reason error, counted bool, out []Action
 			acked = append(acked, *a)
 		}
 	}
-	out = append(out, Abort{ID: p.id, Savepoint: p.savepoint, Reason: reason, Acked: acked})
+	out = append(out, Abort{ID: p.id, Savepoint: p.savepoint, Triggered: p.triggered, Reason: reason, Acked: acked})
 	if !counted || p.savepoint {
 		return out
 	}

@@ -110,6 +110,15 @@ type SkippedRowCounter interface {
 	SkippedRows() int64
 }
 
+// PendingRecordsReporter is implemented by split readers that know how far
+// behind the end of their log they are (Kafka: the partition's high
+// watermark, or last stable offset under read_committed, less the next
+// offset to read). PendingRecords returns that count, or -1 while unknown
+// (nothing fetched yet). It may be called from any goroutine.
+type PendingRecordsReporter interface {
+	PendingRecords() int64
+}
+
 // SkippedRowSampler is implemented by sources of text tables: it returns
 // the first bad row skipped by any of the source's split readers (nil when
 // none was), so that a summary can say where to look. It may be called

@@ -119,11 +119,19 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 		chromedp.Click(chromedp.CSS("tr.job-row")),
 		// Source, Calc (filter and projection), GroupAggregate, Sink.
 		poll(`document.querySelectorAll("#graph g.vertex").length === 4`),
-		// The source's rate shows once two refreshes saw its counter grow.
+		// The source's rate (from the server, over the last second).
 		poll(`[...document.querySelectorAll("#graph g.vertex text")].some(t => /· [1-9][0-9,]* rows\/s in/.test(t.textContent))`),
+		// Every vertex is coloured by its backpressure level and shows
+		// its busy and backpressured time; a throttled source keeps up.
+		poll(`[...document.querySelectorAll("#graph g.vertex")].every(g => ["ok", "low", "high"].includes(g.dataset.backpressure) && /busy \d+% · backpressured \d+%/.test(g.querySelector("text.ratios").textContent))`),
+		poll(`document.querySelector("#graph g.vertex").dataset.backpressure === "ok"`),
+		// One row per subtask (parallelism 1: one per vertex).
+		poll(`document.querySelectorAll("#subtasks-table tr").length === 5`),
 		shot("job-graph.png"),
 		chromedp.Click(chromedp.ID("tab-checkpoints")),
 		poll(`document.querySelectorAll("#checkpoints-table tr").length >= 3 && document.querySelectorAll("#checkpoint-chart rect").length >= 2`),
+		// Completed checkpoints name their slowest subtask.
+		poll(`[...document.querySelectorAll("#checkpoints-table tr")].slice(1).some(r => r.children[2].textContent === "COMPLETED" && / #0 \(/.test(r.children[8].textContent))`),
 		shot("job-checkpoints.png"),
 		chromedp.Click(chromedp.ID("tab-exceptions")),
 		poll(`document.getElementById("tab").textContent.includes("Restarts: 0")`),

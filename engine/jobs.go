@@ -58,6 +58,8 @@ type Job struct {
 	history   []CheckpointStats
 	completed int64
 	failed    int64 // checkpoints and savepoints that failed
+	// rates turns the current attempt's counters into rates (Vertices).
+	rates rateSampler
 }
 
 // Status returns the job's status and, for a failed job, its error.
@@ -145,10 +147,7 @@ func (j *Job) setLastCheckpoint(md *checkpoint.Metadata) {
 		j.lastCP = md
 	}
 	j.completed++
-	j.history = append(j.history, checkpointStats(md))
-	if len(j.history) > maxHistory {
-		j.history = slices.Delete(j.history, 0, len(j.history)-maxHistory)
-	}
+	j.addHistory(checkpointStats(md))
 }
 
 // Wait blocks until the job ends and returns its error.
@@ -259,11 +258,11 @@ func (j *Job) Counts() (in, out int64, wm int64) {
 	for i, v := range g.Vertices {
 		m := run.Metrics(i)
 		if v.Source != nil {
-			in += m.RowsIn.Load()
+			in += m.RowsIn
 		}
 		if v.Sink {
-			out += m.RowsIn.Load()
-			wm = m.Watermark.Load()
+			out += m.RowsIn
+			wm = m.Watermark
 		}
 	}
 	return
@@ -277,7 +276,7 @@ func (j *Job) LateRows() int64 {
 	}
 	var n int64
 	for i := range run.Graph().Vertices {
-		n += run.Metrics(i).LateRowsDropped.Load()
+		n += run.Metrics(i).LateRowsDropped
 	}
 	return n
 }
@@ -314,7 +313,7 @@ func (j *Job) SkippedByTable() []TableSkips {
 		if v.Source == nil {
 			continue
 		}
-		n := run.Metrics(i).BadRowsSkipped.Load()
+		n := run.Metrics(i).BadRowsSkipped
 		if n == 0 {
 			continue
 		}

@@ -220,7 +220,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 		j.attempts[len(j.attempts)-1].Parallelism = maxParallelism(s.plan.Graph)
 		j.mu.Unlock()
 		cp.OnComplete = j.setLastCheckpoint
-		cp.OnAbort = func(int64, error) { j.countFailedCheckpoint() }
+		cp.OnAbort = j.checkpointFailed
 		if t := s.e.opts.Testing; t != nil && t.FailAfterCheckpoint && !restart {
 			// Sources hold after their first rows until a checkpoint
 			// completed, then the job fails once they read more.

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
@@ -48,6 +49,7 @@ type alignment struct {
 	mode      barrierMode
 	seen      []bool // by input channel: its barrier arrived
 	forwarded bool   // the barrier went downstream
+	firstAt   int64  // unix ns the first barrier arrived
 	// unaligned: the snapshot taken at the first barrier, and the rows
 	// read since on each channel before its barrier, encoded.
 	snapshot  *checkpoint.TaskState
@@ -105,7 +107,7 @@ func (t *operatorTask) barrier(ci int, b Barrier) error {
 func (t *operatorTask) firstBarrier(ci int, b Barrier) error {
 	info := t.job.barrierInfo(b)
 	n := len(t.chans)
-	a := &alignment{id: b.CheckpointID, info: info, mode: t.modeOf(info), seen: make([]bool, n)}
+	a := &alignment{id: b.CheckpointID, info: info, mode: t.modeOf(info), seen: make([]bool, n), firstAt: time.Now().UnixNano()}
 	t.started = a.id
 	t.aligning = append(t.aligning, a)
 	a.seen[ci] = true
@@ -196,12 +198,15 @@ func (t *operatorTask) complete(a *alignment) error {
 			return t.decline(a, err)
 		}
 		a.snapshot.Channels = chans
+		a.snapshot.AlignmentNs = time.Now().UnixNano() - a.firstAt
 		t.ack(a.id, a.snapshot)
 	default:
+		aligned := time.Now().UnixNano() - a.firstAt
 		st, pending, err := t.snapshotState(a.id, a.info, true)
 		if err != nil {
 			return t.decline(a, err)
 		}
+		st.AlignmentNs = aligned
 		t.forward(a)
 		t.ackWhenWritten(a.id, st, pending)
 		t.unblockAll()

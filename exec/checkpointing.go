@@ -43,7 +43,7 @@ type CheckpointConfig struct {
 	// OnAbort is called (from the checkpointer goroutine) for each
 	// checkpoint or savepoint that failed, except those a newer
 	// completed checkpoint subsumed.
-	OnAbort func(id int64, reason error)
+	OnAbort func(a checkpoint.Abort)
 }
 
 // controlKind is a message from the checkpointer to a task.
@@ -249,7 +249,7 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 					c.cfg.Warn(fmt.Sprintf("checkpoint %d aborted: %v", a.ID, a.Reason))
 				}
 				if c.cfg.OnAbort != nil {
-					c.cfg.OnAbort(a.ID, a.Reason)
+					c.cfg.OnAbort(a)
 				}
 			}
 			c.cfg.Store.Discard(a.ID, a.Acked...)

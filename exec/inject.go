@@ -97,7 +97,7 @@ func (j *Job) sourceRowsIn() int64 {
 	var n int64
 	for vi, v := range j.graph.Vertices {
 		if v.Source != nil {
-			n += j.metrics[vi].RowsIn.Load()
+			n += j.Metrics(vi).RowsIn
 		}
 	}
 	return n

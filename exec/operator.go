@@ -97,16 +97,6 @@ type Context struct {
 // KeyGroupOfHash returns the key group of a key hash (see state.KeyGroupOf).
 func (c *Context) KeyGroupOfHash(h uint64) int { return state.KeyGroupOf(h, c.MaxParallelism) }
 
-// Metrics are counters of one vertex, shared by its instances (atomic).
-type Metrics struct {
-	RowsIn          atomic.Int64
-	RowsOut         atomic.Int64
-	LateRowsDropped atomic.Int64
-	BadRowsSkipped  atomic.Int64
-	// Watermark is the latest watermark forwarded by instance 0 (for display).
-	Watermark atomic.Int64
-}
-
 // HashKey hashes the values at cols of row (the hash that Hash edges and
 // keyed state use to pick key groups).
 func HashKey(row []types.Value, cols []int) uint64 {

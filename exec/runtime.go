@@ -46,7 +46,7 @@ type Job struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	wg      sync.WaitGroup
-	metrics []*Metrics
+	metrics [][]*Metrics // by vertex, then instance
 	done    chan struct{}
 	errOnce sync.Once
 	err     error
@@ -60,6 +60,8 @@ type Job struct {
 
 	// stopping is set once ctx is done (see Context.Stopped).
 	stopping atomic.Bool
+	// started is when Start was called (the base of rates).
+	started time.Time
 	// opTasks are the operator tasks, for busiest (set before they start).
 	opTasks []*operatorTask
 }
@@ -95,7 +97,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		g.MaxParallelism = state.DefaultMaxParallelism
 	}
 	ctx, cancel := context.WithCancelCause(parent)
-	j := &Job{graph: g, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), cp: opts.Checkpoint}
+	j := &Job{graph: g, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), cp: opts.Checkpoint, started: time.Now()}
 	context.AfterFunc(ctx, func() { j.stopping.Store(true) }) // also when parent is cancelled
 	if j.cp != nil {
 		rp, err := newRestorePlan(g, j.cp.Restore)
@@ -105,10 +107,12 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		}
 		j.restore = rp
 	}
-	for range g.Vertices {
-		m := &Metrics{}
-		m.Watermark.Store(MinWatermark)
-		j.metrics = append(j.metrics, m)
+	for _, v := range g.Vertices {
+		ms := make([]*Metrics, v.Parallelism)
+		for i := range ms {
+			ms[i] = newMetrics()
+		}
+		j.metrics = append(j.metrics, ms)
 	}
 
 	// inputs[v][instance] lists the channels feeding that instance.
@@ -122,7 +126,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		inputs[vi] = make([][]inChan, v.Parallelism)
 		outs[vi] = make([]*collector, v.Parallelism)
 		for i := range outs[vi] {
-			outs[vi][i] = newCollector(ctx, len(v.Schema), g.BatchSize, j.metrics[vi])
+			outs[vi][i] = newCollector(ctx, len(v.Schema), g.BatchSize, j.metrics[vi][i])
 		}
 	}
 	for vi, v := range g.Vertices {
@@ -224,7 +228,9 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 						mine = append(mine, s)
 					}
 				}
-				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+				t.busy.m = t.metrics
+				t.out.busy = &t.busy
 				go j.run(v, inst, t.run)
 				continue
 			}
@@ -235,6 +241,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				inputIdx = append(inputIdx, ic.input)
 			}
 			t := &operatorTask{job: j, v: v, vi: vi, instance: inst, chans: chans, inputOf: inputIdx, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+			t.busy.m = j.metrics[vi][inst]
 			t.out.busy = &t.busy
 			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
 			go j.run(v, inst, t.run)
@@ -303,8 +310,15 @@ func (j *Job) Wait() error {
 // Done is closed when every task has ended.
 func (j *Job) Done() <-chan struct{} { return j.done }
 
-// Metrics returns the counters of vertex vi.
-func (j *Job) Metrics(vi int) *Metrics { return j.metrics[vi] }
+// Metrics returns the counters of vertex vi summed over its instances.
+func (j *Job) Metrics(vi int) VertexMetrics { return sumMetrics(j.metrics[vi]) }
+
+// SubtaskMetrics returns the counters of each instance of vertex vi, by
+// instance (live: they keep counting while the job runs).
+func (j *Job) SubtaskMetrics(vi int) []*Metrics { return j.metrics[vi] }
+
+// StartedAt is when the job started.
+func (j *Job) StartedAt() time.Time { return j.started }
 
 // Graph returns the job graph.
 func (j *Job) Graph() *JobGraph { return j.graph }

@@ -45,6 +45,10 @@ type sourceTask struct {
 	stopping bool         // stop-with-savepoint: no more reading
 	drain    bool
 
+	// busy adds the time spent reading and emitting rows to metrics
+	// (reads that return no rows count as idle).
+	busy busyClock
+
 	// rows is the room of the next batch the readers fill (a reader
 	// appends up to the batch's capacity).
 	rows batchRows
@@ -107,6 +111,7 @@ func (t *sourceTask) run() error {
 				rb = types.GetBatch(physWidth, t.rows.next)
 			}
 			rb.Reset()
+			t.busy.enter()
 			err := s.reader.Next(ctx, rb)
 			t.rows.filled(rb.Len())
 			if sc, ok := s.reader.(skipCounter); ok {
@@ -132,6 +137,9 @@ func (t *sourceTask) run() error {
 				s.idle = false
 				t.metrics.RowsIn.Add(int64(rb.Len()))
 				rb = t.emitRows(s, rb, physWidth, width)
+				t.busy.leave()
+			} else {
+				t.busy.leaveIdle()
 			}
 			if errors.Is(err, io.EOF) {
 				s.ended = true
@@ -140,6 +148,7 @@ func (t *sourceTask) run() error {
 				s.wm = MaxWatermark
 			}
 		}
+		t.reportPending()
 		t.checkIdle()
 		t.out.flush()
 		t.emitWatermark()
@@ -148,9 +157,7 @@ func (t *sourceTask) run() error {
 		}
 	}
 	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
-	if t.instance == 0 {
-		t.metrics.Watermark.Store(MaxWatermark)
-	}
+	t.metrics.Watermark.Store(MaxWatermark)
 	if t.ctrl != nil {
 		// With checkpointing a source ends only after the barrier of the
 		// final checkpoint (or, when stopped with drain, of the savepoint),
@@ -172,6 +179,24 @@ func (t *sourceTask) run() error {
 	}
 	t.out.broadcast(Message{Kind: MsgEnd})
 	return nil
+}
+
+// reportPending sets the task's PendingRecords to the sum over its splits
+// whose readers report it (-1 when none does).
+func (t *sourceTask) reportPending() {
+	n, known := int64(0), false
+	for _, s := range t.states {
+		if pr, ok := s.reader.(connectors.PendingRecordsReporter); ok && !s.ended {
+			if p := pr.PendingRecords(); p >= 0 {
+				n += p
+				known = true
+			}
+		}
+	}
+	if !known {
+		n = -1
+	}
+	t.metrics.PendingRecords.Store(n)
 }
 
 func (t *sourceTask) taskID() checkpoint.TaskID {
@@ -386,9 +411,7 @@ func (t *sourceTask) emitWatermark() {
 	if w > t.emitted && w != MaxWatermark {
 		t.emitted = w
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: w})
-		if t.instance == 0 {
-			t.metrics.Watermark.Store(w)
-		}
+		t.metrics.Watermark.Store(w)
 	}
 }
 

@@ -58,32 +58,69 @@ const SavepointBusyLimit = 5 * time.Second
 // a job (unit tests) is never stopped.
 func (c *Context) Stopped() bool { return c.stop != nil && c.stop.Load() }
 
-// busyClock tells how long a task has been inside one operator call. The
-// task goroutine calls enter and leave around each call, and its collector
-// calls blocked and unblocked around a send that waits on a full output
-// channel; other goroutines read busyFor and computingFor. busyFor counts
-// time blocked on output (a checkpoint barrier cannot reach the task until
-// the call returns either way); computingFor does not: it is the time
-// since the call began or last got an output send through, zero while a
-// send waits.
+// busyClock tells how long a task has been inside one operator call, and
+// adds up the task's busy and backpressured time in its Metrics. The
+// task goroutine calls enter and leave around each call, and its
+// collector calls blocked and unblocked around a send that waits on a
+// full output channel; other goroutines read busyFor and computingFor.
+// busyFor counts time blocked on output (a checkpoint barrier cannot
+// reach the task until the call returns either way); computingFor does
+// not: it is the time since the call began or last got an output send
+// through, zero while a send waits.
 type busyClock struct {
 	since    atomic.Int64 // unix ns the current call began; 0: not in a call
 	progress atomic.Int64 // unix ns the call began or a blocked send went through
 	waiting  atomic.Bool  // a send of the current call waits on a full channel
+
+	// m, when set, receives BusyNs (time in calls less time blocked in
+	// them) and BackpressuredNs (time blocked on any send). The fields
+	// below are the task goroutine's own.
+	m             *Metrics
+	start         int64 // unix ns the current call began; 0: not in a call
+	blockedAt     int64 // unix ns the current blocked send began
+	blockedInCall int64 // ns the current call spent blocked
 }
 
 func (b *busyClock) enter() {
 	now := time.Now().UnixNano()
 	b.progress.Store(now)
 	b.since.Store(now)
+	b.start, b.blockedInCall = now, 0
 }
-func (b *busyClock) leave() { b.since.Store(0) }
+
+// leave ends a call that did work: its time, less the time it was
+// blocked on output, counts as busy.
+func (b *busyClock) leave() {
+	if b.m != nil && b.start != 0 {
+		b.m.BusyNs.Add(time.Now().UnixNano() - b.start - b.blockedInCall)
+	}
+	b.since.Store(0)
+	b.start = 0
+}
+
+// leaveIdle ends a call that found nothing to do (a source's read that
+// returned no rows): its time counts as idle, not busy.
+func (b *busyClock) leaveIdle() {
+	b.since.Store(0)
+	b.start = 0
+}
 
 // blocked and unblocked bracket a send that waits on a full channel.
-func (b *busyClock) blocked() { b.waiting.Store(true) }
+func (b *busyClock) blocked() {
+	b.waiting.Store(true)
+	b.blockedAt = time.Now().UnixNano()
+}
 func (b *busyClock) unblocked() {
-	b.progress.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	b.progress.Store(now)
 	b.waiting.Store(false)
+	d := now - b.blockedAt
+	if b.m != nil {
+		b.m.BackpressuredNs.Add(d)
+	}
+	if b.start != 0 {
+		b.blockedInCall += d
+	}
 }
 
 // computingFor returns how long the task has computed in its current call

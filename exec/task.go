@@ -66,7 +66,7 @@ const (
 )
 
 func (t *operatorTask) run() error {
-	t.m = t.job.metrics[t.vi]
+	t.m = t.job.metrics[t.vi][t.instance]
 	t.op = t.v.NewOperator()
 	if r, ok := t.op.(InputReleaser); ok {
 		t.releases = r.ReleasesInput()
@@ -272,9 +272,7 @@ func (t *operatorTask) advance() error {
 		if err != nil {
 			return t.inOperator(err)
 		}
-		if t.instance == 0 {
-			t.m.Watermark.Store(t.cur)
-		}
+		t.m.Watermark.Store(t.cur)
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
 	}
 	return t.out.err
@@ -406,7 +404,7 @@ func (t *operatorTask) commitUpTo(id int64) error {
 		if k > id {
 			break
 		}
-		if err := t.committer.Commit(t.pendingComm[k]); err != nil {
+		if err := timeCommit(t.m, func() error { return t.committer.Commit(t.pendingComm[k]) }); err != nil {
 			return fmt.Errorf("%s: commit of checkpoint %d: %w", t.v.Name, k, err)
 		}
 		delete(t.pendingComm, k)
@@ -437,9 +435,7 @@ func (t *operatorTask) finish() error {
 	if err != nil {
 		return t.inOperator(err)
 	}
-	if t.instance == 0 {
-		t.m.Watermark.Store(MaxWatermark)
-	}
+	t.m.Watermark.Store(MaxWatermark)
 	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
 	if t.committer != nil && t.lastDone > t.committed {
 		for t.committed < t.lastDone {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,18 +17,28 @@ import (
 )
 
 // Prometheus metrics, computed from the running jobs at scrape time (no
-// bookkeeping on the data path). Names follow Flink's metrics where one
-// exists, prefixed streamsql_; operator metrics are labelled by job and
-// vertex (summed over the vertex's subtasks), job metrics by job.
+// bookkeeping on the data path beyond the tasks' own counters). Names
+// follow Flink's metrics where one exists, prefixed streamsql_; operator
+// metrics are labelled by job, vertex and subtask, job metrics by job.
 var (
-	opLabels  = []string{"job", "job_name", "vertex", "vertex_name"}
+	opLabels  = []string{"job", "job_name", "vertex", "vertex_name", "subtask"}
 	jobLabels = []string{"job", "job_name"}
 
-	descRecordsIn  = prometheus.NewDesc("streamsql_operator_numRecordsIn", "Rows the operator received (current attempt).", opLabels, nil)
-	descRecordsOut = prometheus.NewDesc("streamsql_operator_numRecordsOut", "Rows the operator emitted (current attempt).", opLabels, nil)
-	descLate       = prometheus.NewDesc("streamsql_operator_numLateRecordsDropped", "Rows dropped as late (current attempt).", opLabels, nil)
-	descSkipped    = prometheus.NewDesc("streamsql_operator_numSkippedRecords", "Bad input rows skipped by a source (current attempt).", opLabels, nil)
-	descWatermark  = prometheus.NewDesc("streamsql_operator_currentOutputWatermark", "Latest watermark the operator forwarded, Unix ms (absent before the first).", opLabels, nil)
+	descRecordsIn     = prometheus.NewDesc("streamsql_operator_numRecordsIn", "Rows the subtask received (current attempt).", opLabels, nil)
+	descRecordsOut    = prometheus.NewDesc("streamsql_operator_numRecordsOut", "Rows the subtask emitted (current attempt).", opLabels, nil)
+	descRecordsInPS   = prometheus.NewDesc("streamsql_operator_numRecordsInPerSecond", "Rows the subtask received per second (over the last second or more).", opLabels, nil)
+	descRecordsOutPS  = prometheus.NewDesc("streamsql_operator_numRecordsOutPerSecond", "Rows the subtask emitted per second (over the last second or more).", opLabels, nil)
+	descLate          = prometheus.NewDesc("streamsql_operator_numLateRecordsDropped", "Rows dropped as late (current attempt).", opLabels, nil)
+	descSkipped       = prometheus.NewDesc("streamsql_operator_numSkippedRecords", "Bad input rows skipped by a source (current attempt).", opLabels, nil)
+	descWatermark     = prometheus.NewDesc("streamsql_operator_currentOutputWatermark", "Latest watermark the subtask forwarded, Unix ms (absent before the first).", opLabels, nil)
+	descBusy          = prometheus.NewDesc("streamsql_operator_busyTimeMsPerSecond", "Milliseconds per second the subtask computed (over the last second or more).", opLabels, nil)
+	descBackpressured = prometheus.NewDesc("streamsql_operator_backPressuredTimeMsPerSecond", "Milliseconds per second the subtask waited on a full output channel.", opLabels, nil)
+	descIdle          = prometheus.NewDesc("streamsql_operator_idleTimeMsPerSecond", "Milliseconds per second the subtask waited for input.", opLabels, nil)
+	descStateSize     = prometheus.NewDesc("streamsql_operator_stateSize", "Bytes of the subtask's state in the latest completed checkpoint.", opLabels, nil)
+	descPending       = prometheus.NewDesc("streamsql_operator_pendingRecords", "Records a source subtask is behind the end of its Kafka partitions (absent when unknown).", opLabels, nil)
+	descCommits       = prometheus.NewDesc("streamsql_operator_numCommits", "Transactions a sink subtask committed (current attempt).", opLabels, nil)
+	descCommitSecs    = prometheus.NewDesc("streamsql_operator_commitTimeSeconds", "Total time a sink subtask spent committing transactions (current attempt).", opLabels, nil)
+	descLastCommit    = prometheus.NewDesc("streamsql_operator_lastCommitDuration", "Duration of a sink subtask's last transaction commit, ms.", opLabels, nil)
 
 	descUp          = prometheus.NewDesc("streamsql_job_running", "1 while the job runs in this server, 0 when it is restarting.", jobLabels, nil)
 	descRestarts    = prometheus.NewDesc("streamsql_job_numRestarts", "Restarts after failures since the job started in this server.", jobLabels, nil)
@@ -52,7 +63,8 @@ type JobSource func() []Job
 type collector struct{ jobs JobSource }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descLate, descSkipped, descWatermark,
+	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descRecordsInPS, descRecordsOutPS, descLate, descSkipped, descWatermark,
+		descBusy, descBackpressured, descIdle, descStateSize, descPending, descCommits, descCommitSecs, descLastCommit,
 		descUp, descRestarts, descCompleted, descFailed, descCPDuration, descCPSize, descCPIncrement} {
 		ch <- d
 	}
@@ -82,14 +94,38 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descCPIncrement, prometheus.GaugeValue, float64(last.IncrementalSize), jl...)
 		}
 		for _, v := range j.Vertices() {
-			ol := []string{l.ID, j.Name, v.ID, v.Name}
-			ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(v.RowsIn), ol...)
-			ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(v.RowsOut), ol...)
-			ch <- prometheus.MustNewConstMetric(descLate, prometheus.CounterValue, float64(v.LateRows), ol...)
-			ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(v.SkippedRows), ol...)
-			if v.Watermark != exec.MinWatermark && v.Watermark != exec.MaxWatermark {
-				ch <- prometheus.MustNewConstMetric(descWatermark, prometheus.GaugeValue, float64(v.Watermark), ol...)
+			for _, st := range v.Subtasks {
+				collectSubtask(ch, []string{l.ID, j.Name, v.ID, v.Name, strconv.Itoa(st.Index)}, v, st)
 			}
+		}
+	}
+}
+
+// collectSubtask sends the metrics of one subtask of vertex v.
+func collectSubtask(ch chan<- prometheus.Metric, ol []string, v engine.VertexStats, st engine.SubtaskStats) {
+	counter := func(d *prometheus.Desc, x float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, x, ol...) }
+	gauge := func(d *prometheus.Desc, x float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, ol...) }
+	counter(descRecordsIn, float64(st.RowsIn))
+	counter(descRecordsOut, float64(st.RowsOut))
+	gauge(descRecordsInPS, st.RowsInPerSec)
+	gauge(descRecordsOutPS, st.RowsOutPerSec)
+	counter(descLate, float64(st.LateRows))
+	counter(descSkipped, float64(st.SkippedRows))
+	if st.Watermark != exec.MinWatermark && st.Watermark != exec.MaxWatermark {
+		gauge(descWatermark, float64(st.Watermark))
+	}
+	gauge(descBusy, 1000*st.BusyRatio)
+	gauge(descBackpressured, 1000*st.BackpressureRatio)
+	gauge(descIdle, 1000*st.IdleRatio)
+	gauge(descStateSize, float64(st.StateBytes))
+	if v.Source && st.PendingRecords >= 0 {
+		gauge(descPending, float64(st.PendingRecords))
+	}
+	if v.Sink {
+		counter(descCommits, float64(st.Commits))
+		counter(descCommitSecs, st.CommitTime.Seconds())
+		if st.Commits > 0 {
+			gauge(descLastCommit, float64(st.LastCommit)/float64(time.Millisecond))
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/engine"
@@ -82,17 +84,59 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		d.Watermark = watermarkText(wm)
 		d.LateRows, d.Skipped = l.job.LateRows(), l.job.SkippedRows()
 		for _, v := range l.job.Vertices() {
-			vv := api.VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []api.InputView{},
-				RowsIn: v.RowsIn, RowsOut: v.RowsOut, LateRows: v.LateRows, Skipped: v.SkippedRows,
-				Watermark: watermarkText(v.Watermark)}
-			for _, in := range v.Inputs {
-				vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
-			}
-			d.Vertices = append(d.Vertices, vv)
+			d.Vertices = append(d.Vertices, vertexView(v))
 		}
 	}
 	writeJSON(w, http.StatusOK, d)
 }
+
+// vertexView is the REST form of an operator's figures.
+func vertexView(v engine.VertexStats) api.VertexView {
+	vv := api.VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []api.InputView{},
+		RowsIn: v.RowsIn, RowsOut: v.RowsOut, RowsInPerSec: round2(v.RowsInPerSec), RowsOutPerSec: round2(v.RowsOutPerSec),
+		BusyRatio: round3(v.BusyRatio), BackpressureRatio: round3(v.BackpressureRatio),
+		Backpressure: backpressureLevel(v.BackpressureRatio), LateRows: v.LateRows, Skipped: v.SkippedRows,
+		Watermark: watermarkText(v.Watermark), StateBytes: v.StateBytes, PendingRecords: known(v.PendingRecords),
+		Subtasks: []api.SubtaskView{}}
+	for _, in := range v.Inputs {
+		vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
+	}
+	for _, st := range v.Subtasks {
+		sv := api.SubtaskView{Subtask: st.Index, RowsIn: st.RowsIn, RowsOut: st.RowsOut,
+			RowsInPerSec: round2(st.RowsInPerSec), RowsOutPerSec: round2(st.RowsOutPerSec),
+			BusyRatio: round3(st.BusyRatio), BackpressureRatio: round3(st.BackpressureRatio), IdleRatio: round3(st.IdleRatio),
+			LateRows: st.LateRows, Skipped: st.SkippedRows, Watermark: watermarkText(st.Watermark),
+			StateBytes: st.StateBytes, PendingRecords: known(st.PendingRecords), Commits: st.Commits}
+		if v.Sink && st.Commits > 0 {
+			ms := round3(float64(st.LastCommit) / float64(time.Millisecond))
+			sv.LastCommitMs = &ms
+		}
+		vv.Subtasks = append(vv.Subtasks, sv)
+	}
+	return vv
+}
+
+// backpressureLevel is Flink's reading of a backpressure ratio: "ok" up
+// to 10%, "low" up to 50%, "high" above.
+func backpressureLevel(ratio float64) string {
+	switch {
+	case ratio <= 0.1:
+		return "ok"
+	case ratio <= 0.5:
+		return "low"
+	}
+	return "high"
+}
+
+func known(n int64) *int64 {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // watermarkText renders a watermark as a timestamp (nil: none yet).
 func watermarkText(wm int64) *string {
@@ -120,11 +164,25 @@ func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
 		hist, completed = l.job.Checkpoints()
 		failed = l.job.FailedCheckpoints()
 		for _, c := range hist {
-			out = append(out, api.CheckpointView{ID: c.ID, Savepoint: c.Savepoint, TriggeredAt: c.TriggeredAt,
-				CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize})
+			out = append(out, checkpointView(c))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"completed": completed, "failed": failed, "history": out})
+}
+
+// checkpointView is the REST form of a checkpoint's figures.
+func checkpointView(c engine.CheckpointStats) api.CheckpointView {
+	cv := api.CheckpointView{ID: c.ID, Savepoint: c.Savepoint, Status: "COMPLETED", TriggeredAt: c.TriggeredAt,
+		CompletedAt: c.CompletedAt, DurationMs: c.Duration().Milliseconds(), Size: c.Size, IncrementalSize: c.IncrementalSize,
+		AlignmentMs: round3(float64(c.Alignment) / float64(time.Millisecond))}
+	if c.Failed {
+		cv.Status, cv.Failure = "FAILED", c.Failure
+	}
+	if a := c.Slowest; a != nil {
+		cv.Slowest = &api.SubtaskAckView{VertexID: a.VertexID, Vertex: a.Vertex, Subtask: a.Subtask,
+			AckMs: a.Ack.Milliseconds(), AlignmentMs: round3(float64(a.Alignment) / float64(time.Millisecond)), StateBytes: a.StateBytes}
+	}
+	return cv
 }
 
 func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {

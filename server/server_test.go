@@ -116,6 +116,20 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 	if len(d.Statements) != 3 || !strings.HasPrefix(d.Statements[2], "INSERT INTO sink") {
 		t.Fatalf("statements: %q", d.Statements)
 	}
+	for _, v := range d.Vertices {
+		if len(v.Subtasks) != v.Parallelism || v.Backpressure == "" {
+			t.Fatalf("vertex %s: %d subtasks for parallelism %d, backpressure %q", v.Name, len(v.Subtasks), v.Parallelism, v.Backpressure)
+		}
+	}
+	// Rates are the server's, over the last second: the throttled source
+	// (2,000 rows/s) reads at a positive rate and is not backpressured.
+	waitFor(t, "a source rate", func() bool {
+		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
+		return d.Vertices[0].RowsInPerSec > 0 && d.Vertices[0].Subtasks[0].RowsInPerSec > 0
+	})
+	if src := d.Vertices[0]; src.Backpressure != "ok" || src.BackpressureRatio > 0.1 || src.BusyRatio > 1 || src.PendingRecords != nil {
+		t.Fatalf("source: backpressure %s (%v), busy %v, pending %v", src.Backpressure, src.BackpressureRatio, src.BusyRatio, src.PendingRecords)
+	}
 
 	var list struct{ Jobs []api.JobSummary }
 	call(t, "GET", ts.URL+"/v1/jobs", "", "", &list)
@@ -130,6 +144,9 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 	call(t, "GET", ts.URL+"/v1/jobs/"+id+"/checkpoints", "", "", &cps)
 	if cps.Completed == 0 || len(cps.History) == 0 || cps.History[len(cps.History)-1].Size <= 0 {
 		t.Fatalf("checkpoints: %+v", cps)
+	}
+	if last := cps.History[len(cps.History)-1]; last.Status != "COMPLETED" || last.Slowest == nil || last.Slowest.Vertex == "" || last.AlignmentMs < 0 {
+		t.Fatalf("last checkpoint: %+v (slowest %+v)", last, last.Slowest)
 	}
 
 	var stopped struct {
@@ -297,8 +314,65 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no metric %s", name)
 		}
 	}
+	// One series per subtask: three vertices at parallelism 1, and two
+	// instances of the filter at parallelism 2 in the second job.
 	if n := families["streamsql_operator_numRecordsIn"].series(id); n != 3 {
-		t.Errorf("numRecordsIn has %d series for the job, want one per vertex (3)", n)
+		t.Errorf("numRecordsIn has %d series for the job, want one per subtask (3)", n)
+	}
+	for _, name := range []string{"streamsql_operator_busyTimeMsPerSecond", "streamsql_operator_backPressuredTimeMsPerSecond",
+		"streamsql_operator_idleTimeMsPerSecond", "streamsql_operator_stateSize", "streamsql_operator_numRecordsInPerSecond",
+		"streamsql_operator_numCommits", "streamsql_operator_commitTimeSeconds"} {
+		if f := families[name]; f == nil || f.series(id) == 0 {
+			t.Errorf("no metric %s for the job", name)
+		}
+	}
+	for _, s := range families["streamsql_operator_busyTimeMsPerSecond"].samples {
+		if s.value < 0 || s.value > 1000 {
+			t.Errorf("busyTimeMsPerSecond %v is not within 0..1000", s.value)
+		}
+	}
+	par2 := submit(t, ts.URL, "", `SET 'parallelism.default' = '2';
+CREATE TABLE src2 (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1000');
+CREATE TABLE sink2 (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink2 SELECT k, COUNT(*) FROM src2 GROUP BY k;`)
+	defer call(t, "POST", ts.URL+"/v1/jobs/"+par2+"/stop", "", "", nil)
+	waitFor(t, "metrics of the parallel job", func() bool {
+		f := scrape(t, ts.URL)["streamsql_operator_numRecordsIn"]
+		return f != nil && f.series(par2) > 0
+	})
+	var d api.JobDetail
+	call(t, "GET", ts.URL+"/v1/jobs/"+par2, "", "", &d)
+	want := 0
+	for _, v := range d.Vertices {
+		want += v.Parallelism
+	}
+	if n := scrape(t, ts.URL)["streamsql_operator_numRecordsIn"].series(par2); n != want || want <= len(d.Vertices) {
+		t.Errorf("the parallel job has %d numRecordsIn series, want %d (one per subtask of %d vertices)", n, want, len(d.Vertices))
+	}
+}
+
+// The state size of each subtask is the size of its part of the latest
+// completed checkpoint; the operator's is their sum.
+func TestStateSizePerSubtask(t *testing.T) {
+	_, ts := startServer(t, t.TempDir(), "")
+	id := submit(t, ts.URL, "", `SET 'parallelism.default' = '2';
+CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'fields.k.min' = '0', 'fields.k.max' = '999');
+CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO sink SELECT k, COUNT(*) FROM src GROUP BY k;`)
+	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil)
+	var agg api.VertexView
+	waitFor(t, "a checkpoint with the aggregate's state", func() bool {
+		var d api.JobDetail
+		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
+		for _, v := range d.Vertices {
+			if strings.HasPrefix(v.Name, "GroupAggregate") {
+				agg = v
+			}
+		}
+		return len(agg.Subtasks) == 2 && agg.Subtasks[0].StateBytes > 0 && agg.Subtasks[1].StateBytes > 0
+	})
+	if sum := agg.Subtasks[0].StateBytes + agg.Subtasks[1].StateBytes; sum != agg.StateBytes {
+		t.Fatalf("subtask state %d + %d != operator state %d", agg.Subtasks[0].StateBytes, agg.Subtasks[1].StateBytes, agg.StateBytes)
 	}
 }
 
@@ -376,11 +450,23 @@ CREATE TABLE src (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-s
 CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
 INSERT INTO sink SELECT k, COUNT(*) FROM src GROUP BY k;`)
 	defer call(t, "POST", ts.URL+"/v1/jobs/"+id+"/stop", "", "", nil)
-	var cps struct{ Failed int64 }
+	var cps struct {
+		Failed  int64
+		History []api.CheckpointView
+	}
 	waitFor(t, "a failed checkpoint", func() bool {
 		call(t, "GET", ts.URL+"/v1/jobs/"+id+"/checkpoints", "", "", &cps)
 		return cps.Failed > 0
 	})
+	failed := false
+	for _, c := range cps.History {
+		if c.Status == "FAILED" && c.Failure != "" && !c.TriggeredAt.IsZero() {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Fatalf("the history lists no failed checkpoint with its reason: %+v", cps.History)
+	}
 	if f := scrape(t, ts.URL)["streamsql_job_numberOfFailedCheckpoints"]; f == nil || f.sum(id) < 1 {
 		t.Fatalf("the metrics do not count the failed checkpoints")
 	}

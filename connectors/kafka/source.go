@@ -128,6 +128,7 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 		source: fmt.Sprintf("kafka topic '%s' partition %d", k.topic, k.partition),
 		dec:    c.format.NewDecoder(), width: len(c.format.Schema), raw: c.format.Name == "text",
 		snaps: map[int64]int64{}}
+	r.logEnd.Store(-1)
 	fail := func(err error) (connectors.SplitReader, error) {
 		cl.Close()
 		return nil, err
@@ -160,6 +161,7 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 	if r.end >= 0 && r.pos > r.end {
 		r.pos = r.end
 	}
+	r.readPos.Store(r.pos)
 	r.results = make(chan fetchResult, fetchQueue)
 	fctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -347,6 +349,11 @@ type reader struct {
 	raw       bool
 
 	pos int64 // next offset to read
+	// logEnd is the partition's end as of the last fetch: its high
+	// watermark (read_committed: last stable offset); -1 before the
+	// first. readPos is pos as of the reader's last Next. Both are read
+	// by PendingRecords from any goroutine.
+	logEnd, readPos atomic.Int64
 	end int64 // bounded: the split ends at this offset; -1 unbounded
 
 	results   chan fetchResult
@@ -372,6 +379,7 @@ func (r *reader) ended() bool { return r.end >= 0 && r.pos >= r.end }
 // Next appends the rows of the records fetched so far (at least one row
 // when any is there within pollInterval).
 func (r *reader) Next(ctx context.Context, b *types.Batch) error {
+	defer func() { r.readPos.Store(r.pos) }()
 	if r.pending != nil {
 		return r.pending
 	}
@@ -629,6 +637,11 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 			return
 		}
 		failingSince, attempt = time.Time{}, 0
+		if c.readCommit {
+			r.logEnd.Store(part.LastStableOffset)
+		} else {
+			r.logEnd.Store(part.HighWatermark)
+		}
 		if len(fp.Records) == 0 && next <= off {
 			continue // nothing new within fetchMaxWait
 		}
@@ -640,6 +653,21 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 		}
 		off = next
 	}
+}
+
+// PendingRecords implements connectors.PendingRecordsReporter: the
+// records between the next offset to read and the partition's end at the
+// last fetch (for a bounded split, its end offset), -1 before the first
+// fetch.
+func (r *reader) PendingRecords() int64 {
+	end := r.logEnd.Load()
+	if r.end >= 0 && (end < 0 || r.end < end) {
+		end = r.end
+	}
+	if end < 0 {
+		return -1
+	}
+	return max(0, end-r.readPos.Load())
 }
 
 // Position is the next offset to read, 8 bytes big-endian, followed by the

@@ -119,15 +119,20 @@ function jobPage(id) {
       el("div", { class: "muted", text: j.name + (j.savepoint ? " — stopped with savepoint " + j.savepoint : "") }),
       j.error ? el("div", { class: "error", text: j.error }) : "");
     const tab = document.getElementById("tab");
-    if (jobTab === "graph") tab.replaceChildren(graph(j));
+    if (jobTab === "graph") tab.replaceChildren(graph(j), el("h3", { text: "Subtasks" }), subtasks(j));
     if (jobTab === "statements") tab.replaceChildren(el("pre", { text: (j.statements || []).join(";\n\n") + ";" }));
     if (jobTab === "checkpoints") {
       const c = await api("GET", "/v1/jobs/" + id + "/checkpoints");
-      const rows = c.history.slice().reverse().map(h => [String(h.id), h.savepoint ? "savepoint" : "checkpoint",
-        new Date(h.triggered_at).toLocaleTimeString(), fmt(h.duration_ms) + " ms", bytes(h.size_bytes), bytes(h.incremental_size_bytes)]);
-      const t = table(["id", "kind", "triggered", "duration", "size", "incremental"], rows, [true, false, false, true, true, true]);
+      const rows = c.history.slice().reverse().map(h => [String(h.id), h.savepoint ? "savepoint" : "checkpoint", h.status,
+        new Date(h.triggered_at).toLocaleTimeString(), fmt(h.duration_ms) + " ms", h.alignment_ms.toFixed(1) + " ms",
+        bytes(h.size_bytes), bytes(h.incremental_size_bytes),
+        h.slowest_subtask ? h.slowest_subtask.vertex + " #" + h.slowest_subtask.subtask + " (" + fmt(h.slowest_subtask.ack_ms) + " ms)" : (h.failure || "")]);
+      const t = table(["id", "kind", "status", "triggered", "duration", "alignment", "size", "incremental", "slowest subtask / failure"], rows,
+        [true, false, false, false, true, true, true, true, false]);
       t.id = "checkpoints-table";
-      tab.replaceChildren(el("div", { class: "muted", text: c.completed + " completed" }), chart(c.history), t);
+      t.querySelectorAll("tr").forEach(tr => { if (tr.children[2] && tr.children[2].textContent === "FAILED") tr.classList.add("failed"); });
+      const done = c.history.filter(h => h.status === "COMPLETED");
+      tab.replaceChildren(el("div", { class: "muted", text: c.completed + " completed, " + c.failed + " failed" }), chart(done), t);
     }
     if (jobTab === "exceptions") {
       const x = await api("GET", "/v1/jobs/" + id + "/exceptions");
@@ -170,7 +175,7 @@ function graph(j) {
   };
   vs.forEach(depth);
   const cols = {}; vs.forEach(v => { (cols[level[v.id]] = cols[level[v.id]] || []).push(v); });
-  const W = 230, H = 74, GX = 120, GY = 30, pos = {};
+  const W = 250, H = 90, GX = 120, GY = 30, pos = {};
   let maxRow = 0;
   Object.entries(cols).forEach(([c, list]) => list.forEach((v, r) => { pos[v.id] = { x: 10 + c * (W + GX), y: 10 + r * (H + GY) }; maxRow = Math.max(maxRow, r); }));
   const svg = document.createElementNS(ns, "svg");
@@ -191,19 +196,38 @@ function graph(j) {
     svg.append(add("text", { class: "edge-label", "text-anchor": "middle", x: (a.x + W + b.x) / 2, y: (a.y + b.y) / 2 + H / 2 - 6 }, i.partitioning + (i.key ? "(" + i.key + ")" : "")));
   }
   for (const v of vs) {
-    const p = pos[v.id], g = add("g", { class: "vertex", "data-id": v.id, transform: `translate(${p.x},${p.y})` });
-    const rps = rate("v:" + j.id + ":" + v.id, v.rows_in);
+    // The box's colour is the operator's backpressure level (Flink's:
+    // ok up to 10%, low up to 50%, high above).
+    const p = pos[v.id], g = add("g", { class: "vertex bp-" + v.backpressure, "data-id": v.id, "data-backpressure": v.backpressure,
+      "data-busy": v.busy_ratio, transform: `translate(${p.x},${p.y})` });
     g.append(add("rect", { width: W, height: H }));
-    const name = v.name.length > 30 ? v.name.slice(0, 29) + "…" : v.name;
+    const name = v.name.length > 33 ? v.name.slice(0, 32) + "…" : v.name;
     g.append(add("text", { class: "title", x: 8, y: 17 }, name));
     g.append(add("title", {}, v.name));
-    const known = lastCounts["v:" + j.id + ":" + v.id].known;
-    g.append(add("text", { x: 8, y: 35 }, "parallelism " + v.parallelism + " · " + (known ? fmt(Math.round(rps)) : "…") + " rows/s in"));
+    g.append(add("text", { x: 8, y: 35 }, "parallelism " + v.parallelism + " · " + fmt(Math.round(v.rows_in_per_second)) + " rows/s in"));
     g.append(add("text", { x: 8, y: 51 }, "in " + fmt(v.rows_in) + " · out " + fmt(v.rows_out)));
-    g.append(add("text", { x: 8, y: 67 }, "watermark " + (v.watermark || "—")));
+    g.append(add("text", { class: "ratios", x: 8, y: 67 }, "busy " + pct(v.busy_ratio) + " · backpressured " + pct(v.backpressure_ratio)));
+    g.append(add("text", { x: 8, y: 83 }, "watermark " + (v.watermark || "—")));
     svg.append(g);
   }
   return svg;
+}
+
+function pct(r) { return Math.round(100 * (r || 0)) + "%"; }
+
+// subtasks lists every subtask of every operator.
+function subtasks(j) {
+  const rows = [];
+  for (const v of j.vertices || []) for (const s of v.subtasks || []) {
+    rows.push([v.name, String(s.subtask), fmt(s.rows_in), fmt(Math.round(s.rows_in_per_second)), fmt(s.rows_out),
+      pct(s.busy_ratio), pct(s.backpressure_ratio), pct(s.idle_ratio), s.watermark || "—", bytes(s.state_bytes),
+      s.pending_records === undefined ? "" : fmt(s.pending_records),
+      s.last_commit_ms === undefined ? "" : s.last_commit_ms.toFixed(1) + " ms"]);
+  }
+  const t = table(["operator", "subtask", "rows in", "rows/s in", "rows out", "busy", "backpressured", "idle", "watermark",
+    "state", "behind (Kafka)", "last commit"], rows, [false, true, true, true, true, true, true, true, false, true, true, true]);
+  t.id = "subtasks-table";
+  return t;
 }
 
 // chart draws each checkpoint's duration (line) and size (bars).
