@@ -483,3 +483,40 @@ func TestLeaderChange(t *testing.T) {
 		t.Fatalf("after the leader moved: %q", got)
 	}
 }
+
+// A reader reports how many records it is behind the end of the log: the
+// high watermark of its last fetch less the next offset to read.
+func TestPendingRecords(t *testing.T) {
+	_, servers := cluster(t, 1, 1, "t")
+	p := newProducer(t, servers)
+	p.send("t", 0, jsonRows(1, 10)...)
+	s := newSrc(t, srcTable(servers, "t"), nil)
+	r := openSplit(t, s, "t", 0, nil)
+	pr, ok := r.(connectors.PendingRecordsReporter)
+	if !ok {
+		t.Fatal("the Kafka reader does not report pending records")
+	}
+	if got, _ := readN(t, r, 3, 4, 10); len(got) != 4 {
+		t.Fatalf("read %q", got)
+	}
+	if n := pr.PendingRecords(); n != 6 {
+		t.Fatalf("after 4 of 10 records: %d pending, want 6", n)
+	}
+	// The fetcher's next fetch sees a new high watermark (the records
+	// may arrive over several fetches; the fetcher holds a bounded number
+	// of fetched chunks, so the count is as of its last fetch).
+	p.send("t", 0, jsonRows(11, 15)...)
+	deadline := time.Now().Add(10 * time.Second)
+	for pr.PendingRecords() == 6 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := pr.PendingRecords(); n <= 6 || n > 11 {
+		t.Fatalf("after 5 more records: %d pending, want 7 to 11", n)
+	}
+	if got, _ := readN(t, r, 3, 11, 10); len(got) != 11 {
+		t.Fatalf("read %q", got)
+	}
+	if n := pr.PendingRecords(); n != 0 {
+		t.Fatalf("after reading everything: %d pending, want 0", n)
+	}
+}
