@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -16,8 +17,12 @@ import (
 type Env struct {
 	// Stdout receives the print sink's output.
 	Stdout io.Writer
-	// Stderr receives warnings (e.g. samples of skipped bad rows).
+	// Stderr is the process's error stream (for a sink that writes
+	// there); warnings go through Warn.
 	Stderr io.Writer
+	// Logger, when set, receives what Warn and Info report, labelled with
+	// the job; without it they are "WARNING: ..." lines on Stderr.
+	Logger *slog.Logger
 	// Memory holds the in-memory tables' logs.
 	Memory MemoryStore
 	// Now returns the wall clock in milliseconds (PROCTIME, rate limits).
@@ -30,6 +35,27 @@ type Env struct {
 	// that must survive a crash of the process (e.g. a source's
 	// write-ahead log); "" when checkpointing is off.
 	StateDir string
+}
+
+// Warn reports something a connector did to carry on (a retry, a failed
+// commit it will redo, a skipped row) as one log line. A nil Env drops it.
+func (e *Env) Warn(msg string) { e.log(slog.LevelWarn, msg) }
+
+// Info reports a connector's informational message as one log line.
+func (e *Env) Info(msg string) { e.log(slog.LevelInfo, msg) }
+
+func (e *Env) log(level slog.Level, msg string) {
+	switch {
+	case e == nil:
+	case e.Logger != nil:
+		e.Logger.Log(context.Background(), level, msg)
+	case e.Stderr != nil:
+		name := "INFO"
+		if level >= slog.LevelWarn {
+			name = "WARNING"
+		}
+		fmt.Fprintf(e.Stderr, "%s: %s\n", name, msg)
+	}
 }
 
 // MemoryStore is the engine's store of in-memory table logs.

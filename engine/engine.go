@@ -17,6 +17,7 @@ import (
 	_ "github.com/streamsql/streamsql/connectors/all" // register connectors
 	"github.com/streamsql/streamsql/connectors/memory"
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/internal/plainlog"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
@@ -30,10 +31,11 @@ type Options struct {
 	Now func() int64
 	// Testing injects faults and slows sources down (recovery tests).
 	Testing *Testing
-	// Logger, when set, receives the engine's warnings and informational
-	// messages (restarts, restore points, failed checkpoints) as
-	// structured records with the job's id in a "job" attribute; without
-	// it they are "WARNING: ..." and "INFO: ..." lines on Stderr.
+	// Logger receives the engine's and the connectors' warnings and
+	// informational messages (restarts, restore points, failed
+	// checkpoints, skipped-row bursts, sink retries) as structured
+	// records, with the job's id in a "job" attribute. Default: plain
+	// "WARNING: ..." and "INFO: ..." lines on Stderr (plainlog).
 	Logger *slog.Logger
 	// JobID, when set, is asked for the id of each job the session
 	// starts; "" (or no JobID) gives a fresh id. A server that starts a
@@ -61,6 +63,9 @@ type Testing struct {
 	FailAfterCheckpoint bool
 	// SourceBatchDelay pauses sources after every batch.
 	SourceBatchDelay time.Duration
+	// SkipLogInterval replaces skipBurstInterval (how often a running
+	// job's skipped rows are logged).
+	SkipLogInterval time.Duration
 	// BatchSize overrides the rows per batch.
 	BatchSize int
 	// RestartParallelism, when > 0, re-plans a restarted job at this
@@ -97,13 +102,16 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = func() int64 { return time.Now().UnixMilli() }
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(plainlog.New(opts.Stderr))
+	}
 	mem := memory.NewStore()
 	return &Engine{
 		opts:    opts,
 		cat:     catalog.New(),
 		conf:    NewConfig(),
 		mem:     mem,
-		env:     &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Memory: mem, Now: opts.Now},
+		env:     &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Logger: opts.Logger, Memory: mem, Now: opts.Now},
 		jobs:    newRegistry(),
 		indexes: map[string]string{},
 	}
@@ -528,6 +536,7 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 	if id == "" {
 		id = e.jobs.newID()
 	}
+	env.Logger = e.opts.Logger.With("job", id)
 	j := &Job{ID: id, Name: name, Started: time.Now(), Plan: p, StorageID: sid,
 		status: JobRunning, done: make(chan struct{}), wake: make(chan struct{}, 1), setup: setup}
 	setup.jobID = j.ID
@@ -540,6 +549,11 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 		t.OnJobStart(j)
 	}
 	go j.supervise(e)
+	interval := skipBurstInterval
+	if t := e.opts.Testing; t != nil && t.SkipLogInterval > 0 {
+		interval = t.SkipLogInterval
+	}
+	go j.watchSkips(e, interval)
 	return j, nil
 }
 
@@ -551,21 +565,13 @@ func (e *Engine) warn(msg string) { e.logJob(slog.LevelWarn, "", msg) }
 func (e *Engine) info(msg string) { e.logJob(slog.LevelInfo, "", msg) }
 
 // logJob writes a warning or informational message about job (""
-// when it concerns no job) to the Logger, or as a line on Stderr.
+// when it concerns no job) to the Logger.
 func (e *Engine) logJob(level slog.Level, job, msg string) {
-	if l := e.opts.Logger; l != nil {
-		if job != "" {
-			l.Log(context.Background(), level, msg, "job", job)
-		} else {
-			l.Log(context.Background(), level, msg)
-		}
-		return
+	if job != "" {
+		e.opts.Logger.Log(context.Background(), level, msg, "job", job)
+	} else {
+		e.opts.Logger.Log(context.Background(), level, msg)
 	}
-	prefix := "INFO"
-	if level >= slog.LevelWarn {
-		prefix = "WARNING"
-	}
-	fmt.Fprintf(e.env.Stderr, "%s: %s\n", prefix, msg)
 }
 
 func contextBackground() context.Context { return context.Background() }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/streamsql/streamsql/connectors"
@@ -67,7 +68,7 @@ func firstPlace(e *connectors.BadRowError) string {
 }
 
 // reportSkippedRows writes the skip summaries of every ended job not
-// reported yet to the engine's Stderr. RunScript calls it when it returns,
+// reported yet to the engine's Logger. RunScript calls it when it returns,
 // after its jobs ended, so a script run by -f ends with them.
 func (e *Engine) reportSkippedRows() {
 	for _, j := range e.jobs.list() {
@@ -79,8 +80,8 @@ func (e *Engine) reportSkippedRows() {
 	}
 }
 
-// reportJobSkips writes the skip summaries of an ended job to the engine's
-// Stderr, once per job (the SELECTs of a script call it when they end).
+// reportJobSkips logs the skip summaries of an ended job as warnings, once
+// per job (the SELECTs of a script call it when they end).
 func (e *Engine) reportJobSkips(j *Job) {
 	j.mu.Lock()
 	done := j.skipsReported
@@ -90,7 +91,7 @@ func (e *Engine) reportJobSkips(j *Job) {
 		return
 	}
 	for _, line := range skipSummaries(j) {
-		fmt.Fprintln(e.env.Stderr, line)
+		e.logJob(slog.LevelWarn, j.ID, line)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // the job, in start order) and then the statement error, as one error or
 // as Failures when there are several; jobs stopped by ctx did not fail.
 // On return, every job that ended and skipped bad rows gets a line per
-// table on the engine's Stderr (see reportSkippedRows).
+// table on the engine's Logger (see reportSkippedRows).
 func (e *Engine) RunScript(ctx context.Context, script string, out io.Writer) error {
 	defer e.reportSkippedRows()
 	for _, p := range sql.Split(script) {

@@ -103,8 +103,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 
 // collectSubtask sends the metrics of one subtask of vertex v.
 func collectSubtask(ch chan<- prometheus.Metric, ol []string, v engine.VertexStats, st engine.SubtaskStats) {
-	counter := func(d *prometheus.Desc, x float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, x, ol...) }
-	gauge := func(d *prometheus.Desc, x float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, ol...) }
+	counter := func(d *prometheus.Desc, x float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, x, ol...)
+	}
+	gauge := func(d *prometheus.Desc, x float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, ol...)
+	}
 	counter(descRecordsIn, float64(st.RowsIn))
 	counter(descRecordsOut, float64(st.RowsOut))
 	gauge(descRecordsInPS, st.RowsInPerSec)

@@ -36,6 +36,9 @@ func startServer(t *testing.T, dir string, token string) (*Server, *httptest.Ser
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
+	// Jobs still running when the test ends stop before its temporary
+	// directory is removed (cleanups run last-registered first).
+	t.Cleanup(func() { s.Shutdown(5 * time.Second) })
 	return s, ts
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/sql"
 )
@@ -26,7 +27,18 @@ type Session struct {
 	PromptWidth int
 	// RefreshEvery is how often a live result table is redrawn (default 200ms).
 	RefreshEvery time.Duration
-	buf          strings.Builder
+	// Remote, when set, runs every statement instead of Engine (the shell
+	// of `streamsql --server URL`); Engine then serves completion only.
+	Remote Remote
+	buf    strings.Builder
+}
+
+// Remote runs statements elsewhere: on a streamsql server, in a session
+// of its own. Run executes one statement and writes its result to out as
+// it arrives (a SELECT's rows while they stream); cancelling ctx stops a
+// streaming SELECT.
+type Remote interface {
+	Run(ctx context.Context, p sql.Piece, out io.Writer) error
 }
 
 // NewSession returns a session over e writing results to out.
@@ -59,6 +71,15 @@ func (s *Session) Feed(ctx context.Context, line string) (quit bool) {
 		if ctx.Err() != nil {
 			return false
 		}
+		if s.Remote != nil {
+			if isQuit(p) {
+				return true
+			}
+			if err := s.Remote.Run(ctx, p, s.Out); err != nil && ctx.Err() == nil {
+				s.printError(text, err, i == 0)
+			}
+			continue
+		}
 		st, err := s.Engine.Prepare(p)
 		if err != nil {
 			s.printError(text, err, i == 0)
@@ -80,6 +101,17 @@ func (s *Session) Feed(ctx context.Context, line string) (quit bool) {
 		}
 	}
 	return false
+}
+
+// isQuit tells QUIT and EXIT, which leave a remote shell without asking
+// the server.
+func isQuit(p sql.Piece) bool {
+	st, err := sql.Compile(p, catalog.New())
+	if err != nil {
+		return false
+	}
+	_, ok := st.(*sql.Quit)
+	return ok
 }
 
 // printError prints err in one or two lines. A compile error gets a caret

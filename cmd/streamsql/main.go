@@ -94,6 +94,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	progressEvery := fs.Duration("progress", 0, "report the running jobs' rows in/out, rows/s, watermark and last checkpoint on standard error this often (default: 1s on a terminal, rewriting one line; 10s otherwise; -1s: never)")
 	serverURL := fs.String("server", "", "run the statements on the streamsql server at this URL (e.g. http://127.0.0.1:8081) instead of in this process")
 	authToken := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "with --server: the server's bearer token (default $STREAMSQL_AUTH_TOKEN)")
+	logFormat := fs.String("log-format", "plain", "how warnings and notices are written to standard error: plain (WARNING: ... lines), text or json (log/slog records with time, level and job)")
 	var sets setFlags
 	fs.Var(&sets, "D", "set a configuration key, as key=value (repeatable), e.g. -D parallelism.default=4")
 	// --help prints the whole help to standard output (so that it can be
@@ -108,7 +109,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "Run 'streamsql --help' for the flags, subcommands and statements.")
 		return 2
 	}
-	eng := engine.New(engine.Options{Stdout: stdout, Stderr: stderr, RestorePath: *restore})
+	logger, err := newLogger(*logFormat, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "streamsql: %v\n", err)
+		return 2
+	}
+	eng := engine.New(engine.Options{Stdout: stdout, Stderr: stderr, RestorePath: *restore, Logger: logger})
 	conf := eng.Config()
 	apply := func(k, v string) bool {
 		if err := conf.Set(k, v); err != nil {
@@ -172,14 +178,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "streamsql: unexpected argument %q (use -f FILE.sql or -e 'SQL')\n", fs.Arg(0))
 		return 2
 	default:
-		if isTerminal(os.Stdin) && stdin == os.Stdin && *serverURL != "" {
-			fmt.Fprintln(stderr, "streamsql: the interactive shell does not run against a server yet: use --server with -f FILE.sql, -e 'SQL' or statements on standard input")
-			return 2
-		}
 		if isTerminal(os.Stdin) && stdin == os.Stdin {
-			fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. Tab completes, HELP; lists statements,")
-			fmt.Fprintln(stdout, "Ctrl-C stops a running query, QUIT; or Ctrl-D leaves.")
 			s := shell.NewSession(eng, stdout)
+			if *serverURL != "" {
+				remote, closeRemote, err := openRemoteShell(ctx, *serverURL, *authToken) // remote.go
+				if err != nil {
+					fmt.Fprintf(stderr, "streamsql: %v\n", err)
+					return 1
+				}
+				defer closeRemote()
+				s.Remote = remote
+				fmt.Fprintf(stdout, "streamsql shell on the server at %s: statements run there, INSERT jobs keep running\n", *serverURL)
+				fmt.Fprintln(stdout, "after you leave. Statements end with ';'. Ctrl-C stops a running query, QUIT; or Ctrl-D leaves.")
+			} else {
+				fmt.Fprintln(stdout, "streamsql shell. Statements end with ';'. Tab completes, HELP; lists statements,")
+				fmt.Fprintln(stdout, "Ctrl-C stops a running query, QUIT; or Ctrl-D leaves.")
+			}
 			err := shell.RunPrompt(ctx, s)
 			eng.StopAll()
 			if err != nil {
@@ -213,7 +227,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if every > 0 {
 		prog = startProgress(eng, stderr, every, terminal) // progress.go
 	}
-	err := eng.RunScript(ctx, script, stdout)
+	err = eng.RunScript(ctx, script, stdout)
 	if prog != nil {
 		prog.stop()
 	}

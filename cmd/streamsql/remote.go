@@ -43,6 +43,29 @@ func runRemote(ctx context.Context, url, token, script string, stdout, stderr io
 	return 0
 }
 
+// remoteShell is the interactive shell's Remote (--server on a
+// terminal): every statement runs in one session of the server, as in
+// runRemote, and an error is printed without ending the shell.
+type remoteShell struct {
+	c    *client.Client
+	sess *client.Session
+}
+
+func (r *remoteShell) Run(ctx context.Context, p sql.Piece, out io.Writer) error {
+	return runRemoteStatement(ctx, r.c, r.sess, p, out)
+}
+
+// openRemoteShell opens a session on the server at url for the
+// interactive shell; close ends it.
+func openRemoteShell(ctx context.Context, url, token string) (r *remoteShell, close func(), err error) {
+	c := client.New(url, token)
+	sess, err := c.OpenSession(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &remoteShell{c: c, sess: sess}, func() { sess.Close(context.Background()) }, nil
+}
+
 func runRemoteStatement(ctx context.Context, c *client.Client, sess *client.Session, p sql.Piece, out io.Writer) error {
 	// Statements about the server's jobs go to its job endpoints; the
 	// rest is compiled by the server.

@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/streamsql/streamsql/api"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/server"
 )
 
@@ -55,5 +61,60 @@ SELECT x FROM g LIMIT 3;`)
 	code, _, errOut = runOn("CREATE TABLE a (x BIGINT);\nSELECT y FROM a;")
 	if code != 1 || !strings.Contains(errOut, "ERROR: statement 2, line 2") || !strings.Contains(errOut, "'y'") {
 		t.Fatalf("bad statement: exit %d, %s", code, errOut)
+	}
+}
+
+// The interactive shell with --server, driven through a pseudo-terminal:
+// statements run on the server, a streamed SELECT stops on Ctrl-C, an
+// error leaves the shell usable, and the INSERT job keeps running on the
+// server after QUIT.
+func TestShellPTYOnServer(t *testing.T) {
+	s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	defer s.Shutdown(5 * time.Second)
+
+	cmd := exec.Command(shellBinary(t), "--server", ts.URL)
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TERM=xterm")
+	sh := &ptyShell{PTY: testkit.StartPTY(t, cmd, 50, 220), t: t}
+	sh.waitFor("streamsql shell on the server at "+ts.URL, waitLong)
+	sh.waitFor("streamsql> ", waitLong)
+	sh.enter("CREATE TABLE g (x BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50');")
+	sh.waitFor("Table created", waitLong)
+	sh.enter("CREATE TABLE sink (x BIGINT) WITH ('connector' = 'blackhole');")
+	sh.waitFor("Table created", waitLong)
+	sh.enter("INSERT INTO sink SELECT x FROM g;")
+	sh.waitFor("Job submitted: ", waitLong)
+	id := regexp.MustCompile(`Job submitted: (\w+)`).FindStringSubmatch(tail(sh.Screen(), 0))
+	if id == nil {
+		t.Fatalf("no job id on screen:\n%s", tail(sh.Screen(), 0))
+	}
+	sh.enter("SELECT x FROM g;")
+	sh.waitFor("| op |", waitLong)
+	sh.key("\x03") // Ctrl-C stops the streamed SELECT
+	sh.waitFor("streamsql> ", waitLong)
+	sh.enter("SELECT nope FROM g;")
+	sh.waitFor("ERROR", waitLong)
+	sh.waitFor("streamsql> ", waitLong)
+	sh.enter("SHOW JOBS;")
+	sh.waitFor(id[1], waitLong)
+	sh.enter("QUIT;")
+	sh.waitExit(waitLong)
+	sh.checkRestored()
+
+	var d api.JobDetail
+	resp, err := http.Get(ts.URL + "/v1/jobs/" + id[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != "RUNNING" {
+		t.Fatalf("after the shell left, the job is %s, want RUNNING", d.Status)
 	}
 }

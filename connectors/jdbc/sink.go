@@ -254,7 +254,7 @@ func (s *sink) warn(format string, args ...any) { warn(s.env, s.cfg, s.t.Name, f
 // warn prints a warning about table to env's error stream, with the
 // credentials of cfg removed and errors described (see describe).
 func warn(env *connectors.Env, cfg *config, table string, format string, args ...any) {
-	if env == nil || env.Stderr == nil {
+	if env == nil {
 		return
 	}
 	for i, a := range args {
@@ -262,7 +262,7 @@ func warn(env *connectors.Env, cfg *config, table string, format string, args ..
 			args[i] = describe(e)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "WARNING: %s\n", cfg.clean(fmt.Sprintf("table %s: ", table)+fmt.Sprintf(format, args...)))
+	env.Warn(cfg.clean(fmt.Sprintf("table %s: ", table) + fmt.Sprintf(format, args...)))
 }
 
 // driverLogger receives the driver's own log lines and passes them on

@@ -607,9 +607,7 @@ func (w *txnWriter) resume(ctx context.Context, c *committable) error {
 }
 
 func (w *txnWriter) warn(msg string) {
-	if env := w.s.env; env != nil && env.Stderr != nil {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", msg)
-	}
+	w.s.env.Warn(msg)
 }
 
 // abortLeftovers fences every transactional id of this instance's pool

@@ -354,7 +354,7 @@ type reader struct {
 	// first. readPos is pos as of the reader's last Next. Both are read
 	// by PendingRecords from any goroutine.
 	logEnd, readPos atomic.Int64
-	end int64 // bounded: the split ends at this offset; -1 unbounded
+	end             int64 // bounded: the split ends at this offset; -1 unbounded
 
 	results   chan fetchResult
 	cancel    context.CancelFunc
@@ -729,9 +729,9 @@ func (r *reader) commitLoop() {
 		err := r.commitGroup(off)
 		g.mu.Lock()
 		g.done = off
-		if err != nil && !g.warned && r.src.env != nil && r.src.env.Stderr != nil {
+		if err != nil && !g.warned {
 			g.warned = true
-			fmt.Fprintf(r.src.env.Stderr, "warning: %v\n", err)
+			r.src.env.Warn(err.Error())
 		}
 		g.mu.Unlock()
 	}

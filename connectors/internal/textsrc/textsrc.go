@@ -3,7 +3,6 @@ package textsrc
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,14 +48,14 @@ func NewFormat(t *catalog.Table, def string) (*format.Format, error) {
 	return f, nil
 }
 
-// SampleSize is how many skipped rows of a table are written to Stderr.
+// SampleSize is how many skipped rows of a table are logged (Env.Warn).
 const SampleSize = 5
 
 // Policy is a table's parse-error policy, shared by its splits.
 type Policy struct {
 	Table  string
 	Ignore bool
-	stderr io.Writer
+	env    *connectors.Env // where samples are logged (nil: nowhere)
 	mu     sync.Mutex
 	logged int
 	first  *connectors.BadRowError // the first row skipped
@@ -65,9 +64,7 @@ type Policy struct {
 // NewPolicy reads t's parse-error options.
 func NewPolicy(t *catalog.Table, env *connectors.Env) (*Policy, error) {
 	p := &Policy{Table: t.Name}
-	if env != nil {
-		p.stderr = env.Stderr
-	}
+	p.env = env
 	for _, k := range IgnoreParseErrorKeys {
 		if !t.HasOption(k) {
 			continue
@@ -103,11 +100,11 @@ func (p *Policy) BadRow(at connectors.BadRowError, rec []byte, reason error, ski
 	if p.first == nil {
 		p.first = e
 	}
-	if p.stderr != nil && p.logged <= SampleSize {
+	if p.env != nil && p.logged <= SampleSize {
 		if p.logged < SampleSize {
-			fmt.Fprintf(p.stderr, "skipped %v\n", e)
+			p.env.Warn(fmt.Sprintf("skipped %v", e))
 		} else {
-			fmt.Fprintf(p.stderr, "table %s: more bad rows skipped; they are counted but not logged\n", p.Table)
+			p.env.Warn(fmt.Sprintf("table %s: more bad rows skipped; they are counted but not logged", p.Table))
 		}
 		p.logged++
 	}
