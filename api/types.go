@@ -35,9 +35,12 @@ type JobDetail struct {
 // start); a vertex's busy and backpressure ratios are its busiest
 // subtask's, its rates the sum of its subtasks'.
 type VertexView struct {
-	ID                string      `json:"id"`
-	Name              string      `json:"name"`
-	Parallelism       int         `json:"parallelism"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Parallelism int    `json:"parallelism"`
+	// Status is RUNNING while any subtask runs, FINISHED once all
+	// subtasks' input ended; after the job ended, the job's status.
+	Status            string      `json:"status"`
 	Inputs            []InputView `json:"inputs"`
 	RowsIn            int64       `json:"rows_in"`
 	RowsOut           int64       `json:"rows_out"`
@@ -63,6 +66,7 @@ type VertexView struct {
 // SubtaskView is one parallel instance of an operator.
 type SubtaskView struct {
 	Subtask           int     `json:"subtask"`
+	Status            string  `json:"status"`
 	RowsIn            int64   `json:"rows_in"`
 	RowsOut           int64   `json:"rows_out"`
 	RowsInPerSec      float64 `json:"rows_in_per_second"`

@@ -17,6 +17,9 @@ type VertexStats struct {
 	ID          string
 	Name        string
 	Parallelism int
+	// Status is RUNNING while any subtask runs, FINISHED once every
+	// subtask's input ended; after the attempt ended, the job's status.
+	Status string
 	// Inputs are the vertices feeding this one, with their partitioning.
 	Inputs []VertexInput
 	// Counts of the current attempt, summed over the operator's subtasks.
@@ -42,7 +45,9 @@ type VertexStats struct {
 
 // SubtaskStats is one parallel instance of an operator.
 type SubtaskStats struct {
-	Index                                  int
+	Index int
+	// Status is RUNNING or FINISHED (see VertexStats.Status).
+	Status                                 string
 	RowsIn, RowsOut, LateRows, SkippedRows int64
 	RowsInPerSec, RowsOutPerSec            float64
 	// BusyRatio, BackpressureRatio and IdleRatio split the subtask's
@@ -137,6 +142,7 @@ func (j *Job) Vertices() []VertexStats {
 		return nil
 	}
 	g := run.Graph()
+	jobStatus, _ := j.Status()
 	rates := j.rates.sample(run, time.Now())
 	sizes := stateSizes(j.LastCheckpoint())
 	out := make([]VertexStats, len(g.Vertices))
@@ -153,6 +159,13 @@ func (j *Job) Vertices() []VertexStats {
 				Commits: sm.Commits.Load(), LastCommit: time.Duration(sm.LastCommitNs.Load()),
 				CommitTime: time.Duration(sm.CommitNs.Load()),
 				BusyTime:   time.Duration(sm.BusyNs.Load()), BackpressuredTime: time.Duration(sm.BackpressuredNs.Load())}
+			st.Status = "RUNNING"
+			switch {
+			case jobStatus != JobRunning:
+				st.Status = string(jobStatus)
+			case sm.Ended.Load():
+				st.Status = "FINISHED"
+			}
 			if rs := rates; i < len(rs) && si < len(rs[i]) {
 				r := rs[i][si]
 				st.RowsInPerSec, st.RowsOutPerSec = r.in, r.out
@@ -171,6 +184,9 @@ func (j *Job) Vertices() []VertexStats {
 				vs.PendingRecords = max(vs.PendingRecords, 0) + st.PendingRecords
 			}
 			vs.Subtasks = append(vs.Subtasks, st)
+			if vs.Status == "" || st.Status == "RUNNING" {
+				vs.Status = st.Status
+			}
 		}
 		for _, e := range v.Inputs {
 			in := VertexInput{From: g.Vertices[e.From].ID, Partitioning: e.Partitioning.String()}

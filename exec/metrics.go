@@ -39,6 +39,10 @@ type Metrics struct {
 	CommitNs     atomic.Int64
 	LastCommitNs atomic.Int64
 
+	// Ended is set once the instance's task returned (its input ended,
+	// or the job stopped or failed).
+	Ended atomic.Bool
+
 	_ [64]byte // keeps the next instance's counters off this cache line
 }
 

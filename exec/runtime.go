@@ -231,7 +231,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
 				t.busy.m = t.metrics
 				t.out.busy = &t.busy
-				go j.run(v, inst, t.run)
+				go j.run(vi, inst, t.run)
 				continue
 			}
 			var chans []chan Message
@@ -244,7 +244,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			t.busy.m = j.metrics[vi][inst]
 			t.out.busy = &t.busy
 			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
-			go j.run(v, inst, t.run)
+			go j.run(vi, inst, t.run)
 		}
 	}
 	cpDone := make(chan struct{})
@@ -269,8 +269,10 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 }
 
 // run executes one task, converting a panic into a job failure.
-func (j *Job) run(v *Vertex, inst int, fn func() error) {
+func (j *Job) run(vi, inst int, fn func() error) {
+	v := j.graph.Vertices[vi]
 	defer j.wg.Done()
+	defer j.metrics[vi][inst].Ended.Store(true)
 	defer func() {
 		if r := recover(); r != nil {
 			j.fail(fmt.Errorf("internal error in operator %s (instance %d): %v", v.Name, inst, r))

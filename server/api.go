@@ -92,7 +92,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 
 // vertexView is the REST form of an operator's figures.
 func vertexView(v engine.VertexStats) api.VertexView {
-	vv := api.VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Inputs: []api.InputView{},
+	vv := api.VertexView{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism, Status: v.Status, Inputs: []api.InputView{},
 		RowsIn: v.RowsIn, RowsOut: v.RowsOut, RowsInPerSec: round2(v.RowsInPerSec), RowsOutPerSec: round2(v.RowsOutPerSec),
 		BusyRatio: round3(v.BusyRatio), BackpressureRatio: round3(v.BackpressureRatio),
 		Backpressure: backpressureLevel(v.BackpressureRatio), LateRows: v.LateRows, Skipped: v.SkippedRows,
@@ -102,7 +102,7 @@ func vertexView(v engine.VertexStats) api.VertexView {
 		vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
 	}
 	for _, st := range v.Subtasks {
-		sv := api.SubtaskView{Subtask: st.Index, RowsIn: st.RowsIn, RowsOut: st.RowsOut,
+		sv := api.SubtaskView{Subtask: st.Index, Status: st.Status, RowsIn: st.RowsIn, RowsOut: st.RowsOut,
 			RowsInPerSec: round2(st.RowsInPerSec), RowsOutPerSec: round2(st.RowsOutPerSec),
 			BusyRatio: round3(st.BusyRatio), BackpressureRatio: round3(st.BackpressureRatio), IdleRatio: round3(st.IdleRatio),
 			LateRows: st.LateRows, Skipped: st.SkippedRows, Watermark: watermarkText(st.Watermark),

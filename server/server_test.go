@@ -120,7 +120,7 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 		t.Fatalf("statements: %q", d.Statements)
 	}
 	for _, v := range d.Vertices {
-		if len(v.Subtasks) != v.Parallelism || v.Backpressure == "" {
+		if len(v.Subtasks) != v.Parallelism || v.Backpressure == "" || v.Status != "RUNNING" {
 			t.Fatalf("vertex %s: %d subtasks for parallelism %d, backpressure %q", v.Name, len(v.Subtasks), v.Parallelism, v.Backpressure)
 		}
 	}

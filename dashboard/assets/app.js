@@ -219,13 +219,13 @@ function pct(r) { return Math.round(100 * (r || 0)) + "%"; }
 function subtasks(j) {
   const rows = [];
   for (const v of j.vertices || []) for (const s of v.subtasks || []) {
-    rows.push([v.name, String(s.subtask), fmt(s.rows_in), fmt(Math.round(s.rows_in_per_second)), fmt(s.rows_out),
+    rows.push([v.name, String(s.subtask), s.status, fmt(s.rows_in), fmt(Math.round(s.rows_in_per_second)), fmt(s.rows_out),
       pct(s.busy_ratio), pct(s.backpressure_ratio), pct(s.idle_ratio), s.watermark || "—", bytes(s.state_bytes),
       s.pending_records === undefined ? "" : fmt(s.pending_records),
       s.last_commit_ms === undefined ? "" : s.last_commit_ms.toFixed(1) + " ms"]);
   }
-  const t = table(["operator", "subtask", "rows in", "rows/s in", "rows out", "busy", "backpressured", "idle", "watermark",
-    "state", "behind (Kafka)", "last commit"], rows, [false, true, true, true, true, true, true, true, false, true, true, true]);
+  const t = table(["operator", "subtask", "status", "rows in", "rows/s in", "rows out", "busy", "backpressured", "idle", "watermark",
+    "state", "behind (Kafka)", "last commit"], rows, [false, true, false, true, true, true, true, true, true, false, true, true, true]);
   t.id = "subtasks-table";
   return t;
 }
