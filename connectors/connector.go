@@ -136,6 +136,14 @@ type SkippedRowCounter interface {
 	SkippedRows() int64
 }
 
+// WaitReporter is implemented by split readers whose Next may wait for
+// data or for a rate limit before it returns rows: WaitedNs is the total
+// time Next spent waiting so far, so that the task counts it as idle, not
+// busy. Called from the reader's goroutine.
+type WaitReporter interface {
+	WaitedNs() int64
+}
+
 // PendingRecordsReporter is implemented by split readers that know how far
 // behind the end of their log they are (Kafka: the partition's high
 // watermark, or last stable offset under read_committed, less the next

@@ -23,6 +23,7 @@ type splitState struct {
 	lastRow int64 // wall-clock ms of the last row (idle detection)
 	idle    bool
 	skipped int64
+	waited  int64 // the reader's WaitedNs at the last read
 }
 
 // sourceTask runs one instance of a source vertex: it reads its splits in
@@ -114,6 +115,11 @@ func (t *sourceTask) run() error {
 			t.busy.enter()
 			err := s.reader.Next(ctx, rb)
 			t.rows.filled(rb.Len())
+			if wr, ok := s.reader.(connectors.WaitReporter); ok {
+				w := wr.WaitedNs()
+				t.busy.idle(w - s.waited)
+				s.waited = w
+			}
 			if sc, ok := s.reader.(skipCounter); ok {
 				n := sc.SkippedRows()
 				t.metrics.BadRowsSkipped.Add(n - s.skipped)

@@ -79,20 +79,25 @@ type busyClock struct {
 	start         int64 // unix ns the current call began; 0: not in a call
 	blockedAt     int64 // unix ns the current blocked send began
 	blockedInCall int64 // ns the current call spent blocked
+	idleInCall    int64 // ns the current call spent waiting for input
 }
 
 func (b *busyClock) enter() {
 	now := time.Now().UnixNano()
 	b.progress.Store(now)
 	b.since.Store(now)
-	b.start, b.blockedInCall = now, 0
+	b.start, b.blockedInCall, b.idleInCall = now, 0, 0
 }
+
+// idle notes that the current call spent d ns waiting for input (a
+// source's read waiting for data or for its rate limit): not busy time.
+func (b *busyClock) idle(d int64) { b.idleInCall += d }
 
 // leave ends a call that did work: its time, less the time it was
 // blocked on output, counts as busy.
 func (b *busyClock) leave() {
 	if b.m != nil && b.start != 0 {
-		b.m.BusyNs.Add(time.Now().UnixNano() - b.start - b.blockedInCall)
+		b.m.BusyNs.Add(max(0, time.Now().UnixNano()-b.start-b.blockedInCall-b.idleInCall))
 	}
 	b.since.Store(0)
 	b.start = 0

@@ -125,12 +125,18 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 		}
 	}
 	// Rates are the server's, over the last second: the throttled source
-	// (2,000 rows/s) reads at a positive rate and is not backpressured.
+	// (2,000 rows/s) reads at a positive rate, is not backpressured, and
+	// spends most of its time waiting for its rate limit (idle, not busy).
 	waitFor(t, "a source rate", func() bool {
 		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
 		return d.Vertices[0].RowsInPerSec > 0 && d.Vertices[0].Subtasks[0].RowsInPerSec > 0
 	})
-	if src := d.Vertices[0]; src.Backpressure != "ok" || src.BackpressureRatio > 0.1 || src.BusyRatio > 1 || src.PendingRecords != nil {
+	waitFor(t, "a second rate sample", func() bool {
+		time.Sleep(1100 * time.Millisecond)
+		call(t, "GET", ts.URL+"/v1/jobs/"+id, "", "", &d)
+		return true
+	})
+	if src := d.Vertices[0]; src.Backpressure != "ok" || src.BackpressureRatio > 0.1 || src.BusyRatio > 0.5 || src.Subtasks[0].IdleRatio < 0.5 || src.PendingRecords != nil {
 		t.Fatalf("source: backpressure %s (%v), busy %v, pending %v", src.Backpressure, src.BackpressureRatio, src.BusyRatio, src.PendingRecords)
 	}
 

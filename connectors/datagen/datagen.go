@@ -660,3 +660,7 @@ func (f *field) fill(vals []types.Value, w int, i0, step uint64, rows int, now i
 func (r *reader) Position() []byte { return binary.BigEndian.AppendUint64(nil, r.j) }
 
 func (r *reader) Close() error { return nil }
+
+// WaitedNs implements connectors.WaitReporter: the time the reader slept
+// to keep to 'rows-per-second'.
+func (r *reader) WaitedNs() int64 { return int64(r.pace.Waited) }

@@ -349,6 +349,8 @@ type reader struct {
 	raw       bool
 
 	pos int64 // next offset to read
+	// waited is the time Next spent waiting for fetched records.
+	waited time.Duration
 	// logEnd is the partition's end as of the last fetch: its high
 	// watermark (read_committed: last stable offset); -1 before the
 	// first. readPos is pos as of the reader's last Next. Both are read
@@ -420,13 +422,16 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 			if timer == nil {
 				timer = time.NewTimer(pollInterval)
 			}
+			waitStart := time.Now()
 			select {
 			case res, ok = <-r.results:
 			case <-timer.C:
+				r.waited += time.Since(waitStart)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+			r.waited += time.Since(waitStart)
 		}
 		if !ok {
 			r.pending = fmt.Errorf("table %s: %s: the reader is closed", r.src.cfg.t.Name, r.source)
@@ -654,6 +659,9 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 		off = next
 	}
 }
+
+// WaitedNs implements connectors.WaitReporter.
+func (r *reader) WaitedNs() int64 { return int64(r.waited) }
 
 // PendingRecords implements connectors.PendingRecordsReporter: the
 // records between the next offset to read and the partition's end at the

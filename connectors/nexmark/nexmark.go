@@ -626,3 +626,7 @@ func (g *generator) bid(row []types.Value, base int, n int64, h uint64, ts int64
 		g.str(c, base, a)
 	}
 }
+
+// WaitedNs implements connectors.WaitReporter: the time the reader slept
+// to keep to 'rows-per-second'.
+func (r *reader) WaitedNs() int64 { return int64(r.pace.Waited) }

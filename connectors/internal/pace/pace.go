@@ -22,6 +22,9 @@ type Pacer struct {
 	// Now returns wall-clock milliseconds.
 	Now func() int64
 
+	// Waited is the total time Take slept.
+	Waited time.Duration
+
 	t0      int64
 	started bool
 	done    int64 // rows handed out since the first call
@@ -52,12 +55,15 @@ func (p *Pacer) Take(ctx context.Context, want int64) (int64, int64, error) {
 		next := p.t0 + int64(math.Ceil(float64(p.done)*1000/p.Rate))
 		wait := min(max(time.Duration(next-now)*time.Millisecond, time.Millisecond), p.MaxWait)
 		t := time.NewTimer(wait)
+		slept := time.Now()
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			p.Waited += time.Since(slept)
 			return 0, now, ctx.Err()
 		case <-t.C:
 		}
+		p.Waited += time.Since(slept)
 		now = p.Now()
 		if p.done >= p.due(now) {
 			return 0, now, nil
