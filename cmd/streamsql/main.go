@@ -24,7 +24,8 @@ Usage:
   streamsql [flags] -f FILE.sql       run the file's statements in order
   streamsql [flags] -e 'STATEMENTS'   run the given statements
   streamsql --server URL -f FILE.sql  run the statements on a streamsql server (also -e, standard
-                                      input): its jobs keep running there after this command ends
+                                      input, or the interactive shell with no script): its jobs keep
+                                      running there after this command ends
   streamsql test [flags] FILE.slt...  run sqllogictest files, print "N passed, N failed"
   streamsql checkpoints [-job ID] [-verify] DIR
                                       list the checkpoints and savepoints under DIR (-verify reads
