@@ -144,6 +144,33 @@ type serverJob struct {
 	Resumes        int
 	LastCheckpoint int64 `json:"last_checkpoint"`
 	RowsOut        int64 `json:"rows_out"`
+	Vertices       []struct {
+		Name           string
+		PendingRecords *int64 `json:"pending_records"`
+		Subtasks       []struct {
+			Commits      int64
+			LastCommitMs *float64 `json:"last_commit_ms"`
+		}
+	}
+}
+
+// kafkaLagAndCommits reports whether j's Kafka source says how far behind
+// the topic's end it is (within 0..events), and whether its MySQL sink
+// committed a transaction and timed it.
+func kafkaLagAndCommits(j serverJob, events int64) (lag, commits bool) {
+	for _, v := range j.Vertices {
+		if strings.HasPrefix(v.Name, "Source") && v.PendingRecords != nil && *v.PendingRecords >= 0 && *v.PendingRecords <= events {
+			lag = true
+		}
+		if strings.HasPrefix(v.Name, "Sink") {
+			for _, s := range v.Subtasks {
+				if s.Commits > 0 && s.LastCommitMs != nil && *s.LastCommitMs >= 0 {
+					commits = true
+				}
+			}
+		}
+	}
+	return lag, commits
 }
 
 func getServerJob(t *testing.T, base, id string) serverJob {
@@ -207,13 +234,26 @@ func TestServerKilledKafkaToMySQL(t *testing.T) {
 		t.Fatalf("submit started %d jobs, want 2", len(ids))
 	}
 	deadline := time.Now().Add(60 * time.Second)
+	sawLag, sawCommit := false, false
 	for _, id := range ids {
 		for j := getServerJob(t, base, id); j.LastCheckpoint < 1; j = getServerJob(t, base, id) {
 			if j.Status != "RUNNING" || time.Now().After(deadline) {
 				t.Fatalf("job %s: no checkpoint before the kill: %+v\n%s", id, j, p1.Output())
 			}
+			lag, commit := kafkaLagAndCommits(j, 300000)
+			sawLag, sawCommit = sawLag || lag, sawCommit || commit
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	// The REST API shows the Kafka source's lag and the MySQL sink's
+	// commits while the jobs run.
+	for !sawLag || !sawCommit {
+		if time.Now().After(deadline) {
+			t.Fatalf("no Kafka lag (%v) or MySQL commit figures (%v) in the REST API: %+v", sawLag, sawCommit, getServerJob(t, base, ids[0]))
+		}
+		lag, commit := kafkaLagAndCommits(getServerJob(t, base, ids[0]), 300000)
+		sawLag, sawCommit = sawLag || lag, sawCommit || commit
+		time.Sleep(10 * time.Millisecond)
 	}
 	p1.Kill()
 	t.Log("server killed after a checkpoint of both jobs")
