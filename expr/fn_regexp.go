@@ -16,7 +16,10 @@ import (
 // backreferences and lookaround. A literal pattern is compiled once when the
 // call is bound, so a bad one fails the statement; a computed pattern is
 // compiled when it changes from one row to the next, and a bad one fails the
-// job.
+// job. Each compiled pattern comes with what its syntax says about the
+// strings it can match (regexp_prefilter.go): a literal every match
+// contains, checked before the pattern runs, and how late the search may
+// start.
 
 func init() {
 	Register(&Func{Name: "REGEXP", MinArgs: 2, MaxArgs: 2, Usage: "REGEXP(s, regex) (TRUE when a substring of s matches)", Bind: bindRegexp})
@@ -33,13 +36,13 @@ func init() {
 // regexpArg is the compiled pattern argument of one bound call.
 type regexpArg struct {
 	fn    string
-	fixed *regexp.Regexp // the literal pattern, compiled at bind time
+	fixed *regexpPlan // the literal pattern, compiled at bind time
 	last  atomic.Pointer[compiledRegexp]
 }
 
 type compiledRegexp struct {
-	src string
-	re  *regexp.Regexp
+	src  string
+	plan *regexpPlan
 }
 
 func regexpErrMsg(fn, pattern string, err error) string {
@@ -69,26 +72,27 @@ func bindRegexpArg(fn string, args []Expr) (*regexpArg, error) {
 		if err != nil {
 			return nil, typeErr(1, regexpErrMsg(fn, p, err))
 		}
-		ra.fixed = re
+		ra.fixed = planRegexp(re)
 	}
 	return ra, nil
 }
 
 // get returns the compiled pattern for the row's pattern value.
-func (ra *regexpArg) get(p types.Value) (*regexp.Regexp, error) {
+func (ra *regexpArg) get(p types.Value) (*regexpPlan, error) {
 	if ra.fixed != nil {
 		return ra.fixed, nil
 	}
 	src := p.Str()
 	if c := ra.last.Load(); c != nil && c.src == src {
-		return c.re, nil
+		return c.plan, nil
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
 		return nil, evalErr(regexpErrMsg(ra.fn, src, err))
 	}
-	ra.last.Store(&compiledRegexp{src: src, re: re})
-	return re, nil
+	plan := planRegexp(re)
+	ra.last.Store(&compiledRegexp{src: src, plan: plan})
+	return plan, nil
 }
 
 func bindRegexp(args []Expr) (Impl, error) {
@@ -101,7 +105,7 @@ func bindRegexp(args []Expr) (Impl, error) {
 		if err != nil {
 			return nullV, err
 		}
-		return types.BoolValue(re.MatchString(a.Str())), nil
+		return types.BoolValue(re.mayMatch(a.Str()) && re.re.MatchString(a.Str())), nil
 	}}, nil
 }
 
@@ -115,10 +119,10 @@ func bindRegexpExtract(args []Expr) (Impl, error) {
 		if err != nil {
 			return nullV, err
 		}
-		if group < 0 || group > int64(re.NumSubexp()) {
+		if group < 0 || group > int64(re.re.NumSubexp()) {
 			return nullV, nil
 		}
-		m := re.FindStringSubmatchIndex(a.Str())
+		m := re.findSubmatchIndex(a.Str())
 		if m == nil || m[2*group] < 0 {
 			return nullV, nil
 		}
@@ -148,7 +152,7 @@ func bindRegexpReplace(args []Expr) (Impl, error) {
 	// With a literal pattern and replacement the template is converted once.
 	var fixedTmpl *string
 	if r, ok := constString(args, 2); ok && ra.fixed != nil {
-		if t, ok := replacementTemplate(ra.fixed, r); ok {
+		if t, ok := replacementTemplate(ra.fixed.re, r); ok {
 			fixedTmpl = &t
 		}
 	}
@@ -160,12 +164,15 @@ func bindRegexpReplace(args []Expr) (Impl, error) {
 		tmpl := ""
 		if fixedTmpl != nil {
 			tmpl = *fixedTmpl
-		} else if t, ok := replacementTemplate(re, c.Str()); ok {
+		} else if t, ok := replacementTemplate(re.re, c.Str()); ok {
 			tmpl = t
 		} else {
 			return nullV, nil
 		}
-		return types.StringValue(re.ReplaceAllString(a.Str(), tmpl)), nil
+		if !re.mayMatch(a.Str()) {
+			return a, nil // no match: the string unchanged
+		}
+		return types.StringValue(re.re.ReplaceAllString(a.Str(), tmpl)), nil
 	}}, nil
 }
 
