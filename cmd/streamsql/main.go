@@ -150,6 +150,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
+	if size := conf.Get(engine.ProcessMemoryKey); size != "" {
+		if _, err := engine.ApplyProcessMemory(size); err != nil {
+			fmt.Fprintf(stderr, "streamsql: %v\n", err)
+			return 2
+		}
+	}
 	if port := conf.Get(engine.MetricsPortKey); port != "" {
 		addr, stopMetrics, err := metrics.Serve(ctx, "127.0.0.1:"+port, metrics.EngineJobs(eng))
 		if err != nil {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -466,5 +468,22 @@ func TestFileErrorsNameFileLineColumn(t *testing.T) {
 				t.Errorf("%q: standard error lacks %q:\n%s", c.script, w, errOut)
 			}
 		}
+	}
+}
+
+// -D taskmanager.memory.process.size sets the Go runtime's memory limit;
+// a bad size is refused before anything runs.
+func TestProcessMemoryFlag(t *testing.T) {
+	defer debug.SetMemoryLimit(math.MaxInt64)
+	code, _, errOut := runCLI(t, "", "-D", "taskmanager.memory.process.size=1.5g", "-e", "SELECT 1;")
+	if code != 2 || !strings.Contains(errOut, "invalid memory size '1.5g'") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "", "-D", "taskmanager.memory.process.size=300m", "-e", "SELECT 1;")
+	if code != 0 || !strings.Contains(out, "| 1 |") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+		t.Fatalf("memory limit %d, want %d", got, 300<<20)
 	}
 }

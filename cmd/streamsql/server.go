@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
+	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/server"
 )
 
@@ -38,6 +39,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dataDir := fs.String("data-dir", "streamsql-data", "directory of the job registry and the checkpoints")
 	token := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "bearer token every request must present (default $STREAMSQL_AUTH_TOKEN)")
 	interval := fs.Duration("checkpoint-interval", 10*time.Second, "checkpoint interval of jobs whose statements set none")
+	memory := fs.String("memory", "", "the process's memory budget, e.g. 2g ("+engine.ProcessMemoryKey+"): the Go runtime's soft memory limit")
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, serverUsage)
 		fs.SetOutput(w)
@@ -50,6 +52,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "streamsql server: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if *memory != "" {
+		if _, err := engine.ApplyProcessMemory(*memory); err != nil {
+			fmt.Fprintf(stderr, "streamsql server: --memory: %v\n", err)
+			return 2
+		}
 	}
 	// Records go to standard error as text and to a rotated JSON file
 	// under the data directory.
