@@ -28,6 +28,10 @@ type Config struct {
 	StateTTL time.Duration
 	// Emit is the window emit strategy (table.exec.emit.*).
 	Emit EmitConfig
+	// NoSubPlanReuse translates every subtree, even one equal to a
+	// subtree translated already (table.optimizer.reuse-sub-plan-enabled
+	// = false; see reuse.go).
+	NoSubPlanReuse bool
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +102,8 @@ type builder struct {
 	// same rows at the same pace (one watermark) and a source with side
 	// effects (a socket, a Kafka consumer group) is opened once.
 	scans map[*catalog.Table]stream
+	// built lists the subtrees translated so far, for sub-plan reuse.
+	built []builtPlan
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
@@ -259,7 +265,20 @@ func (b *builder) add(v *exec.Vertex, desc string, inputs ...exec.Edge) int {
 	return len(b.g.Vertices) - 1
 }
 
+// build translates subtree n, or returns the output of an equal subtree
+// translated already (see reuse.go).
 func (b *builder) build(n plan.Node) (stream, error) {
+	if s, ok := b.reused(n); ok {
+		return s, nil
+	}
+	s, err := b.buildNode(n)
+	if err == nil {
+		b.built = append(b.built, builtPlan{node: n, out: s})
+	}
+	return s, err
+}
+
+func (b *builder) buildNode(n plan.Node) (stream, error) {
 	switch n := n.(type) {
 	case *plan.Scan:
 		return b.buildScan(n)
