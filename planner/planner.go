@@ -104,6 +104,9 @@ type builder struct {
 	scans map[*catalog.Table]stream
 	// built lists the subtrees translated so far, for sub-plan reuse.
 	built []builtPlan
+	// read holds the columns the job reads of each table it scans (see
+	// columns_read.go).
+	read map[*catalog.Table][]bool
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
@@ -114,6 +117,7 @@ type builder struct {
 func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error, delivered *exec.DeliveredSet) (*Plan, error) {
 	b := newBuilder(cfg, env)
 	root = optimizer.Optimize(root)
+	b.read = scanColumns([]plan.Node{root})
 	s, err := b.build(root)
 	if err != nil {
 		return nil, err
@@ -153,9 +157,12 @@ type Target struct {
 func PlanInserts(targets []Target, cfg Config, env *connectors.Env) (*Plan, error) {
 	b := newBuilder(cfg, env)
 	out := &Plan{AppendOnly: true, Bounded: true}
+	for _, t := range targets {
+		out.Optimized = append(out.Optimized, optimizer.Optimize(t.Query))
+	}
+	b.read = scanColumns(out.Optimized)
 	for i, t := range targets {
-		query := optimizer.Optimize(t.Query)
-		out.Optimized = append(out.Optimized, query)
+		query := out.Optimized[i]
 		s, err := b.build(query)
 		if err != nil {
 			if len(targets) > 1 {
@@ -327,6 +334,9 @@ func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 	src, err := b.newSource(t)
 	if err != nil {
 		return stream{}, err
+	}
+	if cs, ok := src.(connectors.ColumnSkipper); ok && b.read[t] != nil {
+		cs.SkipColumns(physicalRead(t, b.read[t]))
 	}
 	par := b.cfg.Parallelism
 	splits, err := src.Splits(par)
