@@ -55,6 +55,10 @@ func samePlan(a, b plan.Node) bool {
 	if sa, ok := a.(*plan.Scan); ok {
 		return sa.Table == b.(*plan.Scan).Table
 	}
+	// The node's own fields first: most nodes that differ differ there.
+	if !sameValue(va, vb, 0) {
+		return false
+	}
 	ca, cb := a.Children(), b.Children()
 	if len(ca) != len(cb) {
 		return false
@@ -64,7 +68,7 @@ func samePlan(a, b plan.Node) bool {
 			return false
 		}
 	}
-	return sameValue(va, vb, 0)
+	return true
 }
 
 const maxDepth = 1000
