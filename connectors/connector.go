@@ -86,6 +86,15 @@ type Source interface {
 	OpenSplit(ctx context.Context, split Split, position []byte) (SplitReader, error)
 }
 
+// ColumnSkipper is implemented by sources that can skip building columns
+// no query reads. The planner calls SkipColumns once, before Splits and
+// OpenSplit, with read[i] telling whether physical column i (of
+// catalog.Table.PhysicalColumns) is read; the source may then leave the
+// unread columns NULL. The read columns' values must not change.
+type ColumnSkipper interface {
+	SkipColumns(read []bool)
+}
+
 // SplitReader reads one split. Methods are called from one goroutine.
 type SplitReader interface {
 	// Next appends rows to b (whose Width is the number of physical columns

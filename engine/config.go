@@ -87,6 +87,7 @@ var ConfigKeys = []ConfigKey{
 	{Key: "restart-strategy.exponential-delay.max-backoff", Default: "5min", Help: "largest pause", Check: checkDuration, Effective: true},
 	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause", Effective: true},
 	{Key: "pipeline.name", Default: "", Help: "name of the next job; also its directory under state.checkpoints.dir (default: derived from the query)", Effective: true},
+	{Key: "table.optimizer.reuse-sub-plan-enabled", Default: "true", Help: "equal subqueries of a job (also across a statement set's INSERTs) run once and feed every reader; false runs each on its own (the graph jobs had before, e.g. to restore their savepoints)", Check: checkBool, Effective: true},
 	{Key: "table.exec.state.ttl", Default: "0", Help: "state of non-windowed aggregates and joins idle this long is dropped (0 = never)", Check: checkDuration, Effective: true},
 	{Key: "table.exec.emit.allow-lateness", Default: "0", Help: "event-time TUMBLE/HOP/CUMULATE aggregates keep a fired window this long after its end; its late rows update it (-U/+U) (0 = drop late rows)", Check: checkDuration, Effective: true},
 	{Key: "table.exec.emit.early-fire.enabled", Default: "false", Help: "window aggregates emit their result before the window closes, every early-fire.delay, and update it (-U/+U)", Check: checkBool, Effective: true},

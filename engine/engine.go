@@ -135,6 +135,7 @@ func (e *Engine) plannerConfig() planner.Config {
 		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
 		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
 		StateTTL:       time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
+		NoSubPlanReuse: !e.conf.Bool("table.optimizer.reuse-sub-plan-enabled"),
 		Emit: planner.EmitConfig{
 			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
 			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),

@@ -9,6 +9,11 @@
 // description and its inputs' ids), never from memory addresses or
 // creation order, so the same query always gets the same ids.
 //
+// A subtree equal to one translated already is not translated again: its
+// readers share the first one's vertex (sub-plan reuse, reuse.go; off with
+// Config.NoSubPlanReuse). Sources that can skip columns are told which of
+// their table's columns the job reads (columns_read.go).
+//
 // Who calls: the engine, once per INSERT or SELECT (and for EXPLAIN). The
 // returned Plan is immutable; Graph may be started once.
 package planner

@@ -28,6 +28,10 @@ type Config struct {
 	StateTTL time.Duration
 	// Emit is the window emit strategy (table.exec.emit.*).
 	Emit EmitConfig
+	// NoSubPlanReuse translates every subtree, even one equal to a
+	// subtree translated already (table.optimizer.reuse-sub-plan-enabled
+	// = false; see reuse.go).
+	NoSubPlanReuse bool
 }
 
 func (c Config) withDefaults() Config {
@@ -98,6 +102,11 @@ type builder struct {
 	// same rows at the same pace (one watermark) and a source with side
 	// effects (a socket, a Kafka consumer group) is opened once.
 	scans map[*catalog.Table]stream
+	// built lists the subtrees translated so far, for sub-plan reuse.
+	built []builtPlan
+	// read holds the columns the job reads of each table it scans (see
+	// columns_read.go).
+	read map[*catalog.Table][]bool
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
@@ -108,6 +117,7 @@ type builder struct {
 func PlanQuery(root plan.Node, cfg Config, env *connectors.Env, collect func(*types.Batch) error, delivered *exec.DeliveredSet) (*Plan, error) {
 	b := newBuilder(cfg, env)
 	root = optimizer.Optimize(root)
+	b.read = scanColumns([]plan.Node{root})
 	s, err := b.build(root)
 	if err != nil {
 		return nil, err
@@ -147,9 +157,12 @@ type Target struct {
 func PlanInserts(targets []Target, cfg Config, env *connectors.Env) (*Plan, error) {
 	b := newBuilder(cfg, env)
 	out := &Plan{AppendOnly: true, Bounded: true}
+	for _, t := range targets {
+		out.Optimized = append(out.Optimized, optimizer.Optimize(t.Query))
+	}
+	b.read = scanColumns(out.Optimized)
 	for i, t := range targets {
-		query := optimizer.Optimize(t.Query)
-		out.Optimized = append(out.Optimized, query)
+		query := out.Optimized[i]
 		s, err := b.build(query)
 		if err != nil {
 			if len(targets) > 1 {
@@ -259,7 +272,20 @@ func (b *builder) add(v *exec.Vertex, desc string, inputs ...exec.Edge) int {
 	return len(b.g.Vertices) - 1
 }
 
+// build translates subtree n, or returns the output of an equal subtree
+// translated already (see reuse.go).
 func (b *builder) build(n plan.Node) (stream, error) {
+	if s, ok := b.reused(n); ok {
+		return s, nil
+	}
+	s, err := b.buildNode(n)
+	if err == nil {
+		b.built = append(b.built, builtPlan{node: n, out: s})
+	}
+	return s, err
+}
+
+func (b *builder) buildNode(n plan.Node) (stream, error) {
 	switch n := n.(type) {
 	case *plan.Scan:
 		return b.buildScan(n)
@@ -308,6 +334,9 @@ func (b *builder) buildScan(n *plan.Scan) (stream, error) {
 	src, err := b.newSource(t)
 	if err != nil {
 		return stream{}, err
+	}
+	if cs, ok := src.(connectors.ColumnSkipper); ok && b.read[t] != nil {
+		cs.SkipColumns(physicalRead(t, b.read[t]))
 	}
 	par := b.cfg.Parallelism
 	splits, err := src.Splits(par)

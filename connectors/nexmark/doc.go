@@ -38,7 +38,9 @@
 // any integer type, TIMESTAMP with any precision). A column that is not
 // one of the table's is an error naming it and listing the table's
 // columns. Columns that are not declared are not generated (and the others
-// do not change: every value has its own random stream).
+// do not change: every value has its own random stream). Nor are declared
+// columns that no query of the job reads (connectors.ColumnSkipper: the
+// planner says which are read; the others stay NULL).
 //
 //	bid:     auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
 //	         dateTime TIMESTAMP(3), extra VARCHAR

@@ -276,6 +276,13 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 		}
 		s.out[d.f] = i
 	}
+	s.setHasAny()
+	return s, nil
+}
+
+// setHasAny records which event types have a column to build.
+func (s *source) setHasAny() {
+	s.hasAny = [3]bool{}
 	for f := fPersonID; f < numFields; f++ {
 		if s.out[f] >= 0 {
 			switch {
@@ -288,7 +295,19 @@ func newSource(t *catalog.Table, env *connectors.Env) (connectors.Source, error)
 			}
 		}
 	}
-	return s, nil
+}
+
+// SkipColumns implements connectors.ColumnSkipper: the columns no query
+// reads stay NULL, and their values (strings above all) are not built.
+// Every field draws from its own random stream, so the other columns'
+// values do not change.
+func (s *source) SkipColumns(read []bool) {
+	for f := range s.out {
+		if c := s.out[f]; c >= 0 && c < len(read) && !read[c] {
+			s.out[f] = -1
+		}
+	}
+	s.setHasAny()
 }
 
 func (s *source) channels() *channels {

@@ -516,3 +516,36 @@ func BenchmarkBidNoExtra(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestSkipColumns: columns left out by SkipColumns are NULL and the
+// others keep the values of a source that builds every column.
+func TestSkipColumns(t *testing.T) {
+	for _, name := range []string{"bid", "auction", "person", "event"} {
+		schema := schemaOf(name)
+		opts := []string{"table", name, "number-of-events", "3000"}
+		all := readSplits(t, newSrc(t, schema, opts...), schema, 256)
+		src := newSrc(t, schema, opts...)
+		read := make([]bool, len(schema))
+		for i := range read {
+			read[i] = i%3 == 0
+		}
+		src.(connectors.ColumnSkipper).SkipColumns(read)
+		got := readSplits(t, src, schema, 256)
+		if len(got) != len(all) {
+			t.Fatalf("%s: %d splits, want %d", name, len(got), len(all))
+		}
+		for s := range all {
+			if len(got[s]) != len(all[s]) || len(all[s]) == 0 {
+				t.Fatalf("%s split %d: %d rows, want %d", name, s, len(got[s]), len(all[s]))
+			}
+			for r := range all[s] {
+				want := strings.Split(all[s][r], "|")
+				for c, v := range strings.Split(got[s][r], "|") {
+					if read[c] && v != want[c] || !read[c] && v != "NULL" {
+						t.Fatalf("%s split %d row %d column %s: %q, want %q (read %v)", name, s, r, schema[c].Name, v, want[c], read[c])
+					}
+				}
+			}
+		}
+	}
+}

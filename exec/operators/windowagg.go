@@ -209,8 +209,9 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 // first, in one cache line.
 type winEntry struct {
 	marks
-	// local slices only (see localSlices): pend: changed since the last
-	// flush; stored: put in the backend; kg: the entry's key group.
+	// local slices and local HOP panes only (see localSlices, flushPanes):
+	// pend: changed since the last flush; stored: put in the backend; kg:
+	// the entry's key group.
 	pend   bool
 	stored bool
 	kg     int32
@@ -280,6 +281,12 @@ func (winEntryCodec) Decode(buf []byte) (*winEntry, error) {
 // flushes (checkpoint barriers, Finish), which is all a checkpoint needs,
 // and fire from the table in creation order, the order the timers would
 // have fired them in.
+//
+// Local panes: on the memory backend, HOP panes live in the panes index
+// only (which holds their entries): a new pane is not put into the
+// backend, nor a changed one touched; flushes put the panes changed since
+// the last flush (flushPanes), and a pane that was put is deleted from
+// the backend when its last window fires.
 type sliceAgg struct {
 	windowBase
 	slicer window.Slicer
@@ -302,14 +309,17 @@ type sliceAgg struct {
 	panes paneIndex
 	due   hopQueues
 	// local: new tumble ends get local slices (memory backend).
-	local   bool
-	locFree []*localSlices
-	entFree []*winEntry
-	allStar bool // every aggregate is COUNT(*)
-	keyCol  int  // the key column when there is exactly one, else -1
-	sliceLo int64
-	sliceHi int64 // [sliceLo, sliceHi) is the slice of the previous row
-	scrat   agg.Acc
+	local bool
+	// hopLocal: HOP panes live in the panes index only, put into the
+	// store at flushes (memory backend; see flushPanes).
+	hopLocal bool
+	locFree  []*localSlices
+	entFree  []*winEntry
+	allStar  bool // every aggregate is COUNT(*)
+	keyCol   int  // the key column when there is exactly one, else -1
+	sliceLo  int64
+	sliceHi  int64 // [sliceLo, sliceHi) is the slice of the previous row
+	scrat    agg.Acc
 	// per-chunk scratch
 	plan []rowPlan
 	ents []*winEntry
@@ -629,6 +639,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.local = o.slices.shared && o.slicer.Kind == window.TumbleSlices
+	o.hopLocal = o.slices.shared && o.slicer.Kind == window.HopSlices
 	if o.local {
 		o.locals = o
 	}
@@ -644,6 +655,9 @@ func (o *sliceAgg) rebuild() {
 		gk := k[:len(k)-8]
 		o.partial[sliceEnd] = true
 		if o.slicer.Kind == window.HopSlices {
+			if o.hopLocal {
+				p.kg, p.stored = int32(kg), true
+			}
 			l := o.panes.add(gk, kg, sliceEnd, o.livePane(p))
 			if e, ok := o.slicer.NextWindowEnd(sliceEnd, o.clock.at(kg)); ok {
 				o.due.add(e, l)
@@ -893,7 +907,9 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 		} else {
 			kg := int(p.kg)
 			if e != nil && o.key.sameKey(e.key, row) {
-				if !e.dirty {
+				if o.hopLocal {
+					e.pend = true
+				} else if !e.dirty {
 					if kg < 0 {
 						kg = o.key.groupOrStart(row)
 					}
@@ -916,8 +932,15 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 				ok := false
 				if e != nil && o.key.sameKey(e.key, row) {
 					ok = true
-					if !e.dirty {
+					if o.hopLocal {
+						e.pend = true
+					} else if !e.dirty {
 						o.slices.touch(kg, o.keyBuf, e)
+					}
+				} else if o.hopLocal {
+					// the panes index lists every live pane
+					if e, ok = o.panes.find(o.keyBuf[:gkLen], p.target); ok {
+						e.pend = true
 					}
 				} else if e != nil || !complete {
 					e, ok = o.slices.get(kg, o.keyBuf)
@@ -934,7 +957,11 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 					if err := o.funcs.Add(&e.acc, row); err != nil {
 						return err
 					}
-					o.slices.insert(kg, o.keyBuf, e)
+					if o.hopLocal {
+						e.kg, e.pend = int32(kg), true
+					} else {
+						o.slices.insert(kg, o.keyBuf, e)
+					}
 					if o.panes != nil {
 						l := o.panes.add(o.keyBuf[:gkLen], kg, p.target, o.livePane(e))
 						o.due.add(p.timer, l)
@@ -1045,6 +1072,7 @@ func (o *sliceAgg) remove(kg int, key []byte, e *winEntry) {
 // copies, which a serialising store drops at a flush.
 func (o *sliceAgg) flush() {
 	o.flushLocal()
+	o.flushPanes()
 	o.slices.flush()
 	if !o.slices.shared {
 		o.dropHot(0, true)

@@ -74,8 +74,12 @@ func (o *sliceAgg) fireHop(l *paneList, end int64) {
 		}
 		o.funcs.Merge(&o.scrat, &pane.acc)
 		if last {
-			o.keyBuf = appendTime(append(o.keyBuf[:0], l.gk...), pe)
-			o.remove(kg, o.keyBuf, pane)
+			if o.hopLocal && !pane.stored {
+				pane.dead = true
+			} else {
+				o.keyBuf = appendTime(append(o.keyBuf[:0], l.gk...), pe)
+				o.remove(kg, o.keyBuf, pane)
+			}
 		}
 	}
 	o.panes.drop(l, first, gone)
@@ -99,6 +103,28 @@ func (o *sliceAgg) livePane(e *winEntry) *winEntry {
 		return e
 	}
 	return nil
+}
+
+// flushPanes puts every local HOP pane changed since the last flush into
+// the backend (hopLocal: new panes are not put when created, nor changed
+// ones when changed). A pane deleted after it was put is removed from the
+// backend when its last window fires.
+func (o *sliceAgg) flushPanes() {
+	if !o.hopLocal {
+		return
+	}
+	for _, l := range o.panes {
+		for _, ref := range l.panes {
+			e := ref.e
+			if e == nil || !e.pend || e.dead {
+				continue
+			}
+			e.pend = false
+			o.keyBuf = appendTime(append(o.keyBuf[:0], l.gk...), ref.end)
+			o.slices.insert(int(l.kg), o.keyBuf, e)
+			e.stored = true
+		}
+	}
 }
 
 // paneIndex lists, for each group key of a HOP aggregate, its stored
@@ -154,6 +180,23 @@ func (x paneIndex) add(gk []byte, kg int, end int64, e *winEntry) *paneList {
 		l.panes = slices.Insert(l.panes, i, paneRef{end: end, e: e})
 	}
 	return l
+}
+
+// find returns the live pane of gk ending at end, if the index has it
+// with its entry.
+func (x paneIndex) find(gk []byte, end int64) (*winEntry, bool) {
+	l := x[string(gk)]
+	if l == nil {
+		return nil, false
+	}
+	i := l.search(end)
+	if i == len(l.panes) || l.panes[i].end != end {
+		return nil, false
+	}
+	if e := l.panes[i].e; e != nil && !e.dead {
+		return e, true
+	}
+	return nil, false
 }
 
 // drop forgets n panes of list l from index i on (deleted panes); an
