@@ -201,6 +201,11 @@ func newEngine(o Options) (*engine.Engine, func(), error) {
 			return nil, cleanup, err
 		}
 	}
+	if size := conf.Get(engine.ProcessMemoryKey); size != "" {
+		if _, err := engine.ApplyProcessMemory(size); err != nil {
+			return nil, cleanup, err
+		}
+	}
 	return eng, cleanup, nil
 }
 
