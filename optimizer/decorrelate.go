@@ -1,6 +1,8 @@
 package optimizer
 
 import (
+	"strconv"
+
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
 )
@@ -29,7 +31,7 @@ func decorrelate(n plan.Node) plan.Node {
 		if !ok {
 			return n, false
 		}
-		j, why := semiJoinOf(a)
+		j, why := joinOf(a)
 		if why != "" {
 			return n, false
 		}
@@ -43,12 +45,20 @@ const (
 	whyNoKeys      = "it has no equality between the outer query and the subquery"
 )
 
-// semiJoinOf is the join an Apply decorrelates into, or "" and the reason
+// joinOf is the join an Apply decorrelates into, or nil and the reason
 // it does not.
-func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
-	if !a.Kind.Filters() {
-		return nil, whyCorrelation
+func joinOf(a *plan.Apply) (*plan.Join, string) {
+	switch {
+	case a.Kind.Filters():
+		return semiJoinOf(a)
+	case a.Kind == plan.LeftJoin && a.Cond == nil:
+		return groupedJoinOf(a)
 	}
+	return nil, whyCorrelation
+}
+
+// semiJoinOf decorrelates a semi or anti Apply.
+func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	j := &plan.Join{Kind: a.Kind, Left: a.Input, Right: a.Subquery}
 	width := len(a.Input.Schema())
 	for _, t := range expr.Conjuncts(a.Cond) {
@@ -162,11 +172,189 @@ func readsOuter(n plan.Node) bool {
 // left (the planner's error; the same words the binder used for these
 // forms before decorrelation moved here).
 func Refusal(a *plan.Apply) (msg, hint string) {
-	_, why := semiJoinOf(a)
+	_, why := joinOf(a)
 	if why == whyNoKeys {
 		return "an uncorrelated " + a.What + " subquery without keys is not supported",
 			"correlate the subquery with the outer query by equalities (inner.col = outer.col)"
 	}
 	return "a condition of the " + a.What + " subquery refers to the outer query in a form that is not supported",
 		"correlate with equalities only (inner.col = outer.col)"
+}
+
+// groupedJoinOf decorrelates a LeftJoin Apply: projections over an
+// aggregate without GROUP BY over a filter whose correlated terms are
+// equalities inner_i = outer_i. The aggregate groups by the inner sides
+// instead (the correlated terms leave the filter), so that it has one row
+// per correlation value; the projection right above it reads each key
+// column where it read outer_i, and the aggregate's other columns where
+// it read them before; the projections above it read the same columns.
+// The result is the LEFT join of the input with the projections on outer_i
+// = the key column (brought to a common type when one side is nullable
+// and the other is not). An outer row whose values select no group gets
+// NULLs where the Apply gave the aggregate over no rows: the binder reads
+// the values through a column that is TRUE on every row of the subquery
+// ($present) and so tells the two apart.
+func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
+	var projects []*plan.Project
+	n := a.Subquery
+	for {
+		p, ok := n.(*plan.Project)
+		if !ok {
+			break
+		}
+		projects = append(projects, p)
+		n = p.Input
+	}
+	agg, ok := n.(*plan.Aggregate)
+	if !ok || len(agg.GroupKeys) > 0 || agg.Window != nil || agg.WindowKeys != nil || len(projects) == 0 {
+		return nil, whyCorrelation
+	}
+	f, ok := agg.Input.(*plan.Filter)
+	if !ok || !expr.ReadsOuter(f.Cond) {
+		return nil, whyNoKeys
+	}
+	var local, outer, inner []expr.Expr
+	for _, t := range expr.Conjuncts(f.Cond) {
+		if !expr.ReadsOuter(t) {
+			local = append(local, t)
+			continue
+		}
+		o, i, ok := keyOf(t, correlationSide)
+		if !ok {
+			return nil, whyCorrelation
+		}
+		outer, inner = append(outer, o), append(inner, i)
+	}
+	g := *agg
+	g.Input = f.Input
+	if len(local) > 0 {
+		g.Input = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
+	}
+	if readsOuter(g.Input) {
+		return nil, whyCorrelation
+	}
+	nk := len(inner)
+	g.GroupKeys, g.KeyNames = inner, make([]string, nk)
+	for i, k := range inner {
+		g.KeyNames[i] = "EXPR$" + strconv.Itoa(i)
+		if c, ok := k.(*expr.Col); ok {
+			g.KeyNames[i] = c.Name
+		}
+	}
+	// keyAt[i] is the column of cur's output that holds key i (-1: none).
+	var cur plan.Node = &g
+	keyAt := make([]int, nk)
+	for i := range keyAt {
+		keyAt[i] = i
+	}
+	for pi := len(projects) - 1; pi >= 0; pi-- {
+		p := projects[pi]
+		in := cur.Schema()
+		np := &plan.Project{Input: cur, Names: p.Names}
+		at := make([]int, nk)
+		for i := range at {
+			at[i] = -1
+		}
+		for j, e := range p.Exprs {
+			if pi == len(projects)-1 {
+				if k := indexOfExpr(outer, e); k >= 0 {
+					e = &expr.Col{Index: k, Name: g.KeyNames[k], T: inner[k].Type()}
+				} else if expr.ReadsOuter(e) {
+					return nil, whyCorrelation
+				} else {
+					e = shiftColumns(e, nk)
+				}
+			} else if expr.ReadsOuter(e) {
+				return nil, whyCorrelation
+			} else if c, ok := e.(*expr.Col); ok {
+				e = &expr.Col{Index: c.Index, Name: c.Name, T: in[c.Index].Type}
+			} else {
+				for _, c := range expr.Columns(e) {
+					if indexOfInt(keyAt, c) >= 0 {
+						return nil, whyCorrelation // a computation over a key, typed for the outer side
+					}
+				}
+			}
+			if c, ok := e.(*expr.Col); ok {
+				if k := indexOfInt(keyAt, c.Index); k >= 0 && at[k] < 0 {
+					at[k] = j
+				}
+			}
+			np.Exprs = append(np.Exprs, e)
+		}
+		cur, keyAt = np, at
+	}
+	j := &plan.Join{Kind: plan.LeftJoin, Left: a.Input, Right: cur}
+	s := cur.Schema()
+	for k, at := range keyAt {
+		if at < 0 {
+			return nil, whyCorrelation // the key is not read above the aggregate
+		}
+		l, r := expr.FromOuter(outer[k]), expr.Expr(&expr.Col{Index: at, Name: s[at].Name, T: s[at].Type})
+		if l.Type().Nullable() != r.Type().Nullable() {
+			t, ok := expr.CommonType(l.Type(), r.Type())
+			if !ok {
+				return nil, whyCorrelation
+			}
+			var err1, err2 error
+			l, err1 = expr.Coerce(l, t.Nullable())
+			r, err2 = expr.Coerce(r, t.Nullable())
+			if err1 != nil || err2 != nil {
+				return nil, whyCorrelation
+			}
+		}
+		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, r)
+	}
+	return j, ""
+}
+
+// indexOfExpr is the index of the expression of list that is e (the same
+// tree over the same columns), or -1.
+func indexOfExpr(list []expr.Expr, e expr.Expr) int {
+	for i, x := range list {
+		if sameExpr(x, e) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameExpr reports whether two expressions are the same tree over the
+// same columns: their text, type and the indexes of the columns they read
+// (outer and inner) agree.
+func sameExpr(a, b expr.Expr) bool {
+	if a.String() != b.String() || a.Type() != b.Type() {
+		return false
+	}
+	refs := func(e expr.Expr) []int {
+		var out []int
+		expr.Walk(e, func(x expr.Expr) {
+			switch c := x.(type) {
+			case *expr.Col:
+				out = append(out, c.Index)
+			case *expr.OuterCol:
+				out = append(out, -1-c.Index)
+			}
+		})
+		return out
+	}
+	ra, rb := refs(a), refs(b)
+	if len(ra) != len(rb) {
+		return false
+	}
+	for i := range ra {
+		if ra[i] != rb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func indexOfInt(list []int, x int) int {
+	for i, v := range list {
+		if v == x {
+			return i
+		}
+	}
+	return -1
 }

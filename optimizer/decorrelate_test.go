@@ -48,20 +48,69 @@ func TestDecorrelateRefuses(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := &plan.Apply{Kind: plan.SemiJoin, Input: bigints("a"), Subquery: c.sub, What: "EXISTS", Pos: pos}
-			if got, _ := optimizer.Apply("decorrelate", a); got != plan.Node(a) {
-				t.Fatalf("decorrelate rewrote it:\n%s", plan.Explain(got))
-			}
-			_, err := planner.PlanQuery(a, planner.Config{Parallelism: 1}, nil, nil, nil)
-			if err == nil || err.Error() != c.want {
-				t.Fatalf("planning error %v, want %q", err, c.want)
-			}
+			refused(t, a, c.want)
 		})
 	}
-	// The equality form of the same subquery is rewritten.
+	// The same for a subquery read as a value: outer.a AS $k0 and
+	// COUNT(*) over the rows of x that cond keeps, one row per outer row.
+	// Without $k0 the join would have no key column to read: refused too.
+	count := func(cond expr.Expr, withKey bool) plan.Node {
+		agg := &plan.Aggregate{Input: &plan.Filter{Input: bigints("x"), Cond: cond}, Aggs: []plan.AggCall{{Func: plan.AggCount, Type: intT}}}
+		p := &plan.Project{Input: agg, Exprs: []expr.Expr{&expr.Col{Index: 0, Name: "COUNT(*)", T: intT}}, Names: []string{"$v0"}}
+		if withKey {
+			p.Exprs, p.Names = append([]expr.Expr{outerA}, p.Exprs...), append([]string{"$k0"}, p.Names...)
+		}
+		return p
+	}
 	eq := &expr.Compare{Op: expr.CmpEQ, L: innerX, R: outerA}
+	const notSupported = "statement 2, line 3, column 17: a condition of the scalar subquery refers to the outer query in a form that is not supported (correlate with equalities only (inner.col = outer.col))"
+	scalar := &plan.Apply{Kind: plan.LeftJoin, Input: bigints("a"), Subquery: count(lt, true), What: "scalar", Pos: pos}
+	refused(t, scalar, notSupported)
+	scalar.Subquery = count(eq, false)
+	refused(t, scalar, notSupported)
+	// The equality forms are rewritten.
+	scalar.Subquery = count(eq, true)
+	got, _ := optimizer.Apply("decorrelate", scalar)
+	want := `LeftOuterJoin on a = $k0
+  Values (1 rows)
+  Project x AS $k0, COUNT(*) AS $v0
+    Aggregate keys=[x] aggs=[COUNT(*)]
+      Values (1 rows)
+`
+	if s := plan.Explain(got); s != want {
+		t.Fatalf("decorrelate made\n%s\nwant\n%s", s, want)
+	}
+	if !sameColumns(got.Schema(), scalar.Schema()) {
+		t.Fatalf("schema %v, want the Apply's %v", got.Schema(), scalar.Schema())
+	}
 	a := &plan.Apply{Kind: plan.SemiJoin, Input: bigints("a"), Subquery: &plan.Filter{Input: bigints("x"), Cond: eq}, What: "EXISTS", Pos: pos}
-	got, _ := optimizer.Apply("decorrelate", a)
+	got, _ = optimizer.Apply("decorrelate", a)
 	if s := plan.Explain(got); !strings.HasPrefix(s, "SemiJoin on a = x\n") {
 		t.Fatalf("decorrelate made\n%s", s)
+	}
+}
+
+func sameColumns(a, b types.Schema) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// refused checks that the decorrelate rule leaves a and that the planner
+// refuses it with the error want.
+func refused(t *testing.T, a *plan.Apply, want string) {
+	t.Helper()
+	if got, _ := optimizer.Apply("decorrelate", a); got != plan.Node(a) {
+		t.Fatalf("decorrelate rewrote it:\n%s", plan.Explain(got))
+	}
+	_, err := planner.PlanQuery(a, planner.Config{Parallelism: 1}, nil, nil, nil)
+	if err == nil || err.Error() != want {
+		t.Fatalf("planning error %v, want %q", err, want)
 	}
 }

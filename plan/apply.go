@@ -7,27 +7,33 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// Apply is a subquery of a WHERE clause as written, before decorrelation:
-// for each row of Input, Subquery is run with its expr.OuterCol
-// references reading that row (OuterCol.Index is a column of Input), and
-// the row is kept when some subquery row satisfies Cond (a SemiJoin: IN,
-// EXISTS) or when none does (an AntiJoin: NOT IN, NOT EXISTS). Cond is
-// bound against Input's columns followed by Subquery's (x = y for x IN
-// (SELECT y ...)); nil for EXISTS, where any subquery row will do. The
-// output is Input's rows and columns.
+// Apply is a subquery as written, before decorrelation: for each row of
+// Input, Subquery is run with its expr.OuterCol references reading that
+// row (OuterCol.Index is a column of Input). Two kinds:
+//
+//   - SemiJoin, AntiJoin (a WHERE clause's IN, EXISTS, NOT IN, NOT
+//     EXISTS): the row is kept when some subquery row satisfies Cond
+//     (semi) or when none does (anti). Cond is bound against Input's
+//     columns followed by Subquery's (x = y for x IN (SELECT y ...)); nil
+//     for EXISTS, where any subquery row will do. The output is Input's
+//     rows and columns.
+//   - LeftJoin (a subquery read as a value, correlated by equalities):
+//     Subquery is one aggregate row per outer row (an aggregate without
+//     GROUP BY, under projections); the output is each Input row followed
+//     by that row's columns, nullable, as a LEFT join's. Cond is nil.
 //
 // No operator runs an Apply: the optimizer's decorrelate rule rewrites it
-// into a semi or anti Join whose keys are Cond's equalities and the
-// subquery's correlated equalities (inner = outer). The planner refuses
-// an Apply the rule could not rewrite, with an error at Pos that names
-// the subquery (What) and says what to write instead.
+// into a Join keyed by Cond's equalities and the subquery's correlated
+// equalities (inner = outer). The planner refuses an Apply the rule could
+// not rewrite, with an error at Pos that names the subquery (What) and
+// says what to write instead.
 type Apply struct {
 	Kind     JoinKind // SemiJoin or AntiJoin
 	Input    Node
 	Subquery Node
 	Cond     expr.Expr
-	// What is the subquery's form as written: "IN", "NOT IN", "EXISTS"
-	// or "NOT EXISTS".
+	// What is the subquery's form: "IN", "NOT IN", "EXISTS" or "NOT
+	// EXISTS" as written, or "scalar" for the LeftJoin kind.
 	What string
 	Pos  TextPos
 }
@@ -40,10 +46,20 @@ func (p TextPos) String() string {
 	return fmt.Sprintf("statement %d, line %d, column %d", p.Stmt, p.Line, p.Col)
 }
 
-func (a *Apply) Schema() types.Schema { return a.Input.Schema() }
-func (a *Apply) Children() []Node     { return []Node{a.Input, a.Subquery} }
+func (a *Apply) Schema() types.Schema {
+	if a.Kind.Filters() {
+		return a.Input.Schema()
+	}
+	s := append(types.Schema{}, a.Input.Schema()...)
+	from := len(s)
+	s = append(s, a.Subquery.Schema()...)
+	nullable(s[from:])
+	return s
+}
+func (a *Apply) Children() []Node { return []Node{a.Input, a.Subquery} }
 func (a *Apply) Describe() string {
 	s := fmt.Sprintf("Apply %s (%s subquery at line %d, column %d)", a.Kind, a.What, a.Pos.Line, a.Pos.Col)
+
 	if a.Cond != nil {
 		s += " where " + a.Cond.String()
 	}

@@ -696,6 +696,9 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 			}
 			outer = append(outer, e)
 		}
+		if j, nsc, vals, ok, err := cx.applySubquery(in, sc, &c, innerKeys, outer, at); ok || err != nil { // bind_apply.go
+			return j, nsc, vals, err
+		}
 		c.Fields, c.GroupBy = keyedFields(innerKeys, sel.Fields.Fields)
 		return cx.joinGrouped(in, sc, &c, outer, false, at)
 	}
