@@ -38,7 +38,13 @@ func ToOuter(e Expr) Expr {
 // FromOuter returns e with every OuterCol turned back into a column
 // reference of the same index (e read by a join over the outer input).
 func FromOuter(e Expr) Expr {
-	return mapRefs(e, func(c *Col) Expr { return c }, func(c *OuterCol) Expr { return &Col{Index: c.Index, Name: c.Name, T: c.T} })
+	return MapOuterColumns(e, func(c *OuterCol) Expr { return &Col{Index: c.Index, Name: c.Name, T: c.T} })
+}
+
+// MapOuterColumns returns a copy of e in which each OuterCol is replaced
+// by fn(col), as MapColumns does for column references.
+func MapOuterColumns(e Expr, fn func(*OuterCol) Expr) Expr {
+	return mapRefs(e, func(c *Col) Expr { return c }, fn)
 }
 
 // ReadsOuter reports whether e reads an outer column.

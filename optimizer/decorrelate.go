@@ -5,6 +5,7 @@ import (
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
 )
 
 // decorrelate is the decorrelate rule: an Apply (a WHERE clause's IN,
@@ -214,6 +215,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		return nil, whyNoKeys
 	}
 	var local, outer, inner []expr.Expr
+	byEq := true
 	for _, t := range expr.Conjuncts(f.Cond) {
 		if !expr.ReadsOuter(t) {
 			local = append(local, t)
@@ -221,26 +223,39 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		}
 		o, i, ok := keyOf(t, correlationSide)
 		if !ok {
-			return nil, whyCorrelation
+			byEq = false
+			continue
 		}
 		outer, inner = append(outer, o), append(inner, i)
 	}
 	g := *agg
-	g.Input = f.Input
-	if len(local) > 0 {
-		g.Input = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
+	nullSafe := false
+	if byEq {
+		g.Input = f.Input
+		if len(local) > 0 {
+			g.Input = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
+		}
+		g.KeyNames = make([]string, len(inner))
+		for i, k := range inner {
+			g.KeyNames[i] = "EXPR$" + strconv.Itoa(i)
+			if c, ok := k.(*expr.Col); ok {
+				g.KeyNames[i] = c.Name
+			}
+		}
+	} else {
+		// Any other correlation: the distinct values of the outer columns
+		// the bottom projection lists, joined into the subquery.
+		var why string
+		if outer, inner, why = distinctValuesOf(a.Input, projects[len(projects)-1], f, &g); why != "" {
+			return nil, why
+		}
+		nullSafe = true
 	}
 	if readsOuter(g.Input) {
 		return nil, whyCorrelation
 	}
 	nk := len(inner)
-	g.GroupKeys, g.KeyNames = inner, make([]string, nk)
-	for i, k := range inner {
-		g.KeyNames[i] = "EXPR$" + strconv.Itoa(i)
-		if c, ok := k.(*expr.Col); ok {
-			g.KeyNames[i] = c.Name
-		}
-	}
+	g.GroupKeys = inner
 	// keyAt[i] is the column of cur's output that holds key i (-1: none).
 	var cur plan.Node = &g
 	keyAt := make([]int, nk)
@@ -303,9 +318,117 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 				return nil, whyCorrelation
 			}
 		}
+		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
+			ls, rs := nullSafeKey(l), nullSafeKey(r)
+			if ls != nil && rs != nil {
+				j.LeftKeys = append(j.LeftKeys, &expr.IsNull{X: l}, ls)
+				j.RightKeys = append(j.RightKeys, &expr.IsNull{X: r}, rs)
+				continue
+			}
+		}
 		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, r)
 	}
 	return j, ""
+}
+
+// distinctValuesOf decorrelates the filter f of a subquery correlated by
+// any condition: the outer columns the bottom projection lists as plain
+// OuterCol expressions (its keys, first first) are taken from the distinct
+// rows of the input (an Aggregate of them without aggregates) and
+// cross-joined into the subquery (after its columns), the filter reads
+// them there, and g (the subquery's aggregate) reads that filter and
+// groups by them. It returns, for each key, its OuterCol and its column
+// over the join; or the reason it cannot (an outer column the filter
+// reads that the projection does not list).
+func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
+	pos := map[int]int{} // outer column -> its key
+	var keys []*expr.OuterCol
+	for _, e := range bottom.Exprs {
+		if oc, ok := e.(*expr.OuterCol); ok {
+			if _, dup := pos[oc.Index]; !dup {
+				pos[oc.Index] = len(keys)
+				keys = append(keys, oc)
+			}
+		}
+	}
+	listed := true
+	expr.Walk(f.Cond, func(x expr.Expr) {
+		if oc, ok := x.(*expr.OuterCol); ok {
+			if _, in := pos[oc.Index]; !in {
+				listed = false
+			}
+		}
+	})
+	if len(keys) == 0 || !listed {
+		return nil, nil, whyCorrelation
+	}
+	width := len(f.Input.Schema())
+	vals := &plan.Project{Input: input}
+	for _, k := range keys {
+		vals.Exprs, vals.Names = append(vals.Exprs, &expr.Col{Index: k.Index, Name: k.Name, T: k.T}), append(vals.Names, k.Name)
+	}
+	distinct := &plan.Aggregate{Input: vals}
+	for i, k := range keys {
+		distinct.GroupKeys = append(distinct.GroupKeys, &expr.Col{Index: i, Name: k.Name, T: k.T})
+		distinct.KeyNames = append(distinct.KeyNames, k.Name)
+	}
+	// An equality between the subquery's columns and outer ones is a key
+	// of the join (as in a FROM list); the other terms filter its rows.
+	j := &plan.Join{Kind: plan.InnerJoin, Left: f.Input, Right: distinct}
+	var rest []expr.Expr
+	for _, t := range expr.Conjuncts(f.Cond) {
+		if o, i, ok := keyOf(t, correlationSide); ok && len(expr.Columns(i)) > 0 {
+			j.LeftKeys = append(j.LeftKeys, i)
+			j.RightKeys = append(j.RightKeys, expr.MapOuterColumns(o, func(oc *expr.OuterCol) expr.Expr {
+				return &expr.Col{Index: pos[oc.Index], Name: oc.Name, T: oc.T}
+			}))
+			continue
+		}
+		rest = append(rest, expr.MapOuterColumns(t, func(oc *expr.OuterCol) expr.Expr {
+			return &expr.Col{Index: width + pos[oc.Index], Name: oc.Name, T: oc.T}
+		}))
+	}
+	g.Input = j
+	if len(rest) > 0 {
+		g.Input = &plan.Filter{Input: j, Cond: expr.AndAll(rest)}
+	}
+	for i, k := range keys {
+		outer = append(outer, k)
+		inner = append(inner, &expr.Col{Index: width + i, Name: k.Name, T: k.T})
+		g.KeyNames = append(g.KeyNames, k.Name)
+	}
+	return outer, inner, ""
+}
+
+// nullSafeKey is a NOT NULL stand-in for a nullable key (its value, or a
+// fixed value of its type when NULL; the IS NULL key beside it tells the
+// two apart), or nil for a type without one.
+func nullSafeKey(e expr.Expr) expr.Expr {
+	t := e.Type()
+	var zero types.Value
+	switch t.Kind {
+	case types.KindInt:
+		zero = types.IntValue(0)
+	case types.KindDouble:
+		zero = types.DoubleValue(0)
+	case types.KindString:
+		zero = types.StringValue("")
+	case types.KindBool:
+		zero = types.BoolValue(false)
+	case types.KindTimestamp:
+		zero = types.TimestampValue(0)
+	case types.KindDate:
+		zero = types.DateValue(0)
+	case types.KindDecimal:
+		zero = types.DecimalValue(0, t.Scale)
+	default:
+		return nil
+	}
+	c, err := expr.NewCoalesce("COALESCE", []expr.Expr{e, &expr.Literal{V: zero, T: types.Type{Kind: t.Kind, Precision: t.Precision, Scale: t.Scale, NotNull: true}}})
+	if err != nil {
+		return nil
+	}
+	return c
 }
 
 // indexOfExpr is the index of the expression of list that is e (the same

@@ -64,14 +64,32 @@ func TestDecorrelateRefuses(t *testing.T) {
 	}
 	eq := &expr.Compare{Op: expr.CmpEQ, L: innerX, R: outerA}
 	const notSupported = "statement 2, line 3, column 17: a condition of the scalar subquery refers to the outer query in a form that is not supported (correlate with equalities only (inner.col = outer.col))"
-	scalar := &plan.Apply{Kind: plan.LeftJoin, Input: bigints("a"), Subquery: count(lt, true), What: "scalar", Pos: pos}
+	scalar := &plan.Apply{Kind: plan.LeftJoin, Input: bigints("a"), Subquery: count(lt, false), What: "scalar", Pos: pos}
 	refused(t, scalar, notSupported)
 	scalar.Subquery = count(eq, false)
 	refused(t, scalar, notSupported)
-	// The equality forms are rewritten.
-	scalar.Subquery = count(eq, true)
+	// A correlation other than an equality joins the distinct outer
+	// values into the subquery.
+	scalar.Subquery = count(lt, true)
 	got, _ := optimizer.Apply("decorrelate", scalar)
 	want := `LeftOuterJoin on a = $k0
+  Values (1 rows)
+  Project a AS $k0, COUNT(*) AS $v0
+    Aggregate keys=[a] aggs=[COUNT(*)]
+      Filter a < x
+        InnerJoin (no equi keys)
+          Values (1 rows)
+          Aggregate keys=[a] aggs=[]
+            Project a
+              Values (1 rows)
+`
+	if s := plan.Explain(got); s != want {
+		t.Fatalf("decorrelate made\n%s\nwant\n%s", s, want)
+	}
+	// The equality forms are rewritten.
+	scalar.Subquery = count(eq, true)
+	got, _ = optimizer.Apply("decorrelate", scalar)
+	want = `LeftOuterJoin on a = $k0
   Values (1 rows)
   Project x AS $k0, COUNT(*) AS $v0
     Aggregate keys=[x] aggs=[COUNT(*)]

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
@@ -65,38 +66,38 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 		}
 		inner[i] = c
 	}
-	named := *sel // values named $v0, $v1, ...
-	named.Fields = &ast.FieldList{}
-	for i, f := range sel.Fields.Fields {
-		c := *f
-		c.AsName = ast.NewCIStr("$v" + strconv.Itoa(i))
-		named.Fields.Fields = append(named.Fields.Fields, &c)
-	}
-	bound, _, err := cx.bindSelect(&named)
-	if err != nil {
-		return nil, nil, nil, false, nil // e.g. an inner key read outside aggregates
-	}
-	p, isProject := bound.(*plan.Project)
-	if !isProject {
-		return nil, nil, nil, false, nil
-	}
-	agg, isAgg := p.Input.(*plan.Aggregate)
-	if !isAgg || len(agg.GroupKeys) > 0 || agg.Window != nil || agg.WindowKeys != nil {
+	p, agg, isAgg := cx.plainAggregateOf(sel)
+	if !isAgg {
 		return nil, nil, nil, false, nil
 	}
 	aggIn := agg.Input.Schema()
 	var corr []expr.Expr
 	for i, c := range inner {
-		if c.Index >= len(aggIn) || aggIn[c.Index].Name != c.Name || aggIn[c.Index].Type != c.T {
+		if c.Index >= len(aggIn) || aggIn[c.Index].Type != c.T {
 			return nil, nil, nil, false, nil
 		}
 		corr = append(corr, &expr.Compare{Op: expr.CmpEQ, L: c, R: expr.ToOuter(outer[i])})
 	}
+	keys := make([]expr.Expr, len(outer))
+	for i, o := range outer {
+		keys[i] = expr.ToOuter(o)
+	}
+	return cx.bindApply(in, sc, p, agg, corr, keys, outer, at)
+}
+
+// bindApply finishes applySubquery and applyGeneral: the aggregate agg
+// (under the projection p of its values) reads its input through the
+// filter of the correlated terms corr; the projection lists keys ($k0,
+// ...: expressions over outer columns, the values the decorrelated form
+// groups by; outer is each one over the outer query's columns) before the
+// values; TRUE AS $present follows. It returns the Apply of that over in,
+// the scope that extends sc by the subquery's columns, and the values.
+func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *plan.Aggregate, corr, keys, outer []expr.Expr, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
 	a := *agg
 	a.Input = &plan.Filter{Input: agg.Input, Cond: expr.AndAll(corr)}
 	sub := &plan.Project{Input: &a}
-	for i, o := range outer {
-		sub.Exprs, sub.Names = append(sub.Exprs, expr.ToOuter(o)), append(sub.Names, "$k"+strconv.Itoa(i))
+	for i, k := range keys {
+		sub.Exprs, sub.Names = append(sub.Exprs, k), append(sub.Names, "$k"+strconv.Itoa(i))
 	}
 	sub.Exprs, sub.Names = append(sub.Exprs, p.Exprs...), append(sub.Names, p.Names...)
 	s := sub.Schema()
@@ -132,4 +133,140 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 		vals = append(vals, f)
 	}
 	return ap, nsc, vals, true, nil
+}
+
+// plainAggregateOf binds sel, its values named $v0, $v1, ..., and returns
+// its projection and aggregate when it is a projection over an aggregate
+// without GROUP BY or window; ok is false otherwise, or when it does not
+// bind (e.g. a column read outside aggregates: it needs the GROUP BY of the
+// decorrelated form).
+func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt) (p *plan.Project, agg *plan.Aggregate, ok bool) {
+	named := *sel
+	named.Fields = &ast.FieldList{}
+	for i, f := range sel.Fields.Fields {
+		c := *f
+		c.AsName = ast.NewCIStr("$v" + strconv.Itoa(i))
+		named.Fields.Fields = append(named.Fields.Fields, &c)
+	}
+	bound, _, err := cx.bindSelect(&named)
+	if err != nil {
+		return nil, nil, false
+	}
+	if p, ok = bound.(*plan.Project); !ok {
+		return nil, nil, false
+	}
+	agg, ok = p.Input.(*plan.Aggregate)
+	if !ok || len(agg.GroupKeys) > 0 || agg.Window != nil || agg.WindowKeys != nil {
+		return nil, nil, false
+	}
+	return p, agg, true
+}
+
+// applyGeneral binds sel, correlated with sc by conditions other than
+// equalities (x.b < t1.b), as a plan.Apply over in: its FROM and the
+// conditions without outer columns (local) as an aggregate query, then the
+// correlated conditions (corr) over its FROM's columns followed by the
+// outer columns all it reads (first use first), which read as OuterCol.
+// The select list holds outer.c AS $k0, ... for those columns, then the
+// values. The decorrelate rule joins the distinct values of those outer
+// columns into the subquery's FROM, groups by them and LEFT-joins the
+// result on them, NULL equal to NULL: the plan joinGrouped builds for the
+// forms this leaves to it: outer columns read in the select list, a
+// subquery inside the subquery, a subquery without FROM, over a window
+// table function, or an unqualified outer column that the subquery's FROM
+// also has (joinGrouped says it is ambiguous). ok is false, with no error,
+// for those.
+func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
+	if sel.From == nil || len(findSubqueries(append(fieldExprs(sel), sel.Where)...)) > 0 {
+		return nil, nil, nil, false, nil
+	}
+	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals, merged: rsc.merged}
+	for _, c := range rsc.cols {
+		if c.tvf != nil {
+			return nil, nil, nil, false, nil
+		}
+	}
+	n := len(rsc.cols)
+	var keys, outer []expr.Expr
+	for _, i := range all {
+		c := sc.cols[i]
+		if c.qual == "" && len(rsc.lookup("", c.name)) > 0 {
+			return nil, nil, nil, false, nil
+		}
+		cs.cols = append(cs.cols, column{qual: c.qual, name: c.name, typ: c.typ})
+		col := &expr.Col{Index: i, Name: c.name, T: c.typ}
+		keys, outer = append(keys, expr.ToOuter(col)), append(outer, col)
+	}
+	toOuter := func(e expr.Expr) expr.Expr {
+		return expr.MapColumns(e, func(c *expr.Col) expr.Expr {
+			if c.Index < n {
+				return c
+			}
+			return keys[c.Index-n]
+		})
+	}
+	var corrE []expr.Expr
+	for _, c := range corr {
+		if k, isKey, ok := cx.joinKeyOf(c, cs, n); !ok {
+			return nil, nil, nil, false, nil
+		} else if isKey {
+			corrE = append(corrE, toOuter(k))
+			continue
+		}
+		e, err := cx.bindCond([]ast.ExprNode{c}, &ectx{sc: cs, clause: "WHERE", quiet: true})
+		if err != nil {
+			return nil, nil, nil, false, nil
+		}
+		corrE = append(corrE, toOuter(e))
+	}
+	c := *sel
+	c.Where = andExprs(nil, local...)
+	p, agg, isAgg := cx.plainAggregateOf(&c)
+	if !isAgg || len(agg.Input.Schema()) < n {
+		return nil, nil, nil, false, nil
+	}
+	return cx.bindApply(in, sc, p, agg, corrE, keys, outer, at)
+}
+
+// joinKeyOf reads a correlated condition c as the join key the decorrelated
+// form's join of the subquery's FROM (columns below n of scope cs) with the
+// outer values (columns from n) takes it for, as a join of a FROM list
+// does (buildJoin): an equality whose one side reads only the FROM's
+// columns and the other only outer ones, sides bound apart and brought to
+// a common type when one is nullable and the other not. The key is an
+// untyped equality, FROM side first, for the decorrelate rule to take
+// apart. isKey is false for any other condition; ok is false when the
+// sides do not compare (joinGrouped reports it).
+func (cx *compiler) joinKeyOf(c ast.ExprNode, cs *scope, n int) (key expr.Expr, isKey, ok bool) {
+	b, isBin := c.(*ast.BinaryOperationExpr)
+	if !isBin || b.Op != opcode.EQ {
+		return nil, false, true
+	}
+	x := &ectx{sc: cs, clause: "ON", quiet: true}
+	le, lerr := cx.bindExpr(b.L, x)
+	re, rerr := cx.bindExpr(b.R, x)
+	if lerr != nil || rerr != nil {
+		return nil, false, true
+	}
+	ls, rs := expr.Sides(le, n), expr.Sides(re, n)
+	switch {
+	case ls == 1 && rs == 2:
+	case ls == 2 && rs == 1:
+		le, re = re, le
+	default:
+		return nil, false, true
+	}
+	if le.Type().Nullable() != re.Type().Nullable() {
+		t, common := expr.CommonType(le.Type(), re.Type())
+		if !common {
+			return nil, false, false
+		}
+		var err1, err2 error
+		le, err1 = expr.Coerce(le, t.Nullable())
+		re, err2 = expr.Coerce(re, t.Nullable())
+		if err1 != nil || err2 != nil {
+			return nil, false, false
+		}
+	}
+	return &expr.Compare{Op: expr.CmpEQ, L: le, R: re}, true, true
 }
