@@ -52,6 +52,9 @@ func joinOf(a *plan.Apply) (*plan.Join, string) {
 	switch {
 	case a.Kind.Filters():
 		return semiJoinOf(a)
+	case a.Kind == plan.LeftJoin && a.Cond == nil && !readsOuter(a.Subquery):
+		// Uncorrelated: the same row for every outer row.
+		return &plan.Join{Kind: plan.LeftJoin, Left: a.Input, Right: a.Subquery}, ""
 	case a.Kind == plan.LeftJoin && a.Cond == nil:
 		return groupedJoinOf(a)
 	}
@@ -137,8 +140,8 @@ func shiftColumns(e expr.Expr, d int) expr.Expr {
 
 // readsOuter reports whether an expression of the tree reads an outer
 // column. It looks at the expressions of the nodes the binder puts in a
-// subquery; an Apply's own condition reads its input's columns, not
-// outer ones, so only its subquery is searched.
+// subquery; a subquery inside it (an Apply) reads its own input's columns
+// as outer ones, so only that Apply's input is searched.
 func readsOuter(n plan.Node) bool {
 	var es []expr.Expr
 	switch n := n.(type) {
@@ -154,7 +157,9 @@ func readsOuter(n plan.Node) bool {
 			es = append(es, c.Exprs()...)
 		}
 	case *plan.Apply:
-		return readsOuter(n.Input) || readsOuter(n.Subquery)
+		// A subquery inside the subquery: its outer columns are its own
+		// input's.
+		return readsOuter(n.Input)
 	}
 	for _, e := range es {
 		if e != nil && expr.ReadsOuter(e) {

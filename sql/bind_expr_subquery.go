@@ -867,6 +867,14 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 		}
 		vals = append(vals, f)
 	}
+	if nk == 0 {
+		// Uncorrelated: one row beside every outer row, a join without
+		// keys once the decorrelate rule has looked at it.
+		ap := &plan.Apply{Kind: plan.LeftJoin, Input: in, Subquery: mp, What: "scalar"}
+		ap.Pos.Line, ap.Pos.Col = cx.p.position(at)
+		ap.Pos.Stmt = cx.p.Index
+		return ap, nsc, vals, nil
+	}
 	return j, nsc, vals, nil
 }
 
