@@ -19,12 +19,16 @@ import (
 // conjunct that bind_subquery.go can run as a semi or anti join is bound
 // there first).
 //
-// Every such subquery is rewritten into a one-row-per-outer-value
-// aggregate S and LEFT-joined to the SELECT's input before its WHERE and
-// select list are bound; the subquery expression then stands for
-// columns of S, which the scope carries as hidden columns (not in `*`,
-// not nameable). Decorrelation (the rules Calcite and Neumann's "unnesting"
-// use, in their simplest form):
+// Every such subquery is read as an aggregate query S without GROUP BY
+// and put beside the SELECT's input before its WHERE and select list are
+// bound; the subquery expression then stands for columns of S, which the
+// scope carries as hidden columns (not in `*`, not nameable). S is bound
+// as written, as a plan.Apply of the LeftJoin kind whose correlated
+// conditions read the outer row as expr.OuterCol (bind_apply.go); the
+// optimizer's decorrelate rule turns it into a LEFT join. The forms
+// bind_apply.go leaves are decorrelated here, into the same joins.
+// Decorrelation (the rules Calcite and Neumann's "unnesting" use, in
+// their simplest form):
 //
 //   - uncorrelated: S is the subquery itself (a global aggregate: one
 //     row), joined without keys (a nested-loop join with one row on the
