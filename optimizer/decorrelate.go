@@ -212,7 +212,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		n = p.Input
 	}
 	agg, ok := n.(*plan.Aggregate)
-	if !ok || len(agg.GroupKeys) > 0 || agg.Window != nil || agg.WindowKeys != nil || len(projects) == 0 {
+	if !ok || agg.Window != nil || agg.WindowKeys != nil || len(projects) == 0 {
 		return nil, whyCorrelation
 	}
 	f, ok := agg.Input.(*plan.Filter)
@@ -235,6 +235,22 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	}
 	g := *agg
 	nullSafe := false
+	// moved[c] is where the aggregate's output column c goes: its GROUP BY
+	// keys (each one an inner side of a correlated equality) to that key,
+	// its aggregates after the keys.
+	var moved []int
+	if len(agg.GroupKeys) > 0 {
+		if !byEq {
+			return nil, whyCorrelation
+		}
+		for _, k := range agg.GroupKeys {
+			i := indexOfExpr(inner, k)
+			if i < 0 {
+				return nil, whyCorrelation // grouped by another column: several rows per outer row
+			}
+			moved = append(moved, i)
+		}
+	}
 	if byEq {
 		g.Input = f.Input
 		if len(local) > 0 {
@@ -261,6 +277,9 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	}
 	nk := len(inner)
 	g.GroupKeys = inner
+	for a := range agg.Aggs {
+		moved = append(moved, nk+a)
+	}
 	// keyAt[i] is the column of cur's output that holds key i (-1: none).
 	var cur plan.Node = &g
 	keyAt := make([]int, nk)
@@ -282,7 +301,9 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 				} else if expr.ReadsOuter(e) {
 					return nil, whyCorrelation
 				} else {
-					e = shiftColumns(e, nk)
+					e = expr.MapColumns(e, func(c *expr.Col) expr.Expr {
+						return &expr.Col{Index: moved[c.Index], Name: c.Name, T: c.T}
+					})
 				}
 			} else if expr.ReadsOuter(e) {
 				return nil, whyCorrelation

@@ -31,7 +31,8 @@
 //     aggregate without GROUP BY: a scalar subquery, or the counts and
 //     bounds that EXISTS, IN and ANY / ALL read) is a LEFT join with that
 //     aggregate: without keys when uncorrelated; grouped by the inner
-//     sides and joined on them when correlated by equalities; otherwise
+//     sides and joined on them when correlated by equalities (a GROUP BY
+//     of the subquery on those columns stays: the same groups); otherwise
 //     the distinct values of the outer columns it reads are joined into
 //     it (its equalities with them as that join's keys), it groups by
 //     them, and the LEFT join matches them NULL-safely. An Apply in

@@ -17,10 +17,12 @@ import (
 //     columns followed by Subquery's (x = y for x IN (SELECT y ...)); nil
 //     for EXISTS, where any subquery row will do. The output is Input's
 //     rows and columns.
-//   - LeftJoin (a subquery read as a value, correlated by equalities):
-//     Subquery is one aggregate row per outer row (an aggregate without
-//     GROUP BY, under projections); the output is each Input row followed
-//     by that row's columns, nullable, as a LEFT join's. Cond is nil.
+//   - LeftJoin (a subquery read as a value): Subquery is an aggregate
+//     under projections, with at most one row per outer row (no GROUP BY,
+//     or GROUP BY columns its correlation equates with outer values); the
+//     output is each Input row followed by that row's columns, or by
+//     NULLs when there is none, as a LEFT join's (the columns nullable).
+//     Cond is nil.
 //
 // No operator runs an Apply: the optimizer's decorrelate rule rewrites it
 // into a Join keyed by Cond's equalities and the subquery's correlated

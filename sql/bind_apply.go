@@ -28,6 +28,10 @@ import (
 // whether the Apply is decorrelated or not (decorrelated, an outer row
 // without a group gets no row, and so $present NULL).
 //
+// A scalar subquery grouped by correlated columns (GROUP BY u.k ... WHERE
+// u.k = t.k: groupedByCorrelation) is bound with its GROUP BY: one group
+// or none per outer row, and none reads NULL (no CASE).
+//
 // The forms left to joinGrouped (decorrelated while binding): an inner
 // key that is not a plain column of the subquery's FROM, or whose type
 // differs from its outer side's (other than in nullability), or that two
@@ -66,9 +70,20 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 		}
 		inner[i] = c
 	}
-	p, agg, isAgg := cx.plainAggregateOf(sel)
+	grouped := sel.GroupBy != nil
+	p, agg, isAgg := cx.plainAggregateOf(sel, grouped)
 	if !isAgg {
 		return nil, nil, nil, false, nil
+	}
+	for _, g := range agg.GroupKeys { // grouped by correlated columns only
+		c, isCol := g.(*expr.Col)
+		found := false
+		for _, k := range inner {
+			found = found || (isCol && c.Index == k.Index)
+		}
+		if !found {
+			return nil, nil, nil, false, nil
+		}
 	}
 	aggIn := agg.Input.Schema()
 	var corr []expr.Expr
@@ -82,7 +97,7 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 	for i, o := range outer {
 		keys[i] = expr.ToOuter(o)
 	}
-	return cx.bindApply(in, sc, p, agg, corr, keys, outer, at)
+	return cx.bindApply(in, sc, p, agg, corr, keys, outer, grouped, at)
 }
 
 // bindApply finishes applySubquery and applyGeneral: the aggregate agg
@@ -90,9 +105,11 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 // filter of the correlated terms corr; the projection lists keys ($k0,
 // ...: expressions over outer columns, the values the decorrelated form
 // groups by; outer is each one over the outer query's columns) before the
-// values; TRUE AS $present follows. It returns the Apply of that over in,
+// values; TRUE AS $present follows. When grouped (GROUP BY correlated
+// columns), an outer row that selects no row has no group, so its values
+// are NULL; otherwise they are the aggregates' over no rows. It returns the Apply of that over in,
 // the scope that extends sc by the subquery's columns, and the values.
-func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *plan.Aggregate, corr, keys, outer []expr.Expr, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
+func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *plan.Aggregate, corr, keys, outer []expr.Expr, grouped bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
 	a := *agg
 	a.Input = &plan.Filter{Input: agg.Input, Cond: expr.AndAll(corr)}
 	sub := &plan.Project{Input: &a}
@@ -115,7 +132,10 @@ func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *pla
 	for _, c := range mp.Schema() {
 		nsc.cols = append(nsc.cols, column{name: c.Name, typ: c.Type.Nullable(), hidden: true})
 	}
-	empties := emptyValues(sub, nk, outer)
+	empties := make([]expr.Expr, len(s)-nk) // grouped: no row, so NULL, over no rows
+	if !grouped {
+		empties = emptyValues(sub, nk, outer)
+	}
 	present := &expr.Col{Index: base + len(s), Name: "$present", T: types.Bool.Nullable()}
 	for i := nk; i < len(s); i++ {
 		v := expr.Expr(&expr.Col{Index: base + i, Name: s[i].Name, T: s[i].Type.Nullable()})
@@ -137,10 +157,11 @@ func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *pla
 
 // plainAggregateOf binds sel, its values named $v0, $v1, ..., and returns
 // its projection and aggregate when it is a projection over an aggregate
-// without GROUP BY or window; ok is false otherwise, or when it does not
-// bind (e.g. a column read outside aggregates: it needs the GROUP BY of the
-// decorrelated form).
-func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt) (p *plan.Project, agg *plan.Aggregate, ok bool) {
+// without window, with GROUP BY keys when grouped, without otherwise; ok
+// is false otherwise, or when it does not bind (e.g. a column read outside
+// aggregates without GROUP BY: it needs the GROUP BY of the decorrelated
+// form).
+func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan.Project, agg *plan.Aggregate, ok bool) {
 	named := *sel
 	named.Fields = &ast.FieldList{}
 	for i, f := range sel.Fields.Fields {
@@ -156,7 +177,7 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt) (p *plan.Project, agg 
 		return nil, nil, false
 	}
 	agg, ok = p.Input.(*plan.Aggregate)
-	if !ok || len(agg.GroupKeys) > 0 || agg.Window != nil || agg.WindowKeys != nil {
+	if !ok || (len(agg.GroupKeys) > 0) != grouped || agg.Window != nil || agg.WindowKeys != nil {
 		return nil, nil, false
 	}
 	return p, agg, true
@@ -221,11 +242,11 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 	}
 	c := *sel
 	c.Where = andExprs(nil, local...)
-	p, agg, isAgg := cx.plainAggregateOf(&c)
+	p, agg, isAgg := cx.plainAggregateOf(&c, false)
 	if !isAgg || len(agg.Input.Schema()) < n {
 		return nil, nil, nil, false, nil
 	}
-	return cx.bindApply(in, sc, p, agg, corrE, keys, outer, at)
+	return cx.bindApply(in, sc, p, agg, corrE, keys, outer, false, at)
 }
 
 // joinKeyOf reads a correlated condition c as the join key the decorrelated
@@ -269,4 +290,58 @@ func (cx *compiler) joinKeyOf(c ast.ExprNode, cs *scope, n int) (key expr.Expr, 
 		}
 	}
 	return &expr.Compare{Op: expr.CmpEQ, L: le, R: re}, true, true
+}
+
+// groupedByCorrelation reports whether a scalar subquery is an aggregate
+// grouped by columns its WHERE equates with the outer query's (SELECT
+// COUNT(*) FROM u WHERE u.k = t.k GROUP BY u.k), and correlated by such
+// equalities only: then it has at most one group, so one row or none, per
+// outer row, and applySubquery binds it as it is written (none: NULL).
+func (cx *compiler) groupedByCorrelation(sc *scope, sel *ast.SelectStmt) bool {
+	if sel.GroupBy == nil || sel.GroupBy.Rollup || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil || sel.From == nil ||
+		!hasAggregate(fieldExprs(sel)...) {
+		return false
+	}
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return false
+	}
+	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
+	if len(refs.refsOf(fieldExprs(sel)...)) > 0 {
+		return false
+	}
+	column := func(n ast.ExprNode) int {
+		c, ok := unparen(n).(*ast.ColumnNameExpr)
+		if !ok {
+			return -1
+		}
+		if m := rsc.lookup(c.Name.Table.O, c.Name.Name.O); len(m) == 1 {
+			return m[0]
+		}
+		return -1
+	}
+	equated := map[int]bool{}
+	for _, c := range splitAnd(sel.Where) {
+		if len(refs.refsOf(c)) == 0 {
+			continue
+		}
+		b, ok := unparen(c).(*ast.BinaryOperationExpr)
+		if !ok || b.Op != opcode.EQ {
+			return false
+		}
+		l, r := b.L, b.R
+		if len(refs.refsOf(l)) > 0 {
+			l, r = r, l
+		}
+		if len(refs.refsOf(l)) > 0 || refs.innerRefs(r) || column(l) < 0 {
+			return false
+		}
+		equated[column(l)] = true
+	}
+	for _, it := range sel.GroupBy.Items {
+		if i := column(it.Expr); i < 0 || !equated[i] {
+			return false
+		}
+	}
+	return len(equated) > 0
 }

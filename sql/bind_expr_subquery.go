@@ -65,9 +65,14 @@ import (
 // HAVING of an aggregate query are bound over the aggregation as a
 // derived relation (bind_agg_subquery.go).
 //
+// A correlated scalar subquery grouped by columns its WHERE equates with
+// outer values (GROUP BY u.k ... WHERE u.k = t.k) has at most one group
+// per outer row; it is bound with its GROUP BY (bind_apply.go), and an
+// outer row without a group reads NULL.
+//
 // Not supported: subqueries in ORDER BY or in ON; a correlated subquery
-// with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT; a reference to a
-// query two levels out.
+// with HAVING, DISTINCT, ORDER BY or LIMIT, or with another GROUP BY; a
+// reference to a query two levels out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -164,6 +169,13 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	}
 	if len(sel.Fields.Fields) != 1 {
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
+	}
+	if cx.groupedByCorrelation(sc, sel) { // bind_apply.go
+		in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return in, sc, vals[0], nil
 	}
 	if !plainAggregate(sel) {
 		if shaped(sel) {
@@ -664,8 +676,13 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 	if len(all) == 0 {
 		return cx.joinGrouped(in, sc, sel, nil, false, at)
 	}
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
-		return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "a correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT is not supported", "")
+	refuse := func() (plan.Node, *scope, []expr.Expr, error) {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "a correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT is not supported",
+			"GROUP BY works on the columns the subquery's WHERE equates with the outer query's")
+	}
+	grouped := sel.GroupBy != nil && cx.groupedByCorrelation(sc, sel)
+	if (sel.GroupBy != nil && !grouped) || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
+		return refuse()
 	}
 	// Correlated by equalities only?
 	var local, innerKeys []ast.ExprNode
@@ -689,6 +706,9 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		}
 		byEq = false
 	}
+	if grouped && !byEq {
+		return refuse()
+	}
 	if byEq {
 		c := *sel
 		c.Where = andExprs(nil, local...)
@@ -702,6 +722,9 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		}
 		if j, nsc, vals, ok, err := cx.applySubquery(in, sc, &c, innerKeys, outer, at); ok || err != nil { // bind_apply.go
 			return j, nsc, vals, err
+		}
+		if grouped {
+			return refuse()
 		}
 		c.Fields, c.GroupBy = keyedFields(innerKeys, sel.Fields.Fields)
 		return cx.joinGrouped(in, sc, &c, outer, false, at)
