@@ -8,24 +8,21 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// decorrelate is the decorrelate rule: an Apply (a WHERE clause's IN,
-// NOT IN, EXISTS or NOT EXISTS subquery as the binder leaves it) becomes
-// a semi or anti Join of its input with the subquery, keyed by
+// decorrelate is the decorrelate rule: every plan.Apply (a subquery as
+// the binder leaves it, reading the outer row through expr.OuterCol)
+// becomes a Join, outermost first (the Applies inside a subquery after
+// it):
 //
-//   - the equalities of the Apply's condition between an outer expression
-//     and a subquery expression (x = y of x IN (SELECT y ...)), first;
-//   - then the correlated equalities of the filter on top of the subquery
-//     (inner = outer, where the inner side reads only the subquery's
-//     columns and the outer side only outer columns), in written order:
-//     they leave the filter, which keeps the subquery's other terms (and
-//     disappears without any).
+//   - a semi or anti Apply (IN, EXISTS, NOT IN, NOT EXISTS in WHERE): the
+//     semi or anti Join of its input with the subquery (semiJoinOf);
+//   - a LeftJoin Apply (a subquery read as a value, an aggregate): the
+//     LEFT Join of its input with the aggregate, without keys when it is
+//     uncorrelated, else grouped by its correlation (groupedJoinOf).
 //
-// The join's keys are the two sides as the binder typed them (it made a
-// nullable side and a NOT NULL side comparable). An Apply in any other
-// form is left as it is: a correlation that is not an equality, an outer
-// column read anywhere else in the subquery, or no key at all (a join
-// without keys would compare every pair). The planner then refuses it
-// with the message of Refusal.
+// The join's keys are the sides of equalities as the binder typed them
+// (it made a nullable side and a NOT NULL side comparable). An Apply in
+// any other form is left as it is (see joinOf's reasons); the planner
+// then refuses it with the message of Refusal.
 func decorrelate(n plan.Node) plan.Node {
 	return plan.TransformDown(n, func(n plan.Node) (plan.Node, bool) {
 		a, ok := n.(*plan.Apply)
@@ -40,7 +37,7 @@ func decorrelate(n plan.Node) plan.Node {
 	})
 }
 
-// Why an Apply is not decorrelated (the reason of semiJoinOf).
+// Why an Apply is not decorrelated (the reasons of joinOf).
 const (
 	whyCorrelation = "a condition refers to the outer query in a form that is not supported"
 	whyNoKeys      = "it has no equality between the outer query and the subquery"
@@ -61,7 +58,19 @@ func joinOf(a *plan.Apply) (*plan.Join, string) {
 	return nil, whyCorrelation
 }
 
-// semiJoinOf decorrelates a semi or anti Apply.
+// semiJoinOf decorrelates a semi or anti Apply, keyed by
+//
+//   - the equalities of the Apply's condition between an outer expression
+//     and a subquery expression (x = y of x IN (SELECT y ...)), first;
+//   - then the correlated equalities of the filter on top of the subquery
+//     (inner = outer, where the inner side reads only the subquery's
+//     columns and the outer side only outer columns), in written order:
+//     they leave the filter, which keeps the subquery's other terms (and
+//     disappears without any).
+//
+// A correlation that is not such an equality, an outer column read
+// anywhere else in the subquery, or no key at all (a semi join without
+// keys would compare every pair) leaves the Apply as it is.
 func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	j := &plan.Join{Kind: a.Kind, Left: a.Input, Right: a.Subquery}
 	width := len(a.Input.Schema())
@@ -187,19 +196,27 @@ func Refusal(a *plan.Apply) (msg, hint string) {
 		"correlate with equalities only (inner.col = outer.col)"
 }
 
-// groupedJoinOf decorrelates a LeftJoin Apply: projections over an
-// aggregate without GROUP BY over a filter whose correlated terms are
-// equalities inner_i = outer_i. The aggregate groups by the inner sides
-// instead (the correlated terms leave the filter), so that it has one row
-// per correlation value; the projection right above it reads each key
-// column where it read outer_i, and the aggregate's other columns where
-// it read them before; the projections above it read the same columns.
+// groupedJoinOf decorrelates a correlated LeftJoin Apply: projections
+// over an aggregate over a filter with the correlated terms.
+//
+// When those terms are equalities inner_i = outer_i, they leave the filter
+// and the aggregate groups by the inner sides, so that it has one row per
+// correlation value (a GROUP BY of the subquery must be on inner sides:
+// the same groups). Otherwise the distinct values of the outer columns
+// are joined into the subquery and the aggregate groups by them
+// (distinctValuesOf).
+//
+// The projection right above the aggregate reads each key column where it
+// read outer_i (the outer value the key equals), and the aggregate's other
+// columns where they moved to; the projections above it read the same
+// columns; each key must be read by the top projection (the join's key).
 // The result is the LEFT join of the input with the projections on outer_i
 // = the key column (brought to a common type when one side is nullable
-// and the other is not). An outer row whose values select no group gets
-// NULLs where the Apply gave the aggregate over no rows: the binder reads
-// the values through a column that is TRUE on every row of the subquery
-// ($present) and so tells the two apart.
+// and the other is not; NULL-safe for the distinct values, whose NULL is a
+// value too). An outer row whose values select no group gets NULLs where
+// the Apply gave the aggregate over no rows: the binder reads the values
+// through a column that is TRUE on every row of the subquery ($present)
+// and so tells the two apart.
 func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	var projects []*plan.Project
 	n := a.Subquery

@@ -11,22 +11,29 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// Correlated aggregate subqueries as a plan.Apply. A subquery of an
-// expression that joinSubquery finds correlated by equalities only
-// (inner_i = outer_i, taken out of its WHERE) is bound here as written,
-// not decorrelated: its aggregate without GROUP BY over its FROM and
-// WHERE, filtered first by the correlation (the outer sides read as
-// expr.OuterCol). Its select list is the outer sides ($k0, ...: the value
-// each inner key equals), its values ($v0, ...) and TRUE AS $present;
-// the Apply (a LEFT join kind) puts one such row beside each outer row.
-// The optimizer's decorrelate rule turns it into the LEFT join of the
-// input with the aggregate grouped by the inner keys, joined on inner =
-// outer, that joinGrouped builds for the forms this file leaves to it.
+// Subqueries read as values, as a plan.Apply (the LeftJoin kind). Each
+// is an aggregate query without GROUP BY (bind_expr_subquery.go reads
+// EXISTS, IN and ANY / ALL as counts and bounds) and is bound here as
+// written, not decorrelated: its aggregate over its FROM and its own
+// conditions, then filtered by its correlated conditions, which read the
+// outer row as expr.OuterCol. Its select list is the correlation's outer
+// values ($k0, ...), its values ($v0, ...) and TRUE AS $present; the
+// Apply puts that one row beside each outer row. The optimizer's
+// decorrelate rule turns it into the LEFT join that joinGrouped builds
+// for the forms this file leaves to it:
+//
+//   - correlated by equalities only (applySubquery): inner_i = outer_i
+//     leave the WHERE; $k_i is outer_i, the value inner_i equals; the
+//     rule groups by the inner sides and joins on them;
+//   - correlated otherwise (applyGeneral: x.b < t1.b): $k_i are the outer
+//     columns the subquery reads; the rule joins their distinct values
+//     into the subquery, groups by them and joins on them NULL-safely.
 //
 // The values an outer row reads are joinGrouped's: CASE WHEN $present IS
 // NULL THEN <the value over no rows> ELSE $v END, so they are the same
 // whether the Apply is decorrelated or not (decorrelated, an outer row
-// without a group gets no row, and so $present NULL).
+// without a group gets no row, and so $present NULL). An uncorrelated
+// subquery is an Apply too (joinGrouped makes it: nothing to take apart).
 //
 // A scalar subquery grouped by correlated columns (GROUP BY u.k ... WHERE
 // u.k = t.k: groupedByCorrelation) is bound with its GROUP BY: one group
@@ -36,9 +43,12 @@ import (
 // key that is not a plain column of the subquery's FROM, or whose type
 // differs from its outer side's (other than in nullability), or that two
 // correlations share; a select list that reads an inner key outside
-// aggregates (it needs the GROUP BY the decorrelated form has); a
-// subquery over a window table function (grouped by the window's bounds,
-// the decorrelated form is a window aggregate) or with a group window.
+// aggregates (it needs the GROUP BY the decorrelated form has) or an
+// outer column; a subquery over a window table function (grouped by the
+// window's bounds, the decorrelated form is a window aggregate); a
+// subquery correlated by other conditions that has no FROM or a subquery
+// of its own; an unqualified outer column the subquery's FROM also has
+// (joinGrouped says it is ambiguous).
 
 // applySubquery binds sel (its correlation taken out of its WHERE: inner
 // keys innerKeys, equal to outer, bound against sc) as a plan.Apply over
