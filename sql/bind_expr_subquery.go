@@ -70,9 +70,13 @@ import (
 // per outer row; it is bound with its GROUP BY (bind_apply.go), and an
 // outer row without a group reads NULL.
 //
+// EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
+// and GROUP BY where they cannot change the answer (bind_set_only.go).
+//
 // Not supported: subqueries in ORDER BY or in ON; a correlated subquery
-// with HAVING, DISTINCT, ORDER BY or LIMIT, or with another GROUP BY; a
-// reference to a query two levels out.
+// with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
+// where they could change the answer; a reference to a query two levels
+// out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -209,6 +213,7 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	sel = cx.setOnly(sc, sel, true) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
 		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
 			return nil, nil, nil, err
@@ -422,6 +427,7 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 	if len(sel.Fields.Fields) != 1 {
 		return nil, cx.p.errAt(ErrInvalid, at, "the subquery of "+what+" must select one column", "")
 	}
+	sel = cx.setOnly(sc, sel, false) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
 		return cx.derivedSelect(sel, at)
 	}

@@ -431,11 +431,13 @@
 //
 // Not supported (each gives ErrUnsupported with a hint): outer joins
 // without an equality, FULL JOIN with USING or NATURAL, subqueries in
-// ORDER BY or in ON, correlated subqueries with HAVING, DISTINCT, ORDER
-// BY or LIMIT, or with GROUP BY other than on columns their WHERE equates
-// with the outer query's (a scalar subquery grouped by those has at most
-// one group per outer row: NULL when none), references to a query two
-// levels out,
+// ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
+// GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
+// scalar subquery may group by columns its WHERE equates with the outer
+// query's: at most one group per outer row, NULL when none; EXISTS, IN
+// and ANY / ALL read the subquery as a set, so they ignore DISTINCT,
+// ORDER BY and a GROUP BY (for IN, on the selected column):
+// bind_set_only.go), references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
