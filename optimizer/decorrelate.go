@@ -250,6 +250,23 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		}
 		outer, inner = append(outer, o), append(inner, i)
 	}
+	// Keyed by the equalities only when nothing else reads the outer row:
+	// the bottom projection's outer expressions are the equalities' outer
+	// sides, and no aggregate reads one (SELECT MAX(y) + t1.b reads the
+	// outer column itself: the distinct values form keeps it).
+	bottom := projects[len(projects)-1]
+	for _, e := range bottom.Exprs {
+		if expr.ReadsOuter(e) && indexOfExpr(outer, e) < 0 {
+			byEq = false
+		}
+	}
+	for _, c := range agg.Aggs {
+		for _, e := range c.Exprs() {
+			if expr.ReadsOuter(e) {
+				byEq = false
+			}
+		}
+	}
 	g := *agg
 	nullSafe := false
 	// moved[c] is where the aggregate's output column c goes: its GROUP BY
@@ -284,10 +301,17 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		// Any other correlation: the distinct values of the outer columns
 		// the bottom projection lists, joined into the subquery.
 		var why string
-		if outer, inner, why = distinctValuesOf(a.Input, projects[len(projects)-1], f, &g); why != "" {
+		if outer, inner, why = distinctValuesOf(a.Input, bottom, f, &g); why != "" {
 			return nil, why
 		}
 		nullSafe = true
+	}
+	// key[c] is the key of outer column c (the distinct values form).
+	key := map[int]int{}
+	for k, o := range outer {
+		if oc, ok := o.(*expr.OuterCol); ok && !byEq {
+			key[oc.Index] = k
+		}
 	}
 	if readsOuter(g.Input) {
 		return nil, whyCorrelation
@@ -315,11 +339,12 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 			if pi == len(projects)-1 {
 				if k := indexOfExpr(outer, e); k >= 0 {
 					e = &expr.Col{Index: k, Name: g.KeyNames[k], T: inner[k].Type()}
-				} else if expr.ReadsOuter(e) {
-					return nil, whyCorrelation
 				} else {
 					e = expr.MapColumns(e, func(c *expr.Col) expr.Expr {
-						return &expr.Col{Index: moved[c.Index], Name: c.Name, T: c.T}
+						return &expr.Col{Index: moved[c.Index], Name: in[moved[c.Index]].Name, T: c.T}
+					})
+					e = expr.MapOuterColumns(e, func(c *expr.OuterCol) expr.Expr { // a key, after grouping
+						return &expr.Col{Index: key[c.Index], Name: g.KeyNames[key[c.Index]], T: c.T}
 					})
 				}
 			} else if expr.ReadsOuter(e) {
@@ -382,7 +407,10 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 // them there, and g (the subquery's aggregate) reads that filter and
 // groups by them. It returns, for each key, its OuterCol and its column
 // over the join; or the reason it cannot (an outer column the filter
-// reads that the projection does not list).
+// reads that the projection does not list). Outer columns the bottom
+// projection's other expressions or the aggregates read must be listed
+// too: the aggregates read them from the join, the projection from the
+// keys.
 func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
 	pos := map[int]int{} // outer column -> its key
 	var keys []*expr.OuterCol
@@ -395,13 +423,24 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 		}
 	}
 	listed := true
-	expr.Walk(f.Cond, func(x expr.Expr) {
-		if oc, ok := x.(*expr.OuterCol); ok {
-			if _, in := pos[oc.Index]; !in {
-				listed = false
+	check := func(e expr.Expr) {
+		expr.Walk(e, func(x expr.Expr) {
+			if oc, ok := x.(*expr.OuterCol); ok {
+				if _, in := pos[oc.Index]; !in {
+					listed = false
+				}
 			}
+		})
+	}
+	check(f.Cond)
+	for _, e := range bottom.Exprs {
+		check(e)
+	}
+	for _, c := range g.Aggs {
+		for _, e := range c.Exprs() {
+			check(e)
 		}
-	})
+	}
 	if len(keys) == 0 || !listed {
 		return nil, nil, whyCorrelation
 	}
@@ -434,6 +473,24 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 	g.Input = j
 	if len(rest) > 0 {
 		g.Input = &plan.Filter{Input: j, Cond: expr.AndAll(rest)}
+	}
+	// Aggregates over outer columns (SUM(x.b * t1.c)) read them from the
+	// joined values.
+	g.Aggs = append([]plan.AggCall(nil), g.Aggs...)
+	for i, c := range g.Aggs {
+		reads := false
+		for _, e := range c.Exprs() {
+			reads = reads || expr.ReadsOuter(e)
+		}
+		if !reads {
+			continue
+		}
+		g.Aggs[i], _ = c.MapExprs(func(e expr.Expr) (expr.Expr, bool) {
+			return expr.MapOuterColumns(e, func(oc *expr.OuterCol) expr.Expr {
+				return &expr.Col{Index: width + pos[oc.Index], Name: oc.Name, T: oc.T}
+			}), true
+		})
+		g.Aggs[i].Name = g.Aggs[i].String() // its column's name, as the binder names it
 	}
 	for i, k := range keys {
 		outer = append(outer, k)

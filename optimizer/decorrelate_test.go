@@ -55,7 +55,7 @@ func TestDecorrelateRefuses(t *testing.T) {
 	// COUNT(*) over the rows of x that cond keeps, one row per outer row.
 	// Without $k0 the join would have no key column to read: refused too.
 	count := func(cond expr.Expr, withKey bool) plan.Node {
-		agg := &plan.Aggregate{Input: &plan.Filter{Input: bigints("x"), Cond: cond}, Aggs: []plan.AggCall{{Func: plan.AggCount, Type: intT}}}
+		agg := &plan.Aggregate{Input: &plan.Filter{Input: bigints("x"), Cond: cond}, Aggs: []plan.AggCall{{Func: plan.AggCount, Type: intT, Name: "COUNT(*)"}}}
 		p := &plan.Project{Input: agg, Exprs: []expr.Expr{&expr.Col{Index: 0, Name: "COUNT(*)", T: intT}}, Names: []string{"$v0"}}
 		if withKey {
 			p.Exprs, p.Names = append([]expr.Expr{outerA}, p.Exprs...), append([]string{"$k0"}, p.Names...)

@@ -34,8 +34,9 @@
 //     sides and joined on them when correlated by equalities (a GROUP BY
 //     of the subquery on those columns stays: the same groups); otherwise
 //     the distinct values of the outer columns it reads are joined into
-//     it (its equalities with them as that join's keys), it groups by
-//     them, and the LEFT join matches them NULL-safely. An Apply in
+//     it (its equalities with them as that join's keys; its aggregates
+//     read them there, its select list as the keys), it groups by them,
+//     and the LEFT join matches them NULL-safely. An Apply in
 //     another form stays, and the planner refuses it with an error at
 //     the subquery's position (Refusal). It runs first: the other rules
 //     see only joins.
@@ -73,14 +74,13 @@
 // ANY / ALL through MIN and MAX, a scalar subquery through SINGLE_VALUE:
 // SQL's value rules, which the select list over the LEFT join reads), and
 // a few correlated forms are still decorrelated while binding because
-// their decorrelated form needs the subquery's SQL text again: outer
-// columns read in the subquery's select list; a correlation by equalities
-// whose inner side is not a plain column, has another type than its outer
-// side (beyond nullability), is shared by two equalities or is read
-// outside aggregates in the select list (the decorrelated form's GROUP BY
-// makes that valid); a subquery
-// correlated by other conditions that has a subquery of its own or no
-// FROM; a subquery over a window table function (grouped by the window's
-// bounds it is a window aggregate). Constant expressions are folded as
-// they are typed.
+// their decorrelated form needs the subquery's SQL text again: a
+// correlation by equalities whose inner side is not a plain column, has
+// another type than its outer side (beyond nullability), is shared by two
+// equalities or is read outside aggregates in the select list (the
+// decorrelated form's GROUP BY makes that valid); a subquery correlated
+// by other conditions (or reading outer columns in its select list) that
+// has a subquery of its own or no FROM; a subquery over a window table
+// function (grouped by the window's bounds it is a window aggregate).
+// Constant expressions are folded as they are typed.
 package optimizer

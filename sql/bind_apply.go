@@ -25,9 +25,11 @@ import (
 //   - correlated by equalities only (applySubquery): inner_i = outer_i
 //     leave the WHERE; $k_i is outer_i, the value inner_i equals; the
 //     rule groups by the inner sides and joins on them;
-//   - correlated otherwise (applyGeneral: x.b < t1.b): $k_i are the outer
-//     columns the subquery reads; the rule joins their distinct values
-//     into the subquery, groups by them and joins on them NULL-safely.
+//   - correlated otherwise (applyGeneral: x.b < t1.b), or reading outer
+//     columns in its select list (MAX(y) + t1.b, bound with cx.outer):
+//     $k_i are the outer columns the subquery reads; the rule joins their
+//     distinct values into the subquery, groups by them and joins on them
+//     NULL-safely.
 //
 // The values an outer row reads are joinGrouped's: CASE WHEN $present IS
 // NULL THEN <the value over no rows> ELSE $v END, so they are the same
@@ -43,8 +45,8 @@ import (
 // key that is not a plain column of the subquery's FROM, or whose type
 // differs from its outer side's (other than in nullability), or that two
 // correlations share; a select list that reads an inner key outside
-// aggregates (it needs the GROUP BY the decorrelated form has) or an
-// outer column; a subquery over a window table function (grouped by the
+// aggregates (it needs the GROUP BY the decorrelated form has); a
+// subquery over a window table function (grouped by the
 // window's bounds, the decorrelated form is a window aggregate); a
 // subquery correlated by other conditions that has no FROM or a subquery
 // of its own; an unqualified outer column the subquery's FROM also has
@@ -146,6 +148,11 @@ func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *pla
 	if !grouped {
 		empties = emptyValues(sub, nk, outer)
 	}
+	for i, e := range empties {
+		if e != nil { // outer columns the select list reads: the outer row's, here
+			empties[i] = expr.FromOuter(e)
+		}
+	}
 	present := &expr.Col{Index: base + len(s), Name: "$present", T: types.Bool.Nullable()}
 	for i := nk; i < len(s); i++ {
 		v := expr.Expr(&expr.Col{Index: base + i, Name: s[i].Name, T: s[i].Type.Nullable()})
@@ -202,12 +209,13 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 // values. The decorrelate rule joins the distinct values of those outer
 // columns into the subquery's FROM, groups by them and LEFT-joins the
 // result on them, NULL equal to NULL: the plan joinGrouped builds for the
-// forms this leaves to it: outer columns read in the select list, a
-// subquery inside the subquery, a subquery without FROM, over a window
-// table function, or an unqualified outer column that the subquery's FROM
-// also has (joinGrouped says it is ambiguous). ok is false, with no error,
-// for those.
-func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
+// forms this leaves to it: a subquery inside the subquery, a subquery
+// without FROM, over a window table function, or an unqualified outer
+// column that the subquery's FROM also has (joinGrouped says it is
+// ambiguous). ok is false, with no error, for those. Outer columns the
+// select list reads (outerInFields: SELECT MAX(y) + t1.b) bind to
+// OuterCol there too; decorrelated, they are the group keys.
+func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, outerInFields bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
 	if sel.From == nil || len(findSubqueries(append(fieldExprs(sel), sel.Where)...)) > 0 {
 		return nil, nil, nil, false, nil
 	}
@@ -252,7 +260,15 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 	}
 	c := *sel
 	c.Where = andExprs(nil, local...)
+	if outerInFields {
+		// The select list reads outer columns (MAX(y) + t1.b): bound as
+		// expr.OuterCol. The subquery has no subquery of its own (above), so
+		// no other query level binds meanwhile.
+		cx.outer = sc
+		defer func() { cx.outer = nil }()
+	}
 	p, agg, isAgg := cx.plainAggregateOf(&c, false)
+	cx.outer = nil
 	if !isAgg || len(agg.Input.Schema()) < n {
 		return nil, nil, nil, false, nil
 	}

@@ -735,16 +735,14 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		c.Fields, c.GroupBy = keyedFields(innerKeys, sel.Fields.Fields)
 		return cx.joinGrouped(in, sc, &c, outer, false, at)
 	}
-	if len(refs.refsOf(fieldExprs(sel)...)) == 0 {
-		var corr []ast.ExprNode
-		for _, c := range splitAnd(sel.Where) {
-			if len(refs.refsOf(c)) > 0 {
-				corr = append(corr, c)
-			}
+	var corr []ast.ExprNode
+	for _, c := range splitAnd(sel.Where) {
+		if len(refs.refsOf(c)) > 0 {
+			corr = append(corr, c)
 		}
-		if j, nsc, vals, ok, err := cx.applyGeneral(in, sc, sel, rsc, all, local, corr, at); ok || err != nil { // bind_apply.go
-			return j, nsc, vals, err
-		}
+	}
+	if j, nsc, vals, ok, err := cx.applyGeneral(in, sc, sel, rsc, all, local, corr, len(refs.refsOf(fieldExprs(sel)...)) > 0, at); ok || err != nil { // bind_apply.go
+		return j, nsc, vals, err
 	}
 	// General correlation: cross-join the distinct outer values into the
 	// subquery's FROM under the outer columns' names.

@@ -408,11 +408,11 @@
 //     input with that aggregate: without keys (uncorrelated), grouped by
 //     its correlation keys (equalities), or by the distinct values of the
 //     outer columns it reads, joined into its FROM (other correlations).
-//     A few correlated forms are still decorrelated by the binder into
-//     the same joins (joinSubquery: outer columns in the subquery's
-//     select list, an inner correlation key that is not a plain column or
-//     not of its outer side's type, and the others optimizer/doc.go
-//     lists). MySQL's value rules: COUNT over no rows is 0 (the
+//     Outer columns the subquery's select list reads bind to
+//     expr.OuterCol as well. A few correlated forms are still
+//     decorrelated by the binder into the same joins (joinSubquery: an
+//     inner correlation key that is not a plain column or not of its
+//     outer side's type, and the others optimizer/doc.go lists). MySQL's value rules: COUNT over no rows is 0 (the
 //     select list of the subquery is evaluated over no rows for an outer
 //     row nothing matches), IN is three-valued (NULL when x is NULL or the
 //     subquery holds a NULL and nothing equals x; NOT IN over an empty
