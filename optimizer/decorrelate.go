@@ -232,9 +232,11 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	if !ok || agg.Window != nil || agg.WindowKeys != nil || len(projects) == 0 {
 		return nil, whyCorrelation
 	}
+	// f is the filter of the correlated terms; without one (only the
+	// select list reads the outer row), a filter without terms.
 	f, ok := agg.Input.(*plan.Filter)
 	if !ok || !expr.ReadsOuter(f.Cond) {
-		return nil, whyNoKeys
+		f = &plan.Filter{Input: agg.Input}
 	}
 	var local, outer, inner []expr.Expr
 	byEq := true
@@ -284,6 +286,9 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 			}
 			moved = append(moved, i)
 		}
+	}
+	if byEq && len(inner) == 0 {
+		return nil, whyNoKeys
 	}
 	if byEq {
 		g.Input = f.Input
@@ -432,7 +437,9 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 			}
 		})
 	}
-	check(f.Cond)
+	if f.Cond != nil {
+		check(f.Cond)
+	}
 	for _, e := range bottom.Exprs {
 		check(e)
 	}

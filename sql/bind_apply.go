@@ -123,7 +123,9 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 // the scope that extends sc by the subquery's columns, and the values.
 func (cx *compiler) bindApply(in plan.Node, sc *scope, p *plan.Project, agg *plan.Aggregate, corr, keys, outer []expr.Expr, grouped bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
 	a := *agg
-	a.Input = &plan.Filter{Input: agg.Input, Cond: expr.AndAll(corr)}
+	if len(corr) > 0 { // none: only the select list reads the outer row
+		a.Input = &plan.Filter{Input: agg.Input, Cond: expr.AndAll(corr)}
+	}
 	sub := &plan.Project{Input: &a}
 	for i, k := range keys {
 		sub.Exprs, sub.Names = append(sub.Exprs, k), append(sub.Names, "$k"+strconv.Itoa(i))
