@@ -9,6 +9,9 @@
 // (e.g. RAISE_ERROR, a failing CAST); it is never turned into a row. Such
 // errors are *EvalError values (Raised is set for RAISE_ERROR).
 //
+// OuterCol is a column of the outer row of a correlated subquery, in a
+// plan not yet decorrelated (plan.Apply); it is never evaluated.
+//
 // Building: the constructors (NewArith, NewCompare, NewAnd, NewIn,
 // NewBetween, NewLike, NewCase, NewCoalesce, NewCast, NewCall, ...) type-check
 // their operands, insert the implicit conversions, and return a *TypeError

@@ -113,7 +113,7 @@ func (f *Folder) isConstant(e Expr) bool {
 	switch n := e.(type) {
 	case *Literal:
 		return true
-	case *Col:
+	case *Col, *OuterCol:
 		return false
 	case *Call:
 		if n.Volatile {
@@ -141,72 +141,79 @@ func (f *Folder) isConstant(e Expr) bool {
 // by fn(col); nodes without columns are shared. It is used to re-base
 // expressions onto another input (join keys, pushed-down filters).
 func MapColumns(e Expr, fn func(*Col) Expr) Expr {
+	return mapRefs(e, fn, func(c *OuterCol) Expr { return c })
+}
+
+// mapRefs is MapColumns, with outer(c) replacing each OuterCol c too.
+func mapRefs(e Expr, fn func(*Col) Expr, outer func(*OuterCol) Expr) Expr {
 	switch n := e.(type) {
 	case *Col:
 		return fn(n)
+	case *OuterCol:
+		return outer(n)
 	case *Literal:
 		return n
 	case *Arith:
 		c := *n
-		c.L, c.R = MapColumns(n.L, fn), MapColumns(n.R, fn)
+		c.L, c.R = mapRefs(n.L, fn, outer), mapRefs(n.R, fn, outer)
 		return &c
 	case *Neg:
-		return &Neg{X: MapColumns(n.X, fn), T: n.T}
+		return &Neg{X: mapRefs(n.X, fn, outer), T: n.T}
 	case *Compare:
-		return &Compare{Op: n.Op, L: MapColumns(n.L, fn), R: MapColumns(n.R, fn)}
+		return &Compare{Op: n.Op, L: mapRefs(n.L, fn, outer), R: mapRefs(n.R, fn, outer)}
 	case *And:
-		return newAnd(MapColumns(n.L, fn), MapColumns(n.R, fn))
+		return newAnd(mapRefs(n.L, fn, outer), mapRefs(n.R, fn, outer))
 	case *Or:
-		return newOr(MapColumns(n.L, fn), MapColumns(n.R, fn))
+		return newOr(mapRefs(n.L, fn, outer), mapRefs(n.R, fn, outer))
 	case *Not:
-		return &Not{X: MapColumns(n.X, fn)}
+		return &Not{X: mapRefs(n.X, fn, outer)}
 	case *IsNull:
-		return &IsNull{X: MapColumns(n.X, fn), Not: n.Not}
+		return &IsNull{X: mapRefs(n.X, fn, outer), Not: n.Not}
 	case *IsBool:
-		return &IsBool{X: MapColumns(n.X, fn), Want: n.Want, Not: n.Not}
+		return &IsBool{X: mapRefs(n.X, fn, outer), Want: n.Want, Not: n.Not}
 	case *In:
-		c := &In{X: MapColumns(n.X, fn), Not: n.Not}
+		c := &In{X: mapRefs(n.X, fn, outer), Not: n.Not}
 		for i, it := range n.List {
-			c.List = append(c.List, MapColumns(it, fn))
-			cm := Compare{Op: CmpEQ, L: c.X, R: MapColumns(n.cmps[i].R, fn)}
+			c.List = append(c.List, mapRefs(it, fn, outer))
+			cm := Compare{Op: CmpEQ, L: c.X, R: mapRefs(n.cmps[i].R, fn, outer)}
 			if n.cmps[i].L != n.X {
-				cm.L = MapColumns(n.cmps[i].L, fn)
+				cm.L = mapRefs(n.cmps[i].L, fn, outer)
 			}
 			c.cmps = append(c.cmps, cm)
 		}
 		return c
 	case *Between:
-		c := &Between{X: MapColumns(n.X, fn), Lo: MapColumns(n.Lo, fn), Hi: MapColumns(n.Hi, fn), Not: n.Not}
-		c.ge = Compare{Op: CmpGE, L: MapColumns(n.ge.L, fn), R: MapColumns(n.ge.R, fn)}
-		c.le = Compare{Op: CmpLE, L: MapColumns(n.le.L, fn), R: MapColumns(n.le.R, fn)}
+		c := &Between{X: mapRefs(n.X, fn, outer), Lo: mapRefs(n.Lo, fn, outer), Hi: mapRefs(n.Hi, fn, outer), Not: n.Not}
+		c.ge = Compare{Op: CmpGE, L: mapRefs(n.ge.L, fn, outer), R: mapRefs(n.ge.R, fn, outer)}
+		c.le = Compare{Op: CmpLE, L: mapRefs(n.le.L, fn, outer), R: mapRefs(n.le.R, fn, outer)}
 		return c
 	case *Like:
 		c := *n
-		c.X, c.Pattern = MapColumns(n.X, fn), MapColumns(n.Pattern, fn)
+		c.X, c.Pattern = mapRefs(n.X, fn, outer), mapRefs(n.Pattern, fn, outer)
 		return &c
 	case *Case:
 		c := &Case{T: n.T, Display: n.Display}
 		for i := range n.Whens {
-			c.Whens = append(c.Whens, MapColumns(n.Whens[i], fn))
-			c.Thens = append(c.Thens, MapColumns(n.Thens[i], fn))
+			c.Whens = append(c.Whens, mapRefs(n.Whens[i], fn, outer))
+			c.Thens = append(c.Thens, mapRefs(n.Thens[i], fn, outer))
 		}
 		if n.Else != nil {
-			c.Else = MapColumns(n.Else, fn)
+			c.Else = mapRefs(n.Else, fn, outer)
 		}
 		return c
 	case *Coalesce:
 		c := &Coalesce{T: n.T, Name: n.Name}
 		for _, a := range n.Args {
-			c.Args = append(c.Args, MapColumns(a, fn))
+			c.Args = append(c.Args, mapRefs(a, fn, outer))
 		}
 		return c
 	case *Cast:
-		return &Cast{X: MapColumns(n.X, fn), T: n.T}
+		return &Cast{X: mapRefs(n.X, fn, outer), T: n.T}
 	case *Call:
 		c := *n
 		c.Args = make([]Expr, len(n.Args))
 		for i, a := range n.Args {
-			c.Args[i] = MapColumns(a, fn)
+			c.Args[i] = mapRefs(a, fn, outer)
 		}
 		return &c
 	}

@@ -23,6 +23,23 @@
 //
 // The rules:
 //
+//   - decorrelate: a subquery the binder left as a plan.Apply (the
+//     subquery as written, its reads of the outer row expr.OuterCol
+//     references) becomes a join. A WHERE clause's IN / EXISTS (NOT IN /
+//     NOT EXISTS) is a semi (anti) join keyed by x = y and the subquery's
+//     correlated equalities inner = outer. A subquery read as a value (an
+//     aggregate without GROUP BY: a scalar subquery, or the counts and
+//     bounds that EXISTS, IN and ANY / ALL read) is a LEFT join with that
+//     aggregate: without keys when uncorrelated; grouped by the inner
+//     sides and joined on them when correlated by equalities (a GROUP BY
+//     of the subquery on those columns stays: the same groups); otherwise
+//     the distinct values of the outer columns it reads are joined into
+//     it (its equalities with them as that join's keys; its aggregates
+//     read them there, its select list as the keys), it groups by them,
+//     and the LEFT join matches them NULL-safely. An Apply in
+//     another form stays, and the planner refuses it with an error at
+//     the subquery's position (Refusal). It runs first: the other rules
+//     see only joins.
 //   - join-reorder: a chain of inner joins (and the WHERE above it) is
 //     joined again, greedily in written order, so that every join has an
 //     equality whenever the join graph is connected (FROM a, b, c WHERE
@@ -52,9 +69,18 @@
 //     is bypassed (its plain columns read directly) or narrowed to the
 //     columns read, so nothing unread is computed per probe row.
 //
-// Rewrites that still happen while binding (package sql), because they
-// work on the SQL syntax tree rather than on plan nodes: subquery
-// decorrelation (a subquery becomes a join with an aggregate as it is
-// bound; it never reaches the plan as an expression), and the folding of
-// constant expressions as they are typed.
+// Rewrites that still happen while binding (package sql): a subquery is
+// read as an aggregate there (EXISTS as COUNT(*) > 0, IN through COUNTs,
+// ANY / ALL through MIN and MAX, a scalar subquery through SINGLE_VALUE:
+// SQL's value rules, which the select list over the LEFT join reads), and
+// a few correlated forms are still decorrelated while binding because
+// their decorrelated form needs the subquery's SQL text again: a
+// correlation by equalities whose inner side is not a plain column, has
+// another type than its outer side (beyond nullability), is shared by two
+// equalities or is read outside aggregates in the select list (the
+// decorrelated form's GROUP BY makes that valid); a subquery correlated
+// by other conditions (or reading outer columns in its select list) that
+// has a subquery of its own or no FROM; a subquery over a window table
+// function (grouped by the window's bounds it is a window aggregate).
+// Constant expressions are folded as they are typed.
 package optimizer

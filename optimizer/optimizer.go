@@ -12,6 +12,7 @@ type Rule struct {
 
 // rules is the fixed order of one pass.
 var rules = []Rule{
+	{Name: "decorrelate", Apply: decorrelate},
 	{Name: "join-reorder", Apply: reorderJoins},
 	{Name: "window-propagation", Apply: propagateWindows},
 	{Name: "fold-constants", Apply: foldConstants},

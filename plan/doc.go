@@ -5,5 +5,7 @@
 // columns followed by the right columns).
 //
 // Nodes are values that are never mutated after construction; a rewrite
-// builds new nodes.
+// builds new nodes. One node only exists between binding and optimizing:
+// Apply, a subquery not yet decorrelated, whose expressions may read the
+// outer row (expr.OuterCol); the optimizer rewrites it into a Join.
 package plan

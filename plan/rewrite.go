@@ -54,6 +54,10 @@ func WithChildren(n Node, children []Node) Node {
 		c := *n
 		c.Input = children[0]
 		return &c
+	case *Apply:
+		c := *n
+		c.Input, c.Subquery = children[0], children[1]
+		return &c
 	case *SetOp:
 		c := *n
 		c.Left, c.Right = children[0], children[1]

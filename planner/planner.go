@@ -322,6 +322,10 @@ func (b *builder) buildNode(n plan.Node) (stream, error) {
 		return b.buildOver(n) // over.go
 	case *plan.Rank:
 		return stream{}, errRankWithoutLimit
+	case *plan.Apply:
+		// A subquery the decorrelate rule could not rewrite into a join.
+		msg, hint := optimizer.Refusal(n)
+		return stream{}, errorf("%s: %s (%s)", n.Pos, msg, hint)
 	}
 	return stream{}, errorf("cannot plan %T", n)
 }

@@ -273,6 +273,12 @@ func (cx *compiler) bindColumn(v *ast.ColumnNameExpr, x *ectx) (expr.Expr, error
 			return expr.IntervalLiteral(iv.ms), nil
 		}
 	}
+	if o := cx.outer; o != nil && x.sc != nil && len(x.sc.lookup(qual, name)) == 0 {
+		if m := o.lookup(qual, name); len(m) == 1 { // a correlated subquery's outer column (bind_apply.go)
+			c := o.cols[m[0]]
+			return &expr.OuterCol{Index: m[0], Name: c.name, T: c.typ}, nil
+		}
+	}
 	if x.agg != nil {
 		// Not a group key (match failed): explain.
 		if _, err := cx.resolve(x.agg.in, qual, name, off(v)); err != nil {

@@ -19,12 +19,16 @@ import (
 // conjunct that bind_subquery.go can run as a semi or anti join is bound
 // there first).
 //
-// Every such subquery is rewritten into a one-row-per-outer-value
-// aggregate S and LEFT-joined to the SELECT's input before its WHERE and
-// select list are bound; the subquery expression then stands for
-// columns of S, which the scope carries as hidden columns (not in `*`,
-// not nameable). Decorrelation (the rules Calcite and Neumann's "unnesting"
-// use, in their simplest form):
+// Every such subquery is read as an aggregate query S without GROUP BY
+// and put beside the SELECT's input before its WHERE and select list are
+// bound; the subquery expression then stands for columns of S, which the
+// scope carries as hidden columns (not in `*`, not nameable). S is bound
+// as written, as a plan.Apply of the LeftJoin kind whose correlated
+// conditions read the outer row as expr.OuterCol (bind_apply.go); the
+// optimizer's decorrelate rule turns it into a LEFT join. The forms
+// bind_apply.go leaves are decorrelated here, into the same joins.
+// Decorrelation (the rules Calcite and Neumann's "unnesting" use, in
+// their simplest form):
 //
 //   - uncorrelated: S is the subquery itself (a global aggregate: one
 //     row), joined without keys (a nested-loop join with one row on the
@@ -61,9 +65,18 @@ import (
 // HAVING of an aggregate query are bound over the aggregation as a
 // derived relation (bind_agg_subquery.go).
 //
+// A correlated scalar subquery grouped by columns its WHERE equates with
+// outer values (GROUP BY u.k ... WHERE u.k = t.k) has at most one group
+// per outer row; it is bound with its GROUP BY (bind_apply.go), and an
+// outer row without a group reads NULL.
+//
+// EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
+// and GROUP BY where they cannot change the answer (bind_set_only.go).
+//
 // Not supported: subqueries in ORDER BY or in ON; a correlated subquery
-// with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT; a reference to a
-// query two levels out.
+// with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
+// where they could change the answer; a reference to a query two levels
+// out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -161,6 +174,13 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	if len(sel.Fields.Fields) != 1 {
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
 	}
+	if cx.groupedByCorrelation(sc, sel) { // bind_apply.go
+		in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return in, sc, vals[0], nil
+	}
 	if !plainAggregate(sel) {
 		if shaped(sel) {
 			if sel, err = cx.derivedSelect(sel, off(sq)); err != nil {
@@ -193,6 +213,7 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	sel = cx.setOnly(sc, sel, true) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
 		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
 			return nil, nil, nil, err
@@ -406,6 +427,7 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 	if len(sel.Fields.Fields) != 1 {
 		return nil, cx.p.errAt(ErrInvalid, at, "the subquery of "+what+" must select one column", "")
 	}
+	sel = cx.setOnly(sc, sel, false) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
 		return cx.derivedSelect(sel, at)
 	}
@@ -660,8 +682,13 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 	if len(all) == 0 {
 		return cx.joinGrouped(in, sc, sel, nil, false, at)
 	}
-	if sel.GroupBy != nil || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
-		return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "a correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT is not supported", "")
+	refuse := func() (plan.Node, *scope, []expr.Expr, error) {
+		return nil, nil, nil, cx.p.errAt(ErrUnsupported, at, "a correlated subquery with GROUP BY, HAVING, DISTINCT, ORDER BY or LIMIT is not supported",
+			"GROUP BY works on the columns the subquery's WHERE equates with the outer query's")
+	}
+	grouped := sel.GroupBy != nil && cx.groupedByCorrelation(sc, sel)
+	if (sel.GroupBy != nil && !grouped) || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
+		return refuse()
 	}
 	// Correlated by equalities only?
 	var local, innerKeys []ast.ExprNode
@@ -685,6 +712,9 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		}
 		byEq = false
 	}
+	if grouped && !byEq {
+		return refuse()
+	}
 	if byEq {
 		c := *sel
 		c.Where = andExprs(nil, local...)
@@ -696,8 +726,23 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 			}
 			outer = append(outer, e)
 		}
+		if j, nsc, vals, ok, err := cx.applySubquery(in, sc, &c, innerKeys, outer, at); ok || err != nil { // bind_apply.go
+			return j, nsc, vals, err
+		}
+		if grouped {
+			return refuse()
+		}
 		c.Fields, c.GroupBy = keyedFields(innerKeys, sel.Fields.Fields)
 		return cx.joinGrouped(in, sc, &c, outer, false, at)
+	}
+	var corr []ast.ExprNode
+	for _, c := range splitAnd(sel.Where) {
+		if len(refs.refsOf(c)) > 0 {
+			corr = append(corr, c)
+		}
+	}
+	if j, nsc, vals, ok, err := cx.applyGeneral(in, sc, sel, rsc, all, local, corr, len(refs.refsOf(fieldExprs(sel)...)) > 0, at); ok || err != nil { // bind_apply.go
+		return j, nsc, vals, err
 	}
 	// General correlation: cross-join the distinct outer values into the
 	// subquery's FROM under the outer columns' names.
@@ -852,6 +897,14 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 			return nil, nil, nil, cx.p.errAt(ErrInvalid, at, err.Error(), "")
 		}
 		vals = append(vals, f)
+	}
+	if nk == 0 {
+		// Uncorrelated: one row beside every outer row, a join without
+		// keys once the decorrelate rule has looked at it.
+		ap := &plan.Apply{Kind: plan.LeftJoin, Input: in, Subquery: mp, What: "scalar"}
+		ap.Pos.Line, ap.Pos.Col = cx.p.position(at)
+		ap.Pos.Stmt = cx.p.Index
+		return ap, nsc, vals, nil
 	}
 	return j, nsc, vals, nil
 }

@@ -9,15 +9,17 @@ import (
 )
 
 // Subqueries in WHERE: a conjunct `x [NOT] IN (SELECT y FROM ... WHERE
-// ...)` or `[NOT] EXISTS (SELECT ... FROM ... WHERE ...)` becomes a semi
-// (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join of the query's FROM with
-// the subquery's FROM: x = y, and the subquery's correlated equalities
-// (inner column = outer column), are the join keys; its other conditions,
-// which read only its own columns, filter its input. The join's output is
-// the outer rows, so the scope does not change. A subquery this cannot
-// express (other correlations, aggregates, NOT IN over nullable columns,
-// no keys) is left in WHERE for bind_expr_subquery.go, which binds it as
-// a value.
+// ...)` or `[NOT] EXISTS (SELECT ... FROM ... WHERE ...)` is bound as a
+// plan.Apply over the query's FROM, not yet decorrelated: the subquery is
+// its FROM, filtered by its own conditions (those that read only its
+// columns), then by its correlated equalities (inner = outer, the outer
+// side's columns read as expr.OuterCol); the Apply's condition is x = y
+// for IN. The optimizer's decorrelate rule turns the Apply into a semi
+// (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed by those
+// equalities. The Apply's output is the outer rows, so the scope does not
+// change. A subquery this form cannot express (other correlations,
+// aggregates, NOT IN over nullable columns, no equality at all) is left
+// in WHERE for bind_expr_subquery.go, which binds it as a value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
 type subqueryPred struct {
@@ -102,27 +104,32 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	if err != nil {
 		return nil, err
 	}
-	j := &plan.Join{Kind: plan.SemiJoin, Left: in, Right: rin}
+	a := &plan.Apply{Kind: plan.SemiJoin, Input: in, What: what}
 	if p.anti {
-		j.Kind = plan.AntiJoin
+		a.Kind, a.What = plan.AntiJoin, "NOT "+what
 	}
-	addKey := func(outer, innerE expr.Expr, at int) error {
+	a.Pos.Line, a.Pos.Col = cx.p.position(p.at)
+	a.Pos.Stmt = cx.p.Index
+	width := len(in.Schema())
+	// key is outer = inner as a join compares them: a nullable side and a
+	// NOT NULL side are brought to their common type first. The equality
+	// is not typed as a WHERE comparison would be (no implicit casts), so
+	// that the decorrelate rule finds the two sides as they are.
+	key := func(outer, innerE expr.Expr, at int) (expr.Expr, error) {
 		if outer.Type().Nullable() != innerE.Type().Nullable() {
 			t, ok := expr.CommonType(outer.Type(), innerE.Type())
 			if !ok {
-				return cx.p.errAt(ErrType, at, "cannot compare "+outer.Type().Nullable().String()+" with "+innerE.Type().Nullable().String(), "CAST one side")
+				return nil, cx.p.errAt(ErrType, at, "cannot compare "+outer.Type().Nullable().String()+" with "+innerE.Type().Nullable().String(), "CAST one side")
 			}
 			var err error
 			if outer, err = expr.Coerce(outer, t.Nullable()); err != nil {
-				return cx.p.errAt(ErrType, at, err.Error(), "")
+				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
 			}
 			if innerE, err = expr.Coerce(innerE, t.Nullable()); err != nil {
-				return cx.p.errAt(ErrType, at, err.Error(), "")
+				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
 			}
 		}
-		j.LeftKeys = append(j.LeftKeys, outer)
-		j.RightKeys = append(j.RightKeys, innerE)
-		return nil
+		return &expr.Compare{Op: expr.CmpEQ, L: outer, R: innerE}, nil
 	}
 	if p.in != nil {
 		if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil {
@@ -140,11 +147,14 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 			return nil, cx.p.errAt(ErrUnsupported, p.at, "NOT IN over a nullable column is not supported (a NULL makes NOT IN unknown for every row)",
 				"write NOT EXISTS (SELECT ... WHERE inner = outer), or make both columns NOT NULL")
 		}
-		if err := addKey(oe, ie, p.at); err != nil {
+		// Cond reads the subquery's columns after the input's.
+		ie = expr.MapColumns(ie, func(c *expr.Col) expr.Expr { return &expr.Col{Index: c.Index + width, Name: c.Name, T: c.T} })
+		if a.Cond, err = key(oe, ie, p.at); err != nil {
 			return nil, err
 		}
 	}
 	var filters []ast.ExprNode
+	var correlated []expr.Expr // inner = outer, over the subquery's columns and expr.OuterCol
 	for _, c := range inner {
 		if _, err := cx.bindExpr(c, &ectx{sc: rsc, clause: "WHERE", quiet: true}); err == nil {
 			filters = append(filters, c)
@@ -160,9 +170,11 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 				li, ro, lerr, rerr = ri, lo, rierr, loerr
 			}
 			if lerr == nil && rerr == nil {
-				if err := addKey(ro, li, off(b)); err != nil {
+				k, err := key(expr.ToOuter(ro), li, off(b))
+				if err != nil {
 					return nil, err
 				}
+				correlated = append(correlated, k)
 				continue
 			}
 		}
@@ -173,18 +185,23 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 				errMsg(err), "correlate with equalities only (inner.col = outer.col)")
 		}
 	}
+	// The subquery: its FROM, its own conditions, then its correlation.
+	a.Subquery = rin
 	if len(filters) > 0 {
 		cond, err := cx.bindCond(filters, &ectx{sc: rsc, clause: "WHERE"})
 		if err != nil {
 			return nil, err
 		}
-		j.Right = &plan.Filter{Input: rin, Cond: cond}
+		a.Subquery = &plan.Filter{Input: rin, Cond: cond}
 	}
-	if len(j.LeftKeys) == 0 {
+	if a.Cond == nil && len(correlated) == 0 {
 		return nil, cx.p.errAt(ErrUnsupported, p.at, "an uncorrelated "+what+" subquery without keys is not supported",
 			"correlate the subquery with the outer query by equalities (inner.col = outer.col)")
 	}
-	return j, nil
+	if len(correlated) > 0 {
+		a.Subquery = &plan.Filter{Input: a.Subquery, Cond: expr.AndAll(correlated)}
+	}
+	return a, nil
 }
 
 func fieldExprs(sel *ast.SelectStmt) []ast.Node {

@@ -31,6 +31,11 @@ type compiler struct {
 	// relations those rewrites add.
 	subqs map[ast.ExprNode]subqueryValue
 	nsubq int
+	// outer, while a correlated subquery's select list is bound
+	// (applyGeneral), is the scope of the query around it: a column no
+	// name of the subquery's own scope reaches binds to an expr.OuterCol
+	// of it.
+	outer *scope
 }
 
 // Compile parses and binds one statement against the catalog, which it

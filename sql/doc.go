@@ -379,29 +379,40 @@
 //     is retracted, so the result is a changelog.
 //
 //   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
-//     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) is a semi (anti)
-//     join on x = y and the subquery's correlated equalities; its other
-//     conditions filter its rows (NOT IN only over NOT NULL columns). The
-//     planner runs them as window joins (both inputs windowed and joined
-//     on the window) or as regular semi / anti joins over inputs that may
-//     be changelogs: a left row is emitted when it gets its first match
-//     (semi) or while it has none (anti) and retracted when that ends; an
-//     anti join's result is a changelog, a semi join's too unless both
-//     inputs are append-only.
+//     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) whose subquery
+//     is correlated by equalities (or is an IN) binds to a plan.Apply: the
+//     subquery as written, filtered by its own conditions and then by its
+//     correlated equalities, whose outer sides read the outer row as
+//     expr.OuterCol (NOT IN only over NOT NULL columns). The optimizer's
+//     decorrelate rule turns it into a semi (anti) join on x = y and those
+//     equalities. The planner runs them as window joins (both inputs
+//     windowed and joined on the window) or as regular semi / anti joins
+//     over inputs that may be changelogs: a left row is emitted when it
+//     gets its first match (semi) or while it has none (anti) and
+//     retracted when that ends; an anti join's result is a changelog, a
+//     semi join's too unless both inputs are append-only.
 //
-//   - Subqueries in expressions (bind_expr_subquery.go), in WHERE, in the
-//     select list and HAVING (of an aggregate query too:
+//   - Subqueries in expressions (bind_expr_subquery.go, bind_apply.go), in
+//     WHERE, in the select list and HAVING (of an aggregate query too:
 //     bind_agg_subquery.go), inside CASE and other expressions, and any
 //     IN / EXISTS the semi-join form cannot take: scalar subqueries
 //     (SELECT ...), [NOT] EXISTS, x [NOT] IN (SELECT y ...) and x op
 //     ANY | SOME | ALL (SELECT y ...) (through COUNT, MIN and MAX of y,
-//     three-valued as SQL defines them), uncorrelated or correlated (by equalities, or by any other
-//     condition on outer columns), over GROUP BY, DISTINCT, UNION or ORDER
-//     BY ... LIMIT subqueries when uncorrelated. Each becomes a LEFT join
-//     of the query's input with an aggregate of the subquery: grouped by
+//     three-valued as SQL defines them), uncorrelated or correlated (by
+//     equalities, or by any other condition on outer columns), over GROUP
+//     BY, DISTINCT, UNION or ORDER BY ... LIMIT subqueries when
+//     uncorrelated. The binder reads each as
+//     an aggregate without GROUP BY and binds it as a plan.Apply of the
+//     LeftJoin kind, its correlated conditions over expr.OuterCol; the
+//     optimizer's decorrelate rule makes it a LEFT join of the query's
+//     input with that aggregate: without keys (uncorrelated), grouped by
 //     its correlation keys (equalities), or by the distinct values of the
-//     outer columns it reads, cross-joined into its FROM (other
-//     correlations). MySQL's value rules: COUNT over no rows is 0 (the
+//     outer columns it reads, joined into its FROM (other correlations).
+//     Outer columns the subquery's select list reads bind to
+//     expr.OuterCol as well. A few correlated forms are still
+//     decorrelated by the binder into the same joins (joinSubquery: an
+//     inner correlation key that is not a plain column or not of its
+//     outer side's type, and the others optimizer/doc.go lists). MySQL's value rules: COUNT over no rows is 0 (the
 //     select list of the subquery is evaluated over no rows for an outer
 //     row nothing matches), IN is three-valued (NULL when x is NULL or the
 //     subquery holds a NULL and nothing equals x; NOT IN over an empty
@@ -420,8 +431,13 @@
 //
 // Not supported (each gives ErrUnsupported with a hint): outer joins
 // without an equality, FULL JOIN with USING or NATURAL, subqueries in
-// ORDER BY or in ON, correlated subqueries with GROUP BY, HAVING,
-// DISTINCT, ORDER BY or LIMIT, references to a query two levels out,
+// ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
+// GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
+// scalar subquery may group by columns its WHERE equates with the outer
+// query's: at most one group per outer row, NULL when none; EXISTS, IN
+// and ANY / ALL read the subquery as a set, so they ignore DISTINCT,
+// ORDER BY and a GROUP BY (for IN, on the selected column):
+// bind_set_only.go), references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
