@@ -15,12 +15,15 @@ type csvDecoder struct {
 	hasNull  bool
 	comments bool
 	scratch  []byte
+	strs     *interner
+	scalars  scalarParser
 }
 
 func newCSVDecoder(f *Format) *csvDecoder {
 	o := f.Options
 	return &csvDecoder{schema: f.Schema, delim: o.FieldDelimiter, quote: o.QuoteChar,
-		null: o.NullLiteral, hasNull: o.HasNullLiteral, comments: o.AllowComments}
+		null: o.NullLiteral, hasNull: o.HasNullLiteral, comments: o.AllowComments,
+		strs: newInterner(len(f.Schema))}
 }
 
 func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
@@ -82,24 +85,36 @@ func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
 		case !quoted && (len(field) == 0 || d.hasNull && string(field) == d.null):
 			row[col] = types.Value{}
 		case c.Type.Kind == types.KindString:
-			if err := checkUTF8(field, c.Name); err != nil {
-				return err
-			}
+			text := field
 			if escaped {
 				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
-				row[col] = types.StringValue(string(d.scratch))
-			} else {
+				text = d.scratch
+			}
+			str, res := d.strs.lookup(col, text)
+			if res != internHit || escaped {
+				// a hit of unescaped text was valid UTF-8 when it entered the table
+				if err := checkUTF8(field, c.Name); err != nil {
+					return err
+				}
+			}
+			switch {
+			case res == internMiss:
+				str = d.strs.add(text)
+			case res == internSkip && escaped:
+				str = string(text)
+			case res == internSkip:
 				if !haveLine {
 					line, haveLine = string(rec), true
 				}
-				row[col] = types.StringValue(line[start : start+len(field)])
+				str = line[start : start+len(field)]
 			}
+			row[col] = types.StringValue(str)
 		default:
 			if escaped {
 				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
 				field = d.scratch
 			}
-			v, err := parseScalar(field, c.Type)
+			v, err := d.scalars.parse(field, c.Type)
 			if err != nil {
 				return &DecodeError{Column: c.Name, Reason: err.Error()}
 			}

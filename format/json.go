@@ -21,6 +21,7 @@ type jsonDecoder struct {
 	gen         uint32
 	keybuf      []byte
 	scratch     []byte
+	scalars     scalarParser
 }
 
 func newJSONDecoder(f *Format) *jsonDecoder {
@@ -189,7 +190,7 @@ func (d *jsonDecoder) value(st *jsonState, i, col int, row []types.Value) (int, 
 			}
 			return j, nil
 		}
-		v, err := parseScalar(content, t)
+		v, err := d.scalars.parse(content, t)
 		if err != nil {
 			return i, colErr(err)
 		}

@@ -1,0 +1,116 @@
+package format
+
+import "encoding/binary"
+
+// Short STRING values repeat in most streams (words, country codes, event
+// types, user names): a decoder keeps the strings it made in a small table
+// and hands out the same string again when the same bytes come back, so
+// that a repeated value costs a hash and a compare instead of an
+// allocation (and later garbage collection work).
+//
+// Each string in the table is an allocation of its own (never a slice of
+// a record), so the table holds at most internSlots × internMaxLen bytes
+// of text and keeps no record alive. A column whose values rarely repeat
+// (identifiers, free text) stops using the table: after each
+// internWindow lookups of a column, fewer than a quarter of them hits
+// pauses lookups for the column's next internPause values, which the
+// decoder then stores as before (slices of one string copy of the record).
+const (
+	internSlots  = 4096 // a power of two
+	internMaxLen = 32
+	internWindow = 256
+	internPause  = 16384
+)
+
+// interner is a decoder's table of recent short strings: two-way set
+// associative (a new string goes to the first slot of its set, moving the
+// one there to the second). Not safe for concurrent use.
+type interner struct {
+	slots []string
+	cols  []internCol
+	set   int // the set of the last lookup that missed
+}
+
+// internCol is the table's bookkeeping for one column.
+type internCol struct {
+	tries, hits int32 // lookups and hits in the current window
+	paused      int32 // values left before lookups resume
+}
+
+func newInterner(columns int) *interner {
+	return &interner{slots: make([]string, internSlots), cols: make([]internCol, columns)}
+}
+
+// internResult says what interner.lookup found.
+type internResult uint8
+
+const (
+	internSkip internResult = iota // not looked up: the caller makes the string
+	internHit                      // the string returned equals the bytes
+	internMiss                     // not in the table: the caller checks the bytes, then calls add
+)
+
+// lookup looks b up for column col. A string it returns (internHit)
+// passed the caller's checks when it entered the table (empty text is
+// always a hit). After internMiss the caller either rejects b or calls add
+// with the same b.
+func (t *interner) lookup(col int, b []byte) (string, internResult) {
+	if len(b) > internMaxLen {
+		return "", internSkip
+	}
+	if len(b) == 0 {
+		return "", internHit
+	}
+	c := &t.cols[col]
+	if c.paused > 0 {
+		c.paused--
+		return "", internSkip
+	}
+	if c.tries++; c.tries == internWindow {
+		if c.hits < internWindow/4 {
+			c.paused = internPause
+		}
+		c.tries, c.hits = 0, 0
+	}
+	i := int(hashShort(b) & (internSlots - 2))
+	set := t.slots[i : i+2 : i+2]
+	if set[0] == string(b) {
+		c.hits++
+		return set[0], internHit
+	}
+	if set[1] == string(b) {
+		c.hits++
+		return set[1], internHit
+	}
+	t.set = i
+	return "", internMiss
+}
+
+// add makes the string of b (the bytes of the last lookup, a miss) and
+// keeps it in the first slot of its set.
+func (t *interner) add(b []byte) string {
+	s := string(b)
+	set := t.slots[t.set : t.set+2 : t.set+2]
+	set[1], set[0] = set[0], s
+	return s
+}
+
+// hashShort hashes up to internMaxLen bytes (at least one).
+func hashShort(b []byte) uint64 {
+	const m = 0x9E3779B97F4A7C15
+	h := uint64(len(b)) * m
+	for len(b) > 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * m
+		h ^= h >> 32
+		b = b[8:]
+	}
+	var w uint64
+	switch n := len(b); {
+	case n >= 4:
+		w = uint64(binary.LittleEndian.Uint32(b))<<32 | uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	default:
+		w = uint64(b[0])<<16 | uint64(b[n/2])<<8 | uint64(b[n-1])
+	}
+	h = (h ^ w) * m
+	return h >> 40
+}
