@@ -262,23 +262,27 @@ func TestDecoderStateKeepsResults(t *testing.T) {
 }
 
 // TestInternerPausesAndResumes feeds a STRING column values that never
-// repeat (the column's lookups pause) and then a few repeated ones: every
-// value stays right, and the repeated ones come from the table again once
-// lookups resume.
+// repeat (the column's lookups pause, longer and longer) and then a few
+// repeated ones: every value stays right, and the repeated ones come from
+// the table again once lookups resume.
 func TestInternerPausesAndResumes(t *testing.T) {
 	f, _ := New("csv", types.Schema{{Name: "s", Type: types.String}, {Name: "n", Type: types.BigInt}}, nil)
 	d := f.NewDecoder().(*csvDecoder)
 	row := make([]types.Value, 2)
-	for i := range internWindow + internPause + 2*internWindow {
+	const unique = 12 * internPause
+	for i := range unique + internPause + 2*internWindow {
 		s := fmt.Sprintf("v%d", i)
-		if i > internWindow {
+		if i >= unique {
 			s = fmt.Sprintf("r%d", i%8)
 		}
 		if err := d.Decode([]byte(s+",1"), row); err != nil || row[0].Str() != s {
 			t.Fatalf("record %d: %v %v", i, row, err)
 		}
-		if i == internWindow+1 && d.strs.cols[0].paused == 0 {
+		if i == internWindow && d.strs.cols[0].paused == 0 {
 			t.Fatalf("lookups not paused after %d distinct values", internWindow)
+		}
+		if i == unique-1 && d.strs.cols[0].nextPause != internPause {
+			t.Fatalf("the pause did not grow to %d values: next pause %d", internPause, d.strs.cols[0].nextPause)
 		}
 	}
 	if d.strs.cols[0].paused != 0 {

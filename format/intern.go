@@ -11,10 +11,12 @@ import "encoding/binary"
 // Each string in the table is an allocation of its own (never a slice of
 // a record), so the table holds at most internSlots × internMaxLen bytes
 // of text and keeps no record alive. A column whose values rarely repeat
-// (identifiers, free text) stops using the table: after each
-// internWindow lookups of a column, fewer than a quarter of them hits
-// pauses lookups for the column's next internPause values, which the
-// decoder then stores as before (slices of one string copy of the record).
+// (identifiers, free text) stops using the table: when fewer than a
+// quarter of a window of internWindow lookups of a column hit, lookups
+// pause for the column's next values, which the decoder then stores as
+// before (slices of one string copy of the record). The pause starts at
+// internWindow values (a table that is still filling up misses too) and
+// doubles with each window that misses again, up to internPause values.
 const (
 	internSlots  = 4096 // a power of two
 	internMaxLen = 32
@@ -35,6 +37,7 @@ type interner struct {
 type internCol struct {
 	tries, hits int32 // lookups and hits in the current window
 	paused      int32 // values left before lookups resume
+	nextPause   int32 // the pause after a window that misses; 0: internWindow
 }
 
 func newInterner(columns int) *interner {
@@ -68,7 +71,10 @@ func (t *interner) lookup(col int, b []byte) (string, internResult) {
 	}
 	if c.tries++; c.tries == internWindow {
 		if c.hits < internWindow/4 {
-			c.paused = internPause
+			c.paused = max(c.nextPause, internWindow)
+			c.nextPause = min(2*c.paused, internPause)
+		} else {
+			c.nextPause = 0
 		}
 		c.tries, c.hits = 0, 0
 	}
