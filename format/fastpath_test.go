@@ -295,3 +295,40 @@ func TestInternerPausesAndResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestInternerDistinguishesTexts takes texts of every length up to beyond
+// internMaxLen that differ from each other in one byte or only in length:
+// a slot of the table holds each text and no other, and one decoder
+// decoding all of them twice over decodes every value as itself.
+func TestInternerDistinguishesTexts(t *testing.T) {
+	f, _ := New("csv", types.Schema{{Name: "s", Type: types.String}}, nil)
+	d := f.NewDecoder()
+	var texts []string
+	for n := 1; n <= internMaxLen+8; n++ {
+		base := strings.Repeat("x", n)
+		texts = append(texts, base)
+		for p := range n {
+			b := []byte(base)
+			b[p] = 'y'
+			texts = append(texts, string(b))
+		}
+	}
+	for _, a := range texts {
+		k0, k1 := internKey([]byte(a))
+		e := internSlot{s: a, k0: k0, k1: k1}
+		for _, b := range texts {
+			k0, k1 := internKey([]byte(b))
+			if e.holds(k0, k1, []byte(b)) != (a == b) {
+				t.Fatalf("a slot of %q holds %q: %v", a, b, a != b)
+			}
+		}
+	}
+	row := make([]types.Value, 1)
+	for round := range 2 {
+		for _, s := range texts {
+			if err := d.Decode([]byte(s), row); err != nil || row[0].Str() != s {
+				t.Fatalf("round %d: %q decoded as %q, %v", round, s, row[0].Str(), err)
+			}
+		}
+	}
+}

@@ -28,9 +28,17 @@ const (
 // associative (a new string goes to the first slot of its set, moving the
 // one there to the second). Not safe for concurrent use.
 type interner struct {
-	slots []string
+	slots []internSlot
 	cols  []internCol
-	set   int // the set of the last lookup that missed
+	set   int    // the set of the last lookup that missed
+	k0    uint64 // the key of the last lookup that missed
+	k1    uint64
+}
+
+// internSlot is a string of the table with its key (internKey).
+type internSlot struct {
+	s      string
+	k0, k1 uint64
 }
 
 // internCol is the table's bookkeeping for one column.
@@ -41,7 +49,7 @@ type internCol struct {
 }
 
 func newInterner(columns int) *interner {
-	return &interner{slots: make([]string, internSlots), cols: make([]internCol, columns)}
+	return &interner{slots: make([]internSlot, internSlots), cols: make([]internCol, columns)}
 }
 
 // internResult says what interner.lookup found.
@@ -78,17 +86,21 @@ func (t *interner) lookup(col int, b []byte) (string, internResult) {
 		}
 		c.tries, c.hits = 0, 0
 	}
-	i := int(hashShort(b) & (internSlots - 2))
+	k0, k1 := internKey(b)
+	h := (k0 ^ uint64(len(b))) * 0x9E3779B97F4A7C15
+	h = (h ^ h>>29 ^ k1) * 0xBF58476D1CE4E5B9
+	if len(b) > 16 {
+		h = (h ^ h>>29 ^ word(b[16:])) * 0x94D049BB133111EB
+	}
+	i := int(h>>40) & (internSlots - 2)
 	set := t.slots[i : i+2 : i+2]
-	if set[0] == string(b) {
-		c.hits++
-		return set[0], internHit
+	for j := range set {
+		if e := &set[j]; e.holds(k0, k1, b) {
+			c.hits++
+			return e.s, internHit
+		}
 	}
-	if set[1] == string(b) {
-		c.hits++
-		return set[1], internHit
-	}
-	t.set = i
+	t.set, t.k0, t.k1 = i, k0, k1
 	return "", internMiss
 }
 
@@ -97,26 +109,34 @@ func (t *interner) lookup(col int, b []byte) (string, internResult) {
 func (t *interner) add(b []byte) string {
 	s := string(b)
 	set := t.slots[t.set : t.set+2 : t.set+2]
-	set[1], set[0] = set[0], s
+	set[1], set[0] = set[0], internSlot{s: s, k0: t.k0, k1: t.k1}
 	return s
 }
 
-// hashShort hashes up to internMaxLen bytes (at least one).
-func hashShort(b []byte) uint64 {
-	const m = 0x9E3779B97F4A7C15
-	h := uint64(len(b)) * m
-	for len(b) > 8 {
-		h = (h ^ binary.LittleEndian.Uint64(b)) * m
-		h ^= h >> 32
-		b = b[8:]
+// holds reports whether e's string equals b, whose key is k0, k1.
+func (e *internSlot) holds(k0, k1 uint64, b []byte) bool {
+	return e.k0 == k0 && e.k1 == k1 && len(e.s) == len(b) && (len(b) <= 16 || e.s[16:] == string(b[16:]))
+}
+
+// internKey returns two words that identify text of 1 to 16 bytes among
+// texts of its length (longer text: its first 16 bytes).
+func internKey(b []byte) (k0, k1 uint64) {
+	if len(b) <= 8 {
+		return word(b), 0
 	}
-	var w uint64
-	switch n := len(b); {
-	case n >= 4:
-		w = uint64(binary.LittleEndian.Uint32(b))<<32 | uint64(binary.LittleEndian.Uint32(b[n-4:]))
-	default:
-		w = uint64(b[0])<<16 | uint64(b[n/2])<<8 | uint64(b[n-1])
+	k0 = binary.LittleEndian.Uint64(b)
+	if len(b) >= 16 {
+		return k0, binary.LittleEndian.Uint64(b[8:])
 	}
-	h = (h ^ w) * m
-	return h >> 40
+	return k0, word(b[8:])
+}
+
+// word returns a word that identifies 1 to 8 bytes among texts of their
+// length (longer text: a word of some of its bytes).
+func word(b []byte) uint64 {
+	n := len(b)
+	if n >= 4 {
+		return uint64(binary.LittleEndian.Uint32(b))<<32 | uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	}
+	return uint64(b[0])<<16 | uint64(b[n/2])<<8 | uint64(b[n-1])
 }
