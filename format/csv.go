@@ -2,7 +2,9 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/streamsql/streamsql/types"
 )
@@ -71,7 +73,7 @@ func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
 				return &DecodeError{Column: d.schema[col].Name, Reason: fmt.Sprintf("unexpected %q after a closing quote", rec[i])}
 			}
 		} else {
-			k := bytes.IndexByte(rec[i:], d.delim)
+			k := indexByte(rec[i:], d.delim)
 			if k < 0 {
 				field = rec[i:]
 				i = len(rec)
@@ -230,4 +232,31 @@ func (e *textEncoder) AppendRow(buf []byte, row []types.Value) []byte {
 		return buf
 	}
 	return types.AppendRender(buf, row[0], e.typ)
+}
+
+// indexByte is bytes.IndexByte for fields, which are mostly short: it
+// looks at 8 bytes at a time in the first 64 bytes without a call.
+func indexByte(b []byte, c byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	pat := lo * uint64(c)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if i == 64 {
+			if k := bytes.IndexByte(b[i:], c); k >= 0 {
+				return i + k
+			}
+			return -1
+		}
+		x := binary.LittleEndian.Uint64(b[i:]) ^ pat
+		if t := (x - lo) &^ x & hi; t != 0 {
+			// the lowest flagged byte is the first zero byte of x
+			return i + bits.TrailingZeros64(t)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -328,6 +329,31 @@ func TestInternerDistinguishesTexts(t *testing.T) {
 		for _, s := range texts {
 			if err := d.Decode([]byte(s), row); err != nil || row[0].Str() != s {
 				t.Fatalf("round %d: %q decoded as %q, %v", round, s, row[0].Str(), err)
+			}
+		}
+	}
+}
+
+// TestIndexByte compares indexByte with bytes.IndexByte for every length
+// up to beyond its word loop and every position of the byte, with other
+// bytes around it that differ from it by one bit or a borrow.
+func TestIndexByte(t *testing.T) {
+	for _, c := range []byte{',', ';', '\t', 0, 0x80, 0xff, '|'} {
+		for n := 0; n <= 100; n++ {
+			for p := -1; p < n; p++ {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = []byte{c ^ 1, c + 1, c - 1, c ^ 0x80, 'a'}[i%5]
+				}
+				if p >= 0 {
+					b[p] = c
+					if p+1 < n {
+						b[p+1] = c // a second one after the first
+					}
+				}
+				if got, want := indexByte(b, c), bytes.IndexByte(b, c); got != want {
+					t.Fatalf("byte %#x in %q: %d, want %d", c, b, got, want)
+				}
 			}
 		}
 	}
