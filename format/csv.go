@@ -253,6 +253,16 @@ func indexByte(b []byte, c byte) int {
 			return i + bits.TrailingZeros64(t)>>3
 		}
 	}
+	if i < len(b) && len(b) >= 8 {
+		// the last 8 bytes, overlapping bytes already looked at (which
+		// hold no c, so the lowest flagged byte is again the first c)
+		i = len(b) - 8
+		x := binary.LittleEndian.Uint64(b[i:]) ^ pat
+		if t := (x - lo) &^ x & hi; t != 0 {
+			return i + bits.TrailingZeros64(t)>>3
+		}
+		return -1
+	}
 	for ; i < len(b); i++ {
 		if b[i] == c {
 			return i
