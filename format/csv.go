@@ -87,28 +87,27 @@ func (d *csvDecoder) Decode(rec []byte, row []types.Value) error {
 		case !quoted && (len(field) == 0 || d.hasNull && string(field) == d.null):
 			row[col] = types.Value{}
 		case c.Type.Kind == types.KindString:
-			text := field
 			if escaped {
-				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
-				text = d.scratch
-			}
-			str, res := d.strs.lookup(col, text)
-			if res != internHit || escaped {
-				// a hit of unescaped text was valid UTF-8 when it entered the table
 				if err := checkUTF8(field, c.Name); err != nil {
 					return err
 				}
+				d.scratch = unescapeQuotes(d.scratch[:0], field, d.quote)
+				row[col] = types.StringValue(string(d.scratch))
+				break
 			}
-			switch {
-			case res == internMiss:
-				str = d.strs.add(text)
-			case res == internSkip && escaped:
-				str = string(text)
-			case res == internSkip:
-				if !haveLine {
-					line, haveLine = string(rec), true
+			str, res := d.strs.lookup(col, field)
+			if res != internHit { // a hit was valid UTF-8 when it entered the table
+				if err := checkUTF8(field, c.Name); err != nil {
+					return err
 				}
-				str = line[start : start+len(field)]
+				if res == internMiss {
+					str = d.strs.add(field)
+				} else {
+					if !haveLine {
+						line, haveLine = string(rec), true
+					}
+					str = line[start : start+len(field)]
+				}
 			}
 			row[col] = types.StringValue(str)
 		default:

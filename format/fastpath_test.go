@@ -230,7 +230,8 @@ func TestDecoderStateKeepsResults(t *testing.T) {
 	}{
 		{"csv", nil, csvStateRecords},
 		{"csv", map[string]string{"csv.null-literal": "world"}, csvStateRecords},
-		{"csv", map[string]string{"csv.quote-character": "\xa9"}, []string{"é,1,x,1,2020-01-01", "\xa9\xc3\xa9\xa9\xa9,1,x,1,2020-01-01", "\xa9é\xa9,1,é,1,2020-01-01"}},
+		{"csv", map[string]string{"csv.quote-character": "\xa9"}, []string{"é,1,x,1,2020-01-01", "\xa9\xc3\xa9\xa9\xa9,1,x,1,2020-01-01", "\xa9é\xa9,1,é,1,2020-01-01",
+			"\xa9\xe2\xa9\xa9\xa9,1,x,1,2020-01-01", "\xe2\xa9,1,x,1,2020-01-01", "x,1,\xe2\xa9,1,2020-01-01"}},
 		{"json", nil, jsonStateRecords},
 		{"json", map[string]string{"json.fail-on-missing-field": "true"}, jsonStateRecords},
 	} {
