@@ -46,7 +46,7 @@ func parseScalar(b []byte, t types.Type) (types.Value, error) {
 }
 
 // scalarParser is parseScalar with what speeds up a decoder's common
-// cases: the last date part of a timestamp.
+// cases: the date, hour and minute of the last timestamp.
 type scalarParser struct{ dates dateCache }
 
 func (p *scalarParser) parse(b []byte, t types.Type) (types.Value, error) {
@@ -417,37 +417,48 @@ func ParseTimestamp(b []byte) (int64, error) {
 // width. ok is false for any other text, which parseTimestampGeneral then
 // accepts or rejects; when ok is true the result is the one
 // parseTimestampGeneral returns for b. dates, when not nil, remembers the
-// last date part.
+// last date, hour and minute.
 func parseTimestampFast(b []byte, dates *dateCache) (ms int64, ok bool) {
 	if len(b) < 19 {
 		return 0, false
 	}
 	_ = b[18]
-	if b[13] != ':' || b[16] != ':' {
+	if dates != nil && dates.valid && binary.LittleEndian.Uint64(b) == dates.text0 && binary.LittleEndian.Uint64(b[8:]) == dates.text1 {
+		ms = dates.ms
+	} else {
+		if b[13] != ':' {
+			return 0, false
+		}
+		if c := b[10]; c != ' ' && c != 'T' && c != 't' {
+			return 0, false
+		}
+		days, ok := parseDateFast(b[:10])
+		if !ok {
+			return 0, false
+		}
+		h0, h1, i0, i1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0'
+		if h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 {
+			return 0, false
+		}
+		h := int64(h0)*10 + int64(h1)
+		mi := int64(i0)*10 + int64(i1)
+		if h > 23 || mi > 59 {
+			return 0, false
+		}
+		ms = days*86400000 + h*3600000 + mi*60000
+		if dates != nil {
+			dates.text0, dates.text1, dates.ms, dates.valid = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]), ms, true
+		}
+	}
+	s0, s1 := b[17]-'0', b[18]-'0'
+	if b[16] != ':' || s0 > 9 || s1 > 9 {
 		return 0, false
 	}
-	if c := b[10]; c != ' ' && c != 'T' && c != 't' {
-		return 0, false
-	}
-	var days int64
-	if dates != nil && dates.valid && binary.LittleEndian.Uint64(b) == dates.text8 && binary.LittleEndian.Uint16(b[8:]) == dates.text2 {
-		days = dates.days
-	} else if days, ok = parseDateFast(b[:10]); !ok {
-		return 0, false
-	} else if dates != nil {
-		dates.text8, dates.text2, dates.days, dates.valid = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint16(b[8:]), days, true
-	}
-	h0, h1, i0, i1, s0, s1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0', b[17]-'0', b[18]-'0'
-	if h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9 {
-		return 0, false
-	}
-	h := int64(h0)*10 + int64(h1)
-	mi := int64(i0)*10 + int64(i1)
 	s := int64(s0)*10 + int64(s1)
-	if h > 23 || mi > 59 || s > 59 {
+	if s > 59 {
 		return 0, false
 	}
-	ms = days*86400000 + h*3600000 + mi*60000 + s*1000
+	ms += s * 1000
 	pos := 19
 	if pos < len(b) && b[pos] == '.' {
 		pos++
@@ -477,13 +488,14 @@ func parseTimestampFast(b []byte, dates *dateCache) (ms int64, ok bool) {
 	return ms, true
 }
 
-// dateCache remembers the last 'YYYY-MM-DD' text parseTimestampFast
-// accepted and its day number: the timestamps of a stream mostly share
-// their date with the previous one.
+// dateCache remembers the 'YYYY-MM-DD HH:MM' text that starts the last
+// timestamp parseTimestampFast accepted, and its milliseconds since the
+// epoch: the timestamps of a stream mostly share their date, hour and
+// minute with the previous one.
 type dateCache struct {
-	text8 uint64 // the first 8 bytes of the text, little-endian
-	text2 uint16 // its last 2 bytes
-	days  int64
+	text0 uint64 // the first 8 bytes of the text, little-endian
+	text1 uint64 // the next 8
+	ms    int64
 	valid bool
 }
 
