@@ -64,8 +64,8 @@ func checkDecoded(t *testing.T, schema types.Schema, rec []byte, row []types.Val
 
 // longLived holds a decoder per format and option set that lives across
 // fuzz inputs, so that what a decoder remembers from record to record
-// (interned strings, field order, the last date) is exercised; its results
-// must equal a fresh decoder's.
+// (interned strings, field order, the last timestamp's date and time) is
+// exercised; its results must equal a fresh decoder's.
 var longLived = map[string]Decoder{}
 
 // checkSameAsLongLived decodes rec with the long-lived decoder of fm
