@@ -45,6 +45,20 @@
 // STRING column takes a string's text, or the raw text of any other value.
 // Blank records are skipped.
 //
+// Decoding speed (the results are those of the general parsers): a
+// TIMESTAMP or DATE in the canonical form ('YYYY-MM-DD HH:MM:SS[.f]' with
+// full-width fields, 'T' and a trailing 'Z' allowed; 'YYYY-MM-DD') is read
+// by position, and a decoder remembers the date, hour and minute of the
+// last timestamp; any other form goes through the general parser. A
+// decoder keeps the strings it made for short STRING values (up to 32
+// bytes) in a small table and returns the same string when the same text
+// comes again, so that repeated values (words, codes, names) cost no
+// allocation; a column whose values rarely repeat stops using the table
+// for a while (intern.go).
+// A JSON decoder remembers which column each field position of the
+// previous record named, so that records with a stable field order are
+// matched without a map lookup.
+//
 // Encoding renders values MySQL-style (types.AppendRender with the column
 // type). CSV writes NULL as an empty field (or the null literal) and quotes
 // a field when needed (delimiter, quote, line break, empty string, or text

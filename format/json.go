@@ -21,11 +21,15 @@ type jsonDecoder struct {
 	gen         uint32
 	keybuf      []byte
 	scratch     []byte
+	scalars     scalarParser
+	strs        *interner
+	known       []knownKey // by field position
 }
 
 func newJSONDecoder(f *Format) *jsonDecoder {
 	d := &jsonDecoder{schema: f.Schema, exact: map[string]int{}, lower: map[string]int{},
-		failMissing: f.Options.FailOnMissingField}
+		failMissing: f.Options.FailOnMissingField, strs: newInterner(len(f.Schema)),
+		known: make([]knownKey, maxKnownKeys)}
 	for i := len(f.Schema) - 1; i >= 0; i-- { // first declared wins on a clash
 		d.exact[f.Schema[i].Name] = i
 		d.lower[strings.ToLower(f.Schema[i].Name)] = i
@@ -60,6 +64,7 @@ func (d *jsonDecoder) Decode(rec []byte, row []types.Value) error {
 		d.gen++
 	}
 	st := jsonState{rec: rec}
+	nkey := 0 // fields seen so far
 	i = skipWS(rec, i+1)
 	if i < len(rec) && rec[i] == '}' {
 		i++
@@ -80,7 +85,8 @@ func (d *jsonDecoder) Decode(rec []byte, row []types.Value) error {
 				}
 				key = d.keybuf
 			}
-			col := d.lookup(key)
+			col := d.lookupAt(nkey, key)
+			nkey++
 			i = skipWS(rec, j)
 			if i >= len(rec) || rec[i] != ':' {
 				return jsonErr("expected ':' at character %d", i+1)
@@ -121,6 +127,40 @@ func (d *jsonDecoder) Decode(rec []byte, row []types.Value) error {
 		}
 	}
 	return nil
+}
+
+// A record's fields mostly come in the same order as the previous
+// record's: the decoder remembers, for each of the first maxKnownKeys
+// field positions, the name last seen there and its column, and looks a
+// name up in the maps only when it differs. A position whose name changed
+// more than maxKeyChanges times keeps its last entry (its names then go
+// through the maps).
+const (
+	maxKnownKeys  = 64
+	maxKeyChanges = 8
+)
+
+type knownKey struct {
+	name    string
+	col     int // -1: not a column
+	changes int
+}
+
+// lookupAt returns the column of field name key, the n-th field of the record.
+func (d *jsonDecoder) lookupAt(n int, key []byte) int {
+	if n < len(d.known) {
+		k := &d.known[n]
+		if k.changes > 0 && k.name == string(key) {
+			return k.col
+		}
+		if k.changes < maxKeyChanges {
+			name := string(key) // before lookup, which may change key
+			k.name, k.col = name, d.lookup(key)
+			k.changes++
+			return k.col
+		}
+	}
+	return d.lookup(key)
 }
 
 func (d *jsonDecoder) lookup(key []byte) int {
@@ -179,17 +219,24 @@ func (d *jsonDecoder) value(st *jsonState, i, col int, row []types.Value) (int, 
 			content = d.scratch
 		}
 		if t.Kind == types.KindString {
-			if err := checkUTF8(content, c.Name); err != nil {
-				return i, err
+			str, res := d.strs.lookup(col, content)
+			if res != internHit {
+				if err := checkUTF8(content, c.Name); err != nil {
+					return i, err
+				}
 			}
-			if esc {
-				row[col] = types.StringValue(string(content))
-			} else {
-				row[col] = types.StringValue(st.sub(i+1, j-1))
+			switch {
+			case res == internMiss:
+				str = d.strs.add(content)
+			case res == internSkip && esc:
+				str = string(content)
+			case res == internSkip:
+				str = st.sub(i+1, j-1)
 			}
+			row[col] = types.StringValue(str)
 			return j, nil
 		}
-		v, err := parseScalar(content, t)
+		v, err := d.scalars.parse(content, t)
 		if err != nil {
 			return i, colErr(err)
 		}
@@ -291,17 +338,28 @@ func hasLiteral(b []byte, i int, lit string) bool {
 // scanString scans the string starting with the quote at b[i]; it returns
 // the index after the closing quote and whether the string has escapes.
 func scanString(b []byte, i int) (int, bool, bool) {
-	esc := false
 	for j := i + 1; j < len(b); j++ {
 		switch b[j] {
 		case '"':
-			return j + 1, esc, true
+			return j + 1, false, true
 		case '\\':
-			esc = true
+			return scanEscapedString(b, j)
+		}
+	}
+	return len(b), false, false
+}
+
+// scanEscapedString is scanString from the first backslash, at b[j].
+func scanEscapedString(b []byte, j int) (int, bool, bool) {
+	for j += 2; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, true, true
+		case '\\':
 			j++
 		}
 	}
-	return len(b), esc, false
+	return len(b), true, false
 }
 
 // skipValue returns the index after the JSON value at b[i].

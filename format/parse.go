@@ -1,6 +1,7 @@
 package format
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -42,6 +43,19 @@ func parseScalar(b []byte, t types.Type) (types.Value, error) {
 		return types.StringValue(string(b)), nil
 	}
 	return types.Value{}, fmt.Errorf("cannot read a value of type %s", t)
+}
+
+// scalarParser is parseScalar with what speeds up a decoder's common
+// cases: the date, hour and minute of the last timestamp.
+type scalarParser struct{ dates dateCache }
+
+func (p *scalarParser) parse(b []byte, t types.Type) (types.Value, error) {
+	if t.Kind == types.KindTimestamp {
+		if ms, ok := parseTimestampFast(b, &p.dates); ok {
+			return types.TimestampValue(ms), nil
+		}
+	}
+	return parseScalar(b, t)
 }
 
 func invalid(what string, b []byte) error {
@@ -391,6 +405,122 @@ const tsHelp = " (expected 'YYYY-MM-DD HH:MM:SS[.fff]' or epoch milliseconds)"
 // (UTC unless an offset is given) or an integer of epoch milliseconds, and
 // returns milliseconds since the epoch.
 func ParseTimestamp(b []byte) (int64, error) {
+	if ms, ok := parseTimestampFast(b, nil); ok {
+		return ms, nil
+	}
+	return parseTimestampGeneral(b)
+}
+
+// parseTimestampFast parses the canonical form 'YYYY-MM-DD HH:MM:SS[.f]'
+// (1 to 9 fraction digits; 'T' or 't' may separate date and time; a
+// trailing 'Z' or 'z' is allowed) with every field of exactly its full
+// width. ok is false for any other text, which parseTimestampGeneral then
+// accepts or rejects; when ok is true the result is the one
+// parseTimestampGeneral returns for b. dates, when not nil, remembers the
+// last date, hour and minute.
+func parseTimestampFast(b []byte, dates *dateCache) (ms int64, ok bool) {
+	if len(b) < 19 {
+		return 0, false
+	}
+	_ = b[18]
+	if dates != nil && dates.valid && binary.LittleEndian.Uint64(b) == dates.text0 && binary.LittleEndian.Uint64(b[8:]) == dates.text1 {
+		ms = dates.ms
+	} else {
+		if b[13] != ':' {
+			return 0, false
+		}
+		if c := b[10]; c != ' ' && c != 'T' && c != 't' {
+			return 0, false
+		}
+		days, ok := parseDateFast(b[:10])
+		if !ok {
+			return 0, false
+		}
+		h0, h1, i0, i1 := b[11]-'0', b[12]-'0', b[14]-'0', b[15]-'0'
+		if h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 {
+			return 0, false
+		}
+		h := int64(h0)*10 + int64(h1)
+		mi := int64(i0)*10 + int64(i1)
+		if h > 23 || mi > 59 {
+			return 0, false
+		}
+		ms = days*86400000 + h*3600000 + mi*60000
+		if dates != nil {
+			dates.text0, dates.text1, dates.ms, dates.valid = binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]), ms, true
+		}
+	}
+	s0, s1 := b[17]-'0', b[18]-'0'
+	if b[16] != ':' || s0 > 9 || s1 > 9 {
+		return 0, false
+	}
+	s := int64(s0)*10 + int64(s1)
+	if s > 59 {
+		return 0, false
+	}
+	ms += s * 1000
+	pos := 19
+	if pos < len(b) && b[pos] == '.' {
+		pos++
+		start := pos
+		var frac int64
+		for pos < len(b) && b[pos]-'0' <= 9 {
+			if pos-start < 3 {
+				frac = frac*10 + int64(b[pos]-'0')
+			}
+			pos++
+		}
+		n := pos - start
+		if n == 0 || n > 9 {
+			return 0, false
+		}
+		for ; n < 3; n++ {
+			frac *= 10
+		}
+		ms += frac
+	}
+	if pos < len(b) && (b[pos] == 'Z' || b[pos] == 'z') {
+		pos++
+	}
+	if pos != len(b) {
+		return 0, false
+	}
+	return ms, true
+}
+
+// dateCache remembers the 'YYYY-MM-DD HH:MM' text that starts the last
+// timestamp parseTimestampFast accepted, and its milliseconds since the
+// epoch: the timestamps of a stream mostly share their date, hour and
+// minute with the previous one.
+type dateCache struct {
+	text0 uint64 // the first 8 bytes of the text, little-endian
+	text1 uint64 // the next 8
+	ms    int64
+	valid bool
+}
+
+// parseDateFast parses exactly 'YYYY-MM-DD' (10 bytes) into days since
+// the epoch; ok is false for any other text.
+func parseDateFast(b []byte) (days int64, ok bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return 0, false
+	}
+	y0, y1, y2, y3 := b[0]-'0', b[1]-'0', b[2]-'0', b[3]-'0'
+	m0, m1, d0, d1 := b[5]-'0', b[6]-'0', b[8]-'0', b[9]-'0'
+	if y0 > 9 || y1 > 9 || y2 > 9 || y3 > 9 || m0 > 9 || m1 > 9 || d0 > 9 || d1 > 9 {
+		return 0, false
+	}
+	y := int64(y0)*1000 + int64(y1)*100 + int64(y2)*10 + int64(y3)
+	m := int64(m0)*10 + int64(m1)
+	d := int64(d0)*10 + int64(d1)
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false
+	}
+	return DaysFromCivil(y, m, d), true
+}
+
+// parseTimestampGeneral is ParseTimestamp for every accepted form.
+func parseTimestampGeneral(b []byte) (int64, error) {
 	if isInteger(b) {
 		v, ok := parseInt64(b)
 		if !ok {
@@ -477,6 +607,14 @@ func ParseTimestamp(b []byte) (int64, error) {
 
 // ParseDate parses 'YYYY-MM-DD' or an integer of days since the epoch.
 func ParseDate(b []byte) (int64, error) {
+	if d, ok := parseDateFast(b); ok {
+		return d, nil
+	}
+	return parseDateGeneral(b)
+}
+
+// parseDateGeneral is ParseDate for every accepted form.
+func parseDateGeneral(b []byte) (int64, error) {
 	if isInteger(b) {
 		v, ok := parseInt64(b)
 		if !ok {

@@ -9,29 +9,27 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/types"
 )
 
-func BenchmarkReadCSV(b *testing.B) {
-	dir := b.TempDir()
-	path := filepath.Join(dir, "bids.csv")
-	var sb strings.Builder
-	const rows = 100000
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(&sb, "%d,%d,%d.%02d,2020-10-10 00:%02d:%02d.%03d\n", i%1000, i, i%997, i%100, i/60000%60, i/1000%60, i%1000)
-	}
-	os.WriteFile(path, []byte(sb.String()), 0o644)
-	tb := table("path", path, "format", "csv")
-	tb.Columns = types.Schema{{Name: "auction", Type: types.BigInt}, {Name: "bidder", Type: types.BigInt},
-		{Name: "price", Type: types.DecimalType(10, 2)}, {Name: "ts", Type: types.Timestamp}}
+// benchRead reads a file of the given content and format through the
+// source into batches of 1,024 rows, once per iteration, and reports
+// rows per second of wall-clock and of process CPU time.
+func benchRead(b *testing.B, content, formatName string, columns types.Schema, rows int) {
+	path := filepath.Join(b.TempDir(), "data."+formatName)
+	os.WriteFile(path, []byte(content), 0o644)
+	tb := table("path", path, "format", formatName)
+	tb.Columns = columns
 	src, err := connectors.Lookup("filesystem").NewSource(tb, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	splits, _ := src.Splits(1)
-	batch := types.NewBatch(4, 1024)
-	b.SetBytes(int64(sb.Len()))
+	batch := types.NewBatch(len(columns), 1024)
+	b.SetBytes(int64(len(content)))
 	b.ReportAllocs()
+	cpu := testkit.ProcessCPU()
 	for b.Loop() {
 		r, _ := src.OpenSplit(ctx, splits[0], nil)
 		n := 0
@@ -52,6 +50,46 @@ func BenchmarkReadCSV(b *testing.B) {
 		r.Close()
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if d := testkit.ProcessCPU() - cpu; d > 0 && cpu > 0 {
+		b.ReportMetric(float64(rows)*float64(b.N)/d.Seconds(), "rows/cpu-s")
+	}
+}
+
+func BenchmarkReadCSV(b *testing.B) {
+	var sb strings.Builder
+	const rows = 100000
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&sb, "%d,%d,%d.%02d,2020-10-10 00:%02d:%02d.%03d\n", i%1000, i, i%997, i%100, i/60000%60, i/1000%60, i%1000)
+	}
+	benchRead(b, sb.String(), "csv", types.Schema{{Name: "auction", Type: types.BigInt}, {Name: "bidder", Type: types.BigInt},
+		{Name: "price", Type: types.DecimalType(10, 2)}, {Name: "ts", Type: types.Timestamp}}, rows)
+}
+
+// BenchmarkReadWords reads the two-column case of format's word
+// benchmarks (a word out of 1,000, a TIMESTAMP(3) in 1 ms steps) from a
+// CSV and a JSON file.
+func BenchmarkReadWords(b *testing.B) {
+	const rows = 100000
+	words := make([]string, 1000)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%x", uint32(i)*2654435761)
+	}
+	for _, name := range []string{"csv", "json"} {
+		b.Run(name, func(b *testing.B) {
+			var sb strings.Builder
+			x := uint64(1)
+			for i := 0; i < rows; i++ {
+				x = x*6364136223846793005 + 1442695040888963407
+				w, ts := words[(x>>33)%1000], types.AppendTimestamp(nil, 1602288005123+int64(i), 3)
+				if name == "csv" {
+					fmt.Fprintf(&sb, "%s,%s\n", w, ts)
+				} else {
+					fmt.Fprintf(&sb, `{"word": "%s", "ts": "%s"}`+"\n", w, ts)
+				}
+			}
+			benchRead(b, sb.String(), name, types.Schema{{Name: "word", Type: types.String}, {Name: "ts", Type: types.Timestamp}}, rows)
+		})
+	}
 }
 
 // BenchmarkWrite writes q10-like rows (a few partitions, rows of one
