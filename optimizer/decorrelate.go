@@ -5,7 +5,6 @@ import (
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
-	"github.com/streamsql/streamsql/types"
 )
 
 // decorrelate is the decorrelate rule: every plan.Apply (a subquery as
@@ -392,7 +391,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 			}
 		}
 		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
-			ls, rs := nullSafeKey(l), nullSafeKey(r)
+			ls, rs := expr.NullSafeKey(l), expr.NullSafeKey(r)
 			if ls != nil && rs != nil {
 				j.LeftKeys = append(j.LeftKeys, &expr.IsNull{X: l}, ls)
 				j.RightKeys = append(j.RightKeys, &expr.IsNull{X: r}, rs)
@@ -505,37 +504,6 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 		g.KeyNames = append(g.KeyNames, k.Name)
 	}
 	return outer, inner, ""
-}
-
-// nullSafeKey is a NOT NULL stand-in for a nullable key (its value, or a
-// fixed value of its type when NULL; the IS NULL key beside it tells the
-// two apart), or nil for a type without one.
-func nullSafeKey(e expr.Expr) expr.Expr {
-	t := e.Type()
-	var zero types.Value
-	switch t.Kind {
-	case types.KindInt:
-		zero = types.IntValue(0)
-	case types.KindDouble:
-		zero = types.DoubleValue(0)
-	case types.KindString:
-		zero = types.StringValue("")
-	case types.KindBool:
-		zero = types.BoolValue(false)
-	case types.KindTimestamp:
-		zero = types.TimestampValue(0)
-	case types.KindDate:
-		zero = types.DateValue(0)
-	case types.KindDecimal:
-		zero = types.DecimalValue(0, t.Scale)
-	default:
-		return nil
-	}
-	c, err := expr.NewCoalesce("COALESCE", []expr.Expr{e, &expr.Literal{V: zero, T: types.Type{Kind: t.Kind, Precision: t.Precision, Scale: t.Scale, NotNull: true}}})
-	if err != nil {
-		return nil
-	}
-	return c
 }
 
 // indexOfExpr is the index of the expression of list that is e (the same

@@ -863,7 +863,7 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 			}
 		}
 		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
-			ls, rs, ok := nullSafeKey(l), nullSafeKey(r), true
+			ls, rs, ok := expr.NullSafeKey(l), expr.NullSafeKey(r), true
 			if ls == nil || rs == nil {
 				ok = false
 			}
@@ -993,37 +993,6 @@ func emptyValues(node plan.Node, nk int, outer []expr.Expr) []expr.Expr {
 		out[i-nk] = e
 	}
 	return out
-}
-
-// nullSafeKey is a NOT NULL stand-in for a nullable key (its value, or a
-// fixed value of its type when NULL; the IS NULL key beside it tells the
-// two apart), or nil for a type without one.
-func nullSafeKey(e expr.Expr) expr.Expr {
-	t := e.Type()
-	var zero types.Value
-	switch t.Kind {
-	case types.KindInt:
-		zero = types.IntValue(0)
-	case types.KindDouble:
-		zero = types.DoubleValue(0)
-	case types.KindString:
-		zero = types.StringValue("")
-	case types.KindBool:
-		zero = types.BoolValue(false)
-	case types.KindTimestamp:
-		zero = types.TimestampValue(0)
-	case types.KindDate:
-		zero = types.DateValue(0)
-	case types.KindDecimal:
-		zero = types.DecimalValue(0, t.Scale)
-	default:
-		return nil
-	}
-	c, err := expr.NewCoalesce("COALESCE", []expr.Expr{e, &expr.Literal{V: zero, T: types.Type{Kind: t.Kind, Precision: t.Precision, Scale: t.Scale, NotNull: true}}})
-	if err != nil {
-		return nil
-	}
-	return c
 }
 
 func countStar(at int) ast.ExprNode {
