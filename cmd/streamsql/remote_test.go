@@ -17,17 +17,27 @@ import (
 	"github.com/streamsql/streamsql/server"
 )
 
-// -e with --server runs every statement on the server: tables live in
-// the server-side session, the INSERT job keeps running there after the
-// command ends, SHOW JOBS and STOP JOB act on the server's jobs.
-func TestScriptOnServer(t *testing.T) {
+// startTestServer runs a server over a temporary data directory until
+// the test ends (its jobs are stopped first).
+func startTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
-	defer s.Shutdown(5 * time.Second)
+	t.Cleanup(func() {
+		ts.Close()
+		s.Shutdown(5 * time.Second)
+	})
+	return ts
+}
+
+// -e with --server runs every statement on the server: tables live in
+// the server-side session, the INSERT job keeps running there after the
+// command ends, SHOW JOBS and STOP JOB act on the server's jobs.
+func TestScriptOnServer(t *testing.T) {
+	ts := startTestServer(t)
 	runOn := func(script string) (int, string, string) {
 		var out, errOut strings.Builder
 		code := run(context.Background(), []string{"--server", ts.URL, "-e", script}, strings.NewReader(""), &out, &errOut)
@@ -69,13 +79,7 @@ SELECT x FROM g LIMIT 3;`)
 // error leaves the shell usable, and the INSERT job keeps running on the
 // server after QUIT.
 func TestShellPTYOnServer(t *testing.T) {
-	s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	defer ts.Close()
-	defer s.Shutdown(5 * time.Second)
+	ts := startTestServer(t)
 
 	cmd := exec.Command(shellBinary(t), "--server", ts.URL)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TERM=xterm")
