@@ -47,6 +47,21 @@ type TaskState struct {
 	AckedAt     int64 `json:",omitempty"`
 }
 
+// StateSize is the bytes of the instance's state in the checkpoint: its
+// keyed state (with the shared files it references) and its recorded
+// in-flight rows. A sink's committable files are not state (see
+// CommittableBytes).
+func (t TaskState) StateSize() int64 {
+	var n int64
+	if t.Keyed != nil {
+		n = t.Keyed.Size
+	}
+	for _, ch := range t.Channels {
+		n += ch.Size
+	}
+	return n
+}
+
 // SplitState is the checkpointed position of one source split.
 type SplitState struct {
 	SplitID  string

@@ -145,17 +145,16 @@ func (c *Coordinator) metadata(p *pending) *Metadata {
 		st := *a
 		st.OperatorID, st.Instance = t.OperatorID, t.Instance
 		op.Tasks = append(op.Tasks, st)
+		// In-flight rows are written anew by every checkpoint, and so are
+		// a sink's files (carried-over committables of an aborted one are
+		// rare).
+		md.Size += st.StateSize() + st.CommittableBytes
 		if st.Keyed != nil {
-			md.Size += st.Keyed.Size
 			md.IncrementalSize += st.Keyed.IncrementalSize
 		}
 		for _, ch := range st.Channels {
-			md.Size += ch.Size
 			md.IncrementalSize += ch.Size
 		}
-		// A sink's files are written for the checkpoint that pre-committed
-		// them (carried-over committables of an aborted one are rare).
-		md.Size += st.CommittableBytes
 		md.IncrementalSize += st.CommittableBytes
 	}
 	return md

@@ -65,8 +65,6 @@ type SubtaskStats struct {
 	Commits    int64
 	LastCommit time.Duration
 	CommitTime time.Duration
-	// BusyTime and BackpressuredTime are cumulative (current attempt).
-	BusyTime, BackpressuredTime time.Duration
 }
 
 // VertexInput is an edge into a vertex.
@@ -147,18 +145,15 @@ func (j *Job) Vertices() []VertexStats {
 	sizes := stateSizes(j.LastCheckpoint())
 	out := make([]VertexStats, len(g.Vertices))
 	for i, v := range g.Vertices {
-		m := run.Metrics(i)
+		// The operator's figures are its subtasks', read once each.
 		vs := VertexStats{ID: v.ID, Name: v.Name, Parallelism: v.Parallelism,
-			RowsIn: m.RowsIn, RowsOut: m.RowsOut, LateRows: m.LateRowsDropped,
-			SkippedRows: m.BadRowsSkipped, Watermark: m.Watermark, PendingRecords: -1,
-			Source: v.Source != nil, Sink: v.Sink}
+			Watermark: exec.MaxWatermark, PendingRecords: -1, Source: v.Source != nil, Sink: v.Sink}
 		for si, sm := range run.SubtaskMetrics(i) {
 			st := SubtaskStats{Index: si, RowsIn: sm.RowsIn.Load(), RowsOut: sm.RowsOut.Load(),
 				LateRows: sm.LateRowsDropped.Load(), SkippedRows: sm.BadRowsSkipped.Load(),
 				Watermark: sm.Watermark.Load(), PendingRecords: sm.PendingRecords.Load(),
 				Commits: sm.Commits.Load(), LastCommit: time.Duration(sm.LastCommitNs.Load()),
-				CommitTime: time.Duration(sm.CommitNs.Load()),
-				BusyTime:   time.Duration(sm.BusyNs.Load()), BackpressuredTime: time.Duration(sm.BackpressuredNs.Load())}
+				CommitTime: time.Duration(sm.CommitNs.Load())}
 			st.Status = "RUNNING"
 			switch {
 			case jobStatus != JobRunning:
@@ -175,6 +170,11 @@ func (j *Job) Vertices() []VertexStats {
 			if ss := sizes[v.ID]; si < len(ss) {
 				st.StateBytes = ss[si]
 			}
+			vs.RowsIn += st.RowsIn
+			vs.RowsOut += st.RowsOut
+			vs.LateRows += st.LateRows
+			vs.SkippedRows += st.SkippedRows
+			vs.Watermark = min(vs.Watermark, st.Watermark)
 			vs.RowsInPerSec += st.RowsInPerSec
 			vs.RowsOutPerSec += st.RowsOutPerSec
 			vs.BusyRatio = max(vs.BusyRatio, st.BusyRatio)
@@ -210,14 +210,8 @@ func stateSizes(md *checkpoint.Metadata) map[string][]int64 {
 	for _, op := range md.Operators {
 		sizes := make([]int64, op.Parallelism)
 		for _, t := range op.Tasks {
-			if t.Instance < 0 || t.Instance >= len(sizes) {
-				continue
-			}
-			if t.Keyed != nil {
-				sizes[t.Instance] += t.Keyed.Size
-			}
-			for _, ch := range t.Channels {
-				sizes[t.Instance] += ch.Size
+			if t.Instance >= 0 && t.Instance < len(sizes) {
+				sizes[t.Instance] += t.StateSize()
 			}
 		}
 		out[op.ID] = sizes
@@ -270,12 +264,9 @@ func checkpointStats(md *checkpoint.Metadata) CheckpointStats {
 	for _, op := range md.Operators {
 		for _, t := range op.Tasks {
 			a := SubtaskAck{VertexID: op.ID, Vertex: op.Name, Subtask: t.Instance,
-				Alignment: time.Duration(t.AlignmentNs)}
+				Alignment: time.Duration(t.AlignmentNs), StateBytes: t.StateSize()}
 			if t.AckedAt > 0 {
 				a.Ack = time.Duration(t.AckedAt-md.TriggeredAt) * time.Millisecond
-			}
-			if t.Keyed != nil {
-				a.StateBytes = t.Keyed.Size
 			}
 			cs.Alignment = max(cs.Alignment, a.Alignment)
 			if cs.Slowest == nil || a.Ack > cs.Slowest.Ack {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/streamsql/streamsql/exec"
 )
 
 // skipBurstInterval is how often a running job's skipped bad rows are
@@ -18,7 +20,7 @@ func (j *Job) watchSkips(e *Engine, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	seen := map[string]int64{}
-	var run any
+	var run *exec.Job
 	for {
 		select {
 		case <-j.done:
