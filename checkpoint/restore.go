@@ -78,11 +78,25 @@ func (s *Store) Latest() (*Metadata, []string, error) {
 // errors.Is(err, fs.ErrNotExist) holds. Metadata.Storage in the result is
 // the storage to read its files from. A directory without _metadata
 // gives *IncompleteError. The caller names p in its message.
+//
+// p may also be an object store URL (s3://bucket/prefix/job/chk-7) under
+// the checkpoint or savepoints storage's root; one elsewhere is an error
+// that names both roots.
 func (s *Store) Load(p string) (*Metadata, error) {
 	for _, st := range []storage.Storage{s.st, s.opts.Savepoints} {
 		if rel, ok := within(st, p); ok {
 			return Load(st, rel)
 		}
+		if rel, ok := withinURL(st, p); ok {
+			return Load(st, rel)
+		}
+	}
+	if storage.IsURL(p) {
+		roots := s.st.Root()
+		if s.opts.Savepoints != nil {
+			roots += " or " + s.opts.Savepoints.Root()
+		}
+		return nil, fmt.Errorf("%s is not under the checkpoint or savepoint location (%s): set 'state.checkpoints.dir' or 'state.savepoints.dir' to the location that holds it", p, roots)
 	}
 	if _, err := os.Stat(p); err == nil {
 		_, md, err := LoadLocal(p)
@@ -120,4 +134,18 @@ func within(st storage.Storage, p string) (string, bool) {
 		return "", false
 	}
 	return filepath.ToSlash(rel), true
+}
+
+// withinURL returns p relative to the root of object storage st when p is
+// a URL under that root.
+func withinURL(st storage.Storage, p string) (string, bool) {
+	if st == nil || !storage.IsURL(p) || !storage.IsURL(st.Root()) {
+		return "", false
+	}
+	p = strings.Replace(p, "s3a://", "s3://", 1)
+	rel, ok := strings.CutPrefix(strings.TrimSuffix(p, "/"), st.Root()+"/")
+	if !ok || rel == "" {
+		return "", false
+	}
+	return rel, true
 }

@@ -304,7 +304,7 @@ func (e *Engine) showConfig() *Result {
 	schema := types.Schema{{Name: "key", Type: types.String}, {Name: "value", Type: types.String}}
 	var rows [][]types.Value
 	for _, k := range ConfigKeys {
-		rows = append(rows, []types.Value{types.StringValue(k.Key), types.StringValue(e.conf.Get(k.Key))})
+		rows = append(rows, []types.Value{types.StringValue(k.Key), types.StringValue(catalog.MaskOption(k.Key, e.conf.Get(k.Key)))})
 	}
 	return &Result{Schema: schema, Rows: rows}
 }

@@ -100,15 +100,16 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		dir = filepath.Join(os.TempDir(), "streamsql-checkpoints")
 		e.warn(fmt.Sprintf("'state.checkpoints.dir' is not set: checkpoints go to %s", dir))
 	}
-	st, err := storage.NewLocal(dir)
+	s3 := s3Options(conf)
+	st, err := storage.OpenLocation(dir, s3)
 	if err != nil {
 		return nil, err
 	}
 	spDir := conf.Get("state.savepoints.dir")
 	if spDir == "" {
-		spDir = filepath.Join(dir, "savepoints")
+		spDir = storage.JoinLocation(dir, "savepoints")
 	}
-	spStore, err := storage.NewLocal(spDir)
+	spStore, err := storage.OpenLocation(spDir, s3)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +142,7 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		// starts over unless asked to continue: say so, and how.
 		if md, _, err := store.Latest(); err == nil && md != nil {
 			e.warn(fmt.Sprintf("checkpoint %d of an earlier run of this job is under %s; this run starts from the beginning (run with --restore latest, or SET 'execution.savepoint.path' = 'latest', to continue from it)",
-				md.CheckpointID, filepath.Join(dir, jobStorageID)))
+				md.CheckpointID, storage.JoinLocation(dir, jobStorageID)))
 		}
 	case restorePath == "latest":
 		md, warnings, err := store.Latest()
@@ -317,4 +318,13 @@ func kindOf(savepoint bool) string {
 		return "savepoint"
 	}
 	return "checkpoint"
+}
+
+// s3Options are the s3.* settings, for s3:// checkpoint and savepoint
+// locations.
+func s3Options(conf *Config) storage.S3Options {
+	return storage.S3Options{
+		Endpoint: conf.Get("s3.endpoint"), AccessKey: conf.Get("s3.access-key"), SecretKey: conf.Get("s3.secret-key"),
+		Region: conf.Get("s3.region"), PathStyle: conf.Bool("s3.path.style.access"),
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/streamsql/streamsql/checkpoint/storage/s3test"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,5 +48,32 @@ func TestSubcommandHelpOnStdout(t *testing.T) {
 		if code != 2 || out != "" || !strings.Contains(errOut, "Usage:") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
+	}
+}
+
+// TestCheckpointsOnS3Location: a job run with --checkpoint-dir s3://...
+// writes its checkpoints to the store, and `streamsql checkpoints
+// s3://...` lists them (credentials from the environment).
+func TestCheckpointsOnS3Location(t *testing.T) {
+	srv := s3test.Start(t, "ckpt")
+	o := srv.Options()
+	t.Setenv("AWS_ACCESS_KEY_ID", o.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", o.SecretKey)
+	script := `CREATE TABLE gen (k BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000', 'number-of-rows' = '1500',
+  'fields.k.min' = '1', 'fields.k.max' = '5');
+CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');
+SET 'pipeline.name' = 'counts';
+INSERT INTO sink SELECT k, COUNT(*) FROM gen GROUP BY k;`
+	code, _, errOut := runCLI(t, "", "--checkpoint-dir", "s3://ckpt/cp", "--checkpoint-interval", "100ms",
+		"-D", "s3.endpoint="+o.Endpoint, "-e", script)
+	if code != 0 {
+		t.Fatalf("job on s3 checkpoints: exit %d: %s", code, errOut)
+	}
+	code, list, errOut := runCLI(t, "", "checkpoints", "-s3-endpoint", o.Endpoint, "s3://ckpt/cp")
+	if code != 0 || !strings.Contains(list, "counts") || !strings.Contains(list, "complete") {
+		t.Fatalf("checkpoints s3://ckpt/cp: exit %d\n%s%s", code, list, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "checkpoints", "-s3-endpoint", o.Endpoint, "s3://nobucket/cp"); code != 1 || !strings.Contains(errOut, `bucket "nobucket" does not exist`) {
+		t.Fatalf("a missing bucket: exit %d, %s", code, errOut)
 	}
 }
