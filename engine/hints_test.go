@@ -39,3 +39,16 @@ func TestHelpListsEveryConnector(t *testing.T) {
 		}
 	}
 }
+
+// TestShowConfigurationMasksSecrets: a secret setting (s3.secret-key) is
+// listed masked; other values as set.
+func TestShowConfigurationMasksSecrets(t *testing.T) {
+	e, _ := newTestEngine()
+	var out bytes.Buffer
+	if err := e.RunScript(context.Background(), "SET 's3.secret-key' = 'hunter2'; SET 's3.endpoint' = 'http://127.0.0.1:9000'; SHOW CONFIGURATION;", &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "hunter2") || !strings.Contains(out.String(), "****") || !strings.Contains(out.String(), "http://127.0.0.1:9000") {
+		t.Fatalf("SHOW CONFIGURATION:\n%s", out.String())
+	}
+}
