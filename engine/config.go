@@ -52,6 +52,14 @@ func checkEnum(vals ...string) func(string) error {
 
 var checkBool = checkEnum("true", "false")
 
+// checkMiniBatchSize accepts -1 (no bound) or a positive row count.
+func checkMiniBatchSize(v string) error {
+	if strings.TrimSpace(v) == "-1" {
+		return nil
+	}
+	return checkInt(1)(v)
+}
+
 // ConfigKeys lists every key SET accepts (Flink's names).
 var ConfigKeys = []ConfigKey{
 	{Key: "parallelism.default", Default: "1", Help: "parallelism of every operator", Check: checkInt(1), Effective: true},
@@ -93,6 +101,9 @@ var ConfigKeys = []ConfigKey{
 	{Key: "restart-strategy.exponential-delay.backoff-multiplier", Default: "2.0", Help: "growth of the pause", Effective: true},
 	{Key: "pipeline.name", Default: "", Help: "name of the next job; also its directory under state.checkpoints.dir (default: derived from the query)", Effective: true},
 	{Key: "table.optimizer.reuse-sub-plan-enabled", Default: "true", Help: "equal subqueries of a job (also across a statement set's INSERTs) run once and feed every reader; false runs each on its own (the graph jobs had before, e.g. to restore their savepoints)", Check: checkBool, Effective: true},
+	{Key: "table.exec.mini-batch.enabled", Default: "false", Help: "non-windowed GROUP BY folds the rows of each input batch into their groups and emits one change per changed group and batch (a shorter changelog, the same final table); on by itself for a SELECT whose final table is printed, unless SET to false", Check: checkBool, Effective: true},
+	{Key: "table.exec.mini-batch.allow-latency", Default: "0", Help: "longest a mini-batch holds rows back: streamsql folds only rows that arrived together (one input batch), so it adds no latency and any value is met", Check: checkDuration, Effective: true},
+	{Key: "table.exec.mini-batch.size", Default: "-1", Help: "most rows folded before a mini-batch emits (-1: one input batch, at most 1024 rows)", Check: checkMiniBatchSize, Effective: true},
 	{Key: "table.exec.state.ttl", Default: "0", Help: "state of non-windowed aggregates and joins idle this long is dropped (0 = never)", Check: checkDuration, Effective: true},
 	{Key: "table.exec.emit.allow-lateness", Default: "0", Help: "event-time TUMBLE/HOP/CUMULATE aggregates keep a fired window this long after its end; its late rows update it (-U/+U) (0 = drop late rows)", Check: checkDuration, Effective: true},
 	{Key: "table.exec.emit.early-fire.enabled", Default: "false", Help: "window aggregates emit their result before the window closes, every early-fire.delay, and update it (-U/+U)", Check: checkBool, Effective: true},
@@ -131,6 +142,12 @@ func (c *Config) Set(key, val string) error {
 	}
 	c.vals[k.Key] = strings.TrimSpace(val)
 	return nil
+}
+
+// IsSet reports whether key was SET in this session (not at its default).
+func (c *Config) IsSet(key string) bool {
+	_, ok := c.vals[key]
+	return ok
 }
 
 // Reset restores one key (or all when key is "") to its default.

@@ -136,6 +136,8 @@ func (e *Engine) plannerConfig() planner.Config {
 		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
 		StateTTL:       time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
 		NoSubPlanReuse: !e.conf.Bool("table.optimizer.reuse-sub-plan-enabled"),
+		MiniBatch:      e.conf.Bool("table.exec.mini-batch.enabled"),
+		MiniBatchSize:  max(e.conf.Int("table.exec.mini-batch.size"), 0),
 		Emit: planner.EmitConfig{
 			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
 			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),
@@ -238,6 +240,11 @@ func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op 
 	}
 	env := *e.env
 	cfg := e.plannerConfig()
+	if onRow == nil && !e.conf.IsSet("table.exec.mini-batch.enabled") {
+		// Only the final table is shown: intermediate results of a batch
+		// are never seen, so aggregates fold whole batches.
+		cfg.MiniBatch = true
+	}
 	delivered := exec.NewDeliveredSet() // shared by every plan of this query
 	replan := func(par int) (*planner.Plan, error) {
 		c := cfg

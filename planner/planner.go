@@ -32,6 +32,12 @@ type Config struct {
 	// subtree translated already (table.optimizer.reuse-sub-plan-enabled
 	// = false; see reuse.go).
 	NoSubPlanReuse bool
+	// MiniBatch folds each input batch of a non-windowed GROUP BY before
+	// emitting (table.exec.mini-batch.enabled; see
+	// operators.GroupAggSpec.MiniBatch); MiniBatchSize bounds the rows
+	// folded at once (0: a whole batch).
+	MiniBatch     bool
+	MiniBatchSize int
 }
 
 func (c Config) withDefaults() Config {
@@ -556,7 +562,8 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		}
 		return out, nil
 	}
-	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL}
+	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL,
+		MiniBatch: b.cfg.MiniBatch, MiniBatchSize: b.cfg.MiniBatchSize}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
 	vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 		StateDesc:   "per key: accumulators" + b.ttlDesc(),

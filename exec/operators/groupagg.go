@@ -22,6 +22,13 @@ type GroupAggSpec struct {
 	// without being read or written, in processing time; 0 keeps it
 	// forever.
 	StateTTL time.Duration
+	// MiniBatch folds each input batch into its groups before emitting:
+	// one change per changed group and batch (see groupagg_minibatch.go).
+	// Not with a StateTTL, which keeps the row-by-row path.
+	MiniBatch bool
+	// MiniBatchSize bounds the rows folded before emitting
+	// (table.exec.mini-batch.size); 0: the whole input batch.
+	MiniBatchSize int
 }
 
 // NewGroupAgg returns a non-windowed GROUP BY. Its input must be
@@ -64,6 +71,7 @@ type groupAgg struct {
 	keyBuf []byte
 	old    []types.Value
 	out    []types.Value
+	mb     miniBatch
 }
 
 type groupEntry struct {
@@ -166,6 +174,8 @@ func (o *groupAgg) ProcessBatch(_ int, b *types.Batch) error {
 	ttl := o.ttl.on()
 	if ttl {
 		o.ttl.sync()
+	} else if o.spec.MiniBatch {
+		return o.processMiniBatch(b)
 	}
 	for i, n := 0, b.Len(); i < n; i++ {
 		row := b.Row(i)

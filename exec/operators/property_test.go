@@ -325,7 +325,16 @@ func TestGroupAggChangelog(t *testing.T) {
 		{Func: plan.AggCount, Distinct: true, Arg: &expr.Col{Index: 1, T: types.BigInt}, Type: types.BigInt},
 		{Func: plan.AggAvg, Arg: &expr.Col{Index: 1, T: types.BigInt}, Type: types.DecimalType(38, 3)},
 	}
-	spec := GroupAggSpec{KeyCols: []int{0}, Aggs: calls}
+	for _, miniBatch := range []bool{false, true} {
+		spec := GroupAggSpec{KeyCols: []int{0}, Aggs: calls, MiniBatch: miniBatch}
+		t.Run(fmt.Sprintf("mini-batch=%v", miniBatch), func(t *testing.T) { groupAggChangelogTrials(t, r, spec) })
+	}
+}
+
+// groupAggChangelogTrials feeds random changelogs to spec's operator and
+// checks that its changelog, applied, equals the aggregate of the rows
+// still live.
+func groupAggChangelogTrials(t *testing.T, r *rand.Rand, spec GroupAggSpec) {
 	newOp := func() exec.Operator { return NewGroupAgg(spec) }
 	for trial := 0; trial < 100; trial++ {
 		var live [][]types.Value

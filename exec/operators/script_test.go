@@ -658,7 +658,8 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 			aggs = append(aggs, c)
 		}
 		if kind == "group-agg" {
-			spec := GroupAggSpec{KeyCols: keys, Aggs: aggs, InsertOnlyInput: one("insert-only") == "true", StateTTL: ttl}
+			mbSize, _ := strconv.Atoi(one("mini-batch-size"))
+			spec := GroupAggSpec{KeyCols: keys, Aggs: aggs, InsertOnlyInput: one("insert-only") == "true", StateTTL: ttl, MiniBatch: one("mini-batch") == "true", MiniBatchSize: mbSize}
 			return func() exec.Operator { return NewGroupAgg(spec) }, sch, nil
 		}
 		w, err := parseWindow(cols, one("window"))
