@@ -714,6 +714,10 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		kind = strings.Replace(kind, "Join", "NestedLoopJoin", 1)
 		desc = kind + " (no equi keys: all rows of both inputs kept in one subtask's state)"
 		stateDesc = "all rows of both sides (one subtask)" + strings.TrimPrefix(stateDesc, "per key: rows of both sides")
+		if len(spec.Expire[0])+len(spec.Expire[1]) > 0 {
+			desc = kind + " (no equi keys: both inputs in one subtask, each row kept until it expires)"
+			stateDesc = "rows of both sides (one subtask)" + strings.TrimPrefix(stateDesc, "all rows of both sides (one subtask)")
+		}
 	}
 	if residual != nil {
 		desc += " where " + residual.String()
