@@ -94,8 +94,7 @@
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
 //     (subquery) alias, inner joins (comma joins, CROSS JOIN, [INNER] JOIN
 //     ... ON, JOIN ... USING, NATURAL JOIN), LEFT / RIGHT / FULL [OUTER]
-//     JOIN ... ON (with at least one equality between the two sides)
-//     WHERE ... GROUP BY ... HAVING ...
+//     JOIN ... ON, USING or NATURAL, WHERE ... GROUP BY ... HAVING ...
 //
 //   - ORDER BY ... LIMIT n in a subquery or derived table (nestedSort) is
 //     a Top-N: plan.Sort with Nested, run whatever the input (a changelog
@@ -141,23 +140,27 @@
 //     (no key columns: GLOBAL exchanges, parallelism 1), which keeps them
 //     all in state and matches every pair; EXPLAIN names it NestedLoopJoin
 //     and says so. Fine for bounded and small changelog inputs; its state
-//     grows with both inputs. An outer join without an equality is an
-//     error.
+//     grows with both inputs. An outer join without an equality (ON with
+//     comparisons only, ON TRUE, a NATURAL outer join of sides with no
+//     name in common) is a nested-loop join the same way, with the outer
+//     join's padding and retraction.
 //
-//   - JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT] JOIN (bind_using.go;
-//     NATURAL uses every column name both sides have, and is a cross join
-//     when there is none, an error for an outer join) follow MySQL's
-//     column rules: SELECT * gives the USING columns once, first (the left
-//     side's value, the right side's for RIGHT JOIN), then the other
-//     columns of the left and of the right side. c and a qualified t.c of
-//     either side read the USING column, except the side an outer join
-//     pads: its t.c is an error (MySQL reads it as that side's own, NULL
-//     when padded); write the join with ON to read it. Partial: t.* of
-//     the side whose USING columns were merged lists its other columns
-//     only, and t.* of the other side lists the USING columns first
-//     (MySQL: each side's columns in table order). A USING column must be
-//     a column of each side exactly once. FULL JOIN with USING or NATURAL
-//     is an error.
+//   - JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT | FULL] JOIN
+//     (bind_using.go; NATURAL uses every column name both sides show, and
+//     is a join without condition when there is none) follow MySQL's
+//     column rules: SELECT * gives the USING columns once, first, in the
+//     order of the first side's columns (the left side's value; the right
+//     side's for RIGHT JOIN, which takes the right side as the first;
+//     COALESCE(left, right) for FULL JOIN, as standard SQL and Flink),
+//     then the other columns of the first and of the second side. An
+//     unqualified c reads the USING column; a qualified t.c reads t's own
+//     value (NULL where an outer join pads t), and t.* lists t's columns
+//     in table order. A USING column must be a column of each side
+//     exactly once. Which joins were written FULL is read back from the
+//     original text (using_words.go: the parser keeps no positions for
+//     joins, so the USING / NATURAL joins are matched to their keywords
+//     by order); a statement where that match fails and some USING or
+//     NATURAL join is written FULL gets ErrUnsupported.
 //
 //   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
 //     OF probe.pt [[AS] alias] ON ... (the clause may also follow the alias),
@@ -376,7 +379,8 @@
 //     otherwise a regular join over inputs that may be changelogs: an
 //     unmatched row is emitted padded (+I), that row is retracted (-D)
 //     when its first match arrives and emitted again when its last match
-//     is retracted, so the result is a changelog.
+//     is retracted, so the result is a changelog. Without an equality
+//     between the sides any of these is a nested-loop join (one subtask).
 //
 //   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
 //     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) whose subquery
@@ -429,8 +433,7 @@
 //     per INSERT, a table several INSERTs read read once, one checkpoint
 //     for every sink.
 //
-// Not supported (each gives ErrUnsupported with a hint): outer joins
-// without an equality, FULL JOIN with USING or NATURAL, subqueries in
+// Not supported (each gives ErrUnsupported with a hint): subqueries in
 // ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
 // GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
 // scalar subquery may group by columns its WHERE equates with the outer
