@@ -677,11 +677,13 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	kind := "Join"
 	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
-	if appendOnly && !n.Kind.Filters() {
+	if appendOnly {
 		// An outer interval join pads a preserved row when it expires: each
-		// preserved side needs bounds (else it is a regular outer join).
+		// preserved side needs bounds (else it is a regular outer join). An
+		// interval semi or anti join needs bounds on its left side (it
+		// emits an anti join's row when the row expires).
 		bounds := intervalBounds(residual, l, r)
-		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0)) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
+		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0) && !n.Kind.Filters()) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
 			spec.Expire = bounds
 			kind = "IntervalJoin"
 			stateDesc = "per key: rows of both sides; " + expiryDesc(bounds)
