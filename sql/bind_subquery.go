@@ -12,14 +12,15 @@ import (
 // ...)` or `[NOT] EXISTS (SELECT ... FROM ... WHERE ...)` is bound as a
 // plan.Apply over the query's FROM, not yet decorrelated: the subquery is
 // its FROM, filtered by its own conditions (those that read only its
-// columns), then by its correlated equalities (inner = outer, the outer
-// side's columns read as expr.OuterCol); the Apply's condition is x = y
-// for IN. The optimizer's decorrelate rule turns the Apply into a semi
-// (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed by those
-// equalities. The Apply's output is the outer rows, so the scope does not
-// change. A subquery this form cannot express (other correlations,
-// aggregates, NOT IN over nullable columns, no equality at all) is left
-// in WHERE for bind_expr_subquery.go, which binds it as a value.
+// columns), then by its correlated conditions (inner = outer equalities
+// and others, the outer columns read as expr.OuterCol); the Apply's
+// condition is x = y for IN. The optimizer's decorrelate rule turns the
+// Apply into a semi (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed
+// by those equalities, the other correlated conditions its residual. The
+// Apply's output is the outer rows, so the scope does not change. A
+// subquery this form cannot express (aggregates, NOT IN over nullable
+// columns, no equality at all) is left in WHERE for
+// bind_expr_subquery.go, which binds it as a value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
 type subqueryPred struct {

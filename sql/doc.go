@@ -386,13 +386,19 @@
 //     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) whose subquery
 //     is correlated by equalities (or is an IN) binds to a plan.Apply: the
 //     subquery as written, filtered by its own conditions and then by its
-//     correlated equalities, whose outer sides read the outer row as
-//     expr.OuterCol (NOT IN only over NOT NULL columns). The optimizer's
-//     decorrelate rule turns it into a semi (anti) join on x = y and those
-//     equalities. The planner runs them as window joins (both inputs
-//     windowed and joined on the window) or as regular semi / anti joins
-//     over inputs that may be changelogs: a left row is emitted when it
-//     gets its first match (semi) or while it has none (anti) and
+//     correlated conditions, which read the outer row as expr.OuterCol
+//     (NOT IN only over NOT NULL columns). The optimizer's decorrelate
+//     rule turns it into a semi (anti) join on x = y and the correlated
+//     equalities, the other correlated conditions its residual. The
+//     planner runs them as window joins (both inputs windowed and joined
+//     on the window), as interval joins (both inputs append-only and the
+//     residual bounds the left side's event time by the right side's, as
+//     an interval join's: s.ts BETWEEN r.ts - INTERVAL ... AND r.ts +
+//     INTERVAL ...; rows expire with the watermark, a semi join emits a
+//     left row on its first match and an anti join when it expires
+//     unmatched, so the output is append-only) or as regular semi / anti
+//     joins over inputs that may be changelogs: a left row is emitted when
+//     it gets its first match (semi) or while it has none (anti) and
 //     retracted when that ends; an anti join's result is a changelog, a
 //     semi join's too unless both inputs are append-only.
 //
