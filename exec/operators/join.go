@@ -664,10 +664,29 @@ rows:
 		if intervalFilter && s == 0 && (matched && o.spec.Semi || !store && !matched && o.spec.Anti) {
 			o.ctx.Out.Emit(types.Insert, row[:o.spec.LeftWidth]) // semi: first match; anti: expired on arrival, unmatched
 		}
+		if intervalFilter && s == 0 && matched && stored != nil {
+			// A left row that matched is done (semi: emitted; anti: never
+			// emitted): it need not wait for its expiry.
+			o.dropLast(mine, kg, stored)
+		}
 	}
 	o.sides[0].maybeFlush()
 	o.sides[1].maybeFlush()
 	return nil
+}
+
+// dropLast removes the row ProcessBatch just appended to bag bg of side
+// st (the bag goes when it is left empty; a pending expiry timer finds it
+// gone or re-reads its rows).
+func (o *join) dropLast(st *store[*bag], kg int, bg *bag) {
+	n := len(bg.rows) - 1
+	bg.rows[n] = bagRow{}
+	bg.rows = bg.rows[:n]
+	if n == 0 {
+		st.remove(kg, o.keyBuf, bg)
+		return
+	}
+	st.touch(kg, o.keyBuf, bg)
 }
 
 // pair writes vals, a row of the side opposite s, into o.out beside the
