@@ -105,10 +105,11 @@ type JoinExpiry struct {
 // and emits the unmatched ones padded when they expire (a row that
 // arrives expired, or whose key or bound is NULL, at once if unmatched):
 // its output stays append-only. An interval semi or anti join marks the
-// stored left rows that matched: semi emits a left row (left columns)
-// when its first match arrives, at most once; anti emits the left rows
-// that expire unmatched (one that arrives expired and matches nothing,
-// or whose key or bound is NULL, at once). Output stays append-only.
+// stored left rows that matched (a left row that matches on arrival is
+// not kept): semi emits a left row (left columns) when its first match
+// arrives, at most once; anti emits the left rows that expire unmatched
+// (one that arrives expired and matches nothing, or whose key or bound is
+// NULL, at once). Output stays append-only.
 //
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
