@@ -65,11 +65,13 @@ func joinOf(a *plan.Apply) (*plan.Join, string) {
 //     (inner = outer, where the inner side reads only the subquery's
 //     columns and the outer side only outer columns), in written order:
 //     they leave the filter, which keeps the subquery's other terms (and
-//     disappears without any).
+//     disappears without any); its other correlated terms (reading both
+//     sides: s.ts BETWEEN r.ts AND r.ts + INTERVAL ...) become the join's
+//     residual.
 //
-// A correlation that is not such an equality, an outer column read
-// anywhere else in the subquery, or no key at all (a semi join without
-// keys would compare every pair) leaves the Apply as it is.
+// An outer column read anywhere else in the subquery, or no key at all
+// (a semi join without keys would compare every pair) leaves the Apply
+// as it is.
 func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	j := &plan.Join{Kind: a.Kind, Left: a.Input, Right: a.Subquery}
 	width := len(a.Input.Schema())
@@ -82,7 +84,7 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 		j.RightKeys = append(j.RightKeys, shiftColumns(inner, -width))
 	}
 	if f, ok := a.Subquery.(*plan.Filter); ok && expr.ReadsOuter(f.Cond) {
-		var local []expr.Expr
+		var local, residual []expr.Expr
 		for _, t := range expr.Conjuncts(f.Cond) {
 			if !expr.ReadsOuter(t) {
 				local = append(local, t)
@@ -90,11 +92,14 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 			}
 			outer, inner, ok := keyOf(t, correlationSide)
 			if !ok {
-				return nil, whyCorrelation
+				// Over the join's row: the outer columns, then the subquery's.
+				residual = append(residual, expr.FromOuter(shiftColumns(t, width)))
+				continue
 			}
 			j.LeftKeys = append(j.LeftKeys, expr.FromOuter(outer))
 			j.RightKeys = append(j.RightKeys, inner)
 		}
+		j.Residual = expr.AndAll(residual)
 		j.Right = f.Input
 		if len(local) > 0 {
 			j.Right = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
@@ -103,7 +108,10 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	if readsOuter(j.Right) {
 		return nil, whyCorrelation
 	}
-	if len(j.LeftKeys) == 0 {
+	switch {
+	case len(j.LeftKeys) == 0 && j.Residual != nil:
+		return nil, whyCorrelation // correlated, but not by an equality
+	case len(j.LeftKeys) == 0:
 		return nil, whyNoKeys
 	}
 	return j, ""

@@ -27,7 +27,8 @@
 //     subquery as written, its reads of the outer row expr.OuterCol
 //     references) becomes a join. A WHERE clause's IN / EXISTS (NOT IN /
 //     NOT EXISTS) is a semi (anti) join keyed by x = y and the subquery's
-//     correlated equalities inner = outer. A subquery read as a value (an
+//     correlated equalities inner = outer, its other correlated
+//     conditions the join's residual. A subquery read as a value (an
 //     aggregate without GROUP BY: a scalar subquery, or the counts and
 //     bounds that EXISTS, IN and ANY / ALL read) is a LEFT join with that
 //     aggregate: without keys when uncorrelated; grouped by the inner
@@ -61,7 +62,7 @@
 //     the never-padded side of an outer, semi or anti join, below a window
 //     table function (terms over the input's columns); a join's terms over
 //     one side filter that side before the join (except over the side an
-//     outer join preserves).
+//     outer join preserves, and the left side of an anti join).
 //   - column-pruning: a join under a projection or an aggregate gets
 //     projections over its inputs that keep only the columns read above it
 //     (and its keys and condition): smaller join state, less copying.

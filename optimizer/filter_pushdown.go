@@ -111,14 +111,16 @@ func pushBelowOuter(f *plan.Filter, j *plan.Join) (plan.Node, bool) {
 // read only one side below the join, as filters of that side (fewer rows
 // in the join's state), and returns the join that is left. Terms that read
 // no column stay in the residual, and so do the terms over a side an outer
-// join preserves (its rows that fail them are padded, not dropped).
+// join preserves (its rows that fail them are padded, not dropped) and
+// the left terms of an anti join (its left rows that fail them have no
+// match: they are kept).
 func splitJoinCondition(j *plan.Join) *plan.Join {
 	lw := len(j.Left.Schema())
 	var left, right, both []expr.Expr
 	for _, t := range expr.Conjuncts(j.Residual) {
 		switch expr.Sides(t, lw) {
 		case 1:
-			if j.Kind.Preserves(0) {
+			if j.Kind.Preserves(0) || j.Kind == plan.AntiJoin {
 				both = append(both, t)
 				continue
 			}

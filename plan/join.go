@@ -40,9 +40,9 @@ func (k JoinKind) Preserves(s int) bool {
 // nullable). LeftKeys[i] (bound against Left) equals RightKeys[i] (bound
 // against Right). Residual, if not nil, is bound against the output schema
 // and is part of the join condition (ON): for an outer join a preserved
-// row whose matches all fail it is padded, not dropped. An inner join may
-// have no keys (a nested-loop join: every pair is tested by Residual, or
-// kept when it is nil); the planner then runs it in one subtask.
+// row whose matches all fail it is padded, not dropped. A join may have no
+// keys (a nested-loop join: every pair is tested by Residual, or matches
+// when it is nil); the planner then runs it in one subtask.
 //
 // A regular join keeps both sides in state and emits a changelog. When both
 // inputs are windowed aggregates joined on their window bounds, the planner

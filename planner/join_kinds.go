@@ -15,7 +15,8 @@ import (
 //   - a window join emits the unmatched (outer) or matched / unmatched
 //     (semi / anti) rows when the window closes: append-only;
 //   - an outer interval join pads a preserved row when it expires
-//     unmatched: append-only;
+//     unmatched, a semi interval join emits a left row on its first
+//     match, an anti one a left row that expires unmatched: append-only;
 //   - a regular outer join retracts a padded row when its first match
 //     arrives, an anti join a left row: a changelog; a semi join over
 //     append-only inputs only ever adds rows (a match count never falls
@@ -30,6 +31,12 @@ func (b *builder) nonInnerJoin(k plan.JoinKind, kind, stateDesc string, appendOn
 		}
 		return name + "WindowJoin", stateDesc, appendOnly
 	case "IntervalJoin":
+		switch k {
+		case plan.SemiJoin:
+			return name + "IntervalJoin", stateDesc + "; a left row emitted on its first match", appendOnly
+		case plan.AntiJoin:
+			return name + "IntervalJoin", stateDesc + "; a left row emitted when it expires unmatched", appendOnly
+		}
 		return name + "IntervalJoin", stateDesc + "; unmatched rows of the outer side(s) emitted padded when they expire", appendOnly
 	}
 	counted := "preserved"

@@ -684,11 +684,13 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 	kind := "Join"
 	stateDesc := "per key: rows of both sides" + b.ttlDesc()
 	appendOnly := l.appendOnly && r.appendOnly
-	if appendOnly && !n.Kind.Filters() {
+	if appendOnly {
 		// An outer interval join pads a preserved row when it expires: each
-		// preserved side needs bounds (else it is a regular outer join).
+		// preserved side needs bounds (else it is a regular outer join). An
+		// interval semi or anti join needs bounds on its left side (it
+		// emits an anti join's row when the row expires).
 		bounds := intervalBounds(residual, l, r)
-		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0)) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
+		if len(bounds[0])+len(bounds[1]) > 0 && (len(bounds[0]) > 0 || !n.Kind.Preserves(0) && !n.Kind.Filters()) && (len(bounds[1]) > 0 || !n.Kind.Preserves(1)) {
 			spec.Expire = bounds
 			kind = "IntervalJoin"
 			stateDesc = "per key: rows of both sides; " + expiryDesc(bounds)
@@ -721,6 +723,10 @@ func (b *builder) buildJoin(n *plan.Join) (stream, error) {
 		kind = strings.Replace(kind, "Join", "NestedLoopJoin", 1)
 		desc = kind + " (no equi keys: all rows of both inputs kept in one subtask's state)"
 		stateDesc = "all rows of both sides (one subtask)" + strings.TrimPrefix(stateDesc, "per key: rows of both sides")
+		if len(spec.Expire[0])+len(spec.Expire[1]) > 0 {
+			desc = kind + " (no equi keys: both inputs in one subtask, each row kept until it expires)"
+			stateDesc = "rows of both sides (one subtask)" + strings.TrimPrefix(stateDesc, "all rows of both sides (one subtask)")
+		}
 	}
 	if residual != nil {
 		desc += " where " + residual.String()

@@ -221,7 +221,7 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 	if sel.From == nil || len(findSubqueries(append(fieldExprs(sel), sel.Where)...)) > 0 {
 		return nil, nil, nil, false, nil
 	}
-	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals, merged: rsc.merged}
+	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals}
 	for _, c := range rsc.cols {
 		if c.tvf != nil {
 			return nil, nil, nil, false, nil

@@ -294,14 +294,6 @@ func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *sc
 		}
 		*where = rest
 	}
-	if len(j.LeftKeys) == 0 && kind != plan.InnerJoin {
-		at := 0
-		if len(rs.quals) > 0 {
-			at = cx.tableRefOffset(rs.quals[0])
-		}
-		return nil, nil, cx.p.errAt(ErrUnsupported, at, "an outer join needs an equality between columns of its two sides",
-			"add ON a.key = b.key (inner joins without one run as nested-loop joins; outer ones are not supported)")
-	}
 	if len(residual) > 0 {
 		cond, err := cx.bindCond(residual, &ectx{sc: sc, clause: "ON"})
 		if err != nil {
@@ -324,26 +316,11 @@ func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *sc
 // the ON, skipping parenthesised groups, is preceded by FULL [OUTER].
 func (cx *compiler) writtenFull(on ast.ExprNode) bool {
 	at := off(on)
-	i := len(cx.toks) - 1
-	for i >= 0 && cx.toks[i].start >= at {
+	i := len(cx.toks)
+	for i > 0 && cx.toks[i-1].start >= at {
 		i--
 	}
-	for depth := 0; i >= 0; i-- {
-		t := cx.toks[i]
-		switch {
-		case t.is(")"):
-			depth++
-		case t.is("("):
-			depth--
-		case depth == 0 && t.is("JOIN"):
-			j := i - 1
-			if j >= 0 && cx.toks[j].is("OUTER") {
-				j--
-			}
-			return j >= 0 && cx.toks[j].is("FULL")
-		}
-	}
-	return false
+	return joinBeforeIsFull(cx.toks, i)
 }
 
 var _ = types.Null

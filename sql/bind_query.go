@@ -59,6 +59,7 @@ func (cx *compiler) parseQuery() (ast.StmtNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	cx.usingWords = findUsingWords(st, cx.toks)
 	return liftAggregates(st), nil // bind_agg_more.go
 }
 
@@ -494,7 +495,7 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 	q := f.WildCard.Table.O
 	var idx []int
 	for i, c := range sc.cols {
-		if !c.hidden && !c.system && (q == "" || strings.EqualFold(c.qual, q)) {
+		if q == "" && c.unqualified() || q != "" && !c.hidden && !c.system && strings.EqualFold(c.qual, q) {
 			idx = append(idx, i)
 		}
 	}

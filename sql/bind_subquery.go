@@ -12,14 +12,15 @@ import (
 // ...)` or `[NOT] EXISTS (SELECT ... FROM ... WHERE ...)` is bound as a
 // plan.Apply over the query's FROM, not yet decorrelated: the subquery is
 // its FROM, filtered by its own conditions (those that read only its
-// columns), then by its correlated equalities (inner = outer, the outer
-// side's columns read as expr.OuterCol); the Apply's condition is x = y
-// for IN. The optimizer's decorrelate rule turns the Apply into a semi
-// (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed by those
-// equalities. The Apply's output is the outer rows, so the scope does not
-// change. A subquery this form cannot express (other correlations,
-// aggregates, NOT IN over nullable columns, no equality at all) is left
-// in WHERE for bind_expr_subquery.go, which binds it as a value.
+// columns), then by its correlated conditions (inner = outer equalities
+// and others, the outer columns read as expr.OuterCol); the Apply's
+// condition is x = y for IN. The optimizer's decorrelate rule turns the
+// Apply into a semi (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed
+// by those equalities, the other correlated conditions its residual. The
+// Apply's output is the outer rows, so the scope does not change. A
+// subquery this form cannot express (aggregates, NOT IN over nullable
+// columns, no equality at all) is left in WHERE for
+// bind_expr_subquery.go, which binds it as a value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
 type subqueryPred struct {
@@ -155,6 +156,7 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	}
 	var filters []ast.ExprNode
 	var correlated []expr.Expr // inner = outer, over the subquery's columns and expr.OuterCol
+	var others []expr.Expr     // other conditions over both
 	for _, c := range inner {
 		if _, err := cx.bindExpr(c, &ectx{sc: rsc, clause: "WHERE", quiet: true}); err == nil {
 			filters = append(filters, c)
@@ -178,6 +180,13 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 				continue
 			}
 		}
+		// Another correlated condition (s.ts BETWEEN r.ts - INTERVAL ...):
+		// the semi or anti join's residual, when the subquery has a
+		// correlated equality for its key (correlatedCond).
+		if e, ok := cx.correlatedCond(c, sc, rsc); ok {
+			others = append(others, e)
+			continue
+		}
 		// Neither the subquery's own condition nor a correlated equality:
 		// report it against the subquery's columns, which names what is wrong.
 		if _, err := cx.bindExpr(c, &ectx{sc: rsc, clause: "the subquery's WHERE"}); err != nil {
@@ -198,8 +207,8 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 		return nil, cx.p.errAt(ErrUnsupported, p.at, "an uncorrelated "+what+" subquery without keys is not supported",
 			"correlate the subquery with the outer query by equalities (inner.col = outer.col)")
 	}
-	if len(correlated) > 0 {
-		a.Subquery = &plan.Filter{Input: a.Subquery, Cond: expr.AndAll(correlated)}
+	if len(correlated)+len(others) > 0 {
+		a.Subquery = &plan.Filter{Input: a.Subquery, Cond: expr.AndAll(append(correlated, others...))}
 	}
 	return a, nil
 }
@@ -223,3 +232,33 @@ func errMsg(err error) string {
 	}
 	return err.Error()
 }
+
+// correlatedCond binds c, a condition of a subquery's WHERE that reads
+// both the subquery's columns (scope inner) and the outer query's (scope
+// outer, read as expr.OuterCol), as a boolean; ok is false when it does
+// not bind so or holds a subquery of its own.
+func (cx *compiler) correlatedCond(c ast.ExprNode, outer, inner *scope) (expr.Expr, bool) {
+	nested := false
+	c.Accept(visitFunc(func(n ast.Node) {
+		if _, ok := n.(*ast.SubqueryExpr); ok {
+			nested = true
+		}
+	}))
+	if nested {
+		return nil, false
+	}
+	saved := cx.outer
+	cx.outer = outer
+	defer func() { cx.outer = saved }()
+	e, err := cx.bindCond([]ast.ExprNode{c}, &ectx{sc: inner, clause: "WHERE", quiet: true})
+	if err != nil || !expr.ReadsOuter(e) {
+		return nil, false
+	}
+	return e, true
+}
+
+// visitFunc is an ast.Visitor calling f on every node it enters.
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Enter(n ast.Node) (ast.Node, bool) { f(n); return n, false }
+func (f visitFunc) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -9,27 +10,37 @@ import (
 	"github.com/streamsql/streamsql/plan"
 )
 
-// bindUsingJoin binds JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT]
-// JOIN (USING the columns whose names both sides have) with MySQL's column
-// rules: the join is an equi-join on the USING columns, and its columns are
-// the USING columns once each (coalesced: the left side's value for an
-// inner or LEFT join, the right side's for a RIGHT join), then the other
-// columns of the left side, then those of the right side, in their order.
-// A qualified reference to a USING column of either side reads the
-// coalesced column, except the side an outer join pads (its value can be
-// NULL where the coalesced one is not): that reference is an error.
+// bindUsingJoin binds JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT |
+// FULL] JOIN (USING the columns whose names both sides show) with MySQL's
+// column rules: the join is an equi-join on the USING columns (a NATURAL
+// join of sides with no name in common is a join without condition), and
+// its columns are the USING columns once each (coalesced: the left side's
+// value for an inner or LEFT join, the right side's for a RIGHT join,
+// COALESCE(left, right) for a FULL join, as standard SQL), then the other
+// columns of the left side, then those of the right side (of the right
+// side, then the left side, for a RIGHT join). Each side's own USING
+// columns stay reachable by qualified name (t.c: that side's value, NULL
+// where an outer join pads it) and in t.*, which lists t's columns in
+// their order; * and an unqualified c show the coalesced column.
 func (cx *compiler) bindUsingJoin(v *ast.Join, where *[]ast.ExprNode) (plan.Node, *scope, error) {
 	word, what := "USING", "JOIN ... USING"
 	if v.NaturalJoin {
 		word, what = "NATURAL", "NATURAL JOIN"
 	}
 	at := cx.findWord(word, 0)
+	w, known := cx.usingWords[v]
+	if known {
+		at = w.at
+	}
 	kind := plan.InnerJoin
 	switch v.Tp {
 	case ast.LeftJoin:
 		kind = plan.LeftJoin
-		if cx.anyFullJoin() {
-			return nil, nil, cx.p.errAt(ErrUnsupported, at, "FULL JOIN with USING or NATURAL is not supported", "write FULL JOIN ... ON a.x = b.x")
+		switch {
+		case known && w.full:
+			kind = plan.FullJoin
+		case !known && cx.anyFullJoin():
+			return nil, nil, cx.p.errAt(ErrUnsupported, at, "cannot tell which join of this statement is written FULL JOIN with USING or NATURAL", "write FULL JOIN ... ON a.x = b.x")
 		}
 	case ast.RightJoin:
 		kind = plan.RightJoin
@@ -50,7 +61,7 @@ func (cx *compiler) bindUsingJoin(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	var names []string
 	if v.NaturalJoin {
 		for _, c := range ls.cols {
-			if len(rs.lookup("", c.name)) > 0 && !containsFold(names, c.name) {
+			if c.unqualified() && len(rs.lookup("", c.name)) > 0 && !containsFold(names, c.name) {
 				names = append(names, c.name)
 			}
 		}
@@ -99,66 +110,66 @@ func (cx *compiler) bindUsingJoin(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 		j.LeftKeys = append(j.LeftKeys, le)
 		j.RightKeys = append(j.RightKeys, re)
 	}
-	if len(j.LeftKeys) == 0 && kind != plan.InnerJoin {
-		return nil, nil, cx.p.errAt(ErrUnsupported, at, "the two sides of this outer NATURAL JOIN have no column name in common", "write the join with ON")
-	}
 	// The join's columns (left ++ right, padded sides nullable), then the
-	// projection: USING columns, the left's others, the right's others.
+	// projection: the coalesced USING columns, then each side's columns.
 	js := concatScopes(ls, rs)
 	sch := j.Schema()
 	for i := range js.cols {
 		js.cols[i].typ = sch[i].Type
 	}
-	written := kind.SQL() + " ... USING"
-	if v.NaturalJoin {
-		written = "NATURAL " + kind.SQL()
-	}
+	col := func(i int) expr.Expr { return &expr.Col{Index: i, Name: sch[i].Name, T: sch[i].Type} }
 	p := &plan.Project{Input: j}
 	out := &scope{quals: js.quals}
-	add := func(i int) {
-		p.Exprs = append(p.Exprs, &expr.Col{Index: i, Name: sch[i].Name, T: sch[i].Type})
-		p.Names = append(p.Names, sch[i].Name)
-		out.cols = append(out.cols, js.cols[i])
+	add := func(e expr.Expr, c column) {
+		p.Exprs = append(p.Exprs, e)
+		p.Names = append(p.Names, c.name)
+		out.cols = append(out.cols, c)
 	}
-	used := map[int]bool{}
-	for k := range names {
-		keep, drop := li[k], nl+ri[k] // the coalesced column and the other side's
-		if kind == plan.RightJoin {
-			keep, drop = drop, keep
-		}
-		used[li[k]], used[nl+ri[k]] = true, true
-		ref := mergedRef{qual: js.cols[drop].qual, name: js.cols[drop].name, col: len(out.cols), join: written}
-		if kind != plan.InnerJoin {
-			ref.col = -1
-		}
-		add(keep)
-		out.merged = append(out.merged, ref)
+	// The coalesced columns come in the order of the first side's columns
+	// (the right side's for a RIGHT join), whatever the USING list's order.
+	first := li
+	if kind == plan.RightJoin {
+		first = ri
 	}
-	// The references the sides had merged already follow their columns.
-	pos := map[int]int{}
-	for i := range js.cols {
-		if !used[i] {
-			pos[i] = len(out.cols)
-			add(i)
-		}
+	order := make([]int, len(names))
+	for k := range order {
+		order[k] = k
 	}
-	for k := range names {
-		keep, drop := li[k], nl+ri[k]
-		if kind == plan.RightJoin {
-			keep, drop = drop, keep
-		}
-		pos[keep], pos[drop] = k, k
-		if kind != plan.InnerJoin {
-			pos[drop] = -1 // the padded side's value is gone
-		}
-	}
-	for _, m := range js.merged {
-		if m.col >= 0 {
-			if m.col = pos[m.col]; m.col < 0 {
-				m.join = written
+	sort.Slice(order, func(a, b int) bool { return first[order[a]] < first[order[b]] })
+	key := map[int]bool{}
+	for _, k := range order {
+		lc, rc := li[k], nl+ri[k]
+		key[lc], key[rc] = true, true
+		c := js.cols[lc]
+		e := col(lc)
+		switch kind {
+		case plan.RightJoin:
+			c, e = js.cols[rc], col(rc)
+		case plan.FullJoin:
+			var err error
+			if e, err = expr.NewCoalesce("COALESCE", []expr.Expr{col(lc), col(rc)}); err != nil {
+				return nil, nil, cx.p.errAt(ErrType, at, "cannot coalesce the two sides' '"+names[k]+"': "+err.Error(), "write the join with ON and CAST one side")
 			}
+			c = column{name: c.name, typ: e.Type()}
 		}
-		out.merged = append(out.merged, m)
+		c.qual, c.usingSide = "", false
+		add(e, c)
+	}
+	sides := [][2]int{{0, nl}, {nl, len(js.cols)}}
+	if kind == plan.RightJoin {
+		sides[0], sides[1] = sides[1], sides[0]
+	}
+	for _, sd := range sides {
+		for i := sd[0]; i < sd[1]; i++ {
+			c := js.cols[i]
+			if key[i] {
+				if c.qual == "" {
+					continue // a nested USING join's coalesced column: merged again
+				}
+				c.usingSide = true
+			}
+			add(col(i), c)
+		}
 	}
 	return p, out, nil
 }

@@ -36,6 +36,9 @@ type compiler struct {
 	// name of the subquery's own scope reaches binds to an expr.OuterCol
 	// of it.
 	outer *scope
+	// usingWords maps the statement's USING / NATURAL joins to their
+	// keywords (using_words.go); nil when they could not be matched.
+	usingWords map[*ast.Join]usingWord
 }
 
 // Compile parses and binds one statement against the catalog, which it

@@ -94,8 +94,7 @@
 //   - SELECT [DISTINCT] exprs | * | t.* FROM tables, views, WITH queries,
 //     (subquery) alias, inner joins (comma joins, CROSS JOIN, [INNER] JOIN
 //     ... ON, JOIN ... USING, NATURAL JOIN), LEFT / RIGHT / FULL [OUTER]
-//     JOIN ... ON (with at least one equality between the two sides)
-//     WHERE ... GROUP BY ... HAVING ...
+//     JOIN ... ON, USING or NATURAL, WHERE ... GROUP BY ... HAVING ...
 //
 //   - ORDER BY ... LIMIT n in a subquery or derived table (nestedSort) is
 //     a Top-N: plan.Sort with Nested, run whatever the input (a changelog
@@ -141,23 +140,27 @@
 //     (no key columns: GLOBAL exchanges, parallelism 1), which keeps them
 //     all in state and matches every pair; EXPLAIN names it NestedLoopJoin
 //     and says so. Fine for bounded and small changelog inputs; its state
-//     grows with both inputs. An outer join without an equality is an
-//     error.
+//     grows with both inputs. An outer join without an equality (ON with
+//     comparisons only, ON TRUE, a NATURAL outer join of sides with no
+//     name in common) is a nested-loop join the same way, with the outer
+//     join's padding and retraction.
 //
-//   - JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT] JOIN (bind_using.go;
-//     NATURAL uses every column name both sides have, and is a cross join
-//     when there is none, an error for an outer join) follow MySQL's
-//     column rules: SELECT * gives the USING columns once, first (the left
-//     side's value, the right side's for RIGHT JOIN), then the other
-//     columns of the left and of the right side. c and a qualified t.c of
-//     either side read the USING column, except the side an outer join
-//     pads: its t.c is an error (MySQL reads it as that side's own, NULL
-//     when padded); write the join with ON to read it. Partial: t.* of
-//     the side whose USING columns were merged lists its other columns
-//     only, and t.* of the other side lists the USING columns first
-//     (MySQL: each side's columns in table order). A USING column must be
-//     a column of each side exactly once. FULL JOIN with USING or NATURAL
-//     is an error.
+//   - JOIN ... USING (c, ...) and NATURAL [LEFT | RIGHT | FULL] JOIN
+//     (bind_using.go; NATURAL uses every column name both sides show, and
+//     is a join without condition when there is none) follow MySQL's
+//     column rules: SELECT * gives the USING columns once, first, in the
+//     order of the first side's columns (the left side's value; the right
+//     side's for RIGHT JOIN, which takes the right side as the first;
+//     COALESCE(left, right) for FULL JOIN, as standard SQL and Flink),
+//     then the other columns of the first and of the second side. An
+//     unqualified c reads the USING column; a qualified t.c reads t's own
+//     value (NULL where an outer join pads t), and t.* lists t's columns
+//     in table order. A USING column must be a column of each side
+//     exactly once. Which joins were written FULL is read back from the
+//     original text (using_words.go: the parser keeps no positions for
+//     joins, so the USING / NATURAL joins are matched to their keywords
+//     by order); a statement where that match fails and some USING or
+//     NATURAL join is written FULL gets ErrUnsupported.
 //
 //   - Lookup joins (plan.LookupJoin): probe [INNER | LEFT] JOIN t FOR SYSTEM_TIME AS
 //     OF probe.pt [[AS] alias] ON ... (the clause may also follow the alias),
@@ -376,19 +379,26 @@
 //     otherwise a regular join over inputs that may be changelogs: an
 //     unmatched row is emitted padded (+I), that row is retracted (-D)
 //     when its first match arrives and emitted again when its last match
-//     is retracted, so the result is a changelog.
+//     is retracted, so the result is a changelog. Without an equality
+//     between the sides any of these is a nested-loop join (one subtask).
 //
 //   - Subqueries in WHERE (bind_subquery.go): a conjunct x [NOT] IN (SELECT
 //     y FROM ... [WHERE ...]) or [NOT] EXISTS (SELECT ...) whose subquery
 //     is correlated by equalities (or is an IN) binds to a plan.Apply: the
 //     subquery as written, filtered by its own conditions and then by its
-//     correlated equalities, whose outer sides read the outer row as
-//     expr.OuterCol (NOT IN only over NOT NULL columns). The optimizer's
-//     decorrelate rule turns it into a semi (anti) join on x = y and those
-//     equalities. The planner runs them as window joins (both inputs
-//     windowed and joined on the window) or as regular semi / anti joins
-//     over inputs that may be changelogs: a left row is emitted when it
-//     gets its first match (semi) or while it has none (anti) and
+//     correlated conditions, which read the outer row as expr.OuterCol
+//     (NOT IN only over NOT NULL columns). The optimizer's decorrelate
+//     rule turns it into a semi (anti) join on x = y and the correlated
+//     equalities, the other correlated conditions its residual. The
+//     planner runs them as window joins (both inputs windowed and joined
+//     on the window), as interval joins (both inputs append-only and the
+//     residual bounds the left side's event time by the right side's, as
+//     an interval join's: s.ts BETWEEN r.ts - INTERVAL ... AND r.ts +
+//     INTERVAL ...; rows expire with the watermark, a semi join emits a
+//     left row on its first match and an anti join when it expires
+//     unmatched, so the output is append-only) or as regular semi / anti
+//     joins over inputs that may be changelogs: a left row is emitted when
+//     it gets its first match (semi) or while it has none (anti) and
 //     retracted when that ends; an anti join's result is a changelog, a
 //     semi join's too unless both inputs are append-only.
 //
@@ -429,8 +439,7 @@
 //     per INSERT, a table several INSERTs read read once, one checkpoint
 //     for every sink.
 //
-// Not supported (each gives ErrUnsupported with a hint): outer joins
-// without an equality, FULL JOIN with USING or NATURAL, subqueries in
+// Not supported (each gives ErrUnsupported with a hint): subqueries in
 // ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
 // GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
 // scalar subquery may group by columns its WHERE equates with the outer

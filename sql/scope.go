@@ -21,16 +21,20 @@ type column struct {
 	// not in `*` and no name reaches it. system marks one a rewrite reads
 	// by a generated qualified name: not in `*`, not found unqualified.
 	hidden, system bool
+	// usingSide marks a side's own column that a USING / NATURAL join
+	// shows once, coalesced (bind_using.go): it is in t.* and found by its
+	// qualified name, not in * and not found unqualified.
+	usingSide bool
 }
+
+// unqualified reports whether an unqualified name (and *) reaches c.
+func (c *column) unqualified() bool { return !c.hidden && !c.system && !c.usingSide }
 
 // scope is the set of columns an expression can see: the FROM clause's
 // relations, in order. Column i of the scope is column i of the input row.
 type scope struct {
 	cols  []column
 	quals []string // relation names in FROM order
-	// merged are the columns a USING / NATURAL join shows once: each
-	// qualified name still resolves (bind_using.go).
-	merged []mergedRef
 	// origin is the scope this one extends by appending columns (the
 	// subquery rewrites' joins): nil for a scope of its own.
 	origin *scope
@@ -42,7 +46,7 @@ func (s *scope) extended() *scope {
 	if o == nil {
 		o = s
 	}
-	return &scope{cols: append([]column{}, s.cols...), quals: s.quals, merged: s.merged, origin: o}
+	return &scope{cols: append([]column{}, s.cols...), quals: s.quals, origin: o}
 }
 
 // extends reports whether s is t or was made from t (or from the scope t
@@ -61,36 +65,19 @@ func (s *scope) extends(t *scope) bool {
 	return root(s) == root(t) && len(s.cols) >= len(t.cols)
 }
 
-// mergedRef is a column qual.name that a USING / NATURAL join merged into
-// its coalesced column col, or that it dropped (col < 0: the side an outer
-// join pads, whose value differs from the coalesced one).
-type mergedRef struct {
-	qual, name string
-	col        int
-	join       string // the join as written, for the error on a dropped column
-}
-
 // concatScopes is the scope of a's columns followed by b's.
 func concatScopes(a, b *scope) *scope {
 	s := &scope{cols: append([]column{}, a.cols...), quals: append([]string{}, a.quals...)}
-	s.merged = append(s.merged, a.merged...)
 	s.appendScope(b)
 	return s
 }
 
-// appendScope appends b's columns, relation names and merged columns to
-// s, which must be a scope of its own (made by the caller, sharing no
-// slice with another scope).
+// appendScope appends b's columns and relation names to s, which must be
+// a scope of its own (made by the caller, sharing no slice with another
+// scope).
 func (s *scope) appendScope(b *scope) {
-	at := len(s.cols)
 	s.cols = append(s.cols, b.cols...)
 	s.quals = append(s.quals, b.quals...)
-	for _, m := range b.merged {
-		if m.col >= 0 {
-			m.col += at
-		}
-		s.merged = append(s.merged, m)
-	}
 }
 
 func (s *scope) schema() types.Schema {
@@ -114,16 +101,8 @@ func (s *scope) hasQual(q string) bool {
 func (s *scope) lookup(qual, name string) []int {
 	var out []int
 	for i, c := range s.cols {
-		if !c.hidden && !(c.system && qual == "") && strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
+		if !c.hidden && (qual != "" || c.unqualified()) && strings.EqualFold(c.name, name) && (qual == "" || strings.EqualFold(c.qual, qual)) {
 			out = append(out, i)
-		}
-	}
-	if qual != "" && len(out) == 0 {
-		for _, m := range s.merged {
-			if m.col >= 0 && strings.EqualFold(m.qual, qual) && strings.EqualFold(m.name, name) {
-				out = append(out, m.col)
-				break
-			}
 		}
 	}
 	return out
@@ -139,12 +118,6 @@ func (cx *compiler) resolve(s *scope, qual, name string, off int) (int, error) {
 		full := name
 		if qual != "" {
 			full = qual + "." + name
-		}
-		for _, m := range s.merged {
-			if qual != "" && m.col < 0 && strings.EqualFold(m.qual, qual) && strings.EqualFold(m.name, name) {
-				return 0, cx.p.errAt(ErrUnsupported, off, "column '"+full+"' is merged into the "+m.join+" column '"+m.name+"', which holds the other side's value",
-					"read '"+m.name+"', or write the join with ON to read both sides' columns")
-			}
 		}
 		if qual != "" && !s.hasQual(qual) {
 			hint := "the FROM clause names no table '" + qual + "'"

@@ -3,7 +3,8 @@
 // stateless, under an aggregate with GROUPING SETS), WindowAgg (TUMBLE, HOP, CUMULATE,
 // SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
 // output), Join (regular, interval and window equi-joins: inner, LEFT /
-// RIGHT / FULL outer, semi and anti; see NewJoin) and Over (OVER
+// RIGHT / FULL outer, semi and anti; without key columns the nested-loop
+// join, every row in one key; see NewJoin) and Over (OVER
 // aggregates: state "over", one entry per partition with its waiting rows,
 // the rows its bounded frames cover and the frames' accumulators), SetOp
 // (INTERSECT/EXCEPT [ALL]: state "rows", per distinct row its count in

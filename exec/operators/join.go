@@ -29,7 +29,8 @@ type JoinSpec struct {
 	Outer [2]bool
 	// Semi and Anti make the join filter its left input: its output is
 	// the left rows that have a match (Semi) or none (Anti), left columns
-	// only. Not with Expire (an interval join is inner or outer).
+	// only. With Expire, the left side needs bounds (an interval semi or
+	// anti join).
 	Semi, Anti bool
 	// AppendOnly[s] is true when input s never retracts: its rows are
 	// appended to their bag without looking for an equal row.
@@ -103,7 +104,12 @@ type JoinExpiry struct {
 // interval join marks the stored rows of a preserved side that matched
 // and emits the unmatched ones padded when they expire (a row that
 // arrives expired, or whose key or bound is NULL, at once if unmatched):
-// its output stays append-only.
+// its output stays append-only. An interval semi or anti join marks the
+// stored left rows that matched (a left row that matches on arrival is
+// not kept): semi emits a left row (left columns) when its first match
+// arrives, at most once; anti emits the left rows that expire unmatched
+// (one that arrives expired and matches nothing, or whose key or bound is
+// NULL, at once). Output stays append-only.
 //
 // Window join: every output row is +I; the state of window end e (rows of
 // both sides) is dropped at watermark >= e - 1, and a row arriving for a
@@ -408,8 +414,8 @@ func (o *join) Open(ctx *exec.Context) error {
 	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.pad = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.timers = newTimers()
-	if (o.spec.Semi || o.spec.Anti) && o.spec.WindowEnd == nil && len(o.spec.Expire[0])+len(o.spec.Expire[1]) > 0 {
-		return errorf("a semi or anti join cannot be an interval join")
+	if (o.spec.Semi || o.spec.Anti) && o.spec.WindowEnd == nil && len(o.spec.Expire[1]) > 0 && len(o.spec.Expire[0]) == 0 {
+		return errorf("an interval semi or anti join needs bounds on its left side")
 	}
 	if !o.timed() {
 		o.counts = [2]bool{o.spec.Outer[0] || o.spec.Semi || o.spec.Anti, o.spec.Outer[1]}
@@ -540,7 +546,8 @@ func (o *join) ProcessBatch(input int, b *types.Batch) error {
 		o.ttl.sync()
 	}
 	timed := o.timed()
-	filter := o.spec.WindowEnd != nil && (o.spec.Semi || o.spec.Anti)
+	filter := timed && (o.spec.Semi || o.spec.Anti)
+	intervalFilter := filter && o.spec.WindowEnd == nil
 	// outer: the stored rows of this side get marked when they match.
 	outer := timed && (o.spec.Outer[s] || filter && s == 0)
 	// markOther: the other side's rows get marked when this row matches them.
@@ -655,10 +662,32 @@ rows:
 		if bounded && !store && !matched && o.spec.Outer[s] {
 			o.emitPadded(s, row, 1, types.Insert) // expired on arrival, unmatched
 		}
+		if intervalFilter && s == 0 && (matched && o.spec.Semi || !store && !matched && o.spec.Anti) {
+			o.ctx.Out.Emit(types.Insert, row[:o.spec.LeftWidth]) // semi: first match; anti: expired on arrival, unmatched
+		}
+		if intervalFilter && s == 0 && matched && stored != nil {
+			// A left row that matched is done (semi: emitted; anti: never
+			// emitted): it need not wait for its expiry.
+			o.dropLast(mine, kg, stored)
+		}
 	}
 	o.sides[0].maybeFlush()
 	o.sides[1].maybeFlush()
 	return nil
+}
+
+// dropLast removes the row ProcessBatch just appended to bag bg of side
+// st (the bag goes when it is left empty; a pending expiry timer finds it
+// gone or re-reads its rows).
+func (o *join) dropLast(st *store[*bag], kg int, bg *bag) {
+	n := len(bg.rows) - 1
+	bg.rows[n] = bagRow{}
+	bg.rows = bg.rows[:n]
+	if n == 0 {
+		st.remove(kg, o.keyBuf, bg)
+		return
+	}
+	st.touch(kg, o.keyBuf, bg)
 }
 
 // pair writes vals, a row of the side opposite s, into o.out beside the
@@ -687,7 +716,10 @@ func (o *join) pair(s int, vals []types.Value) (bool, error) {
 // marked matched (ob must then come from get).
 func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool, error) {
 	mark := o.timed() && (o.spec.Outer[1-s] || (o.spec.Semi || o.spec.Anti) && s == 1)
-	silent := o.spec.Semi || o.spec.Anti // a filtering join emits at window close only
+	silent := o.spec.Semi || o.spec.Anti // a filtering join emits at window close or expiry, or below
+	// firstMatch: an interval semi join emits a stored left row when its
+	// first match arrives.
+	firstMatch := mark && o.spec.Semi && s == 1 && o.spec.WindowEnd == nil
 	any := false
 	lw := o.spec.LeftWidth
 	if s == 0 {
@@ -708,6 +740,11 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 		}
 		any = true
 		if mark {
+			if firstMatch && !ob.rows[ri].matched {
+				for j := int64(0); j < r.n; j++ {
+					o.ctx.Out.Emit(types.Insert, r.vals[:lw])
+				}
+			}
 			ob.rows[ri].matched = true
 		}
 		if silent {
@@ -860,6 +897,16 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 		for i := range bg.rows {
 			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
 				o.emitPadded(s, r.vals, r.n, types.Insert)
+			}
+		}
+	}
+	if expired > 0 && s == 0 && o.spec.Anti {
+		// An interval anti join's unmatched left rows are emitted as they go.
+		for i := range bg.rows {
+			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
+				for j := int64(0); j < r.n; j++ {
+					o.ctx.Out.Emit(types.Insert, r.vals[:o.spec.LeftWidth])
+				}
 			}
 		}
 	}
