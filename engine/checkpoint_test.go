@@ -74,6 +74,34 @@ CREATE TABLE counts (k BIGINT, w TIMESTAMP(3), c BIGINT) WITH ('connector' = 'fi
 
 const genInsert = `INSERT INTO counts SELECT k, TUMBLE_END(ts, INTERVAL '1' SECOND), COUNT(*) FROM gen GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k`
 
+// submit starts an INSERT statement's job and returns it (and the
+// statement's error, for tests of refusals).
+func submit(t *testing.T, e *Engine, insert string) (*Job, error) {
+	t.Helper()
+	st, err := e.Prepare(sql.Split(insert)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Execute(context.Background(), st, ExecOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// savepointPath returns the savepoint path STOP JOB ... WITH SAVEPOINT
+// printed in its result table, failing the test when there is none.
+func savepointPath(t *testing.T, stopOut string) string {
+	t.Helper()
+	for _, l := range strings.Split(stopOut, "\n") {
+		if strings.Contains(l, "savepoint-") && strings.HasPrefix(strings.TrimSpace(l), "|") {
+			return strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "|"))
+		}
+	}
+	t.Fatalf("no savepoint path in %q", stopOut)
+	return ""
+}
+
 func checkpointed(t *testing.T, e *Engine, cpDir string) {
 	t.Helper()
 	run(t, e, "SET 'execution.checkpointing.interval' = '50ms'; SET 'state.checkpoints.dir' = '"+cpDir+"'; SET 'state.savepoints.dir' = '"+cpDir+"/sp';")
@@ -100,15 +128,10 @@ func TestStopWithSavepointAndResume(t *testing.T) {
 	e1, _ := newTestEngine()
 	checkpointed(t, e1, cp)
 	run(t, e1, "SET 'parallelism.default' = '2';"+strings.ReplaceAll(genDDL, "%OUT%", out))
-	st, err := e1.Prepare(sql.Split(genInsert)[0])
+	j, err := submit(t, e1, genInsert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e1.Execute(context.Background(), st, ExecOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := res.Job
 	time.Sleep(1200 * time.Millisecond)
 	// A savepoint without stopping.
 	path, err := j.Savepoint(false, false)
@@ -125,15 +148,7 @@ func TestStopWithSavepointAndResume(t *testing.T) {
 	if s, _ := j.Status(); s != JobStopped {
 		t.Fatalf("status %s after STOP JOB", s)
 	}
-	var sp string
-	for _, l := range strings.Split(stopOut, "\n") {
-		if i := strings.Index(l, "savepoint-"); i >= 0 && strings.HasPrefix(strings.TrimSpace(l), "|") {
-			sp = strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "|"))
-		}
-	}
-	if sp == "" {
-		t.Fatalf("no savepoint path in %q", stopOut)
-	}
+	sp := savepointPath(t, stopOut)
 	partial := readLines(t, out)
 	if len(partial) >= len(want) {
 		t.Fatalf("the job finished before it was stopped (%d rows)", len(partial))
@@ -157,11 +172,7 @@ func TestStopWithSavepointAndResume(t *testing.T) {
 	e3, _ := newTestEngine()
 	checkpointed(t, e3, cp)
 	run(t, e3, "SET 'execution.savepoint.path' = '"+sp+"';"+strings.ReplaceAll(genDDL, "%OUT%", filepath.Join(root, "other")))
-	st, err = e3.Prepare(sql.Split(strings.Replace(genInsert, "COUNT(*)", "MAX(k)", 1))[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e3.Execute(context.Background(), st, ExecOptions{})
+	_, err = submit(t, e3, strings.Replace(genInsert, "COUNT(*)", "MAX(k)", 1))
 	if err == nil {
 		t.Fatal("a changed query restored the savepoint")
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/streamsql/streamsql/sql"
 )
 
 const hopInsert = `INSERT INTO counts SELECT k, HOP_END(ts, INTERVAL '0.5' SECOND, INTERVAL '2' SECOND), COUNT(*) FROM gen GROUP BY HOP(ts, INTERVAL '0.5' SECOND, INTERVAL '2' SECOND), k`
@@ -36,30 +34,17 @@ func TestHopSavepointAndRescale(t *testing.T) {
 			e1, _ := newTestEngine()
 			checkpointed(t, e1, cp)
 			run(t, e1, "SET 'parallelism.default' = '2';"+strings.ReplaceAll(genDDL, "%OUT%", out))
-			st, err := e1.Prepare(sql.Split(hopInsert)[0])
+			j, err := submit(t, e1, hopInsert)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := e1.Execute(context.Background(), st, ExecOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			j := res.Job
 			time.Sleep(800 * time.Millisecond)
 			if _, err := j.Savepoint(false, false); err != nil {
 				t.Fatalf("TRIGGER SAVEPOINT: %v", err)
 			}
 			time.Sleep(400 * time.Millisecond)
 			stopOut := run(t, e1, "STOP JOB '"+j.ID+"' WITH SAVEPOINT;")
-			var sp string
-			for _, l := range strings.Split(stopOut, "\n") {
-				if i := strings.Index(l, "savepoint-"); i >= 0 && strings.HasPrefix(strings.TrimSpace(l), "|") {
-					sp = strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "|"))
-				}
-			}
-			if sp == "" {
-				t.Fatalf("no savepoint path in %q", stopOut)
-			}
+			sp := savepointPath(t, stopOut)
 			if partial := readLines(t, out); len(partial) >= len(want) || len(partial) == 0 {
 				t.Fatalf("stopped with %d of %d rows written: not midway", len(partial), len(want))
 			}

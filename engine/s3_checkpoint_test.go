@@ -11,7 +11,6 @@ import (
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
 	"github.com/streamsql/streamsql/checkpoint/storage/s3test"
-	"github.com/streamsql/streamsql/sql"
 )
 
 // s3Settings points a session's checkpoints and savepoints at bucket
@@ -49,15 +48,10 @@ func TestCheckpointsOnS3(t *testing.T) {
 		OnJobStart: func(j *Job) { jobs = append(jobs, j) }}})
 	run(t, e1, s3Settings(srv, "SET 'restart-strategy' = 'fixed-delay'; SET 'restart-strategy.fixed-delay.delay' = '0'; SET 'parallelism.default' = '2'; SET 'state.backend' = 'pebble'; SET 'state.backend.incremental' = 'true';")+
 		strings.ReplaceAll(genDDL, "%OUT%", out))
-	st, err := e1.Prepare(sql.Split(genInsert)[0])
+	j, err := submit(t, e1, genInsert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := e1.Execute(context.Background(), st, ExecOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := res.Job
 	deadline := time.Now().Add(10 * time.Second)
 	for len(j.Attempts()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -116,15 +110,13 @@ func TestS3LocationErrors(t *testing.T) {
 	srv := s3test.Start(t, "ckpt")
 	e, _ := newTestEngine()
 	run(t, e, s3Settings(srv, "SET 'state.checkpoints.dir' = 's3://nobucket/x';")+strings.ReplaceAll(genDDL, "%OUT%", t.TempDir()))
-	st, _ := e.Prepare(sql.Split(genInsert)[0])
-	_, err := e.Execute(context.Background(), st, ExecOptions{})
+	_, err := submit(t, e, genInsert)
 	if err == nil || !strings.Contains(err.Error(), `bucket "nobucket" does not exist`) {
 		t.Fatalf("missing bucket: %v", err)
 	}
 	e2, _ := newTestEngine()
 	run(t, e2, s3Settings(srv, "SET 'execution.savepoint.path' = 's3://other/sp/savepoint-1';")+strings.ReplaceAll(genDDL, "%OUT%", t.TempDir()))
-	st, _ = e2.Prepare(sql.Split(genInsert)[0])
-	_, err = e2.Execute(context.Background(), st, ExecOptions{})
+	_, err = submit(t, e2, genInsert)
 	if err == nil || !strings.Contains(err.Error(), "s3://other/sp/savepoint-1") || !strings.Contains(err.Error(), "s3://ckpt/checkpoints") {
 		t.Fatalf("restore outside the locations: %v", err)
 	}
