@@ -74,6 +74,22 @@ CREATE TABLE counts (k BIGINT, w TIMESTAMP(3), c BIGINT) WITH ('connector' = 'fi
 
 const genInsert = `INSERT INTO counts SELECT k, TUMBLE_END(ts, INTERVAL '1' SECOND), COUNT(*) FROM gen GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k`
 
+// referenceRows runs insert over genDDL uninterrupted into dir and
+// returns its sorted output lines (at least min of them).
+func referenceRows(t *testing.T, dir, insert string, min int) []string {
+	t.Helper()
+	ref, _ := newTestEngine()
+	run(t, ref, strings.ReplaceAll(genDDL, "%OUT%", dir)+insert+";")
+	if err := ref.WaitAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := readLines(t, dir)
+	if len(want) < min {
+		t.Fatalf("reference too small: %d rows", len(want))
+	}
+	return want
+}
+
 // submit starts an INSERT statement's job and returns it (and the
 // statement's error, for tests of refusals).
 func submit(t *testing.T, e *Engine, insert string) (*Job, error) {
@@ -112,16 +128,7 @@ func checkpointed(t *testing.T, e *Engine, cpDir string) {
 // backend, and compares the combined output with an uninterrupted run.
 func TestStopWithSavepointAndResume(t *testing.T) {
 	root := t.TempDir()
-	refOut := filepath.Join(root, "ref")
-	ref, _ := newTestEngine()
-	run(t, ref, strings.ReplaceAll(genDDL, "%OUT%", refOut)+genInsert+";")
-	if err := ref.WaitAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	want := readLines(t, refOut)
-	if len(want) < 50 {
-		t.Fatalf("reference too small: %d", len(want))
-	}
+	want := referenceRows(t, filepath.Join(root, "ref"), genInsert, 50)
 
 	out := filepath.Join(root, "out")
 	cp := filepath.Join(root, "cp")

@@ -17,16 +17,7 @@ const hopInsert = `INSERT INTO counts SELECT k, HOP_END(ts, INTERVAL '0.5' SECON
 // uninterrupted run.
 func TestHopSavepointAndRescale(t *testing.T) {
 	root := t.TempDir()
-	refOut := filepath.Join(root, "ref")
-	ref, _ := newTestEngine()
-	run(t, ref, strings.ReplaceAll(genDDL, "%OUT%", refOut)+hopInsert+";")
-	if err := ref.WaitAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	want := readLines(t, refOut)
-	if len(want) < 100 {
-		t.Fatalf("reference too small: %d", len(want))
-	}
+	want := referenceRows(t, filepath.Join(root, "ref"), hopInsert, 100)
 	for _, backend := range []string{"hashmap", "pebble"} {
 		t.Run(backend, func(t *testing.T) {
 			dir := filepath.Join(root, backend)
