@@ -1,12 +1,14 @@
 package nexmark
 
 import (
+	stdbytes "bytes"
 	"context"
 	"embed"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +89,10 @@ type Options struct {
 	AllEvents bool
 	// Set holds further configuration keys.
 	Set map[string]string
+	// HeapProfile, when set, receives a heap profile (pprof format) taken
+	// near the run's peak heap: the sampler takes one whenever the heap
+	// in use grew by a tenth over the last one taken, and keeps the last.
+	HeapProfile io.Writer
 }
 
 // sql returns the query's statements for events events, with the
@@ -110,10 +116,15 @@ type sampler struct {
 	done      sync.WaitGroup
 	sys, heap uint64
 	state     int64 // -1 until a checkpoint completed
+	// profile, when wanted, is the heap profile taken at profiled bytes
+	// of heap in use (see Options.HeapProfile).
+	wantProfile bool
+	profile     stdbytes.Buffer
+	profiled    uint64
 }
 
-func startSampler(every time.Duration, eng *engine.Engine) *sampler {
-	m := &sampler{eng: eng, stop: make(chan struct{}), state: -1}
+func startSampler(every time.Duration, eng *engine.Engine, profile bool) *sampler {
+	m := &sampler{eng: eng, stop: make(chan struct{}), state: -1, wantProfile: profile}
 	m.sample()
 	m.done.Add(1)
 	go func() {
@@ -137,6 +148,12 @@ func (m *sampler) sample() {
 	runtime.ReadMemStats(&s)
 	m.sys = max(m.sys, s.Sys)
 	m.heap = max(m.heap, s.HeapInuse)
+	if m.wantProfile && s.HeapInuse > m.profiled+m.profiled/10 {
+		m.profile.Reset()
+		if err := pprof.Lookup("heap").WriteTo(&m.profile, 0); err == nil {
+			m.profiled = s.HeapInuse
+		}
+	}
 	if m.eng == nil {
 		return
 	}
@@ -261,13 +278,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	runtime.GC()
-	mem := startSampler(100*time.Millisecond, eng)
+	mem := startSampler(100*time.Millisecond, eng, o.HeapProfile != nil)
 	start := time.Now()
 	err = runScript(ctx, o.Query, eng, script)
 	res.Seconds = time.Since(start).Seconds()
 	mem.finish()
 	if err != nil {
 		return nil, err
+	}
+	if o.HeapProfile != nil {
+		if _, err := o.HeapProfile.Write(mem.profile.Bytes()); err != nil {
+			return nil, fmt.Errorf("writing the heap profile: %w", err)
+		}
 	}
 	for _, j := range eng.Jobs() {
 		if md := j.LastCheckpoint(); md != nil {

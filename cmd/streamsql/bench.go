@@ -67,6 +67,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	allEvents := fs.Bool("all-events", false, "generate every event type with all its columns and filter them in the query, as Flink's Nexmark source does (default: a table of bids generates bids only)")
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
+	heapProfile := fs.String("heap-profile", "", "write a heap profile (pprof) taken near the run's peak heap to this file (one query only); read it with go tool pprof -sample_index=inuse_space")
 	set := map[string]string{}
 	fs.Func("D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")
@@ -97,6 +98,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *query == "all" {
 		queries = nexmark.Queries()
 	}
+	var heapOut *os.File
+	if *heapProfile != "" {
+		if len(queries) != 1 {
+			fmt.Fprintln(stderr, "streamsql bench: --heap-profile takes one query")
+			return 2
+		}
+		f, err := os.Create(*heapProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		heapOut = f
+	}
 	if *table {
 		fmt.Fprintln(stdout, nexmark.Header)
 	}
@@ -105,6 +120,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		o := nexmark.Options{Query: q, Events: *events, Parallelism: *par, GOMAXPROCS: *procs,
 			CheckpointInterval: *cpInterval, CheckpointDir: *cpDir, StateBackend: *backend, Baseline: *baseline,
 			Latency: *latency, Rate: *rate, LatencyEvents: *latEvents, AllEvents: *allEvents, Set: set}
+		if heapOut != nil {
+			o.HeapProfile = heapOut
+		}
 		res, err := nexmark.Run(ctx, o)
 		if err != nil {
 			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
