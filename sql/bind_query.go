@@ -59,6 +59,9 @@ func (cx *compiler) parseQuery() (ast.StmtNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !fixMinus(st, cx.notes) { // preparse_minus.go
+		return nil, cx.p.errAt(ErrUnsupported, 0, "MINUS is not supported in this statement", "write EXCEPT")
+	}
 	return liftAggregates(st), nil // bind_agg_more.go
 }
 

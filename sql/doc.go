@@ -119,7 +119,7 @@
 //     every column; INTERSECT/EXCEPT [ALL] are plan.SetOp, a keyed operator
 //     (key: the whole row) whose state holds each row's count per input and
 //     whose output is a changelog (+I/-D as a row's result multiplicity
-//     changes). MINUS is not accepted (the grammar has no such keyword).
+//     changes). MINUS is EXCEPT (Oracle's word: preparse_minus.go).
 //
 //   - Inner joins (join_order.go): the equalities between the two sides of
 //     a join, in its ON or (for the joins of a chain) in WHERE, are its
@@ -440,7 +440,7 @@
 // bind_set_only.go), references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
-// MINUS, computed columns other than PROCTIME(), column
+// computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE into a table with a
 // connector, CREATE OR REPLACE, triggers.
 //
