@@ -99,6 +99,14 @@ func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 			f.found = append(f.found, v)
 			return n, true
 		}
+	case *ast.BinaryOperationExpr:
+		if sq := rowSubquery(v); sq != nil { // (a, b) = (SELECT x, y ...): bind_row.go
+			for _, e := range append(append([]ast.ExprNode{}, rowOf(v.L)...), rowOf(v.R)...) {
+				e.Accept(f)
+			}
+			f.found = append(f.found, v)
+			return n, true
+		}
 	}
 	return n, false
 }
@@ -134,6 +142,8 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 			in, sc, e, err = cx.bindInValue(in, sc, v)
 		case *ast.CompareSubqueryExpr:
 			in, sc, e, err = cx.bindQuantified(in, sc, v)
+		case *ast.BinaryOperationExpr:
+			in, sc, e, err = cx.bindRowSubquery(in, sc, v) // bind_row.go
 		}
 		if err != nil {
 			return nil, nil, err
@@ -164,6 +174,17 @@ func (cx *compiler) lookupSubquery(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 
 // bindScalarSubquery binds `(SELECT ...)` as a value.
 func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.SubqueryExpr) (plan.Node, *scope, expr.Expr, error) {
+	in, sc, vals, err := cx.bindScalarValues(in, sc, sq, 1)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return in, sc, vals[0], nil
+}
+
+// bindScalarValues binds a subquery of one row and want columns (a
+// scalar subquery, or the row of a row comparison: bind_row.go): its
+// values beside each outer row, NULL over no rows.
+func (cx *compiler) bindScalarValues(in plan.Node, sc *scope, sq *ast.SubqueryExpr, want int) (plan.Node, *scope, []expr.Expr, error) {
 	sel, err := cx.subquerySelect(sc, sq, "a scalar")
 	if err != nil {
 		return nil, nil, nil, err
@@ -171,15 +192,14 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	if sel, err = cx.expandStar(sel); err != nil {
 		return nil, nil, nil, err
 	}
-	if len(sel.Fields.Fields) != 1 {
+	if len(sel.Fields.Fields) != want {
+		if want > 1 {
+			return nil, nil, nil, cx.operandError(off(sq), want)
+		}
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
 	}
 	if cx.groupedByCorrelation(sc, sel) { // bind_apply.go
-		in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return in, sc, vals[0], nil
+		return cx.joinSubquery(in, sc, sel, off(sq))
 	}
 	if !plainAggregate(sel) {
 		if shaped(sel) {
@@ -188,19 +208,18 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 			}
 		}
 		// SINGLE_VALUE: NULL over no rows, an error over several.
-		f := *sel.Fields.Fields[0]
-		a := &ast.AggregateFuncExpr{F: singleValueAgg, Args: []ast.ExprNode{f.Expr}}
-		a.SetOriginTextPosition(off(f.Expr))
-		f.Expr = a
 		c := *sel
-		c.Fields = &ast.FieldList{Fields: []*ast.SelectField{&f}}
+		c.Fields = &ast.FieldList{}
+		for _, f := range sel.Fields.Fields {
+			g := *f
+			a := &ast.AggregateFuncExpr{F: singleValueAgg, Args: []ast.ExprNode{f.Expr}}
+			a.SetOriginTextPosition(off(f.Expr))
+			g.Expr = a
+			c.Fields.Fields = append(c.Fields.Fields, &g)
+		}
 		sel = &c
 	}
-	in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return in, sc, vals[0], nil
+	return cx.joinSubquery(in, sc, sel, off(sq))
 }
 
 // bindExistsValue binds `[NOT] EXISTS (SELECT ...)`: COUNT(*) > 0.
@@ -238,6 +257,9 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 
 // bindInValue binds `x [NOT] IN (SELECT y ...)` as a three-valued value.
 func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (plan.Node, *scope, expr.Expr, error) {
+	if rowOf(v.Expr) != nil {
+		return cx.bindRowInValue(in, sc, v) // bind_row.go
+	}
 	sel, err := cx.columnSubquery(sc, v.Sel, "IN", off(v))
 	if err != nil {
 		return nil, nil, nil, err
@@ -321,6 +343,9 @@ func (cx *compiler) bindQuantified(in plan.Node, sc *scope, v *ast.CompareSubque
 	op, ok := cmpOps[v.Op]
 	if !ok {
 		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "operator "+v.Op.String()+" with ANY / ALL is not supported", "")
+	}
+	if rowOf(v.L) != nil { // MySQL's rule: only = ANY (IN) and <> ALL (NOT IN) take a row
+		return nil, nil, nil, cx.operandError(off(v), 1)
 	}
 	sel, err := cx.columnSubquery(sc, v.R, "ANY / ALL", off(v))
 	if err != nil {
