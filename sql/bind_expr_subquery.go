@@ -875,17 +875,8 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 	j := &plan.Join{Kind: plan.LeftJoin, Left: in, Right: mp}
 	for i := 0; i < nk; i++ {
 		l, r := outer[i], expr.Expr(&expr.Col{Index: i, Name: s[i].Name, T: s[i].Type})
-		if l.Type().Nullable() != r.Type().Nullable() {
-			t, ok := expr.CommonType(l.Type(), r.Type())
-			if !ok {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, "cannot compare "+l.Type().Nullable().String()+" with "+r.Type().Nullable().String()+" in a subquery's correlation", "CAST one side")
-			}
-			if l, err = expr.Coerce(l, t.Nullable()); err != nil {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
-			if r, err = expr.Coerce(r, t.Nullable()); err != nil {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
+		if l, r, err = expr.KeyTypes(l, r); err != nil { // a string meets a number as DOUBLE (MySQL)
+			return nil, nil, nil, cx.p.errAt(ErrType, at, errMsg(err)+" in a subquery's correlation", "CAST one side")
 		}
 		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
 			ls, rs, ok := expr.NullSafeKey(l), expr.NullSafeKey(r), true

@@ -116,18 +116,9 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	// is not typed as a WHERE comparison would be (no implicit casts), so
 	// that the decorrelate rule finds the two sides as they are.
 	key := func(outer, innerE expr.Expr, at int) (expr.Expr, error) {
-		if outer.Type().Nullable() != innerE.Type().Nullable() {
-			t, ok := expr.CommonType(outer.Type(), innerE.Type())
-			if !ok {
-				return nil, cx.p.errAt(ErrType, at, "cannot compare "+outer.Type().Nullable().String()+" with "+innerE.Type().Nullable().String(), "CAST one side")
-			}
-			var err error
-			if outer, err = expr.Coerce(outer, t.Nullable()); err != nil {
-				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
-			if innerE, err = expr.Coerce(innerE, t.Nullable()); err != nil {
-				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
+		outer, innerE, err := expr.KeyTypes(outer, innerE) // a string meets a number as DOUBLE (MySQL)
+		if err != nil {
+			return nil, cx.p.errAt(ErrType, at, errMsg(err), "CAST one side")
 		}
 		return &expr.Compare{Op: expr.CmpEQ, L: outer, R: innerE}, nil
 	}
