@@ -133,6 +133,14 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if v.On != nil {
 			on = splitAnd(v.On.Expr)
 		}
+		if _, withSubq := splitOnSubqueries(on); len(withSubq) > 0 { // bind_on_subquery.go
+			var vals []onSideValue
+			if l, ls, r, rs, vals, err = cx.bindOnSideSubqueries(l, ls, r, rs, withSubq); err != nil {
+				return nil, nil, err
+			}
+			sc = concatScopes(ls, rs)
+			cx.rebaseOnSide(vals, sc, len(ls.cols))
+		}
 		return cx.buildJoin(kind, l, r, len(ls.cols), sc, on, v.On != nil, where, rs)
 	case *ast.TableSource:
 		alias := v.AsName.O
