@@ -73,7 +73,11 @@ import (
 // EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
 // and GROUP BY where they cannot change the answer (bind_set_only.go).
 //
-// Not supported: subqueries in ORDER BY or in ON; a correlated subquery
+// Subqueries in ON are bound by bind_on_subquery.go, in GROUP BY by
+// bind_group_subquery.go; ORDER BY selects its expressions as hidden
+// columns (sortByHidden). Row constructors: bind_row.go.
+//
+// Not supported: a subquery in an outer join's ON reading both sides; a correlated subquery
 // with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
 // where they could change the answer; a reference to a query two levels
 // out.
@@ -169,7 +173,7 @@ func (cx *compiler) lookupSubquery(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 		where = "in " + x.clause
 	}
 	return nil, cx.p.errAt(ErrUnsupported, off(n), "subqueries are not supported "+where,
-		"subqueries work in WHERE and in the select list of a query without GROUP BY; join a subquery in FROM instead")
+		"subqueries work in WHERE, ON, the select list, GROUP BY, HAVING and a top-level ORDER BY; join a subquery in FROM instead")
 }
 
 // bindScalarSubquery binds `(SELECT ...)` as a value.
