@@ -221,7 +221,8 @@ func (cx *compiler) bindRowSubquery(in plan.Node, sc *scope, v *ast.BinaryOperat
 // bindRowInValue binds `(a, b) [NOT] IN (SELECT x, y ...)` as a
 // three-valued value: m counts the subquery's rows equal to (a, b), p
 // those no element of which differs (equal or NULL); IN is CASE WHEN m >
-// 0 THEN TRUE WHEN p > 0 THEN NULL ELSE FALSE END.
+// 0 THEN TRUE WHEN p > 0 THEN NULL ELSE FALSE END (m > 0 when no element
+// is nullable).
 func (cx *compiler) bindRowInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (plan.Node, *scope, expr.Expr, error) {
 	row := rowOf(v.Expr)
 	sel, err := cx.rowsSubquery(sc, v.Sel, "IN", len(row), off(v))
@@ -231,11 +232,20 @@ func (cx *compiler) bindRowInValue(in plan.Node, sc *scope, v *ast.PatternInExpr
 	// The outer values are carried as columns only generated names reach
 	// (as bindInValue does), so the subquery's columns cannot capture them.
 	var eqs, nes []ast.ExprNode
+	// Without NULLs (every element NOT NULL on both sides) no row compares
+	// NULL: m alone decides.
+	notNull := true
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for i, a := range row {
 		xe, err := cx.bindExpr(a, &ectx{sc: sc, clause: "IN"})
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		ye, yerr := cx.bindExpr(sel.Fields.Fields[i].Expr, &ectx{sc: rsc, clause: "IN", quiet: true})
+		notNull = notNull && yerr == nil && ye.Type().NotNull && xe.Type().NotNull
 		ref := a
 		if readsColumns(xe) {
 			in, sc, ref = cx.carryValue(in, sc, xe, off(a))
@@ -263,6 +273,18 @@ func (cx *compiler) bindRowInValue(in plan.Node, sc *scope, v *ast.PatternInExpr
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	hit, err := expr.NewCompare(expr.CmpGT, m, intLit(0))
+	if err != nil {
+		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
+	}
+	if notNull {
+		if v.Not {
+			if hit, err = expr.NewNot(hit); err != nil {
+				return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
+			}
+		}
+		return in, sc, hit, nil
+	}
 	differs := nes[0]
 	for _, ne := range nes[1:] {
 		o := &ast.BinaryOperationExpr{Op: opcode.LogicOr, L: differs, R: ne}
@@ -274,10 +296,6 @@ func (cx *compiler) bindRowInValue(in plan.Node, sc *scope, v *ast.PatternInExpr
 	p, err := count(maybe)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	hit, err := expr.NewCompare(expr.CmpGT, m, intLit(0))
-	if err != nil {
-		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(v), err.Error(), "")
 	}
 	unknown, err := expr.NewCompare(expr.CmpGT, p, intLit(0))
 	if err != nil {
