@@ -53,3 +53,29 @@ INSERT INTO ob2 VALUES (1,10),(3,30),(3,31),(1,2),(NULL,4);`
 		}
 	}
 }
+
+// TestStreamOrderByHiddenLimit: on a stream, ORDER BY an expression the
+// select list does not have, with LIMIT, is a Top-N by that expression
+// whose changelog rows carry the selected columns only, at most 3 rows
+// live at any point.
+func TestStreamOrderByHiddenLimit(t *testing.T) {
+	e, _ := newTestEngine()
+	if err := e.Exec(genTable); err != nil {
+		t.Fatal(err)
+	}
+	ops, rows := streamRows(t, e, "SELECT ts FROM g ORDER BY -a LIMIT 3", 12)
+	live := 0
+	for i, r := range rows {
+		if len(r) != 1 {
+			t.Fatalf("row %d: %v has %d values, want 1 (ts only)", i, r, len(r))
+		}
+		if ops[i].IsRetraction() {
+			live--
+		} else {
+			live++
+		}
+		if live > 3 {
+			t.Fatalf("row %d: %d live rows, want at most 3", i, live)
+		}
+	}
+}
