@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/streamsql/streamsql/plan"
 )
@@ -51,6 +52,14 @@ func (cx *compiler) groupKeySubqueries(sel *ast.SelectStmt) (items []int, fields
 			}
 		} else if len(findSubqueries(n)) == 0 {
 			continue
+		} else {
+			// A select item written as the key is the key (MySQL).
+			for _, fl := range sel.Fields.Fields {
+				if fl.Expr != nil && sameText(fl.Expr, n) {
+					f = fl
+					break
+				}
+			}
 		}
 		items, fields = append(items, i), append(fields, f)
 	}
@@ -118,4 +127,20 @@ func (cx *compiler) bindGroupBySubqueries(sel *ast.SelectStmt) (node plan.Node, 
 	}
 	out, ocols, err := cx.bindSelect(&outer)
 	return out, ocols, true, err
+}
+
+// sameText reports whether two expressions read the same once restored
+// to SQL text (the same expression written twice).
+func sameText(a, b ast.ExprNode) bool {
+	ta, oka := restoreText(a)
+	tb, okb := restoreText(b)
+	return oka && okb && ta == tb
+}
+
+func restoreText(n ast.ExprNode) (string, bool) {
+	var sb strings.Builder
+	if err := unparen(n).Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		return "", false
+	}
+	return sb.String(), true
 }
