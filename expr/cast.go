@@ -22,7 +22,8 @@ type Cast struct {
 
 // NumericString returns x (a string) as a DOUBLE for a comparison with a
 // number, as MySQL compares them: leading blanks skipped, the longest
-// prefix that is a number, 0 when there is none.
+// prefix that is a number, 0 when there is none. It prints as
+// NUMERIC_PREFIX(x).
 func NumericString(x Expr) Expr {
 	t := types.Double
 	t.NotNull = x.Type().NotNull
@@ -107,6 +108,9 @@ func NewCast(x Expr, t types.Type) (Expr, error) {
 
 func (c *Cast) Type() types.Type { return c.T }
 func (c *Cast) String() string {
+	if c.Lenient {
+		return "NUMERIC_PREFIX(" + c.X.String() + ")" // NumericString
+	}
 	return "CAST(" + c.X.String() + " AS " + c.T.Nullable().String() + ")"
 }
 func (c *Cast) Eval(row []types.Value) (types.Value, error) {

@@ -67,7 +67,11 @@ func rowSubquery(v *ast.BinaryOperationExpr) *ast.SubqueryExpr {
 }
 
 func (cx *compiler) operandError(at, want int) error {
-	return cx.p.errAt(ErrInvalid, at, "Operand should contain "+itoa(want)+" column(s)", "both sides of a row comparison have as many elements")
+	hint := "both sides of a row comparison have as many elements"
+	if want == 1 {
+		hint = "a row (a, b) is an operand of a comparison (=, <>, <, ...), of IN, = ANY and <> ALL only"
+	}
+	return cx.p.errAt(ErrInvalid, at, "Operand should contain "+itoa(want)+" column(s)", hint)
 }
 
 // bindRowCompare binds a comparison of two row constructors (a subquery
