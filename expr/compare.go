@@ -70,7 +70,9 @@ func coercePair(l, r Expr) (Expr, Expr, error) {
 // KeyTypes brings the two sides of an equality that a join or an IN
 // matches by value (a hash key) to one type, so that equal values are
 // equal keys: their CommonType, or DOUBLE when a string meets a number
-// (the string read by NumericString, as Compare reads it). Sides whose
+// (the string read by NumericString, as Compare reads it), or the time
+// type when a string meets a TIMESTAMP or DATE (cast to it, as Compare
+// casts it). Sides whose
 // types differ only in nullability are returned as they are. The error
 // says which types do not meet.
 func KeyTypes(l, r Expr) (Expr, Expr, error) {
@@ -91,6 +93,10 @@ func KeyTypes(l, r Expr) (Expr, Expr, error) {
 	num := func(e Expr) (Expr, error) { return Coerce(e, types.Double) }
 	var err error
 	switch {
+	case lt.Kind == types.KindString && (rt.Kind == types.KindTimestamp || rt.Kind == types.KindDate):
+		l, err = Coerce(l, rt.Nullable()) // as Compare: the string is read as a time
+	case rt.Kind == types.KindString && (lt.Kind == types.KindTimestamp || lt.Kind == types.KindDate):
+		r, err = Coerce(r, lt.Nullable())
 	case lt.Kind == types.KindString && (rt.IsNumeric() || rt.Kind == types.KindBool):
 		l = NumericString(l)
 		r, err = num(r)
