@@ -226,10 +226,11 @@ func (e *Engine) RunQuery(ctx context.Context, q *sql.Query, onRow func(op types
 // once it runs (for a status line: rows read, watermark, checkpoints).
 func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op types.Op, row []types.Value) error, onStart func(*Job)) (types.Schema, [][]types.Value, error) {
 	mat := newMaterializer()
+	width := q.Width() // the Hidden sort columns are dropped once sorted
 	collect := func(b *types.Batch) error {
 		for i := 0; i < b.Len(); i++ {
 			if onRow != nil {
-				if err := onRow(b.Ops[i], b.Row(i)); err != nil {
+				if err := onRow(b.Ops[i], b.Row(i)[:width]); err != nil {
 					return err
 				}
 				continue
@@ -277,7 +278,7 @@ func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op 
 		return nil, nil, err
 	}
 	if onRow != nil {
-		return p.Schema, nil, nil
+		return p.Schema[:width], nil, nil
 	}
 	rows := mat.rows()
 	if len(q.OrderBy) > 0 {
@@ -286,7 +287,12 @@ func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op 
 	if q.Limit >= 0 && int64(len(rows)) > q.Limit {
 		rows = rows[:q.Limit]
 	}
-	return p.Schema, rows, nil
+	if q.Hidden > 0 {
+		for i, r := range rows {
+			rows[i] = r[:width]
+		}
+	}
+	return p.Schema[:width], rows, nil
 }
 
 // sortRows orders rows by the ORDER BY keys (NULLs first ascending, as MySQL).

@@ -99,7 +99,7 @@ func (e *Engine) printQuery(ctx context.Context, q *sql.Query, out io.Writer) er
 	}
 	var p *ChangelogPrinter
 	n := 0
-	schema := q.Plan.Schema()
+	schema := q.Schema()
 	p = NewChangelogPrinter(out, schema)
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -50,6 +50,7 @@ type Arith struct {
 
 // NewArith type-checks and builds L op R.
 func NewArith(op ArithOp, l, r Expr) (Expr, error) {
+	l, r = boolAsInt(l), boolAsInt(r) // MySQL: TRUE is 1, FALSE is 0
 	lt, rt := l.Type(), r.Type()
 	a := &Arith{Op: op, L: l, R: r}
 	notNull := lt.NotNull && rt.NotNull && op != OpDiv && op != OpIntDiv && op != OpMod
@@ -336,6 +337,7 @@ type Neg struct {
 
 // NewNeg type-checks -x.
 func NewNeg(x Expr) (Expr, error) {
+	x = boolAsInt(x)
 	t := x.Type()
 	switch t.Kind {
 	case types.KindNull:
@@ -370,4 +372,17 @@ func (n *Neg) Eval(row []types.Value) (types.Value, error) {
 		return types.IntervalValue(-v.Millis()), nil
 	}
 	return types.NullValue(), nil
+}
+
+// boolAsInt reads a BOOLEAN operand of arithmetic as BIGINT (MySQL's rule:
+// TRUE is 1, FALSE is 0); other operands are returned as they are.
+func boolAsInt(e Expr) Expr {
+	if e.Type().Kind != types.KindBool {
+		return e
+	}
+	c, err := NewCast(e, types.BigInt)
+	if err != nil {
+		return e
+	}
+	return c
 }

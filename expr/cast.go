@@ -10,10 +10,63 @@ import (
 
 // Cast converts X to type T (CAST(x AS t), and the implicit conversions the
 // binder inserts). A value that cannot be converted is an evaluation error
-// that names the value.
+// that names the value, except in a Lenient cast.
 type Cast struct {
 	X Expr
 	T types.Type
+	// Lenient is MySQL's implicit string-to-number conversion of a
+	// comparison (NumericString): a string reads as its longest numeric
+	// prefix, 0 when it has none ('3x' is 3, 'x' is 0), never an error.
+	Lenient bool
+}
+
+// NumericString returns x (a string) as a DOUBLE for a comparison with a
+// number, as MySQL compares them: leading blanks skipped, the longest
+// prefix that is a number, 0 when there is none. It prints as
+// NUMERIC_PREFIX(x).
+func NumericString(x Expr) Expr {
+	t := types.Double
+	t.NotNull = x.Type().NotNull
+	return &Cast{X: x, T: t, Lenient: true}
+}
+
+// numericPrefix is the value of the longest prefix of s (after blanks)
+// that is a decimal number with an optional exponent; 0 when none.
+func numericPrefix(s string) float64 {
+	s = strings.TrimLeft(s, " \t\n\r\f\v")
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i, digits = i+1, digits+1
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, digits = i+1, digits+1
+		}
+	}
+	if digits == 0 {
+		return 0
+	}
+	end := i
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		k := j
+		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		if k > j {
+			end = k
+		}
+	}
+	f, _ := strconv.ParseFloat(s[:end], 64) // out of range: ±Inf
+	return f
 }
 
 // CanCast reports whether a value of type from can be cast to type to.
@@ -55,12 +108,18 @@ func NewCast(x Expr, t types.Type) (Expr, error) {
 
 func (c *Cast) Type() types.Type { return c.T }
 func (c *Cast) String() string {
+	if c.Lenient {
+		return "NUMERIC_PREFIX(" + c.X.String() + ")" // NumericString
+	}
 	return "CAST(" + c.X.String() + " AS " + c.T.Nullable().String() + ")"
 }
 func (c *Cast) Eval(row []types.Value) (types.Value, error) {
 	v, err := c.X.Eval(row)
 	if err != nil || v.IsNull() {
 		return v, err
+	}
+	if c.Lenient && v.Kind() == types.KindString {
+		return types.DoubleValue(numericPrefix(v.Str())), nil
 	}
 	return CastValue(v, c.X.Type(), c.T)
 }
@@ -242,8 +301,9 @@ func intFits(v int64, bits uint8) bool {
 
 // CommonType returns the type that values of all ts convert to without loss
 // (for UNION ALL, CASE, COALESCE, IN lists): integers widen to DECIMAL, and
-// DECIMAL to DOUBLE; TIMESTAMP and DATE meet at TIMESTAMP; NULL fits
-// anything. ok is false when the kinds do not meet (e.g. VARCHAR and BIGINT).
+// DECIMAL to DOUBLE; TIMESTAMP and DATE meet at TIMESTAMP; a BOOLEAN meets a
+// number as BIGINT (MySQL's TRUE = 1, FALSE = 0); NULL fits anything. ok
+// is false when the kinds do not meet (e.g. VARCHAR and BIGINT).
 func CommonType(ts ...types.Type) (types.Type, bool) {
 	var out types.Type
 	first := true
@@ -295,6 +355,15 @@ func common2(a, b types.Type) (types.Type, bool) {
 			return types.TimestampType(max(a.Precision, b.Precision)), true
 		}
 		return a, true
+	}
+	// MySQL: a BOOLEAN meeting a number is the integer 1 or 0.
+	if a.Kind == types.KindBool && b.IsNumeric() {
+		a = types.BigInt
+	} else if b.Kind == types.KindBool && a.IsNumeric() {
+		b = types.BigInt
+	}
+	if a.Kind == b.Kind {
+		return common2(a, b)
 	}
 	if a.IsNumeric() && b.IsNumeric() {
 		if a.Kind == types.KindDouble || b.Kind == types.KindDouble {

@@ -30,7 +30,8 @@ type Compare struct {
 }
 
 // coercePair makes two operands comparable: a string meeting a TIMESTAMP or
-// DATE is cast to it, a string meeting a number is cast to DOUBLE, DATE
+// DATE is cast to it, a string meeting a number is read as a DOUBLE
+// (NumericString: MySQL's rule, '3x' is 3 and 'x' is 0), DATE
 // meeting TIMESTAMP widens, BOOLEAN meeting a number becomes an integer.
 func coercePair(l, r Expr) (Expr, Expr, error) {
 	lt, rt := l.Type(), r.Type()
@@ -55,15 +56,60 @@ func coercePair(l, r Expr) (Expr, Expr, error) {
 	case rk == types.KindDate && lk == types.KindTimestamp:
 		return l, conv(r, types.Timestamp), nil
 	case lk == types.KindString && rt.IsNumeric():
-		return conv(l, types.Double), r, nil
+		return NumericString(l), r, nil
 	case rk == types.KindString && lt.IsNumeric():
-		return l, conv(r, types.Double), nil
+		return l, NumericString(r), nil
 	case lk == types.KindBool && rt.IsNumeric():
 		return conv(l, types.BigInt), r, nil
 	case rk == types.KindBool && lt.IsNumeric():
 		return l, conv(r, types.BigInt), nil
 	}
 	return nil, nil, typeErr(1, "cannot compare "+lt.Nullable().String()+" with "+rt.Nullable().String())
+}
+
+// KeyTypes brings the two sides of an equality that a join or an IN
+// matches by value (a hash key) to one type, so that equal values are
+// equal keys: their CommonType, or DOUBLE when a string meets a number
+// (the string read by NumericString, as Compare reads it), or the time
+// type when a string meets a TIMESTAMP or DATE (cast to it, as Compare
+// casts it). Sides whose
+// types differ only in nullability are returned as they are. The error
+// says which types do not meet.
+func KeyTypes(l, r Expr) (Expr, Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	if lt.Nullable() == rt.Nullable() {
+		return l, r, nil
+	}
+	if t, ok := CommonType(lt, rt); ok {
+		var err error
+		if l, err = Coerce(l, t.Nullable()); err != nil {
+			return nil, nil, err
+		}
+		if r, err = Coerce(r, t.Nullable()); err != nil {
+			return nil, nil, err
+		}
+		return l, r, nil
+	}
+	num := func(e Expr) (Expr, error) { return Coerce(e, types.Double) }
+	var err error
+	switch {
+	case lt.Kind == types.KindString && (rt.Kind == types.KindTimestamp || rt.Kind == types.KindDate):
+		l, err = Coerce(l, rt.Nullable()) // as Compare: the string is read as a time
+	case rt.Kind == types.KindString && (lt.Kind == types.KindTimestamp || lt.Kind == types.KindDate):
+		r, err = Coerce(r, lt.Nullable())
+	case lt.Kind == types.KindString && (rt.IsNumeric() || rt.Kind == types.KindBool):
+		l = NumericString(l)
+		r, err = num(r)
+	case rt.Kind == types.KindString && (lt.IsNumeric() || lt.Kind == types.KindBool):
+		r = NumericString(r)
+		l, err = num(l)
+	default:
+		return nil, nil, typeErr(1, "cannot compare "+lt.Nullable().String()+" with "+rt.Nullable().String())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, r, nil
 }
 
 // NewCompare type-checks and builds L op R.

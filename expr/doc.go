@@ -31,6 +31,14 @@
 //     (case-sensitive); a string compared with a TIMESTAMP/DATE is cast to it,
 //     with a number to DOUBLE. TIMESTAMP ± INTERVAL gives TIMESTAMP.
 //   - Conditions: numbers used as conditions mean x <> 0.
+//   - BOOLEAN meeting numbers (MySQL's rule, not Flink's, which refuses
+//     the mix): TRUE is 1 and FALSE is 0 in arithmetic (TRUE + TRUE is
+//     the BIGINT 2, -TRUE is -1), in comparisons with a number, and where
+//     a BOOLEAN and a number meet in one type (COALESCE, IF, CASE, IN
+//     lists, UNION and the other set operations: CommonType gives
+//     BIGINT, or the number's type when it is DECIMAL or DOUBLE). SUM and
+//     AVG of a BOOLEAN count its TRUEs. BOOLEAN with BOOLEAN stays
+//     BOOLEAN; BOOLEAN does not meet a string.
 //   - LIKE: '%' matches any run of characters, '_' exactly one (a UTF-8
 //     character; an invalid byte counts as one), ESCAPE 'c' (default '\')
 //     makes the next character literal; case-sensitive, bytewise. Matching

@@ -208,7 +208,7 @@ func mapRefs(e Expr, fn func(*Col) Expr, outer func(*OuterCol) Expr) Expr {
 		}
 		return c
 	case *Cast:
-		return &Cast{X: mapRefs(n.X, fn, outer), T: n.T}
+		return &Cast{X: mapRefs(n.X, fn, outer), T: n.T, Lenient: n.Lenient}
 	case *Call:
 		c := *n
 		c.Args = make([]Expr, len(n.Args))

@@ -100,7 +100,7 @@ func (s *Server) streamQuery(w http.ResponseWriter, r *http.Request, eng *engine
 	if len(before) > 0 {
 		send(map[string]any{"results": before})
 	}
-	schema := q.Plan.Schema()
+	schema := q.Schema()
 	var cols []string
 	for _, c := range schema {
 		cols = append(cols, c.Name)

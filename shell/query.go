@@ -42,7 +42,7 @@ func (s *Session) runQuery(ctx context.Context, q *sql.Query) error {
 		engine.WriteTable(s.Out, schema, rows)
 		return nil
 	}
-	schema := q.Plan.Schema()
+	schema := q.Schema()
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	limit := func(n int) bool {

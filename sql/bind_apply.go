@@ -305,17 +305,9 @@ func (cx *compiler) joinKeyOf(c ast.ExprNode, cs *scope, n int) (key expr.Expr, 
 	default:
 		return nil, false, true
 	}
-	if le.Type().Nullable() != re.Type().Nullable() {
-		t, common := expr.CommonType(le.Type(), re.Type())
-		if !common {
-			return nil, false, false
-		}
-		var err1, err2 error
-		le, err1 = expr.Coerce(le, t.Nullable())
-		re, err2 = expr.Coerce(re, t.Nullable())
-		if err1 != nil || err2 != nil {
-			return nil, false, false
-		}
+	le, re, err := expr.KeyTypes(le, re)
+	if err != nil {
+		return nil, false, false
 	}
 	return &expr.Compare{Op: expr.CmpEQ, L: le, R: re}, true, true
 }

@@ -89,7 +89,12 @@ func (cx *compiler) bindExpr0(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 	case *ast.ColumnNameExpr:
 		return cx.bindColumn(v, x)
 	case *ast.BinaryOperationExpr:
+		if isRowCompare(v) {
+			return cx.bindRowCompare(v, x) // bind_row.go
+		}
 		return cx.bindBinary(v, x)
+	case *ast.RowExpr:
+		return nil, cx.operandError(off(v), 1) // a row outside a comparison or IN (MySQL's message)
 	case *ast.UnaryOperationExpr:
 		a, err := cx.bindExpr(v.V, x)
 		if err != nil {
@@ -132,6 +137,9 @@ func (cx *compiler) bindExpr0(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 	case *ast.PatternInExpr:
 		if v.Sel != nil {
 			return cx.lookupSubquery(v, x) // bind_expr_subquery.go
+		}
+		if rowOf(v.Expr) != nil {
+			return cx.bindRowInList(v, x) // bind_row.go
 		}
 		a, err := cx.bindExpr(v.Expr, x)
 		if err != nil {

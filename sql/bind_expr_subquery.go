@@ -73,7 +73,11 @@ import (
 // EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
 // and GROUP BY where they cannot change the answer (bind_set_only.go).
 //
-// Not supported: subqueries in ORDER BY or in ON; a correlated subquery
+// Subqueries in ON are bound by bind_on_subquery.go, in GROUP BY by
+// bind_group_subquery.go; ORDER BY selects its expressions as hidden
+// columns (sortByHidden). Row constructors: bind_row.go.
+//
+// Not supported: a subquery in an outer join's ON reading both sides; a correlated subquery
 // with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
 // where they could change the answer; a reference to a query two levels
 // out.
@@ -96,6 +100,14 @@ func (f *subqueryFinder) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.PatternInExpr:
 		if v.Sel != nil {
 			v.Expr.Accept(f)
+			f.found = append(f.found, v)
+			return n, true
+		}
+	case *ast.BinaryOperationExpr:
+		if sq := rowSubquery(v); sq != nil { // (a, b) = (SELECT x, y ...): bind_row.go
+			for _, e := range append(append([]ast.ExprNode{}, rowOf(v.L)...), rowOf(v.R)...) {
+				e.Accept(f)
+			}
 			f.found = append(f.found, v)
 			return n, true
 		}
@@ -134,6 +146,8 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 			in, sc, e, err = cx.bindInValue(in, sc, v)
 		case *ast.CompareSubqueryExpr:
 			in, sc, e, err = cx.bindQuantified(in, sc, v)
+		case *ast.BinaryOperationExpr:
+			in, sc, e, err = cx.bindRowSubquery(in, sc, v) // bind_row.go
 		}
 		if err != nil {
 			return nil, nil, err
@@ -159,11 +173,22 @@ func (cx *compiler) lookupSubquery(n ast.ExprNode, x *ectx) (expr.Expr, error) {
 		where = "in " + x.clause
 	}
 	return nil, cx.p.errAt(ErrUnsupported, off(n), "subqueries are not supported "+where,
-		"subqueries work in WHERE and in the select list of a query without GROUP BY; join a subquery in FROM instead")
+		"subqueries work in WHERE, ON, the select list, GROUP BY, HAVING and a top-level ORDER BY; join a subquery in FROM instead")
 }
 
 // bindScalarSubquery binds `(SELECT ...)` as a value.
 func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.SubqueryExpr) (plan.Node, *scope, expr.Expr, error) {
+	in, sc, vals, err := cx.bindScalarValues(in, sc, sq, 1)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return in, sc, vals[0], nil
+}
+
+// bindScalarValues binds a subquery of one row and want columns (a
+// scalar subquery, or the row of a row comparison: bind_row.go): its
+// values beside each outer row, NULL over no rows.
+func (cx *compiler) bindScalarValues(in plan.Node, sc *scope, sq *ast.SubqueryExpr, want int) (plan.Node, *scope, []expr.Expr, error) {
 	sel, err := cx.subquerySelect(sc, sq, "a scalar")
 	if err != nil {
 		return nil, nil, nil, err
@@ -171,15 +196,14 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	if sel, err = cx.expandStar(sel); err != nil {
 		return nil, nil, nil, err
 	}
-	if len(sel.Fields.Fields) != 1 {
+	if len(sel.Fields.Fields) != want {
+		if want > 1 {
+			return nil, nil, nil, cx.operandError(off(sq), want)
+		}
 		return nil, nil, nil, cx.p.errAt(ErrInvalid, off(sq), "a scalar subquery must select one column", "")
 	}
 	if cx.groupedByCorrelation(sc, sel) { // bind_apply.go
-		in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return in, sc, vals[0], nil
+		return cx.joinSubquery(in, sc, sel, off(sq))
 	}
 	if !plainAggregate(sel) {
 		if shaped(sel) {
@@ -188,19 +212,18 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 			}
 		}
 		// SINGLE_VALUE: NULL over no rows, an error over several.
-		f := *sel.Fields.Fields[0]
-		a := &ast.AggregateFuncExpr{F: singleValueAgg, Args: []ast.ExprNode{f.Expr}}
-		a.SetOriginTextPosition(off(f.Expr))
-		f.Expr = a
 		c := *sel
-		c.Fields = &ast.FieldList{Fields: []*ast.SelectField{&f}}
+		c.Fields = &ast.FieldList{}
+		for _, f := range sel.Fields.Fields {
+			g := *f
+			a := &ast.AggregateFuncExpr{F: singleValueAgg, Args: []ast.ExprNode{f.Expr}}
+			a.SetOriginTextPosition(off(f.Expr))
+			g.Expr = a
+			c.Fields.Fields = append(c.Fields.Fields, &g)
+		}
 		sel = &c
 	}
-	in, sc, vals, err := cx.joinSubquery(in, sc, sel, off(sq))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return in, sc, vals[0], nil
+	return cx.joinSubquery(in, sc, sel, off(sq))
 }
 
 // bindExistsValue binds `[NOT] EXISTS (SELECT ...)`: COUNT(*) > 0.
@@ -238,6 +261,9 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 
 // bindInValue binds `x [NOT] IN (SELECT y ...)` as a three-valued value.
 func (cx *compiler) bindInValue(in plan.Node, sc *scope, v *ast.PatternInExpr) (plan.Node, *scope, expr.Expr, error) {
+	if rowOf(v.Expr) != nil {
+		return cx.bindRowInValue(in, sc, v) // bind_row.go
+	}
 	sel, err := cx.columnSubquery(sc, v.Sel, "IN", off(v))
 	if err != nil {
 		return nil, nil, nil, err
@@ -321,6 +347,9 @@ func (cx *compiler) bindQuantified(in plan.Node, sc *scope, v *ast.CompareSubque
 	op, ok := cmpOps[v.Op]
 	if !ok {
 		return nil, nil, nil, cx.p.errAt(ErrUnsupported, off(v), "operator "+v.Op.String()+" with ANY / ALL is not supported", "")
+	}
+	if rowOf(v.L) != nil { // MySQL's rule: only = ANY (IN) and <> ALL (NOT IN) take a row
+		return nil, nil, nil, cx.operandError(off(v), 1)
 	}
 	sel, err := cx.columnSubquery(sc, v.R, "ANY / ALL", off(v))
 	if err != nil {
@@ -850,17 +879,8 @@ func (cx *compiler) joinGrouped(in plan.Node, sc *scope, sel *ast.SelectStmt, ou
 	j := &plan.Join{Kind: plan.LeftJoin, Left: in, Right: mp}
 	for i := 0; i < nk; i++ {
 		l, r := outer[i], expr.Expr(&expr.Col{Index: i, Name: s[i].Name, T: s[i].Type})
-		if l.Type().Nullable() != r.Type().Nullable() {
-			t, ok := expr.CommonType(l.Type(), r.Type())
-			if !ok {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, "cannot compare "+l.Type().Nullable().String()+" with "+r.Type().Nullable().String()+" in a subquery's correlation", "CAST one side")
-			}
-			if l, err = expr.Coerce(l, t.Nullable()); err != nil {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
-			if r, err = expr.Coerce(r, t.Nullable()); err != nil {
-				return nil, nil, nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
+		if l, r, err = expr.KeyTypes(l, r); err != nil { // a string meets a number as DOUBLE (MySQL)
+			return nil, nil, nil, cx.p.errAt(ErrType, at, errMsg(err)+" in a subquery's correlation", "CAST one side")
 		}
 		if nullSafe && (!l.Type().NotNull || !r.Type().NotNull) {
 			ls, rs, ok := expr.NullSafeKey(l), expr.NullSafeKey(r), true

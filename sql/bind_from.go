@@ -133,6 +133,14 @@ func (cx *compiler) bindFrom(n ast.ResultSetNode, where *[]ast.ExprNode) (plan.N
 		if v.On != nil {
 			on = splitAnd(v.On.Expr)
 		}
+		if _, withSubq := splitOnSubqueries(on); len(withSubq) > 0 { // bind_on_subquery.go
+			var vals []onSideValue
+			if l, ls, r, rs, vals, err = cx.bindOnSideSubqueries(l, ls, r, rs, withSubq); err != nil {
+				return nil, nil, err
+			}
+			sc = concatScopes(ls, rs)
+			cx.rebaseOnSide(vals, sc, len(ls.cols))
+		}
 		return cx.buildJoin(kind, l, r, len(ls.cols), sc, on, v.On != nil, where, rs)
 	case *ast.TableSource:
 		alias := v.AsName.O
@@ -258,17 +266,10 @@ func (cx *compiler) buildJoin(kind plan.JoinKind, l, r plan.Node, nl int, sc *sc
 		default:
 			return false, nil
 		}
-		if le.Type().Nullable() != re.Type().Nullable() {
-			t, ok := expr.CommonType(le.Type(), re.Type())
-			if !ok {
-				return false, cx.p.errAt(ErrType, off(b), "cannot join "+le.Type().Nullable().String()+" with "+re.Type().Nullable().String(), "CAST one side")
-			}
-			if le, err = expr.Coerce(le, t.Nullable()); err != nil {
-				return false, cx.p.errAt(ErrType, off(b), err.Error(), "")
-			}
-			if re, err = expr.Coerce(re, t.Nullable()); err != nil {
-				return false, cx.p.errAt(ErrType, off(b), err.Error(), "")
-			}
+		if kl, kr, kerr := expr.KeyTypes(le, re); kerr != nil { // a string meets a number as DOUBLE (MySQL)
+			return false, cx.p.errAt(ErrType, off(b), "cannot join "+le.Type().Nullable().String()+" with "+re.Type().Nullable().String(), "CAST one side")
+		} else {
+			le, re = kl, kr
 		}
 		j.LeftKeys = append(j.LeftKeys, le)
 		j.RightKeys = append(j.RightKeys, shift(re))

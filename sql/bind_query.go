@@ -11,8 +11,9 @@ import (
 )
 
 type orderInfo struct {
-	keys  []OrderKey
-	limit int64
+	keys   []OrderKey
+	limit  int64
+	hidden int // trailing columns selected only to be sorted by (Query.Hidden)
 }
 
 // compileQueryStmt compiles a top-level SELECT.
@@ -32,7 +33,7 @@ func (cx *compiler) compileQueryStmt() (Stmt, error) {
 		}
 		node = s
 	}
-	return &Query{At: At{P: cx.p}, Plan: node, OrderBy: ord.keys, Limit: ord.limit}, nil
+	return &Query{At: At{P: cx.p}, Plan: node, OrderBy: ord.keys, Limit: ord.limit, Hidden: ord.hidden}, nil
 }
 
 // bindQueryText pre-parses, parses and binds cx.p.Text as a query.
@@ -45,7 +46,21 @@ func (cx *compiler) bindQueryText(top bool) (plan.Node, []column, orderInfo, err
 	if !ok {
 		return nil, nil, orderInfo{}, cx.p.errAt(ErrSyntax, 0, "expected a SELECT query", "")
 	}
-	return cx.bindTop(rs, top)
+	if !top {
+		return cx.bindTop(rs, top)
+	}
+	// ORDER BY may name expressions the select list does not have (MySQL):
+	// they are selected too, after it, and hidden from the result.
+	rs2, width, err := cx.sortByHidden(rs)
+	if err != nil {
+		return nil, nil, orderInfo{}, err
+	}
+	node, cols, ord, err := cx.bindTop(rs2.(ast.ResultSetNode), top)
+	if err != nil || width < 0 {
+		return node, cols, ord, err
+	}
+	ord.hidden = len(cols) - width
+	return node, cols[:width], ord, nil
 }
 
 // parseQuery pre-parses and parses a query-bearing statement (SELECT, INSERT).
@@ -60,6 +75,9 @@ func (cx *compiler) parseQuery() (ast.StmtNode, error) {
 		return nil, err
 	}
 	cx.usingWords = findUsingWords(st, cx.toks)
+	if !fixMinus(st, cx.notes) { // preparse_minus.go
+		return nil, cx.p.errAt(ErrUnsupported, 0, "MINUS is not supported in this statement", "write EXCEPT")
+	}
 	return liftAggregates(st), nil // bind_agg_more.go
 }
 
@@ -374,6 +392,9 @@ func (cx *compiler) bindSelect(sel *ast.SelectStmt) (plan.Node, []column, error)
 	}
 	if sel.Kind == ast.SelectStmtKindValues || sel.Kind == ast.SelectStmtKindTable {
 		return nil, nil, cx.p.errAt(ErrUnsupported, 0, "this query form is not supported", "use SELECT")
+	}
+	if node, cols, ok, err := cx.bindGroupBySubqueries(sel); ok || err != nil { // bind_group_subquery.go
+		return node, cols, err
 	}
 	if needsAggSplit(sel) {
 		return cx.bindAggSplit(sel) // bind_agg_subquery.go

@@ -117,42 +117,50 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	// is not typed as a WHERE comparison would be (no implicit casts), so
 	// that the decorrelate rule finds the two sides as they are.
 	key := func(outer, innerE expr.Expr, at int) (expr.Expr, error) {
-		if outer.Type().Nullable() != innerE.Type().Nullable() {
-			t, ok := expr.CommonType(outer.Type(), innerE.Type())
-			if !ok {
-				return nil, cx.p.errAt(ErrType, at, "cannot compare "+outer.Type().Nullable().String()+" with "+innerE.Type().Nullable().String(), "CAST one side")
-			}
-			var err error
-			if outer, err = expr.Coerce(outer, t.Nullable()); err != nil {
-				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
-			if innerE, err = expr.Coerce(innerE, t.Nullable()); err != nil {
-				return nil, cx.p.errAt(ErrType, at, err.Error(), "")
-			}
+		outer, innerE, err := expr.KeyTypes(outer, innerE) // a string meets a number as DOUBLE (MySQL)
+		if err != nil {
+			return nil, cx.p.errAt(ErrType, at, errMsg(err), "CAST one side")
 		}
 		return &expr.Compare{Op: expr.CmpEQ, L: outer, R: innerE}, nil
 	}
 	if p.in != nil {
-		if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil {
+		// (a, b) IN (SELECT x, y ...): a = x AND b = y (bind_row.go).
+		outer := []ast.ExprNode{p.in}
+		if r := rowOf(p.in); r != nil {
+			outer = r
+			if sel, err = cx.expandStar(sel); err != nil {
+				return nil, err
+			}
+		}
+		if len(sel.Fields.Fields) != len(outer) {
+			if len(outer) > 1 {
+				return nil, cx.operandError(p.at, len(outer))
+			}
 			return nil, cx.p.errAt(ErrInvalid, p.at, "the subquery of IN must select one column", "")
 		}
-		ie, err := cx.bindExpr(sel.Fields.Fields[0].Expr, &ectx{sc: rsc, clause: "the select list"})
-		if err != nil {
-			return nil, err
+		var conds []expr.Expr
+		for i, f := range sel.Fields.Fields {
+			ie, err := cx.bindExpr(f.Expr, &ectx{sc: rsc, clause: "the select list"})
+			if err != nil {
+				return nil, err
+			}
+			oe, err := cx.bindExpr(outer[i], &ectx{sc: sc, clause: "WHERE"})
+			if err != nil {
+				return nil, err
+			}
+			if p.anti && (!oe.Type().NotNull || !ie.Type().NotNull) {
+				return nil, cx.p.errAt(ErrUnsupported, p.at, "NOT IN over a nullable column is not supported (a NULL makes NOT IN unknown for every row)",
+					"write NOT EXISTS (SELECT ... WHERE inner = outer), or make both columns NOT NULL")
+			}
+			// Cond reads the subquery's columns after the input's.
+			ie = expr.MapColumns(ie, func(c *expr.Col) expr.Expr { return &expr.Col{Index: c.Index + width, Name: c.Name, T: c.T} })
+			k, err := key(oe, ie, p.at)
+			if err != nil {
+				return nil, err
+			}
+			conds = append(conds, k)
 		}
-		oe, err := cx.bindExpr(p.in, &ectx{sc: sc, clause: "WHERE"})
-		if err != nil {
-			return nil, err
-		}
-		if p.anti && (!oe.Type().NotNull || !ie.Type().NotNull) {
-			return nil, cx.p.errAt(ErrUnsupported, p.at, "NOT IN over a nullable column is not supported (a NULL makes NOT IN unknown for every row)",
-				"write NOT EXISTS (SELECT ... WHERE inner = outer), or make both columns NOT NULL")
-		}
-		// Cond reads the subquery's columns after the input's.
-		ie = expr.MapColumns(ie, func(c *expr.Col) expr.Expr { return &expr.Col{Index: c.Index + width, Name: c.Name, T: c.T} })
-		if a.Cond, err = key(oe, ie, p.at); err != nil {
-			return nil, err
-		}
+		a.Cond = expr.AndAll(conds)
 	}
 	var filters []ast.ExprNode
 	var correlated []expr.Expr // inner = outer, over the subquery's columns and expr.OuterCol

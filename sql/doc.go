@@ -118,7 +118,7 @@
 //     every column; INTERSECT/EXCEPT [ALL] are plan.SetOp, a keyed operator
 //     (key: the whole row) whose state holds each row's count per input and
 //     whose output is a changelog (+I/-D as a row's result multiplicity
-//     changes). MINUS is not accepted (the grammar has no such keyword).
+//     changes). MINUS is EXCEPT (Oracle's word: preparse_minus.go).
 //
 //   - Inner joins (join_order.go): the equalities between the two sides of
 //     a join, in its ON or (for the joins of a chain) in WHERE, are its
@@ -205,9 +205,15 @@
 //     same window". Errors use Flink's messages (ordering on a time
 //     attribute, ASCENDING mode, FOLLOWING).
 //
-//   - ORDER BY (output columns by name, alias or position) and LIMIT n are
-//     accepted only on a top-level SELECT; they are returned in Query.OrderBy
-//     and Query.Limit, and ORDER BY also wraps the plan in a plan.Sort.
+//   - ORDER BY (output columns by name, alias or position, or, as in
+//     MySQL, any expression over the FROM columns of a SELECT without
+//     DISTINCT, subqueries included; over grouped columns and aggregates
+//     for an aggregate query) and LIMIT n are accepted only on a top-level
+//     SELECT; they are returned in Query.OrderBy and Query.Limit, and ORDER
+//     BY also wraps the plan in a plan.Sort. An expression the select list
+//     does not have is selected too, after it (sortByHidden), and
+//     Query.Hidden says how many such columns whoever prints the result
+//     drops (Query.Schema, Query.Width).
 //     Over a bounded input the result is sorted (NULLs first ascending, as
 //     MySQL) and cut to LIMIT rows when it is complete. Over an unbounded
 //     input, as in Flink: ORDER BY ... LIMIT n is a streaming Top-N (a
@@ -387,9 +393,10 @@
 //     is correlated by equalities (or is an IN) binds to a plan.Apply: the
 //     subquery as written, filtered by its own conditions and then by its
 //     correlated conditions, which read the outer row as expr.OuterCol
-//     (NOT IN only over NOT NULL columns). The optimizer's decorrelate
-//     rule turns it into a semi (anti) join on x = y and the correlated
-//     equalities, the other correlated conditions its residual. The
+//     (NOT IN only over NOT NULL columns); a row (a, b) [NOT] IN (SELECT
+//     x, y ...) compares every element (bind_row.go). The optimizer's
+//     decorrelate rule turns it into a semi (anti) join on x = y and the
+//     correlated equalities, the other correlated conditions its residual. The
 //     planner runs them as window joins (both inputs windowed and joined
 //     on the window), as interval joins (both inputs append-only and the
 //     residual bounds the left side's event time by the right side's, as
@@ -439,8 +446,24 @@
 //     per INSERT, a table several INSERTs read read once, one checkpoint
 //     for every sink.
 //
-// Not supported (each gives ErrUnsupported with a hint): subqueries in
-// ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
+//   - Row constructors (bind_row.go, MySQL's): (a, b) op (c, d) for every
+//     comparison operator (element-wise; < and the others
+//     lexicographically), (a, b) op (SELECT x, y ...) (one row; NULL over
+//     none), (a, b) [NOT] IN ((1, 2), ...) and (a, b) [NOT] IN (SELECT x, y
+//     ...) (= ANY, <> ALL), correlated or not, three-valued per row as
+//     MySQL has it. Sides of different lengths are "Operand should contain
+//     n column(s)".
+//
+//   - Subqueries in ON (bind_on_subquery.go): in a chain of inner joins a
+//     filter over the chain; in an outer join each is bound over the side
+//     whose columns it reads (an uncorrelated one over the left side) and
+//     the join condition reads its value. GROUP BY may name a subquery
+//     expression, or the select alias of one (bind_group_subquery.go).
+//
+// Not supported (each gives ErrUnsupported with a hint): a subquery in an
+// outer join's ON that reads the columns of both sides, ORDER BY
+// expressions not in the select list of a SELECT DISTINCT or a set
+// operation, correlated subqueries with HAVING or LIMIT, or with
 // GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
 // scalar subquery may group by columns its WHERE equates with the outer
 // query's: at most one group per outer row, NULL when none; EXISTS, IN
@@ -449,14 +472,17 @@
 // bind_set_only.go), references to a query two levels out,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
-// MINUS, computed columns other than PROCTIME(), column
+// computed columns other than PROCTIME(), column
 // defaults, INSERT ... SET / ON DUPLICATE KEY, REPLACE into a table with a
 // connector, CREATE OR REPLACE, triggers.
 //
 // # Types of results
 //
 // Expressions follow package expr (MySQL-flavoured: integer / gives DECIMAL
-// with scale + 4, comparisons coerce strings to TIMESTAMP/DATE/DOUBLE).
+// with scale + 4, comparisons coerce strings to TIMESTAMP/DATE/DOUBLE, a
+// string read as a number by its numeric prefix, also in join keys and IN
+// subqueries; BOOLEAN is 1 / 0 where it meets a number, MySQL's rule: see
+// expr/doc.go). Result types are otherwise Flink's (below).
 // Aggregates:
 //
 //	COUNT(*), COUNT(x)     BIGINT NOT NULL

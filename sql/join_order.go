@@ -76,6 +76,7 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 	var items []ast.ResultSetNode
 	var ons []ast.ExprNode
 	flattenChain(v, &items, &ons)
+	ons, subqOns := splitOnSubqueries(ons) // a filter over the chain: bind_on_subquery.go
 	nodes := make([]plan.Node, len(items))
 	scopes := make([]*scope, len(items))
 	full := &scope{}                   // grows in place: a copy per relation would cost n² columns
@@ -188,5 +189,5 @@ func (cx *compiler) bindJoinChain(v *ast.Join, where *[]ast.ExprNode) (plan.Node
 			*where = kept
 		}
 	}
-	return node, sc, nil
+	return cx.chainOnFilter(node, sc, subqOns)
 }

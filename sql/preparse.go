@@ -30,6 +30,8 @@ import (
 //   - LISTAGG, BOOL_AND / BOOL_OR, GROUP_CONCAT and DISTINCT aggregates
 //     followed by OVER become COUNT(*) OVER, the call's text recorded for
 //     the binder (preparse_over.go).
+//   - MINUS between two queries becomes UNION, turned into EXCEPT after
+//     parsing (preparse_minus.go).
 //
 // CREATE TABLE and CREATE VIEW have their own pre-parse (ddl.go).
 
@@ -55,7 +57,12 @@ type notes struct {
 	// frameIntervals holds the intervals of OVER frame bounds (INTERVAL
 	// '1' HOUR PRECEDING), written as their length in ms, by offset.
 	frameIntervals map[int]intervalNote
-	n              int
+	// minus holds the ordinals (in text order) of the set operators
+	// written MINUS, setOps how many set operators the text has
+	// (preparse_minus.go).
+	minus  map[int]bool
+	setOps int
+	n      int
 }
 
 func newNotes() *notes {
@@ -228,6 +235,7 @@ func rewriteQuery(text string, toks []token, nt *notes) (string, *preErr) {
 	if perr := rewriteTVFs(buf, toks, nt, skip); perr != nil { // preparse_tvf.go
 		return "", perr
 	}
+	rewriteMinus(buf, toks, nt) // preparse_minus.go
 	var fnStack []string
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]

@@ -167,6 +167,9 @@ func describe(cat *catalog.Catalog, st Stmt) []string {
 		if s.OrderBy != nil || s.Limit >= 0 {
 			out = append(out, fmt.Sprintf("order by %v limit %d", s.OrderBy, s.Limit))
 		}
+		if s.Hidden > 0 {
+			out = append(out, fmt.Sprintf("hidden %d (result columns: %d)", s.Hidden, len(s.Schema())))
+		}
 		return out
 	case *Explain:
 		return append([]string{"explain:"}, describe(cat, s.Stmt)...)

@@ -4,6 +4,7 @@ import (
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
 )
 
 // Stmt is a compiled statement. The set of statement types is closed: the
@@ -136,13 +137,25 @@ type OrderKey struct {
 // sorts the collected rows and keeps the first Limit; over an unbounded
 // input the planner makes it a Top-N (with Limit) or a temporal sort.
 // Without OrderBy, a printer of an unbounded result stops after Limit rows
-// (StreamLimit). Limit is -1 when absent.
+// (StreamLimit). Limit is -1 when absent. The last Hidden columns of
+// Plan's output are ORDER BY expressions the select list does not have
+// (`SELECT a FROM t ORDER BY b + 1`): they are sorted by and then dropped
+// by whoever prints the result (Width, Schema).
 type Query struct {
 	At
 	Plan    plan.Node
 	OrderBy []OrderKey
 	Limit   int64
+	Hidden  int
 }
+
+// Width is the number of columns of the query's result (Plan's output
+// without the Hidden sort columns).
+func (q *Query) Width() int { return len(q.Plan.Schema()) - q.Hidden }
+
+// Schema is the schema of the query's result (without the Hidden sort
+// columns).
+func (q *Query) Schema() types.Schema { return q.Plan.Schema()[:q.Width()] }
 
 // StreamLimit is the number of rows after which a printer of the query's
 // unbounded (streamed) result stops, -1 for none: Limit without ORDER BY.
