@@ -90,8 +90,9 @@ type Options struct {
 	// Set holds further configuration keys.
 	Set map[string]string
 	// HeapProfile, when set, receives a heap profile (pprof format) taken
-	// near the run's peak heap: the sampler takes one whenever the heap
-	// in use grew by a tenth over the last one taken, and keeps the last.
+	// near the run's peak heap: the sampler takes one, after a garbage
+	// collection, whenever the heap in use grew by a tenth over the last
+	// one taken, and keeps the last. The collections slow the run.
 	HeapProfile io.Writer
 }
 
@@ -149,6 +150,9 @@ func (m *sampler) sample() {
 	m.sys = max(m.sys, s.Sys)
 	m.heap = max(m.heap, s.HeapInuse)
 	if m.wantProfile && s.HeapInuse > m.profiled+m.profiled/10 {
+		// A heap profile shows the heap as of the last collection: collect
+		// now, so that it shows what is live at this point of the run.
+		runtime.GC()
 		m.profile.Reset()
 		if err := pprof.Lookup("heap").WriteTo(&m.profile, 0); err == nil {
 			m.profiled = s.HeapInuse

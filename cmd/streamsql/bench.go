@@ -67,7 +67,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	allEvents := fs.Bool("all-events", false, "generate every event type with all its columns and filter them in the query, as Flink's Nexmark source does (default: a table of bids generates bids only)")
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
-	heapProfile := fs.String("heap-profile", "", "write a heap profile (pprof) taken near the run's peak heap to this file (one query only); read it with go tool pprof -sample_index=inuse_space")
+	heapProfile := fs.String("heap-profile", "", "write a heap profile (pprof) of what is live near the run's peak heap to this file (one query only; the garbage collections it forces slow the run); read it with go tool pprof -sample_index=inuse_space")
 	set := map[string]string{}
 	fs.Func("D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")
