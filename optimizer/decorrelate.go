@@ -81,28 +81,18 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 		j.LeftKeys = append(j.LeftKeys, outer)
 		j.RightKeys = append(j.RightKeys, shiftColumns(inner, -width))
 	}
-	if f, ok := a.Subquery.(*plan.Filter); ok && expr.ReadsOuter(f.Cond) {
-		var local []expr.Expr
-		for _, t := range expr.Conjuncts(f.Cond) {
-			if !expr.ReadsOuter(t) {
-				local = append(local, t)
-				continue
-			}
-			outer, inner, ok := keyOf(t, correlationSide)
-			if !ok {
-				return nil, whyCorrelation
-			}
-			j.LeftKeys = append(j.LeftKeys, expr.FromOuter(outer))
-			j.RightKeys = append(j.RightKeys, inner)
-		}
-		j.Right = f.Input
-		if len(local) > 0 {
-			j.Right = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
-		}
-	}
-	if readsOuter(j.Right) {
+	r, outer, inner, ok := pullCorrelation(a.Subquery)
+	if !ok {
 		return nil, whyCorrelation
 	}
+	for k := range outer {
+		l, ri, ok := comparableKeys(expr.FromOuter(outer[k]), inner[k])
+		if !ok {
+			return nil, whyCorrelation
+		}
+		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, ri)
+	}
+	j.Right = r
 	if len(j.LeftKeys) == 0 {
 		return nil, whyNoKeys
 	}
@@ -270,22 +260,6 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	}
 	g := *agg
 	nullSafe := false
-	// moved[c] is where the aggregate's output column c goes: its GROUP BY
-	// keys (each one an inner side of a correlated equality) to that key,
-	// its aggregates after the keys.
-	var moved []int
-	if len(agg.GroupKeys) > 0 {
-		if !byEq {
-			return nil, whyCorrelation
-		}
-		for _, k := range agg.GroupKeys {
-			i := indexOfExpr(inner, k)
-			if i < 0 {
-				return nil, whyCorrelation // grouped by another column: several rows per outer row
-			}
-			moved = append(moved, i)
-		}
-	}
 	if byEq && len(inner) == 0 {
 		return nil, whyNoKeys
 	}
@@ -305,10 +279,30 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		// Any other correlation: the distinct values of the outer columns
 		// the bottom projection lists, joined into the subquery.
 		var why string
+		g.KeyNames = nil
 		if outer, inner, why = distinctValuesOf(a.Input, bottom, f, &g); why != "" {
 			return nil, why
 		}
 		nullSafe = true
+	}
+	// The aggregate groups by the keys, then by its own GROUP BY keys that
+	// are not keys (extra): per outer row, the groups of the rows its
+	// correlation selects. moved[c] is where the aggregate's output
+	// column c goes: a GROUP BY key to its key or its extra column, an
+	// aggregate after them.
+	nk := len(inner)
+	var extra []expr.Expr
+	var moved []int
+	for i, k := range agg.GroupKeys {
+		// (over the distinct values' join too: the subquery's columns
+		// come first there)
+		if j := indexOfExpr(inner, k); j >= 0 {
+			moved = append(moved, j)
+			continue
+		}
+		moved = append(moved, nk+len(extra))
+		extra = append(extra, k)
+		g.KeyNames = append(g.KeyNames, agg.KeyNames[i])
 	}
 	// key[c] is the key of outer column c (the distinct values form).
 	key := map[int]int{}
@@ -320,10 +314,9 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	if readsOuter(g.Input) {
 		return nil, whyCorrelation
 	}
-	nk := len(inner)
-	g.GroupKeys = inner
+	g.GroupKeys = append(append([]expr.Expr(nil), inner...), extra...)
 	for a := range agg.Aggs {
-		moved = append(moved, nk+a)
+		moved = append(moved, nk+len(extra)+a)
 	}
 	// keyAt[i] is the column of cur's output that holds key i (-1: none).
 	var cur plan.Node = &g
@@ -555,4 +548,22 @@ func indexOfInt(list []int, x int) int {
 		}
 	}
 	return -1
+}
+
+// comparableKeys brings the two sides of a join key to their common type
+// when their types differ other than in nullability.
+func comparableKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
+	if l.Type().Nullable() == r.Type().Nullable() {
+		return l, r, true
+	}
+	t, ok := expr.CommonType(l.Type(), r.Type())
+	if !ok {
+		return nil, nil, false
+	}
+	l, err1 := expr.Coerce(l, t.Nullable())
+	r, err2 := expr.Coerce(r, t.Nullable())
+	if err1 != nil || err2 != nil {
+		return nil, nil, false
+	}
+	return l, r, true
 }

@@ -65,51 +65,98 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 			return nil, nil, nil, false, nil // GROUP BY window_start, window_end would make it a window aggregate
 		}
 	}
-	inner := make([]*expr.Col, len(innerKeys))
+	// Each correlation inner_i = outer_i, its sides in their common type
+	// (each keeps its nullability: the rule brings a nullable side and a
+	// NOT NULL one together at the join).
+	inner := make([]expr.Expr, len(innerKeys))
+	outer = append([]expr.Expr(nil), outer...)
 	for i, k := range innerKeys {
 		e, err := cx.bindExpr(k, &ectx{sc: rsc, clause: "a subquery's correlation", quiet: true})
 		if err != nil {
 			return nil, nil, nil, false, nil
 		}
-		c, isCol := e.(*expr.Col)
-		if !isCol || c.T.Nullable() != outer[i].Type().Nullable() {
-			return nil, nil, nil, false, nil
-		}
-		for _, d := range inner[:i] {
-			if d.Index == c.Index {
+		if e.Type().Nullable() != outer[i].Type().Nullable() {
+			t, common := expr.CommonType(e.Type(), outer[i].Type())
+			if !common {
+				return nil, nil, nil, false, nil // joinGrouped reports it
+			}
+			if e, err = coerceKeepNull(e, t); err != nil {
+				return nil, nil, nil, false, nil
+			}
+			if outer[i], err = coerceKeepNull(outer[i], t); err != nil {
 				return nil, nil, nil, false, nil
 			}
 		}
-		inner[i] = c
+		inner[i] = e
 	}
 	grouped := sel.GroupBy != nil
 	p, agg, isAgg := cx.plainAggregateOf(sel, grouped)
+	if !isAgg && !grouped {
+		// The select list reads an inner key outside aggregates (SELECT
+		// COUNT(*) + u.k ... WHERE u.k = t.k): bound grouped by the inner
+		// keys, one group or none per outer row; over no rows the key
+		// reads NULL, as in the query without GROUP BY (bindApply's
+		// empty values).
+		g := *sel
+		g.GroupBy = &ast.GroupByClause{}
+		for _, k := range innerKeys {
+			g.GroupBy.Items = append(g.GroupBy.Items, &ast.ByItem{Expr: k})
+		}
+		p, agg, isAgg = cx.plainAggregateOf(&g, true)
+	}
 	if !isAgg {
 		return nil, nil, nil, false, nil
 	}
-	for _, g := range agg.GroupKeys { // grouped by correlated columns only
-		c, isCol := g.(*expr.Col)
-		found := false
-		for _, k := range inner {
-			found = found || (isCol && c.Index == k.Index)
-		}
-		if !found {
-			return nil, nil, nil, false, nil
+	if grouped {
+		for _, g := range agg.GroupKeys { // grouped by correlated columns only
+			found := false
+			for _, k := range inner {
+				found = found || sameBound(g, k)
+			}
+			if !found {
+				return nil, nil, nil, false, nil
+			}
 		}
 	}
 	aggIn := agg.Input.Schema()
 	var corr []expr.Expr
-	for i, c := range inner {
-		if c.Index >= len(aggIn) || aggIn[c.Index].Type != c.T {
+	for i, k := range inner {
+		bad := false
+		expr.Walk(k, func(x expr.Expr) {
+			if c, ok := x.(*expr.Col); ok && (c.Index >= len(aggIn) || aggIn[c.Index].Type != c.T) {
+				bad = true
+			}
+		})
+		if bad {
 			return nil, nil, nil, false, nil
 		}
-		corr = append(corr, &expr.Compare{Op: expr.CmpEQ, L: c, R: expr.ToOuter(outer[i])})
+		corr = append(corr, &expr.Compare{Op: expr.CmpEQ, L: k, R: expr.ToOuter(outer[i])})
 	}
 	keys := make([]expr.Expr, len(outer))
 	for i, o := range outer {
 		keys[i] = expr.ToOuter(o)
 	}
 	return cx.bindApply(in, sc, p, agg, corr, keys, outer, grouped, at)
+}
+
+// coerceKeepNull casts e to t's kind, keeping e's nullability.
+func coerceKeepNull(e expr.Expr, t types.Type) (expr.Expr, error) {
+	t.NotNull = e.Type().NotNull
+	if e.Type() == t {
+		return e, nil
+	}
+	return expr.Coerce(e, t)
+}
+
+// sameBound reports whether two bound expressions are the same column,
+// or the same expression text over the same type.
+func sameBound(a, b expr.Expr) bool {
+	ac, aok := a.(*expr.Col)
+	bc, bok := b.(*expr.Col)
+	if aok || bok {
+		return aok && bok && ac.Index == bc.Index
+	}
+	return a.String() == b.String() && a.Type() == b.Type()
 }
 
 // bindApply finishes applySubquery and applyGeneral: the aggregate agg
@@ -218,8 +265,10 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 // select list reads (outerInFields: SELECT MAX(y) + t1.b) bind to
 // OuterCol there too; decorrelated, they are the group keys.
 func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, outerInFields bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
-	if sel.From == nil || len(findSubqueries(append(fieldExprs(sel), sel.Where)...)) > 0 {
-		return nil, nil, nil, false, nil
+	for _, c := range corr {
+		if len(findSubqueries(c)) > 0 {
+			return nil, nil, nil, false, nil // a subquery in a correlated condition: joinGrouped
+		}
 	}
 	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals, merged: rsc.merged}
 	for _, c := range rsc.cols {
@@ -264,8 +313,8 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 	c.Where = andExprs(nil, local...)
 	if outerInFields {
 		// The select list reads outer columns (MAX(y) + t1.b): bound as
-		// expr.OuterCol. The subquery has no subquery of its own (above), so
-		// no other query level binds meanwhile.
+		// expr.OuterCol. A subquery of its own binds without it
+		// (bindExprSubqueries, bindSemiJoins): its outer query is this one.
 		cx.outer = sc
 		defer func() { cx.outer = nil }()
 	}

@@ -122,6 +122,11 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 	if len(found) == 0 {
 		return in, sc, nil
 	}
+	// The query around a correlated subquery (cx.outer) is not these
+	// subqueries' outer query: they read this one's columns.
+	saved := cx.outer
+	cx.outer = nil
+	defer func() { cx.outer = saved }()
 	for _, n := range found {
 		var e expr.Expr
 		var err error

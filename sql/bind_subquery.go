@@ -63,6 +63,9 @@ func asSubqueryPred(n ast.ExprNode) (subqueryPred, bool) {
 // bindSemiJoins joins in (with scope sc) with the subquery of every WHERE
 // conjunct that has one, and returns the other conjuncts.
 func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode) (plan.Node, []ast.ExprNode, error) {
+	saved := cx.outer // not these subqueries' outer query (bindExprSubqueries)
+	cx.outer = nil
+	defer func() { cx.outer = saved }()
 	var rest []ast.ExprNode
 	for _, c := range where {
 		p, ok := asSubqueryPred(c)
