@@ -80,37 +80,49 @@ func pullCorrelation(n plan.Node) (out plan.Node, outer, inner []expr.Expr, ok b
 		if !ok {
 			return nil, nil, nil, false
 		}
-		// Grouped by its keys and then the inner sides; the projection
-		// puts the aggregates back after the keys and the inner sides last.
+		// Grouped by its keys and then the inner sides it does not group
+		// by yet; the projection puts the aggregates back after the keys
+		// and the added keys last.
 		g := *n
 		g.Input = in
-		g.GroupKeys = append(append([]expr.Expr(nil), n.GroupKeys...), inner...)
+		g.GroupKeys = append([]expr.Expr(nil), n.GroupKeys...)
 		g.KeyNames = append([]string(nil), n.KeyNames...)
-		for i := range inner {
-			g.KeyNames = append(g.KeyNames, "$corr"+strconv.Itoa(i))
+		at := make([]int, len(inner)) // inner side i is group key at[i]
+		for i, e := range inner {
+			if at[i] = indexOfExpr(g.GroupKeys, e); at[i] < 0 {
+				at[i] = len(g.GroupKeys)
+				g.GroupKeys = append(g.GroupKeys, e)
+				g.KeyNames = append(g.KeyNames, "$corr"+strconv.Itoa(i))
+			}
 		}
 		s := g.Schema()
-		nk, ni := len(n.GroupKeys), len(inner)
+		nk, added := len(n.GroupKeys), len(g.GroupKeys)-len(n.GroupKeys)
+		if added == 0 { // grouped by the inner sides already: its columns are n's
+			keys := make([]expr.Expr, len(inner))
+			for i, c := range at {
+				keys[i] = &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type}
+			}
+			return &g, outer, keys, true
+		}
 		p := &plan.Project{Input: &g}
-		add := func(i int) {
-			p.Exprs = append(p.Exprs, &expr.Col{Index: i, Name: s[i].Name, T: s[i].Type})
-			p.Names = append(p.Names, s[i].Name)
+		pos := make([]int, len(s)) // g's column c is p's column pos[c]
+		add := func(c int) {
+			pos[c] = len(p.Exprs)
+			p.Exprs = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type})
+			p.Names = append(p.Names, s[c].Name)
 		}
-		for i := 0; i < nk; i++ {
-			add(i)
+		for c := 0; c < nk; c++ {
+			add(c)
 		}
-		for i := nk + ni; i < len(s); i++ {
-			add(i)
+		for c := nk + added; c < len(s); c++ {
+			add(c)
 		}
-		var keys []expr.Expr
-		for i := 0; i < ni; i++ {
-			add(nk + i)
-			keys = append(keys, p.Exprs[len(p.Exprs)-1])
+		for c := nk; c < nk+added; c++ {
+			add(c)
 		}
-		// keys are over p's output: the last ni columns.
-		for i := range keys {
-			c := keys[i].(*expr.Col)
-			keys[i] = &expr.Col{Index: len(p.Exprs) - ni + i, Name: c.Name, T: c.T}
+		keys := make([]expr.Expr, len(inner))
+		for i, c := range at {
+			keys[i] = &expr.Col{Index: pos[c], Name: s[c].Name, T: s[c].Type}
 		}
 		return p, outer, keys, true
 	case *plan.Join:
@@ -162,6 +174,9 @@ func pullCorrelation(n plan.Node) (out plan.Node, outer, inner []expr.Expr, ok b
 		}
 		if len(rest) > 0 {
 			j.Residual = expr.AndAll(rest)
+		}
+		if wl == nl { // n's columns are j's first ones already
+			return j, outer, inner, true
 		}
 		// n's columns first: the left side's, then the right side's.
 		s := j.Schema()

@@ -239,6 +239,13 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 	if err != nil {
 		return nil, nil, false
 	}
+	if grouped && sel.Having != nil {
+		// A group HAVING rejects reads NULL, as no group does: the
+		// subquery has no row either way.
+		if bound, err = havingAsValue(bound, 0); err != nil {
+			return nil, nil, false
+		}
+	}
 	if p, ok = bound.(*plan.Project); !ok {
 		return nil, nil, false
 	}
@@ -375,7 +382,7 @@ func (cx *compiler) joinKeyOf(c ast.ExprNode, cs *scope, n int) (key expr.Expr, 
 // equalities only: then it has at most one group, so one row or none, per
 // outer row, and applySubquery binds it as it is written (none: NULL).
 func (cx *compiler) groupedByCorrelation(sc *scope, sel *ast.SelectStmt) bool {
-	if sel.GroupBy == nil || sel.GroupBy.Rollup || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil || sel.From == nil ||
+	if sel.GroupBy == nil || sel.GroupBy.Rollup || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil || sel.From == nil ||
 		!hasAggregate(fieldExprs(sel)...) {
 		return false
 	}
@@ -384,7 +391,7 @@ func (cx *compiler) groupedByCorrelation(sc *scope, sel *ast.SelectStmt) bool {
 		return false
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
-	if len(refs.refsOf(fieldExprs(sel)...)) > 0 {
+	if len(refs.refsOf(fieldExprs(sel)...)) > 0 || (sel.Having != nil && len(refs.refsOf(sel.Having.Expr)) > 0) {
 		return false
 	}
 	column := func(n ast.ExprNode) int {

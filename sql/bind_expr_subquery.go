@@ -692,7 +692,7 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 			"GROUP BY works on the columns the subquery's WHERE equates with the outer query's")
 	}
 	grouped := sel.GroupBy != nil && cx.groupedByCorrelation(sc, sel)
-	if (sel.GroupBy != nil && !grouped) || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
+	if (sel.GroupBy != nil && !grouped) || (sel.Having != nil && !grouped) || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
 		return refuse()
 	}
 	// Correlated by equalities only?

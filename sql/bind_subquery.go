@@ -94,6 +94,9 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	if p.in != nil {
 		what = "IN"
 	}
+	if cx.shapedApply(sc, p) { // bind_semi_apply.go
+		return cx.bindShapedSemiJoin(in, sc, p, what)
+	}
 	if sel.From == nil || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || sel.OrderBy != nil || sel.Distinct ||
 		hasAggregate(fieldExprs(sel)...) {
 		return nil, cx.p.errAt(ErrUnsupported, p.at, "this "+what+" subquery is not supported: only SELECT ... FROM ... [WHERE ...] without GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT",
@@ -105,7 +108,9 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	}
 	rin, rsc, err := cx.bindFrom(sel.From.TableRefs, &inner)
 	if err != nil {
-		return nil, err
+		// The FROM reads the outer row (JOIN ... ON t3.x = t1.a): the
+		// subquery as written, with outer references (bind_semi_apply.go).
+		return cx.bindShapedSemiJoin(in, sc, p, what)
 	}
 	a := &plan.Apply{Kind: plan.SemiJoin, Input: in, What: what}
 	if p.anti {
