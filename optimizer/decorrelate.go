@@ -83,7 +83,7 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	}
 	r, outer, inner, ok := pullCorrelation(a.Subquery)
 	if !ok {
-		return nil, whyCorrelation
+		return domainSemiJoinOf(a, j) // decorrelate_domain.go
 	}
 	for k := range outer {
 		l, ri, ok := comparableKeys(expr.FromOuter(outer[k]), inner[k])
