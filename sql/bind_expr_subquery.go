@@ -124,6 +124,7 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 	}
 	// The query around a correlated subquery (cx.outer) is not these
 	// subqueries' outer query: they read this one's columns.
+	in = cx.carryOuter(in, sc, twoLevelRefs(sc, cx.outer, exprs)) // bind_outer_carry.go
 	saved := cx.outer
 	cx.outer = nil
 	defer func() { cx.outer = saved }()

@@ -98,3 +98,19 @@ func (cx *compiler) bindShapedSemiJoin(in plan.Node, sc *scope, p subqueryPred, 
 	a.Cond = &expr.Compare{Op: expr.CmpEQ, L: oe, R: ie}
 	return a, nil
 }
+
+// readsTwoLevelsOut reports whether a subquery of sel (itself a subquery
+// of the query with scope sc) names a column of sc by its qualifier
+// (bind_outer_carry.go): sel is then bound as written, as shapedApply's
+// forms are.
+func (cx *compiler) readsTwoLevelsOut(sc *scope, sel *ast.SelectStmt) bool {
+	rsc, err := cx.fromScope(sel)
+	if err != nil {
+		return false
+	}
+	ns := append(fieldExprs(sel), sel.Where)
+	if sel.Having != nil {
+		ns = append(ns, sel.Having.Expr)
+	}
+	return len(twoLevelRefs(rsc, sc, ns)) > 0
+}

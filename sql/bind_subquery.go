@@ -63,7 +63,12 @@ func asSubqueryPred(n ast.ExprNode) (subqueryPred, bool) {
 // bindSemiJoins joins in (with scope sc) with the subquery of every WHERE
 // conjunct that has one, and returns the other conjuncts.
 func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode) (plan.Node, []ast.ExprNode, error) {
-	saved := cx.outer // not these subqueries' outer query (bindExprSubqueries)
+	var nodes []ast.Node
+	for _, c := range where {
+		nodes = append(nodes, c)
+	}
+	in = cx.carryOuter(in, sc, twoLevelRefs(sc, cx.outer, nodes)) // bind_outer_carry.go
+	saved := cx.outer                                             // not these subqueries' outer query (bindExprSubqueries)
 	cx.outer = nil
 	defer func() { cx.outer = saved }()
 	var rest []ast.ExprNode
@@ -94,7 +99,7 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	if p.in != nil {
 		what = "IN"
 	}
-	if cx.shapedApply(sc, p) { // bind_semi_apply.go
+	if cx.shapedApply(sc, p) || cx.readsTwoLevelsOut(sc, sel) { // bind_semi_apply.go
 		return cx.bindShapedSemiJoin(in, sc, p, what)
 	}
 	if sel.From == nil || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || sel.OrderBy != nil || sel.Distinct ||
