@@ -228,7 +228,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		f = &plan.Filter{Input: agg.Input}
 	}
 	var local, outer, inner []expr.Expr
-	byEq := true
+	byEq := !readsOuter(f.Input) // else read deeper: the distinct values form
 	for _, t := range expr.Conjuncts(f.Cond) {
 		if !expr.ReadsOuter(t) {
 			local = append(local, t)
@@ -280,7 +280,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		// the bottom projection lists, joined into the subquery.
 		var why string
 		g.KeyNames = nil
-		if outer, inner, why = distinctValuesOf(a.Input, bottom, f, &g); why != "" {
+		if outer, inner, why = distinctValuesOf(a.Input, bottom, &g); why != "" {
 			return nil, why
 		}
 		nullSafe = true
@@ -396,19 +396,19 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	return j, ""
 }
 
-// distinctValuesOf decorrelates the filter f of a subquery correlated by
-// any condition: the outer columns the bottom projection lists as plain
-// OuterCol expressions (its keys, first first) are taken from the distinct
-// rows of the input (an Aggregate of them without aggregates) and
-// cross-joined into the subquery (after its columns), the filter reads
-// them there, and g (the subquery's aggregate) reads that filter and
-// groups by them. It returns, for each key, its OuterCol and its column
-// over the join; or the reason it cannot (an outer column the filter
-// reads that the projection does not list). Outer columns the bottom
-// projection's other expressions or the aggregates read must be listed
-// too: the aggregates read them from the join, the projection from the
-// keys.
-func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
+// distinctValuesOf decorrelates the input of g (the subquery's
+// aggregate) when it is correlated by any condition, anywhere below g:
+// the outer columns the bottom projection lists as plain OuterCol
+// expressions (its keys, first first) are taken from the distinct rows of
+// the input (an Aggregate of them without aggregates) and joined into g's
+// input where it reads them (joinDomain: after its columns), and g groups
+// by them. It returns, for each key, its OuterCol and its column over the
+// join; or the reason it cannot (an outer column read below g that the
+// projection does not list, or a node joinDomain cannot carry the values
+// through). Outer columns the bottom projection's other expressions or
+// the aggregates read must be listed too: the aggregates read them from
+// the join, the projection from the keys.
+func distinctValuesOf(input plan.Node, bottom *plan.Project, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
 	pos := map[int]int{} // outer column -> its key
 	var keys []*expr.OuterCol
 	for _, e := range bottom.Exprs {
@@ -429,8 +429,10 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 			}
 		})
 	}
-	if f.Cond != nil {
-		check(f.Cond)
+	for _, c := range outerColumns(g.Input) { // anywhere below the aggregate
+		if _, in := pos[c]; !in {
+			listed = false
+		}
 	}
 	for _, e := range bottom.Exprs {
 		check(e)
@@ -443,7 +445,7 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 	if len(keys) == 0 || !listed {
 		return nil, nil, whyCorrelation
 	}
-	width := len(f.Input.Schema())
+	width := len(g.Input.Schema())
 	vals := &plan.Project{Input: input}
 	for _, k := range keys {
 		vals.Exprs, vals.Names = append(vals.Exprs, &expr.Col{Index: k.Index, Name: k.Name, T: k.T}), append(vals.Names, k.Name)
@@ -453,26 +455,14 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 		distinct.GroupKeys = append(distinct.GroupKeys, &expr.Col{Index: i, Name: k.Name, T: k.T})
 		distinct.KeyNames = append(distinct.KeyNames, k.Name)
 	}
-	// An equality between the subquery's columns and outer ones is a key
-	// of the join (as in a FROM list); the other terms filter its rows.
-	j := &plan.Join{Kind: plan.InnerJoin, Left: f.Input, Right: distinct}
-	var rest []expr.Expr
-	for _, t := range expr.Conjuncts(f.Cond) {
-		if o, i, ok := keyOf(t, correlationSide); ok && len(expr.Columns(i)) > 0 {
-			j.LeftKeys = append(j.LeftKeys, i)
-			j.RightKeys = append(j.RightKeys, expr.MapOuterColumns(o, func(oc *expr.OuterCol) expr.Expr {
-				return &expr.Col{Index: pos[oc.Index], Name: oc.Name, T: oc.T}
-			}))
-			continue
-		}
-		rest = append(rest, expr.MapOuterColumns(t, func(oc *expr.OuterCol) expr.Expr {
-			return &expr.Col{Index: width + pos[oc.Index], Name: oc.Name, T: oc.T}
-		}))
+	// The values are joined in where the subquery reads them: an equality
+	// between its columns and outer ones keys that join (as in a FROM
+	// list), the other terms filter its rows (joinDomain).
+	joined, ok := joinDomain(g.Input, distinct, pos)
+	if !ok {
+		return nil, nil, whyCorrelation
 	}
-	g.Input = j
-	if len(rest) > 0 {
-		g.Input = &plan.Filter{Input: j, Cond: expr.AndAll(rest)}
-	}
+	g.Input = joined
 	// Aggregates over outer columns (SUM(x.b * t1.c)) read them from the
 	// joined values.
 	g.Aggs = append([]plan.AggCall(nil), g.Aggs...)

@@ -272,9 +272,24 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 // select list reads (outerInFields: SELECT MAX(y) + t1.b) bind to
 // OuterCol there too; decorrelated, they are the group keys.
 func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, outerInFields bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
+	// A correlated condition with a subquery of its own (x.b < (SELECT
+	// ...)) is bound with the subquery's WHERE, its outer columns read as
+	// expr.OuterCol; so is the subquery when its own subqueries name outer
+	// columns (two levels out: carried into its rows, bind_outer_carry.go),
+	// which become keys too.
+	var corrSub, corrPlain []ast.ExprNode
 	for _, c := range corr {
 		if len(findSubqueries(c)) > 0 {
-			return nil, nil, nil, false, nil // a subquery in a correlated condition: joinGrouped
+			corrSub = append(corrSub, c)
+		} else {
+			corrPlain = append(corrPlain, c)
+		}
+	}
+	corr = corrPlain
+	nested := twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where))
+	for _, i := range nested {
+		if !containsInt(all, i) {
+			all = append(all, i)
 		}
 	}
 	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals, merged: rsc.merged}
@@ -317,8 +332,8 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 		corrE = append(corrE, toOuter(e))
 	}
 	c := *sel
-	c.Where = andExprs(nil, local...)
-	if outerInFields {
+	c.Where = andExprs(nil, append(local, corrSub...)...)
+	if outerInFields || len(corrSub) > 0 || len(nested) > 0 {
 		// The select list reads outer columns (MAX(y) + t1.b): bound as
 		// expr.OuterCol. A subquery of its own binds without it
 		// (bindExprSubqueries, bindSemiJoins): its outer query is this one.

@@ -685,6 +685,12 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		having = sel.Having.Expr
 	}
 	all := refs.refsOf(append(fieldExprs(sel), sel.Where, having)...)
+	nested := twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where, having)) // bind_outer_carry.go
+	for _, i := range nested {
+		if !containsInt(all, i) {
+			all = append(all, i)
+		}
+	}
 	if len(all) == 0 {
 		return cx.joinGrouped(in, sc, sel, nil, false, at)
 	}
@@ -699,7 +705,7 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 	// Correlated by equalities only?
 	var local, innerKeys []ast.ExprNode
 	var outerKeys []ast.ExprNode
-	byEq := len(refs.refsOf(fieldExprs(sel)...)) == 0
+	byEq := len(refs.refsOf(fieldExprs(sel)...)) == 0 && len(nested) == 0
 	for _, c := range splitAnd(sel.Where) {
 		if len(refs.refsOf(c)) == 0 {
 			local = append(local, c)
