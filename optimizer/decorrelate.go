@@ -13,7 +13,9 @@ import (
 // it):
 //
 //   - a semi or anti Apply (IN, EXISTS, NOT IN, NOT EXISTS in WHERE): the
-//     semi or anti Join of its input with the subquery (semiJoinOf);
+//     semi or anti Join of its input with the subquery, keyed by its
+//     correlated equalities (semiJoinOf) or by the distinct outer values
+//     joined into it (domainSemiJoinOf);
 //   - a LeftJoin Apply (a subquery read as a value, an aggregate): the
 //     LEFT Join of its input with the aggregate, without keys when it is
 //     uncorrelated, else grouped by its correlation (groupedJoinOf).
@@ -61,15 +63,17 @@ func joinOf(a *plan.Apply) (*plan.Join, string) {
 //
 //   - the equalities of the Apply's condition between an outer expression
 //     and a subquery expression (x = y of x IN (SELECT y ...)), first;
-//   - then the correlated equalities of the filter on top of the subquery
-//     (inner = outer, where the inner side reads only the subquery's
-//     columns and the outer side only outer columns), in written order:
-//     they leave the filter, which keeps the subquery's other terms (and
-//     disappears without any).
+//   - then the correlated equalities of the subquery (inner = outer, where
+//     the inner side reads only the subquery's columns and the outer side
+//     only outer columns), bottom first, in written order: they leave its
+//     filters and join conditions, and grouped aggregates above them also
+//     group by their inner sides (pullCorrelation).
 //
-// A correlation that is not such an equality, an outer column read
-// anywhere else in the subquery, or no key at all (a semi join without
-// keys would compare every pair) leaves the Apply as it is.
+// Any other correlation (a non-equality, an outer column read in a
+// projection or an aggregate, a subquery two levels in) joins the distinct
+// outer values into the subquery instead (domainSemiJoinOf). No key at
+// all (a semi join without keys would compare every pair), or a subquery
+// neither can take apart, leaves the Apply as it is.
 func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	j := &plan.Join{Kind: a.Kind, Left: a.Input, Right: a.Subquery}
 	width := len(a.Input.Schema())

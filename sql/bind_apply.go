@@ -23,12 +23,18 @@ import (
 // for the forms this file leaves to it:
 //
 //   - correlated by equalities only (applySubquery): inner_i = outer_i
-//     leave the WHERE; $k_i is outer_i, the value inner_i equals; the
-//     rule groups by the inner sides and joins on them;
+//     leave the WHERE; $k_i is outer_i, the value inner_i equals (both
+//     sides in their common type; inner_i any expression over the FROM,
+//     possibly shared by two equalities); the rule groups by the inner
+//     sides and joins on them. A select list that reads an inner key
+//     outside aggregates is bound grouped by the inner keys (one group or
+//     none per outer row; over no rows the key reads NULL);
 //   - correlated otherwise (applyGeneral: x.b < t1.b), or reading outer
-//     columns in its select list (MAX(y) + t1.b, bound with cx.outer):
-//     $k_i are the outer columns the subquery reads; the rule joins their
-//     distinct values into the subquery, groups by them and joins on them
+//     columns in its select list (MAX(y) + t1.b), in a correlated
+//     condition with a subquery of its own, or two levels out in its own
+//     subqueries (all bound with cx.outer): $k_i are the outer columns
+//     the subquery reads; the rule joins their distinct values into the
+//     subquery where it reads them, groups by them and joins on them
 //     NULL-safely.
 //
 // The values an outer row reads are joinGrouped's: CASE WHEN $present IS
@@ -38,19 +44,16 @@ import (
 // subquery is an Apply too (joinGrouped makes it: nothing to take apart).
 //
 // A scalar subquery grouped by correlated columns (GROUP BY u.k ... WHERE
-// u.k = t.k: groupedByCorrelation) is bound with its GROUP BY: one group
-// or none per outer row, and none reads NULL (no CASE).
+// u.k = t.k: groupedByCorrelation) is bound with its GROUP BY (and its
+// HAVING read as CASE WHEN having THEN value END): one group or none per
+// outer row, and none reads NULL (no CASE).
 //
-// The forms left to joinGrouped (decorrelated while binding): an inner
-// key that is not a plain column of the subquery's FROM, or whose type
-// differs from its outer side's (other than in nullability), or that two
-// correlations share; a select list that reads an inner key outside
-// aggregates (it needs the GROUP BY the decorrelated form has); a
-// subquery over a window table function (grouped by the
-// window's bounds, the decorrelated form is a window aggregate); a
-// subquery correlated by other conditions that has no FROM or a subquery
-// of its own; an unqualified outer column the subquery's FROM also has
-// (joinGrouped says it is ambiguous).
+// The forms left to joinGrouped (decorrelated while binding): a subquery
+// over a window table function (grouped by the window's bounds, the
+// decorrelated form is a window aggregate, which the binder makes from
+// the SQL text). joinGrouped also reports what the forms here cannot
+// type: sides of a correlation without a common type, an unqualified
+// outer column the subquery's FROM also has (ambiguous).
 
 // applySubquery binds sel (its correlation taken out of its WHERE: inner
 // keys innerKeys, equal to outer, bound against sc) as a plan.Apply over

@@ -25,8 +25,10 @@ import (
 // scope carries as hidden columns (not in `*`, not nameable). S is bound
 // as written, as a plan.Apply of the LeftJoin kind whose correlated
 // conditions read the outer row as expr.OuterCol (bind_apply.go); the
-// optimizer's decorrelate rule turns it into a LEFT join. The forms
-// bind_apply.go leaves are decorrelated here, into the same joins.
+// optimizer's decorrelate rule turns it into a LEFT join. The one form
+// bind_apply.go leaves (a subquery over a window table function) is
+// decorrelated here, into the same joins (joinGrouped), which also
+// reports the correlations that cannot be typed.
 // Decorrelation (the rules Calcite and Neumann's "unnesting" use, in
 // their simplest form):
 //
@@ -73,10 +75,16 @@ import (
 // EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
 // and GROUP BY where they cannot change the answer (bind_set_only.go).
 //
-// Not supported: subqueries in ORDER BY or in ON; a correlated subquery
-// with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
-// where they could change the answer; a reference to a query two levels
-// out.
+// A correlated scalar subquery grouped by its correlated columns may have
+// HAVING (a group it rejects reads NULL, as no group does). A column
+// two levels out, qualified by its table, is carried into the middle
+// query's rows (bind_outer_carry.go).
+//
+// Not supported here: subqueries in ORDER BY or in ON; a correlated
+// subquery with LIMIT, or with HAVING, DISTINCT, ORDER BY or another GROUP
+// BY where they could change the answer (as a WHERE conjunct's IN / EXISTS
+// it is a semi / anti join: bind_semi_apply.go); an outer reference in the
+// subquery's JOIN ... ON; an unqualified reference two levels out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {

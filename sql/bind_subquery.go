@@ -17,9 +17,13 @@ import (
 // for IN. The optimizer's decorrelate rule turns the Apply into a semi
 // (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed by those
 // equalities. The Apply's output is the outer rows, so the scope does not
-// change. A subquery this form cannot express (other correlations,
-// aggregates, NOT IN over nullable columns, no equality at all) is left
-// in WHERE for bind_expr_subquery.go, which binds it as a value.
+// change. A correlated subquery whose GROUP BY, HAVING or DISTINCT can
+// change the answer, whose FROM reads the outer row (JOIN ... ON) or
+// whose own subqueries read two levels out is bound as written
+// (bind_semi_apply.go). A subquery this form cannot express (other
+// correlations, aggregates, NOT IN over nullable columns, no equality at
+// all) is left in WHERE for bind_expr_subquery.go, which binds it as a
+// value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
 type subqueryPred struct {

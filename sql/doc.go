@@ -383,9 +383,15 @@
 //     is correlated by equalities (or is an IN) binds to a plan.Apply: the
 //     subquery as written, filtered by its own conditions and then by its
 //     correlated equalities, whose outer sides read the outer row as
-//     expr.OuterCol (NOT IN only over NOT NULL columns). The optimizer's
-//     decorrelate rule turns it into a semi (anti) join on x = y and those
-//     equalities. The planner runs them as window joins (both inputs
+//     expr.OuterCol (NOT IN only over NOT NULL columns). A correlated one
+//     whose GROUP BY, HAVING or DISTINCT can change the answer, whose JOIN
+//     ... ON reads the outer row, or whose own subqueries name a column
+//     of the outer query (two levels out) is bound as written, every
+//     outer reference an expr.OuterCol (bind_semi_apply.go). The
+//     optimizer's decorrelate rule turns it into a semi (anti) join on x =
+//     y and the correlated equalities (pulled up through aggregates, which
+//     then also group by their inner sides), or on the distinct outer
+//     values it reads, joined into it (any other correlation). The planner runs them as window joins (both inputs
 //     windowed and joined on the window) or as regular semi / anti joins
 //     over inputs that may be changelogs: a left row is emitted when it
 //     gets its first match (semi) or while it has none (anti) and
@@ -409,10 +415,12 @@
 //     its correlation keys (equalities), or by the distinct values of the
 //     outer columns it reads, joined into its FROM (other correlations).
 //     Outer columns the subquery's select list reads bind to
-//     expr.OuterCol as well. A few correlated forms are still
-//     decorrelated by the binder into the same joins (joinSubquery: an
-//     inner correlation key that is not a plain column or not of its
-//     outer side's type, and the others optimizer/doc.go lists). MySQL's value rules: COUNT over no rows is 0 (the
+//     expr.OuterCol as well; so do the outer columns of a correlated
+//     condition that has a subquery of its own, and a column two query
+//     levels out is carried into the middle query's rows
+//     (bind_outer_carry.go). A subquery over a window table function is
+//     still decorrelated by the binder into the same joins (joinGrouped;
+//     optimizer/doc.go says why). MySQL's value rules: COUNT over no rows is 0 (the
 //     select list of the subquery is evaluated over no rows for an outer
 //     row nothing matches), IN is three-valued (NULL when x is NULL or the
 //     subquery holds a NULL and nothing equals x; NOT IN over an empty
@@ -431,13 +439,17 @@
 //
 // Not supported (each gives ErrUnsupported with a hint): outer joins
 // without an equality, FULL JOIN with USING or NATURAL, subqueries in
-// ORDER BY or in ON, correlated subqueries with HAVING or LIMIT, or with
-// GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
-// scalar subquery may group by columns its WHERE equates with the outer
-// query's: at most one group per outer row, NULL when none; EXISTS, IN
-// and ANY / ALL read the subquery as a set, so they ignore DISTINCT,
-// ORDER BY and a GROUP BY (for IN, on the selected column):
-// bind_set_only.go), references to a query two levels out,
+// ORDER BY or in ON, correlated subqueries with LIMIT; correlated
+// subqueries with GROUP BY, HAVING or DISTINCT where they could change the
+// answer, except as a WHERE conjunct's IN / EXISTS (a semi / anti join)
+// and a scalar subquery grouped by the columns its WHERE equates with the
+// outer query's, with or without HAVING (at most one group per outer row,
+// NULL when none or when HAVING rejects it); EXISTS, IN and ANY / ALL
+// elsewhere read the subquery as a set, so they ignore DISTINCT, ORDER BY
+// and a GROUP BY (for IN, on the selected column): bind_set_only.go); an
+// outer reference in a JOIN ... ON of a subquery read as a value (a WHERE
+// conjunct's IN / EXISTS may have one); a reference two query levels out
+// that is not qualified by its table,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
