@@ -62,9 +62,14 @@
 //     GROUP BY on both further up becomes a window aggregate over the
 //     window the rows carry, emitted once when it closes, instead of a
 //     changelog aggregate (Nexmark q5's MaxBids).
-//   - fold-constants: terms of a WHERE or join condition that read no
-//     column are evaluated (after other rewrites put literals into them);
-//     TRUE terms are dropped, and a filter left without terms disappears.
+//   - fold-constants: constant sub-expressions (no column read, no
+//     volatile function) of filters, join keys and conditions,
+//     projections and aggregates' keys and arguments are evaluated to
+//     literals of their own type (after other rewrites put literals into
+//     them: a pushed-down filter, a decorrelated subquery's value over no
+//     rows); TRUE terms of a condition are dropped, and a filter left
+//     without terms disappears. One that fails to evaluate stays, to fail
+//     at run time.
 //   - merge-projects: a projection over a projection becomes one, when
 //     no computed expression would be evaluated twice.
 //   - filter-pushdown: filters move towards the sources: below a
@@ -92,6 +97,16 @@
 // it is a window aggregate, which the binder makes from that text); the
 // binder's fallback (joinGrouped) also reports the correlations it cannot
 // type (no common type of the two sides) and an unqualified outer column
-// the subquery's FROM also has. Constant expressions are folded as they
-// are typed.
+// the subquery's FROM also has.
+//
+// Constant expressions the user writes are still folded by the binder as
+// they are typed (expr.Folder), for three reasons: errors (a constant
+// division by zero, an invalid constant CAST, an out-of-range literal)
+// are reported there, at the expression's line and column, which a plan
+// rule no longer knows; a folded literal is typed NOT NULL when its value
+// is not NULL, and the output schema (a sink's NOT NULL columns, DESCRIBE)
+// depends on that, which a rule must not change; and several clauses need
+// a literal to be typed or bound at all (LIMIT, INTERVAL and window
+// sizes, an aggregate's constant parameters, INSERT ... VALUES). The
+// fold-constants rule folds what the rewrites after binding make constant.
 package optimizer
