@@ -80,11 +80,14 @@ import (
 // two levels out, qualified by its table, is carried into the middle
 // query's rows (bind_outer_carry.go).
 //
+// A correlated subquery whose GROUP BY, HAVING or DISTINCT shapes its
+// rows is read as a derived relation bound with its outer references
+// (bind_derived_apply.go), as an uncorrelated one is read as a derived
+// table.
+//
 // Not supported here: subqueries in ORDER BY or in ON; a correlated
-// subquery with LIMIT, or with HAVING, DISTINCT, ORDER BY or another GROUP
-// BY where they could change the answer (as a WHERE conjunct's IN / EXISTS
-// it is a semi / anti join: bind_semi_apply.go); an outer reference in the
-// subquery's JOIN ... ON; an unqualified reference two levels out.
+// subquery with LIMIT; an outer reference in the subquery's JOIN ... ON;
+// an unqualified reference two levels out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -197,7 +200,7 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 	}
 	if !plainAggregate(sel) {
 		if shaped(sel) {
-			if sel, err = cx.derivedSelect(sel, off(sq)); err != nil {
+			if sel, err = cx.derivedSelectIn(sc, sel, off(sq)); err != nil { // bind_derived_apply.go
 				return nil, nil, nil, err
 			}
 		}
@@ -229,7 +232,7 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 	}
 	sel = cx.setOnly(sc, sel, true) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
+		if sel, err = cx.derivedSelectIn(sc, sel, off(v)); err != nil { // bind_derived_apply.go
 			return nil, nil, nil, err
 		}
 	}
@@ -443,7 +446,7 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 	}
 	sel = cx.setOnly(sc, sel, false) // bind_set_only.go
 	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		return cx.derivedSelect(sel, at)
+		return cx.derivedSelectIn(sc, sel, at) // bind_derived_apply.go
 	}
 	return sel, nil
 }
@@ -694,6 +697,7 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 	}
 	all := refs.refsOf(append(fieldExprs(sel), sel.Where, having)...)
 	nested := twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where, having)) // bind_outer_carry.go
+	nested = append(nested, cx.correlatedRelations(sel)...)                     // bind_derived_apply.go
 	for _, i := range nested {
 		if !containsInt(all, i) {
 			all = append(all, i)

@@ -36,6 +36,9 @@ type compiler struct {
 	// name of the subquery's own scope reaches binds to an expr.OuterCol
 	// of it.
 	outer *scope
+	// correlated maps a derived relation bound with outer references
+	// (bind_derived_apply.go) to the outer columns it reads.
+	correlated map[string][]int
 }
 
 // Compile parses and binds one statement against the catalog, which it

@@ -439,17 +439,15 @@
 //
 // Not supported (each gives ErrUnsupported with a hint): outer joins
 // without an equality, FULL JOIN with USING or NATURAL, subqueries in
-// ORDER BY or in ON, correlated subqueries with LIMIT; correlated
-// subqueries with GROUP BY, HAVING or DISTINCT where they could change the
-// answer, except as a WHERE conjunct's IN / EXISTS (a semi / anti join)
-// and a scalar subquery grouped by the columns its WHERE equates with the
-// outer query's, with or without HAVING (at most one group per outer row,
-// NULL when none or when HAVING rejects it); EXISTS, IN and ANY / ALL
-// elsewhere read the subquery as a set, so they ignore DISTINCT, ORDER BY
-// and a GROUP BY (for IN, on the selected column): bind_set_only.go); an
-// outer reference in a JOIN ... ON of a subquery read as a value (a WHERE
-// conjunct's IN / EXISTS may have one); a reference two query levels out
-// that is not qualified by its table,
+// ORDER BY or in ON, correlated subqueries with LIMIT (a correlated
+// subquery's GROUP BY, HAVING and DISTINCT work: as a WHERE conjunct's IN
+// / EXISTS it is a semi / anti join, bind_semi_apply.go; read as a value
+// it is a derived relation with outer references, bind_derived_apply.go;
+// a scalar subquery grouped by the columns its WHERE equates with the
+// outer query's has at most one group per outer row, NULL when none or
+// when HAVING rejects it); an outer reference in a JOIN ... ON of a
+// subquery read as a value (a WHERE conjunct's IN / EXISTS may have one);
+// a reference two query levels out that is not qualified by its table,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
