@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -85,9 +86,14 @@ func (cx *compiler) correlatedRelations(sel *ast.SelectStmt) []int {
 	var out []int
 	f := &qualRefs{defined: map[string]bool{}}
 	sel.From.TableRefs.Accept(f)
-	for name, cols := range cx.correlated {
+	names := make([]string, 0, len(cx.correlated))
+	for name := range cx.correlated {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the same plan for the same query
+	for _, name := range names {
 		if f.defined[name] {
-			for _, c := range cols {
+			for _, c := range cx.correlated[name] {
 				if !containsInt(out, c) {
 					out = append(out, c)
 				}

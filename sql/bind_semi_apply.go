@@ -48,9 +48,12 @@ func (cx *compiler) shapedApply(sc *scope, p subqueryPred) bool {
 	return len(refs.refsOf(ns...)) > 0
 }
 
-// bindShapedSemiJoin binds p's subquery (a shapedApply form) as a semi or
-// anti plan.Apply over in (scope sc); its condition is x = y for IN.
-func (cx *compiler) bindShapedSemiJoin(in plan.Node, sc *scope, p subqueryPred, what string) (plan.Node, error) {
+// bindSemiAsWritten binds p's subquery as written, every clause, its
+// outer references expr.OuterCol, as a semi or anti plan.Apply over in
+// (scope sc); its condition is x = y for IN. It serves shapedApply's
+// forms, a FROM that reads the outer row (JOIN ... ON) and a subquery
+// whose own subqueries read two levels out (readsTwoLevelsOut).
+func (cx *compiler) bindSemiAsWritten(in plan.Node, sc *scope, p subqueryPred, what string) (plan.Node, error) {
 	sel := *p.sel
 	sel.OrderBy = nil // the order of a set is no part of it
 	if p.in != nil && (len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil) {

@@ -104,7 +104,7 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 		what = "IN"
 	}
 	if cx.shapedApply(sc, p) || cx.readsTwoLevelsOut(sc, sel) { // bind_semi_apply.go
-		return cx.bindShapedSemiJoin(in, sc, p, what)
+		return cx.bindSemiAsWritten(in, sc, p, what)
 	}
 	if sel.From == nil || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || sel.OrderBy != nil || sel.Distinct ||
 		hasAggregate(fieldExprs(sel)...) {
@@ -119,7 +119,7 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	if err != nil {
 		// The FROM reads the outer row (JOIN ... ON t3.x = t1.a): the
 		// subquery as written, with outer references (bind_semi_apply.go).
-		return cx.bindShapedSemiJoin(in, sc, p, what)
+		return cx.bindSemiAsWritten(in, sc, p, what)
 	}
 	a := &plan.Apply{Kind: plan.SemiJoin, Input: in, What: what}
 	if p.anti {
