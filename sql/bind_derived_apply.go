@@ -5,12 +5,15 @@ import (
 	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
 )
 
 // A correlated subquery read as a value whose GROUP BY, HAVING or
 // DISTINCT shapes its rows (`EXISTS (SELECT 1 FROM t2 WHERE x = a GROUP BY
 // x HAVING COUNT(*) > 1)` in a select list, `(SELECT DISTINCT y FROM t2
-// WHERE x = a)`) is read, as an uncorrelated one is, as a derived
+// WHERE x = a)`), or whose JOIN ... ON reads the outer row, is read, as an uncorrelated one is, as a derived
 // relation the rewrites add their aggregates to; it is bound as written,
 // its outer references expr.OuterCol (cx.outer), and the relation
 // remembers the outer columns it reads (cx.correlated). joinSubquery
@@ -29,7 +32,9 @@ func (cx *compiler) derivedSelectIn(sc *scope, sel *ast.SelectStmt, at int) (*as
 	}
 	rsc, ferr := cx.fromScope(sel)
 	if ferr != nil {
-		return nil, err
+		// The FROM reads the outer row itself (JOIN ... ON t1.a): the
+		// outer columns are those the bound relation reads.
+		return cx.derivedFromPlan(sc, sel, at, err)
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
 	ns := append(fieldExprs(sel), sel.Where)
@@ -59,6 +64,96 @@ func (cx *compiler) derivedSelectIn(sc *scope, sel *ast.SelectStmt, at int) (*as
 	if berr != nil {
 		return nil, err
 	}
+	return cx.correlatedRelation(node, bcols, cols, at), nil
+}
+
+// derivedFromPlan is derivedSelectIn for a SELECT whose FROM reads the
+// outer row: bound with its outer references, it is a relation when it
+// reads some (err, derivedSelect's error, otherwise).
+func (cx *compiler) derivedFromPlan(sc *scope, sel *ast.SelectStmt, at int, err error) (*ast.SelectStmt, error) {
+	c := *sel
+	c.OrderBy = nil
+	saved := cx.outer
+	cx.outer = sc
+	node, bcols, berr := cx.bindSelect(&c)
+	cx.outer = saved
+	if berr != nil {
+		return nil, err
+	}
+	cols := outerColumnsOf(node)
+	if len(cols) == 0 {
+		return nil, err
+	}
+	return cx.correlatedRelation(node, bcols, cols, at), nil
+}
+
+// fromReadsOuter reports whether sel's FROM reads the outer query's
+// columns (an ON condition naming them): it binds only with them.
+func (cx *compiler) fromReadsOuter(sc *scope, sel *ast.SelectStmt) bool {
+	if sel.From == nil {
+		return false
+	}
+	if _, err := cx.fromScope(sel); err == nil {
+		return false
+	}
+	saved := cx.outer
+	cx.outer = sc
+	_, err := cx.fromScope(sel)
+	cx.outer = saved
+	return err == nil
+}
+
+// outerColumnsOf lists the outer columns a bound subquery reads (a
+// subquery inside it reads its own input's), first use first.
+func outerColumnsOf(n plan.Node) []int {
+	var out []int
+	add := func(e expr.Expr) {
+		if e == nil {
+			return
+		}
+		expr.Walk(e, func(x expr.Expr) {
+			if c, ok := x.(*expr.OuterCol); ok && !containsInt(out, c.Index) {
+				out = append(out, c.Index)
+			}
+		})
+	}
+	var walk func(plan.Node)
+	walk = func(n plan.Node) {
+		switch n := n.(type) {
+		case *plan.Apply:
+			walk(n.Input)
+			return
+		case *plan.Filter:
+			add(n.Cond)
+		case *plan.Project:
+			for _, e := range n.Exprs {
+				add(e)
+			}
+		case *plan.Join:
+			for _, e := range append(append([]expr.Expr{n.Residual}, n.LeftKeys...), n.RightKeys...) {
+				add(e)
+			}
+		case *plan.Aggregate:
+			for _, e := range n.GroupKeys {
+				add(e)
+			}
+			for _, c := range n.Aggs {
+				for _, e := range c.Exprs() {
+					add(e)
+				}
+			}
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// correlatedRelation registers node (columns bcols; reading the outer
+// columns cols) as a derived relation and returns SELECT c0, c1, ... of it.
+func (cx *compiler) correlatedRelation(node plan.Node, bcols []column, cols []int, at int) *ast.SelectStmt {
 	name := cx.freshRelation()
 	var outCols []column
 	var fields []*ast.SelectField
@@ -74,7 +169,7 @@ func (cx *compiler) derivedSelectIn(sc *scope, sel *ast.SelectStmt, at int) (*as
 	cx.correlated[name] = cols
 	out := &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: fields}}
 	out.From = &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: &ast.TableName{Name: ast.NewCIStr(name)}}}}
-	return out, nil
+	return out
 }
 
 // correlatedRelations lists the outer columns that the correlated derived

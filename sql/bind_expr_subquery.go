@@ -81,13 +81,12 @@ import (
 // query's rows (bind_outer_carry.go).
 //
 // A correlated subquery whose GROUP BY, HAVING or DISTINCT shapes its
-// rows is read as a derived relation bound with its outer references
-// (bind_derived_apply.go), as an uncorrelated one is read as a derived
-// table.
+// rows, or whose JOIN ... ON reads the outer row, is read as a derived
+// relation bound with its outer references (bind_derived_apply.go), as an
+// uncorrelated one is read as a derived table.
 //
 // Not supported here: subqueries in ORDER BY or in ON; a correlated
-// subquery with LIMIT; an outer reference in the subquery's JOIN ... ON;
-// an unqualified reference two levels out.
+// subquery with LIMIT; an unqualified reference two levels out.
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -199,7 +198,7 @@ func (cx *compiler) bindScalarSubquery(in plan.Node, sc *scope, sq *ast.Subquery
 		return in, sc, vals[0], nil
 	}
 	if !plainAggregate(sel) {
-		if shaped(sel) {
+		if shaped(sel) || cx.fromReadsOuter(sc, sel) {
 			if sel, err = cx.derivedSelectIn(sc, sel, off(sq)); err != nil { // bind_derived_apply.go
 				return nil, nil, nil, err
 			}
@@ -231,7 +230,7 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 		return nil, nil, nil, err
 	}
 	sel = cx.setOnly(sc, sel, true) // bind_set_only.go
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) || cx.fromReadsOuter(sc, sel) {
 		if sel, err = cx.derivedSelectIn(sc, sel, off(v)); err != nil { // bind_derived_apply.go
 			return nil, nil, nil, err
 		}
@@ -445,7 +444,7 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 		return nil, cx.p.errAt(ErrInvalid, at, "the subquery of "+what+" must select one column", "")
 	}
 	sel = cx.setOnly(sc, sel, false) // bind_set_only.go
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) || cx.fromReadsOuter(sc, sel) {
 		return cx.derivedSelectIn(sc, sel, at) // bind_derived_apply.go
 	}
 	return sel, nil

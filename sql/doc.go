@@ -445,9 +445,9 @@
 // it is a derived relation with outer references, bind_derived_apply.go;
 // a scalar subquery grouped by the columns its WHERE equates with the
 // outer query's has at most one group per outer row, NULL when none or
-// when HAVING rejects it); an outer reference in a JOIN ... ON of a
-// subquery read as a value (a WHERE conjunct's IN / EXISTS may have one);
-// a reference two query levels out that is not qualified by its table,
+// when HAVING rejects it; a subquery's JOIN ... ON may read the outer
+// row); a reference two query levels out that is not qualified by its
+// table,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column
