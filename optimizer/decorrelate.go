@@ -190,14 +190,16 @@ func Refusal(a *plan.Apply) (msg, hint string) {
 }
 
 // groupedJoinOf decorrelates a correlated LeftJoin Apply: projections
-// over an aggregate over a filter with the correlated terms.
+// over an aggregate over a filter with the correlated terms (or over
+// anything that reads the outer row deeper down).
 //
-// When those terms are equalities inner_i = outer_i, they leave the filter
-// and the aggregate groups by the inner sides, so that it has one row per
-// correlation value (a GROUP BY of the subquery must be on inner sides:
-// the same groups). Otherwise the distinct values of the outer columns
-// are joined into the subquery and the aggregate groups by them
-// (distinctValuesOf).
+// When those terms are equalities inner_i = outer_i (and nothing below
+// reads the outer row), they leave the filter and the aggregate groups by
+// the inner sides, so that it has one row per correlation value.
+// Otherwise the distinct values of the outer columns are joined into the
+// subquery where it reads them and the aggregate groups by them
+// (distinctValuesOf). A GROUP BY of the subquery's own stays, after those
+// keys: per outer row, the groups of the rows its correlation selects.
 //
 // The projection right above the aggregate reads each key column where it
 // read outer_i (the outer value the key equals), and the aggregate's other
@@ -298,8 +300,8 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	var extra []expr.Expr
 	var moved []int
 	for i, k := range agg.GroupKeys {
-		// (over the distinct values' join too: the subquery's columns
-		// come first there)
+		// (a key over the subquery's columns: they come first over the
+		// distinct values' join too)
 		if j := indexOfExpr(inner, k); j >= 0 {
 			moved = append(moved, j)
 			continue
