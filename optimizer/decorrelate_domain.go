@@ -115,7 +115,8 @@ func nodeExprs(n plan.Node) []expr.Expr {
 // cross-joined with d (an equality between its columns and outer ones
 // keys that join, as a FROM list's would). ok is false for a node it
 // cannot carry d's columns through (an aggregate without GROUP BY, which
-// has a row over no rows; a window aggregate; an outer join; a LIMIT).
+// has a row over no rows; a window aggregate; an outer join other than a
+// LEFT join whose right side reads no outer column; a LIMIT).
 func joinDomain(n plan.Node, d *plan.Aggregate, pos map[int]int) (plan.Node, bool) {
 	nd := len(d.GroupKeys)
 	width := len(n.Schema())
@@ -213,7 +214,10 @@ func joinDomain(n plan.Node, d *plan.Aggregate, pos map[int]int) (plan.Node, boo
 		}
 		return p, true
 	case *plan.Join:
-		if n.Kind != plan.InnerJoin || readsOuter(n.Right) {
+		// d joins the left side: an inner join's or a LEFT join's (its
+		// preserved side: the ON condition reads the values there, and
+		// every left row keeps its value, matched or not).
+		if (n.Kind != plan.InnerJoin && n.Kind != plan.LeftJoin) || readsOuter(n.Right) {
 			return nil, false
 		}
 		l, ok := joinDomain(n.Left, d, pos)

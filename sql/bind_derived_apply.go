@@ -197,3 +197,33 @@ func (cx *compiler) correlatedRelations(sel *ast.SelectStmt) []int {
 	}
 	return out
 }
+
+// applyFromReadsOuter binds an aggregate subquery without GROUP BY whose
+// FROM reads the outer row (SELECT COUNT(u.k) FROM t2 LEFT JOIN u ON u.k
+// = t2.x AND u.k = t1.a) as written, its outer references expr.OuterCol,
+// as a plan.Apply keyed by the outer columns it reads (bindApply); the
+// decorrelate rule joins their distinct values in where it reads them. ok
+// is false, with no error, for another form.
+func (cx *compiler) applyFromReadsOuter(in plan.Node, sc *scope, sel *ast.SelectStmt, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
+	if !plainAggregate(sel) || sel.Having != nil || !cx.fromReadsOuter(sc, sel) {
+		return nil, nil, nil, false, nil
+	}
+	saved := cx.outer
+	cx.outer = sc
+	p, agg, isAgg := cx.plainAggregateOf(sel, false)
+	cx.outer = saved
+	if !isAgg {
+		return nil, nil, nil, false, nil
+	}
+	cols := outerColumnsOf(p)
+	if len(cols) == 0 {
+		return nil, nil, nil, false, nil
+	}
+	var keys, outer []expr.Expr
+	for _, i := range cols {
+		c := sc.cols[i]
+		col := &expr.Col{Index: i, Name: c.name, T: c.typ}
+		keys, outer = append(keys, expr.ToOuter(col)), append(outer, col)
+	}
+	return cx.bindApply(in, sc, p, agg, nil, keys, outer, false, at)
+}

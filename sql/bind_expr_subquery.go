@@ -542,7 +542,7 @@ func (cx *compiler) refuseOuterAggregates(sc *scope, sel *ast.SelectStmt) error 
 	}
 	rsc, err := cx.fromScope(sel)
 	if err != nil {
-		return err
+		return nil // a FROM that does not bind alone (JOIN ... ON t1.a): joinSubquery binds it or says why
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
 	for _, a := range leaves.aggs {
@@ -687,6 +687,9 @@ func (f *innerFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, at int) (plan.Node, *scope, []expr.Expr, error) {
 	rsc, err := cx.fromScope(sel)
 	if err != nil {
+		if j, nsc, vals, ok, aerr := cx.applyFromReadsOuter(in, sc, sel, at); ok || aerr != nil { // bind_derived_apply.go
+			return j, nsc, vals, aerr
+		}
 		return nil, nil, nil, err
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
