@@ -46,11 +46,13 @@
 //     values of the outer columns it reads are joined into it (its
 //     equalities with them as that join's keys; its aggregates read them
 //     there, its select list as the keys), it groups by them, and the
-//     LEFT join matches them NULL-safely. An Apply in another form (below
-//     an aggregate without GROUP BY, a window aggregate, an outer join or
-//     a LIMIT, where the correlation cannot be taken out) stays, and the
-//     planner refuses it with an error at the subquery's position
-//     (Refusal). It runs first: the other rules see only joins.
+//     LEFT join matches them NULL-safely. An Apply in another form (the
+//     outer row read below an aggregate without GROUP BY, a window
+//     aggregate, an outer join other than in a LEFT join's condition or
+//     preserved side, or a LIMIT, where the correlation cannot be taken
+//     out) stays, and the planner refuses it with an error at the
+//     subquery's position (Refusal). It runs first: the other rules see
+//     only joins.
 //   - join-reorder: a chain of inner joins (and the WHERE above it) is
 //     joined again, greedily in written order, so that every join has an
 //     equality whenever the join graph is connected (FROM a, b, c WHERE
