@@ -289,7 +289,7 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 		}
 	}
 	corr = corrPlain
-	nested := twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where))
+	nested := cx.twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where))
 	for _, i := range nested {
 		if !containsInt(all, i) {
 			all = append(all, i)

@@ -47,7 +47,7 @@ func (cx *compiler) derivedSelectIn(sc *scope, sel *ast.SelectStmt, at int) (*as
 		ns = append(ns, sel.Having.Expr)
 	}
 	cols := refs.refsOf(append(ns, sel.From.TableRefs)...)
-	for _, i := range twoLevelRefs(rsc, sc, ns) {
+	for _, i := range cx.twoLevelRefs(rsc, sc, ns) {
 		if !containsInt(cols, i) {
 			cols = append(cols, i)
 		}

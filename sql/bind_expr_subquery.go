@@ -77,8 +77,8 @@ import (
 //
 // A correlated scalar subquery grouped by its correlated columns may have
 // HAVING (a group it rejects reads NULL, as no group does). A column
-// two levels out, qualified by its table, is carried into the middle
-// query's rows (bind_outer_carry.go).
+// two levels out is carried into the middle query's rows
+// (bind_outer_carry.go).
 //
 // A correlated subquery whose GROUP BY, HAVING or DISTINCT shapes its
 // rows, or whose JOIN ... ON reads the outer row, is read as a derived
@@ -86,7 +86,8 @@ import (
 // uncorrelated one is read as a derived table.
 //
 // Not supported here: subqueries in ORDER BY or in ON; a correlated
-// subquery with LIMIT; an unqualified reference two levels out.
+// subquery with LIMIT; an unqualified reference three or more levels out
+// (qualified by its table, one is carried level by level).
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -134,7 +135,7 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 	}
 	// The query around a correlated subquery (cx.outer) is not these
 	// subqueries' outer query: they read this one's columns.
-	in = cx.carryOuter(in, sc, twoLevelRefs(sc, cx.outer, exprs)) // bind_outer_carry.go
+	in = cx.carryOuter(in, sc, cx.twoLevelRefs(sc, cx.outer, exprs)) // bind_outer_carry.go
 	saved := cx.outer
 	cx.outer = nil
 	defer func() { cx.outer = saved }()
@@ -698,8 +699,8 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		having = sel.Having.Expr
 	}
 	all := refs.refsOf(append(fieldExprs(sel), sel.Where, having)...)
-	nested := twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where, having)) // bind_outer_carry.go
-	nested = append(nested, cx.correlatedRelations(sel)...)                     // bind_derived_apply.go
+	nested := cx.twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where, having)) // bind_outer_carry.go
+	nested = append(nested, cx.correlatedRelations(sel)...)                        // bind_derived_apply.go
 	for _, i := range nested {
 		if !containsInt(all, i) {
 			all = append(all, i)

@@ -494,7 +494,7 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 	q := f.WildCard.Table.O
 	var idx []int
 	for i, c := range sc.cols {
-		if !c.hidden && !c.system && (q == "" || strings.EqualFold(c.qual, q)) {
+		if !c.hidden && !c.system && !c.carried && (q == "" || strings.EqualFold(c.qual, q)) {
 			idx = append(idx, i)
 		}
 	}

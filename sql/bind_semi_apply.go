@@ -103,9 +103,8 @@ func (cx *compiler) bindSemiAsWritten(in plan.Node, sc *scope, p subqueryPred, w
 }
 
 // readsTwoLevelsOut reports whether a subquery of sel (itself a subquery
-// of the query with scope sc) names a column of sc by its qualifier
-// (bind_outer_carry.go): sel is then bound as written, as shapedApply's
-// forms are.
+// of the query with scope sc) names a column of sc (twoLevelRefs): sel is
+// then bound as written, as shapedApply's forms are.
 func (cx *compiler) readsTwoLevelsOut(sc *scope, sel *ast.SelectStmt) bool {
 	rsc, err := cx.fromScope(sel)
 	if err != nil {
@@ -115,5 +114,5 @@ func (cx *compiler) readsTwoLevelsOut(sc *scope, sel *ast.SelectStmt) bool {
 	if sel.Having != nil {
 		ns = append(ns, sel.Having.Expr)
 	}
-	return len(twoLevelRefs(rsc, sc, ns)) > 0
+	return len(cx.twoLevelRefs(rsc, sc, ns)) > 0
 }

@@ -71,8 +71,8 @@ func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode)
 	for _, c := range where {
 		nodes = append(nodes, c)
 	}
-	in = cx.carryOuter(in, sc, twoLevelRefs(sc, cx.outer, nodes)) // bind_outer_carry.go
-	saved := cx.outer                                             // not these subqueries' outer query (bindExprSubqueries)
+	in = cx.carryOuter(in, sc, cx.twoLevelRefs(sc, cx.outer, nodes)) // bind_outer_carry.go
+	saved := cx.outer                                                // not these subqueries' outer query (bindExprSubqueries)
 	cx.outer = nil
 	defer func() { cx.outer = saved }()
 	var rest []ast.ExprNode

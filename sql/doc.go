@@ -446,8 +446,8 @@
 // a scalar subquery grouped by the columns its WHERE equates with the
 // outer query's has at most one group per outer row, NULL when none or
 // when HAVING rejects it; a subquery's JOIN ... ON may read the outer
-// row); a reference two query levels out that is not qualified by its
-// table,
+// row); a reference three or more query levels out that is not
+// qualified by its table,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // MINUS, computed columns other than PROCTIME(), column

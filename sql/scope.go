@@ -21,6 +21,10 @@ type column struct {
 	// not in `*` and no name reaches it. system marks one a rewrite reads
 	// by a generated qualified name: not in `*`, not found unqualified.
 	hidden, system bool
+	// carried marks an outer query's column carried into a subquery's
+	// rows for a subquery of its own (bind_outer_carry.go): not in `*`,
+	// found by its name as in the outer query.
+	carried bool
 }
 
 // scope is the set of columns an expression can see: the FROM clause's
