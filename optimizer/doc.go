@@ -102,12 +102,13 @@
 // the subquery's FROM also has.
 //
 // Constant expressions the user writes are still folded by the binder as
-// they are typed (expr.Folder), for three reasons: errors (a constant
-// division by zero, an invalid constant CAST, an out-of-range literal)
-// are reported there, at the expression's line and column, which a plan
-// rule no longer knows; a folded literal is typed NOT NULL when its value
-// is not NULL, and the output schema (a sink's NOT NULL columns, DESCRIBE)
-// depends on that, which a rule must not change; and several clauses need
+// they are typed (expr.Folder), for three reasons: errors (an invalid
+// constant CAST such as CAST('x' AS INT), an out-of-range constant) are
+// reported there, at the expression's line and column, which a plan rule
+// no longer knows; a folded literal is typed NOT NULL when its value is
+// not NULL (1 / 2 is nullable as written, as a division by zero is NULL),
+// and the output schema (a sink's NOT NULL columns, DESCRIBE) depends on
+// that, which a rule must not change; and several clauses need
 // a literal to be typed or bound at all (LIMIT, INTERVAL and window
 // sizes, an aggregate's constant parameters, INSERT ... VALUES). The
 // fold-constants rule folds what the rewrites after binding make constant.
