@@ -13,7 +13,9 @@ import (
 // it):
 //
 //   - a semi or anti Apply (IN, EXISTS, NOT IN, NOT EXISTS in WHERE): the
-//     semi or anti Join of its input with the subquery (semiJoinOf);
+//     semi or anti Join of its input with the subquery, keyed by its
+//     correlated equalities (semiJoinOf) or by the distinct outer values
+//     joined into it (domainSemiJoinOf);
 //   - a LeftJoin Apply (a subquery read as a value, an aggregate): the
 //     LEFT Join of its input with the aggregate, without keys when it is
 //     uncorrelated, else grouped by its correlation (groupedJoinOf).
@@ -61,17 +63,21 @@ func joinOf(a *plan.Apply) (*plan.Join, string) {
 //
 //   - the equalities of the Apply's condition between an outer expression
 //     and a subquery expression (x = y of x IN (SELECT y ...)), first;
-//   - then the correlated equalities of the filter on top of the subquery
-//     (inner = outer, where the inner side reads only the subquery's
-//     columns and the outer side only outer columns), in written order:
-//     they leave the filter, which keeps the subquery's other terms (and
-//     disappears without any); its other correlated terms (reading both
-//     sides: s.ts BETWEEN r.ts AND r.ts + INTERVAL ...) become the join's
-//     residual.
+//   - then the correlated equalities of the subquery (inner = outer, where
+//     the inner side reads only the subquery's columns and the outer side
+//     only outer columns), bottom first, in written order: they leave its
+//     filters and join conditions, and grouped aggregates above them also
+//     group by their inner sides (pullCorrelation).
 //
-// An outer column read anywhere else in the subquery, or no key at all
-// (a semi join without keys would compare every pair) leaves the Apply
-// as it is.
+// Correlated terms of a filter on top of the subquery that read both sides
+// and are not equalities (s.ts BETWEEN r.ts AND r.ts + INTERVAL ...)
+// become the join's residual when the rest has a key, so that the planner
+// can run the join as an interval semi / anti join. Any other correlation
+// (a non-equality deeper in, an outer column read in a projection or an
+// aggregate, a subquery two levels in, a non-equality with no key) joins
+// the distinct outer values into the subquery instead (domainSemiJoinOf).
+// No key at all (a semi join without keys would compare every pair), or a
+// subquery neither can take apart, leaves the Apply as it is.
 func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 	j := &plan.Join{Kind: a.Kind, Left: a.Input, Right: a.Subquery}
 	width := len(a.Input.Schema())
@@ -83,38 +89,55 @@ func semiJoinOf(a *plan.Apply) (*plan.Join, string) {
 		j.LeftKeys = append(j.LeftKeys, outer)
 		j.RightKeys = append(j.RightKeys, shiftColumns(inner, -width))
 	}
-	if f, ok := a.Subquery.(*plan.Filter); ok && expr.ReadsOuter(f.Cond) {
-		var local, residual []expr.Expr
-		for _, t := range expr.Conjuncts(f.Cond) {
-			if !expr.ReadsOuter(t) {
-				local = append(local, t)
-				continue
-			}
-			outer, inner, ok := keyOf(t, correlationSide)
-			if !ok {
-				// Over the join's row: the outer columns, then the subquery's.
+	sub, residual := peelResidual(a.Subquery, width)
+	r, outer, inner, ok := pullCorrelation(sub)
+	if !ok {
+		return domainSemiJoinOf(a, j) // decorrelate_domain.go
+	}
+	for k := range outer {
+		l, ri, ok := comparableKeys(expr.FromOuter(outer[k]), inner[k])
+		if !ok {
+			return nil, whyCorrelation
+		}
+		j.LeftKeys, j.RightKeys = append(j.LeftKeys, l), append(j.RightKeys, ri)
+	}
+	j.Right = r
+	if len(j.LeftKeys) == 0 && len(residual) > 0 {
+		return domainSemiJoinOf(a, j) // correlated, but not by an equality
+	}
+	if len(j.LeftKeys) == 0 {
+		return nil, whyNoKeys
+	}
+	j.Residual = expr.AndAll(residual)
+	return j, ""
+}
+
+// peelResidual takes the correlated terms that are not equalities off a
+// filter on top of subquery sub: they come back over the join's row (the
+// outer columns, then the subquery's), and sub without them. Without such
+// a filter, or such terms, sub comes back as it is.
+func peelResidual(sub plan.Node, width int) (plan.Node, []expr.Expr) {
+	f, ok := sub.(*plan.Filter)
+	if !ok || !expr.ReadsOuter(f.Cond) {
+		return sub, nil
+	}
+	var keep, residual []expr.Expr
+	for _, t := range expr.Conjuncts(f.Cond) {
+		if expr.ReadsOuter(t) {
+			if _, _, ok := keyOf(t, correlationSide); !ok {
 				residual = append(residual, expr.FromOuter(shiftColumns(t, width)))
 				continue
 			}
-			j.LeftKeys = append(j.LeftKeys, expr.FromOuter(outer))
-			j.RightKeys = append(j.RightKeys, inner)
 		}
-		j.Residual = expr.AndAll(residual)
-		j.Right = f.Input
-		if len(local) > 0 {
-			j.Right = &plan.Filter{Input: f.Input, Cond: expr.AndAll(local)}
-		}
+		keep = append(keep, t)
 	}
-	if readsOuter(j.Right) {
-		return nil, whyCorrelation
+	if len(residual) == 0 {
+		return sub, nil
 	}
-	switch {
-	case len(j.LeftKeys) == 0 && j.Residual != nil:
-		return nil, whyCorrelation // correlated, but not by an equality
-	case len(j.LeftKeys) == 0:
-		return nil, whyNoKeys
+	if len(keep) == 0 {
+		return f.Input, residual
 	}
-	return j, ""
+	return &plan.Filter{Input: f.Input, Cond: expr.AndAll(keep)}, residual
 }
 
 // keyOf splits an equality into its outer side (side 1) and inner side
@@ -204,14 +227,16 @@ func Refusal(a *plan.Apply) (msg, hint string) {
 }
 
 // groupedJoinOf decorrelates a correlated LeftJoin Apply: projections
-// over an aggregate over a filter with the correlated terms.
+// over an aggregate over a filter with the correlated terms (or over
+// anything that reads the outer row deeper down).
 //
-// When those terms are equalities inner_i = outer_i, they leave the filter
-// and the aggregate groups by the inner sides, so that it has one row per
-// correlation value (a GROUP BY of the subquery must be on inner sides:
-// the same groups). Otherwise the distinct values of the outer columns
-// are joined into the subquery and the aggregate groups by them
-// (distinctValuesOf).
+// When those terms are equalities inner_i = outer_i (and nothing below
+// reads the outer row), they leave the filter and the aggregate groups by
+// the inner sides, so that it has one row per correlation value.
+// Otherwise the distinct values of the outer columns are joined into the
+// subquery where it reads them and the aggregate groups by them
+// (distinctValuesOf). A GROUP BY of the subquery's own stays, after those
+// keys: per outer row, the groups of the rows its correlation selects.
 //
 // The projection right above the aggregate reads each key column where it
 // read outer_i (the outer value the key equals), and the aggregate's other
@@ -246,7 +271,7 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		f = &plan.Filter{Input: agg.Input}
 	}
 	var local, outer, inner []expr.Expr
-	byEq := true
+	byEq := !readsOuter(f.Input) // else read deeper: the distinct values form
 	for _, t := range expr.Conjuncts(f.Cond) {
 		if !expr.ReadsOuter(t) {
 			local = append(local, t)
@@ -278,22 +303,6 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	}
 	g := *agg
 	nullSafe := false
-	// moved[c] is where the aggregate's output column c goes: its GROUP BY
-	// keys (each one an inner side of a correlated equality) to that key,
-	// its aggregates after the keys.
-	var moved []int
-	if len(agg.GroupKeys) > 0 {
-		if !byEq {
-			return nil, whyCorrelation
-		}
-		for _, k := range agg.GroupKeys {
-			i := indexOfExpr(inner, k)
-			if i < 0 {
-				return nil, whyCorrelation // grouped by another column: several rows per outer row
-			}
-			moved = append(moved, i)
-		}
-	}
 	if byEq && len(inner) == 0 {
 		return nil, whyNoKeys
 	}
@@ -313,10 +322,30 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 		// Any other correlation: the distinct values of the outer columns
 		// the bottom projection lists, joined into the subquery.
 		var why string
-		if outer, inner, why = distinctValuesOf(a.Input, bottom, f, &g); why != "" {
+		g.KeyNames = nil
+		if outer, inner, why = distinctValuesOf(a.Input, bottom, &g); why != "" {
 			return nil, why
 		}
 		nullSafe = true
+	}
+	// The aggregate groups by the keys, then by its own GROUP BY keys that
+	// are not keys (extra): per outer row, the groups of the rows its
+	// correlation selects. moved[c] is where the aggregate's output
+	// column c goes: a GROUP BY key to its key or its extra column, an
+	// aggregate after them.
+	nk := len(inner)
+	var extra []expr.Expr
+	var moved []int
+	for i, k := range agg.GroupKeys {
+		// (a key over the subquery's columns: they come first over the
+		// distinct values' join too)
+		if j := indexOfExpr(inner, k); j >= 0 {
+			moved = append(moved, j)
+			continue
+		}
+		moved = append(moved, nk+len(extra))
+		extra = append(extra, k)
+		g.KeyNames = append(g.KeyNames, agg.KeyNames[i])
 	}
 	// key[c] is the key of outer column c (the distinct values form).
 	key := map[int]int{}
@@ -328,10 +357,9 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	if readsOuter(g.Input) {
 		return nil, whyCorrelation
 	}
-	nk := len(inner)
-	g.GroupKeys = inner
+	g.GroupKeys = append(append([]expr.Expr(nil), inner...), extra...)
 	for a := range agg.Aggs {
-		moved = append(moved, nk+a)
+		moved = append(moved, nk+len(extra)+a)
 	}
 	// keyAt[i] is the column of cur's output that holds key i (-1: none).
 	var cur plan.Node = &g
@@ -411,19 +439,19 @@ func groupedJoinOf(a *plan.Apply) (*plan.Join, string) {
 	return j, ""
 }
 
-// distinctValuesOf decorrelates the filter f of a subquery correlated by
-// any condition: the outer columns the bottom projection lists as plain
-// OuterCol expressions (its keys, first first) are taken from the distinct
-// rows of the input (an Aggregate of them without aggregates) and
-// cross-joined into the subquery (after its columns), the filter reads
-// them there, and g (the subquery's aggregate) reads that filter and
-// groups by them. It returns, for each key, its OuterCol and its column
-// over the join; or the reason it cannot (an outer column the filter
-// reads that the projection does not list). Outer columns the bottom
-// projection's other expressions or the aggregates read must be listed
-// too: the aggregates read them from the join, the projection from the
-// keys.
-func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
+// distinctValuesOf decorrelates the input of g (the subquery's
+// aggregate) when it is correlated by any condition, anywhere below g:
+// the outer columns the bottom projection lists as plain OuterCol
+// expressions (its keys, first first) are taken from the distinct rows of
+// the input (an Aggregate of them without aggregates) and joined into g's
+// input where it reads them (joinDomain: after its columns), and g groups
+// by them. It returns, for each key, its OuterCol and its column over the
+// join; or the reason it cannot (an outer column read below g that the
+// projection does not list, or a node joinDomain cannot carry the values
+// through). Outer columns the bottom projection's other expressions or
+// the aggregates read must be listed too: the aggregates read them from
+// the join, the projection from the keys.
+func distinctValuesOf(input plan.Node, bottom *plan.Project, g *plan.Aggregate) (outer, inner []expr.Expr, why string) {
 	pos := map[int]int{} // outer column -> its key
 	var keys []*expr.OuterCol
 	for _, e := range bottom.Exprs {
@@ -444,8 +472,10 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 			}
 		})
 	}
-	if f.Cond != nil {
-		check(f.Cond)
+	for _, c := range outerColumns(g.Input) { // anywhere below the aggregate
+		if _, in := pos[c]; !in {
+			listed = false
+		}
 	}
 	for _, e := range bottom.Exprs {
 		check(e)
@@ -458,7 +488,7 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 	if len(keys) == 0 || !listed {
 		return nil, nil, whyCorrelation
 	}
-	width := len(f.Input.Schema())
+	width := len(g.Input.Schema())
 	vals := &plan.Project{Input: input}
 	for _, k := range keys {
 		vals.Exprs, vals.Names = append(vals.Exprs, &expr.Col{Index: k.Index, Name: k.Name, T: k.T}), append(vals.Names, k.Name)
@@ -468,26 +498,14 @@ func distinctValuesOf(input plan.Node, bottom *plan.Project, f *plan.Filter, g *
 		distinct.GroupKeys = append(distinct.GroupKeys, &expr.Col{Index: i, Name: k.Name, T: k.T})
 		distinct.KeyNames = append(distinct.KeyNames, k.Name)
 	}
-	// An equality between the subquery's columns and outer ones is a key
-	// of the join (as in a FROM list); the other terms filter its rows.
-	j := &plan.Join{Kind: plan.InnerJoin, Left: f.Input, Right: distinct}
-	var rest []expr.Expr
-	for _, t := range expr.Conjuncts(f.Cond) {
-		if o, i, ok := keyOf(t, correlationSide); ok && len(expr.Columns(i)) > 0 {
-			j.LeftKeys = append(j.LeftKeys, i)
-			j.RightKeys = append(j.RightKeys, expr.MapOuterColumns(o, func(oc *expr.OuterCol) expr.Expr {
-				return &expr.Col{Index: pos[oc.Index], Name: oc.Name, T: oc.T}
-			}))
-			continue
-		}
-		rest = append(rest, expr.MapOuterColumns(t, func(oc *expr.OuterCol) expr.Expr {
-			return &expr.Col{Index: width + pos[oc.Index], Name: oc.Name, T: oc.T}
-		}))
+	// The values are joined in where the subquery reads them: an equality
+	// between its columns and outer ones keys that join (as in a FROM
+	// list), the other terms filter its rows (joinDomain).
+	joined, ok := joinDomain(g.Input, distinct, pos)
+	if !ok {
+		return nil, nil, whyCorrelation
 	}
-	g.Input = j
-	if len(rest) > 0 {
-		g.Input = &plan.Filter{Input: j, Cond: expr.AndAll(rest)}
-	}
+	g.Input = joined
 	// Aggregates over outer columns (SUM(x.b * t1.c)) read them from the
 	// joined values.
 	g.Aggs = append([]plan.AggCall(nil), g.Aggs...)
@@ -563,4 +581,22 @@ func indexOfInt(list []int, x int) int {
 		}
 	}
 	return -1
+}
+
+// comparableKeys brings the two sides of a join key to their common type
+// when their types differ other than in nullability.
+func comparableKeys(l, r expr.Expr) (expr.Expr, expr.Expr, bool) {
+	if l.Type().Nullable() == r.Type().Nullable() {
+		return l, r, true
+	}
+	t, ok := expr.CommonType(l.Type(), r.Type())
+	if !ok {
+		return nil, nil, false
+	}
+	l, err1 := expr.Coerce(l, t.Nullable())
+	r, err2 := expr.Coerce(r, t.Nullable())
+	if err1 != nil || err2 != nil {
+		return nil, nil, false
+	}
+	return l, r, true
 }

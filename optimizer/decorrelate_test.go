@@ -25,7 +25,9 @@ func bigints(names ...string) *plan.Values {
 // TestDecorrelateRefuses: an Apply the rule cannot rewrite (the binder
 // never makes one today; the rule does not trust that) is left as it is,
 // and the planner refuses it with an error at the subquery's position
-// that says what to write instead. A correlation that is not an equality,
+// that says what to write instead. A correlation that is not an equality
+// below an aggregate without GROUP BY (it has a row over no rows: neither
+// the equality nor the distinct outer values can be pulled through it),
 // and a subquery with no key at all, are the two refusals.
 func TestDecorrelateRefuses(t *testing.T) {
 	intT := types.Type{Kind: types.KindInt, Precision: 64, NotNull: true}
@@ -41,7 +43,8 @@ func TestDecorrelateRefuses(t *testing.T) {
 		sub  plan.Node
 		want string
 	}{
-		{"non-equality", &plan.Filter{Input: bigints("x"), Cond: lt},
+		{"aggregate over a non-equality", &plan.Aggregate{Input: &plan.Filter{Input: bigints("x"), Cond: lt},
+			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: intT, Name: "COUNT(*)"}}},
 			"statement 2, line 3, column 17: a condition of the EXISTS subquery refers to the outer query in a form that is not supported (correlate with equalities only (inner.col = outer.col))"},
 		{"no key", bigints("x"),
 			"statement 2, line 3, column 17: an uncorrelated EXISTS subquery without keys is not supported (correlate the subquery with the outer query by equalities (inner.col = outer.col))"},
@@ -105,6 +108,22 @@ func TestDecorrelateRefuses(t *testing.T) {
 	got, _ = optimizer.Apply("decorrelate", a)
 	if s := plan.Explain(got); !strings.HasPrefix(s, "SemiJoin on a = x\n") {
 		t.Fatalf("decorrelate made\n%s", s)
+	}
+	// A semi Apply correlated by a non-equality joins the distinct outer
+	// values into the subquery and matches them.
+	a.Subquery = &plan.Filter{Input: bigints("x"), Cond: lt}
+	got, _ = optimizer.Apply("decorrelate", a)
+	want = `SemiJoin on a = a
+  Values (1 rows)
+  Filter a < x
+    InnerJoin (no equi keys)
+      Values (1 rows)
+      Aggregate keys=[a] aggs=[]
+        Project a
+          Values (1 rows)
+`
+	if s := plan.Explain(got); s != want {
+		t.Fatalf("decorrelate made\n%s\nwant\n%s", s, want)
 	}
 }
 

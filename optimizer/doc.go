@@ -27,20 +27,35 @@
 //     subquery as written, its reads of the outer row expr.OuterCol
 //     references) becomes a join. A WHERE clause's IN / EXISTS (NOT IN /
 //     NOT EXISTS) is a semi (anti) join keyed by x = y and the subquery's
-//     correlated equalities inner = outer, its other correlated
-//     conditions the join's residual. A subquery read as a value (an
-//     aggregate without GROUP BY: a scalar subquery, or the counts and
-//     bounds that EXISTS, IN and ANY / ALL read) is a LEFT join with that
-//     aggregate: without keys when uncorrelated; grouped by the inner
-//     sides and joined on them when correlated by equalities (a GROUP BY
-//     of the subquery on those columns stays: the same groups); otherwise
-//     the distinct values of the outer columns it reads are joined into
-//     it (its equalities with them as that join's keys; its aggregates
-//     read them there, its select list as the keys), it groups by them,
-//     and the LEFT join matches them NULL-safely. An Apply in
-//     another form stays, and the planner refuses it with an error at
-//     the subquery's position (Refusal). It runs first: the other rules
-//     see only joins.
+//     correlated equalities inner = outer, pulled up from wherever they
+//     are (a WHERE, a JOIN ... ON) through its projections, filters, inner
+//     joins and grouped aggregates (which then also group by the inner
+//     sides: per outer row, the groups of the rows it selects, so GROUP
+//     BY and HAVING keep their meaning); a subquery correlated otherwise
+//     (x < t1.b, an outer column in a projection, a reference two levels
+//     out the binder carried into the middle query's rows) gets the
+//     distinct values of the outer columns it reads joined in where it
+//     reads them, carried up (grouped by too) to the semi join, which
+//     matches them NULL-safely. Correlated terms of a filter on top of the
+//     subquery that are not equalities (s.ts BETWEEN r.ts AND r.ts +
+//     INTERVAL ...) are the join's residual when an equality keys it (the
+//     planner can then run an interval semi / anti join). A subquery read as a value (an aggregate
+//     without GROUP BY: a scalar subquery, or the counts and bounds that
+//     EXISTS, IN and ANY / ALL read) is a LEFT join with that aggregate:
+//     without keys when uncorrelated; grouped by the inner sides (any
+//     expression, in the type the binder gave both sides) and joined on
+//     them when correlated by equalities (a GROUP BY of the subquery
+//     stays, grouped by the inner sides too); otherwise the distinct
+//     values of the outer columns it reads are joined into it (its
+//     equalities with them as that join's keys; its aggregates read them
+//     there, its select list as the keys), it groups by them, and the
+//     LEFT join matches them NULL-safely. An Apply in another form (the
+//     outer row read below an aggregate without GROUP BY, a window
+//     aggregate, an outer join other than in a LEFT join's condition or
+//     preserved side, or a LIMIT, where the correlation cannot be taken
+//     out) stays, and the planner refuses it with an error at the
+//     subquery's position (Refusal). It runs first: the other rules see
+//     only joins.
 //   - join-reorder: a chain of inner joins (and the WHERE above it) is
 //     joined again, greedily in written order, so that every join has an
 //     equality whenever the join graph is connected (FROM a, b, c WHERE
@@ -52,9 +67,14 @@
 //     GROUP BY on both further up becomes a window aggregate over the
 //     window the rows carry, emitted once when it closes, instead of a
 //     changelog aggregate (Nexmark q5's MaxBids).
-//   - fold-constants: terms of a WHERE or join condition that read no
-//     column are evaluated (after other rewrites put literals into them);
-//     TRUE terms are dropped, and a filter left without terms disappears.
+//   - fold-constants: constant sub-expressions (no column read, no
+//     volatile function) of filters, join keys and conditions,
+//     projections and aggregates' keys and arguments are evaluated to
+//     literals of their own type (after other rewrites put literals into
+//     them: a pushed-down filter, a decorrelated subquery's value over no
+//     rows); TRUE terms of a condition are dropped, and a filter left
+//     without terms disappears. One that fails to evaluate stays, to fail
+//     at run time.
 //   - merge-projects: a projection over a projection becomes one, when
 //     no computed expression would be evaluated twice.
 //   - filter-pushdown: filters move towards the sources: below a
@@ -73,15 +93,26 @@
 // Rewrites that still happen while binding (package sql): a subquery is
 // read as an aggregate there (EXISTS as COUNT(*) > 0, IN through COUNTs,
 // ANY / ALL through MIN and MAX, a scalar subquery through SINGLE_VALUE:
-// SQL's value rules, which the select list over the LEFT join reads), and
-// a few correlated forms are still decorrelated while binding because
-// their decorrelated form needs the subquery's SQL text again: a
-// correlation by equalities whose inner side is not a plain column, has
-// another type than its outer side (beyond nullability), is shared by two
-// equalities or is read outside aggregates in the select list (the
-// decorrelated form's GROUP BY makes that valid); a subquery correlated
-// by other conditions (or reading outer columns in its select list) that
-// has a subquery of its own or no FROM; a subquery over a window table
-// function (grouped by the window's bounds it is a window aggregate).
-// Constant expressions are folded as they are typed.
+// SQL's value rules, which the select list over the LEFT join reads); a
+// column two query levels out is carried into the middle query's rows
+// (the Apply model reads only the row of the query right around a
+// subquery). One correlated form is still decorrelated while binding,
+// because its decorrelated form needs the subquery's SQL text again: a
+// subquery over a window table function (grouped by the window's bounds
+// it is a window aggregate, which the binder makes from that text); the
+// binder's fallback (joinGrouped) also reports the correlations it cannot
+// type (no common type of the two sides) and an unqualified outer column
+// the subquery's FROM also has.
+//
+// Constant expressions the user writes are still folded by the binder as
+// they are typed (expr.Folder), for three reasons: errors (an invalid
+// constant CAST such as CAST('x' AS INT), an out-of-range constant) are
+// reported there, at the expression's line and column, which a plan rule
+// no longer knows; a folded literal is typed NOT NULL when its value is
+// not NULL (1 / 2 is nullable as written, as a division by zero is NULL),
+// and the output schema (a sink's NOT NULL columns, DESCRIBE) depends on
+// that, which a rule must not change; and several clauses need
+// a literal to be typed or bound at all (LIMIT, INTERVAL and window
+// sizes, an aggregate's constant parameters, INSERT ... VALUES). The
+// fold-constants rule folds what the rewrites after binding make constant.
 package optimizer

@@ -23,12 +23,18 @@ import (
 // for the forms this file leaves to it:
 //
 //   - correlated by equalities only (applySubquery): inner_i = outer_i
-//     leave the WHERE; $k_i is outer_i, the value inner_i equals; the
-//     rule groups by the inner sides and joins on them;
+//     leave the WHERE; $k_i is outer_i, the value inner_i equals (both
+//     sides in their common type; inner_i any expression over the FROM,
+//     possibly shared by two equalities); the rule groups by the inner
+//     sides and joins on them. A select list that reads an inner key
+//     outside aggregates is bound grouped by the inner keys (one group or
+//     none per outer row; over no rows the key reads NULL);
 //   - correlated otherwise (applyGeneral: x.b < t1.b), or reading outer
-//     columns in its select list (MAX(y) + t1.b, bound with cx.outer):
-//     $k_i are the outer columns the subquery reads; the rule joins their
-//     distinct values into the subquery, groups by them and joins on them
+//     columns in its select list (MAX(y) + t1.b), in a correlated
+//     condition with a subquery of its own, or two levels out in its own
+//     subqueries (all bound with cx.outer): $k_i are the outer columns
+//     the subquery reads; the rule joins their distinct values into the
+//     subquery where it reads them, groups by them and joins on them
 //     NULL-safely.
 //
 // The values an outer row reads are joinGrouped's: CASE WHEN $present IS
@@ -38,19 +44,16 @@ import (
 // subquery is an Apply too (joinGrouped makes it: nothing to take apart).
 //
 // A scalar subquery grouped by correlated columns (GROUP BY u.k ... WHERE
-// u.k = t.k: groupedByCorrelation) is bound with its GROUP BY: one group
-// or none per outer row, and none reads NULL (no CASE).
+// u.k = t.k: groupedByCorrelation) is bound with its GROUP BY (and its
+// HAVING read as CASE WHEN having THEN value END): one group or none per
+// outer row, and none reads NULL (no CASE).
 //
-// The forms left to joinGrouped (decorrelated while binding): an inner
-// key that is not a plain column of the subquery's FROM, or whose type
-// differs from its outer side's (other than in nullability), or that two
-// correlations share; a select list that reads an inner key outside
-// aggregates (it needs the GROUP BY the decorrelated form has); a
-// subquery over a window table function (grouped by the
-// window's bounds, the decorrelated form is a window aggregate); a
-// subquery correlated by other conditions that has no FROM or a subquery
-// of its own; an unqualified outer column the subquery's FROM also has
-// (joinGrouped says it is ambiguous).
+// The forms left to joinGrouped (decorrelated while binding): a subquery
+// over a window table function (grouped by the window's bounds, the
+// decorrelated form is a window aggregate, which the binder makes from
+// the SQL text). joinGrouped also reports what the forms here cannot
+// type: sides of a correlation without a common type, an unqualified
+// outer column the subquery's FROM also has (ambiguous).
 
 // applySubquery binds sel (its correlation taken out of its WHERE: inner
 // keys innerKeys, equal to outer, bound against sc) as a plan.Apply over
@@ -65,51 +68,98 @@ func (cx *compiler) applySubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, 
 			return nil, nil, nil, false, nil // GROUP BY window_start, window_end would make it a window aggregate
 		}
 	}
-	inner := make([]*expr.Col, len(innerKeys))
+	// Each correlation inner_i = outer_i, its sides in their common type
+	// (each keeps its nullability: the rule brings a nullable side and a
+	// NOT NULL one together at the join).
+	inner := make([]expr.Expr, len(innerKeys))
+	outer = append([]expr.Expr(nil), outer...)
 	for i, k := range innerKeys {
 		e, err := cx.bindExpr(k, &ectx{sc: rsc, clause: "a subquery's correlation", quiet: true})
 		if err != nil {
 			return nil, nil, nil, false, nil
 		}
-		c, isCol := e.(*expr.Col)
-		if !isCol || c.T.Nullable() != outer[i].Type().Nullable() {
-			return nil, nil, nil, false, nil
-		}
-		for _, d := range inner[:i] {
-			if d.Index == c.Index {
+		if e.Type().Nullable() != outer[i].Type().Nullable() {
+			t, common := expr.CommonType(e.Type(), outer[i].Type())
+			if !common {
+				return nil, nil, nil, false, nil // joinGrouped reports it
+			}
+			if e, err = coerceKeepNull(e, t); err != nil {
+				return nil, nil, nil, false, nil
+			}
+			if outer[i], err = coerceKeepNull(outer[i], t); err != nil {
 				return nil, nil, nil, false, nil
 			}
 		}
-		inner[i] = c
+		inner[i] = e
 	}
 	grouped := sel.GroupBy != nil
 	p, agg, isAgg := cx.plainAggregateOf(sel, grouped)
+	if !isAgg && !grouped {
+		// The select list reads an inner key outside aggregates (SELECT
+		// COUNT(*) + u.k ... WHERE u.k = t.k): bound grouped by the inner
+		// keys, one group or none per outer row; over no rows the key
+		// reads NULL, as in the query without GROUP BY (bindApply's
+		// empty values).
+		g := *sel
+		g.GroupBy = &ast.GroupByClause{}
+		for _, k := range innerKeys {
+			g.GroupBy.Items = append(g.GroupBy.Items, &ast.ByItem{Expr: k})
+		}
+		p, agg, isAgg = cx.plainAggregateOf(&g, true)
+	}
 	if !isAgg {
 		return nil, nil, nil, false, nil
 	}
-	for _, g := range agg.GroupKeys { // grouped by correlated columns only
-		c, isCol := g.(*expr.Col)
-		found := false
-		for _, k := range inner {
-			found = found || (isCol && c.Index == k.Index)
-		}
-		if !found {
-			return nil, nil, nil, false, nil
+	if grouped {
+		for _, g := range agg.GroupKeys { // grouped by correlated columns only
+			found := false
+			for _, k := range inner {
+				found = found || sameBound(g, k)
+			}
+			if !found {
+				return nil, nil, nil, false, nil
+			}
 		}
 	}
 	aggIn := agg.Input.Schema()
 	var corr []expr.Expr
-	for i, c := range inner {
-		if c.Index >= len(aggIn) || aggIn[c.Index].Type != c.T {
+	for i, k := range inner {
+		bad := false
+		expr.Walk(k, func(x expr.Expr) {
+			if c, ok := x.(*expr.Col); ok && (c.Index >= len(aggIn) || aggIn[c.Index].Type != c.T) {
+				bad = true
+			}
+		})
+		if bad {
 			return nil, nil, nil, false, nil
 		}
-		corr = append(corr, &expr.Compare{Op: expr.CmpEQ, L: c, R: expr.ToOuter(outer[i])})
+		corr = append(corr, &expr.Compare{Op: expr.CmpEQ, L: k, R: expr.ToOuter(outer[i])})
 	}
 	keys := make([]expr.Expr, len(outer))
 	for i, o := range outer {
 		keys[i] = expr.ToOuter(o)
 	}
 	return cx.bindApply(in, sc, p, agg, corr, keys, outer, grouped, at)
+}
+
+// coerceKeepNull casts e to t's kind, keeping e's nullability.
+func coerceKeepNull(e expr.Expr, t types.Type) (expr.Expr, error) {
+	t.NotNull = e.Type().NotNull
+	if e.Type() == t {
+		return e, nil
+	}
+	return expr.Coerce(e, t)
+}
+
+// sameBound reports whether two bound expressions are the same column,
+// or the same expression text over the same type.
+func sameBound(a, b expr.Expr) bool {
+	ac, aok := a.(*expr.Col)
+	bc, bok := b.(*expr.Col)
+	if aok || bok {
+		return aok && bok && ac.Index == bc.Index
+	}
+	return a.String() == b.String() && a.Type() == b.Type()
 }
 
 // bindApply finishes applySubquery and applyGeneral: the aggregate agg
@@ -192,6 +242,13 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 	if err != nil {
 		return nil, nil, false
 	}
+	if grouped && sel.Having != nil {
+		// A group HAVING rejects reads NULL, as no group does: the
+		// subquery has no row either way.
+		if bound, err = havingAsValue(bound, 0); err != nil {
+			return nil, nil, false
+		}
+	}
 	if p, ok = bound.(*plan.Project); !ok {
 		return nil, nil, false
 	}
@@ -218,8 +275,25 @@ func (cx *compiler) plainAggregateOf(sel *ast.SelectStmt, grouped bool) (p *plan
 // select list reads (outerInFields: SELECT MAX(y) + t1.b) bind to
 // OuterCol there too; decorrelated, they are the group keys.
 func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, rsc *scope, all []int, local, corr []ast.ExprNode, outerInFields bool, at int) (node plan.Node, nsc *scope, vals []expr.Expr, ok bool, err error) {
-	if sel.From == nil || len(findSubqueries(append(fieldExprs(sel), sel.Where)...)) > 0 {
-		return nil, nil, nil, false, nil
+	// A correlated condition with a subquery of its own (x.b < (SELECT
+	// ...)) is bound with the subquery's WHERE, its outer columns read as
+	// expr.OuterCol; so is the subquery when its own subqueries name outer
+	// columns (two levels out: carried into its rows, bind_outer_carry.go),
+	// which become keys too.
+	var corrSub, corrPlain []ast.ExprNode
+	for _, c := range corr {
+		if len(findSubqueries(c)) > 0 {
+			corrSub = append(corrSub, c)
+		} else {
+			corrPlain = append(corrPlain, c)
+		}
+	}
+	corr = corrPlain
+	nested := cx.twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where))
+	for _, i := range nested {
+		if !containsInt(all, i) {
+			all = append(all, i)
+		}
 	}
 	cs := &scope{cols: append([]column{}, rsc.cols...), quals: rsc.quals}
 	for _, c := range rsc.cols {
@@ -261,11 +335,11 @@ func (cx *compiler) applyGeneral(in plan.Node, sc *scope, sel *ast.SelectStmt, r
 		corrE = append(corrE, toOuter(e))
 	}
 	c := *sel
-	c.Where = andExprs(nil, local...)
-	if outerInFields {
+	c.Where = andExprs(nil, append(local, corrSub...)...)
+	if outerInFields || len(corrSub) > 0 || len(nested) > 0 {
 		// The select list reads outer columns (MAX(y) + t1.b): bound as
-		// expr.OuterCol. The subquery has no subquery of its own (above), so
-		// no other query level binds meanwhile.
+		// expr.OuterCol. A subquery of its own binds without it
+		// (bindExprSubqueries, bindSemiJoins): its outer query is this one.
 		cx.outer = sc
 		defer func() { cx.outer = nil }()
 	}
@@ -318,7 +392,7 @@ func (cx *compiler) joinKeyOf(c ast.ExprNode, cs *scope, n int) (key expr.Expr, 
 // equalities only: then it has at most one group, so one row or none, per
 // outer row, and applySubquery binds it as it is written (none: NULL).
 func (cx *compiler) groupedByCorrelation(sc *scope, sel *ast.SelectStmt) bool {
-	if sel.GroupBy == nil || sel.GroupBy.Rollup || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil || sel.From == nil ||
+	if sel.GroupBy == nil || sel.GroupBy.Rollup || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil || sel.From == nil ||
 		!hasAggregate(fieldExprs(sel)...) {
 		return false
 	}
@@ -327,7 +401,7 @@ func (cx *compiler) groupedByCorrelation(sc *scope, sel *ast.SelectStmt) bool {
 		return false
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
-	if len(refs.refsOf(fieldExprs(sel)...)) > 0 {
+	if len(refs.refsOf(fieldExprs(sel)...)) > 0 || (sel.Having != nil && len(refs.refsOf(sel.Having.Expr)) > 0) {
 		return false
 	}
 	column := func(n ast.ExprNode) int {

@@ -25,8 +25,10 @@ import (
 // scope carries as hidden columns (not in `*`, not nameable). S is bound
 // as written, as a plan.Apply of the LeftJoin kind whose correlated
 // conditions read the outer row as expr.OuterCol (bind_apply.go); the
-// optimizer's decorrelate rule turns it into a LEFT join. The forms
-// bind_apply.go leaves are decorrelated here, into the same joins.
+// optimizer's decorrelate rule turns it into a LEFT join. The one form
+// bind_apply.go leaves (a subquery over a window table function) is
+// decorrelated here, into the same joins (joinGrouped), which also
+// reports the correlations that cannot be typed.
 // Decorrelation (the rules Calcite and Neumann's "unnesting" use, in
 // their simplest form):
 //
@@ -73,14 +75,23 @@ import (
 // EXISTS, IN and ANY / ALL drop a correlated subquery's DISTINCT, ORDER BY
 // and GROUP BY where they cannot change the answer (bind_set_only.go).
 //
+// A correlated scalar subquery grouped by its correlated columns may have
+// HAVING (a group it rejects reads NULL, as no group does). A column
+// two levels out is carried into the middle query's rows
+// (bind_outer_carry.go).
+//
+// A correlated subquery whose GROUP BY, HAVING or DISTINCT shapes its
+// rows, or whose JOIN ... ON reads the outer row, is read as a derived
+// relation bound with its outer references (bind_derived_apply.go), as an
+// uncorrelated one is read as a derived table.
+//
 // Subqueries in ON are bound by bind_on_subquery.go, in GROUP BY by
 // bind_group_subquery.go; ORDER BY selects its expressions as hidden
 // columns (sortByHidden). Row constructors: bind_row.go.
 //
-// Not supported: a subquery in an outer join's ON reading both sides; a correlated subquery
-// with HAVING or LIMIT, or with DISTINCT, ORDER BY or another GROUP BY
-// where they could change the answer; a reference to a query two levels
-// out.
+// Not supported: a subquery in an outer join's ON reading both sides; a
+// correlated subquery with LIMIT; an unqualified reference three or more
+// levels out (qualified by its table, one is carried level by level).
 
 // subqueryValue is what a subquery expression of the AST binds to.
 type subqueryValue struct {
@@ -134,6 +145,12 @@ func (cx *compiler) bindExprSubqueries(in plan.Node, sc *scope, exprs []ast.Node
 	if len(found) == 0 {
 		return in, sc, nil
 	}
+	// The query around a correlated subquery (cx.outer) is not these
+	// subqueries' outer query: they read this one's columns.
+	in = cx.carryOuter(in, sc, cx.twoLevelRefs(sc, cx.outer, exprs)) // bind_outer_carry.go
+	saved := cx.outer
+	cx.outer = nil
+	defer func() { cx.outer = saved }()
 	for _, n := range found {
 		var e expr.Expr
 		var err error
@@ -206,8 +223,8 @@ func (cx *compiler) bindScalarValues(in plan.Node, sc *scope, sq *ast.SubqueryEx
 		return cx.joinSubquery(in, sc, sel, off(sq))
 	}
 	if !plainAggregate(sel) {
-		if shaped(sel) {
-			if sel, err = cx.derivedSelect(sel, off(sq)); err != nil {
+		if shaped(sel) || cx.fromReadsOuter(sc, sel) {
+			if sel, err = cx.derivedSelectIn(sc, sel, off(sq)); err != nil { // bind_derived_apply.go
 				return nil, nil, nil, err
 			}
 		}
@@ -237,8 +254,8 @@ func (cx *compiler) bindExistsValue(in plan.Node, sc *scope, v *ast.ExistsSubque
 		return nil, nil, nil, err
 	}
 	sel = cx.setOnly(sc, sel, true) // bind_set_only.go
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		if sel, err = cx.derivedSelect(sel, off(v)); err != nil {
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) || cx.fromReadsOuter(sc, sel) {
+		if sel, err = cx.derivedSelectIn(sc, sel, off(v)); err != nil { // bind_derived_apply.go
 			return nil, nil, nil, err
 		}
 	}
@@ -457,8 +474,8 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 		return nil, cx.p.errAt(ErrInvalid, at, "the subquery of "+what+" must select one column", "")
 	}
 	sel = cx.setOnly(sc, sel, false) // bind_set_only.go
-	if shaped(sel) || hasAggregate(fieldExprs(sel)...) {
-		return cx.derivedSelect(sel, at)
+	if shaped(sel) || hasAggregate(fieldExprs(sel)...) || cx.fromReadsOuter(sc, sel) {
+		return cx.derivedSelectIn(sc, sel, at) // bind_derived_apply.go
 	}
 	return sel, nil
 }
@@ -555,7 +572,7 @@ func (cx *compiler) refuseOuterAggregates(sc *scope, sel *ast.SelectStmt) error 
 	}
 	rsc, err := cx.fromScope(sel)
 	if err != nil {
-		return err
+		return nil // a FROM that does not bind alone (JOIN ... ON t1.a): joinSubquery binds it or says why
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
 	for _, a := range leaves.aggs {
@@ -700,6 +717,9 @@ func (f *innerFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, at int) (plan.Node, *scope, []expr.Expr, error) {
 	rsc, err := cx.fromScope(sel)
 	if err != nil {
+		if j, nsc, vals, ok, aerr := cx.applyFromReadsOuter(in, sc, sel, at); ok || aerr != nil { // bind_derived_apply.go
+			return j, nsc, vals, aerr
+		}
 		return nil, nil, nil, err
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
@@ -708,6 +728,13 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 		having = sel.Having.Expr
 	}
 	all := refs.refsOf(append(fieldExprs(sel), sel.Where, having)...)
+	nested := cx.twoLevelRefs(rsc, sc, append(fieldExprs(sel), sel.Where, having)) // bind_outer_carry.go
+	nested = append(nested, cx.correlatedRelations(sel)...)                        // bind_derived_apply.go
+	for _, i := range nested {
+		if !containsInt(all, i) {
+			all = append(all, i)
+		}
+	}
 	if len(all) == 0 {
 		return cx.joinGrouped(in, sc, sel, nil, false, at)
 	}
@@ -716,13 +743,13 @@ func (cx *compiler) joinSubquery(in plan.Node, sc *scope, sel *ast.SelectStmt, a
 			"GROUP BY works on the columns the subquery's WHERE equates with the outer query's")
 	}
 	grouped := sel.GroupBy != nil && cx.groupedByCorrelation(sc, sel)
-	if (sel.GroupBy != nil && !grouped) || sel.Having != nil || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
+	if (sel.GroupBy != nil && !grouped) || (sel.Having != nil && !grouped) || sel.Distinct || sel.Limit != nil || sel.OrderBy != nil {
 		return refuse()
 	}
 	// Correlated by equalities only?
 	var local, innerKeys []ast.ExprNode
 	var outerKeys []ast.ExprNode
-	byEq := len(refs.refsOf(fieldExprs(sel)...)) == 0
+	byEq := len(refs.refsOf(fieldExprs(sel)...)) == 0 && len(nested) == 0
 	for _, c := range splitAnd(sel.Where) {
 		if len(refs.refsOf(c)) == 0 {
 			local = append(local, c)

@@ -516,7 +516,7 @@ func (cx *compiler) expandWildcard(f *ast.SelectField, sc *scope) ([]int, error)
 	q := f.WildCard.Table.O
 	var idx []int
 	for i, c := range sc.cols {
-		if q == "" && c.unqualified() || q != "" && !c.hidden && !c.system && strings.EqualFold(c.qual, q) {
+		if !c.carried && (q == "" && c.unqualified() || q != "" && !c.hidden && !c.system && strings.EqualFold(c.qual, q)) {
 			idx = append(idx, i)
 		}
 	}

@@ -16,10 +16,13 @@ import (
 // and others, the outer columns read as expr.OuterCol); the Apply's
 // condition is x = y for IN. The optimizer's decorrelate rule turns the
 // Apply into a semi (IN, EXISTS) or anti (NOT IN, NOT EXISTS) join keyed
-// by those equalities, the other correlated conditions its residual. The
-// Apply's output is the outer rows, so the scope does not change. A
-// subquery this form cannot express (aggregates, NOT IN over nullable
-// columns, no equality at all) is left in WHERE for
+// by those equalities, the other correlated conditions of its top filter
+// its residual. The Apply's output is the outer rows, so the scope does
+// not change. A correlated subquery whose GROUP BY, HAVING or DISTINCT can
+// change the answer, whose FROM reads the outer row (JOIN ... ON) or
+// whose own subqueries read two levels out is bound as written
+// (bind_semi_apply.go). A subquery this form cannot express (aggregates,
+// NOT IN over nullable columns, no equality at all) is left in WHERE for
 // bind_expr_subquery.go, which binds it as a value.
 
 // subqueryPred recognises a WHERE conjunct with a subquery.
@@ -64,6 +67,14 @@ func asSubqueryPred(n ast.ExprNode) (subqueryPred, bool) {
 // bindSemiJoins joins in (with scope sc) with the subquery of every WHERE
 // conjunct that has one, and returns the other conjuncts.
 func (cx *compiler) bindSemiJoins(in plan.Node, sc *scope, where []ast.ExprNode) (plan.Node, []ast.ExprNode, error) {
+	var nodes []ast.Node
+	for _, c := range where {
+		nodes = append(nodes, c)
+	}
+	in = cx.carryOuter(in, sc, cx.twoLevelRefs(sc, cx.outer, nodes)) // bind_outer_carry.go
+	saved := cx.outer                                                // not these subqueries' outer query (bindExprSubqueries)
+	cx.outer = nil
+	defer func() { cx.outer = saved }()
 	var rest []ast.ExprNode
 	for _, c := range where {
 		p, ok := asSubqueryPred(c)
@@ -92,6 +103,9 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	if p.in != nil {
 		what = "IN"
 	}
+	if cx.shapedApply(sc, p) || cx.readsTwoLevelsOut(sc, sel) { // bind_semi_apply.go
+		return cx.bindSemiAsWritten(in, sc, p, what)
+	}
 	if sel.From == nil || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || sel.OrderBy != nil || sel.Distinct ||
 		hasAggregate(fieldExprs(sel)...) {
 		return nil, cx.p.errAt(ErrUnsupported, p.at, "this "+what+" subquery is not supported: only SELECT ... FROM ... [WHERE ...] without GROUP BY, aggregates, DISTINCT, ORDER BY or LIMIT",
@@ -103,7 +117,9 @@ func (cx *compiler) bindSemiJoin(in plan.Node, sc *scope, p subqueryPred) (plan.
 	}
 	rin, rsc, err := cx.bindFrom(sel.From.TableRefs, &inner)
 	if err != nil {
-		return nil, err
+		// The FROM reads the outer row (JOIN ... ON t3.x = t1.a): the
+		// subquery as written, with outer references (bind_semi_apply.go).
+		return cx.bindSemiAsWritten(in, sc, p, what)
 	}
 	a := &plan.Apply{Kind: plan.SemiJoin, Input: in, What: what}
 	if p.anti {

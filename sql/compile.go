@@ -39,6 +39,9 @@ type compiler struct {
 	// usingWords maps the statement's USING / NATURAL joins to their
 	// keywords (using_words.go); nil when they could not be matched.
 	usingWords map[*ast.Join]usingWord
+	// correlated maps a derived relation bound with outer references
+	// (bind_derived_apply.go) to the outer columns it reads.
+	correlated map[string][]int
 }
 
 // Compile parses and binds one statement against the catalog, which it

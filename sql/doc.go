@@ -394,9 +394,16 @@
 //     subquery as written, filtered by its own conditions and then by its
 //     correlated conditions, which read the outer row as expr.OuterCol
 //     (NOT IN only over NOT NULL columns); a row (a, b) [NOT] IN (SELECT
-//     x, y ...) compares every element (bind_row.go). The optimizer's
-//     decorrelate rule turns it into a semi (anti) join on x = y and the
-//     correlated equalities, the other correlated conditions its residual. The
+//     x, y ...) compares every element (bind_row.go). A correlated one
+//     whose GROUP BY, HAVING or DISTINCT can change the answer, whose JOIN
+//     ... ON reads the outer row, or whose own subqueries name a column
+//     of the outer query (two levels out) is bound as written, every
+//     outer reference an expr.OuterCol (bind_semi_apply.go). The
+//     optimizer's decorrelate rule turns it into a semi (anti) join on x =
+//     y and the correlated equalities (pulled up through aggregates, which
+//     then also group by their inner sides), the other correlated
+//     conditions of its top filter its residual, or on the distinct outer
+//     values it reads, joined into it (any other correlation). The
 //     planner runs them as window joins (both inputs windowed and joined
 //     on the window), as interval joins (both inputs append-only and the
 //     residual bounds the left side's event time by the right side's, as
@@ -426,10 +433,12 @@
 //     its correlation keys (equalities), or by the distinct values of the
 //     outer columns it reads, joined into its FROM (other correlations).
 //     Outer columns the subquery's select list reads bind to
-//     expr.OuterCol as well. A few correlated forms are still
-//     decorrelated by the binder into the same joins (joinSubquery: an
-//     inner correlation key that is not a plain column or not of its
-//     outer side's type, and the others optimizer/doc.go lists). MySQL's value rules: COUNT over no rows is 0 (the
+//     expr.OuterCol as well; so do the outer columns of a correlated
+//     condition that has a subquery of its own, and a column two query
+//     levels out is carried into the middle query's rows
+//     (bind_outer_carry.go). A subquery over a window table function is
+//     still decorrelated by the binder into the same joins (joinGrouped;
+//     optimizer/doc.go says why). MySQL's value rules: COUNT over no rows is 0 (the
 //     select list of the subquery is evaluated over no rows for an outer
 //     row nothing matches), IN is three-valued (NULL when x is NULL or the
 //     subquery holds a NULL and nothing equals x; NOT IN over an empty
@@ -463,13 +472,15 @@
 // Not supported (each gives ErrUnsupported with a hint): a subquery in an
 // outer join's ON that reads the columns of both sides, ORDER BY
 // expressions not in the select list of a SELECT DISTINCT or a set
-// operation, correlated subqueries with HAVING or LIMIT, or with
-// GROUP BY, DISTINCT or ORDER BY where they could change the answer (a
-// scalar subquery may group by columns its WHERE equates with the outer
-// query's: at most one group per outer row, NULL when none; EXISTS, IN
-// and ANY / ALL read the subquery as a set, so they ignore DISTINCT,
-// ORDER BY and a GROUP BY (for IN, on the selected column):
-// bind_set_only.go), references to a query two levels out,
+// operation, correlated subqueries with LIMIT (a correlated
+// subquery's GROUP BY, HAVING and DISTINCT work: as a WHERE conjunct's IN
+// / EXISTS it is a semi / anti join, bind_semi_apply.go; read as a value
+// it is a derived relation with outer references, bind_derived_apply.go;
+// a scalar subquery grouped by the columns its WHERE equates with the
+// outer query's has at most one group per outer row, NULL when none or
+// when HAVING rejects it; a subquery's JOIN ... ON may read the outer
+// row); a reference three or more query levels out that is not
+// qualified by its table,
 // RANK() and other OVER functions, OVER aggregates with DISTINCT, with GROUP
 // BY or FOLLOWING frames, LIMIT without ORDER BY below the top level, LIMIT offsets,
 // computed columns other than PROCTIME(), column

@@ -25,6 +25,10 @@ type column struct {
 	// shows once, coalesced (bind_using.go): it is in t.* and found by its
 	// qualified name, not in * and not found unqualified.
 	usingSide bool
+	// carried marks an outer query's column carried into a subquery's
+	// rows for a subquery of its own (bind_outer_carry.go): not in `*`,
+	// found by its name as in the outer query.
+	carried bool
 }
 
 // unqualified reports whether an unqualified name (and *) reaches c.
