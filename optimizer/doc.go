@@ -83,6 +83,12 @@
 //     table function (terms over the input's columns); a join's terms over
 //     one side filter that side before the join (except over the side an
 //     outer join preserves, and the left side of an anti join).
+//   - equi-join-keys: an inner join without keys (a nested loop) whose
+//     condition equates an expression of each side gets those equalities
+//     as its keys, so that it runs as a hash join; joins that have keys
+//     keep them (their keys decide the partitioning, and so a savepoint's
+//     ids). Decorrelation leaves such joins (the distinct outer values
+//     joined into a subquery, filtered by the correlation).
 //   - column-pruning: a join under a projection or an aggregate gets
 //     projections over its inputs that keep only the columns read above it
 //     (and its keys and condition): smaller join state, less copying.

@@ -18,6 +18,7 @@ var rules = []Rule{
 	{Name: "fold-constants", Apply: foldConstants},
 	{Name: "merge-projects", Apply: mergeAllProjects},
 	{Name: "filter-pushdown", Apply: pushDownFilters},
+	{Name: "equi-join-keys", Apply: equiJoinKeys},
 	{Name: "column-pruning", Apply: pruneColumns},
 	{Name: "lookup-probe-pruning", Apply: pruneLookupProbes},
 }
