@@ -1,0 +1,108 @@
+package exec
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSourceAlignSlowestIgnoresFreeSiblings(t *testing.T) {
+	a := newSourceAlign(3)
+	if got := a.slowest(0); got != alignFree {
+		t.Fatalf("slowest of free siblings = %d, want free", got)
+	}
+	a.publish(1, 500)
+	a.publish(2, 300)
+	if got := a.slowest(0); got != 300 {
+		t.Errorf("slowest = %d, want 300", got)
+	}
+	if got := a.slowest(2); got != 500 {
+		t.Errorf("slowest seen by instance 2 = %d, want 500 (its own is not counted)", got)
+	}
+	a.publish(2, alignFree)
+	if got := a.slowest(0); got != 500 {
+		t.Errorf("slowest after a release = %d, want 500", got)
+	}
+}
+
+// A task ahead of a reading sibling by more than the slack waits until
+// the sibling catches up, and no longer.
+func TestSourceAlignWaitsForSlowSibling(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newSourceAlign(2)
+	task := &sourceTask{job: &Job{ctx: ctx}, instance: 0, aligner: a, emitted: 1000}
+	a.publish(1, 100)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		a.publish(1, 600) // 1000 - 2*200 <= 600: close enough
+	}()
+	start := time.Now()
+	if done, err := task.align(true, 200); done || err != nil {
+		t.Fatalf("align: done=%v err=%v", done, err)
+	}
+	if d := time.Since(start); d < 15*time.Millisecond || d >= alignMaxWait {
+		t.Errorf("waited %v, want about 20ms (until the sibling caught up)", d)
+	}
+	// Within the slack: no wait at all.
+	start = time.Now()
+	task.emitted = 900
+	if _, err := task.align(true, 200); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Millisecond {
+		t.Errorf("waited %v within the slack", d)
+	}
+	// A round without rows holds nobody back.
+	task.align(false, 0)
+	if got := a.slowest(1); got != alignFree {
+		t.Errorf("a task that read nothing published %d, want free", got)
+	}
+}
+
+// A sibling whose split has no more rows (an unbounded split waiting for
+// data) does not hold the others back, even with its watermark far
+// behind: the job delivers every row of the busy split promptly.
+func TestSourceAlignNotHeldBySiblingWithoutRows(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	var busy [][2]int64
+	for i := int64(0); i < 20000; i++ {
+		busy = append(busy, [2]int64{i, 1000 + i})
+	}
+	src := &fakeSource{splits: [][][2]int64{busy, {{7, 1}}}, unbounded: true}
+	sv := sourceVertex("s", src, 0, 0)
+	sv.Parallelism = 2
+	g := &JobGraph{BatchSize: 16, Vertices: []*Vertex{sv,
+		newRecorderVertex(2, &log, &mu, Edge{From: 0, Partitioning: Forward})}}
+	j, err := Start(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		j.Cancel()
+		j.Wait()
+	}()
+	// Held back for alignMaxWait per 16-row round, the 1,250 rounds
+	// would take a minute.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := 0
+		for _, l := range log {
+			if strings.Contains(l, " row ") {
+				n++
+			}
+		}
+		mu.Unlock()
+		if n == len(busy)+1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d of %d rows: the busy source was held back", n, len(busy)+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
