@@ -80,7 +80,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 			b = types.GetBatch(c.width, c.rows.next)
 			e.pending[t] = b
 		}
-		b.Append(op, row)
+		appendRow(b, op, row)
 		if b.Len() >= c.batchSize {
 			c.sendBatch(e, t)
 			if e.part == Rebalance {
@@ -143,12 +143,29 @@ func (c *collector) emitHashed(e *outEdge, b *types.Batch) {
 			pb = types.GetBatch(c.width, c.rows.next)
 			e.pending[t] = pb
 		}
-		pb.Append(op, row)
+		appendRow(pb, op, row)
 		if len(pb.Ops) >= c.batchSize {
 			c.sendBatch(e, t)
 		}
 	}
 	c.unpub += int64(len(b.Ops))
+}
+
+// appendRow is b.Append(op, row), copying value by value when b has room:
+// cheaper than Append's slice copy (a runtime call) for the few columns of
+// a row.
+func appendRow(b *types.Batch, op types.Op, row []types.Value) {
+	n, w := len(b.Vals), len(row)
+	if cap(b.Vals)-n < w {
+		b.Append(op, row)
+		return
+	}
+	dst := b.Vals[n : n+w : n+w]
+	for j := range dst {
+		dst[j] = row[j]
+	}
+	b.Vals = b.Vals[:n+w]
+	b.Ops = append(b.Ops, op)
 }
 
 // passesWhole reports whether every edge can take a batch as a whole: it
