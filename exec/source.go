@@ -101,7 +101,7 @@ func (t *sourceTask) run() error {
 		}
 	}
 	for live > 0 && !t.stopping {
-		before, read := t.emitted, false
+		before, backlog := t.emitted, false
 		for _, s := range t.states {
 			if s.ended || t.stopping {
 				continue
@@ -122,6 +122,8 @@ func (t *sourceTask) run() error {
 			rb.Reset()
 			t.busy.enter()
 			err := s.reader.Next(ctx, rb)
+			// A read that filled its batch had more rows waiting.
+			backlog = backlog || rb.Len() > 0 && rb.Len() >= cap(rb.Ops)
 			t.rows.filled(rb.Len())
 			if wr, ok := s.reader.(connectors.WaitReporter); ok {
 				w := wr.WaitedNs()
@@ -150,7 +152,6 @@ func (t *sourceTask) run() error {
 				s.lastRow = t.job.opts.Now()
 				s.idle = false
 				t.metrics.RowsIn.Add(int64(rb.Len()))
-				read = true
 				rb = t.emitRows(s, rb, physWidth, width)
 				t.busy.leave()
 			} else {
@@ -174,7 +175,7 @@ func (t *sourceTask) run() error {
 		if before > MinWatermark && t.emitted < MaxWatermark {
 			step = t.emitted - before
 		}
-		if done, err := t.align(read, step); err != nil || done {
+		if done, err := t.align(backlog, step); err != nil || done {
 			return err
 		}
 	}

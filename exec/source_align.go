@@ -14,18 +14,25 @@ import (
 // (open windows, join buffers) grows with the gap, and with it cache
 // misses, allocations and garbage collection. A source task therefore
 // waits, after a read round, while its watermark is more than alignSlack
-// rounds of its own watermark progress ahead of a sibling that is reading
-// rows. This is a throttle for performance only, never a condition of
+// rounds of its own watermark progress ahead of a sibling that has a
+// backlog. This is a throttle for performance only, never a condition of
 // correctness:
-//   - a sibling holds the others back only while it has rows to read (a
-//     round that read none, an idle split set, or the end of its splits
-//     releases them), so a partition without new data never stalls the
-//     rest;
+//   - a sibling holds the others back only while it has a backlog: a read
+//     of its last round filled its batch (more rows were waiting). A round
+//     whose reads returned fewer rows than asked (the sibling keeps up
+//     with its input), an idle split set or the end of its splits releases
+//     the others, so a partition with little or no new data never stalls
+//     the rest;
 //   - a waiting task keeps handling checkpoint control (barriers are
 //     emitted as without waiting) and stops waiting when the job ends or
 //     the task is stopped;
 //   - a wait lasts at most alignMaxWait, after which the task reads one
 //     more round.
+//
+// Where a sibling has a backlog of older event time (catching up on a
+// partition after downtime), the others read about one round per
+// alignMaxWait until it caught up: as with Flink's watermark alignment,
+// their rows wait rather than pile up in event-time state downstream.
 
 const (
 	alignSlack   = 2
@@ -77,18 +84,18 @@ func (a *sourceAlign) slowest(instance int) int64 {
 	return m
 }
 
-// align publishes the task's state after a read round (read: whether the
-// round read any row; step: how far its watermark advanced, the last
+// align publishes the task's state after a read round (backlog: whether
+// a read of the round filled its batch; step: how far its watermark advanced, the last
 // positive step setting the slack) and waits
 // while it is too far ahead of its siblings (see above). It reports
 // whether the task is done (its final barrier went out while waiting).
-func (t *sourceTask) align(read bool, step int64) (bool, error) {
+func (t *sourceTask) align(backlog bool, step int64) (bool, error) {
 	a := t.aligner
 	if a == nil {
 		return false, nil
 	}
 	w := t.emitted
-	if !read || w == MinWatermark || w == MaxWatermark || t.idleOut {
+	if !backlog || w == MinWatermark || w == MaxWatermark || t.idleOut {
 		a.publish(t.instance, alignFree)
 		return false, nil
 	}
