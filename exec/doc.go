@@ -10,7 +10,7 @@
 //   - operator tasks call their Operator's hooks from one goroutine; the
 //     watermark an operator sees is the minimum over all its input channels;
 //   - the instances of one source keep within two read rounds of event time
-//     of each other while they have rows to read (a bounded wait, see
+//     of each other while they have a backlog (a bounded wait, see
 //     source_align.go), so that downstream event-time state does not grow
 //     when the scheduler favours one of them;
 //   - edges are Forward (one to one), Hash (by key group of key columns),
