@@ -47,10 +47,14 @@ type sourceAlign struct {
 	wake []chan struct{} // by instance: signalled when a sibling published
 }
 
+// newSourceAlign returns the alignment of a source's parallelism
+// instances. Until its first round an instance counts as the slowest
+// (MinWatermark), so that a sibling that starts first does not run ahead
+// of it; an instance without splits releases the others when it ends.
 func newSourceAlign(parallelism int) *sourceAlign {
 	a := &sourceAlign{wm: make([]atomic.Int64, parallelism), wake: make([]chan struct{}, parallelism)}
 	for i := range a.wm {
-		a.wm[i].Store(alignFree)
+		a.wm[i].Store(MinWatermark)
 		a.wake[i] = make(chan struct{}, 1)
 	}
 	return a
