@@ -9,8 +9,15 @@
 //     ever judged late against a watermark it would not see row by row;
 //   - operator tasks call their Operator's hooks from one goroutine; the
 //     watermark an operator sees is the minimum over all its input channels;
+//   - the instances of one source keep within two read rounds of event time
+//     of each other while they have a backlog (a bounded wait, see
+//     source_align.go), so that downstream event-time state does not grow
+//     when the scheduler favours one of them;
 //   - edges are Forward (one to one), Hash (by key group of key columns),
-//     Rebalance (round robin) or Global (everything to instance 0);
+//     Rebalance (round robin) or Global (everything to instance 0); a
+//     hash-partitioned edge cuts per-target batches of the batch size,
+//     sent when full and at every flush (end of an input batch, watermark,
+//     barrier, end of input);
 //   - a full channel blocks its producer (backpressure); nothing is dropped;
 //   - the first task error cancels the whole job and is returned by Run;
 //   - a stop is honoured within about a second: operators check

@@ -16,6 +16,14 @@ type outEdge struct {
 	maxPar     int
 	downstream int // downstream parallelism
 	rr         int // Rebalance cursor
+	// owner, for Hash edges over several targets, is the target of each
+	// key group (state.InstanceFor, looked up instead of divided out).
+	owner []int32
+}
+
+// hashTarget returns the target of row on Hash edge e (several targets).
+func (e *outEdge) hashTarget(row []types.Value) int {
+	return int(e.owner[state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)])
 }
 
 // collector is a task's Output: it partitions emitted rows into per-target
@@ -43,8 +51,15 @@ func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collec
 }
 
 func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Message, maxPar int) {
-	c.edges = append(c.edges, &outEdge{part: part, keyCols: keyCols, targets: targets,
-		pending: make([]*types.Batch, len(targets)), maxPar: maxPar, downstream: len(targets)})
+	e := &outEdge{part: part, keyCols: keyCols, targets: targets,
+		pending: make([]*types.Batch, len(targets)), maxPar: maxPar, downstream: len(targets)}
+	if part == Hash && len(targets) > 1 {
+		e.owner = make([]int32, maxPar)
+		for kg := range e.owner {
+			e.owner[kg] = int32(state.InstanceFor(kg, maxPar, len(targets)))
+		}
+	}
+	c.edges = append(c.edges, e)
 }
 
 // Emit implements Output.
@@ -56,8 +71,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 			if len(e.targets) == 1 {
 				break
 			}
-			kg := state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)
-			t = state.InstanceFor(kg, e.maxPar, e.downstream)
+			t = e.hashTarget(row)
 		case Rebalance:
 			t = e.rr
 		}
@@ -66,7 +80,7 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 			b = types.GetBatch(c.width, c.rows.next)
 			e.pending[t] = b
 		}
-		b.Append(op, row)
+		appendRow(b, op, row)
 		if b.Len() >= c.batchSize {
 			c.sendBatch(e, t)
 			if e.part == Rebalance {
@@ -77,19 +91,26 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 	c.unpub++
 }
 
-// EmitBatch sends a whole batch on every edge. When every edge passes the
-// batch through as a whole (it is not hash-partitioned over several
-// targets and has no rows pending for its target), the last edge gets b
-// itself (ownership of b is transferred) and the others a copy each, made
-// in one bulk copy; otherwise the rows go one by one through Emit.
+// EmitBatch sends a whole batch on every edge; ownership of b passes to
+// the collector. When every edge passes the batch through as a whole (it
+// is not hash-partitioned over several targets and has no rows pending
+// for its target), the last edge gets b itself and the others a copy
+// each, made in one bulk copy; otherwise the rows go one by one through
+// Emit and b goes back to the batch pool.
 func (c *collector) EmitBatch(b *types.Batch) {
 	if b.Len() == 0 {
+		types.PutBatch(b)
 		return
 	}
 	if !c.passesWhole() {
-		for i := 0; i < b.Len(); i++ {
-			c.Emit(b.Ops[i], b.Row(i))
+		if len(c.edges) == 1 && c.edges[0].owner != nil {
+			c.emitHashed(c.edges[0], b)
+		} else {
+			for i := 0; i < b.Len(); i++ {
+				c.Emit(b.Ops[i], b.Row(i))
+			}
 		}
+		types.PutBatch(b)
 		return
 	}
 	if c.rowsOut != nil {
@@ -107,6 +128,44 @@ func (c *collector) EmitBatch(b *types.Batch) {
 			e.rr = (e.rr + 1) % len(e.targets)
 		}
 	}
+}
+
+// emitHashed is Emit of every row of b for a collector whose one edge e
+// is hash-partitioned over several targets: the same per-target batches,
+// sent when full, without the per-row dispatch over edges.
+func (c *collector) emitHashed(e *outEdge, b *types.Batch) {
+	w := b.Width
+	for i, op := range b.Ops {
+		row := b.Vals[i*w : i*w+w : i*w+w]
+		t := e.hashTarget(row)
+		pb := e.pending[t]
+		if pb == nil {
+			pb = types.GetBatch(c.width, c.rows.next)
+			e.pending[t] = pb
+		}
+		appendRow(pb, op, row)
+		if len(pb.Ops) >= c.batchSize {
+			c.sendBatch(e, t)
+		}
+	}
+	c.unpub += int64(len(b.Ops))
+}
+
+// appendRow is b.Append(op, row), copying value by value when b has room:
+// cheaper than Append's slice copy (a runtime call) for the few columns of
+// a row.
+func appendRow(b *types.Batch, op types.Op, row []types.Value) {
+	n, w := len(b.Vals), len(row)
+	if cap(b.Vals)-n < w {
+		b.Append(op, row)
+		return
+	}
+	dst := b.Vals[n : n+w : n+w]
+	for j := range dst {
+		dst[j] = row[j]
+	}
+	b.Vals = b.Vals[:n+w]
+	b.Ops = append(b.Ops, op)
 }
 
 // passesWhole reports whether every edge can take a batch as a whole: it

@@ -219,6 +219,10 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	}
 
 	for vi, v := range g.Vertices {
+		var aligner *sourceAlign
+		if v.Source != nil && v.Source.Watermark != nil && v.Parallelism > 1 && len(splits[vi]) > 1 {
+			aligner = newSourceAlign(v.Parallelism)
+		}
 		for inst := 0; inst < v.Parallelism; inst++ {
 			j.wg.Add(1)
 			if v.Source != nil {
@@ -228,7 +232,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 						mine = append(mine, s)
 					}
 				}
-				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst)}
+				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst), aligner: aligner}
 				t.busy.m = t.metrics
 				t.out.busy = &t.busy
 				go j.run(vi, inst, t.run)

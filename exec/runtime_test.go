@@ -21,6 +21,8 @@ import (
 type fakeSource struct {
 	splits    [][][2]int64
 	unbounded bool
+	// readDelay[i], when set, is how long each read of split i takes.
+	readDelay map[int]time.Duration
 }
 
 type fakeSplit int
@@ -36,16 +38,20 @@ func (f *fakeSource) Splits(int) ([]connectors.Split, error) {
 }
 func (f *fakeSource) Bounded() bool { return !f.unbounded }
 func (f *fakeSource) OpenSplit(_ context.Context, s connectors.Split, _ []byte) (connectors.SplitReader, error) {
-	return &fakeReader{rows: f.splits[s.(fakeSplit)], unbounded: f.unbounded}, nil
+	return &fakeReader{rows: f.splits[s.(fakeSplit)], unbounded: f.unbounded, delay: f.readDelay[int(s.(fakeSplit))]}, nil
 }
 
 type fakeReader struct {
 	rows      [][2]int64
 	next      int
 	unbounded bool
+	delay     time.Duration
 }
 
 func (r *fakeReader) Next(ctx context.Context, b *types.Batch) error {
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+	}
 	if r.next >= len(r.rows) {
 		if !r.unbounded {
 			return io.EOF

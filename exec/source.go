@@ -53,6 +53,12 @@ type sourceTask struct {
 	// rows is the room of the next batch the readers fill (a reader
 	// appends up to the batch's capacity).
 	rows batchRows
+
+	// aligner, when set, keeps this task within a few rounds of event
+	// time of its siblings (source_align.go); alignStep is the last
+	// positive advance of its watermark over a round.
+	aligner   *sourceAlign
+	alignStep int64
 }
 
 func (t *sourceTask) run() error {
@@ -79,6 +85,7 @@ func (t *sourceTask) run() error {
 			s.reader.Close()
 		}
 	}()
+	defer t.alignRelease()
 	t.emitted = MinWatermark
 	// A restored source first re-establishes the watermark it had, so that
 	// rows replayed after the checkpoint are judged as they were before.
@@ -94,6 +101,7 @@ func (t *sourceTask) run() error {
 		}
 	}
 	for live > 0 && !t.stopping {
+		before, backlog := t.emitted, false
 		for _, s := range t.states {
 			if s.ended || t.stopping {
 				continue
@@ -114,6 +122,8 @@ func (t *sourceTask) run() error {
 			rb.Reset()
 			t.busy.enter()
 			err := s.reader.Next(ctx, rb)
+			// A read that filled its batch had more rows waiting.
+			backlog = backlog || rb.Len() > 0 && rb.Len() >= cap(rb.Ops)
 			t.rows.filled(rb.Len())
 			if wr, ok := s.reader.(connectors.WaitReporter); ok {
 				w := wr.WaitedNs()
@@ -161,7 +171,15 @@ func (t *sourceTask) run() error {
 		if t.out.err != nil {
 			return nil
 		}
+		var step int64
+		if before > MinWatermark && t.emitted < MaxWatermark {
+			step = t.emitted - before
+		}
+		if done, err := t.align(backlog, step); err != nil || done {
+			return err
+		}
 	}
+	t.alignRelease()
 	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: MaxWatermark})
 	t.metrics.Watermark.Store(MaxWatermark)
 	if t.ctrl != nil {

@@ -28,6 +28,9 @@ func KeyGroupOf(hash uint64, maxParallelism int) int {
 	hash ^= hash >> 33
 	hash *= 0xff51afd7ed558ccd
 	hash ^= hash >> 33
+	if m := uint64(maxParallelism); m != 0 && m&(m-1) == 0 {
+		return int(hash & (m - 1)) // the same as %, without a division
+	}
 	return int(hash % uint64(maxParallelism))
 }
 
