@@ -27,6 +27,8 @@ func allConfigs() []backendConfig {
 		{"hashmap", Config{Backend: "hashmap"}},
 		{"pebble-full", Config{Backend: "pebble"}},
 		{"pebble-incremental", Config{Backend: "pebble", Incremental: true}},
+		// a short chain, so that the suite sees new full bases too
+		{"hashmap-incremental", Config{Backend: "hashmap", Incremental: true, HashMap: HashMapOptions{MaxDeltas: 3}}},
 	}
 	var out []backendConfig
 	for _, c := range base {

@@ -13,6 +13,9 @@ type heapMap[V any] struct {
 	groups []*heapGroup[V] // by key group - kgs.Start; nil until used
 	n      int
 	codec  Codec[V]
+	// clock is the backend's current epoch in incremental mode (nil
+	// otherwise): every change is stamped with it (see heapGroup.epochs).
+	clock *uint32
 }
 
 type heapGroup[V any] struct {
@@ -25,14 +28,21 @@ type heapGroup[V any] struct {
 	// KeyedMap contract), so a cached encoding is current until then. A
 	// checkpoint thus re-encodes only what changed since the previous one.
 	encs [][]byte
+	// In incremental mode only (heapMap.clock set): epochs holds the
+	// epoch of each slot's last Put (0 for a restored entry, which every
+	// base holds), and dels the keys deleted with the epoch of their
+	// deletion, until a completed checkpoint's base covers it. A key is
+	// never both in a slot and in dels.
+	epochs []uint32
+	dels   map[string]uint32
 }
 
 // newHeapMap returns an empty map over the key groups kgs. The group
 // array is allocated at the first access of a group, and each group at
 // its own first access: a map holding a few keys (an operator's state in
 // a short bounded query) costs those keys' groups, not every group.
-func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
-	return &heapMap[V]{kgs: kgs, codec: codec}
+func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V], clock *uint32) *heapMap[V] {
+	return &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
 }
 
 func (m *heapMap[V]) stateKind() string { return "keyed-map" }
@@ -86,20 +96,30 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 	if i, ok := g.index[string(key)]; ok {
 		g.vals[i] = v
 		g.encs[i] = nil
+		if m.clock != nil {
+			g.epochs[i] = *m.clock
+		}
 		return
 	}
 	m.insert(g, string(key), v)
 }
 
-// putString is Put for a key that is already a string (restores).
-func (m *heapMap[V]) putString(kg int, key string, v V) {
+// putRestored is Put for a key that is already a string, of an entry
+// restored from the checkpoint an incremental base holds (epoch 0).
+func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 	g := m.group(kg)
 	if i, ok := g.index[key]; ok {
 		g.vals[i] = v
 		g.encs[i] = nil
+		if m.clock != nil {
+			g.epochs[i] = 0
+		}
 		return
 	}
 	m.insert(g, key, v)
+	if m.clock != nil {
+		g.epochs[len(g.epochs)-1] = 0
+	}
 }
 
 func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
@@ -107,6 +127,12 @@ func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
 	g.encs = append(g.encs, nil)
+	if m.clock != nil {
+		g.epochs = append(g.epochs, *m.clock)
+		if len(g.dels) > 0 {
+			delete(g.dels, key)
+		}
+	}
 	m.n++
 }
 
@@ -119,15 +145,27 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	if !ok {
 		return
 	}
+	if m.clock != nil {
+		if g.dels == nil {
+			g.dels = map[string]uint32{}
+		}
+		g.dels[g.keys[i]] = *m.clock
+	}
 	delete(g.index, string(key))
 	last := int32(len(g.keys) - 1)
 	if i != last {
 		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
+		if m.clock != nil {
+			g.epochs[i] = g.epochs[last]
+		}
 		g.index[g.keys[i]] = i
 	}
 	var zero V
 	g.keys[last], g.vals[last], g.encs[last] = "", zero, nil
 	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
+	if m.clock != nil {
+		g.epochs = g.epochs[:last]
+	}
 	m.n--
 }
 
@@ -204,6 +242,12 @@ type heapSnapshotter interface {
 	encodeChanged() int
 	snapshotInto(w *stateFileWriter, name string)
 	applyEncoded(kg int, key, val []byte, del bool) error
+	// In incremental mode: writeDelta writes as state name the entries
+	// put and the keys deleted in epochs after `after` and returns how
+	// many it wrote; dropDeletions forgets the deletions of epochs up to
+	// upTo.
+	writeDelta(w *stateFileWriter, name string, after uint32) int
+	dropDeletions(upTo uint32)
 }
 
 // applyEncoded applies a change whose value is encoded with the map's Codec.

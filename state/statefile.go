@@ -115,6 +115,14 @@ func (w *stateFileWriter) del(key []byte) {
 	w.cur.groups[len(w.cur.groups)-1].count++
 }
 
+// delStr is del for a string key.
+func (w *stateFileWriter) delStr(key string) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
+	w.buf = append(w.buf, key...)
+	w.buf = append(w.buf, 0)
+	w.cur.groups[len(w.cur.groups)-1].count++
+}
+
 // finish appends the index and returns the payload.
 func (w *stateFileWriter) finish() []byte {
 	w.closeGroup()

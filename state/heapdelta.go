@@ -1,0 +1,61 @@
+package state
+
+// writeDelta writes, as state name, every entry put and every key deleted
+// in an epoch after `after` (incremental mode). Values are encoded with
+// the encoding cache, so that the next full snapshot does not encode them
+// again. It returns the number of records written.
+func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) int {
+	if m.clock == nil {
+		return 0
+	}
+	n := 0
+	for gi, g := range m.groups {
+		if g == nil {
+			continue
+		}
+		started := false
+		begin := func() {
+			if n == 0 {
+				w.beginState(name)
+			}
+			if !started {
+				w.beginGroup(m.kgs.Start + gi)
+				started = true
+			}
+			n++
+		}
+		for i, ep := range g.epochs {
+			if ep <= after {
+				continue
+			}
+			if g.encs[i] == nil {
+				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+			}
+			begin()
+			w.putStr(g.keys[i], g.encs[i])
+		}
+		for k, ep := range g.dels {
+			if ep <= after {
+				continue
+			}
+			begin()
+			w.delStr(k)
+		}
+	}
+	return n
+}
+
+// dropDeletions forgets the deletions of epochs up to upTo: a base that
+// every later checkpoint builds on no longer holds those keys.
+func (m *heapMap[V]) dropDeletions(upTo uint32) {
+	for _, g := range m.groups {
+		if g == nil || len(g.dels) == 0 {
+			continue
+		}
+		for k, ep := range g.dels {
+			if ep <= upTo {
+				delete(g.dels, k)
+			}
+		}
+	}
+}
