@@ -22,7 +22,8 @@ func newBackend(o backendOptions, operatorID string, instance int, kgs state.Key
 		}
 		b = pb
 	} else {
-		b = state.NewHashMapBackendFor(operatorID, instance, kgs)
+		// In changelog mode the changelog replaces incremental checkpoints.
+		b = state.NewHashMapBackendWith(operatorID, instance, kgs, state.HashMapOptions{Incremental: o.incremental && !o.changelog})
 	}
 	if o.changelog {
 		cb, err := state.NewChangelogBackend(b, state.ChangelogOptions{})
