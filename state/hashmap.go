@@ -135,10 +135,10 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	if b.incr != nil && !t.Savepoint && t.SharedDir != "" {
 		return b.snapshotIncremental(t)
 	}
-	payload := b.fullPayload()
-	b.lastSize = len(payload)
+	data := b.fullFile()
+	b.lastSize = len(data)
 	return func() (*Handle, error) {
-		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", payload)
+		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", data)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
 		}
@@ -146,8 +146,8 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	}, nil
 }
 
-// fullPayload encodes all states as a FormatFull payload.
-func (b *HashMapBackend) fullPayload() []byte {
+// fullFile encodes all states as a FormatFull file (sealed).
+func (b *HashMapBackend) fullFile() []byte {
 	names := make([]string, 0, len(b.states_))
 	hint := 0
 	for n, st := range b.states_ {
@@ -166,7 +166,7 @@ func (b *HashMapBackend) fullPayload() []byte {
 	for _, n := range b.raw.names() {
 		b.raw.m[n].snapshotInto(w, n)
 	}
-	return w.finish()
+	return w.sealed(storage.KindState)
 }
 
 // Restore reads the entries of the owned key groups from handles

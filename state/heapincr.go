@@ -97,11 +97,10 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
 		float64(base.deltaBytes) >= in.opts.MaxDeltaRatio*float64(base.fullSize)
 	if full {
-		payload := b.fullPayload()
-		b.lastSize = len(payload)
+		data := b.fullFile()
+		b.lastSize = len(data)
 		p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.state", stem, in.session, t.CheckpointID))
 		return func() (*Handle, error) {
-			data := storage.Seal(storage.KindState, stateFileVersion, payload)
 			if err := t.Storage.Put(p, data); err != nil {
 				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
 			}
@@ -111,14 +110,13 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
-	payload := b.deltaPayload(base.epoch)
+	data := b.deltaFile(base.epoch)
 	p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.changelog", stem, in.session, t.CheckpointID))
 	return func() (*Handle, error) {
 		next := base
 		next.epoch = e
 		var written int64
-		if payload != nil {
-			data := storage.Seal(storage.KindChangelog, stateFileVersion, payload)
+		if data != nil {
 			if err := t.Storage.Put(p, data); err != nil {
 				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
 			}
@@ -147,9 +145,9 @@ func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
 	return h
 }
 
-// deltaPayload encodes the changes of epochs after `after` as a changelog
-// segment payload; nil when nothing changed.
-func (b *HashMapBackend) deltaPayload(after uint32) []byte {
+// deltaFile encodes the changes of epochs after `after` as a changelog
+// segment (sealed); nil when nothing changed.
+func (b *HashMapBackend) deltaFile(after uint32) []byte {
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
@@ -165,9 +163,9 @@ func (b *HashMapBackend) deltaPayload(after uint32) []byte {
 	if n == 0 {
 		return nil
 	}
-	payload := w.finish()
-	b.incr.lastDelta = len(payload)
-	return payload
+	data := w.sealed(storage.KindChangelog)
+	b.incr.lastDelta = len(data)
+	return data
 }
 
 // dropDeletions forgets the deletions that base epoch upTo holds.
