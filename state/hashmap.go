@@ -98,6 +98,7 @@ func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) 
 		return m, nil
 	}
 	for kg, g := range rs.groups {
+		m.reserve(kg, len(g))
 		for k, enc := range g {
 			v, err := codec.Decode(enc)
 			if err != nil {

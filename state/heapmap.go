@@ -63,6 +63,20 @@ func (m *heapMap[V]) group(kg int) *heapGroup[V] {
 	return g
 }
 
+// reserve makes room for n entries in key group kg, when it holds none
+// yet (a restore knows how many it will put).
+func (m *heapMap[V]) reserve(kg, n int) {
+	g := m.group(kg)
+	if len(g.keys) > 0 || n <= 0 {
+		return
+	}
+	g.index = make(map[string]int32, n)
+	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), make([][]byte, 0, n)
+	if m.clock != nil {
+		g.epochs = make([]uint32, 0, n)
+	}
+}
+
 // existingGroup returns key group kg's map, or nil when it has none yet
 // (reads do not create one). It panics as group does.
 func (m *heapMap[V]) existingGroup(kg int) *heapGroup[V] {
