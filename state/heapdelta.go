@@ -29,7 +29,7 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 				continue
 			}
 			if g.encs[i] == nil {
-				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+				g.encs[i] = m.encode(g.vals[i])
 			}
 			begin()
 			w.putStr(g.keys[i], g.encs[i])

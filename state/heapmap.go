@@ -9,10 +9,11 @@ import (
 // from key to a slot in dense key and value slices. Put on an existing key
 // assigns the slot and allocates nothing; Range walks the slices.
 type heapMap[V any] struct {
-	kgs    KeyGroupRange
-	groups []*heapGroup[V] // by key group - kgs.Start; nil until used
-	n      int
-	codec  Codec[V]
+	kgs     KeyGroupRange
+	groups  []*heapGroup[V] // by key group - kgs.Start; nil until used
+	n       int
+	codec   Codec[V]
+	scratch []byte // encode's buffer
 	// clock is the backend's current epoch in incremental mode (nil
 	// otherwise): every change is stamped with it (see heapGroup.epochs).
 	clock *uint32
@@ -221,11 +222,20 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 		w.beginGroup(m.kgs.Start + gi)
 		for i, k := range g.keys {
 			if g.encs[i] == nil {
-				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+				g.encs[i] = m.encode(g.vals[i])
 			}
 			w.putStr(k, g.encs[i])
 		}
 	}
+}
+
+// encode returns v's encoding in a slice of its own, of its exact size
+// (one allocation; it stays cached in heapGroup.encs).
+func (m *heapMap[V]) encode(v V) []byte {
+	m.scratch = m.codec.Append(m.scratch[:0], v)
+	enc := make([]byte, len(m.scratch)) // not nil, even when empty: nil means not encoded
+	copy(enc, m.scratch)
+	return enc
 }
 
 // encodeChanged encodes the entries Put since the previous snapshot and
@@ -243,7 +253,7 @@ func (m *heapMap[V]) encodeChanged() int {
 		}
 		for i, k := range g.keys {
 			if g.encs[i] == nil {
-				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+				g.encs[i] = m.encode(g.vals[i])
 			}
 			size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
 		}
