@@ -94,8 +94,12 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 	e := in.clock
 	in.clock++
 	stem := b.id.fileStem()
+	// A new full base when the chain would pass its bounds with this
+	// delta: the deltas then never exceed MaxDeltaRatio of the base, and
+	// a state that changes mostly whole between checkpoints (a few large
+	// values) is written once per checkpoint, not as a delta and a base.
 	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
-		float64(base.deltaBytes) >= in.opts.MaxDeltaRatio*float64(base.fullSize)
+		float64(base.deltaBytes+b.deltaSize(base.epoch)) > in.opts.MaxDeltaRatio*float64(base.fullSize)
 	if full {
 		data := b.fullFile()
 		b.lastSize = len(data)
@@ -166,6 +170,19 @@ func (b *HashMapBackend) deltaFile(after uint32) []byte {
 	data := w.sealed(storage.KindChangelog)
 	b.incr.lastDelta = len(data)
 	return data
+}
+
+// deltaSize is the size a delta of the changes of epochs after `after`
+// would have (an upper bound, without its index). It encodes the changed
+// values, which the delta or full file then reuses.
+func (b *HashMapBackend) deltaSize(after uint32) int64 {
+	var n int64
+	for _, s := range b.states_ {
+		if hs, ok := s.(heapSnapshotter); ok {
+			n += int64(hs.deltaSize(after))
+		}
+	}
+	return n
 }
 
 // dropDeletions forgets the deletions that base epoch upTo holds.

@@ -220,3 +220,29 @@ func TestUnknownFormatIsRefused(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestHeapIncrementalWholeChangesWriteFullBases: when nearly every entry
+// changes between checkpoints, a delta would be as large as the state, so
+// each checkpoint writes a full base (once), not a delta and then a base.
+func TestHeapIncrementalWholeChangesWriteFullBases(t *testing.T) {
+	c := heapIncrConfig(HashMapOptions{})
+	st := newStorage(t)
+	b := newBackend(t, c, 0, all)
+	ms := register(t, b)
+	m := model{}
+	for id := int64(1); id <= 5; id++ {
+		for i := 0; i < 300; i++ {
+			k := fmt.Sprintf("key-%d", i)
+			v := fmt.Sprintf("v%d-%d", id, i)
+			ms.s.Put(kgOf(k), []byte(k), v)
+			m.put("s", kgOf(k), k, v)
+		}
+		h := snapshot(t, b, st, id, false)
+		b.CheckpointComplete(id)
+		if len(h.Changelog) != 0 || h.IncrementalSize != h.Size {
+			t.Fatalf("checkpoint %d: %d deltas, wrote %d of %d bytes: want one full base", id, len(h.Changelog), h.IncrementalSize, h.Size)
+		}
+		_, rs := restoreInto(t, c, st, 0, all, []*Handle{h})
+		check(t, rs, m)
+	}
+}

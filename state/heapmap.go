@@ -268,9 +268,11 @@ type heapSnapshotter interface {
 	applyEncoded(kg int, key, val []byte, del bool) error
 	// In incremental mode: writeDelta writes as state name the entries
 	// put and the keys deleted in epochs after `after` and returns how
-	// many it wrote; dropDeletions forgets the deletions of epochs up to
+	// many it wrote; deltaSize is the number of bytes it would write (an
+	// upper bound); dropDeletions forgets the deletions of epochs up to
 	// upTo.
 	writeDelta(w *stateFileWriter, name string, after uint32) int
+	deltaSize(after uint32) int
 	dropDeletions(upTo uint32)
 }
 
