@@ -23,8 +23,10 @@ import (
 // writes a new full base instead, to
 // <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>.state,
 // when it has nothing to build on (the first checkpoint, or one after a
-// restore whose handle cannot be built on), or once the chain reaches
-// MaxDeltas deltas or MaxDeltaRatio times the base's size. Changes are
+// restore whose handle cannot be built on), once the chain holds
+// MaxDeltas deltas, or when this checkpoint's delta would take the deltas
+// past MaxDeltaRatio times the base's size (a state that changes whole
+// between checkpoints is thus written once per checkpoint, as a base). Changes are
 // tracked per slot (the epoch of its last Put) and per deleted key, not
 // in a second map; deletions are forgotten once a completed checkpoint
 // holds them.

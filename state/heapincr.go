@@ -19,9 +19,11 @@ type HashMapOptions struct {
 	// MaxDeltas is the number of delta files after which a checkpoint
 	// writes a new full base (default 100).
 	MaxDeltas int
-	// MaxDeltaRatio writes a new full base once the delta files since the
-	// last one reach this fraction of its size (default 0.5). Restore
-	// thus reads at most 1+MaxDeltaRatio times the full state.
+	// MaxDeltaRatio: a checkpoint writes a new full base instead of a
+	// delta that would take the deltas since the last base past this
+	// fraction of its size (default 0.5; the delta's size is estimated
+	// from above). Restore thus reads at most about 1+MaxDeltaRatio times
+	// the full state.
 	MaxDeltaRatio float64
 }
 
