@@ -9,6 +9,10 @@ type backendOptions struct {
 	kind        string // hashmap | pebble
 	incremental bool
 	changelog   bool
+	// checkpoints: the job takes checkpoints (the memory backend's
+	// incremental mode keeps deletions until a checkpoint holds them, so
+	// it is on only then)
+	checkpoints bool
 	localDir    string // pebble's working directories
 }
 
@@ -22,7 +26,8 @@ func newBackend(o backendOptions, operatorID string, instance int, kgs state.Key
 		}
 		b = pb
 	} else {
-		b = state.NewHashMapBackendFor(operatorID, instance, kgs)
+		// In changelog mode the changelog replaces incremental checkpoints.
+		b = state.NewHashMapBackendWith(operatorID, instance, kgs, state.HashMapOptions{Incremental: o.incremental && o.checkpoints && !o.changelog})
 	}
 	if o.changelog {
 		cb, err := state.NewChangelogBackend(b, state.ChangelogOptions{})

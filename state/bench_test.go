@@ -48,12 +48,22 @@ var benchRounds = flag.Int("state.bench.rounds", 5, "incremental checkpoints per
 //
 //	go test ./state -run XXX -bench PebbleIncremental -state.bench.keys=10000000
 func BenchmarkPebbleIncrementalCheckpoint(b *testing.B) {
+	c := backendConfig{"pebble-incremental", Config{Backend: "pebble", Incremental: true}}
 	for i := 0; i < b.N; i++ {
-		benchIncremental(b, *benchKeys, *benchRounds)
+		benchIncremental(b, c, *benchKeys, *benchRounds)
 	}
 }
 
-func benchIncremental(b *testing.B, n, rounds int) {
+// BenchmarkHashMapIncrementalCheckpoint is the same for the memory
+// backend: a full base, then deltas.
+func BenchmarkHashMapIncrementalCheckpoint(b *testing.B) {
+	c := backendConfig{"hashmap-incremental", Config{Backend: "hashmap", Incremental: true}}
+	for i := 0; i < b.N; i++ {
+		benchIncremental(b, c, *benchKeys, *benchRounds)
+	}
+}
+
+func benchIncremental(b *testing.B, c backendConfig, n, rounds int) {
 	dir, err := os.MkdirTemp("", "state-bench-*")
 	if err != nil {
 		b.Fatal(err)
@@ -63,7 +73,6 @@ func benchIncremental(b *testing.B, n, rounds int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := backendConfig{"pebble-incremental", Config{Backend: "pebble", Incremental: true}}
 	be := newBackend(b, c, 0, all)
 	defer be.Close()
 	m, err := NewKeyedMap[[]byte](be, "bench", bytesCodec{})
@@ -79,8 +88,10 @@ func benchIncremental(b *testing.B, n, rounds int) {
 		kbuf = k
 		m.Put(kg, k, val)
 	}
-	if err := be.(*PebbleBackend).compactAll(); err != nil {
-		b.Fatal(err)
+	if pb, ok := be.(*PebbleBackend); ok {
+		if err := pb.compactAll(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	start := time.Now()
 	h := snapshot(b, be, st, 1, false)

@@ -214,9 +214,8 @@ func (b *ChangelogBackend) writeSegment(t SnapshotTarget, after uint64) (*FileRe
 	if n == 0 {
 		return nil, nil
 	}
-	payload := w.finish()
-	b.lastLog = len(payload)
-	data := storage.Seal(storage.KindChangelog, stateFileVersion, payload)
+	data := w.sealed(storage.KindChangelog)
+	b.lastLog = len(data)
 	p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.changelog", b.ident().fileStem(), b.session, t.CheckpointID))
 	if err := t.Storage.Put(p, data); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", p, err)

@@ -17,9 +17,13 @@ type Config struct {
 	// sets the place from 'state.backend.pebble.localdir' (default
 	// <os.TempDir>/streamsql-state) and owns the cleanup (engine/statedir.go).
 	LocalDir string
-	// Incremental enables incremental checkpoints for pebble
-	// (state.backend.incremental).
+	// Incremental enables incremental checkpoints (state.backend.incremental)
+	// for either backend; in changelog mode the changelog replaces them
+	// for the memory backend.
 	Incremental bool
+	// HashMap tunes the memory backend; its Incremental is taken from the
+	// field above.
+	HashMap HashMapOptions
 	// Pebble tunes the pebble backend; its Incremental is taken from the
 	// field above.
 	Pebble PebbleOptions
@@ -34,7 +38,9 @@ func (c Config) NewBackend(operatorID string, instance int, kgs KeyGroupRange) (
 	var b Backend
 	switch c.Backend {
 	case "", "hashmap":
-		b = NewHashMapBackendFor(operatorID, instance, kgs)
+		opts := c.HashMap
+		opts.Incremental = c.Incremental && !c.Changelog
+		b = NewHashMapBackendWith(operatorID, instance, kgs, opts)
 	case "pebble", "rocksdb":
 		dir := c.LocalDir
 		if dir == "" {

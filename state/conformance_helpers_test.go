@@ -27,6 +27,9 @@ func allConfigs() []backendConfig {
 		{"hashmap", Config{Backend: "hashmap"}},
 		{"pebble-full", Config{Backend: "pebble"}},
 		{"pebble-incremental", Config{Backend: "pebble", Incremental: true}},
+		// a short chain bounded by count only, so that the suite sees deltas
+		// of large changes and new full bases
+		{"hashmap-incremental", Config{Backend: "hashmap", Incremental: true, HashMap: HashMapOptions{MaxDeltas: 3, MaxDeltaRatio: 10}}},
 	}
 	var out []backendConfig
 	for _, c := range base {

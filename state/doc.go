@@ -14,8 +14,12 @@
 //
 // Backends (Config.NewBackend builds one from the state.backend.* settings):
 //
-//   - HashMapBackend: Go values in memory; every snapshot is one FormatFull
-//     file.
+//   - HashMapBackend: Go values in memory; a snapshot is one FormatFull
+//     file, or with incremental checkpoints a delta of the entries
+//     changed and deleted since the last completed checkpoint (a
+//     changelog segment) over a shared FormatFull base, which is written
+//     again once the deltas reach HashMapOptions' bounds. The handle is
+//     FormatFull with changelog segments, so every backend restores it.
 //   - PebbleBackend: one Pebble database per instance on local disk; a
 //     snapshot is a FormatFull file, or with incremental checkpoints a
 //     Pebble checkpoint whose SST files are uploaded once and shared by

@@ -10,6 +10,37 @@ import (
 // HashMapBackend keeps state as Go values in memory (Flink's hashmap
 // backend). Snapshot serialises every state with its Codec into one
 // FormatFull file, <Dir>/<operatorID>-<instance>.state.
+//
+// With incremental checkpoints (HashMapOptions.Incremental), a checkpoint
+// with a SharedDir writes only what changed since the latest completed
+// checkpoint: every entry put since then, with its value, and every key
+// deleted since then, as one changelog segment (the layout of
+// statefile.go, tag "changelog-v1") in
+// <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>.changelog.
+// Its handle is FormatFull: the base's full file (Files, shared) and
+// every delta written since, in order (Changelog), so every backend
+// restores it as it restores changelog mode's handles. A checkpoint
+// writes a new full base instead, to
+// <SharedDir>/<operatorID>-<instance>-<session>-<checkpoint id>.state,
+// when it has nothing to build on (the first checkpoint, or one after a
+// restore whose handle cannot be built on), once the chain holds
+// MaxDeltas deltas, or when this checkpoint's delta would take the deltas
+// past MaxDeltaRatio times the base's size (a state that changes whole
+// between checkpoints is thus written once per checkpoint, as a base). Changes are
+// tracked per slot (the epoch of its last Put) and per deleted key, not
+// in a second map; deletions are forgotten once a completed checkpoint
+// holds them.
+//
+// Contract relied upon (as for Pebble's incremental checkpoints): the
+// checkpoint store never deletes a shared file that a retained completed
+// checkpoint references. A checkpoint builds only on the base of the
+// latest checkpoint whose CheckpointComplete arrived (or the handle it
+// was restored from, when it holds exactly its key groups and only
+// shared files under the current SharedDir): after an aborted
+// checkpoint, the next delta holds every change since the last completed
+// one, and a full base written for an aborted checkpoint is not reused.
+// Savepoints and targets without a SharedDir are one self-contained
+// FormatFull file.
 type HashMapBackend struct {
 	id       instanceID
 	kgs      KeyGroupRange
@@ -17,13 +48,23 @@ type HashMapBackend struct {
 	raw      rawStates // restored, not yet registered
 	restored bool
 	lastSize int
+	incr     *heapIncr // incremental mode; nil otherwise
 }
 
 // NewHashMapBackendFor returns an empty memory backend for instance
 // instance of operator operatorID, owning key groups kgs. The identity
 // names its snapshot files.
 func NewHashMapBackendFor(operatorID string, instance int, kgs KeyGroupRange) *HashMapBackend {
-	return &HashMapBackend{id: instanceID{operatorID, instance}, kgs: kgs, states_: map[string]namedState{}}
+	return NewHashMapBackendWith(operatorID, instance, kgs, HashMapOptions{})
+}
+
+// NewHashMapBackendWith is NewHashMapBackendFor with options.
+func NewHashMapBackendWith(operatorID string, instance int, kgs KeyGroupRange, opts HashMapOptions) *HashMapBackend {
+	b := &HashMapBackend{id: instanceID{operatorID, instance}, kgs: kgs, states_: map[string]namedState{}}
+	if opts.Incremental {
+		b.incr = newHeapIncr(opts)
+	}
+	return b
 }
 
 // NewHashMapBackend returns an empty memory backend owning key groups kgs
@@ -49,19 +90,24 @@ func (b *HashMapBackend) add(name string, s namedState) error {
 // newHeapMapRestored creates state name of hb, filled with the entries
 // Restore holds for it.
 func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) (*heapMap[V], error) {
-	m := newHeapMap(hb.kgs, codec)
+	var clock *uint32
+	if hb.incr != nil {
+		clock = &hb.incr.clock
+	}
+	m := newHeapMap(hb.kgs, codec, clock)
 	rs := hb.raw.take(name)
 	if rs == nil {
 		return m, nil
 	}
 	for kg, g := range rs.groups {
+		m.reserve(kg, len(g))
 		for k, enc := range g {
 			v, err := codec.Decode(enc)
 			if err != nil {
 				hb.raw.m[name] = rs // keep it for a later attempt or snapshot
 				return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kg, err)
 			}
-			m.putString(kg, k, v)
+			m.putRestored(kg, k, v)
 		}
 	}
 	return m, nil
@@ -89,10 +135,13 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	if err := checkTarget(b.id, t); err != nil {
 		return nil, err
 	}
-	payload := b.fullPayload()
-	b.lastSize = len(payload)
+	if b.incr != nil && !t.Savepoint && t.SharedDir != "" {
+		return b.snapshotIncremental(t)
+	}
+	data := b.fullFile()
+	b.lastSize = len(data)
 	return func() (*Handle, error) {
-		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", payload)
+		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", data)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
 		}
@@ -100,8 +149,8 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	}, nil
 }
 
-// fullPayload encodes all states as a FormatFull payload.
-func (b *HashMapBackend) fullPayload() []byte {
+// fullFile encodes all states as a FormatFull file (sealed).
+func (b *HashMapBackend) fullFile() []byte {
 	names := make([]string, 0, len(b.states_))
 	hint := 0
 	for n, st := range b.states_ {
@@ -120,7 +169,7 @@ func (b *HashMapBackend) fullPayload() []byte {
 	for _, n := range b.raw.names() {
 		b.raw.m[n].snapshotInto(w, n)
 	}
-	return w.finish()
+	return w.sealed(storage.KindState)
 }
 
 // Restore reads the entries of the owned key groups from handles
@@ -159,6 +208,9 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 	if err := applyChangelog(st, b, handles); err != nil {
 		return fmt.Errorf("restore of %s: %w", b.id.fileStem(), err)
 	}
+	if b.incr != nil {
+		b.incr.seed(handles, b.kgs)
+	}
 	return nil
 }
 
@@ -174,8 +226,15 @@ func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, de
 	return nil
 }
 
-// CheckpointComplete does nothing: every snapshot is self-contained.
-func (b *HashMapBackend) CheckpointComplete(id int64) {}
+// CheckpointComplete makes checkpoint id's base (in incremental mode)
+// the one later checkpoints build on; otherwise every snapshot is
+// self-contained and it does nothing. It may be called from any
+// goroutine.
+func (b *HashMapBackend) CheckpointComplete(id int64) {
+	if b.incr != nil {
+		b.incr.complete(id)
+	}
+}
 
 // Close drops the state.
 func (b *HashMapBackend) Close() error {

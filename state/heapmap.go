@@ -9,10 +9,14 @@ import (
 // from key to a slot in dense key and value slices. Put on an existing key
 // assigns the slot and allocates nothing; Range walks the slices.
 type heapMap[V any] struct {
-	kgs    KeyGroupRange
-	groups []*heapGroup[V] // by key group - kgs.Start; nil until used
-	n      int
-	codec  Codec[V]
+	kgs     KeyGroupRange
+	groups  []*heapGroup[V] // by key group - kgs.Start; nil until used
+	n       int
+	codec   Codec[V]
+	scratch []byte // encode's buffer
+	// clock is the backend's current epoch in incremental mode (nil
+	// otherwise): every change is stamped with it (see heapGroup.epochs).
+	clock *uint32
 }
 
 type heapGroup[V any] struct {
@@ -25,14 +29,21 @@ type heapGroup[V any] struct {
 	// KeyedMap contract), so a cached encoding is current until then. A
 	// checkpoint thus re-encodes only what changed since the previous one.
 	encs [][]byte
+	// In incremental mode only (heapMap.clock set): epochs holds the
+	// epoch of each slot's last Put (0 for a restored entry, which every
+	// base holds), and dels the keys deleted with the epoch of their
+	// deletion, until a completed checkpoint's base covers it. A key is
+	// never both in a slot and in dels.
+	epochs []uint32
+	dels   map[string]uint32
 }
 
 // newHeapMap returns an empty map over the key groups kgs. The group
 // array is allocated at the first access of a group, and each group at
 // its own first access: a map holding a few keys (an operator's state in
 // a short bounded query) costs those keys' groups, not every group.
-func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V]) *heapMap[V] {
-	return &heapMap[V]{kgs: kgs, codec: codec}
+func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V], clock *uint32) *heapMap[V] {
+	return &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
 }
 
 func (m *heapMap[V]) stateKind() string { return "keyed-map" }
@@ -51,6 +62,20 @@ func (m *heapMap[V]) group(kg int) *heapGroup[V] {
 		m.groups[i] = g
 	}
 	return g
+}
+
+// reserve makes room for n entries in key group kg, when it holds none
+// yet (a restore knows how many it will put).
+func (m *heapMap[V]) reserve(kg, n int) {
+	g := m.group(kg)
+	if len(g.keys) > 0 || n <= 0 {
+		return
+	}
+	g.index = make(map[string]int32, n)
+	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), make([][]byte, 0, n)
+	if m.clock != nil {
+		g.epochs = make([]uint32, 0, n)
+	}
 }
 
 // existingGroup returns key group kg's map, or nil when it has none yet
@@ -86,20 +111,30 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 	if i, ok := g.index[string(key)]; ok {
 		g.vals[i] = v
 		g.encs[i] = nil
+		if m.clock != nil {
+			g.epochs[i] = *m.clock
+		}
 		return
 	}
 	m.insert(g, string(key), v)
 }
 
-// putString is Put for a key that is already a string (restores).
-func (m *heapMap[V]) putString(kg int, key string, v V) {
+// putRestored is Put for a key that is already a string, of an entry
+// restored from the checkpoint an incremental base holds (epoch 0).
+func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 	g := m.group(kg)
 	if i, ok := g.index[key]; ok {
 		g.vals[i] = v
 		g.encs[i] = nil
+		if m.clock != nil {
+			g.epochs[i] = 0
+		}
 		return
 	}
 	m.insert(g, key, v)
+	if m.clock != nil {
+		g.epochs[len(g.epochs)-1] = 0
+	}
 }
 
 func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
@@ -107,6 +142,12 @@ func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
 	g.encs = append(g.encs, nil)
+	if m.clock != nil {
+		g.epochs = append(g.epochs, *m.clock)
+		if len(g.dels) > 0 {
+			delete(g.dels, key)
+		}
+	}
 	m.n++
 }
 
@@ -119,15 +160,27 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	if !ok {
 		return
 	}
+	if m.clock != nil {
+		if g.dels == nil {
+			g.dels = map[string]uint32{}
+		}
+		g.dels[g.keys[i]] = *m.clock
+	}
 	delete(g.index, string(key))
 	last := int32(len(g.keys) - 1)
 	if i != last {
 		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
+		if m.clock != nil {
+			g.epochs[i] = g.epochs[last]
+		}
 		g.index[g.keys[i]] = i
 	}
 	var zero V
 	g.keys[last], g.vals[last], g.encs[last] = "", zero, nil
 	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
+	if m.clock != nil {
+		g.epochs = g.epochs[:last]
+	}
 	m.n--
 }
 
@@ -169,11 +222,20 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 		w.beginGroup(m.kgs.Start + gi)
 		for i, k := range g.keys {
 			if g.encs[i] == nil {
-				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+				g.encs[i] = m.encode(g.vals[i])
 			}
 			w.putStr(k, g.encs[i])
 		}
 	}
+}
+
+// encode returns v's encoding in a slice of its own, of its exact size
+// (one allocation; it stays cached in heapGroup.encs).
+func (m *heapMap[V]) encode(v V) []byte {
+	m.scratch = m.codec.Append(m.scratch[:0], v)
+	enc := make([]byte, len(m.scratch)) // not nil, even when empty: nil means not encoded
+	copy(enc, m.scratch)
+	return enc
 }
 
 // encodeChanged encodes the entries Put since the previous snapshot and
@@ -191,7 +253,7 @@ func (m *heapMap[V]) encodeChanged() int {
 		}
 		for i, k := range g.keys {
 			if g.encs[i] == nil {
-				g.encs[i] = m.codec.Append(make([]byte, 0, 16), g.vals[i])
+				g.encs[i] = m.encode(g.vals[i])
 			}
 			size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
 		}
@@ -204,6 +266,14 @@ type heapSnapshotter interface {
 	encodeChanged() int
 	snapshotInto(w *stateFileWriter, name string)
 	applyEncoded(kg int, key, val []byte, del bool) error
+	// In incremental mode: writeDelta writes as state name the entries
+	// put and the keys deleted in epochs after `after` and returns how
+	// many it wrote; deltaSize is the number of bytes it would write (an
+	// upper bound); dropDeletions forgets the deletions of epochs up to
+	// upTo.
+	writeDelta(w *stateFileWriter, name string, after uint32) int
+	deltaSize(after uint32) int
+	dropDeletions(upTo uint32)
 }
 
 // applyEncoded applies a change whose value is encoded with the map's Codec.

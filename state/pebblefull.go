@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
 // snapshotFullAsync captures a Pebble snapshot and the catalog; finish
@@ -18,19 +19,19 @@ func (b *PebbleBackend) snapshotFullAsync(t SnapshotTarget) (func() (*Handle, er
 	snap := b.db.NewSnapshot()
 	catalog := b.catalogCopy()
 	return func() (*Handle, error) {
-		payload, err := b.fullPayload(snap, catalog)
+		data, err := b.fullFile(snap, catalog)
 		snap.Close()
 		if err != nil {
 			return nil, err
 		}
-		b.lastSize.Store(int64(len(payload)))
-		return writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "pebble", payload)
+		b.lastSize.Store(int64(len(data)))
+		return writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "pebble", data)
 	}, nil
 }
 
-// fullPayload encodes the states of catalog, read from snap, as a
-// FormatFull payload.
-func (b *PebbleBackend) fullPayload(snap iterSource, catalog []pebbleState) ([]byte, error) {
+// fullFile encodes the states of catalog, read from snap, as a
+// FormatFull file (sealed).
+func (b *PebbleBackend) fullFile(snap iterSource, catalog []pebbleState) ([]byte, error) {
 	w := newStateFileWriter(tagFull, b.kgs, int(b.lastSize.Load()))
 	for _, ps := range catalog {
 		w.beginState(ps.name)
@@ -45,7 +46,7 @@ func (b *PebbleBackend) fullPayload(snap iterSource, catalog []pebbleState) ([]b
 			return nil, fmt.Errorf("state %q: %w", ps.name, err)
 		}
 	}
-	return w.finish(), nil
+	return w.sealed(storage.KindState), nil
 }
 
 // iterSource is what eachEntry reads from (a DB or a snapshot).

@@ -18,7 +18,7 @@ func checkHandles(handles []*Handle, kgs KeyGroupRange) error {
 		switch h.Format {
 		case FormatFull, FormatPebbleSST:
 		default:
-			return fmt.Errorf("restore: state of %s-%d has unknown format %q", h.OperatorID, h.Instance, h.Format)
+			return fmt.Errorf("restore: state of %s-%d has unknown format %q (this version reads %s and %s; a newer version wrote it)", h.OperatorID, h.Instance, h.Format, FormatFull, FormatPebbleSST)
 		}
 		if h.KeyGroups.Start < 0 || h.KeyGroups.Start > h.KeyGroups.End || h.KeyGroups.End > maxKeyGroups {
 			return fmt.Errorf("restore: state of %s-%d has a bad key-group range [%d,%d)", h.OperatorID, h.Instance, h.KeyGroups.Start, h.KeyGroups.End)

@@ -19,11 +19,10 @@ type asyncSnapshotter interface {
 	snapshotAsync(t SnapshotTarget) (finish func() (*Handle, error), err error)
 }
 
-// writeFullFile writes a FormatFull payload as
+// writeFullFile writes a FormatFull file (sealed, KindState) as
 // <dir>/<operatorID>-<instance>.state and returns its handle.
-func writeFullFile(st storage.Storage, dir string, id instanceID, kgs KeyGroupRange, backend string, payload []byte) (*Handle, error) {
+func writeFullFile(st storage.Storage, dir string, id instanceID, kgs KeyGroupRange, backend string, data []byte) (*Handle, error) {
 	p := path.Join(dir, id.fileStem()+".state")
-	data := storage.Seal(storage.KindState, stateFileVersion, payload)
 	if err := st.Put(p, data); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", p, err)
 	}

@@ -37,7 +37,7 @@ const (
 // state (in any order) beginState, then groups in ascending order with
 // their entries (beginGroup, put/del...), then finish.
 type stateFileWriter struct {
-	buf    []byte
+	buf    []byte // storage.HeaderSize reserved bytes, then the payload
 	states []writtenState
 	cur    *writtenState
 }
@@ -54,7 +54,7 @@ type writtenGroup struct {
 }
 
 func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int) *stateFileWriter {
-	w := &stateFileWriter{buf: make([]byte, 0, sizeHint+64)}
+	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, storage.HeaderSize+sizeHint+64)}
 	w.buf = appendString(w.buf, tag)
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.Start))
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.End))
@@ -70,7 +70,7 @@ func (w *stateFileWriter) beginState(name string) {
 // beginGroup starts the block of key group kg in the current state.
 func (w *stateFileWriter) beginGroup(kg int) {
 	w.closeGroup()
-	w.cur.groups = append(w.cur.groups, writtenGroup{kg: kg, off: len(w.buf), end: -1})
+	w.cur.groups = append(w.cur.groups, writtenGroup{kg: kg, off: w.pos(), end: -1})
 }
 
 // lastGroup is the key group of the current state's last block, or -1.
@@ -87,7 +87,7 @@ func (w *stateFileWriter) closeGroup() {
 	}
 	g := &w.cur.groups[len(w.cur.groups)-1]
 	if g.end < 0 {
-		g.end = len(w.buf)
+		g.end = w.pos()
 	}
 }
 
@@ -115,11 +115,20 @@ func (w *stateFileWriter) del(key []byte) {
 	w.cur.groups[len(w.cur.groups)-1].count++
 }
 
-// finish appends the index and returns the payload.
+// delStr is del for a string key.
+func (w *stateFileWriter) delStr(key string) {
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
+	w.buf = append(w.buf, key...)
+	w.buf = append(w.buf, 0)
+	w.cur.groups[len(w.cur.groups)-1].count++
+}
+
+// finish appends the index and returns the payload (the bytes after the
+// reserved header).
 func (w *stateFileWriter) finish() []byte {
 	w.closeGroup()
 	sort.Slice(w.states, func(i, j int) bool { return w.states[i].name < w.states[j].name })
-	indexOff := len(w.buf)
+	indexOff := w.pos()
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(w.states)))
 	for _, s := range w.states {
 		w.buf = appendString(w.buf, s.name)
@@ -140,8 +149,19 @@ func (w *stateFileWriter) finish() []byte {
 			w.buf = binary.AppendUvarint(w.buf, uint64(g.count))
 		}
 	}
-	return binary.BigEndian.AppendUint64(w.buf, uint64(indexOff))
+	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(indexOff))
+	return w.buf[storage.HeaderSize:]
 }
+
+// sealed finishes the payload and returns it in an envelope of kind
+// (storage.Seal), built in place: the payload is not copied.
+func (w *stateFileWriter) sealed(kind byte) []byte {
+	w.finish()
+	return storage.SealReserved(kind, stateFileVersion, w.buf)
+}
+
+// pos is the payload offset of the next byte written.
+func (w *stateFileWriter) pos() int { return len(w.buf) - storage.HeaderSize }
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

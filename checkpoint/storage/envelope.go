@@ -33,6 +33,23 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// HeaderSize is the size of an envelope's header: SealReserved expects
+// that many bytes reserved before the payload.
+const HeaderSize = headerSize
+
+// SealReserved is Seal for a payload built in buf after HeaderSize
+// reserved bytes (buf = reserved ++ payload): it fills the header in place
+// and appends the checksum, so that a large payload is not copied. It
+// returns the sealed file, which shares buf's memory.
+func SealReserved(kind byte, version uint16, buf []byte) []byte {
+	n := len(buf) - headerSize
+	h := append(buf[:0], magic...)
+	h = append(h, kind)
+	h = binary.BigEndian.AppendUint16(h, version)
+	binary.BigEndian.AppendUint64(h, uint64(n))
+	return binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))
+}
+
 // Seal wraps payload in an envelope.
 func Seal(kind byte, version uint16, payload []byte) []byte {
 	out := make([]byte, 0, headerSize+len(payload)+trailer)

@@ -250,6 +250,8 @@ func TestSuitesModes(t *testing.T) {
 		{name: "checkpoint-failure-hashmap", checkpoint: true, testing: failMidway(0)},
 		{name: "checkpoint-failure-pebble-incremental", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend": "pebble", "state.backend.incremental": "true"}},
+		{name: "checkpoint-failure-hashmap-incremental", checkpoint: true, testing: failMidway(0),
+			set: map[string]string{"state.backend.incremental": "true"}},
 		{name: "checkpoint-failure-unaligned", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"execution.checkpointing.unaligned": "true"}},
 		{name: "checkpoint-failure-changelog", checkpoint: true, testing: failMidway(0),

@@ -1,0 +1,93 @@
+package state
+
+import "encoding/binary"
+
+// writeDelta writes, as state name, every entry put and every key deleted
+// in an epoch after `after` (incremental mode). Values are encoded with
+// the encoding cache, so that the next full snapshot does not encode them
+// again. It returns the number of records written.
+func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) int {
+	if m.clock == nil {
+		return 0
+	}
+	n := 0
+	for gi, g := range m.groups {
+		if g == nil {
+			continue
+		}
+		started := false
+		begin := func() {
+			if n == 0 {
+				w.beginState(name)
+			}
+			if !started {
+				w.beginGroup(m.kgs.Start + gi)
+				started = true
+			}
+			n++
+		}
+		for i, ep := range g.epochs {
+			if ep <= after {
+				continue
+			}
+			if g.encs[i] == nil {
+				g.encs[i] = m.encode(g.vals[i])
+			}
+			begin()
+			w.putStr(g.keys[i], g.encs[i])
+		}
+		for k, ep := range g.dels {
+			if ep <= after {
+				continue
+			}
+			begin()
+			w.delStr(k)
+		}
+	}
+	return n
+}
+
+// deltaSize returns the bytes writeDelta(after) would write (an upper
+// bound: varints counted at their largest), encoding the changed values
+// into the cache as writeDelta would.
+func (m *heapMap[V]) deltaSize(after uint32) int {
+	if m.clock == nil {
+		return 0
+	}
+	n := 0
+	for _, g := range m.groups {
+		if g == nil {
+			continue
+		}
+		for i, ep := range g.epochs {
+			if ep <= after {
+				continue
+			}
+			if g.encs[i] == nil {
+				g.encs[i] = m.encode(g.vals[i])
+			}
+			n += len(g.keys[i]) + len(g.encs[i]) + 2*binary.MaxVarintLen32
+		}
+		for k, ep := range g.dels {
+			if ep > after {
+				n += len(k) + binary.MaxVarintLen32 + 1
+			}
+		}
+	}
+	return n
+}
+
+// dropDeletions forgets the deletions of epochs up to upTo: a base that
+// every later checkpoint builds on no longer holds those keys.
+func (m *heapMap[V]) dropDeletions(upTo uint32) {
+	for _, g := range m.groups {
+		if g == nil || len(g.dels) == 0 {
+			continue
+		}
+		for k, ep := range g.dels {
+			if ep <= upTo {
+				delete(g.dels, k)
+			}
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"sync"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
+)
+
+// HashMapOptions configures the memory backend.
+type HashMapOptions struct {
+	// Incremental enables incremental checkpoints
+	// (state.backend.incremental): see HashMapBackend.
+	Incremental bool
+	// MaxDeltas is the number of delta files after which a checkpoint
+	// writes a new full base (default 100).
+	MaxDeltas int
+	// MaxDeltaRatio: a checkpoint writes a new full base instead of a
+	// delta that would take the deltas since the last base past this
+	// fraction of its size (default 0.5; the delta's size is estimated
+	// from above). Restore thus reads at most about 1+MaxDeltaRatio times
+	// the full state.
+	MaxDeltaRatio float64
+}
+
+func (o HashMapOptions) withDefaults() HashMapOptions {
+	if o.MaxDeltas <= 0 {
+		o.MaxDeltas = 100
+	}
+	if o.MaxDeltaRatio <= 0 {
+		o.MaxDeltaRatio = 0.5
+	}
+	return o
+}
+
+// heapIncr is the bookkeeping of incremental mode.
+type heapIncr struct {
+	opts      HashMapOptions
+	session   string
+	clock     uint32 // the epoch changes are stamped with; each checkpoint ends one
+	swept     uint32 // deletions up to this epoch have been dropped
+	lastDelta int    // size of the last delta payload (buffer hint)
+
+	mu        sync.Mutex // guards the fields below (CheckpointComplete may come from another goroutine)
+	confirmed heapBase
+	confirmID int64
+	pending   map[int64]heapBase
+}
+
+// heapBase is what an incremental checkpoint builds on: a full file and
+// the deltas written after it.
+type heapBase struct {
+	full       []FileRef // nil: nothing to build on
+	fullSize   int64
+	deltas     []FileRef
+	deltaBytes int64
+	epoch      uint32 // changes of epochs up to this are held
+}
+
+// within reports whether every file of the base is under dir.
+func (c heapBase) within(dir string) bool {
+	for _, f := range append(append([]FileRef(nil), c.full...), c.deltas...) {
+		if !under(f.Path, dir) {
+			return false
+		}
+	}
+	return true
+}
+
+func newHeapIncr(opts HashMapOptions) *heapIncr {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a fixed
+		// session only risks names that another attempt also uses.
+		copy(rnd[:], "heapincr")
+	}
+	return &heapIncr{opts: opts.withDefaults(), session: hex.EncodeToString(rnd[:]), clock: 1}
+}
+
+// snapshotIncremental captures checkpoint t (see HashMapBackend): a delta
+// over the latest completed checkpoint's base, or a new full base.
+func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle, error), error) {
+	in := b.incr
+	in.mu.Lock()
+	base := in.confirmed
+	in.mu.Unlock()
+	if base.full != nil && !base.within(t.SharedDir) {
+		// Restored from another job's checkpoint: do not build on its files.
+		base = heapBase{}
+	}
+	b.dropDeletions(base.epoch)
+	e := in.clock
+	in.clock++
+	stem := b.id.fileStem()
+	// A new full base when the chain would pass its bounds with this
+	// delta: the deltas then never exceed MaxDeltaRatio of the base, and
+	// a state that changes mostly whole between checkpoints (a few large
+	// values) is written once per checkpoint, not as a delta and a base.
+	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
+		float64(base.deltaBytes+b.deltaSize(base.epoch)) > in.opts.MaxDeltaRatio*float64(base.fullSize)
+	if full {
+		data := b.fullFile()
+		b.lastSize = len(data)
+		p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.state", stem, in.session, t.CheckpointID))
+		return func() (*Handle, error) {
+			if err := t.Storage.Put(p, data); err != nil {
+				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
+			}
+			ref := FileRef{Path: p, Size: int64(len(data)), Shared: true}
+			next := heapBase{full: []FileRef{ref}, fullSize: ref.Size, epoch: e}
+			in.record(t.CheckpointID, next)
+			return b.incrHandle(next, ref.Size), nil
+		}, nil
+	}
+	data := b.deltaFile(base.epoch)
+	p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.changelog", stem, in.session, t.CheckpointID))
+	return func() (*Handle, error) {
+		next := base
+		next.epoch = e
+		var written int64
+		if data != nil {
+			if err := t.Storage.Put(p, data); err != nil {
+				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
+			}
+			ref := FileRef{Path: p, Size: int64(len(data)), Shared: true}
+			next.deltas = append(append([]FileRef(nil), base.deltas...), ref)
+			next.deltaBytes += ref.Size
+			written = ref.Size
+		}
+		in.record(t.CheckpointID, next)
+		return b.incrHandle(next, written), nil
+	}, nil
+}
+
+// incrHandle is the handle of an incremental checkpoint: the base's full
+// file(s) and its deltas, as changelog segments, in order.
+func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
+	h := &Handle{
+		OperatorID: b.id.operatorID, Instance: b.id.instance, KeyGroups: b.kgs,
+		Backend: "hashmap", Format: FormatFull,
+		Files: append([]FileRef(nil), c.full...),
+		Size:  c.fullSize + c.deltaBytes, IncrementalSize: written,
+	}
+	if len(c.deltas) > 0 {
+		h.Changelog = append([]FileRef(nil), c.deltas...)
+	}
+	return h
+}
+
+// deltaFile encodes the changes of epochs after `after` as a changelog
+// segment (sealed); nil when nothing changed.
+func (b *HashMapBackend) deltaFile(after uint32) []byte {
+	names := make([]string, 0, len(b.states_))
+	for n := range b.states_ {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	w := newStateFileWriter(tagChangelog, b.kgs, b.incr.lastDelta)
+	n := 0
+	for _, name := range names {
+		if hs, ok := b.states_[name].(heapSnapshotter); ok {
+			n += hs.writeDelta(w, name, after)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	data := w.sealed(storage.KindChangelog)
+	b.incr.lastDelta = len(data)
+	return data
+}
+
+// deltaSize is the size a delta of the changes of epochs after `after`
+// would have (an upper bound, without its index). It encodes the changed
+// values, which the delta or full file then reuses.
+func (b *HashMapBackend) deltaSize(after uint32) int64 {
+	var n int64
+	for _, s := range b.states_ {
+		if hs, ok := s.(heapSnapshotter); ok {
+			n += int64(hs.deltaSize(after))
+		}
+	}
+	return n
+}
+
+// dropDeletions forgets the deletions that base epoch upTo holds.
+func (b *HashMapBackend) dropDeletions(upTo uint32) {
+	if upTo <= b.incr.swept {
+		return
+	}
+	b.incr.swept = upTo
+	for _, s := range b.states_ {
+		if hs, ok := s.(heapSnapshotter); ok {
+			hs.dropDeletions(upTo)
+		}
+	}
+}
+
+// record remembers the base checkpoint id leaves, until it completes.
+func (in *heapIncr) record(id int64, c heapBase) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.pending == nil {
+		in.pending = map[int64]heapBase{}
+	}
+	in.pending[id] = c
+}
+
+// complete makes checkpoint id's base the one later checkpoints build on,
+// if id is the newest completed checkpoint.
+func (in *heapIncr) complete(id int64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	c, ok := in.pending[id]
+	if !ok || id <= in.confirmID {
+		return
+	}
+	in.confirmed, in.confirmID = c, id
+	for k := range in.pending {
+		if k <= id {
+			delete(in.pending, k)
+		}
+	}
+}
+
+// seed makes a restored handle the base when it can be built on: it holds
+// exactly this instance's key groups, in FormatFull with changelog
+// segments, and all its files are shared. Restored entries have epoch 0,
+// which the seeded base holds.
+func (in *heapIncr) seed(handles []*Handle, kgs KeyGroupRange) {
+	var rel []*Handle
+	for _, h := range handles {
+		if overlaps(h, kgs) {
+			rel = append(rel, h)
+		}
+	}
+	if len(rel) != 1 {
+		return
+	}
+	h := rel[0]
+	if h.KeyGroups != kgs || h.Format != FormatFull || len(h.Files) == 0 || !allShared(h.Files) || !allShared(h.Changelog) {
+		return
+	}
+	c := heapBase{
+		full: append([]FileRef(nil), h.Files...), fullSize: sumSizes(h.Files),
+		deltas: append([]FileRef(nil), h.Changelog...), deltaBytes: sumSizes(h.Changelog),
+	}
+	in.mu.Lock()
+	in.confirmed = c
+	in.mu.Unlock()
+}
