@@ -197,22 +197,7 @@ func joinDomain(n plan.Node, d *plan.Aggregate, pos map[int]int) (plan.Node, boo
 			g.Aggs[i].Name = c.Name
 		}
 		// The aggregates back after the keys, d's columns last.
-		gs := g.Schema()
-		nk := len(n.GroupKeys)
-		p := &plan.Project{Input: &g}
-		add := func(c int) {
-			p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: c, Name: gs[c].Name, T: gs[c].Type}), append(p.Names, gs[c].Name)
-		}
-		for c := 0; c < nk; c++ {
-			add(c)
-		}
-		for c := nk + nd; c < len(gs); c++ {
-			add(c)
-		}
-		for c := nk; c < nk+nd; c++ {
-			add(c)
-		}
-		return p, true
+		return moveColumnsLast(&g, len(n.GroupKeys), nd), true
 	case *plan.Join:
 		// d joins the left side: an inner join's or a LEFT join's (its
 		// preserved side: the ON condition reads the values there, and
@@ -278,21 +263,27 @@ func joinDomain(n plan.Node, d *plan.Aggregate, pos map[int]int) (plan.Node, boo
 		if n.Kind.Filters() {
 			return &ap, true
 		}
-		s := ap.Schema()
-		p := &plan.Project{Input: &ap}
-		add := func(c int) {
-			p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type}), append(p.Names, s[c].Name)
-		}
-		for c := 0; c < w; c++ {
-			add(c)
-		}
-		for c := w + nd; c < len(s); c++ {
-			add(c)
-		}
-		for c := w; c < w+nd; c++ {
-			add(c)
-		}
-		return p, true
+		return moveColumnsLast(&ap, w, nd), true
 	}
 	return nil, false
+}
+
+// moveColumnsLast projects n's columns with the nd columns at position at
+// moved to the end: columns [0, at), then those after them, then them.
+func moveColumnsLast(n plan.Node, at, nd int) *plan.Project {
+	s := n.Schema()
+	p := &plan.Project{Input: n}
+	add := func(c int) {
+		p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type}), append(p.Names, s[c].Name)
+	}
+	for c := 0; c < at; c++ {
+		add(c)
+	}
+	for c := at + nd; c < len(s); c++ {
+		add(c)
+	}
+	for c := at; c < at+nd; c++ {
+		add(c)
+	}
+	return p
 }

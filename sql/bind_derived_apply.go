@@ -37,15 +37,7 @@ func (cx *compiler) derivedSelectIn(sc *scope, sel *ast.SelectStmt, at int) (*as
 		return cx.derivedFromPlan(sc, sel, at, err)
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
-	ns := append(fieldExprs(sel), sel.Where)
-	if sel.GroupBy != nil {
-		for _, it := range sel.GroupBy.Items {
-			ns = append(ns, it.Expr)
-		}
-	}
-	if sel.Having != nil {
-		ns = append(ns, sel.Having.Expr)
-	}
+	ns := clauseExprs(sel)
 	cols := refs.refsOf(append(ns, sel.From.TableRefs)...)
 	for _, i := range cx.twoLevelRefs(rsc, sc, ns) {
 		if !containsInt(cols, i) {

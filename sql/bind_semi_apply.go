@@ -36,15 +36,7 @@ func (cx *compiler) shapedApply(sc *scope, p subqueryPred) bool {
 		return false
 	}
 	refs := &outerRefs{inner: rsc, outer: sc, of: map[*ast.ColumnNameExpr]int{}}
-	ns := append(fieldExprs(sel), sel.Where)
-	if sel.GroupBy != nil {
-		for _, it := range sel.GroupBy.Items {
-			ns = append(ns, it.Expr)
-		}
-	}
-	if sel.Having != nil {
-		ns = append(ns, sel.Having.Expr)
-	}
+	ns := clauseExprs(sel)
 	return len(refs.refsOf(ns...)) > 0
 }
 

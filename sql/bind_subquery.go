@@ -249,6 +249,22 @@ func fieldExprs(sel *ast.SelectStmt) []ast.Node {
 	return out
 }
 
+// clauseExprs returns the expressions of a SELECT's select list, WHERE,
+// GROUP BY and HAVING (the places a correlated subquery reads the outer
+// row from, besides its FROM).
+func clauseExprs(sel *ast.SelectStmt) []ast.Node {
+	ns := append(fieldExprs(sel), sel.Where)
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			ns = append(ns, it.Expr)
+		}
+	}
+	if sel.Having != nil {
+		ns = append(ns, sel.Having.Expr)
+	}
+	return ns
+}
+
 // errMsg is an error's message without its location.
 func errMsg(err error) string {
 	if e, ok := err.(*Error); ok {
