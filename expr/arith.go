@@ -51,6 +51,7 @@ type Arith struct {
 // NewArith type-checks and builds L op R.
 func NewArith(op ArithOp, l, r Expr) (Expr, error) {
 	l, r = boolAsInt(l), boolAsInt(r) // MySQL: TRUE is 1, FALSE is 0
+	l, r = stringAsNumber(l, r.Type()), stringAsNumber(r, l.Type())
 	lt, rt := l.Type(), r.Type()
 	a := &Arith{Op: op, L: l, R: r}
 	notNull := lt.NotNull && rt.NotNull && op != OpDiv && op != OpIntDiv && op != OpMod
@@ -337,7 +338,7 @@ type Neg struct {
 
 // NewNeg type-checks -x.
 func NewNeg(x Expr) (Expr, error) {
-	x = boolAsInt(x)
+	x = stringAsNumber(boolAsInt(x), types.Double)
 	t := x.Type()
 	switch t.Kind {
 	case types.KindNull:
@@ -372,6 +373,25 @@ func (n *Neg) Eval(row []types.Value) (types.Value, error) {
 		return types.IntervalValue(-v.Millis()), nil
 	}
 	return types.NullValue(), nil
+}
+
+// stringAsNumber reads a string operand of arithmetic whose other operand
+// is a number (or a string, or NULL) as a DOUBLE by its numeric prefix,
+// as MySQL does ('3' + 1 is 4, '3x' * 2 is 6, 'x' + 1 is 1); other
+// operands, and strings meeting a time or an interval, are returned as
+// they are.
+func stringAsNumber(e Expr, other types.Type) Expr {
+	if e.Type().Kind != types.KindString {
+		return e
+	}
+	switch other.Kind {
+	case types.KindString, types.KindNull, types.KindBool:
+		return NumericString(e)
+	}
+	if other.IsNumeric() {
+		return NumericString(e)
+	}
+	return e
 }
 
 // boolAsInt reads a BOOLEAN operand of arithmetic as BIGINT (MySQL's rule:

@@ -26,7 +26,9 @@
 //     on integers/decimals gives DECIMAL with the dividend's scale + 4 (7/3 =
 //     2.3333); any DOUBLE operand gives DOUBLE; DIV gives BIGINT; % keeps the
 //     kind. Division or modulo by zero gives NULL; integer and decimal
-//     overflow is an evaluation error.
+//     overflow is an evaluation error. A string operand meeting a number
+//     (or another string) is read as a DOUBLE by its numeric prefix, as
+//     MySQL does ('3' + 1 is 4, '3x' * 2 is 6, 'x' + 1 is 1; -'3' is -3).
 //   - Comparisons: numbers compare by value across kinds; strings bytewise
 //     (case-sensitive); a string compared with a TIMESTAMP/DATE is cast to it,
 //     with a number to DOUBLE. TIMESTAMP ± INTERVAL gives TIMESTAMP.
