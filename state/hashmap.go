@@ -232,7 +232,7 @@ func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, de
 // goroutine.
 func (b *HashMapBackend) CheckpointComplete(id int64) {
 	if b.incr != nil {
-		b.incr.complete(id)
+		b.incr.bases.complete(id)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"sync"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
 )
@@ -45,10 +44,7 @@ type heapIncr struct {
 	swept     uint32 // deletions up to this epoch have been dropped
 	lastDelta int    // size of the last delta payload (buffer hint)
 
-	mu        sync.Mutex // guards the fields below (CheckpointComplete may come from another goroutine)
-	confirmed heapBase
-	confirmID int64
-	pending   map[int64]heapBase
+	bases baseTracker[heapBase]
 }
 
 // heapBase is what an incremental checkpoint builds on: a full file and
@@ -85,9 +81,7 @@ func newHeapIncr(opts HashMapOptions) *heapIncr {
 // over the latest completed checkpoint's base, or a new full base.
 func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle, error), error) {
 	in := b.incr
-	in.mu.Lock()
-	base := in.confirmed
-	in.mu.Unlock()
+	base := in.bases.base()
 	if base.full != nil && !base.within(t.SharedDir) {
 		// Restored from another job's checkpoint: do not build on its files.
 		base = heapBase{}
@@ -112,7 +106,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			}
 			ref := FileRef{Path: p, Size: int64(len(data)), Shared: true}
 			next := heapBase{full: []FileRef{ref}, fullSize: ref.Size, epoch: e}
-			in.record(t.CheckpointID, next)
+			in.bases.record(t.CheckpointID, next)
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
@@ -131,7 +125,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			next.deltaBytes += ref.Size
 			written = ref.Size
 		}
-		in.record(t.CheckpointID, next)
+		in.bases.record(t.CheckpointID, next)
 		return b.incrHandle(next, written), nil
 	}, nil
 }
@@ -200,33 +194,6 @@ func (b *HashMapBackend) dropDeletions(upTo uint32) {
 	}
 }
 
-// record remembers the base checkpoint id leaves, until it completes.
-func (in *heapIncr) record(id int64, c heapBase) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.pending == nil {
-		in.pending = map[int64]heapBase{}
-	}
-	in.pending[id] = c
-}
-
-// complete makes checkpoint id's base the one later checkpoints build on,
-// if id is the newest completed checkpoint.
-func (in *heapIncr) complete(id int64) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	c, ok := in.pending[id]
-	if !ok || id <= in.confirmID {
-		return
-	}
-	in.confirmed, in.confirmID = c, id
-	for k := range in.pending {
-		if k <= id {
-			delete(in.pending, k)
-		}
-	}
-}
-
 // seed makes a restored handle the base when it can be built on: it holds
 // exactly this instance's key groups, in FormatFull with changelog
 // segments, and all its files are shared. Restored entries have epoch 0,
@@ -249,7 +216,5 @@ func (in *heapIncr) seed(handles []*Handle, kgs KeyGroupRange) {
 		full: append([]FileRef(nil), h.Files...), fullSize: sumSizes(h.Files),
 		deltas: append([]FileRef(nil), h.Changelog...), deltaBytes: sumSizes(h.Changelog),
 	}
-	in.mu.Lock()
-	in.confirmed = c
-	in.mu.Unlock()
+	in.bases.seed(c)
 }

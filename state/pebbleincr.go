@@ -8,7 +8,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
 )
@@ -199,57 +198,17 @@ func fileCRC(p string) (uint32, error) {
 }
 
 // uploadTracker remembers which local SST files are in storage and may be
-// referenced without uploading them again. Safe for concurrent use:
-// CheckpointComplete may come from another goroutine than Snapshot.
-type uploadTracker struct {
-	mu          sync.Mutex
-	confirmedID int64
-	confirmed   map[string]indexFile // local name -> stored copy
-	pending     map[int64]map[string]indexFile
-}
+// referenced without uploading them again (local name -> stored copy).
+type uploadTracker = baseTracker[map[string]indexFile]
 
-// base returns the confirmed files.
-func (u *uploadTracker) base() map[string]indexFile {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.confirmed
-}
-
-// record remembers the shared files of snapshot id until it completes.
-func (u *uploadTracker) record(id int64, files map[string]indexFile) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.pending == nil {
-		u.pending = map[int64]map[string]indexFile{}
-	}
-	u.pending[id] = files
-}
-
-// complete makes snapshot id's files the base (if id is the newest
-// completed snapshot) and forgets older pending snapshots.
-func (u *uploadTracker) complete(id int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	files, ok := u.pending[id]
-	if !ok || id <= u.confirmedID {
-		return
-	}
-	u.confirmed, u.confirmedID = files, id
-	for p := range u.pending {
-		if p <= id {
-			delete(u.pending, p)
-		}
-	}
-}
-
-// seed makes the shared files of a directly restored handle the base.
-func (u *uploadTracker) seed(files []indexFile) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.confirmed = map[string]indexFile{}
+// sharedFiles returns the shared files of a directly restored handle by
+// local name: the base its next snapshots build on.
+func sharedFiles(files []indexFile) map[string]indexFile {
+	out := map[string]indexFile{}
 	for _, f := range files {
 		if f.ref.Shared {
-			u.confirmed[f.local] = f
+			out[f.local] = f
 		}
 	}
+	return out
 }

@@ -68,7 +68,7 @@ func (b *PebbleBackend) restoreDirect(st storage.Storage, h *Handle) error {
 		b.nextID = max(b.nextID, int(s.id)+1)
 	}
 	if b.opts.Incremental {
-		b.uploads.seed(x.files)
+		b.uploads.seed(sharedFiles(x.files))
 	}
 	return nil
 }
