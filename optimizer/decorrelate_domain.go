@@ -229,21 +229,7 @@ func joinDomain(n plan.Node, d *plan.Aggregate, pos map[int]int) (plan.Node, boo
 		if n.Residual != nil {
 			j.Residual = shift(n.Residual)
 		}
-		s := j.Schema()
-		p := &plan.Project{Input: j}
-		add := func(c int) {
-			p.Exprs, p.Names = append(p.Exprs, &expr.Col{Index: c, Name: s[c].Name, T: s[c].Type}), append(p.Names, s[c].Name)
-		}
-		for c := 0; c < nl; c++ {
-			add(c)
-		}
-		for c := nl + nd; c < len(s); c++ {
-			add(c)
-		}
-		for c := nl; c < nl+nd; c++ {
-			add(c)
-		}
-		return p, true
+		return moveColumnsLast(j, nl, nd), true
 	case *plan.Apply:
 		in, ok := joinDomain(n.Input, d, pos)
 		if !ok {
