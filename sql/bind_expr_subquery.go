@@ -454,11 +454,9 @@ func quantifiedValue(x expr.Expr, op expr.CmpOp, all bool, n, nn, mn, mx expr.Ex
 		[]expr.Expr{onEmpty, null, onDecided, null}, otherwise)
 }
 
-// columnSubquery returns the one-column SELECT of the subquery of IN or
-// ANY / ALL (what), `*` expanded; one whose rows an aggregate, GROUP BY,
-// DISTINCT, ORDER BY or LIMIT shapes is read as a derived table, so that
-// the rewrites can add their conditions and aggregates to it.
-func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at int) (*ast.SelectStmt, error) {
+// expandedSubquery returns the SELECT of the subquery n of a predicate
+// (what: "IN", "ANY", ...), `*` expanded.
+func (cx *compiler) expandedSubquery(sc *scope, n ast.ExprNode, what string, at int) (*ast.SelectStmt, error) {
 	sq, ok := n.(*ast.SubqueryExpr)
 	if !ok {
 		return nil, cx.p.errAt(ErrUnsupported, at, "this "+what+" form is not supported", "")
@@ -468,6 +466,18 @@ func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at in
 		return nil, err
 	}
 	if sel, err = cx.expandStar(sel); err != nil {
+		return nil, err
+	}
+	return sel, nil
+}
+
+// columnSubquery returns the one-column SELECT of the subquery of IN or
+// ANY / ALL (what), `*` expanded; one whose rows an aggregate, GROUP BY,
+// DISTINCT, ORDER BY or LIMIT shapes is read as a derived table, so that
+// the rewrites can add their conditions and aggregates to it.
+func (cx *compiler) columnSubquery(sc *scope, n ast.ExprNode, what string, at int) (*ast.SelectStmt, error) {
+	sel, err := cx.expandedSubquery(sc, n, what, at)
+	if err != nil {
 		return nil, err
 	}
 	if len(sel.Fields.Fields) != 1 {

@@ -318,15 +318,8 @@ func (cx *compiler) bindRowInValue(in plan.Node, sc *scope, v *ast.PatternInExpr
 // BY, DISTINCT, ORDER BY or LIMIT shapes is read as a derived table (it
 // must not refer to the outer query).
 func (cx *compiler) rowsSubquery(sc *scope, n ast.ExprNode, what string, cols, at int) (*ast.SelectStmt, error) {
-	sq, ok := n.(*ast.SubqueryExpr)
-	if !ok {
-		return nil, cx.p.errAt(ErrUnsupported, at, "this "+what+" form is not supported", "")
-	}
-	sel, err := cx.subquerySelect(sc, sq, "an "+what)
+	sel, err := cx.expandedSubquery(sc, n, what, at)
 	if err != nil {
-		return nil, err
-	}
-	if sel, err = cx.expandStar(sel); err != nil {
 		return nil, err
 	}
 	if len(sel.Fields.Fields) != cols {
