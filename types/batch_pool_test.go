@@ -31,3 +31,35 @@ func TestGetPutBatch(t *testing.T) {
 	PutBatch(nil)
 	PutBatch(NewBatch(maxPooledWidth+1, 1)) // too wide to pool: dropped
 }
+
+// TestBatchPoolClasses pins the room classes: a batch comes back from the
+// pool only to a caller it has room for, and a small batch put back does
+// not stand in the way of a large request.
+func TestBatchPoolClasses(t *testing.T) {
+	for _, c := range []struct{ room, ask, put int }{
+		{1, 0, 0}, {2, 1, 1}, {3, 2, 1}, {8, 3, 3}, {9, 4, 3}, {1024, 10, 10}, {1025, 11, 10},
+	} {
+		if got := askClass(c.room); got != c.ask {
+			t.Errorf("askClass(%d) = %d, want %d", c.room, got, c.ask)
+		}
+		if got := roomClass(c.room); got != c.put {
+			t.Errorf("roomClass(%d) = %d, want %d", c.room, got, c.put)
+		}
+	}
+	for i := 0; i < 100; i++ {
+		PutBatch(NewBatch(5, 8))
+		if b := GetBatch(5, 1024); cap(b.Ops) < 1024 || cap(b.Vals) < 1024*5 {
+			t.Fatalf("GetBatch(5, 1024) after a batch of 8 rows was put back: room for %d rows", cap(b.Ops))
+		}
+	}
+	// A batch whose values were grown past its ops (or the reverse) is
+	// classed by the smaller room.
+	odd := NewBatch(4, 64)
+	odd.Vals = make([]Value, 0, 8*4)
+	PutBatch(odd)
+	for i := 0; i < 10; i++ {
+		if b := GetBatch(4, 64); cap(b.Vals) < 64*4 {
+			t.Fatalf("GetBatch(4, 64): room for %d values", cap(b.Vals))
+		}
+	}
+}

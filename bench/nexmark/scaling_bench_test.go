@@ -16,7 +16,7 @@ import (
 // processes.
 func BenchmarkScaling(b *testing.B) {
 	const events = 2_000_000
-	for _, q := range []string{"q0", "q1", "q2", "q5", "q7", "q8"} {
+	for _, q := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8"} {
 		for _, p := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/p%d", q, p), func(b *testing.B) {
 				var seconds float64

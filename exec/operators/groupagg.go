@@ -254,6 +254,10 @@ func sameValues(a, b []types.Value) bool {
 }
 
 // OnTick removes groups whose TTL expired (a bounded number per tick).
+// ReleasesInput implements exec.InputReleaser: groups keep copies of their
+// key values and accumulators, never a row of the input batch.
+func (o *groupAgg) ReleasesInput() bool { return true }
+
 func (o *groupAgg) OnTick(int64) error {
 	if !o.ttl.on() {
 		return nil

@@ -105,6 +105,10 @@ func (rankedCodec) Decode(buf []byte) (*ranked, error) {
 	return r, nil
 }
 
+// ReleasesInput implements exec.InputReleaser: a stored row is a copy of the
+// input row.
+func (o *topN) ReleasesInput() bool { return true }
+
 func (o *topN) Open(ctx *exec.Context) error {
 	if o.spec.Limit < 1 {
 		return errorf("top-n needs a limit of at least 1, got %d", o.spec.Limit)

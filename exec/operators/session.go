@@ -105,6 +105,10 @@ func (o *sessionAgg) Open(ctx *exec.Context) error {
 	return nil
 }
 
+// ReleasesInput implements exec.InputReleaser: sessions keep copies of their
+// key values and accumulators, never a row of the input batch.
+func (o *sessionAgg) ReleasesInput() bool { return true }
+
 func (o *sessionAgg) ProcessBatch(_ int, b *types.Batch) error {
 	defer o.countLate()
 	gap := o.spec.Window.Gap
