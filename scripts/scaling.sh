@@ -20,12 +20,15 @@
 #            tumbling count
 #   EVENTS   events per Nexmark run (default 4000000); TUMBLE_EVENTS for the
 #            tumbling count (default 20000000)
+#   P1_PROCS GOMAXPROCS of the parallelism-1 runs (default 2; 1 measures
+#            what a second core adds: p1 on one core against p2 on two)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 QUERIES=${QUERIES:-"tumble q0 q1 q2 q5 q7 q8"}
 EVENTS=${EVENTS:-4000000}
 TUMBLE_EVENTS=${TUMBLE_EVENTS:-20000000}
+P1_PROCS=${P1_PROCS:-2}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ -z "${NEW:-}" ]; then
@@ -52,14 +55,15 @@ tumble_sql 2 >"$tmp/tumble2.sql"
 
 # run BIN QUERY P: appends "events/s cpu-seconds" to $tmp/BIN-QUERY-P
 run() {
-	local bin=$1 q=$2 p=$3 exe
+	local bin=$1 q=$2 p=$3 exe procs=2
 	[ "$bin" = old ] && exe=$OLD || exe=$NEW
+	[ "$p" = 1 ] && procs=$P1_PROCS
 	if [ "$q" = tumble ]; then
-		/usr/bin/time -f "%e %U %S" -o "$tmp/time" env GOMAXPROCS=2 "$exe" -f "$tmp/tumble$p.sql" >/dev/null
+		/usr/bin/time -f "%e %U %S" -o "$tmp/time" env GOMAXPROCS="$procs" "$exe" -f "$tmp/tumble$p.sql" >/dev/null
 		awk -v n="$TUMBLE_EVENTS" '{ printf "%.0f %.3f\n", n / $1, $2 + $3 }' "$tmp/time" >>"$tmp/$bin-$q-$p"
 	else
 		/usr/bin/time -f "%U %S" -o "$tmp/time" "$exe" bench nexmark --query "$q" --events "$EVENTS" \
-			--parallelism "$p" --gomaxprocs 2 --json >"$tmp/out"
+			--parallelism "$p" --gomaxprocs "$procs" --json >"$tmp/out"
 		local eps
 		eps=$(sed -n 's/.*"events_per_sec":\([0-9.e+]*\).*/\1/p' "$tmp/out")
 		awk -v e="$eps" '{ printf "%.0f %.3f\n", e, $1 + $2 }' "$tmp/time" >>"$tmp/$bin-$q-$p"

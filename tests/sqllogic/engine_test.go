@@ -250,13 +250,15 @@ func TestSuitesModes(t *testing.T) {
 		{name: "checkpoint-failure-hashmap", checkpoint: true, testing: failMidway(0)},
 		{name: "checkpoint-failure-pebble-incremental", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend": "pebble", "state.backend.incremental": "true"}},
-		{name: "checkpoint-failure-hashmap-incremental", checkpoint: true, testing: failMidway(0),
-			set: map[string]string{"state.backend.incremental": "true"}},
 		{name: "checkpoint-failure-unaligned", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"execution.checkpointing.unaligned": "true"}},
 		{name: "checkpoint-failure-changelog", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend.changelog.enabled": "true"}},
-		{name: "restore-at-parallelism-3", checkpoint: true, testing: failMidway(3)},
+		// The memory backend's incremental checkpoints (a full base and
+		// deltas) restored at another parallelism: full memory checkpoints
+		// restore in the hashmap, unaligned and changelog modes.
+		{name: "restore-at-parallelism-3-hashmap-incremental", checkpoint: true, testing: failMidway(3),
+			set: map[string]string{"state.backend.incremental": "true"}},
 		// At-least-once skips alignment: without a failure nothing is
 		// replayed, so the results must still be exact.
 		{name: "at-least-once-no-failure", checkpoint: true,
