@@ -80,6 +80,12 @@ type ChannelState struct {
 	Rows    int64
 	Size    int64
 	KeyCols []int `json:",omitempty"`
+	// From is the operator id of the upstream vertex whose rows these are
+	// (absent in checkpoints of earlier versions). A restore whose plan
+	// feeds the input from another operator (e.g. the global phase of a
+	// two-phase aggregate fed by its local phase instead of by the rows
+	// themselves) cannot replay them.
+	From string `json:",omitempty"`
 }
 
 // OperatorState groups the task states of one operator (vertex).

@@ -129,6 +129,17 @@ func (e *Engine) Jobs() []*Job { return e.jobs.list() }
 // Job returns a job by id, or nil.
 func (e *Engine) Job(id string) *Job { return e.jobs.get(id) }
 
+// aggPhase reads table.optimizer.agg-phase-strategy (checked already).
+func aggPhase(v string) planner.AggPhase {
+	switch strings.ToUpper(strings.TrimSpace(v)) {
+	case "ONE_PHASE":
+		return planner.AggPhaseOne
+	case "TWO_PHASE":
+		return planner.AggPhaseTwo
+	}
+	return planner.AggPhaseAuto
+}
+
 func (e *Engine) plannerConfig() planner.Config {
 	c := planner.Config{
 		Parallelism:    e.conf.Int("parallelism.default"),
@@ -138,6 +149,7 @@ func (e *Engine) plannerConfig() planner.Config {
 		NoSubPlanReuse: !e.conf.Bool("table.optimizer.reuse-sub-plan-enabled"),
 		MiniBatch:      e.conf.Bool("table.exec.mini-batch.enabled"),
 		MiniBatchSize:  max(e.conf.Int("table.exec.mini-batch.size"), 0),
+		AggPhase:       aggPhase(e.conf.Get("table.optimizer.agg-phase-strategy")),
 		Emit: planner.EmitConfig{
 			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
 			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),

@@ -275,6 +275,9 @@ func (t *operatorTask) writeRecording(a *alignment) ([]checkpoint.ChannelState, 
 		}
 		edge := t.v.Inputs[t.inputOf[ci]]
 		cs := checkpoint.ChannelState{Input: t.inputOf[ci], Path: p, Rows: a.recRows[ci], Size: int64(len(data))}
+		if g := t.job.graph; g != nil && edge.From < len(g.Vertices) {
+			cs.From = g.Vertices[edge.From].ID
+		}
 		if edge.Partitioning == Hash {
 			cs.KeyCols = edge.KeyCols
 		}

@@ -51,6 +51,15 @@ type InputReleaser interface {
 	ReleasesInput() bool
 }
 
+// StatelessOperator is implemented by operators that keep no state across
+// checkpoints (everything they hold goes on before SnapshotState returns):
+// their task writes no state snapshot, so a checkpoint restores into a
+// plan without them (e.g. the local phase of a two-phase aggregate,
+// which a plan at another parallelism may not have).
+type StatelessOperator interface {
+	HoldsNoState() bool
+}
+
 // Base provides no-op hooks.
 type Base struct{}
 

@@ -292,6 +292,9 @@ func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st
 		return nil, nil, t.inOperator(err)
 	}
 	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
+	if so, ok := t.op.(StatelessOperator); ok && so.HoldsNoState() {
+		return st, nil, nil
+	}
 	target := info.target
 	target.CheckpointID = id
 	if as, ok := t.ctx.State.(state.AsyncSnapshotter); ok && async && !info.savepoint && !info.final {
@@ -501,7 +504,13 @@ func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
 			if err != nil {
 				return fmt.Errorf("%s: in-flight data: %w", t.v.Name, err)
 			}
+			if cs.Input < 0 || cs.Input >= len(t.v.Inputs) {
+				return fmt.Errorf("%s: in-flight data %s: input %d, but the operator has %d", t.v.Name, cs.Path, cs.Input, len(t.v.Inputs))
+			}
 			up := t.job.graph.Vertices[t.v.Inputs[cs.Input].From]
+			if cs.From != "" && cs.From != up.ID {
+				return fmt.Errorf("%s: the unaligned checkpoint holds in-flight rows from operator %s, but this plan feeds the operator from %s (the plan changed, e.g. with table.optimizer.agg-phase-strategy or a parallelism that turns two-phase aggregation on or off): restore from an aligned checkpoint or a savepoint, or plan the job as before", t.v.Name, cs.From, up.ID)
+			}
 			width = len(up.Schema)
 			b := types.NewBatch(width, 256)
 			for len(payload) > 0 {
@@ -511,6 +520,9 @@ func (t *operatorTask) replayChannels(op *checkpoint.OperatorState) error {
 					return fmt.Errorf("%s: in-flight data %s: %w", t.v.Name, cs.Path, err)
 				}
 				payload = rest
+				if len(row) != width {
+					return fmt.Errorf("%s: in-flight data %s: a row of %d columns, but the operator's input %d has %d (the plan changed since the checkpoint): restore from an aligned checkpoint or a savepoint", t.v.Name, cs.Path, len(row), cs.Input, width)
+				}
 				mine := false
 				if len(cs.KeyCols) > 0 {
 					mine = t.ctx.KeyGroups.Contains(state.KeyGroupOf(HashKey(row, cs.KeyCols), t.ctx.MaxParallelism))

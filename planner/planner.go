@@ -38,7 +38,22 @@ type Config struct {
 	// folded at once (0: a whole batch).
 	MiniBatch     bool
 	MiniBatchSize int
+	// AggPhase is table.optimizer.agg-phase-strategy: AggPhaseAuto (the
+	// zero value) splits a window aggregate into a local and a global
+	// phase when its input runs at parallelism above 1, AggPhaseTwo always
+	// (when its aggregates merge: operators.CanSplitWindowAgg),
+	// AggPhaseOne never.
+	AggPhase AggPhase
 }
+
+// AggPhase is the agg-phase strategy (Config.AggPhase).
+type AggPhase uint8
+
+const (
+	AggPhaseAuto AggPhase = iota
+	AggPhaseOne
+	AggPhaseTwo
+)
 
 func (c Config) withDefaults() Config {
 	if c.Parallelism <= 0 {
@@ -255,16 +270,24 @@ func newBuilder(cfg Config, env *connectors.Env) *builder {
 // add appends a vertex with a stable id derived from kind, the description
 // and the input ids, and returns its index.
 func (b *builder) add(v *exec.Vertex, desc string, inputs ...exec.Edge) int {
+	return b.addAs(v, v.Name, desc, inputs, inputs...)
+}
+
+// addAs is add for a vertex whose id is the one a vertex named idName
+// with inputs idInputs would have: the global phase of a two-phase
+// aggregate keeps the one-phase aggregate's id (and so its state, which
+// is the same), whatever runs before it.
+func (b *builder) addAs(v *exec.Vertex, idName, desc string, idInputs []exec.Edge, inputs ...exec.Edge) int {
 	h := fnv.New64a()
 	h.Write([]byte(desc))
-	for _, e := range inputs {
+	for _, e := range idInputs {
 		h.Write([]byte{0})
 		h.Write([]byte(b.g.Vertices[e.From].ID))
 		// The partitioning kind is left out on purpose: it can change with
 		// parallelism, and ids must not (a checkpoint restores at another).
 		fmt.Fprintf(h, "/%v", e.KeyCols)
 	}
-	kind := strings.ToLower(strings.Fields(v.Name)[0])
+	kind := strings.ToLower(strings.Fields(idName)[0])
 	id := fmt.Sprintf("%s-%012x", kind, h.Sum64()&0xffffffffffff)
 	if n := b.ids[id]; n > 0 {
 		b.ids[id] = n + 1
@@ -539,9 +562,14 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 			desc += emitDesc(emit)
 			stateDesc += " and the last result emitted"
 		}
-		vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
-			StateDesc:   stateDesc,
-			NewOperator: func() exec.Operator { return operators.NewWindowAggEmit(spec, emit) }}, desc, edge)
+		var vi int
+		if b.twoPhase(in, spec, emit) {
+			vi = b.addTwoPhaseWindowAgg(in, spec, edge, par, schema, desc, stateDesc, kd)
+		} else {
+			vi = b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
+				StateDesc:   stateDesc,
+				NewOperator: func() exec.Operator { return operators.NewWindowAggEmit(spec, emit) }}, desc, edge)
+		}
 		out.vertex = vi
 		out.appendOnly = true
 		out.windowStart = len(n.GroupKeys)

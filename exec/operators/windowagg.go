@@ -16,6 +16,12 @@ type WindowAggSpec struct {
 	KeyCols []int          // group key columns of the input row (plain columns)
 	Window  plan.Window    // TimeCol indexes the input row; Proctime => processing-time windows
 	Aggs    []plan.AggCall // Arg exprs bound against the input row
+	// PartialCol, when above zero, makes the operator the global phase of
+	// a two-phase aggregate (GlobalWindowAggSpec): input rows are the
+	// partial rows of NewLocalWindowAgg, whose accumulators, in this
+	// column, are merged instead of folding rows (TUMBLE, HOP and
+	// CUMULATE only).
+	PartialCol int
 }
 
 // NewWindowAgg returns the operator of a TUMBLE, HOP, CUMULATE or SESSION
@@ -64,6 +70,8 @@ type windowBase struct {
 	keyBuf []byte
 	out    []types.Value
 	late   int64
+	// partial is the decoded accumulator of a partial row (fold).
+	partial agg.Acc
 	// locals, when set, has windows that fire outside the timers.
 	locals localWindows
 }
@@ -128,6 +136,31 @@ func (w *windowBase) emit(key []types.Value, start, end int64, a *agg.Acc) {
 		return
 	}
 	w.ctx.Out.Emit(types.Insert, w.out)
+}
+
+// fold adds row to a: the row itself, or for the global phase of a
+// two-phase aggregate the partial accumulators it carries.
+func (w *windowBase) fold(a *agg.Acc, row []types.Value) error {
+	if w.spec.PartialCol <= 0 {
+		return w.funcs.Add(a, row)
+	}
+	if _, err := agg.DecodeAcc([]byte(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
+		return errorf("partial accumulators of a two-phase window aggregate: %v", err)
+	}
+	w.funcs.Merge(a, &w.partial)
+	return nil
+}
+
+// rowsOf is the number of input rows row stands for: one, or for a
+// partial row (PartialCol) the rows its accumulators folded.
+func (w *windowBase) rowsOf(row []types.Value) int64 {
+	if w.spec.PartialCol <= 0 {
+		return 1
+	}
+	if _, err := agg.DecodeAcc([]byte(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
+		return 1
+	}
+	return w.partial.Rows
 }
 
 // ReleasesInput implements exec.InputReleaser: window operators copy the
@@ -629,7 +662,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	if len(o.spec.KeyCols) == 1 {
 		o.keyCol = o.spec.KeyCols[0]
 	}
-	o.allStar = true
+	o.allStar = o.spec.PartialCol <= 0
 	for _, a := range o.spec.Aggs {
 		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
 			o.allStar = false
@@ -760,7 +793,7 @@ func (o *sliceAgg) processLocal(b *types.Batch) error {
 			for j := range e.acc.Slots {
 				e.acc.Slots[j].N++
 			}
-		} else if err := o.funcs.Add(&e.acc, row); err != nil {
+		} else if err := o.fold(&e.acc, row); err != nil {
 			return err
 		}
 	}
@@ -954,7 +987,7 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 						e.key[j] = row[c]
 					}
 					o.funcs.Init(&e.acc)
-					if err := o.funcs.Add(&e.acc, row); err != nil {
+					if err := o.fold(&e.acc, row); err != nil {
 						return err
 					}
 					if o.hopLocal {
@@ -978,7 +1011,7 @@ func (o *sliceAgg) processChunk(b *types.Batch, lo, hi int) error {
 		if retract {
 			err = o.funcs.Retract(&e.acc, row)
 		} else {
-			err = o.funcs.Add(&e.acc, row)
+			err = o.fold(&e.acc, row)
 		}
 		if err != nil {
 			return err
@@ -1039,14 +1072,14 @@ func (o *sliceAgg) assign(b *types.Batch, lo int, plan []rowPlan) error {
 			timer = first
 			if window.Fired(first, wm) {
 				next, ok := o.slicer.NextWindowEnd(se, wm)
-				o.late++
+				o.late += o.rowsOf(row)
 				if !ok {
 					continue
 				}
 				timer = next
 			}
 		} else if window.Fired(se, wm) {
-			o.late++
+			o.late += o.rowsOf(row)
 			if o.slicer.Kind == window.TumbleSlices {
 				continue
 			}

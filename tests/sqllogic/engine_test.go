@@ -246,7 +246,10 @@ func TestSuitesModes(t *testing.T) {
 		t.Skip("the matrix of modes runs in the full suite")
 	}
 	modes := []mode{
-		{name: "pebble", set: map[string]string{"state.backend": "pebble"}},
+		// Window aggregates in two phases (a local phase before the
+		// exchange), whatever the parallelism of their input.
+		{name: "pebble-two-phase", set: map[string]string{"state.backend": "pebble",
+			"table.optimizer.agg-phase-strategy": "TWO_PHASE"}},
 		{name: "checkpoint-failure-hashmap", checkpoint: true, testing: failMidway(0)},
 		{name: "checkpoint-failure-pebble-incremental", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend": "pebble", "state.backend.incremental": "true"}},
@@ -258,7 +261,7 @@ func TestSuitesModes(t *testing.T) {
 		// deltas) restored at another parallelism: full memory checkpoints
 		// restore in the hashmap, unaligned and changelog modes.
 		{name: "restore-at-parallelism-3-hashmap-incremental", checkpoint: true, testing: failMidway(3),
-			set: map[string]string{"state.backend.incremental": "true"}},
+			set: map[string]string{"state.backend.incremental": "true", "table.optimizer.agg-phase-strategy": "TWO_PHASE"}},
 		// At-least-once skips alignment: without a failure nothing is
 		// replayed, so the results must still be exact.
 		{name: "at-least-once-no-failure", checkpoint: true,

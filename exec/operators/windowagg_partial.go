@@ -1,0 +1,350 @@
+package operators
+
+import (
+	"fmt"
+	"hash/maphash"
+	"slices"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/agg"
+	"github.com/streamsql/streamsql/exec/window"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
+)
+
+// partialSeed hashes the grouping encoding of keys in the local phase.
+var partialSeed = maphash.MakeSeed()
+
+// localFlushEntries bounds the groups (key and slice) a local window
+// aggregate holds: past it, it emits them all.
+const localFlushEntries = 1 << 16
+
+// PartialSchema is the row a local window aggregate emits (see
+// NewLocalWindowAgg): the key columns of input, then the slice time and the
+// accumulators.
+func PartialSchema(input types.Schema, keyCols []int) types.Schema {
+	out := make(types.Schema, 0, len(keyCols)+2)
+	for _, c := range keyCols {
+		out = append(out, input[c])
+	}
+	return append(out,
+		types.Column{Name: "slice_time", Type: types.Timestamp},
+		types.Column{Name: "partial_accumulators", Type: types.String})
+}
+
+// GlobalWindowAggSpec is the spec of the global phase that merges the rows
+// of NewLocalWindowAgg(local): its keys are the partial row's first
+// columns, its time column the slice time and PartialCol the accumulators.
+func GlobalWindowAggSpec(local WindowAggSpec) WindowAggSpec {
+	nk := len(local.KeyCols)
+	g := local
+	g.KeyCols = make([]int, nk)
+	for i := range g.KeyCols {
+		g.KeyCols[i] = i
+	}
+	g.Window.TimeCol = nk
+	g.PartialCol = nk + 1
+	return g
+}
+
+// CanSplitWindowAgg reports whether a window aggregate can run in two
+// phases (NewLocalWindowAgg, then NewWindowAgg of GlobalWindowAggSpec): an
+// event-time TUMBLE, HOP or CUMULATE window whose aggregates merge in any
+// order (no DISTINCT, no FIRST_VALUE / LAST_VALUE / LISTAGG, no
+// aggregate over its own window function). The input must be append-only:
+// the caller checks that.
+func CanSplitWindowAgg(spec WindowAggSpec) bool {
+	w := spec.Window
+	if w.Proctime || (w.Kind != plan.Tumble && w.Kind != plan.Hop && w.Kind != plan.Cumulate) {
+		return false
+	}
+	for _, a := range spec.Aggs {
+		if a.Distinct {
+			return false
+		}
+	}
+	f, err := agg.Compile(spec.Aggs, false)
+	return err == nil && !f.OrderSensitive()
+}
+
+// NewLocalWindowAgg returns the local phase of a two-phase window
+// aggregate (Flink's LocalWindowAggregate): spec is the one-phase spec,
+// which CanSplitWindowAgg accepts. It runs on the instances of its input,
+// before the hash exchange, and folds the rows of each key and slice (a
+// TUMBLE window, a HOP pane, a CUMULATE step) into accumulators held in
+// memory only. It emits them as partial rows (PartialSchema):
+//
+//	key values..., slice time (the slice's end - 1), accumulators (agg.AppendAcc)
+//
+// when the watermark passes the slice's end (so that they precede the
+// watermark downstream), at the end of a batch for slices the watermark
+// passed already, before every checkpoint barrier (it has no state: a
+// checkpoint finds everything it folded sent on), at end of input, and
+// when it holds localFlushEntries groups. The global phase (NewWindowAgg of
+// GlobalWindowAggSpec) merges any number of partial rows of one key and
+// slice, in any order, into the result one-phase aggregation gives, and
+// judges lateness as one phase does: a partial row's slice time stands for
+// all its rows. The local phase drops nothing and fires no window.
+//
+// Input rows are inserts; a NULL time attribute drops the row, as the one-
+// phase aggregate ignores it.
+func NewLocalWindowAgg(spec WindowAggSpec) exec.Operator {
+	return &localWindowAgg{spec: spec}
+}
+
+type localWindowAgg struct {
+	exec.Base
+	spec    WindowAggSpec
+	ctx     *exec.Context
+	funcs   *agg.Funcs
+	slicer  window.Slicer
+	allStar bool // every aggregate is COUNT(*): fold by counting
+	keyCol  int  // the one key column, or -1
+	wm      int64
+	slices  map[int64]*partialSlice // by slice end
+	entries int
+	free    []*partialSlice
+	out     []types.Value
+	buf     []byte
+	keyBuf  []byte
+	ends    []int64
+}
+
+// partialSlice holds the groups of one slice end: an open-addressing table
+// by key hash, and the entries in creation order.
+type partialSlice struct {
+	end  int64
+	tab  []partialSlot
+	ents []*partialEntry
+}
+
+type partialSlot struct {
+	h uint64
+	e *partialEntry
+}
+
+type partialEntry struct {
+	key  []types.Value
+	enc  string // grouping encoding of key (keys that are not one fixed-size value)
+	acc  agg.Acc
+	hash uint64
+}
+
+func (o *localWindowAgg) Open(ctx *exec.Context) error {
+	o.ctx = ctx
+	f, err := agg.Compile(o.spec.Aggs, false)
+	if err != nil {
+		return err
+	}
+	o.funcs = f
+	w := o.spec.Window
+	switch w.Kind {
+	case plan.Tumble:
+		o.slicer, err = window.NewTumbleSlicer(w.Size)
+	case plan.Hop:
+		o.slicer, err = window.NewHopSlicer(w.Slide, w.Size)
+	case plan.Cumulate:
+		o.slicer, err = window.NewCumulateSlicer(w.Step, w.Size)
+	default:
+		err = fmt.Errorf("window kind %d has no local phase", w.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	o.slicer.Offset = w.Offset
+	o.allStar = true
+	for _, a := range o.spec.Aggs {
+		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
+			o.allStar = false
+		}
+	}
+	o.keyCol = -1
+	if len(o.spec.KeyCols) == 1 {
+		o.keyCol = o.spec.KeyCols[0]
+	}
+	o.wm = exec.MinWatermark
+	o.slices = make(map[int64]*partialSlice)
+	o.out = make([]types.Value, len(o.spec.KeyCols)+2)
+	return nil
+}
+
+// ReleasesInput implements exec.InputReleaser: entries copy their key
+// values.
+func (o *localWindowAgg) ReleasesInput() bool { return true }
+
+func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
+	w, vals, ops := b.Width, b.Vals, b.Ops
+	timeCol := o.spec.Window.TimeCol
+	var s *partialSlice
+	lo, hi := int64(1), int64(0)
+	for i := range ops {
+		row := vals[i*w : i*w+w : i*w+w]
+		if ops[i].IsRetraction() {
+			return errorf("the local phase of a window aggregate got a retraction; its input must be append-only")
+		}
+		tv := &row[timeCol]
+		if tv.IsNull() {
+			continue
+		}
+		if ts := tv.Millis(); ts < lo || ts >= hi {
+			hi = o.slicer.SliceEnd(ts)
+			lo = hi - o.slicer.Slice
+			s = o.slice(hi)
+		}
+		e := o.entry(s, row)
+		if o.allStar {
+			e.acc.Rows++
+			for j := range e.acc.Slots {
+				e.acc.Slots[j].N++
+			}
+		} else if err := o.funcs.Add(&e.acc, row); err != nil {
+			return err
+		}
+	}
+	if o.entries >= localFlushEntries {
+		return o.emitUpTo(exec.MaxWatermark)
+	}
+	// Rows of slices the watermark passed already go on at once, as the
+	// one-phase aggregate would have seen them.
+	return o.emitUpTo(o.wm)
+}
+
+// slice returns the groups of slice end, creating them.
+func (o *localWindowAgg) slice(end int64) *partialSlice {
+	if s, ok := o.slices[end]; ok {
+		return s
+	}
+	var s *partialSlice
+	if n := len(o.free); n > 0 {
+		s, o.free = o.free[n-1], o.free[:n-1]
+	} else {
+		s = &partialSlice{}
+	}
+	s.end = end
+	o.slices[end] = s
+	return s
+}
+
+// entry returns the group of row's key in s, creating it.
+func (o *localWindowAgg) entry(s *partialSlice, row []types.Value) *partialEntry {
+	var h uint64
+	fixed := false
+	if o.keyCol >= 0 {
+		kv := &row[o.keyCol]
+		switch kv.Kind() {
+		case types.KindString, types.KindDecimal, types.KindNull:
+		default:
+			fixed = true
+			x := uint64(kv.Int())
+			h = (uint64(0x9E3779B97F4A7C15) ^ x ^ uint64(kv.Kind())<<58) * 0xbf58476d1ce4e5b9
+			h ^= h >> 31
+		}
+	}
+	if !fixed {
+		// The grouping encoding, never empty (a keyless aggregate's one
+		// group is a zero byte), so that it is never taken for a fixed key.
+		o.keyBuf = o.keyBuf[:0]
+		for _, c := range o.spec.KeyCols {
+			o.keyBuf = types.AppendKey(o.keyBuf, row[c])
+		}
+		if len(o.keyBuf) == 0 {
+			o.keyBuf = append(o.keyBuf, 0)
+		}
+		h = maphash.Bytes(partialSeed, o.keyBuf)
+	}
+	if len(s.tab) > 0 {
+		mask := uint64(len(s.tab) - 1)
+		for j := h & mask; ; j = (j + 1) & mask {
+			sl := &s.tab[j]
+			if sl.e == nil {
+				break
+			}
+			if sl.h != h {
+				continue
+			}
+			if fixed {
+				if k := &sl.e.key[0]; sl.e.enc == "" && k.Kind() == row[o.keyCol].Kind() && k.Int() == row[o.keyCol].Int() {
+					return sl.e
+				}
+			} else if sl.e.enc == string(o.keyBuf) {
+				return sl.e
+			}
+		}
+	}
+	e := &partialEntry{key: make([]types.Value, len(o.spec.KeyCols)), hash: h}
+	for j, c := range o.spec.KeyCols {
+		e.key[j] = row[c]
+	}
+	if !fixed {
+		e.enc = string(o.keyBuf)
+	}
+	o.funcs.Init(&e.acc)
+	s.add(e)
+	o.entries++
+	return e
+}
+
+// add inserts a new entry.
+func (s *partialSlice) add(e *partialEntry) {
+	if 2*(len(s.ents)+1) > len(s.tab) {
+		s.tab = make([]partialSlot, max(16, 4*len(s.ents)))
+		mask := uint64(len(s.tab) - 1)
+		for _, x := range s.ents {
+			j := x.hash & mask
+			for s.tab[j].e != nil {
+				j = (j + 1) & mask
+			}
+			s.tab[j] = partialSlot{h: x.hash, e: x}
+		}
+	}
+	mask := uint64(len(s.tab) - 1)
+	j := e.hash & mask
+	for s.tab[j].e != nil {
+		j = (j + 1) & mask
+	}
+	s.tab[j] = partialSlot{h: e.hash, e: e}
+	s.ents = append(s.ents, e)
+}
+
+// emitUpTo emits and forgets the slices that watermark wm passed, in end
+// order (every slice with exec.MaxWatermark).
+func (o *localWindowAgg) emitUpTo(wm int64) error {
+	o.ends = o.ends[:0]
+	for end := range o.slices {
+		if wm == exec.MaxWatermark || window.Fired(end, wm) {
+			o.ends = append(o.ends, end)
+		}
+	}
+	slices.Sort(o.ends)
+	nk := len(o.spec.KeyCols)
+	for _, end := range o.ends {
+		s := o.slices[end]
+		for _, e := range s.ents {
+			copy(o.out, e.key)
+			o.out[nk] = types.TimestampValue(end - 1)
+			o.buf = agg.AppendAcc(o.buf[:0], &e.acc)
+			o.out[nk+1] = types.StringValue(string(o.buf))
+			o.ctx.Out.Emit(types.Insert, o.out)
+		}
+		o.entries -= len(s.ents)
+		delete(o.slices, end)
+		clear(s.ents)
+		s.ents = s.ents[:0]
+		clear(s.tab)
+		o.free = append(o.free, s)
+	}
+	return nil
+}
+
+func (o *localWindowAgg) ProcessWatermark(wm int64) error {
+	o.wm = wm
+	return o.emitUpTo(wm)
+}
+
+func (o *localWindowAgg) SnapshotState(int64) error { return o.emitUpTo(exec.MaxWatermark) }
+
+// HoldsNoState implements exec.StatelessOperator: SnapshotState sends
+// every group on.
+func (o *localWindowAgg) HoldsNoState() bool { return true }
+
+func (o *localWindowAgg) Finish() error { return o.emitUpTo(exec.MaxWatermark) }

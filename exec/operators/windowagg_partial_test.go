@@ -1,0 +1,173 @@
+package operators
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/expr"
+	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/types"
+)
+
+// runTwoPhase drives local phases (one per input instance, each row going
+// to one of them at random) and the global phase behind them over evs: a
+// watermark reaches every local phase, then the global one (the minimum
+// of equal watermarks), as the runtime sends it after the partial rows
+// before it. Checkpoint barriers come at random (every local phase sends
+// its groups on; the global phase restores from its state when restore is
+// set). It returns the global phase's output and late-row count.
+func runTwoPhase(t *testing.T, r *rand.Rand, spec WindowAggSpec, width int, evs []event, locals int, restore bool) ([]string, int64) {
+	t.Helper()
+	ls := make([]*harness, locals)
+	for i := range ls {
+		ls[i] = newHarness(t, func() exec.Operator { return NewLocalWindowAgg(spec) }, width)
+	}
+	gspec := GlobalWindowAggSpec(spec)
+	g := newHarness(t, func() exec.Operator { return NewWindowAgg(gspec) }, len(spec.KeyCols)+2)
+	var out []string
+	collect := func(rows []emitted) {
+		for _, e := range rows {
+			out = append(out, formatRow(e))
+		}
+	}
+	feed := func(rows []emitted) {
+		for len(rows) > 0 { // in batches of random sizes
+			n := min(len(rows), 1+r.Intn(5))
+			collect(g.process(0, rows[:n]))
+			rows = rows[n:]
+		}
+	}
+	for i := 0; i < len(evs); {
+		if r.Intn(6) == 0 {
+			for _, l := range ls {
+				if err := l.op.SnapshotState(1); err != nil {
+					t.Fatal(err)
+				}
+				feed(l.out.take())
+			}
+			if restore {
+				g.restore()
+			}
+		}
+		if evs[i].row == nil {
+			for _, l := range ls {
+				feed(l.watermark(evs[i].wm))
+			}
+			collect(g.watermark(evs[i].wm))
+			i++
+			continue
+		}
+		l := ls[r.Intn(locals)]
+		var rows []emitted
+		for j := 0; j < 1+r.Intn(6) && i < len(evs) && evs[i].row != nil; j++ {
+			rows = append(rows, emitted{op: types.Insert, vals: evs[i].row})
+			i++
+		}
+		feed(l.process(0, rows))
+	}
+	for _, l := range ls {
+		feed(l.finish())
+	}
+	collect(g.finish())
+	return out, g.ctx.Metrics.LateRowsDropped.Load()
+}
+
+// Two-phase aggregation gives what one phase gives: the same rows and the
+// same late-row count, for TUMBLE, HOP and CUMULATE windows, keyed by a
+// number, a string or nothing, over rows out of order and late, with
+// checkpoint barriers and restores of the global phase between them.
+func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	v := &expr.Col{Index: 2, Name: "v", T: types.BigInt}
+	aggSets := map[string][]plan.AggCall{
+		"count(*)": {{Func: plan.AggCount, Type: types.BigInt}},
+		"count, sum, min, max, avg": {
+			{Func: plan.AggCount, Arg: v, Type: types.BigInt},
+			{Func: plan.AggSum, Arg: v, Type: types.BigInt},
+			{Func: plan.AggMin, Arg: v, Type: types.BigInt},
+			{Func: plan.AggMax, Arg: v, Type: types.BigInt},
+			{Func: plan.AggAvg, Arg: v, Type: types.BigInt},
+		},
+	}
+	keySets := map[string][]int{"number key": {0}, "no key": nil, "two keys": {0, 3}}
+	for trial := 0; trial < 240; trial++ {
+		var w plan.Window
+		w.TimeCol = 1
+		switch trial % 3 {
+		case 0:
+			w.Kind, w.Size = plan.Tumble, int64(1+r.Intn(20))
+		case 1:
+			w.Kind, w.Slide, w.Size = plan.Hop, int64(1+r.Intn(10)), int64(1+r.Intn(25))
+		case 2:
+			w.Kind, w.Step = plan.Cumulate, int64(1+r.Intn(6))
+			w.Size = w.Step * int64(1+r.Intn(5))
+		}
+		evs := genWindowInput(r, 60+r.Intn(100))
+		for i := range evs { // a fourth column: a string key
+			if evs[i].row != nil {
+				evs[i].row = append(evs[i].row, types.StringValue([]string{"a", "bb", ""}[r.Intn(3)]))
+			}
+		}
+		for an, aggs := range aggSets {
+			for kn, keys := range keySets {
+				spec := WindowAggSpec{KeyCols: keys, Window: w, Aggs: aggs}
+				if !CanSplitWindowAgg(spec) {
+					t.Fatalf("%s: cannot split", an)
+				}
+				want, wantLate := runEvents(t, r, func() exec.Operator { return NewWindowAgg(spec) }, []int{4}, evs, nil, false)
+				got, late := runTwoPhase(t, r, spec, 4, evs, 1+r.Intn(3), trial%2 == 0)
+				if !sameMultiset(got, want) || late != wantLate {
+					t.Fatalf("trial %d %s, %s, %s: late %d want %d\n%s", trial, w.String(), an, kn, late, wantLate, diffLines(got, want))
+				}
+			}
+		}
+	}
+}
+
+// Aggregates whose result depends on the order of their rows, or that
+// keep every distinct value, stay in one phase; so do processing-time and
+// session windows.
+func TestCanSplitWindowAgg(t *testing.T) {
+	v := &expr.Col{Index: 2, Name: "v", T: types.BigInt}
+	tumble := plan.Window{Kind: plan.Tumble, Size: 10, TimeCol: 1}
+	for _, c := range []struct {
+		name string
+		spec WindowAggSpec
+		want bool
+	}{
+		{"sum", WindowAggSpec{Window: tumble, Aggs: []plan.AggCall{{Func: plan.AggSum, Arg: v, Type: types.BigInt}}}, true},
+		{"count distinct", WindowAggSpec{Window: tumble, Aggs: []plan.AggCall{{Func: plan.AggCount, Arg: v, Distinct: true, Type: types.BigInt}}}, false},
+		{"first_value", WindowAggSpec{Window: tumble, Aggs: []plan.AggCall{{Func: plan.AggFirstValue, Arg: v, Type: types.BigInt}}}, false},
+		{"proctime", WindowAggSpec{Window: plan.Window{Kind: plan.Tumble, Size: 10, TimeCol: 1, Proctime: true},
+			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}, false},
+		{"session", WindowAggSpec{Window: plan.Window{Kind: plan.Session, Gap: 10, TimeCol: 1},
+			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}, false},
+	} {
+		if got := CanSplitWindowAgg(c.spec); got != c.want {
+			t.Errorf("%s: CanSplitWindowAgg = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// The local phase holds at most localFlushEntries groups: past that it
+// sends them all on, and the global phase still merges them into one
+// result per key and window.
+func TestLocalPhaseBoundsItsGroups(t *testing.T) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, Size: 1000, TimeCol: 1},
+		Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}
+	l := newHarness(t, func() exec.Operator { return NewLocalWindowAgg(spec) }, 3)
+	var rows []emitted
+	for k := 0; k < localFlushEntries; k++ {
+		rows = append(rows, emitted{op: types.Insert, vals: []types.Value{types.IntValue(int64(k)), types.TimestampValue(5), types.IntValue(1)}})
+	}
+	if out := l.process(0, rows[:len(rows)-1]); len(out) != 0 {
+		t.Fatalf("%d partial rows before the bound", len(out))
+	}
+	if out := l.process(0, rows[len(rows)-1:]); len(out) != localFlushEntries {
+		t.Fatalf("%d partial rows at the bound, want %d", len(out), localFlushEntries)
+	}
+	if out := l.process(0, rows[:1]); len(out) != 0 {
+		t.Fatalf("%d partial rows after the flush", len(out))
+	}
+}
