@@ -11,7 +11,10 @@
 //
 // A subtree equal to one translated already is not translated again: its
 // readers share the first one's vertex (sub-plan reuse, reuse.go; off with
-// Config.NoSubPlanReuse). Sources that can skip columns are told which of
+// Config.NoSubPlanReuse). A window aggregate may run in two phases, a
+// local one before the hash exchange and a global one behind it, the
+// global keeping the one-phase operator's id (twophase.go; Config.AggPhase).
+// Sources that can skip columns are told which of
 // their table's columns the job reads (columns_read.go).
 //
 // Who calls: the engine, once per INSERT or SELECT (and for EXPLAIN). The

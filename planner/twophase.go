@@ -43,7 +43,7 @@ func (b *builder) twoPhase(in stream, spec operators.WindowAggSpec, emit operato
 // returns the global phase's vertex. desc, stateDesc and keyDesc describe
 // the one-phase aggregate.
 func (b *builder) addTwoPhaseWindowAgg(in stream, spec operators.WindowAggSpec, edge exec.Edge, par int, schema types.Schema, desc, stateDesc, keyDesc string) int {
-	localSchema := operators.PartialSchema(in.schema, spec.KeyCols)
+	localSchema := operators.PartialSchema(in.schema, spec)
 	localDesc := "Local" + desc
 	lv := b.add(&exec.Vertex{Name: localDesc, Parallelism: in.parallelism, Schema: localSchema,
 		StateDesc:   "none (partial accumulators go on before each checkpoint barrier)",

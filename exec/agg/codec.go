@@ -79,7 +79,10 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 	return buf
 }
 
-// DecodeAcc decodes an accumulator written by AppendAcc into a and returns the rest.
+// DecodeAcc decodes an accumulator written by AppendAcc into a and returns
+// the rest. a's slots are reused when they have room (cleared first), so a
+// must not share them with another accumulator. buf is only read: decoded
+// values do not alias it.
 func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 	var n int
 	if a.Rows, n = binary.Varint(buf); n <= 0 {
@@ -91,7 +94,12 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 		return nil, ErrCorrupt
 	}
 	buf = buf[n:]
-	a.Slots = make([]Slot, ns)
+	if uint64(cap(a.Slots)) >= ns { // reuse a's slots, as Init does
+		a.Slots = a.Slots[:ns]
+		clear(a.Slots)
+	} else {
+		a.Slots = make([]Slot, ns)
+	}
 	var kbuf []byte
 	for i := range a.Slots {
 		s := &a.Slots[i]

@@ -1,7 +1,10 @@
 // Package operators holds the SQL operators that run inside exec tasks:
 // Calc (filter/project, also UNION ALL), Expand (one row per grouping set,
 // stateless, under an aggregate with GROUPING SETS), WindowAgg (TUMBLE, HOP, CUMULATE,
-// SESSION group windows), GroupAgg (non-windowed GROUP BY, changelog
+// SESSION group windows; also the global phase of a two-phase window
+// aggregate, merging the partial accumulators of LocalWindowAgg, which
+// folds rows per key and slice before the exchange and holds no state:
+// windowagg_partial.go), GroupAgg (non-windowed GROUP BY, changelog
 // output), Join (regular, interval and window equi-joins: inner, LEFT /
 // RIGHT / FULL outer, semi and anti; without key columns the nested-loop
 // join, every row in one key; see NewJoin) and Over (OVER

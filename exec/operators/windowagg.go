@@ -2,6 +2,7 @@ package operators
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/agg"
@@ -70,8 +71,10 @@ type windowBase struct {
 	keyBuf []byte
 	out    []types.Value
 	late   int64
-	// partial is the decoded accumulator of a partial row (fold).
-	partial agg.Acc
+	// partial is the decoded accumulator of a partial row (fold);
+	// countPartial: partial rows carry a COUNT(*) count instead.
+	partial      agg.Acc
+	countPartial bool
 	// locals, when set, has windows that fire outside the timers.
 	locals localWindows
 }
@@ -97,6 +100,7 @@ func (w *windowBase) open(ctx *exec.Context) error {
 		return err
 	}
 	w.funcs = f
+	w.countPartial = w.spec.PartialCol > 0 && onlyCountStar(w.spec.Aggs)
 	w.timers = newTimers()
 	w.out = make([]types.Value, len(w.spec.KeyCols)+2+len(w.spec.Aggs))
 	if tc := w.spec.Window.TimeCol; tc < 0 {
@@ -144,12 +148,24 @@ func (w *windowBase) fold(a *agg.Acc, row []types.Value) error {
 	if w.spec.PartialCol <= 0 {
 		return w.funcs.Add(a, row)
 	}
-	if _, err := agg.DecodeAcc([]byte(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
+	if w.countPartial {
+		n := row[w.spec.PartialCol].Int()
+		a.Rows += n
+		for j := range a.Slots {
+			a.Slots[j].N += n
+		}
+		return nil
+	}
+	if _, err := agg.DecodeAcc(stringBytes(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
 		return errorf("partial accumulators of a two-phase window aggregate: %v", err)
 	}
 	w.funcs.Merge(a, &w.partial)
 	return nil
 }
+
+// stringBytes views s as bytes, for reading only (DecodeAcc does not
+// write its input nor keep it).
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // rowsOf is the number of input rows row stands for: one, or for a
 // partial row (PartialCol) the rows its accumulators folded.
@@ -157,7 +173,10 @@ func (w *windowBase) rowsOf(row []types.Value) int64 {
 	if w.spec.PartialCol <= 0 {
 		return 1
 	}
-	if _, err := agg.DecodeAcc([]byte(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
+	if w.countPartial {
+		return row[w.spec.PartialCol].Int()
+	}
+	if _, err := agg.DecodeAcc(stringBytes(row[w.spec.PartialCol].Str()), &w.partial); err != nil {
 		return 1
 	}
 	return w.partial.Rows
@@ -662,12 +681,7 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 	if len(o.spec.KeyCols) == 1 {
 		o.keyCol = o.spec.KeyCols[0]
 	}
-	o.allStar = o.spec.PartialCol <= 0
-	for _, a := range o.spec.Aggs {
-		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
-			o.allStar = false
-		}
-	}
+	o.allStar = o.spec.PartialCol <= 0 && onlyCountStar(o.spec.Aggs)
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
 		return err
 	}

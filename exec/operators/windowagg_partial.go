@@ -19,17 +19,19 @@ var partialSeed = maphash.MakeSeed()
 // aggregate holds: past it, it emits them all.
 const localFlushEntries = 1 << 16
 
-// PartialSchema is the row a local window aggregate emits (see
-// NewLocalWindowAgg): the key columns of input, then the slice time and the
-// accumulators.
-func PartialSchema(input types.Schema, keyCols []int) types.Schema {
-	out := make(types.Schema, 0, len(keyCols)+2)
-	for _, c := range keyCols {
+// PartialSchema is the row a local window aggregate of spec over input
+// emits (see NewLocalWindowAgg): the key columns, then the slice time and
+// the accumulators (a count when every aggregate is COUNT(*)).
+func PartialSchema(input types.Schema, spec WindowAggSpec) types.Schema {
+	out := make(types.Schema, 0, len(spec.KeyCols)+2)
+	for _, c := range spec.KeyCols {
 		out = append(out, input[c])
 	}
-	return append(out,
-		types.Column{Name: "slice_time", Type: types.Timestamp},
-		types.Column{Name: "partial_accumulators", Type: types.String})
+	acc := types.Column{Name: "partial_accumulators", Type: types.String}
+	if onlyCountStar(spec.Aggs) {
+		acc = types.Column{Name: "partial_count", Type: types.BigInt}
+	}
+	return append(out, types.Column{Name: "slice_time", Type: types.Timestamp}, acc)
 }
 
 // GlobalWindowAggSpec is the spec of the global phase that merges the rows
@@ -67,6 +69,18 @@ func CanSplitWindowAgg(spec WindowAggSpec) bool {
 	return err == nil && !f.OrderSensitive()
 }
 
+// onlyCountStar reports whether every aggregate is COUNT(*): the
+// aggregate then folds by counting, and a partial row carries the count
+// (BIGINT) instead of encoded accumulators.
+func onlyCountStar(aggs []plan.AggCall) bool {
+	for _, a := range aggs {
+		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // NewLocalWindowAgg returns the local phase of a two-phase window
 // aggregate (Flink's LocalWindowAggregate): spec is the one-phase spec,
 // which CanSplitWindowAgg accepts. It runs on the instances of its input,
@@ -76,6 +90,8 @@ func CanSplitWindowAgg(spec WindowAggSpec) bool {
 //
 //	key values..., slice time (the slice's end - 1), accumulators (agg.AppendAcc)
 //
+// (when every aggregate is COUNT(*), the last column is the row count, a
+// BIGINT),
 // when the watermark passes the slice's end (so that they precede the
 // watermark downstream), at the end of a batch for slices the watermark
 // passed already, before every checkpoint barrier (it has no state: a
@@ -104,6 +120,7 @@ type localWindowAgg struct {
 	slices  map[int64]*partialSlice // by slice end
 	entries int
 	free    []*partialSlice
+	entFree []*partialEntry // emitted entries, for reuse
 	out     []types.Value
 	buf     []byte
 	keyBuf  []byte
@@ -118,16 +135,22 @@ type partialSlice struct {
 	ents []*partialEntry
 }
 
+// partialSlot is a table slot: its entry, and inline what the common
+// case reads (a key of one fixed-size value, a COUNT(*) count) so that a
+// lookup does not leave the table.
 type partialSlot struct {
-	h uint64
-	e *partialEntry
+	h     uint64
+	x     int64      // the fixed-size key value (fixed)
+	kind  types.Kind // its kind (fixed)
+	fixed bool
+	n     int64 // rows counted (only COUNT(*) aggregates), moved to e at emit
+	e     *partialEntry
 }
 
 type partialEntry struct {
-	key  []types.Value
-	enc  string // grouping encoding of key (keys that are not one fixed-size value)
-	acc  agg.Acc
-	hash uint64
+	key []types.Value
+	enc string // grouping encoding of key (keys that are not one fixed-size value)
+	acc agg.Acc
 }
 
 func (o *localWindowAgg) Open(ctx *exec.Context) error {
@@ -152,12 +175,7 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.slicer.Offset = w.Offset
-	o.allStar = true
-	for _, a := range o.spec.Aggs {
-		if a.Arg != nil || a.Func != plan.AggCount || a.Filter != nil {
-			o.allStar = false
-		}
-	}
+	o.allStar = onlyCountStar(o.spec.Aggs)
 	o.keyCol = -1
 	if len(o.spec.KeyCols) == 1 {
 		o.keyCol = o.spec.KeyCols[0]
@@ -191,13 +209,10 @@ func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
 			lo = hi - o.slicer.Slice
 			s = o.slice(hi)
 		}
-		e := o.entry(s, row)
+		sl := o.entry(s, row)
 		if o.allStar {
-			e.acc.Rows++
-			for j := range e.acc.Slots {
-				e.acc.Slots[j].N++
-			}
-		} else if err := o.funcs.Add(&e.acc, row); err != nil {
+			sl.n++
+		} else if err := o.funcs.Add(&sl.e.acc, row); err != nil {
 			return err
 		}
 	}
@@ -225,24 +240,26 @@ func (o *localWindowAgg) slice(end int64) *partialSlice {
 	return s
 }
 
-// entry returns the group of row's key in s, creating it.
-func (o *localWindowAgg) entry(s *partialSlice, row []types.Value) *partialEntry {
+// entry returns the slot of row's group in s, creating the group.
+func (o *localWindowAgg) entry(s *partialSlice, row []types.Value) *partialSlot {
 	var h uint64
+	var x int64
+	var kind types.Kind
 	fixed := false
 	if o.keyCol >= 0 {
 		kv := &row[o.keyCol]
-		switch kv.Kind() {
+		switch kind = kv.Kind(); kind {
 		case types.KindString, types.KindDecimal, types.KindNull:
 		default:
 			fixed = true
-			x := uint64(kv.Int())
-			h = (uint64(0x9E3779B97F4A7C15) ^ x ^ uint64(kv.Kind())<<58) * 0xbf58476d1ce4e5b9
+			x = kv.Int()
+			h = (uint64(0x9E3779B97F4A7C15) ^ uint64(x) ^ uint64(kind)<<58) * 0xbf58476d1ce4e5b9
 			h ^= h >> 31
 		}
 	}
 	if !fixed {
 		// The grouping encoding, never empty (a keyless aggregate's one
-		// group is a zero byte), so that it is never taken for a fixed key.
+		// group is a zero byte).
 		o.keyBuf = o.keyBuf[:0]
 		for _, c := range o.spec.KeyCols {
 			o.keyBuf = types.AppendKey(o.keyBuf, row[c])
@@ -259,19 +276,25 @@ func (o *localWindowAgg) entry(s *partialSlice, row []types.Value) *partialEntry
 			if sl.e == nil {
 				break
 			}
-			if sl.h != h {
+			if sl.h != h || sl.fixed != fixed {
 				continue
 			}
 			if fixed {
-				if k := &sl.e.key[0]; sl.e.enc == "" && k.Kind() == row[o.keyCol].Kind() && k.Int() == row[o.keyCol].Int() {
-					return sl.e
+				if sl.x == x && sl.kind == kind {
+					return sl
 				}
 			} else if sl.e.enc == string(o.keyBuf) {
-				return sl.e
+				return sl
 			}
 		}
 	}
-	e := &partialEntry{key: make([]types.Value, len(o.spec.KeyCols)), hash: h}
+	var e *partialEntry
+	if n := len(o.entFree); n > 0 {
+		e, o.entFree = o.entFree[n-1], o.entFree[:n-1]
+		e.enc = ""
+	} else {
+		e = &partialEntry{key: make([]types.Value, len(o.spec.KeyCols))}
+	}
 	for j, c := range o.spec.KeyCols {
 		e.key[j] = row[c]
 	}
@@ -279,31 +302,35 @@ func (o *localWindowAgg) entry(s *partialSlice, row []types.Value) *partialEntry
 		e.enc = string(o.keyBuf)
 	}
 	o.funcs.Init(&e.acc)
-	s.add(e)
 	o.entries++
-	return e
+	return s.add(partialSlot{h: h, x: x, kind: kind, fixed: fixed, e: e})
 }
 
-// add inserts a new entry.
-func (s *partialSlice) add(e *partialEntry) {
+// add inserts a new slot and returns where it went.
+func (s *partialSlice) add(ns partialSlot) *partialSlot {
 	if 2*(len(s.ents)+1) > len(s.tab) {
+		old := s.tab
 		s.tab = make([]partialSlot, max(16, 4*len(s.ents)))
 		mask := uint64(len(s.tab) - 1)
-		for _, x := range s.ents {
-			j := x.hash & mask
+		for _, sl := range old {
+			if sl.e == nil {
+				continue
+			}
+			j := sl.h & mask
 			for s.tab[j].e != nil {
 				j = (j + 1) & mask
 			}
-			s.tab[j] = partialSlot{h: x.hash, e: x}
+			s.tab[j] = sl
 		}
 	}
 	mask := uint64(len(s.tab) - 1)
-	j := e.hash & mask
+	j := ns.h & mask
 	for s.tab[j].e != nil {
 		j = (j + 1) & mask
 	}
-	s.tab[j] = partialSlot{h: e.hash, e: e}
-	s.ents = append(s.ents, e)
+	s.tab[j] = ns
+	s.ents = append(s.ents, ns.e)
+	return &s.tab[j]
 }
 
 // emitUpTo emits and forgets the slices that watermark wm passed, in end
@@ -319,15 +346,29 @@ func (o *localWindowAgg) emitUpTo(wm int64) error {
 	nk := len(o.spec.KeyCols)
 	for _, end := range o.ends {
 		s := o.slices[end]
+		if o.allStar {
+			for i := range s.tab {
+				if sl := &s.tab[i]; sl.e != nil {
+					sl.e.acc.Rows = sl.n
+				}
+			}
+		}
 		for _, e := range s.ents {
 			copy(o.out, e.key)
 			o.out[nk] = types.TimestampValue(end - 1)
-			o.buf = agg.AppendAcc(o.buf[:0], &e.acc)
-			o.out[nk+1] = types.StringValue(string(o.buf))
+			if o.allStar {
+				o.out[nk+1] = types.IntValue(e.acc.Rows)
+			} else {
+				o.buf = agg.AppendAcc(o.buf[:0], &e.acc)
+				o.out[nk+1] = types.StringValue(string(o.buf))
+			}
 			o.ctx.Out.Emit(types.Insert, o.out)
 		}
 		o.entries -= len(s.ents)
 		delete(o.slices, end)
+		if room := localFlushEntries - len(o.entFree); room > 0 {
+			o.entFree = append(o.entFree, s.ents[:min(room, len(s.ents))]...)
+		}
 		clear(s.ents)
 		s.ents = s.ents[:0]
 		clear(s.tab)
