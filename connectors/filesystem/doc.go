@@ -84,11 +84,12 @@
 // one, the reader fails the job with an error naming the file, the
 // offset of the quoted line break and the fix ("set 'source.split-size' =
 // '0' for table bids"). The next range (read by any instance, at the same
-// time) started inside that record and may read wrong rows or fail on a
-// bad row before the check fails the job (a bad-row error may then be
-// the one reported). The job fails either way; only sinks that do not
-// commit with checkpoints (such as 'print') may have received rows of
-// that range before it failed.
+// time) started inside that record and may read wrong rows before the
+// check fails the job: the job fails, and only sinks that do not commit
+// with checkpoints (such as 'print') may have received them. When such a
+// range meets a bad row, it first checks its own start (splitting the
+// file's records from offset 0, only then) and reports the quoted line
+// break instead of the bad row if it began inside a record.
 //
 // Restoring: positions are keyed by split ID. When a job restores a
 // checkpoint, the source (a connectors.SplitRestorer) cuts each file the

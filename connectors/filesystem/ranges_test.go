@@ -191,7 +191,7 @@ func TestRangesQuotedLineBreaks(t *testing.T) {
 	data, want := quotedCSV(12)
 	path := filepath.Join(t.TempDir(), "q.csv")
 	write(t, path, data)
-	failed, passed := 0, 0
+	failed, passed, startedInside := 0, 0, 0
 	for size := 1; size <= len(data)+1; size++ {
 		src := newSrc(t, nil, "path", path, "format", "csv", optSplitSize, fmt.Sprint(size))
 		splits, _ := src.Splits(1)
@@ -220,6 +220,22 @@ func TestRangesQuotedLineBreaks(t *testing.T) {
 		if len(got) > len(want) || strings.Join(got, "\n") != strings.Join(want[:len(got)], "\n") {
 			t.Fatalf("size %d: rows before the error (in split %d) are wrong:\n%s", size, at, strings.Join(got, "\n"))
 		}
+		// each range read alone (as another instance may read it first)
+		// fails, if at all, with the clear error: a range that began
+		// inside a quoted field reports that rather than a bad row
+		for _, sp := range splits {
+			_, _, err, _ := readRanges(t, src, []connectors.Split{sp}, 2, render)
+			if err != nil && (!strings.Contains(err.Error(), "quoted CSV field holds a line break at byte offset") ||
+				!strings.Contains(err.Error(), "set 'source.split-size' = '0' for table files")) {
+				t.Fatalf("size %d, split %s alone: unclear error %v", size, sp.ID(), err)
+			}
+			if err != nil && strings.Contains(err.Error(), "began reading") {
+				startedInside++
+			}
+		}
+	}
+	if startedInside == 0 {
+		t.Fatal("no range began inside a quoted field and failed on a bad row: the check of a range's start is not tested")
 	}
 	if failed == 0 || passed < 5 {
 		t.Fatalf("%d split sizes failed, %d passed: the file does not test both cases", failed, passed)

@@ -237,6 +237,10 @@ type reader struct {
 	skipped    atomic.Int64
 	// counted caches the last count of lines before an offset (lineAt).
 	countedOff, countedLines int64
+	// firstOff is where reading began (a record start, unless a quoted
+	// CSV field holds the line break before it); startChecked: checked.
+	firstOff     int64
+	startChecked bool
 }
 
 func (r *reader) open() error {
@@ -260,6 +264,7 @@ func (r *reader) open() error {
 		}
 	}
 	r.f = f
+	r.firstOff = r.start
 	lines := textsrc.NewLineReader(f, r.start, 0, '\n')
 	lines.SetLines(r.lines)
 	lines.SetLimit(r.rangeEnd)
@@ -342,10 +347,50 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 	default:
 		var bad *connectors.BadRowError
 		if errors.As(err, &bad) {
+			if serr := r.checkStart(); serr != nil {
+				return serr
+			}
 			return err
 		}
 		return r.recordErr(err)
 	}
+}
+
+// checkStart is called before a bad row of a range that began reading
+// mid-file is reported: in a CSV file with quoting, the row may be bad
+// only because the line break before firstOff is inside a quoted field
+// (the range before fails on that too, but maybe after this one). It
+// splits the file's records from offset 0 up to firstOff and returns the
+// error naming the quoted line break when firstOff is not a record start,
+// nil otherwise (or when the check does not apply, or was done).
+func (r *reader) checkStart() error {
+	if r.startChecked || r.rangeStart == 0 || r.src.format.Name != "csv" || r.src.format.Options.QuoteChar == 0 {
+		return nil
+	}
+	r.startChecked = true
+	f, err := os.Open(r.path)
+	if err != nil {
+		return nil // the bad row is reported
+	}
+	defer f.Close()
+	lines := textsrc.NewLineReader(f, 0, 0, '\n')
+	textsrc.SetRecordSyntax(lines, r.src.format)
+	var recOff int64
+	for lines.Offset() < r.firstOff {
+		_, off, err := lines.Next()
+		if err != nil {
+			return nil // cannot tell: the bad row is reported
+		}
+		recOff = off
+	}
+	if lines.Offset() == r.firstOff {
+		return nil
+	}
+	// the record holding the line break before firstOff runs past it
+	return fmt.Errorf("table %s: file %s: a quoted CSV field holds a line break at byte offset %d (in the record starting at byte offset %d), "+
+		"where the byte range of the file starting at %d began reading; "+
+		"set '%s' = '0' for table %s to read each file as one split (or larger than the file)",
+		r.src.t.Name, r.path, r.firstOff-1, recOff, r.rangeStart, optSplitSize, r.src.t.Name)
 }
 
 func (r *reader) finish() {
