@@ -16,11 +16,11 @@
 //     failing (see package textsrc for the policy).
 //   - 'partition.default-name' (tables PARTITIONED BY only; default
 //     '__DEFAULT_PARTITION__'): see Partitioned tables.
-//   - 'source.split-size' (default '64mb'): files larger than this are
-//     cut into byte ranges read as separate splits (see Byte ranges); a
-//     whole number of bytes with an optional unit b, kb, mb, gb, tb (also
-//     k, m, g, t, kib, mib, ...; any case); '0' reads each file as one
-//     split.
+//   - 'source.split-size' (default '64mb'; '0' for CSV with a quote
+//     character, see Byte ranges): files larger than this are cut into
+//     byte ranges read as separate splits; a whole number of bytes with an
+//     optional unit b, kb, mb, gb, tb (also k, m, g, t, kib, mib, ...; any
+//     case); '0' reads each file as one split.
 //
 // A 'path' holding '${' is an error: it is a script template's
 // placeholder (such as the Nexmark runner's ${TMPDIR}) left unsubstituted.
@@ -71,6 +71,12 @@
 // ('csv.ignore-first-line') is skipped only by the range at offset 0.
 // Positions within a range are as above; before its first read a range's
 // position is its start s.
+//
+// Which files are cut by default: json and text files, and CSV files
+// with 'csv.disable-quote-character' = 'true'. A CSV file with a quote
+// character is cut only when the table sets 'source.split-size' (saying
+// that its quoted fields hold no line breaks; that is still checked, as
+// below), because of what a quoted line break across a cut costs.
 //
 // For json and text a raw line break always ends a record, so the first
 // line break at or after s is a record boundary. A CSV file with a quote

@@ -26,9 +26,17 @@ const defaultSplitSize = "64mb"
 const rangeSep = "/@"
 
 // splitSize reads the 'source.split-size' option of t (0: one split per
-// file).
+// file). Unset, it is defaultSplitSize, except for CSV with a quote
+// character: a quoted field may hold a line break, and a range starting
+// inside one would emit wrong rows before the range before it finds the
+// break and fails the job. Such files are cut only when the table asks
+// for it (saying its quoted fields hold no line breaks; that is still
+// checked).
 func splitSize(t *catalog.Table) (int64, error) {
 	v := defaultSplitSize
+	if strings.EqualFold(t.Option("format"), "csv") && !strings.EqualFold(t.Option("csv.disable-quote-character"), "true") {
+		v = "0"
+	}
 	if t.HasOption(optSplitSize) {
 		v = t.Option(optSplitSize)
 	}

@@ -486,8 +486,20 @@ func TestSplitSizeOption(t *testing.T) {
 			t.Errorf("split size %q: %v", bad, err)
 		}
 	}
-	if n := newSrc(t, nil, "path", path, "format", "csv").(*source).splitSize; n != 64<<20 {
-		t.Fatalf("default split size %d", n)
+	// Unset: 64mb, except for CSV with a quote character (a quoted field
+	// may hold a line break), which is cut only when the table says so.
+	for _, c := range []struct {
+		opts []string
+		want int64
+	}{
+		{[]string{"format", "json"}, 64 << 20},
+		{[]string{"format", "csv"}, 0},
+		{[]string{"format", "csv", "csv.disable-quote-character", "true"}, 64 << 20},
+		{[]string{"format", "csv", optSplitSize, "1mb"}, 1 << 20},
+	} {
+		if n := newSrc(t, nil, append([]string{"path", path}, c.opts...)...).(*source).splitSize; n != c.want {
+			t.Errorf("%v: split size %d, want %d", c.opts, n, c.want)
+		}
 	}
 }
 
