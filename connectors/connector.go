@@ -86,6 +86,20 @@ type Source interface {
 	OpenSplit(ctx context.Context, split Split, position []byte) (SplitReader, error)
 }
 
+// SplitRestorer is implemented by sources whose splits may be cut
+// differently from those of the checkpoint being restored (a filesystem
+// source that cuts files into byte ranges, restoring a checkpoint taken
+// when each file was one split, or cut at another size). When a job
+// restores a checkpoint holding state of the source, the runtime calls
+// RestoreSplits with the splits it planned (from Splits) and the restored
+// positions by split ID (of all former instances), and reads the splits
+// it returns instead; each is opened with the position restored under its
+// ID, if any. The result must read every row not yet read at the
+// checkpoint exactly once.
+type SplitRestorer interface {
+	RestoreSplits(planned []Split, restored map[string][]byte) ([]Split, error)
+}
+
 // ColumnSkipper is implemented by sources that can skip building columns
 // no query reads. The planner calls SkipColumns once, before Splits and
 // OpenSplit, with read[i] telling whether physical column i (of

@@ -7,8 +7,10 @@
 // Who calls what, in order:
 //   - the planner calls Factory.NewSource / NewSink once per query with the
 //     table definition, validating options (errors name the table and option);
-//   - at job start the runtime calls Source.Splits once, then OpenSplit for each
-//     split assigned to a source task (from that task's goroutine);
+//   - at job start the runtime calls Source.Splits once (when restoring a
+//     checkpoint, a SplitRestorer may then replace the splits), then
+//     OpenSplit for each split assigned to a source task (from that task's
+//     goroutine);
 //   - a source task calls SplitReader.Next repeatedly from one goroutine, and
 //     Position between calls; Close once at the end;
 //   - each sink task calls Sink.Open once and uses the returned SinkWriter from

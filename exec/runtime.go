@@ -162,11 +162,16 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		if v.Source == nil {
 			continue
 		}
-		if v.Source.Splits != nil {
-			splits[vi] = v.Source.Splits
-			continue
+		sp := v.Source.Splits
+		var err error
+		if sp == nil {
+			sp, err = v.Source.Source.Splits(v.Parallelism)
 		}
-		sp, err := v.Source.Source.Splits(v.Parallelism)
+		if rs, ok := v.Source.Source.(connectors.SplitRestorer); ok && err == nil {
+			if op := j.restore.op(v.ID); op != nil {
+				sp, err = rs.RestoreSplits(sp, restoredPositions(op))
+			}
+		}
 		if err != nil {
 			if !namesTable(err, v.Source.Table.Name) {
 				err = fmt.Errorf("source %s: %w", v.Source.Table.Name, err)

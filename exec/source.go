@@ -243,6 +243,18 @@ func (t *sourceTask) restoredSplits() map[string]checkpoint.SplitState {
 	return out
 }
 
+// restoredPositions returns the checkpointed positions of a source's
+// splits (of all former instances), by split id.
+func restoredPositions(op *checkpoint.OperatorState) map[string][]byte {
+	out := map[string][]byte{}
+	for _, ts := range op.Tasks {
+		for _, sp := range ts.Splits {
+			out[sp.SplitID] = sp.Position
+		}
+	}
+	return out
+}
+
 // pollControl handles pending checkpointer messages without blocking. It
 // reports whether the task is done (it emitted its final barrier).
 func (t *sourceTask) pollControl() (bool, error) {

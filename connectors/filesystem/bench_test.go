@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/streamsql/streamsql/connectors"
@@ -127,6 +130,81 @@ func BenchmarkWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 				w.Close()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkReadLargeCSVParallel reads one large CSV file (about 24 MB)
+// cut into 4 MiB byte ranges by 1 and by 2 readers (each reading the
+// ranges k with k mod p = i, as the runtime assigns splits to source
+// instances), with GOMAXPROCS 2: the rows/s of p=2 against p=1 is how
+// one file's read scales with cores.
+func BenchmarkReadLargeCSVParallel(b *testing.B) {
+	const rows = 500000
+	var sb strings.Builder
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&sb, "%d,%d,%d.%02d,2020-10-10 00:%02d:%02d.%03d\n", i%1000, i, i%997, i%100, i/60000%60, i/1000%60, i%1000)
+	}
+	path := filepath.Join(b.TempDir(), "large.csv")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	tb := table("path", path, "format", "csv", optSplitSize, "4mb")
+	tb.Columns = types.Schema{{Name: "auction", Type: types.BigInt}, {Name: "bidder", Type: types.BigInt},
+		{Name: "price", Type: types.DecimalType(10, 2)}, {Name: "ts", Type: types.Timestamp}}
+	src, err := connectors.Lookup("filesystem").NewSource(tb, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	splits, err := src.Splits(2)
+	if err != nil || len(splits) < 2 {
+		b.Fatalf("%d splits, %v", len(splits), err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, p := range []int{1, 2} {
+		b.Run(fmt.Sprintf("p=%d", p), func(b *testing.B) {
+			b.SetBytes(int64(sb.Len()))
+			for b.Loop() {
+				var total atomic.Int64
+				var wg sync.WaitGroup
+				errs := make(chan error, p)
+				for inst := 0; inst < p; inst++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						batch := types.NewBatch(len(tb.Columns), 1024)
+						for k := inst; k < len(splits); k += p {
+							r, err := src.OpenSplit(ctx, splits[k], nil)
+							if err != nil {
+								errs <- err
+								return
+							}
+							for {
+								batch.Reset()
+								err := r.Next(ctx, batch)
+								total.Add(int64(batch.Len()))
+								if err == io.EOF {
+									break
+								}
+								if err != nil {
+									errs <- err
+									return
+								}
+							}
+							r.Close()
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					b.Fatal(err)
+				}
+				if total.Load() != rows {
+					b.Fatalf("%d rows read, want %d", total.Load(), rows)
+				}
 			}
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})

@@ -16,28 +16,96 @@
 //     failing (see package textsrc for the policy).
 //   - 'partition.default-name' (tables PARTITIONED BY only; default
 //     '__DEFAULT_PARTITION__'): see Partitioned tables.
+//   - 'source.split-size' (default '64mb'; '0' for CSV with a quote
+//     character, see Byte ranges): files larger than this are cut into
+//     byte ranges read as separate splits; a whole number of bytes with an
+//     optional unit b, kb, mb, gb, tb (also k, m, g, t, kib, mib, ...; any
+//     case); '0' reads each file as one split.
 //
 // A 'path' holding '${' is an error: it is a script template's
 // placeholder (such as the Nexmark runner's ${TMPDIR}) left unsubstituted.
 //
-// Source: bounded. A file is one split; a directory gives one split per
-// regular file directly inside it (for a table PARTITIONED BY: inside its
-// partition directories, see Partitioned tables), sorted by name, skipping
-// hidden files (names starting with '.' or '_', which includes the sink's
-// in-progress and pending files). The split ID is the file name. Position:
+// Source: bounded. The files read are 'path' itself, or the regular files
+// directly inside the directory 'path' (for a table PARTITIONED BY: inside
+// its partition directories, see Partitioned tables), sorted by name,
+// skipping hidden files (names starting with '.' or '_', which includes
+// the sink's in-progress and pending files). Each file is one split, or,
+// when larger than 'source.split-size', several (see Byte ranges). The
+// split ID of a file's first (or only) split is the file name. Position:
 // the byte offset just after the last row returned (after its line
 // break) and the number of line breaks before it, 8 bytes big-endian each
-// (a position of the offset alone, written by earlier versions, is read
-// by counting the line breaks before it); reopening at a position continues exactly
-// with the next row, whatever the batch sizes and wherever the read buffer
-// was cut (a quoted CSV field spanning lines is part of one record); a
-// header is skipped only when reading from offset 0, and a file shorter
-// than the position is an error. Bad rows are reported with the file path,
-// the 1-based line at which the row starts (as an editor numbers it: a
-// quoted line break counts, the header line too) and its byte offset:
-// "file bids.csv, line 17 (byte offset 512)". A STRING field that is not
-// valid UTF-8 is a bad row. Files are read in large chunks; a
-// reader holds its file open and its buffer only while reading it.
+// (all ones when unknown; a position of the offset alone, written by
+// earlier versions, means unknown too); reopening at a position continues
+// exactly with the next row, whatever the batch sizes and wherever the
+// read buffer was cut (a quoted CSV field spanning lines is part of one
+// record); a header is skipped only when reading from offset 0, and a file
+// shorter than the position is an error. Bad rows are reported with the
+// file path, the 1-based line at which the row starts (as an editor
+// numbers it: a quoted line break counts, the header line too) and its
+// byte offset: "file bids.csv, line 17 (byte offset 512)"; a reader that
+// does not know its line count (a range starting mid-file, or a position
+// without the count) counts the line breaks before a bad row only when
+// it reports one. A STRING field that is not valid UTF-8 is a bad row.
+// Files are read in large chunks; a reader holds its file open and its
+// buffer only while reading it.
+//
+// # Byte ranges
+//
+// A file of size S larger than 'source.split-size' B is cut into
+// n = ceil(S/B) byte ranges of equal length (within one byte, each at
+// most B bytes), whatever the parallelism: the split list depends on the
+// file sizes only, so a job restores at any parallelism, and the runtime
+// spreads the ranges over the source instances, so several instances read
+// one large file. The first range's split ID is the file's ID, the others'
+// '<file ID>/@<start offset>' ('bids.csv/@67108864'; no file of the table
+// has such a path).
+//
+// Records and ranges (the rule of Hadoop's line reader): the reader of the
+// range [s, e) reads the records that start in (s, e] (in [0, e] for
+// s = 0), where a record starts at offset 0 or just after the line break
+// ending the previous one. A range with s > 0 skips the bytes up to and
+// including the first line break at or after s (the end of a record that
+// the previous range reads) and then reads records while they start at or
+// before e, finishing the record that crosses e. So every record is read
+// by exactly one range, wherever the cuts fall, and a header
+// ('csv.ignore-first-line') is skipped only by the range at offset 0.
+// Positions within a range are as above; before its first read a range's
+// position is its start s.
+//
+// Which files are cut by default: json and text files, and CSV files
+// with 'csv.disable-quote-character' = 'true'. A CSV file with a quote
+// character is cut only when the table sets 'source.split-size' (saying
+// that its quoted fields hold no line breaks; that is still checked, as
+// below), because of what a quoted line break across a cut costs.
+//
+// For json and text a raw line break always ends a record, so the first
+// line break at or after s is a record boundary. A CSV file with a quote
+// character may hold a line break inside a quoted field, which a reader
+// starting mid-file cannot tell from a record's end. The scheme stays
+// correct by induction: each range starts at a true record boundary (the
+// first at offset 0; the others as checked by the range before), so it
+// knows its quoting state, and the record it reads across its end e must
+// not hold a quoted line break at or after e: the first line break at or
+// after e, where the next range starts, then ends a record. When it holds
+// one, the reader fails the job with an error naming the file, the
+// offset of the quoted line break and the fix ("set 'source.split-size' =
+// '0' for table bids"). The next range (read by any instance, at the same
+// time) started inside that record and may read wrong rows before the
+// check fails the job: the job fails, and only sinks that do not commit
+// with checkpoints (such as 'print') may have received them. When such a
+// range meets a bad row, it first checks its own start (splitting the
+// file's records from offset 0, only then) and reports the quoted line
+// break instead of the bad row if it began inside a record.
+//
+// Restoring: positions are keyed by split ID. When a job restores a
+// checkpoint, the source (a connectors.SplitRestorer) cuts each file the
+// checkpoint read as the checkpoint did, whatever 'source.split-size' is
+// now: at the start offsets its range IDs name, or not at all when the
+// checkpoint holds only the file's ID (a checkpoint of whole-file splits,
+// such as every one written before files were cut, with a position
+// anywhere in the file). Each position thus restores within the split it
+// was taken in: no row is lost or read twice. Files the checkpoint does
+// not know are cut as usual.
 //
 // Sink: writes Insert rows as lines (for a table PARTITIONED BY: into its
 // partition directories, without the partition columns); any other op is
@@ -149,8 +217,9 @@
 // '<ci>=<value>' (the name compared case-insensitively), skips hidden
 // entries (names starting with '.' or '_'), files above depth N and
 // directories below it, and fails on any other directory (naming it and
-// the expected column). There is one split per file, its ID the file's
-// relative path ('dt=2020-10-10/hm=10%3A05/part-0-0.csv'), sorted. The
+// the expected column). Each file is cut as above (one split, or byte
+// ranges), its ID the file's relative path
+// ('dt=2020-10-10/hm=10%3A05/part-0-0.csv'), sorted. The
 // partition columns are filled from the directory names, unescaped and
 // parsed as the column's type (as the 'text' format parses a value);
 // '__DEFAULT_PARTITION__' (or 'partition.default-name') is NULL. A value

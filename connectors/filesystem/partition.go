@@ -263,7 +263,8 @@ func (s *source) partitionedSplits() ([]*fileSplit, error) {
 				if hiddenName(name) || strings.HasSuffix(name, ".inprogress") || !isRegular(e, full) {
 					continue
 				}
-				out = append(out, &fileSplit{id: path.Join(rel, name), path: full, partition: vals})
+				id := path.Join(rel, name)
+				out = append(out, &fileSplit{id: id, fileID: id, path: full, partition: vals, end: -1})
 				continue
 			}
 			if !isDir(e, full) {

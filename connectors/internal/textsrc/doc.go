@@ -1,7 +1,9 @@
 // Package textsrc holds what the text sources (filesystem, socket, and any
 // other connector reading csv/json/text records) share: the record
-// splitter (LineReader), the table's format and its options, and the
-// parse-error policy.
+// splitter (LineReader; SetLimit makes it read the records that start in
+// a byte range, checking that a quoted CSV line break does not cross the
+// range's end), the table's format and its options, and the parse-error
+// policy.
 //
 // Parse-error policy: by default a record that does not decode fails the
 // job with a *connectors.BadRowError naming the table, the source (file

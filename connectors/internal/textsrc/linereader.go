@@ -2,6 +2,7 @@ package textsrc
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -31,6 +32,22 @@ type LineReader struct {
 	inQuote    bool
 	fieldStart bool
 	eof        bool
+	limit      int64 // records starting after limit are not read; -1: no limit
+}
+
+// QuotedBreakError is returned by Next when the record crossing the limit
+// (see SetLimit) holds a delimiter inside a quoted field at or after the
+// limit: a reader starting after the limit, taking the first delimiter
+// after it for the end of a record, would begin inside this record.
+type QuotedBreakError struct {
+	Offset       int64 // stream offset of the quoted delimiter
+	RecordOffset int64 // stream offset of the record holding it
+	Limit        int64
+}
+
+func (e *QuotedBreakError) Error() string {
+	return fmt.Sprintf("the record at byte offset %d holds a quoted line break at byte offset %d, at or after the range end %d",
+		e.RecordOffset, e.Offset, e.Limit)
 }
 
 // DefaultBufferSize is the initial buffer size of a LineReader; it grows
@@ -44,8 +61,20 @@ func NewLineReader(r io.Reader, offset int64, bufSize int, delim byte) *LineRead
 		bufSize = DefaultBufferSize
 	}
 	return &LineReader{r: r, buf: make([]byte, bufSize), off: offset, delim: delim,
-		stripCR: delim == '\n', fieldStart: true}
+		stripCR: delim == '\n', fieldStart: true, limit: -1}
 }
+
+// SetLimit makes the reader stop (Next returns io.EOF) before the first
+// record that starts after stream offset limit; the record that starts at
+// or before limit and ends after it is returned whole. That record must
+// not hold a delimiter inside a quoted field at or after limit: Next then
+// returns a *QuotedBreakError instead (the record is consumed). This is
+// how a reader of the byte range (s, limit] of a stream that starts at a
+// record boundary finds every record starting in the range, and checks
+// that the first delimiter at or after limit ends a record, so that the
+// reader of the next range can start after it. A negative limit is no
+// limit.
+func (l *LineReader) SetLimit(limit int64) { l.limit = limit }
 
 // SetCSV makes delimiters inside quoted fields part of the record (quote 0
 // disables quoting).
@@ -81,14 +110,17 @@ func (l *LineReader) Release() { l.buf, l.start, l.end, l.scan = nil, 0, 0, 0 }
 // other error of the underlying reader, after which Next may be called
 // again.
 func (l *LineReader) Next() ([]byte, int64, error) {
+	if l.limit >= 0 && l.off > l.limit {
+		return nil, l.off, io.EOF
+	}
 	for {
 		if rec, off, ok := l.scanRecord(); ok {
-			return rec, off, nil
+			return rec, off, l.checkLimit(rec, off)
 		}
 		if l.eof {
 			if l.start < l.end {
 				rec, off := l.take(l.end-l.start, l.end-l.start)
-				return rec, off, nil
+				return rec, off, l.checkLimit(rec, off)
 			}
 			return nil, l.off, io.EOF
 		}
@@ -100,6 +132,23 @@ func (l *LineReader) Next() ([]byte, int64, error) {
 			return nil, l.off, err
 		}
 	}
+}
+
+// checkLimit returns a *QuotedBreakError when rec, starting at off and
+// just consumed, crosses the limit with a quoted delimiter at or after it
+// (rec holds no delimiter but quoted ones).
+func (l *LineReader) checkLimit(rec []byte, off int64) error {
+	if l.limit < 0 || off > l.limit || l.off <= l.limit {
+		return nil
+	}
+	from := l.limit - off
+	if from >= int64(len(rec)) {
+		return nil
+	}
+	if i := bytes.IndexByte(rec[from:], l.delim); i >= 0 {
+		return &QuotedBreakError{Offset: off + from + int64(i), RecordOffset: off, Limit: l.limit}
+	}
+	return nil
 }
 
 // take returns the record of length n from start and consumes n+skip bytes.

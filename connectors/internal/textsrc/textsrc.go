@@ -127,6 +127,11 @@ type Decoder struct {
 	Kind    string        // what Source names in messages: "file", "socket"
 	Source  string        // file path, host:port
 	Skipped *atomic.Int64 // counts skipped bad rows
+	// LineAt, when set, returns the 1-based line of the record starting
+	// at the given offset when the LineReader does not know it (a reader
+	// that started mid-stream without a line count): called only for bad
+	// rows, so that the normal path never counts lines. 0: unknown.
+	LineAt func(offset int64) int64
 }
 
 // SetRecordSyntax makes lines split records as format f needs (CSV: a
@@ -164,7 +169,11 @@ func (d *Decoder) Fill(b *types.Batch, limit int) error {
 			if errors.Is(err, format.ErrSkipRecord) {
 				continue
 			}
-			at := connectors.BadRowError{Kind: d.Kind, Source: d.Source, Line: d.Lines.Line(), Offset: off, Unit: "byte offset"}
+			line := d.Lines.Line()
+			if line == 0 && d.LineAt != nil {
+				line = d.LineAt(off)
+			}
+			at := connectors.BadRowError{Kind: d.Kind, Source: d.Source, Line: line, Offset: off, Unit: "byte offset"}
 			if err := d.Policy.BadRow(at, rec, err, d.Skipped); err != nil {
 				return err
 			}

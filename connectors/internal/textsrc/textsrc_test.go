@@ -124,3 +124,43 @@ func TestLineNumbers(t *testing.T) {
 		t.Fatalf("unknown: line %d, count %d", l.Line(), l.Lines())
 	}
 }
+
+// TestLineReaderLimit checks that a limited reader returns the records
+// starting at or before the limit, the last one whole, and fails on a
+// quoted line break at or after the limit.
+func TestLineReaderLimit(t *testing.T) {
+	data := "ab\ncd\r\n\"e\nf\"\ngh" // records at 0, 3, 7 ("e\nf", quoted break at 9), 13
+	for _, c := range []struct {
+		limit int64
+		want  string
+		err   int64 // offset of the quoted break reported; 0: none
+	}{
+		{0, "ab", 0}, {2, "ab", 0}, {3, "ab|cd", 0}, {6, "ab|cd", 0}, {7, "ab|cd|\"e\nf\"", 9},
+		{9, "ab|cd|\"e\nf\"", 9}, {10, "ab|cd|\"e\nf\"", 0}, {13, "ab|cd|\"e\nf\"|gh", 0}, {100, "ab|cd|\"e\nf\"|gh", 0},
+	} {
+		l := NewLineReader(&chunky{data: data, n: 2}, 0, 4, '\n')
+		l.SetCSV(',', '"')
+		l.SetLimit(c.limit)
+		var recs []string
+		var got int64
+		for {
+			rec, _, err := l.Next()
+			var qb *QuotedBreakError
+			if errors.As(err, &qb) {
+				got = qb.Offset
+				recs = append(recs, string(rec))
+				continue
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, string(rec))
+		}
+		if strings.Join(recs, "|") != c.want || got != c.err {
+			t.Errorf("limit %d: %q, quoted break at %d; want %q, %d", c.limit, strings.Join(recs, "|"), got, c.want, c.err)
+		}
+	}
+}
