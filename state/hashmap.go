@@ -191,7 +191,7 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 		var err error
 		switch h.Format {
 		case FormatFull:
-			err = readFullHandle(st, h, b.kgs, func(file, state string, kg int, key, val []byte) error {
+			err = readFullHandleSized(st, h, b.kgs, b.raw.reserve, func(file, state string, kg int, key, val []byte) error {
 				b.raw.apply(state, kg, key, val, false, file)
 				return nil
 			})

@@ -48,6 +48,27 @@ func (r *rawStates) apply(name string, kg int, key, val []byte, del bool, file s
 	g[string(key)] = val
 }
 
+// reserve makes room for n more entries of state name in key group kg
+// (a map sized once instead of grown entry by entry).
+func (r *rawStates) reserve(name string, kg, n int) {
+	if n <= 0 {
+		return
+	}
+	if r.m == nil {
+		r.m = map[string]*rawState{}
+	}
+	s := r.m[name]
+	if s == nil {
+		s = &rawState{groups: map[int]map[string][]byte{}}
+		r.m[name] = s
+	}
+	if g := s.groups[kg]; g == nil {
+		s.groups[kg] = make(map[string][]byte, n)
+	} else if len(g) == 0 {
+		s.groups[kg] = make(map[string][]byte, n)
+	}
+}
+
 // take removes and returns the entries of state name (nil if none).
 func (r *rawStates) take(name string) *rawState {
 	s := r.m[name]

@@ -57,10 +57,26 @@ func readStateFile(st storage.Storage, ref FileRef, kind byte, tag string) (*sta
 // readFullHandle calls fn for every entry of a FormatFull handle in key
 // groups kgs. key and val stay valid after fn returns.
 func readFullHandle(st storage.Storage, h *Handle, kgs KeyGroupRange, fn func(file, state string, kg int, key, val []byte) error) error {
+	return readFullHandleSized(st, h, kgs, nil, fn)
+}
+
+// readFullHandleSized is readFullHandle that first tells reserve, when
+// set, how many entries each file holds per state and key group (for
+// maps sized once instead of grown entry by entry).
+func readFullHandleSized(st storage.Storage, h *Handle, kgs KeyGroupRange, reserve func(state string, kg, n int), fn func(file, state string, kg int, key, val []byte) error) error {
 	for _, ref := range h.Files {
 		f, err := readStateFile(st, ref, storage.KindState, tagFull)
 		if err != nil {
 			return err
+		}
+		if reserve != nil {
+			for _, s := range f.states {
+				for _, g := range s.groups {
+					if kgs.Contains(g.kg) {
+						reserve(s.name, g.kg, g.count)
+					}
+				}
+			}
 		}
 		err = f.each(kgs, func(state string, kg int, key, val []byte, _ bool) error {
 			return fn(ref.Path, state, kg, key, val)
