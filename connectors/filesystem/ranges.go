@@ -2,6 +2,7 @@ package filesystem
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/internal/bytesize"
 )
 
 // optSplitSize is the option giving the size of the byte ranges a file
@@ -47,37 +49,15 @@ func splitSize(t *catalog.Table) (int64, error) {
 	return n, nil
 }
 
-// parseSize reads a size as the engine's memory options are written: a
-// whole number of bytes, optionally followed by a unit (b, k/kb, m/mb,
-// g/gb, t/tb, any case, spaces allowed): '64mb', '512 KB', '1048576'.
+// parseSize reads a size as the engine's memory options are written
+// (package bytesize): '64mb', '512 KB', '1048576'.
 func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
-	if i == 0 || err != nil {
+	n, err := bytesize.Parse(s)
+	var e *bytesize.Error
+	if errors.As(err, &e) && !e.TooLarge && e.Unit == "" {
 		return 0, fmt.Errorf("invalid size '%s' (write e.g. 64mb, 512kb, or a number of bytes; 0 reads each file as one split)", s)
 	}
-	var shift uint
-	switch strings.TrimSpace(t[i:]) {
-	case "", "b", "bytes":
-	case "k", "kb", "kib":
-		shift = 10
-	case "m", "mb", "mib":
-		shift = 20
-	case "g", "gb", "gib":
-		shift = 30
-	case "t", "tb", "tib":
-		shift = 40
-	default:
-		return 0, fmt.Errorf("invalid size '%s': unknown unit '%s' (use b, kb, mb, gb or tb)", s, strings.TrimSpace(t[i:]))
-	}
-	if n > (1<<62)>>shift {
-		return 0, fmt.Errorf("size '%s' is too large", s)
-	}
-	return n << shift, nil
+	return n, err
 }
 
 // rangeID returns the split ID of the range of file fileID starting at

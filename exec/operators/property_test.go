@@ -163,20 +163,26 @@ func TestWindowsHashCollisions(t *testing.T) {
 	checkWindows(t, 21, 150)
 }
 
+// randomWindow is a TUMBLE, HOP or CUMULATE window over column 1 (by
+// trial modulo 3) with random sizes.
+func randomWindow(r *rand.Rand, trial int) plan.Window {
+	w := plan.Window{TimeCol: 1}
+	switch trial % 3 {
+	case 0:
+		w.Kind, w.Size = plan.Tumble, int64(1+r.Intn(20))
+	case 1:
+		w.Kind, w.Slide, w.Size = plan.Hop, int64(1+r.Intn(10)), int64(1+r.Intn(25))
+	case 2:
+		w.Kind, w.Step = plan.Cumulate, int64(1+r.Intn(6))
+		w.Size = w.Step * int64(1+r.Intn(5))
+	}
+	return w
+}
+
 func checkWindows(t *testing.T, seed int64, trials int) {
 	r := rand.New(rand.NewSource(seed))
 	for trial := 0; trial < trials; trial++ {
-		var w plan.Window
-		w.TimeCol = 1
-		switch trial % 3 {
-		case 0:
-			w.Kind, w.Size = plan.Tumble, int64(1+r.Intn(20))
-		case 1:
-			w.Kind, w.Slide, w.Size = plan.Hop, int64(1+r.Intn(10)), int64(1+r.Intn(25))
-		case 2:
-			w.Kind, w.Step = plan.Cumulate, int64(1+r.Intn(6))
-			w.Size = w.Step * int64(1+r.Intn(5))
-		}
+		w := randomWindow(r, trial)
 		evs := genWindowInput(r, 60+r.Intn(100))
 		want, wantLate := referenceWindows(w, evs)
 		spec := windowSpec(w)

@@ -648,26 +648,32 @@ func appendKeyValues(buf []byte, key []types.Value) []byte {
 
 const slicesState = "slices"
 
+// newSlicer returns the slicer of a TUMBLE, HOP or CUMULATE window.
+func newSlicer(w plan.Window) (window.Slicer, error) {
+	var s window.Slicer
+	var err error
+	switch w.Kind {
+	case plan.Tumble:
+		s, err = window.NewTumbleSlicer(w.Size)
+	case plan.Hop:
+		s, err = window.NewHopSlicer(w.Slide, w.Size)
+	case plan.Cumulate:
+		s, err = window.NewCumulateSlicer(w.Step, w.Size)
+	default:
+		err = fmt.Errorf("window kind %d has no slices", w.Kind)
+	}
+	s.Offset = w.Offset
+	return s, err
+}
+
 func (o *sliceAgg) Open(ctx *exec.Context) error {
 	if err := o.open(ctx); err != nil {
 		return err
 	}
-	w := o.spec.Window
 	var err error
-	switch w.Kind {
-	case plan.Tumble:
-		o.slicer, err = window.NewTumbleSlicer(w.Size)
-	case plan.Hop:
-		o.slicer, err = window.NewHopSlicer(w.Slide, w.Size)
-	case plan.Cumulate:
-		o.slicer, err = window.NewCumulateSlicer(w.Step, w.Size)
-	default:
-		err = fmt.Errorf("unknown window kind %d", w.Kind)
-	}
-	if err != nil {
+	if o.slicer, err = newSlicer(o.spec.Window); err != nil {
 		return err
 	}
-	o.slicer.Offset = w.Offset
 	if o.slicer.Kind == window.HopSlices {
 		o.panes = paneIndex{}
 		o.due = hopQueues{lists: map[int64][]dueList{}}

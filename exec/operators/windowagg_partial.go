@@ -1,7 +1,6 @@
 package operators
 
 import (
-	"fmt"
 	"hash/maphash"
 	"slices"
 
@@ -160,21 +159,9 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 		return err
 	}
 	o.funcs = f
-	w := o.spec.Window
-	switch w.Kind {
-	case plan.Tumble:
-		o.slicer, err = window.NewTumbleSlicer(w.Size)
-	case plan.Hop:
-		o.slicer, err = window.NewHopSlicer(w.Slide, w.Size)
-	case plan.Cumulate:
-		o.slicer, err = window.NewCumulateSlicer(w.Step, w.Size)
-	default:
-		err = fmt.Errorf("window kind %d has no local phase", w.Kind)
-	}
-	if err != nil {
+	if o.slicer, err = newSlicer(o.spec.Window); err != nil {
 		return err
 	}
-	o.slicer.Offset = w.Offset
 	o.allStar = onlyCountStar(o.spec.Aggs)
 	o.keyCol = -1
 	if len(o.spec.KeyCols) == 1 {

@@ -92,17 +92,7 @@ func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
 	}
 	keySets := map[string][]int{"number key": {0}, "no key": nil, "two keys": {0, 3}}
 	for trial := 0; trial < 240; trial++ {
-		var w plan.Window
-		w.TimeCol = 1
-		switch trial % 3 {
-		case 0:
-			w.Kind, w.Size = plan.Tumble, int64(1+r.Intn(20))
-		case 1:
-			w.Kind, w.Slide, w.Size = plan.Hop, int64(1+r.Intn(10)), int64(1+r.Intn(25))
-		case 2:
-			w.Kind, w.Step = plan.Cumulate, int64(1+r.Intn(6))
-			w.Size = w.Step * int64(1+r.Intn(5))
-		}
+		w := randomWindow(r, trial)
 		evs := genWindowInput(r, 60+r.Intn(100))
 		for i := range evs { // a fourth column: a string key
 			if evs[i].row != nil {
