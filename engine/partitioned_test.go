@@ -45,9 +45,19 @@ func readPartitioned(t *testing.T, dir string) []string {
 	if err := e.Exec(fmt.Sprintf(partitionedSinkDDL, "back", dir)); err != nil {
 		t.Fatal(err)
 	}
-	schema, rows, err := e.Query("SELECT id, name, ts, dt, hm, cat FROM back")
+	out, err := queryRendered(e, "SELECT id, name, ts, dt, hm, cat FROM back")
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// queryRendered runs a bounded query and returns its rows rendered as
+// values joined by '|', sorted.
+func queryRendered(e *Engine, query string) ([]string, error) {
+	schema, rows, err := e.Query(query)
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, r := range rows {
@@ -58,7 +68,7 @@ func readPartitioned(t *testing.T, dir string) []string {
 		out = append(out, strings.Join(parts, "|"))
 	}
 	sort.Strings(out)
-	return out
+	return out, nil
 }
 
 // hiddenFiles lists the in-progress and pending files left under dir.

@@ -23,14 +23,7 @@ type rawState struct {
 // apply records a restored change. val must stay valid and unchanged
 // (callers pass slices of a payload they no longer touch, or copies).
 func (r *rawStates) apply(name string, kg int, key, val []byte, del bool, file string) {
-	if r.m == nil {
-		r.m = map[string]*rawState{}
-	}
-	s := r.m[name]
-	if s == nil {
-		s = &rawState{groups: map[int]map[string][]byte{}}
-		r.m[name] = s
-	}
+	s := r.state(name)
 	if n := len(s.files); n == 0 || s.files[n-1] != file {
 		s.files = append(s.files, file)
 	}
@@ -54,6 +47,14 @@ func (r *rawStates) reserve(name string, kg, n int) {
 	if n <= 0 {
 		return
 	}
+	s := r.state(name)
+	if len(s.groups[kg]) == 0 {
+		s.groups[kg] = make(map[string][]byte, n)
+	}
+}
+
+// state returns the held entries of state name, creating them.
+func (r *rawStates) state(name string) *rawState {
 	if r.m == nil {
 		r.m = map[string]*rawState{}
 	}
@@ -62,11 +63,7 @@ func (r *rawStates) reserve(name string, kg, n int) {
 		s = &rawState{groups: map[int]map[string][]byte{}}
 		r.m[name] = s
 	}
-	if g := s.groups[kg]; g == nil {
-		s.groups[kg] = make(map[string][]byte, n)
-	} else if len(g) == 0 {
-		s.groups[kg] = make(map[string][]byte, n)
-	}
+	return s
 }
 
 // take removes and returns the entries of state name (nil if none).
