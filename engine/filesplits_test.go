@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // splitsCSV writes a CSV file of n rows (with a header and quoted fields)
