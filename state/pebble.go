@@ -28,6 +28,12 @@ type PebbleOptions struct {
 	// CacheSize is the block cache of the instance's database in bytes
 	// (0: 32 MiB).
 	CacheSize int64
+	// CacheEntries is how many decoded entries each keyed state of the
+	// instance keeps in memory in front of the database
+	// (state.backend.pebble.cache.entries; see EntryCache). 0:
+	// DefaultCacheEntries; negative: none (entries are kept only until
+	// the next flush).
+	CacheEntries int
 
 	// noCompactions turns automatic compactions off (tests that need
 	// stable file sets).
@@ -152,6 +158,21 @@ func (quietLogger) Infof(string, ...any)  {}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
 	pebble.DefaultLogger.Fatalf(format, args...)
+}
+
+// DefaultCacheEntries is the default of PebbleOptions.CacheEntries.
+const DefaultCacheEntries = 1 << 16
+
+// EntryCacheEntries implements EntryCache.
+func (b *PebbleBackend) EntryCacheEntries() int {
+	switch n := b.opts.CacheEntries; {
+	case n == 0:
+		return DefaultCacheEntries
+	case n < 0:
+		return 0
+	default:
+		return n
+	}
 }
 
 func (b *PebbleBackend) Kind() string                  { return "pebble" }
