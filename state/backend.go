@@ -42,6 +42,12 @@ type KnownWriter[V any] interface {
 	DeleteKnown(kg int, key []byte, present bool)
 }
 
+// KeyRanger is implemented by keyed maps that can list their keys without
+// decoding the values. fn must not keep key.
+type KeyRanger interface {
+	RangeKeys(fn func(kg int, key []byte) bool)
+}
+
 // EntryCache is implemented by serialising backends whose callers should
 // keep decoded entries in memory in front of the store: EntryCacheEntries
 // is how many entries each keyed state of the instance may keep (0: none

@@ -161,7 +161,7 @@ func (quietLogger) Fatalf(format string, args ...any) {
 }
 
 // DefaultCacheEntries is the default of PebbleOptions.CacheEntries.
-const DefaultCacheEntries = 1 << 16
+const DefaultCacheEntries = 1 << 18
 
 // EntryCacheEntries implements EntryCache.
 func (b *PebbleBackend) EntryCacheEntries() int {

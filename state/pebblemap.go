@@ -214,3 +214,26 @@ func (m *pebbleMap[V]) Range(fn func(kg int, key string, v V) bool) {
 		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
 	}
 }
+
+// RangeKeys implements KeyRanger: the keys in key order, without decoding
+// the values.
+func (m *pebbleMap[V]) RangeKeys(fn func(kg int, key []byte) bool) {
+	lo, hi := groupBounds(m.ps.id, m.b.kgs)
+	m.b.ranging++
+	defer func() { m.b.ranging-- }()
+	it, err := m.b.reader().NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
+		return
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if !fn(int(binary.BigEndian.Uint16(k[2:4])), k[4:]) {
+			return
+		}
+	}
+	if err := it.Error(); err != nil {
+		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
+	}
+}

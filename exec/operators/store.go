@@ -33,7 +33,7 @@ var serialiseState = false
 var serialisedCacheEntries = 1 << 10
 
 // flushLimit bounds the number of entries a store keeps dirty between
-// flushes.
+// flushes, unless its cache keeps more.
 const flushLimit = 1 << 15
 
 // store is a keyed state map of pointer entries that amortises the Put
@@ -78,6 +78,12 @@ type store[P entry] struct {
 	hand     int     // CLOCK hand over slots
 	capacity int     // entries kept at a flush
 	complete bool    // every stored entry is in the cache
+	// gone (when !complete) holds every key the backend stores that the
+	// cache does not hold (nil: not known; the backend is asked). It is
+	// rebuilt from the backend's keys when it fills up.
+	gone      *keyFilter
+	goneTried bool // a restored store tried to build gone
+	ranger    state.KeyRanger
 	// write-back schedule
 	dirty []dirtyRef
 	ptrs  []P
@@ -121,6 +127,7 @@ func newStore[P entry](b state.Backend, name string, codec state.Codec[P]) (*sto
 	}
 	if !s.shared {
 		s.known, _ = s.m.(state.KnownWriter[P])
+		s.ranger, _ = s.m.(state.KeyRanger)
 		s.index = make(map[string]int32)
 		s.complete = s.m.Len() == 0
 	}
@@ -169,7 +176,7 @@ func (s *store[P]) cache(kg int, key []byte, p P, absent bool) {
 // entry) and caches what it found.
 func (s *store[P]) load(kg int, key []byte) (P, bool) {
 	var zero P
-	if s.complete {
+	if s.surelyAbsent(kg, key) {
 		return zero, false
 	}
 	p, ok := s.m.Get(kg, key)
@@ -181,6 +188,37 @@ func (s *store[P]) load(kg int, key []byte) (P, bool) {
 	mk.known, mk.inBackend = true, true
 	s.cache(kg, key, p, false)
 	return p, true
+}
+
+// surelyAbsent reports whether the backend certainly does not hold key,
+// which the cache does not hold: the cache holds every stored entry, or
+// the filter of the others does not have key.
+func (s *store[P]) surelyAbsent(kg int, key []byte) bool {
+	if s.complete {
+		return true
+	}
+	if s.gone == nil && !s.goneTried {
+		s.goneTried = true
+		s.rebuildGone()
+	}
+	return s.gone != nil && !s.gone.has(keyHash(s.cacheKey(kg, key)))
+}
+
+// rebuildGone refills the filter of stored keys from the backend's keys
+// (all of them: a superset of the ones the cache does not hold), sized for
+// twice as many as there are now; without a way to list them it drops the
+// filter.
+func (s *store[P]) rebuildGone() {
+	if s.ranger == nil {
+		s.gone = nil
+		return
+	}
+	f := newKeyFilter(2 * max(s.m.Len(), s.capacity))
+	s.ranger.RangeKeys(func(kg int, key []byte) bool {
+		f.add(keyHash(s.cacheKey(kg, key)))
+		return true
+	})
+	s.gone = f
 }
 
 // get returns the entry for mutation.
@@ -255,7 +293,7 @@ func (s *store[P]) insert(kg int, key []byte, p P) {
 	// cache knows key is absent or holds every stored entry.
 	mk := p.mk()
 	sl, ok := s.cached(kg, key)
-	mk.known, mk.inBackend = s.complete || ok && sl.absent, false
+	mk.known, mk.inBackend = ok && sl.absent || !ok && s.surelyAbsent(kg, key), false
 	if ok && !sl.absent {
 		// a replaced entry: it is dead, and its key's presence carries over
 		old := sl.p.mk()
@@ -283,7 +321,7 @@ func (s *store[P]) remove(kg int, key []byte, p P) {
 		mk := sl.p.mk()
 		mk.dead = true
 		s.known.DeleteKnown(kg, key, mk.inBackend)
-	case !ok && s.complete:
+	case !ok && s.surelyAbsent(kg, key):
 	default:
 		if ok {
 			sl.p.mk().dead = true
@@ -321,9 +359,11 @@ func (s *store[P]) flush() {
 	}
 }
 
-// needsFlush reports whether many entries are pending.
+// needsFlush reports whether many entries are pending: flushLimit, or as
+// many as the cache keeps.
 func (s *store[P]) needsFlush() bool {
-	return len(s.dirty) >= flushLimit || len(s.arena) >= 64*flushLimit
+	limit := max(flushLimit, s.capacity)
+	return len(s.dirty) >= limit || len(s.arena) >= 64*limit
 }
 
 // maybeFlush flushes when many entries are pending, and otherwise trims
@@ -341,6 +381,22 @@ func (s *store[P]) maybeFlush() {
 func (s *store[P]) trim() {
 	if !s.shared && len(s.index) > s.capacity {
 		s.evict(s.capacity)
+	}
+}
+
+// forget notes that the cache no longer holds the stored entry of key
+// (kg+key).
+func (s *store[P]) forget(key string) {
+	if s.complete {
+		s.complete = false
+		s.gone = newKeyFilter(2 * max(s.m.Len(), s.capacity))
+	}
+	if s.gone == nil {
+		return
+	}
+	s.gone.add(keyHashString(key))
+	if s.gone.full() {
+		s.rebuildGone()
 	}
 }
 
@@ -363,7 +419,7 @@ func (s *store[P]) evict(n int) {
 			continue
 		}
 		if !sl.absent {
-			s.complete = false
+			s.forget(sl.key)
 		}
 		delete(s.index, sl.key)
 		*sl = cacheSlot[P]{}
@@ -445,6 +501,9 @@ func (c *codecMap[P]) PutKnown(kg int, key []byte, v P, present bool) {
 func (c *codecMap[P]) DeleteKnown(kg int, key []byte, present bool) {
 	c.checkHint(kg, key, present)
 	c.Delete(kg, key)
+}
+func (c *codecMap[P]) RangeKeys(fn func(kg int, key []byte) bool) {
+	c.inner.Range(func(kg int, key string, _ []byte) bool { return fn(kg, []byte(key)) })
 }
 func (c *codecMap[P]) checkHint(kg int, key []byte, present bool) {
 	if _, ok := c.inner.Get(kg, key); ok != present {
