@@ -84,6 +84,8 @@ type store[P entry] struct {
 	gone      *keyFilter
 	goneTried bool // a restored store tried to build gone
 	ranger    state.KeyRanger
+	// finishing: the operator's Finish runs (see finishWith)
+	finishing bool
 	// write-back schedule
 	dirty []dirtyRef
 	ptrs  []P
@@ -333,8 +335,12 @@ func (s *store[P]) remove(kg int, key []byte, p P) {
 }
 
 // flush writes every entry obtained by get since the last flush back, then
-// trims the cache to its capacity.
+// trims the cache to its capacity. During the operator's Finish a
+// serialising store leaves the write-back pending (see finishWith).
 func (s *store[P]) flush() {
+	if s.finishing && !s.shared {
+		return
+	}
 	for i, d := range s.dirty {
 		p := s.ptrs[i]
 		mk := p.mk()
@@ -357,6 +363,38 @@ func (s *store[P]) flush() {
 	if !s.shared {
 		s.evict(s.capacity)
 	}
+}
+
+// finish is the store's part of the operator's Finish: the memory
+// backend's entries are put; a serialising store's write-back stays
+// pending (see finishWith).
+func (s *store[P]) finish() {
+	if s.shared {
+		s.flush()
+	}
+}
+
+func (s *store[P]) setFinishing(on bool) { s.finishing = on }
+
+// finishing is implemented by every store.
+type finishing interface{ setFinishing(on bool) }
+
+// finishWith runs snapshot, the operator's SnapshotState, as its Finish,
+// with the write-back of serialising stores left pending: nothing reads
+// the state after Finish (the job's final checkpoint was taken before the
+// inputs ended, and the backend is closed next), so writing it to disk
+// would be wasted. The entries stay scheduled, so a later flush would
+// still write them.
+func finishWith(snapshot func(int64) error, stores ...finishing) error {
+	for _, st := range stores {
+		st.setFinishing(true)
+	}
+	defer func() {
+		for _, st := range stores {
+			st.setFinishing(false)
+		}
+	}()
+	return snapshot(0)
 }
 
 // needsFlush reports whether many entries are pending: flushLimit, or as

@@ -1110,7 +1110,7 @@ func (o *sliceAgg) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *sliceAgg) Finish() error { return o.SnapshotState(0) }
+func (o *sliceAgg) Finish() error { return finishWith(o.SnapshotState, o.slices) }
 
 func (o *sliceAgg) fire(kg int, gk []byte, end int64) error {
 	switch o.slicer.Kind {
