@@ -30,7 +30,7 @@ var serialiseState = false
 
 // serialisedCacheEntries is the entry cache of the stores serialiseState
 // makes (the memory backend has none of its own). Tests change it.
-var serialisedCacheEntries = 1 << 10
+var serialisedCacheEntries = 4
 
 // flushLimit bounds the number of entries a store keeps dirty between
 // flushes, unless its cache keeps more.
