@@ -155,12 +155,18 @@ func (s *store[P]) cached(kg int, key []byte) (*cacheSlot[P], bool) {
 
 // cache records p (or, when absent, the absence of key) as key's entry.
 func (s *store[P]) cache(kg int, key []byte, p P, absent bool) {
-	ck := s.cacheKey(kg, key)
-	if i, ok := s.index[string(ck)]; ok {
+	if i, ok := s.index[string(s.cacheKey(kg, key))]; ok {
 		sl := &s.slots[i]
 		sl.p, sl.absent, sl.ref = p, absent, true
 		return
 	}
+	s.addSlot(kg, key, p, absent)
+}
+
+// addSlot caches p (or the absence of key) under key, which the cache does
+// not hold.
+func (s *store[P]) addSlot(kg int, key []byte, p P, absent bool) {
+	ck := s.cacheKey(kg, key)
 	var i int32
 	if n := len(s.free); n > 0 {
 		i = s.free[n-1]
@@ -174,8 +180,8 @@ func (s *store[P]) cache(kg int, key []byte, p P, absent bool) {
 	s.index[k] = i
 }
 
-// load reads key from the backend (unless the cache holds every stored
-// entry) and caches what it found.
+// load reads key, which the cache does not hold, from the backend (unless
+// it is surely absent) and caches what it found.
 func (s *store[P]) load(kg int, key []byte) (P, bool) {
 	var zero P
 	if s.surelyAbsent(kg, key) {
@@ -183,12 +189,12 @@ func (s *store[P]) load(kg int, key []byte) (P, bool) {
 	}
 	p, ok := s.m.Get(kg, key)
 	if !ok {
-		s.cache(kg, key, zero, true)
+		s.addSlot(kg, key, zero, true)
 		return zero, false
 	}
 	mk := p.mk()
 	mk.known, mk.inBackend = true, true
-	s.cache(kg, key, p, false)
+	s.addSlot(kg, key, p, false)
 	return p, true
 }
 
@@ -203,7 +209,7 @@ func (s *store[P]) surelyAbsent(kg int, key []byte) bool {
 		s.goneTried = true
 		s.rebuildGone()
 	}
-	return s.gone != nil && !s.gone.has(keyHash(s.cacheKey(kg, key)))
+	return s.filtered(kg, key)
 }
 
 // rebuildGone refills the filter of stored keys from the backend's keys
@@ -303,7 +309,11 @@ func (s *store[P]) insert(kg int, key []byte, p P) {
 		mk.known, mk.inBackend = old.known, old.inBackend
 	}
 	s.schedule(kg, key, p)
-	s.cache(kg, key, p, false)
+	if ok {
+		sl.p, sl.absent = p, false
+	} else {
+		s.addSlot(kg, key, p, false)
+	}
 }
 
 // remove deletes key, whose current entry is p (or nil).
@@ -331,7 +341,31 @@ func (s *store[P]) remove(kg int, key []byte, p P) {
 		s.m.Delete(kg, key)
 	}
 	var zero P
-	s.cache(kg, key, zero, true)
+	switch {
+	case s.filtered(kg, key):
+		// nothing needs to remember the absence
+		if ok {
+			s.dropSlot(s.index[string(s.cacheKey(kg, key))])
+		}
+	case ok:
+		sl.p, sl.absent = zero, true
+	default:
+		s.addSlot(kg, key, zero, true)
+	}
+}
+
+// filtered reports whether the backend's keys that the cache does not
+// hold are known without key: the cache holds every stored entry, or the
+// filter of evicted keys does not have key.
+func (s *store[P]) filtered(kg int, key []byte) bool {
+	return s.complete || s.gone != nil && !s.gone.has(keyHash(s.cacheKey(kg, key)))
+}
+
+// dropSlot removes slot i from the cache.
+func (s *store[P]) dropSlot(i int32) {
+	delete(s.index, s.slots[i].key)
+	s.slots[i] = cacheSlot[P]{}
+	s.free = append(s.free, i)
 }
 
 // flush writes every entry obtained by get since the last flush back, then
@@ -459,9 +493,7 @@ func (s *store[P]) evict(n int) {
 		if !sl.absent {
 			s.forget(sl.key)
 		}
-		delete(s.index, sl.key)
-		*sl = cacheSlot[P]{}
-		s.free = append(s.free, int32(i))
+		s.dropSlot(int32(i))
 		left--
 	}
 	if left == 0 {
