@@ -22,8 +22,8 @@ type PebbleOptions struct {
 	// upload (state.backend.incremental). Otherwise every snapshot is a
 	// FormatFull file.
 	Incremental bool
-	// MemTableSize is Pebble's memtable size in bytes (0: Pebble's
-	// default, 4 MiB).
+	// MemTableSize is Pebble's memtable size in bytes (0:
+	// DefaultMemTableSize).
 	MemTableSize uint64
 	// CacheSize is the block cache of the instance's database in bytes
 	// (0: 32 MiB).
@@ -136,6 +136,7 @@ func (b *PebbleBackend) openDB(dir string, readOnly bool) (*pebble.DB, error) {
 	}
 	cacheSize := int64(32 << 20)
 	if b != nil {
+		o.MemTableSize = DefaultMemTableSize
 		if b.opts.MemTableSize > 0 {
 			o.MemTableSize = b.opts.MemTableSize
 		}
@@ -159,6 +160,12 @@ func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
 	pebble.DefaultLogger.Fatalf(format, args...)
 }
+
+// DefaultMemTableSize is the default of PebbleOptions.MemTableSize: eight
+// times Pebble's own, so that the entries an entry cache writes back (a
+// whole cache's worth at once) reach level 0 in fewer, larger files,
+// which costs less compaction (Flink's RocksDB uses 64 MiB).
+const DefaultMemTableSize = 32 << 20
 
 // DefaultCacheEntries is the default of PebbleOptions.CacheEntries.
 const DefaultCacheEntries = 1 << 18
