@@ -66,3 +66,42 @@ func TestPebbleEntryCacheEntries(t *testing.T) {
 		t.Error("the memory backend asks for an entry cache")
 	}
 }
+
+// TestChangelogMapKnownWrites: in changelog mode over Pebble, writes with
+// presence hints reach the inner map and are logged, and RangeKeys lists
+// the inner map's keys.
+func TestChangelogMapKnownWrites(t *testing.T) {
+	pb, err := NewPebbleBackend(t.TempDir(), "op", 0, all, PebbleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewChangelogBackend(pb, ChangelogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	m, err := NewKeyedMap[string](b, "s", strCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kw := m.(KnownWriter[string])
+	kw.PutKnown(1, []byte("a"), "x", false)
+	kw.PutKnown(2, []byte("b"), "y", false)
+	kw.DeleteKnown(2, []byte("b"), true)
+	kw.DeleteKnown(3, []byte("c"), false)
+	if v, ok := m.Get(1, []byte("a")); !ok || v != "x" || m.Len() != 1 {
+		t.Fatalf("a = %q %v, Len %d", v, ok, m.Len())
+	}
+	var keys []string
+	m.(KeyRanger).RangeKeys(func(kg int, key []byte) bool {
+		keys = append(keys, fmt.Sprintf("%d/%s", kg, key))
+		return true
+	})
+	if fmt.Sprint(keys) != "[1/a]" {
+		t.Fatalf("RangeKeys gave %v", keys)
+	}
+	lm := m.(*logMap[string])
+	if n := len(lm.dirty.index); n != 2 {
+		t.Fatalf("%d keys logged as changed, want 2 (a put, b put and deleted)", n)
+	}
+}
