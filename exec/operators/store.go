@@ -449,10 +449,11 @@ func (s *store[P]) maybeFlush() {
 }
 
 // trim evicts clean entries while the cache is over its capacity (the
-// entries returned by get since the last flush stay).
+// entries returned by get since the last flush stay, so it keeps room for
+// as many as are scheduled).
 func (s *store[P]) trim() {
-	if !s.shared && len(s.index) > s.capacity {
-		s.evict(s.capacity)
+	if n := max(s.capacity, len(s.dirty)); !s.shared && len(s.index) > n {
+		s.evict(n)
 	}
 }
 
