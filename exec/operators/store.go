@@ -43,9 +43,10 @@ const flushLimit = 1 << 15
 // peek returns one for reading only; insert stores a new, fully built entry
 // (for a key that is absent); remove deletes one. flush writes every
 // scheduled entry back; the operator calls it at checkpoint barriers
-// (SnapshotState), at Finish, and at the end of a batch (maybeFlush, which
-// flushes once many entries are pending). Between flushes the entries
-// returned by get stay valid and must not be used after remove.
+// (SnapshotState), at Finish (finish, finishWith), and at the end of a
+// batch (maybeFlush, which flushes once many entries are pending). Between
+// flushes the entries returned by get stay valid and must not be used
+// after remove.
 //
 // Pointers held across calls (e.g. an operator's hot index) stay valid
 // until remove, or, when !shared, until the next flush or maybeFlush.
@@ -62,9 +63,14 @@ const flushLimit = 1 << 15
 // back and keeps them as clean ones. The cache also records keys known to
 // be absent. It stays coherent because every change of the state goes
 // through the store (one store per state and operator instance); it starts
-// empty on restore. While the cache holds every stored entry (the state
-// was empty when the store opened and no stored entry was evicted since),
-// a key it does not hold is absent without asking the backend.
+// empty on restore. A key the cache does not hold is read from the backend
+// only when it may be there: while the cache holds every stored entry (the
+// state was empty when the store opened and no stored entry was evicted
+// since) it is not, and afterwards a Bloom filter of the stored keys the
+// cache does not hold (gone) rules most new keys out. The backend's
+// presence of each cached entry's key is known, so that write-backs and
+// deletions pass it as a hint (state.KnownWriter) instead of making the
+// backend look the key up.
 type store[P entry] struct {
 	name   string
 	m      state.KeyedMap[P]
@@ -82,8 +88,8 @@ type store[P entry] struct {
 	// cache does not hold (nil: not known; the backend is asked). It is
 	// rebuilt from the backend's keys when it fills up.
 	gone      *keyFilter
-	goneTried bool // a restored store tried to build gone
-	ranger    state.KeyRanger
+	goneTried bool            // a restored store tried to build gone
+	ranger    state.KeyRanger // m's key listing, when it has one (builds gone)
 	// finishing: the operator's Finish runs (see finishWith)
 	finishing bool
 	// write-back schedule
