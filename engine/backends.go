@@ -14,13 +14,20 @@ type backendOptions struct {
 	// it is on only then)
 	checkpoints bool
 	localDir    string // pebble's working directories
+	// cacheEntries: decoded entries each pebble state keeps in memory
+	// (CacheEntriesKey; 0: none)
+	cacheEntries int
 }
+
+// CacheEntriesKey sizes the cache of decoded entries in front of each
+// pebble state (state.PebbleOptions.CacheEntries).
+const CacheEntriesKey = "state.backend.pebble.cache.entries"
 
 // newBackend creates the state backend of one operator instance.
 func newBackend(o backendOptions, operatorID string, instance int, kgs state.KeyGroupRange) (state.Backend, error) {
 	var b state.Backend
 	if o.kind == "pebble" {
-		pb, err := state.NewPebbleBackend(o.localDir, operatorID, instance, kgs, state.PebbleOptions{Incremental: o.incremental})
+		pb, err := state.NewPebbleBackend(o.localDir, operatorID, instance, kgs, state.PebbleOptions{Incremental: o.incremental, CacheEntries: pebbleCacheEntries(o.cacheEntries)})
 		if err != nil {
 			return nil, err
 		}
@@ -37,4 +44,14 @@ func newBackend(o backendOptions, operatorID string, instance int, kgs state.Key
 		b = cb
 	}
 	return b, nil
+}
+
+// pebbleCacheEntries maps the configured cache size to
+// state.PebbleOptions.CacheEntries (where 0 means the default and a
+// negative size none).
+func pebbleCacheEntries(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"github.com/streamsql/streamsql/sql"
+	"github.com/streamsql/streamsql/state"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,6 +80,7 @@ var ConfigKeys = []ConfigKey{
 	{Key: "execution.checkpointing.externalized-checkpoint-retention", Default: "RETAIN_ON_CANCELLATION", Help: "RETAIN_ON_CANCELLATION | DELETE_ON_CANCELLATION", Check: checkEnum("RETAIN_ON_CANCELLATION", "DELETE_ON_CANCELLATION", "NO_EXTERNALIZED_CHECKPOINTS"), Effective: true},
 	{Key: "state.backend", Default: "hashmap", Help: "hashmap | pebble", Check: checkEnum("hashmap", "pebble"), Effective: true},
 	{Key: "state.backend.incremental", Default: "false", Help: "incremental checkpoints (hashmap: deltas over a full base; pebble: shared SST files)", Check: checkBool, Effective: true},
+	{Key: CacheEntriesKey, Default: strconv.Itoa(state.DefaultCacheEntries), Help: "decoded entries each keyed state of an operator instance keeps in memory in front of pebble (a CLOCK cache; changed entries are written back at checkpoints and once as many have changed, at least 32768; 0: none)", Check: checkInt(0), Effective: true},
 	{Key: LocalDirKey, Default: "", Help: "where pebble keeps its working files (default $TMPDIR/streamsql-state); a job's directory is removed when it ends, those of dead processes at the next start", Effective: true},
 	{Key: "state.backend.changelog.enabled", Default: "false", Help: "log state changes continuously", Check: checkBool, Effective: true},
 	{Key: "state.checkpoints.dir", Default: "", Help: "where checkpoints are written: a directory, file:///dir, or s3://bucket/prefix on an S3-compatible store (the s3.* keys)", Effective: true},

@@ -32,6 +32,30 @@ type KeyedMap[V any] interface {
 	Range(fn func(kg int, key string, v V) bool)
 }
 
+// KnownWriter is implemented by keyed maps that can skip the lookup a Put
+// or Delete makes to keep Len exact when the caller already knows whether
+// the key is present (a cache in front of the map that sees every write).
+// present must be true exactly when the key is stored; a wrong hint makes
+// Len wrong.
+type KnownWriter[V any] interface {
+	PutKnown(kg int, key []byte, v V, present bool)
+	DeleteKnown(kg int, key []byte, present bool)
+}
+
+// KeyRanger is implemented by keyed maps that can list their keys without
+// decoding the values. fn must not keep key.
+type KeyRanger interface {
+	RangeKeys(fn func(kg int, key []byte) bool)
+}
+
+// EntryCache is implemented by serialising backends whose callers should
+// keep decoded entries in memory in front of the store: EntryCacheEntries
+// is how many entries each keyed state of the instance may keep (0: none
+// beyond the write-back between flushes).
+type EntryCache interface {
+	EntryCacheEntries() int
+}
+
 // Backend creates the state of one operator instance and snapshots it.
 //
 // Lifecycle (all calls from the instance's goroutine unless said

@@ -124,8 +124,17 @@ func NewChangelogBackend(inner Backend, opts ChangelogOptions) (*ChangelogBacken
 
 // Kind is the inner backend's kind (operators treat the maps as the inner
 // backend's).
-func (b *ChangelogBackend) Kind() string                  { return b.inner.Kind() }
-func (b *ChangelogBackend) KeyGroups() KeyGroupRange      { return b.inner.KeyGroups() }
+func (b *ChangelogBackend) Kind() string             { return b.inner.Kind() }
+func (b *ChangelogBackend) KeyGroups() KeyGroupRange { return b.inner.KeyGroups() }
+
+// EntryCacheEntries implements EntryCache: the inner backend's (0 when it
+// keeps values in memory).
+func (b *ChangelogBackend) EntryCacheEntries() int {
+	if c, ok := b.inner.(EntryCache); ok {
+		return c.EntryCacheEntries()
+	}
+	return 0
+}
 func (b *ChangelogBackend) Err() error                    { return b.inner.Err() }
 func (b *ChangelogBackend) states() map[string]namedState { return b.states_ }
 func (b *ChangelogBackend) ident() instanceID             { return b.inner.ident() }

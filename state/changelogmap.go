@@ -135,3 +135,37 @@ func (d *dirtySet) dropUpTo(e uint64) {
 	clear(d.keys[j:])
 	d.keys, d.epochs = d.keys[:j], d.epochs[:j]
 }
+
+// PutKnown implements KnownWriter (over an inner map without it, as Put).
+func (m *logMap[V]) PutKnown(kg int, key []byte, v V, present bool) {
+	if kw, ok := m.inner.(KnownWriter[V]); ok {
+		kw.PutKnown(kg, key, v, present)
+	} else {
+		m.inner.Put(kg, key, v)
+	}
+	m.mark(kg, key)
+}
+
+// DeleteKnown implements KnownWriter (over an inner map without it, as
+// Delete).
+func (m *logMap[V]) DeleteKnown(kg int, key []byte, present bool) {
+	kw, ok := m.inner.(KnownWriter[V])
+	if !ok {
+		m.Delete(kg, key)
+		return
+	}
+	if present {
+		kw.DeleteKnown(kg, key, true)
+		m.mark(kg, key)
+	}
+}
+
+// RangeKeys implements KeyRanger (over an inner map without it, through
+// Range).
+func (m *logMap[V]) RangeKeys(fn func(kg int, key []byte) bool) {
+	if kr, ok := m.inner.(KeyRanger); ok {
+		kr.RangeKeys(fn)
+		return
+	}
+	m.inner.Range(func(kg int, key string, _ V) bool { return fn(kg, []byte(key)) })
+}

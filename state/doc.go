@@ -23,7 +23,10 @@
 //   - PebbleBackend: one Pebble database per instance on local disk; a
 //     snapshot is a FormatFull file, or with incremental checkpoints a
 //     Pebble checkpoint whose SST files are uploaded once and shared by
-//     later checkpoints (FormatPebbleSST).
+//     later checkpoints (FormatPebbleSST). It implements EntryCache:
+//     callers keep up to PebbleOptions.CacheEntries decoded entries per
+//     state in front of it, and its maps take presence hints
+//     (KnownWriter) and list their keys (KeyRanger) for such a cache.
 //   - ChangelogBackend: changelog mode over either; a checkpoint writes the
 //     keys changed since the last completed one, and the full state is
 //     materialised every few checkpoints.

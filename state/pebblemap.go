@@ -122,6 +122,44 @@ func (m *pebbleMap[V]) Put(kg int, key []byte, v V) {
 	m.b.wrote()
 }
 
+// PutKnown implements KnownWriter.
+func (m *pebbleMap[V]) PutKnown(kg int, key []byte, v V, present bool) {
+	k := m.key(kg, key)
+	m.vbuf = m.codec.Append(m.vbuf[:0], v)
+	if err := m.b.writer().Set(k, m.vbuf, nil); err != nil {
+		m.b.fail(fmt.Errorf("state %q: writing key group %d: %w", m.ps.name, kg, err))
+		return
+	}
+	if !present {
+		m.ps.count++
+	}
+	m.relearn(k, true)
+	m.b.wrote()
+}
+
+// DeleteKnown implements KnownWriter.
+func (m *pebbleMap[V]) DeleteKnown(kg int, key []byte, present bool) {
+	if !present {
+		return
+	}
+	k := m.key(kg, key)
+	if err := m.b.writer().Delete(k, nil); err != nil {
+		m.b.fail(fmt.Errorf("state %q: deleting in key group %d: %w", m.ps.name, kg, err))
+		return
+	}
+	m.ps.count--
+	m.relearn(k, false)
+	m.b.wrote()
+}
+
+// relearn updates what known says of k, if it says anything (a caller
+// that gives presence hints keeps its own record).
+func (m *pebbleMap[V]) relearn(k []byte, present bool) {
+	if v, ok := m.known[string(k)]; ok && v != present {
+		m.known[string(k)] = present
+	}
+}
+
 func (m *pebbleMap[V]) Delete(kg int, key []byte) {
 	k := m.key(kg, key)
 	had, err := m.has(k, kg)
@@ -169,6 +207,29 @@ func (m *pebbleMap[V]) Range(fn func(kg int, key string, v V) bool) {
 			continue
 		}
 		if !fn(kg, string(k[4:]), v) {
+			return
+		}
+	}
+	if err := it.Error(); err != nil {
+		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
+	}
+}
+
+// RangeKeys implements KeyRanger: the keys in key order, without decoding
+// the values.
+func (m *pebbleMap[V]) RangeKeys(fn func(kg int, key []byte) bool) {
+	lo, hi := groupBounds(m.ps.id, m.b.kgs)
+	m.b.ranging++
+	defer func() { m.b.ranging-- }()
+	it, err := m.b.reader().NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
+		return
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if !fn(int(binary.BigEndian.Uint16(k[2:4])), k[4:]) {
 			return
 		}
 	}

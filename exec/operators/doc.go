@@ -25,9 +25,13 @@
 //     edge routed it by. Keyless aggregates run as a single group.
 //   - Everything that decides results lives in ctx.State, in keyed maps
 //     with real codecs (each operator documents its maps). The Put that
-//     follows an in-place mutation is amortised: it is issued at the next
-//     checkpoint barrier (SnapshotState), at Finish, or when many entries
-//     are pending — never later than the barrier. Operator-local indexes
+//     follows an in-place mutation is amortised (store.go): it is issued
+//     at the next checkpoint barrier (SnapshotState), at Finish (on a
+//     serialising backend, whose state nothing reads after Finish, it is
+//     left pending), or when many entries are pending — never later than
+//     the barrier. On Pebble the stores keep a bounded cache of decoded
+//     entries across these write-backs (state.backend.pebble.cache.entries).
+//     Operator-local indexes
 //     (timers: window end -> keys; the window aggregate's hot index of
 //     pointers to live slices; the state TTL's expiry index) are caches
 //     rebuilt from state in Open.

@@ -275,4 +275,4 @@ func (o *groupAgg) OnTick(int64) error {
 }
 
 func (o *groupAgg) SnapshotState(int64) error { o.groups.flush(); return nil }
-func (o *groupAgg) Finish() error             { o.groups.flush(); return nil }
+func (o *groupAgg) Finish() error             { o.groups.finish(); return nil }

@@ -946,4 +946,4 @@ func (o *join) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *join) Finish() error { return o.SnapshotState(0) }
+func (o *join) Finish() error { return finishWith(o.SnapshotState, o.sides[0], o.sides[1]) }

@@ -410,7 +410,7 @@ func (o *overOp) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *overOp) Finish() error { return o.SnapshotState(0) }
+func (o *overOp) Finish() error { return finishWith(o.SnapshotState, o.parts) }
 
 // copyState implements the test harness's stateCopier.
 func (o *overOp) copyState(dst state.Backend) error {

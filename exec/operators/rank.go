@@ -308,4 +308,4 @@ func (o *topN) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *topN) Finish() error { return o.SnapshotState(0) }
+func (o *topN) Finish() error { return finishWith(o.SnapshotState, o.parts) }

@@ -215,7 +215,7 @@ func (o *sessionAgg) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *sessionAgg) Finish() error { return o.SnapshotState(0) }
+func (o *sessionAgg) Finish() error { return finishWith(o.SnapshotState, o.sessions) }
 
 // fire emits and drops the key's session ending at end, if it still exists.
 func (o *sessionAgg) fire(kg int, key []byte, end int64) error {

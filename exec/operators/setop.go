@@ -159,4 +159,4 @@ func (o *setOp) ProcessBatch(input int, b *types.Batch) error {
 }
 
 func (o *setOp) SnapshotState(int64) error { o.rows.flush(); return nil }
-func (o *setOp) Finish() error             { o.rows.flush(); return nil }
+func (o *setOp) Finish() error             { o.rows.finish(); return nil }

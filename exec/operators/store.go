@@ -2,6 +2,7 @@ package operators
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/streamsql/streamsql/state"
 )
@@ -11,6 +12,10 @@ import (
 type marks struct {
 	dirty bool // read for mutation since the last flush (listed in store.dirty)
 	dead  bool // deleted from the store
+	// known: inBackend says whether the backend holds the entry's key (a
+	// serialising store learns it when it reads or writes the key; a
+	// write back with the hint skips the backend's own lookup).
+	known, inBackend bool
 }
 
 func (m *marks) mk() *marks { return m }
@@ -23,38 +28,84 @@ type entry interface{ mk() *marks }
 // to check that operators write back every mutation.
 var serialiseState = false
 
+// serialisedCacheEntries is the entry cache of the stores serialiseState
+// makes (the memory backend has none of its own). Tests change it.
+var serialisedCacheEntries = 4
+
 // flushLimit bounds the number of entries a store keeps dirty between
-// flushes.
+// flushes, unless its cache keeps more.
 const flushLimit = 1 << 15
 
 // store is a keyed state map of pointer entries that amortises the Put
 // that must follow an in-place mutation.
 //
 // Contract: get returns an entry for mutation and schedules its write-back;
-// peek returns one for reading only; insert stores a new, fully built entry;
-// remove deletes one. flush writes every scheduled entry back with Put; the
-// operator calls it at checkpoint barriers (SnapshotState), at Finish, and
-// at the end of a batch once many entries are pending (maybeFlush). Between
-// flushes the entries returned by get stay valid and must not be used after
-// remove.
+// peek returns one for reading only; insert stores a new, fully built entry
+// (for a key that is absent); remove deletes one. flush writes every
+// scheduled entry back; the operator calls it at checkpoint barriers
+// (SnapshotState), at Finish (finish, finishWith), and at the end of a
+// batch (maybeFlush, which flushes once many entries are pending). Between
+// flushes the entries returned by get stay valid and must not be used
+// after remove.
 //
 // Pointers held across calls (e.g. an operator's hot index) stay valid
-// until remove, or, when !shared, until the next flush.
+// until remove, or, when !shared, until the next flush or maybeFlush.
 //
 // With the memory backend (shared), Get returns the stored pointer, so the
 // backend sees mutations at once and the write-back is the contract's Put.
-// With a serialising backend, get keeps the decoded entry in a cache until
-// the flush, so that mutations accumulate on one copy.
+//
+// With a serialising backend (Pebble), the store keeps decoded entries in
+// an entry cache, so that mutations accumulate on one copy and reads do not
+// decode again: every entry returned since the last flush (dirty or not),
+// and up to capacity clean entries across flushes (the backend's
+// state.EntryCache size), evicted by CLOCK (an entry used since the hand
+// last passed it gets a second chance). A flush writes the dirty entries
+// back and keeps them as clean ones. The cache also records keys known to
+// be absent. It stays coherent because every change of the state goes
+// through the store (one store per state and operator instance); it starts
+// empty on restore. A key the cache does not hold is read from the backend
+// only when it may be there: while the cache holds every stored entry (the
+// state was empty when the store opened and no stored entry was evicted
+// since) it is not, and afterwards a Bloom filter of the stored keys the
+// cache does not hold (gone) rules most new keys out. The backend's
+// presence of each cached entry's key is known, so that write-backs and
+// deletions pass it as a hint (state.KnownWriter) instead of making the
+// backend look the key up.
 type store[P entry] struct {
 	name   string
 	m      state.KeyedMap[P]
+	known  state.KnownWriter[P] // m's writes with presence hints, when it has them
 	codec  state.Codec[P]
 	shared bool
-	cache  map[string]P // !shared: entries returned by get since the last flush, by kg+key
-	dirty  []dirtyRef
-	ptrs   []P
-	arena  []byte
-	ckey   []byte
+	// !shared: the entry cache
+	index    map[string]int32 // kg+key -> index in slots
+	slots    []cacheSlot[P]
+	free     []int32 // unused slots
+	hand     int     // CLOCK hand over slots
+	capacity int     // entries kept at a flush
+	complete bool    // every stored entry is in the cache
+	// gone (when !complete) holds every key the backend stores that the
+	// cache does not hold (nil: not known; the backend is asked). It is
+	// rebuilt from the backend's keys when it fills up.
+	gone      *keyFilter
+	goneTried bool            // a restored store tried to build gone
+	ranger    state.KeyRanger // m's key listing, when it has one (builds gone)
+	// finishing: the operator's Finish runs (see finishWith)
+	finishing bool
+	// write-back schedule
+	dirty []dirtyRef
+	ptrs  []P
+	arena []byte
+	ckey  []byte
+}
+
+// cacheSlot is one entry of a store's cache.
+type cacheSlot[P any] struct {
+	key    string // kg+key, as in store.index
+	p      P
+	absent bool // the key is known to be absent (p is the zero value)
+	ref    bool // used since the CLOCK hand last passed
+	used   bool // false: on the free list
 }
 
 type dirtyRef struct {
@@ -70,6 +121,7 @@ func newStore[P entry](b state.Backend, name string, codec state.Codec[P]) (*sto
 			return nil, err
 		}
 		s.m = &codecMap[P]{inner: inner, codec: codec}
+		s.capacity = serialisedCacheEntries
 	} else {
 		m, err := state.NewKeyedMap(b, name, codec)
 		if err != nil {
@@ -77,9 +129,15 @@ func newStore[P entry](b state.Backend, name string, codec state.Codec[P]) (*sto
 		}
 		s.m = m
 		s.shared = b.Kind() == "hashmap"
+		if c, ok := b.(state.EntryCache); ok {
+			s.capacity = c.EntryCacheEntries()
+		}
 	}
 	if !s.shared {
-		s.cache = make(map[string]P)
+		s.known, _ = s.m.(state.KnownWriter[P])
+		s.ranger, _ = s.m.(state.KeyRanger)
+		s.index = make(map[string]int32)
+		s.complete = s.m.Len() == 0
 	}
 	return s, nil
 }
@@ -90,25 +148,132 @@ func (s *store[P]) cacheKey(kg int, key []byte) []byte {
 	return s.ckey
 }
 
-// get returns the entry for mutation.
-func (s *store[P]) get(kg int, key []byte) (P, bool) {
-	if !s.shared {
-		if p, ok := s.cache[string(s.cacheKey(kg, key))]; ok {
-			return p, true
-		}
+// cached returns the cache slot of key (valid until the cache changes).
+func (s *store[P]) cached(kg int, key []byte) (*cacheSlot[P], bool) {
+	i, ok := s.index[string(s.cacheKey(kg, key))]
+	if !ok {
+		return nil, false
+	}
+	sl := &s.slots[i]
+	sl.ref = true
+	return sl, true
+}
+
+// cache records p (or, when absent, the absence of key) as key's entry.
+func (s *store[P]) cache(kg int, key []byte, p P, absent bool) {
+	if i, ok := s.index[string(s.cacheKey(kg, key))]; ok {
+		sl := &s.slots[i]
+		sl.p, sl.absent, sl.ref = p, absent, true
+		return
+	}
+	s.addSlot(kg, key, p, absent)
+}
+
+// addSlot caches p (or the absence of key) under key, which the cache does
+// not hold.
+func (s *store[P]) addSlot(kg int, key []byte, p P, absent bool) {
+	ck := s.cacheKey(kg, key)
+	var i int32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		i = int32(len(s.slots))
+		s.slots = append(s.slots, cacheSlot[P]{})
+	}
+	k := string(ck)
+	s.slots[i] = cacheSlot[P]{key: k, p: p, absent: absent, used: true}
+	s.index[k] = i
+}
+
+// load reads key, which the cache does not hold, from the backend (unless
+// it is surely absent) and caches what it found.
+func (s *store[P]) load(kg int, key []byte) (P, bool) {
+	var zero P
+	if s.surelyAbsent(kg, key) {
+		return zero, false
 	}
 	p, ok := s.m.Get(kg, key)
 	if !ok {
-		return p, false
+		s.addSlot(kg, key, zero, true)
+		return zero, false
 	}
-	s.touch(kg, key, p)
+	mk := p.mk()
+	mk.known, mk.inBackend = true, true
+	s.addSlot(kg, key, p, false)
 	return p, true
+}
+
+// surelyAbsent reports whether the backend certainly does not hold key,
+// which the cache does not hold: the cache holds every stored entry, or
+// the filter of the others does not have key.
+func (s *store[P]) surelyAbsent(kg int, key []byte) bool {
+	if s.complete {
+		return true
+	}
+	if s.gone == nil && !s.goneTried {
+		s.goneTried = true
+		s.rebuildGone()
+	}
+	return s.filtered(kg, key)
+}
+
+// rebuildGone refills the filter of stored keys from the backend's keys
+// (all of them: a superset of the ones the cache does not hold), sized for
+// twice as many as there are now; without a way to list them it drops the
+// filter.
+func (s *store[P]) rebuildGone() {
+	if s.ranger == nil {
+		s.gone = nil
+		return
+	}
+	f := newKeyFilter(2 * max(s.m.Len(), s.capacity))
+	s.ranger.RangeKeys(func(kg int, key []byte) bool {
+		f.add(keyHash(s.cacheKey(kg, key)))
+		return true
+	})
+	s.gone = f
+}
+
+// get returns the entry for mutation.
+func (s *store[P]) get(kg int, key []byte) (P, bool) {
+	if s.shared {
+		p, ok := s.m.Get(kg, key)
+		if ok {
+			s.schedule(kg, key, p)
+		}
+		return p, ok
+	}
+	if sl, ok := s.cached(kg, key); ok {
+		p := sl.p
+		if sl.absent {
+			return p, false
+		}
+		s.schedule(kg, key, p)
+		return p, true
+	}
+	p, ok := s.load(kg, key)
+	if ok {
+		s.schedule(kg, key, p)
+	}
+	return p, ok
 }
 
 // touch schedules the write-back of p, stored under key, which the caller
 // is about to mutate. p must be the entry get or insert returned since the
 // last flush.
 func (s *store[P]) touch(kg int, key []byte, p P) {
+	if p.mk().dirty {
+		return
+	}
+	s.schedule(kg, key, p)
+	if !s.shared {
+		s.cache(kg, key, p, false)
+	}
+}
+
+// schedule lists p for the next flush unless it is listed.
+func (s *store[P]) schedule(kg int, key []byte, p P) {
 	mk := p.mk()
 	if mk.dirty {
 		return
@@ -118,28 +283,42 @@ func (s *store[P]) touch(kg int, key []byte, p P) {
 	s.arena = append(s.arena, key...)
 	s.dirty = append(s.dirty, dirtyRef{kg: int32(kg), off: int32(off), end: int32(len(s.arena))})
 	s.ptrs = append(s.ptrs, p)
-	if !s.shared {
-		s.cache[string(s.cacheKey(kg, key))] = p
-	}
 }
 
 // peek returns the entry for reading only.
 func (s *store[P]) peek(kg int, key []byte) (P, bool) {
-	if !s.shared {
-		if p, ok := s.cache[string(s.cacheKey(kg, key))]; ok {
-			return p, true
-		}
+	if s.shared {
+		return s.m.Get(kg, key)
 	}
-	return s.m.Get(kg, key)
+	if sl, ok := s.cached(kg, key); ok {
+		return sl.p, !sl.absent
+	}
+	return s.load(kg, key)
 }
 
-// insert stores a new, fully built entry. To mutate p later the caller
-// calls touch (or get) first.
+// insert stores a new, fully built entry under key, which must be absent.
+// To mutate p later the caller calls touch (or get) first.
 func (s *store[P]) insert(kg int, key []byte, p P) {
-	s.m.Put(kg, key, p)
-	if !s.shared {
-		// keep the live copy, so that p stays the one entry for key
-		s.touch(kg, key, p)
+	if s.shared {
+		s.m.Put(kg, key, p)
+		return
+	}
+	// The flush writes it; whether the backend holds key is known when the
+	// cache knows key is absent or holds every stored entry.
+	mk := p.mk()
+	sl, ok := s.cached(kg, key)
+	mk.known, mk.inBackend = ok && sl.absent || !ok && s.surelyAbsent(kg, key), false
+	if ok && !sl.absent {
+		// a replaced entry: it is dead, and its key's presence carries over
+		old := sl.p.mk()
+		old.dead = true
+		mk.known, mk.inBackend = old.known, old.inBackend
+	}
+	s.schedule(kg, key, p)
+	if ok {
+		sl.p, sl.absent = p, false
+	} else {
+		s.addSlot(kg, key, p, false)
 	}
 }
 
@@ -148,40 +327,195 @@ func (s *store[P]) remove(kg int, key []byte, p P) {
 	if any(p) != nil {
 		p.mk().dead = true
 	}
-	if !s.shared {
-		delete(s.cache, string(s.cacheKey(kg, key)))
+	if s.shared {
+		s.m.Delete(kg, key)
+		return
 	}
-	s.m.Delete(kg, key)
+	sl, ok := s.cached(kg, key)
+	switch {
+	case ok && sl.absent:
+		return
+	case ok && s.known != nil && sl.p.mk().known:
+		mk := sl.p.mk()
+		mk.dead = true
+		s.known.DeleteKnown(kg, key, mk.inBackend)
+	case !ok && s.surelyAbsent(kg, key):
+	default:
+		if ok {
+			sl.p.mk().dead = true
+		}
+		s.m.Delete(kg, key)
+	}
+	var zero P
+	switch {
+	case s.filtered(kg, key):
+		// nothing needs to remember the absence
+		if ok {
+			s.dropSlot(s.index[string(s.cacheKey(kg, key))])
+		}
+	case ok:
+		sl.p, sl.absent = zero, true
+	default:
+		s.addSlot(kg, key, zero, true)
+	}
 }
 
-// flush writes every entry obtained by get since the last flush back.
+// filtered reports whether the backend's keys that the cache does not
+// hold are known without key: the cache holds every stored entry, or the
+// filter of evicted keys does not have key.
+func (s *store[P]) filtered(kg int, key []byte) bool {
+	return s.complete || s.gone != nil && !s.gone.has(keyHash(s.cacheKey(kg, key)))
+}
+
+// dropSlot removes slot i from the cache.
+func (s *store[P]) dropSlot(i int32) {
+	delete(s.index, s.slots[i].key)
+	s.slots[i] = cacheSlot[P]{}
+	s.free = append(s.free, i)
+}
+
+// flush writes every entry obtained by get since the last flush back, then
+// trims the cache to its capacity. During the operator's Finish a
+// serialising store leaves the write-back pending (see finishWith).
 func (s *store[P]) flush() {
+	if s.finishing && !s.shared {
+		return
+	}
 	for i, d := range s.dirty {
 		p := s.ptrs[i]
 		mk := p.mk()
 		mk.dirty = false
-		if !mk.dead {
-			s.m.Put(int(d.kg), s.arena[d.off:d.end], p)
+		if mk.dead {
+			continue
 		}
+		key := s.arena[d.off:d.end]
+		if s.known != nil && mk.known {
+			s.known.PutKnown(int(d.kg), key, p, mk.inBackend)
+		} else {
+			s.m.Put(int(d.kg), key, p)
+		}
+		mk.known, mk.inBackend = true, true
 	}
 	clear(s.ptrs)
 	s.ptrs = s.ptrs[:0]
 	s.dirty = s.dirty[:0]
 	s.arena = s.arena[:0]
 	if !s.shared {
-		clear(s.cache)
+		s.evict(s.capacity)
 	}
 }
 
-// maybeFlush flushes when many entries are pending.
-func (s *store[P]) maybeFlush() {
-	if len(s.dirty) >= flushLimit || len(s.arena) >= 64*flushLimit {
+// finish is the store's part of the operator's Finish: the memory
+// backend's entries are put; a serialising store's write-back stays
+// pending (see finishWith).
+func (s *store[P]) finish() {
+	if s.shared {
 		s.flush()
 	}
 }
 
-// rangeAll calls fn for every stored entry (after a flush).
-func (s *store[P]) rangeAll(fn func(kg int, key string, p P) bool) { s.m.Range(fn) }
+func (s *store[P]) setFinishing(on bool) { s.finishing = on }
+
+// finishing is implemented by every store.
+type finishing interface{ setFinishing(on bool) }
+
+// finishWith runs snapshot, the operator's SnapshotState, as its Finish,
+// with the write-back of serialising stores left pending: nothing reads
+// the state after Finish (the job's final checkpoint was taken before the
+// inputs ended, and the backend is closed next), so writing it to disk
+// would be wasted. The entries stay scheduled, so a later flush would
+// still write them.
+func finishWith(snapshot func(int64) error, stores ...finishing) error {
+	for _, st := range stores {
+		st.setFinishing(true)
+	}
+	defer func() {
+		for _, st := range stores {
+			st.setFinishing(false)
+		}
+	}()
+	return snapshot(0)
+}
+
+// needsFlush reports whether many entries are pending: flushLimit, or as
+// many as the cache keeps.
+func (s *store[P]) needsFlush() bool {
+	limit := max(flushLimit, s.capacity)
+	return len(s.dirty) >= limit || len(s.arena) >= 64*limit
+}
+
+// maybeFlush flushes when many entries are pending, and otherwise trims
+// the cache's clean entries to its capacity.
+func (s *store[P]) maybeFlush() {
+	if s.needsFlush() {
+		s.flush()
+		return
+	}
+	s.trim()
+}
+
+// trim evicts clean entries while the cache is over its capacity (the
+// entries returned by get since the last flush stay, so it keeps room for
+// as many as are scheduled).
+func (s *store[P]) trim() {
+	if n := max(s.capacity, len(s.dirty)); !s.shared && len(s.index) > n {
+		s.evict(n)
+	}
+}
+
+// forget notes that the cache no longer holds the stored entry of key
+// (kg+key).
+func (s *store[P]) forget(key string) {
+	if s.complete {
+		s.complete = false
+		s.gone = newKeyFilter(2 * max(s.m.Len(), s.capacity))
+	}
+	if s.gone == nil {
+		return
+	}
+	s.gone.add(keyHashString(key))
+	if s.gone.full() {
+		s.rebuildGone()
+	}
+}
+
+// evict drops clean cache entries (CLOCK) until at most n remain or every
+// one left is dirty.
+func (s *store[P]) evict(n int) {
+	left := len(s.index)
+	for scanned := 0; left > n && scanned < 2*len(s.slots); scanned++ {
+		if s.hand >= len(s.slots) {
+			s.hand = 0
+		}
+		i := s.hand
+		s.hand++
+		sl := &s.slots[i]
+		if !sl.used || !sl.absent && sl.p.mk().dirty {
+			continue
+		}
+		if sl.ref {
+			sl.ref = false
+			continue
+		}
+		if !sl.absent {
+			s.forget(sl.key)
+		}
+		s.dropSlot(int32(i))
+		left--
+	}
+	if left == 0 {
+		// nothing cached: start the slots afresh
+		clear(s.slots)
+		s.slots, s.free, s.hand = s.slots[:0], s.free[:0], 0
+	}
+}
+
+// rangeAll calls fn for every stored entry, after a flush. The entries it
+// gives are fresh copies on a serialising backend, not the cached ones.
+func (s *store[P]) rangeAll(fn func(kg int, key string, p P) bool) {
+	s.flush()
+	s.m.Range(fn)
+}
 
 // copyTo copies the store's content into another backend through its
 // codec (what a checkpoint and a restore do).
@@ -234,7 +568,26 @@ func (c *codecMap[P]) Get(kg int, key []byte) (P, bool) {
 }
 func (c *codecMap[P]) Put(kg int, key []byte, v P) { c.inner.Put(kg, key, c.codec.Append(nil, v)) }
 func (c *codecMap[P]) Delete(kg int, key []byte)   { c.inner.Delete(kg, key) }
-func (c *codecMap[P]) Len() int                    { return c.inner.Len() }
+
+// PutKnown and DeleteKnown check the store's presence hints (a wrong one
+// would make a Pebble state's Len wrong).
+func (c *codecMap[P]) PutKnown(kg int, key []byte, v P, present bool) {
+	c.checkHint(kg, key, present)
+	c.Put(kg, key, v)
+}
+func (c *codecMap[P]) DeleteKnown(kg int, key []byte, present bool) {
+	c.checkHint(kg, key, present)
+	c.Delete(kg, key)
+}
+func (c *codecMap[P]) RangeKeys(fn func(kg int, key []byte) bool) {
+	c.inner.Range(func(kg int, key string, _ []byte) bool { return fn(kg, []byte(key)) })
+}
+func (c *codecMap[P]) checkHint(kg int, key []byte, present bool) {
+	if _, ok := c.inner.Get(kg, key); ok != present {
+		panic(fmt.Sprintf("store: key %q of key group %d: presence hint %v, stored %v", key, kg, present, ok)) // tests only
+	}
+}
+func (c *codecMap[P]) Len() int { return c.inner.Len() }
 func (c *codecMap[P]) Range(fn func(kg int, key string, v P) bool) {
 	c.inner.Range(func(kg int, key string, b []byte) bool {
 		p, err := c.codec.Decode(b)

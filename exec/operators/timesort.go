@@ -186,4 +186,4 @@ func (o *timeSort) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *timeSort) Finish() error { o.rows.flush(); return nil }
+func (o *timeSort) Finish() error { o.rows.finish(); return nil }

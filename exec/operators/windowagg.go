@@ -1122,7 +1122,8 @@ func (o *sliceAgg) remove(kg int, key []byte, e *winEntry) {
 }
 
 // flush writes pending entries back; the hot index holds the store's live
-// copies, which a serialising store drops at a flush.
+// copies, which a serialising store may evict once they are clean, so it
+// is dropped.
 func (o *sliceAgg) flush() {
 	o.flushLocal()
 	o.flushPanes()
@@ -1133,9 +1134,11 @@ func (o *sliceAgg) flush() {
 }
 
 func (o *sliceAgg) maybeFlush() {
-	if len(o.slices.dirty) >= flushLimit || len(o.slices.arena) >= 64*flushLimit {
+	if o.slices.needsFlush() {
 		o.flush()
+		return
 	}
+	o.slices.trim() // the hot index holds dirty entries only, which stay
 }
 
 func (o *sliceAgg) ProcessWatermark(wm int64) error {
@@ -1160,7 +1163,7 @@ func (o *sliceAgg) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *sliceAgg) Finish() error { return o.SnapshotState(0) }
+func (o *sliceAgg) Finish() error { return finishWith(o.SnapshotState, o.slices) }
 
 func (o *sliceAgg) fire(kg int, gk []byte, end int64) error {
 	switch o.slicer.Kind {

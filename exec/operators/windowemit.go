@@ -427,7 +427,7 @@ func (o *emitAgg) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *emitAgg) Finish() error { return o.SnapshotState(0) }
+func (o *emitAgg) Finish() error { return finishWith(o.SnapshotState, o.wins) }
 
 // dueItem is a window waiting for an early or late emission.
 type dueItem struct {

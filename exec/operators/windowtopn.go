@@ -203,4 +203,4 @@ func (o *windowTopN) SnapshotState(int64) error {
 	return nil
 }
 
-func (o *windowTopN) Finish() error { return o.SnapshotState(0) }
+func (o *windowTopN) Finish() error { return finishWith(o.SnapshotState, o.parts) }
