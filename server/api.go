@@ -291,10 +291,19 @@ func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 	if l == nil || l.job.Ended() {
 		return "", errNotRunning
 	}
+	s.mu.Lock()
+	l.stopping = true
+	s.mu.Unlock()
 	path := ""
 	if savepoint {
 		p, err := l.job.Savepoint(true, drain)
 		if err != nil {
+			s.mu.Lock()
+			l.stopping = false
+			s.mu.Unlock()
+			if l.job.Ended() { // it ended otherwise meanwhile
+				s.recordEnd(id, l.job)
+			}
 			return "", fmt.Errorf("savepoint failed, the job goes on: %w", err)
 		}
 		path = p
@@ -306,6 +315,7 @@ func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 		r.end(string(engine.JobStopped), nil)
 		r.Savepoint = path
 	})
+	s.cfg.Logger.Info("job stopped", "job", id, "savepoint", path)
 	return path, nil
 }
 

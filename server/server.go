@@ -73,6 +73,9 @@ type liveJob struct {
 	id  string
 	eng *engine.Engine
 	job *engine.Job
+	// stopping (guarded by Server.mu): a stop request is stopping the
+	// job and records its end (with the savepoint) itself.
+	stopping bool
 }
 
 // New opens the registry under cfg.DataDir. It refuses a non-loopback
@@ -225,27 +228,36 @@ func (s *Server) newSession(jobID func() string) *engine.Engine {
 
 // track registers a running job and watches it until it ends.
 func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
+	l := &liveJob{id: id, eng: eng, job: j}
 	s.mu.Lock()
-	s.live[id] = &liveJob{id: id, eng: eng, job: j}
+	s.live[id] = l
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		<-j.Done()
 		s.mu.Lock()
-		closing := s.closing
+		closing, stopping := s.closing, l.stopping
 		s.mu.Unlock()
 		if closing {
 			return // stays RUNNING: the next start resumes it
 		}
-		st, err := j.Status()
-		s.updateJob(id, func(r *JobRecord) { r.end(string(st), err) })
-		if err != nil {
-			s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
-		} else {
-			s.cfg.Logger.Info("job ended", "job", id, "status", string(st))
+		if stopping {
+			return // stopLocal records the stop
 		}
+		s.recordEnd(id, j)
 	}()
+}
+
+// recordEnd records how a job that ended in this process ended.
+func (s *Server) recordEnd(id string, j *engine.Job) {
+	st, err := j.Status()
+	s.updateJob(id, func(r *JobRecord) { r.end(string(st), err) })
+	if err != nil {
+		s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
+	} else {
+		s.cfg.Logger.Info("job ended", "job", id, "status", string(st))
+	}
 }
 
 // metricsJobs lists the jobs running in this process for /metrics,
