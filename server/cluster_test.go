@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/streamsql/streamsql/api"
+	"github.com/streamsql/streamsql/cluster"
 )
 
 // A bounded job: ten rows, then FINISHED.
@@ -203,5 +206,57 @@ func TestClusterConfigErrors(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted the configuration", cfg)
 		}
+	}
+}
+
+// When the owner cannot stop the job (its savepoint failed), it answers
+// through the log and the server that received the stop answers 500
+// naming the owner. The owner here is played by the test on the log.
+func TestClusterStopFailureComesBack(t *testing.T) {
+	brokers := kafka(t)
+	_, baseB, _ := clusterServer(t, brokers, t.TempDir(), "B", 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	owner, err := cluster.OpenCommandLog(ctx, brokers, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	rec, _ := json.Marshal(jobCommand{Owner: "X", Job: JobRecord{ID: "j1", Name: "INSERT INTO t ...",
+		Statements: []string{"INSERT INTO t SELECT 1"}, Status: "RUNNING", Submitted: time.Now()}})
+	if _, err := owner.Append(ctx, "job/j1", rec); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B to list X's job", func() bool { return jobList(t, baseB)["j1"].Owner == "X" })
+
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- owner.Follow(followCtx, func(c cluster.Command) {
+			if c.Key != "stop/j1" || c.Value == nil {
+				return
+			}
+			var sc stopCommand
+			if json.Unmarshal(c.Value, &sc) != nil || sc.Failed != "" || sc.Owner != "X" || sc.From != "B" || !sc.Savepoint {
+				return
+			}
+			sc.Failed = "savepoint failed: disk full"
+			v, _ := json.Marshal(sc)
+			owner.Append(ctx, "stop/j1", v)
+		})
+	}()
+	defer func() {
+		stopFollowing()
+		if err := <-followed; err != nil {
+			t.Errorf("Follow: %v", err)
+		}
+	}()
+	var e struct{ Error string }
+	code := call(t, "POST", baseB+"/v1/jobs/j1/stop", "", `{"savepoint": true}`, &e)
+	if code != http.StatusInternalServerError || !strings.Contains(e.Error, "server X") || !strings.Contains(e.Error, "disk full") {
+		t.Fatalf("stop through B: %d %q, want 500 naming X and the reason", code, e.Error)
+	}
+	if j := jobList(t, baseB)["j1"]; j.Status != "RUNNING" {
+		t.Fatalf("after the failed stop: %+v", j)
 	}
 }
