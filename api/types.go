@@ -14,6 +14,11 @@ type JobSummary struct {
 	RowsOut   int64      `json:"rows_out"`
 	Restarts  int        `json:"restarts"`
 	Resumes   int        `json:"resumes"`
+	// Owner is the id of the server that runs the job, when the server
+	// is one of a cluster (absent otherwise). Only the owner serves the
+	// live figures (rows, restarts, checkpoints, vertices): other
+	// servers show the job's record with zero figures.
+	Owner string `json:"owner,omitempty"`
 	// LastCheckpoint is the id of the newest completed checkpoint of
 	// this process's run (0: none).
 	LastCheckpoint int64 `json:"last_checkpoint"`

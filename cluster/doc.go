@@ -15,6 +15,13 @@
 // command must carry the whole current state of its key, not a change of
 // it. A nil value is a tombstone: the key is gone.
 //
-// Not here yet: stages over repartition topics, partition ownership and
-// the other parts of running one job across servers.
+// What uses it: package server (server/cluster.go) appends job records
+// (key "job/<id>", with the owner server's id) and stop requests (key
+// "stop/<id>", deleted by the owner once applied), so that every server
+// lists every job of the cluster and any server can stop any job. Jobs
+// still run only on the server they were submitted to; a server that
+// dies leaves its jobs listed with their last status (no failover).
+//
+// Not here yet: failover, stages over repartition topics, partition
+// ownership and the other parts of running one job across servers.
 package cluster

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -36,9 +37,20 @@ func (s *Server) routes(mux *http.ServeMux) {
 	})
 }
 
-func (s *Server) summary(rec JobRecord) api.JobSummary {
+// jobView is a job's record and where it runs.
+type jobView struct {
+	rec   JobRecord
+	owner string // the id of the server that runs it; "" without a cluster
+	local bool   // this server runs it (its registry holds it)
+}
+
+func (s *Server) summary(v jobView) api.JobSummary {
+	rec := v.rec
 	js := api.JobSummary{ID: rec.ID, Name: rec.Name, Status: rec.Status, Error: rec.Error,
-		Submitted: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes}
+		Submitted: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes, Owner: v.owner}
+	if !v.local {
+		return js
+	}
 	if l := s.liveJob(rec.ID); l != nil {
 		js.RowsIn, js.RowsOut, _ = l.job.Counts()
 		js.Restarts = l.job.Restarts()
@@ -52,34 +64,78 @@ func (s *Server) summary(rec JobRecord) api.JobSummary {
 	return js
 }
 
+// jobViews lists this server's jobs and, when clustered, the other
+// servers' jobs, oldest submission first.
+func (s *Server) jobViews() []jobView {
+	own := s.ownerID()
+	var out []jobView
+	seen := map[string]bool{}
+	for _, rec := range s.reg.list() {
+		out = append(out, jobView{rec: rec, owner: own, local: true})
+		seen[rec.ID] = true
+	}
+	if s.cluster != nil {
+		for _, rj := range s.cluster.remoteJobs() {
+			if !seen[rj.rec.ID] {
+				out = append(out, jobView{rec: rj.rec, owner: rj.owner})
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		ra, rb := out[a].rec, out[b].rec
+		if !ra.Submitted.Equal(rb.Submitted) {
+			return ra.Submitted.Before(rb.Submitted)
+		}
+		return ra.ID < rb.ID
+	})
+	return out
+}
+
+// ownerID is this server's id in its cluster ("" without a cluster).
+func (s *Server) ownerID() string {
+	if s.cluster == nil {
+		return ""
+	}
+	return s.cluster.id
+}
+
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	out := []api.JobSummary{}
-	for _, rec := range s.reg.list() {
-		out = append(out, s.summary(rec))
+	for _, v := range s.jobViews() {
+		out = append(out, s.summary(v))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jobs": out})
 }
 
-// record finds the record of the request's {id}, or answers 404.
-func (s *Server) record(w http.ResponseWriter, r *http.Request) (JobRecord, bool) {
+// record finds the record of the request's {id} (this server's, or
+// another server's of the cluster), or answers 404.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) (jobView, bool) {
 	id := r.PathValue("id")
-	rec, ok := s.reg.get(id)
-	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no job %s", id))
+	if rec, ok := s.reg.get(id); ok {
+		return jobView{rec: rec, owner: s.ownerID(), local: true}, true
 	}
-	return rec, ok
+	if s.cluster != nil {
+		if rj, ok := s.cluster.remoteJob(id); ok {
+			return jobView{rec: rj.rec, owner: rj.owner}, true
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no job %s", id))
+	return jobView{}, false
 }
 
+// getJob answers a job's record and, when this server runs it, its live
+// figures (another server's job: the record only).
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.record(w, r)
+	v, ok := s.record(w, r)
 	if !ok {
 		return
 	}
-	d := api.JobDetail{JobSummary: s.summary(rec), Savepoint: rec.Savepoint, Vertices: []api.VertexView{}}
+	rec := v.rec
+	d := api.JobDetail{JobSummary: s.summary(v), Savepoint: rec.Savepoint, Vertices: []api.VertexView{}}
 	for _, st := range rec.Statements {
 		d.Statements = append(d.Statements, sql.MaskSecrets(st))
 	}
-	if l := s.liveJob(rec.ID); l != nil {
+	if l := s.liveJob(rec.ID); v.local && l != nil {
 		_, _, wm := l.job.Counts()
 		d.Watermark = watermarkText(wm)
 		d.LateRows, d.Skipped = l.job.LateRows(), l.job.SkippedRows()
@@ -153,13 +209,14 @@ func watermarkText(wm int64) *string {
 }
 
 func (s *Server) getCheckpoints(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.record(w, r)
+	v, ok := s.record(w, r)
 	if !ok {
 		return
 	}
+	rec := v.rec
 	out := []api.CheckpointView{}
 	var completed, failed int64
-	if l := s.liveJob(rec.ID); l != nil {
+	if l := s.liveJob(rec.ID); v.local && l != nil {
 		var hist []engine.CheckpointStats
 		hist, completed = l.job.Checkpoints()
 		failed = l.job.FailedCheckpoints()
@@ -186,13 +243,14 @@ func checkpointView(c engine.CheckpointStats) api.CheckpointView {
 }
 
 func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.record(w, r)
+	v, ok := s.record(w, r)
 	if !ok {
 		return
 	}
+	rec := v.rec
 	attempts := []api.AttemptView{}
 	restarts := 0
-	if l := s.liveJob(rec.ID); l != nil {
+	if l := s.liveJob(rec.ID); v.local && l != nil {
 		restarts = l.job.Restarts()
 		for _, a := range l.job.Attempts() {
 			attempts = append(attempts, api.AttemptView{Restart: a.Restart, RestoredID: a.RestoredID,
@@ -203,22 +261,69 @@ func (s *Server) getExceptions(w http.ResponseWriter, r *http.Request) {
 }
 
 // runningJob finds the record of the request's {id} and its running
-// job, or answers 404 (no such job) or 409 (it does not run).
+// job, or answers 404 (no such job) or 409 (it does not run, or it runs
+// on another server of the cluster).
 func (s *Server) runningJob(w http.ResponseWriter, r *http.Request) (JobRecord, *liveJob, bool) {
-	rec, ok := s.record(w, r)
+	v, ok := s.record(w, r)
 	if !ok {
-		return rec, nil, false
+		return v.rec, nil, false
 	}
-	l := s.liveJob(rec.ID)
+	if v.owner != "" && !v.local {
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s runs on server %s: only that server serves this request", v.rec.ID, v.owner))
+		return v.rec, nil, false
+	}
+	l := s.liveJob(v.rec.ID)
 	if l == nil || l.job.Ended() {
-		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", rec.ID, rec.Status))
-		return rec, nil, false
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status))
+		return v.rec, nil, false
 	}
-	return rec, l, true
+	return v.rec, l, true
 }
 
+// errNotRunning: the job to stop does not run in this process.
+var errNotRunning = errors.New("the job is not running")
+
+// stopLocal stops a job running in this process (after a savepoint, and
+// draining its windows first, when asked), records it STOPPED and
+// returns the savepoint's path. A failed savepoint leaves the job running.
+func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
+	l := s.liveJob(id)
+	if l == nil || l.job.Ended() {
+		return "", errNotRunning
+	}
+	s.mu.Lock()
+	l.stopping = true
+	s.mu.Unlock()
+	path := ""
+	if savepoint {
+		p, err := l.job.Savepoint(true, drain)
+		if err != nil {
+			s.mu.Lock()
+			l.stopping = false
+			s.mu.Unlock()
+			if l.job.Ended() { // it ended otherwise meanwhile
+				s.recordEnd(id, l.job)
+			}
+			return "", fmt.Errorf("savepoint failed, the job goes on: %w", err)
+		}
+		path = p
+	} else {
+		l.job.Stop()
+	}
+	<-l.job.Done()
+	s.updateJob(id, func(r *JobRecord) {
+		r.end(string(engine.JobStopped), nil)
+		r.Savepoint = path
+	})
+	s.cfg.Logger.Info("job stopped", "job", id, "savepoint", path)
+	return path, nil
+}
+
+// stopJob stops a job of this server, or asks the server that runs it
+// through the cluster's command log and waits for its record to show
+// the job stopped (at most Config.ClusterStopTimeout).
 func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
-	rec, l, ok := s.runningJob(w, r)
+	v, ok := s.record(w, r)
 	if !ok {
 		return
 	}
@@ -227,23 +332,35 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	path := ""
-	if req.Savepoint {
-		p, err := l.job.Savepoint(true, req.Drain)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "savepoint failed, the job goes on: "+err.Error())
+	if !v.local {
+		if v.rec.Status != string(engine.JobRunning) {
+			writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s on server %s)", v.rec.ID, v.rec.Status, v.owner))
 			return
 		}
-		path = p
-	} else {
-		l.job.Stop()
+		rec, err := s.stopRemote(r.Context(), remoteJob{owner: v.owner, rec: v.rec}, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
+		if err != nil {
+			var se *stopError
+			errors.As(err, &se)
+			writeError(w, se.code, se.msg)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": rec.Status, "savepoint": rec.Savepoint, "owner": v.owner})
+		return
 	}
-	<-l.job.Done()
-	s.reg.update(rec.ID, func(r *JobRecord) {
-		r.end(string(engine.JobStopped), nil)
-		r.Savepoint = path
-	})
-	writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": string(engine.JobStopped), "savepoint": path})
+	path, err := s.stopLocal(v.rec.ID, req.Savepoint, req.Drain)
+	switch {
+	case errors.Is(err, errNotRunning):
+		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	out := map[string]any{"id": v.rec.ID, "status": string(engine.JobStopped), "savepoint": path}
+	if v.owner != "" {
+		out["owner"] = v.owner
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
@@ -338,7 +455,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 			j := res.Job
 			out.JobID = j.ID
 			stmts := append(append([]string(nil), sess.setup...), p.Text)
-			if err := s.reg.update(j.ID, func(r *JobRecord) {
+			if err := s.updateJob(j.ID, func(r *JobRecord) {
 				r.Name, r.Statements, r.Status, r.Submitted = j.Name, stmts, string(engine.JobRunning), j.Started
 			}); err != nil {
 				j.Stop()

@@ -27,6 +27,24 @@
 // jobs after a last checkpoint and leaves them RUNNING in the registry,
 // so the next start resumes them.
 //
+// Cluster (cluster.go): with Config.ClusterName and
+// ClusterBootstrapServers the server is one of a cluster whose servers
+// share a command log on Kafka (package cluster). Each server has an id
+// (Config.ServerID, or one generated at its first clustered start and kept
+// in <data-dir>/server-id). Every change of one of its own job records is
+// appended to the log under job/<id> with the owner's id (statements with
+// secrets masked); every server follows the log from Start to Shutdown and
+// keeps the other servers' records in memory, so GET /v1/jobs lists every
+// job of the cluster with its owner. Another server's job is shown from
+// its record: live figures (rows, checkpoints, vertices) come only from
+// the owner. A stop of another server's job appends stop/<id>; the owner
+// stops the job as if asked directly and publishes the record, which the
+// requesting server waits for (at most Config.ClusterStopTimeout). Jobs
+// run only on the server they were submitted to: a server that stops or
+// dies leaves its jobs listed with their last status (no failover), and
+// applies the stop requests it missed when it starts again. Its registry
+// file stays the source of truth for its own jobs.
+//
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as
 // `Authorization: Bearer <token>` (no cookies). Statements are shown with

@@ -38,12 +38,27 @@ type Config struct {
 	// CheckpointInterval is the interval of jobs whose statements set
 	// none (default 10 s).
 	CheckpointInterval time.Duration
+
+	// ClusterName and ClusterBootstrapServers (both set) make the server
+	// one of a cluster: it shares the cluster's command log (package
+	// cluster) on those Kafka brokers with the other servers of the same
+	// name (see doc.go). Both empty: a server on its own.
+	ClusterName             string
+	ClusterBootstrapServers []string
+	// ServerID names this server in its cluster (default: the id kept in
+	// <DataDir>/server-id, generated as <host name>-<8 hex digits> at the
+	// first clustered start).
+	ServerID string
+	// ClusterStopTimeout bounds how long a stop of another server's job
+	// waits for that server to stop it (default 30 s).
+	ClusterStopTimeout time.Duration
 }
 
 // Server owns jobs and serves the REST API and metrics.
 type Server struct {
-	cfg Config
-	reg *registry
+	cfg     Config
+	reg     *registry
+	cluster *clusterState // nil: not one of a cluster (cluster.go)
 
 	mu       sync.Mutex
 	live     map[string]*liveJob // by record id
@@ -58,6 +73,9 @@ type liveJob struct {
 	id  string
 	eng *engine.Engine
 	job *engine.Job
+	// stopping (guarded by Server.mu): a stop request is stopping the
+	// job and records its end (with the savepoint) itself.
+	stopping bool
 }
 
 // New opens the registry under cfg.DataDir. It refuses a non-loopback
@@ -78,12 +96,31 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CheckpointInterval <= 0 {
 		cfg.CheckpointInterval = 10 * time.Second
 	}
+	if cfg.ClusterStopTimeout <= 0 {
+		cfg.ClusterStopTimeout = 30 * time.Second
+	}
+	if (cfg.ClusterName == "") != (len(cfg.ClusterBootstrapServers) == 0) {
+		return nil, errors.New("server: a cluster needs both a name (--cluster-name) and its Kafka brokers (--cluster-bootstrap-servers)")
+	}
+	if cfg.ServerID != "" && cfg.ClusterName == "" {
+		return nil, errors.New("server: --server-id names a server in a cluster: it needs --cluster-name and --cluster-bootstrap-servers")
+	}
 	reg, err := openRegistry(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, reg: reg, live: map[string]*liveJob{}}, nil
+	s := &Server{cfg: cfg, reg: reg, live: map[string]*liveJob{}}
+	if cfg.ClusterName != "" {
+		if s.cluster, err = openCluster(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
+
+// ID is the server's id in its cluster ("" when it is not one of a
+// cluster).
+func (s *Server) ID() string { return s.ownerID() }
 
 // loopback reports whether addr (host:port) is on a loopback interface.
 func loopback(addr string) bool {
@@ -101,7 +138,12 @@ func loopback(addr string) bool {
 // Start starts again every job the registry lists as running, from its
 // newest complete checkpoint. A job that cannot start is marked FAILED
 // with the reason; Start returns the first such error after trying all.
+// A clustered server then appends its records to the command log and
+// follows the log until Shutdown.
 func (s *Server) Start() error {
+	if s.cluster != nil {
+		defer s.startCluster()
+	}
 	var first error
 	for _, rec := range s.reg.list() {
 		if rec.Status != string(engine.JobRunning) {
@@ -109,7 +151,7 @@ func (s *Server) Start() error {
 		}
 		if err := s.resume(rec); err != nil {
 			s.cfg.Logger.Error("cannot resume the job", "job", rec.ID, "error", err.Error())
-			s.reg.update(rec.ID, func(r *JobRecord) {
+			s.updateJob(rec.ID, func(r *JobRecord) {
 				r.end(string(engine.JobFailed), fmt.Errorf("cannot resume: %w", err))
 			})
 			if first == nil {
@@ -151,7 +193,7 @@ func (s *Server) resume(rec JobRecord) error {
 			if res == nil || res.Job == nil {
 				return errors.New("the last statement started no job")
 			}
-			s.reg.update(rec.ID, func(r *JobRecord) { r.Resumes++ })
+			s.updateJob(rec.ID, func(r *JobRecord) { r.Resumes++ })
 			s.track(rec.ID, eng, res.Job)
 			s.cfg.Logger.Info("job resumed from its latest checkpoint", "job", rec.ID, "name", rec.Name)
 		}
@@ -186,27 +228,36 @@ func (s *Server) newSession(jobID func() string) *engine.Engine {
 
 // track registers a running job and watches it until it ends.
 func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
+	l := &liveJob{id: id, eng: eng, job: j}
 	s.mu.Lock()
-	s.live[id] = &liveJob{id: id, eng: eng, job: j}
+	s.live[id] = l
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		<-j.Done()
 		s.mu.Lock()
-		closing := s.closing
+		closing, stopping := s.closing, l.stopping
 		s.mu.Unlock()
 		if closing {
 			return // stays RUNNING: the next start resumes it
 		}
-		st, err := j.Status()
-		s.reg.update(id, func(r *JobRecord) { r.end(string(st), err) })
-		if err != nil {
-			s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
-		} else {
-			s.cfg.Logger.Info("job ended", "job", id, "status", string(st))
+		if stopping {
+			return // stopLocal records the stop
 		}
+		s.recordEnd(id, j)
 	}()
+}
+
+// recordEnd records how a job that ended in this process ended.
+func (s *Server) recordEnd(id string, j *engine.Job) {
+	st, err := j.Status()
+	s.updateJob(id, func(r *JobRecord) { r.end(string(st), err) })
+	if err != nil {
+		s.cfg.Logger.Error("job ended", "job", id, "status", string(st), "error", err.Error())
+	} else {
+		s.cfg.Logger.Info("job ended", "job", id, "status", string(st))
+	}
 }
 
 // metricsJobs lists the jobs running in this process for /metrics,
@@ -231,10 +282,18 @@ func (s *Server) liveJob(id string) *liveJob {
 
 // Shutdown stops every running job after a last checkpoint, leaving it
 // RUNNING in the registry so that the next Start resumes it, and waits
-// for them (at most timeout per job for the checkpoint).
+// for them (at most timeout per job for the checkpoint). A clustered
+// server stops following the command log first and leaves the cluster
+// last; the other servers keep listing its jobs with their last status.
 func (s *Server) Shutdown(timeout time.Duration) {
 	s.mu.Lock()
 	s.closing = true
+	s.mu.Unlock()
+	if s.cluster != nil {
+		s.cluster.stopFollowing()
+		defer s.cluster.log.Close()
+	}
+	s.mu.Lock()
 	var jobs []*liveJob
 	for _, l := range s.live {
 		jobs = append(jobs, l)

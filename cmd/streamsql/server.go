@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -19,6 +20,7 @@ import (
 )
 
 const serverUsage = `Usage: streamsql server [--listen ADDR] [--data-dir DIR] [--auth-token TOKEN]
+                        [--cluster-name NAME --cluster-bootstrap-servers HOST:PORT[,...] [--server-id ID]]
 
 Runs streamsql as a service: jobs submitted over its REST API (REST.md) run in the
 server and outlive their clients; GET /metrics serves Prometheus metrics. The job
@@ -27,6 +29,12 @@ killed, its next start resumes every job that was running from its newest comple
 checkpoint. SIGINT/SIGTERM stop the jobs after a last checkpoint (they resume at the
 next start). Log records go to standard error and, as JSON lines, to
 DATA-DIR/logs/streamsql.log (rotated at 100 MB, 5 old files kept).
+
+With --cluster-name and --cluster-bootstrap-servers, the servers of one cluster
+share a command log on those Kafka brokers (topic _streamsql-NAME-commands): every
+server lists every server's jobs, each with its owner, and stops any of them (the
+owner stops it). Jobs run only on the server they were submitted to; a server that
+is down leaves its jobs listed with their last status (no failover).
 
 Flags:
 `
@@ -40,6 +48,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	token := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "bearer token every request must present (default $STREAMSQL_AUTH_TOKEN)")
 	interval := fs.Duration("checkpoint-interval", 10*time.Second, "checkpoint interval of jobs whose statements set none")
 	memory := fs.String("memory", "", "the process's memory budget, e.g. 2g ("+engine.ProcessMemoryKey+"): the Go runtime's soft memory limit")
+	clusterName := fs.String("cluster-name", "", "name of the cluster this server joins (cluster.name); needs --cluster-bootstrap-servers")
+	clusterBrokers := fs.String("cluster-bootstrap-servers", "", "Kafka brokers of the cluster's command log, HOST:PORT[,...] (cluster.bootstrap.servers)")
+	serverID := fs.String("server-id", "", "this server's id in its cluster (default: one generated at the first clustered start and kept in DATA-DIR/server-id)")
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, serverUsage)
 		fs.SetOutput(w)
@@ -65,7 +76,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer logFile.Close()
 	logger := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)))
 	s, err := server.New(server.Config{Listen: *listen, DataDir: *dataDir, AuthToken: *token,
-		Stdout: stdout, Logger: logger, CheckpointInterval: *interval})
+		Stdout: stdout, Logger: logger, CheckpointInterval: *interval,
+		ClusterName: *clusterName, ClusterBootstrapServers: splitList(*clusterBrokers), ServerID: *serverID})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql %v\n", err)
 		return 2
@@ -80,6 +92,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderr, "streamsql server listening on http://%s (data in %s)\n", ln.Addr(), *dataDir)
+	if id := s.ID(); id != "" {
+		fmt.Fprintf(stderr, "streamsql server %s of cluster %s (brokers %s)\n", id, *clusterName, *clusterBrokers)
+	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -94,4 +109,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	s.Shutdown(10 * time.Second)
 	fmt.Fprintln(stderr, "streamsql server stopped; running jobs resume at the next start")
 	return 0
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// The cluster flags: both are needed, and with both the server joins the
+// cluster under the id it generates and keeps in its data directory.
+func TestServerClusterFlags(t *testing.T) {
+	var stderr lockedBuffer
+	code := runServer(context.Background(), []string{"--data-dir", t.TempDir(), "--cluster-name", "c1"}, &bytes.Buffer{}, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "--cluster-bootstrap-servers") {
+		t.Fatalf("--cluster-name alone: exit %d, %q", code, stderr.String())
+	}
+
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr = lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- runServer(ctx, []string{"--listen", "127.0.0.1:0", "--data-dir", dir,
+			"--cluster-name", "c1", "--cluster-bootstrap-servers", strings.Join(kc.ListenAddrs(), ",")}, &bytes.Buffer{}, &stderr)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "of cluster c1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not join the cluster: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	id, err := os.ReadFile(filepath.Join(dir, "server-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "streamsql server " + strings.TrimSpace(string(id)) + " of cluster c1"; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not stop")
+	}
+}

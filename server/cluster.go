@@ -1,0 +1,349 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamsql/streamsql/cluster"
+	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// The servers of one cluster share its command log (package cluster):
+//
+//   - job/<id>: the newest record of a job (jobCommand), appended by the
+//     server that owns the job every time the record changes, and once for
+//     every record of its registry when it starts;
+//   - stop/<id>: a request to stop a job (stopCommand), appended by the
+//     server that received it; the owner stops the job as if asked
+//     directly and then deletes the key (a tombstone), or, when the stop
+//     fails, replaces the request with its failure.
+//
+// Every server follows the log for its whole life and keeps the records
+// of the other servers' jobs in memory; its own jobs stay in its registry.
+
+// jobCommand is the value of a job/<id> command.
+type jobCommand struct {
+	Owner string    `json:"owner"`
+	Job   JobRecord `json:"job"` // statements with their secrets masked
+}
+
+// stopCommand is the value of a stop/<id> command.
+type stopCommand struct {
+	Request   string `json:"request"` // unique per stop request
+	From      string `json:"from"`    // the server that received the request
+	Owner     string `json:"owner"`
+	Savepoint bool   `json:"savepoint"`
+	Drain     bool   `json:"drain"`
+	// Failed, when set, is the owner's answer: the stop failed (the job
+	// goes on) for this reason.
+	Failed string `json:"failed,omitempty"`
+}
+
+// remoteJob is the record of another server's job, as its log says.
+type remoteJob struct {
+	owner string
+	rec   JobRecord
+}
+
+// clusterState is a clustered server's view of the command log.
+type clusterState struct {
+	log *cluster.CommandLog
+	id  string // this server's id
+
+	pubMu sync.Mutex // orders a record's changes in the log as in the registry
+
+	mu       sync.Mutex
+	remote   map[string]remoteJob // by job id: the other servers' jobs
+	failures map[string]string    // by stop request: the owner's reason
+	changed  chan struct{}        // closed and replaced on every applied command
+
+	cancel     context.CancelFunc
+	followDone chan struct{}
+}
+
+// serverIDFile keeps a clustered server's generated id in its data
+// directory, so that it keeps its id across restarts.
+const serverIDFile = "server-id"
+
+// stableServerID returns the id kept in dir, generating one (the host
+// name and 8 random hex digits) at the first call.
+func stableServerID(dir string) (string, error) {
+	path := filepath.Join(dir, serverIDFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(data))
+		if err := checkServerID(id); err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		return id, nil
+	}
+	if !os.IsNotExist(err) {
+		return "", fmt.Errorf("server id: %w", err)
+	}
+	host, _ := os.Hostname()
+	host = strings.NewReplacer("/", "-", " ", "-").Replace(host)
+	if host == "" {
+		host = "server"
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	id := host + "-" + hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("server id: %w", err)
+	}
+	return id, nil
+}
+
+func checkServerID(id string) error {
+	if id == "" || strings.ContainsAny(id, "/ \t\n") {
+		return fmt.Errorf("server id '%s': want a non-empty name without spaces or slashes", id)
+	}
+	return nil
+}
+
+// openCluster connects a server to its cluster's command log.
+func openCluster(cfg Config) (*clusterState, error) {
+	id := cfg.ServerID
+	if id == "" {
+		var err error
+		if id, err = stableServerID(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	} else if err := checkServerID(id); err != nil {
+		return nil, fmt.Errorf("--server-id: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := cluster.OpenCommandLog(ctx, cfg.ClusterBootstrapServers, cfg.ClusterName)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{},
+		failures: map[string]string{}, changed: make(chan struct{})}, nil
+}
+
+// appendTimeout bounds every append of the server to the command log.
+const appendTimeout = 10 * time.Second
+
+// updateJob changes the record of one of this server's jobs in its
+// registry and, when clustered, appends the new record to the command
+// log. A failed append is logged, not returned: the registry is the
+// source of truth and the next change (or start) appends the record again.
+func (s *Server) updateJob(id string, fn func(*JobRecord)) error {
+	c := s.cluster
+	if c == nil {
+		return s.reg.update(id, fn)
+	}
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	if err := s.reg.update(id, fn); err != nil {
+		return err
+	}
+	if rec, ok := s.reg.get(id); ok {
+		s.publishLocked(rec)
+	}
+	return nil
+}
+
+// publishLocked appends a record of this server's job; c.pubMu is held.
+func (s *Server) publishLocked(rec JobRecord) {
+	masked := rec
+	masked.Statements = make([]string, len(rec.Statements))
+	for i, st := range rec.Statements {
+		masked.Statements[i] = sql.MaskSecrets(st)
+	}
+	value, _ := json.Marshal(jobCommand{Owner: s.cluster.id, Job: masked})
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	defer cancel()
+	if _, err := s.cluster.log.Append(ctx, "job/"+rec.ID, value); err != nil {
+		s.cfg.Logger.Error("the cluster's command log missed a change of the job", "job", rec.ID, "error", err.Error())
+	}
+}
+
+// startCluster appends every record of the registry (so that the log
+// holds them even when the server ran without a cluster before) and
+// starts following the log.
+func (s *Server) startCluster() {
+	c := s.cluster
+	c.pubMu.Lock()
+	for _, rec := range s.reg.list() {
+		s.publishLocked(rec)
+	}
+	c.pubMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel, c.followDone = cancel, make(chan struct{})
+	go func() {
+		defer close(c.followDone)
+		if err := c.log.Follow(ctx, s.applyCommand); err != nil {
+			s.cfg.Logger.Error("stopped following the cluster's command log", "topic", c.log.Topic(), "error", err.Error())
+		}
+	}()
+}
+
+// stopFollowing ends the goroutine that follows the log.
+func (c *clusterState) stopFollowing() {
+	if c.cancel != nil {
+		c.cancel()
+		<-c.followDone
+	}
+}
+
+// applyCommand applies one command of the log (in Follow's goroutine).
+func (s *Server) applyCommand(cmd cluster.Command) {
+	c := s.cluster
+	defer c.broadcast()
+	kind, id, _ := strings.Cut(cmd.Key, "/")
+	switch kind {
+	case "job":
+		if cmd.Value == nil {
+			c.mu.Lock()
+			delete(c.remote, id)
+			c.mu.Unlock()
+			return
+		}
+		var jc jobCommand
+		if err := json.Unmarshal(cmd.Value, &jc); err != nil || jc.Job.ID != id {
+			s.cfg.Logger.Warn("skipped a damaged command of the cluster's log", "key", cmd.Key, "offset", cmd.Offset)
+			return
+		}
+		if jc.Owner == c.id {
+			return // this server's own job: its registry says more
+		}
+		c.mu.Lock()
+		c.remote[id] = remoteJob{owner: jc.Owner, rec: jc.Job}
+		c.mu.Unlock()
+	case "stop":
+		if cmd.Value == nil {
+			return
+		}
+		var sc stopCommand
+		if err := json.Unmarshal(cmd.Value, &sc); err != nil {
+			s.cfg.Logger.Warn("skipped a damaged command of the cluster's log", "key", cmd.Key, "offset", cmd.Offset)
+			return
+		}
+		if sc.Failed != "" {
+			c.mu.Lock()
+			c.failures[sc.Request] = sc.Failed
+			c.mu.Unlock()
+			return
+		}
+		if sc.Owner != c.id {
+			return
+		}
+		if _, ok := s.reg.get(id); !ok {
+			return
+		}
+		if l := s.liveJob(id); l == nil || l.job.Ended() {
+			// Already ended (or this is a replayed request that was
+			// applied before): only the request goes.
+			s.appendDetached(cmd.Key, nil)
+			return
+		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			return // the next start resumes the job and applies the request
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.cfg.Logger.Info("stopping the job at the request of another server", "job", id, "from", sc.From)
+			_, err := s.stopLocal(id, sc.Savepoint, sc.Drain)
+			if err != nil && !errors.Is(err, errNotRunning) {
+				sc.Failed = err.Error()
+				value, _ := json.Marshal(sc)
+				s.appendDetached(cmd.Key, value)
+				return
+			}
+			s.appendDetached(cmd.Key, nil)
+		}()
+	}
+}
+
+// appendDetached appends a command, logging a failure.
+func (s *Server) appendDetached(key string, value []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	defer cancel()
+	if _, err := s.cluster.log.Append(ctx, key, value); err != nil {
+		s.cfg.Logger.Error("cannot append to the cluster's command log", "key", key, "error", err.Error())
+	}
+}
+
+func (c *clusterState) broadcast() {
+	c.mu.Lock()
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// remoteJob returns the record of another server's job.
+func (c *clusterState) remoteJob(id string) (remoteJob, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.remote[id]
+	return r, ok
+}
+
+// remoteJobs returns the records of the other servers' jobs.
+func (c *clusterState) remoteJobs() []remoteJob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]remoteJob, 0, len(c.remote))
+	for _, r := range c.remote {
+		out = append(out, r)
+	}
+	return out
+}
+
+// stopRemote asks the owner of another server's job to stop it, through
+// the command log, and waits (at most timeout) until the owner's record
+// shows it ended or the owner answers that the stop failed.
+func (s *Server) stopRemote(ctx context.Context, rj remoteJob, savepoint, drain bool, timeout time.Duration) (JobRecord, error) {
+	c := s.cluster
+	b := make([]byte, 8)
+	rand.Read(b)
+	sc := stopCommand{Request: hex.EncodeToString(b), From: c.id, Owner: rj.owner, Savepoint: savepoint, Drain: drain}
+	value, _ := json.Marshal(sc)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := c.log.Append(ctx, "stop/"+rj.rec.ID, value); err != nil {
+		return JobRecord{}, &stopError{code: 503, msg: fmt.Sprintf("job %s runs on server %s; the stop request could not be sent: %v", rj.rec.ID, rj.owner, err)}
+	}
+	for {
+		c.mu.Lock()
+		cur, ok := c.remote[rj.rec.ID]
+		failed := c.failures[sc.Request]
+		ch := c.changed
+		c.mu.Unlock()
+		if failed != "" {
+			return JobRecord{}, &stopError{code: 500, msg: fmt.Sprintf("server %s, which runs job %s, could not stop it, the job goes on: %s", rj.owner, rj.rec.ID, failed)}
+		}
+		if ok && cur.rec.Status != string(engine.JobRunning) {
+			return cur.rec, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return JobRecord{}, &stopError{code: 504, msg: fmt.Sprintf("server %s, which runs job %s, did not stop it within %s (is it up?); the request stays in the cluster's command log and %s applies it when it follows the log again", rj.owner, rj.rec.ID, timeout, rj.owner)}
+		}
+	}
+}
+
+// stopError is a failed stop of another server's job with its HTTP status.
+type stopError struct {
+	code int
+	msg  string
+}
+
+func (e *stopError) Error() string { return e.msg }

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/streamsql/streamsql/api"
+	"github.com/streamsql/streamsql/cluster"
+)
+
+// A bounded job: ten rows, then FINISHED.
+const boundedJob = `
+CREATE TABLE few (v BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE drain (v BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO drain SELECT v FROM few;`
+
+// kafka starts an in-process Kafka cluster that outlives the test's
+// servers (its cleanup is registered first, so it runs last).
+func kafka(t *testing.T) []string {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close)
+	return kc.ListenAddrs()
+}
+
+// clusterServer is one server of the cluster "c1"; id "" keeps the
+// generated id of its data directory. The caller shuts it down (stop).
+func clusterServer(t *testing.T, brokers []string, dir, id string, stopTimeout time.Duration) (s *Server, base string, stop func()) {
+	t.Helper()
+	s, err := New(Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond,
+		ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterStopTimeout: stopTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			ts.Close()
+			s.Shutdown(5 * time.Second)
+		}
+	}
+	t.Cleanup(stop)
+	return s, ts.URL, stop
+}
+
+func jobList(t *testing.T, base string) map[string]api.JobSummary {
+	t.Helper()
+	var list struct{ Jobs []api.JobSummary }
+	if code := call(t, "GET", base+"/v1/jobs", "", "", &list); code != http.StatusOK {
+		t.Fatalf("GET %s/v1/jobs: %d", base, code)
+	}
+	out := map[string]api.JobSummary{}
+	for _, j := range list.Jobs {
+		out[j.ID] = j
+	}
+	return out
+}
+
+// Two servers of one cluster: a job submitted on A is listed on B with
+// owner A; stopping it through B stops it on A (after a savepoint) and
+// both show it stopped; a server that joins later replays the log and
+// lists every job of the cluster.
+func TestClusterSharesJobsAndStops(t *testing.T) {
+	brokers := kafka(t)
+	a, baseA, _ := clusterServer(t, brokers, t.TempDir(), "A", 20*time.Second)
+	_, baseB, _ := clusterServer(t, brokers, t.TempDir(), "B", 20*time.Second)
+	if a.ID() != "A" {
+		t.Fatalf("server id %q, want A", a.ID())
+	}
+
+	id := submit(t, baseA, "", endlessJob)
+	if j := jobList(t, baseA)[id]; j.Owner != "A" || j.Status != "RUNNING" {
+		t.Fatalf("on A: %+v", j)
+	}
+	waitFor(t, "B to list A's job", func() bool {
+		j, ok := jobList(t, baseB)[id]
+		return ok && j.Owner == "A" && j.Status == "RUNNING"
+	})
+	var d api.JobDetail
+	waitFor(t, "rows on A", func() bool {
+		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+		return d.RowsOut > 0 && d.LastCheckpoint > 0 && len(d.Vertices) == 3
+	})
+	// B serves the record (statements included), not the live figures.
+	var onB api.JobDetail
+	if code := call(t, "GET", baseB+"/v1/jobs/"+id, "", "", &onB); code != http.StatusOK {
+		t.Fatalf("GET the job on B: %d", code)
+	}
+	if onB.Owner != "A" || onB.Status != "RUNNING" || len(onB.Statements) != 3 ||
+		!strings.HasPrefix(onB.Statements[2], "INSERT INTO sink") || onB.RowsOut != 0 || len(onB.Vertices) != 0 {
+		t.Fatalf("the job on B: %+v", onB)
+	}
+	// A savepoint without a stop is served by the owner only.
+	var e struct{ Error string }
+	if code := call(t, "POST", baseB+"/v1/jobs/"+id+"/savepoints", "", "", &e); code != http.StatusConflict || !strings.Contains(e.Error, "server A") {
+		t.Fatalf("savepoint through B: %d %q", code, e.Error)
+	}
+
+	var stopped struct{ Status, Savepoint, Owner, Error string }
+	if code := call(t, "POST", baseB+"/v1/jobs/"+id+"/stop", "", `{"savepoint": true}`, &stopped); code != http.StatusOK {
+		t.Fatalf("stop through B: %d %s", code, stopped.Error)
+	}
+	if stopped.Status != "STOPPED" || stopped.Savepoint == "" || stopped.Owner != "A" {
+		t.Fatalf("stop through B answered %+v", stopped)
+	}
+	if l := a.liveJob(id); l == nil || !l.job.Ended() {
+		t.Fatal("the job still runs on A")
+	}
+	call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+	if d.Status != "STOPPED" || d.Savepoint != stopped.Savepoint {
+		t.Fatalf("on A after the stop: %s %q, want STOPPED %q", d.Status, d.Savepoint, stopped.Savepoint)
+	}
+	if j := jobList(t, baseB)[id]; j.Status != "STOPPED" {
+		t.Fatalf("on B after the stop: %+v", j)
+	}
+	if code := call(t, "POST", baseB+"/v1/jobs/"+id+"/stop", "", "", &e); code != http.StatusConflict {
+		t.Fatalf("second stop through B: %d %q, want 409", code, e.Error)
+	}
+
+	finished := submit(t, baseB, "", boundedJob)
+	waitFor(t, "A to see B's job finish", func() bool {
+		j, ok := jobList(t, baseA)[finished]
+		return ok && j.Owner == "B" && j.Status == "FINISHED"
+	})
+
+	// C joins later and replays the log.
+	_, baseC, _ := clusterServer(t, brokers, t.TempDir(), "C", 20*time.Second)
+	waitFor(t, "C to list every job", func() bool {
+		jobs := jobList(t, baseC)
+		return len(jobs) == 2 && jobs[id].Owner == "A" && jobs[id].Status == "STOPPED" &&
+			jobs[finished].Owner == "B" && jobs[finished].Status == "FINISHED"
+	})
+	var onC api.JobDetail
+	call(t, "GET", baseC+"/v1/jobs/"+id, "", "", &onC)
+	if onC.Savepoint != stopped.Savepoint {
+		t.Fatalf("savepoint on C: %q, want %q", onC.Savepoint, stopped.Savepoint)
+	}
+}
+
+// A stop of a job whose server is down times out with an error naming
+// that server; the request stays in the log, and the server applies it
+// when it starts again (it resumes the job, then stops it). Its generated
+// id is kept in its data directory across the restart.
+func TestClusterStopWaitsForItsOwner(t *testing.T) {
+	brokers := kafka(t)
+	dirA := t.TempDir()
+	a, baseA, stopA := clusterServer(t, brokers, dirA, "", 20*time.Second)
+	owner := a.ID()
+	if owner == "" || strings.ContainsAny(owner, " /") {
+		t.Fatalf("generated server id %q", owner)
+	}
+	_, baseB, _ := clusterServer(t, brokers, t.TempDir(), "B", time.Second)
+	id := submit(t, baseA, "", endlessJob)
+	var d api.JobDetail
+	waitFor(t, "a checkpoint on A", func() bool {
+		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+		return d.LastCheckpoint > 0
+	})
+	waitFor(t, "B to list A's job", func() bool { return jobList(t, baseB)[id].Owner == owner })
+
+	stopA() // A goes away: its job stays RUNNING, in its registry and on B
+	if j := jobList(t, baseB)[id]; j.Status != "RUNNING" || j.Owner != owner {
+		t.Fatalf("on B with A down: %+v", j)
+	}
+	var e struct{ Error string }
+	if code := call(t, "POST", baseB+"/v1/jobs/"+id+"/stop", "", "", &e); code != http.StatusGatewayTimeout || !strings.Contains(e.Error, "server "+owner) {
+		t.Fatalf("stop through B with A down: %d %q, want 504 naming %s", code, e.Error, owner)
+	}
+
+	a2, baseA2, _ := clusterServer(t, brokers, dirA, "", 20*time.Second)
+	if a2.ID() != owner {
+		t.Fatalf("id after the restart %q, want %q", a2.ID(), owner)
+	}
+	waitFor(t, "the restarted A to apply the stop", func() bool {
+		call(t, "GET", baseA2+"/v1/jobs/"+id, "", "", &d)
+		return d.Status == "STOPPED"
+	})
+	if d.Resumes != 1 {
+		t.Fatalf("resumes %d, want 1 (resumed, then stopped)", d.Resumes)
+	}
+	waitFor(t, "B to see the job stopped", func() bool { return jobList(t, baseB)[id].Status == "STOPPED" })
+}
+
+func TestClusterConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{DataDir: t.TempDir(), ClusterName: "c1"},
+		{DataDir: t.TempDir(), ClusterBootstrapServers: []string{"127.0.0.1:9092"}},
+		{DataDir: t.TempDir(), ServerID: "A"},
+		{DataDir: t.TempDir(), ClusterName: "c1", ClusterBootstrapServers: []string{"127.0.0.1:1"}, ServerID: "a b"},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted the configuration", cfg)
+		}
+	}
+}
+
+// When the owner cannot stop the job (its savepoint failed), it answers
+// through the log and the server that received the stop answers 500
+// naming the owner. The owner here is played by the test on the log.
+func TestClusterStopFailureComesBack(t *testing.T) {
+	brokers := kafka(t)
+	_, baseB, _ := clusterServer(t, brokers, t.TempDir(), "B", 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	owner, err := cluster.OpenCommandLog(ctx, brokers, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	rec, _ := json.Marshal(jobCommand{Owner: "X", Job: JobRecord{ID: "j1", Name: "INSERT INTO t ...",
+		Statements: []string{"INSERT INTO t SELECT 1"}, Status: "RUNNING", Submitted: time.Now()}})
+	if _, err := owner.Append(ctx, "job/j1", rec); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "B to list X's job", func() bool { return jobList(t, baseB)["j1"].Owner == "X" })
+
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- owner.Follow(followCtx, func(c cluster.Command) {
+			if c.Key != "stop/j1" || c.Value == nil {
+				return
+			}
+			var sc stopCommand
+			if json.Unmarshal(c.Value, &sc) != nil || sc.Failed != "" || sc.Owner != "X" || sc.From != "B" || !sc.Savepoint {
+				return
+			}
+			sc.Failed = "savepoint failed: disk full"
+			v, _ := json.Marshal(sc)
+			owner.Append(ctx, "stop/j1", v)
+		})
+	}()
+	defer func() {
+		stopFollowing()
+		if err := <-followed; err != nil {
+			t.Errorf("Follow: %v", err)
+		}
+	}()
+	var e struct{ Error string }
+	code := call(t, "POST", baseB+"/v1/jobs/j1/stop", "", `{"savepoint": true}`, &e)
+	if code != http.StatusInternalServerError || !strings.Contains(e.Error, "server X") || !strings.Contains(e.Error, "disk full") {
+		t.Fatalf("stop through B: %d %q, want 500 naming X and the reason", code, e.Error)
+	}
+	if j := jobList(t, baseB)["j1"]; j.Status != "RUNNING" {
+		t.Fatalf("after the failed stop: %+v", j)
+	}
+}
