@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,33 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/streamsql/streamsql/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A running job that skips bad rows logs a warning per burst, as one
 // structured record carrying the job's id, while it runs.
 func TestSkippedRowBurstsAreLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	e := New(Options{Stdout: io.Discard, Stderr: io.Discard,
 		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
 		Testing: &Testing{SourceBatchDelay: 20 * time.Millisecond, SkipLogInterval: 50 * time.Millisecond}})

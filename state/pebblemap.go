@@ -184,40 +184,32 @@ func (m *pebbleMap[V]) Len() int { return int(m.ps.count) }
 // Range iterates the state in key order (key group, then key) over a
 // point-in-time view, so fn may Delete the entry it is given.
 func (m *pebbleMap[V]) Range(fn func(kg int, key string, v V) bool) {
-	lo, hi := groupBounds(m.ps.id, m.b.kgs)
-	m.b.ranging++
-	defer func() { m.b.ranging-- }()
-	it, err := m.b.reader().NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
-		return
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		k := it.Key()
-		kg := int(binary.BigEndian.Uint16(k[2:4]))
+	m.iterate(func(kg int, key []byte, it *pebble.Iterator) bool {
 		val, err := it.ValueAndErr()
 		if err != nil {
 			m.b.fail(fmt.Errorf("state %q: reading key group %d: %w", m.ps.name, kg, err))
-			return
+			return false
 		}
 		v, err := m.codec.Decode(val)
 		if err != nil {
 			m.b.fail(fmt.Errorf("state %q: key group %d: a stored value does not decode: %w", m.ps.name, kg, err))
-			continue
+			return true
 		}
-		if !fn(kg, string(k[4:]), v) {
-			return
-		}
-	}
-	if err := it.Error(); err != nil {
-		m.b.fail(fmt.Errorf("state %q: iterating: %w", m.ps.name, err))
-	}
+		return fn(kg, string(key), v)
+	})
 }
 
 // RangeKeys implements KeyRanger: the keys in key order, without decoding
 // the values.
 func (m *pebbleMap[V]) RangeKeys(fn func(kg int, key []byte) bool) {
+	m.iterate(func(kg int, key []byte, _ *pebble.Iterator) bool { return fn(kg, key) })
+}
+
+// iterate calls fn for every entry of the state in key order over a
+// point-in-time view (fn may Delete the entry it is given), with the
+// iterator positioned on it, until fn returns false. Errors fail the
+// backend.
+func (m *pebbleMap[V]) iterate(fn func(kg int, key []byte, it *pebble.Iterator) bool) {
 	lo, hi := groupBounds(m.ps.id, m.b.kgs)
 	m.b.ranging++
 	defer func() { m.b.ranging-- }()
@@ -229,7 +221,7 @@ func (m *pebbleMap[V]) RangeKeys(fn func(kg int, key []byte) bool) {
 	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
-		if !fn(int(binary.BigEndian.Uint16(k[2:4])), k[4:]) {
+		if !fn(int(binary.BigEndian.Uint16(k[2:4])), k[4:], it) {
 			return
 		}
 	}

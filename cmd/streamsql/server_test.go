@@ -6,35 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
-
-// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // The cluster flags: both are needed, and with both the server joins the
 // cluster under the id it generates and keeps in its data directory.
 func TestServerClusterFlags(t *testing.T) {
-	var stderr lockedBuffer
+	var stderr testkit.SyncBuffer
 	code := runServer(context.Background(), []string{"--data-dir", t.TempDir(), "--cluster-name", "c1"}, &bytes.Buffer{}, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "--cluster-bootstrap-servers") {
 		t.Fatalf("--cluster-name alone: exit %d, %q", code, stderr.String())
@@ -48,7 +30,7 @@ func TestServerClusterFlags(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr = lockedBuffer{}
+	stderr = testkit.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- runServer(ctx, []string{"--listen", "127.0.0.1:0", "--data-dir", dir,

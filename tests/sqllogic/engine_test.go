@@ -1,7 +1,6 @@
 package sqllogic_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"path"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/streamsql/streamsql/tests/sqllogic"
 )
 
@@ -36,24 +36,6 @@ type mode struct {
 // failing reports whether the mode injects a failure into every job.
 func (m mode) failing() bool { return m.testing != nil && m.testing.FailAfterCheckpoint }
 
-// syncBuffer is an engine's standard error, written by job goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newEngine(t testing.TB, parallelism int, m mode) *engine.Engine {
 	return newWatchedEngine(t, parallelism, m).eng
 }
@@ -64,7 +46,7 @@ type watchedEngine struct {
 	eng *engine.Engine
 	// stderr is what the engine wrote to standard error (warnings: each
 	// job failure and restart, with the job's id and error).
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	mu     sync.Mutex
 	jobs   []*engine.Job // every job started (INSERT and query), in order
 	// batchSize is the rows per source batch (Testing.BatchSize).
@@ -78,7 +60,7 @@ func (w *watchedEngine) startedJobs() []*engine.Job {
 }
 
 func newWatchedEngine(t testing.TB, parallelism int, m mode) *watchedEngine {
-	w := &watchedEngine{stderr: &syncBuffer{}}
+	w := &watchedEngine{stderr: &testkit.SyncBuffer{}}
 	var tc *engine.Testing
 	if m.testing != nil {
 		c := *m.testing
