@@ -155,3 +155,31 @@ type StatementResult struct {
 	Columns   []string   `json:"columns,omitempty"`
 	Rows      [][]string `json:"rows,omitempty"`
 }
+
+// ClusterView is GET /v1/cluster: the servers of the cluster this server
+// belongs to, as the cluster's command log announces them, with the jobs
+// each owns. A server on its own shows itself alone, with no name.
+type ClusterView struct {
+	Name    string          `json:"name,omitempty"`
+	Server  string          `json:"server,omitempty"` // the id of the server that answered
+	Servers []ClusterServer `json:"servers"`
+}
+
+// ClusterServer is one server of a ClusterView.
+type ClusterServer struct {
+	ID     string `json:"id,omitempty"`
+	Listen string `json:"listen,omitempty"`
+	// State is "up" (announced within the last three heartbeats),
+	// "unreachable" (not since) or "stopped" (it announced its shutdown).
+	State    string       `json:"state"`
+	Started  *time.Time   `json:"started,omitempty"`
+	LastSeen *time.Time   `json:"last_seen,omitempty"`
+	Jobs     []ClusterJob `json:"jobs"`
+}
+
+// ClusterJob is a job a ClusterServer owns.
+type ClusterJob struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}

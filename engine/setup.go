@@ -44,13 +44,19 @@ type jobSetup struct {
 }
 
 // storageID derives the job's directory name: 'pipeline.name' when set,
-// else a hash of the operator ids (stable for the same query).
+// else a hash of the operator ids (stable for the same query, whatever
+// the parallelism: optional vertices, such as the local phase of a
+// two-phase aggregate that only runs at parallelism above 1, are left
+// out).
 func storageID(conf *Config, p *planner.Plan) string {
 	if n := strings.TrimSpace(conf.Get("pipeline.name")); n != "" {
 		return sanitize(n)
 	}
 	h := fnv.New64a()
 	for _, v := range p.Graph.Vertices {
+		if v.Optional {
+			continue
+		}
 		h.Write([]byte(v.ID))
 		h.Write([]byte{0})
 	}

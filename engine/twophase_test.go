@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,5 +91,34 @@ SET 'restart-strategy.fixed-delay.delay' = '10ms';`, root) + twoPhaseSQL(root, c
 			}
 			compareCounts(t, "counts", readLines(t, filepath.Join(root, "counts")), want)
 		})
+	}
+}
+
+// The job's checkpoint directory is the same whether its window aggregate
+// runs in one phase or two (the local phase is left out of the job's
+// identity), so that `--restore latest` at another parallelism finds the
+// checkpoints of the run before.
+func TestTwoPhaseKeepsTheJobDirectory(t *testing.T) {
+	root := t.TempDir()
+	for _, par := range []int{1, 2} {
+		e := New(Options{Stdout: io.Discard, Stderr: io.Discard})
+		script := fmt.Sprintf("SET 'execution.checkpointing.interval' = '10ms';\nSET 'state.checkpoints.dir' = '%s/cp';\n", root) +
+			twoPhaseSQL(filepath.Join(root, fmt.Sprint(par)), par)
+		if err := e.Exec(script); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs, err := os.ReadDir(filepath.Join(root, "cp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range dirs {
+		if strings.HasPrefix(d.Name(), "job-") {
+			names = append(names, d.Name())
+		}
+	}
+	if len(names) != 1 {
+		t.Fatalf("job directories %v: want one for both runs", names)
 	}
 }

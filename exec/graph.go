@@ -66,6 +66,12 @@ type Vertex struct {
 	StateDesc string
 	// Sink marks terminal vertices (no outputs expected).
 	Sink bool
+	// Optional marks a vertex the planner adds or leaves out for the same
+	// query depending on settings such as the parallelism (the local
+	// phase of a two-phase aggregate). It holds no state, and what
+	// identifies the job across runs (its checkpoint directory) leaves it
+	// out.
+	Optional bool
 }
 
 // JobGraph is a keyed operator graph ready to run. Vertices are in

@@ -45,7 +45,7 @@ func (b *builder) twoPhase(in stream, spec operators.WindowAggSpec, emit operato
 func (b *builder) addTwoPhaseWindowAgg(in stream, spec operators.WindowAggSpec, edge exec.Edge, par int, schema types.Schema, desc, stateDesc, keyDesc string) int {
 	localSchema := operators.PartialSchema(in.schema, spec)
 	localDesc := "Local" + desc
-	lv := b.add(&exec.Vertex{Name: localDesc, Parallelism: in.parallelism, Schema: localSchema,
+	lv := b.add(&exec.Vertex{Name: localDesc, Parallelism: in.parallelism, Schema: localSchema, Optional: true,
 		StateDesc:   "none (partial accumulators go on before each checkpoint barrier)",
 		NewOperator: func() exec.Operator { return operators.NewLocalWindowAgg(spec) }},
 		localDesc, exec.Edge{From: in.vertex, Partitioning: exec.Forward})

@@ -28,6 +28,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/jobs/{id}/exceptions", s.getExceptions)
 	mux.HandleFunc("POST /v1/jobs/{id}/stop", s.stopJob)
 	mux.HandleFunc("POST /v1/jobs/{id}/savepoints", s.triggerSavepoint)
+	mux.HandleFunc("GET /v1/cluster", s.getCluster) // cluster.go
 	mux.HandleFunc("POST /v1/statements", s.submit)
 	mux.HandleFunc("POST /v1/sessions", s.openSession)                    // sessions.go
 	mux.HandleFunc("POST /v1/sessions/{sid}/statements", s.sessionSubmit) // sessions.go

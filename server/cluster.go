@@ -7,12 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/cluster"
 	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/sql"
@@ -23,6 +27,9 @@ import (
 //   - job/<id>: the newest record of a job (jobCommand), appended by the
 //     server that owns the job every time the record changes, and once for
 //     every record of its registry when it starts;
+//   - server/<id>: a server's announcement (serverCommand): appended when
+//     it starts, every ClusterHeartbeat while it runs, and when it shuts
+//     down;
 //   - stop/<id>: a request to stop a job (stopCommand), appended by the
 //     server that received it; the owner stops the job as if asked
 //     directly and then deletes the key (a tombstone), or, when the stop
@@ -49,6 +56,15 @@ type stopCommand struct {
 	Failed string `json:"failed,omitempty"`
 }
 
+// serverCommand is the value of a server/<id> command.
+type serverCommand struct {
+	ID      string `json:"id"`
+	Listen  string `json:"listen"`
+	Started int64  `json:"started"` // Unix ms
+	Seen    int64  `json:"seen"`    // Unix ms of this announcement
+	Stopped bool   `json:"stopped,omitempty"`
+}
+
 // remoteJob is the record of another server's job, as its log says.
 type remoteJob struct {
 	owner string
@@ -63,12 +79,18 @@ type clusterState struct {
 	pubMu sync.Mutex // orders a record's changes in the log as in the registry
 
 	mu       sync.Mutex
-	remote   map[string]remoteJob // by job id: the other servers' jobs
-	failures map[string]string    // by stop request: the owner's reason
-	changed  chan struct{}        // closed and replaced on every applied command
+	remote   map[string]remoteJob     // by job id: the other servers' jobs
+	servers  map[string]serverCommand // by server id: the newest announcement of every server
+	failures map[string]string        // by stop request: the owner's reason
+	changed  chan struct{}            // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
 	followDone chan struct{}
+
+	listen    string        // the address this server was told to serve on
+	started   int64         // Unix ms of startCluster
+	heartbeat time.Duration // between announcements
+	beatDone  chan struct{}
 }
 
 // serverIDFile keeps a clustered server's generated id in its data
@@ -128,8 +150,21 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{},
-		failures: map[string]string{}, changed: make(chan struct{})}, nil
+	hb := cfg.ClusterHeartbeat
+	if hb <= 0 {
+		hb = 10 * time.Second
+	}
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, servers: map[string]serverCommand{},
+		failures: map[string]string{}, changed: make(chan struct{}),
+		listen: cfg.Listen, heartbeat: hb}, nil
+}
+
+// announce appends this server's announcement (see serverCommand).
+func (s *Server) announce(stopped bool) {
+	c := s.cluster
+	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: time.Now().UnixMilli(), Stopped: stopped}
+	value, _ := json.Marshal(sc)
+	s.appendDetached("server/"+c.id, value)
 }
 
 // appendTimeout bounds every append of the server to the command log.
@@ -181,20 +216,36 @@ func (s *Server) startCluster() {
 	}
 	c.pubMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel, c.followDone = cancel, make(chan struct{})
+	c.cancel, c.followDone, c.beatDone = cancel, make(chan struct{}), make(chan struct{})
+	c.started = time.Now().UnixMilli()
 	go func() {
 		defer close(c.followDone)
 		if err := c.log.Follow(ctx, s.applyCommand); err != nil {
 			s.cfg.Logger.Error("stopped following the cluster's command log", "topic", c.log.Topic(), "error", err.Error())
 		}
 	}()
+	go func() { // announcements: now, then every heartbeat
+		defer close(c.beatDone)
+		t := time.NewTicker(c.heartbeat)
+		defer t.Stop()
+		for {
+			s.announce(false)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
-// stopFollowing ends the goroutine that follows the log.
+// stopFollowing ends the goroutines that follow the log and announce the
+// server.
 func (c *clusterState) stopFollowing() {
 	if c.cancel != nil {
 		c.cancel()
 		<-c.followDone
+		<-c.beatDone
 	}
 }
 
@@ -204,6 +255,14 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 	defer c.broadcast()
 	kind, id, _ := strings.Cut(cmd.Key, "/")
 	switch kind {
+	case "server":
+		var sc serverCommand
+		if cmd.Value == nil || json.Unmarshal(cmd.Value, &sc) != nil || sc.ID != id {
+			return
+		}
+		c.mu.Lock()
+		c.servers[id] = sc
+		c.mu.Unlock()
 	case "job":
 		if cmd.Value == nil {
 			c.mu.Lock()
@@ -347,3 +406,68 @@ type stopError struct {
 }
 
 func (e *stopError) Error() string { return e.msg }
+
+// getCluster serves GET /v1/cluster (api.ClusterView): every server the
+// log announced (this one too), ordered by id, with the jobs it owns.
+func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+	jobs := map[string][]api.ClusterJob{}
+	for _, v := range s.jobViews() {
+		jobs[v.owner] = append(jobs[v.owner], api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status})
+	}
+	c := s.cluster
+	if c == nil {
+		writeJSON(w, http.StatusOK, api.ClusterView{Servers: []api.ClusterServer{
+			{Listen: s.cfg.Listen, State: "up", Jobs: nonNil(jobs[""])}}})
+		return
+	}
+	c.mu.Lock()
+	servers := make([]serverCommand, 0, len(c.servers)+1)
+	for _, sc := range c.servers {
+		servers = append(servers, sc)
+	}
+	c.mu.Unlock()
+	if !slices.ContainsFunc(servers, func(sc serverCommand) bool { return sc.ID == c.id }) {
+		// not read back from the log yet
+		servers = append(servers, serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: time.Now().UnixMilli()})
+	}
+	for owner := range jobs { // owners of jobs that never announced themselves
+		if !slices.ContainsFunc(servers, func(sc serverCommand) bool { return sc.ID == owner }) {
+			servers = append(servers, serverCommand{ID: owner})
+		}
+	}
+	sort.Slice(servers, func(a, b int) bool { return servers[a].ID < servers[b].ID })
+	view := api.ClusterView{Name: s.cfg.ClusterName, Server: c.id}
+	now := time.Now()
+	for _, sc := range servers {
+		cs := api.ClusterServer{ID: sc.ID, Listen: sc.Listen, Jobs: nonNil(jobs[sc.ID])}
+		if sc.ID == c.id { // this server, answering: up, whatever the log says yet
+			sc.Stopped, sc.Started, sc.Listen = false, c.started, c.listen
+		}
+		switch {
+		case sc.Stopped:
+			cs.State = "stopped"
+		case sc.ID == c.id || sc.Seen > 0 && now.Sub(time.UnixMilli(sc.Seen)) <= 3*c.heartbeat:
+			cs.State = "up"
+		default:
+			cs.State = "unreachable"
+		}
+		if sc.Started > 0 {
+			t := time.UnixMilli(sc.Started).UTC()
+			cs.Started = &t
+		}
+		if sc.Seen > 0 {
+			t := time.UnixMilli(sc.Seen).UTC()
+			cs.LastSeen = &t
+		}
+		view.Servers = append(view.Servers, cs)
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// nonNil is jobs, or an empty list (JSON [] rather than null).
+func nonNil(jobs []api.ClusterJob) []api.ClusterJob {
+	if jobs == nil {
+		return []api.ClusterJob{}
+	}
+	return jobs
+}

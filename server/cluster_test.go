@@ -260,3 +260,100 @@ func TestClusterStopFailureComesBack(t *testing.T) {
 		t.Fatalf("after the failed stop: %+v", j)
 	}
 }
+
+// GET /v1/cluster lists every server the log announced with its state and
+// the jobs it owns: up while it announces itself, stopped after it shut
+// down, unreachable when its last announcement is old; a server on its
+// own shows itself alone.
+func TestClusterView(t *testing.T) {
+	brokers := kafka(t)
+	start := func(dir, id string) (string, func()) {
+		s, err := New(Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond, Listen: "127.0.0.1:0",
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s.Handler())
+		stopped := false
+		stop := func() {
+			if !stopped {
+				stopped = true
+				ts.Close()
+				s.Shutdown(5 * time.Second)
+			}
+		}
+		t.Cleanup(stop)
+		return ts.URL, stop
+	}
+	baseA, _ := start(t.TempDir(), "A")
+	baseB, stopB := start(t.TempDir(), "B")
+	jobB := submit(t, baseB, "", boundedJob)
+
+	// a server that announced itself an hour ago and was not seen since
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := cluster.OpenCommandLog(ctx, brokers, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	old := time.Now().Add(-time.Hour).UnixMilli()
+	z, _ := json.Marshal(serverCommand{ID: "Z", Listen: "10.0.0.9:8081", Started: old, Seen: old})
+	if _, err := l.Append(ctx, "server/Z", z); err != nil {
+		t.Fatal(err)
+	}
+
+	view := func() map[string]api.ClusterServer {
+		var v api.ClusterView
+		if code := call(t, "GET", baseA+"/v1/cluster", "", "", &v); code != http.StatusOK {
+			t.Fatalf("GET /v1/cluster: %d", code)
+		}
+		if v.Name != "c1" || v.Server != "A" {
+			t.Fatalf("cluster %q answered by %q", v.Name, v.Server)
+		}
+		out := map[string]api.ClusterServer{}
+		for _, s := range v.Servers {
+			out[s.ID] = s
+		}
+		return out
+	}
+	waitFor := func(what string, ok func(map[string]api.ClusterServer) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			v := view()
+			if ok(v) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %+v", what, v)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("A and B up, B owning its finished job, Z unreachable", func(v map[string]api.ClusterServer) bool {
+		b := v["B"]
+		return v["A"].State == "up" && b.State == "up" && len(b.Jobs) == 1 && b.Jobs[0].ID == jobB &&
+			b.Jobs[0].Status == "FINISHED" && b.LastSeen != nil && v["Z"].State == "unreachable" && v["Z"].Listen == "10.0.0.9:8081"
+	})
+	stopB()
+	waitFor("B stopped, still owning its job", func(v map[string]api.ClusterServer) bool {
+		return v["B"].State == "stopped" && len(v["B"].Jobs) == 1 && v["A"].State == "up"
+	})
+
+	// a server on its own
+	s, err := New(Config{DataDir: t.TempDir(), Listen: "127.0.0.1:8081"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	var v api.ClusterView
+	if code := call(t, "GET", ts.URL+"/v1/cluster", "", "", &v); code != http.StatusOK || v.Name != "" ||
+		len(v.Servers) != 1 || v.Servers[0].State != "up" || v.Servers[0].Listen != "127.0.0.1:8081" || len(v.Servers[0].Jobs) != 0 {
+		t.Fatalf("a server on its own: %d %+v", code, v)
+	}
+}

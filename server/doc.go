@@ -43,7 +43,10 @@
 // run only on the server they were submitted to: a server that stops or
 // dies leaves its jobs listed with their last status (no failover), and
 // applies the stop requests it missed when it starts again. Its registry
-// file stays the source of truth for its own jobs.
+// file stays the source of truth for its own jobs. Each server also
+// announces itself (server/<id>) when it starts, every
+// Config.ClusterHeartbeat, and when it shuts down: GET /v1/cluster lists
+// the servers, up, unreachable or stopped, with the jobs each owns.
 //
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as

@@ -52,6 +52,10 @@ type Config struct {
 	// ClusterStopTimeout bounds how long a stop of another server's job
 	// waits for that server to stop it (default 30 s).
 	ClusterStopTimeout time.Duration
+	// ClusterHeartbeat is the interval of a clustered server's
+	// announcements on the log (default 10 s); GET /v1/cluster shows a
+	// server unseen for three intervals as unreachable.
+	ClusterHeartbeat time.Duration
 }
 
 // Server owns jobs and serves the REST API and metrics.
@@ -292,6 +296,7 @@ func (s *Server) Shutdown(timeout time.Duration) {
 	if s.cluster != nil {
 		s.cluster.stopFollowing()
 		defer s.cluster.log.Close()
+		defer s.announce(true) // after the jobs stopped, before the log closes
 	}
 	s.mu.Lock()
 	var jobs []*liveJob
