@@ -37,8 +37,15 @@ func kafka(t *testing.T) []string {
 // generated id of its data directory. The caller shuts it down (stop).
 func clusterServer(t *testing.T, brokers []string, dir, id string, stopTimeout time.Duration) (s *Server, base string, stop func()) {
 	t.Helper()
-	s, err := New(Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond,
+	return startConfigured(t, Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond,
 		ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterStopTimeout: stopTimeout})
+}
+
+// startConfigured starts a server of cfg behind an httptest server. The
+// caller shuts it down (stop).
+func startConfigured(t *testing.T, cfg Config) (s *Server, base string, stop func()) {
+	t.Helper()
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,25 +275,9 @@ func TestClusterStopFailureComesBack(t *testing.T) {
 func TestClusterView(t *testing.T) {
 	brokers := kafka(t)
 	start := func(dir, id string) (string, func()) {
-		s, err := New(Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond, Listen: "127.0.0.1:0",
+		_, base, stop := startConfigured(t, Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond, Listen: "127.0.0.1:0",
 			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(); err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(s.Handler())
-		stopped := false
-		stop := func() {
-			if !stopped {
-				stopped = true
-				ts.Close()
-				s.Shutdown(5 * time.Second)
-			}
-		}
-		t.Cleanup(stop)
-		return ts.URL, stop
+		return base, stop
 	}
 	baseA, _ := start(t.TempDir(), "A")
 	baseB, stopB := start(t.TempDir(), "B")
