@@ -54,7 +54,7 @@ func TestKafkaToMySQLExactlyOnceThroughKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes for several seconds")
 	}
-	f := newKafkaMySQLFixture(t, 400000)
+	f := newKafkaMySQLFixture(t, 800000)
 	cp := t.TempDir()
 	script := fmt.Sprintf(`
 SET 'execution.checkpointing.interval' = '%s';
