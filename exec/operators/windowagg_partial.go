@@ -126,10 +126,10 @@ type localWindowAgg struct {
 	ends    []int64
 }
 
-// partialSlice holds the groups of one slice end: an open-addressing table
-// by key hash, and the entries in creation order.
+// partialSlice holds the groups of one slice end (its key in
+// localWindowAgg.slices): an open-addressing table by key hash, and the
+// entries in creation order.
 type partialSlice struct {
-	end  int64
 	tab  []partialSlot
 	ents []*partialEntry
 }
@@ -222,7 +222,6 @@ func (o *localWindowAgg) slice(end int64) *partialSlice {
 	} else {
 		s = &partialSlice{}
 	}
-	s.end = end
 	o.slices[end] = s
 	return s
 }
