@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
 )
 
@@ -17,6 +18,9 @@ type backendOptions struct {
 	// cacheEntries: decoded entries each pebble state keeps in memory
 	// (CacheEntriesKey; 0: none)
 	cacheEntries int
+	// memory: the job's managed memory (nil: none set), shared by its
+	// pebble backends
+	memory *state.MemoryBudget
 }
 
 // CacheEntriesKey sizes the cache of decoded entries in front of each
@@ -27,7 +31,7 @@ const CacheEntriesKey = "state.backend.pebble.cache.entries"
 func newBackend(o backendOptions, operatorID string, instance int, kgs state.KeyGroupRange) (state.Backend, error) {
 	var b state.Backend
 	if o.kind == "pebble" {
-		pb, err := state.NewPebbleBackend(o.localDir, operatorID, instance, kgs, state.PebbleOptions{Incremental: o.incremental, CacheEntries: pebbleCacheEntries(o.cacheEntries)})
+		pb, err := state.NewPebbleBackend(o.localDir, operatorID, instance, kgs, state.PebbleOptions{Incremental: o.incremental, CacheEntries: pebbleCacheEntries(o.cacheEntries), Memory: o.memory})
 		if err != nil {
 			return nil, err
 		}
@@ -54,4 +58,22 @@ func pebbleCacheEntries(n int) int {
 		return -1
 	}
 	return n
+}
+
+// jobMemoryBudget returns the managed memory budget of a job running g
+// under conf (nil when no managed memory is set or the backend keeps
+// state on the heap). Its memtable part is divided among the instances of
+// the vertices that keep state.
+func jobMemoryBudget(conf *Config, g *exec.JobGraph) *state.MemoryBudget {
+	total := managedMemory(conf)
+	if total <= 0 || conf.Get("state.backend") != "pebble" {
+		return nil
+	}
+	dbs := 0
+	for _, v := range g.Vertices {
+		if v.StateDesc != "" {
+			dbs += v.Parallelism
+		}
+	}
+	return state.NewMemoryBudget(total, dbs)
 }

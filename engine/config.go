@@ -67,6 +67,8 @@ var ConfigKeys = []ConfigKey{
 	{Key: "pipeline.max-parallelism", Default: "128", Help: "number of key groups (upper bound for parallelism)", Check: checkInt(1), Effective: true},
 	{Key: "table.exec.source.idle-timeout", Default: "0", Help: "a source split with no rows for this long stops holding back the watermark (0 = never)", Check: checkDuration, Effective: true},
 	{Key: ProcessMemoryKey, Help: "the process's memory budget (e.g. 512m, 2g): the Go runtime's soft memory limit, as GOMEMLIMIT, so that the garbage collector keeps the heap under it; read when streamsql starts (-D; streamsql server --memory)", Check: checkMemorySize, Effective: true},
+	{Key: ManagedMemoryKey, Help: "memory a job's pebble state may use for its memtables, block cache and caches of decoded entries (e.g. 256m; default: taskmanager.memory.managed.fraction of taskmanager.memory.process.size; with neither, the caches are bounded by state.backend.pebble.cache.entries only)", Check: checkManagedSize, Effective: true},
+	{Key: ManagedFractionKey, Default: "0.4", Help: "share of taskmanager.memory.process.size that is managed memory when taskmanager.memory.managed.size is not set", Check: checkFraction, Effective: true},
 	{Key: MetricsPortKey, Help: "serve Prometheus metrics of this process's jobs on 127.0.0.1:PORT/metrics (0: any free port); read when streamsql starts (-D), as Flink reads its reporters at start", Check: checkInt(0), Effective: true},
 	{Key: "table.dml-sync", Default: "false", Help: "INSERT waits until its job finishes", Check: checkBool, Effective: true},
 	{Key: "sql-client.execution.result-mode", Default: "table", Help: "how the shell shows a SELECT: table | changelog | tableau", Check: checkEnum("table", "changelog", "tableau"), Effective: true},

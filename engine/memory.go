@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/streamsql/streamsql/internal/bytesize"
 )
@@ -50,4 +52,55 @@ func ApplyProcessMemory(v string) (int64, error) {
 	n, _ := ParseMemorySize(v)
 	debug.SetMemoryLimit(n)
 	return n, nil
+}
+
+// Managed memory (Flink's keys): what the Pebble state backend of a job
+// may use for its memtables, its block cache and the caches of decoded
+// entries in front of it (state.MemoryBudget). ManagedMemoryKey sets it
+// outright; otherwise it is ManagedFractionKey of ProcessMemoryKey. With
+// neither size set the caches are bounded by entries only
+// (state.backend.pebble.cache.entries).
+const (
+	ManagedMemoryKey   = "taskmanager.memory.managed.size"
+	ManagedFractionKey = "taskmanager.memory.managed.fraction"
+)
+
+// checkFraction accepts a number strictly between 0 and 1.
+func checkFraction(v string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(f > 0 && f < 1) {
+		return fmt.Errorf("invalid fraction '%s' (write a number between 0 and 1, e.g. 0.4)", v)
+	}
+	return nil
+}
+
+// checkManagedSize accepts a memory size of at least 16m.
+func checkManagedSize(v string) error {
+	n, err := ParseMemorySize(v)
+	if err == nil && n < 16<<20 {
+		err = fmt.Errorf("memory size '%s' is below the minimum of 16m", v)
+	}
+	return err
+}
+
+// managedMemory is the managed memory of a job under conf in bytes (0:
+// none set).
+func managedMemory(conf *Config) int64 {
+	if v := conf.Get(ManagedMemoryKey); v != "" {
+		n, _ := ParseMemorySize(v)
+		return n
+	}
+	v := conf.Get(ProcessMemoryKey)
+	if v == "" {
+		return 0
+	}
+	total, err := ParseMemorySize(v)
+	if err != nil {
+		return 0
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(conf.Get(ManagedFractionKey)), 64)
+	if err != nil || !(f > 0 && f < 1) {
+		f = 0.4
+	}
+	return int64(float64(total) * f)
 }

@@ -201,7 +201,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	}
 	bo := backendOptions{kind: s.conf.Get("state.backend"), incremental: s.conf.Bool("state.backend.incremental"),
 		changelog: s.cp != nil && s.conf.Bool("state.backend.changelog.enabled"), checkpoints: s.cp != nil, localDir: s.backendDir,
-		cacheEntries: s.conf.Int(CacheEntriesKey)}
+		cacheEntries: s.conf.Int(CacheEntriesKey), memory: jobMemoryBudget(s.conf, s.plan.Graph)}
 	opts.NewBackend = func(opID string, inst int, kgs state.KeyGroupRange) (state.Backend, error) {
 		return newBackend(bo, opID, inst, kgs)
 	}

@@ -48,12 +48,24 @@ type KeyRanger interface {
 	RangeKeys(fn func(kg int, key []byte) bool)
 }
 
+// ValueSizer is implemented by serialising keyed maps: LastValueSize is
+// the encoded size of the value the last Get found or the last Put (or
+// PutKnown) wrote. A cache in front of the map estimates the memory of
+// its decoded entries from it.
+type ValueSizer interface {
+	LastValueSize() int
+}
+
 // EntryCache is implemented by serialising backends whose callers should
 // keep decoded entries in memory in front of the store: EntryCacheEntries
 // is how many entries each keyed state of the instance may keep (0: none
-// beyond the write-back between flushes).
+// beyond the write-back between flushes), and EntryCacheBytes about how
+// many bytes of memory they may take (0: no bound in bytes). The byte
+// bound may change while the job runs (it is a share of the job's
+// MemoryBudget); callers read it when they trim their cache.
 type EntryCache interface {
 	EntryCacheEntries() int
+	EntryCacheBytes() int64
 }
 
 // Backend creates the state of one operator instance and snapshots it.

@@ -135,6 +135,14 @@ func (b *ChangelogBackend) EntryCacheEntries() int {
 	}
 	return 0
 }
+
+// EntryCacheBytes implements EntryCache: the inner backend's.
+func (b *ChangelogBackend) EntryCacheBytes() int64 {
+	if c, ok := b.inner.(EntryCache); ok {
+		return c.EntryCacheBytes()
+	}
+	return 0
+}
 func (b *ChangelogBackend) Err() error                    { return b.inner.Err() }
 func (b *ChangelogBackend) states() map[string]namedState { return b.states_ }
 func (b *ChangelogBackend) ident() instanceID             { return b.inner.ident() }

@@ -136,6 +136,14 @@ func (d *dirtySet) dropUpTo(e uint64) {
 	d.keys, d.epochs = d.keys[:j], d.epochs[:j]
 }
 
+// LastValueSize implements ValueSizer (0 over an inner map without it).
+func (m *logMap[V]) LastValueSize() int {
+	if vs, ok := m.inner.(ValueSizer); ok {
+		return vs.LastValueSize()
+	}
+	return 0
+}
+
 // PutKnown implements KnownWriter (over an inner map without it, as Put).
 func (m *logMap[V]) PutKnown(kg int, key []byte, v V, present bool) {
 	if kw, ok := m.inner.(KnownWriter[V]); ok {

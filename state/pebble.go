@@ -34,6 +34,11 @@ type PebbleOptions struct {
 	// DefaultCacheEntries; negative: none (entries are kept only until
 	// the next flush).
 	CacheEntries int
+	// Memory, when not nil, is the job's memory budget: it sizes the
+	// memtables (unless MemTableSize is set), replaces the block cache by
+	// the job's shared one, and bounds the entry caches in bytes (see
+	// MemoryBudget). Without it only CacheEntries bounds them.
+	Memory *MemoryBudget
 
 	// noCompactions turns automatic compactions off (tests that need
 	// stable file sets).
@@ -75,6 +80,9 @@ type PebbleBackend struct {
 	session string
 	uploads uploadTracker
 	closed  bool
+	// blockCache is the job's shared block cache (opts.Memory), held
+	// from NewPebbleBackend to Close; nil: each database has its own.
+	blockCache *pebble.Cache
 }
 
 // pebbleState is the catalog entry of one state name.
@@ -114,7 +122,13 @@ func NewPebbleBackend(dir, operatorID string, instance int, kgs KeyGroupRange, o
 		states_: map[string]namedState{},
 		session: hex.EncodeToString(rnd[:]),
 	}
+	if opts.Memory != nil {
+		b.blockCache = opts.Memory.blockCache()
+	}
 	if b.db, err = b.openDB(b.dbDir, false); err != nil {
+		if opts.Memory != nil {
+			opts.Memory.releaseBlockCache()
+		}
 		os.RemoveAll(work)
 		return nil, fmt.Errorf("pebble backend %s: opening %s: %w", id.fileStem(), b.dbDir, err)
 	}
@@ -143,7 +157,14 @@ func (b *PebbleBackend) openDB(dir string, readOnly bool) (*pebble.DB, error) {
 		if b.opts.CacheSize > 0 {
 			cacheSize = b.opts.CacheSize
 		}
+		if m := b.opts.Memory; m != nil && b.opts.MemTableSize == 0 {
+			o.MemTableSize = m.MemTableSize()
+		}
 		o.DisableAutomaticCompactions = b.opts.noCompactions
+		if b.blockCache != nil {
+			o.Cache = b.blockCache // pebble.Open takes its own reference
+			return pebble.Open(dir, o)
+		}
 	}
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref() // the database holds its own reference
@@ -169,6 +190,15 @@ const DefaultMemTableSize = 32 << 20
 
 // DefaultCacheEntries is the default of PebbleOptions.CacheEntries.
 const DefaultCacheEntries = 1 << 18
+
+// EntryCacheBytes implements EntryCache: each keyed state's share of the
+// job's memory budget (0 without one).
+func (b *PebbleBackend) EntryCacheBytes() int64 {
+	if b.opts.Memory == nil {
+		return 0
+	}
+	return b.opts.Memory.EntryCacheShare()
+}
 
 // EntryCacheEntries implements EntryCache.
 func (b *PebbleBackend) EntryCacheEntries() int {
@@ -202,6 +232,9 @@ func (b *PebbleBackend) add(name string, s namedState) error {
 		return fmt.Errorf("state %q registered twice", name)
 	}
 	b.states_[name] = s
+	if b.opts.Memory != nil {
+		b.opts.Memory.joinState()
+	}
 	return nil
 }
 
@@ -296,6 +329,15 @@ func (b *PebbleBackend) Close() error {
 	if b.db != nil {
 		err = b.db.Close()
 		b.db = nil
+	}
+	if m := b.opts.Memory; m != nil {
+		for range b.states_ {
+			m.leaveState()
+		}
+		if b.blockCache != nil {
+			b.blockCache = nil
+			m.releaseBlockCache()
+		}
 	}
 	if rerr := os.RemoveAll(b.workDir); err == nil {
 		err = rerr

@@ -25,7 +25,13 @@ type pebbleMap[V any] struct {
 	kbuf  []byte
 	vbuf  []byte
 	known map[string]bool
+	// lastSize is the encoded size of the value the last Get found or
+	// the last Put wrote (ValueSizer).
+	lastSize int
 }
+
+// LastValueSize implements ValueSizer.
+func (m *pebbleMap[V]) LastValueSize() int { return m.lastSize }
 
 const knownMax = 1 << 16
 
@@ -93,6 +99,7 @@ func (m *pebbleMap[V]) Get(kg int, key []byte) (V, bool) {
 		m.b.fail(fmt.Errorf("state %q: reading key group %d: %w", m.ps.name, kg, err))
 		return zero, false
 	}
+	m.lastSize = len(val)
 	v, err := m.codec.Decode(val)
 	closer.Close()
 	if err != nil {
@@ -111,6 +118,7 @@ func (m *pebbleMap[V]) Put(kg int, key []byte, v V) {
 		return
 	}
 	m.vbuf = m.codec.Append(m.vbuf[:0], v)
+	m.lastSize = len(m.vbuf)
 	if err := m.b.writer().Set(k, m.vbuf, nil); err != nil {
 		m.b.fail(fmt.Errorf("state %q: writing key group %d: %w", m.ps.name, kg, err))
 		return
@@ -126,6 +134,7 @@ func (m *pebbleMap[V]) Put(kg int, key []byte, v V) {
 func (m *pebbleMap[V]) PutKnown(kg int, key []byte, v V, present bool) {
 	k := m.key(kg, key)
 	m.vbuf = m.codec.Append(m.vbuf[:0], v)
+	m.lastSize = len(m.vbuf)
 	if err := m.b.writer().Set(k, m.vbuf, nil); err != nil {
 		m.b.fail(fmt.Errorf("state %q: writing key group %d: %w", m.ps.name, kg, err))
 		return

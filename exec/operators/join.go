@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/window"
@@ -193,6 +194,18 @@ func (o *join) keepRow(row []types.Value) []types.Value {
 	copy(kept, row)
 	o.rowArena = o.rowArena[w:]
 	return kept
+}
+
+// bagRowMemSize estimates the memory a bag row holding row takes (a
+// store's byte bound counts it).
+func bagRowMemSize(row []types.Value) int {
+	n := int(unsafe.Sizeof(bagRow{})) + len(row)*int(unsafe.Sizeof(types.Value{}))
+	for _, v := range row {
+		if v.Kind() == types.KindString {
+			n += len(v.Str())
+		}
+	}
+	return n
 }
 
 // bag is a multiset of rows.
@@ -615,6 +628,9 @@ rows:
 				bg.rows = append(bg.rows, bagRow{vals: o.keepRow(row), n: 1, exp: exp})
 			} else {
 				bg.add(row, &o.tagBuf)
+			}
+			if mine.budgeted() {
+				mine.grew(bagRowMemSize(row))
 			}
 			stored = bg
 			if bounded && (bg.timer == 0 || exp < bg.timer) {

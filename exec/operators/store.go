@@ -32,6 +32,16 @@ var serialiseState = false
 // makes (the memory backend has none of its own). Tests change it.
 var serialisedCacheEntries = 4
 
+// serialisedCacheBytes is the byte bound of the stores serialiseState
+// makes (so that tests also evict and write back by size). Tests change it.
+var serialisedCacheBytes int64 = 4096
+
+// fixedBytes is an EntryCache of a fixed byte bound (serialiseState).
+type fixedBytes int64
+
+func (f fixedBytes) EntryCacheEntries() int { return serialisedCacheEntries }
+func (f fixedBytes) EntryCacheBytes() int64 { return int64(f) }
+
 // flushLimit bounds the number of entries a store keeps dirty between
 // flushes, unless its cache keeps more.
 const flushLimit = 1 << 15
@@ -92,6 +102,16 @@ type store[P entry] struct {
 	ranger    state.KeyRanger // m's key listing, when it has one (builds gone)
 	// finishing: the operator's Finish runs (see finishWith)
 	finishing bool
+	// The byte bound (when budget is not nil): the estimated memory of
+	// the cached entries (bytes, the sum of the slots' sizes) is kept
+	// under the backend's EntryCacheBytes, read at each trim (byteCap).
+	budget  state.EntryCache
+	sizer   state.ValueSizer // m's encoded sizes (nil: estimates only)
+	bytes   int64
+	byteCap int64
+	// growth is what the pending entries grew by since the last flush,
+	// as the operator reported it (grew); the flush measures them.
+	growth int64
 	// write-back schedule
 	dirty []dirtyRef
 	ptrs  []P
@@ -106,6 +126,40 @@ type cacheSlot[P any] struct {
 	absent bool // the key is known to be absent (p is the zero value)
 	ref    bool // used since the CLOCK hand last passed
 	used   bool // false: on the free list
+	// size estimates the slot's memory (only kept under a byte bound;
+	// see store.bytes): measured when the entry is read from or written
+	// to the backend, estimated for a new entry until its first flush.
+	size int64
+}
+
+// The memory estimate of a cache slot: slotBytes plus its key (held by the
+// slot and the index) plus, for an entry, decodedPerEncodedByte bytes per
+// byte of its encoding (decoded rows take about three times their encoded
+// size), or newEntryBytes for an entry never encoded yet. An entry type
+// that knows its size better implements memSizer.
+const (
+	slotBytes             = 96
+	decodedPerEncodedByte = 3
+	newEntryBytes         = 256
+)
+
+// memSizer is implemented by entries that report the memory they hold.
+type memSizer interface{ memSize() int }
+
+// slotSize estimates the memory of a slot with key k holding p (absent:
+// none) whose encoding is encoded bytes long (-1: not known).
+func slotSize[P entry](k string, p P, absent bool, encoded int) int64 {
+	n := int64(slotBytes + 2*len(k))
+	if absent {
+		return n
+	}
+	if ms, ok := any(p).(memSizer); ok {
+		return n + int64(ms.memSize())
+	}
+	if encoded >= 0 {
+		return n + int64(decodedPerEncodedByte*encoded)
+	}
+	return n + newEntryBytes
 }
 
 type dirtyRef struct {
@@ -122,6 +176,9 @@ func newStore[P entry](b state.Backend, name string, codec state.Codec[P]) (*sto
 		}
 		s.m = &codecMap[P]{inner: inner, codec: codec}
 		s.capacity = serialisedCacheEntries
+		if serialisedCacheBytes > 0 {
+			s.budget, s.byteCap = fixedBytes(serialisedCacheBytes), serialisedCacheBytes
+		}
 	} else {
 		m, err := state.NewKeyedMap(b, name, codec)
 		if err != nil {
@@ -131,11 +188,15 @@ func newStore[P entry](b state.Backend, name string, codec state.Codec[P]) (*sto
 		s.shared = b.Kind() == "hashmap"
 		if c, ok := b.(state.EntryCache); ok {
 			s.capacity = c.EntryCacheEntries()
+			if s.byteCap = c.EntryCacheBytes(); s.byteCap > 0 {
+				s.budget = c
+			}
 		}
 	}
 	if !s.shared {
 		s.known, _ = s.m.(state.KnownWriter[P])
 		s.ranger, _ = s.m.(state.KeyRanger)
+		s.sizer, _ = s.m.(state.ValueSizer)
 		s.index = make(map[string]int32)
 		s.complete = s.m.Len() == 0
 	}
@@ -163,15 +224,29 @@ func (s *store[P]) cached(kg int, key []byte) (*cacheSlot[P], bool) {
 func (s *store[P]) cache(kg int, key []byte, p P, absent bool) {
 	if i, ok := s.index[string(s.cacheKey(kg, key))]; ok {
 		sl := &s.slots[i]
+		if any(sl.p) != any(p) || sl.absent != absent {
+			s.resize(sl, p, absent, -1)
+		}
 		sl.p, sl.absent, sl.ref = p, absent, true
 		return
 	}
-	s.addSlot(kg, key, p, absent)
+	s.addSlot(kg, key, p, absent, -1)
+}
+
+// resize re-estimates the size of slot sl as holding p (see slotSize)
+// when the store has a byte bound.
+func (s *store[P]) resize(sl *cacheSlot[P], p P, absent bool, encoded int) {
+	if s.budget == nil {
+		return
+	}
+	n := slotSize(sl.key, p, absent, encoded)
+	s.bytes += n - sl.size
+	sl.size = n
 }
 
 // addSlot caches p (or the absence of key) under key, which the cache does
-// not hold.
-func (s *store[P]) addSlot(kg int, key []byte, p P, absent bool) {
+// not hold; encoded is the size of p's encoding when known (-1: not).
+func (s *store[P]) addSlot(kg int, key []byte, p P, absent bool, encoded int) {
 	ck := s.cacheKey(kg, key)
 	var i int32
 	if n := len(s.free); n > 0 {
@@ -184,6 +259,19 @@ func (s *store[P]) addSlot(kg int, key []byte, p P, absent bool) {
 	k := string(ck)
 	s.slots[i] = cacheSlot[P]{key: k, p: p, absent: absent, used: true}
 	s.index[k] = i
+	if s.budget != nil {
+		s.slots[i].size = slotSize(k, p, absent, encoded)
+		s.bytes += s.slots[i].size
+	}
+}
+
+// encodedSize is the size of the encoding m last read or wrote (-1 when m
+// does not say).
+func (s *store[P]) encodedSize() int {
+	if s.sizer == nil {
+		return -1
+	}
+	return s.sizer.LastValueSize()
 }
 
 // load reads key, which the cache does not hold, from the backend (unless
@@ -195,12 +283,12 @@ func (s *store[P]) load(kg int, key []byte) (P, bool) {
 	}
 	p, ok := s.m.Get(kg, key)
 	if !ok {
-		s.addSlot(kg, key, zero, true)
+		s.addSlot(kg, key, zero, true, -1)
 		return zero, false
 	}
 	mk := p.mk()
 	mk.known, mk.inBackend = true, true
-	s.addSlot(kg, key, p, false)
+	s.addSlot(kg, key, p, false, s.encodedSize())
 	return p, true
 }
 
@@ -316,9 +404,10 @@ func (s *store[P]) insert(kg int, key []byte, p P) {
 	}
 	s.schedule(kg, key, p)
 	if ok {
+		s.resize(sl, p, false, -1)
 		sl.p, sl.absent = p, false
 	} else {
-		s.addSlot(kg, key, p, false)
+		s.addSlot(kg, key, p, false, -1)
 	}
 }
 
@@ -354,9 +443,10 @@ func (s *store[P]) remove(kg int, key []byte, p P) {
 			s.dropSlot(s.index[string(s.cacheKey(kg, key))])
 		}
 	case ok:
+		s.resize(sl, zero, true, -1)
 		sl.p, sl.absent = zero, true
 	default:
-		s.addSlot(kg, key, zero, true)
+		s.addSlot(kg, key, zero, true, -1)
 	}
 }
 
@@ -369,6 +459,7 @@ func (s *store[P]) filtered(kg int, key []byte) bool {
 
 // dropSlot removes slot i from the cache.
 func (s *store[P]) dropSlot(i int32) {
+	s.bytes -= s.slots[i].size
 	delete(s.index, s.slots[i].key)
 	s.slots[i] = cacheSlot[P]{}
 	s.free = append(s.free, i)
@@ -395,13 +486,47 @@ func (s *store[P]) flush() {
 			s.m.Put(int(d.kg), key, p)
 		}
 		mk.known, mk.inBackend = true, true
+		if s.budget != nil {
+			// measure the entry as written
+			if i, ok := s.index[string(s.cacheKey(int(d.kg), key))]; ok {
+				s.resize(&s.slots[i], p, false, s.encodedSize())
+			}
+		}
 	}
 	clear(s.ptrs)
 	s.ptrs = s.ptrs[:0]
 	s.dirty = s.dirty[:0]
 	s.arena = s.arena[:0]
+	s.growth = 0 // the written entries were measured
 	if !s.shared {
+		s.readByteCap()
 		s.evict(s.capacity)
+	}
+}
+
+// readByteCap reads the byte bound (it changes as states of the job's
+// budget come and go).
+func (s *store[P]) readByteCap() {
+	if s.budget != nil {
+		s.byteCap = s.budget.EntryCacheBytes()
+	}
+}
+
+// overBytes reports whether the cache is over its byte bound.
+func (s *store[P]) overBytes() bool { return s.budget != nil && s.bytes+s.growth > s.byteCap }
+
+// budgeted reports whether the store has a byte bound (an operator then
+// reports the growth of its entries with grew).
+func (s *store[P]) budgeted() bool { return s.budget != nil }
+
+// grew tells a store with a byte bound that entries it returned since the
+// last flush (get, insert) now hold about n more bytes (negative: fewer).
+// An operator whose entries grow without bound (bags of rows) calls it, so
+// that the store writes them back and evicts them before the next flush
+// would have measured them.
+func (s *store[P]) grew(n int) {
+	if s.budget != nil {
+		s.growth += int64(n)
 	}
 }
 
@@ -445,20 +570,29 @@ func (s *store[P]) needsFlush() bool {
 }
 
 // maybeFlush flushes when many entries are pending, and otherwise trims
-// the cache's clean entries to its capacity.
+// the cache's clean entries to its capacity; under a byte bound it also
+// flushes when the pending entries alone pass the bound (they cannot be
+// evicted before they are written back).
 func (s *store[P]) maybeFlush() {
 	if s.needsFlush() {
 		s.flush()
 		return
 	}
 	s.trim()
+	if s.overBytes() && len(s.dirty) > 0 {
+		s.flush()
+	}
 }
 
-// trim evicts clean entries while the cache is over its capacity (the
-// entries returned by get since the last flush stay, so it keeps room for
-// as many as are scheduled).
+// trim evicts clean entries while the cache is over its capacity or its
+// byte bound (the entries returned by get since the last flush stay, so
+// it keeps room for as many as are scheduled).
 func (s *store[P]) trim() {
-	if n := max(s.capacity, len(s.dirty)); !s.shared && len(s.index) > n {
+	if s.shared {
+		return
+	}
+	s.readByteCap()
+	if n := max(s.capacity, len(s.dirty)); len(s.index) > n || s.overBytes() {
 		s.evict(n)
 	}
 }
@@ -479,11 +613,11 @@ func (s *store[P]) forget(key string) {
 	}
 }
 
-// evict drops clean cache entries (CLOCK) until at most n remain or every
-// one left is dirty.
+// evict drops clean cache entries (CLOCK) until at most n remain and the
+// cache is within its byte bound, or every one left is dirty.
 func (s *store[P]) evict(n int) {
 	left := len(s.index)
-	for scanned := 0; left > n && scanned < 2*len(s.slots); scanned++ {
+	for scanned := 0; (left > n || s.overBytes()) && scanned < 2*len(s.slots); scanned++ {
 		if s.hand >= len(s.slots) {
 			s.hand = 0
 		}
@@ -507,6 +641,7 @@ func (s *store[P]) evict(n int) {
 		// nothing cached: start the slots afresh
 		clear(s.slots)
 		s.slots, s.free, s.hand = s.slots[:0], s.free[:0], 0
+		s.bytes = 0
 	}
 }
 
@@ -550,9 +685,13 @@ func (s *store[P]) copyTo(dst state.Backend) error {
 
 // codecMap serialises every value, as a disk backend does.
 type codecMap[P any] struct {
-	inner state.KeyedMap[[]byte]
-	codec state.Codec[P]
+	inner    state.KeyedMap[[]byte]
+	codec    state.Codec[P]
+	lastSize int
 }
+
+// LastValueSize implements state.ValueSizer.
+func (c *codecMap[P]) LastValueSize() int { return c.lastSize }
 
 func (c *codecMap[P]) Get(kg int, key []byte) (P, bool) {
 	b, ok := c.inner.Get(kg, key)
@@ -560,14 +699,19 @@ func (c *codecMap[P]) Get(kg int, key []byte) (P, bool) {
 		var zero P
 		return zero, false
 	}
+	c.lastSize = len(b)
 	p, err := c.codec.Decode(b)
 	if err != nil {
 		panic(err) // tests only
 	}
 	return p, true
 }
-func (c *codecMap[P]) Put(kg int, key []byte, v P) { c.inner.Put(kg, key, c.codec.Append(nil, v)) }
-func (c *codecMap[P]) Delete(kg int, key []byte)   { c.inner.Delete(kg, key) }
+func (c *codecMap[P]) Put(kg int, key []byte, v P) {
+	b := c.codec.Append(nil, v)
+	c.lastSize = len(b)
+	c.inner.Put(kg, key, b)
+}
+func (c *codecMap[P]) Delete(kg int, key []byte) { c.inner.Delete(kg, key) }
 
 // PutKnown and DeleteKnown check the store's presence hints (a wrong one
 // would make a Pebble state's Len wrong).

@@ -128,10 +128,19 @@ func TestStoreCacheWritesBackDirtyEntriesAtEviction(t *testing.T) {
 // (the presence hints are right), that reads through the store see every
 // mutation, and that the cache stays within its capacity.
 func TestStoreCacheAgainstModel(t *testing.T) {
-	for _, capacity := range []int{-1, 1, 7, 64} {
-		t.Run(fmt.Sprint(capacity), func(t *testing.T) {
+	for _, c := range []struct {
+		capacity int
+		budget   int64 // the job's memory budget (0: none)
+	}{{-1, 0}, {1, 0}, {7, 0}, {64, 0}, {1 << 10, 4000}, {1 << 10, 40000}} {
+		capacity := c.capacity
+		t.Run(fmt.Sprint(capacity, "/", c.budget), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(capacity+2), 7))
-			b := newPebbleForTest(t, capacity)
+			var b *state.PebbleBackend
+			if c.budget > 0 {
+				b = newPebbleWithBudget(t, capacity, state.NewMemoryBudget(c.budget, 1))
+			} else {
+				b = newPebbleForTest(t, capacity)
+			}
 			s := newCounterStore(t, b)
 			limit := max(capacity, 0)
 			model := map[int]int64{}
@@ -171,6 +180,7 @@ func TestStoreCacheAgainstModel(t *testing.T) {
 					if len(s.index) > limit {
 						t.Fatalf("step %d: %d entries cached after a flush, capacity %d", step, len(s.index), limit)
 					}
+					checkByteBound(t, s, fmt.Sprintf("step %d", step))
 					checkStored(t, s, model, fmt.Sprintf("step %d", step))
 				}
 			}
@@ -180,6 +190,86 @@ func TestStoreCacheAgainstModel(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func newPebbleWithBudget(t *testing.T, cacheEntries int, m *state.MemoryBudget) *state.PebbleBackend {
+	t.Helper()
+	b, err := state.NewPebbleBackend(t.TempDir(), "op", 0, allGroups, state.PebbleOptions{CacheEntries: cacheEntries, Memory: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// checkByteBound checks, after a flush, that a store with a byte bound
+// keeps its cache within it and that its running total is the sum of its
+// slots' sizes.
+func checkByteBound(t *testing.T, s *store[*counter], when string) {
+	t.Helper()
+	if s.budget == nil {
+		return
+	}
+	var sum int64
+	for _, sl := range s.slots {
+		if sl.used {
+			sum += sl.size
+		}
+	}
+	if sum != s.bytes {
+		t.Fatalf("%s: the cache counts %d bytes, its slots hold %d", when, s.bytes, sum)
+	}
+	if s.bytes > s.byteCap {
+		t.Fatalf("%s: %d bytes cached after a flush, bound %d", when, s.bytes, s.byteCap)
+	}
+}
+
+// TestStoreCacheByteBound: under a memory budget the cache keeps about as
+// many entries as fit the state's share, whatever its entry capacity;
+// pending entries past the share are written back at the end of a batch
+// (maybeFlush); and the share shrinks as more states join the budget.
+func TestStoreCacheByteBound(t *testing.T) {
+	m := state.NewMemoryBudget(40000, 1) // the entry caches' part: 30,000 bytes
+	b := newPebbleWithBudget(t, 1<<20, m)
+	s := newCounterStore(t, b)
+	if s.byteCap != 30000 {
+		t.Fatalf("one state's share is %d bytes, want 30000", s.byteCap)
+	}
+	model := map[int]int64{}
+	for i := range 2000 {
+		kg, key := storeKey(i)
+		s.insert(kg, key, &counter{n: int64(i)})
+		model[i] = int64(i)
+	}
+	s.maybeFlush()
+	if len(s.dirty) != 0 {
+		t.Fatalf("%d entries still pending past the byte bound after maybeFlush", len(s.dirty))
+	}
+	checkByteBound(t, s, "after inserts")
+	if n := len(s.index); n < 100 || n > 300 {
+		t.Fatalf("%d entries cached within 30,000 bytes (about 110 bytes each)", n)
+	}
+	checkStored(t, s, model, "after inserts")
+	// a second state halves the share
+	other, err := newStore[*counter](b, "others", counterCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = other
+	if got := m.EntryCacheShare(); got != 15000 {
+		t.Fatalf("share of two states: %d, want 15000", got)
+	}
+	for i := range 2000 {
+		kg, key := storeKey(i)
+		if c, ok := s.peek(kg, key); !ok || c.n != model[i] {
+			t.Fatalf("key %d: %v %v, want %d", i, c, ok, model[i])
+		}
+	}
+	s.flush()
+	checkByteBound(t, s, "after reads with two states")
+	if s.byteCap != 15000 {
+		t.Fatalf("the store's bound is %d after a second state joined, want 15000", s.byteCap)
 	}
 }
 
