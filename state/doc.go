@@ -26,7 +26,11 @@
 //     later checkpoints (FormatPebbleSST). It implements EntryCache:
 //     callers keep up to PebbleOptions.CacheEntries decoded entries per
 //     state in front of it, and its maps take presence hints
-//     (KnownWriter) and list their keys (KeyRanger) for such a cache.
+//     (KnownWriter), list their keys (KeyRanger) and tell the encoded
+//     size of what they read and write (ValueSizer) for such a cache.
+//     With a MemoryBudget (a job's managed memory) the backends of a job
+//     share one block cache, size their memtables from it and bound each
+//     state's entry cache in bytes.
 //   - ChangelogBackend: changelog mode over either; a checkpoint writes the
 //     keys changed since the last completed one, and the full state is
 //     materialised every few checkpoints.

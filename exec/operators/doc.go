@@ -30,7 +30,9 @@
 //     serialising backend, whose state nothing reads after Finish, it is
 //     left pending), or when many entries are pending — never later than
 //     the barrier. On Pebble the stores keep a bounded cache of decoded
-//     entries across these write-backs (state.backend.pebble.cache.entries).
+//     entries across these write-backs (state.backend.pebble.cache.entries,
+//     and in bytes the job's managed memory; operators whose entries grow
+//     between write-backs report it with store.grew).
 //     Operator-local indexes
 //     (timers: window end -> keys; the window aggregate's hot index of
 //     pointers to live slices; the state TTL's expiry index) are caches
