@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 
@@ -100,14 +101,18 @@ func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) 
 		return m, nil
 	}
 	for kg, g := range rs.groups {
-		m.reserve(kg, len(g))
-		for k, enc := range g {
+		m.reserve(kg, g.sizeHint())
+		err := g.each(func(k, enc []byte) error {
 			v, err := codec.Decode(enc)
 			if err != nil {
-				hb.raw.m[name] = rs // keep it for a later attempt or snapshot
-				return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kg, err)
+				return err
 			}
-			m.putRestored(kg, k, v)
+			m.putRestored(kg, string(k), v)
+			return nil
+		})
+		if err != nil {
+			hb.raw.m[name] = rs // keep it for a later attempt or snapshot
+			return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kg, err)
 		}
 	}
 	return m, nil
@@ -192,12 +197,12 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 		switch h.Format {
 		case FormatFull:
 			err = readFullHandleSized(st, h, b.kgs, b.raw.reserve, func(file, state string, kg int, key, val []byte) error {
-				b.raw.apply(state, kg, key, val, false, file)
+				b.raw.addBase(state, kg, key, val, file)
 				return nil
 			})
 		case FormatPebbleSST:
 			err = readPebbleHandle(st, h, b.kgs, "", func(file, state string, kg int, key, val []byte) error {
-				b.raw.apply(state, kg, key, append([]byte(nil), val...), false, file)
+				b.raw.addBase(state, kg, bytes.Clone(key), bytes.Clone(val), file)
 				return nil
 			})
 		}
@@ -222,7 +227,7 @@ func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, de
 		}
 		return hs.applyEncoded(kg, key, val, del)
 	}
-	b.raw.apply(name, kg, key, val, del, file)
+	b.raw.applyChange(name, kg, key, val, del, file)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -15,43 +16,107 @@ type rawStates struct {
 	m map[string]*rawState
 }
 
+// rawState holds one state's restored entries per key group. A restore
+// first reads the snapshot files, where a key appears once per state and
+// key group (the base: a list, not a map, so that a large state is held
+// at the cost of a slice append per entry, and put in a map only once,
+// by NewKeyedMap); changes applied after them (changelog segments, the
+// deltas of incremental checkpoints) override base entries by key.
 type rawState struct {
-	groups map[int]map[string][]byte
+	groups map[int]*rawGroup
 	files  []string // where the entries came from, for messages
 }
 
-// apply records a restored change. val must stay valid and unchanged
-// (callers pass slices of a payload they no longer touch, or copies).
-func (r *rawStates) apply(name string, kg int, key, val []byte, del bool, file string) {
+type rawGroup struct {
+	base []rawEntry
+	// over holds the later changes by key (nil until one comes): a value,
+	// or a deletion (del).
+	over map[string]rawChange
+}
+
+type rawEntry struct{ key, val []byte }
+
+type rawChange struct {
+	val []byte
+	del bool
+}
+
+// addBase records an entry of a snapshot file. key and val must stay
+// valid and unchanged (slices of a payload nothing else touches, or
+// copies). A key must come at most once per state and key group among
+// the snapshot files, and before any change (applyChange).
+func (r *rawStates) addBase(name string, kg int, key, val []byte, file string) {
 	s := r.state(name)
+	s.noteFile(file)
+	g := s.group(kg)
+	g.base = append(g.base, rawEntry{key, val})
+}
+
+// applyChange records a change applied after the snapshot files: a new
+// value, or a deletion (del). val must stay valid as in addBase; key is
+// copied.
+func (r *rawStates) applyChange(name string, kg int, key, val []byte, del bool, file string) {
+	s := r.state(name)
+	s.noteFile(file)
+	g := s.group(kg)
+	if g.over == nil {
+		g.over = map[string]rawChange{}
+	}
+	g.over[string(key)] = rawChange{val: val, del: del}
+}
+
+func (s *rawState) noteFile(file string) {
 	if n := len(s.files); n == 0 || s.files[n-1] != file {
 		s.files = append(s.files, file)
 	}
-	g := s.groups[kg]
-	if del {
-		if g != nil {
-			delete(g, string(key))
-		}
-		return
-	}
-	if g == nil {
-		g = map[string][]byte{}
-		s.groups[kg] = g
-	}
-	g[string(key)] = val
 }
 
-// reserve makes room for n more entries of state name in key group kg
-// (a map sized once instead of grown entry by entry).
+func (s *rawState) group(kg int) *rawGroup {
+	g := s.groups[kg]
+	if g == nil {
+		g = &rawGroup{}
+		s.groups[kg] = g
+	}
+	return g
+}
+
+// reserve makes room for n more base entries of state name in key group
+// kg (a list sized once instead of grown entry by entry).
 func (r *rawStates) reserve(name string, kg, n int) {
 	if n <= 0 {
 		return
 	}
-	s := r.state(name)
-	if len(s.groups[kg]) == 0 {
-		s.groups[kg] = make(map[string][]byte, n)
-	}
+	g := r.state(name).group(kg)
+	g.base = slices.Grow(g.base, n)
 }
+
+// each calls fn for every entry the group holds once its changes are
+// applied: the base entries not overridden, then the changed values, and
+// returns the first error fn returns.
+func (g *rawGroup) each(fn func(key, val []byte) error) error {
+	for _, e := range g.base {
+		if g.over != nil {
+			if _, ok := g.over[string(e.key)]; ok {
+				continue
+			}
+		}
+		if err := fn(e.key, e.val); err != nil {
+			return err
+		}
+	}
+	for k, c := range g.over {
+		if c.del {
+			continue
+		}
+		if err := fn([]byte(k), c.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sizeHint is about how many entries each gives (an upper bound).
+func (g *rawGroup) sizeHint() int { return len(g.base) + len(g.over) }
 
 // state returns the held entries of state name, creating them.
 func (r *rawStates) state(name string) *rawState {
@@ -60,7 +125,7 @@ func (r *rawStates) state(name string) *rawState {
 	}
 	s := r.m[name]
 	if s == nil {
-		s = &rawState{groups: map[int]map[string][]byte{}}
+		s = &rawState{groups: map[int]*rawGroup{}}
 		r.m[name] = s
 	}
 	return s
@@ -95,7 +160,7 @@ func (s *rawState) origin() string {
 func (s *rawState) sortedGroups() []int {
 	out := make([]int, 0, len(s.groups))
 	for kg, g := range s.groups {
-		if len(g) > 0 {
+		if g.sizeHint() > 0 {
 			out = append(out, kg)
 		}
 	}
@@ -108,8 +173,9 @@ func (s *rawState) snapshotInto(w *stateFileWriter, name string) {
 	w.beginState(name)
 	for _, kg := range s.sortedGroups() {
 		w.beginGroup(kg)
-		for k, v := range s.groups[kg] {
-			w.putStr(k, v)
-		}
+		s.groups[kg].each(func(k, v []byte) error {
+			w.put(k, v)
+			return nil
+		})
 	}
 }
