@@ -436,6 +436,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 			}
 			results = append(results, rowsResult(i+1, schema, rows))
 			continue
+		case *sql.ShowCluster:
+			results = append(results, s.showCluster(i+1)) // cluster.go
+			continue
 		case *sql.StopJob, *sql.TriggerSavepoint, *sql.ShowJobs:
 			fail(i, errors.New("jobs of the server are managed with GET /v1/jobs, POST /v1/jobs/{id}/stop and POST /v1/jobs/{id}/savepoints"))
 			return
