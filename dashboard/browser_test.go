@@ -170,7 +170,7 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 
 // TestDashboardCluster drives the dashboards of two servers of a cluster
 // (on an in-process Kafka): a job typed into B's SQL editor shows on A's
-// jobs overview with owner B; A's cluster page lists both servers up,
+// jobs overview with owner B (and "—" for the figures only B has); A's cluster page lists both servers up,
 // with B owning the job; once B shuts down the page shows it stopped,
 // still owning the job, and the job's link opens its page on A.
 func TestDashboardCluster(t *testing.T) {
@@ -245,6 +245,8 @@ func TestDashboardCluster(t *testing.T) {
 		poll(`(() => { const r = document.querySelector("tr.job-row[data-id='`+job+`']"); return !!r && r.dataset.owner === "B" && r.dataset.status === "RUNNING"; })()`),
 		text("tr.job-row[data-id='"+job+"'] td.owner", &owner),
 		text("#jobs-table tr", &jobsHead),
+		// Its figures are B's: A shows none.
+		poll(`document.querySelectorAll("tr.job-row[data-id='`+job+`'] td.remote").length === 5`),
 		shot("cluster-jobs.png"),
 		chromedp.Click(chromedp.ID("nav-cluster")),
 		poll(`(() => { const a = document.querySelector("tr.server-row[data-id='A']"), b = document.querySelector("tr.server-row[data-id='B']");

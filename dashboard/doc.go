@@ -8,8 +8,8 @@
 // (up, unreachable, stopped), address, start, last announcement and the
 // jobs each owns, a RUNNING job of a server that is not up marked as such
 // (it resumes when its server starts again). On a clustered server the
-// jobs overview has an owner column (another server's job shows zero
-// figures: its owner has them); on a server without a cluster the Cluster
+// jobs overview has an owner column (another server's job shows "—" for
+// rows, rate, checkpoint and restarts: only its owner has them); on a server without a cluster the Cluster
 // page says it is not part of one. Partitions, lag and snapshots per
 // partition are not shown: a job runs whole on its owner, not as stages
 // across servers.

@@ -78,7 +78,14 @@ func runRemoteStatement(ctx context.Context, c *client.Client, sess *client.Sess
 		if err != nil {
 			return err
 		}
-		cols, rows := remoteJobRows(jobs)
+		self := ""
+		if slices.ContainsFunc(jobs, func(j api.JobSummary) bool { return j.Owner != "" }) {
+			// Which server answers: only its own jobs have live figures.
+			if v, err := c.Cluster(ctx); err == nil {
+				self = v.Server
+			}
+		}
+		cols, rows := remoteJobRows(jobs, self)
 		writeStrings(out, cols, rows)
 		return nil
 	case *sql.StopJob:
@@ -124,9 +131,11 @@ func runRemoteStatement(ctx context.Context, c *client.Client, sess *client.Sess
 
 // remoteJobRows is SHOW JOBS (and SHOW FULL JOBS) of a server: every job
 // it lists, with the server that owns it (column "owner") when the server
-// is one of a cluster, which lists the other servers' jobs too. The
-// figures of another server's job are zero: only its owner has them.
-func remoteJobRows(jobs []api.JobSummary) (cols []string, rows [][]string) {
+// is one of a cluster, which lists the other servers' jobs too. Only the
+// owner has a job's live figures (rows, last checkpoint, restarts): for a
+// job of another server than self (the server answering, when known) they
+// show as "-".
+func remoteJobRows(jobs []api.JobSummary, self string) (cols []string, rows [][]string) {
 	clustered := slices.ContainsFunc(jobs, func(j api.JobSummary) bool { return j.Owner != "" })
 	cols = []string{"job id", "job name", "status", "rows in", "rows out", "last checkpoint", "restarts", "resumes", "error"}
 	if clustered {
@@ -135,6 +144,9 @@ func remoteJobRows(jobs []api.JobSummary) (cols []string, rows [][]string) {
 	for _, j := range jobs {
 		row := []string{j.ID, j.Name, j.Status, fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut),
 			fmt.Sprint(j.LastCheckpoint), fmt.Sprint(j.Restarts), fmt.Sprint(j.Resumes), j.Error}
+		if self != "" && j.Owner != "" && j.Owner != self {
+			row[3], row[4], row[5], row[6] = "-", "-", "-", "-"
+		}
 		if clustered {
 			row = slices.Insert(row, 3, j.Owner)
 		}

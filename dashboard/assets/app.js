@@ -76,13 +76,17 @@ function every(ms, fn) {
 // --- Jobs overview --------------------------------------------------------
 function jobsPage() {
   main.replaceChildren(el("h2", { text: "Jobs" }), el("div", { id: "jobs" }));
+  let self = null; // this server's id in its cluster
   every(1000, async () => {
     let data;
     try { data = await api("GET", "/v1/jobs"); } catch (e) { return showError(e); }
     // A server of a cluster lists every server's jobs, each with its
-    // owner (the other servers' jobs with zero figures: only the owner
-    // has them).
+    // owner; only the owner has a job's figures, so another server's
+    // job shows "—" for them.
     const clustered = data.jobs.some(j => j.owner);
+    if (clustered && self === null) {
+      try { self = (await api("GET", "/v1/cluster")).server || ""; } catch (e) { return showError(e); }
+    }
     const t = el("table", { id: "jobs-table" });
     t.append(el("tr", {}, ...["job id", "name", "status", ...(clustered ? ["owner"] : []), "rows in", "rows out", "rows/s out", "last checkpoint", "restarts", "resumes"]
       .map((c, i) => el("th", { class: i >= (clustered ? 4 : 3) ? "num" : "", text: c }))));
@@ -93,11 +97,16 @@ function jobsPage() {
       tr.append(el("td", { text: j.id }), el("td", { text: j.name }),
         el("td", { class: "status " + j.status, text: j.status }));
       if (clustered) tr.append(el("td", { class: "owner", text: j.owner }));
-      tr.append(
-        el("td", { class: "num", text: fmt(j.rows_in) }), el("td", { class: "num", text: fmt(j.rows_out) }),
-        el("td", { class: "num rate", text: fmt(Math.round(rps)) }),
-        el("td", { class: "num", text: j.last_checkpoint || "" }), el("td", { class: "num", text: j.restarts }),
-        el("td", { class: "num", text: j.resumes }));
+      if (clustered && self && j.owner !== self) {
+        const none = () => el("td", { class: "num remote", title: "only server " + j.owner + " has this job's figures", text: "—" });
+        tr.append(none(), none(), none(), none(), none(), el("td", { class: "num", text: j.resumes }));
+      } else {
+        tr.append(
+          el("td", { class: "num", text: fmt(j.rows_in) }), el("td", { class: "num", text: fmt(j.rows_out) }),
+          el("td", { class: "num rate", text: fmt(Math.round(rps)) }),
+          el("td", { class: "num", text: j.last_checkpoint || "" }), el("td", { class: "num", text: j.restarts }),
+          el("td", { class: "num", text: j.resumes }));
+      }
       t.append(tr);
     }
     document.getElementById("jobs").replaceChildren(data.jobs.length ? t : el("p", { class: "muted", text: "No jobs yet: submit one in the SQL editor." }));
