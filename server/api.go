@@ -385,7 +385,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 // run runs the script of a POST .../statements request in sess: setup
 // statements (CREATE, SET, ...) shape the session; each INSERT or
 // statement set becomes a job the server owns; SHOW, DESCRIBE, EXPLAIN
-// and HELP answer with their text or rows; a SELECT over bounded inputs
+// and HELP answer with their text or rows (SHOW CLUSTER: the cluster's
+// servers, showCluster; SHOW JOBS, STOP JOB and TRIGGER SAVEPOINT are
+// left to the job endpoints); a SELECT over bounded inputs
 // answers with its final rows. A SELECT over an unbounded input must be
 // the script's last statement: the response then streams its changelog
 // (streamQuery). It stops at the first failing statement (400, with the
