@@ -167,6 +167,14 @@ func (c *Client) Jobs(ctx context.Context) ([]api.JobSummary, error) {
 	return out.Jobs, err
 }
 
+// Cluster is GET /v1/cluster: the servers of the server's cluster with
+// the jobs each owns (a server without a cluster: itself alone, no name).
+func (c *Client) Cluster(ctx context.Context) (api.ClusterView, error) {
+	var out api.ClusterView
+	err := c.getJSON(ctx, "GET", "/v1/cluster", nil, &out)
+	return out, err
+}
+
 // StopJob stops a job, after a savepoint when savepoint is set (drain:
 // firing every window first); it returns the savepoint's path.
 func (c *Client) StopJob(ctx context.Context, id string, savepoint, drain bool) (string, error) {

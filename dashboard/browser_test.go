@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/streamsql/streamsql/server"
 )
@@ -115,6 +116,8 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 		shot("sql-editor.png"),
 		js(`location.hash = "#/"`),
 		poll(`(() => { const r = document.querySelector("tr.job-row"); return !!r && r.dataset.status === "RUNNING" && parseFloat(r.dataset.rate) > 0; })()`),
+		// Without a cluster the jobs have no owner column.
+		poll(`document.querySelectorAll("#jobs-table th").length === 9 && !document.querySelector("#jobs-table td.owner")`),
 		shot("jobs.png"),
 		chromedp.Click(chromedp.CSS("tr.job-row")),
 		// Source, Calc (filter and projection), GroupAggregate, Sink.
@@ -148,6 +151,9 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 		poll(`document.querySelectorAll("#stream-table tr.stream-row").length === 7`),
 		text("stream-count", &streamed),
 		shot("sql-select.png"),
+		// The cluster page of a server on its own says it is not part of one.
+		chromedp.Click(chromedp.ID("nav-cluster")),
+		poll(`(() => { const n = document.getElementById("cluster-note"); return !!n && n.textContent.includes("not part of a cluster"); })()`),
 	)
 	if err != nil {
 		t.Fatalf("dashboard: %v (screenshots so far in %s)", err, dir)
@@ -158,6 +164,123 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 	}
 	if streamed != "7 rows received" {
 		t.Fatalf("stream count %q", streamed)
+	}
+	t.Logf("screenshots in %s", dir)
+}
+
+// TestDashboardCluster drives the dashboards of two servers of a cluster
+// (on an in-process Kafka): a job typed into B's SQL editor shows on A's
+// jobs overview with owner B (and "—" for the figures only B has); A's cluster page lists both servers up,
+// with B owning the job; once B shuts down the page shows it stopped,
+// still owning the job, and the job's link opens its page on A.
+func TestDashboardCluster(t *testing.T) {
+	ctx := browser(t)
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kc.Close) // after the servers' shutdowns (registered later)
+	start := func(id string) (url string, stop func()) {
+		ts := httptest.NewUnstartedServer(nil)
+		s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 200 * time.Millisecond, Listen: ts.Listener.Addr().String(),
+			ClusterName: "c1", ClusterBootstrapServers: kc.ListenAddrs(), ServerID: id, ClusterHeartbeat: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ts.Config.Handler = s.Handler()
+		ts.Start()
+		done := false
+		stop = func() {
+			if !done {
+				done = true
+				ts.Close()
+				s.Shutdown(5 * time.Second)
+			}
+		}
+		t.Cleanup(stop)
+		return ts.URL, stop
+	}
+	a, _ := start("A")
+	b, stopB := start("B")
+	dir := artifacts(t)
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			png, err := chromedp.FullScreenshot(100)(ctx, t)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+		})
+	}
+	text := func(sel string, out *string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			v, err := chromedp.Text(chromedp.CSS(sel))(ctx, t)
+			*out = v
+			return err
+		})
+	}
+	var link, owner, jobsHead, panel, stopped string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(b+"/#/sql"),
+		chromedp.WaitVisible(chromedp.ID("sql")),
+		chromedp.SendKeys(chromedp.ID("sql"), "CREATE TABLE g (x BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100'); "+
+			"CREATE TABLE sink (x BIGINT) WITH ('connector' = 'blackhole'); INSERT INTO sink SELECT x FROM g;"),
+		chromedp.Click(chromedp.ID("run")),
+		chromedp.WaitVisible(chromedp.CSS(".job-link")),
+		text(".job-link", &link),
+	)
+	if err != nil {
+		t.Fatalf("B's SQL editor: %v", err)
+	}
+	job := strings.TrimPrefix(link, "open job ")
+	if job == link || job == "" {
+		t.Fatalf("B's SQL editor shows %q, want \"open job <id>\"", link)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a+"/#/"),
+		// A lists B's job, with its owner.
+		poll(`(() => { const r = document.querySelector("tr.job-row[data-id='`+job+`']"); return !!r && r.dataset.owner === "B" && r.dataset.status === "RUNNING"; })()`),
+		text("tr.job-row[data-id='"+job+"'] td.owner", &owner),
+		text("#jobs-table tr", &jobsHead),
+		// Its figures are B's: A shows none.
+		poll(`document.querySelectorAll("tr.job-row[data-id='`+job+`'] td.remote").length === 5`),
+		shot("cluster-jobs.png"),
+		chromedp.Click(chromedp.ID("nav-cluster")),
+		poll(`(() => { const a = document.querySelector("tr.server-row[data-id='A']"), b = document.querySelector("tr.server-row[data-id='B']");
+			return !!a && !!b && a.dataset.state === "up" && b.dataset.state === "up" && b.dataset.jobs === "`+job+`" && a.dataset.jobs === ""; })()`),
+		text("#cluster", &panel),
+		shot("cluster.png"),
+	)
+	if err != nil {
+		t.Fatalf("A's dashboard: %v (screenshots so far in %s)", err, dir)
+	}
+	if owner != "B" || !strings.Contains(jobsHead, "owner") {
+		t.Errorf("A's jobs overview: owner of B's job %q, header %q", owner, jobsHead)
+	}
+	for _, want := range []string{"cluster c1, as server A sees it", "A (this server)", "up", strings.TrimPrefix(b, "http://"), job, "RUNNING",
+		"INSERT INTO sink SELECT x FROM g", "partitions, lag and snapshots per partition are not shown"} {
+		if !strings.Contains(panel, want) {
+			t.Errorf("A's cluster page lacks %q:\n%s", want, panel)
+		}
+	}
+
+	stopB()
+	err = chromedp.Do(ctx,
+		poll(`(() => { const b = document.querySelector("tr.server-row[data-id='B']"); return !!b && b.dataset.state === "stopped" && b.dataset.jobs === "`+job+`"; })()`),
+		text("tr.server-row[data-id='B'] td.state", &stopped),
+		poll(`document.querySelector("tr.server-row[data-id='B'] .cluster-jobs").textContent.includes("RUNNING (its server is stopped)")`),
+		shot("cluster-stopped.png"),
+		chromedp.Click(chromedp.CSS("a.cluster-job[data-id='"+job+"']")),
+		poll(`(() => { const h = document.querySelector("#job-head h2"); return !!h && h.textContent.startsWith("Job `+job+`"); })()`),
+	)
+	if err != nil {
+		t.Fatalf("after B stopped: %v (screenshots in %s)", err, dir)
+	}
+	if stopped != "stopped" {
+		t.Fatalf("B's state on A's cluster page: %q", stopped)
 	}
 	t.Logf("screenshots in %s", dir)
 }

@@ -2,8 +2,17 @@
 // JavaScript embedded in the binary (go:embed; no CDN, no build step)
 // that draw everything from the REST API in the browser: the jobs
 // overview, a job's operator graph, checkpoints (a table and a chart of
-// duration and size), exceptions, and a SQL editor that submits
-// statements and shows a SELECT's rows live.
+// duration and size), exceptions, a SQL editor that submits
+// statements and shows a SELECT's rows live, and a Cluster page
+// (GET /v1/cluster): the servers of the server's cluster with their state
+// (up, unreachable, stopped), address, start, last announcement and the
+// jobs each owns, a RUNNING job of a server that is not up marked as such
+// (it resumes when its server starts again). On a clustered server the
+// jobs overview has an owner column (another server's job shows "—" for
+// rows, rate, checkpoint and restarts: only its owner has them); on a server without a cluster the Cluster
+// page says it is not part of one. Partitions, lag and snapshots per
+// partition are not shown: a job runs whole on its owner, not as stages
+// across servers.
 //
 // Who calls: package server mounts Handler at "/". The assets hold no
 // data, so they are served without the token; every API call the page

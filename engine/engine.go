@@ -500,6 +500,10 @@ func (e *Engine) Execute(ctx context.Context, st sql.Stmt, o ExecOptions) (*Resu
 		return e.showJobs(), nil
 	case *sql.ShowFunctions:
 		return showFunctions(), nil
+	case *sql.ShowCluster:
+		// Only a server (streamsql server) knows a cluster: this engine
+		// runs its jobs in its own process.
+		return &Result{Message: NotClustered}, nil
 	case *sql.StopJob:
 		j := e.jobs.get(s.JobID)
 		if j == nil {

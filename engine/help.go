@@ -48,6 +48,8 @@ const helpText = `Statements (end each with ';'):
                                       rows in/out, error (shortened)
   SHOW FULL JOBS                      also the watermark, late rows, bad rows skipped, last
                                       checkpoint, restarts, the whole name and error
+  SHOW CLUSTER                        in a shell connected to a clustered server (--server URL):
+                                      its servers (up / unreachable / stopped) and their jobs
   STOP JOB 'id'                       stop a running job (within about a second, even mid-computation)
   STOP JOB 'id' WITH SAVEPOINT [WITH DRAIN]
                                       take a savepoint, then stop (WITH DRAIN fires every window first)

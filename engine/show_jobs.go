@@ -105,3 +105,9 @@ func shorten(s string, n int) string {
 	r := []rune(s)
 	return string(r[:max(n-3, 0)]) + "..."
 }
+
+// NotClustered is the answer to SHOW CLUSTER of an engine that is not a
+// server of a cluster: the embedded shell (its jobs run in its own
+// process) and a server started without --cluster-name.
+const NotClustered = "Not part of a cluster: the jobs run in this process only. SHOW CLUSTER lists the servers of a cluster " +
+	"and the jobs each owns in a shell connected to a server (streamsql --server URL) started with --cluster-name and --cluster-bootstrap-servers."

@@ -51,3 +51,22 @@ func TestShowJobsFits120Columns(t *testing.T) {
 		}
 	}
 }
+
+// TestShowClusterEmbedded: SHOW CLUSTER in the embedded engine is not an
+// error: it answers that the jobs run in this process only and names
+// what lists a cluster's servers; a script goes on after it. HELP lists it.
+func TestShowClusterEmbedded(t *testing.T) {
+	e, _ := newTestEngine()
+	var out strings.Builder
+	if err := e.RunScript(context.Background(), "SHOW CLUSTER; SHOW TABLES;", &out); err != nil {
+		t.Fatalf("SHOW CLUSTER: %v", err)
+	}
+	for _, want := range []string{"Not part of a cluster", "streamsql --server URL", "--cluster-name", "Empty set"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("SHOW CLUSTER; SHOW TABLES lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(Help(), "SHOW CLUSTER") {
+		t.Error("HELP does not list SHOW CLUSTER")
+	}
+}

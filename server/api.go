@@ -385,7 +385,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 // run runs the script of a POST .../statements request in sess: setup
 // statements (CREATE, SET, ...) shape the session; each INSERT or
 // statement set becomes a job the server owns; SHOW, DESCRIBE, EXPLAIN
-// and HELP answer with their text or rows; a SELECT over bounded inputs
+// and HELP answer with their text or rows (SHOW CLUSTER: the cluster's
+// servers, showCluster; SHOW JOBS, STOP JOB and TRIGGER SAVEPOINT are
+// left to the job endpoints); a SELECT over bounded inputs
 // answers with its final rows. A SELECT over an unbounded input must be
 // the script's last statement: the response then streams its changelog
 // (streamQuery). It stops at the first failing statement (400, with the
@@ -435,6 +437,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 				return
 			}
 			results = append(results, rowsResult(i+1, schema, rows))
+			continue
+		case *sql.ShowCluster:
+			results = append(results, s.showCluster(i+1)) // cluster.go
 			continue
 		case *sql.StopJob, *sql.TriggerSavepoint, *sql.ShowJobs:
 			fail(i, errors.New("jobs of the server are managed with GET /v1/jobs, POST /v1/jobs/{id}/stop and POST /v1/jobs/{id}/savepoints"))

@@ -407,18 +407,22 @@ type stopError struct {
 
 func (e *stopError) Error() string { return e.msg }
 
-// getCluster serves GET /v1/cluster (api.ClusterView): every server the
-// log announced (this one too), ordered by id, with the jobs it owns.
+// getCluster serves GET /v1/cluster (see clusterView).
 func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.clusterView())
+}
+
+// clusterView is every server the log announced (this one too), ordered
+// by id, with the jobs it owns; without a cluster, this server alone.
+func (s *Server) clusterView() api.ClusterView {
 	jobs := map[string][]api.ClusterJob{}
 	for _, v := range s.jobViews() {
 		jobs[v.owner] = append(jobs[v.owner], api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status})
 	}
 	c := s.cluster
 	if c == nil {
-		writeJSON(w, http.StatusOK, api.ClusterView{Servers: []api.ClusterServer{
-			{Listen: s.cfg.Listen, State: "up", Jobs: nonNil(jobs[""])}}})
-		return
+		return api.ClusterView{Servers: []api.ClusterServer{
+			{Listen: s.cfg.Listen, State: "up", Jobs: nonNil(jobs[""])}}}
 	}
 	c.mu.Lock()
 	servers := make([]serverCommand, 0, len(c.servers)+1)
@@ -461,7 +465,32 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
 		}
 		view.Servers = append(view.Servers, cs)
 	}
-	writeJSON(w, http.StatusOK, view)
+	return view
+}
+
+// showCluster is SHOW CLUSTER in a session of a clustered server: one row
+// per server of clusterView with its state, address, how long ago it last
+// announced itself, and the ids of the jobs it owns. A server without a
+// cluster answers that it is not part of one.
+func (s *Server) showCluster(n int) api.StatementResult {
+	if s.cluster == nil {
+		return api.StatementResult{Statement: n, Message: engine.NotClustered}
+	}
+	out := api.StatementResult{Statement: n,
+		Columns: []string{"server id", "status", "address", "last heard", "jobs", "job ids"}}
+	now := time.Now()
+	for _, cs := range s.clusterView().Servers {
+		heard := "never"
+		if cs.LastSeen != nil {
+			heard = max(now.Sub(*cs.LastSeen), 0).Truncate(time.Second).String() + " ago"
+		}
+		ids := make([]string, len(cs.Jobs))
+		for i, j := range cs.Jobs {
+			ids[i] = j.ID
+		}
+		out.Rows = append(out.Rows, []string{cs.ID, cs.State, cs.Listen, heard, fmt.Sprint(len(cs.Jobs)), strings.Join(ids, ", ")})
+	}
+	return out
 }
 
 // nonNil is jobs, or an empty list (JSON [] rather than null).

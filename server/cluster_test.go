@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/cluster"
+	"github.com/streamsql/streamsql/engine"
 )
 
 // A bounded job: ten rows, then FINISHED.
@@ -330,10 +332,47 @@ func TestClusterView(t *testing.T) {
 		return v["A"].State == "up" && b.State == "up" && len(b.Jobs) == 1 && b.Jobs[0].ID == jobB &&
 			b.Jobs[0].Status == "FINISHED" && b.LastSeen != nil && v["Z"].State == "unreachable" && v["Z"].Listen == "10.0.0.9:8081"
 	})
+	// SHOW CLUSTER over the statement API says the same, as rows.
+	showCluster := func(base string) (api.StatementResult, map[string][]string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"statements": "SHOW TABLES; SHOW CLUSTER;"})
+		var res struct {
+			Error   string
+			Results []api.StatementResult
+		}
+		if code := call(t, "POST", base+"/v1/statements", "", string(body), &res); code != http.StatusOK || len(res.Results) != 2 {
+			t.Fatalf("SHOW CLUSTER: %d %q %+v", code, res.Error, res.Results)
+		}
+		r := res.Results[1]
+		rows := map[string][]string{}
+		for _, row := range r.Rows {
+			rows[row[0]] = row
+		}
+		return r, rows
+	}
+	r, rows := showCluster(baseA)
+	if want := []string{"server id", "status", "address", "last heard", "jobs", "job ids"}; !slices.Equal(r.Columns, want) || r.Statement != 2 {
+		t.Fatalf("SHOW CLUSTER: statement %d, columns %q, want %q", r.Statement, r.Columns, want)
+	}
+	if len(r.Rows) != 3 || r.Rows[0][0] != "A" || r.Rows[1][0] != "B" || r.Rows[2][0] != "Z" {
+		t.Fatalf("SHOW CLUSTER rows, want A, B, Z: %q", r.Rows)
+	}
+	if a := rows["A"]; a[1] != "up" || !strings.HasPrefix(a[2], "127.0.0.1:") || !strings.HasSuffix(a[3], "s ago") || a[4] != "0" || a[5] != "" {
+		t.Errorf("SHOW CLUSTER row of A: %q", a)
+	}
+	if b := rows["B"]; b[1] != "up" || !strings.HasSuffix(b[3], "s ago") || b[4] != "1" || b[5] != jobB {
+		t.Errorf("SHOW CLUSTER row of B: %q (its job %s)", b, jobB)
+	}
+	if z := rows["Z"]; z[1] != "unreachable" || z[2] != "10.0.0.9:8081" || !strings.HasPrefix(z[3], "1h0m") || z[4] != "0" {
+		t.Errorf("SHOW CLUSTER row of Z: %q", z)
+	}
 	stopB()
 	waitFor("B stopped, still owning its job", func(v map[string]api.ClusterServer) bool {
 		return v["B"].State == "stopped" && len(v["B"].Jobs) == 1 && v["A"].State == "up"
 	})
+	if _, rows := showCluster(baseA); rows["B"][1] != "stopped" || rows["B"][5] != jobB {
+		t.Errorf("SHOW CLUSTER row of B after it stopped: %q", rows["B"])
+	}
 
 	// a server on its own
 	s, err := New(Config{DataDir: t.TempDir(), Listen: "127.0.0.1:8081"})
@@ -346,5 +385,8 @@ func TestClusterView(t *testing.T) {
 	if code := call(t, "GET", ts.URL+"/v1/cluster", "", "", &v); code != http.StatusOK || v.Name != "" ||
 		len(v.Servers) != 1 || v.Servers[0].State != "up" || v.Servers[0].Listen != "127.0.0.1:8081" || len(v.Servers[0].Jobs) != 0 {
 		t.Fatalf("a server on its own: %d %+v", code, v)
+	}
+	if r, _ := showCluster(ts.URL); r.Columns != nil || r.Message != engine.NotClustered {
+		t.Fatalf("SHOW CLUSTER on a server on its own: %+v", r)
 	}
 }

@@ -46,7 +46,14 @@
 // file stays the source of truth for its own jobs. Each server also
 // announces itself (server/<id>) when it starts, every
 // Config.ClusterHeartbeat, and when it shuts down: GET /v1/cluster lists
-// the servers, up, unreachable or stopped, with the jobs each owns.
+// the servers, up, unreachable or stopped, with the jobs each owns, and
+// SHOW CLUSTER in the statement and session API answers the same as rows
+// (server id, status, address, last heard, jobs, job ids); a server
+// without a cluster answers SHOW CLUSTER with a message saying it is not
+// part of one. SHOW JOBS stays a 400 in the statement API (the job
+// endpoints serve it; `streamsql --server` shows their owner column).
+// Neither shows partitions, lag or snapshots per partition: a job runs
+// whole on its owner, not as stages across servers.
 //
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as

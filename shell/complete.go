@@ -22,7 +22,7 @@ type Suggestion struct {
 
 // Keywords are statement starts and SQL words offered by Complete.
 var Keywords = []string{"SELECT", "FROM", "WHERE", "GROUP BY", "HAVING", "INSERT INTO", "VALUES",
-	"CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "SHOW TABLES", "SHOW JOBS", "SHOW FULL JOBS", "SHOW FUNCTIONS",
+	"CREATE TABLE", "CREATE VIEW", "DROP TABLE", "DROP VIEW", "SHOW TABLES", "SHOW JOBS", "SHOW FULL JOBS", "SHOW CLUSTER", "SHOW FUNCTIONS",
 	"SHOW CREATE TABLE", "DESCRIBE", "EXPLAIN", "SET", "RESET", "STOP JOB", "HELP", "QUIT",
 	"TUMBLE", "HOP", "SESSION", "CUMULATE", "INTERVAL", "WATERMARK FOR", "PROCTIME()", "WITH",
 	"JOIN", "ON", "UNION ALL", "AS", "AND", "OR", "NOT", "COUNT", "SUM", "MIN", "MAX", "AVG"}
@@ -38,6 +38,7 @@ var statementStarts = []Suggestion{
 	{"SHOW TABLES", "list tables and views"},
 	{"SHOW JOBS", "list jobs"},
 	{"SHOW FULL JOBS", "list jobs with every column (watermark, checkpoint, restarts, ...)"},
+	{"SHOW CLUSTER", "list the servers of the cluster and the jobs each owns"},
 	{"SHOW FUNCTIONS", "list functions and aggregates with their signatures"},
 	{"SHOW CREATE TABLE", "show a table's definition"},
 	{"DESCRIBE", "list a table's columns"},
@@ -202,7 +203,7 @@ func (s *Session) Suggest(text string) []Suggestion {
 		(last == "TABLE" && first != "CREATE") || (last == "VIEW" && first == "DROP") || last == "EXISTS" && first == "DROP":
 		return filter(s.tables(), word)
 	case last == "SHOW" && len(prev) == 1:
-		return filter([]Suggestion{{"TABLES", ""}, {"JOBS", ""}, {"FUNCTIONS", ""}, {"CREATE TABLE", ""}}, word)
+		return filter([]Suggestion{{"TABLES", ""}, {"JOBS", ""}, {"FULL JOBS", ""}, {"CLUSTER", ""}, {"FUNCTIONS", ""}, {"CREATE TABLE", ""}}, word)
 	case last == "STOP" && len(prev) == 1:
 		return filter([]Suggestion{{"JOB", ""}}, word)
 	case last == "TRIGGER" && len(prev) == 1:

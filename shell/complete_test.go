@@ -38,7 +38,9 @@ func TestComplete(t *testing.T) {
 		exactFirst string   // when set, the first candidate
 	}{
 		{text: "sel", want: []string{"SELECT"}, wantNot: []string{"bids"}},
-		{text: "SH", want: []string{"SHOW TABLES", "SHOW JOBS", "SHOW FULL JOBS", "SHOW FUNCTIONS", "SHOW CREATE TABLE"}},
+		{text: "SH", want: []string{"SHOW TABLES", "SHOW JOBS", "SHOW FULL JOBS", "SHOW CLUSTER", "SHOW FUNCTIONS", "SHOW CREATE TABLE"}},
+		{text: "show cl", want: []string{"CLUSTER"}, wantNot: []string{"JOBS"}},
+		{text: "SHOW C", want: []string{"CLUSTER", "CREATE TABLE"}, wantNot: []string{"JOBS"}},
 		{text: "select * from b", want: []string{"bids", "Bidders"}, wantNot: []string{"BETWEEN", "auction"}},
 		{text: "SELECT * FROM bi", want: []string{"bids", "Bidders"}},
 		{text: "SELECT a FROM people JOIN b", want: []string{"bids", "Bidders"}},

@@ -83,4 +83,24 @@
 //	(While the SELECT runs, its table is redrawn as windows close, with a
 //	status line ending in "press Ctrl-C to stop"; Ctrl-C leaves the last
 //	state on screen. After `STOP JOB '` a Tab offers the job ids.)
+//
+// SHOW CLUSTER: this shell runs its jobs in its own process and is never
+// part of a cluster, so SHOW CLUSTER answers "Not part of a cluster: the
+// jobs run in this process only. ..." (a message, not an error: a script
+// goes on). In a shell connected to a server of a cluster (`streamsql
+// --server URL`, cmd/streamsql) the server answers it with one row per
+// server, and SHOW JOBS / SHOW FULL JOBS there have an `owner` column:
+//
+//	streamsql> SHOW CLUSTER;
+//	+-----------+--------+-----------------+------------+------+------------------+
+//	| server id | status | address         | last heard | jobs | job ids          |
+//	+-----------+--------+-----------------+------------+------+------------------+
+//	| A         | up     | 127.0.0.1:39267 | 0s ago     | 1    | 33c7213200000001 |
+//	| B         | up     | 127.0.0.1:33861 | 0s ago     | 1    | 42b3d83500000001 |
+//	+-----------+--------+-----------------+------------+------+------------------+
+//	2 rows in set
+//
+// Partitions, lag and snapshots per partition are not shown: a job runs
+// whole on the server that owns it, not as stages across servers.
+// Completion offers SHOW CLUSTER among the statement starts and after SHOW.
 package shell

@@ -132,6 +132,8 @@ func compileCommand(p Piece, toks []token, cx *compiler) (Stmt, bool, error) {
 		return &ShowJobs{At: at}, true, c.done("SHOW JOBS")
 	case c.accept("SHOW", "FULL", "JOBS"):
 		return &ShowJobs{At: at, Full: true}, true, c.done("SHOW FULL JOBS")
+	case c.accept("SHOW", "CLUSTER"):
+		return &ShowCluster{At: at}, true, c.done("SHOW CLUSTER")
 	case c.accept("SHOW", "FUNCTIONS"):
 		return &ShowFunctions{At: at}, true, c.done("SHOW FUNCTIONS")
 	case c.accept("SHOW", "CREATE", "TABLE"), c.accept("SHOW", "CREATE", "VIEW"):
@@ -207,6 +209,13 @@ func compileCommand(p Piece, toks []token, cx *compiler) (Stmt, bool, error) {
 		return &Help{At: at}, true, nil
 	case c.accept("QUIT"), c.accept("EXIT"):
 		return &Quit{At: at}, true, c.done("QUIT")
+	case c.accept("SHOW"):
+		what := "SHOW"
+		if !c.eof() {
+			what += " " + c.peek().text
+		}
+		return nil, true, p.errAt(ErrSyntax, first.start, "unknown statement '"+what+"'",
+			"streamsql has SHOW TABLES, SHOW VIEWS, SHOW CREATE TABLE name, SHOW JOBS, SHOW FULL JOBS, SHOW CLUSTER, SHOW FUNCTIONS and SHOW CONFIGURATION")
 	}
 	return nil, false, nil
 }

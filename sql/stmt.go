@@ -201,6 +201,12 @@ type ShowJobs struct {
 	Full bool
 }
 
+// ShowCluster is SHOW CLUSTER: the servers of the cluster that the
+// server running the statement belongs to, with the jobs each owns. Only a
+// server knows its cluster; the embedded engine answers that it is not
+// part of one.
+type ShowCluster struct{ At }
+
 // ShowFunctions is SHOW FUNCTIONS: every function with its signature.
 type ShowFunctions struct{ At }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/client"
 	"github.com/streamsql/streamsql/engine"
@@ -17,7 +19,8 @@ import (
 // server at url (--server): DDL and SET in the server-side session,
 // INSERT jobs submitted and left running there, SELECT results printed
 // as they arrive; SHOW JOBS, STOP JOB and TRIGGER SAVEPOINT act on the
-// server's jobs. It stops at the first failing statement (exit code 1).
+// server's jobs (with a cluster, every server's: SHOW JOBS shows each
+// job's owner); SHOW CLUSTER lists the servers of the server's cluster. It stops at the first failing statement (exit code 1).
 func runRemote(ctx context.Context, url, token, script string, stdout, stderr io.Writer) int {
 	c := client.New(url, token)
 	sess, err := c.OpenSession(ctx)
@@ -75,12 +78,14 @@ func runRemoteStatement(ctx context.Context, c *client.Client, sess *client.Sess
 		if err != nil {
 			return err
 		}
-		cols := []string{"job id", "job name", "status", "rows in", "rows out", "last checkpoint", "restarts", "resumes", "error"}
-		var rows [][]string
-		for _, j := range jobs {
-			rows = append(rows, []string{j.ID, j.Name, j.Status, fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut),
-				fmt.Sprint(j.LastCheckpoint), fmt.Sprint(j.Restarts), fmt.Sprint(j.Resumes), j.Error})
+		self := ""
+		if slices.ContainsFunc(jobs, func(j api.JobSummary) bool { return j.Owner != "" }) {
+			// Which server answers: only its own jobs have live figures.
+			if v, err := c.Cluster(ctx); err == nil {
+				self = v.Server
+			}
 		}
+		cols, rows := remoteJobRows(jobs, self)
 		writeStrings(out, cols, rows)
 		return nil
 	case *sql.StopJob:
@@ -122,6 +127,32 @@ func runRemoteStatement(ctx context.Context, c *client.Client, sess *client.Sess
 		fmt.Fprintln(out, res.Message)
 	}
 	return nil
+}
+
+// remoteJobRows is SHOW JOBS (and SHOW FULL JOBS) of a server: every job
+// it lists, with the server that owns it (column "owner") when the server
+// is one of a cluster, which lists the other servers' jobs too. Only the
+// owner has a job's live figures (rows, last checkpoint, restarts): for a
+// job of another server than self (the server answering, when known) they
+// show as "-".
+func remoteJobRows(jobs []api.JobSummary, self string) (cols []string, rows [][]string) {
+	clustered := slices.ContainsFunc(jobs, func(j api.JobSummary) bool { return j.Owner != "" })
+	cols = []string{"job id", "job name", "status", "rows in", "rows out", "last checkpoint", "restarts", "resumes", "error"}
+	if clustered {
+		cols = slices.Insert(cols, 3, "owner")
+	}
+	for _, j := range jobs {
+		row := []string{j.ID, j.Name, j.Status, fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut),
+			fmt.Sprint(j.LastCheckpoint), fmt.Sprint(j.Restarts), fmt.Sprint(j.Resumes), j.Error}
+		if self != "" && j.Owner != "" && j.Owner != self {
+			row[3], row[4], row[5], row[6] = "-", "-", "-", "-"
+		}
+		if clustered {
+			row = slices.Insert(row, 3, j.Owner)
+		}
+		rows = append(rows, row)
+	}
+	return cols, rows
 }
 
 // compileLocal compiles a statement against an empty catalog, only to

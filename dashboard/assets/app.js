@@ -76,26 +76,89 @@ function every(ms, fn) {
 // --- Jobs overview --------------------------------------------------------
 function jobsPage() {
   main.replaceChildren(el("h2", { text: "Jobs" }), el("div", { id: "jobs" }));
+  let self = null; // this server's id in its cluster
   every(1000, async () => {
     let data;
     try { data = await api("GET", "/v1/jobs"); } catch (e) { return showError(e); }
+    // A server of a cluster lists every server's jobs, each with its
+    // owner; only the owner has a job's figures, so another server's
+    // job shows "—" for them.
+    const clustered = data.jobs.some(j => j.owner);
+    if (clustered && self === null) {
+      try { self = (await api("GET", "/v1/cluster")).server || ""; } catch (e) { return showError(e); }
+    }
     const t = el("table", { id: "jobs-table" });
-    t.append(el("tr", {}, ...["job id", "name", "status", "rows in", "rows out", "rows/s out", "last checkpoint", "restarts", "resumes"]
-      .map((c, i) => el("th", { class: i >= 3 ? "num" : "", text: c }))));
+    t.append(el("tr", {}, ...["job id", "name", "status", ...(clustered ? ["owner"] : []), "rows in", "rows out", "rows/s out", "last checkpoint", "restarts", "resumes"]
+      .map((c, i) => el("th", { class: i >= (clustered ? 4 : 3) ? "num" : "", text: c }))));
     for (const j of data.jobs) {
       const rps = j.status === "RUNNING" ? rate("job:" + j.id, j.rows_out) : 0;
       const tr = el("tr", { class: "clickable job-row", "data-id": j.id, "data-status": j.status, "data-rate": rps.toFixed(1),
-        onclick: () => { location.hash = "#/job/" + j.id; } });
+        "data-owner": j.owner || "", onclick: () => { location.hash = "#/job/" + j.id; } });
       tr.append(el("td", { text: j.id }), el("td", { text: j.name }),
-        el("td", { class: "status " + j.status, text: j.status }),
-        el("td", { class: "num", text: fmt(j.rows_in) }), el("td", { class: "num", text: fmt(j.rows_out) }),
-        el("td", { class: "num rate", text: fmt(Math.round(rps)) }),
-        el("td", { class: "num", text: j.last_checkpoint || "" }), el("td", { class: "num", text: j.restarts }),
-        el("td", { class: "num", text: j.resumes }));
+        el("td", { class: "status " + j.status, text: j.status }));
+      if (clustered) tr.append(el("td", { class: "owner", text: j.owner }));
+      if (clustered && self && j.owner !== self) {
+        const none = () => el("td", { class: "num remote", title: "only server " + j.owner + " has this job's figures", text: "—" });
+        tr.append(none(), none(), none(), none(), none(), el("td", { class: "num", text: j.resumes }));
+      } else {
+        tr.append(
+          el("td", { class: "num", text: fmt(j.rows_in) }), el("td", { class: "num", text: fmt(j.rows_out) }),
+          el("td", { class: "num rate", text: fmt(Math.round(rps)) }),
+          el("td", { class: "num", text: j.last_checkpoint || "" }), el("td", { class: "num", text: j.restarts }),
+          el("td", { class: "num", text: j.resumes }));
+      }
       t.append(tr);
     }
     document.getElementById("jobs").replaceChildren(data.jobs.length ? t : el("p", { class: "muted", text: "No jobs yet: submit one in the SQL editor." }));
   });
+}
+
+// --- Cluster ---------------------------------------------------------------
+// The servers of the cluster this server belongs to (GET /v1/cluster),
+// each with its state, address, last announcement and the jobs it owns.
+function clusterPage() {
+  main.replaceChildren(el("h2", { text: "Cluster" }), el("div", { id: "cluster" }));
+  every(1000, async () => {
+    let v;
+    try { v = await api("GET", "/v1/cluster"); } catch (e) { return showError(e); }
+    const box = document.getElementById("cluster");
+    if (!box) return;
+    if (!v.name) {
+      box.replaceChildren(el("p", { id: "cluster-note", class: "muted",
+        text: "This server is not part of a cluster: its jobs are listed under Jobs. Servers started with --cluster-name and --cluster-bootstrap-servers share a cluster." }));
+      return;
+    }
+    const t = el("table", { id: "cluster-table" });
+    t.append(el("tr", {}, ...["server", "status", "address", "started", "last heard", "jobs"].map(c => el("th", { text: c }))));
+    const now = Date.now();
+    for (const sv of v.servers) {
+      const jobs = el("div", { class: "cluster-jobs" }, ...sv.jobs.map(j => el("div", {},
+        el("a", { href: "#/job/" + j.id, class: "cluster-job", "data-id": j.id, text: j.id }), " ",
+        el("span", { class: "status " + j.status, text: j.status }),
+        // The record of a job whose server went away: it resumes when
+        // its server starts again.
+        j.status === "RUNNING" && sv.state !== "up" ? el("span", { class: "held", text: " (its server is " + sv.state + ")" }) : "",
+        " ", el("span", { class: "muted", text: j.name }))));
+      if (!sv.jobs.length) jobs.append(el("span", { class: "muted", text: "none" }));
+      t.append(el("tr", { class: "server-row", "data-id": sv.id, "data-state": sv.state, "data-jobs": sv.jobs.map(j => j.id).join(" ") },
+        el("td", { class: "server-id", text: sv.id + (sv.id === v.server ? " (this server)" : "") }),
+        el("td", { class: "state " + sv.state, text: sv.state }),
+        el("td", { text: sv.listen || "" }),
+        el("td", { text: sv.started ? new Date(sv.started).toLocaleString() : "" }),
+        el("td", { text: sv.last_seen ? age(now - Date.parse(sv.last_seen)) + " ago" : "never" }),
+        el("td", {}, jobs)));
+    }
+    box.replaceChildren(el("div", { class: "muted", id: "cluster-name", text: "cluster " + v.name + ", as server " + v.server + " sees it" }), t,
+      el("p", { class: "muted", text: "A job runs whole on the server that owns it: partitions, lag and snapshots per partition are not shown here (see a job's page on its owner)." }));
+  });
+}
+
+// age renders milliseconds as 4s, 3m 20s, 2h 5m.
+function age(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return s + "s";
+  if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
+  return Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m";
 }
 
 // --- One job --------------------------------------------------------------
@@ -339,6 +402,7 @@ function route() {
   if (streamAbort && !h.startsWith("#/sql")) { streamAbort.abort(); streamAbort = null; }
   if (h.startsWith("#/job/")) return jobPage(h.slice(6));
   if (h.startsWith("#/sql")) return sqlPage();
+  if (h.startsWith("#/cluster")) return clusterPage();
   return jobsPage();
 }
 
