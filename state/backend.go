@@ -6,7 +6,8 @@ import (
 
 // Codec serialises state values (used by snapshots and by serialising
 // backends). Decode must not retain buf: a backend may reuse or release it
-// once Decode returns.
+// once Decode returns. Decode may run on several goroutines at once (the
+// memory backend decodes restored key groups in parallel).
 type Codec[V any] interface {
 	Append(buf []byte, v V) []byte
 	Decode(buf []byte) (V, error)

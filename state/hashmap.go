@@ -3,7 +3,10 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
 )
@@ -88,6 +91,10 @@ func (b *HashMapBackend) add(name string, s namedState) error {
 	return nil
 }
 
+// parallelRestoreEntries is how many restored entries each goroutine of
+// newHeapMapRestored decodes at least.
+const parallelRestoreEntries = 1 << 15
+
 // newHeapMapRestored creates state name of hb, filled with the entries
 // Restore holds for it.
 func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) (*heapMap[V], error) {
@@ -100,19 +107,44 @@ func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) 
 	if rs == nil {
 		return m, nil
 	}
-	for kg, g := range rs.groups {
-		m.reserve(kg, g.sizeHint())
-		err := g.each(func(k, enc []byte) error {
-			v, err := codec.Decode(enc)
-			if err != nil {
-				return err
+	kgs := rs.sortedGroups()
+	total := 0
+	for _, kg := range kgs {
+		n := rs.groups[kg].sizeHint()
+		m.reserve(kg, n) // creates every group before the workers start
+		total += n
+	}
+	// Key groups are separate maps: decode them on up to GOMAXPROCS
+	// goroutines when there is enough to share.
+	workers := min(runtime.GOMAXPROCS(0), len(kgs), max(total/parallelRestoreEntries, 1))
+	errs := make([]error, len(kgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(kgs); i = int(next.Add(1) - 1) {
+				kg := kgs[i]
+				errs[i] = rs.groups[kg].each(func(k, enc []byte) error {
+					v, err := codec.Decode(enc)
+					if err != nil {
+						return err
+					}
+					m.putRestored(kg, string(k), v)
+					return nil
+				})
 			}
-			m.putRestored(kg, string(k), v)
-			return nil
-		})
+		}()
+	}
+	wg.Wait()
+	for _, kg := range kgs {
+		m.n += len(m.existingGroup(kg).keys)
+	}
+	for i, err := range errs {
 		if err != nil {
 			hb.raw.m[name] = rs // keep it for a later attempt or snapshot
-			return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kg, err)
+			return nil, fmt.Errorf("state %q restored from %s: key group %d: a value does not decode: %w", name, rs.origin(), kgs[i], err)
 		}
 	}
 	return m, nil

@@ -121,8 +121,12 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 
 // putRestored is Put for a key that is already a string, of an entry
 // restored from the checkpoint an incremental base holds (epoch 0).
+//
+// It touches only key group kg's map (whose group must exist: reserve)
+// and does not count the entry: calls for different key groups may run
+// at once, and the caller adds the entries to m.n afterwards.
 func (m *heapMap[V]) putRestored(kg int, key string, v V) {
-	g := m.group(kg)
+	g := m.existingGroup(kg)
 	if i, ok := g.index[key]; ok {
 		g.vals[i] = v
 		g.encs[i] = nil
@@ -131,13 +135,19 @@ func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 		}
 		return
 	}
-	m.insert(g, key, v)
+	m.insertUncounted(g, key, v)
 	if m.clock != nil {
 		g.epochs[len(g.epochs)-1] = 0
 	}
 }
 
 func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
+	m.insertUncounted(g, key, v)
+	m.n++
+}
+
+// insertUncounted is insert without counting the entry in m.n.
+func (m *heapMap[V]) insertUncounted(g *heapGroup[V], key string, v V) {
 	g.index[key] = int32(len(g.keys))
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
@@ -148,7 +158,6 @@ func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {
 			delete(g.dels, key)
 		}
 	}
-	m.n++
 }
 
 func (m *heapMap[V]) Delete(kg int, key []byte) {
