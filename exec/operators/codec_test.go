@@ -63,14 +63,14 @@ func TestCodecs(t *testing.T) {
 	roundTrip[*sessionEntry](t, sessionCodec{}, &sessionEntry{key: key, sessions: []session{
 		{start: -5, end: 10, acc: a}, {start: 20, end: 31, acc: a.Clone()}}})
 	roundTrip[*bag](t, bagCodec{}, &bag{rows: []bagRow{
-		{vals: []types.Value{types.IntValue(1), types.TimestampValue(-3)}, n: 2},
-		{vals: []types.Value{types.NullValue(), types.BoolValue(true)}, n: 1}}})
+		{enc: encRow(types.IntValue(1), types.TimestampValue(-3)), n: 2},
+		{enc: encRow(types.NullValue(), types.BoolValue(true)), n: 1}}})
 	roundTrip[*bag](t, bagCodec{}, &bag{ttlStamp: ttlStamp{access: -7, due: 93}, rows: []bagRow{
-		{vals: []types.Value{types.StringValue("v")}, n: 3}}})
+		{enc: encRow(types.StringValue("v")), n: 3}}})
 	// Outer window joins mark matched rows; the mark survives a round trip.
 	matched := &bag{rows: []bagRow{
-		{vals: []types.Value{types.IntValue(1)}, n: 2, matched: true},
-		{vals: []types.Value{types.IntValue(2)}, n: 1}}}
+		{enc: encRow(types.IntValue(1)), n: 2, matched: true},
+		{enc: encRow(types.IntValue(2)), n: 1}}}
 	roundTrip[*bag](t, bagCodec{}, matched)
 	if d, err := (bagCodec{}).Decode((bagCodec{}).Append(nil, matched)); err != nil || !d.rows[0].matched || d.rows[0].n != 2 || d.rows[1].matched {
 		t.Fatalf("matched marks not kept: %+v %v", d, err)
@@ -85,12 +85,12 @@ func TestCodecs(t *testing.T) {
 func TestBagCodecMatchCounts(t *testing.T) {
 	c := bagCodec{}
 	plain := &bag{ttlStamp: ttlStamp{access: 5, due: 9}, rows: []bagRow{
-		{vals: []types.Value{types.IntValue(1)}, n: 2},
-		{vals: []types.Value{types.StringValue("x")}, n: 1}}}
+		{enc: encRow(types.IntValue(1)), n: 2},
+		{enc: encRow(types.StringValue("x")), n: 1}}}
 	old := c.Append(nil, plain)
 	counted := &bag{ttlStamp: plain.ttlStamp, rows: []bagRow{
-		{vals: []types.Value{types.IntValue(1)}, n: 2},
-		{vals: []types.Value{types.StringValue("x")}, n: 1, matches: 300}}}
+		{enc: encRow(types.IntValue(1)), n: 2},
+		{enc: encRow(types.StringValue("x")), n: 1, matches: 300}}}
 	enc := c.Append(nil, counted)
 	if !bytes.HasPrefix(enc, old) || len(enc) == len(old) {
 		t.Fatalf("counts must follow the rows: %x vs %x", enc, old)

@@ -3,7 +3,7 @@ package operators
 import (
 	"encoding/binary"
 	"math"
-	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -136,13 +136,15 @@ type join struct {
 	tagBuf  []byte
 	out     []types.Value
 	pad     []types.Value // padded rows (out holds the joined row meanwhile)
+	scratch []types.Value // a stored row decoded (see rowOf)
+	encBuf  []byte        // a row being encoded (see keepRow)
 	late    int64
 	// counts[s]: a regular join keeps the match counts of side s's rows
 	// (a preserved side, or the left side of a semi or anti join).
 	counts [2]bool
-	// rowArena is where a window join copies the rows it keeps (see
-	// keepRow).
-	rowArena []types.Value
+	// rowBytes is where a window join keeps the encodings of its rows
+	// (see keepRow).
+	rowBytes strings.Builder
 	// rowsFree holds emptied row lists of closed window-join bags, for new
 	// bags to start with room (a window's bag grows as its rows arrive).
 	rowsFree [][]bagRow
@@ -174,26 +176,61 @@ func (o *join) closeWindowBag(s, kg int, key []byte, bg *bag) {
 	bg.rows = nil
 }
 
-// rowArenaValues is the number of values of one rowArena chunk.
-const rowArenaValues = 1024
+// rowChunkBytes is the size of one chunk of join.rowBytes.
+const rowChunkBytes = 16 << 10
 
-// keepRow returns a copy of row for a bag to keep. A window join's rows
-// all go when their window closes, so it copies them into shared chunks
-// (one allocation per chunk, not per row; a chunk is freed once every row
-// in it is gone); other joins keep rows for unrelated lengths of time and
-// copy each on its own.
-func (o *join) keepRow(row []types.Value) []types.Value {
-	w := len(row)
-	if o.spec.WindowEnd == nil || w == 0 || w > rowArenaValues/8 {
-		return slices.Clone(row)
+// keepRow returns the encoding of row for a bag to keep (bagRow.enc). A
+// window join's rows all go when their window closes, so it appends them
+// to shared chunks (one allocation per chunk, not per row; a chunk is
+// freed once every row in it, and every string value decoded from them,
+// is gone); other joins keep rows for unrelated lengths of time and
+// allocate each on its own. Either way the bytes of a kept row are never
+// written again (a strings.Builder only appends), as the strings decoded
+// from it require.
+func (o *join) keepRow(row []types.Value) string {
+	o.encBuf = types.AppendValues(o.encBuf[:0], row)
+	n := len(o.encBuf)
+	if o.spec.WindowEnd == nil || n > rowChunkBytes/8 {
+		return string(o.encBuf)
 	}
-	if len(o.rowArena) < w {
-		o.rowArena = make([]types.Value, rowArenaValues)
+	if o.rowBytes.Cap()-o.rowBytes.Len() < n {
+		o.rowBytes = strings.Builder{}
+		o.rowBytes.Grow(rowChunkBytes)
 	}
-	kept := o.rowArena[:w:w]
-	copy(kept, row)
-	o.rowArena = o.rowArena[w:]
-	return kept
+	at := o.rowBytes.Len()
+	o.rowBytes.Write(o.encBuf)
+	return o.rowBytes.String()[at:]
+}
+
+// rowOf decodes enc, a stored row of side s, into o.scratch, which it
+// returns (valid until the next call; its strings point into enc).
+func (o *join) rowOf(s int, enc string) ([]types.Value, error) {
+	row := o.scratch[:o.width(s)]
+	if _, err := types.DecodeValuesInto(row, enc); err != nil {
+		return nil, badRow(s, err)
+	}
+	return row, nil
+}
+
+// decodeInto decodes enc, a stored row of side s, into dst (a part of
+// o.out or o.pad).
+func decodeInto(s int, dst []types.Value, enc string) error {
+	if _, err := types.DecodeValuesInto(dst, enc); err != nil {
+		return badRow(s, err)
+	}
+	return nil
+}
+
+func badRow(s int, err error) error {
+	return errorf("join state %q holds a row that does not fit the join: %v", sideStates[s], err)
+}
+
+// width is the number of columns of side s's rows.
+func (o *join) width(s int) int {
+	if s == 0 {
+		return o.spec.LeftWidth
+	}
+	return o.spec.RightWidth
 }
 
 // bagRowMemSize estimates the memory a bag row holding row takes (a
@@ -220,8 +257,14 @@ type bag struct {
 }
 
 type bagRow struct {
-	vals []types.Value
-	n    int64
+	// enc is the row as types.AppendValues encodes it, as the state holds
+	// it: one immutable string per row (or a part of a shared chunk, see
+	// join.keepRow), decoded when the row is needed (rowOf, pair, ...).
+	// Compared with a []types.Value (32 bytes a column, plus the strings
+	// on their own) it takes a fraction of the memory: most values take a
+	// few bytes.
+	enc string
+	n   int64
 	// matched is set on the rows of a side an outer window or interval
 	// join preserves once a row of the other side joined them (serialised
 	// as the count's sign).
@@ -237,9 +280,31 @@ type bagRow struct {
 
 const bagIndexAt = 16
 
+// sameRow reports whether two rows are equal: value by value, the same
+// kind and types.Equal.
 func sameRow(a, b []types.Value) bool {
 	for i := range a {
 		if a[i].Kind() != b[i].Kind() || !types.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameStoredRow is sameRow of the stored row enc and row. It decodes one
+// value at a time, without allocating, and stops at the first that
+// differs.
+func sameStoredRow(enc string, row []types.Value) bool {
+	n, enc, err := types.ValuesLen(enc)
+	if err != nil || n != len(row) {
+		return false
+	}
+	for i := range row {
+		var v types.Value
+		if v, enc, err = types.DecodeValueString(enc); err != nil {
+			return false
+		}
+		if v.Kind() != row[i].Kind() || !types.Equal(v, row[i]) {
 			return false
 		}
 	}
@@ -253,11 +318,28 @@ func rowKey(buf []byte, row []types.Value) []byte {
 	return buf
 }
 
+// encKey is rowKey of the stored row enc (valid: made by keepRow or
+// checked by bagCodec.Decode).
+func encKey(buf []byte, enc string) []byte {
+	n, enc, err := types.ValuesLen(enc)
+	for ; err == nil && n > 0; n-- {
+		var v types.Value
+		if v, enc, err = types.DecodeValueString(enc); err == nil {
+			buf = types.AppendKey(buf, v)
+		}
+	}
+	return buf
+}
+
+// find returns the index of a row of b equal to row, or -1. Once the bag
+// is large it looks row up in b.idx, by its key encoding, which it then
+// leaves in *buf.
 func (b *bag) find(row []types.Value, buf *[]byte) int {
 	if b.idx == nil && len(b.rows) >= bagIndexAt {
 		b.idx = make(map[string]int, len(b.rows))
 		for i, r := range b.rows {
-			b.idx[string(rowKey(nil, r.vals))] = i
+			*buf = encKey((*buf)[:0], r.enc)
+			b.idx[string(*buf)] = i
 		}
 	}
 	if b.idx != nil {
@@ -268,24 +350,25 @@ func (b *bag) find(row []types.Value, buf *[]byte) int {
 		return -1
 	}
 	for i := range b.rows {
-		if sameRow(b.rows[i].vals, row) {
+		if sameStoredRow(b.rows[i].enc, row) {
 			return i
 		}
 	}
 	return -1
 }
 
-// add adds one occurrence of row and returns its index in b.rows.
-func (b *bag) add(row []types.Value, buf *[]byte) int {
-	if i := b.find(row, buf); i >= 0 {
-		b.rows[i].n++
+// addRow adds one occurrence of row to bg and returns its index in
+// bg.rows.
+func (o *join) addRow(bg *bag, row []types.Value) int {
+	if i := bg.find(row, &o.tagBuf); i >= 0 {
+		bg.rows[i].n++
 		return i
 	}
-	b.rows = append(b.rows, bagRow{vals: slices.Clone(row), n: 1})
-	if b.idx != nil {
-		b.idx[string(rowKey(nil, row))] = len(b.rows) - 1
+	bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1})
+	if bg.idx != nil {
+		bg.idx[string(o.tagBuf)] = len(bg.rows) - 1 // find left row's key in o.tagBuf
 	}
-	return len(b.rows) - 1
+	return len(bg.rows) - 1
 }
 
 // remove removes one occurrence of row and reports whether it was there.
@@ -294,21 +377,23 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 	if i < 0 {
 		return false
 	}
-	b.removeAt(i)
+	b.removeAt(i, buf)
 	return true
 }
 
 // removeAt removes one occurrence of the row at index i (the last one
 // moves to i when it goes).
-func (b *bag) removeAt(i int) {
+func (b *bag) removeAt(i int, buf *[]byte) {
 	if b.rows[i].n--; b.rows[i].n > 0 {
 		return
 	}
 	last := len(b.rows) - 1
 	if b.idx != nil {
-		delete(b.idx, string(rowKey(nil, b.rows[i].vals)))
+		*buf = encKey((*buf)[:0], b.rows[i].enc)
+		delete(b.idx, string(*buf))
 		if i != last {
-			b.idx[string(rowKey(nil, b.rows[last].vals))] = i
+			*buf = encKey((*buf)[:0], b.rows[last].enc)
+			b.idx[string(*buf)] = i
 		}
 	}
 	b.rows[i] = b.rows[last]
@@ -318,7 +403,8 @@ func (b *bag) removeAt(i int) {
 
 type bagCodec struct{}
 
-// bagCodec encodes the TTL stamp, then the rows with their counts. A
+// bagCodec encodes the TTL stamp, then the rows with their counts (a row
+// as types.AppendValues writes it: bagRow.enc as it is). A
 // stored count is always positive; the count of a row marked matched
 // (outer window and interval joins) is written negated, so bags written
 // before the mark existed decode with no row matched. When rows have
@@ -336,7 +422,7 @@ func (bagCodec) Append(buf []byte, b *bag) []byte {
 			n = -n
 		}
 		buf = binary.AppendVarint(buf, n)
-		buf = types.AppendValues(buf, r.vals)
+		buf = append(buf, r.enc...)
 	}
 	counted := 0
 	for _, r := range b.rows {
@@ -368,18 +454,26 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 	}
 	buf = buf[k:]
 	b := &bag{ttlStamp: st, rows: make([]bagRow, n)}
+	// Decode must not keep buf: the rows are copied once for the whole
+	// bag, and each row's enc is a substring of the copy (checked as
+	// types.DecodeValues would decode it).
+	rest := string(buf)
 	for i := range b.rows {
-		var err error
-		if b.rows[i].n, k = binary.Varint(buf); k <= 0 || b.rows[i].n == 0 {
+		if b.rows[i].n, k = binary.Varint(buf[len(buf)-len(rest):]); k <= 0 || b.rows[i].n == 0 {
 			return nil, errCorrupt
 		}
 		if b.rows[i].n < 0 {
 			b.rows[i].n, b.rows[i].matched = -b.rows[i].n, true
 		}
-		if b.rows[i].vals, buf, err = types.DecodeValues(buf[k:]); err != nil {
+		rest = rest[k:]
+		after, err := types.SkipValues(rest)
+		if err != nil {
 			return nil, err
 		}
+		b.rows[i].enc = rest[:len(rest)-len(after)]
+		rest = after
 	}
+	buf = buf[len(buf)-len(rest):]
 	if len(buf) == 0 {
 		return b, nil
 	}
@@ -426,6 +520,7 @@ func (o *join) Open(ctx *exec.Context) error {
 	}
 	o.out = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
 	o.pad = make([]types.Value, o.spec.LeftWidth+o.spec.RightWidth)
+	o.scratch = make([]types.Value, max(o.spec.LeftWidth, o.spec.RightWidth))
 	o.timers = newTimers()
 	if (o.spec.Semi || o.spec.Anti) && o.spec.WindowEnd == nil && len(o.spec.Expire[1]) > 0 && len(o.spec.Expire[0]) == 0 {
 		return errorf("an interval semi or anti join needs bounds on its left side")
@@ -441,32 +536,45 @@ func (o *join) Open(ctx *exec.Context) error {
 	if err := o.clock.open(ctx); err != nil {
 		return err
 	}
+	var bad error
 	for s := range o.sides {
 		o.sides[s].rangeAll(func(kg int, key string, b *bag) bool {
 			if len(b.rows) == 0 {
 				return true
 			}
-			o.tagBuf = append(append(o.tagBuf[:0], byte(s)), key...)
 			if o.spec.WindowEnd != nil {
-				o.timers.add(b.rows[0].vals[o.spec.WindowEnd[s]].Millis(), kg, o.tagBuf)
+				row, err := o.rowOf(s, b.rows[0].enc)
+				if err != nil {
+					bad = err
+					return false
+				}
+				o.timers.add(row[o.spec.WindowEnd[s]].Millis(), kg, o.sideTag(s, []byte(key)))
 			} else if len(o.spec.Expire[s]) > 0 {
 				// Stored rows have a non-NULL expiry (see ProcessBatch).
 				first := int64(math.MaxInt64)
 				for i := range b.rows {
-					e, _, _ := o.expiry(s, b.rows[i].vals)
+					row, err := o.rowOf(s, b.rows[i].enc)
+					if err != nil {
+						bad = err
+						return false
+					}
+					e, _, _ := o.expiry(s, row)
 					first = min(first, e)
 				}
-				o.timers.add(first+1, kg, o.tagBuf)
+				o.timers.add(first+1, kg, o.sideTag(s, []byte(key)))
 			}
 			return true
 		})
+		if bad != nil {
+			return bad
+		}
 	}
 	o.timers.sortAll()
 	return nil
 }
 
 // ReleasesInput implements exec.InputReleaser: the rows a join stores
-// are copies (slices.Clone), and what it emits goes out through Emit,
+// are encoded copies (keepRow), and what it emits goes out through Emit,
 // which copies it.
 func (o *join) ReleasesInput() bool { return true }
 
@@ -625,9 +733,9 @@ rows:
 		case !store:
 		case ok:
 			if o.spec.AppendOnly[s] {
-				bg.rows = append(bg.rows, bagRow{vals: o.keepRow(row), n: 1, exp: exp})
+				bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1, exp: exp})
 			} else {
-				bg.add(row, &o.tagBuf)
+				o.addRow(bg, row)
 			}
 			if mine.budgeted() {
 				mine.grew(bagRowMemSize(row))
@@ -638,7 +746,7 @@ rows:
 				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
 			}
 		default:
-			nb := &bag{rows: append(o.newBagRows(), bagRow{vals: o.keepRow(row), n: 1, exp: exp})}
+			nb := &bag{rows: append(o.newBagRows(), bagRow{enc: o.keepRow(row), n: 1, exp: exp})}
 			if ttl {
 				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
 			}
@@ -706,15 +814,17 @@ func (o *join) dropLast(st *store[*bag], kg int, bg *bag) {
 	st.touch(kg, o.keyBuf, bg)
 }
 
-// pair writes vals, a row of the side opposite s, into o.out beside the
-// row of side s already there, and reports whether the pair passes the
-// residual (true without one).
-func (o *join) pair(s int, vals []types.Value) (bool, error) {
+// pair decodes enc, a stored row of the side opposite s, into o.out
+// beside the row of side s already there, and reports whether the pair
+// passes the residual (true without one).
+func (o *join) pair(s int, enc string) (bool, error) {
 	lw := o.spec.LeftWidth
+	dst := o.out[:lw]
 	if s == 0 {
-		copy(o.out[lw:], vals)
-	} else {
-		copy(o.out[:lw], vals)
+		dst = o.out[lw:]
+	}
+	if err := decodeInto(1-s, dst, enc); err != nil {
+		return false, err
 	}
 	if o.spec.Residual == nil {
 		return true, nil
@@ -743,25 +853,28 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 	} else {
 		copy(o.out[lw:], row)
 	}
-	for ri, r := range ob.rows {
+	for ri := range ob.rows {
 		// A key with many rows on the other side makes one input row
 		// emit that many: give up when the job is stopping.
 		if o.ctx.Stopped() {
 			return any, exec.ErrStopped
 		}
-		if ok, err := o.pair(s, r.vals); err != nil {
+		r := &ob.rows[ri]
+		if ok, err := o.pair(s, r.enc); err != nil {
 			return any, err
 		} else if !ok {
 			continue
 		}
 		any = true
 		if mark {
-			if firstMatch && !ob.rows[ri].matched {
+			if firstMatch && !r.matched {
+				// s is the right side: pair decoded the left row r into
+				// o.out[:lw].
 				for j := int64(0); j < r.n; j++ {
-					o.ctx.Out.Emit(types.Insert, r.vals[:lw])
+					o.ctx.Out.Emit(types.Insert, o.out[:lw])
 				}
 			}
-			ob.rows[ri].matched = true
+			r.matched = true
 		}
 		if silent {
 			if !mark {
@@ -789,6 +902,35 @@ func (o *join) emitPadded(s int, row []types.Value, n int64, op types.Op) {
 	for j := int64(0); j < n; j++ {
 		o.ctx.Out.Emit(op, o.pad)
 	}
+}
+
+// emitPaddedRow is emitPadded for enc, a stored row of side s.
+func (o *join) emitPaddedRow(s int, enc string, n int64, op types.Op) error {
+	lw := o.spec.LeftWidth
+	clear(o.pad)
+	dst := o.pad[lw:]
+	if s == 0 {
+		dst = o.pad[:lw]
+	}
+	if err := decodeInto(s, dst, enc); err != nil {
+		return err
+	}
+	for j := int64(0); j < n; j++ {
+		o.ctx.Out.Emit(op, o.pad)
+	}
+	return nil
+}
+
+// emitStored emits enc, a stored row of side s, n times with op.
+func (o *join) emitStored(s int, enc string, n int64, op types.Op) error {
+	row, err := o.rowOf(s, enc)
+	if err != nil {
+		return err
+	}
+	for j := int64(0); j < n; j++ {
+		o.ctx.Out.Emit(op, row)
+	}
+	return nil
 }
 
 // unmatchable handles a row that can match nothing (a NULL key, or a NULL
@@ -862,15 +1004,17 @@ func (o *join) ProcessWatermark(wm int64) error {
 					case s == 0 && (o.spec.Semi || o.spec.Anti):
 						for _, r := range bg.rows {
 							if r.matched == o.spec.Semi {
-								for j := int64(0); j < r.n; j++ {
-									o.ctx.Out.Emit(types.Insert, r.vals[:o.spec.LeftWidth])
+								if err := o.emitStored(0, r.enc, r.n, types.Insert); err != nil {
+									return err
 								}
 							}
 						}
 					case o.spec.Outer[s]:
 						for _, r := range bg.rows {
 							if !r.matched {
-								o.emitPadded(s, r.vals, r.n, types.Insert)
+								if err := o.emitPaddedRow(s, r.enc, r.n, types.Insert); err != nil {
+									return err
+								}
 							}
 						}
 					}
@@ -878,7 +1022,9 @@ func (o *join) ProcessWatermark(wm int64) error {
 				}
 				continue
 			}
-			o.expireRows(s, b.kg(i), key, tk, wm)
+			if err := o.expireRows(s, b.kg(i), key, tk, wm); err != nil {
+				return err
+			}
 		}
 		o.timers.release(b)
 	}
@@ -890,17 +1036,21 @@ func (o *join) ProcessWatermark(wm int64) error {
 // expireRows drops the rows of one interval-join bag whose expiry the
 // watermark has reached, and registers a timer for the earliest of the
 // others. tag is the bag's side and key (the timers' key).
-func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
+func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) error {
 	st := o.sides[s]
 	bg, ok := st.peek(kg, key)
 	if !ok {
-		return
+		return nil
 	}
 	expired, next := 0, int64(math.MaxInt64)
 	for i := range bg.rows {
 		r := &bg.rows[i]
 		if r.exp == 0 {
-			r.exp, _, _ = o.expiry(s, r.vals)
+			row, err := o.rowOf(s, r.enc)
+			if err != nil {
+				return err
+			}
+			r.exp, _, _ = o.expiry(s, row)
 		}
 		if r.exp <= wm {
 			expired++
@@ -912,7 +1062,9 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 		// An outer interval join's unmatched rows are padded as they go.
 		for i := range bg.rows {
 			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
-				o.emitPadded(s, r.vals, r.n, types.Insert)
+				if err := o.emitPaddedRow(s, r.enc, r.n, types.Insert); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -920,8 +1072,8 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 		// An interval anti join's unmatched left rows are emitted as they go.
 		for i := range bg.rows {
 			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
-				for j := int64(0); j < r.n; j++ {
-					o.ctx.Out.Emit(types.Insert, r.vals[:o.spec.LeftWidth])
+				if err := o.emitStored(0, r.enc, r.n, types.Insert); err != nil {
+					return err
 				}
 			}
 		}
@@ -929,14 +1081,18 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 	switch {
 	case expired == len(bg.rows):
 		st.remove(kg, key, bg)
-		return
+		return nil
 	case expired > 0:
 		bg, _ = st.get(kg, key) // for mutation: schedules the write-back
 		kept := 0
 		for i := range bg.rows {
 			r := bg.rows[i]
 			if r.exp == 0 {
-				r.exp, _, _ = o.expiry(s, r.vals)
+				row, err := o.rowOf(s, r.enc)
+				if err != nil {
+					return err
+				}
+				r.exp, _, _ = o.expiry(s, row)
 			}
 			if r.exp > wm {
 				bg.rows[kept] = r
@@ -947,10 +1103,11 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) {
 		bg.rows = bg.rows[:kept]
 		bg.idx = nil
 	case bg.timer > wm:
-		return // a timer is pending
+		return nil // a timer is pending
 	}
 	bg.timer = next
 	o.timers.add(next+1, kg, tag)
+	return nil
 }
 
 func (o *join) SnapshotState(int64) error {

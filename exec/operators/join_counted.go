@@ -1,8 +1,6 @@
 package operators
 
 import (
-	"slices"
-
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/types"
 )
@@ -29,12 +27,12 @@ func (o *join) countedRow(s, kg int, row []types.Value, op types.Op) error {
 			return nil // never stored (or expired): nothing to retract
 		}
 	case ok && o.spec.AppendOnly[s]:
-		bg.rows = append(bg.rows, bagRow{vals: slices.Clone(row), n: 1})
+		bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1})
 		i = len(bg.rows) - 1
 	case ok:
-		i = bg.add(row, &o.tagBuf)
+		i = o.addRow(bg, row)
 	default:
-		bg = &bag{rows: []bagRow{{vals: slices.Clone(row), n: 1}}}
+		bg = &bag{rows: []bagRow{{enc: o.keepRow(row), n: 1}}}
 		if ttl {
 			o.ttl.create(kg, o.sideTag(s, o.keyBuf), &bg.ttlStamp)
 		}
@@ -86,7 +84,7 @@ func (o *join) countedRow(s, kg int, row []types.Value, op types.Op) error {
 		}
 	}
 	if retract {
-		bg.removeAt(i)
+		bg.removeAt(i, &o.tagBuf)
 		if len(bg.rows) == 0 {
 			mine.remove(kg, o.keyBuf, bg)
 		}
@@ -131,7 +129,7 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			return found, exec.ErrStopped
 		}
 		r := &ob.rows[ri]
-		if ok, err := o.pair(s, r.vals); err != nil {
+		if ok, err := o.pair(s, r.enc); err != nil {
 			return found, err
 		} else if !ok {
 			continue
@@ -154,7 +152,9 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			}
 		}
 		if flips && !retract {
-			o.emitOther(1-s, r, flip)
+			if err := o.emitOther(1-s, r, flip); err != nil {
+				return found, err
+			}
 		}
 		if joined {
 			for j := int64(0); j < r.n; j++ {
@@ -162,7 +162,9 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			}
 		}
 		if flips && retract {
-			o.emitOther(1-s, r, flip)
+			if err := o.emitOther(1-s, r, flip); err != nil {
+				return found, err
+			}
 		}
 	}
 	return found, nil
@@ -171,14 +173,11 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 // emitOther emits, with op, what a row r of side s that keeps counts
 // stands for while unmatched (an outer join: r padded) or matched (a semi
 // join: r) or unmatched (an anti join: r), once per occurrence.
-func (o *join) emitOther(s int, r *bagRow, op types.Op) {
+func (o *join) emitOther(s int, r *bagRow, op types.Op) error {
 	if o.spec.Outer[s] {
-		o.emitPadded(s, r.vals, r.n, op)
-		return
+		return o.emitPaddedRow(s, r.enc, r.n, op)
 	}
-	for j := int64(0); j < r.n; j++ {
-		o.ctx.Out.Emit(op, r.vals)
-	}
+	return o.emitStored(s, r.enc, r.n, op)
 }
 
 // countOnly returns the number of rows of the right side's bag ob (with
@@ -198,7 +197,9 @@ func (o *join) countOnly(row []types.Value, ob *bag) (int64, error) {
 		if o.ctx.Stopped() {
 			return found, exec.ErrStopped
 		}
-		copy(o.out[lw:], r.vals)
+		if err := decodeInto(1, o.out[lw:], r.enc); err != nil {
+			return found, err
+		}
 		v, err := o.spec.Residual.Eval(o.out)
 		if err != nil {
 			return found, err
