@@ -233,17 +233,9 @@ func (o *join) width(s int) int {
 	return o.spec.RightWidth
 }
 
-// bagRowMemSize estimates the memory a bag row holding row takes (a
-// store's byte bound counts it).
-func bagRowMemSize(row []types.Value) int {
-	n := int(unsafe.Sizeof(bagRow{})) + len(row)*int(unsafe.Sizeof(types.Value{}))
-	for _, v := range row {
-		if v.Kind() == types.KindString {
-			n += len(v.Str())
-		}
-	}
-	return n
-}
+// bagRowMemSize estimates the memory a bag row whose encoding is enc
+// takes (a store's byte bound counts it).
+func bagRowMemSize(enc string) int { return int(unsafe.Sizeof(bagRow{})) + len(enc) }
 
 // bag is a multiset of rows.
 type bag struct {
@@ -738,7 +730,7 @@ rows:
 				o.addRow(bg, row)
 			}
 			if mine.budgeted() {
-				mine.grew(bagRowMemSize(row))
+				mine.grew(bagRowMemSize(bg.rows[len(bg.rows)-1].enc)) // the row added (or about its size)
 			}
 			stored = bg
 			if bounded && (bg.timer == 0 || exp < bg.timer) {
