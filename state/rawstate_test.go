@@ -307,3 +307,50 @@ func checkStrings(t *testing.T, s KeyedMap[string], want map[string]string, when
 		}
 	}
 }
+
+// TestHeapRestorePartlyRegisteredBuildsOnTheRestoredBase restores a
+// checkpoint into a memory backend of the same job (an incremental one
+// builds its next checkpoints on the restored files), registers one of
+// its two states only and changes it: the next checkpoints (a delta, then
+// more) restore to the changed state and the other state unchanged.
+func TestHeapRestorePartlyRegisteredBuildsOnTheRestoredBase(t *testing.T) {
+	for _, src := range allConfigs() {
+		t.Run(src.name, func(t *testing.T) {
+			for _, dst := range heapConfigs() {
+				st := newStorage(t)
+				hs, models := checkpointChain(t, src, st, "job", 0, all, 77, 4)
+				m := models[len(models)-1].clone()
+				rb := newBackend(t, dst, 0, all)
+				if err := rb.Restore(st, []*Handle{hs[len(hs)-1]}); err != nil {
+					t.Fatal(err)
+				}
+				s, err := NewKeyedMap[string](rb, "s", strCodec{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rng := rand.New(rand.NewSource(78))
+				var h *Handle
+				for id := int64(10); id < 14; id++ {
+					for range 30 {
+						kg, k := keyFor(rng, 60, all)
+						if rng.Intn(3) == 0 {
+							s.Delete(kg, []byte(k))
+							m.del("s", kg, k)
+						} else {
+							v := fmt.Sprintf("late-%d", rng.Intn(100))
+							s.Put(kg, []byte(k), v)
+							m.put("s", kg, k, v)
+						}
+					}
+					h = snapshotIn(t, rb, st, "job", id)
+					rb.CheckpointComplete(id)
+					_, ms := restoreInto(t, dst, st, 0, all, []*Handle{h})
+					check(t, ms, m)
+				}
+				if dst.cfg.Incremental && !dst.cfg.Changelog && len(h.Changelog) == 0 {
+					t.Errorf("%s: checkpoint 13 holds no deltas", dst.name)
+				}
+			}
+		})
+	}
+}
