@@ -62,12 +62,12 @@ func pebbleCacheEntries(n int) int {
 
 // jobMemoryBudget returns the managed memory budget of a job running g
 // under conf (nil when no managed memory is set or the backend keeps
-// state on the heap). Its memtable part is divided among the instances of
+// state on the heap), or an error naming the keys that contradict. Its memtable part is divided among the instances of
 // the vertices that keep state.
-func jobMemoryBudget(conf *Config, g *exec.JobGraph) *state.MemoryBudget {
-	total := managedMemory(conf)
-	if total <= 0 || conf.Get("state.backend") != "pebble" {
-		return nil
+func jobMemoryBudget(conf *Config, g *exec.JobGraph) (*state.MemoryBudget, error) {
+	total, err := managedMemory(conf)
+	if err != nil || total <= 0 || conf.Get("state.backend") != "pebble" {
+		return nil, err
 	}
 	dbs := 0
 	for _, v := range g.Vertices {
@@ -75,5 +75,5 @@ func jobMemoryBudget(conf *Config, g *exec.JobGraph) *state.MemoryBudget {
 			dbs += v.Parallelism
 		}
 	}
-	return state.NewMemoryBudget(total, dbs)
+	return state.NewMemoryBudget(total, dbs), nil
 }

@@ -52,6 +52,7 @@ func TestManagedMemoryBudget(t *testing.T) {
 		{map[string]string{"state.backend": "pebble", ProcessMemoryKey: "1g", ManagedFractionKey: "0.5"}, 1 << 29},
 		{map[string]string{"state.backend": "pebble", ProcessMemoryKey: "1g", ManagedMemoryKey: "100m"}, 100 << 20},
 		{map[string]string{"state.backend": "pebble", ManagedMemoryKey: "64m"}, 64 << 20},
+		{map[string]string{"state.backend": "pebble", ProcessMemoryKey: "64m", ManagedFractionKey: "0.01"}, 16 << 20}, // raised to the minimum
 	} {
 		conf := NewConfig()
 		for k, v := range c.set {
@@ -59,7 +60,10 @@ func TestManagedMemoryBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m := jobMemoryBudget(conf, g)
+		m, err := jobMemoryBudget(conf, g)
+		if err != nil {
+			t.Fatalf("%v: %v", c.set, err)
+		}
 		if (m != nil) != (c.want != 0) || m != nil && m.Total() != c.want {
 			t.Errorf("%v: budget %v, want %d bytes", c.set, m, c.want)
 			continue

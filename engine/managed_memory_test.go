@@ -53,8 +53,8 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 		}
 	}
 	stateless := &exec.JobGraph{Vertices: []*exec.Vertex{{ID: "src", Parallelism: 4}}}
-	m := jobMemoryBudget(conf, stateless)
-	if m == nil || m.Total() != 512<<20 {
+	m, err := jobMemoryBudget(conf, stateless)
+	if err != nil || m == nil || m.Total() != 512<<20 {
 		t.Fatalf("a quarter of 2g: %v", m)
 	}
 	if got := m.MemTableSize(); got != 32<<20 {
@@ -63,14 +63,23 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 	if err := conf.Set(ManagedMemoryKey, "128m"); err != nil {
 		t.Fatal(err)
 	}
-	if m = jobMemoryBudget(conf, stateless); m == nil || m.Total() != 128<<20 {
-		t.Fatalf("managed size set: %v", m)
+	if m, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+		t.Fatalf("managed size set: %v %v", m, err)
+	}
+	if err := conf.Set(ManagedMemoryKey, "2g"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = jobMemoryBudget(conf, stateless); err == nil || err.Error() != "taskmanager.memory.managed.size (2g) must be smaller than taskmanager.memory.process.size (2g)" {
+		t.Fatalf("managed size not below the process size: %v", err)
+	}
+	if err := conf.Set(ManagedMemoryKey, "128m"); err != nil {
+		t.Fatal(err)
 	}
 	if err := conf.Reset(ProcessMemoryKey); err != nil {
 		t.Fatal(err)
 	}
-	if m = jobMemoryBudget(conf, stateless); m == nil || m.Total() != 128<<20 {
-		t.Fatalf("managed size without a process size: %v", m)
+	if m, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+		t.Fatalf("managed size without a process size: %v %v", m, err)
 	}
 
 	b, err := newBackend(backendOptions{kind: "pebble", changelog: true, checkpoints: true, localDir: t.TempDir(), memory: m}, "op", 0, state.KeyGroupRange{Start: 0, End: 128})

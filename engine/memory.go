@@ -83,24 +83,35 @@ func checkManagedSize(v string) error {
 	return err
 }
 
+// minManagedMemory is the smallest managed memory a job gets (the size
+// key's minimum; a small fraction of a small process is raised to it).
+const minManagedMemory = 16 << 20
+
 // managedMemory is the managed memory of a job under conf in bytes (0:
-// none set).
-func managedMemory(conf *Config) int64 {
+// none set). A managed size larger than the process size is an error, as
+// in Flink.
+func managedMemory(conf *Config) (int64, error) {
+	var total int64
+	if v := conf.Get(ProcessMemoryKey); v != "" {
+		n, err := ParseMemorySize(v)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %v", ProcessMemoryKey, err)
+		}
+		total = n
+	}
 	if v := conf.Get(ManagedMemoryKey); v != "" {
 		n, _ := ParseMemorySize(v)
-		return n
+		if total > 0 && n >= total {
+			return 0, fmt.Errorf("%s (%s) must be smaller than %s (%s)", ManagedMemoryKey, v, ProcessMemoryKey, conf.Get(ProcessMemoryKey))
+		}
+		return n, nil
 	}
-	v := conf.Get(ProcessMemoryKey)
-	if v == "" {
-		return 0
-	}
-	total, err := ParseMemorySize(v)
-	if err != nil {
-		return 0
+	if total == 0 {
+		return 0, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(conf.Get(ManagedFractionKey)), 64)
 	if err != nil || !(f > 0 && f < 1) {
 		f = 0.4
 	}
-	return int64(float64(total) * f)
+	return max(int64(float64(total)*f), minManagedMemory), nil
 }

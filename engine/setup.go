@@ -199,9 +199,13 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			s.plan = p
 		}
 	}
+	memory, err := jobMemoryBudget(s.conf, s.plan.Graph)
+	if err != nil {
+		return nil, err
+	}
 	bo := backendOptions{kind: s.conf.Get("state.backend"), incremental: s.conf.Bool("state.backend.incremental"),
 		changelog: s.cp != nil && s.conf.Bool("state.backend.changelog.enabled"), checkpoints: s.cp != nil, localDir: s.backendDir,
-		cacheEntries: s.conf.Int(CacheEntriesKey), memory: jobMemoryBudget(s.conf, s.plan.Graph)}
+		cacheEntries: s.conf.Int(CacheEntriesKey), memory: memory}
 	opts.NewBackend = func(opID string, inst int, kgs state.KeyGroupRange) (state.Backend, error) {
 		return newBackend(bo, opID, inst, kgs)
 	}
