@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"sync"
+
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
 )
@@ -60,14 +62,25 @@ func pebbleCacheEntries(n int) int {
 	return n
 }
 
+// managedPools holds the process's managed memory budgets by size: the
+// jobs of a process (of every engine of a server) whose settings give the
+// same managed memory share one budget, so that its block cache and its
+// entry caches are divided among all of them, as Flink divides a task
+// manager's managed memory among its slots.
+var managedPools struct {
+	sync.Mutex
+	by map[int64]*state.MemoryBudget
+}
+
 // jobMemoryBudget returns the managed memory budget of a job running g
 // under conf (nil when no managed memory is set or the backend keeps
-// state on the heap), or an error naming the keys that contradict. Its memtable part is divided among the instances of
-// the vertices that keep state.
-func jobMemoryBudget(conf *Config, g *exec.JobGraph) (*state.MemoryBudget, error) {
+// state on the heap), with the job's stateful operator instances reserved
+// in it (release gives them back when the attempt ends), or an error
+// naming the keys that contradict.
+func jobMemoryBudget(conf *Config, g *exec.JobGraph) (m *state.MemoryBudget, release func(), err error) {
 	total, err := managedMemory(conf)
 	if err != nil || total <= 0 || conf.Get("state.backend") != "pebble" {
-		return nil, err
+		return nil, func() {}, err
 	}
 	dbs := 0
 	for _, v := range g.Vertices {
@@ -75,5 +88,15 @@ func jobMemoryBudget(conf *Config, g *exec.JobGraph) (*state.MemoryBudget, error
 			dbs += v.Parallelism
 		}
 	}
-	return state.NewMemoryBudget(total, dbs), nil
+	managedPools.Lock()
+	if managedPools.by == nil {
+		managedPools.by = map[int64]*state.MemoryBudget{}
+	}
+	m = managedPools.by[total]
+	if m == nil {
+		m = state.NewMemoryBudget(total, 0)
+		managedPools.by[total] = m
+	}
+	managedPools.Unlock()
+	return m, m.Reserve(max(dbs, 1)), nil
 }

@@ -60,7 +60,7 @@ func TestManagedMemoryBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m, err := jobMemoryBudget(conf, g)
+		m, release, err := jobMemoryBudget(conf, g)
 		if err != nil {
 			t.Fatalf("%v: %v", c.set, err)
 		}
@@ -73,7 +73,21 @@ func TestManagedMemoryBudget(t *testing.T) {
 			if got, want := m.MemTableSize(), uint64(min(max(c.want/8/4/2, state.MinMemTableSize), state.DefaultMemTableSize)); got != want {
 				t.Errorf("%v: memtables of %d bytes, want %d", c.set, got, want)
 			}
+			// a second job with the same settings shares the budget: 8
+			// stateful instances divide the memtables
+			m2, release2, err := jobMemoryBudget(conf, g)
+			if err != nil || m2 != m {
+				t.Errorf("%v: a second job's budget %p %v, want the first's %p", c.set, m2, err, m)
+			} else if got, want := m.MemTableSize(), uint64(min(max(c.want/8/8/2, state.MinMemTableSize), state.DefaultMemTableSize)); got != want {
+				t.Errorf("%v: two jobs: memtables of %d bytes, want %d", c.set, got, want)
+			}
+			release2()
+			release2() // once only
+			if got, want := m.MemTableSize(), uint64(min(max(c.want/8/4/2, state.MinMemTableSize), state.DefaultMemTableSize)); got != want {
+				t.Errorf("%v: after the second job: memtables of %d bytes, want %d", c.set, got, want)
+			}
 		}
+		release()
 	}
 	for k, bad := range map[string]string{ManagedFractionKey: "1.5", ManagedMemoryKey: "1m"} {
 		if err := NewConfig().Set(k, bad); err == nil {

@@ -53,7 +53,8 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 		}
 	}
 	stateless := &exec.JobGraph{Vertices: []*exec.Vertex{{ID: "src", Parallelism: 4}}}
-	m, err := jobMemoryBudget(conf, stateless)
+	m, release, err := jobMemoryBudget(conf, stateless)
+	defer release()
 	if err != nil || m == nil || m.Total() != 512<<20 {
 		t.Fatalf("a quarter of 2g: %v", m)
 	}
@@ -63,13 +64,13 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 	if err := conf.Set(ManagedMemoryKey, "128m"); err != nil {
 		t.Fatal(err)
 	}
-	if m, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+	if m, _, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
 		t.Fatalf("managed size set: %v %v", m, err)
 	}
 	if err := conf.Set(ManagedMemoryKey, "2g"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = jobMemoryBudget(conf, stateless); err == nil || err.Error() != "taskmanager.memory.managed.size (2g) must be smaller than taskmanager.memory.process.size (2g)" {
+	if _, _, err = jobMemoryBudget(conf, stateless); err == nil || err.Error() != "taskmanager.memory.managed.size (2g) must be smaller than taskmanager.memory.process.size (2g)" {
 		t.Fatalf("managed size not below the process size: %v", err)
 	}
 	if err := conf.Set(ManagedMemoryKey, "128m"); err != nil {
@@ -78,7 +79,7 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 	if err := conf.Reset(ProcessMemoryKey); err != nil {
 		t.Fatal(err)
 	}
-	if m, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+	if m, _, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
 		t.Fatalf("managed size without a process size: %v %v", m, err)
 	}
 

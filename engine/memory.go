@@ -43,13 +43,21 @@ func checkMemorySize(v string) error {
 	return err
 }
 
-// ApplyProcessMemory sets the Go runtime's soft memory limit to the size
-// v (see ProcessMemoryKey) and returns it in bytes.
-func ApplyProcessMemory(v string) (int64, error) {
+// ApplyProcessMemory sets the Go runtime's soft memory limit from the
+// process size conf sets (see ProcessMemoryKey) and returns the limit in
+// bytes: the process size less what Pebble may take outside the Go heap
+// (a quarter of the managed memory: its block cache and memtables).
+func ApplyProcessMemory(conf *Config) (int64, error) {
+	v := conf.Get(ProcessMemoryKey)
 	if err := checkMemorySize(v); err != nil {
 		return 0, fmt.Errorf("%s: %v", ProcessMemoryKey, err)
 	}
 	n, _ := ParseMemorySize(v)
+	managed, err := managedMemory(conf)
+	if err != nil {
+		return 0, err
+	}
+	n -= managed / 4
 	debug.SetMemoryLimit(n)
 	return n, nil
 }

@@ -27,13 +27,29 @@ func TestParseMemorySize(t *testing.T) {
 
 func TestApplyProcessMemory(t *testing.T) {
 	defer debug.SetMemoryLimit(math.MaxInt64)
-	if n, err := ApplyProcessMemory("768m"); err != nil || n != 768<<20 {
-		t.Fatalf("%d %v", n, err)
+	conf := NewConfig()
+	if err := conf.Set(ProcessMemoryKey, "768m"); err != nil {
+		t.Fatal(err)
 	}
-	if got := debug.SetMemoryLimit(-1); got != 768<<20 {
-		t.Fatalf("the runtime's memory limit is %d, want %d", got, 768<<20)
+	// the process size less a quarter of the managed memory (0.4 of it),
+	// which Pebble keeps outside the Go heap
+	managed := 0.4 * float64(768<<20)
+	want := int64(768<<20) - int64(managed)/4
+	if n, err := ApplyProcessMemory(conf); err != nil || n != want {
+		t.Fatalf("%d %v, want %d", n, err, want)
 	}
-	if _, err := ApplyProcessMemory("lots"); err == nil {
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("the runtime's memory limit is %d, want %d", got, want)
+	}
+	if err := conf.Set(ManagedMemoryKey, "256m"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ApplyProcessMemory(conf); err != nil || n != 768<<20-64<<20 {
+		t.Fatalf("managed 256m: %d %v", n, err)
+	}
+	bad := NewConfig()
+	bad.vals[ProcessMemoryKey] = "lots" // Set refuses it; a caller could still hand it over
+	if _, err := ApplyProcessMemory(bad); err == nil {
 		t.Fatal("a bad size is applied")
 	}
 }

@@ -199,7 +199,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			s.plan = p
 		}
 	}
-	memory, err := jobMemoryBudget(s.conf, s.plan.Graph)
+	memory, releaseMemory, err := jobMemoryBudget(s.conf, s.plan.Graph)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +252,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	}
 	run, err := exec.Start(contextBackground(), s.plan.Graph, opts)
 	if err != nil {
+		releaseMemory()
 		if !restart {
 			s.removeBackendDir() // no job will end to remove it
 			err = s.explainRestoreError(err)
@@ -261,6 +262,10 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 	if completed != nil {
 		run.FailAfterCheckpoint(completed, hold)
 	}
+	go func() {
+		<-run.Done()
+		releaseMemory()
+	}()
 	return run, nil
 }
 

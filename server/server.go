@@ -38,6 +38,10 @@ type Config struct {
 	// CheckpointInterval is the interval of jobs whose statements set
 	// none (default 10 s).
 	CheckpointInterval time.Duration
+	// ProcessMemory is the process's memory budget (--memory,
+	// taskmanager.memory.process.size; empty: none): every session's jobs
+	// see it, so that their Pebble state gets its managed share.
+	ProcessMemory string
 
 	// ClusterName and ClusterBootstrapServers (both set) make the server
 	// one of a cluster: it shares the cluster's command log (package
@@ -227,6 +231,9 @@ func (s *Server) newSession(jobID func() string) *engine.Engine {
 	conf := eng.Config()
 	conf.Set("state.checkpoints.dir", filepath.Join(s.cfg.DataDir, "checkpoints"))
 	conf.Set("execution.checkpointing.interval", s.cfg.CheckpointInterval.String())
+	if s.cfg.ProcessMemory != "" {
+		conf.Set(engine.ProcessMemoryKey, s.cfg.ProcessMemory)
+	}
 	return eng
 }
 

@@ -13,21 +13,27 @@ import (
 //
 //   - an eighth is one block cache shared by every database of the job;
 //   - an eighth bounds the memtables: each database gets an equal part of
-//     it (Pebble keeps up to two memtables per database, plus the one
-//     being flushed), between MinMemTableSize and DefaultMemTableSize;
+//     it (Pebble keeps up to two memtables per database), between
+//     MinMemTableSize and DefaultMemTableSize, divided among the databases
+//     reserved when it opens (Reserve);
 //   - the remaining three quarters bound the caches of decoded entries in
 //     front of the databases (see EntryCache): each keyed state registered
 //     with a backend of the job gets an equal share, recomputed as states
 //     come and go.
 //
-// A job creates one budget (NewMemoryBudget) and passes it to every
-// backend it opens (PebbleOptions.Memory); the backends join it when they
-// open and leave it when they close. Methods are safe for concurrent use.
+// The block cache and the memtables are outside the Go heap (Pebble
+// allocates them itself): OffHeap is their bound.
+//
+// A process (or a job) creates a budget (NewMemoryBudget); each job
+// reserves the databases it will open (Reserve) and passes the budget to
+// every backend it opens (PebbleOptions.Memory); the backends join it when
+// they open and leave it when they close. Methods are safe for concurrent
+// use.
 type MemoryBudget struct {
-	total     int64
-	databases int // databases the memtable part is divided among (fixed)
+	total int64
 
-	states atomic.Int64 // keyed states registered with a member backend
+	databases atomic.Int64 // databases reserved (the memtable part is divided among them)
+	states    atomic.Int64 // keyed states registered with a member backend
 
 	mu    sync.Mutex
 	cache *pebble.Cache // shared block cache, made by the first database
@@ -37,20 +43,35 @@ type MemoryBudget struct {
 // MinMemTableSize is the smallest memtable a budget gives a database.
 const MinMemTableSize = 1 << 20
 
-// NewMemoryBudget returns a budget of total bytes for a job whose Pebble
-// backends open up to databases databases (the operator instances that
-// keep keyed state; used to size their memtables).
+// NewMemoryBudget returns a budget of total bytes with databases
+// databases reserved (the operator instances that keep keyed state of the
+// job that owns it; 0 when jobs reserve their own with Reserve).
 func NewMemoryBudget(total int64, databases int) *MemoryBudget {
-	return &MemoryBudget{total: total, databases: max(databases, 1)}
+	m := &MemoryBudget{total: total}
+	m.databases.Store(int64(databases))
+	return m
 }
 
 // Total is the budget in bytes.
 func (m *MemoryBudget) Total() int64 { return m.total }
 
-// MemTableSize is the memtable size of each database of the job.
+// OffHeap bounds what the budget's block cache and memtables take outside
+// the Go heap: a quarter of the total.
+func (m *MemoryBudget) OffHeap() int64 { return m.total / 4 }
+
+// Reserve counts n more databases among which the memtable part is
+// divided (a job's stateful operator instances, when it starts); release
+// gives them back (when the job's attempt ends).
+func (m *MemoryBudget) Reserve(n int) (release func()) {
+	m.databases.Add(int64(n))
+	var once sync.Once
+	return func() { once.Do(func() { m.databases.Add(-int64(n)) }) }
+}
+
+// MemTableSize is the memtable size of a database opening now.
 func (m *MemoryBudget) MemTableSize() uint64 {
 	// two memtables per database fill the memtable eighth
-	per := m.total / 8 / int64(m.databases) / 2
+	per := m.total / 8 / max(m.databases.Load(), 1) / 2
 	return uint64(min(max(per, MinMemTableSize), DefaultMemTableSize))
 }
 

@@ -223,7 +223,7 @@ func newEngine(o Options) (*engine.Engine, func(), error) {
 		}
 	}
 	if size := conf.Get(engine.ProcessMemoryKey); size != "" {
-		if _, err := engine.ApplyProcessMemory(size); err != nil {
+		if _, err := engine.ApplyProcessMemory(conf); err != nil {
 			return nil, cleanup, err
 		}
 	}

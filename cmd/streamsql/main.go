@@ -151,7 +151,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	if size := conf.Get(engine.ProcessMemoryKey); size != "" {
-		if _, err := engine.ApplyProcessMemory(size); err != nil {
+		if _, err := engine.ApplyProcessMemory(conf); err != nil {
 			fmt.Fprintf(stderr, "streamsql: %v\n", err)
 			return 2
 		}

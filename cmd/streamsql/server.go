@@ -65,7 +65,12 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if *memory != "" {
-		if _, err := engine.ApplyProcessMemory(*memory); err != nil {
+		c := engine.NewConfig()
+		if err := c.Set(engine.ProcessMemoryKey, *memory); err != nil {
+			fmt.Fprintf(stderr, "streamsql server: --memory: %v\n", err)
+			return 2
+		}
+		if _, err := engine.ApplyProcessMemory(c); err != nil {
 			fmt.Fprintf(stderr, "streamsql server: --memory: %v\n", err)
 			return 2
 		}
@@ -76,7 +81,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer logFile.Close()
 	logger := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)))
 	s, err := server.New(server.Config{Listen: *listen, DataDir: *dataDir, AuthToken: *token,
-		Stdout: stdout, Logger: logger, CheckpointInterval: *interval,
+		Stdout: stdout, Logger: logger, CheckpointInterval: *interval, ProcessMemory: *memory,
 		ClusterName: *clusterName, ClusterBootstrapServers: splitList(*clusterBrokers), ServerID: *serverID})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql %v\n", err)
