@@ -47,7 +47,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dataDir := fs.String("data-dir", "streamsql-data", "directory of the job registry and the checkpoints")
 	token := fs.String("auth-token", os.Getenv("STREAMSQL_AUTH_TOKEN"), "bearer token every request must present (default $STREAMSQL_AUTH_TOKEN)")
 	interval := fs.Duration("checkpoint-interval", 10*time.Second, "checkpoint interval of jobs whose statements set none")
-	memory := fs.String("memory", "", "the process's memory budget, e.g. 2g ("+engine.ProcessMemoryKey+"): the Go runtime's soft memory limit")
+	memory := fs.String("memory", "", "the process's memory budget, e.g. 2g ("+engine.ProcessMemoryKey+"): the Go runtime's soft memory limit, and the managed memory of jobs on pebble")
 	clusterName := fs.String("cluster-name", "", "name of the cluster this server joins (cluster.name); needs --cluster-bootstrap-servers")
 	clusterBrokers := fs.String("cluster-bootstrap-servers", "", "Kafka brokers of the cluster's command log, HOST:PORT[,...] (cluster.bootstrap.servers)")
 	serverID := fs.String("server-id", "", "this server's id in its cluster (default: one generated at the first clustered start and kept in DATA-DIR/server-id)")
