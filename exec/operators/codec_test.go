@@ -69,10 +69,10 @@ func TestCodecs(t *testing.T) {
 		{enc: encRow(types.StringValue("v")), n: 3}}})
 	// Outer window joins mark matched rows; the mark survives a round trip.
 	matched := &bag{rows: []bagRow{
-		{enc: encRow(types.IntValue(1)), n: 2, matched: true},
+		{enc: encRow(types.IntValue(1)), n: -2}, // matched
 		{enc: encRow(types.IntValue(2)), n: 1}}}
 	roundTrip[*bag](t, bagCodec{}, matched)
-	if d, err := (bagCodec{}).Decode((bagCodec{}).Append(nil, matched)); err != nil || !d.rows[0].matched || d.rows[0].n != 2 || d.rows[1].matched {
+	if d, err := (bagCodec{}).Decode((bagCodec{}).Append(nil, matched)); err != nil || !d.rows[0].matched() || d.rows[0].count() != 2 || d.rows[1].matched() || d.rows[1].count() != 1 {
 		t.Fatalf("matched marks not kept: %+v %v", d, err)
 	}
 	roundTrip[int64](t, int64Codec{}, -1234567)
@@ -83,26 +83,26 @@ func TestCodecs(t *testing.T) {
 // as before they existed (so old states decode with every count 0), and a
 // truncated count trailer does not decode.
 func TestBagCodecMatchCounts(t *testing.T) {
-	c := bagCodec{}
+	c := bagCodec{counts: true}
 	plain := &bag{ttlStamp: ttlStamp{access: 5, due: 9}, rows: []bagRow{
 		{enc: encRow(types.IntValue(1)), n: 2},
 		{enc: encRow(types.StringValue("x")), n: 1}}}
 	old := c.Append(nil, plain)
 	counted := &bag{ttlStamp: plain.ttlStamp, rows: []bagRow{
 		{enc: encRow(types.IntValue(1)), n: 2},
-		{enc: encRow(types.StringValue("x")), n: 1, matches: 300}}}
+		{enc: encRow(types.StringValue("x")), n: 1, aux: 300}}}
 	enc := c.Append(nil, counted)
 	if !bytes.HasPrefix(enc, old) || len(enc) == len(old) {
 		t.Fatalf("counts must follow the rows: %x vs %x", enc, old)
 	}
 	d, err := c.Decode(enc)
-	if err != nil || d.rows[0].matches != 0 || d.rows[1].matches != 300 || d.rows[1].n != 1 {
+	if err != nil || d.rows[0].aux != 0 || d.rows[1].aux != 300 || d.rows[1].n != 1 {
 		t.Fatalf("counts not kept: %+v %v", d, err)
 	}
 	if again := c.Append(nil, d); !bytes.Equal(again, enc) {
 		t.Fatalf("re-encoding differs:\n%x\n%x", enc, again)
 	}
-	if d, err := c.Decode(old); err != nil || d.rows[0].matches != 0 || d.rows[1].matches != 0 {
+	if d, err := c.Decode(old); err != nil || d.rows[0].aux != 0 || d.rows[1].aux != 0 {
 		t.Fatalf("a bag without counts: %+v %v", d, err)
 	}
 	for i := len(old) + 1; i < len(enc); i++ {
@@ -110,6 +110,43 @@ func TestBagCodecMatchCounts(t *testing.T) {
 			t.Fatalf("truncated count trailer (%d of %d bytes) decoded", i, len(enc))
 		}
 	}
+	// A join without counts keeps an interval join's expiries in aux: they
+	// are not written, and a count trailer is checked and ignored.
+	nc := bagCodec{}
+	expiring := &bag{ttlStamp: plain.ttlStamp, rows: []bagRow{
+		{enc: encRow(types.IntValue(1)), n: 2, aux: 1700000000000},
+		{enc: encRow(types.StringValue("x")), n: -1, aux: 1700000000500}}}
+	plain.rows[1].n = -1
+	if got, want := nc.Append(nil, expiring), nc.Append(nil, plain); !bytes.Equal(got, want) {
+		t.Fatalf("expiries written: %x, want %x", got, want)
+	}
+	if d, err := nc.Decode(enc); err != nil || d.rows[0].aux != 0 || d.rows[1].aux != 0 {
+		t.Fatalf("a count trailer without counts: %+v %v", d, err)
+	}
+	if _, err := nc.Decode(enc[:len(enc)-1]); err == nil {
+		t.Fatal("a truncated count trailer decoded without counts")
+	}
+}
+
+// A row's count keeps its matched mark (the count's sign) as it changes.
+func TestBagRowCountAndMark(t *testing.T) {
+	r := bagRow{n: 2}
+	r.mark()
+	r.addCount(1)
+	if r.count() != 3 || !r.matched() {
+		t.Fatalf("after mark and +1: count %d matched %v", r.count(), r.matched())
+	}
+	r.mark()
+	r.addCount(-3)
+	if r.count() != 0 {
+		t.Fatalf("after -3: count %d", r.count())
+	}
+	u := bagRow{n: 1}
+	u.addCount(1)
+	if u.count() != 2 || u.matched() {
+		t.Fatalf("unmarked: count %d matched %v", u.count(), u.matched())
+	}
+
 }
 
 // TestStoreWriteBack checks that a mutation made through get reaches a

@@ -256,18 +256,45 @@ type bagRow struct {
 	// on their own) it takes a fraction of the memory: most values take a
 	// few bytes.
 	enc string
-	n   int64
-	// matched is set on the rows of a side an outer window or interval
-	// join preserves once a row of the other side joined them (serialised
-	// as the count's sign).
-	matched bool
-	// matches is, in a regular outer, semi or anti join, the number of
-	// rows of the other side (with their counts) this row matches, on the
-	// sides that keep counts (join.counts).
-	matches int64
-	// exp caches the row's expiry in an interval join (0: not computed;
-	// never serialised).
-	exp int64
+	// n is the row's number of occurrences (count), negated once the row
+	// is marked matched (matched, mark), as bagCodec writes it: the rows
+	// of a side an outer window or interval join preserves (or the left
+	// rows of an interval or window semi or anti join) are marked once a
+	// row of the other side joined them.
+	n int64
+	// aux is, in a regular outer, semi or anti join, on the sides that
+	// keep counts (join.counts), the number of rows of the other side
+	// (with their counts) this row matches (bagCodec writes it then); in
+	// an interval join, the row's expiry (0: not computed yet; never
+	// serialised). No join needs both.
+	aux int64
+}
+
+// count is the row's number of occurrences.
+func (r *bagRow) count() int64 {
+	if r.n < 0 {
+		return -r.n
+	}
+	return r.n
+}
+
+// addCount adds d to the row's number of occurrences.
+func (r *bagRow) addCount(d int64) {
+	if r.n < 0 {
+		r.n -= d
+	} else {
+		r.n += d
+	}
+}
+
+// matched reports whether the row is marked matched.
+func (r *bagRow) matched() bool { return r.n < 0 }
+
+// mark marks the row matched.
+func (r *bagRow) mark() {
+	if r.n > 0 {
+		r.n = -r.n
+	}
 }
 
 const bagIndexAt = 16
@@ -353,7 +380,7 @@ func (b *bag) find(row []types.Value, buf *[]byte) int {
 // bg.rows.
 func (o *join) addRow(bg *bag, row []types.Value) int {
 	if i := bg.find(row, &o.tagBuf); i >= 0 {
-		bg.rows[i].n++
+		bg.rows[i].addCount(1)
 		return i
 	}
 	bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1})
@@ -376,7 +403,7 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 // removeAt removes one occurrence of the row at index i (the last one
 // moves to i when it goes).
 func (b *bag) removeAt(i int, buf *[]byte) {
-	if b.rows[i].n--; b.rows[i].n > 0 {
+	if b.rows[i].addCount(-1); b.rows[i].count() > 0 {
 		return
 	}
 	last := len(b.rows) - 1
@@ -393,9 +420,13 @@ func (b *bag) removeAt(i int, buf *[]byte) {
 	b.rows = b.rows[:last]
 }
 
-type bagCodec struct{}
+// bagCodec encodes the bags of one side of a join. counts: the rows'
+// aux fields are match counts (join.counts), which it writes; otherwise
+// they are not serialised (an interval join's expiries), and a trailer of
+// counts, which no such join writes, is checked and ignored.
+type bagCodec struct{ counts bool }
 
-// bagCodec encodes the TTL stamp, then the rows with their counts (a row
+// Append writes the TTL stamp, then the rows with their counts (a row
 // as types.AppendValues writes it: bagRow.enc as it is). A
 // stored count is always positive; the count of a row marked matched
 // (outer window and interval joins) is written negated, so bags written
@@ -405,20 +436,19 @@ type bagCodec struct{}
 // without one (every bag written before counts existed) decodes with
 // every count 0. (A bag cut right before its trailer therefore decodes,
 // without counts; a trailer cut short does not.)
-func (bagCodec) Append(buf []byte, b *bag) []byte {
+func (c bagCodec) Append(buf []byte, b *bag) []byte {
 	buf = appendStamp(buf, &b.ttlStamp)
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
 	for _, r := range b.rows {
-		n := r.n
-		if r.matched {
-			n = -n
-		}
-		buf = binary.AppendVarint(buf, n)
+		buf = binary.AppendVarint(buf, r.n) // negated when matched
 		buf = append(buf, r.enc...)
+	}
+	if !c.counts {
+		return buf
 	}
 	counted := 0
 	for _, r := range b.rows {
-		if r.matches != 0 {
+		if r.aux != 0 {
 			counted++
 		}
 	}
@@ -427,15 +457,15 @@ func (bagCodec) Append(buf []byte, b *bag) []byte {
 	}
 	buf = binary.AppendUvarint(buf, uint64(counted))
 	for i, r := range b.rows {
-		if r.matches != 0 {
+		if r.aux != 0 {
 			buf = binary.AppendUvarint(buf, uint64(i))
-			buf = binary.AppendUvarint(buf, uint64(r.matches))
+			buf = binary.AppendUvarint(buf, uint64(r.aux))
 		}
 	}
 	return buf
 }
 
-func (bagCodec) Decode(buf []byte) (*bag, error) {
+func (c bagCodec) Decode(buf []byte) (*bag, error) {
 	st, buf, err := decodeStamp(buf)
 	if err != nil {
 		return nil, err
@@ -451,11 +481,9 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 	// types.DecodeValues would decode it).
 	rest := string(buf)
 	for i := range b.rows {
-		if b.rows[i].n, k = binary.Varint(buf[len(buf)-len(rest):]); k <= 0 || b.rows[i].n == 0 {
+		// n < 0: marked matched
+		if b.rows[i].n, k = binary.Varint(buf[len(buf)-len(rest):]); k <= 0 || b.rows[i].n == 0 || b.rows[i].n == math.MinInt64 {
 			return nil, errCorrupt
-		}
-		if b.rows[i].n < 0 {
-			b.rows[i].n, b.rows[i].matched = -b.rows[i].n, true
 		}
 		rest = rest[k:]
 		after, err := types.SkipValues(rest)
@@ -485,7 +513,9 @@ func (bagCodec) Decode(buf []byte) (*bag, error) {
 			return nil, errCorrupt
 		}
 		buf = buf[k:]
-		b.rows[i].matches = int64(m)
+		if c.counts {
+			b.rows[i].aux = int64(m)
+		}
 	}
 	if len(buf) != 0 {
 		return nil, errCorrupt
@@ -503,8 +533,11 @@ func (o *join) Open(ctx *exec.Context) error {
 	}
 	o.keys[0] = newKeying(ctx, o.spec.LeftKeyCols)
 	o.keys[1] = newKeying(ctx, o.spec.RightKeyCols)
+	if !o.timed() {
+		o.counts = [2]bool{o.spec.Outer[0] || o.spec.Semi || o.spec.Anti, o.spec.Outer[1]}
+	}
 	for s := range o.sides {
-		st, err := newStore(ctx.State, sideStates[s], state.Codec[*bag](bagCodec{}))
+		st, err := newStore(ctx.State, sideStates[s], state.Codec[*bag](bagCodec{counts: o.counts[s]}))
 		if err != nil {
 			return err
 		}
@@ -518,7 +551,6 @@ func (o *join) Open(ctx *exec.Context) error {
 		return errorf("an interval semi or anti join needs bounds on its left side")
 	}
 	if !o.timed() {
-		o.counts = [2]bool{o.spec.Outer[0] || o.spec.Semi || o.spec.Anti, o.spec.Outer[1]}
 		o.ttl.open(o.spec.StateTTL, ctx.Now)
 		if o.ttl.on() {
 			o.rebuildTTL()
@@ -725,7 +757,7 @@ rows:
 		case !store:
 		case ok:
 			if o.spec.AppendOnly[s] {
-				bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1, exp: exp})
+				bg.rows = append(bg.rows, bagRow{enc: o.keepRow(row), n: 1, aux: exp})
 			} else {
 				o.addRow(bg, row)
 			}
@@ -738,7 +770,7 @@ rows:
 				o.timers.add(exp+1, kg, o.sideTag(s, o.keyBuf))
 			}
 		default:
-			nb := &bag{rows: append(o.newBagRows(), bagRow{enc: o.keepRow(row), n: 1, exp: exp})}
+			nb := &bag{rows: append(o.newBagRows(), bagRow{enc: o.keepRow(row), n: 1, aux: exp})}
 			if ttl {
 				o.ttl.create(kg, o.sideTag(s, o.keyBuf), &nb.ttlStamp)
 			}
@@ -772,7 +804,7 @@ rows:
 			}
 		}
 		if outer && matched && stored != nil && o.spec.AppendOnly[s] {
-			stored.rows[len(stored.rows)-1].matched = true
+			stored.rows[len(stored.rows)-1].mark()
 			mine.touch(kg, o.keyBuf, stored)
 		}
 		if bounded && !store && !matched && o.spec.Outer[s] {
@@ -859,14 +891,14 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 		}
 		any = true
 		if mark {
-			if firstMatch && !r.matched {
+			if firstMatch && !r.matched() {
 				// s is the right side: pair decoded the left row r into
 				// o.out[:lw].
-				for j := int64(0); j < r.n; j++ {
+				for j := int64(0); j < r.count(); j++ {
 					o.ctx.Out.Emit(types.Insert, o.out[:lw])
 				}
 			}
-			r.matched = true
+			r.mark()
 		}
 		if silent {
 			if !mark {
@@ -874,7 +906,7 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 			}
 			continue
 		}
-		for j := int64(0); j < r.n; j++ {
+		for j := int64(0); j < r.count(); j++ {
 			o.ctx.Out.Emit(op, o.out)
 		}
 	}
@@ -995,16 +1027,16 @@ func (o *join) ProcessWatermark(wm int64) error {
 					switch {
 					case s == 0 && (o.spec.Semi || o.spec.Anti):
 						for _, r := range bg.rows {
-							if r.matched == o.spec.Semi {
-								if err := o.emitStored(0, r.enc, r.n, types.Insert); err != nil {
+							if r.matched() == o.spec.Semi {
+								if err := o.emitStored(0, r.enc, r.count(), types.Insert); err != nil {
 									return err
 								}
 							}
 						}
 					case o.spec.Outer[s]:
 						for _, r := range bg.rows {
-							if !r.matched {
-								if err := o.emitPaddedRow(s, r.enc, r.n, types.Insert); err != nil {
+							if !r.matched() {
+								if err := o.emitPaddedRow(s, r.enc, r.count(), types.Insert); err != nil {
 									return err
 								}
 							}
@@ -1037,24 +1069,24 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) error {
 	expired, next := 0, int64(math.MaxInt64)
 	for i := range bg.rows {
 		r := &bg.rows[i]
-		if r.exp == 0 {
+		if r.aux == 0 {
 			row, err := o.rowOf(s, r.enc)
 			if err != nil {
 				return err
 			}
-			r.exp, _, _ = o.expiry(s, row)
+			r.aux, _, _ = o.expiry(s, row)
 		}
-		if r.exp <= wm {
+		if r.aux <= wm {
 			expired++
 		} else {
-			next = min(next, r.exp)
+			next = min(next, r.aux)
 		}
 	}
 	if expired > 0 && o.spec.Outer[s] {
 		// An outer interval join's unmatched rows are padded as they go.
 		for i := range bg.rows {
-			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
-				if err := o.emitPaddedRow(s, r.enc, r.n, types.Insert); err != nil {
+			if r := &bg.rows[i]; r.aux <= wm && !r.matched() {
+				if err := o.emitPaddedRow(s, r.enc, r.count(), types.Insert); err != nil {
 					return err
 				}
 			}
@@ -1063,8 +1095,8 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) error {
 	if expired > 0 && s == 0 && o.spec.Anti {
 		// An interval anti join's unmatched left rows are emitted as they go.
 		for i := range bg.rows {
-			if r := &bg.rows[i]; r.exp <= wm && !r.matched {
-				if err := o.emitStored(0, r.enc, r.n, types.Insert); err != nil {
+			if r := &bg.rows[i]; r.aux <= wm && !r.matched() {
+				if err := o.emitStored(0, r.enc, r.count(), types.Insert); err != nil {
 					return err
 				}
 			}
@@ -1079,14 +1111,14 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) error {
 		kept := 0
 		for i := range bg.rows {
 			r := bg.rows[i]
-			if r.exp == 0 {
+			if r.aux == 0 {
 				row, err := o.rowOf(s, r.enc)
 				if err != nil {
 					return err
 				}
-				r.exp, _, _ = o.expiry(s, row)
+				r.aux, _, _ = o.expiry(s, row)
 			}
-			if r.exp > wm {
+			if r.aux > wm {
 				bg.rows[kept] = r
 				kept++
 			}

@@ -65,9 +65,9 @@ func (o *join) countedRow(s, kg int, row []types.Value, op types.Op) error {
 	matches := found
 	if retract {
 		// What was emitted for the row follows its stored count.
-		matches = bg.rows[i].matches
+		matches = bg.rows[i].aux
 	} else if o.counts[s] {
-		bg.rows[i].matches = found
+		bg.rows[i].aux = found
 	}
 	switch {
 	case o.spec.Outer[s]:
@@ -134,7 +134,7 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 		} else if !ok {
 			continue
 		}
-		found += r.n
+		found += r.count()
 		flips := false
 		if track {
 			if !touched {
@@ -142,13 +142,13 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 				touched = true
 			}
 			if retract {
-				if r.matches > 0 {
-					r.matches--
-					flips = r.matches == 0
+				if r.aux > 0 {
+					r.aux--
+					flips = r.aux == 0
 				}
 			} else {
-				flips = r.matches == 0
-				r.matches++
+				flips = r.aux == 0
+				r.aux++
 			}
 		}
 		if flips && !retract {
@@ -157,7 +157,7 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			}
 		}
 		if joined {
-			for j := int64(0); j < r.n; j++ {
+			for j := int64(0); j < r.count(); j++ {
 				o.ctx.Out.Emit(op, o.out)
 			}
 		}
@@ -175,9 +175,9 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 // join: r) or unmatched (an anti join: r), once per occurrence.
 func (o *join) emitOther(s int, r *bagRow, op types.Op) error {
 	if o.spec.Outer[s] {
-		return o.emitPaddedRow(s, r.enc, r.n, op)
+		return o.emitPaddedRow(s, r.enc, r.count(), op)
 	}
-	return o.emitStored(s, r.enc, r.n, op)
+	return o.emitStored(s, r.enc, r.count(), op)
 }
 
 // countOnly returns the number of rows of the right side's bag ob (with
@@ -186,7 +186,7 @@ func (o *join) countOnly(row []types.Value, ob *bag) (int64, error) {
 	if o.spec.Residual == nil {
 		var n int64
 		for _, r := range ob.rows {
-			n += r.n
+			n += r.count()
 		}
 		return n, nil
 	}
@@ -205,7 +205,7 @@ func (o *join) countOnly(row []types.Value, ob *bag) (int64, error) {
 			return found, err
 		}
 		if isTrue(v) {
-			found += r.n
+			found += r.count()
 		}
 	}
 	return found, nil

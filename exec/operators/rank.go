@@ -61,6 +61,11 @@ type topN struct {
 	keyBuf []byte
 	before []*rankedRow
 	out    []types.Value
+	probe  []types.Value // the sort keys of an input row
+	// scratch holds a stored row decoded (rowOf), encBuf a row being
+	// encoded.
+	scratch []types.Value
+	encBuf  []byte
 }
 
 // ranked is one partition's rows in sort order.
@@ -70,8 +75,13 @@ type ranked struct {
 }
 
 type rankedRow struct {
-	vals []types.Value
-	sort []types.Value // the sort keys (computed on first use, never serialised)
+	// enc is the row as types.AppendValues encodes it, as the state holds
+	// it, in one immutable string (see the join's bagRow): decoded when
+	// the row is needed (rowOf), its strings pointing into enc.
+	enc string
+	// sort holds the sort keys, computed from enc on first use (so that
+	// they keep nothing of an input row alive); never serialised.
+	sort []types.Value
 }
 
 type rankedCodec struct{}
@@ -79,7 +89,7 @@ type rankedCodec struct{}
 func (rankedCodec) Append(buf []byte, r *ranked) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(r.rows)))
 	for _, row := range r.rows {
-		buf = types.AppendValues(buf, row.vals)
+		buf = append(buf, row.enc...)
 	}
 	return buf
 }
@@ -89,24 +99,27 @@ func (rankedCodec) Decode(buf []byte) (*ranked, error) {
 	if k <= 0 || n > uint64(len(buf)) {
 		return nil, errCorrupt
 	}
-	buf = buf[k:]
 	r := &ranked{rows: make([]*rankedRow, n)}
+	// Decode must not keep buf: the rows are copied once for the whole
+	// partition, and each row's enc is a substring of the copy (checked as
+	// types.DecodeValues would decode it).
+	rest := string(buf[k:])
 	for i := range r.rows {
-		vals, rest, err := types.DecodeValues(buf)
+		after, err := types.SkipValues(rest)
 		if err != nil {
 			return nil, err
 		}
-		r.rows[i] = &rankedRow{vals: vals}
-		buf = rest
+		r.rows[i] = &rankedRow{enc: rest[:len(rest)-len(after)]}
+		rest = after
 	}
-	if len(buf) != 0 {
+	if len(rest) != 0 {
 		return nil, errCorrupt
 	}
 	return r, nil
 }
 
-// ReleasesInput implements exec.InputReleaser: a stored row is a copy of the
-// input row.
+// ReleasesInput implements exec.InputReleaser: a stored row is an encoded
+// copy of the input row.
 func (o *topN) ReleasesInput() bool { return true }
 
 func (o *topN) Open(ctx *exec.Context) error {
@@ -125,21 +138,58 @@ func (o *topN) Open(ctx *exec.Context) error {
 		w++
 	}
 	o.out = make([]types.Value, w)
+	o.probe = make([]types.Value, len(o.spec.Order))
 	return nil
 }
 
-// sortKeys computes (once) the sort keys of a row.
+// encode returns the encoding of row for a stored rankedRow (one
+// allocation).
+func (o *topN) encode(row []types.Value) string {
+	o.encBuf = types.AppendValues(o.encBuf[:0], row)
+	return string(o.encBuf)
+}
+
+// rowOf decodes enc, a stored row, into o.scratch, which it returns
+// (valid until the next call; its strings point into enc).
+func (o *topN) rowOf(enc string) ([]types.Value, error) {
+	n, _, err := types.ValuesLen(enc)
+	if err != nil {
+		return nil, err
+	}
+	if cap(o.scratch) < n {
+		o.scratch = make([]types.Value, n)
+	}
+	row := o.scratch[:n]
+	if _, err := types.DecodeValuesInto(row, enc); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// keysOf evaluates the sort keys of row into dst.
+func (o *topN) keysOf(dst, row []types.Value) error {
+	for i, k := range o.spec.Order {
+		v, err := k.Expr.Eval(row)
+		if err != nil {
+			return err
+		}
+		dst[i] = v
+	}
+	return nil
+}
+
+// sortKeys computes (once) the sort keys of a stored row.
 func (o *topN) sortKeys(r *rankedRow) ([]types.Value, error) {
 	if r.sort == nil {
-		r.sort = make([]types.Value, len(o.spec.Order))
-		for i, k := range o.spec.Order {
-			v, err := k.Expr.Eval(r.vals)
-			if err != nil {
-				r.sort = nil
-				return nil, err
-			}
-			r.sort[i] = v
+		row, err := o.rowOf(r.enc)
+		if err != nil {
+			return nil, err
 		}
+		sort := make([]types.Value, len(o.spec.Order))
+		if err := o.keysOf(sort, row); err != nil {
+			return nil, err
+		}
+		r.sort = sort
 	}
 	return r.sort, nil
 }
@@ -187,9 +237,8 @@ func (o *topN) ProcessBatch(_ int, b *types.Batch) error {
 			return err
 		}
 		o.keyBuf = o.keys.appendKey(o.keyBuf[:0], row)
-		nr := &rankedRow{vals: row}
-		keys, err := o.sortKeys(nr)
-		if err != nil {
+		keys := o.probe
+		if err := o.keysOf(keys, row); err != nil {
 			return err
 		}
 		p, ok := o.parts.peek(kg, o.keyBuf)
@@ -197,16 +246,17 @@ func (o *topN) ProcessBatch(_ int, b *types.Batch) error {
 			if !ok {
 				continue
 			}
-			if err := o.retract(kg, p, nr, keys, op, limit); err != nil {
+			if err := o.retract(kg, p, row, keys, op, limit); err != nil {
 				return err
 			}
 			continue
 		}
 		if !ok {
-			nr.vals = slices.Clone(row)
-			p = &ranked{rows: []*rankedRow{nr}}
+			p = &ranked{rows: []*rankedRow{{enc: o.encode(row)}}}
 			o.parts.insert(kg, o.keyBuf, p)
-			o.emitDiff(nil, p.rows, types.Delete)
+			if err := o.emitDiff(nil, p.rows, types.Delete); err != nil {
+				return err
+			}
 			continue
 		}
 		at, err := o.insertAt(p, keys)
@@ -218,21 +268,22 @@ func (o *topN) ProcessBatch(_ int, b *types.Batch) error {
 		}
 		o.parts.touch(kg, o.keyBuf, p)
 		o.before = append(o.before[:0], p.rows[:min(len(p.rows), limit)]...)
-		nr.vals = slices.Clone(row)
-		p.rows = slices.Insert(p.rows, at, nr)
+		p.rows = slices.Insert(p.rows, at, &rankedRow{enc: o.encode(row)})
 		if o.spec.InsertOnly && len(p.rows) > limit {
 			clear(p.rows[limit:])
 			p.rows = p.rows[:limit]
 		}
-		o.emitDiff(o.before, p.rows[:min(len(p.rows), limit)], types.Delete)
+		if err := o.emitDiff(o.before, p.rows[:min(len(p.rows), limit)], types.Delete); err != nil {
+			return err
+		}
 	}
 	o.parts.maybeFlush()
 	return nil
 }
 
-// retract removes one stored row equal to nr (sort keys first, then every
-// column) from partition p.
-func (o *topN) retract(kg int, p *ranked, nr *rankedRow, keys []types.Value, op types.Op, limit int) error {
+// retract removes one stored row equal to row, whose sort keys are keys
+// (sort keys first, then every column), from partition p.
+func (o *topN) retract(kg int, p *ranked, row, keys []types.Value, op types.Op, limit int) error {
 	at, err := o.insertAt(p, keys)
 	if err != nil {
 		return err
@@ -247,7 +298,7 @@ func (o *topN) retract(kg int, p *ranked, nr *rankedRow, keys []types.Value, op 
 		if o.compare(jk, keys) != 0 {
 			break
 		}
-		if sameRow(p.rows[j].vals, nr.vals) {
+		if sameStoredRow(p.rows[j].enc, row) {
 			found = j
 			break
 		}
@@ -261,46 +312,77 @@ func (o *topN) retract(kg int, p *ranked, nr *rankedRow, keys []types.Value, op 
 	if len(p.rows) == 0 {
 		o.parts.remove(kg, o.keyBuf, p)
 	}
-	o.emitDiff(o.before, p.rows[:min(len(p.rows), limit)], op)
-	return nil
+	return o.emitDiff(o.before, p.rows[:min(len(p.rows), limit)], op)
 }
 
 // emitDiff emits the change from the first rows before to the first rows
 // after (each at most limit long). gone is the op for a row that leaves
 // without a replacement (-D, or the input's retraction op).
-func (o *topN) emitDiff(before, after []*rankedRow, gone types.Op) {
+func (o *topN) emitDiff(before, after []*rankedRow, gone types.Op) error {
 	if o.spec.EmitRank {
 		for i := 0; i < max(len(before), len(after)); i++ {
+			var err error
 			switch {
 			case i >= len(before):
-				o.emit(types.Insert, after[i], i+1)
+				err = o.emit(types.Insert, after[i], i+1)
 			case i >= len(after):
-				o.emit(types.Delete, before[i], i+1)
+				err = o.emit(types.Delete, before[i], i+1)
 			case before[i] != after[i]:
-				o.emit(types.UpdateBefore, before[i], i+1)
-				o.emit(types.UpdateAfter, after[i], i+1)
+				if err = o.emit(types.UpdateBefore, before[i], i+1); err == nil {
+					err = o.emit(types.UpdateAfter, after[i], i+1)
+				}
+			}
+			if err != nil {
+				return err
 			}
 		}
-		return
+		return nil
 	}
 	for _, r := range before {
 		if !slices.Contains(after, r) {
-			o.emit(gone, r, 0)
+			if err := o.emit(gone, r, 0); err != nil {
+				return err
+			}
 		}
 	}
 	for _, r := range after {
 		if !slices.Contains(before, r) {
-			o.emit(types.Insert, r, 0)
+			if err := o.emit(types.Insert, r, 0); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
-func (o *topN) emit(op types.Op, r *rankedRow, n int) {
-	copy(o.out, r.vals[:o.spec.OutWidth])
-	if o.spec.EmitRank {
-		o.out[o.spec.OutWidth] = types.IntValue(int64(n))
+func (o *topN) emit(op types.Op, r *rankedRow, n int) error {
+	return emitRanked(o.ctx, o.out, o.spec.OutWidth, o.spec.EmitRank, &o.scratch, r.enc, n, op)
+}
+
+// emitRanked emits the stored row enc, its first width columns, with its
+// row number n when rank is set, through out (o.out of a Top-N); scratch
+// is where it decodes the row.
+func emitRanked(ctx *exec.Context, out []types.Value, width int, rank bool, scratch *[]types.Value, enc string, n int, op types.Op) error {
+	cnt, _, err := types.ValuesLen(enc)
+	if err != nil {
+		return err
 	}
-	o.ctx.Out.Emit(op, o.out)
+	if cnt < width {
+		return errorf("top-n state holds a row of %d columns, fewer than the %d it emits", cnt, width)
+	}
+	if cap(*scratch) < cnt {
+		*scratch = make([]types.Value, cnt)
+	}
+	row := (*scratch)[:cnt]
+	if _, err := types.DecodeValuesInto(row, enc); err != nil {
+		return err
+	}
+	copy(out, row[:width])
+	if rank {
+		out[width] = types.IntValue(int64(n))
+	}
+	ctx.Out.Emit(op, out)
+	return nil
 }
 
 func (o *topN) SnapshotState(int64) error {

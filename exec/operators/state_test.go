@@ -66,7 +66,7 @@ func (o *join) stateSizes() string {
 		o.sides[s].flush()
 		o.sides[s].rangeAll(func(_ int, _ string, b *bag) bool {
 			for _, r := range b.rows {
-				rows[s] += r.n
+				rows[s] += r.count()
 			}
 			return true
 		})

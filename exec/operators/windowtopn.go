@@ -49,8 +49,9 @@ type windowTopN struct {
 	timers  *timers
 	keyBuf  []byte
 	out     []types.Value
+	probe   []types.Value // the sort keys of an input row
 	late    int64
-	order   topN // the sort-key helpers of the Top-N (only spec.Order is set)
+	order   topN // the sort-key and row helpers of the Top-N (only spec.Order is set)
 }
 
 func (o *windowTopN) Open(ctx *exec.Context) error {
@@ -70,22 +71,36 @@ func (o *windowTopN) Open(ctx *exec.Context) error {
 		w++
 	}
 	o.out = make([]types.Value, w)
+	o.probe = make([]types.Value, len(o.spec.Order))
 	if err := o.clock.open(ctx); err != nil {
 		return err
 	}
 	// Timers are not state: one per stored partition, at its window's end.
 	o.timers = newTimers()
+	var bad error
 	o.parts.rangeAll(func(kg int, key string, p *ranked) bool {
 		if len(p.rows) > 0 {
-			o.timers.add(p.rows[0].vals[o.spec.WindowEnd].Millis(), kg, []byte(key))
+			row, err := o.order.rowOf(p.rows[0].enc)
+			if err == nil && len(row) <= o.spec.WindowEnd {
+				err = errorf("window top-n state holds a row of %d columns, without its window end (column %d)", len(row), o.spec.WindowEnd)
+			}
+			if err != nil {
+				bad = err
+				return false
+			}
+			o.timers.add(row[o.spec.WindowEnd].Millis(), kg, []byte(key))
 		}
 		return true
 	})
+	if bad != nil {
+		return bad
+	}
 	o.timers.sortAll()
 	return nil
 }
 
-// ReleasesInput implements exec.InputReleaser: stored rows are copies.
+// ReleasesInput implements exec.InputReleaser: stored rows are encoded
+// copies.
 func (o *windowTopN) ReleasesInput() bool { return true }
 
 func (o *windowTopN) ProcessBatch(_ int, b *types.Batch) error {
@@ -109,15 +124,13 @@ func (o *windowTopN) ProcessBatch(_ int, b *types.Batch) error {
 			continue
 		}
 		o.keyBuf = o.keys.appendKey(o.keyBuf[:0], row)
-		nr := &rankedRow{vals: row}
-		keys, err := o.order.sortKeys(nr)
-		if err != nil {
+		keys := o.probe
+		if err := o.order.keysOf(keys, row); err != nil {
 			return err
 		}
 		p, ok := o.parts.get(kg, o.keyBuf)
 		if !ok {
-			nr.vals = slices.Clone(row)
-			o.parts.insert(kg, o.keyBuf, &ranked{rows: []*rankedRow{nr}})
+			o.parts.insert(kg, o.keyBuf, &ranked{rows: []*rankedRow{{enc: o.order.encode(row)}}})
 			o.timers.add(end, kg, o.keyBuf)
 			continue
 		}
@@ -128,8 +141,7 @@ func (o *windowTopN) ProcessBatch(_ int, b *types.Batch) error {
 		if at >= limit {
 			continue // never among the first limit rows: the input only adds
 		}
-		nr.vals = slices.Clone(row)
-		p.rows = slices.Insert(p.rows, at, nr)
+		p.rows = slices.Insert(p.rows, at, &rankedRow{enc: o.order.encode(row)})
 		if len(p.rows) > limit {
 			clear(p.rows[limit:])
 			p.rows = p.rows[:limit]
@@ -183,11 +195,9 @@ func (o *windowTopN) ProcessWatermark(wm int64) error {
 				continue
 			}
 			for r, row := range p.rows {
-				copy(o.out, row.vals[:o.spec.OutWidth])
-				if o.spec.EmitRank {
-					o.out[o.spec.OutWidth] = types.IntValue(int64(r + 1))
+				if err := emitRanked(o.ctx, o.out, o.spec.OutWidth, o.spec.EmitRank, &o.order.scratch, row.enc, r+1, types.Insert); err != nil {
+					return err
 				}
-				o.ctx.Out.Emit(types.Insert, o.out)
 			}
 			o.parts.remove(b.kg(i), b.key(i), p)
 		}
