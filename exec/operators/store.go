@@ -411,11 +411,10 @@ func (s *store[P]) insert(kg int, key []byte, p P) {
 	}
 }
 
-// remove deletes key, whose current entry is p (or nil).
+// remove deletes key, whose current entry is p (a non-nil entry the
+// store returned).
 func (s *store[P]) remove(kg int, key []byte, p P) {
-	if any(p) != nil {
-		p.mk().dead = true
-	}
+	p.mk().dead = true
 	if s.shared {
 		s.m.Delete(kg, key)
 		return
