@@ -199,7 +199,7 @@ func markShared(h *Handle) {
 // writeSegment writes the changes of epochs after `after` as one segment;
 // it returns nil when there are none.
 func (b *ChangelogBackend) writeSegment(t SnapshotTarget, after uint64) (*FileRef, error) {
-	w := newStateFileWriter(tagChangelog, b.KeyGroups(), b.lastLog)
+	w := newStateFileWriter(tagChangelog, b.KeyGroups(), b.lastLog, "")
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
@@ -212,15 +212,19 @@ func (b *ChangelogBackend) writeSegment(t SnapshotTarget, after uint64) (*FileRe
 		}
 	}
 	if n == 0 {
+		w.discard()
 		return nil, nil
 	}
-	data := w.sealed(storage.KindChangelog)
-	b.lastLog = len(data)
+	data, err := w.sealed(storage.KindChangelog)
+	if err != nil {
+		return nil, err
+	}
+	b.lastLog = int(data.size)
 	p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.changelog", b.ident().fileStem(), b.session, t.CheckpointID))
-	if err := t.Storage.Put(p, data); err != nil {
+	if err := data.store(t.Storage, p); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", p, err)
 	}
-	return &FileRef{Path: p, Size: int64(len(data)), Shared: true}, nil
+	return &FileRef{Path: p, Size: data.size, Shared: true}, nil
 }
 
 // sweep drops the change records that the base covers.

@@ -57,11 +57,17 @@ func newBackend(t testing.TB, c backendConfig, inst int, kgs KeyGroupRange) Back
 	return b
 }
 
+// storageWrapper, when set, wraps the storage newStorage returns.
+var storageWrapper func(storage.Storage) storage.Storage
+
 func newStorage(t testing.TB) storage.Storage {
 	t.Helper()
 	st, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if storageWrapper != nil {
+		return storageWrapper(st)
 	}
 	return st
 }

@@ -39,4 +39,20 @@
 // are always FormatFull, so a savepoint moves between backends. File
 // layouts are documented in statefile.go (FormatFull and changelog
 // segments) and pebbleindex.go (FormatPebbleSST).
+//
+// A FormatFull file or changelog segment is built in memory while it is
+// small; past 32 MiB it is written on as it is encoded to a temporary file
+// (os.TempDir for the memory backend and changelog segments, the Pebble
+// backend's working directory for its full files), which the storage then
+// takes with Storage.PutFile (a rename on local storage on the same
+// filesystem, a streamed copy on another, an upload on S3). The file is
+// the same byte for byte either way; its header is written last and its
+// checksum computed by reading the file back once. A checkpoint of large
+// state thus holds one chunk of the file in memory, not the whole file
+// (the memory storage, used in tests, still reads it whole). The memory
+// backend's asynchronous snapshot writes the temporary file in its
+// synchronous phase (to the page cache, as it encoded into memory before)
+// and checksums and stores it in its asynchronous phase; a snapshot whose
+// asynchronous phase is never run (the task failed in between) leaves its
+// temporary file behind until the temporary directory is cleaned.
 package state

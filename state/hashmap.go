@@ -175,8 +175,11 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	if b.incr != nil && !t.Savepoint && t.SharedDir != "" {
 		return b.snapshotIncremental(t)
 	}
-	data := b.fullFile()
-	b.lastSize = len(data)
+	data, err := b.fullFile()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
+	}
+	b.lastSize = int(data.size)
 	return func() (*Handle, error) {
 		h, err := writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "hashmap", data)
 		if err != nil {
@@ -186,8 +189,9 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	}, nil
 }
 
-// fullFile encodes all states as a FormatFull file (sealed).
-func (b *HashMapBackend) fullFile() []byte {
+// fullFile encodes all states as a FormatFull file (sealed; spilled to
+// os.TempDir when large).
+func (b *HashMapBackend) fullFile() (*sealedFile, error) {
 	names := make([]string, 0, len(b.states_))
 	hint := 0
 	for n, st := range b.states_ {
@@ -197,7 +201,7 @@ func (b *HashMapBackend) fullFile() []byte {
 		}
 	}
 	sort.Strings(names)
-	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize))
+	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize), "")
 	for _, n := range names {
 		if hs, ok := b.states_[n].(heapSnapshotter); ok {
 			hs.snapshotInto(w, n)

@@ -1,6 +1,9 @@
 package state
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"sort"
+)
 
 // writeDelta writes, as state name, every entry put and every key deleted
 // in an epoch after `after` (incremental mode). Values are encoded with
@@ -11,6 +14,7 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 		return 0
 	}
 	n := 0
+	var dels []string
 	for gi, g := range m.groups {
 		if g == nil {
 			continue
@@ -36,10 +40,15 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 			begin()
 			w.putStr(g.keys[i], g.encs[i])
 		}
+		// deletions in key order: the same changes give the same file
+		dels = dels[:0]
 		for k, ep := range g.dels {
-			if ep <= after {
-				continue
+			if ep > after {
+				dels = append(dels, k)
 			}
+		}
+		sort.Strings(dels)
+		for _, k := range dels {
 			begin()
 			w.delStr(k)
 		}

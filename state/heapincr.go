@@ -97,30 +97,36 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
 		float64(base.deltaBytes+b.deltaSize(base.epoch)) > in.opts.MaxDeltaRatio*float64(base.fullSize)
 	if full {
-		data := b.fullFile()
-		b.lastSize = len(data)
+		data, err := b.fullFile()
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
+		}
+		b.lastSize = int(data.size)
 		p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.state", stem, in.session, t.CheckpointID))
 		return func() (*Handle, error) {
-			if err := t.Storage.Put(p, data); err != nil {
+			if err := data.store(t.Storage, p); err != nil {
 				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
 			}
-			ref := FileRef{Path: p, Size: int64(len(data)), Shared: true}
+			ref := FileRef{Path: p, Size: data.size, Shared: true}
 			next := heapBase{full: []FileRef{ref}, fullSize: ref.Size, epoch: e}
 			in.bases.record(t.CheckpointID, next)
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
-	data := b.deltaFile(base.epoch)
+	data, err := b.deltaFile(base.epoch)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
+	}
 	p := path.Join(t.SharedDir, fmt.Sprintf("%s-%s-%d.changelog", stem, in.session, t.CheckpointID))
 	return func() (*Handle, error) {
 		next := base
 		next.epoch = e
 		var written int64
 		if data != nil {
-			if err := t.Storage.Put(p, data); err != nil {
+			if err := data.store(t.Storage, p); err != nil {
 				return nil, fmt.Errorf("snapshot of %s: writing %s: %w", stem, p, err)
 			}
-			ref := FileRef{Path: p, Size: int64(len(data)), Shared: true}
+			ref := FileRef{Path: p, Size: data.size, Shared: true}
 			next.deltas = append(append([]FileRef(nil), base.deltas...), ref)
 			next.deltaBytes += ref.Size
 			written = ref.Size
@@ -146,14 +152,15 @@ func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
 }
 
 // deltaFile encodes the changes of epochs after `after` as a changelog
-// segment (sealed); nil when nothing changed.
-func (b *HashMapBackend) deltaFile(after uint32) []byte {
+// segment (sealed; spilled to os.TempDir when large); nil when nothing
+// changed.
+func (b *HashMapBackend) deltaFile(after uint32) (*sealedFile, error) {
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	w := newStateFileWriter(tagChangelog, b.kgs, b.incr.lastDelta)
+	w := newStateFileWriter(tagChangelog, b.kgs, b.incr.lastDelta, "")
 	n := 0
 	for _, name := range names {
 		if hs, ok := b.states_[name].(heapSnapshotter); ok {
@@ -161,11 +168,15 @@ func (b *HashMapBackend) deltaFile(after uint32) []byte {
 		}
 	}
 	if n == 0 {
-		return nil
+		w.discard()
+		return nil, nil
 	}
-	data := w.sealed(storage.KindChangelog)
-	b.incr.lastDelta = len(data)
-	return data
+	data, err := w.sealed(storage.KindChangelog)
+	if err != nil {
+		return nil, err
+	}
+	b.incr.lastDelta = int(data.size)
+	return data, nil
 }
 
 // deltaSize is the size a delta of the changes of epochs after `after`

@@ -24,15 +24,15 @@ func (b *PebbleBackend) snapshotFullAsync(t SnapshotTarget) (func() (*Handle, er
 		if err != nil {
 			return nil, err
 		}
-		b.lastSize.Store(int64(len(data)))
+		b.lastSize.Store(data.size)
 		return writeFullFile(t.Storage, t.Dir, b.id, b.kgs, "pebble", data)
 	}, nil
 }
 
 // fullFile encodes the states of catalog, read from snap, as a
-// FormatFull file (sealed).
-func (b *PebbleBackend) fullFile(snap iterSource, catalog []pebbleState) ([]byte, error) {
-	w := newStateFileWriter(tagFull, b.kgs, int(b.lastSize.Load()))
+// FormatFull file (sealed; spilled to the working directory when large).
+func (b *PebbleBackend) fullFile(snap iterSource, catalog []pebbleState) (*sealedFile, error) {
+	w := newStateFileWriter(tagFull, b.kgs, int(b.lastSize.Load()), b.workDir)
 	for _, ps := range catalog {
 		w.beginState(ps.name)
 		err := eachEntry(snap, ps.id, b.kgs, func(kg int, key, val []byte) error {
@@ -43,10 +43,11 @@ func (b *PebbleBackend) fullFile(snap iterSource, catalog []pebbleState) ([]byte
 			return nil
 		})
 		if err != nil {
+			w.discard()
 			return nil, fmt.Errorf("state %q: %w", ps.name, err)
 		}
 	}
-	return w.sealed(storage.KindState), nil
+	return w.sealed(storage.KindState)
 }
 
 // iterSource is what eachEntry reads from (a DB or a snapshot).

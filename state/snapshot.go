@@ -21,12 +21,12 @@ type asyncSnapshotter interface {
 
 // writeFullFile writes a FormatFull file (sealed, KindState) as
 // <dir>/<operatorID>-<instance>.state and returns its handle.
-func writeFullFile(st storage.Storage, dir string, id instanceID, kgs KeyGroupRange, backend string, data []byte) (*Handle, error) {
+func writeFullFile(st storage.Storage, dir string, id instanceID, kgs KeyGroupRange, backend string, data *sealedFile) (*Handle, error) {
 	p := path.Join(dir, id.fileStem()+".state")
-	if err := st.Put(p, data); err != nil {
+	if err := data.store(st, p); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", p, err)
 	}
-	size := int64(len(data))
+	size := data.size
 	return &Handle{
 		OperatorID: id.operatorID, Instance: id.instance, KeyGroups: kgs,
 		Backend: backend, Format: FormatFull,

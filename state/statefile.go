@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/streamsql/streamsql/checkpoint/storage"
@@ -33,13 +34,27 @@ const (
 	tagChangelog     = "changelog-v1"
 )
 
-// stateFileWriter builds a state file payload. Calls: begin, then for each
-// state (in any order) beginState, then groups in ascending order with
-// their entries (beginGroup, put/del...), then finish.
+// spillThreshold is the size past which a state file being written goes
+// to a local temporary file rather than staying in memory: a checkpoint
+// of large keyed state then does not hold a second copy of the state. The
+// file is the same, byte for byte, either way.
+var spillThreshold = 32 << 20
+
+// stateFileWriter builds a state file: the storage envelope's header
+// (filled in by sealed) and the payload. Calls: for each state (in any
+// order) beginState, then groups in ascending order with their entries
+// (beginGroup, put/del...), then sealed (or finish, for a payload kept in
+// memory). Once the file passes spillThreshold it is written to a
+// temporary file in dir (os.TempDir when empty) in chunks of about
+// spillThreshold bytes; a failure to write it is reported by sealed.
 type stateFileWriter struct {
-	buf    []byte // storage.HeaderSize reserved bytes, then the payload
-	states []writtenState
-	cur    *writtenState
+	buf     []byte // the bytes not yet written to spill (at first the reserved header)
+	spill   *os.File
+	dir     string
+	spilled int // bytes written to spill
+	err     error
+	states  []writtenState
+	cur     *writtenState
 }
 
 type writtenState struct {
@@ -53,8 +68,12 @@ type writtenGroup struct {
 	count    int
 }
 
-func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int) *stateFileWriter {
-	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, storage.HeaderSize+sizeHint+64)}
+// newStateFileWriter starts a state file. sizeHint (the expected payload
+// size) sizes the buffer, up to spillThreshold; dir is where a large file
+// spills.
+func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
+	c := min(max(sizeHint, 0), spillThreshold) + storage.HeaderSize + 64
+	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir}
 	w.buf = appendString(w.buf, tag)
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.Start))
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.End))
@@ -97,6 +116,7 @@ func (w *stateFileWriter) put(key, val []byte) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(val))+1)
 	w.buf = append(w.buf, val...)
 	w.cur.groups[len(w.cur.groups)-1].count++
+	w.maybeSpill()
 }
 
 // putStr is put for a string key.
@@ -106,6 +126,7 @@ func (w *stateFileWriter) putStr(key string, val []byte) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(val))+1)
 	w.buf = append(w.buf, val...)
 	w.cur.groups[len(w.cur.groups)-1].count++
+	w.maybeSpill()
 }
 
 // del adds a deletion to the current group.
@@ -113,6 +134,7 @@ func (w *stateFileWriter) del(key []byte) {
 	w.buf = appendBytes(w.buf, key)
 	w.buf = append(w.buf, 0)
 	w.cur.groups[len(w.cur.groups)-1].count++
+	w.maybeSpill()
 }
 
 // delStr is del for a string key.
@@ -121,11 +143,50 @@ func (w *stateFileWriter) delStr(key string) {
 	w.buf = append(w.buf, key...)
 	w.buf = append(w.buf, 0)
 	w.cur.groups[len(w.cur.groups)-1].count++
+	w.maybeSpill()
 }
 
-// finish appends the index and returns the payload (the bytes after the
-// reserved header).
-func (w *stateFileWriter) finish() []byte {
+func (w *stateFileWriter) maybeSpill() {
+	if len(w.buf) >= spillThreshold {
+		w.flush()
+	}
+}
+
+// flush writes buf to the spill file (creating it) and empties buf. After
+// a failure the writer only counts bytes, so that offsets stay right, and
+// sealed reports the error.
+func (w *stateFileWriter) flush() {
+	n := len(w.buf)
+	if w.err == nil && w.spill == nil {
+		f, err := os.CreateTemp(w.dir, "streamsql-statefile-*.tmp")
+		if err != nil {
+			w.err = fmt.Errorf("spilling a state file of more than %d bytes: %w", spillThreshold, err)
+		}
+		w.spill = f
+	}
+	if w.err == nil {
+		if _, err := w.spill.Write(w.buf); err != nil {
+			w.err = fmt.Errorf("spilling a state file to %s: %w", w.spill.Name(), err)
+		}
+	}
+	if w.err != nil {
+		w.discard()
+	}
+	w.spilled += n
+	w.buf = w.buf[:0]
+}
+
+// discard closes and removes the spill file, if any.
+func (w *stateFileWriter) discard() {
+	if w.spill != nil {
+		w.spill.Close()
+		os.Remove(w.spill.Name())
+		w.spill = nil
+	}
+}
+
+// writeIndex appends the index.
+func (w *stateFileWriter) writeIndex() {
 	w.closeGroup()
 	sort.Slice(w.states, func(i, j int) bool { return w.states[i].name < w.states[j].name })
 	indexOff := w.pos()
@@ -148,20 +209,91 @@ func (w *stateFileWriter) finish() []byte {
 			w.buf = binary.AppendUvarint(w.buf, uint64(g.end-g.off))
 			w.buf = binary.AppendUvarint(w.buf, uint64(g.count))
 		}
+		if len(w.buf) >= spillThreshold && w.spilled > 0 {
+			w.flush()
+		}
 	}
 	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(indexOff))
+}
+
+// finish appends the index and returns the payload (the bytes after the
+// reserved header) of a file that stayed in memory; nil when it spilled.
+func (w *stateFileWriter) finish() []byte {
+	w.writeIndex()
+	if w.spilled > 0 {
+		w.discard()
+		return nil
+	}
 	return w.buf[storage.HeaderSize:]
 }
 
-// sealed finishes the payload and returns it in an envelope of kind
-// (storage.Seal), built in place: the payload is not copied.
-func (w *stateFileWriter) sealed(kind byte) []byte {
-	w.finish()
-	return storage.SealReserved(kind, stateFileVersion, w.buf)
+// sealed finishes the file as an envelope of kind (storage.Seal). A file
+// that stayed in memory is sealed in place (the payload is not copied); a
+// spilled one gets its header now and its checksum when it is stored
+// (sealedFile.store).
+func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
+	w.writeIndex()
+	if w.spilled == 0 {
+		data := storage.SealReserved(kind, stateFileVersion, w.buf)
+		return &sealedFile{data: data, size: int64(len(data))}, nil
+	}
+	w.flush()
+	if w.err != nil {
+		return nil, w.err
+	}
+	f := w.spill
+	w.spill = nil
+	n := w.spilled - storage.HeaderSize
+	if _, err := f.WriteAt(storage.Header(kind, stateFileVersion, int64(n)), 0); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("spilling a state file to %s: %w", f.Name(), err)
+	}
+	return &sealedFile{spill: f, size: int64(w.spilled) + storage.TrailerSize}, nil
+}
+
+// sealedFile is a sealed state file, in memory or in a local temporary
+// file that still lacks its checksum.
+type sealedFile struct {
+	data  []byte
+	spill *os.File
+	size  int64 // the size of the sealed file
+}
+
+// store writes the file as object p of st (Put, or PutFile for a spilled
+// file, after appending its checksum). A spilled file is gone afterwards,
+// whether store succeeds or not.
+func (s *sealedFile) store(st storage.Storage, p string) error {
+	if s.spill == nil {
+		return st.Put(p, s.data)
+	}
+	f := s.spill
+	s.spill = nil
+	name := f.Name()
+	err := storage.AppendChecksum(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = st.PutFile(p, name)
+	}
+	if err != nil {
+		os.Remove(name)
+	}
+	return err
+}
+
+// discard removes a spilled file that will not be stored.
+func (s *sealedFile) discard() {
+	if s != nil && s.spill != nil {
+		s.spill.Close()
+		os.Remove(s.spill.Name())
+		s.spill = nil
+	}
 }
 
 // pos is the payload offset of the next byte written.
-func (w *stateFileWriter) pos() int { return len(w.buf) - storage.HeaderSize }
+func (w *stateFileWriter) pos() int { return w.spilled + len(w.buf) - storage.HeaderSize }
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

@@ -11,7 +11,7 @@ import (
 
 func TestStateFileRoundTripAndKeyGroupSelection(t *testing.T) {
 	kgs := KeyGroupRange{Start: 4, End: 12}
-	w := newStateFileWriter(tagChangelog, kgs, 0)
+	w := newStateFileWriter(tagChangelog, kgs, 0, "")
 	w.beginState("b")
 	w.beginGroup(5)
 	w.put([]byte("k1"), []byte("v1"))
@@ -51,7 +51,7 @@ func TestStateFileRoundTripAndKeyGroupSelection(t *testing.T) {
 // the envelope's checksum, as a bug or a crafted file would): parsing and
 // reading must return errors, never panic.
 func TestStateFileDamageNeverPanics(t *testing.T) {
-	w := newStateFileWriter(tagFull, all, 0)
+	w := newStateFileWriter(tagFull, all, 0, "")
 	for s := 0; s < 3; s++ {
 		w.beginState(string(rune('a' + s)))
 		for kg := 0; kg < 20; kg += 3 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 )
 
 // Envelope layout (all integers big-endian):
@@ -48,6 +49,35 @@ func SealReserved(kind byte, version uint16, buf []byte) []byte {
 	h = binary.BigEndian.AppendUint16(h, version)
 	binary.BigEndian.AppendUint64(h, uint64(n))
 	return binary.BigEndian.AppendUint32(buf, crc32.Checksum(buf, castagnoli))
+}
+
+// TrailerSize is the size of an envelope's trailer (the checksum).
+const TrailerSize = trailer
+
+// Header returns the header of an envelope of kind and version around a
+// payload of n bytes, for a file written in pieces: the header, the
+// payload, then AppendChecksum.
+func Header(kind byte, version uint16, n int64) []byte {
+	h := make([]byte, 0, headerSize)
+	h = append(h, magic...)
+	h = append(h, kind)
+	h = binary.BigEndian.AppendUint16(h, version)
+	return binary.BigEndian.AppendUint64(h, uint64(n))
+}
+
+// AppendChecksum completes an envelope written to f (its header and
+// payload, see Header): it reads f from the start and appends the
+// CRC-32C of everything in it. The result is the file Seal returns.
+func AppendChecksum(f *os.File) error {
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
+	if err != nil {
+		return fmt.Errorf("reading %s back: %w", f.Name(), err)
+	}
+	if _, err := f.WriteAt(binary.BigEndian.AppendUint32(nil, h.Sum32()), n); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	return nil
 }
 
 // Seal wraps payload in an envelope.

@@ -116,16 +116,48 @@ func (l *Local) PutFile(p string, local string) error {
 	}
 	f.Close()
 	if err := os.Rename(local, dst); err != nil {
-		// Another filesystem: copy.
-		data, rerr := os.ReadFile(local)
-		if rerr != nil {
-			return err
-		}
-		if err := l.Put(p, data); err != nil {
-			return err
+		// Another filesystem: copy, without holding the file in memory.
+		if cerr := copyFile(dst, local); cerr != nil {
+			return cerr
 		}
 		return os.Remove(local)
 	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// copyFile copies local to dst atomically and durably (through a
+// temporary file beside dst), streaming.
+func copyFile(dst, local string) error {
+	src, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := io.Copy(f, src); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	ok = true
 	return syncDir(filepath.Dir(dst))
 }
 
