@@ -3,6 +3,7 @@ package sqllogic_test
 import (
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -89,9 +90,14 @@ func newWatchedEngine(t testing.TB, parallelism int, m mode) *watchedEngine {
 		}
 	}
 	set("parallelism.default", fmt.Sprint(parallelism))
+	// Checkpoints and Pebble's files go to a memory filesystem where there
+	// is one: the modes test results through failures and restores, not
+	// the disk's durability (the crash tests do), and a checkpoint every
+	// 5 ms would otherwise spend most of the run in fsync.
+	set("state.backend.pebble.localdir", memTempDir(t))
 	if m.checkpoint {
 		set("execution.checkpointing.interval", "5ms")
-		set("state.checkpoints.dir", t.TempDir())
+		set("state.checkpoints.dir", memTempDir(t))
 		set("restart-strategy", "fixed-delay")
 		set("restart-strategy.fixed-delay.attempts", "5")
 		set("restart-strategy.fixed-delay.delay", "0")
@@ -102,6 +108,18 @@ func newWatchedEngine(t testing.TB, parallelism int, m mode) *watchedEngine {
 	t.Cleanup(eng.StopAll)
 	w.eng = eng
 	return w
+}
+
+// memTempDir is a temporary directory on /dev/shm when it is a writable
+// memory filesystem, else t.TempDir(); it is removed when the test ends.
+func memTempDir(t testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "streamsql-sqllogic-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // failMidway fails every job once, after its first checkpoint completed,
