@@ -64,9 +64,11 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 	if err := conf.Set(ManagedMemoryKey, "128m"); err != nil {
 		t.Fatal(err)
 	}
-	if m, _, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+	var release2 func()
+	if m, release2, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
 		t.Fatalf("managed size set: %v %v", m, err)
 	}
+	release2()
 	if err := conf.Set(ManagedMemoryKey, "2g"); err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +81,11 @@ func TestManagedMemoryBudgetOfAJob(t *testing.T) {
 	if err := conf.Reset(ProcessMemoryKey); err != nil {
 		t.Fatal(err)
 	}
-	if m, _, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
+	var release3 func()
+	if m, release3, err = jobMemoryBudget(conf, stateless); err != nil || m == nil || m.Total() != 128<<20 {
 		t.Fatalf("managed size without a process size: %v %v", m, err)
 	}
+	defer release3()
 
 	b, err := newBackend(backendOptions{kind: "pebble", changelog: true, checkpoints: true, localDir: t.TempDir(), memory: m}, "op", 0, state.KeyGroupRange{Start: 0, End: 128})
 	if err != nil {
