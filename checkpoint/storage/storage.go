@@ -70,32 +70,10 @@ func (l *Local) Put(p string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
-	if err != nil {
+	return writeAtomic(dst, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(filepath.Dir(dst))
+	})
 }
 
 func (l *Local) PutFile(p string, local string) error {
@@ -125,14 +103,23 @@ func (l *Local) PutFile(p string, local string) error {
 	return syncDir(filepath.Dir(dst))
 }
 
-// copyFile copies local to dst atomically and durably (through a
-// temporary file beside dst), streaming.
+// copyFile copies local to dst atomically and durably, streaming.
 func copyFile(dst, local string) error {
 	src, err := os.Open(local)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	return writeAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	})
+}
+
+// writeAtomic makes dst hold what write writes, atomically and durably:
+// through a temporary file beside dst (removed on failure), synced,
+// renamed, then the directory synced.
+func writeAtomic(dst string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
 	if err != nil {
 		return err
@@ -145,7 +132,7 @@ func copyFile(dst, local string) error {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := io.Copy(f, src); err != nil {
+	if err := write(f); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {
