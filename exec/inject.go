@@ -43,18 +43,14 @@ func (t *sourceTask) holdInput() (bool, error) {
 	}
 }
 
-// injectPoll is how often FailAfterCheckpoint looks at the sources' row
-// counters once a checkpoint completed.
-const injectPoll = time.Millisecond
-
 // FailAfterCheckpoint injects one failure into the job for recovery tests:
 // it waits for the first checkpoint id on completed (the caller sends the
-// ids its CheckpointConfig.OnComplete sees), notes how many rows the
-// sources have read, closes hold (the job's Options.HoldInput: the
-// sources held after their first rows resume), and fails the job as soon
-// as the sources have read more, so that the failure falls after a
-// completed checkpoint and while input remains: a restart must restore
-// that checkpoint and replay what followed it.
+// ids its CheckpointConfig.OnComplete sees), arms the sources and closes
+// hold (the job's Options.HoldInput: the sources held after their first
+// rows resume). The first source task that reads rows after that fails
+// the job before it emits them (failIfArmed), so that the failure falls
+// after a completed checkpoint and while input remains: a restart must
+// restore that checkpoint and replay what followed it.
 //
 // The caller starts it once per attempt it wants to fail, right after
 // Start, and closes neither channel itself. It returns at once; its
@@ -63,42 +59,24 @@ const injectPoll = time.Millisecond
 // not failed.
 func (j *Job) FailAfterCheckpoint(completed <-chan int64, hold chan struct{}) {
 	go func() {
-		var id int64
 		select {
-		case id = <-completed:
+		case id := <-completed:
+			j.failAfter.Store(id)
+			close(hold)
 		case <-j.ctx.Done():
-			return
 		case <-j.done:
-			return
-		}
-		armed := j.sourceRowsIn()
-		close(hold)
-		t := time.NewTicker(injectPoll)
-		defer t.Stop()
-		for {
-			select {
-			case <-j.ctx.Done():
-				return
-			case <-j.done:
-				return
-			case <-t.C:
-			}
-			if n := j.sourceRowsIn(); n > armed {
-				j.fail(fmt.Errorf("injected failure after checkpoint %d (sources read %d rows, %d after it)", id, n, n-armed))
-				return
-			}
 		}
 	}()
 }
 
-// sourceRowsIn is the number of rows every source task of the job has
-// read so far.
-func (j *Job) sourceRowsIn() int64 {
-	var n int64
-	for vi, v := range j.graph.Vertices {
-		if v.Source != nil {
-			n += j.Metrics(vi).RowsIn
-		}
+// failIfArmed fails the job when FailAfterCheckpoint armed it; the source
+// task calls it with the rows it has just read and, when it reports true,
+// ends without emitting them.
+func (t *sourceTask) failIfArmed(rows int) bool {
+	id := t.job.failAfter.Load()
+	if id == 0 {
+		return false
 	}
-	return n
+	t.job.fail(fmt.Errorf("injected failure after checkpoint %d (source %s read %d rows after it)", id, t.v.Name, rows))
+	return true
 }

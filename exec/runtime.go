@@ -64,6 +64,9 @@ type Job struct {
 	started time.Time
 	// opTasks are the operator tasks, for busiest (set before they start).
 	opTasks []*operatorTask
+	// failAfter is the id of the completed checkpoint after which the next
+	// rows a source reads fail the job (FailAfterCheckpoint); 0: none.
+	failAfter atomic.Int64
 }
 
 var errJobEnded = errors.New("job ended")

@@ -146,6 +146,9 @@ func (t *sourceTask) run() error {
 				return fmt.Errorf("source %s: %w", spec.Table.Name, err)
 			}
 			if rb.Len() > 0 {
+				if t.failIfArmed(rb.Len()) {
+					return nil
+				}
 				if d := t.job.opts.SourceBatchDelay; d > 0 {
 					time.Sleep(d)
 				}
