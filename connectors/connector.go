@@ -35,6 +35,14 @@ type Env struct {
 	// that must survive a crash of the process (e.g. a source's
 	// write-ahead log); "" when checkpointing is off.
 	StateDir string
+	// OwnerEpoch is the job's owner epoch in a cluster: 0 on its own,
+	// else raised by one every time another server takes the job over
+	// (server/cluster.go). A sink that can fence uses it so that an
+	// earlier owner that is still running (a zombie) can no longer
+	// commit once a later owner recovered: e.g. the JDBC sink's fence
+	// row (connectors/jdbc/doc.go). The Kafka sink's transactional ids
+	// fence earlier owners without it.
+	OwnerEpoch int64
 }
 
 // Warn reports something a connector did to carry on (a retry, a failed
