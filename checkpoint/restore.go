@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,13 +27,22 @@ import (
 // start). When checkpoints exist but every one is damaged it returns an
 // error that lists them: restoring nothing would silently lose state.
 func (s *Store) Latest() (*Metadata, []string, error) {
+	return s.LatestBetween(0, math.MaxInt64)
+}
+
+// LatestBetween is Latest among the checkpoints with after < id <= upTo
+// (a cluster owner's epoch: engine.Ownership); the others are neither
+// read nor named in warnings.
+func (s *Store) LatestBetween(after, upTo int64) (*Metadata, []string, error) {
 	dirs, err := s.listCheckpoints()
 	if err != nil {
 		return nil, nil, err
 	}
 	ids := make([]int64, 0, len(dirs))
 	for id := range dirs {
-		ids = append(ids, id)
+		if id > after && id <= upTo {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	slices.Reverse(ids)

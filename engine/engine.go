@@ -45,6 +45,50 @@ type Options struct {
 	// checkpoint or savepoint path, or from its own latest complete
 	// checkpoint when it is "latest" (the CLI's --restore).
 	RestorePath string
+	// Ownership, when set, runs the session's jobs for the owner of a
+	// cluster job at an owner epoch (server/cluster.go); see Ownership.
+	Ownership *Ownership
+}
+
+// CheckpointIDsPerEpoch is how far a cluster job's new owner numbers
+// its checkpoints above the highest id in the job's directory when it
+// takes the job over (Ownership.Jump): the earlier owner, if it still
+// runs (a zombie), writes ids below that, so owners never write the same
+// checkpoint directory and a checkpoint tells by its id which owner wrote
+// it (about 31 years of one checkpoint a second each).
+const CheckpointIDsPerEpoch = 1_000_000_000
+
+// Ownership is what a cluster server that owns a job at an epoch tells
+// the engine that runs it (server/cluster.go). The owner of epoch e takes
+// the job from the owner of e-1, which may still be running (a zombie),
+// and must neither restore what that owner wrote after the handover nor
+// let it commit:
+//   - with Jump, the job's checkpoint ids start CheckpointIDsPerEpoch
+//     above the highest id in its directory (Job.IDBase reports the id
+//     they start above), and a restart after a failure restores only
+//     checkpoints above that (else the job's initial restore point);
+//   - with Resume, 'execution.savepoint.path' = 'latest' restores the
+//     newest complete checkpoint with RestoreAfter < id <= RestoreAfter +
+//     CheckpointIDsPerEpoch (what the owner that numbered above
+//     RestoreAfter wrote), or, when there is none, checkpoint
+//     RestoreFallback of the job's directory (0: none, the job starts
+//     from the beginning); without Resume, 'latest' is the job's newest
+//     complete checkpoint, as on its own;
+//   - connectors see Epoch as Env.OwnerEpoch (sinks that fence).
+type Ownership struct {
+	Epoch           int64
+	Jump            bool
+	Resume          bool
+	RestoreAfter    int64
+	RestoreFallback int64
+}
+
+// ownerEpoch is o's epoch, 0 without one.
+func ownerEpoch(o *Ownership) int64 {
+	if o == nil {
+		return 0
+	}
+	return o.Epoch
 }
 
 // Testing holds fault-injection settings for recovery tests.
@@ -111,7 +155,7 @@ func New(opts Options) *Engine {
 		cat:     catalog.New(),
 		conf:    NewConfig(),
 		mem:     mem,
-		env:     &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Logger: opts.Logger, Memory: mem, Now: opts.Now},
+		env:     &connectors.Env{Stdout: opts.Stdout, Stderr: opts.Stderr, Logger: opts.Logger, Memory: mem, Now: opts.Now, OwnerEpoch: ownerEpoch(opts.Ownership)},
 		jobs:    newRegistry(),
 		indexes: map[string]string{},
 	}

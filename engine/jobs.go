@@ -93,6 +93,16 @@ type Attempt struct {
 	Parallelism int
 }
 
+// IDBase is the checkpoint id its checkpoints are numbered above (the
+// highest id in its directory when it was set up, raised by
+// CheckpointIDsPerEpoch with Ownership.Jump); 0 without checkpointing.
+func (j *Job) IDBase() int64 {
+	if j.setup == nil {
+		return 0
+	}
+	return j.setup.ownAfter
+}
+
 // Attempts returns the job's attempts so far, oldest first: what each
 // restored. Tests use it to assert that a restart really restored.
 func (j *Job) Attempts() []Attempt {

@@ -142,7 +142,31 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	if last, err := store.LastID(); err == nil {
 		s.ownAfter = last
 	}
+	own := e.opts.Ownership
+	if own != nil && own.Jump {
+		// Checkpoints up to the jump are an earlier owner's: never this
+		// run's to restart from, never overwritten.
+		s.ownAfter += CheckpointIDsPerEpoch
+		s.cp.AfterID = s.ownAfter
+	}
 	switch {
+	case restorePath == "latest" && own != nil && own.Resume:
+		md, warnings, err := store.LatestBetween(own.RestoreAfter, own.RestoreAfter+CheckpointIDsPerEpoch)
+		for _, w := range warnings {
+			e.warn(w)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if md == nil && own.RestoreFallback > 0 {
+			if md, err = store.Load(store.CheckpointDir(own.RestoreFallback)); err != nil {
+				return nil, fmt.Errorf("cannot restore checkpoint %d, where the job's previous owner started: %w", own.RestoreFallback, err)
+			}
+		}
+		if md == nil {
+			e.warn(fmt.Sprintf("no complete checkpoint of %s above %d under %s: starting from the beginning", jobStorageID, own.RestoreAfter, dir))
+		}
+		s.initial = md
 	case restore && restorePath == "" && s.ownAfter > 0:
 		// A job whose directory holds checkpoints of an earlier run
 		// starts over unless asked to continue: say so, and how.
@@ -223,7 +247,7 @@ func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
 			cp.Restore = restartPoint(md, s.ownAfter, s.initial)
 			j.mu.Lock()
 			if j.run != nil {
-				cp.AfterID = j.run.LastTriggeredID()
+				cp.AfterID = max(cp.AfterID, j.run.LastTriggeredID())
 			}
 			j.mu.Unlock()
 		}

@@ -379,7 +379,7 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
 
 // submit runs a script in a new session of its own (see run).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	s.run(w, r, &session{eng: s.newSession(nil)})
+	s.run(w, r, &session{eng: s.newSession(nil, nil)})
 }
 
 // run runs the script of a POST .../statements request in sess: setup
@@ -463,6 +463,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 			stmts := append(append([]string(nil), sess.setup...), p.Text)
 			if err := s.updateJob(j.ID, func(r *JobRecord) {
 				r.Name, r.Statements, r.Status, r.Submitted = j.Name, stmts, string(engine.JobRunning), j.Started
+				if s.cluster != nil {
+					r.Epoch, r.IDBase = 1, j.IDBase()
+				}
 			}); err != nil {
 				j.Stop()
 				writeError(w, http.StatusInternalServerError, "the job could not be registered, so it was stopped: "+err.Error())

@@ -42,6 +42,10 @@ import (
 type jobCommand struct {
 	Owner string    `json:"owner"`
 	Job   JobRecord `json:"job"` // statements with their secrets masked
+	// Run are the job's statements as submitted, secrets included: what
+	// a server that takes the job over runs (failover.go). Views show
+	// Job's masked statements only.
+	Run []string `json:"run,omitempty"`
 }
 
 // stopCommand is the value of a stop/<id> command.
@@ -69,6 +73,14 @@ type serverCommand struct {
 type remoteJob struct {
 	owner string
 	rec   JobRecord
+	run   []string // jobCommand.Run
+}
+
+// jobOwner is who owns a job at which epoch, as the newest accepted
+// record of the log says (see applyJob).
+type jobOwner struct {
+	server string
+	epoch  int64
 }
 
 // clusterState is a clustered server's view of the command log.
@@ -80,8 +92,13 @@ type clusterState struct {
 
 	mu       sync.Mutex
 	remote   map[string]remoteJob     // by job id: the other servers' jobs
+	owners   map[string]jobOwner      // by job id: every job's owner and epoch
 	servers  map[string]serverCommand // by server id: the newest announcement of every server
 	failures map[string]string        // by stop request: the owner's reason
+	// resumed is set once startClustered resumed the jobs this server
+	// owns; stop requests applied before wait in pendingStops.
+	resumed      bool
+	pendingStops []pendingStop
 	changed  chan struct{}            // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
@@ -154,17 +171,17 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
 
 // announce appends this server's announcement (see serverCommand).
-func (s *Server) announce(stopped bool) {
+func (s *Server) announce(stopped bool) (offset int64, ok bool) {
 	c := s.cluster
 	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: time.Now().UnixMilli(), Stopped: stopped}
 	value, _ := json.Marshal(sc)
-	s.appendDetached("server/"+c.id, value)
+	return s.appendDetached("server/"+c.id, value)
 }
 
 // appendTimeout bounds every append of the server to the command log.
@@ -197,7 +214,7 @@ func (s *Server) publishLocked(rec JobRecord) {
 	for i, st := range rec.Statements {
 		masked.Statements[i] = sql.MaskSecrets(st)
 	}
-	value, _ := json.Marshal(jobCommand{Owner: s.cluster.id, Job: masked})
+	value, _ := json.Marshal(jobCommand{Owner: s.cluster.id, Job: masked, Run: rec.Statements})
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	if _, err := s.cluster.log.Append(ctx, "job/"+rec.ID, value); err != nil {
@@ -229,7 +246,16 @@ func (s *Server) startCluster() {
 		t := time.NewTicker(c.heartbeat)
 		defer t.Stop()
 		for {
-			s.announce(false)
+			if off, ok := s.announce(false); ok {
+				// Judge the other servers only with every announcement
+				// up to this one applied (e.g. after this process was
+				// frozen, the log holds newer ones than it has seen).
+				wctx, wcancel := context.WithTimeout(ctx, appendTimeout)
+				if c.log.WaitApplied(wctx, off) == nil {
+					s.failover() // failover.go
+				}
+				wcancel()
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -275,12 +301,7 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 			s.cfg.Logger.Warn("skipped a damaged command of the cluster's log", "key", cmd.Key, "offset", cmd.Offset)
 			return
 		}
-		if jc.Owner == c.id {
-			return // this server's own job: its registry says more
-		}
-		c.mu.Lock()
-		c.remote[id] = remoteJob{owner: jc.Owner, rec: jc.Job}
-		c.mu.Unlock()
+		s.applyJob(jc) // failover.go
 	case "stop":
 		if cmd.Value == nil {
 			return
@@ -296,47 +317,74 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 			c.mu.Unlock()
 			return
 		}
-		if sc.Owner != c.id {
-			return
-		}
-		if _, ok := s.reg.get(id); !ok {
-			return
-		}
-		if l := s.liveJob(id); l == nil || l.job.Ended() {
-			// Already ended (or this is a replayed request that was
-			// applied before): only the request goes.
-			s.appendDetached(cmd.Key, nil)
-			return
-		}
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			return // the next start resumes the job and applies the request
-		}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.cfg.Logger.Info("stopping the job at the request of another server", "job", id, "from", sc.From)
-			_, err := s.stopLocal(id, sc.Savepoint, sc.Drain)
-			if err != nil && !errors.Is(err, errNotRunning) {
-				sc.Failed = err.Error()
-				value, _ := json.Marshal(sc)
-				s.appendDetached(cmd.Key, value)
-				return
-			}
-			s.appendDetached(cmd.Key, nil)
-		}()
+		s.applyStop(cmd.Key, id, sc)
 	}
 }
 
-// appendDetached appends a command, logging a failure.
-func (s *Server) appendDetached(key string, value []byte) {
+// applyStop applies a stop request of the log (see applyCommand). A
+// request replayed while the server starts, before it resumed its jobs,
+// waits for startClustered to resume them.
+func (s *Server) applyStop(key, id string, sc stopCommand) {
+	c := s.cluster
+	if sc.Owner != c.id && !s.ownsNow(id) {
+		return
+	}
+	rec, ok := s.reg.get(id)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	if !c.resumed && rec.Status == string(engine.JobRunning) {
+		c.pendingStops = append(c.pendingStops, pendingStop{key: key, id: id, sc: sc})
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if l := s.liveJob(id); l == nil || l.job.Ended() {
+		// Already ended (or this is a replayed request that was
+		// applied before): only the request goes.
+		s.appendDetached(key, nil)
+		return
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return // the next start resumes the job and applies the request
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		s.cfg.Logger.Info("stopping the job at the request of another server", "job", id, "from", sc.From)
+		_, err := s.stopLocal(id, sc.Savepoint, sc.Drain)
+		if err != nil && !errors.Is(err, errNotRunning) {
+			sc.Failed = err.Error()
+			value, _ := json.Marshal(sc)
+			s.appendDetached(key, value)
+			return
+		}
+		s.appendDetached(key, nil)
+	}()
+}
+
+// pendingStop is a stop request replayed before the server resumed its
+// jobs.
+type pendingStop struct {
+	key, id string
+	sc      stopCommand
+}
+
+// appendDetached appends a command, logging a failure; it returns the
+// command's offset and whether it was appended.
+func (s *Server) appendDetached(key string, value []byte) (int64, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
-	if _, err := s.cluster.log.Append(ctx, key, value); err != nil {
+	off, err := s.cluster.log.Append(ctx, key, value)
+	if err != nil {
 		s.cfg.Logger.Error("cannot append to the cluster's command log", "key", key, "error", err.Error())
+		return 0, false
 	}
+	return off, true
 }
 
 func (c *clusterState) broadcast() {

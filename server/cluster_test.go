@@ -390,3 +390,83 @@ func TestClusterView(t *testing.T) {
 		t.Fatalf("SHOW CLUSTER on a server on its own: %+v", r)
 	}
 }
+
+// crash stops a clustered server the way a killed process stops: it no
+// longer follows the log nor announces itself, its jobs end without a
+// last checkpoint and without a record of their end, and it does not
+// announce that it stopped.
+func crash(s *Server) {
+	s.mu.Lock()
+	s.closing = true
+	var live []*liveJob
+	for _, l := range s.live {
+		live = append(live, l)
+	}
+	s.mu.Unlock()
+	s.cluster.stopFollowing()
+	for _, l := range live {
+		l.job.Stop()
+		<-l.job.Done()
+	}
+}
+
+// A server that goes away without a word: the other server takes its
+// running job over once it has not heard from it for three heartbeats,
+// restores the job's newest checkpoint from the checkpoint directory they
+// share, and numbers its own checkpoints above the previous owner's range.
+// The first server, started again, finds the job taken over and leaves it
+// alone.
+func TestClusterFailoverTakesOverTheJobOfAServerThatWentAway(t *testing.T) {
+	brokers := kafka(t)
+	shared := t.TempDir()
+	cfg := func(dir, id string) Config {
+		return Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
+	}
+	dirA := t.TempDir()
+	a, baseA, stopA := startConfigured(t, cfg(dirA, "A"))
+	b, baseB, _ := startConfigured(t, cfg(t.TempDir(), "B"))
+
+	id := submit(t, baseA, "", endlessJob)
+	var d api.JobDetail
+	waitFor(t, "checkpoints on A", func() bool {
+		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+		return d.LastCheckpoint >= 3
+	})
+	crash(a)
+	lastOfA := a.liveJob(id).job.LastCheckpoint().CheckpointID
+	stopA()
+
+	waitFor(t, "B to take the job over", func() bool {
+		j := jobList(t, baseB)[id]
+		return j.Owner == "B" && j.Status == "RUNNING" && b.liveJob(id) != nil
+	})
+	l := b.liveJob(id)
+	at := l.job.Attempts()
+	if len(at) == 0 || at[0].RestoredID != lastOfA {
+		t.Fatalf("B's attempts %+v: want the first to restore A's last checkpoint %d", at, lastOfA)
+	}
+	rec, _ := b.reg.get(id)
+	if rec.Epoch != 2 || rec.RestoredID != lastOfA || rec.IDBase < engine.CheckpointIDsPerEpoch || len(rec.Statements) != 3 {
+		t.Fatalf("B's record: %+v", rec)
+	}
+	waitFor(t, "a checkpoint of B", func() bool {
+		md := l.job.LastCheckpoint()
+		return md != nil && md.CheckpointID > rec.IDBase
+	})
+
+	// A starts again: the log says B owns the job at a later epoch.
+	a2, baseA2, _ := startConfigured(t, cfg(dirA, "A"))
+	if a2.liveJob(id) != nil {
+		t.Fatal("A resumed a job that B took over")
+	}
+	if _, ok := a2.reg.get(id); ok {
+		t.Fatal("A's registry still holds the job B took over")
+	}
+	if j := jobList(t, baseA2)[id]; j.Owner != "B" || j.Status != "RUNNING" {
+		t.Fatalf("on A after its restart: %+v", j)
+	}
+	if b.liveJob(id) == nil || b.liveJob(id).job.Ended() {
+		t.Fatal("the job no longer runs on B")
+	}
+}

@@ -24,6 +24,15 @@ type JobRecord struct {
 	Ended      *time.Time `json:"ended,omitempty"`
 	// Resumes counts the server starts that started the job again.
 	Resumes int `json:"resumes"`
+	// Epoch is the owner epoch in a cluster (failover.go): 1 when
+	// submitted, one more at every takeover; 0 on a server on its own.
+	Epoch int64 `json:"epoch,omitempty"`
+	// IDBase is the checkpoint id above which the owner at Epoch numbers
+	// the job's checkpoints (engine.Job.IDBase).
+	IDBase int64 `json:"id_base,omitempty"`
+	// RestoredID is the checkpoint the owner at Epoch started from (0:
+	// the beginning, or what the statements asked for).
+	RestoredID int64 `json:"restored_checkpoint,omitempty"`
 }
 
 // end records that the job ended with status (and err, when not nil),
@@ -86,6 +95,18 @@ func (r *registry) list() []JobRecord {
 		return out[a].ID < out[b].ID
 	})
 	return out
+}
+
+// remove deletes the record of id (a job another server took over) and
+// writes the registry.
+func (r *registry) remove(id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.jobs[id]; !ok {
+		return nil
+	}
+	delete(r.jobs, id)
+	return r.writeLocked()
 }
 
 // get returns a copy of one record.

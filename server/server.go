@@ -56,6 +56,15 @@ type Config struct {
 	// ClusterStopTimeout bounds how long a stop of another server's job
 	// waits for that server to stop it (default 30 s).
 	ClusterStopTimeout time.Duration
+	// CheckpointDir is where jobs checkpoint (state.checkpoints.dir: a
+	// directory or an s3:// URL; default <DataDir>/checkpoints). The
+	// servers of a cluster share one, so that a server can take over the
+	// jobs of a server that went away (failover.go).
+	CheckpointDir string
+	// Settings are configuration keys every session starts with (the
+	// command's -D key=value), before its own SETs: e.g. the s3.* keys
+	// of an s3:// CheckpointDir.
+	Settings map[string]string
 	// ClusterHeartbeat is the interval of a clustered server's
 	// announcements on the log (default 10 s); GET /v1/cluster shows a
 	// server unseen for three intervals as unreachable.
@@ -84,6 +93,9 @@ type liveJob struct {
 	// stopping (guarded by Server.mu): a stop request is stopping the
 	// job and records its end (with the savepoint) itself.
 	stopping bool
+	// movedAway (guarded by Server.mu): another server took the job over
+	// (failover.go); its end here is not recorded.
+	movedAway bool
 }
 
 // New opens the registry under cfg.DataDir. It refuses a non-loopback
@@ -112,6 +124,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.ServerID != "" && cfg.ClusterName == "" {
 		return nil, errors.New("server: --server-id names a server in a cluster: it needs --cluster-name and --cluster-bootstrap-servers")
+	}
+	check := engine.NewConfig()
+	for k, v := range cfg.Settings {
+		if err := check.Set(k, v); err != nil {
+			return nil, fmt.Errorf("server: -D %s=%s: %w", k, v, err)
+		}
 	}
 	reg, err := openRegistry(cfg.DataDir)
 	if err != nil {
@@ -150,36 +168,43 @@ func loopback(addr string) bool {
 // follows the log until Shutdown.
 func (s *Server) Start() error {
 	if s.cluster != nil {
-		defer s.startCluster()
+		return s.startClustered() // failover.go
 	}
 	var first error
 	for _, rec := range s.reg.list() {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		if err := s.resume(rec); err != nil {
-			s.cfg.Logger.Error("cannot resume the job", "job", rec.ID, "error", err.Error())
-			s.updateJob(rec.ID, func(r *JobRecord) {
-				r.end(string(engine.JobFailed), fmt.Errorf("cannot resume: %w", err))
-			})
-			if first == nil {
-				first = err
-			}
+		if err := s.resumeOrFail(rec, nil); err != nil && first == nil {
+			first = err
 		}
 	}
 	return first
 }
 
+// resumeOrFail resumes a record (resume) and, when it cannot start, marks
+// it FAILED with the reason and returns the error.
+func (s *Server) resumeOrFail(rec JobRecord, own *engine.Ownership) error {
+	err := s.resume(rec, own)
+	if err != nil {
+		s.cfg.Logger.Error("cannot resume the job", "job", rec.ID, "error", err.Error())
+		s.updateJob(rec.ID, func(r *JobRecord) {
+			r.end(string(engine.JobFailed), fmt.Errorf("cannot resume: %w", err))
+		})
+	}
+	return err
+}
+
 // resume runs a record's statements in a new session that restores the
-// job's latest checkpoint.
-func (s *Server) resume(rec JobRecord) error {
+// job's latest checkpoint (own: which one, for a cluster's job).
+func (s *Server) resume(rec JobRecord, own *engine.Ownership) error {
 	keepID := false // set for the job's own statement: it keeps its id
 	eng := s.newSession(func() string {
 		if keepID {
 			return rec.ID
 		}
 		return ""
-	})
+	}, own)
 	if len(rec.Statements) == 0 {
 		return errors.New("the record holds no statements")
 	}
@@ -201,8 +226,19 @@ func (s *Server) resume(rec JobRecord) error {
 			if res == nil || res.Job == nil {
 				return errors.New("the last statement started no job")
 			}
-			s.updateJob(rec.ID, func(r *JobRecord) { r.Resumes++ })
-			s.track(rec.ID, eng, res.Job)
+			j := res.Job
+			restored := int64(0)
+			if a := j.Attempts(); len(a) > 0 {
+				restored = a[0].RestoredID
+			}
+			s.updateJob(rec.ID, func(r *JobRecord) {
+				r.Resumes++
+				if own != nil && own.Jump {
+					// The new owner's epoch starts here.
+					r.IDBase, r.RestoredID = j.IDBase(), restored
+				}
+			})
+			s.track(rec.ID, eng, j)
 			s.cfg.Logger.Info("job resumed from its latest checkpoint", "job", rec.ID, "name", rec.Name)
 		}
 	}
@@ -225,11 +261,21 @@ func (s *Server) execText(eng *engine.Engine, text string) (*engine.Result, erro
 // newSession is a fresh engine with the server's defaults: checkpoints
 // under the data directory, every job checkpointing. jobID (nil: fresh
 // ids) names the jobs it starts.
-func (s *Server) newSession(jobID func() string) *engine.Engine {
+func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.Engine {
+	if own == nil && s.cluster != nil {
+		own = &engine.Ownership{Epoch: 1} // a job submitted to a cluster
+	}
 	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Logger: s.cfg.Logger,
-		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID})
+		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID, Ownership: own})
 	conf := eng.Config()
-	conf.Set("state.checkpoints.dir", filepath.Join(s.cfg.DataDir, "checkpoints"))
+	dir := s.cfg.CheckpointDir
+	if dir == "" {
+		dir = filepath.Join(s.cfg.DataDir, "checkpoints")
+	}
+	conf.Set("state.checkpoints.dir", dir)
+	for k, v := range s.cfg.Settings {
+		conf.Set(k, v) // checked by New
+	}
 	conf.Set("execution.checkpointing.interval", s.cfg.CheckpointInterval.String())
 	if s.cfg.ProcessMemory != "" {
 		conf.Set(engine.ProcessMemoryKey, s.cfg.ProcessMemory)
@@ -248,10 +294,13 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 		defer s.wg.Done()
 		<-j.Done()
 		s.mu.Lock()
-		closing, stopping := s.closing, l.stopping
+		closing, stopping, moved := s.closing, l.stopping, l.movedAway
 		s.mu.Unlock()
 		if closing {
 			return // stays RUNNING: the next start resumes it
+		}
+		if moved {
+			return // another server owns it now
 		}
 		if stopping {
 			return // stopLocal records the stop

@@ -33,8 +33,10 @@ DATA-DIR/logs/streamsql.log (rotated at 100 MB, 5 old files kept).
 With --cluster-name and --cluster-bootstrap-servers, the servers of one cluster
 share a command log on those Kafka brokers (topic _streamsql-NAME-commands): every
 server lists every server's jobs, each with its owner, and stops any of them (the
-owner stops it). Jobs run only on the server they were submitted to; a server that
-is down leaves its jobs listed with their last status (no failover).
+owner stops it). A job runs whole on one server, its owner. When a server goes away
+(unheard for three heartbeats, or stopped), one of the others takes its running jobs
+over and restores their newest checkpoints: give the servers one --checkpoint-dir
+they all reach (a shared directory or s3://). See SCALEOUT.md.
 
 Flags:
 `
@@ -51,6 +53,17 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	clusterName := fs.String("cluster-name", "", "name of the cluster this server joins (cluster.name); needs --cluster-bootstrap-servers")
 	clusterBrokers := fs.String("cluster-bootstrap-servers", "", "Kafka brokers of the cluster's command log, HOST:PORT[,...] (cluster.bootstrap.servers)")
 	serverID := fs.String("server-id", "", "this server's id in its cluster (default: one generated at the first clustered start and kept in DATA-DIR/server-id)")
+	checkpointDir := fs.String("checkpoint-dir", "", "where jobs checkpoint, a directory or an s3:// URL (state.checkpoints.dir; default DATA-DIR/checkpoints); the servers of a cluster share one, so that one can take over the jobs of another")
+	heartbeat := fs.Duration("cluster-heartbeat", 10*time.Second, "interval of a clustered server's announcements on the command log; a server unheard for three intervals is unreachable, and its running jobs are taken over")
+	settings := map[string]string{}
+	fs.Func("D", "set a configuration key for every session, as -D key=value (repeatable), e.g. -D s3.endpoint=http://127.0.0.1:9000", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("expected -D key=value, got %q", kv)
+		}
+		settings[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		return nil
+	})
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, serverUsage)
 		fs.SetOutput(w)
@@ -82,7 +95,8 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	logger := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewJSONHandler(logFile, nil)))
 	s, err := server.New(server.Config{Listen: *listen, DataDir: *dataDir, AuthToken: *token,
 		Stdout: stdout, Logger: logger, CheckpointInterval: *interval, ProcessMemory: *memory,
-		ClusterName: *clusterName, ClusterBootstrapServers: splitList(*clusterBrokers), ServerID: *serverID})
+		ClusterName: *clusterName, ClusterBootstrapServers: splitList(*clusterBrokers), ServerID: *serverID,
+		CheckpointDir: *checkpointDir, Settings: settings, ClusterHeartbeat: *heartbeat})
 	if err != nil {
 		fmt.Fprintf(stderr, "streamsql %v\n", err)
 		return 2

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/streamsql/streamsql/engine"
+)
+
+// Failover: a job of a server that went away (unreachable: no
+// announcement for three heartbeats; or stopped) is taken over by one of
+// the servers that are up, which restores it from the newest checkpoint
+// its previous owner completed, in the checkpoint storage the servers
+// share (Config.CheckpointDir).
+//
+// Ownership is decided by the command log alone, so every server reaches
+// the same answer: each job record carries its owner and an epoch (1 at
+// submission). A server takes a job over by appending the job's record
+// with itself as owner and the epoch raised by one (a claim), and owns it
+// once that claim is the record the log accepted (applyJob): a record
+// with a higher epoch than the newest accepted one replaces it; one with
+// the same epoch only when its owner is the same (the owner's own
+// changes); any other is stale and ignored. Of two servers that claim the
+// same job at once, the first claim in the log wins and the second,
+// carrying an epoch that is no longer higher, is ignored.
+//
+// The previous owner may still be running (a zombie: frozen, or cut off
+// from Kafka but not from its sinks). Three things keep it from
+// corrupting the job:
+//   - checkpoint ids: the new owner numbers its checkpoints
+//     engine.CheckpointIDsPerEpoch above the highest id in the job's
+//     directory (engine.Ownership.Jump), and restores only what the
+//     previous epoch's owner numbered in its own range (or, when it
+//     completed none, what that owner started from), so nothing the
+//     zombie writes later is ever restored;
+//   - sinks: the new owner's Kafka sinks fence the job's transactional
+//     ids (their Recover), its JDBC sinks raise the job's fence row to
+//     the new epoch (connectors.Env.OwnerEpoch), so the zombie's later
+//     commits fail;
+//   - the zombie itself: when it follows the log again and applies a
+//     record of one of its jobs with a higher epoch, it cancels the job
+//     (no last checkpoint, no record) and removes it from its registry
+//     (lostJob). A server that starts again does the same for the jobs
+//     taken over while it was away, before it resumes the others.
+//
+// Who takes a job over: among the servers that are up, the one owning
+// the fewest running jobs (ties: the smallest id); every server computes
+// the same from the log, and only the chosen one claims. A server only
+// judges others after following the log for three heartbeats itself, so
+// that a server that has just started does not take old announcements
+// for silence.
+
+// applyJob applies a job record of the log (in Follow's goroutine): it
+// accepts or ignores it by owner and epoch (see above), keeps the other
+// servers' records, and gives up a job of this server that another took
+// over.
+func (s *Server) applyJob(jc jobCommand) {
+	c := s.cluster
+	id := jc.Job.ID
+	c.mu.Lock()
+	cur, known := c.owners[id]
+	if known && (jc.Job.Epoch < cur.epoch || jc.Job.Epoch == cur.epoch && jc.Owner != cur.server) {
+		c.mu.Unlock()
+		return // stale, or a claim that lost
+	}
+	c.owners[id] = jobOwner{server: jc.Owner, epoch: jc.Job.Epoch}
+	if jc.Owner == c.id {
+		delete(c.remote, id) // this server's job: its registry says more
+		c.mu.Unlock()
+		return
+	}
+	c.remote[id] = remoteJob{owner: jc.Owner, rec: jc.Job, run: jc.Run}
+	c.mu.Unlock()
+	if rec, ok := s.reg.get(id); ok && rec.Epoch < jc.Job.Epoch {
+		s.lostJob(id, jc.Owner, jc.Job.Epoch)
+	}
+}
+
+// ownsNow reports whether the log's newest accepted record of job id
+// names this server as its owner.
+func (s *Server) ownsNow(id string) bool {
+	c := s.cluster
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.owners[id]
+	return ok && o.server == c.id
+}
+
+// lostJob gives up job id, which server owner took over at epoch: it
+// cancels the job here if it runs (no last checkpoint: the new owner
+// restored an earlier one) and removes its record from the registry.
+func (s *Server) lostJob(id, owner string, epoch int64) {
+	s.mu.Lock()
+	l := s.live[id]
+	if l != nil {
+		l.movedAway = true
+	}
+	s.mu.Unlock()
+	if l != nil && !l.job.Ended() {
+		l.job.Stop()
+	}
+	if err := s.reg.remove(id); err != nil {
+		s.cfg.Logger.Error("cannot remove a job taken over by another server from the registry", "job", id, "error", err.Error())
+	}
+	s.cfg.Logger.Warn("job taken over by another server: stopped here", "job", id, "owner", owner, "epoch", epoch)
+}
+
+// startClustered starts a clustered server: it publishes its records and
+// follows the log (startCluster), waits until it has applied the log up
+// to its own announcement, gives up the jobs taken over meanwhile
+// (applyJob did, while replaying), and resumes the running jobs it still
+// owns.
+func (s *Server) startClustered() error {
+	s.startCluster()
+	c := s.cluster
+	off, ok := s.announce(false)
+	if !ok {
+		return fmt.Errorf("server: cannot write to the cluster's command log (topic %s): its jobs are not resumed, so that no job runs twice; restart it once Kafka is reachable", c.log.Topic())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	err := c.log.WaitApplied(ctx, off)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("server: cannot read the cluster's command log: %w; its jobs are not resumed, so that no job runs twice", err)
+	}
+	var first error
+	for _, rec := range s.reg.list() {
+		if rec.Status != string(engine.JobRunning) {
+			continue
+		}
+		c.mu.Lock()
+		o, known := c.owners[rec.ID]
+		c.mu.Unlock()
+		if known && (o.server != c.id || o.epoch > rec.Epoch) {
+			s.lostJob(rec.ID, o.server, o.epoch)
+			continue
+		}
+		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
+		if err := s.resumeOrFail(rec, own); err != nil && first == nil {
+			first = err
+		}
+	}
+	c.mu.Lock()
+	c.resumed = true
+	pending := c.pendingStops
+	c.pendingStops = nil
+	c.mu.Unlock()
+	for _, p := range pending {
+		s.applyStop(p.key, p.id, p.sc)
+	}
+	return first
+}
+
+// failover takes over, at every heartbeat, the running jobs of servers
+// that went away when this server is the one to (see above).
+func (s *Server) failover() {
+	c := s.cluster
+	if time.Since(time.UnixMilli(c.started)) <= 3*c.heartbeat {
+		return
+	}
+	view := s.clusterView()
+	up := map[string]int{} // server id -> running jobs it owns
+	down := map[string]bool{}
+	for _, cs := range view.Servers {
+		switch cs.State {
+		case "up":
+			n := 0
+			for _, j := range cs.Jobs {
+				if j.Status == string(engine.JobRunning) {
+					n++
+				}
+			}
+			up[cs.ID] = n
+		case "unreachable", "stopped":
+			down[cs.ID] = cs.LastSeen != nil // never heard of: not judged
+		}
+	}
+	var orphans []remoteJob
+	for _, rj := range c.remoteJobs() {
+		if rj.rec.Status == string(engine.JobRunning) && down[rj.owner] {
+			orphans = append(orphans, rj)
+		}
+	}
+	sort.Slice(orphans, func(a, b int) bool { return orphans[a].rec.ID < orphans[b].rec.ID })
+	for _, rj := range orphans {
+		to := ""
+		for id, n := range up {
+			if to == "" || n < up[to] || n == up[to] && id < to {
+				to = id
+			}
+		}
+		if to == "" {
+			return
+		}
+		up[to]++
+		if to == c.id {
+			s.takeOver(rj)
+		}
+	}
+}
+
+// takeOver claims another server's job (a record with this server as
+// owner and the epoch raised by one) and, once the log accepted the
+// claim, runs the job's statements restoring what its previous owner
+// checkpointed.
+func (s *Server) takeOver(rj remoteJob) {
+	c := s.cluster
+	prev := rj.rec
+	if len(rj.run) == 0 {
+		s.cfg.Logger.Error("cannot take the job over: its record in the log carries no statements (written by an older server)", "job", prev.ID, "owner", rj.owner)
+		return
+	}
+	rec := prev
+	rec.Statements = rj.run
+	rec.Epoch = prev.Epoch + 1
+	rec.Status, rec.Error, rec.Ended = string(engine.JobRunning), "", nil
+	masked := rec
+	masked.Statements = prev.Statements
+	value, _ := json.Marshal(jobCommand{Owner: c.id, Job: masked, Run: rj.run})
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	defer cancel()
+	off, err := c.log.Append(ctx, "job/"+prev.ID, value)
+	if err == nil {
+		err = c.log.WaitApplied(ctx, off)
+	}
+	if err != nil {
+		s.cfg.Logger.Error("cannot claim the job of a server that went away", "job", prev.ID, "owner", rj.owner, "error", err.Error())
+		return
+	}
+	c.mu.Lock()
+	o := c.owners[prev.ID]
+	c.mu.Unlock()
+	if o.server != c.id || o.epoch != rec.Epoch {
+		return // another server claimed it first
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return
+	}
+	if err := s.reg.update(rec.ID, func(r *JobRecord) { *r = rec }); err != nil {
+		s.cfg.Logger.Error("cannot register a job taken over", "job", rec.ID, "error", err.Error())
+		return
+	}
+	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
+	own := &engine.Ownership{Epoch: rec.Epoch, Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
+	s.resumeOrFail(rec, own)
+}
