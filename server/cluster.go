@@ -99,7 +99,7 @@ type clusterState struct {
 	// owns; stop requests applied before wait in pendingStops.
 	resumed      bool
 	pendingStops []pendingStop
-	changed  chan struct{}            // closed and replaced on every applied command
+	changed      chan struct{} // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
 	followDone chan struct{}
