@@ -51,9 +51,9 @@ type Options struct {
 }
 
 // CheckpointIDsPerEpoch is how far a cluster job's new owner numbers
-// its checkpoints above the highest id in the job's directory when it
-// takes the job over (Ownership.Jump): the earlier owner, if it still
-// runs (a zombie), writes ids below that, so owners never write the same
+// its checkpoints above the previous owner's base (or the highest id in
+// the job's directory) when it takes the job over (Ownership.Jump): the
+// earlier owner, if it still runs (a zombie), writes ids below that, so owners never write the same
 // checkpoint directory and a checkpoint tells by its id which owner wrote
 // it (about 31 years of one checkpoint a second each).
 const CheckpointIDsPerEpoch = 1_000_000_000
@@ -64,9 +64,10 @@ const CheckpointIDsPerEpoch = 1_000_000_000
 // and must neither restore what that owner wrote after the handover nor
 // let it commit:
 //   - with Jump, the job's checkpoint ids start CheckpointIDsPerEpoch
-//     above the highest id in its directory (Job.IDBase reports the id
-//     they start above), and a restart after a failure restores only
-//     checkpoints above that (else the job's initial restore point);
+//     above the highest id in its directory or RestoreAfter, whichever
+//     is higher (Job.IDBase reports the id they start above), and a
+//     restart after a failure restores only checkpoints above that (else
+//     the job's initial restore point);
 //   - with Resume, 'execution.savepoint.path' = 'latest' restores the
 //     newest complete checkpoint with RestoreAfter < id <= RestoreAfter +
 //     CheckpointIDsPerEpoch (what the owner that numbered above

@@ -146,7 +146,10 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	if own != nil && own.Jump {
 		// Checkpoints up to the jump are an earlier owner's: never this
 		// run's to restart from, never overwritten.
-		s.ownAfter += CheckpointIDsPerEpoch
+		// The previous owner numbers above RestoreAfter, in a range
+		// that may not show in the directory yet (a checkpoint it
+		// triggered but wrote nothing of before it froze).
+		s.ownAfter = max(s.ownAfter, own.RestoreAfter) + CheckpointIDsPerEpoch
 		s.cp.AfterID = s.ownAfter
 	}
 	switch {

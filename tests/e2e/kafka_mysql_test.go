@@ -83,6 +83,13 @@ type kafkaMySQLFixture struct {
 // schema; both go away at the end of the test.
 func newKafkaMySQLFixture(t *testing.T, n int) *kafkaMySQLFixture {
 	t.Helper()
+	return newKafkaMySQLFixtureOn(t, n, 3)
+}
+
+// newKafkaMySQLFixtureOn is newKafkaMySQLFixture with a topic of the
+// given number of partitions (events are keyed by k).
+func newKafkaMySQLFixtureOn(t *testing.T, n, partitions int) *kafkaMySQLFixture {
+	t.Helper()
 	db := openMySQL(t)
 	t.Cleanup(func() { db.Close() })
 	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano()%1e9)
@@ -91,7 +98,7 @@ func newKafkaMySQLFixture(t *testing.T, n int) *kafkaMySQLFixture {
 	}
 	t.Cleanup(func() { db.Exec("DROP DATABASE " + schema) })
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "events"))
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), "events"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,304 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/streamsql/streamsql/internal/testkit"
+)
+
+// clusterHeartbeat is the servers' heartbeat in the failover test: a
+// server unheard for three of them is taken for gone.
+const clusterHeartbeat = 300 * time.Millisecond
+
+// TestClusterFailoverExactlyOnce runs three jobs from a 16-partition
+// Kafka topic (a windowed count and a running count into MySQL, the same
+// windowed count into a Kafka topic with exactly-once delivery) on a
+// cluster of three `streamsql server` processes that share a checkpoint
+// directory. The server that owns the jobs is killed with SIGKILL after
+// they checkpointed; the others take the jobs over. A fourth server
+// joins. Then the owner of the Kafka job is frozen (SIGSTOP) past three
+// heartbeats, so that the others take its jobs over too, and resumed
+// (SIGCONT): a zombie, which must give its jobs up. Every job must end
+// FINISHED, the MySQL tables must equal MariaDB's own grouping of the
+// events, and the committed Kafka output must hold each window exactly
+// once.
+func TestClusterFailoverExactlyOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs four server processes")
+	}
+	const events = 600000
+	f := newKafkaMySQLFixtureOn(t, events, 16)
+	ctx := context.Background()
+	admin, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(f.brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := kadm.NewClient(admin).CreateTopics(ctx, 4, 1, nil, "windows_out"); err != nil {
+		t.Fatal(err)
+	}
+	script := f.script + fmt.Sprintf(`
+CREATE TABLE windows_out (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT) WITH (
+  'connector' = 'kafka', 'topic' = 'windows_out', 'properties.bootstrap.servers' = '%s',
+  'format' = 'json', 'sink.delivery-guarantee' = 'exactly-once');
+INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
+`, f.brokers)
+
+	bin := testkit.BuildBinary(t)
+	shared := t.TempDir()
+	servers := map[string]*clusterProcess{}
+	start := func(id string) *clusterProcess {
+		p := startClusterServer(t, bin, id, f.brokers, shared)
+		servers[id] = p
+		return p
+	}
+	a, b, c := start("A"), start("B"), start("C")
+	waitUntil(t, 30*time.Second, "three servers up", func() bool { return upServers(t, b.base) == 3 }, a, b, c)
+
+	ids := submitToServer(t, a.base, script)
+	if len(ids) != 3 {
+		t.Fatalf("submit started %d jobs, want 3", len(ids))
+	}
+	waitUntil(t, 60*time.Second, "every job to checkpoint twice on A", func() bool {
+		for _, id := range ids {
+			if j := getServerJob(t, a.base, id); j.LastCheckpoint < 2 || j.Status != "RUNNING" {
+				return false
+			}
+		}
+		return true
+	}, a)
+	a.p.Kill()
+	t.Logf("A killed; its jobs: %v", ids)
+
+	owners := func(on *clusterProcess) map[string]string {
+		out := map[string]string{}
+		for _, j := range clusterJobs(t, on.base) {
+			out[j.ID] = j.Owner + " " + j.Status
+		}
+		return out
+	}
+	waitUntil(t, 60*time.Second, "B or C to own every job", func() bool {
+		for _, id := range ids {
+			if o := owners(b)[id]; strings.HasPrefix(o, "A ") {
+				return false
+			}
+		}
+		return true
+	}, b, c)
+	t.Logf("after A's kill: %v", owners(b))
+	d := start("D")
+	waitUntil(t, 30*time.Second, "D to list every job", func() bool { return len(owners(d)) == 3 }, d)
+
+	// Freeze the owner of the Kafka job if it still runs.
+	kafkaJob := ids[2]
+	own := strings.Fields(owners(d)[kafkaJob])
+	if len(own) == 2 && own[1] == "RUNNING" {
+		zombie := servers[own[0]]
+		zombie.p.Cmd.Process.Signal(syscall.SIGSTOP)
+		t.Logf("%s frozen", own[0])
+		var watcher *clusterProcess
+		for _, id := range []string{"B", "C", "D"} {
+			if id != own[0] {
+				watcher = servers[id]
+				break
+			}
+		}
+		waitUntil(t, 60*time.Second, "the frozen server's jobs to move", func() bool {
+			for _, o := range owners(watcher) {
+				if strings.HasPrefix(o, own[0]+" ") && strings.HasSuffix(o, "RUNNING") {
+					return false
+				}
+			}
+			return true
+		}, watcher)
+		zombie.p.Cmd.Process.Signal(syscall.SIGCONT)
+		t.Logf("%s resumed; owners: %v", own[0], owners(watcher))
+		waitUntil(t, 30*time.Second, "the resumed server to give its jobs up", func() bool {
+			return !strings.Contains(zombie.p.Output(), "panic") &&
+				strings.Count(zombie.p.Output(), "job taken over by another server") > 0
+		}, zombie)
+	} else {
+		t.Logf("the Kafka job ended before a server could be frozen: %v", own)
+	}
+
+	waitUntil(t, 3*time.Minute, "every job to finish", func() bool {
+		for _, j := range clusterJobs(t, d.base) {
+			if j.Status != "FINISHED" {
+				if j.Status != "RUNNING" {
+					var sb strings.Builder
+					for _, id := range []string{"A", "B", "C", "D"} {
+						fmt.Fprintf(&sb, "--- server %s\n%s\n", id, tail(servers[id].p.Output(), 8000))
+					}
+					t.Fatalf("job %s: %s %s\n%s", j.ID, j.Status, j.Error, sb.String())
+				}
+				return false
+			}
+		}
+		return true
+	}, b, c, d)
+	f.compare(t)
+
+	// The committed Kafka output: each window once, as MySQL has them.
+	got := readCommitted(t, f.brokers, "windows_out")
+	want := strings.Split(strings.TrimSpace(queryRows(t, f.db, fmt.Sprintf(
+		"SELECT k, DATE_FORMAT(w_end, '%%Y-%%m-%%d %%H:%%i:%%s'), c, s FROM %s.windowed ORDER BY 1, 2", f.schema))), "\n")
+	slices.Sort(want)
+	if len(got) != len(want) || !slices.Equal(got, want) {
+		dups := 0
+		for i := 1; i < len(got); i++ {
+			if got[i] == got[i-1] {
+				dups++
+			}
+		}
+		t.Fatalf("Kafka output: %d rows (%d duplicated), want %d:\n--- first rows got\n%.1500s\n--- want\n%.1500s",
+			len(got), dups, len(want), strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// clusterProcess is one `streamsql server` of the failover test.
+type clusterProcess struct {
+	id   string
+	p    *testkit.Process
+	base string
+}
+
+// startClusterServer starts server id of cluster "failover" on a free
+// loopback port, with its own data directory and the shared checkpoint
+// directory.
+func startClusterServer(t *testing.T, bin, id, brokers, checkpoints string) *clusterProcess {
+	t.Helper()
+	p := testkit.StartProcess(t, exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
+		"--checkpoint-interval", "200ms", "--checkpoint-dir", checkpoints, "--cluster-name", "failover",
+		"--cluster-bootstrap-servers", brokers, "--server-id", id, "--cluster-heartbeat", clusterHeartbeat.String()))
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(p.Output()); m != nil {
+			return &clusterProcess{id: id, p: p, base: m[1]}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server %s did not start:\n%s", id, p.Output())
+	return nil
+}
+
+// waitUntil polls cond every 100 ms until it holds; on a timeout it fails
+// with the output of the servers given.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool, show ...*clusterProcess) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			var sb strings.Builder
+			for _, s := range show {
+				fmt.Fprintf(&sb, "--- server %s\n%.6000s\n", s.id, tail(s.p.Output(), 6000))
+			}
+			t.Fatalf("timed out waiting for %s\n%s", what, sb.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// clusterJob is what the test reads of GET /v1/jobs on a clustered server.
+type clusterJob struct {
+	ID, Owner, Status, Error string
+}
+
+func clusterJobs(t *testing.T, base string) []clusterJob {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ Jobs []clusterJob }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	return list.Jobs
+}
+
+// upServers counts the servers GET /v1/cluster on base shows up.
+func upServers(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Servers []struct{ State string } }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range v.Servers {
+		if s.State == "up" {
+			n++
+		}
+	}
+	return n
+}
+
+// readCommitted reads every committed record of topic (read_committed
+// isolation) and renders each JSON row as "k w_end c s" (as queryRows),
+// sorted.
+func readCommitted(t *testing.T, brokers, topic string) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []string
+	empty := 0
+	for empty < 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		n := 0
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			var row struct {
+				K    int64  `json:"k"`
+				WEnd string `json:"w_end"`
+				C, S int64
+			}
+			if err := json.Unmarshal(r.Value, &row); err != nil {
+				t.Fatalf("output record %q: %v", r.Value, err)
+			}
+			w, err := time.Parse("2006-01-02 15:04:05.999", row.WEnd)
+			if err != nil {
+				t.Fatalf("output record %q: w_end: %v", r.Value, err)
+			}
+			out = append(out, fmt.Sprintf("%d %s %d %d", row.K, w.Format("2006-01-02 15:04:05"), row.C, row.S))
+		})
+		if n == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+	}
+	slices.Sort(out)
+	return out
+}
