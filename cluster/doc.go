@@ -18,10 +18,11 @@
 // What uses it: package server (server/cluster.go) appends job records
 // (key "job/<id>", with the owner server's id) and stop requests (key
 // "stop/<id>", deleted by the owner once applied), so that every server
-// lists every job of the cluster and any server can stop any job. Jobs
-// still run only on the server they were submitted to; a server that
-// dies leaves its jobs listed with their last status (no failover).
+// lists every job of the cluster and any server can stop any job; a
+// job record's owner epoch decides, in the log's order, which server owns
+// the job, so that the servers still up take over the jobs of one that
+// went away (server/failover.go).
 //
-// Not here yet: failover, stages over repartition topics, partition
-// ownership and the other parts of running one job across servers.
+// Not here yet: stages over repartition topics, partition ownership and
+// the other parts of running one job across servers (SCALEOUT.md).
 package cluster

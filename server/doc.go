@@ -39,11 +39,13 @@
 // its record: live figures (rows, checkpoints, vertices) come only from
 // the owner. A stop of another server's job appends stop/<id>; the owner
 // stops the job as if asked directly and publishes the record, which the
-// requesting server waits for (at most Config.ClusterStopTimeout). Jobs
-// run only on the server they were submitted to: a server that stops or
-// dies leaves its jobs listed with their last status (no failover), and
-// applies the stop requests it missed when it starts again. Its registry
-// file stays the source of truth for its own jobs. Each server also
+// requesting server waits for (at most Config.ClusterStopTimeout). A job
+// runs on one server, its owner; when a server goes away the others take
+// its running jobs over (failover.go: owner epochs in the log, checkpoint
+// id ranges, fenced sinks, Config.CheckpointDir shared), and a server that
+// starts again gives up the jobs taken over meanwhile, resumes the others
+// and applies the stop requests it missed. Its registry file holds its
+// own jobs. Each server also
 // announces itself (server/<id>) when it starts, every
 // Config.ClusterHeartbeat, and when it shuts down: GET /v1/cluster lists
 // the servers, up, unreachable or stopped, with the jobs each owns, and
