@@ -19,6 +19,9 @@ type JobSummary struct {
 	// live figures (rows, restarts, checkpoints, vertices): other
 	// servers show the job's record with zero figures.
 	Owner string `json:"owner,omitempty"`
+	// Epoch is the job's owner epoch in a cluster (1 when submitted, one
+	// more every time another server took it over); absent without one.
+	Epoch int64 `json:"epoch,omitempty"`
 	// LastCheckpoint is the id of the newest completed checkpoint of
 	// this process's run (0: none).
 	LastCheckpoint int64 `json:"last_checkpoint"`

@@ -48,7 +48,7 @@ type jobView struct {
 func (s *Server) summary(v jobView) api.JobSummary {
 	rec := v.rec
 	js := api.JobSummary{ID: rec.ID, Name: rec.Name, Status: rec.Status, Error: rec.Error,
-		Submitted: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes, Owner: v.owner}
+		Submitted: rec.Submitted, Ended: rec.Ended, Resumes: rec.Resumes, Owner: v.owner, Epoch: rec.Epoch}
 	if !v.local {
 		return js
 	}

@@ -433,13 +433,16 @@ func TestClusterFailoverTakesOverTheJobOfAServerThatWentAway(t *testing.T) {
 		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
 		return d.LastCheckpoint >= 3
 	})
+	if j := jobList(t, baseA)[id]; j.Epoch != 1 {
+		t.Fatalf("epoch of a submitted job: %+v", j)
+	}
 	crash(a)
 	lastOfA := a.liveJob(id).job.LastCheckpoint().CheckpointID
 	stopA()
 
 	waitFor(t, "B to take the job over", func() bool {
 		j := jobList(t, baseB)[id]
-		return j.Owner == "B" && j.Status == "RUNNING" && b.liveJob(id) != nil
+		return j.Owner == "B" && j.Status == "RUNNING" && j.Epoch == 2 && b.liveJob(id) != nil
 	})
 	l := b.liveJob(id)
 	at := l.job.Attempts()
