@@ -99,6 +99,9 @@ type clusterState struct {
 	// owns; stop requests applied before wait in pendingStops.
 	resumed      bool
 	pendingStops []pendingStop
+	// stopRequests are the stop requests in the log not yet applied, by
+	// job id: a server that takes a job over applies its request.
+	stopRequests map[string]stopCommand
 	changed      chan struct{} // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
@@ -171,7 +174,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, stopRequests: map[string]stopCommand{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
@@ -304,6 +307,9 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 		s.applyJob(jc) // failover.go
 	case "stop":
 		if cmd.Value == nil {
+			c.mu.Lock()
+			delete(c.stopRequests, id)
+			c.mu.Unlock()
 			return
 		}
 		var sc stopCommand
@@ -314,9 +320,13 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 		if sc.Failed != "" {
 			c.mu.Lock()
 			c.failures[sc.Request] = sc.Failed
+			delete(c.stopRequests, id)
 			c.mu.Unlock()
 			return
 		}
+		c.mu.Lock()
+		c.stopRequests[id] = sc
+		c.mu.Unlock()
 		s.applyStop(cmd.Key, id, sc)
 	}
 }

@@ -473,3 +473,42 @@ func TestClusterFailoverTakesOverTheJobOfAServerThatWentAway(t *testing.T) {
 		t.Fatal("the job no longer runs on B")
 	}
 }
+
+// A stop sent while the job's owner is gone times out naming the owner;
+// the server that then takes the job over applies the request: the job
+// ends STOPPED (with a savepoint, as asked) instead of running on.
+func TestClusterTakeoverAppliesAPendingStop(t *testing.T) {
+	brokers := kafka(t)
+	shared := t.TempDir()
+	cfg := func(id string) Config {
+		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id,
+			ClusterHeartbeat: 100 * time.Millisecond, ClusterStopTimeout: 200 * time.Millisecond}
+	}
+	a, baseA, stopA := startConfigured(t, cfg("A"))
+	b, baseB, _ := startConfigured(t, cfg("B"))
+	id := submit(t, baseA, "", endlessJob)
+	var d api.JobDetail
+	waitFor(t, "a checkpoint on A", func() bool {
+		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+		return d.LastCheckpoint >= 1
+	})
+	waitFor(t, "B to list A's job", func() bool { return jobList(t, baseB)[id].Owner == "A" })
+	crash(a)
+	stopA()
+	var e struct{ Error string }
+	if code := call(t, "POST", baseB+"/v1/jobs/"+id+"/stop", "", `{"savepoint": true}`, &e); code != http.StatusGatewayTimeout || !strings.Contains(e.Error, "server A") {
+		t.Fatalf("stop with A gone: %d %q, want 504 naming A", code, e.Error)
+	}
+	waitFor(t, "B to take the job over and stop it", func() bool {
+		rec, ok := b.reg.get(id)
+		return ok && rec.Epoch == 2 && rec.Status == "STOPPED"
+	})
+	rec, _ := b.reg.get(id)
+	if rec.Savepoint == "" {
+		t.Fatalf("stopped without the savepoint asked for: %+v", rec)
+	}
+	if j := jobList(t, baseB)[id]; j.Owner != "B" || j.Status != "STOPPED" {
+		t.Fatalf("on B: %+v", j)
+	}
+}

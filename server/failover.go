@@ -248,5 +248,15 @@ func (s *Server) takeOver(rj remoteJob) {
 	}
 	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
 	own := &engine.Ownership{Epoch: rec.Epoch, Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
-	s.resumeOrFail(rec, own)
+	if s.resumeOrFail(rec, own) != nil {
+		return
+	}
+	// A stop request sent to the previous owner is the new owner's to
+	// apply.
+	c.mu.Lock()
+	sc, stop := c.stopRequests[rec.ID]
+	c.mu.Unlock()
+	if stop && sc.Failed == "" {
+		s.applyStop("stop/"+rec.ID, rec.ID, sc)
+	}
 }
