@@ -172,7 +172,8 @@ INSERT INTO hot SELECT auction, COUNT(*) FROM bids WHERE price > 10 GROUP BY auc
 // (on an in-process Kafka): a job typed into B's SQL editor shows on A's
 // jobs overview with owner B (and "—" for the figures only B has); A's cluster page lists both servers up,
 // with B owning the job; once B shuts down the page shows it stopped,
-// still owning the job, and the job's link opens its page on A.
+// still owning the job (marked as such), then A taking the job over, and
+// the job's link opens its page on A.
 func TestDashboardCluster(t *testing.T) {
 	ctx := browser(t)
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
@@ -180,10 +181,10 @@ func TestDashboardCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close) // after the servers' shutdowns (registered later)
-	start := func(id string) (url string, stop func()) {
+	start := func(id string, heartbeat time.Duration) (url string, stop func()) {
 		ts := httptest.NewUnstartedServer(nil)
 		s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 200 * time.Millisecond, Listen: ts.Listener.Addr().String(),
-			ClusterName: "c1", ClusterBootstrapServers: kc.ListenAddrs(), ServerID: id, ClusterHeartbeat: 200 * time.Millisecond})
+			ClusterName: "c1", ClusterBootstrapServers: kc.ListenAddrs(), ServerID: id, ClusterHeartbeat: heartbeat})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,8 +204,10 @@ func TestDashboardCluster(t *testing.T) {
 		t.Cleanup(stop)
 		return ts.URL, stop
 	}
-	a, _ := start("A")
-	b, stopB := start("B")
+	// A judges other servers only after three of its heartbeats, so a
+	// stopped B's job shows as such for a while before A takes it over.
+	a, _ := start("A", 4*time.Second)
+	b, stopB := start("B", 200*time.Millisecond)
 	dir := artifacts(t)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -273,6 +276,10 @@ func TestDashboardCluster(t *testing.T) {
 		text("tr.server-row[data-id='B'] td.state", &stopped),
 		poll(`document.querySelector("tr.server-row[data-id='B'] .cluster-jobs").textContent.includes("RUNNING (its server is stopped)")`),
 		shot("cluster-stopped.png"),
+		// A takes the job over.
+		poll(`(() => { const a = document.querySelector("tr.server-row[data-id='A']"); return !!a && a.dataset.jobs === "`+job+`"; })()`),
+		poll(`document.querySelector("tr.server-row[data-id='A'] .cluster-jobs").textContent.includes("RUNNING")`),
+		shot("cluster-taken-over.png"),
 		chromedp.Click(chromedp.CSS("a.cluster-job[data-id='"+job+"']")),
 		poll(`(() => { const h = document.querySelector("#job-head h2"); return !!h && h.textContent.startsWith("Job `+job+`"); })()`),
 	)
