@@ -6,9 +6,9 @@ import (
 )
 
 // writeDelta writes, as state name, every entry put and every key deleted
-// in an epoch after `after` (incremental mode). Values are encoded with
-// the encoding cache, so that the next full snapshot does not encode them
-// again. It returns the number of records written.
+// in an epoch after `after` (incremental mode). Values are encoded as
+// they are written (or taken from what deltaSize encoded: see encoded).
+// It returns the number of records written.
 func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) int {
 	if m.clock == nil {
 		return 0
@@ -34,11 +34,8 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 			if ep <= after {
 				continue
 			}
-			if g.encs[i] == nil {
-				g.encs[i] = m.encode(g.vals[i])
-			}
 			begin()
-			w.putStr(g.keys[i], g.encs[i])
+			w.putStr(g.keys[i], m.encoded(g, i))
 		}
 		// deletions in key order: the same changes give the same file
 		dels = dels[:0]

@@ -23,11 +23,13 @@ type heapGroup[V any] struct {
 	index map[string]int32
 	keys  []string
 	vals  []V
-	// encs caches each value's encoding for snapshots: nil until a
+	// encs caches each value's encoding for full snapshots: nil until a
 	// snapshot encodes it, reset by every Put of the key. Values are
 	// mutated in place by their owners, who Put them after mutating (the
 	// KeyedMap contract), so a cached encoding is current until then. A
 	// checkpoint thus re-encodes only what changed since the previous one.
+	// In incremental mode it holds only what deltaSize encoded for the
+	// coming delta (see encoded).
 	encs [][]byte
 	// In incremental mode only (heapMap.clock set): epochs holds the
 	// epoch of each slot's last Put (0 for a restored entry, which every
@@ -230,12 +232,35 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 		}
 		w.beginGroup(m.kgs.Start + gi)
 		for i, k := range g.keys {
-			if g.encs[i] == nil {
-				g.encs[i] = m.encode(g.vals[i])
-			}
-			w.putStr(k, g.encs[i])
+			w.putStr(k, m.encoded(g, i))
 		}
 	}
+}
+
+// encoded returns the encoding of slot i of g for a snapshot. With full
+// snapshots it is cached (see heapGroup.encs), so that the next snapshot
+// does not encode the value again unless it is Put. In incremental mode
+// nothing is kept once written: a delta writes only what changed since
+// the previous checkpoint, and only the occasional new base writes the
+// rest, so a cache would double the state's memory to save little; the
+// result is then valid only until the next encoded call (the writer
+// copies it). A value deltaSize encoded for the coming delta is used and
+// released.
+func (m *heapMap[V]) encoded(g *heapGroup[V], i int) []byte {
+	enc := g.encs[i]
+	if m.clock == nil {
+		if enc == nil {
+			enc = m.encode(g.vals[i])
+			g.encs[i] = enc
+		}
+		return enc
+	}
+	if enc != nil {
+		g.encs[i] = nil
+		return enc
+	}
+	m.scratch = m.codec.Append(m.scratch[:0], g.vals[i])
+	return m.scratch
 }
 
 // encode returns v's encoding in a slice of its own, of its exact size
@@ -249,7 +274,9 @@ func (m *heapMap[V]) encode(v V) []byte {
 
 // encodeChanged encodes the entries Put since the previous snapshot and
 // returns the number of bytes snapshotInto will write (an upper bound),
-// so that the snapshot buffer is allocated once.
+// so that the snapshot buffer is allocated once. In incremental mode it
+// encodes nothing and counts only keys and what is already encoded (the
+// caller also sizes the buffer by the previous snapshot's size).
 func (m *heapMap[V]) encodeChanged() int {
 	size := 0
 	for gi := range m.groups {
@@ -261,6 +288,12 @@ func (m *heapMap[V]) encodeChanged() int {
 			size += 16
 		}
 		for i, k := range g.keys {
+			if m.clock != nil {
+				// Incremental mode keeps no encodings (see encoded): the
+				// caller's size hint covers the values.
+				size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
+				continue
+			}
 			if g.encs[i] == nil {
 				g.encs[i] = m.encode(g.vals[i])
 			}
