@@ -246,3 +246,56 @@ func TestHeapIncrementalWholeChangesWriteFullBases(t *testing.T) {
 		check(t, rs, m)
 	}
 }
+
+// cachedEncodings counts the entries of a memory-backend map that hold a
+// cached encoding.
+func cachedEncodings(t *testing.T, km any) int {
+	t.Helper()
+	hm, ok := km.(*heapMap[string])
+	if !ok {
+		t.Fatalf("map %T, want the memory backend's", km)
+	}
+	n := 0
+	for _, g := range hm.groups {
+		if g == nil {
+			continue
+		}
+		for _, e := range g.encs {
+			if e != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// With incremental checkpoints the memory backend keeps no encoding of
+// what it wrote (deltas and bases encode as they write); with full
+// checkpoints it caches every entry's encoding for the next snapshot.
+func TestHeapEncodingCacheOnlyForFullSnapshots(t *testing.T) {
+	for _, tc := range []struct {
+		c      backendConfig
+		cached bool
+	}{
+		{heapIncrConfig(HashMapOptions{}), false},
+		{backendConfig{"hashmap", Config{Backend: "hashmap"}}, true},
+	} {
+		t.Run(tc.c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(23))
+			st := newStorage(t)
+			b := newBackend(t, tc.c, 0, all)
+			ms := register(t, b)
+			m := model{}
+			mutate(t, rng, ms, m, all, 2000, 4000)
+			for id := int64(1); id <= 3; id++ {
+				snapshot(t, b, st, id, false)
+				b.CheckpointComplete(id)
+				n := cachedEncodings(t, ms.s)
+				if tc.cached && n != ms.s.Len() || !tc.cached && n != 0 {
+					t.Fatalf("checkpoint %d: %d of %d entries hold a cached encoding", id, n, ms.s.Len())
+				}
+				mutate(t, rng, ms, m, all, 2000, 100)
+			}
+		})
+	}
+}
