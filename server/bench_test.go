@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/streamsql/streamsql/api"
+	"github.com/streamsql/streamsql/cluster"
 	"github.com/streamsql/streamsql/engine"
 )
 
@@ -74,4 +81,138 @@ func BenchmarkJobThroughServer(b *testing.B) {
 		ts.Close()
 		s.Shutdown(time.Second)
 	}
+}
+
+// BenchmarkClusterStartReplaysLog: a server joining a cluster whose
+// command log holds the records of jobs (STREAMSQL_BENCH_CLUSTER_JOBS,
+// default 1,000; each record about 1 KB with its statements) replays the
+// log before it serves: the time of New + Start, up to the job list.
+func BenchmarkClusterStartReplaysLog(b *testing.B) {
+	jobs := 1000
+	if v := os.Getenv("STREAMSQL_BENCH_CLUSTER_JOBS"); v != "" {
+		jobs, _ = strconv.Atoi(v)
+	}
+	brokers := benchKafka(b)
+	ctx := context.Background()
+	l, err := cluster.OpenCommandLog(ctx, brokers, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	stmts := strings.Split(strings.TrimSpace(endlessJob), "\n")
+	for i := range jobs {
+		rec := JobRecord{ID: fmt.Sprintf("job%06d", i), Name: "INSERT INTO sink SELECT k, v FROM src WHERE v > 0",
+			Statements: stmts, Status: "RUNNING", Submitted: time.Now(), Epoch: 1}
+		value, _ := json.Marshal(jobCommand{Owner: "elsewhere", Job: rec, Run: stmts})
+		if _, err := l.Append(ctx, "job/"+rec.ID, value); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l.Close()
+	for b.Loop() {
+		s, err := New(Config{DataDir: b.TempDir(), ClusterName: "bench", ClusterBootstrapServers: brokers, ServerID: "joiner"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			b.Fatal(err)
+		}
+		if n := len(s.jobViews()); n != jobs {
+			b.Fatalf("%d jobs listed, want %d", n, jobs)
+		}
+		b.StopTimer()
+		s.Shutdown(time.Second)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(jobs), "jobs")
+}
+
+// BenchmarkClusterFailover: two servers with a 100 ms heartbeat; the
+// owner of a running job goes away without a word (crash), and the time
+// until the other server runs the job, restored from its checkpoint, is
+// measured (detection takes three heartbeats, then one more at most).
+func BenchmarkClusterFailover(b *testing.B) {
+	brokers := benchKafka(b)
+	const heartbeat = 100 * time.Millisecond
+	for b.Loop() {
+		b.StopTimer()
+		shared := b.TempDir()
+		cfg := func(id string) Config {
+			return Config{DataDir: b.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
+				ClusterName: "failover-" + strconv.FormatInt(time.Now().UnixNano(), 36), ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: heartbeat}
+		}
+		ca, cb := cfg("A"), cfg("B")
+		cb.ClusterName = ca.ClusterName
+		a, err := New(ca)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := a.Start(); err != nil {
+			b.Fatal(err)
+		}
+		bs, err := New(cb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := bs.Start(); err != nil {
+			b.Fatal(err)
+		}
+		ts := httptest.NewServer(a.Handler())
+		id := submitBench(b, ts.URL, endlessJob)
+		for {
+			if l := a.liveJob(id); l != nil && l.job.LastCheckpoint() != nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(4 * heartbeat) // B judges others only after three of its own heartbeats
+		b.StartTimer()
+		crash(a)
+		for {
+			if l := bs.liveJob(id); l != nil {
+				if st, _ := l.job.Status(); st == engine.JobRunning {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		b.StopTimer()
+		ts.Close()
+		bs.Shutdown(time.Second)
+		a.Shutdown(time.Second)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(heartbeat.Milliseconds()), "heartbeat-ms")
+}
+
+// benchKafka starts an in-process Kafka for a benchmark.
+func benchKafka(b *testing.B) []string {
+	b.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(kc.Close)
+	return kc.ListenAddrs()
+}
+
+// submitBench posts a script and returns the id of the job it started.
+func submitBench(b *testing.B, base, script string) string {
+	b.Helper()
+	body, _ := json.Marshal(map[string]string{"statements": script})
+	resp, err := http.Post(base+"/v1/statements", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct{ Results []api.StatementResult }
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range res.Results {
+		if r.JobID != "" {
+			return r.JobID
+		}
+	}
+	b.Fatal("no job started")
+	return ""
 }
