@@ -102,7 +102,9 @@ type clusterState struct {
 	// stopRequests are the stop requests in the log not yet applied, by
 	// job id: a server that takes a job over applies its request.
 	stopRequests map[string]stopCommand
-	changed      chan struct{} // closed and replaced on every applied command
+	// takingOver holds the jobs this server is taking over (failover).
+	takingOver map[string]bool
+	changed    chan struct{} // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
 	followDone chan struct{}
@@ -174,7 +176,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, stopRequests: map[string]stopCommand{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }

@@ -196,9 +196,35 @@ func (s *Server) failover() {
 			return
 		}
 		up[to]++
-		if to == c.id {
-			s.takeOver(rj)
+		if to != c.id {
+			continue
 		}
+		// A takeover restores the job's state, which may take longer
+		// than a heartbeat: it runs on its own, so that this server
+		// keeps announcing itself meanwhile.
+		c.mu.Lock()
+		busy := c.takingOver[rj.rec.ID]
+		if !busy {
+			c.takingOver[rj.rec.ID] = true
+		}
+		c.mu.Unlock()
+		if busy {
+			continue
+		}
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			return
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.takeOver(rj)
+			c.mu.Lock()
+			delete(c.takingOver, rj.rec.ID)
+			c.mu.Unlock()
+		}()
 	}
 }
 
