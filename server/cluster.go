@@ -227,16 +227,10 @@ func (s *Server) publishLocked(rec JobRecord) {
 	}
 }
 
-// startCluster appends every record of the registry (so that the log
-// holds them even when the server ran without a cluster before) and
-// starts following the log.
+// startCluster starts following the log and announcing the server
+// (startClustered then publishes the registry's records).
 func (s *Server) startCluster() {
 	c := s.cluster
-	c.pubMu.Lock()
-	for _, rec := range s.reg.list() {
-		s.publishLocked(rec)
-	}
-	c.pubMu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.followDone, c.beatDone = cancel, make(chan struct{}), make(chan struct{})
 	c.started = time.Now().UnixMilli()

@@ -512,3 +512,60 @@ func TestClusterTakeoverAppliesAPendingStop(t *testing.T) {
 		t.Fatalf("on B: %+v", j)
 	}
 }
+
+// A record of an earlier owner (a zombie's late status, here written
+// straight to the log) is ignored by every server, and the job's owner
+// appends its own record again, so that the log, compacted to its newest
+// value per key, still names the owner.
+func TestClusterStaleRecordIsIgnoredAndOverwritten(t *testing.T) {
+	brokers := kafka(t)
+	a, baseA, _ := clusterServer(t, brokers, t.TempDir(), "A", 20*time.Second)
+	_, baseB, _ := clusterServer(t, brokers, t.TempDir(), "B", 20*time.Second)
+	id := submit(t, baseA, "", endlessJob)
+	waitFor(t, "B to list A's job", func() bool { return jobList(t, baseB)[id].Owner == "A" })
+
+	rec, _ := a.reg.get(id)
+	stale := rec
+	stale.Epoch, stale.Status = 0, "FAILED"
+	value, _ := json.Marshal(jobCommand{Owner: "Z", Job: stale})
+	l, err := cluster.OpenCommandLog(context.Background(), brokers, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	off, err := l.Append(context.Background(), "job/"+id, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The newest value of the key ends up A's record again.
+	waitFor(t, "A to append its record after the stale one", func() bool {
+		var last jobCommand
+		found := false
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r, err := cluster.OpenCommandLog(ctx, brokers, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		mark, err := r.Append(ctx, "test/mark", []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Follow(ctx, func(cmd cluster.Command) {
+			if cmd.Key == "job/"+id && cmd.Offset > off {
+				json.Unmarshal(cmd.Value, &last)
+				found = true
+			}
+			if cmd.Offset >= mark {
+				cancel()
+			}
+		})
+		return found && last.Owner == "A" && last.Job.Epoch == 1 && last.Job.Status == "RUNNING"
+	})
+	for _, base := range []string{baseA, baseB} {
+		if j := jobList(t, base)[id]; j.Owner != "A" || j.Status != "RUNNING" || j.Epoch != 1 {
+			t.Fatalf("on %s: %+v", base, j)
+		}
+	}
+}

@@ -64,7 +64,13 @@ func (s *Server) applyJob(jc jobCommand) {
 	cur, known := c.owners[id]
 	if known && (jc.Job.Epoch < cur.epoch || jc.Job.Epoch == cur.epoch && jc.Owner != cur.server) {
 		c.mu.Unlock()
-		return // stale, or a claim that lost
+		// Stale, or a claim that lost. Compaction keeps only the newest
+		// value of a key, so the owner appends its record again: the log
+		// must not end with one that every server ignores.
+		if cur.server == c.id {
+			s.republish(id)
+		}
+		return
 	}
 	c.owners[id] = jobOwner{server: jc.Owner, epoch: jc.Job.Epoch}
 	if jc.Owner == c.id {
@@ -77,6 +83,27 @@ func (s *Server) applyJob(jc jobCommand) {
 	if rec, ok := s.reg.get(id); ok && rec.Epoch < jc.Job.Epoch {
 		s.lostJob(id, jc.Owner, jc.Job.Epoch)
 	}
+}
+
+// republish appends the record of this server's job id again, in the
+// background (applyJob runs in Follow's goroutine).
+func (s *Server) republish(id string) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c := s.cluster
+		c.pubMu.Lock()
+		defer c.pubMu.Unlock()
+		if rec, ok := s.reg.get(id); ok && s.ownsNow(id) {
+			s.publishLocked(rec)
+		}
+	}()
 }
 
 // ownsNow reports whether the log's newest accepted record of job id
@@ -108,11 +135,11 @@ func (s *Server) lostJob(id, owner string, epoch int64) {
 	s.cfg.Logger.Warn("job taken over by another server: stopped here", "job", id, "owner", owner, "epoch", epoch)
 }
 
-// startClustered starts a clustered server: it publishes its records and
-// follows the log (startCluster), waits until it has applied the log up
-// to its own announcement, gives up the jobs taken over meanwhile
-// (applyJob did, while replaying), and resumes the running jobs it still
-// owns.
+// startClustered starts a clustered server: it follows the log
+// (startCluster), waits until it has applied the log up to its own
+// announcement, gives up the jobs taken over meanwhile, appends the
+// records of the others (the log must hold them even when the server ran
+// without a cluster before) and resumes those that were running.
 func (s *Server) startClustered() error {
 	s.startCluster()
 	c := s.cluster
@@ -128,14 +155,19 @@ func (s *Server) startClustered() error {
 	}
 	var first error
 	for _, rec := range s.reg.list() {
-		if rec.Status != string(engine.JobRunning) {
-			continue
-		}
 		c.mu.Lock()
 		o, known := c.owners[rec.ID]
 		c.mu.Unlock()
 		if known && (o.server != c.id || o.epoch > rec.Epoch) {
 			s.lostJob(rec.ID, o.server, o.epoch)
+			continue
+		}
+		// The log holds every record of the registry, even when the
+		// server ran without a cluster before.
+		c.pubMu.Lock()
+		s.publishLocked(rec)
+		c.pubMu.Unlock()
+		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
 		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
