@@ -352,15 +352,9 @@ func (s *Server) applyStop(key, id string, sc stopCommand) {
 		s.appendDetached(key, nil)
 		return
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return // the next start resumes the job and applies the request
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	// When the server is shutting down, the next start resumes the job
+	// and applies the request.
+	s.goUnlessClosing(func() {
 		s.cfg.Logger.Info("stopping the job at the request of another server", "job", id, "from", sc.From)
 		_, err := s.stopLocal(id, sc.Savepoint, sc.Drain)
 		if err != nil && !errors.Is(err, errNotRunning) {
@@ -370,7 +364,7 @@ func (s *Server) applyStop(key, id string, sc stopCommand) {
 			return
 		}
 		s.appendDetached(key, nil)
-	}()
+	})
 }
 
 // pendingStop is a stop request replayed before the server resumed its

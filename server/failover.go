@@ -88,22 +88,14 @@ func (s *Server) applyJob(jc jobCommand) {
 // republish appends the record of this server's job id again, in the
 // background (applyJob runs in Follow's goroutine).
 func (s *Server) republish(id string) {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	s.goUnlessClosing(func() {
 		c := s.cluster
 		c.pubMu.Lock()
 		defer c.pubMu.Unlock()
 		if rec, ok := s.reg.get(id); ok && s.ownsNow(id) {
 			s.publishLocked(rec)
 		}
-	}()
+	})
 }
 
 // ownsNow reports whether the log's newest accepted record of job id
@@ -243,20 +235,15 @@ func (s *Server) failover() {
 		if busy {
 			continue
 		}
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			return
-		}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
+		started := s.goUnlessClosing(func() {
 			s.takeOver(rj)
 			c.mu.Lock()
 			delete(c.takingOver, rj.rec.ID)
 			c.mu.Unlock()
-		}()
+		})
+		if !started {
+			return
+		}
 	}
 }
 

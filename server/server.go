@@ -309,6 +309,23 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 	}()
 }
 
+// goUnlessClosing runs fn in a goroutine that Shutdown waits for, unless
+// the server is shutting down; it reports whether fn was started.
+func (s *Server) goUnlessClosing(fn func()) bool {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return false
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+	return true
+}
+
 // recordEnd records how a job that ended in this process ended.
 func (s *Server) recordEnd(id string, j *engine.Job) {
 	st, err := j.Status()
