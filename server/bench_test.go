@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/cluster"
 	"github.com/streamsql/streamsql/engine"
@@ -92,7 +90,7 @@ func BenchmarkClusterStartReplaysLog(b *testing.B) {
 	if v := os.Getenv("STREAMSQL_BENCH_CLUSTER_JOBS"); v != "" {
 		jobs, _ = strconv.Atoi(v)
 	}
-	brokers := benchKafka(b)
+	brokers := kafka(b)
 	ctx := context.Background()
 	l, err := cluster.OpenCommandLog(ctx, brokers, "bench")
 	if err != nil {
@@ -131,7 +129,7 @@ func BenchmarkClusterStartReplaysLog(b *testing.B) {
 // until the other server runs the job, restored from its checkpoint, is
 // measured (detection takes three heartbeats, then one more at most).
 func BenchmarkClusterFailover(b *testing.B) {
-	brokers := benchKafka(b)
+	brokers := kafka(b)
 	const heartbeat = 100 * time.Millisecond
 	for b.Loop() {
 		b.StopTimer()
@@ -157,7 +155,7 @@ func BenchmarkClusterFailover(b *testing.B) {
 			b.Fatal(err)
 		}
 		ts := httptest.NewServer(a.Handler())
-		id := submitBench(b, ts.URL, endlessJob)
+		id := submit(b, ts.URL, "", endlessJob)
 		for {
 			if l := a.liveJob(id); l != nil && l.job.LastCheckpoint() != nil {
 				break
@@ -182,37 +180,4 @@ func BenchmarkClusterFailover(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(heartbeat.Milliseconds()), "heartbeat-ms")
-}
-
-// benchKafka starts an in-process Kafka for a benchmark.
-func benchKafka(b *testing.B) []string {
-	b.Helper()
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(kc.Close)
-	return kc.ListenAddrs()
-}
-
-// submitBench posts a script and returns the id of the job it started.
-func submitBench(b *testing.B, base, script string) string {
-	b.Helper()
-	body, _ := json.Marshal(map[string]string{"statements": script})
-	resp, err := http.Post(base+"/v1/statements", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var res struct{ Results []api.StatementResult }
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range res.Results {
-		if r.JobID != "" {
-			return r.JobID
-		}
-	}
-	b.Fatal("no job started")
-	return ""
 }

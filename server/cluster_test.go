@@ -25,7 +25,7 @@ INSERT INTO drain SELECT v FROM few;`
 
 // kafka starts an in-process Kafka cluster that outlives the test's
 // servers (its cleanup is registered first, so it runs last).
-func kafka(t *testing.T) []string {
+func kafka(t testing.TB) []string {
 	t.Helper()
 	kc, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {

@@ -43,7 +43,7 @@ func startServer(t *testing.T, dir string, token string) (*Server, *httptest.Ser
 }
 
 // call sends a request and decodes the JSON answer into out (when not nil).
-func call(t *testing.T, method, url, token, body string, out any) int {
+func call(t testing.TB, method, url, token, body string, out any) int {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -66,7 +66,7 @@ func call(t *testing.T, method, url, token, body string, out any) int {
 	return resp.StatusCode
 }
 
-func submit(t *testing.T, base, token, script string) string {
+func submit(t testing.TB, base, token, script string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"statements": script})
 	var res struct {
