@@ -480,3 +480,20 @@ INSERT INTO sink SELECT k, COUNT(*) FROM src GROUP BY k;`)
 		t.Fatalf("the metrics do not count the failed checkpoints")
 	}
 }
+
+// Config.Settings (the command's -D) apply to every session: the job's
+// checkpoints go under the directory its pipeline.name gives it.
+func TestSettingsApplyToSessions(t *testing.T) {
+	dir := t.TempDir()
+	_, base, _ := startConfigured(t, Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond,
+		Settings: map[string]string{"pipeline.name": "from-settings"}})
+	id := submit(t, base, "", endlessJob)
+	var d api.JobDetail
+	waitFor(t, "a checkpoint", func() bool {
+		call(t, "GET", base+"/v1/jobs/"+id, "", "", &d)
+		return d.LastCheckpoint > 0
+	})
+	if _, err := os.Stat(filepath.Join(dir, "checkpoints", "from-settings")); err != nil {
+		t.Fatalf("the job's checkpoints are not under the name the settings gave: %v", err)
+	}
+}

@@ -68,15 +68,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
 	heapProfile := fs.String("heap-profile", "", "write a heap profile (pprof) of what is live near the run's peak heap to this file (one query only; the garbage collections it forces slow the run); read it with go tool pprof -sample_index=inuse_space")
-	set := map[string]string{}
-	fs.Func("D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true", func(kv string) error {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return fmt.Errorf("expected -D key=value, got %q", kv)
-		}
-		set[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		return nil
-	})
+	set := keyValueFlag(fs, "D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true")
 	printUsage := func(w io.Writer) {
 		fs.SetOutput(w)
 		fmt.Fprint(w, benchUsage)
@@ -185,4 +177,20 @@ func runBenchReport(files []string, stdout, stderr io.Writer) int {
 	}
 	nexmark.WriteTables(stdout, results)
 	return 0
+}
+
+// keyValueFlag defines the repeatable flag name of fs whose values are
+// key=value pairs, collected into the map it returns (a later value of a
+// key wins).
+func keyValueFlag(fs *flag.FlagSet, name, usage string) map[string]string {
+	set := map[string]string{}
+	fs.Func(name, usage, func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("expected -%s key=value, got %q", name, kv)
+		}
+		set[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		return nil
+	})
+	return set
 }

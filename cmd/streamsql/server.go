@@ -55,15 +55,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	serverID := fs.String("server-id", "", "this server's id in its cluster (default: one generated at the first clustered start and kept in DATA-DIR/server-id)")
 	checkpointDir := fs.String("checkpoint-dir", "", "where jobs checkpoint, a directory or an s3:// URL (state.checkpoints.dir; default DATA-DIR/checkpoints); the servers of a cluster share one, so that one can take over the jobs of another")
 	heartbeat := fs.Duration("cluster-heartbeat", 10*time.Second, "interval of a clustered server's announcements on the command log; a server unheard for three intervals is unreachable, and its running jobs are taken over")
-	settings := map[string]string{}
-	fs.Func("D", "set a configuration key for every session, as -D key=value (repeatable), e.g. -D s3.endpoint=http://127.0.0.1:9000", func(kv string) error {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return fmt.Errorf("expected -D key=value, got %q", kv)
-		}
-		settings[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		return nil
-	})
+	settings := keyValueFlag(fs, "D", "set a configuration key for every session, as -D key=value (repeatable), e.g. -D s3.endpoint=http://127.0.0.1:9000")
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, serverUsage)
 		fs.SetOutput(w)

@@ -60,3 +60,19 @@ func TestServerClusterFlags(t *testing.T) {
 		t.Fatal("the server did not stop")
 	}
 }
+
+// -D sets a key for every session of the server: a malformed pair or a
+// key the configuration refuses stops the server before it serves, with
+// a message naming the flag's value.
+func TestServerSettingsFlag(t *testing.T) {
+	for _, tc := range []struct{ arg, want string }{
+		{"novalue", `expected -D key=value, got "novalue"`},
+		{"parallelism.default=-3", "-D parallelism.default=-3"},
+	} {
+		var stderr testkit.SyncBuffer
+		code := runServer(context.Background(), []string{"--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "-D", tc.arg}, &bytes.Buffer{}, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("-D %s: exit %d, %q, want 2 and %q", tc.arg, code, stderr.String(), tc.want)
+		}
+	}
+}
