@@ -64,7 +64,12 @@
 //     table fails the job at start with an error naming it.
 //   - 'sink.progress-table' (default 'streamsql_sink_progress', in the
 //     target's database unless qualified): the table of committed
-//     checkpoints, created when missing.
+//     checkpoints, created when missing: one row per (job, sink instance
+//     'db.table/<instance>', checkpoint id) with the committable's token
+//     and row count, and, for a job run by a cluster, one fence row per
+//     (job, 'db.table') with checkpoint id -1, token 'owner-epoch' and
+//     the highest owner epoch that recovered in row_count (see Fencing
+//     earlier owners).
 //
 // Connections use UTC throughout: times are sent as UTC and the session's
 // time_zone is '+00:00' (unless the url sets time_zone), so TIMESTAMP
@@ -179,6 +184,55 @@
 // The writer learns that the job checkpoints from the runtime's call of
 // Recover right after Open (or a PreCommit): a Write before either means
 // the job does not checkpoint.
+//
+// # Fencing earlier owners
+//
+// In a cluster a job whose server died or froze is taken over by another
+// server: its owner epoch (Env.OwnerEpoch) goes up by one and the new
+// owner restores the newest checkpoint and replays what followed. The
+// earlier owner may still be running (a zombie, e.g. a server stopped past
+// its session timeout and resumed) and commit a checkpoint it
+// pre-committed: without a fence its rows would be applied, and applied
+// again by the new owner's replay (duplicates in tables without a primary
+// key). With an owner epoch above 0, the writers fence earlier owners
+// through a fence row in the progress table, one per (job, database table)
+// shared by all the sink's instances (sink 'db.table', checkpoint id -1,
+// the epoch in row_count):
+//
+//   - Recover, in a transaction of its own before it commits anything,
+//     raises the fence row to its epoch, never lowering it (INSERT ... ON
+//     DUPLICATE KEY UPDATE row_count = GREATEST(...)). When the row holds
+//     a higher epoch, Recover fails: "the job J has been taken over by a
+//     later owner: the database table T is fenced at owner epoch X, above
+//     this owner's epoch Y". (A writer that commits without having been
+//     recovered raises the fence the same way first.)
+//   - Every commit transaction (Commit's, and Recover's commits of the
+//     restored checkpoint) first reads the fence row with a shared lock
+//     (SELECT ... LOCK IN SHARE MODE) held until it commits. When the row
+//     holds a higher epoch, the transaction is rolled back and the writer
+//     fails: "this writer was fenced: a later owner (epoch X) took the job
+//     J over; this owner has epoch Y; nothing of checkpoint N was applied".
+//
+// The raise takes the row's exclusive lock: it waits for the commit
+// transactions running (which then complete), and the commits that start
+// later wait for it and see the new epoch. The instances' commits share
+// the lock and run concurrently. A zombie's commit thus either completed
+// before the new owner's Recover raised the fence, or applies nothing.
+// The fence orders commits against Recover, not against the new owner's
+// choice of checkpoint: a commit of checkpoint N that completes before the
+// raise is exactly once when the new owner restored N (a checkpoint is
+// committed only once complete, so it is normally the newest the new owner
+// finds); had the new owner chosen an older checkpoint because the zombie
+// completed N only after that choice, N's rows would be replayed again. The
+// cluster's checkpoint coordination must keep a fenced owner from
+// completing checkpoints after a takeover for that case. The fenced error is
+// never retried (it is not a transient error); the writer stays failed.
+// The fence row is never pruned. With epoch 0 (a server on its own, or a
+// job never taken over) no statement touches the fence row and commits
+// are as described above. A long commit delays the new owner's Recover by
+// its duration; a wait longer than the server's innodb_lock_wait_timeout
+// fails the raise with a lock wait timeout, which is retried like any
+// other ('sink.max-retries').
 //
 // # At least once
 //

@@ -341,6 +341,10 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 	if job == "" {
 		job = "table:" + s.t.Name
 	}
+	var epoch int64
+	if s.env != nil {
+		epoch = s.env.OwnerEpoch
+	}
 	base := ""
 	if s.env != nil {
 		base = s.env.StateDir
@@ -351,9 +355,10 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 		base = filepath.Join(os.TempDir(), "streamsql-jdbc")
 	}
 	w := &writer{
-		s: s, ctx: ctx, db: db, instance: instance, parallelism: max(1, parallelism),
+		s: s, ctx: ctx, db: db, instance: instance, parallelism: max(1, parallelism), epoch: epoch,
 		job:      fitKey(job),
 		sinkID:   fitKey(s.cfg.db + "." + s.cfg.table + "/" + strconv.Itoa(instance)),
+		fenceID:  fitKey(s.cfg.db + "." + s.cfg.table),
 		token:    newToken(),
 		buf:      newBuffer(len(s.cols), s.key),
 		stmts:    map[string]*sql.Stmt{},
@@ -516,6 +521,17 @@ type writer struct {
 	stopOnce  sync.Once
 	flushDone chan struct{}
 	closed    bool
+
+	// Fencing (fence.go). epoch is the job's owner epoch (Env.OwnerEpoch,
+	// read at Open); > 0 turns fencing on with the fence row (job,
+	// fenceID, fenceCheckpoint), shared by all instances of the job's sink
+	// for this table. fenced: this writer raised the fence row to its
+	// epoch. afterFenceRead, when set (tests), runs in each commit
+	// transaction right after the fence row was read with its shared lock.
+	epoch          int64
+	fenceID        string // 'db.table'
+	fenced         bool
+	afterFenceRead func()
 }
 
 // retry runs fn as the writer's retrier does (1 + 'sink.max-retries'
@@ -844,12 +860,17 @@ type twoPhaseWriter struct{ *writer }
 // that earlier runs of this instance (and of the former instances whose
 // committables it receives, i mod parallelism) left behind and no restored
 // committable names: periods never pre-committed, or pre-committed for a
-// checkpoint that did not complete.
+// checkpoint that did not complete. With an owner epoch (Env.OwnerEpoch >
+// 0) it first raises the fence row to it, and fails when a later owner
+// raised it higher (fence.go).
 func (w *twoPhaseWriter) Recover(committables [][]byte) error {
 	w.mu.Lock()
 	w.mode = modeTwoPhase
 	w.mu.Unlock()
 	if err := w.ensureProgress(); err != nil {
+		return err
+	}
+	if err := w.raiseFence(); err != nil {
 		return err
 	}
 	if err := w.Commit(committables); err != nil {
@@ -943,7 +964,9 @@ func (w *twoPhaseWriter) CommittableBytes(committables [][]byte) int64 {
 
 // Commit applies each committable in one transaction together with its
 // progress row (job, sink, checkpoint id). A committable whose progress
-// row exists (with its token) was applied before and is skipped.
+// row exists (with its token) was applied before and is skipped. With an
+// owner epoch, each transaction first checks the fence row (fence.go), and
+// a writer that never recovered raises it first.
 func (w *twoPhaseWriter) Commit(committables [][]byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -955,6 +978,9 @@ func (w *twoPhaseWriter) Commit(committables [][]byte) error {
 		return nil
 	}
 	if err := w.ensureProgressLocked(); err != nil {
+		return err
+	}
+	if err := w.raiseFenceLocked(); err != nil {
 		return err
 	}
 	cs := make([]*committable, 0, len(committables))
@@ -1005,6 +1031,9 @@ func (w *twoPhaseWriter) commitOne(c *committable) error {
 			return err
 		}
 		return w.inTx(ctx, func(tx *sql.Tx) error {
+			if err := w.checkFence(ctx, tx, c.id); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, ins, c.job, c.sink, c.id, c.token, n)
 			if isMySQLError(err, 1062) {
 				// the row exists (committed: a concurrent insert would
@@ -1044,7 +1073,9 @@ func (w *twoPhaseWriter) commitOne(c *committable) error {
 		w.commits++
 		if w.commits%pruneEvery == 0 && c.id > progressRetained {
 			// best effort: progress rows far behind the latest commit
-			// cannot be recovered any more
+			// cannot be recovered any more. The fence row is never
+			// deleted: its sink is 'db.table', never w.sinkID
+			// ('db.table/<instance>').
 			w.db.ExecContext(w.ctx, "DELETE FROM "+s.progressName+" WHERE job = ? AND sink = ? AND checkpoint_id < ?",
 				w.job, w.sinkID, c.id-progressRetained)
 		}
