@@ -43,6 +43,12 @@ type Env struct {
 	// row (connectors/jdbc/doc.go). The Kafka sink's transactional ids
 	// fence earlier owners without it.
 	OwnerEpoch int64
+	// OwnerRun orders the runs of one job in a cluster: when the cluster
+	// job was submitted (Unix ms). Owners compare by (OwnerRun,
+	// OwnerEpoch): the same query submitted again is a later run, whose
+	// epochs count from 1 again and supersede every owner of an earlier
+	// run.
+	OwnerRun int64
 }
 
 // Warn reports something a connector did to carry on (a retry, a failed

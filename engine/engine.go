@@ -75,9 +75,13 @@ const CheckpointIDsPerEpoch = 1_000_000_000
 //     RestoreFallback of the job's directory (0: none, the job starts
 //     from the beginning); without Resume, 'latest' is the job's newest
 //     complete checkpoint, as on its own;
-//   - connectors see Epoch as Env.OwnerEpoch (sinks that fence).
+//   - connectors see Epoch as Env.OwnerEpoch and Run as Env.OwnerRun
+//     (sinks that fence); Run is when the cluster job was submitted (Unix
+//     ms), 0 for a job submitted now (its start time is used, which the
+//     server records as the job's submission).
 type Ownership struct {
 	Epoch           int64
+	Run             int64
 	Jump            bool
 	Resume          bool
 	RestoreAfter    int64
@@ -612,7 +616,14 @@ func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error)
 		id = e.jobs.newID()
 	}
 	env.Logger = e.opts.Logger.With("job", id)
-	j := &Job{ID: id, Name: name, Started: time.Now(), Plan: p, StorageID: sid,
+	started := time.Now()
+	if own := e.opts.Ownership; own != nil {
+		env.OwnerRun = own.Run
+		if env.OwnerRun == 0 {
+			env.OwnerRun = started.UnixMilli()
+		}
+	}
+	j := &Job{ID: id, Name: name, Started: started, Plan: p, StorageID: sid,
 		status: JobRunning, done: make(chan struct{}), wake: make(chan struct{}, 1), setup: setup}
 	setup.jobID = j.ID
 	run, err := setup.start(j, false)

@@ -162,7 +162,7 @@ func (s *Server) startClustered() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
+		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 		if err := s.resumeOrFail(rec, own); err != nil && first == nil {
 			first = err
 		}
@@ -292,7 +292,7 @@ func (s *Server) takeOver(rj remoteJob) {
 		return
 	}
 	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
-	own := &engine.Ownership{Epoch: rec.Epoch, Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
+	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
 	if s.resumeOrFail(rec, own) != nil {
 		return
 	}

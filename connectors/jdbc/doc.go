@@ -197,7 +197,10 @@
 // key). With an owner epoch above 0, the writers fence earlier owners
 // through a fence row in the progress table, one per (job, database table)
 // shared by all the sink's instances (sink 'db.table', checkpoint id -1,
-// the epoch in row_count):
+// the owner in row_count: its run, Env.OwnerRun, the Unix ms when the
+// cluster job was submitted, times 1,000,000 plus its epoch, so that every
+// owner of a later run of the same job, submitted again, is above every
+// owner of an earlier run; messages name the epoch and the run):
 //
 //   - Recover, in a transaction of its own before it commits anything,
 //     raises the fence row to its epoch, never lowering it (INSERT ... ON

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Fencing earlier owners (exactly-once writers whose Env.OwnerEpoch > 0).
@@ -18,7 +19,9 @@ import (
 //
 //	job = the job, sink = 'db.table' (no '/<instance>'),
 //	checkpoint_id = fenceCheckpoint (-1), token = fenceToken,
-//	row_count = the highest owner epoch that recovered
+//	row_count = the latest owner that recovered, as fenceValue: its run
+//	and epoch (a job submitted again is a later run, above every owner
+//	of the earlier one)
 //
 // The contract, on that row's lock:
 //   - raiseFence (Recover, once per writer, before its commits; or the
@@ -44,6 +47,30 @@ const (
 	fenceCheckpoint int64 = -1
 	fenceToken            = "owner-epoch"
 )
+
+// runScale separates a fence value's run from its epoch: fenceValue is
+// run*runScale + epoch, so that comparing values compares (run, epoch).
+const runScale = 1_000_000
+
+// fenceValue is what the fence row holds for an owner: 0 (no fencing)
+// without an epoch, else its run (connectors.Env.OwnerRun, Unix ms of the
+// cluster job's submission) and epoch in one number that orders owners:
+// every owner of a later run above every owner of an earlier one.
+func fenceValue(run, epoch int64) int64 {
+	if epoch <= 0 {
+		return 0
+	}
+	return max(run, 0)*runScale + epoch%runScale
+}
+
+// ownerText names the owner of a fence value in messages.
+func ownerText(v int64) string {
+	if v < runScale {
+		return fmt.Sprintf("owner epoch %d", v)
+	}
+	return fmt.Sprintf("owner epoch %d of the run submitted at %s", v%runScale,
+		time.UnixMilli(v/runScale).UTC().Format("2006-01-02 15:04:05.000"))
+}
 
 // errFenced is what errors.Is finds in the error of a writer that a later
 // owner of its job fenced off. It is permanent: retrying cannot help.
@@ -75,7 +102,7 @@ func (w *twoPhaseWriter) raiseFenceLocked() error {
 	raise := "INSERT INTO " + s.progressName + " (job, sink, checkpoint_id, token, row_count) VALUES (?, ?, ?, ?, ?)" +
 		" ON DUPLICATE KEY UPDATE row_count = GREATEST(row_count, VALUES(row_count))"
 	read := "SELECT row_count FROM " + s.progressName + " WHERE job = ? AND sink = ? AND checkpoint_id = ? FOR UPDATE"
-	err := w.retry(fmt.Sprintf("raising the fence of owner epoch %d", w.epoch), func(ctx context.Context) error {
+	err := w.retry("raising the fence of "+ownerText(w.epoch), func(ctx context.Context) error {
 		return w.inTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, raise, w.job, w.fenceID, fenceCheckpoint, fenceToken, w.epoch); err != nil {
 				return w.progressError(err)
@@ -87,8 +114,8 @@ func (w *twoPhaseWriter) raiseFenceLocked() error {
 			w.watch.progress()
 			if stored > w.epoch {
 				return permanent(&fencedError{s.cfg.clean(fmt.Sprintf(
-					"table %s: the job %s has been taken over by a later owner: the database table %s is fenced at owner epoch %d, above this owner's epoch %d (fence row in %s)",
-					s.t.Name, w.job, s.name, stored, w.epoch, s.progressName))})
+					"table %s: the job %s has been taken over by a later owner: the database table %s is fenced at %s, above this owner's (%s) (fence row in %s)",
+					s.t.Name, w.job, s.name, ownerText(stored), ownerText(w.epoch), s.progressName))})
 			}
 			return nil
 		})
@@ -121,8 +148,8 @@ func (w *twoPhaseWriter) checkFence(ctx context.Context, tx *sql.Tx, checkpoint 
 	}
 	if stored > w.epoch {
 		return permanent(&fencedError{s.cfg.clean(fmt.Sprintf(
-			"table %s: this writer was fenced: a later owner (epoch %d) took the job %s over; this owner has epoch %d; nothing of checkpoint %d was applied to the database table %s",
-			s.t.Name, stored, w.job, w.epoch, checkpoint, s.name))})
+			"table %s: this writer was fenced: a later owner (%s) took the job %s over; this owner has %s; nothing of checkpoint %d was applied to the database table %s",
+			s.t.Name, ownerText(stored), w.job, ownerText(w.epoch), checkpoint, s.name))})
 	}
 	return nil
 }

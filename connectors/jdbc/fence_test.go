@@ -355,3 +355,38 @@ func TestFencedNotRetryable(t *testing.T) {
 		t.Fatalf("%d attempts, error %v", attempts, got)
 	}
 }
+
+// TestFenceLaterRunSupersedes: the same job submitted again is a later run
+// (Env.OwnerRun): its first owner (epoch 1) recovers over a fence an
+// earlier run's owner raised to epoch 3, and that earlier run's writers
+// are fenced from then on, whatever their epoch.
+func TestFenceLaterRunSupersedes(t *testing.T) {
+	mk, db, _ := appendSink(t, "job-r")
+	runEnv := func(run, epoch int64) *connectors.Env {
+		env, _ := testEnv("job-r")
+		env.OwnerRun, env.OwnerEpoch = run, epoch
+		return env
+	}
+	first := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC).UnixMilli()
+	old := open2PC(t, mk(runEnv(first, 3)), 0)
+	if err := old.Recover(nil); err != nil {
+		t.Fatal(err)
+	}
+	write(t, old, rowsFrom(0, 5, "old")...)
+	c1, err := old.PreCommit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := open2PC(t, mk(runEnv(first+60_000, 1)), 0)
+	if err := later.Recover(nil); err != nil {
+		t.Fatalf("the later run's first owner: %v", err)
+	}
+	wantFenced(t, old.Commit(c1), "owner epoch 3 of the run submitted at 2026-12-06 10:00:00.000",
+		"owner epoch 1 of the run submitted at 2026-12-06 10:01:00.000", "nothing of checkpoint 1 was applied")
+	if n := count(t, db, "SELECT COUNT(*) FROM `log`"); n != 0 {
+		t.Fatalf("%d rows of the fenced run reached the table", n)
+	}
+	// The earlier run cannot take the table back.
+	again := open2PC(t, mk(runEnv(first, 4)), 0)
+	wantFenced(t, again.Recover(nil), "taken over by a later owner")
+}

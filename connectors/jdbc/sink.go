@@ -343,7 +343,7 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 	}
 	var epoch int64
 	if s.env != nil {
-		epoch = s.env.OwnerEpoch
+		epoch = fenceValue(s.env.OwnerRun, s.env.OwnerEpoch)
 	}
 	base := ""
 	if s.env != nil {
@@ -522,8 +522,8 @@ type writer struct {
 	flushDone chan struct{}
 	closed    bool
 
-	// Fencing (fence.go). epoch is the job's owner epoch (Env.OwnerEpoch,
-	// read at Open); > 0 turns fencing on with the fence row (job,
+	// Fencing (fence.go). epoch is the job's owner (Env.OwnerRun and
+	// Env.OwnerEpoch, read at Open, as fenceValue); > 0 turns fencing on with the fence row (job,
 	// fenceID, fenceCheckpoint), shared by all instances of the job's sink
 	// for this table. fenced: this writer raised the fence row to its
 	// epoch. afterFenceRead, when set (tests), runs in each commit
