@@ -134,6 +134,12 @@ var (
 	// ErrTooManyFailures: the tolerable number of consecutive failed
 	// checkpoints was exceeded.
 	ErrTooManyFailures = errors.New("too many consecutive checkpoint failures")
+	// ErrHeldBack: the job's owner held the checkpoint back before its
+	// metadata was written (a cluster server unsure it still owns the
+	// job: exec.CheckpointConfig.BeforePersist). Not counted as a
+	// failure: the owner completes checkpoints again once sure, or gives
+	// the job up.
+	ErrHeldBack = errors.New("held back by the job's owner")
 )
 
 // DeclinedError is the reason of an abort caused by a task declining.

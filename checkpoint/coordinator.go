@@ -79,7 +79,7 @@ type Config struct {
 //     savepoint, in increasing id order; SavepointComplete once per
 //     completed savepoint.
 //   - More than TolerableFailures consecutive checkpoint failures (expiry,
-//     decline, Abort, failed Stored) emit Fail; a completed checkpoint
+//     decline, Abort, failed Stored except with ErrHeldBack) emit Fail; a completed checkpoint
 //     resets the count. Savepoint failures are not counted. After Fail or
 //     Stop the Coordinator is stopped and does nothing more.
 type Coordinator struct {
@@ -338,7 +338,8 @@ func (c *Coordinator) Stored(id int64, err error, now time.Time) []Action {
 		return c.advance(out)
 	}
 	if err != nil {
-		out = c.abort(p, fmt.Errorf("storing its metadata failed: %w", err), true, out)
+		counted := !errors.Is(err, ErrHeldBack)
+		out = c.abort(p, fmt.Errorf("storing its metadata failed: %w", err), counted, out)
 		return c.advance(out)
 	}
 	c.remove(p)

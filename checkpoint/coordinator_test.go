@@ -37,7 +37,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	ack ID op/i [size=N] [incr=N] [channel=N]
 //	decline ID op/i REASON...
 //	abort ID REASON...
-//	stored ID [ERROR...]        Stored(ID, nil) or Stored(ID, error)
+//	stored ID [ERROR...]        Stored(ID, nil) or Stored(ID, error); ERROR
+//	                            "held-back" is ErrHeldBack
 //	stop [REASON...]
 //	state                       in flight, last completed, next deadline
 type block struct {
@@ -250,7 +251,10 @@ func runCommand(bl *block) ([]string, error) {
 			return nil, err
 		}
 		var serr error
-		if len(args) > 1 {
+		switch {
+		case len(args) > 1 && args[1] == "held-back":
+			serr = ErrHeldBack
+		case len(args) > 1:
 			serr = errors.New(strings.Join(args[1:], " "))
 		}
 		acts = c.Stored(id, serr, now)

@@ -79,9 +79,17 @@ const CheckpointIDsPerEpoch = 1_000_000_000
 //     (sinks that fence); Run is when the cluster job was submitted (Unix
 //     ms), 0 for a job submitted now (its start time is used, which the
 //     server records as the job's submission).
+//   - Lease, when set, is asked (with the job's id) before each
+//     checkpoint's metadata is written: an error (the owner may no longer
+//     own the job) holds the checkpoint back (checkpoint.ErrHeldBack: not
+//     counted as a failure), so that an owner cut off from its cluster, or frozen
+//     past the time after which others take its jobs over, completes no
+//     checkpoint that a new owner might not have seen when it chose where
+//     to restore from.
 type Ownership struct {
 	Epoch           int64
 	Run             int64
+	Lease           func(jobID string) error
 	Jump            bool
 	Resume          bool
 	RestoreAfter    int64

@@ -143,6 +143,15 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 		s.ownAfter = last
 	}
 	own := e.opts.Ownership
+	if own != nil && own.Lease != nil {
+		lease := own.Lease
+		s.cp.BeforePersist = func(int64) error {
+			if err := lease(s.jobID); err != nil {
+				return fmt.Errorf("%w: %w", checkpoint.ErrHeldBack, err)
+			}
+			return nil
+		}
+	}
 	if own != nil && own.Jump {
 		// Checkpoints up to the jump are an earlier owner's: never this
 		// run's to restart from, never overwritten.

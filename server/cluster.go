@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/streamsql/streamsql/api"
@@ -112,6 +113,9 @@ type clusterState struct {
 	listen    string        // the address this server was told to serve on
 	started   int64         // Unix ms of startCluster
 	heartbeat time.Duration // between announcements
+	// leaseFrom is the time (Unix ms) of this server's newest
+	// announcement that the log applied back to it (renewLease).
+	leaseFrom atomic.Int64
 	beatDone  chan struct{}
 }
 
@@ -181,12 +185,56 @@ func openCluster(cfg Config) (*clusterState, error) {
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
 
-// announce appends this server's announcement (see serverCommand).
-func (s *Server) announce(stopped bool) (offset int64, ok bool) {
+// announce appends this server's announcement (see serverCommand),
+// stamped seen (Unix ms).
+func (s *Server) announce(stopped bool, seen int64) (offset int64, ok bool) {
 	c := s.cluster
-	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: time.Now().UnixMilli(), Stopped: stopped}
+	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: seen, Stopped: stopped}
 	value, _ := json.Marshal(sc)
 	return s.appendDetached("server/"+c.id, value)
+}
+
+// renewLease announces the server and waits until it has applied the log
+// up to that announcement (a job another server took over meanwhile is
+// given up by then); the server's lease on its jobs then runs from the
+// announcement's time (see lease).
+func (s *Server) renewLease(ctx context.Context) error {
+	c := s.cluster
+	seen := time.Now().UnixMilli()
+	off, ok := s.announce(false, seen)
+	if !ok {
+		return fmt.Errorf("cannot write to the cluster's command log (topic %s)", c.log.Topic())
+	}
+	wctx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
+	if err := c.log.WaitApplied(wctx, off); err != nil {
+		return err
+	}
+	c.leaseFrom.Store(seen)
+	return nil
+}
+
+// lease answers, before a checkpoint of job id completes (its metadata is
+// written), whether this server may still complete it: the log's newest
+// record of the job must name this server (a job not in the log yet is a
+// new one of this server's), and its last announcement applied must be
+// less than two heartbeats old. The other servers take its jobs over only
+// once that announcement is three heartbeats old, so a checkpoint this
+// server completes is one a new owner sees when it chooses where to
+// restore from; a server that was frozen or cut off holds its checkpoints
+// back until it has announced itself and read the log again.
+func (s *Server) lease(id string) error {
+	c := s.cluster
+	c.mu.Lock()
+	o, known := c.owners[id]
+	c.mu.Unlock()
+	if known && o.server != c.id {
+		return fmt.Errorf("server %s took job %s over (epoch %d)", o.server, id, o.epoch)
+	}
+	if age := time.Since(time.UnixMilli(c.leaseFrom.Load())); age >= 2*c.heartbeat {
+		return fmt.Errorf("server %s last announced itself to its cluster %s ago (heartbeat %s): another server may take its jobs over", c.id, age.Truncate(time.Millisecond), c.heartbeat)
+	}
+	return nil
 }
 
 // appendTimeout bounds every append of the server to the command log.
@@ -245,15 +293,11 @@ func (s *Server) startCluster() {
 		t := time.NewTicker(c.heartbeat)
 		defer t.Stop()
 		for {
-			if off, ok := s.announce(false); ok {
-				// Judge the other servers only with every announcement
-				// up to this one applied (e.g. after this process was
-				// frozen, the log holds newer ones than it has seen).
-				wctx, wcancel := context.WithTimeout(ctx, appendTimeout)
-				if c.log.WaitApplied(wctx, off) == nil {
-					s.failover() // failover.go
-				}
-				wcancel()
+			// Judge the other servers only with every announcement up
+			// to this one applied (e.g. after this process was frozen,
+			// the log holds newer ones than it has seen).
+			if s.renewLease(ctx) == nil {
+				s.failover() // failover.go
 			}
 			select {
 			case <-ctx.Done():

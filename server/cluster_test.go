@@ -569,3 +569,44 @@ func TestClusterStaleRecordIsIgnoredAndOverwritten(t *testing.T) {
 		}
 	}
 }
+
+// A server cut off from its cluster's log (its jobs still running, as a
+// frozen or partitioned server's would) holds its checkpoints back once
+// its last announcement is two heartbeats old, without failing the job;
+// the server that takes the job over a heartbeat later restores the last
+// checkpoint the cut-off server completed, and that one completes no
+// other.
+func TestClusterLeaseHoldsBackCheckpointsOfACutOffServer(t *testing.T) {
+	brokers := kafka(t)
+	shared := t.TempDir()
+	cfg := func(id string) Config {
+		return Config{DataDir: t.TempDir(), CheckpointInterval: 50 * time.Millisecond, CheckpointDir: shared,
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 200 * time.Millisecond}
+	}
+	a, baseA, _ := startConfigured(t, cfg("A"))
+	b, baseB, _ := startConfigured(t, cfg("B"))
+	id := submit(t, baseA, "", endlessJob)
+	waitFor(t, "checkpoints on A, B listing the job", func() bool {
+		l := a.liveJob(id)
+		return l != nil && l.job.LastCheckpoint() != nil && l.job.LastCheckpoint().CheckpointID >= 3 && jobList(t, baseB)[id].Owner == "A"
+	})
+	a.cluster.stopFollowing() // cut off: no announcements, no log; the job runs on
+	waitFor(t, "B to take the job over", func() bool {
+		l := b.liveJob(id)
+		return l != nil && len(l.job.Attempts()) > 0
+	})
+	restored := b.liveJob(id).job.Attempts()[0].RestoredID
+	time.Sleep(time.Second) // five heartbeats for A to complete a checkpoint it must not
+	la := a.liveJob(id)
+	if st, err := la.job.Status(); st != engine.JobRunning {
+		t.Fatalf("the job on the cut-off A: %s %v, want it running, its checkpoints held back", st, err)
+	}
+	if last := la.job.LastCheckpoint().CheckpointID; last != restored {
+		t.Fatalf("A's last completed checkpoint is %d, B restored %d: A completed a checkpoint B could not see", last, restored)
+	}
+	var d api.JobDetail
+	call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+	if d.LastCheckpoint != restored {
+		t.Fatalf("A's job detail shows checkpoint %d, want %d", d.LastCheckpoint, restored)
+	}
+}

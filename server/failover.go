@@ -135,15 +135,8 @@ func (s *Server) lostJob(id, owner string, epoch int64) {
 func (s *Server) startClustered() error {
 	s.startCluster()
 	c := s.cluster
-	off, ok := s.announce(false)
-	if !ok {
-		return fmt.Errorf("server: cannot write to the cluster's command log (topic %s): its jobs are not resumed, so that no job runs twice; restart it once Kafka is reachable", c.log.Topic())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
-	err := c.log.WaitApplied(ctx, off)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("server: cannot read the cluster's command log: %w; its jobs are not resumed, so that no job runs twice", err)
+	if err := s.renewLease(context.Background()); err != nil {
+		return fmt.Errorf("server: cannot follow the cluster's command log: %w; its jobs are not resumed, so that no job runs twice; restart it once Kafka is reachable", err)
 	}
 	var first error
 	for _, rec := range s.reg.list() {
@@ -162,7 +155,7 @@ func (s *Server) startClustered() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
+		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 		if err := s.resumeOrFail(rec, own); err != nil && first == nil {
 			first = err
 		}
@@ -292,7 +285,7 @@ func (s *Server) takeOver(rj remoteJob) {
 		return
 	}
 	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
-	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
+	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Lease: s.lease, Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
 	if s.resumeOrFail(rec, own) != nil {
 		return
 	}

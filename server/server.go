@@ -263,7 +263,7 @@ func (s *Server) execText(eng *engine.Engine, text string) (*engine.Result, erro
 // ids) names the jobs it starts.
 func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.Engine {
 	if own == nil && s.cluster != nil {
-		own = &engine.Ownership{Epoch: 1} // a job submitted to a cluster
+		own = &engine.Ownership{Epoch: 1, Lease: s.lease} // a job submitted to a cluster
 	}
 	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Logger: s.cfg.Logger,
 		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID, Ownership: own})
@@ -360,16 +360,19 @@ func (s *Server) liveJob(id string) *liveJob {
 // Shutdown stops every running job after a last checkpoint, leaving it
 // RUNNING in the registry so that the next Start resumes it, and waits
 // for them (at most timeout per job for the checkpoint). A clustered
-// server stops following the command log first and leaves the cluster
-// last; the other servers keep listing its jobs with their last status.
+// server renews its lease (so that the last checkpoints are its to
+// complete, within two heartbeats), stops following the command log and
+// announces that it stopped last; the other servers then take its
+// running jobs over.
 func (s *Server) Shutdown(timeout time.Duration) {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
 	if s.cluster != nil {
+		s.renewLease(context.Background())
 		s.cluster.stopFollowing()
 		defer s.cluster.log.Close()
-		defer s.announce(true) // after the jobs stopped, before the log closes
+		defer func() { s.announce(true, time.Now().UnixMilli()) }() // after the jobs stopped, before the log closes
 	}
 	s.mu.Lock()
 	var jobs []*liveJob

@@ -227,8 +227,10 @@
 // committed only once complete, so it is normally the newest the new owner
 // finds); had the new owner chosen an older checkpoint because the zombie
 // completed N only after that choice, N's rows would be replayed again. The
-// cluster's checkpoint coordination must keep a fenced owner from
-// completing checkpoints after a takeover for that case. The fenced error is
+// cluster's lease keeps an owner from completing checkpoints it is not
+// sure a new owner would see (server/cluster.go, lease: a server that has
+// not announced itself for two heartbeats holds its checkpoints back,
+// and the others take its jobs over only after three). The fenced error is
 // never retried (it is not a transient error); the writer stays failed.
 // The fence row is never pruned. With epoch 0 (a server on its own, or a
 // job never taken over) no statement touches the fence row and commits
