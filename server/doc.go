@@ -42,7 +42,8 @@
 // requesting server waits for (at most Config.ClusterStopTimeout). A job
 // runs on one server, its owner; when a server goes away the others take
 // its running jobs over (failover.go: owner epochs in the log, checkpoint
-// id ranges, fenced sinks, Config.CheckpointDir shared), and a server that
+// id ranges, a lease on checkpoints, fenced sinks, Config.CheckpointDir
+// shared), and a server that
 // starts again gives up the jobs taken over meanwhile, resumes the others
 // and applies the stop requests it missed. Its registry file holds its
 // own jobs. Each server also
