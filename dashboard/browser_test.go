@@ -181,9 +181,10 @@ func TestDashboardCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(kc.Close) // after the servers' shutdowns (registered later)
+	shared := t.TempDir() // the checkpoint directory both servers share
 	start := func(id string, heartbeat time.Duration) (url string, stop func()) {
 		ts := httptest.NewUnstartedServer(nil)
-		s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointInterval: 200 * time.Millisecond, Listen: ts.Listener.Addr().String(),
+		s, err := server.New(server.Config{DataDir: t.TempDir(), CheckpointDir: shared, CheckpointInterval: 200 * time.Millisecond, Listen: ts.Listener.Addr().String(),
 			ClusterName: "c1", ClusterBootstrapServers: kc.ListenAddrs(), ServerID: id, ClusterHeartbeat: heartbeat})
 		if err != nil {
 			t.Fatal(err)

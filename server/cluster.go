@@ -68,6 +68,10 @@ type serverCommand struct {
 	Started int64  `json:"started"` // Unix ms
 	Seen    int64  `json:"seen"`    // Unix ms of this announcement
 	Stopped bool   `json:"stopped,omitempty"`
+	// Checkpoints is the server's Config.CheckpointDir ("" when its jobs
+	// checkpoint under its own data directory): servers take over only
+	// the jobs of a server whose checkpoints they can read.
+	Checkpoints string `json:"checkpoints,omitempty"`
 }
 
 // remoteJob is the record of another server's job, as its log says.
@@ -189,7 +193,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 // stamped seen (Unix ms).
 func (s *Server) announce(stopped bool, seen int64) (offset int64, ok bool) {
 	c := s.cluster
-	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: seen, Stopped: stopped}
+	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: seen, Stopped: stopped, Checkpoints: s.cfg.CheckpointDir}
 	value, _ := json.Marshal(sc)
 	return s.appendDetached("server/"+c.id, value)
 }

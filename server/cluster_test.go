@@ -610,3 +610,32 @@ func TestClusterLeaseHoldsBackCheckpointsOfACutOffServer(t *testing.T) {
 		t.Fatalf("A's job detail shows checkpoint %d, want %d", d.LastCheckpoint, restored)
 	}
 }
+
+// Only servers that share a checkpoint directory take each other's jobs
+// over: a server without one (its jobs checkpoint under its own data
+// directory) takes nothing over, and one with another directory does not
+// take over the jobs of a server whose checkpoints it cannot read.
+func TestClusterNoFailoverWithoutSharedCheckpoints(t *testing.T) {
+	brokers := kafka(t)
+	cfg := func(id, checkpoints string) Config {
+		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: checkpoints,
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
+	}
+	a, baseA, stopA := startConfigured(t, cfg("A", t.TempDir()))
+	b, baseB, _ := startConfigured(t, cfg("B", ""))
+	c, _, _ := startConfigured(t, cfg("C", t.TempDir()))
+	id := submit(t, baseA, "", endlessJob)
+	waitFor(t, "a checkpoint on A, B listing the job", func() bool {
+		l := a.liveJob(id)
+		return l != nil && l.job.LastCheckpoint() != nil && jobList(t, baseB)[id].Owner == "A"
+	})
+	crash(a)
+	stopA()
+	time.Sleep(time.Second) // ten heartbeats
+	if b.liveJob(id) != nil || c.liveJob(id) != nil {
+		t.Fatal("a server that does not share A's checkpoint directory took A's job over")
+	}
+	if j := jobList(t, baseB)[id]; j.Owner != "A" || j.Status != "RUNNING" || j.Epoch != 1 {
+		t.Fatalf("on B: %+v", j)
+	}
+}

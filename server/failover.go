@@ -46,8 +46,10 @@ import (
 //     (lostJob). A server that starts again does the same for the jobs
 //     taken over while it was away, before it resumes the others.
 //
-// Who takes a job over: among the servers that are up, the one owning
-// the fewest running jobs (ties: the smallest id); every server computes
+// Who takes a job over: only a server with a Config.CheckpointDir, and
+// only jobs of servers that announced the same one (a server's own
+// directory is not shared); among the servers that are up, the one
+// owning the fewest running jobs (ties: the smallest id); every server computes
 // the same from the log, and only the chosen one claims. A server only
 // judges others after following the log for three heartbeats itself, so
 // that a server that has just started does not take old announcements
@@ -175,9 +177,15 @@ func (s *Server) startClustered() error {
 // that went away when this server is the one to (see above).
 func (s *Server) failover() {
 	c := s.cluster
-	if time.Since(time.UnixMilli(c.started)) <= 3*c.heartbeat {
-		return
+	if s.cfg.CheckpointDir == "" || time.Since(time.UnixMilli(c.started)) <= 3*c.heartbeat {
+		return // its checkpoints are its own; or too early to judge
 	}
+	c.mu.Lock()
+	sameStorage := map[string]bool{}
+	for id, sc := range c.servers {
+		sameStorage[id] = sc.Checkpoints == s.cfg.CheckpointDir
+	}
+	c.mu.Unlock()
 	view := s.clusterView()
 	up := map[string]int{} // server id -> running jobs it owns
 	down := map[string]bool{}
@@ -192,7 +200,9 @@ func (s *Server) failover() {
 			}
 			up[cs.ID] = n
 		case "unreachable", "stopped":
-			down[cs.ID] = cs.LastSeen != nil // never heard of: not judged
+			// Never heard of: not judged. Checkpointing elsewhere: its
+			// jobs' checkpoints cannot be restored here.
+			down[cs.ID] = cs.LastSeen != nil && sameStorage[cs.ID]
 		}
 	}
 	var orphans []remoteJob
