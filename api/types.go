@@ -185,4 +185,7 @@ type ClusterJob struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	Status string `json:"status"`
+	// Epoch is the job's owner epoch: above 1 once another server took
+	// it over.
+	Epoch int64 `json:"epoch,omitempty"`
 }

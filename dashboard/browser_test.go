@@ -280,6 +280,7 @@ func TestDashboardCluster(t *testing.T) {
 		// A takes the job over.
 		poll(`(() => { const a = document.querySelector("tr.server-row[data-id='A']"); return !!a && a.dataset.jobs === "`+job+`"; })()`),
 		poll(`document.querySelector("tr.server-row[data-id='A'] .cluster-jobs").textContent.includes("RUNNING")`),
+		poll(`document.querySelector("tr.server-row[data-id='A'] .cluster-jobs").textContent.includes("taken over (epoch 2)")`),
 		shot("cluster-taken-over.png"),
 		chromedp.Click(chromedp.CSS("a.cluster-job[data-id='"+job+"']")),
 		poll(`(() => { const h = document.querySelector("#job-head h2"); return !!h && h.textContent.startsWith("Job `+job+`"); })()`),

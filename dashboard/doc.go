@@ -7,7 +7,8 @@
 // (GET /v1/cluster): the servers of the server's cluster with their state
 // (up, unreachable, stopped), address, start, last announcement and the
 // jobs each owns, a RUNNING job of a server that is not up marked as such
-// (until a server that is up takes it over). On a clustered server the
+// (until a server that is up takes it over), and a job taken over marked
+// with its owner epoch. On a clustered server the
 // jobs overview has an owner column (another server's job shows "—" for
 // rows, rate, checkpoint and restarts: only its owner has them); on a server without a cluster the Cluster
 // page says it is not part of one. Partitions, lag and snapshots per

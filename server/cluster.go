@@ -513,7 +513,7 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
 func (s *Server) clusterView() api.ClusterView {
 	jobs := map[string][]api.ClusterJob{}
 	for _, v := range s.jobViews() {
-		jobs[v.owner] = append(jobs[v.owner], api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status})
+		jobs[v.owner] = append(jobs[v.owner], api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status, Epoch: v.rec.Epoch})
 	}
 	c := s.cluster
 	if c == nil {

@@ -135,9 +135,11 @@ function clusterPage() {
       const jobs = el("div", { class: "cluster-jobs" }, ...sv.jobs.map(j => el("div", {},
         el("a", { href: "#/job/" + j.id, class: "cluster-job", "data-id": j.id, text: j.id }), " ",
         el("span", { class: "status " + j.status, text: j.status }),
-        // The record of a job whose server went away: it resumes when
-        // its server starts again.
+        // The record of a job whose server went away, until a server
+        // that is up takes it over (or its server starts again).
         j.status === "RUNNING" && sv.state !== "up" ? el("span", { class: "held", text: " (its server is " + sv.state + ")" }) : "",
+        // Taken over at least once.
+        j.epoch > 1 ? el("span", { class: "epoch muted", text: " taken over (epoch " + j.epoch + ")" }) : "",
         " ", el("span", { class: "muted", text: j.name }))));
       if (!sv.jobs.length) jobs.append(el("span", { class: "muted", text: "none" }));
       t.append(el("tr", { class: "server-row", "data-id": sv.id, "data-state": sv.state, "data-jobs": sv.jobs.map(j => j.id).join(" ") },
