@@ -264,6 +264,26 @@ func (s *Server) updateJob(id string, fn func(*JobRecord)) error {
 	return nil
 }
 
+// changeJob is updateJob for a record that must exist: it changes
+// nothing and reports false when the registry no longer holds id (a job
+// another server took over: lostJob).
+func (s *Server) changeJob(id string, fn func(*JobRecord)) bool {
+	if c := s.cluster; c != nil {
+		c.pubMu.Lock()
+		defer c.pubMu.Unlock()
+	}
+	ok, err := s.reg.change(id, fn)
+	if err != nil {
+		s.cfg.Logger.Error("cannot write the job registry", "job", id, "error", err.Error())
+	}
+	if ok && s.cluster != nil {
+		if rec, found := s.reg.get(id); found {
+			s.publishLocked(rec)
+		}
+	}
+	return ok
+}
+
 // publishLocked appends a record of this server's job; c.pubMu is held.
 func (s *Server) publishLocked(rec JobRecord) {
 	masked := rec
@@ -394,7 +414,11 @@ func (s *Server) applyStop(key, id string, sc stopCommand) {
 		return
 	}
 	c.mu.Unlock()
-	if l := s.liveJob(id); l == nil || l.job.Ended() {
+	if l := s.liveJob(id); l == nil && rec.Status == string(engine.JobRunning) {
+		// Registered but not started yet: a takeover in progress,
+		// which applies the request once the job runs (takeOver).
+		return
+	} else if l == nil || l.job.Ended() {
 		// Already ended (or this is a replayed request that was
 		// applied before): only the request goes.
 		s.appendDetached(key, nil)

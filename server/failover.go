@@ -113,7 +113,14 @@ func (s *Server) ownsNow(id string) bool {
 // lostJob gives up job id, which server owner took over at epoch: it
 // cancels the job here if it runs (no last checkpoint: the new owner
 // restored an earlier one) and removes its record from the registry.
+//
+// The record goes first, then the live job is looked for: a job being
+// resumed meanwhile either shows here or finds its record gone (resume's
+// changeJob, track) and stops itself.
 func (s *Server) lostJob(id, owner string, epoch int64) {
+	if err := s.reg.remove(id); err != nil {
+		s.cfg.Logger.Error("cannot remove a job taken over by another server from the registry", "job", id, "error", err.Error())
+	}
 	s.mu.Lock()
 	l := s.live[id]
 	if l != nil {
@@ -122,9 +129,6 @@ func (s *Server) lostJob(id, owner string, epoch int64) {
 	s.mu.Unlock()
 	if l != nil && !l.job.Ended() {
 		l.job.Stop()
-	}
-	if err := s.reg.remove(id); err != nil {
-		s.cfg.Logger.Error("cannot remove a job taken over by another server from the registry", "job", id, "error", err.Error())
 	}
 	s.cfg.Logger.Warn("job taken over by another server: stopped here", "job", id, "owner", owner, "epoch", epoch)
 }
@@ -284,12 +288,11 @@ func (s *Server) takeOver(rj remoteJob) {
 	if o.server != c.id || o.epoch != rec.Epoch {
 		return // another server claimed it first
 	}
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		return
-	}
+	// The log names this server the owner from here on, even when it is
+	// shutting down: the job is registered and resumed (track stops it
+	// again at once), so that its record holds this epoch's checkpoint
+	// range for the next start or the next owner, and no job is owned by
+	// a server whose registry does not hold it.
 	if err := s.reg.update(rec.ID, func(r *JobRecord) { *r = rec }); err != nil {
 		s.cfg.Logger.Error("cannot register a job taken over", "job", rec.ID, "error", err.Error())
 		return

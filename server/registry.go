@@ -134,6 +134,19 @@ func (r *registry) update(id string, fn func(*JobRecord)) error {
 	return r.writeLocked()
 }
 
+// change applies fn to the existing record of id and writes the
+// registry; without such a record it changes nothing and reports false.
+func (r *registry) change(id string, fn func(*JobRecord)) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j, ok := r.jobs[id]
+	if !ok {
+		return false, nil
+	}
+	fn(j)
+	return true, r.writeLocked()
+}
+
 func (r *registry) writeLocked() error {
 	list := make([]*JobRecord, 0, len(r.jobs))
 	for _, j := range r.jobs {

@@ -231,13 +231,18 @@ func (s *Server) resume(rec JobRecord, own *engine.Ownership) error {
 			if a := j.Attempts(); len(a) > 0 {
 				restored = a[0].RestoredID
 			}
-			s.updateJob(rec.ID, func(r *JobRecord) {
+			if !s.changeJob(rec.ID, func(r *JobRecord) {
 				r.Resumes++
 				if own != nil && own.Jump {
 					// The new owner's epoch starts here.
 					r.IDBase, r.RestoredID = j.IDBase(), restored
 				}
-			})
+			}) {
+				// Another server took the job over meanwhile (lostJob
+				// removed the record): it does not run here too.
+				j.Stop()
+				return nil
+			}
 			s.track(rec.ID, eng, j)
 			s.cfg.Logger.Info("job resumed from its latest checkpoint", "job", rec.ID, "name", rec.Name)
 		}
@@ -283,13 +288,26 @@ func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.
 	return eng
 }
 
-// track registers a running job and watches it until it ends.
+// track registers a running job and watches it until it ends. A job
+// tracked once Shutdown began (a takeover finishing) is stopped here,
+// Shutdown having listed the live jobs already; it stays RUNNING in the
+// registry for the next start. A job whose record is gone (lostJob, which
+// removes the record before it looks for the live job) is stopped too:
+// between them, one of the two sees the other under s.mu.
 func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 	l := &liveJob{id: id, eng: eng, job: j}
 	s.mu.Lock()
 	s.live[id] = l
 	s.wg.Add(1)
+	_, mine := s.reg.get(id)
+	if !mine {
+		l.movedAway = true
+	}
+	stop := s.closing || !mine
 	s.mu.Unlock()
+	if stop {
+		j.Stop()
+	}
 	go func() {
 		defer s.wg.Done()
 		<-j.Done()
