@@ -29,7 +29,7 @@ func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 // A stop request that reaches the new owner while it takes the job over
 // (its record registered, the job not started yet) is applied once the
 // job runs: it is neither dropped nor answered before.
-func TestReviewStopDuringTakeoverIsNotLost(t *testing.T) {
+func TestFailoverRaceStopDuringTakeoverIsNotLost(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	cfg := func(id string) Config {
@@ -102,7 +102,7 @@ func TestReviewStopDuringTakeoverIsNotLost(t *testing.T) {
 // A server shut down while it takes a job over neither hangs nor leaves
 // the job running: the job stays RUNNING in its registry, owned by it at
 // the new epoch, for its next start (or the next owner) to resume.
-func TestReviewShutdownDuringTakeover(t *testing.T) {
+func TestFailoverRaceShutdownDuringTakeover(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	cfg := func(id string) Config {
@@ -175,7 +175,7 @@ func TestReviewShutdownDuringTakeover(t *testing.T) {
 // start after the log was read, the other's claim applied before the job
 // runs) is given up: it does not run here besides on its new owner, and
 // its record does not come back to the registry.
-func TestReviewJobTakenOverDuringResumeIsGivenUp(t *testing.T) {
+func TestFailoverRaceJobTakenOverDuringResumeIsGivenUp(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	dirA := t.TempDir()
