@@ -47,6 +47,12 @@ type jobCommand struct {
 	// a server that takes the job over runs (failover.go). Views show
 	// Job's masked statements only.
 	Run []string `json:"run,omitempty"`
+	// Judged, in a claim (a record that raises the epoch and names
+	// another owner), is the offset of the previous owner's announcement
+	// the claimant judged it gone by: the claim stands only if that is
+	// still the previous owner's newest announcement where the claim
+	// lands in the log (failover.go, applyJob).
+	Judged int64 `json:"judged,omitempty"`
 }
 
 // stopCommand is the value of a stop/<id> command.
@@ -99,6 +105,8 @@ type clusterState struct {
 	remote   map[string]remoteJob     // by job id: the other servers' jobs
 	owners   map[string]jobOwner      // by job id: every job's owner and epoch
 	servers  map[string]serverCommand // by server id: the newest announcement of every server
+	// announced is the log offset of each server's newest announcement.
+	announced map[string]int64
 	failures map[string]string        // by stop request: the owner's reason
 	// resumed is set once startClustered resumed the jobs this server
 	// owns; stop requests applied before wait in pendingStops.
@@ -184,7 +192,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, announced: map[string]int64{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
@@ -355,6 +363,7 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 		}
 		c.mu.Lock()
 		c.servers[id] = sc
+		c.announced[id] = cmd.Offset
 		c.mu.Unlock()
 	case "job":
 		if cmd.Value == nil {

@@ -639,3 +639,72 @@ func TestClusterNoFailoverWithoutSharedCheckpoints(t *testing.T) {
 		t.Fatalf("on B: %+v", j)
 	}
 }
+
+// A claim stands only if the previous owner has not announced itself
+// since the announcement the claimant judged it gone by: a claim judged on
+// an older announcement (the owner came back, or had not gone) is void
+// and the owner keeps its job; one judged on its newest announcement takes
+// the job, and the owner gives it up. (Long heartbeats: the test makes A
+// announce itself.)
+func TestClusterClaimJudgedOnAnOldAnnouncementIsVoid(t *testing.T) {
+	brokers := kafka(t)
+	cfg := func(id string) Config {
+		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond,
+			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: time.Minute}
+	}
+	a, baseA, _ := startConfigured(t, cfg("A"))
+	_, baseB, _ := startConfigured(t, cfg("B"))
+	id := submit(t, baseA, "", endlessJob)
+	waitFor(t, "B to list A's job", func() bool { return jobList(t, baseB)[id].Owner == "A" })
+	announced := func() int64 {
+		a.cluster.mu.Lock()
+		defer a.cluster.mu.Unlock()
+		return a.cluster.announced["A"]
+	}
+	old := announced()
+	if err := a.renewLease(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	newest := announced()
+	if newest <= old {
+		t.Fatalf("A's announcement offsets: %d then %d", old, newest)
+	}
+	l, err := cluster.OpenCommandLog(context.Background(), brokers, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rec, _ := a.reg.get(id)
+	claim := func(judged int64) {
+		t.Helper()
+		c := rec
+		c.Epoch = 2
+		value, _ := json.Marshal(jobCommand{Owner: "Z", Job: c, Run: rec.Statements, Judged: judged})
+		off, err := l.Append(context.Background(), "job/"+id, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.cluster.log.WaitApplied(ctx, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim(old)
+	if !a.ownsNow(id) || a.liveJob(id) == nil || a.liveJob(id).job.Ended() {
+		t.Fatal("a claim judged on an old announcement of A took A's job")
+	}
+	waitFor(t, "B to show A still owning the job", func() bool {
+		j := jobList(t, baseB)[id]
+		return j.Owner == "A" && j.Epoch == 1
+	})
+	claim(newest)
+	waitFor(t, "A to give the job up", func() bool {
+		_, ok := a.reg.get(id)
+		return !ok && (a.liveJob(id) == nil || a.liveJob(id).job.Ended())
+	})
+	waitFor(t, "B to show Z owning the job", func() bool {
+		j := jobList(t, baseB)[id]
+		return j.Owner == "Z" && j.Epoch == 2
+	})
+}

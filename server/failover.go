@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -25,7 +26,10 @@ import (
 // the same epoch only when its owner is the same (the owner's own
 // changes); any other is stale and ignored. Of two servers that claim the
 // same job at once, the first claim in the log wins and the second,
-// carrying an epoch that is no longer higher, is ignored.
+// carrying an epoch that is no longer higher, is ignored. A claim also
+// carries the offset of the previous owner's announcement it was judged
+// on (jobCommand.Judged) and is void when that owner announced itself
+// again before the claim in the log's order.
 //
 // The previous owner may still be running (a zombie: frozen, or cut off
 // from Kafka but not from its sinks). Three things keep it from
@@ -69,6 +73,17 @@ func (s *Server) applyJob(jc jobCommand) {
 		// Stale, or a claim that lost. Compaction keeps only the newest
 		// value of a key, so the owner appends its record again: the log
 		// must not end with one that every server ignores.
+		if cur.server == c.id {
+			s.republish(id)
+		}
+		return
+	}
+	if known && jc.Owner != cur.server && jc.Judged != c.announced[cur.server] {
+		// A claim judged on an announcement the previous owner has
+		// since followed with another (it came back, or had not gone):
+		// void, so that an owner that announced itself after the
+		// claimant looked keeps its job.
+		c.mu.Unlock()
 		if cur.server == c.id {
 			s.republish(id)
 		}
@@ -190,6 +205,12 @@ func (s *Server) failover() {
 		sameStorage[id] = sc.Checkpoints == s.cfg.CheckpointDir
 	}
 	c.mu.Unlock()
+	// The offsets of the announcements the view is judged on, taken
+	// first: an announcement applied after this but before the view
+	// shows its server up; one after the view voids the claim (applyJob).
+	c.mu.Lock()
+	judged := maps.Clone(c.announced)
+	c.mu.Unlock()
 	view := s.clusterView()
 	up := map[string]int{} // server id -> running jobs it owns
 	down := map[string]bool{}
@@ -215,6 +236,7 @@ func (s *Server) failover() {
 			orphans = append(orphans, rj)
 		}
 	}
+
 	sort.Slice(orphans, func(a, b int) bool { return orphans[a].rec.ID < orphans[b].rec.ID })
 	for _, rj := range orphans {
 		to := ""
@@ -243,7 +265,7 @@ func (s *Server) failover() {
 			continue
 		}
 		started := s.goUnlessClosing(func() {
-			s.takeOver(rj)
+			s.takeOver(rj, judged[rj.owner])
 			c.mu.Lock()
 			delete(c.takingOver, rj.rec.ID)
 			c.mu.Unlock()
@@ -258,7 +280,7 @@ func (s *Server) failover() {
 // owner and the epoch raised by one) and, once the log accepted the
 // claim, runs the job's statements restoring what its previous owner
 // checkpointed.
-func (s *Server) takeOver(rj remoteJob) {
+func (s *Server) takeOver(rj remoteJob, judged int64) {
 	c := s.cluster
 	prev := rj.rec
 	if len(rj.run) == 0 {
@@ -271,7 +293,7 @@ func (s *Server) takeOver(rj remoteJob) {
 	rec.Status, rec.Error, rec.Ended = string(engine.JobRunning), "", nil
 	masked := rec
 	masked.Statements = prev.Statements
-	value, _ := json.Marshal(jobCommand{Owner: c.id, Job: masked, Run: rj.run})
+	value, _ := json.Marshal(jobCommand{Owner: c.id, Job: masked, Run: rj.run, Judged: judged})
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	off, err := c.log.Append(ctx, "job/"+prev.ID, value)

@@ -201,7 +201,10 @@ func TestFailoverRaceJobTakenOverDuringResumeIsGivenUp(t *testing.T) {
 		s := a2p.Load()
 		rec, _ := s.reg.get(id)
 		rec.Epoch = 2
-		s.applyJob(jobCommand{Owner: "B", Job: rec, Run: rec.Statements})
+		s.cluster.mu.Lock()
+		judged := s.cluster.announced["A"] // B judged A gone on its newest announcement
+		s.cluster.mu.Unlock()
+		s.applyJob(jobCommand{Owner: "B", Job: rec, Run: rec.Statements, Judged: judged})
 	}})
 	a2, err := New(cfg)
 	if err != nil {
