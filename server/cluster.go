@@ -101,13 +101,13 @@ type clusterState struct {
 
 	pubMu sync.Mutex // orders a record's changes in the log as in the registry
 
-	mu       sync.Mutex
-	remote   map[string]remoteJob     // by job id: the other servers' jobs
-	owners   map[string]jobOwner      // by job id: every job's owner and epoch
-	servers  map[string]serverCommand // by server id: the newest announcement of every server
+	mu      sync.Mutex
+	remote  map[string]remoteJob     // by job id: the other servers' jobs
+	owners  map[string]jobOwner      // by job id: every job's owner and epoch
+	servers map[string]serverCommand // by server id: the newest announcement of every server
 	// announced is the log offset of each server's newest announcement.
 	announced map[string]int64
-	failures map[string]string        // by stop request: the owner's reason
+	failures  map[string]string // by stop request: the owner's reason
 	// resumed is set once startClustered resumed the jobs this server
 	// owns; stop requests applied before wait in pendingStops.
 	resumed      bool
