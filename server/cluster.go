@@ -117,6 +117,10 @@ type clusterState struct {
 	stopRequests map[string]stopCommand
 	// takingOver holds the jobs this server is taking over (failover).
 	takingOver map[string]bool
+	// startedEpoch is, by job id, the epoch of this server's last record
+	// of the job in the log that holds its own checkpoint range (epoch 1,
+	// or Jumped): checkpoints of a job taken over wait for it (lease).
+	startedEpoch map[string]int64
 	changed    chan struct{} // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
@@ -192,7 +196,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, announced: map[string]int64{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, announced: map[string]int64{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, startedEpoch: map[string]int64{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
@@ -229,8 +233,10 @@ func (s *Server) renewLease(ctx context.Context) error {
 // lease answers, before a checkpoint of job id completes (its metadata is
 // written), whether this server may still complete it: the log's newest
 // record of the job must name this server (a job not in the log yet is a
-// new one of this server's), and its last announcement applied must be
-// less than two heartbeats old. The other servers take its jobs over only
+// new one of this server's); a job it took over must have its own
+// checkpoint range in the log (its record after the start, Jumped), or a
+// later takeover would not look there; and its last announcement applied
+// must be less than two heartbeats old. The other servers take its jobs over only
 // once that announcement is three heartbeats old, so a checkpoint this
 // server completes is one a new owner sees when it chooses where to
 // restore from; a server that was frozen or cut off holds its checkpoints
@@ -242,6 +248,15 @@ func (s *Server) lease(id string) error {
 	c.mu.Unlock()
 	if known && o.server != c.id {
 		return fmt.Errorf("server %s took job %s over (epoch %d)", o.server, id, o.epoch)
+	}
+	c.mu.Lock()
+	started := c.startedEpoch[id]
+	c.mu.Unlock()
+	if known && o.epoch > 1 && started != o.epoch {
+		// The job's record in the log still holds the previous owner's
+		// checkpoint range: a takeover after this one would not look
+		// for this checkpoint.
+		return fmt.Errorf("the start of job %s at epoch %d is not in the cluster's log yet", id, o.epoch)
 	}
 	if age := time.Since(time.UnixMilli(c.leaseFrom.Load())); age >= 2*c.heartbeat {
 		return fmt.Errorf("server %s last announced itself to its cluster %s ago (heartbeat %s): another server may take its jobs over", c.id, age.Truncate(time.Millisecond), c.heartbeat)
@@ -304,6 +319,13 @@ func (s *Server) publishLocked(rec JobRecord) {
 	defer cancel()
 	if _, err := s.cluster.log.Append(ctx, "job/"+rec.ID, value); err != nil {
 		s.cfg.Logger.Error("the cluster's command log missed a change of the job", "job", rec.ID, "error", err.Error())
+		return
+	}
+	if rec.Epoch <= 1 || rec.Jumped {
+		c := s.cluster
+		c.mu.Lock()
+		c.startedEpoch[rec.ID] = rec.Epoch
+		c.mu.Unlock()
 	}
 }
 

@@ -176,7 +176,11 @@ func (s *Server) startClustered() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
+		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID,
+			// A takeover this server claimed but had not started when it
+			// stopped: its checkpoints still have to jump above the
+			// previous owner's range.
+			Jump: rec.Epoch > 1 && !rec.Jumped}
 		if err := s.resumeOrFail(rec, own); err != nil && first == nil {
 			first = err
 		}
@@ -291,6 +295,7 @@ func (s *Server) takeOver(rj remoteJob, judged int64) {
 	rec.Statements = rj.run
 	rec.Epoch = prev.Epoch + 1
 	rec.Status, rec.Error, rec.Ended = string(engine.JobRunning), "", nil
+	rec.Jumped = false // IDBase and RestoredID are the previous owner's until the job starts
 	masked := rec
 	masked.Statements = prev.Statements
 	value, _ := json.Marshal(jobCommand{Owner: c.id, Job: masked, Run: rj.run, Judged: judged})
@@ -320,7 +325,7 @@ func (s *Server) takeOver(rj remoteJob, judged int64) {
 		return
 	}
 	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
-	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Lease: s.lease, Jump: true, Resume: true, RestoreAfter: prev.IDBase, RestoreFallback: prev.RestoredID}
+	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Lease: s.lease, Jump: true, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 	if s.resumeOrFail(rec, own) != nil {
 		return
 	}

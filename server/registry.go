@@ -33,6 +33,10 @@ type JobRecord struct {
 	// RestoredID is the checkpoint the owner at Epoch started from (0:
 	// the beginning, or what the statements asked for).
 	RestoredID int64 `json:"restored_checkpoint,omitempty"`
+	// Jumped is set once the owner at Epoch (above 1) started the job
+	// and recorded its own IDBase and RestoredID; until then they are the
+	// previous owner's (a takeover claimed but not started yet).
+	Jumped bool `json:"jumped,omitempty"`
 }
 
 // end records that the job ended with status (and err, when not nil),

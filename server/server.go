@@ -235,7 +235,7 @@ func (s *Server) resume(rec JobRecord, own *engine.Ownership) error {
 				r.Resumes++
 				if own != nil && own.Jump {
 					// The new owner's epoch starts here.
-					r.IDBase, r.RestoredID = j.IDBase(), restored
+					r.IDBase, r.RestoredID, r.Jumped = j.IDBase(), restored, true
 				}
 			}) {
 				// Another server took the job over meanwhile (lostJob
