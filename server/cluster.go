@@ -121,7 +121,7 @@ type clusterState struct {
 	// of the job in the log that holds its own checkpoint range (epoch 1,
 	// or Jumped): checkpoints of a job taken over wait for it (lease).
 	startedEpoch map[string]int64
-	changed    chan struct{} // closed and replaced on every applied command
+	changed      chan struct{} // closed and replaced on every applied command
 
 	cancel     context.CancelFunc
 	followDone chan struct{}
