@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"time"
 	"context"
 	"fmt"
 	"io"
@@ -179,6 +180,17 @@ type SkippedRowCounter interface {
 // busy. Called from the reader's goroutine.
 type WaitReporter interface {
 	WaitedNs() int64
+}
+
+// PollWaiter is implemented by split readers whose Next waits a while
+// for rows when none is buffered (Kafka). A source task that reads
+// several splits in turn sets the wait before each Next (from its own
+// goroutine): none while another split just had rows, so that an empty
+// split does not hold up the busy ones, and a share of the usual wait
+// when a whole round found nothing. A reader that is never told waits as
+// it documents.
+type PollWaiter interface {
+	SetPollWait(d time.Duration)
 }
 
 // PendingRecordsReporter is implemented by split readers that know how far

@@ -61,6 +61,11 @@ type sourceTask struct {
 	alignStep int64
 }
 
+// splitPollWait is how long one round over a source task's splits may
+// wait for rows when the previous round found none (shared among the
+// live splits: see run).
+const splitPollWait = 100 * time.Millisecond
+
 func (t *sourceTask) run() error {
 	spec := t.v.Source
 	ctx := t.job.ctx
@@ -100,11 +105,23 @@ func (t *sourceTask) run() error {
 			live++
 		}
 	}
+	// With several splits, a split that waits for rows (PollWaiter) may
+	// not hold up the others: it waits only when the previous round found
+	// nothing anywhere, and then a share of its usual wait.
+	quiet := false // the previous round read no rows
 	for live > 0 && !t.stopping {
 		before, backlog := t.emitted, false
+		gotRows := false
 		for _, s := range t.states {
 			if s.ended || t.stopping {
 				continue
+			}
+			if pw, ok := s.reader.(connectors.PollWaiter); ok && live > 1 {
+				wait := time.Duration(0)
+				if quiet {
+					wait = max(splitPollWait/time.Duration(live), time.Millisecond)
+				}
+				pw.SetPollWait(wait)
 			}
 			if ctx.Err() != nil {
 				return nil
@@ -146,6 +163,7 @@ func (t *sourceTask) run() error {
 				return fmt.Errorf("source %s: %w", spec.Table.Name, err)
 			}
 			if rb.Len() > 0 {
+				gotRows = true
 				if t.failIfArmed(rb.Len()) {
 					return nil
 				}
@@ -167,6 +185,7 @@ func (t *sourceTask) run() error {
 				s.wm = MaxWatermark
 			}
 		}
+		quiet = !gotRows
 		t.reportPending()
 		t.checkIdle()
 		t.out.flush()

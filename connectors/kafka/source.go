@@ -338,7 +338,11 @@ type fetchResult struct {
 }
 
 type reader struct {
-	src       *source
+	// pollWait, once pollWaitSet (SetPollWait, by the source task's
+	// goroutine, which also calls Next), replaces pollInterval.
+	pollWait    time.Duration
+	pollWaitSet bool
+	src         *source
 	cl        *kgo.Client
 	topic     string
 	topicID   [16]byte
@@ -378,6 +382,10 @@ type reader struct {
 
 func (r *reader) ended() bool { return r.end >= 0 && r.pos >= r.end }
 
+// SetPollWait sets how long Next waits for records when none is buffered
+// (connectors.PollWaiter; pollInterval until set).
+func (r *reader) SetPollWait(d time.Duration) { r.pollWait, r.pollWaitSet = d, true }
+
 // Next appends the rows of the records fetched so far (at least one row
 // when any is there within pollInterval).
 func (r *reader) Next(ctx context.Context, b *types.Batch) error {
@@ -412,7 +420,12 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 		}
 		var res fetchResult
 		var ok bool
-		if b.Len() > n0 {
+		wait := pollInterval
+		if r.pollWaitSet {
+			wait = r.pollWait
+		}
+		if b.Len() > n0 || wait <= 0 {
+			// Rows already, or told not to wait: only what is there.
 			select {
 			case res, ok = <-r.results:
 			default:
@@ -420,7 +433,7 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 			}
 		} else {
 			if timer == nil {
-				timer = time.NewTimer(pollInterval)
+				timer = time.NewTimer(wait)
 			}
 			waitStart := time.Now()
 			select {

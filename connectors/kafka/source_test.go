@@ -520,3 +520,33 @@ func TestPendingRecords(t *testing.T) {
 		t.Fatalf("after reading everything: %d pending, want 0", n)
 	}
 }
+
+// A reader told not to wait (connectors.PollWaiter, as a source task
+// with several splits does while another split has rows) returns at once
+// when nothing is buffered: it reports no time spent waiting. Told to
+// wait, it waits as before; the rows still arrive either way.
+func TestSetPollWait(t *testing.T) {
+	_, servers := cluster(t, 1, 1, "t")
+	s := newSrc(t, srcTable(servers, "t"), nil)
+	r := openSplit(t, s, "t", 0, nil).(*reader)
+	b := types.NewBatch(3, 10)
+	r.SetPollWait(0)
+	if err := r.Next(context.Background(), b); err != nil || b.Len() != 0 {
+		t.Fatal(err, b.Len())
+	}
+	if w := r.WaitedNs(); w != 0 {
+		t.Fatalf("Next told not to wait waited %d ns", w)
+	}
+	r.SetPollWait(30 * time.Millisecond)
+	if err := r.Next(context.Background(), b); err != nil || b.Len() != 0 {
+		t.Fatal(err, b.Len())
+	}
+	if w := r.WaitedNs(); w < int64(30*time.Millisecond) {
+		t.Fatalf("Next told to wait 30 ms waited %d ns", w)
+	}
+	newProducer(t, servers).send("t", 0, jsonRows(1, 3)...)
+	r.SetPollWait(0)
+	if got, _ := readN(t, r, 3, 3, 10); len(got) != 3 {
+		t.Fatalf("rows %q", got)
+	}
+}
