@@ -1,7 +1,6 @@
 package connectors
 
 import (
-	"time"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/types"

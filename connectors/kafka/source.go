@@ -343,14 +343,14 @@ type reader struct {
 	pollWait    time.Duration
 	pollWaitSet bool
 	src         *source
-	cl        *kgo.Client
-	topic     string
-	topicID   [16]byte
-	partition int32
-	source    string // for bad-row errors
-	dec       format.Decoder
-	width     int
-	raw       bool
+	cl          *kgo.Client
+	topic       string
+	topicID     [16]byte
+	partition   int32
+	source      string // for bad-row errors
+	dec         format.Decoder
+	width       int
+	raw         bool
 
 	pos int64 // next offset to read
 	// waited is the time Next spent waiting for fetched records.
