@@ -19,8 +19,9 @@ import (
 	"github.com/streamsql/streamsql/server"
 )
 
-const serverUsage = `Usage: streamsql server [--listen ADDR] [--data-dir DIR] [--auth-token TOKEN]
-                        [--cluster-name NAME --cluster-bootstrap-servers HOST:PORT[,...] [--server-id ID]]
+const serverUsage = `Usage: streamsql server [--listen ADDR] [--data-dir DIR] [--auth-token TOKEN] [--checkpoint-dir DIR|s3://...]
+                        [-D key=value ...] [--cluster-name NAME --cluster-bootstrap-servers HOST:PORT[,...]
+                        [--server-id ID] [--cluster-heartbeat D]]
 
 Runs streamsql as a service: jobs submitted over its REST API (REST.md) run in the
 server and outlive their clients; GET /metrics serves Prometheus metrics. The job
@@ -36,7 +37,8 @@ server lists every server's jobs, each with its owner, and stops any of them (th
 owner stops it). A job runs whole on one server, its owner. When a server goes away
 (unheard for three heartbeats, or stopped), one of the others takes its running jobs
 over and restores their newest checkpoints: give the servers one --checkpoint-dir
-they all reach (a shared directory or s3://). See SCALEOUT.md.
+they all reach (a shared directory or s3://); servers without it take nothing over.
+See SCALEOUT.md.
 
 Flags:
 `
