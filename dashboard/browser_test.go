@@ -180,7 +180,7 @@ func TestDashboardCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(kc.Close) // after the servers' shutdowns (registered later)
+	t.Cleanup(kc.Close)   // after the servers' shutdowns (registered later)
 	shared := t.TempDir() // the checkpoint directory both servers share
 	start := func(id string, heartbeat time.Duration) (url string, stop func()) {
 		ts := httptest.NewUnstartedServer(nil)
