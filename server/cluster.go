@@ -117,6 +117,9 @@ type clusterState struct {
 	stopRequests map[string]stopCommand
 	// takingOver holds the jobs this server is taking over (failover).
 	takingOver map[string]bool
+	// stopsApplied holds the stop requests (stopCommand.Request) this
+	// server started to apply.
+	stopsApplied map[string]bool
 	// startedEpoch is, by job id, the epoch of this server's last record
 	// of the job in the log that holds its own checkpoint range (epoch 1,
 	// or Jumped): checkpoints of a job taken over wait for it (lease).
@@ -196,7 +199,7 @@ func openCluster(cfg Config) (*clusterState, error) {
 	if hb <= 0 {
 		hb = 10 * time.Second
 	}
-	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, announced: map[string]int64{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, startedEpoch: map[string]int64{}, servers: map[string]serverCommand{},
+	return &clusterState{log: l, id: id, remote: map[string]remoteJob{}, owners: map[string]jobOwner{}, announced: map[string]int64{}, stopRequests: map[string]stopCommand{}, takingOver: map[string]bool{}, stopsApplied: map[string]bool{}, startedEpoch: map[string]int64{}, servers: map[string]serverCommand{},
 		failures: map[string]string{}, changed: make(chan struct{}),
 		listen: cfg.Listen, heartbeat: hb}, nil
 }
@@ -453,6 +456,15 @@ func (s *Server) applyStop(key, id string, sc stopCommand) {
 		// Already ended (or this is a replayed request that was
 		// applied before): only the request goes.
 		s.appendDetached(key, nil)
+		return
+	}
+	// A request is applied once, by whichever of the log's follower and
+	// a takeover gets here first.
+	c.mu.Lock()
+	applied := c.stopsApplied[sc.Request]
+	c.stopsApplied[sc.Request] = true
+	c.mu.Unlock()
+	if applied {
 		return
 	}
 	// When the server is shutting down, the next start resumes the job

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -707,4 +709,57 @@ func TestClusterClaimJudgedOnAnOldAnnouncementIsVoid(t *testing.T) {
 		j := jobList(t, baseB)[id]
 		return j.Owner == "Z" && j.Epoch == 2
 	})
+}
+
+// A stop request is applied once even when two paths come to it (the
+// log's follower, and a takeover that found it pending): the second finds
+// it applied and leaves it, and the job ends STOPPED with no failure
+// reported.
+func TestClusterStopRequestAppliedOnce(t *testing.T) {
+	brokers := kafka(t)
+	var mu sync.Mutex
+	stops := 0
+	logger := slog.New(hookHandler{fn: func(msg string) {
+		if strings.HasPrefix(msg, "stopping the job at the request of another server") {
+			mu.Lock()
+			stops++
+			mu.Unlock()
+		}
+	}})
+	a, baseA, _ := startConfigured(t, Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond,
+		ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: "A", Logger: logger})
+	id := submit(t, baseA, "", endlessJob)
+	var d api.JobDetail
+	waitFor(t, "a checkpoint on A", func() bool {
+		call(t, "GET", baseA+"/v1/jobs/"+id, "", "", &d)
+		return d.LastCheckpoint > 0
+	})
+	sc := stopCommand{Request: "once", From: "B", Owner: "A", Savepoint: true}
+	a.applyStop("stop/"+id, id, sc)
+	a.applyStop("stop/"+id, id, sc)
+	waitFor(t, "the job to stop", func() bool {
+		rec, _ := a.reg.get(id)
+		return rec.Status == "STOPPED"
+	})
+	// Once the stop paths ended, their appends are in the log before
+	// this mark.
+	a.wg.Wait()
+	off, err := a.cluster.log.Append(context.Background(), "test/mark", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.cluster.log.WaitApplied(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	a.cluster.mu.Lock()
+	failed := a.cluster.failures["once"]
+	a.cluster.mu.Unlock()
+	mu.Lock()
+	n := stops
+	mu.Unlock()
+	if n != 1 || failed != "" {
+		t.Fatalf("the request was applied %d times (failure reported: %q), want once", n, failed)
+	}
 }
