@@ -35,8 +35,9 @@ import (
 // from Kafka but not from its sinks). Three things keep it from
 // corrupting the job:
 //   - checkpoint ids: the new owner numbers its checkpoints
-//     engine.CheckpointIDsPerEpoch above the highest id in the job's
-//     directory (engine.Ownership.Jump), and restores only what the
+//     engine.CheckpointIDsPerEpoch above its predecessor's base (or the
+//     highest id in the job's directory, when higher:
+//     engine.Ownership.Jump), and restores only what the
 //     previous epoch's owner numbered in its own range (or, when it
 //     completed none, what that owner started from), so nothing the
 //     zombie writes later is ever restored;
@@ -53,8 +54,8 @@ import (
 // Who takes a job over: only a server with a Config.CheckpointDir, and
 // only jobs of servers that announced the same one (a server's own
 // directory is not shared); among the servers that are up, the one
-// owning the fewest running jobs (ties: the smallest id); every server computes
-// the same from the log, and only the chosen one claims. A server only
+// owning the fewest running jobs (ties: the smallest id); every server
+// computes the same from the log, and only the chosen one claims. A server only
 // judges others after following the log for three heartbeats itself, so
 // that a server that has just started does not take old announcements
 // for silence.
@@ -68,22 +69,15 @@ func (s *Server) applyJob(jc jobCommand) {
 	id := jc.Job.ID
 	c.mu.Lock()
 	cur, known := c.owners[id]
-	if known && (jc.Job.Epoch < cur.epoch || jc.Job.Epoch == cur.epoch && jc.Owner != cur.server) {
+	// Ignored: a stale record, a claim that lost, or a claim judged on an
+	// announcement the previous owner has since followed with another (it
+	// came back, or had not gone: it keeps its job).
+	if known && (jc.Job.Epoch < cur.epoch || jc.Job.Epoch == cur.epoch && jc.Owner != cur.server ||
+		jc.Owner != cur.server && jc.Judged != c.announced[cur.server]) {
 		c.mu.Unlock()
-		// Stale, or a claim that lost. Compaction keeps only the newest
-		// value of a key, so the owner appends its record again: the log
-		// must not end with one that every server ignores.
-		if cur.server == c.id {
-			s.republish(id)
-		}
-		return
-	}
-	if known && jc.Owner != cur.server && jc.Judged != c.announced[cur.server] {
-		// A claim judged on an announcement the previous owner has
-		// since followed with another (it came back, or had not gone):
-		// void, so that an owner that announced itself after the
-		// claimant looked keeps its job.
-		c.mu.Unlock()
+		// Compaction keeps only the newest value of a key, so the owner
+		// appends its record again: the log must not end with one that
+		// every server ignores.
 		if cur.server == c.id {
 			s.republish(id)
 		}
@@ -176,12 +170,7 @@ func (s *Server) startClustered() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		own := &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID,
-			// A takeover this server claimed but had not started when it
-			// stopped: its checkpoints still have to jump above the
-			// previous owner's range.
-			Jump: rec.Epoch > 1 && !rec.Jumped}
-		if err := s.resumeOrFail(rec, own); err != nil && first == nil {
+		if err := s.resumeOrFail(rec, s.ownership(rec)); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -194,6 +183,17 @@ func (s *Server) startClustered() error {
 		s.applyStop(p.key, p.id, p.sc)
 	}
 	return first
+}
+
+// ownership is how this server runs a job it owns again, from its record:
+// at the record's epoch, restoring the newest checkpoint in the range of
+// the record's IDBase (or the record's RestoredID). A record above epoch 1
+// whose owner has not started it yet (a takeover: its IDBase and
+// RestoredID are still the previous owner's) also jumps its checkpoint ids
+// above that range.
+func (s *Server) ownership(rec JobRecord) *engine.Ownership {
+	return &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease,
+		Jump: rec.Epoch > 1 && !rec.Jumped, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 }
 
 // failover takes over, at every heartbeat, the running jobs of servers
@@ -325,8 +325,7 @@ func (s *Server) takeOver(rj remoteJob, judged int64) {
 		return
 	}
 	s.cfg.Logger.Warn("taking over the job of a server that went away", "job", rec.ID, "from", rj.owner, "epoch", rec.Epoch)
-	own := &engine.Ownership{Epoch: rec.Epoch, Run: rec.Submitted.UnixMilli(), Lease: s.lease, Jump: true, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
-	if s.resumeOrFail(rec, own) != nil {
+	if s.resumeOrFail(rec, s.ownership(rec)) != nil {
 		return
 	}
 	// A stop request sent to the previous owner is the new owner's to
