@@ -45,6 +45,25 @@ func clusterServer(t *testing.T, brokers []string, dir, id string, stopTimeout t
 		ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterStopTimeout: stopTimeout})
 }
 
+// failoverConfig is server id of cluster "c1" on brokers: its own data
+// directory, a checkpoint every 100 ms into the checkpoint directory
+// shared, a 100 ms heartbeat. Tests change what they need.
+func failoverConfig(t testing.TB, brokers []string, shared, id string) Config {
+	return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
+		ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
+}
+
+// waitApplied waits (at most 10 s) until s has applied the command log up
+// to offset off.
+func waitApplied(t testing.TB, s *Server, off int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.cluster.log.WaitApplied(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startConfigured starts a server of cfg behind an httptest server. The
 // caller shuts it down (stop).
 func startConfigured(t *testing.T, cfg Config) (s *Server, base string, stop func()) {
@@ -422,8 +441,9 @@ func TestClusterFailoverTakesOverTheJobOfAServerThatWentAway(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	cfg := func(dir, id string) Config {
-		return Config{DataDir: dir, CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
-			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
+		c := failoverConfig(t, brokers, shared, id)
+		c.DataDir = dir
+		return c
 	}
 	dirA := t.TempDir()
 	a, baseA, stopA := startConfigured(t, cfg(dirA, "A"))
@@ -483,9 +503,9 @@ func TestClusterTakeoverAppliesAPendingStop(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	cfg := func(id string) Config {
-		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
-			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id,
-			ClusterHeartbeat: 100 * time.Millisecond, ClusterStopTimeout: 200 * time.Millisecond}
+		c := failoverConfig(t, brokers, shared, id)
+		c.ClusterStopTimeout = 200 * time.Millisecond
+		return c
 	}
 	a, baseA, stopA := startConfigured(t, cfg("A"))
 	b, baseB, _ := startConfigured(t, cfg("B"))
@@ -582,8 +602,9 @@ func TestClusterLeaseHoldsBackCheckpointsOfACutOffServer(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
 	cfg := func(id string) Config {
-		return Config{DataDir: t.TempDir(), CheckpointInterval: 50 * time.Millisecond, CheckpointDir: shared,
-			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 200 * time.Millisecond}
+		c := failoverConfig(t, brokers, shared, id)
+		c.CheckpointInterval, c.ClusterHeartbeat = 50*time.Millisecond, 200*time.Millisecond
+		return c
 	}
 	a, baseA, _ := startConfigured(t, cfg("A"))
 	b, baseB, _ := startConfigured(t, cfg("B"))
@@ -686,11 +707,7 @@ func TestClusterClaimJudgedOnAnOldAnnouncementIsVoid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.cluster.log.WaitApplied(ctx, off); err != nil {
-			t.Fatal(err)
-		}
+		waitApplied(t, a, off)
 	}
 	claim(old)
 	if !a.ownsNow(id) || a.liveJob(id) == nil || a.liveJob(id).job.Ended() {
@@ -748,11 +765,7 @@ func TestClusterStopRequestAppliedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := a.cluster.log.WaitApplied(ctx, off); err != nil {
-		t.Fatal(err)
-	}
+	waitApplied(t, a, off)
 	a.cluster.mu.Lock()
 	failed := a.cluster.failures["once"]
 	a.cluster.mu.Unlock()

@@ -32,10 +32,7 @@ func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 func TestFailoverRaceStopDuringTakeoverIsNotLost(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
-	cfg := func(id string) Config {
-		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
-			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
-	}
+	cfg := func(id string) Config { return failoverConfig(t, brokers, shared, id) }
 	a, baseA, stopA := startConfigured(t, cfg("A"))
 	var b atomic.Pointer[Server]
 	var jobID atomic.Value
@@ -105,10 +102,7 @@ func TestFailoverRaceStopDuringTakeoverIsNotLost(t *testing.T) {
 func TestFailoverRaceShutdownDuringTakeover(t *testing.T) {
 	brokers := kafka(t)
 	shared := t.TempDir()
-	cfg := func(id string) Config {
-		return Config{DataDir: t.TempDir(), CheckpointInterval: 100 * time.Millisecond, CheckpointDir: shared,
-			ClusterName: "c1", ClusterBootstrapServers: brokers, ServerID: id, ClusterHeartbeat: 100 * time.Millisecond}
-	}
+	cfg := func(id string) Config { return failoverConfig(t, brokers, shared, id) }
 	a, baseA, stopA := startConfigured(t, cfg("A"))
 	var b atomic.Pointer[Server]
 	taking := make(chan struct{})
