@@ -26,6 +26,22 @@ func (h hookHandler) Handle(_ context.Context, r slog.Record) error {
 func (h hookHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h hookHandler) WithGroup(string) slog.Handler      { return h }
 
+// startHooked makes a server of cfg, stores it in p (for the hooks of its
+// logger, which may run during Start) and starts it. The caller shuts it
+// down.
+func startHooked(t *testing.T, cfg Config, p *atomic.Pointer[Server]) *Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Store(s)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // A stop request that reaches the new owner while it takes the job over
 // (its record registered, the job not started yet) is applied once the
 // job runs: it is neither dropped nor answered before.
@@ -68,14 +84,7 @@ func TestFailoverRaceStopDuringTakeoverIsNotLost(t *testing.T) {
 			}
 		}
 	}})
-	bs, err := New(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Store(bs)
-	if err := bs.Start(); err != nil {
-		t.Fatal(err)
-	}
+	bs := startHooked(t, cb, &b)
 	t.Cleanup(func() { bs.Shutdown(5 * time.Second) })
 
 	id := submit(t, baseA, "", endlessJob)
@@ -124,14 +133,7 @@ func TestFailoverRaceShutdownDuringTakeover(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}})
-	bs, err := New(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Store(bs)
-	if err := bs.Start(); err != nil {
-		t.Fatal(err)
-	}
+	bs := startHooked(t, cb, &b)
 
 	id := submit(t, baseA, "", endlessJob)
 	waitFor(t, "a checkpoint on A, B knowing the job", func() bool {
@@ -200,14 +202,7 @@ func TestFailoverRaceJobTakenOverDuringResumeIsGivenUp(t *testing.T) {
 		s.cluster.mu.Unlock()
 		s.applyJob(jobCommand{Owner: "B", Job: rec, Run: rec.Statements, Judged: judged})
 	}})
-	a2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a2p.Store(a2)
-	if err := a2.Start(); err != nil {
-		t.Fatal(err)
-	}
+	a2 := startHooked(t, cfg, &a2p)
 	t.Cleanup(func() { a2.Shutdown(5 * time.Second) })
 	if !claimed {
 		t.Fatal("the claim was not applied during the resume")
