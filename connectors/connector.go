@@ -202,6 +202,29 @@ type PendingRecordsReporter interface {
 	PendingRecords() int64
 }
 
+// WatermarkReader is implemented by split readers whose splits carry
+// their own event-time progress, instead of a watermark computed from a
+// column: an exchange topic between the stages of a job, where each
+// upstream instance writes its watermark into the records. The source task
+// of a vertex with SourceSpec.ReaderWatermarks calls Watermark after every
+// Next (from its goroutine) and takes it as the split's watermark: the
+// rows that Next returned come before it, so a reader ends a batch where
+// the watermark it reads advances. math.MinInt64 means no progress yet;
+// the value never goes back. An ended split no longer holds the watermark
+// back, whatever its reader reported.
+type WatermarkReader interface {
+	Watermark() int64
+}
+
+// WatermarkWriter is implemented by sink writers that carry the job's
+// event-time progress on to a later reader (an exchange topic's writer).
+// The sink operator calls WriteWatermark each time its input's watermark
+// advances, after writing every row that came before it, from the same
+// goroutine as Write; math.MaxInt64 is the end of event time.
+type WatermarkWriter interface {
+	WriteWatermark(wm int64) error
+}
+
 // SkippedRowSampler is implemented by sources of text tables: it returns
 // the first bad row skipped by any of the source's split readers (nil when
 // none was), so that a summary can say where to look. It may be called

@@ -48,6 +48,11 @@ type SourceSpec struct {
 	// IdleTimeoutMs > 0: a split with no rows for this long stops holding
 	// the watermark back (table.exec.source.idle-timeout).
 	IdleTimeoutMs int64
+	// ReaderWatermarks: the split readers report each split's watermark
+	// (connectors.WatermarkReader; an exchange between stages) and
+	// Watermark is nil. A reader that does not report one holds the
+	// watermark at its start until its split ends.
+	ReaderWatermarks bool
 }
 
 // Vertex is a node of the job graph: a source, or an operator with inputs.

@@ -52,6 +52,15 @@ func (s *SinkOperator) ProcessBatch(_ int, b *types.Batch) error {
 	return nil
 }
 
+// ProcessWatermark hands the watermark to a writer that carries it on
+// (connectors.WatermarkWriter); other writers have no use for it.
+func (s *SinkOperator) ProcessWatermark(wm int64) error {
+	if ww, ok := s.writer.(connectors.WatermarkWriter); ok {
+		return ww.WriteWatermark(wm)
+	}
+	return nil
+}
+
 // ReleasesInput implements InputReleaser: a SinkWriter does not own the
 // batch after Write returns.
 func (s *SinkOperator) ReleasesInput() bool { return true }

@@ -178,6 +178,13 @@ func (t *sourceTask) run() error {
 			} else {
 				t.busy.leaveIdle()
 			}
+			if spec.ReaderWatermarks && !errors.Is(err, io.EOF) {
+				if wr, ok := s.reader.(connectors.WatermarkReader); ok {
+					if w := wr.Watermark(); w > s.wm {
+						s.wm = w
+					}
+				}
+			}
 			if errors.Is(err, io.EOF) {
 				s.ended = true
 				live--
@@ -456,7 +463,7 @@ func (t *sourceTask) scanWatermark(s *splitState, rb *types.Batch) (wm int64, cu
 
 // emitWatermark sends the current watermark if it advanced.
 func (t *sourceTask) emitWatermark() {
-	if t.v.Source.Watermark == nil {
+	if t.v.Source.Watermark == nil && !t.v.Source.ReaderWatermarks {
 		return
 	}
 	w, any := t.currentWatermark()
