@@ -232,6 +232,9 @@ type Result struct {
 	Text string
 	// Job is set for a job started by INSERT.
 	Job *Job
+	// Jobs are the jobs an INSERT started: Job alone, or the units of a
+	// job cut into stages (execution.stages.units), Job being the first.
+	Jobs []*Job
 	// Quit asks the caller to end the session.
 	Quit bool
 }
@@ -606,7 +609,12 @@ func (e *Engine) insert(ctx context.Context, s *sql.Insert, o ExecOptions) (*Res
 // launch starts a planned job under supervision (restarts per the
 // restart strategy). INSERT jobs honour --restore / execution.savepoint.path.
 func (e *Engine) launch(p *planner.Plan, replan func(int) (*planner.Plan, error), name string, restore bool, env *connectors.Env) (*Job, error) {
-	sid := storageID(e.conf, p)
+	return e.launchAs(p, replan, name, restore, env, storageID(e.conf, p))
+}
+
+// launchAs is launch with the job's storage id (its directory under the
+// checkpoint storage) given.
+func (e *Engine) launchAs(p *planner.Plan, replan func(int) (*planner.Plan, error), name string, restore bool, env *connectors.Env, sid string) (*Job, error) {
 	setup, err := e.newJobSetup(p, sid, restore)
 	if err != nil {
 		return nil, err
@@ -762,7 +770,11 @@ func (e *Engine) explain(s *sql.Explain) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Text: logicalPlanText(inner.Query, p.Optimized[0], s.Rules) + p.Explain()}, nil
+		st, err := e.stagesText(p)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Text: logicalPlanText(inner.Query, p.Optimized[0], s.Rules) + p.Explain() + st}, nil
 	case *sql.StatementSet:
 		return e.explainSet(inner, s.Rules) // statement_set.go
 	}

@@ -48,18 +48,31 @@ func (e *Engine) submitInserts(targets []planner.Target, name, label string, o E
 		c.Parallelism = par
 		return planner.PlanInserts(targets, c, &env)
 	}
-	j, err := e.launch(p, replan, name, true, &env)
+	var jobs []*Job
+	if e.stagedUnits() > 0 {
+		jobs, err = e.launchStages(p, name, &env) // stages.go
+	} else {
+		var j *Job
+		j, err = e.launch(p, replan, name, true, &env)
+		jobs = []*Job{j}
+	}
 	if err != nil {
 		return nil, err
 	}
-	e.jobs.put(j)
-	if sync {
-		if err := j.Wait(); err != nil {
-			return nil, err
-		}
-		return &Result{Message: "Insert done.", Job: j}, nil
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		e.jobs.put(j)
+		ids[i] = j.ID
 	}
-	return &Result{Message: fmt.Sprintf("Job submitted: %s", j.ID), Job: j}, nil
+	if sync {
+		for _, j := range jobs {
+			if err := j.Wait(); err != nil {
+				return nil, err
+			}
+		}
+		return &Result{Message: "Insert done.", Job: jobs[0], Jobs: jobs}, nil
+	}
+	return &Result{Message: fmt.Sprintf("Job submitted: %s", strings.Join(ids, ", ")), Job: jobs[0], Jobs: jobs}, nil
 }
 
 func setTargets(s *sql.StatementSet) []planner.Target {
@@ -82,5 +95,9 @@ func (e *Engine) explainSet(s *sql.StatementSet, rules bool) (*Result, error) {
 		fmt.Fprintf(&b, "-- INSERT INTO %s (%d of %d)\n", ins.Table.Name, i+1, len(s.Inserts))
 		b.WriteString(logicalPlanText(ins.Query, p.Optimized[i], rules))
 	}
-	return &Result{Text: b.String() + p.Explain()}, nil
+	st, err := e.stagesText(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Text: b.String() + p.Explain() + st}, nil
 }

@@ -1,0 +1,227 @@
+package memtopics
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/stages"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/types"
+)
+
+// Exchange keeps the topics of one process. The zero value is not
+// usable: call New.
+type Exchange struct {
+	mu     sync.Mutex
+	topics map[string]*topic
+}
+
+// New returns an empty exchange.
+func New() *Exchange { return &Exchange{topics: map[string]*topic{}} }
+
+// record is a row, or a producer's watermark (control).
+type record struct {
+	control  bool
+	producer int
+	wm       int64 // control: math.MaxInt64 is the producer's end
+	op       types.Op
+	row      []types.Value
+}
+
+type topic struct {
+	edge  stages.Edge
+	mu    sync.Mutex
+	parts [][]record
+}
+
+func (x *Exchange) topic(e stages.Edge) *topic {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t, ok := x.topics[e.ID]
+	if !ok {
+		t = &topic{edge: e, parts: make([][]record, e.Partitions)}
+		x.topics[e.ID] = t
+	}
+	return t
+}
+
+// Rows returns how many rows edge id's topic holds (control records left
+// out).
+func (x *Exchange) Rows(id string) int {
+	x.mu.Lock()
+	t := x.topics[id]
+	x.mu.Unlock()
+	if t == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, p := range t.parts {
+		for _, r := range p {
+			if !r.control {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Source implements stages.Exchange.
+func (x *Exchange) Source(e stages.Edge, partitions []int) (connectors.Source, error) {
+	return &source{t: x.topic(e), partitions: partitions}, nil
+}
+
+// Sink implements stages.Exchange.
+func (x *Exchange) Sink(e stages.Edge, producer int) (connectors.Sink, error) {
+	return &sink{t: x.topic(e), producer: producer}, nil
+}
+
+type split int
+
+func (s split) ID() string { return fmt.Sprintf("partition-%d", int(s)) }
+
+type source struct {
+	t          *topic
+	partitions []int
+}
+
+func (s *source) Splits(int) ([]connectors.Split, error) {
+	out := make([]connectors.Split, len(s.partitions))
+	for i, p := range s.partitions {
+		out[i] = split(p)
+	}
+	return out, nil
+}
+
+func (s *source) Bounded() bool { return s.t.edge.Bounded }
+
+func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (connectors.SplitReader, error) {
+	r := &reader{t: s.t, part: int(sp.(split)), wms: make([]int64, s.t.edge.Producers), wm: math.MinInt64}
+	for i := range r.wms {
+		r.wms[i] = math.MinInt64
+	}
+	if len(pos) == 8 {
+		// A restored reader starts after the rows it had read; the
+		// producers' watermarks come back with the next control records.
+		r.next = int(binary.BigEndian.Uint64(pos))
+	}
+	return r, nil
+}
+
+type reader struct {
+	t    *topic
+	part int
+	next int
+	wms  []int64
+	wm   int64
+}
+
+// Next copies rows until a control record advances the partition's
+// watermark, waiting a little when nothing is there yet.
+func (r *reader) Next(ctx context.Context, b *types.Batch) error {
+	r.t.mu.Lock()
+	recs := r.t.parts[r.part]
+	r.t.mu.Unlock()
+	if r.next >= len(recs) {
+		if r.ended() {
+			return io.EOF
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Millisecond):
+		}
+		return nil
+	}
+	for r.next < len(recs) && b.Len() < cap(b.Ops) {
+		rec := recs[r.next]
+		r.next++
+		if !rec.control {
+			b.Append(rec.op, rec.row)
+			continue
+		}
+		r.wms[rec.producer] = max(r.wms[rec.producer], rec.wm)
+		if w := minOf(r.wms); w > r.wm {
+			r.wm = w
+			break
+		}
+	}
+	return nil
+}
+
+func (r *reader) ended() bool {
+	if !r.t.edge.Bounded {
+		return false
+	}
+	return minOf(r.wms) == math.MaxInt64
+}
+
+func minOf(ws []int64) int64 {
+	m := int64(math.MaxInt64)
+	for _, w := range ws {
+		m = min(m, w)
+	}
+	return m
+}
+
+func (r *reader) Watermark() int64 { return r.wm }
+
+func (r *reader) Position() []byte { return binary.BigEndian.AppendUint64(nil, uint64(r.next)) }
+
+func (r *reader) Close() error { return nil }
+
+type sink struct {
+	t        *topic
+	producer int
+}
+
+func (s *sink) Open(context.Context, int, int) (connectors.SinkWriter, error) {
+	return &writer{t: s.t, producer: s.producer, wm: math.MinInt64}, nil
+}
+
+func (s *sink) AcceptsChangelog() bool { return true }
+
+type writer struct {
+	t        *topic
+	producer int
+	wm       int64
+}
+
+func (w *writer) Write(b *types.Batch) error {
+	e := w.t.edge
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	for i := 0; i < b.Len(); i++ {
+		row := append([]types.Value(nil), b.Row(i)...)
+		p := 0
+		if !e.Global() {
+			p = state.KeyGroupOf(exec.HashKey(row, e.KeyCols), e.Partitions)
+		}
+		w.t.parts[p] = append(w.t.parts[p], record{op: b.Ops[i], row: row})
+	}
+	return nil
+}
+
+// WriteWatermark writes the watermark into every partition.
+func (w *writer) WriteWatermark(wm int64) error {
+	if wm <= w.wm {
+		return nil
+	}
+	w.wm = wm
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	for p := range w.t.parts {
+		w.t.parts[p] = append(w.t.parts[p], record{control: true, producer: w.producer, wm: wm})
+	}
+	return nil
+}
+
+func (w *writer) Flush() error { return nil }
+func (w *writer) Close() error { return nil }
