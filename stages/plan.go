@@ -121,7 +121,11 @@ func Cut(g *exec.JobGraph, units int) (*Plan, error) {
 				continue
 			}
 			from, to := p.StageOf[e.From], p.StageOf[vi]
-			if from >= to {
+			if from == to {
+				return nil, fmt.Errorf("the job cannot run in stages: %s reads %s both in its own process and over a %s edge",
+					v.Name, g.Vertices[e.From].Name, e.Partitioning)
+			}
+			if from > to {
 				return nil, fmt.Errorf("the job cannot run in stages: the %s edge from %s to %s goes back to an earlier stage",
 					e.Partitioning, g.Vertices[e.From].Name, v.Name)
 			}
