@@ -8,6 +8,7 @@ import (
 
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/stages"
 	"github.com/streamsql/streamsql/stages/memtopics"
 )
@@ -22,6 +23,9 @@ const (
 	StagesBootstrapKey = "execution.stages.bootstrap-servers"
 	// StagesUnitKey: 'all', or 'STAGE/UNIT' to run one unit only.
 	StagesUnitKey = "execution.stages.unit"
+	// StagesRunKey: the submission the units belong to (epoch ms); 0:
+	// the owner's run (Ownership.Run), or the time the job starts.
+	StagesRunKey = "execution.stages.run-id"
 )
 
 // unitSelector is which units of a staged job this engine runs.
@@ -82,9 +86,12 @@ func (e *Engine) launchStages(p *planner.Plan, name string, env *connectors.Env)
 		return nil, fmt.Errorf("%s: %w", StagesUnitKey, err)
 	}
 	sid := storageID(e.conf, p)
-	run := time.Now().UnixMilli()
-	if own := e.opts.Ownership; own != nil && own.Run != 0 {
+	run := int64(e.conf.Int(StagesRunKey))
+	if own := e.opts.Ownership; run == 0 && own != nil && own.Run != 0 {
 		run = own.Run
+	}
+	if run == 0 {
+		run = time.Now().UnixMilli()
 	}
 	sp, ex, err := e.cutStages(p, sid, run)
 	if err != nil {
@@ -170,4 +177,54 @@ func (e *Engine) stagesText(p *planner.Plan) (string, error) {
 		return "", err
 	}
 	return sp.Describe(), nil
+}
+
+// StageUnit names one unit of a job cut into stages.
+type StageUnit struct{ Stage, Unit int }
+
+// Selector is the execution.stages.unit value that runs this unit alone.
+func (u StageUnit) Selector() string { return fmt.Sprintf("%d/%d", u.Stage, u.Unit) }
+
+// StageUnits plans an INSERT or a statement set and returns the units it
+// would run as, in stage and unit order, when the session runs jobs cut
+// into stages (execution.stages.units > 0) and runs all of a job's units
+// ('all'); nil otherwise. A server spreads the units over a cluster's
+// servers with it, each running its units with execution.stages.unit set.
+func (e *Engine) StageUnits(st sql.Stmt) ([]StageUnit, error) {
+	if e.stagedUnits() == 0 {
+		return nil, nil
+	}
+	if sel, err := parseUnitSelector(e.conf.Get(StagesUnitKey)); err != nil || !sel.all {
+		return nil, err
+	}
+	var targets []planner.Target
+	switch s := st.(type) {
+	case *sql.Insert:
+		if s.Table.IsMemory() {
+			return nil, nil
+		}
+		targets = []planner.Target{{Table: s.Table, Query: s.Query}}
+	case *sql.StatementSet:
+		targets = setTargets(s)
+	default:
+		return nil, nil
+	}
+	env := *e.env
+	e.mu.Lock()
+	p, err := planner.PlanInserts(targets, e.plannerConfig(), &env)
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	sp, err := stages.Cut(p.Graph, e.stagedUnits())
+	if err != nil {
+		return nil, err
+	}
+	var out []StageUnit
+	for si, stg := range sp.Stages {
+		for u := 0; u < stg.Units; u++ {
+			out = append(out, StageUnit{si, u})
+		}
+	}
+	return out, nil
 }

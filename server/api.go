@@ -447,6 +447,29 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 		case *sql.Quit:
 			continue
 		}
+		if !isSetup(st) {
+			units, err := eng.StageUnits(st)
+			if err != nil {
+				fail(i, err)
+				return
+			}
+			if len(units) > 0 {
+				recs, err := s.submitStaged(sess, p.Text, units) // stages.go
+				if err != nil {
+					fail(i, err)
+					return
+				}
+				out := api.StatementResult{Statement: i + 1, JobID: recs[0].ID}
+				ids := make([]string, len(recs))
+				for k, r := range recs {
+					ids[k] = r.ID
+				}
+				out.Message = fmt.Sprintf("Job submitted in %d units: %s", len(recs), strings.Join(ids, ", "))
+				s.cfg.Logger.Info("job submitted in units", "jobs", strings.Join(ids, ","))
+				results = append(results, out)
+				continue
+			}
+		}
 		res, err := eng.Execute(context.Background(), st, engine.ExecOptions{Sync: isSetup(st)})
 		if err != nil {
 			fail(i, err)

@@ -112,6 +112,9 @@ type clusterState struct {
 	// owns; stop requests applied before wait in pendingStops.
 	resumed      bool
 	pendingStops []pendingStop
+	// pendingAdopts are the records of units placed on this server
+	// (stages.go) applied before it resumed its own jobs.
+	pendingAdopts []jobCommand
 	// stopRequests are the stop requests in the log not yet applied, by
 	// job id: a server that takes a job over applies its request.
 	stopRequests map[string]stopCommand

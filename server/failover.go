@@ -87,6 +87,9 @@ func (s *Server) applyJob(jc jobCommand) {
 	if jc.Owner == c.id {
 		delete(c.remote, id) // this server's job: its registry says more
 		c.mu.Unlock()
+		if _, registered := s.reg.get(id); !registered && jc.Job.Status == string(engine.JobRunning) {
+			s.adoptPlaced(jc) // another server placed it here (stages.go)
+		}
 		return
 	}
 	c.remote[id] = remoteJob{owner: jc.Owner, rec: jc.Job, run: jc.Run}
@@ -176,9 +179,12 @@ func (s *Server) startClustered() error {
 	}
 	c.mu.Lock()
 	c.resumed = true
-	pending := c.pendingStops
-	c.pendingStops = nil
+	pending, adopts := c.pendingStops, c.pendingAdopts
+	c.pendingStops, c.pendingAdopts = nil, nil
 	c.mu.Unlock()
+	for _, jc := range adopts {
+		s.goUnlessClosing(func() { s.adopt(jc) })
+	}
 	for _, p := range pending {
 		s.applyStop(p.key, p.id, p.sc)
 	}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/sql"
+)
+
+// Jobs cut into stages (execution.stages.units > 0): the server submits
+// each unit of such a job as a job of its own, whose statements are the
+// session's setup, SET execution.stages.unit to the unit and
+// execution.stages.run-id to the submission, and the INSERT. A clustered
+// server spreads the units over the servers that are up and share its
+// checkpoint storage (the fewest running jobs first, then round robin):
+// it registers and starts its own units and appends the others' records
+// to the command log with their owner named, and each owner starts the
+// units the log gives it (adopt). From there on each unit is a job like
+// any other: listed, stopped and taken over on its own.
+
+// placedUnit is a unit's record and the server it goes to.
+type placedUnit struct {
+	owner string
+	rec   JobRecord
+}
+
+// submitStaged submits the units of the job text (an INSERT or a
+// statement set) in session sess and returns their records.
+func (s *Server) submitStaged(sess *session, text string, units []engine.StageUnit) ([]JobRecord, error) {
+	if ex := strings.ToLower(strings.TrimSpace(sess.eng.Config().Get(engine.StagesExchangeKey))); ex != "kafka" {
+		return nil, fmt.Errorf("%s = '%s' keeps a job's topics in one process: a server runs jobs cut into stages with 'kafka'", engine.StagesExchangeKey, ex)
+	}
+	owners := s.placementOrder()
+	submitted := time.Now().UTC()
+	name := strings.Join(strings.Fields(text), " ")
+	if len(name) > 60 {
+		name = name[:57] + "..."
+	}
+	placed := make([]placedUnit, len(units))
+	for i, u := range units {
+		id, err := newUnitID()
+		if err != nil {
+			return nil, err
+		}
+		stmts := append(append([]string(nil), sess.setup...),
+			fmt.Sprintf("SET '%s' = '%s'", engine.StagesRunKey, fmt.Sprint(submitted.UnixMilli())),
+			fmt.Sprintf("SET '%s' = '%s'", engine.StagesUnitKey, u.Selector()),
+			text)
+		rec := JobRecord{ID: id, Name: fmt.Sprintf("%s [stage %d unit %d]", name, u.Stage, u.Unit),
+			Statements: stmts, Status: string(engine.JobRunning), Submitted: submitted}
+		if s.cluster != nil {
+			rec.Epoch = 1
+		}
+		placed[i] = placedUnit{owner: owners[i%len(owners)], rec: rec}
+	}
+	var recs []JobRecord
+	var first error
+	for _, p := range placed {
+		recs = append(recs, p.rec)
+		if s.cluster == nil || p.owner == s.cluster.id {
+			if err := s.updateJob(p.rec.ID, func(r *JobRecord) { *r = p.rec }); err != nil {
+				return nil, fmt.Errorf("the job could not be registered: %w", err)
+			}
+			own := (*engine.Ownership)(nil)
+			if s.cluster != nil {
+				own = s.ownership(p.rec)
+			}
+			if err := s.resumeOrFail(p.rec, own); err != nil && first == nil {
+				first = fmt.Errorf("%s: %w", p.rec.Name, err)
+			}
+			continue
+		}
+		if err := s.publishFor(p.owner, p.rec); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", p.rec.Name, err)
+		}
+	}
+	return recs, first
+}
+
+// placementOrder lists the servers that take a staged job's units, the
+// first unit going to the first: this server alone without a cluster;
+// else the servers up that announced this server's checkpoint storage
+// (so that any of them can take a unit over), the fewest running jobs
+// first, ties by id.
+func (s *Server) placementOrder() []string {
+	c := s.cluster
+	if c == nil {
+		return []string{""}
+	}
+	c.mu.Lock()
+	same := map[string]bool{c.id: true}
+	for id, sc := range c.servers {
+		same[id] = same[id] || s.cfg.CheckpointDir != "" && sc.Checkpoints == s.cfg.CheckpointDir
+	}
+	c.mu.Unlock()
+	type load struct {
+		id   string
+		jobs int
+	}
+	var up []load
+	for _, cs := range s.clusterView().Servers {
+		if cs.State != "up" || !same[cs.ID] {
+			continue
+		}
+		n := 0
+		for _, j := range cs.Jobs {
+			if j.Status == string(engine.JobRunning) {
+				n++
+			}
+		}
+		up = append(up, load{cs.ID, n})
+	}
+	sort.Slice(up, func(a, b int) bool {
+		if up[a].jobs != up[b].jobs {
+			return up[a].jobs < up[b].jobs
+		}
+		return up[a].id < up[b].id
+	})
+	out := make([]string, len(up))
+	for i, l := range up {
+		out[i] = l.id
+	}
+	if len(out) == 0 {
+		out = []string{c.id}
+	}
+	return out
+}
+
+// publishFor appends the record of a unit placed on another server, with
+// that server as its owner, and waits until the log applied it here.
+func (s *Server) publishFor(owner string, rec JobRecord) error {
+	c := s.cluster
+	masked := rec
+	masked.Statements = make([]string, len(rec.Statements))
+	for i, st := range rec.Statements {
+		masked.Statements[i] = sql.MaskSecrets(st)
+	}
+	value, _ := json.Marshal(jobCommand{Owner: owner, Job: masked, Run: rec.Statements})
+	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
+	defer cancel()
+	off, err := c.log.Append(ctx, "job/"+rec.ID, value)
+	if err == nil {
+		err = c.log.WaitApplied(ctx, off)
+	}
+	if err != nil {
+		return fmt.Errorf("the command log did not take the unit for server %s: %w", owner, err)
+	}
+	return nil
+}
+
+// adoptPlaced starts a job the log says this server owns but its registry
+// does not hold: a unit another server placed here (submitStaged). Called
+// by applyJob in Follow's goroutine; the start runs in the background,
+// after startClustered resumed this server's own jobs.
+func (s *Server) adoptPlaced(jc jobCommand) {
+	c := s.cluster
+	c.mu.Lock()
+	if !c.resumed {
+		c.pendingAdopts = append(c.pendingAdopts, jc)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	s.goUnlessClosing(func() { s.adopt(jc) })
+}
+
+// adopt registers and starts a unit placed on this server, unless the log
+// no longer names this server its owner or it is registered already.
+func (s *Server) adopt(jc jobCommand) {
+	rec := jc.Job
+	rec.Statements = jc.Run
+	if len(rec.Statements) == 0 || !s.ownsNow(rec.ID) {
+		return
+	}
+	if _, ok := s.reg.get(rec.ID); ok {
+		return
+	}
+	if err := s.reg.update(rec.ID, func(r *JobRecord) { *r = rec }); err != nil {
+		s.cfg.Logger.Error("cannot register a unit placed on this server", "job", rec.ID, "error", err.Error())
+		return
+	}
+	s.cfg.Logger.Info("starting a unit placed on this server", "job", rec.ID, "name", rec.Name)
+	s.resumeOrFail(rec, s.ownership(rec))
+}
+
+func newUnitID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errors.New("cannot generate a job id: " + err.Error())
+	}
+	return hex.EncodeToString(b[:]), nil
+}
