@@ -137,6 +137,7 @@ func TestRoundTripEveryTypeAndOp(t *testing.T) {
 
 func TestWatermarkIsMinOverProducersAndEndsBatches(t *testing.T) {
 	_, cfg := cluster(t)
+	cfg.WatermarkInterval = time.Nanosecond // every advance
 	tp := newTopic(t, cfg, "wm", 1, 2, false)
 	s := NewSink(cfg, tp, 0)
 	w0, w1 := openWriter(t, s, 0), openWriter(t, s, 1)
@@ -172,8 +173,14 @@ func TestWatermarkIsMinOverProducersAndEndsBatches(t *testing.T) {
 	step(w1, 500)
 	waitWatermark(t, r, 100)
 
-	// Batches end where the watermark advances: rows, wm 200, rows, wm 300.
-	step(w0, 200, kvRow(2, "c", 150), kvRow(2, "d", 160))
+	// Batches end where the watermark advances: rows, wm 200, rows, wm 300
+	// (written in one flush, so fetched together).
+	if err := w0.Write(batchOf(kvRow(2, "c", 150), kvRow(2, "d", 160))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w0.WriteWatermark(200); err != nil {
+		t.Fatal(err)
+	}
 	step(w0, 300, kvRow(3, "e", 250))
 	var seen []string
 	for len(seen) < 5 {
