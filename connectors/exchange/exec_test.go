@@ -105,7 +105,9 @@ func (o *tumbleCount) ProcessWatermark(wm int64) error {
 			fire = append(fire, kw)
 		}
 	}
-	sort.Slice(fire, func(i, j int) bool { return fire[i][1] < fire[j][1] || fire[i][1] == fire[j][1] && fire[i][0] < fire[j][0] })
+	sort.Slice(fire, func(i, j int) bool {
+		return fire[i][1] < fire[j][1] || fire[i][1] == fire[j][1] && fire[i][0] < fire[j][0]
+	})
 	for _, kw := range fire {
 		o.out.Emit(types.Insert, []types.Value{types.IntValue(kw[0]), types.TimestampValue(kw[1]), types.IntValue(o.counts[kw])})
 		delete(o.counts, kw)
