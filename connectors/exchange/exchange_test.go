@@ -526,3 +526,35 @@ func TestPositionCodec(t *testing.T) {
 		}
 	}
 }
+
+// A plain writer whose input stalls after an advance it held back (the
+// interval had not passed) still writes that watermark, without a flush.
+func TestHeldBackWatermarkIsWrittenWhenInputStalls(t *testing.T) {
+	_, cfg := cluster(t)
+	cfg.WatermarkInterval = 300 * time.Millisecond
+	tp := newTopic(t, cfg, "stall", 2, 1, false)
+	w := openWriter(t, NewSink(cfg, tp, 0), 0)
+	r := openReader(t, cfg, tp, 1, nil)
+	if err := w.WriteWatermark(10); err != nil { // the first: written at once
+		t.Fatal(err)
+	}
+	waitWatermark(t, r, 10)
+	if err := w.Write(batchOf(kvRow(1, "a", 15))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteWatermark(20); err != nil { // held back
+		t.Fatal(err)
+	}
+	if rows, _ := readFor(t, r, 1<<20, 100*time.Millisecond); r.Watermark() != 10 {
+		t.Fatalf("watermark %s within the interval (rows %v)", wmString(r.Watermark()), rows)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Watermark() != 20 && time.Now().Before(deadline) {
+		if _, err := next(t, r, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.Watermark() != 20 {
+		t.Fatalf("watermark %s: the held-back advance was never written", wmString(r.Watermark()))
+	}
+}

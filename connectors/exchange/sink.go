@@ -106,7 +106,16 @@ const (
 // Recover, called first exactly when the job checkpoints, switches it to
 // transactions; any other first call (Write, WriteWatermark, Flush) to
 // plain idempotent produces.
+//
+// A plain writer that holds back an advance of the watermark (written
+// less than WatermarkInterval ago) writes it from a timer once the
+// interval has passed, so that a producer whose input stalls still lets
+// its readers see its last watermark: mu serializes that timer with
+// Write, WriteWatermark, Flush and Close.
 type writer struct {
+	mu       sync.Mutex
+	timer    *time.Timer // pending deferred watermark (modePlain)
+	closed   bool
 	cfg      Config
 	t        *Topic
 	producer int
@@ -198,6 +207,8 @@ func (w *writer) produce(recs []kgo.Record) error {
 
 // Write routes each row of b to the partition of its key group.
 func (w *writer) Write(b *types.Batch) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
@@ -227,11 +238,13 @@ func (w *writer) Write(b *types.Batch) error {
 }
 
 // WriteWatermark records wm. A plain writer writes it into every
-// partition when WatermarkInterval has passed since it last did; a
-// transactional one at its next PreCommit. The end (math.MaxInt64) is
-// written at once by a plain writer, at the next PreCommit by a
-// transactional one.
+// partition when WatermarkInterval has passed since it last did, else
+// once it has (from a timer, unless a later call did); a transactional
+// one at its next PreCommit. The end (math.MaxInt64) is written at once
+// by a plain writer, at the next PreCommit by a transactional one.
 func (w *writer) WriteWatermark(wm int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
@@ -242,10 +255,29 @@ func (w *writer) WriteWatermark(wm int64) error {
 	if err := w.startPlain(); err != nil {
 		return err
 	}
-	if w.mode == modePlain && (wm == math.MaxInt64 || time.Since(w.lastWmAt) >= w.cfg.WatermarkInterval) {
+	if w.mode != modePlain {
+		return nil
+	}
+	if since := time.Since(w.lastWmAt); wm == math.MaxInt64 || since >= w.cfg.WatermarkInterval {
 		return w.writeProgress()
+	} else if w.timer == nil {
+		w.timer = time.AfterFunc(w.cfg.WatermarkInterval-since, w.deferredProgress)
 	}
 	return nil
+}
+
+// deferredProgress writes the watermark WriteWatermark held back (from
+// its timer's goroutine). Its records may land before rows written since
+// the advance, never before rows written until it: the watermark only
+// looks later to readers. A failure fails the writer's next call.
+func (w *writer) deferredProgress() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = nil
+	if w.closed || w.failed != nil || w.mode != modePlain {
+		return
+	}
+	w.writeProgress()
 }
 
 // writeProgress writes the latest watermark, or the end, into every
@@ -282,6 +314,8 @@ func (w *writer) writeProgress() error {
 // every record is acknowledged. In modeTxn (not used by the runtime under
 // checkpoints) it commits the open transaction.
 func (w *writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
@@ -324,8 +358,15 @@ func (w *writer) Flush() error {
 // Close drops what a plain writer did not flush, aborts the open
 // transaction (never a pre-committed one) and closes the clients.
 func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.admin == nil {
 		return nil
+	}
+	w.closed = true
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
 	}
 	if sl := w.cur; sl != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
