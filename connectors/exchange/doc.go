@@ -54,10 +54,12 @@
 // Without checkpointing (the writer's first call is not Recover), records
 // go through an idempotent producer (acks from all in-sync replicas) and
 // are visible as soon as acknowledged; an advanced watermark is written
-// at most every Config.WatermarkInterval, and the end at once; Flush
-// writes the latest watermark and waits for every acknowledgement. Rows
-// are neither lost nor duplicated while the producer lives; a failed job
-// without checkpoints starts over (with a new topic).
+// at most every Config.WatermarkInterval, and at the latest one interval
+// after it advanced (from a timer, should no further call come), the end
+// at once; Flush writes the latest watermark and waits for every
+// acknowledgement. Rows are neither lost nor duplicated while the
+// producer lives; a failed job without checkpoints starts over (with a
+// new topic: a plain producer cannot be fenced).
 //
 // Under checkpoints the writer is a connectors.TwoPhaseCommitWriter using
 // Kafka transactions, as the kafka connector's exactly-once sink does
@@ -105,6 +107,13 @@
 // and the producers' watermarks as they were, so a restore neither loses
 // nor repeats a row and keeps the watermark; a position recorded for
 // another number of producers is refused.
+//
+// Idleness does not cross the exchange: a producer whose input is idle
+// (exec's idle-timeout) writes no watermark, and holds back the
+// watermark of every partition until its input resumes or ends.
+//
+// Each reader has its own Kafka client (a consumer of its one
+// partition).
 //
 // The reader also implements connectors.PollWaiter (Next waits up to
 // 100 ms for records when none is buffered, or as told),

@@ -65,8 +65,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// WatermarkInterval is how often, at most, a writer without
 	// checkpointing writes an advanced watermark into every partition
-	// between flushes (default 200 ms). A writer under checkpoints writes
-	// its watermark once per transaction, when it pre-commits.
+	// between flushes, and how long at most it holds one back (default
+	// 200 ms). A writer under checkpoints writes its watermark once per
+	// transaction, when it pre-commits.
 	WatermarkInterval time.Duration
 	// ReplicationFactor of topics made by CreateTopic (default: the
 	// brokers' default).
