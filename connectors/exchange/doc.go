@@ -34,9 +34,10 @@
 //	      more and no longer holds the watermark back
 //
 // A record that does not decode (unknown kind, wrong column count,
-// damaged value, unknown producer, a control record after its producer's
-// end) fails the reader with an error naming the topic, the partition and
-// the offset.
+// damaged value, unknown producer) fails the reader with an error naming
+// the topic, the partition and the offset. A control record of a
+// producer after its end (an upstream job resumed from a savepoint taken
+// with drain) is ignored: the end stands.
 //
 // # Writers
 //

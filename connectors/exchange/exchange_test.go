@@ -558,3 +558,32 @@ func TestHeldBackWatermarkIsWrittenWhenInputStalls(t *testing.T) {
 		t.Fatalf("watermark %s: the held-back advance was never written", wmString(r.Watermark()))
 	}
 }
+
+// A producer's watermark after its end (an upstream resumed after a
+// drained stop) does not take the partition's watermark back.
+func TestWatermarkAfterEndIsIgnored(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "resumed", 1, 1, false)
+	w := openWriter(t, NewSink(cfg, tp, 0), 0)
+	if err := w.WriteWatermark(math.MaxInt64); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	w2 := openWriter(t, NewSink(cfg, tp, 0), 0)
+	if err := w2.WriteWatermark(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Write(batchOf(kvRow(1, "after", 6))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r := openReader(t, cfg, tp, 0, nil)
+	rows, _ := readUntil(t, r, 1)
+	if len(rows) != 1 || r.Watermark() != math.MaxInt64 {
+		t.Errorf("rows %v, watermark %s; want the row and the end's watermark", rows, wmString(r.Watermark()))
+	}
+}

@@ -265,7 +265,9 @@ func (r *reader) read(b *types.Batch, rec *kgo.Record) (bool, error) {
 	}
 	p := &r.prods[d.producer]
 	if p.ended {
-		return false, fmt.Errorf("%s at offset %d: a control record of producer %d after its end", r.where, rec.Offset, d.producer)
+		// A producer resumed after its end (e.g. an upstream job restored
+		// from a savepoint taken with drain): its end stands.
+		return false, nil
 	}
 	p.seen = true
 	if d.wm > p.wm {
