@@ -110,8 +110,8 @@ const (
 // A plain writer that holds back an advance of the watermark (written
 // less than WatermarkInterval ago) writes it from a timer once the
 // interval has passed, so that a producer whose input stalls still lets
-// its readers see its last watermark: mu serializes that timer with
-// Write, WriteWatermark, Flush and Close.
+// its readers see its last watermark: mu serializes that timer with the
+// methods.
 type writer struct {
 	mu       sync.Mutex
 	timer    *time.Timer // pending deferred watermark (modePlain)
@@ -316,6 +316,10 @@ func (w *writer) writeProgress() error {
 func (w *writer) Flush() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.flush()
+}
+
+func (w *writer) flush() error {
 	if w.failed != nil {
 		return w.failed
 	}
@@ -499,11 +503,13 @@ func (w *writer) flushTxn(ctx context.Context, sl *slot) error {
 // not committed yet, oldest first. A writer not under checkpoints
 // flushes.
 func (w *writer) PreCommit(checkpointID int64) ([][]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return nil, w.failed
 	}
 	if w.mode != modeTxn {
-		return nil, w.Flush()
+		return nil, w.flush()
 	}
 	if err := w.writeProgress(); err != nil {
 		return nil, err
@@ -568,6 +574,8 @@ func (w *writer) markDone(c *committable) {
 // pre-committed through their producer, any other by resuming it (as
 // Recover). Committing one again is a no-op.
 func (w *writer) Commit(raw [][]byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
@@ -610,6 +618,8 @@ func (w *writer) Commit(raw [][]byte) error {
 // transactions that earlier instances left open and makes their
 // producers fail.
 func (w *writer) Recover(raw [][]byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.failed != nil {
 		return w.failed
 	}
