@@ -1,0 +1,168 @@
+package exchange
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/streamsql/streamsql/types"
+)
+
+// Record values. The first byte tells what a record holds:
+//
+//	0..3  a row: the byte is its types.Op, then types.AppendValues(row)
+//	0x10  a watermark: uvarint producer id, varint watermark
+//	0x11  an end: uvarint producer id (the producer writes no more)
+const (
+	tagWatermark byte = 0x10
+	tagEnd       byte = 0x11
+)
+
+// appendRow appends the value of a row record.
+func appendRow(buf []byte, op types.Op, row []types.Value) []byte {
+	buf = append(buf, byte(op))
+	return types.AppendValues(buf, row)
+}
+
+// appendWatermark appends the value of a watermark record.
+func appendWatermark(buf []byte, producer int, wm int64) []byte {
+	buf = append(buf, tagWatermark)
+	buf = binary.AppendUvarint(buf, uint64(producer))
+	return binary.AppendVarint(buf, wm)
+}
+
+// appendEnd appends the value of an end record.
+func appendEnd(buf []byte, producer int) []byte {
+	buf = append(buf, tagEnd)
+	return binary.AppendUvarint(buf, uint64(producer))
+}
+
+// record is a decoded record value: a row (its values are in the dst
+// given to decodeRecord), a watermark or an end.
+type record struct {
+	tag      byte // an op for a row, else tagWatermark or tagEnd
+	producer int
+	wm       int64
+}
+
+func (r *record) isRow() bool { return r.tag <= byte(types.Delete) }
+
+var errEmpty = errors.New("empty record value")
+
+// decodeRecord decodes v. For a row, its values go to dst, whose length
+// is the schema's width; string values are copies (they do not keep v
+// alive). producers bounds the producer ids of control records.
+func decodeRecord(v []byte, dst []types.Value, producers int) (record, error) {
+	if len(v) == 0 {
+		return record{}, errEmpty
+	}
+	r := record{tag: v[0]}
+	switch {
+	case r.isRow():
+		rest, err := types.DecodeValuesInto(dst, string(v[1:]))
+		if err != nil {
+			return r, fmt.Errorf("row of %d columns: %w", len(dst), err)
+		}
+		if len(rest) != 0 {
+			return r, fmt.Errorf("row of %d columns: %d bytes after the row", len(dst), len(rest))
+		}
+		return r, nil
+	case r.tag == tagWatermark || r.tag == tagEnd:
+		p, n := binary.Uvarint(v[1:])
+		if n <= 0 || p >= uint64(producers) {
+			return r, fmt.Errorf("control record of an unknown producer (the topic has %d)", producers)
+		}
+		r.producer = int(p)
+		rest := v[1+n:]
+		if r.tag == tagEnd {
+			r.wm = math.MaxInt64
+		} else {
+			w, k := binary.Varint(rest)
+			if k <= 0 {
+				return r, errors.New("watermark record without a watermark")
+			}
+			r.wm, rest = w, rest[k:]
+		}
+		if len(rest) != 0 {
+			return r, fmt.Errorf("control record with %d bytes too many", len(rest))
+		}
+		return r, nil
+	}
+	return r, fmt.Errorf("unknown record kind %#x", r.tag)
+}
+
+// producerState is what a reader knows of one producer of its partition.
+type producerState struct {
+	seen  bool  // a watermark or an end was read
+	ended bool  // its end was read
+	wm    int64 // its last watermark (MaxInt64 once ended)
+}
+
+const positionVersion = 1
+
+// encodePosition encodes a reader's position: a version byte, the next
+// offset (8 bytes big-endian), the number of producers (uvarint), then per
+// producer a flags byte (1: seen, 2: ended) and, when seen, its watermark
+// (varint).
+func encodePosition(offset int64, prods []producerState) []byte {
+	buf := make([]byte, 0, 10+len(prods)*4)
+	buf = append(buf, positionVersion)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(offset))
+	buf = binary.AppendUvarint(buf, uint64(len(prods)))
+	for _, p := range prods {
+		var f byte
+		if p.seen {
+			f |= 1
+		}
+		if p.ended {
+			f |= 2
+		}
+		buf = append(buf, f)
+		if p.seen {
+			buf = binary.AppendVarint(buf, p.wm)
+		}
+	}
+	return buf
+}
+
+// decodePosition decodes encodePosition's output for a topic of
+// producers producers.
+func decodePosition(pos []byte, producers int) (int64, []producerState, error) {
+	if len(pos) < 9 || pos[0] != positionVersion {
+		return 0, nil, errors.New("not a position of an exchange reader")
+	}
+	off := int64(binary.BigEndian.Uint64(pos[1:9]))
+	rest := pos[9:]
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || off < 0 {
+		return 0, nil, errors.New("damaged position")
+	}
+	if n != uint64(producers) {
+		return 0, nil, fmt.Errorf("the position records %d producers, the topic has %d", n, producers)
+	}
+	rest = rest[k:]
+	prods := make([]producerState, producers)
+	for i := range prods {
+		if len(rest) == 0 || rest[0] > 3 {
+			return 0, nil, errors.New("damaged position")
+		}
+		f := rest[0]
+		rest = rest[1:]
+		p := &prods[i]
+		p.seen, p.ended = f&1 != 0, f&2 != 0
+		if p.seen {
+			w, k := binary.Varint(rest)
+			if k <= 0 {
+				return 0, nil, errors.New("damaged position")
+			}
+			p.wm, rest = w, rest[k:]
+		} else {
+			p.wm = math.MinInt64
+		}
+	}
+	if len(rest) != 0 {
+		return 0, nil, errors.New("damaged position")
+	}
+	return off, prods, nil
+}

@@ -1,0 +1,123 @@
+// Package exchange is the Kafka topic between two stages of a job: the
+// edge that a Hash edge of an exec.JobGraph becomes when the graph is cut
+// into stages that run as separate units (see SCALEOUT.md). The upstream
+// unit's graph ends in a sink vertex writing the topic (NewSink), the
+// downstream unit's graph starts with a source vertex reading some of its
+// partitions (NewSource, with exec.SourceSpec.ReaderWatermarks). Both go
+// through the ordinary connector interfaces (package connectors); who
+// cuts the graph, creates the topic (CreateTopic) and gives each unit its
+// producer ids and partitions is the caller's business.
+//
+// # Topic
+//
+// A Topic describes one edge: its rows' schema, the key columns, the
+// number of partitions and of producers, and whether it ends. Partition p
+// holds exactly the rows whose key group is p among Partitions:
+// state.KeyGroupOf(exec.HashKey(row, KeyCols), Partitions) (Topic.PartitionOf),
+// the function exec's Hash edges and keyed state use. A reading stage
+// whose max parallelism equals Partitions thus finds in partition p the
+// rows of its key group p, and its instance owning a key-group range reads
+// the partitions of that range. The partition count is fixed when the
+// topic is created; CreateTopic is idempotent and fails when the topic
+// exists with another count, naming both.
+//
+// # Records
+//
+// Records have no key; the value's first byte says what it holds:
+//
+//	0..3  a row: the byte is its types.Op (+I, -U, +U, -D), followed by
+//	      the row's values as types.AppendValues writes them (a count,
+//	      then per value its kind and payload: every column type
+//	      round-trips exactly, NULLs included)
+//	0x10  a watermark: the producer id (uvarint), the watermark (varint)
+//	0x11  an end: the producer id (uvarint); the producer writes nothing
+//	      more and no longer holds the watermark back
+//
+// A record that does not decode (unknown kind, wrong column count,
+// damaged value, unknown producer) fails the reader with an error naming
+// the topic, the partition and the offset. A control record of a
+// producer after its end (an upstream job resumed from a savepoint taken
+// with drain) is ignored: the end stands.
+//
+// # Writers
+//
+// The writer of sink instance i is producer producerBase+i (below
+// Producers). It routes each row to its key group's partition; records of
+// one producer in one partition keep the order of Write calls. It
+// implements connectors.WatermarkWriter: the sink operator hands it each
+// advance of its input's watermark, after the rows before it. The writer
+// need not write every advance, but it writes its latest watermark into
+// every partition before each flush and before each transaction is
+// pre-committed, so that a reader sees progress whenever rows become
+// visible; WriteWatermark(math.MaxInt64), at the end of input, writes an
+// end record into every partition (rows after it are refused).
+//
+// Without checkpointing (the writer's first call is not Recover), records
+// go through an idempotent producer (acks from all in-sync replicas) and
+// are visible as soon as acknowledged; an advanced watermark is written
+// at most every Config.WatermarkInterval, and at the latest one interval
+// after it advanced (from a timer, should no further call come), the end
+// at once; Flush writes the latest watermark and waits for every
+// acknowledgement. Rows are neither lost nor duplicated while the
+// producer lives; a failed job without checkpoints starts over (with a
+// new topic: a plain producer cannot be fenced).
+//
+// Under checkpoints the writer is a connectors.TwoPhaseCommitWriter using
+// Kafka transactions, as the kafka connector's exactly-once sink does
+// (connectors/kafka/doc.go): a pool of Config.TxnPoolSize transactional
+// ids '<TransactionalIDPrefix>-<topic>-<producer>-<k>' per producer;
+// Write puts rows into the open transaction; PreCommit(n) writes the
+// watermark (or the end) into every partition of it (beginning one when
+// the watermark advanced but no row came), flushes it and leaves it open,
+// returning a committable (JSON: transactional id, producer id and epoch,
+// checkpoint, topic, prefix, producer, pool size) for each pre-committed
+// transaction not committed yet; Commit ends them with a commit and is
+// idempotent. Recover commits the committables of the restored checkpoint
+// (EndTxn with their recorded producer id and epoch; one found committed
+// before is skipped, one found aborted is reported through Config.Env),
+// then fences every transactional id of the producer's pool and of the
+// pools the committables name, by initialising a producer id on each:
+// this aborts what an earlier instance of the producer left open and
+// fences that instance (a zombie, e.g. on a server that lost the job),
+// whose writes and commits fail from then on. Because the ids depend on
+// the prefix, the topic and the producer id only, a restarted or moved
+// producer fences its predecessors wherever they run. A pre-committed
+// transaction must be committed within Config.TransactionTimeout.
+//
+// # Readers
+//
+// A split is one partition (ID '<topic>-<partition>'). Its reader reads
+// with read_committed isolation: rows of aborted or open transactions are
+// never seen, those of committed ones once. It starts at the partition's
+// beginning unless a position is restored.
+//
+// Watermark (connectors.WatermarkReader): the reader keeps each
+// producer's last watermark and whether it ended; the partition's
+// watermark is the minimum over all Producers (an ended producer counts
+// as math.MaxInt64), math.MinInt64 until every producer has written one,
+// and never goes back. Next returns the rows read so far as soon as a
+// control record advances that minimum, so that the rows it returned come
+// before the watermark it then reports. When Topic.Bounded, Next returns
+// io.EOF once every producer's end was read; an unbounded split reports
+// math.MaxInt64 then and never ends.
+//
+// Position: a version byte, the next offset to read (8 bytes big-endian),
+// the number of producers (uvarint), then per producer a flags byte (1:
+// has reported, 2: ended) and its last watermark (varint, when it has
+// reported). A reader opened at a position continues with the next record
+// and the producers' watermarks as they were, so a restore neither loses
+// nor repeats a row and keeps the watermark; a position recorded for
+// another number of producers is refused.
+//
+// Idleness does not cross the exchange: a producer whose input is idle
+// (exec's idle-timeout) writes no watermark, and holds back the
+// watermark of every partition until its input resumes or ends.
+//
+// Each reader has its own Kafka client (a consumer of its one
+// partition).
+//
+// The reader also implements connectors.PollWaiter (Next waits up to
+// 100 ms for records when none is buffered, or as told),
+// connectors.WaitReporter and connectors.PendingRecordsReporter (the last
+// stable offset at the last fetch less the next offset).
+package exchange
