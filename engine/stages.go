@@ -62,7 +62,7 @@ func (e *Engine) stagedUnits() int { return e.conf.Int(StagesUnitsKey) }
 // job's storage id, run and edge, so that submitting the same query again
 // starts from empty topics while a restart or a takeover of the same run
 // reads on where it stopped.
-func (e *Engine) cutStages(p *planner.Plan, sid string, run int64) (*stages.Plan, stages.Exchange, error) {
+func (e *Engine) cutStages(p *planner.Plan, env *connectors.Env, sid string, run int64) (*stages.Plan, stages.Exchange, error) {
 	sp, err := stages.Cut(p.Graph, e.stagedUnits())
 	if err != nil {
 		return nil, nil, err
@@ -70,6 +70,12 @@ func (e *Engine) cutStages(p *planner.Plan, sid string, run int64) (*stages.Plan
 	switch kind := strings.ToLower(strings.TrimSpace(e.conf.Get(StagesExchangeKey))); kind {
 	case "memory":
 		return sp, memtopics.New(), nil
+	case "kafka":
+		ex, err := newKafkaExchange(e.conf, env, sid, run) // stages_kafka.go
+		if err != nil {
+			return nil, nil, err
+		}
+		return sp, ex, nil
 	default:
 		return nil, nil, fmt.Errorf("%s: unknown exchange '%s'", StagesExchangeKey, kind)
 	}
@@ -93,7 +99,7 @@ func (e *Engine) launchStages(p *planner.Plan, name string, env *connectors.Env)
 	if run == 0 {
 		run = time.Now().UnixMilli()
 	}
-	sp, ex, err := e.cutStages(p, sid, run)
+	sp, ex, err := e.cutStages(p, env, sid, run)
 	if err != nil {
 		return nil, err
 	}

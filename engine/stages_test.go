@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // syncBuffer is a bytes.Buffer that print sinks of several units may
@@ -183,4 +185,37 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestStagedRunOverKafka runs the staged jobs with the Kafka exchange (an
+// in-process broker) at 2 units, with checkpoints, and expects the whole
+// run's results.
+func TestStagedRunOverKafka(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	win, jn, printed, _ := runStaged(t)
+	changes, total := foldChangelog(t, printed, ""), foldChangelog(t, printed, "total")
+	w, j, p, jobs := runStaged(t, fmt.Sprintf("SET '%s' = '2'", StagesUnitsKey),
+		fmt.Sprintf("SET '%s' = 'kafka'", StagesExchangeKey),
+		fmt.Sprintf("SET '%s' = '%s'", StagesBootstrapKey, strings.Join(cluster.ListenAddrs(), ",")),
+		"SET 'execution.checkpointing.interval' = '100ms'",
+		fmt.Sprintf("SET 'state.checkpoints.dir' = '%s'", t.TempDir()))
+	if len(jobs) < 8 {
+		t.Errorf("4 INSERTs cut into stages ran as %d jobs: %q", len(jobs), jobs)
+	}
+	if !equalStrings(w, win) {
+		t.Errorf("window table differs: %d rows, want %d", len(w), len(win))
+	}
+	if !equalStrings(j, jn) {
+		t.Errorf("join table differs: %d rows, want %d", len(j), len(jn))
+	}
+	if got := foldChangelog(t, p, ""); !equalStrings(got, changes) {
+		t.Errorf("changelog folds to %v, want %v", got, changes)
+	}
+	if got := foldChangelog(t, p, "total"); !equalStrings(got, total) {
+		t.Errorf("global count folds to %v, want %v", got, total)
+	}
 }

@@ -278,6 +278,11 @@ func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.
 		dir = filepath.Join(s.cfg.DataDir, "checkpoints")
 	}
 	conf.Set("state.checkpoints.dir", dir)
+	if s.cluster != nil {
+		// Jobs cut into stages exchange rows through the cluster's Kafka.
+		conf.Set(engine.StagesExchangeKey, "kafka")
+		conf.Set(engine.StagesBootstrapKey, strings.Join(s.cfg.ClusterBootstrapServers, ","))
+	}
 	for k, v := range s.cfg.Settings {
 		conf.Set(k, v) // checked by New
 	}

@@ -278,7 +278,7 @@ func tail(s string, n int) string {
 
 // clusterJob is what the test reads of GET /v1/jobs on a clustered server.
 type clusterJob struct {
-	ID, Owner, Status, Error string
+	ID, Owner, Status, Error, Name string
 }
 
 func clusterJobs(t *testing.T, base string) []clusterJob {
