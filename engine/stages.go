@@ -84,9 +84,12 @@ func (e *Engine) cutStages(p *planner.Plan, env *connectors.Env, sid string, run
 // launchStages starts the units of a staged INSERT job that this engine
 // runs (execution.stages.unit): each is a job of its own, with its own
 // checkpoints under the job's storage id and the unit's
-// ("job-...-s1u0"), restarts and status. It returns them in stage and
-// unit order.
-func (e *Engine) launchStages(p *planner.Plan, name string, env *connectors.Env) ([]*Job, error) {
+// ("job-...-s1u0"), restarts and status. Each unit is planned again with
+// planWith in a connector environment of its own, since sinks take their
+// identity (transactional ids, progress rows) from the environment's job
+// name; the planner gives the same graph each time. It returns the units
+// in stage and unit order.
+func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*planner.Plan, error), name string) ([]*Job, error) {
 	sel, err := parseUnitSelector(e.conf.Get(StagesUnitKey))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", StagesUnitKey, err)
@@ -99,7 +102,8 @@ func (e *Engine) launchStages(p *planner.Plan, name string, env *connectors.Env)
 	if run == 0 {
 		run = time.Now().UnixMilli()
 	}
-	sp, ex, err := e.cutStages(p, env, sid, run)
+	env := *e.env
+	sp, ex, err := e.cutStages(p, &env, sid, run)
 	if err != nil {
 		return nil, err
 	}
@@ -110,36 +114,43 @@ func (e *Engine) launchStages(p *planner.Plan, name string, env *connectors.Env)
 		if sel.unit >= sp.Stages[sel.stage].Units {
 			return nil, fmt.Errorf("%s: stage %d runs as %d units: there is no unit %d", StagesUnitKey, sel.stage, sp.Stages[sel.stage].Units, sel.unit)
 		}
-	} else if _, mem := ex.(*memtopics.Exchange); !mem {
-		if err := createTopics(ex, sp); err != nil {
-			return nil, err
-		}
 	}
 	var jobs []*Job
+	fail := func(err error) ([]*Job, error) {
+		for _, started := range jobs {
+			started.Stop()
+		}
+		return nil, err
+	}
 	for si, st := range sp.Stages {
 		for u := 0; u < st.Units; u++ {
 			if !sel.all && (si != sel.stage || u != sel.unit) {
 				continue
 			}
-			if !sel.all {
-				if err := createTopics(ex, sp, si); err != nil {
-					return nil, err
-				}
+			if err := createTopics(ex, sp, si); err != nil {
+				return fail(err)
 			}
-			g, err := sp.UnitGraph(si, u, ex)
+			uenv := *e.env
+			up, err := planWith(&uenv)
 			if err != nil {
-				return nil, err
+				return fail(err)
 			}
-			up := *p
+			usp, err := stages.Cut(up.Graph, e.stagedUnits())
+			if err != nil {
+				return fail(err)
+			}
+			if len(usp.Stages) != len(sp.Stages) || usp.Stages[si].Units != st.Units {
+				return fail(fmt.Errorf("stage %d unit %d: the job planned again cuts into other stages (did a source's splits change?)", si, u))
+			}
+			g, err := usp.UnitGraph(si, u, ex)
+			if err != nil {
+				return fail(err)
+			}
 			up.Graph = g
-			uenv := *env
-			j, err := e.launchAs(&up, nil, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), true, &uenv,
+			j, err := e.launchAs(up, nil, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), true, &uenv,
 				fmt.Sprintf("%s-s%du%d", sid, si, u))
 			if err != nil {
-				for _, started := range jobs {
-					started.Stop()
-				}
-				return nil, fmt.Errorf("stage %d unit %d: %w", si, u, err)
+				return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
 			}
 			jobs = append(jobs, j)
 		}

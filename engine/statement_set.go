@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/streamsql/streamsql/connectors"
 	"strings"
 
 	"github.com/streamsql/streamsql/planner"
@@ -50,7 +51,12 @@ func (e *Engine) submitInserts(targets []planner.Target, name, label string, o E
 	}
 	var jobs []*Job
 	if e.stagedUnits() > 0 {
-		jobs, err = e.launchStages(p, name, &env) // stages.go
+		planWith := func(env *connectors.Env) (*planner.Plan, error) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return planner.PlanInserts(targets, cfg, env)
+		}
+		jobs, err = e.launchStages(p, planWith, name) // stages.go
 	} else {
 		var j *Job
 		j, err = e.launch(p, replan, name, true, &env)
