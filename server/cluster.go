@@ -53,6 +53,10 @@ type jobCommand struct {
 	// still the previous owner's newest announcement where the claim
 	// lands in the log (failover.go, applyJob).
 	Judged int64 `json:"judged,omitempty"`
+	// Placed marks the first record of a unit of a staged job that the
+	// server it names was given by the server the job was submitted to
+	// (stages.go): the owner registers and starts it when it applies it.
+	Placed bool `json:"placed,omitempty"`
 }
 
 // stopCommand is the value of a stop/<id> command.

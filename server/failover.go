@@ -87,7 +87,7 @@ func (s *Server) applyJob(jc jobCommand) {
 	if jc.Owner == c.id {
 		delete(c.remote, id) // this server's job: its registry says more
 		c.mu.Unlock()
-		if _, registered := s.reg.get(id); !registered && jc.Job.Status == string(engine.JobRunning) {
+		if _, registered := s.reg.get(id); jc.Placed && !registered && jc.Job.Status == string(engine.JobRunning) {
 			s.adoptPlaced(jc) // another server placed it here (stages.go)
 		}
 		return

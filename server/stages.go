@@ -143,7 +143,7 @@ func (s *Server) publishFor(owner string, rec JobRecord) error {
 	for i, st := range rec.Statements {
 		masked.Statements[i] = sql.MaskSecrets(st)
 	}
-	value, _ := json.Marshal(jobCommand{Owner: owner, Job: masked, Run: rec.Statements})
+	value, _ := json.Marshal(jobCommand{Owner: owner, Job: masked, Run: rec.Statements, Placed: true})
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	off, err := c.log.Append(ctx, "job/"+rec.ID, value)
@@ -175,8 +175,23 @@ func (s *Server) adoptPlaced(jc jobCommand) {
 // adopt registers and starts a unit placed on this server, unless the log
 // no longer names this server its owner or it is registered already.
 func (s *Server) adopt(jc jobCommand) {
+	c := s.cluster
 	rec := jc.Job
 	rec.Statements = jc.Run
+	c.mu.Lock()
+	busy := c.takingOver[rec.ID]
+	if !busy {
+		c.takingOver[rec.ID] = true
+	}
+	c.mu.Unlock()
+	if busy {
+		return // started already
+	}
+	defer func() {
+		c.mu.Lock()
+		delete(c.takingOver, rec.ID)
+		c.mu.Unlock()
+	}()
 	if len(rec.Statements) == 0 || !s.ownsNow(rec.ID) {
 		return
 	}

@@ -114,8 +114,11 @@ INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*)
 		}
 		return out
 	}
-	// Two stages of three units per job.
-	const units = 3 * 2 * 3
+	// Three units per stage: two stages for each windowed count (the
+	// source and the window aggregate), three for the running count
+	// (the source, the aggregate, the upsert sink keyed by its primary
+	// key).
+	const units = 3 * (2 + 3 + 2)
 	waitUntil(t, 60*time.Second, "every unit running, on every server", func() bool {
 		per := map[string]int{}
 		for _, o := range owners(a) {
