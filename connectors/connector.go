@@ -50,6 +50,31 @@ type Env struct {
 	// epochs count from 1 again and supersede every owner of an earlier
 	// run.
 	OwnerRun int64
+	// Lease, when set (a job of a cluster's server), reports whether this
+	// process still holds the job's lease: the cluster's log names it the
+	// owner and it announced itself recently (server/failover.go). A sink
+	// waits for it (WaitLease) before it initialises a transactional
+	// producer: initialising fences every earlier producer of the id, and
+	// a zombie (a former owner frozen past the takeover, then resumed)
+	// must not fence its successor. May be called from any goroutine.
+	Lease func() error
+}
+
+// WaitLease returns once e.Lease holds (at once without one), or with
+// ctx's error when ctx ends first: a zombie's job is cancelled once its
+// server learns that another owns it. It checks every 50 ms.
+func (e *Env) WaitLease(ctx context.Context) error {
+	if e == nil || e.Lease == nil {
+		return nil
+	}
+	for e.Lease() != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // Warn reports something a connector did to carry on (a retry, a failed

@@ -86,10 +86,16 @@ const CheckpointIDsPerEpoch = 1_000_000_000
 //     past the time after which others take its jobs over, completes no
 //     checkpoint that a new owner might not have seen when it chose where
 //     to restore from.
+//   - Owns, when set, is Env.Lease for the job's connectors: whether the
+//     log names this server the owner and it announced itself recently;
+//     sinks wait for it before they initialise a transactional producer,
+//     which would fence the producers of a successor if this server were
+//     a zombie.
 type Ownership struct {
 	Epoch           int64
 	Run             int64
 	Lease           func(jobID string) error
+	Owns            func(jobID string) error
 	Jump            bool
 	Resume          bool
 	RestoreAfter    int64
@@ -637,6 +643,9 @@ func (e *Engine) launchAs(p *planner.Plan, replan func(int) (*planner.Plan, erro
 		env.OwnerRun = own.Run
 		if env.OwnerRun == 0 {
 			env.OwnerRun = started.UnixMilli()
+		}
+		if owns := own.Owns; owns != nil {
+			env.Lease = func() error { return owns(id) }
 		}
 	}
 	j := &Job{ID: id, Name: name, Started: started, Plan: p, StorageID: sid,

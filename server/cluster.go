@@ -252,14 +252,12 @@ func (s *Server) renewLease(ctx context.Context) error {
 // restore from; a server that was frozen or cut off holds its checkpoints
 // back until it has announced itself and read the log again.
 func (s *Server) lease(id string) error {
+	if err := s.owns(id); err != nil {
+		return err
+	}
 	c := s.cluster
 	c.mu.Lock()
 	o, known := c.owners[id]
-	c.mu.Unlock()
-	if known && o.server != c.id {
-		return fmt.Errorf("server %s took job %s over (epoch %d)", o.server, id, o.epoch)
-	}
-	c.mu.Lock()
 	started := c.startedEpoch[id]
 	c.mu.Unlock()
 	if known && o.epoch > 1 && started != o.epoch {
@@ -267,6 +265,21 @@ func (s *Server) lease(id string) error {
 		// checkpoint range: a takeover after this one would not look
 		// for this checkpoint.
 		return fmt.Errorf("the start of job %s at epoch %d is not in the cluster's log yet", id, o.epoch)
+	}
+	return nil
+}
+
+// owns is the part of the lease that a job's sinks wait for before they
+// fence earlier producers (engine.Ownership.Owns): the log names this
+// server the owner of job id (or does not know the job yet) and its last
+// announcement read back is less than two heartbeats old.
+func (s *Server) owns(id string) error {
+	c := s.cluster
+	c.mu.Lock()
+	o, known := c.owners[id]
+	c.mu.Unlock()
+	if known && o.server != c.id {
+		return fmt.Errorf("server %s took job %s over (epoch %d)", o.server, id, o.epoch)
 	}
 	if age := time.Since(time.UnixMilli(c.leaseFrom.Load())); age >= 2*c.heartbeat {
 		return fmt.Errorf("server %s last announced itself to its cluster %s ago (heartbeat %s): another server may take its jobs over", c.id, age.Truncate(time.Millisecond), c.heartbeat)

@@ -198,7 +198,7 @@ func (s *Server) startClustered() error {
 // RestoredID are still the previous owner's) also jumps its checkpoint ids
 // above that range.
 func (s *Server) ownership(rec JobRecord) *engine.Ownership {
-	return &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease,
+	return &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Owns: s.owns,
 		Jump: rec.Epoch > 1 && !rec.Jumped, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 }
 

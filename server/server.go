@@ -268,7 +268,7 @@ func (s *Server) execText(eng *engine.Engine, text string) (*engine.Result, erro
 // ids) names the jobs it starts.
 func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.Engine {
 	if own == nil && s.cluster != nil {
-		own = &engine.Ownership{Epoch: 1, Lease: s.lease} // a job submitted to a cluster
+		own = &engine.Ownership{Epoch: 1, Lease: s.lease, Owns: s.owns} // a job submitted to a cluster
 	}
 	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Logger: s.cfg.Logger,
 		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID, Ownership: own})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
@@ -585,5 +586,55 @@ func TestWatermarkAfterEndIsIgnored(t *testing.T) {
 	rows, _ := readUntil(t, r, 1)
 	if len(rows) != 1 || r.Watermark() != math.MaxInt64 {
 		t.Errorf("rows %v, watermark %s; want the row and the end's watermark", rows, wmString(r.Watermark()))
+	}
+}
+
+// TestZombieWithoutLeaseDoesNotFenceItsSuccessor: a writer whose job's
+// lease does not hold (a former owner, resumed after its successor took
+// over) waits before it initialises its transactional ids instead of
+// fencing the successor, and gives up when its job is cancelled.
+func TestZombieWithoutLeaseDoesNotFenceItsSuccessor(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "lease", 1, 1, true)
+	cur := txnWriter(t, cfg, tp, 0, nil)
+	zcfg := cfg
+	zcfg.Env = &connectors.Env{Lease: func() error { return errors.New("another server owns the job") }}
+	ctx, cancel := context.WithCancel(context.Background())
+	zw, err := NewSink(zcfg, tp, 0).Open(ctx, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zw.Close()
+	recovered := make(chan error, 1)
+	go func() { recovered <- zw.(*writer).Recover(nil) }()
+	select {
+	case err := <-recovered:
+		t.Fatalf("the zombie recovered without its lease: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := cur.Write(batchOf(kvRow(1, "new", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.WriteWatermark(math.MaxInt64); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cur.PreCommit(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.Commit(c); err != nil {
+		t.Fatalf("the successor was fenced: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-recovered:
+		if err == nil {
+			t.Fatal("the zombie recovered once its job was cancelled")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the zombie still waits after its job was cancelled")
+	}
+	if rows := readAll(t, openReader(t, cfg, tp, 0, nil)); len(rows) != 1 {
+		t.Fatalf("rows %v, want the successor's one", rows)
 	}
 }

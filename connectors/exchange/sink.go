@@ -61,7 +61,7 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	w := &writer{cfg: s.cfg, t: &s.t, producer: producer, admin: admin, done: map[string]bool{},
-		wm: math.MinInt64, sentWm: math.MinInt64, ctx: wctx, cancel: cancel}
+		wm: math.MinInt64, sentWm: math.MinInt64, ctx: wctx, cancel: cancel, job: ctx}
 	return w, nil
 }
 
@@ -140,6 +140,9 @@ type writer struct {
 
 	failed error
 	ctx    context.Context
+	// job is the context Open was given: the job's, cancelled when it
+	// stops (ends a wait for the lease, Env.WaitLease).
+	job    context.Context
 	cancel context.CancelFunc
 }
 
@@ -469,6 +472,12 @@ func (w *writer) begin() error {
 		sl.cl = nil
 	}
 	if sl.cl == nil {
+		// Initialising the id fences its earlier producers: only while
+		// this process holds the job's lease (a zombie must not fence its
+		// successor).
+		if err := w.cfg.Env.WaitLease(w.job); err != nil {
+			return fmt.Errorf("transactional id %s: %w", sl.id, err)
+		}
 		opts := append((&sink{cfg: w.cfg, t: *w.t}).producerOpts(), kgo.TransactionalID(sl.id), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
 		cl, err := w.cfg.newClient(opts...)
 		if err != nil {
@@ -634,6 +643,9 @@ func (w *writer) Recover(raw [][]byte) error {
 		for k := 0; k < w.cfg.TxnPoolSize; k++ {
 			w.slots = append(w.slots, &slot{id: txnID(w.prefix, w.t.Name, w.producer, k)})
 		}
+	}
+	if err := w.cfg.Env.WaitLease(w.job); err != nil {
+		return w.fail(err)
 	}
 	cs, err := w.decode(raw)
 	if err != nil {

@@ -78,7 +78,7 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 	if prefix == "" {
 		prefix = defaultPrefix(s.env, c.t.Name)
 	}
-	w := &txnWriter{s: s, admin: admin, enc: enc, partition: partition, instance: instance,
+	w := &txnWriter{s: s, admin: admin, enc: enc, partition: partition, instance: instance, job: ctx,
 		parallelism: max(parallelism, 1), prefix: prefix, done: map[string]bool{}, ctx: wctx, cancel: cancel}
 	for k := 0; k < c.poolSize; k++ {
 		w.slots = append(w.slots, &slot{id: txnID(prefix, instance, k)})
@@ -355,7 +355,10 @@ type txnWriter struct {
 	done        map[string]bool // committables committed by this writer
 	doneOrder   []string
 	ctx         context.Context
-	cancel      context.CancelFunc
+	// job is the context Open was given: the job's, cancelled when it
+	// stops (ends a wait for the lease, Env.WaitLease).
+	job    context.Context
+	cancel context.CancelFunc
 }
 
 var _ connectors.TwoPhaseCommitWriter = (*txnWriter)(nil)
@@ -418,6 +421,12 @@ func (w *txnWriter) begin() error {
 		sl.cl = nil
 	}
 	if sl.cl == nil {
+		// Initialising the id fences its earlier producers: only while
+		// this process holds the job's lease (a zombie must not fence its
+		// successor).
+		if err := w.s.env.WaitLease(w.job); err != nil {
+			return fmt.Errorf("transactional id %s: %w", sl.id, err)
+		}
 		opts := append(w.s.producerOpts(), kgo.TransactionalID(sl.id), kgo.TransactionTimeout(w.s.cfg.txnTimeout))
 		cl, err := w.s.cfg.newClient(opts...)
 		if err != nil {
@@ -549,6 +558,9 @@ func (w *txnWriter) Commit(raw [][]byte) error {
 func (w *txnWriter) Recover(raw [][]byte) error {
 	if w.failed != nil {
 		return w.failed
+	}
+	if err := w.s.env.WaitLease(w.job); err != nil {
+		return err
 	}
 	cs, err := w.decode(raw)
 	if err != nil {
