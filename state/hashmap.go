@@ -175,7 +175,7 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	if b.incr != nil && !t.Savepoint && t.SharedDir != "" {
 		return b.snapshotIncremental(t)
 	}
-	data, err := b.fullFile()
+	data, err := b.fullFile(false)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
 	}
@@ -190,8 +190,10 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 }
 
 // fullFile encodes all states as a FormatFull file (sealed; spilled to
-// os.TempDir when large).
-func (b *HashMapBackend) fullFile() (*sealedFile, error) {
+// os.TempDir when large). mark: the file is an incremental checkpoint's
+// new base, which every value written is marked as held by (see
+// TailCodec); savepoints and self-contained snapshots leave marks alone.
+func (b *HashMapBackend) fullFile(mark bool) (*sealedFile, error) {
 	names := make([]string, 0, len(b.states_))
 	hint := 0
 	for n, st := range b.states_ {
@@ -204,7 +206,7 @@ func (b *HashMapBackend) fullFile() (*sealedFile, error) {
 	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize), "")
 	for _, n := range names {
 		if hs, ok := b.states_[n].(heapSnapshotter); ok {
-			hs.snapshotInto(w, n)
+			hs.snapshotInto(w, n, mark)
 		}
 	}
 	for _, n := range b.raw.names() {
@@ -255,16 +257,15 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 	return nil
 }
 
-func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
+func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, kind changeKind) error {
 	if s, ok := b.states_[name]; ok {
 		hs, ok := s.(heapSnapshotter)
 		if !ok {
 			return fmt.Errorf("state %q cannot take restored entries", name)
 		}
-		return hs.applyEncoded(kg, key, val, del)
+		return hs.applyEncoded(kg, key, val, kind)
 	}
-	b.raw.applyChange(name, kg, key, val, del, file)
-	return nil
+	return b.raw.applyChange(name, kg, key, val, kind, file)
 }
 
 // CheckpointComplete makes checkpoint id's base (in incremental mode)

@@ -8,11 +8,15 @@ import (
 // writeDelta writes, as state name, every entry put and every key deleted
 // in an epoch after `after` (incremental mode). Values are encoded as
 // they are written (or taken from what deltaSize encoded: see encoded).
-// It returns the number of records written.
-func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) int {
+// With tails (w is a "changelog-v2" writer), a value whose TailCodec
+// gives a tail is written as an append of it; every value written is
+// then marked (TailCodec.MarkWritten). It returns the number of records
+// written.
+func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, tails bool) int {
 	if m.clock == nil {
 		return 0
 	}
+	tails = tails && m.tails != nil
 	n := 0
 	var dels []string
 	for gi, g := range m.groups {
@@ -35,7 +39,18 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 				continue
 			}
 			begin()
+			if tails && g.encs[i] == nil {
+				var ok bool
+				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
+					w.appendStr(g.keys[i], m.scratch)
+					m.tails.MarkWritten(g.vals[i])
+					continue
+				}
+			}
 			w.putStr(g.keys[i], m.encoded(g, i))
+			if m.tails != nil {
+				m.tails.MarkWritten(g.vals[i])
+			}
 		}
 		// deletions in key order: the same changes give the same file
 		dels = dels[:0]
@@ -53,13 +68,17 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 	return n
 }
 
-// deltaSize returns the bytes writeDelta(after) would write (an upper
-// bound: varints counted at their largest), encoding the changed values
-// into the cache as writeDelta would.
-func (m *heapMap[V]) deltaSize(after uint32) int {
+// deltaSize returns the bytes writeDelta(after, tails) would write (an
+// upper bound: varints counted at their largest) and how many of its
+// entries would be appends, encoding the changed values it writes whole
+// into the cache as writeDelta would (tails are encoded again by
+// writeDelta: they are small, and the cache holds whole encodings only,
+// which a full base may use instead).
+func (m *heapMap[V]) deltaSize(after uint32, tails bool) (size, appends int) {
 	if m.clock == nil {
-		return 0
+		return 0, 0
 	}
+	tails = tails && m.tails != nil
 	n := 0
 	for _, g := range m.groups {
 		if g == nil {
@@ -68,6 +87,14 @@ func (m *heapMap[V]) deltaSize(after uint32) int {
 		for i, ep := range g.epochs {
 			if ep <= after {
 				continue
+			}
+			if tails && g.encs[i] == nil {
+				var ok bool
+				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
+					n += len(g.keys[i]) + len(m.scratch) + 2*binary.MaxVarintLen32
+					appends++
+					continue
+				}
 			}
 			if g.encs[i] == nil {
 				g.encs[i] = m.encode(g.vals[i])
@@ -80,7 +107,7 @@ func (m *heapMap[V]) deltaSize(after uint32) int {
 			}
 		}
 	}
-	return n
+	return n, appends
 }
 
 // dropDeletions forgets the deletions of epochs up to upTo: a base that

@@ -43,6 +43,12 @@ type heapIncr struct {
 	clock     uint32 // the epoch changes are stamped with; each checkpoint ends one
 	swept     uint32 // deletions up to this epoch have been dropped
 	lastDelta int    // size of the last delta payload (buffer hint)
+	// marked is the epoch of the latest snapshot that marked the values
+	// it wrote (see TailCodec): the marks tell what that snapshot's chain
+	// holds. A delta writes tails only over that same chain (its base's
+	// epoch is marked); over any other (the latest snapshot has not
+	// completed, or aborted) it writes the changed values whole.
+	marked uint32
 
 	bases baseTracker[heapBase]
 }
@@ -90,14 +96,25 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 	e := in.clock
 	in.clock++
 	stem := b.id.fileStem()
+	// Tails build on the marks, which are those of the latest snapshot:
+	// only over its chain. From here on the marks are this snapshot's
+	// (even if it fails half-way: it never becomes a base, so the next
+	// snapshot writes whole values).
+	tails := base.full != nil && base.epoch == in.marked
+	in.marked = e
 	// A new full base when the chain would pass its bounds with this
 	// delta: the deltas then never exceed MaxDeltaRatio of the base, and
 	// a state that changes mostly whole between checkpoints (a few large
 	// values) is written once per checkpoint, not as a delta and a base.
-	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
-		float64(base.deltaBytes+b.deltaSize(base.epoch)) > in.opts.MaxDeltaRatio*float64(base.fullSize)
+	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas
+	appends := 0
+	if !full {
+		var size int64
+		size, appends = b.deltaSize(base.epoch, tails)
+		full = float64(base.deltaBytes+size) > in.opts.MaxDeltaRatio*float64(base.fullSize)
+	}
 	if full {
-		data, err := b.fullFile()
+		data, err := b.fullFile(true)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 		}
@@ -113,7 +130,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
-	data, err := b.deltaFile(base.epoch)
+	data, err := b.deltaFile(base.epoch, appends > 0)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 	}
@@ -153,18 +170,24 @@ func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
 
 // deltaFile encodes the changes of epochs after `after` as a changelog
 // segment (sealed; spilled to os.TempDir when large); nil when nothing
-// changed.
-func (b *HashMapBackend) deltaFile(after uint32) (*sealedFile, error) {
+// changed. tails: values whose Codec gives a tail are written as appends,
+// in a segment of version 2 (see statefile.go); otherwise whole, in one
+// of version 1.
+func (b *HashMapBackend) deltaFile(after uint32, tails bool) (*sealedFile, error) {
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	w := newStateFileWriter(tagChangelog, b.kgs, b.incr.lastDelta, "")
+	tag := tagChangelog
+	if tails {
+		tag = tagChangelogTails
+	}
+	w := newStateFileWriter(tag, b.kgs, b.incr.lastDelta, "")
 	n := 0
 	for _, name := range names {
 		if hs, ok := b.states_[name].(heapSnapshotter); ok {
-			n += hs.writeDelta(w, name, after)
+			n += hs.writeDelta(w, name, after, tails)
 		}
 	}
 	if n == 0 {
@@ -180,16 +203,18 @@ func (b *HashMapBackend) deltaFile(after uint32) (*sealedFile, error) {
 }
 
 // deltaSize is the size a delta of the changes of epochs after `after`
-// would have (an upper bound, without its index). It encodes the changed
-// values, which the delta or full file then reuses.
-func (b *HashMapBackend) deltaSize(after uint32) int64 {
-	var n int64
+// would have (an upper bound, without its index), and how many of its
+// entries would be appends (with tails). It encodes the changed values
+// written whole, which the delta or full file then reuses.
+func (b *HashMapBackend) deltaSize(after uint32, tails bool) (size int64, appends int) {
 	for _, s := range b.states_ {
 		if hs, ok := s.(heapSnapshotter); ok {
-			n += int64(hs.deltaSize(after))
+			n, a := hs.deltaSize(after, tails)
+			size += int64(n)
+			appends += a
 		}
 	}
-	return n
+	return size, appends
 }
 
 // dropDeletions forgets the deletions that base epoch upTo holds.
