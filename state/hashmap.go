@@ -35,6 +35,14 @@ import (
 // in a second map; deletions are forgotten once a completed checkpoint
 // holds them.
 //
+// A value whose Codec is a TailCodec (a join's bag of rows) and that only
+// grew since the chain last held it is written as an append of what it
+// grew by (a segment of version 2: see statefile.go), not whole; appends
+// count as growth of the base, not as deltas, for MaxDeltaRatio. Tails
+// are written only over the chain of the latest snapshot (whose marks the
+// values keep): after an aborted or not yet completed checkpoint the
+// changed values are written whole once.
+//
 // Contract relied upon (as for Pebble's incremental checkpoints): the
 // checkpoint store never deletes a shared file that a retained completed
 // checkpoint references. A checkpoint builds only on the base of the

@@ -38,8 +38,12 @@ type heapGroup[V any] struct {
 	// epoch of each slot's last Put (0 for a restored entry, which every
 	// base holds), and dels the keys deleted with the epoch of their
 	// deletion, until a completed checkpoint's base covers it. A key is
-	// never both in a slot and in dels.
+	// never both in a slot and in dels. born holds the epoch in which
+	// each slot's key was inserted (0: restored): a change of a key born
+	// after a base is growth of the state, not a rewrite of what the
+	// base holds (see HashMapOptions.MaxDeltaRatio).
 	epochs []uint32
+	born   []uint32
 	dels   map[string]uint32
 }
 
@@ -84,6 +88,7 @@ func (m *heapMap[V]) reserve(kg, n int) {
 	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), make([][]byte, 0, n)
 	if m.clock != nil {
 		g.epochs = make([]uint32, 0, n)
+		g.born = make([]uint32, 0, n)
 	}
 }
 
@@ -147,6 +152,7 @@ func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 	m.insertUncounted(g, key, v)
 	if m.clock != nil {
 		g.epochs[len(g.epochs)-1] = 0
+		g.born[len(g.born)-1] = 0
 	}
 }
 
@@ -163,6 +169,7 @@ func (m *heapMap[V]) insertUncounted(g *heapGroup[V], key string, v V) {
 	g.encs = append(g.encs, nil)
 	if m.clock != nil {
 		g.epochs = append(g.epochs, *m.clock)
+		g.born = append(g.born, *m.clock)
 		if len(g.dels) > 0 {
 			delete(g.dels, key)
 		}
@@ -190,6 +197,7 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
 		if m.clock != nil {
 			g.epochs[i] = g.epochs[last]
+			g.born[i] = g.born[last]
 		}
 		g.index[g.keys[i]] = i
 	}
@@ -198,6 +206,7 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
 	if m.clock != nil {
 		g.epochs = g.epochs[:last]
+		g.born = g.born[:last]
 	}
 	m.n--
 }
@@ -325,13 +334,13 @@ type heapSnapshotter interface {
 	applyEncoded(kg int, key, val []byte, kind changeKind) error
 	// In incremental mode: writeDelta writes as state name the entries
 	// put and the keys deleted in epochs after `after` and returns how
-	// many it wrote, with tails (a "changelog-v2" w) writing appends for
-	// values whose Codec gives a tail; deltaSize is the number of bytes
-	// it would write (an upper bound) and how many of the entries would
-	// be appends (with tails); dropDeletions forgets the deletions of
-	// epochs up to upTo.
-	writeDelta(w *stateFileWriter, name string, after uint32, tails bool) int
-	deltaSize(after uint32, tails bool) (size, appends int)
+	// many it wrote and how many bytes of them are growth, with tails (a
+	// "changelog-v2" w) writing appends for values whose Codec gives a
+	// tail; deltaSize estimates what it would write (see
+	// heapMap.deltaSize); dropDeletions forgets the deletions of epochs
+	// up to upTo.
+	writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int)
+	deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int)
 	dropDeletions(upTo uint32)
 }
 
