@@ -96,7 +96,7 @@ type incrJoin struct {
 }
 
 func (j *incrJoin) open(handle *state.Handle) {
-	j.backend = state.NewHashMapBackendWith("op", 0, state.RangeFor(128, 1, 0), state.HashMapOptions{Incremental: true, MaxDeltas: 6})
+	j.backend = state.NewHashMapBackendWith("op", 0, state.RangeFor(128, 1, 0), state.HashMapOptions{Incremental: true, MaxDeltas: 6, MaxDeltaRatio: 100})
 	if handle != nil {
 		if err := j.backend.Restore(j.st, []*state.Handle{handle}); err != nil {
 			j.t.Fatalf("restore: %v", err)
@@ -111,14 +111,22 @@ func (j *incrJoin) open(handle *state.Handle) {
 	}
 }
 
-// step processes event i (one row, at processing time 10*i; a tick every
-// 7 events) and returns the output.
+// step processes event i (one row or a watermark, at processing time
+// 10*i; a tick every 7 events) and returns the output, sorted (rows that
+// expire at one watermark come in the order of the timers, which a
+// restore rebuilds).
 func (j *incrJoin) step(i int, in int, ev event) []string {
 	j.now = int64(10 * i)
-	b := types.NewBatch(2, 1)
-	b.Append(ev.op, ev.row)
-	if err := j.op.ProcessBatch(in, b); err != nil {
-		j.t.Fatalf("event %d: %v", i, err)
+	if ev.row == nil {
+		if err := j.op.ProcessWatermark(ev.wm); err != nil {
+			j.t.Fatalf("event %d: %v", i, err)
+		}
+	} else {
+		b := types.NewBatch(2, 1)
+		b.Append(ev.op, ev.row)
+		if err := j.op.ProcessBatch(in, b); err != nil {
+			j.t.Fatalf("event %d: %v", i, err)
+		}
 	}
 	if i%7 == 0 {
 		if err := j.op.OnTick(j.now); err != nil {
@@ -129,11 +137,13 @@ func (j *incrJoin) step(i int, in int, ev event) []string {
 	for _, e := range j.out.take() {
 		out = append(out, formatRow(e))
 	}
+	slices.Sort(out)
 	return out
 }
 
 // stateOf renders the join's live state: per side and key, the stamp's
-// access time (with a TTL) and the rows, sorted (bags that the TTL has
+// access time (with a TTL) and the rows with their counts and match
+// counts, sorted (bags that the TTL has
 // expired are left out: when they are swept depends on the sweep, not
 // on the input).
 func stateOf(o *join) string {
@@ -145,7 +155,11 @@ func stateOf(o *join) string {
 			}
 			var rows []string
 			for _, r := range b.rows {
-				rows = append(rows, fmt.Sprintf("%x/%d/%d", r.enc, r.n, r.aux))
+				aux := int64(0) // an interval join's cached expiry is no state
+				if o.counts[s] {
+					aux = r.aux
+				}
+				rows = append(rows, fmt.Sprintf("%x/%d/%d", r.enc, r.n, aux))
 			}
 			slices.Sort(rows)
 			access := int64(0)
@@ -161,7 +175,10 @@ func stateOf(o *join) string {
 }
 
 // TestJoinRestoredFromIncrementalCheckpoints runs regular joins (inner,
-// outer, semi, anti; one with a state TTL) over random changelogs twice:
+// outer, semi, anti; one with a state TTL) over random changelogs, and
+// interval joins (outer, semi, anti: rows marked matched, dropped on
+// their first match, expired from the middle of their bags) over
+// append-only inputs with watermarks, twice:
 // once never stopped, once with incremental checkpoints of the memory
 // backend taken at random (written while the join goes on, completing,
 // aborting or completing late) and failures at random, each restoring
@@ -172,25 +189,50 @@ func stateOf(o *join) string {
 func TestJoinRestoredFromIncrementalCheckpoints(t *testing.T) {
 	residual := &cmpExpr{l: &expr.Col{Index: 1, T: types.BigInt}, r: &expr.Col{Index: 3, T: types.BigInt}, op: "<="}
 	r := rand.New(rand.NewSource(16))
-	tailed := 0
-	for _, kind := range []string{"inner", "left", "right", "full", "semi", "anti", "inner-ttl", "inner-append-only"} {
+	for _, kind := range []string{"inner", "left", "right", "full", "semi", "anti", "inner-ttl", "inner-append-only",
+		"interval-left", "interval-full", "interval-semi", "interval-anti"} {
+		interval := strings.HasPrefix(kind, "interval-")
+		kind := strings.TrimPrefix(kind, "interval-")
+		tailed := 0
 		spec := JoinSpec{LeftKeyCols: []int{0}, RightKeyCols: []int{0}, LeftWidth: 2, RightWidth: 2, Residual: residual,
 			Outer: [2]bool{kind == "left" || kind == "full", kind == "right" || kind == "full"},
 			Semi:  kind == "semi", Anti: kind == "anti"}
 		if kind == "inner-ttl" {
 			spec.StateTTL = 400 * time.Millisecond
 		}
-		appendOnly := kind == "inner-append-only"
+		appendOnly := kind == "inner-append-only" || interval
 		if appendOnly {
 			spec.AppendOnly = [2]bool{true, true}
+		}
+		if interval {
+			// a row expires 200 ms after its time; no residual
+			spec.Residual = nil
+			for s := range spec.Expire {
+				spec.Expire[s] = []JoinExpiry{{At: &expr.Col{Index: 1, T: types.Timestamp}, Minus: -200}}
+			}
 		}
 		for trial := 0; trial < 6; trial++ {
 			var live [2][][]types.Value
 			var evs []event
 			var inputs []int
+			maxTs := int64(0)
 			for i := 0; i < 1500; i++ {
 				s := r.Intn(2)
 				inputs = append(inputs, s)
+				if interval && r.Intn(8) == 0 {
+					evs = append(evs, event{wm: maxTs - int64(r.Intn(40))})
+					continue
+				}
+				if interval {
+					ts := maxTs + int64(r.Intn(20)) - 10
+					maxTs = max(maxTs, ts)
+					row := []types.Value{{}, types.TimestampValue(ts)}
+					if r.Intn(12) > 0 {
+						row[0] = types.IntValue(int64(r.Intn(8)))
+					}
+					evs = append(evs, event{row: row, op: types.Insert})
+					continue
+				}
 				if !appendOnly && len(live[s]) > 0 && r.Intn(4) == 0 {
 					j := r.Intn(len(live[s]))
 					evs = append(evs, event{row: live[s][j], op: types.Delete})
@@ -204,7 +246,7 @@ func TestJoinRestoredFromIncrementalCheckpoints(t *testing.T) {
 				evs = append(evs, event{row: row, op: types.Insert})
 				live[s] = append(live[s], row)
 			}
-			name := fmt.Sprintf("%s trial %d", kind, trial)
+			name := fmt.Sprintf("%s (interval %v) trial %d", kind, interval, trial)
 			ref := &incrJoin{t: t, spec: spec}
 			ref.open(nil)
 			want := make([][]string, len(evs))
@@ -310,18 +352,24 @@ func TestJoinRestoredFromIncrementalCheckpoints(t *testing.T) {
 			if got, want := stateOf(j.op.(*join)), stateOf(ref.op.(*join)); got != want {
 				t.Fatalf("%s: state restored from the last checkpoint\n%s\nwant\n%s", name, got, want)
 			}
-			for _, ref := range h.Changelog {
-				data, err := st.Get(ref.Path)
+			// deltas with appends were written
+			files, err := st.List("job/shared")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range files {
+				data, err := st.Get(p)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, v, err := storage.Open(ref.Path, data, storage.KindChangelog, 2); err == nil && v == 2 {
+				if _, v, err := storage.Open(p, data, storage.KindChangelog, 2); err == nil && v == 2 {
 					tailed++
 				}
 			}
 		}
-	}
-	if tailed == 0 {
-		t.Fatal("no delta with appends was written")
+		if tailed == 0 {
+			t.Fatalf("%s (interval %v): no delta with appends was written", kind, interval)
+		}
+		t.Logf("%s (interval %v): %d deltas with appends", kind, interval, tailed)
 	}
 }
