@@ -40,7 +40,11 @@ import (
 // written as version 1, so that builds reading only version 1 restore it.
 // A build that reads only version 1 refuses a version 2 segment with
 // storage.Open's message ("format version 2 is not supported (this build
-// reads up to 1)").
+// reads up to 1)"). A value restored with appends keeps them in its
+// bytes until it is written again: a full file written before that (of a
+// state restored but not yet registered, or by the Pebble backend, which
+// stores the bytes as restored) is version 1 but holds values that only a
+// Codec that reads tails decodes.
 //
 // Values are encoded with the state's Codec. The index lets a reader at
 // another parallelism take just the key groups it owns without decoding
