@@ -458,3 +458,25 @@ func TestChangelogVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestHeapApplyAppendToRegisteredState: an append applied to a state
+// that is already registered decodes its value with the tail appended;
+// one to a key the state does not hold is an error naming the key.
+func TestHeapApplyAppendToRegisteredState(t *testing.T) {
+	b := NewHashMapBackend(all)
+	km, err := NewKeyedMap[*tlist](b, "l", tailListCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	km.Put(5, []byte("k"), &tlist{items: []string{"a"}})
+	tail := listCodec{}.Append(nil, &tlist{items: []string{"b", "c"}})
+	if err := b.applyRaw("f", "l", 5, []byte("k"), tail, changeAppend); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := km.Get(5, []byte("k")); !ok || !slices.Equal(v.items, []string{"a", "b", "c"}) {
+		t.Fatalf("after the append: %v %v", v, ok)
+	}
+	if err := b.applyRaw("f", "l", 5, []byte("missing"), tail, changeAppend); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("an append to a missing key: %v", err)
+	}
+}
