@@ -13,6 +13,34 @@ type Codec[V any] interface {
 	Decode(buf []byte) (V, error)
 }
 
+// TailCodec is implemented by the Codec of a value that mostly grows by
+// appending (a join's bag of rows), so that the memory backend's
+// incremental checkpoints write what was appended to it since it was
+// last written instead of the whole value (an append entry of a
+// changelog segment: see statefile.go). Other backends, and full
+// snapshots, write values whole.
+//
+// The value keeps a mark of what of it the checkpoint chain holds. The
+// memory backend calls both methods during the synchronous phase of an
+// incremental snapshot, on the goroutine that owns the value:
+//
+//   - AppendTail appends to buf the bytes that, appended to an encoding
+//     of v as it was at its last MarkWritten (Append's output, or one
+//     with earlier tails appended to it), make an encoding that Decode
+//     turns into v as it is now. It reports false when it cannot (v was
+//     never marked, or changed other than by growing since), and the
+//     value is then written whole. It leaves the mark as it is.
+//   - MarkWritten records that the chain now holds v as it is.
+//
+// A value Decode returns is not marked. Whoever changes a value other
+// than by growing it must clear its mark (or the Codec must see the
+// change), or a checkpoint would restore the value without the change.
+type TailCodec[V any] interface {
+	Codec[V]
+	AppendTail(buf []byte, v V) (out []byte, ok bool)
+	MarkWritten(v V)
+}
+
 // KeyedMap is a map from (key group, key) to V owned by one operator instance.
 //
 // Every implementation has the same semantics: the memory backend keeps V
@@ -100,10 +128,12 @@ type Backend interface {
 	add(name string, s namedState) error
 	// ident names the instance (for file names).
 	ident() instanceID
-	// applyRaw applies one restored change read from file (the value as
-	// its Codec encoded it, or a deletion) to state name; Restore uses it
-	// for changelog segments. val stays valid after the call.
-	applyRaw(file, name string, kg int, key, val []byte, del bool) error
+	// applyRaw applies one restored change read from file to state name:
+	// a value as its Codec encoded it, a deletion, or an append (val is
+	// appended to the entry's encoded value; an error when the entry does
+	// not exist). Restore uses it for changelog segments. val stays valid
+	// after the call.
+	applyRaw(file, name string, kg int, key, val []byte, kind changeKind) error
 }
 
 // instanceID names one operator instance.

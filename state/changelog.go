@@ -154,8 +154,8 @@ func (b *ChangelogBackend) add(name string, s namedState) error {
 	return nil
 }
 
-func (b *ChangelogBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
-	return b.inner.applyRaw(file, name, kg, key, val, del)
+func (b *ChangelogBackend) applyRaw(file, name string, kg int, key, val []byte, kind changeKind) error {
+	return b.inner.applyRaw(file, name, kg, key, val, kind)
 }
 
 // Restore restores the inner backend (materialisation, then segments).

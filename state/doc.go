@@ -18,7 +18,9 @@
 //     file, or with incremental checkpoints a delta of the entries
 //     changed and deleted since the last completed checkpoint (a
 //     changelog segment) over a shared FormatFull base, which is written
-//     again once the deltas reach HashMapOptions' bounds. The handle is
+//     again once the deltas reach HashMapOptions' bounds. A value whose
+//     Codec is a TailCodec (a join's bag of rows) and that only grew is
+//     written as what it grew by (an append entry). The handle is
 //     FormatFull with changelog segments, so every backend restores it.
 //   - PebbleBackend: one Pebble database per instance on local disk; a
 //     snapshot is a FormatFull file, or with incremental checkpoints a

@@ -35,6 +35,14 @@ import (
 // in a second map; deletions are forgotten once a completed checkpoint
 // holds them.
 //
+// A value whose Codec is a TailCodec (a join's bag of rows) and that only
+// grew since the chain last held it is written as an append of what it
+// grew by (a segment of version 2: see statefile.go), not whole; appends
+// count as growth of the base, not as deltas, for MaxDeltaRatio. Tails
+// are written only over the chain of the latest snapshot (whose marks the
+// values keep): after an aborted or not yet completed checkpoint the
+// changed values are written whole once.
+//
 // Contract relied upon (as for Pebble's incremental checkpoints): the
 // checkpoint store never deletes a shared file that a retained completed
 // checkpoint references. A checkpoint builds only on the base of the
@@ -175,7 +183,7 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 	if b.incr != nil && !t.Savepoint && t.SharedDir != "" {
 		return b.snapshotIncremental(t)
 	}
-	data, err := b.fullFile()
+	data, err := b.fullFile(false)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", b.id.fileStem(), err)
 	}
@@ -190,8 +198,10 @@ func (b *HashMapBackend) snapshotAsync(t SnapshotTarget) (func() (*Handle, error
 }
 
 // fullFile encodes all states as a FormatFull file (sealed; spilled to
-// os.TempDir when large).
-func (b *HashMapBackend) fullFile() (*sealedFile, error) {
+// os.TempDir when large). mark: the file is an incremental checkpoint's
+// new base, which every value written is marked as held by (see
+// TailCodec); savepoints and self-contained snapshots leave marks alone.
+func (b *HashMapBackend) fullFile(mark bool) (*sealedFile, error) {
 	names := make([]string, 0, len(b.states_))
 	hint := 0
 	for n, st := range b.states_ {
@@ -204,7 +214,7 @@ func (b *HashMapBackend) fullFile() (*sealedFile, error) {
 	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize), "")
 	for _, n := range names {
 		if hs, ok := b.states_[n].(heapSnapshotter); ok {
-			hs.snapshotInto(w, n)
+			hs.snapshotInto(w, n, mark)
 		}
 	}
 	for _, n := range b.raw.names() {
@@ -255,16 +265,15 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 	return nil
 }
 
-func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
+func (b *HashMapBackend) applyRaw(file, name string, kg int, key, val []byte, kind changeKind) error {
 	if s, ok := b.states_[name]; ok {
 		hs, ok := s.(heapSnapshotter)
 		if !ok {
 			return fmt.Errorf("state %q cannot take restored entries", name)
 		}
-		return hs.applyEncoded(kg, key, val, del)
+		return hs.applyEncoded(kg, key, val, kind)
 	}
-	b.raw.applyChange(name, kg, key, val, del, file)
-	return nil
+	return b.raw.applyChange(name, kg, key, val, kind, file)
 }
 
 // CheckpointComplete makes checkpoint id's base (in incremental mode)

@@ -8,12 +8,17 @@ import (
 // writeDelta writes, as state name, every entry put and every key deleted
 // in an epoch after `after` (incremental mode). Values are encoded as
 // they are written (or taken from what deltaSize encoded: see encoded).
-// It returns the number of records written.
-func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) int {
+// With tails (w is a "changelog-v2" writer), a value whose TailCodec
+// gives a tail is written as an append of it; every value written is
+// then marked (TailCodec.MarkWritten). It returns the number of records
+// written, and how many bytes of them are growth of the state: appends,
+// and the values of keys inserted after `after` (see
+// HashMapOptions.MaxDeltaRatio).
+func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int) {
 	if m.clock == nil {
-		return 0
+		return 0, 0
 	}
-	n := 0
+	tails = tails && m.tails != nil
 	var dels []string
 	for gi, g := range m.groups {
 		if g == nil {
@@ -35,7 +40,23 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 				continue
 			}
 			begin()
-			w.putStr(g.keys[i], m.encoded(g, i))
+			if tails && g.encs[i] == nil {
+				var ok bool
+				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
+					w.appendStr(g.keys[i], m.scratch)
+					m.tails.MarkWritten(g.vals[i])
+					grown += recordSize(g.keys[i], m.scratch)
+					continue
+				}
+			}
+			enc := m.encoded(g, i)
+			w.putStr(g.keys[i], enc)
+			if g.born[i] > after {
+				grown += recordSize(g.keys[i], enc)
+			}
+			if m.tails != nil {
+				m.tails.MarkWritten(g.vals[i])
+			}
 		}
 		// deletions in key order: the same changes give the same file
 		dels = dels[:0]
@@ -50,37 +71,56 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32) i
 			w.delStr(k)
 		}
 	}
-	return n
+	return n, grown
 }
 
-// deltaSize returns the bytes writeDelta(after) would write (an upper
-// bound: varints counted at their largest), encoding the changed values
-// into the cache as writeDelta would.
-func (m *heapMap[V]) deltaSize(after uint32) int {
+// recordSize bounds the bytes of a state file entry of key and val.
+func recordSize(key string, val []byte) int {
+	return len(key) + len(val) + 2*binary.MaxVarintLen32
+}
+
+// deltaSize estimates what writeDelta(after, tails) would write: the
+// bytes of the entries that may replace what the chain up to `after`
+// holds (values of keys it holds written whole, and deletions; an upper
+// bound: varints counted at their largest), how many entries would be
+// appends, and their bytes. It encodes the values it counts into the
+// cache, which writeDelta (or a full base) then uses; appends are
+// encoded again by writeDelta (they are small, and a full base needs the
+// whole encodings instead), and the values of keys inserted since are
+// not encoded here (they are growth: writeDelta counts them).
+func (m *heapMap[V]) deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int) {
 	if m.clock == nil {
-		return 0
+		return 0, 0, 0
 	}
-	n := 0
+	tails = tails && m.tails != nil
 	for _, g := range m.groups {
 		if g == nil {
 			continue
 		}
 		for i, ep := range g.epochs {
-			if ep <= after {
+			if ep <= after || g.born[i] > after {
 				continue
+			}
+			if tails && g.encs[i] == nil {
+				var ok bool
+				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
+					appendBytes += recordSize(g.keys[i], m.scratch)
+					appends++
+					continue
+				}
 			}
 			if g.encs[i] == nil {
 				g.encs[i] = m.encode(g.vals[i])
 			}
-			n += len(g.keys[i]) + len(g.encs[i]) + 2*binary.MaxVarintLen32
+			rewrite += recordSize(g.keys[i], g.encs[i])
 		}
 		for k, ep := range g.dels {
 			if ep > after {
-				n += len(k) + binary.MaxVarintLen32 + 1
+				rewrite += len(k) + binary.MaxVarintLen32 + 1
 			}
 		}
 	}
-	return n
+	return rewrite, appends, appendBytes
 }
 
 // dropDeletions forgets the deletions of epochs up to upTo: a base that

@@ -21,8 +21,14 @@ type HashMapOptions struct {
 	// MaxDeltaRatio: a checkpoint writes a new full base instead of a
 	// delta that would take the deltas since the last base past this
 	// fraction of its size (default 0.5; the delta's size is estimated
-	// from above). Restore thus reads at most about 1+MaxDeltaRatio times
-	// the full state.
+	// from above). What a delta adds to the state counts as growth of the
+	// base, not as deltas: the values of keys inserted since the base and
+	// appends (see TailCodec), which are as live as the base (a value
+	// rewritten or deleted later is counted, as a delta, when it is).
+	// Deltas are thus the bytes that may replace what the chain already
+	// holds, and restore reads at most about 1+MaxDeltaRatio times the
+	// full state (a state that only grows gets a new base every
+	// MaxDeltas checkpoints).
 	MaxDeltaRatio float64
 }
 
@@ -43,6 +49,12 @@ type heapIncr struct {
 	clock     uint32 // the epoch changes are stamped with; each checkpoint ends one
 	swept     uint32 // deletions up to this epoch have been dropped
 	lastDelta int    // size of the last delta payload (buffer hint)
+	// marked is the epoch of the latest snapshot that marked the values
+	// it wrote (see TailCodec): the marks tell what that snapshot's chain
+	// holds. A delta writes tails only over that same chain (its base's
+	// epoch is marked); over any other (the latest snapshot has not
+	// completed, or aborted) it writes the changed values whole.
+	marked uint32
 
 	bases baseTracker[heapBase]
 }
@@ -54,7 +66,10 @@ type heapBase struct {
 	fullSize   int64
 	deltas     []FileRef
 	deltaBytes int64
-	epoch      uint32 // changes of epochs up to this are held
+	// grown estimates the bytes of deltaBytes that are growth (new keys
+	// and appends; from above; see MaxDeltaRatio)
+	grown int64
+	epoch uint32 // changes of epochs up to this are held
 }
 
 // within reports whether every file of the base is under dir.
@@ -90,14 +105,28 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 	e := in.clock
 	in.clock++
 	stem := b.id.fileStem()
+	// Tails build on the marks, which are those of the latest snapshot:
+	// only over its chain. From here on the marks are this snapshot's
+	// (even if it fails half-way: it never becomes a base, so the next
+	// snapshot writes whole values).
+	tails := base.full != nil && base.epoch == in.marked
+	in.marked = e
 	// A new full base when the chain would pass its bounds with this
 	// delta: the deltas then never exceed MaxDeltaRatio of the base, and
 	// a state that changes mostly whole between checkpoints (a few large
 	// values) is written once per checkpoint, not as a delta and a base.
-	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas ||
-		float64(base.deltaBytes+b.deltaSize(base.epoch)) > in.opts.MaxDeltaRatio*float64(base.fullSize)
+	// New keys and appends count as growth of the base, not as deltas
+	// (see MaxDeltaRatio): the chain's deltas less its growth, and this
+	// delta's rewrites, against the base and the growth.
+	full := base.full == nil || len(base.deltas) >= in.opts.MaxDeltas
+	var est deltaEstimate
+	if !full {
+		est = b.deltaSize(base.epoch, tails)
+		replaced := max(base.deltaBytes-base.grown, 0) + est.rewrite
+		full = float64(replaced) > in.opts.MaxDeltaRatio*float64(base.fullSize+base.grown+est.appendBytes)
+	}
 	if full {
-		data, err := b.fullFile()
+		data, err := b.fullFile(true)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 		}
@@ -113,7 +142,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
-	data, err := b.deltaFile(base.epoch)
+	data, grown, err := b.deltaFile(base.epoch, est.appends > 0)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 	}
@@ -129,6 +158,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			ref := FileRef{Path: p, Size: data.size, Shared: true}
 			next.deltas = append(append([]FileRef(nil), base.deltas...), ref)
 			next.deltaBytes += ref.Size
+			next.grown += min(grown, ref.Size)
 			written = ref.Size
 		}
 		in.bases.record(t.CheckpointID, next)
@@ -153,43 +183,63 @@ func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
 
 // deltaFile encodes the changes of epochs after `after` as a changelog
 // segment (sealed; spilled to os.TempDir when large); nil when nothing
-// changed.
-func (b *HashMapBackend) deltaFile(after uint32) (*sealedFile, error) {
+// changed. tails: values whose Codec gives a tail are written as appends,
+// in a segment of version 2 (see statefile.go); otherwise whole, in one
+// of version 1. grown is how many of its bytes are growth of the state
+// (see MaxDeltaRatio).
+func (b *HashMapBackend) deltaFile(after uint32, tails bool) (data *sealedFile, grown int64, err error) {
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	w := newStateFileWriter(tagChangelog, b.kgs, b.incr.lastDelta, "")
+	tag := tagChangelog
+	if tails {
+		tag = tagChangelogTails
+	}
+	w := newStateFileWriter(tag, b.kgs, b.incr.lastDelta, "")
 	n := 0
 	for _, name := range names {
 		if hs, ok := b.states_[name].(heapSnapshotter); ok {
-			n += hs.writeDelta(w, name, after)
+			k, g := hs.writeDelta(w, name, after, tails)
+			n += k
+			grown += int64(g)
 		}
 	}
 	if n == 0 {
 		w.discard()
-		return nil, nil
+		return nil, 0, nil
 	}
-	data, err := w.sealed(storage.KindChangelog)
+	data, err = w.sealed(storage.KindChangelog)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b.incr.lastDelta = int(data.size)
-	return data, nil
+	return data, grown, nil
 }
 
-// deltaSize is the size a delta of the changes of epochs after `after`
-// would have (an upper bound, without its index). It encodes the changed
-// values, which the delta or full file then reuses.
-func (b *HashMapBackend) deltaSize(after uint32) int64 {
-	var n int64
+// deltaEstimate is what deltaSize foresees of a delta.
+type deltaEstimate struct {
+	rewrite     int64 // bytes that may replace what the chain holds (an upper bound)
+	appends     int   // entries that are appends
+	appendBytes int64 // their bytes
+}
+
+// deltaSize estimates the delta of the changes of epochs after `after`
+// (with tails: appends where a value's Codec gives a tail): see
+// heapMap.deltaSize. It encodes the values of keys the chain holds that
+// are written whole, which the delta or full file then reuses.
+func (b *HashMapBackend) deltaSize(after uint32, tails bool) deltaEstimate {
+	var e deltaEstimate
 	for _, s := range b.states_ {
 		if hs, ok := s.(heapSnapshotter); ok {
-			n += int64(hs.deltaSize(after))
+			r, a, ab := hs.deltaSize(after, tails)
+			e.rewrite += int64(r)
+			e.appends += a
+			e.appendBytes += int64(ab)
 		}
 	}
-	return n
+	return e
 }
 
 // dropDeletions forgets the deletions that base epoch upTo holds.

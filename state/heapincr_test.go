@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -88,7 +89,17 @@ func TestHeapIncrementalChainBounds(t *testing.T) {
 		h := snapshot(t, b, st, 1, false)
 		b.CheckpointComplete(1)
 		for id := int64(2); id <= 12; id++ {
-			mutate(t, rng, ms, m, all, 5000, 1000)
+			// new values for keys the state holds: every delta byte may
+			// replace what the chain holds (new keys would be growth)
+			for k, v := range m["s"] {
+				if rng.Intn(10) == 0 {
+					var kg int
+					fmt.Sscanf(k, "%d/", &kg)
+					v += "'"
+					ms.s.Put(kg, []byte(k[len(fmt.Sprint(kg))+1:]), v)
+					m["s"][k] = v
+				}
+			}
 			h = snapshot(t, b, st, id, false)
 			b.CheckpointComplete(id)
 			var base int64
@@ -104,6 +115,41 @@ func TestHeapIncrementalChainBounds(t *testing.T) {
 			check(t, rs, m)
 		}
 	})
+}
+
+// TestHeapIncrementalGrowthIsNoDelta: deltas that only add keys are
+// growth of the state, not rewrites of what the chain holds: they never
+// make a new full base before MaxDeltas, however large they get, and a
+// chain of them restores.
+func TestHeapIncrementalGrowthIsNoDelta(t *testing.T) {
+	c := heapIncrConfig(HashMapOptions{MaxDeltas: 8, MaxDeltaRatio: 0.1})
+	st := newStorage(t)
+	b := newBackend(t, c, 0, all)
+	ms := register(t, b)
+	m := model{}
+	var fulls []int64
+	next := 0
+	for id := int64(1); id <= 20; id++ {
+		for range 1000 {
+			k := fmt.Sprintf("grow-%d", next)
+			next++
+			kg := kgOf(k)
+			ms.s.Put(kg, []byte(k), k+"-value")
+			m.put("s", kg, k, k+"-value")
+		}
+		h := snapshot(t, b, st, id, false)
+		b.CheckpointComplete(id)
+		if len(h.Changelog) == 0 {
+			fulls = append(fulls, id)
+		}
+		if id%5 == 0 {
+			_, rs := restoreInto(t, c, st, 0, all, []*Handle{h})
+			check(t, rs, m)
+		}
+	}
+	if !slices.Equal(fulls, []int64{1, 10, 19}) {
+		t.Fatalf("full bases at checkpoints %v, want 1, 10 and 19 (every MaxDeltas+1)", fulls)
+	}
 }
 
 // TestHeapIncrementalRetention plays the most eager checkpoint store:

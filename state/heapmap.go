@@ -17,6 +17,9 @@ type heapMap[V any] struct {
 	// clock is the backend's current epoch in incremental mode (nil
 	// otherwise): every change is stamped with it (see heapGroup.epochs).
 	clock *uint32
+	// tails is codec as a TailCodec, in incremental mode when it is one
+	// (nil otherwise): deltas then write what was appended to a value.
+	tails TailCodec[V]
 }
 
 type heapGroup[V any] struct {
@@ -35,8 +38,12 @@ type heapGroup[V any] struct {
 	// epoch of each slot's last Put (0 for a restored entry, which every
 	// base holds), and dels the keys deleted with the epoch of their
 	// deletion, until a completed checkpoint's base covers it. A key is
-	// never both in a slot and in dels.
+	// never both in a slot and in dels. born holds the epoch in which
+	// each slot's key was inserted (0: restored): a change of a key born
+	// after a base is growth of the state, not a rewrite of what the
+	// base holds (see HashMapOptions.MaxDeltaRatio).
 	epochs []uint32
+	born   []uint32
 	dels   map[string]uint32
 }
 
@@ -45,7 +52,11 @@ type heapGroup[V any] struct {
 // its own first access: a map holding a few keys (an operator's state in
 // a short bounded query) costs those keys' groups, not every group.
 func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V], clock *uint32) *heapMap[V] {
-	return &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
+	m := &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
+	if clock != nil {
+		m.tails, _ = codec.(TailCodec[V])
+	}
+	return m
 }
 
 func (m *heapMap[V]) stateKind() string { return "keyed-map" }
@@ -77,6 +88,7 @@ func (m *heapMap[V]) reserve(kg, n int) {
 	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), make([][]byte, 0, n)
 	if m.clock != nil {
 		g.epochs = make([]uint32, 0, n)
+		g.born = make([]uint32, 0, n)
 	}
 }
 
@@ -140,6 +152,7 @@ func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 	m.insertUncounted(g, key, v)
 	if m.clock != nil {
 		g.epochs[len(g.epochs)-1] = 0
+		g.born[len(g.born)-1] = 0
 	}
 }
 
@@ -156,6 +169,7 @@ func (m *heapMap[V]) insertUncounted(g *heapGroup[V], key string, v V) {
 	g.encs = append(g.encs, nil)
 	if m.clock != nil {
 		g.epochs = append(g.epochs, *m.clock)
+		g.born = append(g.born, *m.clock)
 		if len(g.dels) > 0 {
 			delete(g.dels, key)
 		}
@@ -183,6 +197,7 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
 		if m.clock != nil {
 			g.epochs[i] = g.epochs[last]
+			g.born[i] = g.born[last]
 		}
 		g.index[g.keys[i]] = i
 	}
@@ -191,6 +206,7 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
 	if m.clock != nil {
 		g.epochs = g.epochs[:last]
+		g.born = g.born[:last]
 	}
 	m.n--
 }
@@ -219,8 +235,11 @@ func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 
 // snapshotInto writes the map's entries, encoded with its Codec, as state
 // name into w. Only entries Put since the previous snapshot are encoded;
-// the others reuse their cached encoding (see heapGroup.encs).
-func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
+// the others reuse their cached encoding (see heapGroup.encs). mark (an
+// incremental checkpoint's new base) marks every value written (see
+// TailCodec).
+func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string, mark bool) {
+	mark = mark && m.tails != nil
 	w.beginState(name)
 	for gi := range m.groups {
 		g := m.groups[gi]
@@ -233,6 +252,9 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string) {
 		w.beginGroup(m.kgs.Start + gi)
 		for i, k := range g.keys {
 			w.putStr(k, m.encoded(g, i))
+			if mark {
+				m.tails.MarkWritten(g.vals[i])
+			}
 		}
 	}
 }
@@ -306,23 +328,36 @@ func (m *heapMap[V]) encodeChanged() int {
 // heapSnapshotter is what HashMapBackend.Snapshot needs of a registered state.
 type heapSnapshotter interface {
 	encodeChanged() int
-	snapshotInto(w *stateFileWriter, name string)
-	applyEncoded(kg int, key, val []byte, del bool) error
+	// snapshotInto writes every entry as state name; mark: as an
+	// incremental checkpoint's base (values are marked written).
+	snapshotInto(w *stateFileWriter, name string, mark bool)
+	applyEncoded(kg int, key, val []byte, kind changeKind) error
 	// In incremental mode: writeDelta writes as state name the entries
 	// put and the keys deleted in epochs after `after` and returns how
-	// many it wrote; deltaSize is the number of bytes it would write (an
-	// upper bound); dropDeletions forgets the deletions of epochs up to
-	// upTo.
-	writeDelta(w *stateFileWriter, name string, after uint32) int
-	deltaSize(after uint32) int
+	// many it wrote and how many bytes of them are growth, with tails (a
+	// "changelog-v2" w) writing appends for values whose Codec gives a
+	// tail; deltaSize estimates what it would write (see
+	// heapMap.deltaSize); dropDeletions forgets the deletions of epochs
+	// up to upTo.
+	writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int)
+	deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int)
 	dropDeletions(upTo uint32)
 }
 
-// applyEncoded applies a change whose value is encoded with the map's Codec.
-func (m *heapMap[V]) applyEncoded(kg int, key, val []byte, del bool) error {
-	if del {
+// applyEncoded applies a change whose value is encoded with the map's
+// Codec: a value, a deletion, or an append to the entry's encoding (the
+// entry is encoded, the tail appended, and the result decoded).
+func (m *heapMap[V]) applyEncoded(kg int, key, val []byte, kind changeKind) error {
+	switch kind {
+	case changeDelete:
 		m.Delete(kg, key)
 		return nil
+	case changeAppend:
+		cur, ok := m.Get(kg, key)
+		if !ok {
+			return fmt.Errorf("key group %d: an append to key %q, which the state does not hold", kg, key)
+		}
+		val = append(m.codec.Append(nil, cur), val...)
 	}
 	v, err := m.codec.Decode(val)
 	if err != nil {

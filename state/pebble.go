@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -290,18 +291,33 @@ func (b *PebbleBackend) compactAll() error {
 	return b.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff}, true)
 }
 
-// applyRaw writes one restored change directly into the database.
-func (b *PebbleBackend) applyRaw(file, name string, kg int, key, val []byte, del bool) error {
+// applyRaw writes one restored change directly into the database. An
+// append is applied to the stored bytes (the value then holds its tails
+// until it is written again: its Codec decodes that).
+func (b *PebbleBackend) applyRaw(file, name string, kg int, key, val []byte, kind changeKind) error {
 	ps, err := b.stateFor(name)
 	if err != nil {
 		return err
 	}
 	k := appendKey(nil, ps.id, kg, key)
+	if kind == changeAppend {
+		old, closer, err := b.reader().Get(k)
+		if errors.Is(err, pebble.ErrNotFound) {
+			return fmt.Errorf("key group %d: an append to key %q, which no earlier file holds", kg, key)
+		}
+		if err != nil {
+			return err
+		}
+		v := make([]byte, 0, len(old)+len(val))
+		v = append(append(v, old...), val...)
+		closer.Close()
+		return b.writer().Set(k, v, nil)
+	}
 	had, err := b.exists(k)
 	if err != nil {
 		return err
 	}
-	if del {
+	if kind == changeDelete {
 		if had {
 			ps.count--
 			return b.writer().Delete(k, nil)

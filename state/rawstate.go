@@ -30,15 +30,22 @@ type rawState struct {
 type rawGroup struct {
 	base []rawEntry
 	// over holds the later changes by key (nil until one comes): a value,
-	// or a deletion (del).
+	// a deletion (del), or appends to the base entry (onBase).
 	over map[string]rawChange
+	// onBase counts the entries of over that are appends to a base entry.
+	onBase int
 }
 
 type rawEntry struct{ key, val []byte }
 
+// rawChange is the net effect of the changes applied to one key: a value
+// (val, appends already appended to it), a deletion (del), or, onBase,
+// the tails to append to the key's base entry, in order.
 type rawChange struct {
-	val []byte
-	del bool
+	val    []byte
+	del    bool
+	onBase bool
+	tails  [][]byte
 }
 
 // addBase records an entry of a snapshot file. key and val must stay
@@ -53,16 +60,40 @@ func (r *rawStates) addBase(name string, kg int, key, val []byte, file string) {
 }
 
 // applyChange records a change applied after the snapshot files: a new
-// value, or a deletion (del). val must stay valid as in addBase; key is
-// copied.
-func (r *rawStates) applyChange(name string, kg int, key, val []byte, del bool, file string) {
+// value, a deletion, or an append to the key's encoded value. val must
+// stay valid as in addBase; key is copied. An append to a key whose last
+// change deleted it is an error; one to a key that no change has touched
+// applies to the base entry, which each finds (and reports missing).
+func (r *rawStates) applyChange(name string, kg int, key, val []byte, kind changeKind, file string) error {
 	s := r.state(name)
 	s.noteFile(file)
 	g := s.group(kg)
 	if g.over == nil {
 		g.over = map[string]rawChange{}
 	}
-	g.over[string(key)] = rawChange{val: val, del: del}
+	if kind != changeAppend {
+		if c, ok := g.over[string(key)]; ok && c.onBase {
+			g.onBase--
+		}
+		g.over[string(key)] = rawChange{val: val, del: kind == changeDelete}
+		return nil
+	}
+	c, ok := g.over[string(key)]
+	switch {
+	case !ok:
+		g.over[string(key)] = rawChange{onBase: true, tails: [][]byte{val}}
+		g.onBase++
+	case c.del:
+		return fmt.Errorf("key group %d: an append to key %q, which an earlier change deleted", kg, key)
+	case c.onBase:
+		c.tails = append(c.tails, val)
+		g.over[string(key)] = c
+	default:
+		v := make([]byte, 0, len(c.val)+len(val))
+		c.val = append(append(v, c.val...), val...)
+		g.over[string(key)] = c
+	}
+	return nil
 }
 
 func (s *rawState) noteFile(file string) {
@@ -91,12 +122,21 @@ func (r *rawStates) reserve(name string, kg, n int) {
 }
 
 // each calls fn for every entry the group holds once its changes are
-// applied: the base entries not overridden, then the changed values, and
-// returns the first error fn returns.
+// applied: the base entries not overridden (with their appends, if any),
+// then the changed values, and returns the first error fn returns. An
+// append to a key the base does not hold is an error.
 func (g *rawGroup) each(fn func(key, val []byte) error) error {
+	found := 0
 	for _, e := range g.base {
 		if g.over != nil {
-			if _, ok := g.over[string(e.key)]; ok {
+			if c, ok := g.over[string(e.key)]; ok {
+				if !c.onBase {
+					continue
+				}
+				found++
+				if err := fn(e.key, withTails(e.val, c.tails)); err != nil {
+					return err
+				}
 				continue
 			}
 		}
@@ -104,8 +144,15 @@ func (g *rawGroup) each(fn func(key, val []byte) error) error {
 			return err
 		}
 	}
+	if found != g.onBase {
+		for k, c := range g.over {
+			if c.onBase && !g.inBase(k) {
+				return fmt.Errorf("an append to key %q, which no earlier file holds", k)
+			}
+		}
+	}
 	for k, c := range g.over {
-		if c.del {
+		if c.del || c.onBase {
 			continue
 		}
 		if err := fn([]byte(k), c.val); err != nil {
@@ -113,6 +160,33 @@ func (g *rawGroup) each(fn func(key, val []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// inBase reports whether the base holds key (a scan: for error messages).
+func (g *rawGroup) inBase(key string) bool {
+	for _, e := range g.base {
+		if string(e.key) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// withTails returns val with tails appended (val itself when none).
+func withTails(val []byte, tails [][]byte) []byte {
+	if len(tails) == 0 {
+		return val
+	}
+	n := len(val)
+	for _, t := range tails {
+		n += len(t)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, val...)
+	for _, t := range tails {
+		out = append(out, t...)
+	}
+	return out
 }
 
 // sizeHint is about how many entries each gives (an upper bound).

@@ -38,8 +38,10 @@ func overlaps(h *Handle, kgs KeyGroupRange) bool {
 	return max(h.KeyGroups.Start, kgs.Start) < min(h.KeyGroups.End, kgs.End)
 }
 
-// readStateFile reads and parses one state file of a handle.
-func readStateFile(st storage.Storage, ref FileRef, kind byte, tag string) (*stateFile, error) {
+// readStateFile reads and parses one state file of a handle: a FormatFull
+// file (kind storage.KindState, version 1) or a changelog segment
+// (storage.KindChangelog, version 1 or 2).
+func readStateFile(st storage.Storage, ref FileRef, kind byte) (*stateFile, error) {
 	data, err := st.Get(ref.Path)
 	if err != nil {
 		return nil, fmt.Errorf("reading state file %s: %w", ref.Path, err)
@@ -47,9 +49,16 @@ func readStateFile(st storage.Storage, ref FileRef, kind byte, tag string) (*sta
 	if ref.Size > 0 && int64(len(data)) != ref.Size {
 		return nil, &storage.CorruptError{Path: ref.Path, Reason: fmt.Sprintf("size %d, the checkpoint recorded %d", len(data), ref.Size)}
 	}
-	payload, _, err := storage.Open(ref.Path, data, kind, stateFileVersion)
+	maxVersion, tag := uint16(stateFileVersion), tagFull
+	if kind == storage.KindChangelog {
+		maxVersion = changelogVersion
+	}
+	payload, v, err := storage.Open(ref.Path, data, kind, maxVersion)
 	if err != nil {
 		return nil, err
+	}
+	if kind == storage.KindChangelog {
+		tag = changelogTag(v)
 	}
 	return parseStateFile(ref.Path, payload, tag)
 }
@@ -65,7 +74,7 @@ func readFullHandle(st storage.Storage, h *Handle, kgs KeyGroupRange, fn func(fi
 // maps sized once instead of grown entry by entry).
 func readFullHandleSized(st storage.Storage, h *Handle, kgs KeyGroupRange, reserve func(state string, kg, n int), fn func(file, state string, kg int, key, val []byte) error) error {
 	for _, ref := range h.Files {
-		f, err := readStateFile(st, ref, storage.KindState, tagFull)
+		f, err := readStateFile(st, ref, storage.KindState)
 		if err != nil {
 			return err
 		}
@@ -98,12 +107,12 @@ func applyChangelog(st storage.Storage, b Backend, handles []*Handle) error {
 			continue
 		}
 		for _, ref := range h.Changelog {
-			f, err := readStateFile(st, ref, storage.KindChangelog, tagChangelog)
+			f, err := readStateFile(st, ref, storage.KindChangelog)
 			if err != nil {
 				return err
 			}
-			err = f.each(kgs, func(state string, kg int, key, val []byte, del bool) error {
-				if err := b.applyRaw(ref.Path, state, kg, key, val, del); err != nil {
+			err = f.eachChange(kgs, func(state string, kg int, key, val []byte, kind changeKind) error {
+				if err := b.applyRaw(ref.Path, state, kg, key, val, kind); err != nil {
 					return fmt.Errorf("applying changelog %s to state %q: %w", ref.Path, state, err)
 				}
 				return nil

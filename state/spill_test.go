@@ -188,11 +188,11 @@ func TestBackendsSpillTheSameFiles(t *testing.T) {
 		m := model{}
 		mutate(t, rng, ms, m, all, 3000, 6000)
 		hb := b.(*HashMapBackend)
-		both(t, hb.fullFile)
+		both(t, func() (*sealedFile, error) { return hb.fullFile(false) })
 		snapshot(t, b, newStorage(t), 1, false)
 		b.CheckpointComplete(1)
 		mutate(t, rng, ms, m, all, 3000, 1500)
-		both(t, func() (*sealedFile, error) { return hb.deltaFile(1) })
+		both(t, func() (*sealedFile, error) { data, _, err := hb.deltaFile(1, false); return data, err })
 	})
 	t.Run("pebble full", func(t *testing.T) {
 		c := backendConfig{"pebble", Config{Backend: "pebble"}}

@@ -11,28 +11,74 @@ import (
 
 // State files (FormatFull snapshots and changelog segments) share one
 // payload layout inside the storage envelope (storage.Seal with KindState
-// or KindChangelog, version 1). Integers are unsigned varints unless said
-// otherwise.
+// or KindChangelog). Integers are unsigned varints unless said otherwise.
 //
-//	tag        string  "full-v1" or "changelog-v1" (length-prefixed)
+//	tag        string  "full-v1", "changelog-v1" or "changelog-v2"
+//	           (length-prefixed)
 //	kgStart    key groups the writer owned: [kgStart, kgEnd)
 //	kgEnd
 //	blocks     one block per (state, key group): a sequence of entries
 //	             keyLen, key, valTag, val
-//	           where valTag is len(val)+1, or 0 for a deletion (changelog
-//	           segments only; a full file holds no deletions)
 //	index      nStates, then per state: nameLen, name, nGroups, then per
 //	           group: kg, offset (from the payload's start), length, count
 //	indexOff   8 bytes big-endian: the payload offset of index
+//
+// valTag says what an entry is. In "full-v1" and "changelog-v1" it is
+// len(val)+1 for a value, or 0 for a deletion (changelog segments only; a
+// full file holds no deletions). In "changelog-v2" it is 0 for a
+// deletion, otherwise 1 + (len(val)<<1 | a): a = 0 for a value, a = 1 for
+// an append, whose val is to be appended to the entry's encoded value as
+// the segments before it left it (the entry must exist: an append never
+// creates one). Only a value's Codec gives an append a meaning: one that
+// implements TailCodec writes appends so that the concatenation decodes to
+// the value as it was when the segment was written.
+//
+// Versions: FormatFull files are envelope version 1 with tag "full-v1".
+// Changelog segments are version 1 with "changelog-v1", or version 2 with
+// "changelog-v2" when they hold appends (the memory backend's deltas of
+// values whose Codec writes tails); a segment without appends is always
+// written as version 1, so that builds reading only version 1 restore it.
+// A build that reads only version 1 refuses a version 2 segment with
+// storage.Open's message ("format version 2 is not supported (this build
+// reads up to 1)"). A value restored with appends keeps them in its
+// bytes until it is written again: a full file written before that (of a
+// state restored but not yet registered, or by the Pebble backend, which
+// stores the bytes as restored) is version 1 but holds values that only a
+// Codec that reads tails decodes.
 //
 // Values are encoded with the state's Codec. The index lets a reader at
 // another parallelism take just the key groups it owns without decoding
 // the others. States are sorted by name, groups by key group.
 const (
-	stateFileVersion = 1
-	tagFull          = "full-v1"
-	tagChangelog     = "changelog-v1"
+	stateFileVersion = 1 // FormatFull files (and changelog segments without appends)
+	// changelogVersion is the newest changelog segment version: the one
+	// with appends.
+	changelogVersion  = 2
+	tagFull           = "full-v1"
+	tagChangelog      = "changelog-v1"
+	tagChangelogTails = "changelog-v2"
 )
+
+// changeKind is what an entry of a state file does to its key.
+type changeKind uint8
+
+const (
+	changePut    changeKind = iota // the entry's value is val
+	changeDelete                   // the entry goes
+	changeAppend                   // val is appended to the entry's encoded value
+)
+
+// changelogTag is the tag of a changelog segment of envelope version v
+// ("" for a version no build wrote).
+func changelogTag(v uint16) string {
+	switch v {
+	case 1:
+		return tagChangelog
+	case 2:
+		return tagChangelogTails
+	}
+	return ""
+}
 
 // spillThreshold is the size past which a state file being written goes
 // to a local temporary file rather than staying in memory: a checkpoint
@@ -48,6 +94,9 @@ var spillThreshold = 32 << 20
 // temporary file in dir (os.TempDir when empty) in chunks of about
 // spillThreshold bytes; a failure to write it is reported by sealed.
 type stateFileWriter struct {
+	// tails: the file is "changelog-v2" (entries use its valTag, and
+	// appends may be written); otherwise "full-v1" or "changelog-v1".
+	tails   bool
 	buf     []byte // the bytes not yet written to spill (at first the reserved header)
 	spill   *os.File
 	dir     string
@@ -73,7 +122,7 @@ type writtenGroup struct {
 // spills.
 func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
 	c := min(max(sizeHint, 0), spillThreshold) + storage.HeaderSize + 64
-	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir}
+	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir, tails: tag == tagChangelogTails}
 	w.buf = appendString(w.buf, tag)
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.Start))
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.End))
@@ -113,20 +162,49 @@ func (w *stateFileWriter) closeGroup() {
 // put adds an entry to the current group.
 func (w *stateFileWriter) put(key, val []byte) {
 	w.buf = appendBytes(w.buf, key)
-	w.buf = binary.AppendUvarint(w.buf, uint64(len(val))+1)
-	w.buf = append(w.buf, val...)
-	w.cur.groups[len(w.cur.groups)-1].count++
-	w.maybeSpill()
+	w.appendVal(val, false)
 }
 
 // putStr is put for a string key.
 func (w *stateFileWriter) putStr(key string, val []byte) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
-	w.buf = binary.AppendUvarint(w.buf, uint64(len(val))+1)
+	w.appendVal(val, false)
+}
+
+// appendStr adds an append of tail to the entry of key to the current
+// group; only a "changelog-v2" writer takes one.
+func (w *stateFileWriter) appendStr(key string, tail []byte) {
+	if !w.tails {
+		panic("state: an append written to a state file without appends") // a bug of the caller, not bad input
+	}
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
+	w.buf = append(w.buf, key...)
+	w.appendVal(tail, true)
+}
+
+// appendVal writes the valTag and val of an entry (a value, or an append)
+// and counts the entry.
+func (w *stateFileWriter) appendVal(val []byte, isAppend bool) {
+	tag := uint64(len(val)) + 1
+	if w.tails {
+		tag = uint64(len(val))<<1 + 1
+		if isAppend {
+			tag++
+		}
+	}
+	w.buf = binary.AppendUvarint(w.buf, tag)
 	w.buf = append(w.buf, val...)
 	w.cur.groups[len(w.cur.groups)-1].count++
 	w.maybeSpill()
+}
+
+// version is the envelope version of the file being written.
+func (w *stateFileWriter) version() uint16 {
+	if w.tails {
+		return changelogVersion
+	}
+	return stateFileVersion
 }
 
 // del adds a deletion to the current group.
@@ -234,7 +312,7 @@ func (w *stateFileWriter) finish() []byte {
 func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 	w.writeIndex()
 	if w.spilled == 0 {
-		data := storage.SealReserved(kind, stateFileVersion, w.buf)
+		data := storage.SealReserved(kind, w.version(), w.buf)
 		return &sealedFile{data: data, size: int64(len(data))}, nil
 	}
 	w.flush()
@@ -244,7 +322,7 @@ func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 	f := w.spill
 	w.spill = nil
 	n := w.spilled - storage.HeaderSize
-	if _, err := f.WriteAt(storage.Header(kind, stateFileVersion, int64(n)), 0); err != nil {
+	if _, err := f.WriteAt(storage.Header(kind, w.version(), int64(n)), 0); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("spilling a state file to %s: %w", f.Name(), err)
@@ -390,8 +468,21 @@ func parseStateFile(path string, payload []byte, wantTag string) (*stateFile, er
 
 // each calls fn for every entry of the key groups in kgs, state by state,
 // in file order. val is nil for a deletion. key and val point into the
-// payload.
+// payload. A file with appends is for eachChange: each reports an append
+// as damage.
 func (f *stateFile) each(kgs KeyGroupRange, fn func(state string, kg int, key, val []byte, del bool) error) error {
+	return f.eachChange(kgs, func(state string, kg int, key, val []byte, kind changeKind) error {
+		if kind == changeAppend {
+			return &storage.CorruptError{Path: f.path, Reason: fmt.Sprintf("state %q: key group %d: an append where only values and deletions are read", state, kg)}
+		}
+		return fn(state, kg, key, val, kind == changeDelete)
+	})
+}
+
+// eachChange is each with the kind of every entry: a value, a deletion
+// (val nil) or an append (changelog segments of version 2 only).
+func (f *stateFile) eachChange(kgs KeyGroupRange, fn func(state string, kg int, key, val []byte, kind changeKind) error) error {
+	tails := f.tag == tagChangelogTails
 	for _, s := range f.states {
 		for _, g := range s.groups {
 			if !kgs.Contains(g.kg) {
@@ -400,18 +491,34 @@ func (f *stateFile) each(kgs KeyGroupRange, fn func(state string, kg int, key, v
 			r := reader{b: f.payload[:g.end], off: g.off}
 			for i := 0; i < g.count; i++ {
 				key := r.bytes()
-				tag := r.int()
+				tag := r.u64()
+				kind, n := changePut, uint64(0)
+				switch {
+				case tag == 0:
+					kind = changeDelete
+				case tails:
+					n = (tag - 1) >> 1
+					if (tag-1)&1 == 1 {
+						kind = changeAppend
+					}
+				default:
+					n = tag - 1
+				}
 				var val []byte
-				if tag > 0 {
-					val = r.take(tag - 1)
+				if kind != changeDelete {
+					if n > uint64(len(r.b)) {
+						r.err = errShort
+					} else {
+						val = r.take(int(n))
+					}
 				}
 				if r.err != nil {
 					return &storage.CorruptError{Path: f.path, Reason: fmt.Sprintf("state %q: key group %d: entry %d is damaged", s.name, g.kg, i)}
 				}
-				if tag == 0 && f.tag == tagFull {
+				if kind == changeDelete && f.tag == tagFull {
 					return &storage.CorruptError{Path: f.path, Reason: fmt.Sprintf("state %q: key group %d: deletion in a full snapshot", s.name, g.kg)}
 				}
-				if err := fn(s.name, g.kg, key, val, tag == 0); err != nil {
+				if err := fn(s.name, g.kg, key, val, kind); err != nil {
 					return err
 				}
 			}

@@ -183,9 +183,9 @@ func FuzzStateFile(f *testing.F) {
 func checkStateFileInput(t *testing.T, data []byte, which uint8, sealPayload bool) {
 	{
 		which %= numStateFileReaders
-		kind, tag := storage.KindState, tagFull
+		kind, version := storage.KindState, uint16(stateFileVersion)
 		if which == readChangelogSegment {
-			kind, tag = storage.KindChangelog, tagChangelog
+			kind, version = storage.KindChangelog, changelogVersion
 		}
 		if sealPayload {
 			data = storage.Seal(kind, stateFileVersion, data)
@@ -196,8 +196,8 @@ func checkStateFileInput(t *testing.T, data []byte, which uint8, sealPayload boo
 			t.Fatal(err)
 		}
 		ref := FileRef{Path: p, Size: int64(len(data))}
-		_, _, openErr := storage.Open(p, data, kind, stateFileVersion)
-		checkErr := storage.Check(st, p, ref.Size, kind, stateFileVersion)
+		_, _, openErr := storage.Open(p, data, kind, version)
+		checkErr := storage.Check(st, p, ref.Size, kind, version)
 		if (openErr == nil) != (checkErr == nil) {
 			t.Fatalf("storage.Open says %v, storage.Check says %v", openErr, checkErr)
 		}
@@ -211,10 +211,10 @@ func checkStateFileInput(t *testing.T, data []byte, which uint8, sealPayload boo
 		var h *Handle
 		switch which {
 		case readFullFile, readChangelogSegment:
-			sf, err := readStateFile(st, ref, kind, tag)
+			sf, err := readStateFile(st, ref, kind)
 			refused("readStateFile", err)
 			if err == nil {
-				_ = sf.each(all, func(string, int, []byte, []byte, bool) error { return nil })
+				_ = sf.eachChange(all, func(string, int, []byte, []byte, changeKind) error { return nil })
 			}
 			h = &Handle{Format: FormatFull, KeyGroups: all, Files: []FileRef{ref}}
 			if which == readChangelogSegment {

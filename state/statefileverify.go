@@ -13,7 +13,8 @@ import (
 // instead of failing the restore.
 //
 //   - FormatFull files and changelog segments: their envelope (recorded
-//     size, length, CRC-32C, kind, version), streamed.
+//     size, length, CRC-32C, kind, version: 1 for full files, up to 2
+//     for segments), streamed.
 //   - FormatPebbleSST: the index (an envelope, read whole, as a restore
 //     reads it), then every file it lists against the size and CRC-32C
 //     recorded in it.
@@ -55,7 +56,7 @@ func VerifyHandle(st storage.Storage, h *Handle, done map[string]bool) error {
 	}
 	for _, ref := range h.Changelog {
 		if err := checkOnce(done, ref.Path, func() error {
-			return storage.Check(st, ref.Path, recordedSize(ref), storage.KindChangelog, stateFileVersion)
+			return storage.Check(st, ref.Path, recordedSize(ref), storage.KindChangelog, changelogVersion)
 		}); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package operators
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -240,6 +241,12 @@ func bagRowMemSize(enc string) int { return int(unsafe.Sizeof(bagRow{})) + len(e
 // bag is a multiset of rows.
 type bag struct {
 	marks
+	// held is 1 + the number of rows (the first ones) that the memory
+	// backend's incremental checkpoints hold as they are now, or 0 when
+	// the next checkpoint must write the bag whole (see
+	// bagCodec.AppendTail). Every change to a row other than appending
+	// one goes through rewrite, which clears it when the row is held.
+	held int32
 	ttlStamp
 	rows []bagRow
 	idx  map[string]int // row encoding -> index, built once the bag is large
@@ -376,10 +383,21 @@ func (b *bag) find(row []types.Value, buf *[]byte) int {
 	return -1
 }
 
+// rewrite notes that row i of b is about to change other than by being
+// appended (its count, its mark, its match count, or its removal): if
+// incremental checkpoints hold the row, the bag's next one writes the bag
+// whole instead of the rows appended since (see bagCodec.AppendTail).
+func (b *bag) rewrite(i int) {
+	if i < int(b.held)-1 {
+		b.held = 0
+	}
+}
+
 // addRow adds one occurrence of row to bg and returns its index in
 // bg.rows.
 func (o *join) addRow(bg *bag, row []types.Value) int {
 	if i := bg.find(row, &o.tagBuf); i >= 0 {
+		bg.rewrite(i)
 		bg.rows[i].addCount(1)
 		return i
 	}
@@ -403,6 +421,7 @@ func (b *bag) remove(row []types.Value, buf *[]byte) bool {
 // removeAt removes one occurrence of the row at index i (the last one
 // moves to i when it goes).
 func (b *bag) removeAt(i int, buf *[]byte) {
+	b.rewrite(i)
 	if b.rows[i].addCount(-1); b.rows[i].count() > 0 {
 		return
 	}
@@ -435,7 +454,10 @@ type bagCodec struct{ counts bool }
 // the number of such rows, then for each its index and its count; a bag
 // without one (every bag written before counts existed) decodes with
 // every count 0. (A bag cut right before its trailer therefore decodes,
-// without counts; a trailer cut short does not.)
+// without counts; a trailer cut short does not.) Tails (AppendTail) may
+// follow: the memory backend's incremental checkpoints write the rows
+// appended to a bag since it was last written, and a restore appends
+// them to its encoding.
 func (c bagCodec) Append(buf []byte, b *bag) []byte {
 	buf = appendStamp(buf, &b.ttlStamp)
 	buf = binary.AppendUvarint(buf, uint64(len(b.rows)))
@@ -465,6 +487,49 @@ func (c bagCodec) Append(buf []byte, b *bag) []byte {
 	return buf
 }
 
+// AppendTail implements state.TailCodec: the rows appended since the
+// bag was last marked written (bag.held), as a tail that Decode reads
+// after a bag's encoding (and after earlier tails):
+//
+//	0x00, then the TTL stamp (it replaces the stamp before it), the
+//	number of rows, and per row its count (varint, negated when
+//	matched), its match count (uvarint; 0 when the codec writes none)
+//	and its encoding.
+//
+// A bag's encoding never has a 0x00 byte where a tail may begin (its
+// trailer of match counts starts with a count of at least 1). Without a
+// mark, or when held rows changed (bag.rewrite), it reports false.
+func (c bagCodec) AppendTail(buf []byte, b *bag) ([]byte, bool) {
+	if b.held == 0 || int(b.held)-1 > len(b.rows) {
+		return buf, false
+	}
+	rows := b.rows[b.held-1:]
+	buf = append(buf, 0)
+	buf = appendStamp(buf, &b.ttlStamp)
+	buf = binary.AppendUvarint(buf, uint64(len(rows)))
+	for _, r := range rows {
+		buf = binary.AppendVarint(buf, r.n)
+		var aux uint64
+		if c.counts {
+			aux = uint64(r.aux)
+		}
+		buf = binary.AppendUvarint(buf, aux)
+		buf = append(buf, r.enc...)
+	}
+	return buf, true
+}
+
+// MarkWritten implements state.TailCodec: the checkpoints hold b's rows
+// as they are.
+func (bagCodec) MarkWritten(b *bag) {
+	b.held = 0
+	if len(b.rows) < math.MaxInt32 {
+		b.held = int32(len(b.rows)) + 1
+	}
+}
+
+// Decode reads a bag as Append writes it, followed by any number of
+// tails (AppendTail).
 func (c bagCodec) Decode(buf []byte) (*bag, error) {
 	st, buf, err := decodeStamp(buf)
 	if err != nil {
@@ -477,8 +542,8 @@ func (c bagCodec) Decode(buf []byte) (*bag, error) {
 	buf = buf[k:]
 	b := &bag{ttlStamp: st, rows: make([]bagRow, n)}
 	// Decode must not keep buf: the rows are copied once for the whole
-	// bag, and each row's enc is a substring of the copy (checked as
-	// types.DecodeValues would decode it).
+	// bag (tails included), and each row's enc is a substring of the copy
+	// (checked as types.DecodeValues would decode it).
 	rest := string(buf)
 	for i := range b.rows {
 		// n < 0: marked matched
@@ -494,9 +559,25 @@ func (c bagCodec) Decode(buf []byte) (*bag, error) {
 		rest = after
 	}
 	buf = buf[len(buf)-len(rest):]
-	if len(buf) == 0 {
-		return b, nil
+	if len(buf) > 0 && buf[0] != 0 {
+		if buf, err = c.decodeTrailer(buf, b, n); err != nil {
+			return nil, err
+		}
 	}
+	for len(buf) > 0 {
+		if buf[0] != 0 {
+			return nil, errCorrupt
+		}
+		if buf, err = c.decodeTail(buf[1:], rest[len(rest)-len(buf)+1:], b); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// decodeTrailer reads the match counts after a bag's n rows into b and
+// returns what follows them.
+func (c bagCodec) decodeTrailer(buf []byte, b *bag, n uint64) ([]byte, error) {
 	counted, k := binary.Uvarint(buf)
 	if k <= 0 || counted == 0 || counted > n {
 		return nil, errCorrupt
@@ -517,13 +598,55 @@ func (c bagCodec) Decode(buf []byte) (*bag, error) {
 			b.rows[i].aux = int64(m)
 		}
 	}
-	if len(buf) != 0 {
+	return buf, nil
+}
+
+// decodeTail reads one tail (AppendTail, after its 0x00) from buf into
+// b; str holds the same bytes as buf, in the copy b's rows point into. It
+// returns what follows the tail.
+func (c bagCodec) decodeTail(buf []byte, str string, b *bag) ([]byte, error) {
+	st, buf, err := decodeStamp(buf)
+	if err != nil {
+		return nil, err
+	}
+	b.ttlStamp = st
+	m, k := binary.Uvarint(buf)
+	if k <= 0 || m > uint64(len(buf)) {
 		return nil, errCorrupt
 	}
-	return b, nil
+	buf = buf[k:]
+	str = str[len(str)-len(buf):]
+	b.rows = slices.Grow(b.rows, int(m))
+	for ; m > 0; m-- {
+		n, k := binary.Varint(buf)
+		if k <= 0 || n == 0 || n == math.MinInt64 {
+			return nil, errCorrupt
+		}
+		buf = buf[k:]
+		aux, k := binary.Uvarint(buf)
+		if k <= 0 || aux > math.MaxInt64 {
+			return nil, errCorrupt
+		}
+		buf = buf[k:]
+		str = str[len(str)-len(buf):]
+		after, err := types.SkipValues(str)
+		if err != nil {
+			return nil, err
+		}
+		r := bagRow{enc: str[:len(str)-len(after)], n: n}
+		if c.counts {
+			r.aux = int64(aux)
+		}
+		b.rows = append(b.rows, r)
+		buf = buf[len(buf)-len(after):]
+		str = after
+	}
+	return buf, nil
 }
 
 var sideStates = [2]string{"left", "right"}
+
+var _ state.TailCodec[*bag] = bagCodec{}
 
 func (o *join) Open(ctx *exec.Context) error {
 	o.ctx = ctx
@@ -804,6 +927,7 @@ rows:
 			}
 		}
 		if outer && matched && stored != nil && o.spec.AppendOnly[s] {
+			stored.rewrite(len(stored.rows) - 1)
 			stored.rows[len(stored.rows)-1].mark()
 			mine.touch(kg, o.keyBuf, stored)
 		}
@@ -829,6 +953,7 @@ rows:
 // gone or re-reads its rows).
 func (o *join) dropLast(st *store[*bag], kg int, bg *bag) {
 	n := len(bg.rows) - 1
+	bg.rewrite(n)
 	bg.rows[n] = bagRow{}
 	bg.rows = bg.rows[:n]
 	if n == 0 {
@@ -897,6 +1022,9 @@ func (o *join) emitMatches(s int, row []types.Value, op types.Op, ob *bag) (bool
 				for j := int64(0); j < r.count(); j++ {
 					o.ctx.Out.Emit(types.Insert, o.out[:lw])
 				}
+			}
+			if !r.matched() {
+				ob.rewrite(ri)
 			}
 			r.mark()
 		}
@@ -1126,6 +1254,7 @@ func (o *join) expireRows(s, kg int, key, tag []byte, wm int64) error {
 		clear(bg.rows[kept:])
 		bg.rows = bg.rows[:kept]
 		bg.idx = nil
+		bg.held = 0 // rows went from anywhere: write it whole
 	case bg.timer > wm:
 		return nil // a timer is pending
 	}

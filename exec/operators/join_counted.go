@@ -67,6 +67,9 @@ func (o *join) countedRow(s, kg int, row []types.Value, op types.Op) error {
 		// What was emitted for the row follows its stored count.
 		matches = bg.rows[i].aux
 	} else if o.counts[s] {
+		if bg.rows[i].aux != found {
+			bg.rewrite(i)
+		}
 		bg.rows[i].aux = found
 	}
 	switch {
@@ -140,6 +143,9 @@ func (o *join) countMatches(s, kg int, row []types.Value, retract bool, ob *bag)
 			if !touched {
 				o.sides[1-s].touch(kg, o.keyBuf, ob)
 				touched = true
+			}
+			if !retract || r.aux > 0 {
+				ob.rewrite(ri)
 			}
 			if retract {
 				if r.aux > 0 {
