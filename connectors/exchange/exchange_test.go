@@ -587,3 +587,44 @@ func TestWatermarkAfterEndIsIgnored(t *testing.T) {
 		t.Errorf("rows %v, watermark %s; want the row and the end's watermark", rows, wmString(r.Watermark()))
 	}
 }
+
+func TestPendingRecordsAndPollWait(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "pending", 1, 1, false)
+	r := openReader(t, cfg, tp, 0, nil)
+	if n := r.PendingRecords(); n != -1 {
+		t.Errorf("pending %d before any fetch, want -1", n)
+	}
+	// Told not to wait, an empty partition returns at once.
+	r.SetPollWait(0)
+	start := time.Now()
+	if rows, err := next(t, r, 10); err != nil || len(rows) != 0 {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("Next took %v without a poll wait", d)
+	}
+	r.SetPollWait(100 * time.Millisecond)
+	w := openWriter(t, NewSink(cfg, tp, 0), 0)
+	var rows [][]types.Value
+	for i := int64(0); i < 10; i++ {
+		rows = append(rows, kvRow(i, "p", i))
+	}
+	if err := w.Write(batchOf(rows...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
+		got, _ = next(t, r, 3)
+	}
+	// Next reads at most the batch's room: 3 rows, 7 records pending.
+	if len(got) != 3 || r.PendingRecords() != 7 {
+		t.Errorf("read %d rows, pending %d; want 3 and 7", len(got), r.PendingRecords())
+	}
+	if r.WaitedNs() <= 0 {
+		t.Error("no time counted as waiting for records")
+	}
+}
