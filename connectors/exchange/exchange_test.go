@@ -355,10 +355,8 @@ func TestZombieProducerIsFenced(t *testing.T) {
 	// The producer moves: its new instance starts without the old one's
 	// checkpoint (it never completed) and fences it.
 	cur := txnWriter(t, cfg, tp, 0, nil)
-	err = old.Commit(cOld)
-	if err == nil {
-		// A commit may race with nothing here: the transaction was aborted
-		// by the fencing, so its rows must stay invisible either way.
+	// The fencing aborted the old instance's transaction: its commit fails.
+	if err := old.Commit(cOld); err == nil {
 		t.Error("the fenced producer committed")
 	}
 	if err := old.Write(batchOf(kvRow(3, "old", 3))); err == nil {
@@ -462,15 +460,15 @@ func TestBadRecordNamesTopicPartitionOffset(t *testing.T) {
 	for off := 1; off <= 5; off++ {
 		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}})
 		r := openReader(t, cfg, tp, 0, pos)
-		_, err := readUntil2(r)
+		_, err := readUntilError(r)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exchange topic 'bad' partition 0 at offset %d", off)) {
 			t.Errorf("record at offset %d: %v", off, err)
 		}
 	}
 }
 
-// readUntil2 reads until an error (or 5 empty reads).
-func readUntil2(r *reader) ([]string, error) {
+// readUntilError reads until an error, or 50 reads without rows.
+func readUntilError(r *reader) ([]string, error) {
 	var rows []string
 	for empty := 0; empty < 50; {
 		b := types.NewBatch(len(r.row), 10)
