@@ -356,10 +356,8 @@ func TestZombieProducerIsFenced(t *testing.T) {
 	// The producer moves: its new instance starts without the old one's
 	// checkpoint (it never completed) and fences it.
 	cur := txnWriter(t, cfg, tp, 0, nil)
-	err = old.Commit(cOld)
-	if err == nil {
-		// A commit may race with nothing here: the transaction was aborted
-		// by the fencing, so its rows must stay invisible either way.
+	// The fencing aborted the old instance's transaction: its commit fails.
+	if err := old.Commit(cOld); err == nil {
 		t.Error("the fenced producer committed")
 	}
 	if err := old.Write(batchOf(kvRow(3, "old", 3))); err == nil {
@@ -463,15 +461,15 @@ func TestBadRecordNamesTopicPartitionOffset(t *testing.T) {
 	for off := 1; off <= 5; off++ {
 		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}})
 		r := openReader(t, cfg, tp, 0, pos)
-		_, err := readUntil2(r)
+		_, err := readUntilError(r)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exchange topic 'bad' partition 0 at offset %d", off)) {
 			t.Errorf("record at offset %d: %v", off, err)
 		}
 	}
 }
 
-// readUntil2 reads until an error (or 5 empty reads).
-func readUntil2(r *reader) ([]string, error) {
+// readUntilError reads until an error, or 50 reads without rows.
+func readUntilError(r *reader) ([]string, error) {
 	var rows []string
 	for empty := 0; empty < 50; {
 		b := types.NewBatch(len(r.row), 10)
@@ -636,5 +634,46 @@ func TestZombieWithoutLeaseDoesNotFenceItsSuccessor(t *testing.T) {
 	}
 	if rows := readAll(t, openReader(t, cfg, tp, 0, nil)); len(rows) != 1 {
 		t.Fatalf("rows %v, want the successor's one", rows)
+	}
+}
+
+func TestPendingRecordsAndPollWait(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "pending", 1, 1, false)
+	r := openReader(t, cfg, tp, 0, nil)
+	if n := r.PendingRecords(); n != -1 {
+		t.Errorf("pending %d before any fetch, want -1", n)
+	}
+	// Told not to wait, an empty partition returns at once.
+	r.SetPollWait(0)
+	start := time.Now()
+	if rows, err := next(t, r, 10); err != nil || len(rows) != 0 {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("Next took %v without a poll wait", d)
+	}
+	r.SetPollWait(100 * time.Millisecond)
+	w := openWriter(t, NewSink(cfg, tp, 0), 0)
+	var rows [][]types.Value
+	for i := int64(0); i < 10; i++ {
+		rows = append(rows, kvRow(i, "p", i))
+	}
+	if err := w.Write(batchOf(rows...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
+		got, _ = next(t, r, 3)
+	}
+	// Next reads at most the batch's room: 3 rows, 7 records pending.
+	if len(got) != 3 || r.PendingRecords() != 7 {
+		t.Errorf("read %d rows, pending %d; want 3 and 7", len(got), r.PendingRecords())
+	}
+	if r.WaitedNs() <= 0 {
+		t.Error("no time counted as waiting for records")
 	}
 }
