@@ -281,7 +281,7 @@ type clusterJob struct {
 	ID, Owner, Status, Error, Name string
 }
 
-func clusterJobs(t *testing.T, base string) []clusterJob {
+func clusterJobs(t testing.TB, base string) []clusterJob {
 	t.Helper()
 	resp, err := http.Get(base + "/v1/jobs")
 	if err != nil {
@@ -296,7 +296,7 @@ func clusterJobs(t *testing.T, base string) []clusterJob {
 }
 
 // upServers counts the servers GET /v1/cluster on base shows up.
-func upServers(t *testing.T, base string) int {
+func upServers(t testing.TB, base string) int {
 	t.Helper()
 	resp, err := http.Get(base + "/v1/cluster")
 	if err != nil {
