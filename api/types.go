@@ -188,4 +188,10 @@ type ClusterJob struct {
 	// Epoch is the job's owner epoch: above 1 once another server took
 	// it over.
 	Epoch int64 `json:"epoch,omitempty"`
+	// Stage, Unit and Reads are set for a unit of a job cut into stages:
+	// the stage and unit, and what the unit reads (the key groups of its
+	// input topics, or the splits of the sources).
+	Stage *int   `json:"stage,omitempty"`
+	Unit  int    `json:"unit,omitempty"`
+	Reads string `json:"reads,omitempty"`
 }

@@ -196,8 +196,13 @@ func (e *Engine) stagesText(p *planner.Plan) (string, error) {
 	return sp.Describe(), nil
 }
 
-// StageUnit names one unit of a job cut into stages.
-type StageUnit struct{ Stage, Unit int }
+// StageUnit names one unit of a job cut into stages. Reads says what it
+// reads: the key groups (partitions) of its input topics, or the splits
+// of the sources.
+type StageUnit struct {
+	Stage, Unit int
+	Reads       string
+}
 
 // Selector is the execution.stages.unit value that runs this unit alone.
 func (u StageUnit) Selector() string { return fmt.Sprintf("%d/%d", u.Stage, u.Unit) }
@@ -240,7 +245,7 @@ func (e *Engine) StageUnits(st sql.Stmt) ([]StageUnit, error) {
 	var out []StageUnit
 	for si, stg := range sp.Stages {
 		for u := 0; u < stg.Units; u++ {
-			out = append(out, StageUnit{si, u})
+			out = append(out, StageUnit{Stage: si, Unit: u, Reads: sp.UnitReads(si, u)})
 		}
 	}
 	return out, nil

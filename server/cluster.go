@@ -600,7 +600,12 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
 func (s *Server) clusterView() api.ClusterView {
 	jobs := map[string][]api.ClusterJob{}
 	for _, v := range s.jobViews() {
-		jobs[v.owner] = append(jobs[v.owner], api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status, Epoch: v.rec.Epoch})
+		cj := api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status, Epoch: v.rec.Epoch}
+		if u := v.rec.Unit; u != nil {
+			stage := u.Stage
+			cj.Stage, cj.Unit, cj.Reads = &stage, u.Unit, u.Reads
+		}
+		jobs[v.owner] = append(jobs[v.owner], cj)
 	}
 	c := s.cluster
 	if c == nil {
@@ -670,6 +675,9 @@ func (s *Server) showCluster(n int) api.StatementResult {
 		ids := make([]string, len(cs.Jobs))
 		for i, j := range cs.Jobs {
 			ids[i] = j.ID
+			if j.Stage != nil {
+				ids[i] += fmt.Sprintf(" (stage %d unit %d: %s)", *j.Stage, j.Unit, j.Reads)
+			}
 		}
 		out.Rows = append(out.Rows, []string{cs.ID, cs.State, cs.Listen, heard, fmt.Sprint(len(cs.Jobs)), strings.Join(ids, ", ")})
 	}

@@ -37,6 +37,15 @@ type JobRecord struct {
 	// and recorded its own IDBase and RestoredID; until then they are the
 	// previous owner's (a takeover claimed but not started yet).
 	Jumped bool `json:"jumped,omitempty"`
+	// Unit is set for a unit of a job cut into stages (stages.go).
+	Unit *UnitInfo `json:"unit,omitempty"`
+}
+
+// UnitInfo names a unit of a job cut into stages and what it reads.
+type UnitInfo struct {
+	Stage int    `json:"stage"`
+	Unit  int    `json:"unit"`
+	Reads string `json:"reads"`
 }
 
 // end records that the job ended with status (and err, when not nil),

@@ -55,7 +55,8 @@ func (s *Server) submitStaged(sess *session, text string, units []engine.StageUn
 			fmt.Sprintf("SET '%s' = '%s'", engine.StagesUnitKey, u.Selector()),
 			text)
 		rec := JobRecord{ID: id, Name: fmt.Sprintf("%s [stage %d unit %d]", name, u.Stage, u.Unit),
-			Statements: stmts, Status: string(engine.JobRunning), Submitted: submitted}
+			Statements: stmts, Status: string(engine.JobRunning), Submitted: submitted,
+			Unit: &UnitInfo{Stage: u.Stage, Unit: u.Unit, Reads: u.Reads}}
 		if s.cluster != nil {
 			rec.Epoch = 1
 		}

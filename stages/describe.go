@@ -87,3 +87,37 @@ func count(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// UnitReads says what unit unit of stage stage reads, for the cluster's
+// views: "key groups A-B" of its input topics, or the ids of the sources'
+// splits it reads.
+func (p *Plan) UnitReads(stage, unit int) string {
+	st := p.Stages[stage]
+	if len(st.Inputs) > 0 {
+		parts := p.Partitions(p.Edges[st.Inputs[0]], unit)
+		switch len(parts) {
+		case 0:
+			return "no key groups"
+		case 1:
+			return fmt.Sprintf("key group %d", parts[0])
+		}
+		return fmt.Sprintf("key groups %d-%d", parts[0], parts[len(parts)-1])
+	}
+	var ids []string
+	for _, vi := range st.Vertices {
+		src := p.Graph.Vertices[vi].Source
+		if src == nil {
+			continue
+		}
+		splits, err := listSplits(src, st.Units)
+		if err != nil {
+			return "splits of " + src.Table.Name
+		}
+		for k, sp := range splits {
+			if k%st.Units == unit {
+				ids = append(ids, sp.ID())
+			}
+		}
+	}
+	return "splits " + strings.Join(ids, ", ")
+}

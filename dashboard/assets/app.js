@@ -140,6 +140,8 @@ function clusterPage() {
         j.status === "RUNNING" && sv.state !== "up" ? el("span", { class: "held", text: " (its server is " + sv.state + ")" }) : "",
         // Taken over at least once.
         j.epoch > 1 ? el("span", { class: "epoch muted", text: " taken over (epoch " + j.epoch + ")" }) : "",
+        // A unit of a job cut into stages: what it reads.
+        j.stage !== undefined ? el("span", { class: "unit", text: " stage " + j.stage + " unit " + (j.unit || 0) + ": " + j.reads }) : "",
         " ", el("span", { class: "muted", text: j.name }))));
       if (!sv.jobs.length) jobs.append(el("span", { class: "muted", text: "none" }));
       t.append(el("tr", { class: "server-row", "data-id": sv.id, "data-state": sv.state, "data-jobs": sv.jobs.map(j => j.id).join(" ") },

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"syscall"
@@ -12,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/streamsql/streamsql/api"
 	"github.com/streamsql/streamsql/internal/testkit"
 )
 
@@ -131,6 +134,21 @@ INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*)
 		return len(owners(a)) == units && per["A"] > 0 && per["B"] > 0 && per["C"] > 0
 	}, a, b, c)
 	t.Logf("%s: units placed: %v", time.Since(began).Truncate(time.Millisecond), owners(a))
+	// The cluster view says what each unit reads: key groups for the
+	// units reading exchange topics, the topic's partitions (splits) for
+	// those reading the source.
+	reads := map[string]int{}
+	for _, sv := range clusterView(t, c.base).Servers {
+		for _, j := range sv.Jobs {
+			if j.Stage == nil || j.Reads == "" {
+				t.Fatalf("unit %s (%s) shows no stage: %+v", j.ID, j.Name, j)
+			}
+			reads[strings.Fields(j.Reads)[0]]++
+		}
+	}
+	if reads["key"] != 12 || reads["splits"] != 9 {
+		t.Fatalf("units read %v, want 12 key-group ranges and 9 split lists", reads)
+	}
 	waitUntil(t, 60*time.Second, "the running counts to grow", func() bool {
 		var n int
 		f.db.QueryRow(fmt.Sprintf("SELECT COALESCE(SUM(c), 0) FROM %s.running", f.schema)).Scan(&n)
@@ -217,4 +235,19 @@ INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*)
 	if !slices.Equal(got, want) {
 		t.Fatalf("Kafka output: %d rows, want %d:\n--- got\n%.1500s\n--- want\n%.1500s", len(got), len(want), strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// clusterView is GET /v1/cluster on base.
+func clusterView(t testing.TB, base string) api.ClusterView {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v api.ClusterView
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
