@@ -55,8 +55,10 @@
 // without a cluster answers SHOW CLUSTER with a message saying it is not
 // part of one. SHOW JOBS stays a 400 in the statement API (the job
 // endpoints serve it; `streamsql --server` shows their owner column).
-// Neither shows partitions, lag or snapshots per partition: a job runs
-// whole on its owner, not as stages across servers.
+// A job cut into stages (execution.stages.units) is submitted as one job
+// per unit, spread over the servers that are up (stages.go); both views
+// name each unit's stage and what it reads (key groups or splits), not
+// yet its lag or last snapshot per partition.
 //
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as
