@@ -57,6 +57,10 @@ type jobCommand struct {
 	// server it names was given by the server the job was submitted to
 	// (stages.go): the owner registers and starts it when it applies it.
 	Placed bool `json:"placed,omitempty"`
+	// From, in a record that names another owner with the epoch raised,
+	// is the owner handing the unit over (rebalance.go): the record is
+	// accepted whatever that owner announced since.
+	From string `json:"from,omitempty"`
 }
 
 // stopCommand is the value of a stop/<id> command.
@@ -116,6 +120,9 @@ type clusterState struct {
 	// owns; stop requests applied before wait in pendingStops.
 	resumed      bool
 	pendingStops []pendingStop
+	// moveAsked is when this server last asked for a unit of another
+	// (rebalance.go).
+	moveAsked time.Time
 	// pendingAdopts are the records of units placed on this server
 	// (stages.go) applied before it resumed its own jobs.
 	pendingAdopts []jobCommand
@@ -332,12 +339,7 @@ func (s *Server) changeJob(id string, fn func(*JobRecord)) bool {
 
 // publishLocked appends a record of this server's job; c.pubMu is held.
 func (s *Server) publishLocked(rec JobRecord) {
-	masked := rec
-	masked.Statements = make([]string, len(rec.Statements))
-	for i, st := range rec.Statements {
-		masked.Statements[i] = sql.MaskSecrets(st)
-	}
-	value, _ := json.Marshal(jobCommand{Owner: s.cluster.id, Job: masked, Run: rec.Statements})
+	value, _ := json.Marshal(jobCommand{Owner: s.cluster.id, Job: maskedRecord(rec), Run: rec.Statements})
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	if _, err := s.cluster.log.Append(ctx, "job/"+rec.ID, value); err != nil {
@@ -350,6 +352,17 @@ func (s *Server) publishLocked(rec JobRecord) {
 		c.startedEpoch[rec.ID] = rec.Epoch
 		c.mu.Unlock()
 	}
+}
+
+// maskedRecord is rec with its statements' secrets masked: what views
+// of the log show (jobCommand.Run carries them as submitted).
+func maskedRecord(rec JobRecord) JobRecord {
+	masked := rec
+	masked.Statements = make([]string, len(rec.Statements))
+	for i, st := range rec.Statements {
+		masked.Statements[i] = sql.MaskSecrets(st)
+	}
+	return masked
 }
 
 // startCluster starts following the log and announcing the server
@@ -446,6 +459,12 @@ func (s *Server) applyCommand(cmd cluster.Command) {
 		c.stopRequests[id] = sc
 		c.mu.Unlock()
 		s.applyStop(cmd.Key, id, sc)
+	case "move":
+		var mc moveCommand
+		if cmd.Value == nil || json.Unmarshal(cmd.Value, &mc) != nil {
+			return
+		}
+		s.applyMove(cmd.Key, id, mc) // rebalance.go
 	}
 }
 

@@ -73,7 +73,7 @@ func (s *Server) applyJob(jc jobCommand) {
 	// announcement the previous owner has since followed with another (it
 	// came back, or had not gone: it keeps its job).
 	if known && (jc.Job.Epoch < cur.epoch || jc.Job.Epoch == cur.epoch && jc.Owner != cur.server ||
-		jc.Owner != cur.server && jc.Judged != c.announced[cur.server]) {
+		jc.Owner != cur.server && jc.From != cur.server && jc.Judged != c.announced[cur.server]) {
 		c.mu.Unlock()
 		// Compaction keeps only the newest value of a key, so the owner
 		// appends its record again: the log must not end with one that
@@ -245,6 +245,10 @@ func (s *Server) failover() {
 		if rj.rec.Status == string(engine.JobRunning) && down[rj.owner] {
 			orphans = append(orphans, rj)
 		}
+	}
+	if len(orphans) == 0 {
+		s.rebalance(view, sameStorage) // rebalance.go
+		return
 	}
 
 	sort.Slice(orphans, func(a, b int) bool { return orphans[a].rec.ID < orphans[b].rec.ID })

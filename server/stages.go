@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
-	"github.com/streamsql/streamsql/sql"
 )
 
 // Jobs cut into stages (execution.stages.units > 0): the server submits
@@ -139,12 +138,7 @@ func (s *Server) placementOrder() []string {
 // that server as its owner, and waits until the log applied it here.
 func (s *Server) publishFor(owner string, rec JobRecord) error {
 	c := s.cluster
-	masked := rec
-	masked.Statements = make([]string, len(rec.Statements))
-	for i, st := range rec.Statements {
-		masked.Statements[i] = sql.MaskSecrets(st)
-	}
-	value, _ := json.Marshal(jobCommand{Owner: owner, Job: masked, Run: rec.Statements, Placed: true})
+	value, _ := json.Marshal(jobCommand{Owner: owner, Job: maskedRecord(rec), Run: rec.Statements, Placed: true})
 	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
 	defer cancel()
 	off, err := c.log.Append(ctx, "job/"+rec.ID, value)

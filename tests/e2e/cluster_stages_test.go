@@ -25,8 +25,8 @@ import (
 // stage read the 16-partition topic, those of the second read the
 // exchange topics between them, partitioned by key group. While the test
 // produces the events, one server is killed with SIGKILL (the others take
-// its units over), a fourth joins, and the owner of a unit of the Kafka
-// job is frozen (SIGSTOP) past three heartbeats and resumed: a zombie. Once
+// its units over), a fourth joins (the others hand units over to it), and
+// the owner of a unit of the Kafka job is frozen (SIGSTOP) past three heartbeats and resumed: a zombie. Once
 // every event is in, the MySQL tables equal MariaDB's own grouping of the
 // events and the committed Kafka output holds each window once.
 func TestClusterStagesExactlyOnce(t *testing.T) {
@@ -166,6 +166,18 @@ INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*)
 	}, a, c)
 	d := start("D")
 	waitUntil(t, 30*time.Second, "D to list every unit", func() bool { return len(owners(d)) == units }, d)
+	// The servers hand units over to the one that joined until none owns
+	// two more than another.
+	waitUntil(t, 90*time.Second, "D to take units over", func() bool {
+		n := 0
+		for _, o := range owners(d) {
+			if o == "D RUNNING" {
+				n++
+			}
+		}
+		return n >= 5
+	}, a, c, d)
+	t.Logf("%s: after D joined: %v", time.Since(began).Truncate(time.Millisecond), owners(d))
 
 	// Freeze the owner of some units of the job writing Kafka.
 	var zombie *clusterProcess
