@@ -194,4 +194,11 @@ type ClusterJob struct {
 	Stage *int   `json:"stage,omitempty"`
 	Unit  int    `json:"unit,omitempty"`
 	Reads string `json:"reads,omitempty"`
+	// Lag, Checkpoint and CheckpointAt are a running job's figures as
+	// its owner last announced them (every heartbeat): the records its
+	// Kafka sources are behind (absent: no such source), and its newest
+	// complete checkpoint.
+	Lag          *int64     `json:"lag,omitempty"`
+	Checkpoint   int64      `json:"checkpoint,omitempty"`
+	CheckpointAt *time.Time `json:"checkpoint_at,omitempty"`
 }

@@ -86,6 +86,21 @@ type serverCommand struct {
 	// checkpoint under its own data directory): servers take over only
 	// the jobs of a server whose checkpoints they can read.
 	Checkpoints string `json:"checkpoints,omitempty"`
+	// Figures are the running jobs' figures as of this announcement, by
+	// job id, so that every server's cluster view shows them for every
+	// job (a unit's lag and last checkpoint).
+	Figures map[string]jobFigures `json:"figures,omitempty"`
+}
+
+// jobFigures is what an announcement says of one running job.
+type jobFigures struct {
+	// Lag is the records its Kafka sources are behind the end of their
+	// partitions (-1: unknown, no such source).
+	Lag int64 `json:"lag"`
+	// Checkpoint is the id of its newest complete checkpoint (0: none)
+	// and CheckpointAt when it completed (Unix ms).
+	Checkpoint   int64 `json:"checkpoint,omitempty"`
+	CheckpointAt int64 `json:"checkpoint_at,omitempty"`
 }
 
 // remoteJob is the record of another server's job, as its log says.
@@ -222,9 +237,38 @@ func openCluster(cfg Config) (*clusterState, error) {
 // stamped seen (Unix ms).
 func (s *Server) announce(stopped bool, seen int64) (offset int64, ok bool) {
 	c := s.cluster
-	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: seen, Stopped: stopped, Checkpoints: s.cfg.CheckpointDir}
+	sc := serverCommand{ID: c.id, Listen: c.listen, Started: c.started, Seen: seen, Stopped: stopped, Checkpoints: s.cfg.CheckpointDir,
+		Figures: s.liveFigures()}
 	value, _ := json.Marshal(sc)
 	return s.appendDetached("server/"+c.id, value)
+}
+
+// liveFigures returns the figures of the jobs running here, for the
+// server's announcement.
+func (s *Server) liveFigures() map[string]jobFigures {
+	s.mu.Lock()
+	live := make([]*liveJob, 0, len(s.live))
+	for _, l := range s.live {
+		live = append(live, l)
+	}
+	s.mu.Unlock()
+	out := map[string]jobFigures{}
+	for _, l := range live {
+		if l.job.Ended() {
+			continue
+		}
+		f := jobFigures{Lag: -1}
+		for _, v := range l.job.Vertices() {
+			if v.Source && v.PendingRecords >= 0 {
+				f.Lag = max(f.Lag, 0) + v.PendingRecords
+			}
+		}
+		if md := l.job.LastCheckpoint(); md != nil {
+			f.Checkpoint, f.CheckpointAt = md.CheckpointID, md.CompletedAt
+		}
+		out[l.id] = f
+	}
+	return out
 }
 
 // renewLease announces the server and waits until it has applied the log
@@ -617,9 +661,29 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
 // clusterView is every server the log announced (this one too), ordered
 // by id, with the jobs it owns; without a cluster, this server alone.
 func (s *Server) clusterView() api.ClusterView {
+	figures := map[string]map[string]jobFigures{} // by server, then job
+	if c := s.cluster; c != nil {
+		c.mu.Lock()
+		for id, sc := range c.servers {
+			figures[id] = sc.Figures
+		}
+		c.mu.Unlock()
+		figures[c.id] = s.liveFigures() // this server's, as of now
+	}
 	jobs := map[string][]api.ClusterJob{}
 	for _, v := range s.jobViews() {
 		cj := api.ClusterJob{ID: v.rec.ID, Name: v.rec.Name, Status: v.rec.Status, Epoch: v.rec.Epoch}
+		if f, ok := figures[v.owner][v.rec.ID]; ok && v.rec.Status == string(engine.JobRunning) {
+			lag := f.Lag
+			if lag >= 0 {
+				cj.Lag = &lag
+			}
+			cj.Checkpoint = f.Checkpoint
+			if f.CheckpointAt > 0 {
+				t := time.UnixMilli(f.CheckpointAt).UTC()
+				cj.CheckpointAt = &t
+			}
+		}
 		if u := v.rec.Unit; u != nil {
 			stage := u.Stage
 			cj.Stage, cj.Unit, cj.Reads = &stage, u.Unit, u.Reads
@@ -694,8 +758,18 @@ func (s *Server) showCluster(n int) api.StatementResult {
 		ids := make([]string, len(cs.Jobs))
 		for i, j := range cs.Jobs {
 			ids[i] = j.ID
+			var about []string
 			if j.Stage != nil {
-				ids[i] += fmt.Sprintf(" (stage %d unit %d: %s)", *j.Stage, j.Unit, j.Reads)
+				about = append(about, fmt.Sprintf("stage %d unit %d: %s", *j.Stage, j.Unit, j.Reads))
+			}
+			if j.Lag != nil {
+				about = append(about, fmt.Sprintf("lag %d", *j.Lag))
+			}
+			if j.Checkpoint > 0 {
+				about = append(about, fmt.Sprintf("checkpoint %d", j.Checkpoint))
+			}
+			if len(about) > 0 {
+				ids[i] += " (" + strings.Join(about, ", ") + ")"
 			}
 		}
 		out.Rows = append(out.Rows, []string{cs.ID, cs.State, cs.Listen, heard, fmt.Sprint(len(cs.Jobs)), strings.Join(ids, ", ")})

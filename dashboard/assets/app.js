@@ -142,6 +142,9 @@ function clusterPage() {
         j.epoch > 1 ? el("span", { class: "epoch muted", text: " taken over (epoch " + j.epoch + ")" }) : "",
         // A unit of a job cut into stages: what it reads.
         j.stage !== undefined ? el("span", { class: "unit", text: " stage " + j.stage + " unit " + (j.unit || 0) + ": " + j.reads }) : "",
+        // Its owner's figures at its last announcement.
+        j.lag !== undefined ? el("span", { class: "lag muted", text: " lag " + j.lag }) : "",
+        j.checkpoint ? el("span", { class: "checkpoint muted", text: " checkpoint " + j.checkpoint + (j.checkpoint_at ? " at " + new Date(j.checkpoint_at).toLocaleTimeString() : "") }) : "",
         " ", el("span", { class: "muted", text: j.name }))));
       if (!sv.jobs.length) jobs.append(el("span", { class: "muted", text: "none" }));
       t.append(el("tr", { class: "server-row", "data-id": sv.id, "data-state": sv.state, "data-jobs": sv.jobs.map(j => j.id).join(" ") },

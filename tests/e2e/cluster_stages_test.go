@@ -240,6 +240,22 @@ INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*)
 		return n == len(f.events) && w == len(windows) && k >= len(windows)
 	}, up...)
 	f.compare(t)
+	// Every server's view shows each running unit's last checkpoint and,
+	// for those reading the Kafka source, its lag, from the owners'
+	// announcements.
+	waitUntil(t, 30*time.Second, "the units' figures in the cluster view", func() bool {
+		for _, sv := range clusterView(t, watcher.base).Servers {
+			for _, j := range sv.Jobs {
+				if j.Status != "RUNNING" {
+					continue
+				}
+				if j.Checkpoint == 0 || strings.HasPrefix(j.Reads, "splits") && (j.Lag == nil || *j.Lag != 0) {
+					return false
+				}
+			}
+		}
+		return true
+	}, up...)
 	got := readCommitted(t, f.brokers, "windows_out")
 	want := strings.Split(strings.TrimSpace(queryRows(t, f.db, fmt.Sprintf(
 		"SELECT k, DATE_FORMAT(w_end, '%%Y-%%m-%%d %%H:%%i:%%s'), c, s FROM %s.windowed ORDER BY 1, 2", f.schema))), "\n")
