@@ -57,8 +57,9 @@
 // endpoints serve it; `streamsql --server` shows their owner column).
 // A job cut into stages (execution.stages.units) is submitted as one job
 // per unit, spread over the servers that are up (stages.go); both views
-// name each unit's stage and what it reads (key groups or splits), not
-// yet its lag or last snapshot per partition.
+// name each unit's stage and what it reads (key groups or splits), and
+// every running job's lag and newest checkpoint as its owner announced
+// them at its last heartbeat.
 //
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as
