@@ -255,6 +255,8 @@ func TestDashboardCluster(t *testing.T) {
 		chromedp.Click(chromedp.ID("nav-cluster")),
 		poll(`(() => { const a = document.querySelector("tr.server-row[data-id='A']"), b = document.querySelector("tr.server-row[data-id='B']");
 			return !!a && !!b && a.dataset.state === "up" && b.dataset.state === "up" && b.dataset.jobs === "`+job+`" && a.dataset.jobs === ""; })()`),
+		// B's announcements carry its job's newest checkpoint.
+		poll(`document.querySelector("tr.server-row[data-id='B'] .cluster-jobs").textContent.includes("checkpoint ")`),
 		text("#cluster", &panel),
 		shot("cluster.png"),
 	)
@@ -265,7 +267,7 @@ func TestDashboardCluster(t *testing.T) {
 		t.Errorf("A's jobs overview: owner of B's job %q, header %q", owner, jobsHead)
 	}
 	for _, want := range []string{"cluster c1, as server A sees it", "A (this server)", "up", strings.TrimPrefix(b, "http://"), job, "RUNNING",
-		"INSERT INTO sink SELECT x FROM g", "partitions, lag and snapshots per partition are not shown"} {
+		"INSERT INTO sink SELECT x FROM g", "per unit, not per partition"} {
 		if !strings.Contains(panel, want) {
 			t.Errorf("A's cluster page lacks %q:\n%s", want, panel)
 		}

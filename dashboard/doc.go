@@ -11,9 +11,10 @@
 // with its owner epoch. On a clustered server the
 // jobs overview has an owner column (another server's job shows "—" for
 // rows, rate, checkpoint and restarts: only its owner has them); on a server without a cluster the Cluster
-// page says it is not part of one. Partitions, lag and snapshots per
-// partition are not shown: a job runs whole on its owner, not as stages
-// across servers.
+// page says it is not part of one. A unit of a job cut into stages shows
+// its stage and the key groups or splits it reads, and every running job
+// its lag and newest checkpoint as its owner last announced them (per
+// unit, not per partition).
 //
 // Who calls: package server mounts Handler at "/". The assets hold no
 // data, so they are served without the token; every API call the page
