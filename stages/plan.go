@@ -73,6 +73,10 @@ func Cut(g *exec.JobGraph, units int) (*Plan, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
+	if units > g.MaxParallelism {
+		return nil, fmt.Errorf("a stage cannot run as %d units: its topics have one partition per key group, and the job has %d (pipeline.max-parallelism); run fewer units or submit the job with more key groups",
+			units, g.MaxParallelism)
+	}
 	n := len(g.Vertices)
 	// Union the vertices joined by edges that stay in one process.
 	parent := make([]int, n)

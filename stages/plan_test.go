@@ -118,3 +118,19 @@ func TestCutRefusesAHashEdgeInsideAStage(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestCutRefusesMoreUnitsThanKeyGroups: a stage's units read its topics'
+// partitions, one per key group.
+func TestCutRefusesMoreUnitsThanKeyGroups(t *testing.T) {
+	g := &exec.JobGraph{Name: "j", MaxParallelism: 4, Vertices: []*exec.Vertex{
+		source("src", 8),
+		op("agg", 2, exec.Edge{From: 0, Partitioning: exec.Hash, KeyCols: []int{0}}),
+	}}
+	_, err := Cut(g, 5)
+	if err == nil || !strings.Contains(err.Error(), "5 units") || !strings.Contains(err.Error(), "pipeline.max-parallelism") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := Cut(g, 4); err != nil {
+		t.Fatal(err)
+	}
+}
