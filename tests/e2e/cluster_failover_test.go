@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -237,9 +236,12 @@ type clusterProcess struct {
 // directory.
 func startClusterServer(t *testing.T, bin, id, brokers, checkpoints string) *clusterProcess {
 	t.Helper()
-	p := testkit.StartProcess(t, exec.Command(bin, "server", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
-		"--checkpoint-interval", "200ms", "--checkpoint-dir", checkpoints, "--cluster-name", "failover",
-		"--cluster-bootstrap-servers", brokers, "--server-id", id, "--cluster-heartbeat", clusterHeartbeat.String()))
+	return startNamedClusterServer(t, bin, "failover", id, brokers, checkpoints)
+}
+
+// awaitListening waits until server process p says where it listens.
+func awaitListening(t *testing.T, id string, p *testkit.Process) *clusterProcess {
+	t.Helper()
 	re := regexp.MustCompile(`listening on (http://\S+)`)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
