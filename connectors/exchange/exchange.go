@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
 	"strings"
 	"time"
 
@@ -214,14 +215,14 @@ func partitionCount(ctx context.Context, cfg Config, cl *kgo.Client, topic strin
 				return len(t.Partitions), nil
 			case t.ErrorCode == kerr.UnknownTopicOrPartition.Code:
 				last = fmt.Errorf("exchange topic '%s' does not exist on %s", topic, cfg.servers())
-			case retriable(t.ErrorCode):
+			case kafkatxn.Retriable(t.ErrorCode):
 				last = fmt.Errorf("exchange topic '%s' on %s: %w", topic, cfg.servers(), kerr.ErrorForCode(t.ErrorCode))
 			default:
 				return 0, fmt.Errorf("exchange topic '%s' on %s: %w", topic, cfg.servers(), kerr.ErrorForCode(t.ErrorCode))
 			}
 		}
 		// A topic just created may take a moment to show up everywhere.
-		if attempt >= 5 || sleepCtx(ctx, backoff(attempt)) != nil {
+		if attempt >= 5 || kafkatxn.Sleep(ctx, kafkatxn.Backoff(attempt)) != nil {
 			return 0, last
 		}
 	}
@@ -237,25 +238,4 @@ func checkTopic(ctx context.Context, cfg Config, cl *kgo.Client, t *Topic) error
 		return fmt.Errorf("exchange topic '%s' has %d partitions on %s, the exchange needs %d", t.Name, n, cfg.servers(), t.Partitions)
 	}
 	return nil
-}
-
-// retriable reports whether a Kafka error code is worth retrying.
-func retriable(code int16) bool {
-	var ke *kerr.Error
-	return errors.As(kerr.ErrorForCode(code), &ke) && ke.Retriable
-}
-
-func backoff(attempt int) time.Duration {
-	return min(20*time.Millisecond<<min(attempt, 5), 500*time.Millisecond)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
 	"math"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/types"
@@ -674,33 +673,11 @@ func (w *writer) Recover(raw [][]byte) error {
 // (its rows are lost, e.g. after the transaction timeout) is reported
 // through Config.Env.
 func (w *writer) resume(ctx context.Context, c *committable) error {
-	for attempt := 0; ; attempt++ {
-		req := kmsg.NewPtrEndTxnRequest()
-		req.TransactionalID = c.TxnID
-		req.ProducerID = c.ProducerID
-		req.ProducerEpoch = c.Epoch
-		req.Commit = true
-		resp, err := req.RequestWith(ctx, w.admin)
-		if err != nil {
-			return fmt.Errorf("committing the transaction of transactional id %s (producer %d, epoch %d): %w", c.TxnID, c.ProducerID, c.Epoch, err)
-		}
-		switch code := resp.ErrorCode; {
-		case code == 0:
-			return nil
-		case code == kerr.ProducerFenced.Code, code == kerr.InvalidProducerEpoch.Code,
-			code == kerr.InvalidProducerIDMapping.Code, code == kerr.TransactionalIDNotFound.Code:
-			return nil // committed before, and the id moved on
-		case code == kerr.InvalidTxnState.Code:
-			w.cfg.Env.Warn(fmt.Sprintf("exchange topic '%s': the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is Config.TransactionTimeout shorter than the time to recover?)", w.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
-			return nil
-		case code == kerr.ConcurrentTransactions.Code || retriable(code):
-			if sleepCtx(ctx, backoff(attempt)) != nil {
-				return fmt.Errorf("committing the transaction of transactional id %s: %w", c.TxnID, kerr.ErrorForCode(code))
-			}
-		default:
-			return fmt.Errorf("committing the transaction of transactional id %s (producer %d, epoch %d): %w", c.TxnID, c.ProducerID, c.Epoch, kerr.ErrorForCode(code))
-		}
+	aborted, err := kafkatxn.CommitPrepared(ctx, w.admin, c.TxnID, c.ProducerID, c.Epoch)
+	if aborted {
+		w.cfg.Env.Warn(fmt.Sprintf("exchange topic '%s': the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is Config.TransactionTimeout shorter than the time to recover?)", w.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
 	}
+	return err
 }
 
 // fenceLeftovers fences every transactional id of this producer's pool
@@ -744,24 +721,5 @@ func (w *writer) fenceLeftovers(ctx context.Context, cs []committable) error {
 // fence initialises a producer id for id, which aborts its open
 // transaction and fences the producers of earlier instances.
 func (w *writer) fence(ctx context.Context, id string) error {
-	for attempt := 0; ; attempt++ {
-		req := kmsg.NewPtrInitProducerIDRequest()
-		req.TransactionalID = kmsg.StringPtr(id)
-		req.TransactionTimeoutMillis = int32(w.cfg.TransactionTimeout / time.Millisecond)
-		req.ProducerID, req.ProducerEpoch = -1, -1
-		resp, err := req.RequestWith(ctx, w.admin)
-		if err != nil {
-			return fmt.Errorf("fencing transactional id %s: %w", id, err)
-		}
-		switch code := resp.ErrorCode; {
-		case code == 0:
-			return nil
-		case code == kerr.ConcurrentTransactions.Code || retriable(code):
-			if sleepCtx(ctx, backoff(attempt)) != nil {
-				return fmt.Errorf("fencing transactional id %s: %w", id, kerr.ErrorForCode(code))
-			}
-		default:
-			return fmt.Errorf("fencing transactional id %s: %w", id, kerr.ErrorForCode(code))
-		}
-	}
+	return kafkatxn.Fence(ctx, w.admin, id, w.cfg.TransactionTimeout)
 }

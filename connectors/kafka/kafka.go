@@ -2,8 +2,8 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
 	"sort"
 	"strconv"
 	"strings"
@@ -442,13 +442,6 @@ type topicMeta struct {
 	leaders    map[int32]int32
 }
 
-// retriable reports whether a Kafka error code is worth retrying.
-func retriable(code int16) bool {
-	e := kerr.ErrorForCode(code)
-	var ke *kerr.Error
-	return errors.As(e, &ke) && ke.Retriable
-}
-
 // topics returns the metadata of names; a topic that does not exist is an
 // error naming it and the servers.
 func (c *config) topicMetadata(ctx context.Context, cl *kgo.Client, names []string) (map[string]*topicMeta, error) {
@@ -477,7 +470,7 @@ func (c *config) topicMetadata(ctx context.Context, cl *kgo.Client, names []stri
 			}
 			if rt.ErrorCode != 0 {
 				err := fmt.Errorf("table %s: topic '%s' on %s: %v", c.t.Name, name, c.serverList(), kerr.ErrorForCode(rt.ErrorCode))
-				if !retriable(rt.ErrorCode) {
+				if !kafkatxn.Retriable(rt.ErrorCode) {
 					return nil, err
 				}
 				retry = err
@@ -503,24 +496,8 @@ func (c *config) topicMetadata(ctx context.Context, cl *kgo.Client, names []stri
 		if retry == nil {
 			return out, nil
 		}
-		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+		if err := kafkatxn.Sleep(ctx, kafkatxn.Backoff(attempt)); err != nil {
 			return nil, retry
 		}
-	}
-}
-
-func backoff(attempt int) time.Duration {
-	d := 20 * time.Millisecond << min(attempt, 5)
-	return min(d, 500*time.Millisecond)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

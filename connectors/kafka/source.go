@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
 	"io"
 	"strconv"
 	"strings"
@@ -266,8 +267,8 @@ func (r *reader) listOffset(ctx context.Context, ts int64) (int64, error) {
 			}
 			err = kerr.ErrorForCode(code)
 		}
-		if (code == 0 || retriable(code)) && ctx.Err() == nil {
-			if sleepCtx(ctx, backoff(attempt)) == nil {
+		if (code == 0 || kafkatxn.Retriable(code)) && ctx.Err() == nil {
+			if kafkatxn.Sleep(ctx, kafkatxn.Backoff(attempt)) == nil {
 				continue
 			}
 		}
@@ -317,8 +318,8 @@ func (r *reader) groupOffset(ctx context.Context) (int64, bool, error) {
 			}
 			err = kerr.ErrorForCode(code)
 		}
-		if (code == 0 || retriable(code) || code == kerr.UnstableOffsetCommit.Code) && ctx.Err() == nil {
-			if sleepCtx(ctx, backoff(attempt)) == nil {
+		if (code == 0 || kafkatxn.Retriable(code) || code == kerr.UnstableOffsetCommit.Code) && ctx.Err() == nil {
+			if kafkatxn.Sleep(ctx, kafkatxn.Backoff(attempt)) == nil {
 				continue
 			}
 		}
@@ -556,7 +557,7 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 		}
 		leader = -1
 		attempt++
-		return sleepCtx(ctx, backoff(attempt)) == nil
+		return kafkatxn.Sleep(ctx, kafkatxn.Backoff(attempt)) == nil
 	}
 	tid := r.topicID
 	dec := kgo.DefaultDecompressor()
@@ -611,7 +612,7 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 		}
 		fr := resp.(*kmsg.FetchResponse)
 		if fr.ErrorCode != 0 {
-			if !retriable(fr.ErrorCode) {
+			if !kafkatxn.Retriable(fr.ErrorCode) {
 				send(fetchResult{err: fmt.Errorf("table %s: fetching %s from %s: %v", c.t.Name, r.source, c.serverList(), kerr.ErrorForCode(fr.ErrorCode))})
 				return
 			}
@@ -638,7 +639,7 @@ func (r *reader) fetchLoop(ctx context.Context, off int64, leader int32) {
 		case code == kerr.OffsetOutOfRange.Code:
 			send(fetchResult{err: fmt.Errorf("table %s: offset %d of %s is out of range on %s (the log holds offsets %d to %d): its records were deleted, or the position belongs to another topic", c.t.Name, off, r.source, c.serverList(), part.LogStartOffset, part.HighWatermark)})
 			return
-		case code != 0 && retriable(code):
+		case code != 0 && kafkatxn.Retriable(code):
 			if !retry(kerr.ErrorForCode(code)) {
 				return
 			}
