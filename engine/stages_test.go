@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -54,9 +55,15 @@ INSERT INTO changes SELECT k, COUNT(*) FROM keyed GROUP BY k;
 INSERT INTO total SELECT COUNT(*) FROM src;
 `
 
-// runStaged runs stagedScript with the given settings and returns the
-// window and join tables (sorted rows) and the changelog printed.
-func runStaged(t *testing.T, settings ...string) (win, jn []string, printed string, jobs []string) {
+// stagedResult is what a run of stagedScript left: the window and join
+// tables (sorted rows), the printed changelogs folded to their final rows,
+// and the names of the jobs it started.
+type stagedResult struct {
+	win, jn, changes, total, jobs []string
+}
+
+// runStaged runs stagedScript with the given settings.
+func runStaged(t *testing.T, settings ...string) stagedResult {
 	t.Helper()
 	out := &syncBuffer{}
 	e := New(Options{Stdout: out, Stderr: io.Discard})
@@ -67,19 +74,41 @@ func runStaged(t *testing.T, settings ...string) (win, jn []string, printed stri
 	if err := e.RunScript(context.Background(), script+stagedScript, io.Discard); err != nil {
 		t.Fatalf("%v: %v", settings, err)
 	}
-	win, err := queryRendered(e, "SELECT * FROM win")
-	if err != nil {
+	var r stagedResult
+	var err error
+	if r.win, err = queryRendered(e, "SELECT * FROM win"); err != nil {
 		t.Fatal(err)
 	}
-	jn, err = queryRendered(e, "SELECT * FROM jn")
-	if err != nil {
+	if r.jn, err = queryRendered(e, "SELECT * FROM jn"); err != nil {
 		t.Fatal(err)
 	}
+	r.changes, r.total = foldChangelog(t, out.String(), ""), foldChangelog(t, out.String(), "total")
 	for _, j := range e.Jobs() {
-		jobs = append(jobs, j.Name)
+		r.jobs = append(r.jobs, j.Name)
 	}
-	sort.Strings(jobs)
-	return win, jn, out.String(), jobs
+	sort.Strings(r.jobs)
+	return r
+}
+
+// expectSame checks a staged run's results against the whole run's, and
+// that its 4 INSERTs ran as more jobs (their units).
+func (r stagedResult) expectSame(t *testing.T, whole stagedResult) {
+	t.Helper()
+	if len(r.jobs) < 8 {
+		t.Errorf("4 INSERTs cut into stages ran as %d jobs: %q", len(r.jobs), r.jobs)
+	}
+	if !slices.Equal(r.win, whole.win) {
+		t.Errorf("window table differs: %d rows, want %d", len(r.win), len(whole.win))
+	}
+	if !slices.Equal(r.jn, whole.jn) {
+		t.Errorf("join table differs: %d rows, want %d", len(r.jn), len(whole.jn))
+	}
+	if !slices.Equal(r.changes, whole.changes) {
+		t.Errorf("changelog folds to %v, want %v", r.changes, whole.changes)
+	}
+	if !slices.Equal(r.total, whole.total) {
+		t.Errorf("global count folds to %v, want %v", r.total, whole.total)
+	}
 }
 
 // foldChangelog applies the +I/-U/+U/-D lines printed by the print sink
@@ -137,54 +166,24 @@ func foldChangelog(t *testing.T, printed, ident string) []string {
 // without two-phase aggregation, and expects the same tables and the
 // same final changelog state.
 func TestStagedRunEqualsWholeRun(t *testing.T) {
-	win, jn, printed, jobs := runStaged(t, "SET 'parallelism.default' = '2'")
-	if len(jobs) != 4 {
-		t.Fatalf("whole run: jobs %q", jobs)
+	whole := runStaged(t, "SET 'parallelism.default' = '2'")
+	if len(whole.jobs) != 4 {
+		t.Fatalf("whole run: jobs %q", whole.jobs)
 	}
-	if len(win) != 200*13 || len(jn) != 70000 {
-		t.Fatalf("whole run: %d window rows, %d join rows", len(win), len(jn))
+	if len(whole.win) != 200*13 || len(whole.jn) != 70000 {
+		t.Fatalf("whole run: %d window rows, %d join rows", len(whole.win), len(whole.jn))
 	}
-	changes := foldChangelog(t, printed, "")
-	total := foldChangelog(t, printed, "total")
-	if len(changes) != 13 || fmt.Sprint(total) != "[20000]]" {
-		t.Fatalf("whole run: changes %v, total %v", changes, total)
+	if len(whole.changes) != 13 || fmt.Sprint(whole.total) != "[20000]]" {
+		t.Fatalf("whole run: changes %v, total %v", whole.changes, whole.total)
 	}
 	for _, units := range []int{1, 2, 3} {
 		for _, phases := range []string{"ONE_PHASE", "TWO_PHASE"} {
 			t.Run(fmt.Sprintf("units=%d/%s", units, phases), func(t *testing.T) {
-				w, j, p, jobs := runStaged(t, fmt.Sprintf("SET '%s' = '%d'", StagesUnitsKey, units),
-					fmt.Sprintf("SET 'table.optimizer.agg-phase-strategy' = '%s'", phases))
-				t.Logf("%d jobs: %q", len(jobs), jobs)
-				if len(jobs) < 8 {
-					t.Errorf("4 INSERTs cut into stages ran as %d jobs: %q", len(jobs), jobs)
-				}
-				if !equalStrings(w, win) {
-					t.Errorf("window table differs: %d rows, want %d", len(w), len(win))
-				}
-				if !equalStrings(j, jn) {
-					t.Errorf("join table differs: %d rows, want %d", len(j), len(jn))
-				}
-				if got := foldChangelog(t, p, ""); !equalStrings(got, changes) {
-					t.Errorf("changelog folds to %v, want %v", got, changes)
-				}
-				if got := foldChangelog(t, p, "total"); !equalStrings(got, total) {
-					t.Errorf("global count folds to %v, want %v", got, total)
-				}
+				runStaged(t, fmt.Sprintf("SET '%s' = '%d'", StagesUnitsKey, units),
+					fmt.Sprintf("SET 'table.optimizer.agg-phase-strategy' = '%s'", phases)).expectSame(t, whole)
 			})
 		}
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestStagedRunOverKafka runs the staged jobs with the Kafka exchange (an
@@ -196,26 +195,10 @@ func TestStagedRunOverKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	win, jn, printed, _ := runStaged(t)
-	changes, total := foldChangelog(t, printed, ""), foldChangelog(t, printed, "total")
-	w, j, p, jobs := runStaged(t, fmt.Sprintf("SET '%s' = '2'", StagesUnitsKey),
+	whole := runStaged(t)
+	runStaged(t, fmt.Sprintf("SET '%s' = '2'", StagesUnitsKey),
 		fmt.Sprintf("SET '%s' = 'kafka'", StagesExchangeKey),
 		fmt.Sprintf("SET '%s' = '%s'", StagesBootstrapKey, strings.Join(cluster.ListenAddrs(), ",")),
 		"SET 'execution.checkpointing.interval' = '100ms'",
-		fmt.Sprintf("SET 'state.checkpoints.dir' = '%s'", t.TempDir()))
-	if len(jobs) < 8 {
-		t.Errorf("4 INSERTs cut into stages ran as %d jobs: %q", len(jobs), jobs)
-	}
-	if !equalStrings(w, win) {
-		t.Errorf("window table differs: %d rows, want %d", len(w), len(win))
-	}
-	if !equalStrings(j, jn) {
-		t.Errorf("join table differs: %d rows, want %d", len(j), len(jn))
-	}
-	if got := foldChangelog(t, p, ""); !equalStrings(got, changes) {
-		t.Errorf("changelog folds to %v, want %v", got, changes)
-	}
-	if got := foldChangelog(t, p, "total"); !equalStrings(got, total) {
-		t.Errorf("global count folds to %v, want %v", got, total)
-	}
+		fmt.Sprintf("SET 'state.checkpoints.dir' = '%s'", t.TempDir())).expectSame(t, whole)
 }

@@ -71,28 +71,10 @@ func TestClusterFailoverExactlyOnce(t *testing.T) {
 		}
 		send(events, len(f.recs)) // the sentinels
 	}()
-	ctx := context.Background()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(f.brokers, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := kadm.NewClient(admin).CreateTopics(ctx, 4, 1, nil, "windows_out"); err != nil {
-		t.Fatal(err)
-	}
 	// The topic is read to its end as it grows (unbounded), and a
 	// partition without events stops holding the watermark back after
 	// the idle timeout.
-	script := "SET 'table.exec.source.idle-timeout' = '5s';\n" +
-		strings.Replace(f.script, "'scan.bounded.mode' = 'latest-offset', ", "", 1) + fmt.Sprintf(`
-CREATE TABLE windows_out (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT) WITH (
-  'connector' = 'kafka', 'topic' = 'windows_out', 'properties.bootstrap.servers' = '%s',
-  'format' = 'json', 'sink.delivery-guarantee' = 'exactly-once');
-INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
-`, f.brokers)
-	if strings.Contains(script, "scan.bounded.mode") {
-		t.Fatal("the fixture's script changed: the jobs would not be unbounded")
-	}
+	script := "SET 'table.exec.source.idle-timeout' = '5s';\n" + unboundedWithKafkaOutput(t, f)
 
 	bin := testkit.BuildBinary(t)
 	shared := t.TempDir()
@@ -360,4 +342,29 @@ func readCommitted(t *testing.T, brokers, topic string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// unboundedWithKafkaOutput is the fixture's script reading its topic
+// unbounded, with a third job: the windowed count into the topic
+// windows_out (created here, 4 partitions) with exactly-once delivery.
+func unboundedWithKafkaOutput(t *testing.T, f *kafkaMySQLFixture) string {
+	t.Helper()
+	admin, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(f.brokers, ",")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := kadm.NewClient(admin).CreateTopics(context.Background(), 4, 1, nil, "windows_out"); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.Replace(f.script, "'scan.bounded.mode' = 'latest-offset', ", "", 1) + fmt.Sprintf(`
+CREATE TABLE windows_out (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT) WITH (
+  'connector' = 'kafka', 'topic' = 'windows_out', 'properties.bootstrap.servers' = '%s',
+  'format' = 'json', 'sink.delivery-guarantee' = 'exactly-once');
+INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
+`, f.brokers)
+	if strings.Contains(script, "scan.bounded.mode") {
+		t.Fatal("the fixture's script changed: the jobs would not be unbounded")
+	}
+	return script
 }

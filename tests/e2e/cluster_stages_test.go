@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/streamsql/streamsql/api"
@@ -72,24 +71,7 @@ func TestClusterStagesExactlyOnce(t *testing.T) {
 			t.Errorf("producing the sentinels: %v", err)
 		}
 	}()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(f.brokers, ",")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := kadm.NewClient(admin).CreateTopics(context.Background(), 4, 1, nil, "windows_out"); err != nil {
-		t.Fatal(err)
-	}
-	script := "SET 'execution.stages.units' = '3';\n" +
-		strings.Replace(f.script, "'scan.bounded.mode' = 'latest-offset', ", "", 1) + fmt.Sprintf(`
-CREATE TABLE windows_out (k BIGINT, w_end TIMESTAMP(3), c BIGINT, s BIGINT) WITH (
-  'connector' = 'kafka', 'topic' = 'windows_out', 'properties.bootstrap.servers' = '%s',
-  'format' = 'json', 'sink.delivery-guarantee' = 'exactly-once');
-INSERT INTO windows_out SELECT k, TUMBLE_END(ts, INTERVAL '10' SECOND), COUNT(*), SUM(v) FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;
-`, f.brokers)
-	if strings.Contains(script, "scan.bounded.mode") {
-		t.Fatal("the fixture's script changed: the jobs would not be unbounded")
-	}
+	script := "SET 'execution.stages.units' = '3';\n" + unboundedWithKafkaOutput(t, f)
 
 	bin := testkit.BuildBinary(t)
 	shared := t.TempDir()
