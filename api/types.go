@@ -198,7 +198,11 @@ type ClusterJob struct {
 	// its owner last announced them (every heartbeat): the records its
 	// Kafka sources are behind (absent: no such source), and its newest
 	// complete checkpoint.
-	Lag          *int64     `json:"lag,omitempty"`
-	Checkpoint   int64      `json:"checkpoint,omitempty"`
-	CheckpointAt *time.Time `json:"checkpoint_at,omitempty"`
+	Lag *int64 `json:"lag,omitempty"`
+	// PartitionLag is Lag by partition: the source's (a Kafka topic's
+	// "topic-partition" splits) or, for a later stage's unit, the key-group
+	// partitions of the topics between stages it reads.
+	PartitionLag map[string]int64 `json:"partition_lag,omitempty"`
+	Checkpoint   int64            `json:"checkpoint,omitempty"`
+	CheckpointAt *time.Time       `json:"checkpoint_at,omitempty"`
 }

@@ -38,9 +38,12 @@ type VertexStats struct {
 	// PendingRecords is, for a source that can tell (Kafka), the records
 	// its subtasks are behind the end of their logs; -1 when unknown.
 	PendingRecords int64
-	Source         bool
-	Sink           bool
-	Subtasks       []SubtaskStats
+	// SplitPending is PendingRecords by split (a Kafka partition, or a
+	// partition of a topic between stages); nil when unknown.
+	SplitPending map[string]int64
+	Source       bool
+	Sink         bool
+	Subtasks     []SubtaskStats
 }
 
 // SubtaskStats is one parallel instance of an operator.
@@ -182,6 +185,12 @@ func (j *Job) Vertices() []VertexStats {
 			vs.StateBytes += st.StateBytes
 			if st.PendingRecords >= 0 {
 				vs.PendingRecords = max(vs.PendingRecords, 0) + st.PendingRecords
+			}
+			for split, n := range sm.SplitPending() {
+				if vs.SplitPending == nil {
+					vs.SplitPending = map[string]int64{}
+				}
+				vs.SplitPending[split] = n
 			}
 			vs.Subtasks = append(vs.Subtasks, st)
 			if vs.Status == "" || st.Status == "RUNNING" {

@@ -31,6 +31,9 @@ type Metrics struct {
 	// how many records its splits are behind the end of their logs; -1
 	// when unknown.
 	PendingRecords atomic.Int64
+	// splitPending holds, for such a source, each split's share of
+	// PendingRecords (SplitPending); written by the task, read by anyone.
+	splitPending atomic.Pointer[map[string]int64]
 
 	// Commits counts a sink's committed transactions (at checkpoint
 	// completion); CommitNs is their total duration and LastCommitNs the
@@ -44,6 +47,16 @@ type Metrics struct {
 	Ended atomic.Bool
 
 	_ [64]byte // keeps the next instance's counters off this cache line
+}
+
+// SplitPending returns, for a source whose connector can tell, how many
+// records each of its splits (by split id) is behind the end of its log,
+// as of the task's last round; nil otherwise. The map is not to be changed.
+func (m *Metrics) SplitPending() map[string]int64 {
+	if p := m.splitPending.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func newMetrics() *Metrics {

@@ -238,11 +238,16 @@ func (t *sourceTask) run() error {
 // whose readers report it (-1 when none does).
 func (t *sourceTask) reportPending() {
 	n, known := int64(0), false
+	var splits map[string]int64
 	for _, s := range t.states {
 		if pr, ok := s.reader.(connectors.PendingRecordsReporter); ok && !s.ended {
 			if p := pr.PendingRecords(); p >= 0 {
 				n += p
 				known = true
+				if splits == nil {
+					splits = make(map[string]int64, len(t.states))
+				}
+				splits[s.split.ID()] = p
 			}
 		}
 	}
@@ -250,6 +255,9 @@ func (t *sourceTask) reportPending() {
 		n = -1
 	}
 	t.metrics.PendingRecords.Store(n)
+	if splits != nil || t.metrics.splitPending.Load() != nil {
+		t.metrics.splitPending.Store(&splits)
+	}
 }
 
 func (t *sourceTask) taskID() checkpoint.TaskID {

@@ -97,6 +97,9 @@ type jobFigures struct {
 	// Lag is the records its Kafka sources are behind the end of their
 	// partitions (-1: unknown, no such source).
 	Lag int64 `json:"lag"`
+	// Partitions is Lag by partition (split id), for the sources that
+	// tell it.
+	Partitions map[string]int64 `json:"partitions,omitempty"`
 	// Checkpoint is the id of its newest complete checkpoint (0: none)
 	// and CheckpointAt when it completed (Unix ms).
 	Checkpoint   int64 `json:"checkpoint,omitempty"`
@@ -261,6 +264,12 @@ func (s *Server) liveFigures() map[string]jobFigures {
 		for _, v := range l.job.Vertices() {
 			if v.Source && v.PendingRecords >= 0 {
 				f.Lag = max(f.Lag, 0) + v.PendingRecords
+			}
+			for split, n := range v.SplitPending {
+				if f.Partitions == nil {
+					f.Partitions = map[string]int64{}
+				}
+				f.Partitions[split] = n
 			}
 		}
 		if md := l.job.LastCheckpoint(); md != nil {
@@ -678,6 +687,7 @@ func (s *Server) clusterView() api.ClusterView {
 			if lag >= 0 {
 				cj.Lag = &lag
 			}
+			cj.PartitionLag = f.Partitions
 			cj.Checkpoint = f.Checkpoint
 			if f.CheckpointAt > 0 {
 				t := time.UnixMilli(f.CheckpointAt).UTC()

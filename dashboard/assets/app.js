@@ -143,7 +143,8 @@ function clusterPage() {
         // A unit of a job cut into stages: what it reads.
         j.stage !== undefined ? el("span", { class: "unit", text: " stage " + j.stage + " unit " + (j.unit || 0) + ": " + j.reads }) : "",
         // Its owner's figures at its last announcement.
-        j.lag !== undefined ? el("span", { class: "lag muted", text: " lag " + j.lag }) : "",
+        j.lag !== undefined ? el("span", { class: "lag muted", text: " lag " + j.lag,
+          title: Object.entries(j.partition_lag || {}).map(([p, n]) => p + ": " + n).join("\n") }) : "",
         j.checkpoint ? el("span", { class: "checkpoint muted", text: " checkpoint " + j.checkpoint + (j.checkpoint_at ? " at " + new Date(j.checkpoint_at).toLocaleTimeString() : "") }) : "",
         " ", el("span", { class: "muted", text: j.name }))));
       if (!sv.jobs.length) jobs.append(el("span", { class: "muted", text: "none" }));

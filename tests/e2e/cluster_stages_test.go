@@ -222,17 +222,31 @@ func TestClusterStagesExactlyOnce(t *testing.T) {
 		return n == len(f.events) && w == len(windows) && k >= len(windows)
 	}, up...)
 	f.compare(t)
-	// Every server's view shows each running unit's last checkpoint and,
-	// for those reading the Kafka source, its lag, from the owners'
-	// announcements.
+	// Every server's view shows each running unit's last checkpoint and
+	// its lag, in all and by partition, from the owners' announcements.
 	waitUntil(t, 30*time.Second, "the units' figures in the cluster view", func() bool {
 		for _, sv := range clusterView(t, watcher.base).Servers {
 			for _, j := range sv.Jobs {
 				if j.Status != "RUNNING" {
 					continue
 				}
-				if j.Checkpoint == 0 || strings.HasPrefix(j.Reads, "splits") && (j.Lag == nil || *j.Lag != 0) {
+				// Every partition a unit reads shows its lag: the source's
+				// for the first stage, the key groups' of the topics
+				// between stages for the others; all caught up.
+				want := strings.Count(j.Reads, ",") + 1 // "splits events-0, events-3, ..."
+				if from, to, ok := strings.Cut(strings.TrimPrefix(j.Reads, "key groups "), "-"); ok && strings.HasPrefix(j.Reads, "key groups ") {
+					var a, b int
+					fmt.Sscan(from, &a)
+					fmt.Sscan(to, &b)
+					want = b - a + 1
+				}
+				if j.Checkpoint == 0 || j.Lag == nil || *j.Lag != 0 || len(j.PartitionLag) < want {
 					return false
+				}
+				for _, n := range j.PartitionLag {
+					if n != 0 {
+						return false
+					}
 				}
 			}
 		}
