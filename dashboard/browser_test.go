@@ -267,7 +267,7 @@ func TestDashboardCluster(t *testing.T) {
 		t.Errorf("A's jobs overview: owner of B's job %q, header %q", owner, jobsHead)
 	}
 	for _, want := range []string{"cluster c1, as server A sees it", "A (this server)", "up", strings.TrimPrefix(b, "http://"), job, "RUNNING",
-		"INSERT INTO sink SELECT x FROM g", "per unit, not per partition"} {
+		"INSERT INTO sink SELECT x FROM g", "as its owner last announced them"} {
 		if !strings.Contains(panel, want) {
 			t.Errorf("A's cluster page lacks %q:\n%s", want, panel)
 		}

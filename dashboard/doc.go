@@ -13,8 +13,8 @@
 // rows, rate, checkpoint and restarts: only its owner has them); on a server without a cluster the Cluster
 // page says it is not part of one. A unit of a job cut into stages shows
 // its stage and the key groups or splits it reads, and every running job
-// its lag and newest checkpoint as its owner last announced them (per
-// unit, not per partition).
+// its lag (by partition on hover) and newest checkpoint as its owner last
+// announced them.
 //
 // Who calls: package server mounts Handler at "/". The assets hold no
 // data, so they are served without the token; every API call the page

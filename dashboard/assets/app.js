@@ -157,7 +157,7 @@ function clusterPage() {
         el("td", {}, jobs)));
     }
     box.replaceChildren(el("div", { class: "muted", id: "cluster-name", text: "cluster " + v.name + ", as server " + v.server + " sees it" }), t,
-      el("p", { class: "muted", text: "A job runs whole on the server that owns it, or cut into stages as units spread over the servers, each reading its key groups or splits. Lag and the newest checkpoint are each running job's as its owner last announced them (per unit, not per partition: see a job's page on its owner)." }));
+      el("p", { class: "muted", text: "A job runs whole on the server that owns it, or cut into stages as units spread over the servers, each reading its key groups or splits. Lag (by partition on hover) and the newest checkpoint are each running job's as its owner last announced them; a unit's checkpoint holds all of its key groups." }));
   });
 }
 
