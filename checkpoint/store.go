@@ -122,7 +122,8 @@ func (s *Store) SnapshotTarget(id int64, savepoint bool) (state.SnapshotTarget, 
 	if _, ok := s.inflight[id]; !ok {
 		s.inflight[id] = max(s.lastCommitted, 0)
 	}
-	return state.SnapshotTarget{Storage: s.st, Dir: s.CheckpointDir(id), SharedDir: s.SharedDir(), CheckpointID: id}, nil
+	return state.SnapshotTarget{Storage: s.st, Dir: s.CheckpointDir(id), SharedDir: s.SharedDir(), CheckpointID: id,
+		Committed: s.inflight[id]}, nil
 }
 
 func (s *Store) savepointDir(id int64) (string, error) {

@@ -69,6 +69,14 @@ type SnapshotTarget struct {
 	// CheckpointID identifies the snapshot; ids strictly increase within
 	// a backend's life.
 	CheckpointID int64
+	// Committed is the newest checkpoint the store had committed when this
+	// one was triggered (0: none). It is complete even if the backend has
+	// not heard so yet (CheckpointComplete travels apart from the
+	// barrier), and retention keeps what it references until this
+	// snapshot is committed or discarded: an incremental snapshot builds
+	// on it, never on an older one whose files retention may already
+	// have deleted.
+	Committed int64
 }
 
 // Snapshotter is implemented by every Backend: it writes the state of all

@@ -96,6 +96,10 @@ func newHeapIncr(opts HashMapOptions) *heapIncr {
 // over the latest completed checkpoint's base, or a new full base.
 func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle, error), error) {
 	in := b.incr
+	// The store committed t.Committed before this checkpoint was
+	// triggered: build on it even if its CheckpointComplete has not
+	// arrived yet (retention may have deleted what older ones hold).
+	in.bases.complete(t.Committed)
 	base := in.bases.base()
 	if base.full != nil && !base.within(t.SharedDir) {
 		// Restored from another job's checkpoint: do not build on its files.

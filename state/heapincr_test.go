@@ -345,3 +345,47 @@ func TestHeapEncodingCacheOnlyForFullSnapshots(t *testing.T) {
 		})
 	}
 }
+
+// TestHeapIncrementalBuildsOnWhatTheStoreCommitted: a checkpoint
+// triggered after the store committed the previous one builds on that
+// one's base even when its CheckpointComplete has not reached the
+// backend yet (it travels apart from the barrier), never on the base
+// before, whose files retention may already have deleted.
+func TestHeapIncrementalBuildsOnWhatTheStoreCommitted(t *testing.T) {
+	c := heapIncrConfig(HashMapOptions{MaxDeltas: 1})
+	rng := rand.New(rand.NewSource(23))
+	st := newStorage(t)
+	b := newBackend(t, c, 0, all)
+	ms := register(t, b)
+	m := model{}
+	mutate(t, rng, ms, m, all, 2000, 4000)
+	h1 := snapshot(t, b, st, 1, false)
+	b.CheckpointComplete(1)
+	mutate(t, rng, ms, m, all, 2000, 50)
+	h2 := snapshot(t, b, st, 2, false) // a delta over 1
+	b.CheckpointComplete(2)
+	mutate(t, rng, ms, m, all, 2000, 50)
+	h3 := snapshot(t, b, st, 3, false) // a new full base: MaxDeltas is 1
+	if len(h3.Changelog) != 0 || h3.Files[0] == h1.Files[0] {
+		t.Fatalf("checkpoint 3: %+v, want a new full base", h3)
+	}
+	// The store committed 3 and triggered 4; CheckpointComplete(3) is
+	// late.
+	mutate(t, rng, ms, m, all, 2000, 50)
+	h4, err := b.Snapshot(SnapshotTarget{Storage: st, Dir: "job/chk-4", SharedDir: "job/shared", CheckpointID: 4, Committed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(append([]FileRef(nil), h4.Files...), h4.Changelog...) {
+		for _, old := range append(append([]FileRef(nil), h2.Files...), h2.Changelog...) {
+			if f.Path == old.Path && f.Path != h3.Files[0].Path {
+				t.Fatalf("checkpoint 4 references %s of the chain before checkpoint 3", f.Path)
+			}
+		}
+	}
+	if h4.Files[0] != h3.Files[0] {
+		t.Fatalf("checkpoint 4 builds on %v, want checkpoint 3's base %v", h4.Files, h3.Files)
+	}
+	_, rs := restoreInto(t, c, st, 0, all, []*Handle{h4})
+	check(t, rs, m)
+}

@@ -116,6 +116,9 @@ func (b *PebbleBackend) upload(t SnapshotTarget, ck string, x *pebbleIndex) (*Ha
 	}
 	stem := b.id.fileStem()
 	privDir := path.Join(t.Dir, stem+".pebble")
+	// As the memory backend: build on what the store committed before
+	// this checkpoint was triggered (see SnapshotTarget.Committed).
+	b.uploads.complete(t.Committed)
 	base := b.uploads.base()
 	shared := map[string]indexFile{}
 	var size, written int64
