@@ -82,7 +82,14 @@ func (s *Server) submitStaged(sess *session, text string, units []engine.StageUn
 			first = fmt.Errorf("%s: %w", p.rec.Name, err)
 		}
 	}
-	return recs, first
+	if first != nil {
+		ids := make([]string, len(recs))
+		for i, r := range recs {
+			ids[i] = r.ID
+		}
+		return recs, fmt.Errorf("%w (the job's units are %s: the others run; stop them with POST /v1/jobs/{id}/stop)", first, strings.Join(ids, ", "))
+	}
+	return recs, nil
 }
 
 // placementOrder lists the servers that take a staged job's units, the
