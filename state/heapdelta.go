@@ -8,12 +8,13 @@ import (
 // writeDelta writes, as state name, every entry put and every key deleted
 // in an epoch after `after` (incremental mode). Values are encoded as
 // they are written (or taken from what deltaSize encoded: see encoded).
-// With tails (w is a "changelog-v2" writer), a value whose TailCodec
-// gives a tail is written as an append of it; every value written is
-// then marked (TailCodec.MarkWritten). It returns the number of records
-// written, and how many bytes of them are growth of the state: appends,
-// and the values of keys inserted after `after` (see
-// HashMapOptions.MaxDeltaRatio).
+// With tails (w is a "changelog-v2" or "-v3" writer), a value whose
+// TailCodec gives a tail is written as an append of it (a PatchCodec's
+// patch only into a "-v3" writer); every value written is then marked
+// (TailCodec.MarkWritten). It returns the number of records written, and
+// how many bytes of them are growth of the state: appends (of a patch,
+// the bytes its PatchCodec says are growth), and the values of keys
+// inserted after `after` (see HashMapOptions.MaxDeltaRatio).
 func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int) {
 	if m.clock == nil {
 		return 0, 0
@@ -41,11 +42,14 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 			}
 			begin()
 			if tails && g.encs[i] == nil {
-				var ok bool
-				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
+				if g2, patch, ok := m.tail(g.vals[i], w.patches); ok {
 					w.appendStr(g.keys[i], m.scratch)
 					m.tails.MarkWritten(g.vals[i])
-					grown += recordSize(g.keys[i], m.scratch)
+					if patch {
+						grown += g2
+					} else {
+						grown += recordSize(g.keys[i], m.scratch)
+					}
 					continue
 				}
 			}
@@ -74,23 +78,48 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 	return n, grown
 }
 
+// tail puts into m.scratch the tail of v its Codec gives, if any (see
+// TailCodec): with a PatchCodec, a patch, only when patches are allowed.
+// grown is how many of its bytes are growth (a PatchCodec's count; all
+// of a TailCodec's), patch whether it is a patch.
+func (m *heapMap[V]) tail(v V, patches bool) (grown int, patch, ok bool) {
+	if m.patches != nil {
+		if !patches {
+			return 0, false, false
+		}
+		m.scratch, grown, ok = m.patches.AppendPatch(m.scratch[:0], v)
+		return grown, ok, ok
+	}
+	m.scratch, ok = m.tails.AppendTail(m.scratch[:0], v)
+	return len(m.scratch), false, ok
+}
+
 // recordSize bounds the bytes of a state file entry of key and val.
 func recordSize(key string, val []byte) int {
 	return len(key) + len(val) + 2*binary.MaxVarintLen32
 }
 
+// mapDeltaSize is what deltaSize foresees of a map's part of a delta.
+type mapDeltaSize struct {
+	rewrite     int // bytes that may replace what the chain holds
+	appends     int // entries written as appends (patches included)
+	appendBytes int // their bytes that are growth
+	patches     int // appends that are patches (the delta is "changelog-v3")
+}
+
 // deltaSize estimates what writeDelta(after, tails) would write: the
 // bytes of the entries that may replace what the chain up to `after`
-// holds (values of keys it holds written whole, and deletions; an upper
-// bound: varints counted at their largest), how many entries would be
-// appends, and their bytes. It encodes the values it counts into the
+// holds (values of keys it holds written whole, the bytes of patches
+// that are not growth, and deletions; an upper bound: varints counted at
+// their largest), how many entries would be appends (and patches), and
+// their bytes of growth. It encodes the values it counts into the
 // cache, which writeDelta (or a full base) then uses; appends are
 // encoded again by writeDelta (they are small, and a full base needs the
 // whole encodings instead), and the values of keys inserted since are
 // not encoded here (they are growth: writeDelta counts them).
-func (m *heapMap[V]) deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int) {
+func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 	if m.clock == nil {
-		return 0, 0, 0
+		return d
 	}
 	tails = tails && m.tails != nil
 	for _, g := range m.groups {
@@ -102,25 +131,30 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (rewrite, appends, appe
 				continue
 			}
 			if tails && g.encs[i] == nil {
-				var ok bool
-				if m.scratch, ok = m.tails.AppendTail(m.scratch[:0], g.vals[i]); ok {
-					appendBytes += recordSize(g.keys[i], m.scratch)
-					appends++
+				if grown, patch, ok := m.tail(g.vals[i], true); ok {
+					d.appends++
+					if patch {
+						d.patches++
+						d.appendBytes += grown
+						d.rewrite += recordSize(g.keys[i], m.scratch) - grown
+					} else {
+						d.appendBytes += recordSize(g.keys[i], m.scratch)
+					}
 					continue
 				}
 			}
 			if g.encs[i] == nil {
 				g.encs[i] = m.encode(g.vals[i])
 			}
-			rewrite += recordSize(g.keys[i], g.encs[i])
+			d.rewrite += recordSize(g.keys[i], g.encs[i])
 		}
 		for k, ep := range g.dels {
 			if ep > after {
-				rewrite += len(k) + binary.MaxVarintLen32 + 1
+				d.rewrite += len(k) + binary.MaxVarintLen32 + 1
 			}
 		}
 	}
-	return rewrite, appends, appendBytes
+	return d
 }
 
 // dropDeletions forgets the deletions of epochs up to upTo: a base that

@@ -20,6 +20,8 @@ type heapMap[V any] struct {
 	// tails is codec as a TailCodec, in incremental mode when it is one
 	// (nil otherwise): deltas then write what was appended to a value.
 	tails TailCodec[V]
+	// patches is codec as a PatchCodec, when tails is one (nil otherwise).
+	patches PatchCodec[V]
 }
 
 type heapGroup[V any] struct {
@@ -55,6 +57,7 @@ func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V], clock *uint32) *heapMa
 	m := &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
 	if clock != nil {
 		m.tails, _ = codec.(TailCodec[V])
+		m.patches, _ = codec.(PatchCodec[V])
 	}
 	return m
 }
@@ -335,12 +338,12 @@ type heapSnapshotter interface {
 	// In incremental mode: writeDelta writes as state name the entries
 	// put and the keys deleted in epochs after `after` and returns how
 	// many it wrote and how many bytes of them are growth, with tails (a
-	// "changelog-v2" w) writing appends for values whose Codec gives a
-	// tail; deltaSize estimates what it would write (see
+	// "changelog-v2" or "-v3" w) writing appends for values whose Codec
+	// gives a tail (patches only in "-v3"); deltaSize estimates what it would write (see
 	// heapMap.deltaSize); dropDeletions forgets the deletions of epochs
 	// up to upTo.
 	writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int)
-	deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int)
+	deltaSize(after uint32, tails bool) mapDeltaSize
 	dropDeletions(upTo uint32)
 }
 

@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 
@@ -14,9 +15,21 @@ import (
 // pointers, which the garbage collector does not scan; other kinds are
 // keyed by their encoding. A set holds the values of one expression, so
 // one kind (the two maps never hold the same value).
+//
+// Once a checkpoint holds the set (MarkWritten), it tracks the values
+// whose count changed since (changes): a changed value's count is stored
+// negated, so that tracking costs no map operation beyond the change's
+// own, and the value is listed once in dirtyInts or dirtyVals (more than
+// once only when it was removed and added again). Every reader of the
+// maps takes the count's absolute value.
 type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
+
+	held      bool          // a checkpoint holds the set as of its last MarkWritten
+	dirtyInts []int64       // integers whose count changed since (held only)
+	dirtyVals []types.Value // other values whose count changed since (held only)
+	fresh     int           // how many of them were absent when first tracked
 }
 
 type setEntry struct {
@@ -35,42 +48,83 @@ func (s *ValueSet) Len() int {
 	return len(s.ints) + len(s.m)
 }
 
-// add adds n occurrences of v and reports whether v was absent before.
+// abs is the count of a stored count (negated when changed: see ValueSet).
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// stored is the stored form of count n of a value whose stored count was
+// c (0: absent): negated when the value is tracked as changed (it was, or
+// the set is held). newly reports that the value must be listed as changed.
+func (s *ValueSet) stored(c, n int64) (out int64, newly bool) {
+	if c < 0 {
+		return -n, false
+	}
+	if s.held {
+		return -n, true
+	}
+	return n, false
+}
+
+// add adds n (> 0) occurrences of v and reports whether v was absent
+// before.
 func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
 	if v.Kind() == types.KindInt {
 		if s.ints == nil {
 			s.ints = make(map[int64]int64)
 		}
-		c, ok := s.ints[v.Int()]
-		s.ints[v.Int()] = c + n
+		i := v.Int()
+		c, ok := s.ints[i]
+		out, newly := s.stored(c, abs(c)+n)
+		if newly {
+			s.dirtyInts = append(s.dirtyInts, i)
+			if !ok {
+				s.fresh++
+			}
+		}
+		s.ints[i] = out
 		return !ok
 	}
 	if s.m == nil {
 		s.m = make(map[string]setEntry)
 	}
 	*buf = types.AppendKey((*buf)[:0], v)
-	if e, ok := s.m[string(*buf)]; ok {
-		e.N += n
-		s.m[string(*buf)] = e
-		return false
+	e, ok := s.m[string(*buf)]
+	if !ok {
+		e.V = v
 	}
-	s.m[string(*buf)] = setEntry{V: v, N: n}
-	return true
+	var newly bool
+	if e.N, newly = s.stored(e.N, abs(e.N)+n); newly {
+		s.dirtyVals = append(s.dirtyVals, v)
+		if !ok {
+			s.fresh++
+		}
+	}
+	s.m[string(*buf)] = e
+	return !ok
 }
 
 // remove removes one occurrence of v: found is false when v was absent,
 // gone is true when its last occurrence was removed.
 func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 	if v.Kind() == types.KindInt {
-		c, ok := s.ints[v.Int()]
+		i := v.Int()
+		c, ok := s.ints[i]
 		if !ok {
 			return false, false
 		}
-		if c <= 1 {
-			delete(s.ints, v.Int())
+		n, newly := s.stored(c, abs(c)-1)
+		if newly {
+			s.dirtyInts = append(s.dirtyInts, i)
+		}
+		if n == 0 {
+			delete(s.ints, i)
 			return true, true
 		}
-		s.ints[v.Int()] = c - 1
+		s.ints[i] = n
 		return true, false
 	}
 	*buf = types.AppendKey((*buf)[:0], v)
@@ -78,8 +132,11 @@ func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 	if !ok {
 		return false, false
 	}
-	e.N--
-	if e.N <= 0 {
+	var newly bool
+	if e.N, newly = s.stored(e.N, abs(e.N)-1); newly {
+		s.dirtyVals = append(s.dirtyVals, e.V)
+	}
+	if e.N == 0 {
 		delete(s.m, string(*buf))
 		return true, true
 	}
@@ -106,10 +163,10 @@ func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 		return
 	}
 	for i, n := range s.ints {
-		fn(types.IntValue(i), n)
+		fn(types.IntValue(i), abs(n))
 	}
 	for _, e := range s.m {
-		fn(e.V, e.N)
+		fn(e.V, abs(e.N))
 	}
 }
 
@@ -143,7 +200,7 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		}
 		slices.Sort(ints)
 		for _, i := range ints {
-			fn(types.IntValue(i), s.ints[i])
+			fn(types.IntValue(i), abs(s.ints[i]))
 		}
 	}
 	if len(s.m) > 0 {
@@ -154,12 +211,12 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			e := s.m[k]
-			fn(e.V, e.N)
+			fn(e.V, abs(e.N))
 		}
 	}
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (which no checkpoint holds).
 func (s *ValueSet) Clone() *ValueSet {
 	if s == nil {
 		return nil
@@ -168,14 +225,119 @@ func (s *ValueSet) Clone() *ValueSet {
 	if s.ints != nil {
 		c.ints = make(map[int64]int64, len(s.ints))
 		for k, n := range s.ints {
-			c.ints[k] = n
+			c.ints[k] = abs(n)
 		}
 	}
 	if s.m != nil {
 		c.m = make(map[string]setEntry, len(s.m))
 		for k, e := range s.m {
+			e.N = abs(e.N)
 			c.m[k] = e
 		}
 	}
 	return c
+}
+
+// MarkWritten records that a checkpoint now holds the set as it is: the
+// changes tracked so far are forgotten, and those from here on are
+// tracked (see AppendChanges). The owner of the accumulator calls it
+// when its checkpoint writes the set (whole or as changes).
+func (s *ValueSet) MarkWritten() {
+	for _, i := range s.dirtyInts {
+		if c, ok := s.ints[i]; ok && c < 0 {
+			s.ints[i] = -c
+		}
+	}
+	var buf []byte
+	for _, v := range s.dirtyVals {
+		buf = types.AppendKey(buf[:0], v)
+		if e, ok := s.m[string(buf)]; ok && e.N < 0 {
+			e.N = -e.N
+			s.m[string(buf)] = e
+		}
+	}
+	s.dirtyInts, s.dirtyVals, s.fresh = s.dirtyInts[:0], s.dirtyVals[:0], 0
+	s.held = true
+}
+
+// Held reports whether a checkpoint holds the set (MarkWritten was called
+// on it; a decoded or cloned set is not held).
+func (s *ValueSet) Held() bool { return s != nil && s.held }
+
+// Changes is the number of values listed as changed since MarkWritten (a
+// value removed and added again may be listed twice).
+func (s *ValueSet) Changes() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.dirtyInts) + len(s.dirtyVals)
+}
+
+// AppendChanges appends the values whose count changed since the last
+// MarkWritten, with their counts now (0 for a value removed): the number
+// of entries (uvarint), then per entry the value and its count (varint),
+// as AppendAcc writes a set's entries. ApplyChanges applies them to the
+// set as it was at MarkWritten. fresh is how many of the entries are
+// values added since that the set did not hold (an estimate from above:
+// a fresh value removed again counts).
+func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
+	buf = binary.AppendUvarint(buf, uint64(s.Changes()))
+	for _, i := range s.dirtyInts {
+		buf = types.AppendValue(buf, types.IntValue(i))
+		buf = binary.AppendVarint(buf, abs(s.ints[i]))
+	}
+	var key []byte
+	for _, v := range s.dirtyVals {
+		key = types.AppendKey(key[:0], v)
+		buf = types.AppendValue(buf, v)
+		buf = binary.AppendVarint(buf, abs(s.m[string(key)].N))
+	}
+	return buf, s.fresh
+}
+
+// set makes n (>= 0; 0 removes v) the count of v, untracked (decoding).
+func (s *ValueSet) set(buf *[]byte, v types.Value, n int64) {
+	if v.Kind() == types.KindInt {
+		if n == 0 {
+			delete(s.ints, v.Int())
+			return
+		}
+		if s.ints == nil {
+			s.ints = make(map[int64]int64)
+		}
+		s.ints[v.Int()] = n
+		return
+	}
+	*buf = types.AppendKey((*buf)[:0], v)
+	if n == 0 {
+		delete(s.m, string(*buf))
+		return
+	}
+	if s.m == nil {
+		s.m = make(map[string]setEntry)
+	}
+	s.m[string(*buf)] = setEntry{V: v, N: n}
+}
+
+// decodeChanges applies entries written by AppendChanges to s and returns
+// the rest of buf.
+func (s *ValueSet) decodeChanges(buf []byte, kbuf *[]byte) ([]byte, error) {
+	cnt, n := binary.Uvarint(buf)
+	if n <= 0 || cnt > uint64(len(buf)) {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	for j := uint64(0); j < cnt; j++ {
+		v, rest, err := types.DecodeValue(buf)
+		if err != nil {
+			return nil, err
+		}
+		c, n := binary.Varint(rest)
+		if n <= 0 || c < 0 || v.IsNull() {
+			return nil, ErrCorrupt
+		}
+		buf = rest[n:]
+		s.set(kbuf, v, c)
+	}
+	return buf, nil
 }
