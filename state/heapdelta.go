@@ -20,6 +20,10 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 		return 0, 0
 	}
 	tails = tails && m.tails != nil
+	pending := m.pending
+	if m.pendingAt != *m.clock {
+		pending = nil
+	}
 	var dels []string
 	for gi, g := range m.groups {
 		if g == nil {
@@ -42,13 +46,24 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 			}
 			begin()
 			if tails && g.encs[i] == nil {
-				if g2, patch, ok := m.tail(g.vals[i], w.patches); ok {
-					w.appendStr(g.keys[i], m.scratch)
+				var tail []byte
+				var g2 int
+				var patch, ok bool
+				if len(pending) > 0 && pending[0].gi == int32(gi) && pending[0].i == int32(i) {
+					p := pending[0]
+					pending = pending[1:]
+					tail, g2, patch, ok = m.pendBuf[p.start:p.end], p.grown, p.patch, !p.patch || w.patches
+				} else {
+					g2, patch, ok = m.tail(g.vals[i], w.patches)
+					tail = m.scratch
+				}
+				if ok {
+					w.appendStr(g.keys[i], tail)
 					m.tails.MarkWritten(g.vals[i])
 					if patch {
 						grown += g2
 					} else {
-						grown += recordSize(g.keys[i], m.scratch)
+						grown += recordSize(g.keys[i], tail)
 					}
 					continue
 				}
@@ -75,7 +90,18 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 			w.delStr(k)
 		}
 	}
+	m.dropPending()
 	return n, grown
+}
+
+// dropPending forgets the tails deltaSize kept, and their buffer when it
+// is large.
+func (m *heapMap[V]) dropPending() {
+	m.pending, m.pendingAt = m.pending[:0], 0
+	if cap(m.pendBuf) > 16<<20 {
+		m.pendBuf = nil
+	}
+	m.pendBuf = m.pendBuf[:0]
 }
 
 // tail puts into m.scratch the tail of v its Codec gives, if any (see
@@ -122,7 +148,9 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 		return d
 	}
 	tails = tails && m.tails != nil
-	for _, g := range m.groups {
+	m.dropPending()
+	m.pendingAt = *m.clock
+	for gi, g := range m.groups {
 		if g == nil {
 			continue
 		}
@@ -132,6 +160,9 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 			}
 			if tails && g.encs[i] == nil {
 				if grown, patch, ok := m.tail(g.vals[i], true); ok {
+					start := len(m.pendBuf)
+					m.pendBuf = append(m.pendBuf, m.scratch...)
+					m.pending = append(m.pending, pendingTail{gi: int32(gi), i: int32(i), start: start, end: len(m.pendBuf), grown: grown, patch: patch})
 					d.appends++
 					if patch {
 						d.patches++

@@ -22,6 +22,22 @@ type heapMap[V any] struct {
 	tails TailCodec[V]
 	// patches is codec as a PatchCodec, when tails is one (nil otherwise).
 	patches PatchCodec[V]
+	// pending holds the tails deltaSize encoded, in the order of its
+	// walk, for the writeDelta that follows it in the same snapshot (a
+	// patch costs a lookup per changed value to encode): valid for clock
+	// value pendingAt only.
+	pending   []pendingTail
+	pendBuf   []byte
+	pendingAt uint32
+}
+
+// pendingTail is a tail deltaSize encoded: that of slot i of key group
+// gi, pendBuf[start:end].
+type pendingTail struct {
+	gi, i      int32
+	start, end int
+	grown      int
+	patch      bool
 }
 
 type heapGroup[V any] struct {
