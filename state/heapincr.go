@@ -24,7 +24,8 @@ type HashMapOptions struct {
 	// from above). What a delta adds to the state counts as growth of the
 	// base, not as deltas: the values of keys inserted since the base and
 	// appends (see TailCodec), which are as live as the base (a value
-	// rewritten or deleted later is counted, as a delta, when it is).
+	// rewritten or deleted later is counted, as a delta, when it is); of
+	// a patch (PatchCodec), only the bytes its Codec counts as growth.
 	// Deltas are thus the bytes that may replace what the chain already
 	// holds, and restore reads at most about 1+MaxDeltaRatio times the
 	// full state (a state that only grows gets a new base every
