@@ -142,8 +142,8 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 					return nil, err
 				}
 				c, n := binary.Varint(buf)
-				if n <= 0 {
-					return nil, ErrCorrupt
+				if n <= 0 || c <= 0 {
+					return nil, ErrCorrupt // a multiset holds values at least once
 				}
 				buf = buf[n:]
 				s.Set.add(&kbuf, v, c)
