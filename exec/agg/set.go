@@ -17,24 +17,35 @@ import (
 // one kind (the two maps never hold the same value).
 //
 // Once a checkpoint holds the set (MarkWritten), it tracks the values
-// whose count changed since (changes): a changed value's count is stored
-// negated, so that tracking costs no map operation beyond the change's
-// own, and the value is listed once in dirtyInts or dirtyVals (more than
-// once only when it was removed and added again). Every reader of the
-// maps takes the count's absolute value.
+// whose count changed since: such a value's count lives in a list of
+// changes (dirtyInts or dirtyVals, in the order the values first
+// changed), and the map holds -(its index+1) instead. A change to a
+// tracked value then costs one map lookup and no write, and listing the
+// changes none; a value removed and added again has two entries, the
+// first with count 0. Every reader of the maps resolves the counts
+// (intCount, valCount).
 type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
 
-	held      bool          // a checkpoint holds the set as of its last MarkWritten
-	dirtyInts []int64       // integers whose count changed since (held only)
-	dirtyVals []types.Value // other values whose count changed since (held only)
-	fresh     int           // how many of them were absent when first tracked
+	held      bool        // a checkpoint holds the set as of its last MarkWritten
+	dirtyInts []intChange // integers whose count changed since (held only)
+	dirtyVals []valChange // other values whose count changed since (held only)
+	fresh     int         // how many of them were absent when first tracked
 }
 
 type setEntry struct {
 	V types.Value
 	N int64
+}
+
+// intChange and valChange are a tracked value and its count now (0:
+// removed).
+type intChange struct{ v, n int64 }
+
+type valChange struct {
+	v types.Value
+	n int64
 }
 
 // NewValueSet returns an empty multiset.
@@ -48,25 +59,20 @@ func (s *ValueSet) Len() int {
 	return len(s.ints) + len(s.m)
 }
 
-// abs is the count of a stored count (negated when changed: see ValueSet).
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
+// intCount is the count of an integer whose map entry is c.
+func (s *ValueSet) intCount(c int64) int64 {
+	if c < 0 {
+		return s.dirtyInts[-c-1].n
 	}
-	return n
+	return c
 }
 
-// stored is the stored form of count n of a value whose stored count was
-// c (0: absent): negated when the value is tracked as changed (it was, or
-// the set is held). newly reports that the value must be listed as changed.
-func (s *ValueSet) stored(c, n int64) (out int64, newly bool) {
-	if c < 0 {
-		return -n, false
+// valCount is the count of a value whose map entry's count is n.
+func (s *ValueSet) valCount(n int64) int64 {
+	if n < 0 {
+		return s.dirtyVals[-n-1].n
 	}
-	if s.held {
-		return -n, true
-	}
-	return n, false
+	return n
 }
 
 // add adds n (> 0) occurrences of v and reports whether v was absent
@@ -78,14 +84,18 @@ func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
 		}
 		i := v.Int()
 		c, ok := s.ints[i]
-		out, newly := s.stored(c, abs(c)+n)
-		if newly {
-			s.dirtyInts = append(s.dirtyInts, i)
+		switch {
+		case c < 0:
+			s.dirtyInts[-c-1].n += n
+		case s.held:
+			s.dirtyInts = append(s.dirtyInts, intChange{i, c + n})
+			s.ints[i] = -int64(len(s.dirtyInts))
 			if !ok {
 				s.fresh++
 			}
+		default:
+			s.ints[i] = c + n
 		}
-		s.ints[i] = out
 		return !ok
 	}
 	if s.m == nil {
@@ -96,12 +106,18 @@ func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
 	if !ok {
 		e.V = v
 	}
-	var newly bool
-	if e.N, newly = s.stored(e.N, abs(e.N)+n); newly {
-		s.dirtyVals = append(s.dirtyVals, v)
+	switch {
+	case e.N < 0:
+		s.dirtyVals[-e.N-1].n += n
+		return false
+	case s.held:
+		s.dirtyVals = append(s.dirtyVals, valChange{e.V, e.N + n})
+		e.N = -int64(len(s.dirtyVals))
 		if !ok {
 			s.fresh++
 		}
+	default:
+		e.N += n
 	}
 	s.m[string(*buf)] = e
 	return !ok
@@ -116,15 +132,21 @@ func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 		if !ok {
 			return false, false
 		}
-		n, newly := s.stored(c, abs(c)-1)
-		if newly {
-			s.dirtyInts = append(s.dirtyInts, i)
+		left := s.intCount(c) - 1
+		switch {
+		case c < 0:
+			s.dirtyInts[-c-1].n = max(left, 0)
+		case s.held:
+			s.dirtyInts = append(s.dirtyInts, intChange{i, max(left, 0)})
+			c = -int64(len(s.dirtyInts))
+		default:
+			c = left
 		}
-		if n == 0 {
+		if left <= 0 {
 			delete(s.ints, i)
 			return true, true
 		}
-		s.ints[i] = n
+		s.ints[i] = c
 		return true, false
 	}
 	*buf = types.AppendKey((*buf)[:0], v)
@@ -132,11 +154,17 @@ func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 	if !ok {
 		return false, false
 	}
-	var newly bool
-	if e.N, newly = s.stored(e.N, abs(e.N)-1); newly {
-		s.dirtyVals = append(s.dirtyVals, e.V)
+	left := s.valCount(e.N) - 1
+	switch {
+	case e.N < 0:
+		s.dirtyVals[-e.N-1].n = max(left, 0)
+	case s.held:
+		s.dirtyVals = append(s.dirtyVals, valChange{e.V, max(left, 0)})
+		e.N = -int64(len(s.dirtyVals))
+	default:
+		e.N = left
 	}
-	if e.N == 0 {
+	if left <= 0 {
 		delete(s.m, string(*buf))
 		return true, true
 	}
@@ -163,10 +191,10 @@ func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 		return
 	}
 	for i, n := range s.ints {
-		fn(types.IntValue(i), abs(n))
+		fn(types.IntValue(i), s.intCount(n))
 	}
 	for _, e := range s.m {
-		fn(e.V, abs(e.N))
+		fn(e.V, s.valCount(e.N))
 	}
 }
 
@@ -200,7 +228,7 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		}
 		slices.Sort(ints)
 		for _, i := range ints {
-			fn(types.IntValue(i), abs(s.ints[i]))
+			fn(types.IntValue(i), s.intCount(s.ints[i]))
 		}
 	}
 	if len(s.m) > 0 {
@@ -211,7 +239,7 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			e := s.m[k]
-			fn(e.V, abs(e.N))
+			fn(e.V, s.valCount(e.N))
 		}
 	}
 }
@@ -225,13 +253,13 @@ func (s *ValueSet) Clone() *ValueSet {
 	if s.ints != nil {
 		c.ints = make(map[int64]int64, len(s.ints))
 		for k, n := range s.ints {
-			c.ints[k] = abs(n)
+			c.ints[k] = s.intCount(n)
 		}
 	}
 	if s.m != nil {
 		c.m = make(map[string]setEntry, len(s.m))
 		for k, e := range s.m {
-			e.N = abs(e.N)
+			e.N = s.valCount(e.N)
 			c.m[k] = e
 		}
 	}
@@ -239,23 +267,26 @@ func (s *ValueSet) Clone() *ValueSet {
 }
 
 // MarkWritten records that a checkpoint now holds the set as it is: the
-// changes tracked so far are forgotten, and those from here on are
-// tracked (see AppendChanges). The owner of the accumulator calls it
-// when its checkpoint writes the set (whole or as changes).
+// changes tracked so far are forgotten (the counts go back into the
+// maps), and those from here on are tracked (see AppendChanges). The
+// owner of the accumulator calls it when its checkpoint writes the set
+// (whole or as changes).
 func (s *ValueSet) MarkWritten() {
-	for _, i := range s.dirtyInts {
-		if c, ok := s.ints[i]; ok && c < 0 {
-			s.ints[i] = -c
+	// a change with a count is the value's current one (one removed to 0
+	// left the map)
+	for _, d := range s.dirtyInts {
+		if d.n > 0 {
+			s.ints[d.v] = d.n
 		}
 	}
 	var buf []byte
-	for _, v := range s.dirtyVals {
-		buf = types.AppendKey(buf[:0], v)
-		if e, ok := s.m[string(buf)]; ok && e.N < 0 {
-			e.N = -e.N
-			s.m[string(buf)] = e
+	for _, d := range s.dirtyVals {
+		if d.n > 0 {
+			buf = types.AppendKey(buf[:0], d.v)
+			s.m[string(buf)] = setEntry{V: d.v, N: d.n}
 		}
 	}
+	clear(s.dirtyVals) // drop the values' references
 	s.dirtyInts, s.dirtyVals, s.fresh = s.dirtyInts[:0], s.dirtyVals[:0], 0
 	s.held = true
 }
@@ -282,20 +313,19 @@ func (s *ValueSet) Changes() int {
 // a fresh value removed again counts).
 func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
 	buf = binary.AppendUvarint(buf, uint64(s.Changes()))
-	for _, i := range s.dirtyInts {
-		buf = types.AppendValue(buf, types.IntValue(i))
-		buf = binary.AppendVarint(buf, abs(s.ints[i]))
+	for _, d := range s.dirtyInts {
+		buf = types.AppendValue(buf, types.IntValue(d.v))
+		buf = binary.AppendVarint(buf, d.n)
 	}
-	var key []byte
-	for _, v := range s.dirtyVals {
-		key = types.AppendKey(key[:0], v)
-		buf = types.AppendValue(buf, v)
-		buf = binary.AppendVarint(buf, abs(s.m[string(key)].N))
+	for _, d := range s.dirtyVals {
+		buf = types.AppendValue(buf, d.v)
+		buf = binary.AppendVarint(buf, d.n)
 	}
 	return buf, s.fresh
 }
 
-// set makes n (>= 0; 0 removes v) the count of v, untracked (decoding).
+// set makes n (>= 0; 0 removes v) the count of v in a set that tracks no
+// changes (one being decoded).
 func (s *ValueSet) set(buf *[]byte, v types.Value, n int64) {
 	if v.Kind() == types.KindInt {
 		if n == 0 {
