@@ -139,10 +139,10 @@ type mapDeltaSize struct {
 // that are not growth, and deletions; an upper bound: varints counted at
 // their largest), how many entries would be appends (and patches), and
 // their bytes of growth. It encodes the values it counts into the
-// cache, which writeDelta (or a full base) then uses; appends are
-// encoded again by writeDelta (they are small, and a full base needs the
-// whole encodings instead), and the values of keys inserted since are
-// not encoded here (they are growth: writeDelta counts them).
+// cache, which writeDelta (or a full base) then uses; it keeps the
+// appends it encodes (pending) for writeDelta, in the same snapshot
+// only, and does not encode the values of keys inserted since (they are
+// growth: writeDelta counts them).
 func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 	if m.clock == nil {
 		return d

@@ -259,6 +259,9 @@ func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 // TailCodec).
 func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string, mark bool) {
 	mark = mark && m.tails != nil
+	if m.clock != nil {
+		m.dropPending() // the tails deltaSize kept: a full file writes values whole
+	}
 	w.beginState(name)
 	for gi := range m.groups {
 		g := m.groups[gi]
