@@ -61,7 +61,7 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 					w.appendStr(g.keys[i], tail)
 					m.tails.MarkWritten(g.vals[i])
 					if patch {
-						grown += g2
+						grown += patchGrowth(g.keys[i], tail, g2)
 					} else {
 						grown += recordSize(g.keys[i], tail)
 					}
@@ -120,6 +120,16 @@ func (m *heapMap[V]) tail(v V, patches bool) (grown int, patch, ok bool) {
 	return len(m.scratch), false, ok
 }
 
+// patchGrowth is the share of the entry of key and patch (recordSize)
+// that is growth, when grown of the patch's bytes are: a patch that is
+// all growth counts as an append does.
+func patchGrowth(key string, patch []byte, grown int) int {
+	if len(patch) == 0 || grown <= 0 {
+		return 0
+	}
+	return recordSize(key, patch) * min(grown, len(patch)) / len(patch)
+}
+
 // recordSize bounds the bytes of a state file entry of key and val.
 func recordSize(key string, val []byte) int {
 	return len(key) + len(val) + 2*binary.MaxVarintLen32
@@ -166,8 +176,9 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 					d.appends++
 					if patch {
 						d.patches++
-						d.appendBytes += grown
-						d.rewrite += recordSize(g.keys[i], m.scratch) - grown
+						pg := patchGrowth(g.keys[i], m.scratch, grown)
+						d.appendBytes += pg
+						d.rewrite += recordSize(g.keys[i], m.scratch) - pg
 					} else {
 						d.appendBytes += recordSize(g.keys[i], m.scratch)
 					}
