@@ -41,6 +41,21 @@ type TailCodec[V any] interface {
 	MarkWritten(v V)
 }
 
+// PatchCodec is a TailCodec whose tails may also replace part of a value
+// (a DISTINCT multiset's tail gives the values whose counts changed; its
+// Decode lets later entries override earlier ones), rather than only add
+// to it. The memory backend calls AppendPatch instead of AppendTail, under
+// the same contract, and counts only the tail's grown bytes as growth of
+// the state (see HashMapOptions.MaxDeltaRatio): the rest replaces what
+// the chain holds, as a value written whole does. A delta holding a patch
+// is a changelog segment of version 3 ("changelog-v3"), which builds that
+// read only up to version 2 refuse by its version: those builds' Codecs
+// would not read such a tail.
+type PatchCodec[V any] interface {
+	TailCodec[V]
+	AppendPatch(buf []byte, v V) (out []byte, grown int, ok bool)
+}
+
 // KeyedMap is a map from (key group, key) to V owned by one operator instance.
 //
 // Every implementation has the same semantics: the memory backend keeps V

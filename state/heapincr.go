@@ -24,7 +24,8 @@ type HashMapOptions struct {
 	// from above). What a delta adds to the state counts as growth of the
 	// base, not as deltas: the values of keys inserted since the base and
 	// appends (see TailCodec), which are as live as the base (a value
-	// rewritten or deleted later is counted, as a delta, when it is).
+	// rewritten or deleted later is counted, as a delta, when it is); of
+	// a patch (PatchCodec), only the bytes its Codec counts as growth.
 	// Deltas are thus the bytes that may replace what the chain already
 	// holds, and restore reads at most about 1+MaxDeltaRatio times the
 	// full state (a state that only grows gets a new base every
@@ -146,7 +147,7 @@ func (b *HashMapBackend) snapshotIncremental(t SnapshotTarget) (func() (*Handle,
 			return b.incrHandle(next, ref.Size), nil
 		}, nil
 	}
-	data, grown, err := b.deltaFile(base.epoch, est.appends > 0)
+	data, grown, err := b.deltaFile(base.epoch, est.appends > 0, est.patches > 0)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of %s: %w", stem, err)
 	}
@@ -188,10 +189,11 @@ func (b *HashMapBackend) incrHandle(c heapBase, written int64) *Handle {
 // deltaFile encodes the changes of epochs after `after` as a changelog
 // segment (sealed; spilled to os.TempDir when large); nil when nothing
 // changed. tails: values whose Codec gives a tail are written as appends,
-// in a segment of version 2 (see statefile.go); otherwise whole, in one
-// of version 1. grown is how many of its bytes are growth of the state
+// in a segment of version 2 (see statefile.go), or 3 with patches (a
+// PatchCodec's tails; without, its values are written whole); otherwise
+// whole, in one of version 1. grown is how many of its bytes are growth of the state
 // (see MaxDeltaRatio).
-func (b *HashMapBackend) deltaFile(after uint32, tails bool) (data *sealedFile, grown int64, err error) {
+func (b *HashMapBackend) deltaFile(after uint32, tails, patches bool) (data *sealedFile, grown int64, err error) {
 	names := make([]string, 0, len(b.states_))
 	for n := range b.states_ {
 		names = append(names, n)
@@ -200,6 +202,9 @@ func (b *HashMapBackend) deltaFile(after uint32, tails bool) (data *sealedFile, 
 	tag := tagChangelog
 	if tails {
 		tag = tagChangelogTails
+	}
+	if tails && patches {
+		tag = tagChangelogPatches
 	}
 	w := newStateFileWriter(tag, b.kgs, b.incr.lastDelta, "")
 	n := 0
@@ -226,7 +231,8 @@ func (b *HashMapBackend) deltaFile(after uint32, tails bool) (data *sealedFile, 
 type deltaEstimate struct {
 	rewrite     int64 // bytes that may replace what the chain holds (an upper bound)
 	appends     int   // entries that are appends
-	appendBytes int64 // their bytes
+	appendBytes int64 // their bytes that are growth
+	patches     int   // appends that are patches
 }
 
 // deltaSize estimates the delta of the changes of epochs after `after`
@@ -237,10 +243,11 @@ func (b *HashMapBackend) deltaSize(after uint32, tails bool) deltaEstimate {
 	var e deltaEstimate
 	for _, s := range b.states_ {
 		if hs, ok := s.(heapSnapshotter); ok {
-			r, a, ab := hs.deltaSize(after, tails)
-			e.rewrite += int64(r)
-			e.appends += a
-			e.appendBytes += int64(ab)
+			d := hs.deltaSize(after, tails)
+			e.rewrite += int64(d.rewrite)
+			e.appends += d.appends
+			e.appendBytes += int64(d.appendBytes)
+			e.patches += d.patches
 		}
 	}
 	return e

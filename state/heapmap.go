@@ -20,6 +20,24 @@ type heapMap[V any] struct {
 	// tails is codec as a TailCodec, in incremental mode when it is one
 	// (nil otherwise): deltas then write what was appended to a value.
 	tails TailCodec[V]
+	// patches is codec as a PatchCodec, when tails is one (nil otherwise).
+	patches PatchCodec[V]
+	// pending holds the tails deltaSize encoded, in the order of its
+	// walk, for the writeDelta that follows it in the same snapshot (a
+	// patch costs a lookup per changed value to encode): valid for clock
+	// value pendingAt only.
+	pending   []pendingTail
+	pendBuf   []byte
+	pendingAt uint32
+}
+
+// pendingTail is a tail deltaSize encoded: that of slot i of key group
+// gi, pendBuf[start:end].
+type pendingTail struct {
+	gi, i      int32
+	start, end int
+	grown      int
+	patch      bool
 }
 
 type heapGroup[V any] struct {
@@ -55,6 +73,7 @@ func newHeapMap[V any](kgs KeyGroupRange, codec Codec[V], clock *uint32) *heapMa
 	m := &heapMap[V]{kgs: kgs, codec: codec, clock: clock}
 	if clock != nil {
 		m.tails, _ = codec.(TailCodec[V])
+		m.patches, _ = codec.(PatchCodec[V])
 	}
 	return m
 }
@@ -240,6 +259,9 @@ func (m *heapMap[V]) Range(fn func(kg int, key string, v V) bool) {
 // TailCodec).
 func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string, mark bool) {
 	mark = mark && m.tails != nil
+	if m.clock != nil {
+		m.dropPending() // the tails deltaSize kept: a full file writes values whole
+	}
 	w.beginState(name)
 	for gi := range m.groups {
 		g := m.groups[gi]
@@ -335,12 +357,12 @@ type heapSnapshotter interface {
 	// In incremental mode: writeDelta writes as state name the entries
 	// put and the keys deleted in epochs after `after` and returns how
 	// many it wrote and how many bytes of them are growth, with tails (a
-	// "changelog-v2" w) writing appends for values whose Codec gives a
-	// tail; deltaSize estimates what it would write (see
+	// "changelog-v2" or "-v3" w) writing appends for values whose Codec
+	// gives a tail (patches only in "-v3"); deltaSize estimates what it would write (see
 	// heapMap.deltaSize); dropDeletions forgets the deletions of epochs
 	// up to upTo.
 	writeDelta(w *stateFileWriter, name string, after uint32, tails bool) (n, grown int)
-	deltaSize(after uint32, tails bool) (rewrite, appends, appendBytes int)
+	deltaSize(after uint32, tails bool) mapDeltaSize
 	dropDeletions(upTo uint32)
 }
 

@@ -210,8 +210,8 @@ func TestHeapTailsWriteOnlyAppendedItems(t *testing.T) {
 		}
 		puts, dels, appends, v := deltaKinds(t, st, h.Changelog[len(h.Changelog)-1])
 		changed := puts + appends
-		if appends == 0 || v != changelogVersion || puts+dels == 0 {
-			t.Fatalf("checkpoint %d: delta of %d values, %d deletions, %d appends, version %d: want appends in a version %d segment beside values and deletions", id, puts, dels, appends, v, changelogVersion)
+		if appends == 0 || v != tailsVersion || puts+dels == 0 {
+			t.Fatalf("checkpoint %d: delta of %d values, %d deletions, %d appends, version %d: want appends in a version %d segment beside values and deletions", id, puts, dels, appends, v, tailsVersion)
 		}
 		// a list holds ~30 items of ~12 bytes: whole, the changed lists
 		// would take ~400 bytes each; appends take one or two items
@@ -387,7 +387,8 @@ func TestHeapTailsAfterRestoreAndOldSegments(t *testing.T) {
 
 // TestChangelogVersions: a build that reads segments up to version 1
 // refuses one with appends saying the version it holds and the one it
-// reads, and this build refuses version 3 the same way.
+// reads, one that reads up to version 2 refuses a segment with patches
+// (version 3), and this build refuses version 4 the same way.
 func TestChangelogVersions(t *testing.T) {
 	w := newStateFileWriter(tagChangelogTails, all, 0, "")
 	w.beginState("l")
@@ -415,13 +416,34 @@ func TestChangelogVersions(t *testing.T) {
 	if err := VerifyHandle(st, &Handle{Format: FormatFull, KeyGroups: all, Changelog: []FileRef{ref}}, nil); err != nil {
 		t.Fatalf("VerifyHandle of a version 2 segment: %v", err)
 	}
-	payload, _, _ := storage.Open(ref.Path, raw, storage.KindChangelog, 2)
-	v3 := storage.Seal(storage.KindChangelog, 3, payload)
-	if err := st.Put("v3", v3); err != nil {
+	// a segment with patches is version 3, which a build reading up to
+	// version 2 refuses by its version; this build refuses version 4
+	wp := newStateFileWriter(tagChangelogPatches, all, 0, "")
+	wp.beginState("l")
+	wp.beginGroup(3)
+	wp.appendStr("a", listCodec{}.Append(nil, &tlist{items: []string{"z"}}))
+	pdata, err := wp.sealed(storage.KindChangelog)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readStateFile(st, FileRef{Path: "v3"}, storage.KindChangelog); err == nil || !strings.Contains(err.Error(), "format version 3 is not supported (this build reads up to 2)") {
-		t.Fatalf("a version 3 segment: %v", err)
+	pref := FileRef{Path: "job/shared/p.changelog", Size: pdata.size}
+	if err := pdata.store(st, pref.Path); err != nil {
+		t.Fatal(err)
+	}
+	praw, _ := st.Get(pref.Path)
+	if _, _, err := storage.Open(pref.Path, praw, storage.KindChangelog, 2); err == nil || !strings.Contains(err.Error(), "format version 3 is not supported (this build reads up to 2)") {
+		t.Fatalf("a version 2 reader: %v", err)
+	}
+	if puts, dels, appends, v := deltaKinds(t, st, pref); puts != 0 || dels != 0 || appends != 1 || v != 3 {
+		t.Fatalf("patch segment: read %d values, %d deletions, %d appends, version %d", puts, dels, appends, v)
+	}
+	payload, _, _ := storage.Open(ref.Path, raw, storage.KindChangelog, 2)
+	v4 := storage.Seal(storage.KindChangelog, 4, payload)
+	if err := st.Put("v4", v4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readStateFile(st, FileRef{Path: "v4"}, storage.KindChangelog); err == nil || !strings.Contains(err.Error(), "format version 4 is not supported (this build reads up to 3)") {
+		t.Fatalf("a version 4 segment: %v", err)
 	}
 	// a value then an append restores; an append to an entry that
 	// nothing holds is an error naming the key

@@ -192,7 +192,7 @@ func TestBackendsSpillTheSameFiles(t *testing.T) {
 		snapshot(t, b, newStorage(t), 1, false)
 		b.CheckpointComplete(1)
 		mutate(t, rng, ms, m, all, 3000, 1500)
-		both(t, func() (*sealedFile, error) { data, _, err := hb.deltaFile(1, false); return data, err })
+		both(t, func() (*sealedFile, error) { data, _, err := hb.deltaFile(1, false, false); return data, err })
 	})
 	t.Run("pebble full", func(t *testing.T) {
 		c := backendConfig{"pebble", Config{Backend: "pebble"}}

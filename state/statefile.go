@@ -13,8 +13,8 @@ import (
 // payload layout inside the storage envelope (storage.Seal with KindState
 // or KindChangelog). Integers are unsigned varints unless said otherwise.
 //
-//	tag        string  "full-v1", "changelog-v1" or "changelog-v2"
-//	           (length-prefixed)
+//	tag        string  "full-v1", "changelog-v1", "changelog-v2" or
+//	           "changelog-v3" (length-prefixed)
 //	kgStart    key groups the writer owned: [kgStart, kgEnd)
 //	kgEnd
 //	blocks     one block per (state, key group): a sequence of entries
@@ -25,22 +25,28 @@ import (
 //
 // valTag says what an entry is. In "full-v1" and "changelog-v1" it is
 // len(val)+1 for a value, or 0 for a deletion (changelog segments only; a
-// full file holds no deletions). In "changelog-v2" it is 0 for a
+// full file holds no deletions). In "changelog-v2" and "-v3" it is 0 for a
 // deletion, otherwise 1 + (len(val)<<1 | a): a = 0 for a value, a = 1 for
 // an append, whose val is to be appended to the entry's encoded value as
 // the segments before it left it (the entry must exist: an append never
 // creates one). Only a value's Codec gives an append a meaning: one that
 // implements TailCodec writes appends so that the concatenation decodes to
-// the value as it was when the segment was written.
+// the value as it was when the segment was written. "changelog-v3" is
+// "changelog-v2" whose appends may be patches (PatchCodec): the layout is
+// the same, the version tells builds whose Codecs read no patches to
+// refuse the segment.
 //
 // Versions: FormatFull files are envelope version 1 with tag "full-v1".
 // Changelog segments are version 1 with "changelog-v1", or version 2 with
 // "changelog-v2" when they hold appends (the memory backend's deltas of
-// values whose Codec writes tails); a segment without appends is always
-// written as version 1, so that builds reading only version 1 restore it.
+// values whose Codec writes tails), or version 3 with "changelog-v3" when
+// some of them are patches; a segment without appends is always written
+// as version 1, and one without patches as version 2, so that builds
+// reading only up to those versions restore it.
 // A build that reads only version 1 refuses a version 2 segment with
 // storage.Open's message ("format version 2 is not supported (this build
-// reads up to 1)"). A value restored with appends keeps them in its
+// reads up to 1)"), and one that reads up to version 2 a version 3
+// segment likewise. A value restored with appends keeps them in its
 // bytes until it is written again: a full file written before that (of a
 // state restored but not yet registered, or by the Pebble backend, which
 // stores the bytes as restored) is version 1 but holds values that only a
@@ -51,12 +57,15 @@ import (
 // the others. States are sorted by name, groups by key group.
 const (
 	stateFileVersion = 1 // FormatFull files (and changelog segments without appends)
+	// tailsVersion is the changelog segment version with appends.
+	tailsVersion = 2
 	// changelogVersion is the newest changelog segment version: the one
-	// with appends.
-	changelogVersion  = 2
-	tagFull           = "full-v1"
-	tagChangelog      = "changelog-v1"
-	tagChangelogTails = "changelog-v2"
+	// with appends that may be patches (see PatchCodec).
+	changelogVersion    = 3
+	tagFull             = "full-v1"
+	tagChangelog        = "changelog-v1"
+	tagChangelogTails   = "changelog-v2"
+	tagChangelogPatches = "changelog-v3"
 )
 
 // changeKind is what an entry of a state file does to its key.
@@ -76,6 +85,8 @@ func changelogTag(v uint16) string {
 		return tagChangelog
 	case 2:
 		return tagChangelogTails
+	case 3:
+		return tagChangelogPatches
 	}
 	return ""
 }
@@ -94,9 +105,12 @@ var spillThreshold = 32 << 20
 // temporary file in dir (os.TempDir when empty) in chunks of about
 // spillThreshold bytes; a failure to write it is reported by sealed.
 type stateFileWriter struct {
-	// tails: the file is "changelog-v2" (entries use its valTag, and
-	// appends may be written); otherwise "full-v1" or "changelog-v1".
-	tails   bool
+	// tails: the file is "changelog-v2" or "-v3" (entries use its
+	// valTag, and appends may be written); otherwise "full-v1" or
+	// "changelog-v1".
+	tails bool
+	// patches: the file is "changelog-v3" (its appends may be patches).
+	patches bool
 	buf     []byte // the bytes not yet written to spill (at first the reserved header)
 	spill   *os.File
 	dir     string
@@ -122,7 +136,8 @@ type writtenGroup struct {
 // spills.
 func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
 	c := min(max(sizeHint, 0), spillThreshold) + storage.HeaderSize + 64
-	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir, tails: tag == tagChangelogTails}
+	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir,
+		tails: tag == tagChangelogTails || tag == tagChangelogPatches, patches: tag == tagChangelogPatches}
 	w.buf = appendString(w.buf, tag)
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.Start))
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.End))
@@ -173,7 +188,7 @@ func (w *stateFileWriter) putStr(key string, val []byte) {
 }
 
 // appendStr adds an append of tail to the entry of key to the current
-// group; only a "changelog-v2" writer takes one.
+// group; only a "changelog-v2" or "-v3" writer takes one.
 func (w *stateFileWriter) appendStr(key string, tail []byte) {
 	if !w.tails {
 		panic("state: an append written to a state file without appends") // a bug of the caller, not bad input
@@ -201,8 +216,11 @@ func (w *stateFileWriter) appendVal(val []byte, isAppend bool) {
 
 // version is the envelope version of the file being written.
 func (w *stateFileWriter) version() uint16 {
-	if w.tails {
+	if w.patches {
 		return changelogVersion
+	}
+	if w.tails {
+		return tailsVersion
 	}
 	return stateFileVersion
 }
@@ -482,7 +500,7 @@ func (f *stateFile) each(kgs KeyGroupRange, fn func(state string, kg int, key, v
 // eachChange is each with the kind of every entry: a value, a deletion
 // (val nil) or an append (changelog segments of version 2 only).
 func (f *stateFile) eachChange(kgs KeyGroupRange, fn func(state string, kg int, key, val []byte, kind changeKind) error) error {
-	tails := f.tag == tagChangelogTails
+	tails := f.tag == tagChangelogTails || f.tag == tagChangelogPatches
 	for _, s := range f.states {
 		for _, g := range s.groups {
 			if !kgs.Contains(g.kg) {

@@ -30,35 +30,9 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(a.Slots)))
 	for i := range a.Slots {
 		s := &a.Slots[i]
-		var fl byte
-		if s.FSum != 0 {
-			fl |= flagFSum
-		}
-		if s.Set != nil {
-			fl |= flagSet
-		}
-		if s.Carry != 0 {
-			fl |= flagCarry
-		}
-		if s.List != nil {
-			fl |= flagList
-		}
-		if s.Sq != nil {
-			fl |= flagSq
-		}
-		if s.FSq != 0 {
-			fl |= flagFSq
-		}
+		fl := slotFlags(s)
 		buf = append(buf, fl)
-		buf = binary.AppendVarint(buf, s.N)
-		buf = binary.AppendVarint(buf, s.Sum)
-		if fl&flagCarry != 0 {
-			buf = binary.AppendVarint(buf, s.Carry)
-		}
-		if fl&flagFSum != 0 {
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSum))
-		}
-		buf = types.AppendValue(buf, s.Ext)
+		buf = appendScalars(buf, s, fl)
 		if s.Set != nil {
 			buf = binary.AppendUvarint(buf, uint64(s.Set.Len()))
 			s.Set.Each(func(v types.Value, n int64) {
@@ -66,15 +40,58 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 				buf = binary.AppendVarint(buf, n)
 			})
 		}
-		if fl&flagList != 0 {
-			buf = appendList(buf, s.List)
-		}
-		if fl&flagSq != 0 {
-			buf = appendBig(buf, s.Sq)
-		}
-		if fl&flagFSq != 0 {
-			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSq))
-		}
+		buf = appendTrailer(buf, s, fl)
+	}
+	return buf
+}
+
+// slotFlags are the optional fields s has.
+func slotFlags(s *Slot) byte {
+	var fl byte
+	if s.FSum != 0 {
+		fl |= flagFSum
+	}
+	if s.Set != nil {
+		fl |= flagSet
+	}
+	if s.Carry != 0 {
+		fl |= flagCarry
+	}
+	if s.List != nil {
+		fl |= flagList
+	}
+	if s.Sq != nil {
+		fl |= flagSq
+	}
+	if s.FSq != 0 {
+		fl |= flagFSq
+	}
+	return fl
+}
+
+// appendScalars writes the fields of s before its multiset.
+func appendScalars(buf []byte, s *Slot, fl byte) []byte {
+	buf = binary.AppendVarint(buf, s.N)
+	buf = binary.AppendVarint(buf, s.Sum)
+	if fl&flagCarry != 0 {
+		buf = binary.AppendVarint(buf, s.Carry)
+	}
+	if fl&flagFSum != 0 {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSum))
+	}
+	return types.AppendValue(buf, s.Ext)
+}
+
+// appendTrailer writes the fields of s after its multiset.
+func appendTrailer(buf []byte, s *Slot, fl byte) []byte {
+	if fl&flagList != 0 {
+		buf = appendList(buf, s.List)
+	}
+	if fl&flagSq != 0 {
+		buf = appendBig(buf, s.Sq)
+	}
+	if fl&flagFSq != 0 {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSq))
 	}
 	return buf
 }
@@ -108,29 +125,8 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 		}
 		fl := buf[0]
 		buf = buf[1:]
-		if s.N, n = binary.Varint(buf); n <= 0 {
-			return nil, ErrCorrupt
-		}
-		buf = buf[n:]
-		if s.Sum, n = binary.Varint(buf); n <= 0 {
-			return nil, ErrCorrupt
-		}
-		buf = buf[n:]
-		if fl&flagCarry != 0 {
-			if s.Carry, n = binary.Varint(buf); n <= 0 {
-				return nil, ErrCorrupt
-			}
-			buf = buf[n:]
-		}
-		if fl&flagFSum != 0 {
-			if len(buf) < 8 {
-				return nil, ErrCorrupt
-			}
-			s.FSum = math.Float64frombits(binary.LittleEndian.Uint64(buf))
-			buf = buf[8:]
-		}
 		var err error
-		if s.Ext, buf, err = types.DecodeValue(buf); err != nil {
+		if buf, err = decodeScalars(buf, s, fl); err != nil {
 			return nil, err
 		}
 		if fl&flagSet != 0 {
@@ -146,30 +142,68 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 					return nil, err
 				}
 				c, n := binary.Varint(buf)
-				if n <= 0 {
-					return nil, ErrCorrupt
+				if n <= 0 || c <= 0 {
+					return nil, ErrCorrupt // a multiset holds values at least once
 				}
 				buf = buf[n:]
 				s.Set.add(&kbuf, v, c)
 			}
 		}
-		if fl&flagList != 0 {
-			if s.List, buf, err = decodeList(buf); err != nil {
-				return nil, err
-			}
+		if buf, err = decodeTrailer(buf, s, fl); err != nil {
+			return nil, err
 		}
-		if fl&flagSq != 0 {
-			if s.Sq, buf, err = decodeBig(buf); err != nil {
-				return nil, err
-			}
+	}
+	return buf, nil
+}
+
+// decodeScalars reads what appendScalars wrote into s.
+func decodeScalars(buf []byte, s *Slot, fl byte) ([]byte, error) {
+	var n int
+	if s.N, n = binary.Varint(buf); n <= 0 {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	if s.Sum, n = binary.Varint(buf); n <= 0 {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	if fl&flagCarry != 0 {
+		if s.Carry, n = binary.Varint(buf); n <= 0 {
+			return nil, ErrCorrupt
 		}
-		if fl&flagFSq != 0 {
-			if len(buf) < 8 {
-				return nil, ErrCorrupt
-			}
-			s.FSq = math.Float64frombits(binary.LittleEndian.Uint64(buf))
-			buf = buf[8:]
+		buf = buf[n:]
+	}
+	if fl&flagFSum != 0 {
+		if len(buf) < 8 {
+			return nil, ErrCorrupt
 		}
+		s.FSum = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+		buf = buf[8:]
+	}
+	var err error
+	s.Ext, buf, err = types.DecodeValue(buf)
+	return buf, err
+}
+
+// decodeTrailer reads what appendTrailer wrote into s.
+func decodeTrailer(buf []byte, s *Slot, fl byte) ([]byte, error) {
+	var err error
+	if fl&flagList != 0 {
+		if s.List, buf, err = decodeList(buf); err != nil {
+			return nil, err
+		}
+	}
+	if fl&flagSq != 0 {
+		if s.Sq, buf, err = decodeBig(buf); err != nil {
+			return nil, err
+		}
+	}
+	if fl&flagFSq != 0 {
+		if len(buf) < 8 {
+			return nil, ErrCorrupt
+		}
+		s.FSq = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+		buf = buf[8:]
 	}
 	return buf, nil
 }
@@ -263,4 +297,97 @@ func decodeBig(buf []byte) (*big.Int, []byte, error) {
 		b.Neg(b)
 	}
 	return b, buf[ln:], nil
+}
+
+// MarkWritten records that a checkpoint now holds a as it is (see
+// AppendAccChanges): every DISTINCT or MIN/MAX multiset of it starts
+// tracking its changes from here. The owner of a calls it whenever its
+// checkpoint writes a, whole or as changes, on the goroutine that owns a.
+func MarkWritten(a *Acc) {
+	for i := range a.Slots {
+		if s := a.Slots[i].Set; s != nil {
+			s.MarkWritten()
+		}
+	}
+}
+
+// AppendAccChanges appends a patch of a over a as it was at its last
+// MarkWritten: AppendAcc's encoding of every slot, except that a
+// multiset is written as the values whose count changed since (see
+// ValueSet.AppendChanges). DecodeAccChanges applies it. ok is false
+// (and buf returned as it was) when a has no multiset a checkpoint holds,
+// or has one it does not hold (created since), or has a value list
+// (LISTAGG and the like, written whole): a must then be written whole.
+// fresh is how many of the multisets' entries are values added since.
+func AppendAccChanges(buf []byte, a *Acc) (out []byte, fresh int, ok bool) {
+	for i := range a.Slots {
+		s := &a.Slots[i]
+		if s.List != nil || (s.Set != nil && !s.Set.Held()) {
+			return buf, 0, false
+		}
+		ok = ok || s.Set != nil
+	}
+	if !ok {
+		return buf, 0, false
+	}
+	buf = binary.AppendVarint(buf, a.Rows)
+	buf = binary.AppendUvarint(buf, uint64(len(a.Slots)))
+	for i := range a.Slots {
+		s := &a.Slots[i]
+		fl := slotFlags(s)
+		buf = append(buf, fl)
+		buf = appendScalars(buf, s, fl)
+		if s.Set != nil {
+			var f int
+			buf, f = s.Set.AppendChanges(buf)
+			fresh += f
+		}
+		buf = appendTrailer(buf, s, fl)
+	}
+	return buf, fresh, true
+}
+
+// DecodeAccChanges applies a patch written by AppendAccChanges to a
+// (decoded from what was written at that MarkWritten, with earlier
+// patches applied) and returns the rest of buf.
+func DecodeAccChanges(buf []byte, a *Acc) ([]byte, error) {
+	rows, n := binary.Varint(buf)
+	if n <= 0 {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	ns, n := binary.Uvarint(buf)
+	if n <= 0 || ns != uint64(len(a.Slots)) {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	a.Rows = rows
+	var kbuf []byte
+	for i := range a.Slots {
+		s := &a.Slots[i]
+		if len(buf) < 1 {
+			return nil, ErrCorrupt
+		}
+		fl := buf[0]
+		buf = buf[1:]
+		if fl&flagList != 0 || (fl&flagSet != 0 && s.Set == nil) {
+			return nil, ErrCorrupt
+		}
+		set := s.Set
+		*s = Slot{}
+		var err error
+		if buf, err = decodeScalars(buf, s, fl); err != nil {
+			return nil, err
+		}
+		if fl&flagSet != 0 {
+			s.Set = set
+			if buf, err = set.decodeChanges(buf, &kbuf); err != nil {
+				return nil, err
+			}
+		}
+		if buf, err = decodeTrailer(buf, s, fl); err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }

@@ -64,4 +64,10 @@
 //     non-zero; the value list, the exact and the floating sum of squares
 //     when present, after the fields that existed before them), so states
 //     written before a field existed still decode.
+//   - Patches (MarkWritten, AppendAccChanges/DecodeAccChanges): once its
+//     owner's checkpoint holds an accumulator, its multisets track the
+//     values whose count changes, and a patch writes those (with their
+//     counts now, 0 for a value removed) and the other fields whole; the
+//     memory backend's incremental checkpoints append it to what they
+//     hold instead of writing the accumulator again.
 package agg

@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 
@@ -14,14 +15,37 @@ import (
 // pointers, which the garbage collector does not scan; other kinds are
 // keyed by their encoding. A set holds the values of one expression, so
 // one kind (the two maps never hold the same value).
+//
+// Once a checkpoint holds the set (MarkWritten), it tracks the values
+// whose count changed since: such a value's count lives in a list of
+// changes (dirtyInts or dirtyVals, in the order the values first
+// changed), and the map holds -(its index+1) instead. A change to a
+// tracked value then costs one map lookup and no write, and listing the
+// changes none; a value removed and added again has two entries, the
+// first with count 0. Every reader of the maps resolves the counts
+// (intCount, valCount).
 type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
+
+	held      bool        // a checkpoint holds the set as of its last MarkWritten
+	dirtyInts []intChange // integers whose count changed since (held only)
+	dirtyVals []valChange // other values whose count changed since (held only)
+	fresh     int         // how many of them were absent when first tracked
 }
 
 type setEntry struct {
 	V types.Value
 	N int64
+}
+
+// intChange and valChange are a tracked value and its count now (0:
+// removed).
+type intChange struct{ v, n int64 }
+
+type valChange struct {
+	v types.Value
+	n int64
 }
 
 // NewValueSet returns an empty multiset.
@@ -35,42 +59,94 @@ func (s *ValueSet) Len() int {
 	return len(s.ints) + len(s.m)
 }
 
-// add adds n occurrences of v and reports whether v was absent before.
+// intCount is the count of an integer whose map entry is c.
+func (s *ValueSet) intCount(c int64) int64 {
+	if c < 0 {
+		return s.dirtyInts[-c-1].n
+	}
+	return c
+}
+
+// valCount is the count of a value whose map entry's count is n.
+func (s *ValueSet) valCount(n int64) int64 {
+	if n < 0 {
+		return s.dirtyVals[-n-1].n
+	}
+	return n
+}
+
+// add adds n (> 0) occurrences of v and reports whether v was absent
+// before.
 func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
 	if v.Kind() == types.KindInt {
 		if s.ints == nil {
 			s.ints = make(map[int64]int64)
 		}
-		c, ok := s.ints[v.Int()]
-		s.ints[v.Int()] = c + n
+		i := v.Int()
+		c, ok := s.ints[i]
+		switch {
+		case c < 0:
+			s.dirtyInts[-c-1].n += n
+		case s.held:
+			s.dirtyInts = append(s.dirtyInts, intChange{i, c + n})
+			s.ints[i] = -int64(len(s.dirtyInts))
+			if !ok {
+				s.fresh++
+			}
+		default:
+			s.ints[i] = c + n
+		}
 		return !ok
 	}
 	if s.m == nil {
 		s.m = make(map[string]setEntry)
 	}
 	*buf = types.AppendKey((*buf)[:0], v)
-	if e, ok := s.m[string(*buf)]; ok {
-		e.N += n
-		s.m[string(*buf)] = e
-		return false
+	e, ok := s.m[string(*buf)]
+	if !ok {
+		e.V = v
 	}
-	s.m[string(*buf)] = setEntry{V: v, N: n}
-	return true
+	switch {
+	case e.N < 0:
+		s.dirtyVals[-e.N-1].n += n
+		return false
+	case s.held:
+		s.dirtyVals = append(s.dirtyVals, valChange{e.V, e.N + n})
+		e.N = -int64(len(s.dirtyVals))
+		if !ok {
+			s.fresh++
+		}
+	default:
+		e.N += n
+	}
+	s.m[string(*buf)] = e
+	return !ok
 }
 
 // remove removes one occurrence of v: found is false when v was absent,
 // gone is true when its last occurrence was removed.
 func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 	if v.Kind() == types.KindInt {
-		c, ok := s.ints[v.Int()]
+		i := v.Int()
+		c, ok := s.ints[i]
 		if !ok {
 			return false, false
 		}
-		if c <= 1 {
-			delete(s.ints, v.Int())
+		left := s.intCount(c) - 1
+		switch {
+		case c < 0:
+			s.dirtyInts[-c-1].n = max(left, 0)
+		case s.held:
+			s.dirtyInts = append(s.dirtyInts, intChange{i, max(left, 0)})
+			c = -int64(len(s.dirtyInts))
+		default:
+			c = left
+		}
+		if left <= 0 {
+			delete(s.ints, i)
 			return true, true
 		}
-		s.ints[v.Int()] = c - 1
+		s.ints[i] = c
 		return true, false
 	}
 	*buf = types.AppendKey((*buf)[:0], v)
@@ -78,8 +154,17 @@ func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
 	if !ok {
 		return false, false
 	}
-	e.N--
-	if e.N <= 0 {
+	left := s.valCount(e.N) - 1
+	switch {
+	case e.N < 0:
+		s.dirtyVals[-e.N-1].n = max(left, 0)
+	case s.held:
+		s.dirtyVals = append(s.dirtyVals, valChange{e.V, max(left, 0)})
+		e.N = -int64(len(s.dirtyVals))
+	default:
+		e.N = left
+	}
+	if left <= 0 {
 		delete(s.m, string(*buf))
 		return true, true
 	}
@@ -106,10 +191,10 @@ func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 		return
 	}
 	for i, n := range s.ints {
-		fn(types.IntValue(i), n)
+		fn(types.IntValue(i), s.intCount(n))
 	}
 	for _, e := range s.m {
-		fn(e.V, e.N)
+		fn(e.V, s.valCount(e.N))
 	}
 }
 
@@ -143,7 +228,7 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		}
 		slices.Sort(ints)
 		for _, i := range ints {
-			fn(types.IntValue(i), s.ints[i])
+			fn(types.IntValue(i), s.intCount(s.ints[i]))
 		}
 	}
 	if len(s.m) > 0 {
@@ -154,12 +239,12 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			e := s.m[k]
-			fn(e.V, e.N)
+			fn(e.V, s.valCount(e.N))
 		}
 	}
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy (which no checkpoint holds).
 func (s *ValueSet) Clone() *ValueSet {
 	if s == nil {
 		return nil
@@ -168,14 +253,121 @@ func (s *ValueSet) Clone() *ValueSet {
 	if s.ints != nil {
 		c.ints = make(map[int64]int64, len(s.ints))
 		for k, n := range s.ints {
-			c.ints[k] = n
+			c.ints[k] = s.intCount(n)
 		}
 	}
 	if s.m != nil {
 		c.m = make(map[string]setEntry, len(s.m))
 		for k, e := range s.m {
+			e.N = s.valCount(e.N)
 			c.m[k] = e
 		}
 	}
 	return c
+}
+
+// MarkWritten records that a checkpoint now holds the set as it is: the
+// changes tracked so far are forgotten (the counts go back into the
+// maps), and those from here on are tracked (see AppendChanges). The
+// owner of the accumulator calls it when its checkpoint writes the set
+// (whole or as changes).
+func (s *ValueSet) MarkWritten() {
+	// a change with a count is the value's current one (one removed to 0
+	// left the map)
+	for _, d := range s.dirtyInts {
+		if d.n > 0 {
+			s.ints[d.v] = d.n
+		}
+	}
+	var buf []byte
+	for _, d := range s.dirtyVals {
+		if d.n > 0 {
+			buf = types.AppendKey(buf[:0], d.v)
+			s.m[string(buf)] = setEntry{V: d.v, N: d.n}
+		}
+	}
+	clear(s.dirtyVals) // drop the values' references
+	s.dirtyInts, s.dirtyVals, s.fresh = s.dirtyInts[:0], s.dirtyVals[:0], 0
+	s.held = true
+}
+
+// Held reports whether a checkpoint holds the set (MarkWritten was called
+// on it; a decoded or cloned set is not held).
+func (s *ValueSet) Held() bool { return s != nil && s.held }
+
+// Changes is the number of values listed as changed since MarkWritten (a
+// value removed and added again may be listed twice).
+func (s *ValueSet) Changes() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.dirtyInts) + len(s.dirtyVals)
+}
+
+// AppendChanges appends the values whose count changed since the last
+// MarkWritten, with their counts now (0 for a value removed): the number
+// of entries (uvarint), then per entry the value and its count (varint),
+// as AppendAcc writes a set's entries. ApplyChanges applies them to the
+// set as it was at MarkWritten. fresh is how many of the entries are
+// values added since that the set did not hold (an estimate from above:
+// a fresh value removed again counts).
+func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
+	buf = binary.AppendUvarint(buf, uint64(s.Changes()))
+	for _, d := range s.dirtyInts {
+		buf = types.AppendValue(buf, types.IntValue(d.v))
+		buf = binary.AppendVarint(buf, d.n)
+	}
+	for _, d := range s.dirtyVals {
+		buf = types.AppendValue(buf, d.v)
+		buf = binary.AppendVarint(buf, d.n)
+	}
+	return buf, s.fresh
+}
+
+// set makes n (>= 0; 0 removes v) the count of v in a set that tracks no
+// changes (one being decoded).
+func (s *ValueSet) set(buf *[]byte, v types.Value, n int64) {
+	if v.Kind() == types.KindInt {
+		if n == 0 {
+			delete(s.ints, v.Int())
+			return
+		}
+		if s.ints == nil {
+			s.ints = make(map[int64]int64)
+		}
+		s.ints[v.Int()] = n
+		return
+	}
+	*buf = types.AppendKey((*buf)[:0], v)
+	if n == 0 {
+		delete(s.m, string(*buf))
+		return
+	}
+	if s.m == nil {
+		s.m = make(map[string]setEntry)
+	}
+	s.m[string(*buf)] = setEntry{V: v, N: n}
+}
+
+// decodeChanges applies entries written by AppendChanges to s and returns
+// the rest of buf.
+func (s *ValueSet) decodeChanges(buf []byte, kbuf *[]byte) ([]byte, error) {
+	cnt, n := binary.Uvarint(buf)
+	if n <= 0 || cnt > uint64(len(buf)) {
+		return nil, ErrCorrupt
+	}
+	buf = buf[n:]
+	for j := uint64(0); j < cnt; j++ {
+		v, rest, err := types.DecodeValue(buf)
+		if err != nil {
+			return nil, err
+		}
+		c, n := binary.Varint(rest)
+		if n <= 0 || c < 0 || v.IsNull() {
+			return nil, ErrCorrupt
+		}
+		buf = rest[n:]
+		s.set(kbuf, v, c)
+	}
+	return buf, nil
 }

@@ -81,25 +81,86 @@ type groupEntry struct {
 	acc agg.Acc
 }
 
+// groupCodec encodes the TTL stamp, then the key values and accumulators,
+// then any patches (AppendPatch). It implements state.PatchCodec: with
+// incremental checkpoints of the memory backend, a group whose DISTINCT
+// (or retractable MIN/MAX) multisets a checkpoint holds is written as a
+// patch of what changed since, not whole: the values added, removed or
+// recounted in its multisets, with the stamp and every other field of
+// the accumulators (small) written whole.
 type groupCodec struct{}
 
-// groupCodec encodes the TTL stamp, then the key values and accumulators.
+// groupPatch starts a patch appended to a group's encoding. Decode
+// refuses any other byte there.
+const groupPatch = 0x01
+
 func (groupCodec) Append(buf []byte, e *groupEntry) []byte {
 	buf = appendStamp(buf, &e.ttlStamp)
 	return winEntryCodec{}.Append(buf, &winEntry{key: e.key, acc: e.acc})
 }
+
+// AppendPatch implements state.PatchCodec: groupPatch, the stamp, then
+// agg.AppendAccChanges of the accumulators (which says when it cannot:
+// the group is then written whole). grown is the part of the patch's
+// bytes that its multisets' new values take, estimated in proportion to
+// their entries.
+func (groupCodec) AppendPatch(buf []byte, e *groupEntry) ([]byte, int, bool) {
+	start := len(buf)
+	buf = append(buf, groupPatch)
+	buf = appendStamp(buf, &e.ttlStamp)
+	sets := len(buf)
+	buf, fresh, ok := agg.AppendAccChanges(buf, &e.acc)
+	if !ok {
+		return buf[:start], 0, false
+	}
+	changes := 0
+	for i := range e.acc.Slots {
+		changes += e.acc.Slots[i].Set.Changes()
+	}
+	grown := 0
+	if changes > 0 {
+		grown = (len(buf) - sets) * fresh / changes
+	}
+	return buf, grown, true
+}
+
+// AppendTail implements state.TailCodec: AppendPatch's patch.
+func (c groupCodec) AppendTail(buf []byte, e *groupEntry) ([]byte, bool) {
+	buf, _, ok := c.AppendPatch(buf, e)
+	return buf, ok
+}
+
+// MarkWritten implements state.TailCodec: the checkpoints hold e as it
+// is (agg.MarkWritten).
+func (groupCodec) MarkWritten(e *groupEntry) { agg.MarkWritten(&e.acc) }
 
 func (groupCodec) Decode(buf []byte) (*groupEntry, error) {
 	st, buf, err := decodeStamp(buf)
 	if err != nil {
 		return nil, err
 	}
-	w, err := winEntryCodec{}.Decode(buf)
-	if err != nil {
+	e := &groupEntry{ttlStamp: st}
+	if e.key, buf, err = types.DecodeValues(buf); err != nil {
 		return nil, err
 	}
-	return &groupEntry{ttlStamp: st, key: w.key, acc: w.acc}, nil
+	if buf, err = agg.DecodeAcc(buf, &e.acc); err != nil {
+		return nil, err
+	}
+	for len(buf) > 0 {
+		if buf[0] != groupPatch {
+			return nil, errCorrupt
+		}
+		if e.ttlStamp, buf, err = decodeStamp(buf[1:]); err != nil {
+			return nil, err
+		}
+		if buf, err = agg.DecodeAccChanges(buf, &e.acc); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
+
+var _ state.PatchCodec[*groupEntry] = groupCodec{}
 
 const groupsState = "groups"
 
