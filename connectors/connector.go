@@ -67,14 +67,22 @@ func (e *Env) WaitLease(ctx context.Context) error {
 	if e == nil || e.Lease == nil {
 		return nil
 	}
-	for e.Lease() != nil {
+	warned := false
+	for start := time.Now(); ; {
+		err := e.Lease()
+		if err == nil {
+			return nil
+		}
+		if !warned && time.Since(start) > time.Second {
+			warned = true
+			e.Warn("waiting for the job's lease before initialising a transactional producer: " + err.Error())
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return nil
 }
 
 // Warn reports something a connector did to carry on (a retry, a failed
