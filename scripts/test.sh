@@ -18,6 +18,12 @@ go test -count=1 -timeout 50m $(go list ./... | grep -v -e /tests/e2e -e /tests/
 externalLog=$(mktemp)
 trap 'rm -f "$externalLog"' EXIT
 go test -count=1 -v $external 2>&1 | tee "$externalLog" | grep -E '^(=== RUN|\s*--- |ok|FAIL|panic:)|^\s+\S+\.go:[0-9]+: ' || status=1
+if grep -qE '^\s*--- FAIL|^FAIL' "$externalLog"; then
+  # The lines above leave out what a failing test printed of its
+  # processes (server logs): keep the whole output for a look.
+  keep="${STREAMSQL_TEST_LOG:-${TMPDIR:-/tmp}/streamsql-external-tests.log}"
+  cp "$externalLog" "$keep" && echo "the whole output of the tests of external services: $keep"
+fi
 bash scripts/fuzz.sh || status=1
 skipped=$(sed -nE 's/^\s*--- SKIP: (\S+).*/\1/p' "$externalLog")
 if [ -z "$skipped" ]; then
