@@ -127,8 +127,10 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 			if !sel.all && (si != sel.stage || u != sel.unit) {
 				continue
 			}
-			if err := createTopics(ex, sp, si); err != nil {
-				return fail(err)
+			if u == 0 || !sel.all { // once per stage
+				if err := createTopics(ex, sp, si); err != nil {
+					return fail(err)
+				}
 			}
 			uenv := *e.env
 			up, err := planWith(&uenv)
