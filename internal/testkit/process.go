@@ -1,7 +1,11 @@
 package testkit
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -19,11 +23,30 @@ type Process struct {
 // one buffer (Output). cmd must not have been started. At the end of tb
 // the process is killed if it still runs. It fails tb when the process
 // cannot be started.
+//
+// With the environment variable STREAMSQL_TEST_PROCESS_LOGS set to a
+// directory, the output also goes to a file there named after the test
+// and the process id, kept after the test: the whole output of every
+// server a failed test started (a test's failure message shows a tail).
 func StartProcess(tb testing.TB, cmd *exec.Cmd) *Process {
 	tb.Helper()
 	p := &Process{Cmd: cmd}
-	cmd.Stdout, cmd.Stderr = &p.output, &p.output
+	var out io.Writer = &p.output
+	var logFile *os.File
+	if dir := os.Getenv("STREAMSQL_TEST_PROCESS_LOGS"); dir != "" {
+		f, err := os.CreateTemp(dir, filepath.Base(tb.Name())+"-*.log")
+		if err != nil {
+			tb.Fatalf("process log: %v", err)
+		}
+		fmt.Fprintf(f, "$ %s\n", cmd.String())
+		logFile, out = f, io.MultiWriter(&p.output, f)
+		tb.Cleanup(func() { logFile.Close() })
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	p.start(tb)
+	if logFile != nil {
+		fmt.Fprintf(logFile, "# pid %d\n", cmd.Process.Pid)
+	}
 	return p
 }
 
