@@ -55,10 +55,13 @@ func cpuTime() time.Duration {
 // builds a state of -state.bench.keys keys of 100-byte values, settles the
 // LSM tree (as in a long-running job), takes a first checkpoint (which
 // uploads everything), then -state.bench.rounds times changes 1% of the
-// keys and takes an incremental checkpoint, and finally restores the last
-// checkpoint into a new instance at the same parallelism. It reports the
-// first checkpoint's size and duration, the incremental checkpoints' mean
-// duration, bytes uploaded and bytes referenced, and the restore time.
+// keys and takes an incremental checkpoint, and finally drops the state
+// and restores the last checkpoint into a new instance at the same
+// parallelism. It reports the first checkpoint's size and duration, the
+// incremental checkpoints' mean duration, bytes uploaded and bytes
+// referenced, and the restore's wall-clock time (restore-ms) and CPU time
+// of the whole process meanwhile (restore-cpu-ms, user + system);
+// -state.bench.restoreprofile=FILE writes a CPU profile of the restore.
 // Storage is a local directory on the same file system (uploads of SST
 // files are renames of hard links, so "bytes uploaded" is what an object
 // store would receive, while the durations exclude the copy).
