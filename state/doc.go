@@ -37,6 +37,15 @@
 //     keys changed since the last completed one, and the full state is
 //     materialised every few checkpoints.
 //
+// The memory backend's Restore reads and checks each file whole (its
+// checksum, and that every block of the key groups it owns holds its
+// entries) and keeps the blocks as they are, with the changes of the
+// changelog segments by key; each state's entries are decoded when it
+// registers (NewKeyedMap), its key groups on up to GOMAXPROCS goroutines,
+// straight from the file's bytes into maps sized from the file's index.
+// Until then the files stay in memory. Restored keys share blocks of
+// 16 KiB (a block is freed once all its keys are deleted).
+//
 // Every backend restores every format, at any parallelism, and savepoints
 // are always FormatFull, so a savepoint moves between backends. File
 // layouts are documented in statefile.go (FormatFull and changelog

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
 	"sort"
@@ -134,12 +133,14 @@ func newHeapMapRestored[V any](hb *HashMapBackend, name string, codec Codec[V]) 
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(kgs); i = int(next.Add(1) - 1) {
 				kg := kgs[i]
+				g := m.existingGroup(kg)
+				var keys keyArena
 				errs[i] = rs.groups[kg].each(func(k, enc []byte) error {
 					v, err := codec.Decode(enc)
 					if err != nil {
 						return err
 					}
-					m.putRestored(kg, string(k), v)
+					m.putRestored(g, keys.string(k), v)
 					return nil
 				})
 			}
@@ -242,13 +243,12 @@ func (b *HashMapBackend) Restore(st storage.Storage, handles []*Handle) error {
 		var err error
 		switch h.Format {
 		case FormatFull:
-			err = readFullHandleSized(st, h, b.kgs, b.raw.reserve, func(file, state string, kg int, key, val []byte) error {
-				b.raw.addBase(state, kg, key, val, file)
-				return nil
+			err = readFullHandleBlocks(st, h, b.kgs, func(file, state string, kg int, data []byte, count int) {
+				b.raw.addBlock(state, kg, data, count, file)
 			})
 		case FormatPebbleSST:
 			err = readPebbleHandle(st, h, b.kgs, "", func(file, state string, kg int, key, val []byte) error {
-				b.raw.addBase(state, kg, bytes.Clone(key), bytes.Clone(val), file)
+				b.raw.addBase(state, kg, key, val, file)
 				return nil
 			})
 		}

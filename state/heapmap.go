@@ -3,6 +3,8 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"unsafe"
 )
 
 // heapMap is the memory backend's KeyedMap: per owned key group, a Go map
@@ -152,15 +154,23 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 	m.insert(g, string(key), v)
 }
 
-// putRestored is Put for a key that is already a string, of an entry
-// restored from the checkpoint an incremental base holds (epoch 0).
+// putRestored is Put into group g (which reserve made) of an entry
+// restored from the checkpoint an incremental base holds (epoch 0), for
+// a key that is already a string. A restore gives each key once: the
+// entry goes in with one map assignment, not a lookup and an insert; a
+// key given again (a damaged checkpoint) replaces the earlier entry, as
+// Put would, found by a scan.
 //
-// It touches only key group kg's map (whose group must exist: reserve)
-// and does not count the entry: calls for different key groups may run
-// at once, and the caller adds the entries to m.n afterwards.
-func (m *heapMap[V]) putRestored(kg int, key string, v V) {
-	g := m.existingGroup(kg)
-	if i, ok := g.index[key]; ok {
+// It touches only g and does not count the entry: calls for different
+// key groups may run at once, and the caller adds the entries to m.n
+// afterwards.
+func (m *heapMap[V]) putRestored(g *heapGroup[V], key string, v V) {
+	n := len(g.index)
+	i := int32(len(g.keys))
+	g.index[key] = i
+	if len(g.index) == n {
+		i = int32(slices.Index(g.keys, key))
+		g.index[key] = i
 		g.vals[i] = v
 		g.encs[i] = nil
 		if m.clock != nil {
@@ -168,11 +178,38 @@ func (m *heapMap[V]) putRestored(kg int, key string, v V) {
 		}
 		return
 	}
-	m.insertUncounted(g, key, v)
+	g.keys = append(g.keys, key)
+	g.vals = append(g.vals, v)
+	g.encs = append(g.encs, nil)
 	if m.clock != nil {
-		g.epochs[len(g.epochs)-1] = 0
-		g.born[len(g.born)-1] = 0
+		g.epochs = append(g.epochs, 0)
+		g.born = append(g.born, 0)
 	}
+}
+
+// keyArena copies the keys of a restore into shared blocks of
+// keyArenaBlock bytes, so that a restored key costs no allocation of its
+// own. A block lives as long as any key in it: deleting most restored keys
+// frees their blocks only once all of a block's keys are gone.
+type keyArena struct{ buf []byte }
+
+const (
+	keyArenaBlock = 16 << 10
+	keyArenaMax   = 256 // longer keys get an allocation of their own
+)
+
+// string returns k as a string in the arena. Bytes given out are never
+// written again.
+func (a *keyArena) string(k []byte) string {
+	if len(k) == 0 || len(k) > keyArenaMax {
+		return string(k)
+	}
+	if len(k) > cap(a.buf)-len(a.buf) {
+		a.buf = make([]byte, 0, keyArenaBlock)
+	}
+	a.buf = append(a.buf, k...)
+	s := a.buf[len(a.buf)-len(k):]
+	return unsafe.String(unsafe.SliceData(s), len(s))
 }
 
 func (m *heapMap[V]) insert(g *heapGroup[V], key string, v V) {

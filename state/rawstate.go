@@ -1,8 +1,10 @@
 package state
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"slices"
+	"hash/maphash"
 	"sort"
 	"strings"
 )
@@ -18,17 +20,23 @@ type rawStates struct {
 
 // rawState holds one state's restored entries per key group. A restore
 // first reads the snapshot files, where a key appears once per state and
-// key group (the base: a list, not a map, so that a large state is held
-// at the cost of a slice append per entry, and put in a map only once,
-// by NewKeyedMap); changes applied after them (changelog segments, the
-// deltas of incremental checkpoints) override base entries by key.
+// key group (the base: the files' blocks as they are, so that a large
+// state costs a slice per key group and file until NewKeyedMap decodes
+// it, not a record per entry); changes applied after them (changelog
+// segments, the deltas of incremental checkpoints) override base entries
+// by key.
 type rawState struct {
 	groups map[int]*rawGroup
 	files  []string // where the entries came from, for messages
 }
 
 type rawGroup struct {
-	base []rawEntry
+	// blocks hold the base entries encoded as a "full-v1" block encodes
+	// them (keyLen, key, len(val)+1, val): slices of the payloads of
+	// snapshot files, checked when they were added (addBlock), or, for
+	// entries given one by one (addBase), a block of the group's own.
+	blocks []rawBlock
+	nBase  int // entries in blocks
 	// over holds the later changes by key (nil until one comes): a value,
 	// a deletion (del), or appends to the base entry (onBase).
 	over map[string]rawChange
@@ -36,7 +44,13 @@ type rawGroup struct {
 	onBase int
 }
 
-type rawEntry struct{ key, val []byte }
+// rawBlock is a block of count base entries; own: data is the group's
+// own buffer (addBase appends to it), not a file's.
+type rawBlock struct {
+	data  []byte
+	count int
+	own   bool
+}
 
 // rawChange is the net effect of the changes applied to one key: a value
 // (val, appends already appended to it), a deletion (del), or, onBase,
@@ -48,15 +62,37 @@ type rawChange struct {
 	tails  [][]byte
 }
 
-// addBase records an entry of a snapshot file. key and val must stay
-// valid and unchanged (slices of a payload nothing else touches, or
-// copies). A key must come at most once per state and key group among
+// addBase records an entry of a snapshot file given entry by entry (it is
+// copied). A key must come at most once per state and key group among
 // the snapshot files, and before any change (applyChange).
 func (r *rawStates) addBase(name string, kg int, key, val []byte, file string) {
 	s := r.state(name)
 	s.noteFile(file)
 	g := s.group(kg)
-	g.base = append(g.base, rawEntry{key, val})
+	if n := len(g.blocks); n == 0 || !g.blocks[n-1].own {
+		g.blocks = append(g.blocks, rawBlock{own: true})
+	}
+	b := &g.blocks[len(g.blocks)-1]
+	b.data = appendBytes(b.data, key)
+	b.data = binary.AppendUvarint(b.data, uint64(len(val))+1)
+	b.data = append(b.data, val...)
+	b.count++
+	g.nBase++
+}
+
+// addBlock records a block of count entries of a snapshot file, in the
+// "full-v1" encoding, which checkBlock has accepted. data must stay valid
+// and unchanged (a slice of a payload nothing else touches). Keys as for
+// addBase.
+func (r *rawStates) addBlock(name string, kg int, data []byte, count int, file string) {
+	if count == 0 {
+		return
+	}
+	s := r.state(name)
+	s.noteFile(file)
+	g := s.group(kg)
+	g.blocks = append(g.blocks, rawBlock{data: data, count: count})
+	g.nBase += count
 }
 
 // applyChange records a change applied after the snapshot files: a new
@@ -111,37 +147,39 @@ func (s *rawState) group(kg int) *rawGroup {
 	return g
 }
 
-// reserve makes room for n more base entries of state name in key group
-// kg (a list sized once instead of grown entry by entry).
-func (r *rawStates) reserve(name string, kg, n int) {
-	if n <= 0 {
-		return
-	}
-	g := r.state(name).group(kg)
-	g.base = slices.Grow(g.base, n)
-}
-
 // each calls fn for every entry the group holds once its changes are
 // applied: the base entries not overridden (with their appends, if any),
 // then the changed values, and returns the first error fn returns. An
 // append to a key the base does not hold is an error.
 func (g *rawGroup) each(fn func(key, val []byte) error) error {
 	found := 0
-	for _, e := range g.base {
-		if g.over != nil {
-			if c, ok := g.over[string(e.key)]; ok {
-				if !c.onBase {
+	// Most base entries are not overridden: a filter of the changed keys
+	// (small enough to stay in the CPU's cache) spares them a lookup in
+	// over.
+	filter := newKeyFilter(g.over)
+	for _, b := range g.blocks {
+		r := reader{b: b.data}
+		for range b.count {
+			key := r.bytes()
+			val := r.take(int(r.u64() - 1))
+			if r.err != nil {
+				return errDamagedBlock
+			}
+			if g.over != nil && filter.mayHold(key) {
+				if c, ok := g.over[string(key)]; ok {
+					if !c.onBase {
+						continue
+					}
+					found++
+					if err := fn(key, withTails(val, c.tails)); err != nil {
+						return err
+					}
 					continue
 				}
-				found++
-				if err := fn(e.key, withTails(e.val, c.tails)); err != nil {
-					return err
-				}
-				continue
 			}
-		}
-		if err := fn(e.key, e.val); err != nil {
-			return err
+			if err := fn(key, val); err != nil {
+				return err
+			}
 		}
 	}
 	if found != g.onBase {
@@ -162,15 +200,73 @@ func (g *rawGroup) each(fn func(key, val []byte) error) error {
 	return nil
 }
 
+// keyFilter is a Bloom filter of a set of keys (two bits per key in a
+// table of about eight bits per key: about 5% false positives).
+type keyFilter struct {
+	seed maphash.Seed
+	bits []uint64
+	mask uint64 // len(bits)*64 - 1
+}
+
+// newKeyFilter returns a filter of the keys of over (empty when over is).
+func newKeyFilter(over map[string]rawChange) keyFilter {
+	if len(over) == 0 {
+		return keyFilter{}
+	}
+	n := uint64(64)
+	for n < 8*uint64(len(over)) {
+		n <<= 1
+	}
+	f := keyFilter{seed: maphash.MakeSeed(), bits: make([]uint64, n/64), mask: n - 1}
+	for k := range over {
+		h := maphash.String(f.seed, k)
+		f.set(h & f.mask)
+		f.set(h >> 32 & f.mask)
+	}
+	return f
+}
+
+func (f *keyFilter) set(i uint64)      { f.bits[i>>6] |= 1 << (i & 63) }
+func (f *keyFilter) has(i uint64) bool { return f.bits[i>>6]&(1<<(i&63)) != 0 }
+
+// mayHold reports whether key may be in the set: false only when it is
+// not. An empty filter holds nothing.
+func (f *keyFilter) mayHold(key []byte) bool {
+	if f.bits == nil {
+		return false
+	}
+	h := maphash.Bytes(f.seed, key)
+	return f.has(h&f.mask) && f.has(h>>32&f.mask)
+}
+
 // inBase reports whether the base holds key (a scan: for error messages).
 func (g *rawGroup) inBase(key string) bool {
-	for _, e := range g.base {
-		if string(e.key) == key {
-			return true
+	found := false
+	g.eachBase(func(k, _ []byte) {
+		found = found || string(k) == key
+	})
+	return found
+}
+
+// eachBase calls fn for every base entry (blocks checked when added: a
+// damaged one ends the walk).
+func (g *rawGroup) eachBase(fn func(key, val []byte)) {
+	for _, b := range g.blocks {
+		r := reader{b: b.data}
+		for range b.count {
+			key := r.bytes()
+			val := r.take(int(r.u64() - 1))
+			if r.err != nil {
+				return
+			}
+			fn(key, val)
 		}
 	}
-	return false
 }
+
+// errDamagedBlock is a block of a group that does not hold its entries:
+// checkBlock accepts no such block, so it is a bug, reported as an error.
+var errDamagedBlock = errors.New("a restored block of entries is damaged")
 
 // withTails returns val with tails appended (val itself when none).
 func withTails(val []byte, tails [][]byte) []byte {
@@ -190,7 +286,7 @@ func withTails(val []byte, tails [][]byte) []byte {
 }
 
 // sizeHint is about how many entries each gives (an upper bound).
-func (g *rawGroup) sizeHint() int { return len(g.base) + len(g.over) }
+func (g *rawGroup) sizeHint() int { return g.nBase + len(g.over) }
 
 // state returns the held entries of state name, creating them.
 func (r *rawStates) state(name string) *rawState {

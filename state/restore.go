@@ -66,29 +66,33 @@ func readStateFile(st storage.Storage, ref FileRef, kind byte) (*stateFile, erro
 // readFullHandle calls fn for every entry of a FormatFull handle in key
 // groups kgs. key and val stay valid after fn returns.
 func readFullHandle(st storage.Storage, h *Handle, kgs KeyGroupRange, fn func(file, state string, kg int, key, val []byte) error) error {
-	return readFullHandleSized(st, h, kgs, nil, fn)
-}
-
-// readFullHandleSized is readFullHandle that first tells reserve, when
-// set, how many entries each file holds per state and key group (for
-// maps sized once instead of grown entry by entry).
-func readFullHandleSized(st storage.Storage, h *Handle, kgs KeyGroupRange, reserve func(state string, kg, n int), fn func(file, state string, kg int, key, val []byte) error) error {
 	for _, ref := range h.Files {
 		f, err := readStateFile(st, ref, storage.KindState)
 		if err != nil {
 			return err
 		}
-		if reserve != nil {
-			for _, s := range f.states {
-				for _, g := range s.groups {
-					if kgs.Contains(g.kg) {
-						reserve(s.name, g.kg, g.count)
-					}
-				}
-			}
-		}
 		err = f.each(kgs, func(state string, kg int, key, val []byte, _ bool) error {
 			return fn(ref.Path, state, kg, key, val)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFullHandleBlocks calls fn for the block of every state and key
+// group of kgs in the files of a FormatFull handle (see
+// stateFile.eachBlock), with the file's path: data points into the
+// file's payload, which nothing else holds.
+func readFullHandleBlocks(st storage.Storage, h *Handle, kgs KeyGroupRange, fn func(file, state string, kg int, data []byte, count int)) error {
+	for _, ref := range h.Files {
+		f, err := readStateFile(st, ref, storage.KindState)
+		if err != nil {
+			return err
+		}
+		err = f.eachBlock(kgs, func(state string, kg int, data []byte, count int) {
+			fn(ref.Path, state, kg, data, count)
 		})
 		if err != nil {
 			return err

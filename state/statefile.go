@@ -497,6 +497,54 @@ func (f *stateFile) each(kgs KeyGroupRange, fn func(state string, kg int, key, v
 	})
 }
 
+// eachBlock calls fn for the block of every state and key group of kgs
+// in a "full-v1" file, with its entry count, once checkBlock has found it
+// sound: data points into the payload.
+func (f *stateFile) eachBlock(kgs KeyGroupRange, fn func(state string, kg int, data []byte, count int)) error {
+	if f.tag != tagFull {
+		return &storage.CorruptError{Path: f.path, Reason: fmt.Sprintf("holds %q where a full snapshot is read", f.tag)}
+	}
+	for _, s := range f.states {
+		for _, g := range s.groups {
+			if !kgs.Contains(g.kg) {
+				continue
+			}
+			data := f.payload[g.off:g.end:g.end]
+			if reason := checkBlock(data, g.count); reason != "" {
+				return &storage.CorruptError{Path: f.path, Reason: fmt.Sprintf("state %q: key group %d: %s", s.name, g.kg, reason)}
+			}
+			fn(s.name, g.kg, data, g.count)
+		}
+	}
+	return nil
+}
+
+// checkBlock checks that data holds exactly count entries of a "full-v1"
+// block (values, no deletions) and says what is wrong ("" when nothing).
+// It is the check eachChange makes, without calling anything per entry.
+func checkBlock(data []byte, count int) string {
+	off := 0
+	for i := 0; i < count; i++ {
+		k, n := binary.Uvarint(data[off:])
+		if n <= 0 || k > uint64(len(data)-off-n) {
+			return fmt.Sprintf("entry %d is damaged", i)
+		}
+		off += n + int(k)
+		t, n := binary.Uvarint(data[off:])
+		if n <= 0 || (t > 0 && t-1 > uint64(len(data)-off-n)) {
+			return fmt.Sprintf("entry %d is damaged", i)
+		}
+		if t == 0 {
+			return "deletion in a full snapshot"
+		}
+		off += n + int(t-1)
+	}
+	if off != len(data) {
+		return "block length does not match its entries"
+	}
+	return ""
+}
+
 // eachChange is each with the kind of every entry: a value, a deletion
 // (val nil) or an append (changelog segments of version 2 only).
 func (f *stateFile) eachChange(kgs KeyGroupRange, fn func(state string, kg int, key, val []byte, kind changeKind) error) error {
