@@ -517,10 +517,36 @@ func (t *sourceTask) checkIdle() {
 	if allIdle && !t.idleOut && (live > 0 || len(t.states) == 0) {
 		t.idleOut = true
 		t.out.flush()
+		t.flushReaderWatermarks()
 		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
 	}
 	if !allIdle {
 		t.activate()
+	}
+}
+
+// flushReaderWatermarks, when the task goes idle and its splits carry
+// their own watermarks (SourceSpec.ReaderWatermarks: exchange partitions,
+// the receiving end of a shuffle), sends the largest watermark of its
+// live splits if that is an advance, as an operator task does when its
+// inputs all went idle (see watermarkValve): otherwise the split idle
+// last would hold the task's watermark. Splits of other sources are
+// left as Flink's sources leave them: an idle task's watermark is the
+// minimum over its splits when they went idle.
+func (t *sourceTask) flushReaderWatermarks() {
+	if !t.v.Source.ReaderWatermarks {
+		return
+	}
+	top := MinWatermark
+	for _, s := range t.states {
+		if !s.ended {
+			top = max(top, s.wm)
+		}
+	}
+	if top > t.emitted && top != MaxWatermark {
+		t.emitted = top
+		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: top})
+		t.metrics.Watermark.Store(top)
 	}
 }
 

@@ -259,10 +259,16 @@ func (t *operatorTask) activeInput(ci int) error {
 }
 
 // idleOutput tells the operator and the outputs that the task is idle
-// when every live input now is.
+// when every live input now is, after forwarding the largest watermark
+// of those inputs when it is an advance (see watermarkValve).
 func (t *operatorTask) idleOutput() error {
 	if !t.valve.goesIdle() {
 		return nil
+	}
+	if w, ok := t.valve.flush(); ok {
+		if err := t.forwardWatermark(w); err != nil {
+			return err
+		}
 	}
 	return t.setStatus(true)
 }
@@ -291,17 +297,23 @@ func (t *operatorTask) setStatus(idle bool) error {
 // inputs when it advances (see watermarkValve).
 func (t *operatorTask) advance() error {
 	if min, ok := t.valve.next(); ok {
-		t.cur = min
-		t.valve.cur = min
-		t.busy.enter()
-		err := t.op.ProcessWatermark(t.cur)
-		t.busy.leave()
-		if err != nil {
-			return t.inOperator(err)
-		}
-		t.m.Watermark.Store(t.cur)
-		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
+		return t.forwardWatermark(min)
 	}
+	return t.out.err
+}
+
+// forwardWatermark hands watermark w (an advance) to the operator and sends it on.
+func (t *operatorTask) forwardWatermark(w int64) error {
+	t.cur = w
+	t.valve.cur = w
+	t.busy.enter()
+	err := t.op.ProcessWatermark(t.cur)
+	t.busy.leave()
+	if err != nil {
+		return t.inOperator(err)
+	}
+	t.m.Watermark.Store(t.cur)
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
 	return t.out.err
 }
 

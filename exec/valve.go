@@ -14,6 +14,12 @@ package exec
 //     catches up, so that it neither moves the task's watermark back nor
 //     stalls it (its rows behind the watermark are late, as rows of a
 //     source behind its watermark are);
+//   - when the task goes idle, its watermark moves to the largest
+//     watermark of its live inputs, if that is an advance: none of them
+//     will advance any more, and what each promised stands (a watermark
+//     held by the input that went idle last would otherwise hold the
+//     task's forever); an input that resumes behind it is not aligned,
+//     as above;
 //   - while every live input is idle, or no active one is aligned, the
 //     task's watermark holds; once every input ended it is MaxWatermark.
 //
@@ -113,6 +119,18 @@ func (v *watermarkValve) next() (int64, bool) {
 	}
 	if !any && !allEnded {
 		return v.cur, false // every live input is idle or catching up: hold
+	}
+	return m, m > v.cur
+}
+
+// flush returns the largest watermark of the live channels and true when
+// it is an advance (called when the task goes idle).
+func (v *watermarkValve) flush() (int64, bool) {
+	m := MinWatermark
+	for i, w := range v.wms {
+		if !v.ended[i] {
+			m = max(m, w)
+		}
 	}
 	return m, m > v.cur
 }

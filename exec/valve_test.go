@@ -68,7 +68,7 @@ var idleMsg = Message{Kind: MsgWatermark, Idle: true}
 // TestValveIdleInputsAndResume drives a task of three inputs through idle
 // and active statuses: an idle input leaves the minimum; the task goes
 // idle (once, telling its operator and its outputs) when every live input
-// is; the first message of an input makes it active again before the
+// is, at the largest watermark of its inputs; the first message of an input makes it active again before the
 // message is handled; an input that resumes behind the task's watermark
 // neither moves it back nor holds it until it has caught up.
 func TestValveIdleInputsAndResume(t *testing.T) {
@@ -96,16 +96,19 @@ func TestValveIdleInputsAndResume(t *testing.T) {
 		{1, wmMsg(400), "", ""}, // caught up: counts again
 		{0, wmMsg(500), "wm 400", "wm 400"},
 		{0, idleMsg, "", ""},
-		{1, idleMsg, "idle true", "idle"}, // every input idle: the task is
-		{1, idleMsg, "", ""},              // said once
-		{2, wmMsg(60), "idle false", "wm 400"}, // active again, behind: hold
+		// Every input idle: the task is, after moving to the largest
+		// watermark of its inputs (0's 500; 1, at 400, held it back).
+		{1, idleMsg, "wm 500,idle true", "wm 500,idle"},
+		{1, idleMsg, "", ""},                   // said once
+		{2, wmMsg(60), "idle false", "wm 500"}, // active again, behind: hold
 		{2, idleMsg, "idle true", "idle"},
 		{0, Message{Kind: MsgEnd}, "", ""},
 		{1, Message{Kind: MsgEnd}, "", ""},
 		// A batch of the last live input makes the task active before
 		// its rows go on.
-		{2, Message{Kind: MsgBatch, Batch: batchOfRows(2)}, "idle false,rows 2", "wm 400,rows 2"},
-		{2, wmMsg(450), "wm 450", "wm 450"},
+		{2, Message{Kind: MsgBatch, Batch: batchOfRows(2)}, "idle false,rows 2", "wm 500,rows 2"},
+		{2, wmMsg(450), "", ""},
+		{2, wmMsg(550), "wm 550", "wm 550"},
 		{2, Message{Kind: MsgEnd}, fmt.Sprintf("wm %d", MaxWatermark), fmt.Sprintf("wm %d", MaxWatermark)},
 	}
 	for i, s := range steps {

@@ -699,7 +699,8 @@ func TestPendingRecordsAndPollWait(t *testing.T) {
 // writes its status; the partition's watermark is then the minimum over
 // the others. Active again, the producer counts once its watermark caught
 // up with the partition's (which never goes back meanwhile); when every
-// live producer is idle the partition is idle. A restored reader keeps
+// live producer is idle the partition is idle, at the largest of their
+// watermarks. A restored reader keeps
 // the statuses, and a watermark of a producer (a writer that restarted)
 // makes it active.
 func TestIdleProducerDoesNotHoldWatermark(t *testing.T) {
@@ -791,4 +792,16 @@ func TestIdleProducerDoesNotHoldWatermark(t *testing.T) {
 	wm(w2, 900) // a watermark makes producer 2 active too
 	wm(w0b, 1000)
 	waitWatermark(t, r, 800)
+
+	// The producer idle last held the watermark: once every producer is
+	// idle, the partition's watermark is the largest of theirs.
+	idle(w0b, true)
+	idle(w2, true)
+	wantIdle(false)
+	if r.Watermark() != 800 {
+		t.Fatalf("watermark %s passed producer 1's 800", wmString(r.Watermark()))
+	}
+	idle(w1, true)
+	waitWatermark(t, r, 1000)
+	wantIdle(true)
 }

@@ -352,6 +352,7 @@ func (w *writer) writeProgress() error {
 	}
 	w.sentWm, w.lastWmAt = w.wm, time.Now()
 	w.endSent = w.wm == math.MaxInt64
+	w.idle = false // a reader takes a watermark as an active status
 	return nil
 }
 

@@ -164,23 +164,26 @@ var (
 // or cur when none does or it would not advance. A producer counts unless
 // it ended or is idle, or it is active again but behind cur (it counts
 // once its watermark caught up: it neither takes the partition's
-// watermark back nor holds it meanwhile; see exec's watermarkValve). An
-// active producer that never reported holds the watermark at cur; once
-// every producer ended it is math.MaxInt64.
+// watermark back nor holds it meanwhile; see exec's watermarkValve). A
+// producer that never reported counts as math.MinInt64 (so the partition
+// has no watermark until every active producer reported). When every live
+// producer is idle, it is the largest of their watermarks (none of them
+// will advance, and the one idle last would otherwise hold the partition
+// forever; exec's watermarkValve does the same). Once every producer
+// ended it is math.MaxInt64.
 func (r *reader) computeWatermark(cur int64) int64 {
-	m := int64(math.MaxInt64)
-	counted, live := false, false
+	m, top := int64(math.MaxInt64), int64(math.MinInt64)
+	counted, live, active := false, false, false
 	for _, p := range r.prods {
 		if p.ended {
 			continue
 		}
 		live = true
+		top = max(top, p.wm)
 		if p.idle {
 			continue
 		}
-		if !p.seen {
-			return cur
-		}
+		active = true
 		if p.wm < cur {
 			continue // resumed behind: catching up
 		}
@@ -189,6 +192,9 @@ func (r *reader) computeWatermark(cur int64) int64 {
 	}
 	if !live {
 		return math.MaxInt64
+	}
+	if !active {
+		return max(top, cur)
 	}
 	if !counted {
 		return cur
