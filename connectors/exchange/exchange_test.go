@@ -805,3 +805,64 @@ func TestIdleProducerDoesNotHoldWatermark(t *testing.T) {
 	waitWatermark(t, r, 1000)
 	wantIdle(true)
 }
+
+// TestIdleStatusUnderTransactions: a transactional writer writes its idle
+// status (after its watermark) into the open transaction, begun for it;
+// readers see it when the transaction commits, not before.
+func TestIdleStatusUnderTransactions(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "idle-txn", 1, 2, false)
+	w0, w1 := txnWriter(t, cfg, tp, 0, nil), txnWriter(t, cfg, tp, 1, nil)
+	commit := func(w *writer, id int64) {
+		t.Helper()
+		c, err := w.PreCommit(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []*writer{w0, w1} {
+		if err := w.WriteWatermark(100); err != nil {
+			t.Fatal(err)
+		}
+		commit(w, 1)
+	}
+	r := openReader(t, cfg, tp, 0, nil)
+	waitWatermark(t, r, 100)
+	if err := w0.WriteWatermark(200); err != nil {
+		t.Fatal(err)
+	}
+	commit(w0, 2)
+	if err := w1.WriteWatermark(150); err != nil { // held back until PreCommit
+		t.Fatal(err)
+	}
+	if err := w1.WriteIdle(true); err != nil { // writes 150, then idle
+		t.Fatal(err)
+	}
+	if rows, _ := readFor(t, r, 1, 300*time.Millisecond); len(rows) != 0 || r.Watermark() != 100 {
+		t.Fatalf("before the commit: rows %v, watermark %s", rows, wmString(r.Watermark()))
+	}
+	commit(w1, 2)
+	waitWatermark(t, r, 200) // producer 1 is idle: producer 0's
+	if err := w1.WriteIdle(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.Write(batchOf(kvRow(1, "a", 250))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.WriteWatermark(300); err != nil {
+		t.Fatal(err)
+	}
+	if err := w0.WriteWatermark(400); err != nil {
+		t.Fatal(err)
+	}
+	commit(w1, 3)
+	commit(w0, 3)
+	rows, _ := readUntil(t, r, 1)
+	waitWatermark(t, r, 300) // producer 1 counts again
+	if len(rows) != 1 || r.Idle() {
+		t.Errorf("rows %v, idle %v", rows, r.Idle())
+	}
+}
