@@ -258,6 +258,27 @@ type WatermarkWriter interface {
 	WriteWatermark(wm int64) error
 }
 
+// IdleReporter is implemented by split readers whose split knows when it
+// is idle: an exchange partition whose producers are all idle (their
+// inputs have no rows for now, see IdleWriter). The source task calls Idle
+// after every Next (from its goroutine) and leaves the split out of its
+// watermark while it reports true, as a split idle for
+// table.exec.source.idle-timeout; when every split of the task is idle,
+// the task tells its consumers it is idle.
+type IdleReporter interface {
+	Idle() bool
+}
+
+// IdleWriter is implemented by sink writers that carry their input's idle
+// status on to a later reader (an exchange topic's writer, whose readers
+// implement IdleReporter). The sink operator calls WriteIdle(true) when
+// every input of its task went idle (after the rows and the watermark
+// before that), and WriteIdle(false) when one is active again, before the
+// rows and watermarks that follow; from the same goroutine as Write.
+type IdleWriter interface {
+	WriteIdle(idle bool) error
+}
+
 // SkippedRowSampler is implemented by sources of text tables: it returns
 // the first bad row skipped by any of the source's split readers (nil when
 // none was), so that a summary can say where to look. It may be called

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // syncBuffer is a bytes.Buffer that print sinks of several units may
@@ -201,4 +203,72 @@ func TestStagedRunOverKafka(t *testing.T) {
 		fmt.Sprintf("SET '%s' = '%s'", StagesBootstrapKey, strings.Join(cluster.ListenAddrs(), ",")),
 		"SET 'execution.checkpointing.interval' = '100ms'",
 		fmt.Sprintf("SET 'state.checkpoints.dir' = '%s'", t.TempDir())).expectSame(t, whole)
+}
+
+// TestStagedWindowsFireWhileAFirstStageUnitIsIdle: a job cut into two
+// stages of two units reads a Kafka topic of two partitions, one unit
+// each; the unit of partition 1 reads one row and goes idle
+// (table.exec.source.idle-timeout). Its idle status crosses the topic to
+// the second stage, whose windows fire on the other unit's event time
+// instead of waiting for partition 1.
+func TestStagedWindowsFireWhileAFirstStageUnitIsIdle(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := 0; i < 300; i++ {
+		recs = append(recs, &kgo.Record{Topic: "events", Partition: 0, Value: fmt.Appendf(nil, `{"id": %d, "ts": %d}`, i, i*10)})
+	}
+	recs = append(recs, &kgo.Record{Topic: "events", Partition: 1, Value: []byte(`{"id": 1000, "ts": 5}`)})
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	out := &syncBuffer{}
+	e := New(Options{Stdout: out, Stderr: io.Discard})
+	script := fmt.Sprintf(`
+SET '%s' = '2';
+SET 'table.exec.source.idle-timeout' = '300ms';
+CREATE TABLE src (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (
+  'connector' = 'kafka', 'topic' = 'events', 'properties.bootstrap.servers' = '%s',
+  'scan.startup.mode' = 'earliest-offset', 'format' = 'json');
+CREATE TABLE win (k BIGINT, w TIMESTAMP(3), n BIGINT) WITH ('connector' = 'print');
+INSERT INTO win SELECT id %% 3, TUMBLE_END(ts, INTERVAL '1' SECOND), COUNT(*) FROM src GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), id %% 3;
+`, StagesUnitsKey, strings.Join(cluster.ListenAddrs(), ","))
+	// The job is unbounded: the script runs until ctx stops it.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.RunScript(ctx, script, io.Discard) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// Partition 0's event time reaches 2990: the windows ending at 1 s
+	// and 2 s fire, three keys each; key 1's at 1 s counts partition 1's
+	// row (id 1000) too. (foldChangelog leaves "+I[" out.)
+	want := []string{"0, 1970-01-01 00:00:01.000, 34]", "0, 1970-01-01 00:00:02.000, 33]",
+		"1, 1970-01-01 00:00:01.000, 34]", "1, 1970-01-01 00:00:02.000, 34]",
+		"2, 1970-01-01 00:00:01.000, 33]", "2, 1970-01-01 00:00:02.000, 33]"}
+	var got []string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got = foldChangelog(t, out.String(), "")
+		if len(got) >= len(want) {
+			break
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("windows fired: %v, want %v", got, want)
+	}
+	if n := len(e.Jobs()); n != 4 {
+		t.Errorf("the INSERT ran as %d jobs, want two stages of two units", n)
+	}
 }

@@ -48,15 +48,14 @@ func newBarrierHarness(t *testing.T, cp *CheckpointConfig, inputs int) *barrierH
 	task.out.addEdge(Forward, nil, []chan Message{h.down}, 128)
 	task.ended = make([]bool, inputs)
 	task.blocked = make([]bool, inputs)
-	task.wms = make([]int64, inputs)
-	task.idle = make([]bool, inputs)
+	task.valve = newWatermarkValve(task.ended)
+	task.cur = MinWatermark
 	task.cases = make([]reflect.SelectCase, caseChans+inputs)
 	for i := range inputs {
 		v.Inputs = append(v.Inputs, Edge{From: i, Partitioning: Forward})
 		task.inputOf = append(task.inputOf, i)
 		task.chans[i] = make(chan Message)
 		task.cases[caseChans+i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(task.chans[i])}
-		task.wms[i] = MinWatermark
 	}
 	task.active = inputs
 	h.task = task

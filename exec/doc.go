@@ -8,7 +8,11 @@
 //     delay, advancing after every row) and cut batches so that no row is
 //     ever judged late against a watermark it would not see row by row;
 //   - operator tasks call their Operator's hooks from one goroutine; the
-//     watermark an operator sees is the minimum over all its input channels;
+//     watermark an operator sees is the minimum over its input channels,
+//     idle ones left out: a source task whose splits are all idle (the
+//     idle timeout, or readers that say so) sends an idle status, and a
+//     task whose live inputs are all idle sends it on, as Flink's
+//     watermark status travels (valve.go);
 //   - the instances of one source keep within two read rounds of event time
 //     of each other while they have a backlog (a bounded wait, see
 //     source_align.go), so that downstream event-time state does not grow

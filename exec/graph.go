@@ -46,7 +46,10 @@ type SourceSpec struct {
 	Watermark   *catalog.Watermark // nil: no event-time progress until the end
 	ProctimeCol int                // -1 when none
 	// IdleTimeoutMs > 0: a split with no rows for this long stops holding
-	// the watermark back (table.exec.source.idle-timeout).
+	// the watermark back (table.exec.source.idle-timeout); a task whose
+	// splits are all idle tells its consumers (see watermarkValve). A
+	// split whose reader implements connectors.IdleReporter is also idle
+	// while the reader says so, whatever the timeout.
 	IdleTimeoutMs int64
 	// ReaderWatermarks: the split readers report each split's watermark
 	// (connectors.WatermarkReader; an exchange between stages) and

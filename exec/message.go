@@ -36,8 +36,12 @@ type Message struct {
 	Kind      MsgKind
 	Batch     *types.Batch
 	Watermark int64
-	// Idle, on a MsgWatermark, says the sender has no data for now: the
-	// receiver ignores this channel's watermark until it sends again.
+	// Idle, on a MsgWatermark, says the sender is idle (its watermark
+	// does not advance for lack of input, see watermarkValve): the receiver
+	// leaves this channel out of its minimum watermark until the sender is
+	// active again. Any other message on the channel says it is: a batch,
+	// or a MsgWatermark without Idle, whose Watermark is then the sender's
+	// current one (not necessarily an advance).
 	Idle    bool
 	Barrier Barrier
 }

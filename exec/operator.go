@@ -51,6 +51,17 @@ type InputReleaser interface {
 	ReleasesInput() bool
 }
 
+// IdleAware is implemented by operators that act on their task's idle
+// status (a sink whose writer carries it on: connectors.IdleWriter). The
+// task calls ProcessIdle(true) when every input that has not ended went
+// idle (see watermarkValve), and ProcessIdle(false) when one becomes
+// active again, before it handles that input's message; from the task's
+// goroutine, like the other hooks. Output emitted during the call goes
+// downstream after the status change.
+type IdleAware interface {
+	ProcessIdle(idle bool) error
+}
+
 // StatelessOperator is implemented by operators that keep no state across
 // checkpoints (everything they hold goes on before SnapshotState returns):
 // their task writes no state snapshot, so a checkpoint restores into a

@@ -61,6 +61,15 @@ func (s *SinkOperator) ProcessWatermark(wm int64) error {
 	return nil
 }
 
+// ProcessIdle implements IdleAware: it hands the task's idle status to a
+// writer that carries it on (connectors.IdleWriter).
+func (s *SinkOperator) ProcessIdle(idle bool) error {
+	if iw, ok := s.writer.(connectors.IdleWriter); ok {
+		return iw.WriteIdle(idle)
+	}
+	return nil
+}
+
 // ReleasesInput implements InputReleaser: a SinkWriter does not own the
 // batch after Write returns.
 func (s *SinkOperator) ReleasesInput() bool { return true }

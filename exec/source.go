@@ -172,6 +172,7 @@ func (t *sourceTask) run() error {
 				}
 				s.lastRow = t.job.opts.Now()
 				s.idle = false
+				t.activate()
 				t.metrics.RowsIn.Add(int64(rb.Len()))
 				rb = t.emitRows(s, rb, physWidth, width)
 				t.busy.leave()
@@ -478,9 +479,7 @@ func (t *sourceTask) emitWatermark() {
 	if !any {
 		return
 	}
-	if t.idleOut {
-		t.idleOut = false
-	}
+	t.activate()
 	if w > t.emitted && w != MaxWatermark {
 		t.emitted = w
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: w})
@@ -488,32 +487,76 @@ func (t *sourceTask) emitWatermark() {
 	}
 }
 
-// checkIdle marks splits idle after the idle timeout and tells downstream
-// when the whole task is idle.
+// checkIdle marks splits idle: after the idle timeout without rows, and
+// while their reader says so (connectors.IdleReporter: an exchange
+// partition whose producers are all idle); and tells downstream when the
+// whole task is idle, or active again (see watermarkValve).
 func (t *sourceTask) checkIdle() {
 	timeout := t.v.Source.IdleTimeoutMs
-	if timeout <= 0 {
-		return
-	}
 	now := t.job.opts.Now()
-	allIdle := true
+	allIdle, reported, live := true, false, 0
 	for _, s := range t.states {
 		if s.ended {
 			continue
 		}
-		if now-s.lastRow >= timeout {
+		live++
+		timedOut := timeout > 0 && now-s.lastRow >= timeout
+		if ir, ok := s.reader.(connectors.IdleReporter); ok {
+			reported = true
+			s.idle = timedOut || ir.Idle()
+		} else if timedOut {
 			s.idle = true
 		}
 		if !s.idle {
 			allIdle = false
 		}
 	}
-	if allIdle && !t.idleOut && len(t.states) > 0 {
+	if timeout <= 0 && !reported {
+		return
+	}
+	if allIdle && !t.idleOut && (live > 0 || len(t.states) == 0) {
 		t.idleOut = true
+		t.out.flush()
+		t.flushReaderWatermarks()
 		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
 	}
-	if len(t.states) == 0 && !t.idleOut {
-		t.idleOut = true
-		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
+	if !allIdle {
+		t.activate()
 	}
+}
+
+// flushReaderWatermarks, when the task goes idle and its splits carry
+// their own watermarks (SourceSpec.ReaderWatermarks: exchange partitions,
+// the receiving end of a shuffle), sends the largest watermark of its
+// live splits if that is an advance, as an operator task does when its
+// inputs all went idle (see watermarkValve): otherwise the split idle
+// last would hold the task's watermark. Splits of other sources are
+// left as Flink's sources leave them: an idle task's watermark is the
+// minimum over its splits when they went idle.
+func (t *sourceTask) flushReaderWatermarks() {
+	if !t.v.Source.ReaderWatermarks {
+		return
+	}
+	top := MinWatermark
+	for _, s := range t.states {
+		if !s.ended {
+			top = max(top, s.wm)
+		}
+	}
+	if top > t.emitted && top != MaxWatermark {
+		t.emitted = top
+		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: top})
+		t.metrics.Watermark.Store(top)
+	}
+}
+
+// activate tells downstream that the task is active again, when it said
+// it was idle: before the rows or the watermark that follow.
+func (t *sourceTask) activate() {
+	if !t.idleOut {
+		return
+	}
+	t.idleOut = false
+	t.out.flush()
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.emitted})
 }

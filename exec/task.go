@@ -36,12 +36,11 @@ type operatorTask struct {
 	releases bool // op implements InputReleaser: recycle input batches
 	ctx      *Context
 	m        *Metrics
-	wms      []int64
-	idle     []bool
+	valve    *watermarkValve // watermarks and idle statuses of the inputs
 	ended    []bool
 	blocked  []bool
 	active   int
-	cur      int64
+	cur      int64 // the watermark forwarded last
 	cases    []reflect.SelectCase
 
 	// checkpoint alignment (see alignment.go)
@@ -105,13 +104,9 @@ func (t *operatorTask) run() error {
 	}
 
 	n := len(t.chans)
-	t.wms = make([]int64, n)
-	t.idle = make([]bool, n)
 	t.ended = make([]bool, n)
 	t.blocked = make([]bool, n)
-	for i := range t.wms {
-		t.wms[i] = MinWatermark
-	}
+	t.valve = newWatermarkValve(t.ended)
 	t.cur = MinWatermark
 	t.active = n
 	ticker := time.NewTicker(t.job.opts.TickInterval)
@@ -205,7 +200,9 @@ func (t *operatorTask) tick(now int64) error {
 func (t *operatorTask) message(ci int, msg Message) error {
 	switch msg.Kind {
 	case MsgBatch:
-		t.idle[ci] = false
+		if err := t.activeInput(ci); err != nil {
+			return err
+		}
 		n := t.m.RowsIn.Add(int64(msg.Batch.Len()))
 		if f := t.job.opts.FailAfterRows; f > 0 && t.v.Sink && n >= f && n-int64(msg.Batch.Len()) < f {
 			return fmt.Errorf("%s: injected failure after %d rows", t.v.Name, f)
@@ -223,12 +220,15 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		t.out.flush()
 	case MsgWatermark:
 		if msg.Idle {
-			t.idle[ci] = true
-		} else {
-			t.idle[ci] = false
-			if msg.Watermark > t.wms[ci] {
-				t.wms[ci] = msg.Watermark
+			t.valve.setIdle(ci)
+			if err := t.idleOutput(); err != nil {
+				return err
 			}
+		} else {
+			if err := t.activeInput(ci); err != nil {
+				return err
+			}
+			t.valve.watermark(ci, msg.Watermark)
 		}
 		return t.advance()
 	case MsgBarrier:
@@ -240,41 +240,80 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		if err := t.completeAligned(); err != nil {
 			return err
 		}
+		if err := t.idleOutput(); err != nil {
+			return err
+		}
 		return t.advance()
 	}
 	return nil
 }
 
-// advance forwards the minimum watermark over live, non-idle inputs.
-func (t *operatorTask) advance() error {
-	min := MaxWatermark
-	anyActive, allEnded := false, true
-	for i := range t.wms {
-		if !t.ended[i] {
-			allEnded = false
-		}
-		if t.ended[i] || t.idle[i] {
-			continue
-		}
-		anyActive = true
-		if t.wms[i] < min {
-			min = t.wms[i]
+// activeInput notes that input channel ci sent a batch or a watermark:
+// when the task was idle, it tells its operator and its outputs that it
+// is active again, before the message is handled.
+func (t *operatorTask) activeInput(ci int) error {
+	if !t.valve.active(ci) {
+		return nil
+	}
+	return t.setStatus(false)
+}
+
+// idleOutput tells the operator and the outputs that the task is idle
+// when every live input now is, after forwarding the largest watermark
+// of those inputs when it is an advance (see watermarkValve).
+func (t *operatorTask) idleOutput() error {
+	if !t.valve.goesIdle() {
+		return nil
+	}
+	if w, ok := t.valve.flush(); ok {
+		if err := t.forwardWatermark(w); err != nil {
+			return err
 		}
 	}
-	if !anyActive && !allEnded {
-		return nil // every live input is idle: hold the watermark
-	}
-	if min > t.cur {
-		t.cur = min
+	return t.setStatus(true)
+}
+
+// setStatus hands the task's new status to an IdleAware operator and
+// sends it downstream (an active status as the current watermark).
+func (t *operatorTask) setStatus(idle bool) error {
+	if ia, ok := t.op.(IdleAware); ok {
 		t.busy.enter()
-		err := t.op.ProcessWatermark(t.cur)
+		err := ia.ProcessIdle(idle)
 		t.busy.leave()
 		if err != nil {
 			return t.inOperator(err)
 		}
-		t.m.Watermark.Store(t.cur)
+	}
+	t.out.flush()
+	if idle {
+		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
+	} else {
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
 	}
+	return t.out.err
+}
+
+// advance forwards the minimum watermark over the live, active, aligned
+// inputs when it advances (see watermarkValve).
+func (t *operatorTask) advance() error {
+	if min, ok := t.valve.next(); ok {
+		return t.forwardWatermark(min)
+	}
+	return t.out.err
+}
+
+// forwardWatermark hands watermark w (an advance) to the operator and sends it on.
+func (t *operatorTask) forwardWatermark(w int64) error {
+	t.cur = w
+	t.valve.cur = w
+	t.busy.enter()
+	err := t.op.ProcessWatermark(t.cur)
+	t.busy.leave()
+	if err != nil {
+		return t.inOperator(err)
+	}
+	t.m.Watermark.Store(t.cur)
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
 	return t.out.err
 }
 

@@ -14,9 +14,14 @@ import (
 //	0..3  a row: the byte is its types.Op, then types.AppendValues(row)
 //	0x10  a watermark: uvarint producer id, varint watermark
 //	0x11  an end: uvarint producer id (the producer writes no more)
+//	0x12  a status: uvarint producer id, a byte: 1 idle, 0 active again
+//
+// Readers before status records fail on one as on any unknown kind
+// (naming it); a writer writes them only when its input goes idle.
 const (
 	tagWatermark byte = 0x10
 	tagEnd       byte = 0x11
+	tagStatus    byte = 0x12
 )
 
 // appendRow appends the value of a row record.
@@ -32,6 +37,16 @@ func appendWatermark(buf []byte, producer int, wm int64) []byte {
 	return binary.AppendVarint(buf, wm)
 }
 
+// appendStatus appends the value of a status record.
+func appendStatus(buf []byte, producer int, idle bool) []byte {
+	buf = append(buf, tagStatus)
+	buf = binary.AppendUvarint(buf, uint64(producer))
+	if idle {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
+}
+
 // appendEnd appends the value of an end record.
 func appendEnd(buf []byte, producer int) []byte {
 	buf = append(buf, tagEnd)
@@ -39,11 +54,12 @@ func appendEnd(buf []byte, producer int) []byte {
 }
 
 // record is a decoded record value: a row (its values are in the dst
-// given to decodeRecord), a watermark or an end.
+// given to decodeRecord), a watermark, an end or a status.
 type record struct {
-	tag      byte // an op for a row, else tagWatermark or tagEnd
+	tag      byte // an op for a row, else tagWatermark, tagEnd or tagStatus
 	producer int
 	wm       int64
+	idle     bool // tagStatus: the producer is idle (else active again)
 }
 
 func (r *record) isRow() bool { return r.tag <= byte(types.Delete) }
@@ -68,16 +84,22 @@ func decodeRecord(v []byte, dst []types.Value, producers int) (record, error) {
 			return r, fmt.Errorf("row of %d columns: %d bytes after the row", len(dst), len(rest))
 		}
 		return r, nil
-	case r.tag == tagWatermark || r.tag == tagEnd:
+	case r.tag == tagWatermark || r.tag == tagEnd || r.tag == tagStatus:
 		p, n := binary.Uvarint(v[1:])
 		if n <= 0 || p >= uint64(producers) {
 			return r, fmt.Errorf("control record of an unknown producer (the topic has %d)", producers)
 		}
 		r.producer = int(p)
 		rest := v[1+n:]
-		if r.tag == tagEnd {
+		switch r.tag {
+		case tagEnd:
 			r.wm = math.MaxInt64
-		} else {
+		case tagStatus:
+			if len(rest) == 0 || rest[0] > 1 {
+				return r, errors.New("status record without a status")
+			}
+			r.idle, rest = rest[0] == 1, rest[1:]
+		default:
 			w, k := binary.Varint(rest)
 			if k <= 0 {
 				return r, errors.New("watermark record without a watermark")
@@ -96,17 +118,23 @@ func decodeRecord(v []byte, dst []types.Value, producers int) (record, error) {
 type producerState struct {
 	seen  bool  // a watermark or an end was read
 	ended bool  // its end was read
+	idle  bool  // its last status record said idle
 	wm    int64 // its last watermark (MaxInt64 once ended)
 }
 
-const positionVersion = 1
+// Position versions: 1 has no idle flag and no reported watermark (a
+// reader's before status records); 2 has both.
+const (
+	positionV1      = 1
+	positionVersion = 2
+)
 
 // encodePosition encodes a reader's position: a version byte, the next
 // offset (8 bytes big-endian), the number of producers (uvarint), then per
-// producer a flags byte (1: seen, 2: ended) and, when seen, its watermark
-// (varint).
-func encodePosition(offset int64, prods []producerState) []byte {
-	buf := make([]byte, 0, 10+len(prods)*4)
+// producer a flags byte (1: seen, 2: ended, 4: idle) and, when seen, its
+// watermark (varint); last the watermark the reader reported (varint).
+func encodePosition(offset int64, prods []producerState, wm int64) []byte {
+	buf := make([]byte, 0, 20+len(prods)*4)
 	buf = append(buf, positionVersion)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(offset))
 	buf = binary.AppendUvarint(buf, uint64(len(prods)))
@@ -118,51 +146,72 @@ func encodePosition(offset int64, prods []producerState) []byte {
 		if p.ended {
 			f |= 2
 		}
+		if p.idle {
+			f |= 4
+		}
 		buf = append(buf, f)
 		if p.seen {
 			buf = binary.AppendVarint(buf, p.wm)
 		}
 	}
-	return buf
+	return binary.AppendVarint(buf, wm)
 }
 
-// decodePosition decodes encodePosition's output for a topic of
-// producers producers.
-func decodePosition(pos []byte, producers int) (int64, []producerState, error) {
-	if len(pos) < 9 || pos[0] != positionVersion {
-		return 0, nil, errors.New("not a position of an exchange reader")
+// decodePosition decodes encodePosition's output, or a version 1
+// position, for a topic of producers producers. hasWm is false for a
+// version 1 position (the caller computes the watermark from the
+// producers').
+func decodePosition(pos []byte, producers int) (off int64, prods []producerState, wm int64, hasWm bool, err error) {
+	if len(pos) < 9 {
+		return 0, nil, 0, false, errors.New("not a position of an exchange reader")
 	}
-	off := int64(binary.BigEndian.Uint64(pos[1:9]))
+	v := pos[0]
+	if v != positionV1 && v != positionVersion {
+		return 0, nil, 0, false, fmt.Errorf("a position of version %d; this reader reads versions %d and %d (a newer release wrote it)", v, positionV1, positionVersion)
+	}
+	maxFlags := byte(3)
+	if v == positionVersion {
+		maxFlags = 7
+	}
+	damaged := errors.New("damaged position")
+	off = int64(binary.BigEndian.Uint64(pos[1:9]))
 	rest := pos[9:]
 	n, k := binary.Uvarint(rest)
 	if k <= 0 || off < 0 {
-		return 0, nil, errors.New("damaged position")
+		return 0, nil, 0, false, damaged
 	}
 	if n != uint64(producers) {
-		return 0, nil, fmt.Errorf("the position records %d producers, the topic has %d", n, producers)
+		return 0, nil, 0, false, fmt.Errorf("the position records %d producers, the topic has %d", n, producers)
 	}
 	rest = rest[k:]
-	prods := make([]producerState, producers)
+	prods = make([]producerState, producers)
 	for i := range prods {
-		if len(rest) == 0 || rest[0] > 3 {
-			return 0, nil, errors.New("damaged position")
+		if len(rest) == 0 || rest[0] > maxFlags {
+			return 0, nil, 0, false, damaged
 		}
 		f := rest[0]
 		rest = rest[1:]
 		p := &prods[i]
-		p.seen, p.ended = f&1 != 0, f&2 != 0
+		p.seen, p.ended, p.idle = f&1 != 0, f&2 != 0, f&4 != 0
 		if p.seen {
 			w, k := binary.Varint(rest)
 			if k <= 0 {
-				return 0, nil, errors.New("damaged position")
+				return 0, nil, 0, false, damaged
 			}
 			p.wm, rest = w, rest[k:]
 		} else {
 			p.wm = math.MinInt64
 		}
 	}
-	if len(rest) != 0 {
-		return 0, nil, errors.New("damaged position")
+	if v == positionVersion {
+		w, k := binary.Varint(rest)
+		if k <= 0 {
+			return 0, nil, 0, false, damaged
+		}
+		wm, hasWm, rest = w, true, rest[k:]
 	}
-	return off, prods, nil
+	if len(rest) != 0 {
+		return 0, nil, 0, false, damaged
+	}
+	return off, prods, wm, hasWm, nil
 }

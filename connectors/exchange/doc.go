@@ -32,6 +32,14 @@
 //	0x10  a watermark: the producer id (uvarint), the watermark (varint)
 //	0x11  an end: the producer id (uvarint); the producer writes nothing
 //	      more and no longer holds the watermark back
+//	0x12  a status: the producer id (uvarint), then 1 (its input is idle)
+//	      or 0 (active again)
+//
+// Status records came after the others: a reader of an earlier release
+// fails on one as on any unknown kind (naming it) rather than misread it.
+// A writer writes them only when its input goes idle
+// (table.exec.source.idle-timeout), so topics of jobs without idleness
+// hold none.
 //
 // A record that does not decode (unknown kind, wrong column count,
 // damaged value, unknown producer) fails the reader with an error naming
@@ -51,6 +59,17 @@
 // pre-committed, so that a reader sees progress whenever rows become
 // visible; WriteWatermark(math.MaxInt64), at the end of input, writes an
 // end record into every partition (rows after it are refused).
+//
+// It implements connectors.IdleWriter too: WriteIdle(true), when every
+// input of the sink's task went idle, writes the latest watermark (held
+// back or not) and then an idle status into every partition;
+// WriteIdle(false), when an input is active again, an active status,
+// before the rows and watermarks that follow. A watermark record counts as
+// an active status as well (a writer writes none while idle, and a writer
+// that restarted does not know that its predecessor wrote an idle one).
+// Without checkpointing a status is written at once; under checkpoints
+// into the open transaction (begun for it if none is), visible when that
+// transaction commits. Nothing is written after the end.
 //
 // Without checkpointing (the writer's first call is not Recover), records
 // go through an idempotent producer (acks from all in-sync replicas) and
@@ -92,26 +111,34 @@
 // beginning unless a position is restored.
 //
 // Watermark (connectors.WatermarkReader): the reader keeps each
-// producer's last watermark and whether it ended; the partition's
-// watermark is the minimum over all Producers (an ended producer counts
-// as math.MaxInt64), math.MinInt64 until every producer has written one,
-// and never goes back. Next returns the rows read so far as soon as a
-// control record advances that minimum, so that the rows it returned come
-// before the watermark it then reports. When Topic.Bounded, Next returns
-// io.EOF once every producer's end was read; an unbounded split reports
-// math.MaxInt64 then and never ends.
+// producer's last watermark, whether it ended and whether it is idle; the
+// partition's watermark is the minimum over the producers that have not
+// ended and are not idle, math.MinInt64 until every such producer has
+// written one, math.MaxInt64 once every producer ended, and never goes
+// back. As in exec's task (Flink's StatusWatermarkValve), a producer that
+// becomes active again behind the partition's watermark is left out of
+// the minimum until its watermark caught up, and when every producer that
+// has not ended is idle the watermark is the largest of theirs (none of
+// them will advance; the one idle last would otherwise hold the partition
+// for good). Idle (connectors.IdleReporter) reports whether every producer
+// that has not ended is idle; the source task then treats the split as
+// idle. Next returns the rows read so far as soon as a control record
+// advances the watermark or changes Idle, so that the rows it returned
+// come before the watermark it then reports. When Topic.Bounded, Next
+// returns io.EOF once every producer's end was read; an unbounded split
+// reports math.MaxInt64 then and never ends.
 //
-// Position: a version byte, the next offset to read (8 bytes big-endian),
-// the number of producers (uvarint), then per producer a flags byte (1:
-// has reported, 2: ended) and its last watermark (varint, when it has
-// reported). A reader opened at a position continues with the next record
-// and the producers' watermarks as they were, so a restore neither loses
-// nor repeats a row and keeps the watermark; a position recorded for
-// another number of producers is refused.
-//
-// Idleness does not cross the exchange: a producer whose input is idle
-// (exec's idle-timeout) writes no watermark, and holds back the
-// watermark of every partition until its input resumes or ends.
+// Position: a version byte (2), the next offset to read (8 bytes
+// big-endian), the number of producers (uvarint), then per producer a
+// flags byte (1: has reported, 2: ended, 4: idle) and its last watermark
+// (varint, when it has reported), then the partition's watermark
+// (varint). A reader opened at a position continues with the next record
+// and the producers' watermarks and statuses as they were, so a restore
+// neither loses nor repeats a row and keeps the watermark. A version 1
+// position (before statuses: no idle flag, no partition watermark, which
+// is then computed from the producers') restores; a position of another
+// version is refused naming the versions this reader reads, and one
+// recorded for another number of producers is refused.
 //
 // Each reader has its own Kafka client (a consumer of its one
 // partition).

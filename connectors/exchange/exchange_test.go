@@ -453,13 +453,13 @@ func TestBadRecordNamesTopicPartitionOffset(t *testing.T) {
 	}
 	defer cl.Close()
 	good := appendRow(nil, types.Insert, kvRow(1, "ok", 1))
-	for _, v := range [][]byte{good, {0x00, 0x03, 0x02}, good[:len(good)-2], {0x42}, {}, appendWatermark(nil, 7, 1)} {
+	for _, v := range [][]byte{good, {0x00, 0x03, 0x02}, good[:len(good)-2], {0x42}, {}, appendWatermark(nil, 7, 1), {tagStatus, 0, 2}, {tagStatus, 0}} {
 		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for off := 1; off <= 5; off++ {
-		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}})
+	for off := 1; off <= 7; off++ {
+		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}}, math.MinInt64)
 		r := openReader(t, cfg, tp, 0, pos)
 		_, err := readUntilError(r)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exchange topic 'bad' partition 0 at offset %d", off)) {
@@ -513,16 +513,33 @@ func TestCreateTopicIsIdempotentAndChecksPartitions(t *testing.T) {
 }
 
 func TestPositionCodec(t *testing.T) {
-	prods := []producerState{{wm: math.MinInt64}, {seen: true, wm: -5}, {seen: true, ended: true, wm: math.MaxInt64}}
-	pos := encodePosition(1234, prods)
-	off, got, err := decodePosition(pos, 3)
-	if err != nil || off != 1234 || !slices.Equal(got, prods) {
-		t.Fatalf("decoded %d %v %v", off, got, err)
+	prods := []producerState{{wm: math.MinInt64}, {seen: true, wm: -5}, {seen: true, ended: true, wm: math.MaxInt64},
+		{seen: true, idle: true, wm: 7}, {idle: true, wm: math.MinInt64}}
+	pos := encodePosition(1234, prods, -5)
+	off, got, wm, hasWm, err := decodePosition(pos, 5)
+	if err != nil || off != 1234 || !slices.Equal(got, prods) || wm != -5 || !hasWm {
+		t.Fatalf("decoded %d %v %d %v %v", off, got, wm, hasWm, err)
 	}
 	for i := 0; i < len(pos); i++ {
-		if _, _, err := decodePosition(pos[:i], 3); err == nil {
+		if _, _, _, _, err := decodePosition(pos[:i], 5); err == nil {
 			t.Errorf("a position cut at %d bytes decoded", i)
 		}
+	}
+	// A version 1 position (a reader's before status records): no idle
+	// flag, no reported watermark.
+	v1 := []byte{1, 0, 0, 0, 0, 0, 0, 0, 9, 2, 0, 1, 0x09}
+	off, got, _, hasWm, err = decodePosition(v1, 2)
+	if err != nil || off != 9 || hasWm || !slices.Equal(got, []producerState{{wm: math.MinInt64}, {seen: true, wm: -5}}) {
+		t.Fatalf("version 1 decoded %d %v %v %v", off, got, hasWm, err)
+	}
+	v1[11] = 5 // the idle flag is not one of version 1
+	if _, _, _, _, err := decodePosition(v1, 2); err == nil {
+		t.Error("a version 1 position with an idle flag decoded")
+	}
+	// A position of a later version is refused, naming the versions.
+	pos[0] = 3
+	if _, _, _, _, err := decodePosition(pos, 5); err == nil || !strings.Contains(err.Error(), "version 3; this reader reads versions 1 and 2") {
+		t.Errorf("a version 3 position: %v", err)
 	}
 }
 
@@ -675,5 +692,177 @@ func TestPendingRecordsAndPollWait(t *testing.T) {
 	}
 	if r.WaitedNs() <= 0 {
 		t.Error("no time counted as waiting for records")
+	}
+}
+
+// TestIdleProducerDoesNotHoldWatermark: a producer whose input is idle
+// writes its status; the partition's watermark is then the minimum over
+// the others. Active again, the producer counts once its watermark caught
+// up with the partition's (which never goes back meanwhile); when every
+// live producer is idle the partition is idle, at the largest of their
+// watermarks. A restored reader keeps
+// the statuses, and a watermark of a producer (a writer that restarted)
+// makes it active.
+func TestIdleProducerDoesNotHoldWatermark(t *testing.T) {
+	_, cfg := cluster(t)
+	cfg.WatermarkInterval = time.Nanosecond // every advance
+	tp := newTopic(t, cfg, "idle", 2, 3, false)
+	s := NewSink(cfg, tp, 0)
+	w0, w1, w2 := openWriter(t, s, 0), openWriter(t, s, 1), openWriter(t, s, 2)
+	r := openReader(t, cfg, tp, 1, nil)
+	do := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wm := func(w *writer, v int64) {
+		t.Helper()
+		do(w.WriteWatermark(v))
+		do(w.Flush())
+	}
+	idle := func(w *writer, v bool) {
+		t.Helper()
+		do(w.WriteIdle(v))
+		do(w.Flush())
+	}
+	wantIdle := func(want bool) {
+		t.Helper()
+		if _, err := readFor(t, r, 1, 100*time.Millisecond); err {
+			t.Fatal("ended")
+		}
+		if r.Idle() != want {
+			t.Fatalf("Idle() = %v, want %v", r.Idle(), want)
+		}
+	}
+	// Producer 2 is idle before it wrote any watermark: it holds nothing.
+	idle(w2, true)
+	wm(w0, 100)
+	wm(w1, 50)
+	waitWatermark(t, r, 50)
+	idle(w1, true) // the watermark goes on without producer 1
+	waitWatermark(t, r, 100)
+	wantIdle(false)
+	wm(w0, 200)
+	waitWatermark(t, r, 200)
+
+	// Producer 1 resumes behind 200: the watermark neither goes back nor
+	// waits for it until it caught up.
+	idle(w1, false)
+	wm(w1, 150)
+	wm(w0, 300)
+	waitWatermark(t, r, 300)
+	wm(w1, 400) // caught up: counts again
+	wm(w0, 500)
+	waitWatermark(t, r, 400)
+	wm(w0, 600)
+	wantIdle(false)
+	if r.Watermark() != 400 {
+		t.Fatalf("watermark %s passed producer 1's 400", wmString(r.Watermark()))
+	}
+
+	// Every live producer idle: the partition is, and its watermark holds.
+	idle(w1, true)
+	waitWatermark(t, r, 600)
+	idle(w0, true)
+	wantIdle(true)
+	if r.Watermark() != 600 {
+		t.Fatalf("watermark %s while every producer is idle", wmString(r.Watermark()))
+	}
+
+	// A reader restored from a position keeps the statuses.
+	r.Close()
+	r = openReader(t, cfg, tp, 1, r.Position())
+	if !r.Idle() || r.Watermark() != 600 {
+		t.Fatalf("restored: idle %v, watermark %s", r.Idle(), wmString(r.Watermark()))
+	}
+
+	// Rows after an active status: the partition is active.
+	idle(w1, false)
+	do(w1.Write(batchOf(kvRow(1, "a", 700), kvRow(2, "b", 700), kvRow(3, "c", 700), kvRow(4, "d", 700))))
+	do(w1.Flush())
+	wantIdle(false)
+
+	// A writer of producer 0 that restarted (it does not know producer 0
+	// said idle) makes it count again with its first watermark.
+	w0b := openWriter(t, s, 0)
+	wm(w0b, 650)
+	wm(w1, 800)
+	waitWatermark(t, r, 650)
+	wm(w2, 900) // a watermark makes producer 2 active too
+	wm(w0b, 1000)
+	waitWatermark(t, r, 800)
+
+	// The producer idle last held the watermark: once every producer is
+	// idle, the partition's watermark is the largest of theirs.
+	idle(w0b, true)
+	idle(w2, true)
+	wantIdle(false)
+	if r.Watermark() != 800 {
+		t.Fatalf("watermark %s passed producer 1's 800", wmString(r.Watermark()))
+	}
+	idle(w1, true)
+	waitWatermark(t, r, 1000)
+	wantIdle(true)
+}
+
+// TestIdleStatusUnderTransactions: a transactional writer writes its idle
+// status (after its watermark) into the open transaction, begun for it;
+// readers see it when the transaction commits, not before.
+func TestIdleStatusUnderTransactions(t *testing.T) {
+	_, cfg := cluster(t)
+	tp := newTopic(t, cfg, "idle-txn", 1, 2, false)
+	w0, w1 := txnWriter(t, cfg, tp, 0, nil), txnWriter(t, cfg, tp, 1, nil)
+	commit := func(w *writer, id int64) {
+		t.Helper()
+		c, err := w.PreCommit(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []*writer{w0, w1} {
+		if err := w.WriteWatermark(100); err != nil {
+			t.Fatal(err)
+		}
+		commit(w, 1)
+	}
+	r := openReader(t, cfg, tp, 0, nil)
+	waitWatermark(t, r, 100)
+	if err := w0.WriteWatermark(200); err != nil {
+		t.Fatal(err)
+	}
+	commit(w0, 2)
+	if err := w1.WriteWatermark(150); err != nil { // held back until PreCommit
+		t.Fatal(err)
+	}
+	if err := w1.WriteIdle(true); err != nil { // writes 150, then idle
+		t.Fatal(err)
+	}
+	if rows, _ := readFor(t, r, 1, 300*time.Millisecond); len(rows) != 0 || r.Watermark() != 100 {
+		t.Fatalf("before the commit: rows %v, watermark %s", rows, wmString(r.Watermark()))
+	}
+	commit(w1, 2)
+	waitWatermark(t, r, 200) // producer 1 is idle: producer 0's
+	if err := w1.WriteIdle(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.Write(batchOf(kvRow(1, "a", 250))); err != nil {
+		t.Fatal(err)
+	}
+	if err := w1.WriteWatermark(300); err != nil {
+		t.Fatal(err)
+	}
+	if err := w0.WriteWatermark(400); err != nil {
+		t.Fatal(err)
+	}
+	commit(w1, 3)
+	commit(w0, 3)
+	rows, _ := readUntil(t, r, 1)
+	waitWatermark(t, r, 300) // producer 1 counts again
+	if len(rows) != 1 || r.Idle() {
+		t.Errorf("rows %v, idle %v", rows, r.Idle())
 	}
 }

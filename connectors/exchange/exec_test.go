@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,8 +20,14 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
-// rowsSource serves fixed rows per split, a few per Next.
-type rowsSource struct{ splits [][][]types.Value }
+// rowsSource serves fixed rows per split, a few per Next; an unbounded
+// split then returns no rows (after a short wait) and never ends.
+type rowsSource struct {
+	splits    [][][]types.Value
+	unbounded bool
+	// delay[i], when set, is how long split i has no rows after it opened.
+	delay map[int]time.Duration
+}
 
 type rowsSplit int
 
@@ -33,18 +40,27 @@ func (f *rowsSource) Splits(int) ([]connectors.Split, error) {
 	}
 	return out, nil
 }
-func (f *rowsSource) Bounded() bool { return true }
+func (f *rowsSource) Bounded() bool { return !f.unbounded }
 func (f *rowsSource) OpenSplit(_ context.Context, s connectors.Split, _ []byte) (connectors.SplitReader, error) {
-	return &rowsReader{rows: f.splits[s.(rowsSplit)]}, nil
+	return &rowsReader{rows: f.splits[s.(rowsSplit)], unbounded: f.unbounded, from: time.Now().Add(f.delay[int(s.(rowsSplit))])}, nil
 }
 
 type rowsReader struct {
-	rows [][]types.Value
-	next int
+	rows      [][]types.Value
+	next      int
+	unbounded bool
+	from      time.Time // no rows before
 }
 
-func (r *rowsReader) Next(_ context.Context, b *types.Batch) error {
-	if r.next >= len(r.rows) {
+func (r *rowsReader) Next(ctx context.Context, b *types.Batch) error {
+	if r.next >= len(r.rows) || time.Now().Before(r.from) {
+		if r.unbounded {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+			return nil
+		}
 		return io.EOF
 	}
 	for n := 0; n < 8 && r.next < len(r.rows); n++ {
@@ -358,4 +374,67 @@ func TestReadingJobRestoresFromCheckpoint(t *testing.T) {
 		t.Errorf("delivered %d rows (%d before the restore), want each of %d once", len(got), first, len(want))
 	}
 	t.Logf("%d rows before the restore from checkpoint %d, %d after", first, md.CheckpointID, len(got)-first)
+}
+
+// An upstream instance whose source goes idle (idle-timeout) says so
+// through the exchange: the downstream graph's windows fire on the other
+// producer's watermark instead of waiting for the quiet one. When the
+// busy instance goes idle first (its rows are read before the quiet
+// split's one), the downstream windows fire once both are idle, at the
+// larger of their watermarks.
+func TestIdleProducerDoesNotHoldDownstreamWindows(t *testing.T) {
+	for _, quietDelay := range []time.Duration{0, 100 * time.Millisecond} {
+		t.Run(fmt.Sprintf("quiet-after=%v", quietDelay), func(t *testing.T) {
+			_, cfg := cluster(t)
+			cfg.WatermarkInterval = time.Nanosecond
+			const partitions = 4
+			tp := newTopic(t, cfg, "stage-idle", partitions, 2, false)
+			var busy [][]types.Value
+			for i := int64(0); i < 300; i++ {
+				busy = append(busy, kvRow(i%13, fmt.Sprintf("b%d", i), i*10))
+			}
+			quiet := [][]types.Value{kvRow(5, "q", 5)}
+
+			var stats windowStats
+			all := []int{0, 1, 2, 3}
+			down, downRows := windowedTail([]*exec.Vertex{sourceVertex("exchange", NewSource(cfg, tp, all), true)}, &stats)
+			dj := run(t, &exec.JobGraph{Name: "down", Vertices: down, MaxParallelism: partitions, BatchSize: 16}, exec.Options{})
+			src := sourceVertex("src", &rowsSource{splits: [][][]types.Value{busy, quiet}, unbounded: true,
+				delay: map[int]time.Duration{1: quietDelay}}, false)
+			src.Source.IdleTimeoutMs = 200
+			uj := run(t, &exec.JobGraph{Name: "up", MaxParallelism: partitions, BatchSize: 16, Vertices: []*exec.Vertex{src,
+				{ID: "sink", Name: "Exchange", Parallelism: 2, Schema: kvSchema, Sink: true,
+					Inputs:      []exec.Edge{{From: 0, Partitioning: exec.Forward}},
+					NewOperator: func() exec.Operator { return exec.NewSinkOperator("stage-idle", NewSink(cfg, tp, 0)) }},
+			}}, exec.Options{})
+
+			// The busy split's last row is at 2990: every window up to
+			// [2800, 2900) fires, for each key that has rows there.
+			fired := func(got []string) int {
+				n := 0
+				for _, r := range got {
+					if strings.Contains(r, "1970-01-01 00:00:02.800") {
+						n++
+					}
+				}
+				return n
+			}
+			var got []string
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && fired(got) == 0; time.Sleep(50 * time.Millisecond) {
+				got = downRows()
+			}
+			uj.Cancel()
+			dj.Cancel()
+			uj.Wait()
+			dj.Wait()
+			if fired(got) == 0 {
+				t.Fatalf("the windows up to 2900 did not fire while one producer is idle; fired: %v", got)
+			}
+			stats.mu.Lock()
+			defer stats.mu.Unlock()
+			if stats.late != 0 {
+				t.Errorf("%d late rows", stats.late)
+			}
+		})
+	}
 }

@@ -134,6 +134,7 @@ type writer struct {
 
 	wm       int64     // the latest watermark received
 	sentWm   int64     // the latest watermark written into every partition
+	idle     bool      // the input is idle: the last status written
 	endSent  bool      // the end was written into every partition
 	lastWmAt time.Time // when sentWm was written (modePlain)
 
@@ -148,6 +149,7 @@ type writer struct {
 var (
 	_ connectors.TwoPhaseCommitWriter = (*writer)(nil)
 	_ connectors.WatermarkWriter      = (*writer)(nil)
+	_ connectors.IdleWriter           = (*writer)(nil)
 )
 
 func (w *writer) fail(err error) error {
@@ -268,6 +270,47 @@ func (w *writer) WriteWatermark(wm int64) error {
 	return nil
 }
 
+// WriteIdle writes the input's status into every partition when it
+// changes: idle after the latest watermark (written then, held back or
+// not), active again before the rows and watermarks that follow. A plain
+// writer writes it at once, a transactional one into its open transaction
+// (begun for it if none is), visible with the transaction's commit.
+// Nothing is written after the end.
+func (w *writer) WriteIdle(idle bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return w.failed
+	}
+	if idle == w.idle || w.endSent {
+		return nil
+	}
+	if err := w.startPlain(); err != nil {
+		return err
+	}
+	if idle {
+		if err := w.writeProgress(); err != nil {
+			return err
+		}
+		if w.endSent {
+			return nil
+		}
+	}
+	recs := make([]kgo.Record, w.t.Partitions)
+	buf := make([]byte, 0, 8*len(recs))
+	for p := range recs {
+		s := len(buf)
+		buf = appendStatus(buf, w.producer, idle)
+		recs[p].Value = buf[s:len(buf):len(buf)]
+		recs[p].Partition = int32(p)
+	}
+	if err := w.produce(recs); err != nil {
+		return err
+	}
+	w.idle = idle
+	return nil
+}
+
 // deferredProgress writes the watermark WriteWatermark held back (from
 // its timer's goroutine). Its records may land before rows written since
 // the advance, never before rows written until it: the watermark only
@@ -309,6 +352,7 @@ func (w *writer) writeProgress() error {
 	}
 	w.sentWm, w.lastWmAt = w.wm, time.Now()
 	w.endSent = w.wm == math.MaxInt64
+	w.idle = false // a reader takes a watermark as an active status
 	return nil
 }
 

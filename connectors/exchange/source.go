@@ -91,8 +91,9 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 	r := &reader{t: &s.t, partition: k.partition, wm: math.MinInt64,
 		where: fmt.Sprintf("exchange topic '%s' partition %d", s.t.Name, k.partition)}
 	start := kgo.NewOffset().AtStart()
+	hasWm := false
 	if pos != nil {
-		if r.pos, r.prods, err = decodePosition(pos, s.t.Producers); err != nil {
+		if r.pos, r.prods, r.wm, hasWm, err = decodePosition(pos, s.t.Producers); err != nil {
 			return nil, fmt.Errorf("%s: restoring position: %w", r.where, err)
 		}
 		start = kgo.NewOffset().At(r.pos)
@@ -102,7 +103,9 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 			r.prods[i].wm = math.MinInt64
 		}
 	}
-	r.wm = r.computeWatermark()
+	if !hasWm {
+		r.wm = r.computeWatermark(math.MinInt64)
+	}
 	r.row = make([]types.Value, len(s.t.Schema))
 	r.logEnd.Store(-1)
 	r.readPos.Store(r.pos)
@@ -153,19 +156,66 @@ var (
 	_ connectors.PollWaiter             = (*reader)(nil)
 	_ connectors.PendingRecordsReporter = (*reader)(nil)
 	_ connectors.WaitReporter           = (*reader)(nil)
+	_ connectors.IdleReporter           = (*reader)(nil)
 )
 
-// computeWatermark is the minimum over the producers of their last
-// watermark: math.MinInt64 until every one reported.
-func (r *reader) computeWatermark() int64 {
-	m := int64(math.MaxInt64)
+// computeWatermark returns the partition's watermark given its current
+// one cur: the minimum of the last watermarks of the producers that count,
+// or cur when none does or it would not advance. A producer counts unless
+// it ended or is idle, or it is active again but behind cur (it counts
+// once its watermark caught up: it neither takes the partition's
+// watermark back nor holds it meanwhile; see exec's watermarkValve). A
+// producer that never reported counts as math.MinInt64 (so the partition
+// has no watermark until every active producer reported). When every live
+// producer is idle, it is the largest of their watermarks (none of them
+// will advance, and the one idle last would otherwise hold the partition
+// forever; exec's watermarkValve does the same). Once every producer
+// ended it is math.MaxInt64.
+func (r *reader) computeWatermark(cur int64) int64 {
+	m, top := int64(math.MaxInt64), int64(math.MinInt64)
+	counted, live, active := false, false, false
 	for _, p := range r.prods {
-		if !p.seen {
-			return math.MinInt64
+		if p.ended {
+			continue
 		}
+		live = true
+		top = max(top, p.wm)
+		if p.idle {
+			continue
+		}
+		active = true
+		if p.wm < cur {
+			continue // resumed behind: catching up
+		}
+		counted = true
 		m = min(m, p.wm)
 	}
-	return m
+	if !live {
+		return math.MaxInt64
+	}
+	if !active {
+		return max(top, cur)
+	}
+	if !counted {
+		return cur
+	}
+	return max(m, cur)
+}
+
+// Idle implements connectors.IdleReporter: every producer that has not
+// ended is idle (and one has not).
+func (r *reader) Idle() bool {
+	live := false
+	for _, p := range r.prods {
+		if p.ended {
+			continue
+		}
+		if !p.idle {
+			return false
+		}
+		live = true
+	}
+	return live
 }
 
 // allEnded reports whether every producer wrote its end.
@@ -199,13 +249,14 @@ func (r *reader) PendingRecords() int64 {
 }
 
 // Position implements connectors.SplitReader (see encodePosition).
-func (r *reader) Position() []byte { return encodePosition(r.pos, r.prods) }
+func (r *reader) Position() []byte { return encodePosition(r.pos, r.prods, r.wm) }
 
 // ended reports whether a bounded split has read every producer's end.
 func (r *reader) ended() bool { return r.t.Bounded && r.allEnded() }
 
 // Next appends the rows read up to the batch's room or to a control
-// record that advances the watermark, whichever comes first. When no
+// record that advances the watermark or changes whether the partition is
+// idle (Idle), whichever comes first. When no
 // record is buffered it waits for one up to the poll wait. It returns
 // io.EOF once a bounded split read every producer's end.
 func (r *reader) Next(ctx context.Context, b *types.Batch) error {
@@ -249,7 +300,8 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 }
 
 // read handles one record: a row goes to b, a control record updates its
-// producer; advanced tells whether the watermark advanced.
+// producer; advanced tells whether the watermark advanced or the
+// partition became idle or active.
 func (r *reader) read(b *types.Batch, rec *kgo.Record) (bool, error) {
 	if rec.Offset < r.pos {
 		return false, nil // fetched again after a retry
@@ -269,16 +321,28 @@ func (r *reader) read(b *types.Batch, rec *kgo.Record) (bool, error) {
 		// from a savepoint taken with drain): its end stands.
 		return false, nil
 	}
-	p.seen = true
-	if d.wm > p.wm {
-		p.wm = d.wm
+	wasIdle := r.Idle()
+	if d.tag == tagStatus {
+		// A producer idle since before its first watermark does not hold
+		// the others back; an active one waits for its first watermark.
+		p.idle = d.idle
+	} else {
+		// A watermark says its producer is active too: a writer writes
+		// none while idle, and one that restarted does not know that it
+		// wrote an idle status before.
+		p.idle = false
+		p.seen = true
+		if d.wm > p.wm {
+			p.wm = d.wm
+		}
+		p.ended = d.tag == tagEnd
 	}
-	p.ended = d.tag == tagEnd
-	if w := r.computeWatermark(); w > r.wm {
+	changed := r.Idle() != wasIdle
+	if w := r.computeWatermark(r.wm); w > r.wm {
 		r.wm = w
 		return true, nil
 	}
-	return false, nil
+	return changed, nil
 }
 
 // poll fetches up to n records into r.buf, waiting up to the poll wait

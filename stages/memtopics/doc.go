@@ -4,6 +4,15 @@
 // (execution.stages.exchange = 'memory') and can be compared with the same
 // job run whole.
 //
+// Producers' watermarks, ends and idle statuses go into every partition
+// and a reader combines them as the Kafka exchange's readers do (package
+// connectors/exchange: idle producers left out of a partition's
+// watermark, a resumed one counted once caught up). A reader's position is
+// the next record, then the producers' watermarks and statuses and the
+// partition's watermark; a position of the next record alone (before
+// statuses) restores, the watermarks coming back with the next control
+// records.
+//
 // Rows written become readable at once: there are no transactions, and
 // the topics live as long as the process. With checkpoints a restarted
 // unit writes again what it wrote after its checkpoint, so the exchange is

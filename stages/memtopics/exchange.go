@@ -26,9 +26,11 @@ type Exchange struct {
 // New returns an empty exchange.
 func New() *Exchange { return &Exchange{topics: map[string]*topic{}} }
 
-// record is a row, or a producer's watermark (control).
+// record is a row, or a producer's watermark or status (control).
 type record struct {
 	control  bool
+	status   bool // control: a status (idle), not a watermark
+	idle     bool // status: the producer's input is idle (else active)
 	producer int
 	wm       int64 // control: math.MaxInt64 is the producer's end
 	op       types.Op
@@ -104,14 +106,31 @@ func (s *source) Splits(int) ([]connectors.Split, error) {
 func (s *source) Bounded() bool { return s.t.edge.Bounded }
 
 func (s *source) OpenSplit(_ context.Context, sp connectors.Split, pos []byte) (connectors.SplitReader, error) {
-	r := &reader{t: s.t, part: int(sp.(split)), wms: make([]int64, s.t.edge.Producers), wm: math.MinInt64}
+	n := s.t.edge.Producers
+	r := &reader{t: s.t, part: int(sp.(split)), wms: make([]int64, n), idle: make([]bool, n), wm: math.MinInt64}
 	for i := range r.wms {
 		r.wms[i] = math.MinInt64
 	}
-	if len(pos) == 8 {
-		// A restored reader starts after the rows it had read; the
-		// producers' watermarks come back with the next control records.
+	if len(pos) >= 8 {
+		// A restored reader starts after the rows it had read, with the
+		// producers' watermarks and statuses as they were (a position of
+		// 8 bytes, from before statuses: they come back with the next
+		// control records).
 		r.next = int(binary.BigEndian.Uint64(pos))
+		if rest := pos[8:]; len(rest) > 0 {
+			for i := range r.wms {
+				w, k := binary.Varint(rest)
+				if k <= 0 || len(rest) <= k {
+					return nil, fmt.Errorf("memory exchange %s: damaged position", s.t.edge.ID)
+				}
+				r.wms[i], r.idle[i], rest = w, rest[k] == 1, rest[k+1:]
+			}
+			w, k := binary.Varint(rest)
+			if k <= 0 || k != len(rest) {
+				return nil, fmt.Errorf("memory exchange %s: damaged position", s.t.edge.ID)
+			}
+			r.wm = w
+		}
 	}
 	return r, nil
 }
@@ -120,12 +139,14 @@ type reader struct {
 	t    *topic
 	part int
 	next int
-	wms  []int64
+	wms  []int64 // per producer (math.MaxInt64: ended)
+	idle []bool  // per producer: its last status said idle
 	wm   int64
 }
 
 // Next copies rows until a control record advances the partition's
-// watermark, waiting a little when nothing is there yet.
+// watermark or changes whether it is idle, waiting a little when nothing
+// is there yet.
 func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 	r.t.mu.Lock()
 	recs := r.t.parts[r.part]
@@ -147,13 +168,74 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 			b.Append(rec.op, rec.row)
 			continue
 		}
-		r.wms[rec.producer] = max(r.wms[rec.producer], rec.wm)
-		if w := minOf(r.wms); w > r.wm {
+		wasIdle := r.Idle()
+		if rec.status {
+			r.idle[rec.producer] = rec.idle
+		} else {
+			// A watermark says its producer is active too.
+			r.idle[rec.producer] = false
+			r.wms[rec.producer] = max(r.wms[rec.producer], rec.wm)
+		}
+		if w := r.compute(); w > r.wm {
 			r.wm = w
+			break
+		}
+		if r.Idle() != wasIdle {
 			break
 		}
 	}
 	return nil
+}
+
+// compute is the partition's watermark as the Kafka exchange's readers
+// compute it (connectors/exchange): the minimum over the producers that
+// have not ended and are active, leaving out one that became active
+// again behind the current watermark until it caught up; the largest of
+// theirs when every live producer is idle.
+func (r *reader) compute() int64 {
+	m, top := int64(math.MaxInt64), int64(math.MinInt64)
+	counted, live, active := false, false, false
+	for i, w := range r.wms {
+		if w == math.MaxInt64 {
+			continue
+		}
+		live = true
+		top = max(top, w)
+		if r.idle[i] {
+			continue
+		}
+		active = true
+		if w < r.wm {
+			continue
+		}
+		counted = true
+		m = min(m, w)
+	}
+	switch {
+	case !live:
+		return math.MaxInt64
+	case !active:
+		return max(top, r.wm)
+	case !counted:
+		return r.wm
+	}
+	return max(m, r.wm)
+}
+
+// Idle implements connectors.IdleReporter: every producer that has not
+// ended is idle.
+func (r *reader) Idle() bool {
+	live := false
+	for i, w := range r.wms {
+		if w == math.MaxInt64 {
+			continue
+		}
+		if !r.idle[i] {
+			return false
+		}
+		live = true
+	}
+	return live
 }
 
 func (r *reader) ended() bool {
@@ -173,7 +255,21 @@ func minOf(ws []int64) int64 {
 
 func (r *reader) Watermark() int64 { return r.wm }
 
-func (r *reader) Position() []byte { return binary.BigEndian.AppendUint64(nil, uint64(r.next)) }
+// Position is the next record (8 bytes), then per producer its watermark
+// (varint) and whether it is idle (a byte), then the partition's
+// watermark (varint).
+func (r *reader) Position() []byte {
+	buf := binary.BigEndian.AppendUint64(nil, uint64(r.next))
+	for i, w := range r.wms {
+		buf = binary.AppendVarint(buf, w)
+		if r.idle[i] {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+	}
+	return binary.AppendVarint(buf, r.wm)
+}
 
 func (r *reader) Close() error { return nil }
 
@@ -192,6 +288,7 @@ type writer struct {
 	t        *topic
 	producer int
 	wm       int64
+	idle     bool // the last status written
 }
 
 func (w *writer) Write(b *types.Batch) error {
@@ -220,8 +317,31 @@ func (w *writer) WriteWatermark(wm int64) error {
 	for p := range w.t.parts {
 		w.t.parts[p] = append(w.t.parts[p], record{control: true, producer: w.producer, wm: wm})
 	}
+	w.idle = false // a reader takes a watermark as an active status
+	return nil
+}
+
+// WriteIdle writes the input's status into every partition when it
+// changes (connectors.IdleWriter).
+func (w *writer) WriteIdle(idle bool) error {
+	if idle == w.idle || w.wm == math.MaxInt64 {
+		return nil
+	}
+	w.idle = idle
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	for p := range w.t.parts {
+		w.t.parts[p] = append(w.t.parts[p], record{control: true, status: true, idle: idle, producer: w.producer})
+	}
 	return nil
 }
 
 func (w *writer) Flush() error { return nil }
 func (w *writer) Close() error { return nil }
+
+var (
+	_ connectors.IdleReporter    = (*reader)(nil)
+	_ connectors.WatermarkReader = (*reader)(nil)
+	_ connectors.IdleWriter      = (*writer)(nil)
+	_ connectors.WatermarkWriter = (*writer)(nil)
+)
