@@ -487,7 +487,9 @@ func (t *sourceTask) emitWatermark() {
 	}
 }
 
-// checkIdle marks splits idle: after the idle timeout without rows, and
+// checkIdle marks splits idle: after the idle timeout without rows (a
+// split whose reader reports records waiting, or does not know yet, is
+// not idle: connectors.PendingRecordsReporter), and
 // while their reader says so (connectors.IdleReporter: an exchange
 // partition whose producers are all idle); and tells downstream when the
 // whole task is idle, or active again (see watermarkValve).
@@ -500,6 +502,14 @@ func (t *sourceTask) checkIdle() {
 			continue
 		}
 		live++
+		if pr, ok := s.reader.(connectors.PendingRecordsReporter); ok && pr.PendingRecords() != 0 {
+			// Records wait in the split's log (or its first fetch has not
+			// answered yet): it is not idle, however long they take to
+			// arrive (a slow fetch on a loaded machine, after a restore).
+			// Were it idle, the operators downstream would move their
+			// watermark past its rows, which would then come late.
+			s.lastRow = now
+		}
 		timedOut := timeout > 0 && now-s.lastRow >= timeout
 		if ir, ok := s.reader.(connectors.IdleReporter); ok {
 			reported = true

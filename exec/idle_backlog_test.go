@@ -1,0 +1,115 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/types"
+)
+
+// backlogSource has one split that yields one row, then nothing while it
+// reports records pending (a fetch that has not arrived yet), until the
+// test releases it.
+type backlogSource struct {
+	row      [2]int64
+	released atomic.Bool
+}
+
+func (s *backlogSource) Splits(int) ([]connectors.Split, error) {
+	return []connectors.Split{fakeSplit(0)}, nil
+}
+func (s *backlogSource) Bounded() bool { return false }
+func (s *backlogSource) OpenSplit(context.Context, connectors.Split, []byte) (connectors.SplitReader, error) {
+	return &backlogReader{src: s}, nil
+}
+
+type backlogReader struct {
+	src  *backlogSource
+	sent bool
+}
+
+func (r *backlogReader) Next(ctx context.Context, b *types.Batch) error {
+	if !r.sent {
+		r.sent = true
+		b.Append(types.Insert, []types.Value{types.IntValue(r.src.row[0]), types.TimestampValue(r.src.row[1])})
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Millisecond):
+	}
+	return nil
+}
+
+// PendingRecords reports a backlog until the source is released.
+func (r *backlogReader) PendingRecords() int64 {
+	if r.src.released.Load() {
+		return 0
+	}
+	return 5
+}
+func (r *backlogReader) Position() []byte { return nil }
+func (r *backlogReader) Close() error     { return nil }
+
+// TestBackloggedSplitIsNotIdle: a split whose reader reports records
+// waiting is not idle, however long its rows take to arrive (a slow fetch
+// after a restore on a loaded machine): were it idle, the operators
+// downstream would move their watermark past its rows, and those would be
+// late. Once it reports no backlog, the idle timeout applies.
+func TestBackloggedSplitIsNotIdle(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	fast := &fakeSource{splits: [][][2]int64{{{1, 100}, {1, 1000}}}, unbounded: true}
+	slow := &backlogSource{row: [2]int64{2, 10}}
+	slowVertex := sourceVertex("slow", nil, 0, 50)
+	slowVertex.Source.Source = slow
+	g := &JobGraph{Vertices: []*Vertex{sourceVertex("fast", fast, 0, 0), slowVertex,
+		newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward}, Edge{From: 1, Partitioning: Global})}}
+	j, err := Start(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		j.Cancel()
+		if err := j.Wait(); !errors.Is(err, ErrCancelled) {
+			t.Errorf("want cancelled, got %v", err)
+		}
+	}()
+	watermarks := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, l := range log {
+			if strings.HasPrefix(l, "i0 wm ") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	// Ten idle timeouts with a backlog: the watermark stays at the slow
+	// split's 10.
+	time.Sleep(500 * time.Millisecond)
+	for _, l := range watermarks() {
+		if l != "i0 wm 10" {
+			t.Fatalf("the watermark passed a split with records waiting (%s); watermarks: %v", l, watermarks())
+		}
+	}
+	slow.released.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, l := range watermarks() {
+			if l == fmt.Sprintf("i0 wm %d", 1000) {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the split without backlog did not go idle: watermarks %v", watermarks())
+}
