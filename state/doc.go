@@ -49,7 +49,11 @@
 // takes with Storage.PutFile (a rename on local storage on the same
 // filesystem, a streamed copy on another, an upload on S3). The file is
 // the same byte for byte either way; its header is written last and its
-// checksum computed by reading the file back once. A checkpoint of large
+// checksum computed by reading the file back once. The buffer is written
+// out whenever the next entry would take it past 32 MiB, so it never grows
+// by copying past that, and the memory backend keeps its last file's buffer
+// (at most about 32 MiB) for its next file instead of allocating one per
+// checkpoint. A checkpoint of large
 // state thus holds one chunk of the file in memory, not the whole file
 // (the memory storage, used in tests, still reads it whole). The memory
 // backend's asynchronous snapshot writes the temporary file in its

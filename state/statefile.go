@@ -143,7 +143,8 @@ func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int, dir string)
 // (nil: a new one), and goes back to it once the file no longer needs it
 // (see fileBuffers).
 func newStateFileWriterIn(bufs *fileBuffers, tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
-	c := min(max(sizeHint, 0)+storage.HeaderSize+storage.TrailerSize+64, spillThreshold)
+	const least = storage.HeaderSize + storage.TrailerSize + 64
+	c := max(min(max(sizeHint, 0)+least, spillThreshold), least)
 	w := &stateFileWriter{buf: bufs.get(c)[:storage.HeaderSize], bufs: bufs, dir: dir,
 		tails: tag == tagChangelogTails || tag == tagChangelogPatches, patches: tag == tagChangelogPatches}
 	w.buf = appendString(w.buf, tag)
