@@ -68,3 +68,44 @@ func TestFileBuffersReused(t *testing.T) {
 		t.Fatal("the buffer of a stored file was not given back")
 	}
 }
+
+// TestStateFileBufferGrowsToLimit: a file written without a size hint
+// grows its buffer only up to growLimit and then spills, in chunks of
+// that buffer, instead of copying itself into ever larger buffers; the
+// file is the same as one written into a buffer sized for it.
+func TestStateFileBufferGrowsToLimit(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	kgs := KeyGroupRange{Start: 0, End: 4}
+	val := bytes.Repeat([]byte("v"), 1000)
+	write := func(bufs *fileBuffers, hint int) *sealedFile {
+		w := newStateFileWriterIn(bufs, tagFull, kgs, hint, "")
+		w.beginState("s")
+		for kg := 0; kg < 4; kg++ {
+			w.beginGroup(kg)
+			for i := 0; i < 1500; i++ { // about 1.5 MB a group, 6 MB in all
+				w.putStr(fmt.Sprintf("k%d", i), val)
+			}
+		}
+		f, err := w.sealed(storage.KindState)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	var bufs fileBuffers
+	f := write(&bufs, 0)
+	if f.spill == nil {
+		t.Fatal("a file past growLimit without a size hint stayed in memory")
+	}
+	if c := cap(bufs.spare); c == 0 || c > growLimit {
+		t.Fatalf("buffer of %d bytes kept, want at most growLimit %d", c, growLimit)
+	}
+	got := stored(t, f)
+	sized := write(nil, 8<<20)
+	if sized.spill != nil {
+		t.Fatal("a 6 MB file with a size hint of 8 MB spilled")
+	}
+	if want := stored(t, sized); !bytes.Equal(got, want) {
+		t.Fatal("the spilled file differs from the one kept in memory")
+	}
+}

@@ -253,12 +253,19 @@ func (w *stateFileWriter) delStr(key string) {
 	w.cur.groups[len(w.cur.groups)-1].count++
 }
 
+// growLimit is the size up to which a state file's buffer grows by
+// copying: past it, a file whose buffer is full is written on to the
+// spill file rather than copied into a larger buffer (a buffer sized for
+// a larger file, from its size hint or reused, holds up to
+// spillThreshold in memory).
+const growLimit = 4 << 20
+
 // room makes room in buf for n more bytes before an entry is appended,
 // so that appending never reallocates (and copies) a large buffer. A file
-// stays in buf while it is within spillThreshold; past it, buf is written
-// to the spill file in chunks of up to spillThreshold bytes, and reused.
-// buf grows (at least doubling, up to spillThreshold) only while the file
-// is small, or for a single entry larger than it.
+// stays in buf while it fits in it and is within spillThreshold; past
+// that, buf is written to the spill file, in chunks of up to its
+// capacity, and reused. buf grows (doubling) only up to growLimit (and
+// spillThreshold), or for a single entry larger than it.
 func (w *stateFileWriter) room(n int) {
 	if len(w.buf)+n > spillThreshold && len(w.buf) > 0 {
 		w.flush()
@@ -266,7 +273,14 @@ func (w *stateFileWriter) room(n int) {
 	if len(w.buf)+n <= cap(w.buf) {
 		return
 	}
-	c := max(min(2*cap(w.buf), spillThreshold), len(w.buf)+n)
+	limit := min(growLimit, spillThreshold)
+	if len(w.buf) > 0 && cap(w.buf) >= limit {
+		w.flush()
+		if n <= cap(w.buf) {
+			return
+		}
+	}
+	c := max(min(2*cap(w.buf), limit), len(w.buf)+n)
 	nb := make([]byte, len(w.buf), c)
 	copy(nb, w.buf)
 	w.buf = nb
