@@ -67,6 +67,9 @@ func TestFileBuffersReused(t *testing.T) {
 	if bufs.spare == nil || &bufs.spare[:1][0] != spare {
 		t.Fatal("the buffer of a stored file was not given back")
 	}
+	if err := f.store(storage.NewMemory(), "again"); err == nil {
+		t.Fatal("a state file whose buffer was given back was stored a second time")
+	}
 }
 
 // TestStateFileBufferGrowsToLimit: a file written without a size hint

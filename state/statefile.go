@@ -402,10 +402,14 @@ type sealedFile struct {
 }
 
 // store writes the file as object p of st (Put, or PutFile for a spilled
-// file, after appending its checksum). A spilled file is gone afterwards,
-// whether store succeeds or not.
+// file, after appending its checksum). It may be called once: a spilled
+// file is gone afterwards, and a file kept in memory has given its buffer
+// back, whether store succeeds or not; a second call fails.
 func (s *sealedFile) store(st storage.Storage, p string) error {
 	if s.spill == nil {
+		if s.data == nil {
+			return fmt.Errorf("writing %s: the state file was already stored once", p)
+		}
 		err := st.Put(p, s.data)
 		s.bufs.put(s.data) // Put keeps no reference to it (storage.Storage)
 		s.data, s.bufs = nil, nil
