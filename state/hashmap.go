@@ -60,6 +60,7 @@ type HashMapBackend struct {
 	restored bool
 	lastSize int
 	incr     *heapIncr // incremental mode; nil otherwise
+	bufs     fileBuffers
 }
 
 // NewHashMapBackendFor returns an empty memory backend for instance
@@ -212,7 +213,7 @@ func (b *HashMapBackend) fullFile(mark bool) (*sealedFile, error) {
 		}
 	}
 	sort.Strings(names)
-	w := newStateFileWriter(tagFull, b.kgs, max(hint+4096, b.lastSize), "")
+	w := newStateFileWriterIn(&b.bufs, tagFull, b.kgs, max(hint+4096, b.lastSize), "")
 	for _, n := range names {
 		if hs, ok := b.states_[n].(heapSnapshotter); ok {
 			hs.snapshotInto(w, n, mark)

@@ -206,7 +206,7 @@ func (b *HashMapBackend) deltaFile(after uint32, tails, patches bool) (data *sea
 	if tails && patches {
 		tag = tagChangelogPatches
 	}
-	w := newStateFileWriter(tag, b.kgs, b.incr.lastDelta, "")
+	w := newStateFileWriterIn(&b.bufs, tag, b.kgs, b.incr.lastDelta, "")
 	n := 0
 	for _, name := range names {
 		if hs, ok := b.states_[name].(heapSnapshotter); ok {
@@ -217,6 +217,7 @@ func (b *HashMapBackend) deltaFile(after uint32, tails, patches bool) (data *sea
 	}
 	if n == 0 {
 		w.discard()
+		b.bufs.put(w.buf)
 		return nil, 0, nil
 	}
 	data, err = w.sealed(storage.KindChangelog)

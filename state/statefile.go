@@ -111,7 +111,8 @@ type stateFileWriter struct {
 	tails bool
 	// patches: the file is "changelog-v3" (its appends may be patches).
 	patches bool
-	buf     []byte // the bytes not yet written to spill (at first the reserved header)
+	buf     []byte       // the bytes not yet written to spill (at first the reserved header)
+	bufs    *fileBuffers // where buf came from and goes back to (nil: none)
 	spill   *os.File
 	dir     string
 	spilled int // bytes written to spill
@@ -135,8 +136,16 @@ type writtenGroup struct {
 // size) sizes the buffer, up to spillThreshold; dir is where a large file
 // spills.
 func newStateFileWriter(tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
-	c := min(max(sizeHint, 0), spillThreshold) + storage.HeaderSize + 64
-	w := &stateFileWriter{buf: make([]byte, storage.HeaderSize, c), dir: dir,
+	return newStateFileWriterIn(nil, tag, kgs, sizeHint, dir)
+}
+
+// newStateFileWriterIn is newStateFileWriter whose buffer comes from bufs
+// (nil: a new one), and goes back to it once the file no longer needs it
+// (see fileBuffers).
+func newStateFileWriterIn(bufs *fileBuffers, tag string, kgs KeyGroupRange, sizeHint int, dir string) *stateFileWriter {
+	const least = storage.HeaderSize + storage.TrailerSize + 64
+	c := max(min(max(sizeHint, 0)+least, spillThreshold), least)
+	w := &stateFileWriter{buf: bufs.get(c)[:storage.HeaderSize], bufs: bufs, dir: dir,
 		tails: tag == tagChangelogTails || tag == tagChangelogPatches, patches: tag == tagChangelogPatches}
 	w.buf = appendString(w.buf, tag)
 	w.buf = binary.AppendUvarint(w.buf, uint64(kgs.Start))
@@ -176,12 +185,14 @@ func (w *stateFileWriter) closeGroup() {
 
 // put adds an entry to the current group.
 func (w *stateFileWriter) put(key, val []byte) {
+	w.room(len(key) + len(val) + 2*binary.MaxVarintLen64)
 	w.buf = appendBytes(w.buf, key)
 	w.appendVal(val, false)
 }
 
 // putStr is put for a string key.
 func (w *stateFileWriter) putStr(key string, val []byte) {
+	w.room(len(key) + len(val) + 2*binary.MaxVarintLen64)
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
 	w.appendVal(val, false)
@@ -193,6 +204,7 @@ func (w *stateFileWriter) appendStr(key string, tail []byte) {
 	if !w.tails {
 		panic("state: an append written to a state file without appends") // a bug of the caller, not bad input
 	}
+	w.room(len(key) + len(tail) + 2*binary.MaxVarintLen64)
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
 	w.appendVal(tail, true)
@@ -211,7 +223,6 @@ func (w *stateFileWriter) appendVal(val []byte, isAppend bool) {
 	w.buf = binary.AppendUvarint(w.buf, tag)
 	w.buf = append(w.buf, val...)
 	w.cur.groups[len(w.cur.groups)-1].count++
-	w.maybeSpill()
 }
 
 // version is the envelope version of the file being written.
@@ -227,25 +238,52 @@ func (w *stateFileWriter) version() uint16 {
 
 // del adds a deletion to the current group.
 func (w *stateFileWriter) del(key []byte) {
+	w.room(len(key) + binary.MaxVarintLen64 + 1)
 	w.buf = appendBytes(w.buf, key)
 	w.buf = append(w.buf, 0)
 	w.cur.groups[len(w.cur.groups)-1].count++
-	w.maybeSpill()
 }
 
 // delStr is del for a string key.
 func (w *stateFileWriter) delStr(key string) {
+	w.room(len(key) + binary.MaxVarintLen64 + 1)
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
 	w.buf = append(w.buf, 0)
 	w.cur.groups[len(w.cur.groups)-1].count++
-	w.maybeSpill()
 }
 
-func (w *stateFileWriter) maybeSpill() {
-	if len(w.buf) >= spillThreshold {
+// growLimit is the size up to which a state file's buffer grows by
+// copying: past it, a file whose buffer is full is written on to the
+// spill file rather than copied into a larger buffer (a buffer sized for
+// a larger file, from its size hint or reused, holds up to
+// spillThreshold in memory).
+const growLimit = 4 << 20
+
+// room makes room in buf for n more bytes before an entry is appended,
+// so that appending never reallocates (and copies) a large buffer. A file
+// stays in buf while it fits in it and is within spillThreshold; past
+// that, buf is written to the spill file, in chunks of up to its
+// capacity, and reused. buf grows (doubling) only up to growLimit (and
+// spillThreshold), or for a single entry larger than it.
+func (w *stateFileWriter) room(n int) {
+	if len(w.buf)+n > spillThreshold && len(w.buf) > 0 {
 		w.flush()
 	}
+	if len(w.buf)+n <= cap(w.buf) {
+		return
+	}
+	limit := min(growLimit, spillThreshold)
+	if len(w.buf) > 0 && cap(w.buf) >= limit {
+		w.flush()
+		if n <= cap(w.buf) {
+			return
+		}
+	}
+	c := max(min(2*cap(w.buf), limit), len(w.buf)+n)
+	nb := make([]byte, len(w.buf), c)
+	copy(nb, w.buf)
+	w.buf = nb
 }
 
 // flush writes buf to the spill file (creating it) and empties buf. After
@@ -330,10 +368,16 @@ func (w *stateFileWriter) finish() []byte {
 func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 	w.writeIndex()
 	if w.spilled == 0 {
+		if len(w.buf)+storage.TrailerSize > cap(w.buf) {
+			w.buf = append(w.buf, make([]byte, storage.TrailerSize)...)[:len(w.buf)]
+		}
 		data := storage.SealReserved(kind, w.version(), w.buf)
-		return &sealedFile{data: data, size: int64(len(data))}, nil
+		w.buf = nil
+		return &sealedFile{data: data, size: int64(len(data)), bufs: w.bufs}, nil
 	}
 	w.flush()
+	w.bufs.put(w.buf)
+	w.buf = nil
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -352,16 +396,24 @@ func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 // file that still lacks its checksum.
 type sealedFile struct {
 	data  []byte
+	bufs  *fileBuffers // data goes back there once stored (nil: none)
 	spill *os.File
 	size  int64 // the size of the sealed file
 }
 
 // store writes the file as object p of st (Put, or PutFile for a spilled
-// file, after appending its checksum). A spilled file is gone afterwards,
-// whether store succeeds or not.
+// file, after appending its checksum). It may be called once: a spilled
+// file is gone afterwards, and a file kept in memory has given its buffer
+// back, whether store succeeds or not; a second call fails.
 func (s *sealedFile) store(st storage.Storage, p string) error {
 	if s.spill == nil {
-		return st.Put(p, s.data)
+		if s.data == nil {
+			return fmt.Errorf("writing %s: the state file was already stored once", p)
+		}
+		err := st.Put(p, s.data)
+		s.bufs.put(s.data) // Put keeps no reference to it (storage.Storage)
+		s.data, s.bufs = nil, nil
+		return err
 	}
 	f := s.spill
 	s.spill = nil

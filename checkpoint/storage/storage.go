@@ -15,7 +15,8 @@ import (
 // Storage holds checkpoint files. Implementations must be safe for
 // concurrent use.
 type Storage interface {
-	// Put writes an object atomically and durably.
+	// Put writes an object atomically and durably. It keeps no
+	// reference to data once it returns (the caller may reuse it).
 	Put(p string, data []byte) error
 	// PutFile moves a local file into the storage as object p (atomically
 	// and durably); the local file is gone afterwards.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/streamsql/streamsql/bench/nexmark"
@@ -16,7 +17,7 @@ import (
 const benchUsage = `Usage:
   streamsql bench nexmark --query q1 --events 10000000 [--parallelism N] [--gomaxprocs N]
       [--checkpoint-interval 1s] [--state-backend hashmap|pebble] [--baseline]
-      [--latency [--rate EVENTS_PER_S] [--latency-events N]] [--all-events] [--table | --json]
+      [--latency [--rate EVENTS_PER_S] [--latency-events N]] [--all-events] [--table | --json] [--cpu-profile FILE]
   streamsql bench nexmark-report [FILE...]
 
 nexmark runs a Nexmark query (bench/nexmark/<query>.sql) over the built-in nexmark source into a
@@ -68,6 +69,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	table := fs.Bool("table", false, "print a markdown table row (with its header) instead of labelled lines")
 	asJSON := fs.Bool("json", false, "print one JSON object per query instead of labelled lines")
 	heapProfile := fs.String("heap-profile", "", "write a heap profile (pprof) of what is live near the run's peak heap to this file (one query only; the garbage collections it forces slow the run); read it with go tool pprof -sample_index=inuse_space")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file; read it with go tool pprof -top")
 	set := keyValueFlag(fs, "D", "set a configuration key for the run, as -D key=value (repeatable), e.g. -D state.backend.changelog.enabled=true")
 	printUsage := func(w io.Writer) {
 		fs.SetOutput(w)
@@ -103,6 +105,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		defer f.Close()
 		heapOut = f
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "streamsql bench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *table {
 		fmt.Fprintln(stdout, nexmark.Header)
