@@ -113,3 +113,48 @@ func TestBackloggedSplitIsNotIdle(t *testing.T) {
 	}
 	t.Fatalf("the split without backlog did not go idle: watermarks %v", watermarks())
 }
+
+// idleBacklogReader: records wait in its log (PendingRecords 5) while its
+// reader reports the partition idle (as an exchange reader restored at a
+// position where its producers were idle, before it fetched the active
+// status that follows).
+type idleBacklogReader struct{ backlogReader }
+
+func (r *idleBacklogReader) Idle() bool { return true }
+
+type idleBacklogSource struct{ backlogSource }
+
+func (s *idleBacklogSource) OpenSplit(context.Context, connectors.Split, []byte) (connectors.SplitReader, error) {
+	return &idleBacklogReader{backlogReader{src: &s.backlogSource}}, nil
+}
+
+// TestBackloggedSplitIsNotIdleWhenItsReaderSaysSo: an exchange split
+// restored where its producers were idle, with the active status and rows
+// still to fetch, is not idle while records wait.
+func TestBackloggedSplitIsNotIdleWhenItsReaderSaysSo(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	fast := &fakeSource{splits: [][][2]int64{{{1, 100}, {1, 1000}}}, unbounded: true}
+	slow := &idleBacklogSource{backlogSource{row: [2]int64{2, 10}}}
+	slowVertex := sourceVertex("slow", nil, 0, 50)
+	slowVertex.Source.Source = slow
+	g := &JobGraph{Vertices: []*Vertex{sourceVertex("fast", fast, 0, 0), slowVertex,
+		newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward}, Edge{From: 1, Partitioning: Global})}}
+	j, err := Start(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	j.Cancel()
+	if err := j.Wait(); !errors.Is(err, ErrCancelled) {
+		t.Errorf("want cancelled, got %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range log {
+		if strings.HasPrefix(l, "i0 wm ") && l != "i0 wm 10" {
+			t.Errorf("the watermark passed a split with records waiting: %s (log %v)", l, log)
+			return
+		}
+	}
+}

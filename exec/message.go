@@ -39,9 +39,11 @@ type Message struct {
 	// Idle, on a MsgWatermark, says the sender is idle (its watermark
 	// does not advance for lack of input, see watermarkValve): the receiver
 	// leaves this channel out of its minimum watermark until the sender is
-	// active again. Any other message on the channel says it is: a batch,
-	// or a MsgWatermark without Idle, whose Watermark is then the sender's
-	// current one (not necessarily an advance).
+	// active again: a MsgWatermark without Idle, whose Watermark is then
+	// the sender's current one (not necessarily an advance). Batches do not
+	// change the status: a sender sends that watermark before the rows of
+	// an active period, and rows an idle sender emits (from a timer) leave
+	// it idle.
 	Idle    bool
 	Barrier Barrier
 }

@@ -57,7 +57,8 @@ type InputReleaser interface {
 // idle (see watermarkValve), and ProcessIdle(false) when one becomes
 // active again, before it handles that input's message; from the task's
 // goroutine, like the other hooks. Output emitted during the call goes
-// downstream after the status change.
+// downstream before the status message (rows a sink's writer flushes on
+// going idle precede the idle status).
 type IdleAware interface {
 	ProcessIdle(idle bool) error
 }

@@ -479,7 +479,12 @@ func (t *sourceTask) emitWatermark() {
 	if !any {
 		return
 	}
-	t.activate()
+	if t.liveSplitActive() {
+		// A split that has not ended is active again. (Ended splits
+		// count in the watermark but do not make an idle task active:
+		// it would say active and idle in turn every round.)
+		t.activate()
+	}
 	if w > t.emitted && w != MaxWatermark {
 		t.emitted = w
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: w})
@@ -502,18 +507,21 @@ func (t *sourceTask) checkIdle() {
 			continue
 		}
 		live++
+		backlog := false
 		if pr, ok := s.reader.(connectors.PendingRecordsReporter); ok && pr.PendingRecords() != 0 {
 			// Records wait in the split's log (or its first fetch has not
 			// answered yet): it is not idle, however long they take to
-			// arrive (a slow fetch on a loaded machine, after a restore).
-			// Were it idle, the operators downstream would move their
-			// watermark past its rows, which would then come late.
+			// arrive (a slow fetch on a loaded machine, after a restore),
+			// nor while its reader last saw its producers idle. Were it
+			// idle, the operators downstream would move their watermark
+			// past its rows, which would then come late.
 			s.lastRow = now
+			backlog = true
 		}
 		timedOut := timeout > 0 && now-s.lastRow >= timeout
 		if ir, ok := s.reader.(connectors.IdleReporter); ok {
 			reported = true
-			s.idle = timedOut || ir.Idle()
+			s.idle = (timedOut || ir.Idle()) && !backlog
 		} else if timedOut {
 			s.idle = true
 		}
@@ -558,6 +566,16 @@ func (t *sourceTask) flushReaderWatermarks() {
 		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: top})
 		t.metrics.Watermark.Store(top)
 	}
+}
+
+// liveSplitActive reports whether a split that has not ended is not idle.
+func (t *sourceTask) liveSplitActive() bool {
+	for _, s := range t.states {
+		if !s.ended && !s.idle {
+			return true
+		}
+	}
+	return false
 }
 
 // activate tells downstream that the task is active again, when it said

@@ -4,11 +4,14 @@ package exec
 // task's input channels into the task's watermark and status, as Flink's
 // StatusWatermarkValve does:
 //
-//   - a channel is idle from a MsgWatermark with Idle until its next batch
-//     or watermark; an idle channel is left out of the minimum;
+//   - a channel is idle from a MsgWatermark with Idle until its next
+//     watermark (batches do not change a channel's status: a sender that
+//     becomes active sends its watermark first, and an idle task's rows
+//     from a timer leave it idle); an idle channel is left out of the
+//     minimum;
 //   - the task is idle (its output says so once) while every input that
-//     has not ended is idle; it is active again at the first batch or
-//     watermark of any input, before that message is handled;
+//     has not ended is idle; it is active again at the first watermark
+//     of any input, before that message is handled;
 //   - a channel that becomes active again behind the task's watermark is
 //     not aligned: it stays out of the minimum until its own watermark
 //     catches up, so that it neither moves the task's watermark back nor
@@ -45,7 +48,7 @@ func newWatermarkValve(ended []bool) *watermarkValve {
 	return v
 }
 
-// active notes that channel ci sent a batch or a watermark. It reports
+// active notes that channel ci sent a watermark. It reports
 // whether the task, idle until now, becomes active (the caller tells its
 // outputs before it handles the message).
 func (v *watermarkValve) active(ci int) bool {

@@ -68,8 +68,8 @@ var idleMsg = Message{Kind: MsgWatermark, Idle: true}
 // TestValveIdleInputsAndResume drives a task of three inputs through idle
 // and active statuses: an idle input leaves the minimum; the task goes
 // idle (once, telling its operator and its outputs) when every live input
-// is, at the largest watermark of its inputs; the first message of an input makes it active again before the
-// message is handled; an input that resumes behind the task's watermark
+// is, at the largest watermark of its inputs; the first watermark of an input makes it active again before the
+// message is handled (a batch changes no status); an input that resumes behind the task's watermark
 // neither moves it back nor holds it until it has caught up.
 func TestValveIdleInputsAndResume(t *testing.T) {
 	h := newBarrierHarness(t, nil, 3)
@@ -104,10 +104,11 @@ func TestValveIdleInputsAndResume(t *testing.T) {
 		{2, idleMsg, "idle true", "idle"},
 		{0, Message{Kind: MsgEnd}, "", ""},
 		{1, Message{Kind: MsgEnd}, "", ""},
-		// A batch of the last live input makes the task active before
-		// its rows go on.
-		{2, Message{Kind: MsgBatch, Batch: batchOfRows(2)}, "idle false,rows 2", "wm 500,rows 2"},
-		{2, wmMsg(450), "", ""},
+		// A batch does not change a status: rows of an idle input (a
+		// timer's) go on with the task idle; its watermark makes it
+		// active.
+		{2, Message{Kind: MsgBatch, Batch: batchOfRows(2)}, "rows 2", "rows 2"},
+		{2, wmMsg(450), "idle false", "wm 500"},
 		{2, wmMsg(550), "wm 550", "wm 550"},
 		{2, Message{Kind: MsgEnd}, fmt.Sprintf("wm %d", MaxWatermark), fmt.Sprintf("wm %d", MaxWatermark)},
 	}

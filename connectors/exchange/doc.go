@@ -65,8 +65,11 @@
 // back or not) and then an idle status into every partition;
 // WriteIdle(false), when an input is active again, an active status,
 // before the rows and watermarks that follow. A watermark record counts as
-// an active status as well (a writer writes none while idle, and a writer
-// that restarted does not know that its predecessor wrote an idle one).
+// an active status as well (a writer writes none while idle). A writer
+// that restarted does not know whether its predecessor wrote an idle
+// status, and rows carry no producer id: its first rows follow an active
+// status of its own, so that a reader restored while the producer was
+// idle counts it again before them.
 // Without checkpointing a status is written at once; under checkpoints
 // into the open transaction (begun for it if none is), visible when that
 // transaction commits. Nothing is written after the end.

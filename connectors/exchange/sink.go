@@ -135,6 +135,11 @@ type writer struct {
 	wm       int64     // the latest watermark received
 	sentWm   int64     // the latest watermark written into every partition
 	idle     bool      // the input is idle: the last status written
+	// announced: this writer has written a status or a watermark. Until
+	// it has, a reader restored from a checkpoint taken while the
+	// producer was idle still counts it idle (rows carry no producer):
+	// the first rows go after an active status.
+	announced bool
 	endSent  bool      // the end was written into every partition
 	lastWmAt time.Time // when sentWm was written (modePlain)
 
@@ -229,6 +234,11 @@ func (w *writer) Write(b *types.Batch) error {
 	if err := w.startPlain(); err != nil {
 		return err
 	}
+	if !w.announced {
+		if err := w.writeStatus(false); err != nil {
+			return err
+		}
+	}
 	recs := make([]kgo.Record, n)
 	buf := make([]byte, 0, n*(8+4*b.Width))
 	for i := 0; i < n; i++ {
@@ -296,6 +306,12 @@ func (w *writer) WriteIdle(idle bool) error {
 			return nil
 		}
 	}
+	return w.writeStatus(idle)
+}
+
+// writeStatus writes status idle into every partition (w.mu held, the
+// writer started).
+func (w *writer) writeStatus(idle bool) error {
 	recs := make([]kgo.Record, w.t.Partitions)
 	buf := make([]byte, 0, 8*len(recs))
 	for p := range recs {
@@ -307,7 +323,7 @@ func (w *writer) WriteIdle(idle bool) error {
 	if err := w.produce(recs); err != nil {
 		return err
 	}
-	w.idle = idle
+	w.idle, w.announced = idle, true
 	return nil
 }
 
@@ -352,7 +368,7 @@ func (w *writer) writeProgress() error {
 	}
 	w.sentWm, w.lastWmAt = w.wm, time.Now()
 	w.endSent = w.wm == math.MaxInt64
-	w.idle = false // a reader takes a watermark as an active status
+	w.idle, w.announced = false, true // a reader takes a watermark as an active status
 	return nil
 }
 

@@ -26,7 +26,8 @@ type Process struct {
 //
 // With the environment variable STREAMSQL_TEST_PROCESS_LOGS set to a
 // directory, the output also goes to a file there named after the test
-// and the process id, kept after the test: the whole output of every
+// (with a random suffix; the file's second line gives the process id),
+// kept after the test: the whole output of every
 // server a failed test started (a test's failure message shows a tail).
 func StartProcess(tb testing.TB, cmd *exec.Cmd) *Process {
 	tb.Helper()

@@ -289,12 +289,19 @@ type writer struct {
 	producer int
 	wm       int64
 	idle     bool // the last status written
+	// announced: a status or a watermark written. Until then a reader
+	// restored while the producer was idle counts it idle: the first
+	// rows go after an active status.
+	announced bool
 }
 
 func (w *writer) Write(b *types.Batch) error {
 	e := w.t.edge
 	w.t.mu.Lock()
 	defer w.t.mu.Unlock()
+	if !w.announced && b.Len() > 0 {
+		w.appendStatus(false)
+	}
 	for i := 0; i < b.Len(); i++ {
 		row := append([]types.Value(nil), b.Row(i)...)
 		p := 0
@@ -317,7 +324,7 @@ func (w *writer) WriteWatermark(wm int64) error {
 	for p := range w.t.parts {
 		w.t.parts[p] = append(w.t.parts[p], record{control: true, producer: w.producer, wm: wm})
 	}
-	w.idle = false // a reader takes a watermark as an active status
+	w.idle, w.announced = false, true // a reader takes a watermark as an active status
 	return nil
 }
 
@@ -327,13 +334,18 @@ func (w *writer) WriteIdle(idle bool) error {
 	if idle == w.idle || w.wm == math.MaxInt64 {
 		return nil
 	}
-	w.idle = idle
 	w.t.mu.Lock()
 	defer w.t.mu.Unlock()
+	w.appendStatus(idle)
+	return nil
+}
+
+// appendStatus writes status idle into every partition (w.t.mu held).
+func (w *writer) appendStatus(idle bool) {
 	for p := range w.t.parts {
 		w.t.parts[p] = append(w.t.parts[p], record{control: true, status: true, idle: idle, producer: w.producer})
 	}
-	return nil
+	w.idle, w.announced = idle, true
 }
 
 func (w *writer) Flush() error { return nil }
