@@ -132,16 +132,16 @@ type writer struct {
 	done      map[string]bool
 	doneOrder []string
 
-	wm       int64     // the latest watermark received
-	sentWm   int64     // the latest watermark written into every partition
-	idle     bool      // the input is idle: the last status written
+	wm     int64 // the latest watermark received
+	sentWm int64 // the latest watermark written into every partition
+	idle   bool  // the input is idle: the last status written
 	// announced: this writer has written a status or a watermark. Until
 	// it has, a reader restored from a checkpoint taken while the
 	// producer was idle still counts it idle (rows carry no producer):
 	// the first rows go after an active status.
 	announced bool
-	endSent  bool      // the end was written into every partition
-	lastWmAt time.Time // when sentWm was written (modePlain)
+	endSent   bool      // the end was written into every partition
+	lastWmAt  time.Time // when sentWm was written (modePlain)
 
 	failed error
 	ctx    context.Context
