@@ -16,6 +16,16 @@ external="./tests/e2e ./tests/nexmarkoracle ./tests/faults/sinkoutage ./tests/fa
 status=0
 go test -count=1 -timeout 50m $(go list ./... | grep -v -e /tests/e2e -e /tests/nexmarkoracle -e /tests/faults/sinkoutage -e /tests/faults/secrets -e /connectors/jdbc -e /connectors/kafka -e /dashboard) || status=$?
 externalLog=$(mktemp)
+# Every process these tests start writes its whole output into a file of
+# this directory (internal/testkit: STREAMSQL_TEST_PROCESS_LOGS), kept
+# when a test fails.
+processLogs="${STREAMSQL_TEST_PROCESS_LOGS:-}"
+ownLogs=
+if [ -z "$processLogs" ]; then
+  processLogs=$(mktemp -d "${TMPDIR:-/tmp}/streamsql-process-logs.XXXXXX")
+  ownLogs=1
+fi
+export STREAMSQL_TEST_PROCESS_LOGS="$processLogs"
 trap 'rm -f "$externalLog"' EXIT
 go test -count=1 -v $external 2>&1 | tee "$externalLog" | grep -E '^(=== RUN|\s*--- |ok|FAIL|panic:)|^\s+\S+\.go:[0-9]+: ' || status=1
 if grep -qE '^\s*--- FAIL|^FAIL' "$externalLog"; then
@@ -23,6 +33,9 @@ if grep -qE '^\s*--- FAIL|^FAIL' "$externalLog"; then
   # processes (server logs): keep the whole output for a look.
   keep="${STREAMSQL_TEST_LOG:-${TMPDIR:-/tmp}/streamsql-external-tests.log}"
   cp "$externalLog" "$keep" && echo "the whole output of the tests of external services: $keep"
+  echo "the whole output of every process they started: $processLogs"
+elif [ -n "$ownLogs" ]; then
+  rm -rf "$processLogs"
 fi
 bash scripts/fuzz.sh || status=1
 skipped=$(sed -nE 's/^\s*--- SKIP: (\S+).*/\1/p' "$externalLog")

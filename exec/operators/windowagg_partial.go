@@ -370,6 +370,19 @@ func (o *localWindowAgg) ProcessWatermark(wm int64) error {
 
 func (o *localWindowAgg) SnapshotState(int64) error { return o.emitUpTo(exec.MaxWatermark) }
 
+var _ exec.IdleAware = (*localWindowAgg)(nil)
+
+// ProcessIdle implements exec.IdleAware: when the task goes idle it sends
+// every partial accumulator on before its idle status. Held back, they
+// would reach the global phase after the status, once its watermark,
+// no longer held by this input, had passed their windows: late.
+func (o *localWindowAgg) ProcessIdle(idle bool) error {
+	if !idle {
+		return nil
+	}
+	return o.emitUpTo(exec.MaxWatermark)
+}
+
 // HoldsNoState implements exec.StatelessOperator: SnapshotState sends
 // every group on.
 func (o *localWindowAgg) HoldsNoState() bool { return true }

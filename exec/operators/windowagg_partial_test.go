@@ -161,3 +161,36 @@ func TestLocalPhaseBoundsItsGroups(t *testing.T) {
 		t.Fatalf("%d partial rows after the flush", len(out))
 	}
 }
+
+// TestLocalPhaseSendsItsGroupsWhenIdle: a local phase whose task goes idle
+// sends its partial accumulators on at once (before the idle status),
+// not at the next barrier: by then the global phase, no longer held by
+// this input, may have passed their windows.
+func TestLocalPhaseSendsItsGroupsWhenIdle(t *testing.T) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, Size: 1000, TimeCol: 1},
+		Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}
+	l := newHarness(t, func() exec.Operator { return NewLocalWindowAgg(spec) }, 3)
+	rows := []emitted{
+		{op: types.Insert, vals: []types.Value{types.IntValue(1), types.TimestampValue(5), types.IntValue(1)}},
+		{op: types.Insert, vals: []types.Value{types.IntValue(2), types.TimestampValue(1500), types.IntValue(1)}},
+	}
+	if out := l.process(0, rows); len(out) != 0 {
+		t.Fatalf("%d partial rows before any watermark", len(out))
+	}
+	ia, ok := l.op.(exec.IdleAware)
+	if !ok {
+		t.Fatal("the local phase does not act on its task's idle status")
+	}
+	if err := ia.ProcessIdle(false); err != nil {
+		t.Fatal(err)
+	}
+	if out := l.out.take(); len(out) != 0 {
+		t.Fatalf("%d partial rows when the task became active", len(out))
+	}
+	if err := ia.ProcessIdle(true); err != nil {
+		t.Fatal(err)
+	}
+	if out := l.out.take(); len(out) != 2 {
+		t.Fatalf("%d partial rows when the task went idle, want both groups", len(out))
+	}
+}
