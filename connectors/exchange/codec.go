@@ -17,7 +17,8 @@ import (
 //	0x12  a status: uvarint producer id, a byte: 1 idle, 0 active again
 //
 // Readers before status records fail on one as on any unknown kind
-// (naming it); a writer writes them only when its input goes idle.
+// (naming it); a writer writes them when its input goes idle or active
+// again, and once before its first rows.
 const (
 	tagWatermark byte = 0x10
 	tagEnd       byte = 0x11

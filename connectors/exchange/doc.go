@@ -37,9 +37,9 @@
 //
 // Status records came after the others: a reader of an earlier release
 // fails on one as on any unknown kind (naming it) rather than misread it.
-// A writer writes them only when its input goes idle
-// (table.exec.source.idle-timeout), so topics of jobs without idleness
-// hold none.
+// A writer writes them when its input goes idle or active again
+// (table.exec.source.idle-timeout), and once, active, before its first
+// rows (see below).
 //
 // A record that does not decode (unknown kind, wrong column count,
 // damaged value, unknown producer) fails the reader with an error naming
