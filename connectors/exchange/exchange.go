@@ -37,6 +37,19 @@ type Topic struct {
 	// Bounded: the upstream ends (bounded sources); a partition ends once
 	// every producer wrote its end.
 	Bounded bool
+
+	// Retired, after the upstream stage was rescaled, is how many
+	// producers wrote the topic before (0: as many as now). Writer p
+	// fences the transactional ids of the retired producers q >= Producers
+	// with q mod Producers == p, so that what they left open is aborted.
+	Retired int
+	// HandOver, after a rescale, is by partition the offset from which
+	// the current producers write: the partition's end offset when the
+	// units of the previous layout had stopped and those of the new one
+	// had not started. A reader whose position (or none) is not of the
+	// current producers skips the control records below it (see the
+	// package documentation, "Rescaling"). Readers only.
+	HandOver map[int]int64
 }
 
 // Config holds what the writers and readers of a job need to reach Kafka.

@@ -459,7 +459,7 @@ func TestBadRecordNamesTopicPartitionOffset(t *testing.T) {
 		}
 	}
 	for off := 1; off <= 7; off++ {
-		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}}, math.MinInt64)
+		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}}, math.MinInt64, 0)
 		r := openReader(t, cfg, tp, 0, pos)
 		_, err := readUntilError(r)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exchange topic 'bad' partition 0 at offset %d", off)) {
@@ -515,7 +515,10 @@ func TestCreateTopicIsIdempotentAndChecksPartitions(t *testing.T) {
 func TestPositionCodec(t *testing.T) {
 	prods := []producerState{{wm: math.MinInt64}, {seen: true, wm: -5}, {seen: true, ended: true, wm: math.MaxInt64},
 		{seen: true, idle: true, wm: 7}, {idle: true, wm: math.MinInt64}}
-	pos := encodePosition(1234, prods, -5)
+	pos := encodePosition(1234, prods, -5, 1234) // hand-over reached: version 2
+	if pos[0] != 2 {
+		t.Fatalf("a position past its hand-over is of version %d, want 2", pos[0])
+	}
 	off, got, wm, hasWm, err := decodePosition(pos, 5)
 	if err != nil || off != 1234 || !slices.Equal(got, prods) || wm != -5 || !hasWm {
 		t.Fatalf("decoded %d %v %d %v %v", off, got, wm, hasWm, err)
@@ -536,10 +539,25 @@ func TestPositionCodec(t *testing.T) {
 	if _, _, _, _, err := decodePosition(v1, 2); err == nil {
 		t.Error("a version 1 position with an idle flag decoded")
 	}
+	// A position before its hand-over offset is of version 3 and keeps
+	// it; it decodes for any number of producers.
+	v3 := encodePosition(1234, prods, -5, 2000)
+	p3, err := decodePositionAny(v3)
+	if err != nil || v3[0] != 3 || p3.offset != 1234 || p3.handOver != 2000 || !slices.Equal(p3.prods, prods) || p3.wm != -5 {
+		t.Fatalf("version 3 decoded %+v %v", p3, err)
+	}
+	for i := 0; i < len(v3); i++ {
+		if _, err := decodePositionAny(v3[:i]); err == nil {
+			t.Errorf("a version 3 position cut at %d bytes decoded", i)
+		}
+	}
+	if _, _, _, _, err := decodePosition(v3, 3); err == nil || !strings.Contains(err.Error(), "records 5 producers, the topic has 3") {
+		t.Errorf("a position of 5 producers for 3: %v", err)
+	}
 	// A position of a later version is refused, naming the versions.
-	pos[0] = 3
-	if _, _, _, _, err := decodePosition(pos, 5); err == nil || !strings.Contains(err.Error(), "version 3; this reader reads versions 1 and 2") {
-		t.Errorf("a version 3 position: %v", err)
+	pos[0] = 4
+	if _, _, _, _, err := decodePosition(pos, 5); err == nil || !strings.Contains(err.Error(), "version 4; this reader reads versions 1 to 3") {
+		t.Errorf("a version 4 position: %v", err)
 	}
 }
 
