@@ -252,3 +252,38 @@ func checkTopic(ctx context.Context, cfg Config, cl *kgo.Client, t *Topic) error
 	}
 	return nil
 }
+
+// EndOffsets returns the end offset (the high watermark: records of open
+// transactions included) of every partition of t, by partition: the
+// Topic.HandOver of a rescale, taken once the units of the previous
+// layout stopped and before those of the new one start.
+func EndOffsets(ctx context.Context, cfg Config, t Topic) (map[int]int64, error) {
+	cfg = cfg.withDefaults()
+	cl, err := cfg.newClient()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	if err := checkTopic(ctx, cfg, cl, &t); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	res, err := kadm.NewClient(cl).ListEndOffsets(ctx, t.Name)
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("exchange topic '%s': end offsets from %s: %w", t.Name, cfg.servers(), err)
+	}
+	out := map[int]int64{}
+	res.Each(func(o kadm.ListedOffset) {
+		if o.Topic == t.Name {
+			out[int(o.Partition)] = o.Offset
+		}
+	})
+	if len(out) != t.Partitions {
+		return nil, fmt.Errorf("exchange topic '%s': end offsets of %d partitions from %s, it has %d", t.Name, len(out), cfg.servers(), t.Partitions)
+	}
+	return out, nil
+}
