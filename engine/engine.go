@@ -632,8 +632,10 @@ func (e *Engine) launchAs(p *planner.Plan, replan func(int) (*planner.Plan, erro
 // launchUnit starts a unit of a staged job. initial, when set, is the
 // restore point merged from the checkpoints of a previous unit layout (a
 // rescale): the first attempt restores it, and so do restarts until the
-// unit completed a checkpoint of its own.
-func (e *Engine) launchUnit(p *planner.Plan, name string, env *connectors.Env, sid string, initial *checkpoint.Metadata) (*Job, error) {
+// unit completed a checkpoint of its own. keep (0: none) is a checkpoint
+// of the previous layout in the unit's directory that retention must
+// leave: other units restore from it too.
+func (e *Engine) launchUnit(p *planner.Plan, name string, env *connectors.Env, sid string, initial *checkpoint.Metadata, keep int64) (*Job, error) {
 	setup, err := e.newJobSetup(p, sid, initial == nil)
 	if err != nil {
 		return nil, err
@@ -643,6 +645,9 @@ func (e *Engine) launchUnit(p *planner.Plan, name string, env *connectors.Env, s
 			return nil, fmt.Errorf("rescaling a job cut into stages needs checkpointing")
 		}
 		setup.initial = initial
+		if keep > 0 {
+			setup.cp.Store.Keep(keep)
+		}
 		setup.restoreBy, setup.restoreFrom = "rescale", fmt.Sprintf("the checkpoints of the previous units (latest: %d)", initial.CheckpointID)
 	}
 	return e.launchSetup(p, setup, nil, name, env, sid)

@@ -165,6 +165,7 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 			}
 			up.Graph = g
 			var initial *checkpoint.Metadata
+			var keep int64
 			if layouts != nil {
 				l := layouts[si]
 				g.Stage = &checkpoint.StageLayout{Units: l.layout.Units, Since: l.layout.Since}
@@ -172,12 +173,13 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 					if initial, err = rescaleRestore(sp, si, u, l.old); err != nil {
 						return fail(err)
 					}
+					keep = l.keep(u)
 				}
 			} else {
 				g.Stage = &checkpoint.StageLayout{Units: st.Units}
 			}
 			j, err := e.launchUnit(up, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), &uenv,
-				unitStorageID(sid, si, u), initial)
+				unitStorageID(sid, si, u), initial, keep)
 			if err != nil {
 				return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
 			}

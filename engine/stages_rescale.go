@@ -25,6 +25,16 @@ type stageLayout struct {
 	old []*checkpoint.Metadata
 }
 
+// keep returns the id of the previous layout's checkpoint in unit u's
+// directory that the new units restore from (0: none): the new unit u,
+// writing that directory, keeps it from retention.
+func (l stageLayout) keep(u int) int64 {
+	if u < len(l.old) {
+		return l.old[u].CheckpointID
+	}
+	return 0
+}
+
 // rescaled reports whether the stage starts as another number of units.
 func (l stageLayout) rescaled() bool { return l.old != nil }
 

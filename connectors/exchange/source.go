@@ -188,7 +188,9 @@ var (
 // once its watermark caught up: it neither takes the partition's
 // watermark back nor holds it meanwhile; see exec's watermarkValve). A
 // producer that never reported counts as math.MinInt64 (so the partition
-// has no watermark until every active producer reported). When every live
+// has no watermark until every active producer reported, and after a
+// hand-over to a new producer layout keeps the one it had until every
+// new producer reported). When every live
 // producer is idle, it is the largest of their watermarks (none of them
 // will advance, and the one idle last would otherwise hold the partition
 // forever; exec's watermarkValve does the same). Once every producer
@@ -206,7 +208,7 @@ func (r *reader) computeWatermark(cur int64) int64 {
 			continue
 		}
 		active = true
-		if p.wm < cur {
+		if p.seen && p.wm < cur {
 			continue // resumed behind: catching up
 		}
 		counted = true
