@@ -132,8 +132,8 @@ type Metadata struct {
 
 // StageLayout is the unit layout a unit's checkpoint was taken under:
 // Units is how many units the unit's stage ran as, Since the layout's id
-// (the epoch milliseconds of the start that chose it; 0 for the layout a
-// run was submitted with). A start with another unit count restores the
+// (the epoch milliseconds of the start that chose it: for the layout a
+// run was submitted with, the run id, execution.stages.run-id). A start with another unit count restores the
 // units of the new layout from the checkpoints of the newest layout (see
 // SCALEOUT.md, "Rescaling a staged job").
 type StageLayout struct {

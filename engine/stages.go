@@ -120,7 +120,7 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 	if sel.all {
 		// A whole staged job continuing from its checkpoints may run as
 		// another number of units than before (stages_rescale.go).
-		if layouts, err = e.stageLayouts(sp, sid); err != nil {
+		if layouts, err = e.stageLayouts(sp, sid, run); err != nil {
 			return nil, err
 		}
 		if err := createTopics(ex, sp); err != nil {
@@ -176,7 +176,7 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 					keep = l.keep(u)
 				}
 			} else {
-				g.Stage = &checkpoint.StageLayout{Units: st.Units}
+				g.Stage = &checkpoint.StageLayout{Units: st.Units, Since: run}
 			}
 			j, err := e.launchUnit(up, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), &uenv,
 				unitStorageID(sid, si, u), initial, keep)

@@ -55,17 +55,17 @@ func (e *Engine) restoresLatest() bool {
 
 // stageLayouts decides, for each stage of sp, the layout its units start
 // in. Without checkpoints, or unless the job continues from its latest
-// checkpoints, every stage starts a layout of its own (Since 0, as
-// submitted). Otherwise the newest layout among the latest checkpoints of
+// checkpoints, every stage starts the layout it was submitted with
+// (Since: the run id, the submission's time). Otherwise the newest layout among the latest checkpoints of
 // the stage's unit directories is the one the stage last ran as: with as
 // many units as now, each unit restores its own latest checkpoint (which
 // must be of that layout); with another count the stage is rescaled: the
 // new layout is stamped with the current time, and every unit of the
 // previous layout must have a latest checkpoint of it.
-func (e *Engine) stageLayouts(sp *stages.Plan, sid string) ([]stageLayout, error) {
+func (e *Engine) stageLayouts(sp *stages.Plan, sid string, run int64) ([]stageLayout, error) {
 	out := make([]stageLayout, len(sp.Stages))
 	for si, st := range sp.Stages {
-		out[si].layout = checkpoint.StageLayout{Units: st.Units}
+		out[si].layout = checkpoint.StageLayout{Units: st.Units, Since: run}
 	}
 	if e.conf.DurationMs("execution.checkpointing.interval") <= 0 || !e.restoresLatest() {
 		return out, nil
@@ -118,8 +118,11 @@ func (e *Engine) stageLayouts(sp *stages.Plan, sid string) ([]stageLayout, error
 		}
 		if m == stg.Units {
 			out[si].layout.Since = since
-			if since == 0 {
-				continue // the layout the run was submitted with
+			if since == 0 || since == run {
+				// The layout a run was submitted with (0: by a release
+				// before layouts were stamped): a unit without a
+				// checkpoint starts from the beginning, as it always did.
+				continue
 			}
 			for u := 0; u < m; u++ {
 				if !ofLayout(u) {
