@@ -21,6 +21,8 @@ type Config struct {
 	MaxParallelism int
 	// OperatorNames gives OperatorState.Name by operator id (optional).
 	OperatorNames map[string]string
+	// Stage is copied into every Metadata (nil: not a unit of a staged job).
+	Stage *StageLayout
 
 	// Interval between periodic checkpoints; 0 turns periodic checkpoints
 	// off (savepoints and explicitly triggered checkpoints still work).

@@ -112,6 +112,10 @@ type Metadata struct {
 	CompletedAt    int64
 	MaxParallelism int
 	Operators      []OperatorState
+	// Stage is set in the checkpoints of a unit of a job cut into stages:
+	// how many units its stage ran as, and since when (omitted otherwise;
+	// releases before it ignore it).
+	Stage *StageLayout `json:",omitempty"`
 	// Size is the bytes this checkpoint needs (including shared files it
 	// references); IncrementalSize the bytes it wrote anew.
 	Size            int64
@@ -124,4 +128,15 @@ type Metadata struct {
 	// stored; both are zero in Metadata built by the Coordinator.
 	Storage storage.Storage `json:"-"`
 	Dir     string          `json:"-"`
+}
+
+// StageLayout is the unit layout a unit's checkpoint was taken under:
+// Units is how many units the unit's stage ran as, Since the layout's id
+// (the epoch milliseconds of the start that chose it: for the layout a
+// run was submitted with, the run id, execution.stages.run-id). A start with another unit count restores the
+// units of the new layout from the checkpoints of the newest layout (see
+// SCALEOUT.md, "Rescaling a staged job").
+type StageLayout struct {
+	Units int
+	Since int64 `json:",omitempty"`
 }

@@ -131,6 +131,7 @@ func (c *Coordinator) metadata(p *pending) *Metadata {
 		TriggeredAt:    p.triggered.UnixMilli(),
 		CompletedAt:    p.ackedAt.UnixMilli(),
 		MaxParallelism: c.cfg.MaxParallelism,
+		Stage:          c.cfg.Stage,
 	}
 	for i, a := range p.acks {
 		t := c.tasks[i]

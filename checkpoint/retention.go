@@ -29,7 +29,7 @@ func (s *Store) retain(committed int64) {
 	}
 	var keep, drop []int64
 	for i, id := range completeIDs(dirs) {
-		if i < s.opts.NumRetained || id >= committed || (protectFrom >= 0 && id >= protectFrom) {
+		if i < s.opts.NumRetained || id >= committed || (protectFrom >= 0 && id >= protectFrom) || s.kept[id] {
 			keep = append(keep, id)
 		} else {
 			drop = append(drop, id)

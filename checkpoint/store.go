@@ -64,6 +64,20 @@ type Store struct {
 	inflight      map[int64]int64  // checkpoint id -> oldest checkpoint it may build on
 	lastCommitted int64            // -1 while unknown
 	shared        map[int64][]string
+	kept          map[int64]bool // never dropped by retention (Keep)
+}
+
+// Keep protects complete checkpoint id from retention for the store's
+// life: other jobs restore from it (the checkpoints a rescaled unit
+// layout starts from, which the new unit writing the same directory
+// would otherwise delete while the others still read them).
+func (s *Store) Keep(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept == nil {
+		s.kept = map[int64]bool{}
+	}
+	s.kept[id] = true
 }
 
 // NewStore returns the store of job jobID (a single path element) in st.

@@ -465,3 +465,22 @@ func TestCoordinatorAndStore(t *testing.T) {
 		t.Fatalf("metadata %+v", got)
 	}
 }
+
+// A kept checkpoint (Keep: others restore from it) survives retention,
+// with the shared files it references; the others go as usual.
+func TestKeptCheckpointSurvivesRetention(t *testing.T) {
+	f := newFixture(t, StoreOptions{NumRetained: 1})
+	f.commit(1, "a.sst")
+	f.store.Keep(1)
+	f.commit(2, "b.sst")
+	f.commit(3, "c.sst")
+	if !f.exists("job/chk-1/_metadata") || !f.exists("job/shared/a.sst") {
+		t.Error("the kept checkpoint 1 was dropped")
+	}
+	if f.exists("job/chk-2/_metadata") || f.exists("job/shared/b.sst") {
+		t.Error("checkpoint 2 was retained beyond state.checkpoints.num-retained")
+	}
+	if got, _, _ := f.store.Latest(); got == nil || got.CheckpointID != 3 {
+		t.Fatalf("Latest = %v", got)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/connectors"
 	_ "github.com/streamsql/streamsql/connectors/all" // register connectors
 	"github.com/streamsql/streamsql/connectors/memory"
@@ -625,6 +626,35 @@ func (e *Engine) launchAs(p *planner.Plan, replan func(int) (*planner.Plan, erro
 	if err != nil {
 		return nil, err
 	}
+	return e.launchSetup(p, setup, replan, name, env, sid)
+}
+
+// launchUnit starts a unit of a staged job. initial, when set, is the
+// restore point merged from the checkpoints of a previous unit layout (a
+// rescale): the first attempt restores it, and so do restarts until the
+// unit completed a checkpoint of its own. keep (0: none) is a checkpoint
+// of the previous layout in the unit's directory that retention must
+// leave: other units restore from it too.
+func (e *Engine) launchUnit(p *planner.Plan, name string, env *connectors.Env, sid string, initial *checkpoint.Metadata, keep int64) (*Job, error) {
+	setup, err := e.newJobSetup(p, sid, initial == nil)
+	if err != nil {
+		return nil, err
+	}
+	if initial != nil {
+		if setup.cp == nil {
+			return nil, fmt.Errorf("rescaling a job cut into stages needs checkpointing")
+		}
+		setup.initial = initial
+		if keep > 0 {
+			setup.cp.Store.Keep(keep)
+		}
+		setup.restoreBy, setup.restoreFrom = "rescale", fmt.Sprintf("the checkpoints of the previous units (latest: %d)", initial.CheckpointID)
+	}
+	return e.launchSetup(p, setup, nil, name, env, sid)
+}
+
+// launchSetup starts a job whose setup is made.
+func (e *Engine) launchSetup(p *planner.Plan, setup *jobSetup, replan func(int) (*planner.Plan, error), name string, env *connectors.Env, sid string) (*Job, error) {
 	setup.replan = replan
 	env.JobName = sid
 	if setup.cp != nil {

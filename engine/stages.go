@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/sql"
@@ -115,6 +116,20 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 			return nil, fmt.Errorf("%s: stage %d runs as %d units: there is no unit %d", StagesUnitKey, sel.stage, sp.Stages[sel.stage].Units, sel.unit)
 		}
 	}
+	var layouts []stageLayout
+	if sel.all {
+		// A whole staged job continuing from its checkpoints may run as
+		// another number of units than before (stages_rescale.go).
+		if layouts, err = e.stageLayouts(sp, sid, run); err != nil {
+			return nil, err
+		}
+		if err := createTopics(ex, sp); err != nil {
+			return nil, err
+		}
+		if err := setHandOvers(ex, sp, layouts); err != nil {
+			return nil, err
+		}
+	}
 	var jobs []*Job
 	fail := func(err error) ([]*Job, error) {
 		for _, started := range jobs {
@@ -127,7 +142,7 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 			if !sel.all && (si != sel.stage || u != sel.unit) {
 				continue
 			}
-			if u == 0 || !sel.all { // once per stage
+			if !sel.all {
 				if err := createTopics(ex, sp, si); err != nil {
 					return fail(err)
 				}
@@ -149,8 +164,22 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 				return fail(err)
 			}
 			up.Graph = g
-			j, err := e.launchAs(up, nil, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), true, &uenv,
-				fmt.Sprintf("%s-s%du%d", sid, si, u))
+			var initial *checkpoint.Metadata
+			var keep int64
+			if layouts != nil {
+				l := layouts[si]
+				g.Stage = &checkpoint.StageLayout{Units: l.layout.Units, Since: l.layout.Since}
+				if l.rescaled() {
+					if initial, err = rescaleRestore(sp, si, u, l.old); err != nil {
+						return fail(err)
+					}
+					keep = l.keep(u)
+				}
+			} else {
+				g.Stage = &checkpoint.StageLayout{Units: st.Units, Since: run}
+			}
+			j, err := e.launchUnit(up, fmt.Sprintf("%s [stage %d unit %d]", name, si, u), &uenv,
+				unitStorageID(sid, si, u), initial, keep)
 			if err != nil {
 				return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
 			}

@@ -18,6 +18,17 @@ import (
 type kafkaExchange struct {
 	cfg    exchange.Config
 	prefix string
+	// rescale holds, by edge id, the hand-over of the edges whose
+	// producing stage was rescaled (setHandOvers).
+	rescale map[string]edgeRescale
+}
+
+// edgeRescale is the hand-over of one topic after its producing stage was
+// rescaled: how many producers wrote it before, and by partition the
+// offset from which the new ones write.
+type edgeRescale struct {
+	retired  int
+	handOver map[int]int64
 }
 
 func newKafkaExchange(conf *Config, env *connectors.Env, sid string, run int64) (*kafkaExchange, error) {
@@ -35,8 +46,12 @@ func newKafkaExchange(conf *Config, env *connectors.Env, sid string, run int64) 
 }
 
 func (k *kafkaExchange) topic(e stages.Edge) exchange.Topic {
-	return exchange.Topic{Name: k.prefix + e.ID, Schema: e.Schema, KeyCols: e.KeyCols, Partitions: e.Partitions,
+	t := exchange.Topic{Name: k.prefix + e.ID, Schema: e.Schema, KeyCols: e.KeyCols, Partitions: e.Partitions,
 		Producers: e.Producers, Bounded: e.Bounded}
+	if r, ok := k.rescale[e.ID]; ok {
+		t.Retired, t.HandOver = r.retired, r.handOver
+	}
+	return t
 }
 
 // Source implements stages.Exchange.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	"github.com/streamsql/streamsql/catalog"
+	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/connectors"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -80,6 +82,12 @@ type Vertex struct {
 	// identifies the job across runs (its checkpoint directory) leaves it
 	// out.
 	Optional bool
+	// KeyGroups, when set on a vertex at parallelism 1, are the key
+	// groups its instance owns (its state backend's range), instead of
+	// all of them: a unit of a later stage owns the key groups of the
+	// partitions it reads, so that its checkpoints hold that range and a
+	// restore takes only that range from checkpoints of other units.
+	KeyGroups *state.KeyGroupRange
 }
 
 // JobGraph is a keyed operator graph ready to run. Vertices are in
@@ -90,6 +98,9 @@ type JobGraph struct {
 	MaxParallelism int
 	// BatchSize is the target number of rows per batch.
 	BatchSize int
+	// Stage, for the graph of a unit of a job cut into stages, is the
+	// unit layout its checkpoints record (checkpoint.Metadata.Stage).
+	Stage *checkpoint.StageLayout
 }
 
 // Validate checks structural invariants.

@@ -213,6 +213,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		cc := j.cp.Coordinator
 		cc.JobName = g.Name
 		cc.MaxParallelism = g.MaxParallelism
+		cc.Stage = g.Stage
 		cc.OperatorNames = map[string]string{}
 		for _, v := range g.Vertices {
 			cc.OperatorNames[v.ID] = v.Name
@@ -339,6 +340,9 @@ func (j *Job) Graph() *JobGraph { return j.graph }
 
 func (j *Job) newContext(v *Vertex, inst int, out Output, m *Metrics) (*Context, error) {
 	kgs := state.RangeFor(j.graph.MaxParallelism, v.Parallelism, inst)
+	if v.KeyGroups != nil && v.Parallelism == 1 {
+		kgs = *v.KeyGroups
+	}
 	be, err := j.opts.NewBackend(v.ID, inst, kgs)
 	if err != nil {
 		return nil, err

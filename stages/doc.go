@@ -14,8 +14,10 @@
 // (UnitGraph) at parallelism 1: the units of the first stages each read a
 // share of the sources' splits, the units of later stages each read a
 // contiguous range of the partitions of their input topics (the key groups
-// state.RangeFor gives unit u of n). A stage fed by a GLOBAL edge has one
-// unit. Each unit checkpoints on its own; the exchange's writers commit
+// state.RangeFor gives unit u of n), and own exactly those key groups
+// (UnitKeyGroups: their vertices' exec.Vertex.KeyGroups, so that their
+// checkpoints hold that range and a unit of another layout restores its
+// own range from them). A stage fed by a GLOBAL edge has one unit. Each unit checkpoints on its own; the exchange's writers commit
 // what they wrote with their unit's checkpoints, so a unit that restarts
 // or moves to another server continues from its own last checkpoint and
 // the units downstream see every row once.

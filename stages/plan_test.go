@@ -9,6 +9,7 @@ import (
 	"github.com/streamsql/streamsql/catalog"
 	"github.com/streamsql/streamsql/connectors"
 	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -93,6 +94,28 @@ func TestCut(t *testing.T) {
 	}
 	if want := "exchange-agg.in0/1 agg/1 sink/1"; strings.Join(ids, " ") != want {
 		t.Fatalf("unit graph %s, want %s", strings.Join(ids, " "), want)
+	}
+	// The later stage's vertices own the key groups of the unit's
+	// partitions; the exchange source, the source stage's and the
+	// GLOBAL stage's vertices own every key group (none set).
+	for _, v := range ug.Vertices[1:] {
+		if v.KeyGroups == nil || *v.KeyGroups != (state.KeyGroupRange{Start: 7, End: 10}) {
+			t.Errorf("unit 2's %s owns %v, want [7,10)", v.ID, v.KeyGroups)
+		}
+	}
+	if ug.Vertices[0].KeyGroups != nil {
+		t.Errorf("the exchange source owns %v", ug.Vertices[0].KeyGroups)
+	}
+	for _, su := range [][2]int{{0, 0}, {2, 0}} {
+		g, err := p.UnitGraph(su[0], su[1], fakeExchange{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range g.Vertices {
+			if v.KeyGroups != nil {
+				t.Errorf("stage %d's %s owns %v, want every key group", su[0], v.ID, *v.KeyGroups)
+			}
+		}
 	}
 	ug, err = p.UnitGraph(0, 1, fakeExchange{})
 	if err != nil {

@@ -40,13 +40,36 @@ func (p *Plan) Partitions(e Edge, unit int) []int {
 	return out
 }
 
+// UnitKeyGroups returns the key groups unit unit of stage stage owns when
+// the stage reads only topics with one partition per key group (a later
+// stage behind HASH edges): the range of the partitions it reads. It
+// reports false for a stage that reads sources or a GLOBAL edge; such a
+// unit owns every key group, as a job at parallelism 1 does.
+func (p *Plan) UnitKeyGroups(stage, unit int) (state.KeyGroupRange, bool) {
+	if stage < 0 || stage >= len(p.Stages) {
+		return state.KeyGroupRange{}, false
+	}
+	st := p.Stages[stage]
+	if st.Sources || len(st.Inputs) == 0 || unit < 0 || unit >= st.Units {
+		return state.KeyGroupRange{}, false
+	}
+	for _, ei := range st.Inputs {
+		e := p.Edges[ei]
+		if e.Global() || e.Partitions != p.Graph.MaxParallelism {
+			return state.KeyGroupRange{}, false
+		}
+	}
+	return state.RangeFor(p.Graph.MaxParallelism, st.Units, unit), true
+}
+
 // UnitGraph returns the graph that unit unit of stage stage runs: the
 // stage's vertices at parallelism 1, keeping their ids (so that a unit's
 // checkpoints restore into the same unit of a later run), each input from
 // another stage replaced by a source reading the unit's partitions of the
 // edge's topic, and each output to another stage by a sink writing the
 // topic. The sources of a first stage read every units-th split, from
-// the unit's index on.
+// the unit's index on. The vertices of a later stage own only the key
+// groups of the unit's partitions (UnitKeyGroups).
 func (p *Plan) UnitGraph(stage, unit int, ex Exchange) (*exec.JobGraph, error) {
 	if stage < 0 || stage >= len(p.Stages) {
 		return nil, fmt.Errorf("the job has %d stages: there is no stage %d", len(p.Stages), stage)
@@ -58,6 +81,7 @@ func (p *Plan) UnitGraph(stage, unit int, ex Exchange) (*exec.JobGraph, error) {
 	g := p.Graph
 	out := &exec.JobGraph{Name: fmt.Sprintf("%s [stage %d unit %d]", g.Name, stage, unit),
 		MaxParallelism: g.MaxParallelism, BatchSize: g.BatchSize}
+	kgs, owns := p.UnitKeyGroups(stage, unit)
 	at := map[int]int{} // cut graph's vertex index -> unit graph's
 	inputEdge := map[[2]int]int{}
 	for _, ei := range st.Inputs {
@@ -69,6 +93,10 @@ func (p *Plan) UnitGraph(stage, unit int, ex Exchange) (*exec.JobGraph, error) {
 		nv := *v
 		nv.Parallelism = 1
 		nv.Inputs = nil
+		if owns {
+			r := kgs
+			nv.KeyGroups = &r
+		}
 		if v.Source != nil {
 			spec := *v.Source
 			splits, err := listSplits(v.Source, st.Units)

@@ -128,3 +128,19 @@ func applyChangelog(st storage.Storage, b Backend, handles []*Handle) error {
 	}
 	return nil
 }
+
+// HandleHoldsEntries reports whether h holds any entry. It reads the
+// files of a FormatFull handle without changelog segments; any other
+// handle is reported as holding entries (not read).
+func HandleHoldsEntries(st storage.Storage, h *Handle) (bool, error) {
+	if h.Format != FormatFull || len(h.Changelog) > 0 {
+		return true, nil
+	}
+	holds := false
+	err := readFullHandleBlocks(st, h, KeyGroupRange{Start: 0, End: maxKeyGroups}, func(_, _ string, _ int, _ []byte, count int) {
+		if count > 0 {
+			holds = true
+		}
+	})
+	return holds, err
+}

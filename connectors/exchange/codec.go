@@ -124,19 +124,27 @@ type producerState struct {
 }
 
 // Position versions: 1 has no idle flag and no reported watermark (a
-// reader's before status records); 2 has both.
+// reader's before status records); 2 has both; 3 adds, after the
+// watermark, the hand-over offset (varint) below which control records
+// are a previous unit layout's (written only while the reader has not
+// reached it, so that positions stay version 2 otherwise).
 const (
-	positionV1      = 1
-	positionVersion = 2
+	positionV1       = 1
+	positionVersion  = 2
+	positionHandOver = 3
 )
 
 // encodePosition encodes a reader's position: a version byte, the next
 // offset (8 bytes big-endian), the number of producers (uvarint), then per
 // producer a flags byte (1: seen, 2: ended, 4: idle) and, when seen, its
 // watermark (varint); last the watermark the reader reported (varint).
-func encodePosition(offset int64, prods []producerState, wm int64) []byte {
-	buf := make([]byte, 0, 20+len(prods)*4)
-	buf = append(buf, positionVersion)
+func encodePosition(offset int64, prods []producerState, wm, handOver int64) []byte {
+	buf := make([]byte, 0, 30+len(prods)*4)
+	v := byte(positionVersion)
+	if handOver > offset {
+		v = positionHandOver
+	}
+	buf = append(buf, v)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(offset))
 	buf = binary.AppendUvarint(buf, uint64(len(prods)))
 	for _, p := range prods {
@@ -155,7 +163,20 @@ func encodePosition(offset int64, prods []producerState, wm int64) []byte {
 			buf = binary.AppendVarint(buf, p.wm)
 		}
 	}
-	return binary.AppendVarint(buf, wm)
+	buf = binary.AppendVarint(buf, wm)
+	if v == positionHandOver {
+		buf = binary.AppendVarint(buf, handOver)
+	}
+	return buf
+}
+
+// position is a decoded reader position.
+type position struct {
+	offset   int64
+	prods    []producerState
+	wm       int64
+	hasWm    bool  // false for version 1: computed from the producers'
+	handOver int64 // version 3: control records below it are skipped
 }
 
 // decodePosition decodes encodePosition's output, or a version 1
@@ -163,15 +184,33 @@ func encodePosition(offset int64, prods []producerState, wm int64) []byte {
 // version 1 position (the caller computes the watermark from the
 // producers').
 func decodePosition(pos []byte, producers int) (off int64, prods []producerState, wm int64, hasWm bool, err error) {
+	p, err := decodePositionAny(pos)
+	if err != nil {
+		return 0, nil, 0, false, err
+	}
+	if len(p.prods) != producers {
+		return 0, nil, 0, false, fmt.Errorf("the position records %d producers, the topic has %d", len(p.prods), producers)
+	}
+	return p.offset, p.prods, p.wm, p.hasWm, nil
+}
+
+// decodePositionAny decodes a position of versions 1 to 3 for any number
+// of producers.
+func decodePositionAny(pos []byte) (position, error) {
+	off, prods, wm, hasWm, handOver, err := decodePositionRaw(pos)
+	return position{offset: off, prods: prods, wm: wm, hasWm: hasWm, handOver: handOver}, err
+}
+
+func decodePositionRaw(pos []byte) (off int64, prods []producerState, wm int64, hasWm bool, handOver int64, err error) {
 	if len(pos) < 9 {
-		return 0, nil, 0, false, errors.New("not a position of an exchange reader")
+		return 0, nil, 0, false, 0, errors.New("not a position of an exchange reader")
 	}
 	v := pos[0]
-	if v != positionV1 && v != positionVersion {
-		return 0, nil, 0, false, fmt.Errorf("a position of version %d; this reader reads versions %d and %d (a newer release wrote it)", v, positionV1, positionVersion)
+	if v != positionV1 && v != positionVersion && v != positionHandOver {
+		return 0, nil, 0, false, 0, fmt.Errorf("a position of version %d; this reader reads versions %d to %d (a newer release wrote it)", v, positionV1, positionHandOver)
 	}
 	maxFlags := byte(3)
-	if v == positionVersion {
+	if v >= positionVersion {
 		maxFlags = 7
 	}
 	damaged := errors.New("damaged position")
@@ -179,16 +218,16 @@ func decodePosition(pos []byte, producers int) (off int64, prods []producerState
 	rest := pos[9:]
 	n, k := binary.Uvarint(rest)
 	if k <= 0 || off < 0 {
-		return 0, nil, 0, false, damaged
+		return 0, nil, 0, false, 0, damaged
 	}
-	if n != uint64(producers) {
-		return 0, nil, 0, false, fmt.Errorf("the position records %d producers, the topic has %d", n, producers)
+	if n > 1<<20 {
+		return 0, nil, 0, false, 0, damaged
 	}
 	rest = rest[k:]
-	prods = make([]producerState, producers)
+	prods = make([]producerState, n)
 	for i := range prods {
 		if len(rest) == 0 || rest[0] > maxFlags {
-			return 0, nil, 0, false, damaged
+			return 0, nil, 0, false, 0, damaged
 		}
 		f := rest[0]
 		rest = rest[1:]
@@ -197,22 +236,29 @@ func decodePosition(pos []byte, producers int) (off int64, prods []producerState
 		if p.seen {
 			w, k := binary.Varint(rest)
 			if k <= 0 {
-				return 0, nil, 0, false, damaged
+				return 0, nil, 0, false, 0, damaged
 			}
 			p.wm, rest = w, rest[k:]
 		} else {
 			p.wm = math.MinInt64
 		}
 	}
-	if v == positionVersion {
+	if v >= positionVersion {
 		w, k := binary.Varint(rest)
 		if k <= 0 {
-			return 0, nil, 0, false, damaged
+			return 0, nil, 0, false, 0, damaged
 		}
 		wm, hasWm, rest = w, true, rest[k:]
 	}
-	if len(rest) != 0 {
-		return 0, nil, 0, false, damaged
+	if v == positionHandOver {
+		h, k := binary.Varint(rest)
+		if k <= 0 || h < 0 {
+			return 0, nil, 0, false, 0, damaged
+		}
+		handOver, rest = h, rest[k:]
 	}
-	return off, prods, wm, hasWm, nil
+	if len(rest) != 0 {
+		return 0, nil, 0, false, 0, damaged
+	}
+	return off, prods, wm, hasWm, handOver, nil
 }

@@ -135,13 +135,60 @@
 // big-endian), the number of producers (uvarint), then per producer a
 // flags byte (1: has reported, 2: ended, 4: idle) and its last watermark
 // (varint, when it has reported), then the partition's watermark
-// (varint). A reader opened at a position continues with the next record
-// and the producers' watermarks and statuses as they were, so a restore
-// neither loses nor repeats a row and keeps the watermark. A version 1
-// position (before statuses: no idle flag, no partition watermark, which
-// is then computed from the producers') restores; a position of another
-// version is refused naming the versions this reader reads, and one
-// recorded for another number of producers is refused.
+// (varint); version 3 adds the hand-over offset (varint, see Rescaling)
+// and is written only while the reader has not reached it. A reader
+// opened at a position continues with the next record and the
+// producers' watermarks and statuses as they were, so a restore neither
+// loses nor repeats a row and keeps the watermark. A version 1 position
+// (before statuses: no idle flag, no partition watermark, which is then
+// computed from the producers') restores; a position of another version
+// is refused naming the versions this reader reads, and one recorded for
+// another number of producers is refused unless the topic hands over
+// (below).
+//
+// # Rescaling
+//
+// When the stage writing a topic starts again as another number of units
+// (another unit layout, with the same topics), the producers change:
+// producer p of the new layout is not producer p of the old one. The
+// rule rests on one fact: every unit of the old layout stopped (or
+// failed) before any unit of the new one started, so in every partition
+// each record of the old producers comes before each record of the new
+// ones. The caller (the engine, before it starts the new units) reads
+// each partition's end offset (EndOffsets: the high watermark, records
+// of open transactions included) and gives them to the new layout's
+// readers as Topic.HandOver, and the old producer count as
+// Topic.Retired. Then:
+//
+//   - A reader whose restored position records another number of
+//     producers than Topic.Producers, or that has no position, and whose
+//     partition has a hand-over offset, starts with the new producers
+//     (none reported yet) and the partition's watermark as the position
+//     had it. Below the hand-over offset it reads the old producers' rows
+//     (those of their transactions committed when the new writers
+//     recover the old checkpoints' committables, too) and skips their
+//     control records: their watermarks, statuses and ends say nothing of
+//     the new producers. The partition's watermark thus stands while the
+//     old layout's unread rows are read, none of them becomes late, and
+//     no old producer is waited for. From the hand-over offset on,
+//     records are the new producers'; a producer that has not reported
+//     yet holds the partition's watermark where it is (it is not
+//     "catching up"), so the watermark moves on once every new producer
+//     reported, never back.
+//   - A position recorded for as many producers as the topic has is
+//     restored as always: the stage was not rescaled, or the position was
+//     taken by the new layout; one taken before the reader reached the
+//     hand-over offset keeps it (version 3).
+//   - Writer p of the new layout fences, in Recover, besides its own
+//     pool, the pools of the retired producers q >= Producers with q mod
+//     Producers == p, aborting what they left open, so that no old
+//     transaction holds the partitions' last stable offset until it
+//     times out. Pre-committed transactions of the old producers are
+//     committed from the committables the new writers restore (each old
+//     unit's by one new unit).
+//
+// A topic whose producing stage kept its unit count keeps its producers:
+// no hand-over, whatever happened downstream.
 //
 // Each reader has its own Kafka client (a consumer of its one
 // partition).

@@ -37,6 +37,19 @@ type Topic struct {
 	// Bounded: the upstream ends (bounded sources); a partition ends once
 	// every producer wrote its end.
 	Bounded bool
+
+	// Retired, after the upstream stage was rescaled, is how many
+	// producers wrote the topic before (0: as many as now). Writer p
+	// fences the transactional ids of the retired producers q >= Producers
+	// with q mod Producers == p, so that what they left open is aborted.
+	Retired int
+	// HandOver, after a rescale, is by partition the offset from which
+	// the current producers write: the partition's end offset when the
+	// units of the previous layout had stopped and those of the new one
+	// had not started. A reader whose position (or none) is not of the
+	// current producers skips the control records below it (see the
+	// package documentation, "Rescaling"). Readers only.
+	HandOver map[int]int64
 }
 
 // Config holds what the writers and readers of a job need to reach Kafka.
@@ -238,4 +251,39 @@ func checkTopic(ctx context.Context, cfg Config, cl *kgo.Client, t *Topic) error
 		return fmt.Errorf("exchange topic '%s' has %d partitions on %s, the exchange needs %d", t.Name, n, cfg.servers(), t.Partitions)
 	}
 	return nil
+}
+
+// EndOffsets returns the end offset (the high watermark: records of open
+// transactions included) of every partition of t, by partition: the
+// Topic.HandOver of a rescale, taken once the units of the previous
+// layout stopped and before those of the new one start.
+func EndOffsets(ctx context.Context, cfg Config, t Topic) (map[int]int64, error) {
+	cfg = cfg.withDefaults()
+	cl, err := cfg.newClient()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	if err := checkTopic(ctx, cfg, cl, &t); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	res, err := kadm.NewClient(cl).ListEndOffsets(ctx, t.Name)
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("exchange topic '%s': end offsets from %s: %w", t.Name, cfg.servers(), err)
+	}
+	out := map[int]int64{}
+	res.Each(func(o kadm.ListedOffset) {
+		if o.Topic == t.Name {
+			out[int(o.Partition)] = o.Offset
+		}
+	})
+	if len(out) != t.Partitions {
+		return nil, fmt.Errorf("exchange topic '%s': end offsets of %d partitions from %s, it has %d", t.Name, len(out), cfg.servers(), t.Partitions)
+	}
+	return out, nil
 }

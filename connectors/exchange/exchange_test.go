@@ -459,7 +459,7 @@ func TestBadRecordNamesTopicPartitionOffset(t *testing.T) {
 		}
 	}
 	for off := 1; off <= 7; off++ {
-		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}}, math.MinInt64)
+		pos := encodePosition(int64(off), []producerState{{wm: math.MinInt64}}, math.MinInt64, 0)
 		r := openReader(t, cfg, tp, 0, pos)
 		_, err := readUntilError(r)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exchange topic 'bad' partition 0 at offset %d", off)) {
@@ -515,7 +515,10 @@ func TestCreateTopicIsIdempotentAndChecksPartitions(t *testing.T) {
 func TestPositionCodec(t *testing.T) {
 	prods := []producerState{{wm: math.MinInt64}, {seen: true, wm: -5}, {seen: true, ended: true, wm: math.MaxInt64},
 		{seen: true, idle: true, wm: 7}, {idle: true, wm: math.MinInt64}}
-	pos := encodePosition(1234, prods, -5)
+	pos := encodePosition(1234, prods, -5, 1234) // hand-over reached: version 2
+	if pos[0] != 2 {
+		t.Fatalf("a position past its hand-over is of version %d, want 2", pos[0])
+	}
 	off, got, wm, hasWm, err := decodePosition(pos, 5)
 	if err != nil || off != 1234 || !slices.Equal(got, prods) || wm != -5 || !hasWm {
 		t.Fatalf("decoded %d %v %d %v %v", off, got, wm, hasWm, err)
@@ -536,10 +539,25 @@ func TestPositionCodec(t *testing.T) {
 	if _, _, _, _, err := decodePosition(v1, 2); err == nil {
 		t.Error("a version 1 position with an idle flag decoded")
 	}
+	// A position before its hand-over offset is of version 3 and keeps
+	// it; it decodes for any number of producers.
+	v3 := encodePosition(1234, prods, -5, 2000)
+	p3, err := decodePositionAny(v3)
+	if err != nil || v3[0] != 3 || p3.offset != 1234 || p3.handOver != 2000 || !slices.Equal(p3.prods, prods) || p3.wm != -5 {
+		t.Fatalf("version 3 decoded %+v %v", p3, err)
+	}
+	for i := 0; i < len(v3); i++ {
+		if _, err := decodePositionAny(v3[:i]); err == nil {
+			t.Errorf("a version 3 position cut at %d bytes decoded", i)
+		}
+	}
+	if _, _, _, _, err := decodePosition(v3, 3); err == nil || !strings.Contains(err.Error(), "records 5 producers, the topic has 3") {
+		t.Errorf("a position of 5 producers for 3: %v", err)
+	}
 	// A position of a later version is refused, naming the versions.
-	pos[0] = 3
-	if _, _, _, _, err := decodePosition(pos, 5); err == nil || !strings.Contains(err.Error(), "version 3; this reader reads versions 1 and 2") {
-		t.Errorf("a version 3 position: %v", err)
+	pos[0] = 4
+	if _, _, _, _, err := decodePosition(pos, 5); err == nil || !strings.Contains(err.Error(), "version 4; this reader reads versions 1 to 3") {
+		t.Errorf("a version 4 position: %v", err)
 	}
 }
 
@@ -866,5 +884,90 @@ func TestIdleStatusUnderTransactions(t *testing.T) {
 	waitWatermark(t, r, 300) // producer 1 counts again
 	if len(rows) != 1 || r.Idle() {
 		t.Errorf("rows %v, idle %v", rows, r.Idle())
+	}
+}
+
+// A topic whose producing stage is rescaled from two producers to three:
+// a reader restored from a position of the old layout reads the old
+// producers' remaining rows with the partition's watermark standing
+// (their control records below the hand-over offset are skipped), then
+// takes the watermark from the three new producers only; its position
+// keeps the hand-over offset until it passed it.
+func TestReaderHandsOverToANewProducerLayout(t *testing.T) {
+	_, cfg := cluster(t)
+	cfg.WatermarkInterval = time.Nanosecond
+	old := newTopic(t, cfg, "ho", 1, 2, false)
+	step := func(w *writer, wm int64, rows ...[]types.Value) {
+		t.Helper()
+		if len(rows) > 0 {
+			if err := w.Write(batchOf(rows...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.WriteWatermark(wm); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := NewSink(cfg, old, 0)
+	w0, w1 := openWriter(t, s, 0), openWriter(t, s, 1)
+	r := openReader(t, cfg, old, 0, nil)
+	step(w0, 100, kvRow(1, "a", 90))
+	step(w1, 50)
+	if rows, _ := readUntil(t, r, 1); len(rows) != 1 {
+		t.Fatalf("read %v", rows)
+	}
+	waitWatermark(t, r, 50)
+	pos := r.Position()
+	// Written by the old layout after the reader's position, before the
+	// old producers stopped: a row late for w0's watermark but not for
+	// the partition's, and advances that must not count afterwards.
+	step(w1, 200, kvRow(2, "b", 60))
+	step(w0, 300)
+	w0.Close()
+	w1.Close()
+
+	offs, err := EndOffsets(context.Background(), cfg, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next3 := old
+	next3.Producers = 3
+	if _, err := NewSource(cfg, next3, []int{0}).OpenSplit(context.Background(), &split{topic: "ho", partition: 0}, pos); err == nil || !strings.Contains(err.Error(), "records 2 producers, the topic has 3") {
+		t.Errorf("a position of another layout without a hand-over: %v", err)
+	}
+	next3.HandOver = offs
+	ns := NewSink(cfg, next3, 0)
+	n0, n1, n2 := openWriter(t, ns, 0), openWriter(t, ns, 1), openWriter(t, ns, 2)
+	step(n0, 1000, kvRow(3, "c", 900))
+	step(n1, 800)
+
+	r2 := openReader(t, cfg, next3, 0, pos)
+	if r2.Watermark() != 50 {
+		t.Fatalf("restored watermark %s, want 50", wmString(r2.Watermark()))
+	}
+	if p := r2.Position(); p[0] != positionHandOver {
+		t.Errorf("a position before the hand-over is of version %d, want %d", p[0], positionHandOver)
+	} else if r3 := openReader(t, cfg, next3, 0, p); r3.handOver != offs[0] {
+		t.Errorf("reopened at a version 3 position: hand-over %d, want %d", r3.handOver, offs[0])
+	}
+	rows, _ := readUntil(t, r2, 2)
+	if !slices.Equal(rows, []string{"+I 2 b 1970-01-01 00:00:00.060", "+I 3 c 1970-01-01 00:00:00.900"}) {
+		t.Fatalf("the old layout's unread row, then the new one's: %v", rows)
+	}
+	// Two of three new producers reported: the watermark waits for the
+	// third, then is their minimum.
+	if _, err := next(t, r2, 100); err != nil {
+		t.Fatal(err)
+	}
+	if r2.Watermark() != 50 {
+		t.Fatalf("watermark %s before every new producer reported, want 50", wmString(r2.Watermark()))
+	}
+	step(n2, 700)
+	waitWatermark(t, r2, 700)
+	if p := r2.Position(); p[0] != positionVersion {
+		t.Errorf("a position past the hand-over is of version %d, want %d", p[0], positionVersion)
 	}
 }

@@ -755,6 +755,15 @@ func (w *writer) fenceLeftovers(ctx context.Context, cs []committable) error {
 			ids[txnID(c.Prefix, c.Topic, c.Producer, k)] = true
 		}
 	}
+	// Producers of a previous layout that no producer of this one is:
+	// each is fenced by one writer (Topic.Retired).
+	for q := w.t.Producers; q < w.t.Retired; q++ {
+		if q%w.t.Producers == w.producer {
+			for k := range w.slots {
+				ids[txnID(w.prefix, w.t.Name, q, k)] = true
+			}
+		}
+	}
 	for _, sl := range w.slots {
 		if sl.state != slotFree {
 			delete(ids, sl.id) // never fence a transaction of this writer

@@ -91,20 +91,39 @@ func (s *source) OpenSplit(ctx context.Context, sp connectors.Split, pos []byte)
 	r := &reader{t: &s.t, partition: k.partition, wm: math.MinInt64,
 		where: fmt.Sprintf("exchange topic '%s' partition %d", s.t.Name, k.partition)}
 	start := kgo.NewOffset().AtStart()
-	hasWm := false
-	if pos != nil {
-		if r.pos, r.prods, r.wm, hasWm, err = decodePosition(pos, s.t.Producers); err != nil {
-			return nil, fmt.Errorf("%s: restoring position: %w", r.where, err)
-		}
-		start = kgo.NewOffset().At(r.pos)
-	} else {
+	fresh := func() {
 		r.prods = make([]producerState, s.t.Producers)
 		for i := range r.prods {
 			r.prods[i].wm = math.MinInt64
 		}
 	}
-	if !hasWm {
+	handOver, rescaled := s.t.HandOver[k.partition]
+	if pos != nil {
+		p, err := decodePositionAny(pos)
+		if err != nil {
+			return nil, fmt.Errorf("%s: restoring position: %w", r.where, err)
+		}
+		r.pos, r.prods, r.wm, r.handOver = p.offset, p.prods, p.wm, p.handOver
+		if !p.hasWm {
+			r.wm = r.computeWatermark(math.MinInt64)
+		}
+		if len(p.prods) != s.t.Producers {
+			if !rescaled {
+				return nil, fmt.Errorf("%s: restoring position: the position records %d producers, the topic has %d", r.where, len(p.prods), s.t.Producers)
+			}
+			// The position is a previous layout's: its producers'
+			// remaining records all come before handOver (they had
+			// stopped), and the partition's watermark stands.
+			fresh()
+			r.handOver = max(r.handOver, handOver)
+		}
+		start = kgo.NewOffset().At(r.pos)
+	} else {
+		fresh()
 		r.wm = r.computeWatermark(math.MinInt64)
+		if rescaled {
+			r.handOver = handOver
+		}
 	}
 	r.row = make([]types.Value, len(s.t.Schema))
 	r.logEnd.Store(-1)
@@ -137,6 +156,9 @@ type reader struct {
 	pos   int64           // next offset to read
 	prods []producerState // per producer, as of pos
 	wm    int64           // the watermark reported (never goes back)
+	// handOver: control records below it are a previous layout's
+	// producers' and are skipped (Topic.HandOver).
+	handOver int64
 
 	buf []*kgo.Record // fetched, not yet read
 	idx int
@@ -166,7 +188,9 @@ var (
 // once its watermark caught up: it neither takes the partition's
 // watermark back nor holds it meanwhile; see exec's watermarkValve). A
 // producer that never reported counts as math.MinInt64 (so the partition
-// has no watermark until every active producer reported). When every live
+// has no watermark until every active producer reported, and after a
+// hand-over to a new producer layout keeps the one it had until every
+// new producer reported). When every live
 // producer is idle, it is the largest of their watermarks (none of them
 // will advance, and the one idle last would otherwise hold the partition
 // forever; exec's watermarkValve does the same). Once every producer
@@ -184,7 +208,7 @@ func (r *reader) computeWatermark(cur int64) int64 {
 			continue
 		}
 		active = true
-		if p.wm < cur {
+		if p.seen && p.wm < cur {
 			continue // resumed behind: catching up
 		}
 		counted = true
@@ -249,7 +273,7 @@ func (r *reader) PendingRecords() int64 {
 }
 
 // Position implements connectors.SplitReader (see encodePosition).
-func (r *reader) Position() []byte { return encodePosition(r.pos, r.prods, r.wm) }
+func (r *reader) Position() []byte { return encodePosition(r.pos, r.prods, r.wm, r.handOver) }
 
 // ended reports whether a bounded split has read every producer's end.
 func (r *reader) ended() bool { return r.t.Bounded && r.allEnded() }
@@ -305,6 +329,15 @@ func (r *reader) Next(ctx context.Context, b *types.Batch) error {
 func (r *reader) read(b *types.Batch, rec *kgo.Record) (bool, error) {
 	if rec.Offset < r.pos {
 		return false, nil // fetched again after a retry
+	}
+	if rec.Offset < r.handOver && len(rec.Value) > 0 {
+		switch rec.Value[0] {
+		case tagWatermark, tagEnd, tagStatus:
+			// A previous layout's producer: the partition's watermark
+			// stands until the current producers report theirs.
+			r.pos = rec.Offset + 1
+			return false, nil
+		}
 	}
 	d, err := decodeRecord(rec.Value, r.row, r.t.Producers)
 	if err != nil {
