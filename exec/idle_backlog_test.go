@@ -158,3 +158,86 @@ func TestBackloggedSplitIsNotIdleWhenItsReaderSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// pairSource has split 0 with rows and split 1 empty whose reader
+// reports an unknown backlog (no fetch answered) until released.
+type pairSource struct {
+	rows     [][2]int64
+	released atomic.Bool
+}
+
+func (s *pairSource) Splits(int) ([]connectors.Split, error) {
+	return []connectors.Split{fakeSplit(0), fakeSplit(1)}, nil
+}
+func (s *pairSource) Bounded() bool { return false }
+func (s *pairSource) OpenSplit(_ context.Context, sp connectors.Split, _ []byte) (connectors.SplitReader, error) {
+	if sp.(fakeSplit) == 0 {
+		return &fakeReader{rows: s.rows, unbounded: true}, nil
+	}
+	return &unknownReader{src: s}, nil
+}
+
+type unknownReader struct{ src *pairSource }
+
+func (r *unknownReader) Next(ctx context.Context, _ *types.Batch) error {
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Millisecond):
+	}
+	return nil
+}
+func (r *unknownReader) PendingRecords() int64 {
+	if r.src.released.Load() {
+		return 0
+	}
+	return -1
+}
+func (r *unknownReader) Position() []byte { return nil }
+func (r *unknownReader) Close() error     { return nil }
+
+// TestSplitsIdleTogetherSendTheirWatermark: an empty split, held active
+// until its first fetch answered, goes idle in the same round as the
+// split that had rows: the task sends the watermark those rows
+// established before it goes idle, else it would never be sent.
+func TestSplitsIdleTogetherSendTheirWatermark(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	src := &pairSource{rows: [][2]int64{{1, 100}, {1, 1000}}}
+	v := sourceVertex("s", nil, 0, 100)
+	v.Source.Source = src
+	g := &JobGraph{Vertices: []*Vertex{v, newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward})}}
+	j, err := Start(context.Background(), g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		j.Cancel()
+		if err := j.Wait(); !errors.Is(err, ErrCancelled) {
+			t.Errorf("want cancelled, got %v", err)
+		}
+	}()
+	// Both splits past the idle timeout, the empty one held by its
+	// unknown backlog: nothing is sent while it holds.
+	time.Sleep(400 * time.Millisecond)
+	mu.Lock()
+	for _, l := range log {
+		if strings.HasPrefix(l, "i0 wm ") {
+			t.Errorf("a watermark while the empty split was not idle: %s", l)
+		}
+	}
+	mu.Unlock()
+	src.released.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		got := strings.Join(log, "\n")
+		mu.Unlock()
+		if strings.Contains(got, "i0 wm 1000") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Fatalf("the rows' watermark was never sent: %v", log)
+}

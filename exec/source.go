@@ -543,22 +543,32 @@ func (t *sourceTask) checkIdle() {
 	}
 }
 
-// flushReaderWatermarks, when the task goes idle and its splits carry
-// their own watermarks (SourceSpec.ReaderWatermarks: exchange partitions,
-// the receiving end of a shuffle), sends the largest watermark of its
-// live splits if that is an advance, as an operator task does when its
-// inputs all went idle (see watermarkValve): otherwise the split idle
-// last would hold the task's watermark. Splits of other sources are
-// left as Flink's sources leave them: an idle task's watermark is the
-// minimum over its splits when they went idle.
+// flushReaderWatermarks, when the task goes idle, sends the watermark its
+// splits established, if that is an advance: with their own watermarks
+// (SourceSpec.ReaderWatermarks: exchange partitions, the receiving end of
+// a shuffle), the largest of its live splits, as an operator task does
+// when its inputs all went idle (see watermarkValve): otherwise the split
+// idle last would hold the task's watermark. For other sources, the
+// smallest over the live splits that have one (a row or a restored
+// watermark): a split that never had a row holds the task's watermark
+// until it is idle, and when it goes idle together with the others (its
+// first fetch answered only as they finished reading, on a loaded
+// machine), the watermark their rows established would otherwise never
+// be sent, and the operators downstream would wait for it for good.
 func (t *sourceTask) flushReaderWatermarks() {
-	if !t.v.Source.ReaderWatermarks {
-		return
-	}
 	top := MinWatermark
-	for _, s := range t.states {
-		if !s.ended {
-			top = max(top, s.wm)
+	if t.v.Source.ReaderWatermarks {
+		for _, s := range t.states {
+			if !s.ended {
+				top = max(top, s.wm)
+			}
+		}
+	} else if t.v.Source.Watermark != nil {
+		top = MaxWatermark
+		for _, s := range t.states {
+			if !s.ended && s.wm > MinWatermark {
+				top = min(top, s.wm)
+			}
 		}
 	}
 	if top > t.emitted && top != MaxWatermark {
