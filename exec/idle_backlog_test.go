@@ -27,18 +27,23 @@ func (s *backlogSource) Splits(int) ([]connectors.Split, error) {
 }
 func (s *backlogSource) Bounded() bool { return false }
 func (s *backlogSource) OpenSplit(context.Context, connectors.Split, []byte) (connectors.SplitReader, error) {
-	return &backlogReader{src: s}, nil
+	return &backlogReader{row: &s.row, released: &s.released, backlog: 5}, nil
 }
 
+// backlogReader yields row once (when set), then nothing, while it
+// reports backlog records pending (-1: no fetch answered yet) until
+// released.
 type backlogReader struct {
-	src  *backlogSource
-	sent bool
+	row      *[2]int64
+	released *atomic.Bool
+	backlog  int64
+	sent     bool
 }
 
 func (r *backlogReader) Next(ctx context.Context, b *types.Batch) error {
-	if !r.sent {
+	if r.row != nil && !r.sent {
 		r.sent = true
-		b.Append(types.Insert, []types.Value{types.IntValue(r.src.row[0]), types.TimestampValue(r.src.row[1])})
+		b.Append(types.Insert, []types.Value{types.IntValue(r.row[0]), types.TimestampValue(r.row[1])})
 		return nil
 	}
 	select {
@@ -48,12 +53,12 @@ func (r *backlogReader) Next(ctx context.Context, b *types.Batch) error {
 	return nil
 }
 
-// PendingRecords reports a backlog until the source is released.
+// PendingRecords reports the backlog until the source is released.
 func (r *backlogReader) PendingRecords() int64 {
-	if r.src.released.Load() {
+	if r.released.Load() {
 		return 0
 	}
-	return 5
+	return r.backlog
 }
 func (r *backlogReader) Position() []byte { return nil }
 func (r *backlogReader) Close() error     { return nil }
@@ -125,7 +130,7 @@ func (r *idleBacklogReader) Idle() bool { return true }
 type idleBacklogSource struct{ backlogSource }
 
 func (s *idleBacklogSource) OpenSplit(context.Context, connectors.Split, []byte) (connectors.SplitReader, error) {
-	return &idleBacklogReader{backlogReader{src: &s.backlogSource}}, nil
+	return &idleBacklogReader{backlogReader{row: &s.row, released: &s.released, backlog: 5}}, nil
 }
 
 // TestBackloggedSplitIsNotIdleWhenItsReaderSaysSo: an exchange split
@@ -174,26 +179,8 @@ func (s *pairSource) OpenSplit(_ context.Context, sp connectors.Split, _ []byte)
 	if sp.(fakeSplit) == 0 {
 		return &fakeReader{rows: s.rows, unbounded: true}, nil
 	}
-	return &unknownReader{src: s}, nil
+	return &backlogReader{released: &s.released, backlog: -1}, nil
 }
-
-type unknownReader struct{ src *pairSource }
-
-func (r *unknownReader) Next(ctx context.Context, _ *types.Batch) error {
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Millisecond):
-	}
-	return nil
-}
-func (r *unknownReader) PendingRecords() int64 {
-	if r.src.released.Load() {
-		return 0
-	}
-	return -1
-}
-func (r *unknownReader) Position() []byte { return nil }
-func (r *unknownReader) Close() error     { return nil }
 
 // TestSplitsIdleTogetherSendTheirWatermark: an empty split, held active
 // until its first fetch answered, goes idle in the same round as the
