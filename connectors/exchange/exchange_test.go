@@ -143,20 +143,7 @@ func TestWatermarkIsMinOverProducersAndEndsBatches(t *testing.T) {
 	s := NewSink(cfg, tp, 0)
 	w0, w1 := openWriter(t, s, 0), openWriter(t, s, 1)
 	r := openReader(t, cfg, tp, 0, nil)
-	step := func(w *writer, wm int64, rows ...[]types.Value) {
-		t.Helper()
-		if len(rows) > 0 {
-			if err := w.Write(batchOf(rows...)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.WriteWatermark(wm); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	step := func(w *writer, wm int64, rows ...[]types.Value) { writeStep(t, w, wm, rows...) }
 	// Producer 0 alone: no watermark until producer 1 reported one.
 	step(w0, 100, kvRow(1, "a", 50), kvRow(1, "b", 60))
 	rows, _ := readUntil(t, r, 2)
@@ -897,20 +884,7 @@ func TestReaderHandsOverToANewProducerLayout(t *testing.T) {
 	_, cfg := cluster(t)
 	cfg.WatermarkInterval = time.Nanosecond
 	old := newTopic(t, cfg, "ho", 1, 2, false)
-	step := func(w *writer, wm int64, rows ...[]types.Value) {
-		t.Helper()
-		if len(rows) > 0 {
-			if err := w.Write(batchOf(rows...)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.WriteWatermark(wm); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	step := func(w *writer, wm int64, rows ...[]types.Value) { writeStep(t, w, wm, rows...) }
 	s := NewSink(cfg, old, 0)
 	w0, w1 := openWriter(t, s, 0), openWriter(t, s, 1)
 	r := openReader(t, cfg, old, 0, nil)
@@ -969,5 +943,21 @@ func TestReaderHandsOverToANewProducerLayout(t *testing.T) {
 	waitWatermark(t, r2, 700)
 	if p := r2.Position(); p[0] != positionVersion {
 		t.Errorf("a position past the hand-over is of version %d, want %d", p[0], positionVersion)
+	}
+}
+
+// writeStep writes rows (if any) and watermark wm with w, then flushes it.
+func writeStep(t *testing.T, w *writer, wm int64, rows ...[]types.Value) {
+	t.Helper()
+	if len(rows) > 0 {
+		if err := w.Write(batchOf(rows...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.WriteWatermark(wm); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
 	}
 }
