@@ -2,7 +2,6 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -77,16 +76,7 @@ func TestBackloggedSplitIsNotIdle(t *testing.T) {
 	slowVertex.Source.Source = slow
 	g := &JobGraph{Vertices: []*Vertex{sourceVertex("fast", fast, 0, 0), slowVertex,
 		newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward}, Edge{From: 1, Partitioning: Global})}}
-	j, err := Start(context.Background(), g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		j.Cancel()
-		if err := j.Wait(); !errors.Is(err, ErrCancelled) {
-			t.Errorf("want cancelled, got %v", err)
-		}
-	}()
+	defer cancelJob(t, startJob(t, g, Options{}))
 	watermarks := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -145,15 +135,7 @@ func TestBackloggedSplitIsNotIdleWhenItsReaderSaysSo(t *testing.T) {
 	slowVertex.Source.Source = slow
 	g := &JobGraph{Vertices: []*Vertex{sourceVertex("fast", fast, 0, 0), slowVertex,
 		newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward}, Edge{From: 1, Partitioning: Global})}}
-	j, err := Start(context.Background(), g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond)
-	j.Cancel()
-	if err := j.Wait(); !errors.Is(err, ErrCancelled) {
-		t.Errorf("want cancelled, got %v", err)
-	}
+	runFor(t, g, Options{}, 500*time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, l := range log {
@@ -193,16 +175,7 @@ func TestSplitsIdleTogetherSendTheirWatermark(t *testing.T) {
 	v := sourceVertex("s", nil, 0, 100)
 	v.Source.Source = src
 	g := &JobGraph{Vertices: []*Vertex{v, newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward})}}
-	j, err := Start(context.Background(), g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		j.Cancel()
-		if err := j.Wait(); !errors.Is(err, ErrCancelled) {
-			t.Errorf("want cancelled, got %v", err)
-		}
-	}()
+	defer cancelJob(t, startJob(t, g, Options{}))
 	// Both splits past the idle timeout, the empty one held by its
 	// unknown backlog: nothing is sent while it holds.
 	time.Sleep(400 * time.Millisecond)

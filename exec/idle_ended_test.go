@@ -2,7 +2,6 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -52,15 +51,7 @@ func TestIdleSourceWithEndedSplitStaysIdle(t *testing.T) {
 	g := &JobGraph{Vertices: []*Vertex{v,
 		{Name: "Counter", Parallelism: 1, Schema: kvSchema, Inputs: []Edge{{From: 0, Partitioning: Forward}},
 			NewOperator: func() Operator { return c }}}}
-	j, err := Start(context.Background(), g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1 * time.Second)
-	j.Cancel()
-	if err := j.Wait(); !errors.Is(err, ErrCancelled) {
-		t.Fatalf("want cancelled, got %v", err)
-	}
+	runFor(t, g, Options{}, time.Second)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.idle != 1 {

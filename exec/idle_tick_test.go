@@ -2,7 +2,6 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -88,15 +87,7 @@ func TestRowsOfAnIdleTaskLeaveItIdle(t *testing.T) {
 			Inputs:      []Edge{{From: 0, Partitioning: Global}, {From: 2, Partitioning: Global}},
 			NewOperator: func() Operator { return &tumbleLog{size: 1000, mu: &mu, fired: &fired} }},
 	}}
-	j, err := Start(context.Background(), g, Options{TickInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second)
-	j.Cancel()
-	if err := j.Wait(); !errors.Is(err, ErrCancelled) {
-		t.Fatalf("want cancelled, got %v", err)
-	}
+	runFor(t, g, Options{TickInterval: 5 * time.Millisecond}, 2*time.Second)
 	mu.Lock()
 	got := strings.Join(fired, ",")
 	mu.Unlock()
