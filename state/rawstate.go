@@ -157,30 +157,20 @@ func (g *rawGroup) each(fn func(key, val []byte) error) error {
 	// (small enough to stay in the CPU's cache) spares them a lookup in
 	// over.
 	filter := newKeyFilter(g.over)
-	for _, b := range g.blocks {
-		r := reader{b: b.data}
-		for range b.count {
-			key := r.bytes()
-			val := r.take(int(r.u64() - 1))
-			if r.err != nil {
-				return errDamagedBlock
-			}
-			if g.over != nil && filter.mayHold(key) {
-				if c, ok := g.over[string(key)]; ok {
-					if !c.onBase {
-						continue
-					}
-					found++
-					if err := fn(key, withTails(val, c.tails)); err != nil {
-						return err
-					}
-					continue
+	err := g.walkBase(func(key, val []byte) error {
+		if g.over != nil && filter.mayHold(key) {
+			if c, ok := g.over[string(key)]; ok {
+				if !c.onBase {
+					return nil
 				}
-			}
-			if err := fn(key, val); err != nil {
-				return err
+				found++
+				return fn(key, withTails(val, c.tails))
 			}
 		}
+		return fn(key, val)
+	})
+	if err != nil {
+		return err
 	}
 	if found != g.onBase {
 		for k, c := range g.over {
@@ -251,17 +241,29 @@ func (g *rawGroup) inBase(key string) bool {
 // eachBase calls fn for every base entry (blocks checked when added: a
 // damaged one ends the walk).
 func (g *rawGroup) eachBase(fn func(key, val []byte)) {
+	g.walkBase(func(key, val []byte) error {
+		fn(key, val)
+		return nil
+	})
+}
+
+// walkBase calls fn for every base entry in order; it returns fn's first
+// error, or errDamagedBlock at an entry that does not decode.
+func (g *rawGroup) walkBase(fn func(key, val []byte) error) error {
 	for _, b := range g.blocks {
 		r := reader{b: b.data}
 		for range b.count {
 			key := r.bytes()
 			val := r.take(int(r.u64() - 1))
 			if r.err != nil {
-				return
+				return errDamagedBlock
 			}
-			fn(key, val)
+			if err := fn(key, val); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
 // errDamagedBlock is a block of a group that does not hold its entries:
