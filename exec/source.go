@@ -535,7 +535,7 @@ func (t *sourceTask) checkIdle() {
 	if allIdle && !t.idleOut && (live > 0 || len(t.states) == 0) {
 		t.idleOut = true
 		t.out.flush()
-		t.flushReaderWatermarks()
+		t.flushIdleWatermark()
 		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
 	}
 	if !allIdle {
@@ -543,7 +543,7 @@ func (t *sourceTask) checkIdle() {
 	}
 }
 
-// flushReaderWatermarks, when the task goes idle, sends the watermark its
+// flushIdleWatermark, when the task goes idle, sends the watermark its
 // splits established, if that is an advance: with their own watermarks
 // (SourceSpec.ReaderWatermarks: exchange partitions, the receiving end of
 // a shuffle), the largest of its live splits, as an operator task does
@@ -555,7 +555,7 @@ func (t *sourceTask) checkIdle() {
 // first fetch answered only as they finished reading, on a loaded
 // machine), the watermark their rows established would otherwise never
 // be sent, and the operators downstream would wait for it for good.
-func (t *sourceTask) flushReaderWatermarks() {
+func (t *sourceTask) flushIdleWatermark() {
 	top := MinWatermark
 	if t.v.Source.ReaderWatermarks {
 		for _, s := range t.states {
