@@ -49,7 +49,6 @@ func newBarrierHarness(t *testing.T, cp *CheckpointConfig, inputs int) *barrierH
 	task.ended = make([]bool, inputs)
 	task.blocked = make([]bool, inputs)
 	task.valve = newWatermarkValve(task.ended)
-	task.cur = MinWatermark
 	task.cases = make([]reflect.SelectCase, caseChans+inputs)
 	for i := range inputs {
 		v.Inputs = append(v.Inputs, Edge{From: i, Partitioning: Forward})

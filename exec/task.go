@@ -40,7 +40,6 @@ type operatorTask struct {
 	ended    []bool
 	blocked  []bool
 	active   int
-	cur      int64 // the watermark forwarded last
 	cases    []reflect.SelectCase
 
 	// checkpoint alignment (see alignment.go)
@@ -107,7 +106,6 @@ func (t *operatorTask) run() error {
 	t.ended = make([]bool, n)
 	t.blocked = make([]bool, n)
 	t.valve = newWatermarkValve(t.ended)
-	t.cur = MinWatermark
 	t.active = n
 	ticker := time.NewTicker(t.job.opts.TickInterval)
 	defer ticker.Stop()
@@ -289,7 +287,7 @@ func (t *operatorTask) setStatus(idle bool) error {
 	if idle {
 		t.out.broadcast(Message{Kind: MsgWatermark, Idle: true})
 	} else {
-		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
+		t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.valve.cur})
 	}
 	return t.out.err
 }
@@ -305,16 +303,15 @@ func (t *operatorTask) advance() error {
 
 // forwardWatermark hands watermark w (an advance) to the operator and sends it on.
 func (t *operatorTask) forwardWatermark(w int64) error {
-	t.cur = w
 	t.valve.cur = w
 	t.busy.enter()
-	err := t.op.ProcessWatermark(t.cur)
+	err := t.op.ProcessWatermark(t.valve.cur)
 	t.busy.leave()
 	if err != nil {
 		return t.inOperator(err)
 	}
-	t.m.Watermark.Store(t.cur)
-	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.cur})
+	t.m.Watermark.Store(t.valve.cur)
+	t.out.broadcast(Message{Kind: MsgWatermark, Watermark: t.valve.cur})
 	return t.out.err
 }
 
@@ -331,7 +328,7 @@ func (t *operatorTask) snapshotState(id int64, info barrierInfo, async bool) (st
 	if err := t.op.SnapshotState(id); err != nil {
 		return nil, nil, t.inOperator(err)
 	}
-	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.cur}
+	st = &checkpoint.TaskState{OperatorID: t.v.ID, Instance: t.instance, Watermark: t.valve.cur}
 	if so, ok := t.op.(StatelessOperator); ok && so.HoldsNoState() {
 		return st, nil, nil
 	}
@@ -463,10 +460,10 @@ func (t *operatorTask) commitUpTo(id int64) error {
 // arrived before the inputs ended) is complete so that its output is
 // committed before the task ends.
 func (t *operatorTask) finish() error {
-	if t.cur < MaxWatermark {
-		t.cur = MaxWatermark
+	if t.valve.cur < MaxWatermark {
+		t.valve.cur = MaxWatermark
 		t.busy.enter()
-		err := t.op.ProcessWatermark(t.cur)
+		err := t.op.ProcessWatermark(t.valve.cur)
 		t.busy.leave()
 		if err != nil {
 			return t.inOperator(err)
