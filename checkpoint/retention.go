@@ -54,10 +54,26 @@ func (s *Store) retain(committed int64) {
 			return
 		}
 	}
+	held := func() bool {
+		if s.opts.Held == nil {
+			return true
+		}
+		if err := s.opts.Held(); err != nil {
+			s.warn("checkpoint retention stopped: %v", err)
+			return false
+		}
+		return true
+	}
 	for _, id := range drop {
+		if !held() {
+			return
+		}
 		s.dropCheckpoint(id, kept)
 	}
 	for _, id := range partial {
+		if !held() {
+			return
+		}
 		s.deletePartial(id, kept)
 	}
 }

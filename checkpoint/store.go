@@ -25,6 +25,21 @@ type StoreOptions struct {
 	// Warn receives problems that do not fail the call that met them
 	// (retention that could not delete something). Nil discards them.
 	Warn func(msg string)
+	// Held, when set, tells whether the writer still holds the job (a
+	// cluster owner's lease, engine.Ownership.Lease). Commit of a
+	// checkpoint asks it again once the metadata is durable, and retention
+	// before each checkpoint it deletes: the caller asked before Commit,
+	// but a writer frozen in between (a SIGSTOP, a long pause) may resume
+	// after another server took the job over and chose the checkpoint to
+	// restore. Such a writer must neither delete what the new owner
+	// restores nor report its checkpoint complete (its sinks would commit
+	// output the new owner produces again): Commit then returns an error
+	// wrapping ErrHeldBack and applies no retention. The metadata stays
+	// (the new owner may have read it, when the pause came after the
+	// write); it is a complete checkpoint in the old owner's id range,
+	// which a later takeover does not restore unless it was written before
+	// the new owner looked.
+	Held func() error
 }
 
 // Store keeps one job's checkpoints in a storage (state.checkpoints.dir)
@@ -194,6 +209,11 @@ func (s *Store) Commit(md *Metadata) (string, error) {
 		return Location(st, dir), nil
 	}
 	id := md.CheckpointID
+	if s.opts.Held != nil {
+		if err := s.opts.Held(); err != nil {
+			return "", fmt.Errorf("checkpoint %d was written but the job may have another owner now: %w: %w", id, ErrHeldBack, err)
+		}
+	}
 	s.lastCommitted = max(s.lastCommitted, id)
 	for k := range s.inflight {
 		if k <= id {

@@ -484,3 +484,63 @@ func TestKeptCheckpointSurvivesRetention(t *testing.T) {
 		t.Fatalf("Latest = %v", got)
 	}
 }
+
+// TestCommitOfAWriterThatLostTheJob: a cluster owner frozen between its
+// lease check and the metadata write resumes after another server took
+// the job over and chose the checkpoint to restore (here 1, where the
+// frozen owner started). Its late checkpoint is written but not reported
+// complete (ErrHeldBack: no sink commits), and retention deletes nothing:
+// the new owner is reading checkpoint 1.
+func TestCommitOfAWriterThatLostTheJob(t *testing.T) {
+	var lost error
+	f := newFixture(t, StoreOptions{NumRetained: 1, Held: func() error { return lost }})
+	f.commit(1, "a.sst")
+	lost = errors.New("server s2 took job j over (epoch 3)")
+	md := metadataOf(2, false, f.taskFiles(2, "agg", "b.sst"))
+	_, err := f.store.Commit(md)
+	if !errors.Is(err, ErrHeldBack) || !strings.Contains(err.Error(), "took job j over") {
+		t.Fatalf("Commit = %v, want ErrHeldBack naming the new owner", err)
+	}
+	f.checkExist(map[string]bool{
+		"job/chk-1/_metadata": true, "job/chk-1/agg-0.manifest": true, "job/shared/a.sst": true,
+		"job/chk-2/_metadata": true, // written: the new owner may have read it
+	})
+	// The coordinator aborts it: a checkpoint with _metadata is left alone.
+	if err := f.store.Discard(2); err != nil {
+		t.Fatal(err)
+	}
+	if !f.exists("job/chk-2/_metadata") || !f.exists("job/shared/b.sst") {
+		t.Error("Discard removed the written checkpoint 2")
+	}
+	// Not counted as committed: a later checkpoint of the same store, once
+	// it holds the job again, builds on checkpoint 1.
+	if tgt, err := f.store.SnapshotTarget(3, false); err != nil || tgt.Committed != 1 {
+		t.Fatalf("SnapshotTarget(3) = %+v, %v: want Committed 1", tgt, err)
+	}
+}
+
+// TestRetentionStopsWhenTheWriterLosesTheJob: the lease is asked before
+// each checkpoint retention deletes; once it fails nothing more goes.
+func TestRetentionStopsWhenTheWriterLosesTheJob(t *testing.T) {
+	asked := 0
+	f := newFixture(t, StoreOptions{NumRetained: 1, Held: func() error {
+		asked++
+		if asked > 3 { // Commit's question for checkpoint 3 and the first drop pass
+			return errors.New("lease ran out")
+		}
+		return nil
+	}})
+	f.store.Keep(1)
+	f.commit(1, "a.sst") // asked 1: nothing to drop
+	f.store.Keep(2)
+	f.commit(2, "b.sst") // asked 2: 1 kept
+	f.store.kept = nil
+	if _, err := f.store.Commit(metadataOf(3, false, f.taskFiles(3, "agg", "c.sst"))); err != nil {
+		t.Fatal(err) // asked 3 (the commit), then 4 before dropping checkpoint 1: refused
+	}
+	f.checkExist(map[string]bool{"job/chk-1/_metadata": true, "job/chk-2/_metadata": true, "job/chk-3/_metadata": true,
+		"job/shared/a.sst": true, "job/shared/b.sst": true})
+	if len(f.warns) != 1 || !strings.Contains(f.warns[0], "retention stopped: lease ran out") {
+		t.Fatalf("warnings = %q", f.warns)
+	}
+}

@@ -48,9 +48,15 @@ type Job struct {
 	attempts []Attempt
 	lastCP   *checkpoint.Metadata
 	stopping bool
-	done     chan struct{}
-	wake     chan struct{}
-	setup    *jobSetup
+	// keepCheckpoints: the stop is one the job goes on from (a last
+	// checkpoint taken for --restore latest, a server shutting down, a
+	// cluster server handing the job over or giving it up to the server
+	// that took it over): externalized-checkpoint-retention's
+	// DELETE_ON_CANCELLATION does not apply (Release, StopWithCheckpoint).
+	keepCheckpoints bool
+	done            chan struct{}
+	wake            chan struct{}
+	setup           *jobSetup
 	// skipsReported is set once the job's skipped rows were summarized.
 	skipsReported bool
 	// history holds the latest completed checkpoints and savepoints
@@ -180,7 +186,10 @@ func (j *Job) Ended() bool {
 	}
 }
 
-// Stop cancels the job (no restart) and waits for it to end.
+// Stop cancels the job (no restart) and waits for it to end. With
+// execution.checkpointing.externalized-checkpoint-retention =
+// DELETE_ON_CANCELLATION its checkpoints are deleted then (unless an
+// earlier Release or StopWithCheckpoint said they are kept).
 func (j *Job) Stop() {
 	j.mu.Lock()
 	j.stopping = true
@@ -196,11 +205,28 @@ func (j *Job) Stop() {
 	<-j.done
 }
 
+// Release stops the job as Stop does but keeps its checkpoints whatever
+// externalized-checkpoint-retention says: the job goes on from them
+// elsewhere or later. A cluster server releases a job another server took
+// over (the new owner restores from the same directory; deleting it would
+// take the state the new owner is reading) and the jobs it stops when it
+// shuts down (the next start resumes them).
+func (j *Job) Release() {
+	j.mu.Lock()
+	j.keepCheckpoints = true
+	j.mu.Unlock()
+	j.Stop()
+}
+
 // StopWithCheckpoint takes a last checkpoint (when the job checkpoints),
-// then stops the job; used when the process is asked to stop by a signal.
+// then stops the job, keeping its checkpoints (Release): used when the
+// process is asked to stop by a signal or shuts down, and when a cluster
+// server hands the job over, so that the job continues from that
+// checkpoint (--restore latest, the next owner).
 func (j *Job) StopWithCheckpoint(timeout time.Duration) error {
 	j.mu.Lock()
 	j.stopping = true
+	j.keepCheckpoints = true
 	run, st := j.run, j.status
 	j.mu.Unlock()
 	var err error
@@ -344,14 +370,16 @@ func (j *Job) supervise(e *Engine) {
 		run := j.current()
 		err := run.Wait()
 		j.mu.Lock()
-		stopping := j.stopping
+		stopping, keep := j.stopping, j.keepCheckpoints
 		j.mu.Unlock()
 		switch {
 		case err == nil:
 			j.end(JobFinished, nil)
 			return
 		case errors.Is(err, exec.ErrCancelled) || stopping:
-			j.setup.onCancel()
+			if !keep {
+				j.setup.onCancel()
+			}
 			j.end(JobStopped, nil)
 			return
 		}

@@ -41,6 +41,11 @@ type jobSetup struct {
 	restoreFrom, restoreBy string
 	// replan builds the job again at another parallelism (testing).
 	replan func(par int) (*planner.Plan, error)
+	// held, for a job a cluster server owns, tells whether the server
+	// still holds it (Ownership.Lease): asked before a checkpoint
+	// completes, after its metadata is written, before retention deletes
+	// a checkpoint and before DELETE_ON_CANCELLATION deletes them all.
+	held func() error
 }
 
 // storageID derives the job's directory name: 'pipeline.name' when set,
@@ -119,8 +124,16 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	if err != nil {
 		return nil, err
 	}
+	own := e.opts.Ownership
+	var held func() error
+	if own != nil && own.Lease != nil {
+		lease := own.Lease
+		held = func() error { return lease(s.jobID) }
+		s.held = held
+	}
 	store, err := checkpoint.NewStore(st, jobStorageID, checkpoint.StoreOptions{
-		NumRetained: conf.Int("state.checkpoints.num-retained"), Savepoints: spStore, Warn: s.warn})
+		NumRetained: conf.Int("state.checkpoints.num-retained"), Savepoints: spStore, Warn: s.warn,
+		Held: held})
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +155,9 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	if last, err := store.LastID(); err == nil {
 		s.ownAfter = last
 	}
-	own := e.opts.Ownership
-	if own != nil && own.Lease != nil {
-		lease := own.Lease
+	if held != nil {
 		s.cp.BeforePersist = func(int64) error {
-			if err := lease(s.jobID); err != nil {
+			if err := held(); err != nil {
 				return fmt.Errorf("%w: %w", checkpoint.ErrHeldBack, err)
 			}
 			return nil
@@ -334,6 +345,12 @@ func (s *jobSetup) onCancel() {
 		return
 	}
 	if strings.EqualFold(s.conf.Get("execution.checkpointing.externalized-checkpoint-retention"), "DELETE_ON_CANCELLATION") {
+		if s.held != nil {
+			if err := s.held(); err != nil {
+				s.warn(fmt.Sprintf("checkpoints kept although the job was cancelled with DELETE_ON_CANCELLATION: %v", err))
+				return
+			}
+		}
 		if err := s.cp.Store.DeleteAll(); err != nil {
 			s.warn(fmt.Sprintf("deleting checkpoints: %v", err))
 		}

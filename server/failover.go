@@ -140,7 +140,7 @@ func (s *Server) lostJob(id, owner string, epoch int64) {
 	}
 	s.mu.Unlock()
 	if l != nil && !l.job.Ended() {
-		l.job.Stop()
+		l.job.Release()
 	}
 	s.cfg.Logger.Warn("job taken over by another server: stopped here", "job", id, "owner", owner, "epoch", epoch)
 }

@@ -240,7 +240,7 @@ func (s *Server) resume(rec JobRecord, own *engine.Ownership) error {
 			}) {
 				// Another server took the job over meanwhile (lostJob
 				// removed the record): it does not run here too.
-				j.Stop()
+				j.Release()
 				return nil
 			}
 			s.track(rec.ID, eng, j)
@@ -311,7 +311,7 @@ func (s *Server) track(id string, eng *engine.Engine, j *engine.Job) {
 	stop := s.closing || !mine
 	s.mu.Unlock()
 	if stop {
-		j.Stop()
+		j.Release()
 	}
 	go func() {
 		defer s.wg.Done()
