@@ -1,8 +1,10 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +27,7 @@ type Process struct {
 // cannot be started.
 //
 // With the environment variable STREAMSQL_TEST_PROCESS_LOGS set to a
-// directory, the output also goes to a file there named after the test
+// directory (made when missing), the output also goes to a file there named after the test
 // (with a random suffix; the file's second line gives the process id),
 // kept after the test: the whole output of every
 // server a failed test started (a test's failure message shows a tail).
@@ -36,6 +38,11 @@ func StartProcess(tb testing.TB, cmd *exec.Cmd) *Process {
 	var logFile *os.File
 	if dir := os.Getenv("STREAMSQL_TEST_PROCESS_LOGS"); dir != "" {
 		f, err := os.CreateTemp(dir, filepath.Base(tb.Name())+"-*.log")
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(dir, 0o755); err == nil {
+				f, err = os.CreateTemp(dir, filepath.Base(tb.Name())+"-*.log")
+			}
+		}
 		if err != nil {
 			tb.Fatalf("process log: %v", err)
 		}
