@@ -149,13 +149,9 @@ type incrGroup struct {
 	now     int64
 }
 
-func (g *incrGroup) open(handle *state.Handle) {
-	g.backend = state.NewHashMapBackendWith("op", 0, state.RangeFor(128, 1, 0), state.HashMapOptions{Incremental: true, MaxDeltas: 6, MaxDeltaRatio: 100})
-	if handle != nil {
-		if err := g.backend.Restore(g.st, []*state.Handle{handle}); err != nil {
-			g.t.Fatalf("restore: %v", err)
-		}
-	}
+func (g *incrGroup) open(handle *state.Handle, now int64) {
+	g.backend = newIncrementalBackend(g.t, g.st, handle)
+	g.now = now
 	g.out = &sink{}
 	ctx := newTestContext(g.backend, g.out)
 	ctx.Now = func() int64 { return g.now }
@@ -258,120 +254,21 @@ func TestGroupAggRestoredFromIncrementalCheckpoints(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s trial %d", kind, trial)
 			ref := &incrGroup{t: t, spec: spec}
-			ref.open(nil)
+			ref.open(nil, 0)
 			want := make([][]string, len(evs))
 			for i, ev := range evs {
 				want[i] = ref.step(i, ev)
 			}
 			st := storage.NewMemory()
 			g := &incrGroup{t: t, spec: spec, st: st}
-			g.open(nil)
-			type done struct {
-				id  int64
-				pos int
-				h   *state.Handle
-			}
-			var completed *done
-			var pending []done
-			var writing chan struct{}
-			var written *state.Handle
-			var writeErr error
-			id := int64(0)
-			inFlight := done{}
-			// settle waits for the snapshot being written and decides its
-			// fate: complete now, abort, or complete after the next one.
-			settle := func() {
-				if writing == nil {
-					return
-				}
-				<-writing
-				writing = nil
-				if writeErr != nil {
-					t.Fatalf("%s: checkpoint %d: %v", name, inFlight.id, writeErr)
-				}
-				inFlight.h = written
-				for _, p := range pending {
-					g.backend.CheckpointComplete(p.id)
-					if completed == nil || p.id > completed.id {
-						c := p
-						completed = &c
-					}
-				}
-				pending = pending[:0]
-				switch x := r.Intn(10); {
-				case x < 6:
-					g.backend.CheckpointComplete(inFlight.id)
-					c := inFlight
-					completed = &c
-				case x < 8: // aborted
-				default:
-					pending = append(pending, inFlight)
-				}
-			}
-			for i := 0; i < len(evs); {
-				switch x := r.Intn(60); {
-				case x < 3:
-					settle()
-					id++
-					if err := g.op.SnapshotState(id); err != nil {
-						t.Fatal(err)
-					}
-					finish, err := g.backend.SnapshotAsync(state.SnapshotTarget{Storage: st, Dir: fmt.Sprintf("job/chk-%d", id), SharedDir: "job/shared", CheckpointID: id})
-					if err != nil {
-						t.Fatalf("%s: checkpoint %d: %v", name, id, err)
-					}
-					inFlight = done{id: id, pos: i}
-					writing = make(chan struct{})
-					go func(finish func() (*state.Handle, error), ch chan struct{}) {
-						written, writeErr = finish()
-						close(ch)
-					}(finish, writing)
-				case x == 3 && completed != nil:
-					settle()
-					pending = pending[:0]
-					g.op.Close()
-					g.now = int64(10 * completed.pos)
-					g.open(completed.h)
-					for k := completed.pos; k < i; k++ {
-						if got := g.step(k, evs[k]); !slices.Equal(got, want[k]) {
-							t.Fatalf("%s: restored from checkpoint %d (row %d), replayed row %d: output\n%s\nwant\n%s", name, completed.id, completed.pos, k, strings.Join(got, "\n"), strings.Join(want[k], "\n"))
-						}
-					}
-				}
-				if got := g.step(i, evs[i]); !slices.Equal(got, want[i]) {
-					t.Fatalf("%s: row %d: output\n%s\nwant\n%s", name, i, strings.Join(got, "\n"), strings.Join(want[i], "\n"))
-				}
-				i++
-			}
-			settle()
-			if got, want := groupStateOf(g.op.(*groupAgg)), groupStateOf(ref.op.(*groupAgg)); got != want {
-				t.Fatalf("%s: state\n%s\nwant\n%s", name, got, want)
-			}
-			// the state a last checkpoint restores is the live one
-			id++
-			g.op.SnapshotState(id)
-			h, err := g.backend.Snapshot(state.SnapshotTarget{Storage: st, Dir: fmt.Sprintf("job/chk-%d", id), SharedDir: "job/shared", CheckpointID: id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			g.open(h)
-			if got, want := groupStateOf(g.op.(*groupAgg)), groupStateOf(ref.op.(*groupAgg)); got != want {
-				t.Fatalf("%s: state restored from the last checkpoint\n%s\nwant\n%s", name, got, want)
-			}
-			// deltas with patches were written
-			files, err := st.List("job/shared")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range files {
-				data, err := st.Get(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, v, err := storage.Open(p, data, storage.KindChangelog, 3); err == nil && v == 3 {
-					patched++
-				}
-			}
+			checkIncrementalRestores(t, r, name, st, len(evs), want, groupStateOf(ref.op.(*groupAgg)), incrRun{
+				open:    g.open,
+				backend: func() *state.HashMapBackend { return g.backend },
+				op:      func() exec.Operator { return g.op },
+				step:    func(i int) []string { return g.step(i, evs[i]) },
+				state:   func() string { return groupStateOf(g.op.(*groupAgg)) },
+			})
+			patched += changelogFilesOf(t, st, 3)
 		}
 		if patched == 0 {
 			t.Fatalf("%s: no delta with patches was written", kind)

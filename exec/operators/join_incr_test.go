@@ -95,13 +95,9 @@ type incrJoin struct {
 	now     int64
 }
 
-func (j *incrJoin) open(handle *state.Handle) {
-	j.backend = state.NewHashMapBackendWith("op", 0, state.RangeFor(128, 1, 0), state.HashMapOptions{Incremental: true, MaxDeltas: 6, MaxDeltaRatio: 100})
-	if handle != nil {
-		if err := j.backend.Restore(j.st, []*state.Handle{handle}); err != nil {
-			j.t.Fatalf("restore: %v", err)
-		}
-	}
+func (j *incrJoin) open(handle *state.Handle, now int64) {
+	j.backend = newIncrementalBackend(j.t, j.st, handle)
+	j.now = now
 	j.out = &sink{}
 	j.ctx = newTestContext(j.backend, j.out)
 	j.ctx.Now = func() int64 { return j.now }
@@ -248,124 +244,21 @@ func TestJoinRestoredFromIncrementalCheckpoints(t *testing.T) {
 			}
 			name := fmt.Sprintf("%s (interval %v) trial %d", kind, interval, trial)
 			ref := &incrJoin{t: t, spec: spec}
-			ref.open(nil)
+			ref.open(nil, 0)
 			want := make([][]string, len(evs))
 			for i, ev := range evs {
 				want[i] = ref.step(i, inputs[i], ev)
 			}
 			st := storage.NewMemory()
 			j := &incrJoin{t: t, spec: spec, st: st}
-			j.open(nil)
-			type done struct {
-				id  int64
-				pos int
-				h   *state.Handle
-			}
-			var completed *done
-			var pending []done
-			var finish func() (*state.Handle, error)
-			var writing chan struct{}
-			var written *state.Handle
-			var writeErr error
-			id := int64(0)
-			inFlight := done{}
-			// settle waits for the snapshot being written and decides its
-			// fate: complete now, abort, or complete after the next one.
-			settle := func() {
-				if writing == nil {
-					return
-				}
-				<-writing
-				writing = nil
-				if writeErr != nil {
-					t.Fatalf("%s: checkpoint %d: %v", name, inFlight.id, writeErr)
-				}
-				inFlight.h = written
-				for _, p := range pending {
-					j.backend.CheckpointComplete(p.id)
-					if completed == nil || p.id > completed.id {
-						c := p
-						completed = &c
-					}
-				}
-				pending = pending[:0]
-				switch x := r.Intn(10); {
-				case x < 6:
-					j.backend.CheckpointComplete(inFlight.id)
-					c := inFlight
-					completed = &c
-				case x < 8: // aborted
-				default:
-					pending = append(pending, inFlight)
-				}
-			}
-			for i := 0; i < len(evs); {
-				switch x := r.Intn(60); {
-				case x < 3:
-					settle()
-					id++
-					if err := j.op.SnapshotState(id); err != nil {
-						t.Fatal(err)
-					}
-					var err error
-					finish, err = j.backend.SnapshotAsync(state.SnapshotTarget{Storage: st, Dir: fmt.Sprintf("job/chk-%d", id), SharedDir: "job/shared", CheckpointID: id})
-					if err != nil {
-						t.Fatalf("%s: checkpoint %d: %v", name, id, err)
-					}
-					inFlight = done{id: id, pos: i}
-					writing = make(chan struct{})
-					go func(finish func() (*state.Handle, error), ch chan struct{}) {
-						written, writeErr = finish()
-						close(ch)
-					}(finish, writing)
-				case x == 3 && completed != nil:
-					settle()
-					pending = pending[:0]
-					j.op.Close()
-					// processing time as it was at the checkpoint (the
-					// TTL's clock never runs backwards)
-					j.now = int64(10 * completed.pos)
-					j.open(completed.h)
-					for k := completed.pos; k < i; k++ {
-						if got := j.step(k, inputs[k], evs[k]); !slices.Equal(got, want[k]) {
-							t.Fatalf("%s: restored from checkpoint %d (event %d), replayed event %d: output\n%s\nwant\n%s", name, completed.id, completed.pos, k, strings.Join(got, "\n"), strings.Join(want[k], "\n"))
-						}
-					}
-				}
-				if got := j.step(i, inputs[i], evs[i]); !slices.Equal(got, want[i]) {
-					t.Fatalf("%s: event %d: output\n%s\nwant\n%s", name, i, strings.Join(got, "\n"), strings.Join(want[i], "\n"))
-				}
-				i++
-			}
-			settle()
-			if got, want := stateOf(j.op.(*join)), stateOf(ref.op.(*join)); got != want {
-				t.Fatalf("%s: state\n%s\nwant\n%s", name, got, want)
-			}
-			// the state a last checkpoint restores is the live one
-			id++
-			j.op.SnapshotState(id)
-			h, err := j.backend.Snapshot(state.SnapshotTarget{Storage: st, Dir: fmt.Sprintf("job/chk-%d", id), SharedDir: "job/shared", CheckpointID: id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			j.open(h)
-			if got, want := stateOf(j.op.(*join)), stateOf(ref.op.(*join)); got != want {
-				t.Fatalf("%s: state restored from the last checkpoint\n%s\nwant\n%s", name, got, want)
-			}
-			// deltas with appends were written
-			files, err := st.List("job/shared")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range files {
-				data, err := st.Get(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, v, err := storage.Open(p, data, storage.KindChangelog, 2); err == nil && v == 2 {
-					tailed++
-				}
-			}
+			checkIncrementalRestores(t, r, name, st, len(evs), want, stateOf(ref.op.(*join)), incrRun{
+				open:    j.open,
+				backend: func() *state.HashMapBackend { return j.backend },
+				op:      func() exec.Operator { return j.op },
+				step:    func(i int) []string { return j.step(i, inputs[i], evs[i]) },
+				state:   func() string { return stateOf(j.op.(*join)) },
+			})
+			tailed += changelogFilesOf(t, st, 2)
 		}
 		if tailed == 0 {
 			t.Fatalf("%s (interval %v): no delta with appends was written", kind, interval)
