@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
 	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -59,7 +58,7 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 		return nil, err
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	w := &writer{cfg: s.cfg, t: &s.t, producer: producer, admin: admin, done: map[string]bool{},
+	w := &writer{cfg: s.cfg, t: &s.t, producer: producer, admin: admin,
 		wm: math.MinInt64, sentWm: math.MinInt64, ctx: wctx, cancel: cancel, job: ctx}
 	return w, nil
 }
@@ -68,26 +67,6 @@ func (s *sink) producerOpts() []kgo.Opt {
 	return []kgo.Opt{kgo.DefaultProduceTopic(s.t.Name), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RecordDeliveryTimeout(s.cfg.DeliveryTimeout),
 		kgo.MaxBufferedRecords(maxBufferedRecords), kgo.MaxBufferedBytes(maxBufferedBytes)}
-}
-
-// asyncErr keeps the first error of asynchronous produces.
-type asyncErr struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (a *asyncErr) set(err error) {
-	a.mu.Lock()
-	if a.err == nil {
-		a.err = err
-	}
-	a.mu.Unlock()
-}
-
-func (a *asyncErr) get() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.err
 }
 
 type writerMode int
@@ -122,15 +101,11 @@ type writer struct {
 	mode     writerMode
 
 	plain    *kgo.Client // modePlain: idempotent producer
-	plainErr asyncErr
+	plainErr kafkatxn.AsyncErr
 
 	// modeTxn: the pool of transactional ids.
-	prefix    string
-	slots     []*slot
-	next      int   // slot to try first for the next transaction
-	cur       *slot // open transaction, nil when none
-	done      map[string]bool
-	doneOrder []string
+	prefix string
+	pool   *kafkatxn.Pool
 
 	wm     int64 // the latest watermark received
 	sentWm int64 // the latest watermark written into every partition
@@ -181,17 +156,13 @@ func (w *writer) startPlain() error {
 	return nil
 }
 
-func (w *writer) plainPromise(_ *kgo.Record, err error) {
-	if err != nil {
-		w.plainErr.set(err)
-	}
-}
+func (w *writer) plainPromise(_ *kgo.Record, err error) { w.plainErr.Set(err) }
 
 // produce sends recs: at once in modePlain, into the open transaction
 // (begun if none) in modeTxn. The records own their bytes.
 func (w *writer) produce(recs []kgo.Record) error {
 	if w.mode == modePlain {
-		if err := w.plainErr.get(); err != nil {
+		if err := w.plainErr.Get(); err != nil {
 			return w.fail(err)
 		}
 		for i := range recs {
@@ -199,17 +170,8 @@ func (w *writer) produce(recs []kgo.Record) error {
 		}
 		return nil
 	}
-	if w.cur == nil {
-		if err := w.begin(); err != nil {
-			return w.fail(err)
-		}
-	}
-	sl := w.cur
-	if err := sl.async.get(); err != nil {
+	if err := w.pool.Produce(w.ctx, recs); err != nil {
 		return w.fail(err)
-	}
-	for i := range recs {
-		sl.cl.Produce(w.ctx, &recs[i], sl.promise)
 	}
 	return nil
 }
@@ -397,27 +359,14 @@ func (w *writer) flush() error {
 		if err := w.plain.Flush(ctx); err != nil {
 			return w.fail(err)
 		}
-		if err := w.plainErr.get(); err != nil {
+		if err := w.plainErr.Get(); err != nil {
 			return w.fail(err)
 		}
 		return nil
 	}
-	sl := w.cur
-	if sl == nil {
-		return nil
+	if err := w.pool.CommitOpen(ctx); err != nil {
+		return w.fail(err)
 	}
-	if err := w.flushTxn(ctx, sl); err != nil {
-		return err
-	}
-	_, epoch, _ := sl.cl.ProducerID(ctx)
-	if err := sl.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		return w.fail(fmt.Errorf("committing the transaction of transactional id %s: %w", sl.id, err))
-	}
-	if _, e2, err := sl.cl.ProducerID(ctx); err != nil || e2 == epoch {
-		sl.stale = true
-	}
-	sl.state = slotFree
-	w.cur = nil
 	return nil
 }
 
@@ -434,24 +383,13 @@ func (w *writer) Close() error {
 		w.timer.Stop()
 		w.timer = nil
 	}
-	if sl := w.cur; sl != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		sl.cl.AbortBufferedRecords(ctx)
-		sl.cl.EndTransaction(ctx, kgo.TryAbort)
-		cancel()
-		sl.state = slotFree
-		w.cur = nil
+	if w.pool != nil {
+		w.pool.Close()
 	}
 	w.cancel()
 	if w.plain != nil {
 		w.plain.Close()
 		w.plain = nil
-	}
-	for _, sl := range w.slots {
-		if sl.cl != nil {
-			sl.cl.Close()
-			sl.cl = nil
-		}
 	}
 	w.admin.Close()
 	w.admin = nil
@@ -462,106 +400,31 @@ func (w *writer) Close() error {
 
 const committableVersion = 1
 
-// committable identifies a pre-committed transaction.
+// committable identifies a pre-committed transaction, and the pool it
+// came from (which a restored writer fences).
 type committable struct {
-	V          int    `json:"v"`
-	TxnID      string `json:"transactional_id"`
-	ProducerID int64  `json:"producer_id"`
-	Epoch      int16  `json:"epoch"`
-	Checkpoint int64  `json:"checkpoint"`
-	Topic      string `json:"topic"`
-	Prefix     string `json:"prefix"`
-	Producer   int    `json:"producer"`
-	PoolSize   int    `json:"pool_size"`
+	V int `json:"v"`
+	kafkatxn.Prepared
+	Topic    string `json:"topic"`
+	Prefix   string `json:"prefix"`
+	Producer int    `json:"producer"`
+	PoolSize int    `json:"pool_size"`
 }
-
-func (c *committable) key() string { return fmt.Sprintf("%s/%d/%d", c.TxnID, c.ProducerID, c.Epoch) }
 
 // txnID is the k-th transactional id of a producer of a topic.
 func txnID(prefix, topic string, producer, k int) string {
 	return fmt.Sprintf("%s-%s-%d-%d", prefix, topic, producer, k)
 }
 
-type slotState int
-
-const (
-	slotFree    slotState = iota
-	slotOpen              // the transaction being written
-	slotPending           // pre-committed, waiting for Commit
-)
-
-// slot is one transactional id of the pool, with its producer.
-type slot struct {
-	id    string
-	cl    *kgo.Client
-	state slotState
-	chk   int64
-	pid   int64
-	epoch int16
-	// stale: the epoch did not change when the last transaction ended (a
-	// broker without KIP-890), so the client is re-created (which bumps
-	// the epoch) before the next transaction: every transaction of an id
-	// then has its own epoch, and a committable names exactly one.
-	stale bool
-	async asyncErr
-}
-
-func (sl *slot) promise(_ *kgo.Record, err error) {
-	if err != nil {
-		sl.async.set(err)
+// newProducer makes the transactional producer of id (kafkatxn.PoolConfig):
+// initialising it fences the id's earlier producers, so only while this
+// process holds the job's lease (a zombie must not fence its successor).
+func (w *writer) newProducer(id string) (*kgo.Client, error) {
+	if err := w.cfg.Env.WaitLease(w.job); err != nil {
+		return nil, err
 	}
-}
-
-// begin starts a transaction on a free transactional id.
-func (w *writer) begin() error {
-	var sl *slot
-	for i := range w.slots {
-		k := (w.next + i) % len(w.slots)
-		if w.slots[k].state == slotFree {
-			sl = w.slots[k]
-			w.next = k + 1
-			break
-		}
-	}
-	if sl == nil {
-		return fmt.Errorf("all %d transactional ids hold transactions that wait for a checkpoint to complete; raise Config.TxnPoolSize or let checkpoints complete", len(w.slots))
-	}
-	if sl.cl != nil && sl.stale {
-		sl.cl.Close()
-		sl.cl = nil
-	}
-	if sl.cl == nil {
-		// Initialising the id fences its earlier producers: only while
-		// this process holds the job's lease (a zombie must not fence its
-		// successor).
-		if err := w.cfg.Env.WaitLease(w.job); err != nil {
-			return fmt.Errorf("transactional id %s: %w", sl.id, err)
-		}
-		opts := append((&sink{cfg: w.cfg, t: *w.t}).producerOpts(), kgo.TransactionalID(sl.id), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
-		cl, err := w.cfg.newClient(opts...)
-		if err != nil {
-			return err
-		}
-		sl.cl, sl.stale = cl, false
-	}
-	if err := sl.cl.BeginTransaction(); err != nil {
-		return fmt.Errorf("transactional id %s: %w", sl.id, err)
-	}
-	sl.state = slotOpen
-	sl.async = asyncErr{}
-	w.cur = sl
-	return nil
-}
-
-// flushTxn waits until every record of sl's transaction is acknowledged.
-func (w *writer) flushTxn(ctx context.Context, sl *slot) error {
-	if err := sl.cl.Flush(ctx); err != nil {
-		return w.fail(err)
-	}
-	if err := sl.async.get(); err != nil {
-		return w.fail(err)
-	}
-	return nil
+	opts := append((&sink{cfg: w.cfg, t: *w.t}).producerOpts(), kgo.TransactionalID(id), kgo.TransactionTimeout(w.cfg.TransactionTimeout))
+	return w.cfg.newClient(opts...)
 }
 
 // PreCommit writes the latest watermark (or the end) into every partition
@@ -582,60 +445,35 @@ func (w *writer) PreCommit(checkpointID int64) ([][]byte, error) {
 	if err := w.writeProgress(); err != nil {
 		return nil, err
 	}
-	if sl := w.cur; sl != nil {
-		ctx, cancel := w.opCtx()
-		defer cancel()
-		if err := w.flushTxn(ctx, sl); err != nil {
-			return nil, err
-		}
-		pid, epoch, err := sl.cl.ProducerID(ctx)
-		if err != nil {
-			return nil, w.fail(fmt.Errorf("transactional id %s: %w", sl.id, err))
-		}
-		sl.state, sl.chk, sl.pid, sl.epoch = slotPending, checkpointID, pid, epoch
-		w.cur = nil
-	}
-	var pending []*slot
-	for _, sl := range w.slots {
-		if sl.state == slotPending {
-			pending = append(pending, sl)
-		}
+	ctx, cancel := w.opCtx()
+	defer cancel()
+	pending, err := w.pool.PreCommit(ctx, checkpointID)
+	if err != nil {
+		return nil, w.fail(err)
 	}
 	if len(pending) == 0 {
 		return nil, nil
 	}
-	sort.Slice(pending, func(i, j int) bool { return pending[i].chk < pending[j].chk })
 	out := make([][]byte, len(pending))
-	for i, sl := range pending {
-		out[i], _ = json.Marshal(committable{V: committableVersion, TxnID: sl.id, ProducerID: sl.pid, Epoch: sl.epoch,
-			Checkpoint: sl.chk, Topic: w.t.Name, Prefix: w.prefix, Producer: w.producer, PoolSize: len(w.slots)})
+	for i, p := range pending {
+		out[i], _ = json.Marshal(committable{V: committableVersion, Prepared: p,
+			Topic: w.t.Name, Prefix: w.prefix, Producer: w.producer, PoolSize: w.pool.Size()})
 	}
 	return out, nil
 }
 
-func (w *writer) decode(raw [][]byte) ([]committable, error) {
+func (w *writer) decode(raw [][]byte) ([]committable, []kafkatxn.Prepared, error) {
 	out := make([]committable, 0, len(raw))
+	prep := make([]kafkatxn.Prepared, 0, len(raw))
 	for _, r := range raw {
 		var c committable
-		if err := json.Unmarshal(r, &c); err != nil || c.V != committableVersion || c.TxnID == "" || c.ProducerID < 0 || c.Epoch < 0 {
-			return nil, w.fail(fmt.Errorf("invalid exchange committable %q", r))
+		if err := json.Unmarshal(r, &c); err != nil || c.V != committableVersion || !c.Valid() {
+			return nil, nil, w.fail(fmt.Errorf("invalid exchange committable %q", r))
 		}
 		out = append(out, c)
+		prep = append(prep, c.Prepared)
 	}
-	return out, nil
-}
-
-func (w *writer) markDone(c *committable) {
-	k := c.key()
-	if w.done[k] {
-		return
-	}
-	w.done[k] = true
-	w.doneOrder = append(w.doneOrder, k)
-	if len(w.doneOrder) > 1024 {
-		delete(w.done, w.doneOrder[0])
-		w.doneOrder = w.doneOrder[1:]
-	}
+	return out, prep, nil
 }
 
 // Commit commits the transactions of committables: those this writer
@@ -647,35 +485,14 @@ func (w *writer) Commit(raw [][]byte) error {
 	if w.failed != nil {
 		return w.failed
 	}
-	cs, err := w.decode(raw)
+	_, prep, err := w.decode(raw)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	for i := range cs {
-		c := &cs[i]
-		if w.done[c.key()] {
-			continue
-		}
-		var sl *slot
-		for _, s := range w.slots {
-			if s.state == slotPending && s.id == c.TxnID && s.pid == c.ProducerID && s.epoch == c.Epoch {
-				sl = s
-			}
-		}
-		if sl != nil {
-			if err := sl.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-				return w.fail(fmt.Errorf("committing the transaction of transactional id %s: %w", sl.id, err))
-			}
-			if _, epoch, err := sl.cl.ProducerID(ctx); err != nil || epoch == sl.epoch {
-				sl.stale = true
-			}
-			sl.state = slotFree
-		} else if err := w.resume(ctx, c); err != nil {
-			return w.fail(err)
-		}
-		w.markDone(c)
+	if err := w.pool.Commit(ctx, w.admin, prep, w.lost); err != nil {
+		return w.fail(err)
 	}
 	return nil
 }
@@ -699,27 +516,26 @@ func (w *writer) Recover(raw [][]byte) error {
 			return w.fail(fmt.Errorf("writing under checkpoints needs Config.TransactionalIDPrefix"))
 		}
 		w.mode, w.prefix = modeTxn, w.cfg.TransactionalIDPrefix
-		for k := 0; k < w.cfg.TxnPoolSize; k++ {
-			w.slots = append(w.slots, &slot{id: txnID(w.prefix, w.t.Name, w.producer, k)})
+		ids := make([]string, w.cfg.TxnPoolSize)
+		for k := range ids {
+			ids[k] = txnID(w.prefix, w.t.Name, w.producer, k)
 		}
+		w.pool = kafkatxn.NewPool(kafkatxn.PoolConfig{IDs: ids, NewProducer: w.newProducer,
+			Exhausted: func(n int) error {
+				return fmt.Errorf("all %d transactional ids hold transactions that wait for a checkpoint to complete; raise Config.TxnPoolSize or let checkpoints complete", n)
+			}})
 	}
 	if err := w.cfg.Env.WaitLease(w.job); err != nil {
 		return w.fail(err)
 	}
-	cs, err := w.decode(raw)
+	cs, prep, err := w.decode(raw)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	for i := range cs {
-		if w.done[cs[i].key()] {
-			continue
-		}
-		if err := w.resume(ctx, &cs[i]); err != nil {
-			return w.fail(err)
-		}
-		w.markDone(&cs[i])
+	if err := w.pool.Resume(ctx, w.admin, prep, w.lost); err != nil {
+		return w.fail(err)
 	}
 	if err := w.fenceLeftovers(ctx, cs); err != nil {
 		return w.fail(err)
@@ -727,31 +543,26 @@ func (w *writer) Recover(raw [][]byte) error {
 	return nil
 }
 
-// resume commits a pre-committed transaction with EndTxn under the
-// producer id and epoch it was written with. One committed before (its
-// id moved on to a newer epoch) is left as it is; one that was aborted
-// (its rows are lost, e.g. after the transaction timeout) is reported
-// through Config.Env.
-func (w *writer) resume(ctx context.Context, c *committable) error {
-	aborted, err := kafkatxn.CommitPrepared(ctx, w.admin, c.TxnID, c.ProducerID, c.Epoch)
-	if aborted {
-		w.cfg.Env.Warn(fmt.Sprintf("exchange topic '%s': the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is Config.TransactionTimeout shorter than the time to recover?)", w.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
-	}
-	return err
+// lost reports a pre-committed transaction that was aborted before it
+// could be committed (its rows are lost, e.g. after the transaction
+// timeout).
+func (w *writer) lost(c kafkatxn.Prepared) {
+	w.cfg.Env.Warn(fmt.Sprintf("exchange topic '%s': the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is Config.TransactionTimeout shorter than the time to recover?)", w.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
 }
 
 // fenceLeftovers fences every transactional id of this producer's pool
 // and of the pools of the producers cs name.
 func (w *writer) fenceLeftovers(ctx context.Context, cs []committable) error {
 	ids := map[string]bool{}
-	for k := range w.slots {
-		ids[w.slots[k].id] = true
+	for _, id := range w.pool.IDs() {
+		ids[id] = true
 	}
+	size := w.pool.Size()
 	for _, c := range cs {
 		if c.Prefix == "" || c.Topic == "" {
 			continue
 		}
-		for k := 0; k < max(len(w.slots), c.PoolSize); k++ {
+		for k := 0; k < max(size, c.PoolSize); k++ {
 			ids[txnID(c.Prefix, c.Topic, c.Producer, k)] = true
 		}
 	}
@@ -759,36 +570,10 @@ func (w *writer) fenceLeftovers(ctx context.Context, cs []committable) error {
 	// each is fenced by one writer (Topic.Retired).
 	for q := w.t.Producers; q < w.t.Retired; q++ {
 		if q%w.t.Producers == w.producer {
-			for k := range w.slots {
+			for k := 0; k < size; k++ {
 				ids[txnID(w.prefix, w.t.Name, q, k)] = true
 			}
 		}
 	}
-	for _, sl := range w.slots {
-		if sl.state != slotFree {
-			delete(ids, sl.id) // never fence a transaction of this writer
-		}
-	}
-	sorted := make([]string, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
-	}
-	sort.Strings(sorted)
-	for _, id := range sorted {
-		if err := w.fence(ctx, id); err != nil {
-			return err
-		}
-	}
-	for _, sl := range w.slots {
-		if sl.state == slotFree && sl.cl != nil {
-			sl.stale = true // fenced: a new producer is needed
-		}
-	}
-	return nil
-}
-
-// fence initialises a producer id for id, which aborts its open
-// transaction and fences the producers of earlier instances.
-func (w *writer) fence(ctx context.Context, id string) error {
-	return kafkatxn.Fence(ctx, w.admin, id, w.cfg.TransactionTimeout)
+	return w.pool.Fence(ctx, w.admin, ids, w.cfg.TransactionTimeout)
 }

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/streamsql/streamsql/connectors/internal/kafkatxn"
-	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -78,10 +75,15 @@ func (s *sink) Open(ctx context.Context, instance, parallelism int) (connectors.
 		prefix = defaultPrefix(s.env, c.t.Name)
 	}
 	w := &txnWriter{s: s, admin: admin, enc: enc, partition: partition, instance: instance, job: ctx,
-		parallelism: max(parallelism, 1), prefix: prefix, done: map[string]bool{}, ctx: wctx, cancel: cancel}
-	for k := 0; k < c.poolSize; k++ {
-		w.slots = append(w.slots, &slot{id: txnID(prefix, instance, k)})
+		parallelism: max(parallelism, 1), prefix: prefix, ctx: wctx, cancel: cancel}
+	ids := make([]string, c.poolSize)
+	for k := range ids {
+		ids[k] = txnID(prefix, instance, k)
 	}
+	w.pool = kafkatxn.NewPool(kafkatxn.PoolConfig{IDs: ids, NewProducer: w.newProducer,
+		Exhausted: func(n int) error {
+			return fmt.Errorf("all %d transactional ids of sink instance %d hold transactions that wait for a checkpoint to complete; raise 'sink.transactional-id-pool-size' or let checkpoints complete", n, instance)
+		}})
 	return w, nil
 }
 
@@ -197,26 +199,6 @@ func (e *encoder) records(b *types.Batch, partition int32) ([]kgo.Record, error)
 	return recs, nil
 }
 
-// asyncErr keeps the first error of asynchronous produces.
-type asyncErr struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (a *asyncErr) set(err error) {
-	a.mu.Lock()
-	if a.err == nil {
-		a.err = err
-	}
-	a.mu.Unlock()
-}
-
-func (a *asyncErr) get() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.err
-}
-
 // writer writes without transactions ('none' and 'at-least-once'): records
 // are produced asynchronously and Flush waits until the brokers have
 // acknowledged every one (the runtime calls Flush at each checkpoint and at
@@ -228,7 +210,7 @@ type writer struct {
 	partition int32
 	ctx       context.Context
 	cancel    context.CancelFunc
-	async     asyncErr
+	async     kafkatxn.AsyncErr
 	failed    error
 }
 
@@ -243,7 +225,7 @@ func (w *writer) Write(b *types.Batch) error {
 	if w.failed != nil {
 		return w.failed
 	}
-	if err := w.async.get(); err != nil {
+	if err := w.async.Get(); err != nil {
 		return w.fail(err)
 	}
 	recs, err := w.enc.records(b, w.partition)
@@ -258,7 +240,7 @@ func (w *writer) Write(b *types.Batch) error {
 
 func (w *writer) promise(_ *kgo.Record, err error) {
 	if err != nil {
-		w.async.set(err)
+		w.async.Set(err)
 	}
 }
 
@@ -269,7 +251,7 @@ func (w *writer) Flush() error {
 	if err := w.cl.Flush(w.ctx); err != nil {
 		return w.fail(err)
 	}
-	if err := w.async.get(); err != nil {
+	if err := w.async.Get(); err != nil {
 		return w.fail(err)
 	}
 	return nil
@@ -290,13 +272,11 @@ func (w *writer) Close() error {
 
 const committableVersion = 1
 
-// committable identifies a pre-committed transaction.
+// committable identifies a pre-committed transaction, and the pool it
+// came from (which a restored instance fences).
 type committable struct {
-	V           int    `json:"v"`
-	TxnID       string `json:"transactional_id"`
-	ProducerID  int64  `json:"producer_id"`
-	Epoch       int16  `json:"epoch"`
-	Checkpoint  int64  `json:"checkpoint"`
+	V int `json:"v"`
+	kafkatxn.Prepared
 	Topic       string `json:"topic"`
 	Prefix      string `json:"prefix"`
 	Instance    int    `json:"instance"`
@@ -304,40 +284,9 @@ type committable struct {
 	PoolSize    int    `json:"pool_size"`
 }
 
-func (c *committable) key() string { return fmt.Sprintf("%s/%d/%d", c.TxnID, c.ProducerID, c.Epoch) }
-
-type slotState int
-
-const (
-	slotFree    slotState = iota
-	slotOpen              // the transaction being written
-	slotPending           // pre-committed, waiting for Commit
-)
-
-// slot is one transactional id of the pool, with its producer.
-type slot struct {
-	id    string
-	cl    *kgo.Client
-	state slotState
-	chk   int64
-	pid   int64
-	epoch int16
-	// stale: the epoch did not change when the last transaction ended
-	// (a broker without KIP-890), so the client is re-created (which
-	// bumps the epoch) before the next transaction: every transaction of
-	// an id then has its own epoch, and a committable names exactly one.
-	stale bool
-	async asyncErr
-}
-
-func (sl *slot) promise(_ *kgo.Record, err error) {
-	if err != nil {
-		sl.async.set(err)
-	}
-}
-
 // txnWriter writes each checkpoint period in a Kafka transaction (see the
-// package documentation for the protocol).
+// package documentation for the protocol) on its pool of transactional
+// ids.
 type txnWriter struct {
 	s           *sink
 	admin       *kgo.Client // raw requests: fencing, committing recovered transactions
@@ -346,13 +295,9 @@ type txnWriter struct {
 	instance    int
 	parallelism int
 	prefix      string
-	slots       []*slot
-	next        int   // slot to try first for the next transaction
-	cur         *slot // open transaction, nil when none
-	ready       bool  // transactions left by earlier attempts were aborted
+	pool        *kafkatxn.Pool
+	ready       bool // transactions left by earlier attempts were aborted
 	failed      error
-	done        map[string]bool // committables committed by this writer
-	doneOrder   []string
 	ctx         context.Context
 	// job is the context Open was given: the job's, cancelled when it
 	// stops (ends a wait for the lease, Env.WaitLease).
@@ -373,6 +318,16 @@ func (w *txnWriter) opCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(w.ctx, max(w.s.cfg.apiTimeout, w.s.cfg.deliveryTimeout))
 }
 
+// newProducer makes the transactional producer of id (kafkatxn.PoolConfig):
+// initialising it fences the id's earlier producers, so only while this
+// process holds the job's lease (a zombie must not fence its successor).
+func (w *txnWriter) newProducer(id string) (*kgo.Client, error) {
+	if err := w.s.env.WaitLease(w.job); err != nil {
+		return nil, err
+	}
+	return w.s.cfg.newClient(append(w.s.producerOpts(), kgo.TransactionalID(id), kgo.TransactionTimeout(w.s.cfg.txnTimeout))...)
+}
+
 func (w *txnWriter) Write(b *types.Batch) error {
 	if w.failed != nil {
 		return w.failed
@@ -386,59 +341,9 @@ func (w *txnWriter) Write(b *types.Batch) error {
 			return w.fail(err)
 		}
 	}
-	if w.cur == nil {
-		if err := w.begin(); err != nil {
-			return w.fail(err)
-		}
-	}
-	sl := w.cur
-	if err := sl.async.get(); err != nil {
+	if err := w.pool.Produce(w.ctx, recs); err != nil {
 		return w.fail(err)
 	}
-	for i := range recs {
-		sl.cl.Produce(w.ctx, &recs[i], sl.promise)
-	}
-	return nil
-}
-
-// begin starts a transaction on a free transactional id.
-func (w *txnWriter) begin() error {
-	var sl *slot
-	for i := range w.slots {
-		k := (w.next + i) % len(w.slots)
-		if w.slots[k].state == slotFree {
-			sl = w.slots[k]
-			w.next = k + 1
-			break
-		}
-	}
-	if sl == nil {
-		return fmt.Errorf("all %d transactional ids of sink instance %d hold transactions that wait for a checkpoint to complete; raise 'sink.transactional-id-pool-size' or let checkpoints complete", len(w.slots), w.instance)
-	}
-	if sl.cl != nil && sl.stale {
-		sl.cl.Close()
-		sl.cl = nil
-	}
-	if sl.cl == nil {
-		// Initialising the id fences its earlier producers: only while
-		// this process holds the job's lease (a zombie must not fence its
-		// successor).
-		if err := w.s.env.WaitLease(w.job); err != nil {
-			return fmt.Errorf("transactional id %s: %w", sl.id, err)
-		}
-		opts := append(w.s.producerOpts(), kgo.TransactionalID(sl.id), kgo.TransactionTimeout(w.s.cfg.txnTimeout))
-		cl, err := w.s.cfg.newClient(opts...)
-		if err != nil {
-			return err
-		}
-		sl.cl, sl.stale = cl, false
-	}
-	if err := sl.cl.BeginTransaction(); err != nil {
-		return fmt.Errorf("transactional id %s: %w", sl.id, err)
-	}
-	sl.state = slotOpen
-	sl.async = asyncErr{}
-	w.cur = sl
 	return nil
 }
 
@@ -451,64 +356,36 @@ func (w *txnWriter) PreCommit(checkpointID int64) ([][]byte, error) {
 	if w.failed != nil {
 		return nil, w.failed
 	}
-	if sl := w.cur; sl != nil {
-		ctx, cancel := w.opCtx()
-		defer cancel()
-		if err := sl.cl.Flush(ctx); err != nil {
-			return nil, w.fail(err)
-		}
-		if err := sl.async.get(); err != nil {
-			return nil, w.fail(err)
-		}
-		pid, epoch, err := sl.cl.ProducerID(ctx)
-		if err != nil {
-			return nil, w.fail(fmt.Errorf("transactional id %s: %w", sl.id, err))
-		}
-		sl.state, sl.chk, sl.pid, sl.epoch = slotPending, checkpointID, pid, epoch
-		w.cur = nil
-	}
-	var pending []*slot
-	for _, sl := range w.slots {
-		if sl.state == slotPending {
-			pending = append(pending, sl)
-		}
+	ctx, cancel := w.opCtx()
+	defer cancel()
+	pending, err := w.pool.PreCommit(ctx, checkpointID)
+	if err != nil {
+		return nil, w.fail(err)
 	}
 	if len(pending) == 0 {
 		return nil, nil
 	}
-	sort.Slice(pending, func(i, j int) bool { return pending[i].chk < pending[j].chk })
 	out := make([][]byte, len(pending))
-	for i, sl := range pending {
-		out[i], _ = json.Marshal(committable{V: committableVersion, TxnID: sl.id, ProducerID: sl.pid, Epoch: sl.epoch,
-			Checkpoint: sl.chk, Topic: w.s.topic(), Prefix: w.prefix, Instance: w.instance,
-			Parallelism: w.parallelism, PoolSize: len(w.slots)})
+	for i, p := range pending {
+		out[i], _ = json.Marshal(committable{V: committableVersion, Prepared: p,
+			Topic: w.s.topic(), Prefix: w.prefix, Instance: w.instance,
+			Parallelism: w.parallelism, PoolSize: w.pool.Size()})
 	}
 	return out, nil
 }
 
-func (w *txnWriter) decode(raw [][]byte) ([]committable, error) {
+func (w *txnWriter) decode(raw [][]byte) ([]committable, []kafkatxn.Prepared, error) {
 	out := make([]committable, 0, len(raw))
+	prep := make([]kafkatxn.Prepared, 0, len(raw))
 	for _, r := range raw {
 		var c committable
-		if err := json.Unmarshal(r, &c); err != nil || c.V != committableVersion || c.TxnID == "" || c.ProducerID < 0 || c.Epoch < 0 {
-			return nil, fmt.Errorf("table %s: invalid kafka sink committable %q", w.s.cfg.t.Name, r)
+		if err := json.Unmarshal(r, &c); err != nil || c.V != committableVersion || !c.Valid() {
+			return nil, nil, fmt.Errorf("table %s: invalid kafka sink committable %q", w.s.cfg.t.Name, r)
 		}
 		out = append(out, c)
+		prep = append(prep, c.Prepared)
 	}
-	return out, nil
-}
-
-func (w *txnWriter) markDone(c *committable) {
-	k := c.key()
-	if w.done[k] {
-		return
-	}
-	w.done[k] = true
-	w.doneOrder = append(w.doneOrder, k)
-	if len(w.doneOrder) > 1024 {
-		delete(w.done, w.doneOrder[0])
-		w.doneOrder = w.doneOrder[1:]
-	}
+	return out, prep, nil
 }
 
 // Commit commits the transactions of committables: those this writer
@@ -518,35 +395,14 @@ func (w *txnWriter) Commit(raw [][]byte) error {
 	if w.failed != nil {
 		return w.failed
 	}
-	cs, err := w.decode(raw)
+	_, prep, err := w.decode(raw)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	for i := range cs {
-		c := &cs[i]
-		if w.done[c.key()] {
-			continue
-		}
-		var sl *slot
-		for _, s := range w.slots {
-			if s.state == slotPending && s.id == c.TxnID && s.pid == c.ProducerID && s.epoch == c.Epoch {
-				sl = s
-			}
-		}
-		if sl != nil {
-			if err := sl.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-				return w.fail(fmt.Errorf("committing the transaction of transactional id %s: %w", sl.id, err))
-			}
-			if _, epoch, err := sl.cl.ProducerID(ctx); err != nil || epoch == sl.epoch {
-				sl.stale = true
-			}
-			sl.state = slotFree
-		} else if err := w.resume(ctx, c); err != nil {
-			return w.fail(err)
-		}
-		w.markDone(c)
+	if err := w.pool.Commit(ctx, w.admin, prep, w.lost); err != nil {
+		return w.fail(err)
 	}
 	return nil
 }
@@ -561,20 +417,14 @@ func (w *txnWriter) Recover(raw [][]byte) error {
 	if err := w.s.env.WaitLease(w.job); err != nil {
 		return err
 	}
-	cs, err := w.decode(raw)
+	cs, prep, err := w.decode(raw)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	for i := range cs {
-		if w.done[cs[i].key()] {
-			continue
-		}
-		if err := w.resume(ctx, &cs[i]); err != nil {
-			return w.fail(err)
-		}
-		w.markDone(&cs[i])
+	if err := w.pool.Resume(ctx, w.admin, prep, w.lost); err != nil {
+		return w.fail(err)
 	}
 	if err := w.abortLeftovers(cs); err != nil {
 		return w.fail(err)
@@ -582,21 +432,11 @@ func (w *txnWriter) Recover(raw [][]byte) error {
 	return nil
 }
 
-// resume commits a pre-committed transaction with EndTxn under the producer
-// id and epoch it was written with. A transaction that was committed
-// before (or superseded: its id has a newer epoch) is left as it is; one
-// that was aborted (its rows are lost, e.g. after the transaction timeout)
-// is reported on Stderr.
-func (w *txnWriter) resume(ctx context.Context, c *committable) error {
-	aborted, err := kafkatxn.CommitPrepared(ctx, w.admin, c.TxnID, c.ProducerID, c.Epoch)
-	if aborted {
-		w.warn(fmt.Sprintf("table %s: the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is 'properties.transaction.timeout.ms' shorter than the time to recover?)", w.s.cfg.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
-	}
-	return err
-}
-
-func (w *txnWriter) warn(msg string) {
-	w.s.env.Warn(msg)
+// lost reports a pre-committed transaction that was aborted before it
+// could be committed (its rows are lost, e.g. after the transaction
+// timeout).
+func (w *txnWriter) lost(c kafkatxn.Prepared) {
+	w.s.env.Warn(fmt.Sprintf("table %s: the transaction of transactional id %s (producer %d, epoch %d, checkpoint %d) was aborted before it could be committed: its rows are lost (is 'properties.transaction.timeout.ms' shorter than the time to recover?)", w.s.cfg.t.Name, c.TxnID, c.ProducerID, c.Epoch, c.Checkpoint))
 }
 
 // abortLeftovers fences every transactional id of this instance's pool
@@ -610,7 +450,7 @@ func (w *txnWriter) abortLeftovers(cs []committable) error {
 			ids[txnID(prefix, inst, k)] = true
 		}
 	}
-	pool := len(w.slots)
+	pool := w.pool.Size()
 	add(w.prefix, w.instance, pool)
 	formerPar := map[string]int{w.prefix: w.parallelism}
 	for _, c := range cs {
@@ -626,36 +466,13 @@ func (w *txnWriter) abortLeftovers(cs []committable) error {
 			add(prefix, k, pool)
 		}
 	}
-	for _, sl := range w.slots {
-		if sl.state != slotFree {
-			delete(ids, sl.id) // never fence a transaction of this writer
-		}
-	}
-	sorted := make([]string, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
-	}
-	sort.Strings(sorted)
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	for _, id := range sorted {
-		if err := w.fence(ctx, id); err != nil {
-			return err
-		}
-	}
-	for _, sl := range w.slots {
-		if sl.state == slotFree && sl.cl != nil {
-			sl.stale = true // fenced: a new producer is needed
-		}
+	if err := w.pool.Fence(ctx, w.admin, ids, w.s.cfg.txnTimeout); err != nil {
+		return err
 	}
 	w.ready = true
 	return nil
-}
-
-// fence initialises a producer id for id, which aborts its open
-// transaction and fences the producers of earlier attempts.
-func (w *txnWriter) fence(ctx context.Context, id string) error {
-	return kafkatxn.Fence(ctx, w.admin, id, w.s.cfg.txnTimeout)
 }
 
 // Flush commits the open transaction at once (jobs without checkpointing;
@@ -664,27 +481,11 @@ func (w *txnWriter) Flush() error {
 	if w.failed != nil {
 		return w.failed
 	}
-	sl := w.cur
-	if sl == nil {
-		return nil
-	}
 	ctx, cancel := w.opCtx()
 	defer cancel()
-	if err := sl.cl.Flush(ctx); err != nil {
+	if err := w.pool.CommitOpen(ctx); err != nil {
 		return w.fail(err)
 	}
-	if err := sl.async.get(); err != nil {
-		return w.fail(err)
-	}
-	_, epoch, _ := sl.cl.ProducerID(ctx)
-	if err := sl.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		return w.fail(fmt.Errorf("committing the transaction of transactional id %s: %w", sl.id, err))
-	}
-	if _, e2, err := sl.cl.ProducerID(ctx); err != nil || e2 == epoch {
-		sl.stale = true
-	}
-	sl.state = slotFree
-	w.cur = nil
 	return nil
 }
 
@@ -694,21 +495,8 @@ func (w *txnWriter) Close() error {
 	if w.admin == nil {
 		return nil
 	}
-	if sl := w.cur; sl != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		sl.cl.AbortBufferedRecords(ctx)
-		sl.cl.EndTransaction(ctx, kgo.TryAbort)
-		cancel()
-		sl.state = slotFree
-		w.cur = nil
-	}
+	w.pool.Close()
 	w.cancel()
-	for _, sl := range w.slots {
-		if sl.cl != nil {
-			sl.cl.Close()
-			sl.cl = nil
-		}
-	}
 	w.admin.Close()
 	w.admin = nil
 	return nil

@@ -4,7 +4,9 @@
 // (EndTxn under its producer id and epoch, as a restored checkpoint's
 // committable names it), fencing a transactional id (InitProducerID,
 // which aborts what an earlier instance left open), the retry of the
-// brokers' retriable answers, and a bounded set of committed transactions.
+// brokers' retriable answers, and the Pool of transactional ids a writer
+// writes its checkpoint periods on (begin, pre-commit, commit, resume,
+// fence, with a bounded set of the transactions it committed).
 //
 // Callers own their clients: every function takes the admin client to
 // send the request with and the context that bounds the retries.
