@@ -45,7 +45,7 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 				continue
 			}
 			begin()
-			if tails && g.encs[i] == nil {
+			if tails && g.enc(i) == nil {
 				var tail []byte
 				var g2 int
 				var patch, ok bool
@@ -89,6 +89,7 @@ func (m *heapMap[V]) writeDelta(w *stateFileWriter, name string, after uint32, t
 			begin()
 			w.delStr(k)
 		}
+		g.encs = nil // every encoding deltaSize cached was written (see encoded)
 	}
 	m.dropPending()
 	return n, grown
@@ -168,7 +169,7 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 			if ep <= after || g.born[i] > after {
 				continue
 			}
-			if tails && g.encs[i] == nil {
+			if tails && g.enc(i) == nil {
 				if grown, patch, ok := m.tail(g.vals[i], true); ok {
 					start := len(m.pendBuf)
 					m.pendBuf = append(m.pendBuf, m.scratch...)
@@ -185,10 +186,12 @@ func (m *heapMap[V]) deltaSize(after uint32, tails bool) (d mapDeltaSize) {
 					continue
 				}
 			}
-			if g.encs[i] == nil {
-				g.encs[i] = m.encode(g.vals[i])
+			enc := g.enc(i)
+			if enc == nil {
+				enc = m.encode(g.vals[i])
+				g.setEnc(i, enc)
 			}
-			d.rewrite += recordSize(g.keys[i], g.encs[i])
+			d.rewrite += recordSize(g.keys[i], enc)
 		}
 		for k, ep := range g.dels {
 			if ep > after {

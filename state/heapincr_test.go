@@ -315,8 +315,21 @@ func cachedEncodings(t *testing.T, km any) int {
 	return n
 }
 
+// encodingCaches counts the key groups of a memory-backend map that hold
+// a cache of encodings (a slice as long as their entries).
+func encodingCaches(km any) int {
+	n := 0
+	for _, g := range km.(*heapMap[string]).groups {
+		if g != nil && g.encs != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // With incremental checkpoints the memory backend keeps no encoding of
-// what it wrote (deltas and bases encode as they write); with full
+// what it wrote (deltas and bases encode as they write), nor a slot per
+// entry for one; with full
 // checkpoints it caches every entry's encoding for the next snapshot.
 func TestHeapEncodingCacheOnlyForFullSnapshots(t *testing.T) {
 	for _, tc := range []struct {
@@ -339,6 +352,11 @@ func TestHeapEncodingCacheOnlyForFullSnapshots(t *testing.T) {
 				n := cachedEncodings(t, ms.s)
 				if tc.cached && n != ms.s.Len() || !tc.cached && n != 0 {
 					t.Fatalf("checkpoint %d: %d of %d entries hold a cached encoding", id, n, ms.s.Len())
+				}
+				// Without a cache no memory is held for one (a slot per
+				// entry), between checkpoints.
+				if c := encodingCaches(ms.s); !tc.cached && c != 0 {
+					t.Fatalf("checkpoint %d: %d key groups hold a cache of encodings", id, c)
 				}
 				mutate(t, rng, ms, m, all, 2000, 100)
 			}

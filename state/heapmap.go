@@ -52,7 +52,9 @@ type heapGroup[V any] struct {
 	// KeyedMap contract), so a cached encoding is current until then. A
 	// checkpoint thus re-encodes only what changed since the previous one.
 	// In incremental mode it holds only what deltaSize encoded for the
-	// coming delta (see encoded).
+	// coming delta (see encoded), and is dropped once that is written.
+	// Either nil (nothing cached: no memory per entry) or as long as
+	// keys; read and set through enc and setEnc.
 	encs [][]byte
 	// In incremental mode only (heapMap.clock set): epochs holds the
 	// epoch of each slot's last Put (0 for a restored entry, which every
@@ -65,6 +67,26 @@ type heapGroup[V any] struct {
 	epochs []uint32
 	born   []uint32
 	dels   map[string]uint32
+}
+
+// enc returns the cached encoding of slot i (nil: none).
+func (g *heapGroup[V]) enc(i int) []byte {
+	if g.encs == nil {
+		return nil
+	}
+	return g.encs[i]
+}
+
+// setEnc caches e as the encoding of slot i (nil: none), making the cache
+// when g has none.
+func (g *heapGroup[V]) setEnc(i int, e []byte) {
+	if g.encs == nil {
+		if e == nil {
+			return
+		}
+		g.encs = make([][]byte, len(g.keys), cap(g.keys))
+	}
+	g.encs[i] = e
 }
 
 // newHeapMap returns an empty map over the key groups kgs. The group
@@ -106,7 +128,7 @@ func (m *heapMap[V]) reserve(kg, n int) {
 		return
 	}
 	g.index = make(map[string]int32, n)
-	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), make([][]byte, 0, n)
+	g.keys, g.vals, g.encs = make([]string, 0, n), make([]V, 0, n), nil
 	if m.clock != nil {
 		g.epochs = make([]uint32, 0, n)
 		g.born = make([]uint32, 0, n)
@@ -145,7 +167,7 @@ func (m *heapMap[V]) Put(kg int, key []byte, v V) {
 	g := m.group(kg)
 	if i, ok := g.index[string(key)]; ok {
 		g.vals[i] = v
-		g.encs[i] = nil
+		g.setEnc(int(i), nil)
 		if m.clock != nil {
 			g.epochs[i] = *m.clock
 		}
@@ -172,7 +194,7 @@ func (m *heapMap[V]) putRestored(g *heapGroup[V], key string, v V) {
 		i = int32(slices.Index(g.keys, key))
 		g.index[key] = i
 		g.vals[i] = v
-		g.encs[i] = nil
+		g.setEnc(int(i), nil)
 		if m.clock != nil {
 			g.epochs[i] = 0
 		}
@@ -180,7 +202,9 @@ func (m *heapMap[V]) putRestored(g *heapGroup[V], key string, v V) {
 	}
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
-	g.encs = append(g.encs, nil)
+	if g.encs != nil {
+		g.encs = append(g.encs, nil)
+	}
 	if m.clock != nil {
 		g.epochs = append(g.epochs, 0)
 		g.born = append(g.born, 0)
@@ -222,7 +246,9 @@ func (m *heapMap[V]) insertUncounted(g *heapGroup[V], key string, v V) {
 	g.index[key] = int32(len(g.keys))
 	g.keys = append(g.keys, key)
 	g.vals = append(g.vals, v)
-	g.encs = append(g.encs, nil)
+	if g.encs != nil {
+		g.encs = append(g.encs, nil)
+	}
 	if m.clock != nil {
 		g.epochs = append(g.epochs, *m.clock)
 		g.born = append(g.born, *m.clock)
@@ -250,7 +276,10 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	delete(g.index, string(key))
 	last := int32(len(g.keys) - 1)
 	if i != last {
-		g.keys[i], g.vals[i], g.encs[i] = g.keys[last], g.vals[last], g.encs[last]
+		g.keys[i], g.vals[i] = g.keys[last], g.vals[last]
+		if g.encs != nil {
+			g.encs[i] = g.encs[last]
+		}
 		if m.clock != nil {
 			g.epochs[i] = g.epochs[last]
 			g.born[i] = g.born[last]
@@ -258,8 +287,12 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 		g.index[g.keys[i]] = i
 	}
 	var zero V
-	g.keys[last], g.vals[last], g.encs[last] = "", zero, nil
-	g.keys, g.vals, g.encs = g.keys[:last], g.vals[:last], g.encs[:last]
+	g.keys[last], g.vals[last] = "", zero
+	g.keys, g.vals = g.keys[:last], g.vals[:last]
+	if g.encs != nil {
+		g.encs[last] = nil
+		g.encs = g.encs[:last]
+	}
 	if m.clock != nil {
 		g.epochs = g.epochs[:last]
 		g.born = g.born[:last]
@@ -315,6 +348,9 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string, mark bool) {
 				m.tails.MarkWritten(g.vals[i])
 			}
 		}
+		if m.clock != nil {
+			g.encs = nil // all written: none is kept (see encoded)
+		}
 	}
 }
 
@@ -328,11 +364,11 @@ func (m *heapMap[V]) snapshotInto(w *stateFileWriter, name string, mark bool) {
 // copies it). A value deltaSize encoded for the coming delta is used and
 // released.
 func (m *heapMap[V]) encoded(g *heapGroup[V], i int) []byte {
-	enc := g.encs[i]
+	enc := g.enc(i)
 	if m.clock == nil {
 		if enc == nil {
 			enc = m.encode(g.vals[i])
-			g.encs[i] = enc
+			g.setEnc(i, enc)
 		}
 		return enc
 	}
@@ -372,11 +408,11 @@ func (m *heapMap[V]) encodeChanged() int {
 			if m.clock != nil {
 				// Incremental mode keeps no encodings (see encoded): the
 				// caller's size hint covers the values.
-				size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
+				size += len(k) + len(g.enc(i)) + 2*binary.MaxVarintLen32
 				continue
 			}
-			if g.encs[i] == nil {
-				g.encs[i] = m.encode(g.vals[i])
+			if g.enc(i) == nil {
+				g.setEnc(i, m.encode(g.vals[i]))
 			}
 			size += len(k) + len(g.encs[i]) + 2*binary.MaxVarintLen32
 		}
