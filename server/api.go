@@ -284,9 +284,13 @@ func (s *Server) runningJob(w http.ResponseWriter, r *http.Request) (JobRecord, 
 // errNotRunning: the job to stop does not run in this process.
 var errNotRunning = errors.New("the job is not running")
 
+// unitStopTimeout bounds the last checkpoint of a unit being stopped.
+const unitStopTimeout = 30 * time.Second
+
 // stopLocal stops a job running in this process (after a savepoint, and
-// draining its windows first, when asked), records it STOPPED and
-// returns the savepoint's path. A failed savepoint leaves the job running.
+// draining its windows first, when asked; a unit of a staged job without
+// a savepoint after a last checkpoint), records it STOPPED and returns the
+// savepoint's path. A failed savepoint leaves the job running.
 func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 	l := s.liveJob(id)
 	if l == nil || l.job.Ended() {
@@ -308,6 +312,12 @@ func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 			return "", fmt.Errorf("savepoint failed, the job goes on: %w", err)
 		}
 		path = p
+	} else if rec, ok := s.reg.get(id); ok && rec.Unit != nil {
+		// A unit stops with a last checkpoint, which its job continues
+		// from (perhaps at another number of units: stages.go).
+		if err := l.job.StopWithCheckpoint(unitStopTimeout); err != nil {
+			s.cfg.Logger.Warn("the unit's last checkpoint failed; it stopped without one", "job", id, "error", err.Error())
+		}
 	} else {
 		l.job.Stop()
 	}
@@ -379,7 +389,7 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
 
 // submit runs a script in a new session of its own (see run).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	s.run(w, r, &session{eng: s.newSession(nil, nil)})
+	s.run(w, r, &session{eng: s.newSession(nil, nil, nil)})
 }
 
 // run runs the script of a POST .../statements request in sess: setup
@@ -454,7 +464,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 				return
 			}
 			if len(units) > 0 {
-				recs, err := s.submitStaged(sess, p.Text, units) // stages.go
+				recs, err := s.submitStaged(sess, st, p.Text, units) // stages.go
 				if err != nil {
 					fail(i, err)
 					return
