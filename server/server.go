@@ -175,7 +175,7 @@ func (s *Server) Start() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		if err := s.resumeOrFail(rec, nil); err != nil && first == nil {
+		if err := s.resumeOrFail(rec, s.ownership(rec)); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -96,11 +96,7 @@ func (s *Server) submitStaged(sess *session, st sql.Stmt, text string, units []e
 			if err := s.updateJob(p.rec.ID, func(r *JobRecord) { *r = p.rec }); err != nil {
 				return nil, fmt.Errorf("the job could not be registered: %w", err)
 			}
-			own := (*engine.Ownership)(nil)
-			if s.cluster != nil {
-				own = s.ownership(p.rec)
-			}
-			if err := s.resumeOrFail(p.rec, own); err != nil && first == nil {
+			if err := s.resumeOrFail(p.rec, s.ownership(p.rec)); err != nil && first == nil {
 				first = fmt.Errorf("%s: %w", p.rec.Name, err)
 			}
 			continue
