@@ -198,6 +198,9 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 			if err != nil {
 				return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
 			}
+			if start != nil && initial != nil {
+				e.logMergedRestore(j.ID, si, u, st.Units, start)
+			}
 			jobs = append(jobs, j)
 		}
 	}

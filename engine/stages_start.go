@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
+	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
 	"github.com/streamsql/streamsql/checkpoint/storage"
@@ -219,6 +221,13 @@ func (e *Engine) unitStartRestore(sp *stages.Plan, sid string, stage, unit int, 
 	}
 	md, err := rescaleRestore(sp, stage, unit, old)
 	return md, keep, err
+}
+
+// logMergedRestore says that job, unit unit of stage stage, started from
+// the checkpoint merged from the previous layout's (start.From).
+func (e *Engine) logMergedRestore(job string, stage, unit, units int, start *UnitStart) {
+	e.logJob(slog.LevelInfo, job, fmt.Sprintf("stage %d unit %d of %d restored the checkpoint merged from the checkpoints %v of the stage's previous %d units: it has completed none of its own since the rescale at %s",
+		stage, unit, units, start.From, len(start.From), time.UnixMilli(start.Since).UTC().Format(time.RFC3339)))
 }
 
 // ownLayoutCheckpoint reports whether the checkpoint a start of the unit

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,10 +25,13 @@ import (
 // a run id of its own. Submitting the same jobs at three units with that
 // run id and execution.savepoint.path = 'latest' is refused while the
 // units run, naming them. The test stops every unit (REST stop: each
-// takes a last checkpoint), submits the jobs again at three units, the
-// same run id and 'latest', and produces the other half: the tables equal
-// MariaDB's own grouping of every event, and the committed Kafka output
-// holds each window once (none lost, none twice).
+// takes a last checkpoint), freezes B, submits the jobs again to A at
+// three units, the same run id and 'latest', and kills B: A takes over
+// the units it placed on B, each from the checkpoint merged from the
+// previous units'. A third server joins and units move to it (restoring
+// their own checkpoints). Then the test produces the other half: the
+// tables equal MariaDB's own grouping of every event, and the committed
+// Kafka output holds each window once (none lost, none twice).
 func TestClusterStagedJobRescales(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two server processes")
@@ -150,24 +155,42 @@ func TestClusterStagedJobRescales(t *testing.T) {
 	f.db.QueryRow(fmt.Sprintf("SELECT COALESCE(SUM(c), 0) FROM %s.running", f.schema)).Scan(&half)
 	t.Logf("%s: every unit stopped; %d of %d events counted", time.Since(began).Truncate(time.Millisecond), half, len(f.events))
 
-	// The same jobs at three units, continuing the run. B, which decides
-	// for every unit, is killed as soon as it answered: A takes B's
-	// units over, most before they completed a checkpoint of their own
-	// (they restore the checkpoint merged from the previous units'
-	// again). Then C joins, and units move to it (a last checkpoint, then
-	// a restore on C).
-	submitToServer(t, b.base, units(3)+latest+script)
+	// The same jobs at three units, continuing the run, submitted to A,
+	// which decides for every unit. B is frozen (SIGSTOP) just before, so
+	// that it is still up for the placement but starts none of the units
+	// A places on it, and then killed: A takes B's units over, and each
+	// restores the checkpoint merged from the previous units' (none
+	// completed a checkpoint of its own). Then C joins, and units move to
+	// it (a last checkpoint of the new layout, then a restore on C).
+	b.p.Cmd.Process.Signal(syscall.SIGSTOP)
+	submitToServer(t, a.base, units(3)+latest+script)
 	b.p.Kill()
-	t.Logf("%s: the jobs submitted again at three units; B killed", time.Since(began).Truncate(time.Millisecond))
-	waitUntil(t, 60*time.Second, "A to run every unit of three per stage", func() bool {
+	t.Logf("%s: the jobs submitted again at three units; B frozen, then killed", time.Since(began).Truncate(time.Millisecond))
+	takeover := regexp.MustCompile(`taking over the job of a server that went away" job=(\w+)`)
+	restoredMerged := regexp.MustCompile(`restored the checkpoint merged from the checkpoints [^"]*" job=(\w+)`)
+	var takenOver []string
+	waitUntil(t, 60*time.Second, "A to run every unit of three per stage, those taken over from B from the merged checkpoint", func() bool {
 		jobs := running()
 		for _, j := range jobs {
 			if j.Owner != "A" {
 				return false
 			}
 		}
-		return len(jobs) == after
+		out := a.p.Output()
+		merged := map[string]bool{}
+		for _, m := range restoredMerged.FindAllStringSubmatch(out, -1) {
+			merged[m[1]] = true
+		}
+		takenOver = nil
+		for _, m := range takeover.FindAllStringSubmatch(out, -1) {
+			if !merged[m[1]] {
+				return false
+			}
+			takenOver = append(takenOver, m[1])
+		}
+		return len(jobs) == after && len(takenOver) > 0
 	}, a)
+	t.Logf("%s: A took %d units over from B, each restoring the merged checkpoint", time.Since(began).Truncate(time.Millisecond), len(takenOver))
 	third := 0
 	for _, j := range running() {
 		if strings.Contains(j.Name, " unit 2]") {
@@ -225,6 +248,11 @@ func TestClusterStagedJobRescales(t *testing.T) {
 		missing, extra := diffLines(want, got)
 		t.Fatalf("Kafka output: %d rows, want %d (%d missing, %d extra):\n--- missing\n%.1500s\n--- extra\n%.1500s",
 			len(got), len(want), len(missing), len(extra), strings.Join(missing, "\n"), strings.Join(extra, "\n"))
+	}
+	// The units that moved to C had completed checkpoints of their own
+	// (the last one before the move at least): they restored those.
+	if out := c.p.Output(); !strings.Contains(out, "restores checkpoint") || strings.Contains(out, "restored the checkpoint merged") {
+		t.Errorf("C restored no checkpoint, or a merged one, for the units that moved to it:\n%s", tail(out, 6000))
 	}
 	t.Logf("%s: the tables and the Kafka output equal the independent computation", time.Since(began).Truncate(time.Millisecond))
 }
