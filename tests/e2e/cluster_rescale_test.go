@@ -131,9 +131,14 @@ func TestClusterStagedJobRescales(t *testing.T) {
 	if !strings.Contains(msg, "still runs as units") || !strings.Contains(msg, "stop the job first") {
 		t.Fatalf("a rescale while the units run: %q, want a refusal saying to stop the job first", msg)
 	}
+	// The refusal is the first INSERT's: it names the run and each of
+	// its units.
+	if !strings.Contains(msg, "(run "+run+")") {
+		t.Fatalf("the refusal does not name run %s: %s", run, msg)
+	}
 	for _, j := range running() {
-		if !strings.Contains(msg, j.ID) && !strings.Contains(msg, "run 1700000000000") {
-			t.Fatalf("the refusal names neither the run nor unit %s: %s", j.ID, msg)
+		if strings.HasPrefix(j.Name, "INSERT INTO windowed ") && !strings.Contains(msg, j.ID) {
+			t.Fatalf("the refusal does not name unit %s (%s): %s", j.ID, j.Name, msg)
 		}
 	}
 
