@@ -284,6 +284,11 @@ func (s *Server) runningJob(w http.ResponseWriter, r *http.Request) (JobRecord, 
 // errNotRunning: the job to stop does not run in this process.
 var errNotRunning = errors.New("the job is not running")
 
+// errHandedOver: the unit to stop was being handed over to another
+// server, past the point where a stop keeps it here (rebalance.go): its
+// new owner stops it.
+var errHandedOver = errors.New("the unit was being handed over to another server")
+
 // unitStopTimeout bounds the last checkpoint of a unit being stopped.
 const unitStopTimeout = 30 * time.Second
 
@@ -293,14 +298,26 @@ const unitStopTimeout = 30 * time.Second
 // savepoint's path. A failed savepoint leaves the job running.
 func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 	l := s.liveJob(id)
-	if l == nil || l.job.Ended() {
+	if l == nil {
 		return "", errNotRunning
 	}
 	s.mu.Lock()
+	switch {
+	case l.handedOver || l.moving && savepoint:
+		s.mu.Unlock()
+		return "", errHandedOver
+	case !l.moving && l.job.Ended():
+		s.mu.Unlock()
+		return "", errNotRunning
+	}
+	moving := l.moving
 	l.stopping = true
 	s.mu.Unlock()
 	path := ""
-	if savepoint {
+	if moving {
+		// handOver is stopping it with a last checkpoint; seeing the
+		// stop, it hands nothing over.
+	} else if savepoint {
 		p, err := l.job.Savepoint(true, drain)
 		if err != nil {
 			s.mu.Lock()
@@ -359,6 +376,20 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path, err := s.stopLocal(v.rec.ID, req.Savepoint, req.Drain)
+	if errors.Is(err, errHandedOver) {
+		// Its new owner stops it, once this server knows the new owner.
+		if rj, ok := s.awaitRemote(r.Context(), v.rec.ID, s.cfg.ClusterStopTimeout); ok {
+			rec, err := s.stopRemote(r.Context(), rj, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
+			if err != nil {
+				var se *stopError
+				errors.As(err, &se)
+				writeError(w, se.code, se.msg)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": rec.Status, "savepoint": rec.Savepoint, "owner": rj.owner})
+			return
+		}
+	}
 	switch {
 	case errors.Is(err, errNotRunning):
 		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status))

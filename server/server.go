@@ -96,6 +96,11 @@ type liveJob struct {
 	// movedAway (guarded by Server.mu): another server took the job over
 	// (failover.go); its end here is not recorded.
 	movedAway bool
+	// moving (guarded by Server.mu): the unit is being stopped to be
+	// handed over to another server (rebalance.go); handedOver once the
+	// record naming that server is being appended. A stop that comes
+	// before handedOver wins: the unit stops here and is not handed over.
+	moving, handedOver bool
 }
 
 // New opens the registry under cfg.DataDir. It refuses a non-loopback

@@ -269,7 +269,17 @@ func (s *Server) adopt(jc jobCommand) {
 		return
 	}
 	s.cfg.Logger.Info("starting a unit placed on this server", "job", rec.ID, "name", rec.Name)
-	s.resumeOrFail(rec, s.ownership(rec))
+	if s.resumeOrFail(rec, s.ownership(rec)) != nil {
+		return
+	}
+	// A stop request sent to the server that handed the unit over
+	// (rebalance.go) is this server's to apply.
+	c.mu.Lock()
+	sc, stop := c.stopRequests[rec.ID]
+	c.mu.Unlock()
+	if stop && sc.Failed == "" {
+		s.applyStop("stop/"+rec.ID, rec.ID, sc)
+	}
 }
 
 func newUnitID() (string, error) {
