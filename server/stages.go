@@ -118,9 +118,11 @@ func (s *Server) submitStaged(sess *session, st sql.Stmt, text string, units []e
 // checkRunStopped refuses a submission of run of job (its storage id)
 // while units of that run still run, on this server or another: they
 // write the run's topics and checkpoint directories. A submission that
-// continues from the checkpoints (continuing) is also refused when a unit
-// of the run was stopped with a savepoint: its sinks committed what
-// followed its last checkpoint, which the units continue from.
+// does not continue from the checkpoints (continuing) is refused when
+// units of the run ran before: the run's topics hold their rows. One that
+// continues is refused when a unit of the run was stopped with a
+// savepoint: its sinks committed what followed its last checkpoint,
+// which the units continue from.
 func (s *Server) checkRunStopped(job string, run int64, continuing bool) error {
 	var running, savepoints []string
 	var units []jobView
@@ -148,6 +150,14 @@ func (s *Server) checkRunStopped(job string, run int64, continuing bool) error {
 	if len(running) > 0 {
 		return fmt.Errorf("job %s (run %d) still runs as units %s: stop the job first (POST /v1/jobs/{id}/stop for each unit), then submit it again",
 			job, run, strings.Join(running, ", "))
+	}
+	if !continuing && len(units) > 0 {
+		ids := make([]string, len(units))
+		for i, v := range units {
+			ids[i] = v.rec.ID
+		}
+		return fmt.Errorf("job %s (run %d) ran before as units %s, whose rows its topics hold: continue it with SET 'execution.savepoint.path' = 'latest', or start it anew without 'execution.stages.run-id'",
+			job, run, strings.Join(ids, ", "))
 	}
 	if len(savepoints) > 0 {
 		return fmt.Errorf("job %s (run %d) cannot continue from its units' checkpoints: units %s were stopped with a savepoint, and their sinks committed what followed their last checkpoint; stop the units without a savepoint (each takes a last checkpoint) to continue a job cut into stages",

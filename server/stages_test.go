@@ -12,7 +12,8 @@ import (
 // refused while a unit of that run (same storage id, same run id) still
 // runs, naming the units; continuing it from its checkpoints is refused
 // when a unit of the run's latest submission was stopped with a
-// savepoint; other jobs and runs do not matter.
+// savepoint, and starting it anew once it ran; other jobs and runs do
+// not matter.
 func TestRunOfStagedJobMustBeStopped(t *testing.T) {
 	s, err := New(Config{DataDir: t.TempDir()})
 	if err != nil {
@@ -47,8 +48,14 @@ func TestRunOfStagedJobMustBeStopped(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "u1 (/sp/savepoint-1)") || !strings.Contains(err.Error(), "stopped with a savepoint") {
 		t.Fatalf("continuing after a savepoint stop: %v", err)
 	}
-	if err := s.checkRunStopped("job-a", 7, false); err != nil {
+	// Starting a run that ran before anew is refused: its topics hold
+	// the earlier units' rows.
+	err = s.checkRunStopped("job-a", 7, false)
+	if err == nil || !strings.Contains(err.Error(), "ran before as units") || !strings.Contains(err.Error(), "'execution.savepoint.path' = 'latest'") {
 		t.Errorf("starting the run anew: %v", err)
+	}
+	if err := s.checkRunStopped("job-a", 9, false); err != nil {
+		t.Errorf("a run of its own: %v", err)
 	}
 	// Once the run was continued (a later submission), the earlier
 	// savepoint no longer matters.
