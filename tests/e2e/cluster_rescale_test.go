@@ -25,7 +25,7 @@ import (
 // a run id of its own. Submitting the same jobs at three units with that
 // run id and execution.savepoint.path = 'latest' is refused while the
 // units run, naming them. The test stops every unit (REST stop: each
-// takes a last checkpoint), freezes B, submits the jobs again to A at
+// takes a last checkpoint); starting the run anew is refused. It freezes B, submits the jobs again to A at
 // three units, the same run id and 'latest', and kills B: A takes over
 // the units it placed on B, each from the checkpoint merged from the
 // previous units'. A third server joins and units move to it (restoring
@@ -159,6 +159,12 @@ func TestClusterStagedJobRescales(t *testing.T) {
 	var half int
 	f.db.QueryRow(fmt.Sprintf("SELECT COALESCE(SUM(c), 0) FROM %s.running", f.schema)).Scan(&half)
 	t.Logf("%s: every unit stopped; %d of %d events counted", time.Since(began).Truncate(time.Millisecond), half, len(f.events))
+
+	// Starting the run anew (without 'latest') is refused: its topics
+	// hold the stopped units' rows.
+	if msg := postStatements(t, a.base, units(3)+script); !strings.Contains(msg, "ran before as units") {
+		t.Fatalf("starting the run anew: %q, want a refusal", msg)
+	}
 
 	// The same jobs at three units, continuing the run, submitted to A,
 	// which decides for every unit. B is frozen (SIGSTOP) just before, so
