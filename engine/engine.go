@@ -49,6 +49,12 @@ type Options struct {
 	// Ownership, when set, runs the session's jobs for the owner of a
 	// cluster job at an owner epoch (server/cluster.go); see Ownership.
 	Ownership *Ownership
+	// UnitStart, when set, is how the unit of a staged job that the
+	// session runs (execution.stages.unit = 'STAGE/UNIT') starts, as
+	// decided where the job was submitted (UnitPlans, stages_start.go):
+	// its stage's layout, what a rescaled stage restores, the hand-overs
+	// of its topics.
+	UnitStart *UnitStart
 }
 
 // CheckpointIDsPerEpoch is how far a cluster job's new owner numbers
@@ -645,10 +651,12 @@ func (e *Engine) launchUnit(p *planner.Plan, name string, env *connectors.Env, s
 			return nil, fmt.Errorf("rescaling a job cut into stages needs checkpointing")
 		}
 		setup.initial = initial
-		if keep > 0 {
-			setup.cp.Store.Keep(keep)
-		}
 		setup.restoreBy, setup.restoreFrom = "rescale", fmt.Sprintf("the checkpoints of the previous units (latest: %d)", initial.CheckpointID)
+	}
+	if keep > 0 && setup.cp != nil {
+		// The other new units of a rescaled stage may restore it (also
+		// once this one restores a checkpoint of its own).
+		setup.cp.Store.Keep(keep)
 	}
 	return e.launchSetup(p, setup, nil, name, env, sid)
 }

@@ -108,12 +108,20 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 	if err != nil {
 		return nil, err
 	}
+	start := e.opts.UnitStart
 	if !sel.all {
 		if sel.stage >= len(sp.Stages) {
 			return nil, fmt.Errorf("%s: the job has %d stages: there is no stage %d", StagesUnitKey, len(sp.Stages), sel.stage)
 		}
 		if sel.unit >= sp.Stages[sel.stage].Units {
 			return nil, fmt.Errorf("%s: stage %d runs as %d units: there is no unit %d", StagesUnitKey, sel.stage, sp.Stages[sel.stage].Units, sel.unit)
+		}
+		if start != nil {
+			// Decided for every unit where the job was submitted
+			// (UnitPlans, stages_start.go).
+			if err := applyUnitStart(ex, start); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var layouts []stageLayout
@@ -175,6 +183,13 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 					}
 					keep = l.keep(u)
 				}
+			} else if start != nil {
+				g.Stage = &checkpoint.StageLayout{Units: st.Units, Since: start.Since}
+				if start.rescaled() {
+					if initial, keep, err = e.unitStartRestore(sp, sid, si, u, start); err != nil {
+						return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
+					}
+				}
 			} else {
 				g.Stage = &checkpoint.StageLayout{Units: st.Units, Since: run}
 			}
@@ -182,6 +197,9 @@ func (e *Engine) launchStages(p *planner.Plan, planWith func(*connectors.Env) (*
 				unitStorageID(sid, si, u), initial, keep)
 			if err != nil {
 				return fail(fmt.Errorf("stage %d unit %d: %w", si, u, err))
+			}
+			if start != nil && initial != nil {
+				e.logMergedRestore(j.ID, si, u, st.Units, start)
 			}
 			jobs = append(jobs, j)
 		}
@@ -233,6 +251,9 @@ func (e *Engine) stagesText(p *planner.Plan) (string, error) {
 type StageUnit struct {
 	Stage, Unit int
 	Reads       string
+	// Job is the job's storage id: its units' checkpoint directories are
+	// Job-s<S>u<U> (the same for every submission of the same query).
+	Job string
 }
 
 // Selector is the execution.stages.unit value that runs this unit alone.
@@ -244,40 +265,52 @@ func (u StageUnit) Selector() string { return fmt.Sprintf("%d/%d", u.Stage, u.Un
 // ('all'); nil otherwise. A server spreads the units over a cluster's
 // servers with it, each running its units with execution.stages.unit set.
 func (e *Engine) StageUnits(st sql.Stmt) ([]StageUnit, error) {
+	p, sp, err := e.stagedPlan(st)
+	if p == nil || err != nil {
+		return nil, err
+	}
+	sid := storageID(e.conf, p)
+	var out []StageUnit
+	for si, stg := range sp.Stages {
+		for u := 0; u < stg.Units; u++ {
+			out = append(out, StageUnit{Stage: si, Unit: u, Reads: sp.UnitReads(si, u), Job: sid})
+		}
+	}
+	return out, nil
+}
+
+// stagedPlan plans an INSERT or a statement set and cuts it into stages
+// when the session runs jobs cut into stages and runs all of a job's
+// units; nil plans otherwise.
+func (e *Engine) stagedPlan(st sql.Stmt) (*planner.Plan, *stages.Plan, error) {
 	if e.stagedUnits() == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if sel, err := parseUnitSelector(e.conf.Get(StagesUnitKey)); err != nil || !sel.all {
-		return nil, err
+		return nil, nil, err
 	}
 	var targets []planner.Target
 	switch s := st.(type) {
 	case *sql.Insert:
 		if s.Table.IsMemory() {
-			return nil, nil
+			return nil, nil, nil
 		}
 		targets = []planner.Target{{Table: s.Table, Query: s.Query}}
 	case *sql.StatementSet:
 		targets = setTargets(s)
 	default:
-		return nil, nil
+		return nil, nil, nil
 	}
 	env := *e.env
 	e.mu.Lock()
 	p, err := planner.PlanInserts(targets, e.plannerConfig(), &env)
 	e.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sp, err := stages.Cut(p.Graph, e.stagedUnits())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []StageUnit
-	for si, stg := range sp.Stages {
-		for u := 0; u < stg.Units; u++ {
-			out = append(out, StageUnit{Stage: si, Unit: u, Reads: sp.UnitReads(si, u)})
-		}
-	}
-	return out, nil
+	return p, sp, nil
 }

@@ -202,6 +202,18 @@ func rescaleRestore(sp *stages.Plan, stage, unit int, old []*checkpoint.Metadata
 							h = nil
 						}
 					case h.KeyGroups.Start < oldKgs.Start || h.KeyGroups.End > oldKgs.End:
+						// The topics' readers and writers of a unit
+						// keep no keyed rows, whatever range their
+						// backends were given: their empty state is left
+						// out.
+						holds, err := state.HandleHoldsEntries(o.Storage, h)
+						if err != nil {
+							return nil, fmt.Errorf("stage %d unit %d's checkpoint %d: %s's state: %w", stage, k, o.CheckpointID, op.Name, err)
+						}
+						if !holds {
+							h = nil
+							break
+						}
 						return nil, fmt.Errorf("stage %d unit %d's checkpoint %d holds %s's state for key groups [%d,%d), beyond the unit's [%d,%d) (an earlier release took it): start the job once at %d units and let it checkpoint before rescaling",
 							stage, k, o.CheckpointID, op.Name, h.KeyGroups.Start, h.KeyGroups.End, oldKgs.Start, oldKgs.End, len(old))
 					}

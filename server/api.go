@@ -284,19 +284,40 @@ func (s *Server) runningJob(w http.ResponseWriter, r *http.Request) (JobRecord, 
 // errNotRunning: the job to stop does not run in this process.
 var errNotRunning = errors.New("the job is not running")
 
+// errHandedOver: the unit to stop was being handed over to another
+// server, past the point where a stop keeps it here (rebalance.go): its
+// new owner stops it.
+var errHandedOver = errors.New("the unit was being handed over to another server")
+
+// unitStopTimeout bounds the last checkpoint of a unit being stopped.
+const unitStopTimeout = 30 * time.Second
+
 // stopLocal stops a job running in this process (after a savepoint, and
-// draining its windows first, when asked), records it STOPPED and
-// returns the savepoint's path. A failed savepoint leaves the job running.
+// draining its windows first, when asked; a unit of a staged job without
+// a savepoint after a last checkpoint), records it STOPPED and returns the
+// savepoint's path. A failed savepoint leaves the job running.
 func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 	l := s.liveJob(id)
-	if l == nil || l.job.Ended() {
+	if l == nil {
 		return "", errNotRunning
 	}
 	s.mu.Lock()
+	switch {
+	case l.handedOver || l.moving && savepoint:
+		s.mu.Unlock()
+		return "", errHandedOver
+	case !l.moving && l.job.Ended():
+		s.mu.Unlock()
+		return "", errNotRunning
+	}
+	moving := l.moving
 	l.stopping = true
 	s.mu.Unlock()
 	path := ""
-	if savepoint {
+	if moving {
+		// handOver is stopping it with a last checkpoint; seeing the
+		// stop, it hands nothing over.
+	} else if savepoint {
 		p, err := l.job.Savepoint(true, drain)
 		if err != nil {
 			s.mu.Lock()
@@ -308,6 +329,12 @@ func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 			return "", fmt.Errorf("savepoint failed, the job goes on: %w", err)
 		}
 		path = p
+	} else if rec, ok := s.reg.get(id); ok && rec.Unit != nil {
+		// A unit stops with a last checkpoint, which its job continues
+		// from (perhaps at another number of units: stages.go).
+		if err := l.job.StopWithCheckpoint(unitStopTimeout); err != nil {
+			s.cfg.Logger.Warn("the unit's last checkpoint failed; it stopped without one", "job", id, "error", err.Error())
+		}
 	} else {
 		l.job.Stop()
 	}
@@ -349,6 +376,20 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path, err := s.stopLocal(v.rec.ID, req.Savepoint, req.Drain)
+	if errors.Is(err, errHandedOver) {
+		// Its new owner stops it, once this server knows the new owner.
+		if rj, ok := s.awaitRemote(r.Context(), v.rec.ID, s.cfg.ClusterStopTimeout); ok {
+			rec, err := s.stopRemote(r.Context(), rj, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
+			if err != nil {
+				var se *stopError
+				errors.As(err, &se)
+				writeError(w, se.code, se.msg)
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": rec.Status, "savepoint": rec.Savepoint, "owner": rj.owner})
+			return
+		}
+	}
 	switch {
 	case errors.Is(err, errNotRunning):
 		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status))
@@ -379,7 +420,7 @@ func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {
 
 // submit runs a script in a new session of its own (see run).
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	s.run(w, r, &session{eng: s.newSession(nil, nil)})
+	s.run(w, r, &session{eng: s.newSession(nil, nil, nil)})
 }
 
 // run runs the script of a POST .../statements request in sess: setup
@@ -454,7 +495,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) {
 				return
 			}
 			if len(units) > 0 {
-				recs, err := s.submitStaged(sess, p.Text, units) // stages.go
+				recs, err := s.submitStaged(sess, st, p.Text, units) // stages.go
 				if err != nil {
 					fail(i, err)
 					return

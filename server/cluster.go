@@ -564,6 +564,9 @@ func (s *Server) applyStop(key, id string, sc stopCommand) {
 	s.goUnlessClosing(func() {
 		s.cfg.Logger.Info("stopping the job at the request of another server", "job", id, "from", sc.From)
 		_, err := s.stopLocal(id, sc.Savepoint, sc.Drain)
+		if errors.Is(err, errHandedOver) {
+			return // the request stays for the unit's new owner (adopt)
+		}
 		if err != nil && !errors.Is(err, errNotRunning) {
 			sc.Failed = err.Error()
 			value, _ := json.Marshal(sc)
@@ -650,6 +653,32 @@ func (s *Server) stopRemote(ctx context.Context, rj remoteJob, savepoint, drain 
 		case <-ch:
 		case <-ctx.Done():
 			return JobRecord{}, &stopError{code: 504, msg: fmt.Sprintf("server %s, which runs job %s, did not stop it within %s (is it up?); the request stays in the cluster's command log and %s applies it when it follows the log again", rj.owner, rj.rec.ID, timeout, rj.owner)}
+		}
+	}
+}
+
+// awaitRemote waits (at most timeout) until the log names another server
+// the owner of job id (a unit this server was handing over) and returns
+// its record there.
+func (s *Server) awaitRemote(ctx context.Context, id string, timeout time.Duration) (remoteJob, bool) {
+	c := s.cluster
+	if c == nil {
+		return remoteJob{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		c.mu.Lock()
+		rj, ok := c.remote[id]
+		ch := c.changed
+		c.mu.Unlock()
+		if ok {
+			return rj, true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return remoteJob{}, false
 		}
 	}
 }

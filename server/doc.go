@@ -59,7 +59,11 @@
 // per unit, spread over the servers that are up (stages.go); both views
 // name each unit's stage and what it reads (key groups or splits), and
 // every running job's lag and newest checkpoint as its owner announced
-// them at its last heartbeat.
+// them at its last heartbeat. Submitted again with the run id of its
+// stopped units and execution.savepoint.path = 'latest', such a job
+// continues from their checkpoints, perhaps at another number of units:
+// the server it is submitted to decides how every unit starts and each
+// unit's record carries it (stages.go).
 //
 // Security: the server listens on the loopback interface by default; any
 // other address requires a token, which every request must present as

@@ -197,7 +197,17 @@ func (s *Server) startClustered() error {
 // whose owner has not started it yet (a takeover: its IDBase and
 // RestoredID are still the previous owner's) also jumps its checkpoint ids
 // above that range.
+//
+// Without a cluster only a unit of a staged job has an ownership: its
+// record's checkpoint range, restored as in a cluster, without an epoch
+// (its sinks do not fence).
 func (s *Server) ownership(rec JobRecord) *engine.Ownership {
+	if s.cluster == nil {
+		if rec.Unit == nil {
+			return nil
+		}
+		return &engine.Ownership{Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
+	}
 	return &engine.Ownership{Epoch: max(rec.Epoch, 1), Run: rec.Submitted.UnixMilli(), Lease: s.lease, Owns: s.owns,
 		Jump: rec.Epoch > 1 && !rec.Jumped, Resume: true, RestoreAfter: rec.IDBase, RestoreFallback: rec.RestoredID}
 }

@@ -127,11 +127,28 @@ func (s *Server) handOver(key string, rec JobRecord, to string) {
 		return
 	}
 	s.mu.Lock()
+	if l.stopping {
+		s.mu.Unlock()
+		return // a stop request is stopping it: it stays here, stopped
+	}
 	l.movedAway = true // its end is not the unit's end: track records nothing
+	l.moving = true
 	s.mu.Unlock()
-	if err := l.job.StopWithCheckpoint(30 * time.Second); err != nil {
+	err := l.job.StopWithCheckpoint(30 * time.Second)
+	<-l.job.Done()
+	s.mu.Lock()
+	stopped := l.stopping
+	l.handedOver = !stopped && err == nil
+	s.mu.Unlock()
+	if stopped {
+		// A stop request came while the unit took its last checkpoint:
+		// the stop wins, and stopLocal records the unit's end here.
+		s.cfg.Logger.Info("the unit was stopped while being handed over: it stays stopped here", "job", rec.ID, "to", to)
+		s.appendDetached(key, nil)
+		return
+	}
+	if err != nil {
 		s.cfg.Logger.Warn("cannot hand the unit over: its last checkpoint failed; it goes on here", "job", rec.ID, "to", to, "error", err.Error())
-		<-l.job.Done()
 		s.resumeOrFail(rec, s.ownership(rec))
 		return
 	}

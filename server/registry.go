@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/streamsql/streamsql/engine"
 )
 
 // JobRecord is what the registry keeps about one job.
@@ -46,6 +48,16 @@ type UnitInfo struct {
 	Stage int    `json:"stage"`
 	Unit  int    `json:"unit"`
 	Reads string `json:"reads"`
+	// Job is the job's storage id (the units' checkpoint directories are
+	// Job-s<S>u<U>) and Run its submission (execution.stages.run-id):
+	// the units of one run of one job share both.
+	Job string `json:"job,omitempty"`
+	Run int64  `json:"run,omitempty"`
+	// Start, for a unit of a job that continues from its checkpoints, is
+	// how it starts, decided for all units where the job was submitted:
+	// every start of the unit (a takeover, a move, a server's restart)
+	// uses it (engine.Options.UnitStart).
+	Start *engine.UnitStart `json:"start,omitempty"`
 }
 
 // end records that the job ended with status (and err, when not nil),

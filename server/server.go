@@ -96,6 +96,11 @@ type liveJob struct {
 	// movedAway (guarded by Server.mu): another server took the job over
 	// (failover.go); its end here is not recorded.
 	movedAway bool
+	// moving (guarded by Server.mu): the unit is being stopped to be
+	// handed over to another server (rebalance.go); handedOver once the
+	// record naming that server is being appended. A stop that comes
+	// before handedOver wins: the unit stops here and is not handed over.
+	moving, handedOver bool
 }
 
 // New opens the registry under cfg.DataDir. It refuses a non-loopback
@@ -175,7 +180,7 @@ func (s *Server) Start() error {
 		if rec.Status != string(engine.JobRunning) {
 			continue
 		}
-		if err := s.resumeOrFail(rec, nil); err != nil && first == nil {
+		if err := s.resumeOrFail(rec, s.ownership(rec)); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -199,12 +204,16 @@ func (s *Server) resumeOrFail(rec JobRecord, own *engine.Ownership) error {
 // job's latest checkpoint (own: which one, for a cluster's job).
 func (s *Server) resume(rec JobRecord, own *engine.Ownership) error {
 	keepID := false // set for the job's own statement: it keeps its id
+	var start *engine.UnitStart
+	if rec.Unit != nil {
+		start = rec.Unit.Start
+	}
 	eng := s.newSession(func() string {
 		if keepID {
 			return rec.ID
 		}
 		return ""
-	}, own)
+	}, own, start)
 	if len(rec.Statements) == 0 {
 		return errors.New("the record holds no statements")
 	}
@@ -265,13 +274,14 @@ func (s *Server) execText(eng *engine.Engine, text string) (*engine.Result, erro
 
 // newSession is a fresh engine with the server's defaults: checkpoints
 // under the data directory, every job checkpointing. jobID (nil: fresh
-// ids) names the jobs it starts.
-func (s *Server) newSession(jobID func() string, own *engine.Ownership) *engine.Engine {
+// ids) names the jobs it starts; start (nil: none) is how the unit of a
+// staged job it runs starts (UnitInfo.Start).
+func (s *Server) newSession(jobID func() string, own *engine.Ownership, start *engine.UnitStart) *engine.Engine {
 	if own == nil && s.cluster != nil {
 		own = &engine.Ownership{Epoch: 1, Lease: s.lease, Owns: s.owns} // a job submitted to a cluster
 	}
 	eng := engine.New(engine.Options{Stdout: s.cfg.Stdout, Logger: s.cfg.Logger,
-		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID, Ownership: own})
+		Stderr: &lineLogger{log: s.cfg.Logger}, JobID: jobID, Ownership: own, UnitStart: start})
 	conf := eng.Config()
 	dir := s.cfg.CheckpointDir
 	if dir == "" {

@@ -34,7 +34,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request) {
 	if s.sessions == nil {
 		s.sessions = map[string]*session{}
 	}
-	s.sessions[id] = &session{eng: s.newSession(nil, nil)}
+	s.sessions[id] = &session{eng: s.newSession(nil, nil, nil)}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]string{"session_id": id})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/sql"
 )
 
 // Jobs cut into stages (execution.stages.units > 0): the server submits
@@ -31,31 +32,57 @@ type placedUnit struct {
 	rec   JobRecord
 }
 
-// submitStaged submits the units of the job text (an INSERT or a
-// statement set) in session sess and returns their records.
-func (s *Server) submitStaged(sess *session, text string, units []engine.StageUnit) ([]JobRecord, error) {
-	if ex := strings.ToLower(strings.TrimSpace(sess.eng.Config().Get(engine.StagesExchangeKey))); ex != "kafka" {
+// submitStaged submits the units of the job st (an INSERT or a statement
+// set, text as submitted) in session sess and returns their records.
+//
+// The run (execution.stages.run-id) is the session's when it sets one,
+// else the submission's time. A run whose units still run here or on
+// another server is refused: its topics are theirs. With
+// execution.savepoint.path = 'latest' the job continues from its units'
+// checkpoints, perhaps at another number of units (a rescale): this
+// server decides once, for every unit, its stage's layout, what a
+// rescaled unit restores and the hand-over offsets of the topics
+// (engine.UnitPlans), and each unit's record carries them (UnitInfo.Start)
+// to whichever server starts it.
+func (s *Server) submitStaged(sess *session, st sql.Stmt, text string, units []engine.StageUnit) ([]JobRecord, error) {
+	conf := sess.eng.Config()
+	if ex := strings.ToLower(strings.TrimSpace(conf.Get(engine.StagesExchangeKey))); ex != "kafka" {
 		return nil, fmt.Errorf("%s = '%s' keeps a job's topics in one process: a server runs jobs cut into stages with 'kafka'", engine.StagesExchangeKey, ex)
 	}
-	owners := s.placementOrder()
 	submitted := time.Now().UTC()
+	run := int64(conf.Int(engine.StagesRunKey))
+	if run == 0 {
+		run = submitted.UnixMilli()
+	}
+	if err := s.checkRunStopped(units[0].Job, run, strings.TrimSpace(conf.Get("execution.savepoint.path")) == "latest"); err != nil {
+		return nil, err
+	}
+	plans, err := sess.eng.UnitPlans(st, run)
+	if err != nil {
+		return nil, err
+	}
+	if len(plans) != len(units) {
+		return nil, fmt.Errorf("the job planned again cuts into %d units, not %d", len(plans), len(units))
+	}
+	owners := s.placementOrder()
 	name := strings.Join(strings.Fields(text), " ")
 	if len(name) > 60 {
 		name = name[:57] + "..."
 	}
-	placed := make([]placedUnit, len(units))
-	for i, u := range units {
+	placed := make([]placedUnit, len(plans))
+	for i, u := range plans {
 		id, err := newUnitID()
 		if err != nil {
 			return nil, err
 		}
 		stmts := append(append([]string(nil), sess.setup...),
-			fmt.Sprintf("SET '%s' = '%s'", engine.StagesRunKey, fmt.Sprint(submitted.UnixMilli())),
+			fmt.Sprintf("SET '%s' = '%d'", engine.StagesRunKey, run),
 			fmt.Sprintf("SET '%s' = '%s'", engine.StagesUnitKey, u.Selector()),
 			text)
 		rec := JobRecord{ID: id, Name: fmt.Sprintf("%s [stage %d unit %d]", name, u.Stage, u.Unit),
 			Statements: stmts, Status: string(engine.JobRunning), Submitted: submitted,
-			Unit: &UnitInfo{Stage: u.Stage, Unit: u.Unit, Reads: u.Reads}}
+			IDBase: u.IDBase, RestoredID: u.RestoredID,
+			Unit: &UnitInfo{Stage: u.Stage, Unit: u.Unit, Reads: u.Reads, Job: u.Job, Run: run, Start: u.Start}}
 		if s.cluster != nil {
 			rec.Epoch = 1
 		}
@@ -69,11 +96,7 @@ func (s *Server) submitStaged(sess *session, text string, units []engine.StageUn
 			if err := s.updateJob(p.rec.ID, func(r *JobRecord) { *r = p.rec }); err != nil {
 				return nil, fmt.Errorf("the job could not be registered: %w", err)
 			}
-			own := (*engine.Ownership)(nil)
-			if s.cluster != nil {
-				own = s.ownership(p.rec)
-			}
-			if err := s.resumeOrFail(p.rec, own); err != nil && first == nil {
+			if err := s.resumeOrFail(p.rec, s.ownership(p.rec)); err != nil && first == nil {
 				first = fmt.Errorf("%s: %w", p.rec.Name, err)
 			}
 			continue
@@ -90,6 +113,57 @@ func (s *Server) submitStaged(sess *session, text string, units []engine.StageUn
 		return recs, fmt.Errorf("%w (the job's units are %s: the others run; stop them with POST /v1/jobs/{id}/stop)", first, strings.Join(ids, ", "))
 	}
 	return recs, nil
+}
+
+// checkRunStopped refuses a submission of run of job (its storage id)
+// while units of that run still run, on this server or another: they
+// write the run's topics and checkpoint directories. A submission that
+// does not continue from the checkpoints (continuing) is refused when
+// units of the run ran before: the run's topics hold their rows. One that
+// continues is refused when a unit of the run was stopped with a
+// savepoint: its sinks committed what followed its last checkpoint,
+// which the units continue from.
+func (s *Server) checkRunStopped(job string, run int64, continuing bool) error {
+	var running, savepoints []string
+	var units []jobView
+	latest := time.Time{} // the newest submission of the run
+	for _, v := range s.jobViews() {
+		if u := v.rec.Unit; u != nil && u.Job == job && u.Run == run {
+			units = append(units, v)
+			if v.rec.Submitted.After(latest) {
+				latest = v.rec.Submitted
+			}
+		}
+	}
+	for _, v := range units {
+		where := v.rec.ID
+		if v.owner != "" {
+			where += " on server " + v.owner
+		}
+		switch {
+		case v.rec.Status == string(engine.JobRunning):
+			running = append(running, where)
+		case continuing && v.rec.Savepoint != "" && v.rec.Submitted.Equal(latest):
+			savepoints = append(savepoints, v.rec.ID+" ("+v.rec.Savepoint+")")
+		}
+	}
+	if len(running) > 0 {
+		return fmt.Errorf("job %s (run %d) still runs as units %s: stop the job first (POST /v1/jobs/{id}/stop for each unit), then submit it again",
+			job, run, strings.Join(running, ", "))
+	}
+	if !continuing && len(units) > 0 {
+		ids := make([]string, len(units))
+		for i, v := range units {
+			ids[i] = v.rec.ID
+		}
+		return fmt.Errorf("job %s (run %d) ran before as units %s, whose rows its topics hold: continue it with SET 'execution.savepoint.path' = 'latest', or start it anew without 'execution.stages.run-id'",
+			job, run, strings.Join(ids, ", "))
+	}
+	if len(savepoints) > 0 {
+		return fmt.Errorf("job %s (run %d) cannot continue from its units' checkpoints: units %s were stopped with a savepoint, and their sinks committed what followed their last checkpoint; stop the units without a savepoint (each takes a last checkpoint) to continue a job cut into stages",
+			job, run, strings.Join(savepoints, ", "))
+	}
+	return nil
 }
 
 // placementOrder lists the servers that take a staged job's units, the
@@ -205,7 +279,17 @@ func (s *Server) adopt(jc jobCommand) {
 		return
 	}
 	s.cfg.Logger.Info("starting a unit placed on this server", "job", rec.ID, "name", rec.Name)
-	s.resumeOrFail(rec, s.ownership(rec))
+	if s.resumeOrFail(rec, s.ownership(rec)) != nil {
+		return
+	}
+	// A stop request sent to the server that handed the unit over
+	// (rebalance.go) is this server's to apply.
+	c.mu.Lock()
+	sc, stop := c.stopRequests[rec.ID]
+	c.mu.Unlock()
+	if stop && sc.Failed == "" {
+		s.applyStop("stop/"+rec.ID, rec.ID, sc)
+	}
 }
 
 func newUnitID() (string, error) {
