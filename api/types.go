@@ -142,6 +142,9 @@ type AttemptView struct {
 type StopRequest struct {
 	Savepoint bool `json:"savepoint"`
 	Drain     bool `json:"drain"`
+	// AllUnits, for a unit of a job cut into stages, stops every running
+	// unit of its run, each with a last checkpoint (not with Savepoint).
+	AllUnits bool `json:"all_units,omitempty"`
 }
 
 // SubmitRequest is the body of POST /v1/statements.

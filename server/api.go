@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/streamsql/streamsql/api"
@@ -349,7 +350,9 @@ func (s *Server) stopLocal(id string, savepoint, drain bool) (string, error) {
 
 // stopJob stops a job of this server, or asks the server that runs it
 // through the cluster's command log and waits for its record to show
-// the job stopped (at most Config.ClusterStopTimeout).
+// the job stopped (at most Config.ClusterStopTimeout). With all_units, a
+// unit of a job cut into stages stops every running unit of its run, at
+// once, each with a last checkpoint (stopUnits).
 func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.record(w, r)
 	if !ok {
@@ -360,49 +363,120 @@ func (s *Server) stopJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !v.local {
-		if v.rec.Status != string(engine.JobRunning) {
-			writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s on server %s)", v.rec.ID, v.rec.Status, v.owner))
-			return
-		}
-		rec, err := s.stopRemote(r.Context(), remoteJob{owner: v.owner, rec: v.rec}, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
+	if req.AllUnits {
+		s.stopUnits(w, r, v, req)
+		return
+	}
+	out := s.stopOne(r.Context(), v, req)
+	if out.err != nil {
+		writeError(w, out.err.code, out.err.msg)
+		return
+	}
+	writeJSON(w, http.StatusOK, out.result())
+}
+
+// stopOutcome is what stopping one job did: its record's id, status,
+// savepoint and owner, or the error to answer with.
+type stopOutcome struct {
+	id, status, savepoint, owner string
+	err                          *stopError
+}
+
+func (o stopOutcome) result() map[string]any {
+	out := map[string]any{"id": o.id, "status": o.status, "savepoint": o.savepoint}
+	if o.owner != "" {
+		out["owner"] = o.owner
+	}
+	return out
+}
+
+// stopOne stops job v: here when this server runs it, else through its
+// owner (stopRemote).
+func (s *Server) stopOne(ctx context.Context, v jobView, req api.StopRequest) stopOutcome {
+	remote := func(rj remoteJob) stopOutcome {
+		rec, err := s.stopRemote(ctx, rj, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
 		if err != nil {
 			var se *stopError
-			errors.As(err, &se)
-			writeError(w, se.code, se.msg)
-			return
+			if !errors.As(err, &se) {
+				se = &stopError{http.StatusInternalServerError, err.Error()}
+			}
+			return stopOutcome{id: rj.rec.ID, err: se}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": rec.Status, "savepoint": rec.Savepoint, "owner": v.owner})
-		return
+		return stopOutcome{id: rec.ID, status: rec.Status, savepoint: rec.Savepoint, owner: rj.owner}
+	}
+	if !v.local {
+		if v.rec.Status != string(engine.JobRunning) {
+			return stopOutcome{id: v.rec.ID, err: &stopError{http.StatusConflict, fmt.Sprintf("job %s is not running (%s on server %s)", v.rec.ID, v.rec.Status, v.owner)}}
+		}
+		return remote(remoteJob{owner: v.owner, rec: v.rec})
 	}
 	path, err := s.stopLocal(v.rec.ID, req.Savepoint, req.Drain)
 	if errors.Is(err, errHandedOver) {
 		// Its new owner stops it, once this server knows the new owner.
-		if rj, ok := s.awaitRemote(r.Context(), v.rec.ID, s.cfg.ClusterStopTimeout); ok {
-			rec, err := s.stopRemote(r.Context(), rj, req.Savepoint, req.Drain, s.cfg.ClusterStopTimeout)
-			if err != nil {
-				var se *stopError
-				errors.As(err, &se)
-				writeError(w, se.code, se.msg)
-				return
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"id": rec.ID, "status": rec.Status, "savepoint": rec.Savepoint, "owner": rj.owner})
-			return
+		if rj, ok := s.awaitRemote(ctx, v.rec.ID, s.cfg.ClusterStopTimeout); ok {
+			return remote(rj)
 		}
 	}
 	switch {
 	case errors.Is(err, errNotRunning):
-		writeError(w, http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status))
-		return
+		return stopOutcome{id: v.rec.ID, err: &stopError{http.StatusConflict, fmt.Sprintf("job %s is not running (%s)", v.rec.ID, v.rec.Status)}}
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+		return stopOutcome{id: v.rec.ID, err: &stopError{http.StatusInternalServerError, err.Error()}}
+	}
+	return stopOutcome{id: v.rec.ID, status: string(engine.JobStopped), savepoint: path, owner: v.owner}
+}
+
+// stopUnits stops every running unit of the run unit v belongs to (on
+// this server and the others), all at once, each with a last checkpoint,
+// so that the job can be continued from them (at another number of units
+// too: SCALEOUT.md). It answers with every unit's outcome; the status is
+// the first failure's when a unit could not be stopped.
+func (s *Server) stopUnits(w http.ResponseWriter, r *http.Request, v jobView, req api.StopRequest) {
+	u := v.rec.Unit
+	switch {
+	case u == nil:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("job %s is not a unit of a job cut into stages: all_units stops a staged job's units", v.rec.ID))
+		return
+	case u.Job == "" || u.Run == 0:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unit %s was submitted by an earlier release, whose records do not say which units share its run: stop each unit", v.rec.ID))
+		return
+	case req.Savepoint:
+		writeError(w, http.StatusBadRequest, "all_units stops each unit with a last checkpoint, which the job continues from; a unit stopped with a savepoint cannot be continued (its sinks commit past its last checkpoint): leave savepoint out")
 		return
 	}
-	out := map[string]any{"id": v.rec.ID, "status": string(engine.JobStopped), "savepoint": path}
-	if v.owner != "" {
-		out["owner"] = v.owner
+	var units []jobView
+	for _, o := range s.jobViews() {
+		if ou := o.rec.Unit; ou != nil && ou.Job == u.Job && ou.Run == u.Run && o.rec.Status == string(engine.JobRunning) {
+			units = append(units, o)
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	if len(units) == 0 {
+		writeError(w, http.StatusConflict, fmt.Sprintf("no unit of job %s (run %d) is running", u.Job, u.Run))
+		return
+	}
+	outs := make([]stopOutcome, len(units))
+	var wg sync.WaitGroup
+	for i, o := range units {
+		wg.Go(func() { outs[i] = s.stopOne(r.Context(), o, api.StopRequest{}) })
+	}
+	wg.Wait()
+	res := make([]map[string]any, len(outs))
+	var failed *stopError
+	for i, o := range outs {
+		if o.err != nil {
+			res[i] = map[string]any{"id": o.id, "error": o.err.msg}
+			if failed == nil {
+				failed = o.err
+			}
+			continue
+		}
+		res[i] = o.result()
+	}
+	code := http.StatusOK
+	if failed != nil {
+		code = failed.code
+	}
+	writeJSON(w, code, map[string]any{"job": u.Job, "run": u.Run, "units": res})
 }
 
 func (s *Server) triggerSavepoint(w http.ResponseWriter, r *http.Request) {

@@ -110,7 +110,7 @@ func (s *Server) submitStaged(sess *session, st sql.Stmt, text string, units []e
 		for i, r := range recs {
 			ids[i] = r.ID
 		}
-		return recs, fmt.Errorf("%w (the job's units are %s: the others run; stop them with POST /v1/jobs/{id}/stop)", first, strings.Join(ids, ", "))
+		return recs, fmt.Errorf("%w (the job's units are %s: the others run; POST /v1/jobs/{id}/stop of one with {\"all_units\": true} stops them all)", first, strings.Join(ids, ", "))
 	}
 	return recs, nil
 }
@@ -148,7 +148,7 @@ func (s *Server) checkRunStopped(job string, run int64, continuing bool) error {
 		}
 	}
 	if len(running) > 0 {
-		return fmt.Errorf("job %s (run %d) still runs as units %s: stop the job first (POST /v1/jobs/{id}/stop for each unit), then submit it again",
+		return fmt.Errorf("job %s (run %d) still runs as units %s: stop the job first (POST /v1/jobs/{id}/stop of any unit with {\"all_units\": true} stops them all, each with a last checkpoint), then submit it again",
 			job, run, strings.Join(running, ", "))
 	}
 	if !continuing && len(units) > 0 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,58 @@ func TestRunOfStagedJobMustBeStopped(t *testing.T) {
 	put("u3", "job-a", 7, string(engine.JobStopped), "", second)
 	if err := s.checkRunStopped("job-a", 7, true); err != nil {
 		t.Errorf("continuing after a later submission of the run: %v", err)
+	}
+}
+
+// TestStopAllUnitsRefusals: POST /v1/jobs/{id}/stop with all_units is for
+// a unit of a staged job whose record names its run, without a
+// savepoint; it acts on the running units of that run only (the others'
+// records are left as they are).
+func TestStopAllUnitsRefusals(t *testing.T) {
+	s, ts := startServer(t, t.TempDir(), "")
+	put := func(id string, unit *UnitInfo, status string) {
+		t.Helper()
+		rec := JobRecord{ID: id, Status: status, Submitted: time.Now(), Unit: unit}
+		if err := s.reg.update(id, func(r *JobRecord) { *r = rec }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("plain", nil, string(engine.JobRunning))
+	put("old-unit", &UnitInfo{Stage: 1}, string(engine.JobRunning))
+	put("stopped", &UnitInfo{Job: "job-a", Run: 5}, string(engine.JobStopped))
+	put("u1", &UnitInfo{Job: "job-a", Run: 7}, string(engine.JobRunning))
+	put("u2", &UnitInfo{Job: "job-a", Run: 7, Unit: 1}, string(engine.JobRunning))
+	put("other-run", &UnitInfo{Job: "job-a", Run: 8}, string(engine.JobRunning))
+	for _, tc := range []struct {
+		id, body string
+		code     int
+		says     string
+	}{
+		{"plain", `{"all_units": true}`, http.StatusBadRequest, "is not a unit of a job cut into stages"},
+		{"old-unit", `{"all_units": true}`, http.StatusBadRequest, "submitted by an earlier release"},
+		{"u1", `{"all_units": true, "savepoint": true}`, http.StatusBadRequest, "leave savepoint out"},
+		{"stopped", `{"all_units": true}`, http.StatusConflict, "no unit of job job-a (run 5) is running"},
+	} {
+		var out struct{ Error string }
+		if code := call(t, "POST", ts.URL+"/v1/jobs/"+tc.id+"/stop", "", tc.body, &out); code != tc.code || !strings.Contains(out.Error, tc.says) {
+			t.Errorf("stop %s with %s: %d %q, want %d saying %q", tc.id, tc.body, code, out.Error, tc.code, tc.says)
+		}
+	}
+	// The records say u1 and u2 run, but no job runs here: the answer
+	// lists both (and only them) as not running.
+	var out struct {
+		Run   int64
+		Units []struct{ ID, Error string }
+	}
+	if code := call(t, "POST", ts.URL+"/v1/jobs/u2/stop", "", `{"all_units": true}`, &out); code != http.StatusConflict || out.Run != 7 || len(out.Units) != 2 {
+		t.Fatalf("stop u2's run: %d %+v", code, out)
+	}
+	for _, u := range out.Units {
+		if (u.ID != "u1" && u.ID != "u2") || !strings.Contains(u.Error, "is not running") {
+			t.Errorf("unit in the answer: %+v", u)
+		}
+	}
+	if rec, _ := s.reg.get("other-run"); rec.Status != string(engine.JobRunning) {
+		t.Errorf("a unit of another run was touched: %+v", rec)
 	}
 }

@@ -143,13 +143,19 @@ func TestClusterStagedJobRescales(t *testing.T) {
 	}
 
 	// Stop every unit (each with a last checkpoint), halfway through the
-	// events.
-	var wg sync.WaitGroup
+	// events: one request to A per job, naming one of its units (on A or
+	// on B), stops all the units of the job's run.
+	unitsOf := map[string][]string{} // job (name before its unit) -> unit ids
 	for _, j := range running() {
+		job, _, _ := strings.Cut(j.Name, " [stage ")
+		unitsOf[job] = append(unitsOf[job], j.ID)
+	}
+	var wg sync.WaitGroup
+	for job, ids := range unitsOf {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stopUnit(t, a.base, j.ID)
+			stopAllUnits(t, a.base, ids[len(ids)-1], job, ids)
 		}()
 	}
 	wg.Wait()
@@ -285,17 +291,36 @@ func postStatements(t *testing.T, base, script string) string {
 
 // stopUnit stops job id through base (POST /v1/jobs/{id}/stop, no
 // savepoint).
-func stopUnit(t *testing.T, base, id string) {
-	resp, err := http.Post(base+"/v1/jobs/"+id+"/stop", "application/json", strings.NewReader("{}"))
+// stopAllUnits stops the units of job (ids) with one request to base
+// naming unit id ({"all_units": true}), and checks that the answer lists
+// each of them stopped.
+func stopAllUnits(t *testing.T, base, id, job string, ids []string) {
+	resp, err := http.Post(base+"/v1/jobs/"+id+"/stop", "application/json", strings.NewReader(`{"all_units": true}`))
 	if err != nil {
 		t.Error(err)
 		return
 	}
 	defer resp.Body.Close()
+	var out struct {
+		Error string
+		Units []struct{ ID, Status, Error string }
+	}
+	json.NewDecoder(resp.Body).Decode(&out)
 	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		json.NewDecoder(resp.Body).Decode(&e)
-		t.Errorf("stop %s: %s %s", id, resp.Status, e.Error)
+		t.Errorf("stopping the units of %s through %s: %s %s %+v", job, id, resp.Status, out.Error, out.Units)
+		return
+	}
+	stopped := map[string]bool{}
+	for _, u := range out.Units {
+		stopped[u.ID] = u.Status == "STOPPED"
+	}
+	for _, u := range ids {
+		if !stopped[u] {
+			t.Errorf("stopping the units of %s through %s: unit %s not stopped (answer %+v)", job, id, u, out.Units)
+		}
+	}
+	if len(out.Units) != len(ids) {
+		t.Errorf("stopping the units of %s through %s: %d units in the answer, want %d", job, id, len(out.Units), len(ids))
 	}
 }
 
