@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamsql/streamsql/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -167,7 +168,7 @@ SET 'table.dml-sync' = '%v';
 			}
 			win := readTopic(t, brokers, "win", len(wholeWin))
 			if !slices.Equal(win, wholeWin) {
-				missing, twice := diffRows(wholeWin, win)
+				missing, twice := testkit.DiffMultisets(wholeWin, win)
 				t.Errorf("windows: %d rows, want %d (%d missing or different, %d extra: %v / %v)", len(win), len(wholeWin), len(missing), len(twice), head(missing), head(twice))
 			}
 			if got := lastPerKey(t, out.String()); !slices.Equal(got, whole.changes) {
@@ -243,29 +244,6 @@ func readTopic(t *testing.T, brokers, topic string, want int) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// diffRows returns the rows of want not in got and those of got not in
-// want (multisets).
-func diffRows(want, got []string) (missing, extra []string) {
-	n := map[string]int{}
-	for _, r := range got {
-		n[r]++
-	}
-	for _, r := range want {
-		if n[r] > 0 {
-			n[r]--
-		} else {
-			missing = append(missing, r)
-		}
-	}
-	for r, c := range n {
-		for ; c > 0; c-- {
-			extra = append(extra, r)
-		}
-	}
-	sort.Strings(extra)
-	return missing, extra
 }
 
 func head(rows []string) []string {

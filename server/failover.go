@@ -350,10 +350,18 @@ func (s *Server) takeOver(rj remoteJob, judged int64) {
 	}
 	// A stop request sent to the previous owner is the new owner's to
 	// apply.
+	s.applyPendingStop(rec.ID)
+}
+
+// applyPendingStop applies the stop request for job id that the cluster's
+// log holds (one not answered yet), sent before this server owned the
+// job: to its previous owner, or to the server that handed it over.
+func (s *Server) applyPendingStop(id string) {
+	c := s.cluster
 	c.mu.Lock()
-	sc, stop := c.stopRequests[rec.ID]
+	sc, stop := c.stopRequests[id]
 	c.mu.Unlock()
 	if stop && sc.Failed == "" {
-		s.applyStop("stop/"+rec.ID, rec.ID, sc)
+		s.applyStop("stop/"+id, id, sc)
 	}
 }

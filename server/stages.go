@@ -284,12 +284,7 @@ func (s *Server) adopt(jc jobCommand) {
 	}
 	// A stop request sent to the server that handed the unit over
 	// (rebalance.go) is this server's to apply.
-	c.mu.Lock()
-	sc, stop := c.stopRequests[rec.ID]
-	c.mu.Unlock()
-	if stop && sc.Failed == "" {
-		s.applyStop("stop/"+rec.ID, rec.ID, sc)
-	}
+	s.applyPendingStop(rec.ID)
 }
 
 func newUnitID() (string, error) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -36,4 +37,28 @@ func CommittedLines(tb testing.TB, dir string) []string {
 	}
 	sort.Strings(lines)
 	return lines
+}
+
+// DiffMultisets compares two multisets of lines: missing holds the lines
+// of want that got lacks (in want's order), extra those of got beyond
+// want (sorted), each as often as it is missing or extra.
+func DiffMultisets(want, got []string) (missing, extra []string) {
+	n := map[string]int{}
+	for _, r := range got {
+		n[r]++
+	}
+	for _, r := range want {
+		if n[r] > 0 {
+			n[r]--
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	for r, c := range n {
+		for ; c > 0; c-- {
+			extra = append(extra, r)
+		}
+	}
+	slices.Sort(extra)
+	return missing, extra
 }

@@ -262,7 +262,7 @@ func TestClusterStagedJobRescales(t *testing.T) {
 		"SELECT k, DATE_FORMAT(w_end, '%%Y-%%m-%%d %%H:%%i:%%s'), c, s FROM %s.windowed ORDER BY 1, 2", f.schema))), "\n")
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		missing, extra := diffLines(want, got)
+		missing, extra := testkit.DiffMultisets(want, got)
 		t.Fatalf("Kafka output: %d rows, want %d (%d missing, %d extra):\n--- missing\n%.1500s\n--- extra\n%.1500s",
 			len(got), len(want), len(missing), len(extra), strings.Join(missing, "\n"), strings.Join(extra, "\n"))
 	}
@@ -322,27 +322,4 @@ func stopAllUnits(t *testing.T, base, id, job string, ids []string) {
 	if len(out.Units) != len(ids) {
 		t.Errorf("stopping the units of %s through %s: %d units in the answer, want %d", job, id, len(out.Units), len(ids))
 	}
-}
-
-// diffLines returns the lines of want not in got and those of got not in
-// want (multisets).
-func diffLines(want, got []string) (missing, extra []string) {
-	n := map[string]int{}
-	for _, r := range got {
-		n[r]++
-	}
-	for _, r := range want {
-		if n[r] > 0 {
-			n[r]--
-		} else {
-			missing = append(missing, r)
-		}
-	}
-	for r, c := range n {
-		for ; c > 0; c-- {
-			extra = append(extra, r)
-		}
-	}
-	slices.Sort(extra)
-	return missing, extra
 }
