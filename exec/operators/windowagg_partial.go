@@ -446,10 +446,29 @@ func (o *localWindowAgg) emitUpTo(wm int64) error {
 	return nil
 }
 
+// partialBatchRows is the most partial rows emitCounts puts in one batch
+// (the default batch size; a hash exchange cuts its batches at the job's).
+const partialBatchRows = 1024
+
 // emitCounts emits the partial rows of the groups g of the slice ending at
-// end, in creation order.
+// end, in creation order: as whole batches when the output takes them
+// (exec.BatchOutput; a hash exchange then partitions each in passes over
+// the batch), otherwise row by row.
 func (o *localWindowAgg) emitCounts(g *countGroups, end int64) {
-	o.out[1] = types.TimestampValue(end - 1)
+	t := types.TimestampValue(end - 1)
+	if bo, ok := o.ctx.Out.(exec.BatchOutput); ok {
+		for lo := 0; lo < len(g.keys); lo += partialBatchRows {
+			hi := min(lo+partialBatchRows, len(g.keys))
+			b := types.GetBatch(len(o.out), hi-lo)
+			for i, k := range g.keys[lo:hi] {
+				b.Ops = append(b.Ops, types.Insert)
+				b.Vals = append(b.Vals, k, t, types.IntValue(g.counts[lo+i]))
+			}
+			bo.EmitBatch(b)
+		}
+		return
+	}
+	o.out[1] = t
 	for i, k := range g.keys {
 		o.out[0] = k
 		o.out[2] = types.IntValue(g.counts[i])
