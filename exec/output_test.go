@@ -6,12 +6,14 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
 
 // A batch emitted whole onto a hash edge over several targets reaches
 // each target with the rows (and operations) Emit would have sent it, in
-// order, cut into the same batches of at most the batch size: for rows of
+// order, cut into the same batches of at most the batch size, each row at
+// the instance owning its key group (HashKey): for rows of
 // one to five columns, keys of one or two columns holding numbers, NULLs,
 // strings and decimals, and rows already pending from Emit before the
 // batch.
@@ -75,7 +77,11 @@ func TestEmitBatchHashedMatchesEmit(t *testing.T) {
 						t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
 					}
 					for i := 0; i < m.Batch.Len(); i++ {
-						out[ti] = append(out[ti], fmt.Sprint(m.Batch.Ops[i], m.Batch.Row(i)))
+						row := m.Batch.Row(i)
+						if owner := state.InstanceFor(state.KeyGroupOf(HashKey(row, c.keys), 128), 128, targets); owner != ti {
+							t.Fatalf("width %d keys %v: row %v went to target %d, but its key group belongs to %d", c.width, c.keys, row, ti, owner)
+						}
+						out[ti] = append(out[ti], fmt.Sprint(m.Batch.Ops[i], row))
 					}
 					out[ti] = append(out[ti], "(end of batch)")
 				}

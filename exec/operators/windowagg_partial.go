@@ -251,35 +251,21 @@ func (o *localWindowAgg) countBatch(b *types.Batch) error {
 			lo = hi - o.slicer.Slice
 			g = &o.slice(hi).cnt
 		}
-		kv := vals[off+keyCol]
-		kind := kv.Kind()
-		if !fixedKey(kind) {
-			o.keyBuf = types.AppendKey(o.keyBuf[:0], kv)
-			if g.addOther(kv, o.keyBuf) {
-				o.entries++
-			}
-			continue
-		}
-		if tab := g.tab; len(tab) > 0 {
+		kv := &vals[off+keyCol]
+		if tab := g.tab; kv.Kind() == g.kind && len(tab) > 0 {
+			// the common row: a key of the table's kind
 			x := kv.Int()
 			mask := uint64(len(tab) - 1)
-			found := false
-			for j := countHash(x, kind) & mask; ; j = (j + 1) & mask {
-				sl := &tab[j]
-				if sl.ref == 0 {
-					break
-				}
-				if sl.x == x && sl.kind == kind {
-					g.counts[sl.ref-1]++
-					found = true
-					break
-				}
+			j := countHash(x) & mask
+			for tab[j].n != 0 && tab[j].x != x {
+				j = (j + 1) & mask
 			}
-			if found {
+			if tab[j].n != 0 {
+				tab[j].n++
 				continue
 			}
 		}
-		if g.addFixed(kv) {
+		if g.add(*kv, &o.keyBuf) {
 			o.entries++
 		}
 	}
@@ -460,18 +446,18 @@ func (o *localWindowAgg) emitCounts(g *countGroups, end int64) {
 		for lo := 0; lo < len(g.keys); lo += partialBatchRows {
 			hi := min(lo+partialBatchRows, len(g.keys))
 			b := types.GetBatch(len(o.out), hi-lo)
-			for i, k := range g.keys[lo:hi] {
+			for _, k := range g.keys[lo:hi] {
 				b.Ops = append(b.Ops, types.Insert)
-				b.Vals = append(b.Vals, k, t, types.IntValue(g.counts[lo+i]))
+				b.Vals = append(b.Vals, k, t, types.IntValue(g.count(k, &o.keyBuf)))
 			}
 			bo.EmitBatch(b)
 		}
 		return
 	}
 	o.out[1] = t
-	for i, k := range g.keys {
+	for _, k := range g.keys {
 		o.out[0] = k
-		o.out[2] = types.IntValue(g.counts[i])
+		o.out[2] = types.IntValue(g.count(k, &o.keyBuf))
 		o.ctx.Out.Emit(types.Insert, o.out)
 	}
 }
