@@ -374,7 +374,7 @@ type sliceAgg struct {
 	// column of a partial row's count, -1 for rows that count one.
 	counts   bool
 	countCol int
-	keyCol   int  // the key column when there is exactly one, else -1
+	keyCol   int // the key column when there is exactly one, else -1
 	sliceLo  int64
 	sliceHi  int64 // [sliceLo, sliceHi) is the slice of the previous row
 	scrat    agg.Acc
