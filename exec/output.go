@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"slices"
 
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
@@ -19,11 +20,23 @@ type outEdge struct {
 	// owner, for Hash edges over several targets, is the target of each
 	// key group (state.InstanceFor, looked up instead of divided out).
 	owner []int32
+	// scratch of emitHashed: the key hash of each row of a batch, and the
+	// rows going to each target
+	hashes  []uint64
+	sel     [][]int32
+	rowHash [1]uint64 // hashTarget's
 }
 
-// hashTarget returns the target of row on Hash edge e (several targets).
+// hashTarget returns the target of row on Hash edge e (several targets):
+// HashKey of row, computed as types.HashColumn does for a batch (the
+// common key, of a fixed-size kind, hashed inline).
 func (e *outEdge) hashTarget(row []types.Value) int {
-	return int(e.owner[state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)])
+	h := e.rowHash[:]
+	h[0] = types.HashSeed
+	for _, c := range e.keyCols {
+		types.HashColumn(h, row, len(row), c)
+	}
+	return int(e.owner[state.KeyGroupOf(h[0], e.maxPar)])
 }
 
 // collector is a task's Output: it partitions emitted rows into per-target
@@ -58,6 +71,7 @@ func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Mes
 		for kg := range e.owner {
 			e.owner[kg] = int32(state.InstanceFor(kg, maxPar, len(targets)))
 		}
+		e.sel = make([][]int32, len(targets))
 	}
 	c.edges = append(c.edges, e)
 }
@@ -131,24 +145,90 @@ func (c *collector) EmitBatch(b *types.Batch) {
 }
 
 // emitHashed is Emit of every row of b for a collector whose one edge e
-// is hash-partitioned over several targets: the same per-target batches,
-// sent when full, without the per-row dispatch over edges.
+// is hash-partitioned over several targets, in passes over the whole
+// batch instead of row by row: the key hashes of all rows (one pass per
+// key column, types.HashColumn), then each row's target, collected as
+// the rows of each target in order, then each target's rows copied into
+// its pending batch in one loop. The pending batches are the ones Emit
+// fills and are sent when full, so each target gets the rows Emit would
+// have sent it, in the same order and batches.
 func (c *collector) emitHashed(e *outEdge, b *types.Batch) {
-	w := b.Width
-	for i, op := range b.Ops {
-		row := b.Vals[i*w : i*w+w : i*w+w]
-		t := e.hashTarget(row)
-		pb := e.pending[t]
-		if pb == nil {
-			pb = types.GetBatch(c.width, c.rows.next)
-			e.pending[t] = pb
-		}
-		appendRow(pb, op, row)
-		if len(pb.Ops) >= c.batchSize {
-			c.sendBatch(e, t)
+	n := b.Len()
+	if cap(e.hashes) < n {
+		e.hashes = make([]uint64, n)
+	}
+	hs := e.hashes[:n]
+	for i := range hs {
+		hs[i] = types.HashSeed
+	}
+	for _, col := range e.keyCols {
+		types.HashColumn(hs, b.Vals, b.Width, col)
+	}
+	for t := range e.sel {
+		e.sel[t] = e.sel[t][:0]
+	}
+	owner, maxPar := e.owner, e.maxPar
+	for i, h := range hs {
+		t := owner[state.KeyGroupOf(h, maxPar)]
+		e.sel[t] = append(e.sel[t], int32(i))
+	}
+	for t, sel := range e.sel {
+		for len(sel) > 0 {
+			pb := e.pending[t]
+			if pb == nil {
+				pb = types.GetBatch(c.width, c.rows.next)
+				e.pending[t] = pb
+			}
+			k := min(len(sel), max(1, c.batchSize-len(pb.Ops)))
+			appendRows(pb, b, sel[:k])
+			if len(pb.Ops) >= c.batchSize {
+				c.sendBatch(e, t)
+			}
+			sel = sel[k:]
 		}
 	}
-	c.unpub += int64(len(b.Ops))
+	c.unpub += int64(n)
+}
+
+// appendRows appends the rows of src at the indexes sel (in that order)
+// to dst, which has src's width: room made once, then value by value
+// (cheaper than a slice copy, a runtime call, for the few columns of a
+// row).
+func appendRows(dst, src *types.Batch, sel []int32) {
+	w, n, k := src.Width, len(dst.Ops), len(sel)
+	dst.Ops = slices.Grow(dst.Ops, k)[:n+k]
+	dst.Vals = slices.Grow(dst.Vals, k*w)[:(n+k)*w]
+	ops, sops := dst.Ops[n:n+k], src.Ops
+	for r, i := range sel {
+		ops[r] = sops[i]
+	}
+	vals, svals := dst.Vals[n*w:(n+k)*w], src.Vals
+	switch w {
+	case 1:
+		for r, i := range sel {
+			vals[r] = svals[i]
+		}
+	case 2:
+		for r, i := range sel {
+			s := svals[2*int(i) : 2*int(i)+2 : 2*int(i)+2]
+			d := vals[2*r : 2*r+2 : 2*r+2]
+			d[0], d[1] = s[0], s[1]
+		}
+	case 3:
+		for r, i := range sel {
+			s := svals[3*int(i) : 3*int(i)+3 : 3*int(i)+3]
+			d := vals[3*r : 3*r+3 : 3*r+3]
+			d[0], d[1], d[2] = s[0], s[1], s[2]
+		}
+	default:
+		for r, i := range sel {
+			s := svals[int(i)*w : int(i)*w+w : int(i)*w+w]
+			d := vals[r*w : r*w+w : r*w+w]
+			for j := range d {
+				d[j] = s[j]
+			}
+		}
+	}
 }
 
 // appendRow is b.Append(op, row), copying value by value when b has room:

@@ -2,63 +2,109 @@ package exec
 
 import (
 	"context"
+	"fmt"
+	"math/rand"
 	"testing"
 
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
 
 // A batch emitted whole onto a hash edge over several targets reaches
-// each target with the rows Emit would have sent it, in order, cut at the
-// batch size.
+// each target with the rows (and operations) Emit would have sent it, in
+// order, cut into the same batches of at most the batch size, each row at
+// the instance owning its key group (HashKey): for rows of
+// one to five columns, keys of one or two columns holding numbers, NULLs,
+// strings and decimals, and rows already pending from Emit before the
+// batch.
 func TestEmitBatchHashedMatchesEmit(t *testing.T) {
-	const rows, batch, targets = 1000, 64, 3
-	run := func(whole bool) [][]int64 {
-		chans := make([]chan Message, targets)
-		for i := range chans {
-			chans[i] = make(chan Message, rows)
-		}
-		c := newCollector(context.Background(), 2, batch, nil)
-		c.addEdge(Hash, []int{0}, chans, 128)
-		b := types.NewBatch(2, rows)
-		for i := int64(0); i < rows; i++ {
-			b.Append(types.Insert, []types.Value{types.IntValue(i * 7919 % 1013), types.IntValue(i)})
-		}
-		if whole {
-			c.EmitBatch(b)
-		} else {
-			for i := 0; i < b.Len(); i++ {
-				c.Emit(b.Ops[i], b.Row(i))
-			}
-		}
-		c.flush()
-		out := make([][]int64, targets)
-		for ti, ch := range chans {
-			close(ch)
-			for m := range ch {
-				if m.Batch.Len() > batch {
-					t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
-				}
-				for i := 0; i < m.Batch.Len(); i++ {
-					out[ti] = append(out[ti], m.Batch.Row(i)[1].Int())
-				}
-			}
-		}
-		return out
-	}
-	want, got := run(false), run(true)
-	n := 0
-	for ti := range want {
-		n += len(got[ti])
-		if len(got[ti]) != len(want[ti]) {
-			t.Fatalf("target %d: %d rows, want %d", ti, len(got[ti]), len(want[ti]))
-		}
-		for i := range want[ti] {
-			if got[ti][i] != want[ti][i] {
-				t.Fatalf("target %d row %d: %d, want %d", ti, i, got[ti][i], want[ti][i])
-			}
+	const batch, targets = 64, 3
+	r := rand.New(rand.NewSource(11))
+	value := func(i int64) types.Value {
+		switch i % 11 {
+		case 0:
+			return types.NullValue()
+		case 1:
+			return types.StringValue(fmt.Sprint("k", i%37))
+		case 2:
+			return types.DecimalValue(i%29*10, 1)
+		default:
+			return types.IntValue(i * 7919 % 1013)
 		}
 	}
-	if n != rows {
-		t.Errorf("%d rows arrived, want %d", n, rows)
+	for _, c := range []struct {
+		width int
+		keys  []int
+	}{{1, []int{0}}, {2, []int{0}}, {2, []int{1, 0}}, {3, []int{2}}, {4, []int{0, 3}}, {5, []int{4}}} {
+		rows := 200 + r.Intn(1000)
+		before := r.Intn(40) // rows emitted one by one before the batch
+		b := types.NewBatch(c.width, rows)
+		for i := int64(0); i < int64(rows); i++ {
+			row := make([]types.Value, c.width)
+			for j := range row {
+				row[j] = value(i*int64(j+1) + int64(j))
+			}
+			b.Append(types.Op(i%4), row)
+		}
+		run := func(whole bool) [][]string {
+			chans := make([]chan Message, targets)
+			for i := range chans {
+				chans[i] = make(chan Message, 2*rows)
+			}
+			col := newCollector(context.Background(), c.width, batch, nil)
+			col.addEdge(Hash, c.keys, chans, 128)
+			in := b.Clone()
+			for i := 0; i < before; i++ {
+				col.Emit(in.Ops[i], in.Row(i))
+			}
+			if whole {
+				rest := types.NewBatch(c.width, rows)
+				for i := before; i < in.Len(); i++ {
+					rest.Append(in.Ops[i], in.Row(i))
+				}
+				col.EmitBatch(rest)
+			} else {
+				for i := before; i < in.Len(); i++ {
+					col.Emit(in.Ops[i], in.Row(i))
+				}
+			}
+			col.flush()
+			out := make([][]string, targets)
+			for ti, ch := range chans {
+				close(ch)
+				for m := range ch {
+					if m.Batch.Len() > batch {
+						t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
+					}
+					for i := 0; i < m.Batch.Len(); i++ {
+						row := m.Batch.Row(i)
+						if owner := state.InstanceFor(state.KeyGroupOf(HashKey(row, c.keys), 128), 128, targets); owner != ti {
+							t.Fatalf("width %d keys %v: row %v went to target %d, but its key group belongs to %d", c.width, c.keys, row, ti, owner)
+						}
+						out[ti] = append(out[ti], fmt.Sprint(m.Batch.Ops[i], row))
+					}
+					out[ti] = append(out[ti], "(end of batch)")
+				}
+			}
+			return out
+		}
+		want, got := run(false), run(true)
+		n := 0
+		for ti := range want {
+			if len(got[ti]) != len(want[ti]) {
+				t.Fatalf("width %d keys %v, target %d: %d rows and batch ends, want %d", c.width, c.keys, ti, len(got[ti]), len(want[ti]))
+			}
+			for i := range want[ti] {
+				if got[ti][i] != want[ti][i] {
+					t.Fatalf("width %d keys %v, target %d row %d: %s, want %s", c.width, c.keys, ti, i, got[ti][i], want[ti][i])
+				}
+				if want[ti][i] != "(end of batch)" {
+					n++
+				}
+			}
+		}
+		if n != rows {
+			t.Errorf("width %d keys %v: %d rows arrived, want %d", c.width, c.keys, n, rows)
+		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 
 // BatchOutput is implemented by task outputs that can take a whole batch
 // (ownership passes with the call). Operators that forward batches
-// unchanged may use it instead of Emit per row.
+// unchanged, or build their output a batch at a time (the local phase of
+// a two-phase count), may use it instead of Emit per row: a hash exchange
+// then partitions the batch in passes over it.
 type BatchOutput interface {
 	EmitBatch(b *types.Batch)
 }

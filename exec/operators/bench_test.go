@@ -340,3 +340,12 @@ func BenchmarkHopHugeRatio(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(emitted), "ns/window")
 }
+
+// BenchmarkTumbleCountLocal is BenchmarkTumbleCount through the local
+// phase of a two-phase aggregate (NewLocalWindowAgg): the folding that
+// pays for itself when it sends fewer partial rows on than it took rows.
+func BenchmarkTumbleCountLocal(b *testing.B) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, TimeCol: 1, Size: 1000}, Aggs: countStar()}
+	b.Run("dense", func(b *testing.B) { benchOperatorOf(b, NewLocalWindowAgg(spec), 1000) })
+	b.Run("sparse", func(b *testing.B) { benchOperatorOf(b, NewLocalWindowAgg(spec), 20) })
+}

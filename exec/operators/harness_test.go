@@ -25,6 +25,18 @@ func (s *sink) Emit(op types.Op, row []types.Value) {
 	s.rows = append(s.rows, emitted{op: op, vals: slices.Clone(row)})
 }
 
+// EmitBatch implements exec.BatchOutput, as a task's output does: it
+// takes the batch's rows and then overwrites them (the batch is the
+// sink's now; an operator that kept a row slice of it would see that).
+func (s *sink) EmitBatch(b *types.Batch) {
+	for i := 0; i < b.Len(); i++ {
+		s.Emit(b.Ops[i], b.Row(i))
+	}
+	for i := range b.Vals {
+		b.Vals[i] = types.StringValue("emitted batch")
+	}
+}
+
 func (s *sink) take() []emitted {
 	r := s.rows
 	s.rows = nil

@@ -368,7 +368,13 @@ type sliceAgg struct {
 	locFree  []*localSlices
 	entFree  []*winEntry
 	allStar  bool // every aggregate is COUNT(*)
-	keyCol   int  // the key column when there is exactly one, else -1
+	// counts: every aggregate is COUNT(*), over rows (allStar) or partial
+	// counts (countPartial): a local entry then counts in acc.Rows only
+	// (countRun), its slots following in syncCounts; countCol is the
+	// column of a partial row's count, -1 for rows that count one.
+	counts   bool
+	countCol int
+	keyCol   int // the key column when there is exactly one, else -1
 	sliceLo  int64
 	sliceHi  int64 // [sliceLo, sliceHi) is the slice of the previous row
 	scrat    agg.Acc
@@ -688,6 +694,10 @@ func (o *sliceAgg) Open(ctx *exec.Context) error {
 		o.keyCol = o.spec.KeyCols[0]
 	}
 	o.allStar = o.spec.PartialCol <= 0 && onlyCountStar(o.spec.Aggs)
+	o.counts, o.countCol = o.allStar || o.countPartial, -1
+	if o.countPartial {
+		o.countCol = o.spec.PartialCol
+	}
 	if o.slices, err = newStore(ctx.State, slicesState, state.Codec[*winEntry](winEntryCodec{})); err != nil {
 		return err
 	}
@@ -755,9 +765,9 @@ func (o *sliceAgg) processLocal(b *types.Batch) error {
 	var loc *localSlices
 	lo, hi := int64(1), int64(0)
 	for i := 0; i < len(ops); i++ {
-		if loc != nil && o.allStar {
+		if loc != nil && o.counts {
 			// the common rows up to the next new slice, without calls
-			if i = countRun(vals, ops, w, timeCol, keyCol, lo, hi, loc, i); i == len(ops) {
+			if i = countRun(vals, ops, w, timeCol, keyCol, o.countCol, lo, hi, loc, i); i == len(ops) {
 				break
 			}
 		}
@@ -822,8 +832,9 @@ func (o *sliceAgg) processLocal(b *types.Batch) error {
 
 // countRun is processLocal's fold of rows i.. while they are the common
 // case, all aggregates being COUNT(*), and their slices exist: it returns
-// the first row it did not fold.
-func countRun(vals []types.Value, ops []types.Op, w, timeCol, keyCol int, lo, hi int64, loc *localSlices, i int) int {
+// the first row it did not fold. A row counts one, or with countCol >= 0
+// (partial rows of a two-phase count) the count in that column.
+func countRun(vals []types.Value, ops []types.Op, w, timeCol, keyCol, countCol int, lo, hi int64, loc *localSlices, i int) int {
 	if len(loc.tab) == 0 {
 		return i
 	}
@@ -858,16 +869,22 @@ func countRun(vals []types.Value, ops []types.Op, w, timeCol, keyCol int, lo, hi
 			}
 		}
 		e.pend = true
-		e.acc.Rows++ // the slots' N follow in syncCounts
+		// the slots' N follow in syncCounts
+		if countCol < 0 {
+			e.acc.Rows++
+		} else {
+			e.acc.Rows += vals[off+countCol].Int()
+		}
 	}
 	return i
 }
 
 // syncCounts brings the COUNT(*) slots of a local entry up to date before
 // it is read: countRun only counts acc.Rows, which every COUNT(*) slot
-// equals (both start at 0 and move together in Add and Retract).
+// equals (both start at 0 and move together in Add, Retract and the fold
+// of a partial count).
 func (o *sliceAgg) syncCounts(e *winEntry) {
-	if o.allStar {
+	if o.counts {
 		for j := range e.acc.Slots {
 			e.acc.Slots[j].N = e.acc.Rows
 		}

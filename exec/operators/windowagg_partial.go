@@ -115,15 +115,18 @@ type localWindowAgg struct {
 	slicer  window.Slicer
 	allStar bool // every aggregate is COUNT(*): fold by counting
 	keyCol  int  // the one key column, or -1
-	wm      int64
-	slices  map[int64]*partialSlice // by slice end
-	entries int
-	free    []*partialSlice
-	entFree []*partialEntry // emitted entries, for reuse
-	out     []types.Value
-	buf     []byte
-	keyBuf  []byte
-	ends    []int64
+	// counting: allStar with one key column; the slices keep their
+	// groups in countGroups (countBatch) instead of entries.
+	counting bool
+	wm       int64
+	slices   map[int64]*partialSlice // by slice end
+	entries  int
+	free     []*partialSlice
+	entFree  []*partialEntry // emitted entries, for reuse
+	out      []types.Value
+	buf      []byte
+	keyBuf   []byte
+	ends     []int64
 }
 
 // partialSlice holds the groups of one slice end (its key in
@@ -132,6 +135,7 @@ type localWindowAgg struct {
 type partialSlice struct {
 	tab  []partialSlot
 	ents []*partialEntry
+	cnt  countGroups // the groups instead, when the operator is counting
 }
 
 // partialSlot is a table slot: its entry, and inline what the common
@@ -167,6 +171,7 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 	if len(o.spec.KeyCols) == 1 {
 		o.keyCol = o.spec.KeyCols[0]
 	}
+	o.counting = o.allStar && o.keyCol >= 0
 	o.wm = exec.MinWatermark
 	o.slices = make(map[int64]*partialSlice)
 	o.out = make([]types.Value, len(o.spec.KeyCols)+2)
@@ -178,6 +183,12 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 func (o *localWindowAgg) ReleasesInput() bool { return true }
 
 func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
+	if o.counting {
+		if err := o.countBatch(b); err != nil {
+			return err
+		}
+		return o.emitDue()
+	}
 	w, vals, ops := b.Width, b.Vals, b.Ops
 	timeCol := o.spec.Window.TimeCol
 	var s *partialSlice
@@ -203,12 +214,62 @@ func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
 			return err
 		}
 	}
+	return o.emitDue()
+}
+
+// emitDue emits, after a batch, every group when the operator holds
+// localFlushEntries of them, and otherwise the slices the watermark passed
+// already: their rows go on at once, as the one-phase aggregate would
+// have seen them.
+func (o *localWindowAgg) emitDue() error {
 	if o.entries >= localFlushEntries {
 		return o.emitUpTo(exec.MaxWatermark)
 	}
-	// Rows of slices the watermark passed already go on at once, as the
-	// one-phase aggregate would have seen them.
 	return o.emitUpTo(o.wm)
+}
+
+// countBatch is ProcessBatch of a counting operator: each row adds one to
+// its group's count in its slice's countGroups, the common row (a key of a
+// fixed-size kind whose group exists) in one probe of the table, without
+// a call.
+func (o *localWindowAgg) countBatch(b *types.Batch) error {
+	w, vals, ops := b.Width, b.Vals, b.Ops
+	timeCol, keyCol := o.spec.Window.TimeCol, o.keyCol
+	var g *countGroups
+	lo, hi := int64(1), int64(0)
+	for i := range ops {
+		off := i * w
+		if ops[i].IsRetraction() {
+			return errorf("the local phase of a window aggregate got a retraction; its input must be append-only")
+		}
+		tv := &vals[off+timeCol]
+		if tv.IsNull() {
+			continue
+		}
+		if ts := tv.Millis(); ts < lo || ts >= hi {
+			hi = o.slicer.SliceEnd(ts)
+			lo = hi - o.slicer.Slice
+			g = &o.slice(hi).cnt
+		}
+		kv := &vals[off+keyCol]
+		if tab := g.tab; kv.Kind() == g.kind && len(tab) > 0 {
+			// the common row: a key of the table's kind
+			x := kv.Int()
+			mask := uint64(len(tab) - 1)
+			j := countHash(x) & mask
+			for tab[j].n != 0 && tab[j].x != x {
+				j = (j + 1) & mask
+			}
+			if tab[j].n != 0 {
+				tab[j].n++
+				continue
+			}
+		}
+		if g.add(*kv, &o.keyBuf) {
+			o.entries++
+		}
+	}
+	return nil
 }
 
 // slice returns the groups of slice end, creating them.
@@ -332,6 +393,14 @@ func (o *localWindowAgg) emitUpTo(wm int64) error {
 	nk := len(o.spec.KeyCols)
 	for _, end := range o.ends {
 		s := o.slices[end]
+		if o.counting {
+			o.emitCounts(&s.cnt, end)
+			o.entries -= s.cnt.len()
+			delete(o.slices, end)
+			s.cnt.reset()
+			o.free = append(o.free, s)
+			continue
+		}
 		if o.allStar {
 			for i := range s.tab {
 				if sl := &s.tab[i]; sl.e != nil {
@@ -361,6 +430,36 @@ func (o *localWindowAgg) emitUpTo(wm int64) error {
 		o.free = append(o.free, s)
 	}
 	return nil
+}
+
+// partialBatchRows is the most partial rows emitCounts puts in one batch
+// (the default batch size; a hash exchange cuts its batches at the job's).
+const partialBatchRows = 1024
+
+// emitCounts emits the partial rows of the groups g of the slice ending at
+// end, in creation order: as whole batches when the output takes them
+// (exec.BatchOutput; a hash exchange then partitions each in passes over
+// the batch), otherwise row by row.
+func (o *localWindowAgg) emitCounts(g *countGroups, end int64) {
+	t := types.TimestampValue(end - 1)
+	if bo, ok := o.ctx.Out.(exec.BatchOutput); ok {
+		for lo := 0; lo < len(g.keys); lo += partialBatchRows {
+			hi := min(lo+partialBatchRows, len(g.keys))
+			b := types.GetBatch(len(o.out), hi-lo)
+			for _, k := range g.keys[lo:hi] {
+				b.Ops = append(b.Ops, types.Insert)
+				b.Vals = append(b.Vals, k, t, types.IntValue(g.count(k, &o.keyBuf)))
+			}
+			bo.EmitBatch(b)
+		}
+		return
+	}
+	o.out[1] = t
+	for _, k := range g.keys {
+		o.out[0] = k
+		o.out[2] = types.IntValue(g.count(k, &o.keyBuf))
+		o.ctx.Out.Emit(types.Insert, o.out)
+	}
 }
 
 func (o *localWindowAgg) ProcessWatermark(wm int64) error {

@@ -90,7 +90,7 @@ func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
 			{Func: plan.AggAvg, Arg: v, Type: types.BigInt},
 		},
 	}
-	keySets := map[string][]int{"number key": {0}, "no key": nil, "two keys": {0, 3}}
+	keySets := map[string][]int{"number key": {0}, "string key": {3}, "no key": nil, "two keys": {0, 3}}
 	for trial := 0; trial < 240; trial++ {
 		w := randomWindow(r, trial)
 		evs := genWindowInput(r, 60+r.Intn(100))
@@ -112,6 +112,43 @@ func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A counting local phase (COUNT(*) by one key column) with many groups per
+// slice, keys of several kinds (numbers, NULLs, strings, timestamps) in one
+// column and slices open side by side gives what one phase gives.
+func TestTwoPhaseCountManyGroups(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, Size: 100, TimeCol: 1},
+		Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}, {Func: plan.AggCount, Type: types.BigInt}}}
+	var evs []event
+	maxTs := int64(0)
+	for i := 0; i < 20000; i++ {
+		if r.Intn(500) == 0 {
+			evs = append(evs, event{wm: maxTs - 150})
+			continue
+		}
+		ts := maxTs + int64(r.Intn(10)) - 3
+		maxTs = max(maxTs, ts)
+		var k types.Value
+		switch n := r.Intn(3000); {
+		case n < 20:
+			// NULL
+		case n < 60:
+			k = types.StringValue([]string{"a", "bb", "", "7"}[n%4])
+		case n < 100:
+			k = types.TimestampValue(int64(n % 5))
+		default:
+			k = types.IntValue(int64(n))
+		}
+		evs = append(evs, event{row: []types.Value{k, types.TimestampValue(ts), types.NullValue()}})
+	}
+	evs = append(evs, event{wm: exec.MaxWatermark})
+	want, wantLate := runEvents(t, r, func() exec.Operator { return NewWindowAgg(spec) }, []int{3}, evs, nil, false)
+	got, late := runTwoPhase(t, r, spec, 3, evs, 2, false)
+	if !sameMultiset(got, want) || late != wantLate {
+		t.Fatalf("late %d want %d\n%s", late, wantLate, diffLines(got, want))
 	}
 }
 

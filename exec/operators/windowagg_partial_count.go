@@ -1,0 +1,144 @@
+package operators
+
+import (
+	"github.com/streamsql/streamsql/types"
+)
+
+// countGroups holds the groups of one slice of a local window aggregate
+// that counts (localWindowAgg.counting: every aggregate is COUNT(*), one
+// key column): the keys in creation order, and their counts. The counts of
+// keys of the slice's table kind (the kind of its first key of a
+// fixed-size kind, which every other non-NULL key of a column normally
+// shares) live in an open-addressing table whose 16-byte slots hold the
+// key's payload and its count and no pointer, so that the thousand-odd
+// groups of a slice stay in the first-level cache and a row costs one
+// probe and one increment in one slot. Other keys (NULL, strings,
+// decimals, another kind) are counted by their grouping encoding in a map.
+//
+// Invariant: every key of keys has exactly one count, in tab or in other,
+// of at least one.
+type countGroups struct {
+	kind  types.Kind  // the table's kind; KindNull until the first fixed-size key
+	tab   []countSlot // len a power of two (or 0), at most half full
+	inTab int         // groups in tab
+	keys  []types.Value
+	other map[string]int64 // grouping encoding -> count
+}
+
+// countSlot is a table slot: a key's payload and its count.
+type countSlot struct {
+	x int64 // the key value's payload (types.Value.Int)
+	n int64 // rows counted; 0: an empty slot
+}
+
+// fixedKey reports whether keys of kind k can be counted through the table
+// (a payload of one int64 says the whole value).
+func fixedKey(k types.Kind) bool {
+	return k != types.KindString && k != types.KindDecimal && k != types.KindNull
+}
+
+// countHash is the table's hash of a key payload.
+func countHash(x int64) uint64 {
+	h := (uint64(0x9E3779B97F4A7C15) ^ uint64(x)) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
+}
+
+// len returns the number of groups.
+func (g *countGroups) len() int { return len(g.keys) }
+
+// add counts one more row of key v: it returns whether that made a new
+// group. enc is scratch for a key's encoding. (countBatch probes the table
+// inline for the common row and calls add for the rest.)
+func (g *countGroups) add(v types.Value, enc *[]byte) bool {
+	if k := v.Kind(); fixedKey(k) && (k == g.kind || g.kind == types.KindNull) {
+		g.kind = k
+		return g.addFixed(v)
+	}
+	*enc = types.AppendKey((*enc)[:0], v)
+	if _, ok := g.other[string(*enc)]; ok {
+		g.other[string(*enc)]++
+		return false
+	}
+	if g.other == nil {
+		g.other = make(map[string]int64)
+	}
+	g.other[string(*enc)] = 1
+	g.keys = append(g.keys, v)
+	return true
+}
+
+// addFixed is add of a key of the table's kind.
+func (g *countGroups) addFixed(v types.Value) bool {
+	x := v.Int()
+	if sl := g.find(x); sl != nil {
+		sl.n++
+		return false
+	}
+	if 2*(g.inTab+1) > len(g.tab) {
+		g.grow()
+	}
+	g.place(x, 1)
+	g.inTab++
+	g.keys = append(g.keys, v)
+	return true
+}
+
+// find returns the slot of payload x, or nil.
+func (g *countGroups) find(x int64) *countSlot {
+	if len(g.tab) == 0 {
+		return nil
+	}
+	mask := uint64(len(g.tab) - 1)
+	for j := countHash(x) & mask; ; j = (j + 1) & mask {
+		sl := &g.tab[j]
+		if sl.n == 0 {
+			return nil
+		}
+		if sl.x == x {
+			return sl
+		}
+	}
+}
+
+// place puts payload x with count n into the first free slot of its probe
+// sequence.
+func (g *countGroups) place(x, n int64) {
+	mask := uint64(len(g.tab) - 1)
+	j := countHash(x) & mask
+	for g.tab[j].n != 0 {
+		j = (j + 1) & mask
+	}
+	g.tab[j] = countSlot{x: x, n: n}
+}
+
+// grow doubles the table (at least 64 slots) and places its groups again.
+func (g *countGroups) grow() {
+	old := g.tab
+	g.tab = make([]countSlot, max(64, 2*len(old)))
+	for _, sl := range old {
+		if sl.n != 0 {
+			g.place(sl.x, sl.n)
+		}
+	}
+}
+
+// count returns the count of key k, a key of g; enc is scratch for its
+// encoding.
+func (g *countGroups) count(k types.Value, enc *[]byte) int64 {
+	if k.Kind() == g.kind && fixedKey(k.Kind()) {
+		return g.find(k.Int()).n
+	}
+	*enc = types.AppendKey((*enc)[:0], k)
+	return g.other[string(*enc)]
+}
+
+// reset forgets every group, keeping the memory (a table that grew stays
+// as large: the next slice of the same stream needs about as many slots).
+func (g *countGroups) reset() {
+	g.kind = types.KindNull
+	clear(g.tab)
+	g.inTab = 0
+	clear(g.keys) // drop the strings the keys held
+	g.keys = g.keys[:0]
+	clear(g.other)
+}
