@@ -35,6 +35,18 @@ func benchKey(buf []byte, i int) (int, []byte) {
 	return KeyGroupOf(uint64(i), maxPar), buf
 }
 
+// fillBenchKeys puts keys entries (benchKey i -> i) into m and returns
+// the key buffer, for reuse.
+func fillBenchKeys(m KeyedMap[int64], keys int) []byte {
+	var kbuf []byte
+	for i := 0; i < keys; i++ {
+		kg, k := benchKey(kbuf, i)
+		kbuf = k
+		m.Put(kg, k, int64(i))
+	}
+	return kbuf
+}
+
 var benchRounds = flag.Int("state.bench.rounds", 5, "incremental checkpoints per run of BenchmarkPebbleIncrementalCheckpoint")
 
 // benchRestoreProfile names a file for a CPU profile of the restore alone
@@ -199,12 +211,7 @@ func BenchmarkKeyedMap(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var kbuf []byte
-			for i := 0; i < keys; i++ {
-				kg, k := benchKey(kbuf, i)
-				kbuf = k
-				m.Put(kg, k, int64(i))
-			}
+			kbuf := fillBenchKeys(m, keys)
 			b.Run("put-existing", func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					kg, k := benchKey(kbuf, i%keys)
@@ -254,12 +261,7 @@ func BenchmarkHashMapEntryMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				var kbuf []byte
-				for i := 0; i < keys; i++ {
-					kg, k := benchKey(kbuf, i)
-					kbuf = k
-					m.Put(kg, k, int64(i))
-				}
+				fillBenchKeys(m, keys)
 				if _, err := be.Snapshot(SnapshotTarget{Storage: storage.NewMemory(), Dir: "job/chk-1", SharedDir: "job/shared", CheckpointID: 1}); err != nil {
 					b.Fatal(err)
 				}
