@@ -230,8 +230,8 @@ func (o *localWindowAgg) emitDue() error {
 
 // countBatch is ProcessBatch of a counting operator: each row adds one to
 // its group's count in its slice's countGroups, the common row (a key of a
-// fixed-size kind whose group exists) in one probe of the table, without
-// a call.
+// fixed-size kind whose group exists) in one probe of the table (find,
+// inlined).
 func (o *localWindowAgg) countBatch(b *types.Batch) error {
 	w, vals, ops := b.Width, b.Vals, b.Ops
 	timeCol, keyCol := o.spec.Window.TimeCol, o.keyCol
@@ -252,16 +252,10 @@ func (o *localWindowAgg) countBatch(b *types.Batch) error {
 			g = &o.slice(hi).cnt
 		}
 		kv := &vals[off+keyCol]
-		if tab := g.tab; kv.Kind() == g.kind && len(tab) > 0 {
-			// the common row: a key of the table's kind
-			x := kv.Int()
-			mask := uint64(len(tab) - 1)
-			j := countHash(x) & mask
-			for tab[j].n != 0 && tab[j].x != x {
-				j = (j + 1) & mask
-			}
-			if tab[j].n != 0 {
-				tab[j].n++
+		if kv.Kind() == g.kind {
+			// the common row: a key of the table's kind whose group exists
+			if sl := g.find(kv.Int()); sl != nil {
+				sl.n++
 				continue
 			}
 		}
