@@ -121,9 +121,9 @@ func (c *Context) KeyGroupOfHash(h uint64) int { return state.KeyGroupOf(h, c.Ma
 // HashKey hashes the values at cols of row (the hash that Hash edges and
 // keyed state use to pick key groups).
 func HashKey(row []types.Value, cols []int) uint64 {
-	h := types.HashSeed
+	h := [1]uint64{types.HashSeed}
 	for _, c := range cols {
-		h = types.HashValue(h, row[c])
+		types.HashColumn(h[:], row, len(row), c) // HashValue, fixed-size kinds inline
 	}
-	return h
+	return h[0]
 }

@@ -22,21 +22,13 @@ type outEdge struct {
 	owner []int32
 	// scratch of emitHashed: the key hash of each row of a batch, and the
 	// rows going to each target
-	hashes  []uint64
-	sel     [][]int32
-	rowHash [1]uint64 // hashTarget's
+	hashes []uint64
+	sel    [][]int32
 }
 
-// hashTarget returns the target of row on Hash edge e (several targets):
-// HashKey of row, computed as types.HashColumn does for a batch (the
-// common key, of a fixed-size kind, hashed inline).
+// hashTarget returns the target of row on Hash edge e (several targets).
 func (e *outEdge) hashTarget(row []types.Value) int {
-	h := e.rowHash[:]
-	h[0] = types.HashSeed
-	for _, c := range e.keyCols {
-		types.HashColumn(h, row, len(row), c)
-	}
-	return int(e.owner[state.KeyGroupOf(h[0], e.maxPar)])
+	return int(e.owner[state.KeyGroupOf(HashKey(row, e.keyCols), e.maxPar)])
 }
 
 // collector is a task's Output: it partitions emitted rows into per-target
