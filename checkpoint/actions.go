@@ -136,10 +136,9 @@ var (
 	ErrTooManyFailures = errors.New("too many consecutive checkpoint failures")
 	// ErrHeldBack: the job's owner held the checkpoint back before its
 	// metadata was written (a cluster server unsure it still owns the
-	// job: exec.CheckpointConfig.BeforePersist), or found right after
-	// writing it that it may have lost the job meanwhile
-	// (StoreOptions.Held: the checkpoint is not reported complete and
-	// retention deletes nothing). Not counted as a
+	// job: StoreOptions.Held), or found right after writing it that it
+	// may have lost the job meanwhile (the checkpoint is not reported
+	// complete and retention deletes nothing). Not counted as a
 	// failure: the owner completes checkpoints again once sure, or gives
 	// the job up.
 	ErrHeldBack = errors.New("held back by the job's owner")

@@ -26,12 +26,13 @@ type StoreOptions struct {
 	// (retention that could not delete something). Nil discards them.
 	Warn func(msg string)
 	// Held, when set, tells whether the writer still holds the job (a
-	// cluster owner's lease, engine.Ownership.Lease). Commit of a
-	// checkpoint asks it again once the metadata is durable, and retention
-	// before each checkpoint it deletes: the caller asked before Commit,
-	// but a writer frozen in between (a SIGSTOP, a long pause) may resume
-	// after another server took the job over and chose the checkpoint to
-	// restore. Such a writer must neither delete what the new owner
+	// cluster owner's lease, engine.Ownership.Lease). Commit asks it right
+	// before writing the metadata of a checkpoint or savepoint (an error:
+	// nothing written, ErrHeldBack), for a checkpoint again once the
+	// metadata is durable, and retention asks it before each checkpoint
+	// it deletes: a writer frozen between the first question and the
+	// write (a SIGSTOP, a long pause) may resume after another server
+	// took the job over and chose the checkpoint to restore. Such a writer must neither delete what the new owner
 	// restores nor report its checkpoint complete (its sinks would commit
 	// output the new owner produces again): Commit then returns an error
 	// wrapping ErrHeldBack and applies no retention. The metadata stays
@@ -200,6 +201,11 @@ func (s *Store) Commit(md *Metadata) (string, error) {
 	data, err := encodeMetadata(md, dir)
 	if err != nil {
 		return "", err
+	}
+	if s.opts.Held != nil {
+		if err := s.opts.Held(); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrHeldBack, err)
+		}
 	}
 	if err := st.Put(path.Join(dir, MetadataFile), data); err != nil {
 		return "", fmt.Errorf("writing %s: %w", Location(st, path.Join(dir, MetadataFile)), err)

@@ -485,62 +485,80 @@ func TestKeptCheckpointSurvivesRetention(t *testing.T) {
 	}
 }
 
-// TestCommitOfAWriterThatLostTheJob: a cluster owner frozen between its
-// lease check and the metadata write resumes after another server took
-// the job over and chose the checkpoint to restore (here 1, where the
-// frozen owner started). Its late checkpoint is written but not reported
-// complete (ErrHeldBack: no sink commits), and retention deletes nothing:
-// the new owner is reading checkpoint 1.
+// heldUntil is a StoreOptions.Held that holds the job for its first n
+// questions and then reports it lost.
+func heldUntil(n *int) func() error {
+	return func() error {
+		if *n <= 0 {
+			return errors.New("server s2 took job j over (epoch 3)")
+		}
+		*n--
+		return nil
+	}
+}
+
+// TestCommitOfAWriterThatLostTheJob: a checkpoint is written only while
+// its writer holds the job, asked right before the metadata is written.
+// A cluster owner frozen between that question and the write resumes
+// after another server took the job over and chose the checkpoint to
+// restore (here 1, where the frozen owner started). Its late checkpoint
+// is written but not reported complete (ErrHeldBack: no sink commits),
+// and retention deletes nothing: the new owner is reading checkpoint 1.
 func TestCommitOfAWriterThatLostTheJob(t *testing.T) {
-	var lost error
-	f := newFixture(t, StoreOptions{NumRetained: 1, Held: func() error { return lost }})
+	left := 2 // checkpoint 1: before and after its write
+	f := newFixture(t, StoreOptions{NumRetained: 1, Held: heldUntil(&left)})
 	f.commit(1, "a.sst")
-	lost = errors.New("server s2 took job j over (epoch 3)")
-	md := metadataOf(2, false, f.taskFiles(2, "agg", "b.sst"))
-	_, err := f.store.Commit(md)
+	// Lost before the write: nothing is written.
+	_, err := f.store.Commit(metadataOf(2, false, f.taskFiles(2, "agg", "b.sst")))
+	if !errors.Is(err, ErrHeldBack) || !strings.Contains(err.Error(), "took job j over") {
+		t.Fatalf("Commit = %v, want ErrHeldBack naming the new owner", err)
+	}
+	if f.exists("job/chk-2/_metadata") {
+		t.Fatal("checkpoint 2 was written without the lease")
+	}
+	// Lost between the question and the write.
+	left = 1
+	_, err = f.store.Commit(metadataOf(3, false, f.taskFiles(3, "agg", "c.sst")))
 	if !errors.Is(err, ErrHeldBack) || !strings.Contains(err.Error(), "took job j over") {
 		t.Fatalf("Commit = %v, want ErrHeldBack naming the new owner", err)
 	}
 	f.checkExist(map[string]bool{
 		"job/chk-1/_metadata": true, "job/chk-1/agg-0.manifest": true, "job/shared/a.sst": true,
-		"job/chk-2/_metadata": true, // written: the new owner may have read it
+		"job/chk-3/_metadata": true, // written: the new owner may have read it
 	})
 	// The coordinator aborts it: a checkpoint with _metadata is left alone.
-	if err := f.store.Discard(2); err != nil {
+	if err := f.store.Discard(3); err != nil {
 		t.Fatal(err)
 	}
-	if !f.exists("job/chk-2/_metadata") || !f.exists("job/shared/b.sst") {
-		t.Error("Discard removed the written checkpoint 2")
+	if !f.exists("job/chk-3/_metadata") || !f.exists("job/shared/c.sst") {
+		t.Error("Discard removed the written checkpoint 3")
 	}
 	// Not counted as committed: a later checkpoint of the same store, once
 	// it holds the job again, builds on checkpoint 1.
-	if tgt, err := f.store.SnapshotTarget(3, false); err != nil || tgt.Committed != 1 {
-		t.Fatalf("SnapshotTarget(3) = %+v, %v: want Committed 1", tgt, err)
+	if tgt, err := f.store.SnapshotTarget(4, false); err != nil || tgt.Committed != 1 {
+		t.Fatalf("SnapshotTarget(4) = %+v, %v: want Committed 1", tgt, err)
 	}
 }
 
 // TestRetentionStopsWhenTheWriterLosesTheJob: the lease is asked before
 // each checkpoint retention deletes; once it fails nothing more goes.
 func TestRetentionStopsWhenTheWriterLosesTheJob(t *testing.T) {
-	asked := 0
-	f := newFixture(t, StoreOptions{NumRetained: 1, Held: func() error {
-		asked++
-		if asked > 3 { // Commit's question for checkpoint 3 and the first drop pass
-			return errors.New("lease ran out")
-		}
-		return nil
-	}})
+	left := 4 // checkpoints 1 and 2, before and after their writes
+	f := newFixture(t, StoreOptions{NumRetained: 1, Held: heldUntil(&left)})
 	f.store.Keep(1)
-	f.commit(1, "a.sst") // asked 1: nothing to drop
+	f.commit(1, "a.sst")
 	f.store.Keep(2)
-	f.commit(2, "b.sst") // asked 2: 1 kept
+	f.commit(2, "b.sst") // 1 kept
 	f.store.kept = nil
+	left = 3 // checkpoint 3 before and after its write, and the first drop
 	if _, err := f.store.Commit(metadataOf(3, false, f.taskFiles(3, "agg", "c.sst"))); err != nil {
-		t.Fatal(err) // asked 3 (the commit), then 4 before dropping checkpoint 1: refused
+		t.Fatal(err)
 	}
-	f.checkExist(map[string]bool{"job/chk-1/_metadata": true, "job/chk-2/_metadata": true, "job/chk-3/_metadata": true,
-		"job/shared/a.sst": true, "job/shared/b.sst": true})
-	if len(f.warns) != 1 || !strings.Contains(f.warns[0], "retention stopped: lease ran out") {
+	// Retention (newest first) dropped checkpoint 2 and was refused
+	// before checkpoint 1.
+	f.checkExist(map[string]bool{"job/chk-2/_metadata": false, "job/shared/b.sst": false,
+		"job/chk-1/_metadata": true, "job/chk-3/_metadata": true, "job/shared/a.sst": true})
+	if len(f.warns) != 1 || !strings.Contains(f.warns[0], "retention stopped: server s2 took job j over") {
 		t.Fatalf("warnings = %q", f.warns)
 	}
 }

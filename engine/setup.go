@@ -155,14 +155,6 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 	if last, err := store.LastID(); err == nil {
 		s.ownAfter = last
 	}
-	if held != nil {
-		s.cp.BeforePersist = func(int64) error {
-			if err := held(); err != nil {
-				return fmt.Errorf("%w: %w", checkpoint.ErrHeldBack, err)
-			}
-			return nil
-		}
-	}
 	if own != nil && own.Jump {
 		// Checkpoints up to the jump are an earlier owner's: never this
 		// run's to restart from, never overwritten.

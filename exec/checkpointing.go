@@ -35,13 +35,6 @@ type CheckpointConfig struct {
 	// the new attempt never writes into a checkpoint directory an earlier
 	// attempt used, even one that attempt's teardown discarded.
 	AfterID int64
-	// BeforePersist, when set, is called (from the checkpointer
-	// goroutine) right before the metadata of a checkpoint or savepoint
-	// whose tasks all acknowledged is written; an error fails it instead
-	// (nothing written, no sink commits). A cluster owner uses it to stop
-	// completing checkpoints once its lease on the job may have run out
-	// (engine.Ownership.Lease).
-	BeforePersist func(id int64) error
 	// OnComplete is called (from the checkpointer goroutine) after each
 	// checkpoint or savepoint is complete.
 	OnComplete func(md *checkpoint.Metadata)
@@ -217,14 +210,7 @@ func (c *checkpointer) handle(acts []checkpoint.Action) {
 			}
 		case checkpoint.Persist:
 			md := a.Metadata
-			var loc string
-			var err error
-			if c.cfg.BeforePersist != nil {
-				err = c.cfg.BeforePersist(md.CheckpointID)
-			}
-			if err == nil {
-				loc, err = c.cfg.Store.Commit(md)
-			}
+			loc, err := c.cfg.Store.Commit(md)
 			if err == nil {
 				if r, ok := c.waiting[md.CheckpointID]; ok {
 					delete(c.waiting, md.CheckpointID)
