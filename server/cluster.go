@@ -637,24 +637,21 @@ func (s *Server) stopRemote(ctx context.Context, rj remoteJob, savepoint, drain 
 	if _, err := c.log.Append(ctx, "stop/"+rj.rec.ID, value); err != nil {
 		return JobRecord{}, &stopError{code: 503, msg: fmt.Sprintf("job %s runs on server %s; the stop request could not be sent: %v", rj.rec.ID, rj.owner, err)}
 	}
-	for {
-		c.mu.Lock()
-		cur, ok := c.remote[rj.rec.ID]
-		failed := c.failures[sc.Request]
-		ch := c.changed
-		c.mu.Unlock()
-		if failed != "" {
-			return JobRecord{}, &stopError{code: 500, msg: fmt.Sprintf("server %s, which runs job %s, could not stop it, the job goes on: %s", rj.owner, rj.rec.ID, failed)}
-		}
-		if ok && cur.rec.Status != string(engine.JobRunning) {
-			return cur.rec, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return JobRecord{}, &stopError{code: 504, msg: fmt.Sprintf("server %s, which runs job %s, did not stop it within %s (is it up?); the request stays in the cluster's command log and %s applies it when it follows the log again", rj.owner, rj.rec.ID, timeout, rj.owner)}
-		}
+	var cur remoteJob
+	var failed string
+	stopped := c.await(ctx, func() bool {
+		var ok bool
+		cur, ok = c.remote[rj.rec.ID]
+		failed = c.failures[sc.Request]
+		return failed != "" || ok && cur.rec.Status != string(engine.JobRunning)
+	})
+	switch {
+	case failed != "":
+		return JobRecord{}, &stopError{code: 500, msg: fmt.Sprintf("server %s, which runs job %s, could not stop it, the job goes on: %s", rj.owner, rj.rec.ID, failed)}
+	case stopped:
+		return cur.rec, nil
 	}
+	return JobRecord{}, &stopError{code: 504, msg: fmt.Sprintf("server %s, which runs job %s, did not stop it within %s (is it up?); the request stays in the cluster's command log and %s applies it when it follows the log again", rj.owner, rj.rec.ID, timeout, rj.owner)}
 }
 
 // awaitRemote waits (at most timeout) until the log names another server
@@ -667,18 +664,30 @@ func (s *Server) awaitRemote(ctx context.Context, id string, timeout time.Durati
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var rj remoteJob
+	ok := c.await(ctx, func() bool {
+		var known bool
+		rj, known = c.remote[id]
+		return known
+	})
+	return rj, ok
+}
+
+// await waits until done, called with c.mu held now and at every change
+// of the cluster's state (c.changed), reports true, or ctx ends; it
+// reports whether done did.
+func (c *clusterState) await(ctx context.Context, done func() bool) bool {
 	for {
 		c.mu.Lock()
-		rj, ok := c.remote[id]
-		ch := c.changed
+		ok, ch := done(), c.changed
 		c.mu.Unlock()
 		if ok {
-			return rj, true
+			return true
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return remoteJob{}, false
+			return false
 		}
 	}
 }
