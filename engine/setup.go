@@ -221,7 +221,7 @@ func (e *Engine) newJobSetup(p *planner.Plan, jobStorageID string, restore bool)
 // start launches one attempt. A restart restores the latest complete
 // checkpoint of this job (or the initial one when none completed yet).
 func (s *jobSetup) start(j *Job, restart bool) (*exec.Job, error) {
-	opts := exec.Options{Now: s.e.env.Now, JobID: j.ID}
+	opts := exec.Options{Now: s.e.env.Now, JobID: j.ID, DisableChaining: !s.conf.Bool("pipeline.operator-chaining")}
 	// The first attempt's failure trigger and its sources' hold (testing).
 	var completed chan int64
 	var hold chan struct{}

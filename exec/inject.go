@@ -24,8 +24,14 @@ func (t *sourceTask) holdInput() (bool, error) {
 	}
 	limit := time.NewTimer(holdLimit)
 	defer limit.Stop()
+	tick, stopTick := t.chainTickC()
+	defer stopTick()
 	for {
 		select {
+		case <-tick:
+			if err := t.tickChain(); err != nil {
+				return false, err
+			}
 		case <-hold:
 			return false, nil
 		case <-limit.C:

@@ -9,8 +9,18 @@ import (
 
 // A slow operator behind a fast source: the operator's time inside its
 // calls is busy time, and the source's time waiting on the full channel
-// between them is backpressured time.
+// between them is backpressured time (each in its own goroutine); chained
+// into the source's task, the operator's calls are neither the source's
+// busy time nor its backpressure.
 func TestBusyAndBackpressuredTime(t *testing.T) {
+	for _, chained := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tasks", true: "chained"}[chained], func(t *testing.T) {
+			testBusyAndBackpressuredTime(t, chained)
+		})
+	}
+}
+
+func testBusyAndBackpressuredTime(t *testing.T, chained bool) {
 	var log []string
 	var mu sync.Mutex
 	var rows [][2]int64
@@ -22,7 +32,7 @@ func TestBusyAndBackpressuredTime(t *testing.T) {
 	rec := newRecorderVertex(1, &log, &mu, Edge{From: 0, Partitioning: Forward})
 	rec.NewOperator = func() Operator { return &recorder{mu: &mu, log: &log, delay: delay} }
 	g := &JobGraph{BatchSize: 16, Vertices: []*Vertex{sourceVertex("s", src, 0, 0), rec}}
-	j, err := Start(context.Background(), g, Options{ChannelCapacity: 1})
+	j, err := Start(context.Background(), g, Options{ChannelCapacity: 1, DisableChaining: !chained})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +48,11 @@ func TestBusyAndBackpressuredTime(t *testing.T) {
 		t.Errorf("the operator has no output but was backpressured %v", time.Duration(bp))
 	}
 	bp, busy := source.BackpressuredNs.Load(), source.BusyNs.Load()
-	if bp < slow.BusyNs.Load()/2 || bp <= busy {
+	if chained {
+		if bp != 0 || busy > slow.BusyNs.Load()/4 {
+			t.Errorf("chained: the source was backpressured %v and busy %v; the operator it calls was busy %v", time.Duration(bp), time.Duration(busy), time.Duration(slow.BusyNs.Load()))
+		}
+	} else if bp < slow.BusyNs.Load()/2 || bp <= busy {
 		t.Errorf("the source waited on the slow operator %v and was busy %v; the operator was busy %v", time.Duration(bp), time.Duration(busy), time.Duration(slow.BusyNs.Load()))
 	}
 	if got := j.Metrics(1).RowsIn; got != int64(len(rows)) {

@@ -13,6 +13,9 @@ type outEdge struct {
 	part       Partitioning
 	keyCols    []int
 	targets    []chan Message // by downstream instance (Forward/Global: the one target)
+	// next, when set, is the task chained to this edge's one target: it
+	// gets messages by a call (handOff), not through targets[0].
+	next       *operatorTask
 	pending    []*types.Batch // one per target
 	maxPar     int
 	downstream int // downstream parallelism
@@ -129,7 +132,7 @@ func (c *collector) EmitBatch(b *types.Batch) {
 			out.Ops = append(out.Ops[:0], b.Ops...)
 			out.Vals = append(out.Vals[:0], b.Vals...)
 		}
-		c.send(e.targets[e.rr], Message{Kind: MsgBatch, Batch: out})
+		c.deliver(e, e.rr, Message{Kind: MsgBatch, Batch: out})
 		if e.part == Rebalance {
 			e.rr = (e.rr + 1) % len(e.targets)
 		}
@@ -255,7 +258,17 @@ func (c *collector) sendBatch(e *outEdge, t int) {
 	b := e.pending[t]
 	e.pending[t] = nil
 	c.rows.filled(b.Len())
-	c.send(e.targets[t], Message{Kind: MsgBatch, Batch: b})
+	c.deliver(e, t, Message{Kind: MsgBatch, Batch: b})
+}
+
+// deliver sends m to target t of edge e: by a call to a chained task,
+// or on the target's channel.
+func (c *collector) deliver(e *outEdge, t int, m Message) {
+	if e.next != nil {
+		c.handOff(e.next, m)
+		return
+	}
+	c.send(e.targets[t], m)
 }
 
 func (c *collector) send(ch chan Message, m Message) {
@@ -302,8 +315,8 @@ func (c *collector) flush() {
 func (c *collector) broadcast(m Message) {
 	c.flush()
 	for _, e := range c.edges {
-		for _, ch := range e.targets {
-			c.send(ch, m)
+		for t := range e.targets {
+			c.deliver(e, t, m)
 		}
 	}
 }

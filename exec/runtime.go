@@ -34,6 +34,9 @@ type Options struct {
 	// SourceBatchDelay pauses source tasks after every batch (tests that
 	// need checkpoints to fall between batches of a small input).
 	SourceBatchDelay time.Duration
+	// DisableChaining runs every vertex instance as a task of its own
+	// goroutine, chaining none (see chain.go).
+	DisableChaining bool
 	// HoldInput, when set, holds every source task after its first
 	// non-empty batch until the channel is closed (see holdInput).
 	HoldInput <-chan struct{}
@@ -132,17 +135,29 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			outs[vi][i] = newCollector(ctx, len(v.Schema), g.BatchSize, j.metrics[vi][i])
 		}
 	}
+	// next[u] is the vertex chained into u's task (chain.go), or -1.
+	next := chainLinks(g)
+	if opts.DisableChaining {
+		for i := range next {
+			next[i] = -1
+		}
+	}
+	heads := chainHeads(next)
 	for vi, v := range g.Vertices {
 		for ei, e := range v.Inputs {
 			up := g.Vertices[e.From]
 			for ui := 0; ui < up.Parallelism; ui++ {
 				var targets []chan Message
-				switch e.Partitioning {
-				case Forward:
+				switch {
+				case next[e.From] == vi:
+					// chained: instance ui hands its messages to instance ui
+					// by calls (outEdge.next, set with the tasks below)
+					targets = []chan Message{nil}
+				case e.Partitioning == Forward:
 					ch := make(chan Message, opts.ChannelCapacity)
 					targets = []chan Message{ch}
 					inputs[vi][ui] = append(inputs[vi][ui], inChan{ch, ei})
-				case Global:
+				case e.Partitioning == Global:
 					ch := make(chan Message, opts.ChannelCapacity)
 					targets = []chan Message{ch}
 					inputs[vi][0] = append(inputs[vi][0], inChan{ch, ei})
@@ -192,6 +207,12 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			requests: make(chan savepointReq), waiting: map[int64]savepointReq{}}
 		for vi, v := range g.Vertices {
 			for inst := 0; inst < v.Parallelism; inst++ {
+				tasks = append(tasks, checkpoint.TaskID{OperatorID: v.ID, Instance: inst})
+				if heads[vi] != vi {
+					// a chained task reads its head's channel (chainControl)
+					ctrls[vi] = append(ctrls[vi], ctrls[heads[vi]][inst])
+					continue
+				}
 				ch := make(chan control, 1024)
 				ctrls[vi] = append(ctrls[vi], ch)
 				j.cpr.tasks = append(j.cpr.tasks, ch)
@@ -199,7 +220,6 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 					j.cpr.sources = append(j.cpr.sources, ch)
 					j.cpr.nSources++
 				}
-				tasks = append(tasks, checkpoint.TaskID{OperatorID: v.ID, Instance: inst})
 			}
 		}
 		var last int64
@@ -227,13 +247,20 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		return ctrls[vi][inst]
 	}
 
+	// The tasks, by vertex and instance; chained ones join their head's
+	// chain and get no goroutine of their own.
+	type headTask struct {
+		run   func() error
+		chain *[]*operatorTask // the head's chain
+	}
+	taskOf := make([][]headTask, len(g.Vertices))
 	for vi, v := range g.Vertices {
+		taskOf[vi] = make([]headTask, v.Parallelism)
 		var aligner *sourceAlign
 		if v.Source != nil && v.Source.Watermark != nil && v.Parallelism > 1 && len(splits[vi]) > 1 {
 			aligner = newSourceAlign(v.Parallelism)
 		}
 		for inst := 0; inst < v.Parallelism; inst++ {
-			j.wg.Add(1)
 			if v.Source != nil {
 				var mine []connectors.Split
 				for k, s := range splits[vi] {
@@ -244,7 +271,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst), aligner: aligner}
 				t.busy.m = t.metrics
 				t.out.busy = &t.busy
-				go j.run(vi, inst, t.run)
+				taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain}
 				continue
 			}
 			var chans []chan Message
@@ -257,7 +284,24 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			t.busy.m = j.metrics[vi][inst]
 			t.out.busy = &t.busy
 			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
-			go j.run(vi, inst, t.run)
+			if h := heads[vi]; h != vi {
+				t.chained = true
+				t.chans, t.inputOf = chainedInput()
+				up := v.Inputs[0].From
+				outs[up][inst].edges[0].next = t
+				*taskOf[h][inst].chain = append(*taskOf[h][inst].chain, t)
+				continue
+			}
+			taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain}
+		}
+	}
+	for vi, v := range g.Vertices {
+		if heads[vi] != vi {
+			continue
+		}
+		for inst := 0; inst < v.Parallelism; inst++ {
+			j.wg.Add(1)
+			go j.run(vi, inst, taskOf[vi][inst].run)
 		}
 	}
 	cpDone := make(chan struct{})

@@ -59,6 +59,12 @@ type sourceTask struct {
 	// positive advance of its watermark over a round.
 	aligner   *sourceAlign
 	alignStep int64
+
+	// chain are the operator tasks chained to this one (see chain.go):
+	// it opens and closes them, ticks them between read rounds (ticks)
+	// and hands them the checkpointer's notices.
+	chain []*operatorTask
+	ticks chainTicker
 }
 
 // splitPollWait is how long one round over a source task's splits may
@@ -69,6 +75,11 @@ const splitPollWait = 100 * time.Millisecond
 func (t *sourceTask) run() error {
 	spec := t.v.Source
 	ctx := t.job.ctx
+	defer chainClose(t.chain)
+	if err := chainOpen(t.chain); err != nil {
+		return err
+	}
+	t.ticks = chainTicker{interval: t.job.opts.TickInterval, last: time.Now()}
 	restored := t.restoredSplits()
 	for _, sp := range t.splits {
 		var pos []byte
@@ -198,6 +209,9 @@ func (t *sourceTask) run() error {
 		t.checkIdle()
 		t.out.flush()
 		t.emitWatermark()
+		if err := t.tickChain(); err != nil {
+			return err
+		}
 		if t.out.err != nil {
 			return nil
 		}
@@ -219,10 +233,16 @@ func (t *sourceTask) run() error {
 		if !t.stopping {
 			t.job.cpEvent(taskEvent{ended: true, task: t.taskID()})
 		}
+		tick, stopTick := t.chainTickC()
+		defer stopTick()
 		for {
 			select {
 			case <-ctx.Done():
 				return nil
+			case <-tick:
+				if err := t.tickChain(); err != nil {
+					return err
+				}
 			case c := <-t.ctrl:
 				done, err := t.handleControl(c)
 				if err != nil || done {
@@ -233,6 +253,25 @@ func (t *sourceTask) run() error {
 	}
 	t.out.broadcast(Message{Kind: MsgEnd})
 	return nil
+}
+
+// tickChain ticks the chained tasks when the tick interval has passed
+// since their last tick.
+func (t *sourceTask) tickChain() error {
+	if len(t.chain) == 0 || !t.ticks.due(time.Now()) {
+		return nil
+	}
+	return chainTick(t.chain, t.job.opts.Now())
+}
+
+// chainTickC returns a channel that delivers the chain's ticks while
+// the task waits (never ready without a chain) and its stop function.
+func (t *sourceTask) chainTickC() (<-chan time.Time, func()) {
+	if len(t.chain) == 0 {
+		return nil, func() {}
+	}
+	tk := time.NewTicker(t.job.opts.TickInterval)
+	return tk.C, tk.Stop
 }
 
 // reportPending sets the task's PendingRecords to the sum over its splits
@@ -328,6 +367,9 @@ func (t *sourceTask) handleControl(c control) (bool, error) {
 			if cr, ok := s.reader.(connectors.CheckpointedReader); ok {
 				cr.CheckpointComplete(c.id)
 			}
+		}
+		if err := chainControl(t.chain, c); err != nil {
+			return false, err
 		}
 	case ctlTrigger:
 		if err := t.emitBarrier(c); err != nil {

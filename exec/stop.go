@@ -80,6 +80,7 @@ type busyClock struct {
 	blockedAt     int64 // unix ns the current blocked send began
 	blockedInCall int64 // ns the current call spent blocked
 	idleInCall    int64 // ns the current call spent waiting for input
+	handOffAt     int64 // unix ns the current hand-off to a chained task began
 }
 
 func (b *busyClock) enter() {
@@ -125,6 +126,23 @@ func (b *busyClock) unblocked() {
 	}
 	if b.start != 0 {
 		b.blockedInCall += d
+	}
+}
+
+// handOff and handedBack bracket a call into a task chained to this one
+// (see chain.go): that time is the chained task's, which its own clock
+// counts; here it is neither busy nor backpressured, and computingFor
+// reads 0 meanwhile.
+func (b *busyClock) handOff() {
+	b.waiting.Store(true)
+	b.handOffAt = time.Now().UnixNano()
+}
+func (b *busyClock) handedBack() {
+	now := time.Now().UnixNano()
+	b.progress.Store(now)
+	b.waiting.Store(false)
+	if b.start != 0 {
+		b.blockedInCall += now - b.handOffAt
 	}
 }
 

@@ -30,7 +30,15 @@ type operatorTask struct {
 	chans    []chan Message
 	inputOf  []int // edge index of each channel
 	out      *collector
-	ctrl     chan control // nil without checkpointing
+	ctrl     chan control // nil without checkpointing; a chain's tasks share the head's
+
+	// chain, of a head task, are the tasks chained to it in order (see
+	// chain.go); chained marks a task run by its head's goroutine, and
+	// finished one whose Finish ran.
+	chain    []*operatorTask
+	chained  bool
+	finished bool
+	restored *checkpoint.OperatorState // the restored checkpoint's share, or nil
 
 	op       Operator
 	releases bool // op implements InputReleaser: recycle input batches
@@ -63,7 +71,10 @@ const (
 	caseChans
 )
 
-func (t *operatorTask) run() error {
+// open creates the task's operator, restores its state, opens it (and
+// its committer, which recovers) and prepares its inputs. Call close
+// afterwards, also when open fails.
+func (t *operatorTask) open() error {
 	t.m = t.job.metrics[t.vi][t.instance]
 	t.op = t.v.NewOperator()
 	if r, ok := t.op.(InputReleaser); ok {
@@ -74,15 +85,9 @@ func (t *operatorTask) run() error {
 		return err
 	}
 	t.ctx = ctx
-	defer func() {
-		t.op.Close()
-		if sn, ok := ctx.State.(state.Snapshotter); ok {
-			sn.Close()
-		}
-	}()
-	restored := t.job.restore.op(t.v.ID)
-	if restored != nil {
-		if err := t.restoreKeyed(restored); err != nil {
+	t.restored = t.job.restore.op(t.v.ID)
+	if t.restored != nil {
+		if err := t.restoreKeyed(t.restored); err != nil {
 			return err
 		}
 	}
@@ -92,24 +97,58 @@ func (t *operatorTask) run() error {
 	if c, ok := t.op.(Committer); ok && t.job.cp != nil {
 		t.committer = c
 		t.pendingComm = map[int64][][]byte{}
-		if err := c.Recover(t.restoredCommittables(restored)); err != nil {
+		if err := c.Recover(t.restoredCommittables(t.restored)); err != nil {
 			return t.inOperator(err)
 		}
 	}
-	if restored != nil {
-		if err := t.replayChannels(restored); err != nil {
-			return err
-		}
-	}
-
 	n := len(t.chans)
 	t.ended = make([]bool, n)
 	t.blocked = make([]bool, n)
 	t.valve = newWatermarkValve(t.ended)
 	t.active = n
+	t.cases = make([]reflect.SelectCase, caseChans+n)
+	return nil
+}
+
+// replay feeds the operator the in-flight rows of a restored unaligned
+// checkpoint, after open (and after every task chained to this one
+// opened: the rows it emits go on to them).
+func (t *operatorTask) replay() error {
+	if t.restored == nil {
+		return nil
+	}
+	return t.replayChannels(t.restored)
+}
+
+// close closes what open opened.
+func (t *operatorTask) close() {
+	if t.op != nil {
+		t.op.Close()
+	}
+	if t.ctx != nil {
+		if sn, ok := t.ctx.State.(state.Snapshotter); ok {
+			sn.Close()
+		}
+	}
+}
+
+// run is the goroutine of a head operator task and its chain.
+func (t *operatorTask) run() error {
+	defer chainClose(t.chain)
+	defer t.close()
+	if err := t.open(); err != nil {
+		return err
+	}
+	if err := chainOpen(t.chain); err != nil {
+		return err
+	}
+	if err := t.replay(); err != nil {
+		return err
+	}
+
+	n := len(t.chans)
 	ticker := time.NewTicker(t.job.opts.TickInterval)
 	defer ticker.Stop()
-	t.cases = make([]reflect.SelectCase, caseChans+n)
 	t.cases[caseDone] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.job.ctx.Done())}
 	t.cases[caseTick] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ticker.C)}
 	if t.ctrl != nil {
@@ -136,7 +175,7 @@ func (t *operatorTask) run() error {
 			case <-t.job.ctx.Done():
 				return nil
 			case <-ticker.C:
-				if err := t.tick(t.job.opts.Now()); err != nil {
+				if err := t.tickAll(t.job.opts.Now()); err != nil {
 					return err
 				}
 				continue
@@ -151,12 +190,16 @@ func (t *operatorTask) run() error {
 			case caseDone:
 				return nil
 			case caseTick:
-				if err := t.tick(t.job.opts.Now()); err != nil {
+				if err := t.tickAll(t.job.opts.Now()); err != nil {
 					return err
 				}
 				continue
 			case caseCtrl:
-				if err := t.control(rv.Interface().(control)); err != nil {
+				c := rv.Interface().(control)
+				if err := t.control(c); err != nil {
+					return err
+				}
+				if err := chainControl(t.chain, c); err != nil {
 					return err
 				}
 				continue
@@ -182,6 +225,14 @@ func (t *operatorTask) readable(ci int) chan Message {
 		return nil
 	}
 	return t.chans[ci]
+}
+
+// tickAll ticks the task, then the tasks chained to it.
+func (t *operatorTask) tickAll(now int64) error {
+	if err := t.tick(now); err != nil || t.out.err != nil {
+		return err
+	}
+	return chainTick(t.chain, now)
 }
 
 func (t *operatorTask) tick(now int64) error {
