@@ -10,9 +10,9 @@ import (
 
 // outEdge is one downstream edge of a task instance.
 type outEdge struct {
-	part       Partitioning
-	keyCols    []int
-	targets    []chan Message // by downstream instance (Forward/Global: the one target)
+	part    Partitioning
+	keyCols []int
+	targets []chan Message // by downstream instance (Forward/Global: the one target)
 	// next, when set, is the task chained to this edge's one target: it
 	// gets messages by a call (handOff), not through targets[0].
 	next       *operatorTask
