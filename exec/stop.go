@@ -134,16 +134,21 @@ func (b *busyClock) unblocked() {
 // counts; here it is neither busy nor backpressured, and computingFor
 // reads 0 meanwhile.
 func (b *busyClock) handOff() {
+	if b.start == 0 {
+		return // not in a call: nothing to leave out (a flush between calls)
+	}
 	b.waiting.Store(true)
 	b.handOffAt = time.Now().UnixNano()
 }
 func (b *busyClock) handedBack() {
+	if b.handOffAt == 0 {
+		return
+	}
 	now := time.Now().UnixNano()
 	b.progress.Store(now)
 	b.waiting.Store(false)
-	if b.start != 0 {
-		b.blockedInCall += now - b.handOffAt
-	}
+	b.blockedInCall += now - b.handOffAt
+	b.handOffAt = 0
 }
 
 // computingFor returns how long the task has computed in its current call
