@@ -5,15 +5,16 @@ import (
 	"time"
 )
 
-// Operator chaining: a vertex whose one input is a one-to-one edge from
-// a vertex that feeds nothing else runs in its upstream's task, as
-// Flink chains operators: the upstream's collector hands each message
+// Operator chaining: a vertex whose one input is a one-to-one edge runs
+// in its upstream's task, as Flink chains operators: the upstream's
+// collector hands each message
 // (batch, watermark, barrier, end of input) to the chained task's
 // message handler by a call instead of a channel, so the rows of a chain
 // stay on one goroutine (and one core's cache) and cost no channel
-// hand-off. Only edges between instances of different vertices that run
-// at different parallelism, or that fan out or in (hash, rebalance, a
-// vertex with several inputs or several consumers), cross goroutines.
+// hand-off. A chain is a tree: an operator read by several others over
+// one-to-one edges runs them all (in the order of its edges). Only edges
+// that fan out or in (hash, rebalance, global, the inputs of a vertex
+// with several inputs) or change the parallelism cross goroutines.
 //
 // A chained task keeps everything of its own: its operator and state
 // backend, its metrics and busy clock, its watermark valve and its
@@ -35,49 +36,41 @@ import (
 // goroutine of its own as before. Checkpoints are the same either way
 // (per vertex and instance), so a job restores across the setting.
 
-// chainLinks returns, for every vertex, the index of the vertex chained
-// into its task (its one consumer, run by the same goroutine), or -1.
-// A link u -> v needs: v is an operator with one input, from u; the
-// edge is Forward (or any edge between two vertices at parallelism 1,
-// which is one-to-one too); u feeds no other edge.
+// chainLinks returns, for every vertex, the vertex whose task runs it
+// as a chained task (its one input's vertex), or -1. A vertex v is
+// chained to u when v is an operator with one input, from u, over a
+// Forward edge (or any edge between two vertices at parallelism 1,
+// which is one to one too). u may feed other vertices as well, chained
+// or not: a chain is a tree, as a source read by two filters is one
+// task with both.
 func chainLinks(g *JobGraph) []int {
-	next := make([]int, len(g.Vertices))
-	consumers := make([]int, len(g.Vertices))
-	for i := range next {
-		next[i] = -1
-	}
-	for _, v := range g.Vertices {
-		for _, e := range v.Inputs {
-			consumers[e.From]++
-		}
-	}
+	from := make([]int, len(g.Vertices))
 	for vi, v := range g.Vertices {
+		from[vi] = -1
 		if v.Source != nil || len(v.Inputs) != 1 {
 			continue
 		}
 		e := v.Inputs[0]
-		up := g.Vertices[e.From]
-		if consumers[e.From] != 1 || up.Parallelism != v.Parallelism {
+		if g.Vertices[e.From].Parallelism != v.Parallelism {
 			continue
 		}
 		if e.Partitioning == Forward || v.Parallelism == 1 {
-			next[e.From] = vi
+			from[vi] = e.From
 		}
 	}
-	return next
+	return from
 }
 
 // chainHeads returns, for every vertex, the vertex whose task runs it:
-// itself for a head, its chain's first vertex for a chained one.
-func chainHeads(next []int) []int {
-	head := make([]int, len(next))
-	for i := range head {
-		head[i] = i
-	}
-	// Vertices are in topological order: a link points to a later vertex,
-	// whose head is set from its upstream's, set before.
-	for u, v := range next {
-		if v >= 0 {
+// itself for a head, its chain's first vertex for a chained one (from
+// is chainLinks's answer).
+func chainHeads(from []int) []int {
+	head := make([]int, len(from))
+	// Vertices are in topological order: a vertex's upstream, and so its
+	// head, comes first.
+	for v, u := range from {
+		head[v] = v
+		if u >= 0 {
 			head[v] = head[u]
 		}
 	}

@@ -25,11 +25,11 @@ func TestChainLinks(t *testing.T) {
 		links []int
 		heads []int
 	}{
-		{"forward pipeline", []*Vertex{src(2), op(2, fwd(0)), op(2, fwd(1))}, []int{1, 2, -1}, []int{0, 0, 0}},
-		{"hash edge at parallelism 2 is cut", []*Vertex{src(2), op(2, fwd(0)), op(2, hash(1)), op(2, fwd(2))}, []int{1, -1, 3, -1}, []int{0, 0, 2, 2}},
-		{"any edge between two at parallelism 1", []*Vertex{src(1), op(1, hash(0)), op(1, Edge{From: 1, Partitioning: Global})}, []int{1, 2, -1}, []int{0, 0, 0}},
+		{"forward pipeline", []*Vertex{src(2), op(2, fwd(0)), op(2, fwd(1))}, []int{-1, 0, 1}, []int{0, 0, 0}},
+		{"hash edge at parallelism 2 is cut", []*Vertex{src(2), op(2, fwd(0)), op(2, hash(1)), op(2, fwd(2))}, []int{-1, 0, -1, 2}, []int{0, 0, 2, 2}},
+		{"any edge between two at parallelism 1", []*Vertex{src(1), op(1, hash(0)), op(1, Edge{From: 1, Partitioning: Global})}, []int{-1, 0, 1}, []int{0, 0, 0}},
 		{"parallelism changes", []*Vertex{src(1), op(2, Edge{From: 0, Partitioning: Rebalance})}, []int{-1, -1}, []int{0, 1}},
-		{"an operator feeding two is cut", []*Vertex{src(1), op(1, fwd(0)), op(1, fwd(1)), op(1, fwd(1))}, []int{1, -1, -1, -1}, []int{0, 0, 2, 3}},
+		{"an operator feeding two runs both", []*Vertex{src(2), op(2, fwd(0)), op(2, fwd(1)), op(2, fwd(1)), op(2, hash(1))}, []int{-1, 0, 1, 1, -1}, []int{0, 0, 0, 0, 4}},
 		{"two inputs are not chained", []*Vertex{src(1), src(1), op(1, fwd(0), fwd(1))}, []int{-1, -1, -1}, []int{0, 1, 2}},
 	} {
 		links := chainLinks(&JobGraph{Vertices: c.vs})
@@ -42,7 +42,8 @@ func TestChainLinks(t *testing.T) {
 	}
 }
 
-// A job runs the same chained and unchained: the rows each operator
+// A job runs the same chained and unchained (a chain with two branches,
+// and one cut by a hash edge): the rows each operator
 // instance sees (the watermarks between them depend on how the source's
 // reads interleave) and every vertex's row counts and final watermark.
 func TestChainedJobRunsAsUnchained(t *testing.T) {
@@ -62,7 +63,10 @@ func TestChainedJobRunsAsUnchained(t *testing.T) {
 			pass(2, Edge{From: 0, Partitioning: Forward}),
 			pass(2, Edge{From: 1, Partitioning: Forward}),
 			pass(2, Edge{From: 2, Partitioning: Hash, KeyCols: []int{0}}),
-			newRecorderVertex(2, &log, &mu, Edge{From: 3, Partitioning: Forward})}}
+			newRecorderVertex(2, &log, &mu, Edge{From: 3, Partitioning: Forward}),
+			// a second branch of the first pass: a chain that is a tree
+			pass(2, Edge{From: 1, Partitioning: Forward}),
+			newRecorderVertex(2, &log, &mu, Edge{From: 5, Partitioning: Forward})}}
 		j, err := Start(context.Background(), g, Options{DisableChaining: disable})
 		if err != nil {
 			t.Fatal(err)
@@ -88,8 +92,8 @@ func TestChainedJobRunsAsUnchained(t *testing.T) {
 	if !slices.Equal(chainedLog, plainLog) {
 		t.Errorf("chained: %d log lines, unchained %d; they differ", len(chainedLog), len(plainLog))
 	}
-	if len(chainedLog) != len(rows) {
-		t.Errorf("the last operator saw %d rows, want %d", len(chainedLog), len(rows))
+	if len(chainedLog) != 2*len(rows) {
+		t.Errorf("the last operators saw %d rows, want %d", len(chainedLog), 2*len(rows))
 	}
 	for vi := range chainedMs {
 		c, p := chainedMs[vi], plainMs[vi]

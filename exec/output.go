@@ -58,7 +58,7 @@ func newCollector(ctx context.Context, width, batchSize int, m *Metrics) *collec
 	return &collector{ctx: ctx, width: width, batchSize: batchSize, rows: newBatchRows(batchSize), rowsOut: m}
 }
 
-func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Message, maxPar int) {
+func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Message, maxPar int) *outEdge {
 	e := &outEdge{part: part, keyCols: keyCols, targets: targets,
 		pending: make([]*types.Batch, len(targets)), maxPar: maxPar, downstream: len(targets)}
 	if part == Hash && len(targets) > 1 {
@@ -69,6 +69,7 @@ func (c *collector) addEdge(part Partitioning, keyCols []int, targets []chan Mes
 		e.sel = make([][]int32, len(targets))
 	}
 	c.edges = append(c.edges, e)
+	return e
 }
 
 // Emit implements Output.

@@ -135,21 +135,24 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			outs[vi][i] = newCollector(ctx, len(v.Schema), g.BatchSize, j.metrics[vi][i])
 		}
 	}
-	// next[u] is the vertex chained into u's task (chain.go), or -1.
-	next := chainLinks(g)
+	// chainedFrom[v] is the vertex whose task runs v's (chain.go), or -1;
+	// chainEdge[v][i], of a chained v, the edge of its upstream's
+	// instance i that hands it its messages.
+	chainedFrom := chainLinks(g)
 	if opts.DisableChaining {
-		for i := range next {
-			next[i] = -1
+		for i := range chainedFrom {
+			chainedFrom[i] = -1
 		}
 	}
-	heads := chainHeads(next)
+	heads := chainHeads(chainedFrom)
+	chainEdge := make([][]*outEdge, len(g.Vertices))
 	for vi, v := range g.Vertices {
 		for ei, e := range v.Inputs {
 			up := g.Vertices[e.From]
 			for ui := 0; ui < up.Parallelism; ui++ {
 				var targets []chan Message
 				switch {
-				case next[e.From] == vi:
+				case chainedFrom[vi] == e.From:
 					// chained: instance ui hands its messages to instance ui
 					// by calls (outEdge.next, set with the tasks below)
 					targets = []chan Message{nil}
@@ -168,7 +171,10 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 						inputs[vi][di] = append(inputs[vi][di], inChan{ch, ei})
 					}
 				}
-				outs[e.From][ui].addEdge(e.Partitioning, e.KeyCols, targets, g.MaxParallelism)
+				oe := outs[e.From][ui].addEdge(e.Partitioning, e.KeyCols, targets, g.MaxParallelism)
+				if chainedFrom[vi] == e.From {
+					chainEdge[vi] = append(chainEdge[vi], oe)
+				}
 			}
 		}
 	}
@@ -287,8 +293,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			if h := heads[vi]; h != vi {
 				t.chained = true
 				t.chans, t.inputOf = chainedInput()
-				up := v.Inputs[0].From
-				outs[up][inst].edges[0].next = t
+				chainEdge[vi][inst].next = t
 				*taskOf[h][inst].chain = append(*taskOf[h][inst].chain, t)
 				continue
 			}
