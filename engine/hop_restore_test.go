@@ -20,35 +20,47 @@ func TestHopSavepointAndRescale(t *testing.T) {
 	want := referenceRows(t, filepath.Join(root, "ref"), hopInsert, 100)
 	for _, backend := range []string{"hashmap", "pebble"} {
 		t.Run(backend, func(t *testing.T) {
-			dir := filepath.Join(root, backend)
-			out, cp := filepath.Join(dir, "out"), filepath.Join(dir, "cp")
-			e1, _ := newTestEngine()
-			checkpointed(t, e1, cp)
-			run(t, e1, "SET 'parallelism.default' = '2';"+strings.ReplaceAll(genDDL, "%OUT%", out))
-			j, err := submit(t, e1, hopInsert)
-			if err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(800 * time.Millisecond)
-			if _, err := j.Savepoint(false, false); err != nil {
-				t.Fatalf("TRIGGER SAVEPOINT: %v", err)
-			}
-			time.Sleep(400 * time.Millisecond)
-			stopOut := run(t, e1, "STOP JOB '"+j.ID+"' WITH SAVEPOINT;")
-			sp := savepointPath(t, stopOut)
-			if partial := readLines(t, out); len(partial) >= len(want) || len(partial) == 0 {
-				t.Fatalf("stopped with %d of %d rows written: not midway", len(partial), len(want))
-			}
-			e2, _ := newTestEngine()
-			checkpointed(t, e2, cp)
-			run(t, e2, "SET 'parallelism.default' = '3'; SET 'state.backend' = '"+backend+"'; SET 'execution.savepoint.path' = '"+sp+"';"+
-				strings.ReplaceAll(genDDL, "%OUT%", out)+hopInsert+";")
-			if err := e2.WaitAll(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if got := readLines(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Fatalf("stop + resume gave %d rows, uninterrupted %d", len(got), len(want))
-			}
+			stopAndResume(t, filepath.Join(root, backend), want, "SET 'parallelism.default' = '2';",
+				"SET 'parallelism.default' = '3'; SET 'state.backend' = '"+backend+"';", true)
 		})
+	}
+}
+
+// stopAndResume runs hopInsert over genDDL with the SET statements
+// before, stops it with a savepoint midway (after a savepoint taken while
+// it runs, with midSavepoint), resumes it from there with the SET
+// statements after, and checks that the output then holds want, the rows
+// of an uninterrupted run.
+func stopAndResume(t *testing.T, dir string, want []string, before, after string, midSavepoint bool) {
+	t.Helper()
+	out, cp := filepath.Join(dir, "out"), filepath.Join(dir, "cp")
+	e1, _ := newTestEngine()
+	checkpointed(t, e1, cp)
+	run(t, e1, before+strings.ReplaceAll(genDDL, "%OUT%", out))
+	j, err := submit(t, e1, hopInsert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	if midSavepoint {
+		if _, err := j.Savepoint(false, false); err != nil {
+			t.Fatalf("TRIGGER SAVEPOINT: %v", err)
+		}
+		time.Sleep(400 * time.Millisecond)
+	}
+	stopOut := run(t, e1, "STOP JOB '"+j.ID+"' WITH SAVEPOINT;")
+	sp := savepointPath(t, stopOut)
+	if partial := readLines(t, out); len(partial) >= len(want) || len(partial) == 0 {
+		t.Fatalf("stopped with %d of %d rows written: not midway", len(partial), len(want))
+	}
+	e2, _ := newTestEngine()
+	checkpointed(t, e2, cp)
+	run(t, e2, after+" SET 'execution.savepoint.path' = '"+sp+"';"+
+		strings.ReplaceAll(genDDL, "%OUT%", out)+hopInsert+";")
+	if err := e2.WaitAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readLines(t, out); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stop + resume gave %d rows, uninterrupted %d", len(got), len(want))
 	}
 }

@@ -2,10 +2,16 @@ package exec
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/checkpoint"
+	"github.com/streamsql/streamsql/checkpoint/storage"
+	"github.com/streamsql/streamsql/types"
 )
 
 func TestChainLinks(t *testing.T) {
@@ -99,6 +105,81 @@ func TestChainedJobRunsAsUnchained(t *testing.T) {
 		c, p := chainedMs[vi], plainMs[vi]
 		if c.RowsIn != p.RowsIn || c.RowsOut != p.RowsOut || c.Watermark != p.Watermark {
 			t.Errorf("vertex %d: chained in %d out %d wm %d, unchained in %d out %d wm %d", vi, c.RowsIn, c.RowsOut, c.Watermark, p.RowsIn, p.RowsOut, p.Watermark)
+		}
+	}
+}
+
+// committingSink commits a committable per checkpoint and records what it
+// committed.
+type committingSink struct {
+	Base
+	mu        *sync.Mutex
+	committed *[]string
+	name      string
+}
+
+func (s *committingSink) ProcessBatch(int, *types.Batch) error { return nil }
+
+func (s *committingSink) PreCommit(id int64) ([][]byte, error) {
+	return [][]byte{[]byte(fmt.Sprintf("%s-%d", s.name, id))}, nil
+}
+
+func (s *committingSink) Commit(c [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range c {
+		*s.committed = append(*s.committed, string(b))
+	}
+	return nil
+}
+
+func (s *committingSink) Recover([][]byte) error { return nil }
+
+// Two sinks chained to one operator each wait, at the end of input, for
+// the final checkpoint's notice, which the checkpointer sends once to
+// the chain: the first to read it hands it to both, and the job ends with
+// both sinks' final transactions committed.
+func TestChainedSinksBothCommitTheFinalCheckpoint(t *testing.T) {
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := checkpoint.NewStore(st, "job-sinks", checkpoint.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var committed []string
+	sink := func(name string) *Vertex {
+		return &Vertex{Name: name, Parallelism: 1, Schema: kvSchema, Sink: true, Inputs: []Edge{{From: 1, Partitioning: Forward}},
+			NewOperator: func() Operator { return &committingSink{mu: &mu, committed: &committed, name: name} }}
+	}
+	src := &fakeSource{splits: [][][2]int64{{{1, 10}, {2, 20}}}}
+	g := &JobGraph{Vertices: []*Vertex{sourceVertex("s", src, 0, 0),
+		{Name: "pass", Parallelism: 1, Schema: kvSchema, Inputs: []Edge{{From: 0, Partitioning: Forward}}, NewOperator: func() Operator { return &passOp{} }},
+		sink("a"), sink("b")}}
+	var final int64
+	cfg := &CheckpointConfig{Store: store, Storage: st, OnComplete: func(md *checkpoint.Metadata) { final = md.CheckpointID }}
+	j, err := Start(context.Background(), g, Options{Checkpoint: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- j.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		j.Cancel()
+		t.Fatal("the job did not end: a sink waits for the final checkpoint's notice")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, name := range []string{"a", "b"} {
+		if want := fmt.Sprintf("%s-%d", name, final); !slices.Contains(committed, want) {
+			t.Errorf("committed %v, want %s (the final checkpoint of sink %s)", committed, want, name)
 		}
 	}
 }

@@ -1,9 +1,9 @@
 // Package exec runs a job graph: a task per parallel instance of every
 // vertex, connected by bounded channels that carry a closed set of
-// messages (data batch, watermark, barrier, end of input). Tasks joined
-// by a one-to-one edge, the upstream feeding nothing else, are chained:
-// they share the upstream task's goroutine, which hands the messages on
-// by calls (chain.go; Options.DisableChaining turns it off).
+// messages (data batch, watermark, barrier, end of input). A task whose
+// one input is a one-to-one edge is chained: it runs in its upstream
+// task's goroutine, which hands it the messages by calls (chain.go;
+// Options.DisableChaining turns it off).
 //
 // Shape of a running job:
 //   - source tasks read connector splits, stamp processing time, compute

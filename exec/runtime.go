@@ -256,8 +256,9 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	// The tasks, by vertex and instance; chained ones join their head's
 	// chain and get no goroutine of their own.
 	type headTask struct {
-		run   func() error
-		chain *[]*operatorTask // the head's chain
+		run     func() error
+		chain   *[]*operatorTask     // the head's chain
+		control func(control) error // what the head does with a control message for the chain
 	}
 	taskOf := make([][]headTask, len(g.Vertices))
 	for vi, v := range g.Vertices {
@@ -277,7 +278,8 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				t := &sourceTask{job: j, v: v, metrics: j.metrics[vi][inst], instance: inst, splits: mine, out: outs[vi][inst], ctrl: ctrlOf(vi, inst), aligner: aligner}
 				t.busy.m = t.metrics
 				t.out.busy = &t.busy
-				taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain}
+				taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain,
+					control: func(c control) error { return chainControl(t.chain, c) }}
 				continue
 			}
 			var chans []chan Message
@@ -295,9 +297,10 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 				t.chans, t.inputOf = chainedInput()
 				chainEdge[vi][inst].next = t
 				*taskOf[h][inst].chain = append(*taskOf[h][inst].chain, t)
+				t.headControl = taskOf[h][inst].control
 				continue
 			}
-			taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain}
+			taskOf[vi][inst] = headTask{run: t.run, chain: &t.chain, control: t.controlChain}
 		}
 	}
 	for vi, v := range g.Vertices {

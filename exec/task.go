@@ -38,6 +38,10 @@ type operatorTask struct {
 	chain    []*operatorTask
 	chained  bool
 	finished bool
+	// headControl, of a chained task, hands a message read from the
+	// chain's control channel to every task of the chain (see
+	// controlChain).
+	headControl func(control) error
 	restored *checkpoint.OperatorState // the restored checkpoint's share, or nil
 
 	op       Operator
@@ -195,11 +199,7 @@ func (t *operatorTask) run() error {
 				}
 				continue
 			case caseCtrl:
-				c := rv.Interface().(control)
-				if err := t.control(c); err != nil {
-					return err
-				}
-				if err := chainControl(t.chain, c); err != nil {
+				if err := t.controlChain(rv.Interface().(control)); err != nil {
 					return err
 				}
 				continue
@@ -476,6 +476,21 @@ func (t *operatorTask) unblockAll() {
 	}
 }
 
+// controlChain handles message c, read from the task's control channel,
+// for every task that reads that channel: a chain's tasks share their
+// head's, and the checkpointer sends each notice once. (Whichever task
+// reads it, e.g. one of two sinks of a chain each waiting in finish for
+// the final checkpoint's notice, passes it to all.)
+func (t *operatorTask) controlChain(c control) error {
+	if t.headControl != nil {
+		return t.headControl(c)
+	}
+	if err := t.control(c); err != nil {
+		return err
+	}
+	return chainControl(t.chain, c)
+}
+
 // control handles a message from the checkpointer.
 func (t *operatorTask) control(c control) error {
 	if c.kind != ctlNotify {
@@ -534,7 +549,7 @@ func (t *operatorTask) finish() error {
 			case <-t.job.ctx.Done():
 				return nil
 			case c := <-t.ctrl:
-				if err := t.control(c); err != nil {
+				if err := t.controlChain(c); err != nil {
 					return err
 				}
 			}
