@@ -98,6 +98,9 @@ type InputView struct {
 	From         string `json:"from"`
 	Partitioning string `json:"partitioning"`
 	Key          string `json:"key,omitempty"`
+	// Chained: the operator runs in the task of the one feeding it (operator
+	// chaining), which hands it its rows by a call instead of a channel.
+	Chained bool `json:"chained,omitempty"`
 }
 
 // CheckpointView is one checkpoint or savepoint that completed or failed.

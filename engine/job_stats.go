@@ -75,6 +75,9 @@ type VertexInput struct {
 	From         string // vertex id
 	Partitioning string // FORWARD, HASH, REBALANCE, GLOBAL, BROADCAST
 	Key          string // the hash key's columns ("" when not hashed)
+	// Chained: this vertex runs in the task of the input's vertex
+	// (operator chaining, exec.Job.Chained).
+	Chained bool
 }
 
 // rateInterval is the shortest time over which rates are computed; calls
@@ -198,7 +201,7 @@ func (j *Job) Vertices() []VertexStats {
 			}
 		}
 		for _, e := range v.Inputs {
-			in := VertexInput{From: g.Vertices[e.From].ID, Partitioning: e.Partitioning.String()}
+			in := VertexInput{From: g.Vertices[e.From].ID, Partitioning: e.Partitioning.String(), Chained: run.Chained(i)}
 			if e.Partitioning == exec.Hash {
 				in.Key = v.KeyDesc
 			}

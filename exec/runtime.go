@@ -67,6 +67,8 @@ type Job struct {
 	started time.Time
 	// opTasks are the operator tasks, for busiest (set before they start).
 	opTasks []*operatorTask
+	// chainedFrom[v] is the vertex whose task runs vertex v, or -1 (chain.go).
+	chainedFrom []int
 	// failAfter is the id of the completed checkpoint after which the next
 	// rows a source reads fail the job (FailAfterCheckpoint); 0: none.
 	failAfter atomic.Int64
@@ -145,6 +147,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 		}
 	}
 	heads := chainHeads(chainedFrom)
+	j.chainedFrom = chainedFrom
 	chainEdge := make([][]*outEdge, len(g.Vertices))
 	for vi, v := range g.Vertices {
 		for ei, e := range v.Inputs {
@@ -386,6 +389,10 @@ func (j *Job) SubtaskMetrics(vi int) []*Metrics { return j.metrics[vi] }
 
 // StartedAt is when the job started.
 func (j *Job) StartedAt() time.Time { return j.started }
+
+// Chained reports whether vertex vi runs chained in the task of its one
+// input's vertex (see chain.go).
+func (j *Job) Chained(vi int) bool { return j.chainedFrom[vi] >= 0 }
 
 // Graph returns the job graph.
 func (j *Job) Graph() *JobGraph { return j.graph }

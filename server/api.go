@@ -157,7 +157,7 @@ func vertexView(v engine.VertexStats) api.VertexView {
 		Watermark: watermarkText(v.Watermark), StateBytes: v.StateBytes, PendingRecords: known(v.PendingRecords),
 		Subtasks: []api.SubtaskView{}}
 	for _, in := range v.Inputs {
-		vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key})
+		vv.Inputs = append(vv.Inputs, api.InputView{From: in.From, Partitioning: in.Partitioning, Key: in.Key, Chained: in.Chained})
 	}
 	for _, st := range v.Subtasks {
 		sv := api.SubtaskView{Subtask: st.Index, Status: st.Status, RowsIn: st.RowsIn, RowsOut: st.RowsOut,

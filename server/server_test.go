@@ -116,6 +116,10 @@ func TestSubmitWatchAndStopWithSavepoint(t *testing.T) {
 	if !strings.HasPrefix(d.Vertices[0].Name, "Source src") || len(d.Vertices[1].Inputs) != 1 || d.Vertices[1].Inputs[0].From != d.Vertices[0].ID {
 		t.Fatalf("graph: %+v", d.Vertices)
 	}
+	// At parallelism 1 the three run as one task (operator chaining).
+	if !d.Vertices[1].Inputs[0].Chained || !d.Vertices[2].Inputs[0].Chained {
+		t.Fatalf("the Calc and the sink are not shown chained: %+v", d.Vertices)
+	}
 	if len(d.Statements) != 3 || !strings.HasPrefix(d.Statements[2], "INSERT INTO sink") {
 		t.Fatalf("statements: %q", d.Statements)
 	}

@@ -264,7 +264,7 @@ function graph(j) {
     const a = pos[i.from], b = pos[v.id];
     if (!a) continue;
     svg.append(add("path", { class: "edge", d: `M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}` }));
-    svg.append(add("text", { class: "edge-label", "text-anchor": "middle", x: (a.x + W + b.x) / 2, y: (a.y + b.y) / 2 + H / 2 - 6 }, i.partitioning + (i.key ? "(" + i.key + ")" : "")));
+    svg.append(add("text", { class: "edge-label", "text-anchor": "middle", x: (a.x + W + b.x) / 2, y: (a.y + b.y) / 2 + H / 2 - 6 }, i.partitioning + (i.key ? "(" + i.key + ")" : "") + (i.chained ? " chained" : "")));
   }
   for (const v of vs) {
     // The box's colour is the operator's backpressure level (Flink's:
