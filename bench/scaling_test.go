@@ -12,23 +12,30 @@ import (
 
 // BenchmarkTumbleCountParallel runs the tumbling count of
 // BenchmarkTumbleCountEngine at parallelism 1 and 2 (the datagen source
-// has 8 splits, so at parallelism 2 each source instance reads 4). Run
-// it with GOMAXPROCS=2 and -count to alternate the two: the ratio of
-// events/s (p2 ÷ p1) within a run is the scaling figure.
+// has 8 splits, so at parallelism 2 each source instance reads 4), with
+// operator chaining (the default) and without. Run it with GOMAXPROCS=2
+// and -count to alternate them: the ratios of events/s within a run (p2 ÷
+// p1, chained ÷ unchained) are the scaling figures.
 func BenchmarkTumbleCountParallel(b *testing.B) {
 	const n = 4_000_000
-	for _, p := range []int{1, 2} {
-		b.Run(fmt.Sprintf("p%d", p), func(b *testing.B) {
-			script := fmt.Sprintf("SET 'parallelism.default' = '%d';\n", p) + tumbleSQL(n)
-			cpu := testkit.ProcessCPU()
-			for i := 0; i < b.N; i++ {
-				eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
-				if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
-					b.Fatal(err)
-				}
+	for _, chained := range []bool{true, false} {
+		for _, p := range []int{1, 2} {
+			name := fmt.Sprintf("p%d", p)
+			if !chained {
+				name += "-unchained"
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-			reportCPU(b, n, cpu)
-		})
+			b.Run(name, func(b *testing.B) {
+				script := fmt.Sprintf("SET 'parallelism.default' = '%d';\nSET 'pipeline.operator-chaining' = '%t';\n", p, chained) + tumbleSQL(n)
+				cpu := testkit.ProcessCPU()
+				for i := 0; i < b.N; i++ {
+					eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
+					if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+				reportCPU(b, n, cpu)
+			})
+		}
 	}
 }
