@@ -260,7 +260,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	// chain and get no goroutine of their own.
 	type headTask struct {
 		run     func() error
-		chain   *[]*operatorTask     // the head's chain
+		chain   *[]*operatorTask    // the head's chain
 		control func(control) error // what the head does with a control message for the chain
 	}
 	taskOf := make([][]headTask, len(g.Vertices))

@@ -42,7 +42,7 @@ type operatorTask struct {
 	// chain's control channel to every task of the chain (see
 	// controlChain).
 	headControl func(control) error
-	restored *checkpoint.OperatorState // the restored checkpoint's share, or nil
+	restored    *checkpoint.OperatorState // the restored checkpoint's share, or nil
 
 	op       Operator
 	releases bool // op implements InputReleaser: recycle input batches
