@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"sync"
 	"testing"
 
-	"github.com/streamsql/streamsql/engine"
 	"github.com/streamsql/streamsql/internal/testkit"
 )
 
@@ -26,16 +23,7 @@ func BenchmarkTumbleCountParallel(b *testing.B) {
 				name += "-unchained"
 			}
 			b.Run(name, func(b *testing.B) {
-				script := fmt.Sprintf("SET 'parallelism.default' = '%d';\nSET 'pipeline.operator-chaining' = '%t';\n", p, chained) + tumbleSQL(n)
-				cpu := testkit.ProcessCPU()
-				for i := 0; i < b.N; i++ {
-					eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
-					if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-				reportCPU(b, n, cpu)
+				runEventsScript(b, fmt.Sprintf("SET 'parallelism.default' = '%d';\nSET 'pipeline.operator-chaining' = '%t';\n", p, chained)+tumbleSQL(n), n)
 			})
 		}
 	}

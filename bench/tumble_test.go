@@ -36,10 +36,16 @@ GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k;`, n, benchKeys-1, n-1)
 // engine: datagen source, hash exchange, window operator, blackhole sink.
 func BenchmarkTumbleCountEngine(b *testing.B) {
 	const n = 2_000_000
+	runEventsScript(b, tumbleSQL(n), n)
+}
+
+// runEventsScript runs script (n events) in a new engine b.N times and
+// reports events/s and events per CPU-second.
+func runEventsScript(b *testing.B, script string, n int) {
 	cpu := testkit.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
-		if err := eng.RunScript(context.Background(), tumbleSQL(n), io.Discard); err != nil {
+		if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,15 +68,7 @@ func BenchmarkTumbleCountEngineTVF(b *testing.B) {
 	if script == tumbleSQL(n) {
 		b.Fatal("the TVF form was not substituted")
 	}
-	cpu := testkit.ProcessCPU()
-	for i := 0; i < b.N; i++ {
-		eng := engine.New(engine.Options{Stdout: io.Discard, Stderr: io.Discard})
-		if err := eng.RunScript(context.Background(), script, io.Discard); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	reportCPU(b, n, cpu)
+	runEventsScript(b, script, n)
 }
 
 // reportCPU reports events per second of process CPU time since cpu0

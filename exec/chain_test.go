@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
-	"github.com/streamsql/streamsql/checkpoint/storage"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -140,14 +139,7 @@ func (s *committingSink) Recover([][]byte) error { return nil }
 // the chain: the first to read it hands it to both, and the job ends with
 // both sinks' final transactions committed.
 func TestChainedSinksBothCommitTheFinalCheckpoint(t *testing.T) {
-	st, err := storage.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.NewStore(st, "job-sinks", checkpoint.StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, store := newLocalStore(t, "job-sinks")
 	var mu sync.Mutex
 	var committed []string
 	sink := func(name string) *Vertex {
@@ -164,16 +156,8 @@ func TestChainedSinksBothCommitTheFinalCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- j.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		j.Cancel()
-		t.Fatal("the job did not end: a sink waits for the final checkpoint's notice")
+	if err := waitJob(t, j, 20*time.Second, "the job did not end: a sink waits for the final checkpoint's notice"); err != nil {
+		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -6,21 +6,13 @@ import (
 	"testing"
 
 	"github.com/streamsql/streamsql/checkpoint"
-	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
 // A restarted attempt passes its predecessor's last triggered id as
 // AfterID: its checkpoints (here the final one of a bounded job) take ids
 // above it, never one an earlier attempt may still have files under.
 func TestCheckpointIDsContinueAfterAfterID(t *testing.T) {
-	st, err := storage.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.NewStore(st, "job-ids", checkpoint.StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, store := newLocalStore(t, "job-ids")
 	var log []string
 	var mu sync.Mutex
 	var completed []int64

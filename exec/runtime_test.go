@@ -290,15 +290,9 @@ func TestOperatorErrorAndPanicFailTheJob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- j.Wait() }()
-			select {
-			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("want error containing %q, got %v", tc.want, err)
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the job did not stop after the operator failed")
+			err = waitJob(t, j, 5*time.Second, "the job did not stop after the operator failed")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
 			}
 		})
 	}

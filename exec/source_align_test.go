@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
-	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
 func TestSourceAlignSlowestIgnoresFreeSiblings(t *testing.T) {
@@ -120,14 +119,7 @@ func TestSourceAlignNotHeldBySiblingWithoutRows(t *testing.T) {
 // Checkpoints complete while a source instance waits for a slow sibling
 // (the wait handles the checkpointer's triggers), and every row arrives.
 func TestSourceAlignWaitKeepsCheckpointing(t *testing.T) {
-	st, err := storage.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := checkpoint.NewStore(st, "job-align", checkpoint.StoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, store := newLocalStore(t, "job-align")
 	var fast, slow [][2]int64
 	for i := int64(0); i < 4000; i++ {
 		fast = append(fast, [2]int64{i, 1_000_000 + 10*i}) // far ahead in event time
