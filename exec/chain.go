@@ -7,9 +7,9 @@ import (
 
 // Operator chaining: a vertex whose one input is a one-to-one edge runs
 // in its upstream's task, as Flink chains operators: the upstream's
-// collector hands each message
-// (batch, watermark, barrier, end of input) to the chained task's
-// message handler by a call instead of a channel, so the rows of a chain
+// collector hands each message (batch, watermark, barrier, end of input)
+// to the chained task's message handler by a call instead of a channel,
+// so the rows of a chain
 // stay on one goroutine (and one core's cache) and cost no channel
 // hand-off. A chain is a tree: an operator read by several others over
 // one-to-one edges runs them all (in the order of its edges). Only edges
@@ -146,8 +146,9 @@ func chainOpen(chain []*operatorTask) error {
 // and marks them ended.
 func chainClose(chain []*operatorTask) {
 	for i := len(chain) - 1; i >= 0; i-- {
-		chain[i].close()
-		chain[i].m.Ended.Store(true)
+		t := chain[i]
+		t.close()
+		t.job.metrics[t.vi][t.instance].Ended.Store(true) // also when never opened
 	}
 }
 

@@ -167,3 +167,31 @@ func TestChainedSinksBothCommitTheFinalCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// failingOpen fails in Open.
+type failingOpen struct{ Base }
+
+func (failingOpen) Open(*Context) error                  { return fmt.Errorf("cannot open") }
+func (failingOpen) ProcessBatch(int, *types.Batch) error { return nil }
+
+// An operator of a chain that fails to open fails the job with its own
+// error, whichever task of the chain it is (the tasks after it, never
+// opened, are closed without ado).
+func TestChainedOpenFailureIsTheJobsError(t *testing.T) {
+	for _, failing := range []int{1, 2} {
+		vs := []*Vertex{sourceVertex("s", &fakeSource{splits: [][][2]int64{{{1, 10}}}}, 0, 0)}
+		for vi := 1; vi <= 3; vi++ {
+			newOp := func() Operator { return &passOp{} }
+			if vi == failing {
+				newOp = func() Operator { return failingOpen{} }
+			}
+			vs = append(vs, &Vertex{Name: fmt.Sprintf("op%d", vi), Parallelism: 1, Schema: kvSchema,
+				Inputs: []Edge{{From: vi - 1, Partitioning: Forward}}, NewOperator: newOp})
+		}
+		j := startJob(t, &JobGraph{Vertices: vs}, Options{})
+		err := waitJob(t, j, 10*time.Second, "the job did not end")
+		if want := fmt.Sprintf("op%d: cannot open", failing); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("operator %d failing to open: job error %v, want %q", failing, err, want)
+		}
+	}
+}

@@ -296,7 +296,6 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 			t.out.busy = &t.busy
 			j.opTasks = append(j.opTasks, t) // read by busiest only after Start returns
 			if h := heads[vi]; h != vi {
-				t.chained = true
 				t.chans, t.inputOf = chainedInput()
 				chainEdge[vi][inst].next = t
 				*taskOf[h][inst].chain = append(*taskOf[h][inst].chain, t)

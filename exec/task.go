@@ -33,10 +33,8 @@ type operatorTask struct {
 	ctrl     chan control // nil without checkpointing; a chain's tasks share the head's
 
 	// chain, of a head task, are the tasks chained to it in order (see
-	// chain.go); chained marks a task run by its head's goroutine, and
-	// finished one whose Finish ran.
+	// chain.go); finished marks a chained task whose Finish ran.
 	chain    []*operatorTask
-	chained  bool
 	finished bool
 	// headControl, of a chained task, hands a message read from the
 	// chain's control channel to every task of the chain (see
