@@ -136,8 +136,8 @@ func (t *operatorTask) close() {
 
 // run is the goroutine of a head operator task and its chain.
 func (t *operatorTask) run() error {
-	defer chainClose(t.chain)
 	defer t.close()
+	defer chainClose(t.chain) // first: the chained tasks, last first, then this one
 	if err := t.open(); err != nil {
 		return err
 	}
