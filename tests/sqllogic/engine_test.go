@@ -255,6 +255,10 @@ func TestSuitesModes(t *testing.T) {
 			set: map[string]string{"state.backend": "pebble", "state.backend.incremental": "true"}},
 		{name: "checkpoint-failure-unaligned", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"execution.checkpointing.unaligned": "true"}},
+		// Every operator a task of its own (operator chaining off), with a
+		// failure: the other modes run chained.
+		{name: "checkpoint-failure-unchained", checkpoint: true, testing: failMidway(0),
+			set: map[string]string{"pipeline.operator-chaining": "false"}},
 		{name: "checkpoint-failure-changelog", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend.changelog.enabled": "true"}},
 		// The memory backend's incremental checkpoints (a full base and
