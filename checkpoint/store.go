@@ -195,17 +195,20 @@ func (s *Store) Commit(md *Metadata) (string, error) {
 		}
 		st = s.opts.Savepoints
 	}
+	// Asked first: a writer that may have lost the job holds its
+	// checkpoint back whatever its files look like (the new owner may have
+	// removed this unfinished checkpoint's directory as left over).
+	if s.opts.Held != nil {
+		if err := s.opts.Held(); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrHeldBack, err)
+		}
+	}
 	if err := verifyFiles(st, dir, md); err != nil {
 		return "", fmt.Errorf("%s %d cannot complete: %w", kind(md.Savepoint), md.CheckpointID, err)
 	}
 	data, err := encodeMetadata(md, dir)
 	if err != nil {
 		return "", err
-	}
-	if s.opts.Held != nil {
-		if err := s.opts.Held(); err != nil {
-			return "", fmt.Errorf("%w: %w", ErrHeldBack, err)
-		}
 	}
 	if err := st.Put(path.Join(dir, MetadataFile), data); err != nil {
 		return "", fmt.Errorf("writing %s: %w", Location(st, path.Join(dir, MetadataFile)), err)

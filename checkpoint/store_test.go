@@ -540,6 +540,25 @@ func TestCommitOfAWriterThatLostTheJob(t *testing.T) {
 	}
 }
 
+// TestCommitOfAWriterThatLostTheJobAndItsFiles: the new owner of a job
+// removes what an unfinished checkpoint left in the job's directory; the
+// old owner, cut off, finds its checkpoint's files gone. That is a
+// checkpoint held back (the lease is asked first), not a failed one that
+// would count towards failing the job.
+func TestCommitOfAWriterThatLostTheJobAndItsFiles(t *testing.T) {
+	left := 2
+	f := newFixture(t, StoreOptions{NumRetained: 1, Held: heldUntil(&left)})
+	f.commit(1, "a.sst")
+	md := metadataOf(2, false, f.taskFiles(2, "agg", "b.sst"))
+	if err := os.RemoveAll(filepath.Join(f.dir, "job", "chk-2")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.store.Commit(md)
+	if !errors.Is(err, ErrHeldBack) || !strings.Contains(err.Error(), "took job j over") {
+		t.Fatalf("Commit = %v, want ErrHeldBack naming the new owner", err)
+	}
+}
+
 // TestRetentionStopsWhenTheWriterLosesTheJob: the lease is asked before
 // each checkpoint retention deletes; once it fails nothing more goes.
 func TestRetentionStopsWhenTheWriterLosesTheJob(t *testing.T) {
