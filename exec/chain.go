@@ -1,9 +1,6 @@
 package exec
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Operator chaining: a vertex whose one input is a one-to-one edge runs
 // in its upstream's task, as Flink chains operators: the upstream's
@@ -24,7 +21,8 @@ import (
 //   - opens it before reading any input and closes it when it ends,
 //     on every path (open and close of the whole chain: chainOpen,
 //     chainClose);
-//   - gives it OnTick at the tick interval, after its own (chainTick);
+//   - gives it OnTick at the tick interval, after its own (chainTick;
+//     a source head between its read rounds and while it waits);
 //   - hands it the checkpointer's notices: a chain has one control
 //     channel, the head's, which the checkpointer notifies once
 //     (chainControl);
@@ -178,23 +176,6 @@ func chainControl(chain []*operatorTask, c control) error {
 		}
 	}
 	return nil
-}
-
-// chainTicker is the tick of a source task's chain: a source reads in
-// rounds (a reader returns within about 100 ms), and ticks its chained
-// tasks between them once the tick interval has passed.
-type chainTicker struct {
-	interval time.Duration
-	last     time.Time
-}
-
-// due reports whether a tick is due at now, and if so starts the next interval.
-func (ct *chainTicker) due(now time.Time) bool {
-	if now.Sub(ct.last) < ct.interval {
-		return false
-	}
-	ct.last = now
-	return true
 }
 
 // chainedInput is the input channel list of a chained task: one input,

@@ -24,12 +24,10 @@ func (t *sourceTask) holdInput() (bool, error) {
 	}
 	limit := time.NewTimer(holdLimit)
 	defer limit.Stop()
-	tick, stopTick := t.chainTickC()
-	defer stopTick()
 	for {
 		select {
-		case <-tick:
-			if err := t.tickChain(); err != nil {
+		case <-t.chainTicks:
+			if err := chainTick(t.chain, t.job.opts.Now()); err != nil {
 				return false, err
 			}
 		case <-hold:

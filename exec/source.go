@@ -61,10 +61,11 @@ type sourceTask struct {
 	alignStep int64
 
 	// chain are the operator tasks chained to this one (see chain.go):
-	// it opens and closes them, ticks them between read rounds (ticks)
-	// and hands them the checkpointer's notices.
-	chain []*operatorTask
-	ticks chainTicker
+	// it opens and closes them, ticks them (chainTicks: between read
+	// rounds, and while it waits) and hands them the checkpointer's
+	// notices.
+	chain      []*operatorTask
+	chainTicks <-chan time.Time // nil without a chain: never ready
 }
 
 // splitPollWait is how long one round over a source task's splits may
@@ -79,7 +80,11 @@ func (t *sourceTask) run() error {
 	if err := chainOpen(t.chain); err != nil {
 		return err
 	}
-	t.ticks = chainTicker{interval: t.job.opts.TickInterval, last: time.Now()}
+	if len(t.chain) > 0 {
+		tk := time.NewTicker(t.job.opts.TickInterval)
+		defer tk.Stop()
+		t.chainTicks = tk.C
+	}
 	restored := t.restoredSplits()
 	for _, sp := range t.splits {
 		var pos []byte
@@ -233,14 +238,12 @@ func (t *sourceTask) run() error {
 		if !t.stopping {
 			t.job.cpEvent(taskEvent{ended: true, task: t.taskID()})
 		}
-		tick, stopTick := t.chainTickC()
-		defer stopTick()
 		for {
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-tick:
-				if err := t.tickChain(); err != nil {
+			case <-t.chainTicks:
+				if err := chainTick(t.chain, t.job.opts.Now()); err != nil {
 					return err
 				}
 			case c := <-t.ctrl:
@@ -255,23 +258,15 @@ func (t *sourceTask) run() error {
 	return nil
 }
 
-// tickChain ticks the chained tasks when the tick interval has passed
-// since their last tick.
+// tickChain ticks the chained tasks when a tick is due (between read
+// rounds: it does not wait for one).
 func (t *sourceTask) tickChain() error {
-	if len(t.chain) == 0 || !t.ticks.due(time.Now()) {
+	select {
+	case <-t.chainTicks:
+		return chainTick(t.chain, t.job.opts.Now())
+	default:
 		return nil
 	}
-	return chainTick(t.chain, t.job.opts.Now())
-}
-
-// chainTickC returns a channel that delivers the chain's ticks while
-// the task waits (never ready without a chain) and its stop function.
-func (t *sourceTask) chainTickC() (<-chan time.Time, func()) {
-	if len(t.chain) == 0 {
-		return nil, func() {}
-	}
-	tk := time.NewTicker(t.job.opts.TickInterval)
-	return tk.C, tk.Stop
 }
 
 // reportPending sets the task's PendingRecords to the sum over its splits
