@@ -230,8 +230,8 @@ func (o *localWindowAgg) emitDue() error {
 
 // countBatch is ProcessBatch of a counting operator: each row adds one to
 // its group's count in its slice's countGroups, the common row (a key of a
-// fixed-size kind whose group exists) in one probe of the table (find,
-// inlined).
+// fixed-size kind whose group exists) with one increment in the dense
+// counts or one probe of the table (find, inlined).
 func (o *localWindowAgg) countBatch(b *types.Batch) error {
 	w, vals, ops := b.Width, b.Vals, b.Ops
 	timeCol, keyCol := o.spec.Window.TimeCol, o.keyCol
@@ -252,9 +252,18 @@ func (o *localWindowAgg) countBatch(b *types.Batch) error {
 			g = &o.slice(hi).cnt
 		}
 		kv := &vals[off+keyCol]
-		if kv.Kind() == g.kind {
-			// the common row: a key of the table's kind whose group exists
-			if sl := g.find(kv.Int()); sl != nil {
+		if k := kv.Kind(); k == g.kind && k != types.KindNull {
+			// the common row: a key of the table's kind, counted densely
+			// or whose group exists in the table
+			if d := uint64(kv.Int() - g.base); d < uint64(len(g.dense)) {
+				c := &g.dense[d]
+				if *c == 0 {
+					g.keys = append(g.keys, *kv)
+					o.entries++
+				}
+				*c++
+				continue
+			} else if sl := g.find(kv.Int()); sl != nil {
 				sl.n++
 				continue
 			}

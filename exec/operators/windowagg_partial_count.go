@@ -15,14 +15,37 @@ import (
 // probe and one increment in one slot. Other keys (NULL, strings,
 // decimals, another kind) are counted by their grouping encoding in a map.
 //
-// Invariant: every key of keys has exactly one count, in tab or in other,
-// of at least one.
+// Keys of the table's kind whose payload lies in a window of
+// denseCounts values from base are counted in dense instead, an array
+// indexed by payload - base: a row then costs one increment at a computed
+// address, with no hash and no probe. Integer keys of a small range (ids,
+// codes, buckets) are the common case; base follows the keys a slice saw
+// (reset centres the next slice's window on them), and keys outside the
+// window go to tab.
+//
+// Invariant: every key of keys has exactly one count, in dense, tab or
+// other, of at least one; dense and tab hold keys of kind only, a key in
+// dense is within the window, and a key in tab is outside it.
 type countGroups struct {
 	kind  types.Kind  // the table's kind; KindNull until the first fixed-size key
+	dense []int64     // len 0 or denseCounts; dense[x-base]: count of payload x
+	base  int64       // payload of dense[0]
 	tab   []countSlot // len a power of two (or 0), at most half full
 	inTab int         // groups in tab
 	keys  []types.Value
 	other map[string]int64 // grouping encoding -> count
+}
+
+// denseCounts is the size of countGroups.dense (32 KiB of counts).
+const denseCounts = 1 << 12
+
+// denseIndex returns the index of payload x in g.dense, or -1 when x is
+// outside the window (or g has no dense counts).
+func (g *countGroups) denseIndex(x int64) int {
+	if d := uint64(x - g.base); d < uint64(len(g.dense)) {
+		return int(d)
+	}
+	return -1
 }
 
 // countSlot is a table slot: a key's payload and its count.
@@ -70,6 +93,19 @@ func (g *countGroups) add(v types.Value, enc *[]byte) bool {
 // addFixed is add of a key of the table's kind.
 func (g *countGroups) addFixed(v types.Value) bool {
 	x := v.Int()
+	if g.dense == nil {
+		// the first fixed-size key: a window around it
+		g.dense = make([]int64, denseCounts)
+		g.base = x - denseCounts/2
+	}
+	if d := g.denseIndex(x); d >= 0 {
+		g.dense[d]++
+		if g.dense[d] > 1 {
+			return false
+		}
+		g.keys = append(g.keys, v)
+		return true
+	}
 	if sl := g.find(x); sl != nil {
 		sl.n++
 		return false
@@ -126,6 +162,9 @@ func (g *countGroups) grow() {
 // encoding.
 func (g *countGroups) count(k types.Value, enc *[]byte) int64 {
 	if k.Kind() == g.kind && fixedKey(k.Kind()) {
+		if d := g.denseIndex(k.Int()); d >= 0 {
+			return g.dense[d]
+		}
 		return g.find(k.Int()).n
 	}
 	*enc = types.AppendKey((*enc)[:0], k)
@@ -133,8 +172,34 @@ func (g *countGroups) count(k types.Value, enc *[]byte) int64 {
 }
 
 // reset forgets every group, keeping the memory (a table that grew stays
-// as large: the next slice of the same stream needs about as many slots).
+// as large: the next slice of the same stream needs about as many slots),
+// and centres the dense window on the payloads of this slice's keys of
+// the table's kind when they fit in it (the next slice of the stream
+// likely has the same keys).
 func (g *countGroups) reset() {
+	if g.dense != nil {
+		lo, hi := int64(0), int64(0)
+		n := 0
+		for _, k := range g.keys {
+			if k.Kind() != g.kind {
+				continue
+			}
+			x := k.Int()
+			if d := g.denseIndex(x); d >= 0 {
+				g.dense[d] = 0
+			}
+			if n == 0 || x < lo {
+				lo = x
+			}
+			if n == 0 || x > hi {
+				hi = x
+			}
+			n++
+		}
+		if n > 0 && uint64(hi-lo) < denseCounts {
+			g.base = lo - int64(denseCounts-1-uint64(hi-lo))/2
+		}
+	}
 	g.kind = types.KindNull
 	clear(g.tab)
 	g.inTab = 0

@@ -1,6 +1,7 @@
 package operators
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 
@@ -117,7 +118,9 @@ func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
 
 // A counting local phase (COUNT(*) by one key column) with many groups per
 // slice, keys of several kinds (numbers, NULLs, strings, timestamps) in one
-// column and slices open side by side gives what one phase gives.
+// column, numbers near each other (counted densely) and far apart (in the
+// table), a key range that moves on, and slices open side by side gives
+// what one phase gives.
 func TestTwoPhaseCountManyGroups(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, Size: 100, TimeCol: 1},
@@ -139,8 +142,14 @@ func TestTwoPhaseCountManyGroups(t *testing.T) {
 			k = types.StringValue([]string{"a", "bb", "", "7"}[n%4])
 		case n < 100:
 			k = types.TimestampValue(int64(n % 5))
-		default:
-			k = types.IntValue(int64(n))
+		case n < 130: // far apart: beyond the dense counts
+			k = types.IntValue(int64(n) * 1_000_003)
+		case n < 140:
+			k = types.IntValue(math.MinInt64 + int64(n))
+		case n < 150:
+			k = types.IntValue(math.MaxInt64 - int64(n))
+		default: // a range that moves on as time goes by
+			k = types.IntValue(int64(n) + int64(i/4000)*2500)
 		}
 		evs = append(evs, event{row: []types.Value{k, types.TimestampValue(ts), types.NullValue()}})
 	}
@@ -229,5 +238,56 @@ func TestLocalPhaseSendsItsGroupsWhenIdle(t *testing.T) {
 	}
 	if out := l.out.take(); len(out) != 2 {
 		t.Fatalf("%d partial rows when the task went idle, want both groups", len(out))
+	}
+}
+
+// countGroups counts every key exactly, whichever of its three homes
+// (dense counts, table, map) holds it, over slices whose keys move from
+// one range to another, and lists each key once, in creation order.
+func TestCountGroupsCountsEveryKey(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	var g countGroups
+	var enc []byte
+	for slice := 0; slice < 40; slice++ {
+		want := map[types.Value]int64{}
+		var order []types.Value
+		base := int64(r.Intn(3)-1) * int64(r.Intn(1<<40))
+		for i := 0; i < 3000; i++ {
+			var k types.Value
+			switch n := r.Intn(100); {
+			case n < 70:
+				k = types.IntValue(base + int64(r.Intn(3000)))
+			case n < 80:
+				k = types.IntValue(base + int64(r.Intn(1<<20)) - 1<<19)
+			case n < 85:
+				k = types.IntValue([]int64{math.MinInt64, math.MaxInt64, 0, -1}[r.Intn(4)])
+			case n < 90:
+				k = types.DateValue(int64(r.Intn(10)))
+			case n < 95:
+				k = types.StringValue([]string{"x", "y"}[r.Intn(2)])
+			default:
+				k = types.NullValue()
+			}
+			created := g.add(k, &enc)
+			if _, seen := want[k]; created == seen {
+				t.Fatalf("slice %d: add(%v) reported new %v, seen before %v", slice, k, created, seen)
+			}
+			if created {
+				order = append(order, k)
+			}
+			want[k]++
+		}
+		if g.len() != len(want) {
+			t.Fatalf("slice %d: %d groups, want %d", slice, g.len(), len(want))
+		}
+		for i, k := range g.keys {
+			if k != order[i] {
+				t.Fatalf("slice %d: key %d is %v, want %v", slice, i, k, order[i])
+			}
+			if c := g.count(k, &enc); c != want[k] {
+				t.Fatalf("slice %d: count(%v) = %d, want %d", slice, k, c, want[k])
+			}
+		}
+		g.reset()
 	}
 }
