@@ -140,6 +140,66 @@ func (c *collector) EmitBatch(b *types.Batch) {
 	}
 }
 
+// Targets implements RoutedOutput.
+func (c *collector) Targets() int {
+	if len(c.edges) != 1 || c.edges[0].owner == nil {
+		return 0
+	}
+	return len(c.edges[0].targets)
+}
+
+// TargetOf implements RoutedOutput.
+func (c *collector) TargetOf(row []types.Value) int { return c.edges[0].hashTarget(row) }
+
+// EmitBatchTo implements RoutedOutput: b joins the rows pending for t
+// (copied into t's pending batch when they fit in one batch together),
+// or becomes t's pending batch itself once those went on; it goes on
+// when full, as Emit's batches do. A batch larger than the job's batch
+// size is cut into batches of that size, as Emit would cut its rows.
+func (c *collector) EmitBatchTo(t int, b *types.Batch) {
+	n := b.Len()
+	if n == 0 {
+		types.PutBatch(b)
+		return
+	}
+	e := c.edges[0]
+	c.unpub += int64(n)
+	if n > c.batchSize {
+		for i := 0; i < n; i++ {
+			pb := e.pending[t]
+			if pb == nil {
+				pb = types.GetBatch(c.width, c.rows.next)
+				e.pending[t] = pb
+			}
+			appendRow(pb, b.Ops[i], b.Row(i))
+			if pb.Len() >= c.batchSize {
+				c.sendBatch(e, t)
+			}
+		}
+		types.PutBatch(b)
+		return
+	}
+	if pb := e.pending[t]; pb != nil && pb.Len() > 0 {
+		if pb.Len()+n <= c.batchSize {
+			pb.Ops = append(pb.Ops, b.Ops...)
+			pb.Vals = append(pb.Vals, b.Vals...)
+			types.PutBatch(b)
+			if pb.Len() >= c.batchSize {
+				c.sendBatch(e, t)
+			}
+			return
+		}
+		c.sendBatch(e, t)
+	}
+	if pb := e.pending[t]; pb != nil {
+		types.PutBatch(pb)
+	}
+	e.pending[t] = b
+	if n >= c.batchSize {
+		c.sendBatch(e, t)
+	}
+}
+
 // emitHashed is Emit of every row of b for a collector whose one edge e
 // is hash-partitioned over several targets, in passes over the whole
 // batch instead of row by row: the key hashes of all rows (one pass per

@@ -108,3 +108,92 @@ func TestEmitBatchHashedMatchesEmit(t *testing.T) {
 		}
 	}
 }
+
+// Batches routed by the operator (EmitBatchTo) between rows emitted one
+// by one and batches emitted whole reach each target in the order Emit
+// of every row would have sent them, in batches of at most the batch
+// size: batches smaller and larger than it, onto targets with and
+// without rows pending.
+func TestEmitBatchToKeepsTheOrderOfEmit(t *testing.T) {
+	const batch, targets, width = 64, 3, 2
+	keys := []int{0}
+	r := rand.New(rand.NewSource(13))
+	owner := func(row []types.Value) int {
+		return state.InstanceFor(state.KeyGroupOf(HashKey(row, keys), 128), 128, targets)
+	}
+	type step struct {
+		how  int // 0: Emit each row, 1: EmitBatch, 2: EmitBatchTo
+		rows [][]types.Value
+	}
+	var steps []step
+	seq := int64(0)
+	for len(steps) < 60 {
+		s := step{how: r.Intn(3)}
+		n := 1 + r.Intn(3*batch)
+		dest := r.Intn(targets)
+		for len(s.rows) < n {
+			seq++
+			row := []types.Value{types.IntValue(r.Int63n(500)), types.IntValue(seq)}
+			if s.how == 2 && owner(row) != dest {
+				continue
+			}
+			s.rows = append(s.rows, row)
+		}
+		steps = append(steps, s)
+	}
+	run := func(routed bool) [][]string {
+		chans := make([]chan Message, targets)
+		for i := range chans {
+			chans[i] = make(chan Message, 100000)
+		}
+		col := newCollector(context.Background(), width, batch, nil)
+		col.addEdge(Hash, keys, chans, 128)
+		if col.Targets() != targets {
+			t.Fatalf("Targets() = %d, want %d", col.Targets(), targets)
+		}
+		for _, s := range steps {
+			b := types.NewBatch(width, len(s.rows))
+			for _, row := range s.rows {
+				b.Append(types.Insert, row)
+			}
+			switch {
+			case !routed || s.how == 0:
+				for _, row := range s.rows {
+					col.Emit(types.Insert, row)
+				}
+			case s.how == 1:
+				col.EmitBatch(b)
+			default:
+				col.EmitBatchTo(col.TargetOf(s.rows[0]), b)
+			}
+		}
+		col.flush()
+		out := make([][]string, targets)
+		for ti, ch := range chans {
+			close(ch)
+			for m := range ch {
+				if m.Batch.Len() > batch {
+					t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
+				}
+				for i := 0; i < m.Batch.Len(); i++ {
+					if o := owner(m.Batch.Row(i)); o != ti {
+						t.Fatalf("row %v went to target %d, but belongs to %d", m.Batch.Row(i), ti, o)
+					}
+					out[ti] = append(out[ti], fmt.Sprint(m.Batch.Row(i)))
+				}
+			}
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	for ti := range want {
+		if fmt.Sprint(got[ti]) != fmt.Sprint(want[ti]) {
+			t.Fatalf("target %d got\n%v\nwant\n%v", ti, got[ti], want[ti])
+		}
+	}
+	col := newCollector(context.Background(), width, batch, nil)
+	col.addEdge(Forward, nil, []chan Message{make(chan Message, 1)}, 128)
+	if col.Targets() != 0 {
+		t.Errorf("a forward edge: Targets() = %d, want 0", col.Targets())
+	}
+}

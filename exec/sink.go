@@ -16,6 +16,28 @@ type BatchOutput interface {
 	EmitBatch(b *types.Batch)
 }
 
+// RoutedOutput is implemented by task outputs that may send rows over a
+// hash exchange to several instances (a task's collector). An operator
+// that emits rows of the same few keys again and again (the local phase
+// of a two-phase count: one partial row per key and window) can look up
+// each key's instance once, remember it, and fill one batch per instance
+// itself, instead of the exchange hashing every row and copying it into
+// that instance's batch.
+//
+// Contract: Targets is the number of instances when the output has
+// exactly one edge and that edge hashes rows over several instances, and
+// 0 otherwise (then TargetOf and EmitBatchTo must not be called: use
+// Emit or EmitBatch). TargetOf returns the instance a row of the output's
+// schema goes to; it depends only on the row's key columns and stays
+// the same for the task's lifetime. EmitBatchTo sends b, every row of
+// which TargetOf routes to t, after every row emitted before it and
+// before every row emitted after it; ownership of b passes with the call.
+type RoutedOutput interface {
+	Targets() int
+	TargetOf(row []types.Value) int
+	EmitBatchTo(t int, b *types.Batch)
+}
+
 // SinkOperator writes its input to a connector sink.
 //
 // Without checkpointing it flushes at the end of input. With

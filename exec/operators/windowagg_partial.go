@@ -127,6 +127,13 @@ type localWindowAgg struct {
 	buf      []byte
 	keyBuf   []byte
 	ends     []int64
+	// emitRouted's: a batch per instance, and the instance (+1; 0: not
+	// looked up) of each dense index of the window at routeBase of keys
+	// of routeKind
+	byTarget  []*types.Batch
+	routes    []int32
+	routeBase int64
+	routeKind types.Kind
 }
 
 // partialSlice holds the groups of one slice end (its key in
@@ -444,6 +451,12 @@ const partialBatchRows = 1024
 // (exec.BatchOutput; a hash exchange then partitions each in passes over
 // the batch), otherwise row by row.
 func (o *localWindowAgg) emitCounts(g *countGroups, end int64) {
+	if ro, ok := o.ctx.Out.(exec.RoutedOutput); ok {
+		if n := ro.Targets(); n > 0 {
+			o.emitRouted(ro, n, g, end)
+			return
+		}
+	}
 	t := types.TimestampValue(end - 1)
 	if bo, ok := o.ctx.Out.(exec.BatchOutput); ok {
 		for lo := 0; lo < len(g.keys); lo += partialBatchRows {
@@ -462,6 +475,67 @@ func (o *localWindowAgg) emitCounts(g *countGroups, end int64) {
 		o.out[0] = k
 		o.out[2] = types.IntValue(g.count(k, &o.keyBuf))
 		o.ctx.Out.Emit(types.Insert, o.out)
+	}
+}
+
+// emitRouted is emitCounts over a hash exchange that lets the operator
+// route its rows (exec.RoutedOutput over n instances): the partial rows go
+// into one batch per instance, in creation order within each. A key
+// counted densely has its instance looked up once and remembered in
+// o.routes at its dense index (for the dense window and key kind of
+// routeBase and routeKind: another window or kind starts them afresh);
+// other keys are looked up each time.
+func (o *localWindowAgg) emitRouted(ro exec.RoutedOutput, n int, g *countGroups, end int64) {
+	t := types.TimestampValue(end - 1)
+	if len(o.byTarget) != n {
+		o.byTarget = make([]*types.Batch, n)
+	}
+	if g.dense != nil && fixedKey(g.kind) && (o.routes == nil || o.routeBase != g.base || o.routeKind != g.kind) {
+		if o.routes == nil {
+			o.routes = make([]int32, denseCounts)
+		} else {
+			clear(o.routes)
+		}
+		o.routeBase, o.routeKind = g.base, g.kind
+	}
+	room := min(partialBatchRows, len(g.keys)/n+len(g.keys)/8+16)
+	for _, k := range g.keys {
+		var c int64
+		dest := -1
+		if k.Kind() == g.kind && fixedKey(g.kind) {
+			if d := g.denseIndex(k.Int()); d >= 0 {
+				c = g.dense[d]
+				if r := o.routes[d]; r > 0 {
+					dest = int(r - 1)
+				} else {
+					o.out[0] = k
+					dest = ro.TargetOf(o.out)
+					o.routes[d] = int32(dest + 1)
+				}
+			}
+		}
+		if dest < 0 {
+			c = g.count(k, &o.keyBuf)
+			o.out[0] = k
+			dest = ro.TargetOf(o.out)
+		}
+		b := o.byTarget[dest]
+		if b == nil {
+			b = types.GetBatch(len(o.out), room)
+			o.byTarget[dest] = b
+		}
+		b.Ops = append(b.Ops, types.Insert)
+		b.Vals = append(b.Vals, k, t, types.IntValue(c))
+		if b.Len() >= partialBatchRows {
+			ro.EmitBatchTo(dest, b)
+			o.byTarget[dest] = nil
+		}
+	}
+	for dest, b := range o.byTarget {
+		if b != nil {
+			ro.EmitBatchTo(dest, b)
+			o.byTarget[dest] = nil
+		}
 	}
 }
 

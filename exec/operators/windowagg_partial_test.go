@@ -8,6 +8,7 @@ import (
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -17,14 +18,19 @@ import (
 // of equal watermarks), as the runtime sends it after the partial rows
 // before it. Checkpoint barriers come at random (every local phase sends
 // its groups on; the global phase restores from its state when restore is
-// set). It returns the global phase's output and late-row count.
-func runTwoPhase(t *testing.T, r *rand.Rand, spec WindowAggSpec, width int, evs []event, locals int, restore bool) ([]string, int64) {
+// set). With targets > 0 the local phases' outputs are hash exchanges
+// over that many instances (routedSink) that let the operator route its
+// rows. It returns the global phase's output and late-row count.
+func runTwoPhase(t *testing.T, r *rand.Rand, spec WindowAggSpec, width int, evs []event, locals int, restore bool, targets int) ([]string, int64) {
 	t.Helper()
 	ls := make([]*harness, locals)
+	gspec := GlobalWindowAggSpec(spec)
 	for i := range ls {
 		ls[i] = newHarness(t, func() exec.Operator { return NewLocalWindowAgg(spec) }, width)
+		if targets > 0 {
+			ls[i].ctx.Out = &routedSink{sink: ls[i].out, t: t, targets: targets, keyCols: gspec.KeyCols}
+		}
 	}
-	gspec := GlobalWindowAggSpec(spec)
 	g := newHarness(t, func() exec.Operator { return NewWindowAgg(gspec) }, len(spec.KeyCols)+2)
 	var out []string
 	collect := func(rows []emitted) {
@@ -107,7 +113,7 @@ func TestTwoPhaseWindowsMatchOnePhase(t *testing.T) {
 					t.Fatalf("%s: cannot split", an)
 				}
 				want, wantLate := runEvents(t, r, func() exec.Operator { return NewWindowAgg(spec) }, []int{4}, evs, nil, false)
-				got, late := runTwoPhase(t, r, spec, 4, evs, 1+r.Intn(3), trial%2 == 0)
+				got, late := runTwoPhase(t, r, spec, 4, evs, 1+r.Intn(3), trial%2 == 0, r.Intn(4))
 				if !sameMultiset(got, want) || late != wantLate {
 					t.Fatalf("trial %d %s, %s, %s: late %d want %d\n%s", trial, w.String(), an, kn, late, wantLate, diffLines(got, want))
 				}
@@ -155,10 +161,38 @@ func TestTwoPhaseCountManyGroups(t *testing.T) {
 	}
 	evs = append(evs, event{wm: exec.MaxWatermark})
 	want, wantLate := runEvents(t, r, func() exec.Operator { return NewWindowAgg(spec) }, []int{3}, evs, nil, false)
-	got, late := runTwoPhase(t, r, spec, 3, evs, 2, false)
-	if !sameMultiset(got, want) || late != wantLate {
-		t.Fatalf("late %d want %d\n%s", late, wantLate, diffLines(got, want))
+	for _, targets := range []int{0, 1, 3} {
+		got, late := runTwoPhase(t, r, spec, 3, evs, 2, false, targets)
+		if !sameMultiset(got, want) || late != wantLate {
+			t.Fatalf("%d targets: late %d want %d\n%s", targets, late, wantLate, diffLines(got, want))
+		}
 	}
+}
+
+// routedSink is a sink behind a hash exchange over targets instances that
+// lets the operator route rows (exec.RoutedOutput), as a task's collector
+// does: it fails the test when a batch sent to an instance holds a row of
+// another.
+type routedSink struct {
+	*sink
+	t       *testing.T
+	targets int
+	keyCols []int
+}
+
+func (s *routedSink) Targets() int { return s.targets }
+
+func (s *routedSink) TargetOf(row []types.Value) int {
+	return state.InstanceFor(state.KeyGroupOf(exec.HashKey(row, s.keyCols), 128), 128, s.targets)
+}
+
+func (s *routedSink) EmitBatchTo(t int, b *types.Batch) {
+	for i := 0; i < b.Len(); i++ {
+		if got := s.TargetOf(b.Row(i)); got != t {
+			s.t.Fatalf("row %v sent to instance %d, routed to %d", b.Row(i), t, got)
+		}
+	}
+	s.EmitBatch(b)
 }
 
 // Aggregates whose result depends on the order of their rows, or that
