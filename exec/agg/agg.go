@@ -28,40 +28,97 @@ type Acc struct {
 // Slot is the accumulator of one aggregate call. Which fields are used
 // depends on the function:
 //   - N: rows (COUNT(*)) or non-NULL values (distinct values for DISTINCT);
-//   - Sum, Carry: exact sum of integer/decimal values, unscaled at the
-//     call's scale, as the 128-bit integer Carry·2⁶⁴ + Sum: Sum is a plain
-//     int64 add, and each time it wraps Carry counts the wrap, so no
+//   - Sum, carry: exact sum of integer/decimal values, unscaled at the
+//     call's scale, as the 128-bit integer carry·2⁶⁴ + Sum: Sum is a plain
+//     int64 add, and each time it wraps carry counts the wrap, so no
 //     overflow is lost, a later retraction can bring the sum back, and the
 //     result can tell an exact value from one out of its type's range;
 //   - FSum: sum of DOUBLE values;
 //   - Ext: the current MIN/MAX (NULL when none);
-//   - Set: value multiset for DISTINCT and retractable MIN/MAX (else nil);
-//   - List: the values of LISTAGG / GROUP_CONCAT and retractable
+//   - set: value multiset for DISTINCT and retractable MIN/MAX (else nil;
+//     Multiset);
+//   - list: the values of LISTAGG / GROUP_CONCAT and retractable
 //     FIRST_VALUE / LAST_VALUE, in arrival order (else nil);
-//   - Sq, FSq: the sum of squares of the variance functions: exact
+//   - sq, fsq: the sum of squares of the variance functions: exact
 //     (unscaled at twice the argument's scale) for integers and decimals,
-//     floating point for DOUBLE. Sum/Carry and FSum hold the plain sum.
+//     floating point for DOUBLE. Sum/carry and FSum hold the plain sum.
 //
 // BOOL_AND / BOOL_OR count non-NULL values in N and TRUE values in Sum.
+//
+// The fields most aggregates leave unused (carry, set, list, sq, fsq)
+// live in a slotMore that a slot gets only when one of them is set
+// (m): a group of COUNT, SUM, AVG, MIN and MAX accumulators keeps 64
+// bytes per slot, not 96. Read them through the accessors (zero when
+// the slot has none), write them through m.
 type Slot struct {
-	N     int64
-	Sum   int64
-	Carry int64
-	FSum  float64
-	Ext   types.Value
-	Set   *ValueSet
-	List  *ValueList
-	Sq    *big.Int
-	FSq   float64
+	N    int64
+	Sum  int64
+	FSum float64
+	Ext  types.Value
+	more *slotMore
+}
+
+// slotMore holds a slot's rarely used fields (see Slot).
+type slotMore struct {
+	carry int64
+	set   *ValueSet
+	list  *ValueList
+	sq    *big.Int
+	fsq   float64
+}
+
+// m returns the slot's slotMore, adding one when it has none.
+func (s *Slot) m() *slotMore {
+	if s.more == nil {
+		s.more = &slotMore{}
+	}
+	return s.more
+}
+
+// Multiset returns the slot's value multiset (DISTINCT, retractable
+// MIN/MAX), or nil.
+func (s *Slot) Multiset() *ValueSet {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.set
+}
+
+func (s *Slot) list() *ValueList {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.list
+}
+
+func (s *Slot) carry() int64 {
+	if s.more == nil {
+		return 0
+	}
+	return s.more.carry
+}
+
+func (s *Slot) sq() *big.Int {
+	if s.more == nil {
+		return nil
+	}
+	return s.more.sq
+}
+
+func (s *Slot) fsq() float64 {
+	if s.more == nil {
+		return 0
+	}
+	return s.more.fsq
 }
 
 // addSum adds x to the 128-bit sum (Carry, Sum).
 func (s *Slot) addSum(x int64) {
 	r := s.Sum + x
 	if x > 0 && r < s.Sum {
-		s.Carry++
+		s.m().carry++
 	} else if x < 0 && r > s.Sum {
-		s.Carry--
+		s.m().carry--
 	}
 	s.Sum = r
 }
@@ -70,9 +127,9 @@ func (s *Slot) addSum(x int64) {
 func (s *Slot) subSum(x int64) {
 	r := s.Sum - x
 	if x > 0 && r > s.Sum {
-		s.Carry--
+		s.m().carry--
 	} else if x < 0 && r < s.Sum {
-		s.Carry++
+		s.m().carry++
 	}
 	s.Sum = r
 }
@@ -214,10 +271,10 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 			}
 		}
 		if c.fn == plan.AggSingleValue { // every row counts, NULL too
-			if s.List == nil {
-				s.List = &ValueList{}
+			if s.list() == nil {
+				s.m().list = &ValueList{}
 			}
-			s.List.append(v, nil)
+			s.list().append(v, nil)
 			continue
 		}
 		if v.IsNull() {
@@ -227,16 +284,16 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 			if err := f.orderKeys(c, row); err != nil {
 				return err
 			}
-			if s.List == nil {
-				s.List = &ValueList{}
+			if s.list() == nil {
+				s.m().list = &ValueList{}
 			}
-			s.List.append(v, f.keys)
+			s.list().append(v, f.keys)
 		}
 		if c.useSet {
-			if s.Set == nil {
-				s.Set = NewValueSet()
+			if s.Multiset() == nil {
+				s.m().set = NewValueSet()
 			}
-			if fresh := s.Set.add(&f.kbuf, v, 1); !fresh && c.distinct {
+			if fresh := s.Multiset().add(&f.kbuf, v, 1); !fresh && c.distinct {
 				continue
 			}
 		}
@@ -272,8 +329,8 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 			}
 		}
 		if c.fn == plan.AggSingleValue {
-			if s.List != nil {
-				s.List.remove(&f.kbuf, v, nil)
+			if s.list() != nil {
+				s.list().remove(&f.kbuf, v, nil)
 			}
 			continue
 		}
@@ -284,17 +341,17 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 			if err := f.orderKeys(c, row); err != nil {
 				return err
 			}
-			if s.List == nil || !s.List.remove(&f.kbuf, v, f.keys) {
+			if s.list() == nil || !s.list().remove(&f.kbuf, v, f.keys) {
 				continue
 			}
 		} else if c.fn == plan.AggFirstValue || c.fn == plan.AggLastValue {
 			return fmt.Errorf("%s cannot retract a row: aggregate compiled for insert-only input", c.name)
 		}
 		if c.useSet {
-			if s.Set == nil {
+			if s.Multiset() == nil {
 				continue
 			}
-			found, gone := s.Set.remove(&f.kbuf, v)
+			found, gone := s.Multiset().remove(&f.kbuf, v)
 			if !found || (c.distinct && !gone) {
 				continue
 			}
@@ -353,7 +410,10 @@ func (c *call) sub(s *Slot, v types.Value) {
 	case plan.AggStddevPop, plan.AggStddevSamp, plan.AggVarPop, plan.AggVarSamp:
 		c.addSquare(s, v, -1)
 		if s.N == 0 {
-			s.Sum, s.Carry, s.FSum, s.FSq, s.Sq = 0, 0, 0, 0, nil
+			s.Sum, s.FSum = 0, 0
+			if m := s.more; m != nil {
+				m.carry, m.fsq, m.sq = 0, 0, nil
+			}
 		}
 	case plan.AggBoolAnd, plan.AggBoolOr:
 		if v.Bool() {
@@ -369,11 +429,14 @@ func (c *call) sub(s *Slot, v types.Value) {
 			s.FSum -= v.AsFloat()
 		}
 		if s.N == 0 {
-			s.Sum, s.Carry, s.FSum = 0, 0, 0 // forget rounding residue of doubles
+			s.Sum, s.FSum = 0, 0 // forget rounding residue of doubles
+			if m := s.more; m != nil {
+				m.carry = 0
+			}
 		}
 	case plan.AggMin, plan.AggMax:
-		if !s.Ext.IsNull() && types.Equal(v, s.Ext) && (s.Set == nil || !s.Set.has(v)) {
-			s.Ext = s.Set.extreme(c.fn == plan.AggMax)
+		if !s.Ext.IsNull() && types.Equal(v, s.Ext) && (s.Multiset() == nil || !s.Multiset().has(v)) {
+			s.Ext = s.Multiset().extreme(c.fn == plan.AggMax)
 		}
 	}
 }
@@ -391,7 +454,9 @@ func (f *Funcs) Merge(dst, src *Acc) {
 		if !c.useSet {
 			d.N += s.N
 			d.addSum(s.Sum)
-			d.Carry += s.Carry
+			if c := s.carry(); c != 0 {
+				d.m().carry += c
+			}
 			d.FSum += s.FSum
 			mergeSquares(d, s)
 			switch c.fn {
@@ -414,14 +479,14 @@ func (f *Funcs) Merge(dst, src *Acc) {
 			}
 			continue
 		}
-		if s.Set == nil || s.Set.Len() == 0 {
+		if s.Multiset() == nil || s.Multiset().Len() == 0 {
 			continue
 		}
-		if d.Set == nil {
-			d.Set = NewValueSet()
+		if d.Multiset() == nil {
+			d.m().set = NewValueSet()
 		}
-		s.Set.each(func(v types.Value, n int64) {
-			fresh := d.Set.add(&f.kbuf, v, n)
+		s.Multiset().each(func(v types.Value, n int64) {
+			fresh := d.Multiset().add(&f.kbuf, v, n)
 			if c.distinct {
 				if fresh {
 					c.add(d, v)
@@ -458,7 +523,7 @@ func (c *call) result(s *Slot) (types.Value, error) {
 		if s.N <= 0 {
 			return types.NullValue(), nil
 		}
-		return c.numeric(s.Sum, s.Carry, c.scale, s.FSum)
+		return c.numeric(s.Sum, s.carry(), c.scale, s.FSum)
 	case plan.AggAvg:
 		if s.N <= 0 {
 			return types.NullValue(), nil
@@ -479,21 +544,21 @@ func (c *call) result(s *Slot) (types.Value, error) {
 		}
 		return types.BoolValue(s.Sum > 0), nil
 	case plan.AggSingleValue:
-		switch s.List.Len() {
+		switch s.list().Len() {
 		case 0:
 			return types.NullValue(), nil
 		case 1:
-			return coerce(s.List.Entries[0].V, c.out), nil
+			return coerce(s.list().Entries[0].V, c.out), nil
 		}
 		return types.NullValue(), ErrSubqueryRows
 	case plan.AggFirstValue, plan.AggLastValue:
 		if c.useList {
-			if s.List.Len() == 0 {
+			if s.list().Len() == 0 {
 				return types.NullValue(), nil
 			}
-			e := s.List.Entries[0]
+			e := s.list().Entries[0]
 			if c.fn == plan.AggLastValue {
-				e = s.List.Entries[len(s.List.Entries)-1]
+				e = s.list().Entries[len(s.list().Entries)-1]
 			}
 			return coerce(e.V, c.out), nil
 		}
@@ -555,7 +620,7 @@ func (c *call) average(s *Slot, n int64) (types.Value, error) {
 	t, sum, scale := c.out, s.Sum, c.scale
 	switch t.Kind {
 	case types.KindDouble:
-		f := wideFloat(sum, s.Carry)
+		f := wideFloat(sum, s.carry())
 		if scale > 0 {
 			f /= float64(types.Pow10(scale))
 		}
@@ -564,17 +629,17 @@ func (c *call) average(s *Slot, n int64) (types.Value, error) {
 		if s.FSum != 0 {
 			sum += roundHalfAway(s.FSum * float64(types.Pow10(scale)))
 		}
-		q, ok := divRoundWide(sum, s.Carry, scale, t.Scale, n)
+		q, ok := divRoundWide(sum, s.carry(), scale, t.Scale, n)
 		if !ok || !fitsDigits(q) {
-			return types.Value{}, c.outOfRange(wideQuotient(sum, s.Carry, scale, n))
+			return types.Value{}, c.outOfRange(wideQuotient(sum, s.carry(), scale, n))
 		}
 		return types.DecimalValue(q, t.Scale), nil
 	default:
 		if s.FSum != 0 {
 			sum += roundHalfAway(s.FSum * float64(types.Pow10(scale)))
 		}
-		if s.Carry != 0 {
-			return types.Value{}, c.outOfRange(wideQuotient(sum, s.Carry, scale, n))
+		if s.carry() != 0 {
+			return types.Value{}, c.outOfRange(wideQuotient(sum, s.carry(), scale, n))
 		}
 		return types.IntValue(types.Rescale(sum, scale, 0) / n), nil
 	}

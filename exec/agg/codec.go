@@ -33,9 +33,9 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 		fl := slotFlags(s)
 		buf = append(buf, fl)
 		buf = appendScalars(buf, s, fl)
-		if s.Set != nil {
-			buf = binary.AppendUvarint(buf, uint64(s.Set.Len()))
-			s.Set.Each(func(v types.Value, n int64) {
+		if s.Multiset() != nil {
+			buf = binary.AppendUvarint(buf, uint64(s.Multiset().Len()))
+			s.Multiset().Each(func(v types.Value, n int64) {
 				buf = types.AppendValue(buf, v)
 				buf = binary.AppendVarint(buf, n)
 			})
@@ -51,19 +51,19 @@ func slotFlags(s *Slot) byte {
 	if s.FSum != 0 {
 		fl |= flagFSum
 	}
-	if s.Set != nil {
+	if s.Multiset() != nil {
 		fl |= flagSet
 	}
-	if s.Carry != 0 {
+	if s.carry() != 0 {
 		fl |= flagCarry
 	}
-	if s.List != nil {
+	if s.list() != nil {
 		fl |= flagList
 	}
-	if s.Sq != nil {
+	if s.sq() != nil {
 		fl |= flagSq
 	}
-	if s.FSq != 0 {
+	if s.fsq() != 0 {
 		fl |= flagFSq
 	}
 	return fl
@@ -74,7 +74,7 @@ func appendScalars(buf []byte, s *Slot, fl byte) []byte {
 	buf = binary.AppendVarint(buf, s.N)
 	buf = binary.AppendVarint(buf, s.Sum)
 	if fl&flagCarry != 0 {
-		buf = binary.AppendVarint(buf, s.Carry)
+		buf = binary.AppendVarint(buf, s.carry())
 	}
 	if fl&flagFSum != 0 {
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSum))
@@ -85,13 +85,13 @@ func appendScalars(buf []byte, s *Slot, fl byte) []byte {
 // appendTrailer writes the fields of s after its multiset.
 func appendTrailer(buf []byte, s *Slot, fl byte) []byte {
 	if fl&flagList != 0 {
-		buf = appendList(buf, s.List)
+		buf = appendList(buf, s.list())
 	}
 	if fl&flagSq != 0 {
-		buf = appendBig(buf, s.Sq)
+		buf = appendBig(buf, s.sq())
 	}
 	if fl&flagFSq != 0 {
-		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.FSq))
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s.fsq()))
 	}
 	return buf
 }
@@ -135,7 +135,7 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 				return nil, ErrCorrupt
 			}
 			buf = buf[n:]
-			s.Set = NewValueSet()
+			s.m().set = NewValueSet()
 			for j := uint64(0); j < cnt; j++ {
 				var v types.Value
 				if v, buf, err = types.DecodeValue(buf); err != nil {
@@ -146,7 +146,7 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 					return nil, ErrCorrupt // a multiset holds values at least once
 				}
 				buf = buf[n:]
-				s.Set.add(&kbuf, v, c)
+				s.Multiset().add(&kbuf, v, c)
 			}
 		}
 		if buf, err = decodeTrailer(buf, s, fl); err != nil {
@@ -168,9 +168,11 @@ func decodeScalars(buf []byte, s *Slot, fl byte) ([]byte, error) {
 	}
 	buf = buf[n:]
 	if fl&flagCarry != 0 {
-		if s.Carry, n = binary.Varint(buf); n <= 0 {
+		c, n := binary.Varint(buf)
+		if n <= 0 {
 			return nil, ErrCorrupt
 		}
+		s.m().carry = c
 		buf = buf[n:]
 	}
 	if fl&flagFSum != 0 {
@@ -189,20 +191,24 @@ func decodeScalars(buf []byte, s *Slot, fl byte) ([]byte, error) {
 func decodeTrailer(buf []byte, s *Slot, fl byte) ([]byte, error) {
 	var err error
 	if fl&flagList != 0 {
-		if s.List, buf, err = decodeList(buf); err != nil {
+		var l *ValueList
+		if l, buf, err = decodeList(buf); err != nil {
 			return nil, err
 		}
+		s.m().list = l
 	}
 	if fl&flagSq != 0 {
-		if s.Sq, buf, err = decodeBig(buf); err != nil {
+		var sq *big.Int
+		if sq, buf, err = decodeBig(buf); err != nil {
 			return nil, err
 		}
+		s.m().sq = sq
 	}
 	if fl&flagFSq != 0 {
 		if len(buf) < 8 {
 			return nil, ErrCorrupt
 		}
-		s.FSq = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+		s.m().fsq = math.Float64frombits(binary.LittleEndian.Uint64(buf))
 		buf = buf[8:]
 	}
 	return buf, nil
@@ -213,11 +219,17 @@ func (a *Acc) Clone() Acc {
 	c := Acc{Rows: a.Rows, Slots: make([]Slot, len(a.Slots))}
 	copy(c.Slots, a.Slots)
 	for i := range c.Slots {
-		c.Slots[i].Set = c.Slots[i].Set.Clone()
-		c.Slots[i].List = c.Slots[i].List.Clone()
-		if sq := c.Slots[i].Sq; sq != nil {
-			c.Slots[i].Sq = new(big.Int).Set(sq)
+		m := c.Slots[i].more
+		if m == nil {
+			continue
 		}
+		cm := *m
+		cm.set = m.set.Clone()
+		cm.list = m.list.Clone()
+		if m.sq != nil {
+			cm.sq = new(big.Int).Set(m.sq)
+		}
+		c.Slots[i].more = &cm
 	}
 	return c
 }
@@ -305,7 +317,7 @@ func decodeBig(buf []byte) (*big.Int, []byte, error) {
 // checkpoint writes a, whole or as changes, on the goroutine that owns a.
 func MarkWritten(a *Acc) {
 	for i := range a.Slots {
-		if s := a.Slots[i].Set; s != nil {
+		if s := a.Slots[i].Multiset(); s != nil {
 			s.MarkWritten()
 		}
 	}
@@ -322,10 +334,10 @@ func MarkWritten(a *Acc) {
 func AppendAccChanges(buf []byte, a *Acc) (out []byte, fresh int, ok bool) {
 	for i := range a.Slots {
 		s := &a.Slots[i]
-		if s.List != nil || (s.Set != nil && !s.Set.Held()) {
+		if s.list() != nil || (s.Multiset() != nil && !s.Multiset().Held()) {
 			return buf, 0, false
 		}
-		ok = ok || s.Set != nil
+		ok = ok || s.Multiset() != nil
 	}
 	if !ok {
 		return buf, 0, false
@@ -337,9 +349,9 @@ func AppendAccChanges(buf []byte, a *Acc) (out []byte, fresh int, ok bool) {
 		fl := slotFlags(s)
 		buf = append(buf, fl)
 		buf = appendScalars(buf, s, fl)
-		if s.Set != nil {
+		if s.Multiset() != nil {
 			var f int
-			buf, f = s.Set.AppendChanges(buf)
+			buf, f = s.Multiset().AppendChanges(buf)
 			fresh += f
 		}
 		buf = appendTrailer(buf, s, fl)
@@ -370,17 +382,17 @@ func DecodeAccChanges(buf []byte, a *Acc) ([]byte, error) {
 		}
 		fl := buf[0]
 		buf = buf[1:]
-		if fl&flagList != 0 || (fl&flagSet != 0 && s.Set == nil) {
+		if fl&flagList != 0 || (fl&flagSet != 0 && s.Multiset() == nil) {
 			return nil, ErrCorrupt
 		}
-		set := s.Set
+		set := s.Multiset()
 		*s = Slot{}
 		var err error
 		if buf, err = decodeScalars(buf, s, fl); err != nil {
 			return nil, err
 		}
 		if fl&flagSet != 0 {
-			s.Set = set
+			s.m().set = set
 			if buf, err = set.decodeChanges(buf, &kbuf); err != nil {
 				return nil, err
 			}

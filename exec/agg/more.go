@@ -95,7 +95,7 @@ func (c *call) addSquare(s *Slot, v types.Value, sign int64) {
 	default:
 		x := v.AsFloat()
 		s.FSum += float64(sign) * x
-		s.FSq += float64(sign) * x * x
+		s.m().fsq += float64(sign) * x * x
 		return
 	}
 	if sign > 0 {
@@ -103,27 +103,29 @@ func (c *call) addSquare(s *Slot, v types.Value, sign int64) {
 	} else {
 		s.subSum(u)
 	}
-	if s.Sq == nil {
-		s.Sq = new(big.Int)
+	if s.sq() == nil {
+		s.m().sq = new(big.Int)
 	}
 	sq := new(big.Int).SetInt64(u)
 	sq.Mul(sq, sq)
 	if sign > 0 {
-		s.Sq.Add(s.Sq, sq)
+		s.sq().Add(s.sq(), sq)
 	} else {
-		s.Sq.Sub(s.Sq, sq)
+		s.sq().Sub(s.sq(), sq)
 	}
 }
 
 // mergeSquares adds src's sums of squares into dst (the plain sums are
 // merged with the other numeric fields).
 func mergeSquares(d, s *Slot) {
-	d.FSq += s.FSq
-	if s.Sq != nil && s.Sq.Sign() != 0 {
-		if d.Sq == nil {
-			d.Sq = new(big.Int)
+	if f := s.fsq(); f != 0 {
+		d.m().fsq += f
+	}
+	if s.sq() != nil && s.sq().Sign() != 0 {
+		if d.sq() == nil {
+			d.m().sq = new(big.Int)
 		}
-		d.Sq.Add(d.Sq, s.Sq)
+		d.sq().Add(d.sq(), s.sq())
 	}
 }
 
@@ -131,14 +133,14 @@ func mergeSquares(d, s *Slot) {
 // or pane into an earlier one's accumulator.
 func mergeList(d, s *Slot) {
 	d.N += s.N
-	if s.List.Len() == 0 {
+	if s.list().Len() == 0 {
 		return
 	}
-	if d.List == nil {
-		d.List = &ValueList{}
+	if d.list() == nil {
+		d.m().list = &ValueList{}
 	}
-	for _, e := range s.List.Entries {
-		d.List.append(e.V, e.Keys)
+	for _, e := range s.list().Entries {
+		d.list().append(e.V, e.Keys)
 	}
 }
 
@@ -157,9 +159,9 @@ func (c *call) variance(s *Slot) types.Value {
 		return types.NullValue()
 	}
 	var v float64
-	if s.Sq != nil || (s.FSum == 0 && s.FSq == 0) {
-		sum := wideBig(s.Sum, s.Carry)
-		num := new(big.Int).Mul(big.NewInt(n), orZero(s.Sq))
+	if s.sq() != nil || (s.FSum == 0 && s.fsq() == 0) {
+		sum := wideBig(s.Sum, s.carry())
+		num := new(big.Int).Mul(big.NewInt(n), orZero(s.sq()))
 		num.Sub(num, new(big.Int).Mul(sum, sum))
 		den := new(big.Int).Mul(big.NewInt(n), big.NewInt(d))
 		if c.scale > 0 {
@@ -167,7 +169,7 @@ func (c *call) variance(s *Slot) types.Value {
 		}
 		v, _ = new(big.Rat).SetFrac(num, den).Float64()
 	} else {
-		v = (s.FSq - s.FSum*s.FSum/float64(n)) / float64(d)
+		v = (s.fsq() - s.FSum*s.FSum/float64(n)) / float64(d)
 	}
 	if v < 0 {
 		v = 0 // rounding of doubles
@@ -191,10 +193,10 @@ func orZero(b *big.Int) *big.Int {
 // each distinct value once with DISTINCT (its first place). NULL when
 // there is no value.
 func (c *call) joined(s *Slot) types.Value {
-	if s.List.Len() == 0 {
+	if s.list().Len() == 0 {
 		return types.NullValue()
 	}
-	es := s.List.Entries
+	es := s.list().Entries
 	idx := make([]int, len(es))
 	for i := range idx {
 		idx[i] = i

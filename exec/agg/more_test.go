@@ -277,8 +277,8 @@ func TestDecodeEarlierLayout(t *testing.T) {
 	if err != nil || len(rest) != 0 {
 		t.Fatalf("decode: %v rest %d", err, len(rest))
 	}
-	if a.Rows != 3 || a.Slots[0].Sum != 60 || a.Slots[0].List != nil || a.Slots[0].Sq != nil || a.Slots[0].FSq != 0 ||
-		a.Slots[1].Set.Len() != 2 || a.Slots[1].Ext.Int() != 30 {
+	if a.Rows != 3 || a.Slots[0].Sum != 60 || a.Slots[0].list() != nil || a.Slots[0].sq() != nil || a.Slots[0].fsq() != 0 ||
+		a.Slots[1].Multiset().Len() != 2 || a.Slots[1].Ext.Int() != 30 {
 		t.Fatalf("decoded %+v", a)
 	}
 	if !bytes.Equal(AppendAcc(nil, &a), buf) {

@@ -115,7 +115,7 @@ func (groupCodec) AppendPatch(buf []byte, e *groupEntry) ([]byte, int, bool) {
 	}
 	changes := 0
 	for i := range e.acc.Slots {
-		changes += e.acc.Slots[i].Set.Changes()
+		changes += e.acc.Slots[i].Multiset().Changes()
 	}
 	grown := 0
 	if changes > 0 {

@@ -107,7 +107,7 @@ func TestGroupCodecPatches(t *testing.T) {
 		if got, want := c.Append(nil, d), c.Append(nil, e); !bytes.Equal(got, want) {
 			t.Fatalf("round %d: decoded %x, want %x", round, got, want)
 		}
-		if d.acc.Slots[1].Set.Held() {
+		if d.acc.Slots[1].Multiset().Held() {
 			t.Fatalf("round %d: a decoded set is held", round)
 		}
 	}
