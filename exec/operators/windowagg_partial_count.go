@@ -177,7 +177,7 @@ func (g *countGroups) count(k types.Value, enc *[]byte) int64 {
 // the table's kind when they fit in it (the next slice of the stream
 // likely has the same keys).
 func (g *countGroups) reset() {
-	if g.dense != nil {
+	if g.dense != nil && fixedKey(g.kind) {
 		lo, hi := int64(0), int64(0)
 		n := 0
 		for _, k := range g.keys {
