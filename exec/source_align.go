@@ -33,9 +33,16 @@ import (
 // partition after downtime), the others read about one round per
 // alignMaxWait until it caught up: as with Flink's watermark alignment,
 // their rows wait rather than pile up in event-time state downstream.
+//
+// The slack trades memory for parallelism: with 2 rounds, instances
+// that share a machine ran in near lockstep and waited for each other at
+// every hiccup of the scheduler (Nexmark q8 and q0 at parallelism 2 on
+// two cores 1.5-1.6 times parallelism 1); with 8 they reach 1.7-1.8 while
+// a windowed query's peak RSS stays within a few MiB (32 rounds added
+// 15-25 MiB to q5 and q7 for little more speed; BENCHMARKS.md).
 
 const (
-	alignSlack   = 2
+	alignSlack   = 8
 	alignMaxWait = 50 * time.Millisecond
 	// alignFree is published by a task that holds nobody back.
 	alignFree = MaxWatermark

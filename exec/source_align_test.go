@@ -41,15 +41,17 @@ func TestSourceAlignSlowestIgnoresFreeSiblings(t *testing.T) {
 func TestSourceAlignWaitsForSlowSibling(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	const step = 200
+	slack := int64(alignSlack * step)
 	a := newSourceAlign(2)
-	task := &sourceTask{job: &Job{ctx: ctx}, instance: 0, aligner: a, emitted: 1000}
+	task := &sourceTask{job: &Job{ctx: ctx}, instance: 0, aligner: a, emitted: 1000 + slack}
 	a.publish(1, 100)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		a.publish(1, 600) // 1000 - 2*200 <= 600: close enough
+		a.publish(1, 1000) // emitted - slack <= 1000: close enough
 	}()
 	start := time.Now()
-	if done, err := task.align(true, 200); done || err != nil {
+	if done, err := task.align(true, step); done || err != nil {
 		t.Fatalf("align: done=%v err=%v", done, err)
 	}
 	if d := time.Since(start); d < 15*time.Millisecond || d >= alignMaxWait {
@@ -57,8 +59,8 @@ func TestSourceAlignWaitsForSlowSibling(t *testing.T) {
 	}
 	// Within the slack: no wait at all.
 	start = time.Now()
-	task.emitted = 900
-	if _, err := task.align(true, 200); err != nil {
+	task.emitted = 900 + slack
+	if _, err := task.align(true, step); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d > 10*time.Millisecond {
