@@ -134,6 +134,10 @@ func (t *operatorTask) close() {
 	}
 }
 
+// selectInputs is the most input channels a task waits on with a plain
+// select (run); more go through reflect.Select.
+const selectInputs = 4
+
 // run is the goroutine of a head operator task and its chain.
 func (t *operatorTask) run() error {
 	defer t.close()
@@ -165,13 +169,17 @@ func (t *operatorTask) run() error {
 	for t.active > 0 {
 		var msg Message
 		ci := 0
-		if (n == 1 || n == 2) && t.ctrl == nil {
-			// One or two inputs (a chain, a join, a set operation)
-			// without checkpointing: a plain select, much cheaper than
-			// reflect.Select. A nil channel is never ready.
-			var second chan Message
-			if n == 2 {
-				second = t.readable(1)
+		if n <= selectInputs {
+			// Up to selectInputs input channels (a chain; a join or a
+			// set operation over instances of two inputs at parallelism up
+			// to 2; an exchange from up to four instances): a plain
+			// select, much cheaper than reflect.Select, which allocates
+			// per call. A nil channel is never ready: the inputs past n,
+			// those ended or blocked (readable), and ctrl without
+			// checkpointing.
+			var in [selectInputs]chan Message
+			for i := range n {
+				in[i] = t.readable(i)
 			}
 			select {
 			case <-t.job.ctx.Done():
@@ -181,10 +189,19 @@ func (t *operatorTask) run() error {
 					return err
 				}
 				continue
-			case msg = <-t.readable(0):
+			case c := <-t.ctrl:
+				if err := t.controlChain(c); err != nil {
+					return err
+				}
+				continue
+			case msg = <-in[0]:
 				ci = 0
-			case msg = <-second:
+			case msg = <-in[1]:
 				ci = 1
+			case msg = <-in[2]:
+				ci = 2
+			case msg = <-in[3]:
+				ci = 3
 			}
 		} else {
 			chosen, rv, _ := reflect.Select(t.cases)
