@@ -69,24 +69,7 @@ func TestEmitBatchHashedMatchesEmit(t *testing.T) {
 				}
 			}
 			col.flush()
-			out := make([][]string, targets)
-			for ti, ch := range chans {
-				close(ch)
-				for m := range ch {
-					if m.Batch.Len() > batch {
-						t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
-					}
-					for i := 0; i < m.Batch.Len(); i++ {
-						row := m.Batch.Row(i)
-						if owner := state.InstanceFor(state.KeyGroupOf(HashKey(row, c.keys), 128), 128, targets); owner != ti {
-							t.Fatalf("width %d keys %v: row %v went to target %d, but its key group belongs to %d", c.width, c.keys, row, ti, owner)
-						}
-						out[ti] = append(out[ti], fmt.Sprint(m.Batch.Ops[i], row))
-					}
-					out[ti] = append(out[ti], "(end of batch)")
-				}
-			}
-			return out
+			return drainTargets(t, chans, batch, c.keys, true)
 		}
 		want, got := run(false), run(true)
 		n := 0
@@ -168,22 +151,7 @@ func TestEmitBatchToKeepsTheOrderOfEmit(t *testing.T) {
 			}
 		}
 		col.flush()
-		out := make([][]string, targets)
-		for ti, ch := range chans {
-			close(ch)
-			for m := range ch {
-				if m.Batch.Len() > batch {
-					t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
-				}
-				for i := 0; i < m.Batch.Len(); i++ {
-					if o := owner(m.Batch.Row(i)); o != ti {
-						t.Fatalf("row %v went to target %d, but belongs to %d", m.Batch.Row(i), ti, o)
-					}
-					out[ti] = append(out[ti], fmt.Sprint(m.Batch.Row(i)))
-				}
-			}
-		}
-		return out
+		return drainTargets(t, chans, batch, keys, false)
 	}
 	want, got := run(false), run(true)
 	for ti := range want {
@@ -196,4 +164,33 @@ func TestEmitBatchToKeepsTheOrderOfEmit(t *testing.T) {
 	if col.Targets() != 0 {
 		t.Errorf("a forward edge: Targets() = %d, want 0", col.Targets())
 	}
+}
+
+// drainTargets closes the channels of a hash edge's targets and returns
+// the rows each received (operation and values), failing t when a batch
+// holds more than batch rows or a row reached a target that does not own
+// its key group (keys are the edge's key columns; max parallelism 128);
+// with ends, "(end of batch)" follows each batch's rows.
+func drainTargets(t *testing.T, chans []chan Message, batch int, keys []int, ends bool) [][]string {
+	t.Helper()
+	out := make([][]string, len(chans))
+	for ti, ch := range chans {
+		close(ch)
+		for m := range ch {
+			if m.Batch.Len() > batch {
+				t.Fatalf("a batch of %d rows, more than the batch size %d", m.Batch.Len(), batch)
+			}
+			for i := 0; i < m.Batch.Len(); i++ {
+				row := m.Batch.Row(i)
+				if owner := state.InstanceFor(state.KeyGroupOf(HashKey(row, keys), 128), 128, len(chans)); owner != ti {
+					t.Fatalf("keys %v: row %v went to target %d, but its key group belongs to %d", keys, row, ti, owner)
+				}
+				out[ti] = append(out[ti], fmt.Sprint(m.Batch.Ops[i], row))
+			}
+			if ends {
+				out[ti] = append(out[ti], "(end of batch)")
+			}
+		}
+	}
+	return out
 }
