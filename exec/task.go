@@ -136,7 +136,7 @@ func (t *operatorTask) close() {
 
 // selectInputs is the most input channels a task waits on with a plain
 // select (run); more go through reflect.Select.
-const selectInputs = 4
+const selectInputs = 8
 
 // run is the goroutine of a head operator task and its chain.
 func (t *operatorTask) run() error {
@@ -172,7 +172,7 @@ func (t *operatorTask) run() error {
 		if n <= selectInputs {
 			// Up to selectInputs input channels (a chain; a join or a
 			// set operation over instances of two inputs at parallelism up
-			// to 2; an exchange from up to four instances): a plain
+			// to 4; an exchange from up to eight instances): a plain
 			// select, much cheaper than reflect.Select, which allocates
 			// per call. A nil channel is never ready: the inputs past n,
 			// those ended or blocked (readable), and ctrl without
@@ -202,6 +202,14 @@ func (t *operatorTask) run() error {
 				ci = 2
 			case msg = <-in[3]:
 				ci = 3
+			case msg = <-in[4]:
+				ci = 4
+			case msg = <-in[5]:
+				ci = 5
+			case msg = <-in[6]:
+				ci = 6
+			case msg = <-in[7]:
+				ci = 7
 			}
 		} else {
 			chosen, rv, _ := reflect.Select(t.cases)
