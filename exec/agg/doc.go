@@ -16,7 +16,7 @@
 //     MAX and AVG over no non-NULL value are NULL; DISTINCT folds each
 //     distinct non-NULL value once. SUM is exact for integers and decimals:
 //     the accumulator is 128-bit (an int64 add with an overflow check that
-//     counts wraps in Slot.Carry), so a sum may pass the int64 range on the
+//     counts wraps in the slot's carry), so a sum may pass the int64 range on the
 //     way and come back (retraction, negative values). Results fails with
 //     an error naming the call (e.g. "SUM(v) = 9223372036854775808 is out
 //     of the range of its result type BIGINT") when the exact SUM or AVG

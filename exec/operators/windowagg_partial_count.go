@@ -70,8 +70,9 @@ func countHash(x int64) uint64 {
 func (g *countGroups) len() int { return len(g.keys) }
 
 // add counts one more row of key v: it returns whether that made a new
-// group. enc is scratch for a key's encoding. (countBatch finds the common
-// row's slot itself and calls add for the rest.)
+// group. enc is scratch for a key's encoding. (countBatch counts a key in
+// the dense window itself, new or not, and a key whose table slot exists;
+// it calls add for the rest.)
 func (g *countGroups) add(v types.Value, enc *[]byte) bool {
 	if k := v.Kind(); fixedKey(k) && (k == g.kind || g.kind == types.KindNull) {
 		g.kind = k
