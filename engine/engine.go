@@ -220,6 +220,8 @@ func (e *Engine) plannerConfig() planner.Config {
 		MiniBatch:      e.conf.Bool("table.exec.mini-batch.enabled"),
 		MiniBatchSize:  max(e.conf.Int("table.exec.mini-batch.size"), 0),
 		AggPhase:       aggPhase(e.conf.Get("table.optimizer.agg-phase-strategy")),
+		SplitDistinct:  e.conf.Bool("table.optimizer.distinct-agg.split.enabled"),
+		SplitBuckets:   e.conf.Int("table.optimizer.distinct-agg.split.bucket-num"),
 		Emit: planner.EmitConfig{
 			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
 			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),

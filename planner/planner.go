@@ -44,6 +44,12 @@ type Config struct {
 	// (when its aggregates merge: operators.CanSplitWindowAgg),
 	// AggPhaseOne never.
 	AggPhase AggPhase
+	// SplitDistinct runs a non-windowed GROUP BY with DISTINCT aggregates
+	// as two aggregates, the first grouped by SplitBuckets buckets of the
+	// distinct values too (table.optimizer.distinct-agg.split.enabled and
+	// .bucket-num; see split_distinct.go).
+	SplitDistinct bool
+	SplitBuckets  int
 }
 
 // AggPhase is the agg-phase strategy (Config.AggPhase).
@@ -128,6 +134,9 @@ type builder struct {
 	// read holds the columns the job reads of each table it scans (see
 	// columns_read.go).
 	read map[*catalog.Table][]bool
+	// partials holds the partial aggregates of split distinct
+	// aggregations (split_distinct.go), which are planned as they are.
+	partials map[*plan.Aggregate]bool
 }
 
 // PlanQuery plans a SELECT whose rows are handed to collect (one batch at a
@@ -519,6 +528,15 @@ func (b *builder) exchange(in stream, keyCols []int) (exec.Edge, int) {
 }
 
 func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
+	if b.cfg.SplitDistinct && !b.partials[n] {
+		if split, partial, ok := splitDistinct(n, b.cfg.SplitBuckets); ok {
+			if b.partials == nil {
+				b.partials = map[*plan.Aggregate]bool{}
+			}
+			b.partials[partial] = true
+			return b.build(split) // split_distinct.go
+		}
+	}
 	in, err := b.build(n.Input)
 	if err != nil {
 		return stream{}, err
