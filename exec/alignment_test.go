@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,5 +252,56 @@ func TestEndOfInputCompletesEveryAligningCheckpoint(t *testing.T) {
 	evs := h.takeEvents()
 	if len(evs) != 2 || evs[0].id != 1 || evs[1].id != 2 || evs[0].decline != nil || evs[1].decline != nil {
 		t.Fatalf("want acks of 1 then 2, got %+v", evs)
+	}
+}
+
+// holder keeps the rows it is given and emits them in SnapshotState.
+type holder struct {
+	Base
+	out  Output
+	rows [][]types.Value
+}
+
+func (o *holder) ProcessBatch(_ int, b *types.Batch) error {
+	for i := range b.Len() {
+		o.rows = append(o.rows, slices.Clone(b.Row(i)))
+	}
+	return nil
+}
+
+func (o *holder) SnapshotState(int64) error {
+	for _, r := range o.rows {
+		o.out.Emit(types.Insert, r)
+	}
+	o.rows = nil
+	return nil
+}
+
+// Rows an operator emits in SnapshotState reach the output ahead of the
+// checkpoint's barrier, in every checkpointing mode.
+func TestSnapshotStateRowsPrecedeBarrier(t *testing.T) {
+	for _, cp := range []*CheckpointConfig{{}, {Unaligned: true}, {AtLeastOnce: true}} {
+		h := newBarrierHarness(t, cp, 2)
+		op := &holder{out: h.task.out}
+		h.task.op = op
+		h.trigger(1, false)
+		h.rows(t, 0, 3)
+		h.rows(t, 1, 2)
+		h.barrier(t, 0, 1)
+		h.barrier(t, 1, 1)
+		expectAck(t, h.takeEvents(), 1)
+		var got []string
+		for len(h.down) > 0 {
+			m := <-h.down
+			switch m.Kind {
+			case MsgBatch:
+				got = append(got, fmt.Sprintf("rows %d", m.Batch.Len()))
+			case MsgBarrier:
+				got = append(got, fmt.Sprintf("barrier %d", m.Barrier.CheckpointID))
+			}
+		}
+		if want := []string{"rows 5", "barrier 1"}; !slices.Equal(got, want) {
+			t.Errorf("%+v: downstream got %v, want %v", *cp, got, want)
+		}
 	}
 }

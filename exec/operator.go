@@ -20,6 +20,10 @@ import (
 // Output goes through ctx.Out (saved in Open). Rows emitted during a call
 // are sent downstream before the watermark that caused them is forwarded:
 // after ProcessWatermark(w) returns, the task forwards w downstream.
+// Likewise rows emitted during SnapshotState go downstream ahead of the
+// checkpoint's barrier in every checkpointing mode (aligned, unaligned,
+// at least once): the task forwards the barrier after SnapshotState
+// returns, and forwarding sends the pending output first.
 //
 // Embed Base to get no-op defaults for hooks an operator does not need.
 type Operator interface {
@@ -33,9 +37,10 @@ type Operator interface {
 	// OnTick is called about every 100 ms of wall-clock time with the
 	// current time in ms (processing-time windows, idle flushes).
 	OnTick(nowMs int64) error
-	// SnapshotState is called at a checkpoint barrier, after all inputs
-	// delivered it: the operator moves anything it buffers into its state
-	// backend.
+	// SnapshotState is called at a checkpoint barrier (aligned: after all
+	// inputs delivered it; unaligned and at least once: at its first
+	// copy): the operator moves anything it buffers into its state
+	// backend, or emits it (rows emitted here precede the barrier).
 	SnapshotState(checkpointID int64) error
 	// Finish is called once when all inputs have ended.
 	Finish() error
