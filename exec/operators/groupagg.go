@@ -22,13 +22,22 @@ type GroupAggSpec struct {
 	// without being read or written, in processing time; 0 keeps it
 	// forever.
 	StateTTL time.Duration
-	// MiniBatch folds each input batch into its groups before emitting:
-	// one change per changed group and batch (see groupagg_minibatch.go).
-	// Not with a StateTTL, which keeps the row-by-row path.
+	// MiniBatch folds rows into their groups before emitting: one change
+	// per group the mini-batch changed (see groupagg_minibatch.go). Not
+	// with a StateTTL, which keeps the row-by-row path.
 	MiniBatch bool
-	// MiniBatchSize bounds the rows folded before emitting
-	// (table.exec.mini-batch.size); 0: the whole input batch.
+	// MiniBatchSize bounds the rows of a mini-batch
+	// (table.exec.mini-batch.size); 0: no bound (with a
+	// MiniBatchLatency), or the whole input batch (without).
 	MiniBatchSize int
+	// MiniBatchLatency (table.exec.mini-batch.allow-latency) is how long
+	// a mini-batch may hold rows back. 0: a mini-batch is (a piece of) one
+	// input batch and holds nothing back; above 0: it spans input batches
+	// and emits when it reaches MiniBatchSize rows, when its first row
+	// is MiniBatchLatency old (OnTick), at a checkpoint barrier
+	// (SnapshotState), at the end of the input (Finish), and earlier when
+	// the state must write its groups back (see groupagg_minibatch.go).
+	MiniBatchLatency time.Duration
 }
 
 // NewGroupAgg returns a non-windowed GROUP BY. Its input must be
@@ -314,12 +323,17 @@ func sameValues(a, b []types.Value) bool {
 	return true
 }
 
-// OnTick removes groups whose TTL expired (a bounded number per tick).
 // ReleasesInput implements exec.InputReleaser: groups keep copies of their
 // key values and accumulators, never a row of the input batch.
 func (o *groupAgg) ReleasesInput() bool { return true }
 
-func (o *groupAgg) OnTick(int64) error {
+// OnTick emits a held mini-batch whose first row is MiniBatchLatency old,
+// and removes groups whose TTL expired (a bounded number per tick; the
+// two never both apply: a StateTTL works row by row).
+func (o *groupAgg) OnTick(now int64) error {
+	if o.mb.due(now, o.spec.MiniBatchLatency) {
+		return o.releaseMiniBatch()
+	}
 	if !o.ttl.on() {
 		return nil
 	}
@@ -335,5 +349,18 @@ func (o *groupAgg) OnTick(int64) error {
 	return nil
 }
 
-func (o *groupAgg) SnapshotState(int64) error { o.groups.flush(); return nil }
-func (o *groupAgg) Finish() error             { o.groups.finish(); return nil }
+// SnapshotState emits a held mini-batch before it flushes the store, so
+// that the checkpoint's state and the changelog emitted before the barrier
+// (the task sends what SnapshotState emits ahead of the barrier) agree.
+func (o *groupAgg) SnapshotState(int64) error {
+	err := o.emitMiniBatch()
+	o.groups.flush()
+	return err
+}
+
+// Finish emits a held mini-batch, then finishes the store.
+func (o *groupAgg) Finish() error {
+	err := o.emitMiniBatch()
+	o.groups.finish()
+	return err
+}

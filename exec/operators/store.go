@@ -573,14 +573,24 @@ func (s *store[P]) needsFlush() bool {
 // flushes when the pending entries alone pass the bound (they cannot be
 // evicted before they are written back).
 func (s *store[P]) maybeFlush() {
-	if s.needsFlush() {
+	if s.pressed() {
 		s.flush()
-		return
+	}
+}
+
+// pressed reports whether maybeFlush would flush now: many entries are
+// pending, or (after trimming the clean ones) the cache is over its byte
+// bound while entries are pending. It never flushes: the entries returned
+// by get and insert since the last flush stay valid (trim evicts clean
+// entries only). An operator that holds such entries across batches
+// (groupAgg's mini-batch) calls it instead of maybeFlush, and when it
+// reports true lets go of them and calls maybeFlush.
+func (s *store[P]) pressed() bool {
+	if s.needsFlush() {
+		return true
 	}
 	s.trim()
-	if s.overBytes() && len(s.dirty) > 0 {
-		s.flush()
-	}
+	return s.overBytes() && len(s.dirty) > 0
 }
 
 // trim evicts clean entries while the cache is over its capacity or its
