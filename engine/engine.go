@@ -212,16 +212,17 @@ func aggPhase(v string) planner.AggPhase {
 
 func (e *Engine) plannerConfig() planner.Config {
 	c := planner.Config{
-		Parallelism:    e.conf.Int("parallelism.default"),
-		MaxParallelism: e.conf.Int("pipeline.max-parallelism"),
-		IdleTimeoutMs:  e.conf.DurationMs("table.exec.source.idle-timeout"),
-		StateTTL:       time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
-		NoSubPlanReuse: !e.conf.Bool("table.optimizer.reuse-sub-plan-enabled"),
-		MiniBatch:      e.conf.Bool("table.exec.mini-batch.enabled"),
-		MiniBatchSize:  max(e.conf.Int("table.exec.mini-batch.size"), 0),
-		AggPhase:       aggPhase(e.conf.Get("table.optimizer.agg-phase-strategy")),
-		SplitDistinct:  e.conf.Bool("table.optimizer.distinct-agg.split.enabled"),
-		SplitBuckets:   e.conf.Int("table.optimizer.distinct-agg.split.bucket-num"),
+		Parallelism:      e.conf.Int("parallelism.default"),
+		MaxParallelism:   e.conf.Int("pipeline.max-parallelism"),
+		IdleTimeoutMs:    e.conf.DurationMs("table.exec.source.idle-timeout"),
+		StateTTL:         time.Duration(e.conf.DurationMs("table.exec.state.ttl")) * time.Millisecond,
+		NoSubPlanReuse:   !e.conf.Bool("table.optimizer.reuse-sub-plan-enabled"),
+		MiniBatch:        e.conf.Bool("table.exec.mini-batch.enabled"),
+		MiniBatchSize:    max(e.conf.Int("table.exec.mini-batch.size"), 0),
+		MiniBatchLatency: time.Duration(e.conf.DurationMs("table.exec.mini-batch.allow-latency")) * time.Millisecond,
+		AggPhase:         aggPhase(e.conf.Get("table.optimizer.agg-phase-strategy")),
+		SplitDistinct:    e.conf.Bool("table.optimizer.distinct-agg.split.enabled"),
+		SplitBuckets:     e.conf.Int("table.optimizer.distinct-agg.split.bucket-num"),
 		Emit: planner.EmitConfig{
 			AllowLateness: e.conf.DurationMs("table.exec.emit.allow-lateness"),
 			EarlyFire:     e.conf.Bool("table.exec.emit.early-fire.enabled"),
@@ -330,7 +331,8 @@ func (e *Engine) RunQueryWatch(ctx context.Context, q *sql.Query, onRow func(op 
 	cfg := e.plannerConfig()
 	if onRow == nil && !e.conf.IsSet("table.exec.mini-batch.enabled") {
 		// Only the final table is shown: intermediate results of a batch
-		// are never seen, so aggregates fold whole batches.
+		// are never seen, so aggregates fold whole batches. The latency
+		// stays the configured one (0 unless SET: nothing is held back).
 		cfg.MiniBatch = true
 	}
 	delivered := exec.NewDeliveredSet() // shared by every plan of this query

@@ -32,12 +32,16 @@ type Config struct {
 	// subtree translated already (table.optimizer.reuse-sub-plan-enabled
 	// = false; see reuse.go).
 	NoSubPlanReuse bool
-	// MiniBatch folds each input batch of a non-windowed GROUP BY before
-	// emitting (table.exec.mini-batch.enabled; see
-	// operators.GroupAggSpec.MiniBatch); MiniBatchSize bounds the rows
-	// folded at once (0: a whole batch).
-	MiniBatch     bool
-	MiniBatchSize int
+	// MiniBatch folds the rows of a non-windowed GROUP BY into their
+	// groups before emitting (table.exec.mini-batch.enabled; see
+	// operators.GroupAggSpec.MiniBatch). MiniBatchLatency
+	// (table.exec.mini-batch.allow-latency) is how long a mini-batch may
+	// hold rows back across input batches (0: it is one input batch);
+	// MiniBatchSize (table.exec.mini-batch.size) bounds its rows (0: no
+	// bound beyond the latency, or without one, the input batch).
+	MiniBatch        bool
+	MiniBatchSize    int
+	MiniBatchLatency time.Duration
 	// AggPhase is table.optimizer.agg-phase-strategy: AggPhaseAuto (the
 	// zero value) splits a window aggregate into a local and a global
 	// phase when its input runs at parallelism above 1, AggPhaseTwo always
@@ -609,7 +613,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		return out, nil
 	}
 	spec := operators.GroupAggSpec{KeyCols: keyCols, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly, StateTTL: b.cfg.StateTTL,
-		MiniBatch: b.cfg.MiniBatch, MiniBatchSize: b.cfg.MiniBatchSize}
+		MiniBatch: b.cfg.MiniBatch, MiniBatchSize: b.cfg.MiniBatchSize, MiniBatchLatency: b.cfg.MiniBatchLatency}
 	desc := fmt.Sprintf("GroupAggregate keys=[%s] aggs=[%s] changelog", kd, strings.Join(aggs, ", "))
 	vi := b.add(&exec.Vertex{Name: desc, Parallelism: par, Schema: schema, KeyDesc: kd,
 		StateDesc:   "per key: accumulators" + b.ttlDesc(),
