@@ -141,8 +141,8 @@ func TestSplitDistinctPlan(t *testing.T) {
 		t.Fatalf("split without the option:\n%s", p)
 	}
 	for _, q := range []string{
-		"SELECT g, COUNT(a), SUM(v) FROM t GROUP BY g",  // nothing distinct
-		"SELECT g, AVG(DISTINCT a) FROM t GROUP BY g",   // AVG does not split
+		"SELECT g, COUNT(a), SUM(v) FROM t GROUP BY g", // nothing distinct
+		"SELECT g, AVG(DISTINCT a) FROM t GROUP BY g",  // AVG does not split
 		"SELECT g, COUNT(DISTINCT a), LISTAGG(CAST(b AS VARCHAR)) FROM t GROUP BY g",
 	} {
 		if p := explain(on, q); strings.Contains(p, "Expand") {
