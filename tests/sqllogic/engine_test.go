@@ -247,9 +247,12 @@ func TestSuitesModes(t *testing.T) {
 	}
 	modes := []mode{
 		// Window aggregates in two phases (a local phase before the
-		// exchange), whatever the parallelism of their input.
-		{name: "pebble-two-phase", set: map[string]string{"state.backend": "pebble",
-			"table.optimizer.agg-phase-strategy": "TWO_PHASE"}},
+		// exchange), whatever the parallelism of their input, and DISTINCT
+		// aggregates split over three buckets.
+		{name: "pebble-two-phase-split-distinct", set: map[string]string{"state.backend": "pebble",
+			"table.optimizer.agg-phase-strategy":            "TWO_PHASE",
+			"table.optimizer.distinct-agg.split.enabled":    "true",
+			"table.optimizer.distinct-agg.split.bucket-num": "3"}},
 		{name: "checkpoint-failure-hashmap", checkpoint: true, testing: failMidway(0)},
 		{name: "checkpoint-failure-pebble-incremental", checkpoint: true, testing: failMidway(0),
 			set: map[string]string{"state.backend": "pebble", "state.backend.incremental": "true"}},
@@ -264,8 +267,12 @@ func TestSuitesModes(t *testing.T) {
 		// The memory backend's incremental checkpoints (a full base and
 		// deltas) restored at another parallelism: full memory checkpoints
 		// restore in the hashmap, unaligned and changelog modes.
-		{name: "restore-at-parallelism-3-hashmap-incremental", checkpoint: true, testing: failMidway(3),
-			set: map[string]string{"state.backend.incremental": "true", "table.optimizer.agg-phase-strategy": "TWO_PHASE"}},
+		// DISTINCT aggregates split, and GROUP BYs in mini-batches that
+		// only checkpoints and the end of the input close.
+		{name: "restore-at-parallelism-3-hashmap-incremental-split-mini-batch", checkpoint: true, testing: failMidway(3),
+			set: map[string]string{"state.backend.incremental": "true", "table.optimizer.agg-phase-strategy": "TWO_PHASE",
+				"table.optimizer.distinct-agg.split.enabled": "true",
+				"table.exec.mini-batch.enabled":              "true", "table.exec.mini-batch.allow-latency": "1h"}},
 		// At-least-once skips alignment: without a failure nothing is
 		// replayed, so the results must still be exact.
 		{name: "at-least-once-no-failure", checkpoint: true,
