@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/streamsql/streamsql/sql"
 	"github.com/streamsql/streamsql/types"
@@ -148,5 +149,46 @@ func TestSplitDistinctPlan(t *testing.T) {
 		if p := explain(on, q); strings.Contains(p, "Expand") {
 			t.Fatalf("%s: split although it does not qualify:\n%s", q, p)
 		}
+	}
+}
+
+// TestSplitDistinctSavepointNeedsTheSamePlan: a savepoint of a job planned
+// with split distinct aggregation does not restore into the job planned
+// without it, nor the other way round: the error says the query changed.
+func TestSplitDistinctSavepointNeedsTheSamePlan(t *testing.T) {
+	const ddl = `CREATE TABLE gen (k BIGINT, v BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '2000',
+  'fields.k.kind' = 'random', 'fields.k.min' = '1', 'fields.k.max' = '5',
+  'fields.v.kind' = 'random', 'fields.v.min' = '1', 'fields.v.max' = '500');
+CREATE TABLE sink (k BIGINT, c BIGINT) WITH ('connector' = 'blackhole');`
+	const insert = "INSERT INTO sink SELECT k, COUNT(DISTINCT v) FROM gen GROUP BY k"
+	for _, from := range []bool{true, false} {
+		t.Run(fmt.Sprintf("split=%v", from), func(t *testing.T) {
+			cp := t.TempDir()
+			e1, _ := newTestEngine()
+			checkpointed(t, e1, cp)
+			run(t, e1, fmt.Sprintf("SET 'table.optimizer.distinct-agg.split.enabled' = '%v';", from)+ddl)
+			j, err := submit(t, e1, insert)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			sp := savepointPath(t, run(t, e1, "STOP JOB '"+j.ID+"' WITH SAVEPOINT;"))
+
+			e2, _ := newTestEngine()
+			checkpointed(t, e2, cp)
+			run(t, e2, fmt.Sprintf("SET 'table.optimizer.distinct-agg.split.enabled' = '%v'; SET 'execution.savepoint.path' = '%s';", !from, sp)+ddl)
+			if _, err := submit(t, e2, insert); err == nil || !strings.Contains(err.Error(), "the query changed") {
+				t.Fatalf("restored a savepoint of the other plan: %v", err)
+			}
+			// The same plan restores it.
+			e3, _ := newTestEngine()
+			checkpointed(t, e3, cp)
+			run(t, e3, fmt.Sprintf("SET 'table.optimizer.distinct-agg.split.enabled' = '%v'; SET 'execution.savepoint.path' = '%s';", from, sp)+ddl)
+			j3, err := submit(t, e3, insert)
+			if err != nil {
+				t.Fatalf("the same plan does not restore its savepoint: %v", err)
+			}
+			run(t, e3, "STOP JOB '"+j3.ID+"';")
+		})
 	}
 }

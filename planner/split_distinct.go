@@ -153,14 +153,14 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 	}
 	pa := len(partial.GroupKeys)
 	for i, a := range n.Aggs {
-		f := plan.AggCall{Func: a.Func, Arg: col(ps, pa+i), Type: a.Type, Name: a.Name}
+		f := plan.AggCall{Func: a.Func, Arg: col(ps, pa+i), Type: a.Type, Name: "$final" + strconv.Itoa(i)}
 		if a.Func == plan.AggCount {
 			f.Func, f.Type = plan.AggSum, a.Type.Nullable()
 		}
 		final.Aggs = append(final.Aggs, f)
 	}
 
-	fs := final.Schema()
+	fs, want := final.Schema(), n.Schema()
 	project := &plan.Project{Input: final}
 	for i := range fs {
 		var e expr.Expr = col(fs, i)
@@ -173,9 +173,9 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 			e = c
 		}
 		project.Exprs = append(project.Exprs, e)
-		project.Names = append(project.Names, fs[i].Name)
+		project.Names = append(project.Names, want[i].Name)
 	}
-	if !sameSchema(project.Schema(), n.Schema()) {
+	if !sameSchema(project.Schema(), want) {
 		return nil, nil, false
 	}
 	return project, partial, true
