@@ -122,3 +122,63 @@ func TestTwoPhaseKeepsTheJobDirectory(t *testing.T) {
 		t.Fatalf("job directories %v: want one for both runs", names)
 	}
 }
+
+// A processing-time TUMBLE runs in two phases at parallelism 2 and counts
+// every row once: the windows' counts per key add up to the rows of the
+// key, with checkpoints every 20 ms (each barrier sends the local phases'
+// groups on) and without.
+func TestTwoPhaseProcessingTimeWindowCountsEveryRow(t *testing.T) {
+	for _, checkpoints := range []bool{false, true} {
+		t.Run(fmt.Sprintf("checkpoints=%v", checkpoints), func(t *testing.T) {
+			root := t.TempDir()
+			script := fmt.Sprintf(`
+SET 'parallelism.default' = '2';
+CREATE TABLE ev (n BIGINT, pt AS PROCTIME()) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '40000', 'number-of-rows' = '20000',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '0', 'fields.n.end' = '19999');
+CREATE TABLE counts (k BIGINT, w TIMESTAMP(3), c BIGINT) WITH (
+  'connector' = 'filesystem', 'path' = '%s/counts/', 'format' = 'csv');
+INSERT INTO counts SELECT n %% 7, TUMBLE_END(pt, INTERVAL '50' MILLISECOND), COUNT(*)
+  FROM ev GROUP BY TUMBLE(pt, INTERVAL '50' MILLISECOND), n %% 7;`, root)
+			if checkpoints {
+				script = fmt.Sprintf("SET 'execution.checkpointing.interval' = '20ms'; SET 'state.checkpoints.dir' = '%s/cp';", root) + script
+			}
+			var plan bytes.Buffer
+			x := New(Options{Stdout: io.Discard, Stderr: io.Discard})
+			if err := x.RunScript(context.Background(), strings.Replace(script, "INSERT INTO", "EXPLAIN INSERT INTO", 1), &plan); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan.String(), "LocalWindowAggregate") {
+				t.Fatalf("no local phase:\n%s", plan.String())
+			}
+			e := New(Options{Stdout: io.Discard, Stderr: io.Discard})
+			if err := e.Exec(script); err != nil {
+				t.Fatal(err)
+			}
+			perKey := map[string]int{}
+			windows := map[string]bool{}
+			for _, l := range readLines(t, filepath.Join(root, "counts")) {
+				f := strings.Split(l, ",")
+				c := 0
+				fmt.Sscan(f[2], &c)
+				perKey[f[0]] += c
+				if windows[f[0]+","+f[1]] {
+					t.Fatalf("key %s has two rows for window %s", f[0], f[1])
+				}
+				windows[f[0]+","+f[1]] = true
+			}
+			for k := range 7 {
+				want := 20000 / 7
+				if k < 20000%7 {
+					want++
+				}
+				if got := perKey[fmt.Sprint(k)]; got != want {
+					t.Fatalf("key %d counted %d times over %d windows, want %d (all: %v)", k, got, len(windows), want, perKey)
+				}
+			}
+			if len(windows) < 7*5 {
+				t.Fatalf("%d windows: the run spans too few windows to test", len(windows))
+			}
+		})
+	}
+}

@@ -49,14 +49,14 @@ func GlobalWindowAggSpec(local WindowAggSpec) WindowAggSpec {
 }
 
 // CanSplitWindowAgg reports whether a window aggregate can run in two
-// phases (NewLocalWindowAgg, then NewWindowAgg of GlobalWindowAggSpec): an
-// event-time TUMBLE, HOP or CUMULATE window whose aggregates merge in any
+// phases (NewLocalWindowAgg, then NewWindowAgg of GlobalWindowAggSpec): a
+// TUMBLE, HOP or CUMULATE window (event or processing time) whose aggregates merge in any
 // order (no DISTINCT, no FIRST_VALUE / LAST_VALUE / LISTAGG, no
 // aggregate over its own window function). The input must be append-only:
 // the caller checks that.
 func CanSplitWindowAgg(spec WindowAggSpec) bool {
 	w := spec.Window
-	if w.Proctime || (w.Kind != plan.Tumble && w.Kind != plan.Hop && w.Kind != plan.Cumulate) {
+	if w.Kind != plan.Tumble && w.Kind != plan.Hop && w.Kind != plan.Cumulate {
 		return false
 	}
 	for _, a := range spec.Aggs {
@@ -119,14 +119,17 @@ type localWindowAgg struct {
 	// groups in countGroups (countBatch) instead of entries.
 	counting bool
 	wm       int64
-	slices   map[int64]*partialSlice // by slice end
-	entries  int
-	free     []*partialSlice
-	entFree  []*partialEntry // emitted entries, for reuse
-	out      []types.Value
-	buf      []byte
-	keyBuf   []byte
-	ends     []int64
+	// lastStamp is the latest time attribute of a row seen (processing-
+	// time windows: see proctimeProgress).
+	lastStamp int64
+	slices    map[int64]*partialSlice // by slice end
+	entries   int
+	free      []*partialSlice
+	entFree   []*partialEntry // emitted entries, for reuse
+	out       []types.Value
+	buf       []byte
+	keyBuf    []byte
+	ends      []int64
 	// emitRouted's: a batch per instance, and the instance (+1; 0: not
 	// looked up) of each dense index of the window at routeBase of keys
 	// of routeKind
@@ -179,7 +182,7 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 		o.keyCol = o.spec.KeyCols[0]
 	}
 	o.counting = o.allStar && o.keyCol >= 0
-	o.wm = exec.MinWatermark
+	o.wm, o.lastStamp = exec.MinWatermark, exec.MinWatermark
 	o.slices = make(map[int64]*partialSlice)
 	o.out = make([]types.Value, len(o.spec.KeyCols)+2)
 	return nil
@@ -190,6 +193,9 @@ func (o *localWindowAgg) Open(ctx *exec.Context) error {
 func (o *localWindowAgg) ReleasesInput() bool { return true }
 
 func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
+	if o.spec.Window.Proctime {
+		o.noteStamps(b)
+	}
 	if o.counting {
 		if err := o.countBatch(b); err != nil {
 			return err
@@ -229,6 +235,9 @@ func (o *localWindowAgg) ProcessBatch(_ int, b *types.Batch) error {
 // already: their rows go on at once, as the one-phase aggregate would
 // have seen them.
 func (o *localWindowAgg) emitDue() error {
+	if o.spec.Window.Proctime {
+		o.proctimeProgress()
+	}
 	if o.entries >= localFlushEntries {
 		return o.emitUpTo(exec.MaxWatermark)
 	}
@@ -540,8 +549,53 @@ func (o *localWindowAgg) emitRouted(ro exec.RoutedOutput, n int, g *countGroups,
 }
 
 func (o *localWindowAgg) ProcessWatermark(wm int64) error {
+	if o.spec.Window.Proctime && wm != exec.MaxWatermark {
+		return nil // processing-time slices follow the clock (proctimeProgress, OnTick)
+	}
 	o.wm = wm
 	return o.emitUpTo(wm)
+}
+
+// Processing-time windows. The rows carry their processing time (PROCTIME()
+// is stamped where the row is made, before this phase), and the global
+// phase fires a window from its own clock, when that passes the window's
+// end; a partial row that reaches it later counts in the open window, as a
+// late row does in one phase. So that the partial rows of a slice reach the
+// global phase as soon as its time has passed, the local phase's watermark
+// is the latest processing time it has seen on a row, less 1 ms (the rows
+// after it are stamped no earlier), or on the clock (OnTick, for an input
+// that went quiet); event-time watermarks other than the final one do not
+// move it. A row stamped before that watermark (from a slower input) opens
+// its slice again and goes on at the end of its batch.
+
+// proctimeProgress moves the watermark of a processing-time local phase
+// to the latest time stamped on a row of the last batch, less 1 ms.
+func (o *localWindowAgg) proctimeProgress() {
+	if o.lastStamp != exec.MinWatermark && o.lastStamp-1 > o.wm {
+		o.wm = o.lastStamp - 1
+	}
+}
+
+// noteStamps records the latest time attribute of b's rows in lastStamp.
+func (o *localWindowAgg) noteStamps(b *types.Batch) {
+	w, col := b.Width, o.spec.Window.TimeCol
+	for i := col; i < len(b.Vals); i += w {
+		if v := &b.Vals[i]; !v.IsNull() && v.Millis() > o.lastStamp {
+			o.lastStamp = v.Millis()
+		}
+	}
+}
+
+// OnTick implements exec.Operator: a processing-time local phase sends the
+// slices the clock passed on.
+func (o *localWindowAgg) OnTick(now int64) error {
+	if !o.spec.Window.Proctime {
+		return nil
+	}
+	if now-1 > o.wm {
+		o.wm = now - 1
+	}
+	return o.emitUpTo(o.wm)
 }
 
 func (o *localWindowAgg) SnapshotState(int64) error { return o.emitUpTo(exec.MaxWatermark) }

@@ -210,7 +210,7 @@ func TestCanSplitWindowAgg(t *testing.T) {
 		{"count distinct", WindowAggSpec{Window: tumble, Aggs: []plan.AggCall{{Func: plan.AggCount, Arg: v, Distinct: true, Type: types.BigInt}}}, false},
 		{"first_value", WindowAggSpec{Window: tumble, Aggs: []plan.AggCall{{Func: plan.AggFirstValue, Arg: v, Type: types.BigInt}}}, false},
 		{"proctime", WindowAggSpec{Window: plan.Window{Kind: plan.Tumble, Size: 10, TimeCol: 1, Proctime: true},
-			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}, false},
+			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}, true},
 		{"session", WindowAggSpec{Window: plan.Window{Kind: plan.Session, Gap: 10, TimeCol: 1},
 			Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}, false},
 	} {
@@ -323,5 +323,61 @@ func TestCountGroupsCountsEveryKey(t *testing.T) {
 			}
 		}
 		g.reset()
+	}
+}
+
+// TestLocalPhaseProcessingTime: a processing-time local phase sends a
+// slice on once a row stamped after it arrives or the clock passes it,
+// not on event-time watermarks; a row stamped in a slice sent already goes
+// on at the end of its batch; and the global phase, firing from its own
+// clock, counts every row once, in its window or (a partial row that
+// arrives after its window fired) in the open one.
+func TestLocalPhaseProcessingTime(t *testing.T) {
+	spec := WindowAggSpec{KeyCols: []int{0}, Window: plan.Window{Kind: plan.Tumble, Size: 1000, TimeCol: 1, Proctime: true},
+		Aggs: []plan.AggCall{{Func: plan.AggCount, Type: types.BigInt}}}
+	l := newHarness(t, func() exec.Operator { return NewLocalWindowAgg(spec) }, 3)
+	g := newHarness(t, func() exec.Operator { return NewWindowAgg(GlobalWindowAggSpec(spec)) }, 3)
+	row := func(k, ts int64) emitted {
+		return emitted{op: types.Insert, vals: []types.Value{types.IntValue(k), types.TimestampValue(ts), types.IntValue(1)}}
+	}
+	var results []string
+	step := func(what string, partials []emitted, want int) {
+		t.Helper()
+		if len(partials) != want {
+			t.Fatalf("%s: %d partial rows, want %d", what, len(partials), want)
+		}
+		for _, e := range g.process(0, partials) {
+			results = append(results, formatRow(e))
+		}
+	}
+	step("rows stamped in the first slice", l.process(0, []emitted{row(1, 5), row(2, 500), row(1, 600)}), 0)
+	step("an event-time watermark", l.watermark(5000), 0)
+	step("a row stamped in the next slice", l.process(0, []emitted{row(1, 1000)}), 2)
+	step("a row stamped in the first slice, late", l.process(0, []emitted{row(2, 700)}), 1)
+	step("the clock before the second slice's end", l.tick(1500), 0)
+	step("the clock past the second slice's end", l.tick(2000), 1)
+	for _, e := range g.tick(2000) {
+		results = append(results, formatRow(e))
+	}
+	step("a row stamped in the second slice after the global phase fired it", l.process(0, []emitted{row(3, 1999)}), 1)
+	step("the end of the input", l.finish(), 0)
+	for _, e := range g.finish() {
+		results = append(results, formatRow(e))
+	}
+	total := map[string]int{}
+	for _, r := range results {
+		total[r]++
+	}
+	// key, window start, end, count: key 2's late row joins its window,
+	// which had not fired; key 3's partial row came after its window
+	// fired and counts in the next one.
+	want := []string{"+I 1 0 1000 2", "+I 2 0 1000 2", "+I 1 1000 2000 1", "+I 3 2000 3000 1"}
+	if len(results) != len(want) {
+		t.Fatalf("global results %v, want %v", results, want)
+	}
+	for _, w := range want {
+		if total[w] != 1 {
+			t.Fatalf("global results %v, want %v", results, want)
+		}
 	}
 }
