@@ -31,6 +31,8 @@ var splitDistinctQueries = []string{
 	"SELECT COUNT(DISTINCT a) FROM t WHERE v > 1000",
 	"SELECT g, COUNT(DISTINCT a, b), COUNT(DISTINCT b) FROM t GROUP BY g",
 	"SELECT g, k, COUNT(DISTINCT a) FROM t GROUP BY g, k",
+	"SELECT g, b, COUNT(DISTINCT a), COUNT(*) FROM t GROUP BY GROUPING SETS ((g), (g, b), ())",
+	"SELECT g, COUNT(DISTINCT a) AS n FROM t GROUP BY g HAVING COUNT(DISTINCT a) > 10",
 	// A changelog input: per k its latest group and value.
 	"SELECT g, COUNT(DISTINCT m), SUM(m), COUNT(*) FROM (SELECT k, MAX(g) AS g, MAX(a) AS m FROM t GROUP BY k) GROUP BY g",
 }
