@@ -188,6 +188,9 @@ func (b *boundedLookup) Open(ctx context.Context, keyCols []int) (LookupReader, 
 		}
 	}
 	r := &boundedReader{keyCols: slices.Clone(keyCols), rows: map[string][][]types.Value{}}
+	if len(keyCols) == 1 {
+		r.ints = map[int64][][]types.Value{}
+	}
 	splits, err := b.src.Splits(1)
 	if err != nil {
 		return nil, tableErr(b.t, err)
@@ -213,8 +216,14 @@ func (b *boundedLookup) Open(ctx context.Context, keyCols []int) (LookupReader, 
 type boundedReader struct {
 	keyCols []int
 	rows    map[string][][]types.Value // key encoding (types.AppendKey) -> rows
-	n       int
-	buf     []byte
+	// ints holds the same rows by their key when the table is looked up
+	// by one column and every loaded key is an integer (the common case:
+	// ids): a lookup with an integer then skips the key's encoding. Nil
+	// otherwise. A key encoding holds the value's kind, so an integer
+	// finds in ints exactly the rows it finds in rows.
+	ints map[int64][][]types.Value
+	n    int
+	buf  []byte
 }
 
 // load reads a split to its end into the map.
@@ -249,11 +258,22 @@ func (r *boundedReader) add(row []types.Value) {
 		buf = types.AppendKey(buf, row[c])
 	}
 	r.buf = buf
-	r.rows[string(buf)] = append(r.rows[string(buf)], slices.Clone(row))
+	row = slices.Clone(row)
+	r.rows[string(buf)] = append(r.rows[string(buf)], row)
 	r.n++
+	if r.ints != nil {
+		if k := row[r.keyCols[0]]; k.Kind() == types.KindInt {
+			r.ints[k.Int()] = append(r.ints[k.Int()], row)
+		} else {
+			r.ints = nil // a key of another kind: every lookup encodes
+		}
+	}
 }
 
 func (r *boundedReader) Lookup(key []types.Value) ([][]types.Value, error) {
+	if r.ints != nil && len(key) == 1 && key[0].Kind() == types.KindInt {
+		return r.ints[key[0].Int()], nil
+	}
 	buf := r.buf[:0]
 	for _, v := range key {
 		buf = types.AppendKey(buf, v)

@@ -73,6 +73,13 @@ func TestBoundedLookupFromSource(t *testing.T) {
 	if rows, _ := r.Lookup([]types.Value{types.IntValue(20)}); len(rows) != 0 {
 		t.Fatalf("key 20: %v", rows)
 	}
+	// Keys compare by kind too: a string or a double of the same number
+	// finds nothing, as the key encoding says.
+	for _, k := range []types.Value{types.StringValue("3"), types.DoubleValue(3)} {
+		if rows, _ := r.Lookup([]types.Value{k}); len(rows) != 0 {
+			t.Fatalf("key %v (%v): %v", k, k.Kind(), rows)
+		}
+	}
 
 	// An in-memory table, by a composite key (v, k); the NULL key row is dropped.
 	store := memory.NewStore()
@@ -93,6 +100,27 @@ func TestBoundedLookupFromSource(t *testing.T) {
 	}
 	if rows, _ := r.Lookup([]types.Value{types.StringValue("A"), types.IntValue(2)}); len(rows) != 0 {
 		t.Fatalf("(A, 2): %v", rows)
+	}
+	// By one column whose keys are not all integers: the string key, the
+	// integer keys and the NULL key row as before.
+	r1, err := ls.Open(context.Background(), []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r1.Close()
+	if rows, _ := r1.Lookup([]types.Value{types.StringValue("a")}); len(rows) != 4 {
+		t.Fatalf("a: %v", rows)
+	}
+	r0, err := ls.Open(context.Background(), []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r0.Close()
+	if rows, _ := r0.Lookup([]types.Value{types.IntValue(1)}); len(rows) != 2 {
+		t.Fatalf("1: %v", rows)
+	}
+	if rows, _ := r0.Lookup([]types.Value{types.StringValue("1")}); len(rows) != 0 {
+		t.Fatalf("'1': %v", rows)
 	}
 
 	// An unbounded source cannot be looked up.

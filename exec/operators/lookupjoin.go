@@ -59,7 +59,15 @@ type lookupJoin struct {
 	key     []types.Value
 	out     []types.Value // probe row ++ table row
 	proj    []types.Value // the Output columns of out
+	// direct (an Output and no Residual): proj is filled from the probe
+	// row and each table row at once, without building out.
+	direct               bool
+	fromProbe, fromTable []outCol
 }
+
+// outCol is an output column of a direct lookup join: proj[dst] is
+// column src of the probe row (fromProbe) or of the table row (fromTable).
+type outCol struct{ dst, src int }
 
 func (o *lookupJoin) Open(ctx *exec.Context) error {
 	o.ctx = ctx
@@ -86,6 +94,14 @@ func (o *lookupJoin) Open(ctx *exec.Context) error {
 	}
 	if s.Output != nil {
 		o.proj = make([]types.Value, len(s.Output))
+		o.direct = s.Residual == nil
+		for i, c := range s.Output {
+			if c < s.ProbeWidth {
+				o.fromProbe = append(o.fromProbe, outCol{i, c})
+			} else {
+				o.fromTable = append(o.fromTable, outCol{i, c - s.ProbeWidth})
+			}
+		}
 	}
 	c := ctx.Ctx
 	if c == nil {
@@ -136,6 +152,12 @@ func (o *lookupJoin) ProcessBatch(_ int, b *types.Batch) error {
 			}
 			o.key[k] = v
 		}
+		if o.direct {
+			if err := o.joinDirect(b.Ops[i], row, null); err != nil {
+				return err
+			}
+			continue
+		}
 		copy(o.out[:pw], row)
 		matched := false
 		if !null {
@@ -165,6 +187,39 @@ func (o *lookupJoin) ProcessBatch(_ int, b *types.Batch) error {
 			clear(o.out[pw:])
 			o.emit(b.Ops[i])
 		}
+	}
+	return nil
+}
+
+// joinDirect joins one probe row (whose key holds a NULL when null) and
+// emits the Output columns of each match, built straight from the probe
+// row and the table row.
+func (o *lookupJoin) joinDirect(op types.Op, row []types.Value, null bool) error {
+	s := &o.spec
+	for _, c := range o.fromProbe {
+		o.proj[c.dst] = row[c.src]
+	}
+	var rows [][]types.Value
+	if !null {
+		var err error
+		if rows, err = o.reader.Lookup(o.key); err != nil {
+			return o.wrap(err)
+		}
+	}
+	for _, r := range rows {
+		if len(r) != s.TableWidth {
+			return errorf("lookup table %s returned a row of %d columns, expected %d", s.Table, len(r), s.TableWidth)
+		}
+		for _, c := range o.fromTable {
+			o.proj[c.dst] = r[c.src]
+		}
+		o.ctx.Out.Emit(op, o.proj)
+	}
+	if len(rows) == 0 && s.Left {
+		for _, c := range o.fromTable {
+			o.proj[c.dst] = types.NullValue()
+		}
+		o.ctx.Out.Emit(op, o.proj)
 	}
 	return nil
 }

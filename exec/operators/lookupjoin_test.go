@@ -147,6 +147,27 @@ func TestLookupJoinLeftResidualOutput(t *testing.T) {
 	wantRows(t, got, "+I 'bobby' 101", "+I NULL 102")
 }
 
+// A fused projection without a residual builds each output row straight
+// from the probe row and the table row: the same rows as the projection of
+// the whole joined row, table columns NULL for a LEFT join's unmatched
+// probe rows and probe columns repeated for each match.
+func TestLookupJoinOutputWithoutResidual(t *testing.T) {
+	src := &tableSource{per: 10, rows: [][]types.Value{{iv(1), sv("ann")}, {iv(2), sv("bob")}, {iv(2), sv("bobby")}}}
+	for _, left := range []bool{false, true} {
+		spec := lookupSpec(src)
+		spec.Left = left
+		spec.Output = []int{3, 0, 1, 3}
+		h := newHarness(t, func() exec.Operator { return NewLookupJoin(spec) }, 2)
+		got := h.process(0, rowsOf(types.Insert,
+			[]types.Value{iv(100), iv(1)}, []types.Value{iv(101), iv(2)}, []types.Value{iv(102), iv(9)}, []types.Value{iv(103), null}))
+		want := []string{"+I 'ann' 100 1 'ann'", "+I 'bob' 101 2 'bob'", "+I 'bobby' 101 2 'bobby'"}
+		if left {
+			want = append(want, "+I NULL 102 9 NULL", "+I NULL 103 NULL NULL")
+		}
+		wantRows(t, got, want...)
+	}
+}
+
 // After a restore the table is loaded again, as it is then; rows emitted
 // before are not retracted, and no state is kept for the operator.
 func TestLookupJoinRestoreReloads(t *testing.T) {
