@@ -1,14 +1,10 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/streamsql/streamsql/sql"
-	"github.com/streamsql/streamsql/types"
 )
 
 // miniBatchValues is 3000 rows (k, v): k = v % 3.
@@ -33,25 +29,7 @@ func TestMiniBatchChangelog(t *testing.T) {
 	for _, enabled := range []string{"false", "true"} {
 		e, _ := newTestEngine()
 		run(t, e, "SET 'table.exec.mini-batch.enabled' = '"+enabled+"'; CREATE TABLE t (k INT, v INT); INSERT INTO t VALUES "+values+";")
-		st, err := e.Prepare(sql.Split("SELECT k, COUNT(*), SUM(v) FROM t GROUP BY k")[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		table := map[string]string{}
-		_, _, err = e.RunQueryWatch(context.Background(), st.(*sql.Query), func(op types.Op, row []types.Value) error {
-			changes[enabled]++
-			k := row[0].String()
-			if op.IsRetraction() {
-				delete(table, k)
-			} else {
-				table[k] = fmt.Sprint(row)
-			}
-			return nil
-		}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		finals[enabled] = fmt.Sprint(table)
+		finals[enabled], changes[enabled] = finalTable(t, e, "SELECT k, COUNT(*), SUM(v) FROM t GROUP BY k")
 	}
 	if finals["true"] != finals["false"] || !strings.Contains(finals["true"], "1000 1498500") {
 		t.Fatalf("final tables differ: mini-batch %s, row by row %s", finals["true"], finals["false"])
@@ -83,27 +61,9 @@ func TestMiniBatchAllowLatency(t *testing.T) {
 		if got := e.plannerConfig().MiniBatchLatency; got != time.Hour {
 			t.Fatalf("latency %v, want 1h", got)
 		}
-		st, err := e.Prepare(sql.Split("SELECT k, COUNT(*), SUM(v) FROM t GROUP BY k")[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var changes []string
-		table := map[string]string{}
-		_, _, err = e.RunQueryWatch(context.Background(), st.(*sql.Query), func(op types.Op, row []types.Value) error {
-			changes = append(changes, op.String()+fmt.Sprint(row))
-			k := row[0].String()
-			if op.IsRetraction() {
-				delete(table, k)
-			} else {
-				table[k] = fmt.Sprint(row)
-			}
-			return nil
-		}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(changes) != c.changes || !strings.Contains(fmt.Sprint(table), "1000 1498500") {
-			t.Fatalf("size %s: %d changes %v, want %d; final table %v", c.size, len(changes), changes, c.changes, table)
+		table, changes := finalTable(t, e, "SELECT k, COUNT(*), SUM(v) FROM t GROUP BY k")
+		if changes != c.changes || !strings.Contains(table, "1000 1498500") {
+			t.Fatalf("size %s: %d changes, want %d; final table %v", c.size, changes, c.changes, table)
 		}
 	}
 }
