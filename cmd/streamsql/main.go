@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/engine"
+	"github.com/streamsql/streamsql/internal/heapfloor"
 	"github.com/streamsql/streamsql/metrics"
 	"github.com/streamsql/streamsql/shell"
 )
@@ -60,6 +61,10 @@ func main() {
 	// SIGINT and SIGTERM cancel the context: jobs stop cleanly and the
 	// process exits with the status of what ran before.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A heap goal of at least 64 MiB: a job with a small live heap would
+	// otherwise collect garbage several times a second (GOGC in the
+	// environment overrides it).
+	heapfloor.Start(heapfloor.Default)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
