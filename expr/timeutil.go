@@ -3,6 +3,8 @@ package expr
 import (
 	"strconv"
 	"time"
+
+	"github.com/streamsql/streamsql/types"
 )
 
 const (
@@ -29,27 +31,7 @@ func daysFromCivil(y, m, d int64) int64 {
 }
 
 // civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int64) (y, m, d int64) {
-	z += 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	m = mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	return
-}
+func civilFromDays(z int64) (y, m, d int64) { return types.CivilFromDays(z) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

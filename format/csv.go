@@ -195,8 +195,25 @@ func (e *csvEncoder) needsQuote(f []byte, col int) bool {
 	if len(f) == 0 || e.hasNull && string(f) == e.null || col == 0 && e.comments && f[0] == '#' {
 		return true
 	}
-	for _, c := range f {
-		if c == e.delim || c == e.quote || c == '\n' || c == '\r' {
+	return hasAnyOf4(f, e.delim, e.quote, '\n', '\r')
+}
+
+// hasAnyOf4 reports whether b holds a, c, d or e: 8 bytes at a time (a
+// sink quotes-checks every string field of every row), with the
+// zero-byte test of indexByte.
+func hasAnyOf4(b []byte, a, c, d, e byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	pa, pc, pd, pe := lo*uint64(a), lo*uint64(c), lo*uint64(d), lo*uint64(e)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		xa, xc, xd, xe := x^pa, x^pc, x^pd, x^pe
+		if ((xa-lo)&^xa|(xc-lo)&^xc|(xd-lo)&^xd|(xe-lo)&^xe)&hi != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if x := b[i]; x == a || x == c || x == d || x == e {
 			return true
 		}
 	}

@@ -328,8 +328,7 @@ func AppendDecimal(buf []byte, unscaled int64, scale uint8) []byte {
 // AppendTimestamp renders ms since epoch as "2006-01-02 15:04:05.000" (UTC)
 // with p fractional digits (0..3).
 func AppendTimestamp(buf []byte, ms int64, p int) []byte {
-	t := time.UnixMilli(ms).UTC()
-	buf = t.AppendFormat(buf, "2006-01-02 15:04:05")
+	buf = appendDateTime(buf, ms)
 	if p > 0 {
 		if p > 3 {
 			p = 3
@@ -347,6 +346,29 @@ func AppendTimestamp(buf []byte, ms int64, p int) []byte {
 	}
 	return buf
 }
+
+// appendDateTime appends "YYYY-MM-DD hh:mm:ss" of ms (UTC). Years 0-9999
+// are written by hand (CivilFromDays and two-digit pairs: a sink writes a
+// timestamp per row); others as time.Time formats them.
+func appendDateTime(buf []byte, ms int64) []byte {
+	days, rem := ms/msPerDay, ms%msPerDay
+	if rem < 0 {
+		days, rem = days-1, rem+msPerDay
+	}
+	y, m, d := CivilFromDays(days)
+	if y < 0 || y > 9999 {
+		return time.UnixMilli(ms).UTC().AppendFormat(buf, "2006-01-02 15:04:05")
+	}
+	secs := rem / 1000
+	hh, mm, ss := secs/3600, secs/60%60, secs%60
+	return append(buf,
+		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), ' ',
+		byte('0'+hh/10), byte('0'+hh%10), ':', byte('0'+mm/10), byte('0'+mm%10), ':',
+		byte('0'+ss/10), byte('0'+ss%10))
+}
+
+const msPerDay = 24 * 60 * 60 * 1000
 
 // AppendInterval renders an interval in milliseconds as "+1 00:00:02.000"-like
 // text: [-]D HH:MM:SS.mmm.
