@@ -225,7 +225,10 @@ func TestServerKilledKafkaToMySQL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	f := newKafkaMySQLFixture(t, 300000)
+	// Enough events that both jobs still run when the server is killed
+	// (checked below): 300,000 were read before the kill on a busy machine.
+	const events = 1_000_000
+	f := newKafkaMySQLFixture(t, events)
 	bin := testkit.BuildBinary(t)
 	data := t.TempDir()
 	p1, base := startServerProcess(t, bin, data)
@@ -240,7 +243,7 @@ func TestServerKilledKafkaToMySQL(t *testing.T) {
 			if j.Status != "RUNNING" || time.Now().After(deadline) {
 				t.Fatalf("job %s: no checkpoint before the kill: %+v\n%s", id, j, p1.Output())
 			}
-			lag, commit := kafkaLagAndCommits(j, 300000)
+			lag, commit := kafkaLagAndCommits(j, events)
 			sawLag, sawCommit = sawLag || lag, sawCommit || commit
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -251,9 +254,14 @@ func TestServerKilledKafkaToMySQL(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no Kafka lag (%v) or MySQL commit figures (%v) in the REST API: %+v", sawLag, sawCommit, getServerJob(t, base, ids[0]))
 		}
-		lag, commit := kafkaLagAndCommits(getServerJob(t, base, ids[0]), 300000)
+		lag, commit := kafkaLagAndCommits(getServerJob(t, base, ids[0]), events)
 		sawLag, sawCommit = sawLag || lag, sawCommit || commit
 		time.Sleep(10 * time.Millisecond)
+	}
+	for _, id := range ids {
+		if j := getServerJob(t, base, id); j.Status != "RUNNING" {
+			t.Fatalf("job %s is %s before the kill, so the kill tests nothing (more events needed): %+v", id, j.Status, j)
+		}
 	}
 	p1.Kill()
 	t.Log("server killed after a checkpoint of both jobs")
