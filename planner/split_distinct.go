@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,7 +77,7 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 		}
 		src := distinctSource(a)
 		key := exprsKey(src)
-		j := indexOf(setKeys, key)
+		j := slices.Index(setKeys, key)
 		if j < 0 {
 			j = len(setKeys)
 			setKeys = append(setKeys, key)
@@ -175,7 +176,7 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 		project.Exprs = append(project.Exprs, e)
 		project.Names = append(project.Names, want[i].Name)
 	}
-	if !sameSchema(project.Schema(), want) {
+	if !slices.Equal(project.Schema(), want) {
 		return nil, nil, false
 	}
 	return project, partial, true
@@ -213,27 +214,6 @@ func exprsKey(es []expr.Expr) string {
 		b.WriteByte(0)
 	}
 	return b.String()
-}
-
-func indexOf(keys []string, k string) int {
-	for i, s := range keys {
-		if s == k {
-			return i
-		}
-	}
-	return -1
-}
-
-func sameSchema(a, b types.Schema) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Type != b[i].Type {
-			return false
-		}
-	}
-	return true
 }
 
 // splitColumns collects the Expand's key columns of a split: each an
