@@ -67,6 +67,12 @@ func (cx *compiler) compile() (Stmt, error) {
 	if len(toks) == 0 {
 		return nil, p.errAt(ErrSyntax, 0, "empty statement", "")
 	}
+	for _, t := range toks {
+		if t.kind == tNumber && mantissaDigits(t.text) > maxLiteralDigits {
+			return nil, p.errAt(ErrSyntax, t.start, fmt.Sprintf("number literal of %d digits", mantissaDigits(t.text)),
+				fmt.Sprintf("a number literal has at most %d digits (DECIMAL's precision is at most 38)", maxLiteralDigits))
+		}
+	}
 	first := toks[0]
 	switch {
 	case first.is("EXPLAIN"):
@@ -256,3 +262,23 @@ func closest(name string, cands []string) string { return suggest.Closest(name, 
 // EditDistance is the Levenshtein distance between a and b (used for
 // "did you mean" suggestions).
 func EditDistance(a, b string) int { return suggest.Distance(a, b) }
+
+// maxLiteralDigits bounds the digits of a number literal (MySQL's 65):
+// the parser's decimal conversion fails on far longer ones.
+const maxLiteralDigits = 65
+
+// mantissaDigits counts the digits of a number literal before its
+// exponent.
+func mantissaDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 'e' || c == 'E' {
+			break
+		}
+		if c >= '0' && c <= '9' {
+			n++
+		}
+	}
+	return n
+}
