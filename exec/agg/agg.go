@@ -147,6 +147,9 @@ type call struct {
 	scale    uint8 // scale of Sum
 	useSet   bool
 	useList  bool
+	// presence: the call's DISTINCT set is a presence set (the input
+	// never retracts; CompileInsertOnly).
+	presence bool
 	name     string // the call as written, e.g. SUM(price), for errors
 
 	more    []expr.Expr // COUNT(DISTINCT a, b, ...): the arguments after the first
@@ -167,6 +170,19 @@ type Funcs struct {
 // Compile prepares calls for evaluation. With retract, MIN and MAX keep
 // multisets so that rows can be retracted.
 func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
+	return compile(calls, retract, false)
+}
+
+// CompileInsertOnly prepares calls for an input that never retracts a
+// row: Compile(calls, false), except that DISTINCT keeps a presence set
+// (which values occurred, not how often: see ValueSet), and Retract of a
+// row is an error for a DISTINCT call. A set restored from a state that
+// kept counts becomes a presence set at the first row added to it.
+func CompileInsertOnly(calls []plan.AggCall) (*Funcs, error) {
+	return compile(calls, false, true)
+}
+
+func compile(calls []plan.AggCall, retract, insertOnly bool) (*Funcs, error) {
 	f := &Funcs{calls: make([]call, len(calls)), retract: retract}
 	for i, a := range calls {
 		c := call{fn: a.Func, distinct: a.Distinct, out: a.Type, col: -1, name: a.String()}
@@ -198,6 +214,7 @@ func Compile(calls []plan.AggCall, retract bool) (*Funcs, error) {
 			c.distinct = c.distinct && isListFunc(a.Func) // applied when the result is built
 		}
 		c.useSet = (c.distinct && !c.useList) || (retract && (a.Func == plan.AggMin || a.Func == plan.AggMax))
+		c.presence = insertOnly && c.useSet && c.distinct
 		c.plain = !c.star && c.col >= 0 && c.filter == nil && len(c.more) == 0 && !c.useList && !c.useSet
 		f.calls[i] = c
 	}
@@ -290,16 +307,30 @@ func (f *Funcs) Add(a *Acc, row []types.Value) error {
 			s.list().append(v, f.keys)
 		}
 		if c.useSet {
-			if s.Multiset() == nil {
-				s.m().set = NewValueSet()
+			set := s.Multiset()
+			if set == nil || (c.presence && !set.presence) {
+				set = c.newSet(set)
+				s.m().set = set
 			}
-			if fresh := s.Multiset().add(&f.kbuf, v, 1); !fresh && c.distinct {
+			if fresh := set.add(&f.kbuf, v, 1); !fresh && c.distinct {
 				continue
 			}
 		}
 		c.add(s, v)
 	}
 	return nil
+}
+
+// newSet returns an empty set for c, or a presence set of old's values
+// (a set restored from a state that kept counts) when c keeps one.
+func (c *call) newSet(old *ValueSet) *ValueSet {
+	switch {
+	case !c.presence:
+		return NewValueSet()
+	case old != nil:
+		return old.presenceCopy()
+	}
+	return NewPresenceSet()
 }
 
 // Retract folds one input row out of a.
@@ -348,6 +379,9 @@ func (f *Funcs) Retract(a *Acc, row []types.Value) error {
 			return fmt.Errorf("%s cannot retract a row: aggregate compiled for insert-only input", c.name)
 		}
 		if c.useSet {
+			if c.presence || s.Multiset().Presence() {
+				return fmt.Errorf("%s cannot retract a row: its DISTINCT values were kept for an input that never retracts (restore a state only into the query that took it)", c.name)
+			}
 			if s.Multiset() == nil {
 				continue
 			}
@@ -483,7 +517,7 @@ func (f *Funcs) Merge(dst, src *Acc) {
 			continue
 		}
 		if d.Multiset() == nil {
-			d.m().set = NewValueSet()
+			d.m().set = c.newSet(nil)
 		}
 		s.Multiset().each(func(v types.Value, n int64) {
 			fresh := d.Multiset().add(&f.kbuf, v, n)

@@ -33,10 +33,17 @@ func AppendAcc(buf []byte, a *Acc) []byte {
 		fl := slotFlags(s)
 		buf = append(buf, fl)
 		buf = appendScalars(buf, s, fl)
-		if s.Multiset() != nil {
-			buf = binary.AppendUvarint(buf, uint64(s.Multiset().Len()))
-			s.Multiset().Each(func(v types.Value, n int64) {
+		if set := s.Multiset(); set != nil {
+			// A presence set's entries have count 0: no multiset has a
+			// value 0 times, so builds that read no presence sets refuse
+			// the state (ErrCorrupt) rather than take it for counts.
+			presence := set.Presence()
+			buf = binary.AppendUvarint(buf, uint64(set.Len()))
+			set.Each(func(v types.Value, n int64) {
 				buf = types.AppendValue(buf, v)
+				if presence {
+					n = 0
+				}
 				buf = binary.AppendVarint(buf, n)
 			})
 		}
@@ -135,19 +142,25 @@ func DecodeAcc(buf []byte, a *Acc) ([]byte, error) {
 				return nil, ErrCorrupt
 			}
 			buf = buf[n:]
-			s.m().set = NewValueSet()
+			set := NewValueSet()
 			for j := uint64(0); j < cnt; j++ {
 				var v types.Value
 				if v, buf, err = types.DecodeValue(buf); err != nil {
 					return nil, err
 				}
 				c, n := binary.Varint(buf)
-				if n <= 0 || c <= 0 {
+				if n <= 0 || c < 0 || v.IsNull() {
+					return nil, ErrCorrupt
+				}
+				if j == 0 && c == 0 {
+					set = NewPresenceSet() // see AppendAcc
+				} else if (c == 0) != set.presence {
 					return nil, ErrCorrupt // a multiset holds values at least once
 				}
 				buf = buf[n:]
-				s.Multiset().add(&kbuf, v, c)
+				set.add(&kbuf, v, c)
 			}
+			s.m().set = set
 		}
 		if buf, err = decodeTrailer(buf, s, fl); err != nil {
 			return nil, err

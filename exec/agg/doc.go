@@ -64,6 +64,14 @@
 //     non-zero; the value list, the exact and the floating sum of squares
 //     when present, after the fields that existed before them), so states
 //     written before a field existed still decode.
+//   - Presence sets (CompileInsertOnly): over an input that never
+//     retracts, DISTINCT keeps which values occurred, not how often, in a
+//     flat hash set of integers (intSet) or a map of other values; its
+//     entries are written with count 0, which no multiset has, so a build
+//     that reads no presence sets refuses the state instead of taking the
+//     marks for counts. A set restored with counts becomes a presence set
+//     at its first new row; retracting a row from a presence set is an
+//     error.
 //   - Patches (MarkWritten, AppendAccChanges/DecodeAccChanges): once its
 //     owner's checkpoint holds an accumulator, its multisets track the
 //     values whose count changes, and a patch writes those (with their

@@ -24,9 +24,20 @@ import (
 // changes none; a value removed and added again has two entries, the
 // first with count 0. Every reader of the maps resolves the counts
 // (intCount, valCount).
+//
+// A presence set (NewPresenceSet) records which values occurred, not how
+// often: DISTINCT over an input that never retracts reads no count. Its
+// integers live in seen, a flat hash set (about half the bytes of ints per
+// value: see intSet), its other values in m with a count of 1; adding a value it holds
+// is one lookup and no write, and once held the changes it tracks are the
+// values added since, so MarkWritten writes nothing back. It cannot remove
+// a value (Funcs.Retract refuses a call whose set is one).
 type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
+	seen intSet // a presence set's integers
+
+	presence bool
 
 	held      bool        // a checkpoint holds the set as of its last MarkWritten
 	dirtyInts []intChange // integers whose count changed since (held only)
@@ -51,12 +62,64 @@ type valChange struct {
 // NewValueSet returns an empty multiset.
 func NewValueSet() *ValueSet { return &ValueSet{} }
 
+// NewPresenceSet returns an empty presence set (see ValueSet).
+func NewPresenceSet() *ValueSet { return &ValueSet{presence: true} }
+
+// Presence reports whether s is a presence set (it keeps no counts).
+func (s *ValueSet) Presence() bool { return s != nil && s.presence }
+
 // Len is the number of distinct values.
 func (s *ValueSet) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.ints) + len(s.m)
+	return len(s.ints) + len(s.m) + s.seen.len()
+}
+
+// presenceCopy returns a presence set of s's values (not held): the set
+// of a DISTINCT call over an insert-only input restored from a state that
+// kept counts.
+func (s *ValueSet) presenceCopy() *ValueSet {
+	c := NewPresenceSet()
+	c.seen.reserve(len(s.ints))
+	for i := range s.ints {
+		c.seen.insert(i)
+	}
+	if len(s.m) > 0 {
+		c.m = make(map[string]setEntry, len(s.m))
+		for k, e := range s.m {
+			c.m[k] = setEntry{V: e.V, N: 1}
+		}
+	}
+	return c
+}
+
+// addPresent is add for a presence set (n is not kept).
+func (s *ValueSet) addPresent(buf *[]byte, v types.Value) bool {
+	if v.Kind() == types.KindInt {
+		i := v.Int()
+		if !s.seen.insert(i) {
+			return false
+		}
+		if s.held {
+			s.dirtyInts = append(s.dirtyInts, intChange{i, 1})
+			s.fresh++
+		}
+		return true
+	}
+	*buf = types.AppendKey((*buf)[:0], v)
+	if _, ok := s.m[string(*buf)]; ok {
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[string]setEntry)
+	}
+	s.m[string(*buf)] = setEntry{V: v, N: 1}
+	if s.held {
+		s.dirtyVals = append(s.dirtyVals, valChange{v, 1})
+		s.fresh++
+	}
+	return true
 }
 
 // intCount is the count of an integer whose map entry is c.
@@ -76,8 +139,11 @@ func (s *ValueSet) valCount(n int64) int64 {
 }
 
 // add adds n (> 0) occurrences of v and reports whether v was absent
-// before.
+// before. A presence set records v once, whatever n.
 func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
+	if s.presence {
+		return s.addPresent(buf, v)
+	}
 	if v.Kind() == types.KindInt {
 		if s.ints == nil {
 			s.ints = make(map[int64]int64)
@@ -124,8 +190,12 @@ func (s *ValueSet) add(buf *[]byte, v types.Value, n int64) bool {
 }
 
 // remove removes one occurrence of v: found is false when v was absent,
-// gone is true when its last occurrence was removed.
+// gone is true when its last occurrence was removed. A presence set
+// removes nothing and reports v absent (its callers refuse first).
 func (s *ValueSet) remove(buf *[]byte, v types.Value) (found, gone bool) {
+	if s.presence {
+		return false, false
+	}
 	if v.Kind() == types.KindInt {
 		i := v.Int()
 		c, ok := s.ints[i]
@@ -178,6 +248,9 @@ func (s *ValueSet) has(v types.Value) bool {
 	}
 	if v.Kind() == types.KindInt {
 		_, ok := s.ints[v.Int()]
+		if s.presence {
+			ok = s.seen.has(v.Int())
+		}
 		return ok
 	}
 	var tmp [24]byte
@@ -193,6 +266,7 @@ func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 	for i, n := range s.ints {
 		fn(types.IntValue(i), s.intCount(n))
 	}
+	s.seen.each(func(i int64) { fn(types.IntValue(i), 1) })
 	for _, e := range s.m {
 		fn(e.V, s.valCount(e.N))
 	}
@@ -214,9 +288,10 @@ func (s *ValueSet) extreme(max bool) types.Value {
 	return best
 }
 
-// Each calls fn for each distinct value and its count in a canonical order
-// (snapshots are deterministic): integers in numeric order, then the other
-// values in the order of their grouping encodings.
+// Each calls fn for each distinct value and its count (1 in a presence
+// set) in a canonical order (snapshots are deterministic): integers in
+// numeric order, then the other values in the order of their grouping
+// encodings.
 func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 	if s == nil {
 		return
@@ -229,6 +304,14 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 		slices.Sort(ints)
 		for _, i := range ints {
 			fn(types.IntValue(i), s.intCount(s.ints[i]))
+		}
+	}
+	if s.seen.len() > 0 {
+		ints := make([]int64, 0, s.seen.len())
+		s.seen.each(func(i int64) { ints = append(ints, i) })
+		slices.Sort(ints)
+		for _, i := range ints {
+			fn(types.IntValue(i), 1)
 		}
 	}
 	if len(s.m) > 0 {
@@ -249,7 +332,7 @@ func (s *ValueSet) Clone() *ValueSet {
 	if s == nil {
 		return nil
 	}
-	c := &ValueSet{}
+	c := &ValueSet{presence: s.presence, seen: s.seen.clone()}
 	if s.ints != nil {
 		c.ints = make(map[int64]int64, len(s.ints))
 		for k, n := range s.ints {
@@ -270,8 +353,15 @@ func (s *ValueSet) Clone() *ValueSet {
 // changes tracked so far are forgotten (the counts go back into the
 // maps), and those from here on are tracked (see AppendChanges). The
 // owner of the accumulator calls it when its checkpoint writes the set
-// (whole or as changes).
+// (whole or as changes). A presence set's counts are in its maps
+// already: it only forgets the changes.
 func (s *ValueSet) MarkWritten() {
+	if s.presence {
+		clear(s.dirtyVals)
+		s.dirtyInts, s.dirtyVals, s.fresh = s.dirtyInts[:0], s.dirtyVals[:0], 0
+		s.held = true
+		return
+	}
 	// a change with a count is the value's current one (one removed to 0
 	// left the map)
 	for _, d := range s.dirtyInts {
@@ -311,6 +401,7 @@ func (s *ValueSet) Changes() int {
 // set as it was at MarkWritten. fresh is how many of the entries are
 // values added since that the set did not hold (an estimate from above:
 // a fresh value removed again counts).
+// A presence set's entries are the values added since, each with count 1.
 func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
 	buf = binary.AppendUvarint(buf, uint64(s.Changes()))
 	for _, d := range s.dirtyInts {
@@ -325,8 +416,12 @@ func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
 }
 
 // set makes n (>= 0; 0 removes v) the count of v in a set that tracks no
-// changes (one being decoded).
+// changes (one being decoded); a presence set adds v (n > 0).
 func (s *ValueSet) set(buf *[]byte, v types.Value, n int64) {
+	if s.presence {
+		s.addPresent(buf, v)
+		return
+	}
 	if v.Kind() == types.KindInt {
 		if n == 0 {
 			delete(s.ints, v.Int())
@@ -363,8 +458,8 @@ func (s *ValueSet) decodeChanges(buf []byte, kbuf *[]byte) ([]byte, error) {
 			return nil, err
 		}
 		c, n := binary.Varint(rest)
-		if n <= 0 || c < 0 || v.IsNull() {
-			return nil, ErrCorrupt
+		if n <= 0 || c < 0 || v.IsNull() || (c == 0 && s.presence) {
+			return nil, ErrCorrupt // a presence set's changes are values added
 		}
 		buf = rest[n:]
 		s.set(kbuf, v, c)

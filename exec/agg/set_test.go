@@ -86,3 +86,70 @@ func TestValueSetChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceSetChanges: a presence set answers add and has as a multiset
+// does (first occurrence fresh), holds each value once, and after
+// MarkWritten its changes are the values added since, which applied to a
+// copy of it as it was at the mark give it as it is; it removes nothing.
+func TestPresenceSetChanges(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for trial := 0; trial < 200; trial++ {
+		s := NewPresenceSet()
+		plain := NewValueSet()
+		var kbuf []byte
+		val := func() types.Value {
+			if trial%2 == 0 {
+				return types.IntValue(int64(r.Intn(40)) - 5)
+			}
+			return types.StringValue(fmt.Sprint("v", r.Intn(40)))
+		}
+		op := func() {
+			v := val()
+			if a, b := s.add(&kbuf, v, 1), plain.add(&kbuf, v, 1); a != b {
+				t.Fatalf("trial %d: add %v: fresh %v, multiset %v", trial, v, a, b)
+			}
+			if !s.has(v) {
+				t.Fatalf("trial %d: %v added but not held", trial, v)
+			}
+		}
+		for i := r.Intn(30); i > 0; i-- {
+			op()
+		}
+		for round := 0; round < 3; round++ {
+			s.MarkWritten()
+			at := s.Clone()
+			if !at.Presence() || at.Held() {
+				t.Fatalf("trial %d: clone presence %v held %v", trial, at.Presence(), at.Held())
+			}
+			added := 0
+			for i := r.Intn(30); i > 0; i-- {
+				before := s.Len()
+				op()
+				added += s.Len() - before
+			}
+			if s.Changes() != added {
+				t.Fatalf("trial %d: %d changes for %d values added", trial, s.Changes(), added)
+			}
+			once := ""
+			plain.Each(func(v types.Value, _ int64) { once += fmt.Sprintf("%v:1 ", v) })
+			if got := setText(s); got != once || s.Len() != plain.Len() {
+				t.Fatalf("trial %d: presence set %s, want %s", trial, got, once)
+			}
+			changes, fresh := s.AppendChanges(nil)
+			if fresh != added {
+				t.Fatalf("trial %d: %d fresh, %d added", trial, fresh, added)
+			}
+			if rest, err := at.decodeChanges(changes, &kbuf); err != nil || len(rest) != 0 {
+				t.Fatalf("trial %d: decode: %v, %d bytes left", trial, err, len(rest))
+			}
+			if got, want := setText(at), setText(s); got != want {
+				t.Fatalf("trial %d round %d: patched %s, want %s", trial, round, got, want)
+			}
+		}
+		if v := val(); s.has(v) {
+			if found, gone := s.remove(&kbuf, v); found || gone || !s.has(v) {
+				t.Fatalf("trial %d: a presence set removed %v", trial, v)
+			}
+		}
+	}
+}

@@ -16,7 +16,8 @@ type GroupAggSpec struct {
 	Aggs    []plan.AggCall
 	// InsertOnlyInput, when set, promises that the input carries only +I
 	// rows: MIN/MAX then keep just the current extreme instead of a value
-	// multiset. A retraction then fails the job.
+	// multiset, and DISTINCT which values occurred, not how often
+	// (agg.CompileInsertOnly). A retraction then fails the job.
 	InsertOnlyInput bool
 	// StateTTL (table.exec.state.ttl) is how long a group's state is kept
 	// without being read or written, in processing time; 0 keeps it
@@ -176,7 +177,11 @@ const groupsState = "groups"
 func (o *groupAgg) Open(ctx *exec.Context) error {
 	o.ctx = ctx
 	o.key = newKeying(ctx, o.spec.KeyCols)
-	f, err := agg.Compile(o.spec.Aggs, !o.spec.InsertOnlyInput)
+	compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, true) }
+	if o.spec.InsertOnlyInput {
+		compile = agg.CompileInsertOnly // DISTINCT sets without counts
+	}
+	f, err := compile(o.spec.Aggs)
 	if err != nil {
 		return err
 	}
