@@ -143,6 +143,12 @@ func TestSplitDistinctPlan(t *testing.T) {
 	if p := explain("", q); strings.Contains(p, "Expand") {
 		t.Fatalf("split without the option:\n%s", p)
 	}
+	// over GROUPING SETS, the split's set index is named apart from the
+	// grouping set index among the keys
+	gs := explain(on, "SELECT g, b, COUNT(DISTINCT a) FROM t GROUP BY GROUPING SETS ((g), (g, b), ())")
+	if want := "GroupAggregate keys=[g, b, $grouping_set, $bucket0, $distinct_set]"; !strings.Contains(gs, want) {
+		t.Fatalf("the split plan over grouping sets lacks %q:\n%s", want, gs)
+	}
 	for _, q := range []string{
 		"SELECT g, COUNT(a), SUM(v) FROM t GROUP BY g", // nothing distinct
 		"SELECT g, AVG(DISTINCT a) FROM t GROUP BY g",  // AVG does not split

@@ -16,7 +16,7 @@ import (
 // window's time column), then one column per group key (Keys, bound
 // against Input; NULL in the rows of a grouping set that does not hold the
 // key, so the column is nullable unless every set holds it), then the
-// grouping set's index in Sets (BIGINT NOT NULL, named GroupingIDName).
+// grouping set's index in Sets (BIGINT NOT NULL, named IDName).
 // The Aggregate above groups by the key columns and the index, so a NULL
 // of the data stays apart from a key nulled out by a set; GROUPING(),
 // GROUPING_ID() and GROUP_ID() are computed from the index.
@@ -28,6 +28,10 @@ type Expand struct {
 	// Sets lists the grouping sets in order; Sets[s][k] is true when set
 	// s holds key k. Sets may repeat (each copy gives its own rows).
 	Sets [][]bool
+	// IDName names the set index column; GroupingIDName when empty (an
+	// Expand of a split distinct aggregate over GROUPING SETS names its
+	// own apart from the grouping set index among its keys).
+	IDName string
 }
 
 // GroupingIDName names the grouping set index column of an Expand.
@@ -53,7 +57,11 @@ func (e *Expand) Schema() types.Schema {
 	for k := range e.Keys {
 		s = append(s, types.Column{Name: e.KeyNames[k], Type: e.KeyType(k)})
 	}
-	return append(s, types.Column{Name: GroupingIDName, Type: types.Type{Kind: types.KindInt, Precision: 64, NotNull: true}})
+	id := e.IDName
+	if id == "" {
+		id = GroupingIDName
+	}
+	return append(s, types.Column{Name: id, Type: types.Type{Kind: types.KindInt, Precision: 64, NotNull: true}})
 }
 
 func (e *Expand) Children() []Node { return []Node{e.Input} }

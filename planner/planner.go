@@ -573,7 +573,7 @@ func (b *builder) buildAggregate(n *plan.Aggregate) (stream, error) {
 		if err != nil {
 			return stream{}, err
 		}
-		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs}
+		spec := operators.WindowAggSpec{KeyCols: keyCols, Window: *w, Aggs: n.Aggs, InsertOnlyInput: in.appendOnly}
 		wd := windowDesc(w, in.schema)
 		if wk := n.WindowKeys; wk != nil {
 			wd = fmt.Sprintf("window=[%s, %s]", in.schema[keyCols[wk[0]]].Name, in.schema[keyCols[wk[1]]].Name)

@@ -11,6 +11,10 @@ import (
 	"github.com/streamsql/streamsql/types"
 )
 
+// distinctSetName names the Expand's set index column of a split over
+// GROUPING SETS, whose own index ($grouping_set) is one of the keys.
+const distinctSetName = "$distinct_set"
+
 // Split distinct aggregation (table.optimizer.distinct-agg.split.enabled,
 // as in Flink). A non-windowed GROUP BY with a DISTINCT aggregate keeps a
 // set of distinct values per group; with few groups (a GROUP BY day, or no
@@ -120,6 +124,10 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 		cols[i] = c
 	}
 	expand := &plan.Expand{Input: n.Input, Keys: x.exprs, KeyNames: x.names, Sets: x.setMasks()}
+	if slices.Contains(x.names, plan.GroupingIDName) {
+		// over GROUPING SETS: the grouping set index is one of the keys
+		expand.IDName = distinctSetName
+	}
 	es := expand.Schema()
 	col := func(s types.Schema, i int) expr.Expr { return &expr.Col{Index: i, Name: s[i].Name, T: s[i].Type} }
 
@@ -129,7 +137,7 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 		partial.KeyNames = append(partial.KeyNames, es[i].Name)
 	}
 	partial.GroupKeys = append(partial.GroupKeys, col(es, len(es)-1))
-	partial.KeyNames = append(partial.KeyNames, plan.GroupingIDName)
+	partial.KeyNames = append(partial.KeyNames, es[len(es)-1].Name)
 	for i, a := range n.Aggs {
 		p := plan.AggCall{Func: a.Func, Distinct: a.Distinct, Type: a.Type, Name: "$partial" + strconv.Itoa(i)}
 		if a.Func != plan.AggCount {

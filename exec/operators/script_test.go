@@ -666,7 +666,7 @@ func setup(kind string, lines []string) (func() exec.Operator, [][]col, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		spec := WindowAggSpec{KeyCols: keys, Window: w, Aggs: aggs}
+		spec := WindowAggSpec{KeyCols: keys, Window: w, Aggs: aggs, InsertOnlyInput: one("insert-only") == "true"}
 		if e := one("emit"); e != "" {
 			emit, err := parseEmit(e)
 			if err != nil {

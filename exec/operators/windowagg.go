@@ -23,6 +23,11 @@ type WindowAggSpec struct {
 	// column, are merged instead of folding rows (TUMBLE, HOP and
 	// CUMULATE only).
 	PartialCol int
+	// InsertOnlyInput, when set, promises that the input carries only +I
+	// rows (the planner's windows take no changelog): DISTINCT then keeps
+	// which values occurred, not how often (agg.CompileInsertOnly), and a
+	// retraction of a row from a DISTINCT aggregate fails the job.
+	InsertOnlyInput bool
 }
 
 // NewWindowAgg returns the operator of a TUMBLE, HOP, CUMULATE or SESSION
@@ -95,7 +100,11 @@ func (w *windowBase) open(ctx *exec.Context) error {
 	w.ctx = ctx
 	w.metrics = metricsOf(ctx)
 	w.key = newKeying(ctx, w.spec.KeyCols)
-	f, err := agg.Compile(w.spec.Aggs, false)
+	compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, false) }
+	if w.spec.InsertOnlyInput {
+		compile = agg.CompileInsertOnly
+	}
+	f, err := compile(w.spec.Aggs)
 	if err != nil {
 		return err
 	}
