@@ -267,7 +267,7 @@ func Start(parent context.Context, g *JobGraph, opts Options) (*Job, error) {
 	for vi, v := range g.Vertices {
 		taskOf[vi] = make([]headTask, v.Parallelism)
 		var aligner *sourceAlign
-		if v.Source != nil && v.Source.Watermark != nil && v.Parallelism > 1 && len(splits[vi]) > 1 {
+		if v.Source != nil && v.Source.Watermark != nil && v.Parallelism > 1 && len(splits[vi]) > 1 && statefulDownstream(g, vi) {
 			aligner = newSourceAlign(v.Parallelism)
 		}
 		for inst := 0; inst < v.Parallelism; inst++ {

@@ -15,7 +15,8 @@ import (
 // misses, allocations and garbage collection. A source task therefore
 // waits, after a read round, while its watermark is more than alignSlack
 // rounds of its own watermark progress ahead of a sibling that has a
-// backlog. This is a throttle for performance only, never a condition of
+// backlog (when a stateful operator reads the source: statefulDownstream).
+// This is a throttle for performance only, never a condition of
 // correctness:
 //   - a sibling holds the others back only while it has a backlog: a read
 //     of its last round filled its batch (more rows were waiting). A round
@@ -40,6 +41,29 @@ import (
 // two cores 1.5-1.6 times parallelism 1); with 8 they reach 1.7-1.8 while
 // a windowed query's peak RSS stays within a few MiB (32 rounds added
 // 15-25 MiB to q5 and q7 for little more speed; BENCHMARKS.md).
+
+// statefulDownstream reports whether a vertex that keeps state (StateDesc
+// set: windows, joins, aggregates, sorts) reads the rows of source vertex
+// src, directly or through others. Only then are src's instances aligned:
+// rows of a stateless pipeline (filters, projections, lookups into
+// sinks) leave it as they come, so an instance that runs ahead grows no
+// state, and waiting for a sibling would only idle a core.
+func statefulDownstream(g *JobGraph, src int) bool {
+	reached := make([]bool, len(g.Vertices))
+	reached[src] = true
+	for vi := src + 1; vi < len(g.Vertices); vi++ { // topological order
+		for _, e := range g.Vertices[vi].Inputs {
+			if reached[e.From] {
+				reached[vi] = true
+				break
+			}
+		}
+		if reached[vi] && g.Vertices[vi].StateDesc != "" {
+			return true
+		}
+	}
+	return false
+}
 
 const (
 	alignSlack   = 8

@@ -86,8 +86,9 @@ func TestSourceAlignNotHeldBySiblingWithoutRows(t *testing.T) {
 	src := &fakeSource{splits: [][][2]int64{busy, {{7, 1}}}, unbounded: true}
 	sv := sourceVertex("s", src, 0, 0)
 	sv.Parallelism = 2
-	g := &JobGraph{BatchSize: 16, Vertices: []*Vertex{sv,
-		newRecorderVertex(2, &log, &mu, Edge{From: 0, Partitioning: Forward})}}
+	rec := newRecorderVertex(2, &log, &mu, Edge{From: 0, Partitioning: Forward})
+	rec.StateDesc = "rows" // a stateful reader: the source is aligned
+	g := &JobGraph{BatchSize: 16, Vertices: []*Vertex{sv, rec}}
 	j, err := Start(context.Background(), g, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +122,20 @@ func TestSourceAlignNotHeldBySiblingWithoutRows(t *testing.T) {
 // Checkpoints complete while a source instance waits for a slow sibling
 // (the wait handles the checkpointer's triggers), and every row arrives.
 func TestSourceAlignWaitKeepsCheckpointing(t *testing.T) {
+	testSourceAlign(t, true)
+}
+
+// Without a stateful operator downstream, the instances of a source are
+// not aligned: the fast split is read without waiting for the slow one.
+func TestSourceNotAlignedWithoutStateDownstream(t *testing.T) {
+	testSourceAlign(t, false)
+}
+
+// testSourceAlign runs a fast split (far ahead in event time) and a slow
+// one into a recorder that keeps state (stateful) or not, with
+// checkpoints, and checks every row and whether the fast split was held
+// back.
+func testSourceAlign(t *testing.T, stateful bool) {
 	st, store := newLocalStore(t, "job-align")
 	var fast, slow [][2]int64
 	for i := int64(0); i < 4000; i++ {
@@ -134,8 +149,11 @@ func TestSourceAlignWaitKeepsCheckpointing(t *testing.T) {
 	var mu sync.Mutex
 	var cmu sync.Mutex
 	completed := 0
-	g := &JobGraph{BatchSize: 64, Vertices: []*Vertex{sv,
-		newRecorderVertex(2, &log, &mu, Edge{From: 0, Partitioning: Hash, KeyCols: []int{0}})}}
+	rec := newRecorderVertex(2, &log, &mu, Edge{From: 0, Partitioning: Hash, KeyCols: []int{0}})
+	if stateful {
+		rec.StateDesc = "rows"
+	}
+	g := &JobGraph{BatchSize: 64, Vertices: []*Vertex{sv, rec}}
 	cfg := &CheckpointConfig{Store: store, Storage: st, Coordinator: checkpoint.Config{Interval: 20 * time.Millisecond},
 		OnComplete: func(*checkpoint.Metadata) { cmu.Lock(); completed++; cmu.Unlock() }}
 	j, err := Start(context.Background(), g, Options{Checkpoint: cfg})
@@ -163,14 +181,43 @@ func TestSourceAlignWaitKeepsCheckpointing(t *testing.T) {
 	if n != len(fast)+len(slow) {
 		t.Errorf("got %d rows, want %d", n, len(fast)+len(slow))
 	}
-	// Unaligned, the fast split would be read to its end in a few
-	// milliseconds; aligned, it reads a round per wait.
-	if fastBefore > len(fast)/2 {
+	// Unaligned, the fast split is read to its end in a few milliseconds
+	// (the slow one takes over 100); aligned, it reads a round per wait.
+	if stateful && fastBefore > len(fast)/2 {
 		t.Errorf("%d of the fast split's %d rows arrived before the slow split's end: it was not held back", fastBefore, len(fast))
+	}
+	if !stateful && fastBefore < len(fast)/2 {
+		t.Errorf("only %d of the fast split's %d rows arrived before the slow split's end: a stateless job was held back", fastBefore, len(fast))
 	}
 	cmu.Lock()
 	defer cmu.Unlock()
 	if completed < 2 {
 		t.Errorf("%d checkpoints completed, want periodic ones besides the final", completed)
+	}
+}
+
+// statefulDownstream follows edges from a source to the vertices that read
+// it, directly or not, and finds those that keep state.
+func TestStatefulDownstream(t *testing.T) {
+	v := func(state string, from ...int) *Vertex {
+		x := &Vertex{StateDesc: state}
+		for _, f := range from {
+			x.Inputs = append(x.Inputs, Edge{From: f})
+		}
+		return x
+	}
+	// 0, 1: sources; 2: calc of 0; 3: stateful join of 1 and 2; 4: sink of 3
+	g := &JobGraph{Vertices: []*Vertex{v(""), v(""), v("", 0), v("bags", 1, 2), v("", 3)}}
+	for src, want := range map[int]bool{0: true, 1: true} {
+		if got := statefulDownstream(g, src); got != want {
+			t.Errorf("source %d: %v, want %v", src, got, want)
+		}
+	}
+	g = &JobGraph{Vertices: []*Vertex{v(""), v(""), v("", 0), v("", 2), v("rows", 1)}}
+	if statefulDownstream(g, 0) {
+		t.Error("source 0 feeds only stateless vertices, but counts as stateful")
+	}
+	if !statefulDownstream(g, 1) {
+		t.Error("source 1 feeds a stateful vertex directly")
 	}
 }
