@@ -135,7 +135,13 @@ func (o *overOp) Open(ctx *exec.Context) error {
 		o.frames[c.Frame].outAt = append(o.frames[c.Frame].outAt, o.spec.OutWidth+i)
 	}
 	for i, f := range o.spec.Frames {
-		fs, err := agg.Compile(byFrame[i], !f.Unbounded)
+		// An unbounded frame never retracts a row (the input is
+		// insert-only): its DISTINCT calls keep presence sets.
+		compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, true) }
+		if f.Unbounded {
+			compile = agg.CompileInsertOnly
+		}
+		fs, err := compile(byFrame[i])
 		if err != nil {
 			return err
 		}
