@@ -61,7 +61,7 @@ func main() {
 	// SIGINT and SIGTERM cancel the context: jobs stop cleanly and the
 	// process exits with the status of what ran before.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// A heap goal of at least 64 MiB: a job with a small live heap would
+	// A heap goal of at least 48 MiB: a job with a small live heap would
 	// otherwise collect garbage several times a second (GOGC in the
 	// environment overrides it).
 	heapfloor.Start(heapfloor.Default)

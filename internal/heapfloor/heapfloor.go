@@ -9,21 +9,31 @@ import (
 )
 
 // maxPercent bounds the GOGC a floor sets (a live heap of 3 MiB under a
-// 64 MiB floor asks for about 2,000).
+// 1 GiB floor asks for about 34,000).
 const maxPercent = 2000
 
+// heapMinimum is the runtime's smallest heap goal at GOGC=100 (4 MiB); it
+// scales with GOGC, so a GOGC of p never lets the goal fall below
+// heapMinimum × p/100, whatever the live heap: a floor of f bytes allows
+// at most f×100/heapMinimum (1,600 for 64 MiB), or the goal of a small
+// live heap would be above the floor.
+const heapMinimum = 4 << 20
+
 // Default is the floor the streamsql command keeps: the heap goal of a job
-// whose live heap is under 32 MiB.
-const Default = 64 << 20
+// whose live heap is under 24 MiB. It is what keeps a job of little state
+// within 100 MiB of resident memory (the heap, the runtime's own and the
+// binary's pages): 64 MiB left Nexmark q5 at about 104 MiB.
+const Default = 48 << 20
 
 // percentFor is the GOGC that puts the heap goal, live × (1 + GOGC/100),
 // at floor: 100 when that is already at least floor (or live is not
-// known), at most maxPercent.
+// known), at most maxPercent and at most what keeps the runtime's minimum
+// goal (heapMinimum) within floor.
 func percentFor(live, floor uint64) int {
 	if live == 0 || live*2 >= floor {
 		return 100
 	}
-	return min(int(floor*100/live)-100, maxPercent)
+	return max(min(int(floor*100/live)-100, maxPercent, int(floor*100/heapMinimum)), 100)
 }
 
 // tuner sets GOGC after every garbage collection cycle from the live heap

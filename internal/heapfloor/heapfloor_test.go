@@ -17,7 +17,10 @@ func TestPercentFor(t *testing.T) {
 		{32 << 20, 64 << 20, 100},
 		{16 << 20, 64 << 20, 300}, // 16 MiB × 4 = 64 MiB
 		{8 << 20, 64 << 20, 700},
-		{1 << 20, 64 << 20, maxPercent}, // bounded
+		{4 << 20, 64 << 20, 1500},
+		{1 << 20, 64 << 20, 1600},      // 4 MiB × 16 = 64 MiB: the runtime's minimum goal at that GOGC
+		{1 << 20, 1 << 30, maxPercent}, // bounded
+		{1 << 20, 6 << 20, 150},        // a floor under 8 MiB: GOGC 150 keeps the minimum goal at 6 MiB
 	} {
 		if got := percentFor(c.live, c.floor); got != c.want {
 			t.Errorf("percentFor(%d MiB, %d MiB) = %d, want %d", c.live>>20, c.floor>>20, got, c.want)
