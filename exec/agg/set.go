@@ -30,7 +30,8 @@ import (
 // integers live in seen, a flat hash set (about half the bytes of ints per
 // value: see intSet), its other values in m with a count of 1; adding a value it holds
 // is one lookup and no write, and once held the changes it tracks are the
-// values added since, so MarkWritten writes nothing back. It cannot remove
+// values added since (addedInts, dirtyVals), so MarkWritten writes
+// nothing back. It cannot remove
 // a value (Funcs.Retract refuses a call whose set is one).
 type ValueSet struct {
 	ints map[int64]int64
@@ -41,6 +42,7 @@ type ValueSet struct {
 
 	held      bool        // a checkpoint holds the set as of its last MarkWritten
 	dirtyInts []intChange // integers whose count changed since (held only)
+	addedInts []int64     // a presence set's integers added since (held only)
 	dirtyVals []valChange // other values whose count changed since (held only)
 	fresh     int         // how many of them were absent when first tracked
 }
@@ -102,7 +104,7 @@ func (s *ValueSet) addPresent(buf *[]byte, v types.Value) bool {
 			return false
 		}
 		if s.held {
-			s.dirtyInts = append(s.dirtyInts, intChange{i, 1})
+			s.addedInts = append(s.addedInts, i)
 			s.fresh++
 		}
 		return true
@@ -358,7 +360,7 @@ func (s *ValueSet) Clone() *ValueSet {
 func (s *ValueSet) MarkWritten() {
 	if s.presence {
 		clear(s.dirtyVals)
-		s.dirtyInts, s.dirtyVals, s.fresh = s.dirtyInts[:0], s.dirtyVals[:0], 0
+		s.addedInts, s.dirtyVals, s.fresh = s.addedInts[:0], s.dirtyVals[:0], 0
 		s.held = true
 		return
 	}
@@ -391,7 +393,7 @@ func (s *ValueSet) Changes() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.dirtyInts) + len(s.dirtyVals)
+	return len(s.dirtyInts) + len(s.addedInts) + len(s.dirtyVals)
 }
 
 // AppendChanges appends the values whose count changed since the last
@@ -407,6 +409,10 @@ func (s *ValueSet) AppendChanges(buf []byte) (out []byte, fresh int) {
 	for _, d := range s.dirtyInts {
 		buf = types.AppendValue(buf, types.IntValue(d.v))
 		buf = binary.AppendVarint(buf, d.n)
+	}
+	for _, i := range s.addedInts {
+		buf = types.AppendValue(buf, types.IntValue(i))
+		buf = binary.AppendVarint(buf, 1)
 	}
 	for _, d := range s.dirtyVals {
 		buf = types.AppendValue(buf, d.v)
