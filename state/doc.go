@@ -52,9 +52,8 @@
 // segments) and pebbleindex.go (FormatPebbleSST).
 //
 // A FormatFull file or changelog segment is built in memory while it is
-// small: up to 32 MiB in a buffer sized from the size the backend expects
-// (the previous file's), otherwise up to 4 MiB (a buffer grows by copying
-// only that far). Past that it is written on as it is encoded to a temporary file
+// small: up to 4 MiB (spillThreshold), in a buffer sized from the size the
+// backend expects (the previous file's) or grown by copying. Past that it is written on as it is encoded to a temporary file
 // (os.TempDir for the memory backend and changelog segments, the Pebble
 // backend's working directory for its full files), which the storage then
 // takes with Storage.PutFile (a rename on local storage on the same
@@ -62,7 +61,7 @@
 // the same byte for byte either way; its header is written last and its
 // checksum computed by reading the file back once. A spilled file's
 // buffer is written out whenever the next entry would not fit, and reused;
-// the memory backend keeps its last file's buffer (at most about 32 MiB)
+// the memory backend keeps its last file's buffer (at most about 4 MiB)
 // for its next file instead of allocating one per checkpoint. A checkpoint of large
 // state thus holds one chunk of the file in memory, not the whole file
 // (the memory storage, used in tests, still reads it whole). The memory

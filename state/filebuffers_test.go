@@ -78,6 +78,9 @@ func TestFileBuffersReused(t *testing.T) {
 // file is the same as one written into a buffer sized for it.
 func TestStateFileBufferGrowsToLimit(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
+	// a threshold above the file, which a size hint keeps in memory
+	defer func(old int) { spillThreshold = old }(spillThreshold)
+	spillThreshold = 32 << 20
 	kgs := KeyGroupRange{Start: 0, End: 4}
 	val := bytes.Repeat([]byte("v"), 1000)
 	write := func(bufs *fileBuffers, hint int) *sealedFile {

@@ -94,8 +94,11 @@ func changelogTag(v uint16) string {
 // spillThreshold is the size past which a state file being written goes
 // to a local temporary file rather than staying in memory: a checkpoint
 // of large keyed state then does not hold a second copy of the state. The
-// file is the same, byte for byte, either way.
-var spillThreshold = 32 << 20
+// file is the same, byte for byte, either way. It is also the largest
+// buffer a backend keeps between checkpoints (fileBuffers), one per
+// operator instance: at 32 MiB, Nexmark q9 and q20 peaked 45-55 MB
+// higher, for no CPU time the runs could tell apart (BENCHMARKS.md).
+var spillThreshold = 4 << 20
 
 // stateFileWriter builds a state file: the storage envelope's header
 // (filled in by sealed) and the payload. Calls: for each state (in any
