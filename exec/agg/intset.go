@@ -35,15 +35,8 @@ func (s *intSet) has(v int64) bool {
 	if s.n == 0 {
 		return false
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := (uint64(v) * fib) >> s.shift; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case v:
-			return true
-		case 0:
-			return false
-		}
-	}
+	_, found := s.slot(v)
+	return found
 }
 
 // insert adds v and reports whether it was absent.
@@ -56,15 +49,25 @@ func (s *intSet) insert(v int64) bool {
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
+	i, found := s.slot(v)
+	if found {
+		return false
+	}
+	s.slots[i] = v
+	s.n++
+	return true
+}
+
+// slot returns the index of v's slot (found) or of the empty slot where
+// it would go. v is not 0 and the table has an empty slot.
+func (s *intSet) slot(v int64) (i uint64, found bool) {
 	mask := uint64(len(s.slots) - 1)
-	for i := (uint64(v) * fib) >> s.shift; ; i = (i + 1) & mask {
+	for i = (uint64(v) * fib) >> s.shift; ; i = (i + 1) & mask {
 		switch s.slots[i] {
 		case v:
-			return false
+			return i, true
 		case 0:
-			s.slots[i] = v
-			s.n++
-			return true
+			return i, false
 		}
 	}
 }
