@@ -166,8 +166,8 @@ func (o *lookupJoin) ProcessBatch(_ int, b *types.Batch) error {
 				return o.wrap(err)
 			}
 			for _, r := range rows {
-				if len(r) != s.TableWidth {
-					return errorf("lookup table %s returned a row of %d columns, expected %d", s.Table, len(r), s.TableWidth)
+				if err := o.checkWidth(r); err != nil {
+					return err
 				}
 				copy(o.out[pw:], r)
 				if s.Residual != nil {
@@ -207,8 +207,8 @@ func (o *lookupJoin) joinDirect(op types.Op, row []types.Value, null bool) error
 		}
 	}
 	for _, r := range rows {
-		if len(r) != s.TableWidth {
-			return errorf("lookup table %s returned a row of %d columns, expected %d", s.Table, len(r), s.TableWidth)
+		if err := o.checkWidth(r); err != nil {
+			return err
 		}
 		for _, c := range o.fromTable {
 			o.proj[c.dst] = r[c.src]
@@ -220,6 +220,14 @@ func (o *lookupJoin) joinDirect(op types.Op, row []types.Value, null bool) error
 			o.proj[c.dst] = types.NullValue()
 		}
 		o.ctx.Out.Emit(op, o.proj)
+	}
+	return nil
+}
+
+// checkWidth fails for a table row r that is not TableWidth columns wide.
+func (o *lookupJoin) checkWidth(r []types.Value) error {
+	if len(r) != o.spec.TableWidth {
+		return errorf("lookup table %s returned a row of %d columns, expected %d", o.spec.Table, len(r), o.spec.TableWidth)
 	}
 	return nil
 }
