@@ -59,11 +59,13 @@ type heapGroup[V any] struct {
 	// In incremental mode only (heapMap.clock set): epochs holds the
 	// epoch of each slot's last Put (0 for a restored entry, which every
 	// base holds), and dels the keys deleted with the epoch of their
-	// deletion, until a completed checkpoint's base covers it. A key is
-	// never both in a slot and in dels. born holds the epoch in which
-	// each slot's key was inserted (0: restored): a change of a key born
-	// after a base is growth of the state, not a rewrite of what the
-	// base holds (see HashMapOptions.MaxDeltaRatio).
+	// deletion, until a completed checkpoint's base covers it (a key
+	// inserted and deleted within one epoch, which no snapshot holds, is
+	// not listed). A key is never both in a slot and in dels. born holds
+	// the epoch in which each slot's key was inserted (0: restored; one
+	// less for a key inserted again after a deletion dels listed): a
+	// change of a key born after a base is growth of the state, not a
+	// rewrite of what the base holds (see HashMapOptions.MaxDeltaRatio).
 	epochs []uint32
 	born   []uint32
 	dels   map[string]uint32
@@ -250,11 +252,15 @@ func (m *heapMap[V]) insertUncounted(g *heapGroup[V], key string, v V) {
 		g.encs = append(g.encs, nil)
 	}
 	if m.clock != nil {
-		g.epochs = append(g.epochs, *m.clock)
-		g.born = append(g.born, *m.clock)
-		if len(g.dels) > 0 {
+		born := *m.clock
+		if _, deleted := g.dels[key]; deleted {
+			// deleted since a snapshot that holds it: born before this
+			// epoch, so that deleting it again is recorded (see Delete)
 			delete(g.dels, key)
+			born--
 		}
+		g.epochs = append(g.epochs, *m.clock)
+		g.born = append(g.born, born)
 	}
 }
 
@@ -267,7 +273,9 @@ func (m *heapMap[V]) Delete(kg int, key []byte) {
 	if !ok {
 		return
 	}
-	if m.clock != nil {
+	// A key born in this epoch is in no snapshot (each snapshot ends an
+	// epoch), so no delta needs its deletion: only older keys are kept.
+	if m.clock != nil && g.born[i] < *m.clock {
 		if g.dels == nil {
 			g.dels = map[string]uint32{}
 		}
