@@ -68,8 +68,11 @@ func (cx *compiler) compile() (Stmt, error) {
 		return nil, p.errAt(ErrSyntax, 0, "empty statement", "")
 	}
 	for _, t := range toks {
-		if t.kind == tNumber && mantissaDigits(t.text) > maxLiteralDigits {
-			return nil, p.errAt(ErrSyntax, t.start, fmt.Sprintf("number literal of %d digits", mantissaDigits(t.text)),
+		if t.kind != tNumber {
+			continue
+		}
+		if d := mantissaDigits(t.text); d > maxLiteralDigits {
+			return nil, p.errAt(ErrSyntax, t.start, fmt.Sprintf("number literal of %d digits", d),
 				fmt.Sprintf("a number literal has at most %d digits (DECIMAL's precision is at most 38)", maxLiteralDigits))
 		}
 	}

@@ -53,9 +53,10 @@
 //
 // A FormatFull file or changelog segment is built in memory while it is
 // small: up to 4 MiB (spillThreshold), in a buffer sized from the size the
-// backend expects (the previous file's) or grown by copying. Past that it is written on as it is encoded to a temporary file
-// (os.TempDir for the memory backend and changelog segments, the Pebble
-// backend's working directory for its full files), which the storage then
+// backend expects (the previous file's) or grown by copying. Past that it
+// is written on as it is encoded to a temporary file (os.TempDir for the
+// memory backend and changelog segments, the Pebble backend's working
+// directory for its full files), which the storage then
 // takes with Storage.PutFile (a rename on local storage on the same
 // filesystem, a streamed copy on another, an upload on S3). The file is
 // the same byte for byte either way; its header is written last and its

@@ -79,16 +79,11 @@ func (s *intSet) grow() {
 	old := s.slots
 	s.slots = make([]int64, size)
 	s.shift = uint8(64 - bits.TrailingZeros(uint(size)))
-	mask := uint64(size - 1)
 	for _, v := range old {
-		if v == 0 {
-			continue
+		if v != 0 {
+			i, _ := s.slot(v)
+			s.slots[i] = v
 		}
-		i := (uint64(v) * fib) >> s.shift
-		for s.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		s.slots[i] = v
 	}
 }
 

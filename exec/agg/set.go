@@ -28,11 +28,11 @@ import (
 // A presence set (NewPresenceSet) records which values occurred, not how
 // often: DISTINCT over an input that never retracts reads no count. Its
 // integers live in seen, a flat hash set (about half the bytes of ints per
-// value: see intSet), its other values in m with a count of 1; adding a value it holds
-// is one lookup and no write, and once held the changes it tracks are the
-// values added since (addedInts, dirtyVals), so MarkWritten writes
-// nothing back. It cannot remove
-// a value (Funcs.Retract refuses a call whose set is one).
+// value: see intSet), its other values in m with a count of 1; adding a
+// value it holds is one lookup and no write, and once held the changes it
+// tracks are the values added since (addedInts, dirtyVals), so
+// MarkWritten writes nothing back. It cannot remove a value
+// (Funcs.Retract refuses a call whose set is one).
 type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
@@ -249,10 +249,10 @@ func (s *ValueSet) has(v types.Value) bool {
 		return false
 	}
 	if v.Kind() == types.KindInt {
-		_, ok := s.ints[v.Int()]
 		if s.presence {
-			ok = s.seen.has(v.Int())
+			return s.seen.has(v.Int())
 		}
+		_, ok := s.ints[v.Int()]
 		return ok
 	}
 	var tmp [24]byte
@@ -298,22 +298,19 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 	if s == nil {
 		return
 	}
-	if len(s.ints) > 0 {
-		ints := make([]int64, 0, len(s.ints))
+	if n := len(s.ints) + s.seen.len(); n > 0 { // one of the two is empty
+		ints := make([]int64, 0, n)
 		for i := range s.ints {
 			ints = append(ints, i)
 		}
-		slices.Sort(ints)
-		for _, i := range ints {
-			fn(types.IntValue(i), s.intCount(s.ints[i]))
-		}
-	}
-	if s.seen.len() > 0 {
-		ints := make([]int64, 0, s.seen.len())
 		s.seen.each(func(i int64) { ints = append(ints, i) })
 		slices.Sort(ints)
 		for _, i := range ints {
-			fn(types.IntValue(i), 1)
+			c := int64(1)
+			if !s.presence {
+				c = s.intCount(s.ints[i])
+			}
+			fn(types.IntValue(i), c)
 		}
 	}
 	if len(s.m) > 0 {

@@ -177,11 +177,10 @@ const groupsState = "groups"
 func (o *groupAgg) Open(ctx *exec.Context) error {
 	o.ctx = ctx
 	o.key = newKeying(ctx, o.spec.KeyCols)
-	compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, true) }
+	f, err := agg.Compile(o.spec.Aggs, true)
 	if o.spec.InsertOnlyInput {
-		compile = agg.CompileInsertOnly // DISTINCT sets without counts
+		f, err = agg.CompileInsertOnly(o.spec.Aggs) // DISTINCT sets without counts
 	}
-	f, err := compile(o.spec.Aggs)
 	if err != nil {
 		return err
 	}

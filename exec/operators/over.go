@@ -137,11 +137,10 @@ func (o *overOp) Open(ctx *exec.Context) error {
 	for i, f := range o.spec.Frames {
 		// An unbounded frame never retracts a row (the input is
 		// insert-only): its DISTINCT calls keep presence sets.
-		compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, true) }
+		fs, err := agg.Compile(byFrame[i], true)
 		if f.Unbounded {
-			compile = agg.CompileInsertOnly
+			fs, err = agg.CompileInsertOnly(byFrame[i])
 		}
-		fs, err := compile(byFrame[i])
 		if err != nil {
 			return err
 		}

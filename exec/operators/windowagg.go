@@ -100,11 +100,10 @@ func (w *windowBase) open(ctx *exec.Context) error {
 	w.ctx = ctx
 	w.metrics = metricsOf(ctx)
 	w.key = newKeying(ctx, w.spec.KeyCols)
-	compile := func(calls []plan.AggCall) (*agg.Funcs, error) { return agg.Compile(calls, false) }
+	f, err := agg.Compile(w.spec.Aggs, false)
 	if w.spec.InsertOnlyInput {
-		compile = agg.CompileInsertOnly
+		f, err = agg.CompileInsertOnly(w.spec.Aggs)
 	}
-	f, err := compile(w.spec.Aggs)
 	if err != nil {
 		return err
 	}
