@@ -163,9 +163,9 @@ func init() {
 			return Impl{}, err
 		}
 		if f, ok := constString(args, 1); ok {
-			mf := mysqlFormat(f)
+			df := newDateFormatter(mysqlFormat(f))
 			return Impl{T: types.String, Strict: true, F2: func(a, _ types.Value) (types.Value, error) {
-				return types.StringValue(string(appendDateFormat(nil, a.Millis(), mf))), nil
+				return types.StringValue(df.format(a.Millis())), nil
 			}}, nil
 		}
 		return Impl{T: types.String, Strict: true, F2: func(a, b types.Value) (types.Value, error) {
