@@ -195,3 +195,68 @@ func TestChainedOpenFailureIsTheJobsError(t *testing.T) {
 		}
 	}
 }
+
+// batchWatcher sums the values of the batches it is given and records
+// each batch pointer; with scribble set it owns its input and overwrites
+// it after reading (which it may: it does not borrow).
+type batchWatcher struct {
+	Base
+	borrow, scribble bool
+	sum              int64
+	seen             []*types.Batch
+}
+
+func (w *batchWatcher) BorrowsInput() bool { return w.borrow }
+func (w *batchWatcher) ProcessBatch(_ int, b *types.Batch) error {
+	w.seen = append(w.seen, b)
+	for i := range b.Vals {
+		w.sum += b.Vals[i].Int()
+		if w.scribble {
+			b.Vals[i] = types.IntValue(-1)
+		}
+	}
+	return nil
+}
+
+// An operator feeding several chained operators lends its batch to those
+// that only read their input (InputBorrower) and copies it for the
+// others; the last one owns it. Each sees the rows as they were emitted,
+// whatever the one before it did to its own batch.
+func TestChainedReadersBorrowTheBatch(t *testing.T) {
+	var rows [][2]int64
+	var want int64
+	for i := int64(0); i < 3000; i++ {
+		rows = append(rows, [2]int64{i % 13, i})
+		want += i%13 + i
+	}
+	watchers := []*batchWatcher{{borrow: true}, {scribble: true}, {borrow: true}}
+	vs := []*Vertex{sourceVertex("s", &fakeSource{splits: [][][2]int64{rows}}, 0, 0)}
+	for _, w := range watchers {
+		vs = append(vs, &Vertex{Name: "watch", Parallelism: 1, Schema: kvSchema,
+			Inputs: []Edge{{From: 0, Partitioning: Forward}}, NewOperator: func() Operator { return w }})
+	}
+	j := startJob(t, &JobGraph{BatchSize: 64, Vertices: vs}, Options{})
+	if err := waitJob(t, j, 10*time.Second, "the job did not end"); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range watchers {
+		if w.sum != want {
+			t.Errorf("operator %d summed %d, want %d", i, w.sum, want)
+		}
+	}
+	lent, copied := 0, 0
+	for k, b := range watchers[0].seen {
+		if k < len(watchers[2].seen) && b == watchers[2].seen[k] {
+			lent++
+		}
+		if k < len(watchers[1].seen) && b == watchers[1].seen[k] {
+			copied++
+		}
+	}
+	if n := len(watchers[0].seen); n == 0 || lent != n {
+		t.Errorf("%d of %d batches of the first reader were the last one's (lent, not copied)", lent, n)
+	}
+	if copied != 0 {
+		t.Errorf("%d batches of the operator that changes its input were lent, want copies", copied)
+	}
+}

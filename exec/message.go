@@ -46,4 +46,9 @@ type Message struct {
 	// it idle.
 	Idle    bool
 	Barrier Barrier
+	// Borrowed, on a MsgBatch handed to a chained task (never one sent on
+	// a channel), says that Batch stays the sender's: the receiver reads it
+	// within the call and neither keeps, changes nor recycles it. Only tasks
+	// whose operator implements InputBorrower get such batches.
+	Borrowed bool
 }

@@ -56,6 +56,15 @@ type InputReleaser interface {
 	ReleasesInput() bool
 }
 
+// InputBorrower is implemented by operators whose ProcessBatch only reads
+// its input batch: it neither changes the batch nor keeps it, or a row
+// slice of it, after returning. When such an operator runs chained to an
+// upstream that feeds several operators, the upstream lends it the batch
+// (Message.Borrowed) instead of copying it for each of them.
+type InputBorrower interface {
+	BorrowsInput() bool
+}
+
 // IdleAware is implemented by operators that act on their task's idle
 // status (a sink whose writer carries it on: connectors.IdleWriter). The
 // task calls ProcessIdle(true) when every input that has not ended went

@@ -104,9 +104,11 @@ func (c *collector) Emit(op types.Op, row []types.Value) {
 // EmitBatch sends a whole batch on every edge; ownership of b passes to
 // the collector. When every edge passes the batch through as a whole (it
 // is not hash-partitioned over several targets and has no rows pending
-// for its target), the last edge gets b itself and the others a copy
-// each, made in one bulk copy; otherwise the rows go one by one through
-// Emit and b goes back to the batch pool.
+// for its target), the last edge gets b itself; each other edge gets b
+// lent for the call when it leads to a chained task whose operator only
+// reads its input (InputBorrower), and a copy, made in one bulk copy,
+// otherwise. Otherwise the rows go one by one through Emit and b goes back
+// to the batch pool.
 func (c *collector) EmitBatch(b *types.Batch) {
 	if b.Len() == 0 {
 		types.PutBatch(b)
@@ -127,13 +129,19 @@ func (c *collector) EmitBatch(b *types.Batch) {
 		c.rowsOut.RowsOut.Add(int64(b.Len()))
 	}
 	for i, e := range c.edges {
-		out := b
+		m := Message{Kind: MsgBatch, Batch: b}
 		if i < len(c.edges)-1 {
-			out = types.GetBatch(b.Width, b.Len())
-			out.Ops = append(out.Ops[:0], b.Ops...)
-			out.Vals = append(out.Vals[:0], b.Vals...)
+			// The chained call returns before b goes on to the next edge.
+			if e.next != nil && e.next.borrows {
+				m.Borrowed = true
+			} else {
+				out := types.GetBatch(b.Width, b.Len())
+				out.Ops = append(out.Ops[:0], b.Ops...)
+				out.Vals = append(out.Vals[:0], b.Vals...)
+				m.Batch = out
+			}
 		}
-		c.deliver(e, e.rr, Message{Kind: MsgBatch, Batch: out})
+		c.deliver(e, e.rr, m)
 		if e.part == Rebalance {
 			e.rr = (e.rr + 1) % len(e.targets)
 		}

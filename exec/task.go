@@ -44,6 +44,7 @@ type operatorTask struct {
 
 	op       Operator
 	releases bool // op implements InputReleaser: recycle input batches
+	borrows  bool // op implements InputBorrower: may be lent batches (Message.Borrowed)
 	ctx      *Context
 	m        *Metrics
 	valve    *watermarkValve // watermarks and idle statuses of the inputs
@@ -81,6 +82,9 @@ func (t *operatorTask) open() error {
 	t.op = t.v.NewOperator()
 	if r, ok := t.op.(InputReleaser); ok {
 		t.releases = r.ReleasesInput()
+	}
+	if r, ok := t.op.(InputBorrower); ok {
+		t.borrows = r.BorrowsInput()
 	}
 	ctx, err := t.job.newContext(t.v, t.instance, t.out, t.m)
 	if err != nil {
@@ -287,7 +291,7 @@ func (t *operatorTask) message(ci int, msg Message) error {
 		if err != nil {
 			return t.inOperator(err)
 		}
-		if t.releases {
+		if t.releases && !msg.Borrowed {
 			types.PutBatch(msg.Batch)
 		}
 		t.out.flush()

@@ -43,6 +43,9 @@ func (c *calc) Open(ctx *exec.Context) error { c.ctx = ctx; return nil }
 // which copies them.
 func (c *calc) ReleasesInput() bool { return true }
 
+// BorrowsInput implements exec.InputBorrower: the batch is only read.
+func (c *calc) BorrowsInput() bool { return true }
+
 func (c *calc) ProcessBatch(_ int, b *types.Batch) error {
 	out := c.ctx.Out
 	for i, n := 0, b.Len(); i < n; i++ {
