@@ -127,6 +127,13 @@ func (c *Compare) Type() types.Type {
 func (c *Compare) String() string { return render(c) }
 
 func (c *Compare) Eval(row []types.Value) (types.Value, error) {
+	// A column against a constant (event_type = 1, price < 10000) is the
+	// common filter: read both directly, without the two calls.
+	if col, ok := c.L.(*Col); ok {
+		if lit, ok := c.R.(*Literal); ok {
+			return c.compare(row[col.Index], lit.V), nil
+		}
+	}
 	l, err := c.L.Eval(row)
 	if err != nil {
 		return l, err
@@ -135,13 +142,18 @@ func (c *Compare) Eval(row []types.Value) (types.Value, error) {
 	if err != nil {
 		return r, err
 	}
+	return c.compare(l, r), nil
+}
+
+// compare is the comparison of the operands' values l and r.
+func (c *Compare) compare(l, r types.Value) types.Value {
 	if l.IsNull() || r.IsNull() {
 		if c.Op == CmpNullEQ {
-			return types.BoolValue(l.IsNull() && r.IsNull()), nil
+			return types.BoolValue(l.IsNull() && r.IsNull())
 		}
-		return types.NullValue(), nil
+		return types.NullValue()
 	}
-	return types.BoolValue(cmpResult(c.Op, types.Compare(l, r))), nil
+	return types.BoolValue(cmpResult(c.Op, types.Compare(l, r)))
 }
 
 func cmpResult(op CmpOp, x int) bool {
