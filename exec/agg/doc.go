@@ -72,6 +72,14 @@
 //     marks for counts. A set restored with counts becomes a presence set
 //     at its first new row; retracting a row from a presence set is an
 //     error.
+//   - Shared presence sets: DISTINCT calls of integers over one expression
+//     under different conditions (COUNT(DISTINCT bidder) and
+//     COUNT(DISTINCT CASE WHEN price < 10000 THEN bidder END), or FILTER)
+//     keep one table per group (maskSet: each value once, with a bit per
+//     call that saw it), so a row costs one cache miss per expression, not
+//     per call. Each call's set is a view of the table and is written as
+//     its own presence set, so the encoding is the same; a decoded or
+//     cloned set stands alone until the next row folds it into the table.
 //   - Patches (MarkWritten, AppendAccChanges/DecodeAccChanges): once its
 //     owner's checkpoint holds an accumulator, its multisets track the
 //     values whose count changes, and a patch writes those (with their

@@ -60,10 +60,15 @@ func (s *intSet) insert(v int64) bool {
 
 // slot returns the index of v's slot (found) or of the empty slot where
 // it would go. v is not 0 and the table has an empty slot.
-func (s *intSet) slot(v int64) (i uint64, found bool) {
-	mask := uint64(len(s.slots) - 1)
-	for i = (uint64(v) * fib) >> s.shift; ; i = (i + 1) & mask {
-		switch s.slots[i] {
+func (s *intSet) slot(v int64) (i uint64, found bool) { return probe(s.slots, s.shift, v) }
+
+// probe finds v in an open-addressing table of integers (0: empty) whose
+// length is 1<<(64-shift): the index of v's slot (found) or of the empty
+// slot where it would go. v is not 0 and the table has an empty slot.
+func probe(slots []int64, shift uint8, v int64) (i uint64, found bool) {
+	mask := uint64(len(slots) - 1)
+	for i = (uint64(v) * fib) >> shift; ; i = (i + 1) & mask {
+		switch slots[i] {
 		case v:
 			return i, true
 		case 0:

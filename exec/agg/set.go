@@ -37,6 +37,13 @@ type ValueSet struct {
 	ints map[int64]int64
 	m    map[string]setEntry
 	seen intSet // a presence set's integers
+	// shared, when not nil, makes a presence set one DISTINCT call's view
+	// of the table its group's calls share (see maskSet and
+	// Funcs.sharedSet): its integers are the values of shared whose mask
+	// has bit, nShared of them, and seen stays empty.
+	shared  *maskSet
+	bit     uint8
+	nShared int
 
 	presence bool
 
@@ -75,7 +82,53 @@ func (s *ValueSet) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.ints) + len(s.m) + s.seen.len()
+	return len(s.ints) + len(s.m) + s.seenLen()
+}
+
+// newSharedView returns the presence set of the call of bit as a view of
+// tbl, holding old's values (old: nil, or the call's set restored,
+// cloned or merged on its own). It is not held: a checkpoint writes it
+// whole.
+func newSharedView(tbl *maskSet, bit uint8, old *ValueSet) *ValueSet {
+	s := &ValueSet{presence: true, shared: tbl, bit: bit}
+	var buf []byte
+	old.each(func(v types.Value, _ int64) { s.addPresent(&buf, v) })
+	return s
+}
+
+// seenLen, hasSeen, insertSeen and eachSeen read and change a presence
+// set's integers, in seen or, for a view, in the shared table.
+func (s *ValueSet) seenLen() int {
+	if s.shared != nil {
+		return s.nShared
+	}
+	return s.seen.len()
+}
+
+func (s *ValueSet) hasSeen(i int64) bool {
+	if s.shared != nil {
+		return s.shared.has(i, s.bit)
+	}
+	return s.seen.has(i)
+}
+
+func (s *ValueSet) insertSeen(i int64) bool {
+	if s.shared == nil {
+		return s.seen.insert(i)
+	}
+	if !s.shared.set(i, s.bit) {
+		return false
+	}
+	s.nShared++
+	return true
+}
+
+func (s *ValueSet) eachSeen(fn func(int64)) {
+	if s.shared != nil {
+		s.shared.each(s.bit, fn)
+		return
+	}
+	s.seen.each(fn)
 }
 
 // presenceCopy returns a presence set of s's values (not held): the set
@@ -100,7 +153,7 @@ func (s *ValueSet) presenceCopy() *ValueSet {
 func (s *ValueSet) addPresent(buf *[]byte, v types.Value) bool {
 	if v.Kind() == types.KindInt {
 		i := v.Int()
-		if !s.seen.insert(i) {
+		if !s.insertSeen(i) {
 			return false
 		}
 		if s.held {
@@ -250,7 +303,7 @@ func (s *ValueSet) has(v types.Value) bool {
 	}
 	if v.Kind() == types.KindInt {
 		if s.presence {
-			return s.seen.has(v.Int())
+			return s.hasSeen(v.Int())
 		}
 		_, ok := s.ints[v.Int()]
 		return ok
@@ -268,7 +321,7 @@ func (s *ValueSet) each(fn func(v types.Value, n int64)) {
 	for i, n := range s.ints {
 		fn(types.IntValue(i), s.intCount(n))
 	}
-	s.seen.each(func(i int64) { fn(types.IntValue(i), 1) })
+	s.eachSeen(func(i int64) { fn(types.IntValue(i), 1) })
 	for _, e := range s.m {
 		fn(e.V, s.valCount(e.N))
 	}
@@ -298,12 +351,12 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 	if s == nil {
 		return
 	}
-	if n := len(s.ints) + s.seen.len(); n > 0 { // one of the two is empty
+	if n := len(s.ints) + s.seenLen(); n > 0 { // one of the two is empty
 		ints := make([]int64, 0, n)
 		for i := range s.ints {
 			ints = append(ints, i)
 		}
-		s.seen.each(func(i int64) { ints = append(ints, i) })
+		s.eachSeen(func(i int64) { ints = append(ints, i) })
 		slices.Sort(ints)
 		for _, i := range ints {
 			c := int64(1)
@@ -326,12 +379,17 @@ func (s *ValueSet) Each(fn func(v types.Value, n int64)) {
 	}
 }
 
-// Clone returns a deep copy (which no checkpoint holds).
+// Clone returns a deep copy (which no checkpoint holds); a view of a
+// shared table becomes a presence set of its own.
 func (s *ValueSet) Clone() *ValueSet {
 	if s == nil {
 		return nil
 	}
 	c := &ValueSet{presence: s.presence, seen: s.seen.clone()}
+	if s.shared != nil {
+		c.seen.reserve(s.nShared)
+		s.eachSeen(func(i int64) { c.seen.insert(i) })
+	}
 	if s.ints != nil {
 		c.ints = make(map[int64]int64, len(s.ints))
 		for k, n := range s.ints {
