@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/streamsql/streamsql/checkpoint"
@@ -431,6 +432,7 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 		t.out.EmitBatch(rb)
 		return types.GetBatch(physWidth, t.rows.next)
 	}
+	now := t.job.opts.Now()
 	if procCol < 0 {
 		if wm, cut := t.scanWatermark(s, rb); !cut {
 			// Fast path: no row in the batch is at or behind a watermark
@@ -440,8 +442,21 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 			t.out.EmitBatch(rb)
 			return types.GetBatch(physWidth, t.rows.next)
 		}
+	} else {
+		// The same fast path for rows that get the processing time: the
+		// rows are widened into a batch of their own, which goes whole.
+		ext := withProctime(rb, procCol, width, now)
+		if wmSpec == nil {
+			t.out.EmitBatch(ext)
+			return rb
+		}
+		if wm, cut := t.scanWatermark(s, ext); !cut {
+			s.wm = wm
+			t.out.EmitBatch(ext)
+			return rb
+		}
+		types.PutBatch(ext)
 	}
-	now := t.job.opts.Now()
 	row := make([]types.Value, width)
 	for i := 0; i < rb.Len(); i++ {
 		in := rb.Row(i)
@@ -470,6 +485,24 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 		t.out.Emit(rb.Ops[i], row)
 	}
 	return rb
+}
+
+// withProctime returns a new batch (from the pool) of rb's rows, each with
+// the processing time now inserted at column procCol (rows of width
+// values).
+func withProctime(rb *types.Batch, procCol, width int, now int64) *types.Batch {
+	n := rb.Len()
+	ext := types.GetBatch(width, n)
+	ext.Ops = append(ext.Ops[:0], rb.Ops...)
+	ext.Vals = slices.Grow(ext.Vals[:0], n*width)[:n*width]
+	pt := types.TimestampValue(now)
+	for i := 0; i < n; i++ {
+		in, out := rb.Row(i), ext.Vals[i*width:(i+1)*width:(i+1)*width]
+		copy(out[:procCol], in[:procCol])
+		out[procCol] = pt
+		copy(out[procCol+1:], in[procCol:])
+	}
+	return ext
 }
 
 // scanWatermark reports whether some row of rb would be at or behind the
