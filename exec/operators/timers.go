@@ -2,7 +2,6 @@ package operators
 
 import (
 	"bytes"
-	"container/heap"
 	"errors"
 	"slices"
 
@@ -24,6 +23,11 @@ type timers struct {
 	free    []*bucket
 	idx     []int
 	tmp     bucket
+	// last is the bucket of lastEnd, the end registered last (nil when
+	// it fired since): rows in time order register the same end again and
+	// again, which then costs no map lookup.
+	last    *bucket
+	lastEnd int64
 }
 
 // bucket holds the keys registered for one end, in registration order.
@@ -78,6 +82,10 @@ func newTimers() *timers { return &timers{buckets: make(map[int64]*bucket)} }
 
 // add registers key (in key group kg) for end.
 func (t *timers) add(end int64, kg int, key []byte) {
+	if t.last != nil && t.lastEnd == end {
+		t.last.add(kg, key)
+		return
+	}
 	b := t.buckets[end]
 	if b == nil {
 		if n := len(t.free); n > 0 {
@@ -88,8 +96,9 @@ func (t *timers) add(end int64, kg int, key []byte) {
 		}
 		b.reset()
 		t.buckets[end] = b
-		heap.Push(&t.ends, end)
+		t.ends.push(end)
 	}
+	t.last, t.lastEnd = b, end
 	b.add(kg, key)
 }
 
@@ -100,9 +109,12 @@ func (t *timers) pop(wm int64, unique bool) (int64, *bucket, bool) {
 	if len(t.ends) == 0 || !window.Fired(t.ends[0], wm) {
 		return 0, nil, false
 	}
-	end := heap.Pop(&t.ends).(int64)
+	end := t.ends.pop()
 	b := t.buckets[end]
 	delete(t.buckets, end)
+	if b == t.last {
+		t.last = nil
+	}
 	if unique {
 		b.sortUnique(&t.idx, &t.tmp)
 	}
@@ -119,15 +131,45 @@ func (t *timers) sortAll() {
 	}
 }
 
+// endHeap is a min-heap of times (window ends, row times): h[0] is the
+// smallest. push and pop are container/heap's without the boxing of its
+// interface (an int64 passed as any allocates); a sorted slice is a heap.
 type endHeap []int64
 
-func (h endHeap) Len() int           { return len(h) }
-func (h endHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x any)        { *h = append(*h, x.(int64)) }
-func (h *endHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *endHeap) push(end int64) {
+	s := append(*h, end)
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if s[p] <= s[i] {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+	*h = s
+}
+
+// pop removes and returns the smallest time; h is not empty.
+func (h *endHeap) pop() int64 {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && s[l] < s[m] {
+			m = l
+		}
+		if r := l + 1; r < n && s[r] < s[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }

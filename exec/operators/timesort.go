@@ -1,7 +1,6 @@
 package operators
 
 import (
-	"container/heap"
 	"encoding/binary"
 	"slices"
 
@@ -111,7 +110,7 @@ func (o *timeSort) Open(ctx *exec.Context) error {
 		}
 		return true
 	})
-	heap.Init(&o.times)
+	slices.Sort(o.times) // a sorted slice is a heap
 	return nil
 }
 
@@ -135,7 +134,7 @@ func (o *timeSort) ProcessBatch(_ int, b *types.Batch) error {
 		if !ok {
 			e = &sortEntry{rows: [][]types.Value{slices.Clone(row)}}
 			o.rows.insert(o.kg, o.kbuf, e)
-			heap.Push(&o.times, t)
+			o.times.push(t)
 			continue
 		}
 		e.rows = append(e.rows, slices.Clone(row))
@@ -149,7 +148,7 @@ func (o *timeSort) ProcessWatermark(wm int64) error {
 		return nil
 	}
 	for len(o.times) > 0 && o.times[0] <= wm {
-		t := heap.Pop(&o.times).(int64)
+		t := o.times.pop()
 		o.kbuf = appendTime(o.kbuf[:0], t)
 		e, ok := o.rows.peek(o.kg, o.kbuf)
 		if !ok {

@@ -2,7 +2,6 @@ package operators
 
 import (
 	"cmp"
-	"container/heap"
 	"encoding/binary"
 	"slices"
 
@@ -236,7 +235,7 @@ func (q *hopQueues) add(end int64, l *paneList) {
 	l.queued, l.due = true, end
 	ls, ok := q.lists[end]
 	if !ok {
-		heap.Push(&q.ends, end)
+		q.ends.push(end)
 		if n := len(q.free); n > 0 {
 			ls, q.free = q.free[n-1], q.free[:n-1]
 		}
@@ -255,7 +254,7 @@ func (q *hopQueues) next(wm int64) (int64, bool) {
 // pop removes and returns the lists of end, the smallest end (see next);
 // the caller hands the slice back with release.
 func (q *hopQueues) pop(end int64) []dueList {
-	heap.Pop(&q.ends)
+	q.ends.pop()
 	ls := q.lists[end]
 	delete(q.lists, end)
 	return ls
