@@ -7,7 +7,7 @@ import "github.com/streamsql/streamsql/exec/window"
 // state: Open rebuilds it from the entries' armed timers.
 type entryTimers struct {
 	buckets map[int64][]*overEntry
-	ends    endHeap
+	ends    timeQueue
 	free    [][]*overEntry
 }
 
@@ -25,7 +25,7 @@ func (t *entryTimers) add(end int64, e *overEntry) {
 // pop removes and returns the entries of the smallest end that has fired
 // at wm; the caller hands the slice back with release.
 func (t *entryTimers) pop(wm int64) (int64, []*overEntry, bool) {
-	if len(t.ends) == 0 || !window.Fired(t.ends[0], wm) {
+	if t.ends.len() == 0 || !window.Fired(t.ends.min(), wm) {
 		return 0, nil, false
 	}
 	end := t.ends.pop()

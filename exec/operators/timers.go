@@ -19,7 +19,7 @@ var errCorrupt = errors.New("operators: corrupt encoded state")
 // once for an end; the operators' fire functions are idempotent or avoid it.
 type timers struct {
 	buckets map[int64]*bucket
-	ends    endHeap
+	ends    timeQueue
 	free    []*bucket
 	idx     []int
 	tmp     bucket
@@ -106,7 +106,7 @@ func (t *timers) add(end int64, kg int, key []byte) {
 // watermark wm (end - 1 <= wm); with unique, its keys are sorted and
 // deduplicated. The caller hands it back with release.
 func (t *timers) pop(wm int64, unique bool) (int64, *bucket, bool) {
-	if len(t.ends) == 0 || !window.Fired(t.ends[0], wm) {
+	if t.ends.len() == 0 || !window.Fired(t.ends.min(), wm) {
 		return 0, nil, false
 	}
 	end := t.ends.pop()
@@ -131,9 +131,56 @@ func (t *timers) sortAll() {
 	}
 }
 
-// endHeap is a min-heap of times (window ends, row times): h[0] is the
-// smallest. push and pop are container/heap's without the boxing of its
-// interface (an int64 passed as any allocates); a sorted slice is a heap.
+// timeQueue is a min-priority queue of times (window ends, row times)
+// for times that mostly come in ascending order, as the ends of windows
+// over rows in time order do: a time not below the last one queued goes
+// at the back of a sorted run (asc, consumed from head), in O(1), and
+// only the others into a heap (out). The zero timeQueue is empty.
+type timeQueue struct {
+	asc  []int64
+	head int
+	out  endHeap
+}
+
+func (q *timeQueue) len() int { return len(q.asc) - q.head + len(q.out) }
+
+// min returns the smallest time; q is not empty.
+func (q *timeQueue) min() int64 {
+	if q.head < len(q.asc) && (len(q.out) == 0 || q.asc[q.head] <= q.out[0]) {
+		return q.asc[q.head]
+	}
+	return q.out[0]
+}
+
+func (q *timeQueue) push(t int64) {
+	if n := len(q.asc); n == q.head || t >= q.asc[n-1] {
+		if n == q.head {
+			q.asc, q.head = q.asc[:0], 0
+		}
+		q.asc = append(q.asc, t)
+		return
+	}
+	q.out.push(t)
+}
+
+// pop removes and returns the smallest time; q is not empty.
+func (q *timeQueue) pop() int64 {
+	if q.head < len(q.asc) && (len(q.out) == 0 || q.asc[q.head] <= q.out[0]) {
+		t := q.asc[q.head]
+		q.head++
+		if q.head >= 1024 && q.head*2 >= len(q.asc) {
+			// the consumed half goes: the run keeps its room
+			n := copy(q.asc, q.asc[q.head:])
+			q.asc, q.head = q.asc[:n], 0
+		}
+		return t
+	}
+	return q.out.pop()
+}
+
+// endHeap is a min-heap of times: h[0] is the smallest. push and pop are
+// container/heap's without the boxing of its interface (an int64 passed
+// as any allocates).
 type endHeap []int64
 
 func (h *endHeap) push(end int64) {

@@ -28,6 +28,37 @@ func TestEndHeap(t *testing.T) {
 	}
 }
 
+// timeQueue pops times in ascending order when they come mostly in order
+// (the ascending run), sometimes behind (the heap), with pops in between,
+// long enough for the run to drop its consumed part.
+func TestTimeQueue(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	var q timeQueue
+	var want []int64
+	next := int64(0)
+	for i := 0; i < 50000; i++ {
+		if r.Intn(5) > 1 || len(want) == 0 {
+			v := next
+			if r.Intn(10) == 0 {
+				v -= int64(r.Intn(50))
+			} else {
+				next += int64(r.Intn(3))
+			}
+			q.push(v)
+			want = append(want, v)
+			slices.Sort(want)
+		} else {
+			if got, m := q.pop(), want[0]; got != m {
+				t.Fatalf("pop %d: %d, want %d", i, got, m)
+			}
+			want = want[1:]
+		}
+		if q.len() != len(want) || (len(want) > 0 && q.min() != want[0]) {
+			t.Fatalf("step %d: len %d, want %d", i, q.len(), len(want))
+		}
+	}
+}
+
 // timers fire ends in order, each with the keys registered for it, also
 // when an end is registered again right after its bucket fired (the
 // bucket registered last is not reused for the old end).

@@ -48,7 +48,7 @@ type timeSort struct {
 	kg    int
 	clock clock
 	rows  *store[*sortEntry]
-	times endHeap
+	times timeQueue
 	kbuf  []byte
 }
 
@@ -103,14 +103,15 @@ func (o *timeSort) Open(ctx *exec.Context) error {
 	if o.rows, err = newStore(ctx.State, sortState, state.Codec[*sortEntry](sortCodec{})); err != nil {
 		return err
 	}
-	o.times = o.times[:0]
+	var times []int64
 	o.rows.rangeAll(func(kg int, key string, _ *sortEntry) bool {
 		if kg == o.kg {
-			o.times = append(o.times, readTime([]byte(key)))
+			times = append(times, readTime([]byte(key)))
 		}
 		return true
 	})
-	slices.Sort(o.times) // a sorted slice is a heap
+	slices.Sort(times)
+	o.times = timeQueue{asc: times}
 	return nil
 }
 
@@ -147,7 +148,7 @@ func (o *timeSort) ProcessWatermark(wm int64) error {
 	if !o.clock.advance(wm) {
 		return nil
 	}
-	for len(o.times) > 0 && o.times[0] <= wm {
+	for o.times.len() > 0 && o.times.min() <= wm {
 		t := o.times.pop()
 		o.kbuf = appendTime(o.kbuf[:0], t)
 		e, ok := o.rows.peek(o.kg, o.kbuf)

@@ -232,7 +232,7 @@ func (w *windowBase) fireUpTo(wm int64, fire fireFunc) error {
 	for {
 		if w.locals != nil {
 			if le, ok := w.locals.nextLocal(wm); ok {
-				if len(w.timers.ends) == 0 || w.timers.ends[0] > le {
+				if w.timers.ends.len() == 0 || w.timers.ends.min() > le {
 					if err := w.locals.fireLocal(le); err != nil {
 						return err
 					}

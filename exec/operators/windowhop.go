@@ -222,7 +222,7 @@ func (x paneIndex) drop(l *paneList, i, n int) {
 // (rebuilt from the slices in Open), like timers.
 type hopQueues struct {
 	lists map[int64][]dueList
-	ends  endHeap
+	ends  timeQueue
 	free  [][]dueList
 }
 
@@ -245,10 +245,10 @@ func (q *hopQueues) add(end int64, l *paneList) {
 
 // next returns the smallest end with lists that has fired at wm.
 func (q *hopQueues) next(wm int64) (int64, bool) {
-	if len(q.ends) == 0 || !window.Fired(q.ends[0], wm) {
+	if q.ends.len() == 0 || !window.Fired(q.ends.min(), wm) {
 		return 0, false
 	}
-	return q.ends[0], true
+	return q.ends.min(), true
 }
 
 // pop removes and returns the lists of end, the smallest end (see next);
