@@ -432,7 +432,7 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 		t.out.EmitBatch(rb)
 		return types.GetBatch(physWidth, t.rows.next)
 	}
-	now := t.job.opts.Now()
+	var now int64 // the processing time of the rows, when they get one
 	if procCol < 0 {
 		if wm, cut := t.scanWatermark(s, rb); !cut {
 			// Fast path: no row in the batch is at or behind a watermark
@@ -445,6 +445,7 @@ func (t *sourceTask) emitRows(s *splitState, rb *types.Batch, physWidth, width i
 	} else {
 		// The same fast path for rows that get the processing time: the
 		// rows are widened into a batch of their own, which goes whole.
+		now = t.job.opts.Now()
 		ext := withProctime(rb, procCol, width, now)
 		if wmSpec == nil {
 			t.out.EmitBatch(ext)
