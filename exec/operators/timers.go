@@ -28,6 +28,11 @@ type timers struct {
 	// again, which then costs no map lookup.
 	last    *bucket
 	lastEnd int64
+	// maxEnd is the largest end ever registered (valid when buckets was
+	// ever added to): a larger end has no bucket, so ends that grow with
+	// the rows' times cost no map lookup either.
+	maxEnd int64
+	any    bool
 }
 
 // bucket holds the keys registered for one end, in registration order.
@@ -86,7 +91,10 @@ func (t *timers) add(end int64, kg int, key []byte) {
 		t.last.add(kg, key)
 		return
 	}
-	b := t.buckets[end]
+	var b *bucket
+	if t.any && end <= t.maxEnd {
+		b = t.buckets[end]
+	}
 	if b == nil {
 		if n := len(t.free); n > 0 {
 			b = t.free[n-1]
@@ -99,6 +107,9 @@ func (t *timers) add(end int64, kg int, key []byte) {
 		t.ends.push(end)
 	}
 	t.last, t.lastEnd = b, end
+	if !t.any || end > t.maxEnd {
+		t.maxEnd, t.any = end, true
+	}
 	b.add(kg, key)
 }
 
