@@ -78,8 +78,10 @@
 //     keep one table per group (maskSet: each value once, with a bit per
 //     call that saw it), so a row costs one cache miss per expression, not
 //     per call. Each call's set is a view of the table and is written as
-//     its own presence set, so the encoding is the same; a decoded or
-//     cloned set stands alone until the next row folds it into the table.
+//     its own presence set, so the format is unchanged (a call that has
+//     seen no value yet while another of its group has is written as an
+//     empty set rather than none); a decoded or cloned set stands alone
+//     until the next row folds it into the table.
 //   - Patches (MarkWritten, AppendAccChanges/DecodeAccChanges): once its
 //     owner's checkpoint holds an accumulator, its multisets track the
 //     values whose count changes, and a patch writes those (with their
