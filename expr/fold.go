@@ -1,6 +1,9 @@
 package expr
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/streamsql/streamsql/types"
 )
 
@@ -72,6 +75,23 @@ func Columns(e Expr) []int {
 		}
 	})
 	return out
+}
+
+// Key identifies a list of expressions: their text and the input columns
+// they read in order (two columns may share a name).
+func Key(es ...Expr) string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(e.String())
+		Walk(e, func(s Expr) {
+			if c, ok := s.(*Col); ok {
+				b.WriteByte('#')
+				b.WriteString(strconv.Itoa(c.Index))
+			}
+		})
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // IsConstant reports whether e reads no column and calls no volatile function.

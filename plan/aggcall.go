@@ -46,6 +46,24 @@ func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") +
 
 // Exprs lists every expression of the call (argument, further
 // arguments, ORDER BY keys, filter), skipping nil ones.
+// DistinctSource is the expression whose values a DISTINCT call counts:
+// its arguments, or x for CASE WHEN c THEN x END (no ELSE), whose non-NULL
+// values are x's.
+func (a AggCall) DistinctSource() []expr.Expr {
+	if c, ok := a.Arg.(*expr.Case); ok && len(a.More) == 0 && len(c.Whens) == 1 && isNullExpr(c.Else) {
+		return []expr.Expr{c.Thens[0]}
+	}
+	return append([]expr.Expr{a.Arg}, a.More...)
+}
+
+func isNullExpr(e expr.Expr) bool {
+	if e == nil {
+		return true
+	}
+	l, ok := e.(*expr.Literal)
+	return ok && l.V.IsNull()
+}
+
 func (a AggCall) Exprs() []expr.Expr {
 	var out []expr.Expr
 	if a.Arg != nil {

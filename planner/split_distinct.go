@@ -79,8 +79,8 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 		if !a.Distinct {
 			continue
 		}
-		src := distinctSource(a)
-		key := exprsKey(src)
+		src := a.DistinctSource()
+		key := expr.Key(src...)
 		j := slices.Index(setKeys, key)
 		if j < 0 {
 			j = len(setKeys)
@@ -190,40 +190,6 @@ func splitDistinct(n *plan.Aggregate, buckets int) (plan.Node, *plan.Aggregate, 
 	return project, partial, true
 }
 
-// distinctSource is the expression whose value a DISTINCT call counts:
-// its arguments, or x for CASE WHEN c THEN x END (no ELSE), whose non-NULL
-// values are x's.
-func distinctSource(a plan.AggCall) []expr.Expr {
-	if c, ok := a.Arg.(*expr.Case); ok && len(a.More) == 0 && len(c.Whens) == 1 && isNullExpr(c.Else) {
-		return []expr.Expr{c.Thens[0]}
-	}
-	return append([]expr.Expr{a.Arg}, a.More...)
-}
-
-func isNullExpr(e expr.Expr) bool {
-	if e == nil {
-		return true
-	}
-	l, ok := e.(*expr.Literal)
-	return ok && l.V.IsNull()
-}
-
-// exprsKey identifies a list of expressions: their text and the input
-// columns they read in order (two columns may share a name).
-func exprsKey(es []expr.Expr) string {
-	var b strings.Builder
-	for _, e := range es {
-		b.WriteString(e.String())
-		expr.Walk(e, func(s expr.Expr) {
-			if c, ok := s.(*expr.Col); ok {
-				fmt.Fprintf(&b, "#%d", c.Index)
-			}
-		})
-		b.WriteByte(0)
-	}
-	return b.String()
-}
-
 // splitColumns collects the Expand's key columns of a split: each an
 // expression in every set (set -1) or in one set only, added once per
 // (expression, set).
@@ -238,7 +204,7 @@ type splitColumns struct {
 // add returns the column of e in set (-1: every set), adding it when new;
 // name "" names it after the expression when that is a column, else $eN.
 func (x *splitColumns) add(e expr.Expr, name string, set int) int {
-	key := exprsKey([]expr.Expr{e}) + "@" + strconv.Itoa(set)
+	key := expr.Key(e) + "@" + strconv.Itoa(set)
 	if i, ok := x.index[key]; ok {
 		return i
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
 
 	"github.com/streamsql/streamsql/expr"
 	"github.com/streamsql/streamsql/plan"
@@ -224,7 +223,7 @@ func compile(calls []plan.AggCall, retract, insertOnly bool) (*Funcs, error) {
 		c.plain = !c.star && c.col >= 0 && c.filter == nil && len(c.more) == 0 && !c.useList && !c.useSet
 		f.calls[i] = c
 	}
-	shareGroups(f.calls)
+	shareGroups(f.calls, calls)
 	return f, nil
 }
 
@@ -239,7 +238,7 @@ const maxShare = 8
 // call, and a value seen by several calls is stored once. The grouping
 // only places the values: each call keeps its own bit, so any calls could
 // share a table and give the same results.
-func shareGroups(calls []call) {
+func shareGroups(calls []call, aggs []plan.AggCall) {
 	groups := map[string][]int{}
 	var order []string
 	for i := range calls {
@@ -247,7 +246,7 @@ func shareGroups(calls []call) {
 		if !c.presence || len(c.more) > 0 || c.arg == nil || c.arg.Type().Kind != types.KindInt {
 			continue
 		}
-		k := shareKey(c.arg)
+		k := expr.Key(aggs[i].DistinctSource()...)
 		if len(groups[k]) == 0 {
 			order = append(order, k)
 		}
@@ -263,37 +262,6 @@ func shareGroups(calls []call) {
 			g = g[n:]
 		}
 	}
-}
-
-// shareKey names the values a DISTINCT argument takes: the expression
-// that every branch of a CASE without ELSE gives (CASE WHEN price < 10000
-// THEN bidder END takes bidder's values or NULL), or the argument itself.
-func shareKey(arg expr.Expr) string {
-	c, ok := arg.(*expr.Case)
-	if !ok || len(c.Thens) == 0 || (c.Else != nil && !isNullLiteral(c.Else)) {
-		return valuesKey(arg)
-	}
-	k := valuesKey(c.Thens[0])
-	for _, t := range c.Thens[1:] {
-		if valuesKey(t) != k {
-			return valuesKey(arg)
-		}
-	}
-	return k
-}
-
-// valuesKey names an expression's values: a column by its index (two
-// columns may have one name), another expression as written.
-func valuesKey(e expr.Expr) string {
-	if c, ok := expr.AsCol(e); ok {
-		return "$" + strconv.Itoa(c.Index)
-	}
-	return e.String()
-}
-
-func isNullLiteral(e expr.Expr) bool {
-	l, ok := e.(*expr.Literal)
-	return ok && l.V.IsNull()
 }
 
 // sharedSet makes the set of call i in a a view of its share group's

@@ -3,6 +3,7 @@ package operators
 import (
 	"bytes"
 	"errors"
+	"math"
 	"slices"
 
 	"github.com/streamsql/streamsql/exec/window"
@@ -28,11 +29,10 @@ type timers struct {
 	// again, which then costs no map lookup.
 	last    *bucket
 	lastEnd int64
-	// maxEnd is the largest end ever registered (valid when buckets was
-	// ever added to): a larger end has no bucket, so ends that grow with
-	// the rows' times cost no map lookup either.
+	// maxEnd is the largest end ever registered (math.MinInt64 before
+	// the first): a larger end has no bucket, so ends that grow with the
+	// rows' times cost no map lookup either.
 	maxEnd int64
-	any    bool
 }
 
 // bucket holds the keys registered for one end, in registration order.
@@ -83,7 +83,9 @@ func (b *bucket) sortUnique(idx *[]int, tmp *bucket) {
 	*b, *tmp = *tmp, *b
 }
 
-func newTimers() *timers { return &timers{buckets: make(map[int64]*bucket)} }
+func newTimers() *timers {
+	return &timers{buckets: make(map[int64]*bucket), maxEnd: math.MinInt64}
+}
 
 // add registers key (in key group kg) for end.
 func (t *timers) add(end int64, kg int, key []byte) {
@@ -92,7 +94,7 @@ func (t *timers) add(end int64, kg int, key []byte) {
 		return
 	}
 	var b *bucket
-	if t.any && end <= t.maxEnd {
+	if end <= t.maxEnd {
 		b = t.buckets[end]
 	}
 	if b == nil {
@@ -107,9 +109,7 @@ func (t *timers) add(end int64, kg int, key []byte) {
 		t.ends.push(end)
 	}
 	t.last, t.lastEnd = b, end
-	if !t.any || end > t.maxEnd {
-		t.maxEnd, t.any = end, true
-	}
+	t.maxEnd = max(t.maxEnd, end)
 	b.add(kg, key)
 }
 
@@ -155,9 +155,14 @@ type timeQueue struct {
 
 func (q *timeQueue) len() int { return len(q.asc) - q.head + len(q.out) }
 
+// runFirst reports whether the smallest time is the run's first.
+func (q *timeQueue) runFirst() bool {
+	return q.head < len(q.asc) && (len(q.out) == 0 || q.asc[q.head] <= q.out[0])
+}
+
 // min returns the smallest time; q is not empty.
 func (q *timeQueue) min() int64 {
-	if q.head < len(q.asc) && (len(q.out) == 0 || q.asc[q.head] <= q.out[0]) {
+	if q.runFirst() {
 		return q.asc[q.head]
 	}
 	return q.out[0]
@@ -176,7 +181,7 @@ func (q *timeQueue) push(t int64) {
 
 // pop removes and returns the smallest time; q is not empty.
 func (q *timeQueue) pop() int64 {
-	if q.head < len(q.asc) && (len(q.out) == 0 || q.asc[q.head] <= q.out[0]) {
+	if q.runFirst() {
 		t := q.asc[q.head]
 		q.head++
 		if q.head >= 1024 && q.head*2 >= len(q.asc) {
