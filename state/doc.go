@@ -61,14 +61,17 @@
 // filesystem, a streamed copy on another, an upload on S3). The file is
 // the same byte for byte either way; its header is written last and its
 // checksum computed by reading the file back once. A spilled file's
-// buffer is written out whenever the next entry would not fit, and reused;
+// buffer is handed to a goroutine that writes it (state/spiller.go)
+// whenever the next entry would not fit, and encoding goes on into a
+// second buffer meanwhile (two per file being written, reused);
 // the memory backend keeps its last file's buffer (at most about 4 MiB)
 // for its next file instead of allocating one per checkpoint. A checkpoint of large
 // state thus holds one chunk of the file in memory, not the whole file
 // (the memory storage, used in tests, still reads it whole). The memory
-// backend's asynchronous snapshot writes the temporary file in its
-// synchronous phase (to the page cache, as it encoded into memory before)
-// and checksums and stores it in its asynchronous phase; a snapshot whose
+// backend's asynchronous snapshot encodes in its synchronous phase, while
+// the spiller writes the chunks to the temporary file (the page cache)
+// beside it, and waits for the writes, checksums and stores the file in
+// its asynchronous phase; a snapshot whose
 // asynchronous phase is never run (the task failed in between) leaves its
 // temporary file behind until the temporary directory is cleaned.
 package state

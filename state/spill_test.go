@@ -50,7 +50,7 @@ func stored(t *testing.T, f *sealedFile) []byte {
 	t.Helper()
 	local := ""
 	if f.spill != nil {
-		local = f.spill.Name()
+		local = f.spill.f.Name()
 	}
 	st := storage.NewMemory()
 	if err := f.store(st, "x"); err != nil {
@@ -360,33 +360,48 @@ func TestSpillFailures(t *testing.T) {
 }
 
 // TestSpillWriteFailure: a write to the spill file that fails (as on a
-// full disk) makes sealed fail with the error and removes the file.
+// full disk) makes the store fail with the error and removes the file;
+// so does discarding the sealed file instead of storing it.
 func TestSpillWriteFailure(t *testing.T) {
 	tmp := t.TempDir()
 	withSpillThreshold(t, 64)
-	w := newStateFileWriter(tagFull, all, 0, tmp)
-	w.beginState("s")
-	w.beginGroup(1)
-	w.put(bytes.Repeat([]byte("k"), 40), bytes.Repeat([]byte("v"), 40))
-	if w.spill == nil {
-		t.Fatal("the writer did not spill")
+	// The spill file is open for reading only: every write to it fails.
+	var name string
+	create := createSpillFile
+	createSpillFile = func(dir string) (*os.File, error) {
+		f, err := create(dir)
+		if err != nil {
+			return nil, err
+		}
+		name = f.Name()
+		f.Close()
+		return os.Open(name)
 	}
-	// Writes to the spill file now fail.
-	name := w.spill.Name()
-	ro, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.spill.Close()
-	w.spill = ro
-	for i := 0; i < 10; i++ {
-		w.put([]byte("key"), bytes.Repeat([]byte("v"), 100))
-	}
-	f, err := w.sealed(storage.KindState)
-	if err == nil || !strings.Contains(err.Error(), "spilling a state file to "+name) {
-		t.Fatalf("sealed: %+v, %v; want the write's error", f, err)
-	}
-	if left := spillLeftovers(t, tmp); len(left) > 0 {
-		t.Fatalf("spill files left behind: %v", left)
+	t.Cleanup(func() { createSpillFile = create })
+	for _, store := range []bool{true, false} {
+		w := newStateFileWriter(tagFull, all, 0, tmp)
+		w.beginState("s")
+		w.beginGroup(1)
+		for i := 0; i < 10; i++ {
+			w.put([]byte("key"), bytes.Repeat([]byte("v"), 100))
+		}
+		if w.spill == nil {
+			t.Fatal("the writer did not spill")
+		}
+		f, err := w.sealed(storage.KindState)
+		if err != nil {
+			t.Fatalf("sealed: %v; the write's error belongs to the store", err)
+		}
+		if store {
+			err = f.store(storage.NewMemory(), "x")
+			if err == nil || !strings.Contains(err.Error(), "spilling a state file to "+name) {
+				t.Fatalf("store: %v; want the write's error", err)
+			}
+		} else {
+			f.discard()
+		}
+		if left := spillLeftovers(t, tmp); len(left) > 0 {
+			t.Fatalf("spill files left behind: %v", left)
+		}
 	}
 }

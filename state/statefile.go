@@ -106,7 +106,9 @@ var spillThreshold = 4 << 20
 // (beginGroup, put/del...), then sealed (or finish, for a payload kept in
 // memory). Once the file passes spillThreshold it is written to a
 // temporary file in dir (os.TempDir when empty) in chunks of about
-// spillThreshold bytes; a failure to write it is reported by sealed.
+// spillThreshold bytes, by a spiller's goroutine while the next chunk is
+// encoded; a failure to create the file is reported by sealed, one to
+// write it by sealedFile.store.
 type stateFileWriter struct {
 	// tails: the file is "changelog-v2" or "-v3" (entries use its
 	// valTag, and appends may be written); otherwise "full-v1" or
@@ -114,11 +116,11 @@ type stateFileWriter struct {
 	tails bool
 	// patches: the file is "changelog-v3" (its appends may be patches).
 	patches bool
-	buf     []byte       // the bytes not yet written to spill (at first the reserved header)
+	buf     []byte       // the bytes not yet handed to spill (at first the reserved header)
 	bufs    *fileBuffers // where buf came from and goes back to (nil: none)
-	spill   *os.File
+	spill   *spiller     // nil until the file spills
 	dir     string
-	spilled int // bytes written to spill
+	spilled int // bytes handed to spill
 	err     error
 	states  []writtenState
 	cur     *writtenState
@@ -289,35 +291,34 @@ func (w *stateFileWriter) room(n int) {
 	w.buf = nb
 }
 
-// flush writes buf to the spill file (creating it) and empties buf. After
-// a failure the writer only counts bytes, so that offsets stay right, and
-// sealed reports the error.
+// flush hands buf to the spiller (creating the spill file) and takes an
+// empty buffer for the next chunk. When the file cannot be created the
+// writer only counts bytes, so that offsets stay right, and sealed
+// reports the error.
 func (w *stateFileWriter) flush() {
 	n := len(w.buf)
 	if w.err == nil && w.spill == nil {
-		f, err := os.CreateTemp(w.dir, "streamsql-statefile-*.tmp")
+		f, err := createSpillFile(w.dir)
 		if err != nil {
 			w.err = fmt.Errorf("spilling a state file of more than %d bytes: %w", spillThreshold, err)
+		} else {
+			w.spill = startSpiller(f)
 		}
-		w.spill = f
-	}
-	if w.err == nil {
-		if _, err := w.spill.Write(w.buf); err != nil {
-			w.err = fmt.Errorf("spilling a state file to %s: %w", w.spill.Name(), err)
-		}
-	}
-	if w.err != nil {
-		w.discard()
 	}
 	w.spilled += n
-	w.buf = w.buf[:0]
+	if w.spill == nil {
+		w.buf = w.buf[:0]
+		return
+	}
+	w.buf = w.spill.write(w.buf)
 }
 
-// discard closes and removes the spill file, if any.
+// discard stops the spiller, if any, and removes its file.
 func (w *stateFileWriter) discard() {
 	if w.spill != nil {
-		w.spill.Close()
-		os.Remove(w.spill.Name())
+		w.spill.close()
+		w.spill.wait()
+		w.spill.remove()
 		w.spill = nil
 	}
 }
@@ -384,24 +385,23 @@ func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	f := w.spill
+	sp := w.spill
 	w.spill = nil
+	sp.close()
 	n := w.spilled - storage.HeaderSize
-	if _, err := f.WriteAt(storage.Header(kind, w.version(), int64(n)), 0); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("spilling a state file to %s: %w", f.Name(), err)
-	}
-	return &sealedFile{spill: f, size: int64(w.spilled) + storage.TrailerSize}, nil
+	return &sealedFile{spill: sp, header: storage.Header(kind, w.version(), int64(n)),
+		bufs: w.bufs, size: int64(w.spilled) + storage.TrailerSize}, nil
 }
 
 // sealedFile is a sealed state file, in memory or in a local temporary
-// file that still lacks its checksum.
+// file that a spiller may still be writing and that still lacks its
+// header and checksum.
 type sealedFile struct {
-	data  []byte
-	bufs  *fileBuffers // data goes back there once stored (nil: none)
-	spill *os.File
-	size  int64 // the size of the sealed file
+	data   []byte
+	bufs   *fileBuffers // data, or the spiller's buffers, go back there once stored (nil: none)
+	spill  *spiller
+	header []byte // a spilled file's header, written once its chunks are
+	size   int64  // the size of the sealed file
 }
 
 // store writes the file as object p of st (Put, or PutFile for a spilled
@@ -418,10 +418,22 @@ func (s *sealedFile) store(st storage.Storage, p string) error {
 		s.data, s.bufs = nil, nil
 		return err
 	}
-	f := s.spill
+	sp := s.spill
 	s.spill = nil
+	bufs, err := sp.wait()
+	for _, b := range bufs {
+		s.bufs.put(b)
+	}
+	f := sp.f
 	name := f.Name()
-	err := storage.AppendChecksum(f)
+	if err == nil {
+		if _, werr := f.WriteAt(s.header, 0); werr != nil {
+			err = fmt.Errorf("spilling a state file to %s: %w", name, werr)
+		}
+	}
+	if err == nil {
+		err = storage.AppendChecksum(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -437,8 +449,8 @@ func (s *sealedFile) store(st storage.Storage, p string) error {
 // discard removes a spilled file that will not be stored.
 func (s *sealedFile) discard() {
 	if s != nil && s.spill != nil {
-		s.spill.Close()
-		os.Remove(s.spill.Name())
+		s.spill.wait()
+		s.spill.remove()
 		s.spill = nil
 	}
 }
