@@ -59,8 +59,9 @@
 // directory for its full files), which the storage then
 // takes with Storage.PutFile (a rename on local storage on the same
 // filesystem, a streamed copy on another, an upload on S3). The file is
-// the same byte for byte either way; its header is written last and its
-// checksum computed by reading the file back once. A spilled file's
+// the same byte for byte either way; its header and checksum are written
+// last (the checksum computed as the chunks are written, and combined
+// with the header's). A spilled file's
 // buffer is handed to a goroutine that writes it (state/spiller.go)
 // whenever the next entry would not fit, and encoding goes on into a
 // second buffer meanwhile (two per file being written, reused);

@@ -3,6 +3,8 @@ package state
 import (
 	"fmt"
 	"os"
+
+	"github.com/streamsql/streamsql/checkpoint/storage"
 )
 
 // createSpillFile creates the temporary file a large state file spills
@@ -18,7 +20,9 @@ const spillBuffers = 2
 // spiller writes the chunks of a spilled state file to its temporary file
 // on a goroutine of its own, in order, so that encoding the next chunk
 // (a snapshot's synchronous phase, on the task's goroutine) does not wait
-// for the write of the last one. At most spillBuffers chunk buffers are in
+// for the write of the last one. It checksums the payload as it writes
+// it, so that the file is sealed without being read back
+// (storage.SealWritten). At most spillBuffers chunk buffers are in
 // use: the encoder waits for a written chunk's buffer when both are taken.
 //
 // Calls, from the goroutine that owns the stateFileWriter: write for
@@ -37,15 +41,23 @@ type spiller struct {
 	// err is the first write error (written by the goroutine, read after
 	// done): later chunks are dropped, and only counted by the writer.
 	err error
+	// reserved is how many of the file's first bytes are not payload
+	// (the header, written last) and not yet passed; crc is the payload's
+	// checksum so far (storage.UpdateChecksum). Both belong to the
+	// goroutine until done.
+	reserved int
+	crc      uint32
 }
 
-// startSpiller starts writing chunks to f.
+// startSpiller starts writing chunks to f, the first of which begins with
+// storage.HeaderSize reserved bytes.
 func startSpiller(f *os.File) *spiller {
 	s := &spiller{
-		f:    f,
-		todo: make(chan []byte, 1),
-		free: make(chan []byte, spillBuffers),
-		done: make(chan struct{}),
+		f:        f,
+		reserved: storage.HeaderSize,
+		todo:     make(chan []byte, 1),
+		free:     make(chan []byte, spillBuffers),
+		done:     make(chan struct{}),
 	}
 	go s.run()
 	return s
@@ -58,6 +70,9 @@ func (s *spiller) run() {
 			if _, err := s.f.Write(chunk); err != nil {
 				s.err = fmt.Errorf("spilling a state file to %s: %w", s.f.Name(), err)
 			}
+			payload := chunk[min(s.reserved, len(chunk)):]
+			s.reserved -= len(chunk) - len(payload)
+			s.crc = storage.UpdateChecksum(s.crc, payload)
 		}
 		s.free <- chunk[:0]
 	}
@@ -86,8 +101,9 @@ func (s *spiller) write(chunk []byte) []byte {
 // close says that no chunk follows. It does not wait for the writes.
 func (s *spiller) close() { close(s.todo) }
 
-// wait waits until every chunk is written and returns the first write
-// error, with the buffers the spiller holds (for reuse).
+// wait waits until every chunk is written and returns the buffers the
+// spiller holds (for reuse) and the first write error. s.crc is then the
+// payload's checksum.
 func (s *spiller) wait() ([][]byte, error) {
 	<-s.done
 	var bufs [][]byte

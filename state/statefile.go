@@ -367,8 +367,8 @@ func (w *stateFileWriter) finish() []byte {
 
 // sealed finishes the file as an envelope of kind (storage.Seal). A file
 // that stayed in memory is sealed in place (the payload is not copied); a
-// spilled one gets its header now and its checksum when it is stored
-// (sealedFile.store).
+// spilled one gets its header and checksum (computed as its chunks were
+// written) when it is stored (sealedFile.store).
 func (w *stateFileWriter) sealed(kind byte) (*sealedFile, error) {
 	w.writeIndex()
 	if w.spilled == 0 {
@@ -427,12 +427,7 @@ func (s *sealedFile) store(st storage.Storage, p string) error {
 	f := sp.f
 	name := f.Name()
 	if err == nil {
-		if _, werr := f.WriteAt(s.header, 0); werr != nil {
-			err = fmt.Errorf("spilling a state file to %s: %w", name, werr)
-		}
-	}
-	if err == nil {
-		err = storage.AppendChecksum(f)
+		err = storage.SealWritten(f, s.header, sp.crc)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -55,8 +55,8 @@ func SealReserved(kind byte, version uint16, buf []byte) []byte {
 const TrailerSize = trailer
 
 // Header returns the header of an envelope of kind and version around a
-// payload of n bytes, for a file written in pieces: the header, the
-// payload, then AppendChecksum.
+// payload of n bytes, for a file written in pieces: HeaderSize bytes
+// reserved, the payload, then SealWritten with this header.
 func Header(kind byte, version uint16, n int64) []byte {
 	h := make([]byte, 0, headerSize)
 	h = append(h, magic...)
@@ -65,16 +65,25 @@ func Header(kind byte, version uint16, n int64) []byte {
 	return binary.BigEndian.AppendUint64(h, uint64(n))
 }
 
-// AppendChecksum completes an envelope written to f (its header and
-// payload, see Header): it reads f from the start and appends the
-// CRC-32C of everything in it. The result is the file Seal returns.
-func AppendChecksum(f *os.File) error {
-	h := crc32.New(castagnoli)
-	n, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
-	if err != nil {
-		return fmt.Errorf("reading %s back: %w", f.Name(), err)
+// UpdateChecksum returns crc (of the bytes before p; 0 for none) extended
+// by p, in the checksum the envelope's trailer uses.
+func UpdateChecksum(crc uint32, p []byte) uint32 { return crc32.Update(crc, castagnoli, p) }
+
+// SealWritten completes an envelope written to f as HeaderSize reserved
+// bytes then the payload: it writes header (Header's, for the payload's
+// length) over the reserved bytes and appends the trailer, whose checksum
+// it derives from the payload's, payloadCRC (UpdateChecksum over the
+// payload alone), without reading f back.
+func SealWritten(f *os.File, header []byte, payloadCRC uint32) error {
+	if len(header) != headerSize {
+		return fmt.Errorf("writing %s: a header of %d bytes, want %d", f.Name(), len(header), headerSize)
 	}
-	if _, err := f.WriteAt(binary.BigEndian.AppendUint32(nil, h.Sum32()), n); err != nil {
+	n := int64(binary.BigEndian.Uint64(header[7:15]))
+	crc := combineChecksums(crc32.Checksum(header, castagnoli), payloadCRC, n)
+	if _, err := f.WriteAt(header, 0); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	if _, err := f.WriteAt(binary.BigEndian.AppendUint32(nil, crc), headerSize+n); err != nil {
 		return fmt.Errorf("writing %s: %w", f.Name(), err)
 	}
 	return nil
