@@ -123,7 +123,7 @@ func Open(p string, data []byte, kind byte, maxVersion uint16) (payload []byte, 
 		return nil, 0, &CorruptError{p, fmt.Sprintf("length %d does not match the header (%d)", len(data), headerSize+n+trailer)}
 	}
 	body := data[:len(data)-trailer]
-	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(data[len(data)-trailer:]) {
+	if checksum(body) != binary.BigEndian.Uint32(data[len(data)-trailer:]) {
 		return nil, 0, &CorruptError{p, "checksum mismatch"}
 	}
 	if data[4] != kind {

@@ -166,7 +166,7 @@ func (l *Local) Get(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(f)
+	return readFile(f)
 }
 
 func (l *Local) Open(p string) (io.ReadCloser, error) {
