@@ -35,8 +35,8 @@ type spiller struct {
 	todo chan []byte   // chunks to write, in order; closed by close
 	free chan []byte   // written chunks' buffers, for reuse
 	done chan struct{} // closed once every chunk is written (or dropped after an error)
-	// made counts the buffers the spiller has been given or allocated
-	// (owner's goroutine only).
+	// made counts the chunk buffers in circulation: the encoder's
+	// first one, and those write allocated (owner's goroutine only).
 	made int
 	// err is the first write error (written by the goroutine, read after
 	// done): later chunks are dropped, and only counted by the writer.
@@ -54,6 +54,7 @@ type spiller struct {
 func startSpiller(f *os.File) *spiller {
 	s := &spiller{
 		f:        f,
+		made:     1,
 		reserved: storage.HeaderSize,
 		todo:     make(chan []byte, 1),
 		free:     make(chan []byte, spillBuffers),
@@ -82,9 +83,6 @@ func (s *spiller) run() {
 // afterwards) and returns an empty buffer of the same capacity for the
 // next one.
 func (s *spiller) write(chunk []byte) []byte {
-	if s.made == 0 {
-		s.made = 1 // chunk itself
-	}
 	s.todo <- chunk
 	select {
 	case b := <-s.free:

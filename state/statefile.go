@@ -400,7 +400,7 @@ type sealedFile struct {
 	data   []byte
 	bufs   *fileBuffers // data, or the spiller's buffers, go back there once stored (nil: none)
 	spill  *spiller
-	header []byte // a spilled file's header, written once its chunks are
+	header []byte // a spilled file's header, written over its reserved bytes by store
 	size   int64  // the size of the sealed file
 }
 
